@@ -1,0 +1,1 @@
+"""Backends: each runs a BuildPlan. `cpu` (numba) is always available."""

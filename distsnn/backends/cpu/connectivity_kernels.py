@@ -1,0 +1,173 @@
+"""Numba kernels of the connection rules: per-row counts, row generation, CSR expansion.
+
+`gen_row` is the one row generator: procedural delivery calls it at every spike, stored
+mode calls it once per row to fill the CSR. Same streams as `distsnn.connectivity`.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ...build import plan as bp
+from .rng_kernels import philox, u01, below, box_muller, plog
+
+M32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, parallel=True)
+def counts_fixed_total(n_total, n_pre, n_post, nch, chunk_size, tag, key0, key1, nt):
+    """Per (pre, chunk) counts of a fixed_total_number projection: draw every synapse's
+    (pre, post) cell from its own counter and histogram. Exact, O(n_total); nt private
+    histograms (one per thread block) are summed, so the result does not depend on nt."""
+    ncell = n_pre * nch
+    hist = np.zeros((nt, ncell), dtype=np.uint32)
+    block = (n_total + nt - 1) // nt
+    for t in prange(nt):
+        lo = t * block
+        hi = min(n_total, lo + block)
+        for i in range(lo, hi):
+            w0, w1, w2, w3 = philox(np.uint64(i) & M32, np.uint64(i) >> np.uint64(32), 0, tag, key0, key1)
+            pre = below(w0, n_pre)
+            post = below(w1, n_post)
+            hist[t, pre * nch + post // chunk_size] += 1
+    out = np.zeros(ncell, dtype=np.uint32)
+    for t in range(nt):
+        out += hist[t]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def counts_fixed_outdegree(n_out, n_pre, n_post, nch, chunk_size, tag, key0, key1):
+    """Per (pre, chunk) counts of a fixed_outdegree projection."""
+    out = np.zeros(n_pre * nch, dtype=np.uint32)
+    for pre in prange(n_pre):
+        for i in range(n_out):
+            w0, w1, w2, w3 = philox(i, 0, pre, tag, key0, key1)
+            out[pre * nch + below(w0, n_post) // chunk_size] += 1
+    return out
+
+
+@njit(cache=True, inline="always")
+def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt):
+    """(fixed-point weight, delay in steps) of one synapse from its counter words 1 and 2."""
+    z0 = 0.0
+    z1 = 0.0
+    if wsd != 0.0 or dsd != 0.0:
+        z0, z1 = box_muller(u01(w1), u01(w2))
+    w = wmean + wsd * z0
+    if wmean >= 0.0:
+        if w < 0.0:
+            w = 0.0
+    elif w > 0.0:
+        w = 0.0
+    d = dmean + dsd * z1
+    if d < dt:
+        d = dt
+    return np.int64(math.floor(w * scale + 0.5)), np.int64(math.floor(d / dt + 0.5))
+
+
+@njit(cache=True)
+def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, out_t, out_w, out_d):
+    """Generate row (pre, chunk) of projection j into out_*; return its length.
+
+    out_t: chunk-local target index; out_w: fixed-point weight; out_d: delay (steps).
+    """
+    rule = proj_i[j, bp.JI_RULE]
+    tag = proj_i[j, bp.JI_TAG]
+    c0 = chunk * chunk_size
+    clen = min(chunk_size, proj_i[j, bp.JI_POST_SIZE] - c0)
+    wmean = proj_f[j, bp.JF_WMEAN]
+    wsd = proj_f[j, bp.JF_WSD]
+    scale = proj_f[j, bp.JF_SCALE]
+    dmean = proj_f[j, bp.JF_DMEAN]
+    dsd = proj_f[j, bp.JF_DSD]
+    n = 0
+    if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
+        cnt = np.int64(counts[proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk])
+        for k in range(cnt):
+            w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+            out_t[k] = below(w0, clen)
+            out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
+        n = cnt
+    elif rule == bp.RULE_FP:
+        if proj_f[j, bp.JF_P] > 0.0:
+            r = proj_f[j, bp.JF_R]
+            pos = -1
+            k = 0
+            while True:
+                w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+                step = math.floor(plog(u01(w0)) * r)
+                if float(pos) + 1.0 + step >= clen:
+                    break
+                pos = pos + 1 + np.int64(step)
+                out_t[k] = pos
+                out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
+                k += 1
+            n = k
+    elif rule == bp.RULE_O2O:
+        if c0 <= pre < c0 + clen:
+            w0, w1, w2, w3 = philox(0, chunk, pre, tag, key0, key1)
+            out_t[0] = pre - c0
+            out_w[0], out_d[0] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
+            n = 1
+    else:
+        for k in range(clen):
+            w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+            out_t[k] = k
+            out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
+        n = clen
+    return n
+
+
+@njit(cache=True)
+def _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d):
+    rule = proj_i[j, bp.JI_RULE]
+    if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
+        return np.int64(counts[proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk])
+    return gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d)
+
+
+@njit(cache=True, parallel=True)
+def stored_row_lengths(n_gid, units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+                       sc_t, sc_w, sc_d):
+    """Synapse count of every (source gid, unit) pair, shape (n_gid * n_units,)."""
+    U = units.shape[0]
+    lens = np.zeros(n_gid * U, dtype=np.int64)
+    for u in prange(U):
+        k = units[u, bp.UI_POP]
+        chunk = units[u, bp.UI_CHUNK]
+        for jj in range(pop_i[k, bp.PI_IN_START], pop_i[k, bp.PI_IN_END]):
+            j = in_proj[jj]
+            off = proj_i[j, bp.JI_PRE_OFF]
+            for pre in range(proj_i[j, bp.JI_PRE_SIZE]):
+                lens[(off + pre) * U + u] += _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size,
+                                                      key0, key1, dt, sc_t[u], sc_w[u], sc_d[u])
+    return lens
+
+
+@njit(cache=True, parallel=True)
+def stored_fill(cursor, units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+                sc_t, sc_w, sc_d, syn_loc, syn_w, syn_d):
+    """Fill the CSR (rows ordered by (source gid, unit)); syn_loc = chunk-local target * 2 + receptor.
+
+    cursor: a copy of the row pointers (start of every (gid, unit) cell), advanced in place;
+    each unit writes only its own cells, so the parallel loop has no races.
+    """
+    U = units.shape[0]
+    for u in prange(U):
+        k = units[u, bp.UI_POP]
+        chunk = units[u, bp.UI_CHUNK]
+        for jj in range(pop_i[k, bp.PI_IN_START], pop_i[k, bp.PI_IN_END]):
+            j = in_proj[jj]
+            off = proj_i[j, bp.JI_PRE_OFF]
+            rec = proj_i[j, bp.JI_REC]
+            for pre in range(proj_i[j, bp.JI_PRE_SIZE]):
+                n = gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+                            sc_t[u], sc_w[u], sc_d[u])
+                cell = (off + pre) * U + u
+                at = cursor[cell]
+                for s in range(n):
+                    syn_loc[at + s] = np.int32(sc_t[u, s] * 2 + rec)
+                    syn_w[at + s] = sc_w[u, s]
+                    syn_d[at + s] = np.int32(sc_d[u, s])
+                cursor[cell] = at + n

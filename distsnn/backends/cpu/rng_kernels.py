@@ -1,0 +1,113 @@
+"""Scalar Philox4x32-10 and portable math for numba kernels.
+
+Same operations in the same order as `distsnn.rng` (the NumPy specification); the tests
+check the two bit for bit.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from ...rng import portable_math as pm
+
+M32 = np.uint64(0xFFFFFFFF)
+PM0 = np.uint64(0xD2511F53)
+PM1 = np.uint64(0xCD9E8D57)
+PW0 = np.uint64(0x9E3779B9)
+PW1 = np.uint64(0xBB67AE85)
+S32 = np.uint64(32)
+TWO_M32 = 2.0 ** -32
+
+LOG_C = pm.LOG_COEFFS
+SIN_C = pm.SIN_COEFFS
+COS_C = pm.COS_COEFFS
+LN2_HI = pm.LN2_HI
+LN2_LO = pm.LN2_LO
+SQRT_HALF = pm.SQRT_HALF
+HALF_PI = pm.HALF_PI
+
+
+@njit(cache=True, inline="always")
+def philox(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10; all arguments and results are uint64 holding 32-bit words."""
+    c0 = np.uint64(c0) & M32
+    c1 = np.uint64(c1) & M32
+    c2 = np.uint64(c2) & M32
+    c3 = np.uint64(c3) & M32
+    k0 = np.uint64(k0) & M32
+    k1 = np.uint64(k1) & M32
+    for r in range(10):
+        if r > 0:
+            k0 = (k0 + PW0) & M32
+            k1 = (k1 + PW1) & M32
+        p0 = PM0 * c0
+        p1 = PM1 * c2
+        n0 = (p1 >> S32) ^ c1 ^ k0
+        n2 = (p0 >> S32) ^ c3 ^ k1
+        c1 = p1 & M32
+        c3 = p0 & M32
+        c0 = n0
+        c2 = n2
+    return c0, c1, c2, c3
+
+
+@njit(cache=True, inline="always")
+def u01(word):
+    """(x + 1) * 2**-32, in (0, 1]."""
+    return (float(word) + 1.0) * TWO_M32
+
+
+@njit(cache=True, inline="always")
+def below(word, n):
+    """Integer in [0, n) from a 32-bit word: high 32 bits of x * n."""
+    return np.int64((np.uint64(word) * np.uint64(n)) >> S32)
+
+
+@njit(cache=True, inline="always")
+def _horner(x, coeffs):
+    n = len(coeffs)
+    acc = coeffs[n - 1] + 0.0 * x
+    for i in range(n - 2, -1, -1):
+        acc = coeffs[i] + x * acc
+    return acc
+
+
+@njit(cache=True)
+def plog(x):
+    m, e = math.frexp(x)
+    if m < SQRT_HALF:
+        m = m * 2.0
+        e = e - 1
+    ef = float(e)
+    f = m - 1.0
+    s = f / (2.0 + f)
+    s2 = s * s
+    poly = s2 * _horner(s2, LOG_C)
+    log_m = (2.0 * s) + (2.0 * s) * poly
+    return ef * LN2_HI + (ef * LN2_LO + log_m)
+
+
+@njit(cache=True)
+def psincos_2pi(u):
+    v = 4.0 * u
+    q = math.floor(v + 0.5)
+    f = v - q
+    x = f * HALF_PI
+    x2 = x * x
+    s = x + (x * x2) * _horner(x2, SIN_C)
+    c = 1.0 + x2 * _horner(x2, COS_C)
+    qi = np.int64(q) & 3
+    if qi == 0:
+        return s, c
+    if qi == 1:
+        return c, -s
+    if qi == 2:
+        return -s, -c
+    return -c, s
+
+
+@njit(cache=True)
+def box_muller(u1, u2):
+    r = math.sqrt(-2.0 * plog(u1))
+    s, c = psincos_2pi(u2)
+    return r * c, r * s

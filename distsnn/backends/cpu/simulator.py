@@ -1,0 +1,165 @@
+"""CPU backend: builds per-row counts (and the CSR in stored mode) and runs steps with numba."""
+import numpy as np
+from numba import get_num_threads, njit
+
+from ...build import plan as bp
+from ...build.plan import initial_state
+from ...connectivity.reference import count_tag
+from .connectivity_kernels import counts_fixed_outdegree, counts_fixed_total, stored_fill, stored_row_lengths
+from .delivery_kernels import deliver_procedural, deliver_stored
+from .neuron_kernels import update_neurons
+
+CONNECTIVITY_MODES = ("procedural", "stored")
+
+
+def compute_counts(plan):
+    """Per (pre, chunk) synapse counts of every counted projection, one flat uint32 array."""
+    counts = np.zeros(max(plan.info["count_cells"], 1), dtype=np.uint32)
+    for j in range(plan.proj_i.shape[0]):
+        pi = plan.proj_i[j]
+        off = pi[bp.JI_COUNT_OFF]
+        if off < 0:
+            continue
+        args = (pi[bp.JI_N], pi[bp.JI_PRE_SIZE], pi[bp.JI_POST_SIZE], pi[bp.JI_NCHUNK], plan.chunk_size,
+                count_tag(pi[bp.JI_TAG]), plan.key0, plan.key1)
+        if pi[bp.JI_RULE] == bp.RULE_FTN:
+            cells = counts_fixed_total(*args, get_num_threads())
+        else:
+            cells = counts_fixed_outdegree(*args)
+        counts[off:off + cells.size] = cells
+    return counts
+
+
+def max_row_length(plan, counts):
+    """Longest row any projection can generate (sizes the per-unit scratch buffers)."""
+    longest = 1
+    for j in range(plan.proj_i.shape[0]):
+        pi = plan.proj_i[j]
+        if pi[bp.JI_COUNT_OFF] >= 0:
+            cells = counts[pi[bp.JI_COUNT_OFF]:pi[bp.JI_COUNT_OFF] + pi[bp.JI_PRE_SIZE] * pi[bp.JI_NCHUNK]]
+            if cells.size:
+                longest = max(longest, int(cells.max()))
+        elif pi[bp.JI_RULE] != bp.RULE_O2O:
+            longest = max(longest, min(plan.chunk_size, int(pi[bp.JI_POST_SIZE])))
+    return longest
+
+
+@njit(cache=True)
+def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
+              pin_f, pin_i, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+              sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
+              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events):
+    """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow.
+
+    Returns (steps done, spikes in the output buffer).
+    """
+    U = units.shape[0]
+    n_pops = pop_ptr.size - 1
+    for i in range(n_steps):
+        if n_out + n_local > out_gid.size:
+            return i, n_out
+        t = t0 + i
+        update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
+                       pin_f, pin_i, dc_f, dc_i, key0, key1, spk_unit, spk_cnt)
+        ns = 0
+        pop_ptr[:] = 0
+        for u in range(U):
+            c = spk_cnt[u]
+            pop_ptr[units[u, bp.UI_POP] + 1] += c
+            for x in range(c):
+                g = spk_unit[u, x]
+                spk_gid[ns] = g
+                spk_step[ns] = t
+                ns += 1
+                if rec_flag[g]:
+                    out_gid[n_out] = g
+                    out_step[n_out] = t
+                    n_out += 1
+        for k in range(n_pops):
+            pop_ptr[k + 1] += pop_ptr[k]
+        for r in range(vrec_local.size):
+            vrec_out[i, r] = v[vrec_local[r]]
+        if ns > 0:
+            if stored:
+                deliver_stored(spk_gid, spk_step, ns, ring, ring_len, n_local, units, ptr, syn_loc, syn_w,
+                               syn_d, events)
+            else:
+                deliver_procedural(spk_gid, spk_step, pop_ptr, ring, ring_len, n_local, units, pop_i, in_proj,
+                                   proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events)
+    return n_steps, n_out
+
+
+class CpuSimulator:
+    """Runs a BuildPlan on the CPU. connectivity: 'procedural' or 'stored'."""
+
+    def __init__(self, plan, connectivity="procedural"):
+        if connectivity not in CONNECTIVITY_MODES:
+            raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
+        self.plan = plan
+        self.connectivity = connectivity
+        self.t = 0
+        self.events = 0
+
+    def memory_estimate(self):
+        """Bytes the state will take (before counts / CSR, which depend on the draw)."""
+        n = self.plan.n_neurons
+        return n * (8 * 3 + 8) + self.plan.ring_len * 2 * n * 8 + 4 * self.plan.info["count_cells"]
+
+    def build(self):
+        plan = self.plan
+        n = plan.n_neurons
+        self.counts = compute_counts(plan)
+        U = plan.units.shape[0]
+        width = max_row_length(plan, self.counts)
+        self.sc_t = np.zeros((max(U, 1), width), dtype=np.int64)
+        self.sc_w = np.zeros((max(U, 1), width), dtype=np.int64)
+        self.sc_d = np.zeros((max(U, 1), width), dtype=np.int64)
+        self.v = initial_state(plan)
+        self.i_ex = np.zeros(n)
+        self.i_in = np.zeros(n)
+        self.refr = np.zeros(n, dtype=np.int64)
+        self.ring = np.zeros(plan.ring_len * 2 * n, dtype=np.int64)
+        self.spk_unit = np.zeros((max(U, 1), plan.chunk_size), dtype=np.int64)
+        self.spk_cnt = np.zeros(max(U, 1), dtype=np.int64)
+        self.spk_gid = np.zeros(max(n, 1), dtype=np.int64)
+        self.spk_step = np.zeros(max(n, 1), dtype=np.int64)
+        self.pop_ptr = np.zeros(plan.n_pops + 1, dtype=np.int64)
+        self.unit_events = np.zeros(max(U, 1), dtype=np.int64)
+        self.vrec_local = plan.vrec_gids.astype(np.int64)
+        args = (plan.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
+                plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d)
+        if self.connectivity == "stored":
+            lens = stored_row_lengths(n, *args)
+            self.ptr = np.zeros(lens.size + 1, dtype=np.int64)
+            np.cumsum(lens, out=self.ptr[1:])
+            total = int(self.ptr[-1])
+            self.syn_loc = np.empty(total, dtype=np.int32)
+            self.syn_w = np.empty(total, dtype=np.int64)
+            self.syn_d = np.empty(total, dtype=np.int32)
+            stored_fill(self.ptr[:-1].copy(), *args, self.syn_loc, self.syn_w, self.syn_d)
+            self.n_synapses = total
+        else:
+            self.ptr = np.zeros(1, dtype=np.int64)
+            self.syn_loc = np.zeros(0, dtype=np.int32)
+            self.syn_w = np.zeros(0, dtype=np.int64)
+            self.syn_d = np.zeros(0, dtype=np.int32)
+            self.n_synapses = None
+        return self
+
+    def run(self, n_steps, out_gid, out_step, n_out, vrec_out):
+        """Advance up to n_steps; returns (steps done, spikes now in out_*)."""
+        plan = self.plan
+        done, n_out = run_block(
+            self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.refr, self.ring,
+            plan.ring_len, plan.n_neurons, plan.units, plan.pop_f, plan.pop_i, plan.pin_f, plan.pin_i,
+            plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
+            plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
+            self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
+            out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events)
+        self.t += done
+        self.events = int(self.unit_events.sum())
+        return done, n_out
+
+    def membrane_potential(self):
+        """Absolute membrane potentials (mV) of all local neurons."""
+        return self.v + self.plan.pop_f[self.plan.pop_of, bp.PF_EL]

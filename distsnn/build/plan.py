@@ -1,0 +1,263 @@
+"""BuildPlan: the network flattened into tables (numpy arrays) for the kernels.
+
+Everything here is a pure function of the model and the seed; nothing depends on the
+backend, the number of ranks or threads. Column indices are module constants shared with
+the kernels.
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model.connectors import FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, AllToAll, RULE_CODES
+from ..model.distributions import Constant, Normal, Uniform
+from ..model.neurons import iaf_psc_exp_propagators
+from ..rng import streams
+from ..rng.portable_math import plog1p, pexp, box_muller
+from ..rng.philox import philox4x32, uniform_open0_closed1
+from .fixed_point import Z_MAX, choose_scale_exponent, max_poisson_count, poisson_split, weight_bound
+
+# population float table columns
+PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL = range(12)
+N_PF = 12
+# population int table columns
+PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK = range(10)
+N_PI = 10
+# projection float columns
+JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
+N_JF = 7
+# projection int columns
+JI_PRE_POP, JI_POST_POP, JI_RULE, JI_TAG, JI_N, JI_REC, JI_NCHUNK, JI_COUNT_OFF, JI_PRE_OFF, JI_PRE_SIZE, JI_POST_OFF, JI_POST_SIZE = range(12)
+N_JI = 12
+RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A = 0, 1, 2, 3, 4
+# poisson input columns
+QF_LAM, QF_EXPLAM = range(2)
+QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
+# unit (post chunk) columns
+UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START = range(5)
+
+REC_EX, REC_IN = 0, 1
+
+
+@dataclass
+class BuildPlan:
+    network: object
+    seed: int
+    key0: int
+    key1: int
+    dt: float
+    chunk_size: int
+    pop_names: list
+    pop_f: np.ndarray
+    pop_i: np.ndarray
+    proj_f: np.ndarray
+    proj_i: np.ndarray
+    in_proj: np.ndarray          # incoming projection indices, grouped by target population
+    pin_f: np.ndarray
+    pin_i: np.ndarray
+    dc_f: np.ndarray             # (amplitude pA,)
+    dc_i: np.ndarray             # (start step, stop step)
+    units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start
+    pop_of: np.ndarray           # population index of every neuron
+    scale_exp: np.ndarray        # (P, 2) fixed-point exponents k: scale = 2**k per pA
+    max_delay_steps: int
+    min_delay_steps: int
+    ring_len: int
+    counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules, flat uint32
+    spike_rec: np.ndarray = None # uint8 per neuron: record its spikes
+    vrec_gids: np.ndarray = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_neurons(self):
+        return int(self.pop_of.size)
+
+    @property
+    def n_pops(self):
+        return len(self.pop_names)
+
+    def pop_slice(self, name):
+        k = self.pop_names.index(name)
+        return slice(int(self.pop_i[k, PI_OFFSET]), int(self.pop_i[k, PI_OFFSET] + self.pop_i[k, PI_SIZE]))
+
+    def n_synapses(self):
+        """Total number of synapses (exact for counted rules and direct rules; expected for fixed_probability)."""
+        total = 0.0
+        for j in range(self.proj_i.shape[0]):
+            rule, n_pre, n_post = self.proj_i[j, JI_RULE], self.proj_i[j, JI_PRE_SIZE], self.proj_i[j, JI_POST_SIZE]
+            if rule == RULE_FTN:
+                total += self.proj_i[j, JI_N]
+            elif rule == RULE_FOUT:
+                total += self.proj_i[j, JI_N] * n_pre
+            elif rule == RULE_O2O:
+                total += n_pre
+            elif rule == RULE_A2A:
+                total += n_pre * n_post
+            else:
+                total += self.proj_f[j, JF_P] * n_pre * n_post
+        return total
+
+
+def _delay_steps(d, dt):
+    return int(math.floor(max(d, dt) / dt + 0.5))
+
+
+def _initial_v(pop, gids, key0, key1):
+    """Initial membrane potential (mV), from the INIT stream of each neuron id."""
+    dist = pop.v_init
+    if isinstance(dist, Constant):
+        return np.full(gids.size, dist.value)
+    w = philox4x32(streams.INIT_VAR_V_M, 0, gids, streams.tag(streams.DOM_INIT, 0), key0, key1)
+    if isinstance(dist, Uniform):
+        return dist.low + (dist.high - dist.low) * uniform_open0_closed1(w[0])
+    z0, _ = box_muller(uniform_open0_closed1(w[0]), uniform_open0_closed1(w[1]))
+    return dist.mean + dist.sd * z0
+
+
+def make_plan(network, seed):
+    """Validate `network` and flatten it. Allocates only small tables (no per-synapse data)."""
+    network.validate()
+    key0, key1 = streams.key_from_seed(seed)
+    dt, C = network.dt, network.chunk_size
+    pops = list(network.populations.values())
+    names = [p.name for p in pops]
+    index = {n: i for i, n in enumerate(names)}
+    P = len(pops)
+    sizes = np.array([p.size for p in pops], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+
+    # projections sorted by target population (incoming lists are contiguous)
+    projs = sorted(enumerate(network.projections), key=lambda t: (index[t[1].target], t[0]))
+    J = len(projs)
+    proj_f = np.zeros((J, N_JF))
+    proj_i = np.zeros((J, N_JI), dtype=np.int64)
+    bound_terms = {(k, r): [] for k in range(P) for r in (REC_EX, REC_IN)}
+    max_delay, min_delay = 1, None
+    count_off = 0
+    for j, (_, pr) in enumerate(projs):
+        a, b = index[pr.source], index[pr.target]
+        n_pre, n_post = int(sizes[a]), int(sizes[b])
+        rule = pr.rule
+        nch = -(-n_post // C)
+        rec = REC_EX if pr.receptor == "excitatory" else REC_IN
+        w_sd = pr.weight.sd if isinstance(pr.weight, Normal) else 0.0
+        d_sd = pr.delay.sd if isinstance(pr.delay, Normal) else 0.0
+        p = r = 0.0
+        n = 0
+        if isinstance(rule, FixedProbability):
+            p = rule.p
+            r = 0.0 if p >= 1.0 else (1.0 / float(plog1p(-p)) if p > 0 else 0.0)
+            k_hard = n_pre
+        elif isinstance(rule, FixedTotalNumber):
+            n = rule.n
+            k_hard = n
+        elif isinstance(rule, FixedOutdegree):
+            n = rule.n
+            k_hard = n * n_pre
+        elif isinstance(rule, OneToOne):
+            k_hard = 1
+        else:
+            k_hard = n_pre
+        counted = isinstance(rule, (FixedTotalNumber, FixedOutdegree))
+        proj_f[j] = [p, r, pr.weight.mean, w_sd, pr.delay.mean, d_sd, 0.0]
+        proj_i[j] = [a, b, RULE_CODES[type(rule)], streams.tag(streams.DOM_SYN, pr.pid), n, rec, nch,
+                     count_off if counted else -1, offsets[a], n_pre, offsets[b], n_post]
+        if counted:
+            count_off += n_pre * nch
+        bound_terms[(b, rec)].append((k_hard, weight_bound(pr.weight.mean, w_sd)))
+        d_hi = _delay_steps(pr.delay.mean + Z_MAX * d_sd, dt)
+        d_lo = _delay_steps(pr.delay.mean - Z_MAX * d_sd, dt)
+        max_delay = max(max_delay, d_hi)
+        min_delay = d_lo if min_delay is None else min(min_delay, d_lo)
+    in_proj = np.arange(J, dtype=np.int64)
+
+    # Poisson inputs, grouped by target population (stable order of declaration)
+    pins = sorted(enumerate(network.poisson_inputs), key=lambda t: (index[t[1].target], t[0]))
+    if len(pins) >= 4096:
+        raise ValueError(f"network: {len(pins)} Poisson inputs exceed the 4096 supported")
+    pin_f = np.zeros((len(pins), 2))
+    pin_i = np.zeros((len(pins), 6), dtype=np.int64)
+    for q, (orig, pin) in enumerate(pins):
+        lam = pin.indegree * pin.rate * dt * 1e-3
+        lam_sub, n_sub = poisson_split(lam)
+        rec = REC_EX if pin.receptor == "excitatory" else REC_IN
+        pin_f[q] = [lam_sub, float(pexp(-lam_sub))]
+        pin_i[q] = [index[pin.target], n_sub, 0, rec, _delay_steps(pin.delay, dt), orig]
+        bound_terms[(index[pin.target], rec)].append((max_poisson_count(lam_sub, n_sub), abs(pin.weight)))
+
+    # fixed-point scales
+    scale_exp = np.zeros((P, 2), dtype=np.int64)
+    for (k, rec), terms in bound_terms.items():
+        try:
+            scale_exp[k, rec] = choose_scale_exponent(terms)
+        except ValueError as err:
+            raise ValueError(f"population {names[k]!r}: {err}") from None
+    for j in range(J):
+        proj_f[j, JF_SCALE] = 2.0 ** scale_exp[proj_i[j, JI_POST_POP], proj_i[j, JI_REC]]
+    for q, (_, pin) in enumerate(pins):
+        sc = 2.0 ** scale_exp[pin_i[q, QI_POP], pin_i[q, QI_REC]]
+        pin_i[q, QI_WINT] = int(math.floor(pin.weight * sc + 0.5))
+
+    dcs = sorted(network.dc_inputs, key=lambda d: index[d.target])
+    dc_f = np.array([[d.amplitude] for d in dcs], dtype=np.float64).reshape(-1, 1)
+    dc_i = np.array([[_steps_floor(d.start, dt), _steps_floor(d.stop, dt)] for d in dcs], dtype=np.int64).reshape(-1, 2)
+
+    pop_f = np.zeros((P, N_PF))
+    pop_i = np.zeros((P, N_PI), dtype=np.int64)
+    tgt_of_proj = proj_i[:, JI_POST_POP]
+    tgt_of_pin = pin_i[:, QI_POP]
+    tgt_of_dc = np.array([index[d.target] for d in dcs], dtype=np.int64)
+    for k, pop in enumerate(pops):
+        prm = pop.params
+        prop = iaf_psc_exp_propagators(prm, dt)
+        pop_f[k] = [prop["P22"], prop["P11ex"], prop["P11in"], prop["P21ex"], prop["P21in"], prop["P20"],
+                    prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
+                    2.0 ** -scale_exp[k, REC_EX], 2.0 ** -scale_exp[k, REC_IN], prm["E_L"]]
+        pop_i[k] = [prop["ref_steps"], offsets[k], sizes[k],
+                    np.searchsorted(tgt_of_proj, k, "left"), np.searchsorted(tgt_of_proj, k, "right"),
+                    np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
+                    np.searchsorted(tgt_of_dc, k, "left"), np.searchsorted(tgt_of_dc, k, "right"),
+                    -(-sizes[k] // C)]
+
+    units = []
+    for k in range(P):
+        for c in range(int(pop_i[k, PI_NCHUNK])):
+            g0 = offsets[k] + c * C
+            g1 = min(offsets[k] + sizes[k], g0 + C)
+            units.append([k, c, g0, g1, g0])
+    units = np.array(units, dtype=np.int64).reshape(-1, 5)
+    pop_of = np.repeat(np.arange(P, dtype=np.int32), sizes)
+
+    spike_rec = np.zeros(int(offsets[-1]), dtype=np.uint8)
+    for name, ids in network.spike_records.items():
+        k = index[name]
+        if ids is None:
+            spike_rec[offsets[k]:offsets[k + 1]] = 1
+        else:
+            spike_rec[offsets[k] + ids] = 1
+    vrec = [offsets[index[name]] + ids for name, ids in network.voltage_records.items()]
+    vrec_gids = np.concatenate(vrec).astype(np.int64) if vrec else np.zeros(0, dtype=np.int64)
+
+    return BuildPlan(
+        network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
+        pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_f=pin_f, pin_i=pin_i,
+        dc_f=dc_f, dc_i=dc_i, units=units, pop_of=pop_of, scale_exp=scale_exp,
+        max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
+        counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids,
+        info={"count_cells": count_off})
+
+
+def _steps_floor(t, dt):
+    if math.isinf(t):
+        return 2 ** 62
+    return int(math.floor(t / dt + 0.5))
+
+
+def initial_state(plan):
+    """Initial V (mV relative to E_L) for all neurons of the plan, from the INIT streams."""
+    v = np.empty(plan.n_neurons)
+    for k, pop in enumerate(plan.network.populations.values()):
+        sl = plan.pop_slice(pop.name)
+        gids = np.arange(sl.start, sl.stop, dtype=np.int64)
+        v[sl] = _initial_v(pop, gids, plan.key0, plan.key1) - pop.params["E_L"]
+    return v

@@ -1,0 +1,98 @@
+"""Vectorised NumPy reference of the connection rules (for tests and small networks)."""
+import numpy as np
+
+from ..build import plan as bp
+from ..rng import streams
+from ..rng.philox import philox4x32, uniform_open0_closed1, uint_below
+from ..rng.portable_math import box_muller, plog
+
+
+def count_tag(syn_tag):
+    """The COUNT-domain counter word of a projection, from its SYN-domain word."""
+    return (int(syn_tag) & streams.ID_MASK) | (streams.DOM_COUNT << streams.DOMAIN_SHIFT)
+
+
+def projection_counts(plan, j):
+    """Synapse counts per (pre, post chunk) of counted projection j, shape (n_pre, n_chunks)."""
+    pi = plan.proj_i[j]
+    rule, n_pre, n_post, nch = pi[bp.JI_RULE], pi[bp.JI_PRE_SIZE], pi[bp.JI_POST_SIZE], pi[bp.JI_NCHUNK]
+    tag = count_tag(pi[bp.JI_TAG])
+    if rule == bp.RULE_FTN:
+        i = np.arange(pi[bp.JI_N], dtype=np.uint64)
+        w = philox4x32(i & np.uint64(0xFFFFFFFF), i >> np.uint64(32), 0, tag, plan.key0, plan.key1)
+        pre = uint_below(w[0], n_pre).astype(np.int64)
+        post = uint_below(w[1], n_post).astype(np.int64)
+    elif rule == bp.RULE_FOUT:
+        n = pi[bp.JI_N]
+        pre = np.repeat(np.arange(n_pre, dtype=np.int64), n)
+        i = np.tile(np.arange(n, dtype=np.uint64), n_pre)
+        w = philox4x32(i, 0, pre, tag, plan.key0, plan.key1)
+        post = uint_below(w[0], n_post).astype(np.int64)
+    else:
+        raise ValueError(f"projection {j} has no per-row counts (rule {rule})")
+    cells = pre * nch + post // plan.chunk_size
+    return np.bincount(cells, minlength=n_pre * nch).astype(np.uint32).reshape(n_pre, nch)
+
+
+def synapse_values(words1, words2, jf, dt):
+    """Weights (pA), fixed-point weights and delays (steps) from counter words 1 and 2."""
+    z0, z1 = box_muller(uniform_open0_closed1(words1), uniform_open0_closed1(words2))
+    w = jf[bp.JF_WMEAN] + jf[bp.JF_WSD] * z0
+    w = np.maximum(w, 0.0) if jf[bp.JF_WMEAN] >= 0 else np.minimum(w, 0.0)
+    w_int = np.floor(w * jf[bp.JF_SCALE] + 0.5).astype(np.int64)
+    d = jf[bp.JF_DMEAN] + jf[bp.JF_DSD] * z1
+    d = np.where(d < dt, dt, d)
+    d_steps = np.floor(d / dt + 0.5).astype(np.int64)
+    return w, w_int, d_steps
+
+
+def row(plan, j, pre, chunk, counts=None):
+    """Row (pre, chunk) of projection j: post-population-local targets, w (pA), w_int, delay steps."""
+    pi, jf = plan.proj_i[j], plan.proj_f[j]
+    C = plan.chunk_size
+    c0 = chunk * C
+    clen = min(C, int(pi[bp.JI_POST_SIZE]) - c0)
+    rule = pi[bp.JI_RULE]
+    key = (plan.key0, plan.key1)
+    if rule in (bp.RULE_FTN, bp.RULE_FOUT):
+        n = int(counts[pre, chunk])
+        k = np.arange(n, dtype=np.uint64)
+        w = philox4x32(k, chunk, pre, pi[bp.JI_TAG], *key)
+        tgt = c0 + uint_below(w[0], clen).astype(np.int64)
+    elif rule == bp.RULE_FP:
+        p = jf[bp.JF_P]
+        if p <= 0:
+            k = np.zeros(0, dtype=np.uint64)
+        else:
+            k = np.arange(clen, dtype=np.uint64)        # at most clen synapses in a row
+        w = philox4x32(k, chunk, pre, pi[bp.JI_TAG], *key)
+        step = np.floor(plog(uniform_open0_closed1(w[0])) * jf[bp.JF_R])
+        step = np.minimum(step, clen).astype(np.int64)
+        pos = np.cumsum(1 + step) - 1
+        keep = pos < clen
+        w = tuple(x[keep] for x in w)
+        tgt = c0 + pos[keep]
+    elif rule == bp.RULE_O2O:
+        k = np.arange(1 if c0 <= pre < c0 + clen else 0, dtype=np.uint64)
+        w = philox4x32(k, chunk, pre, pi[bp.JI_TAG], *key)
+        tgt = np.full(k.size, pre, dtype=np.int64)
+    else:
+        k = np.arange(clen, dtype=np.uint64)
+        w = philox4x32(k, chunk, pre, pi[bp.JI_TAG], *key)
+        tgt = c0 + k.astype(np.int64)
+    wf, w_int, d = synapse_values(w[1], w[2], jf, plan.dt)
+    return tgt, wf, w_int, d
+
+
+def expand_projection(plan, j, counts=None):
+    """All synapses of projection j as arrays (pre, post, w pA, w_int, delay steps), row order."""
+    pi = plan.proj_i[j]
+    if pi[bp.JI_RULE] in (bp.RULE_FTN, bp.RULE_FOUT) and counts is None:
+        counts = projection_counts(plan, j)
+    out = [[], [], [], [], []]
+    for pre in range(int(pi[bp.JI_PRE_SIZE])):
+        for chunk in range(int(pi[bp.JI_NCHUNK])):
+            tgt, wf, wi, d = row(plan, j, pre, chunk, counts)
+            for lst, arr in zip(out, (np.full(tgt.size, pre), tgt, wf, wi, d)):
+                lst.append(arr)
+    return tuple(np.concatenate(x) if x else np.zeros(0) for x in out)

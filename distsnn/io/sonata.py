@@ -1,0 +1,132 @@
+"""SONATA spike files and membrane-potential reports (HDF5).
+
+Spike file layout (SONATA v0.1):
+  /                    attrs magic = 0x0A7A (uint32), version = [0, 1]
+  /spikes/<pop>/       attr sorting = "by_time"
+      timestamps       float64, ms (attr units = "ms")
+      node_ids         uint64, population-local ids
+  /distsnn/            run metadata: attrs model, seed, scale, backend, connectivity, dt,
+                       t_sim, and JSON strings parameters, versions, timers, rates
+
+Files are written to a temporary name and renamed at the end, so an existing file is never
+left half-written.
+"""
+import json
+import os
+
+import h5py
+import numpy as np
+
+SONATA_MAGIC = 0x0A7A
+SONATA_VERSION = (0, 1)
+
+
+def _atomic_path(path):
+    tmp = f"{path}.tmp-{os.getpid()}"
+    return tmp
+
+
+def _write_root(f):
+    f.attrs["magic"] = np.uint32(SONATA_MAGIC)
+    f.attrs["version"] = np.array(SONATA_VERSION, dtype=np.uint32)
+
+
+def _write_metadata(group, metadata):
+    for key, value in metadata.items():
+        if isinstance(value, (dict, list, tuple)):
+            group.attrs[key] = json.dumps(value, sort_keys=True, default=float)
+        elif value is None:
+            group.attrs[key] = "null"
+        else:
+            group.attrs[key] = value
+
+
+def write_spikes(path, result, metadata=None):
+    """Write the recorded spikes of `result` (a RunResult) as a SONATA spike file."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = _atomic_path(path)
+    try:
+        with h5py.File(tmp, "w") as f:
+            _write_root(f)
+            spikes = f.create_group("spikes")
+            for name in result.plan.pop_names:
+                ids, times = result.spikes(name)
+                g = spikes.create_group(name)
+                g.attrs["sorting"] = "by_time"
+                ts = g.create_dataset("timestamps", data=times.astype(np.float64))
+                ts.attrs["units"] = "ms"
+                g.create_dataset("node_ids", data=ids.astype(np.uint64))
+            _write_metadata(f.create_group("distsnn"), metadata or {})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def read_spikes(path):
+    """{population: (node_ids uint64, timestamps float64 ms)} from a SONATA spike file."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        if int(f.attrs.get("magic", 0)) != SONATA_MAGIC:
+            raise ValueError(f"{path}: not a SONATA file (magic attribute missing or wrong)")
+        for name, g in f["spikes"].items():
+            out[name] = (g["node_ids"][()], g["timestamps"][()])
+    return out
+
+
+def read_metadata(path):
+    """The /distsnn attributes, JSON strings decoded."""
+    with h5py.File(path, "r") as f:
+        meta = {}
+        for key, value in f["distsnn"].attrs.items():
+            if isinstance(value, bytes):
+                value = value.decode()
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            meta[key] = value
+        return meta
+
+
+def write_voltage_report(path, result, metadata=None):
+    """Recorded membrane potentials as a SONATA report: /report/<pop>/data (time x node, mV)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = _atomic_path(path)
+    plan = result.plan
+    try:
+        with h5py.File(tmp, "w") as f:
+            _write_root(f)
+            rep = f.create_group("report")
+            for name in plan.pop_names:
+                sl = plan.pop_slice(name)
+                cols = np.nonzero((result.vrec_gids >= sl.start) & (result.vrec_gids < sl.stop))[0]
+                if cols.size == 0:
+                    continue
+                g = rep.create_group(name)
+                data = g.create_dataset("data", data=result.vrec[:, cols].astype(np.float64))
+                data.attrs["units"] = "mV"
+                m = g.create_group("mapping")
+                m.create_dataset("node_ids", data=(result.vrec_gids[cols] - sl.start).astype(np.uint64))
+                m.create_dataset("index_pointers", data=np.arange(cols.size + 1, dtype=np.uint64))
+                m.create_dataset("element_ids", data=np.zeros(cols.size, dtype=np.uint32))
+                tm = m.create_dataset("time", data=np.array([plan.dt, (result.n_steps + 1) * plan.dt, plan.dt]))
+                tm.attrs["units"] = "ms"
+            _write_metadata(f.create_group("distsnn"), metadata or {})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def read_voltage_report(path):
+    """{population: (node_ids, times ms, data (time x node) mV)}."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        for name, g in f["report"].items():
+            start, stop, step = g["mapping/time"][()]
+            data = g["data"][()]
+            times = start + step * np.arange(data.shape[0])
+            out[name] = (g["mapping/node_ids"][()], times, data)
+    return out

@@ -1,0 +1,72 @@
+"""Connection rules. Every rule can be generated procedurally from the presynaptic side.
+
+Multapses and autapses are allowed (as in NEST's defaults for these rules).
+"""
+import math
+from dataclasses import dataclass
+
+
+def _count(where, name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where}: {name} must be a non-negative integer, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class FixedProbability:
+    """Each (pre, post) pair is connected independently with probability p."""
+    p: float
+
+    def validated(self, where, n_pre, n_post):
+        p = self.p
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"{where}: connection probability p must be in [0, 1], got {p!r}")
+        return FixedProbability(float(p))
+
+
+@dataclass(frozen=True)
+class FixedTotalNumber:
+    """Exactly n synapses, each between a uniformly drawn pre and post (with replacement)."""
+    n: int
+
+    def validated(self, where, n_pre, n_post):
+        n = _count(where, "total number of synapses n", self.n)
+        if n > 0 and (n_pre == 0 or n_post == 0):
+            raise ValueError(f"{where}: total number of synapses n={n} on an empty population "
+                             f"(pre size {n_pre}, post size {n_post})")
+        return self
+
+
+@dataclass(frozen=True)
+class FixedOutdegree:
+    """Each presynaptic neuron makes exactly n synapses onto uniformly drawn targets."""
+    n: int
+
+    def validated(self, where, n_pre, n_post):
+        n = _count(where, "out-degree n", self.n)
+        if n > 0 and n_post == 0 and n_pre > 0:
+            raise ValueError(f"{where}: out-degree n={n} onto an empty population")
+        return self
+
+
+@dataclass(frozen=True)
+class OneToOne:
+    """pre i -> post i; both populations must have the same size."""
+
+    def validated(self, where, n_pre, n_post):
+        if n_pre != n_post:
+            raise ValueError(f"{where}: one_to_one needs equal sizes, got {n_pre} and {n_post}")
+        return self
+
+
+@dataclass(frozen=True)
+class AllToAll:
+    """Every pre connects to every post once."""
+
+    def validated(self, where, n_pre, n_post):
+        return self
+
+
+RULE_CODES = {FixedProbability: 0, FixedTotalNumber: 1, FixedOutdegree: 2, OneToOne: 3, AllToAll: 4}
+RULE_NAMES = {FixedProbability: "fixed_probability", FixedTotalNumber: "fixed_total_number",
+              FixedOutdegree: "fixed_outdegree", OneToOne: "one_to_one", AllToAll: "all_to_all"}

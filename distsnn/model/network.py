@@ -1,0 +1,206 @@
+"""The network description: populations, projections, inputs and recording requests.
+
+Pure data with eager validation: every `add_*` / `connect` call checks its arguments and
+raises a ValueError naming the field and the value, before anything is allocated.
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .connectors import AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
+from .distributions import Constant, Normal, Uniform, as_distribution
+from .neurons import validate_params
+from ..rng.streams import projection_id
+
+RECEPTORS = ("excitatory", "inhibitory")
+
+
+@dataclass
+class Population:
+    name: str
+    size: int
+    model: str
+    params: dict
+    v_init: object           # Constant | Uniform | Normal (mV)
+
+
+@dataclass
+class Projection:
+    source: str
+    target: str
+    rule: object
+    weight: object           # Constant | Normal (pA)
+    delay: object            # Constant | Normal (ms)
+    receptor: str
+    label: str
+    pid: int                 # stable 28-bit stream id
+
+
+@dataclass
+class PoissonInput:
+    """Independent Poisson spike input to every neuron of `target` (not stored as synapses).
+
+    indegree * rate (Hz) is the total rate per neuron; weight in pA; delay in ms.
+    """
+    target: str
+    indegree: float
+    rate: float
+    weight: float
+    delay: float
+    receptor: str
+
+
+@dataclass
+class DCInput:
+    """Constant current (pA) into every neuron of `target` for start <= t < stop (ms)."""
+    target: str
+    amplitude: float
+    start: float
+    stop: float
+
+
+@dataclass
+class Network:
+    """A network of point-neuron populations.
+
+    dt: time step (ms). chunk_size: post-synaptic chunk length C of procedural connectivity
+    (a model property, not a hardware one: it fixes the random streams).
+    """
+    dt: float = 0.1
+    chunk_size: int = 1024
+    name: str = "network"
+    populations: dict = field(default_factory=dict)
+    projections: list = field(default_factory=list)
+    poisson_inputs: list = field(default_factory=list)
+    dc_inputs: list = field(default_factory=list)
+    spike_records: dict = field(default_factory=dict)     # pop -> None (all) or array of ids
+    voltage_records: dict = field(default_factory=dict)   # pop -> array of ids
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if isinstance(self.dt, bool) or not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:
+            raise ValueError(f"network: dt must be a positive number of ms, got {self.dt!r}")
+        self.dt = float(self.dt)
+        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or self.chunk_size < 1:
+            raise ValueError(f"network: chunk_size must be a positive integer, got {self.chunk_size!r}")
+
+    # -- populations -------------------------------------------------------------------
+    def add_population(self, name, size, model="iaf_psc_exp", params=None, v_init=None):
+        """Add `size` neurons of `model`. v_init: number, Uniform or Normal (mV); default E_L."""
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"population name must be a non-empty string without '/', got {name!r}")
+        if name in self.populations:
+            raise ValueError(f"population {name!r}: name already used")
+        where = f"population {name!r}"
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+            raise ValueError(f"{where}: size must be a non-negative integer, got {size!r}")
+        full = validate_params(where, model, dict(params or {}))
+        v_init = as_distribution(full["E_L"] if v_init is None else v_init, f"{where}: v_init",
+                                 (Constant, Uniform, Normal))
+        self.populations[name] = Population(name, int(size), model, full, v_init)
+        return self.populations[name]
+
+    def _pop(self, name, role):
+        if name not in self.populations:
+            raise ValueError(f"{role}: unknown population {name!r}; known: {list(self.populations)}")
+        return self.populations[name]
+
+    # -- projections -------------------------------------------------------------------
+    def connect(self, source, target, rule, weight, delay, receptor=None, label=""):
+        """Connect `source` to `target` with a connection rule.
+
+        weight: number or Normal (pA), clipped at 0 so it keeps the sign of its mean;
+        delay: number or Normal (ms), clipped below at dt and rounded to steps.
+        receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
+        """
+        where = f"projection {source}->{target}" + (f" ({label})" if label else "")
+        pre = self._pop(source, f"{where}: source")
+        post = self._pop(target, f"{where}: target")
+        if type(rule) not in RULE_CODES:
+            raise ValueError(f"{where}: unknown connection rule {rule!r}")
+        rule = rule.validated(where, pre.size, post.size)
+        weight = as_distribution(weight, f"{where}: weight")
+        delay = as_distribution(delay, f"{where}: delay")
+        if delay.mean < self.dt:
+            raise ValueError(f"{where}: delay mean {delay.mean} ms is below dt = {self.dt} ms")
+        if receptor is None:
+            receptor = "excitatory" if weight.mean >= 0 else "inhibitory"
+        if receptor not in RECEPTORS:
+            raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
+        pid = projection_id(source, target, label)
+        for other in self.projections:
+            if (other.source, other.target, other.label) == (source, target, label):
+                raise ValueError(f"{where}: a projection with this source, target and label exists; give a distinct label")
+            if other.pid == pid:
+                raise ValueError(f"{where}: stream id collides with {other.source}->{other.target}; change the label")
+        proj = Projection(source, target, rule, weight, delay, receptor, label, pid)
+        self.projections.append(proj)
+        return proj
+
+    # -- inputs ------------------------------------------------------------------------
+    def add_poisson_input(self, target, indegree, rate, weight, delay, receptor=None):
+        """Poisson background: `indegree` sources at `rate` Hz each, `weight` pA, `delay` ms."""
+        where = f"poisson input to {target!r}"
+        self._pop(target, where)
+        values = {}
+        for name, value in (("indegree", indegree), ("rate", rate), ("weight", weight), ("delay", delay)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
+            values[name] = float(value)
+        if values["indegree"] < 0 or values["rate"] < 0:
+            raise ValueError(f"{where}: indegree and rate must be >= 0, got {indegree!r}, {rate!r}")
+        if values["delay"] < self.dt:
+            raise ValueError(f"{where}: delay {delay} ms is below dt = {self.dt} ms")
+        receptor = receptor or ("excitatory" if values["weight"] >= 0 else "inhibitory")
+        if receptor not in RECEPTORS:
+            raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
+        self.poisson_inputs.append(PoissonInput(target, receptor=receptor, **values))
+
+    def add_dc_input(self, target, amplitude, start=0.0, stop=math.inf):
+        """Constant current `amplitude` (pA) for start <= t < stop (ms)."""
+        where = f"dc input to {target!r}"
+        self._pop(target, where)
+        if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude):
+            raise ValueError(f"{where}: amplitude must be a finite number, got {amplitude!r}")
+        if not (isinstance(start, (int, float)) and isinstance(stop, (int, float)) and 0 <= start <= stop):
+            raise ValueError(f"{where}: need 0 <= start <= stop, got start={start!r}, stop={stop!r}")
+        self.dc_inputs.append(DCInput(target, float(amplitude), float(start), float(stop)))
+
+    # -- recording ---------------------------------------------------------------------
+    def _ids(self, where, pop, neurons):
+        ids = np.asarray(neurons, dtype=np.int64).ravel()
+        if ids.size and (ids.min() < 0 or ids.max() >= pop.size):
+            raise ValueError(f"{where}: neuron ids must be in [0, {pop.size}), got {ids.min()}..{ids.max()}")
+        return np.unique(ids)
+
+    def record_spikes(self, population, neurons=None):
+        """Record spikes of all neurons (None) or of the given population-local ids."""
+        where = f"spike recording of {population!r}"
+        pop = self._pop(population, where)
+        self.spike_records[population] = None if neurons is None else self._ids(where, pop, neurons)
+
+    def record_voltage(self, population, neurons):
+        """Record the membrane potential (mV) of the given population-local ids every step."""
+        where = f"voltage recording of {population!r}"
+        pop = self._pop(population, where)
+        self.voltage_records[population] = self._ids(where, pop, neurons)
+
+    # -- whole-model checks ------------------------------------------------------------
+    @property
+    def n_neurons(self):
+        return sum(p.size for p in self.populations.values())
+
+    def validate(self):
+        """Re-check cross-references (cheap); called by the build before allocating."""
+        if not self.populations:
+            raise ValueError("network: has no populations")
+        if self.n_neurons >= 2 ** 32:
+            raise ValueError(f"network: {self.n_neurons} neurons exceed the 2**32 neuron ids")
+        for proj in self.projections:
+            where = f"projection {proj.source}->{proj.target}"
+            pre, post = self._pop(proj.source, where), self._pop(proj.target, where)
+            proj.rule.validated(where, pre.size, post.size)
+            if isinstance(proj.rule, FixedTotalNumber) and proj.rule.n >= 2 ** 63:
+                raise ValueError(f"{where}: n={proj.rule.n} too large")
+        return self

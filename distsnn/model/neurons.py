@@ -1,0 +1,61 @@
+"""Neuron models: parameters, validation and exact-integration propagators.
+
+iaf_psc_exp (leaky integrate-and-fire, exponential post-synaptic currents), as in NEST:
+  C_m dV/dt = -(C_m / tau_m) (V - E_L) + I_syn_ex + I_syn_in + I_e + I_dc
+  dI_syn_X/dt = -I_syn_X / tau_syn_X;  a spike of weight w (pA) makes I_syn_X jump by w.
+Units: C_m pF, tau_* ms, t_ref ms, E_L / V_th / V_reset mV, I_e pA.
+"""
+import math
+
+from ..rng.portable_math import pexp, pexpm1
+
+IAF_PSC_EXP_DEFAULTS = {
+    "C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0,
+    "V_reset": -70.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0, "I_e": 0.0,
+}
+NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS}
+
+
+def validate_params(where, model, params):
+    """Return a complete, validated parameter dict for `model`."""
+    if model not in NEURON_MODELS:
+        raise ValueError(f"{where}: unknown neuron model {model!r}; known: {sorted(NEURON_MODELS)}")
+    defaults = NEURON_MODELS[model]
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ValueError(f"{where}: unknown parameter(s) {unknown} for {model}; known: {sorted(defaults)}")
+    full = dict(defaults)
+    for name, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{where}: parameter {name} must be a finite number, got {value!r}")
+        full[name] = float(value)
+    for name in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in"):
+        if full[name] <= 0:
+            raise ValueError(f"{where}: parameter {name} must be > 0, got {full[name]}")
+    if full["t_ref"] < 0:
+        raise ValueError(f"{where}: parameter t_ref must be >= 0, got {full['t_ref']}")
+    if full["V_reset"] >= full["V_th"]:
+        raise ValueError(f"{where}: V_reset ({full['V_reset']}) must be below V_th ({full['V_th']})")
+    return full
+
+
+def _p21(tau_syn, tau_m, c_m, h):
+    """Propagator from I_syn to V over one step h (mV/pA), with the tau_syn == tau_m limit."""
+    if abs(tau_m - tau_syn) < 1e-12 * tau_m:
+        return h / c_m * float(pexp(-h / tau_m))
+    beta = tau_syn * tau_m / (tau_m - tau_syn)
+    # exp(-h/tau_m) - exp(-h/tau_syn) = exp(-h/tau_syn) * expm1(h/tau_syn - h/tau_m), stable
+    return beta / c_m * float(pexp(-h / tau_syn)) * float(pexpm1(h / tau_syn - h / tau_m))
+
+
+def iaf_psc_exp_propagators(p, dt):
+    """Host-computed propagators for one step dt (ms), with the project's portable exp."""
+    return {
+        "P22": float(pexp(-dt / p["tau_m"])),
+        "P11ex": float(pexp(-dt / p["tau_syn_ex"])),
+        "P11in": float(pexp(-dt / p["tau_syn_in"])),
+        "P21ex": _p21(p["tau_syn_ex"], p["tau_m"], p["C_m"], dt),
+        "P21in": _p21(p["tau_syn_in"], p["tau_m"], p["C_m"], dt),
+        "P20": -p["tau_m"] / p["C_m"] * float(pexpm1(-dt / p["tau_m"])),
+        "ref_steps": int(math.floor(p["t_ref"] / dt + 0.5)),
+    }

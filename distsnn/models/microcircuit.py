@@ -1,0 +1,114 @@
+"""The cortical microcircuit of Potjans & Diesmann (2014), Cereb Cortex 24:785-806.
+
+Parameters as in NEST's PyNEST example (Potjans_2014, network_params.py / helpers.py):
+8 populations of iaf_psc_exp, fixed_total_number connectivity (multapses, autapses),
+Poisson background at 8 Hz, normal weights (relative sd 0.1, clipped to keep the sign) and
+delays (relative sd 0.5, clipped below at dt), dt = 0.1 ms. Thalamic input is off (as in the
+example's default).
+
+`scale` reduces neuron numbers and in-degrees together (N_scaling = K_scaling = scale);
+as in NEST's example, weights are scaled by 1/sqrt(scale) and a DC current (through I_e)
+compensates the mean input lost, using NEST's full-scale rates, so small runs keep their
+activity statistics close to the full model.
+"""
+import math
+
+import numpy as np
+
+from ..model import FixedTotalNumber, Network, Normal
+from ..rng.portable_math import plog
+
+POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
+FULL_SIZES = (20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948)
+# connection probabilities, rows = target, columns = source (order above)
+CONN_PROBS = (
+    (0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0),
+    (0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0),
+    (0.0077, 0.0059, 0.0497, 0.135, 0.0067, 0.0003, 0.0453, 0.0),
+    (0.0691, 0.0029, 0.0794, 0.1597, 0.0033, 0.0, 0.1057, 0.0),
+    (0.1004, 0.0622, 0.0505, 0.0057, 0.0831, 0.3726, 0.0204, 0.0),
+    (0.0548, 0.0269, 0.0257, 0.0022, 0.06, 0.3158, 0.0086, 0.0),
+    (0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252),
+    (0.0364, 0.001, 0.0034, 0.0005, 0.0277, 0.008, 0.0658, 0.1443),
+)
+K_EXT = (1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100)
+BG_RATE = 8.0                        # Hz per external input
+PSP_EXC = 0.15                       # mV
+G = -4.0
+# PSC amplitude per PSP amplitude (pA/mV) for C_m=250, tau_m=10, tau_syn=0.5 (NEST helpers.py
+# postsynaptic_potential_to_current); a literal so every platform builds the same weights.
+PSC_OVER_PSP = 585.3899568613896
+W_EXC = PSP_EXC * PSC_OVER_PSP       # 87.81 pA
+W_REL_SD = 0.1
+DELAY_EXC, DELAY_INH, DELAY_REL_SD = 1.5, 0.75, 0.5   # ms
+POISSON_DELAY = 1.5                  # ms
+NEURON_PARAMS = {"C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -65.0, "V_th": -50.0,
+                 "V_reset": -65.0, "tau_syn_ex": 0.5, "tau_syn_in": 0.5}
+V0_MEAN = (-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.43)
+V0_SD = (5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48)
+# NEST's full-scale single-run rates (Hz), network_params.py at commit 6151de27 (2022-12-02):
+# used for the DC compensation of scaled-down runs and as the benchmark reference.
+FULL_MEAN_RATES = (0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829)
+CHUNK_SIZE = 1024
+
+
+def mean_weight(target, source):
+    """Mean PSC amplitude (pA) of source -> target at full scale."""
+    if POPULATIONS[source].endswith("I"):
+        return G * W_EXC
+    if POPULATIONS[target] == "L23E" and POPULATIONS[source] == "L4E":
+        return 2.0 * W_EXC
+    return W_EXC
+
+
+def full_synapse_counts():
+    """Float synapse numbers of the full model: ln(1-p) / ln((N_t N_s - 1) / (N_t N_s))."""
+    counts = np.zeros((8, 8))
+    for t in range(8):
+        for s in range(8):
+            p = CONN_PROBS[t][s]
+            if p > 0:
+                nn = float(FULL_SIZES[t]) * float(FULL_SIZES[s])
+                # NEST's expression, evaluated the same way (so the rounded counts agree)
+                counts[t, s] = float(plog(1.0 - p)) / float(plog((nn - 1.0) / nn))
+    return counts
+
+
+def build(scale=1.0, record_voltage=0):
+    """Return the microcircuit as a Network. record_voltage: first K neurons of each population."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not 0 < scale <= 1:
+        raise ValueError(f"microcircuit: scale must be in (0, 1], got {scale!r}")
+    scale = float(scale)
+    sizes = [int(np.round(n * scale)) for n in FULL_SIZES]
+    full = full_synapse_counts()
+    k_full = full / np.array(FULL_SIZES, dtype=np.float64)[:, None]
+    w_factor = 1.0 / math.sqrt(scale)
+    # DC compensation of the lost mean input (NEST helpers.adjust_weights_and_input_to_synapse_scaling)
+    dc = np.zeros(8)
+    if scale < 1.0:
+        for t in range(8):
+            rec = sum(mean_weight(t, s) * k_full[t, s] * FULL_MEAN_RATES[s] for s in range(8))
+            ext = W_EXC * K_EXT[t] * BG_RATE
+            dc[t] = 0.001 * NEURON_PARAMS["tau_syn_ex"] * (1.0 - math.sqrt(scale)) * (rec + ext)
+
+    net = Network(dt=0.1, chunk_size=CHUNK_SIZE, name="microcircuit")
+    net.metadata.update({"model": "microcircuit", "scale": scale,
+                         "reference": "Potjans & Diesmann (2014); NEST example Potjans_2014"})
+    for t, name in enumerate(POPULATIONS):
+        params = dict(NEURON_PARAMS, I_e=float(dc[t]))
+        net.add_population(name, sizes[t], "iaf_psc_exp", params, v_init=Normal(V0_MEAN[t], V0_SD[t]))
+        k_ext = int(np.round(K_EXT[t] * scale))
+        net.add_poisson_input(name, indegree=k_ext, rate=BG_RATE, weight=W_EXC * w_factor, delay=POISSON_DELAY)
+        net.record_spikes(name)
+        if record_voltage:
+            net.record_voltage(name, np.arange(min(record_voltage, sizes[t])))
+    for t in range(8):
+        for s in range(8):
+            n_syn = int(np.round(full[t, s] * scale * scale))
+            if n_syn == 0:
+                continue
+            w = mean_weight(t, s) * w_factor
+            d = DELAY_INH if POPULATIONS[s].endswith("I") else DELAY_EXC
+            net.connect(POPULATIONS[s], POPULATIONS[t], FixedTotalNumber(n_syn),
+                        weight=Normal(w, W_REL_SD * abs(w)), delay=Normal(d, DELAY_REL_SD * d))
+    return net

@@ -1,0 +1,42 @@
+"""Layout of Philox counters: which model identity feeds which counter word.
+
+Every random number is a pure function of (seed, counter). The key is the seed; the top
+4 bits of counter word 3 hold a domain tag and its low 28 bits an identity inside that domain
+(a projection id, an input index). Nothing here depends on ranks, threads or devices.
+
+  domain      c0                 c1          c2            c3 (low 28 bits)
+  SYN         synapse k in row   post chunk  pre index     projection id
+  COUNT       draw index lo      draw hi     pre (outdeg)  projection id
+  NOISE       step lo            step hi     neuron gid    input index << 16 | call
+  INIT        variable index     0           neuron gid    0
+"""
+import hashlib
+
+DOM_SYN = 1
+DOM_COUNT = 2
+DOM_NOISE = 3
+DOM_INIT = 4
+DOMAIN_SHIFT = 28
+ID_MASK = (1 << DOMAIN_SHIFT) - 1
+
+INIT_VAR_V_M = 0
+
+
+def key_from_seed(seed):
+    """Split a seed in [0, 2**64) into the two Philox key words (lo, hi)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 64:
+        raise ValueError(f"seed: must be an integer in [0, 2**64), got {seed!r}")
+    return seed & 0xFFFFFFFF, seed >> 32
+
+
+def tag(domain, ident):
+    """Counter word 3 for a domain and an identity of at most 28 bits."""
+    if not 0 <= ident <= ID_MASK:
+        raise ValueError(f"stream identity {ident} does not fit in 28 bits")
+    return (domain << DOMAIN_SHIFT) | ident
+
+
+def projection_id(source, target, label):
+    """Stable 28-bit id of a projection from its model identity (not its creation order)."""
+    digest = hashlib.sha256(f"{source}\x1f{target}\x1f{label}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & ID_MASK

@@ -1,0 +1,5 @@
+"""The run loop: build, simulate in blocks with a progress bar, phase timers."""
+from .run import RunResult, simulate
+from .timers import PhaseTimers
+
+__all__ = ["RunResult", "simulate", "PhaseTimers"]

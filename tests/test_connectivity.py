@@ -1,0 +1,139 @@
+"""Connectivity: exact totals, the multinomial / binomial laws, moments, numba == NumPy spec."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts
+from distsnn.build import make_plan
+from distsnn.build import plan as bp
+from distsnn.connectivity import expand_projection, projection_counts
+from distsnn.model import AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal, OneToOne
+
+
+def two_pops(n_pre, n_post, chunk=64):
+    net = Network(dt=0.1, chunk_size=chunk)
+    net.add_population("pre", n_pre)
+    net.add_population("post", n_post)
+    return net
+
+
+def test_fixed_total_number_counts_exact_and_multinomial():
+    net = two_pops(300, 1000, chunk=128)   # 8 chunks, the last one shorter (104)
+    net.connect("pre", "post", FixedTotalNumber(200000), 1.0, 1.0)
+    plan = make_plan(net, seed=3)
+    ref = projection_counts(plan, 0)
+    got = compute_counts(plan)[:ref.size].reshape(ref.shape)
+    assert np.array_equal(got, ref)                       # numba kernel == NumPy spec
+    assert int(ref.sum()) == 200000                       # exact total
+    # chunk totals ~ multinomial with p proportional to chunk length
+    lens = np.minimum(128, 1000 - 128 * np.arange(8))
+    exp = 200000 * lens / 1000
+    assert stats.chisquare(ref.sum(axis=0), exp).pvalue > 1e-3
+    # per-pre totals ~ multinomial, uniform over pre
+    assert stats.chisquare(ref.sum(axis=1)).pvalue > 1e-3
+    # single-cell counts ~ binomial(N, len_c / (n_pre * n_post)) in the first chunk
+    cells = ref[:, 0]
+    p = 128 / (300 * 1000)
+    k = np.arange(cells.max() + 1)
+    obs = np.bincount(cells, minlength=k.size)
+    pmf = stats.binom.pmf(k, 200000, p)
+    sel = pmf * 300 > 5
+    obs_pool = np.append(obs[sel], 300 - obs[sel].sum())
+    exp_pool = np.append(pmf[sel] * 300, 300 - (pmf[sel] * 300).sum())
+    assert stats.chisquare(obs_pool, exp_pool).pvalue > 1e-3
+
+
+def test_fixed_outdegree_exact_per_neuron():
+    net = two_pops(200, 500, chunk=100)
+    net.connect("pre", "post", FixedOutdegree(37), 1.0, 1.0)
+    plan = make_plan(net, seed=9)
+    ref = projection_counts(plan, 0)
+    got = compute_counts(plan)[:ref.size].reshape(ref.shape)
+    assert np.array_equal(got, ref)
+    assert np.all(ref.sum(axis=1) == 37)
+    assert stats.chisquare(ref.sum(axis=0)).pvalue > 1e-3
+
+
+def test_fixed_probability_rows_binomial():
+    net = two_pops(400, 300, chunk=100)
+    net.connect("pre", "post", FixedProbability(0.1), 1.0, 1.0)
+    plan = make_plan(net, seed=11)
+    pre, post, *_ = expand_projection(plan, 0)
+    assert np.unique(pre * 300 + post).size == pre.size   # no multapses
+    per_row = np.bincount(pre * 3 + post // 100, minlength=1200)
+    k = np.arange(per_row.max() + 1)
+    obs = np.bincount(per_row, minlength=k.size)
+    pmf = stats.binom.pmf(k, 100, 0.1)
+    sel = pmf * 1200 > 5
+    obs_pool = np.append(obs[sel], 1200 - obs[sel].sum())
+    exp_pool = np.append(pmf[sel] * 1200, 1200 - (pmf[sel] * 1200).sum())
+    assert stats.chisquare(obs_pool, exp_pool).pvalue > 1e-3
+    # targets uniform inside the chunks
+    assert stats.chisquare(np.bincount(post, minlength=300)).pvalue > 1e-3
+
+
+def test_weight_and_delay_moments():
+    net = two_pops(200, 200, chunk=200)
+    net.connect("pre", "post", FixedTotalNumber(100000), Normal(50.0, 5.0), Normal(2.0, 0.3))
+    net.connect("post", "pre", FixedTotalNumber(100000), Normal(-20.0, 15.0), Normal(0.3, 0.5))
+    plan = make_plan(net, seed=5)
+    j_exc = [j for j in range(2) if plan.proj_f[j, bp.JF_WMEAN] > 0][0]
+    _, _, w, w_int, d = expand_projection(plan, j_exc)
+    assert abs(w.mean() - 50.0) < 0.1 and abs(w.std() - 5.0) < 0.1
+    scale = plan.proj_f[j_exc, bp.JF_SCALE]
+    assert np.all(np.abs(w_int / scale - w) <= 0.5 / scale)   # fixed point: round to nearest
+    assert abs(d.mean() * 0.1 - 2.0) < 0.01 and abs(d.std() * 0.1 - np.sqrt(0.3 ** 2 + 0.1 ** 2 / 12)) < 0.01
+    # inhibitory, heavily clipped: weights keep their sign, delays are clipped at dt
+    _, _, w, _, d = expand_projection(plan, 1 - j_exc)
+    assert w.max() <= 0.0 and (w == 0).mean() == pytest.approx(stats.norm.sf(20 / 15), abs=0.01)
+    assert d.min() == 1
+    assert (d == 1).mean() == pytest.approx(stats.norm.cdf((0.15 - 0.3) / 0.5), abs=0.01)
+
+
+def test_one_to_one_and_all_to_all():
+    net = two_pops(150, 150, chunk=64)
+    net.connect("pre", "post", OneToOne(), 2.0, 1.0)
+    net.connect("post", "pre", AllToAll(), 3.0, 1.0)
+    plan = make_plan(net, seed=1)
+    for j in range(2):
+        pre, post, *_ = expand_projection(plan, j)
+        if plan.proj_i[j, bp.JI_RULE] == bp.RULE_O2O:
+            assert np.array_equal(pre, post) and np.array_equal(np.sort(pre), np.arange(150))
+        else:
+            assert np.array_equal(np.sort(pre * 150 + post), np.arange(150 * 150))
+
+
+def _csr_synapses(sim):
+    """Decode the stored CSR into sorted (pre gid, post gid, receptor, w_int, delay) rows."""
+    plan = sim.plan
+    U = plan.units.shape[0]
+    lens = np.diff(sim.ptr)
+    cell = np.repeat(np.arange(lens.size), lens)
+    gid, u = cell // U, cell % U
+    post = plan.units[u, bp.UI_GID_START] + (sim.syn_loc >> 1)
+    rows = np.stack([gid, post, sim.syn_loc & 1, sim.syn_w, sim.syn_d], axis=1)
+    return rows[np.lexsort(rows.T[::-1])]
+
+
+def test_stored_csr_equals_numpy_reference_for_every_rule():
+    net = Network(dt=0.1, chunk_size=50)
+    for name, n in (("a", 120), ("b", 130), ("c", 120)):
+        net.add_population(name, n)
+    net.connect("a", "b", FixedTotalNumber(3000), Normal(10.0, 2.0), Normal(1.5, 0.7))
+    net.connect("b", "a", FixedProbability(0.05), Normal(-30.0, 3.0), 0.8)
+    net.connect("a", "c", OneToOne(), 4.0, Normal(1.0, 0.2))
+    net.connect("c", "b", FixedOutdegree(20), 5.0, 2.0)
+    net.connect("c", "c", AllToAll(), Normal(1.0, 0.5), Normal(3.0, 1.0), label="recurrent")
+    net.connect("c", "c", FixedProbability(1.0), -2.0, 0.5, label="full")
+    plan = make_plan(net, seed=77)
+    sim = CpuSimulator(plan, "stored").build()
+    ref = []
+    for j in range(plan.proj_i.shape[0]):
+        pre, post, _, w_int, d = expand_projection(plan, j)
+        pi = plan.proj_i[j]
+        ref.append(np.stack([pre + pi[bp.JI_PRE_OFF], post + pi[bp.JI_POST_OFF],
+                             np.full(pre.size, pi[bp.JI_REC]), w_int, d], axis=1).astype(np.int64))
+    ref = np.concatenate(ref)
+    ref = ref[np.lexsort(ref.T[::-1])]
+    got = _csr_synapses(sim)
+    assert got.shape == ref.shape and np.array_equal(got, ref)

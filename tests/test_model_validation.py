@@ -1,0 +1,105 @@
+"""Bad input: a ValueError that names the field and the value, before anything is allocated."""
+import math
+
+import pytest
+
+from distsnn.build import make_plan
+from distsnn.model import (AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
+                           OneToOne, Uniform)
+from distsnn.models import microcircuit
+
+
+def net2(size_a=10, size_b=10):
+    net = Network(dt=0.1)
+    net.add_population("A", size_a)
+    net.add_population("B", size_b)
+    return net
+
+
+@pytest.mark.parametrize("size,text", [(-5, "-5"), (2.5, "2.5"), (True, "True"), ("10", "'10'")])
+def test_bad_population_size(size, text):
+    with pytest.raises(ValueError, match=rf"population 'X': size .*{text}"):
+        Network().add_population("X", size)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, math.nan])
+def test_probability_outside_unit_interval(p):
+    with pytest.raises(ValueError, match=r"A->B.*probability p must be in \[0, 1\], got"):
+        net2().connect("A", "B", FixedProbability(p), 1.0, 1.0)
+
+
+@pytest.mark.parametrize("w", [math.inf, -math.inf, math.nan])
+def test_non_finite_weight(w):
+    with pytest.raises(ValueError, match=r"A->B: weight: value must be a finite number"):
+        net2().connect("A", "B", FixedProbability(0.1), w, 1.0)
+    with pytest.raises(ValueError, match=r"A->B: weight: mean must be a finite number"):
+        net2().connect("A", "B", FixedProbability(0.1), Normal(w, 1.0), 1.0)
+
+
+def test_delay_below_dt():
+    with pytest.raises(ValueError, match=r"A->B: delay mean 0.05 ms is below dt = 0.1 ms"):
+        net2().connect("A", "B", FixedProbability(0.1), 1.0, 0.05)
+    with pytest.raises(ValueError, match=r"poisson input to 'A': delay 0.01 ms is below dt"):
+        net2().add_poisson_input("A", indegree=10, rate=5.0, weight=1.0, delay=0.01)
+
+
+def test_unknown_population_and_parameter_names():
+    with pytest.raises(ValueError, match=r"target: unknown population 'C'"):
+        net2().connect("A", "C", AllToAll(), 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"unknown population 'Z'"):
+        net2().record_spikes("Z")
+    with pytest.raises(ValueError, match=r"population 'X': unknown parameter\(s\) \['tau_mem'\]"):
+        Network().add_population("X", 3, params={"tau_mem": 10.0})
+    with pytest.raises(ValueError, match=r"unknown neuron model 'hh'"):
+        Network().add_population("X", 3, model="hh")
+
+
+def test_total_number_on_empty_population():
+    with pytest.raises(ValueError, match=r"A->B: total number of synapses n=100 on an empty population"):
+        net2(size_b=0).connect("A", "B", FixedTotalNumber(100), 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"total number of synapses n must be a non-negative integer, got -1"):
+        net2().connect("A", "B", FixedTotalNumber(-1), 1.0, 1.0)
+
+
+def test_other_rules_and_parameters():
+    with pytest.raises(ValueError, match=r"one_to_one needs equal sizes, got 10 and 7"):
+        net2(10, 7).connect("A", "B", OneToOne(), 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"out-degree n must be a non-negative integer, got 1.5"):
+        net2().connect("A", "B", FixedOutdegree(1.5), 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"weight: sd must be >= 0, got -1.0"):
+        net2().connect("A", "B", AllToAll(), Normal(1.0, -1.0), 1.0)
+    with pytest.raises(ValueError, match=r"receptor must be one of"):
+        net2().connect("A", "B", AllToAll(), 1.0, 1.0, receptor="gaba")
+    with pytest.raises(ValueError, match=r"parameter tau_m must be > 0, got -1.0"):
+        Network().add_population("X", 3, params={"tau_m": -1.0})
+    with pytest.raises(ValueError, match=r"V_reset \(-40.0\) must be below V_th"):
+        Network().add_population("X", 3, params={"V_reset": -40.0})
+    with pytest.raises(ValueError, match=r"v_init: uniform high \(1.0\) is below low \(2.0\)"):
+        Network().add_population("X", 3, v_init=Uniform(2.0, 1.0))
+    with pytest.raises(ValueError, match=r"dt must be a positive number of ms, got 0"):
+        Network(dt=0)
+    with pytest.raises(ValueError, match=r"neuron ids must be in \[0, 10\)"):
+        net2().record_voltage("A", [3, 10])
+    with pytest.raises(ValueError, match=r"scale must be in \(0, 1\], got 1.5"):
+        microcircuit.build(1.5)
+
+
+def test_duplicate_projection_needs_label():
+    net = net2()
+    net.connect("A", "B", AllToAll(), 1.0, 1.0)
+    with pytest.raises(ValueError, match="give a distinct label"):
+        net.connect("A", "B", AllToAll(), 2.0, 1.0)
+    net.connect("A", "B", AllToAll(), 2.0, 1.0, label="second")
+
+
+def test_seed_is_checked_before_allocation():
+    with pytest.raises(ValueError, match=r"seed: must be an integer in \[0, 2\*\*64\), got -1"):
+        make_plan(net2(), -1)
+
+
+def test_build_revalidates_mutated_network():
+    net = net2()
+    net.connect("A", "B", FixedTotalNumber(5), 1.0, 1.0)
+    net.populations["B"].size = 0  # mutated after connect: the build catches it before allocating
+    with pytest.raises(ValueError, match="on an empty population"):
+        make_plan(net, 1)

@@ -1,0 +1,110 @@
+"""iaf_psc_exp against its analytic solution: current step, one PSC, refractory period."""
+import math
+
+import numpy as np
+from numba import njit
+from scipy import stats
+
+from distsnn.backends.cpu.neuron_kernels import poisson_count
+from distsnn.build import make_plan
+from distsnn.model import Network, OneToOne
+from distsnn.runtime import simulate
+
+E_L, V_TH, TAU_M, C_M = -70.0, -55.0, 10.0, 250.0
+
+
+def one_neuron(**params):
+    net = Network(dt=0.1)
+    net.add_population("n", 1, params=params)
+    net.record_spikes("n")
+    net.record_voltage("n", [0])
+    return net
+
+
+def test_current_step_follows_analytic_charging_curve():
+    net = one_neuron(I_e=300.0)                    # I*R = 12 mV: stays below threshold
+    net.add_dc_input("n", 50.0, start=20.0, stop=40.0)
+    res = simulate(net, 60.0, progress=False)
+    t = (np.arange(res.n_steps) + 1) * 0.1
+    r = TAU_M / C_M
+    v = E_L + 300.0 * r * (1 - np.exp(-t / TAU_M))
+    # the DC pulse adds its own charging curve from 20 ms and decays from 40 ms
+    on = np.clip(t - 20.0, 0, None)
+    off = np.clip(t - 40.0, 0, None)
+    v += 50.0 * r * ((1 - np.exp(-on / TAU_M)) - (1 - np.exp(-off / TAU_M)))
+    assert np.max(np.abs(res.vrec[:, 0] - v)) < 1e-10
+    assert res.spike_gids.size == 0
+
+
+def test_single_psc_matches_analytic_psp():
+    net = Network(dt=0.1)
+    net.add_population("pre", 1, v_init=-50.0)      # above threshold: fires in the first step
+    net.add_population("post", 1, params={"tau_syn_ex": 2.0})
+    net.connect("pre", "post", OneToOne(), 100.0, 1.0)
+    net.record_spikes("pre")
+    net.record_voltage("post", [0])
+    res = simulate(net, 30.0, progress=False)
+    ids, times = res.spikes("pre")
+    assert list(times) == [0.1]
+    onset = 0.1 + 1.0                               # spike time + delay
+    t = (np.arange(res.n_steps) + 1) * 0.1
+    s = np.clip(t - onset, 0, None)
+    tau_s = 2.0
+    v = E_L + 100.0 / C_M * tau_s * TAU_M / (TAU_M - tau_s) * (np.exp(-s / TAU_M) - np.exp(-s / tau_s))
+    assert np.max(np.abs(res.vrec[:, 0] - v)) < 1e-10
+    assert np.all(res.vrec[t <= onset + 1e-9, 0] == E_L)
+    peak_t = t[np.argmax(res.vrec[:, 0])] - onset
+    assert abs(peak_t - math.log(TAU_M / tau_s) * tau_s * TAU_M / (TAU_M - tau_s)) < 0.1
+
+
+def test_refractory_period_and_regular_firing():
+    net = one_neuron(I_e=1000.0, t_ref=2.0)         # I*R = 40 mV
+    res = simulate(net, 100.0, progress=False)
+    _, times = res.spikes("n")
+    t_cross = -TAU_M * math.log(1 - (V_TH - E_L) / 40.0)    # 4.70 ms from rest
+    n_cross = math.ceil(t_cross / 0.1)                      # first grid point past threshold
+    period = 20 + n_cross                                   # 2 ms clamped, then charging again
+    expected = (np.arange(times.size) * period + n_cross) * 0.1
+    assert times.size == 1 + (1000 - n_cross) // period
+    assert np.allclose(times, expected, atol=1e-9)
+    # V is clamped at V_reset for exactly t_ref after each spike
+    v = res.vrec[:, 0]
+    first = n_cross - 1                                     # step index of the first spike
+    assert np.all(v[first:first + 21] == E_L)
+    assert v[first + 21] > E_L
+
+
+@njit
+def _counts(q, n, pin_f, pin_i, key0, key1):
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = poisson_count(1000 + i // 50, i % 50, q, pin_f, pin_i, key0, key1)
+    return out
+
+
+def test_poisson_input_counts_follow_poisson_law():
+    for indegree, rate in ((1600, 8.0), (20000, 50.0)):      # lambda 1.28 and 100 (split in 13 parts)
+        net = one_neuron()
+        net.add_poisson_input("n", indegree=indegree, rate=rate, weight=1.0, delay=1.5)
+        plan = make_plan(net, 4)
+        lam = indegree * rate * 1e-4
+        c = _counts(0, 100000, plan.pin_f, plan.pin_i, plan.key0, plan.key1)
+        assert abs(c.mean() - lam) < 5 * math.sqrt(lam / c.size)
+        assert abs(c.var() / lam - 1) < 0.03
+        k = np.arange(c.max() + 1)
+        pmf = stats.poisson.pmf(k, lam)
+        sel = pmf * c.size > 5
+        obs = np.bincount(c, minlength=k.size)
+        obs_pool = np.append(obs[sel], c.size - obs[sel].sum())
+        exp_pool = np.append(pmf[sel] * c.size, c.size - (pmf[sel] * c.size).sum())
+        assert stats.chisquare(obs_pool, exp_pool).pvalue > 1e-3
+
+
+def test_poisson_input_drives_mean_membrane_potential():
+    net = one_neuron(V_th=1000.0, tau_syn_ex=0.5)           # never fires
+    net.add_poisson_input("n", indegree=1000, rate=10.0, weight=20.0, delay=1.0)
+    res = simulate(net, 2000.0, progress=False)
+    v = res.vrec[2000:, 0]                                 # after 200 ms
+    expected = E_L + 1000 * 10.0 * 1e-3 * 20.0 * 0.5 * TAU_M / C_M    # E_L + rate*w*tau_s*R
+    assert abs(v.mean() - expected) < 0.1
+    assert np.all(res.vrec[:10, 0] == E_L)                 # nothing arrives before the delay
