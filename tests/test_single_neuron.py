@@ -75,10 +75,10 @@ def test_refractory_period_and_regular_firing():
 
 
 @njit
-def _counts(q, n, pin_f, pin_i, key0, key1):
+def _counts(q, n, pin_f, pin_i, pin_ratio, key0, key1):
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        out[i] = poisson_count(1000 + i // 50, i % 50, q, pin_f, pin_i, key0, key1)
+        out[i] = poisson_count(1000 + i // 50, i % 50, q, pin_f, pin_i, pin_ratio, key0, key1)
     return out
 
 
@@ -88,7 +88,7 @@ def test_poisson_input_counts_follow_poisson_law():
         net.add_poisson_input("n", indegree=indegree, rate=rate, weight=1.0, delay=1.5)
         plan = make_plan(net, 4)
         lam = indegree * rate * 1e-4
-        c = _counts(0, 100000, plan.pin_f, plan.pin_i, plan.key0, plan.key1)
+        c = _counts(0, 100000, plan.pin_f, plan.pin_i, plan.pin_ratio, plan.key0, plan.key1)
         assert abs(c.mean() - lam) < 5 * math.sqrt(lam / c.size)
         assert abs(c.var() / lam - 1) < 0.03
         k = np.arange(c.max() + 1)

@@ -13,8 +13,6 @@ projection, n_pre for fixed_probability / all_to_all, ...); and |w| <= |mean| + 
 because 32-bit uniforms bound Box-Muller normals by sqrt(64 ln 2) < Z_MAX. Poisson input adds
 at most its per-step maximum count (the inversion sampler's largest outcome) times |w|.
 """
-import math
-
 Z_MAX = 6.6605           # > sqrt(-2 ln 2**-32) = 6.66043...
 LIMIT = 2.0 ** 62        # half of int64's range: headroom for the +1 rounding terms
 K_MIN, K_MAX = -30, 32
@@ -37,30 +35,3 @@ def choose_scale_exponent(terms):
             return k
     raise ValueError(f"synaptic input bound {sum(c * w for c, w in terms):.3e} pA per step "
                      "cannot be represented in int64 fixed point")
-
-
-def max_poisson_count(lam_sub, n_sub):
-    """Largest count the Poisson inversion sampler can return per step (hard bound)."""
-    if n_sub == 0 or lam_sub == 0.0:
-        return 0
-    from ..rng.portable_math import pexp
-    u = (2.0 ** 32 - 0.5) * 2.0 ** -32            # largest uniform the sampler sees
-    p = float(pexp(-lam_sub))
-    f, k = p, 0
-    while u > f and k < POISSON_KCAP:
-        k += 1
-        p = p * lam_sub / k
-        f = f + p
-    return k * n_sub
-
-
-POISSON_LAMBDA_MAX = 8.0  # Poisson input is drawn as n_sub draws of mean <= this each
-POISSON_KCAP = 128        # safety cap of the inversion loop (never reached for lam <= 8)
-
-
-def poisson_split(lam):
-    """Split a per-step mean `lam` into n_sub equal parts of at most POISSON_LAMBDA_MAX."""
-    if lam <= 0:
-        return 0.0, 0
-    n_sub = max(1, math.ceil(lam / POISSON_LAMBDA_MAX))
-    return lam / n_sub, n_sub

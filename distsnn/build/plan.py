@@ -13,9 +13,10 @@ from ..model.connectors import FixedOutdegree, FixedProbability, FixedTotalNumbe
 from ..model.distributions import Constant, Normal, Uniform
 from ..model.neurons import iaf_psc_exp_propagators
 from ..rng import streams
-from ..rng.portable_math import plog1p, pexp, box_muller
+from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
-from .fixed_point import Z_MAX, choose_scale_exponent, max_poisson_count, poisson_split, weight_bound
+from . import poisson_input
+from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 
 # population float table columns
 PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL = range(12)
@@ -55,6 +56,7 @@ class BuildPlan:
     in_proj: np.ndarray          # incoming projection indices, grouped by target population
     pin_f: np.ndarray
     pin_i: np.ndarray
+    pin_ratio: np.ndarray        # (Q, KCAP + 1) lam_sub / k tables of the Poisson sampler
     dc_f: np.ndarray             # (amplitude pA,)
     dc_i: np.ndarray             # (start step, stop step)
     units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start
@@ -176,14 +178,16 @@ def make_plan(network, seed):
     if len(pins) >= 4096:
         raise ValueError(f"network: {len(pins)} Poisson inputs exceed the 4096 supported")
     pin_f = np.zeros((len(pins), 2))
+    pin_ratio = np.zeros((len(pins), poisson_input.KCAP + 1))
     pin_i = np.zeros((len(pins), 6), dtype=np.int64)
     for q, (orig, pin) in enumerate(pins):
         lam = pin.indegree * pin.rate * dt * 1e-3
-        lam_sub, n_sub = poisson_split(lam)
+        lam_sub, n_sub = poisson_input.split(lam)
         rec = REC_EX if pin.receptor == "excitatory" else REC_IN
-        pin_f[q] = [lam_sub, float(pexp(-lam_sub))]
+        pin_f[q] = [lam_sub, poisson_input.exp_neg(lam_sub)]
+        pin_ratio[q] = poisson_input.ratios(lam_sub)
         pin_i[q] = [index[pin.target], n_sub, 0, rec, _delay_steps(pin.delay, dt), orig]
-        bound_terms[(index[pin.target], rec)].append((max_poisson_count(lam_sub, n_sub), abs(pin.weight)))
+        bound_terms[(index[pin.target], rec)].append((poisson_input.max_count(lam_sub, n_sub), abs(pin.weight)))
 
     # fixed-point scales
     scale_exp = np.zeros((P, 2), dtype=np.int64)
@@ -240,7 +244,7 @@ def make_plan(network, seed):
 
     return BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
-        pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_f=pin_f, pin_i=pin_i,
+        pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_f=pin_f, pin_i=pin_i, pin_ratio=pin_ratio,
         dc_f=dc_f, dc_i=dc_i, units=units, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids,

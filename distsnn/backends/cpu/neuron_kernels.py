@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from ...build import plan as bp
-from ...build.fixed_point import POISSON_KCAP
+from ...build.poisson_input import KCAP
 from ...rng import streams
 from .rng_kernels import philox
 
@@ -24,27 +24,27 @@ TWO_M32 = 2.0 ** -32
 
 
 @njit(cache=True, inline="always")
-def poisson_inv(u, lam, explam):
-    """Poisson(lam) by sequential inversion of a uniform u in (0, 1); lam <= 8."""
+def poisson_inv(u, explam, ratio):
+    """Poisson sample by sequential inversion of u in (0, 1) (see build.poisson_input)."""
     k = 0
     p = explam
     f = p
-    while u > f and k < POISSON_KCAP:
+    while u > f and k < KCAP:
         k += 1
-        p = p * lam / k
+        p = p * ratio[k]
         f = f + p
     return k
 
 
-@njit(cache=True)
-def poisson_count(t, g, q, pin_f, pin_i, key0, key1):
+@njit(cache=True, inline="always")
+def poisson_count(t, g, q, pin_f, pin_i, pin_ratio, key0, key1):
     """Total Poisson count of input q for neuron g arriving at step t (emitted at t - delay)."""
     s = t - pin_i[q, bp.QI_DELAY]
     nsub = pin_i[q, bp.QI_NSUB]
     if s < 0 or nsub == 0:
         return 0
-    lam = pin_f[q, bp.QF_LAM]
     explam = pin_f[q, bp.QF_EXPLAM]
+    ratio = pin_ratio[q]
     base = NOISE_TAG | (pin_i[q, bp.QI_INDEX] << 16)
     s_lo = np.uint64(s) & M32
     s_hi = np.uint64(s) >> np.uint64(32)
@@ -55,13 +55,13 @@ def poisson_count(t, g, q, pin_f, pin_i, key0, key1):
         if r == 0:
             w0, w1, w2, w3 = philox(s_lo, s_hi, g, base | (sub >> 2), key0, key1)
         word = w0 if r == 0 else (w1 if r == 1 else (w2 if r == 2 else w3))
-        total += poisson_inv((float(word) + 0.5) * TWO_M32, lam, explam)
+        total += poisson_inv((float(word) + 0.5) * TWO_M32, explam, ratio)
     return total
 
 
 @njit(cache=True, parallel=True)
 def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-                   pin_f, pin_i, dc_f, dc_i, key0, key1, spk_unit, spk_cnt):
+                   pin_f, pin_i, pin_ratio, dc_f, dc_i, key0, key1, spk_unit, spk_cnt):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]]."""
     slot = t % ring_len
     ex0 = (slot * 2) * n_local
@@ -95,7 +95,7 @@ def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f
             ring[ex0 + li] = 0
             ring[in0 + li] = 0
             for q in range(q0, q1):
-                c = poisson_count(t, g, q, pin_f, pin_i, key0, key1)
+                c = poisson_count(t, g, q, pin_f, pin_i, pin_ratio, key0, key1)
                 if pin_i[q, bp.QI_REC] == 0:
                     in_ex += c * pin_i[q, bp.QI_WINT]
                 else:

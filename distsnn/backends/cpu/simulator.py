@@ -46,7 +46,7 @@ def max_row_length(plan, counts):
 
 @njit(cache=True)
 def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-              pin_f, pin_i, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+              pin_f, pin_i, pin_ratio, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow.
@@ -60,7 +60,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
             return i, n_out
         t = t0 + i
         update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-                       pin_f, pin_i, dc_f, dc_i, key0, key1, spk_unit, spk_cnt)
+                       pin_f, pin_i, pin_ratio, dc_f, dc_i, key0, key1, spk_unit, spk_cnt)
         ns = 0
         pop_ptr[:] = 0
         for u in range(U):
@@ -152,7 +152,7 @@ class CpuSimulator:
         done, n_out = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.refr, self.ring,
             plan.ring_len, plan.n_neurons, plan.units, plan.pop_f, plan.pop_i, plan.pin_f, plan.pin_i,
-            plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
+            plan.pin_ratio, plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
             out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events)

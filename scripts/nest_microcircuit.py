@@ -1,0 +1,71 @@
+"""The same microcircuit in NEST (run with a Python that has `nest`), for side-by-side timing.
+
+Reads the network description written by bench_microcircuit.py (sizes, synapse numbers,
+weights, delays, inputs) so both simulators get exactly the same model parameters, builds it
+as NEST's Potjans_2014 example does (fixed_total_number, redrawn normal weights and delays,
+one poisson_generator per population), simulates, and prints one JSON line of results.
+"""
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("spec")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    spec = json.load(open(args.spec))
+    import nest
+    nest.set_verbosity("M_ERROR")
+    t0 = time.perf_counter()
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": spec["dt"], "local_num_threads": args.threads, "rng_seed": args.seed,
+                          "print_time": False})
+    pops = []
+    for k, name in enumerate(spec["populations"]):
+        params = dict(spec["neuron_params"], I_e=spec["I_e"][k])
+        pop = nest.Create("iaf_psc_exp", spec["sizes"][k], params=params)
+        pop.set(V_m=nest.random.normal(mean=spec["v0_mean"][k], std=spec["v0_sd"][k]))
+        pops.append(pop)
+    rec = nest.Create("spike_recorder")
+    dt = spec["dt"]
+    for k, pop in enumerate(pops):
+        pg = nest.Create("poisson_generator", params={"rate": spec["bg_rate"] * spec["k_ext"][k]})
+        nest.Connect(pg, pop, "all_to_all", {"weight": spec["w_ext"], "delay": spec["poisson_delay"]})
+        nest.Connect(pop, rec)
+        for s, src in enumerate(pops):
+            n = spec["synapses"][k][s]
+            if n == 0:
+                continue
+            w, d = spec["w_mean"][k][s], spec["d_mean"][s]
+            lo, hi = (0.0, np.inf) if w >= 0 else (-np.inf, 0.0)
+            nest.Connect(src, pop, {"rule": "fixed_total_number", "N": n},
+                         {"synapse_model": "static_synapse",
+                          "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(w) * spec["w_rel_sd"]),
+                                                     min=lo, max=hi),
+                          "delay": nest.math.redraw(nest.random.normal(mean=d, std=d * spec["d_rel_sd"]),
+                                                    min=dt - 0.5 * dt, max=np.inf)})
+    nest.Prepare()   # NEST builds its connection infrastructure here; counted as build
+    t1 = time.perf_counter()
+    nest.Run(spec["t_sim"])
+    nest.Cleanup()
+    t2 = time.perf_counter()
+    ev = rec.get("events")
+    senders, times = np.asarray(ev["senders"]), np.asarray(ev["times"])
+    rates = {}
+    for k, pop in enumerate(pops):
+        lo, hi = pop[0].global_id, pop[-1].global_id
+        sel = (senders >= lo) & (senders <= hi) & (times > spec["rates_from"])
+        rates[spec["populations"][k]] = float(sel.sum() / len(pop) / ((spec["t_sim"] - spec["rates_from"]) * 1e-3))
+    print(json.dumps({"simulator": f"NEST {nest.__version__}", "threads": args.threads, "build_s": t1 - t0,
+                      "simulate_s": t2 - t1, "n_synapses": int(nest.GetKernelStatus("num_connections")),
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rates": rates}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The determinism contract on one process: procedural == stored, any thread count, any block size."""
+import numba
+import numpy as np
+import pytest
+
+from distsnn.model import AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal, OneToOne
+from distsnn.runtime import simulate
+from distsnn.runtime import run as run_module
+
+
+def mixed_network():
+    """Every rule, both receptors, Poisson and DC input, populations spanning several chunks."""
+    net = Network(dt=0.1, chunk_size=64)
+    net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
+    net.add_population("I", 100, v_init=-65.0)
+    net.add_population("X", 100, params={"I_e": 380.0})
+    net.connect("E", "E", FixedTotalNumber(20000), Normal(40.0, 4.0), Normal(1.5, 0.75))
+    net.connect("E", "I", FixedProbability(0.1), Normal(60.0, 6.0), Normal(1.0, 0.5))
+    net.connect("I", "E", FixedOutdegree(60), Normal(-60.0, 6.0), Normal(0.8, 0.4))
+    net.connect("I", "I", AllToAll(), -50.0, 0.5)
+    net.connect("X", "I", OneToOne(), 200.0, 2.0, label="x")
+    net.connect("X", "E", FixedProbability(0.2), 30.0, 1.2)
+    net.add_poisson_input("E", indegree=1000, rate=18.0, weight=45.0, delay=1.5)
+    net.add_poisson_input("I", indegree=1000, rate=9.0, weight=45.0, delay=1.5)
+    net.add_dc_input("I", 100.0, start=50.0, stop=150.0)
+    for name in ("E", "I", "X"):
+        net.record_spikes(name)
+    net.record_voltage("E", [0, 1, 399])
+    return net
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return simulate(mixed_network(), 300.0, seed=12, connectivity="procedural", progress=False)
+
+
+def test_network_is_active(reference):
+    rates = reference.mean_rates()
+    assert all(r > 1.0 for r in rates.values()), rates
+    assert reference.events > 10000
+
+
+def same(a, b):
+    return (np.array_equal(a.spike_gids, b.spike_gids) and np.array_equal(a.spike_steps, b.spike_steps)
+            and np.array_equal(a.vrec, b.vrec))
+
+
+def test_stored_equals_procedural(reference):
+    stored = simulate(mixed_network(), 300.0, seed=12, connectivity="stored", progress=False)
+    assert same(reference, stored)
+    assert stored.events == reference.events
+
+
+def test_thread_count_does_not_change_spikes(reference):
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = simulate(mixed_network(), 300.0, seed=12, progress=False)
+    finally:
+        numba.set_num_threads(before)
+    assert same(reference, single)
+
+
+def test_block_size_does_not_change_spikes(reference, monkeypatch):
+    monkeypatch.setattr(run_module, "BLOCK_MS", 0.7)
+    assert same(reference, simulate(mixed_network(), 300.0, seed=12, progress=False))
+
+
+def test_seed_changes_spikes(reference):
+    other = simulate(mixed_network(), 300.0, seed=13, progress=False)
+    assert not np.array_equal(reference.spike_gids, other.spike_gids)
+
+
+def test_spike_output_buffer_grows(monkeypatch):
+    """A run with more spikes than the initial output buffer keeps every spike."""
+    net = Network(dt=0.1)
+    net.add_population("fast", 300, params={"I_e": 2000.0, "t_ref": 0.1})
+    net.record_spikes("fast")
+    res = simulate(net, 100.0, progress=False)
+    _, times = res.spikes("fast")
+    per_neuron = times.size / 300
+    assert times.size > 4 * 1024 and per_neuron == int(per_neuron)
+    assert np.all(np.diff(res.spike_steps) >= 0)

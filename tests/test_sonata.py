@@ -1,0 +1,65 @@
+"""SONATA spike file and voltage report layout, round trip, and safe overwrite."""
+import h5py
+import numpy as np
+import pytest
+
+from distsnn.io import read_spikes, read_voltage_report, write_spikes, write_voltage_report
+from distsnn.io.sonata import read_metadata
+from distsnn.models import microcircuit
+from distsnn.runtime import simulate
+
+
+@pytest.fixture(scope="module")
+def result():
+    return simulate(microcircuit.build(0.02, record_voltage=2), 200.0, seed=5, progress=False)
+
+
+def test_spike_file_layout(result, tmp_path):
+    path = tmp_path / "out" / "spikes.h5"
+    write_spikes(str(path), result, {"model": "microcircuit", "seed": 5, "timers": {"build": 1.0}})
+    with h5py.File(path, "r") as f:
+        assert f.attrs["magic"] == 0x0A7A and f.attrs["magic"].dtype == np.uint32
+        assert list(f.attrs["version"]) == [0, 1]
+        assert sorted(f["spikes"]) == sorted(microcircuit.POPULATIONS)
+        for name in microcircuit.POPULATIONS:
+            g = f["spikes"][name]
+            assert g.attrs["sorting"] == "by_time"
+            assert g["timestamps"].dtype == np.float64 and g["timestamps"].attrs["units"] == "ms"
+            assert g["node_ids"].dtype == np.uint64
+            ts = g["timestamps"][()]
+            assert np.all(np.diff(ts) >= 0) and ts.size == g["node_ids"].shape[0]
+    spikes = read_spikes(str(path))
+    for name in microcircuit.POPULATIONS:
+        ids, times = result.spikes(name)
+        assert np.array_equal(spikes[name][0], ids) and np.array_equal(spikes[name][1], times)
+    meta = read_metadata(str(path))
+    assert meta["seed"] == 5 and meta["timers"] == {"build": 1.0}
+
+
+def test_spike_times_are_on_the_step_grid(result):
+    ids, times = result.spikes("L4E")
+    assert times.size > 0
+    assert np.allclose(times / 0.1, np.round(times / 0.1)) and times.min() >= 0.1 and times.max() <= 200.0
+
+
+def test_voltage_report_layout(result, tmp_path):
+    path = tmp_path / "v.h5"
+    write_voltage_report(str(path), result)
+    rep = read_voltage_report(str(path))
+    assert sorted(rep) == sorted(microcircuit.POPULATIONS)
+    ids, times, data = rep["L23E"]
+    assert list(ids) == [0, 1] and data.shape == (2000, 2)
+    assert times[0] == pytest.approx(0.1) and times[-1] == pytest.approx(200.0)
+    with h5py.File(path, "r") as f:
+        assert f["report/L23E/data"].attrs["units"] == "mV"
+    assert np.all(data < -49.0) and np.all(data > -100.0)
+
+
+def test_failed_write_keeps_the_previous_file(result, tmp_path):
+    path = tmp_path / "spikes.h5"
+    write_spikes(str(path), result, {"seed": 5})
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        write_spikes(str(path), result, {"bad": object()})    # not storable as an HDF5 attribute
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]               # no temporary file left behind
