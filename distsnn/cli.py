@@ -88,7 +88,7 @@ def main(argv=None):
     try:
         if args.command == "run":
             run_command(args)
-    except ValueError as err:
+    except (ValueError, MemoryError) as err:
         print(f"distsnn: error: {err}", file=sys.stderr)
         return 2
     return 0

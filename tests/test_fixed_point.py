@@ -63,3 +63,16 @@ def test_unrepresentable_input_is_a_clear_error():
     net.connect("a", "a", AllToAll(), 1e300, 1.0)
     with pytest.raises(ValueError, match="population 'a': synaptic input bound"):
         make_plan(net, 1)
+
+
+def test_allocation_is_announced_and_refused_when_it_cannot_fit(monkeypatch):
+    from distsnn.backends.cpu import simulator
+    net = Network(dt=0.1)
+    net.add_population("a", 100)
+    net.connect("a", "a", AllToAll(), 1.0, 1.0)
+    said = []
+    simulator.CpuSimulator(make_plan(net, 1), "stored", log=said.append).build()
+    assert any("stored connectivity (10000 synapses)" in s for s in said)
+    monkeypatch.setattr(simulator, "available_memory", lambda: 1000)
+    with pytest.raises(MemoryError, match=r"needs .* GiB but only .* GiB are available"):
+        simulator.CpuSimulator(make_plan(net, 1), "stored").build()

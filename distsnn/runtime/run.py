@@ -75,7 +75,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     from ..backends.cpu.simulator import CpuSimulator
     with timers.phase("build"):
         plan = make_plan(network, seed)
-        sim = CpuSimulator(plan, connectivity)
+        sim = CpuSimulator(plan, connectivity, log=log)
         sim.build()
     n_steps = int(round(t_sim / plan.dt))
     cap = max(4 * plan.n_neurons, 1024)

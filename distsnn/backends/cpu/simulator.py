@@ -1,4 +1,6 @@
 """CPU backend: builds per-row counts (and the CSR in stored mode) and runs steps with numba."""
+import os
+
 import numpy as np
 from numba import get_num_threads, njit
 
@@ -10,6 +12,24 @@ from .delivery_kernels import deliver_procedural, deliver_stored
 from .neuron_kernels import update_neurons
 
 CONNECTIVITY_MODES = ("procedural", "stored")
+CSR_BYTES_PER_SYNAPSE = 4 + 8 + 4   # syn_loc int32, syn_w int64, syn_d int32
+
+
+def available_memory():
+    """Bytes of physical memory available now (None where the platform does not say)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(what, nbytes, log):
+    """Log the size of an allocation and refuse it with a clear message if it cannot fit."""
+    log(f"{what}: {nbytes / 2 ** 20:.1f} MiB")
+    free = available_memory()
+    if free is not None and nbytes > free:
+        raise MemoryError(f"{what} needs {nbytes / 2 ** 30:.2f} GiB but only {free / 2 ** 30:.2f} GiB are "
+                          "available; use procedural connectivity or a smaller model")
 
 
 def compute_counts(plan):
@@ -92,22 +112,24 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
 class CpuSimulator:
     """Runs a BuildPlan on the CPU. connectivity: 'procedural' or 'stored'."""
 
-    def __init__(self, plan, connectivity="procedural"):
+    def __init__(self, plan, connectivity="procedural", log=None):
         if connectivity not in CONNECTIVITY_MODES:
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
         self.plan = plan
         self.connectivity = connectivity
+        self.log = log or (lambda msg: None)
         self.t = 0
         self.events = 0
 
     def memory_estimate(self):
-        """Bytes the state will take (before counts / CSR, which depend on the draw)."""
+        """Bytes of neuron state, input ring buffers and per-row counts (the CSR comes on top)."""
         n = self.plan.n_neurons
         return n * (8 * 3 + 8) + self.plan.ring_len * 2 * n * 8 + 4 * self.plan.info["count_cells"]
 
     def build(self):
         plan = self.plan
         n = plan.n_neurons
+        check_fits("neuron state, input buffers and row counts", self.memory_estimate(), self.log)
         self.counts = compute_counts(plan)
         U = plan.units.shape[0]
         width = max_row_length(plan, self.counts)
@@ -133,6 +155,7 @@ class CpuSimulator:
             self.ptr = np.zeros(lens.size + 1, dtype=np.int64)
             np.cumsum(lens, out=self.ptr[1:])
             total = int(self.ptr[-1])
+            check_fits(f"stored connectivity ({total} synapses)", total * CSR_BYTES_PER_SYNAPSE, self.log)
             self.syn_loc = np.empty(total, dtype=np.int32)
             self.syn_w = np.empty(total, dtype=np.int64)
             self.syn_d = np.empty(total, dtype=np.int32)
