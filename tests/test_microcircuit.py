@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from distsnn.build import make_plan
-from distsnn.build import plan as bp
 from distsnn.models import microcircuit as mc
 from distsnn.runtime import simulate
 

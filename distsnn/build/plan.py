@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..model.connectors import FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, AllToAll, RULE_CODES
+from ..model.connectors import FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
 from ..model.neurons import iaf_psc_exp_propagators
 from ..rng import streams

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .connectors import AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
+from .connectors import FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
 from .neurons import validate_params
 from ..rng.streams import projection_id

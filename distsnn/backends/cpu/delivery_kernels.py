@@ -4,7 +4,6 @@ Parallel over post chunks ("units"): each unit owns its neurons' buffer entries,
 threads write the same address and integer sums make the order irrelevant anyway.
 A spike emitted at step s with delay d (steps) lands in slot (s + d) % L.
 """
-import numpy as np
 from numba import njit, prange
 
 from ...build import plan as bp

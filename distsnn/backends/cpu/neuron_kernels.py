@@ -8,8 +8,6 @@ Per neuron and step t (NEST's order of operations):
   4. V >= V_th: spike (time (t+1)*dt), V = V_reset, refractory for ref_steps.
 V is stored relative to E_L (mV), currents in pA.
 """
-import math
-
 import numpy as np
 from numba import njit, prange
 
