@@ -34,6 +34,11 @@ def main():
         pops.append(pop)
     rec = nest.Create("spike_recorder")
     dt = spec["dt"]
+    # NEST allows at most 2**27 - 2 connections per synapse model and virtual process; the full
+    # microcircuit has ~1.5e8 per thread at 2 threads, so each source population gets its own
+    # copy of static_synapse (identical dynamics).
+    for name in spec["populations"]:
+        nest.CopyModel("static_synapse", f"static_from_{name}")
     for k, pop in enumerate(pops):
         pg = nest.Create("poisson_generator", params={"rate": spec["bg_rate"] * spec["k_ext"][k]})
         nest.Connect(pg, pop, "all_to_all", {"weight": spec["w_ext"], "delay": spec["poisson_delay"]})
@@ -45,7 +50,7 @@ def main():
             w, d = spec["w_mean"][k][s], spec["d_mean"][s]
             lo, hi = (0.0, np.inf) if w >= 0 else (-np.inf, 0.0)
             nest.Connect(src, pop, {"rule": "fixed_total_number", "N": n},
-                         {"synapse_model": "static_synapse",
+                         {"synapse_model": f"static_from_{spec['populations'][s]}",
                           "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(w) * spec["w_rel_sd"]),
                                                      min=lo, max=hi),
                           "delay": nest.math.redraw(nest.random.normal(mean=d, std=d * spec["d_rel_sd"]),

@@ -1,4 +1,6 @@
 """Portable log / exp / sin / cos: accuracy bounds against NumPy, numba kernels bit-identical."""
+import math
+
 import numpy as np
 from numba import njit
 
@@ -72,3 +74,19 @@ def test_numba_math_bit_identical_to_spec():
     z0, z1 = box_muller(x, u)
     for col, ref in enumerate((plog(x), s, c, z0, z1)):
         assert np.array_equal(got[:, col], ref), col
+
+
+@njit
+def _frexp_both(x):
+    out = np.empty((x.size, 4))
+    for i in range(x.size):
+        m, e = rk.frexp_normal(x[i])
+        m2, e2 = math.frexp(x[i])
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = m, e, m2, e2
+    return out
+
+
+def test_bitcast_frexp_equals_math_frexp():
+    x = np.concatenate([np.random.default_rng(7).random(10000), [2.0 ** -1022, 2.0 ** -33, 1.0, 3.5, 1e300]])
+    r = _frexp_both(x)
+    assert np.array_equal(r[:, 0], r[:, 2]) and np.array_equal(r[:, 1], r[:, 3])

@@ -2,11 +2,11 @@
 import math
 
 import numpy as np
-from numba import njit
 from scipy import stats
 
-from distsnn.backends.cpu.neuron_kernels import poisson_count
+from distsnn.backends.cpu.simulator import CpuSimulator
 from distsnn.build import make_plan
+from distsnn.build.poisson_input import counts_reference
 from distsnn.model import Network, OneToOne
 from distsnn.runtime import simulate
 
@@ -74,21 +74,13 @@ def test_refractory_period_and_regular_firing():
     assert v[first + 21] > E_L
 
 
-@njit
-def _counts(q, n, pin_f, pin_i, pin_ratio, key0, key1):
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        out[i] = poisson_count(1000 + i // 50, i % 50, q, pin_f, pin_i, pin_ratio, key0, key1)
-    return out
-
-
 def test_poisson_input_counts_follow_poisson_law():
     for indegree, rate in ((1600, 8.0), (20000, 50.0)):      # lambda 1.28 and 100 (split in 13 parts)
         net = one_neuron()
         net.add_poisson_input("n", indegree=indegree, rate=rate, weight=1.0, delay=1.5)
         plan = make_plan(net, 4)
         lam = indegree * rate * 1e-4
-        c = _counts(0, 100000, plan.pin_f, plan.pin_i, plan.pin_ratio, plan.key0, plan.key1)
+        c = np.concatenate([counts_reference(plan, 0, t, np.arange(1000)) for t in range(1000, 1100)])
         assert abs(c.mean() - lam) < 5 * math.sqrt(lam / c.size)
         assert abs(c.var() / lam - 1) < 0.03
         k = np.arange(c.max() + 1)
@@ -98,6 +90,27 @@ def test_poisson_input_counts_follow_poisson_law():
         obs_pool = np.append(obs[sel], c.size - obs[sel].sum())
         exp_pool = np.append(pmf[sel] * c.size, c.size - (pmf[sel] * c.size).sum())
         assert stats.chisquare(obs_pool, exp_pool).pvalue > 1e-3
+        # neighbours sharing a Philox call are independent
+        pairs = counts_reference(plan, 0, 1000, np.arange(100000)).reshape(-1, 2)
+        assert abs(np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1]) < 0.02
+
+
+def test_poisson_kernel_matches_numpy_reference():
+    """Counts recovered from the kernel's synaptic current equal the NumPy stream reference."""
+    net = Network(dt=0.1)
+    net.add_population("pad", 3)                             # quads straddle populations
+    net.add_population("n", 37, params={"V_th": 1e9, "tau_syn_ex": 1e-3, "tau_syn_in": 1e-3})
+    net.add_poisson_input("n", indegree=2000, rate=10.0, weight=1.0, delay=0.3)
+    net.add_poisson_input("n", indegree=800, rate=20.0, weight=-3.0, delay=0.1)
+    plan = make_plan(net, 8)
+    sim = CpuSimulator(plan).build()
+    out = np.empty(10 ** 4, dtype=np.int64)
+    for t in range(40):
+        sim.run(1, out, out.copy(), 0, np.empty((1, 0)))
+        gids = np.arange(3, 40)
+        # P11 = exp(-100): the current holds exactly this step's input
+        assert np.array_equal(np.round(sim.i_ex[3:]).astype(np.int64), counts_reference(plan, 0, t, gids))
+        assert np.array_equal(np.round(-sim.i_in[3:] / 3).astype(np.int64), counts_reference(plan, 1, t, gids))
 
 
 def test_poisson_input_drives_mean_membrane_potential():

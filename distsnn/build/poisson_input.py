@@ -1,23 +1,29 @@
-"""Poisson background input: per-step means, the inversion sampler's tables and bounds.
+"""Poisson background input: per-step means, the inversion sampler's table, bounds, reference.
 
 A Poisson input of total rate R (Hz) into a neuron has mean lam = R * dt per step; it is
-drawn as n_sub independent parts of mean lam_sub = lam / n_sub <= LAMBDA_MAX by sequential
-inversion of one 32-bit uniform u = (x + 0.5) * 2**-32 each (strictly inside (0, 1)):
+drawn as n_sub independent parts of mean lam_sub = lam / n_sub <= LAMBDA_MAX, each by
+inversion of one 32-bit uniform u = (x + 0.5) * 2**-32 (strictly inside (0, 1)):
 
-    k = 0; p = exp(-lam_sub); F = p
-    while u > F and k < KCAP: k += 1; p = p * ratio[k]; F = F + p
+    k = smallest k with u <= cdf[k]   (k <= KCAP)
 
-with ratio[k] = lam_sub / k computed once on the host, so the loop has no division in its
-dependency chain and every backend multiplies by the very same numbers.
+The table cdf is computed once on the host (p_0 = exp(-lam_sub), p_k = p_{k-1} * (lam_sub/k),
+cdf_k = cdf_{k-1} + p_k) and passed to every backend, so all of them compare against the
+very same numbers and the sampler has no arithmetic at all.
+
+Streams: the uniform of part j for neuron gid at emission step s is word (gid & 3) of
+Philox((s_lo, s_hi, gid >> 2, NOISE | input << 16 | j)): one Philox call serves four
+neighbouring neurons.
 """
 import math
 
 import numpy as np
 
+from ..rng import streams
+from ..rng.philox import philox4x32
 from ..rng.portable_math import pexp
 
 LAMBDA_MAX = 8.0   # largest mean of one part
-KCAP = 64          # loop cap; for lam_sub <= 8 the sampler stops before (P(X > 40) < 1e-13)
+KCAP = 64          # table length - 1; for lam_sub <= 8, 1 - cdf[40] < 1e-13
 U_MAX = (2.0 ** 32 - 0.5) * 2.0 ** -32   # largest uniform the sampler sees
 
 
@@ -29,32 +35,47 @@ def split(lam):
     return lam / n_sub, n_sub
 
 
-def ratios(lam_sub):
-    """Table ratio[k] = lam_sub / k for k = 1..KCAP (ratio[0] unused), float64."""
+def cdf_table(lam_sub):
+    """cdf[k], k = 0..KCAP, of Poisson(lam_sub), float64, by the fixed recurrence above."""
     table = np.zeros(KCAP + 1)
+    p = float(pexp(-lam_sub))
+    f = p
+    table[0] = f
     for k in range(1, KCAP + 1):
-        table[k] = lam_sub / k
+        p = p * (lam_sub / k)
+        f = f + p
+        table[k] = f
     return table
 
 
-def exp_neg(lam_sub):
-    return float(pexp(-lam_sub))
-
-
-def sample(u, explam, ratio):
-    """The sampler on the host (reference for the kernels); returns k."""
-    k = 0
-    p = explam
-    f = p
-    while u > f and k < KCAP:
-        k += 1
-        p = p * ratio[k]
-        f = f + p
-    return k
+def sample(u, cdf):
+    """Smallest k <= KCAP with u <= cdf[k] (vectorised over u)."""
+    return np.minimum(np.searchsorted(cdf, u, side="left"), KCAP)
 
 
 def max_count(lam_sub, n_sub):
     """Largest count the sampler can return per step over all parts (a hard bound)."""
     if n_sub == 0 or lam_sub == 0.0:
         return 0
-    return sample(U_MAX, exp_neg(lam_sub), ratios(lam_sub)) * n_sub
+    return int(sample(np.array([U_MAX]), cdf_table(lam_sub))[0]) * n_sub
+
+
+def noise_tag(input_index, part):
+    return streams.tag(streams.DOM_NOISE, (input_index << 16) | part)
+
+
+def counts_reference(plan, q, t, gids):
+    """NumPy reference: counts of Poisson input q arriving at step t for neurons `gids`."""
+    from . import plan as bp
+    s = t - int(plan.pin_i[q, bp.QI_DELAY])
+    gids = np.asarray(gids, dtype=np.int64)
+    total = np.zeros(gids.size, dtype=np.int64)
+    if s < 0:
+        return total
+    for j in range(int(plan.pin_i[q, bp.QI_NSUB])):
+        words = philox4x32(s & 0xFFFFFFFF, s >> 32, gids >> 2, noise_tag(int(plan.pin_i[q, bp.QI_INDEX]), j),
+                           plan.key0, plan.key1)
+        w = np.choose(gids & 3, words)
+        u = (w.astype(np.float64) + 0.5) * 2.0 ** -32
+        total += sample(u, plan.pin_cdf[q])
+    return total

@@ -6,7 +6,9 @@ check the two bit for bit.
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from ...rng import portable_math as pm
 
@@ -25,6 +27,35 @@ LN2_HI = pm.LN2_HI
 LN2_LO = pm.LN2_LO
 SQRT_HALF = pm.SQRT_HALF
 HALF_PI = pm.HALF_PI
+
+
+@intrinsic
+def _f64_as_i64(typingctx, x):
+    """Reinterpret the bits of a float64 as an int64 (no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _i64_as_f64(typingctx, x):
+    """Reinterpret the bits of an int64 as a float64."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+EXP_MASK = np.int64(0x7FF << 52)
+HALF_EXP = np.int64(1022 << 52)
+
+
+@njit(cache=True, inline="always")
+def frexp_normal(x):
+    """(m, e) with x = m * 2**e, m in [0.5, 1), for positive normal x: exactly math.frexp,
+    by moving the exponent bits (a libm call costs more than the rest of plog)."""
+    bits = _f64_as_i64(x)
+    e = ((bits & EXP_MASK) >> 52) - 1022
+    return _i64_as_f64((bits & ~EXP_MASK) | HALF_EXP), e
 
 
 @njit(cache=True, inline="always")
@@ -74,7 +105,8 @@ def _horner(x, coeffs):
 
 @njit(cache=True)
 def plog(x):
-    m, e = math.frexp(x)
+    """Natural log of a positive normal float64 (the kernels' arguments are >= 2**-33)."""
+    m, e = frexp_normal(x)
     if m < SQRT_HALF:
         m = m * 2.0
         e = e - 1

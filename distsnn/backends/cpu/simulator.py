@@ -66,9 +66,9 @@ def max_row_length(plan, counts):
 
 @njit(cache=True)
 def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-              pin_f, pin_i, pin_ratio, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+              pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
-              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events):
+              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow.
 
     Returns (steps done, spikes in the output buffer).
@@ -80,7 +80,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
             return i, n_out
         t = t0 + i
         update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-                       pin_f, pin_i, pin_ratio, dc_f, dc_i, key0, key1, spk_unit, spk_cnt)
+                       pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc)
         ns = 0
         pop_ptr[:] = 0
         for u in range(U):
@@ -147,6 +147,7 @@ class CpuSimulator:
         self.spk_step = np.zeros(max(n, 1), dtype=np.int64)
         self.pop_ptr = np.zeros(plan.n_pops + 1, dtype=np.int64)
         self.unit_events = np.zeros(max(U, 1), dtype=np.int64)
+        self.noise_acc = np.zeros((max(U, 1), 8), dtype=np.int64)
         self.vrec_local = plan.vrec_gids.astype(np.int64)
         args = (plan.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
                 plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d)
@@ -174,11 +175,11 @@ class CpuSimulator:
         plan = self.plan
         done, n_out = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.refr, self.ring,
-            plan.ring_len, plan.n_neurons, plan.units, plan.pop_f, plan.pop_i, plan.pin_f, plan.pin_i,
-            plan.pin_ratio, plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
+            plan.ring_len, plan.n_neurons, plan.units, plan.pop_f, plan.pop_i, plan.pin_i,
+            plan.pin_cdf, plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
-            out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events)
+            out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events, self.noise_acc)
         self.t += done
         self.events = int(self.unit_events.sum())
         return done, n_out
