@@ -48,22 +48,26 @@ def counts_fixed_outdegree(n_out, n_pre, n_post, nch, chunk_size, tag, key0, key
 
 
 @njit(cache=True, inline="always")
+def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt):
+    """(fixed-point weight, delay in steps) from the synapse's two standard normals.
+
+    Weights are clipped at 0 to keep the sign of their mean, delays clipped below at dt;
+    written as min / max selects so the loops around it can be vectorised.
+    """
+    w = wmean + wsd * z0
+    w = max(w, 0.0) if wmean >= 0.0 else min(w, 0.0)
+    d = max(dmean + dsd * z1, dt)
+    return np.int64(math.floor(w * scale + 0.5)), np.int64(math.floor(d / dt + 0.5))
+
+
+@njit(cache=True, inline="always")
 def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt):
     """(fixed-point weight, delay in steps) of one synapse from its counter words 1 and 2."""
     z0 = 0.0
     z1 = 0.0
     if wsd != 0.0 or dsd != 0.0:
         z0, z1 = box_muller(u01(w1), u01(w2))
-    w = wmean + wsd * z0
-    if wmean >= 0.0:
-        if w < 0.0:
-            w = 0.0
-    elif w > 0.0:
-        w = 0.0
-    d = dmean + dsd * z1
-    if d < dt:
-        d = dt
-    return np.int64(math.floor(w * scale + 0.5)), np.int64(math.floor(d / dt + 0.5))
+    return synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
 
 
 @njit(cache=True)
@@ -84,10 +88,18 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     n = 0
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
         cnt = np.int64(counts[proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk])
-        for k in range(cnt):
-            w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
-            out_t[k] = below(w0, clen)
-            out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
+        if wsd != 0.0 or dsd != 0.0:
+            # the hot loop of procedural delivery: branch-free, so LLVM can vectorise it
+            for k in range(cnt):
+                w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+                out_t[k] = below(w0, clen)
+                z0, z1 = box_muller(u01(w1), u01(w2))
+                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
+        else:
+            for k in range(cnt):
+                w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+                out_t[k] = below(w0, clen)
+                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
         n = cnt
     elif rule == bp.RULE_FP:
         if proj_f[j, bp.JF_P] > 0.0:

@@ -45,6 +45,16 @@ def _i64_as_f64(typingctx, x):
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def sqrt_ieee(typingctx, x):
+    """Correctly rounded square root as the llvm.sqrt intrinsic (one instruction). numba's
+    math.sqrt / np.sqrt become a libm call, which keeps LLVM from vectorising a loop."""
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.sqrt", [ir.DoubleType()])
+        return builder.call(fn, args)
+    return types.float64(types.float64), codegen
+
+
 EXP_MASK = np.int64(0x7FF << 52)
 HALF_EXP = np.int64(1022 << 52)
 
@@ -103,7 +113,7 @@ def _horner(x, coeffs):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plog(x):
     """Natural log of a positive normal float64 (the kernels' arguments are >= 2**-33)."""
     m, e = frexp_normal(x)
@@ -119,7 +129,7 @@ def plog(x):
     return ef * LN2_HI + (ef * LN2_LO + log_m)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def psincos_2pi(u):
     v = 4.0 * u
     q = math.floor(v + 0.5)
@@ -128,18 +138,19 @@ def psincos_2pi(u):
     x2 = x * x
     s = x + (x * x2) * _horner(x2, SIN_C)
     c = 1.0 + x2 * _horner(x2, COS_C)
+    # quadrant without branches (random quadrants mispredict): multiplying by +-1 is exact,
+    # so this equals the spec's select (sin, cos) = (s, c), (c, -s), (-s, -c), (-c, s)
     qi = np.int64(q) & 3
-    if qi == 0:
-        return s, c
-    if qi == 1:
-        return c, -s
-    if qi == 2:
-        return -s, -c
-    return -c, s
+    swap = (qi & 1) == 1
+    a = c if swap else s
+    b = s if swap else c
+    sign_s = 1.0 - 2.0 * float((qi >> 1) & 1)
+    sign_c = 1.0 - 2.0 * float(((qi + 1) >> 1) & 1)
+    return a * sign_s, b * sign_c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def box_muller(u1, u2):
-    r = math.sqrt(-2.0 * plog(u1))
+    r = sqrt_ieee(-2.0 * plog(u1))
     s, c = psincos_2pi(u2)
     return r * c, r * s
