@@ -10,5 +10,5 @@ if [ ! -x .venv/bin/distsnn ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e .
 fi
-exec .venv/bin/distsnn run microcircuit --scale "${SCALE:-0.5}" --t-sim 1000 --seed 1 --backend auto \
+exec .venv/bin/distsnn run microcircuit --scale "${SCALE:-1}" --t-sim 1000 --seed 1 --backend auto \
     --connectivity procedural --output results/microcircuit.h5 "$@"

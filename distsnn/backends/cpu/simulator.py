@@ -168,6 +168,10 @@ class CpuSimulator:
             self.syn_w = np.zeros(0, dtype=np.int64)
             self.syn_d = np.zeros(0, dtype=np.int32)
             self.n_synapses = None
+        # compile (or load from cache) the step driver now, so the simulate phase times only
+        # simulation: a zero-step call specialises run_block and all its kernels
+        empty = np.zeros(1, dtype=np.int64)
+        self.run(0, empty, empty, 0, np.zeros((0, plan.vrec_gids.size)))
         return self
 
     def run(self, n_steps, out_gid, out_step, n_out, vrec_out):
