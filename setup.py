@@ -5,7 +5,7 @@ setup(
     version="0.1.0",
     description="Large spiking neural networks with procedural connectivity: same spikes on CPU, GPU and MPI ranks",
     python_requires=">=3.10",
-    packages=find_packages(include=["distsnn", "distsnn.*"]),
+    packages=find_packages(include=["distsnn", "distsnn.*", "partitioning", "partitioning.*"]),
     install_requires=["numpy>=1.26", "numba>=0.60", "h5py>=3.10"],
     extras_require={
         "gpu": ["cupy-cuda12x", "nvidia-ml-py"],

@@ -65,6 +65,7 @@ class BuildPlan:
     max_delay_steps: int
     min_delay_steps: int
     ring_len: int
+    proj_min_delay: np.ndarray   # smallest delay (steps) each projection can draw
     counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules, flat uint32
     spike_rec: np.ndarray = None # uint8 per neuron: record its spikes
     vrec_gids: np.ndarray = None
@@ -135,6 +136,7 @@ def make_plan(network, seed):
     proj_i = np.zeros((J, N_JI), dtype=np.int64)
     bound_terms = {(k, r): [] for k in range(P) for r in (REC_EX, REC_IN)}
     max_delay, min_delay = 1, None
+    proj_min_delay = np.zeros(J, dtype=np.int64)
     count_off = 0
     for j, (_, pr) in enumerate(projs):
         a, b = index[pr.source], index[pr.target]
@@ -171,6 +173,7 @@ def make_plan(network, seed):
         d_lo = _delay_steps(pr.delay.mean - Z_MAX * d_sd, dt)
         max_delay = max(max_delay, d_hi)
         min_delay = d_lo if min_delay is None else min(min_delay, d_lo)
+        proj_min_delay[j] = d_lo
     in_proj = np.arange(J, dtype=np.int64)
 
     # Poisson inputs, grouped by target population (stable order of declaration)
@@ -247,6 +250,7 @@ def make_plan(network, seed):
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_f=pin_f, pin_i=pin_i, pin_cdf=pin_cdf,
         dc_f=dc_f, dc_i=dc_i, units=units, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
+        proj_min_delay=proj_min_delay,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids,
         info={"count_cells": count_off})
 
@@ -257,11 +261,24 @@ def _steps_floor(t, dt):
     return int(math.floor(t / dt + 0.5))
 
 
-def initial_state(plan):
-    """Initial V (mV relative to E_L) for all neurons of the plan, from the INIT streams."""
-    v = np.empty(plan.n_neurons)
+def initial_state(plan, gids=None):
+    """Initial V (mV relative to E_L) of the neurons `gids` (default all), from the INIT streams."""
+    gids = np.arange(plan.n_neurons, dtype=np.int64) if gids is None else np.asarray(gids, dtype=np.int64)
+    v = np.empty(gids.size)
+    pop_of = plan.pop_of[gids]
     for k, pop in enumerate(plan.network.populations.values()):
-        sl = plan.pop_slice(pop.name)
-        gids = np.arange(sl.start, sl.stop, dtype=np.int64)
-        v[sl] = _initial_v(pop, gids, plan.key0, plan.key1) - pop.params["E_L"]
+        sel = pop_of == k
+        if sel.any():
+            v[sel] = _initial_v(pop, gids[sel], plan.key0, plan.key1) - pop.params["E_L"]
     return v
+
+
+def local_units(plan, owned):
+    """The rows of plan.units that a rank owns (boolean mask), with local neuron indices
+    renumbered contiguously in unit order; and the gids of those neurons."""
+    units = plan.units[owned].copy()
+    sizes = units[:, UI_GID_END] - units[:, UI_GID_START]
+    units[:, UI_LOCAL_START] = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes.size else sizes
+    gids = np.concatenate([np.arange(a, b) for a, b in units[:, [UI_GID_START, UI_GID_END]]]) if sizes.size \
+        else np.zeros(0, dtype=np.int64)
+    return units, gids.astype(np.int64)

@@ -1,4 +1,11 @@
-"""simulate(): build a network on a backend, run it, return spikes, voltages and timers."""
+"""simulate(): build a network on a backend, run it, return spikes, voltages and timers.
+
+Single process: a compiled driver runs 50 ms of steps per call. With an MPI communicator of
+R > 1 ranks: the network is partitioned (package `partitioning`), each rank builds and
+simulates only its own post chunks, delivers its own spikes every step, and exchanges spikes
+with the other ranks every D steps (D = smallest delay of a projection crossing ranks),
+delivering the received ones after each exchange. The spikes are the same for any R.
+"""
 import math
 from dataclasses import dataclass, field
 
@@ -6,6 +13,7 @@ import numpy as np
 
 from ..build import make_plan
 from ..build import plan as bp
+from ..comm.faults import maybe_inject_fault
 from .progress import Progress
 from .timers import PhaseTimers
 
@@ -15,6 +23,7 @@ BLOCK_MS = 50.0  # biological time per compiled call (progress granularity)
 
 @dataclass
 class RunResult:
+    """Spikes (this rank's neurons only when distributed), voltages, counters and timers."""
     plan: object
     t_sim: float                  # ms
     n_steps: int
@@ -22,21 +31,37 @@ class RunResult:
     spike_steps: np.ndarray       # int64 step of emission; spike time = (step + 1) * dt
     vrec_gids: np.ndarray
     vrec: np.ndarray              # (n_steps, n_recorded) mV
-    events: int                   # synaptic events delivered
+    events: int                   # synaptic events delivered (all ranks)
     backend: str
     connectivity: str
     n_synapses: float
     timers: PhaseTimers = field(default_factory=PhaseTimers)
+    comm: object = None
+    exchange: dict = field(default_factory=dict)
+    partition: object = None
 
     @property
     def dt(self):
         return self.plan.dt
 
+    @property
+    def rank(self):
+        return self.comm.Get_rank() if self.comm is not None else 0
+
     def spikes(self, population):
-        """(population-local node ids, spike times in ms) of one population, sorted by time."""
+        """(population-local node ids, spike times in ms) of this process's spikes of one population."""
         sl = self.plan.pop_slice(population)
         sel = (self.spike_gids >= sl.start) & (self.spike_gids < sl.stop)
         return self.spike_gids[sel] - sl.start, (self.spike_steps[sel] + 1) * self.plan.dt
+
+    def all_spikes(self):
+        """(gids, steps) of every rank, sorted by (step, gid), on every rank."""
+        if self.comm is None or self.comm.Get_size() == 1:
+            return self.spike_gids, self.spike_steps
+        g = np.concatenate(self.comm.allgather(self.spike_gids))
+        s = np.concatenate(self.comm.allgather(self.spike_steps))
+        order = np.lexsort((g, s))
+        return g[order], s[order]
 
     def recorded_count(self, population):
         sl = self.plan.pop_slice(population)
@@ -44,12 +69,14 @@ class RunResult:
 
     def mean_rates(self, t_start=0.0):
         """Mean firing rate (Hz) of the recorded neurons of each population, over [t_start, t_sim]."""
-        rates = {}
         span = (self.t_sim - t_start) * 1e-3
-        for name in self.plan.pop_names:
+        counts = np.array([np.sum(self.spikes(n)[1] > t_start) for n in self.plan.pop_names], dtype=np.int64)
+        if self.comm is not None and self.comm.Get_size() > 1:
+            counts = self.comm.allreduce(counts)
+        rates = {}
+        for name, c in zip(self.plan.pop_names, counts):
             n = self.recorded_count(name)
-            _, times = self.spikes(name)
-            rates[name] = float(np.sum(times > t_start) / (n * span)) if n and span > 0 else float("nan")
+            rates[name] = float(c / (n * span)) if n and span > 0 else float("nan")
         return rates
 
 
@@ -61,46 +88,127 @@ def _choose_backend(backend, log):
     return "cpu"
 
 
-def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None):
+def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
+             comm=None, partition="auto", exchange="allgatherv"):
     """Simulate `network` for t_sim ms. Returns a RunResult.
 
     seed: integer in [0, 2**64) keying every random stream; backend: 'auto' or 'cpu';
-    connectivity: 'procedural' (rows regenerated at each spike) or 'stored' (CSR).
+    connectivity: 'procedural' (rows regenerated at each spike) or 'stored' (CSR);
+    comm: an mpi4py communicator (None: this process alone); partition: strategy of the
+    `partitioning` package; exchange: 'allgatherv' or 'alltoallv'.
     """
     log = log or (lambda msg: None)
     if isinstance(t_sim, bool) or not isinstance(t_sim, (int, float)) or not math.isfinite(t_sim) or t_sim <= 0:
         raise ValueError(f"t_sim must be a positive number of ms, got {t_sim!r}")
+    size = comm.Get_size() if comm is not None else 1
+    if size > 1:
+        _share_cores(comm, log)
     timers = PhaseTimers()
     backend = _choose_backend(backend, log)
     from ..backends.cpu.simulator import CpuSimulator
     with timers.phase("build"):
         plan = make_plan(network, seed)
-        sim = CpuSimulator(plan, connectivity, log=log)
+        part = None
+        owned = None
+        if size > 1:
+            from partitioning import partition_pieces
+            part = partition_pieces(plan, size, partition)
+            owned = part.unit_rank == comm.Get_rank()
+        maybe_inject_fault(comm, "build")
+        sim = CpuSimulator(plan, connectivity, log=log, owned=owned)
         sim.build()
     n_steps = int(round(t_sim / plan.dt))
-    cap = max(4 * plan.n_neurons, 1024)
-    out_gid = np.empty(cap, dtype=np.int64)
-    out_step = np.empty(cap, dtype=np.int64)
-    vrec = np.empty((n_steps, plan.vrec_gids.size))
-    n_out = 0
-    block = max(1, int(round(BLOCK_MS / plan.dt)))
-    bar = Progress(n_steps * plan.dt, enabled=progress)
+    cap = max(4 * sim.n_local, 1024)
+    out = [np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)]
+    vrec = np.empty((n_steps, sim.vrec_gids.size))
+    bar = Progress(n_steps * plan.dt, enabled=progress and (comm is None or comm.Get_rank() == 0))
+    xinfo = {}
     with timers.phase("simulate"):
-        done = 0
-        while done < n_steps:
-            want = min(block, n_steps - done)
-            got, n_out = sim.run(want, out_gid, out_step, n_out, vrec[done:done + want])
-            done += got
-            if got < want:  # the spike buffer may overflow in the next step: grow it
-                out_gid = np.concatenate([out_gid, np.empty_like(out_gid)])
-                out_step = np.concatenate([out_step, np.empty_like(out_step)])
-            bar.update(done * plan.dt)
+        if size == 1:
+            n_out = _run_single(sim, n_steps, out, vrec, bar)
+        else:
+            n_out, xinfo = _run_distributed(sim, part, comm, exchange, n_steps, out, vrec, bar, timers)
         bar.close()
-    # spikes come out ordered by step, then by gid (unit order), as the output requires
-    vrec += plan.pop_f[plan.pop_of[plan.vrec_gids], bp.PF_EL][None, :]
+        maybe_inject_fault(comm, "simulate")
+    vrec += plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :]
+    events = sim.events if size == 1 else comm.allreduce(sim.events)
+    n_syn = sim.n_synapses if sim.n_synapses is not None else None
+    if size > 1 and n_syn is not None:
+        n_syn = comm.allreduce(n_syn)
     return RunResult(plan=plan, t_sim=n_steps * plan.dt, n_steps=n_steps,
-                     spike_gids=out_gid[:n_out].copy(), spike_steps=out_step[:n_out].copy(),
-                     vrec_gids=plan.vrec_gids, vrec=vrec, events=sim.events, backend=backend,
-                     connectivity=connectivity,
-                     n_synapses=float(sim.n_synapses) if sim.n_synapses is not None else plan.n_synapses(),
-                     timers=timers)
+                     spike_gids=out[0][:n_out].copy(), spike_steps=out[1][:n_out].copy(),
+                     vrec_gids=sim.vrec_gids, vrec=vrec, events=events, backend=backend, connectivity=connectivity,
+                     n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
+                     comm=comm, exchange=xinfo, partition=part)
+
+
+def _share_cores(comm, log):
+    """Give each rank its share of the node's cores (numba threads), unless the user chose:
+    ranks x threads above the core count makes MPI's busy polling fight the compute threads."""
+    import os
+
+    import numba
+    from mpi4py import MPI
+    if os.environ.get("NUMBA_NUM_THREADS"):
+        return
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    share = max(1, (os.cpu_count() or 1) // local.Get_size())
+    local.Free()
+    if numba.get_num_threads() > share:
+        numba.set_num_threads(share)
+        log(f"{share} thread(s) per rank ({comm.Get_size()} ranks)")
+
+
+def _grow(out):
+    for i in range(2):
+        out[i] = np.concatenate([out[i], np.empty_like(out[i])])
+
+
+def _run_single(sim, n_steps, out, vrec, bar):
+    block = max(1, int(round(BLOCK_MS / sim.plan.dt)))
+    n_out = done = 0
+    while done < n_steps:
+        want = min(block, n_steps - done)
+        got, n_out = sim.run(want, out[0], out[1], n_out, vrec[done:done + want])
+        done += got
+        if got < want:  # the spike buffer may overflow in the next step: grow it
+            _grow(out)
+        bar.update(done * sim.plan.dt)
+    return n_out
+
+
+def _run_distributed(sim, part, comm, method, n_steps, out, vrec, bar, timers):
+    from ..comm.exchange import SpikeExchange
+    plan = sim.plan
+    D = part.exchange_interval()
+    needs = None
+    if method == "alltoallv":
+        # rank r needs the spikes of every population projecting onto a piece it owns
+        needs = np.zeros((comm.Get_size(), plan.n_pops), dtype=bool)
+        for piece, r in zip(part.pieces, part.piece_rank):
+            for src in piece.sources:
+                needs[r, src] = True
+    xch = SpikeExchange(comm, method, plan.pop_i[:, bp.PI_OFFSET], needs)
+    ex_gid = np.empty(max(sim.n_local * D, 1), dtype=np.int64)
+    ex_step = np.empty_like(ex_gid)
+    report_every = max(1, int(round(BLOCK_MS / plan.dt)))
+    n_out = done = 0
+    while done < n_steps:
+        width = min(D, n_steps - done)
+        t0 = done
+        n_ex = 0
+        while done < t0 + width:      # local steps (delivering local spikes at once)
+            want = t0 + width - done
+            got, n_out, n_ex = sim.run(want, out[0], out[1], n_out, vrec[done:done + want], ex_gid, ex_step, n_ex)
+            done += got
+            if got < want:
+                _grow(out)
+        with timers.phase("exchange"):
+            gids, offs = xch.exchange(ex_gid[:n_ex], ex_step[:n_ex] - t0)
+        with timers.phase("deliver_remote"):
+            sim.deliver(gids, offs + t0)
+        if done % report_every < width:
+            bar.update(done * plan.dt)
+    info = {"interval_steps": D, "method": method, "calls": xch.calls, "bytes_sent": xch.bytes_sent,
+            "bytes_received": xch.bytes_received}
+    return n_out, info

@@ -68,16 +68,18 @@ def max_row_length(plan, counts):
 def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
-              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc):
+              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, ex_gid, ex_step, n_ex):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow.
 
-    Returns (steps done, spikes in the output buffer).
+    Each step's spikes of this process's neurons are delivered at once to its own neurons;
+    with ex_gid.size > 0 they are also appended to ex_gid / ex_step for the exchange with
+    other ranks. Returns (steps done, spikes in the output buffer, spikes in the exchange buffer).
     """
     U = units.shape[0]
     n_pops = pop_ptr.size - 1
     for i in range(n_steps):
-        if n_out + n_local > out_gid.size:
-            return i, n_out
+        if n_out + n_local > out_gid.size or (ex_gid.size > 0 and n_ex + n_local > ex_gid.size):
+            return i, n_out, n_ex
         t = t0 + i
         update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
                        pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc)
@@ -91,6 +93,10 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
                 spk_gid[ns] = g
                 spk_step[ns] = t
                 ns += 1
+                if ex_gid.size > 0:
+                    ex_gid[n_ex] = g
+                    ex_step[n_ex] = t
+                    n_ex += 1
                 if rec_flag[g]:
                     out_gid[n_out] = g
                     out_step[n_out] = t
@@ -106,13 +112,27 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
             else:
                 deliver_procedural(spk_gid, spk_step, pop_ptr, ring, ring_len, n_local, units, pop_i, in_proj,
                                    proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events)
-    return n_steps, n_out
+    return n_steps, n_out, n_ex
+
+
+@njit(cache=True)
+def population_pointers(spk_gid, pop_offsets):
+    """pop_ptr[k]..pop_ptr[k+1]: the spikes (sorted by gid) of population k."""
+    ptr = np.zeros(pop_offsets.size, dtype=np.int64)
+    for k in range(pop_offsets.size):
+        ptr[k] = np.searchsorted(spk_gid, pop_offsets[k])
+    return ptr
 
 
 class CpuSimulator:
-    """Runs a BuildPlan on the CPU. connectivity: 'procedural' or 'stored'."""
+    """Runs a BuildPlan on the CPU. connectivity: 'procedural' or 'stored'.
 
-    def __init__(self, plan, connectivity="procedural", log=None):
+    owned: boolean mask over plan.units of the post chunks this process simulates (default
+    all); state and buffers exist only for those neurons, and only rows landing on them are
+    generated.
+    """
+
+    def __init__(self, plan, connectivity="procedural", log=None, owned=None):
         if connectivity not in CONNECTIVITY_MODES:
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
         self.plan = plan
@@ -120,23 +140,31 @@ class CpuSimulator:
         self.log = log or (lambda msg: None)
         self.t = 0
         self.events = 0
+        owned = np.ones(plan.units.shape[0], dtype=bool) if owned is None else np.asarray(owned, dtype=bool)
+        self.units, self.gids = bp.local_units(plan, owned)
+        self.n_local = int(self.gids.size)
+        # recorded voltages: the plan's requests that live here, and their local indices
+        local_of = np.full(plan.n_neurons, -1, dtype=np.int64)
+        local_of[self.gids] = np.arange(self.n_local)
+        self.vrec_gids = plan.vrec_gids[local_of[plan.vrec_gids] >= 0] if plan.vrec_gids.size else plan.vrec_gids
+        self.vrec_local = local_of[self.vrec_gids]
 
     def memory_estimate(self):
         """Bytes of neuron state, input ring buffers and per-row counts (the CSR comes on top)."""
-        n = self.plan.n_neurons
+        n = self.n_local
         return n * (8 * 3 + 8) + self.plan.ring_len * 2 * n * 8 + 4 * self.plan.info["count_cells"]
 
     def build(self):
         plan = self.plan
-        n = plan.n_neurons
+        n = self.n_local
         check_fits("neuron state, input buffers and row counts", self.memory_estimate(), self.log)
         self.counts = compute_counts(plan)
-        U = plan.units.shape[0]
+        U = self.units.shape[0]
         width = max_row_length(plan, self.counts)
         self.sc_t = np.zeros((max(U, 1), width), dtype=np.int64)
         self.sc_w = np.zeros((max(U, 1), width), dtype=np.int64)
         self.sc_d = np.zeros((max(U, 1), width), dtype=np.int64)
-        self.v = initial_state(plan)
+        self.v = initial_state(plan, self.gids)
         self.i_ex = np.zeros(n)
         self.i_in = np.zeros(n)
         self.refr = np.zeros(n, dtype=np.int64)
@@ -145,14 +173,14 @@ class CpuSimulator:
         self.spk_cnt = np.zeros(max(U, 1), dtype=np.int64)
         self.spk_gid = np.zeros(max(n, 1), dtype=np.int64)
         self.spk_step = np.zeros(max(n, 1), dtype=np.int64)
+        self.no_ex = np.zeros(0, dtype=np.int64)
         self.pop_ptr = np.zeros(plan.n_pops + 1, dtype=np.int64)
         self.unit_events = np.zeros(max(U, 1), dtype=np.int64)
         self.noise_acc = np.zeros((max(U, 1), 8), dtype=np.int64)
-        self.vrec_local = plan.vrec_gids.astype(np.int64)
-        args = (plan.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
+        args = (self.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
                 plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d)
         if self.connectivity == "stored":
-            lens = stored_row_lengths(n, *args)
+            lens = stored_row_lengths(plan.n_neurons, *args)
             self.ptr = np.zeros(lens.size + 1, dtype=np.int64)
             np.cumsum(lens, out=self.ptr[1:])
             total = int(self.ptr[-1])
@@ -171,23 +199,46 @@ class CpuSimulator:
         # compile (or load from cache) the step driver now, so the simulate phase times only
         # simulation: a zero-step call specialises run_block and all its kernels
         empty = np.zeros(1, dtype=np.int64)
-        self.run(0, empty, empty, 0, np.zeros((0, plan.vrec_gids.size)))
+        self.run(0, empty, empty, 0, np.zeros((0, self.vrec_gids.size)))
+        self.deliver(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         return self
 
-    def run(self, n_steps, out_gid, out_step, n_out, vrec_out):
-        """Advance up to n_steps; returns (steps done, spikes now in out_*)."""
+    def run(self, n_steps, out_gid, out_step, n_out, vrec_out, ex_gid=None, ex_step=None, n_ex=0):
+        """Advance up to n_steps; returns (steps done, spikes now in out_*[, spikes in ex_*]).
+
+        out_*: recorded spikes (gid, emission step); vrec_out: (n_steps, recorded here) mV
+        relative to E_L; ex_*: optional buffers collecting every local spike for the exchange.
+        """
         plan = self.plan
-        done, n_out = run_block(
+        exchange = ex_gid is not None
+        if not exchange:
+            ex_gid = ex_step = self.no_ex
+        done, n_out, n_ex = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.refr, self.ring,
-            plan.ring_len, plan.n_neurons, plan.units, plan.pop_f, plan.pop_i, plan.pin_i,
+            plan.ring_len, self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
-            out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events, self.noise_acc)
+            out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events, self.noise_acc,
+            ex_gid, ex_step, n_ex)
         self.t += done
         self.events = int(self.unit_events.sum())
-        return done, n_out
+        return (done, n_out, n_ex) if exchange else (done, n_out)
+
+    def deliver(self, spk_gid, spk_step):
+        """Deliver spikes of other ranks (sorted by gid, absolute emission steps) to the local neurons."""
+        plan = self.plan
+        if self.connectivity == "stored":
+            deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, plan.ring_len, self.n_local, self.units,
+                           self.ptr, self.syn_loc, self.syn_w, self.syn_d, self.unit_events)
+        else:
+            pop_ptr = population_pointers(spk_gid, plan.pop_i[:, bp.PI_OFFSET].copy())
+            pop_ptr = np.append(pop_ptr, spk_gid.size)
+            deliver_procedural(spk_gid, spk_step, pop_ptr, self.ring, plan.ring_len, self.n_local, self.units,
+                               plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
+                               plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events)
+        self.events = int(self.unit_events.sum())
 
     def membrane_potential(self):
-        """Absolute membrane potentials (mV) of all local neurons."""
-        return self.v + self.plan.pop_f[self.plan.pop_of, bp.PF_EL]
+        """Absolute membrane potentials (mV) of the local neurons (order of self.gids)."""
+        return self.v + self.plan.pop_f[self.plan.pop_of[self.gids], bp.PF_EL]

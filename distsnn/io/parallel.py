@@ -1,0 +1,172 @@
+"""Writing one SONATA spike file from many ranks.
+
+Recorded spikes are first redistributed by time (rank r receives the steps of the r-th
+window), so that concatenating the ranks' slices in rank order gives a file sorted by time
+then node id, exactly as a single-process run writes it. Then, per `mode`:
+  mpio     one file written collectively with h5py's `mpio` driver (h5py built with MPI);
+  virtual  each rank writes `<file>.ranks/rank<r>.h5`; rank 0 joins them with HDF5 virtual
+           datasets (relative paths, so the pair can be moved together);
+  gather   rank 0 receives everything and writes a plain file;
+  auto     mpio where h5py has MPI, else virtual.
+Every mode writes to a temporary name that rank 0 renames at the end.
+"""
+import os
+
+import h5py
+import numpy as np
+
+from .sonata import SONATA_MAGIC, SONATA_VERSION, _write_metadata
+
+WRITE_MODES = ("auto", "mpio", "virtual", "gather")
+
+
+def h5py_has_mpi():
+    return bool(h5py.get_config().mpi)
+
+
+def redistribute_by_time(comm, gids, steps, n_steps):
+    """Send every spike to the rank owning its time window; return them sorted by (step, gid)."""
+    from mpi4py import MPI
+    size = comm.Get_size()
+    window = np.searchsorted(np.linspace(0, n_steps, size + 1)[1:-1], steps, side="right")
+    order = np.argsort(window, kind="stable")
+    send_counts = np.bincount(window, minlength=size).astype(np.int64)
+    recv_counts = np.empty(size, dtype=np.int64)
+    comm.Alltoall([send_counts, MPI.INT64_T], [recv_counts, MPI.INT64_T])
+    sd = np.concatenate([[0], np.cumsum(send_counts)[:-1]])
+    rd = np.concatenate([[0], np.cumsum(recv_counts)[:-1]])
+    out = []
+    for arr in (gids, steps):
+        buf = np.empty(int(recv_counts.sum()), dtype=np.int64)
+        comm.Alltoallv([np.ascontiguousarray(arr[order], dtype=np.int64), (send_counts, sd), MPI.INT64_T],
+                       [buf, (recv_counts, rd), MPI.INT64_T])
+        out.append(buf)
+    g, s = out
+    o = np.lexsort((g, s))
+    return g[o], s[o]
+
+
+def _per_population(plan, gids, steps):
+    """{population: (node ids, times ms)} of this rank's (sorted) spikes."""
+    out = {}
+    for name in plan.pop_names:
+        sl = plan.pop_slice(name)
+        sel = (gids >= sl.start) & (gids < sl.stop)
+        out[name] = ((gids[sel] - sl.start).astype(np.uint64), ((steps[sel] + 1) * plan.dt).astype(np.float64))
+    return out
+
+
+def _root(f):
+    f.attrs["magic"] = np.uint32(SONATA_MAGIC)
+    f.attrs["version"] = np.array(SONATA_VERSION, dtype=np.uint32)
+
+
+def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None, mode="auto"):
+    """Collectively write the recorded spikes (this rank's gids and emission steps). Returns the mode used."""
+    if mode not in WRITE_MODES:
+        raise ValueError(f"write mode must be one of {WRITE_MODES}, got {mode!r}")
+    if mode == "auto":
+        mode = "mpio" if h5py_has_mpi() else "virtual"
+    if mode == "mpio" and not h5py_has_mpi():
+        raise ValueError("write mode 'mpio' needs h5py built with MPI (h5py.get_config().mpi is False)")
+    rank, size = comm.Get_rank(), comm.Get_size()
+    metadata = comm.bcast(metadata if rank == 0 else None, root=0)
+    gids, steps = redistribute_by_time(comm, gids, steps, n_steps)
+    mine = _per_population(plan, gids, steps)
+    counts = np.array(comm.allgather([mine[n][0].size for n in plan.pop_names]), dtype=np.int64)  # (R, P)
+    offsets = np.vstack([np.zeros((1, counts.shape[1]), dtype=np.int64), np.cumsum(counts, axis=0)])
+    tmp = f"{path}.tmp-{comm.bcast(os.getpid() if rank == 0 else None, root=0)}"
+    if rank == 0:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    comm.Barrier()
+    try:
+        if mode == "mpio":
+            _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata)
+        elif mode == "virtual":
+            _write_virtual(tmp, path, comm, plan, mine, counts, offsets, metadata)
+        else:
+            _write_gather(tmp, comm, plan, mine, metadata)
+        comm.Barrier()
+        if rank == 0:
+            os.replace(tmp, path)
+    finally:
+        if rank == 0 and os.path.exists(tmp):
+            os.remove(tmp)
+    comm.Barrier()
+    return mode
+
+
+def _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata):
+    rank = comm.Get_rank()
+    with h5py.File(tmp, "w", driver="mpio", comm=comm) as f:
+        _root(f)
+        spikes = f.create_group("spikes")
+        for p, name in enumerate(plan.pop_names):
+            g = spikes.create_group(name)
+            g.attrs["sorting"] = "by_time"
+            total = int(offsets[-1, p])
+            ts = g.create_dataset("timestamps", shape=(total,), dtype=np.float64)
+            ts.attrs["units"] = "ms"
+            ids = g.create_dataset("node_ids", shape=(total,), dtype=np.uint64)
+            lo, hi = int(offsets[rank, p]), int(offsets[rank + 1, p])
+            with ts.collective:
+                ts[lo:hi] = mine[name][1]
+            with ids.collective:
+                ids[lo:hi] = mine[name][0]
+        _write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="mpio"))
+
+
+def _write_virtual(tmp, path, comm, plan, mine, counts, offsets, metadata):
+    rank, size = comm.Get_rank(), comm.Get_size()
+    parts_dir = f"{path}.ranks"
+    if rank == 0:
+        os.makedirs(parts_dir, exist_ok=True)
+    comm.Barrier()
+    part = os.path.join(parts_dir, f"rank{rank}.h5")
+    with h5py.File(part + ".tmp", "w") as f:
+        for name in plan.pop_names:
+            g = f.create_group(f"spikes/{name}")
+            g.create_dataset("timestamps", data=mine[name][1])
+            g.create_dataset("node_ids", data=mine[name][0])
+    os.replace(part + ".tmp", part)
+    comm.Barrier()
+    if rank != 0:
+        return
+    rel = os.path.relpath(parts_dir, os.path.dirname(os.path.abspath(path)))
+    with h5py.File(tmp, "w") as f:
+        _root(f)
+        for p, name in enumerate(plan.pop_names):
+            g = f.create_group(f"spikes/{name}")
+            g.attrs["sorting"] = "by_time"
+            total = int(offsets[-1, p])
+            for ds_name, dtype, units in (("timestamps", np.float64, "ms"), ("node_ids", np.uint64, None)):
+                if total == 0:
+                    ds = g.create_dataset(ds_name, shape=(0,), dtype=dtype)
+                else:
+                    layout = h5py.VirtualLayout(shape=(total,), dtype=dtype)
+                    for r in range(size):
+                        n = int(counts[r, p])
+                        if n:
+                            src = h5py.VirtualSource(os.path.join(rel, f"rank{r}.h5"), f"spikes/{name}/{ds_name}",
+                                                     shape=(n,), dtype=dtype)
+                            layout[int(offsets[r, p]):int(offsets[r + 1, p])] = src
+                    ds = g.create_virtual_dataset(ds_name, layout)
+                if units:
+                    ds.attrs["units"] = units
+        _write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="virtual"))
+
+
+def _write_gather(tmp, comm, plan, mine, metadata):
+    from .sonata import _write_metadata as write_meta
+    parts = comm.gather(mine, root=0)
+    if comm.Get_rank() != 0:
+        return
+    with h5py.File(tmp, "w") as f:
+        _root(f)
+        for name in plan.pop_names:
+            g = f.create_group(f"spikes/{name}")
+            g.attrs["sorting"] = "by_time"
+            ts = g.create_dataset("timestamps", data=np.concatenate([m[name][1] for m in parts]))
+            ts.attrs["units"] = "ms"
+            g.create_dataset("node_ids", data=np.concatenate([m[name][0] for m in parts]))
+        write_meta(f.create_group("distsnn"), dict(metadata or {}, write_mode="gather"))

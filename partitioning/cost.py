@@ -1,0 +1,84 @@
+"""Cost model of a piece of network: neuron updates, incoming synaptic events, memory.
+
+Time per biological second of a piece on one CPU thread:
+    seconds = update_s * neurons * steps_per_s + event_s * expected_events_per_s
+with update_s and event_s measured on the CPU backend (full-scale microcircuit, 2 threads of
+an AMD EPYC: 31 ns per neuron update with Poisson input, 60 ns per synaptic event,
+procedural). Expected events come from expected in-degrees and expected source rates
+(the model's `metadata["expected_rates_hz"]`, else `default_rate_hz`).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CostModel:
+    update_s: float = 31e-9          # s per neuron update (with Poisson input)
+    event_s: float = 60e-9           # s per synaptic event (row regeneration + accumulation)
+    default_rate_hz: float = 5.0     # source rate when the model gives none
+
+
+@dataclass
+class Piece:
+    """A contiguous range of post chunks [chunk0, chunk1) of one population."""
+    population: int
+    name: str
+    chunk0: int
+    chunk1: int
+    neurons: int
+    synapses: float                  # expected incoming synapses
+    events_per_s: float              # expected incoming synaptic events per biological second
+    bytes: int                       # state + input buffers + row counts
+    cost_s: float                    # modelled seconds per biological second
+    sources: frozenset = field(default_factory=frozenset)   # populations projecting here
+
+    def split(self, chunk_size, pop_size):
+        """Two pieces cut at the middle chunk boundary, quantities shared in proportion."""
+        mid = (self.chunk0 + self.chunk1) // 2
+        first = min(mid * chunk_size, pop_size) - self.chunk0 * chunk_size
+        frac = first / self.neurons
+        parts = []
+        for c0, c1, f in ((self.chunk0, mid, frac), (mid, self.chunk1, 1.0 - frac)):
+            parts.append(Piece(self.population, self.name, c0, c1, int(round(self.neurons * f)),
+                               self.synapses * f, self.events_per_s * f, int(self.bytes * f), self.cost_s * f,
+                               self.sources))
+        parts[1].neurons = self.neurons - parts[0].neurons
+        return parts
+
+
+def expected_indegrees(plan):
+    """Expected number of synapses onto one neuron, per projection (BuildPlan order)."""
+    from distsnn.build import plan as bp
+    k = np.zeros(plan.proj_i.shape[0])
+    for j in range(k.size):
+        rule, n_pre, n_post = plan.proj_i[j, bp.JI_RULE], plan.proj_i[j, bp.JI_PRE_SIZE], plan.proj_i[j, bp.JI_POST_SIZE]
+        n = plan.proj_i[j, bp.JI_N]
+        if n_post == 0:
+            continue
+        k[j] = {bp.RULE_FTN: n / n_post, bp.RULE_FOUT: n * n_pre / n_post, bp.RULE_O2O: 1.0,
+                bp.RULE_A2A: float(n_pre), bp.RULE_FP: plan.proj_f[j, bp.JF_P] * n_pre}[rule]
+    return k
+
+
+def population_pieces(plan, model=CostModel()):
+    """One Piece per population (all its chunks), from a BuildPlan."""
+    from distsnn.build import plan as bp
+    rates = dict(plan.network.metadata.get("expected_rates_hz", {}))
+    rate = np.array([rates.get(n, model.default_rate_hz) for n in plan.pop_names])
+    kin = expected_indegrees(plan)
+    steps_per_s = 1000.0 / plan.dt
+    pieces = []
+    for p, name in enumerate(plan.pop_names):
+        size = int(plan.pop_i[p, bp.PI_SIZE])
+        nch = int(plan.pop_i[p, bp.PI_NCHUNK])
+        incoming = [j for j in range(kin.size) if plan.proj_i[j, bp.JI_POST_POP] == p]
+        syn = sum(kin[j] * size for j in incoming)
+        ev = sum(kin[j] * size * rate[plan.proj_i[j, bp.JI_PRE_POP]] for j in incoming)
+        count_bytes = sum(4 * plan.proj_i[j, bp.JI_PRE_SIZE] * nch for j in incoming
+                          if plan.proj_i[j, bp.JI_COUNT_OFF] >= 0)
+        nbytes = size * (32 + 16 * plan.ring_len) + count_bytes
+        cost = model.update_s * size * steps_per_s + model.event_s * ev
+        sources = frozenset(int(plan.proj_i[j, bp.JI_PRE_POP]) for j in incoming)
+        pieces.append(Piece(p, name, 0, nch, size, syn, ev, nbytes, cost, sources))
+    return pieces
