@@ -1,4 +1,6 @@
-"""Command line: `distsnn run MODEL ...` (also `python -m distsnn ...`)."""
+"""Command line: `distsnn run MODEL ...`, `distsnn partition MODEL --ranks R` (also
+`python -m distsnn ...`). Under mpirun / mpiexec / srun every rank runs the same command;
+the communicator is MPI.COMM_WORLD, created here and passed down."""
 import argparse
 import json
 import os
@@ -8,8 +10,26 @@ import sys
 import numpy as np
 
 from . import __version__
-from .runtime.run import BACKENDS
 from .backends.cpu.simulator import CONNECTIVITY_MODES
+from .comm.exchange import EXCHANGE_METHODS
+from .comm.faults import fail_whole_job, maybe_inject_fault
+from .comm.logging import rank_log
+from .io.parallel import WRITE_MODES
+from .runtime.run import BACKENDS
+
+# set by mpiexec (MPICH hydra, Open MPI) and srun (PMI-2 / PMIx)
+MPI_LAUNCH_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
+
+
+def world_comm():
+    """MPI.COMM_WORLD when this process was started by an MPI launcher, else None (no MPI import)."""
+    if not any(os.environ.get(v) for v in MPI_LAUNCH_VARIABLES):
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise ValueError("started by an MPI launcher but mpi4py is not installed: pip install 'distsnn[mpi]'")
+    return MPI.COMM_WORLD
 
 
 def _versions():
@@ -20,6 +40,7 @@ def _versions():
 
 
 def _parser():
+    from partitioning import STRATEGIES
     p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="build, simulate and write a model from the library")
@@ -34,46 +55,94 @@ def _parser():
                    help="record V of the first K neurons of every population (report file *_voltage.h5)")
     r.add_argument("--rates-from", type=float, default=0.0, metavar="MS",
                    help="compute the reported mean rates from this time on (ms)")
-    r.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    r.add_argument("--threads", type=int, default=None, help="CPU threads per process (default: the cores, shared by the ranks of a node)")
+    r.add_argument("--partition", choices=STRATEGIES, default="auto", help="partition strategy under MPI")
+    r.add_argument("--exchange", choices=EXCHANGE_METHODS, default="allgatherv", help="spike exchange collective under MPI")
+    r.add_argument("--write-mode", choices=WRITE_MODES, default="auto",
+                   help="parallel output: mpio (h5py with MPI), virtual (per-rank files + virtual dataset), gather")
     r.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    q = sub.add_parser("partition", help="print the partition of a model onto R ranks")
+    q.add_argument("model")
+    q.add_argument("--ranks", type=int, required=True)
+    q.add_argument("--scale", type=float, default=1.0)
+    q.add_argument("--strategy", choices=STRATEGIES, default="auto")
+    q.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
 
-def run_command(args, out=sys.stdout):
-    from .io.sonata import write_spikes, write_voltage_report
+def _model(name, **kwargs):
     from .models import MODELS
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+    return MODELS[name](**kwargs)
+
+
+def partition_command(args, out=None):
+    out = out or sys.stdout
+    from partitioning import partition_network
+    part = partition_network(_model(args.model, scale=args.scale), args.ranks, args.strategy)
+    print(json.dumps(part.report(), indent=1) if args.json else part.report_text(), file=out)
+    return part
+
+
+def run_command(args, comm=None, out=None):
+    out = out or sys.stdout
+    from .io.parallel import write_spikes_parallel
+    from .io.sonata import write_spikes, write_voltage_report
     from .runtime import simulate
 
-    if args.model not in MODELS:
-        raise ValueError(f"unknown model {args.model!r}; known: {sorted(MODELS)}")
+    size = comm.Get_size() if comm is not None else 1
+    rank = comm.Get_rank() if comm is not None else 0
+    log = rank_log(comm, out)
     if args.threads is not None:
         import numba
         numba.set_num_threads(args.threads)
-    net = MODELS[args.model](scale=args.scale, record_voltage=args.record_voltage)
+    net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage)
     res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.connectivity,
-                   progress=not args.no_progress, log=lambda m: print(m, file=out))
+                   progress=not args.no_progress, log=log, comm=comm, partition=args.partition,
+                   exchange=args.exchange)
     rates = res.mean_rates(args.rates_from)
-    sim_s = res.timers.seconds["simulate"]
     metadata = {
         "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,
-        "connectivity": res.connectivity, "dt": res.dt, "t_sim": res.t_sim,
+        "connectivity": res.connectivity, "dt": res.dt, "t_sim": res.t_sim, "ranks": size,
         "parameters": net.metadata, "n_neurons": res.plan.n_neurons, "n_synapses": res.n_synapses,
         "synaptic_events": res.events, "versions": _versions(), "mean_rates_hz": rates,
     }
+    if size > 1:
+        metadata["partition"] = {"strategy": res.partition.strategy, "imbalance": res.partition.imbalance}
+        metadata["exchange"] = res.exchange
     stem = os.path.splitext(args.output)[0]
     with res.timers.phase("write"):
-        write_spikes(args.output, res, dict(metadata, timers=res.timers.as_dict()))
-        if res.vrec_gids.size:
-            write_voltage_report(f"{stem}_voltage.h5", res, metadata)
+        maybe_inject_fault(comm, "write")
+        if size == 1:
+            write_spikes(args.output, res, dict(metadata, timers=res.timers.as_dict()))
+        else:
+            metadata["write_mode"] = write_spikes_parallel(
+                args.output, comm, res.plan, res.spike_gids, res.spike_steps, res.n_steps,
+                dict(metadata, timers=res.timers.as_dict()), args.write_mode)
+        _write_voltages(f"{stem}_voltage.h5", res, comm, metadata, write_voltage_report)
     timers = res.timers.as_dict()
+    if size > 1:  # the job takes as long as its slowest rank
+        timers = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(timers.items())}
+    if rank != 0:
+        return None
+    sim_s = timers["simulate"]
     summary = dict(metadata, timers_s=timers, real_time_factor=sim_s / (res.t_sim * 1e-3),
                    events_per_s=res.events / sim_s if sim_s > 0 else float("nan"), spike_file=args.output)
+    if size > 1:
+        summary["exchange_bytes_per_step"] = res.exchange["bytes_received_all_ranks"] / max(res.n_steps, 1)
+        summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
     with open(f"{stem}_summary.json", "w") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True, default=float)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
-          f"{res.t_sim:g} ms, backend {res.backend}, {res.connectivity} connectivity", file=out)
+          f"{res.t_sim:g} ms, backend {res.backend}, {res.connectivity} connectivity"
+          + (f", {size} ranks ({args.partition}, imbalance {res.partition.imbalance:.2f}, exchange every "
+             f"{res.exchange['interval_steps']} step(s) by {res.exchange['method']})" if size > 1 else ""), file=out)
     print(f"  build    {timers['build']:9.3f} s", file=out)
     print(f"  simulate {timers['simulate']:9.3f} s   real-time factor {summary['real_time_factor']:.3f}", file=out)
+    if size > 1:
+        print(f"  exchange {timers.get('exchange', 0.0):9.3f} s   ({100 * summary['exchange_share_of_step']:.1f} % of "
+              f"simulate, {summary['exchange_bytes_per_step']:.0f} B per step)", file=out)
     print(f"  write    {timers['write']:9.3f} s", file=out)
     print(f"  synaptic events {res.events:.4g}  ({summary['events_per_s']:.4g} /s)", file=out)
     print(f"  mean rates (Hz, t > {args.rates_from:g} ms):", file=out)
@@ -83,14 +152,42 @@ def run_command(args, out=sys.stdout):
     return summary
 
 
+def _max_op():
+    from mpi4py import MPI
+    return MPI.MAX
+
+
+def _write_voltages(path, res, comm, metadata, writer):
+    """The (small) voltage recordings of all ranks, written by rank 0."""
+    if comm is not None and comm.Get_size() > 1:
+        gids = comm.gather(res.vrec_gids, root=0)
+        data = comm.gather(res.vrec, root=0)
+        if comm.Get_rank() != 0:
+            return
+        import dataclasses
+        g = np.concatenate(gids)
+        v = np.concatenate(data, axis=1)
+        order = np.argsort(g)
+        res = dataclasses.replace(res, vrec_gids=g[order], vrec=v[:, order], comm=None)
+    if res.vrec_gids.size:
+        writer(path, res, metadata)
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
+    comm = None
     try:
+        comm = world_comm() if args.command == "run" else None
         if args.command == "run":
-            run_command(args)
+            run_command(args, comm)
+        else:
+            partition_command(args)
     except (ValueError, MemoryError) as err:
-        print(f"distsnn: error: {err}", file=sys.stderr)
-        return 2
+        return fail_whole_job(comm, err, 2)
+    except Exception as err:  # any other failure: this rank's message, then the whole job down
+        if comm is None or comm.Get_size() == 1:
+            raise
+        return fail_whole_job(comm, f"{type(err).__name__}: {err}", 1)
     return 0
 
 

@@ -130,18 +130,15 @@ def partition_pieces(plan, ranks, strategy="auto", model=CostModel()):
             pass
     piece_rank = _pack_largest_first(pieces, ranks)
     if strategy == "auto":
-        # split the costliest pieces further while that improves the balance
-        while True:
-            part = Partition(ranks, strategy, pieces, piece_rank, None, plan)
-            if part.imbalance <= AUTO_TOLERANCE or len(pieces) >= 8 * ranks:
-                break
-            trial = list(pieces)
-            if not _split_largest(trial, plan):
-                break
+        # split the costliest piece again and again (up to 8 pieces per rank), keep the best balance
+        best = (Partition(ranks, strategy, pieces, piece_rank, None, plan).imbalance, list(pieces), piece_rank)
+        trial = list(pieces)
+        while best[0] > AUTO_TOLERANCE and len(trial) < 8 * ranks and _split_largest(trial, plan):
             trial_rank = _pack_largest_first(trial, ranks)
-            if Partition(ranks, strategy, trial, trial_rank, None, plan).imbalance >= part.imbalance:
-                break
-            pieces, piece_rank = trial, trial_rank
+            imb = Partition(ranks, strategy, trial, trial_rank, None, plan).imbalance
+            if imb < best[0]:
+                best = (imb, list(trial), trial_rank)
+        _, pieces, piece_rank = best
     unit_rank = np.empty(n_units, dtype=np.int64)
     from distsnn.build import plan as bp
     for piece, r in zip(pieces, piece_rank):

@@ -1,9 +1,11 @@
 import os
 import pathlib
+import sys
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))   # tests share network builders
 
 
 @pytest.fixture(scope="session")

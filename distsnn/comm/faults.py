@@ -1,6 +1,7 @@
 """Failing fast: one rank's exception ends the whole job, and a hook to test exactly that."""
 import os
 import sys
+import time
 import traceback
 
 
@@ -15,6 +16,9 @@ def fail_whole_job(comm, err, code=1):
         if not isinstance(err, (ValueError, MemoryError)):
             traceback.print_exc(file=sys.stderr)
         sys.stderr.flush()
+        # MPI_Abort tears the launcher down at once and can drop output it has not forwarded
+        # yet; half a second lets this rank's message reach the user
+        time.sleep(0.5)
         comm.Abort(code)
     return code
 

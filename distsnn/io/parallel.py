@@ -4,13 +4,17 @@ Recorded spikes are first redistributed by time (rank r receives the steps of th
 window), so that concatenating the ranks' slices in rank order gives a file sorted by time
 then node id, exactly as a single-process run writes it. Then, per `mode`:
   mpio     one file written collectively with h5py's `mpio` driver (h5py built with MPI);
-  virtual  each rank writes `<file>.ranks/rank<r>.h5`; rank 0 joins them with HDF5 virtual
-           datasets (relative paths, so the pair can be moved together);
+  virtual  each rank writes `<file>.ranks-<id>/rank<r>.h5`; rank 0 joins them with HDF5
+           virtual datasets (relative paths, so file and folder can be moved together); each
+           write has its own folder and older ones are removed only after the new file is in
+           place, so a failed write never changes what an existing file reads;
   gather   rank 0 receives everything and writes a plain file;
   auto     mpio where h5py has MPI, else virtual.
 Every mode writes to a temporary name that rank 0 renames at the end.
 """
 import os
+import shutil
+import time
 
 import h5py
 import numpy as np
@@ -75,7 +79,8 @@ def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None,
     mine = _per_population(plan, gids, steps)
     counts = np.array(comm.allgather([mine[n][0].size for n in plan.pop_names]), dtype=np.int64)  # (R, P)
     offsets = np.vstack([np.zeros((1, counts.shape[1]), dtype=np.int64), np.cumsum(counts, axis=0)])
-    tmp = f"{path}.tmp-{comm.bcast(os.getpid() if rank == 0 else None, root=0)}"
+    token = comm.bcast(f"{os.getpid()}-{time.time_ns()}" if rank == 0 else None, root=0)
+    tmp = f"{path}.tmp-{token}"
     if rank == 0:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     comm.Barrier()
@@ -83,12 +88,13 @@ def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None,
         if mode == "mpio":
             _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata)
         elif mode == "virtual":
-            _write_virtual(tmp, path, comm, plan, mine, counts, offsets, metadata)
+            _write_virtual(tmp, path, f"{path}.ranks-{token}", comm, plan, mine, counts, offsets, metadata)
         else:
             _write_gather(tmp, comm, plan, mine, metadata)
         comm.Barrier()
         if rank == 0:
             os.replace(tmp, path)
+            _remove_stale_parts(path, keep=f"{path}.ranks-{token}")
     finally:
         if rank == 0 and os.path.exists(tmp):
             os.remove(tmp)
@@ -116,9 +122,17 @@ def _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata):
         _write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="mpio"))
 
 
-def _write_virtual(tmp, path, comm, plan, mine, counts, offsets, metadata):
+def _remove_stale_parts(path, keep):
+    """Remove the per-rank folders of earlier writes of `path` (the new file no longer uses them)."""
+    folder, base = os.path.split(os.path.abspath(path))
+    for name in os.listdir(folder):
+        full = os.path.join(folder, name)
+        if name.startswith(os.path.basename(base) + ".ranks-") and full != os.path.abspath(keep):
+            shutil.rmtree(full, ignore_errors=True)
+
+
+def _write_virtual(tmp, path, parts_dir, comm, plan, mine, counts, offsets, metadata):
     rank, size = comm.Get_rank(), comm.Get_size()
-    parts_dir = f"{path}.ranks"
     if rank == 0:
         os.makedirs(parts_dir, exist_ok=True)
     comm.Barrier()

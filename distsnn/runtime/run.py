@@ -129,7 +129,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         else:
             n_out, xinfo = _run_distributed(sim, part, comm, exchange, n_steps, out, vrec, bar, timers)
         bar.close()
-        maybe_inject_fault(comm, "simulate")
+        if size == 1:
+            maybe_inject_fault(comm, "simulate")
     vrec += plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :]
     events = sim.events if size == 1 else comm.allreduce(sim.events)
     n_syn = sim.n_synapses if sim.n_synapses is not None else None
@@ -203,12 +204,15 @@ def _run_distributed(sim, part, comm, method, n_steps, out, vrec, bar, timers):
             done += got
             if got < want:
                 _grow(out)
+        if t0 < n_steps // 2 <= done:
+            maybe_inject_fault(comm, "simulate")   # mid-run, while the other ranks wait in the exchange
         with timers.phase("exchange"):
             gids, offs = xch.exchange(ex_gid[:n_ex], ex_step[:n_ex] - t0)
         with timers.phase("deliver_remote"):
             sim.deliver(gids, offs + t0)
         if done % report_every < width:
             bar.update(done * plan.dt)
-    info = {"interval_steps": D, "method": method, "calls": xch.calls, "bytes_sent": xch.bytes_sent,
-            "bytes_received": xch.bytes_received}
+    info = {"interval_steps": D, "method": method, "calls": xch.calls,
+            "bytes_sent_all_ranks": comm.allreduce(xch.bytes_sent),
+            "bytes_received_all_ranks": comm.allreduce(xch.bytes_received)}
     return n_out, info

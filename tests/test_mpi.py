@@ -1,0 +1,110 @@
+"""Under MPI (mpiexec -n 2 / -n 4 python -m mpi4py -m pytest --only-mpi): the same spikes as
+one process, for every connectivity mode, collective and partition; parallel output."""
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from distsnn.io import read_spikes, write_spikes
+from distsnn.io.parallel import h5py_has_mpi, write_spikes_parallel
+from distsnn.model import FixedProbability, FixedTotalNumber, Network, Normal
+from distsnn.runtime import simulate
+from test_determinism import mixed_network
+
+pytestmark = pytest.mark.mpi(min_size=2)
+
+
+@pytest.fixture(scope="module")
+def comm():
+    from mpi4py import MPI
+    return MPI.COMM_WORLD
+
+
+def interval_network():
+    """Cross-population delays of 9+ steps, 1-step delays inside populations."""
+    n = Network(dt=0.1, chunk_size=64)
+    n.add_population("E", 256, v_init=Normal(-60.0, 5.0))
+    n.add_population("I", 64)
+    n.add_population("F", 128)
+    n.connect("E", "E", FixedTotalNumber(8000), Normal(40.0, 4.0), 0.1)
+    n.connect("E", "I", FixedProbability(0.2), 60.0, 1.0)
+    n.connect("I", "E", FixedProbability(0.2), -80.0, 1.2)
+    n.connect("F", "F", FixedProbability(0.1), Normal(30.0, 3.0), 0.2)
+    n.connect("E", "F", FixedTotalNumber(3000), 20.0, 0.9)
+    for p in ("E", "I", "F"):
+        n.add_poisson_input(p, indegree=1000, rate=16.0, weight=45.0, delay=1.5)
+        n.record_spikes(p)
+    n.record_voltage("E", [0, 100, 255])
+    return n
+
+
+def assert_same(res, ref):
+    g, s = res.all_spikes()
+    assert np.array_equal(g, ref.spike_gids) and np.array_equal(s, ref.spike_steps)
+    assert res.events == ref.events
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+@pytest.mark.parametrize("method", ["allgatherv", "alltoallv"])
+def test_same_spikes_as_one_process(comm, connectivity, method):
+    ref = simulate(mixed_network(), 150.0, seed=12, connectivity=connectivity, progress=False)
+    res = simulate(mixed_network(), 150.0, seed=12, connectivity=connectivity, progress=False, comm=comm,
+                   exchange=method)
+    assert_same(res, ref)
+    assert res.mean_rates() == ref.mean_rates()
+
+
+@pytest.mark.parametrize("strategy", ["populations", "split", "auto"])
+def test_exchange_intervals_longer_than_one_step(comm, strategy):
+    if strategy == "populations" and comm.Get_size() > 3:
+        pytest.skip("more ranks than populations")
+    ref = simulate(interval_network(), 150.0, seed=3, progress=False)
+    res = simulate(interval_network(), 150.0, seed=3, progress=False, comm=comm, partition=strategy)
+    assert_same(res, ref)
+    # E->E (1 step) and F->F (2 steps) cross ranks only if E or F is split; otherwise 9 steps
+    split = [len(r) > 1 for r in res.partition.rank_of_population()]
+    expected = 1 if split[0] else (2 if split[2] else 9)
+    assert res.exchange["interval_steps"] == expected
+    # voltages recorded on whichever rank owns the neuron equal the single-process trace
+    got = dict(zip(res.vrec_gids.tolist(), res.vrec.T))
+    for gid, trace in zip(ref.vrec_gids.tolist(), ref.vrec.T):
+        if gid in got:
+            assert np.array_equal(got[gid], trace)
+
+
+def _shared_dir(comm, tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("par")) if comm.Get_rank() == 0 else None
+    return comm.bcast(path, root=0)
+
+
+@pytest.mark.parametrize("mode", ["virtual", "gather", "mpio"])
+def test_parallel_spike_file_reads_like_single_process_file(comm, tmp_path_factory, mode):
+    if mode == "mpio" and not h5py_has_mpi():
+        pytest.skip("h5py without MPI")
+    d = _shared_dir(comm, tmp_path_factory)
+    ref = simulate(mixed_network(), 100.0, seed=4, progress=False)
+    res = simulate(mixed_network(), 100.0, seed=4, progress=False, comm=comm)
+    if comm.Get_rank() == 0:
+        write_spikes(os.path.join(d, "serial.h5"), ref, {"seed": 4})
+    path = os.path.join(d, f"{mode}.h5")
+    used = write_spikes_parallel(path, comm, res.plan, res.spike_gids, res.spike_steps, res.n_steps, {"seed": 4}, mode)
+    assert used == mode
+    comm.Barrier()
+    a, b = read_spikes(os.path.join(d, "serial.h5")), read_spikes(path)
+    assert sorted(a) == sorted(b)
+    for name in a:
+        assert np.array_equal(a[name][0], b[name][0]) and np.array_equal(a[name][1], b[name][1])
+    with h5py.File(path, "r") as f:
+        assert f.attrs["magic"] == 0x0A7A and f["spikes/E"].attrs["sorting"] == "by_time"
+        assert f["distsnn"].attrs["write_mode"] == mode
+        if mode == "virtual":
+            assert f["spikes/E/timestamps"].is_virtual
+    comm.Barrier()
+
+
+def test_every_rank_owns_neurons(comm):
+    res = simulate(mixed_network(), 10.0, seed=1, progress=False, comm=comm)
+    counts = comm.allgather(int(np.sum(res.partition.unit_rank == comm.Get_rank())))
+    assert all(c > 0 for c in counts)
+    assert np.array_equal(comm.bcast(res.partition.unit_rank, root=0), res.partition.unit_rank)

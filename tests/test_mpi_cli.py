@@ -1,0 +1,71 @@
+"""`mpiexec -n R distsnn run ...` as a user runs it: same spike file for R = 1..4, and a
+failing rank takes the whole job down within seconds."""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from distsnn.io import read_spikes
+
+MPIEXEC = shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("mpiexec")
+pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec (pip install 'distsnn[mpi]')")
+RUN = ["-m", "distsnn", "run", "microcircuit", "--scale", "0.03", "--t-sim", "60", "--no-progress"]
+
+
+def launch(ranks, args, cwd, env=None, timeout=300):
+    cmd = [sys.executable] + RUN + args
+    if ranks > 1:
+        cmd = [MPIEXEC, "-n", str(ranks)] + cmd
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
+
+
+def same_files(a, b):
+    x, y = read_spikes(a), read_spikes(b)
+    return sorted(x) == sorted(y) and all(np.array_equal(x[k][0], y[k][0]) and np.array_equal(x[k][1], y[k][1])
+                                          for k in x)
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_same_spike_file_for_any_rank_count(tmp_path, connectivity):
+    ref = tmp_path / "r1.h5"
+    proc = launch(1, ["--connectivity", connectivity, "--output", str(ref)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for ranks in (2, 3, 4):
+        out = tmp_path / f"r{ranks}.h5"
+        proc = launch(ranks, ["--connectivity", connectivity, "--output", str(out)], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert same_files(ref, out), ranks
+        assert f"{ranks} ranks" in proc.stdout and proc.stdout.count("mean rates") == 1   # rank 0 prints once
+        assert "[rank 0/" in proc.stdout
+
+
+@pytest.mark.parametrize("phase", ["build", "simulate", "write"])
+def test_failing_rank_takes_the_job_down(tmp_path, phase):
+    good = tmp_path / "kept.h5"
+    assert launch(2, ["--output", str(good)], tmp_path).returncode == 0
+    before = good.read_bytes()
+    t0 = time.monotonic()
+    proc = launch(2, ["--output", str(good)], tmp_path, env={"DISTSNN_INJECT_FAULT": f"1:{phase}"}, timeout=120)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode != 0
+    assert f"[rank 1/2] distsnn: error: RuntimeError: injected fault on rank 1 during {phase}" in proc.stderr
+    assert elapsed < 60
+    assert good.read_bytes() == before               # earlier output untouched and readable
+    assert read_spikes(str(good))["L4E"][0].size > 0
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_rewriting_a_virtual_file_keeps_one_parts_folder(tmp_path):
+    out = tmp_path / "v.h5"
+    for _ in range(2):
+        proc = launch(2, ["--output", str(out), "--write-mode", "virtual"], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    parts = [p.name for p in tmp_path.iterdir() if p.name.startswith("v.h5.ranks-")]
+    assert len(parts) == 1
+    assert read_spikes(str(out))["L23I"][0].size > 0

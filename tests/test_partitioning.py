@@ -1,0 +1,82 @@
+"""The partitioning package: strategies, cost report, exchange interval, determinism."""
+import numpy as np
+import pytest
+
+from distsnn.build import make_plan
+from distsnn.cli import main
+from distsnn.model import FixedProbability, FixedTotalNumber, Network
+from distsnn.models import microcircuit
+from partitioning import partition_network, partition_pieces
+
+
+@pytest.fixture(scope="module")
+def mc_plan():
+    return make_plan(microcircuit.build(1.0), 0)
+
+
+def test_every_chunk_assigned_and_balanced(mc_plan):
+    for ranks in (1, 2, 3, 4, 8, 16):
+        part = partition_pieces(mc_plan, ranks, "auto")
+        assert part.unit_rank.shape == (mc_plan.units.shape[0],)
+        assert set(part.unit_rank) == set(range(ranks))
+        assert sum(row["neurons"] for row in part.report()["per_rank"]) == 77169
+        assert part.imbalance < 1.25, (ranks, part.imbalance)
+
+
+def test_populations_strategy_keeps_populations_whole(mc_plan):
+    part = partition_pieces(mc_plan, 3, "populations")
+    for where in part.rank_of_population():
+        assert len(where) == 1
+    with pytest.raises(ValueError, match="9 ranks but only 8 populations"):
+        partition_pieces(mc_plan, 9, "populations")
+
+
+def test_split_cuts_on_chunk_boundaries(mc_plan):
+    part = partition_pieces(mc_plan, 20, "split")
+    assert len(part.pieces) >= 20
+    for piece in part.pieces:
+        assert piece.chunk0 < piece.chunk1
+        n = min(piece.chunk1 * mc_plan.chunk_size, mc_plan.pop_i[piece.population, 2]) - piece.chunk0 * mc_plan.chunk_size
+        assert piece.neurons == n
+
+
+def test_partition_is_deterministic(mc_plan):
+    a = partition_pieces(mc_plan, 5, "auto")
+    b = partition_pieces(make_plan(microcircuit.build(1.0), 99), 5, "auto")
+    assert np.array_equal(a.unit_rank, b.unit_rank)
+
+
+def test_bad_rank_counts(mc_plan):
+    with pytest.raises(ValueError, match=r"ranks must be an integer in \[1, 80\]"):
+        partition_pieces(mc_plan, 0)
+    with pytest.raises(ValueError, match="ranks must be an integer"):
+        partition_pieces(mc_plan, 81)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        partition_pieces(mc_plan, 2, "random")
+
+
+def test_exchange_interval_is_smallest_crossing_delay():
+    net = Network(dt=0.1, chunk_size=64)
+    for name in ("A", "B"):
+        net.add_population(name, 256)
+    net.connect("A", "A", FixedTotalNumber(1000), 1.0, 0.1)     # 1 step, inside a population
+    net.connect("A", "B", FixedProbability(0.1), 1.0, 0.7)      # 7 steps
+    net.connect("B", "A", FixedProbability(0.1), -1.0, 1.3)     # 13 steps
+    assert partition_network(net, 2, "populations").exchange_interval() == 7
+    assert partition_network(net, 4, "split").exchange_interval() == 1   # A split: A->A crosses
+    assert partition_network(net, 1, "auto").exchange_interval() == 13   # nothing crosses: max delay
+
+
+def test_traffic_report(mc_plan):
+    rep = partition_pieces(mc_plan, 4, "auto").report()
+    t = np.array(rep["traffic_spikes_per_s"])
+    assert t.shape == (4, 4) and np.all(np.diag(t) == 0) and t.sum() > 0
+    assert rep["imbalance"] >= 1.0
+
+
+def test_partition_command(capsys):
+    assert main(["partition", "microcircuit", "--ranks", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "onto 4 rank(s)" in out and "imbalance" in out and "expected spike traffic" in out
+    assert main(["partition", "microcircuit", "--ranks", "100"]) == 2
+    assert "ranks must be an integer in [1, 80]" in capsys.readouterr().err
