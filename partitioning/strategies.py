@@ -1,11 +1,19 @@
-"""Partition strategies: whole populations packed largest-first, split populations, auto."""
+"""Partition strategies.
+
+populations  whole populations packed largest-first (LPT) onto the least loaded rank;
+areas        whole groups of populations (network.metadata["areas"]: population -> area),
+             packed largest-first: every projection inside an area stays on one rank;
+split        populations cut at chunk boundaries (costliest first) until every rank has a
+             piece, then packed;
+auto         split, then keep splitting the costliest piece while max/mean cost improves.
+"""
 from dataclasses import dataclass
 
 import numpy as np
 
 from .cost import CostModel, population_pieces
 
-STRATEGIES = ("populations", "split", "auto")
+STRATEGIES = ("populations", "areas", "split", "auto")
 AUTO_TOLERANCE = 1.10     # auto splits further until max/mean cost is below this
 
 
@@ -115,6 +123,20 @@ def _split_largest(pieces, plan):
     return True
 
 
+def _pack_areas(pieces, areas, ranks):
+    """LPT over whole areas; each population piece gets its area's rank."""
+    names = sorted({areas[p.name] for p in pieces})
+    cost = {a: sum(p.cost_s for p in pieces if areas[p.name] == a) for a in names}
+    order = sorted(range(len(names)), key=lambda i: (-cost[names[i]], i))
+    load = [0.0] * ranks
+    area_rank = {}
+    for i in order:
+        r = min(range(ranks), key=lambda k: (load[k], k))
+        area_rank[names[i]] = r
+        load[r] += cost[names[i]]
+    return [area_rank[areas[p.name]] for p in pieces]
+
+
 def partition_pieces(plan, ranks, strategy="auto", model=CostModel()):
     if strategy not in STRATEGIES:
         raise ValueError(f"partition strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -125,10 +147,17 @@ def partition_pieces(plan, ranks, strategy="auto", model=CostModel()):
     if strategy == "populations" and ranks > len(pieces):
         raise ValueError(f"strategy 'populations': {ranks} ranks but only {len(pieces)} populations; "
                          "use 'split' or 'auto'")
+    if strategy == "areas":
+        areas = plan.network.metadata.get("areas")
+        if not areas or any(p.name not in areas for p in pieces):
+            raise ValueError("strategy 'areas' needs network.metadata['areas'] mapping every population to its area")
+        if ranks > len(set(areas[p.name] for p in pieces)):
+            raise ValueError(f"strategy 'areas': {ranks} ranks but only {len(set(areas.values()))} areas; "
+                             "use 'split' or 'auto'")
     if strategy in ("split", "auto"):
         while len(pieces) < ranks and _split_largest(pieces, plan):
             pass
-    piece_rank = _pack_largest_first(pieces, ranks)
+    piece_rank = _pack_areas(pieces, areas, ranks) if strategy == "areas" else _pack_largest_first(pieces, ranks)
     if strategy == "auto":
         # split the costliest piece again and again (up to 8 pieces per rank), keep the best balance
         best = (Partition(ranks, strategy, pieces, piece_rank, None, plan).imbalance, list(pieces), piece_rank)

@@ -80,3 +80,27 @@ def test_partition_command(capsys):
     assert "onto 4 rank(s)" in out and "imbalance" in out and "expected spike traffic" in out
     assert main(["partition", "microcircuit", "--ranks", "100"]) == 2
     assert "ranks must be an integer in [1, 80]" in capsys.readouterr().err
+
+
+def test_areas_strategy_keeps_areas_whole():
+    net = Network(dt=0.1, chunk_size=64)
+    areas = {}
+    for a in ("V1", "V2", "MT"):
+        for p in ("E", "I"):
+            net.add_population(f"{a}_{p}", 200 if a == "V1" else 100)
+            areas[f"{a}_{p}"] = a
+        net.connect(f"{a}_E", f"{a}_I", FixedProbability(0.1), 1.0, 0.1)    # short delays inside areas
+        net.connect(f"{a}_I", f"{a}_E", FixedProbability(0.1), -1.0, 0.1)
+    net.connect("V1_E", "V2_E", FixedTotalNumber(1000), 1.0, 2.0)           # long delays between areas
+    net.connect("V2_E", "MT_E", FixedTotalNumber(1000), 1.0, 2.5)
+    net.metadata["areas"] = areas
+    part = partition_network(net, 3, "areas")
+    for a in ("V1", "V2", "MT"):
+        assert len(part.rank_of_population()[list(areas).index(f"{a}_E")]
+                   | part.rank_of_population()[list(areas).index(f"{a}_I")]) == 1
+    assert part.exchange_interval() == 20          # only inter-area projections cross ranks
+    with pytest.raises(ValueError, match="3 areas"):
+        partition_network(net, 4, "areas")
+    del net.metadata["areas"]
+    with pytest.raises(ValueError, match="needs network.metadata"):
+        partition_network(net, 2, "areas")

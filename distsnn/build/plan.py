@@ -32,7 +32,7 @@ JI_PRE_POP, JI_POST_POP, JI_RULE, JI_TAG, JI_N, JI_REC, JI_NCHUNK, JI_COUNT_OFF,
 N_JI = 12
 RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A = 0, 1, 2, 3, 4
 # poisson input columns
-QF_LAM, QF_UNUSED = range(2)
+QF_LAM = 0
 QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
 # unit (post chunk) columns
 UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START = range(5)
@@ -54,7 +54,7 @@ class BuildPlan:
     proj_f: np.ndarray
     proj_i: np.ndarray
     in_proj: np.ndarray          # incoming projection indices, grouped by target population
-    pin_f: np.ndarray
+    pin_f: np.ndarray            # (Q, 1) mean per step of one part of each Poisson input
     pin_i: np.ndarray
     pin_cdf: np.ndarray          # (Q, KCAP + 1) cdf tables of the Poisson sampler
     dc_f: np.ndarray             # (amplitude pA,)
@@ -180,14 +180,14 @@ def make_plan(network, seed):
     pins = sorted(enumerate(network.poisson_inputs), key=lambda t: (index[t[1].target], t[0]))
     if len(pins) >= 4096:
         raise ValueError(f"network: {len(pins)} Poisson inputs exceed the 4096 supported")
-    pin_f = np.zeros((len(pins), 2))
+    pin_f = np.zeros((len(pins), 1))
     pin_cdf = np.zeros((len(pins), poisson_input.KCAP + 1))
     pin_i = np.zeros((len(pins), 6), dtype=np.int64)
     for q, (orig, pin) in enumerate(pins):
         lam = pin.indegree * pin.rate * dt * 1e-3
         lam_sub, n_sub = poisson_input.split(lam)
         rec = REC_EX if pin.receptor == "excitatory" else REC_IN
-        pin_f[q] = [lam_sub, 0.0]
+        pin_f[q] = [lam_sub]
         pin_cdf[q] = poisson_input.cdf_table(lam_sub)
         pin_i[q] = [index[pin.target], n_sub, 0, rec, _delay_steps(pin.delay, dt), orig]
         bound_terms[(index[pin.target], rec)].append((poisson_input.max_count(lam_sub, n_sub), abs(pin.weight)))

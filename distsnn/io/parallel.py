@@ -19,7 +19,7 @@ import time
 import h5py
 import numpy as np
 
-from .sonata import SONATA_MAGIC, SONATA_VERSION, _write_metadata
+from .sonata import write_metadata, write_population_spikes, write_root
 
 WRITE_MODES = ("auto", "mpio", "virtual", "gather")
 
@@ -60,11 +60,6 @@ def _per_population(plan, gids, steps):
     return out
 
 
-def _root(f):
-    f.attrs["magic"] = np.uint32(SONATA_MAGIC)
-    f.attrs["version"] = np.array(SONATA_VERSION, dtype=np.uint32)
-
-
 def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None, mode="auto"):
     """Collectively write the recorded spikes (this rank's gids and emission steps). Returns the mode used."""
     if mode not in WRITE_MODES:
@@ -73,7 +68,7 @@ def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None,
         mode = "mpio" if h5py_has_mpi() else "virtual"
     if mode == "mpio" and not h5py_has_mpi():
         raise ValueError("write mode 'mpio' needs h5py built with MPI (h5py.get_config().mpi is False)")
-    rank, size = comm.Get_rank(), comm.Get_size()
+    rank = comm.Get_rank()
     metadata = comm.bcast(metadata if rank == 0 else None, root=0)
     gids, steps = redistribute_by_time(comm, gids, steps, n_steps)
     mine = _per_population(plan, gids, steps)
@@ -105,7 +100,7 @@ def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None,
 def _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata):
     rank = comm.Get_rank()
     with h5py.File(tmp, "w", driver="mpio", comm=comm) as f:
-        _root(f)
+        write_root(f)
         spikes = f.create_group("spikes")
         for p, name in enumerate(plan.pop_names):
             g = spikes.create_group(name)
@@ -119,7 +114,7 @@ def _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata):
                 ts[lo:hi] = mine[name][1]
             with ids.collective:
                 ids[lo:hi] = mine[name][0]
-        _write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="mpio"))
+        write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="mpio"))
 
 
 def _remove_stale_parts(path, keep):
@@ -148,7 +143,7 @@ def _write_virtual(tmp, path, parts_dir, comm, plan, mine, counts, offsets, meta
         return
     rel = os.path.relpath(parts_dir, os.path.dirname(os.path.abspath(path)))
     with h5py.File(tmp, "w") as f:
-        _root(f)
+        write_root(f)
         for p, name in enumerate(plan.pop_names):
             g = f.create_group(f"spikes/{name}")
             g.attrs["sorting"] = "by_time"
@@ -167,20 +162,16 @@ def _write_virtual(tmp, path, parts_dir, comm, plan, mine, counts, offsets, meta
                     ds = g.create_virtual_dataset(ds_name, layout)
                 if units:
                     ds.attrs["units"] = units
-        _write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="virtual"))
+        write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="virtual"))
 
 
 def _write_gather(tmp, comm, plan, mine, metadata):
-    from .sonata import _write_metadata as write_meta
     parts = comm.gather(mine, root=0)
     if comm.Get_rank() != 0:
         return
     with h5py.File(tmp, "w") as f:
-        _root(f)
+        write_root(f)
         for name in plan.pop_names:
-            g = f.create_group(f"spikes/{name}")
-            g.attrs["sorting"] = "by_time"
-            ts = g.create_dataset("timestamps", data=np.concatenate([m[name][1] for m in parts]))
-            ts.attrs["units"] = "ms"
-            g.create_dataset("node_ids", data=np.concatenate([m[name][0] for m in parts]))
-        write_meta(f.create_group("distsnn"), dict(metadata or {}, write_mode="gather"))
+            write_population_spikes(f, name, np.concatenate([m[name][0] for m in parts]),
+                                    np.concatenate([m[name][1] for m in parts]))
+        write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="gather"))

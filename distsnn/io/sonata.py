@@ -13,6 +13,7 @@ left half-written.
 """
 import json
 import os
+from contextlib import contextmanager
 
 import h5py
 import numpy as np
@@ -21,17 +22,28 @@ SONATA_MAGIC = 0x0A7A
 SONATA_VERSION = (0, 1)
 
 
-def _atomic_path(path):
+@contextmanager
+def atomic_h5(path):
+    """An HDF5 file opened for writing under a temporary name, with the SONATA root
+    attributes; renamed to `path` only if the block completes, removed otherwise."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = f"{path}.tmp-{os.getpid()}"
-    return tmp
+    try:
+        with h5py.File(tmp, "w") as f:
+            write_root(f)
+            yield f
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
-def _write_root(f):
+def write_root(f):
     f.attrs["magic"] = np.uint32(SONATA_MAGIC)
     f.attrs["version"] = np.array(SONATA_VERSION, dtype=np.uint32)
 
 
-def _write_metadata(group, metadata):
+def write_metadata(group, metadata):
     for key, value in metadata.items():
         if isinstance(value, (dict, list, tuple)):
             group.attrs[key] = json.dumps(value, sort_keys=True, default=float)
@@ -41,26 +53,21 @@ def _write_metadata(group, metadata):
             group.attrs[key] = value
 
 
+def write_population_spikes(f, name, ids, times):
+    """/spikes/<name>/{timestamps, node_ids}, sorted by time (the caller's order)."""
+    g = f.create_group(f"spikes/{name}")
+    g.attrs["sorting"] = "by_time"
+    ts = g.create_dataset("timestamps", data=np.asarray(times, dtype=np.float64))
+    ts.attrs["units"] = "ms"
+    g.create_dataset("node_ids", data=np.asarray(ids, dtype=np.uint64))
+
+
 def write_spikes(path, result, metadata=None):
     """Write the recorded spikes of `result` (a RunResult) as a SONATA spike file."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = _atomic_path(path)
-    try:
-        with h5py.File(tmp, "w") as f:
-            _write_root(f)
-            spikes = f.create_group("spikes")
-            for name in result.plan.pop_names:
-                ids, times = result.spikes(name)
-                g = spikes.create_group(name)
-                g.attrs["sorting"] = "by_time"
-                ts = g.create_dataset("timestamps", data=times.astype(np.float64))
-                ts.attrs["units"] = "ms"
-                g.create_dataset("node_ids", data=ids.astype(np.uint64))
-            _write_metadata(f.create_group("distsnn"), metadata or {})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_h5(path) as f:
+        for name in result.plan.pop_names:
+            write_population_spikes(f, name, *result.spikes(name))
+        write_metadata(f.create_group("distsnn"), metadata or {})
 
 
 def read_spikes(path):
@@ -92,32 +99,24 @@ def read_metadata(path):
 
 def write_voltage_report(path, result, metadata=None):
     """Recorded membrane potentials as a SONATA report: /report/<pop>/data (time x node, mV)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = _atomic_path(path)
     plan = result.plan
-    try:
-        with h5py.File(tmp, "w") as f:
-            _write_root(f)
-            rep = f.create_group("report")
-            for name in plan.pop_names:
-                sl = plan.pop_slice(name)
-                cols = np.nonzero((result.vrec_gids >= sl.start) & (result.vrec_gids < sl.stop))[0]
-                if cols.size == 0:
-                    continue
-                g = rep.create_group(name)
-                data = g.create_dataset("data", data=result.vrec[:, cols].astype(np.float64))
-                data.attrs["units"] = "mV"
-                m = g.create_group("mapping")
-                m.create_dataset("node_ids", data=(result.vrec_gids[cols] - sl.start).astype(np.uint64))
-                m.create_dataset("index_pointers", data=np.arange(cols.size + 1, dtype=np.uint64))
-                m.create_dataset("element_ids", data=np.zeros(cols.size, dtype=np.uint32))
-                tm = m.create_dataset("time", data=np.array([plan.dt, (result.n_steps + 1) * plan.dt, plan.dt]))
-                tm.attrs["units"] = "ms"
-            _write_metadata(f.create_group("distsnn"), metadata or {})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_h5(path) as f:
+        rep = f.create_group("report")
+        for name in plan.pop_names:
+            sl = plan.pop_slice(name)
+            cols = np.nonzero((result.vrec_gids >= sl.start) & (result.vrec_gids < sl.stop))[0]
+            if cols.size == 0:
+                continue
+            g = rep.create_group(name)
+            data = g.create_dataset("data", data=result.vrec[:, cols].astype(np.float64))
+            data.attrs["units"] = "mV"
+            m = g.create_group("mapping")
+            m.create_dataset("node_ids", data=(result.vrec_gids[cols] - sl.start).astype(np.uint64))
+            m.create_dataset("index_pointers", data=np.arange(cols.size + 1, dtype=np.uint64))
+            m.create_dataset("element_ids", data=np.zeros(cols.size, dtype=np.uint32))
+            tm = m.create_dataset("time", data=np.array([plan.dt, (result.n_steps + 1) * plan.dt, plan.dt]))
+            tm.attrs["units"] = "ms"
+        write_metadata(f.create_group("distsnn"), metadata or {})
 
 
 def read_voltage_report(path):

@@ -140,30 +140,15 @@ def _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, 
 
 
 @njit(cache=True, parallel=True)
-def stored_row_lengths(n_gid, units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
-                       sc_t, sc_w, sc_d):
-    """Synapse count of every (source gid, unit) pair, shape (n_gid * n_units,)."""
-    U = units.shape[0]
-    lens = np.zeros(n_gid * U, dtype=np.int64)
-    for u in prange(U):
-        k = units[u, bp.UI_POP]
-        chunk = units[u, bp.UI_CHUNK]
-        for jj in range(pop_i[k, bp.PI_IN_START], pop_i[k, bp.PI_IN_END]):
-            j = in_proj[jj]
-            off = proj_i[j, bp.JI_PRE_OFF]
-            for pre in range(proj_i[j, bp.JI_PRE_SIZE]):
-                lens[(off + pre) * U + u] += _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size,
-                                                      key0, key1, dt, sc_t[u], sc_w[u], sc_d[u])
-    return lens
-
-
-@njit(cache=True, parallel=True)
-def stored_fill(cursor, units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+def stored_rows(fill, cell_pos, units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
                 sc_t, sc_w, sc_d, syn_loc, syn_w, syn_d):
-    """Fill the CSR (rows ordered by (source gid, unit)); syn_loc = chunk-local target * 2 + receptor.
+    """The two passes of the stored CSR, rows ordered by (source gid, unit).
 
-    cursor: a copy of the row pointers (start of every (gid, unit) cell), advanced in place;
-    each unit writes only its own cells, so the parallel loop has no races.
+    fill False: cell_pos[(gid * U + u)] += synapse count of the cell (counted rules read
+    their counts, others generate the row to count it). fill True: cell_pos holds each
+    cell's next free position (a copy of the row pointers) and the rows are written:
+    syn_loc = chunk-local target * 2 + receptor. Each unit touches only its own cells, so
+    the parallel loop has no races.
     """
     U = units.shape[0]
     for u in prange(U):
@@ -174,12 +159,16 @@ def stored_fill(cursor, units, pop_i, in_proj, proj_f, proj_i, counts, chunk_siz
             off = proj_i[j, bp.JI_PRE_OFF]
             rec = proj_i[j, bp.JI_REC]
             for pre in range(proj_i[j, bp.JI_PRE_SIZE]):
+                cell = (off + pre) * U + u
+                if not fill:
+                    cell_pos[cell] += _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+                                               sc_t[u], sc_w[u], sc_d[u])
+                    continue
                 n = gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
                             sc_t[u], sc_w[u], sc_d[u])
-                cell = (off + pre) * U + u
-                at = cursor[cell]
+                at = cell_pos[cell]
                 for s in range(n):
                     syn_loc[at + s] = np.int32(sc_t[u, s] * 2 + rec)
                     syn_w[at + s] = sc_w[u, s]
                     syn_d[at + s] = np.int32(sc_d[u, s])
-                cursor[cell] = at + n
+                cell_pos[cell] = at + n

@@ -7,7 +7,7 @@ from numba import get_num_threads, njit
 from ...build import plan as bp
 from ...build.plan import initial_state
 from ...connectivity.reference import count_tag
-from .connectivity_kernels import counts_fixed_outdegree, counts_fixed_total, stored_fill, stored_row_lengths
+from .connectivity_kernels import counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
 from .neuron_kernels import update_neurons
 
@@ -180,7 +180,9 @@ class CpuSimulator:
         args = (self.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
                 plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d)
         if self.connectivity == "stored":
-            lens = stored_row_lengths(plan.n_neurons, *args)
+            lens = np.zeros(plan.n_neurons * U, dtype=np.int64)
+            none32 = np.zeros(0, dtype=np.int32)
+            stored_rows(False, lens, *args, none32, np.zeros(0, dtype=np.int64), none32)
             self.ptr = np.zeros(lens.size + 1, dtype=np.int64)
             np.cumsum(lens, out=self.ptr[1:])
             total = int(self.ptr[-1])
@@ -188,7 +190,7 @@ class CpuSimulator:
             self.syn_loc = np.empty(total, dtype=np.int32)
             self.syn_w = np.empty(total, dtype=np.int64)
             self.syn_d = np.empty(total, dtype=np.int32)
-            stored_fill(self.ptr[:-1].copy(), *args, self.syn_loc, self.syn_w, self.syn_d)
+            stored_rows(True, self.ptr[:-1].copy(), *args, self.syn_loc, self.syn_w, self.syn_d)
             self.n_synapses = total
         else:
             self.ptr = np.zeros(1, dtype=np.int64)
