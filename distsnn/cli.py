@@ -1,5 +1,5 @@
-"""Command line: `distsnn run MODEL ...`, `distsnn partition MODEL --ranks R` (also
-`python -m distsnn ...`). Under mpirun / mpiexec / srun every rank runs the same command;
+"""Command line: `distsnn run MODEL ...`, `distsnn partition MODEL --ranks R`,
+`distsnn analyze FILE`, `distsnn compare A B` (also `python -m distsnn ...`). Under mpirun / mpiexec / srun every rank runs the same command;
 the communicator is MPI.COMM_WORLD, created here and passed down."""
 import argparse
 import json
@@ -67,6 +67,18 @@ def _parser():
     q.add_argument("--scale", type=float, default=1.0)
     q.add_argument("--strategy", choices=STRATEGIES, default="auto")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
+    for name, helptext in (("analyze", "spike statistics of a SONATA file (JSON summary, PNG plots)"),
+                           ("compare", "KL divergences between the per-neuron statistics of two runs")):
+        a = sub.add_parser(name, help=helptext)
+        a.add_argument("files", nargs=1 if name == "analyze" else 2, metavar="FILE.h5")
+        a.add_argument("--output", default=None, help="JSON file to write (default: print)")
+        a.add_argument("--plot", default=None, metavar="PATH",
+                       help="folder for the PNG figures" if name == "analyze" else "PNG file of the comparison")
+        a.add_argument("--t-start", type=float, default=0.0, help="analysis window start (ms)")
+        a.add_argument("--t-stop", type=float, default=None, help="analysis window end (ms; default t_sim)")
+        a.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
+        a.add_argument("--corr-neurons", type=int, default=200, help="neurons per population sampled for correlations")
+        a.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
     return p
 
 
@@ -83,6 +95,51 @@ def partition_command(args, out=None):
     part = partition_network(_model(args.model, scale=args.scale), args.ranks, args.strategy)
     print(json.dumps(part.report(), indent=1) if args.json else part.report_text(), file=out)
     return part
+
+
+def _analysis_options(args):
+    return {"t_start": args.t_start, "t_stop": args.t_stop, "lvr_r": args.lvr_r,
+            "corr_neurons": args.corr_neurons, "corr_bin": args.corr_bin}
+
+
+def _emit(result, path, out):
+    text = json.dumps(result, indent=1, sort_keys=True, default=float)
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(text + "\n")
+        print(f"wrote {path}", file=out)
+    else:
+        print(text, file=out)
+
+
+def analyze_command(args, out=None):
+    from .analysis import analyze_file
+    out = out or sys.stdout
+    path = args.files[0]
+    stats = analyze_file(path, **_analysis_options(args))
+    result = {"file": path, "options": _analysis_options(args), "populations": {n: s.summary() for n, s in stats.items()}}
+    _emit(result, args.output, out)
+    if args.plot:
+        from .analysis import plots
+        os.makedirs(args.plot, exist_ok=True)
+        plots.raster(path, os.path.join(args.plot, "raster.png"), stats, t_start=args.t_start, t_stop=args.t_stop)
+        plots.rate_histograms(os.path.join(args.plot, "rates.png"), stats)
+        print(f"wrote {args.plot}/raster.png and {args.plot}/rates.png", file=out)
+    return result
+
+
+def compare_command(args, out=None):
+    from .analysis import compare_files
+    out = out or sys.stdout
+    result, _, _ = compare_files(*args.files, **_analysis_options(args))
+    _emit(result, args.output, out)
+    if args.plot:
+        from .analysis import plots
+        os.makedirs(os.path.dirname(os.path.abspath(args.plot)), exist_ok=True)
+        plots.comparison(args.plot, result)
+        print(f"wrote {args.plot}", file=out)
+    return result
 
 
 def run_command(args, comm=None, out=None):
@@ -178,10 +235,9 @@ def main(argv=None):
     comm = None
     try:
         comm = world_comm() if args.command == "run" else None
-        if args.command == "run":
-            run_command(args, comm)
-        else:
-            partition_command(args)
+        commands = {"run": lambda: run_command(args, comm), "partition": lambda: partition_command(args),
+                    "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args)}
+        commands[args.command]()
     except (ValueError, MemoryError) as err:
         return fail_whole_job(comm, err, 2)
     except Exception as err:  # any other failure: this rank's message, then the whole job down

@@ -19,7 +19,7 @@ import time
 import h5py
 import numpy as np
 
-from .sonata import write_metadata, write_population_spikes, write_root
+from .sonata import population_size, write_metadata, write_population_spikes, write_root
 
 WRITE_MODES = ("auto", "mpio", "virtual", "gather")
 
@@ -105,6 +105,7 @@ def _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata):
         for p, name in enumerate(plan.pop_names):
             g = spikes.create_group(name)
             g.attrs["sorting"] = "by_time"
+            g.attrs["n_nodes"] = np.uint64(population_size(plan, name))
             total = int(offsets[-1, p])
             ts = g.create_dataset("timestamps", shape=(total,), dtype=np.float64)
             ts.attrs["units"] = "ms"
@@ -147,6 +148,7 @@ def _write_virtual(tmp, path, parts_dir, comm, plan, mine, counts, offsets, meta
         for p, name in enumerate(plan.pop_names):
             g = f.create_group(f"spikes/{name}")
             g.attrs["sorting"] = "by_time"
+            g.attrs["n_nodes"] = np.uint64(population_size(plan, name))
             total = int(offsets[-1, p])
             for ds_name, dtype, units in (("timestamps", np.float64, "ms"), ("node_ids", np.uint64, None)):
                 if total == 0:
@@ -173,5 +175,5 @@ def _write_gather(tmp, comm, plan, mine, metadata):
         write_root(f)
         for name in plan.pop_names:
             write_population_spikes(f, name, np.concatenate([m[name][0] for m in parts]),
-                                    np.concatenate([m[name][1] for m in parts]))
+                                    np.concatenate([m[name][1] for m in parts]), population_size(plan, name))
         write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="gather"))

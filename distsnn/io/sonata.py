@@ -53,20 +53,27 @@ def write_metadata(group, metadata):
             group.attrs[key] = value
 
 
-def write_population_spikes(f, name, ids, times):
-    """/spikes/<name>/{timestamps, node_ids}, sorted by time (the caller's order)."""
+def write_population_spikes(f, name, ids, times, n_nodes):
+    """/spikes/<name>/{timestamps, node_ids}, sorted by time (the caller's order); the group's
+    attribute n_nodes is the population size (silent neurons included)."""
     g = f.create_group(f"spikes/{name}")
     g.attrs["sorting"] = "by_time"
+    g.attrs["n_nodes"] = np.uint64(n_nodes)
     ts = g.create_dataset("timestamps", data=np.asarray(times, dtype=np.float64))
     ts.attrs["units"] = "ms"
     g.create_dataset("node_ids", data=np.asarray(ids, dtype=np.uint64))
+
+
+def population_size(plan, name):
+    sl = plan.pop_slice(name)
+    return sl.stop - sl.start
 
 
 def write_spikes(path, result, metadata=None):
     """Write the recorded spikes of `result` (a RunResult) as a SONATA spike file."""
     with atomic_h5(path) as f:
         for name in result.plan.pop_names:
-            write_population_spikes(f, name, *result.spikes(name))
+            write_population_spikes(f, name, *result.spikes(name), population_size(result.plan, name))
         write_metadata(f.create_group("distsnn"), metadata or {})
 
 

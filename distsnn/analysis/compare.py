@@ -1,0 +1,59 @@
+"""Compare two runs: KL divergence between per-neuron distributions, per population.
+
+The method of Knight & Nowotny (2021, fig. 4): bins from the reference run by the
+Freedman-Diaconis rule over [min, max] of the reference values (sqrt(n) bins where the
+interquartile range is 0; at most 1000 bins), both histograms normalised
+to densities, bins where the comparison is empty (density <= 1e-15) left out, then
+D_KL(reference || comparison) of what remains (renormalised).
+"""
+import numpy as np
+
+from .statistics import analyze_file
+
+MEASURES = ("rate", "lvr", "corr")
+MAX_BINS = 1000   # as the reference histograms of the multi-area data (merged to ~1000 bins)
+
+
+def kl_divergence(reference, comparison):
+    """D_KL of the histograms of two samples (nan where the reference cannot be binned)."""
+    a = np.asarray(reference, dtype=np.float64)
+    b = np.asarray(comparison, dtype=np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 2 or b.size == 0:
+        return float("nan")
+    q75, q25 = np.percentile(a, [75, 25])
+    width = 2.0 * (q75 - q25) / a.size ** (1.0 / 3.0)
+    lo, hi = a.min(), a.max()
+    if hi <= lo:
+        return float("nan")                 # a constant reference has no histogram to compare
+    # a zero IQR (most values equal, e.g. silent neurons) falls back to sqrt(n) bins; at most
+    # MAX_BINS: a near-zero IQR would otherwise ask for billions
+    n_bins = np.ceil((hi - lo) / width) if width > 0 else np.ceil(np.sqrt(a.size))
+    edges = np.linspace(lo, hi, int(min(n_bins, MAX_BINS)))
+    if edges.size < 2:
+        return float("nan")
+    p, _ = np.histogram(a, bins=edges)
+    q, _ = np.histogram(b, bins=edges)
+    dx = edges[1] - edges[0]
+    p = p / (p.sum() * dx)
+    q = q / max(q.sum() * dx, 1e-300)
+    keep = q > 1e-15
+    p, q = p[keep] / p[keep].sum(), q[keep] / q[keep].sum()
+    nz = p > 0
+    return float(np.sum(p[nz] * np.log(p[nz] / q[nz])))
+
+
+def _values(stats, measure):
+    return {"rate": stats.rates, "lvr": stats.lvr, "corr": stats.corr_per_neuron}[measure]
+
+
+def compare_files(reference, comparison, **analysis_options):
+    """{population: {measure: KL}} for the populations both files share, plus both summaries."""
+    a = analyze_file(reference, **analysis_options)
+    b = analyze_file(comparison, **analysis_options)
+    kl = {}
+    for name in sorted(set(a) & set(b)):
+        kl[name] = {m: kl_divergence(_values(a[name], m), _values(b[name], m)) for m in MEASURES}
+    return {"reference": reference, "comparison": comparison, "kl_divergence": kl,
+            "summary_reference": {n: s.summary() for n, s in a.items()},
+            "summary_comparison": {n: s.summary() for n, s in b.items()}}, a, b

@@ -1,0 +1,73 @@
+"""PNG figures: raster of a sample per population, per-neuron rate histograms, comparison."""
+import os
+
+import h5py
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def raster(path, out_png, stats, neurons_per_population=50, t_start=0.0, t_stop=None, seed=0):
+    """Spikes of up to `neurons_per_population` random neurons of each population, stacked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 6))
+    offset = 0
+    ticks = []
+    rng = np.random.default_rng(seed)
+    with h5py.File(path, "r") as f:
+        for name, g in f["spikes"].items():
+            n = stats[name].n_neurons
+            pick = np.sort(rng.choice(n, size=min(neurons_per_population, n), replace=False)) if n else np.zeros(0, int)
+            row = np.full(n, -1)
+            row[pick] = np.arange(pick.size)
+            t = g["timestamps"][()]
+            ids = g["node_ids"][()].astype(np.int64)
+            sel = (row[ids] >= 0) & (t >= t_start) & (t <= (t_stop if t_stop is not None else np.inf))
+            ax.plot(t[sel], offset + row[ids[sel]], "|", markersize=2)
+            ticks.append((offset + pick.size / 2, name))
+            offset += pick.size + 5
+    ax.set_yticks([p for p, _ in ticks], [n for _, n in ticks])
+    ax.invert_yaxis()
+    ax.set_xlabel("time (ms)")
+    ax.set_title(f"{os.path.basename(path)}: {neurons_per_population} neurons per population")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+
+
+def rate_histograms(out_png, stats):
+    plt = _pyplot()
+    names = list(stats)
+    cols = min(4, max(1, len(names)))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.4 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        ax.hist(stats[name].rates, bins=40)
+        ax.set_title(f"{name} ({stats[name].summary()['mean_rate_hz']:.2f} Hz)", fontsize=9)
+        ax.set_xlabel("rate (Hz)", fontsize=8)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+
+
+def comparison(out_png, result):
+    """KL divergence per population and measure."""
+    plt = _pyplot()
+    kl = result["kl_divergence"]
+    names = list(kl)
+    fig, axes = plt.subplots(3, 1, figsize=(7, 6), sharex=True)
+    for ax, measure in zip(axes, ("rate", "lvr", "corr")):
+        ax.bar(range(len(names)), [kl[n][measure] for n in names])
+        ax.set_ylabel(f"D_KL {measure}")
+    axes[-1].set_xticks(range(len(names)), names)
+    fig.suptitle("per-neuron distributions: reference vs comparison")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)

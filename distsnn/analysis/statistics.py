@@ -1,0 +1,170 @@
+"""Per-population spike statistics streamed from a SONATA file (bounded memory).
+
+Definitions (those of Elephant, checked against it in the tests), over [t_start, t_stop]
+inclusive, times in ms:
+  rate   number of spikes / (t_stop - t_start), Hz;
+  CV     std / mean of the inter-spike intervals (ISIs, population std), neurons with >= 2 ISIs;
+  LvR    3/(N-1) * sum_i (1 - 4 I_i I_{i+1} / (I_i + I_{i+1})^2) (1 + 4 R / (I_i + I_{i+1}))
+         over the N ISIs of a neuron (Shinomoto et al. 2009; R = refractoriness, ms),
+         neurons with >= 2 ISIs;
+  corr   Pearson correlation coefficients of spike counts in bins of `corr_bin` ms, between
+         a seeded random sample of `corr_neurons` non-silent neurons per population; per
+         neuron its mean coefficient with the others, and the mean over all pairs.
+The file is read in blocks of `block` spikes: per-neuron accumulators (counts, ISI sums,
+last spike, last ISI) carry across blocks, so a file larger than memory works; only the
+correlation sample is held as a (sample x bins) count matrix.
+"""
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+
+
+@dataclass
+class PopulationStats:
+    name: str
+    n_neurons: int
+    rates: np.ndarray            # Hz, every neuron
+    cv: np.ndarray               # per neuron, nan with fewer than 2 ISIs
+    lvr: np.ndarray              # per neuron, nan with fewer than 2 ISIs
+    corr_ids: np.ndarray         # sampled neuron ids
+    corr_per_neuron: np.ndarray  # mean coefficient of each sampled neuron with the others
+    corr_mean: float             # mean over all pairs of the sample (nan if < 2 neurons)
+
+    def summary(self):
+        def m(x):
+            x = x[np.isfinite(x)]
+            return float(x.mean()) if x.size else float("nan")
+        return {"n_neurons": self.n_neurons, "mean_rate_hz": m(self.rates), "mean_cv": m(self.cv),
+                "mean_lvr": m(self.lvr), "mean_corr": self.corr_mean, "n_silent": int(np.sum(self.rates == 0)),
+                "n_with_cv": int(np.isfinite(self.cv).sum()), "n_corr_sample": int(self.corr_ids.size)}
+
+
+class _Accumulator:
+    """Per-neuron running sums over time-sorted blocks of one population's spikes."""
+
+    def __init__(self, n, lvr_r):
+        self.count = np.zeros(n, dtype=np.int64)
+        self.last_t = np.full(n, np.nan)
+        self.last_isi = np.full(n, np.nan)
+        self.n_isi = np.zeros(n, dtype=np.int64)
+        self.s_isi = np.zeros(n)
+        self.s2_isi = np.zeros(n)
+        self.lvr_sum = np.zeros(n)
+        self.lvr_r = lvr_r
+
+    def add(self, ids, t):
+        n = self.count.size
+        self.count += np.bincount(ids, minlength=n)
+        order = np.argsort(ids, kind="stable")     # grouped by neuron, still time-ordered inside
+        ids, t = ids[order], t[order]
+        same = ids[1:] == ids[:-1]
+        first = np.concatenate([[True], ~same])
+        last = np.concatenate([~same, [True]])
+        prev_t = np.empty_like(t)
+        prev_t[1:] = t[:-1]
+        prev_t[first] = self.last_t[ids[first]]
+        isi = t - prev_t
+        prev_isi = np.empty_like(isi)
+        prev_isi[1:] = isi[:-1]
+        prev_isi[first] = self.last_isi[ids[first]]
+        ok = np.isfinite(isi)
+        self.n_isi += np.bincount(ids[ok], minlength=n)
+        self.s_isi += np.bincount(ids[ok], weights=isi[ok], minlength=n)
+        self.s2_isi += np.bincount(ids[ok], weights=isi[ok] ** 2, minlength=n)
+        pair = ok & np.isfinite(prev_isi)
+        a, b = prev_isi[pair], isi[pair]
+        s = a + b
+        term = (1.0 - 4.0 * a * b / s ** 2) * (1.0 + 4.0 * self.lvr_r / s)
+        self.lvr_sum += np.bincount(ids[pair], weights=term, minlength=n)
+        self.last_t[ids[last]] = t[last]
+        upd = last & ok
+        self.last_isi[ids[upd]] = isi[upd]
+
+    def results(self, span_ms):
+        rates = self.count / (span_ms * 1e-3)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = self.s_isi / self.n_isi
+            std = np.sqrt(np.maximum(self.s2_isi / self.n_isi - mean ** 2, 0.0))
+            cv = np.where(self.n_isi >= 2, std / mean, np.nan)
+            lvr = np.where(self.n_isi >= 2, 3.0 * self.lvr_sum / (self.n_isi - 1), np.nan)
+        return rates, cv, lvr
+
+
+def _blocks(group, block, t_start, t_stop):
+    ts, ids = group["timestamps"], group["node_ids"]
+    for lo in range(0, ts.shape[0], block):
+        t = ts[lo:lo + block]
+        i = ids[lo:lo + block].astype(np.int64)
+        sel = (t >= t_start) & (t <= t_stop)
+        yield i[sel], t[sel]
+
+
+def _population_size(group, block):
+    if "n_nodes" in group.attrs:
+        return int(group.attrs["n_nodes"])
+    top = -1
+    for lo in range(0, group["node_ids"].shape[0], block):
+        chunk = group["node_ids"][lo:lo + block]
+        if chunk.size:
+            top = max(top, int(chunk.max()))
+    return top + 1
+
+
+def _t_stop(f):
+    meta = f.get("distsnn")
+    if meta is not None and "t_sim" in meta.attrs:
+        return float(meta.attrs["t_sim"])
+    top = 0.0
+    for g in f["spikes"].values():
+        if g["timestamps"].shape[0]:
+            top = max(top, float(g["timestamps"][-1]))
+    return top
+
+
+def _correlations(group, sample, block, t_start, t_stop, bin_ms):
+    n_bins = int(np.ceil((t_stop - t_start) / bin_ms))
+    row = np.full(int(sample.max()) + 1 if sample.size else 0, -1, dtype=np.int64)
+    row[sample] = np.arange(sample.size)
+    counts = np.zeros((sample.size, max(n_bins, 1)))
+    for ids, t in _blocks(group, block, t_start, t_stop):
+        keep = ids < row.size
+        ids, t = ids[keep], t[keep]
+        r = row[ids]
+        keep = r >= 0
+        b = np.minimum(((t[keep] - t_start) / bin_ms).astype(np.int64), n_bins - 1)   # t_stop in the last bin
+        np.add.at(counts, (r[keep], b), 1.0)
+    if sample.size < 2:
+        return np.full(sample.size, np.nan), float("nan")
+    c = np.corrcoef(counts)
+    np.fill_diagonal(c, np.nan)
+    return np.nanmean(c, axis=1), float(np.nanmean(c[np.triu_indices(sample.size, 1)]))
+
+
+def analyze_file(path, t_start=0.0, t_stop=None, lvr_r=2.0, corr_neurons=200, corr_bin=1.0, block=1 << 20,
+                 seed=0, populations=None):
+    """{population: PopulationStats} of a SONATA spike file.
+
+    t_start / t_stop (ms; t_stop defaults to the run's t_sim); lvr_r: LvR refractoriness (ms);
+    corr_neurons: sample size per population for correlations (non-silent neurons, seeded);
+    corr_bin (ms); block: spikes read at a time.
+    """
+    out = {}
+    with h5py.File(path, "r") as f:
+        t_stop = _t_stop(f) if t_stop is None else float(t_stop)
+        if not t_stop > t_start:
+            raise ValueError(f"analysis window: t_stop ({t_stop}) must be after t_start ({t_start})")
+        for name, group in f["spikes"].items():
+            if populations is not None and name not in populations:
+                continue
+            n = _population_size(group, block)
+            acc = _Accumulator(n, lvr_r)
+            for ids, t in _blocks(group, block, t_start, t_stop):
+                acc.add(ids, t)
+            rates, cv, lvr = acc.results(t_stop - t_start)
+            active = np.nonzero(acc.count > 0)[0]
+            rng = np.random.default_rng(seed)
+            sample = np.sort(rng.choice(active, size=min(corr_neurons, active.size), replace=False))
+            per_neuron, mean = _correlations(group, sample, block, t_start, t_stop, corr_bin)
+            out[name] = PopulationStats(name, n, rates, cv, lvr, sample, per_neuron, mean)
+    return out

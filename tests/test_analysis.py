@@ -1,0 +1,138 @@
+"""Spike statistics against Elephant, streaming in blocks, KL comparison, analyze/compare CLI."""
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from distsnn.analysis import analyze_file, compare_files, kl_divergence
+from distsnn.cli import main
+from distsnn.io.sonata import atomic_h5, write_population_spikes
+
+T_STOP = 3000.0
+
+
+def synthetic_trains(seed=0, n=40):
+    """Gamma-process trains (continuous times, never on bin edges) with various rates and
+    regularity, some neurons silent or with a single spike; ordered by time, then id."""
+    rng = np.random.default_rng(seed)
+    trains = []
+    for i in range(n):
+        if i % 13 == 5:
+            trains.append(np.zeros(0))
+            continue
+        if i % 13 == 7:
+            trains.append(np.array([rng.uniform(0, T_STOP)]))
+            continue
+        rate, shape = rng.uniform(2, 40), rng.choice([0.5, 1.0, 4.0])
+        isi = rng.gamma(shape, 1000.0 / rate / shape, size=int(rate * T_STOP / 1000 * 2) + 10)
+        t = np.cumsum(isi) + 2.0
+        trains.append(t[t < T_STOP])
+    return trains
+
+
+def write_trains(path, pops):
+    with atomic_h5(str(path)) as f:
+        for name, trains in pops.items():
+            ids = np.concatenate([np.full(t.size, i) for i, t in enumerate(trains)])
+            times = np.concatenate(trains)
+            order = np.lexsort((ids, times))
+            write_population_spikes(f, name, ids[order], times[order], len(trains))
+        f.create_group("distsnn").attrs["t_sim"] = T_STOP
+
+
+def test_statistics_equal_elephant(tmp_path):
+    elephant = pytest.importorskip("elephant")
+    import neo
+    import quantities as pq
+    from elephant.conversion import BinnedSpikeTrain
+    from elephant.spike_train_correlation import correlation_coefficient
+    from elephant.statistics import cv, isi, lvr, mean_firing_rate
+    trains = synthetic_trains()
+    write_trains(tmp_path / "s.h5", {"A": trains})
+    stats = analyze_file(str(tmp_path / "s.h5"), block=37, corr_neurons=15, lvr_r=2.0)["A"]
+    assert stats.n_neurons == len(trains)
+    for i, t in enumerate(trains):
+        st = neo.SpikeTrain(t * pq.ms, t_start=0 * pq.ms, t_stop=T_STOP * pq.ms)
+        if t.size == 0:                                   # Elephant refuses empty trains
+            assert stats.rates[i] == 0.0
+            continue
+        rate = mean_firing_rate(st, t_start=0 * pq.ms, t_stop=T_STOP * pq.ms).rescale(pq.Hz).magnitude
+        assert stats.rates[i] == pytest.approx(float(rate), rel=1e-12)
+        if t.size >= 3:
+            intervals = isi(st).rescale(pq.ms).magnitude
+            assert stats.cv[i] == pytest.approx(float(cv(intervals)), rel=1e-9)
+            assert stats.lvr[i] == pytest.approx(float(lvr(intervals * pq.ms, R=2 * pq.ms)), rel=1e-9)
+        else:
+            assert np.isnan(stats.cv[i]) and np.isnan(stats.lvr[i])
+    sts = [neo.SpikeTrain(trains[i] * pq.ms, t_start=0 * pq.ms, t_stop=T_STOP * pq.ms) for i in stats.corr_ids]
+    c = correlation_coefficient(BinnedSpikeTrain(sts, bin_size=1 * pq.ms))
+    np.fill_diagonal(c, np.nan)
+    assert np.allclose(stats.corr_per_neuron, np.nanmean(c, axis=1), rtol=1e-9, atol=1e-12)
+    assert stats.corr_mean == pytest.approx(np.nanmean(c[np.triu_indices(c.shape[0], 1)]), rel=1e-9)
+    assert all(trains[i].size > 0 for i in stats.corr_ids)   # only non-silent neurons are sampled
+
+
+def test_block_size_does_not_change_statistics(tmp_path):
+    write_trains(tmp_path / "s.h5", {"A": synthetic_trains(1), "B": synthetic_trains(2, 25)})
+    big = analyze_file(str(tmp_path / "s.h5"))
+    small = analyze_file(str(tmp_path / "s.h5"), block=5)
+    for name in big:
+        for field in ("rates", "cv", "lvr", "corr_per_neuron"):
+            assert np.allclose(getattr(big[name], field), getattr(small[name], field), rtol=1e-12, equal_nan=True)
+
+
+def test_window_selects_spikes(tmp_path):
+    write_trains(tmp_path / "s.h5", {"A": synthetic_trains(3)})
+    full = analyze_file(str(tmp_path / "s.h5"))["A"]
+    late = analyze_file(str(tmp_path / "s.h5"), t_start=1000.0)["A"]
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        t, ids = f["spikes/A/timestamps"][()], f["spikes/A/node_ids"][()]
+    assert np.allclose(late.rates, np.bincount(ids[t >= 1000.0], minlength=40) / 2.0)
+    assert not np.allclose(late.rates, full.rates)
+    with pytest.raises(ValueError, match="must be after t_start"):
+        analyze_file(str(tmp_path / "s.h5"), t_start=5000.0)
+
+
+def test_kl_divergence_behaviour():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(0, 1, 5000), rng.normal(0, 1, 5000), rng.normal(1.5, 1, 5000)
+    assert kl_divergence(a, a) == 0.0
+    same, shifted = kl_divergence(a, b), kl_divergence(a, c)
+    assert 0 < same < 0.02 and shifted > 0.5
+    assert np.isnan(kl_divergence([1.0], b))
+    tiny_iqr = np.r_[np.zeros(500), np.linspace(1e-12, 2e-12, 500), np.ones(10)]   # bins are capped
+    assert kl_divergence(tiny_iqr, tiny_iqr[::-1]) == 0.0
+    mostly_silent = np.r_[np.zeros(900), rng.uniform(0, 5, 100)]              # IQR 0: sqrt(n) bins
+    assert np.isfinite(kl_divergence(mostly_silent, np.r_[np.zeros(850), rng.uniform(0, 5, 150)]))
+    assert np.isnan(kl_divergence(np.ones(10), b))
+
+
+def test_compare_identical_and_different_runs(tmp_path):
+    write_trains(tmp_path / "a.h5", {"A": synthetic_trains(4, 300)})
+    write_trains(tmp_path / "b.h5", {"A": synthetic_trains(5, 300)})
+    same, _, _ = compare_files(str(tmp_path / "a.h5"), str(tmp_path / "a.h5"))
+    assert same["kl_divergence"]["A"] == {"rate": 0.0, "lvr": 0.0, "corr": 0.0}
+    other, _, _ = compare_files(str(tmp_path / "a.h5"), str(tmp_path / "b.h5"))
+    assert all(np.isfinite(v) and v > 0 for v in other["kl_divergence"]["A"].values())
+
+
+def test_analyze_and_compare_commands(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    for seed in (1, 2):
+        assert main(["run", "microcircuit", "--scale", "0.02", "--t-sim", "300", "--seed", str(seed),
+                     "--no-progress", "--output", str(tmp_path / f"run{seed}.h5")]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(tmp_path / "run1.h5"), "--output", str(tmp_path / "summary.json"),
+                 "--plot", str(tmp_path / "figures"), "--t-start", "100"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    pops = summary["populations"]
+    assert set(pops) == {"L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"}
+    assert pops["L4E"]["n_neurons"] == round(21915 * 0.02) and pops["L5I"]["mean_rate_hz"] > 0
+    for png in ("raster.png", "rates.png"):
+        assert (tmp_path / "figures" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["compare", str(tmp_path / "run1.h5"), str(tmp_path / "run2.h5"), "--output",
+                 str(tmp_path / "cmp.json"), "--plot", str(tmp_path / "cmp.png")]) == 0
+    cmp = json.loads((tmp_path / "cmp.json").read_text())
+    assert set(cmp["kl_divergence"]["L4E"]) == {"rate", "lvr", "corr"}
+    assert (tmp_path / "cmp.png").read_bytes()[:4] == b"\x89PNG"
