@@ -42,7 +42,7 @@ def write_trains(path, pops):
 
 
 def test_statistics_equal_elephant(tmp_path):
-    elephant = pytest.importorskip("elephant")
+    pytest.importorskip("elephant")
     import neo
     import quantities as pq
     from elephant.conversion import BinnedSpikeTrain
