@@ -11,7 +11,8 @@ setup(
         "gpu": ["cupy-cuda12x", "nvidia-ml-py"],
         "mpi": ["mpi4py>=4.0", "mpich"],
         "analysis": ["matplotlib"],
-        "test": ["pytest>=8", "pytest-mpi>=0.6", "pytest-timeout", "scipy", "matplotlib", "elephant"],
+        "neo": ["neo", "nixio"],
+        "test": ["pytest>=8", "pytest-mpi>=0.6", "pytest-timeout", "scipy", "matplotlib", "elephant", "nixio"],
     },
     entry_points={"console_scripts": ["distsnn = distsnn.cli:main"]},
 )

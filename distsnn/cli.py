@@ -1,5 +1,6 @@
 """Command line: `distsnn run MODEL ...`, `distsnn partition MODEL --ranks R`,
-`distsnn analyze FILE`, `distsnn compare A B` (also `python -m distsnn ...`). Under mpirun / mpiexec / srun every rank runs the same command;
+`distsnn analyze FILE`, `distsnn compare A B`, `distsnn export FILE` (also
+`python -m distsnn ...`). Under mpirun / mpiexec / srun every rank runs the same command;
 the communicator is MPI.COMM_WORLD, created here and passed down."""
 import argparse
 import json
@@ -79,7 +80,24 @@ def _parser():
         a.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
         a.add_argument("--corr-neurons", type=int, default=200, help="neurons per population sampled for correlations")
         a.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
+    e = sub.add_parser("export", help="write a selection of a spike file as a Neo Block (slow for many neurons)")
+    e.add_argument("file", metavar="FILE.h5")
+    e.add_argument("--format", choices=("nix", "pickle"), default="nix")
+    e.add_argument("--neurons", default="100",
+                   help="'N' (first N of every population), 'POP:ID', 'POP:FIRST-LAST', comma-separated, or 'all'")
+    e.add_argument("--output", required=True, help="file to write (.nix or .pkl)")
     return p
+
+
+def export_command(args, out=None):
+    import time
+
+    from .io.neo_export import export_neo
+    out = out or sys.stdout
+    t0 = time.perf_counter()
+    n = export_neo(args.file, args.output, args.format, None if args.neurons == "all" else args.neurons)
+    print(f"wrote {n} spike trains to {args.output} ({args.format}) in {time.perf_counter() - t0:.2f} s", file=out)
+    return n
 
 
 def _model(name, **kwargs):
@@ -236,7 +254,8 @@ def main(argv=None):
     try:
         comm = world_comm() if args.command == "run" else None
         commands = {"run": lambda: run_command(args, comm), "partition": lambda: partition_command(args),
-                    "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args)}
+                    "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
+                    "export": lambda: export_command(args)}
         commands[args.command]()
     except (ValueError, MemoryError) as err:
         return fail_whole_job(comm, err, 2)

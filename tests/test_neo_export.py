@@ -1,0 +1,47 @@
+"""Neo export of a selection of a spike file (NIX and pickle), read back with Neo."""
+import numpy as np
+import pytest
+
+from distsnn.cli import main
+from distsnn.io import read_spikes
+from distsnn.io.neo_export import parse_selection
+
+neo = pytest.importorskip("neo")
+
+
+@pytest.fixture(scope="module")
+def run_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("neo") / "run.h5"
+    assert main(["run", "microcircuit", "--scale", "0.02", "--t-sim", "200", "--no-progress", "--output", str(path)]) == 0
+    return path
+
+
+def test_selection_parsing():
+    sizes = {"A": 10, "B": 5}
+    assert {k: list(v) for k, v in parse_selection("3", sizes).items()} == {"A": [0, 1, 2], "B": [0, 1, 2]}
+    assert list(parse_selection("A:2-4,A:7", sizes)["A"]) == [2, 3, 4, 7]
+    with pytest.raises(ValueError, match="unknown population 'C'"):
+        parse_selection("C:1", sizes)
+    with pytest.raises(ValueError, match=r"outside \[0, 5\) of B"):
+        parse_selection("B:3-5", sizes)
+
+
+@pytest.mark.parametrize("fmt,suffix", [("pickle", "pkl"), ("nix", "nix")])
+def test_export_round_trip(run_file, tmp_path, fmt, suffix, capsys):
+    if fmt == "nix":
+        pytest.importorskip("nixio")
+    out = tmp_path / f"sel.{suffix}"
+    assert main(["export", str(run_file), "--format", fmt, "--neurons", "L4E:0-19,L5I:0-4", "--output", str(out)]) == 0
+    assert "wrote 25 spike trains" in capsys.readouterr().out
+    io = neo.io.PickleIO(str(out)) if fmt == "pickle" else neo.io.NixIO(str(out), mode="ro")
+    block = io.read_block()
+    if fmt == "nix":
+        io.close()
+    trains = {(st.annotations["population"], int(st.annotations["node_id"])): st for st in block.segments[0].spiketrains}
+    assert len(trains) == 25
+    spikes = read_spikes(str(run_file))
+    for pop, ids in (("L4E", range(20)), ("L5I", range(5))):
+        node, t = spikes[pop]
+        for i in ids:
+            assert np.allclose(trains[(pop, i)].rescale("ms").magnitude, t[node == i])
+            assert float(trains[(pop, i)].t_stop.rescale("ms")) == pytest.approx(200.0)
