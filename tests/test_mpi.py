@@ -32,6 +32,10 @@ def interval_network():
     n.connect("I", "E", FixedProbability(0.2), -80.0, 1.2)
     n.connect("F", "F", FixedProbability(0.1), Normal(30.0, 3.0), 0.2)
     n.connect("E", "F", FixedTotalNumber(3000), 20.0, 0.9)
+    rng = np.random.default_rng(0)
+    n.add_spike_source("S", 150, rng.integers(0, 150, 3000), rng.uniform(0.1, 150.0, 3000))
+    n.connect("S", "F", FixedProbability(0.1), 80.0, 1.1)
+    n.record_spikes("S")
     for p in ("E", "I", "F"):
         n.add_poisson_input(p, indegree=1000, rate=16.0, weight=45.0, delay=1.5)
         n.record_spikes(p)
@@ -63,6 +67,7 @@ def test_exchange_intervals_longer_than_one_step(comm, strategy):
     res = simulate(interval_network(), 150.0, seed=3, progress=False, comm=comm, partition=strategy)
     assert_same(res, ref)
     # E->E (1 step) and F->F (2 steps) cross ranks only if E or F is split; otherwise 9 steps
+    # (S->F, 11 steps, never sets it)
     split = [len(r) > 1 for r in res.partition.rank_of_population()]
     expected = 1 if split[0] else (2 if split[2] else 9)
     assert res.exchange["interval_steps"] == expected

@@ -22,8 +22,9 @@ from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL = range(12)
 N_PF = 12
 # population int table columns
-PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK = range(10)
-N_PI = 10
+PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
+    PI_SOURCE = range(11)
+N_PI = 11
 # projection float columns
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7
@@ -35,7 +36,7 @@ RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A = 0, 1, 2, 3, 4
 QF_LAM = 0
 QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
 # unit (post chunk) columns
-UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START = range(5)
+UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END = range(7)
 
 REC_EX, REC_IN = 0, 1
 
@@ -59,7 +60,9 @@ class BuildPlan:
     pin_cdf: np.ndarray          # (Q, KCAP + 1) cdf tables of the Poisson sampler
     dc_f: np.ndarray             # (amplitude pA,)
     dc_i: np.ndarray             # (start step, stop step)
-    units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start
+    units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start, schedule range
+    sched_step: np.ndarray       # spike sources: emission steps, grouped by unit, sorted by (step, gid)
+    sched_gid: np.ndarray
     pop_of: np.ndarray           # population index of every neuron
     scale_exp: np.ndarray        # (P, 2) fixed-point exponents k: scale = 2**k per pA
     max_delay_steps: int
@@ -224,15 +227,16 @@ def make_plan(network, seed):
                     np.searchsorted(tgt_of_proj, k, "left"), np.searchsorted(tgt_of_proj, k, "right"),
                     np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
                     np.searchsorted(tgt_of_dc, k, "left"), np.searchsorted(tgt_of_dc, k, "right"),
-                    -(-sizes[k] // C)]
+                    -(-sizes[k] // C), int(pop.is_source)]
 
     units = []
     for k in range(P):
         for c in range(int(pop_i[k, PI_NCHUNK])):
             g0 = offsets[k] + c * C
             g1 = min(offsets[k] + sizes[k], g0 + C)
-            units.append([k, c, g0, g1, g0])
-    units = np.array(units, dtype=np.int64).reshape(-1, 5)
+            units.append([k, c, g0, g1, g0, 0, 0])
+    units = np.array(units, dtype=np.int64).reshape(-1, 7)
+    sched_step, sched_gid = _spike_schedule(pops, offsets, units, dt)
     pop_of = np.repeat(np.arange(P, dtype=np.int32), sizes)
 
     spike_rec = np.zeros(int(offsets[-1]), dtype=np.uint8)
@@ -248,11 +252,33 @@ def make_plan(network, seed):
     return BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_f=pin_f, pin_i=pin_i, pin_cdf=pin_cdf,
-        dc_f=dc_f, dc_i=dc_i, units=units, pop_of=pop_of, scale_exp=scale_exp,
+        dc_f=dc_f, dc_i=dc_i, units=units, sched_step=sched_step, sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids,
         info={"count_cells": count_off})
+
+
+def _spike_schedule(pops, offsets, units, dt):
+    """Spike sources' spikes as (step, gid), grouped by unit and sorted by step then gid;
+    fills the units' schedule ranges. A spike at time T is emitted in step round(T/dt) - 1."""
+    steps, gids = [], []
+    for k, pop in enumerate(pops):
+        if pop.is_source and pop.spike_ids.size:
+            steps.append(np.floor(pop.spike_times / dt + 0.5).astype(np.int64) - 1)
+            gids.append(pop.spike_ids + offsets[k])
+    if not steps:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    step, gid = np.concatenate(steps), np.concatenate(gids)
+    unit = np.searchsorted(units[:, UI_GID_START], gid, side="right") - 1
+    order = np.lexsort((gid, step, unit))
+    step, gid, unit = step[order], gid[order], unit[order]
+    keep = np.ones(step.size, dtype=bool)                 # one spike per neuron and step
+    keep[1:] = (step[1:] != step[:-1]) | (gid[1:] != gid[:-1])
+    step, gid, unit = step[keep], gid[keep], unit[keep]
+    units[:, UI_SCHED_START] = np.searchsorted(unit, np.arange(units.shape[0]), side="left")
+    units[:, UI_SCHED_END] = np.searchsorted(unit, np.arange(units.shape[0]), side="right")
+    return step, gid
 
 
 def _steps_floor(t, dt):

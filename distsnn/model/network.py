@@ -23,6 +23,12 @@ class Population:
     model: str
     params: dict
     v_init: object           # Constant | Uniform | Normal (mV)
+    spike_ids: np.ndarray = None     # spike_source: population-local ids ...
+    spike_times: np.ndarray = None   # ... and their spike times (ms)
+
+    @property
+    def is_source(self):
+        return self.model == "spike_source"
 
 
 @dataclass
@@ -101,6 +107,31 @@ class Network:
         self.populations[name] = Population(name, int(size), model, full, v_init)
         return self.populations[name]
 
+    def add_spike_source(self, name, size, ids, times):
+        """A population of `size` neurons that emit the given spikes: neuron ids[i] (local,
+        0..size-1) spikes at times[i] (ms). Times are rounded to the step grid (a spike at
+        time T is emitted in the step ending at round(T/dt)*dt, so T >= dt); several spikes of
+        one neuron in one step count once. Spike sources can project but receive no input."""
+        where = f"spike source {name!r}"
+        pop = self.add_population(name, size)
+        ids = np.asarray(ids)
+        times = np.asarray(times, dtype=np.float64)
+        if ids.shape != times.shape or ids.ndim != 1:
+            del self.populations[name]
+            raise ValueError(f"{where}: ids and times must be 1-D arrays of the same length, "
+                             f"got shapes {ids.shape} and {times.shape}")
+        if ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= size):
+            del self.populations[name]
+            raise ValueError(f"{where}: ids must be integers in [0, {size}), got {ids.min()}..{ids.max()}")
+        if times.size and (not np.all(np.isfinite(times)) or times.min() < self.dt * 0.5):
+            del self.populations[name]
+            raise ValueError(f"{where}: spike times must be finite and >= dt/2 = {self.dt / 2} ms, "
+                             f"got minimum {times.min()}")
+        pop.model = "spike_source"
+        pop.spike_ids = ids.astype(np.int64)
+        pop.spike_times = times
+        return pop
+
     def _pop(self, name, role):
         if name not in self.populations:
             raise ValueError(f"{role}: unknown population {name!r}; known: {list(self.populations)}")
@@ -117,6 +148,8 @@ class Network:
         where = f"projection {source}->{target}" + (f" ({label})" if label else "")
         pre = self._pop(source, f"{where}: source")
         post = self._pop(target, f"{where}: target")
+        if post.is_source:
+            raise ValueError(f"{where}: target {target!r} is a spike source and cannot receive projections")
         if type(rule) not in RULE_CODES:
             raise ValueError(f"{where}: unknown connection rule {rule!r}")
         rule = rule.validated(where, pre.size, post.size)
@@ -142,7 +175,8 @@ class Network:
     def add_poisson_input(self, target, indegree, rate, weight, delay, receptor=None):
         """Poisson background: `indegree` sources at `rate` Hz each, `weight` pA, `delay` ms."""
         where = f"poisson input to {target!r}"
-        self._pop(target, where)
+        if self._pop(target, where).is_source:
+            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         values = {}
         for name, value in (("indegree", indegree), ("rate", rate), ("weight", weight), ("delay", delay)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -160,7 +194,8 @@ class Network:
     def add_dc_input(self, target, amplitude, start=0.0, stop=math.inf):
         """Constant current `amplitude` (pA) for start <= t < stop (ms)."""
         where = f"dc input to {target!r}"
-        self._pop(target, where)
+        if self._pop(target, where).is_source:
+            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude):
             raise ValueError(f"{where}: amplitude must be a finite number, got {amplitude!r}")
         if not (isinstance(start, (int, float)) and isinstance(stop, (int, float)) and 0 <= start <= stop):
@@ -184,6 +219,8 @@ class Network:
         """Record the membrane potential (mV) of the given population-local ids every step."""
         where = f"voltage recording of {population!r}"
         pop = self._pop(population, where)
+        if pop.is_source:
+            raise ValueError(f"{where}: a spike source has no membrane potential")
         self.voltage_records[population] = self._ids(where, pop, neurons)
 
     # -- whole-model checks ------------------------------------------------------------

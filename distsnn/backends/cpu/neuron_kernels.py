@@ -63,16 +63,31 @@ def quad_poisson_input(t, quad, lo, hi, q0, q1, pin_i, pin_cdf, key0, key1, acc)
 
 @njit(cache=True, parallel=True)
 def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-                   pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc):
+                   pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc,
+                   sched_step, sched_gid, sched_cursor):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
 
-    noise_acc: (units, 8) int64 scratch for the Poisson input of one quad.
+    noise_acc: (units, 8) int64 scratch for the Poisson input of one quad. Units of spike
+    sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit).
     """
     slot = t % ring_len
     ex0 = (slot * 2) * n_local
     in0 = (slot * 2 + 1) * n_local
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]
+        if pop_i[k, bp.PI_SOURCE] == 1:
+            c = sched_cursor[u]
+            end = units[u, bp.UI_SCHED_END]
+            n_spk = 0
+            while c < end and sched_step[c] < t:
+                c += 1
+            while c < end and sched_step[c] == t:
+                spk_unit[u, n_spk] = sched_gid[c]
+                n_spk += 1
+                c += 1
+            sched_cursor[u] = c
+            spk_cnt[u] = n_spk
+            continue
         g0 = units[u, bp.UI_GID_START]
         g1 = units[u, bp.UI_GID_END]
         l0 = units[u, bp.UI_LOCAL_START]

@@ -68,7 +68,8 @@ def max_row_length(plan, counts):
 def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
-              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, ex_gid, ex_step, n_ex):
+              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, ex_gid, ex_step, n_ex,
+              sched_step, sched_gid, sched_cursor):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow.
 
     Each step's spikes of this process's neurons are delivered at once to its own neurons;
@@ -82,7 +83,8 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
             return i, n_out, n_ex
         t = t0 + i
         update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-                       pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc)
+                       pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc,
+                       sched_step, sched_gid, sched_cursor)
         ns = 0
         pop_ptr[:] = 0
         for u in range(U):
@@ -177,6 +179,7 @@ class CpuSimulator:
         self.pop_ptr = np.zeros(plan.n_pops + 1, dtype=np.int64)
         self.unit_events = np.zeros(max(U, 1), dtype=np.int64)
         self.noise_acc = np.zeros((max(U, 1), 8), dtype=np.int64)
+        self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
         args = (self.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
                 plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d)
         if self.connectivity == "stored":
@@ -222,7 +225,7 @@ class CpuSimulator:
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
             out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events, self.noise_acc,
-            ex_gid, ex_step, n_ex)
+            ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor)
         self.t += done
         self.events = int(self.unit_events.sum())
         return (done, n_out, n_ex) if exchange else (done, n_out)
