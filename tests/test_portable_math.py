@@ -90,3 +90,16 @@ def test_bitcast_frexp_equals_math_frexp():
     x = np.concatenate([np.random.default_rng(7).random(10000), [2.0 ** -1022, 2.0 ** -33, 1.0, 3.5, 1e300]])
     r = _frexp_both(x)
     assert np.array_equal(r[:, 0], r[:, 2]) and np.array_equal(r[:, 1], r[:, 3])
+
+
+@njit
+def _pexp_kernel(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out[i] = rk.pexp(x[i])
+    return out
+
+
+def test_kernel_exp_bit_identical_to_spec():
+    x = np.concatenate([np.random.default_rng(8).uniform(-60, 5, 100000), [-699.0, 0.0, 1e-300, 690.0]])
+    assert np.array_equal(_pexp_kernel(x), pexp(x))

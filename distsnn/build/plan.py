@@ -11,7 +11,7 @@ import numpy as np
 
 from ..model.connectors import FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
-from ..model.neurons import iaf_psc_exp_propagators
+from ..model.neurons import MODEL_CODES, iaf_cond_exp_propagators, iaf_psc_exp_propagators
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
@@ -19,12 +19,13 @@ from . import poisson_input
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 
 # population float table columns
-PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL = range(12)
-N_PF = 12
+PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL, \
+    PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN, PF_DT = range(19)
+N_PF = 19   # PF_GL.. : iaf_cond_exp only (E_ex, E_in relative to E_L)
 # population int table columns
 PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
-    PI_SOURCE = range(11)
-N_PI = 11
+    PI_SOURCE, PI_MODEL = range(12)
+N_PI = 12   # PI_MODEL: neurons.MODEL_CODES
 # projection float columns
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7
@@ -219,15 +220,22 @@ def make_plan(network, seed):
     tgt_of_dc = np.array([index[d.target] for d in dcs], dtype=np.int64)
     for k, pop in enumerate(pops):
         prm = pop.params
-        prop = iaf_psc_exp_propagators(prm, dt)
-        pop_f[k] = [prop["P22"], prop["P11ex"], prop["P11in"], prop["P21ex"], prop["P21in"], prop["P20"],
-                    prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
-                    2.0 ** -scale_exp[k, REC_EX], 2.0 ** -scale_exp[k, REC_IN], prm["E_L"]]
+        common = [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
+                  2.0 ** -scale_exp[k, REC_EX], 2.0 ** -scale_exp[k, REC_IN], prm["E_L"]]
+        if pop.model == "iaf_cond_exp":
+            prop = iaf_cond_exp_propagators(prm, dt)
+            pop_f[k] = [0.0, prop["P11ex"], prop["P11in"], 0.0, 0.0, 0.0] + common + [
+                prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], prop["PHex"],
+                prop["PHin"], dt]
+        else:
+            prop = iaf_psc_exp_propagators(prm, dt)
+            pop_f[k] = [prop["P22"], prop["P11ex"], prop["P11in"], prop["P21ex"], prop["P21in"], prop["P20"]] \
+                + common + [0.0] * 7
         pop_i[k] = [prop["ref_steps"], offsets[k], sizes[k],
                     np.searchsorted(tgt_of_proj, k, "left"), np.searchsorted(tgt_of_proj, k, "right"),
                     np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
                     np.searchsorted(tgt_of_dc, k, "left"), np.searchsorted(tgt_of_dc, k, "right"),
-                    -(-sizes[k] // C), int(pop.is_source)]
+                    -(-sizes[k] // C), int(pop.is_source), MODEL_CODES[pop.model]]
 
     units = []
     for k in range(P):

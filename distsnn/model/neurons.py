@@ -13,7 +13,14 @@ IAF_PSC_EXP_DEFAULTS = {
     "C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0,
     "V_reset": -70.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0, "I_e": 0.0,
 }
-NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS}
+# iaf_cond_exp (NEST's defaults): C_m dV/dt = -g_L (V - E_L) - g_ex (V - E_ex) - g_in (V - E_in) + I_e,
+# dg_X/dt = -g_X / tau_syn_X; a spike of weight w (nS) makes g_X jump by w. g_L nS, E_* mV.
+IAF_COND_EXP_DEFAULTS = {
+    "C_m": 250.0, "g_L": 16.6667, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0, "V_reset": -60.0,
+    "E_ex": 0.0, "E_in": -85.0, "tau_syn_ex": 0.2, "tau_syn_in": 2.0, "I_e": 0.0,
+}
+NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS}
+MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2}
 
 
 def validate_params(where, model, params):
@@ -29,8 +36,8 @@ def validate_params(where, model, params):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{where}: parameter {name} must be a finite number, got {value!r}")
         full[name] = float(value)
-    for name in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in"):
-        if full[name] <= 0:
+    for name in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "g_L"):
+        if name in full and full[name] <= 0:
             raise ValueError(f"{where}: parameter {name} must be > 0, got {full[name]}")
     if full["t_ref"] < 0:
         raise ValueError(f"{where}: parameter t_ref must be >= 0, got {full['t_ref']}")
@@ -46,6 +53,19 @@ def _p21(tau_syn, tau_m, c_m, h):
     beta = tau_syn * tau_m / (tau_m - tau_syn)
     # exp(-h/tau_m) - exp(-h/tau_syn) = exp(-h/tau_syn) * expm1(h/tau_syn - h/tau_m), stable
     return beta / c_m * float(pexp(-h / tau_syn)) * float(pexpm1(h / tau_syn - h / tau_m))
+
+
+def iaf_cond_exp_propagators(p, dt):
+    """Host-computed constants of the iaf_cond_exp step (see the neuron kernel): full-step and
+    half-step conductance decays; the membrane factor exp(-dt g_tot / C_m) is computed per
+    neuron and step with the portable exp, because g_tot changes."""
+    return {
+        "P11ex": float(pexp(-dt / p["tau_syn_ex"])),
+        "P11in": float(pexp(-dt / p["tau_syn_in"])),
+        "PHex": float(pexp(-0.5 * dt / p["tau_syn_ex"])),
+        "PHin": float(pexp(-0.5 * dt / p["tau_syn_in"])),
+        "ref_steps": int(math.floor(p["t_ref"] / dt + 0.5)),
+    }
 
 
 def iaf_psc_exp_propagators(p, dt):

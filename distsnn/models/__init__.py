@@ -1,6 +1,6 @@
-"""The model library: name -> function returning a Network."""
-from . import microcircuit
+"""The model library: name -> function returning a Network (keyword arguments scale, record_voltage)."""
+from . import balanced, microcircuit
 
-MODELS = {"microcircuit": microcircuit.build}
+MODELS = {"microcircuit": microcircuit.build, "coba": balanced.coba, "cuba": balanced.cuba}
 
-__all__ = ["MODELS", "microcircuit"]
+__all__ = ["MODELS", "balanced", "microcircuit"]

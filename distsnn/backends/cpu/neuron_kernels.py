@@ -6,7 +6,14 @@ Per neuron and step t (NEST's order of operations):
   2. if not refractory: V = V*P22 + I_ex*P21ex + I_in*P21in + (I_e + I_dc)*P20, else count down;
   3. I_X = I_X*P11X + input_X * 2**-k_X;
   4. V >= V_th: spike (time (t+1)*dt), V = V_reset, refractory for ref_steps.
-V is stored relative to E_L (mV), currents in pA. Neurons are visited in aligned quads
+V is stored relative to E_L (mV), currents in pA.
+
+iaf_cond_exp keeps conductances (nS) where iaf_psc_exp keeps currents, and step 2 becomes an
+exponential integrator with mid-step conductances (second order, deterministic):
+  g_X' = g_X * exp(-dt / (2 tau_X)),  g = g_L + g_ex' + g_in',
+  V_inf = (g_ex' E_ex + g_in' E_in + I_e + I_dc) / g,  V = V_inf + (V - V_inf) * exp(-dt g / C_m)
+with exp the project's portable exp; steps 3-4 are unchanged (g_X decays exactly).
+Neurons are visited in aligned quads
 (gid >> 2) because one Philox call gives the Poisson uniforms of four neurons
 (see build.poisson_input for the streams).
 """
@@ -16,7 +23,7 @@ from numba import njit, prange
 from ...build import plan as bp
 from ...build.poisson_input import KCAP
 from ...rng import streams
-from .rng_kernels import philox
+from .rng_kernels import pexp, philox
 
 M32 = np.uint64(0xFFFFFFFF)
 NOISE_TAG = np.int64(streams.DOM_NOISE << streams.DOMAIN_SHIFT)
@@ -103,6 +110,14 @@ def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f
         inv_in = pop_f[k, bp.PF_INVSC_IN]
         ref_steps = pop_i[k, bp.PI_REF]
         i_stim = pop_f[k, bp.PF_IE]
+        cond = pop_i[k, bp.PI_MODEL] == 1
+        g_l = pop_f[k, bp.PF_GL]
+        c_m = pop_f[k, bp.PF_CM]
+        e_ex = pop_f[k, bp.PF_EEX]
+        e_in = pop_f[k, bp.PF_EIN]
+        ph_ex = pop_f[k, bp.PF_PHEX]
+        ph_in = pop_f[k, bp.PF_PHIN]
+        h = pop_f[k, bp.PF_DT]
         for d in range(pop_i[k, bp.PI_DC_START], pop_i[k, bp.PI_DC_END]):
             if dc_i[d, 0] <= t < dc_i[d, 1]:
                 i_stim = i_stim + dc_f[d, 0]
@@ -122,10 +137,16 @@ def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f
                 ring[ex0 + li] = 0
                 ring[in0 + li] = 0
                 vm = v[li]
-                if refr[li] == 0:
-                    vm = vm * p22 + i_ex[li] * p21ex + i_in[li] * p21in + i_stim * p20
-                else:
+                if refr[li] != 0:
                     refr[li] -= 1
+                elif cond:
+                    gex = i_ex[li] * ph_ex
+                    gin = i_in[li] * ph_in
+                    g_tot = g_l + gex + gin
+                    vinf = (gex * e_ex + gin * e_in + i_stim) / g_tot
+                    vm = vinf + (vm - vinf) * pexp((-h * g_tot) / c_m)
+                else:
+                    vm = vm * p22 + i_ex[li] * p21ex + i_in[li] * p21in + i_stim * p20
                 i_ex[li] = i_ex[li] * p11ex + float(in_ex) * inv_ex
                 i_in[li] = i_in[li] * p11in + float(in_in) * inv_in
                 if vm >= vth:

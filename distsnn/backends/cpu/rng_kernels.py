@@ -23,6 +23,8 @@ TWO_M32 = 2.0 ** -32
 LOG_C = pm.LOG_COEFFS
 SIN_C = pm.SIN_COEFFS
 COS_C = pm.COS_COEFFS
+EXPM1_C = pm.EXPM1_COEFFS
+INV_LN2 = pm.INV_LN2
 LN2_HI = pm.LN2_HI
 LN2_LO = pm.LN2_LO
 SQRT_HALF = pm.SQRT_HALF
@@ -127,6 +129,16 @@ def plog(x):
     poly = s2 * _horner(s2, LOG_C)
     log_m = (2.0 * s) + (2.0 * s) * poly
     return ef * LN2_HI + (ef * LN2_LO + log_m)
+
+
+@njit(cache=True, inline="always")
+def pexp(x):
+    """exp(x) for -700 < x < 700, as the spec: Cody-Waite reduction, Taylor polynomial, and
+    the exact scaling by 2**k built from its exponent bits (equal to ldexp in that range)."""
+    k = math.floor(x * INV_LN2 + 0.5)
+    r = (x - k * LN2_HI) - k * LN2_LO
+    em1 = r + (r * r) * _horner(r, EXPM1_C)
+    return (1.0 + em1) * _i64_as_f64((np.int64(k) + 1023) << 52)
 
 
 @njit(cache=True, inline="always")
