@@ -136,7 +136,7 @@ def main():
 
 
 def report(res):
-    lines = [f"# Pipeline scan: COBA network (Vogels-Abbott), build / simulate / write", "",
+    lines = ["# Pipeline scan: COBA network (Vogels-Abbott), build / simulate / write", "",
              f"{res['date']} on {res['machine']['platform']} ({res['machine']['cpus']} CPUs); distsnn and NEST "
              f"with {res['threads']} threads, Brian2 single-threaded (runtime code generation). Same network and "
              "stimulus in all; each point a fresh process; spikes written with h5py by all three.", "",
