@@ -222,7 +222,7 @@ def run_command(args, comm=None, out=None):
     print(f"  synaptic events {res.events:.4g}  ({summary['events_per_s']:.4g} /s)", file=out)
     print(f"  mean rates (Hz, t > {args.rates_from:g} ms):", file=out)
     for name, rate in rates.items():
-        print(f"    {name:8s} {rate:8.3f}", file=out)
+        print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
     print(f"  wrote {args.output} and {stem}_summary.json", file=out)
     return summary
 
