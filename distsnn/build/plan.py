@@ -34,7 +34,6 @@ JI_PRE_POP, JI_POST_POP, JI_RULE, JI_TAG, JI_N, JI_REC, JI_NCHUNK, JI_COUNT_OFF,
 N_JI = 12
 RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A = 0, 1, 2, 3, 4
 # poisson input columns
-QF_LAM = 0
 QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
 # unit (post chunk) columns
 UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END = range(7)
@@ -56,7 +55,6 @@ class BuildPlan:
     proj_f: np.ndarray
     proj_i: np.ndarray
     in_proj: np.ndarray          # incoming projection indices, grouped by target population
-    pin_f: np.ndarray            # (Q, 1) mean per step of one part of each Poisson input
     pin_i: np.ndarray
     pin_cdf: np.ndarray          # (Q, KCAP + 1) cdf tables of the Poisson sampler
     dc_f: np.ndarray             # (amplitude pA,)
@@ -184,14 +182,12 @@ def make_plan(network, seed):
     pins = sorted(enumerate(network.poisson_inputs), key=lambda t: (index[t[1].target], t[0]))
     if len(pins) >= 4096:
         raise ValueError(f"network: {len(pins)} Poisson inputs exceed the 4096 supported")
-    pin_f = np.zeros((len(pins), 1))
     pin_cdf = np.zeros((len(pins), poisson_input.KCAP + 1))
     pin_i = np.zeros((len(pins), 6), dtype=np.int64)
     for q, (orig, pin) in enumerate(pins):
         lam = pin.indegree * pin.rate * dt * 1e-3
         lam_sub, n_sub = poisson_input.split(lam)
         rec = REC_EX if pin.receptor == "excitatory" else REC_IN
-        pin_f[q] = [lam_sub]
         pin_cdf[q] = poisson_input.cdf_table(lam_sub)
         pin_i[q] = [index[pin.target], n_sub, 0, rec, _delay_steps(pin.delay, dt), orig]
         bound_terms[(index[pin.target], rec)].append((poisson_input.max_count(lam_sub, n_sub), abs(pin.weight)))
@@ -259,7 +255,7 @@ def make_plan(network, seed):
 
     return BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
-        pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_f=pin_f, pin_i=pin_i, pin_cdf=pin_cdf,
+        pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,
         dc_f=dc_f, dc_i=dc_i, units=units, sched_step=sched_step, sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay,

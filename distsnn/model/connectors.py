@@ -68,5 +68,3 @@ class AllToAll:
 
 
 RULE_CODES = {FixedProbability: 0, FixedTotalNumber: 1, FixedOutdegree: 2, OneToOne: 3, AllToAll: 4}
-RULE_NAMES = {FixedProbability: "fixed_probability", FixedTotalNumber: "fixed_total_number",
-              FixedOutdegree: "fixed_outdegree", OneToOne: "one_to_one", AllToAll: "all_to_all"}

@@ -243,7 +243,3 @@ class CpuSimulator:
                                plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
                                plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events)
         self.events = int(self.unit_events.sum())
-
-    def membrane_potential(self):
-        """Absolute membrane potentials (mV) of the local neurons (order of self.gids)."""
-        return self.v + self.plan.pop_f[self.plan.pop_of[self.gids], bp.PF_EL]
