@@ -1,0 +1,90 @@
+// Device functions shared by the kernels: Philox4x32-10 and the portable math, in the same
+// operations and order as distsnn.rng (the NumPy specification) and the numba kernels.
+// Compiled with --fmad=false: no a*b+c is ever fused, so every rounding matches.
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef long long i64;
+
+__device__ __forceinline__ void philox(u32 c0, u32 c1, u32 c2, u32 c3, u32 k0, u32 k1, u32 out[4]) {
+    for (int r = 0; r < 10; ++r) {
+        if (r > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+        const u32 hi0 = __umulhi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+        const u32 hi1 = __umulhi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+        const u32 n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+// (x + 1) * 2**-32 in (0, 1]; integers in [0, n): high word of x * n
+__device__ __forceinline__ double u01(u32 w) { return ((double)w + 1.0) * 2.3283064365386962890625e-10; }
+__device__ __forceinline__ i64 below(u32 w, i64 n) { return (i64)(((u64)w * (u64)n) >> 32); }
+
+__device__ __forceinline__ double horner(double x, const double* c, int n) {
+    double acc = c[n - 1] + 0.0 * x;
+    for (int i = n - 2; i >= 0; --i) acc = c[i] + x * acc;
+    return acc;
+}
+
+__device__ __forceinline__ double plog(double x) {
+    int e;
+    double m = frexp(x, &e);                      // exact
+    if (m < SQRT_HALF) { m = m * 2.0; e = e - 1; }
+    const double ef = (double)e;
+    const double f = m - 1.0;
+    const double s = f / (2.0 + f);
+    const double s2 = s * s;
+    const double poly = s2 * horner(s2, LOG_C, N_LOG_C);
+    const double log_m = (2.0 * s) + (2.0 * s) * poly;
+    return ef * LN2_HI + (ef * LN2_LO + log_m);
+}
+
+__device__ __forceinline__ double pexp(double x) {
+    const double k = floor(x * INV_LN2 + 0.5);
+    const double r = (x - k * LN2_HI) - k * LN2_LO;
+    const double em1 = r + (r * r) * horner(r, EXPM1_C, N_EXPM1_C);
+    return ldexp(1.0 + em1, (int)k);              // exact scaling by 2**k
+}
+
+__device__ __forceinline__ void psincos_2pi(double u, double* sin_v, double* cos_v) {
+    const double v = 4.0 * u;
+    const double q = floor(v + 0.5);
+    const double f = v - q;
+    const double x = f * HALF_PI;
+    const double x2 = x * x;
+    const double s = x + (x * x2) * horner(x2, SIN_C, N_SIN_C);
+    const double c = 1.0 + x2 * horner(x2, COS_C, N_COS_C);
+    const i64 qi = ((i64)q) & 3;
+    const bool swap = (qi & 1) == 1;
+    const double sign_s = 1.0 - 2.0 * (double)((qi >> 1) & 1);
+    const double sign_c = 1.0 - 2.0 * (double)(((qi + 1) >> 1) & 1);
+    *sin_v = (swap ? c : s) * sign_s;
+    *cos_v = (swap ? s : c) * sign_c;
+}
+
+__device__ __forceinline__ void box_muller(double u1, double u2, double* z0, double* z1) {
+    const double r = sqrt(-2.0 * plog(u1));       // IEEE sqrt (--prec-sqrt=true)
+    double s, c;
+    psincos_2pi(u2, &s, &c);
+    *z0 = r * c;
+    *z1 = r * s;
+}
+
+// fixed-point weight and delay (steps) of one synapse from counter words 1 and 2
+__device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, double dt, i64* w_int, i64* d_steps) {
+    const double wmean = jf[JF_WMEAN], wsd = jf[JF_WSD], dmean = jf[JF_DMEAN], dsd = jf[JF_DSD];
+    double z0 = 0.0, z1 = 0.0;
+    if (wsd != 0.0 || dsd != 0.0) box_muller(u01(w1), u01(w2), &z0, &z1);
+    double w = wmean + wsd * z0;
+    if (wmean >= 0.0) w = (w >= 0.0) ? w : 0.0;   // keep the sign of the mean (as the numba max/min)
+    else w = (w <= 0.0) ? w : 0.0;
+    double d = dmean + dsd * z1;
+    d = (d >= dt) ? d : dt;
+    *w_int = (i64)floor(w * jf[JF_SCALE] + 0.5);
+    *d_steps = (i64)floor(d / dt + 0.5);
+}
+
+// integer accumulation: two's complement addition makes signed sums exact in any order
+__device__ __forceinline__ void ring_add(i64* ring, i64 index, i64 value) {
+    atomicAdd((u64*)(ring + index), (u64)value);
+}
