@@ -69,3 +69,17 @@ def test_rewriting_a_virtual_file_keeps_one_parts_folder(tmp_path):
     parts = [p.name for p in tmp_path.iterdir() if p.name.startswith("v.h5.ranks-")]
     assert len(parts) == 1
     assert read_spikes(str(out))["L23I"][0].size > 0
+
+
+def test_voltage_report_under_mpi_equals_single_process(tmp_path):
+    from distsnn.io import read_voltage_report
+    outs = {}
+    for ranks in (1, 3):
+        out = tmp_path / f"v{ranks}.h5"
+        proc = launch(ranks, ["--output", str(out), "--record-voltage", "3"], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        outs[ranks] = read_voltage_report(str(tmp_path / f"v{ranks}_voltage.h5"))
+    assert sorted(outs[1]) == sorted(outs[3]) and len(outs[1]) == 8
+    for pop in outs[1]:
+        for a, b in zip(outs[1][pop], outs[3][pop]):
+            assert np.array_equal(a, b)
