@@ -7,7 +7,7 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
   domain      c0                 c1          c2            c3 (low 28 bits)
   SYN         synapse k in row   post chunk  pre index     projection id
   COUNT       draw index lo      draw hi     pre (outdeg)  projection id
-  NOISE       step lo            step hi     neuron gid    input index << 16 | call
+  NOISE       step lo            step hi     gid >> 2      input index << 16 | part (word gid & 3)
   INIT        variable index     0           neuron gid    0
 """
 import hashlib
