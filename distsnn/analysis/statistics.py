@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import h5py
 import numpy as np
 
+from ..io.sonata import population_size_in_file, run_duration
+
 
 @dataclass
 class PopulationStats:
@@ -100,28 +102,6 @@ def _blocks(group, block, t_start, t_stop):
         yield i[sel], t[sel]
 
 
-def _population_size(group, block):
-    if "n_nodes" in group.attrs:
-        return int(group.attrs["n_nodes"])
-    top = -1
-    for lo in range(0, group["node_ids"].shape[0], block):
-        chunk = group["node_ids"][lo:lo + block]
-        if chunk.size:
-            top = max(top, int(chunk.max()))
-    return top + 1
-
-
-def _t_stop(f):
-    meta = f.get("distsnn")
-    if meta is not None and "t_sim" in meta.attrs:
-        return float(meta.attrs["t_sim"])
-    top = 0.0
-    for g in f["spikes"].values():
-        if g["timestamps"].shape[0]:
-            top = max(top, float(g["timestamps"][-1]))
-    return top
-
-
 def _correlations(group, sample, block, t_start, t_stop, bin_ms):
     n_bins = int(np.ceil((t_stop - t_start) / bin_ms))
     row = np.full(int(sample.max()) + 1 if sample.size else 0, -1, dtype=np.int64)
@@ -151,13 +131,13 @@ def analyze_file(path, t_start=0.0, t_stop=None, lvr_r=2.0, corr_neurons=200, co
     """
     out = {}
     with h5py.File(path, "r") as f:
-        t_stop = _t_stop(f) if t_stop is None else float(t_stop)
+        t_stop = run_duration(f) if t_stop is None else float(t_stop)
         if not t_stop > t_start:
             raise ValueError(f"analysis window: t_stop ({t_stop}) must be after t_start ({t_start})")
         for name, group in f["spikes"].items():
             if populations is not None and name not in populations:
                 continue
-            n = _population_size(group, block)
+            n = population_size_in_file(group, block)
             acc = _Accumulator(n, lvr_r)
             for ids, t in _blocks(group, block, t_start, t_stop):
                 acc.add(ids, t)

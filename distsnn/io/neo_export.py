@@ -9,6 +9,8 @@ import re
 import h5py
 import numpy as np
 
+from .sonata import population_size_in_file, run_duration
+
 FORMATS = ("nix", "pickle")
 
 
@@ -43,9 +45,8 @@ def export_neo(path, out_path, fmt="nix", neurons=None):
     import neo
     import quantities as pq
     with h5py.File(path, "r") as f:
-        sizes = {name: int(g.attrs.get("n_nodes", g["node_ids"][()].max() + 1 if g["node_ids"].shape[0] else 0))
-                 for name, g in f["spikes"].items()}
-        t_stop = float(f["distsnn"].attrs["t_sim"]) if "distsnn" in f and "t_sim" in f["distsnn"].attrs else None
+        sizes = {name: population_size_in_file(g) for name, g in f["spikes"].items()}
+        t_stop = run_duration(f)
         selection = parse_selection(neurons, sizes)
         block = neo.Block(name=str(path), file_origin=str(path))
         seg = neo.Segment(name="run")
@@ -60,9 +61,8 @@ def export_neo(path, out_path, fmt="nix", neurons=None):
             node, t = node[order], t[order]
             bounds = np.searchsorted(node, ids)
             ends = np.searchsorted(node, ids, side="right")
-            stop = t_stop if t_stop is not None else (float(t.max()) if t.size else 0.0)
             for nid, a, b in zip(ids, bounds, ends):
-                seg.spiketrains.append(neo.SpikeTrain(t[a:b] * pq.ms, t_start=0.0 * pq.ms, t_stop=stop * pq.ms,
+                seg.spiketrains.append(neo.SpikeTrain(t[a:b] * pq.ms, t_start=0.0 * pq.ms, t_stop=t_stop * pq.ms,
                                                       name=f"{pop}:{nid}", population=pop, node_id=int(nid)))
     if fmt == "nix":
         with neo.io.NixIO(str(out_path), mode="ow") as io:

@@ -88,6 +88,31 @@ def read_spikes(path):
     return out
 
 
+def population_size_in_file(group, block=1 << 20):
+    """Neurons of a /spikes/<population> group: its n_nodes attribute, else (files not
+    written by distsnn) the largest node id + 1, read in blocks."""
+    if "n_nodes" in group.attrs:
+        return int(group.attrs["n_nodes"])
+    top = -1
+    for lo in range(0, group["node_ids"].shape[0], block):
+        chunk = group["node_ids"][lo:lo + block]
+        if chunk.size:
+            top = max(top, int(chunk.max()))
+    return top + 1
+
+
+def run_duration(f):
+    """Simulated time (ms) of an open spike file: /distsnn t_sim, else the last spike time."""
+    meta = f.get("distsnn")
+    if meta is not None and "t_sim" in meta.attrs:
+        return float(meta.attrs["t_sim"])
+    top = 0.0
+    for g in f["spikes"].values():
+        if g["timestamps"].shape[0]:
+            top = max(top, float(g["timestamps"][-1]))
+    return top
+
+
 def read_metadata(path):
     """The /distsnn attributes, JSON strings decoded."""
     with h5py.File(path, "r") as f:
