@@ -16,7 +16,7 @@ from .comm.exchange import EXCHANGE_METHODS
 from .comm.faults import fail_whole_job, maybe_inject_fault
 from .comm.logging import rank_log
 from .io.parallel import WRITE_MODES
-from .runtime.run import BACKENDS
+from .backends.select import BACKENDS
 
 # set by mpiexec (MPICH hydra, Open MPI) and srun (PMI-2 / PMIx)
 MPI_LAUNCH_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
@@ -49,7 +49,11 @@ def _parser():
     r.add_argument("--scale", type=float, default=1.0, help="fraction of neurons and in-degrees (0, 1]")
     r.add_argument("--t-sim", type=float, default=1000.0, help="biological time to simulate (ms)")
     r.add_argument("--seed", type=int, default=1, help="seed of every random stream, in [0, 2**64)")
-    r.add_argument("--backend", choices=BACKENDS, default="auto")
+    r.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="auto: the GPU if one works, else the CPU (with a notice); gpu-emu: the GPU kernels "
+                        "emulated on the host (slow; for tests)")
+    r.add_argument("--share-gpus", action="store_true",
+                   help="allow more ranks than GPUs on a node (ranks share devices; for tests and small runs)")
     r.add_argument("--connectivity", choices=CONNECTIVITY_MODES, default="procedural")
     r.add_argument("--output", default="results/run.h5", help="SONATA spike file to write")
     r.add_argument("--record-voltage", type=int, default=0, metavar="K",
@@ -175,7 +179,7 @@ def run_command(args, comm=None, out=None):
     net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage)
     res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.connectivity,
                    progress=not args.no_progress, log=log, comm=comm, partition=args.partition,
-                   exchange=args.exchange)
+                   exchange=args.exchange, share_gpus=args.share_gpus)
     rates = res.mean_rates(args.rates_from)
     metadata = {
         "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,
@@ -183,6 +187,9 @@ def run_command(args, comm=None, out=None):
         "parameters": net.metadata, "n_neurons": res.plan.n_neurons, "n_synapses": res.n_synapses,
         "synaptic_events": res.events, "versions": _versions(), "mean_rates_hz": rates,
     }
+    devices = _gather_devices(res, comm)
+    if devices:
+        metadata["devices"] = devices
     if size > 1:
         metadata["partition"] = {"strategy": res.partition.strategy, "imbalance": res.partition.imbalance}
         metadata["exchange"] = res.exchange
@@ -207,6 +214,7 @@ def run_command(args, comm=None, out=None):
     if size > 1:
         summary["exchange_bytes_per_step"] = res.exchange["bytes_received_all_ranks"] / max(res.n_steps, 1)
         summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
+    summary.update(_device_summary(devices, res.events))
     with open(f"{stem}_summary.json", "w") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True, default=float)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
@@ -219,12 +227,42 @@ def run_command(args, comm=None, out=None):
         print(f"  exchange {timers.get('exchange', 0.0):9.3f} s   ({100 * summary['exchange_share_of_step']:.1f} % of "
               f"simulate, {summary['exchange_bytes_per_step']:.0f} B per step)", file=out)
     print(f"  write    {timers['write']:9.3f} s", file=out)
+    if devices:
+        names = sorted({d["name"] for d in devices})
+        line = f"  device   {', '.join(names)} x{len(devices)}, peak memory {summary['device_peak_memory_bytes'] / 2 ** 20:.1f} MiB"
+        if "energy_J" in summary:
+            line += f", energy {summary['energy_J']:.3g} J ({summary['uJ_per_synaptic_event']:.3g} uJ per event)"
+        print(line, file=out)
     print(f"  synaptic events {res.events:.4g}  ({summary['events_per_s']:.4g} /s)", file=out)
     print(f"  mean rates (Hz, t > {args.rates_from:g} ms):", file=out)
     for name, rate in rates.items():
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
     print(f"  wrote {args.output} and {stem}_summary.json", file=out)
     return summary
+
+
+def _gather_devices(res, comm):
+    """Every rank's device record (empty on the CPU backend), on rank 0."""
+    if comm is None or comm.Get_size() == 1:
+        return [res.device] if res.device else []
+    devices = comm.gather(res.device, root=0)
+    return [d for d in devices if d] if devices is not None else []
+
+
+def _device_summary(devices, events):
+    """Peak device memory (largest rank) and energy (each physical device counted once)."""
+    if not devices:
+        return {}
+    out = {"device_peak_memory_bytes": max(d.get("peak_allocated_bytes", 0) for d in devices)}
+    energy = {}
+    for d in devices:
+        nv = d.get("nvml", {})
+        if "energy_J" in nv:
+            energy[(d["host"], d.get("pci_bus_id"))] = nv["energy_J"]
+    if energy:
+        out["energy_J"] = sum(energy.values())
+        out["uJ_per_synaptic_event"] = out["energy_J"] * 1e6 / events if events else float("nan")
+    return out
 
 
 def _max_op():

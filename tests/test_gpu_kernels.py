@@ -1,20 +1,24 @@
 """CUDA kernels, checked without a GPU: every kernel compiles for sm_80 and sm_90 with the
-determinism flags, no fused multiply-add reaches the PTX, and the generated header carries
-exactly the Python constants. (Running them needs a GPU: tests marked `gpu` skip here.)"""
+determinism flags, by the machine's nvcc and by NVRTC (what CuPy uses at run time), no fused
+multiply-add reaches the PTX, and the generated header carries exactly the Python constants.
+(Running them: test_gpu_emulated.py on the host, test_gpu_device.py on a GPU.)"""
 import re
 import shutil
 import subprocess
 
 import pytest
 
-from distsnn.backends.gpu.source import KERNELS, NVCC_FLAGS, constants_header, kernel_source
+from distsnn.backends.gpu.source import ENTRY_POINTS, KERNELS, NVCC_FLAGS, constants_header, kernel_source, signatures
 from distsnn.build import plan as bp
 from distsnn.rng import portable_math as pm
 
 NVCC = shutil.which("nvcc")
-ENTRY_POINTS = {"neuron_update": ["neuron_update"], "spike_sources": ["spike_sources"],
-                "deliver_procedural": ["deliver_procedural"], "deliver_stored": ["deliver_stored"],
-                "counts": ["counts_fixed_total", "counts_fixed_outdegree"]}
+try:
+    from cupy.cuda import nvrtc
+    nvrtc.getVersion()
+    HAVE_NVRTC = True
+except Exception:   # CuPy or its NVRTC library missing
+    HAVE_NVRTC = False
 
 
 @pytest.mark.skipif(NVCC is None, reason="nvcc not found")
@@ -31,6 +35,47 @@ def test_kernel_compiles_without_fma(tmp_path, kernel, arch):
     for entry in ENTRY_POINTS[kernel]:
         assert f".entry {entry}(" in text
     assert "fma." not in text      # --fmad=false: every a*b+c rounds twice, as on the CPU
+
+
+@pytest.mark.skipif(not HAVE_NVRTC, reason="CuPy with NVRTC not installed (pip install 'distsnn[gpu]')")
+@pytest.mark.parametrize("arch", ["compute_80", "compute_90"])
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_compiles_with_nvrtc_without_fma(kernel, arch):
+    from distsnn.backends.gpu.device import nvrtc_ptx
+    text = nvrtc_ptx(kernel, arch)
+    for entry in ENTRY_POINTS[kernel]:
+        assert f".entry {entry}(" in text
+    assert "fma." not in text
+
+
+def test_nvrtc_error_is_reported_with_its_log(monkeypatch):
+    if not HAVE_NVRTC:
+        pytest.skip("CuPy with NVRTC not installed")
+    from distsnn.backends.gpu import device
+    monkeypatch.setattr(device, "kernel_source", lambda name: "this is not CUDA;")
+    with pytest.raises(RuntimeError, match="NVRTC failed on counts.cu"):
+        device.nvrtc_ptx("counts")
+
+
+def test_signatures_give_every_parameter_a_dtype():
+    import numpy as np
+    sig = signatures("neuron_update")["neuron_update"]
+    by_name = {p.name: p for p in sig.params}
+    assert by_name["state"].dtype is np.uint64 and by_name["state"].pointer
+    assert by_name["n_local"].dtype is np.int32 and not by_name["n_local"].pointer
+    assert by_name["pop_of"].dtype is np.int32 and by_name["pop_of"].pointer
+    assert by_name["key0"].dtype is np.uint32
+    args = [np.zeros(1, dtype=p.dtype) if p.pointer else 0 for p in sig.params]
+    sig.convert(args)                                   # the right dtypes pass
+    args[sig.params.index(by_name["gids"])] = np.zeros(1, dtype=np.int32)
+    with pytest.raises(TypeError, match="argument gids needs a C-contiguous int64 array"):
+        sig.convert(args)
+    args[sig.params.index(by_name["gids"])] = np.zeros(1, dtype=np.int64)
+    args[sig.params.index(by_name["key0"])] = 2 ** 32
+    with pytest.raises(OverflowError, match="key0"):
+        sig.convert(args)
+    with pytest.raises(TypeError, match="21 arguments expected"):
+        sig.convert(args[:-1])
 
 
 def test_generated_header_carries_the_python_constants():

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..build import make_plan
+from ..backends.select import BACKENDS, resolve
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
 from .progress import Progress
 from .timers import PhaseTimers
 
-BACKENDS = ("auto", "cpu")
 BLOCK_MS = 50.0  # biological time per compiled call (progress granularity)
 
 
@@ -39,6 +39,7 @@ class RunResult:
     comm: object = None
     exchange: dict = field(default_factory=dict)
     partition: object = None
+    device: dict = field(default_factory=dict)   # GPU backends: name, memory, NVML energy and power
 
     @property
     def dt(self):
@@ -80,22 +81,16 @@ class RunResult:
         return rates
 
 
-def _choose_backend(backend, log):
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "auto":
-        log("backend auto: no GPU backend in this version, using the CPU")
-    return "cpu"
-
-
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
-             comm=None, partition="auto", exchange="allgatherv"):
+             comm=None, partition="auto", exchange="allgatherv", share_gpus=False):
     """Simulate `network` for t_sim ms. Returns a RunResult.
 
-    seed: integer in [0, 2**64) keying every random stream; backend: 'auto' or 'cpu';
+    seed: integer in [0, 2**64) keying every random stream; backend: 'auto' (the GPU if one
+    works, else the CPU), 'cpu', 'gpu' or 'gpu-emu' (GPU kernels emulated on the host);
     connectivity: 'procedural' (rows regenerated at each spike) or 'stored' (CSR);
     comm: an mpi4py communicator (None: this process alone); partition: strategy of the
-    `partitioning` package; exchange: 'allgatherv' or 'alltoallv'.
+    `partitioning` package; exchange: 'allgatherv' or 'alltoallv'; share_gpus: allow more
+    ranks than GPUs on a node.
     """
     log = log or (lambda msg: None)
     if isinstance(t_sim, bool) or not isinstance(t_sim, (int, float)) or not math.isfinite(t_sim) or t_sim <= 0:
@@ -103,10 +98,11 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     size = comm.Get_size() if comm is not None else 1
     if size > 1:
         _share_cores(comm, log)
+    if connectivity not in ("procedural", "stored"):   # before a device is opened
+        raise ValueError(f"connectivity must be one of ('procedural', 'stored'), got {connectivity!r}")
     timers = PhaseTimers()
-    backend = _choose_backend(backend, log)
-    from ..backends.cpu.simulator import CpuSimulator
     with timers.phase("build"):
+        backend, device = resolve(backend, comm, share_gpus, log)
         plan = make_plan(network, seed)
         part = None
         owned = None
@@ -115,14 +111,20 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
             part = partition_pieces(plan, size, partition)
             owned = part.unit_rank == comm.Get_rank()
         maybe_inject_fault(comm, "build")
-        sim = CpuSimulator(plan, connectivity, log=log, owned=owned)
+        if device is None:
+            from ..backends.cpu.simulator import CpuSimulator
+            sim = CpuSimulator(plan, connectivity, log=log, owned=owned)
+        else:
+            from ..backends.gpu.simulator import GpuSimulator
+            sim = GpuSimulator(plan, connectivity, log=log, owned=owned, device=device)
         sim.build()
     n_steps = int(round(t_sim / plan.dt))
-    cap = max(4 * sim.n_local, 1024)
+    cap = sim.output_capacity
     out = [np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)]
     vrec = np.empty((n_steps, sim.vrec_gids.size))
     bar = Progress(n_steps * plan.dt, enabled=progress and (comm is None or comm.Get_rank() == 0))
     xinfo = {}
+    monitor = _device_monitor(device)
     with timers.phase("simulate"):
         if size == 1:
             n_out = _run_single(sim, n_steps, out, vrec, bar)
@@ -131,6 +133,9 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         bar.close()
         if size == 1:
             maybe_inject_fault(comm, "simulate")
+        if device is not None:
+            device.synchronize()
+    device_info = _device_info(device, monitor, backend)
     vrec += plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :]
     events = sim.events if size == 1 else comm.allreduce(sim.events)
     n_syn = sim.n_synapses if sim.n_synapses is not None else None
@@ -140,7 +145,28 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                      spike_gids=out[0][:n_out].copy(), spike_steps=out[1][:n_out].copy(),
                      vrec_gids=sim.vrec_gids, vrec=vrec, events=events, backend=backend, connectivity=connectivity,
                      n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
-                     comm=comm, exchange=xinfo, partition=part)
+                     comm=comm, exchange=xinfo, partition=part, device=device_info)
+
+
+def _device_monitor(device):
+    if device is None or device.kind != "gpu":
+        return None
+    from ..backends.gpu.nvml import DeviceMonitor
+    return DeviceMonitor(device.pci_bus_id).start()
+
+
+def _device_info(device, monitor, backend):
+    """What the summary reports of this rank's device: name, memory and (GPU) NVML readings."""
+    if device is None:
+        return {}
+    import socket
+    info = {"backend": backend, "name": device.name, "index": device.index, "host": socket.gethostname(),
+            **device.memory_info()}
+    if getattr(device, "pci_bus_id", None):
+        info["pci_bus_id"] = device.pci_bus_id
+    if monitor is not None:
+        info["nvml"] = monitor.stop()
+    return info
 
 
 def _share_cores(comm, log):

@@ -64,6 +64,40 @@ def max_row_length(plan, counts):
     return longest
 
 
+def local_view(plan, owned=None):
+    """What one process simulates: its units (owned: boolean mask over plan.units, default
+    all), their neurons' gids, and the recorded-voltage gids among them with local indices."""
+    owned = np.ones(plan.units.shape[0], dtype=bool) if owned is None else np.asarray(owned, dtype=bool)
+    units, gids = bp.local_units(plan, owned)
+    local_of = np.full(plan.n_neurons, -1, dtype=np.int64)
+    local_of[gids] = np.arange(gids.size)
+    vrec_gids = plan.vrec_gids[local_of[plan.vrec_gids] >= 0] if plan.vrec_gids.size else plan.vrec_gids
+    return units, gids, vrec_gids, local_of[vrec_gids]
+
+
+def build_stored(plan, units, counts, log, scratch=None):
+    """The stored connectivity of `units` as CSR cells (source gid, unit): (ptr, syn_loc,
+    syn_w, syn_d); syn_loc = chunk-local target * 2 + receptor, syn_d in steps."""
+    U = max(units.shape[0], 1)
+    if scratch is None:
+        width = max_row_length(plan, counts)
+        scratch = tuple(np.zeros((U, width), dtype=np.int64) for _ in range(3))
+    args = (units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, counts, plan.chunk_size,
+            plan.key0, plan.key1, plan.dt, *scratch)
+    lens = np.zeros(plan.n_neurons * units.shape[0], dtype=np.int64)
+    none32 = np.zeros(0, dtype=np.int32)
+    stored_rows(False, lens, *args, none32, np.zeros(0, dtype=np.int64), none32)
+    ptr = np.zeros(lens.size + 1, dtype=np.int64)
+    np.cumsum(lens, out=ptr[1:])
+    total = int(ptr[-1])
+    check_fits(f"stored connectivity ({total} synapses)", total * CSR_BYTES_PER_SYNAPSE, log)
+    syn_loc = np.empty(total, dtype=np.int32)
+    syn_w = np.empty(total, dtype=np.int64)
+    syn_d = np.empty(total, dtype=np.int32)
+    stored_rows(True, ptr[:-1].copy(), *args, syn_loc, syn_w, syn_d)
+    return ptr, syn_loc, syn_w, syn_d
+
+
 @njit(cache=True)
 def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
@@ -142,14 +176,9 @@ class CpuSimulator:
         self.log = log or (lambda msg: None)
         self.t = 0
         self.events = 0
-        owned = np.ones(plan.units.shape[0], dtype=bool) if owned is None else np.asarray(owned, dtype=bool)
-        self.units, self.gids = bp.local_units(plan, owned)
+        self.units, self.gids, self.vrec_gids, self.vrec_local = local_view(plan, owned)
         self.n_local = int(self.gids.size)
-        # recorded voltages: the plan's requests that live here, and their local indices
-        local_of = np.full(plan.n_neurons, -1, dtype=np.int64)
-        local_of[self.gids] = np.arange(self.n_local)
-        self.vrec_gids = plan.vrec_gids[local_of[plan.vrec_gids] >= 0] if plan.vrec_gids.size else plan.vrec_gids
-        self.vrec_local = local_of[self.vrec_gids]
+        self.output_capacity = max(4 * self.n_local, 1024)   # initial size of the caller's spike buffers
 
     def memory_estimate(self):
         """Bytes of neuron state, input ring buffers and per-row counts (the CSR comes on top)."""
@@ -180,21 +209,10 @@ class CpuSimulator:
         self.unit_events = np.zeros(max(U, 1), dtype=np.int64)
         self.noise_acc = np.zeros((max(U, 1), 8), dtype=np.int64)
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
-        args = (self.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
-                plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d)
         if self.connectivity == "stored":
-            lens = np.zeros(plan.n_neurons * U, dtype=np.int64)
-            none32 = np.zeros(0, dtype=np.int32)
-            stored_rows(False, lens, *args, none32, np.zeros(0, dtype=np.int64), none32)
-            self.ptr = np.zeros(lens.size + 1, dtype=np.int64)
-            np.cumsum(lens, out=self.ptr[1:])
-            total = int(self.ptr[-1])
-            check_fits(f"stored connectivity ({total} synapses)", total * CSR_BYTES_PER_SYNAPSE, self.log)
-            self.syn_loc = np.empty(total, dtype=np.int32)
-            self.syn_w = np.empty(total, dtype=np.int64)
-            self.syn_d = np.empty(total, dtype=np.int32)
-            stored_rows(True, self.ptr[:-1].copy(), *args, self.syn_loc, self.syn_w, self.syn_d)
-            self.n_synapses = total
+            self.ptr, self.syn_loc, self.syn_w, self.syn_d = build_stored(plan, self.units, self.counts, self.log,
+                                                                          (self.sc_t, self.sc_w, self.sc_d))
+            self.n_synapses = int(self.ptr[-1])
         else:
             self.ptr = np.zeros(1, dtype=np.int64)
             self.syn_loc = np.zeros(0, dtype=np.int32)

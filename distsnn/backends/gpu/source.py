@@ -3,14 +3,25 @@ indices, stream tags, the portable-math coefficients as exact decimal literals),
 device functions, and one kernel file per operation. Generating the header keeps the CUDA
 code and the NumPy specification on the very same numbers."""
 import pathlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
 
 from ...build import plan as bp
 from ...build import poisson_input
 from ...rng import portable_math as pm
 from ...rng import streams
+from . import layout
 
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
-KERNELS = ("neuron_update", "spike_sources", "deliver_procedural", "deliver_stored", "counts")
+# one file per operation; each file holds the entry points listed here
+KERNELS = ("neuron_update", "spike_sources", "record_voltage", "advance_step", "deliver_procedural",
+           "deliver_stored", "counts")
+ENTRY_POINTS = {"neuron_update": ("neuron_update",), "spike_sources": ("spike_sources",),
+                "record_voltage": ("record_voltage",), "advance_step": ("advance_step",),
+                "deliver_procedural": ("deliver_procedural",), "deliver_stored": ("deliver_stored",),
+                "counts": ("counts_fixed_total", "counts_fixed_outdegree")}
 # compile with these (DESIGN §3): no fused multiply-add, IEEE division and square root
 NVCC_FLAGS = ("--fmad=false", "--prec-div=true", "--prec-sqrt=true")
 
@@ -28,6 +39,8 @@ def constants_header():
             lines.append(f"#define {name} {value}")
     for prefix in ("QI", "UI"):   # row widths of the integer tables without an N_ constant
         lines.append(f"#define N_{prefix} {1 + max(v for n, v in vars(bp).items() if n.startswith(prefix + '_'))}")
+    for name in ("ST_T", "ST_BEGIN", "ST_END", "ST_T0", "N_ST"):
+        lines.append(f"#define {name} {getattr(layout, name)}")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define COUNT_TAG {streams.DOM_COUNT << streams.DOMAIN_SHIFT}u")
@@ -47,3 +60,73 @@ def kernel_source(name):
         raise ValueError(f"unknown kernel {name!r}; known: {KERNELS}")
     common = (KERNEL_DIR / "common.cuh").read_text()
     return constants_header() + common + (KERNEL_DIR / f"{name}.cu").read_text()
+
+
+def kernel_file(name):
+    """The text of one kernel file alone (no header)."""
+    return (KERNEL_DIR / f"{name}.cu").read_text()
+
+
+def common_source():
+    """Header and shared device functions (what every kernel file is compiled with)."""
+    return constants_header() + (KERNEL_DIR / "common.cuh").read_text()
+
+
+# C types of kernel parameters -> NumPy dtypes (pointers: the array's dtype; scalars: the value's)
+C_TYPES = {"u64": np.uint64, "i64": np.int64, "int": np.int32, "u32": np.uint32, "double": np.float64}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    dtype: type
+    pointer: bool
+
+
+@dataclass(frozen=True)
+class Signature:
+    kernel: str
+    params: tuple
+
+    def convert(self, args):
+        """Check and convert launch arguments: arrays must have the parameter's dtype and be
+        C-contiguous; scalars become NumPy scalars of the parameter's type (range-checked)."""
+        if len(args) != len(self.params):
+            raise TypeError(f"{self.kernel}: {len(self.params)} arguments expected, got {len(args)}")
+        out = []
+        for p, a in zip(self.params, args):
+            if p.pointer:
+                if getattr(a, "dtype", None) != np.dtype(p.dtype) or not a.flags.c_contiguous:
+                    raise TypeError(f"{self.kernel}: argument {p.name} needs a C-contiguous {np.dtype(p.dtype)} array, "
+                                    f"got {type(a).__name__} {getattr(a, 'dtype', '')}")
+                out.append(a)
+            else:
+                if isinstance(a, (np.ndarray,)) or hasattr(a, "__cuda_array_interface__"):
+                    raise TypeError(f"{self.kernel}: argument {p.name} is a scalar")
+                info = np.iinfo(p.dtype) if np.issubdtype(p.dtype, np.integer) else None
+                if info is not None and not (info.min <= int(a) <= info.max):
+                    raise OverflowError(f"{self.kernel}: argument {p.name}={a} does not fit {np.dtype(p.dtype)}")
+                out.append(p.dtype(a))
+        return tuple(out)
+
+
+_ENTRY = re.compile(r'extern "C" __global__ void (\w+)\((.*?)\)\s*\{', re.S)
+
+
+def signatures(name):
+    """{entry point: Signature} of one kernel file, parsed from its source."""
+    out = {}
+    for kernel, params in _ENTRY.findall(kernel_file(name)):
+        plist = []
+        for decl in params.split(","):
+            tokens = decl.replace("*", " * ").split()
+            pointer = "*" in tokens
+            words = [t for t in tokens if t not in ("const", "__restrict__", "*")]
+            ctype, pname = words[0], words[-1]
+            if ctype not in C_TYPES:
+                raise ValueError(f"{name}.cu: kernel {kernel}: parameter type {ctype!r} has no dtype")
+            plist.append(Param(pname, C_TYPES[ctype], pointer))
+        out[kernel] = Signature(kernel, tuple(plist))
+    if set(out) != set(ENTRY_POINTS[name]):
+        raise ValueError(f"{name}.cu defines {sorted(out)}, expected {ENTRY_POINTS[name]}")
+    return out

@@ -88,3 +88,11 @@ __device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, double
 __device__ __forceinline__ void ring_add(i64* ring, i64 index, i64 value) {
     atomicAdd((u64*)(ring + index), (u64)value);
 }
+
+// append one spike to the block's spike buffer (the driver sizes it so that it cannot
+// overflow; a full buffer drops the spike and the driver reports the count it saw)
+__device__ __forceinline__ void append_spike(u64* state, i64* spk_gid, i64* spk_step, const i64 cap, const i64 g,
+                                             const i64 t) {
+    const u64 pos = atomicAdd(&state[ST_END], 1ull);
+    if (pos < (u64)cap) { spk_gid[pos] = g; spk_step[pos] = t; }
+}

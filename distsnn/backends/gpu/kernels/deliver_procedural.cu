@@ -1,61 +1,67 @@
-// Procedural delivery: block (spike s, local unit u) regenerates the rows of s that land on
-// u, parallel over the synapses of a row (a spike with thousands of targets does not
-// serialise); fixed_probability rows, whose positions depend on the previous draw, run on
-// one thread. Same counters, words and arithmetic as connectivity_kernels.gen_row.
+// Procedural delivery. The spikes to deliver are spk_*[bounds[0], bounds[1]) (bounds on the
+// device: the current step's own spikes, or the received spikes after an exchange), so the
+// launch needs no host synchronisation. Blocks stride over (spike, local unit) pairs; a
+// block regenerates the rows of its spike that land on its unit, parallel over the
+// synapses of a row (a spike with thousands of targets does not serialise).
+// fixed_probability rows, whose positions depend on the previous draw, run on one thread.
+// Same counters, words and arithmetic as connectivity_kernels.gen_row.
 extern "C" __global__ void deliver_procedural(
-    const int n_spk, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const i64* __restrict__ units, const int* __restrict__ pop_of, const i64* __restrict__ pop_i,
-    const i64* __restrict__ in_proj, const double* __restrict__ proj_f, const i64* __restrict__ proj_i,
-    const u32* __restrict__ counts, const i64 chunk_size, const u32 key0, const u32 key1, const double dt,
-    i64* ring, const i64 ring_len, const i64 n_local, u64* events)
+    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
+    const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
+    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
+    const u32 key1, const double dt, i64* ring, const i64 ring_len, const i64 n_local, u64* events)
 {
-    const int s = blockIdx.x;
-    const i64* un = units + (i64)blockIdx.y * N_UI;
-    if (s >= n_spk) return;
-    const i64 gid = spk_gid[s], step = spk_step[s];
-    const int src = pop_of[gid];
-    const i64 k = un[UI_POP], chunk = un[UI_CHUNK], l0 = un[UI_LOCAL_START];
-    for (i64 jj = pop_i[k * N_PI + PI_IN_START]; jj < pop_i[k * N_PI + PI_IN_END]; ++jj) {
-        const i64 j = in_proj[jj];
-        const i64* pj = proj_i + j * N_JI;
-        if (pj[JI_PRE_POP] != src) continue;
-        const double* jf = proj_f + j * N_JF;
-        const i64 pre = gid - pj[JI_PRE_OFF];
-        const u32 tag = (u32)pj[JI_TAG];
-        const i64 c0 = chunk * chunk_size;
-        const i64 clen = min(chunk_size, pj[JI_POST_SIZE] - c0);
-        const i64 base = pj[JI_REC] * n_local + l0;
-        const i64 rule = pj[JI_RULE];
-        u32 w[4];
-        i64 w_int, d;
-        if (rule == RULE_FTN || rule == RULE_FOUT || rule == RULE_A2A) {
-            const i64 n = (rule == RULE_A2A) ? clen : (i64)counts[pj[JI_COUNT_OFF] + pre * pj[JI_NCHUNK] + chunk];
-            for (i64 x = threadIdx.x; x < n; x += blockDim.x) {
-                philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
-                const i64 tgt = (rule == RULE_A2A) ? x : below(w[0], clen);
-                synapse(w[1], w[2], jf, dt, &w_int, &d);
-                ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + tgt, w_int);
+    const i64 begin = (i64)bounds[0];
+    const i64 n_pairs = ((i64)bounds[1] - begin) * n_units;
+    for (i64 p = blockIdx.x; p < n_pairs; p += gridDim.x) {
+        const i64 s = begin + p / n_units;
+        const i64* un = units + (p % n_units) * N_UI;
+        const i64 gid = spk_gid[s], step = spk_step[s];
+        const int src = pop_of[gid];
+        const i64 k = un[UI_POP], chunk = un[UI_CHUNK], l0 = un[UI_LOCAL_START];
+        for (i64 jj = pop_i[k * N_PI + PI_IN_START]; jj < pop_i[k * N_PI + PI_IN_END]; ++jj) {
+            const i64 j = in_proj[jj];
+            const i64* pj = proj_i + j * N_JI;
+            if (pj[JI_PRE_POP] != src) continue;
+            const double* jf = proj_f + j * N_JF;
+            const i64 pre = gid - pj[JI_PRE_OFF];
+            const u32 tag = (u32)pj[JI_TAG];
+            const i64 c0 = chunk * chunk_size;
+            const i64 clen = min(chunk_size, pj[JI_POST_SIZE] - c0);
+            const i64 base = pj[JI_REC] * n_local + l0;
+            const i64 rule = pj[JI_RULE];
+            u32 w[4];
+            i64 w_int, d;
+            if (rule == RULE_FTN || rule == RULE_FOUT || rule == RULE_A2A) {
+                const i64 n = (rule == RULE_A2A) ? clen : (i64)counts[pj[JI_COUNT_OFF] + pre * pj[JI_NCHUNK] + chunk];
+                for (i64 x = threadIdx.x; x < n; x += blockDim.x) {
+                    philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
+                    const i64 tgt = (rule == RULE_A2A) ? x : below(w[0], clen);
+                    synapse(w[1], w[2], jf, dt, &w_int, &d);
+                    ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + tgt, w_int);
+                }
+                if (threadIdx.x == 0) atomicAdd(events, (u64)n);
+            } else if (threadIdx.x == 0 && rule == RULE_O2O) {
+                if (c0 <= pre && pre < c0 + clen) {
+                    philox(0u, (u32)chunk, (u32)pre, tag, key0, key1, w);
+                    synapse(w[1], w[2], jf, dt, &w_int, &d);
+                    ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + (pre - c0), w_int);
+                    atomicAdd(events, 1ull);
+                }
+            } else if (threadIdx.x == 0 && rule == RULE_FP && jf[JF_P] > 0.0) {
+                i64 pos = -1, x = 0;
+                while (true) {
+                    philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
+                    const double skip = floor(plog(u01(w[0])) * jf[JF_R]);
+                    if ((double)pos + 1.0 + skip >= (double)clen) break;
+                    pos = pos + 1 + (i64)skip;
+                    synapse(w[1], w[2], jf, dt, &w_int, &d);
+                    ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + pos, w_int);
+                    ++x;
+                }
+                atomicAdd(events, (u64)x);
             }
-            if (threadIdx.x == 0) atomicAdd(events, (u64)n);
-        } else if (threadIdx.x == 0 && rule == RULE_O2O) {
-            if (c0 <= pre && pre < c0 + clen) {
-                philox(0u, (u32)chunk, (u32)pre, tag, key0, key1, w);
-                synapse(w[1], w[2], jf, dt, &w_int, &d);
-                ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + (pre - c0), w_int);
-                atomicAdd(events, 1ull);
-            }
-        } else if (threadIdx.x == 0 && rule == RULE_FP && jf[JF_P] > 0.0) {
-            i64 pos = -1, x = 0;
-            while (true) {
-                philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
-                const double skip = floor(plog(u01(w[0])) * jf[JF_R]);
-                if ((double)pos + 1.0 + skip >= (double)clen) break;
-                pos = pos + 1 + (i64)skip;
-                synapse(w[1], w[2], jf, dt, &w_int, &d);
-                ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + pos, w_int);
-                ++x;
-            }
-            atomicAdd(events, (u64)x);
         }
     }
 }

@@ -2,17 +2,19 @@
 // population). The same step as the numba kernel: read and clear the input slot, add this
 // step's Poisson counts (word gid & 3 of the quad's Philox call, as on the CPU), integrate
 // (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme), threshold, reset.
-// Spikes are appended with an atomic counter; their order is irrelevant downstream (integer
-// input sums) and the recorder sorts them.
+// Spikes are appended (gid, step) to the block's spike buffer with an atomic counter; their
+// order is irrelevant downstream (integer input sums) and the driver sorts them. The step t
+// is read from the device-resident state, so the launch is the same at every step.
 extern "C" __global__ void neuron_update(
-    const i64 t, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
+    u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     double* v, double* i_ex, double* i_in, i64* refr, i64* ring, const i64 ring_len,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
-    const u32 key0, const u32 key1, i64* spk_out, u64* spk_count)
+    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
     if (li >= n_local) return;
+    const i64 t = (i64)state[ST_T];
     const i64 g = gids[li];
     const int k = pop_of[g];
     const double* pf = pop_f + (i64)k * N_PF;
@@ -61,7 +63,7 @@ extern "C" __global__ void neuron_update(
     if (vm >= pf[PF_VTH]) {
         vm = pf[PF_VRESET];
         refr[li] = pi[PI_REF];
-        spk_out[atomicAdd(spk_count, 1ull)] = g;
+        append_spike(state, spk_gid, spk_step, spk_cap, g, t);
     }
     v[li] = vm;
 }

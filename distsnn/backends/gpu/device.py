@@ -1,0 +1,140 @@
+"""A CUDA device through CuPy: kernels compiled at run time by NVRTC, one stream, CUDA graphs.
+
+The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, copy_to,
+launch, graph, synchronize, free_bytes, memory_info, close; attributes name, kind, index,
+xp, multiprocessors, block_threads.
+"""
+import os
+
+import numpy as np
+
+from .source import KERNELS, NVCC_FLAGS, kernel_source, signatures
+
+
+def _short(err):
+    text = f"{type(err).__name__}: {err}".strip()
+    return text.splitlines()[0][:200]
+
+
+def cuda_device_count():
+    """(number of visible CUDA devices, reason when 0). Creates no CUDA context."""
+    try:
+        import cupy
+    except Exception as err:   # ImportError, or a broken CUDA install
+        return 0, f"CuPy is not importable ({_short(err)}); install the GPU extra: pip install 'distsnn[gpu]'"
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:
+        return 0, f"no usable CUDA driver or device ({_short(err)})"
+    if n < 1:
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        return 0, "no CUDA device is visible" + (f" (CUDA_VISIBLE_DEVICES={visible!r})" if visible is not None else "")
+    return n, ""
+
+
+def kernel_works(index):
+    """(True, '') if a tiny NVRTC-compiled kernel runs on device `index`, else (False, reason)."""
+    try:
+        import cupy
+        with cupy.cuda.Device(index):
+            k = cupy.RawKernel(r'extern "C" __global__ void probe(int* x) { x[threadIdx.x] = 7 * threadIdx.x; }',
+                               "probe", options=NVCC_FLAGS)
+            x = cupy.zeros(32, dtype=cupy.int32)
+            k((1,), (32,), (x,))
+            ok = bool((x.get() == 7 * np.arange(32)).all())
+        return (True, "") if ok else (False, f"a test kernel gave wrong results on device {index}")
+    except Exception as err:
+        return False, (f"a test kernel failed on device {index} ({_short(err)}); NVRTC may be missing: "
+                       "pip install 'cupy-cuda12x[ctk]' or install the CUDA toolkit")
+
+
+class CudaDevice:
+    kind = "gpu"
+
+    def __init__(self, index=0, block_threads=128, graphs=None):
+        import cupy
+        self.cp = cupy
+        self.xp = cupy
+        self.index = index
+        self.block_threads = block_threads
+        self.use_graphs = (os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0") if graphs is None else graphs
+        cupy.cuda.Device(index).use()
+        props = cupy.cuda.runtime.getDeviceProperties(index)
+        name = props["name"]
+        self.name = name.decode() if isinstance(name, bytes) else str(name)
+        self.multiprocessors = int(props["multiProcessorCount"])
+        self.pci_bus_id = cupy.cuda.Device(index).pci_bus_id
+        self.stream = cupy.cuda.Stream(non_blocking=True)
+        self.stream.use()   # every copy, allocation and launch of this process goes here, in order
+        self.pool = cupy.get_default_memory_pool()
+        self.peak_bytes = 0
+        self.sigs, self.funcs = {}, {}
+        for name in KERNELS:
+            module = cupy.RawModule(code=kernel_source(name), options=NVCC_FLAGS)
+            for kernel, sig in signatures(name).items():
+                self.sigs[kernel] = sig
+                self.funcs[kernel] = module.get_function(kernel)   # compiles and loads now, not in a capture
+
+    def _track(self, a):
+        self.peak_bytes = max(self.peak_bytes, self.pool.used_bytes())
+        return a
+
+    def to_device(self, a, dtype=None):
+        return self._track(self.cp.asarray(np.ascontiguousarray(a, dtype=dtype)))
+
+    def zeros(self, shape, dtype):
+        return self._track(self.cp.zeros(shape, dtype=dtype))
+
+    def to_host(self, a):
+        return a.get(stream=self.stream)   # blocking: waits for the stream
+
+    def copy_to(self, dst, src):
+        dst.set(np.ascontiguousarray(src, dtype=dst.dtype), stream=self.stream)
+
+    def launch(self, kernel, grid, block, args):
+        grid = (grid,) if isinstance(grid, int) else tuple(grid)
+        self.funcs[kernel](grid, (block,), self.sigs[kernel].convert(args))
+
+    def graph(self, record):
+        """Capture the launches of record() into a CUDA graph; returns its launcher (falls
+        back to plain launches where capture is unavailable or disabled)."""
+        if not self.use_graphs:
+            return record
+        self.stream.begin_capture()
+        try:
+            record()
+        finally:
+            graph = self.stream.end_capture()
+        return lambda: graph.launch(self.stream)
+
+    def synchronize(self):
+        self.stream.synchronize()
+
+    def free_bytes(self):
+        free, _ = self.cp.cuda.runtime.memGetInfo()
+        return int(free) + int(self.pool.free_bytes())
+
+    def memory_info(self):
+        self._track(None)
+        free, total = self.cp.cuda.runtime.memGetInfo()
+        return {"peak_allocated_bytes": int(self.peak_bytes), "pool_total_bytes": int(self.pool.total_bytes()),
+                "device_total_bytes": int(total), "device_free_bytes": int(free)}
+
+    def close(self):
+        self.synchronize()
+
+
+def nvrtc_ptx(name, arch="compute_90"):
+    """PTX of one kernel file compiled by NVRTC (through CuPy) with the run-time options.
+    Needs no device: CI checks with it that what CuPy compiles on a GPU compiles."""
+    from cupy.cuda import nvrtc
+    prog = nvrtc.createProgram(kernel_source(name), f"{name}.cu", [], [])
+    try:
+        try:
+            nvrtc.compileProgram(prog, [f"-arch={arch}", *NVCC_FLAGS])
+        except nvrtc.NVRTCError as err:
+            raise RuntimeError(f"NVRTC failed on {name}.cu for {arch}: {err}\n{nvrtc.getProgramLog(prog)}") from None
+        ptx = nvrtc.getPTX(prog)
+    finally:
+        nvrtc.destroyProgram(prog)
+    return ptx.decode() if isinstance(ptx, bytes) else ptx

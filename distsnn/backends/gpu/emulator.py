@@ -1,0 +1,168 @@
+"""Emulated device: the CUDA kernel files compiled as host C++ and run on the CPU.
+
+It exists so that the GPU backend (kernels *and* driver) is tested everywhere, on machines
+without a GPU included: `--backend gpu-emu` runs `GpuSimulator` with this device, and the
+tests compare its spikes bit for bit with the CPU engine. The kernels are the very files
+CuPy compiles on a GPU, wrapped by a generated loop over blocks and threads (host_shim.h);
+blocks and threads run in an order shuffled at every launch, so order-dependent results
+(a race on a GPU) differ between runs and fail the tests. What it cannot show: real
+concurrency, memory-model effects, launch limits and speed; those need a GPU (tests marked
+`gpu`). It is slow (one host thread) and meant for tests and debugging.
+"""
+import ctypes
+import hashlib
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+
+from .source import ENTRY_POINTS, KERNELS, common_source, kernel_file, signatures
+
+SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
+CXXFLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-w")
+_CTYPES = {np.uint64: ctypes.c_uint64, np.int64: ctypes.c_int64, np.int32: ctypes.c_int32,
+           np.uint32: ctypes.c_uint32, np.float64: ctypes.c_double}
+_PARAMS = {"u64": "unsigned long long", "i64": "long long"}
+
+
+def _wrapper(kernel, sig, params_text):
+    """C++ launcher: loop over the grid's blocks and each block's threads in the given orders."""
+    names = ", ".join(p.name for p in sig.params)
+    return f'''
+extern "C" void emu_{kernel}(unsigned int gx, unsigned int gy, unsigned int bx, const unsigned int* border,
+                             const unsigned int* torder, {params_text}) {{
+    gridDim.x = gx; gridDim.y = gy; gridDim.z = 1; blockDim.x = bx; blockDim.y = 1; blockDim.z = 1;
+    const unsigned long long nb = (unsigned long long)gx * gy;
+    for (unsigned long long b = 0; b < nb; ++b) {{
+        blockIdx.x = border[b] % gx; blockIdx.y = border[b] / gx; blockIdx.z = 0;
+        for (unsigned int t = 0; t < bx; ++t) {{
+            threadIdx.x = torder[t]; threadIdx.y = 0; threadIdx.z = 0;
+            {kernel}({names});
+        }}
+    }}
+}}
+'''
+
+
+def host_source():
+    """One translation unit: shim, generated header, device functions, every kernel, launchers."""
+    import re
+    parts = [SHIM.read_text(), common_source()]
+    for name in KERNELS:
+        text = kernel_file(name)
+        parts.append(text)
+        sigs = signatures(name)
+        for kernel, params_text in re.findall(r'extern "C" __global__ void (\w+)\((.*?)\)\s*\{', text, re.S):
+            parts.append(_wrapper(kernel, sigs[kernel], params_text))
+    return "\n".join(parts)
+
+
+def compiler():
+    cxx = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")
+    if not cxx:
+        raise RuntimeError("the emulated GPU needs a C++ compiler (g++ or clang++, or set CXX)")
+    return cxx
+
+
+def build_library():
+    """Compile (once per source hash, cached under ~/.cache/distsnn) and return the .so path."""
+    src = host_source()
+    cxx = compiler()
+    digest = hashlib.sha256((src + cxx + " ".join(CXXFLAGS)).encode()).hexdigest()[:16]
+    root = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "distsnn"
+    lib = root / f"gpu-emu-{digest}.so"
+    if lib.exists():
+        return lib
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:   # same file system: the rename is atomic
+        cpp = pathlib.Path(tmp) / "kernels.cpp"
+        cpp.write_text(src)
+        out = pathlib.Path(tmp) / "lib.so"
+        proc = subprocess.run([cxx, *CXXFLAGS, "-o", str(out), str(cpp)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"compiling the kernels for the emulated GPU failed:\n{proc.stderr[-4000:]}")
+        os.replace(out, lib)   # concurrent ranks: the last rename wins, every copy is identical
+    return lib
+
+
+class EmulatedDevice:
+    """The device interface of `GpuSimulator` (see device.py) on the host.
+
+    seed: order of blocks and threads; block_threads: threads per block used by the driver
+    (small, to keep emulation fast while still striding).
+    """
+    name = "emulated GPU (host C++)"
+    kind = "gpu-emu"
+    xp = np
+    multiprocessors = 2
+
+    def __init__(self, seed=0, block_threads=4, index=0):
+        self.index = index
+        self.block_threads = block_threads
+        self.rng = np.random.default_rng(seed)
+        self.lib = ctypes.CDLL(str(build_library()))
+        self.sigs = {}
+        self.funcs = {}
+        for name in KERNELS:
+            for kernel, sig in signatures(name).items():
+                fn = getattr(self.lib, f"emu_{kernel}")
+                fn.argtypes = [ctypes.c_uint32] * 3 + [ctypes.c_void_p] * 2 + [
+                    ctypes.c_void_p if p.pointer else _CTYPES[p.dtype] for p in sig.params]
+                fn.restype = None
+                self.sigs[kernel] = sig
+                self.funcs[kernel] = fn
+        self.peak_bytes = 0
+        self._bytes = 0
+
+    # memory
+    def _track(self, a):
+        self._bytes += a.nbytes
+        self.peak_bytes = max(self.peak_bytes, self._bytes)
+        return a
+
+    def to_device(self, a, dtype=None):
+        return self._track(np.array(a, dtype=dtype, order="C", copy=True))
+
+    def zeros(self, shape, dtype):
+        return self._track(np.zeros(shape, dtype=dtype))
+
+    def to_host(self, a):
+        return np.array(a, copy=True)
+
+    def copy_to(self, dst, src):
+        """Host array src into device array dst (same size)."""
+        dst[...] = src
+
+    def synchronize(self):
+        pass
+
+    def free_bytes(self):
+        from ..cpu.simulator import available_memory
+        return available_memory()
+
+    def launch(self, kernel, grid, block, args):
+        gx, gy = (grid, 1) if isinstance(grid, int) else (grid + (1,))[:2]
+        sig = self.sigs[kernel]
+        vals = sig.convert(args)
+        if gx * gy == 0:
+            return
+        border = self.rng.permutation(gx * gy).astype(np.uint32)
+        torder = self.rng.permutation(block).astype(np.uint32)
+        cargs = [a.ctypes.data if p.pointer else a for p, a in zip(sig.params, vals)]
+        self.funcs[kernel](gx, gy, block, border.ctypes.data, torder.ctypes.data, *cargs)
+
+    def graph(self, record):
+        """A replayable sequence of launches; on the host simply the function itself."""
+        return record
+
+    def memory_info(self):
+        return {"peak_allocated_bytes": int(self.peak_bytes)}
+
+    def close(self):
+        pass
+
+
+assert set(ENTRY_POINTS) == set(KERNELS)

@@ -1,0 +1,11 @@
+"""Device-resident step state shared by the GPU kernels and their driver.
+
+The current step and the bounds of the spike buffer live on the device (a u64 array), so a
+step's kernels take no per-step arguments: the same launches, or one captured CUDA graph,
+replay step after step with no host synchronisation until the driver flushes the buffers.
+"""
+ST_T = 0        # current step (absolute)
+ST_BEGIN = 1    # first spike-buffer entry of the current step's spikes
+ST_END = 2      # one past the last spike-buffer entry (atomic append counter)
+ST_T0 = 3       # step of row 0 of the voltage-recording buffer
+N_ST = 4

@@ -1,0 +1,266 @@
+"""GPU backend driver: runs a BuildPlan with the CUDA kernels on a device (CuPy, or the
+emulated device of emulator.py). Same interface and the same spikes as CpuSimulator.
+
+A step is five launches, each one kernel for all populations: spike sources, neuron update
+(Poisson input fused in), voltage recording, delivery of the step's own spikes, and the
+step's end (one thread moves the device-resident step counter). Nothing in a step needs the
+host: the step and the bounds of the spike buffer live on the device, so a block of steps
+is enqueued (replayed as one CUDA graph where the device has graphs) and the host waits
+only when it flushes the spike and voltage buffers: at the end of a block, or at each
+exchange with other ranks. Spikes come back as (gid, step) pairs in the order the atomic
+appends gave them; the driver sorts them by (step, gid), the CPU engine's order.
+"""
+import math
+
+import numpy as np
+
+from ...build import plan as bp
+from ...build.plan import initial_state
+from ...connectivity.reference import count_tag
+from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, build_stored, local_view
+from . import layout
+
+SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB
+MAX_BLOCK_STEPS = 500            # steps between flushes at most (the spike buffer may allow fewer)
+GRAPH_STEPS = 50                 # steps per captured CUDA graph
+
+
+class GpuSimulator:
+    """Runs a BuildPlan on `device` (device.CudaDevice or emulator.EmulatedDevice).
+
+    connectivity: 'procedural' or 'stored'; owned: boolean mask over plan.units of the post
+    chunks this process simulates (default all).
+    """
+
+    def __init__(self, plan, connectivity="procedural", log=None, owned=None, device=None):
+        if connectivity not in CONNECTIVITY_MODES:
+            raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
+        if device is None:
+            raise ValueError("GpuSimulator needs a device (see distsnn.backends.select)")
+        self.plan = plan
+        self.connectivity = connectivity
+        self.dev = device
+        self.log = log or (lambda msg: None)
+        self.t = 0
+        self.units, self.gids, self.vrec_gids, self.vrec_local = local_view(plan, owned)
+        self.n_local = int(self.gids.size)
+        # each neuron spikes at most once per step, spike sources included (plan._spike_schedule)
+        per_step = max(self.n_local, 1)
+        self.block_steps = max(1, min(MAX_BLOCK_STEPS, SPIKE_BUFFER_ENTRIES // per_step))
+        self.spk_cap = self.block_steps * per_step
+        self.output_capacity = max(self.spk_cap, 1024)   # initial size of the caller's spike buffers
+        self._events = 0
+        self._graphs = {}
+        self.n_synapses = None
+
+    # sizes -----------------------------------------------------------------------------
+    def memory_estimate(self):
+        """Device bytes of state, ring buffers, row counts and the spike and voltage buffers."""
+        n, plan = self.n_local, self.plan
+        return (n * (8 * 3 + 8) + plan.ring_len * 2 * n * 8 + 4 * plan.info["count_cells"]
+                + 16 * self.spk_cap + 8 * self.block_steps * self.vrec_gids.size)
+
+    def _check_fits(self, what, nbytes):
+        self.log(f"{what}: {nbytes / 2 ** 20:.1f} MiB on {self.dev.name}")
+        free = self.dev.free_bytes()
+        if free is not None and nbytes > free:
+            raise MemoryError(f"{what} needs {nbytes / 2 ** 30:.2f} GiB but the device has {free / 2 ** 30:.2f} GiB "
+                              "free; use procedural connectivity, a smaller model or more GPUs")
+
+    # build -----------------------------------------------------------------------------
+    def build(self):
+        d, plan = self.dev, self.plan
+        self._check_fits("neuron state, input buffers, row counts and spike buffers", self.memory_estimate())
+        up = d.to_device
+        self.d_units = up(self.units, np.int64)
+        self.d_gids = up(self.gids, np.int64)
+        self.d_pop_of = up(plan.pop_of, np.int32)
+        self.d_pop_f = up(plan.pop_f, np.float64)
+        self.d_pop_i = up(plan.pop_i, np.int64)
+        self.d_pin_i = up(plan.pin_i, np.int64)
+        self.d_pin_cdf = up(plan.pin_cdf, np.float64)
+        self.d_dc_f = up(plan.dc_f, np.float64)
+        self.d_dc_i = up(plan.dc_i, np.int64)
+        self.d_in_proj = up(plan.in_proj, np.int64)
+        self.d_proj_f = up(plan.proj_f, np.float64)
+        self.d_proj_i = up(plan.proj_i, np.int64)
+        self.d_sched_step = up(plan.sched_step, np.int64)
+        self.d_sched_gid = up(plan.sched_gid, np.int64)
+        self.d_cursor = up(self.units[:, bp.UI_SCHED_START], np.int64)
+        self.d_counts = self._compute_counts()
+        n = self.n_local
+        self.v = up(initial_state(plan, self.gids), np.float64)
+        self.i_ex = d.zeros(n, np.float64)
+        self.i_in = d.zeros(n, np.float64)
+        self.refr = d.zeros(n, np.int64)
+        self.ring = d.zeros(plan.ring_len * 2 * n, np.int64)
+        self.spk_gid = d.zeros(self.spk_cap, np.int64)
+        self.spk_step = d.zeros(self.spk_cap, np.int64)
+        self.state = d.zeros(layout.N_ST, np.uint64)
+        self.d_events = d.zeros(1, np.uint64)
+        self.n_rec = int(self.vrec_gids.size)
+        self.d_rec_local = up(self.vrec_local, np.int64)
+        self.d_vrec = d.zeros(max(self.block_steps * self.n_rec, 1), np.float64)
+        self.remote_bounds = d.zeros(2, np.uint64)
+        self.remote_gid = d.zeros(1024, np.int64)
+        self.remote_step = d.zeros(1024, np.int64)
+        if self.connectivity == "stored":
+            ptr, loc, w, dl = build_stored(plan, self.units, d.to_host(self.d_counts), self.log)
+            self._check_fits(f"stored connectivity ({int(ptr[-1])} synapses)",
+                             int(ptr[-1]) * CSR_BYTES_PER_SYNAPSE + ptr.nbytes)
+            self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d = up(ptr), up(loc), up(w), up(dl)
+            self.n_synapses = int(ptr[-1])
+            del ptr, loc, w, dl
+        self._prepare_launches()
+        d.synchronize()
+        return self
+
+    def _grid(self, n_threads):
+        return max(1, math.ceil(n_threads / self.dev.block_threads))
+
+    def _compute_counts(self):
+        """Per (pre, chunk) counts of every counted projection, histogrammed on the device."""
+        d, plan = self.dev, self.plan
+        counts = d.zeros(max(plan.info["count_cells"], 1), np.uint32)
+        cap = 64 * d.multiprocessors
+        for j in range(plan.proj_i.shape[0]):
+            pi = plan.proj_i[j]
+            off = int(pi[bp.JI_COUNT_OFF])
+            if off < 0:
+                continue
+            cells = int(pi[bp.JI_PRE_SIZE] * pi[bp.JI_NCHUNK])
+            args = (int(pi[bp.JI_N]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_POST_SIZE]), int(pi[bp.JI_NCHUNK]),
+                    plan.chunk_size, count_tag(int(pi[bp.JI_TAG])), plan.key0, plan.key1, counts[off:off + cells])
+            if pi[bp.JI_RULE] == bp.RULE_FTN:
+                work, kernel = int(pi[bp.JI_N]), "counts_fixed_total"
+            else:
+                work, kernel = int(pi[bp.JI_N] * pi[bp.JI_PRE_SIZE]), "counts_fixed_outdegree"
+            d.launch(kernel, min(self._grid(work), cap), d.block_threads, args)
+        return counts
+
+    def _deliver_args(self, bounds, gid, step):
+        plan = self.plan
+        U = self.units.shape[0]
+        if self.connectivity == "stored":
+            return "deliver_stored", (bounds, gid, step, U, self.d_units, self.d_ptr, self.d_syn_loc, self.d_syn_w,
+                                      self.d_syn_d, self.ring, plan.ring_len, self.n_local, self.d_events)
+        return "deliver_procedural", (bounds, gid, step, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj,
+                                      self.d_proj_f, self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0,
+                                      plan.key1, plan.dt, self.ring, plan.ring_len, self.n_local, self.d_events)
+
+    def _prepare_launches(self):
+        """The launches of one step, arguments fixed once (the step itself is on the device)."""
+        plan, d = self.plan, self.dev
+        bt = d.block_threads
+        U = self.units.shape[0]
+        steps = []
+        if plan.sched_step.size:
+            steps.append(("spike_sources", self._grid(U), bt, (
+                self.state, U, self.d_units, self.d_pop_i, self.d_sched_step, self.d_sched_gid, self.d_cursor,
+                self.spk_gid, self.spk_step, self.spk_cap)))
+        if self.n_local:
+            steps.append(("neuron_update", self._grid(self.n_local), bt, (
+                self.state, self.n_local, self.d_gids, self.d_pop_of, self.v, self.i_ex, self.i_in, self.refr,
+                self.ring, plan.ring_len, self.d_pop_f, self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f,
+                self.d_dc_i, plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
+        if self.n_rec:
+            steps.append(("record_voltage", self._grid(self.n_rec), bt, (
+                self.state, self.n_rec, self.d_rec_local, self.v, self.d_vrec)))
+        # blocks stride over (spike, unit) pairs: enough of them to fill the device
+        self.deliver_grid = 16 * d.multiprocessors
+        if U:
+            kernel, args = self._deliver_args(self.state[layout.ST_BEGIN:], self.spk_gid, self.spk_step)
+            steps.append((kernel, self.deliver_grid, bt, args))
+        steps.append(("advance_step", 1, 1, (self.state,)))
+        self._step_launches = steps
+
+    # run -------------------------------------------------------------------------------
+    def _record_steps(self, n):
+        for _ in range(n):
+            for kernel, grid, block, args in self._step_launches:
+                self.dev.launch(kernel, grid, block, args)
+
+    def _enqueue(self, n):
+        """Enqueue n steps: whole captured graphs of GRAPH_STEPS steps, then one of the rest."""
+        full, rest = divmod(n, GRAPH_STEPS)
+        for size, times in ((GRAPH_STEPS, full), (rest, 1)):
+            if size and times:
+                if size not in self._graphs:
+                    self._graphs[size] = self.dev.graph(lambda size=size: self._record_steps(size))
+                for _ in range(times):
+                    self._graphs[size]()
+
+    def _reset_state(self, t):
+        self.dev.copy_to(self.state, np.array([t, 0, 0, t], dtype=np.uint64))
+
+    def _flush(self, n):
+        """Wait for the enqueued n steps; return their spikes sorted by (step, gid) and V rows."""
+        d = self.dev
+        state = d.to_host(self.state)
+        end = int(state[layout.ST_END])
+        if int(state[layout.ST_T]) != self.t + n:
+            raise RuntimeError(f"device step counter {int(state[layout.ST_T])} != {self.t + n}")
+        if end > self.spk_cap:
+            raise RuntimeError(f"spike buffer overflow on the device ({end} > {self.spk_cap}); this is a bug")
+        g = d.to_host(self.spk_gid[:end])
+        s = d.to_host(self.spk_step[:end])
+        order = np.lexsort((g, s))
+        vrows = d.to_host(self.d_vrec[:n * self.n_rec]).reshape(n, self.n_rec) if self.n_rec else None
+        self._events = int(d.to_host(self.d_events)[0])
+        self.t += n
+        self._reset_state(self.t)
+        return g[order], s[order], vrows
+
+    def run(self, n_steps, out_gid, out_step, n_out, vrec_out, ex_gid=None, ex_step=None, n_ex=0):
+        """Advance up to n_steps; returns (steps done, spikes now in out_*[, spikes in ex_*]).
+
+        Stops early (fewer steps) when the output or exchange buffers could overflow.
+        """
+        exchange = ex_gid is not None
+        rec = self.plan.spike_rec
+        per_step = max(self.n_local, 1)
+        done = 0
+        while done < n_steps:
+            room = (out_gid.size - n_out) // per_step
+            if exchange:
+                room = min(room, (ex_gid.size - n_ex) // per_step)
+            n = min(self.block_steps, n_steps - done, room)
+            if n <= 0:
+                break
+            self._enqueue(n)
+            g, s, vrows = self._flush(n)
+            if exchange:
+                ex_gid[n_ex:n_ex + g.size] = g
+                ex_step[n_ex:n_ex + g.size] = s
+                n_ex += g.size
+            keep = rec[g].astype(bool)
+            k = int(keep.sum())
+            out_gid[n_out:n_out + k] = g[keep]
+            out_step[n_out:n_out + k] = s[keep]
+            n_out += k
+            if vrows is not None:
+                vrec_out[done:done + n] = vrows
+            done += n
+        return (done, n_out, n_ex) if exchange else (done, n_out)
+
+    def deliver(self, spk_gid, spk_step):
+        """Deliver spikes of other ranks (absolute emission steps) to the local neurons."""
+        n = int(spk_gid.size)
+        if n == 0 or not self.units.shape[0]:
+            return
+        d = self.dev
+        if n > self.remote_gid.size:
+            size = 1 << (n - 1).bit_length()
+            self.remote_gid = d.zeros(size, np.int64)
+            self.remote_step = d.zeros(size, np.int64)
+        d.copy_to(self.remote_gid[:n], np.ascontiguousarray(spk_gid, dtype=np.int64))
+        d.copy_to(self.remote_step[:n], np.ascontiguousarray(spk_step, dtype=np.int64))
+        d.copy_to(self.remote_bounds, np.array([0, n], dtype=np.uint64))
+        kernel, args = self._deliver_args(self.remote_bounds, self.remote_gid, self.remote_step)
+        d.launch(kernel, self.deliver_grid, d.block_threads, args)
+
+    @property
+    def events(self):
+        """Synaptic events delivered so far (reads the device counter)."""
+        self._events = int(self.dev.to_host(self.d_events)[0])
+        return self._events

@@ -1,0 +1,149 @@
+"""The GPU backend (its CUDA kernels and its driver) on the emulated device, on any machine:
+the same spikes, voltages and event counts as the CPU engine, bit for bit, whatever order
+the emulator runs blocks and threads in. On a GPU, test_gpu_device.py checks the same on
+the real device."""
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts
+from distsnn.backends.gpu import simulator as gpu_simulator
+from distsnn.backends.gpu.emulator import EmulatedDevice
+from distsnn.backends.gpu.simulator import GpuSimulator
+from distsnn.build import make_plan
+from distsnn.model import FixedOutdegree, Network
+from distsnn.models import MODELS
+from distsnn.runtime import simulate
+from test_determinism import mixed_network
+
+
+def assert_same_run(res, ref):
+    assert np.array_equal(res.spike_gids, ref.spike_gids)
+    assert np.array_equal(res.spike_steps, ref.spike_steps)
+    assert np.array_equal(res.vrec, ref.vrec)          # exact: same operations in the same order
+    assert res.events == ref.events
+
+
+@pytest.fixture(scope="module")
+def mixed_reference():
+    return {c: simulate(mixed_network(), 200.0, seed=12, backend="cpu", connectivity=c, progress=False)
+            for c in ("procedural", "stored")}
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_every_rule_and_input_same_as_cpu(mixed_reference, connectivity):
+    ref = mixed_reference[connectivity]
+    assert ref.spike_gids.size > 1000 and ref.events > 10000     # an active network
+    res = simulate(mixed_network(), 200.0, seed=12, backend="gpu-emu", connectivity=connectivity, progress=False)
+    assert res.backend == "gpu-emu" and res.device["name"].startswith("emulated")
+    assert_same_run(res, ref)
+
+
+@pytest.mark.parametrize("order_seed", ["1", "987654"])
+def test_result_does_not_depend_on_block_and_thread_order(mixed_reference, monkeypatch, order_seed):
+    monkeypatch.setenv("DISTSNN_GPU_EMU_ORDER_SEED", order_seed)
+    res = simulate(mixed_network(), 200.0, seed=12, backend="gpu-emu", progress=False)
+    assert_same_run(res, mixed_reference["procedural"])
+
+
+def test_emulator_really_shuffles_the_spike_appends():
+    """The raw spike buffer (before the driver sorts it) comes out in a different order for
+    two block orders: the atomic appends are order-dependent, and the sort must fix that."""
+    plan = make_plan(mixed_network(), 12)
+    raw = []
+    for seed in (0, 1):
+        sim = GpuSimulator(plan, device=EmulatedDevice(seed=seed)).build()
+        sim._enqueue(400)
+        end = int(sim.dev.to_host(sim.state)[2])
+        raw.append(sim.dev.to_host(sim.spk_gid[:end]))
+    assert raw[0].size == raw[1].size > 100
+    assert not np.array_equal(raw[0], raw[1])
+    assert np.array_equal(np.sort(raw[0]), np.sort(raw[1]))
+
+
+@pytest.mark.parametrize("model,connectivity", [("microcircuit", "procedural"), ("microcircuit", "stored"),
+                                                ("coba", "procedural")])
+def test_library_models_same_as_cpu(model, connectivity):
+    """The microcircuit (fixed_total_number, Poisson input, DC) and the COBA network
+    (iaf_cond_exp, fixed_probability, a spike-source stimulus)."""
+    scale = {"microcircuit": 0.03, "coba": 0.1}[model]
+    net = lambda: MODELS[model](scale=scale, record_voltage=2)   # noqa: E731
+    ref = simulate(net(), 150.0, seed=3, backend="cpu", connectivity=connectivity, progress=False)
+    assert ref.spike_gids.size > 100
+    res = simulate(net(), 150.0, seed=3, backend="gpu-emu", connectivity=connectivity, progress=False)
+    assert_same_run(res, ref)
+
+
+def test_small_buffers_many_flushes_and_graph_remainders(mixed_reference, monkeypatch):
+    """A spike buffer of 7 steps and graphs of 3 steps: blocks end mid-graph, state resets
+    at every flush, and the caller's output buffer fills and grows many times."""
+    monkeypatch.setattr(gpu_simulator, "SPIKE_BUFFER_ENTRIES", 7 * 600)
+    monkeypatch.setattr(gpu_simulator, "GRAPH_STEPS", 3)
+    res = simulate(mixed_network(), 200.0, seed=12, backend="gpu-emu", progress=False)
+    assert_same_run(res, mixed_reference["procedural"])
+
+
+def test_run_chunks_by_the_room_left_in_the_output_buffer():
+    """Steps run only while a worst-case step (every neuron spiking) still fits the caller's
+    buffer: none with less room than one step, in small chunks with room for three."""
+    plan = make_plan(mixed_network(), 12)
+    sim = GpuSimulator(plan, device=EmulatedDevice()).build()
+    n = sim.n_local
+    vrec = np.empty((100, sim.vrec_gids.size))
+    tiny = np.empty(n - 1, np.int64)
+    assert sim.run(100, tiny, tiny.copy(), 0, vrec) == (0, 0) and sim.t == 0
+    out_g, out_s = np.empty(3 * n, np.int64), np.empty(3 * n, np.int64)
+    done, n_out = sim.run(100, out_g, out_s, 0, vrec)
+    assert done == 100 and sim.t == 100 and n_out > 10
+    cpu = CpuSimulator(plan).build()
+    big_g, big_s = np.empty(100 * n, np.int64), np.empty(100 * n, np.int64)
+    vrec_cpu = np.empty((100, sim.vrec_gids.size))
+    assert cpu.run(100, big_g, big_s, 0, vrec_cpu) == (100, n_out)
+    assert np.array_equal(out_g[:n_out], big_g[:n_out]) and np.array_equal(out_s[:n_out], big_s[:n_out])
+    assert np.array_equal(vrec, vrec_cpu) and sim.events == cpu.events
+
+
+def test_device_counts_equal_the_cpu_counts():
+    net = Network(dt=0.1, chunk_size=32)
+    net.add_population("A", 300)
+    net.add_population("B", 130)
+    net.connect("A", "B", FixedOutdegree(25), 10.0, 1.0)
+    net.connect("B", "A", FixedOutdegree(7), -10.0, 1.0)
+    for plan in (make_plan(net, 5), make_plan(MODELS["microcircuit"](scale=0.05), 9)):
+        sim = GpuSimulator(plan, device=EmulatedDevice(seed=2))
+        counts = sim._compute_counts()
+        expected = compute_counts(plan)
+        assert counts.sum() > 0
+        assert np.array_equal(counts[:expected.size], expected)
+
+
+def test_spike_sources_alone():
+    """A network of spike sources only: no neuron-update launch, spikes from the schedule."""
+    net = Network(dt=0.1)
+    net.add_spike_source("S", 5, [0, 1, 1, 4, 2], [0.1, 0.5, 0.5, 3.0, 7.25])
+    net.add_population("N", 3)
+    net.connect("S", "N", FixedOutdegree(2), 500.0, 1.0)
+    net.record_spikes("S")
+    ref = simulate(net, 10.0, backend="cpu", progress=False)
+    res = simulate(net, 10.0, backend="gpu-emu", progress=False)
+    assert ref.spike_gids.size == 4                       # the duplicate spike counts once
+    assert_same_run(res, ref)
+
+
+def test_cli_gpu_emu_writes_the_cpu_file(tmp_path):
+    files = {}
+    for backend in ("cpu", "gpu-emu"):
+        out = tmp_path / f"{backend}.h5"
+        proc = subprocess.run([sys.executable, "-m", "distsnn", "run", "microcircuit", "--scale", "0.02", "--t-sim",
+                               "100", "--backend", backend, "--output", str(out), "--no-progress"],
+                              capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        files[backend] = out
+    assert "device   emulated GPU" in proc.stdout
+    with h5py.File(files["cpu"]) as a, h5py.File(files["gpu-emu"]) as b:
+        for name in a["spikes"]:
+            for key in ("node_ids", "timestamps"):
+                assert np.array_equal(a["spikes"][name][key][()], b["spikes"][name][key][()])
