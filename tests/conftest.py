@@ -15,3 +15,22 @@ def shared_data():
     if not (path / "microcircuit.json").exists():
         pytest.skip(f"shared model data not found at {path} (set DISTSNN_DATA)")
     return path
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpu: needs a working CUDA GPU (CuPy); skipped cleanly without one")
+
+
+def pytest_collection_modifyitems(config, items):
+    gpu_items = [item for item in items if "gpu" in item.keywords]
+    if not gpu_items:
+        return
+    from distsnn.backends.gpu.device import cuda_device_count, kernel_works
+    n, reason = cuda_device_count()
+    if n:
+        ok, reason = kernel_works(0)
+        if ok:
+            return
+    skip = pytest.mark.skip(reason=f"no usable GPU: {reason}")
+    for item in gpu_items:
+        item.add_marker(skip)

@@ -1,0 +1,91 @@
+"""Backend choice and GPU binding, on a machine without a GPU: auto falls back to the CPU
+with a one-line notice, gpu is a clear error, and ranks are bound one per device."""
+import subprocess
+import sys
+
+import pytest
+
+from distsnn.backends.gpu.binding import assign_devices, bind_rank
+from distsnn.backends.gpu.device import cuda_device_count, kernel_works
+from distsnn.backends.gpu.nvml import DeviceMonitor
+from distsnn.backends.select import BackendUnavailable, resolve
+from distsnn.runtime import simulate
+from test_determinism import mixed_network
+
+
+def gpu_works():
+    n, _ = cuda_device_count()
+    return n > 0 and kernel_works(0)[0]
+
+
+no_gpu = pytest.mark.skipif(gpu_works(), reason="a GPU works here: the fallback paths are not taken")
+
+
+@no_gpu
+def test_auto_falls_back_to_the_cpu_with_one_line():
+    lines = []
+    name, device = resolve("auto", log=lines.append)
+    assert (name, device) == ("cpu", None)
+    assert len(lines) == 1 and lines[0].startswith("backend auto: no usable GPU (") and "running on the CPU" in lines[0]
+    assert "\n" not in lines[0]
+
+
+@no_gpu
+def test_gpu_without_a_gpu_is_a_clear_error():
+    with pytest.raises(BackendUnavailable, match="--backend gpu: no usable GPU: "):
+        resolve("gpu")
+    with pytest.raises(ValueError, match="no usable GPU"):        # BackendUnavailable is a ValueError
+        simulate(mixed_network(), 10.0, backend="gpu", progress=False)
+
+
+@no_gpu
+def test_cli_gpu_without_a_gpu_exits_2_without_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "distsnn", "run", "microcircuit", "--scale", "0.02", "--t-sim", "10",
+                           "--backend", "gpu", "--output", str(tmp_path / "x.h5")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "no usable GPU" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_unknown_backend_is_rejected():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        resolve("tpu")
+
+
+def test_reason_names_the_missing_piece():
+    n, reason = cuda_device_count()
+    if n:
+        pytest.skip("CUDA devices are visible")
+    assert "CuPy is not importable" in reason or "no usable CUDA driver" in reason or "no CUDA device" in reason
+
+
+def test_one_rank_per_gpu():
+    assert assign_devices([None] * 4, [4] * 4) == [0, 1, 2, 3]
+    assert assign_devices(["2,3"] * 2, [2] * 2) == [0, 1]
+
+
+def test_more_ranks_than_gpus_is_an_error_unless_shared():
+    with pytest.raises(ValueError, match=r"3 ranks on node n1 share 2 GPU\(s\).*--share-gpus"):
+        assign_devices([None] * 3, [2] * 3, where="node n1")
+    assert assign_devices([None] * 3, [2] * 3, share=True) == [0, 1, 0]
+
+
+def test_ranks_given_their_own_devices_do_not_compete():
+    """SLURM --gpus-per-task: every rank sees one device, a different one."""
+    assert assign_devices(["0", "1", "2", "3"], [1] * 4) == [0, 0, 0, 0]
+    with pytest.raises(ValueError, match="sees no GPU"):
+        assign_devices(["0", ""], [1, 0])
+
+
+def test_single_process_binding_honours_visible_count(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    assert bind_rank(None, 1) == 0
+    with pytest.raises(ValueError, match="sees no GPU"):
+        bind_rank(None, 0)
+
+
+@pytest.mark.skipif(gpu_works(), reason="NVML works here")
+def test_nvml_monitor_without_a_driver_says_why():
+    mon = DeviceMonitor("0000:00:00.0").start()
+    out = mon.stop()
+    assert out["available"] is False and "NVML unavailable" in out["reason"]

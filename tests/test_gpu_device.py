@@ -1,0 +1,56 @@
+"""On a real GPU (tests marked `gpu`, skipped without one): the CUDA kernels compiled by
+NVRTC give the CPU engine's spikes, voltages and event counts bit for bit, with and without
+CUDA graphs; NVML reports memory, power and energy. Run on a GPU machine with
+`scripts/run_tests.sh -m gpu` (the log goes to bench/results)."""
+import numpy as np
+import pytest
+
+from distsnn.backends.gpu.device import CudaDevice
+from distsnn.backends.gpu.simulator import GpuSimulator
+from distsnn.build import make_plan
+from distsnn.models import MODELS
+from distsnn.runtime import simulate
+from test_determinism import mixed_network
+from test_gpu_emulated import assert_same_run
+
+pytestmark = pytest.mark.gpu
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_mixed_network_same_as_cpu(connectivity):
+    ref = simulate(mixed_network(), 300.0, seed=12, backend="cpu", connectivity=connectivity, progress=False)
+    res = simulate(mixed_network(), 300.0, seed=12, backend="gpu", connectivity=connectivity, progress=False)
+    assert res.backend == "gpu"
+    assert_same_run(res, ref)
+
+
+@pytest.mark.parametrize("model,scale", [("microcircuit", 0.25), ("coba", 1.0)])
+def test_library_models_same_as_cpu(model, scale):
+    for connectivity in ("procedural", "stored"):
+        ref = simulate(MODELS[model](scale=scale, record_voltage=3), 200.0, seed=5, backend="cpu",
+                       connectivity=connectivity, progress=False)
+        res = simulate(MODELS[model](scale=scale, record_voltage=3), 200.0, seed=5, backend="gpu",
+                       connectivity=connectivity, progress=False)
+        assert ref.spike_gids.size > 1000
+        assert_same_run(res, ref)
+
+
+def test_graphs_and_plain_launches_agree():
+    plan = make_plan(MODELS["microcircuit"](scale=0.1), 2)
+    runs = []
+    for graphs in (True, False):
+        sim = GpuSimulator(plan, device=CudaDevice(0, graphs=graphs)).build()
+        out = np.empty(sim.output_capacity * 4, np.int64), np.empty(sim.output_capacity * 4, np.int64)
+        done, n = sim.run(2000, out[0], out[1], 0, np.empty((2000, 0)))
+        assert done == 2000
+        runs.append((out[0][:n].copy(), out[1][:n].copy(), sim.events))
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+    assert runs[0][2] == runs[1][2] > 0
+
+
+def test_auto_picks_the_gpu_and_reports_nvml():
+    res = simulate(MODELS["microcircuit"](scale=0.1), 500.0, seed=1, progress=False)
+    assert res.backend == "gpu"
+    nv = res.device["nvml"]
+    assert nv["available"], nv
+    assert nv["energy_J"] > 0 and nv["peak_used_memory_bytes"] > res.device["peak_allocated_bytes"] > 0

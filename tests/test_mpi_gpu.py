@@ -1,0 +1,51 @@
+"""Under MPI: the GPU backend (emulated device) on every rank gives the single-process CPU
+spikes; binding refuses more ranks than GPUs on a node unless sharing is asked for."""
+import numpy as np
+import pytest
+
+from distsnn.backends.gpu.binding import bind_rank
+from distsnn.runtime import simulate
+from test_determinism import mixed_network
+from test_mpi import assert_same, interval_network
+
+pytestmark = pytest.mark.mpi(min_size=2)
+
+
+@pytest.fixture(scope="module")
+def comm():
+    from mpi4py import MPI
+    return MPI.COMM_WORLD
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_gpu_ranks_same_spikes_as_one_cpu_process(comm, connectivity):
+    ref = simulate(mixed_network(), 150.0, seed=12, backend="cpu", connectivity=connectivity, progress=False)
+    res = simulate(mixed_network(), 150.0, seed=12, backend="gpu-emu", connectivity=connectivity, progress=False,
+                   comm=comm, share_gpus=True)
+    assert res.backend == "gpu-emu"
+    assert_same(res, ref)
+
+
+def test_gpu_ranks_with_long_exchange_interval_and_spike_sources(comm):
+    ref = simulate(interval_network(), 150.0, seed=3, backend="cpu", progress=False)
+    res = simulate(interval_network(), 150.0, seed=3, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
+    assert res.exchange["interval_steps"] >= 1
+    assert_same(res, ref)
+    g = np.concatenate(comm.allgather(res.vrec_gids))
+    v = np.concatenate(comm.allgather(res.vrec), axis=1)
+    order = np.argsort(g)
+    assert np.array_equal(g[order], ref.vrec_gids) and np.array_equal(v[:, order], ref.vrec)
+
+
+def test_binding_one_device_per_rank_and_refusal(comm, monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    size = comm.Get_size()          # all ranks of the test job run on this node
+    assert bind_rank(comm, size) == comm.Get_rank()
+    with pytest.raises(ValueError, match=rf"{size} ranks on node .* share 1 GPU\(s\).*--share-gpus"):
+        bind_rank(comm, 1)
+    assert bind_rank(comm, 1, share=True) == 0
+
+
+def test_gpu_emu_without_share_is_refused_on_every_rank(comm):
+    with pytest.raises(ValueError, match="--share-gpus"):
+        simulate(mixed_network(), 10.0, backend="gpu-emu", progress=False, comm=comm)
