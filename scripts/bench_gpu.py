@@ -1,0 +1,153 @@
+"""Benchmark: the full-scale microcircuit on one GPU, procedural and stored side by side.
+
+For each connectivity mode, in a fresh process: build and simulate T ms of biological time
+(default 10 s) and report the real-time factor (simulate seconds per biological second),
+synaptic events per second, energy per synaptic event (NVML energy counter over the
+simulate phase), peak device memory and the build time. Then the per-step overhead: a
+network of four silent neurons, whose steps are almost only launches, with CUDA graphs and
+with plain launches. The floor next to the result: bytes and atomics per event, from the
+model, and the overhead per step measured here. Writes bench/results/gpu_microcircuit_*.json
+and .md, named after the device and the date. Usage (on a GPU machine):
+
+    python scripts/bench_gpu.py --t-sim 10000
+    python scripts/bench_gpu.py --backend gpu-emu --scale 0.01 --t-sim 20 --overhead-steps 200  # smoke test
+
+Anchors (full scale, s per biological second): GeNN 0.272 (RTX 4090), NEST GPU 0.386.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+ANCHORS = {"GeNN (RTX 4090)": 0.272, "NEST GPU": 0.386}
+
+
+def worker(args):
+    """One configuration in this process; prints one JSON line."""
+    sys.path.insert(0, REPO)
+    from distsnn.model import Network
+    from distsnn.models import microcircuit
+    from distsnn.runtime import simulate
+    if args.mode == "overhead":
+        net = Network(dt=0.1)
+        net.add_population("silent", 4)
+        res = simulate(net, args.overhead_steps * 0.1, backend=args.backend, progress=False)
+        steps = res.n_steps
+        print(json.dumps({"mode": "overhead", "graphs": os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0",
+                          "steps": steps, "simulate_s": res.timers.seconds["simulate"],
+                          "us_per_step": 1e6 * res.timers.seconds["simulate"] / steps}))
+        return
+    net = microcircuit.build(args.scale)
+    res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.mode, progress=False)
+    sim_s = res.timers.seconds["simulate"]
+    nv = res.device.get("nvml", {})
+    out = {"mode": args.mode, "backend": res.backend, "device": res.device, "build_s": res.timers.seconds["build"],
+           "simulate_s": sim_s, "t_sim_ms": res.t_sim, "n_steps": res.n_steps,
+           "real_time_factor": sim_s / (res.t_sim * 1e-3), "events": res.events, "events_per_s": res.events / sim_s,
+           "n_synapses": res.n_synapses, "rates": res.mean_rates(args.rates_from),
+           "peak_device_bytes": res.device.get("peak_allocated_bytes"), "us_per_step": 1e6 * sim_s / res.n_steps}
+    if "energy_J" in nv:
+        out["energy_J"] = nv["energy_J"]
+        out["uJ_per_event"] = nv["energy_J"] * 1e6 / res.events
+        out["mean_power_W"] = nv.get("mean_power_W")
+        out["peak_used_memory_bytes_nvml"] = nv.get("peak_used_memory_bytes")
+    print(json.dumps(out, default=float))
+
+
+def run_worker(args, mode, env=None):
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--mode", mode, "--backend", args.backend,
+           "--scale", str(args.scale), "--t-sim", str(args.t_sim), "--seed", str(args.seed),
+           "--rates-from", str(args.rates_from), "--overhead-steps", str(args.overhead_steps)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **(env or {})))
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def floor_model():
+    """Memory traffic and atomics per synaptic event of each mode (from the kernels' code)."""
+    return {
+        "procedural": {"bytes_read_per_event": 0, "atomics_per_event": 1, "atomic_bytes": 8,
+                       "note": "the row is regenerated (Philox + Box-Muller in FP64): compute, not memory; one "
+                               "64-bit integer atomic add into the ring buffer; per (spike, unit) pair one 4-byte "
+                               "count read"},
+        "stored": {"bytes_read_per_event": 16, "atomics_per_event": 1, "atomic_bytes": 8,
+                   "note": "reads target+receptor (4 B), weight (8 B, int64 fixed point) and delay (4 B); one "
+                           "64-bit integer atomic add"},
+    }
+
+
+def markdown(report):
+    lines = [f"# Microcircuit on {report['device_name']}, {report['date']}", "",
+             ("**Emulated device: a smoke test of this script, not a GPU measurement.**\n\n"
+              if report["backend"] == "gpu-emu" else "")
+             + f"Microcircuit at scale {report['scale']:g}, {report['t_sim_ms'] / 1000:g} s of biological time, "
+             f"backend `{report['backend']}`, distsnn {report['versions']['distsnn']}, CuPy "
+             f"{report['versions'].get('cupy')}, driver {report['versions'].get('driver')}.", "",
+             "| mode | build s | simulate s | s per bio-s | events/s | µJ/event | peak device MiB | µs/step |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in report["runs"]:
+        uj = f"{r['uJ_per_event']:.3g}" if "uJ_per_event" in r else "n/a"
+        peak = (r.get("peak_device_bytes") or 0) / 2 ** 20
+        lines.append(f"| {r['mode']} | {r['build_s']:.2f} | {r['simulate_s']:.2f} | {r['real_time_factor']:.4f} | "
+                     f"{r['events_per_s']:.3g} | {uj} | {peak:.0f} | {r['us_per_step']:.1f} |")
+    lines += ["", "Anchors (s per biological second): " + ", ".join(f"{k} {v}" for k, v in ANCHORS.items())
+              + "; goal ≤ 0.10 on one H100.", "", "## Floor", ""]
+    for o in report["overhead"]:
+        lines.append(f"- per-step overhead, {'CUDA graphs' if o['graphs'] else 'plain launches'}: "
+                     f"{o['us_per_step']:.2f} µs per step (4 silent neurons, {o['steps']} steps)")
+    for mode, f in report["floor"].items():
+        lines.append(f"- {mode}: {f['bytes_read_per_event']} B read and {f['atomics_per_event']} atomic "
+                     f"({f['atomic_bytes']} B) per event; {f['note']}")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--mode", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--backend", default="gpu", choices=("gpu", "gpu-emu"))
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--t-sim", type=float, default=10000.0, help="biological time (ms)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rates-from", type=float, default=500.0)
+    p.add_argument("--overhead-steps", type=int, default=20000)
+    p.add_argument("--modes", nargs="+", default=["procedural", "stored"])
+    p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
+    args = p.parse_args()
+    if args.worker:
+        return worker(args)
+    runs = [run_worker(args, mode) for mode in args.modes]
+    overhead = [run_worker(args, "overhead", {"DISTSNN_CUDA_GRAPHS": g}) for g in ("1", "0")]
+    sys.path.insert(0, REPO)
+    from distsnn import __version__
+    versions = {"distsnn": __version__, "python": platform.python_version()}
+    try:
+        import cupy
+        versions["cupy"] = cupy.__version__
+        versions["driver"] = cupy.cuda.runtime.driverGetVersion()
+    except Exception:
+        pass
+    device = runs[0]["device"].get("name", "unknown")
+    date = datetime.date.today().isoformat()
+    report = {"date": date, "device_name": device, "backend": args.backend, "scale": args.scale,
+              "t_sim_ms": args.t_sim, "versions": versions, "host": platform.node(), "runs": runs,
+              "overhead": overhead, "floor": floor_model(), "anchors_s_per_bio_s": ANCHORS}
+    os.makedirs(args.out, exist_ok=True)
+    slug = "".join(c if c.isalnum() else "_" for c in device).strip("_").lower()
+    stem = os.path.join(args.out, f"gpu_microcircuit_{slug}_scale{args.scale:g}_{date}")
+    with open(stem + ".json", "w") as fh:
+        json.dump(report, fh, indent=1, default=float)
+    with open(stem + ".md", "w") as fh:
+        fh.write(markdown(report))
+    print(markdown(report))
+    print(f"wrote {stem}.json and {stem}.md")
+
+
+if __name__ == "__main__":
+    main()
