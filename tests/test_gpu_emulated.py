@@ -77,32 +77,45 @@ def test_library_models_same_as_cpu(model, connectivity):
     assert_same_run(res, ref)
 
 
-def test_small_buffers_many_flushes_and_graph_remainders(mixed_reference, monkeypatch):
-    """A spike buffer of 7 steps and graphs of 3 steps: blocks end mid-graph, state resets
-    at every flush, and the caller's output buffer fills and grows many times."""
-    monkeypatch.setattr(gpu_simulator, "SPIKE_BUFFER_ENTRIES", 7 * 600)
+def test_small_buffers_skipped_steps_and_graph_remainders(mixed_reference, monkeypatch):
+    """A spike buffer of two worst-case steps, blocks of 7 steps and graphs of 3: steps are
+    skipped on the device whenever the buffer might overflow and run again after the flush,
+    blocks end mid-graph, and the state resets at every flush."""
+    monkeypatch.setattr(gpu_simulator, "SPIKE_BUFFER_ENTRIES", 0)
+    monkeypatch.setattr(gpu_simulator, "MAX_BLOCK_STEPS", 7)
     monkeypatch.setattr(gpu_simulator, "GRAPH_STEPS", 3)
+    flushes = []
+    original = gpu_simulator.GpuSimulator._flush
+
+    def counting_flush(self):
+        out = original(self)
+        flushes.append(out[0])
+        return out
+    monkeypatch.setattr(gpu_simulator.GpuSimulator, "_flush", counting_flush)
     res = simulate(mixed_network(), 200.0, seed=12, backend="gpu-emu", progress=False)
     assert_same_run(res, mixed_reference["procedural"])
+    assert sum(flushes) == 2000 and max(flushes) == 7
+    assert min(flushes) < 7          # some blocks stopped early: the buffer was nearly full
 
 
-def test_run_chunks_by_the_room_left_in_the_output_buffer():
-    """Steps run only while a worst-case step (every neuron spiking) still fits the caller's
-    buffer: none with less room than one step, in small chunks with room for three."""
+def test_run_keeps_what_does_not_fit_the_output_buffer():
+    """Spikes that do not fit the caller's buffer stay pending: the call returns early and
+    the next call, with a larger buffer, writes them first; nothing is lost."""
     plan = make_plan(mixed_network(), 12)
     sim = GpuSimulator(plan, device=EmulatedDevice()).build()
-    n = sim.n_local
-    vrec = np.empty((100, sim.vrec_gids.size))
-    tiny = np.empty(n - 1, np.int64)
-    assert sim.run(100, tiny, tiny.copy(), 0, vrec) == (0, 0) and sim.t == 0
-    out_g, out_s = np.empty(3 * n, np.int64), np.empty(3 * n, np.int64)
-    done, n_out = sim.run(100, out_g, out_s, 0, vrec)
-    assert done == 100 and sim.t == 100 and n_out > 10
+    vrec = np.empty((300, sim.vrec_gids.size))
+    small = np.empty(10, np.int64), np.empty(10, np.int64)
+    done, n_out = sim.run(300, small[0], small[1], 0, vrec)
+    assert done < 300 and n_out <= 10 and sim._pending is not None
+    big = np.empty(100000, np.int64), np.empty(100000, np.int64)
+    big[0][:n_out], big[1][:n_out] = small[0][:n_out], small[1][:n_out]
+    more, n_out = sim.run(300 - done, big[0], big[1], n_out, vrec[done:])
+    assert done + more == 300 and sim._pending is None
     cpu = CpuSimulator(plan).build()
-    big_g, big_s = np.empty(100 * n, np.int64), np.empty(100 * n, np.int64)
-    vrec_cpu = np.empty((100, sim.vrec_gids.size))
-    assert cpu.run(100, big_g, big_s, 0, vrec_cpu) == (100, n_out)
-    assert np.array_equal(out_g[:n_out], big_g[:n_out]) and np.array_equal(out_s[:n_out], big_s[:n_out])
+    ref = np.empty(100000, np.int64), np.empty(100000, np.int64)
+    vrec_cpu = np.empty((300, sim.vrec_gids.size))
+    assert cpu.run(300, ref[0], ref[1], 0, vrec_cpu) == (300, n_out)
+    assert np.array_equal(big[0][:n_out], ref[0][:n_out]) and np.array_equal(big[1][:n_out], ref[1][:n_out])
     assert np.array_equal(vrec, vrec_cpu) and sim.events == cpu.events
 
 

@@ -100,11 +100,16 @@ class CudaDevice:
         back to plain launches where capture is unavailable or disabled)."""
         if not self.use_graphs:
             return record
-        self.stream.begin_capture()
         try:
-            record()
-        finally:
-            graph = self.stream.end_capture()
+            self.stream.begin_capture()
+            try:
+                record()
+            finally:
+                graph = self.stream.end_capture()
+        except Exception as err:   # capture unsupported here: plain launches, same results
+            self.use_graphs = False
+            self.graph_error = f"{type(err).__name__}: {err}"
+            return record
         return lambda: graph.launch(self.stream)
 
     def synchronize(self):

@@ -22,8 +22,10 @@ class DeviceMonitor:
             import pynvml
             pynvml.nvmlInit()
             self.nvml = pynvml
-            self.handle = pynvml.nvmlDeviceGetHandleByPciBusId(pci_bus_id.encode() if isinstance(pci_bus_id, str)
-                                                               else pci_bus_id)
+            try:
+                self.handle = pynvml.nvmlDeviceGetHandleByPciBusId(pci_bus_id)
+            except (TypeError, AttributeError):   # older bindings want bytes
+                self.handle = pynvml.nvmlDeviceGetHandleByPciBusId(pci_bus_id.encode())
             self.available = True
         except Exception as err:   # ImportError, NVMLError_LibraryNotFound, ...
             self.reason = f"NVML unavailable ({type(err).__name__}: {err})"

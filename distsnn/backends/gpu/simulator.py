@@ -5,10 +5,13 @@ A step is five launches, each one kernel for all populations: spike sources, neu
 (Poisson input fused in), voltage recording, delivery of the step's own spikes, and the
 step's end (one thread moves the device-resident step counter). Nothing in a step needs the
 host: the step and the bounds of the spike buffer live on the device, so a block of steps
-is enqueued (replayed as one CUDA graph where the device has graphs) and the host waits
-only when it flushes the spike and voltage buffers: at the end of a block, or at each
-exchange with other ranks. Spikes come back as (gid, step) pairs in the order the atomic
-appends gave them; the driver sorts them by (step, gid), the CPU engine's order.
+is enqueued (replayed as CUDA graphs where the device has graphs) and the host waits only
+when it flushes the spike and voltage buffers: after a block of up to MAX_BLOCK_STEPS
+steps, or at each exchange with other ranks. The buffers are sized for usual activity;
+steps that could overflow them are skipped on the device (layout.ST_LIVE) and enqueued
+again after the flush, so no spike is ever lost. Spikes come back as (gid, step) pairs in
+the order the atomic appends gave them; the driver sorts them by (step, gid), the CPU
+engine's order.
 """
 import math
 
@@ -20,8 +23,8 @@ from ...connectivity.reference import count_tag
 from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, build_stored, local_view
 from . import layout
 
-SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB
-MAX_BLOCK_STEPS = 500            # steps between flushes at most (the spike buffer may allow fewer)
+SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
+MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 0.1 ms)
 GRAPH_STEPS = 50                 # steps per captured CUDA graph
 
 
@@ -45,10 +48,11 @@ class GpuSimulator:
         self.units, self.gids, self.vrec_gids, self.vrec_local = local_view(plan, owned)
         self.n_local = int(self.gids.size)
         # each neuron spikes at most once per step, spike sources included (plan._spike_schedule)
-        per_step = max(self.n_local, 1)
-        self.block_steps = max(1, min(MAX_BLOCK_STEPS, SPIKE_BUFFER_ENTRIES // per_step))
-        self.spk_cap = self.block_steps * per_step
-        self.output_capacity = max(self.spk_cap, 1024)   # initial size of the caller's spike buffers
+        self.per_step = max(self.n_local, 1)
+        self.spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * self.per_step)
+        self.block_steps = MAX_BLOCK_STEPS
+        self.output_capacity = 1 << 16   # initial size of the caller's spike buffers (they grow)
+        self._pending = None             # flushed steps whose spikes did not fit the caller's buffers
         self._events = 0
         self._graphs = {}
         self.n_synapses = None
@@ -101,6 +105,7 @@ class GpuSimulator:
         self.n_rec = int(self.vrec_gids.size)
         self.d_rec_local = up(self.vrec_local, np.int64)
         self.d_vrec = d.zeros(max(self.block_steps * self.n_rec, 1), np.float64)
+        self._reset_state()
         self.remote_bounds = d.zeros(2, np.uint64)
         self.remote_gid = d.zeros(1024, np.int64)
         self.remote_step = d.zeros(1024, np.int64)
@@ -171,7 +176,7 @@ class GpuSimulator:
         if U:
             kernel, args = self._deliver_args(self.state[layout.ST_BEGIN:], self.spk_gid, self.spk_step)
             steps.append((kernel, self.deliver_grid, bt, args))
-        steps.append(("advance_step", 1, 1, (self.state,)))
+        steps.append(("advance_step", 1, 1, (self.state, self.per_step, self.spk_cap, self.block_steps)))
         self._step_launches = steps
 
     # run -------------------------------------------------------------------------------
@@ -190,57 +195,59 @@ class GpuSimulator:
                 for _ in range(times):
                     self._graphs[size]()
 
-    def _reset_state(self, t):
-        self.dev.copy_to(self.state, np.array([t, 0, 0, t], dtype=np.uint64))
+    def _reset_state(self):
+        self.dev.copy_to(self.state, np.array([self.t, 0, 0, self.t, 1], dtype=np.uint64))
 
-    def _flush(self, n):
-        """Wait for the enqueued n steps; return their spikes sorted by (step, gid) and V rows."""
+    def _flush(self):
+        """Wait for the enqueued steps; return (steps that ran, their spikes sorted by
+        (step, gid), their V rows) and reset the buffers."""
         d = self.dev
         state = d.to_host(self.state)
+        ran = int(state[layout.ST_T]) - self.t
         end = int(state[layout.ST_END])
-        if int(state[layout.ST_T]) != self.t + n:
-            raise RuntimeError(f"device step counter {int(state[layout.ST_T])} != {self.t + n}")
-        if end > self.spk_cap:
-            raise RuntimeError(f"spike buffer overflow on the device ({end} > {self.spk_cap}); this is a bug")
+        if end > self.spk_cap or not 0 <= ran <= self.block_steps:
+            raise RuntimeError(f"device step state is inconsistent (T {int(state[layout.ST_T])} after {self.t}, "
+                               f"{end} spikes for {self.spk_cap}); this is a bug")
         g = d.to_host(self.spk_gid[:end])
         s = d.to_host(self.spk_step[:end])
         order = np.lexsort((g, s))
-        vrows = d.to_host(self.d_vrec[:n * self.n_rec]).reshape(n, self.n_rec) if self.n_rec else None
+        vrows = d.to_host(self.d_vrec[:ran * self.n_rec]).reshape(ran, self.n_rec) if self.n_rec else None
         self._events = int(d.to_host(self.d_events)[0])
-        self.t += n
-        self._reset_state(self.t)
-        return g[order], s[order], vrows
+        self.t += ran
+        self._reset_state()
+        return ran, g[order], s[order], vrows
 
     def run(self, n_steps, out_gid, out_step, n_out, vrec_out, ex_gid=None, ex_step=None, n_ex=0):
         """Advance up to n_steps; returns (steps done, spikes now in out_*[, spikes in ex_*]).
 
-        Stops early (fewer steps) when the output or exchange buffers could overflow.
+        Returns early when the spikes of the steps run so far do not fit out_* (or ex_*):
+        they are kept and written first by the next call, with larger buffers.
         """
         exchange = ex_gid is not None
         rec = self.plan.spike_rec
-        per_step = max(self.n_local, 1)
         done = 0
         while done < n_steps:
-            room = (out_gid.size - n_out) // per_step
-            if exchange:
-                room = min(room, (ex_gid.size - n_ex) // per_step)
-            n = min(self.block_steps, n_steps - done, room)
-            if n <= 0:
+            if self._pending is None:
+                self._enqueue(min(self.block_steps, n_steps - done))
+                self._pending = self._flush()
+            ran, g, s, vrows = self._pending
+            if ran > n_steps - done:
+                raise RuntimeError("pending steps exceed the steps asked for; this is a bug")
+            keep = rec[g].astype(bool)
+            k = int(keep.sum())
+            if n_out + k > out_gid.size or (exchange and n_ex + g.size > ex_gid.size):
                 break
-            self._enqueue(n)
-            g, s, vrows = self._flush(n)
+            self._pending = None
             if exchange:
                 ex_gid[n_ex:n_ex + g.size] = g
                 ex_step[n_ex:n_ex + g.size] = s
                 n_ex += g.size
-            keep = rec[g].astype(bool)
-            k = int(keep.sum())
             out_gid[n_out:n_out + k] = g[keep]
             out_step[n_out:n_out + k] = s[keep]
             n_out += k
             if vrows is not None:
-                vrec_out[done:done + n] = vrows
-            done += n
+                vrec_out[done:done + ran] = vrows
+            done += ran
         return (done, n_out, n_ex) if exchange else (done, n_out)
 
     def deliver(self, spk_gid, spk_step):

@@ -13,7 +13,7 @@ extern "C" __global__ void neuron_update(
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
-    if (li >= n_local) return;
+    if (li >= n_local || !state[ST_LIVE]) return;
     const i64 t = (i64)state[ST_T];
     const i64 g = gids[li];
     const int k = pop_of[g];

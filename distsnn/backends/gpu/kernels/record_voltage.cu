@@ -5,6 +5,6 @@ extern "C" __global__ void record_voltage(
     const double* __restrict__ v, double* out)
 {
     const int r = blockIdx.x * blockDim.x + threadIdx.x;
-    if (r >= n_rec) return;
+    if (r >= n_rec || !state[ST_LIVE]) return;
     out[(i64)(state[ST_T] - state[ST_T0]) * n_rec + r] = v[rec_local[r]];
 }

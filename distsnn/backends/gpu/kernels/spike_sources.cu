@@ -6,7 +6,7 @@ extern "C" __global__ void spike_sources(
     i64* spk_step, const i64 spk_cap)
 {
     const int u = blockIdx.x * blockDim.x + threadIdx.x;
-    if (u >= n_units) return;
+    if (u >= n_units || !state[ST_LIVE]) return;
     const i64* un = units + (i64)u * N_UI;
     if (!pop_i[un[UI_POP] * N_PI + PI_SOURCE]) return;
     const i64 t = (i64)state[ST_T];
