@@ -49,6 +49,24 @@ def test_result_does_not_depend_on_block_and_thread_order(mixed_reference, monke
     assert_same_run(res, mixed_reference["procedural"])
 
 
+@pytest.mark.parametrize("block,team", [(1, 1), (6, 3), (8, 8)])
+def test_result_does_not_depend_on_launch_geometry(mixed_reference, block, team):
+    """Threads per block and per delivery team change who does what, not the result."""
+    plan = make_plan(mixed_network(), 12)
+    sim = GpuSimulator(plan, device=EmulatedDevice(seed=5, block_threads=block, team=team)).build()
+    out = np.empty(100000, np.int64), np.empty(100000, np.int64)
+    vrec = np.empty((2000, sim.vrec_gids.size))
+    done, n = sim.run(2000, out[0], out[1], 0, vrec)
+    ref = mixed_reference["procedural"]
+    assert done == 2000 and np.array_equal(out[0][:n], ref.spike_gids) and np.array_equal(out[1][:n], ref.spike_steps)
+    assert sim.events == ref.events
+
+
+def test_team_must_divide_the_block():
+    with pytest.raises(ValueError, match="must divide the block"):
+        EmulatedDevice(block_threads=4, team=3)
+
+
 def test_emulator_really_shuffles_the_spike_appends():
     """The raw spike buffer (before the driver sorts it) comes out in a different order for
     two block orders: the atomic appends are order-dependent, and the sort must fix that."""

@@ -51,12 +51,16 @@ def kernel_works(index):
 class CudaDevice:
     kind = "gpu"
 
-    def __init__(self, index=0, block_threads=128, graphs=None):
+    def __init__(self, index=0, block_threads=128, graphs=None, team=None):
         import cupy
         self.cp = cupy
         self.xp = cupy
         self.index = index
         self.block_threads = block_threads
+        # threads per (spike, unit) pair in delivery: a warp by default (rows of tens of synapses)
+        self.team = int(os.environ.get("DISTSNN_GPU_TEAM", "32")) if team is None else team
+        if self.team < 1 or block_threads % self.team:
+            raise ValueError(f"the delivery team ({self.team} threads) must divide the block ({block_threads})")
         self.use_graphs = (os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0") if graphs is None else graphs
         cupy.cuda.Device(index).use()
         props = cupy.cuda.runtime.getDeviceProperties(index)

@@ -92,16 +92,20 @@ class EmulatedDevice:
     """The device interface of `GpuSimulator` (see device.py) on the host.
 
     seed: order of blocks and threads; block_threads: threads per block used by the driver
-    (small, to keep emulation fast while still striding).
+    (small, to keep emulation fast while still striding); team: threads per (spike, unit)
+    pair in delivery (a divisor of block_threads).
     """
     name = "emulated GPU (host C++)"
     kind = "gpu-emu"
     xp = np
     multiprocessors = 2
 
-    def __init__(self, seed=0, block_threads=4, index=0):
+    def __init__(self, seed=0, block_threads=4, index=0, team=2):
+        if team < 1 or block_threads % team:
+            raise ValueError(f"the delivery team ({team} threads) must divide the block ({block_threads})")
         self.index = index
         self.block_threads = block_threads
+        self.team = team
         self.rng = np.random.default_rng(seed)
         self.lib = ctypes.CDLL(str(build_library()))
         self.sigs = {}

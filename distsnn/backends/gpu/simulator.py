@@ -148,10 +148,12 @@ class GpuSimulator:
         U = self.units.shape[0]
         if self.connectivity == "stored":
             return "deliver_stored", (bounds, gid, step, U, self.d_units, self.d_ptr, self.d_syn_loc, self.d_syn_w,
-                                      self.d_syn_d, self.ring, plan.ring_len, self.n_local, self.d_events)
+                                      self.d_syn_d, self.ring, plan.ring_len, self.n_local, self.d_events,
+                                      self.dev.team)
         return "deliver_procedural", (bounds, gid, step, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj,
                                       self.d_proj_f, self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0,
-                                      plan.key1, plan.dt, self.ring, plan.ring_len, self.n_local, self.d_events)
+                                      plan.key1, plan.dt, self.ring, plan.ring_len, self.n_local, self.d_events,
+                                      self.dev.team)
 
     def _prepare_launches(self):
         """The launches of one step, arguments fixed once (the step itself is on the device)."""

@@ -1,7 +1,7 @@
 // Procedural delivery. The spikes to deliver are spk_*[bounds[0], bounds[1]) (bounds on the
 // device: the current step's own spikes, or the received spikes after an exchange), so the
-// launch needs no host synchronisation. Blocks stride over (spike, local unit) pairs; a
-// block regenerates the rows of its spike that land on its unit, parallel over the
+// launch needs no host synchronisation. Teams of threads stride over (spike, local unit)
+// pairs; a team regenerates the rows of its spike that land on its unit, parallel over the
 // synapses of a row (a spike with thousands of targets does not serialise).
 // fixed_probability rows, whose positions depend on the previous draw, run on one thread.
 // Same counters, words and arithmetic as connectivity_kernels.gen_row.
@@ -10,11 +10,14 @@ extern "C" __global__ void deliver_procedural(
     const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, i64* ring, const i64 ring_len, const i64 n_local, u64* events)
+    const u32 key1, const double dt, i64* ring, const i64 ring_len, const i64 n_local, u64* events, const int team)
 {
     const i64 begin = (i64)bounds[0];
     const i64 n_pairs = ((i64)bounds[1] - begin) * n_units;
-    for (i64 p = blockIdx.x; p < n_pairs; p += gridDim.x) {
+    // teams of `team` threads (a divisor of blockDim.x, e.g. a warp) each take one pair
+    const int lane = threadIdx.x % team;
+    const i64 teams = blockDim.x / team;
+    for (i64 p = (i64)blockIdx.x * teams + threadIdx.x / team; p < n_pairs; p += (i64)gridDim.x * teams) {
         const i64 s = begin + p / n_units;
         const i64* un = units + (p % n_units) * N_UI;
         const i64 gid = spk_gid[s], step = spk_step[s];
@@ -35,21 +38,21 @@ extern "C" __global__ void deliver_procedural(
             i64 w_int, d;
             if (rule == RULE_FTN || rule == RULE_FOUT || rule == RULE_A2A) {
                 const i64 n = (rule == RULE_A2A) ? clen : (i64)counts[pj[JI_COUNT_OFF] + pre * pj[JI_NCHUNK] + chunk];
-                for (i64 x = threadIdx.x; x < n; x += blockDim.x) {
+                for (i64 x = lane; x < n; x += team) {
                     philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
                     const i64 tgt = (rule == RULE_A2A) ? x : below(w[0], clen);
                     synapse(w[1], w[2], jf, dt, &w_int, &d);
                     ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + tgt, w_int);
                 }
-                if (threadIdx.x == 0) atomicAdd(events, (u64)n);
-            } else if (threadIdx.x == 0 && rule == RULE_O2O) {
+                if (lane == 0) atomicAdd(events, (u64)n);
+            } else if (lane == 0 && rule == RULE_O2O) {
                 if (c0 <= pre && pre < c0 + clen) {
                     philox(0u, (u32)chunk, (u32)pre, tag, key0, key1, w);
                     synapse(w[1], w[2], jf, dt, &w_int, &d);
                     ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + (pre - c0), w_int);
                     atomicAdd(events, 1ull);
                 }
-            } else if (threadIdx.x == 0 && rule == RULE_FP && jf[JF_P] > 0.0) {
+            } else if (lane == 0 && rule == RULE_FP && jf[JF_P] > 0.0) {
                 i64 pos = -1, x = 0;
                 while (true) {
                     philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
