@@ -27,19 +27,26 @@ def cluster_up():
 pytestmark = pytest.mark.skipif(not cluster_up(), reason="no running SLURM cluster (CI starts one)")
 
 
-def test_sbatch_srun_gives_the_single_process_spikes(tmp_path):
+@pytest.mark.parametrize("backend", [[], ["--backend", "gpu-emu", "--share-gpus"]], ids=["default", "gpu-emu"])
+def test_sbatch_srun_gives_the_single_process_spikes(tmp_path, backend):
+    """The default backend, and the GPU backend (emulated device, ranks binding devices by
+    their node-local rank under srun) give the single-process CPU spikes."""
     args = ["--scale", "0.03", "--t-sim", "60", "--no-progress"]
     ref = tmp_path / "ref.h5"
-    subprocess.run([sys.executable, "-m", "distsnn", "run", "microcircuit", *args, "--output", str(ref)],
+    subprocess.run([sys.executable, "-m", "distsnn", "run", "microcircuit", *args, "--backend", "cpu", "--output",
+                    str(ref)],
                    check=True, capture_output=True, cwd=tmp_path, timeout=300)
     out = tmp_path / "slurm.h5"
     env = dict(os.environ, DISTSNN=f"{sys.executable} -m distsnn")
     proc = subprocess.run(["sbatch", "--wait", "--ntasks=2", f"--chdir={tmp_path}", "--export=ALL",
-                           str(REPO / "slurm" / "microcircuit.sbatch"), *args, "--output", str(out)],
+                           str(REPO / "slurm" / "microcircuit.sbatch"), *args, *backend, "--output", str(out)],
                           capture_output=True, text=True, env=env, timeout=600)
     logs = "".join(p.read_text() for p in tmp_path.glob("distsnn-microcircuit-*.out"))
     assert proc.returncode == 0, proc.stderr + logs
     assert "2 task(s)" in logs and "2 ranks" in logs          # check the job really ran on 2 ranks
     a, b = read_spikes(str(ref)), read_spikes(str(out))
     assert all(np.array_equal(a[k][0], b[k][0]) and np.array_equal(a[k][1], b[k][1]) for k in a)
-    assert read_metadata(str(out))["ranks"] == 2
+    meta = read_metadata(str(out))
+    assert meta["ranks"] == 2
+    if backend:
+        assert meta["backend"] == "gpu-emu" and len(meta["devices"]) == 2
