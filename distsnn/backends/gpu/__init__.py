@@ -1,8 +1,9 @@
-"""GPU backend (CUDA C kernels compiled at run time by CuPy/NVRTC).
+"""GPU backend: CUDA C kernels (kernels/*.cu) compiled at run time by CuPy/NVRTC.
 
-Status: the kernels (one per operation, merged over populations) exist and are compiled for
-sm_80 and sm_90 in the tests; the CuPy driver that runs them, and the bit-for-bit checks
-against the CPU engine, need a GPU and are the next step (see docs/design.md).
+source.py assembles the sources and parses their signatures; simulator.py is the driver
+(same interface as the CPU engine); device.py the CUDA device through CuPy; emulator.py an
+emulated device that runs the same kernel files as host C++ (tests without a GPU);
+binding.py one rank per GPU; nvml.py memory, power and energy. See docs/design.md.
 """
 from .source import KERNELS, kernel_source, constants_header
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU and CuPy (e.g. a lent device machine, whose image has
+# CuPy, numba, h5py and pytest): the GPU test suite, then the GPU benchmark. Writes
+# gpu_tests_<device>_<date>.log and the benchmark's JSON/Markdown to OUT (default
+# bench/results). Uses the python on the PATH (PYTHON=...) with this checkout on
+# PYTHONPATH; installs nothing. T_SIM: biological time of the benchmark (ms, default 10000).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+OUT=${OUT:-bench/results}
+mkdir -p "$OUT"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 PY_COLORS=0
+device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr -c 'A-Za-z0-9\n' '_' | tr 'A-Z' 'a-z')
+log="$OUT/gpu_tests_${device:-unknown}_$(date -u +%F).log"
+{
+    echo "# $(date -u +%FT%TZ) $(hostname)"
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+    "$PY" -c "import cupy, numpy, numba; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'numba', numba.__version__)"
+    # the real-device tests, then the emulated-device and compile tests on the same machine
+    "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_gpu_device.py tests/test_gpu_emulated.py \
+        tests/test_gpu_kernels.py tests/test_backend_select.py
+} 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+"$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
+exit $status
