@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..build import make_plan
-from ..backends.select import BACKENDS, resolve
+from ..backends.select import resolve
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
 from .progress import Progress
