@@ -19,6 +19,15 @@ log="$OUT/gpu_tests_${device:-unknown}_$(date -u +%F).log"
     # the real-device tests, then the emulated-device and compile tests on the same machine
     "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_gpu_device.py tests/test_gpu_emulated.py \
         tests/test_gpu_kernels.py tests/test_backend_select.py
+    # two ranks sharing the device, where MPI works here
+    if command -v mpiexec >/dev/null && "$PY" -c "from mpi4py import MPI" 2>/dev/null; then
+        # (Open MPI as root needs these; MPICH ignores them)
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
+            mpiexec -n 2 "$PY" -m mpi4py -m pytest -q -rs -p no:cacheprovider \
+            -m "gpu or mpi" tests/test_mpi_gpu.py || echo "MPI GPU tests failed"
+    else
+        echo "MPI not usable here: MPI GPU tests not run"
+    fi
 } 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1

@@ -49,3 +49,14 @@ def test_binding_one_device_per_rank_and_refusal(comm, monkeypatch):
 def test_gpu_emu_without_share_is_refused_on_every_rank(comm):
     with pytest.raises(ValueError, match="--share-gpus"):
         simulate(mixed_network(), 10.0, backend="gpu-emu", progress=False, comm=comm)
+
+
+@pytest.mark.gpu
+def test_real_gpu_ranks_same_spikes_as_one_cpu_process(comm):
+    """On a GPU machine: every rank on a real device (sharing it if there are fewer GPUs)."""
+    for connectivity in ("procedural", "stored"):
+        ref = simulate(mixed_network(), 150.0, seed=12, backend="cpu", connectivity=connectivity, progress=False)
+        res = simulate(mixed_network(), 150.0, seed=12, backend="gpu", connectivity=connectivity, progress=False,
+                       comm=comm, share_gpus=True)
+        assert res.backend == "gpu"
+        assert_same(res, ref)
