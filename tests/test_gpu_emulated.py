@@ -151,6 +151,20 @@ def test_device_counts_equal_the_cpu_counts():
         assert np.array_equal(counts[:expected.size], expected)
 
 
+def test_device_csr_equals_the_cpu_csr():
+    """Stored connectivity built on the device: the CPU engine's arrays exactly (every rule,
+    several projections into one population, rows in in_proj order within a cell)."""
+    from distsnn.backends.cpu.simulator import build_stored
+    plan = make_plan(mixed_network(), 12)
+    sim = GpuSimulator(plan, "stored", device=EmulatedDevice(seed=4)).build()
+    ptr, loc, w, d = build_stored(plan, sim.units, compute_counts(plan), lambda msg: None)
+    assert sim.n_synapses == ptr[-1] > 10000
+    assert np.array_equal(sim.d_ptr, ptr)
+    n = int(ptr[-1])
+    assert np.array_equal(sim.d_syn_loc[:n], loc) and np.array_equal(sim.d_syn_w[:n], w)
+    assert np.array_equal(sim.d_syn_d[:n], d)
+
+
 def test_spike_sources_alone():
     """A network of spike sources only: no neuron-update launch, spikes from the schedule."""
     net = Network(dt=0.1)

@@ -20,7 +20,7 @@ import numpy as np
 from ...build import plan as bp
 from ...build.plan import initial_state
 from ...connectivity.reference import count_tag
-from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, build_stored, local_view
+from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, local_view
 from . import layout
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
@@ -110,15 +110,34 @@ class GpuSimulator:
         self.remote_gid = d.zeros(1024, np.int64)
         self.remote_step = d.zeros(1024, np.int64)
         if self.connectivity == "stored":
-            ptr, loc, w, dl = build_stored(plan, self.units, d.to_host(self.d_counts), self.log)
-            self._check_fits(f"stored connectivity ({int(ptr[-1])} synapses)",
-                             int(ptr[-1]) * CSR_BYTES_PER_SYNAPSE + ptr.nbytes)
-            self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d = up(ptr), up(loc), up(w), up(dl)
-            self.n_synapses = int(ptr[-1])
-            del ptr, loc, w, dl
+            self._build_stored()
         self._prepare_launches()
         d.synchronize()
         return self
+
+    def _build_stored(self):
+        """The CSR on the device: cell lengths, their scan into row pointers, then the rows
+        (the same arrays as the CPU engine's build_stored)."""
+        d, plan = self.dev, self.plan
+        U = self.units.shape[0]
+        n_cells = plan.n_neurons * U
+        self._check_fits("stored connectivity row pointers", 16 * n_cells + 8)
+        lens = d.zeros(max(n_cells, 1), np.int64)
+        common = (n_cells, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj, self.d_proj_f,
+                  self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt)
+        grid = min(self._grid(n_cells), 64 * d.multiprocessors)
+        d.launch("stored_lengths", grid, d.block_threads, (*common, lens))
+        self.d_ptr = d.zeros(n_cells + 1, np.int64)
+        d.xp.cumsum(lens[:n_cells], out=self.d_ptr[1:])
+        del lens
+        total = int(d.to_host(self.d_ptr[n_cells:])[0])
+        self._check_fits(f"stored connectivity ({total} synapses)", total * CSR_BYTES_PER_SYNAPSE)
+        self.d_syn_loc = d.zeros(max(total, 1), np.int32)
+        self.d_syn_w = d.zeros(max(total, 1), np.int64)
+        self.d_syn_d = d.zeros(max(total, 1), np.int32)
+        d.launch("stored_fill", grid, d.block_threads, (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w,
+                                                        self.d_syn_d))
+        self.n_synapses = total
 
     def _grid(self, n_threads):
         return max(1, math.ceil(n_threads / self.dev.block_threads))

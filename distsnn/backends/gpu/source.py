@@ -17,11 +17,12 @@ from . import layout
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
 KERNELS = ("neuron_update", "spike_sources", "record_voltage", "advance_step", "deliver_procedural",
-           "deliver_stored", "counts")
+           "deliver_stored", "counts", "build_stored")
 ENTRY_POINTS = {"neuron_update": ("neuron_update",), "spike_sources": ("spike_sources",),
                 "record_voltage": ("record_voltage",), "advance_step": ("advance_step",),
                 "deliver_procedural": ("deliver_procedural",), "deliver_stored": ("deliver_stored",),
-                "counts": ("counts_fixed_total", "counts_fixed_outdegree")}
+                "counts": ("counts_fixed_total", "counts_fixed_outdegree"),
+                "build_stored": ("stored_lengths", "stored_fill")}
 # compile with these (DESIGN §3): no fused multiply-add, IEEE division and square root
 NVCC_FLAGS = ("--fmad=false", "--prec-div=true", "--prec-sqrt=true")
 
