@@ -19,6 +19,17 @@ log="$OUT/gpu_tests_${device:-unknown}_$(date -u +%F).log"
     # the real-device tests, then the emulated-device and compile tests on the same machine
     "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_gpu_device.py tests/test_gpu_emulated.py \
         tests/test_gpu_kernels.py tests/test_backend_select.py
+    # out-of-bounds accesses and races in every kernel, on a small run of each mode
+    if command -v compute-sanitizer >/dev/null; then
+        for tool in memcheck racecheck; do
+            for mode in procedural stored; do
+                echo "compute-sanitizer --tool $tool, $mode:"
+                DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run \
+                    microcircuit --scale 0.02 --t-sim 5 --backend gpu --connectivity "$mode" --no-progress \
+                    --record-voltage 1 --output "/tmp/sanitize_$mode.h5" | tail -3
+            done
+        done
+    fi
     # two ranks sharing the device, where MPI works here
     if command -v mpiexec >/dev/null && "$PY" -c "from mpi4py import MPI" 2>/dev/null; then
         # (Open MPI as root needs these; MPICH ignores them)
