@@ -47,6 +47,13 @@ def test_cli_gpu_without_a_gpu_exits_2_without_traceback(tmp_path):
     assert not (tmp_path / "x.h5").exists()
 
 
+def test_gpu_emu_without_a_compiler_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("CXX", str(tmp_path / "no-such-compiler"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))          # no cached library to fall back on
+    with pytest.raises(BackendUnavailable, match="--backend gpu-emu: "):
+        resolve("gpu-emu")
+
+
 def test_unknown_backend_is_rejected():
     with pytest.raises(ValueError, match="backend must be one of"):
         resolve("tpu")

@@ -38,7 +38,10 @@ def resolve(backend, comm=None, share_gpus=False, log=None):
         index = bind_rank(comm, n, share_gpus)
         rank = comm.Get_rank() if comm is not None else 0
         seed = int(os.environ.get("DISTSNN_GPU_EMU_ORDER_SEED", "0")) + rank
-        return "gpu-emu", EmulatedDevice(seed=seed, index=index)
+        try:
+            return "gpu-emu", EmulatedDevice(seed=seed, index=index)
+        except (RuntimeError, OSError) as err:   # no C++ compiler, or it failed
+            raise BackendUnavailable(f"--backend gpu-emu: {err}") from None
     from .gpu.device import CudaDevice, cuda_device_count, kernel_works
     n, reason = cuda_device_count()
     index = None
