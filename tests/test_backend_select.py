@@ -96,3 +96,70 @@ def test_nvml_monitor_without_a_driver_says_why():
     mon = DeviceMonitor("0000:00:00.0").start()
     out = mon.stop()
     assert out["available"] is False and "NVML unavailable" in out["reason"]
+
+
+class _FakeNvml:
+    """NVML's Python interface as nvidia-ml-py exposes it, with a device whose energy counter
+    advances 2 J and power reads 100 W (NVML itself cannot run without a driver)."""
+
+    class _Util:
+        gpu = 80
+
+    class _Mem:
+        used = 3 * 2 ** 30
+
+    def __init__(self, counter=True):
+        self.counter = counter
+        self.energy_mj = 1000
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlDeviceGetHandleByPciBusId(self, bus_id):
+        assert bus_id == "0000:01:00.0"
+        return "handle"
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        if not self.counter:
+            raise RuntimeError("NVML_ERROR_NOT_SUPPORTED")
+        self.energy_mj += 1000
+        return self.energy_mj
+
+    def nvmlDeviceGetUtilizationRates(self, handle):
+        return self._Util()
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        return 100000   # mW
+
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        return self._Mem()
+
+    def nvmlDeviceGetName(self, handle):
+        return b"Fake H100"
+
+
+@pytest.mark.parametrize("counter", [True, False])
+def test_nvml_monitor_bookkeeping(monkeypatch, counter):
+    import time
+    monkeypatch.setitem(sys.modules, "pynvml", _FakeNvml(counter))
+    mon = DeviceMonitor("0000:01:00.0", interval=0.01).start()
+    time.sleep(0.05)
+    out = mon.stop()
+    assert out["available"] and out["name"] == "Fake H100" and out["samples"] >= 2
+    assert out["mean_power_W"] == 100.0 and out["mean_utilization_pct"] == 80
+    assert out["peak_used_memory_bytes"] == 3 * 2 ** 30
+    if counter:
+        assert out["energy_source"] == "counter" and out["energy_J"] == 1.0   # two reads, 1 J apart
+    else:
+        assert out["energy_source"] == "sampled power"
+        assert out["energy_J"] == pytest.approx(100.0 * out["seconds"])
+
+
+def test_device_summary_counts_each_physical_device_once():
+    from distsnn.cli import _device_summary
+    dev = {"host": "n1", "pci_bus_id": "0000:01:00.0", "peak_allocated_bytes": 10, "nvml": {"energy_J": 5.0}}
+    other = dict(dev, pci_bus_id="0000:02:00.0", peak_allocated_bytes=30, nvml={"energy_J": 7.0})
+    out = _device_summary([dev, dict(dev), other], events=4e6)          # two ranks share the first GPU
+    assert out["device_peak_memory_bytes"] == 30
+    assert out["energy_J"] == 12.0 and out["uJ_per_synaptic_event"] == pytest.approx(12.0 * 1e6 / 4e6)
+    assert _device_summary([], 1) == {}
