@@ -229,7 +229,8 @@ def run_command(args, comm=None, out=None):
     print(f"  write    {timers['write']:9.3f} s", file=out)
     if devices:
         names = sorted({d["name"] for d in devices})
-        line = f"  device   {', '.join(names)} x{len(devices)}, peak memory {summary['device_peak_memory_bytes'] / 2 ** 20:.1f} MiB"
+        peak = summary["device_peak_memory_bytes"] / 2 ** 20
+        line = f"  device   {', '.join(names)} x{len(devices)}, peak memory {peak:.1f} MiB"
         if "energy_J" in summary:
             line += f", energy {summary['energy_J']:.3g} J ({summary['uJ_per_synaptic_event']:.3g} uJ per event)"
         print(line, file=out)

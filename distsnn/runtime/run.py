@@ -1,5 +1,8 @@
 """simulate(): build a network on a backend, run it, return spikes, voltages and timers.
 
+The backend (backends.select) is the CPU engine or the GPU engine; both expose the same
+simulator interface (build, run, deliver), so everything below drives either.
+
 Single process: a compiled driver runs 50 ms of steps per call. With an MPI communicator of
 R > 1 ranks: the network is partitioned (package `partitioning`), each rank builds and
 simulates only its own post chunks, delivers its own spikes every step, and exchanges spikes
@@ -11,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..build import make_plan
 from ..backends.select import resolve
+from ..build import make_plan
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
 from .progress import Progress

@@ -1,9 +1,10 @@
 """GPU backend driver: runs a BuildPlan with the CUDA kernels on a device (CuPy, or the
 emulated device of emulator.py). Same interface and the same spikes as CpuSimulator.
 
-A step is five launches, each one kernel for all populations: spike sources, neuron update
-(Poisson input fused in), voltage recording, delivery of the step's own spikes, and the
-step's end (one thread moves the device-resident step counter). Nothing in a step needs the
+A step is at most five launches, each one kernel for all populations: spike sources (only
+if the model has some), neuron update (Poisson input fused in), voltage recording (only if
+asked for), delivery of the step's own spikes, and the step's end (one thread moves the
+device-resident step counter). Nothing in a step needs the
 host: the step and the bounds of the spike buffer live on the device, so a block of steps
 is enqueued (replayed as CUDA graphs where the device has graphs) and the host waits only
 when it flushes the spike and voltage buffers: after a block of up to MAX_BLOCK_STEPS
