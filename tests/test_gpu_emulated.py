@@ -165,6 +165,20 @@ def test_device_csr_equals_the_cpu_csr():
     assert np.array_equal(sim.d_syn_d[:n], d)
 
 
+class _SmallDevice(EmulatedDevice):
+    """An emulated device with 1 MiB free: what does not fit must be refused up front."""
+    def free_bytes(self):
+        return 2 ** 20
+
+
+def test_what_does_not_fit_the_device_is_refused_before_allocating():
+    plan = make_plan(MODELS["microcircuit"](scale=0.05), 1)
+    dev = _SmallDevice()
+    with pytest.raises(MemoryError, match=r"needs .* GiB but the device has 0.00 GiB free; use procedural"):
+        GpuSimulator(plan, device=dev).build()
+    assert dev.peak_bytes == 0
+
+
 def test_spike_sources_alone():
     """A network of spike sources only: no neuron-update launch, spikes from the schedule."""
     net = Network(dt=0.1)

@@ -74,6 +74,15 @@ class GpuSimulator:
 
     # build -----------------------------------------------------------------------------
     def build(self):
+        try:
+            return self._build()
+        except Exception as err:
+            if type(err).__name__ != "OutOfMemoryError":   # CuPy's, despite the checks (fragmentation)
+                raise
+            raise MemoryError(f"the device ran out of memory while building ({err}); use procedural "
+                              "connectivity, a smaller model or more GPUs") from None
+
+    def _build(self):
         d, plan = self.dev, self.plan
         self._check_fits("neuron state, input buffers, row counts and spike buffers", self.memory_estimate())
         up = d.to_device
