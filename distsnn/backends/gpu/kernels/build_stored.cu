@@ -2,62 +2,54 @@
 // (source gid, local unit), rows of the unit's incoming projections in in_proj order,
 // syn_loc = chunk-local target * 2 + receptor, weights fixed point, delays in steps.
 // stored_lengths counts each cell's synapses, the driver scans them into row pointers, and
-// stored_fill writes the rows. One thread per cell; rows come from the same counters and
-// arithmetic as procedural delivery (connectivity_kernels.gen_row on the CPU).
+// stored_fill writes the rows. One thread per cell; the rows come from the rule functions
+// of common.cuh, as in procedural delivery.
+
+__device__ __forceinline__ void put_synapse(const i64 at, const i64 tgt, const int rec, const i64 w_int, const i64 d,
+                                            int* syn_loc, i64* syn_w, int* syn_d)
+{
+    syn_loc[at] = (int)(tgt * 2 + rec);
+    syn_w[at] = w_int;
+    syn_d[at] = (int)d;
+}
 
 // Length of row (pre, chunk) of projection j; with fill, also write it from position `at`.
 __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const i64 chunk, const u32* counts,
                           const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const bool fill,
                           const i64 at, int* syn_loc, i64* syn_w, int* syn_d)
 {
-    const u32 tag = (u32)pj[JI_TAG];
-    const i64 c0 = chunk * chunk_size;
-    const i64 clen = min(chunk_size, pj[JI_POST_SIZE] - c0);
-    const i64 rule = pj[JI_RULE];
+    const Row r = make_row(pj, jf, pre, chunk, chunk_size);
     const int rec = (int)pj[JI_REC];
     u32 w[4];
-    i64 w_int, d;
-    if (rule == RULE_FTN || rule == RULE_FOUT || rule == RULE_A2A) {
-        const i64 n = (rule == RULE_A2A) ? clen : (i64)counts[pj[JI_COUNT_OFF] + pre * pj[JI_NCHUNK] + chunk];
-        if (fill) {
-            for (i64 x = 0; x < n; ++x) {
-                philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
-                const i64 tgt = (rule == RULE_A2A) ? x : below(w[0], clen);
-                synapse(w[1], w[2], jf, dt, &w_int, &d);
-                syn_loc[at + x] = (int)(tgt * 2 + rec);
-                syn_w[at + x] = w_int;
-                syn_d[at + x] = (int)d;
-            }
+    i64 tgt, w_int, d;
+    if (indexed_rule(r)) {
+        const i64 n = indexed_row_length(r, pj, counts);
+        for (i64 x = 0; fill && x < n; ++x) {
+            indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
+            put_synapse(at + x, tgt, rec, w_int, d, syn_loc, syn_w, syn_d);
         }
         return n;
     }
-    if (rule == RULE_O2O) {
-        if (!(c0 <= pre && pre < c0 + clen)) return 0;
-        if (fill) {
-            philox(0u, (u32)chunk, (u32)pre, tag, key0, key1, w);
-            synapse(w[1], w[2], jf, dt, &w_int, &d);
-            syn_loc[at] = (int)((pre - c0) * 2 + rec);
-            syn_w[at] = w_int;
-            syn_d[at] = (int)d;
+    i64 n = 0;
+    if (r.rule == RULE_O2O) {
+        if (o2o_words(r, chunk_size, key0, key1, w)) {
+            if (fill) {
+                synapse(w[1], w[2], jf, dt, &w_int, &d);
+                put_synapse(at, pre - chunk * chunk_size, rec, w_int, d, syn_loc, syn_w, syn_d);
+            }
+            n = 1;
         }
-        return 1;
-    }
-    if (rule != RULE_FP || !(jf[JF_P] > 0.0)) return 0;
-    i64 pos = -1, x = 0;
-    while (true) {
-        philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
-        const double skip = floor(plog(u01(w[0])) * jf[JF_R]);
-        if ((double)pos + 1.0 + skip >= (double)clen) break;
-        pos = pos + 1 + (i64)skip;
-        if (fill) {
-            synapse(w[1], w[2], jf, dt, &w_int, &d);
-            syn_loc[at + x] = (int)(pos * 2 + rec);
-            syn_w[at + x] = w_int;
-            syn_d[at + x] = (int)d;
+    } else if (r.rule == RULE_FP) {
+        i64 pos = -1;
+        while (fp_next(r, n, key0, key1, &pos, w)) {
+            if (fill) {
+                synapse(w[1], w[2], jf, dt, &w_int, &d);
+                put_synapse(at + n, pos, rec, w_int, d, syn_loc, syn_w, syn_d);
+            }
+            ++n;
         }
-        ++x;
     }
-    return x;
+    return n;
 }
 
 // Every row of cell c = gid * n_units + u, in in_proj order; returns the cell's length.

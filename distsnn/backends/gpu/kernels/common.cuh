@@ -96,3 +96,63 @@ __device__ __forceinline__ void append_spike(u64* state, i64* spk_gid, i64* spk_
     const u64 pos = atomicAdd(&state[ST_END], 1ull);
     if (pos < (u64)cap) { spk_gid[pos] = g; spk_step[pos] = t; }
 }
+
+// Rows of the connection rules: row (pre, chunk) of one projection, with the same counters,
+// words and arithmetic as connectivity_kernels.gen_row (shared by procedural delivery and
+// the device build of the stored CSR).
+struct Row {
+    const double* jf;
+    i64 pre, chunk, clen, rule;
+    u32 tag;
+};
+
+__device__ __forceinline__ Row make_row(const i64* pj, const double* jf, const i64 pre, const i64 chunk,
+                                        const i64 chunk_size) {
+    Row r;
+    r.jf = jf;
+    r.pre = pre;
+    r.chunk = chunk;
+    r.clen = min(chunk_size, pj[JI_POST_SIZE] - chunk * chunk_size);
+    r.rule = pj[JI_RULE];
+    r.tag = (u32)pj[JI_TAG];
+    return r;
+}
+
+// counted rules and all-to-all: synapse x depends on x alone, so a row is parallel over x
+__device__ __forceinline__ bool indexed_rule(const Row& r) {
+    return r.rule == RULE_FTN || r.rule == RULE_FOUT || r.rule == RULE_A2A;
+}
+
+__device__ __forceinline__ i64 indexed_row_length(const Row& r, const i64* pj, const u32* counts) {
+    return (r.rule == RULE_A2A) ? r.clen : (i64)counts[pj[JI_COUNT_OFF] + r.pre * pj[JI_NCHUNK] + r.chunk];
+}
+
+// synapse x of an indexed row: chunk-local target, fixed-point weight, delay (steps)
+__device__ __forceinline__ void indexed_synapse(const Row& r, const i64 x, const u32 key0, const u32 key1,
+                                                const double dt, i64* tgt, i64* w_int, i64* d) {
+    u32 w[4];
+    philox((u32)x, (u32)r.chunk, (u32)r.pre, r.tag, key0, key1, w);
+    *tgt = (r.rule == RULE_A2A) ? x : below(w[0], r.clen);
+    synapse(w[1], w[2], r.jf, dt, w_int, d);
+}
+
+// one_to_one: whether the row has its synapse (target pre - chunk start), and its words
+__device__ __forceinline__ bool o2o_words(const Row& r, const i64 chunk_size, const u32 key0, const u32 key1,
+                                          u32 w[4]) {
+    const i64 c0 = r.chunk * chunk_size;
+    if (!(c0 <= r.pre && r.pre < c0 + r.clen)) return false;
+    philox(0u, (u32)r.chunk, (u32)r.pre, r.tag, key0, key1, w);
+    return true;
+}
+
+// fixed_probability: the synapse after position *pos, from draw x (geometric skip); false at
+// the end of the row. Each position depends on the previous one: a row runs on one thread.
+__device__ __forceinline__ bool fp_next(const Row& r, const i64 x, const u32 key0, const u32 key1, i64* pos,
+                                        u32 w[4]) {
+    if (!(r.jf[JF_P] > 0.0)) return false;
+    philox((u32)x, (u32)r.chunk, (u32)r.pre, r.tag, key0, key1, w);
+    const double skip = floor(plog(u01(w[0])) * r.jf[JF_R]);
+    if ((double)*pos + 1.0 + skip >= (double)r.clen) return false;
+    *pos = *pos + 1 + (i64)skip;
+    return true;
+}

@@ -2,9 +2,9 @@
 // device: the current step's own spikes, or the received spikes after an exchange), so the
 // launch needs no host synchronisation. Teams of threads stride over (spike, local unit)
 // pairs; a team regenerates the rows of its spike that land on its unit, parallel over the
-// synapses of a row (a spike with thousands of targets does not serialise).
-// fixed_probability rows, whose positions depend on the previous draw, run on one thread.
-// Same counters, words and arithmetic as connectivity_kernels.gen_row.
+// synapses of a row (a spike with thousands of targets does not serialise). The rows come
+// from the rule functions of common.cuh; fixed_probability and one_to_one rows run on one
+// thread.
 extern "C" __global__ void deliver_procedural(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
     const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
@@ -27,43 +27,35 @@ extern "C" __global__ void deliver_procedural(
             const i64 j = in_proj[jj];
             const i64* pj = proj_i + j * N_JI;
             if (pj[JI_PRE_POP] != src) continue;
-            const double* jf = proj_f + j * N_JF;
-            const i64 pre = gid - pj[JI_PRE_OFF];
-            const u32 tag = (u32)pj[JI_TAG];
-            const i64 c0 = chunk * chunk_size;
-            const i64 clen = min(chunk_size, pj[JI_POST_SIZE] - c0);
-            const i64 base = pj[JI_REC] * n_local + l0;
-            const i64 rule = pj[JI_RULE];
+            const Row r = make_row(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, chunk_size);
+            const i64 base = pj[JI_REC] * n_local + l0;   // the unit's neurons in the receptor's half
             u32 w[4];
-            i64 w_int, d;
-            if (rule == RULE_FTN || rule == RULE_FOUT || rule == RULE_A2A) {
-                const i64 n = (rule == RULE_A2A) ? clen : (i64)counts[pj[JI_COUNT_OFF] + pre * pj[JI_NCHUNK] + chunk];
+            i64 tgt, w_int, d;
+            if (indexed_rule(r)) {
+                const i64 n = indexed_row_length(r, pj, counts);
                 for (i64 x = lane; x < n; x += team) {
-                    philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
-                    const i64 tgt = (rule == RULE_A2A) ? x : below(w[0], clen);
-                    synapse(w[1], w[2], jf, dt, &w_int, &d);
+                    indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
                     ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + tgt, w_int);
                 }
                 if (lane == 0) atomicAdd(events, (u64)n);
-            } else if (lane == 0 && rule == RULE_O2O) {
-                if (c0 <= pre && pre < c0 + clen) {
-                    philox(0u, (u32)chunk, (u32)pre, tag, key0, key1, w);
-                    synapse(w[1], w[2], jf, dt, &w_int, &d);
-                    ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + (pre - c0), w_int);
-                    atomicAdd(events, 1ull);
+            } else if (lane == 0) {
+                i64 n = 0;
+                if (r.rule == RULE_O2O) {
+                    if (o2o_words(r, chunk_size, key0, key1, w)) {
+                        synapse(w[1], w[2], r.jf, dt, &w_int, &d);
+                        ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + (r.pre - r.chunk * chunk_size),
+                                 w_int);
+                        n = 1;
+                    }
+                } else if (r.rule == RULE_FP) {
+                    i64 pos = -1;
+                    while (fp_next(r, n, key0, key1, &pos, w)) {
+                        synapse(w[1], w[2], r.jf, dt, &w_int, &d);
+                        ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + pos, w_int);
+                        ++n;
+                    }
                 }
-            } else if (lane == 0 && rule == RULE_FP && jf[JF_P] > 0.0) {
-                i64 pos = -1, x = 0;
-                while (true) {
-                    philox((u32)x, (u32)chunk, (u32)pre, tag, key0, key1, w);
-                    const double skip = floor(plog(u01(w[0])) * jf[JF_R]);
-                    if ((double)pos + 1.0 + skip >= (double)clen) break;
-                    pos = pos + 1 + (i64)skip;
-                    synapse(w[1], w[2], jf, dt, &w_int, &d);
-                    ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + pos, w_int);
-                    ++x;
-                }
-                atomicAdd(events, (u64)x);
+                if (n) atomicAdd(events, (u64)n);
             }
         }
     }
