@@ -25,12 +25,10 @@ def pytest_collection_modifyitems(config, items):
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if not gpu_items:
         return
-    from distsnn.backends.gpu.device import cuda_device_count, kernel_works
-    n, reason = cuda_device_count()
-    if n:
-        ok, reason = kernel_works(0)
-        if ok:
-            return
+    from distsnn.backends.gpu.device import usable_gpu
+    ok, reason = usable_gpu()
+    if ok:
+        return
     skip = pytest.mark.skip(reason=f"no usable GPU: {reason}")
     for item in gpu_items:
         item.add_marker(skip)

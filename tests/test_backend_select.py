@@ -6,19 +6,15 @@ import sys
 import pytest
 
 from distsnn.backends.gpu.binding import assign_devices, bind_rank
-from distsnn.backends.gpu.device import cuda_device_count, kernel_works
+from distsnn.backends.gpu.device import cuda_device_count, usable_gpu
 from distsnn.backends.gpu.nvml import DeviceMonitor
 from distsnn.backends.select import BackendUnavailable, resolve
 from distsnn.runtime import simulate
 from test_determinism import mixed_network
 
 
-def gpu_works():
-    n, _ = cuda_device_count()
-    return n > 0 and kernel_works(0)[0]
-
-
-no_gpu = pytest.mark.skipif(gpu_works(), reason="a GPU works here: the fallback paths are not taken")
+GPU_WORKS = usable_gpu()[0]
+no_gpu = pytest.mark.skipif(GPU_WORKS, reason="a GPU works here: the fallback paths are not taken")
 
 
 @no_gpu
@@ -91,7 +87,7 @@ def test_single_process_binding_honours_visible_count(monkeypatch):
         bind_rank(None, 0)
 
 
-@pytest.mark.skipif(gpu_works(), reason="NVML works here")
+@pytest.mark.skipif(GPU_WORKS, reason="NVML works here")
 def test_nvml_monitor_without_a_driver_says_why():
     mon = DeviceMonitor("0000:00:00.0").start()
     out = mon.stop()

@@ -101,8 +101,9 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     size = comm.Get_size() if comm is not None else 1
     if size > 1:
         _share_cores(comm, log)
-    if connectivity not in ("procedural", "stored"):   # before a device is opened
-        raise ValueError(f"connectivity must be one of ('procedural', 'stored'), got {connectivity!r}")
+    from ..backends.cpu.simulator import CONNECTIVITY_MODES
+    if connectivity not in CONNECTIVITY_MODES:   # checked before a device is opened
+        raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
     timers = PhaseTimers()
     with timers.phase("build"):
         backend, device = resolve(backend, comm, share_gpus, log)

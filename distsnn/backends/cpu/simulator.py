@@ -32,17 +32,25 @@ def check_fits(what, nbytes, log):
                           "available; use procedural connectivity or a smaller model")
 
 
+def counted_projections(plan):
+    """(rule, offset in the counts array, cells, counting arguments) of every projection whose
+    rows have drawn lengths; the arguments are those of the counts kernels (CPU and GPU):
+    (n, pre size, post size, post chunks, chunk size, count tag, key0, key1)."""
+    for j in range(plan.proj_i.shape[0]):
+        pi = plan.proj_i[j]
+        off = int(pi[bp.JI_COUNT_OFF])
+        if off < 0:
+            continue
+        args = (int(pi[bp.JI_N]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_POST_SIZE]), int(pi[bp.JI_NCHUNK]),
+                plan.chunk_size, count_tag(int(pi[bp.JI_TAG])), plan.key0, plan.key1)
+        yield int(pi[bp.JI_RULE]), off, int(pi[bp.JI_PRE_SIZE] * pi[bp.JI_NCHUNK]), args
+
+
 def compute_counts(plan):
     """Per (pre, chunk) synapse counts of every counted projection, one flat uint32 array."""
     counts = np.zeros(max(plan.info["count_cells"], 1), dtype=np.uint32)
-    for j in range(plan.proj_i.shape[0]):
-        pi = plan.proj_i[j]
-        off = pi[bp.JI_COUNT_OFF]
-        if off < 0:
-            continue
-        args = (pi[bp.JI_N], pi[bp.JI_PRE_SIZE], pi[bp.JI_POST_SIZE], pi[bp.JI_NCHUNK], plan.chunk_size,
-                count_tag(pi[bp.JI_TAG]), plan.key0, plan.key1)
-        if pi[bp.JI_RULE] == bp.RULE_FTN:
+    for rule, off, _, args in counted_projections(plan):
+        if rule == bp.RULE_FTN:
             cells = counts_fixed_total(*args, get_num_threads())
         else:
             cells = counts_fixed_outdegree(*args)

@@ -48,6 +48,14 @@ def kernel_works(index):
                        "pip install 'cupy-cuda12x[ctk]' or install the CUDA toolkit")
 
 
+def usable_gpu(index=0):
+    """(True, '') if CUDA device `index` is visible and runs a test kernel, else (False, reason)."""
+    n, reason = cuda_device_count()
+    if n <= index:
+        return False, reason or f"no CUDA device {index} ({n} visible)"
+    return kernel_works(index)
+
+
 class CudaDevice:
     kind = "gpu"
 

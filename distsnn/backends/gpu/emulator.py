@@ -13,7 +13,6 @@ import ctypes
 import hashlib
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import tempfile
@@ -28,12 +27,12 @@ _CTYPES = {np.uint64: ctypes.c_uint64, np.int64: ctypes.c_int64, np.int32: ctype
            np.uint32: ctypes.c_uint32, np.float64: ctypes.c_double}
 
 
-def _wrapper(kernel, sig, params_text):
+def _wrapper(sig):
     """C++ launcher: loop over the grid's blocks and each block's threads in the given orders."""
-    names = ", ".join(p.name for p in sig.params)
+    kernel, names = sig.kernel, ", ".join(p.name for p in sig.params)
     return f'''
 extern "C" void emu_{kernel}(unsigned int gx, unsigned int gy, unsigned int bx, const unsigned int* border,
-                             const unsigned int* torder, {params_text}) {{
+                             const unsigned int* torder, {sig.decl}) {{
     gridDim.x = gx; gridDim.y = gy; gridDim.z = 1; blockDim.x = bx; blockDim.y = 1; blockDim.z = 1;
     const unsigned long long nb = (unsigned long long)gx * gy;
     for (unsigned long long b = 0; b < nb; ++b) {{
@@ -51,11 +50,8 @@ def host_source():
     """One translation unit: shim, generated header, device functions, every kernel, launchers."""
     parts = [SHIM.read_text(), common_source()]
     for name in KERNELS:
-        text = kernel_file(name)
-        parts.append(text)
-        sigs = signatures(name)
-        for kernel, params_text in re.findall(r'extern "C" __global__ void (\w+)\((.*?)\)\s*\{', text, re.S):
-            parts.append(_wrapper(kernel, sigs[kernel], params_text))
+        parts.append(kernel_file(name))
+        parts.extend(_wrapper(sig) for sig in signatures(name).values())
     return "\n".join(parts)
 
 

@@ -20,8 +20,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...build.plan import initial_state
-from ...connectivity.reference import count_tag
-from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, local_view
+from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, counted_projections, local_view
 from . import layout
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
@@ -157,19 +156,13 @@ class GpuSimulator:
         d, plan = self.dev, self.plan
         counts = d.zeros(max(plan.info["count_cells"], 1), np.uint32)
         cap = 64 * d.multiprocessors
-        for j in range(plan.proj_i.shape[0]):
-            pi = plan.proj_i[j]
-            off = int(pi[bp.JI_COUNT_OFF])
-            if off < 0:
-                continue
-            cells = int(pi[bp.JI_PRE_SIZE] * pi[bp.JI_NCHUNK])
-            args = (int(pi[bp.JI_N]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_POST_SIZE]), int(pi[bp.JI_NCHUNK]),
-                    plan.chunk_size, count_tag(int(pi[bp.JI_TAG])), plan.key0, plan.key1, counts[off:off + cells])
-            if pi[bp.JI_RULE] == bp.RULE_FTN:
-                work, kernel = int(pi[bp.JI_N]), "counts_fixed_total"
+        for rule, off, cells, args in counted_projections(plan):
+            n, n_pre = args[0], args[1]
+            if rule == bp.RULE_FTN:
+                work, kernel = n, "counts_fixed_total"
             else:
-                work, kernel = int(pi[bp.JI_N] * pi[bp.JI_PRE_SIZE]), "counts_fixed_outdegree"
-            d.launch(kernel, min(self._grid(work), cap), d.block_threads, args)
+                work, kernel = n * n_pre, "counts_fixed_outdegree"
+            d.launch(kernel, min(self._grid(work), cap), d.block_threads, (*args, counts[off:off + cells]))
         return counts
 
     def _deliver_args(self, bounds, gid, step):

@@ -88,6 +88,7 @@ class Param:
 class Signature:
     kernel: str
     params: tuple
+    decl: str = ""      # the parameter list as written in the .cu file
 
     def convert(self, args):
         """Check and convert launch arguments: arrays must have the parameter's dtype and be
@@ -127,7 +128,7 @@ def signatures(name):
             if ctype not in C_TYPES:
                 raise ValueError(f"{name}.cu: kernel {kernel}: parameter type {ctype!r} has no dtype")
             plist.append(Param(pname, C_TYPES[ctype], pointer))
-        out[kernel] = Signature(kernel, tuple(plist))
+        out[kernel] = Signature(kernel, tuple(plist), params)
     if set(out) != set(ENTRY_POINTS[name]):
         raise ValueError(f"{name}.cu defines {sorted(out)}, expected {ENTRY_POINTS[name]}")
     return out
