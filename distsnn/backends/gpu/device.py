@@ -1,7 +1,7 @@
 """A CUDA device through CuPy: kernels compiled at run time by NVRTC, one stream, CUDA graphs.
 
 The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, copy_to,
-launch, graph, synchronize, free_bytes, memory_info, close; attributes name, kind, index,
+bind, launch, graph, synchronize, free_bytes, memory_info, close; attributes name, kind, index,
 xp, multiprocessors, block_threads.
 """
 import os
@@ -103,9 +103,15 @@ class CudaDevice:
     def copy_to(self, dst, src):
         dst.set(np.ascontiguousarray(src, dtype=dst.dtype), stream=self.stream)
 
-    def launch(self, kernel, grid, block, args):
+    def bind(self, kernel, grid, block, args):
+        """The launch as a callable, arguments checked and converted once (for launches
+        repeated every step)."""
         grid = (grid,) if isinstance(grid, int) else tuple(grid)
-        self.funcs[kernel](grid, (block,), self.sigs[kernel].convert(args))
+        fn, vals = self.funcs[kernel], self.sigs[kernel].convert(args)
+        return lambda: fn(grid, (block,), vals)
+
+    def launch(self, kernel, grid, block, args):
+        self.bind(kernel, grid, block, args)()
 
     def graph(self, record):
         """Capture the launches of record() into a CUDA graph; returns its launcher (falls

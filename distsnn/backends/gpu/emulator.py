@@ -142,16 +142,26 @@ class EmulatedDevice:
         from ..cpu.simulator import available_memory
         return available_memory()
 
-    def launch(self, kernel, grid, block, args):
+    def bind(self, kernel, grid, block, args):
+        """The launch as a callable, arguments checked and converted once (for launches
+        repeated every step); each call runs blocks and threads in a new shuffled order."""
         gx, gy = (grid, 1) if isinstance(grid, int) else (grid + (1,))[:2]
         sig = self.sigs[kernel]
         vals = sig.convert(args)
-        if gx * gy == 0:
-            return
-        border = self.rng.permutation(gx * gy).astype(np.uint32)
-        torder = self.rng.permutation(block).astype(np.uint32)
         cargs = [a.ctypes.data if p.pointer else a for p, a in zip(sig.params, vals)]
-        self.funcs[kernel](gx, gy, block, border.ctypes.data, torder.ctypes.data, *cargs)
+        fn = self.funcs[kernel]
+
+        def run():
+            if gx * gy == 0:
+                return
+            border = self.rng.permutation(gx * gy).astype(np.uint32)
+            torder = self.rng.permutation(block).astype(np.uint32)
+            fn(gx, gy, block, border.ctypes.data, torder.ctypes.data, *cargs)
+        run.keep = vals   # the converted arguments live as long as the launch
+        return run
+
+    def launch(self, kernel, grid, block, args):
+        self.bind(kernel, grid, block, args)()
 
     def graph(self, record):
         """A replayable sequence of launches; on the host simply the function itself."""

@@ -53,7 +53,6 @@ class GpuSimulator:
         self.block_steps = MAX_BLOCK_STEPS
         self.output_capacity = 1 << 16   # initial size of the caller's spike buffers (they grow)
         self._pending = None             # flushed steps whose spikes did not fit the caller's buffers
-        self._events = 0
         self._graphs = {}
         self.n_synapses = None
 
@@ -201,13 +200,13 @@ class GpuSimulator:
             kernel, args = self._deliver_args(self.state[layout.ST_BEGIN:], self.spk_gid, self.spk_step)
             steps.append((kernel, self.deliver_grid, bt, args))
         steps.append(("advance_step", 1, 1, (self.state, self.per_step, self.spk_cap, self.block_steps)))
-        self._step_launches = steps
+        self._step_launches = [self.dev.bind(*launch) for launch in steps]
 
     # run -------------------------------------------------------------------------------
     def _record_steps(self, n):
         for _ in range(n):
-            for kernel, grid, block, args in self._step_launches:
-                self.dev.launch(kernel, grid, block, args)
+            for launch in self._step_launches:
+                launch()
 
     def _enqueue(self, n):
         """Enqueue n steps: whole captured graphs of GRAPH_STEPS steps, then one of the rest."""
@@ -236,7 +235,6 @@ class GpuSimulator:
         s = d.to_host(self.spk_step[:end])
         order = np.lexsort((g, s))
         vrows = d.to_host(self.d_vrec[:ran * self.n_rec]).reshape(ran, self.n_rec) if self.n_rec else None
-        self._events = int(d.to_host(self.d_events)[0])
         self.t += ran
         self._reset_state()
         return ran, g[order], s[order], vrows
@@ -293,5 +291,4 @@ class GpuSimulator:
     @property
     def events(self):
         """Synaptic events delivered so far (reads the device counter)."""
-        self._events = int(self.dev.to_host(self.d_events)[0])
-        return self._events
+        return int(self.dev.to_host(self.d_events)[0])
