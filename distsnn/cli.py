@@ -40,13 +40,36 @@ def _versions():
             "numba": numba.__version__, "h5py": h5py.__version__, "platform": platform.platform()}
 
 
+# options only some models take: (flag, keyword, type, help)
+MODEL_OPTIONS = (
+    ("--data", "data", str, "directory of the model's structural data (multi_area; default $DISTSNN_DATA)"),
+    ("--state", "state", str, "multi_area: 'ground' (chi = 1) or 'resting' (chi = 1.9)"),
+    ("--areas", "areas", str, "multi_area: comma-separated areas to simulate (default all 32); input from the "
+                              "others becomes Poisson input at their full-scale rates"),
+    ("--k-scale", "k_scale", float, "multi_area: fraction of in-degrees (0, 1], weights x 1/sqrt, DC compensation"),
+)
+
+
+def _model_options(parser):
+    for flag, dest, typ, text in MODEL_OPTIONS:
+        parser.add_argument(flag, dest=dest, type=typ, default=None, help=text)
+
+
+def _model_kwargs(args):
+    """The model-specific options given on the command line (those left at None are not passed)."""
+    return {dest: getattr(args, dest) for _, dest, _, _ in MODEL_OPTIONS if getattr(args, dest, None) is not None}
+
+
 def _parser():
     from partitioning import STRATEGIES
     p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="build, simulate and write a model from the library")
-    r.add_argument("model", help="model name (microcircuit)")
-    r.add_argument("--scale", type=float, default=1.0, help="fraction of neurons and in-degrees (0, 1]")
+    r.add_argument("model", help="model name: microcircuit, multi_area, coba, cuba")
+    r.add_argument("--scale", type=float, default=1.0,
+                   help="fraction of neurons (0, 1]; the microcircuit scales in-degrees with it, multi_area keeps "
+                        "them (see --k-scale)")
+    _model_options(r)
     r.add_argument("--t-sim", type=float, default=1000.0, help="biological time to simulate (ms)")
     r.add_argument("--seed", type=int, default=1, help="seed of every random stream, in [0, 2**64)")
     r.add_argument("--backend", choices=BACKENDS, default="auto",
@@ -70,6 +93,7 @@ def _parser():
     q.add_argument("model")
     q.add_argument("--ranks", type=int, required=True)
     q.add_argument("--scale", type=float, default=1.0)
+    _model_options(q)
     q.add_argument("--strategy", choices=STRATEGIES, default="auto")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
     for name, helptext in (("analyze", "spike statistics of a SONATA file (JSON summary, PNG plots)"),
@@ -105,16 +129,23 @@ def export_command(args, out=None):
 
 
 def _model(name, **kwargs):
+    import inspect
+
     from .models import MODELS
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+    accepted = inspect.signature(MODELS[name]).parameters
+    extra = [k for k in kwargs if k not in accepted]
+    if extra:
+        flags = ", ".join("--" + k.replace("_", "-") for k in extra)
+        raise ValueError(f"model {name!r} does not take {flags}")
     return MODELS[name](**kwargs)
 
 
 def partition_command(args, out=None):
     out = out or sys.stdout
     from partitioning import partition_network
-    part = partition_network(_model(args.model, scale=args.scale), args.ranks, args.strategy)
+    part = partition_network(_model(args.model, scale=args.scale, **_model_kwargs(args)), args.ranks, args.strategy)
     print(json.dumps(part.report(), indent=1) if args.json else part.report_text(), file=out)
     return part
 
@@ -176,7 +207,7 @@ def run_command(args, comm=None, out=None):
     if args.threads is not None:
         import numba
         numba.set_num_threads(args.threads)
-    net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage)
+    net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage, **_model_kwargs(args))
     res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.connectivity,
                    progress=not args.no_progress, log=log, comm=comm, partition=args.partition,
                    exchange=args.exchange, share_gpus=args.share_gpus)

@@ -162,14 +162,29 @@ class Network:
         if receptor not in RECEPTORS:
             raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
         pid = projection_id(source, target, label)
-        for other in self.projections:
-            if (other.source, other.target, other.label) == (source, target, label):
-                raise ValueError(f"{where}: a projection with this source, target and label exists; give a distinct label")
-            if other.pid == pid:
-                raise ValueError(f"{where}: stream id collides with {other.source}->{other.target}; change the label")
+        keys, pids = self._projection_index()
+        if (source, target, label) in keys:
+            raise ValueError(f"{where}: a projection with this source, target and label exists; give a distinct label")
+        if pid in pids:
+            other = pids[pid]
+            raise ValueError(f"{where}: stream id collides with {other.source}->{other.target}; change the label")
         proj = Projection(source, target, rule, weight, delay, receptor, label, pid)
         self.projections.append(proj)
+        keys.add((source, target, label))
+        pids[pid] = proj
+        self.__dict__["_proj_index"] = (len(self.projections), proj, keys, pids)
         return proj
+
+    def _projection_index(self):
+        """The identities (source, target, label) and stream ids of the projections, kept
+        beside the list so that connect() stays O(1) in models with thousands of
+        projections; rebuilt whenever the list was changed other than by connect()."""
+        cache = self.__dict__.get("_proj_index")
+        if cache is not None and cache[0] == len(self.projections) and \
+                (not self.projections or cache[1] is self.projections[-1]):
+            return cache[2], cache[3]
+        return ({(p.source, p.target, p.label) for p in self.projections},
+                {p.pid: p for p in self.projections})
 
     # -- inputs ------------------------------------------------------------------------
     def add_poisson_input(self, target, indegree, rate, weight, delay, receptor=None):
