@@ -92,6 +92,25 @@ def test_duplicate_projection_needs_label():
     net.connect("A", "B", AllToAll(), 2.0, 1.0, label="second")
 
 
+def test_duplicate_check_follows_direct_changes_of_the_list():
+    """connect() keeps an index of the projections; editing the list directly must not fool it."""
+    net = net2()
+    first = net.connect("A", "B", FixedProbability(0.1), 1.0, 1.0)
+    net.projections.clear()                          # e.g. a benchmark without recurrent input
+    net.connect("A", "B", FixedProbability(0.1), 1.0, 1.0)
+    net.projections[:] = [first]                     # same length, another object
+    with pytest.raises(ValueError, match="exists; give a distinct label"):
+        net.connect("A", "B", FixedProbability(0.2), 1.0, 1.0)
+    net.projections.append(net.projections.pop())
+    net.projections.insert(0, net.projections[0])   # an edit the index does not see ...
+    with pytest.raises(ValueError, match="two projections share a source, target and label"):
+        make_plan(net, 1)                            # ... is caught when the network is built
+    del net.projections[0]
+    net.connect("B", "A", FixedProbability(0.1), 1.0, 1.0)
+    with pytest.raises(ValueError, match="exists; give a distinct label"):
+        net.connect("B", "A", FixedProbability(0.1), 1.0, 1.0)
+
+
 def test_seed_is_checked_before_allocation():
     with pytest.raises(ValueError, match=r"seed: must be an integer in \[0, 2\*\*64\), got -1"):
         make_plan(net2(), -1)

@@ -178,7 +178,8 @@ class Network:
     def _projection_index(self):
         """The identities (source, target, label) and stream ids of the projections, kept
         beside the list so that connect() stays O(1) in models with thousands of
-        projections; rebuilt whenever the list was changed other than by connect()."""
+        projections; rebuilt when the list's length or last element is not what connect()
+        left (clearing, appending, replacing the list). build() re-validates in any case."""
         cache = self.__dict__.get("_proj_index")
         if cache is not None and cache[0] == len(self.projections) and \
                 (not self.projections or cache[1] is self.projections[-1]):
@@ -255,4 +256,9 @@ class Network:
             proj.rule.validated(where, pre.size, post.size)
             if isinstance(proj.rule, FixedTotalNumber) and proj.rule.n >= 2 ** 63:
                 raise ValueError(f"{where}: n={proj.rule.n} too large")
+        keys = {(p.source, p.target, p.label) for p in self.projections}
+        pids = {p.pid for p in self.projections}
+        if len(keys) != len(self.projections) or len(pids) != len(self.projections):
+            raise ValueError("network: two projections share a source, target and label (or a stream id); "
+                             "give them distinct labels")
         return self
