@@ -94,6 +94,18 @@ def test_window_selects_spikes(tmp_path):
         analyze_file(str(tmp_path / "s.h5"), t_start=5000.0)
 
 
+def test_population_silent_in_the_window(tmp_path):
+    """A population whose spikes all fall before t_start (an early transient) has rate 0 and
+    no ISIs, whatever the block size; the others are unaffected."""
+    early = [np.array([10.0, 20.0, 30.0]), np.zeros(0), np.array([5.0])]
+    write_trains(tmp_path / "s.h5", {"early": early, "A": synthetic_trains(4)})
+    for block in (2, 1 << 20):
+        stats = analyze_file(str(tmp_path / "s.h5"), t_start=500.0, block=block)
+        assert np.array_equal(stats["early"].rates, np.zeros(3))
+        assert np.all(np.isnan(stats["early"].lvr)) and stats["early"].corr_ids.size == 0
+        assert stats["A"].rates.sum() > 0
+
+
 def test_kl_divergence_behaviour():
     rng = np.random.default_rng(0)
     a, b, c = rng.normal(0, 1, 5000), rng.normal(0, 1, 5000), rng.normal(1.5, 1, 5000)

@@ -4,6 +4,7 @@ behave as documented, bad input is refused with a clear error, and a small versi
 the same on the CPU, on the emulated GPU and from the command line."""
 import json
 import math
+import pathlib
 import subprocess
 import sys
 
@@ -254,3 +255,44 @@ def test_areas_split_over_ranks_give_the_same_spikes(shared_data, tmp_path):
     assert "2 ranks" in proc.stdout
     assert same_files(one, two)
     assert sum(v[0].size for v in read_spikes(str(one)).values()) > 100
+
+
+def test_kl_divergence_reproduces_the_published_values(shared_data):
+    """D_KL(NEST || GeNN seed k) recomputed from the stored histograms equals the published
+    values, so the benchmark's D_KL(NEST || distsnn) is the same measure as the anchor."""
+    from distsnn.analysis import kl_from_histograms
+    ref = json.loads((shared_data / multi_area.REFERENCE_FILE).read_text())
+    hists, published = ref["per_neuron_histograms_ground_state"], ref["kl_divergences_ground_state"]
+    checked = 0
+    for measure in ("rate_spikes_per_s", "irregularity_LvR"):       # native bins (correlations were merged)
+        for pop, h in hists[measure].items():
+            e = h["native_edges_linspace"]
+            width = (e["stop"] - e["start"]) / (e["num_edges"] - 1)
+            for k in (1, 2, 3):
+                got = kl_from_histograms(h["nest"], h[f"genn_seed_{k}"], width)
+                assert got == pytest.approx(published[measure][pop][f"nest_seed_{k}"], rel=1e-9)
+                checked += 1
+    assert checked == 48
+
+
+def test_benchmark_script_runs(shared_data, tmp_path):
+    script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_multi_area.py"
+    proc = subprocess.run([sys.executable, str(script), "--data", str(shared_data), "--areas", "V1,V2",
+                           "--scale", "0.005", "--t-sim", "700", "--backend", "cpu", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("multi_area_ground_scale0.005_*.json")
+    rep = json.loads(js.read_text())
+    assert sorted(rep["per_area"]) == ["V1", "V2"]
+    assert rep["across_areas"]["rate_spikes_per_s"]["4E"]["n"] == 2
+    assert rep["run"]["synaptic_events"] > 0 and rep["run"]["real_time_factor"] > 0
+    kl = rep["kl"]["rate_spikes_per_s"]["23E"]
+    nf = json.loads((shared_data / multi_area.DATA_FILE).read_text())["neuron_numbers_float"]
+    assert kl["n_distsnn"] == int(nf["V1"]["23E"] * 0.005) + int(nf["V2"]["23E"] * 0.005)   # every neuron
+    assert np.isfinite(kl["distsnn"]) and kl["genn_mean"] == pytest.approx(0.00011359989793234596, rel=1e-9)
+    mem = rep["full_scale_memory"]
+    assert mem["neurons"] == 4_129_924 and mem["ring_len_steps"] == 779
+    assert mem["gpu_bytes"] > mem["gpu_ring_bytes"] + mem["gpu_count_bytes"]
+    md = js.with_suffix(".md").read_text()
+    assert "Down-scaled" in md and "| 23E |" in md
+    assert not list(tmp_path.glob("*_spikes.h5"))            # the spike file is removed after analysis

@@ -34,9 +34,18 @@ def kl_divergence(reference, comparison):
         return float("nan")
     p, _ = np.histogram(a, bins=edges)
     q, _ = np.histogram(b, bins=edges)
-    dx = edges[1] - edges[0]
-    p = p / (p.sum() * dx)
-    q = q / max(q.sum() * dx, 1e-300)
+    return kl_from_histograms(p, q, edges[1] - edges[0])
+
+
+def kl_from_histograms(p, q, width=1.0):
+    """D_KL(p || q) of two histograms (counts) on the same bins of `width`: both made
+    densities, bins where q's density is <= 1e-15 left out, the rest renormalised (as
+    scipy.stats.entropy does in the reference scripts)."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    if p.shape != q.shape or p.sum() <= 0 or q.sum() <= 0:
+        return float("nan")
+    p, q = p / (p.sum() * width), q / (q.sum() * width)
     keep = q > 1e-15
     p, q = p[keep] / p[keep].sum(), q[keep] / q[keep].sum()
     nz = p > 0

@@ -56,6 +56,8 @@ class _Accumulator:
         self.lvr_r = lvr_r
 
     def add(self, ids, t):
+        if ids.size == 0:          # a block with no spikes in the window (e.g. all before t_start)
+            return
         n = self.count.size
         self.count += np.bincount(ids, minlength=n)
         order = np.argsort(ids, kind="stable")     # grouped by neuron, still time-ordered inside

@@ -28,6 +28,17 @@ MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 
 GRAPH_STEPS = 50                 # steps per captured CUDA graph
 
 
+def device_bytes(plan, n_local, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
+    """Device bytes a GpuSimulator of `n_local` neurons recording `n_vrec` voltages needs before
+    any stored CSR: neuron state (V, I_ex, I_in: 8 B each; refractory count 8 B), the int64
+    ring buffers of both receptors over ring_len steps, the uint32 row counts, and the spike
+    (gid, step: 8 B each) and voltage buffers (8 B per recorded neuron and step)."""
+    if spk_cap is None:
+        spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
+    return (n_local * (8 * 3 + 8) + plan.ring_len * 2 * n_local * 8 + 4 * plan.info["count_cells"]
+            + 16 * spk_cap + 8 * block_steps * n_vrec)
+
+
 class GpuSimulator:
     """Runs a BuildPlan on `device` (device.CudaDevice or emulator.EmulatedDevice).
 
@@ -59,9 +70,7 @@ class GpuSimulator:
     # sizes -----------------------------------------------------------------------------
     def memory_estimate(self):
         """Device bytes of state, ring buffers, row counts and the spike and voltage buffers."""
-        n, plan = self.n_local, self.plan
-        return (n * (8 * 3 + 8) + plan.ring_len * 2 * n * 8 + 4 * plan.info["count_cells"]
-                + 16 * self.spk_cap + 8 * self.block_steps * self.vrec_gids.size)
+        return device_bytes(self.plan, self.n_local, self.vrec_gids.size, self.spk_cap, self.block_steps)
 
     def _check_fits(self, what, nbytes):
         self.log(f"{what}: {nbytes / 2 ** 20:.1f} MiB on {self.dev.name}")

@@ -1,0 +1,275 @@
+"""Benchmark and validation: the multi-area model, its activity next to the published
+reference statistics (Knight & Nowotny 2021; NEST and GeNN at full scale).
+
+Runs `distsnn run multi_area` (in a fresh process, timed phases) and then analyses the spike
+file over [500 ms, T] as the reference scripts do (scripts/calc_multi_area_stats.py of the
+procedural_paper repository):
+- per area and population: mean rate (Hz, silent neurons included), mean LvR (R = 2 ms,
+  spiking neurons; fewer than 2 ISIs count as 0), mean pairwise correlation coefficient of
+  1 ms spike counts among up to 2000 non-silent neurons (NaN -> 0);
+- per population type, the distribution of these per-area values over areas (median and
+  quartiles) next to NEST's and GeNN's;
+- ground state: per-neuron histograms pooled over areas on the reference's own bins, and
+  D_KL(NEST || distsnn) next to D_KL(NEST || GeNN seed k), computed the same way on the same
+  bins (the published anchor).
+It also writes down the memory the full-scale model needs on one device (from the engines'
+own estimates; nothing is allocated). Writes bench/results/multi_area_*.json and .md.
+
+    python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500              # ~4 min on 2 cores
+    python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500 --state resting
+
+A down-scaled model (--scale < 1 keeps in-degrees and shrinks populations) is not the full
+model: finite-size effects (shared input, fewer neurons per histogram) are expected to show.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+
+from distsnn.analysis import analyze_file, kl_from_histograms  # noqa: E402
+from distsnn.io import read_spikes  # noqa: E402
+from distsnn.models import multi_area  # noqa: E402
+
+T_START = 500.0            # ms discarded, as in the reference analysis
+CORR_SAMPLE = 2000
+MEASURES = ("rate_spikes_per_s", "irregularity_LvR", "correlation_coefficient")
+
+
+def pairwise_correlations(ids, times, t_start, t_stop, max_neurons=CORR_SAMPLE, bin_ms=1.0):
+    """Coefficients of all pairs among the first `max_neurons` non-silent neurons (by id):
+    Pearson correlation of spike counts in `bin_ms` bins over [t_start, t_stop); NaN -> 0."""
+    sel = (times >= t_start) & (times < t_stop)
+    ids, times = ids[sel], times[sel]
+    active = np.unique(ids)[:max_neurons]
+    if active.size < 2:
+        return np.zeros(0)
+    row = np.searchsorted(active, ids)
+    keep = (row < active.size) & (active[np.minimum(row, active.size - 1)] == ids)
+    n_bins = int(np.ceil((t_stop - t_start) / bin_ms))
+    counts = np.zeros((active.size, n_bins))
+    np.add.at(counts, (row[keep], ((times[keep] - t_start) / bin_ms).astype(np.int64)), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.corrcoef(counts)
+    return np.nan_to_num(c[np.triu_indices(active.size, 1)])
+
+
+def analyse(path, t_sim):
+    """{area: {pop: {measure: per-area value}}} and pooled per-neuron values per population type."""
+    stats = analyze_file(path, t_start=T_START, t_stop=t_sim, lvr_r=2.0, corr_neurons=0)
+    spikes = read_spikes(path)
+    per_area, pooled = {}, {}
+    for name, st in stats.items():
+        area, pop = name.rsplit("_", 1)
+        lvr = np.where(np.isnan(st.lvr) & (st.rates > 0), 0.0, st.lvr)     # spiking, < 2 ISIs: 0
+        lvr = lvr[st.rates > 0]
+        corr = pairwise_correlations(spikes[name][0].astype(np.int64), spikes[name][1], T_START, t_sim)
+        per_area.setdefault(area, {})[pop] = {
+            "rate_spikes_per_s": float(st.rates.mean()) if st.rates.size else float("nan"),
+            "irregularity_LvR": float(lvr.mean()) if lvr.size else float("nan"),
+            "correlation_coefficient": float(corr.mean()) if corr.size else float("nan")}
+        p = pooled.setdefault(pop, {m: [] for m in MEASURES})
+        p["rate_spikes_per_s"].append(st.rates)
+        p["irregularity_LvR"].append(lvr)
+        p["correlation_coefficient"].append(corr)
+    pooled = {pop: {m: np.concatenate(v) for m, v in d.items()} for pop, d in pooled.items()}
+    return per_area, pooled
+
+
+def across_areas(per_area):
+    """Per population type and measure: the distribution of the per-area values."""
+    out = {}
+    for pops in per_area.values():
+        for pop, vals in pops.items():
+            for m, v in vals.items():
+                out.setdefault(pop, {}).setdefault(m, []).append(v)
+    summ = {}
+    for pop, d in out.items():
+        for m, v in d.items():
+            v = np.asarray(v)
+            v = v[np.isfinite(v)]
+            summ.setdefault(m, {})[pop] = {"n": int(v.size), "median": float(np.median(v)) if v.size else None,
+                                           "q25": float(np.percentile(v, 25)) if v.size else None,
+                                           "q75": float(np.percentile(v, 75)) if v.size else None}
+    return summ
+
+
+def _edges(h):
+    if "edges" in h:
+        return np.asarray(h["edges"], dtype=np.float64)
+    e = h["native_edges_linspace"]
+    return np.linspace(e["start"], e["stop"], e["num_edges"])
+
+
+def kl_table(pooled, hists):
+    """D_KL(NEST || distsnn) and D_KL(NEST || GeNN seed k) on the reference's bins."""
+    out = {}
+    for m, by_pop in hists.items():
+        for pop, h in by_pop.items():
+            if pop not in pooled or "nest" not in h:
+                continue
+            edges = _edges(h)
+            width = np.diff(edges)
+            ours, _ = np.histogram(pooled[pop][m], bins=edges)
+            genn = [kl_from_histograms(h["nest"], h[k], width) for k in ("genn_seed_1", "genn_seed_2", "genn_seed_3")]
+            # what D_KL a sample of our size drawn from NEST's own histogram gives: the part of
+            # our value that is only the smaller population, not a different distribution
+            nest = np.asarray(h["nest"], dtype=np.float64)
+            rng = np.random.default_rng(0)
+            floor = [kl_from_histograms(nest, rng.multinomial(int(ours.sum()), nest / nest.sum()), width)
+                     for _ in range(5)] if ours.sum() > 0 else [float("nan")]
+            out.setdefault(m, {})[pop] = {
+                "distsnn": kl_from_histograms(h["nest"], ours, width),
+                "genn_mean": float(np.mean(genn)), "genn_sd": float(np.std(genn)),
+                "sampling_floor": float(np.mean(floor)),
+                "n_distsnn": int(pooled[pop][m].size), "n_nest": int(sum(h["nest"])),
+                "outside_bins": int(pooled[pop][m].size - ours.sum())}
+    return out
+
+
+def full_scale_memory(data):
+    """Bytes the full-scale model needs on one device (engines' estimates, nothing allocated)."""
+    from distsnn.backends.gpu.simulator import device_bytes
+    from distsnn.build import make_plan
+    plan = make_plan(multi_area.build(data=data), 0)
+    n = plan.n_neurons
+    return {"neurons": n, "ring_len_steps": plan.ring_len, "count_cells": plan.info["count_cells"],
+            "gpu_bytes": device_bytes(plan, n, 0),
+            "gpu_ring_bytes": plan.ring_len * 2 * n * 8, "gpu_count_bytes": 4 * plan.info["count_cells"]}
+
+
+def fmt(x, spec=".3g"):
+    return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, spec)
+
+
+def markdown(rep):
+    r, g = rep["run"], rep["config"]
+    lines = [f"# Multi-area model, {g['state']} state, scale {g['scale']} ({g['t_sim']:.0f} ms, {g['backend']})", "",
+             f"{rep['date']} on {rep['host']}, seed {g['seed']}.", "",
+             f"- {r['n_neurons']} neurons, {r['n_synapses']:.4g} synapses, {len(rep['per_area'])} areas",
+             f"- build {r['timers_s']['build']:.2f} s, simulate {r['timers_s']['simulate']:.1f} s: "
+             f"real-time factor {r['real_time_factor']:.2f}, {r['events_per_s']:.3g} synaptic events/s "
+             f"({r['synaptic_events']:.3g} events)", ""]
+    if g["scale"] < 1:
+        lines += [f"Down-scaled: populations are {g['scale']} of full size with full in-degrees, so every neuron "
+                  "shares far more of its input with its neighbours than at full scale, and the pooled "
+                  "histograms hold fewer neurons (noisier D_KL). Differences from the full-scale references "
+                  "below are expected; they are not a validation of the full model.", ""]
+    names = {"rate_spikes_per_s": "rate (Hz)", "irregularity_LvR": "LvR", "correlation_coefficient": "correlation"}
+    for m in MEASURES:
+        lines += [f"## Per-area {names[m]}: median [q25, q75] over areas", "",
+                  "| population | distsnn | NEST (full scale) | GeNN (full scale) |", "| --- | --- | --- | --- |"]
+        for pop in ("23E", "23I", "4E", "4I", "5E", "5I", "6E", "6I"):
+            cells = []
+            for src in (rep["across_areas"].get(m, {}).get(pop),
+                        rep["reference_across_areas"]["nest"][m].get(pop),
+                        rep["reference_across_areas"]["genn"][m].get(pop)):
+                cells.append("n/a" if not src or src.get("median") is None else
+                             f"{fmt(src['median'])} [{fmt(src['q25'])}, {fmt(src['q75'])}]")
+            lines.append(f"| {pop} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if rep.get("kl"):
+        lines += ["## D_KL(NEST || x) of per-neuron histograms pooled over areas, on the reference's bins", "",
+                  "Sampling floor: D_KL(NEST || a sample of distsnn's size drawn from NEST's histogram), the "
+                  "value a run of this size would show if its distribution were NEST's.", "",
+                  "| measure | population | distsnn | sampling floor | GeNN seeds 1-3 (mean ± sd) "
+                  "| neurons or pairs: distsnn / NEST |",
+                  "| --- | --- | ---: | ---: | ---: | ---: |"]
+        for m, by_pop in rep["kl"].items():
+            for pop, k in by_pop.items():
+                lines.append(f"| {names[m]} | {pop} | {fmt(k['distsnn'])} | {fmt(k['sampling_floor'])} "
+                             f"| {fmt(k['genn_mean'])} ± {fmt(k['genn_sd'])} "
+                             f"| {k['n_distsnn']} / {k['n_nest']} |")
+        lines.append("")
+    mem = rep.get("full_scale_memory")
+    if mem:
+        lines += ["## The full-scale model on one device (estimate, nothing allocated)", "",
+                  f"- {mem['neurons']} neurons; ring buffers of {mem['ring_len_steps']} steps (the longest delay, "
+                  f"mean + 6.66 sd of the longest inter-area projection): {mem['gpu_ring_bytes'] / 2 ** 30:.1f} GiB",
+                  f"- per (pre neuron, post chunk) synapse counts: {mem['count_cells']} cells, "
+                  f"{mem['gpu_count_bytes'] / 2 ** 30:.2f} GiB",
+                  f"- GPU total, procedural: {mem['gpu_bytes'] / 2 ** 30:.1f} GiB "
+                  "(an H100 has 80 GB, an H200 141 GB)", ""]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=0.01)
+    ap.add_argument("--t-sim", type=float, default=10500.0)
+    ap.add_argument("--state", choices=multi_area.STATES, default="ground")
+    ap.add_argument("--areas", default=None, help="comma-separated subset (default all)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--backend", default="auto")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--data", default=os.environ.get("DISTSNN_DATA", os.path.join(REPO, "..", "shared", "data")))
+    ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
+    ap.add_argument("--work", default=None, help="directory of the spike file (default: --out)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the full-scale memory estimate")
+    ap.add_argument("--from-spikes", default=None, metavar="FILE.h5",
+                    help="analyse this earlier run of the same configuration (its _summary.json beside it) "
+                         "instead of simulating; the file is kept")
+    args = ap.parse_args()
+    if args.t_sim <= T_START:
+        ap.error(f"--t-sim must exceed the {T_START:.0f} ms discarded at the start")
+    work = args.work or args.out
+    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(work, exist_ok=True)
+    date = datetime.date.today().isoformat()
+    stem = f"multi_area_{args.state}_scale{args.scale:g}_{date}"
+    spikes = os.path.join(work, stem + "_spikes.h5")
+    cmd = [sys.executable, "-m", "distsnn", "run", "multi_area", "--data", args.data, "--scale", str(args.scale),
+           "--state", args.state, "--t-sim", str(args.t_sim), "--seed", str(args.seed), "--backend", args.backend,
+           "--output", spikes, "--no-progress"]
+    if args.areas:
+        cmd += ["--areas", args.areas]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    if args.from_spikes:
+        spikes = args.from_spikes
+    else:
+        print(" ".join(cmd), flush=True)
+        subprocess.run(cmd, check=True, cwd=REPO)
+    with open(os.path.splitext(spikes)[0] + "_summary.json") as fh:
+        run = json.load(fh)
+    for key, want in (("scale", args.scale), ("t_sim", args.t_sim), ("seed", args.seed)):
+        if run[key] != want:
+            raise SystemExit(f"{spikes}: {key} is {run[key]}, not {want}")
+    if run["parameters"]["state"] != args.state:
+        raise SystemExit(f"{spikes}: state is {run['parameters']['state']}, not {args.state}")
+    per_area, pooled = analyse(spikes, args.t_sim)
+    with open(multi_area.data_path(args.data, multi_area.REFERENCE_FILE)) as fh:
+        ref = json.load(fh)
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "host": f"{platform.platform()} ({os.cpu_count()} CPUs)",
+        "config": {"scale": args.scale, "t_sim": args.t_sim, "state": args.state, "seed": args.seed,
+                   "backend": run["backend"], "areas": args.areas, "analysis_from_ms": T_START},
+        "run": {k: run[k] for k in ("n_neurons", "n_synapses", "synaptic_events", "events_per_s",
+                                    "real_time_factor", "timers_s", "backend", "versions")},
+        "per_area": per_area,
+        "across_areas": across_areas(per_area),
+        "reference_across_areas": ref["summary_across_areas"][args.state],
+        "kl": kl_table(pooled, ref["per_neuron_histograms_ground_state"]) if args.state == "ground" else None,
+        "full_scale_memory": None if args.no_memory else full_scale_memory(args.data),
+    }
+    with open(os.path.join(args.out, stem + ".json"), "w") as fh:
+        json.dump(report, fh, indent=1, default=float)
+    with open(os.path.join(args.out, stem + ".md"), "w") as fh:
+        fh.write(markdown(report) + "\n")
+    if work == args.out and not args.from_spikes:
+        os.remove(spikes)                      # results are the report; the spike file is large
+        os.remove(os.path.splitext(spikes)[0] + "_summary.json")
+    print(f"wrote {os.path.join(args.out, stem)}.json and .md")
+
+
+if __name__ == "__main__":
+    main()
