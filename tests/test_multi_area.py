@@ -136,7 +136,7 @@ def test_in_degree_scaling_compensates_the_mean_input(shared_data, data):
 
 
 def test_area_subset_replaces_missing_input_by_poisson(shared_data, data):
-    net = multi_area.build(data=str(shared_data), areas="V2,V1", scale=0.01)
+    net = multi_area.build(data=str(shared_data), areas="V2, V1", scale=0.01)
     assert net.metadata["simulated_areas"] == ["V1", "V2"]          # the model's order
     assert sorted({a for a in net.metadata["areas"].values()}) == ["V1", "V2"]
     assert len(net.populations) == 16
@@ -188,6 +188,16 @@ def test_bad_input_is_refused_clearly(shared_data, tmp_path, monkeypatch):
     d["synapses"]["entries"][5][5] = -3
     (bad / multi_area.DATA_FILE).write_text(json.dumps(d))
     with pytest.raises(ValueError, match=r"synapses.entries\[5\]"):
+        multi_area.build(data=str(bad))
+    d = json.loads((shared_data / multi_area.DATA_FILE).read_text())
+    del d["weights"]["by_state"]["resting"]["intra_area_I_source_pA"]
+    (bad / multi_area.DATA_FILE).write_text(json.dumps(d))
+    with pytest.raises(ValueError, match="weights.by_state.resting.intra_area_I_source_pA must be a number"):
+        multi_area.build(data=str(bad))
+    d = json.loads((shared_data / multi_area.DATA_FILE).read_text())
+    d["synapses"]["entries"][7] = d["synapses"]["entries"][7][:4]
+    (bad / multi_area.DATA_FILE).write_text(json.dumps(d))
+    with pytest.raises(ValueError, match=r"synapses.entries\[7\] must be a list of the 6 columns"):
         multi_area.build(data=str(bad))
     # scaled in-degrees need the full-scale rates of the reference file next to the structure
     (bad / multi_area.DATA_FILE).write_text((shared_data / multi_area.DATA_FILE).read_text())

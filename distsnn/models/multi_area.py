@@ -55,6 +55,15 @@ DELAY_REL_SD = 0.5
 POISSON_DELAY = 1.0        # ms; NEST's default static_synapse delay
 REQUIRED_KEYS = ("areas", "populations", "structure", "neuron_numbers", "neuron_numbers_float", "synapses",
                  "external_input", "neuron_params", "weights", "delays", "simulation")
+# the nested numbers build() reads, as key paths ("*" = every state)
+REQUIRED_NUMBERS = (
+    ("external_input", "weight_pA"), ("external_input", "rate_ext_per_synapse_hz"),
+    ("delays", "intra_area_mean_E_source"), ("delays", "intra_area_mean_I_source"), ("simulation", "dt"),
+    *(("neuron_params", k) for k in ("C_m", "tau_m", "t_ref", "E_L", "V_th", "V_reset", "tau_syn_ex", "tau_syn_in")),
+    *(("weights", "by_state", state, k) for state in STATES for k in (
+        "intra_area_E_source_pA", "intra_area_L4E_to_L23E_pA", "intra_area_I_source_pA",
+        "inter_area_E_source_to_E_target_pA", "inter_area_E_source_to_I_target_pA")),
+)
 
 
 def data_path(data=None, name=DATA_FILE):
@@ -84,9 +93,17 @@ def load_structure(data=None):
     path = data_path(data)
     d = _load_json(path)
     where = f"multi_area: {path.name}"
-    missing = [k for k in REQUIRED_KEYS if k not in d]
+    missing = [k for k in REQUIRED_KEYS if k not in d] if isinstance(d, dict) else list(REQUIRED_KEYS)
     if missing:
         raise ValueError(f"{where}: missing keys {missing}")
+    for keys in REQUIRED_NUMBERS:
+        node = d
+        for k in keys:
+            node = node.get(k) if isinstance(node, dict) else None
+        if isinstance(node, bool) or not isinstance(node, (int, float)) or not math.isfinite(node):
+            raise ValueError(f"{where}: {'.'.join(keys)} must be a number, got {node!r}")
+    if not isinstance(d["external_input"].get("K_ext"), dict) or not isinstance(d["synapses"].get("entries"), list):
+        raise ValueError(f"{where}: external_input.K_ext must be a mapping and synapses.entries a list")
     for area in d["areas"]:
         for key in ("structure", "neuron_numbers", "neuron_numbers_float"):
             if area not in d[key]:
@@ -102,7 +119,10 @@ def load_structure(data=None):
     cols = d["synapses"].get("columns")
     if cols != ["target_area", "target_pop", "source_area", "source_pop", "count_float", "count_int"]:
         raise ValueError(f"{where}: synapses.columns {cols!r} not understood")
-    for i, (ta, tp, sa, sp, cf, ci) in enumerate(d["synapses"]["entries"]):
+    for i, entry in enumerate(d["synapses"]["entries"]):
+        if not isinstance(entry, list) or len(entry) != 6:
+            raise ValueError(f"{where}: synapses.entries[{i}] must be a list of the 6 columns, got {entry!r}")
+        ta, tp, sa, sp, cf, ci = entry
         if tp not in d["structure"].get(ta, ()) or sp not in d["structure"].get(sa, ()):
             raise ValueError(f"{where}: synapses.entries[{i}] names an unknown population "
                              f"{ta}/{tp} or {sa}/{sp}")
@@ -144,7 +164,7 @@ def _areas(areas, known):
     if areas is None:
         return list(known)
     if isinstance(areas, str):
-        areas = [a for a in areas.split(",") if a]
+        areas = [a.strip() for a in areas.split(",") if a.strip()]
     areas = list(areas)
     unknown = [a for a in areas if a not in known]
     if unknown or not areas:
@@ -226,8 +246,7 @@ def build(scale=1.0, k_scale=1.0, state="ground", areas=None, replace_missing="p
         "model": "multi_area", "state": state, "scale": scale, "k_scale": k_scale, "areas": {},
         "simulated_areas": chosen, "replace_missing": replace_missing,
         "reference": "Schmidt et al. (2018) Brain Struct Funct 223:1409; PLoS Comput Biol 14:e1006359",
-        "chi": wts.get("chi", d["states"][state]["chi"] if "states" in d else None),
-        "chi_I": wts.get("chi_I", d["states"][state]["chi_I"] if "states" in d else None),
+        "chi": wts.get("chi"), "chi_I": wts.get("chi_I"),
     })
     for a in chosen:
         for p in d["structure"][a]:
@@ -266,6 +285,9 @@ def build(scale=1.0, k_scale=1.0, state="ground", areas=None, replace_missing="p
                         missing_k += k
                         missing_rate += k * rates[sa][sp]
                         missing_delay += k * dly
+                        if w_missing is not None and w != w_missing:     # the merge below needs one weight
+                            raise ValueError(f"multi_area: input to {population_name(a, p)} from missing areas "
+                                             f"has weights {w_missing} and {w} pA; cannot merge it")
                         w_missing = w
                     continue
                 n_syn = ci if scale == 1.0 and k_scale == 1.0 else int(cf * scale * k_scale)
