@@ -137,13 +137,15 @@ def kl_table(pooled, hists):
 
 def full_scale_memory(data):
     """Bytes the full-scale model needs on one device (engines' estimates, nothing allocated)."""
+    from distsnn.backends.cpu.simulator import state_bytes
     from distsnn.backends.gpu.simulator import device_bytes
     from distsnn.build import make_plan
     plan = make_plan(multi_area.build(data=data), 0)
     n = plan.n_neurons
+    parts = state_bytes(plan, n)
     return {"neurons": n, "ring_len_steps": plan.ring_len, "count_cells": plan.info["count_cells"],
             "gpu_bytes": device_bytes(plan, n, 0),
-            "gpu_ring_bytes": plan.ring_len * 2 * n * 8, "gpu_count_bytes": 4 * plan.info["count_cells"]}
+            "gpu_ring_bytes": parts["rings"], "gpu_count_bytes": parts["counts"]}
 
 
 def fmt(x, spec=".3g"):

@@ -32,6 +32,14 @@ def check_fits(what, nbytes, log):
                           "available; use procedural connectivity or a smaller model")
 
 
+def state_bytes(plan, n_local):
+    """Bytes every engine holds for `n_local` neurons, by part: neuron state (V, I_ex, I_in and
+    the refractory count, 8 B each), the int64 input ring buffers of both receptors over
+    ring_len steps, and the uint32 per-(pre, chunk) synapse counts of counted rules."""
+    return {"state": n_local * (8 * 3 + 8), "rings": plan.ring_len * 2 * n_local * 8,
+            "counts": 4 * plan.info["count_cells"]}
+
+
 def counted_projections(plan):
     """(rule, offset in the counts array, cells, counting arguments) of every projection whose
     rows have drawn lengths; the arguments are those of the counts kernels (CPU and GPU):
@@ -190,8 +198,7 @@ class CpuSimulator:
 
     def memory_estimate(self):
         """Bytes of neuron state, input ring buffers and per-row counts (the CSR comes on top)."""
-        n = self.n_local
-        return n * (8 * 3 + 8) + self.plan.ring_len * 2 * n * 8 + 4 * self.plan.info["count_cells"]
+        return sum(state_bytes(self.plan, self.n_local).values())
 
     def build(self):
         plan = self.plan

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...build.plan import initial_state
-from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, counted_projections, local_view
+from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, counted_projections, local_view, state_bytes
 from . import layout
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
@@ -30,13 +30,11 @@ GRAPH_STEPS = 50                 # steps per captured CUDA graph
 
 def device_bytes(plan, n_local, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
     """Device bytes a GpuSimulator of `n_local` neurons recording `n_vrec` voltages needs before
-    any stored CSR: neuron state (V, I_ex, I_in: 8 B each; refractory count 8 B), the int64
-    ring buffers of both receptors over ring_len steps, the uint32 row counts, and the spike
+    any stored CSR: what every engine holds (cpu.simulator.state_bytes), plus the spike
     (gid, step: 8 B each) and voltage buffers (8 B per recorded neuron and step)."""
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
-    return (n_local * (8 * 3 + 8) + plan.ring_len * 2 * n_local * 8 + 4 * plan.info["count_cells"]
-            + 16 * spk_cap + 8 * block_steps * n_vrec)
+    return sum(state_bytes(plan, n_local).values()) + 16 * spk_cap + 8 * block_steps * n_vrec
 
 
 class GpuSimulator:
