@@ -78,6 +78,9 @@ def _parser():
     r.add_argument("--share-gpus", action="store_true",
                    help="allow more ranks than GPUs on a node (ranks share devices; for tests and small runs)")
     r.add_argument("--connectivity", choices=CONNECTIVITY_MODES, default="procedural")
+    r.add_argument("--ring-bits", choices=("auto", "32", "64"), default=None,
+                   help="width of the input ring buffers (part of the model: it sets the fixed-point scale); "
+                        "default: the model's (auto: int32 where the build proves it safe, else int64)")
     r.add_argument("--output", default="results/run.h5", help="SONATA spike file to write")
     r.add_argument("--record-voltage", type=int, default=0, metavar="K",
                    help="record V of the first K neurons of every population (report file *_voltage.h5)")
@@ -208,6 +211,8 @@ def run_command(args, comm=None, out=None):
         import numba
         numba.set_num_threads(args.threads)
     net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage, **_model_kwargs(args))
+    if args.ring_bits is not None:
+        net.ring_bits = args.ring_bits if args.ring_bits == "auto" else int(args.ring_bits)
     res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.connectivity,
                    progress=not args.no_progress, log=log, comm=comm, partition=args.partition,
                    exchange=args.exchange, share_gpus=args.share_gpus)
@@ -216,6 +221,7 @@ def run_command(args, comm=None, out=None):
         "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,
         "connectivity": res.connectivity, "dt": res.dt, "t_sim": res.t_sim, "ranks": size,
         "parameters": net.metadata, "n_neurons": res.plan.n_neurons, "n_synapses": res.n_synapses,
+        "ring_bits": res.plan.ring_bits,
         "synaptic_events": res.events, "versions": _versions(), "mean_rates_hz": rates,
     }
     devices = _gather_devices(res, comm)

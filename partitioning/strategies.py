@@ -180,4 +180,5 @@ def partition_pieces(plan, ranks, strategy="auto", model=CostModel()):
 def partition_network(network, ranks, strategy="auto", model=CostModel()):
     """Partition a Network (validated and flattened with seed 0: the partition needs no randomness)."""
     from distsnn.build import make_plan
-    return partition_pieces(make_plan(network, 0), ranks, strategy, model)
+    # bound_inputs=False: the partition needs sizes, not the fixed-point scales
+    return partition_pieces(make_plan(network, 0, bound_inputs=False), ranks, strategy, model)

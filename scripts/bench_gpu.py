@@ -49,7 +49,7 @@ def worker(args):
     out = {"mode": args.mode, "backend": res.backend, "device": res.device, "build_s": res.timers.seconds["build"],
            "simulate_s": sim_s, "t_sim_ms": res.t_sim, "n_steps": res.n_steps,
            "real_time_factor": sim_s / (res.t_sim * 1e-3), "events": res.events, "events_per_s": res.events / sim_s,
-           "n_synapses": res.n_synapses, "rates": res.mean_rates(args.rates_from),
+           "n_synapses": res.n_synapses, "rates": res.mean_rates(args.rates_from), "ring_bits": res.plan.ring_bits,
            "peak_device_bytes": res.device.get("peak_allocated_bytes"), "us_per_step": 1e6 * sim_s / res.n_steps}
     if "energy_J" in nv:
         out["energy_J"] = nv["energy_J"]
@@ -69,16 +69,18 @@ def run_worker(args, mode, env=None):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def floor_model():
-    """Memory traffic and atomics per synaptic event of each mode (from the kernels' code)."""
+def floor_model(ring_bits):
+    """Memory traffic and atomics per synaptic event of each mode (from the kernels' code),
+    for ring buffers (and stored weights) of ring_bits bits."""
+    b = ring_bits // 8
     return {
-        "procedural": {"bytes_read_per_event": 0, "atomics_per_event": 1, "atomic_bytes": 8,
-                       "note": "the row is regenerated (Philox + Box-Muller in FP64): compute, not memory; one "
-                               "64-bit integer atomic add into the ring buffer; per (spike, unit) pair one 4-byte "
-                               "count read"},
-        "stored": {"bytes_read_per_event": 16, "atomics_per_event": 1, "atomic_bytes": 8,
-                   "note": "reads target+receptor (4 B), weight (8 B, int64 fixed point) and delay (4 B); one "
-                           "64-bit integer atomic add"},
+        "procedural": {"bytes_read_per_event": 0, "atomics_per_event": 1, "atomic_bytes": b,
+                       "note": f"the row is regenerated (Philox + Box-Muller in FP64): compute, not memory; one "
+                               f"{ring_bits}-bit integer atomic add into the ring buffer; per (spike, unit) pair one "
+                               "4-byte count read"},
+        "stored": {"bytes_read_per_event": 8 + b, "atomics_per_event": 1, "atomic_bytes": b,
+                   "note": f"reads target+receptor (4 B), weight ({b} B, int{ring_bits} fixed point) and delay "
+                           f"(4 B); one {ring_bits}-bit integer atomic add"},
     }
 
 
@@ -137,7 +139,7 @@ def main():
     date = datetime.date.today().isoformat()
     report = {"date": date, "device_name": device, "backend": args.backend, "scale": args.scale,
               "t_sim_ms": args.t_sim, "versions": versions, "host": platform.node(), "runs": runs,
-              "overhead": overhead, "floor": floor_model(), "anchors_s_per_bio_s": ANCHORS}
+              "overhead": overhead, "floor": floor_model(runs[0]["ring_bits"]), "anchors_s_per_bio_s": ANCHORS}
     os.makedirs(args.out, exist_ok=True)
     slug = "".join(c if c.isalnum() else "_" for c in device).strip("_").lower()
     stem = os.path.join(args.out, f"gpu_microcircuit_{slug}_scale{args.scale:g}_{date}")

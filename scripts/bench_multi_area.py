@@ -140,10 +140,11 @@ def full_scale_memory(data):
     from distsnn.backends.cpu.simulator import state_bytes
     from distsnn.backends.gpu.simulator import device_bytes
     from distsnn.build import make_plan
-    plan = make_plan(multi_area.build(data=data), 0)
+    plan = make_plan(multi_area.build(data=data), 0, bound_inputs=False)   # sizes only: no input-bound pass
     n = plan.n_neurons
     parts = state_bytes(plan, n)
-    return {"neurons": n, "ring_len_steps": plan.ring_len, "count_cells": plan.info["count_cells"],
+    return {"neurons": n, "ring_len_steps": plan.ring_len, "ring_bits": 8 * plan.ring_item_bytes,
+            "count_cells": plan.info["count_cells"],
             "gpu_bytes": device_bytes(plan, n, 0),
             "gpu_ring_bytes": parts["rings"], "gpu_count_bytes": parts["counts"]}
 
@@ -194,7 +195,8 @@ def markdown(rep):
     mem = rep.get("full_scale_memory")
     if mem:
         lines += ["## The full-scale model on one device (estimate, nothing allocated)", "",
-                  f"- {mem['neurons']} neurons; ring buffers of {mem['ring_len_steps']} steps (the longest delay, "
+                  f"- {mem['neurons']} neurons; int{mem.get('ring_bits', 64)} ring buffers of {mem['ring_len_steps']} "
+                  "steps (the longest delay, "
                   f"mean + 6.66 sd of the longest inter-area projection): {mem['gpu_ring_bytes'] / 2 ** 30:.1f} GiB",
                   f"- per (pre neuron, post chunk) synapse counts: {mem['count_cells']} cells, "
                   f"{mem['gpu_count_bytes'] / 2 ** 30:.2f} GiB",

@@ -26,7 +26,18 @@ def test_run_microcircuit_writes_files_and_prints_summary(tmp_path):
     assert summary["seed"] == 1 and summary["n_neurons"] == sum(round(n * 0.02) for n in FULL_SIZES)
     assert set(summary["timers_s"]) == {"build", "simulate", "write"}
     assert summary["synaptic_events"] > 0 and summary["mean_rates_hz"]["L5I"] > 0
+    assert summary["ring_bits"] == 32                  # 'auto' proves int32 safe for the microcircuit
     assert (tmp_path / "results" / "mc_voltage.h5").exists()
+
+
+def test_ring_bits_option_is_recorded_and_checked(tmp_path):
+    proc = run("run", "microcircuit", "--scale", "0.02", "--t-sim", "20", "--ring-bits", "64", "--no-progress",
+               "--output", "mc64.h5", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "mc64_summary.json").read_text())["ring_bits"] == 64
+    assert "input ring buffers: int64" in proc.stdout + proc.stderr
+    proc = run("run", "microcircuit", "--ring-bits", "16", cwd=tmp_path)
+    assert proc.returncode == 2 and "--ring-bits: invalid choice: '16'" in proc.stderr
 
 
 def test_same_spikes_from_the_cli_in_both_connectivity_modes(tmp_path):

@@ -76,3 +76,103 @@ def test_allocation_is_announced_and_refused_when_it_cannot_fit(monkeypatch):
     monkeypatch.setattr(simulator, "available_memory", lambda: 1000)
     with pytest.raises(MemoryError, match=r"needs .* GiB but only .* GiB are available"):
         simulator.CpuSimulator(make_plan(net, 1), "stored").build()
+
+
+# --- int32 ring buffers: the per-neuron bound ------------------------------------------------
+from distsnn.build.fixed_point import LIMIT32, RESOLUTION, weight_units  # noqa: E402
+from distsnn.build.input_bound import neuron_input_bounds  # noqa: E402
+from distsnn.model import FixedOutdegree, FixedProbability, OneToOne  # noqa: E402
+
+
+def _rules_network(bits="auto"):
+    """Every rule into one population, on both receptors, chunks shorter than the population."""
+    net = Network(dt=0.1, chunk_size=16, ring_bits=bits)
+    net.add_population("a", 40)
+    net.add_population("b", 37)
+    net.connect("a", "b", FixedTotalNumber(3000), Normal(80.0, 8.0), Normal(1.5, 0.3))
+    net.connect("b", "b", FixedOutdegree(9), Normal(-300.0, 30.0), 1.0, receptor="inhibitory")
+    net.connect("a", "b", FixedProbability(0.3), 55.0, 2.0, label="fp")
+    net.connect("b", "b", OneToOne(), 40.0, 1.0, label="o2o")
+    net.connect("a", "b", AllToAll(), -20.0, 1.0, receptor="inhibitory", label="a2a")
+    return net
+
+
+def test_input_bound_is_the_exact_maximum_over_neurons():
+    """The pass equals a brute-force count over every synapse of the NumPy reference."""
+    plan = make_plan(_rules_network(), 3)
+    a_max, d_max, q = neuron_input_bounds(plan, plan.counts)
+    kb = plan.pop_names.index("b")
+    a = np.zeros((2, 37), dtype=object)
+    d = np.zeros((2, 37), dtype=np.int64)
+    for j in range(plan.proj_i.shape[0]):
+        rec = plan.proj_i[j, bp.JI_REC]
+        w_max = weight_bound(plan.proj_f[j, bp.JF_WMEAN], plan.proj_f[j, bp.JF_WSD])
+        _, post, _, _, _ = expand_projection(plan, j)
+        per = np.bincount(post.astype(np.int64), minlength=37)
+        d[rec] += per
+        a[rec] += per * weight_units(w_max, int(q[kb, rec]))
+    assert d.min() > 0
+    assert d_max[kb].tolist() == [int(d[0].max()), int(d[1].max())]
+    assert a_max[kb].tolist() == [int(a[0].max()), int(a[1].max())]
+    assert a_max[plan.pop_names.index("a")].tolist() == [0, 0]      # no input onto a
+
+
+def test_int32_scale_is_the_largest_that_cannot_overflow():
+    """Every neuron fires in step 0 onto a population whose in-degrees vary; with one delay
+    all input lands in one slot. The int32 sum is exact at the chosen k and would overflow
+    at k + 1 (constant weights make the bound tight)."""
+    net = Network(dt=0.1, ring_bits=32)
+    net.add_population("pre", 3000, v_init=-50.0)         # above threshold: all fire at step 0
+    net.add_population("post", 7, params={"V_th": 1e30})
+    net.connect("pre", "post", FixedTotalNumber(30000), 1000.0, 1.0)
+    plan = make_plan(net, 4)
+    assert plan.ring_bits == 32
+    k = int(plan.scale_exp[1, 0])
+    _, post, _, w_int, _ = expand_projection(plan, 0)
+    exact = [sum(int(x) for x in w_int[post == i]) for i in range(7)]   # Python integers
+    assert max(exact) <= LIMIT32 < 2 * max(exact)
+    sim = CpuSimulator(plan, "procedural").build()
+    assert sim.ring.dtype == np.int32
+    out = np.empty(10 ** 4, dtype=np.int64)
+    sim.run(11, out, out.copy(), 0, np.empty((11, 0)))
+    assert [sim.i_ex[3000 + i] for i in range(7)] == [float(e) * 2.0 ** -k for e in exact]
+
+
+def test_int32_stored_weights_and_memory():
+    plan = make_plan(_rules_network(32), 3)
+    from distsnn.backends.cpu.simulator import csr_bytes_per_synapse, state_bytes
+    sim = CpuSimulator(plan, "stored").build()
+    assert sim.ring.dtype == np.int32 and sim.syn_w.dtype == np.int32
+    assert csr_bytes_per_synapse(plan) == 12
+    assert state_bytes(plan, 10)["rings"] == plan.ring_len * 2 * 10 * 4
+    plan64 = make_plan(_rules_network(64), 3)
+    assert plan64.counts is None and plan64.ring_bits == 64          # no pass for int64
+    assert state_bytes(plan64, 10)["rings"] == 2 * state_bytes(plan, 10)["rings"]
+
+
+def test_auto_keeps_int64_where_int32_is_too_coarse_and_32_is_refused():
+    """A 1e-3 pA weight next to 1e6 pA ones onto the same receptor: int32 cannot resolve it."""
+    def net(bits):
+        n = Network(dt=0.1, ring_bits=bits)
+        n.add_population("a", 1000)
+        n.add_population("tiny", 10)
+        n.connect("a", "a", AllToAll(), 1e6, 1.0)
+        n.connect("tiny", "a", AllToAll(), 1e-3, 1.0)
+        return n
+    plan = make_plan(net("auto"), 1)
+    assert plan.ring_bits == 64
+    assert "population 'a', excitatory input" in plan.info["ring_bits_reason"]
+    assert np.array_equal(plan.scale_exp, plan.info["scale_exp64"])  # the rules' int64 scales
+    with pytest.raises(ValueError, match=r"ring_bits=32: population 'a', excitatory input: int32 leaves a "
+                                         r"resolution of .* pA, coarser than 0.0001"):
+        make_plan(net(32), 1)
+    assert RESOLUTION == 1e-4
+
+
+def test_ring_bits_is_validated():
+    with pytest.raises(ValueError, match=r"ring_bits must be one of \('auto', 32, 64\), got 16"):
+        Network(ring_bits=16)
+    net = _rules_network()
+    net.ring_bits = "32"                                  # a string from a careless caller
+    with pytest.raises(ValueError, match="ring_bits must be one of"):
+        make_plan(net, 1)

@@ -27,18 +27,32 @@ def assert_same_run(res, ref):
     assert res.events == ref.events
 
 
+def mixed_with(bits):
+    net = mixed_network()
+    net.ring_bits = bits
+    return net
+
+
 @pytest.fixture(scope="module")
 def mixed_reference():
-    return {c: simulate(mixed_network(), 200.0, seed=12, backend="cpu", connectivity=c, progress=False)
-            for c in ("procedural", "stored")}
+    """CPU runs; key: connectivity (default ring width, int32 here) or (connectivity, 64)."""
+    out = {c: simulate(mixed_network(), 200.0, seed=12, backend="cpu", connectivity=c, progress=False)
+           for c in ("procedural", "stored")}
+    out.update({(c, 64): simulate(mixed_with(64), 200.0, seed=12, backend="cpu", connectivity=c, progress=False)
+                for c in ("procedural", "stored")})
+    return out
 
 
+@pytest.mark.parametrize("bits", [32, 64])
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
-def test_every_rule_and_input_same_as_cpu(mixed_reference, connectivity):
-    ref = mixed_reference[connectivity]
+def test_every_rule_and_input_same_as_cpu(mixed_reference, connectivity, bits):
+    """Both ring widths: the int32 kernels (the default) and their int64 twins."""
+    ref = mixed_reference[connectivity if bits == 32 else (connectivity, 64)]
+    assert ref.plan.ring_bits == bits
     assert ref.spike_gids.size > 1000 and ref.events > 10000     # an active network
-    res = simulate(mixed_network(), 200.0, seed=12, backend="gpu-emu", connectivity=connectivity, progress=False)
+    res = simulate(mixed_with(bits), 200.0, seed=12, backend="gpu-emu", connectivity=connectivity, progress=False)
     assert res.backend == "gpu-emu" and res.device["name"].startswith("emulated")
+    assert res.plan.ring_bits == bits and res.plan is not ref.plan
     assert_same_run(res, ref)
 
 
@@ -143,7 +157,9 @@ def test_device_counts_equal_the_cpu_counts():
     net.add_population("B", 130)
     net.connect("A", "B", FixedOutdegree(25), 10.0, 1.0)
     net.connect("B", "A", FixedOutdegree(7), -10.0, 1.0)
-    for plan in (make_plan(net, 5), make_plan(MODELS["microcircuit"](scale=0.05), 9)):
+    # bound_inputs=False: no host counts in the plan, so the device histograms its own
+    for plan in (make_plan(net, 5, bound_inputs=False), make_plan(MODELS["microcircuit"](scale=0.05), 9, False)):
+        assert plan.counts is None
         sim = GpuSimulator(plan, device=EmulatedDevice(seed=2))
         counts = sim._compute_counts()
         expected = compute_counts(plan)

@@ -12,7 +12,13 @@ of synapses onto one neuron is at most K_hard (all synapses of a fixed_total_num
 projection, n_pre for fixed_probability / all_to_all, ...); and |w| <= |mean| + Z_MAX * sd,
 because 32-bit uniforms bound Box-Muller normals by sqrt(64 ln 2) < Z_MAX. Poisson input adds
 at most its per-step maximum count (the inversion sampler's largest outcome) times |w|.
+
+int32 ring buffers use a tighter bound from every neuron's true in-degree (input_bound.py,
+int32_scale_exponent below).
 """
+import math
+from fractions import Fraction
+
 Z_MAX = 6.6605           # > sqrt(-2 ln 2**-32) = 6.66043...
 LIMIT = 2.0 ** 62        # half of int64's range: headroom for the +1 rounding terms
 K_MIN, K_MAX = -30, 32
@@ -35,3 +41,39 @@ def choose_scale_exponent(terms):
             return k
     raise ValueError(f"synaptic input bound {sum(c * w for c, w in terms):.3e} pA per step "
                      "cannot be represented in int64 fixed point")
+
+
+# --- int32 ring buffers -------------------------------------------------------------------
+# With the exact input bound of every neuron (build/input_bound.py), the synaptic input of one
+# step fits 32 bits for real models at a resolution far below a weight's spread; the ring
+# buffers then take half the memory (the multi-area model: 24 GiB instead of 48).
+LIMIT32 = 2 ** 31 - 1    # int32's largest value: |sum| <= sum of |w_int| <= LIMIT32 cannot wrap
+WQ_MAX = 10              # weight bounds are counted in units of 2**-10 pA (or coarser, see wq_exponent)
+RESOLUTION = 1e-4        # int32 only if a fixed-point unit is at most this fraction of the smallest |mean weight|
+
+
+def wq_exponent(k64):
+    """Exponent q of the integer weight units 2**-q pA used to sum weight bounds per neuron.
+
+    q <= k64 keeps those sums inside int64: k64 satisfies sum(K_hard * (w_max * 2**k64 + 1))
+    <= 2**62 over the inputs of the (population, receptor), and ceil(w_max * 2**q) <=
+    w_max * 2**q + 1."""
+    return min(WQ_MAX, int(k64))
+
+
+def weight_units(w_max, q):
+    """ceil(w_max * 2**q): an integer upper bound of a weight bound, in units of 2**-q pA."""
+    return int(math.ceil(w_max * 2.0 ** q))
+
+
+def int32_scale_exponent(a_max, d_max, q):
+    """Largest k in [K_MIN, K_MAX] with a_max * 2**(k - q) + d_max <= LIMIT32, or None.
+
+    a_max: the largest sum over one neuron's incoming synapses of weight_units(w_max, q);
+    d_max: the largest in-degree. Each synapse adds |round(w * 2**k)| <= w_max * 2**k + 1 to
+    a slot at most once, so the sum in any slot stays within LIMIT32 (exact arithmetic)."""
+    room = LIMIT32 - int(d_max)
+    for k in range(K_MAX, K_MIN - 1, -1):
+        if Fraction(int(a_max)) * Fraction(2) ** (k - q) <= room:
+            return k
+    return None

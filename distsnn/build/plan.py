@@ -69,6 +69,7 @@ class BuildPlan:
     ring_len: int
     proj_min_delay: np.ndarray   # smallest delay (steps) each projection can draw
     counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules, flat uint32
+    ring_bits: int = None        # 32 or 64: width of the input ring buffers; None until input_bound decides
     spike_rec: np.ndarray = None # uint8 per neuron: record its spikes
     vrec_gids: np.ndarray = None
     info: dict = field(default_factory=dict)
@@ -76,6 +77,13 @@ class BuildPlan:
     @property
     def n_neurons(self):
         return int(self.pop_of.size)
+
+    @property
+    def ring_item_bytes(self):
+        """Bytes of one ring-buffer entry: 4 for int32, 8 for int64; before the input bound is
+        decided, the network's choice (8 for 'auto': the larger, for estimates)."""
+        bits = self.ring_bits or self.network.ring_bits
+        return 4 if bits == 32 else 8
 
     @property
     def n_pops(self):
@@ -119,8 +127,13 @@ def _initial_v(pop, gids, key0, key1):
     return dist.mean + dist.sd * z0
 
 
-def make_plan(network, seed):
-    """Validate `network` and flatten it. Allocates only small tables (no per-synapse data)."""
+def make_plan(network, seed, bound_inputs=True):
+    """Validate `network` and flatten it. Allocates only small tables (no per-synapse data).
+
+    With ring_bits 32 or 'auto', bound_inputs places every synapse once (per-row counts
+    and targets, on the host CPU; kept in plan.counts for reuse) to bound each neuron's input
+    and decide the ring width (input_bound.py). bound_inputs=False leaves that to the
+    backend's build: for size and memory estimates without the pass."""
     network.validate()
     key0, key1 = streams.key_from_seed(seed)
     dt, C = network.dt, network.chunk_size
@@ -199,11 +212,6 @@ def make_plan(network, seed):
             scale_exp[k, rec] = choose_scale_exponent(terms)
         except ValueError as err:
             raise ValueError(f"population {names[k]!r}: {err}") from None
-    for j in range(J):
-        proj_f[j, JF_SCALE] = 2.0 ** scale_exp[proj_i[j, JI_POST_POP], proj_i[j, JI_REC]]
-    for q, (_, pin) in enumerate(pins):
-        sc = 2.0 ** scale_exp[pin_i[q, QI_POP], pin_i[q, QI_REC]]
-        pin_i[q, QI_WINT] = int(math.floor(pin.weight * sc + 0.5))
 
     dcs = sorted(network.dc_inputs, key=lambda d: index[d.target])
     dc_f = np.array([[d.amplitude] for d in dcs], dtype=np.float64).reshape(-1, 1)
@@ -217,7 +225,7 @@ def make_plan(network, seed):
     for k, pop in enumerate(pops):
         prm = pop.params
         common = [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
-                  2.0 ** -scale_exp[k, REC_EX], 2.0 ** -scale_exp[k, REC_IN], prm["E_L"]]
+                  0.0, 0.0, prm["E_L"]]   # 1 / scale: apply_scales
         if pop.model == "iaf_cond_exp":
             prop = iaf_cond_exp_propagators(prm, dt)
             pop_f[k] = [0.0, prop["P11ex"], prop["P11in"], 0.0, 0.0, 0.0] + common + [
@@ -253,14 +261,36 @@ def make_plan(network, seed):
     vrec = [offsets[index[name]] + ids for name, ids in network.voltage_records.items()]
     vrec_gids = np.concatenate(vrec).astype(np.int64) if vrec else np.zeros(0, dtype=np.int64)
 
-    return BuildPlan(
+    plan = BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,
         dc_f=dc_f, dc_i=dc_i, units=units, sched_step=sched_step, sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids,
-        info={"count_cells": count_off})
+        info={"count_cells": count_off, "scale_exp64": scale_exp.copy()})
+    apply_scales(plan, scale_exp)
+    if network.ring_bits == 64:
+        plan.ring_bits = 64
+    elif bound_inputs:
+        from .input_bound import decide_ring_bits
+        decide_ring_bits(plan)
+    return plan
+
+
+def apply_scales(plan, scale_exp):
+    """Set the fixed-point exponents k (scale 2**k per pA) of every (population, receptor)
+    and what follows from them: the projections' scales, the Poisson inputs' integer weights
+    and the populations' 1 / scale."""
+    plan.scale_exp = np.asarray(scale_exp, dtype=np.int64).copy()
+    for j in range(plan.proj_i.shape[0]):
+        plan.proj_f[j, JF_SCALE] = 2.0 ** plan.scale_exp[plan.proj_i[j, JI_POST_POP], plan.proj_i[j, JI_REC]]
+    for q in range(plan.pin_i.shape[0]):
+        pin = plan.network.poisson_inputs[int(plan.pin_i[q, QI_INDEX])]
+        sc = 2.0 ** plan.scale_exp[plan.pin_i[q, QI_POP], plan.pin_i[q, QI_REC]]
+        plan.pin_i[q, QI_WINT] = int(math.floor(pin.weight * sc + 0.5))
+    plan.pop_f[:, PF_INVSC_EX] = 2.0 ** -plan.scale_exp[:, REC_EX].astype(np.float64)
+    plan.pop_f[:, PF_INVSC_IN] = 2.0 ** -plan.scale_exp[:, REC_IN].astype(np.float64)
 
 
 def _spike_schedule(pops, offsets, units, dt):

@@ -66,15 +66,24 @@ class DCInput:
     stop: float
 
 
+RING_BITS = ("auto", 32, 64)
+
+
 @dataclass
 class Network:
     """A network of point-neuron populations.
 
     dt: time step (ms). chunk_size: post-synaptic chunk length C of procedural connectivity
-    (a model property, not a hardware one: it fixes the random streams).
+    (a model property, not a hardware one: it fixes the random streams). ring_bits: width of
+    the fixed-point input buffers: 32 (half the memory; the build proves from every neuron's
+    in-degree that one step's input cannot overflow, or refuses), 64 (bound from the rules
+    alone), or 'auto' (32 where the proof gives a resolution finer than 1e-4 of the smallest
+    mean weight, else 64). Like chunk_size it is part of the model: it sets the fixed-point
+    scale, so the spikes depend on it (never on the backend or the partition).
     """
     dt: float = 0.1
     chunk_size: int = 1024
+    ring_bits: object = "auto"
     name: str = "network"
     populations: dict = field(default_factory=dict)
     projections: list = field(default_factory=list)
@@ -90,6 +99,8 @@ class Network:
         self.dt = float(self.dt)
         if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or self.chunk_size < 1:
             raise ValueError(f"network: chunk_size must be a positive integer, got {self.chunk_size!r}")
+        if self.ring_bits not in RING_BITS or isinstance(self.ring_bits, bool):
+            raise ValueError(f"network: ring_bits must be one of {RING_BITS}, got {self.ring_bits!r}")
 
     # -- populations -------------------------------------------------------------------
     def add_population(self, name, size, model="iaf_psc_exp", params=None, v_init=None):
@@ -248,6 +259,8 @@ class Network:
         """Re-check cross-references (cheap); called by the build before allocating."""
         if not self.populations:
             raise ValueError("network: has no populations")
+        if self.ring_bits not in RING_BITS or isinstance(self.ring_bits, bool):
+            raise ValueError(f"network: ring_bits must be one of {RING_BITS}, got {self.ring_bits!r}")
         if self.n_neurons >= 2 ** 32:
             raise ValueError(f"network: {self.n_neurons} neurons exceed the 2**32 neuron ids")
         for proj in self.projections:

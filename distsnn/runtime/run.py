@@ -108,6 +108,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     with timers.phase("build"):
         backend, device = resolve(backend, comm, share_gpus, log)
         plan = make_plan(network, seed)
+        log(f"input ring buffers: int{plan.ring_bits}"
+            + (f" ({plan.info['ring_bits_reason']})" if "ring_bits_reason" in plan.info else ""))
         part = None
         owned = None
         if size > 1:

@@ -172,3 +172,73 @@ def stored_rows(fill, cell_pos, units, pop_i, in_proj, proj_f, proj_i, counts, c
                     syn_w[at + s] = sc_w[u, s]
                     syn_d[at + s] = np.int32(sc_d[u, s])
                 cell_pos[cell] = at + n
+
+
+@njit(cache=True)
+def row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, out_t):
+    """The chunk-local targets of row (pre, chunk) of projection j, as gen_row places them
+    (the same counters and word 0), without weights and delays; returns the row length."""
+    rule = proj_i[j, bp.JI_RULE]
+    tag = proj_i[j, bp.JI_TAG]
+    c0 = chunk * chunk_size
+    clen = min(chunk_size, proj_i[j, bp.JI_POST_SIZE] - c0)
+    n = 0
+    if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
+        cnt = np.int64(counts[proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk])
+        for k in range(cnt):
+            w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+            out_t[k] = below(w0, clen)
+        n = cnt
+    elif rule == bp.RULE_FP:
+        if proj_f[j, bp.JF_P] > 0.0:
+            r = proj_f[j, bp.JF_R]
+            pos = -1
+            k = 0
+            while True:
+                w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+                step = math.floor(plog(u01(w0)) * r)
+                if float(pos) + 1.0 + step >= clen:
+                    break
+                pos = pos + 1 + np.int64(step)
+                out_t[k] = pos
+                k += 1
+            n = k
+    elif rule == bp.RULE_O2O:
+        if c0 <= pre < c0 + clen:
+            out_t[0] = pre - c0
+            n = 1
+    else:
+        for k in range(clen):
+            out_t[k] = k
+        n = clen
+    return n
+
+
+@njit(cache=True, parallel=True)
+def input_bounds(units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, wq, sc_t, out_a, out_d):
+    """Per unit (post chunk) and receptor, the largest synaptic input any of its neurons can
+    receive in one step, in two integer parts: out_a[u, r] = max over the unit's neurons of
+    the sum of wq[j] over their incoming synapses (wq: each projection's weight bound in
+    fixed units), out_d[u, r] = their largest in-degree. Integer sums: exact in any order,
+    so every backend and thread count finds the same numbers. Every synapse is placed once
+    (its row's targets), none is stored."""
+    U = units.shape[0]
+    for u in prange(U):
+        k = units[u, bp.UI_POP]
+        chunk = units[u, bp.UI_CHUNK]
+        clen = units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START]
+        acc_a = np.zeros((2, clen), dtype=np.int64)
+        acc_d = np.zeros((2, clen), dtype=np.int64)
+        for jj in range(pop_i[k, bp.PI_IN_START], pop_i[k, bp.PI_IN_END]):
+            j = in_proj[jj]
+            rec = proj_i[j, bp.JI_REC]
+            w = wq[j]
+            for pre in range(proj_i[j, bp.JI_PRE_SIZE]):
+                n = row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, sc_t[u])
+                for x in range(n):
+                    t = sc_t[u, x]
+                    acc_a[rec, t] += w
+                    acc_d[rec, t] += 1
+        for r in range(2):
+            out_a[u, r] = acc_a[r].max() if clen > 0 else 0
+            out_d[u, r] = acc_d[r].max() if clen > 0 else 0

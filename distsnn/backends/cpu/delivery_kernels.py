@@ -1,4 +1,4 @@
-"""Numba kernels: synaptic delivery into the int64 input ring buffer.
+"""Numba kernels: synaptic delivery into the input ring buffer (int32 or int64, plan.ring_bits).
 
 Parallel over post chunks ("units"): each unit owns its neurons' buffer entries, so no two
 threads write the same address and integer sums make the order irrelevant anyway.

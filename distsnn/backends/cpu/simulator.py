@@ -5,6 +5,7 @@ import numpy as np
 from numba import get_num_threads, njit
 
 from ...build import plan as bp
+from ...build.input_bound import decide_ring_bits
 from ...build.plan import initial_state
 from ...connectivity.reference import count_tag
 from .connectivity_kernels import counts_fixed_outdegree, counts_fixed_total, stored_rows
@@ -12,7 +13,16 @@ from .delivery_kernels import deliver_procedural, deliver_stored
 from .neuron_kernels import update_neurons
 
 CONNECTIVITY_MODES = ("procedural", "stored")
-CSR_BYTES_PER_SYNAPSE = 4 + 8 + 4   # syn_loc int32, syn_w int64, syn_d int32
+
+
+def csr_bytes_per_synapse(plan):
+    """syn_loc int32, syn_w (the ring's integer width), syn_d int32."""
+    return 4 + plan.ring_item_bytes + 4
+
+
+def ring_dtype(plan):
+    """NumPy dtype of the input ring buffers (and of stored fixed-point weights)."""
+    return np.int32 if plan.ring_bits == 32 else np.int64
 
 
 def available_memory():
@@ -34,9 +44,9 @@ def check_fits(what, nbytes, log):
 
 def state_bytes(plan, n_local):
     """Bytes every engine holds for `n_local` neurons, by part: neuron state (V, I_ex, I_in and
-    the refractory count, 8 B each), the int64 input ring buffers of both receptors over
-    ring_len steps, and the uint32 per-(pre, chunk) synapse counts of counted rules."""
-    return {"state": n_local * (8 * 3 + 8), "rings": plan.ring_len * 2 * n_local * 8,
+    the refractory count, 8 B each), the input ring buffers (int32 or int64) of both receptors
+    over ring_len steps, and the uint32 per-(pre, chunk) synapse counts of counted rules."""
+    return {"state": n_local * (8 * 3 + 8), "rings": plan.ring_len * 2 * n_local * plan.ring_item_bytes,
             "counts": 4 * plan.info["count_cells"]}
 
 
@@ -102,13 +112,13 @@ def build_stored(plan, units, counts, log, scratch=None):
             plan.key0, plan.key1, plan.dt, *scratch)
     lens = np.zeros(plan.n_neurons * units.shape[0], dtype=np.int64)
     none32 = np.zeros(0, dtype=np.int32)
-    stored_rows(False, lens, *args, none32, np.zeros(0, dtype=np.int64), none32)
+    stored_rows(False, lens, *args, none32, np.zeros(0, dtype=ring_dtype(plan)), none32)
     ptr = np.zeros(lens.size + 1, dtype=np.int64)
     np.cumsum(lens, out=ptr[1:])
     total = int(ptr[-1])
-    check_fits(f"stored connectivity ({total} synapses)", total * CSR_BYTES_PER_SYNAPSE, log)
+    check_fits(f"stored connectivity ({total} synapses)", total * csr_bytes_per_synapse(plan), log)
     syn_loc = np.empty(total, dtype=np.int32)
-    syn_w = np.empty(total, dtype=np.int64)
+    syn_w = np.empty(total, dtype=ring_dtype(plan))
     syn_d = np.empty(total, dtype=np.int32)
     stored_rows(True, ptr[:-1].copy(), *args, syn_loc, syn_w, syn_d)
     return ptr, syn_loc, syn_w, syn_d
@@ -203,8 +213,9 @@ class CpuSimulator:
     def build(self):
         plan = self.plan
         n = self.n_local
+        decide_ring_bits(plan)   # a no-op if make_plan did it
         check_fits("neuron state, input buffers and row counts", self.memory_estimate(), self.log)
-        self.counts = compute_counts(plan)
+        self.counts = plan.counts if plan.counts is not None else compute_counts(plan)
         U = self.units.shape[0]
         width = max_row_length(plan, self.counts)
         self.sc_t = np.zeros((max(U, 1), width), dtype=np.int64)
@@ -214,7 +225,7 @@ class CpuSimulator:
         self.i_ex = np.zeros(n)
         self.i_in = np.zeros(n)
         self.refr = np.zeros(n, dtype=np.int64)
-        self.ring = np.zeros(plan.ring_len * 2 * n, dtype=np.int64)
+        self.ring = np.zeros(plan.ring_len * 2 * n, dtype=ring_dtype(plan))
         self.spk_unit = np.zeros((max(U, 1), plan.chunk_size), dtype=np.int64)
         self.spk_cnt = np.zeros(max(U, 1), dtype=np.int64)
         self.spk_gid = np.zeros(max(n, 1), dtype=np.int64)
@@ -231,7 +242,7 @@ class CpuSimulator:
         else:
             self.ptr = np.zeros(1, dtype=np.int64)
             self.syn_loc = np.zeros(0, dtype=np.int32)
-            self.syn_w = np.zeros(0, dtype=np.int64)
+            self.syn_w = np.zeros(0, dtype=ring_dtype(plan))
             self.syn_d = np.zeros(0, dtype=np.int32)
             self.n_synapses = None
         # compile (or load from cache) the step driver now, so the simulate phase times only

@@ -20,8 +20,11 @@ import numpy as np
 
 from ...build import plan as bp
 from ...build.plan import initial_state
-from ..cpu.simulator import CONNECTIVITY_MODES, CSR_BYTES_PER_SYNAPSE, counted_projections, local_view, state_bytes
+from ...build.input_bound import decide_ring_bits
+from ..cpu.simulator import (CONNECTIVITY_MODES, counted_projections, csr_bytes_per_synapse, local_view, ring_dtype,
+                             state_bytes)
 from . import layout
+from .source import R32
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
 MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 0.1 ms)
@@ -87,8 +90,14 @@ class GpuSimulator:
             raise MemoryError(f"the device ran out of memory while building ({err}); use procedural "
                               "connectivity, a smaller model or more GPUs") from None
 
+    def _kernel(self, name):
+        """The entry point of `name` for this plan's ring width (int32 twins end in R32)."""
+        return name + R32 if self.plan.ring_bits == 32 else name
+
     def _build(self):
         d, plan = self.dev, self.plan
+        decide_ring_bits(plan)   # a no-op if make_plan did it
+        self.ring_dtype = ring_dtype(plan)
         self._check_fits("neuron state, input buffers, row counts and spike buffers", self.memory_estimate())
         up = d.to_device
         self.d_units = up(self.units, np.int64)
@@ -112,7 +121,7 @@ class GpuSimulator:
         self.i_ex = d.zeros(n, np.float64)
         self.i_in = d.zeros(n, np.float64)
         self.refr = d.zeros(n, np.int64)
-        self.ring = d.zeros(plan.ring_len * 2 * n, np.int64)
+        self.ring = d.zeros(plan.ring_len * 2 * n, self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
         self.state = d.zeros(layout.N_ST, np.uint64)
@@ -146,11 +155,11 @@ class GpuSimulator:
         d.xp.cumsum(lens[:n_cells], out=self.d_ptr[1:])
         del lens
         total = int(d.to_host(self.d_ptr[n_cells:])[0])
-        self._check_fits(f"stored connectivity ({total} synapses)", total * CSR_BYTES_PER_SYNAPSE)
+        self._check_fits(f"stored connectivity ({total} synapses)", total * csr_bytes_per_synapse(plan))
         self.d_syn_loc = d.zeros(max(total, 1), np.int32)
-        self.d_syn_w = d.zeros(max(total, 1), np.int64)
+        self.d_syn_w = d.zeros(max(total, 1), self.ring_dtype)
         self.d_syn_d = d.zeros(max(total, 1), np.int32)
-        d.launch("stored_fill", grid, d.block_threads, (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w,
+        d.launch(self._kernel("stored_fill"), grid, d.block_threads, (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w,
                                                         self.d_syn_d))
         self.n_synapses = total
 
@@ -158,8 +167,11 @@ class GpuSimulator:
         return max(1, math.ceil(n_threads / self.dev.block_threads))
 
     def _compute_counts(self):
-        """Per (pre, chunk) counts of every counted projection, histogrammed on the device."""
+        """Per (pre, chunk) counts of every counted projection: those the build's input bound
+        computed on the host if it ran (the same numbers), else histogrammed on the device."""
         d, plan = self.dev, self.plan
+        if plan.counts is not None:
+            return d.to_device(plan.counts, np.uint32)
         counts = d.zeros(max(plan.info["count_cells"], 1), np.uint32)
         cap = 64 * d.multiprocessors
         for rule, off, cells, args in counted_projections(plan):
@@ -175,10 +187,10 @@ class GpuSimulator:
         plan = self.plan
         U = self.units.shape[0]
         if self.connectivity == "stored":
-            return "deliver_stored", (bounds, gid, step, U, self.d_units, self.d_ptr, self.d_syn_loc, self.d_syn_w,
+            return self._kernel("deliver_stored"), (bounds, gid, step, U, self.d_units, self.d_ptr, self.d_syn_loc, self.d_syn_w,
                                       self.d_syn_d, self.ring, plan.ring_len, self.n_local, self.d_events,
                                       self.dev.team)
-        return "deliver_procedural", (bounds, gid, step, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj,
+        return self._kernel("deliver_procedural"), (bounds, gid, step, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj,
                                       self.d_proj_f, self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0,
                                       plan.key1, plan.dt, self.ring, plan.ring_len, self.n_local, self.d_events,
                                       self.dev.team)
@@ -194,7 +206,7 @@ class GpuSimulator:
                 self.state, U, self.d_units, self.d_pop_i, self.d_sched_step, self.d_sched_gid, self.d_cursor,
                 self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_local:
-            steps.append(("neuron_update", self._grid(self.n_local), bt, (
+            steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, (
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.v, self.i_ex, self.i_in, self.refr,
                 self.ring, plan.ring_len, self.d_pop_f, self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f,
                 self.d_dc_i, plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))

@@ -18,11 +18,14 @@ KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
 KERNELS = ("neuron_update", "spike_sources", "record_voltage", "advance_step", "deliver_procedural",
            "deliver_stored", "counts", "build_stored")
-ENTRY_POINTS = {"neuron_update": ("neuron_update",), "spike_sources": ("spike_sources",),
+# (kernels that touch the ring buffers or stored weights have an int32 twin, suffix R32)
+R32 = "_r32"
+ENTRY_POINTS = {"neuron_update": ("neuron_update", "neuron_update" + R32), "spike_sources": ("spike_sources",),
                 "record_voltage": ("record_voltage",), "advance_step": ("advance_step",),
-                "deliver_procedural": ("deliver_procedural",), "deliver_stored": ("deliver_stored",),
+                "deliver_procedural": ("deliver_procedural", "deliver_procedural" + R32),
+                "deliver_stored": ("deliver_stored", "deliver_stored" + R32),
                 "counts": ("counts_fixed_total", "counts_fixed_outdegree"),
-                "build_stored": ("stored_lengths", "stored_fill")}
+                "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32)}
 # compile with these (DESIGN §3): no fused multiply-add, IEEE division and square root
 NVCC_FLAGS = ("--fmad=false", "--prec-div=true", "--prec-sqrt=true")
 

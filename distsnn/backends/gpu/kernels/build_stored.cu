@@ -5,18 +5,20 @@
 // stored_fill writes the rows. One thread per cell; the rows come from the rule functions
 // of common.cuh, as in procedural delivery.
 
+template <typename W>
 __device__ __forceinline__ void put_synapse(const i64 at, const i64 tgt, const int rec, const i64 w_int, const i64 d,
-                                            int* syn_loc, i64* syn_w, int* syn_d)
+                                            int* syn_loc, W* syn_w, int* syn_d)
 {
     syn_loc[at] = (int)(tgt * 2 + rec);
-    syn_w[at] = w_int;
+    syn_w[at] = (W)w_int;   // int32: the build proved |w_int| < 2**31
     syn_d[at] = (int)d;
 }
 
 // Length of row (pre, chunk) of projection j; with fill, also write it from position `at`.
+template <typename W>
 __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const i64 chunk, const u32* counts,
                           const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const bool fill,
-                          const i64 at, int* syn_loc, i64* syn_w, int* syn_d)
+                          const i64 at, int* syn_loc, W* syn_w, int* syn_d)
 {
     const Row r = make_row(pj, jf, pre, chunk, chunk_size);
     const int rec = (int)pj[JI_REC];
@@ -53,10 +55,11 @@ __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const 
 }
 
 // Every row of cell c = gid * n_units + u, in in_proj order; returns the cell's length.
+template <typename W>
 __device__ i64 stored_cell(const i64 c, const int n_units, const i64* units, const int* pop_of, const i64* pop_i,
                            const i64* in_proj, const double* proj_f, const i64* proj_i, const u32* counts,
                            const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const bool fill,
-                           const i64 at, int* syn_loc, i64* syn_w, int* syn_d)
+                           const i64 at, int* syn_loc, W* syn_w, int* syn_d)
 {
     const i64 gid = c / n_units;
     const i64* un = units + (c % n_units) * N_UI;
@@ -80,17 +83,40 @@ extern "C" __global__ void stored_lengths(
     const u32 key1, const double dt, i64* lens)
 {
     for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < n_cells; c += (i64)gridDim.x * blockDim.x)
-        lens[c] = stored_cell(c, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0,
-                              key1, dt, false, 0, 0, 0, 0);
+        lens[c] = stored_cell<i64>(c, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0,
+                                   key1, dt, false, 0, 0, 0, 0);
 }
 
+template <typename R>
+__device__ __forceinline__ void stored_fill_body(
+    const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
+    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
+    const u32 key1, const double dt, const i64* __restrict__ ptr, int* syn_loc, R* syn_w, int* syn_d)
+{
+    for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < n_cells; c += (i64)gridDim.x * blockDim.x)
+        stored_cell(c, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
+                    true, ptr[c], syn_loc, syn_w, syn_d);
+}
+
+// entry points: int64 and int32 stored weights (the width of the ring buffers)
 extern "C" __global__ void stored_fill(
     const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
     const u32 key1, const double dt, const i64* __restrict__ ptr, int* syn_loc, i64* syn_w, int* syn_d)
 {
-    for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < n_cells; c += (i64)gridDim.x * blockDim.x)
-        stored_cell(c, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
-                    true, ptr[c], syn_loc, syn_w, syn_d);
+    stored_fill_body(n_cells, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1,
+                     dt, ptr, syn_loc, syn_w, syn_d);
 }
+
+extern "C" __global__ void stored_fill_r32(
+    const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
+    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
+    const u32 key1, const double dt, const i64* __restrict__ ptr, int* syn_loc, int* syn_w, int* syn_d)
+{
+    stored_fill_body(n_cells, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1,
+                     dt, ptr, syn_loc, syn_w, syn_d);
+}
+

@@ -84,9 +84,14 @@ __device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, double
     *d_steps = (i64)floor(d / dt + 0.5);
 }
 
-// integer accumulation: two's complement addition makes signed sums exact in any order
+// integer accumulation: two's complement addition makes signed sums exact in any order.
+// Ring buffers are int64 or int32 (the build proves that one step's input fits 32 bits);
+// the kernels that touch them are templates with one entry point per width (suffix _r32).
 __device__ __forceinline__ void ring_add(i64* ring, i64 index, i64 value) {
     atomicAdd((u64*)(ring + index), (u64)value);
+}
+__device__ __forceinline__ void ring_add(int* ring, i64 index, i64 value) {
+    atomicAdd((unsigned int*)(ring + index), (unsigned int)(int)value);
 }
 
 // append one spike to the block's spike buffer (the driver sizes it so that it cannot

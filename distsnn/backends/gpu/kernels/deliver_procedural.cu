@@ -5,12 +5,13 @@
 // synapses of a row (a spike with thousands of targets does not serialise). The rows come
 // from the rule functions of common.cuh; fixed_probability and one_to_one rows run on one
 // thread.
-extern "C" __global__ void deliver_procedural(
+template <typename R>
+__device__ __forceinline__ void deliver_procedural_body(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
     const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, i64* ring, const i64 ring_len, const i64 n_local, u64* events, const int team)
+    const u32 key1, const double dt, R* ring, const i64 ring_len, const i64 n_local, u64* events, const int team)
 {
     const i64 begin = (i64)bounds[0];
     const i64 n_pairs = ((i64)bounds[1] - begin) * n_units;
@@ -60,3 +61,27 @@ extern "C" __global__ void deliver_procedural(
         }
     }
 }
+
+// entry points: int64 and int32 ring buffers
+extern "C" __global__ void deliver_procedural(
+    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
+    const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
+    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
+    const u32 key1, const double dt, i64* ring, const i64 ring_len, const i64 n_local, u64* events, const int team)
+{
+    deliver_procedural_body(bounds, spk_gid, spk_step, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i,
+                            counts, chunk_size, key0, key1, dt, ring, ring_len, n_local, events, team);
+}
+
+extern "C" __global__ void deliver_procedural_r32(
+    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
+    const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
+    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
+    const u32 key1, const double dt, int* ring, const i64 ring_len, const i64 n_local, u64* events, const int team)
+{
+    deliver_procedural_body(bounds, spk_gid, spk_step, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i,
+                            counts, chunk_size, key0, key1, dt, ring, ring_len, n_local, events, team);
+}
+

@@ -1,9 +1,10 @@
 // Stored delivery: teams of threads stride over the (spike, local unit) pairs of
 // spk_*[bounds[0], bounds[1]) and walk the CSR cell (gid, unit), one thread per synapse.
-extern "C" __global__ void deliver_stored(
+template <typename R>
+__device__ __forceinline__ void deliver_stored_body(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
     const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
-    const i64* __restrict__ syn_w, const int* __restrict__ syn_d, i64* ring, const i64 ring_len,
+    const R* __restrict__ syn_w, const int* __restrict__ syn_d, R* ring, const i64 ring_len,
     const i64 n_local, u64* events, const int team)
 {
     const i64 begin = (i64)bounds[0];
@@ -23,3 +24,25 @@ extern "C" __global__ void deliver_stored(
         if (lane == 0) atomicAdd(events, (u64)(ptr[cell + 1] - ptr[cell]));
     }
 }
+
+// entry points: int64 and int32 ring buffers (and stored weights of the same width)
+extern "C" __global__ void deliver_stored(
+    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
+    const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
+    const i64* __restrict__ syn_w, const int* __restrict__ syn_d, i64* ring, const i64 ring_len,
+    const i64 n_local, u64* events, const int team)
+{
+    deliver_stored_body(bounds, spk_gid, spk_step, n_units, units, ptr, syn_loc, syn_w, syn_d, ring, ring_len,
+                        n_local, events, team);
+}
+
+extern "C" __global__ void deliver_stored_r32(
+    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
+    const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
+    const int* __restrict__ syn_w, const int* __restrict__ syn_d, int* ring, const i64 ring_len,
+    const i64 n_local, u64* events, const int team)
+{
+    deliver_stored_body(bounds, spk_gid, spk_step, n_units, units, ptr, syn_loc, syn_w, syn_d, ring, ring_len,
+                        n_local, events, team);
+}
+

@@ -5,9 +5,10 @@
 // Spikes are appended (gid, step) to the block's spike buffer with an atomic counter; their
 // order is irrelevant downstream (integer input sums) and the driver sorts them. The step t
 // is read from the device-resident state, so the launch is the same at every step.
-extern "C" __global__ void neuron_update(
+template <typename R>
+__device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
-    double* v, double* i_ex, double* i_in, i64* refr, i64* ring, const i64 ring_len,
+    double* v, double* i_ex, double* i_in, i64* refr, R* ring, const i64 ring_len,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
@@ -67,3 +68,27 @@ extern "C" __global__ void neuron_update(
     }
     v[li] = vm;
 }
+
+// entry points: int64 and int32 ring buffers
+extern "C" __global__ void neuron_update(
+    u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
+    double* v, double* i_ex, double* i_in, i64* refr, i64* ring, const i64 ring_len,
+    const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
+    const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
+{
+    neuron_update_body(state, n_local, gids, pop_of, v, i_ex, i_in, refr, ring, ring_len, pop_f, pop_i, pin_i,
+                       pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
+}
+
+extern "C" __global__ void neuron_update_r32(
+    u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
+    double* v, double* i_ex, double* i_in, i64* refr, int* ring, const i64 ring_len,
+    const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
+    const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
+{
+    neuron_update_body(state, n_local, gids, pop_of, v, i_ex, i_in, refr, ring, ring_len, pop_f, pop_i, pin_i,
+                       pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
+}
+

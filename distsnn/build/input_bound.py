@@ -1,0 +1,115 @@
+"""The exact input bound of every neuron, and with it the width of the ring buffers.
+
+The rules alone bound a neuron's in-degree only loosely (all N synapses of a
+fixed_total_number projection could land on one neuron), which needs int64 buffers. Placing
+every synapse once (the rows' targets, without weights or delays) gives each neuron's true
+in-degree and the sum of its synapses' weight bounds; with them the synaptic input of one
+step fits int32 for real models, at a fixed-point resolution near 1e-6 of a weight. The
+pass is a function of the model and the seed only: it covers every neuron (not a rank's
+share) and sums integers, so every backend, partition and thread count finds the same
+numbers, and the same scales. It runs on the host with the CPU kernels: about 2 ns per
+synapse and core (0.5 s for the microcircuit on 2 cores), a fraction of the per-row counts
+it reuses.
+"""
+import numpy as np
+
+from . import plan as bp
+from .fixed_point import K_MIN, RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
+
+RECEPTORS = ("excitatory", "inhibitory")
+
+
+def neuron_input_bounds(plan, counts):
+    """(a_max, d_max, q), each (P, 2) per (target population, receptor): the largest sum over
+    one neuron's incoming synapses of their weight bounds in units of 2**-q pA (rounded up),
+    and the largest in-degree, over all neurons of the population."""
+    from ..backends.cpu.connectivity_kernels import input_bounds
+    from ..backends.cpu.simulator import max_row_length
+    k64 = plan.info["scale_exp64"]
+    q = np.vectorize(wq_exponent)(k64).astype(np.int64)
+    J = plan.proj_i.shape[0]
+    wq = np.zeros(J, dtype=np.int64)
+    for j in range(J):
+        w_max = weight_bound(plan.proj_f[j, bp.JF_WMEAN], plan.proj_f[j, bp.JF_WSD])
+        wq[j] = weight_units(w_max, q[plan.proj_i[j, bp.JI_POST_POP], plan.proj_i[j, bp.JI_REC]])
+    units = plan.units
+    U = units.shape[0]
+    scratch = np.zeros((max(U, 1), max_row_length(plan, counts)), dtype=np.int64)
+    out_a = np.zeros((max(U, 1), 2), dtype=np.int64)
+    out_d = np.zeros((max(U, 1), 2), dtype=np.int64)
+    input_bounds(units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, counts, plan.chunk_size,
+                 plan.key0, plan.key1, wq, scratch, out_a, out_d)
+    a_max = np.zeros((plan.n_pops, 2), dtype=np.int64)
+    d_max = np.zeros((plan.n_pops, 2), dtype=np.int64)
+    for u in range(U):
+        k = units[u, bp.UI_POP]
+        a_max[k] = np.maximum(a_max[k], out_a[u])
+        d_max[k] = np.maximum(d_max[k], out_d[u])
+    return a_max, d_max, q
+
+
+def _smallest_mean_weight(plan, k, r):
+    """Smallest nonzero |mean weight| (pA) of the synapses and Poisson inputs onto (k, r)."""
+    w = [abs(plan.proj_f[j, bp.JF_WMEAN]) for j in range(plan.proj_i.shape[0])
+         if plan.proj_i[j, bp.JI_POST_POP] == k and plan.proj_i[j, bp.JI_REC] == r]
+    w += [abs(plan.network.poisson_inputs[int(plan.pin_i[i, bp.QI_INDEX])].weight)
+          for i in range(plan.pin_i.shape[0]) if plan.pin_i[i, bp.QI_POP] == k and plan.pin_i[i, bp.QI_REC] == r]
+    w = [x for x in w if x > 0.0]
+    return min(w) if w else None
+
+
+def decide_ring_bits(plan, counts=None):
+    """Decide plan.ring_bits and, for 32, set the int32 scales (plan.apply_scales).
+
+    network.ring_bits 64: int64, nothing to compute. 32 or 'auto': bound every neuron's
+    input (neuron_input_bounds) and take, per (population, receptor), the largest k that
+    keeps one step's synaptic input within int32 (and within the int64 bound of the rules,
+    which also covers the Poisson input). int32 is used if every such scale resolves
+    RESOLUTION of the smallest mean weight onto it; otherwise 'auto' keeps int64 (the reason
+    is in plan.info['ring_bits_reason']) and 32 is refused with the population named.
+    Idempotent; keeps the counts in plan.counts for the backend.
+    """
+    if plan.ring_bits is not None:
+        return plan
+    want = plan.network.ring_bits
+    if want == 64:
+        plan.ring_bits = 64
+        return plan
+    if counts is None:
+        counts = plan.counts
+    if counts is None:
+        from ..backends.cpu.simulator import compute_counts
+        counts = compute_counts(plan)
+    plan.counts = counts
+    a_max, d_max, q = neuron_input_bounds(plan, counts)
+    k64 = plan.info["scale_exp64"]
+    k32 = k64.copy()
+    problem = None
+    for k in range(plan.n_pops):
+        for r in (bp.REC_EX, bp.REC_IN):
+            if d_max[k, r] == 0:
+                continue
+            kk = int32_scale_exponent(int(a_max[k, r]), int(d_max[k, r]), int(q[k, r]))
+            kk = min(kk, int(k64[k, r])) if kk is not None else None
+            w_min = _smallest_mean_weight(plan, k, r)
+            where = f"population {plan.pop_names[k]!r}, {RECEPTORS[r]} input"
+            if kk is None or kk < K_MIN:
+                problem = problem or (f"{where}: up to {d_max[k, r]} synapses onto one neuron with weight bounds "
+                                      f"summing to {a_max[k, r] * 2.0 ** -int(q[k, r]):.3g} pA do not fit int32")
+            elif w_min is not None and 2.0 ** -kk > RESOLUTION * w_min:
+                problem = problem or (f"{where}: int32 leaves a resolution of {2.0 ** -kk:.3g} pA, coarser than "
+                                      f"{RESOLUTION:g} of its smallest mean weight ({w_min:.3g} pA); up to "
+                                      f"{d_max[k, r]} synapses onto one neuron")
+            else:
+                k32[k, r] = kk
+    plan.info["input_bound"] = {"max_indegree": d_max.tolist(), "weight_units_exp": q.tolist(),
+                                "max_weight_sum_pA": (a_max * 2.0 ** -q.astype(np.float64)).tolist()}
+    if problem is not None:
+        if want == 32:
+            raise ValueError(f"ring_bits=32: {problem}; use ring_bits=64 or 'auto'")
+        plan.info["ring_bits_reason"] = problem
+        plan.ring_bits = 64
+        return plan
+    bp.apply_scales(plan, k32)
+    plan.ring_bits = 32
+    return plan
