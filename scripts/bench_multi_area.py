@@ -17,6 +17,10 @@ own estimates; nothing is allocated). Writes bench/results/multi_area_*.json and
 
     python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500              # ~4 min on 2 cores
     python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500 --state resting
+    python scripts/bench_multi_area.py --scale 1 --t-sim 1500 --backend gpu --work /tmp   # one GPU, ~28 GiB
+
+On a GPU the report adds the device, its peak memory and NVML energy. With --work outside
+--out the spike file stays there (at full scale it is large).
 
 A down-scaled model (--scale < 1 keeps in-degrees and shrinks populations) is not the full
 model: finite-size effects (shared input, fewer neurons per histogram) are expected to show.
@@ -160,7 +164,15 @@ def markdown(rep):
              f"- {r['n_neurons']} neurons, {r['n_synapses']:.4g} synapses, {len(rep['per_area'])} areas",
              f"- build {r['timers_s']['build']:.2f} s, simulate {r['timers_s']['simulate']:.1f} s: "
              f"real-time factor {r['real_time_factor']:.2f}, {r['events_per_s']:.3g} synaptic events/s "
-             f"({r['synaptic_events']:.3g} events)", ""]
+             f"({r['synaptic_events']:.3g} events)"]
+    if r.get("devices"):
+        dev = r["devices"][0]
+        line = (f"- device {dev.get('name')}: peak memory {r['device_peak_memory_bytes'] / 2 ** 30:.2f} GiB, "
+                f"int{r.get('ring_bits')} ring buffers")
+        if "energy_J" in r:
+            line += f", energy {r['energy_J']:.3g} J ({r['uJ_per_synaptic_event']:.3g} uJ per synaptic event)"
+        lines.append(line)
+    lines.append("")
     if g["scale"] < 1:
         lines += [f"Down-scaled: populations are {g['scale']} of full size with full in-degrees, so every neuron "
                   "shares far more of its input with its neighbours than at full scale, and the pooled "
@@ -258,7 +270,8 @@ def main():
         "config": {"scale": args.scale, "t_sim": args.t_sim, "state": args.state, "seed": args.seed,
                    "backend": run["backend"], "areas": args.areas, "analysis_from_ms": T_START},
         "run": {k: run[k] for k in ("n_neurons", "n_synapses", "synaptic_events", "events_per_s",
-                                    "real_time_factor", "timers_s", "backend", "versions")},
+                                    "real_time_factor", "timers_s", "backend", "versions", "ring_bits", "devices",
+                                    "device_peak_memory_bytes", "energy_J", "uJ_per_synaptic_event") if k in run},
         "per_area": per_area,
         "across_areas": across_areas(per_area),
         "reference_across_areas": ref["summary_across_areas"][args.state],

@@ -291,7 +291,7 @@ def test_kl_divergence_reproduces_the_published_values(shared_data):
 def test_benchmark_script_runs(shared_data, tmp_path):
     script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_multi_area.py"
     proc = subprocess.run([sys.executable, str(script), "--data", str(shared_data), "--areas", "V1,V2",
-                           "--scale", "0.005", "--t-sim", "700", "--backend", "cpu", "--out", str(tmp_path)],
+                           "--scale", "0.005", "--t-sim", "700", "--backend", "gpu-emu", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("multi_area_ground_scale0.005_*.json")
@@ -304,8 +304,12 @@ def test_benchmark_script_runs(shared_data, tmp_path):
     assert kl["n_distsnn"] == int(nf["V1"]["23E"] * 0.005) + int(nf["V2"]["23E"] * 0.005)   # every neuron
     assert np.isfinite(kl["distsnn"]) and kl["genn_mean"] == pytest.approx(0.00011359989793234596, rel=1e-9)
     mem = rep["full_scale_memory"]
-    assert mem["neurons"] == 4_129_924 and mem["ring_len_steps"] == 779
+    assert mem["neurons"] == 4_129_924 and mem["ring_len_steps"] == 779 and mem["ring_bits"] == 32
+    assert mem["gpu_ring_bytes"] == 779 * 2 * 4 * 4_129_924                 # int32: 24.0 GiB
     assert mem["gpu_bytes"] > mem["gpu_ring_bytes"] + mem["gpu_count_bytes"]
     md = js.with_suffix(".md").read_text()
     assert "Down-scaled" in md and "| 23E |" in md
+    # the (emulated) device's line: name, peak memory, ring width
+    assert rep["run"]["ring_bits"] == 32 and rep["run"]["device_peak_memory_bytes"] > 0
+    assert "- device emulated GPU (host C++): peak memory" in md and "int32 ring buffers" in md
     assert not list(tmp_path.glob("*_spikes.h5"))            # the spike file is removed after analysis
