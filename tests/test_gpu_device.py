@@ -10,17 +10,18 @@ from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan
 from distsnn.models import MODELS
 from distsnn.runtime import simulate
-from test_determinism import mixed_network
-from test_gpu_emulated import assert_same_run
+from test_gpu_emulated import assert_same_run, mixed_with
 
 pytestmark = pytest.mark.gpu
 
 
+@pytest.mark.parametrize("bits", [32, 64])
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
-def test_mixed_network_same_as_cpu(connectivity):
-    ref = simulate(mixed_network(), 300.0, seed=12, backend="cpu", connectivity=connectivity, progress=False)
-    res = simulate(mixed_network(), 300.0, seed=12, backend="gpu", connectivity=connectivity, progress=False)
-    assert res.backend == "gpu"
+def test_mixed_network_same_as_cpu(connectivity, bits):
+    """Both ring widths: the int32 entry points (32-bit atomics) and their int64 twins."""
+    ref = simulate(mixed_with(bits), 300.0, seed=12, backend="cpu", connectivity=connectivity, progress=False)
+    res = simulate(mixed_with(bits), 300.0, seed=12, backend="gpu", connectivity=connectivity, progress=False)
+    assert res.backend == "gpu" and res.plan.ring_bits == ref.plan.ring_bits == bits
     assert_same_run(res, ref)
 
 
