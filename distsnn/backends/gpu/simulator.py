@@ -159,8 +159,8 @@ class GpuSimulator:
         self.d_syn_loc = d.zeros(max(total, 1), np.int32)
         self.d_syn_w = d.zeros(max(total, 1), self.ring_dtype)
         self.d_syn_d = d.zeros(max(total, 1), np.int32)
-        d.launch(self._kernel("stored_fill"), grid, d.block_threads, (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w,
-                                                        self.d_syn_d))
+        d.launch(self._kernel("stored_fill"), grid, d.block_threads,
+                 (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d))
         self.n_synapses = total
 
     def _grid(self, n_threads):
@@ -187,13 +187,13 @@ class GpuSimulator:
         plan = self.plan
         U = self.units.shape[0]
         if self.connectivity == "stored":
-            return self._kernel("deliver_stored"), (bounds, gid, step, U, self.d_units, self.d_ptr, self.d_syn_loc, self.d_syn_w,
-                                      self.d_syn_d, self.ring, plan.ring_len, self.n_local, self.d_events,
-                                      self.dev.team)
-        return self._kernel("deliver_procedural"), (bounds, gid, step, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj,
-                                      self.d_proj_f, self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0,
-                                      plan.key1, plan.dt, self.ring, plan.ring_len, self.n_local, self.d_events,
-                                      self.dev.team)
+            return self._kernel("deliver_stored"), (
+                bounds, gid, step, U, self.d_units, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring,
+                plan.ring_len, self.n_local, self.d_events, self.dev.team)
+        return self._kernel("deliver_procedural"), (
+            bounds, gid, step, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj, self.d_proj_f,
+            self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, self.ring, plan.ring_len,
+            self.n_local, self.d_events, self.dev.team)
 
     def _prepare_launches(self):
         """The launches of one step, arguments fixed once (the step itself is on the device)."""
