@@ -5,6 +5,7 @@ the same on the CPU, on the emulated GPU and from the command line."""
 import json
 import math
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -313,3 +314,20 @@ def test_benchmark_script_runs(shared_data, tmp_path):
     assert rep["run"]["ring_bits"] == 32 and rep["run"]["device_peak_memory_bytes"] > 0
     assert "- device emulated GPU (host C++): peak memory" in md and "int32 ring buffers" in md
     assert not list(tmp_path.glob("*_spikes.h5"))            # the spike file is removed after analysis
+
+
+def test_ring_width_benchmark_script_runs(shared_data, tmp_path):
+    """scripts/bench_ring_width.py: both widths per seed, the runs really at those widths."""
+    script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_ring_width.py"
+    proc = subprocess.run([sys.executable, str(script), "--data", str(shared_data), "--scale", "0.002",
+                           "--t-sim", "550", "--seeds", "3", "--out", str(tmp_path), "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("ring_width_multi_area_scale0.002_*.json")
+    rep = json.loads(js.read_text())
+    assert [(r["seed"], r["ring_bits"]) for r in rep["runs"]] == [(3, 32), (3, 64)]
+    assert all(set(r["medians_over_areas"]) == {"rate_spikes_per_s", "irregularity_LvR", "correlation_coefficient"}
+               for r in rep["runs"])
+    md = js.with_suffix(".md").read_text()
+    assert "| 23E |" in md and re.search(r"state \(median 23E correlation > 0.1\): int32 [01] of 1, int64 [01] of 1", md)
+    assert not list(tmp_path.glob("*.h5"))                  # spike files removed after analysis
