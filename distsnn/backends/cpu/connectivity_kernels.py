@@ -70,6 +70,18 @@ def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt):
     return synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
 
 
+@njit(cache=True, inline="always")
+def fp_next(k, pos, chunk, pre, tag, key0, key1, r, clen):
+    """Draw k of fixed_probability row (pre, chunk): the position after `pos` by a geometric
+    skip (r = 1 / log(1 - p)), or -1 past the end of the row; and counter words 1 and 2, for
+    the synapse's weight and delay. Each position depends on the previous one."""
+    w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+    step = math.floor(plog(u01(w0)) * r)
+    if float(pos) + 1.0 + step >= clen:
+        return np.int64(-1), w1, w2
+    return pos + 1 + np.int64(step), w1, w2
+
+
 @njit(cache=True)
 def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, out_t, out_w, out_d):
     """Generate row (pre, chunk) of projection j into out_*; return its length.
@@ -104,14 +116,12 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     elif rule == bp.RULE_FP:
         if proj_f[j, bp.JF_P] > 0.0:
             r = proj_f[j, bp.JF_R]
-            pos = -1
+            pos = np.int64(-1)
             k = 0
             while True:
-                w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
-                step = math.floor(plog(u01(w0)) * r)
-                if float(pos) + 1.0 + step >= clen:
+                pos, w1, w2 = fp_next(k, pos, chunk, pre, tag, key0, key1, r, clen)
+                if pos < 0:
                     break
-                pos = pos + 1 + np.int64(step)
                 out_t[k] = pos
                 out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
                 k += 1
@@ -192,14 +202,12 @@ def row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, o
     elif rule == bp.RULE_FP:
         if proj_f[j, bp.JF_P] > 0.0:
             r = proj_f[j, bp.JF_R]
-            pos = -1
+            pos = np.int64(-1)
             k = 0
             while True:
-                w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
-                step = math.floor(plog(u01(w0)) * r)
-                if float(pos) + 1.0 + step >= clen:
+                pos, w1, w2 = fp_next(k, pos, chunk, pre, tag, key0, key1, r, clen)
+                if pos < 0:
                     break
-                pos = pos + 1 + np.int64(step)
                 out_t[k] = pos
                 k += 1
             n = k
