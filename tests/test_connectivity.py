@@ -137,3 +137,21 @@ def test_stored_csr_equals_numpy_reference_for_every_rule():
     ref = ref[np.lexsort(ref.T[::-1])]
     got = _csr_synapses(sim)
     assert got.shape == ref.shape and np.array_equal(got, ref)
+
+
+def test_ring_slot_wraps_like_modulo_and_every_delay_fits_the_ring():
+    """Delivery finds a synapse's slot as slot0 + d minus ring_len at most once (no division
+    per event): exact when 0 <= slot0 < ring_len and 1 <= d <= ring_len - 1, which every
+    drawn delay satisfies, the extreme draws of a wide delay distribution included."""
+    from distsnn.backends.cpu.delivery_kernels import wrap_slot
+    for L in (2, 3, 17):
+        for slot0 in range(L):
+            for d in range(1, L):
+                assert wrap_slot(slot0, d, L) == (slot0 + d) % L
+    net = Network(dt=0.1, chunk_size=64)
+    net.add_population("a", 300)
+    net.connect("a", "a", FixedTotalNumber(200000), 1.0, Normal(2.0, 3.0))   # many clipped at dt, long tail
+    plan = make_plan(net, 7)
+    _, _, _, _, d = expand_projection(plan, 0, plan.counts.reshape(300, -1))
+    assert d.min() == 1 and d.max() <= plan.ring_len - 1 == plan.max_delay_steps
+    assert d.max() > 150                                                     # the tail is really drawn

@@ -21,7 +21,7 @@ __device__ __forceinline__ void deliver_procedural_body(
     for (i64 p = (i64)blockIdx.x * teams + threadIdx.x / team; p < n_pairs; p += (i64)gridDim.x * teams) {
         const i64 s = begin + p / n_units;
         const i64* un = units + (p % n_units) * N_UI;
-        const i64 gid = spk_gid[s], step = spk_step[s];
+        const i64 gid = spk_gid[s], slot0 = spk_step[s] % ring_len;
         const int src = pop_of[gid];
         const i64 k = un[UI_POP], chunk = un[UI_CHUNK], l0 = un[UI_LOCAL_START];
         for (i64 jj = pop_i[k * N_PI + PI_IN_START]; jj < pop_i[k * N_PI + PI_IN_END]; ++jj) {
@@ -36,7 +36,7 @@ __device__ __forceinline__ void deliver_procedural_body(
                 const i64 n = indexed_row_length(r, pj, counts);
                 for (i64 x = lane; x < n; x += team) {
                     indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
-                    ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + tgt, w_int);
+                    ring_add(ring, wrap_slot(slot0, d, ring_len) * 2 * n_local + base + tgt, w_int);
                 }
                 if (lane == 0) atomicAdd(events, (u64)n);
             } else if (lane == 0) {
@@ -44,15 +44,15 @@ __device__ __forceinline__ void deliver_procedural_body(
                 if (r.rule == RULE_O2O) {
                     if (o2o_words(r, chunk_size, key0, key1, w)) {
                         synapse(w[1], w[2], r.jf, dt, &w_int, &d);
-                        ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + (r.pre - r.chunk * chunk_size),
-                                 w_int);
+                        ring_add(ring, wrap_slot(slot0, d, ring_len) * 2 * n_local + base
+                                           + (r.pre - r.chunk * chunk_size), w_int);
                         n = 1;
                     }
                 } else if (r.rule == RULE_FP) {
                     i64 pos = -1;
                     while (fp_next(r, n, key0, key1, &pos, w)) {
                         synapse(w[1], w[2], r.jf, dt, &w_int, &d);
-                        ring_add(ring, ((step + d) % ring_len) * 2 * n_local + base + pos, w_int);
+                        ring_add(ring, wrap_slot(slot0, d, ring_len) * 2 * n_local + base + pos, w_int);
                         ++n;
                     }
                 }

@@ -14,11 +14,11 @@ __device__ __forceinline__ void deliver_stored_body(
     const i64 teams = blockDim.x / team;
     for (i64 p = (i64)blockIdx.x * teams + threadIdx.x / team; p < n_pairs; p += (i64)gridDim.x * teams) {
         const i64 s = begin + p / n_units, u = p % n_units;
-        const i64 cell = spk_gid[s] * n_units + u, step = spk_step[s];
+        const i64 cell = spk_gid[s] * n_units + u, slot0 = spk_step[s] % ring_len;
         const i64 l0 = units[u * N_UI + UI_LOCAL_START];
         for (i64 x = ptr[cell] + lane; x < ptr[cell + 1]; x += team) {
             const int loc = syn_loc[x];
-            const i64 slot = (step + syn_d[x]) % ring_len;
+            const i64 slot = wrap_slot(slot0, syn_d[x], ring_len);
             ring_add(ring, (slot * 2 + (loc & 1)) * n_local + l0 + (loc >> 1), syn_w[x]);
         }
         if (lane == 0) atomicAdd(events, (u64)(ptr[cell + 1] - ptr[cell]));
