@@ -57,6 +57,10 @@ def test_same_spikes_as_one_process(comm, connectivity, method):
                    exchange=method)
     assert_same(res, ref)
     assert res.mean_rates() == ref.mean_rates()
+    # each rank bounded only its own neurons' input: the allreduce gives the one-process scales
+    assert res.plan.ring_bits == ref.plan.ring_bits == 32
+    assert np.array_equal(res.plan.scale_exp, ref.plan.scale_exp)
+    assert res.plan.info["input_bound"] == ref.plan.info["input_bound"]
 
 
 @pytest.mark.parametrize("strategy", ["populations", "split", "auto"])

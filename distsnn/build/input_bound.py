@@ -7,9 +7,10 @@ in-degree and the sum of its synapses' weight bounds; with them the synaptic inp
 step fits int32 for real models, at a fixed-point resolution near 1e-6 of a weight. The
 pass is a function of the model and the seed only: it covers every neuron (not a rank's
 share) and sums integers, so every backend, partition and thread count finds the same
-numbers, and the same scales. It runs on the host with the CPU kernels: about 2 ns per
+numbers, and the same scales. It runs on the host with the CPU kernels: 2-3 ns per
 synapse and core (0.5 s for the microcircuit on 2 cores), a fraction of the per-row counts
-it reuses.
+it reuses. Under MPI each rank bounds the neurons it owns and the maxima are combined by an
+allreduce: the maximum over all neurons, whatever the partition.
 """
 import numpy as np
 
@@ -19,10 +20,13 @@ from .fixed_point import K_MIN, RESOLUTION, int32_scale_exponent, weight_bound, 
 RECEPTORS = ("excitatory", "inhibitory")
 
 
-def neuron_input_bounds(plan, counts):
+def neuron_input_bounds(plan, counts, owned=None, comm=None):
     """(a_max, d_max, q), each (P, 2) per (target population, receptor): the largest sum over
     one neuron's incoming synapses of their weight bounds in units of 2**-q pA (rounded up),
-    and the largest in-degree, over all neurons of the population."""
+    and the largest in-degree, over all neurons of the population.
+
+    owned: boolean mask over plan.units of the units this process bounds (default all);
+    comm: combine the processes' maxima (collective: every rank of comm must call)."""
     from ..backends.cpu.connectivity_kernels import input_bounds
     from ..backends.cpu.simulator import max_row_length
     k64 = plan.info["scale_exp64"]
@@ -32,7 +36,7 @@ def neuron_input_bounds(plan, counts):
     for j in range(J):
         w_max = weight_bound(plan.proj_f[j, bp.JF_WMEAN], plan.proj_f[j, bp.JF_WSD])
         wq[j] = weight_units(w_max, q[plan.proj_i[j, bp.JI_POST_POP], plan.proj_i[j, bp.JI_REC]])
-    units = plan.units
+    units = plan.units if owned is None else plan.units[np.asarray(owned, dtype=bool)]
     U = units.shape[0]
     scratch = np.zeros((max(U, 1), max_row_length(plan, counts)), dtype=np.int64)
     out_a = np.zeros((max(U, 1), 2), dtype=np.int64)
@@ -45,6 +49,10 @@ def neuron_input_bounds(plan, counts):
         k = units[u, bp.UI_POP]
         a_max[k] = np.maximum(a_max[k], out_a[u])
         d_max[k] = np.maximum(d_max[k], out_d[u])
+    if comm is not None and comm.Get_size() > 1:
+        from mpi4py import MPI
+        comm.Allreduce(MPI.IN_PLACE, a_max, op=MPI.MAX)
+        comm.Allreduce(MPI.IN_PLACE, d_max, op=MPI.MAX)
     return a_max, d_max, q
 
 
@@ -58,7 +66,7 @@ def _smallest_mean_weight(plan, k, r):
     return min(w) if w else None
 
 
-def decide_ring_bits(plan, counts=None):
+def decide_ring_bits(plan, counts=None, owned=None, comm=None):
     """Decide plan.ring_bits and, for 32, set the int32 scales (plan.apply_scales).
 
     network.ring_bits 64: int64, nothing to compute. 32 or 'auto': bound every neuron's
@@ -67,7 +75,8 @@ def decide_ring_bits(plan, counts=None):
     which also covers the Poisson input). int32 is used if every such scale resolves
     RESOLUTION of the smallest mean weight onto it; otherwise 'auto' keeps int64 (the reason
     is in plan.info['ring_bits_reason']) and 32 is refused with the population named.
-    Idempotent; keeps the counts in plan.counts for the backend.
+    Idempotent; keeps the counts in plan.counts for the backend. owned, comm: as in
+    neuron_input_bounds (each rank bounds its own units; the decision is the same on all).
     """
     if plan.ring_bits is not None:
         return plan
@@ -81,7 +90,7 @@ def decide_ring_bits(plan, counts=None):
         from ..backends.cpu.simulator import compute_counts
         counts = compute_counts(plan)
     plan.counts = counts
-    a_max, d_max, q = neuron_input_bounds(plan, counts)
+    a_max, d_max, q = neuron_input_bounds(plan, counts, owned, comm)
     k64 = plan.info["scale_exp64"]
     k32 = k64.copy()
     problem = None

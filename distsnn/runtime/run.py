@@ -16,6 +16,7 @@ import numpy as np
 
 from ..backends.select import resolve
 from ..build import make_plan
+from ..build.input_bound import decide_ring_bits
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
 from .progress import Progress
@@ -107,15 +108,17 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     timers = PhaseTimers()
     with timers.phase("build"):
         backend, device = resolve(backend, comm, share_gpus, log)
-        plan = make_plan(network, seed)
-        log(f"input ring buffers: int{plan.ring_bits}"
-            + (f" ({plan.info['ring_bits_reason']})" if "ring_bits_reason" in plan.info else ""))
+        # under MPI the input bound waits for the partition: each rank bounds its own units
+        plan = make_plan(network, seed, bound_inputs=size == 1)
         part = None
         owned = None
         if size > 1:
             from partitioning import partition_pieces
             part = partition_pieces(plan, size, partition)
             owned = part.unit_rank == comm.Get_rank()
+            decide_ring_bits(plan, owned=owned, comm=comm)
+        log(f"input ring buffers: int{plan.ring_bits}"
+            + (f" ({plan.info['ring_bits_reason']})" if "ring_bits_reason" in plan.info else ""))
         maybe_inject_fault(comm, "build")
         if device is None:
             from ..backends.cpu.simulator import CpuSimulator
