@@ -99,6 +99,9 @@ class Network:
         self.dt = float(self.dt)
         if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or self.chunk_size < 1:
             raise ValueError(f"network: chunk_size must be a positive integer, got {self.chunk_size!r}")
+        self._check_ring_bits()
+
+    def _check_ring_bits(self):
         if self.ring_bits not in RING_BITS or isinstance(self.ring_bits, bool):
             raise ValueError(f"network: ring_bits must be one of {RING_BITS}, got {self.ring_bits!r}")
 
@@ -259,8 +262,7 @@ class Network:
         """Re-check cross-references (cheap); called by the build before allocating."""
         if not self.populations:
             raise ValueError("network: has no populations")
-        if self.ring_bits not in RING_BITS or isinstance(self.ring_bits, bool):
-            raise ValueError(f"network: ring_bits must be one of {RING_BITS}, got {self.ring_bits!r}")
+        self._check_ring_bits()
         if self.n_neurons >= 2 ** 32:
             raise ValueError(f"network: {self.n_neurons} neurons exceed the 2**32 neuron ids")
         for proj in self.projections:
