@@ -48,6 +48,29 @@ CORR_SAMPLE = 2000
 MEASURES = ("rate_spikes_per_s", "irregularity_LvR", "correlation_coefficient")
 
 
+def read_summary(spikes):
+    """The run summary `distsnn run` writes beside its spike file."""
+    with open(os.path.splitext(spikes)[0] + "_summary.json") as fh:
+        return json.load(fh)
+
+
+def run_model(args, output, seed, quiet=False, **options):
+    """`distsnn run multi_area` in a fresh process with the script's data, scale, t_sim,
+    backend and threads, and the model options given (state, areas, ring_bits; None: not
+    passed); returns the run's summary."""
+    cmd = [sys.executable, "-m", "distsnn", "run", "multi_area", "--data", args.data, "--scale", str(args.scale),
+           "--t-sim", str(args.t_sim), "--seed", str(seed), "--backend", args.backend, "--output", output,
+           "--no-progress"]
+    for key, value in options.items():
+        if value is not None:
+            cmd += ["--" + key.replace("_", "-"), str(value)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    print(" ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=REPO, stdout=subprocess.DEVNULL if quiet else None)
+    return read_summary(output)
+
+
 def pairwise_correlations(ids, times, t_start, t_stop, max_neurons=CORR_SAMPLE, bin_ms=1.0):
     """Coefficients of all pairs among the first `max_neurons` non-silent neurons (by id):
     Pearson correlation of spike counts in `bin_ms` bins over [t_start, t_stop); NaN -> 0."""
@@ -242,20 +265,11 @@ def main():
     date = datetime.date.today().isoformat()
     stem = f"multi_area_{args.state}_scale{args.scale:g}_{date}"
     spikes = os.path.join(work, stem + "_spikes.h5")
-    cmd = [sys.executable, "-m", "distsnn", "run", "multi_area", "--data", args.data, "--scale", str(args.scale),
-           "--state", args.state, "--t-sim", str(args.t_sim), "--seed", str(args.seed), "--backend", args.backend,
-           "--output", spikes, "--no-progress"]
-    if args.areas:
-        cmd += ["--areas", args.areas]
-    if args.threads:
-        cmd += ["--threads", str(args.threads)]
     if args.from_spikes:
         spikes = args.from_spikes
+        run = read_summary(spikes)
     else:
-        print(" ".join(cmd), flush=True)
-        subprocess.run(cmd, check=True, cwd=REPO)
-    with open(os.path.splitext(spikes)[0] + "_summary.json") as fh:
-        run = json.load(fh)
+        run = run_model(args, spikes, args.seed, state=args.state, areas=args.areas)
     for key, want in (("scale", args.scale), ("t_sim", args.t_sim), ("seed", args.seed)):
         if run[key] != want:
             raise SystemExit(f"{spikes}: {key} is {run[key]}, not {want}")
@@ -284,7 +298,7 @@ def main():
         fh.write(markdown(report) + "\n")
     if work == args.out and not args.from_spikes:
         os.remove(spikes)                      # results are the report; the spike file is large
-        os.remove(os.path.splitext(spikes)[0] + "_summary.json")
+        os.remove(os.path.splitext(spikes)[0] + "_summary.json")   # (read_summary's file)
     print(f"wrote {os.path.join(args.out, stem)}.json and .md")
 
 

@@ -18,7 +18,6 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 
 import numpy as np
@@ -28,7 +27,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, REPO)
 
-from bench_multi_area import MEASURES, T_START, across_areas, analyse, fmt  # noqa: E402
+from bench_multi_area import MEASURES, T_START, across_areas, analyse, fmt, run_model  # noqa: E402
 
 POPS = ("23E", "23I", "4E", "4I", "5E", "5I", "6E", "6I")
 NAMES = {"rate_spikes_per_s": "rate (Hz)", "irregularity_LvR": "LvR", "correlation_coefficient": "correlation"}
@@ -36,15 +35,7 @@ NAMES = {"rate_spikes_per_s": "rate (Hz)", "irregularity_LvR": "LvR", "correlati
 
 def one_run(args, seed, bits):
     out = os.path.join(args.work, f"ring{bits}_seed{seed}.h5")
-    cmd = [sys.executable, "-m", "distsnn", "run", "multi_area", "--data", args.data, "--scale", str(args.scale),
-           "--t-sim", str(args.t_sim), "--seed", str(seed), "--ring-bits", str(bits), "--backend", args.backend,
-           "--output", out, "--no-progress"]
-    if args.threads:
-        cmd += ["--threads", str(args.threads)]
-    print(" ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
-    with open(os.path.splitext(out)[0] + "_summary.json") as fh:
-        summary = json.load(fh)
+    summary = run_model(args, out, seed, quiet=True, ring_bits=bits)
     if summary["ring_bits"] != bits:
         raise SystemExit(f"{out}: ran with int{summary['ring_bits']}, not int{bits}")
     per_area, _ = analyse(out, args.t_sim)

@@ -15,7 +15,7 @@ allreduce: the maximum over all neurons, whatever the partition.
 import numpy as np
 
 from . import plan as bp
-from .fixed_point import K_MIN, RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
+from .fixed_point import RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
 
 RECEPTORS = ("excitatory", "inhibitory")
 
@@ -102,7 +102,7 @@ def decide_ring_bits(plan, counts=None, owned=None, comm=None):
             kk = min(kk, int(k64[k, r])) if kk is not None else None
             w_min = _smallest_mean_weight(plan, k, r)
             where = f"population {plan.pop_names[k]!r}, {RECEPTORS[r]} input"
-            if kk is None or kk < K_MIN:
+            if kk is None:                     # (otherwise kk >= K_MIN: int32_scale_exponent's range)
                 problem = problem or (f"{where}: up to {d_max[k, r]} synapses onto one neuron with weight bounds "
                                       f"summing to {a_max[k, r] * 2.0 ** -int(q[k, r]):.3g} pA do not fit int32")
             elif w_min is not None and 2.0 ** -kk > RESOLUTION * w_min:
