@@ -12,7 +12,7 @@ def _pyplot():
     return plt
 
 
-def raster(path, out_png, stats, neurons_per_population=50, t_start=0.0, t_stop=None, seed=0):
+def raster(path, out_png, stats, neurons_per_population=50, t_start=None, t_stop=None, seed=0):
     """Spikes of up to `neurons_per_population` random neurons of each population, stacked."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 6))
@@ -27,7 +27,8 @@ def raster(path, out_png, stats, neurons_per_population=50, t_start=0.0, t_stop=
             row[pick] = np.arange(pick.size)
             t = g["timestamps"][()]
             ids = g["node_ids"][()].astype(np.int64)
-            sel = (row[ids] >= 0) & (t >= t_start) & (t <= (t_stop if t_stop is not None else np.inf))
+            sel = (row[ids] >= 0) & (t >= (t_start if t_start is not None else -np.inf)) \
+                & (t <= (t_stop if t_stop is not None else np.inf))
             ax.plot(t[sel], offset + row[ids[sel]], "|", markersize=2)
             ticks.append((offset + pick.size / 2, name))
             offset += pick.size + 5

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import h5py
 import numpy as np
 
-from ..io.sonata import population_size_in_file, run_duration
+from ..io.sonata import population_size_in_file, run_window
 
 
 @dataclass
@@ -123,17 +123,20 @@ def _correlations(group, sample, block, t_start, t_stop, bin_ms):
     return np.nanmean(c, axis=1), float(np.nanmean(c[np.triu_indices(sample.size, 1)]))
 
 
-def analyze_file(path, t_start=0.0, t_stop=None, lvr_r=2.0, corr_neurons=200, corr_bin=1.0, block=1 << 20,
+def analyze_file(path, t_start=None, t_stop=None, lvr_r=2.0, corr_neurons=200, corr_bin=1.0, block=1 << 20,
                  seed=0, populations=None):
     """{population: PopulationStats} of a SONATA spike file.
 
-    t_start / t_stop (ms; t_stop defaults to the run's t_sim); lvr_r: LvR refractoriness (ms);
+    t_start / t_stop (ms; default: the run's own window, which starts after 0 for a run
+    restarted from a checkpoint); lvr_r: LvR refractoriness (ms);
     corr_neurons: sample size per population for correlations (non-silent neurons, seeded);
     corr_bin (ms); block: spikes read at a time.
     """
     out = {}
     with h5py.File(path, "r") as f:
-        t_stop = run_duration(f) if t_stop is None else float(t_stop)
+        run_start, run_stop = run_window(f)
+        t_start = run_start if t_start is None else float(t_start)
+        t_stop = run_stop if t_stop is None else float(t_stop)
         if not t_stop > t_start:
             raise ValueError(f"analysis window: t_stop ({t_stop}) must be after t_start ({t_start})")
         for name, group in f["spikes"].items():

@@ -25,7 +25,7 @@ def fail_whole_job(comm, err, code=1):
 
 def maybe_inject_fault(comm, phase):
     """Testing hook: DISTSNN_INJECT_FAULT='RANK:PHASE' raises on that rank in that phase
-    (build, simulate or write), to check that the whole job goes down promptly."""
+    (build, simulate, checkpoint or write), to check that the whole job goes down promptly."""
     spec = os.environ.get("DISTSNN_INJECT_FAULT")
     if not spec:
         return

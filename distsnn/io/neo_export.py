@@ -9,7 +9,7 @@ import re
 import h5py
 import numpy as np
 
-from .sonata import population_size_in_file, run_duration
+from .sonata import population_size_in_file, run_window
 
 FORMATS = ("nix", "pickle")
 
@@ -46,7 +46,7 @@ def export_neo(path, out_path, fmt="nix", neurons=None):
     import quantities as pq
     with h5py.File(path, "r") as f:
         sizes = {name: population_size_in_file(g) for name, g in f["spikes"].items()}
-        t_stop = run_duration(f)
+        t_start, t_stop = run_window(f)
         selection = parse_selection(neurons, sizes)
         block = neo.Block(name=str(path), file_origin=str(path))
         seg = neo.Segment(name="run")
@@ -62,7 +62,7 @@ def export_neo(path, out_path, fmt="nix", neurons=None):
             bounds = np.searchsorted(node, ids)
             ends = np.searchsorted(node, ids, side="right")
             for nid, a, b in zip(ids, bounds, ends):
-                seg.spiketrains.append(neo.SpikeTrain(t[a:b] * pq.ms, t_start=0.0 * pq.ms, t_stop=t_stop * pq.ms,
+                seg.spiketrains.append(neo.SpikeTrain(t[a:b] * pq.ms, t_start=t_start * pq.ms, t_stop=t_stop * pq.ms,
                                                       name=f"{pop}:{nid}", population=pop, node_id=int(nid)))
     if fmt == "nix":
         with neo.io.NixIO(str(out_path), mode="ow") as io:

@@ -28,11 +28,12 @@ def h5py_has_mpi():
     return bool(h5py.get_config().mpi)
 
 
-def redistribute_by_time(comm, gids, steps, n_steps):
-    """Send every spike to the rank owning its time window; return them sorted by (step, gid)."""
+def redistribute_by_time(comm, gids, steps, n_steps, first_step=0):
+    """Send every spike to the rank owning its time window (of steps first_step ..
+    first_step + n_steps - 1); return them sorted by (step, gid)."""
     from mpi4py import MPI
     size = comm.Get_size()
-    window = np.searchsorted(np.linspace(0, n_steps, size + 1)[1:-1], steps, side="right")
+    window = np.searchsorted(np.linspace(0, n_steps, size + 1)[1:-1], steps - first_step, side="right")
     order = np.argsort(window, kind="stable")
     send_counts = np.bincount(window, minlength=size).astype(np.int64)
     recv_counts = np.empty(size, dtype=np.int64)
@@ -60,8 +61,9 @@ def _per_population(plan, gids, steps):
     return out
 
 
-def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None, mode="auto"):
-    """Collectively write the recorded spikes (this rank's gids and emission steps). Returns the mode used."""
+def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None, mode="auto", first_step=0):
+    """Collectively write the recorded spikes (this rank's gids and absolute emission steps, of
+    a run of n_steps from first_step). Returns the mode used."""
     if mode not in WRITE_MODES:
         raise ValueError(f"write mode must be one of {WRITE_MODES}, got {mode!r}")
     if mode == "auto":
@@ -70,7 +72,7 @@ def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None,
         raise ValueError("write mode 'mpio' needs h5py built with MPI (h5py.get_config().mpi is False)")
     rank = comm.Get_rank()
     metadata = comm.bcast(metadata if rank == 0 else None, root=0)
-    gids, steps = redistribute_by_time(comm, gids, steps, n_steps)
+    gids, steps = redistribute_by_time(comm, gids, steps, n_steps, first_step)
     mine = _per_population(plan, gids, steps)
     counts = np.array(comm.allgather([mine[n][0].size for n in plan.pop_names]), dtype=np.int64)  # (R, P)
     offsets = np.vstack([np.zeros((1, counts.shape[1]), dtype=np.int64), np.cumsum(counts, axis=0)])

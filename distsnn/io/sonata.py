@@ -6,7 +6,8 @@ Spike file layout (SONATA v0.1):
       timestamps       float64, ms (attr units = "ms")
       node_ids         uint64, population-local ids
   /distsnn/            run metadata: attrs model, seed, scale, backend, connectivity, dt,
-                       t_sim, and JSON strings parameters, versions, timers, rates
+                       t_start, t_stop, t_sim (ms; t_start > 0 for a run restarted from a
+                       checkpoint), and JSON strings parameters, versions, timers, rates
 
 Files are written to a temporary name and renamed at the end, so an existing file is never
 left half-written.
@@ -101,16 +102,18 @@ def population_size_in_file(group, block=1 << 20):
     return top + 1
 
 
-def run_duration(f):
-    """Simulated time (ms) of an open spike file: /distsnn t_sim, else the last spike time."""
+def run_window(f):
+    """(t_start, t_stop) in ms of the run that wrote an open spike file: from /distsnn (t_stop,
+    or t_start + t_sim), else 0 and the last spike time."""
     meta = f.get("distsnn")
     if meta is not None and "t_sim" in meta.attrs:
-        return float(meta.attrs["t_sim"])
+        t_start = float(meta.attrs.get("t_start", 0.0))
+        return t_start, float(meta.attrs.get("t_stop", t_start + float(meta.attrs["t_sim"])))
     top = 0.0
     for g in f["spikes"].values():
         if g["timestamps"].shape[0]:
             top = max(top, float(g["timestamps"][-1]))
-    return top
+    return 0.0, top
 
 
 def read_metadata(path):
@@ -146,7 +149,8 @@ def write_voltage_report(path, result, metadata=None):
             m.create_dataset("node_ids", data=(result.vrec_gids[cols] - sl.start).astype(np.uint64))
             m.create_dataset("index_pointers", data=np.arange(cols.size + 1, dtype=np.uint64))
             m.create_dataset("element_ids", data=np.zeros(cols.size, dtype=np.uint32))
-            tm = m.create_dataset("time", data=np.array([plan.dt, (result.n_steps + 1) * plan.dt, plan.dt]))
+            # V after step s is V at (s + 1) * dt
+            tm = m.create_dataset("time", data=np.array([result.t_start + plan.dt, result.t_stop + plan.dt, plan.dt]))
             tm.attrs["units"] = "ms"
         write_metadata(f.create_group("distsnn"), metadata or {})
 

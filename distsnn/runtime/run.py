@@ -8,6 +8,9 @@ R > 1 ranks: the network is partitioned (package `partitioning`), each rank buil
 simulates only its own post chunks, delivers its own spikes every step, and exchanges spikes
 with the other ranks every D steps (D = smallest delay of a projection crossing ranks),
 delivering the received ones after each exchange. The spikes are the same for any R.
+
+A run can start from a checkpoint (io.checkpoint) and write one at its end; steps and spike
+times are absolute, so a restarted run continues the one that wrote the checkpoint exactly.
 """
 import math
 from dataclasses import dataclass, field
@@ -29,7 +32,7 @@ BLOCK_MS = 50.0  # biological time per compiled call (progress granularity)
 class RunResult:
     """Spikes (this rank's neurons only when distributed), voltages, counters and timers."""
     plan: object
-    t_sim: float                  # ms
+    t_sim: float                  # ms simulated by this run (from t_start to t_stop)
     n_steps: int
     spike_gids: np.ndarray        # int64, sorted by (step, gid)
     spike_steps: np.ndarray       # int64 step of emission; spike time = (step + 1) * dt
@@ -44,10 +47,22 @@ class RunResult:
     exchange: dict = field(default_factory=dict)
     partition: object = None
     device: dict = field(default_factory=dict)   # GPU backends: name, memory, NVML energy and power
+    first_step: int = 0           # absolute step the run started at (> 0 after a restart)
+    checkpoint: dict = field(default_factory=dict)   # {'restart': manifest read, 'written': manifest written}
 
     @property
     def dt(self):
         return self.plan.dt
+
+    @property
+    def t_start(self):
+        """Biological time (ms) the run started at: 0, or the checkpoint's time after a restart."""
+        return self.first_step * self.plan.dt
+
+    @property
+    def t_stop(self):
+        """Biological time (ms) the run ended at."""
+        return (self.first_step + self.n_steps) * self.plan.dt
 
     @property
     def rank(self):
@@ -73,8 +88,10 @@ class RunResult:
         return int(self.plan.spike_rec[sl].sum())
 
     def mean_rates(self, t_start=0.0):
-        """Mean firing rate (Hz) of the recorded neurons of each population, over [t_start, t_sim]."""
-        span = (self.t_sim - t_start) * 1e-3
+        """Mean firing rate (Hz) of the recorded neurons of each population, over
+        [max(t_start, self.t_start), self.t_stop] (ms)."""
+        t_start = max(float(t_start), self.t_start)
+        span = (self.t_stop - t_start) * 1e-3
         counts = np.array([np.sum(self.spikes(n)[1] > t_start) for n in self.plan.pop_names], dtype=np.int64)
         if self.comm is not None and self.comm.Get_size() > 1:
             counts = self.comm.allreduce(counts)
@@ -86,7 +103,7 @@ class RunResult:
 
 
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
-             comm=None, partition="auto", exchange="allgatherv", share_gpus=False):
+             comm=None, partition="auto", exchange="allgatherv", share_gpus=False, restart=None, checkpoint=None):
     """Simulate `network` for t_sim ms. Returns a RunResult.
 
     seed: integer in [0, 2**64) keying every random stream; backend: 'auto' (the GPU if one
@@ -94,7 +111,9 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     connectivity: 'procedural' (rows regenerated at each spike) or 'stored' (CSR);
     comm: an mpi4py communicator (None: this process alone); partition: strategy of the
     `partitioning` package; exchange: 'allgatherv' or 'alltoallv'; share_gpus: allow more
-    ranks than GPUs on a node.
+    ranks than GPUs on a node; restart: a checkpoint directory to start from (its step and
+    state; t_sim is then the time simulated beyond it); checkpoint: a directory to write the
+    state into at the end (io.checkpoint; replaces an earlier checkpoint there).
     """
     log = log or (lambda msg: None)
     if isinstance(t_sim, bool) or not isinstance(t_sim, (int, float)) or not math.isfinite(t_sim) or t_sim <= 0:
@@ -127,6 +146,12 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
             from ..backends.gpu.simulator import GpuSimulator
             sim = GpuSimulator(plan, connectivity, log=log, owned=owned, device=device)
         sim.build()
+        restored = None
+        if restart is not None:
+            from ..io.checkpoint import restore_checkpoint
+            restored = restore_checkpoint(restart, sim, comm)
+            log(f"restarted from {restart} at t = {restored['t_ms']:g} ms (step {restored['step']})")
+    first_step = sim.t
     n_steps = int(round(t_sim / plan.dt))
     cap = sim.output_capacity
     out = [np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)]
@@ -145,6 +170,12 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         if device is not None:
             device.synchronize()
     device_info = _device_info(device, monitor, backend)
+    written = None
+    if checkpoint is not None:
+        from ..io.checkpoint import write_checkpoint
+        with timers.phase("checkpoint"):
+            written = write_checkpoint(checkpoint, sim, comm, {"backend": backend, "connectivity": connectivity})
+        log(f"wrote checkpoint {checkpoint} at t = {written['t_ms']:g} ms")
     vrec += plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :]
     events = sim.events if size == 1 else comm.allreduce(sim.events)
     n_syn = sim.n_synapses if sim.n_synapses is not None else None
@@ -154,7 +185,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                      spike_gids=out[0][:n_out].copy(), spike_steps=out[1][:n_out].copy(),
                      vrec_gids=sim.vrec_gids, vrec=vrec, events=events, backend=backend, connectivity=connectivity,
                      n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
-                     comm=comm, exchange=xinfo, partition=part, device=device_info)
+                     comm=comm, exchange=xinfo, partition=part, device=device_info, first_step=first_step,
+                     checkpoint={k: v for k, v in (("restart", restored), ("written", written)) if v})
 
 
 def _device_monitor(device):
@@ -232,6 +264,7 @@ def _run_distributed(sim, part, comm, method, n_steps, out, vrec, bar, timers):
     while done < n_steps:
         width = min(D, n_steps - done)
         t0 = done
+        base = sim.t                  # absolute step of the window's first step (> t0 after a restart)
         n_ex = 0
         while done < t0 + width:      # local steps (delivering local spikes at once)
             want = t0 + width - done
@@ -242,9 +275,9 @@ def _run_distributed(sim, part, comm, method, n_steps, out, vrec, bar, timers):
         if t0 < n_steps // 2 <= done:
             maybe_inject_fault(comm, "simulate")   # mid-run, while the other ranks wait in the exchange
         with timers.phase("exchange"):
-            gids, offs = xch.exchange(ex_gid[:n_ex], ex_step[:n_ex] - t0)
+            gids, offs = xch.exchange(ex_gid[:n_ex], ex_step[:n_ex] - base)
         with timers.phase("deliver_remote"):
-            sim.deliver(gids, offs + t0)
+            sim.deliver(gids, offs + base)
         if done % report_every < width:
             bar.update(done * plan.dt)
     info = {"interval_steps": D, "method": method, "calls": xch.calls,

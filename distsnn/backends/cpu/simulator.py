@@ -274,6 +274,28 @@ class CpuSimulator:
         self.events = int(self.unit_events.sum())
         return (done, n_out, n_ex) if exchange else (done, n_out)
 
+    # state (checkpoints) ----------------------------------------------------------------
+    def read_state(self, lo, hi):
+        """Copies of the dynamic state of local neurons lo..hi-1: V (mV relative to E_L),
+        I_ex and I_in (pA; nS for conductance neurons), refractory steps left, and the ring
+        buffers as (ring_len, 2, hi - lo) in slot order (slot = step % ring_len)."""
+        L = self.plan.ring_len
+        return {"v": self.v[lo:hi].copy(), "i_ex": self.i_ex[lo:hi].copy(), "i_in": self.i_in[lo:hi].copy(),
+                "refr": self.refr[lo:hi].copy(), "ring": self.ring.reshape(L, 2, self.n_local)[:, :, lo:hi].copy()}
+
+    def write_state(self, lo, hi, state):
+        """Set the state of local neurons lo..hi-1 (the arrays of read_state)."""
+        L = self.plan.ring_len
+        for name in ("v", "i_ex", "i_in", "refr"):
+            getattr(self, name)[lo:hi] = state[name]
+        self.ring.reshape(L, 2, self.n_local)[:, :, lo:hi] = state["ring"]
+
+    def start_at(self, step):
+        """Make `step` the next step to run (a restart): Poisson input, DC windows and the
+        spike-source schedules follow the absolute step; the cursors skip what lies before."""
+        self.t = int(step)
+        self.sched_cursor[:] = self.units[:, bp.UI_SCHED_START]
+
     def deliver(self, spk_gid, spk_step):
         """Deliver spikes of other ranks (sorted by gid, absolute emission steps) to the local neurons."""
         plan = self.plan

@@ -103,6 +103,10 @@ class CudaDevice:
     def copy_to(self, dst, src):
         dst.set(np.ascontiguousarray(src, dtype=dst.dtype), stream=self.stream)
 
+    def assign(self, dst, src):
+        """Host array src into a device view dst of the same shape, strided views included."""
+        dst[...] = self.cp.asarray(np.ascontiguousarray(src, dtype=dst.dtype))
+
     def bind(self, kernel, grid, block, args):
         """The launch as a callable, arguments checked and converted once (for launches
         repeated every step)."""

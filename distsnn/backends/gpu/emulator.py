@@ -135,6 +135,10 @@ class EmulatedDevice:
         """Host array src into device array dst (same size)."""
         dst[...] = src
 
+    def assign(self, dst, src):
+        """Host array src into a device view dst of the same shape, strided views included."""
+        dst[...] = src
+
     def synchronize(self):
         pass
 

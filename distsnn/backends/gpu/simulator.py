@@ -291,6 +291,30 @@ class GpuSimulator:
             done += ran
         return (done, n_out, n_ex) if exchange else (done, n_out)
 
+    # state (checkpoints) ----------------------------------------------------------------
+    def read_state(self, lo, hi):
+        """Host copies of the state of local neurons lo..hi-1 (see CpuSimulator.read_state)."""
+        if self._pending is not None:
+            raise RuntimeError("read_state with flushed steps not yet handed over; this is a bug")
+        d, L = self.dev, self.plan.ring_len
+        return {"v": d.to_host(self.v[lo:hi]), "i_ex": d.to_host(self.i_ex[lo:hi]),
+                "i_in": d.to_host(self.i_in[lo:hi]), "refr": d.to_host(self.refr[lo:hi]),
+                "ring": d.to_host(self.ring.reshape(L, 2, self.n_local)[:, :, lo:hi])}
+
+    def write_state(self, lo, hi, state):
+        """Set the state of local neurons lo..hi-1 on the device (the arrays of read_state)."""
+        d, L = self.dev, self.plan.ring_len
+        for name in ("v", "i_ex", "i_in", "refr"):
+            d.assign(getattr(self, name)[lo:hi], state[name])
+        d.assign(self.ring.reshape(L, 2, self.n_local)[:, :, lo:hi], state["ring"])
+
+    def start_at(self, step):
+        """Make `step` the next step to run (a restart): the device's step counter moves
+        there; the spike-source cursors skip the schedule entries before it."""
+        self.t = int(step)
+        self.dev.copy_to(self.d_cursor, self.units[:, bp.UI_SCHED_START])
+        self._reset_state()
+
     def deliver(self, spk_gid, spk_step):
         """Deliver spikes of other ranks (absolute emission steps) to the local neurons."""
         n = int(spk_gid.size)

@@ -1,0 +1,241 @@
+"""Checkpoints: the complete dynamic state of a run at a step, by neuron id, so that a run
+restarted from it gives the same spikes as one that never stopped, on any number of ranks,
+any partition, either backend and either connectivity mode (DESIGN §3).
+
+Why this is enough: every random number is a function of (seed, stream, absolute step), the
+connectivity is regenerated (or rebuilt) from the seed, and the input ring buffers hold
+integers. So the state is V, the synaptic currents (conductances), the refractory counts
+and the ring buffers: the inputs already on their way, in fixed point. A checkpoint is taken
+after a step's spikes have all been delivered, on every rank (the end of a run: the last
+exchange has been done).
+
+Layout of a checkpoint directory:
+  checkpoint.json      manifest: format, version, step, t (ms), the model's fingerprint, the
+                       part files and their neuron counts; written last (atomically), so a
+                       directory without it, or with a half-written part, is never read
+  part-<token>-r<R>.h5 one per writing rank: gids (int64, in the rank's unit order), v, i_ex,
+                       i_in (float64), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
+                       is the input of receptor r (0 excitatory, 1 inhibitory) arriving at
+                       step `step + k`, in the plan's fixed-point units (int32 or int64)
+Parts of an earlier checkpoint in the same directory are removed after the new manifest is
+in place; until then the old manifest and its parts stay readable.
+"""
+import hashlib
+import json
+import os
+import time
+
+import h5py
+import numpy as np
+
+from .. import __version__
+from ..build import plan as bp
+from ..comm.faults import maybe_inject_fault
+
+FORMAT = "distsnn-checkpoint"
+VERSION = 1
+MANIFEST = "checkpoint.json"
+BLOCK_NEURONS = 1 << 16     # neurons per read or write: bounds the host memory of the ring copies
+STATE_FIELDS = ("v", "i_ex", "i_in", "refr")
+
+# the plan's tables that fix the dynamics; the partition-dependent ones (units' local starts,
+# counts) are not among them, so any partition can restart any checkpoint
+_MODEL_TABLES = ("pop_f", "pop_i", "proj_f", "proj_i", "in_proj", "pin_i", "pin_cdf", "dc_f", "dc_i",
+                 "sched_step", "sched_gid", "pop_of")
+
+
+def fingerprint(plan):
+    """What must agree between the run that wrote a checkpoint and the one that reads it,
+    field by field (so that an error can say which differs)."""
+    tables = hashlib.sha256()
+    for name in _MODEL_TABLES:
+        a = np.ascontiguousarray(getattr(plan, name))
+        tables.update(f"{name}{a.dtype.str}{a.shape}".encode())
+        tables.update(a.tobytes())
+    return {
+        "populations": [[name, int(plan.pop_i[k, bp.PI_SIZE])] for k, name in enumerate(plan.pop_names)],
+        "seed": str(plan.seed),
+        "dt_ms": float(plan.dt),
+        "chunk_size": int(plan.chunk_size),
+        "ring_bits": int(plan.ring_bits),
+        "ring_len": int(plan.ring_len),
+        "scale_exp": plan.scale_exp.astype(int).tolist(),
+        "model_tables_sha256": tables.hexdigest(),
+    }
+
+
+_FIELD_TEXT = {
+    "populations": "populations (names and sizes)", "seed": "seed", "dt_ms": "time step (ms)",
+    "chunk_size": "chunk size", "ring_bits": "ring-buffer width (bits)", "ring_len": "ring length (steps)",
+    "scale_exp": "fixed-point scales", "model_tables_sha256": "model parameters and connectivity rules",
+}
+
+
+def load_manifest(path):
+    """The manifest of the checkpoint directory `path`, checked for format and version."""
+    man_path = os.path.join(path, MANIFEST)
+    if not os.path.isdir(path):
+        raise ValueError(f"checkpoint {path!r} does not exist (expected a directory written by --checkpoint)")
+    if not os.path.exists(man_path):
+        raise ValueError(f"{path!r} is not a complete checkpoint: it has no {MANIFEST} (was the writing run "
+                         "interrupted?)")
+    try:
+        with open(man_path) as fh:
+            man = json.load(fh)
+    except ValueError as err:
+        raise ValueError(f"{man_path}: unreadable manifest ({err})") from None
+    if man.get("format") != FORMAT:
+        raise ValueError(f"{man_path}: not a distsnn checkpoint (format {man.get('format')!r})")
+    if man.get("version") != VERSION:
+        raise ValueError(f"{man_path}: checkpoint format version {man.get('version')}, this distsnn reads "
+                         f"version {VERSION}")
+    return man
+
+
+def check_compatible(man, plan, path):
+    """Raise a ValueError naming every fingerprint field in which the checkpoint and `plan` differ."""
+    here = fingerprint(plan)
+    there = man["fingerprint"]
+    diffs = []
+    for key, text in _FIELD_TEXT.items():
+        if there.get(key) != here[key]:
+            if key == "model_tables_sha256":
+                diffs.append(text)
+            else:
+                diffs.append(f"{text}: {there.get(key)} in the checkpoint, {here[key]} here")
+    if diffs:
+        raise ValueError(f"checkpoint {path!r} was written by a different model; it differs in "
+                         + "; ".join(diffs) + ". Restart with the model options and seed of the run that wrote it")
+
+
+def _comm_info(comm):
+    return (comm.Get_rank(), comm.Get_size()) if comm is not None else (0, 1)
+
+
+def _barrier(comm):
+    if comm is not None and comm.Get_size() > 1:
+        comm.Barrier()
+
+
+def write_checkpoint(path, sim, comm=None, metadata=None):
+    """Write the state of `sim` (CpuSimulator or GpuSimulator, at its current step) into the
+    directory `path`; collective under MPI (each rank writes its own part). Returns the manifest."""
+    plan = sim.plan
+    rank, size = _comm_info(comm)
+    step = int(sim.t)
+    token = f"{time.time_ns():x}-{os.getpid()}"
+    if size > 1:
+        token = comm.bcast(token, root=0)
+        steps = comm.allgather(step)
+        if len(set(steps)) != 1:
+            raise RuntimeError(f"ranks are at different steps {sorted(set(steps))}; this is a bug")
+    if rank == 0:
+        os.makedirs(path, exist_ok=True)
+    _barrier(comm)
+    part = f"part-{token}-r{rank}.h5"
+    _write_part(os.path.join(path, part), sim, step)
+    maybe_inject_fault(comm, "checkpoint")   # testing: a rank fails with some parts written
+    parts = comm.gather((part, sim.n_local), root=0) if size > 1 else [(part, sim.n_local)]
+    if rank == 0:
+        man = {"format": FORMAT, "version": VERSION, "step": step, "t_ms": step * plan.dt,
+               "n_neurons": plan.n_neurons, "fingerprint": fingerprint(plan),
+               "parts": [{"file": f, "n_neurons": int(n)} for f, n in parts],
+               "written_by": {"ranks": size, "distsnn": __version__,
+                              "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+               "metadata": metadata or {}}
+        tmp = os.path.join(path, f"{MANIFEST}.tmp-{token}")
+        with open(tmp, "w") as fh:
+            json.dump(man, fh, indent=1, sort_keys=True, default=float)
+        os.replace(tmp, os.path.join(path, MANIFEST))   # the new checkpoint exists from here on
+        keep = {p["file"] for p in man["parts"]}
+        for name in os.listdir(path):
+            if name.startswith("part-") and name not in keep:
+                os.remove(os.path.join(path, name))
+    else:
+        man = None
+    if size > 1:
+        man = comm.bcast(man, root=0)
+    return man
+
+
+def _write_part(file, sim, step):
+    """One rank's part: its neurons' gids and state, the rings rotated to start at `step`."""
+    n, L = sim.n_local, sim.plan.ring_len
+    rot = (step + np.arange(L)) % L          # slot of the input arriving at step + k
+    tmp = file + ".tmp"
+    with h5py.File(tmp, "w") as f:
+        f.attrs["step"] = step
+        f.create_dataset("gids", data=sim.gids.astype(np.int64))
+        out = {name: f.create_dataset(name, shape=(n,), dtype=np.int64 if name == "refr" else np.float64)
+               for name in STATE_FIELDS}
+        ring = f.create_dataset("ring", shape=(n, 2, L), dtype=sim.ring.dtype)
+        for lo in range(0, n, BLOCK_NEURONS):
+            hi = min(n, lo + BLOCK_NEURONS)
+            st = sim.read_state(lo, hi)
+            for name in STATE_FIELDS:
+                out[name][lo:hi] = st[name]
+            ring[lo:hi] = st["ring"][rot].transpose(2, 1, 0)
+    os.replace(tmp, file)
+
+
+def restore_checkpoint(path, sim, comm=None):
+    """Load the state of this rank's neurons from the checkpoint directory `path` into `sim`
+    (built, not yet run) and move it to the checkpoint's step. Returns the manifest."""
+    man = load_manifest(path)
+    plan = sim.plan
+    check_compatible(man, plan, path)
+    step = int(man["step"])
+    L = plan.ring_len
+    unrot = (step + np.arange(L)) % L
+    local_of = np.full(plan.n_neurons, -1, dtype=np.int64)
+    local_of[sim.gids] = np.arange(sim.n_local)
+    seen = np.zeros(sim.n_local, dtype=bool)
+    if sum(int(p["n_neurons"]) for p in man["parts"]) != plan.n_neurons:
+        raise ValueError(f"checkpoint {path!r} is inconsistent: its parts hold "
+                         f"{sum(int(p['n_neurons']) for p in man['parts'])} neurons, the model {plan.n_neurons}")
+    for p in man["parts"]:
+        file = os.path.join(path, p["file"])
+        if not os.path.exists(file):
+            raise ValueError(f"checkpoint {path!r} is incomplete: part {p['file']} is missing")
+        with h5py.File(file, "r") as f:
+            gids = f["gids"][()]
+            if gids.size != int(p["n_neurons"]) or int(f.attrs["step"]) != step:
+                raise ValueError(f"checkpoint {path!r}: part {p['file']} does not match the manifest")
+            if gids.size and (gids.min() < 0 or gids.max() >= plan.n_neurons):
+                raise ValueError(f"checkpoint {path!r}: part {p['file']} has neuron ids outside the model")
+            li = local_of[gids]
+            for a, b in _runs(li):
+                dst = li[a]
+                block = {name: f[name][a:b] for name in STATE_FIELDS}
+                block["ring"] = np.empty((L, 2, b - a), dtype=sim.ring.dtype)
+                block["ring"][unrot] = f["ring"][a:b].transpose(2, 1, 0)
+                if seen[dst:dst + b - a].any():
+                    raise ValueError(f"checkpoint {path!r}: a neuron appears in more than one part")
+                seen[dst:dst + b - a] = True
+                sim.write_state(dst, dst + b - a, block)
+    if not seen.all():
+        missing = sim.gids[~seen]
+        raise ValueError(f"checkpoint {path!r} lacks the state of {missing.size} neuron(s) of this run "
+                         f"(first id {int(missing[0])})")
+    sim.start_at(step)
+    return man
+
+
+def _runs(li):
+    """[a, b) ranges of a part's rows that map onto consecutive local neurons of this rank,
+    at most BLOCK_NEURONS long (a part's rows and a rank's neurons both follow unit order,
+    so there are about as many runs as units shared)."""
+    own = li >= 0
+    if not own.any():
+        return []
+    idx = np.nonzero(own)[0]
+    # a new run starts where the row is not the next row, or the local index not the next one
+    starts = np.ones(idx.size, dtype=bool)
+    starts[1:] = (np.diff(idx) != 1) | (np.diff(li[idx]) != 1)
+    bounds = np.append(np.nonzero(starts)[0], idx.size)
+    out = []
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        a, b = int(idx[s]), int(idx[e - 1]) + 1
+        for lo in range(a, b, BLOCK_NEURONS):
+            out.append((lo, min(b, lo + BLOCK_NEURONS)))
+    return out

@@ -1,0 +1,219 @@
+"""Checkpoint and restart: a run stopped at step s and restarted from its checkpoint gives
+exactly the spikes, voltages and synaptic events of a run that never stopped, whatever the
+backend or connectivity mode of either half; bad or foreign checkpoints are refused clearly."""
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from distsnn.io.checkpoint import MANIFEST, load_manifest
+from distsnn.model import FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal
+from distsnn.runtime import simulate
+
+T_ALL = 160.0     # ms
+T_CUT = 63.7      # ms: not a multiple of the driver's block, nor of any delay
+
+
+def restart_network(ring_bits="auto"):
+    """Both neuron models, a spike source firing on both sides of the cut, Poisson input
+    whose delay reaches back across it, a DC window open at the cut, delays up to 4.5 ms."""
+    net = Network(dt=0.1, chunk_size=64, ring_bits=ring_bits)
+    net.add_population("E", 300, v_init=Normal(-60.0, 5.0))
+    net.add_population("I", 80)
+    net.add_population("C", 70, "iaf_cond_exp", {"I_e": 100.0}, v_init=Normal(-65.0, 3.0))
+    net.connect("E", "E", FixedTotalNumber(12000), Normal(40.0, 4.0), Normal(1.5, 0.7))
+    net.connect("E", "I", FixedProbability(0.15), 60.0, 1.0)
+    net.connect("I", "E", FixedOutdegree(50), Normal(-70.0, 7.0), Normal(2.0, 1.0))
+    net.connect("E", "C", FixedProbability(0.1), 2.0, 4.5)
+    net.connect("I", "C", FixedProbability(0.1), -3.0, 0.8)
+    rng = np.random.default_rng(4)
+    net.add_spike_source("S", 40, rng.integers(0, 40, 600), rng.uniform(0.1, T_ALL, 600))
+    net.connect("S", "E", FixedProbability(0.2), 90.0, 2.3)
+    net.add_poisson_input("E", indegree=900, rate=18.0, weight=45.0, delay=3.3)
+    net.add_poisson_input("I", indegree=900, rate=9.0, weight=45.0, delay=1.5)
+    net.add_dc_input("I", 120.0, start=40.0, stop=90.0)
+    for name in ("E", "I", "C", "S"):
+        net.record_spikes(name)
+    net.record_voltage("E", [0, 299])
+    net.record_voltage("C", [3])
+    return net
+
+
+@pytest.fixture(scope="module")
+def whole():
+    return simulate(restart_network(), T_ALL, seed=21, progress=False)
+
+
+@pytest.fixture(scope="module")
+def first_half(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "cut"
+    res = simulate(restart_network(), T_CUT, seed=21, progress=False, checkpoint=str(path))
+    return res, str(path)
+
+
+def assert_continues(res, whole, first):
+    """res (started from first's checkpoint) plus first equal `whole`, exactly."""
+    cut = first.n_steps
+    assert res.first_step == cut and res.t_start == pytest.approx(T_CUT) and res.t_stop == pytest.approx(T_ALL)
+    after = whole.spike_steps >= cut
+    assert after.any() and (~after).any()
+    assert np.array_equal(first.spike_steps, whole.spike_steps[~after])
+    assert np.array_equal(first.spike_gids, whole.spike_gids[~after])
+    assert np.array_equal(res.spike_steps, whole.spike_steps[after])
+    assert np.array_equal(res.spike_gids, whole.spike_gids[after])
+    assert np.array_equal(res.vrec_gids, whole.vrec_gids)
+    assert np.array_equal(res.vrec, whole.vrec[cut:])
+    assert first.events + res.events == whole.events
+
+
+def test_network_is_active_on_both_sides(whole):
+    cut = int(round(T_CUT / 0.1))
+    for name in ("E", "I", "C", "S"):
+        _, t = whole.spikes(name)
+        assert (t <= T_CUT).sum() > 10 and (t > T_CUT).sum() > 10, name
+    assert whole.plan.ring_bits == 32 and whole.n_steps > cut
+
+
+@pytest.mark.parametrize("backend,connectivity", [("cpu", "procedural"), ("cpu", "stored"),
+                                                  ("gpu-emu", "procedural"), ("gpu-emu", "stored")])
+def test_restart_continues_the_run(whole, first_half, backend, connectivity):
+    first, path = first_half
+    res = simulate(restart_network(), T_ALL - T_CUT, seed=21, progress=False, restart=path, backend=backend,
+                   connectivity=connectivity)
+    assert_continues(res, whole, first)
+    assert res.checkpoint["restart"]["step"] == first.n_steps
+    # the rates of the second half are those of the whole run after the cut
+    assert res.mean_rates() == whole.mean_rates(T_CUT)
+
+
+def test_checkpoint_written_on_the_emulated_gpu_restarts_on_the_cpu(whole, tmp_path):
+    first = simulate(restart_network(), T_CUT, seed=21, progress=False, backend="gpu-emu", connectivity="stored",
+                     checkpoint=str(tmp_path / "c"))
+    res = simulate(restart_network(), T_ALL - T_CUT, seed=21, progress=False, restart=str(tmp_path / "c"))
+    assert_continues(res, whole, first)
+
+
+def test_int64_rings_and_a_chain_of_three_segments(tmp_path):
+    whole = simulate(restart_network(64), T_ALL, seed=5, progress=False)
+    a = simulate(restart_network(64), 30.0, seed=5, progress=False, checkpoint=str(tmp_path / "c"))
+    b = simulate(restart_network(64), 50.0, seed=5, progress=False, restart=str(tmp_path / "c"),
+                 checkpoint=str(tmp_path / "c"))   # read, then replaced in place
+    c = simulate(restart_network(64), T_ALL - 80.0, seed=5, progress=False, restart=str(tmp_path / "c"))
+    assert c.plan.ring_bits == 64 and c.first_step == 800
+    assert np.array_equal(np.concatenate([a.spike_steps, b.spike_steps, c.spike_steps]), whole.spike_steps)
+    assert np.array_equal(np.concatenate([a.spike_gids, b.spike_gids, c.spike_gids]), whole.spike_gids)
+    assert np.array_equal(np.concatenate([a.vrec, b.vrec, c.vrec]), whole.vrec)
+    # one manifest, the parts of the last checkpoint only
+    assert sorted(os.listdir(tmp_path / "c")) == sorted([MANIFEST] + [p["file"] for p in load_manifest(
+        str(tmp_path / "c"))["parts"]])
+
+
+def test_checkpoint_layout(first_half):
+    res, path = first_half
+    man = load_manifest(path)
+    assert man["step"] == res.n_steps and man["t_ms"] == pytest.approx(T_CUT)
+    assert man["n_neurons"] == res.plan.n_neurons == sum(p["n_neurons"] for p in man["parts"])
+    with h5py.File(os.path.join(path, man["parts"][0]["file"]), "r") as f:
+        assert np.array_equal(f["gids"][()], np.arange(res.plan.n_neurons))
+        assert f["ring"].shape == (res.plan.n_neurons, 2, res.plan.ring_len) and f["ring"].dtype == np.int32
+        # the last recorded V (relative to E_L in the file) is the checkpoint's V
+        v = f["v"][()]
+    e_l = res.plan.network.populations["E"].params["E_L"]
+    assert np.array_equal(v[res.vrec_gids[:2]] + e_l, res.vrec[-1, :2])
+
+
+def _rewrite_manifest(path, change):
+    file = os.path.join(path, MANIFEST)
+    with open(file) as fh:
+        man = json.load(fh)
+    change(man)
+    with open(file, "w") as fh:
+        json.dump(man, fh)
+
+
+def test_a_foreign_checkpoint_is_refused_with_the_reason(first_half):
+    _, path = first_half
+    with pytest.raises(ValueError, match=r"different model.*seed: 21 in the checkpoint, 22 here"):
+        simulate(restart_network(), 10.0, seed=22, progress=False, restart=path)
+    other = restart_network()
+    other.connect("C", "C", FixedProbability(0.1), 1.0, 1.0)
+    with pytest.raises(ValueError, match="model parameters and connectivity rules"):
+        simulate(other, 10.0, seed=21, progress=False, restart=path)
+    with pytest.raises(ValueError, match=r"ring-buffer width \(bits\): 32 in the checkpoint, 64 here"):
+        simulate(restart_network(64), 10.0, seed=21, progress=False, restart=path)
+
+
+def test_incomplete_or_damaged_checkpoints_are_refused(first_half, tmp_path):
+    _, path = first_half
+    with pytest.raises(ValueError, match="does not exist"):
+        simulate(restart_network(), 10.0, seed=21, progress=False, restart=str(tmp_path / "none"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="not a complete checkpoint"):
+        simulate(restart_network(), 10.0, seed=21, progress=False, restart=str(tmp_path / "empty"))
+    import shutil
+    copy = tmp_path / "copy"
+    shutil.copytree(path, copy)
+    _rewrite_manifest(copy, lambda m: m.update(version=99))
+    with pytest.raises(ValueError, match="format version 99"):
+        simulate(restart_network(), 10.0, seed=21, progress=False, restart=str(copy))
+    _rewrite_manifest(copy, lambda m: m.update(version=1))
+    for p in load_manifest(str(copy))["parts"]:
+        os.remove(copy / p["file"])
+    with pytest.raises(ValueError, match="incomplete: part .* is missing"):
+        simulate(restart_network(), 10.0, seed=21, progress=False, restart=str(copy))
+
+
+# under MPI (run_tests.sh: 2 and 4 ranks) --------------------------------------------------
+@pytest.fixture
+def shared_dir(tmp_path):
+    """rank 0's tmp_path, on every rank."""
+    from mpi4py import MPI
+    return MPI.COMM_WORLD.bcast(str(tmp_path), root=0)
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_checkpoint_of_many_ranks_restarts_on_one_and_on_another_partition(whole, shared_dir, connectivity):
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+    path = os.path.join(shared_dir, "c")
+    first = simulate(restart_network(), T_CUT, seed=21, progress=False, comm=comm, connectivity=connectivity,
+                     checkpoint=path)
+    man = load_manifest(path)
+    assert man["written_by"]["ranks"] == comm.Get_size() == len(man["parts"])
+    g, s = first.all_spikes()
+    first = type("First", (), {"spike_gids": g, "spike_steps": s, "n_steps": first.n_steps,
+                               "events": first.events})
+    # one process reads every rank's part
+    res = simulate(restart_network(), T_ALL - T_CUT, seed=21, progress=False, restart=path)
+    assert_continues(res, whole, first)
+    # the ranks again, split differently
+    res = simulate(restart_network(), T_ALL - T_CUT, seed=21, progress=False, comm=comm, partition="split",
+                   restart=path)
+    g, s = res.all_spikes()
+    after = whole.spike_steps >= first.n_steps
+    assert np.array_equal(g, whole.spike_gids[after]) and np.array_equal(s, whole.spike_steps[after])
+    assert first.events + res.events == whole.events
+
+
+@pytest.mark.mpi(min_size=2)
+def test_checkpoint_of_one_process_restarts_on_many_ranks(whole, first_half, shared_dir):
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+    path = os.path.join(shared_dir, "one")
+    if comm.Get_rank() == 0:
+        simulate(restart_network(), T_CUT, seed=21, progress=False, checkpoint=path)
+    comm.Barrier()
+    res = simulate(restart_network(), T_ALL - T_CUT, seed=21, progress=False, comm=comm, restart=path,
+                   exchange="alltoallv")
+    g, s = res.all_spikes()
+    after = whole.spike_steps >= first_half[0].n_steps
+    assert np.array_equal(g, whole.spike_gids[after]) and np.array_equal(s, whole.spike_steps[after])
+    assert res.mean_rates() == whole.mean_rates(T_CUT)
+    # voltages, on whichever rank owns each recorded neuron
+    got = dict(zip(res.vrec_gids.tolist(), res.vrec.T))
+    for gid, trace in zip(whole.vrec_gids.tolist(), whole.vrec.T):
+        if gid in got:
+            assert np.array_equal(got[gid], trace[first_half[0].n_steps:])
