@@ -1,5 +1,5 @@
 """Command line: `distsnn run MODEL ...`, `distsnn partition MODEL --ranks R`,
-`distsnn analyze FILE`, `distsnn compare A B`, `distsnn export FILE` (also
+`distsnn analyze FILE`, `distsnn compare A B`, `distsnn export FILE`, `distsnn join A B ...` (also
 `python -m distsnn ...`). Under mpirun / mpiexec / srun every rank runs the same command;
 the communicator is MPI.COMM_WORLD, created here and passed down."""
 import argparse
@@ -70,7 +70,8 @@ def _parser():
                    help="fraction of neurons (0, 1]; the microcircuit scales in-degrees with it, multi_area keeps "
                         "them (see --k-scale)")
     _model_options(r)
-    r.add_argument("--t-sim", type=float, default=1000.0, help="biological time to simulate (ms)")
+    r.add_argument("--t-sim", type=float, default=1000.0,
+                   help="biological time to simulate (ms); after --restart, the time beyond the checkpoint")
     r.add_argument("--seed", type=int, default=1, help="seed of every random stream, in [0, 2**64)")
     r.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="auto: the GPU if one works, else the CPU (with a notice); gpu-emu: the GPU kernels "
@@ -81,6 +82,12 @@ def _parser():
     r.add_argument("--ring-bits", choices=("auto", "32", "64"), default=None,
                    help="width of the input ring buffers (part of the model: it sets the fixed-point scale); "
                         "default: the model's (auto: int32 where the build proves it safe, else int64)")
+    r.add_argument("--restart", default=None, metavar="DIR",
+                   help="start from the checkpoint in DIR (same model options and seed; any backend, ranks, "
+                        "partition or connectivity mode): the spikes continue those of the run that wrote it")
+    r.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="write the complete state at the end into DIR (replacing an earlier checkpoint there), "
+                        "for a later --restart")
     r.add_argument("--output", default="results/run.h5", help="SONATA spike file to write")
     r.add_argument("--record-voltage", type=int, default=0, metavar="K",
                    help="record V of the first K neurons of every population (report file *_voltage.h5)")
@@ -106,11 +113,16 @@ def _parser():
         a.add_argument("--output", default=None, help="JSON file to write (default: print)")
         a.add_argument("--plot", default=None, metavar="PATH",
                        help="folder for the PNG figures" if name == "analyze" else "PNG file of the comparison")
-        a.add_argument("--t-start", type=float, default=0.0, help="analysis window start (ms)")
-        a.add_argument("--t-stop", type=float, default=None, help="analysis window end (ms; default t_sim)")
+        a.add_argument("--t-start", type=float, default=None,
+                       help="analysis window start (ms; default the run's start: 0, or its restart time)")
+        a.add_argument("--t-stop", type=float, default=None, help="analysis window end (ms; default the run's end)")
         a.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
         a.add_argument("--corr-neurons", type=int, default=200, help="neurons per population sampled for correlations")
         a.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
+    j = sub.add_parser("join", help="join the spike files of consecutive segments (runs chained by --checkpoint "
+                                    "and --restart) into one file")
+    j.add_argument("files", nargs="+", metavar="SEGMENT.h5", help="the segments' spike files, in time order")
+    j.add_argument("--output", required=True, help="spike file to write")
     e = sub.add_parser("export", help="write a selection of a spike file as a Neo Block (slow for many neurons)")
     e.add_argument("file", metavar="FILE.h5")
     e.add_argument("--format", choices=("nix", "pickle"), default="nix")
@@ -129,6 +141,14 @@ def export_command(args, out=None):
     n = export_neo(args.file, args.output, args.format, None if args.neurons == "all" else args.neurons)
     print(f"wrote {n} spike trains to {args.output} ({args.format}) in {time.perf_counter() - t0:.2f} s", file=out)
     return n
+
+
+def join_command(args, out=None):
+    from .io.segments import join_spike_files
+    out = out or sys.stdout
+    t_start, t_stop = join_spike_files(args.files, args.output)
+    print(f"wrote {args.output}: {len(args.files)} segments, {t_start:g} to {t_stop:g} ms", file=out)
+    return t_start, t_stop
 
 
 def _model(name, **kwargs):
@@ -215,11 +235,13 @@ def run_command(args, comm=None, out=None):
         net.ring_bits = args.ring_bits if args.ring_bits == "auto" else int(args.ring_bits)
     res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.connectivity,
                    progress=not args.no_progress, log=log, comm=comm, partition=args.partition,
-                   exchange=args.exchange, share_gpus=args.share_gpus)
+                   exchange=args.exchange, share_gpus=args.share_gpus, restart=args.restart,
+                   checkpoint=args.checkpoint)
     rates = res.mean_rates(args.rates_from)
     metadata = {
         "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,
-        "connectivity": res.connectivity, "dt": res.dt, "t_sim": res.t_sim, "ranks": size,
+        "connectivity": res.connectivity, "dt": res.dt, "t_sim": res.t_sim, "t_start": res.t_start,
+        "t_stop": res.t_stop, "ranks": size,
         "parameters": net.metadata, "n_neurons": res.plan.n_neurons, "n_synapses": res.n_synapses,
         "ring_bits": res.plan.ring_bits,
         "synaptic_events": res.events, "versions": _versions(), "mean_rates_hz": rates,
@@ -227,6 +249,10 @@ def run_command(args, comm=None, out=None):
     devices = _gather_devices(res, comm)
     if devices:
         metadata["devices"] = devices
+    if args.restart:
+        metadata["restarted_from"] = {"checkpoint": os.path.abspath(args.restart), "step": res.first_step}
+    if args.checkpoint:
+        metadata["checkpoint"] = {"directory": os.path.abspath(args.checkpoint), "step": res.first_step + res.n_steps}
     if size > 1:
         metadata["partition"] = {"strategy": res.partition.strategy, "imbalance": res.partition.imbalance}
         metadata["exchange"] = res.exchange
@@ -238,7 +264,7 @@ def run_command(args, comm=None, out=None):
         else:
             metadata["write_mode"] = write_spikes_parallel(
                 args.output, comm, res.plan, res.spike_gids, res.spike_steps, res.n_steps,
-                dict(metadata, timers=res.timers.as_dict()), args.write_mode)
+                dict(metadata, timers=res.timers.as_dict()), args.write_mode, res.first_step)
         _write_voltages(f"{stem}_voltage.h5", res, comm, metadata, write_voltage_report)
     timers = res.timers.as_dict()
     if size > 1:  # the job takes as long as its slowest rank
@@ -255,7 +281,8 @@ def run_command(args, comm=None, out=None):
     with open(f"{stem}_summary.json", "w") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True, default=float)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
-          f"{res.t_sim:g} ms, backend {res.backend}, {res.connectivity} connectivity"
+          f"{res.t_sim:g} ms" + (f" (from {res.t_start:g} ms, restarted from {args.restart})" if args.restart else "")
+          + f", backend {res.backend}, {res.connectivity} connectivity"
           + (f", {size} ranks ({args.partition}, imbalance {res.partition.imbalance:.2f}, exchange every "
              f"{res.exchange['interval_steps']} step(s) by {res.exchange['method']})" if size > 1 else ""), file=out)
     print(f"  build    {timers['build']:9.3f} s", file=out)
@@ -264,6 +291,8 @@ def run_command(args, comm=None, out=None):
         print(f"  exchange {timers.get('exchange', 0.0):9.3f} s   ({100 * summary['exchange_share_of_step']:.1f} % of "
               f"simulate, {summary['exchange_bytes_per_step']:.0f} B per step)", file=out)
     print(f"  write    {timers['write']:9.3f} s", file=out)
+    if args.checkpoint:
+        print(f"  checkpoint {timers['checkpoint']:7.3f} s   ({args.checkpoint}, t = {res.t_stop:g} ms)", file=out)
     if devices:
         names = sorted({d["name"] for d in devices})
         peak = summary["device_peak_memory_bytes"] / 2 ** 20
@@ -272,7 +301,7 @@ def run_command(args, comm=None, out=None):
             line += f", energy {summary['energy_J']:.3g} J ({summary['uJ_per_synaptic_event']:.3g} uJ per event)"
         print(line, file=out)
     print(f"  synaptic events {res.events:.4g}  ({summary['events_per_s']:.4g} /s)", file=out)
-    print(f"  mean rates (Hz, t > {args.rates_from:g} ms):", file=out)
+    print(f"  mean rates (Hz, t > {max(args.rates_from, res.t_start):g} ms):", file=out)
     for name, rate in rates.items():
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
     print(f"  wrote {args.output} and {stem}_summary.json", file=out)
@@ -331,7 +360,7 @@ def main(argv=None):
         comm = world_comm() if args.command == "run" else None
         commands = {"run": lambda: run_command(args, comm), "partition": lambda: partition_command(args),
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
-                    "export": lambda: export_command(args)}
+                    "export": lambda: export_command(args), "join": lambda: join_command(args)}
         commands[args.command]()
     except (ValueError, MemoryError) as err:
         return fail_whole_job(comm, err, 2)

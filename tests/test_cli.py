@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import h5py
+import numpy as np
 
 from distsnn.models.microcircuit import FULL_SIZES
 
@@ -59,3 +60,65 @@ def test_bad_input_is_a_one_line_error(tmp_path):
     assert "scale must be in (0, 1], got -1.0" in proc.stderr and "Traceback" not in proc.stderr
     proc = run("run", "nosuchmodel", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown model 'nosuchmodel'" in proc.stderr
+
+
+def test_checkpoint_and_restart_continue_the_spike_file(tmp_path):
+    from distsnn.analysis import analyze_file
+    from distsnn.io import read_spikes
+    from distsnn.io.sonata import read_metadata, read_voltage_report
+    common = ("--scale", "0.05", "--no-progress", "--record-voltage", "2")
+    assert run("run", "microcircuit", *common, "--t-sim", "100", "--output", "whole.h5", cwd=tmp_path).returncode == 0
+    proc = run("run", "microcircuit", *common, "--t-sim", "40", "--output", "a.h5", "--checkpoint", "ck",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "checkpoint" in proc.stdout and (tmp_path / "ck" / "checkpoint.json").exists()
+    proc = run("run", "microcircuit", *common, "--t-sim", "60", "--output", "b.h5", "--restart", "ck",
+               "--backend", "gpu-emu", "--connectivity", "stored", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "(from 40 ms, restarted from ck)" in proc.stdout
+    whole, a, b = (read_spikes(str(tmp_path / f)) for f in ("whole.h5", "a.h5", "b.h5"))
+    assert sum((t <= 40).sum() for _, t in whole.values()) > 100 and sum((t > 40).sum() for _, t in whole.values()) > 100
+    for pop, (ids, t) in whole.items():
+        assert (a[pop][0] == ids[t <= 40]).all() and (a[pop][1] == t[t <= 40]).all()
+        assert (b[pop][0] == ids[t > 40]).all() and (b[pop][1] == t[t > 40]).all()
+    meta = read_metadata(str(tmp_path / "b.h5"))
+    assert (meta["t_start"], meta["t_stop"], meta["t_sim"]) == (40.0, 100.0, 60.0)
+    assert meta["restarted_from"]["step"] == 400 and read_metadata(str(tmp_path / "a.h5"))["checkpoint"]["step"] == 400
+    summary = json.loads((tmp_path / "b_summary.json").read_text())
+    # rates over the segment [40, 100] ms: the analysis takes the file's own window by default
+    stats = analyze_file(str(tmp_path / "b.h5"))
+    n = stats["L4E"].n_neurons
+    assert abs(stats["L4E"].rates.mean() - b["L4E"][0].size / n / 0.06) < 1e-9
+    assert abs(summary["mean_rates_hz"]["L4E"] - b["L4E"][0].size / n / 0.06) < 1e-9
+    # the voltage report continues too, with the segment's times
+    vw, vb = read_voltage_report(str(tmp_path / "whole_voltage.h5")), read_voltage_report(str(tmp_path / "b_voltage.h5"))
+    ids, times, data = vb["L4E"]
+    assert abs(times[0] - 40.1) < 1e-9 and times.size == 600
+    assert (data == vw["L4E"][2][400:]).all() and np.allclose(vw["L4E"][1][400:], times, rtol=0, atol=1e-9)
+    # the two segments joined are the whole run, and analyse as it does
+    proc = run("join", "a.h5", "b.h5", "--output", "joined.h5", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 segments, 0 to 100 ms" in proc.stdout
+    joined = read_spikes(str(tmp_path / "joined.h5"))
+    assert all((joined[p][0] == whole[p][0]).all() and (joined[p][1] == whole[p][1]).all() for p in whole)
+    meta = read_metadata(str(tmp_path / "joined.h5"))
+    assert (meta["t_start"], meta["t_stop"]) == (0.0, 100.0) and [s["backend"] for s in meta["segments"]] == [
+        "cpu", "gpu-emu"]
+    sw, sj = analyze_file(str(tmp_path / "whole.h5")), analyze_file(str(tmp_path / "joined.h5"))
+    assert all(np.array_equal(sw[p].rates, sj[p].rates) and np.array_equal(sw[p].lvr, sj[p].lvr, equal_nan=True)
+               for p in sw)
+    proc = run("join", "b.h5", "a.h5", "--output", "bad.h5", cwd=tmp_path)
+    assert proc.returncode == 2 and "starts at 0 ms but the segment before it ends at 100 ms" in proc.stderr
+    proc = run("join", "a.h5", "whole.h5", "--output", "bad.h5", cwd=tmp_path)
+    assert proc.returncode == 2 and "starts at 0 ms but the segment before it ends at 40 ms" in proc.stderr
+    assert not (tmp_path / "bad.h5").exists()
+
+
+def test_restart_with_other_model_options_is_a_one_line_error(tmp_path):
+    assert run("run", "microcircuit", "--scale", "0.02", "--t-sim", "10", "--no-progress", "--checkpoint", "ck",
+               "--output", "a.h5", cwd=tmp_path).returncode == 0
+    proc = run("run", "microcircuit", "--scale", "0.03", "--t-sim", "10", "--no-progress", "--restart", "ck",
+               "--output", "b.h5", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "was written by a different model" in proc.stderr and "populations (names and sizes)" in proc.stderr
+    assert not (tmp_path / "b.h5").exists()

@@ -83,3 +83,23 @@ def test_voltage_report_under_mpi_equals_single_process(tmp_path):
     for pop in outs[1]:
         for a, b in zip(outs[1][pop], outs[3][pop]):
             assert np.array_equal(a, b)
+
+
+def test_failing_rank_while_checkpointing_keeps_the_previous_checkpoint(tmp_path):
+    ck = tmp_path / "ck"
+    assert launch(2, ["--t-sim", "30", "--output", str(tmp_path / "a.h5"), "--checkpoint", str(ck)],
+                  tmp_path).returncode == 0
+    manifest = (ck / "checkpoint.json").read_bytes()
+    t0 = time.monotonic()
+    proc = launch(2, ["--t-sim", "30", "--output", str(tmp_path / "b.h5"), "--restart", str(ck), "--checkpoint",
+                      str(ck)], tmp_path, env={"DISTSNN_INJECT_FAULT": "1:checkpoint"}, timeout=120)
+    assert proc.returncode != 0 and time.monotonic() - t0 < 60
+    assert "injected fault on rank 1 during checkpoint" in proc.stderr
+    assert (ck / "checkpoint.json").read_bytes() == manifest   # the old checkpoint stands, parts included
+    # ... and still continues the first run exactly, here on one process
+    assert launch(1, ["--t-sim", "60", "--output", str(tmp_path / "whole.h5")], tmp_path).returncode == 0
+    proc = launch(1, ["--t-sim", "30", "--output", str(tmp_path / "c.h5"), "--restart", str(ck)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    whole, c = read_spikes(str(tmp_path / "whole.h5")), read_spikes(str(tmp_path / "c.h5"))
+    for pop, (ids, t) in whole.items():
+        assert np.array_equal(c[pop][0], ids[t > 30]) and np.array_equal(c[pop][1], t[t > 30])

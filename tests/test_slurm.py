@@ -24,9 +24,10 @@ def cluster_up():
     return out.returncode == 0 and any(s in out.stdout for s in ("idle", "mix", "alloc"))
 
 
-pytestmark = pytest.mark.skipif(not cluster_up(), reason="no running SLURM cluster (CI starts one)")
+needs_cluster = pytest.mark.skipif(not cluster_up(), reason="no running SLURM cluster (CI starts one)")
 
 
+@needs_cluster
 @pytest.mark.parametrize("backend", [[], ["--backend", "gpu-emu", "--share-gpus"]], ids=["default", "gpu-emu"])
 def test_sbatch_srun_gives_the_single_process_spikes(tmp_path, backend):
     """The default backend, and the GPU backend (emulated device, ranks binding devices by
@@ -50,3 +51,45 @@ def test_sbatch_srun_gives_the_single_process_spikes(tmp_path, backend):
     assert meta["ranks"] == 2
     if backend:
         assert meta["backend"] == "gpu-emu" and len(meta["devices"]) == 2
+
+
+def _wait_for(jobs, timeout=600):
+    import time
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        out = subprocess.run(["squeue", "-h", "-j", ",".join(jobs), "-o", "%i"], capture_output=True, text=True)
+        if out.returncode == 0 and not out.stdout.strip():
+            return
+        time.sleep(1)
+    raise TimeoutError(f"jobs {jobs} still queued or running after {timeout} s")
+
+
+@needs_cluster
+def test_segment_chain_joins_to_the_uninterrupted_run(tmp_path):
+    """run_segments.sh: three dependent 2-rank jobs, each restarting from the checkpoint of
+    the one before, then a joining job; the joined file is the one-process, one-go file."""
+    args = ["--scale", "0.03", "--no-progress"]
+    ref = tmp_path / "ref.h5"
+    subprocess.run([sys.executable, "-m", "distsnn", "run", "microcircuit", *args, "--t-sim", "60", "--output",
+                    str(ref)], check=True, capture_output=True, cwd=tmp_path, timeout=300)
+    env = dict(os.environ, DISTSNN=f"{sys.executable} -m distsnn",
+               SBATCH_OPTS=f"--ntasks=2 --chdir={tmp_path} --export=ALL")
+    proc = subprocess.run(["bash", str(REPO / "slurm" / "run_segments.sh"), "3", "20", str(tmp_path / "mc"),
+                           "microcircuit", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    jobs = proc.stdout.split()
+    assert len(jobs) == 4
+    _wait_for(jobs)
+    logs = "".join(p.read_text() for p in tmp_path.glob("distsnn-*.out"))
+    assert (tmp_path / "mc.h5").exists(), logs
+    assert logs.count("2 task(s)") == 3 and "(from 20 ms, restarted" in logs and "(from 40 ms, restarted" in logs
+    assert "3 segments, 0 to 60 ms" in logs
+    a, b = read_spikes(str(ref)), read_spikes(str(tmp_path / "mc.h5"))
+    assert all(np.array_equal(a[k][0], b[k][0]) and np.array_equal(a[k][1], b[k][1]) for k in a)
+    assert [s["ranks"] for s in read_metadata(str(tmp_path / "mc.h5"))["segments"]] == [2, 2, 2]
+
+
+def test_segment_chain_usage_errors():
+    proc = subprocess.run(["bash", str(REPO / "slurm" / "run_segments.sh"), "x", "20", "p", "microcircuit"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "N must be a positive integer" in proc.stderr
