@@ -55,3 +55,20 @@ def test_auto_picks_the_gpu_and_reports_nvml():
     nv = res.device["nvml"]
     assert nv["available"], nv
     assert nv["energy_J"] > 0 and nv["peak_used_memory_bytes"] > res.device["peak_allocated_bytes"] > 0
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_checkpoint_moves_between_gpu_and_cpu(tmp_path, connectivity):
+    """A checkpoint written on the GPU restarts on the CPU, and one written on the CPU on the
+    GPU (strided device copies of the rings, the device step counter moved): both continue
+    the uninterrupted CPU run exactly."""
+    from test_checkpoint import T_ALL, T_CUT, assert_continues, restart_network
+    whole = simulate(restart_network(), T_ALL, seed=21, backend="cpu", progress=False)
+    for first_backend, second_backend in (("gpu", "cpu"), ("cpu", "gpu")):
+        path = str(tmp_path / f"{first_backend}-{connectivity}")
+        first = simulate(restart_network(), T_CUT, seed=21, backend=first_backend, connectivity=connectivity,
+                         progress=False, checkpoint=path)
+        res = simulate(restart_network(), T_ALL - T_CUT, seed=21, backend=second_backend, connectivity=connectivity,
+                       progress=False, restart=path)
+        assert res.backend == second_backend
+        assert_continues(res, whole, first)
