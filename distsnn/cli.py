@@ -15,6 +15,7 @@ from .backends.cpu.simulator import CONNECTIVITY_MODES
 from .comm.exchange import EXCHANGE_METHODS
 from .comm.faults import fail_whole_job, maybe_inject_fault
 from .comm.logging import rank_log
+from .io.checkpoint import CheckpointError
 from .io.parallel import WRITE_MODES
 from .backends.select import BACKENDS
 
@@ -270,6 +271,7 @@ def run_command(args, comm=None, out=None):
     if size > 1:  # the job takes as long as its slowest rank
         timers = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(timers.items())}
     if rank != 0:
+        _checkpoint_failed(res)
         return None
     sim_s = timers["simulate"]
     summary = dict(metadata, timers_s=timers, real_time_factor=sim_s / (res.t_sim * 1e-3),
@@ -305,7 +307,15 @@ def run_command(args, comm=None, out=None):
     for name, rate in rates.items():
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
     print(f"  wrote {args.output} and {stem}_summary.json", file=out)
+    _checkpoint_failed(res)
     return summary
+
+
+def _checkpoint_failed(res):
+    """After the results are written: a failed checkpoint still fails the command (every rank
+    agreed on it, so all exit together)."""
+    if res.checkpoint.get("error"):
+        raise CheckpointError(res.checkpoint["error"])
 
 
 def _gather_devices(res, comm):
@@ -362,6 +372,10 @@ def main(argv=None):
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
                     "export": lambda: export_command(args), "join": lambda: join_command(args)}
         commands[args.command]()
+    except CheckpointError as err:   # raised on every rank alike, after the results were written
+        if comm is None or comm.Get_rank() == 0:
+            print(f"distsnn: error: {err}", file=sys.stderr, flush=True)
+        return 1
     except (ValueError, MemoryError) as err:
         return fail_whole_job(comm, err, 2)
     except Exception as err:  # any other failure: this rank's message, then the whole job down

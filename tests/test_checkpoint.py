@@ -217,3 +217,30 @@ def test_checkpoint_of_one_process_restarts_on_many_ranks(whole, first_half, sha
     for gid, trace in zip(whole.vrec_gids.tolist(), whole.vrec.T):
         if gid in got:
             assert np.array_equal(got[gid], trace[first_half[0].n_steps:])
+
+
+def test_unusable_checkpoint_targets_are_refused_before_simulating(tmp_path):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "keep.txt").write_text("mine")
+    for target, text in (("file", "exists and is not a directory"), ("results", "other files in it")):
+        with pytest.raises(ValueError, match=text):
+            simulate(restart_network(), 10.0, seed=21, progress=False, checkpoint=str(tmp_path / target))
+    assert (tmp_path / "results" / "keep.txt").read_text() == "mine"
+
+
+def test_a_failed_checkpoint_keeps_the_old_one_and_the_results(whole, tmp_path, monkeypatch):
+    path = str(tmp_path / "c")
+    first = simulate(restart_network(), T_CUT, seed=21, progress=False, checkpoint=path)
+    manifest = open(os.path.join(path, MANIFEST)).read()
+    monkeypatch.setenv("DISTSNN_INJECT_FAULT", "0:checkpoint")     # fails with its part written
+    res = simulate(restart_network(), 20.0, seed=21, progress=False, restart=path, checkpoint=path)
+    assert "failed" in res.checkpoint["error"] and "injected fault" in res.checkpoint["error"]
+    assert "written" not in res.checkpoint
+    after = (whole.spike_steps >= first.n_steps) & (whole.spike_steps < first.n_steps + 200)
+    assert np.array_equal(res.spike_gids, whole.spike_gids[after])   # the run itself is complete
+    assert open(os.path.join(path, MANIFEST)).read() == manifest
+    assert sorted(os.listdir(path)) == sorted([MANIFEST] + [p["file"] for p in json.loads(manifest)["parts"]])
+    monkeypatch.delenv("DISTSNN_INJECT_FAULT")
+    res = simulate(restart_network(), T_ALL - T_CUT, seed=21, progress=False, restart=path)
+    assert_continues(res, whole, first)

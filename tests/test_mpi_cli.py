@@ -1,5 +1,6 @@
 """`mpiexec -n R distsnn run ...` as a user runs it: same spike file for R = 1..4, and a
 failing rank takes the whole job down within seconds."""
+import json
 import os
 import pathlib
 import shutil
@@ -93,9 +94,14 @@ def test_failing_rank_while_checkpointing_keeps_the_previous_checkpoint(tmp_path
     t0 = time.monotonic()
     proc = launch(2, ["--t-sim", "30", "--output", str(tmp_path / "b.h5"), "--restart", str(ck), "--checkpoint",
                       str(ck)], tmp_path, env={"DISTSNN_INJECT_FAULT": "1:checkpoint"}, timeout=120)
-    assert proc.returncode != 0 and time.monotonic() - t0 < 60
+    assert proc.returncode == 1 and time.monotonic() - t0 < 60
+    assert "writing the checkpoint" in proc.stderr and "failed on rank 1" in proc.stderr
     assert "injected fault on rank 1 during checkpoint" in proc.stderr
     assert (ck / "checkpoint.json").read_bytes() == manifest   # the old checkpoint stands, parts included
+    assert sorted(p.name for p in ck.iterdir() if p.name.startswith("part-")) == [
+        p["file"] for p in json.loads(manifest)["parts"]]        # and no half of the new one
+    b = read_spikes(str(tmp_path / "b.h5"))                      # the failed run's spikes are kept
+    assert sum(t.size for _, t in b.values()) > 0 and min(t.min() for _, t in b.values() if t.size) > 30
     # ... and still continues the first run exactly, here on one process
     assert launch(1, ["--t-sim", "60", "--output", str(tmp_path / "whole.h5")], tmp_path).returncode == 0
     proc = launch(1, ["--t-sim", "30", "--output", str(tmp_path / "c.h5"), "--restart", str(ck)], tmp_path)

@@ -71,6 +71,11 @@ _FIELD_TEXT = {
 }
 
 
+class CheckpointError(RuntimeError):
+    """Writing a checkpoint failed on some rank; every rank raises it (they agree first), the
+    previous checkpoint in the directory is unchanged, and the run's results are intact."""
+
+
 def load_manifest(path):
     """The manifest of the checkpoint directory `path`, checked for format and version."""
     man_path = os.path.join(path, MANIFEST)
@@ -108,6 +113,28 @@ def check_compatible(man, plan, path):
                          + "; ".join(diffs) + ". Restart with the model options and seed of the run that wrote it")
 
 
+def check_target(path):
+    """Fail before any simulation if `path` cannot take a checkpoint: it must be a new
+    directory, an empty one, or an earlier checkpoint (which it replaces), and writable."""
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise ValueError(f"checkpoint target {path!r} exists and is not a directory")
+        if os.listdir(path) and not os.path.exists(os.path.join(path, MANIFEST)):
+            raise ValueError(f"checkpoint target {path!r} is a directory with other files in it, not an earlier "
+                             "checkpoint; give a new or empty directory")
+        parent = path
+    else:
+        parent = os.path.dirname(os.path.abspath(path))
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"checkpoint target {path!r}: {parent!r} is not writable")
+
+
+def _is_part(name):
+    return name.startswith("part-") and (name.endswith(".h5") or ".h5.tmp" in name)
+
+
 def _comm_info(comm):
     return (comm.Get_rank(), comm.Get_size()) if comm is not None else (0, 1)
 
@@ -133,8 +160,20 @@ def write_checkpoint(path, sim, comm=None, metadata=None):
         os.makedirs(path, exist_ok=True)
     _barrier(comm)
     part = f"part-{token}-r{rank}.h5"
-    _write_part(os.path.join(path, part), sim, step)
-    maybe_inject_fault(comm, "checkpoint")   # testing: a rank fails with some parts written
+    try:
+        _write_part(os.path.join(path, part), sim, step)
+        maybe_inject_fault(comm, "checkpoint")   # testing: a rank fails with some parts written
+        err = None
+    except Exception as e:   # agreed on below: no rank may wait for a part that never comes
+        err = f"{type(e).__name__}: {e}"
+    errors = comm.allgather(err) if size > 1 else [err]
+    if any(errors):
+        if os.path.exists(os.path.join(path, part)):
+            os.remove(os.path.join(path, part))
+        r = next(i for i, e in enumerate(errors) if e)
+        where = f" on rank {r}" if size > 1 else ""
+        raise CheckpointError(f"writing the checkpoint {path!r} failed{where} ({errors[r]}); the previous "
+                              "checkpoint there, if any, is unchanged")
     parts = comm.gather((part, sim.n_local), root=0) if size > 1 else [(part, sim.n_local)]
     if rank == 0:
         man = {"format": FORMAT, "version": VERSION, "step": step, "t_ms": step * plan.dt,
@@ -149,7 +188,7 @@ def write_checkpoint(path, sim, comm=None, metadata=None):
         os.replace(tmp, os.path.join(path, MANIFEST))   # the new checkpoint exists from here on
         keep = {p["file"] for p in man["parts"]}
         for name in os.listdir(path):
-            if name.startswith("part-") and name not in keep:
+            if _is_part(name) and name not in keep:
                 os.remove(os.path.join(path, name))
     else:
         man = None

@@ -48,7 +48,8 @@ class RunResult:
     partition: object = None
     device: dict = field(default_factory=dict)   # GPU backends: name, memory, NVML energy and power
     first_step: int = 0           # absolute step the run started at (> 0 after a restart)
-    checkpoint: dict = field(default_factory=dict)   # {'restart': manifest read, 'written': manifest written}
+    # {'restart': manifest read, 'written': manifest written, 'error': why writing it failed}
+    checkpoint: dict = field(default_factory=dict)
 
     @property
     def dt(self):
@@ -113,7 +114,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     `partitioning` package; exchange: 'allgatherv' or 'alltoallv'; share_gpus: allow more
     ranks than GPUs on a node; restart: a checkpoint directory to start from (its step and
     state; t_sim is then the time simulated beyond it); checkpoint: a directory to write the
-    state into at the end (io.checkpoint; replaces an earlier checkpoint there).
+    state into at the end (io.checkpoint; replaces an earlier checkpoint there; if writing it
+    fails, the result says why in result.checkpoint['error'] and is otherwise complete).
     """
     log = log or (lambda msg: None)
     if isinstance(t_sim, bool) or not isinstance(t_sim, (int, float)) or not math.isfinite(t_sim) or t_sim <= 0:
@@ -139,6 +141,12 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         log(f"input ring buffers: int{plan.ring_bits}"
             + (f" ({plan.info['ring_bits_reason']})" if "ring_bits_reason" in plan.info else ""))
         maybe_inject_fault(comm, "build")
+        if restart is not None or checkpoint is not None:   # before anything large is allocated or run
+            from ..io import checkpoint as ckpt
+            if restart is not None:
+                ckpt.check_compatible(ckpt.load_manifest(restart), plan, restart)
+            if checkpoint is not None:
+                ckpt.check_target(checkpoint)
         if device is None:
             from ..backends.cpu.simulator import CpuSimulator
             sim = CpuSimulator(plan, connectivity, log=log, owned=owned)
@@ -148,8 +156,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         sim.build()
         restored = None
         if restart is not None:
-            from ..io.checkpoint import restore_checkpoint
-            restored = restore_checkpoint(restart, sim, comm)
+            restored = ckpt.restore_checkpoint(restart, sim, comm)
             log(f"restarted from {restart} at t = {restored['t_ms']:g} ms (step {restored['step']})")
     first_step = sim.t
     n_steps = int(round(t_sim / plan.dt))
@@ -170,12 +177,15 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         if device is not None:
             device.synchronize()
     device_info = _device_info(device, monitor, backend)
-    written = None
+    written = failed = None
     if checkpoint is not None:
-        from ..io.checkpoint import write_checkpoint
         with timers.phase("checkpoint"):
-            written = write_checkpoint(checkpoint, sim, comm, {"backend": backend, "connectivity": connectivity})
-        log(f"wrote checkpoint {checkpoint} at t = {written['t_ms']:g} ms")
+            try:
+                written = ckpt.write_checkpoint(checkpoint, sim, comm, {"backend": backend, "connectivity": connectivity})
+                log(f"wrote checkpoint {checkpoint} at t = {written['t_ms']:g} ms")
+            except ckpt.CheckpointError as err:   # the simulated spikes are still returned (and written)
+                failed = str(err)
+                log(f"error: {failed}")
     vrec += plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :]
     events = sim.events if size == 1 else comm.allreduce(sim.events)
     n_syn = sim.n_synapses if sim.n_synapses is not None else None
@@ -186,7 +196,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                      vrec_gids=sim.vrec_gids, vrec=vrec, events=events, backend=backend, connectivity=connectivity,
                      n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
                      comm=comm, exchange=xinfo, partition=part, device=device_info, first_step=first_step,
-                     checkpoint={k: v for k, v in (("restart", restored), ("written", written)) if v})
+                     checkpoint={k: v for k, v in (("restart", restored), ("written", written), ("error", failed))
+                                 if v})
 
 
 def _device_monitor(device):
