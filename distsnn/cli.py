@@ -288,6 +288,8 @@ def run_command(args, comm=None, out=None):
           + (f", {size} ranks ({args.partition}, imbalance {res.partition.imbalance:.2f}, exchange every "
              f"{res.exchange['interval_steps']} step(s) by {res.exchange['method']})" if size > 1 else ""), file=out)
     print(f"  build    {timers['build']:9.3f} s", file=out)
+    if args.restart:
+        print(f"  restore  {timers['restore']:9.3f} s   ({args.restart}, t = {res.t_start:g} ms)", file=out)
     print(f"  simulate {timers['simulate']:9.3f} s   real-time factor {summary['real_time_factor']:.3f}", file=out)
     if size > 1:
         print(f"  exchange {timers.get('exchange', 0.0):9.3f} s   ({100 * summary['exchange_share_of_step']:.1f} % of "

@@ -85,6 +85,9 @@ def test_checkpoint_and_restart_continue_the_spike_file(tmp_path):
     assert (meta["t_start"], meta["t_stop"], meta["t_sim"]) == (40.0, 100.0, 60.0)
     assert meta["restarted_from"]["step"] == 400 and read_metadata(str(tmp_path / "a.h5"))["checkpoint"]["step"] == 400
     summary = json.loads((tmp_path / "b_summary.json").read_text())
+    assert set(summary["timers_s"]) == {"build", "restore", "simulate", "write"}
+    assert set(json.loads((tmp_path / "a_summary.json").read_text())["timers_s"]) == {
+        "build", "simulate", "checkpoint", "write"}
     # rates over the segment [40, 100] ms: the analysis takes the file's own window by default
     stats = analyze_file(str(tmp_path / "b.h5"))
     n = stats["L4E"].n_neurons

@@ -213,7 +213,7 @@ def _write_part(file, sim, step):
             st = sim.read_state(lo, hi)
             for name in STATE_FIELDS:
                 out[name][lo:hi] = st[name]
-            ring[lo:hi] = st["ring"][rot].transpose(2, 1, 0)
+            ring[lo:hi] = np.ascontiguousarray(st["ring"][rot].transpose(2, 1, 0))   # h5py writes strided data slower
     os.replace(tmp, file)
 
 

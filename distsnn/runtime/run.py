@@ -154,10 +154,11 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
             from ..backends.gpu.simulator import GpuSimulator
             sim = GpuSimulator(plan, connectivity, log=log, owned=owned, device=device)
         sim.build()
-        restored = None
-        if restart is not None:
+    restored = None
+    if restart is not None:
+        with timers.phase("restore"):
             restored = ckpt.restore_checkpoint(restart, sim, comm)
-            log(f"restarted from {restart} at t = {restored['t_ms']:g} ms (step {restored['step']})")
+        log(f"restarted from {restart} at t = {restored['t_ms']:g} ms (step {restored['step']})")
     first_step = sim.t
     n_steps = int(round(t_sim / plan.dt))
     cap = sim.output_capacity

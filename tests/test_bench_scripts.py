@@ -1,5 +1,5 @@
-"""The GPU benchmark script runs end to end (on the emulated device here), so a session
-with a GPU can run it as it is."""
+"""Benchmark scripts run end to end: the GPU benchmark on the emulated device (so a session
+with a GPU can run it as it is), the checkpoint benchmark on a small microcircuit."""
 import json
 import pathlib
 import subprocess
@@ -21,3 +21,15 @@ def test_bench_gpu_smoke(tmp_path):
     assert proc_run["n_steps"] == 200 and proc_run["real_time_factor"] > 0
     assert [o["graphs"] for o in report["overhead"]] == [True, False]
     assert "smoke test of this script" in js.with_suffix(".md").read_text()
+
+
+def test_bench_checkpoint_smoke(tmp_path):
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_checkpoint.py"), "--scale", "0.05",
+                           "--t1", "30", "--t2", "30", "--out", str(tmp_path), "--note", "smoke test of this script"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("checkpoint_microcircuit_scale0.05_*.json")
+    r = json.loads(js.read_text())
+    assert r["restart_equals_uninterrupted"] and r["spikes_after_cut"] > 0
+    # at least the rings: 2 receptors x ring_len x 4 B (int32) per neuron
+    assert r["checkpoint_bytes_per_neuron"] > 8 * r["ring_len_steps"] and r["write_s"] > 0 and r["restore_s"] > 0
