@@ -139,14 +139,28 @@ def _comm_info(comm):
     return (comm.Get_rank(), comm.Get_size()) if comm is not None else (0, 1)
 
 
-def _barrier(comm):
-    if comm is not None and comm.Get_size() > 1:
-        comm.Barrier()
+def _agreed(comm, path, action):
+    """Run action() on this rank and let every rank learn whether it failed anywhere (so no
+    rank waits in a collective for one that gave up); raise CheckpointError if so. Returns
+    action()'s result."""
+    size = comm.Get_size() if comm is not None else 1
+    try:
+        result, err = action(), None
+    except Exception as e:
+        result, err = None, f"{type(e).__name__}: {e}"
+    errors = comm.allgather(err) if size > 1 else [err]
+    if any(errors):
+        r = next(i for i, e in enumerate(errors) if e)
+        where = f" on rank {r}" if size > 1 else ""
+        raise CheckpointError(f"writing the checkpoint {path!r} failed{where} ({errors[r]}); the previous "
+                              "checkpoint there, if any, is unchanged")
+    return result
 
 
 def write_checkpoint(path, sim, comm=None, metadata=None):
     """Write the state of `sim` (CpuSimulator or GpuSimulator, at its current step) into the
-    directory `path`; collective under MPI (each rank writes its own part). Returns the manifest."""
+    directory `path`; collective under MPI (each rank writes its own part). Returns the
+    manifest; raises CheckpointError on every rank if any rank failed."""
     plan = sim.plan
     rank, size = _comm_info(comm)
     step = int(sim.t)
@@ -156,26 +170,24 @@ def write_checkpoint(path, sim, comm=None, metadata=None):
         steps = comm.allgather(step)
         if len(set(steps)) != 1:
             raise RuntimeError(f"ranks are at different steps {sorted(set(steps))}; this is a bug")
-    if rank == 0:
-        os.makedirs(path, exist_ok=True)
-    _barrier(comm)
-    part = f"part-{token}-r{rank}.h5"
-    try:
-        _write_part(os.path.join(path, part), sim, step)
+    _agreed(comm, path, lambda: os.makedirs(path, exist_ok=True) if rank == 0 else None)
+    part = os.path.join(path, f"part-{token}-r{rank}.h5")
+
+    def write_part():
+        _write_part(part, sim, step)
         maybe_inject_fault(comm, "checkpoint")   # testing: a rank fails with some parts written
-        err = None
-    except Exception as e:   # agreed on below: no rank may wait for a part that never comes
-        err = f"{type(e).__name__}: {e}"
-    errors = comm.allgather(err) if size > 1 else [err]
-    if any(errors):
-        if os.path.exists(os.path.join(path, part)):
-            os.remove(os.path.join(path, part))
-        r = next(i for i, e in enumerate(errors) if e)
-        where = f" on rank {r}" if size > 1 else ""
-        raise CheckpointError(f"writing the checkpoint {path!r} failed{where} ({errors[r]}); the previous "
-                              "checkpoint there, if any, is unchanged")
-    parts = comm.gather((part, sim.n_local), root=0) if size > 1 else [(part, sim.n_local)]
-    if rank == 0:
+    try:
+        _agreed(comm, path, write_part)
+    except CheckpointError:   # on every rank: none of the new parts may stay
+        if os.path.exists(part):
+            os.remove(part)
+        raise
+    parts = comm.gather((os.path.basename(part), sim.n_local), root=0) if size > 1 else \
+        [(os.path.basename(part), sim.n_local)]
+
+    def write_manifest():
+        if rank != 0:
+            return None
         man = {"format": FORMAT, "version": VERSION, "step": step, "t_ms": step * plan.dt,
                "n_neurons": plan.n_neurons, "fingerprint": fingerprint(plan),
                "parts": [{"file": f, "n_neurons": int(n)} for f, n in parts],
@@ -183,15 +195,21 @@ def write_checkpoint(path, sim, comm=None, metadata=None):
                               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
                "metadata": metadata or {}}
         tmp = os.path.join(path, f"{MANIFEST}.tmp-{token}")
-        with open(tmp, "w") as fh:
-            json.dump(man, fh, indent=1, sort_keys=True, default=float)
-        os.replace(tmp, os.path.join(path, MANIFEST))   # the new checkpoint exists from here on
+        try:
+            with open(tmp, "w") as fh:
+                json.dump(man, fh, indent=1, sort_keys=True, default=float)
+            os.replace(tmp, os.path.join(path, MANIFEST))   # the new checkpoint exists from here on
+        except BaseException:
+            for name in [os.path.basename(tmp)] + [f for f, _ in parts]:
+                if os.path.exists(os.path.join(path, name)):
+                    os.remove(os.path.join(path, name))
+            raise
         keep = {p["file"] for p in man["parts"]}
         for name in os.listdir(path):
             if _is_part(name) and name not in keep:
                 os.remove(os.path.join(path, name))
-    else:
-        man = None
+        return man
+    man = _agreed(comm, path, write_manifest)
     if size > 1:
         man = comm.bcast(man, root=0)
     return man
