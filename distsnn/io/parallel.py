@@ -19,7 +19,8 @@ import time
 import h5py
 import numpy as np
 
-from .sonata import population_size, write_metadata, write_population_spikes, write_root
+from .sonata import (create_population_spikes, population_group, population_size, write_metadata,
+                     write_population_spikes, write_root)
 
 WRITE_MODES = ("auto", "mpio", "virtual", "gather")
 
@@ -103,15 +104,8 @@ def _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata):
     rank = comm.Get_rank()
     with h5py.File(tmp, "w", driver="mpio", comm=comm) as f:
         write_root(f)
-        spikes = f.create_group("spikes")
         for p, name in enumerate(plan.pop_names):
-            g = spikes.create_group(name)
-            g.attrs["sorting"] = "by_time"
-            g.attrs["n_nodes"] = np.uint64(population_size(plan, name))
-            total = int(offsets[-1, p])
-            ts = g.create_dataset("timestamps", shape=(total,), dtype=np.float64)
-            ts.attrs["units"] = "ms"
-            ids = g.create_dataset("node_ids", shape=(total,), dtype=np.uint64)
+            ts, ids = create_population_spikes(f, name, int(offsets[-1, p]), population_size(plan, name))
             lo, hi = int(offsets[rank, p]), int(offsets[rank + 1, p])
             with ts.collective:
                 ts[lo:hi] = mine[name][1]
@@ -148,9 +142,7 @@ def _write_virtual(tmp, path, parts_dir, comm, plan, mine, counts, offsets, meta
     with h5py.File(tmp, "w") as f:
         write_root(f)
         for p, name in enumerate(plan.pop_names):
-            g = f.create_group(f"spikes/{name}")
-            g.attrs["sorting"] = "by_time"
-            g.attrs["n_nodes"] = np.uint64(population_size(plan, name))
+            g = population_group(f, name, population_size(plan, name))
             total = int(offsets[-1, p])
             for ds_name, dtype, units in (("timestamps", np.float64, "ms"), ("node_ids", np.uint64, None)):
                 if total == 0:

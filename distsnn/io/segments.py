@@ -7,9 +7,9 @@ dt) and follow each other without gap or overlap; each segment's spikes are sort
 so their concatenation is too. Spikes are copied in blocks: files larger than memory work.
 """
 import h5py
-import numpy as np
 
-from .sonata import atomic_h5, population_size_in_file, read_metadata, run_window, write_metadata
+from .sonata import (atomic_h5, create_population_spikes, population_size_in_file, read_metadata, run_window,
+                     write_metadata)
 
 BLOCK = 1 << 22                # spikes copied at a time
 SAME_KEYS = ("model", "seed", "scale", "dt", "ring_bits")
@@ -58,12 +58,7 @@ def join_spike_files(paths, out_path):
             for name, n_nodes in sizes.items():
                 srcs = [f["spikes"][name] for f in files]
                 total = sum(int(s["timestamps"].shape[0]) for s in srcs)
-                g = out.create_group(f"spikes/{name}")
-                g.attrs["sorting"] = "by_time"
-                g.attrs["n_nodes"] = np.uint64(n_nodes)
-                ts = g.create_dataset("timestamps", shape=(total,), dtype=np.float64)
-                ts.attrs["units"] = "ms"
-                ids = g.create_dataset("node_ids", shape=(total,), dtype=np.uint64)
+                ts, ids = create_population_spikes(out, name, total, n_nodes)
                 pos = 0
                 for s in srcs:
                     n = int(s["timestamps"].shape[0])

@@ -54,12 +54,27 @@ def write_metadata(group, metadata):
             group.attrs[key] = value
 
 
-def write_population_spikes(f, name, ids, times, n_nodes):
-    """/spikes/<name>/{timestamps, node_ids}, sorted by time (the caller's order); the group's
-    attribute n_nodes is the population size (silent neurons included)."""
+def population_group(f, name, n_nodes):
+    """/spikes/<name> with its attributes: sorted by time, n_nodes the population size
+    (silent neurons included)."""
     g = f.create_group(f"spikes/{name}")
     g.attrs["sorting"] = "by_time"
     g.attrs["n_nodes"] = np.uint64(n_nodes)
+    return g
+
+
+def create_population_spikes(f, name, total, n_nodes):
+    """The group of population `name` with empty timestamps (ms) and node_ids datasets of
+    `total` spikes, for writers that fill them in parts; returns the two datasets."""
+    g = population_group(f, name, n_nodes)
+    ts = g.create_dataset("timestamps", shape=(total,), dtype=np.float64)
+    ts.attrs["units"] = "ms"
+    return ts, g.create_dataset("node_ids", shape=(total,), dtype=np.uint64)
+
+
+def write_population_spikes(f, name, ids, times, n_nodes):
+    """/spikes/<name>/{timestamps, node_ids}, sorted by time (the caller's order)."""
+    g = population_group(f, name, n_nodes)
     ts = g.create_dataset("timestamps", data=np.asarray(times, dtype=np.float64))
     ts.attrs["units"] = "ms"
     g.create_dataset("node_ids", data=np.asarray(ids, dtype=np.uint64))
