@@ -252,8 +252,8 @@ def run_command(args, comm=None, out=None):
         metadata["devices"] = devices
     if args.restart:
         metadata["restarted_from"] = {"checkpoint": os.path.abspath(args.restart), "step": res.first_step}
-    if args.checkpoint:
-        metadata["checkpoint"] = {"directory": os.path.abspath(args.checkpoint), "step": res.first_step + res.n_steps}
+    if "written" in res.checkpoint:   # not when writing it failed
+        metadata["checkpoint"] = {"directory": os.path.abspath(args.checkpoint), "step": res.checkpoint["written"]["step"]}
     if size > 1:
         metadata["partition"] = {"strategy": res.partition.strategy, "imbalance": res.partition.imbalance}
         metadata["exchange"] = res.exchange

@@ -102,6 +102,8 @@ def test_failing_rank_while_checkpointing_keeps_the_previous_checkpoint(tmp_path
         p["file"] for p in json.loads(manifest)["parts"]]        # and no half of the new one
     b = read_spikes(str(tmp_path / "b.h5"))                      # the failed run's spikes are kept
     assert sum(t.size for _, t in b.values()) > 0 and min(t.min() for _, t in b.values() if t.size) > 30
+    from distsnn.io.sonata import read_metadata
+    assert "checkpoint" not in read_metadata(str(tmp_path / "b.h5"))   # no claim of a checkpoint that failed
     # ... and still continues the first run exactly, here on one process
     assert launch(1, ["--t-sim", "60", "--output", str(tmp_path / "whole.h5")], tmp_path).returncode == 0
     proc = launch(1, ["--t-sim", "30", "--output", str(tmp_path / "c.h5"), "--restart", str(ck)], tmp_path)

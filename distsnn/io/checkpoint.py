@@ -235,12 +235,14 @@ def _write_part(file, sim, step):
     os.replace(tmp, file)
 
 
-def restore_checkpoint(path, sim, comm=None):
+def restore_checkpoint(path, sim, man=None):
     """Load the state of this rank's neurons from the checkpoint directory `path` into `sim`
-    (built, not yet run) and move it to the checkpoint's step. Returns the manifest."""
-    man = load_manifest(path)
+    (built, not yet run) and move it to the checkpoint's step. Returns the manifest.
+    man: the manifest, already loaded and checked against sim.plan (default: do both here)."""
     plan = sim.plan
-    check_compatible(man, plan, path)
+    if man is None:
+        man = load_manifest(path)
+        check_compatible(man, plan, path)
     step = int(man["step"])
     L = plan.ring_len
     unrot = (step + np.arange(L)) % L

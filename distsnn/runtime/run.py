@@ -141,10 +141,12 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         log(f"input ring buffers: int{plan.ring_bits}"
             + (f" ({plan.info['ring_bits_reason']})" if "ring_bits_reason" in plan.info else ""))
         maybe_inject_fault(comm, "build")
+        manifest = None
         if restart is not None or checkpoint is not None:   # before anything large is allocated or run
             from ..io import checkpoint as ckpt
             if restart is not None:
-                ckpt.check_compatible(ckpt.load_manifest(restart), plan, restart)
+                manifest = ckpt.load_manifest(restart)
+                ckpt.check_compatible(manifest, plan, restart)
             if checkpoint is not None:
                 ckpt.check_target(checkpoint)
         if device is None:
@@ -157,7 +159,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     restored = None
     if restart is not None:
         with timers.phase("restore"):
-            restored = ckpt.restore_checkpoint(restart, sim, comm)
+            restored = ckpt.restore_checkpoint(restart, sim, manifest)   # each rank reads alone: no collective
         log(f"restarted from {restart} at t = {restored['t_ms']:g} ms (step {restored['step']})")
     first_step = sim.t
     n_steps = int(round(t_sim / plan.dt))
