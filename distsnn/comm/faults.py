@@ -23,13 +23,32 @@ def fail_whole_job(comm, err, code=1):
     return code
 
 
+_reached = {}   # phase -> times this process reached it (for 'RANK:PHASE:N')
+
+
 def maybe_inject_fault(comm, phase):
-    """Testing hook: DISTSNN_INJECT_FAULT='RANK:PHASE' raises on that rank in that phase
-    (build, simulate, checkpoint or write), to check that the whole job goes down promptly."""
+    """Testing hook: DISTSNN_INJECT_FAULT='RANK:PHASE[:N][:kill]' fails that rank the N-th time
+    (default the first) it reaches PHASE (build, simulate, checkpoint: a part written, no
+    manifest yet; checkpointed: a checkpoint complete; write), by raising, or with ':kill' by
+    SIGKILL (a job killed from outside, nothing cleaned up), to check that the whole job goes
+    down promptly and that nothing written before is lost."""
     spec = os.environ.get("DISTSNN_INJECT_FAULT")
     if not spec:
         return
-    rank_s, _, target = spec.partition(":")
+    fields = spec.split(":")
+    kill = fields[-1] == "kill"
+    if kill:
+        fields.pop()
+    rank_s, target = fields[0], fields[1] if len(fields) > 1 else ""
+    nth = int(fields[2]) if len(fields) > 2 else 1
     rank = comm.Get_rank() if comm is not None else 0
-    if target == phase and rank_s.isdigit() and int(rank_s) == rank:
-        raise RuntimeError(f"injected fault on rank {rank} during {phase}")
+    if target != phase or not rank_s.isdigit() or int(rank_s) != rank:
+        return
+    _reached[phase] = _reached.get(phase, 0) + 1
+    if _reached[phase] != nth:
+        return
+    if kill:
+        import signal
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    raise RuntimeError(f"injected fault on rank {rank} during {phase}")

@@ -17,12 +17,17 @@ Layout of a checkpoint directory:
                        i_in (float64), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
                        is the input of receptor r (0 excitatory, 1 inhibitory) arriving at
                        step `step + k`, in the plan's fixed-point units (int32 or int64)
-Parts of an earlier checkpoint in the same directory are removed after the new manifest is
-in place; until then the old manifest and its parts stay readable.
+  spikes-*.h5, voltage-*.h5  the run's spike and voltage segments up to the checkpoint (written
+                       with --checkpoint-every or --resume, io.segments), listed in the
+                       manifest's metadata
+Parts of an earlier checkpoint in the same directory, and segments its manifest no longer
+lists, are removed after the new manifest is in place; until then the old manifest and its
+files stay readable.
 """
 import hashlib
 import json
 import os
+import shutil
 import time
 
 import h5py
@@ -37,6 +42,7 @@ VERSION = 1
 MANIFEST = "checkpoint.json"
 BLOCK_NEURONS = 1 << 16     # neurons per read or write: bounds the host memory of the ring copies
 STATE_FIELDS = ("v", "i_ex", "i_in", "refr")
+SEGMENT_PREFIXES = ("spikes-", "voltage-")   # io.segments' files beside a checkpoint
 
 # the plan's tables that fix the dynamics; the partition-dependent ones (units' local starts,
 # counts) are not among them, so any partition can restart any checkpoint
@@ -115,13 +121,17 @@ def check_compatible(man, plan, path):
 
 def check_target(path):
     """Fail before any simulation if `path` cannot take a checkpoint: it must be a new
-    directory, an empty one, or an earlier checkpoint (which it replaces), and writable."""
+    directory, an empty one, an earlier checkpoint (which it replaces) or what an
+    interrupted first checkpoint left, and writable."""
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise ValueError(f"checkpoint target {path!r} exists and is not a directory")
-        if os.listdir(path) and not os.path.exists(os.path.join(path, MANIFEST)):
-            raise ValueError(f"checkpoint target {path!r} is a directory with other files in it, not an earlier "
-                             "checkpoint; give a new or empty directory")
+        # what an interrupted first checkpoint leaves (parts, segments, no manifest) may be replaced too
+        foreign = [n for n in os.listdir(path) if not (_is_part(n) or n.startswith(SEGMENT_PREFIXES)
+                                                        or n.startswith(MANIFEST))]
+        if foreign and not os.path.exists(os.path.join(path, MANIFEST)):
+            raise ValueError(f"checkpoint target {path!r} is a directory with other files in it ({foreign[0]}, ...), "
+                             "not an earlier checkpoint; give a new or empty directory")
         parent = path
     else:
         parent = os.path.dirname(os.path.abspath(path))
@@ -208,11 +218,24 @@ def write_checkpoint(path, sim, comm=None, metadata=None):
         for name in os.listdir(path):
             if _is_part(name) and name not in keep:
                 os.remove(os.path.join(path, name))
+        _remove_stale_segments(path, man)
         return man
     man = _agreed(comm, path, write_manifest)
     if size > 1:
         man = comm.bcast(man, root=0)
     return man
+
+
+def _remove_stale_segments(path, man):
+    """Remove the segment files (io.segments: spikes-*, voltage-*, with their temporary files
+    and per-rank folders) that the new manifest does not list: those of an earlier chain
+    in this directory, or of a write that was interrupted."""
+    listed = [seg[k] for seg in man["metadata"].get("segments", []) for k in ("spikes", "voltage") if seg.get(k)]
+    for name in os.listdir(path):
+        if name.startswith(SEGMENT_PREFIXES) and not any(name == f or name.startswith(f + ".ranks-")
+                                                         for f in listed):
+            full = os.path.join(path, name)
+            shutil.rmtree(full) if os.path.isdir(full) else os.remove(full)
 
 
 def _write_part(file, sim, step):

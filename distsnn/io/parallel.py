@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 from .sonata import (create_population_spikes, population_group, population_size, write_metadata,
-                     write_population_spikes, write_root)
+                     write_population_spikes, write_root, write_voltage_report)
 
 WRITE_MODES = ("auto", "mpio", "virtual", "gather")
 
@@ -171,3 +171,20 @@ def _write_gather(tmp, comm, plan, mine, metadata):
             write_population_spikes(f, name, np.concatenate([m[name][0] for m in parts]),
                                     np.concatenate([m[name][1] for m in parts]), population_size(plan, name))
         write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="gather"))
+
+
+def write_voltages_parallel(path, result, comm, metadata=None):
+    """The (small) voltage recordings of all ranks as one report, written by rank 0; nothing
+    is written when no neuron's voltage is recorded."""
+    if comm is not None and comm.Get_size() > 1:
+        gids = comm.gather(result.vrec_gids, root=0)
+        data = comm.gather(result.vrec, root=0)
+        if comm.Get_rank() != 0:
+            return
+        import dataclasses
+        g = np.concatenate(gids)
+        v = np.concatenate(data, axis=1)
+        order = np.argsort(g)
+        result = dataclasses.replace(result, vrec_gids=g[order], vrec=v[:, order], comm=None)
+    if result.vrec_gids.size:
+        write_voltage_report(path, result, metadata)

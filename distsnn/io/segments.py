@@ -1,15 +1,28 @@
-"""Joining the spike files of consecutive segments of one simulation (runs chained through
-checkpoints: `distsnn run ... --checkpoint C`, then `--restart C --checkpoint C`, ...) into
-one SONATA file, as if the simulation had run in one go.
+"""Segments of one simulation and joining them.
 
-The segments must be of the same model (populations and their sizes, model, seed, scale,
-dt) and follow each other without gap or overlap; each segment's spikes are sorted by time,
-so their concatenation is too. Spikes are copied in blocks: files larger than memory work.
+Joining: the spike files of consecutive segments of one simulation (runs chained through
+checkpoints: `distsnn run ... --checkpoint C`, then `--restart C --checkpoint C`, ...) become
+one SONATA file, as if the simulation had run in one go. The segments must be of the same
+model (populations and their sizes, model, seed, scale, dt) and follow each other without
+gap or overlap; each segment's spikes are sorted by time, so their concatenation is too.
+Spikes are copied in blocks: files larger than memory work. Voltage reports join alike.
+
+Recording segments (SegmentWriter, the hook behind `--checkpoint-every`): before each
+checkpoint, the spikes (and recorded voltages) since the previous one are written into the
+checkpoint directory as `spikes-<first step>-<stop step>-<token>.h5` (`voltage-...`), and the
+manifest lists every segment since the run began. A checkpoint then holds the spikes of the
+whole run up to it, so a job killed at any moment loses only the steps after its last
+checkpoint: `--resume` continues from there and joins all segments into the output.
 """
-import h5py
+import os
+import time
 
+import h5py
+import numpy as np
+
+from .checkpoint import MANIFEST, load_manifest
 from .sonata import (atomic_h5, create_population_spikes, population_size_in_file, read_metadata, run_window,
-                     write_metadata)
+                     write_metadata, write_spikes)
 
 BLOCK = 1 << 22                # spikes copied at a time
 SAME_KEYS = ("model", "seed", "scale", "dt", "ring_bits")
@@ -26,11 +39,13 @@ def _describe(path):
     return window, sizes, read_metadata(path)
 
 
-def join_spike_files(paths, out_path):
+def join_spike_files(paths, out_path, metadata=None):
     """Write the segments `paths` (in time order) as one spike file `out_path`; returns its
-    (t_start, t_stop) in ms. A ValueError says which segment does not fit and why."""
-    if len(paths) < 2:
-        raise ValueError("join needs at least two segment files")
+    (t_start, t_stop) in ms. A ValueError says which segment does not fit and why.
+    metadata: the joined file's /distsnn attributes (default: the first segment's, less what
+    belongs to one run only); its window, synaptic events and segment list are set here."""
+    if not paths:
+        raise ValueError("join needs at least one segment file")
     described = [_describe(p) for p in paths]
     (first_window, sizes, meta0) = described[0]
     dt = float(meta0.get("dt", 0.0))
@@ -46,7 +61,9 @@ def join_spike_files(paths, out_path):
             raise ValueError(f"{path} starts at {start:g} ms but the segment before it ends at {prev_stop:g} ms: "
                              "segments must follow each other (give them in time order)")
     t_start, t_stop = first_window[0], described[-1][0][1]
-    metadata = {k: v for k, v in meta0.items() if k not in PER_RUN_KEYS}
+    if metadata is None:
+        metadata = {k: v for k, v in meta0.items() if k not in PER_RUN_KEYS}
+    metadata = dict(metadata)
     metadata.update(t_start=t_start, t_stop=t_stop, t_sim=t_stop - t_start,
                     synaptic_events=sum(int(m.get("synaptic_events", 0)) for _, _, m in described),
                     segments=[{"file": str(p), "t_start": w[0], "t_stop": w[1], "backend": m.get("backend"),
@@ -72,3 +89,106 @@ def join_spike_files(paths, out_path):
                 f.close()
         write_metadata(out.create_group("distsnn"), metadata)
     return t_start, t_stop
+
+
+def join_voltage_reports(paths, out_path, metadata=None):
+    """Write the voltage reports of consecutive segments (in time order, the same neurons
+    recorded in each) as one report `out_path`."""
+    if not paths:
+        raise ValueError("join needs at least one voltage report")
+    with atomic_h5(out_path) as out:
+        files = [h5py.File(p, "r") for p in paths]
+        try:
+            rep = out.create_group("report")
+            for name, g0 in files[0]["report"].items():
+                m0 = g0["mapping"]
+                start, _, step = m0["time"][()]
+                for f, path in zip(files[1:], paths[1:]):
+                    if name not in f["report"] or not np.array_equal(f["report"][name]["mapping/node_ids"][()],
+                                                                     m0["node_ids"][()]):
+                        raise ValueError(f"{path}: the recorded neurons of {name} differ from those of {paths[0]}")
+                data = np.concatenate([f["report"][name]["data"][()] for f in files], axis=0)
+                g = rep.create_group(name)
+                g.create_dataset("data", data=data).attrs["units"] = "mV"
+                m = g.create_group("mapping")
+                for key in ("node_ids", "index_pointers", "element_ids"):
+                    m.create_dataset(key, data=m0[key][()])
+                stop = float(files[-1]["report"][name]["mapping/time"][1])
+                m.create_dataset("time", data=np.array([start, stop, step])).attrs["units"] = "ms"
+        finally:
+            for f in files:
+                f.close()
+        write_metadata(out.create_group("distsnn"), metadata if metadata is not None else {})
+
+
+class SegmentWriter:
+    """The on_checkpoint hook of runtime.simulate: writes each window's spikes (and recorded
+    voltages) into the checkpoint directory and returns the list of all segments so far
+    for the manifest (module docstring). Collective under MPI.
+
+    directory: the checkpoint directory; comm: the run's communicator (None: one process);
+    metadata: /distsnn attributes of every segment file (model, seed, scale: join checks
+    them); write_mode: parallel spike-file mode (io.parallel); segments: those of the
+    checkpoint this run resumes (resumable())."""
+
+    def __init__(self, directory, comm=None, metadata=None, write_mode="auto", segments=()):
+        self.directory, self.comm, self.write_mode = directory, comm, write_mode
+        self.metadata = dict(metadata or {})
+        self.segments = [dict(s) for s in segments]
+
+    def __call__(self, window):
+        from .parallel import write_spikes_parallel, write_voltages_parallel
+        comm = self.comm
+        size = comm.Get_size() if comm is not None else 1
+        a, b = window.first_step, window.first_step + window.n_steps
+        # unique per run: a new run's segments never overwrite those an older manifest lists
+        token = f"{time.time_ns():x}-{os.getpid()}"
+        if size > 1:
+            token = comm.bcast(token, root=0)
+        stem = f"{a:010d}-{b:010d}-{token}.h5"
+        meta = dict(self.metadata, dt=window.dt, t_start=window.t_start, t_stop=window.t_stop, t_sim=window.t_sim,
+                    ring_bits=window.plan.ring_bits, backend=window.backend, connectivity=window.connectivity,
+                    synaptic_events=window.events, ranks=size)
+        spikes = os.path.join(self.directory, "spikes-" + stem)
+        if size == 1:
+            write_spikes(spikes, window, meta)
+        else:
+            write_spikes_parallel(spikes, comm, window.plan, window.spike_gids, window.spike_steps, window.n_steps,
+                                  meta, self.write_mode, window.first_step)
+        voltage = None
+        if window.plan.vrec_gids.size:
+            voltage = "voltage-" + stem
+            write_voltages_parallel(os.path.join(self.directory, voltage), window, comm, meta)
+        self.segments.append({"spikes": os.path.basename(spikes), "voltage": voltage, "step_start": int(a),
+                              "step_stop": int(b), "t_start": window.t_start, "t_stop": window.t_stop})
+        return {"segments": self.segments}
+
+    def paths(self, kind="spikes"):
+        """The files of every segment so far ('spikes' or 'voltage'), in time order."""
+        return [os.path.join(self.directory, s[kind]) for s in self.segments if s.get(kind)]
+
+
+def resumable(directory):
+    """(manifest, segments) of the checkpoint in `directory` that --resume continues, or
+    None when the directory holds no checkpoint yet. A ValueError says why a checkpoint there
+    cannot be resumed (written without segments, a segment missing, a gap)."""
+    if not os.path.exists(os.path.join(directory, MANIFEST)):
+        return None
+    man = load_manifest(directory)
+    segments = man.get("metadata", {}).get("segments")
+    if not segments:
+        raise ValueError(f"the checkpoint in {directory!r} holds no spike segments (it was written without "
+                         "--checkpoint-every or --resume), so the spikes before it are not there to resume; "
+                         "continue it with --restart instead")
+    for seg in segments:
+        for kind in ("spikes", "voltage"):
+            if seg.get(kind) and not os.path.exists(os.path.join(directory, seg[kind])):
+                raise ValueError(f"the checkpoint in {directory!r} lists the segment {seg[kind]}, which is missing")
+    for prev, cur in zip(segments, segments[1:]):
+        if prev["step_stop"] != cur["step_start"]:
+            raise ValueError(f"the segments in {directory!r} leave a gap: {prev['spikes']} ends at step "
+                             f"{prev['step_stop']}, {cur['spikes']} starts at step {cur['step_start']}")
+    if segments[-1]["step_stop"] != int(man["step"]):
+        raise ValueError(f"the segments in {directory!r} end at step {segments[-1]['step_stop']}, its checkpoint is "
+                         f"at step {man['step']}")
+    return man, segments

@@ -9,8 +9,9 @@ simulates only its own post chunks, delivers its own spikes every step, and exch
 with the other ranks every D steps (D = smallest delay of a projection crossing ranks),
 delivering the received ones after each exchange. The spikes are the same for any R.
 
-A run can start from a checkpoint (io.checkpoint) and write one at its end; steps and spike
-times are absolute, so a restarted run continues the one that wrote the checkpoint exactly.
+A run can start from a checkpoint (io.checkpoint) and write one at its end, and at fixed
+biological times during it; steps and spike times are absolute, so a restarted run continues
+the one that wrote the checkpoint exactly.
 """
 import math
 from dataclasses import dataclass, field
@@ -104,7 +105,8 @@ class RunResult:
 
 
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
-             comm=None, partition="auto", exchange="allgatherv", share_gpus=False, restart=None, checkpoint=None):
+             comm=None, partition="auto", exchange="allgatherv", share_gpus=False, restart=None, checkpoint=None,
+             checkpoint_every=None, on_checkpoint=None):
     """Simulate `network` for t_sim ms. Returns a RunResult.
 
     seed: integer in [0, 2**64) keying every random stream; backend: 'auto' (the GPU if one
@@ -116,10 +118,20 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     state; t_sim is then the time simulated beyond it); checkpoint: a directory to write the
     state into at the end (io.checkpoint; replaces an earlier checkpoint there; if writing it
     fails, the result says why in result.checkpoint['error'] and is otherwise complete).
+    checkpoint_every: also write the checkpoint whenever the biological time reaches a
+    multiple of this many ms (each replaces the one before); the time spent is the phase
+    'checkpoint', not 'simulate'. A failed checkpoint does not stop the run: the previous one
+    stays, the next is tried, and the result reports the first error.
+    on_checkpoint(window): called on every rank just before each checkpoint is written, with
+    a RunResult of the spikes, voltages and events since the previous one (io.segments
+    writes them as spike files beside the checkpoint); what it returns (a JSON-able dict)
+    goes into the checkpoint manifest's metadata.
     """
     log = log or (lambda msg: None)
     if isinstance(t_sim, bool) or not isinstance(t_sim, (int, float)) or not math.isfinite(t_sim) or t_sim <= 0:
         raise ValueError(f"t_sim must be a positive number of ms, got {t_sim!r}")
+    if (checkpoint_every is not None or on_checkpoint is not None) and checkpoint is None:
+        raise ValueError("checkpoint_every and on_checkpoint need a checkpoint directory (checkpoint=...)")
     size = comm.Get_size() if comm is not None else 1
     if size > 1:
         _share_cores(comm, log)
@@ -131,6 +143,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         backend, device = resolve(backend, comm, share_gpus, log)
         # under MPI the input bound waits for the partition: each rank bounds its own units
         plan = make_plan(network, seed, bound_inputs=size == 1)
+        every_steps = _every_steps(checkpoint_every, plan.dt)
         part = None
         owned = None
         if size > 1:
@@ -167,28 +180,31 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     out = [np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)]
     vrec = np.empty((n_steps, sim.vrec_gids.size))
     bar = Progress(n_steps * plan.dt, enabled=progress and (comm is None or comm.Get_rank() == 0))
-    xinfo = {}
+    loop = _SingleLoop(sim, n_steps, bar) if size == 1 else _DistributedLoop(sim, part, comm, exchange, n_steps,
+                                                                            bar, timers)
     monitor = _device_monitor(device)
-    with timers.phase("simulate"):
-        if size == 1:
-            n_out = _run_single(sim, n_steps, out, vrec, bar)
-        else:
-            n_out, xinfo = _run_distributed(sim, part, comm, exchange, n_steps, out, vrec, bar, timers)
-        bar.close()
-        if size == 1:
-            maybe_inject_fault(comm, "simulate")
-        if device is not None:
-            device.synchronize()
+    # checkpoints are taken at the run's end and, with checkpoint_every, at every multiple of
+    # it (absolute steps, so that a restarted chain keeps the same points)
+    stops = [n_steps]
+    if every_steps:
+        stops = [s - first_step for s in range(first_step + every_steps - first_step % every_steps,
+                                               first_step + n_steps, every_steps)] + stops
+    saver = _Checkpointer(checkpoint, sim, comm, {"backend": backend, "connectivity": connectivity},
+                          on_checkpoint, timers, log) if checkpoint is not None else None
+    n_out = done = 0
+    for stop in stops:
+        with timers.phase("simulate"):
+            n_out = loop.advance(done, stop, out, n_out, vrec)
+            if stop == n_steps:
+                bar.close()
+                if size == 1:
+                    maybe_inject_fault(comm, "simulate")
+            if device is not None:
+                device.synchronize()
+        if saver is not None:
+            saver.save(_window(plan, sim, comm, out, n_out, vrec, done, stop, first_step, backend, connectivity))
+        done = stop
     device_info = _device_info(device, monitor, backend)
-    written = failed = None
-    if checkpoint is not None:
-        with timers.phase("checkpoint"):
-            try:
-                written = ckpt.write_checkpoint(checkpoint, sim, comm, {"backend": backend, "connectivity": connectivity})
-                log(f"wrote checkpoint {checkpoint} at t = {written['t_ms']:g} ms")
-            except ckpt.CheckpointError as err:   # the simulated spikes are still returned (and written)
-                failed = str(err)
-                log(f"error: {failed}")
     vrec += plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :]
     events = sim.events if size == 1 else comm.allreduce(sim.events)
     n_syn = sim.n_synapses if sim.n_synapses is not None else None
@@ -198,9 +214,38 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                      spike_gids=out[0][:n_out].copy(), spike_steps=out[1][:n_out].copy(),
                      vrec_gids=sim.vrec_gids, vrec=vrec, events=events, backend=backend, connectivity=connectivity,
                      n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
-                     comm=comm, exchange=xinfo, partition=part, device=device_info, first_step=first_step,
-                     checkpoint={k: v for k, v in (("restart", restored), ("written", written), ("error", failed))
-                                 if v})
+                     comm=comm, exchange=loop.info(), partition=part, device=device_info, first_step=first_step,
+                     checkpoint=saver.report(restored) if saver is not None else
+                     ({"restart": restored} if restored else {}))
+
+
+def _every_steps(checkpoint_every, dt):
+    """checkpoint_every (ms) as a whole number of steps of dt ms (None: no periodic checkpoints)."""
+    if checkpoint_every is None:
+        return None
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, float)) \
+            or not math.isfinite(checkpoint_every) or checkpoint_every <= 0:
+        raise ValueError(f"checkpoint_every must be a positive number of ms, got {checkpoint_every!r}")
+    k = int(round(checkpoint_every / dt))
+    if k < 1 or abs(k * dt - checkpoint_every) > 1e-9 * max(1.0, checkpoint_every):
+        raise ValueError(f"checkpoint_every = {checkpoint_every:g} ms is not a whole number of time steps "
+                         f"(dt = {dt:g} ms)")
+    return k
+
+
+def _window(plan, sim, comm, out, n_out, vrec, lo, hi, first_step, backend, connectivity):
+    """RunResult of the local steps [lo, hi) of a run: its spikes, voltages (mV) and the
+    synaptic events delivered so far (all ranks; the checkpointer makes them the window's)."""
+    steps = out[1]
+    # this process's spikes are sorted by step: the window is one slice of them
+    a = int(np.searchsorted(steps[:n_out], first_step + lo, side="left"))
+    b = int(np.searchsorted(steps[:n_out], first_step + hi, side="left"))
+    events = sim.events if comm is None or comm.Get_size() == 1 else comm.allreduce(sim.events)
+    return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
+                     spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
+                     vrec=vrec[lo:hi] + plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :],
+                     events=events, backend=backend, connectivity=connectivity, n_synapses=float("nan"),
+                     comm=comm, first_step=first_step + lo)
 
 
 def _device_monitor(device):
@@ -246,55 +291,113 @@ def _grow(out):
         out[i] = np.concatenate([out[i], np.empty_like(out[i])])
 
 
-def _run_single(sim, n_steps, out, vrec, bar):
-    block = max(1, int(round(BLOCK_MS / sim.plan.dt)))
-    n_out = done = 0
-    while done < n_steps:
-        want = min(block, n_steps - done)
-        got, n_out = sim.run(want, out[0], out[1], n_out, vrec[done:done + want])
-        done += got
-        if got < want:  # the spike buffer may overflow in the next step: grow it
-            _grow(out)
-        bar.update(done * sim.plan.dt)
-    return n_out
+class _SingleLoop:
+    """One process: compiled calls of up to BLOCK_MS of steps."""
 
+    def __init__(self, sim, n_steps, bar):
+        self.sim, self.bar = sim, bar
+        self.block = max(1, int(round(BLOCK_MS / sim.plan.dt)))
 
-def _run_distributed(sim, part, comm, method, n_steps, out, vrec, bar, timers):
-    from ..comm.exchange import SpikeExchange
-    plan = sim.plan
-    D = part.exchange_interval()
-    needs = None
-    if method == "alltoallv":
-        # rank r needs the spikes of every population projecting onto a piece it owns
-        needs = np.zeros((comm.Get_size(), plan.n_pops), dtype=bool)
-        for piece, r in zip(part.pieces, part.piece_rank):
-            for src in piece.sources:
-                needs[r, src] = True
-    xch = SpikeExchange(comm, method, plan.pop_i[:, bp.PI_OFFSET], needs)
-    ex_gid = np.empty(max(sim.n_local * D, 1), dtype=np.int64)
-    ex_step = np.empty_like(ex_gid)
-    report_every = max(1, int(round(BLOCK_MS / plan.dt)))
-    n_out = done = 0
-    while done < n_steps:
-        width = min(D, n_steps - done)
-        t0 = done
-        base = sim.t                  # absolute step of the window's first step (> t0 after a restart)
-        n_ex = 0
-        while done < t0 + width:      # local steps (delivering local spikes at once)
-            want = t0 + width - done
-            got, n_out, n_ex = sim.run(want, out[0], out[1], n_out, vrec[done:done + want], ex_gid, ex_step, n_ex)
+    def advance(self, done, stop, out, n_out, vrec):
+        """Run the local steps [done, stop); returns the number of spikes in `out`."""
+        sim = self.sim
+        while done < stop:
+            want = min(self.block, stop - done)
+            got, n_out = sim.run(want, out[0], out[1], n_out, vrec[done:done + want])
             done += got
-            if got < want:
+            if got < want:  # the spike buffer may overflow in the next step: grow it
                 _grow(out)
-        if t0 < n_steps // 2 <= done:
-            maybe_inject_fault(comm, "simulate")   # mid-run, while the other ranks wait in the exchange
-        with timers.phase("exchange"):
-            gids, offs = xch.exchange(ex_gid[:n_ex], ex_step[:n_ex] - base)
-        with timers.phase("deliver_remote"):
-            sim.deliver(gids, offs + base)
-        if done % report_every < width:
-            bar.update(done * plan.dt)
-    info = {"interval_steps": D, "method": method, "calls": xch.calls,
-            "bytes_sent_all_ranks": comm.allreduce(xch.bytes_sent),
-            "bytes_received_all_ranks": comm.allreduce(xch.bytes_received)}
-    return n_out, info
+            self.bar.update(done * sim.plan.dt)
+        return n_out
+
+    def info(self):
+        return {}
+
+
+class _DistributedLoop:
+    """R > 1 ranks: windows of at most D steps, each followed by a spike exchange and the
+    delivery of the received spikes, so that between windows every rank has delivered every
+    spike emitted so far (the state a checkpoint needs)."""
+
+    def __init__(self, sim, part, comm, method, n_steps, bar, timers):
+        from ..comm.exchange import SpikeExchange
+        plan = sim.plan
+        self.sim, self.comm, self.method, self.n_steps, self.bar, self.timers = sim, comm, method, n_steps, bar, timers
+        self.D = part.exchange_interval()
+        needs = None
+        if method == "alltoallv":
+            # rank r needs the spikes of every population projecting onto a piece it owns
+            needs = np.zeros((comm.Get_size(), plan.n_pops), dtype=bool)
+            for piece, r in zip(part.pieces, part.piece_rank):
+                for src in piece.sources:
+                    needs[r, src] = True
+        self.xch = SpikeExchange(comm, method, plan.pop_i[:, bp.PI_OFFSET], needs)
+        self.ex_gid = np.empty(max(sim.n_local * self.D, 1), dtype=np.int64)
+        self.ex_step = np.empty_like(self.ex_gid)
+        self.report_every = max(1, int(round(BLOCK_MS / plan.dt)))
+
+    def advance(self, done, stop, out, n_out, vrec):
+        """Run the local steps [done, stop) (the last window may be shorter than D: exchanging
+        early is always correct); returns the number of spikes in `out`."""
+        sim, n_steps, ex_gid, ex_step = self.sim, self.n_steps, self.ex_gid, self.ex_step
+        while done < stop:
+            width = min(self.D, stop - done)
+            t0 = done
+            base = sim.t                  # absolute step of the window's first step (> t0 after a restart)
+            n_ex = 0
+            while done < t0 + width:      # local steps (delivering local spikes at once)
+                want = t0 + width - done
+                got, n_out, n_ex = sim.run(want, out[0], out[1], n_out, vrec[done:done + want], ex_gid, ex_step,
+                                           n_ex)
+                done += got
+                if got < want:
+                    _grow(out)
+            if t0 < n_steps // 2 <= done:
+                maybe_inject_fault(self.comm, "simulate")   # mid-run, while the other ranks wait in the exchange
+            with self.timers.phase("exchange"):
+                gids, offs = self.xch.exchange(ex_gid[:n_ex], ex_step[:n_ex] - base)
+            with self.timers.phase("deliver_remote"):
+                sim.deliver(gids, offs + base)
+            if done % self.report_every < width:
+                self.bar.update(done * sim.plan.dt)
+        return n_out
+
+    def info(self):
+        xch, comm = self.xch, self.comm
+        return {"interval_steps": self.D, "method": self.method, "calls": xch.calls,
+                "bytes_sent_all_ranks": comm.allreduce(xch.bytes_sent),
+                "bytes_received_all_ranks": comm.allreduce(xch.bytes_received)}
+
+
+class _Checkpointer:
+    """Writes the run's checkpoints (periodic ones and the last), each preceded by the
+    on_checkpoint hook; a failed write is logged and remembered, and the run goes on."""
+
+    def __init__(self, path, sim, comm, metadata, hook, timers, log):
+        self.path, self.sim, self.comm, self.metadata, self.hook = path, sim, comm, metadata, hook
+        self.timers, self.log = timers, log
+        self.written = self.error = None
+        self.events_before = 0
+
+    def save(self, window):
+        from ..io import checkpoint as ckpt
+        total = window.events
+        window.events = total - self.events_before
+        self.events_before = total
+        extra = {}
+        if self.hook is not None:
+            with self.timers.phase("write"):
+                extra = self.hook(window) or {}
+        with self.timers.phase("checkpoint"):
+            try:
+                self.written = ckpt.write_checkpoint(self.path, self.sim, self.comm, dict(self.metadata, **extra))
+                self.log(f"wrote checkpoint {self.path} at t = {self.written['t_ms']:g} ms")
+                maybe_inject_fault(self.comm, "checkpointed")
+            except ckpt.CheckpointError as err:   # every rank alike; the previous checkpoint is intact
+                self.error = self.error or str(err)
+                self.log(f"error: {err}")
+
+    def report(self, restored):
+        """RunResult.checkpoint: 'restart' (manifest read), 'written' (the last manifest
+        written), 'error' (why the first failed write failed)."""
+        return {k: v for k, v in (("restart", restored), ("written", self.written), ("error", self.error)) if v}
