@@ -89,6 +89,15 @@ def _parser():
     r.add_argument("--checkpoint", default=None, metavar="DIR",
                    help="write the complete state at the end into DIR (replacing an earlier checkpoint there), "
                         "for a later --restart")
+    r.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
+                   help="with --checkpoint: also write the checkpoint whenever the biological time reaches a "
+                        "multiple of MS, with the spikes (and voltages) so far beside it; a job killed at any "
+                        "moment then loses at most MS of simulation: run the command again with --resume")
+    r.add_argument("--resume", action="store_true",
+                   help="with --checkpoint DIR: if DIR holds a checkpoint of this run (written with "
+                        "--checkpoint-every or --resume), continue from it, else start (from --restart if given); "
+                        "--t-sim is then the length of the whole run, so the same command finishes it after a "
+                        "crash or a requeue, and the output holds all of it")
     r.add_argument("--output", default="results/run.h5", help="SONATA spike file to write")
     r.add_argument("--record-voltage", type=int, default=0, metavar="K",
                    help="record V of the first K neurons of every population (report file *_voltage.h5)")
@@ -221,8 +230,8 @@ def compare_command(args, out=None):
 
 def run_command(args, comm=None, out=None):
     out = out or sys.stdout
-    from .io.parallel import write_spikes_parallel
-    from .io.sonata import write_spikes, write_voltage_report
+    from .io.parallel import write_spikes_parallel, write_voltages_parallel
+    from .io.sonata import write_spikes
     from .runtime import simulate
 
     size = comm.Get_size() if comm is not None else 1
@@ -234,10 +243,18 @@ def run_command(args, comm=None, out=None):
     net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage, **_model_kwargs(args))
     if args.ring_bits is not None:
         net.ring_bits = args.ring_bits if args.ring_bits == "auto" else int(args.ring_bits)
-    res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.connectivity,
-                   progress=not args.no_progress, log=log, comm=comm, partition=args.partition,
-                   exchange=args.exchange, share_gpus=args.share_gpus, restart=args.restart,
-                   checkpoint=args.checkpoint)
+    restart, t_sim, segments, resumed = _segment_plan(args)
+    if t_sim is not None and t_sim <= 0:   # resumed from the run's last checkpoint: only the output is missing
+        return _join_segments_only(args, segments, comm, out)
+    writer = None
+    if segments is not None:
+        from .io.segments import SegmentWriter
+        writer = SegmentWriter(args.checkpoint, comm, {"model": args.model, "seed": args.seed, "scale": args.scale},
+                               args.write_mode, segments)
+    res = simulate(net, args.t_sim if t_sim is None else t_sim, seed=args.seed, backend=args.backend,
+                   connectivity=args.connectivity, progress=not args.no_progress, log=log, comm=comm,
+                   partition=args.partition, exchange=args.exchange, share_gpus=args.share_gpus, restart=restart,
+                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, on_checkpoint=writer)
     rates = res.mean_rates(args.rates_from)
     metadata = {
         "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,
@@ -250,8 +267,10 @@ def run_command(args, comm=None, out=None):
     devices = _gather_devices(res, comm)
     if devices:
         metadata["devices"] = devices
-    if args.restart:
-        metadata["restarted_from"] = {"checkpoint": os.path.abspath(args.restart), "step": res.first_step}
+    if restart:
+        metadata["restarted_from"] = {"checkpoint": os.path.abspath(restart), "step": res.first_step}
+    if resumed:
+        metadata["resumed"] = True
     if "written" in res.checkpoint:   # not when writing it failed
         metadata["checkpoint"] = {"directory": os.path.abspath(args.checkpoint), "step": res.checkpoint["written"]["step"]}
     if size > 1:
@@ -260,13 +279,19 @@ def run_command(args, comm=None, out=None):
     stem = os.path.splitext(args.output)[0]
     with res.timers.phase("write"):
         maybe_inject_fault(comm, "write")
-        if size == 1:
+        if writer is not None:   # the run's spikes are in the checkpoint's segments: join them
+            if rank == 0:
+                _join_segments(writer, args.output, stem, dict(metadata, timers=res.timers.as_dict()))
+            if size > 1:
+                comm.Barrier()   # the output exists before any rank reports success
+        elif size == 1:
             write_spikes(args.output, res, dict(metadata, timers=res.timers.as_dict()))
         else:
             metadata["write_mode"] = write_spikes_parallel(
                 args.output, comm, res.plan, res.spike_gids, res.spike_steps, res.n_steps,
                 dict(metadata, timers=res.timers.as_dict()), args.write_mode, res.first_step)
-        _write_voltages(f"{stem}_voltage.h5", res, comm, metadata, write_voltage_report)
+        if writer is None:
+            write_voltages_parallel(f"{stem}_voltage.h5", res, comm, metadata)
     timers = res.timers.as_dict()
     if size > 1:  # the job takes as long as its slowest rank
         timers = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(timers.items())}
@@ -283,20 +308,22 @@ def run_command(args, comm=None, out=None):
     with open(f"{stem}_summary.json", "w") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True, default=float)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
-          f"{res.t_sim:g} ms" + (f" (from {res.t_start:g} ms, restarted from {args.restart})" if args.restart else "")
+          f"{res.t_sim:g} ms" + (f" (from {res.t_start:g} ms, {'resumed' if resumed else 'restarted'} from "
+                                 f"{restart})" if restart else "")
           + f", backend {res.backend}, {res.connectivity} connectivity"
           + (f", {size} ranks ({args.partition}, imbalance {res.partition.imbalance:.2f}, exchange every "
              f"{res.exchange['interval_steps']} step(s) by {res.exchange['method']})" if size > 1 else ""), file=out)
     print(f"  build    {timers['build']:9.3f} s", file=out)
-    if args.restart:
-        print(f"  restore  {timers['restore']:9.3f} s   ({args.restart}, t = {res.t_start:g} ms)", file=out)
+    if restart:
+        print(f"  restore  {timers['restore']:9.3f} s   ({restart}, t = {res.t_start:g} ms)", file=out)
     print(f"  simulate {timers['simulate']:9.3f} s   real-time factor {summary['real_time_factor']:.3f}", file=out)
     if size > 1:
         print(f"  exchange {timers.get('exchange', 0.0):9.3f} s   ({100 * summary['exchange_share_of_step']:.1f} % of "
               f"simulate, {summary['exchange_bytes_per_step']:.0f} B per step)", file=out)
     print(f"  write    {timers['write']:9.3f} s", file=out)
     if args.checkpoint:
-        print(f"  checkpoint {timers['checkpoint']:7.3f} s   ({args.checkpoint}, t = {res.t_stop:g} ms)", file=out)
+        print(f"  checkpoint {timers['checkpoint']:7.3f} s   ({args.checkpoint}, t = {res.t_stop:g} ms"
+              + (f", every {args.checkpoint_every:g} ms" if args.checkpoint_every else "") + ")", file=out)
     if devices:
         names = sorted({d["name"] for d in devices})
         peak = summary["device_peak_memory_bytes"] / 2 ** 20
@@ -308,9 +335,64 @@ def run_command(args, comm=None, out=None):
     print(f"  mean rates (Hz, t > {max(args.rates_from, res.t_start):g} ms):", file=out)
     for name, rate in rates.items():
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
-    print(f"  wrote {args.output} and {stem}_summary.json", file=out)
+    if writer is not None:
+        print(f"  wrote {args.output} ({len(writer.segments)} segments joined, {writer.segments[0]['t_start']:g} to "
+              f"{res.t_stop:g} ms) and {stem}_summary.json", file=out)
+    else:
+        print(f"  wrote {args.output} and {stem}_summary.json", file=out)
     _checkpoint_failed(res)
     return summary
+
+
+def _segment_plan(args):
+    """(restart, t_sim, segments, resumed) of a run: the checkpoint it starts from, the time
+    to simulate (None: --t-sim), the segments the checkpoint already holds (None: the run
+    writes no segments) and whether it resumes a run (--resume found its checkpoint)."""
+    if (args.checkpoint_every is not None or args.resume) and not args.checkpoint:
+        raise ValueError("--checkpoint-every and --resume need --checkpoint DIR")
+    if args.checkpoint_every is None and not args.resume:
+        return args.restart, None, None, False
+    state = None
+    if args.resume:
+        from .io.segments import resumable
+        state = resumable(args.checkpoint)
+    if state is None:
+        return args.restart, None, [], False
+    man, segments = state
+    start, at = segments[0]["t_start"], float(man["t_ms"])
+    left = start + args.t_sim - at
+    dt = float(man["fingerprint"]["dt_ms"])
+    if left < -dt / 2:
+        raise ValueError(f"--resume: the checkpoint in {args.checkpoint!r} is at {at:g} ms, past the end of this run "
+                         f"({start:g} + --t-sim {args.t_sim:g} ms)")
+    return args.checkpoint, (left if left > dt / 2 else 0.0), segments, True
+
+
+def _join_segments(writer, output, stem, metadata=None):
+    """The output of a run that wrote segments: its spike file and voltage report, each the
+    join of all its segments (rank 0 only). metadata: of the output (default: the first
+    segment's, less what belongs to one run only)."""
+    from .io.segments import join_spike_files, join_voltage_reports
+    from .io.sonata import read_metadata
+    join_spike_files(writer.paths("spikes"), output, metadata)
+    if writer.paths("voltage"):
+        join_voltage_reports(writer.paths("voltage"), f"{stem}_voltage.h5", read_metadata(output))
+
+
+def _join_segments_only(args, segments, comm, out):
+    """--resume of a run whose last checkpoint is at its end (the job died while writing the
+    output): the output is the join of the segments; nothing is simulated."""
+    from .io.segments import SegmentWriter
+    writer = SegmentWriter(args.checkpoint, comm, segments=segments)
+    stem = os.path.splitext(args.output)[0]
+    if comm is None or comm.Get_rank() == 0:
+        _join_segments(writer, args.output, stem)
+        print(f"{args.model}: the checkpoint in {args.checkpoint} is at the end of the run; nothing left to simulate. "
+              f"Wrote {args.output} ({len(segments)} segments joined, {segments[0]['t_start']:g} to "
+              f"{segments[-1]['t_stop']:g} ms)", file=out)
+    if comm is not None and comm.Get_size() > 1:
+        comm.Barrier()
+    return None
 
 
 def _checkpoint_failed(res):
@@ -347,22 +429,6 @@ def _device_summary(devices, events):
 def _max_op():
     from mpi4py import MPI
     return MPI.MAX
-
-
-def _write_voltages(path, res, comm, metadata, writer):
-    """The (small) voltage recordings of all ranks, written by rank 0."""
-    if comm is not None and comm.Get_size() > 1:
-        gids = comm.gather(res.vrec_gids, root=0)
-        data = comm.gather(res.vrec, root=0)
-        if comm.Get_rank() != 0:
-            return
-        import dataclasses
-        g = np.concatenate(gids)
-        v = np.concatenate(data, axis=1)
-        order = np.argsort(g)
-        res = dataclasses.replace(res, vrec_gids=g[order], vrec=v[:, order], comm=None)
-    if res.vrec_gids.size:
-        writer(path, res, metadata)
 
 
 def main(argv=None):

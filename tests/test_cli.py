@@ -125,3 +125,64 @@ def test_restart_with_other_model_options_is_a_one_line_error(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "was written by a different model" in proc.stderr and "populations (names and sizes)" in proc.stderr
     assert not (tmp_path / "b.h5").exists()
+
+
+def test_a_killed_job_resumes_and_its_output_holds_the_whole_run(tmp_path):
+    """--checkpoint-every with --resume: a job killed (SIGKILL) after a checkpoint, or in the
+    middle of writing one, is finished by running the same command again; the output equals
+    that of a run that never stopped."""
+    import os
+
+    from distsnn.io import read_spikes
+    from distsnn.io.sonata import read_metadata, read_voltage_report
+    common = ("run", "microcircuit", "--scale", "0.05", "--no-progress", "--record-voltage", "2", "--t-sim", "200")
+    assert run(*common, "--output", "whole.h5", cwd=tmp_path).returncode == 0
+    again = (*common, "--output", "out.h5", "--checkpoint", "ck", "--checkpoint-every", "50", "--resume")
+
+    def killed(fault):
+        env = dict(os.environ, DISTSNN_INJECT_FAULT=fault)
+        return subprocess.run([sys.executable, "-m", "distsnn", *again], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=600, env=env)
+    proc = killed("0:checkpointed:2:kill")              # killed right after the checkpoint at 100 ms
+    assert proc.returncode == -9 and not (tmp_path / "out.h5").exists()
+    assert json.loads((tmp_path / "ck" / "checkpoint.json").read_text())["step"] == 1000
+    proc = killed("0:checkpoint:2:kill")                # resumed, then killed writing the one at 200 ms
+    assert proc.returncode == -9 and "resumed" not in proc.stdout and not (tmp_path / "out.h5").exists()
+    assert json.loads((tmp_path / "ck" / "checkpoint.json").read_text())["step"] == 1500
+    leftovers = len(os.listdir(tmp_path / "ck"))
+    proc = run(*again, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "50 ms (from 150 ms, resumed from ck)" in proc.stdout and "4 segments joined, 0 to 200 ms" in proc.stdout
+    assert len(os.listdir(tmp_path / "ck")) < leftovers   # the half-written checkpoint's files are gone
+    whole, out = read_spikes(str(tmp_path / "whole.h5")), read_spikes(str(tmp_path / "out.h5"))
+    assert sum(ids.size for ids, _ in whole.values()) > 500
+    assert all(np.array_equal(whole[p][0], out[p][0]) and np.array_equal(whole[p][1], out[p][1]) for p in whole)
+    vw, vo = read_voltage_report(str(tmp_path / "whole_voltage.h5")), read_voltage_report(str(tmp_path / "out_voltage.h5"))
+    assert all(np.array_equal(vw[p][2], vo[p][2]) and np.allclose(vw[p][1], vo[p][1], rtol=0, atol=1e-9) for p in vw)
+    meta, whole_meta = read_metadata(str(tmp_path / "out.h5")), read_metadata(str(tmp_path / "whole.h5"))
+    assert (meta["t_start"], meta["t_stop"], meta["resumed"]) == (0.0, 200.0, True)
+    assert meta["synaptic_events"] == whole_meta["synaptic_events"] and len(meta["segments"]) == 4
+    # the same command once more: the checkpoint is at the end, so it only writes the output
+    (tmp_path / "out.h5").unlink()
+    proc = run(*again, cwd=tmp_path)
+    assert proc.returncode == 0 and "nothing left to simulate" in proc.stdout
+    out = read_spikes(str(tmp_path / "out.h5"))
+    assert all(np.array_equal(whole[p][1], out[p][1]) for p in whole)
+    # a longer --t-sim extends the run
+    proc = run(*again, "--t-sim", "300", cwd=tmp_path)   # the last --t-sim counts
+    assert proc.returncode == 0 and "100 ms (from 200 ms, resumed from ck)" in proc.stdout, proc.stderr
+    assert read_metadata(str(tmp_path / "out.h5"))["t_stop"] == 300.0
+
+
+def test_resume_refusals_are_one_line_errors(tmp_path):
+    base = ("run", "microcircuit", "--scale", "0.02", "--t-sim", "20", "--no-progress", "--output", "a.h5")
+    proc = run(*base, "--checkpoint-every", "10", cwd=tmp_path)
+    assert proc.returncode == 2 and "--checkpoint-every and --resume need --checkpoint DIR" in proc.stderr
+    assert run(*base, "--checkpoint", "ck", cwd=tmp_path).returncode == 0
+    proc = run(*base, "--checkpoint", "ck", "--resume", cwd=tmp_path)
+    assert proc.returncode == 2 and "holds no spike segments" in proc.stderr and "Traceback" not in proc.stderr
+    assert run(*base, "--checkpoint", "ck2", "--checkpoint-every", "10", cwd=tmp_path).returncode == 0
+    proc = run(*base, "--t-sim", "10", "--checkpoint", "ck2", "--resume", cwd=tmp_path)
+    assert proc.returncode == 2 and "is at 20 ms, past the end of this run (0 + --t-sim 10 ms)" in proc.stderr
+    proc = run(*base, "--checkpoint", "ck3", "--checkpoint-every", "0.25", cwd=tmp_path)
+    assert proc.returncode == 2 and "not a whole number of time steps (dt = 0.1 ms)" in proc.stderr

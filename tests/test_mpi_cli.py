@@ -111,3 +111,25 @@ def test_failing_rank_while_checkpointing_keeps_the_previous_checkpoint(tmp_path
     whole, c = read_spikes(str(tmp_path / "whole.h5")), read_spikes(str(tmp_path / "c.h5"))
     for pop, (ids, t) in whole.items():
         assert np.array_equal(c[pop][0], ids[t > 30]) and np.array_equal(c[pop][1], t[t > 30])
+
+
+@pytest.mark.parametrize("write_mode", ["virtual", "gather"])
+def test_job_killed_on_one_rank_resumes_on_another_rank_count(tmp_path, write_mode):
+    """SIGKILL on rank 1 of 2 right after the checkpoint at 20 ms takes the job down; the same
+    command on 3 ranks (another partition) finishes it, and the output equals the
+    one-process run, voltages included."""
+    from distsnn.io import read_voltage_report
+    common = ["--record-voltage", "2", "--output", str(tmp_path / "out.h5"), "--checkpoint", str(tmp_path / "ck"),
+              "--checkpoint-every", "10", "--resume", "--write-mode", write_mode]
+    assert launch(1, ["--record-voltage", "2", "--output", str(tmp_path / "one.h5")], tmp_path).returncode == 0
+    t0 = time.monotonic()
+    proc = launch(2, common, tmp_path, env={"DISTSNN_INJECT_FAULT": "1:checkpointed:2:kill"}, timeout=120)
+    assert proc.returncode != 0 and time.monotonic() - t0 < 60
+    assert json.loads((tmp_path / "ck" / "checkpoint.json").read_text())["step"] == 200
+    assert not (tmp_path / "out.h5").exists()
+    proc = launch(3, common, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "40 ms (from 20 ms, resumed from" in proc.stdout and "6 segments joined, 0 to 60 ms" in proc.stdout
+    assert same_files(tmp_path / "one.h5", tmp_path / "out.h5")
+    a, b = read_voltage_report(str(tmp_path / "one_voltage.h5")), read_voltage_report(str(tmp_path / "out_voltage.h5"))
+    assert sorted(a) == sorted(b) and all(np.array_equal(a[p][2], b[p][2]) for p in a)
