@@ -89,6 +89,54 @@ def test_segment_chain_joins_to_the_uninterrupted_run(tmp_path):
     assert [s["ranks"] for s in read_metadata(str(tmp_path / "mc.h5"))["segments"]] == [2, 2, 2]
 
 
+@needs_cluster
+def test_requeued_job_resumes_from_its_last_checkpoint(tmp_path):
+    """`sbatch --requeue microcircuit.sbatch ... --checkpoint-every --resume`: the running
+    2-rank job is requeued by SLURM (scontrol requeue: it is killed and queued again), the
+    second start resumes the checkpoint, and the output is the one-process, one-go file."""
+    import json
+    import time
+    args = ["--scale", "0.05", "--t-sim", "3000", "--no-progress"]
+    ref = tmp_path / "ref.h5"
+    subprocess.run([sys.executable, "-m", "distsnn", "run", "microcircuit", *args, "--output", str(ref)], check=True,
+                   capture_output=True, cwd=tmp_path, timeout=300)
+    env = dict(os.environ, DISTSNN=f"{sys.executable} -m distsnn")
+    proc = subprocess.run(["sbatch", "--parsable", "--requeue", "--ntasks=2", f"--chdir={tmp_path}", "--export=ALL",
+                           str(REPO / "slurm" / "microcircuit.sbatch"), *args, "--checkpoint", "ck",
+                           "--checkpoint-every", "50", "--resume", "--output", "out.h5"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    job = proc.stdout.strip().split(";")[0]
+    manifest = tmp_path / "ck" / "checkpoint.json"
+    t0 = time.monotonic()
+    while not manifest.exists():      # the first checkpoint (50 ms) is written: requeue the job
+        assert time.monotonic() - t0 < 300, "no checkpoint written"
+        time.sleep(0.1)
+    assert subprocess.run(["scontrol", "requeue", job], capture_output=True, timeout=30).returncode == 0
+    killed_at = json.loads(manifest.read_text())["step"]
+    # SLURM holds a requeued job back for a while (BeginTime). Once the killed run is gone with
+    # its step daemons, let it start again now (a start while they still exit can trip MPI_Init;
+    # SLURM's own delay covers that)
+    while subprocess.run(["squeue", "-h", "-j", job, "-o", "%t"], capture_output=True, text=True,
+                         timeout=30).stdout.strip() not in ("PD", "") or subprocess.run(
+            ["pgrep", "-f", rf"slurmstepd: \[{job}\."], capture_output=True).returncode == 0:
+        assert time.monotonic() - t0 < 300, "the requeued job did not stop"
+        time.sleep(0.5)
+    for _ in range(20):
+        if subprocess.run(["scontrol", "update", f"jobid={job}", "StartTime=now"], capture_output=True,
+                          timeout=30).returncode == 0:
+            break
+        time.sleep(0.5)
+    _wait_for([job])
+    log = (tmp_path / f"distsnn-microcircuit-{job}.out").read_text()
+    assert f"job {job} restart 0" in log and f"job {job} restart 1" in log, log
+    assert "DUE TO JOB REQUEUE" in log and "resumed from ck" in log and "0 to 3000 ms" in log, log
+    assert killed_at < 30000
+    a, b = read_spikes(str(ref)), read_spikes(str(tmp_path / "out.h5"))
+    assert all(np.array_equal(a[k][0], b[k][0]) and np.array_equal(a[k][1], b[k][1]) for k in a)
+    assert read_metadata(str(tmp_path / "out.h5"))["resumed"]
+
+
 def test_segment_chain_usage_errors():
     proc = subprocess.run(["bash", str(REPO / "slurm" / "run_segments.sh"), "x", "20", "p", "microcircuit"],
                           capture_output=True, text=True, timeout=30)
