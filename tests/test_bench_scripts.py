@@ -25,7 +25,8 @@ def test_bench_gpu_smoke(tmp_path):
 
 def test_bench_checkpoint_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_checkpoint.py"), "--scale", "0.05",
-                           "--t1", "30", "--t2", "30", "--out", str(tmp_path), "--note", "smoke test of this script"],
+                           "--t1", "30", "--t2", "30", "--every", "20", "--out", str(tmp_path), "--note",
+                           "smoke test of this script"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("checkpoint_microcircuit_scale0.05_*.json")
@@ -33,3 +34,5 @@ def test_bench_checkpoint_smoke(tmp_path):
     assert r["restart_equals_uninterrupted"] and r["spikes_after_cut"] > 0
     # at least the rings: 2 receptors x ring_len x 4 B (int32) per neuron
     assert r["checkpoint_bytes_per_neuron"] > 8 * r["ring_len_steps"] and r["write_s"] > 0 and r["restore_s"] > 0
+    assert r["periodic_equals_uninterrupted"] and r["periodic_checkpoints"] == 3   # at 20, 40 and 60 ms
+    assert r["periodic_checkpoint_s"] > 0 and r["periodic_segments_write_s"] > 0
