@@ -89,6 +89,22 @@ def test_segment_chain_joins_to_the_uninterrupted_run(tmp_path):
     assert [s["ranks"] for s in read_metadata(str(tmp_path / "mc.h5"))["segments"]] == [2, 2, 2]
 
 
+def _remove_leftover_shm(before):
+    """Remove the MPICH shared-memory files the killed run left in /dev/shm (as a site's job
+    epilog does): MPICH names them after the PMI kvsname, under srun `jobid.stepid`, so a
+    later cluster numbering its jobs from 1 again would open them as its own."""
+    in_use = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/maps") as fh:
+                in_use.update(line.rsplit("/", 1)[-1].strip() for line in fh if "/dev/shm/" in line)
+        except OSError:
+            pass
+    for name in set(os.listdir("/dev/shm")) - before - in_use:
+        if name.startswith("mpich_shm_"):
+            os.remove(os.path.join("/dev/shm", name))
+
+
 @needs_cluster
 def test_requeued_job_resumes_from_its_last_checkpoint(tmp_path):
     """`sbatch --requeue microcircuit.sbatch ... --checkpoint-every --resume`: the running
@@ -101,6 +117,7 @@ def test_requeued_job_resumes_from_its_last_checkpoint(tmp_path):
     subprocess.run([sys.executable, "-m", "distsnn", "run", "microcircuit", *args, "--output", str(ref)], check=True,
                    capture_output=True, cwd=tmp_path, timeout=300)
     env = dict(os.environ, DISTSNN=f"{sys.executable} -m distsnn")
+    shm_before = set(os.listdir("/dev/shm"))
     proc = subprocess.run(["sbatch", "--parsable", "--requeue", "--ntasks=2", f"--chdir={tmp_path}", "--export=ALL",
                            str(REPO / "slurm" / "microcircuit.sbatch"), *args, "--checkpoint", "ck",
                            "--checkpoint-every", "50", "--resume", "--output", "out.h5"],
@@ -128,6 +145,7 @@ def test_requeued_job_resumes_from_its_last_checkpoint(tmp_path):
             break
         time.sleep(0.5)
     _wait_for([job])
+    _remove_leftover_shm(shm_before)
     log = (tmp_path / f"distsnn-microcircuit-{job}.out").read_text()
     assert f"job {job} restart 0" in log and f"job {job} restart 1" in log, log
     assert "DUE TO JOB REQUEUE" in log and "resumed from ck" in log and "0 to 3000 ms" in log, log
