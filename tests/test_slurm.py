@@ -110,14 +110,29 @@ def test_requeued_job_resumes_from_its_last_checkpoint(tmp_path):
     """`sbatch --requeue microcircuit.sbatch ... --checkpoint-every --resume`: the running
     2-rank job is requeued by SLURM (scontrol requeue: it is killed and queued again), the
     second start resumes the checkpoint, and the output is the one-process, one-go file."""
-    import json
-    import time
     args = ["--scale", "0.05", "--t-sim", "3000", "--no-progress"]
     ref = tmp_path / "ref.h5"
     subprocess.run([sys.executable, "-m", "distsnn", "run", "microcircuit", *args, "--output", str(ref)], check=True,
                    capture_output=True, cwd=tmp_path, timeout=300)
     env = dict(os.environ, DISTSNN=f"{sys.executable} -m distsnn")
     shm_before = set(os.listdir("/dev/shm"))
+    try:
+        job = _submit_and_requeue(tmp_path, args, env)
+    finally:
+        _remove_leftover_shm(shm_before)
+    log = (tmp_path / f"distsnn-microcircuit-{job}.out").read_text()
+    assert f"job {job} restart 0" in log and f"job {job} restart 1" in log, log
+    assert "DUE TO JOB REQUEUE" in log and "resumed from ck" in log and "0 to 3000 ms" in log, log
+    a, b = read_spikes(str(ref)), read_spikes(str(tmp_path / "out.h5"))
+    assert all(np.array_equal(a[k][0], b[k][0]) and np.array_equal(a[k][1], b[k][1]) for k in a)
+    assert read_metadata(str(tmp_path / "out.h5"))["resumed"]
+
+
+def _submit_and_requeue(tmp_path, args, env):
+    """Submit the resumable job, requeue it once its first checkpoint is written, let it
+    start again at once, and wait for it; returns the job id."""
+    import json
+    import time
     proc = subprocess.run(["sbatch", "--parsable", "--requeue", "--ntasks=2", f"--chdir={tmp_path}", "--export=ALL",
                            str(REPO / "slurm" / "microcircuit.sbatch"), *args, "--checkpoint", "ck",
                            "--checkpoint-every", "50", "--resume", "--output", "out.h5"],
@@ -131,9 +146,8 @@ def test_requeued_job_resumes_from_its_last_checkpoint(tmp_path):
         time.sleep(0.1)
     assert subprocess.run(["scontrol", "requeue", job], capture_output=True, timeout=30).returncode == 0
     killed_at = json.loads(manifest.read_text())["step"]
-    # SLURM holds a requeued job back for a while (BeginTime). Once the killed run is gone with
-    # its step daemons, let it start again now (a start while they still exit can trip MPI_Init;
-    # SLURM's own delay covers that)
+    # SLURM holds a requeued job back for a while (BeginTime); once the killed run is gone with
+    # its step daemons, let it start again now
     while subprocess.run(["squeue", "-h", "-j", job, "-o", "%t"], capture_output=True, text=True,
                          timeout=30).stdout.strip() not in ("PD", "") or subprocess.run(
             ["pgrep", "-f", rf"slurmstepd: \[{job}\."], capture_output=True).returncode == 0:
@@ -145,14 +159,8 @@ def test_requeued_job_resumes_from_its_last_checkpoint(tmp_path):
             break
         time.sleep(0.5)
     _wait_for([job])
-    _remove_leftover_shm(shm_before)
-    log = (tmp_path / f"distsnn-microcircuit-{job}.out").read_text()
-    assert f"job {job} restart 0" in log and f"job {job} restart 1" in log, log
-    assert "DUE TO JOB REQUEUE" in log and "resumed from ck" in log and "0 to 3000 ms" in log, log
-    assert killed_at < 30000
-    a, b = read_spikes(str(ref)), read_spikes(str(tmp_path / "out.h5"))
-    assert all(np.array_equal(a[k][0], b[k][0]) and np.array_equal(a[k][1], b[k][1]) for k in a)
-    assert read_metadata(str(tmp_path / "out.h5"))["resumed"]
+    assert killed_at < 30000       # requeued before the end (3000 ms = step 30000)
+    return job
 
 
 def test_segment_chain_usage_errors():
