@@ -23,7 +23,7 @@ def fail_whole_job(comm, err, code=1):
     return code
 
 
-_reached = {}   # phase -> times this process reached it (for 'RANK:PHASE:N')
+_reached = {}   # (spec, phase) -> times this process reached it under that spec (for 'RANK:PHASE:N')
 
 
 def maybe_inject_fault(comm, phase):
@@ -34,6 +34,7 @@ def maybe_inject_fault(comm, phase):
     down promptly and that nothing written before is lost."""
     spec = os.environ.get("DISTSNN_INJECT_FAULT")
     if not spec:
+        _reached.clear()   # counting starts afresh with the next spec (tests set and unset it in one process)
         return
     fields = spec.split(":")
     kill = fields[-1] == "kill"
@@ -44,8 +45,9 @@ def maybe_inject_fault(comm, phase):
     rank = comm.Get_rank() if comm is not None else 0
     if target != phase or not rank_s.isdigit() or int(rank_s) != rank:
         return
-    _reached[phase] = _reached.get(phase, 0) + 1
-    if _reached[phase] != nth:
+    key = (spec, phase)
+    _reached[key] = _reached.get(key, 0) + 1
+    if _reached[key] != nth:
         return
     if kill:
         import signal
