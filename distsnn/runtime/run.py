@@ -189,8 +189,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     if every_steps:
         stops = [s - first_step for s in range(first_step + every_steps - first_step % every_steps,
                                                first_step + n_steps, every_steps)] + stops
-    saver = _Checkpointer(checkpoint, sim, comm, {"backend": backend, "connectivity": connectivity},
-                          on_checkpoint, timers, log) if checkpoint is not None else None
+    saver = _Checkpointer(checkpoint, sim, comm, backend, connectivity, on_checkpoint, timers,
+                          log) if checkpoint is not None else None
     n_out = done = 0
     for stop in stops:
         with timers.phase("simulate"):
@@ -202,10 +202,10 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
             if device is not None:
                 device.synchronize()
         if saver is not None:
-            saver.save(_window(plan, sim, comm, out, n_out, vrec, done, stop, first_step, backend, connectivity))
+            saver.save(out, n_out, vrec, done, stop)
         done = stop
     device_info = _device_info(device, monitor, backend)
-    vrec += plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :]
+    vrec += _resting(plan, sim.vrec_gids)
     events = sim.events if size == 1 else comm.allreduce(sim.events)
     n_syn = sim.n_synapses if sim.n_synapses is not None else None
     if size > 1 and n_syn is not None:
@@ -233,19 +233,9 @@ def _every_steps(checkpoint_every, dt):
     return k
 
 
-def _window(plan, sim, comm, out, n_out, vrec, lo, hi, first_step, backend, connectivity):
-    """RunResult of the local steps [lo, hi) of a run: its spikes, voltages (mV) and the
-    synaptic events delivered so far (all ranks; the checkpointer makes them the window's)."""
-    steps = out[1]
-    # this process's spikes are sorted by step: the window is one slice of them
-    a = int(np.searchsorted(steps[:n_out], first_step + lo, side="left"))
-    b = int(np.searchsorted(steps[:n_out], first_step + hi, side="left"))
-    events = sim.events if comm is None or comm.Get_size() == 1 else comm.allreduce(sim.events)
-    return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
-                     spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
-                     vrec=vrec[lo:hi] + plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL][None, :],
-                     events=events, backend=backend, connectivity=connectivity, n_synapses=float("nan"),
-                     comm=comm, first_step=first_step + lo)
+def _resting(plan, gids):
+    """E_L (mV) of the neurons `gids`, as a row: the engines hold V relative to it."""
+    return plan.pop_f[plan.pop_of[gids], bp.PF_EL][None, :]
 
 
 def _device_monitor(device):
@@ -373,29 +363,45 @@ class _Checkpointer:
     """Writes the run's checkpoints (periodic ones and the last), each preceded by the
     on_checkpoint hook; a failed write is logged and remembered, and the run goes on."""
 
-    def __init__(self, path, sim, comm, metadata, hook, timers, log):
-        self.path, self.sim, self.comm, self.metadata, self.hook = path, sim, comm, metadata, hook
-        self.timers, self.log = timers, log
+    def __init__(self, path, sim, comm, backend, connectivity, hook, timers, log):
+        self.path, self.sim, self.comm, self.hook, self.timers, self.log = path, sim, comm, hook, timers, log
+        self.backend, self.connectivity = backend, connectivity
+        self.first_step = sim.t                   # absolute step of the run's local step 0
         self.written = self.error = None
-        self.events_before = 0
+        self.events_before = 0                    # synaptic events (all ranks) up to the previous window
 
-    def save(self, window):
+    def save(self, out, n_out, vrec, lo, hi):
+        """The checkpoint after the run's local steps [lo, hi) (spikes in out[:, :n_out],
+        voltages in vrec without E_L), the hook first."""
         from ..io import checkpoint as ckpt
-        total = window.events
-        window.events = total - self.events_before
-        self.events_before = total
         extra = {}
         if self.hook is not None:
             with self.timers.phase("write"):
-                extra = self.hook(window) or {}
+                extra = self.hook(self._window(out, n_out, vrec, lo, hi)) or {}
+        metadata = {"backend": self.backend, "connectivity": self.connectivity, **extra}
         with self.timers.phase("checkpoint"):
             try:
-                self.written = ckpt.write_checkpoint(self.path, self.sim, self.comm, dict(self.metadata, **extra))
+                self.written = ckpt.write_checkpoint(self.path, self.sim, self.comm, metadata)
                 self.log(f"wrote checkpoint {self.path} at t = {self.written['t_ms']:g} ms")
                 maybe_inject_fault(self.comm, "checkpointed")
             except ckpt.CheckpointError as err:   # every rank alike; the previous checkpoint is intact
                 self.error = self.error or str(err)
                 self.log(f"error: {err}")
+
+    def _window(self, out, n_out, vrec, lo, hi):
+        """RunResult of the local steps [lo, hi): this rank's spikes, its voltages (mV) and
+        the synaptic events (all ranks) delivered in them."""
+        sim, comm, plan = self.sim, self.comm, self.sim.plan
+        steps = out[1][:n_out]
+        # this process's spikes are sorted by step: the window is one slice of them
+        a, b = (int(np.searchsorted(steps, self.first_step + k, side="left")) for k in (lo, hi))
+        total = sim.events if comm is None or comm.Get_size() == 1 else comm.allreduce(sim.events)
+        events, self.events_before = total - self.events_before, total
+        return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
+                         spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
+                         vrec=vrec[lo:hi] + _resting(plan, sim.vrec_gids), events=events, backend=self.backend,
+                         connectivity=self.connectivity, n_synapses=float("nan"), comm=comm,
+                         first_step=self.first_step + lo)
 
     def report(self, restored):
         """RunResult.checkpoint: 'restart' (manifest read), 'written' (the last manifest
