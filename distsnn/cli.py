@@ -231,7 +231,7 @@ def compare_command(args, out=None):
 def run_command(args, comm=None, out=None):
     out = out or sys.stdout
     from .io.parallel import write_spikes_parallel, write_voltages_parallel
-    from .io.sonata import write_spikes
+    from .io.sonata import read_metadata, write_spikes
     from .runtime import simulate
 
     size = comm.Get_size() if comm is not None else 1
@@ -254,8 +254,9 @@ def run_command(args, comm=None, out=None):
     res = simulate(net, args.t_sim if t_sim is None else t_sim, seed=args.seed, backend=args.backend,
                    connectivity=args.connectivity, progress=not args.no_progress, log=log, comm=comm,
                    partition=args.partition, exchange=args.exchange, share_gpus=args.share_gpus, restart=restart,
-                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, on_checkpoint=writer)
-    rates = res.mean_rates(args.rates_from)
+                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, on_checkpoint=writer,
+                   keep_recorded=writer is None)
+    rates_from, rates = _mean_rates(args, res, writer, comm)
     metadata = {
         "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,
         "connectivity": res.connectivity, "dt": res.dt, "t_sim": res.t_sim, "t_start": res.t_start,
@@ -263,6 +264,7 @@ def run_command(args, comm=None, out=None):
         "parameters": net.metadata, "n_neurons": res.plan.n_neurons, "n_synapses": res.n_synapses,
         "ring_bits": res.plan.ring_bits,
         "synaptic_events": res.events, "versions": _versions(), "mean_rates_hz": rates,
+        "mean_rates_from_ms": rates_from,
     }
     devices = _gather_devices(res, comm)
     if devices:
@@ -305,6 +307,10 @@ def run_command(args, comm=None, out=None):
         summary["exchange_bytes_per_step"] = res.exchange["bytes_received_all_ranks"] / max(res.n_steps, 1)
         summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
     summary.update(_device_summary(devices, res.events))
+    if writer is not None:   # the spike file covers the whole run, also before a resume
+        joined = read_metadata(args.output)
+        summary["joined"] = {"segments": len(writer.segments), "t_start": joined["t_start"],
+                             "t_stop": joined["t_stop"], "synaptic_events": joined["synaptic_events"]}
     with open(f"{stem}_summary.json", "w") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True, default=float)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
@@ -332,16 +338,36 @@ def run_command(args, comm=None, out=None):
             line += f", energy {summary['energy_J']:.3g} J ({summary['uJ_per_synaptic_event']:.3g} uJ per event)"
         print(line, file=out)
     print(f"  synaptic events {res.events:.4g}  ({summary['events_per_s']:.4g} /s)", file=out)
-    print(f"  mean rates (Hz, t > {max(args.rates_from, res.t_start):g} ms):", file=out)
+    print(f"  mean rates (Hz, t > {rates_from:g} ms):", file=out)
     for name, rate in rates.items():
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
     if writer is not None:
         print(f"  wrote {args.output} ({len(writer.segments)} segments joined, {writer.segments[0]['t_start']:g} to "
-              f"{res.t_stop:g} ms) and {stem}_summary.json", file=out)
+              f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events) and "
+              f"{stem}_summary.json", file=out)
     else:
         print(f"  wrote {args.output} and {stem}_summary.json", file=out)
     _checkpoint_failed(res)
     return summary
+
+
+def _mean_rates(args, res, writer, comm):
+    """(t_from, {population: Hz}): the mean rates over (t_from, end of run] with t_from =
+    --rates-from or the start of what the output holds. A run that wrote segments kept no
+    spikes in memory; its rates come from the segment files (rank 0 reads them), and cover
+    the whole run, also the part before a --resume."""
+    if writer is None:
+        t_from = max(args.rates_from, res.t_start)
+        return t_from, res.mean_rates(t_from)
+    from .io.segments import mean_rates
+    t_from = max(args.rates_from, writer.segments[0]["t_start"])
+    rates = None
+    if comm is None or comm.Get_rank() == 0:
+        recorded = {name: res.recorded_count(name) for name in res.plan.pop_names}
+        rates = mean_rates(writer.paths("spikes"), recorded, t_from, res.t_stop)
+    if comm is not None and comm.Get_size() > 1:
+        rates = comm.bcast(rates, root=0)
+    return t_from, rates
 
 
 def _segment_plan(args):

@@ -135,7 +135,8 @@ def test_a_killed_job_resumes_and_its_output_holds_the_whole_run(tmp_path):
 
     from distsnn.io import read_spikes
     from distsnn.io.sonata import read_metadata, read_voltage_report
-    common = ("run", "microcircuit", "--scale", "0.05", "--no-progress", "--record-voltage", "2", "--t-sim", "200")
+    common = ("run", "microcircuit", "--scale", "0.05", "--no-progress", "--record-voltage", "2", "--t-sim", "200",
+              "--rates-from", "75")
     assert run(*common, "--output", "whole.h5", cwd=tmp_path).returncode == 0
     again = (*common, "--output", "out.h5", "--checkpoint", "ck", "--checkpoint-every", "50", "--resume")
 
@@ -162,6 +163,13 @@ def test_a_killed_job_resumes_and_its_output_holds_the_whole_run(tmp_path):
     meta, whole_meta = read_metadata(str(tmp_path / "out.h5")), read_metadata(str(tmp_path / "whole.h5"))
     assert (meta["t_start"], meta["t_stop"], meta["resumed"]) == (0.0, 200.0, True)
     assert meta["synaptic_events"] == whole_meta["synaptic_events"] and len(meta["segments"]) == 4
+    # the rates are those of the whole run, also of the part before the resume
+    assert meta["mean_rates_hz"] == whole_meta["mean_rates_hz"] and meta["mean_rates_from_ms"] == 75.0
+    summary = json.loads((tmp_path / "out_summary.json").read_text())
+    assert summary["mean_rates_hz"] == whole_meta["mean_rates_hz"] and summary["mean_rates_hz"]["L4E"] > 0
+    assert summary["joined"] == {"segments": 4, "t_start": 0.0, "t_stop": 200.0,
+                                 "synaptic_events": whole_meta["synaptic_events"]}
+    assert summary["synaptic_events"] < whole_meta["synaptic_events"]   # those of the resumed 50 ms
     # the same command once more: the checkpoint is at the end, so it only writes the output
     (tmp_path / "out.h5").unlink()
     proc = run(*again, cwd=tmp_path)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from distsnn.io.checkpoint import MANIFEST, check_target, load_manifest
+from distsnn.io import segments as seg
 from distsnn.io.segments import SegmentWriter, join_spike_files, join_voltage_reports, resumable
 from distsnn.io.sonata import read_metadata, read_spikes, read_voltage_report
 from distsnn.runtime import simulate
@@ -153,6 +154,38 @@ def test_segment_writer_files_and_resumable(whole, tmp_path):
     with pytest.raises(ValueError, match="holds no spike segments .* with --restart instead"):
         resumable(path)
     assert resumable(str(tmp_path / "new")) is None
+
+
+def test_without_keeping_the_recordings_the_files_hold_the_run(whole, tmp_path, monkeypatch):
+    """keep_recorded=False: each window goes to the segment files only, so memory does not grow
+    with the run; joined, they equal the run kept in memory, and the rates computed from them
+    equal RunResult.mean_rates for any start, inside a segment or on its edge."""
+    path = str(tmp_path / "ck")
+    writer = SegmentWriter(path, metadata={"model": "test", "seed": 21, "scale": 1.0})
+    res = simulate(restart_network(), T_ALL, seed=21, progress=False, checkpoint=path, checkpoint_every=EVERY,
+                   on_checkpoint=writer, keep_recorded=False)
+    assert not res.kept and res.spike_gids.size == res.spike_steps.size == 0
+    assert res.vrec.shape == (0, whole.vrec.shape[1]) and res.events == whole.events
+    with pytest.raises(ValueError, match="kept no spikes"):
+        res.mean_rates()
+    monkeypatch.setattr(seg, "BLOCK", 3)    # small blocks: the bisection and the block copies run
+    join_spike_files(writer.paths(), str(tmp_path / "all.h5"))
+    join_voltage_reports(writer.paths("voltage"), str(tmp_path / "all_v.h5"))
+    spikes = read_spikes(str(tmp_path / "all.h5"))
+    for name in ("E", "I", "C", "S"):
+        ids, t = whole.spikes(name)
+        assert np.array_equal(spikes[name][0], ids) and np.array_equal(spikes[name][1], t)
+    _, _, data = read_voltage_report(str(tmp_path / "all_v.h5"))["E"]
+    assert np.array_equal(data, whole.vrec[:, whole.vrec_gids < 300])
+    recorded = {name: whole.recorded_count(name) for name in whole.plan.pop_names}
+    for t_from in (0.0, 40.0, 63.7, 150.05):
+        assert seg.mean_rates(writer.paths(), recorded, t_from, T_ALL) == whole.mean_rates(t_from)
+    for t_from in (0.0, 40.0, 63.7, 150.05, T_ALL):
+        counts = seg.spike_counts(writer.paths(), t_from)
+        assert counts == {n: int(np.sum(whole.spikes(n)[1] > t_from)) for n in whole.plan.pop_names}
+    assert sum(seg.spike_counts([str(tmp_path / "all.h5")], 63.7).values()) == np.sum(whole.spike_steps >= 637)
+    with pytest.raises(ValueError, match="keep_recorded=False needs an on_checkpoint hook"):
+        simulate(restart_network(), 10.0, progress=False, checkpoint=str(tmp_path / "x"), keep_recorded=False)
 
 
 def test_an_interrupted_first_checkpoint_may_be_replaced(tmp_path):

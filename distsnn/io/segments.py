@@ -107,9 +107,18 @@ def join_voltage_reports(paths, out_path, metadata=None):
                     if name not in f["report"] or not np.array_equal(f["report"][name]["mapping/node_ids"][()],
                                                                      m0["node_ids"][()]):
                         raise ValueError(f"{path}: the recorded neurons of {name} differ from those of {paths[0]}")
-                data = np.concatenate([f["report"][name]["data"][()] for f in files], axis=0)
+                parts = [f["report"][name]["data"] for f in files]
                 g = rep.create_group(name)
-                g.create_dataset("data", data=data).attrs["units"] = "mV"
+                data = g.create_dataset("data", shape=(sum(d.shape[0] for d in parts), m0["node_ids"].shape[0]),
+                                        dtype=np.float64)
+                data.attrs["units"] = "mV"
+                pos = 0
+                for d in parts:   # in blocks of rows: reports larger than memory join too
+                    rows = max(1, BLOCK // max(1, d.shape[1]))
+                    for lo in range(0, d.shape[0], rows):
+                        hi = min(d.shape[0], lo + rows)
+                        data[pos + lo:pos + hi] = d[lo:hi]
+                    pos += d.shape[0]
                 m = g.create_group("mapping")
                 for key in ("node_ids", "index_pointers", "element_ids"):
                     m.create_dataset(key, data=m0[key][()])
@@ -119,6 +128,43 @@ def join_voltage_reports(paths, out_path, metadata=None):
             for f in files:
                 f.close()
         write_metadata(out.create_group("distsnn"), metadata if metadata is not None else {})
+
+
+def spike_counts(paths, t_from=0.0):
+    """{population: number of spikes with time > t_from (ms)} in the spike files `paths`
+    (segments of one run, or any SONATA files). Timestamps are sorted, so only a file whose
+    window straddles t_from is searched, by bisection; no spikes are read into memory."""
+    counts = {}
+    for path in paths:
+        with h5py.File(path, "r") as f:
+            for name, g in f["spikes"].items():
+                ts = g["timestamps"]
+                n = int(ts.shape[0])
+                lo = 0 if n == 0 or float(ts[0]) > t_from else _first_after(ts, t_from)
+                counts[name] = counts.get(name, 0) + n - lo
+    return counts
+
+
+def _first_after(ts, t_from):
+    """Index of the first timestamp > t_from in the sorted dataset `ts`."""
+    lo, hi = 0, int(ts.shape[0])
+    while hi - lo > BLOCK:       # each probe reads one value
+        mid = (lo + hi) // 2
+        if float(ts[mid]) > t_from:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo + int(np.searchsorted(ts[lo:hi], t_from, side="right"))
+
+
+def mean_rates(paths, recorded, t_start, t_stop):
+    """Mean firing rate (Hz) of each population over (t_start, t_stop] ms from the spike
+    files `paths` covering it (the segments of a run, whose spikes end at t_stop);
+    recorded: {population: number of neurons whose spikes are recorded}."""
+    counts = spike_counts(paths, t_start)
+    span = (t_stop - t_start) * 1e-3
+    return {name: float(counts.get(name, 0) / (n * span)) if n and span > 0 else float("nan")
+            for name, n in recorded.items()}
 
 
 class SegmentWriter:

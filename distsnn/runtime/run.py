@@ -51,6 +51,9 @@ class RunResult:
     first_step: int = 0           # absolute step the run started at (> 0 after a restart)
     # {'restart': manifest read, 'written': manifest written, 'error': why writing it failed}
     checkpoint: dict = field(default_factory=dict)
+    # False: simulate(keep_recorded=False) handed the spikes and voltages to on_checkpoint
+    # only; spike_gids, spike_steps and vrec are then empty
+    kept: bool = True
 
     @property
     def dt(self):
@@ -92,6 +95,9 @@ class RunResult:
     def mean_rates(self, t_start=0.0):
         """Mean firing rate (Hz) of the recorded neurons of each population, over
         [max(t_start, self.t_start), self.t_stop] (ms)."""
+        if not self.kept:
+            raise ValueError("this run kept no spikes (keep_recorded=False): they are in the files its "
+                             "on_checkpoint hook wrote; compute the rates from those (io.segments.mean_rates)")
         t_start = max(float(t_start), self.t_start)
         span = (self.t_stop - t_start) * 1e-3
         counts = np.array([np.sum(self.spikes(n)[1] > t_start) for n in self.plan.pop_names], dtype=np.int64)
@@ -106,7 +112,7 @@ class RunResult:
 
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
              comm=None, partition="auto", exchange="allgatherv", share_gpus=False, restart=None, checkpoint=None,
-             checkpoint_every=None, on_checkpoint=None):
+             checkpoint_every=None, on_checkpoint=None, keep_recorded=True):
     """Simulate `network` for t_sim ms. Returns a RunResult.
 
     seed: integer in [0, 2**64) keying every random stream; backend: 'auto' (the GPU if one
@@ -126,12 +132,17 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     a RunResult of the spikes, voltages and events since the previous one (io.segments
     writes them as spike files beside the checkpoint); what it returns (a JSON-able dict)
     goes into the checkpoint manifest's metadata.
+    keep_recorded: False (needs on_checkpoint) drops each window's spikes and voltages once
+    the hook has them, so that host memory no longer grows with the length of the run; the
+    result then holds none (RunResult.kept is False).
     """
     log = log or (lambda msg: None)
     if isinstance(t_sim, bool) or not isinstance(t_sim, (int, float)) or not math.isfinite(t_sim) or t_sim <= 0:
         raise ValueError(f"t_sim must be a positive number of ms, got {t_sim!r}")
     if (checkpoint_every is not None or on_checkpoint is not None) and checkpoint is None:
         raise ValueError("checkpoint_every and on_checkpoint need a checkpoint directory (checkpoint=...)")
+    if not keep_recorded and on_checkpoint is None:
+        raise ValueError("keep_recorded=False needs an on_checkpoint hook: without one the spikes would be lost")
     size = comm.Get_size() if comm is not None else 1
     if size > 1:
         _share_cores(comm, log)
@@ -178,7 +189,6 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     n_steps = int(round(t_sim / plan.dt))
     cap = sim.output_capacity
     out = [np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)]
-    vrec = np.empty((n_steps, sim.vrec_gids.size))
     bar = Progress(n_steps * plan.dt, enabled=progress and (comm is None or comm.Get_rank() == 0))
     loop = _SingleLoop(sim, n_steps, bar) if size == 1 else _DistributedLoop(sim, part, comm, exchange, n_steps,
                                                                             bar, timers)
@@ -191,8 +201,12 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                                                first_step + n_steps, every_steps)] + stops
     saver = _Checkpointer(checkpoint, sim, comm, backend, connectivity, on_checkpoint, timers,
                           log) if checkpoint is not None else None
+    # voltages of the whole run, or (keep_recorded=False) of one window at a time
+    rows = n_steps if keep_recorded else max(b - a for a, b in zip([0] + stops, stops))
+    vbuf = np.empty((rows, sim.vrec_gids.size))
     n_out = done = 0
     for stop in stops:
+        vrec = vbuf[done:stop] if keep_recorded else vbuf[:stop - done]   # rows of the steps [done, stop)
         with timers.phase("simulate"):
             n_out = loop.advance(done, stop, out, n_out, vrec)
             if stop == n_steps:
@@ -203,8 +217,11 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                 device.synchronize()
         if saver is not None:
             saver.save(out, n_out, vrec, done, stop)
+            if not keep_recorded:   # the hook has written them: the next window starts afresh
+                n_out = 0
         done = stop
     device_info = _device_info(device, monitor, backend)
+    vrec = vbuf if keep_recorded else vbuf[:0]
     vrec += _resting(plan, sim.vrec_gids)
     events = sim.events if size == 1 else comm.allreduce(sim.events)
     n_syn = sim.n_synapses if sim.n_synapses is not None else None
@@ -216,7 +233,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                      n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
                      comm=comm, exchange=loop.info(), partition=part, device=device_info, first_step=first_step,
                      checkpoint=saver.report(restored) if saver is not None else
-                     ({"restart": restored} if restored else {}))
+                     ({"restart": restored} if restored else {}), kept=keep_recorded)
 
 
 def _every_steps(checkpoint_every, dt):
@@ -289,11 +306,12 @@ class _SingleLoop:
         self.block = max(1, int(round(BLOCK_MS / sim.plan.dt)))
 
     def advance(self, done, stop, out, n_out, vrec):
-        """Run the local steps [done, stop); returns the number of spikes in `out`."""
-        sim = self.sim
+        """Run the local steps [done, stop) (their voltages into the rows of `vrec`); returns
+        the number of spikes in `out`."""
+        sim, start = self.sim, done
         while done < stop:
             want = min(self.block, stop - done)
-            got, n_out = sim.run(want, out[0], out[1], n_out, vrec[done:done + want])
+            got, n_out = sim.run(want, out[0], out[1], n_out, vrec[done - start:done - start + want])
             done += got
             if got < want:  # the spike buffer may overflow in the next step: grow it
                 _grow(out)
@@ -327,9 +345,10 @@ class _DistributedLoop:
         self.report_every = max(1, int(round(BLOCK_MS / plan.dt)))
 
     def advance(self, done, stop, out, n_out, vrec):
-        """Run the local steps [done, stop) (the last window may be shorter than D: exchanging
-        early is always correct); returns the number of spikes in `out`."""
-        sim, n_steps, ex_gid, ex_step = self.sim, self.n_steps, self.ex_gid, self.ex_step
+        """Run the local steps [done, stop) (their voltages into the rows of `vrec`; the last
+        window may be shorter than D: exchanging early is always correct); returns the number
+        of spikes in `out`."""
+        sim, n_steps, ex_gid, ex_step, start = self.sim, self.n_steps, self.ex_gid, self.ex_step, done
         while done < stop:
             width = min(self.D, stop - done)
             t0 = done
@@ -337,8 +356,8 @@ class _DistributedLoop:
             n_ex = 0
             while done < t0 + width:      # local steps (delivering local spikes at once)
                 want = t0 + width - done
-                got, n_out, n_ex = sim.run(want, out[0], out[1], n_out, vrec[done:done + want], ex_gid, ex_step,
-                                           n_ex)
+                got, n_out, n_ex = sim.run(want, out[0], out[1], n_out, vrec[done - start:done - start + want],
+                                           ex_gid, ex_step, n_ex)
                 done += got
                 if got < want:
                     _grow(out)
@@ -372,7 +391,7 @@ class _Checkpointer:
 
     def save(self, out, n_out, vrec, lo, hi):
         """The checkpoint after the run's local steps [lo, hi) (spikes in out[:, :n_out],
-        voltages in vrec without E_L), the hook first."""
+        voltages of [lo, hi) in vrec, without E_L), the hook first."""
         from ..io import checkpoint as ckpt
         extra = {}
         if self.hook is not None:
@@ -399,7 +418,7 @@ class _Checkpointer:
         events, self.events_before = total - self.events_before, total
         return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
                          spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
-                         vrec=vrec[lo:hi] + _resting(plan, sim.vrec_gids), events=events, backend=self.backend,
+                         vrec=vrec + _resting(plan, sim.vrec_gids), events=events, backend=self.backend,
                          connectivity=self.connectivity, n_synapses=float("nan"), comm=comm,
                          first_step=self.first_step + lo)
 
