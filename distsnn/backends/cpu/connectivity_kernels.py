@@ -6,15 +6,16 @@ mode calls it once per row to fill the CSR. Same streams as `distsnn.connectivit
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from ...build import plan as bp
+from .jit import kernel
 from .rng_kernels import philox, u01, below, box_muller, plog
 
 M32 = np.uint64(0xFFFFFFFF)
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def counts_fixed_total(n_total, n_pre, n_post, nch, chunk_size, tag, key0, key1, nt):
     """Per (pre, chunk) counts of a fixed_total_number projection: draw every synapse's
     (pre, post) cell from its own counter and histogram. Exact, O(n_total); nt private
@@ -36,7 +37,7 @@ def counts_fixed_total(n_total, n_pre, n_post, nch, chunk_size, tag, key0, key1,
     return out
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def counts_fixed_outdegree(n_out, n_pre, n_post, nch, chunk_size, tag, key0, key1):
     """Per (pre, chunk) counts of a fixed_outdegree projection."""
     out = np.zeros(n_pre * nch, dtype=np.uint32)
@@ -47,7 +48,7 @@ def counts_fixed_outdegree(n_out, n_pre, n_post, nch, chunk_size, tag, key0, key
     return out
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt):
     """(fixed-point weight, delay in steps) from the synapse's two standard normals.
 
@@ -60,7 +61,7 @@ def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt):
     return np.int64(math.floor(w * scale + 0.5)), np.int64(math.floor(d / dt + 0.5))
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt):
     """(fixed-point weight, delay in steps) of one synapse from its counter words 1 and 2."""
     z0 = 0.0
@@ -70,7 +71,7 @@ def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt):
     return synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def fp_next(k, pos, chunk, pre, tag, key0, key1, r, clen):
     """Draw k of fixed_probability row (pre, chunk): the position after `pos` by a geometric
     skip (r = 1 / log(1 - p)), or -1 past the end of the row; and counter words 1 and 2, for
@@ -82,7 +83,7 @@ def fp_next(k, pos, chunk, pre, tag, key0, key1, r, clen):
     return pos + 1 + np.int64(step), w1, w2
 
 
-@njit(cache=True)
+@kernel
 def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, out_t, out_w, out_d):
     """Generate row (pre, chunk) of projection j into out_*; return its length.
 
@@ -141,7 +142,7 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     return n
 
 
-@njit(cache=True)
+@kernel
 def _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d):
     rule = proj_i[j, bp.JI_RULE]
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
@@ -149,7 +150,7 @@ def _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, 
     return gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d)
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def stored_rows(fill, cell_pos, units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
                 sc_t, sc_w, sc_d, syn_loc, syn_w, syn_d):
     """The two passes of the stored CSR, rows ordered by (source gid, unit).
@@ -184,7 +185,7 @@ def stored_rows(fill, cell_pos, units, pop_i, in_proj, proj_f, proj_i, counts, c
                 cell_pos[cell] = at + n
 
 
-@njit(cache=True)
+@kernel
 def row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, out_t):
     """The chunk-local targets of row (pre, chunk) of projection j, as gen_row places them
     (the same counters and word 0), without weights and delays; returns the row length."""
@@ -222,7 +223,7 @@ def row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, o
     return n
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def input_bounds(units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, wq, sc_t, out_a, out_d):
     """Per unit (post chunk) and receptor, the largest synaptic input any of its neurons can
     receive in one step, in two integer parts: out_a[u, r] = max over the unit's neurons of

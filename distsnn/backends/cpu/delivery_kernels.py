@@ -5,13 +5,14 @@ threads write the same address and integer sums make the order irrelevant anyway
 A spike emitted at step s with delay d (steps) lands in slot (s + d) % L, found as
 (s % L) + d minus L at most once (wrap_slot): no 64-bit division per synaptic event.
 """
-from numba import njit, prange
+from numba import prange
 
 from ...build import plan as bp
 from .connectivity_kernels import gen_row
+from .jit import kernel
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def wrap_slot(slot0, d, ring_len):
     """(slot0 + d) % ring_len for 0 <= slot0 < ring_len and 0 < d < ring_len (every delay is at
     most max_delay_steps = ring_len - 1): one compare instead of a 64-bit division per event."""
@@ -19,7 +20,7 @@ def wrap_slot(slot0, d, ring_len):
     return s - ring_len if s >= ring_len else s
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, ring_len, n_local, units, pop_i, in_proj,
                        proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events):
     """Regenerate, for every spike, the rows that land on each local unit, and accumulate."""
@@ -44,7 +45,7 @@ def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, ring_len, n_local, unit
         events[u] += ev
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def deliver_stored(spk_gid, spk_step, n_spk, ring, ring_len, n_local, units, ptr, syn_loc, syn_w, syn_d, events):
     """Walk the stored CSR rows (source gid, unit) of every spike and accumulate."""
     U = units.shape[0]

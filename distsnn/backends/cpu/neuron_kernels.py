@@ -18,11 +18,12 @@ Neurons are visited in aligned quads
 (see build.poisson_input for the streams).
 """
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from ...build import plan as bp
 from ...build.poisson_input import KCAP
 from ...rng import streams
+from .jit import kernel
 from .rng_kernels import pexp, philox
 
 M32 = np.uint64(0xFFFFFFFF)
@@ -31,7 +32,7 @@ TWO_M32 = 2.0 ** -32
 EARLY = 8   # poisson_sample: table entries compared without branches (<= KCAP)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def poisson_sample(word, cdf):
     """Smallest k <= KCAP with u <= cdf[k], u = (word + 0.5) * 2**-32.
 
@@ -49,7 +50,7 @@ def poisson_sample(word, cdf):
     return k
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _word(r, w0, w1, w2, w3):
     if r == 0:
         return w0
@@ -60,7 +61,7 @@ def _word(r, w0, w1, w2, w3):
     return w3
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def quad_poisson_input(t, quad, lo, hi, q0, q1, pin_i, pin_cdf, key0, key1, acc):
     """Add the Poisson input of neurons lo..hi-1 (one quad) at step t to acc[rec * 4 + gid & 3]."""
     for q in range(q0, q1):
@@ -77,7 +78,7 @@ def quad_poisson_input(t, quad, lo, hi, q0, q1, pin_i, pin_cdf, key0, key1, acc)
                 acc[off + (g & 3)] += poisson_sample(_word(g & 3, w0, w1, w2, w3), cdf) * w_int
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
                    pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc,
                    sched_step, sched_gid, sched_cursor):

@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
 
 from ...rng import portable_math as pm
+from .jit import kernel
 
 M32 = np.uint64(0xFFFFFFFF)
 PM0 = np.uint64(0xD2511F53)
@@ -61,7 +62,7 @@ EXP_MASK = np.int64(0x7FF << 52)
 HALF_EXP = np.int64(1022 << 52)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def frexp_normal(x):
     """(m, e) with x = m * 2**e, m in [0.5, 1), for positive normal x: exactly math.frexp,
     by moving the exponent bits (a libm call costs more than the rest of plog)."""
@@ -70,7 +71,7 @@ def frexp_normal(x):
     return _i64_as_f64((bits & ~EXP_MASK) | HALF_EXP), e
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def philox(c0, c1, c2, c3, k0, k1):
     """Philox4x32-10; all arguments and results are uint64 holding 32-bit words."""
     c0 = np.uint64(c0) & M32
@@ -94,19 +95,19 @@ def philox(c0, c1, c2, c3, k0, k1):
     return c0, c1, c2, c3
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def u01(word):
     """(x + 1) * 2**-32, in (0, 1]."""
     return (float(word) + 1.0) * TWO_M32
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def below(word, n):
     """Integer in [0, n) from a 32-bit word: high 32 bits of x * n."""
     return np.int64((np.uint64(word) * np.uint64(n)) >> S32)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _horner(x, coeffs):
     n = len(coeffs)
     acc = coeffs[n - 1] + 0.0 * x
@@ -115,7 +116,7 @@ def _horner(x, coeffs):
     return acc
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def plog(x):
     """Natural log of a positive normal float64 (the kernels' arguments are >= 2**-33)."""
     m, e = frexp_normal(x)
@@ -131,7 +132,7 @@ def plog(x):
     return ef * LN2_HI + (ef * LN2_LO + log_m)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def pexp(x):
     """exp(x) for -700 < x < 700, as the spec: Cody-Waite reduction, Taylor polynomial, and
     the exact scaling by 2**k built from its exponent bits (equal to ldexp in that range)."""
@@ -141,7 +142,7 @@ def pexp(x):
     return (1.0 + em1) * _i64_as_f64((np.int64(k) + 1023) << 52)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def psincos_2pi(u):
     v = 4.0 * u
     q = math.floor(v + 0.5)
@@ -161,7 +162,7 @@ def psincos_2pi(u):
     return a * sign_s, b * sign_c
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def box_muller(u1, u2):
     r = sqrt_ieee(-2.0 * plog(u1))
     s, c = psincos_2pi(u2)

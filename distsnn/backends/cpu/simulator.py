@@ -2,7 +2,7 @@
 import os
 
 import numpy as np
-from numba import get_num_threads, njit
+from numba import get_num_threads
 
 from ...build import plan as bp
 from ...build.input_bound import decide_ring_bits
@@ -10,6 +10,7 @@ from ...build.plan import initial_state
 from ...connectivity.reference import count_tag
 from .connectivity_kernels import counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
+from .jit import kernel
 from .neuron_kernels import update_neurons
 
 CONNECTIVITY_MODES = ("procedural", "stored")
@@ -124,7 +125,7 @@ def build_stored(plan, units, counts, log, scratch=None):
     return ptr, syn_loc, syn_w, syn_d
 
 
-@njit(cache=True)
+@kernel
 def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
@@ -177,7 +178,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
     return n_steps, n_out, n_ex
 
 
-@njit(cache=True)
+@kernel
 def population_pointers(spk_gid, pop_offsets):
     """pop_ptr[k]..pop_ptr[k+1]: the spikes (sorted by gid) of population k."""
     ptr = np.zeros(pop_offsets.size, dtype=np.int64)
