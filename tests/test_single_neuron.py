@@ -75,6 +75,23 @@ def test_refractory_period_and_regular_firing():
     assert v[first + 21] > E_L
 
 
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_no_refractory_period(backend):
+    """t_ref = 0 with V_reset = E_L: after a spike the neuron charges again at once, so it
+    fires every n_cross steps exactly; and no refractory count is left in its state."""
+    net = one_neuron(I_e=1000.0, t_ref=0.0, V_reset=E_L)
+    res = simulate(net, 100.0, progress=False, backend=backend)
+    _, times = res.spikes("n")
+    n_cross = math.ceil(-TAU_M * math.log(1 - (V_TH - E_L) / 40.0) / 0.1)
+    assert times.size == 1000 // n_cross
+    assert np.allclose(times, (np.arange(times.size) + 1) * n_cross * 0.1, atol=1e-9)
+    if backend == "cpu":
+        sim = CpuSimulator(make_plan(net, 1)).build()
+        out = np.empty(10 ** 4, dtype=np.int64)
+        _, n = sim.run(1000, out, out.copy(), 0, np.empty((1000, 1)))
+        assert n == times.size and np.all(sim.refr == 0)
+
+
 def test_poisson_input_counts_follow_poisson_law():
     for indegree, rate in ((1600, 8.0), (20000, 50.0)):      # lambda 1.28 and 100 (split in 13 parts)
         net = one_neuron()

@@ -13,9 +13,10 @@ exponential integrator with mid-step conductances (second order, deterministic):
   g_X' = g_X * exp(-dt / (2 tau_X)),  g = g_L + g_ex' + g_in',
   V_inf = (g_ex' E_ex + g_in' E_in + I_e + I_dc) / g,  V = V_inf + (V - V_inf) * exp(-dt g / C_m)
 with exp the project's portable exp; steps 3-4 are unchanged (g_X decays exactly).
-Neurons are visited in aligned quads
-(gid >> 2) because one Philox call gives the Poisson uniforms of four neurons
-(see build.poisson_input for the streams).
+The Poisson input of a unit (post chunk) is drawn first, in passes over all its neurons that
+vectorise: the Philox words (one call gives the uniforms of the four neurons of an aligned
+quad, gid >> 2; see build.poisson_input for the streams), then the counts by inversion; the
+update loop then reads them.
 """
 import numpy as np
 from numba import prange
@@ -29,62 +30,137 @@ from .rng_kernels import pexp, philox
 M32 = np.uint64(0xFFFFFFFF)
 NOISE_TAG = np.int64(streams.DOM_NOISE << streams.DOMAIN_SHIFT)
 TWO_M32 = 2.0 ** -32
-EARLY = 8   # poisson_sample: table entries compared without branches (<= KCAP)
+EARLY = 8   # add_poisson_counts: table entries compared without branches (<= KCAP)
 
 
-@kernel(inline="always")
-def poisson_sample(word, cdf):
-    """Smallest k <= KCAP with u <= cdf[k], u = (word + 0.5) * 2**-32.
+@kernel
+def unit_words(s, g0, g1, tag, key0, key1, words):
+    """Philox words of neurons g0..g1-1 for emission step s: word (g & 3) of the call of quad
+    g >> 2 lands in words[g - g0 + (g0 & 3)]. One call per quad, in a loop LLVM vectorises."""
+    q0 = g0 >> 2
+    c0 = np.uint64(s) & M32
+    c1 = np.uint64(s) >> np.uint64(32)
+    for quad in range(q0, ((g1 - 1) >> 2) + 1):
+        w0, w1, w2, w3 = philox(c0, c1, quad, tag, key0, key1)
+        i = (quad - q0) * 4
+        words[i] = w0
+        words[i + 1] = w1
+        words[i + 2] = w2
+        words[i + 3] = w3
+
+
+@kernel
+def add_poisson_counts(words, shift, n, cdf, w_int, acc):
+    """acc[i] += k_i * w_int for i < n, k_i = the smallest k <= KCAP with u_i <= cdf[k],
+    u_i = (words[i + shift] + 0.5) * 2**-32.
 
     The table is nondecreasing, so k is the number of entries below u. The first EARLY are
-    counted without branches: a search loop's exit is random and mispredicts about once per
-    neuron and step, which cost more than the Philox call; larger counts (rare for the
-    means of up to 8 per part) continue the plain search."""
-    u = (float(word) + 0.5) * TWO_M32
-    k = 0
-    for i in range(EARLY):
-        k += u > cdf[i]
-    if k == EARLY:
-        while k < KCAP and u > cdf[k]:
-            k += 1
-    return k
-
-
-@kernel(inline="always")
-def _word(r, w0, w1, w2, w3):
-    if r == 0:
-        return w0
-    if r == 1:
-        return w1
-    if r == 2:
-        return w2
-    return w3
-
-
-@kernel(inline="always")
-def quad_poisson_input(t, quad, lo, hi, q0, q1, pin_i, pin_cdf, key0, key1, acc):
-    """Add the Poisson input of neurons lo..hi-1 (one quad) at step t to acc[rec * 4 + gid & 3]."""
-    for q in range(q0, q1):
-        s = t - pin_i[q, bp.QI_DELAY]
-        if s < 0:
-            continue
-        base = NOISE_TAG | (pin_i[q, bp.QI_INDEX] << 16)
-        w_int = pin_i[q, bp.QI_WINT]
-        off = pin_i[q, bp.QI_REC] * 4
-        cdf = pin_cdf[q]
-        for j in range(pin_i[q, bp.QI_NSUB]):
-            w0, w1, w2, w3 = philox(np.uint64(s) & M32, np.uint64(s) >> np.uint64(32), quad, base | j, key0, key1)
-            for g in range(lo, hi):
-                acc[off + (g & 3)] += poisson_sample(_word(g & 3, w0, w1, w2, w3), cdf) * w_int
+    counted without branches in a loop over all neurons that LLVM vectorises (a search
+    loop's exit is random and mispredicts); the rare larger counts (means of up to 8 per
+    part) continue in a second pass, only if some neuron reached EARLY."""
+    top = 0
+    for i in range(n):
+        u = (float(words[i + shift]) + 0.5) * TWO_M32
+        k = 0
+        for e in range(EARLY):
+            k += u > cdf[e]
+        acc[i] += k * w_int
+        top = max(top, k)
+    if top < EARLY:
+        return
+    for i in range(n):
+        u = (float(words[i + shift]) + 0.5) * TWO_M32
+        if u > cdf[EARLY - 1]:
+            k = EARLY
+            while k < KCAP and u > cdf[k]:
+                k += 1
+            acc[i] += (k - EARLY) * w_int
 
 
 @kernel(parallel=True)
-def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-                   pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc,
-                   sched_step, sched_gid, sched_cursor):
+def poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words):
+    """The Poisson input (fixed point) of every local neuron at step t, into
+    noise_acc[u, receptor, :] of its unit u (noise_words: (units, chunk_size + 8) scratch).
+
+    Per unit, input and part, first the Philox words of the whole unit, then the counts: two
+    passes over the neurons that LLVM vectorises. A kernel of its own, because inside the
+    neuron update's loop body the same passes did not vectorise (4x slower)."""
+    for u in prange(units.shape[0]):
+        k = units[u, bp.UI_POP]
+        if pop_i[k, bp.PI_SOURCE] == 1:
+            continue
+        g0 = units[u, bp.UI_GID_START]
+        g1 = units[u, bp.UI_GID_END]
+        clen = g1 - g0
+        noise_acc[u, 0, :clen] = 0
+        noise_acc[u, 1, :clen] = 0
+        for q in range(pop_i[k, bp.PI_PIN_START], pop_i[k, bp.PI_PIN_END]):
+            s = t - pin_i[q, bp.QI_DELAY]
+            if s < 0:
+                continue
+            tag = NOISE_TAG | (pin_i[q, bp.QI_INDEX] << 16)
+            for j in range(pin_i[q, bp.QI_NSUB]):
+                unit_words(s, g0, g1, tag | j, key0, key1, noise_words[u])
+                add_poisson_counts(noise_words[u], g0 & 3, clen, pin_cdf[q], pin_i[q, bp.QI_WINT],
+                                   noise_acc[u, pin_i[q, bp.QI_REC]])
+
+
+@kernel
+def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, cond, i_stim):
+    """Steps 1-4 (module docstring) for the neurons of one unit: their state, this step's
+    ring slots (cleared) and Poisson input; pf: their population's row of pop_f; i_stim:
+    I_e plus DC input (pA). A neuron that spikes gets refr = max(ref_steps, 1) (see spiked).
+
+    Branch-free and writing only the four state arrays in its loop, so that LLVM vectorises
+    it (with more arrays written, its run-time alias checks give up)."""
+    p22, p20, vth, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VTH], pf[bp.PF_VRESET]
+    p11ex, p11in, p21ex, p21in = pf[bp.PF_P11EX], pf[bp.PF_P11IN], pf[bp.PF_P21EX], pf[bp.PF_P21IN]
+    inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
+    g_l, c_m, e_ex, e_in, h = pf[bp.PF_GL], pf[bp.PF_CM], pf[bp.PF_EEX], pf[bp.PF_EIN], pf[bp.PF_DT]
+    ph_ex, ph_in = pf[bp.PF_PHEX], pf[bp.PF_PHIN]
+    mark = max(ref_steps, 1)
+    for i in range(v.size):
+        in_ex = ring_ex[i] + acc_ex[i]
+        in_in = ring_in[i] + acc_in[i]
+        vm = v[i]
+        r = refr[i]
+        if cond:   # the same for the whole unit
+            gex = i_ex[i] * ph_ex
+            gin = i_in[i] * ph_in
+            g_tot = g_l + gex + gin
+            vinf = (gex * e_ex + gin * e_in + i_stim) / g_tot
+            v_new = vinf + (vm - vinf) * pexp((-h * g_tot) / c_m)
+        else:
+            v_new = vm * p22 + i_ex[i] * p21ex + i_in[i] * p21in + i_stim * p20
+        vm = v_new if r == 0 else vm      # refractory: V stays, the count goes down
+        r = r - 1 if r != 0 else r
+        i_ex[i] = i_ex[i] * p11ex + float(in_ex) * inv_ex
+        i_in[i] = i_in[i] * p11in + float(in_in) * inv_in
+        spike = vm >= vth
+        v[i] = vreset if spike else vm
+        refr[i] = mark if spike else r
+    ring_ex[:] = 0
+    ring_in[:] = 0
+
+
+@kernel
+def spiked(refr, mark, g0, out):
+    """Write the gids (g0 + index) of the neurons with refr == mark into out; return their
+    number. After integrate only those that spiked have it: the others had 0 and kept it,
+    or counted down below ref_steps."""
+    n = 0
+    for i in range(refr.size):
+        out[n] = g0 + i       # kept only if it spiked: n moves on
+        n += 1 if refr[i] == mark else 0
+    return n
+
+
+@kernel(parallel=True)
+def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i, dc_f, dc_i,
+                   spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
 
-    noise_acc: (units, 8) int64 scratch for the Poisson input of one quad. Units of spike
+    noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input). Units of spike
     sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit).
     """
     slot = t % ring_len
@@ -108,61 +184,16 @@ def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f
         g0 = units[u, bp.UI_GID_START]
         g1 = units[u, bp.UI_GID_END]
         l0 = units[u, bp.UI_LOCAL_START]
-        p22 = pop_f[k, bp.PF_P22]
-        p11ex = pop_f[k, bp.PF_P11EX]
-        p11in = pop_f[k, bp.PF_P11IN]
-        p21ex = pop_f[k, bp.PF_P21EX]
-        p21in = pop_f[k, bp.PF_P21IN]
-        p20 = pop_f[k, bp.PF_P20]
-        vth = pop_f[k, bp.PF_VTH]
-        vreset = pop_f[k, bp.PF_VRESET]
-        inv_ex = pop_f[k, bp.PF_INVSC_EX]
-        inv_in = pop_f[k, bp.PF_INVSC_IN]
-        ref_steps = pop_i[k, bp.PI_REF]
         i_stim = pop_f[k, bp.PF_IE]
-        cond = pop_i[k, bp.PI_MODEL] == 1
-        g_l = pop_f[k, bp.PF_GL]
-        c_m = pop_f[k, bp.PF_CM]
-        e_ex = pop_f[k, bp.PF_EEX]
-        e_in = pop_f[k, bp.PF_EIN]
-        ph_ex = pop_f[k, bp.PF_PHEX]
-        ph_in = pop_f[k, bp.PF_PHIN]
-        h = pop_f[k, bp.PF_DT]
         for d in range(pop_i[k, bp.PI_DC_START], pop_i[k, bp.PI_DC_END]):
             if dc_i[d, 0] <= t < dc_i[d, 1]:
                 i_stim = i_stim + dc_f[d, 0]
-        q0 = pop_i[k, bp.PI_PIN_START]
-        q1 = pop_i[k, bp.PI_PIN_END]
-        acc = noise_acc[u]
-        n_spk = 0
-        for quad in range(g0 >> 2, ((g1 - 1) >> 2) + 1):
-            lo = max(quad * 4, g0)
-            hi = min(quad * 4 + 4, g1)
-            acc[:] = 0
-            quad_poisson_input(t, quad, lo, hi, q0, q1, pin_i, pin_cdf, key0, key1, acc)
-            for g in range(lo, hi):
-                li = l0 + (g - g0)
-                in_ex = ring[ex0 + li] + acc[g & 3]
-                in_in = ring[in0 + li] + acc[4 + (g & 3)]
-                ring[ex0 + li] = 0
-                ring[in0 + li] = 0
-                vm = v[li]
-                if refr[li] != 0:
-                    refr[li] -= 1
-                elif cond:
-                    gex = i_ex[li] * ph_ex
-                    gin = i_in[li] * ph_in
-                    g_tot = g_l + gex + gin
-                    vinf = (gex * e_ex + gin * e_in + i_stim) / g_tot
-                    vm = vinf + (vm - vinf) * pexp((-h * g_tot) / c_m)
-                else:
-                    vm = vm * p22 + i_ex[li] * p21ex + i_in[li] * p21in + i_stim * p20
-                i_ex[li] = i_ex[li] * p11ex + float(in_ex) * inv_ex
-                i_in[li] = i_in[li] * p11in + float(in_in) * inv_in
-                if vm >= vth:
-                    vm = vreset
-                    refr[li] = ref_steps
-                    spk_unit[u, n_spk] = g
-                    n_spk += 1
-                v[li] = vm
+        l1 = l0 + g1 - g0
+        # a function of its own: inside this loop body LLVM did not vectorise it
+        integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0 + l0:ex0 + l1], ring[in0 + l0:in0 + l1],
+                  noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], pop_i[k, bp.PI_MODEL] == 1, i_stim)
+        n_spk = spiked(refr[l0:l1], max(pop_i[k, bp.PI_REF], 1), g0, spk_unit[u])
+        if pop_i[k, bp.PI_REF] == 0:   # the mark was only that
+            for x in range(n_spk):
+                refr[l0 + spk_unit[u, x] - g0] = 0
         spk_cnt[u] = n_spk

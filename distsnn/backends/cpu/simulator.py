@@ -11,7 +11,7 @@ from ...connectivity.reference import count_tag
 from .connectivity_kernels import counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
 from .jit import kernel
-from .neuron_kernels import update_neurons
+from .neuron_kernels import poisson_input, update_neurons
 
 CONNECTIVITY_MODES = ("procedural", "stored")
 
@@ -129,8 +129,8 @@ def build_stored(plan, units, counts, log, scratch=None):
 def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
-              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, ex_gid, ex_step, n_ex,
-              sched_step, sched_gid, sched_cursor):
+              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, noise_words, ex_gid,
+              ex_step, n_ex, sched_step, sched_gid, sched_cursor):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow.
 
     Each step's spikes of this process's neurons are delivered at once to its own neurons;
@@ -143,9 +143,9 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
         if n_out + n_local > out_gid.size or (ex_gid.size > 0 and n_ex + n_local > ex_gid.size):
             return i, n_out, n_ex
         t = t0 + i
-        update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
-                       pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_unit, spk_cnt, noise_acc,
-                       sched_step, sched_gid, sched_cursor)
+        poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
+        update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i, dc_f, dc_i,
+                       spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor)
         ns = 0
         pop_ptr[:] = 0
         for u in range(U):
@@ -234,7 +234,8 @@ class CpuSimulator:
         self.no_ex = np.zeros(0, dtype=np.int64)
         self.pop_ptr = np.zeros(plan.n_pops + 1, dtype=np.int64)
         self.unit_events = np.zeros(max(U, 1), dtype=np.int64)
-        self.noise_acc = np.zeros((max(U, 1), 8), dtype=np.int64)
+        self.noise_acc = np.zeros((max(U, 1), 2, plan.chunk_size), dtype=np.int64)   # Poisson input per unit
+        self.noise_words = np.zeros((max(U, 1), plan.chunk_size + 8), dtype=np.uint64)
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
         if self.connectivity == "stored":
             self.ptr, self.syn_loc, self.syn_w, self.syn_d = build_stored(plan, self.units, self.counts, self.log,
@@ -269,7 +270,7 @@ class CpuSimulator:
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
-            out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events, self.noise_acc,
+            out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events, self.noise_acc, self.noise_words,
             ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor)
         self.t += done
         self.events = int(self.unit_events.sum())
