@@ -115,6 +115,20 @@ def test_periodic_options_are_checked():
             simulate(net, 10.0, checkpoint="unused", checkpoint_every=bad, progress=False)
 
 
+def join_and_compare(writer, whole, tmp_path):
+    """Join the writer's segments into all.h5 and all_v.h5 and check that they hold the spikes
+    and voltages of the run kept in memory; returns the voltage report's times (ms)."""
+    join_spike_files(writer.paths(), str(tmp_path / "all.h5"))
+    join_voltage_reports(writer.paths("voltage"), str(tmp_path / "all_v.h5"))
+    spikes = read_spikes(str(tmp_path / "all.h5"))
+    for name in ("E", "I", "C", "S"):
+        ids, t = whole.spikes(name)
+        assert np.array_equal(spikes[name][0], ids) and np.array_equal(spikes[name][1], t)
+    _, times, data = read_voltage_report(str(tmp_path / "all_v.h5"))["E"]
+    assert np.array_equal(data, whole.vrec[:, whole.vrec_gids < 300])
+    return times
+
+
 def test_segment_writer_files_and_resumable(whole, tmp_path):
     path = str(tmp_path / "ck")
     writer = SegmentWriter(path, metadata={"model": "test", "seed": 21, "scale": 1.0})
@@ -126,15 +140,8 @@ def test_segment_writer_files_and_resumable(whole, tmp_path):
                                               + [s[k] for s in segments for k in ("spikes", "voltage")])
     meta = read_metadata(writer.paths()[1])
     assert (meta["t_start"], meta["t_stop"], meta["model"]) == (40.0, 80.0, "test")
-    join_spike_files(writer.paths(), str(tmp_path / "all.h5"))
-    join_voltage_reports(writer.paths("voltage"), str(tmp_path / "all_v.h5"))
-    spikes = read_spikes(str(tmp_path / "all.h5"))
-    for name in ("E", "I", "C", "S"):
-        ids, t = whole.spikes(name)
-        assert np.array_equal(spikes[name][0], ids) and np.array_equal(spikes[name][1], t)
-    ids, times, data = read_voltage_report(str(tmp_path / "all_v.h5"))["E"]
-    cols = whole.vrec_gids < 300
-    assert np.array_equal(data, whole.vrec[:, cols]) and times.size == whole.n_steps
+    times = join_and_compare(writer, whole, tmp_path)
+    assert times.size == whole.n_steps
     assert times[0] == pytest.approx(0.1) and times[-1] == pytest.approx(T_ALL)
     assert sum(read_metadata(p)["synaptic_events"] for p in writer.paths()) == whole.events
     assert read_metadata(str(tmp_path / "all.h5"))["synaptic_events"] == whole.events
@@ -169,14 +176,7 @@ def test_without_keeping_the_recordings_the_files_hold_the_run(whole, tmp_path, 
     with pytest.raises(ValueError, match="kept no spikes"):
         res.mean_rates()
     monkeypatch.setattr(seg, "BLOCK", 3)    # small blocks: the bisection and the block copies run
-    join_spike_files(writer.paths(), str(tmp_path / "all.h5"))
-    join_voltage_reports(writer.paths("voltage"), str(tmp_path / "all_v.h5"))
-    spikes = read_spikes(str(tmp_path / "all.h5"))
-    for name in ("E", "I", "C", "S"):
-        ids, t = whole.spikes(name)
-        assert np.array_equal(spikes[name][0], ids) and np.array_equal(spikes[name][1], t)
-    _, _, data = read_voltage_report(str(tmp_path / "all_v.h5"))["E"]
-    assert np.array_equal(data, whole.vrec[:, whole.vrec_gids < 300])
+    join_and_compare(writer, whole, tmp_path)
     recorded = {name: whole.recorded_count(name) for name in whole.plan.pop_names}
     for t_from in (0.0, 40.0, 63.7, 150.05):
         assert seg.mean_rates(writer.paths(), recorded, t_from, T_ALL) == whole.mean_rates(t_from)
