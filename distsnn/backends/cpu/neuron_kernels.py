@@ -144,14 +144,19 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
 
 
 @kernel
-def spiked(refr, mark, g0, out):
-    """Write the gids (g0 + index) of the neurons with refr == mark into out; return their
-    number. After integrate only those that spiked have it: the others had 0 and kept it,
-    or counted down below ref_steps."""
+def spiked(refr, ref_steps, g0, out):
+    """Write the gids (g0 + index) of the neurons that integrate marked as spiking (refr ==
+    max(ref_steps, 1)) into out; return their number. After integrate only those have the
+    mark: the others had 0 and kept it, or counted down below ref_steps. With ref_steps 0 the
+    mark was only that, and is cleared."""
+    mark = max(ref_steps, 1)
     n = 0
     for i in range(refr.size):
         out[n] = g0 + i       # kept only if it spiked: n moves on
         n += 1 if refr[i] == mark else 0
+    if ref_steps == 0:
+        for x in range(n):
+            refr[out[x] - g0] = 0
     return n
 
 
@@ -192,8 +197,4 @@ def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f
         # a function of its own: inside this loop body LLVM did not vectorise it
         integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0 + l0:ex0 + l1], ring[in0 + l0:in0 + l1],
                   noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], pop_i[k, bp.PI_MODEL] == 1, i_stim)
-        n_spk = spiked(refr[l0:l1], max(pop_i[k, bp.PI_REF], 1), g0, spk_unit[u])
-        if pop_i[k, bp.PI_REF] == 0:   # the mark was only that
-            for x in range(n_spk):
-                refr[l0 + spk_unit[u, x] - g0] = 0
-        spk_cnt[u] = n_spk
+        spk_cnt[u] = spiked(refr[l0:l1], pop_i[k, bp.PI_REF], g0, spk_unit[u])
