@@ -77,7 +77,8 @@ def population_pieces(plan, model=CostModel()):
         ev = sum(kin[j] * size * rate[plan.proj_i[j, bp.JI_PRE_POP]] for j in incoming)
         count_bytes = sum(4 * plan.proj_i[j, bp.JI_PRE_SIZE] * nch for j in incoming
                           if plan.proj_i[j, bp.JI_COUNT_OFF] >= 0)
-        nbytes = size * (32 + 2 * plan.ring_item_bytes * plan.ring_len) + count_bytes
+        slots = int(plan.pop_i[p, bp.PI_RING_EX] + plan.pop_i[p, bp.PI_RING_IN])   # build.ring_layout
+        nbytes = size * (32 + plan.ring_item_bytes * slots) + count_bytes
         cost = model.update_s * size * steps_per_s + model.event_s * ev
         sources = frozenset(int(plan.proj_i[j, bp.JI_PRE_POP]) for j in incoming)
         pieces.append(Piece(p, name, 0, nch, size, syn, ev, nbytes, cost, sources))

@@ -17,7 +17,7 @@ own estimates; nothing is allocated). Writes bench/results/multi_area_*.json and
 
     python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500              # ~4 min on 2 cores
     python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500 --state resting
-    python scripts/bench_multi_area.py --scale 1 --t-sim 1500 --backend gpu --work /tmp   # one GPU, ~28 GiB
+    python scripts/bench_multi_area.py --scale 1 --t-sim 1500 --backend gpu --work /tmp   # one GPU, ~13 GiB
 
 On a GPU the report adds the device, its peak memory and NVML energy. With --work outside
 --out the spike file stays there (at full scale it is large).
@@ -169,10 +169,11 @@ def full_scale_memory(data):
     from distsnn.build import make_plan
     plan = make_plan(multi_area.build(data=data), 0, bound_inputs=False)   # sizes only: no input-bound pass
     n = plan.n_neurons
-    parts = state_bytes(plan, n)
+    parts = state_bytes(plan, plan.units)
     return {"neurons": n, "ring_len_steps": plan.ring_len, "ring_bits": 8 * plan.ring_item_bytes,
+            "ring_slots_per_neuron": parts["rings"] / plan.ring_item_bytes / n,
             "count_cells": plan.info["count_cells"],
-            "gpu_bytes": device_bytes(plan, n, 0),
+            "gpu_bytes": device_bytes(plan, plan.units, 0),
             "gpu_ring_bytes": parts["rings"], "gpu_count_bytes": parts["counts"]}
 
 
@@ -230,13 +231,15 @@ def markdown(rep):
     mem = rep.get("full_scale_memory")
     if mem:
         lines += ["## The full-scale model on one device (estimate, nothing allocated)", "",
-                  f"- {mem['neurons']} neurons; int{mem.get('ring_bits', 64)} ring buffers of {mem['ring_len_steps']} "
-                  "steps (the longest delay, "
-                  f"mean + 6.66 sd of the longest inter-area projection): {mem['gpu_ring_bytes'] / 2 ** 30:.1f} GiB",
+                  f"- {mem['neurons']} neurons; int{mem.get('ring_bits', 64)} ring buffers, each population's "
+                  "receptor as long as its longest incoming delay (at most "
+                  f"{mem['ring_len_steps']} steps, mean + 6.66 sd of the longest inter-area projection; "
+                  f"{mem.get('ring_slots_per_neuron', 2 * mem['ring_len_steps']):.0f} slots per neuron on average): "
+                  f"{mem['gpu_ring_bytes'] / 2 ** 30:.1f} GiB",
                   f"- per (pre neuron, post chunk) synapse counts: {mem['count_cells']} cells, "
                   f"{mem['gpu_count_bytes'] / 2 ** 30:.2f} GiB",
                   f"- GPU total, procedural: {mem['gpu_bytes'] / 2 ** 30:.1f} GiB "
-                  "(an H100 has 80 GB, an H200 141 GB)", ""]
+                  "(an RTX 4090 has 24 GB, an H100 80 GB)", ""]
     return "\n".join(lines)
 
 

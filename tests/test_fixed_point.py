@@ -144,10 +144,14 @@ def test_int32_stored_weights_and_memory():
     sim = CpuSimulator(plan, "stored").build()
     assert sim.ring.dtype == np.int32 and sim.syn_w.dtype == np.int32
     assert csr_bytes_per_synapse(plan) == 12
-    assert state_bytes(plan, 10)["rings"] == plan.ring_len * 2 * 10 * 4
+    # b's rings: excitatory up to 1.5 + 6.66 * 0.3 ms (35 steps) + 1, inhibitory 1.0 ms + 1; a has no input
+    ka, kb = plan.pop_names.index("a"), plan.pop_names.index("b")
+    assert plan.pop_i[kb, [bp.PI_RING_EX, bp.PI_RING_IN]].tolist() == [36, 11]
+    assert plan.pop_i[ka, [bp.PI_RING_EX, bp.PI_RING_IN]].tolist() == [1, 1]
+    assert state_bytes(plan, plan.units)["rings"] == (40 * 2 + 37 * (36 + 11)) * 4 == sim.ring.nbytes
     plan64 = make_plan(_rules_network(64), 3)
     assert plan64.counts is None and plan64.ring_bits == 64          # no pass for int64
-    assert state_bytes(plan64, 10)["rings"] == 2 * state_bytes(plan, 10)["rings"]
+    assert state_bytes(plan64, plan64.units)["rings"] == 2 * state_bytes(plan, plan.units)["rings"]
 
 
 def test_auto_keeps_int64_where_int32_is_too_coarse_and_32_is_refused():

@@ -12,7 +12,10 @@ import sys
 import numpy as np
 import pytest
 
+from distsnn.backends.cpu.simulator import state_bytes
+from distsnn.backends.gpu.simulator import device_bytes
 from distsnn.build import make_plan
+from distsnn.build import plan as bp
 from distsnn.io import read_spikes
 from distsnn.model import FixedTotalNumber
 from distsnn.models import MODELS, multi_area
@@ -69,6 +72,20 @@ def test_full_scale_plan_and_partition_need_no_per_synapse_memory(full):
     assert plan.max_delay_steps == math.floor((17.97623882122857 * (1 + 0.5 * 6.6605)) / 0.1 + 0.5)
     assert plan.min_delay_steps == 1        # delays are clipped at dt: the exchange interval is one step
     assert plan.info["count_cells"] == 853_076_123       # (pre neuron, post chunk) counts at chunk 4096
+    # each population's ring per receptor: its own longest incoming delay (build.ring_layout)
+    steps = lambda d: math.floor(d * (1 + 0.5 * 6.6605) / 0.1 + 0.5)    # noqa: E731
+    longest = {}
+    for pr in full.projections:
+        key = (pr.target, pr.receptor)
+        longest[key] = max(longest.get(key, 0), steps(pr.delay.mean))
+    for k, name in enumerate(plan.pop_names):
+        assert plan.pop_i[k, bp.PI_RING_EX] == longest[(name, "excitatory")] + 1
+        assert plan.pop_i[k, bp.PI_RING_IN] == longest[(name, "inhibitory")] + 1 == steps(0.75) + 1 == 33
+    assert plan.pop_i[:, bp.PI_RING_EX].max() == plan.ring_len == plan.max_delay_steps + 1
+    rings = state_bytes(plan, plan.units)["rings"]
+    assert rings == 4 * int((plan.pop_i[:, bp.PI_SIZE] * (plan.pop_i[:, bp.PI_RING_EX] + 33)).sum())
+    assert rings < 0.4 * 4 * 2 * plan.ring_len * plan.n_neurons          # one length for all: 24.0 GiB
+    assert device_bytes(plan, plan.units, 0) < 16 * 10 ** 9              # the whole model on a 16 GB GPU
     part = partition_network(full, 32, "areas")
     areas = full.metadata["areas"]
     for name, ranks in zip(plan.pop_names, part.rank_of_population()):
@@ -306,7 +323,8 @@ def test_benchmark_script_runs(shared_data, tmp_path):
     assert np.isfinite(kl["distsnn"]) and kl["genn_mean"] == pytest.approx(0.00011359989793234596, rel=1e-9)
     mem = rep["full_scale_memory"]
     assert mem["neurons"] == 4_129_924 and mem["ring_len_steps"] == 779 and mem["ring_bits"] == 32
-    assert mem["gpu_ring_bytes"] == 779 * 2 * 4 * 4_129_924                 # int32: 24.0 GiB
+    assert mem["gpu_ring_bytes"] == round(mem["ring_slots_per_neuron"] * 4 * 4_129_924)   # int32
+    assert 33 + 66 < mem["ring_slots_per_neuron"] < 0.4 * 2 * 779         # 9.5 GiB, not 24.0
     assert mem["gpu_bytes"] > mem["gpu_ring_bytes"] + mem["gpu_count_bytes"]
     md = js.with_suffix(".md").read_text()
     assert "Down-scaled" in md and "| 23E |" in md

@@ -24,8 +24,8 @@ PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE
 N_PF = 19   # PF_GL.. : iaf_cond_exp only (E_ex, E_in relative to E_L)
 # population int table columns
 PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
-    PI_SOURCE, PI_MODEL = range(12)
-N_PI = 12   # PI_MODEL: neurons.MODEL_CODES
+    PI_SOURCE, PI_MODEL, PI_RING_EX, PI_RING_IN = range(14)
+N_PI = 14   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
 # projection float columns
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7
@@ -36,7 +36,7 @@ RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A = 0, 1, 2, 3, 4
 # poisson input columns
 QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
 # unit (post chunk) columns
-UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END = range(7)
+UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END, UI_RING_OFF = range(8)
 
 REC_EX, REC_IN = 0, 1
 
@@ -66,7 +66,7 @@ class BuildPlan:
     scale_exp: np.ndarray        # (P, 2) fixed-point exponents k: scale = 2**k per pA
     max_delay_steps: int
     min_delay_steps: int
-    ring_len: int
+    ring_len: int                # max_delay_steps + 1: the longest ring of any population (ring_layout)
     proj_min_delay: np.ndarray   # smallest delay (steps) each projection can draw
     counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules, flat uint32
     ring_bits: int = None        # 32 or 64: width of the input ring buffers; None until input_bound decides
@@ -151,6 +151,8 @@ def make_plan(network, seed, bound_inputs=True):
     proj_i = np.zeros((J, N_JI), dtype=np.int64)
     bound_terms = {(k, r): [] for k in range(P) for r in (REC_EX, REC_IN)}
     max_delay, min_delay = 1, None
+    # ring slots per (target population, receptor): its longest incoming delay + 1 (ring_layout)
+    ring_slots = np.ones((P, 2), dtype=np.int64)
     proj_min_delay = np.zeros(J, dtype=np.int64)
     count_off = 0
     for j, (_, pr) in enumerate(projs):
@@ -187,6 +189,7 @@ def make_plan(network, seed, bound_inputs=True):
         d_hi = _delay_steps(pr.delay.mean + Z_MAX * d_sd, dt)
         d_lo = _delay_steps(pr.delay.mean - Z_MAX * d_sd, dt)
         max_delay = max(max_delay, d_hi)
+        ring_slots[b, rec] = max(ring_slots[b, rec], d_hi + 1)
         min_delay = d_lo if min_delay is None else min(min_delay, d_lo)
         proj_min_delay[j] = d_lo
     in_proj = np.arange(J, dtype=np.int64)
@@ -239,15 +242,17 @@ def make_plan(network, seed, bound_inputs=True):
                     np.searchsorted(tgt_of_proj, k, "left"), np.searchsorted(tgt_of_proj, k, "right"),
                     np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
                     np.searchsorted(tgt_of_dc, k, "left"), np.searchsorted(tgt_of_dc, k, "right"),
-                    -(-sizes[k] // C), int(pop.is_source), MODEL_CODES[pop.model]]
+                    -(-sizes[k] // C), int(pop.is_source), MODEL_CODES[pop.model], ring_slots[k, REC_EX],
+                    ring_slots[k, REC_IN]]
 
     units = []
     for k in range(P):
         for c in range(int(pop_i[k, PI_NCHUNK])):
             g0 = offsets[k] + c * C
             g1 = min(offsets[k] + sizes[k], g0 + C)
-            units.append([k, c, g0, g1, g0, 0, 0])
-    units = np.array(units, dtype=np.int64).reshape(-1, 7)
+            units.append([k, c, g0, g1, g0, 0, 0, 0])
+    units = np.array(units, dtype=np.int64).reshape(-1, 8)
+    units[:, UI_RING_OFF] = unit_ring_offsets(pop_i, units)[:-1]
     sched_step, sched_gid = _spike_schedule(pops, offsets, units, dt)
     pop_of = np.repeat(np.arange(P, dtype=np.int32), sizes)
 
@@ -333,12 +338,24 @@ def initial_state(plan, gids=None):
     return v
 
 
+def unit_ring_offsets(pop_i, units):
+    """Start of every unit's block in a process's input ring (int entries), and the ring's
+    size as the last element. A unit of n neurons of population k holds its excitatory
+    slots, then its inhibitory ones, each slot n entries long: PI_RING_EX and PI_RING_IN
+    slots, the longest delay of that receptor's incoming projections + 1 (distsnn.build.ring_layout)."""
+    n = units[:, UI_GID_END] - units[:, UI_GID_START]
+    slots = pop_i[units[:, UI_POP], PI_RING_EX] + pop_i[units[:, UI_POP], PI_RING_IN]
+    return np.concatenate([[0], np.cumsum(n * slots)]).astype(np.int64)
+
+
 def local_units(plan, owned):
     """The rows of plan.units that a rank owns (boolean mask), with local neuron indices
-    renumbered contiguously in unit order; and the gids of those neurons."""
+    renumbered contiguously in unit order and the ring blocks laid out in that order; and
+    the gids of those neurons."""
     units = plan.units[owned].copy()
     sizes = units[:, UI_GID_END] - units[:, UI_GID_START]
     units[:, UI_LOCAL_START] = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes.size else sizes
+    units[:, UI_RING_OFF] = unit_ring_offsets(plan.pop_i, units)[:-1]
     gids = np.concatenate([np.arange(a, b) for a, b in units[:, [UI_GID_START, UI_GID_END]]]) if sizes.size \
         else np.zeros(0, dtype=np.int64)
     return units, gids.astype(np.int64)

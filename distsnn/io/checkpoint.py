@@ -45,7 +45,9 @@ STATE_FIELDS = ("v", "i_ex", "i_in", "refr")
 SEGMENT_PREFIXES = ("spikes-", "voltage-")   # io.segments' files beside a checkpoint
 
 # the plan's tables that fix the dynamics; the partition-dependent ones (units' local starts,
-# counts) are not among them, so any partition can restart any checkpoint
+# counts) are not among them, so any partition can restart any checkpoint. The ring slots of
+# pop_i (PI_RING_EX, PI_RING_IN) follow from the projections and only lay out memory: left out,
+# so checkpoints of versions before them (one ring length for all) stay readable.
 _MODEL_TABLES = ("pop_f", "pop_i", "proj_f", "proj_i", "in_proj", "pin_i", "pin_cdf", "dc_f", "dc_i",
                  "sched_step", "sched_gid", "pop_of")
 
@@ -55,7 +57,8 @@ def fingerprint(plan):
     field by field (so that an error can say which differs)."""
     tables = hashlib.sha256()
     for name in _MODEL_TABLES:
-        a = np.ascontiguousarray(getattr(plan, name))
+        a = getattr(plan, name)
+        a = np.ascontiguousarray(a[:, :bp.PI_RING_EX] if name == "pop_i" else a)
         tables.update(f"{name}{a.dtype.str}{a.shape}".encode())
         tables.update(a.tobytes())
     return {
@@ -184,7 +187,7 @@ def write_checkpoint(path, sim, comm=None, metadata=None):
     part = os.path.join(path, f"part-{token}-r{rank}.h5")
 
     def write_part():
-        _write_part(part, sim, step)
+        _write_part(part, sim)
         maybe_inject_fault(comm, "checkpoint")   # testing: a rank fails with some parts written
     try:
         _agreed(comm, path, write_part)
@@ -238,10 +241,11 @@ def _remove_stale_segments(path, man):
             shutil.rmtree(full) if os.path.isdir(full) else os.remove(full)
 
 
-def _write_part(file, sim, step):
-    """One rank's part: its neurons' gids and state, the rings rotated to start at `step`."""
+def _write_part(file, sim):
+    """One rank's part: its neurons' gids and state at its current step, the rings in arrival
+    order from that step."""
+    step = int(sim.t)
     n, L = sim.n_local, sim.plan.ring_len
-    rot = (step + np.arange(L)) % L          # slot of the input arriving at step + k
     tmp = file + ".tmp"
     with h5py.File(tmp, "w") as f:
         f.attrs["step"] = step
@@ -254,7 +258,7 @@ def _write_part(file, sim, step):
             st = sim.read_state(lo, hi)
             for name in STATE_FIELDS:
                 out[name][lo:hi] = st[name]
-            ring[lo:hi] = np.ascontiguousarray(st["ring"][rot].transpose(2, 1, 0))   # h5py writes strided data slower
+            ring[lo:hi] = np.ascontiguousarray(st["ring"].transpose(2, 1, 0))   # h5py writes strided data slower
     os.replace(tmp, file)
 
 
@@ -267,8 +271,7 @@ def restore_checkpoint(path, sim, man=None):
         man = load_manifest(path)
         check_compatible(man, plan, path)
     step = int(man["step"])
-    L = plan.ring_len
-    unrot = (step + np.arange(L)) % L
+    sim.start_at(step)   # first: write_state places the rings' arrival order relative to the step
     local_of = np.full(plan.n_neurons, -1, dtype=np.int64)
     local_of[sim.gids] = np.arange(sim.n_local)
     seen = np.zeros(sim.n_local, dtype=bool)
@@ -289,8 +292,7 @@ def restore_checkpoint(path, sim, man=None):
             for a, b in _runs(li):
                 dst = li[a]
                 block = {name: f[name][a:b] for name in STATE_FIELDS}
-                block["ring"] = np.empty((L, 2, b - a), dtype=sim.ring.dtype)
-                block["ring"][unrot] = f["ring"][a:b].transpose(2, 1, 0)
+                block["ring"] = f["ring"][a:b].transpose(2, 1, 0)
                 if seen[dst:dst + b - a].any():
                     raise ValueError(f"checkpoint {path!r}: a neuron appears in more than one part")
                 seen[dst:dst + b - a] = True
@@ -299,7 +301,6 @@ def restore_checkpoint(path, sim, man=None):
         missing = sim.gids[~seen]
         raise ValueError(f"checkpoint {path!r} lacks the state of {missing.size} neuron(s) of this run "
                          f"(first id {int(missing[0])})")
-    sim.start_at(step)
     return man
 
 

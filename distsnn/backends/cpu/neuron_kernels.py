@@ -161,16 +161,13 @@ def spiked(refr, ref_steps, g0, out):
 
 
 @kernel(parallel=True)
-def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i, dc_f, dc_i,
+def update_neurons(t, v, i_ex, i_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
                    spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
 
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input). Units of spike
     sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit).
     """
-    slot = t % ring_len
-    ex0 = (slot * 2) * n_local
-    in0 = (slot * 2 + 1) * n_local
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]
         if pop_i[k, bp.PI_SOURCE] == 1:
@@ -193,8 +190,13 @@ def update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f
         for d in range(pop_i[k, bp.PI_DC_START], pop_i[k, bp.PI_DC_END]):
             if dc_i[d, 0] <= t < dc_i[d, 1]:
                 i_stim = i_stim + dc_f[d, 0]
-        l1 = l0 + g1 - g0
+        n = g1 - g0
+        l1 = l0 + n
+        # this step's slot of each receptor in the unit's ring block (build.ring_layout)
+        lex = pop_i[k, bp.PI_RING_EX]
+        ex0 = units[u, bp.UI_RING_OFF] + (t % lex) * n
+        in0 = units[u, bp.UI_RING_OFF] + (lex + t % pop_i[k, bp.PI_RING_IN]) * n
         # a function of its own: inside this loop body LLVM did not vectorise it
-        integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0 + l0:ex0 + l1], ring[in0 + l0:in0 + l1],
+        integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n],
                   noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], pop_i[k, bp.PI_MODEL] == 1, i_stim)
         spk_cnt[u] = spiked(refr[l0:l1], pop_i[k, bp.PI_REF], g0, spk_unit[u])

@@ -7,6 +7,7 @@ from numba import get_num_threads
 from ...build import plan as bp
 from ...build.input_bound import decide_ring_bits
 from ...build.plan import initial_state
+from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...connectivity.reference import count_tag
 from .connectivity_kernels import counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
@@ -43,12 +44,24 @@ def check_fits(what, nbytes, log):
                           "available; use procedural connectivity or a smaller model")
 
 
-def state_bytes(plan, n_local):
-    """Bytes every engine holds for `n_local` neurons, by part: neuron state (V, I_ex, I_in and
-    the refractory count, 8 B each), the input ring buffers (int32 or int64) of both receptors
-    over ring_len steps, and the uint32 per-(pre, chunk) synapse counts of counted rules."""
-    return {"state": n_local * (8 * 3 + 8), "rings": plan.ring_len * 2 * n_local * plan.ring_item_bytes,
+def state_bytes(plan, units):
+    """Bytes every engine holds for the neurons of `units` (rows of plan.units), by part: neuron
+    state (V, I_ex, I_in and the refractory count, 8 B each), the input ring buffers (int32 or
+    int64; each population's own slots per receptor, build.ring_layout), and the uint32
+    per-(pre, chunk) synapse counts of counted rules."""
+    n_local = int((units[:, bp.UI_GID_END] - units[:, bp.UI_GID_START]).sum())
+    return {"state": n_local * (8 * 3 + 8), "rings": ring_entries(plan, units) * plan.ring_item_bytes,
             "counts": 4 * plan.info["count_cells"]}
+
+
+def scratch_bytes(plan, units, row_width):
+    """Bytes of the CPU engine's scratch: per unit, three row buffers of `row_width` int64, its
+    spikes of a step (int64 per neuron slot of a chunk) and its Poisson input (2 int64 sums and
+    one uint64 word per neuron slot, + 8 words); per neuron, a step's spikes (gid, step)."""
+    U = max(units.shape[0], 1)
+    C = plan.chunk_size
+    n_local = int((units[:, bp.UI_GID_END] - units[:, bp.UI_GID_START]).sum())
+    return U * (3 * 8 * row_width + 8 * C + 16 * C + 8 * (C + 8)) + 16 * max(n_local, 1)
 
 
 def counted_projections(plan):
@@ -126,7 +139,7 @@ def build_stored(plan, units, counts, log, scratch=None):
 
 
 @kernel
-def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i,
+def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, noise_words, ex_gid,
@@ -144,7 +157,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
             return i, n_out, n_ex
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
-        update_neurons(t, v, i_ex, i_in, refr, ring, ring_len, n_local, units, pop_f, pop_i, dc_f, dc_i,
+        update_neurons(t, v, i_ex, i_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
                        spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor)
         ns = 0
         pop_ptr[:] = 0
@@ -170,11 +183,10 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, ring_len, n_local,
             vrec_out[i, r] = v[vrec_local[r]]
         if ns > 0:
             if stored:
-                deliver_stored(spk_gid, spk_step, ns, ring, ring_len, n_local, units, ptr, syn_loc, syn_w,
-                               syn_d, events)
+                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, ptr, syn_loc, syn_w, syn_d, events)
             else:
-                deliver_procedural(spk_gid, spk_step, pop_ptr, ring, ring_len, n_local, units, pop_i, in_proj,
-                                   proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events)
+                deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj, proj_f, proj_i,
+                                   counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events)
     return n_steps, n_out, n_ex
 
 
@@ -207,9 +219,12 @@ class CpuSimulator:
         self.n_local = int(self.gids.size)
         self.output_capacity = max(4 * self.n_local, 1024)   # initial size of the caller's spike buffers
 
-    def memory_estimate(self):
-        """Bytes of neuron state, input ring buffers and per-row counts (the CSR comes on top)."""
-        return sum(state_bytes(self.plan, self.n_local).values())
+    def memory_estimate(self, counts=None):
+        """Bytes of neuron state, input ring buffers, per-row counts and the per-unit scratch
+        (the CSR comes on top). counts: the row counts if known (they size the row buffers;
+        else a row is taken to be a chunk long)."""
+        width = max_row_length(self.plan, counts) if counts is not None else self.plan.chunk_size
+        return sum(state_bytes(self.plan, self.units).values()) + scratch_bytes(self.plan, self.units, width)
 
     def build(self):
         plan = self.plan
@@ -226,7 +241,7 @@ class CpuSimulator:
         self.i_ex = np.zeros(n)
         self.i_in = np.zeros(n)
         self.refr = np.zeros(n, dtype=np.int64)
-        self.ring = np.zeros(plan.ring_len * 2 * n, dtype=ring_dtype(plan))
+        self.ring = np.zeros(ring_entries(plan, self.units), dtype=ring_dtype(plan))
         self.spk_unit = np.zeros((max(U, 1), plan.chunk_size), dtype=np.int64)
         self.spk_cnt = np.zeros(max(U, 1), dtype=np.int64)
         self.spk_gid = np.zeros(max(n, 1), dtype=np.int64)
@@ -266,7 +281,7 @@ class CpuSimulator:
             ex_gid = ex_step = self.no_ex
         done, n_out, n_ex = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.refr, self.ring,
-            plan.ring_len, self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
+            self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
@@ -280,17 +295,22 @@ class CpuSimulator:
     def read_state(self, lo, hi):
         """Copies of the dynamic state of local neurons lo..hi-1: V (mV relative to E_L),
         I_ex and I_in (pA; nS for conductance neurons), refractory steps left, and the ring
-        buffers as (ring_len, 2, hi - lo) in slot order (slot = step % ring_len)."""
-        L = self.plan.ring_len
+        buffers in arrival order, (ring_len, 2, hi - lo): [k, r, i] arrives at step self.t + k
+        (build.ring_layout)."""
         return {"v": self.v[lo:hi].copy(), "i_ex": self.i_ex[lo:hi].copy(), "i_in": self.i_in[lo:hi].copy(),
-                "refr": self.refr[lo:hi].copy(), "ring": self.ring.reshape(L, 2, self.n_local)[:, :, lo:hi].copy()}
+                "refr": self.refr[lo:hi].copy(),
+                "ring": read_arrival(self.plan, self.units, lambda a, b: self.ring[a:b], self.t, lo, hi,
+                                     self.ring.dtype)}
 
     def write_state(self, lo, hi, state):
-        """Set the state of local neurons lo..hi-1 (the arrays of read_state)."""
-        L = self.plan.ring_len
+        """Set the state of local neurons lo..hi-1 (the arrays of read_state, the ring's arrival
+        order relative to self.t: call start_at first on a restart)."""
         for name in ("v", "i_ex", "i_in", "refr"):
             getattr(self, name)[lo:hi] = state[name]
-        self.ring.reshape(L, 2, self.n_local)[:, :, lo:hi] = state["ring"]
+
+        def store(a, values):
+            self.ring[a:a + values.size] = values
+        write_arrival(self.plan, self.units, lambda a, b: self.ring[a:b], store, self.t, lo, hi, state["ring"])
 
     def start_at(self, step):
         """Make `step` the next step to run (a restart): Poisson input, DC windows and the
@@ -302,12 +322,11 @@ class CpuSimulator:
         """Deliver spikes of other ranks (sorted by gid, absolute emission steps) to the local neurons."""
         plan = self.plan
         if self.connectivity == "stored":
-            deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, plan.ring_len, self.n_local, self.units,
+            deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i,
                            self.ptr, self.syn_loc, self.syn_w, self.syn_d, self.unit_events)
         else:
             pop_ptr = population_pointers(spk_gid, plan.pop_i[:, bp.PI_OFFSET].copy())
             pop_ptr = np.append(pop_ptr, spk_gid.size)
-            deliver_procedural(spk_gid, spk_step, pop_ptr, self.ring, plan.ring_len, self.n_local, self.units,
-                               plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
+            deliver_procedural(spk_gid, spk_step, pop_ptr, self.ring, self.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
                                plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events)
         self.events = int(self.unit_events.sum())

@@ -21,6 +21,7 @@ import numpy as np
 from ...build import plan as bp
 from ...build.plan import initial_state
 from ...build.input_bound import decide_ring_bits
+from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ..cpu.simulator import (CONNECTIVITY_MODES, counted_projections, csr_bytes_per_synapse, local_view, ring_dtype,
                              state_bytes)
 from . import layout
@@ -31,13 +32,15 @@ MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 
 GRAPH_STEPS = 50                 # steps per captured CUDA graph
 
 
-def device_bytes(plan, n_local, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
-    """Device bytes a GpuSimulator of `n_local` neurons recording `n_vrec` voltages needs before
-    any stored CSR: what every engine holds (cpu.simulator.state_bytes), plus the spike
+def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
+    """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
+    `n_vrec` voltages needs before any stored CSR: what every engine holds
+    (cpu.simulator.state_bytes), plus the gid and unit of every local neuron (12 B), the spike
     (gid, step: 8 B each) and voltage buffers (8 B per recorded neuron and step)."""
+    n_local = int((units[:, bp.UI_GID_END] - units[:, bp.UI_GID_START]).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
-    return sum(state_bytes(plan, n_local).values()) + 16 * spk_cap + 8 * block_steps * n_vrec
+    return sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + 8 * block_steps * n_vrec
 
 
 class GpuSimulator:
@@ -71,7 +74,7 @@ class GpuSimulator:
     # sizes -----------------------------------------------------------------------------
     def memory_estimate(self):
         """Device bytes of state, ring buffers, row counts and the spike and voltage buffers."""
-        return device_bytes(self.plan, self.n_local, self.vrec_gids.size, self.spk_cap, self.block_steps)
+        return device_bytes(self.plan, self.units, self.vrec_gids.size, self.spk_cap, self.block_steps)
 
     def _check_fits(self, what, nbytes):
         self.log(f"{what}: {nbytes / 2 ** 20:.1f} MiB on {self.dev.name}")
@@ -102,6 +105,8 @@ class GpuSimulator:
         up = d.to_device
         self.d_units = up(self.units, np.int64)
         self.d_gids = up(self.gids, np.int64)
+        sizes = self.units[:, bp.UI_GID_END] - self.units[:, bp.UI_GID_START]
+        self.d_local_unit = up(np.repeat(np.arange(self.units.shape[0]), sizes), np.int32)
         self.d_pop_of = up(plan.pop_of, np.int32)
         self.d_pop_f = up(plan.pop_f, np.float64)
         self.d_pop_i = up(plan.pop_i, np.int64)
@@ -121,7 +126,7 @@ class GpuSimulator:
         self.i_ex = d.zeros(n, np.float64)
         self.i_in = d.zeros(n, np.float64)
         self.refr = d.zeros(n, np.int64)
-        self.ring = d.zeros(plan.ring_len * 2 * n, self.ring_dtype)
+        self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
         self.state = d.zeros(layout.N_ST, np.uint64)
@@ -189,11 +194,11 @@ class GpuSimulator:
         if self.connectivity == "stored":
             return self._kernel("deliver_stored"), (
                 bounds, gid, step, U, self.d_units, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring,
-                plan.ring_len, self.n_local, self.d_events, self.dev.team)
+                self.d_pop_i, self.d_events, self.dev.team)
         return self._kernel("deliver_procedural"), (
             bounds, gid, step, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj, self.d_proj_f,
-            self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, self.ring, plan.ring_len,
-            self.n_local, self.d_events, self.dev.team)
+            self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, self.ring, self.d_events,
+            self.dev.team)
 
     def _prepare_launches(self):
         """The launches of one step, arguments fixed once (the step itself is on the device)."""
@@ -207,8 +212,8 @@ class GpuSimulator:
                 self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_local:
             steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, (
-                self.state, self.n_local, self.d_gids, self.d_pop_of, self.v, self.i_ex, self.i_in, self.refr,
-                self.ring, plan.ring_len, self.d_pop_f, self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f,
+                self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
+                self.i_ex, self.i_in, self.refr, self.ring, self.d_pop_f, self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f,
                 self.d_dc_i, plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_rec:
             steps.append(("record_voltage", self._grid(self.n_rec), bt, (
@@ -296,17 +301,21 @@ class GpuSimulator:
         """Host copies of the state of local neurons lo..hi-1 (see CpuSimulator.read_state)."""
         if self._pending is not None:
             raise RuntimeError("read_state with flushed steps not yet handed over; this is a bug")
-        d, L = self.dev, self.plan.ring_len
+        d = self.dev
         return {"v": d.to_host(self.v[lo:hi]), "i_ex": d.to_host(self.i_ex[lo:hi]),
                 "i_in": d.to_host(self.i_in[lo:hi]), "refr": d.to_host(self.refr[lo:hi]),
-                "ring": d.to_host(self.ring.reshape(L, 2, self.n_local)[:, :, lo:hi])}
+                "ring": read_arrival(self.plan, self.units, lambda a, b: d.to_host(self.ring[a:b]), self.t, lo, hi,
+                                     self.ring_dtype)}
 
     def write_state(self, lo, hi, state):
-        """Set the state of local neurons lo..hi-1 on the device (the arrays of read_state)."""
-        d, L = self.dev, self.plan.ring_len
+        """Set the state of local neurons lo..hi-1 on the device (the arrays of read_state, the
+        ring's arrival order relative to self.t: call start_at first on a restart)."""
+        d = self.dev
         for name in ("v", "i_ex", "i_in", "refr"):
             d.assign(getattr(self, name)[lo:hi], state[name])
-        d.assign(self.ring.reshape(L, 2, self.n_local)[:, :, lo:hi], state["ring"])
+        write_arrival(self.plan, self.units, lambda a, b: d.to_host(self.ring[a:b]),
+                      lambda a, values: d.assign(self.ring[a:a + values.size], values), self.t, lo, hi,
+                      state["ring"])
 
     def start_at(self, step):
         """Make `step` the next step to run (a restart): the device's step counter moves

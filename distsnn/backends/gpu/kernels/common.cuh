@@ -94,8 +94,8 @@ __device__ __forceinline__ void ring_add(int* ring, i64 index, i64 value) {
     atomicAdd((unsigned int*)(ring + index), (unsigned int)(int)value);
 }
 
-// (slot0 + d) % ring_len for 0 <= slot0 < ring_len and 0 < d < ring_len (every delay is at most
-// max_delay_steps = ring_len - 1): a compare per synapse instead of a 64-bit division
+// (slot0 + d) % ring_len for 0 <= slot0 < ring_len and 0 < d < ring_len (a ring has one slot more
+// than the longest delay it receives): a compare per synapse instead of a 64-bit division
 __device__ __forceinline__ i64 wrap_slot(const i64 slot0, const i64 d, const i64 ring_len) {
     const i64 s = slot0 + d;
     return (s >= ring_len) ? s - ring_len : s;

@@ -11,7 +11,7 @@ __device__ __forceinline__ void deliver_procedural_body(
     const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, R* ring, const i64 ring_len, const i64 n_local, u64* events, const int team)
+    const u32 key1, const double dt, R* ring, u64* events, const int team)
 {
     const i64 begin = (i64)bounds[0];
     const i64 n_pairs = ((i64)bounds[1] - begin) * n_units;
@@ -21,22 +21,25 @@ __device__ __forceinline__ void deliver_procedural_body(
     for (i64 p = (i64)blockIdx.x * teams + threadIdx.x / team; p < n_pairs; p += (i64)gridDim.x * teams) {
         const i64 s = begin + p / n_units;
         const i64* un = units + (p % n_units) * N_UI;
-        const i64 gid = spk_gid[s], slot0 = spk_step[s] % ring_len;
+        const i64 gid = spk_gid[s], step = spk_step[s];
         const int src = pop_of[gid];
-        const i64 k = un[UI_POP], chunk = un[UI_CHUNK], l0 = un[UI_LOCAL_START];
+        const i64 k = un[UI_POP], chunk = un[UI_CHUNK];
+        const i64 n_u = un[UI_GID_END] - un[UI_GID_START], lex = pop_i[k * N_PI + PI_RING_EX];
         for (i64 jj = pop_i[k * N_PI + PI_IN_START]; jj < pop_i[k * N_PI + PI_IN_END]; ++jj) {
             const i64 j = in_proj[jj];
             const i64* pj = proj_i + j * N_JI;
             if (pj[JI_PRE_POP] != src) continue;
             const Row r = make_row(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, chunk_size);
-            const i64 base = pj[JI_REC] * n_local + l0;   // the unit's neurons in the receptor's half
+            // the receptor's ring in the unit's block (build.ring_layout): slot 0, slots
+            const i64 base = un[UI_RING_OFF] + pj[JI_REC] * lex * n_u;
+            const i64 slots = pj[JI_REC] ? pop_i[k * N_PI + PI_RING_IN] : lex, slot0 = step % slots;
             u32 w[4];
             i64 tgt, w_int, d;
             if (indexed_rule(r)) {
                 const i64 n = indexed_row_length(r, pj, counts);
                 for (i64 x = lane; x < n; x += team) {
                     indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
-                    ring_add(ring, wrap_slot(slot0, d, ring_len) * 2 * n_local + base + tgt, w_int);
+                    ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);
                 }
                 if (lane == 0) atomicAdd(events, (u64)n);
             } else if (lane == 0) {
@@ -44,7 +47,7 @@ __device__ __forceinline__ void deliver_procedural_body(
                 if (r.rule == RULE_O2O) {
                     if (o2o_words(r, chunk_size, key0, key1, w)) {
                         synapse(w[1], w[2], r.jf, dt, &w_int, &d);
-                        ring_add(ring, wrap_slot(slot0, d, ring_len) * 2 * n_local + base
+                        ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u
                                            + (r.pre - r.chunk * chunk_size), w_int);
                         n = 1;
                     }
@@ -52,7 +55,7 @@ __device__ __forceinline__ void deliver_procedural_body(
                     i64 pos = -1;
                     while (fp_next(r, n, key0, key1, &pos, w)) {
                         synapse(w[1], w[2], r.jf, dt, &w_int, &d);
-                        ring_add(ring, wrap_slot(slot0, d, ring_len) * 2 * n_local + base + pos, w_int);
+                        ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + pos, w_int);
                         ++n;
                     }
                 }
@@ -68,10 +71,10 @@ extern "C" __global__ void deliver_procedural(
     const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, i64* ring, const i64 ring_len, const i64 n_local, u64* events, const int team)
+    const u32 key1, const double dt, i64* ring, u64* events, const int team)
 {
     deliver_procedural_body(bounds, spk_gid, spk_step, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i,
-                            counts, chunk_size, key0, key1, dt, ring, ring_len, n_local, events, team);
+                            counts, chunk_size, key0, key1, dt, ring, events, team);
 }
 
 extern "C" __global__ void deliver_procedural_r32(
@@ -79,9 +82,9 @@ extern "C" __global__ void deliver_procedural_r32(
     const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, int* ring, const i64 ring_len, const i64 n_local, u64* events, const int team)
+    const u32 key1, const double dt, int* ring, u64* events, const int team)
 {
     deliver_procedural_body(bounds, spk_gid, spk_step, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i,
-                            counts, chunk_size, key0, key1, dt, ring, ring_len, n_local, events, team);
+                            counts, chunk_size, key0, key1, dt, ring, events, team);
 }
 

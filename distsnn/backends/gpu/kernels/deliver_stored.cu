@@ -1,11 +1,12 @@
 // Stored delivery: teams of threads stride over the (spike, local unit) pairs of
-// spk_*[bounds[0], bounds[1]) and walk the CSR cell (gid, unit), one thread per synapse.
+// spk_*[bounds[0], bounds[1]) and walk the CSR cell (gid, unit), one thread per synapse,
+// into the unit's ring block (build.ring_layout; syn_loc = chunk-local target * 2 + receptor).
 template <typename R>
 __device__ __forceinline__ void deliver_stored_body(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
     const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
-    const R* __restrict__ syn_w, const int* __restrict__ syn_d, R* ring, const i64 ring_len,
-    const i64 n_local, u64* events, const int team)
+    const R* __restrict__ syn_w, const int* __restrict__ syn_d, R* ring,
+    const i64* __restrict__ pop_i, u64* events, const int team)
 {
     const i64 begin = (i64)bounds[0];
     const i64 n_pairs = ((i64)bounds[1] - begin) * n_units;
@@ -14,12 +15,14 @@ __device__ __forceinline__ void deliver_stored_body(
     const i64 teams = blockDim.x / team;
     for (i64 p = (i64)blockIdx.x * teams + threadIdx.x / team; p < n_pairs; p += (i64)gridDim.x * teams) {
         const i64 s = begin + p / n_units, u = p % n_units;
-        const i64 cell = spk_gid[s] * n_units + u, slot0 = spk_step[s] % ring_len;
-        const i64 l0 = units[u * N_UI + UI_LOCAL_START];
+        const i64* un = units + u * N_UI;
+        const i64 cell = spk_gid[s] * n_units + u, n_u = un[UI_GID_END] - un[UI_GID_START];
+        const i64 lex = pop_i[un[UI_POP] * N_PI + PI_RING_EX], lin = pop_i[un[UI_POP] * N_PI + PI_RING_IN];
+        const i64 s_ex = spk_step[s] % lex, s_in = spk_step[s] % lin;
         for (i64 x = ptr[cell] + lane; x < ptr[cell + 1]; x += team) {
             const int loc = syn_loc[x];
-            const i64 slot = wrap_slot(slot0, syn_d[x], ring_len);
-            ring_add(ring, (slot * 2 + (loc & 1)) * n_local + l0 + (loc >> 1), syn_w[x]);
+            const i64 slot = (loc & 1) ? lex + wrap_slot(s_in, syn_d[x], lin) : wrap_slot(s_ex, syn_d[x], lex);
+            ring_add(ring, un[UI_RING_OFF] + slot * n_u + (loc >> 1), syn_w[x]);
         }
         if (lane == 0) atomicAdd(events, (u64)(ptr[cell + 1] - ptr[cell]));
     }
@@ -29,20 +32,20 @@ __device__ __forceinline__ void deliver_stored_body(
 extern "C" __global__ void deliver_stored(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
     const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
-    const i64* __restrict__ syn_w, const int* __restrict__ syn_d, i64* ring, const i64 ring_len,
-    const i64 n_local, u64* events, const int team)
+    const i64* __restrict__ syn_w, const int* __restrict__ syn_d, i64* ring,
+    const i64* __restrict__ pop_i, u64* events, const int team)
 {
-    deliver_stored_body(bounds, spk_gid, spk_step, n_units, units, ptr, syn_loc, syn_w, syn_d, ring, ring_len,
-                        n_local, events, team);
+    deliver_stored_body(bounds, spk_gid, spk_step, n_units, units, ptr, syn_loc, syn_w, syn_d, ring, pop_i,
+                        events, team);
 }
 
 extern "C" __global__ void deliver_stored_r32(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
     const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
-    const int* __restrict__ syn_w, const int* __restrict__ syn_d, int* ring, const i64 ring_len,
-    const i64 n_local, u64* events, const int team)
+    const int* __restrict__ syn_w, const int* __restrict__ syn_d, int* ring,
+    const i64* __restrict__ pop_i, u64* events, const int team)
 {
-    deliver_stored_body(bounds, spk_gid, spk_step, n_units, units, ptr, syn_loc, syn_w, syn_d, ring, ring_len,
-                        n_local, events, team);
+    deliver_stored_body(bounds, spk_gid, spk_step, n_units, units, ptr, syn_loc, syn_w, syn_d, ring, pop_i,
+                        events, team);
 }
 

@@ -1,5 +1,6 @@
 // One thread per local neuron, all populations in one launch (parameter tables indexed by
-// population). The same step as the numba kernel: read and clear the input slot, add this
+// population). The same step as the numba kernel: read and clear the input slot (its unit's
+// ring block, build.ring_layout: local_unit gives the unit of each local neuron), add this
 // step's Poisson counts (word gid & 3 of the quad's Philox call, as on the CPU), integrate
 // (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme), threshold, reset.
 // Spikes are appended (gid, step) to the block's spike buffer with an atomic counter; their
@@ -8,7 +9,8 @@
 template <typename R>
 __device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
-    double* v, double* i_ex, double* i_in, i64* refr, R* ring, const i64 ring_len,
+    const int* __restrict__ local_unit, const i64* __restrict__ units,
+    double* v, double* i_ex, double* i_in, i64* refr, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
@@ -21,8 +23,10 @@ __device__ __forceinline__ void neuron_update_body(
     const double* pf = pop_f + (i64)k * N_PF;
     const i64* pi = pop_i + (i64)k * N_PI;
     if (pi[PI_SOURCE]) return;                       // spike sources: kernel spike_sources
-    const i64 slot = t % ring_len;
-    const i64 ex_at = (slot * 2) * n_local + li, in_at = (slot * 2 + 1) * n_local + li;
+    const i64* un = units + (i64)local_unit[li] * N_UI;
+    const i64 n_u = un[UI_GID_END] - un[UI_GID_START], at = un[UI_RING_OFF] + (li - un[UI_LOCAL_START]);
+    const i64 lex = pi[PI_RING_EX];
+    const i64 ex_at = at + (t % lex) * n_u, in_at = at + (lex + t % pi[PI_RING_IN]) * n_u;
     i64 in_ex = ring[ex_at], in_in = ring[in_at];
     ring[ex_at] = 0;
     ring[in_at] = 0;
@@ -72,23 +76,25 @@ __device__ __forceinline__ void neuron_update_body(
 // entry points: int64 and int32 ring buffers
 extern "C" __global__ void neuron_update(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
-    double* v, double* i_ex, double* i_in, i64* refr, i64* ring, const i64 ring_len,
+    const int* __restrict__ local_unit, const i64* __restrict__ units,
+    double* v, double* i_ex, double* i_in, i64* refr, i64* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
-    neuron_update_body(state, n_local, gids, pop_of, v, i_ex, i_in, refr, ring, ring_len, pop_f, pop_i, pin_i,
+    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, refr, ring, pop_f, pop_i, pin_i,
                        pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
 }
 
 extern "C" __global__ void neuron_update_r32(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
-    double* v, double* i_ex, double* i_in, i64* refr, int* ring, const i64 ring_len,
+    const int* __restrict__ local_unit, const i64* __restrict__ units,
+    double* v, double* i_ex, double* i_in, i64* refr, int* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
-    neuron_update_body(state, n_local, gids, pop_of, v, i_ex, i_in, refr, ring, ring_len, pop_f, pop_i, pin_i,
+    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, refr, ring, pop_f, pop_i, pin_i,
                        pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
 }
 

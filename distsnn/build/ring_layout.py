@@ -1,0 +1,88 @@
+"""Layout of the input ring buffers, shared by every engine.
+
+Synaptic input on its way is summed, per neuron and receptor, in a ring of slots: the input
+arriving at step t sits in slot t % L. L need only exceed the longest delay that can reach
+that receptor of that population, so each (population, receptor) has its own L
+(plan.pop_i[:, PI_RING_EX / PI_RING_IN]): in the multi-area model only the excitatory
+receptors of neurons with long cortico-cortical delays need 779 slots, while inhibitory input
+(intra-area only) needs 33, which cuts the rings from 24.0 to 9.5 GiB.
+
+A process's ring is one flat integer array of blocks, one per local unit (post chunk) in unit
+order, starting at units[:, UI_RING_OFF]. The block of a unit of n neurons is
+    [excitatory slot 0 .. L_ex - 1][inhibitory slot 0 .. L_in - 1], each slot n entries,
+so entry (receptor r, slot s, unit-local neuron i) is at
+    off + (r * L_ex + s) * n + i.
+A step's update reads one contiguous slot per unit and receptor, and delivery to a unit
+writes inside its own block.
+
+The engines exchange ring contents with checkpoints in *arrival order* (independent of the
+slot arithmetic and of L): ring[k, r, i] is the input of receptor r arriving at step t + k,
+for k < plan.ring_len, zero where k reaches beyond the population's own L.
+"""
+import numpy as np
+
+from . import plan as bp
+
+
+def ring_slots(plan):
+    """(P, 2) ring slots of every population: excitatory, inhibitory."""
+    return plan.pop_i[:, [bp.PI_RING_EX, bp.PI_RING_IN]]
+
+
+def ring_entries(plan, units):
+    """Entries of the ring of a process that owns `units` (rows of plan.units)."""
+    return int(bp.unit_ring_offsets(plan.pop_i, units)[-1])
+
+
+def _unit_spans(units, lo, hi):
+    """(unit row, first and last+1 unit-local neuron, local index of the first) of every
+    unit that overlaps the local neurons lo..hi-1."""
+    for u in range(units.shape[0]):
+        l0 = int(units[u, bp.UI_LOCAL_START])
+        n = int(units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START])
+        a, b = max(lo, l0), min(hi, l0 + n)
+        if a < b:
+            yield u, a - l0, b - l0, a
+
+
+def read_arrival(plan, units, ring_block, t, lo, hi, dtype):
+    """The ring entries of local neurons lo..hi-1 in arrival order, (plan.ring_len, 2, hi - lo).
+
+    ring_block(start, stop) returns a host copy of ring[start:stop] (a device read for GPUs);
+    t: the next step to run."""
+    out = np.zeros((plan.ring_len, 2, hi - lo), dtype=dtype)
+    for u, a, b, dst in _unit_spans(units, lo, hi):
+        k, off = int(units[u, bp.UI_POP]), int(units[u, bp.UI_RING_OFF])
+        n = int(units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START])
+        lex, lin = (int(x) for x in ring_slots(plan)[k])
+        block = np.asarray(ring_block(off, off + (lex + lin) * n)).reshape(lex + lin, n)
+        cols = slice(dst - lo, dst - lo + b - a)
+        out[:lex, 0, cols] = block[(t + np.arange(lex)) % lex, a:b]
+        out[:lin, 1, cols] = block[lex + (t + np.arange(lin)) % lin, a:b]
+    return out
+
+
+def write_arrival(plan, units, ring_block, store_block, t, lo, hi, arrival):
+    """Set the ring entries of local neurons lo..hi-1 from `arrival` (read_arrival's layout).
+
+    store_block(start, values) writes ring[start:start + values.size]; ring_block as in
+    read_arrival (needed where a unit is only partly written). Input arriving later than a
+    population's ring can hold cannot come from this model: it is refused."""
+    arrival = np.asarray(arrival)
+    if arrival.shape != (plan.ring_len, 2, hi - lo):
+        raise ValueError(f"ring state of shape {arrival.shape}, expected {(plan.ring_len, 2, hi - lo)}")
+    for u, a, b, dst in _unit_spans(units, lo, hi):
+        k, off = int(units[u, bp.UI_POP]), int(units[u, bp.UI_RING_OFF])
+        n = int(units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START])
+        lex, lin = (int(x) for x in ring_slots(plan)[k])
+        cols = slice(dst - lo, dst - lo + b - a)
+        if arrival[lex:, 0, cols].any() or arrival[lin:, 1, cols].any():
+            raise ValueError(f"ring state of population {plan.pop_names[k]!r} holds input arriving after its "
+                             f"longest delay ({lex - 1} excitatory, {lin - 1} inhibitory steps): not from this model")
+        if a == 0 and b == n:
+            block = np.empty((lex + lin, n), dtype=arrival.dtype)
+        else:
+            block = np.array(ring_block(off, off + (lex + lin) * n)).reshape(lex + lin, n)
+        block[(t + np.arange(lex)) % lex, a:b] = arrival[:lex, 0, cols]
+        block[lex + (t + np.arange(lin)) % lin, a:b] = arrival[:lin, 1, cols]
+        store_block(off, block.reshape(-1))
