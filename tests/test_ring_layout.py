@@ -106,3 +106,14 @@ def test_a_spike_waits_in_the_ring_until_its_arrival_step():
         assert hit.tolist() == [[0, 1, int(expand_projection(plan, 1)[1][0])], [34, 0, tgt]]
         assert ring[34, 0, tgt] == w_int[0] and ring[0, 1].sum() == expand_projection(plan, 1)[3][0]
         assert ring_slots(plan)[kt].tolist() == [38, 4]
+
+
+def test_cpu_memory_estimate_covers_what_the_build_allocates():
+    """Rings, state, counts and the per-unit scratch (row, spike and Poisson buffers): the
+    estimate checked before allocating is what the built engine holds, to within the small
+    tables it leaves out."""
+    plan = make_plan(layered_network(), 5)
+    sim = CpuSimulator(plan).build()
+    held = sum(a.nbytes for a in vars(sim).values() if isinstance(a, np.ndarray) and a is not plan.units)
+    assert sim.sc_t.shape[1] <= plan.chunk_size                        # rows no longer than the estimate takes
+    assert held <= sim.memory_estimate() <= held + 4096

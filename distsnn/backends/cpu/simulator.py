@@ -57,11 +57,11 @@ def state_bytes(plan, units):
 def scratch_bytes(plan, units, row_width):
     """Bytes of the CPU engine's scratch: per unit, three row buffers of `row_width` int64, its
     spikes of a step (int64 per neuron slot of a chunk) and its Poisson input (2 int64 sums and
-    one uint64 word per neuron slot, + 8 words); per neuron, a step's spikes (gid, step)."""
+    one uint64 word per neuron slot, + 8 words); per neuron, its gid and a step's spikes (gid, step)."""
     U = max(units.shape[0], 1)
     C = plan.chunk_size
     n_local = int((units[:, bp.UI_GID_END] - units[:, bp.UI_GID_START]).sum())
-    return U * (3 * 8 * row_width + 8 * C + 16 * C + 8 * (C + 8)) + 16 * max(n_local, 1)
+    return U * (3 * 8 * row_width + 8 * C + 16 * C + 8 * (C + 8)) + 24 * max(n_local, 1)
 
 
 def counted_projections(plan):
@@ -219,12 +219,11 @@ class CpuSimulator:
         self.n_local = int(self.gids.size)
         self.output_capacity = max(4 * self.n_local, 1024)   # initial size of the caller's spike buffers
 
-    def memory_estimate(self, counts=None):
-        """Bytes of neuron state, input ring buffers, per-row counts and the per-unit scratch
-        (the CSR comes on top). counts: the row counts if known (they size the row buffers;
-        else a row is taken to be a chunk long)."""
-        width = max_row_length(self.plan, counts) if counts is not None else self.plan.chunk_size
-        return sum(state_bytes(self.plan, self.units).values()) + scratch_bytes(self.plan, self.units, width)
+    def memory_estimate(self):
+        """Bytes of neuron state, input ring buffers, per-row counts and the scratch (the CSR
+        comes on top). Before the counts exist, row buffers are taken to be a chunk long."""
+        return sum(state_bytes(self.plan, self.units).values()) + scratch_bytes(self.plan, self.units,
+                                                                                self.plan.chunk_size)
 
     def build(self):
         plan = self.plan
@@ -327,6 +326,7 @@ class CpuSimulator:
         else:
             pop_ptr = population_pointers(spk_gid, plan.pop_i[:, bp.PI_OFFSET].copy())
             pop_ptr = np.append(pop_ptr, spk_gid.size)
-            deliver_procedural(spk_gid, spk_step, pop_ptr, self.ring, self.units, plan.pop_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
-                               plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events)
+            deliver_procedural(spk_gid, spk_step, pop_ptr, self.ring, self.units, plan.pop_i, plan.in_proj,
+                               plan.proj_f, plan.proj_i, self.counts, plan.chunk_size, plan.key0, plan.key1,
+                               plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events)
         self.events = int(self.unit_events.sum())
