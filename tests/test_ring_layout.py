@@ -117,3 +117,32 @@ def test_cpu_memory_estimate_covers_what_the_build_allocates():
     held = sum(a.nbytes for a in vars(sim).values() if isinstance(a, np.ndarray) and a is not plan.units)
     assert sim.sc_t.shape[1] <= plan.chunk_size                        # rows no longer than the estimate takes
     assert held <= sim.memory_estimate() <= held + 4096
+
+
+def test_checkpoint_stores_each_population_s_slots_only(tmp_path, monkeypatch):
+    """A checkpoint's ring dataset keeps the format (ring_len slots for every neuron), but the
+    chunks past a population's own slots are never written: the file holds about what memory
+    holds, and the restored state equals the saved one. (HDF5 chunks scaled down with the
+    network: by default they span 1024 neurons, more than this whole network.)"""
+    import h5py
+
+    from distsnn.io import checkpoint
+    from distsnn.io.checkpoint import restore_checkpoint, write_checkpoint
+    monkeypatch.setattr(checkpoint, "RING_CHUNK_NEURONS", 10)
+    plan = make_plan(layered_network(), 5)
+    sim = CpuSimulator(plan).build()
+    out = np.zeros(10 ** 5, dtype=np.int64)
+    sim.run(400, out, out.copy(), 0, np.zeros((400, 0)))
+    write_checkpoint(str(tmp_path / "ck"), sim)
+    (part,) = (tmp_path / "ck").glob("part-*.h5")
+    with h5py.File(part, "r") as f:
+        ds = f["ring"]
+        assert ds.shape == (220, 2, plan.ring_len)
+        assert ds.id.get_storage_size() < 0.6 * ds.size * ds.dtype.itemsize
+    saved = sim.read_state(0, 220)
+    assert np.count_nonzero(saved["ring"][:, 0]) > 100 and np.count_nonzero(saved["ring"][:, 1]) > 100
+    again = CpuSimulator(plan).build()
+    restore_checkpoint(str(tmp_path / "ck"), again)
+    assert again.t == 400
+    back = again.read_state(0, 220)
+    assert all(np.array_equal(back[name], saved[name]) for name in saved)

@@ -16,7 +16,9 @@ Layout of a checkpoint directory:
   part-<token>-r<R>.h5 one per writing rank: gids (int64, in the rank's unit order), v, i_ex,
                        i_in (float64), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
                        is the input of receptor r (0 excitatory, 1 inhibitory) arriving at
-                       step `step + k`, in the plan's fixed-point units (int32 or int64)
+                       step `step + k`, in the plan's fixed-point units (int32 or int64);
+                       chunked, with the chunks past a population's own ring slots left
+                       unwritten (they read as 0)
   spikes-*.h5, voltage-*.h5  the run's spike and voltage segments up to the checkpoint (written
                        with --checkpoint-every or --resume, io.segments), listed in the
                        manifest's metadata
@@ -35,12 +37,14 @@ import numpy as np
 
 from .. import __version__
 from ..build import plan as bp
+from ..build.ring_layout import ring_slots
 from ..comm.faults import maybe_inject_fault
 
 FORMAT = "distsnn-checkpoint"
 VERSION = 1
 MANIFEST = "checkpoint.json"
 BLOCK_NEURONS = 1 << 16     # neurons per read or write: bounds the host memory of the ring copies
+RING_CHUNK_NEURONS, RING_CHUNK_SLOTS = 1024, 16   # HDF5 chunks of the ring dataset (64 KiB of int32)
 STATE_FIELDS = ("v", "i_ex", "i_in", "refr")
 SEGMENT_PREFIXES = ("spikes-", "voltage-")   # io.segments' files beside a checkpoint
 
@@ -252,13 +256,22 @@ def _write_part(file, sim):
         f.create_dataset("gids", data=sim.gids.astype(np.int64))
         out = {name: f.create_dataset(name, shape=(n,), dtype=np.int64 if name == "refr" else np.float64)
                for name in STATE_FIELDS}
-        ring = f.create_dataset("ring", shape=(n, 2, L), dtype=sim.ring.dtype)
+        # chunked, and written only up to each population's own ring slots: chunks past them are
+        # never allocated and read as the fill value 0 (the multi-area model's rings mostly are)
+        ring = f.create_dataset("ring", shape=(n, 2, L), dtype=sim.ring.dtype, fillvalue=0,
+                                chunks=(max(1, min(n, RING_CHUNK_NEURONS)), 1, min(L, RING_CHUNK_SLOTS)))
+        slots = ring_slots(sim.plan)
         for lo in range(0, n, BLOCK_NEURONS):
             hi = min(n, lo + BLOCK_NEURONS)
             st = sim.read_state(lo, hi)
             for name in STATE_FIELDS:
                 out[name][lo:hi] = st[name]
-            ring[lo:hi] = np.ascontiguousarray(st["ring"].transpose(2, 1, 0))   # h5py writes strided data slower
+            pops = sim.plan.pop_of[sim.gids[lo:hi]]
+            edges = np.concatenate([[0], np.flatnonzero(np.diff(pops)) + 1, [hi - lo]])
+            for a, b in zip(edges[:-1], edges[1:]):
+                for r in (0, 1):
+                    k = int(slots[pops[a], r])   # h5py writes strided data slower: contiguous copies
+                    ring[lo + a:lo + b, r, :k] = np.ascontiguousarray(st["ring"][:k, r, a:b].T)
     os.replace(tmp, file)
 
 
