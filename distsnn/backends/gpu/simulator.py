@@ -213,8 +213,8 @@ class GpuSimulator:
         if self.n_local:
             steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, (
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
-                self.i_ex, self.i_in, self.refr, self.ring, self.d_pop_f, self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f,
-                self.d_dc_i, plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
+                self.i_ex, self.i_in, self.refr, self.ring, self.d_pop_f, self.d_pop_i, self.d_pin_i, self.d_pin_cdf,
+                self.d_dc_f, self.d_dc_i, plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_rec:
             steps.append(("record_voltage", self._grid(self.n_rec), bt, (
                 self.state, self.n_rec, self.d_rec_local, self.v, self.d_vrec)))
