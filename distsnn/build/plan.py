@@ -338,14 +338,18 @@ def initial_state(plan, gids=None):
     return v
 
 
+def unit_sizes(units):
+    """Neurons of every unit (rows of a units table)."""
+    return units[:, UI_GID_END] - units[:, UI_GID_START]
+
+
 def unit_ring_offsets(pop_i, units):
     """Start of every unit's block in a process's input ring (int entries), and the ring's
     size as the last element. A unit of n neurons of population k holds its excitatory
     slots, then its inhibitory ones, each slot n entries long: PI_RING_EX and PI_RING_IN
     slots, the longest delay of that receptor's incoming projections + 1 (distsnn.build.ring_layout)."""
-    n = units[:, UI_GID_END] - units[:, UI_GID_START]
     slots = pop_i[units[:, UI_POP], PI_RING_EX] + pop_i[units[:, UI_POP], PI_RING_IN]
-    return np.concatenate([[0], np.cumsum(n * slots)]).astype(np.int64)
+    return np.concatenate([[0], np.cumsum(unit_sizes(units) * slots)]).astype(np.int64)
 
 
 def local_units(plan, owned):
@@ -353,7 +357,7 @@ def local_units(plan, owned):
     renumbered contiguously in unit order and the ring blocks laid out in that order; and
     the gids of those neurons."""
     units = plan.units[owned].copy()
-    sizes = units[:, UI_GID_END] - units[:, UI_GID_START]
+    sizes = unit_sizes(units)
     units[:, UI_LOCAL_START] = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes.size else sizes
     units[:, UI_RING_OFF] = unit_ring_offsets(plan.pop_i, units)[:-1]
     gids = np.concatenate([np.arange(a, b) for a, b in units[:, [UI_GID_START, UI_GID_END]]]) if sizes.size \

@@ -34,15 +34,21 @@ def ring_entries(plan, units):
     return int(bp.unit_ring_offsets(plan.pop_i, units)[-1])
 
 
-def _unit_spans(units, lo, hi):
-    """(unit row, first and last+1 unit-local neuron, local index of the first) of every
-    unit that overlaps the local neurons lo..hi-1."""
+def _unit_blocks(plan, units, t, lo, hi):
+    """Every unit overlapping the local neurons lo..hi-1, as (population, block start, unit
+    size n, first and last+1 unit-local neuron, their columns in a lo..hi-1 array, rows):
+    the block is (L_ex + L_in, n) and rows[r][k] is the row of receptor r's input arriving at
+    step t + k (k < L_r)."""
+    sizes = bp.unit_sizes(units)
     for u in range(units.shape[0]):
-        l0 = int(units[u, bp.UI_LOCAL_START])
-        n = int(units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START])
+        l0, n = int(units[u, bp.UI_LOCAL_START]), int(sizes[u])
         a, b = max(lo, l0), min(hi, l0 + n)
-        if a < b:
-            yield u, a - l0, b - l0, a
+        if a >= b:
+            continue
+        k = int(units[u, bp.UI_POP])
+        lex, lin = (int(x) for x in ring_slots(plan)[k])
+        rows = ((t + np.arange(lex)) % lex, lex + (t + np.arange(lin)) % lin)
+        yield k, int(units[u, bp.UI_RING_OFF]), n, a - l0, b - l0, slice(a - lo, b - lo), rows
 
 
 def read_arrival(plan, units, ring_block, t, lo, hi, dtype):
@@ -51,14 +57,10 @@ def read_arrival(plan, units, ring_block, t, lo, hi, dtype):
     ring_block(start, stop) returns a host copy of ring[start:stop] (a device read for GPUs);
     t: the next step to run."""
     out = np.zeros((plan.ring_len, 2, hi - lo), dtype=dtype)
-    for u, a, b, dst in _unit_spans(units, lo, hi):
-        k, off = int(units[u, bp.UI_POP]), int(units[u, bp.UI_RING_OFF])
-        n = int(units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START])
-        lex, lin = (int(x) for x in ring_slots(plan)[k])
-        block = np.asarray(ring_block(off, off + (lex + lin) * n)).reshape(lex + lin, n)
-        cols = slice(dst - lo, dst - lo + b - a)
-        out[:lex, 0, cols] = block[(t + np.arange(lex)) % lex, a:b]
-        out[:lin, 1, cols] = block[lex + (t + np.arange(lin)) % lin, a:b]
+    for _, off, n, a, b, cols, rows in _unit_blocks(plan, units, t, lo, hi):
+        block = np.asarray(ring_block(off, off + (rows[0].size + rows[1].size) * n)).reshape(-1, n)
+        for r in (0, 1):
+            out[:rows[r].size, r, cols] = block[rows[r], a:b]
     return out
 
 
@@ -71,11 +73,8 @@ def write_arrival(plan, units, ring_block, store_block, t, lo, hi, arrival):
     arrival = np.asarray(arrival)
     if arrival.shape != (plan.ring_len, 2, hi - lo):
         raise ValueError(f"ring state of shape {arrival.shape}, expected {(plan.ring_len, 2, hi - lo)}")
-    for u, a, b, dst in _unit_spans(units, lo, hi):
-        k, off = int(units[u, bp.UI_POP]), int(units[u, bp.UI_RING_OFF])
-        n = int(units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START])
-        lex, lin = (int(x) for x in ring_slots(plan)[k])
-        cols = slice(dst - lo, dst - lo + b - a)
+    for k, off, n, a, b, cols, rows in _unit_blocks(plan, units, t, lo, hi):
+        lex, lin = rows[0].size, rows[1].size
         if arrival[lex:, 0, cols].any() or arrival[lin:, 1, cols].any():
             raise ValueError(f"ring state of population {plan.pop_names[k]!r} holds input arriving after its "
                              f"longest delay ({lex - 1} excitatory, {lin - 1} inhibitory steps): not from this model")
@@ -83,6 +82,6 @@ def write_arrival(plan, units, ring_block, store_block, t, lo, hi, arrival):
             block = np.empty((lex + lin, n), dtype=arrival.dtype)
         else:
             block = np.array(ring_block(off, off + (lex + lin) * n)).reshape(lex + lin, n)
-        block[(t + np.arange(lex)) % lex, a:b] = arrival[:lex, 0, cols]
-        block[lex + (t + np.arange(lin)) % lin, a:b] = arrival[:lin, 1, cols]
+        for r in (0, 1):
+            block[rows[r], a:b] = arrival[:rows[r].size, r, cols]
         store_block(off, block.reshape(-1))

@@ -49,7 +49,7 @@ def state_bytes(plan, units):
     state (V, I_ex, I_in and the refractory count, 8 B each), the input ring buffers (int32 or
     int64; each population's own slots per receptor, build.ring_layout), and the uint32
     per-(pre, chunk) synapse counts of counted rules."""
-    n_local = int((units[:, bp.UI_GID_END] - units[:, bp.UI_GID_START]).sum())
+    n_local = int(bp.unit_sizes(units).sum())
     return {"state": n_local * (8 * 3 + 8), "rings": ring_entries(plan, units) * plan.ring_item_bytes,
             "counts": 4 * plan.info["count_cells"]}
 
@@ -60,7 +60,7 @@ def scratch_bytes(plan, units, row_width):
     one uint64 word per neuron slot, + 8 words); per neuron, its gid and a step's spikes (gid, step)."""
     U = max(units.shape[0], 1)
     C = plan.chunk_size
-    n_local = int((units[:, bp.UI_GID_END] - units[:, bp.UI_GID_START]).sum())
+    n_local = int(bp.unit_sizes(units).sum())
     return U * (3 * 8 * row_width + 8 * C + 16 * C + 8 * (C + 8)) + 24 * max(n_local, 1)
 
 
@@ -298,18 +298,20 @@ class CpuSimulator:
         (build.ring_layout)."""
         return {"v": self.v[lo:hi].copy(), "i_ex": self.i_ex[lo:hi].copy(), "i_in": self.i_in[lo:hi].copy(),
                 "refr": self.refr[lo:hi].copy(),
-                "ring": read_arrival(self.plan, self.units, lambda a, b: self.ring[a:b], self.t, lo, hi,
-                                     self.ring.dtype)}
+                "ring": read_arrival(self.plan, self.units, self._ring_block, self.t, lo, hi, self.ring.dtype)}
 
     def write_state(self, lo, hi, state):
         """Set the state of local neurons lo..hi-1 (the arrays of read_state, the ring's arrival
         order relative to self.t: call start_at first on a restart)."""
         for name in ("v", "i_ex", "i_in", "refr"):
             getattr(self, name)[lo:hi] = state[name]
+        write_arrival(self.plan, self.units, self._ring_block, self._store_ring_block, self.t, lo, hi, state["ring"])
 
-        def store(a, values):
-            self.ring[a:a + values.size] = values
-        write_arrival(self.plan, self.units, lambda a, b: self.ring[a:b], store, self.t, lo, hi, state["ring"])
+    def _ring_block(self, a, b):
+        return self.ring[a:b]
+
+    def _store_ring_block(self, a, values):
+        self.ring[a:a + values.size] = values
 
     def start_at(self, step):
         """Make `step` the next step to run (a restart): Poisson input, DC windows and the

@@ -37,7 +37,7 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS)
     `n_vrec` voltages needs before any stored CSR: what every engine holds
     (cpu.simulator.state_bytes), plus the gid and unit of every local neuron (12 B), the spike
     (gid, step: 8 B each) and voltage buffers (8 B per recorded neuron and step)."""
-    n_local = int((units[:, bp.UI_GID_END] - units[:, bp.UI_GID_START]).sum())
+    n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
     return sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + 8 * block_steps * n_vrec
@@ -105,8 +105,7 @@ class GpuSimulator:
         up = d.to_device
         self.d_units = up(self.units, np.int64)
         self.d_gids = up(self.gids, np.int64)
-        sizes = self.units[:, bp.UI_GID_END] - self.units[:, bp.UI_GID_START]
-        self.d_local_unit = up(np.repeat(np.arange(self.units.shape[0]), sizes), np.int32)
+        self.d_local_unit = up(np.repeat(np.arange(self.units.shape[0]), bp.unit_sizes(self.units)), np.int32)
         self.d_pop_of = up(plan.pop_of, np.int32)
         self.d_pop_f = up(plan.pop_f, np.float64)
         self.d_pop_i = up(plan.pop_i, np.int64)
@@ -304,8 +303,7 @@ class GpuSimulator:
         d = self.dev
         return {"v": d.to_host(self.v[lo:hi]), "i_ex": d.to_host(self.i_ex[lo:hi]),
                 "i_in": d.to_host(self.i_in[lo:hi]), "refr": d.to_host(self.refr[lo:hi]),
-                "ring": read_arrival(self.plan, self.units, lambda a, b: d.to_host(self.ring[a:b]), self.t, lo, hi,
-                                     self.ring_dtype)}
+                "ring": read_arrival(self.plan, self.units, self._ring_block, self.t, lo, hi, self.ring_dtype)}
 
     def write_state(self, lo, hi, state):
         """Set the state of local neurons lo..hi-1 on the device (the arrays of read_state, the
@@ -313,9 +311,14 @@ class GpuSimulator:
         d = self.dev
         for name in ("v", "i_ex", "i_in", "refr"):
             d.assign(getattr(self, name)[lo:hi], state[name])
-        write_arrival(self.plan, self.units, lambda a, b: d.to_host(self.ring[a:b]),
-                      lambda a, values: d.assign(self.ring[a:a + values.size], values), self.t, lo, hi,
-                      state["ring"])
+        write_arrival(self.plan, self.units, self._ring_block, self._store_ring_block, self.t, lo, hi, state["ring"])
+
+    def _ring_block(self, a, b):
+        """Host copy of ring[a:b] (build.ring_layout's reads)."""
+        return self.dev.to_host(self.ring[a:b])
+
+    def _store_ring_block(self, a, values):
+        self.dev.assign(self.ring[a:a + values.size], values)
 
     def start_at(self, step):
         """Make `step` the next step to run (a restart): the device's step counter moves
