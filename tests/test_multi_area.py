@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from distsnn.backends.cpu.simulator import state_bytes
+from distsnn.backends.gpu.delivery_items import procedural_items
 from distsnn.backends.gpu.simulator import device_bytes
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
@@ -86,6 +87,10 @@ def test_full_scale_plan_and_partition_need_no_per_synapse_memory(full):
     assert rings == 4 * int((plan.pop_i[:, bp.PI_SIZE] * (plan.pop_i[:, bp.PI_RING_EX] + 33)).sum())
     assert rings < 0.4 * 4 * 2 * plan.ring_len * plan.n_neurons          # one length for all: 24.0 GiB
     assert device_bytes(plan, plan.units, 0) < 16 * 10 ** 9              # the whole model on a 16 GB GPU
+    # GPU delivery's work items: a spike visits only the (unit, projection) pairs of its own
+    # population (on average 141, at most 1089), not all 35,824 incoming (unit, projection) pairs
+    ptr, _, _ = procedural_items(plan, plan.units)
+    assert ptr[-1] == 35_824 and np.diff(ptr).max() == 1089 and 141 < ptr[-1] / len(plan.pop_names) < 142
     part = partition_network(full, 32, "areas")
     areas = full.metadata["areas"]
     for name, ranks in zip(plan.pop_names, part.rank_of_population()):

@@ -25,6 +25,7 @@ from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ..cpu.simulator import (CONNECTIVITY_MODES, counted_projections, csr_bytes_per_synapse, local_view, ring_dtype,
                              state_bytes)
 from . import layout
+from .delivery_items import procedural_items, stored_items, teams_per_spike
 from .source import R32
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
@@ -36,11 +37,17 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS)
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
     `n_vrec` voltages needs before any stored CSR: what every engine holds
     (cpu.simulator.state_bytes), plus the gid and unit of every local neuron (12 B), the spike
-    (gid, step: 8 B each) and voltage buffers (8 B per recorded neuron and step)."""
+    (gid, step: 8 B each) and voltage buffers (8 B per recorded neuron and step), and the
+    delivery item tables (delivery_items: at most 8 B per (unit, incoming projection) pair
+    and per population). Left out: delivery's event counters, 8 B per team of the grid
+    (about 70 KB on an H100)."""
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
-    return sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + 8 * block_steps * n_vrec
+    k = units[:, bp.UI_POP]
+    pairs = int((plan.pop_i[k, bp.PI_IN_END] - plan.pop_i[k, bp.PI_IN_START]).sum())
+    tables = 8 * pairs + 8 * (len(plan.pop_names) + 1)
+    return sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + 8 * block_steps * n_vrec + tables
 
 
 class GpuSimulator:
@@ -129,7 +136,13 @@ class GpuSimulator:
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
         self.state = d.zeros(layout.N_ST, np.uint64)
-        self.d_events = d.zeros(1, np.uint64)
+        # delivery: blocks stride over (spike, share) work, enough of them to fill the device;
+        # one event counter per team of the grid (summed by `events`)
+        self.deliver_grid = 16 * d.multiprocessors
+        self.d_events = d.zeros(self.deliver_grid * (d.block_threads // d.team), np.uint64)
+        items = (stored_items if self.connectivity == "stored" else procedural_items)(plan, self.units)
+        self.split = teams_per_spike(items[0])
+        self.d_items = [up(items[0], np.int64), *(up(a, np.int32) for a in items[1:])]
         self.n_rec = int(self.vrec_gids.size)
         self.d_rec_local = up(self.vrec_local, np.int64)
         self.d_vrec = d.zeros(max(self.block_steps * self.n_rec, 1), np.float64)
@@ -192,10 +205,10 @@ class GpuSimulator:
         U = self.units.shape[0]
         if self.connectivity == "stored":
             return self._kernel("deliver_stored"), (
-                bounds, gid, step, U, self.d_units, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring,
-                self.d_pop_i, self.d_events, self.dev.team)
+                bounds, gid, step, *self.d_items, self.split, self.d_pop_of, U, self.d_units, self.d_ptr,
+                self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i, self.d_events, self.dev.team)
         return self._kernel("deliver_procedural"), (
-            bounds, gid, step, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj, self.d_proj_f,
+            bounds, gid, step, *self.d_items, self.split, self.d_units, self.d_pop_of, self.d_pop_i, self.d_proj_f,
             self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, self.ring, self.d_events,
             self.dev.team)
 
@@ -217,8 +230,6 @@ class GpuSimulator:
         if self.n_rec:
             steps.append(("record_voltage", self._grid(self.n_rec), bt, (
                 self.state, self.n_rec, self.d_rec_local, self.v, self.d_vrec)))
-        # blocks stride over (spike, unit) pairs: enough of them to fill the device
-        self.deliver_grid = 16 * d.multiprocessors
         if U:
             kernel, args = self._deliver_args(self.state[layout.ST_BEGIN:], self.spk_gid, self.spk_step)
             steps.append((kernel, self.deliver_grid, bt, args))
@@ -346,4 +357,4 @@ class GpuSimulator:
     @property
     def events(self):
         """Synaptic events delivered so far (reads the device counter)."""
-        return int(self.dev.to_host(self.d_events)[0])
+        return int(self.dev.to_host(self.d_events).sum(dtype=np.uint64))

@@ -1,34 +1,39 @@
 // Procedural delivery. The spikes to deliver are spk_*[bounds[0], bounds[1]) (bounds on the
 // device: the current step's own spikes, or the received spikes after an exchange), so the
-// launch needs no host synchronisation. Teams of threads stride over (spike, local unit)
-// pairs; a team regenerates the rows of its spike that land on its unit, parallel over the
-// synapses of a row (a spike with thousands of targets does not serialise). The rows come
-// from the rule functions of common.cuh; fixed_probability and one_to_one rows run on one
-// thread.
+// launch needs no host synchronisation. Each spike is shared by `split` teams of threads;
+// team q of a spike of population src takes items q, q + split, ... of src's list
+// (delivery_items.py: the (local unit, projection) pairs its spikes reach) and regenerates
+// each item's row, parallel over the synapses of the row: a spike with thousands of targets
+// does not serialise, and no team looks at units or projections the spike never reaches.
+// The rows come from the rule functions of common.cuh; fixed_probability and one_to_one
+// rows run on one thread. Each team counts its synaptic events in a register and adds them
+// to its own entry of `events` at the end (one entry per team of the grid, summed by the
+// driver): no atomic on one shared counter per row.
 template <typename R>
 __device__ __forceinline__ void deliver_procedural_body(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
-    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
+    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
+    const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
     const u32 key1, const double dt, R* ring, u64* events, const int team)
 {
     const i64 begin = (i64)bounds[0];
-    const i64 n_pairs = ((i64)bounds[1] - begin) * n_units;
-    // teams of `team` threads (a divisor of blockDim.x, e.g. a warp) each take one pair
+    const i64 n_work = ((i64)bounds[1] - begin) * split;
+    // teams of `team` threads (a divisor of blockDim.x, e.g. a warp)
     const int lane = threadIdx.x % team;
-    const i64 teams = blockDim.x / team;
-    for (i64 p = (i64)blockIdx.x * teams + threadIdx.x / team; p < n_pairs; p += (i64)gridDim.x * teams) {
-        const i64 s = begin + p / n_units;
-        const i64* un = units + (p % n_units) * N_UI;
+    const i64 teams = blockDim.x / team, my_team = (i64)blockIdx.x * teams + threadIdx.x / team;
+    u64 ev = 0;
+    for (i64 p = my_team; p < n_work; p += (i64)gridDim.x * teams) {
+        const i64 s = begin + p / split;
         const i64 gid = spk_gid[s], step = spk_step[s];
         const int src = pop_of[gid];
-        const i64 k = un[UI_POP], chunk = un[UI_CHUNK];
-        const i64 n_u = un[UI_GID_END] - un[UI_GID_START], lex = pop_i[k * N_PI + PI_RING_EX];
-        for (i64 jj = pop_i[k * N_PI + PI_IN_START]; jj < pop_i[k * N_PI + PI_IN_END]; ++jj) {
-            const i64 j = in_proj[jj];
+        for (i64 o = item_ptr[src] + p % split; o < item_ptr[src + 1]; o += split) {
+            const i64* un = units + (i64)item_unit[o] * N_UI;
+            const i64 j = item_proj[o];
             const i64* pj = proj_i + j * N_JI;
-            if (pj[JI_PRE_POP] != src) continue;
+            const i64 k = un[UI_POP], chunk = un[UI_CHUNK];
+            const i64 n_u = un[UI_GID_END] - un[UI_GID_START], lex = pop_i[k * N_PI + PI_RING_EX];
             const Row r = make_row(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, chunk_size);
             // the receptor's ring in the unit's block (build.ring_layout): slot 0, slots
             const i64 base = un[UI_RING_OFF] + pj[JI_REC] * lex * n_u;
@@ -41,50 +46,53 @@ __device__ __forceinline__ void deliver_procedural_body(
                     indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);
                 }
-                if (lane == 0) atomicAdd(events, (u64)n);
+                ev += (u64)n;
             } else if (lane == 0) {
-                i64 n = 0;
                 if (r.rule == RULE_O2O) {
                     if (o2o_words(r, chunk_size, key0, key1, w)) {
                         synapse(w[1], w[2], r.jf, dt, &w_int, &d);
                         ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u
                                            + (r.pre - r.chunk * chunk_size), w_int);
-                        n = 1;
+                        ev += 1;
                     }
                 } else if (r.rule == RULE_FP) {
-                    i64 pos = -1;
+                    i64 pos = -1, n = 0;
                     while (fp_next(r, n, key0, key1, &pos, w)) {
                         synapse(w[1], w[2], r.jf, dt, &w_int, &d);
                         ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + pos, w_int);
                         ++n;
                     }
+                    ev += (u64)n;
                 }
-                if (n) atomicAdd(events, (u64)n);
             }
         }
     }
+    // the team's own entry: teams of one launch write distinct entries, launches are ordered
+    if (lane == 0 && ev) events[my_team] += ev;
 }
 
 // entry points: int64 and int32 ring buffers
 extern "C" __global__ void deliver_procedural(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
-    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
+    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
+    const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
     const u32 key1, const double dt, i64* ring, u64* events, const int team)
 {
-    deliver_procedural_body(bounds, spk_gid, spk_step, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i,
-                            counts, chunk_size, key0, key1, dt, ring, events, team);
+    deliver_procedural_body(bounds, spk_gid, spk_step, item_ptr, item_unit, item_proj, split, units, pop_of, pop_i,
+                            proj_f, proj_i, counts, chunk_size, key0, key1, dt, ring, events, team);
 }
 
 extern "C" __global__ void deliver_procedural_r32(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
-    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
+    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
+    const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
     const u32 key1, const double dt, int* ring, u64* events, const int team)
 {
-    deliver_procedural_body(bounds, spk_gid, spk_step, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i,
-                            counts, chunk_size, key0, key1, dt, ring, events, team);
+    deliver_procedural_body(bounds, spk_gid, spk_step, item_ptr, item_unit, item_proj, split, units, pop_of, pop_i,
+                            proj_f, proj_i, counts, chunk_size, key0, key1, dt, ring, events, team);
 }
 

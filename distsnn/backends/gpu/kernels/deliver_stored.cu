@@ -1,51 +1,67 @@
-// Stored delivery: teams of threads stride over the (spike, local unit) pairs of
-// spk_*[bounds[0], bounds[1]) and walk the CSR cell (gid, unit), one thread per synapse,
-// into the unit's ring block (build.ring_layout; syn_loc = chunk-local target * 2 + receptor).
+// Stored delivery: each spike of spk_*[bounds[0], bounds[1]) is shared by `split` teams of
+// threads; team q of a spike of population src takes units q, q + split, ... of src's list
+// (delivery_items.py: the local units its projections reach) and walks the CSR cell
+// (gid, unit), one thread per synapse, into the unit's ring block (build.ring_layout;
+// syn_loc = chunk-local target * 2 + receptor). Events are counted per team, as in
+// procedural delivery.
 template <typename R>
 __device__ __forceinline__ void deliver_stored_body(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
+    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
+    const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr,
+    const int* __restrict__ syn_loc,
     const R* __restrict__ syn_w, const int* __restrict__ syn_d, R* ring,
     const i64* __restrict__ pop_i, u64* events, const int team)
 {
     const i64 begin = (i64)bounds[0];
-    const i64 n_pairs = ((i64)bounds[1] - begin) * n_units;
-    // teams of `team` threads (a divisor of blockDim.x, e.g. a warp) each take one pair
+    const i64 n_work = ((i64)bounds[1] - begin) * split;
+    // teams of `team` threads (a divisor of blockDim.x, e.g. a warp)
     const int lane = threadIdx.x % team;
-    const i64 teams = blockDim.x / team;
-    for (i64 p = (i64)blockIdx.x * teams + threadIdx.x / team; p < n_pairs; p += (i64)gridDim.x * teams) {
-        const i64 s = begin + p / n_units, u = p % n_units;
-        const i64* un = units + u * N_UI;
-        const i64 cell = spk_gid[s] * n_units + u, n_u = un[UI_GID_END] - un[UI_GID_START];
-        const i64 lex = pop_i[un[UI_POP] * N_PI + PI_RING_EX], lin = pop_i[un[UI_POP] * N_PI + PI_RING_IN];
-        const i64 s_ex = spk_step[s] % lex, s_in = spk_step[s] % lin;
-        for (i64 x = ptr[cell] + lane; x < ptr[cell + 1]; x += team) {
-            const int loc = syn_loc[x];
-            const i64 slot = (loc & 1) ? lex + wrap_slot(s_in, syn_d[x], lin) : wrap_slot(s_ex, syn_d[x], lex);
-            ring_add(ring, un[UI_RING_OFF] + slot * n_u + (loc >> 1), syn_w[x]);
+    const i64 teams = blockDim.x / team, my_team = (i64)blockIdx.x * teams + threadIdx.x / team;
+    u64 ev = 0;
+    for (i64 p = my_team; p < n_work; p += (i64)gridDim.x * teams) {
+        const i64 s = begin + p / split;
+        const i64 gid = spk_gid[s];
+        const int src = pop_of[gid];
+        for (i64 o = item_ptr[src] + p % split; o < item_ptr[src + 1]; o += split) {
+            const i64 u = item_unit[o];
+            const i64* un = units + u * N_UI;
+            const i64 cell = gid * n_units + u, n_u = un[UI_GID_END] - un[UI_GID_START];
+            const i64 lex = pop_i[un[UI_POP] * N_PI + PI_RING_EX], lin = pop_i[un[UI_POP] * N_PI + PI_RING_IN];
+            const i64 s_ex = spk_step[s] % lex, s_in = spk_step[s] % lin;
+            for (i64 x = ptr[cell] + lane; x < ptr[cell + 1]; x += team) {
+                const int loc = syn_loc[x];
+                const i64 slot = (loc & 1) ? lex + wrap_slot(s_in, syn_d[x], lin) : wrap_slot(s_ex, syn_d[x], lex);
+                ring_add(ring, un[UI_RING_OFF] + slot * n_u + (loc >> 1), syn_w[x]);
+            }
+            ev += (u64)(ptr[cell + 1] - ptr[cell]);
         }
-        if (lane == 0) atomicAdd(events, (u64)(ptr[cell + 1] - ptr[cell]));
     }
+    if (lane == 0 && ev) events[my_team] += ev;   // the team's own entry (see deliver_procedural.cu)
 }
 
 // entry points: int64 and int32 ring buffers (and stored weights of the same width)
 extern "C" __global__ void deliver_stored(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
+    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
+    const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr,
+    const int* __restrict__ syn_loc,
     const i64* __restrict__ syn_w, const int* __restrict__ syn_d, i64* ring,
     const i64* __restrict__ pop_i, u64* events, const int team)
 {
-    deliver_stored_body(bounds, spk_gid, spk_step, n_units, units, ptr, syn_loc, syn_w, syn_d, ring, pop_i,
-                        events, team);
+    deliver_stored_body(bounds, spk_gid, spk_step, item_ptr, item_unit, split, pop_of, n_units, units, ptr,
+                        syn_loc, syn_w, syn_d, ring, pop_i, events, team);
 }
 
 extern "C" __global__ void deliver_stored_r32(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc,
+    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
+    const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr,
+    const int* __restrict__ syn_loc,
     const int* __restrict__ syn_w, const int* __restrict__ syn_d, int* ring,
     const i64* __restrict__ pop_i, u64* events, const int team)
 {
-    deliver_stored_body(bounds, spk_gid, spk_step, n_units, units, ptr, syn_loc, syn_w, syn_d, ring, pop_i,
-                        events, team);
+    deliver_stored_body(bounds, spk_gid, spk_step, item_ptr, item_unit, split, pop_of, n_units, units, ptr,
+                        syn_loc, syn_w, syn_d, ring, pop_i, events, team);
 }
 
