@@ -65,7 +65,7 @@ class CudaDevice:
         self.xp = cupy
         self.index = index
         self.block_threads = block_threads
-        # threads per (spike, unit) pair in delivery: a warp by default (rows of tens of synapses)
+        # threads per row in delivery: a warp by default (rows of tens of synapses)
         self.team = int(os.environ.get("DISTSNN_GPU_TEAM", "32")) if team is None else team
         if self.team < 1 or block_threads % self.team:
             raise ValueError(f"the delivery team ({self.team} threads) must divide the block ({block_threads})")

@@ -87,8 +87,8 @@ class EmulatedDevice:
     """The device interface of `GpuSimulator` (see device.py) on the host.
 
     seed: order of blocks and threads; block_threads: threads per block used by the driver
-    (small, to keep emulation fast while still striding); team: threads per (spike, unit)
-    pair in delivery (a divisor of block_threads).
+    (small, to keep emulation fast while still striding); team: threads per row in
+    delivery (a divisor of block_threads).
     """
     name = "emulated GPU (host C++)"
     kind = "gpu-emu"
