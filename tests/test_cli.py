@@ -194,3 +194,23 @@ def test_resume_refusals_are_one_line_errors(tmp_path):
     assert proc.returncode == 2 and "is at 20 ms, past the end of this run (0 + --t-sim 10 ms)" in proc.stderr
     proc = run(*base, "--checkpoint", "ck3", "--checkpoint-every", "0.25", cwd=tmp_path)
     assert proc.returncode == 2 and "not a whole number of time steps (dt = 0.1 ms)" in proc.stderr
+
+
+def test_unreadable_input_files_are_one_line_errors(tmp_path, capsys):
+    """analyze, export, compare and join, given a missing file, a file that is not HDF5 or an
+    HDF5 file with no spikes: exit status 2 and one line that names the file."""
+    from distsnn.cli import main
+    (tmp_path / "text.h5").write_text("not HDF5")
+    with h5py.File(tmp_path / "nospikes.h5", "w") as f:
+        f.create_group("other")
+    cases = {"missing.h5": "missing.h5: no such file",
+             "text.h5": "text.h5: cannot be read as HDF5",
+             "nospikes.h5": "nospikes.h5: not a spike file (no /spikes group)"}
+    for name, message in cases.items():
+        path = str(tmp_path / name)
+        for argv in (["analyze", path], ["export", path, "--output", str(tmp_path / "x.nix")],
+                     ["compare", path, path], ["join", path, "--output", str(tmp_path / "j.h5")]):
+            assert main(argv) == 2, argv
+            err = capsys.readouterr().err
+            assert message in err and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["text.h5", "nospikes.h5"])   # nothing written

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 
+import h5py
 import numpy as np
 import pytest
 
@@ -212,3 +213,17 @@ def test_voltage_reports_of_other_neurons_do_not_join(tmp_path):
     with pytest.raises(ValueError, match="the recorded neurons of E differ"):
         join_voltage_reports([str(tmp_path / "a.h5"), str(tmp_path / "b.h5")], str(tmp_path / "ab.h5"))
     assert not (tmp_path / "ab.h5").exists()
+
+
+def test_a_segment_that_cannot_be_opened_leaves_the_others_closed(tmp_path):
+    """Joining stops at an unreadable segment with its error, leaves no output, and closes
+    the segments it had opened (they can be opened for writing again at once)."""
+    from distsnn.io.sonata import write_voltage_report
+    a = simulate(restart_network(), 10.0, seed=1, progress=False)
+    write_voltage_report(str(tmp_path / "a.h5"), a)
+    (tmp_path / "broken.h5").write_bytes(b"not an HDF5 file")
+    with pytest.raises(ValueError, match="broken.h5: cannot be read as HDF5"):
+        join_voltage_reports([str(tmp_path / "a.h5"), str(tmp_path / "broken.h5")], str(tmp_path / "ab.h5"))
+    assert not (tmp_path / "ab.h5").exists()
+    with h5py.File(tmp_path / "a.h5", "r+") as f:    # refused while a read-only handle is open
+        assert "report" in f

@@ -1,8 +1,9 @@
 """PNG figures: raster of a sample per population, per-neuron rate histograms, comparison."""
 import os
 
-import h5py
 import numpy as np
+
+from ..io.sonata import open_h5
 
 
 def _pyplot():
@@ -19,7 +20,7 @@ def raster(path, out_png, stats, neurons_per_population=50, t_start=None, t_stop
     offset = 0
     ticks = []
     rng = np.random.default_rng(seed)
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "spikes") as f:
         for name, g in f["spikes"].items():
             n = stats[name].n_neurons
             pick = np.sort(rng.choice(n, size=min(neurons_per_population, n), replace=False)) if n else np.zeros(0, int)

@@ -16,10 +16,9 @@ correlation sample is held as a (sample x bins) count matrix.
 """
 from dataclasses import dataclass
 
-import h5py
 import numpy as np
 
-from ..io.sonata import population_size_in_file, run_window
+from ..io.sonata import open_h5, population_size_in_file, run_window
 
 
 @dataclass
@@ -133,7 +132,7 @@ def analyze_file(path, t_start=None, t_stop=None, lvr_r=2.0, corr_neurons=200, c
     corr_bin (ms); block: spikes read at a time.
     """
     out = {}
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "spikes") as f:
         run_start, run_stop = run_window(f)
         t_start = run_start if t_start is None else float(t_start)
         t_stop = run_stop if t_stop is None else float(t_stop)

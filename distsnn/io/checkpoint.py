@@ -39,6 +39,7 @@ from .. import __version__
 from ..build import plan as bp
 from ..build.ring_layout import ring_slots
 from ..comm.faults import maybe_inject_fault
+from .sonata import open_h5
 
 FORMAT = "distsnn-checkpoint"
 VERSION = 1
@@ -295,7 +296,7 @@ def restore_checkpoint(path, sim, man=None):
         file = os.path.join(path, p["file"])
         if not os.path.exists(file):
             raise ValueError(f"checkpoint {path!r} is incomplete: part {p['file']} is missing")
-        with h5py.File(file, "r") as f:
+        with open_h5(file) as f:
             gids = f["gids"][()]
             if gids.size != int(p["n_neurons"]) or int(f.attrs["step"]) != step:
                 raise ValueError(f"checkpoint {path!r}: part {p['file']} does not match the manifest")

@@ -6,10 +6,9 @@ meant for selections, not whole networks: SONATA stays the native format.
 """
 import re
 
-import h5py
 import numpy as np
 
-from .sonata import population_size_in_file, run_window
+from .sonata import open_h5, population_size_in_file, run_window
 
 FORMATS = ("nix", "pickle")
 
@@ -44,7 +43,7 @@ def export_neo(path, out_path, fmt="nix", neurons=None):
         raise ValueError(f"export format must be one of {FORMATS}, got {fmt!r}")
     import neo
     import quantities as pq
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "spikes") as f:
         sizes = {name: population_size_in_file(g) for name, g in f["spikes"].items()}
         t_start, t_stop = run_window(f)
         selection = parse_selection(neurons, sizes)

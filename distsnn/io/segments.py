@@ -14,15 +14,15 @@ manifest lists every segment since the run began. A checkpoint then holds the sp
 whole run up to it, so a job killed at any moment loses only the steps after its last
 checkpoint: `--resume` continues from there and joins all segments into the output.
 """
+import contextlib
 import os
 import time
 
-import h5py
 import numpy as np
 
 from .checkpoint import MANIFEST, load_manifest
-from .sonata import (atomic_h5, create_population_spikes, population_size_in_file, read_metadata, run_window,
-                     write_metadata, write_spikes)
+from .sonata import (atomic_h5, create_population_spikes, open_h5, population_size_in_file, read_metadata,
+                     run_window, write_metadata, write_spikes)
 
 BLOCK = 1 << 22                # spikes copied at a time
 SAME_KEYS = ("model", "seed", "scale", "dt", "ring_bits")
@@ -31,12 +31,18 @@ PER_RUN_KEYS = ("timers", "mean_rates_hz", "restarted_from", "checkpoint", "writ
 
 
 def _describe(path):
-    with h5py.File(path, "r") as f:
-        if "spikes" not in f:
-            raise ValueError(f"{path}: not a spike file (no /spikes group)")
+    with open_h5(path, "spikes") as f:
         window = run_window(f)
         sizes = {name: population_size_in_file(g) for name, g in f["spikes"].items()}
     return window, sizes, read_metadata(path)
+
+
+@contextlib.contextmanager
+def _opened(paths, require):
+    """The HDF5 files `paths`, open for reading, each with the group `require`; all closed
+    on leaving, also when opening one of them fails (sonata.open_h5's error, naming it)."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(open_h5(p, require)) for p in paths]
 
 
 def join_spike_files(paths, out_path, metadata=None):
@@ -69,24 +75,19 @@ def join_spike_files(paths, out_path, metadata=None):
                     segments=[{"file": str(p), "t_start": w[0], "t_stop": w[1], "backend": m.get("backend"),
                                "ranks": m.get("ranks"), "connectivity": m.get("connectivity")}
                               for p, (w, _, m) in zip(paths, described)])
-    with atomic_h5(out_path) as out:
-        files = [h5py.File(p, "r") for p in paths]
-        try:
-            for name, n_nodes in sizes.items():
-                srcs = [f["spikes"][name] for f in files]
-                total = sum(int(s["timestamps"].shape[0]) for s in srcs)
-                ts, ids = create_population_spikes(out, name, total, n_nodes)
-                pos = 0
-                for s in srcs:
-                    n = int(s["timestamps"].shape[0])
-                    for lo in range(0, n, BLOCK):
-                        hi = min(n, lo + BLOCK)
-                        ts[pos + lo:pos + hi] = s["timestamps"][lo:hi]
-                        ids[pos + lo:pos + hi] = s["node_ids"][lo:hi]
-                    pos += n
-        finally:
-            for f in files:
-                f.close()
+    with atomic_h5(out_path) as out, _opened(paths, "spikes") as files:
+        for name, n_nodes in sizes.items():
+            srcs = [f["spikes"][name] for f in files]
+            total = sum(int(s["timestamps"].shape[0]) for s in srcs)
+            ts, ids = create_population_spikes(out, name, total, n_nodes)
+            pos = 0
+            for s in srcs:
+                n = int(s["timestamps"].shape[0])
+                for lo in range(0, n, BLOCK):
+                    hi = min(n, lo + BLOCK)
+                    ts[pos + lo:pos + hi] = s["timestamps"][lo:hi]
+                    ids[pos + lo:pos + hi] = s["node_ids"][lo:hi]
+                pos += n
         write_metadata(out.create_group("distsnn"), metadata)
     return t_start, t_stop
 
@@ -96,37 +97,32 @@ def join_voltage_reports(paths, out_path, metadata=None):
     recorded in each) as one report `out_path`."""
     if not paths:
         raise ValueError("join needs at least one voltage report")
-    with atomic_h5(out_path) as out:
-        files = [h5py.File(p, "r") for p in paths]
-        try:
-            rep = out.create_group("report")
-            for name, g0 in files[0]["report"].items():
-                m0 = g0["mapping"]
-                start, _, step = m0["time"][()]
-                for f, path in zip(files[1:], paths[1:]):
-                    if name not in f["report"] or not np.array_equal(f["report"][name]["mapping/node_ids"][()],
-                                                                     m0["node_ids"][()]):
-                        raise ValueError(f"{path}: the recorded neurons of {name} differ from those of {paths[0]}")
-                parts = [f["report"][name]["data"] for f in files]
-                g = rep.create_group(name)
-                data = g.create_dataset("data", shape=(sum(d.shape[0] for d in parts), m0["node_ids"].shape[0]),
-                                        dtype=np.float64)
-                data.attrs["units"] = "mV"
-                pos = 0
-                for d in parts:   # in blocks of rows: reports larger than memory join too
-                    rows = max(1, BLOCK // max(1, d.shape[1]))
-                    for lo in range(0, d.shape[0], rows):
-                        hi = min(d.shape[0], lo + rows)
-                        data[pos + lo:pos + hi] = d[lo:hi]
-                    pos += d.shape[0]
-                m = g.create_group("mapping")
-                for key in ("node_ids", "index_pointers", "element_ids"):
-                    m.create_dataset(key, data=m0[key][()])
-                stop = float(files[-1]["report"][name]["mapping/time"][1])
-                m.create_dataset("time", data=np.array([start, stop, step])).attrs["units"] = "ms"
-        finally:
-            for f in files:
-                f.close()
+    with atomic_h5(out_path) as out, _opened(paths, "report") as files:
+        rep = out.create_group("report")
+        for name, g0 in files[0]["report"].items():
+            m0 = g0["mapping"]
+            start, _, step = m0["time"][()]
+            for f, path in zip(files[1:], paths[1:]):
+                if name not in f["report"] or not np.array_equal(f["report"][name]["mapping/node_ids"][()],
+                                                                 m0["node_ids"][()]):
+                    raise ValueError(f"{path}: the recorded neurons of {name} differ from those of {paths[0]}")
+            parts = [f["report"][name]["data"] for f in files]
+            g = rep.create_group(name)
+            data = g.create_dataset("data", shape=(sum(d.shape[0] for d in parts), m0["node_ids"].shape[0]),
+                                    dtype=np.float64)
+            data.attrs["units"] = "mV"
+            pos = 0
+            for d in parts:   # in blocks of rows: reports larger than memory join too
+                rows = max(1, BLOCK // max(1, d.shape[1]))
+                for lo in range(0, d.shape[0], rows):
+                    hi = min(d.shape[0], lo + rows)
+                    data[pos + lo:pos + hi] = d[lo:hi]
+                pos += d.shape[0]
+            m = g.create_group("mapping")
+            for key in ("node_ids", "index_pointers", "element_ids"):
+                m.create_dataset(key, data=m0[key][()])
+            stop = float(files[-1]["report"][name]["mapping/time"][1])
+            m.create_dataset("time", data=np.array([start, stop, step])).attrs["units"] = "ms"
         write_metadata(out.create_group("distsnn"), metadata if metadata is not None else {})
 
 
@@ -136,7 +132,7 @@ def spike_counts(paths, t_from=0.0):
     window straddles t_from is searched, by bisection; no spikes are read into memory."""
     counts = {}
     for path in paths:
-        with h5py.File(path, "r") as f:
+        with open_h5(path, "spikes") as f:
             for name, g in f["spikes"].items():
                 ts = g["timestamps"]
                 n = int(ts.shape[0])

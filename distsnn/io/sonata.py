@@ -23,6 +23,25 @@ SONATA_MAGIC = 0x0A7A
 SONATA_VERSION = (0, 1)
 
 
+KINDS = {"spikes": "a spike file", "report": "a voltage report", "distsnn": "a file written by distsnn"}
+
+
+def open_h5(path, require=None):
+    """`path` opened for reading (an h5py.File, a context manager). A file that is missing,
+    unreadable or not HDF5, or lacks the group `require` ('spikes', 'report' or 'distsnn'),
+    is a ValueError that names it, not h5py's bare OSError or KeyError."""
+    try:
+        f = h5py.File(path, "r")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as err:
+        raise ValueError(f"{path}: cannot be read as HDF5 (not an HDF5 file, damaged or unreadable: {err})") from None
+    if require is not None and require not in f:
+        f.close()
+        raise ValueError(f"{path}: not {KINDS[require]} (no /{require} group)")
+    return f
+
+
 @contextmanager
 def atomic_h5(path):
     """An HDF5 file opened for writing under a temporary name, with the SONATA root
@@ -96,7 +115,7 @@ def write_spikes(path, result, metadata=None):
 def read_spikes(path):
     """{population: (node_ids uint64, timestamps float64 ms)} from a SONATA spike file."""
     out = {}
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "spikes") as f:
         if int(f.attrs.get("magic", 0)) != SONATA_MAGIC:
             raise ValueError(f"{path}: not a SONATA file (magic attribute missing or wrong)")
         for name, g in f["spikes"].items():
@@ -133,7 +152,7 @@ def run_window(f):
 
 def read_metadata(path):
     """The /distsnn attributes, JSON strings decoded."""
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "distsnn") as f:
         meta = {}
         for key, value in f["distsnn"].attrs.items():
             if isinstance(value, bytes):
@@ -173,7 +192,7 @@ def write_voltage_report(path, result, metadata=None):
 def read_voltage_report(path):
     """{population: (node_ids, times ms, data (time x node) mV)}."""
     out = {}
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "report") as f:
         for name, g in f["report"].items():
             start, stop, step = g["mapping/time"][()]
             data = g["data"][()]
