@@ -61,6 +61,28 @@ def _model_kwargs(args):
     return {dest: getattr(args, dest) for _, dest, _, _ in MODEL_OPTIONS if getattr(args, dest, None) is not None}
 
 
+def _count(text):
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _time_ms(text):
+    """argparse type: a finite time >= 0 (ms)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (np.isfinite(value) and value >= 0.0):
+        raise argparse.ArgumentTypeError(f"must be a finite time of 0 ms or more, got {text}")
+    return value
+
+
 def _parser():
     from partitioning import STRATEGIES
     p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
@@ -99,9 +121,9 @@ def _parser():
                         "--t-sim is then the length of the whole run, so the same command finishes it after a "
                         "crash or a requeue, and the output holds all of it")
     r.add_argument("--output", default="results/run.h5", help="SONATA spike file to write")
-    r.add_argument("--record-voltage", type=int, default=0, metavar="K",
+    r.add_argument("--record-voltage", type=_count, default=0, metavar="K",
                    help="record V of the first K neurons of every population (report file *_voltage.h5)")
-    r.add_argument("--rates-from", type=float, default=0.0, metavar="MS",
+    r.add_argument("--rates-from", type=_time_ms, default=0.0, metavar="MS",
                    help="compute the reported mean rates from this time on (ms)")
     r.add_argument("--threads", type=int, default=None, help="CPU threads per process (default: the cores, shared by the ranks of a node)")
     r.add_argument("--partition", choices=STRATEGIES, default="auto", help="partition strategy under MPI")
@@ -231,7 +253,7 @@ def compare_command(args, out=None):
 def run_command(args, comm=None, out=None):
     out = out or sys.stdout
     from .io.parallel import write_spikes_parallel, write_voltages_parallel
-    from .io.sonata import read_metadata, write_spikes
+    from .io.sonata import check_writable, read_metadata, write_spikes
     from .runtime import simulate
 
     size = comm.Get_size() if comm is not None else 1
@@ -243,7 +265,11 @@ def run_command(args, comm=None, out=None):
     net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage, **_model_kwargs(args))
     if args.ring_bits is not None:
         net.ring_bits = args.ring_bits if args.ring_bits == "auto" else int(args.ring_bits)
+    check_writable(args.output)   # now, not after the run
     restart, t_sim, segments, resumed = _segment_plan(args)
+    if restart is None and args.rates_from >= args.t_sim:
+        raise ValueError(f"--rates-from {args.rates_from:g} ms is not before the end of the run "
+                         f"(--t-sim {args.t_sim:g} ms): no time left to compute rates over")
     if t_sim is not None and t_sim <= 0:   # resumed from the run's last checkpoint: only the output is missing
         return _join_segments_only(args, segments, comm, out)
     writer = None
@@ -338,7 +364,12 @@ def run_command(args, comm=None, out=None):
             line += f", energy {summary['energy_J']:.3g} J ({summary['uJ_per_synaptic_event']:.3g} uJ per event)"
         print(line, file=out)
     print(f"  synaptic events {res.events:.4g}  ({summary['events_per_s']:.4g} /s)", file=out)
-    print(f"  mean rates (Hz, t > {rates_from:g} ms):", file=out)
+    if rates_from >= res.t_stop:   # after a restart: --rates-from is absolute time
+        print(f"  mean rates: none (--rates-from {rates_from:g} ms is not before the end of the run, "
+              f"{res.t_stop:g} ms)", file=out)
+        rates = {}
+    else:
+        print(f"  mean rates (Hz, t > {rates_from:g} ms):", file=out)
     for name, rate in rates.items():
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
     if writer is not None:

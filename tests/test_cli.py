@@ -214,3 +214,35 @@ def test_unreadable_input_files_are_one_line_errors(tmp_path, capsys):
             err = capsys.readouterr().err
             assert message in err and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["text.h5", "nospikes.h5"])   # nothing written
+
+
+def test_run_options_and_output_path_are_checked_before_the_run(tmp_path, capsys):
+    """Bad --record-voltage, --rates-from and output paths stop the run before it builds
+    anything (exit status 2, one line), not after the simulation when it writes."""
+    from distsnn.cli import main
+    (tmp_path / "plain").write_text("a file, not a directory")
+    base = ["run", "microcircuit", "--scale", "0.02", "--t-sim", "5", "--no-progress"]
+    cases = [(["--record-voltage", "-1"], "argument --record-voltage: must be 0 or more, got -1"),
+             (["--rates-from", "nan"], "argument --rates-from: must be a finite time of 0 ms or more"),
+             (["--rates-from", "5"], "--rates-from 5 ms is not before the end of the run (--t-sim 5 ms)"),
+             (["--output", str(tmp_path)], "is a directory; give a file name"),
+             (["--output", str(tmp_path / "plain" / "run.h5")], "cannot write in"),
+             ]
+    for extra, message in cases:
+        try:
+            code = main(base + extra)
+        except SystemExit as exc:   # argparse
+            code = exc.code
+        captured = capsys.readouterr()
+        assert code == 2 and message in captured.err, (extra, captured.err)
+        assert "build" not in captured.out and "input ring buffers" not in captured.out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain"]
+
+
+def test_rates_window_after_a_restart_that_ends_before_it(tmp_path):
+    common = ("run", "microcircuit", "--scale", "0.02", "--no-progress")
+    assert run(*common, "--t-sim", "10", "--checkpoint", "ck", "--output", "a.h5", cwd=tmp_path).returncode == 0
+    proc = run(*common, "--t-sim", "5", "--restart", "ck", "--rates-from", "20", "--output", "b.h5", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "mean rates: none (--rates-from 20 ms is not before the end of the run, 15 ms)" in proc.stdout
+    assert "(not recorded)" not in proc.stdout

@@ -14,6 +14,7 @@ left half-written.
 """
 import json
 import os
+import tempfile
 from contextlib import contextmanager
 
 import h5py
@@ -40,6 +41,22 @@ def open_h5(path, require=None):
         f.close()
         raise ValueError(f"{path}: not {KINDS[require]} (no /{require} group)")
     return f
+
+
+def check_writable(path):
+    """Refuse, before a run, an output path that could not be written at its end: an existing
+    directory, or a directory that cannot be created or written in (tried with a probe file,
+    as atomic_h5 writes there). A ValueError that names the path."""
+    if os.path.isdir(path):
+        raise ValueError(f"output {path}: is a directory; give a file name, e.g. {os.path.join(path, 'run.h5')}")
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".distsnn-probe-", dir=parent)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise ValueError(f"output {path}: cannot write in {parent} ({err.strerror or err})") from None
 
 
 @contextmanager
