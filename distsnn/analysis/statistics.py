@@ -94,6 +94,16 @@ class _Accumulator:
         return rates, cv, lvr
 
 
+def population_rates(counts, recorded, t_start, t_stop):
+    """{population: mean rate (Hz)}: its spikes in the window (t_start, t_stop] (ms) over
+    (recorded neurons x window); NaN where no neuron is recorded or the window is empty.
+    counts: {population: spikes in the window}; recorded: {population: recorded neurons}.
+    The one formula behind RunResult.mean_rates and io.segments.mean_rates."""
+    span = (t_stop - t_start) * 1e-3
+    return {name: float(counts.get(name, 0) / (n * span)) if n and span > 0 else float("nan")
+            for name, n in recorded.items()}
+
+
 def _blocks(group, block, t_start, t_stop):
     ts, ids = group["timestamps"], group["node_ids"]
     for lo in range(0, ts.shape[0], block):

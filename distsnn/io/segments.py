@@ -157,10 +157,8 @@ def mean_rates(paths, recorded, t_start, t_stop):
     """Mean firing rate (Hz) of each population over (t_start, t_stop] ms from the spike
     files `paths` covering it (the segments of a run, whose spikes end at t_stop);
     recorded: {population: number of neurons whose spikes are recorded}."""
-    counts = spike_counts(paths, t_start)
-    span = (t_stop - t_start) * 1e-3
-    return {name: float(counts.get(name, 0) / (n * span)) if n and span > 0 else float("nan")
-            for name, n in recorded.items()}
+    from ..analysis.statistics import population_rates
+    return population_rates(spike_counts(paths, t_start), recorded, t_start, t_stop)
 
 
 class SegmentWriter:

@@ -98,16 +98,14 @@ class RunResult:
         if not self.kept:
             raise ValueError("this run kept no spikes (keep_recorded=False): they are in the files its "
                              "on_checkpoint hook wrote; compute the rates from those (io.segments.mean_rates)")
+        from ..analysis.statistics import population_rates
         t_start = max(float(t_start), self.t_start)
-        span = (self.t_stop - t_start) * 1e-3
-        counts = np.array([np.sum(self.spikes(n)[1] > t_start) for n in self.plan.pop_names], dtype=np.int64)
+        names = self.plan.pop_names
+        counts = np.array([np.sum(self.spikes(n)[1] > t_start) for n in names], dtype=np.int64)
         if self.comm is not None and self.comm.Get_size() > 1:
             counts = self.comm.allreduce(counts)
-        rates = {}
-        for name, c in zip(self.plan.pop_names, counts):
-            n = self.recorded_count(name)
-            rates[name] = float(c / (n * span)) if n and span > 0 else float("nan")
-        return rates
+        return population_rates(dict(zip(names, counts.tolist())), {n: self.recorded_count(n) for n in names},
+                                t_start, self.t_stop)
 
 
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
