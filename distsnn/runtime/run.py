@@ -108,6 +108,11 @@ class RunResult:
                                 t_start, self.t_stop)
 
 
+def _sum_over_ranks(value, comm):
+    """value summed over the ranks of comm (collective); value itself on one process."""
+    return value if comm is None or comm.Get_size() == 1 else comm.allreduce(value)
+
+
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
              comm=None, partition="auto", exchange="allgatherv", share_gpus=False, restart=None, checkpoint=None,
              checkpoint_every=None, on_checkpoint=None, keep_recorded=True):
@@ -221,10 +226,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     device_info = _device_info(device, monitor, backend)
     vrec = vbuf if keep_recorded else vbuf[:0]
     vrec += _resting(plan, sim.vrec_gids)
-    events = sim.events if size == 1 else comm.allreduce(sim.events)
-    n_syn = sim.n_synapses if sim.n_synapses is not None else None
-    if size > 1 and n_syn is not None:
-        n_syn = comm.allreduce(n_syn)
+    events = _sum_over_ranks(sim.events, comm)
+    n_syn = _sum_over_ranks(sim.n_synapses, comm) if sim.n_synapses is not None else None
     return RunResult(plan=plan, t_sim=n_steps * plan.dt, n_steps=n_steps,
                      spike_gids=out[0][:n_out].copy(), spike_steps=out[1][:n_out].copy(),
                      vrec_gids=sim.vrec_gids, vrec=vrec, events=events, backend=backend, connectivity=connectivity,
@@ -412,7 +415,7 @@ class _Checkpointer:
         steps = out[1][:n_out]
         # this process's spikes are sorted by step: the window is one slice of them
         a, b = (int(np.searchsorted(steps, self.first_step + k, side="left")) for k in (lo, hi))
-        total = sim.events if comm is None or comm.Get_size() == 1 else comm.allreduce(sim.events)
+        total = _sum_over_ranks(sim.events, comm)
         events, self.events_before = total - self.events_before, total
         return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
                          spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
