@@ -43,14 +43,15 @@ def test_fixed_total_number_counts_exact_and_multinomial():
     assert stats.chisquare(obs_pool, exp_pool).pvalue > 1e-3
 
 
-def test_fixed_outdegree_exact_per_neuron():
+@pytest.mark.parametrize("n_out", [37, 600])   # within one block of the counting kernel, and over several
+def test_fixed_outdegree_exact_per_neuron(n_out):
     net = two_pops(200, 500, chunk=100)
-    net.connect("pre", "post", FixedOutdegree(37), 1.0, 1.0)
+    net.connect("pre", "post", FixedOutdegree(n_out), 1.0, 1.0)
     plan = make_plan(net, seed=9)
     ref = projection_counts(plan, 0)
     got = compute_counts(plan)[:ref.size].reshape(ref.shape)
     assert np.array_equal(got, ref)
-    assert np.all(ref.sum(axis=1) == 37)
+    assert np.all(ref.sum(axis=1) == n_out)
     assert stats.chisquare(ref.sum(axis=0)).pvalue > 1e-3
 
 

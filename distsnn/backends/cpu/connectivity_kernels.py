@@ -13,6 +13,10 @@ from .jit import kernel
 from .rng_kernels import philox, u01, below, box_muller, plog
 
 M32 = np.uint64(0xFFFFFFFF)
+# draws per block of the counting kernels: a branch-free loop computes a block's cells (LLVM
+# vectorises its Philox calls), a second loop adds them up; in one loop the scattered
+# increments kept the Philox calls scalar, 2.4 to 3.9 times slower
+COUNT_BLOCK = 256
 
 
 @kernel(parallel=True)
@@ -26,11 +30,15 @@ def counts_fixed_total(n_total, n_pre, n_post, nch, chunk_size, tag, key0, key1,
     for t in prange(nt):
         lo = t * block
         hi = min(n_total, lo + block)
-        for i in range(lo, hi):
-            w0, w1, w2, w3 = philox(np.uint64(i) & M32, np.uint64(i) >> np.uint64(32), 0, tag, key0, key1)
-            pre = below(w0, n_pre)
-            post = below(w1, n_post)
-            hist[t, pre * nch + post // chunk_size] += 1
+        cell = np.empty(COUNT_BLOCK, dtype=np.int64)
+        for b in range(lo, hi, COUNT_BLOCK):
+            m = min(COUNT_BLOCK, hi - b)
+            for x in range(m):
+                i = b + x
+                w0, w1, w2, w3 = philox(np.uint64(i) & M32, np.uint64(i) >> np.uint64(32), 0, tag, key0, key1)
+                cell[x] = below(w0, n_pre) * nch + below(w1, n_post) // chunk_size
+            for x in range(m):
+                hist[t, cell[x]] += 1
     out = np.zeros(ncell, dtype=np.uint32)
     for t in range(nt):
         out += hist[t]
@@ -42,9 +50,14 @@ def counts_fixed_outdegree(n_out, n_pre, n_post, nch, chunk_size, tag, key0, key
     """Per (pre, chunk) counts of a fixed_outdegree projection."""
     out = np.zeros(n_pre * nch, dtype=np.uint32)
     for pre in prange(n_pre):
-        for i in range(n_out):
-            w0, w1, w2, w3 = philox(i, 0, pre, tag, key0, key1)
-            out[pre * nch + below(w0, n_post) // chunk_size] += 1
+        chunk = np.empty(COUNT_BLOCK, dtype=np.int64)
+        for b in range(0, n_out, COUNT_BLOCK):   # in blocks, as counts_fixed_total
+            m = min(COUNT_BLOCK, n_out - b)
+            for x in range(m):
+                w0, w1, w2, w3 = philox(b + x, 0, pre, tag, key0, key1)
+                chunk[x] = below(w0, n_post) // chunk_size
+            for x in range(m):
+                out[pre * nch + chunk[x]] += 1
     return out
 
 
