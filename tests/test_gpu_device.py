@@ -36,6 +36,22 @@ def test_library_models_same_as_cpu(model, scale):
         assert_same_run(res, ref)
 
 
+@pytest.mark.parametrize("split", [None, 3])
+def test_multi_area_same_as_cpu(shared_data, monkeypatch, split):
+    """Two areas of the multi-area model (cortico-cortical projections: long lists of delivery
+    items per population), with the default teams per spike and with 3, so that each team
+    walks several items."""
+    from distsnn.backends.gpu import delivery_items
+    from distsnn.models import multi_area
+    net = lambda: multi_area.build(data=str(shared_data), areas=["V1", "V2"], scale=0.005)   # noqa: E731
+    ref = simulate(net(), 200.0, seed=3, backend="cpu", progress=False)
+    if split is not None:
+        monkeypatch.setattr(delivery_items, "FAN_SPLIT", split)
+    res = simulate(net(), 200.0, seed=3, backend="gpu", progress=False)
+    assert ref.spike_gids.size > 1000
+    assert_same_run(res, ref)
+
+
 def test_graphs_and_plain_launches_agree():
     plan = make_plan(MODELS["microcircuit"](scale=0.1), 2)
     runs = []
