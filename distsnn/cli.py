@@ -265,11 +265,11 @@ def run_command(args, comm=None, out=None):
     net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage, **_model_kwargs(args))
     if args.ring_bits is not None:
         net.ring_bits = args.ring_bits if args.ring_bits == "auto" else int(args.ring_bits)
-    check_writable(args.output)   # now, not after the run
     restart, t_sim, segments, resumed = _segment_plan(args)
     if restart is None and args.rates_from >= args.t_sim:
         raise ValueError(f"--rates-from {args.rates_from:g} ms is not before the end of the run "
                          f"(--t-sim {args.t_sim:g} ms): no time left to compute rates over")
+    check_writable(args.output)   # now, not after the run
     if t_sim is not None and t_sim <= 0:   # resumed from the run's last checkpoint: only the output is missing
         return _join_segments_only(args, segments, comm, out)
     writer = None

@@ -226,8 +226,9 @@ def test_run_options_and_output_path_are_checked_before_the_run(tmp_path, capsys
              (["--rates-from", "nan"], "argument --rates-from: must be a finite time of 0 ms or more"),
              (["--rates-from", "5"], "--rates-from 5 ms is not before the end of the run (--t-sim 5 ms)"),
              (["--output", str(tmp_path)], "is a directory; give a file name"),
-             (["--output", str(tmp_path / "plain" / "run.h5")], "cannot write in"),
+             (["--output", str(tmp_path / "plain" / "sub" / "run.h5")], "plain is a file, not a directory"),
              ]
+    base += ["--output", str(tmp_path / "new" / "dirs" / "run.h5")]   # (the last --output wins)
     for extra, message in cases:
         try:
             code = main(base + extra)

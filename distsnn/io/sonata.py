@@ -45,18 +45,22 @@ def open_h5(path, require=None):
 
 def check_writable(path):
     """Refuse, before a run, an output path that could not be written at its end: an existing
-    directory, or a directory that cannot be created or written in (tried with a probe file,
-    as atomic_h5 writes there). A ValueError that names the path."""
+    directory, a path below a file, or a place where no file can be created (tried with a
+    probe file in the nearest existing directory, which atomic_h5 would create the rest of
+    the path in). Creates nothing. A ValueError that names the path."""
     if os.path.isdir(path):
         raise ValueError(f"output {path}: is a directory; give a file name, e.g. {os.path.join(path, 'run.h5')}")
-    parent = os.path.dirname(os.path.abspath(path))
+    existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"output {path}: {existing} is a file, not a directory")
     try:
-        os.makedirs(parent, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".distsnn-probe-", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=".distsnn-probe-", dir=existing)
         os.close(fd)
         os.remove(probe)
     except OSError as err:
-        raise ValueError(f"output {path}: cannot write in {parent} ({err.strerror or err})") from None
+        raise ValueError(f"output {path}: cannot write in {existing} ({err.strerror or err})") from None
 
 
 @contextmanager

@@ -356,5 +356,5 @@ class GpuSimulator:
 
     @property
     def events(self):
-        """Synaptic events delivered so far (reads the device counter)."""
+        """Synaptic events delivered so far (the sum of the per-team device counters)."""
         return int(self.dev.to_host(self.d_events).sum(dtype=np.uint64))
