@@ -1,20 +1,18 @@
 """Command line: `distsnn run MODEL ...`, `distsnn partition MODEL --ranks R`,
 `distsnn analyze FILE`, `distsnn compare A B`, `distsnn export FILE`, `distsnn join A B ...` (also
 `python -m distsnn ...`). Under mpirun / mpiexec / srun every rank runs the same command;
-the communicator is MPI.COMM_WORLD, created here and passed down."""
+the communicator is MPI.COMM_WORLD, created here and passed down. The parser, the small
+commands and main are here; the run command is in cli_run.py."""
 import argparse
 import json
 import os
-import platform
 import sys
 
 import numpy as np
 
-from . import __version__
 from .backends.cpu.simulator import CONNECTIVITY_MODES
 from .comm.exchange import EXCHANGE_METHODS
-from .comm.faults import fail_whole_job, maybe_inject_fault
-from .comm.logging import rank_log
+from .comm.faults import fail_whole_job
 from .io.checkpoint import CheckpointError
 from .io.parallel import WRITE_MODES
 from .backends.select import BACKENDS
@@ -32,13 +30,6 @@ def world_comm():
     except ImportError:
         raise ValueError("started by an MPI launcher but mpi4py is not installed: pip install 'distsnn[mpi]'")
     return MPI.COMM_WORLD
-
-
-def _versions():
-    import h5py
-    import numba
-    return {"distsnn": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "h5py": h5py.__version__, "platform": platform.platform()}
 
 
 # options only some models take: (flag, keyword, type, help)
@@ -250,249 +241,12 @@ def compare_command(args, out=None):
     return result
 
 
-def run_command(args, comm=None, out=None):
-    out = out or sys.stdout
-    from .io.parallel import write_spikes_parallel, write_voltages_parallel
-    from .io.sonata import check_writable, read_metadata, write_spikes
-    from .runtime import simulate
-
-    size = comm.Get_size() if comm is not None else 1
-    rank = comm.Get_rank() if comm is not None else 0
-    log = rank_log(comm, out)
-    if args.threads is not None:
-        import numba
-        numba.set_num_threads(args.threads)
-    net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage, **_model_kwargs(args))
-    if args.ring_bits is not None:
-        net.ring_bits = args.ring_bits if args.ring_bits == "auto" else int(args.ring_bits)
-    restart, t_sim, segments, resumed = _segment_plan(args)
-    if restart is None and args.rates_from >= args.t_sim:
-        raise ValueError(f"--rates-from {args.rates_from:g} ms is not before the end of the run "
-                         f"(--t-sim {args.t_sim:g} ms): no time left to compute rates over")
-    check_writable(args.output)   # now, not after the run
-    if t_sim is not None and t_sim <= 0:   # resumed from the run's last checkpoint: only the output is missing
-        return _join_segments_only(args, segments, comm, out)
-    writer = None
-    if segments is not None:
-        from .io.segments import SegmentWriter
-        writer = SegmentWriter(args.checkpoint, comm, {"model": args.model, "seed": args.seed, "scale": args.scale},
-                               args.write_mode, segments)
-    res = simulate(net, args.t_sim if t_sim is None else t_sim, seed=args.seed, backend=args.backend,
-                   connectivity=args.connectivity, progress=not args.no_progress, log=log, comm=comm,
-                   partition=args.partition, exchange=args.exchange, share_gpus=args.share_gpus, restart=restart,
-                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, on_checkpoint=writer,
-                   keep_recorded=writer is None)
-    rates_from, rates = _mean_rates(args, res, writer, comm)
-    metadata = {
-        "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,
-        "connectivity": res.connectivity, "dt": res.dt, "t_sim": res.t_sim, "t_start": res.t_start,
-        "t_stop": res.t_stop, "ranks": size,
-        "parameters": net.metadata, "n_neurons": res.plan.n_neurons, "n_synapses": res.n_synapses,
-        "ring_bits": res.plan.ring_bits,
-        "synaptic_events": res.events, "versions": _versions(), "mean_rates_hz": rates,
-        "mean_rates_from_ms": rates_from,
-    }
-    devices = _gather_devices(res, comm)
-    if devices:
-        metadata["devices"] = devices
-    if restart:
-        metadata["restarted_from"] = {"checkpoint": os.path.abspath(restart), "step": res.first_step}
-    if resumed:
-        metadata["resumed"] = True
-    if "written" in res.checkpoint:   # not when writing it failed
-        metadata["checkpoint"] = {"directory": os.path.abspath(args.checkpoint), "step": res.checkpoint["written"]["step"]}
-    if size > 1:
-        metadata["partition"] = {"strategy": res.partition.strategy, "imbalance": res.partition.imbalance}
-        metadata["exchange"] = res.exchange
-    stem = os.path.splitext(args.output)[0]
-    with res.timers.phase("write"):
-        maybe_inject_fault(comm, "write")
-        if writer is not None:   # the run's spikes are in the checkpoint's segments: join them
-            if rank == 0:
-                _join_segments(writer, args.output, stem, dict(metadata, timers=res.timers.as_dict()))
-            if size > 1:
-                comm.Barrier()   # the output exists before any rank reports success
-        elif size == 1:
-            write_spikes(args.output, res, dict(metadata, timers=res.timers.as_dict()))
-        else:
-            metadata["write_mode"] = write_spikes_parallel(
-                args.output, comm, res.plan, res.spike_gids, res.spike_steps, res.n_steps,
-                dict(metadata, timers=res.timers.as_dict()), args.write_mode, res.first_step)
-        if writer is None:
-            write_voltages_parallel(f"{stem}_voltage.h5", res, comm, metadata)
-    timers = res.timers.as_dict()
-    if size > 1:  # the job takes as long as its slowest rank
-        timers = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(timers.items())}
-    if rank != 0:
-        _checkpoint_failed(res)
-        return None
-    sim_s = timers["simulate"]
-    summary = dict(metadata, timers_s=timers, real_time_factor=sim_s / (res.t_sim * 1e-3),
-                   events_per_s=res.events / sim_s if sim_s > 0 else float("nan"), spike_file=args.output)
-    if size > 1:
-        summary["exchange_bytes_per_step"] = res.exchange["bytes_received_all_ranks"] / max(res.n_steps, 1)
-        summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
-    summary.update(_device_summary(devices, res.events))
-    if writer is not None:   # the spike file covers the whole run, also before a resume
-        joined = read_metadata(args.output)
-        summary["joined"] = {"segments": len(writer.segments), "t_start": joined["t_start"],
-                             "t_stop": joined["t_stop"], "synaptic_events": joined["synaptic_events"]}
-    with open(f"{stem}_summary.json", "w") as fh:
-        json.dump(summary, fh, indent=1, sort_keys=True, default=float)
-    print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
-          f"{res.t_sim:g} ms" + (f" (from {res.t_start:g} ms, {'resumed' if resumed else 'restarted'} from "
-                                 f"{restart})" if restart else "")
-          + f", backend {res.backend}, {res.connectivity} connectivity"
-          + (f", {size} ranks ({args.partition}, imbalance {res.partition.imbalance:.2f}, exchange every "
-             f"{res.exchange['interval_steps']} step(s) by {res.exchange['method']})" if size > 1 else ""), file=out)
-    print(f"  build    {timers['build']:9.3f} s", file=out)
-    if restart:
-        print(f"  restore  {timers['restore']:9.3f} s   ({restart}, t = {res.t_start:g} ms)", file=out)
-    print(f"  simulate {timers['simulate']:9.3f} s   real-time factor {summary['real_time_factor']:.3f}", file=out)
-    if size > 1:
-        print(f"  exchange {timers.get('exchange', 0.0):9.3f} s   ({100 * summary['exchange_share_of_step']:.1f} % of "
-              f"simulate, {summary['exchange_bytes_per_step']:.0f} B per step)", file=out)
-    print(f"  write    {timers['write']:9.3f} s", file=out)
-    if args.checkpoint:
-        print(f"  checkpoint {timers['checkpoint']:7.3f} s   ({args.checkpoint}, t = {res.t_stop:g} ms"
-              + (f", every {args.checkpoint_every:g} ms" if args.checkpoint_every else "") + ")", file=out)
-    if devices:
-        names = sorted({d["name"] for d in devices})
-        peak = summary["device_peak_memory_bytes"] / 2 ** 20
-        line = f"  device   {', '.join(names)} x{len(devices)}, peak memory {peak:.1f} MiB"
-        if "energy_J" in summary:
-            line += f", energy {summary['energy_J']:.3g} J ({summary['uJ_per_synaptic_event']:.3g} uJ per event)"
-        print(line, file=out)
-    print(f"  synaptic events {res.events:.4g}  ({summary['events_per_s']:.4g} /s)", file=out)
-    if rates_from >= res.t_stop:   # after a restart: --rates-from is absolute time
-        print(f"  mean rates: none (--rates-from {rates_from:g} ms is not before the end of the run, "
-              f"{res.t_stop:g} ms)", file=out)
-        rates = {}
-    else:
-        print(f"  mean rates (Hz, t > {rates_from:g} ms):", file=out)
-    for name, rate in rates.items():
-        print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
-    if writer is not None:
-        print(f"  wrote {args.output} ({len(writer.segments)} segments joined, {writer.segments[0]['t_start']:g} to "
-              f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events) and "
-              f"{stem}_summary.json", file=out)
-    else:
-        print(f"  wrote {args.output} and {stem}_summary.json", file=out)
-    _checkpoint_failed(res)
-    return summary
-
-
-def _mean_rates(args, res, writer, comm):
-    """(t_from, {population: Hz}): the mean rates over (t_from, end of run] with t_from =
-    --rates-from or the start of what the output holds. A run that wrote segments kept no
-    spikes in memory; its rates come from the segment files (rank 0 reads them), and cover
-    the whole run, also the part before a --resume."""
-    if writer is None:
-        t_from = max(args.rates_from, res.t_start)
-        return t_from, res.mean_rates(t_from)
-    from .io.segments import mean_rates
-    t_from = max(args.rates_from, writer.segments[0]["t_start"])
-    rates = None
-    if comm is None or comm.Get_rank() == 0:
-        recorded = {name: res.recorded_count(name) for name in res.plan.pop_names}
-        rates = mean_rates(writer.paths("spikes"), recorded, t_from, res.t_stop)
-    if comm is not None and comm.Get_size() > 1:
-        rates = comm.bcast(rates, root=0)
-    return t_from, rates
-
-
-def _segment_plan(args):
-    """(restart, t_sim, segments, resumed) of a run: the checkpoint it starts from, the time
-    to simulate (None: --t-sim), the segments the checkpoint already holds (None: the run
-    writes no segments) and whether it resumes a run (--resume found its checkpoint)."""
-    if (args.checkpoint_every is not None or args.resume) and not args.checkpoint:
-        raise ValueError("--checkpoint-every and --resume need --checkpoint DIR")
-    if args.checkpoint_every is None and not args.resume:
-        return args.restart, None, None, False
-    state = None
-    if args.resume:
-        from .io.segments import resumable
-        state = resumable(args.checkpoint)
-    if state is None:
-        return args.restart, None, [], False
-    man, segments = state
-    start, at = segments[0]["t_start"], float(man["t_ms"])
-    left = start + args.t_sim - at
-    dt = float(man["fingerprint"]["dt_ms"])
-    if left < -dt / 2:
-        raise ValueError(f"--resume: the checkpoint in {args.checkpoint!r} is at {at:g} ms, past the end of this run "
-                         f"({start:g} + --t-sim {args.t_sim:g} ms)")
-    return args.checkpoint, (left if left > dt / 2 else 0.0), segments, True
-
-
-def _join_segments(writer, output, stem, metadata=None):
-    """The output of a run that wrote segments: its spike file and voltage report, each the
-    join of all its segments (rank 0 only). metadata: of the output (default: the first
-    segment's, less what belongs to one run only)."""
-    from .io.segments import join_spike_files, join_voltage_reports
-    from .io.sonata import read_metadata
-    join_spike_files(writer.paths("spikes"), output, metadata)
-    if writer.paths("voltage"):
-        join_voltage_reports(writer.paths("voltage"), f"{stem}_voltage.h5", read_metadata(output))
-
-
-def _join_segments_only(args, segments, comm, out):
-    """--resume of a run whose last checkpoint is at its end (the job died while writing the
-    output): the output is the join of the segments; nothing is simulated."""
-    from .io.segments import SegmentWriter
-    writer = SegmentWriter(args.checkpoint, comm, segments=segments)
-    stem = os.path.splitext(args.output)[0]
-    if comm is None or comm.Get_rank() == 0:
-        _join_segments(writer, args.output, stem)
-        print(f"{args.model}: the checkpoint in {args.checkpoint} is at the end of the run; nothing left to simulate. "
-              f"Wrote {args.output} ({len(segments)} segments joined, {segments[0]['t_start']:g} to "
-              f"{segments[-1]['t_stop']:g} ms)", file=out)
-    if comm is not None and comm.Get_size() > 1:
-        comm.Barrier()
-    return None
-
-
-def _checkpoint_failed(res):
-    """After the results are written: a failed checkpoint still fails the command (every rank
-    agreed on it, so all exit together)."""
-    if res.checkpoint.get("error"):
-        raise CheckpointError(res.checkpoint["error"])
-
-
-def _gather_devices(res, comm):
-    """Every rank's device record (empty on the CPU backend), on rank 0."""
-    if comm is None or comm.Get_size() == 1:
-        return [res.device] if res.device else []
-    devices = comm.gather(res.device, root=0)
-    return [d for d in devices if d] if devices is not None else []
-
-
-def _device_summary(devices, events):
-    """Peak device memory (largest rank) and energy (each physical device counted once)."""
-    if not devices:
-        return {}
-    out = {"device_peak_memory_bytes": max(d.get("peak_allocated_bytes", 0) for d in devices)}
-    energy = {}
-    for d in devices:
-        nv = d.get("nvml", {})
-        if "energy_J" in nv:
-            energy[(d["host"], d.get("pci_bus_id"))] = nv["energy_J"]
-    if energy:
-        out["energy_J"] = sum(energy.values())
-        out["uJ_per_synaptic_event"] = out["energy_J"] * 1e6 / events if events else float("nan")
-    return out
-
-
-def _max_op():
-    from mpi4py import MPI
-    return MPI.MAX
-
-
 def main(argv=None):
     args = _parser().parse_args(argv)
     comm = None
     try:
         comm = world_comm() if args.command == "run" else None
+        from .cli_run import run_command
         commands = {"run": lambda: run_command(args, comm), "partition": lambda: partition_command(args),
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
                     "export": lambda: export_command(args), "join": lambda: join_command(args)}

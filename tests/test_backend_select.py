@@ -152,7 +152,7 @@ def test_nvml_monitor_bookkeeping(monkeypatch, counter):
 
 
 def test_device_summary_counts_each_physical_device_once():
-    from distsnn.cli import _device_summary
+    from distsnn.cli_run import _device_summary
     dev = {"host": "n1", "pci_bus_id": "0000:01:00.0", "peak_allocated_bytes": 10, "nvml": {"energy_J": 5.0}}
     other = dict(dev, pci_bus_id="0000:02:00.0", peak_allocated_bytes=30, nvml={"energy_J": 7.0})
     out = _device_summary([dev, dict(dev), other], events=4e6)          # two ranks share the first GPU
