@@ -26,7 +26,8 @@ def _versions():
 def run_command(args, comm=None, out=None):
     out = out or sys.stdout
     from .io.parallel import write_spikes_parallel, write_voltages_parallel
-    from .io.sonata import check_writable, read_metadata, write_spikes
+    from .io.paths import check_writable
+    from .io.sonata import read_metadata, write_spikes
     from .runtime import simulate
 
     size = comm.Get_size() if comm is not None else 1

@@ -223,7 +223,8 @@ def test_unusable_checkpoint_targets_are_refused_before_simulating(tmp_path):
     (tmp_path / "file").write_text("x")
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "keep.txt").write_text("mine")
-    for target, text in (("file", "exists and is not a directory"), ("results", "other files in it")):
+    for target, text in (("file", "exists and is not a directory"), ("results", "other files in it"),
+                         ("file/ck", "file is a file, not a directory")):
         with pytest.raises(ValueError, match=text):
             simulate(restart_network(), 10.0, seed=21, progress=False, checkpoint=str(tmp_path / target))
     assert (tmp_path / "results" / "keep.txt").read_text() == "mine"

@@ -196,6 +196,7 @@ def test_an_interrupted_first_checkpoint_may_be_replaced(tmp_path):
     d.mkdir()
     (d / "part-1-r0.h5.tmp").write_bytes(b"")
     (d / "spikes-0000000000-0000000400-x.h5").write_bytes(b"")
+    (d / ".distsnn-probe-x").write_bytes(b"")    # another rank probing the directory at this moment
     check_target(str(d))
     (d / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match=r"other files in it \(notes.txt"):

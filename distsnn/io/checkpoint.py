@@ -39,6 +39,7 @@ from .. import __version__
 from ..build import plan as bp
 from ..build.ring_layout import ring_slots
 from ..comm.faults import maybe_inject_fault
+from .paths import PROBE_PREFIX, check_can_create
 from .sonata import open_h5
 
 FORMAT = "distsnn-checkpoint"
@@ -134,19 +135,14 @@ def check_target(path):
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise ValueError(f"checkpoint target {path!r} exists and is not a directory")
-        # what an interrupted first checkpoint leaves (parts, segments, no manifest) may be replaced too
+        # what an interrupted first checkpoint leaves (parts, segments, no manifest) may be replaced
+        # too; other ranks' probe files (check_can_create, below) are not foreign
         foreign = [n for n in os.listdir(path) if not (_is_part(n) or n.startswith(SEGMENT_PREFIXES)
-                                                        or n.startswith(MANIFEST))]
+                                                        or n.startswith((MANIFEST, PROBE_PREFIX)))]
         if foreign and not os.path.exists(os.path.join(path, MANIFEST)):
             raise ValueError(f"checkpoint target {path!r} is a directory with other files in it ({foreign[0]}, ...), "
                              "not an earlier checkpoint; give a new or empty directory")
-        parent = path
-    else:
-        parent = os.path.dirname(os.path.abspath(path))
-        while not os.path.exists(parent):
-            parent = os.path.dirname(parent)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"checkpoint target {path!r}: {parent!r} is not writable")
+    check_can_create(path, "checkpoint target")
 
 
 def _is_part(name):

@@ -14,7 +14,6 @@ left half-written.
 """
 import json
 import os
-import tempfile
 from contextlib import contextmanager
 
 import h5py
@@ -41,26 +40,6 @@ def open_h5(path, require=None):
         f.close()
         raise ValueError(f"{path}: not {KINDS[require]} (no /{require} group)")
     return f
-
-
-def check_writable(path):
-    """Refuse, before a run, an output path that could not be written at its end: an existing
-    directory, a path below a file, or a place where no file can be created (tried with a
-    probe file in the nearest existing directory, which atomic_h5 would create the rest of
-    the path in). Creates nothing. A ValueError that names the path."""
-    if os.path.isdir(path):
-        raise ValueError(f"output {path}: is a directory; give a file name, e.g. {os.path.join(path, 'run.h5')}")
-    existing = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise ValueError(f"output {path}: {existing} is a file, not a directory")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".distsnn-probe-", dir=existing)
-        os.close(fd)
-        os.remove(probe)
-    except OSError as err:
-        raise ValueError(f"output {path}: cannot write in {existing} ({err.strerror or err})") from None
 
 
 @contextmanager
