@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from distsnn.backends.gpu import delivery_items
-from distsnn.backends.gpu.delivery_items import procedural_items, stored_items, teams_per_spike
+from distsnn.backends.gpu.delivery_items import procedural_items, stored_items, table_bytes, teams_per_spike
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
 from distsnn.models import MODELS
@@ -41,6 +41,7 @@ def test_tables_list_exactly_the_reached_items(name, plan, owned):
     expect = brute_force(plan, units)
     ptr, unit, proj = procedural_items(plan, units)
     assert ptr.size == len(plan.pop_names) + 1 and ptr[0] == 0 and unit.dtype == proj.dtype == np.int32
+    assert table_bytes(plan, units) == ptr.nbytes + unit.nbytes + proj.nbytes   # what device_bytes counts
     for src, pairs in expect.items():
         got = list(zip(unit[ptr[src]:ptr[src + 1]].tolist(), proj[ptr[src]:ptr[src + 1]].tolist()))
         assert got == pairs                      # each pair once, ordered by unit then projection

@@ -27,12 +27,23 @@ from ...build import plan as bp
 FAN_SPLIT = 128
 
 
+def _incoming(plan, units):
+    """The population of every local unit, and its number of incoming projections."""
+    k = units[:, bp.UI_POP]
+    return k, plan.pop_i[k, bp.PI_IN_END] - plan.pop_i[k, bp.PI_IN_START]
+
+
+def table_bytes(plan, units):
+    """Device bytes of the item tables of a process owning `units`, at most: 8 B per (unit,
+    incoming projection) pair (unit and projection, int32) and per population (ptr)."""
+    return 8 * int(_incoming(plan, units)[1].sum()) + 8 * (len(plan.pop_names) + 1)
+
+
 def _pairs(plan, units):
     """(source population, local unit, projection) of every incoming projection of every
     local unit."""
     pop_i = plan.pop_i
-    k = units[:, bp.UI_POP]
-    n_in = pop_i[k, bp.PI_IN_END] - pop_i[k, bp.PI_IN_START]
+    k, n_in = _incoming(plan, units)
     unit = np.repeat(np.arange(units.shape[0], dtype=np.int64), n_in)
     # position of each pair in its unit's incoming list: in_proj[PI_IN_START + rank]
     first = np.repeat(np.cumsum(n_in) - n_in, n_in)

@@ -25,7 +25,7 @@ from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ..cpu.simulator import (CONNECTIVITY_MODES, counted_projections, csr_bytes_per_synapse, local_view, ring_dtype,
                              state_bytes)
 from . import layout
-from .delivery_items import procedural_items, stored_items, teams_per_spike
+from .delivery_items import procedural_items, stored_items, table_bytes, teams_per_spike
 from .source import R32
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
@@ -44,10 +44,8 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS)
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
-    k = units[:, bp.UI_POP]
-    pairs = int((plan.pop_i[k, bp.PI_IN_END] - plan.pop_i[k, bp.PI_IN_START]).sum())
-    tables = 8 * pairs + 8 * (len(plan.pop_names) + 1)
-    return sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + 8 * block_steps * n_vrec + tables
+    return (sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + 8 * block_steps * n_vrec
+            + table_bytes(plan, units))
 
 
 class GpuSimulator:
