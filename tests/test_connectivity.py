@@ -7,7 +7,9 @@ from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
 from distsnn.connectivity import expand_projection, projection_counts
-from distsnn.model import AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal, OneToOne
+from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
+                           OneToOne)
+from distsnn.rng.permutation import half_bits, permute, round_keys
 
 
 def two_pops(n_pre, n_post, chunk=64):
@@ -53,6 +55,48 @@ def test_fixed_outdegree_exact_per_neuron(n_out):
     assert np.array_equal(got, ref)
     assert np.all(ref.sum(axis=1) == n_out)
     assert stats.chisquare(ref.sum(axis=0)).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("domain", [1, 2, 3, 200, 255, 256, 257, 4097, 100003])
+def test_slot_permutation_is_a_bijection_and_numba_matches_the_spec(domain):
+    from distsnn.backends.cpu import rng_kernels as rk
+    from distsnn.backends.cpu.connectivity_kernels import perm_tag
+    keys = round_keys(5, 0x1234567, 11, 22)
+    x = np.arange(domain, dtype=np.uint64)
+    y = permute(x, domain, keys)
+    assert np.array_equal(np.sort(y), x)
+    assert domain < 8 or np.mean(y == x) < 0.05                 # not the identity
+    nb_keys = rk.perm_keys(5, perm_tag(0x1234567), 11, 22)
+    assert tuple(int(k) for k in nb_keys) == keys
+    lbits, rbits = rk.half_bits(domain)
+    assert (lbits, rbits) == half_bits(domain)
+    sample = x[:: max(1, domain // 500)]
+    assert [int(rk.permute(v, domain, nb_keys, lbits, rbits)) for v in sample] == [int(v) for v in y[sample.astype(int)]]
+
+
+@pytest.mark.parametrize("k_in", [37, 300])   # a row within one counting block, and over several
+def test_fixed_indegree_exact_per_neuron_and_uniform_sources(k_in):
+    net = two_pops(200, 500, chunk=100)
+    net.connect("pre", "post", FixedIndegree(k_in), Normal(10.0, 1.0), Normal(1.5, 0.5))
+    plan = make_plan(net, seed=9)
+    ref = projection_counts(plan, 0)                       # running sums, (n_pre + 1, chunks)
+    got = compute_counts(plan)[:ref.size].reshape(ref.shape)
+    assert np.array_equal(got, ref)                        # numba kernel == NumPy spec
+    assert np.array_equal(ref[-1], k_in * np.full(5, 100))
+    pre, post, w, _, d = expand_projection(plan, 0)
+    assert np.all(np.bincount(post.astype(np.int64), minlength=500) == k_in)   # exact in-degree
+    assert stats.chisquare(np.bincount(pre.astype(np.int64), minlength=200)).pvalue > 1e-3
+    assert abs(w.mean() - 10.0) < 0.05 and abs(w.std() - 1.0) < 0.05
+    # independent uniform sources per input: each (pre, post) pair's multiplicity is
+    # Binomial(k_in, 1 / n_pre), also when the permutation decides which post gets which input
+    mult = np.bincount((pre * 500 + post).astype(np.int64), minlength=200 * 500)
+    top = 3 if k_in < 100 else 5
+    obs = np.append(np.bincount(mult, minlength=top)[:top], (mult >= top).sum())
+    pmf = stats.binom.pmf(np.arange(top), k_in, 1 / 200)
+    exp = np.append(pmf, 1 - pmf.sum()) * mult.size
+    assert stats.chisquare(obs, exp).pvalue > 1e-3
+    # a source's targets inside a chunk are uniform over its posts (the permutation mixes)
+    assert stats.chisquare(np.bincount((post % 100).astype(np.int64), minlength=100)).pvalue > 1e-3
 
 
 def test_fixed_probability_rows_binomial():
@@ -126,6 +170,7 @@ def test_stored_csr_equals_numpy_reference_for_every_rule():
     net.connect("c", "b", FixedOutdegree(20), 5.0, 2.0)
     net.connect("c", "c", AllToAll(), Normal(1.0, 0.5), Normal(3.0, 1.0), label="recurrent")
     net.connect("c", "c", FixedProbability(1.0), -2.0, 0.5, label="full")
+    net.connect("b", "c", FixedIndegree(15), Normal(-8.0, 2.0), Normal(1.2, 0.4))
     plan = make_plan(net, seed=77)
     sim = CpuSimulator(plan, "stored").build()
     ref = []

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..model.connectors import FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
+from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
 from ..model.neurons import MODEL_CODES, iaf_cond_exp_propagators, iaf_psc_exp_propagators
 from ..rng import streams
@@ -32,7 +32,15 @@ N_JF = 7
 # projection int columns
 JI_PRE_POP, JI_POST_POP, JI_RULE, JI_TAG, JI_N, JI_REC, JI_NCHUNK, JI_COUNT_OFF, JI_PRE_OFF, JI_PRE_SIZE, JI_POST_OFF, JI_POST_SIZE = range(12)
 N_JI = 12
-RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A = 0, 1, 2, 3, 4
+RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A, RULE_FIN = 0, 1, 2, 3, 4, 5
+COUNTED_RULES = (RULE_FTN, RULE_FOUT, RULE_FIN)   # rows of drawn lengths: per (pre, chunk) cells
+
+
+def count_cells(rule, n_pre, nch):
+    """Cells of a counted projection in the counts array: n_pre x nch row lengths, or for
+    fixed_indegree (n_pre + 1) x nch running sums (cell (pre, chunk): the chunk's input slots
+    taken by pres before `pre`; the last row is the chunk's total)."""
+    return (n_pre + 1) * nch if rule == RULE_FIN else n_pre * nch
 # poisson input columns
 QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
 # unit (post chunk) columns
@@ -102,6 +110,8 @@ class BuildPlan:
                 total += self.proj_i[j, JI_N]
             elif rule == RULE_FOUT:
                 total += self.proj_i[j, JI_N] * n_pre
+            elif rule == RULE_FIN:
+                total += self.proj_i[j, JI_N] * n_post
             elif rule == RULE_O2O:
                 total += n_pre
             elif rule == RULE_A2A:
@@ -175,16 +185,19 @@ def make_plan(network, seed, bound_inputs=True):
         elif isinstance(rule, FixedOutdegree):
             n = rule.n
             k_hard = n * n_pre
+        elif isinstance(rule, FixedIndegree):
+            n = rule.n
+            k_hard = n
         elif isinstance(rule, OneToOne):
             k_hard = 1
         else:
             k_hard = n_pre
-        counted = isinstance(rule, (FixedTotalNumber, FixedOutdegree))
+        counted = RULE_CODES[type(rule)] in COUNTED_RULES
         proj_f[j] = [p, r, pr.weight.mean, w_sd, pr.delay.mean, d_sd, 0.0]
         proj_i[j] = [a, b, RULE_CODES[type(rule)], streams.tag(streams.DOM_SYN, pr.pid), n, rec, nch,
                      count_off if counted else -1, offsets[a], n_pre, offsets[b], n_post]
         if counted:
-            count_off += n_pre * nch
+            count_off += count_cells(RULE_CODES[type(rule)], n_pre, nch)
         bound_terms[(b, rec)].append((k_hard, weight_bound(pr.weight.mean, w_sd)))
         d_hi = _delay_steps(pr.delay.mean + Z_MAX * d_sd, dt)
         d_lo = _delay_steps(pr.delay.mean - Z_MAX * d_sd, dt)

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..build import plan as bp
 from ..rng import streams
+from ..rng import permutation
 from ..rng.philox import philox4x32, uniform_open0_closed1, uint_below
 from ..rng.portable_math import box_muller, plog
 
@@ -12,11 +13,30 @@ def count_tag(syn_tag):
     return (int(syn_tag) & streams.ID_MASK) | (streams.DOM_COUNT << streams.DOMAIN_SHIFT)
 
 
+def indegree_slots(plan, j):
+    """Running sums of a fixed_indegree projection, shape (n_pre + 1, n_chunks): entry (pre,
+    chunk) is the number of the chunk's input slots taken by pres before `pre` (row n_pre: the
+    chunk's clen x K slots). Slot i of chunk c draws its pre from COUNT counter (i, c, 0)."""
+    pi = plan.proj_i[j]
+    n_pre, n_post, nch, K = (int(pi[x]) for x in (bp.JI_PRE_SIZE, bp.JI_POST_SIZE, bp.JI_NCHUNK, bp.JI_N))
+    tag = count_tag(pi[bp.JI_TAG])
+    out = np.zeros((n_pre + 1, nch), dtype=np.uint32)
+    for c in range(nch):
+        clen = min(plan.chunk_size, n_post - c * plan.chunk_size)
+        w = philox4x32(np.arange(clen * K, dtype=np.uint64), c, 0, tag, plan.key0, plan.key1)
+        hist = np.bincount(uint_below(w[0], n_pre).astype(np.int64), minlength=n_pre)
+        out[1:, c] = np.cumsum(hist)
+    return out
+
+
 def projection_counts(plan, j):
-    """Synapse counts per (pre, post chunk) of counted projection j, shape (n_pre, n_chunks)."""
+    """Synapse counts per (pre, post chunk) of counted projection j, shape (n_pre, n_chunks)
+    (fixed_indegree: its running sums, shape (n_pre + 1, n_chunks): indegree_slots)."""
     pi = plan.proj_i[j]
     rule, n_pre, n_post, nch = pi[bp.JI_RULE], pi[bp.JI_PRE_SIZE], pi[bp.JI_POST_SIZE], pi[bp.JI_NCHUNK]
     tag = count_tag(pi[bp.JI_TAG])
+    if rule == bp.RULE_FIN:
+        return indegree_slots(plan, j)
     if rule == bp.RULE_FTN:
         i = np.arange(pi[bp.JI_N], dtype=np.uint64)
         w = philox4x32(i & np.uint64(0xFFFFFFFF), i >> np.uint64(32), 0, tag, plan.key0, plan.key1)
@@ -59,6 +79,15 @@ def row(plan, j, pre, chunk, counts=None):
         k = np.arange(n, dtype=np.uint64)
         w = philox4x32(k, chunk, pre, pi[bp.JI_TAG], *key)
         tgt = c0 + uint_below(w[0], clen).astype(np.int64)
+    elif rule == bp.RULE_FIN:
+        # synapse k: input slot pi(S + k) of the chunk, of post slot // K, its words from
+        # SYN counter (slot, chunk, 0) (rng.permutation)
+        K, start = int(pi[bp.JI_N]), int(counts[pre, chunk])
+        n = int(counts[pre + 1, chunk]) - start
+        keys = permutation.round_keys(chunk, pi[bp.JI_TAG], *key)
+        slot = permutation.permute(np.arange(start, start + n, dtype=np.uint64), clen * K, keys)
+        w = philox4x32(slot, chunk, 0, pi[bp.JI_TAG], *key)
+        tgt = c0 + (slot // np.uint64(max(K, 1))).astype(np.int64)
     elif rule == bp.RULE_FP:
         p = jf[bp.JF_P]
         if p <= 0:
@@ -87,7 +116,7 @@ def row(plan, j, pre, chunk, counts=None):
 def expand_projection(plan, j, counts=None):
     """All synapses of projection j as arrays (pre, post, w pA, w_int, delay steps), row order."""
     pi = plan.proj_i[j]
-    if pi[bp.JI_RULE] in (bp.RULE_FTN, bp.RULE_FOUT) and counts is None:
+    if pi[bp.JI_RULE] in bp.COUNTED_RULES and counts is None:
         counts = projection_counts(plan, j)
     out = [[], [], [], [], []]
     for pre in range(int(pi[bp.JI_PRE_SIZE])):

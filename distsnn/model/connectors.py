@@ -1,4 +1,5 @@
-"""Connection rules. Every rule can be generated procedurally from the presynaptic side.
+"""Connection rules. Every rule can be generated procedurally from the presynaptic side
+(fixed_indegree through a keyed permutation of each chunk's input slots: rng.permutation).
 
 Multapses and autapses are allowed (as in NEST's defaults for these rules).
 """
@@ -50,6 +51,19 @@ class FixedOutdegree:
 
 
 @dataclass(frozen=True)
+class FixedIndegree:
+    """Each postsynaptic neuron receives exactly n synapses from uniformly drawn sources
+    (with replacement: NEST's fixed_indegree with its default multapses and autapses)."""
+    n: int
+
+    def validated(self, where, n_pre, n_post):
+        n = _count(where, "in-degree n", self.n)
+        if n > 0 and n_pre == 0 and n_post > 0:
+            raise ValueError(f"{where}: in-degree n={n} from an empty population")
+        return self
+
+
+@dataclass(frozen=True)
 class OneToOne:
     """pre i -> post i; both populations must have the same size."""
 
@@ -67,4 +81,5 @@ class AllToAll:
         return self
 
 
-RULE_CODES = {FixedProbability: 0, FixedTotalNumber: 1, FixedOutdegree: 2, OneToOne: 3, AllToAll: 4}
+RULE_CODES = {FixedProbability: 0, FixedTotalNumber: 1, FixedOutdegree: 2, OneToOne: 3, AllToAll: 4,
+              FixedIndegree: 5}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .connectors import FixedTotalNumber, RULE_CODES
+from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
 from .neurons import validate_params
 from ..rng.streams import projection_id
@@ -167,6 +167,7 @@ class Network:
         if type(rule) not in RULE_CODES:
             raise ValueError(f"{where}: unknown connection rule {rule!r}")
         rule = rule.validated(where, pre.size, post.size)
+        self._check_rule_size(where, rule, post)
         weight = as_distribution(weight, f"{where}: weight")
         delay = as_distribution(delay, f"{where}: delay")
         if delay.mean < self.dt:
@@ -254,6 +255,15 @@ class Network:
         self.voltage_records[population] = self._ids(where, pop, neurons)
 
     # -- whole-model checks ------------------------------------------------------------
+    def _check_rule_size(self, where, rule, post):
+        """Counts the streams cannot address: a total past 2**63 draws, or more than 2**32 - 1
+        input slots (in-degree x chunk length) in one chunk of a fixed_indegree projection."""
+        if isinstance(rule, FixedTotalNumber) and rule.n >= 2 ** 63:
+            raise ValueError(f"{where}: n={rule.n} too large")
+        if isinstance(rule, FixedIndegree) and rule.n * min(self.chunk_size, post.size) >= 2 ** 32:
+            raise ValueError(f"{where}: in-degree n={rule.n} times the chunk length {min(self.chunk_size, post.size)} "
+                             f"exceeds the 2**32 - 1 input slots of a chunk; use a smaller chunk_size")
+
     @property
     def n_neurons(self):
         return sum(p.size for p in self.populations.values())
@@ -269,8 +279,7 @@ class Network:
             where = f"projection {proj.source}->{proj.target}"
             pre, post = self._pop(proj.source, where), self._pop(proj.target, where)
             proj.rule.validated(where, pre.size, post.size)
-            if isinstance(proj.rule, FixedTotalNumber) and proj.rule.n >= 2 ** 63:
-                raise ValueError(f"{where}: n={proj.rule.n} too large")
+            self._check_rule_size(where, proj.rule, post)
         keys = {(p.source, p.target, p.label) for p in self.projections}
         pids = {p.pid for p in self.projections}
         if len(keys) != len(self.projections) or len(pids) != len(self.projections):

@@ -7,8 +7,10 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
   domain      c0                 c1          c2            c3 (low 28 bits)
   SYN         synapse k in row   post chunk  pre index     projection id
   COUNT       draw index lo      draw hi     pre (outdeg)  projection id
+                                    chunk (indeg)
   NOISE       step lo            step hi     gid >> 2      input index << 16 | part (word gid & 3)
   INIT        variable index     0           neuron gid    0
+  PERM        post chunk         0           0             projection id (fixed_indegree round keys)
 """
 import hashlib
 
@@ -16,6 +18,7 @@ DOM_SYN = 1
 DOM_COUNT = 2
 DOM_NOISE = 3
 DOM_INIT = 4
+DOM_PERM = 5
 DOMAIN_SHIFT = 28
 ID_MASK = (1 << DOMAIN_SHIFT) - 1
 

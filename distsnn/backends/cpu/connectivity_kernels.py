@@ -9,8 +9,9 @@ import numpy as np
 from numba import prange
 
 from ...build import plan as bp
+from ...rng import streams
 from .jit import kernel
-from .rng_kernels import philox, u01, below, box_muller, plog
+from .rng_kernels import philox, u01, below, box_muller, plog, perm_keys, half_bits, permute
 
 M32 = np.uint64(0xFFFFFFFF)
 # draws per block of the counting kernels: a branch-free loop computes a block's cells (LLVM
@@ -59,6 +60,51 @@ def counts_fixed_outdegree(n_out, n_pre, n_post, nch, chunk_size, tag, key0, key
             for x in range(m):
                 out[pre * nch + chunk[x]] += 1
     return out
+
+
+@kernel(parallel=True)
+def counts_fixed_indegree(k_in, n_pre, n_post, nch, chunk_size, tag, key0, key1):
+    """Running sums of a fixed_indegree projection ((n_pre + 1) x nch cells, plan.count_cells):
+    slot i of chunk c draws its pre from counter (i, c, 0); cell (pre, c) holds the slots
+    taken by pres before `pre`. One chunk per iteration: independent of the thread count."""
+    out = np.zeros((n_pre + 1) * nch, dtype=np.uint32)
+    for c in prange(nch):
+        hist = np.zeros(n_pre + 1, dtype=np.int64)
+        pre = np.empty(COUNT_BLOCK, dtype=np.int64)
+        n_slots = min(chunk_size, n_post - c * chunk_size) * k_in
+        for b in range(0, n_slots, COUNT_BLOCK):   # in blocks, as counts_fixed_total
+            m = min(COUNT_BLOCK, n_slots - b)
+            for x in range(m):
+                w0, w1, w2, w3 = philox(b + x, c, 0, tag, key0, key1)
+                pre[x] = below(w0, n_pre)
+            for x in range(m):
+                hist[pre[x] + 1] += 1
+        acc = 0
+        for p in range(n_pre + 1):
+            acc += hist[p]
+            out[p * nch + c] = acc
+    return out
+
+
+PERM_DOMAIN = np.uint64(streams.DOM_PERM << streams.DOMAIN_SHIFT)
+ID_MASK = np.uint64(streams.ID_MASK)
+
+
+@kernel(inline="always")
+def perm_tag(tag):
+    """The PERM-domain counter word of a projection from its SYN-domain word (permutation.perm_tag)."""
+    return (np.uint64(tag) & ID_MASK) | PERM_DOMAIN
+
+
+@kernel(inline="always")
+def row_extent(j, pre, chunk, proj_i, counts):
+    """(first input slot, length) of row (pre, chunk) of a counted projection j (first slot:
+    fixed_indegree only, 0 for the others)."""
+    at = proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk
+    if proj_i[j, bp.JI_RULE] == bp.RULE_FIN:
+        start = np.int64(counts[at])
+        return start, np.int64(counts[at + proj_i[j, bp.JI_NCHUNK]]) - start
+    return np.int64(0), np.int64(counts[at])
 
 
 @kernel(inline="always")
@@ -113,7 +159,7 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     dsd = proj_f[j, bp.JF_DSD]
     n = 0
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
-        cnt = np.int64(counts[proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk])
+        cnt = row_extent(j, pre, chunk, proj_i, counts)[1]
         if wsd != 0.0 or dsd != 0.0:
             # the hot loop of procedural delivery: branch-free, so LLVM can vectorise it
             for k in range(cnt):
@@ -127,6 +173,17 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
                 out_t[k] = below(w0, clen)
                 out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
         n = cnt
+    elif rule == bp.RULE_FIN:
+        # input slot pi(start + k) of the chunk belongs to post slot // K (rng.permutation)
+        start, n = row_extent(j, pre, chunk, proj_i, counts)
+        k_in = proj_i[j, bp.JI_N]
+        keys = perm_keys(chunk, perm_tag(tag), key0, key1)
+        lbits, rbits = half_bits(clen * k_in)
+        for k in range(n):
+            slot = permute(start + k, clen * k_in, keys, lbits, rbits)
+            w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
+            out_t[k] = np.int64(slot) // k_in
+            out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
     elif rule == bp.RULE_FP:
         if proj_f[j, bp.JF_P] > 0.0:
             r = proj_f[j, bp.JF_R]
@@ -158,8 +215,8 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
 @kernel
 def _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d):
     rule = proj_i[j, bp.JI_RULE]
-    if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
-        return np.int64(counts[proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk])
+    if rule == bp.RULE_FTN or rule == bp.RULE_FOUT or rule == bp.RULE_FIN:
+        return row_extent(j, pre, chunk, proj_i, counts)[1]
     return gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d)
 
 
@@ -208,11 +265,18 @@ def row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, o
     clen = min(chunk_size, proj_i[j, bp.JI_POST_SIZE] - c0)
     n = 0
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
-        cnt = np.int64(counts[proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk])
+        cnt = row_extent(j, pre, chunk, proj_i, counts)[1]
         for k in range(cnt):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
             out_t[k] = below(w0, clen)
         n = cnt
+    elif rule == bp.RULE_FIN:
+        start, n = row_extent(j, pre, chunk, proj_i, counts)
+        k_in = proj_i[j, bp.JI_N]
+        keys = perm_keys(chunk, perm_tag(tag), key0, key1)
+        lbits, rbits = half_bits(clen * k_in)
+        for k in range(n):
+            out_t[k] = np.int64(permute(start + k, clen * k_in, keys, lbits, rbits)) // k_in
     elif rule == bp.RULE_FP:
         if proj_f[j, bp.JF_P] > 0.0:
             r = proj_f[j, bp.JF_R]

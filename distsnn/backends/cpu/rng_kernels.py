@@ -10,6 +10,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from ...rng import permutation as perm
 from ...rng import portable_math as pm
 from .jit import kernel
 
@@ -167,3 +168,62 @@ def box_muller(u1, u2):
     r = sqrt_ieee(-2.0 * plog(u1))
     s, c = psincos_2pi(u2)
     return r * c, r * s
+
+
+# -- keyed permutation of a chunk's input slots (fixed_indegree; rng.permutation) -------------
+MIX_A = np.uint64(perm.MIX_A)
+MIX_B = np.uint64(perm.MIX_B)
+GOLDEN = np.uint64(perm.GOLDEN)
+assert perm.ROUNDS == 6, "perm_keys spells out six round keys"
+
+
+@kernel(inline="always")
+def perm_keys(chunk, ptag, k0, k1):
+    """The round keys of one chunk's permutation (ptag: the projection's PERM-domain word)."""
+    w0, w1, w2, w3 = philox(chunk, 0, 0, ptag, k0, k1)
+    w = (w0, w1, w2, w3, w0, w1)
+    return (w[0], w[1] ^ GOLDEN, w[2] ^ ((np.uint64(2) * GOLDEN) & M32), w[3] ^ ((np.uint64(3) * GOLDEN) & M32),
+            w[4] ^ ((np.uint64(4) * GOLDEN) & M32), w[5] ^ ((np.uint64(5) * GOLDEN) & M32))
+
+
+@kernel(inline="always")
+def mix32(x):
+    x = x ^ (x >> np.uint64(16))
+    x = (x * MIX_A) & M32
+    x = x ^ (x >> np.uint64(15))
+    x = (x * MIX_B) & M32
+    return x ^ (x >> np.uint64(16))
+
+
+@kernel(inline="always")
+def half_bits(domain):
+    """(left, right) Feistel half widths for `domain` values (permutation.half_bits)."""
+    b = np.int64(perm.MIN_BITS)
+    while (np.int64(1) << b) < domain:
+        b += 1
+    return b // 2, b - b // 2
+
+
+@kernel(inline="always")
+def feistel(x, keys, lbits, rbits):
+    wl = lbits
+    wr = rbits
+    left = x >> np.uint64(wr)
+    right = x & np.uint64((np.int64(1) << wr) - 1)
+    for i in range(perm.ROUNDS):
+        nl = right
+        right = left ^ (mix32(right ^ np.uint64(keys[i])) & np.uint64((np.int64(1) << wl) - 1))
+        left = nl
+        t = wl
+        wl = wr
+        wr = t
+    return (left << np.uint64(wr)) | right
+
+
+@kernel(inline="always")
+def permute(x, domain, keys, lbits, rbits):
+    """pi(x) for 0 <= x < domain: the network, then cycle walking (permutation.permute)."""
+    y = feistel(np.uint64(x), keys, lbits, rbits)
+    while y >= np.uint64(domain):
+        y = feistel(y, keys, lbits, rbits)
+    return y

@@ -9,7 +9,7 @@ from ...build.input_bound import decide_ring_bits
 from ...build.plan import initial_state
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...connectivity.reference import count_tag
-from .connectivity_kernels import counts_fixed_outdegree, counts_fixed_total, stored_rows
+from .connectivity_kernels import counts_fixed_indegree, counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
 from .jit import kernel
 from .neuron_kernels import poisson_input, update_neurons
@@ -75,7 +75,8 @@ def counted_projections(plan):
             continue
         args = (int(pi[bp.JI_N]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_POST_SIZE]), int(pi[bp.JI_NCHUNK]),
                 plan.chunk_size, count_tag(int(pi[bp.JI_TAG])), plan.key0, plan.key1)
-        yield int(pi[bp.JI_RULE]), off, int(pi[bp.JI_PRE_SIZE] * pi[bp.JI_NCHUNK]), args
+        rule = int(pi[bp.JI_RULE])
+        yield rule, off, bp.count_cells(rule, int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_NCHUNK])), args
 
 
 def compute_counts(plan):
@@ -84,6 +85,8 @@ def compute_counts(plan):
     for rule, off, _, args in counted_projections(plan):
         if rule == bp.RULE_FTN:
             cells = counts_fixed_total(*args, get_num_threads())
+        elif rule == bp.RULE_FIN:
+            cells = counts_fixed_indegree(*args)
         else:
             cells = counts_fixed_outdegree(*args)
         counts[off:off + cells.size] = cells
@@ -96,7 +99,10 @@ def max_row_length(plan, counts):
     for j in range(plan.proj_i.shape[0]):
         pi = plan.proj_i[j]
         if pi[bp.JI_COUNT_OFF] >= 0:
-            cells = counts[pi[bp.JI_COUNT_OFF]:pi[bp.JI_COUNT_OFF] + pi[bp.JI_PRE_SIZE] * pi[bp.JI_NCHUNK]]
+            rule, n_pre, nch = int(pi[bp.JI_RULE]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_NCHUNK])
+            cells = counts[pi[bp.JI_COUNT_OFF]:pi[bp.JI_COUNT_OFF] + bp.count_cells(rule, n_pre, nch)]
+            if rule == bp.RULE_FIN:   # running sums: row lengths are their differences
+                cells = np.diff(cells.reshape(n_pre + 1, nch).astype(np.int64), axis=0)
             if cells.size:
                 longest = max(longest, int(cells.max()))
         elif pi[bp.JI_RULE] != bp.RULE_O2O:
