@@ -56,7 +56,7 @@ def expected_indegrees(plan):
         n = plan.proj_i[j, bp.JI_N]
         if n_post == 0:
             continue
-        k[j] = {bp.RULE_FTN: n / n_post, bp.RULE_FOUT: n * n_pre / n_post, bp.RULE_O2O: 1.0,
+        k[j] = {bp.RULE_FTN: n / n_post, bp.RULE_FOUT: n * n_pre / n_post, bp.RULE_FIN: float(n), bp.RULE_O2O: 1.0,
                 bp.RULE_A2A: float(n_pre), bp.RULE_FP: plan.proj_f[j, bp.JF_P] * n_pre}[rule]
     return k
 
@@ -75,8 +75,8 @@ def population_pieces(plan, model=CostModel()):
         incoming = [j for j in range(kin.size) if plan.proj_i[j, bp.JI_POST_POP] == p]
         syn = sum(kin[j] * size for j in incoming)
         ev = sum(kin[j] * size * rate[plan.proj_i[j, bp.JI_PRE_POP]] for j in incoming)
-        count_bytes = sum(4 * plan.proj_i[j, bp.JI_PRE_SIZE] * nch for j in incoming
-                          if plan.proj_i[j, bp.JI_COUNT_OFF] >= 0)
+        count_bytes = sum(4 * bp.count_cells(plan.proj_i[j, bp.JI_RULE], plan.proj_i[j, bp.JI_PRE_SIZE], nch)
+                          for j in incoming if plan.proj_i[j, bp.JI_COUNT_OFF] >= 0)
         slots = int(plan.pop_i[p, bp.PI_RING_EX] + plan.pop_i[p, bp.PI_RING_IN])   # build.ring_layout
         nbytes = size * (32 + plan.ring_item_bytes * slots) + count_bytes
         cost = model.update_s * size * steps_per_s + model.event_s * ev

@@ -3,7 +3,8 @@ import numba
 import numpy as np
 import pytest
 
-from distsnn.model import AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal, OneToOne
+from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
+                           OneToOne)
 from distsnn.runtime import simulate
 from distsnn.runtime import run as run_module
 
@@ -20,6 +21,7 @@ def mixed_network():
     net.connect("I", "I", AllToAll(), -50.0, 0.5)
     net.connect("X", "I", OneToOne(), 200.0, 2.0, label="x")
     net.connect("X", "E", FixedProbability(0.2), 30.0, 1.2)
+    net.connect("E", "I", FixedIndegree(30), Normal(20.0, 2.0), Normal(1.2, 0.4), label="k")
     net.add_poisson_input("E", indegree=1000, rate=18.0, weight=45.0, delay=1.5)
     net.add_poisson_input("I", indegree=1000, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 100.0, start=50.0, stop=150.0)

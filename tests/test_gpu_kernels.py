@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from distsnn.backends.gpu.source import ENTRY_POINTS, KERNELS, NVCC_FLAGS, constants_header, kernel_source, signatures
+from distsnn.backends.gpu.source import (ENTRY_POINTS, KERNELS, NVCC_FLAGS, REGISTER_CAPS, compile_options, constants_header, kernel_source,
+                                         signatures)
 from distsnn.build import plan as bp
 from distsnn.rng import portable_math as pm
 
@@ -28,6 +29,7 @@ def test_kernel_compiles_without_fma(tmp_path, kernel, arch):
     src = tmp_path / f"{kernel}.cu"
     src.write_text(kernel_source(kernel))
     ptx = tmp_path / f"{kernel}.ptx"
+    # (the determinism flags: a register cap acts in ptxas, not on the PTX)
     proc = subprocess.run([NVCC, f"-arch={arch}", "--ptx", *NVCC_FLAGS, "-Werror", "all-warnings", "-o", str(ptx),
                            str(src)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -35,6 +37,24 @@ def test_kernel_compiles_without_fma(tmp_path, kernel, arch):
     for entry in ENTRY_POINTS[kernel]:
         assert f".entry {entry}(" in text
     assert "fma." not in text      # --fmad=false: every a*b+c rounds twice, as on the CPU
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc not found")
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_registers_fit_without_spills(tmp_path, kernel):
+    """ptxas's report for sm_90 with the run-time options: no entry point spills registers to
+    local memory (a register cap that spilled would slow every step), and the cap holds."""
+    src = tmp_path / f"{kernel}.cu"
+    src.write_text(kernel_source(kernel))
+    proc = subprocess.run([NVCC, "-arch=sm_90", "-cubin", "-Xptxas", "-v", *compile_options(kernel), "-o",
+                           str(tmp_path / "k.cubin"), str(src)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    spills = re.findall(r"(\d+) bytes spill stores, (\d+) bytes spill loads", proc.stderr)
+    regs = [int(r) for r in re.findall(r"Used (\d+) registers", proc.stderr)]
+    assert len(spills) == len(regs) == len(ENTRY_POINTS[kernel]), proc.stderr
+    assert all(s == ("0", "0") for s in spills), proc.stderr
+    cap = REGISTER_CAPS.get(kernel)
+    assert cap is None or max(regs) <= cap, proc.stderr
 
 
 @pytest.mark.skipif(not HAVE_NVRTC, reason="CuPy with NVRTC not installed (pip install 'distsnn[gpu]')")

@@ -1,10 +1,11 @@
 """Bad input: a ValueError that names the field and the value, before anything is allocated."""
+import dataclasses
 import math
 
 import pytest
 
 from distsnn.build import make_plan
-from distsnn.model import (AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
+from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
                            OneToOne, Uniform)
 from distsnn.models import microcircuit
 
@@ -59,6 +60,24 @@ def test_total_number_on_empty_population():
         net2(size_b=0).connect("A", "B", FixedTotalNumber(100), 1.0, 1.0)
     with pytest.raises(ValueError, match=r"total number of synapses n must be a non-negative integer, got -1"):
         net2().connect("A", "B", FixedTotalNumber(-1), 1.0, 1.0)
+
+
+def test_fixed_indegree_bad_input():
+    with pytest.raises(ValueError, match=r"A->B: in-degree n must be a non-negative integer, got -3"):
+        net2().connect("A", "B", FixedIndegree(-3), 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"A->B: in-degree n=5 from an empty population"):
+        net2(size_a=0).connect("A", "B", FixedIndegree(5), 1.0, 1.0)
+    net2(size_a=0).connect("A", "B", FixedIndegree(0), 1.0, 1.0)          # nothing to draw: fine
+    net = Network(chunk_size=1024)
+    net.add_population("A", 10)
+    net.add_population("B", 2000)
+    with pytest.raises(ValueError, match=r"in-degree n=4194304 times the chunk length 1024 exceeds the 2\*\*32 - 1 "
+                                         r"input slots of a chunk; use a smaller chunk_size"):
+        net.connect("A", "B", FixedIndegree(2 ** 22), 1.0, 1.0)
+    net.connect("A", "B", FixedIndegree(2 ** 22 - 1), 1.0, 1.0)            # 1024 (2**22 - 1) slots fit
+    net.projections[0] = dataclasses.replace(net.projections[0], rule=FixedIndegree(2 ** 22))
+    with pytest.raises(ValueError, match=r"exceeds the 2\*\*32 - 1 input slots"):    # checked again at build
+        make_plan(net, seed=1)
 
 
 def test_other_rules_and_parameters():

@@ -174,16 +174,25 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
                 out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
         n = cnt
     elif rule == bp.RULE_FIN:
-        # input slot pi(start + k) of the chunk belongs to post slot // K (rng.permutation)
+        # input slot pi(start + k) of the chunk belongs to post slot // K (rng.permutation).
+        # Two loops: the permutation's cycle walking (a while loop) keeps its loop scalar, so
+        # the slots wait in out_d for a branch-free loop that LLVM vectorises, as above
         start, n = row_extent(j, pre, chunk, proj_i, counts)
         k_in = proj_i[j, bp.JI_N]
         keys = perm_keys(chunk, perm_tag(tag), key0, key1)
         lbits, rbits = half_bits(clen * k_in)
         for k in range(n):
-            slot = permute(start + k, clen * k_in, keys, lbits, rbits)
-            w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
-            out_t[k] = np.int64(slot) // k_in
-            out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
+            slot = np.int64(permute(start + k, clen * k_in, keys, lbits, rbits))
+            out_t[k] = slot // k_in
+            out_d[k] = slot
+        if wsd != 0.0 or dsd != 0.0:
+            for k in range(n):
+                w0, w1, w2, w3 = philox(out_d[k], chunk, 0, tag, key0, key1)
+                z0, z1 = box_muller(u01(w1), u01(w2))
+                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
+        else:
+            for k in range(n):
+                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
     elif rule == bp.RULE_FP:
         if proj_f[j, bp.JF_P] > 0.0:
             r = proj_f[j, bp.JF_R]

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .source import KERNELS, NVCC_FLAGS, kernel_source, signatures
+from .source import KERNELS, NVCC_FLAGS, compile_options, kernel_source, signatures
 
 
 def _short(err):
@@ -82,7 +82,7 @@ class CudaDevice:
         self.peak_bytes = 0
         self.sigs, self.funcs = {}, {}
         for name in KERNELS:
-            module = cupy.RawModule(code=kernel_source(name), options=NVCC_FLAGS)
+            module = cupy.RawModule(code=kernel_source(name), options=compile_options(name))
             for kernel, sig in signatures(name).items():
                 self.sigs[kernel] = sig
                 self.funcs[kernel] = module.get_function(kernel)   # compiles and loads now, not in a capture
@@ -158,7 +158,7 @@ def nvrtc_ptx(name, arch="compute_90"):
     prog = nvrtc.createProgram(kernel_source(name), f"{name}.cu", [], [])
     try:
         try:
-            nvrtc.compileProgram(prog, [f"-arch={arch}", *NVCC_FLAGS])
+            nvrtc.compileProgram(prog, [f"-arch={arch}", *compile_options(name)])
         except nvrtc.NVRTCError as err:
             raise RuntimeError(f"NVRTC failed on {name}.cu for {arch}: {err}\n{nvrtc.getProgramLog(prog)}") from None
         ptx = nvrtc.getPTX(prog)

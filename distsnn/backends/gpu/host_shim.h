@@ -19,6 +19,8 @@ template <class T> static inline T max(T a, T b) { return a < b ? b : a; }
 static inline unsigned int __umulhi(unsigned int a, unsigned int b) {
     return (unsigned int)(((unsigned long long)a * (unsigned long long)b) >> 32);
 }
+// leading zero bits of a 32-bit word (32 for 0), like CUDA's __clz
+static inline int __clz(unsigned int x) { return x ? __builtin_clz(x) : 32; }
 // one host thread at a time: read-modify-write is atomic; returns the old value like CUDA
 static inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
     const unsigned long long old = *p; *p = old + v; return old;

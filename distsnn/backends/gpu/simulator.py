@@ -193,9 +193,14 @@ class GpuSimulator:
             n, n_pre = args[0], args[1]
             if rule == bp.RULE_FTN:
                 work, kernel = n, "counts_fixed_total"
+            elif rule == bp.RULE_FIN:
+                work, kernel = n * args[2], "counts_fixed_indegree"
             else:
                 work, kernel = n * n_pre, "counts_fixed_outdegree"
             d.launch(kernel, min(self._grid(work), cap), d.block_threads, (*args, counts[off:off + cells]))
+            if rule == bp.RULE_FIN:   # cells (pre + 1, chunk) -> running sums over pres
+                sums = counts[off:off + cells].reshape(n_pre + 1, args[3])
+                sums[...] = d.xp.cumsum(sums, axis=0, dtype=np.uint32)
         return counts
 
     def _deliver_args(self, bounds, gid, step):

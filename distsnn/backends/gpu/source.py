@@ -10,6 +10,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...build import poisson_input
+from ...rng import permutation as perm
 from ...rng import portable_math as pm
 from ...rng import streams
 from . import layout
@@ -24,10 +25,23 @@ ENTRY_POINTS = {"neuron_update": ("neuron_update", "neuron_update" + R32), "spik
                 "record_voltage": ("record_voltage",), "advance_step": ("advance_step",),
                 "deliver_procedural": ("deliver_procedural", "deliver_procedural" + R32),
                 "deliver_stored": ("deliver_stored", "deliver_stored" + R32),
-                "counts": ("counts_fixed_total", "counts_fixed_outdegree"),
+                "counts": ("counts_fixed_total", "counts_fixed_outdegree", "counts_fixed_indegree"),
                 "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32)}
 # compile with these (DESIGN §3): no fused multiply-add, IEEE division and square root
 NVCC_FLAGS = ("--fmad=false", "--prec-div=true", "--prec-sqrt=true")
+# per-file register caps, where the compiler's own choice costs occupancy: procedural
+# delivery needed 96 registers per thread (5 blocks of 128 threads per SM) until the
+# fixed_indegree loop, whose permutation state took it to 106 (4 blocks); capped at 96,
+# ptxas recomputes that state instead, without spilling (test_gpu_kernels checks: no spills
+# anywhere). The cap acts where CuPy has NVRTC build a cubin (its default); a PTX build
+# (CUPY_COMPILE_WITH_PTX) leaves the choice to the driver.
+REGISTER_CAPS = {"deliver_procedural": 96}
+
+
+def compile_options(name):
+    """The NVCC / NVRTC options of one kernel file: the determinism flags and its register cap."""
+    cap = REGISTER_CAPS.get(name)
+    return NVCC_FLAGS + ((f"--maxrregcount={cap}",) if cap else ())
 
 
 def _double(x):
@@ -48,7 +62,12 @@ def constants_header():
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define COUNT_TAG {streams.DOM_COUNT << streams.DOMAIN_SHIFT}u")
+    lines.append(f"#define PERM_TAG {streams.DOM_PERM << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define ID_MASK {streams.ID_MASK}u")
+    for name in ("ROUNDS", "MIN_BITS"):
+        lines.append(f"#define PERM_{name} {getattr(perm, name)}")
+    for name in ("MIX_A", "MIX_B", "GOLDEN"):
+        lines.append(f"#define PERM_{name} {int(getattr(perm, name))}u")
     for name in ("LN2_HI", "LN2_LO", "INV_LN2", "SQRT_HALF", "HALF_PI"):
         lines.append(f"#define {name} {_double(getattr(pm, name))}")
     for name, coeffs in (("LOG_C", pm.LOG_COEFFS), ("EXPM1_C", pm.EXPM1_COEFFS), ("SIN_C", pm.SIN_COEFFS),

@@ -20,12 +20,12 @@ __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const 
                           const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const bool fill,
                           const i64 at, int* syn_loc, W* syn_w, int* syn_d)
 {
-    const Row r = make_row(pj, jf, pre, chunk, chunk_size);
+    Row r = make_row(pj, jf, pre, chunk, chunk_size);
     const int rec = (int)pj[JI_REC];
     u32 w[4];
     i64 tgt, w_int, d;
     if (indexed_rule(r)) {
-        const i64 n = indexed_row_length(r, pj, counts);
+        const i64 n = open_indexed_row(r, pj, counts, key0, key1);
         for (i64 x = 0; fill && x < n; ++x) {
             indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
             put_synapse(at + x, tgt, rec, w_int, d, syn_loc, syn_w, syn_d);

@@ -116,6 +116,10 @@ struct Row {
     const double* jf;
     i64 pre, chunk, clen, rule;
     u32 tag;
+    // fixed_indegree (open_indexed_row): the row's first input slot, the in-degree, the
+    // chunk's slots and the Philox words of the round keys; 32-bit (a chunk has fewer than
+    // 2**32 slots) to keep delivery's registers down
+    u32 start, k_in, domain, keys[4];
 };
 
 __device__ __forceinline__ Row make_row(const i64* pj, const double* jf, const i64 pre, const i64 chunk,
@@ -132,16 +136,70 @@ __device__ __forceinline__ Row make_row(const i64* pj, const double* jf, const i
 
 // counted rules and all-to-all: synapse x depends on x alone, so a row is parallel over x
 __device__ __forceinline__ bool indexed_rule(const Row& r) {
-    return r.rule == RULE_FTN || r.rule == RULE_FOUT || r.rule == RULE_A2A;
+    return r.rule == RULE_FTN || r.rule == RULE_FOUT || r.rule == RULE_FIN || r.rule == RULE_A2A;
 }
 
-__device__ __forceinline__ i64 indexed_row_length(const Row& r, const i64* pj, const u32* counts) {
-    return (r.rule == RULE_A2A) ? r.clen : (i64)counts[pj[JI_COUNT_OFF] + r.pre * pj[JI_NCHUNK] + r.chunk];
+// The keyed permutation of a chunk's input slots (distsnn.rng.permutation): a Feistel network
+// on b-bit values, halves of lbits and rbits, then cycle walking into [0, domain).
+__device__ __forceinline__ u32 mix32(u32 x) {
+    x ^= x >> 16; x *= PERM_MIX_A; x ^= x >> 15; x *= PERM_MIX_B; x ^= x >> 16;
+    return x;
+}
+
+// round key i: Philox word i % 4 XOR i * golden ratio (permutation.round_keys)
+__device__ __forceinline__ u32 feistel(const u32 x, const u32* keys, const int lbits, const int rbits) {
+    int wl = lbits, wr = rbits;
+    u32 left = x >> wr, right = x & ((1u << wr) - 1u);   // (wr <= 16)
+    for (int i = 0; i < PERM_ROUNDS; ++i) {
+        const u32 nl = right;
+        const u32 key = keys[i % 4] ^ (u32)((u64)i * PERM_GOLDEN);
+        right = left ^ (mix32(right ^ key) & ((1u << wl) - 1u));
+        left = nl;
+        const int t = wl; wl = wr; wr = t;
+    }
+    return (left << wr) | right;
+}
+
+// b = max(MIN_BITS, bit length of domain - 1) bits, halves floor(b/2) and ceil(b/2)
+__device__ __forceinline__ u32 permute(const u32 x, const u32 domain, const u32* keys) {
+    const int b = max(PERM_MIN_BITS, 32 - __clz(domain - 1u));
+    u32 y = feistel(x, keys, b / 2, b - b / 2);
+    while (y >= domain) y = feistel(y, keys, b / 2, b - b / 2);
+    return y;
+}
+
+// Length of an indexed row; for fixed_indegree also its first slot and permutation (cells
+// of running sums: plan.count_cells)
+__device__ __forceinline__ i64 open_indexed_row(Row& r, const i64* pj, const u32* counts, const u32 key0,
+                                                const u32 key1) {
+    if (r.rule == RULE_A2A) return r.clen;
+    const i64 at = pj[JI_COUNT_OFF] + r.pre * pj[JI_NCHUNK] + r.chunk;
+    if (r.rule != RULE_FIN) return (i64)counts[at];
+    r.start = counts[at];
+    r.k_in = (u32)pj[JI_N];
+    r.domain = (u32)(r.clen * pj[JI_N]);   // < 2**32 (model validation)
+    philox((u32)r.chunk, 0u, 0u, (r.tag & ID_MASK) | PERM_TAG, key0, key1, r.keys);
+    return (i64)counts[at + pj[JI_NCHUNK]] - (i64)r.start;
+}
+
+// synapse x of a fixed_indegree row: input slot pi(start + x) of the chunk, of post
+// slot / K, its words from counter (slot, chunk, 0)
+__device__ __forceinline__ void indegree_synapse(const Row& r, const i64 x, const u32 key0, const u32 key1,
+                                                 const double dt, i64* tgt, i64* w_int, i64* d) {
+    u32 w[4];
+    const u32 slot = permute(r.start + (u32)x, r.domain, r.keys);
+    philox(slot, (u32)r.chunk, 0u, r.tag, key0, key1, w);
+    *tgt = (i64)(slot / r.k_in);
+    synapse(w[1], w[2], r.jf, dt, w_int, d);
 }
 
 // synapse x of an indexed row: chunk-local target, fixed-point weight, delay (steps)
 __device__ __forceinline__ void indexed_synapse(const Row& r, const i64 x, const u32 key0, const u32 key1,
                                                 const double dt, i64* tgt, i64* w_int, i64* d) {
+    if (r.rule == RULE_FIN) {
+        indegree_synapse(r, x, key0, key1, dt, tgt, w_int, d);
+        return;
+    }
     u32 w[4];
     philox((u32)x, (u32)r.chunk, (u32)r.pre, r.tag, key0, key1, w);
     *tgt = (r.rule == RULE_A2A) ? x : below(w[0], r.clen);

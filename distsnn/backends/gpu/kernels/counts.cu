@@ -22,3 +22,19 @@ extern "C" __global__ void counts_fixed_outdegree(
         atomicAdd(&counts[pre * nch + below(w[0], n_post) / chunk_size], 1u);
     }
 }
+
+// fixed_indegree: slot i of chunk c draws its pre from counter (i, c, 0); counted into cell
+// (pre + 1, c), and the driver's running sum over pres turns the cells into running sums
+// (plan.count_cells). Slots of all chunks in one range: chunk c holds [c C K, (c C + clen) K).
+extern "C" __global__ void counts_fixed_indegree(
+    const i64 k_in, const i64 n_pre, const i64 n_post, const i64 nch, const i64 chunk_size, const u32 tag,
+    const u32 key0, const u32 key1, u32* counts)
+{
+    const i64 per_chunk = chunk_size * k_in;
+    for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < n_post * k_in; idx += (i64)gridDim.x * blockDim.x) {
+        const i64 c = idx / per_chunk, i = idx - c * per_chunk;
+        u32 w[4];
+        philox((u32)i, (u32)c, 0u, tag, key0, key1, w);
+        atomicAdd(&counts[(below(w[0], n_pre) + 1) * nch + c], 1u);
+    }
+}

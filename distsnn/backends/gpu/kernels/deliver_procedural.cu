@@ -34,14 +34,14 @@ __device__ __forceinline__ void deliver_procedural_body(
             const i64* pj = proj_i + j * N_JI;
             const i64 k = un[UI_POP], chunk = un[UI_CHUNK];
             const i64 n_u = un[UI_GID_END] - un[UI_GID_START], lex = pop_i[k * N_PI + PI_RING_EX];
-            const Row r = make_row(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, chunk_size);
+            Row r = make_row(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, chunk_size);
             // the receptor's ring in the unit's block (build.ring_layout): slot 0, slots
             const i64 base = un[UI_RING_OFF] + pj[JI_REC] * lex * n_u;
             const i64 slots = pj[JI_REC] ? pop_i[k * N_PI + PI_RING_IN] : lex, slot0 = step % slots;
             u32 w[4];
             i64 tgt, w_int, d;
             if (indexed_rule(r)) {
-                const i64 n = indexed_row_length(r, pj, counts);
+                const i64 n = open_indexed_row(r, pj, counts, key0, key1);
                 for (i64 x = lane; x < n; x += team) {
                     indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);
