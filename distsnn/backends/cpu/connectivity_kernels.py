@@ -108,6 +108,22 @@ def row_extent(j, pre, chunk, proj_i, counts):
 
 
 @kernel(inline="always")
+def indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_slot, out_t):
+    """Row (pre, chunk) of fixed_indegree projection j: the input slot pi(start + k) of each
+    synapse into out_slot, then its chunk-local target slot // K into out_t (written second:
+    out_slot may be out_t where only targets are wanted); returns the row length."""
+    start, n = row_extent(j, pre, chunk, proj_i, counts)
+    k_in = proj_i[j, bp.JI_N]
+    keys = perm_keys(chunk, perm_tag(tag), key0, key1)
+    lbits, rbits = half_bits(clen * k_in)
+    for k in range(n):
+        slot = np.int64(permute(start + k, clen * k_in, keys, lbits, rbits))
+        out_slot[k] = slot
+        out_t[k] = slot // k_in
+    return n
+
+
+@kernel(inline="always")
 def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt):
     """(fixed-point weight, delay in steps) from the synapse's two standard normals.
 
@@ -177,14 +193,7 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
         # input slot pi(start + k) of the chunk belongs to post slot // K (rng.permutation).
         # Two loops: the permutation's cycle walking (a while loop) keeps its loop scalar, so
         # the slots wait in out_d for a branch-free loop that LLVM vectorises, as above
-        start, n = row_extent(j, pre, chunk, proj_i, counts)
-        k_in = proj_i[j, bp.JI_N]
-        keys = perm_keys(chunk, perm_tag(tag), key0, key1)
-        lbits, rbits = half_bits(clen * k_in)
-        for k in range(n):
-            slot = np.int64(permute(start + k, clen * k_in, keys, lbits, rbits))
-            out_t[k] = slot // k_in
-            out_d[k] = slot
+        n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_d, out_t)
         if wsd != 0.0 or dsd != 0.0:
             for k in range(n):
                 w0, w1, w2, w3 = philox(out_d[k], chunk, 0, tag, key0, key1)
@@ -280,12 +289,7 @@ def row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, o
             out_t[k] = below(w0, clen)
         n = cnt
     elif rule == bp.RULE_FIN:
-        start, n = row_extent(j, pre, chunk, proj_i, counts)
-        k_in = proj_i[j, bp.JI_N]
-        keys = perm_keys(chunk, perm_tag(tag), key0, key1)
-        lbits, rbits = half_bits(clen * k_in)
-        for k in range(n):
-            out_t[k] = np.int64(permute(start + k, clen * k_in, keys, lbits, rbits)) // k_in
+        n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_t, out_t)
     elif rule == bp.RULE_FP:
         if proj_f[j, bp.JF_P] > 0.0:
             r = proj_f[j, bp.JF_R]
