@@ -81,7 +81,7 @@ def test_allocation_is_announced_and_refused_when_it_cannot_fit(monkeypatch):
 # --- int32 ring buffers: the per-neuron bound ------------------------------------------------
 from distsnn.build.fixed_point import LIMIT32, RESOLUTION, weight_units  # noqa: E402
 from distsnn.build.input_bound import neuron_input_bounds  # noqa: E402
-from distsnn.model import FixedOutdegree, FixedProbability, OneToOne  # noqa: E402
+from distsnn.model import FixedIndegree, FixedOutdegree, FixedProbability, OneToOne  # noqa: E402
 
 
 def _rules_network(bits="auto"):
@@ -94,6 +94,7 @@ def _rules_network(bits="auto"):
     net.connect("a", "b", FixedProbability(0.3), 55.0, 2.0, label="fp")
     net.connect("b", "b", OneToOne(), 40.0, 1.0, label="o2o")
     net.connect("a", "b", AllToAll(), -20.0, 1.0, receptor="inhibitory", label="a2a")
+    net.connect("a", "b", FixedIndegree(12), Normal(30.0, 3.0), 1.0, label="fin")
     return net
 
 

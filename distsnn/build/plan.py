@@ -34,6 +34,12 @@ JI_PRE_POP, JI_POST_POP, JI_RULE, JI_TAG, JI_N, JI_REC, JI_NCHUNK, JI_COUNT_OFF,
 N_JI = 12
 RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A, RULE_FIN = 0, 1, 2, 3, 4, 5
 COUNTED_RULES = (RULE_FTN, RULE_FOUT, RULE_FIN)   # rows of drawn lengths: per (pre, chunk) cells
+# poisson input columns
+QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
+# unit (post chunk) columns
+UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END, UI_RING_OFF = range(8)
+
+REC_EX, REC_IN = 0, 1
 
 
 def count_cells(rule, n_pre, nch):
@@ -41,12 +47,6 @@ def count_cells(rule, n_pre, nch):
     fixed_indegree (n_pre + 1) x nch running sums (cell (pre, chunk): the chunk's input slots
     taken by pres before `pre`; the last row is the chunk's total)."""
     return (n_pre + 1) * nch if rule == RULE_FIN else n_pre * nch
-# poisson input columns
-QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
-# unit (post chunk) columns
-UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END, UI_RING_OFF = range(8)
-
-REC_EX, REC_IN = 0, 1
 
 
 @dataclass

@@ -332,6 +332,11 @@ def input_bounds(units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0
             j = in_proj[jj]
             rec = proj_i[j, bp.JI_REC]
             w = wq[j]
+            if proj_i[j, bp.JI_RULE] == bp.RULE_FIN:   # exactly K inputs each: nothing to place
+                for t in range(clen):
+                    acc_a[rec, t] += proj_i[j, bp.JI_N] * w
+                    acc_d[rec, t] += proj_i[j, bp.JI_N]
+                continue
             for pre in range(proj_i[j, bp.JI_PRE_SIZE]):
                 n = row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, sc_t[u])
                 for x in range(n):
