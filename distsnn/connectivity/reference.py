@@ -10,7 +10,7 @@ from ..rng.portable_math import box_muller, plog
 
 def count_tag(syn_tag):
     """The COUNT-domain counter word of a projection, from its SYN-domain word."""
-    return (int(syn_tag) & streams.ID_MASK) | (streams.DOM_COUNT << streams.DOMAIN_SHIFT)
+    return streams.retag(syn_tag, streams.DOM_COUNT)
 
 
 def indegree_slots(plan, j):

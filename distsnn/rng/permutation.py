@@ -30,17 +30,19 @@ GOLDEN = 0x9E3779B9
 M32 = np.uint64(0xFFFFFFFF)
 MIX_A = np.uint64(0x7FEB352D)
 MIX_B = np.uint64(0x846CA68B)
+# key_i = Philox word i % 4 XOR ROUND_XOR[i] (i * golden ratio, modulo 2**32)
+ROUND_XOR = tuple((i * GOLDEN) & 0xFFFFFFFF for i in range(ROUNDS))
 
 
 def perm_tag(syn_tag):
     """The PERM-domain counter word 3 of a projection, from its SYN-domain word."""
-    return (int(syn_tag) & streams.ID_MASK) | (streams.DOM_PERM << streams.DOMAIN_SHIFT)
+    return streams.retag(syn_tag, streams.DOM_PERM)
 
 
 def round_keys(chunk, syn_tag, key0, key1):
     """The ROUNDS 32-bit round keys of the permutation of one post chunk of a projection."""
     w = [int(x) for x in philox4x32(chunk, 0, 0, perm_tag(syn_tag), key0, key1)]
-    return tuple(w[i % 4] ^ ((i * GOLDEN) & 0xFFFFFFFF) for i in range(ROUNDS))
+    return tuple(w[i % 4] ^ ROUND_XOR[i] for i in range(ROUNDS))
 
 
 def half_bits(domain):

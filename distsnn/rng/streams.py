@@ -39,6 +39,12 @@ def tag(domain, ident):
     return (domain << DOMAIN_SHIFT) | ident
 
 
+def retag(word, domain):
+    """Counter word 3 of another domain for the same identity (e.g. a projection's COUNT or
+    PERM word from its SYN word)."""
+    return (int(word) & ID_MASK) | (domain << DOMAIN_SHIFT)
+
+
 def projection_id(source, target, label):
     """Stable 28-bit id of a projection from its model identity (not its creation order)."""
     digest = hashlib.sha256(f"{source}\x1f{target}\x1f{label}".encode()).digest()

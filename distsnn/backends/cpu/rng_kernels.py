@@ -173,17 +173,16 @@ def box_muller(u1, u2):
 # -- keyed permutation of a chunk's input slots (fixed_indegree; rng.permutation) -------------
 MIX_A = np.uint64(perm.MIX_A)
 MIX_B = np.uint64(perm.MIX_B)
-GOLDEN = np.uint64(perm.GOLDEN)
+RX = tuple(np.uint64(x) for x in perm.ROUND_XOR)
 assert perm.ROUNDS == 6, "perm_keys spells out six round keys"
 
 
 @kernel(inline="always")
 def perm_keys(chunk, ptag, k0, k1):
-    """The round keys of one chunk's permutation (ptag: the projection's PERM-domain word)."""
+    """The round keys of one chunk's permutation (ptag: the projection's PERM-domain word):
+    Philox word i % 4 XOR ROUND_XOR[i] (permutation.round_keys)."""
     w0, w1, w2, w3 = philox(chunk, 0, 0, ptag, k0, k1)
-    w = (w0, w1, w2, w3, w0, w1)
-    return (w[0], w[1] ^ GOLDEN, w[2] ^ ((np.uint64(2) * GOLDEN) & M32), w[3] ^ ((np.uint64(3) * GOLDEN) & M32),
-            w[4] ^ ((np.uint64(4) * GOLDEN) & M32), w[5] ^ ((np.uint64(5) * GOLDEN) & M32))
+    return w0 ^ RX[0], w1 ^ RX[1], w2 ^ RX[2], w3 ^ RX[3], w0 ^ RX[4], w1 ^ RX[5]
 
 
 @kernel(inline="always")
@@ -206,17 +205,14 @@ def half_bits(domain):
 
 @kernel(inline="always")
 def feistel(x, keys, lbits, rbits):
-    wl = lbits
-    wr = rbits
+    """One pass of the network (permutation.feistel)."""
+    wl, wr = lbits, rbits
     left = x >> np.uint64(wr)
     right = x & np.uint64((np.int64(1) << wr) - 1)
     for i in range(perm.ROUNDS):
-        nl = right
-        right = left ^ (mix32(right ^ np.uint64(keys[i])) & np.uint64((np.int64(1) << wl) - 1))
-        left = nl
-        t = wl
-        wl = wr
-        wr = t
+        left = left ^ (mix32(right ^ np.uint64(keys[i])) & np.uint64((np.int64(1) << wl) - 1))
+        left, right = right, left
+        wl, wr = wr, wl
     return (left << np.uint64(wr)) | right
 
 
