@@ -54,3 +54,19 @@ def test_bench_rules_smoke(tmp_path):
         assert twin["events"] == r["events"]
     exact = {r["rule"]: r["synapses"] for r in runs}
     assert exact["fixed_indegree"] == exact["fixed_total_number"] == exact["fixed_outdegree"] == 600 * 50
+
+
+def test_bench_brunel_smoke(tmp_path):
+    """Without NEST: distsnn's runs, stored == procedural, the per-run and over-seed tables."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_brunel.py"), "--scale", "0.02", "--t-sim",
+                           "150", "--analysis-from", "50", "--threads", "1", "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("brunel_g5_eta2_scale0.02_*.json")
+    res = json.loads(js.read_text())
+    assert [(r["mode"], r["seed"]) for r in res["runs"]] == [("procedural", 1), ("stored", 1), ("procedural", 2)]
+    assert res["stored_equals_procedural"] is True
+    assert all(r["n_synapses"] == 250 * 1250 and r["n_spikes"] > 0 for r in res["runs"])
+    over = res["analysis"]["rate_over_seeds"]["distsnn"]
+    assert over["E"]["n"] == 2 and over["E"]["mean"] > 1.0
+    assert "Mean rate (Hz) over seeds" in (tmp_path / js.name.replace(".json", ".md")).read_text()

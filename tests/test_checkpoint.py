@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from distsnn.io.checkpoint import MANIFEST, load_manifest
-from distsnn.model import FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal
+from distsnn.model import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal
 from distsnn.runtime import simulate
 
 T_ALL = 160.0     # ms
@@ -17,7 +17,7 @@ T_CUT = 63.7      # ms: not a multiple of the driver's block, nor of any delay
 
 
 def restart_network(ring_bits="auto"):
-    """Both neuron models, a spike source firing on both sides of the cut, Poisson input
+    """All three neuron models, a spike source firing on both sides of the cut, Poisson input
     whose delay reaches back across it, a DC window open at the cut, delays up to 4.5 ms."""
     net = Network(dt=0.1, chunk_size=64, ring_bits=ring_bits)
     net.add_population("E", 300, v_init=Normal(-60.0, 5.0))
@@ -28,16 +28,21 @@ def restart_network(ring_bits="auto"):
     net.connect("I", "E", FixedOutdegree(50), Normal(-70.0, 7.0), Normal(2.0, 1.0))
     net.connect("E", "C", FixedProbability(0.1), 2.0, 4.5)
     net.connect("I", "C", FixedProbability(0.1), -3.0, 0.8)
+    net.add_population("D", 60, "iaf_psc_delta", {"t_ref": 1.0}, v_init=Normal(-60.0, 4.0))
+    net.connect("E", "D", FixedIndegree(20), 1.5, 2.7)
+    net.connect("D", "I", FixedTotalNumber(900), 30.0, 1.1)
+    net.add_poisson_input("D", indegree=500, rate=4.0, weight=0.5, delay=1.0)
     rng = np.random.default_rng(4)
     net.add_spike_source("S", 40, rng.integers(0, 40, 600), rng.uniform(0.1, T_ALL, 600))
     net.connect("S", "E", FixedProbability(0.2), 90.0, 2.3)
     net.add_poisson_input("E", indegree=900, rate=18.0, weight=45.0, delay=3.3)
     net.add_poisson_input("I", indegree=900, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 120.0, start=40.0, stop=90.0)
-    for name in ("E", "I", "C", "S"):
+    for name in ("E", "I", "C", "D", "S"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 299])
     net.record_voltage("C", [3])
+    net.record_voltage("D", [0, 59])
     return net
 
 
@@ -70,7 +75,7 @@ def assert_continues(res, whole, first):
 
 def test_network_is_active_on_both_sides(whole):
     cut = int(round(T_CUT / 0.1))
-    for name in ("E", "I", "C", "S"):
+    for name in ("E", "I", "C", "D", "S"):
         _, t = whole.spikes(name)
         assert (t <= T_CUT).sum() > 10 and (t > T_CUT).sum() > 10, name
     assert whole.plan.ring_bits == 32 and whole.n_steps > cut

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
-from ..model.neurons import MODEL_CODES, iaf_cond_exp_propagators, iaf_psc_exp_propagators
+from ..model.neurons import MODEL_CODES, iaf_cond_exp_propagators, iaf_psc_delta_propagators, iaf_psc_exp_propagators
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
@@ -247,6 +247,9 @@ def make_plan(network, seed, bound_inputs=True):
             pop_f[k] = [0.0, prop["P11ex"], prop["P11in"], 0.0, 0.0, 0.0] + common + [
                 prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], prop["PHex"],
                 prop["PHin"], dt]
+        elif pop.model == "iaf_psc_delta":   # no synaptic currents: the kernels add input to V
+            prop = iaf_psc_delta_propagators(prm, dt)
+            pop_f[k] = [prop["P22"], 0.0, 0.0, 0.0, 0.0, prop["P20"]] + common + [0.0] * 7
         else:
             prop = iaf_psc_exp_propagators(prm, dt)
             pop_f[k] = [prop["P22"], prop["P11ex"], prop["P11in"], prop["P21ex"], prop["P21in"], prop["P20"]] \

@@ -155,7 +155,8 @@ class Network:
     def connect(self, source, target, rule, weight, delay, receptor=None, label=""):
         """Connect `source` to `target` with a connection rule.
 
-        weight: number or Normal (pA), clipped at 0 so it keeps the sign of its mean;
+        weight: number or Normal in the target model's unit (pA for iaf_psc_exp, nS for
+        iaf_cond_exp, mV for iaf_psc_delta), clipped at 0 so it keeps the sign of its mean;
         delay: number or Normal (ms), clipped below at dt and rounded to steps.
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
         """
@@ -204,7 +205,8 @@ class Network:
 
     # -- inputs ------------------------------------------------------------------------
     def add_poisson_input(self, target, indegree, rate, weight, delay, receptor=None):
-        """Poisson background: `indegree` sources at `rate` Hz each, `weight` pA, `delay` ms."""
+        """Poisson background: `indegree` sources at `rate` Hz each, `weight` (unit as in
+        connect: pA, nS or mV by the target's model), `delay` ms."""
         where = f"poisson input to {target!r}"
         if self._pop(target, where).is_source:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")

@@ -4,6 +4,10 @@ iaf_psc_exp (leaky integrate-and-fire, exponential post-synaptic currents), as i
   C_m dV/dt = -(C_m / tau_m) (V - E_L) + I_syn_ex + I_syn_in + I_e + I_dc
   dI_syn_X/dt = -I_syn_X / tau_syn_X;  a spike of weight w (pA) makes I_syn_X jump by w.
 Units: C_m pF, tau_* ms, t_ref ms, E_L / V_th / V_reset mV, I_e pA.
+
+iaf_psc_delta (NEST's, with refractory_input False and no V_min): the same membrane without
+synaptic currents; a spike of weight w (mV) makes V jump by w in the step it arrives, and
+spikes arriving while the neuron is refractory are lost.
 """
 import math
 
@@ -13,14 +17,19 @@ IAF_PSC_EXP_DEFAULTS = {
     "C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0,
     "V_reset": -70.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0, "I_e": 0.0,
 }
+IAF_PSC_DELTA_DEFAULTS = {
+    "C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0,
+}
 # iaf_cond_exp (NEST's defaults): C_m dV/dt = -g_L (V - E_L) - g_ex (V - E_ex) - g_in (V - E_in) + I_e,
 # dg_X/dt = -g_X / tau_syn_X; a spike of weight w (nS) makes g_X jump by w. g_L nS, E_* mV.
 IAF_COND_EXP_DEFAULTS = {
     "C_m": 250.0, "g_L": 16.6667, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0, "V_reset": -60.0,
     "E_ex": 0.0, "E_in": -85.0, "tau_syn_ex": 0.2, "tau_syn_in": 2.0, "I_e": 0.0,
 }
-NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS}
-MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2}
+NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
+                 "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS}
+# the kernels branch on these codes (pop_i[:, PI_MODEL]); spike sources never integrate
+MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3}
 
 
 def validate_params(where, model, params):
@@ -64,6 +73,16 @@ def iaf_cond_exp_propagators(p, dt):
         "P11in": float(pexp(-dt / p["tau_syn_in"])),
         "PHex": float(pexp(-0.5 * dt / p["tau_syn_ex"])),
         "PHin": float(pexp(-0.5 * dt / p["tau_syn_in"])),
+        "ref_steps": int(math.floor(p["t_ref"] / dt + 0.5)),
+    }
+
+
+def iaf_psc_delta_propagators(p, dt):
+    """Host-computed propagators of iaf_psc_delta for one step dt (ms): NEST's P33 (here P22)
+    and P30 (P20), the same as iaf_psc_exp's membrane terms."""
+    return {
+        "P22": float(pexp(-dt / p["tau_m"])),
+        "P20": -p["tau_m"] / p["C_m"] * float(pexpm1(-dt / p["tau_m"])),
         "ref_steps": int(math.floor(p["t_ref"] / dt + 0.5)),
     }
 

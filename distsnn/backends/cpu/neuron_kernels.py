@@ -13,6 +13,9 @@ exponential integrator with mid-step conductances (second order, deterministic):
   g_X' = g_X * exp(-dt / (2 tau_X)),  g = g_L + g_ex' + g_in',
   V_inf = (g_ex' E_ex + g_in' E_in + I_e + I_dc) / g,  V = V_inf + (V - V_inf) * exp(-dt g / C_m)
 with exp the project's portable exp; steps 3-4 are unchanged (g_X decays exactly).
+iaf_psc_delta has no currents (they stay 0): step 2 adds this step's input (mV) to V,
+  V = V*P22 + (I_e + I_dc)*P20 + (input_ex * 2**-k_ex + input_in * 2**-k_in),
+so input that arrives while the neuron is refractory is lost (NEST's refractory_input False).
 The Poisson input of a unit (post chunk) is drawn first, in passes over all its neurons that
 vectorise: the Philox words (one call gives the uniforms of the four neurons of an aligned
 quad, gid >> 2; see build.poisson_input for the streams), then the counts by inversion; the
@@ -23,6 +26,7 @@ from numba import prange
 
 from ...build import plan as bp
 from ...build.poisson_input import KCAP
+from ...model.neurons import MODEL_CODES
 from ...rng import streams
 from .jit import kernel
 from .rng_kernels import pexp, philox
@@ -30,6 +34,8 @@ from .rng_kernels import pexp, philox
 M32 = np.uint64(0xFFFFFFFF)
 NOISE_TAG = np.int64(streams.DOM_NOISE << streams.DOMAIN_SHIFT)
 TWO_M32 = 2.0 ** -32
+MODEL_COND = MODEL_CODES["iaf_cond_exp"]
+MODEL_DELTA = MODEL_CODES["iaf_psc_delta"]
 EARLY = 8   # add_poisson_counts: table entries compared without branches (<= KCAP)
 
 
@@ -106,10 +112,11 @@ def poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_
 
 
 @kernel
-def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, cond, i_stim):
+def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model, i_stim):
     """Steps 1-4 (module docstring) for the neurons of one unit: their state, this step's
-    ring slots (cleared) and Poisson input; pf: their population's row of pop_f; i_stim:
-    I_e plus DC input (pA). A neuron that spikes gets refr = max(ref_steps, 1) (see spiked).
+    ring slots (cleared) and Poisson input; pf: their population's row of pop_f; model: its
+    code (neurons.MODEL_CODES); i_stim: I_e plus DC input (pA). A neuron that spikes gets
+    refr = max(ref_steps, 1) (see spiked).
 
     Branch-free and writing only the four state arrays in its loop, so that LLVM vectorises
     it (with more arrays written, its run-time alias checks give up)."""
@@ -119,23 +126,27 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
     g_l, c_m, e_ex, e_in, h = pf[bp.PF_GL], pf[bp.PF_CM], pf[bp.PF_EEX], pf[bp.PF_EIN], pf[bp.PF_DT]
     ph_ex, ph_in = pf[bp.PF_PHEX], pf[bp.PF_PHIN]
     mark = max(ref_steps, 1)
+    cond = model == MODEL_COND    # the same for the whole unit: LLVM takes the branches out of the loop
+    delta = model == MODEL_DELTA
     for i in range(v.size):
-        in_ex = ring_ex[i] + acc_ex[i]
-        in_in = ring_in[i] + acc_in[i]
+        x_ex = float(ring_ex[i] + acc_ex[i]) * inv_ex
+        x_in = float(ring_in[i] + acc_in[i]) * inv_in
         vm = v[i]
         r = refr[i]
-        if cond:   # the same for the whole unit
+        if cond:
             gex = i_ex[i] * ph_ex
             gin = i_in[i] * ph_in
             g_tot = g_l + gex + gin
             vinf = (gex * e_ex + gin * e_in + i_stim) / g_tot
             v_new = vinf + (vm - vinf) * pexp((-h * g_tot) / c_m)
+        elif delta:
+            v_new = vm * p22 + i_stim * p20 + (x_ex + x_in)
         else:
             v_new = vm * p22 + i_ex[i] * p21ex + i_in[i] * p21in + i_stim * p20
         vm = v_new if r == 0 else vm      # refractory: V stays, the count goes down
         r = r - 1 if r != 0 else r
-        i_ex[i] = i_ex[i] * p11ex + float(in_ex) * inv_ex
-        i_in[i] = i_in[i] * p11in + float(in_in) * inv_in
+        i_ex[i] = i_ex[i] * p11ex + (0.0 if delta else x_ex)
+        i_in[i] = i_in[i] * p11in + (0.0 if delta else x_in)
         spike = vm >= vth
         v[i] = vreset if spike else vm
         refr[i] = mark if spike else r
@@ -198,5 +209,5 @@ def update_neurons(t, v, i_ex, i_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i
         in0 = units[u, bp.UI_RING_OFF] + (lex + t % pop_i[k, bp.PI_RING_IN]) * n
         # a function of its own: inside this loop body LLVM did not vectorise it
         integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n],
-                  noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], pop_i[k, bp.PI_MODEL] == 1, i_stim)
+                  noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], pop_i[k, bp.PI_MODEL], i_stim)
         spk_cnt[u] = spiked(refr[l0:l1], pop_i[k, bp.PI_REF], g0, spk_unit[u])

@@ -10,6 +10,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...build import poisson_input
+from ...model.neurons import MODEL_CODES
 from ...rng import permutation as perm
 from ...rng import portable_math as pm
 from ...rng import streams
@@ -59,6 +60,8 @@ def constants_header():
         lines.append(f"#define N_{prefix} {1 + max(v for n, v in vars(bp).items() if n.startswith(prefix + '_'))}")
     for name in ("ST_T", "ST_BEGIN", "ST_END", "ST_T0", "ST_LIVE", "N_ST"):
         lines.append(f"#define {name} {getattr(layout, name)}")
+    lines.append(f"#define MODEL_COND {MODEL_CODES['iaf_cond_exp']}")
+    lines.append(f"#define MODEL_DELTA {MODEL_CODES['iaf_psc_delta']}")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define COUNT_TAG {streams.DOM_COUNT << streams.DOMAIN_SHIFT}u")

@@ -2,7 +2,8 @@
 // population). The same step as the numba kernel: read and clear the input slot (its unit's
 // ring block, build.ring_layout: local_unit gives the unit of each local neuron), add this
 // step's Poisson counts (word gid & 3 of the quad's Philox call, as on the CPU), integrate
-// (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme), threshold, reset.
+// (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme, iaf_psc_delta with
+// the input added to V), threshold, reset.
 // Spikes are appended (gid, step) to the block's spike buffer with an atomic counter; their
 // order is irrelevant downstream (integer input sums) and the driver sorts them. The step t
 // is read from the device-resident state, so the launch is the same at every step.
@@ -51,20 +52,24 @@ __device__ __forceinline__ void neuron_update_body(
     double i_stim = pf[PF_IE];
     for (i64 d = pi[PI_DC_START]; d < pi[PI_DC_END]; ++d)
         if (dc_i[2 * d] <= t && t < dc_i[2 * d + 1]) i_stim = i_stim + dc_f[d];
+    const double x_ex = (double)in_ex * pf[PF_INVSC_EX], x_in = (double)in_in * pf[PF_INVSC_IN];
+    const bool delta = pi[PI_MODEL] == MODEL_DELTA;
     double vm = v[li];
-    if (refr[li] != 0) {
+    if (refr[li] != 0) {                             // refractory: V stays, delta input is lost
         refr[li] -= 1;
-    } else if (pi[PI_MODEL] == 1) {                  // iaf_cond_exp
+    } else if (pi[PI_MODEL] == MODEL_COND) {
         const double gex = i_ex[li] * pf[PF_PHEX];
         const double gin = i_in[li] * pf[PF_PHIN];
         const double g_tot = pf[PF_GL] + gex + gin;
         const double vinf = (gex * pf[PF_EEX] + gin * pf[PF_EIN] + i_stim) / g_tot;
         vm = vinf + (vm - vinf) * pexp((-pf[PF_DT] * g_tot) / pf[PF_CM]);
+    } else if (delta) {
+        vm = vm * pf[PF_P22] + i_stim * pf[PF_P20] + (x_ex + x_in);
     } else {                                         // iaf_psc_exp
         vm = vm * pf[PF_P22] + i_ex[li] * pf[PF_P21EX] + i_in[li] * pf[PF_P21IN] + i_stim * pf[PF_P20];
     }
-    i_ex[li] = i_ex[li] * pf[PF_P11EX] + (double)in_ex * pf[PF_INVSC_EX];
-    i_in[li] = i_in[li] * pf[PF_P11IN] + (double)in_in * pf[PF_INVSC_IN];
+    i_ex[li] = i_ex[li] * pf[PF_P11EX] + (delta ? 0.0 : x_ex);   // iaf_psc_delta: no currents
+    i_in[li] = i_in[li] * pf[PF_P11IN] + (delta ? 0.0 : x_in);
     if (vm >= pf[PF_VTH]) {
         vm = pf[PF_VRESET];
         refr[li] = pi[PI_REF];

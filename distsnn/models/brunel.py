@@ -1,0 +1,67 @@
+"""Brunel (2000) sparse network of excitatory and inhibitory delta-synapse neurons (model A:
+one neuron type, relative inhibition g), as NEST's brunel_delta_nest.py sets it up.
+
+- 10,000 excitatory and 2,500 inhibitory iaf_psc_delta neurons (tau_m 20 ms, theta 20 mV,
+  V_r 10 mV, t_ref 2 ms, E_L 0, C_m 1 pF), dt 0.1 ms.
+- Every neuron receives exactly C_E = 1,000 excitatory and C_I = 250 inhibitory inputs
+  (fixed_indegree, epsilon = 0.1), J = 0.1 mV and -g J, all delays D = 1.5 ms.
+- External drive: C_E independent Poisson inputs per neuron at nu_ext = eta nu_thr, with
+  nu_thr = theta / (J C_E tau_m) = 10 Hz the rate that brings the mean input to threshold.
+- The default (g = 5, eta = 2) is the asynchronous irregular state; g = 3, eta = 2 gives
+  synchronous regular firing, g = 6, eta = 4 fast oscillations, g = 4.5, eta = 0.9 slow ones
+  (Brunel 2000, fig. 8).
+
+Differences from NEST's example, chosen for the model rather than the script: V_r = 10 mV
+(the paper's; the example resets to 0) and initial V uniform in [0, theta) (the example starts
+every neuron at 0, which gives a synchronous first volley). `scale` multiplies the numbers
+of neurons and keeps the in-degrees (Brunel's C and the mean-field operating point stay
+put; below scale 1 neurons share more of their inputs).
+"""
+import math
+
+import numpy as np
+
+from ..model import FixedIndegree, Network, Uniform
+
+ORDER = 2500
+N_E_FULL, N_I_FULL = 4 * ORDER, ORDER
+EPSILON = 0.1
+C_E, C_I = int(EPSILON * N_E_FULL), int(EPSILON * N_I_FULL)
+J = 0.1           # mV
+DELAY = 1.5       # ms
+THETA = 20.0      # mV
+TAU_M = 20.0      # ms
+PARAMS = {"C_m": 1.0, "tau_m": TAU_M, "t_ref": 2.0, "E_L": 0.0, "V_th": THETA, "V_reset": 10.0}
+STATES = {"AI": (5.0, 2.0), "SR": (3.0, 2.0), "SI-fast": (6.0, 4.0), "SI-slow": (4.5, 0.9)}
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def threshold_rate():
+    """nu_thr (Hz): the external rate per input that holds the mean free membrane at theta."""
+    return THETA / (J * C_E * TAU_M) * 1e3
+
+
+def build(scale=1.0, record_voltage=0, g=5.0, eta=2.0):
+    """The network at `scale` (fraction of neurons, in-degrees kept), relative inhibition g
+    and external rate eta (in units of nu_thr)."""
+    scale, g, eta = _positive("scale", scale), _positive("g", g), _positive("eta", eta)
+    sizes = {"E": max(1, int(round(N_E_FULL * scale))), "I": max(1, int(round(N_I_FULL * scale)))}
+    net = Network(dt=0.1, chunk_size=1024, name="brunel")
+    net.metadata.update({"model": "brunel", "scale": scale, "g": g, "eta": eta,
+                         "reference": "Brunel (2000) J Comput Neurosci 8:183; NEST brunel_delta_nest.py"})
+    for pop, n in sizes.items():
+        net.add_population(pop, n, "iaf_psc_delta", PARAMS, v_init=Uniform(PARAMS["E_L"], THETA))
+        net.record_spikes(pop)
+        if record_voltage:
+            net.record_voltage(pop, np.arange(min(record_voltage, n)))
+    for src, k, w in (("E", C_E, J), ("I", C_I, -g * J)):
+        for dst in sizes:
+            net.connect(src, dst, FixedIndegree(k), w, DELAY)
+    for dst in sizes:
+        net.add_poisson_input(dst, indegree=C_E, rate=eta * threshold_rate(), weight=J, delay=DELAY)
+    return net

@@ -1,0 +1,56 @@
+"""The Brunel (2000) network in NEST (run with a Python that has nest and h5py), for
+scripts/bench_brunel.py. Reads the network from the JSON spec distsnn writes; writes the
+spikes as a SONATA-style file (spikes/<pop>/timestamps, node_ids, n_nodes); prints one JSON
+line with the phase times."""
+import json
+import resource
+import sys
+import time
+
+import h5py
+import numpy as np
+
+
+def main(spec_path, out_path, threads, seed):
+    spec = json.load(open(spec_path))
+    t0 = time.perf_counter()
+    import nest
+    nest.set_verbosity("M_ERROR")
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": spec["dt"], "local_num_threads": threads, "rng_seed": seed})
+    p = spec["params"]
+    pops = {}
+    for name in ("E", "I"):
+        pops[name] = nest.Create("iaf_psc_delta", spec["sizes"][name], params=p)
+        pops[name].set(V_m=nest.random.uniform(spec["v0_low"], spec["v0_high"]))
+    every = pops["E"] + pops["I"]
+    noise = nest.Create("poisson_generator", params={"rate": spec["c_e"] * spec["nu_ext"]})
+    nest.Connect(noise, every, syn_spec={"weight": spec["j"], "delay": spec["delay"]})
+    for src, k, w in (("E", spec["c_e"], spec["j"]), ("I", spec["c_i"], -spec["g"] * spec["j"])):
+        nest.Connect(pops[src], every, {"rule": "fixed_indegree", "indegree": k}, {"weight": w, "delay": spec["delay"]})
+    rec = nest.Create("spike_recorder")
+    nest.Connect(every, rec)
+    nest.Prepare()
+    t1 = time.perf_counter()
+    nest.Run(spec["t_sim"])
+    nest.Cleanup()
+    t2 = time.perf_counter()
+    ev = rec.get("events")
+    senders, times = np.asarray(ev["senders"]), np.asarray(ev["times"])
+    with h5py.File(out_path, "w") as f:
+        for name, pop in pops.items():
+            lo, hi = pop[0].global_id, pop[-1].global_id
+            sel = (senders >= lo) & (senders <= hi)
+            order = np.argsort(times[sel], kind="stable")
+            g = f.create_group(f"spikes/{name}")
+            g.attrs["n_nodes"] = len(pop)
+            g.create_dataset("timestamps", data=times[sel][order])
+            g.create_dataset("node_ids", data=(senders[sel] - lo).astype(np.uint64)[order])
+    print(json.dumps({"simulator": f"NEST {nest.__version__}", "seed": seed, "build_s": t1 - t0,
+                      "simulate_s": t2 - t1, "n_spikes": int(times.size),
+                      "n_synapses": int(nest.GetKernelStatus("num_connections")) - len(every) * 2,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
