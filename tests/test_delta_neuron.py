@@ -76,8 +76,8 @@ def test_delta_network_same_on_cpu_and_emulated_gpu(connectivity):
     def net():
         n = Network(dt=0.1, chunk_size=64)
         prm = {"C_m": 1.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_th": 20.0, "V_reset": 10.0}
-        n.add_population("E", 200, "iaf_psc_delta", prm)
-        n.add_population("I", 50, "iaf_psc_delta", prm)
+        n.add_population("E", 200, "iaf_psc_delta", prm, v_init=Uniform(0.0, 20.0))
+        n.add_population("I", 50, "iaf_psc_delta", prm, v_init=Uniform(0.0, 20.0))
         for pre, k, w in (("E", 20, 0.2), ("I", 5, -1.0)):
             for post in ("E", "I"):
                 n.connect(pre, post, FixedIndegree(k), w, 1.5)
