@@ -74,6 +74,25 @@ def test_slot_permutation_is_a_bijection_and_numba_matches_the_spec(domain):
     assert [int(rk.permute(v, domain, nb_keys, lbits, rbits)) for v in sample] == [int(v) for v in y[sample.astype(int)]]
 
 
+@pytest.mark.parametrize("domain", [3, 257, 4097, 100003, 131072, 1126400])
+def test_block_permutation_equals_the_spec(domain):
+    """permute_range (the row generator's vectorised passes) gives the spec's values for
+    ranges of every length at several offsets: rows with no value outside the network's
+    domain, with a few (walked one by one) and with many (walked in gathered passes)."""
+    from distsnn.backends.cpu import rng_kernels as rk
+    from distsnn.backends.cpu.connectivity_kernels import perm_tag
+    keys = round_keys(2, 0x7654321, 3, 4)
+    nb_keys = rk.perm_keys(2, perm_tag(0x7654321), 3, 4)
+    lbits, rbits = rk.half_bits(domain)
+    out, vals, idx = (np.full(domain, -1, dtype=np.int64) for _ in range(3))
+    lengths = [n for n in (0, 1, 2, 7, 8, 9, 31, 100, 1000, domain) if n <= domain]
+    for n in lengths:
+        for start in {0, (domain - n) // 2, domain - n}:
+            rk.permute_range(start, n, domain, nb_keys, lbits, rbits, out, vals, idx)
+            ref = permute(np.arange(start, start + n, dtype=np.uint64), domain, keys).astype(np.int64)
+            assert np.array_equal(out[:n], ref), (n, start)
+
+
 @pytest.mark.parametrize("k_in", [37, 300])   # a row within one counting block, and over several
 def test_fixed_indegree_exact_per_neuron_and_uniform_sources(k_in):
     net = two_pops(200, 500, chunk=100)

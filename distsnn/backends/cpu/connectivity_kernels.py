@@ -11,7 +11,7 @@ from numba import prange
 from ...build import plan as bp
 from ...rng import streams
 from .jit import kernel
-from .rng_kernels import philox, u01, below, box_muller, plog, perm_keys, half_bits, permute
+from .rng_kernels import philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range
 
 M32 = np.uint64(0xFFFFFFFF)
 # draws per block of the counting kernels: a branch-free loop computes a block's cells (LLVM
@@ -108,18 +108,20 @@ def row_extent(j, pre, chunk, proj_i, counts):
 
 
 @kernel(inline="always")
-def indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_slot, out_t):
+def indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_slot, out_t, scratch):
     """Row (pre, chunk) of fixed_indegree projection j: the input slot pi(start + k) of each
-    synapse into out_slot, then its chunk-local target slot // K into out_t (written second:
-    out_slot may be out_t where only targets are wanted); returns the row length."""
+    synapse into out_slot, then its chunk-local target slot // K into out_t; returns the row
+    length. out_slot, out_t and scratch are distinct (out_t is scratch until the targets)."""
     start, n = row_extent(j, pre, chunk, proj_i, counts)
     k_in = proj_i[j, bp.JI_N]
     keys = perm_keys(chunk, perm_tag(tag), key0, key1)
     lbits, rbits = half_bits(clen * k_in)
+    permute_range(start, n, clen * k_in, keys, lbits, rbits, out_slot, out_t, scratch)
+    # slot // K in binary64, so that it vectorises: exact, as slot and K are below 2**32
+    # (then slot / K is at least 1 / K below the next integer, far more than its rounding)
+    kf = float(k_in)
     for k in range(n):
-        slot = np.int64(permute(start + k, clen * k_in, keys, lbits, rbits))
-        out_slot[k] = slot
-        out_t[k] = slot // k_in
+        out_t[k] = np.int64(float(out_slot[k]) / kf)
     return n
 
 
@@ -191,9 +193,9 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
         n = cnt
     elif rule == bp.RULE_FIN:
         # input slot pi(start + k) of the chunk belongs to post slot // K (rng.permutation).
-        # Two loops: the permutation's cycle walking (a while loop) keeps its loop scalar, so
-        # the slots wait in out_d for a branch-free loop that LLVM vectorises, as above
-        n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_d, out_t)
+        # The slots wait in out_d (out_w is the permutation's scratch until then) for the
+        # weights and delays, in a branch-free loop that LLVM vectorises, as above
+        n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_d, out_t, out_w)
         if wsd != 0.0 or dsd != 0.0:
             for k in range(n):
                 w0, w1, w2, w3 = philox(out_d[k], chunk, 0, tag, key0, key1)
@@ -289,7 +291,10 @@ def row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, o
             out_t[k] = below(w0, clen)
         n = cnt
     elif rule == bp.RULE_FIN:
-        n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_t, out_t)
+        # not on a hot path (the input bound adds K per post without placing): plain scratch
+        n_row = row_extent(j, pre, chunk, proj_i, counts)[1]
+        n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, np.empty(n_row, np.int64), out_t,
+                         np.empty(n_row, np.int64))
     elif rule == bp.RULE_FP:
         if proj_f[j, bp.JF_P] > 0.0:
             r = proj_f[j, bp.JF_R]
