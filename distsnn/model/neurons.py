@@ -78,8 +78,8 @@ def iaf_cond_exp_propagators(p, dt):
 
 
 def iaf_psc_delta_propagators(p, dt):
-    """Host-computed propagators of iaf_psc_delta for one step dt (ms): NEST's P33 (here P22)
-    and P30 (P20), the same as iaf_psc_exp's membrane terms."""
+    """Host-computed propagators of iaf_psc_delta for one step dt (ms): the membrane's P22
+    (NEST's P33) and P20 (P30), and the refractory steps."""
     return {
         "P22": float(pexp(-dt / p["tau_m"])),
         "P20": -p["tau_m"] / p["C_m"] * float(pexpm1(-dt / p["tau_m"])),
@@ -88,13 +88,11 @@ def iaf_psc_delta_propagators(p, dt):
 
 
 def iaf_psc_exp_propagators(p, dt):
-    """Host-computed propagators for one step dt (ms), with the project's portable exp."""
-    return {
-        "P22": float(pexp(-dt / p["tau_m"])),
+    """Host-computed propagators for one step dt (ms), with the project's portable exp:
+    iaf_psc_delta's membrane terms and the synaptic currents'."""
+    return dict(iaf_psc_delta_propagators(p, dt), **{
         "P11ex": float(pexp(-dt / p["tau_syn_ex"])),
         "P11in": float(pexp(-dt / p["tau_syn_in"])),
         "P21ex": _p21(p["tau_syn_ex"], p["tau_m"], p["C_m"], dt),
         "P21in": _p21(p["tau_syn_in"], p["tau_m"], p["C_m"], dt),
-        "P20": -p["tau_m"] / p["C_m"] * float(pexpm1(-dt / p["tau_m"])),
-        "ref_steps": int(math.floor(p["t_ref"] / dt + 0.5)),
-    }
+    })
