@@ -40,13 +40,15 @@ def kl_divergence(reference, comparison):
 def kl_from_histograms(p, q, width=1.0):
     """D_KL(p || q) of two histograms (counts) on the same bins of `width`: both made
     densities, bins where q's density is <= 1e-15 left out, the rest renormalised (as
-    scipy.stats.entropy does in the reference scripts)."""
+    scipy.stats.entropy does in the reference scripts); nan where p has no mass left."""
     p = np.asarray(p, dtype=np.float64)
     q = np.asarray(q, dtype=np.float64)
     if p.shape != q.shape or p.sum() <= 0 or q.sum() <= 0:
         return float("nan")
     p, q = p / (p.sum() * width), q / (q.sum() * width)
     keep = q > 1e-15
+    if p[keep].sum() <= 0:
+        return float("nan")   # no reference mass where the comparison has any: nothing left to compare
     p, q = p[keep] / p[keep].sum(), q[keep] / q[keep].sum()
     nz = p > 0
     return float(np.sum(p[nz] * np.log(p[nz] / q[nz])))
