@@ -16,9 +16,10 @@ T_ALL = 160.0     # ms
 T_CUT = 63.7      # ms: not a multiple of the driver's block, nor of any delay
 
 
-def restart_network(ring_bits="auto"):
+def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     """All three neuron models, a spike source firing on both sides of the cut, Poisson input
-    whose delay reaches back across it, a DC window open at the cut, delays up to 4.5 ms."""
+    whose delay reaches back across it, a DC window and a Poisson stimulus window open at
+    the cut, delays up to 4.5 ms."""
     net = Network(dt=0.1, chunk_size=64, ring_bits=ring_bits)
     net.add_population("E", 300, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 80)
@@ -38,6 +39,7 @@ def restart_network(ring_bits="auto"):
     net.add_poisson_input("E", indegree=900, rate=18.0, weight=45.0, delay=3.3)
     net.add_poisson_input("I", indegree=900, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 120.0, start=40.0, stop=90.0)
+    net.add_poisson_input("C", indegree=300, rate=30.0, weight=3.0, delay=2.0, start=window[0], stop=window[1])
     for name in ("E", "I", "C", "D", "S"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 299])
@@ -146,6 +148,8 @@ def test_a_foreign_checkpoint_is_refused_with_the_reason(first_half):
     other.connect("C", "C", FixedProbability(0.1), 1.0, 1.0)
     with pytest.raises(ValueError, match="model parameters and connectivity rules"):
         simulate(other, 10.0, seed=21, progress=False, restart=path)
+    with pytest.raises(ValueError, match="model parameters and connectivity rules"):
+        simulate(restart_network(window=(40.0, 101.0)), 10.0, seed=21, progress=False, restart=path)
     with pytest.raises(ValueError, match=r"ring-buffer width \(bits\): 32 in the checkpoint, 64 here"):
         simulate(restart_network(64), 10.0, seed=21, progress=False, restart=path)
 

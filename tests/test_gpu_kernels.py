@@ -11,6 +11,7 @@ import pytest
 from distsnn.backends.gpu.source import (ENTRY_POINTS, KERNELS, NVCC_FLAGS, REGISTER_CAPS, compile_options, constants_header, kernel_source,
                                          signatures)
 from distsnn.build import plan as bp
+from distsnn.model.neurons import MODEL_CODES
 from distsnn.rng import portable_math as pm
 
 NVCC = shutil.which("nvcc")
@@ -107,7 +108,9 @@ def test_generated_header_carries_the_python_constants():
     for name in ("PF_P22", "PF_DT", "PI_MODEL", "PI_RING_IN", "JF_SCALE", "JI_COUNT_OFF", "UI_SCHED_END",
                  "UI_RING_OFF", "RULE_FP"):
         assert f"#define {name} {getattr(bp, name)}" in header
-    assert f"#define N_UI {bp.UI_RING_OFF + 1}" in header and f"#define N_QI {bp.QI_INDEX + 1}" in header
+    assert f"#define N_UI {bp.UI_RING_OFF + 1}" in header and f"#define N_QI {bp.QI_STOP + 1}" in header
+    assert f"#define MODEL_DELTA {MODEL_CODES['iaf_psc_delta']}" in header
+    assert f"#define MODEL_COND {MODEL_CODES['iaf_cond_exp']}" in header
     assert float(re.search(r"#define LN2_HI (\S+)", header).group(1)) == pm.LN2_HI
 
 

@@ -7,6 +7,7 @@ from scipy import stats
 
 from distsnn.backends.cpu.simulator import CpuSimulator
 from distsnn.build import make_plan
+from distsnn.build import plan as bp
 from distsnn.build.poisson_input import counts_reference
 from distsnn.model import Network, OneToOne
 from distsnn.runtime import simulate
@@ -146,3 +147,37 @@ def test_poisson_input_drives_mean_membrane_potential():
     expected = E_L + 1000 * 10.0 * 1e-3 * 20.0 * 0.5 * TAU_M / C_M    # E_L + rate*w*tau_s*R
     assert abs(v.mean() - expected) < 0.1
     assert np.all(res.vrec[:10, 0] == E_L)                 # nothing arrives before the delay
+
+
+def test_poisson_input_window():
+    """A windowed input's sources fire for start <= t < stop only: its counts (read off the
+    current with P11 = exp(-100)) equal the stream reference inside the window shifted by the
+    delay, and are zero outside it; a background input without window runs throughout."""
+    net = Network(dt=0.1)
+    net.add_population("n", 9, params={"V_th": 1e9, "tau_syn_ex": 1e-3, "tau_syn_in": 1e-3})
+    net.add_poisson_input("n", indegree=1000, rate=20.0, weight=1.0, delay=0.5, start=2.0, stop=3.6)
+    net.add_poisson_input("n", indegree=500, rate=20.0, weight=-1.0, delay=0.3)
+    plan = make_plan(net, 8)
+    q_win = int(np.nonzero(plan.pin_i[:, bp.QI_INDEX] == 0)[0][0])
+    assert list(plan.pin_i[q_win, [bp.QI_START, bp.QI_STOP]]) == [20, 36]   # emission steps 20 .. 35
+    assert plan.pin_i[1 - q_win, bp.QI_STOP] == bp.STEP_NEVER
+    sim = CpuSimulator(plan).build()
+    out = np.empty(10 ** 4, dtype=np.int64)
+    got = []
+    for t in range(60):
+        sim.run(1, out, out.copy(), 0, np.empty((1, 0)))
+        got.append(np.round(sim.i_ex).astype(np.int64))
+        assert np.array_equal(np.round(-sim.i_in).astype(np.int64), counts_reference(plan, 1 - q_win, t, np.arange(9)))
+    got = np.array(got)
+    ref = np.array([counts_reference(plan, q_win, t, np.arange(9)) for t in range(60)])
+    assert np.array_equal(got, ref)
+    active = np.arange(60)[got.sum(axis=1) > 0]
+    assert active.min() >= 25 and active.max() <= 40 and active.size > 10   # steps 20..35 plus the delay of 5
+    assert not ref[:25].any() and not ref[41:].any()
+
+
+@pytest.mark.parametrize("start,stop", [(-1.0, 5.0), (5.0, 2.0), (float("nan"), 3.0), (True, 3.0)])
+def test_poisson_input_window_is_validated(start, stop):
+    net = one_neuron()
+    with pytest.raises(ValueError, match="poisson input to 'n': need 0 <= start <= stop"):
+        net.add_poisson_input("n", indegree=10, rate=5.0, weight=1.0, delay=1.0, start=start, stop=stop)

@@ -35,7 +35,9 @@ N_JI = 12
 RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A, RULE_FIN = 0, 1, 2, 3, 4, 5
 COUNTED_RULES = (RULE_FTN, RULE_FOUT, RULE_FIN)   # rows of drawn lengths: per (pre, chunk) cells
 # poisson input columns
-QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX = range(6)
+STEP_NEVER = 2 ** 62   # the step of t = inf (the stop of a window without end)
+# QI_START, QI_STOP: the emission steps s of the sources, start <= s < stop
+QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX, QI_START, QI_STOP = range(8)
 # unit (post chunk) columns
 UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END, UI_RING_OFF = range(8)
 
@@ -212,13 +214,14 @@ def make_plan(network, seed, bound_inputs=True):
     if len(pins) >= 4096:
         raise ValueError(f"network: {len(pins)} Poisson inputs exceed the 4096 supported")
     pin_cdf = np.zeros((len(pins), poisson_input.KCAP + 1))
-    pin_i = np.zeros((len(pins), 6), dtype=np.int64)
+    pin_i = np.zeros((len(pins), QI_STOP + 1), dtype=np.int64)
     for q, (orig, pin) in enumerate(pins):
         lam = pin.indegree * pin.rate * dt * 1e-3
         lam_sub, n_sub = poisson_input.split(lam)
         rec = REC_EX if pin.receptor == "excitatory" else REC_IN
         pin_cdf[q] = poisson_input.cdf_table(lam_sub)
-        pin_i[q] = [index[pin.target], n_sub, 0, rec, _delay_steps(pin.delay, dt), orig]
+        pin_i[q] = [index[pin.target], n_sub, 0, rec, _delay_steps(pin.delay, dt), orig,
+                    _steps_floor(pin.start, dt), _steps_floor(pin.stop, dt)]
         bound_terms[(index[pin.target], rec)].append((poisson_input.max_count(lam_sub, n_sub), abs(pin.weight)))
 
     # fixed-point scales
@@ -338,7 +341,7 @@ def _spike_schedule(pops, offsets, units, dt):
 
 def _steps_floor(t, dt):
     if math.isinf(t):
-        return 2 ** 62
+        return STEP_NEVER
     return int(math.floor(t / dt + 0.5))
 
 

@@ -65,12 +65,13 @@ def noise_tag(input_index, part):
 
 
 def counts_reference(plan, q, t, gids):
-    """NumPy reference: counts of Poisson input q arriving at step t for neurons `gids`."""
+    """NumPy reference: counts of Poisson input q arriving at step t for neurons `gids`
+    (emitted at step s = t - delay, none outside the input's window)."""
     from . import plan as bp
     s = t - int(plan.pin_i[q, bp.QI_DELAY])
     gids = np.asarray(gids, dtype=np.int64)
     total = np.zeros(gids.size, dtype=np.int64)
-    if s < 0:
+    if s < 0 or s < plan.pin_i[q, bp.QI_START] or s >= plan.pin_i[q, bp.QI_STOP]:
         return total
     for j in range(int(plan.pin_i[q, bp.QI_NSUB])):
         words = philox4x32(s & 0xFFFFFFFF, s >> 32, gids >> 2, noise_tag(int(plan.pin_i[q, bp.QI_INDEX]), j),

@@ -64,9 +64,19 @@ def fingerprint(plan):
     tables = hashlib.sha256()
     for name in _MODEL_TABLES:
         a = getattr(plan, name)
-        a = np.ascontiguousarray(a[:, :bp.PI_RING_EX] if name == "pop_i" else a)
+        # columns added later are hashed only where they say more than the earlier format
+        # could, so that earlier checkpoints of the same model still match: pop_i's ring
+        # slots follow from the projections, pin_i's windows are hashed when not "always"
+        if name == "pop_i":
+            a = a[:, :bp.PI_RING_EX]
+        windows = None
+        if name == "pin_i":
+            a, windows = a[:, :bp.QI_START], a[:, bp.QI_START:]
+        a = np.ascontiguousarray(a)
         tables.update(f"{name}{a.dtype.str}{a.shape}".encode())
         tables.update(a.tobytes())
+        if windows is not None and np.any((windows[:, 0] != 0) | (windows[:, 1] != bp.STEP_NEVER)):
+            tables.update(np.ascontiguousarray(windows).tobytes())
     return {
         "populations": [[name, int(plan.pop_i[k, bp.PI_SIZE])] for k, name in enumerate(plan.pop_names)],
         "seed": str(plan.seed),

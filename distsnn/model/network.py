@@ -47,7 +47,8 @@ class Projection:
 class PoissonInput:
     """Independent Poisson spike input to every neuron of `target` (not stored as synapses).
 
-    indegree * rate (Hz) is the total rate per neuron; weight in pA; delay in ms.
+    indegree * rate (Hz) is the total rate per neuron; weight in pA; delay in ms; the sources
+    fire for start <= t < stop (ms), their spikes arrive `delay` later.
     """
     target: str
     indegree: float
@@ -55,6 +56,8 @@ class PoissonInput:
     weight: float
     delay: float
     receptor: str
+    start: float = 0.0
+    stop: float = math.inf
 
 
 @dataclass
@@ -67,6 +70,14 @@ class DCInput:
 
 
 RING_BITS = ("auto", 32, 64)
+
+
+def _window(where, start, stop):
+    """(start, stop) in ms as floats, checked: 0 <= start <= stop (stop may be inf)."""
+    ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (start, stop))
+    if not (ok and 0 <= start <= stop) or math.isnan(start) or math.isnan(stop):
+        raise ValueError(f"{where}: need 0 <= start <= stop, got start={start!r}, stop={stop!r}")
+    return float(start), float(stop)
 
 
 @dataclass
@@ -204,9 +215,11 @@ class Network:
                 {p.pid: p for p in self.projections})
 
     # -- inputs ------------------------------------------------------------------------
-    def add_poisson_input(self, target, indegree, rate, weight, delay, receptor=None):
+    def add_poisson_input(self, target, indegree, rate, weight, delay, receptor=None, start=0.0, stop=math.inf):
         """Poisson background: `indegree` sources at `rate` Hz each, `weight` (unit as in
-        connect: pA, nS or mV by the target's model), `delay` ms."""
+        connect: pA, nS or mV by the target's model), `delay` ms; the sources fire for
+        start <= t < stop (ms, on the time grid like DC input), so a stimulus window is one
+        more input on top of the background."""
         where = f"poisson input to {target!r}"
         if self._pop(target, where).is_source:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
@@ -222,7 +235,8 @@ class Network:
         receptor = receptor or ("excitatory" if values["weight"] >= 0 else "inhibitory")
         if receptor not in RECEPTORS:
             raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
-        self.poisson_inputs.append(PoissonInput(target, receptor=receptor, **values))
+        start, stop = _window(where, start, stop)
+        self.poisson_inputs.append(PoissonInput(target, receptor=receptor, start=start, stop=stop, **values))
 
     def add_dc_input(self, target, amplitude, start=0.0, stop=math.inf):
         """Constant current `amplitude` (pA) for start <= t < stop (ms)."""
@@ -231,9 +245,7 @@ class Network:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude):
             raise ValueError(f"{where}: amplitude must be a finite number, got {amplitude!r}")
-        if not (isinstance(start, (int, float)) and isinstance(stop, (int, float)) and 0 <= start <= stop):
-            raise ValueError(f"{where}: need 0 <= start <= stop, got start={start!r}, stop={stop!r}")
-        self.dc_inputs.append(DCInput(target, float(amplitude), float(start), float(stop)))
+        self.dc_inputs.append(DCInput(target, float(amplitude), *_window(where, start, stop)))
 
     # -- recording ---------------------------------------------------------------------
     def _ids(self, where, pop, neurons):
