@@ -1,14 +1,15 @@
-"""Benchmark and validation: the Brunel (2000) network in distsnn and in NEST, side by side.
+"""Benchmark and validation: the Brunel (2000) network in distsnn, NEST and Brian2, side by side.
 
-distsnn (procedural and stored) and NEST run the same network (NEST reads distsnn's model
-description) on the same machine with the same threads, each in a fresh process; two seeds
-of each. The activity is compared per population by the per-neuron distributions of rate,
-CV of ISIs and correlation (D_KL, distsnn.analysis.compare); D_KL between NEST's two seeds is
-the floor that seed-to-seed variation alone gives. Writes JSON and Markdown to
-bench/results/. Usage:
+distsnn (procedural and stored), NEST and Brian2 run the same network (the peers read
+distsnn's model description) on the same machine with the same threads (Brian2's runtime
+code runs on one), each in a fresh process, over several seeds. The activity is compared
+per population by the per-neuron distributions of rate, CV of ISIs and correlation (D_KL
+against NEST's first seed, distsnn.analysis.compare); D_KL between NEST's own seeds is the
+floor that seed-to-seed variation alone gives. Writes JSON and Markdown to bench/results/.
+Usage:
 
-    python scripts/bench_brunel.py --scale 1 --t-sim 1000 --threads 2 \
-        --nest-python /path/to/venv-with-nest/bin/python
+    python scripts/bench_brunel.py --scale 1 --t-sim 1000 --threads 2 --seeds 16 \
+        --nest-python /path/to/venv-with-nest/bin/python --brian2-python /path/to/venv-with-brian2/bin/python
 """
 import argparse
 import datetime
@@ -92,7 +93,7 @@ def analyse(files, t_start, t_stop):
     values = lambda s, m: {"rate": s.rates, "cv": s.cv, "corr": s.corr_per_neuron}[m]   # noqa: E731
     out = {"summary": {label: {p: s.summary() for p, s in st.items()} for label, st in stats.items()}, "kl": {},
            "rate_over_seeds": {}}
-    for sim in ("distsnn", "NEST"):
+    for sim in ("distsnn", "NEST", "Brian2"):
         runs = [st for label, st in stats.items() if label.startswith(sim + " ")]
         if runs:
             out["rate_over_seeds"][sim] = {p: {"mean": float(np.mean([st[p].rates.mean() for st in runs])),
@@ -119,6 +120,7 @@ def main():
     ap.add_argument("--analysis-from", type=float, default=200.0, help="ms; the start of the window analysed")
     ap.add_argument("--seeds", type=int, default=2, help="seeds per simulator (at least 2: the floor)")
     ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
+    ap.add_argument("--brian2-python", default=None, help="Python with brian2 installed")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--mode", default="procedural", help=argparse.SUPPRESS)
@@ -154,17 +156,21 @@ def main():
     stored = os.path.join(tmp, "distsnn_stored_1.h5")
     if os.path.exists(stored) and "distsnn seed 1" in files:
         results["stored_equals_procedural"] = same_spikes(stored, files["distsnn seed 1"])
-    if args.nest_python:
-        spec = os.path.join(tmp, "spec.json")
-        with open(spec, "w") as fh:
-            json.dump(nest_spec(args.scale, args.t_sim, args.g, args.eta), fh)
+    spec = os.path.join(tmp, "spec.json")
+    with open(spec, "w") as fh:
+        json.dump(nest_spec(args.scale, args.t_sim, args.g, args.eta), fh)
+    for name, python, script in (("NEST", args.nest_python, "nest_brunel.py"),
+                                 ("Brian2", args.brian2_python, "brian2_brunel.py")):
+        if not python:
+            continue
+        if name == "Brian2":   # its first run compiles the generated code (cached afterwards)
+            run_json([python, os.path.join(HERE, "peers", script), spec, os.path.join(tmp, "warm.h5"), "1", "0"])
         for seed in seeds:
-            path = os.path.join(tmp, f"nest_{seed}.h5")
-            run = run_json([args.nest_python, os.path.join(HERE, "peers", "nest_brunel.py"), spec, path,
-                            str(args.threads), str(seed)])
+            path = os.path.join(tmp, f"{name}_{seed}.h5")
+            run = run_json([python, os.path.join(HERE, "peers", script), spec, path, str(args.threads), str(seed)])
             results["runs"].append(run)
             if "error" not in run:
-                files[f"NEST seed {seed}"] = path
+                files[f"{name} seed {seed}"] = path
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -222,13 +228,17 @@ def report(r):
         for label, kl in a["kl"].items():
             lines.append(f"| {label} | " + " | ".join(_f(kl[p][m]) for m, p in cols) + " |")
     lines += ["", "Notes:", "",
-              "- Same network in both simulators: NEST reads distsnn's description (sizes, parameters, "
-              "in-degrees, weights, delay, external rate, initial V uniform in [0, theta)). The "
-              "implementations differ: NEST's external drive is one poisson_generator (independent "
-              "trains per target), distsnn's per-neuron counter-based streams; each draws its own "
-              "connectivity, so runs agree in distribution, not spike for spike.",
+              "- Same network in every simulator: NEST and Brian2 read distsnn's description (sizes, "
+              "parameters, in-degrees, weights, delay, external rate, initial V uniform in [0, theta)), "
+              "and all three drop input that arrives during the refractory period. The implementations "
+              "differ: NEST's external drive is one poisson_generator (independent trains per target), "
+              "Brian2's a PoissonInput (a binomial count per neuron and step), distsnn's per-neuron "
+              "counter-based streams; each draws its own connectivity, so runs agree in distribution, "
+              "not spike for spike.",
               "- Build: distsnn = plan + counts (+ CSR in stored mode) + state, numba kernels loaded from the "
-              "on-disk cache; NEST = Create + Connect + Prepare.",
+              "on-disk cache; NEST = Create + Connect + Prepare; Brian2 = objects, connect and a 0 ms run "
+              "(its generated code compiled once before, in a warm-up run not shown).",
+              "- Brian2's runtime code is single-threaded; distsnn and NEST use the threads given.",
               "- Each run is a fresh process (its own peak RSS)."]
     return "\n".join(lines) + "\n"
 

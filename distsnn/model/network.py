@@ -75,7 +75,7 @@ RING_BITS = ("auto", 32, 64)
 def _window(where, start, stop):
     """(start, stop) in ms as floats, checked: 0 <= start <= stop (stop may be inf)."""
     ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (start, stop))
-    if not (ok and 0 <= start <= stop) or math.isnan(start) or math.isnan(stop):
+    if not (ok and 0 <= start <= stop):   # also refuses nan: every comparison with it is false
         raise ValueError(f"{where}: need 0 <= start <= stop, got start={start!r}, stop={stop!r}")
     return float(start), float(stop)
 

@@ -1,0 +1,68 @@
+"""The Brunel (2000) network in Brian2 (run with a Python that has brian2 and h5py), for
+scripts/bench_brunel.py: the JSON spec distsnn writes, spikes in a SONATA-style file, one
+JSON line with the phase times. Brian2's runtime code generation (cython where available),
+exact integration of the linear membrane.
+
+As in NEST and distsnn: input that arrives while a neuron is refractory is lost (on_pre and
+the Poisson input add to v only when not_refractory; `unless refractory` alone would stop
+only the differential equation), fixed in-degrees with multapses and autapses (sources drawn
+uniformly with replacement here, with NumPy), one delay for all synapses, and an
+independent Poisson input per neuron (PoissonInput: a binomial count per step)."""
+import json
+import resource
+import sys
+import time
+
+import h5py
+import numpy as np
+
+
+def main(spec_path, out_path, threads, seed):
+    spec = json.load(open(spec_path))
+    t0 = time.perf_counter()
+    import brian2 as b2
+    from brian2 import Hz, mV, ms
+    b2.start_scope()
+    b2.seed(seed)
+    rng = np.random.default_rng(seed)
+    b2.defaultclock.dt = spec["dt"] * ms
+    b2.prefs.logging.console_log_level = "ERROR"
+    p = spec["params"]
+    n_e, n_i = spec["sizes"]["E"], spec["sizes"]["I"]
+    n = n_e + n_i
+    # C_m dV/dt = -(C_m / tau_m)(V - E_L) + I_e with I_e = 0 here: dv/dt = (E_L - v) / tau_m
+    group = b2.NeuronGroup(n, "dv/dt = (E_L - v) / tau_m : volt (unless refractory)",
+                           threshold="v >= V_th", reset="v = V_reset", refractory=p["t_ref"] * ms,
+                           method="exact", namespace={"E_L": p["E_L"] * mV, "tau_m": p["tau_m"] * ms,
+                                                      "V_th": p["V_th"] * mV, "V_reset": p["V_reset"] * mV})
+    group.v = f"({spec['v0_low']} + rand() * {spec['v0_high'] - spec['v0_low']}) * mV"
+    syn = []
+    for lo, hi, k, w in ((0, n_e, spec["c_e"], spec["j"]), (n_e, n, spec["c_i"], -spec["g"] * spec["j"])):
+        s = b2.Synapses(group, group, on_pre=f"v += {w} * mV * int(not_refractory_post)", delay=spec["delay"] * ms)
+        s.connect(i=rng.integers(lo, hi, size=n * k), j=np.repeat(np.arange(n), k))
+        syn.append(s)
+    noise = b2.PoissonInput(group, "v", N=spec["c_e"], rate=spec["nu_ext"] * Hz,
+                            weight=f"{spec['j']} * mV * int(not_refractory)")
+    mon = b2.SpikeMonitor(group)
+    net = b2.Network(group, noise, mon, *syn)
+    net.run(0 * ms)                     # code generation and compilation belong to the build
+    t1 = time.perf_counter()
+    net.run(spec["t_sim"] * ms)
+    t2 = time.perf_counter()
+    i, t = np.asarray(mon.i), np.asarray(mon.t / ms)
+    with h5py.File(out_path, "w") as f:
+        for name, lo, hi in (("E", 0, n_e), ("I", n_e, n)):
+            sel = (i >= lo) & (i < hi)
+            order = np.argsort(t[sel], kind="stable")
+            g = f.create_group(f"spikes/{name}")
+            g.attrs["n_nodes"] = hi - lo
+            g.create_dataset("timestamps", data=t[sel][order])
+            g.create_dataset("node_ids", data=(i[sel] - lo).astype(np.uint64)[order])
+    print(json.dumps({"simulator": f"Brian2 {b2.__version__} ({b2.prefs.codegen.target})", "seed": seed,
+                      "build_s": t1 - t0, "simulate_s": t2 - t1, "n_spikes": int(i.size),
+                      "n_synapses": int(sum(len(s) for s in syn)),
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
