@@ -18,13 +18,13 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from bench_microcircuit import run_json  # noqa: E402  (one fresh process per run, its JSON line)
 MEASURES = ("rate", "cv", "corr")
 
 
@@ -55,20 +55,6 @@ def nest_spec(scale, t_sim, g, eta):
             "params": dict(brunel.PARAMS), "v0_low": e.v_init.low, "v0_high": e.v_init.high,
             "c_e": brunel.C_E, "c_i": brunel.C_I, "j": brunel.J, "g": g, "delay": brunel.DELAY,
             "nu_ext": eta * brunel.threshold_rate()}
-
-
-def run_json(cmd):
-    print("  $", " ".join(cmd), flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        print(proc.stderr[-3000:], file=sys.stderr)
-        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}",
-                "wall_s": time.perf_counter() - t0}
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["wall_s"] = time.perf_counter() - t0
-    print("   ", {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}, flush=True)
-    return out
 
 
 def same_spikes(a, b):

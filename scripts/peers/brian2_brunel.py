@@ -13,8 +13,8 @@ import resource
 import sys
 import time
 
-import h5py
 import numpy as np
+from spike_file import write_spike_file
 
 
 def main(spec_path, out_path, threads, seed):
@@ -50,14 +50,7 @@ def main(spec_path, out_path, threads, seed):
     net.run(spec["t_sim"] * ms)
     t2 = time.perf_counter()
     i, t = np.asarray(mon.i), np.asarray(mon.t / ms)
-    with h5py.File(out_path, "w") as f:
-        for name, lo, hi in (("E", 0, n_e), ("I", n_e, n)):
-            sel = (i >= lo) & (i < hi)
-            order = np.argsort(t[sel], kind="stable")
-            g = f.create_group(f"spikes/{name}")
-            g.attrs["n_nodes"] = hi - lo
-            g.create_dataset("timestamps", data=t[sel][order])
-            g.create_dataset("node_ids", data=(i[sel] - lo).astype(np.uint64)[order])
+    write_spike_file(out_path, i, t, {"E": (0, n_e), "I": (n_e, n_i)})
     print(json.dumps({"simulator": f"Brian2 {b2.__version__} ({b2.prefs.codegen.target})", "seed": seed,
                       "build_s": t1 - t0, "simulate_s": t2 - t1, "n_spikes": int(i.size),
                       "n_synapses": int(sum(len(s) for s in syn)),

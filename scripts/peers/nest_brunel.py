@@ -7,8 +7,8 @@ import resource
 import sys
 import time
 
-import h5py
 import numpy as np
+from spike_file import write_spike_file
 
 
 def main(spec_path, out_path, threads, seed):
@@ -36,16 +36,8 @@ def main(spec_path, out_path, threads, seed):
     nest.Cleanup()
     t2 = time.perf_counter()
     ev = rec.get("events")
-    senders, times = np.asarray(ev["senders"]), np.asarray(ev["times"])
-    with h5py.File(out_path, "w") as f:
-        for name, pop in pops.items():
-            lo, hi = pop[0].global_id, pop[-1].global_id
-            sel = (senders >= lo) & (senders <= hi)
-            order = np.argsort(times[sel], kind="stable")
-            g = f.create_group(f"spikes/{name}")
-            g.attrs["n_nodes"] = len(pop)
-            g.create_dataset("timestamps", data=times[sel][order])
-            g.create_dataset("node_ids", data=(senders[sel] - lo).astype(np.uint64)[order])
+    times = np.asarray(ev["times"])
+    write_spike_file(out_path, ev["senders"], times, {n: (p[0].global_id, len(p)) for n, p in pops.items()})
     print(json.dumps({"simulator": f"NEST {nest.__version__}", "seed": seed, "build_s": t1 - t0,
                       "simulate_s": t2 - t1, "n_spikes": int(times.size),
                       "n_synapses": int(nest.GetKernelStatus("num_connections")) - len(every) * 2,
