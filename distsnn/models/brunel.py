@@ -32,7 +32,6 @@ DELAY = 1.5       # ms
 THETA = 20.0      # mV
 TAU_M = 20.0      # ms
 PARAMS = {"C_m": 1.0, "tau_m": TAU_M, "t_ref": 2.0, "E_L": 0.0, "V_th": THETA, "V_reset": 10.0}
-STATES = {"AI": (5.0, 2.0), "SR": (3.0, 2.0), "SI-fast": (6.0, 4.0), "SI-slow": (4.5, 0.9)}
 
 
 def _positive(name, value):
