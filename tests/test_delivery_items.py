@@ -57,7 +57,7 @@ def test_tables_list_exactly_the_reached_items(name, plan, owned):
 def test_tables_of_a_population_that_sends_nothing_are_empty():
     plan = make_plan(mixed_network(), 1)
     ptr, _, _ = procedural_items(plan, plan.units)
-    # the mixed network's E, I and X all send; the tables have an entry per population
+    # every population of the mixed network sends; the tables have an entry per population
     assert (np.diff(ptr) > 0).all()
     net = mixed_network()
     net.add_population("silent", 10)

@@ -10,7 +10,8 @@ from distsnn.runtime import run as run_module
 
 
 def mixed_network():
-    """Every rule, both receptors, Poisson and DC input, populations spanning several chunks."""
+    """Every rule, both receptors, Poisson and DC input, a Poisson stimulus window, all
+    three neuron models, populations spanning several chunks."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 100, v_init=-65.0)
@@ -25,9 +26,18 @@ def mixed_network():
     net.add_poisson_input("E", indegree=1000, rate=18.0, weight=45.0, delay=1.5)
     net.add_poisson_input("I", indegree=1000, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 100.0, start=50.0, stop=150.0)
-    for name in ("E", "I", "X"):
+    net.add_population("D", 70, "iaf_psc_delta", {"t_ref": 1.5}, v_init=Normal(-62.0, 4.0))
+    net.add_population("C", 50, "iaf_cond_exp", {"I_e": 50.0})
+    net.connect("E", "D", FixedIndegree(25), Normal(0.5, 0.1), Normal(1.3, 0.4))
+    net.connect("D", "C", FixedTotalNumber(1500), 4.0, 0.7)
+    net.connect("D", "E", FixedProbability(0.1), 25.0, 2.1)
+    net.connect("C", "I", FixedProbability(0.1), 20.0, 1.0)
+    net.add_poisson_input("D", indegree=400, rate=6.0, weight=0.5, delay=1.0)
+    net.add_poisson_input("D", indegree=200, rate=30.0, weight=0.5, delay=0.5, start=40.0, stop=120.0)
+    for name in ("E", "I", "X", "D", "C"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 1, 399])
+    net.record_voltage("D", [0, 69])
     return net
 
 
