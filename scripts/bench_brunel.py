@@ -24,7 +24,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_microcircuit import run_json  # noqa: E402  (one fresh process per run, its JSON line)
+from bench_microcircuit import run_json, write_results  # noqa: E402  (a fresh process per run; JSON + Markdown)
 MEASURES = ("rate", "cv", "corr")
 
 
@@ -159,14 +159,7 @@ def main():
                 files[f"{name} seed {seed}"] = path
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = os.path.join(args.out_dir, f"brunel_g{args.g:g}_eta{args.eta:g}_scale{args.scale:g}_{results['date'][:10]}")
-    with open(stem + ".json", "w") as fh:
-        json.dump(results, fh, indent=1)
-    with open(stem + ".md", "w") as fh:
-        fh.write(report(results))
-    print(report(results))
-    print(f"wrote {stem}.json and {stem}.md")
+    write_results(args.out_dir, f"brunel_g{args.g:g}_eta{args.eta:g}_scale{args.scale:g}", results, report)
 
 
 def _f(x, digits=3):

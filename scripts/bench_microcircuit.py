@@ -123,8 +123,13 @@ def main():
     sys.path.insert(0, os.path.dirname(HERE))
     from distsnn.models.microcircuit import FULL_MEAN_RATES, POPULATIONS
     results["nest_published_rates"] = dict(zip(POPULATIONS, FULL_MEAN_RATES))
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = os.path.join(args.out_dir, f"microcircuit_cpu_scale{args.scale:g}_{results['date'][:10]}")
+    write_results(args.out_dir, f"microcircuit_cpu_scale{args.scale:g}", results, report)
+
+
+def write_results(out_dir, name, results, report):
+    """results as <out_dir>/<name>_<date>.json and report(results) beside it as .md (printed)."""
+    os.makedirs(out_dir, exist_ok=True)
+    stem = os.path.join(out_dir, f"{name}_{results['date'][:10]}")
     with open(stem + ".json", "w") as fh:
         json.dump(results, fh, indent=1)
     with open(stem + ".md", "w") as fh:
