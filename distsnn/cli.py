@@ -144,6 +144,10 @@ def _parser():
         a.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
         a.add_argument("--corr-neurons", type=int, default=200, help="neurons per population sampled for correlations")
         a.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
+        if name == "analyze":
+            a.add_argument("--rate-bin", type=float, default=None, metavar="MS",
+                           help="also the population rate in bins of MS ms (JSON 'population_rate'; "
+                                "plotted with --plot, in 5 ms bins if not given)")
     j = sub.add_parser("join", help="join the spike files of consecutive segments (runs chained by --checkpoint "
                                     "and --restart) into one file")
     j.add_argument("files", nargs="+", metavar="SEGMENT.h5", help="the segments' spike files, in time order")
@@ -218,15 +222,19 @@ def analyze_command(args, out=None):
     from .analysis import analyze_file
     out = out or sys.stdout
     path = args.files[0]
-    stats = analyze_file(path, **_analysis_options(args))
-    result = {"file": path, "options": _analysis_options(args), "populations": {n: s.summary() for n, s in stats.items()}}
+    rate_bin = args.rate_bin if args.rate_bin is not None else (5.0 if args.plot else None)
+    stats = analyze_file(path, rate_bin=rate_bin, **_analysis_options(args))
+    series = args.rate_bin is not None
+    result = {"file": path, "options": dict(_analysis_options(args), rate_bin=args.rate_bin),
+              "populations": {n: s.summary(series) for n, s in stats.items()}}
     _emit(result, args.output, out)
     if args.plot:
         from .analysis import plots
         os.makedirs(args.plot, exist_ok=True)
         plots.raster(path, os.path.join(args.plot, "raster.png"), stats, t_start=args.t_start, t_stop=args.t_stop)
         plots.rate_histograms(os.path.join(args.plot, "rates.png"), stats)
-        print(f"wrote {args.plot}/raster.png and {args.plot}/rates.png", file=out)
+        plots.population_rates(os.path.join(args.plot, "population_rates.png"), stats)
+        print(f"wrote {args.plot}/raster.png, rates.png and population_rates.png", file=out)
     return result
 
 

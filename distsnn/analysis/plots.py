@@ -1,4 +1,5 @@
-"""PNG figures: raster of a sample per population, per-neuron rate histograms, comparison."""
+"""PNG figures: raster of a sample per population, per-neuron rate histograms, population
+rates over time, comparison."""
 import os
 
 import numpy as np
@@ -37,6 +38,35 @@ def raster(path, out_png, stats, neurons_per_population=50, t_start=None, t_stop
     ax.invert_yaxis()
     ax.set_xlabel("time (ms)")
     ax.set_title(f"{os.path.basename(path)}: {neurons_per_population} neurons per population")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+
+
+def population_rates(out_png, stats, max_panels=12):
+    """The population rate over time (stats from analyze_file with rate_bin): one panel per
+    population up to max_panels, else one image of all (rows: populations; colour: Hz)."""
+    plt = _pyplot()
+    names = [n for n in stats if stats[n].rate_series is not None]
+    if not names:
+        raise ValueError("no population rates to plot: analyze with a rate bin")
+    edges = stats[names[0]].rate_edges
+    if len(names) <= max_panels:
+        fig, axes = plt.subplots(len(names), 1, figsize=(8, 1.1 * len(names) + 0.8), sharex=True, squeeze=False)
+        for ax, name in zip(axes[:, 0], names):
+            ax.stairs(stats[name].rate_series, stats[name].rate_edges)
+            ax.set_ylabel(f"{name}\n(Hz)", fontsize=8)
+        axes[-1, 0].set_xlabel("time (ms)")
+    else:
+        fig, ax = plt.subplots(figsize=(9, 0.05 * len(names) + 2))
+        image = ax.pcolormesh(edges, np.arange(len(names) + 1), np.array([stats[n].rate_series for n in names]),
+                              shading="flat")
+        fig.colorbar(image, ax=ax, label="population rate (Hz)")
+        ax.set_ylabel(f"{len(names)} populations (file order)")
+        ax.invert_yaxis()
+        ax.set_xlabel("time (ms)")
+    bin_ms = edges[1] - edges[0] if edges.size > 1 else 0.0
+    fig.suptitle(f"population rate, {bin_ms:g} ms bins", fontsize=10)
     fig.tight_layout()
     fig.savefig(out_png, dpi=120)
     plt.close(fig)

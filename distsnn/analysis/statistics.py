@@ -10,6 +10,9 @@ inclusive, times in ms:
   corr   Pearson correlation coefficients of spike counts in bins of `corr_bin` ms, between
          a seeded random sample of `corr_neurons` non-silent neurons per population; per
          neuron its mean coefficient with the others, and the mean over all pairs.
+  population rate (optional, `rate_bin` ms): spikes of the population per bin over
+         (neurons x bin width), Hz, in bins (t_start + k b, t_start + (k + 1) b] (spike times
+         are step ends; t_start itself counts in the first bin, the last bin ends at t_stop).
 The file is read in blocks of `block` spikes: per-neuron accumulators (counts, ISI sums,
 last spike, last ISI) carry across blocks, so a file larger than memory works; only the
 correlation sample is held as a (sample x bins) count matrix.
@@ -31,14 +34,31 @@ class PopulationStats:
     corr_ids: np.ndarray         # sampled neuron ids
     corr_per_neuron: np.ndarray  # mean coefficient of each sampled neuron with the others
     corr_mean: float             # mean over all pairs of the sample (nan if < 2 neurons)
+    rate_edges: np.ndarray = None   # ms, the population rate's bin edges (with rate_bin)
+    rate_series: np.ndarray = None  # Hz, the population rate per bin (with rate_bin)
 
-    def summary(self):
+    def summary(self, series=False):
+        """Means over neurons; with series=True also the population rate per bin."""
         def m(x):
             x = x[np.isfinite(x)]
             return float(x.mean()) if x.size else float("nan")
-        return {"n_neurons": self.n_neurons, "mean_rate_hz": m(self.rates), "mean_cv": m(self.cv),
-                "mean_lvr": m(self.lvr), "mean_corr": self.corr_mean, "n_silent": int(np.sum(self.rates == 0)),
-                "n_with_cv": int(np.isfinite(self.cv).sum()), "n_corr_sample": int(self.corr_ids.size)}
+        out = {"n_neurons": self.n_neurons, "mean_rate_hz": m(self.rates), "mean_cv": m(self.cv),
+               "mean_lvr": m(self.lvr), "mean_corr": self.corr_mean, "n_silent": int(np.sum(self.rates == 0)),
+               "n_with_cv": int(np.isfinite(self.cv).sum()), "n_corr_sample": int(self.corr_ids.size)}
+        if series and self.rate_series is not None:
+            out["population_rate"] = {"edges_ms": self.rate_edges.tolist(), "hz": self.rate_series.tolist()}
+        return out
+
+
+def _rate_edges(t_start, t_stop, bin_ms):
+    """Bin edges from t_start in steps of bin_ms, the last one at t_stop (a shorter last bin)."""
+    n = max(int(np.ceil((t_stop - t_start) / bin_ms - 1e-9)), 1)
+    return np.minimum(t_start + bin_ms * np.arange(n + 1), t_stop)
+
+
+def _rate_bins(t, edges):
+    """Index of the bin (edges[k], edges[k + 1]] of each time; edges[0] itself in bin 0."""
+    return np.clip(np.searchsorted(edges, t, side="left") - 1, 0, edges.size - 2)
 
 
 class _Accumulator:
@@ -133,14 +153,17 @@ def _correlations(group, sample, block, t_start, t_stop, bin_ms):
 
 
 def analyze_file(path, t_start=None, t_stop=None, lvr_r=2.0, corr_neurons=200, corr_bin=1.0, block=1 << 20,
-                 seed=0, populations=None):
+                 seed=0, populations=None, rate_bin=None):
     """{population: PopulationStats} of a SONATA spike file.
 
     t_start / t_stop (ms; default: the run's own window, which starts after 0 for a run
     restarted from a checkpoint); lvr_r: LvR refractoriness (ms);
     corr_neurons: sample size per population for correlations (non-silent neurons, seeded);
-    corr_bin (ms); block: spikes read at a time.
+    corr_bin (ms); block: spikes read at a time; rate_bin (ms): also the population rate
+    in bins of this width (rate_edges, rate_series).
     """
+    if rate_bin is not None and not (isinstance(rate_bin, (int, float)) and rate_bin > 0):
+        raise ValueError(f"the population rate's bin must be a positive number of ms, got {rate_bin!r}")
     out = {}
     with open_h5(path, "spikes") as f:
         run_start, run_stop = run_window(f)
@@ -153,12 +176,17 @@ def analyze_file(path, t_start=None, t_stop=None, lvr_r=2.0, corr_neurons=200, c
                 continue
             n = population_size_in_file(group, block)
             acc = _Accumulator(n, lvr_r)
+            edges = _rate_edges(t_start, t_stop, rate_bin) if rate_bin is not None else None
+            per_bin = np.zeros(edges.size - 1 if edges is not None else 0, dtype=np.int64)
             for ids, t in _blocks(group, block, t_start, t_stop):
                 acc.add(ids, t)
+                if edges is not None:
+                    per_bin += np.bincount(_rate_bins(t, edges), minlength=per_bin.size)
             rates, cv, lvr = acc.results(t_stop - t_start)
+            series = per_bin / (max(n, 1) * np.diff(edges) * 1e-3) if edges is not None else None
             active = np.nonzero(acc.count > 0)[0]
             rng = np.random.default_rng(seed)
             sample = np.sort(rng.choice(active, size=min(corr_neurons, active.size), replace=False))
             per_neuron, mean = _correlations(group, sample, block, t_start, t_stop, corr_bin)
-            out[name] = PopulationStats(name, n, rates, cv, lvr, sample, per_neuron, mean)
+            out[name] = PopulationStats(name, n, rates, cv, lvr, sample, per_neuron, mean, edges, series)
     return out
