@@ -17,7 +17,7 @@ T_CUT = 63.7      # ms: not a multiple of the driver's block, nor of any delay
 
 
 def restart_network(ring_bits="auto", window=(40.0, 100.0)):
-    """All three neuron models, a spike source firing on both sides of the cut, Poisson input
+    """All four neuron models, a spike source firing on both sides of the cut, Poisson input
     whose delay reaches back across it, a DC window and a Poisson stimulus window open at
     the cut, delays up to 4.5 ms."""
     net = Network(dt=0.1, chunk_size=64, ring_bits=ring_bits)
@@ -33,6 +33,10 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     net.connect("E", "D", FixedIndegree(20), 1.5, 2.7)
     net.connect("D", "I", FixedTotalNumber(900), 30.0, 1.1)
     net.add_poisson_input("D", indegree=500, rate=4.0, weight=0.5, delay=1.0)
+    net.add_population("A", 50, "iaf_psc_alpha", {"tau_syn_ex": 1.0, "tau_syn_in": 3.0}, v_init=Normal(-62.0, 4.0))
+    net.connect("E", "A", FixedIndegree(15), Normal(50.0, 5.0), 1.7)
+    net.connect("I", "A", FixedProbability(0.2), -4.0, 0.9)
+    net.connect("A", "E", FixedTotalNumber(600), 40.0, 1.3)
     rng = np.random.default_rng(4)
     net.add_spike_source("S", 40, rng.integers(0, 40, 600), rng.uniform(0.1, T_ALL, 600))
     net.connect("S", "E", FixedProbability(0.2), 90.0, 2.3)
@@ -40,11 +44,12 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     net.add_poisson_input("I", indegree=900, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 120.0, start=40.0, stop=90.0)
     net.add_poisson_input("C", indegree=300, rate=30.0, weight=3.0, delay=2.0, start=window[0], stop=window[1])
-    for name in ("E", "I", "C", "D", "S"):
+    for name in ("E", "I", "C", "D", "A", "S"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 299])
     net.record_voltage("C", [3])
     net.record_voltage("D", [0, 59])
+    net.record_voltage("A", [7])
     return net
 
 
@@ -77,7 +82,7 @@ def assert_continues(res, whole, first):
 
 def test_network_is_active_on_both_sides(whole):
     cut = int(round(T_CUT / 0.1))
-    for name in ("E", "I", "C", "D", "S"):
+    for name in ("E", "I", "C", "D", "A", "S"):
         _, t = whole.spikes(name)
         assert (t <= T_CUT).sum() > 10 and (t > T_CUT).sum() > 10, name
     assert whole.plan.ring_bits == 32 and whole.n_steps > cut
@@ -129,6 +134,29 @@ def test_checkpoint_layout(first_half):
         v = f["v"][()]
     e_l = res.plan.network.populations["E"].params["E_L"]
     assert np.array_equal(v[res.vrec_gids[:2]] + e_l, res.vrec[-1, :2])
+
+
+def test_checkpoint_written_before_alpha_neurons_restarts(tmp_path):
+    """Checkpoints written before iaf_psc_alpha have no dj_ex / dj_in: they restart, with 0
+    (their models have no alpha neurons), and continue exactly."""
+    def net():
+        n = Network(dt=0.1, chunk_size=64)
+        n.add_population("E", 200, v_init=Normal(-60.0, 5.0))
+        n.connect("E", "E", FixedIndegree(30), 45.0, 1.2)
+        n.add_poisson_input("E", indegree=900, rate=18.0, weight=45.0, delay=1.0)
+        n.record_spikes("E")
+        return n
+    whole = simulate(net(), 80.0, seed=3, progress=False)
+    first = simulate(net(), 30.0, seed=3, progress=False, checkpoint=str(tmp_path / "c"))
+    for p in load_manifest(str(tmp_path / "c"))["parts"]:
+        with h5py.File(tmp_path / "c" / p["file"], "a") as f:
+            assert not f["dj_ex"][()].any()
+            del f["dj_ex"], f["dj_in"]
+    rest = simulate(net(), 50.0, seed=3, progress=False, restart=str(tmp_path / "c"))
+    after = whole.spike_steps >= first.n_steps
+    assert after.sum() > 100 and rest.first_step == first.n_steps
+    assert np.array_equal(rest.spike_steps, whole.spike_steps[after])
+    assert np.array_equal(rest.spike_gids, whole.spike_gids[after])
 
 
 def _rewrite_manifest(path, change):

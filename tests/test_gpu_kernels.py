@@ -111,6 +111,8 @@ def test_generated_header_carries_the_python_constants():
     assert f"#define N_UI {bp.UI_RING_OFF + 1}" in header and f"#define N_QI {bp.QI_STOP + 1}" in header
     assert f"#define MODEL_DELTA {MODEL_CODES['iaf_psc_delta']}" in header
     assert f"#define MODEL_COND {MODEL_CODES['iaf_cond_exp']}" in header
+    assert f"#define MODEL_ALPHA {MODEL_CODES['iaf_psc_alpha']}" in header
+    assert f"#define PF_A31EX {bp.PF_GL}" in header and f"#define PF_AJ0IN {bp.PF_PHIN}" in header
     assert float(re.search(r"#define LN2_HI (\S+)", header).group(1)) == pm.LN2_HI
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
-from ..model.neurons import MODEL_CODES, iaf_cond_exp_propagators, iaf_psc_delta_propagators, iaf_psc_exp_propagators
+from ..model.neurons import (MODEL_CODES, iaf_cond_exp_propagators, iaf_psc_alpha_propagators,
+                             iaf_psc_delta_propagators, iaf_psc_exp_propagators)
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
@@ -22,6 +23,9 @@ from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL, \
     PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN, PF_DT = range(19)
 N_PF = 19   # PF_GL.. : iaf_cond_exp only (E_ex, E_in relative to E_L)
+# iaf_psc_alpha keeps its own constants in iaf_cond_exp's columns (a population is one model):
+# V from dJ (P31), I from dJ (P21a) and the jump of dJ per unit of weight (e / tau_syn)
+PF_A31EX, PF_A31IN, PF_A21EX, PF_A21IN, PF_AJ0EX, PF_AJ0IN = PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN
 # population int table columns
 PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
     PI_SOURCE, PI_MODEL, PI_RING_EX, PI_RING_IN = range(14)
@@ -250,6 +254,10 @@ def make_plan(network, seed, bound_inputs=True):
             pop_f[k] = [0.0, prop["P11ex"], prop["P11in"], 0.0, 0.0, 0.0] + common + [
                 prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], prop["PHex"],
                 prop["PHin"], dt]
+        elif pop.model == "iaf_psc_alpha":
+            prop = iaf_psc_alpha_propagators(prm, dt)
+            pop_f[k] = [prop["P22"], prop["P11ex"], prop["P11in"], prop["P21ex"], prop["P21in"], prop["P20"]] \
+                + common + [prop["P31ex"], prop["P31in"], prop["P21aex"], prop["P21ain"], prop["J0ex"], prop["J0in"], dt]
         elif pop.model == "iaf_psc_delta":   # no synaptic currents: the kernels add input to V
             prop = iaf_psc_delta_propagators(prm, dt)
             pop_f[k] = [prop["P22"], 0.0, 0.0, 0.0, 0.0, prop["P20"]] + common + [0.0] * 7
@@ -343,6 +351,12 @@ def _steps_floor(t, dt):
     if math.isinf(t):
         return STEP_NEVER
     return int(math.floor(t / dt + 0.5))
+
+
+# the per-neuron state arrays of every engine (read_state / write_state, checkpoints): V (mV
+# relative to E_L), the currents I_ex, I_in (pA; nS for conductance neurons), the refractory
+# count, and iaf_psc_alpha's current derivatives dJ_ex, dJ_in (pA/ms; 0 for other models)
+NEURON_STATE = ("v", "i_ex", "i_in", "refr", "dj_ex", "dj_in")
 
 
 def initial_state(plan, gids=None):

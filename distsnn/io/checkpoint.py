@@ -14,7 +14,8 @@ Layout of a checkpoint directory:
                        part files and their neuron counts; written last (atomically), so a
                        directory without it, or with a half-written part, is never read
   part-<token>-r<R>.h5 one per writing rank: gids (int64, in the rank's unit order), v, i_ex,
-                       i_in (float64), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
+                       i_in, dj_ex, dj_in (float64; dj_*: iaf_psc_alpha's, absent in files
+                       written before it, read as 0), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
                        is the input of receptor r (0 excitatory, 1 inhibitory) arriving at
                        step `step + k`, in the plan's fixed-point units (int32 or int64);
                        chunked, with the chunks past a population's own ring slots left
@@ -47,7 +48,8 @@ VERSION = 1
 MANIFEST = "checkpoint.json"
 BLOCK_NEURONS = 1 << 16     # neurons per read or write: bounds the host memory of the ring copies
 RING_CHUNK_NEURONS, RING_CHUNK_SLOTS = 1024, 16   # HDF5 chunks of the ring dataset (64 KiB of int32)
-STATE_FIELDS = ("v", "i_ex", "i_in", "refr")
+STATE_FIELDS = bp.NEURON_STATE
+ADDED_FIELDS = ("dj_ex", "dj_in")   # later than format 1's first files: absent there, read as 0
 SEGMENT_PREFIXES = ("spikes-", "voltage-")   # io.segments' files beside a checkpoint
 
 # the plan's tables that fix the dynamics; the partition-dependent ones (units' local starts,
@@ -311,7 +313,8 @@ def restore_checkpoint(path, sim, man=None):
             li = local_of[gids]
             for a, b in _runs(li):
                 dst = li[a]
-                block = {name: f[name][a:b] for name in STATE_FIELDS}
+                block = {name: f[name][a:b] if name in f or name not in ADDED_FIELDS else np.zeros(b - a)
+                         for name in STATE_FIELDS}
                 block["ring"] = f["ring"][a:b].transpose(2, 1, 0)
                 if seen[dst:dst + b - a].any():
                     raise ValueError(f"checkpoint {path!r}: a neuron appears in more than one part")

@@ -8,6 +8,10 @@ Units: C_m pF, tau_* ms, t_ref ms, E_L / V_th / V_reset mV, I_e pA.
 iaf_psc_delta (NEST's, with refractory_input False and no V_min): the same membrane without
 synaptic currents; a spike of weight w (mV) makes V jump by w in the step it arrives, and
 spikes arriving while the neuron is refractory are lost.
+
+iaf_psc_alpha (NEST's): alpha-shaped currents, I_X(t) = w (t / tau_X) e^(1 - t / tau_X) for
+a spike of weight w (pA): dI_X/dt = dJ_X - I_X / tau_X, d(dJ_X)/dt = -dJ_X / tau_X, and a
+spike makes dJ_X jump by w e / tau_X, so that I_X peaks at w, tau_X after the spike.
 """
 import math
 
@@ -17,6 +21,7 @@ IAF_PSC_EXP_DEFAULTS = {
     "C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0,
     "V_reset": -70.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0, "I_e": 0.0,
 }
+IAF_PSC_ALPHA_DEFAULTS = dict(IAF_PSC_EXP_DEFAULTS)   # NEST's defaults are iaf_psc_exp's
 IAF_PSC_DELTA_DEFAULTS = {
     "C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0,
 }
@@ -27,9 +32,9 @@ IAF_COND_EXP_DEFAULTS = {
     "E_ex": 0.0, "E_in": -85.0, "tau_syn_ex": 0.2, "tau_syn_in": 2.0, "I_e": 0.0,
 }
 NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
-                 "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS}
+                 "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS}
 # the kernels branch on these codes (pop_i[:, PI_MODEL]); spike sources never integrate
-MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3}
+MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3, "iaf_psc_alpha": 4}
 
 
 def validate_params(where, model, params):
@@ -62,6 +67,32 @@ def _p21(tau_syn, tau_m, c_m, h):
     beta = tau_syn * tau_m / (tau_m - tau_syn)
     # exp(-h/tau_m) - exp(-h/tau_syn) = exp(-h/tau_syn) * expm1(h/tau_syn - h/tau_m), stable
     return beta / c_m * float(pexp(-h / tau_syn)) * float(pexpm1(h / tau_syn - h / tau_m))
+
+
+def _p31(tau_syn, tau_m, c_m, h):
+    """Propagator from dJ (the alpha current's derivative) to V over one step h:
+    (1 / C_m) e^(-h/tau_m) (1 - e^(-x) (1 + x)) / a^2 with a = 1/tau_syn - 1/tau_m, x = a h;
+    a series in x where the closed form would cancel (tau_syn near tau_m)."""
+    a = 1.0 / tau_syn - 1.0 / tau_m
+    x = a * h
+    if abs(x) < 1e-4:
+        f = h * h * (0.5 - x / 3.0 + x * x / 8.0)      # (1 - e^-x (1 + x)) / a^2, to x^2
+    else:
+        f = (-float(pexpm1(-x)) - x * float(pexp(-x))) / (a * a)
+    return float(pexp(-h / tau_m)) * f / c_m
+
+
+def iaf_psc_alpha_propagators(p, dt):
+    """Host-computed propagators of iaf_psc_alpha for one step dt (ms): the membrane's, the
+    currents' decay P11 (dJ and I alike), I from dJ (P21a = h e^(-h/tau)), V from I (P21, as
+    iaf_psc_exp's) and V from dJ (P31), and the jump of dJ per pA of weight (e / tau)."""
+    out = iaf_psc_exp_propagators(p, dt)
+    for rec in ("ex", "in"):
+        tau = p[f"tau_syn_{rec}"]
+        out[f"P21a{rec}"] = dt * float(pexp(-dt / tau))
+        out[f"P31{rec}"] = _p31(tau, p["tau_m"], p["C_m"], dt)
+        out[f"J0{rec}"] = math.e / tau
+    return out
 
 
 def iaf_cond_exp_propagators(p, dt):

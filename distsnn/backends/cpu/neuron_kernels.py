@@ -16,6 +16,8 @@ with exp the project's portable exp; steps 3-4 are unchanged (g_X decays exactly
 iaf_psc_delta has no currents (they stay 0): step 2 adds this step's input (mV) to V,
   V = V*P22 + (I_e + I_dc)*P20 + (input_ex * 2**-k_ex + input_in * 2**-k_in),
 so input that arrives while the neuron is refractory is lost (NEST's refractory_input False).
+iaf_psc_alpha (integrate_alpha) keeps dJ_X too, and NEST's order: V from the old dJ_X and I_X
+(P31, P21), then I_X = I_X*P11X + dJ_X*P21aX, dJ_X = dJ_X*P11X + input_X * 2**-k_X * e/tau_X.
 The Poisson input of a unit (post chunk) is drawn first, in passes over all its neurons that
 vectorise: the Philox words (one call gives the uniforms of the four neurons of an aligned
 quad, gid >> 2; see build.poisson_input for the streams), then the counts by inversion; the
@@ -36,6 +38,7 @@ NOISE_TAG = np.int64(streams.DOM_NOISE << streams.DOMAIN_SHIFT)
 TWO_M32 = 2.0 ** -32
 MODEL_COND = MODEL_CODES["iaf_cond_exp"]
 MODEL_DELTA = MODEL_CODES["iaf_psc_delta"]
+MODEL_ALPHA = MODEL_CODES["iaf_psc_alpha"]
 EARLY = 8   # add_poisson_counts: table entries compared without branches (<= KCAP)
 
 
@@ -155,6 +158,32 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
 
 
 @kernel
+def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, i_stim):
+    """integrate for iaf_psc_alpha (module docstring): two more state arrays, so a loop of
+    its own, which leaves the other models' loop (four arrays written) as LLVM vectorises it."""
+    p22, p20, vth, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VTH], pf[bp.PF_VRESET]
+    p11ex, p11in, p21ex, p21in = pf[bp.PF_P11EX], pf[bp.PF_P11IN], pf[bp.PF_P21EX], pf[bp.PF_P21IN]
+    p31ex, p31in, a21ex, a21in = pf[bp.PF_A31EX], pf[bp.PF_A31IN], pf[bp.PF_A21EX], pf[bp.PF_A21IN]
+    j0ex, j0in = pf[bp.PF_INVSC_EX] * pf[bp.PF_AJ0EX], pf[bp.PF_INVSC_IN] * pf[bp.PF_AJ0IN]
+    mark = max(ref_steps, 1)
+    for i in range(v.size):
+        vm = v[i]
+        r = refr[i]
+        v_new = vm * p22 + dj_ex[i] * p31ex + i_ex[i] * p21ex + dj_in[i] * p31in + i_in[i] * p21in + i_stim * p20
+        vm = v_new if r == 0 else vm
+        r = r - 1 if r != 0 else r
+        i_ex[i] = i_ex[i] * p11ex + dj_ex[i] * a21ex
+        i_in[i] = i_in[i] * p11in + dj_in[i] * a21in
+        dj_ex[i] = dj_ex[i] * p11ex + float(ring_ex[i] + acc_ex[i]) * j0ex
+        dj_in[i] = dj_in[i] * p11in + float(ring_in[i] + acc_in[i]) * j0in
+        spike = vm >= vth
+        v[i] = vreset if spike else vm
+        refr[i] = mark if spike else r
+    ring_ex[:] = 0
+    ring_in[:] = 0
+
+
+@kernel
 def spiked(refr, ref_steps, g0, out):
     """Write the gids (g0 + index) of the neurons that integrate marked as spiking (refr ==
     max(ref_steps, 1)) into out; return their number. After integrate only those have the
@@ -172,7 +201,7 @@ def spiked(refr, ref_steps, g0, out):
 
 
 @kernel(parallel=True)
-def update_neurons(t, v, i_ex, i_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
+def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
                    spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
 
@@ -208,6 +237,12 @@ def update_neurons(t, v, i_ex, i_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i
         ex0 = units[u, bp.UI_RING_OFF] + (t % lex) * n
         in0 = units[u, bp.UI_RING_OFF] + (lex + t % pop_i[k, bp.PI_RING_IN]) * n
         # a function of its own: inside this loop body LLVM did not vectorise it
-        integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n],
-                  noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], pop_i[k, bp.PI_MODEL], i_stim)
+        if pop_i[k, bp.PI_MODEL] == MODEL_ALPHA:
+            integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
+                            ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
+                            pop_i[k, bp.PI_REF], i_stim)
+        else:
+            integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n],
+                      noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], pop_i[k, bp.PI_MODEL],
+                      i_stim)
         spk_cnt[u] = spiked(refr[l0:l1], pop_i[k, bp.PI_REF], g0, spk_unit[u])

@@ -46,11 +46,11 @@ def check_fits(what, nbytes, log):
 
 def state_bytes(plan, units):
     """Bytes every engine holds for the neurons of `units` (rows of plan.units), by part: neuron
-    state (V, I_ex, I_in and the refractory count, 8 B each), the input ring buffers (int32 or
-    int64; each population's own slots per receptor, build.ring_layout), and the uint32
-    per-(pre, chunk) synapse counts of counted rules."""
+    state (plan.NEURON_STATE: 8 B each), the input ring buffers (int32 or int64; each population's
+    own slots per receptor, build.ring_layout), and the uint32 per-(pre, chunk) synapse counts
+    of counted rules."""
     n_local = int(bp.unit_sizes(units).sum())
-    return {"state": n_local * (8 * 3 + 8), "rings": ring_entries(plan, units) * plan.ring_item_bytes,
+    return {"state": n_local * 8 * len(bp.NEURON_STATE), "rings": ring_entries(plan, units) * plan.ring_item_bytes,
             "counts": 4 * plan.info["count_cells"]}
 
 
@@ -145,7 +145,7 @@ def build_stored(plan, units, counts, log, scratch=None):
 
 
 @kernel
-def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, n_local, units, pop_f, pop_i,
+def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, noise_words, ex_gid,
@@ -163,7 +163,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, refr, ring, n_local, units, po
             return i, n_out, n_ex
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
-        update_neurons(t, v, i_ex, i_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
+        update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
                        spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor)
         ns = 0
         pop_ptr[:] = 0
@@ -245,6 +245,8 @@ class CpuSimulator:
         self.v = initial_state(plan, self.gids)
         self.i_ex = np.zeros(n)
         self.i_in = np.zeros(n)
+        self.dj_ex = np.zeros(n)   # iaf_psc_alpha's current derivatives (pA/ms); 0 for other models
+        self.dj_in = np.zeros(n)
         self.refr = np.zeros(n, dtype=np.int64)
         self.ring = np.zeros(ring_entries(plan, self.units), dtype=ring_dtype(plan))
         self.spk_unit = np.zeros((max(U, 1), plan.chunk_size), dtype=np.int64)
@@ -285,7 +287,8 @@ class CpuSimulator:
         if not exchange:
             ex_gid = ex_step = self.no_ex
         done, n_out, n_ex = run_block(
-            self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.refr, self.ring,
+            self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.dj_ex, self.dj_in,
+            self.refr, self.ring,
             self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
@@ -299,17 +302,17 @@ class CpuSimulator:
     # state (checkpoints) ----------------------------------------------------------------
     def read_state(self, lo, hi):
         """Copies of the dynamic state of local neurons lo..hi-1: V (mV relative to E_L),
-        I_ex and I_in (pA; nS for conductance neurons), refractory steps left, and the ring
-        buffers in arrival order, (ring_len, 2, hi - lo): [k, r, i] arrives at step self.t + k
-        (build.ring_layout)."""
-        return {"v": self.v[lo:hi].copy(), "i_ex": self.i_ex[lo:hi].copy(), "i_in": self.i_in[lo:hi].copy(),
-                "refr": self.refr[lo:hi].copy(),
-                "ring": read_arrival(self.plan, self.units, self._ring_block, self.t, lo, hi, self.ring.dtype)}
+        I_ex and I_in (pA; nS for conductance neurons), dJ_ex and dJ_in (pA/ms, iaf_psc_alpha),
+        refractory steps left, and the ring buffers in arrival order, (ring_len, 2, hi - lo):
+        [k, r, i] arrives at step self.t + k (build.ring_layout)."""
+        out = {name: getattr(self, name)[lo:hi].copy() for name in bp.NEURON_STATE}
+        out["ring"] = read_arrival(self.plan, self.units, self._ring_block, self.t, lo, hi, self.ring.dtype)
+        return out
 
     def write_state(self, lo, hi, state):
         """Set the state of local neurons lo..hi-1 (the arrays of read_state, the ring's arrival
         order relative to self.t: call start_at first on a restart)."""
-        for name in ("v", "i_ex", "i_in", "refr"):
+        for name in bp.NEURON_STATE:
             getattr(self, name)[lo:hi] = state[name]
         write_arrival(self.plan, self.units, self._ring_block, self._store_ring_block, self.t, lo, hi, state["ring"])
 

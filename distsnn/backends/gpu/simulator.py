@@ -129,6 +129,8 @@ class GpuSimulator:
         self.v = up(initial_state(plan, self.gids), np.float64)
         self.i_ex = d.zeros(n, np.float64)
         self.i_in = d.zeros(n, np.float64)
+        self.dj_ex = d.zeros(n, np.float64)   # iaf_psc_alpha's current derivatives (pA/ms)
+        self.dj_in = d.zeros(n, np.float64)
         self.refr = d.zeros(n, np.int64)
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
@@ -228,7 +230,8 @@ class GpuSimulator:
         if self.n_local:
             steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, (
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
-                self.i_ex, self.i_in, self.refr, self.ring, self.d_pop_f, self.d_pop_i, self.d_pin_i, self.d_pin_cdf,
+                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.ring, self.d_pop_f, self.d_pop_i,
+                self.d_pin_i, self.d_pin_cdf,
                 self.d_dc_f, self.d_dc_i, plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_rec:
             steps.append(("record_voltage", self._grid(self.n_rec), bt, (
@@ -315,15 +318,15 @@ class GpuSimulator:
         if self._pending is not None:
             raise RuntimeError("read_state with flushed steps not yet handed over; this is a bug")
         d = self.dev
-        return {"v": d.to_host(self.v[lo:hi]), "i_ex": d.to_host(self.i_ex[lo:hi]),
-                "i_in": d.to_host(self.i_in[lo:hi]), "refr": d.to_host(self.refr[lo:hi]),
-                "ring": read_arrival(self.plan, self.units, self._ring_block, self.t, lo, hi, self.ring_dtype)}
+        out = {name: d.to_host(getattr(self, name)[lo:hi]) for name in bp.NEURON_STATE}
+        out["ring"] = read_arrival(self.plan, self.units, self._ring_block, self.t, lo, hi, self.ring_dtype)
+        return out
 
     def write_state(self, lo, hi, state):
         """Set the state of local neurons lo..hi-1 on the device (the arrays of read_state, the
         ring's arrival order relative to self.t: call start_at first on a restart)."""
         d = self.dev
-        for name in ("v", "i_ex", "i_in", "refr"):
+        for name in bp.NEURON_STATE:
             d.assign(getattr(self, name)[lo:hi], state[name])
         write_arrival(self.plan, self.units, self._ring_block, self._store_ring_block, self.t, lo, hi, state["ring"])
 

@@ -3,7 +3,7 @@
 // ring block, build.ring_layout: local_unit gives the unit of each local neuron), add this
 // step's Poisson counts (word gid & 3 of the quad's Philox call, as on the CPU), integrate
 // (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme, iaf_psc_delta with
-// the input added to V), threshold, reset.
+// the input added to V, iaf_psc_alpha exactly with the currents' derivatives dj), threshold, reset.
 // Spikes are appended (gid, step) to the block's spike buffer with an atomic counter; their
 // order is irrelevant downstream (integer input sums) and the driver sorts them. The step t
 // is read from the device-resident state, so the launch is the same at every step.
@@ -11,7 +11,7 @@ template <typename R>
 __device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, i64* refr, R* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
@@ -55,6 +55,25 @@ __device__ __forceinline__ void neuron_update_body(
     const double x_ex = (double)in_ex * pf[PF_INVSC_EX], x_in = (double)in_in * pf[PF_INVSC_IN];
     const bool delta = pi[PI_MODEL] == MODEL_DELTA;
     double vm = v[li];
+    if (pi[PI_MODEL] == MODEL_ALPHA) {                // NEST's order: V, then I from dj, then dj
+        if (refr[li] != 0) {
+            refr[li] -= 1;
+        } else {
+            vm = vm * pf[PF_P22] + dj_ex[li] * pf[PF_A31EX] + i_ex[li] * pf[PF_P21EX] + dj_in[li] * pf[PF_A31IN]
+                + i_in[li] * pf[PF_P21IN] + i_stim * pf[PF_P20];
+        }
+        i_ex[li] = i_ex[li] * pf[PF_P11EX] + dj_ex[li] * pf[PF_A21EX];
+        i_in[li] = i_in[li] * pf[PF_P11IN] + dj_in[li] * pf[PF_A21IN];
+        dj_ex[li] = dj_ex[li] * pf[PF_P11EX] + (double)in_ex * (pf[PF_INVSC_EX] * pf[PF_AJ0EX]);
+        dj_in[li] = dj_in[li] * pf[PF_P11IN] + (double)in_in * (pf[PF_INVSC_IN] * pf[PF_AJ0IN]);
+        if (vm >= pf[PF_VTH]) {
+            vm = pf[PF_VRESET];
+            refr[li] = pi[PI_REF];
+            append_spike(state, spk_gid, spk_step, spk_cap, g, t);
+        }
+        v[li] = vm;
+        return;
+    }
     if (refr[li] != 0) {                             // refractory: V stays, delta input is lost
         refr[li] -= 1;
     } else if (pi[PI_MODEL] == MODEL_COND) {
@@ -82,24 +101,26 @@ __device__ __forceinline__ void neuron_update_body(
 extern "C" __global__ void neuron_update(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, i64* refr, i64* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, i64* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
-    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, refr, ring, pop_f, pop_i, pin_i,
+    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring, pop_f,
+                       pop_i, pin_i,
                        pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
 }
 
 extern "C" __global__ void neuron_update_r32(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, i64* refr, int* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, int* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
-    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, refr, ring, pop_f, pop_i, pin_i,
+    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring, pop_f,
+                       pop_i, pin_i,
                        pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
 }
 
