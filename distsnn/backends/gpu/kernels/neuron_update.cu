@@ -53,42 +53,34 @@ __device__ __forceinline__ void neuron_update_body(
     for (i64 d = pi[PI_DC_START]; d < pi[PI_DC_END]; ++d)
         if (dc_i[2 * d] <= t && t < dc_i[2 * d + 1]) i_stim = i_stim + dc_f[d];
     const double x_ex = (double)in_ex * pf[PF_INVSC_EX], x_in = (double)in_in * pf[PF_INVSC_IN];
-    const bool delta = pi[PI_MODEL] == MODEL_DELTA;
+    const i64 model = pi[PI_MODEL];
+    const bool delta = model == MODEL_DELTA;
+    const bool refractory = refr[li] != 0;           // V stays, the count goes down (delta input is lost)
+    if (refractory) refr[li] -= 1;
     double vm = v[li];
-    if (pi[PI_MODEL] == MODEL_ALPHA) {                // NEST's order: V, then I from dj, then dj
-        if (refr[li] != 0) {
-            refr[li] -= 1;
-        } else {
+    if (model == MODEL_ALPHA) {                      // NEST's order: V, then I from the old dj, then dj
+        if (!refractory)
             vm = vm * pf[PF_P22] + dj_ex[li] * pf[PF_A31EX] + i_ex[li] * pf[PF_P21EX] + dj_in[li] * pf[PF_A31IN]
                 + i_in[li] * pf[PF_P21IN] + i_stim * pf[PF_P20];
-        }
         i_ex[li] = i_ex[li] * pf[PF_P11EX] + dj_ex[li] * pf[PF_A21EX];
         i_in[li] = i_in[li] * pf[PF_P11IN] + dj_in[li] * pf[PF_A21IN];
         dj_ex[li] = dj_ex[li] * pf[PF_P11EX] + (double)in_ex * (pf[PF_INVSC_EX] * pf[PF_AJ0EX]);
         dj_in[li] = dj_in[li] * pf[PF_P11IN] + (double)in_in * (pf[PF_INVSC_IN] * pf[PF_AJ0IN]);
-        if (vm >= pf[PF_VTH]) {
-            vm = pf[PF_VRESET];
-            refr[li] = pi[PI_REF];
-            append_spike(state, spk_gid, spk_step, spk_cap, g, t);
+    } else {
+        if (!refractory && model == MODEL_COND) {
+            const double gex = i_ex[li] * pf[PF_PHEX];
+            const double gin = i_in[li] * pf[PF_PHIN];
+            const double g_tot = pf[PF_GL] + gex + gin;
+            const double vinf = (gex * pf[PF_EEX] + gin * pf[PF_EIN] + i_stim) / g_tot;
+            vm = vinf + (vm - vinf) * pexp((-pf[PF_DT] * g_tot) / pf[PF_CM]);
+        } else if (!refractory && delta) {
+            vm = vm * pf[PF_P22] + i_stim * pf[PF_P20] + (x_ex + x_in);
+        } else if (!refractory) {                    // iaf_psc_exp
+            vm = vm * pf[PF_P22] + i_ex[li] * pf[PF_P21EX] + i_in[li] * pf[PF_P21IN] + i_stim * pf[PF_P20];
         }
-        v[li] = vm;
-        return;
+        i_ex[li] = i_ex[li] * pf[PF_P11EX] + (delta ? 0.0 : x_ex);   // iaf_psc_delta: no currents
+        i_in[li] = i_in[li] * pf[PF_P11IN] + (delta ? 0.0 : x_in);
     }
-    if (refr[li] != 0) {                             // refractory: V stays, delta input is lost
-        refr[li] -= 1;
-    } else if (pi[PI_MODEL] == MODEL_COND) {
-        const double gex = i_ex[li] * pf[PF_PHEX];
-        const double gin = i_in[li] * pf[PF_PHIN];
-        const double g_tot = pf[PF_GL] + gex + gin;
-        const double vinf = (gex * pf[PF_EEX] + gin * pf[PF_EIN] + i_stim) / g_tot;
-        vm = vinf + (vm - vinf) * pexp((-pf[PF_DT] * g_tot) / pf[PF_CM]);
-    } else if (delta) {
-        vm = vm * pf[PF_P22] + i_stim * pf[PF_P20] + (x_ex + x_in);
-    } else {                                         // iaf_psc_exp
-        vm = vm * pf[PF_P22] + i_ex[li] * pf[PF_P21EX] + i_in[li] * pf[PF_P21IN] + i_stim * pf[PF_P20];
-    }
-    i_ex[li] = i_ex[li] * pf[PF_P11EX] + (delta ? 0.0 : x_ex);   // iaf_psc_delta: no currents
-    i_in[li] = i_in[li] * pf[PF_P11IN] + (delta ? 0.0 : x_in);
     if (vm >= pf[PF_VTH]) {
         vm = pf[PF_VRESET];
         refr[li] = pi[PI_REF];
