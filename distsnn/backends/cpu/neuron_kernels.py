@@ -114,6 +114,17 @@ def poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_
                                    noise_acc[u, pin_i[q, bp.QI_REC]])
 
 
+@kernel(inline="always")
+def settle(vm, v_new, r, vth, vreset, mark):
+    """(V, refractory count) after a step: V moves to v_new unless refractory (then the count
+    goes down), and a threshold crossing resets V and sets the count to `mark` (see spiked).
+    Branch-free selects, for the vectorised loops of both integrate kernels."""
+    vm = v_new if r == 0 else vm
+    r = r - 1 if r != 0 else r
+    spike = vm >= vth
+    return (vreset if spike else vm), (mark if spike else r)
+
+
 @kernel
 def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model, i_stim):
     """Steps 1-4 (module docstring) for the neurons of one unit: their state, this step's
@@ -146,13 +157,9 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
             v_new = vm * p22 + i_stim * p20 + (x_ex + x_in)
         else:
             v_new = vm * p22 + i_ex[i] * p21ex + i_in[i] * p21in + i_stim * p20
-        vm = v_new if r == 0 else vm      # refractory: V stays, the count goes down
-        r = r - 1 if r != 0 else r
         i_ex[i] = i_ex[i] * p11ex + (0.0 if delta else x_ex)
         i_in[i] = i_in[i] * p11in + (0.0 if delta else x_in)
-        spike = vm >= vth
-        v[i] = vreset if spike else vm
-        refr[i] = mark if spike else r
+        v[i], refr[i] = settle(vm, v_new, r, vth, vreset, mark)
     ring_ex[:] = 0
     ring_in[:] = 0
 
@@ -170,15 +177,11 @@ def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, ring_ex, ring_in, acc_ex,
         vm = v[i]
         r = refr[i]
         v_new = vm * p22 + dj_ex[i] * p31ex + i_ex[i] * p21ex + dj_in[i] * p31in + i_in[i] * p21in + i_stim * p20
-        vm = v_new if r == 0 else vm
-        r = r - 1 if r != 0 else r
         i_ex[i] = i_ex[i] * p11ex + dj_ex[i] * a21ex
         i_in[i] = i_in[i] * p11in + dj_in[i] * a21in
         dj_ex[i] = dj_ex[i] * p11ex + float(ring_ex[i] + acc_ex[i]) * j0ex
         dj_in[i] = dj_in[i] * p11in + float(ring_in[i] + acc_in[i]) * j0in
-        spike = vm >= vth
-        v[i] = vreset if spike else vm
-        refr[i] = mark if spike else r
+        v[i], refr[i] = settle(vm, v_new, r, vth, vreset, mark)
     ring_ex[:] = 0
     ring_in[:] = 0
 
