@@ -143,6 +143,10 @@ def _initial_v(pop, gids, key0, key1):
     return dist.mean + dist.sd * z0
 
 
+_CURRENT_PROPAGATORS = {"iaf_psc_exp": iaf_psc_exp_propagators, "iaf_psc_alpha": iaf_psc_alpha_propagators,
+                        "iaf_psc_delta": iaf_psc_delta_propagators}
+
+
 def make_plan(network, seed, bound_inputs=True):
     """Validate `network` and flatten it. Allocates only small tables (no per-synapse data).
 
@@ -254,17 +258,11 @@ def make_plan(network, seed, bound_inputs=True):
             pop_f[k] = [0.0, prop["P11ex"], prop["P11in"], 0.0, 0.0, 0.0] + common + [
                 prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], prop["PHex"],
                 prop["PHin"], dt]
-        elif pop.model == "iaf_psc_alpha":
-            prop = iaf_psc_alpha_propagators(prm, dt)
-            pop_f[k] = [prop["P22"], prop["P11ex"], prop["P11in"], prop["P21ex"], prop["P21in"], prop["P20"]] \
-                + common + [prop["P31ex"], prop["P31in"], prop["P21aex"], prop["P21ain"], prop["J0ex"], prop["J0in"], dt]
-        elif pop.model == "iaf_psc_delta":   # no synaptic currents: the kernels add input to V
-            prop = iaf_psc_delta_propagators(prm, dt)
-            pop_f[k] = [prop["P22"], 0.0, 0.0, 0.0, 0.0, prop["P20"]] + common + [0.0] * 7
-        else:
-            prop = iaf_psc_exp_propagators(prm, dt)
-            pop_f[k] = [prop["P22"], prop["P11ex"], prop["P11in"], prop["P21ex"], prop["P21in"], prop["P20"]] \
-                + common + [0.0] * 7
+        else:   # the current-based models: 0 where a model lacks the term (delta: no currents);
+            # spike sources keep iaf_psc_exp's row of their (unused) default parameters
+            prop = _CURRENT_PROPAGATORS.get(pop.model, iaf_psc_exp_propagators)(prm, dt)
+            pop_f[k] = [prop.get(c, 0.0) for c in ("P22", "P11ex", "P11in", "P21ex", "P21in", "P20")] + common \
+                + [prop.get(c, 0.0) for c in ("P31ex", "P31in", "P21aex", "P21ain", "J0ex", "J0in")] + [0.0]
         pop_i[k] = [prop["ref_steps"], offsets[k], sizes[k],
                     np.searchsorted(tgt_of_proj, k, "left"), np.searchsorted(tgt_of_proj, k, "right"),
                     np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
