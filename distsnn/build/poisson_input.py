@@ -71,7 +71,7 @@ def counts_reference(plan, q, t, gids):
     s = t - int(plan.pin_i[q, bp.QI_DELAY])
     gids = np.asarray(gids, dtype=np.int64)
     total = np.zeros(gids.size, dtype=np.int64)
-    if s < 0 or s < plan.pin_i[q, bp.QI_START] or s >= plan.pin_i[q, bp.QI_STOP]:
+    if s < plan.pin_i[q, bp.QI_START] or s >= plan.pin_i[q, bp.QI_STOP]:   # start >= 0: s >= 0 too
         return total
     for j in range(int(plan.pin_i[q, bp.QI_NSUB])):
         words = philox4x32(s & 0xFFFFFFFF, s >> 32, gids >> 2, noise_tag(int(plan.pin_i[q, bp.QI_INDEX]), j),

@@ -105,8 +105,8 @@ def poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_
         noise_acc[u, 1, :clen] = 0
         for q in range(pop_i[k, bp.PI_PIN_START], pop_i[k, bp.PI_PIN_END]):
             s = t - pin_i[q, bp.QI_DELAY]
-            if s < 0 or s < pin_i[q, bp.QI_START] or s >= pin_i[q, bp.QI_STOP]:
-                continue   # emitted before the run, or outside the input's window
+            if s < pin_i[q, bp.QI_START] or s >= pin_i[q, bp.QI_STOP]:
+                continue   # outside the input's window (its start is >= 0: also before the run)
             tag = NOISE_TAG | (pin_i[q, bp.QI_INDEX] << 16)
             for j in range(pin_i[q, bp.QI_NSUB]):
                 unit_words(s, g0, g1, tag | j, key0, key1, noise_words[u])

@@ -34,7 +34,7 @@ __device__ __forceinline__ void neuron_update_body(
     for (i64 q = pi[PI_PIN_START]; q < pi[PI_PIN_END]; ++q) {
         const i64* qi = pin_i + q * N_QI;
         const i64 s = t - qi[QI_DELAY];
-        if (s < 0 || s < qi[QI_START] || s >= qi[QI_STOP]) continue;   // before the run, outside the window
+        if (s < qi[QI_START] || s >= qi[QI_STOP]) continue;   // outside the window (start >= 0: also before the run)
         const u32 base = NOISE_TAG | ((u32)qi[QI_INDEX] << 16);
         const double* cdf = pin_cdf + q * (KCAP + 1);
         i64 total = 0;
