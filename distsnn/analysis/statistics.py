@@ -171,12 +171,12 @@ def analyze_file(path, t_start=None, t_stop=None, lvr_r=2.0, corr_neurons=200, c
         t_stop = run_stop if t_stop is None else float(t_stop)
         if not t_stop > t_start:
             raise ValueError(f"analysis window: t_stop ({t_stop}) must be after t_start ({t_start})")
+        edges = _rate_edges(t_start, t_stop, rate_bin) if rate_bin is not None else None   # one grid for all
         for name, group in f["spikes"].items():
             if populations is not None and name not in populations:
                 continue
             n = population_size_in_file(group, block)
             acc = _Accumulator(n, lvr_r)
-            edges = _rate_edges(t_start, t_stop, rate_bin) if rate_bin is not None else None
             per_bin = np.zeros(edges.size - 1 if edges is not None else 0, dtype=np.int64)
             for ids, t in _blocks(group, block, t_start, t_stop):
                 acc.add(ids, t)
