@@ -217,6 +217,10 @@ def report(r):
               "- Build: distsnn = plan + counts (+ CSR in stored mode) + state, numba kernels loaded from the "
               "on-disk cache; NEST = Create + Connect + Prepare; Brian2 = objects, connect and a 0 ms run "
               "(its generated code compiled once before, in a warm-up run not shown).",
+              "- Brian2 runs in NEST's order of events (scripts/peers/brian2_nest_order.py: input before the "
+              "threshold test, delays and refractory steps counted as NEST does; one neuron then follows NEST's "
+              "trace to 5e-14 mV, scripts/peers/brian2_neuron_trace.py). Brian2's default order gave a rate "
+              "0.27 Hz below NEST's.",
               "- Brian2's runtime code is single-threaded; distsnn and NEST use the threads given.",
               "- Each run is a fresh process (its own peak RSS)."]
     return "\n".join(lines) + "\n"
