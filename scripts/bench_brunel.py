@@ -124,8 +124,9 @@ def main():
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
               "--g", str(args.g), "--eta", str(args.eta)]
     me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
-    # warm the numba cache so that compile time is not counted as build time
-    run_json(me + ["--t-sim", "1", "--scale", "0.01", "--spikes", os.path.join(tmp, "warm.h5")])
+    # warm the numba cache of both modes' kernels so that compile time is not counted as build time
+    for mode in ("procedural", "stored"):
+        run_json(me + ["--t-sim", "1", "--scale", "0.01", "--mode", mode, "--spikes", os.path.join(tmp, "warm.h5")])
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                            "cpus": os.cpu_count(), "python": platform.python_version()},

@@ -105,8 +105,9 @@ def main():
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
               "--seed", str(args.seed), "--rates-from", str(args.rates_from)]
     me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
-    # warm the numba cache so that compile time is not counted as build time
-    run_json(me + ["--mode", "procedural", "--t-sim", "1", "--scale", "0.01"])
+    # warm the numba cache of every mode's kernels so that compile time is not counted as build time
+    for mode in args.modes:
+        run_json(me + ["--mode", mode, "--t-sim", "1", "--scale", "0.01"])
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                            "cpus": os.cpu_count(), "python": platform.python_version()},
