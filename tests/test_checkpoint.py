@@ -17,7 +17,7 @@ T_CUT = 63.7      # ms: not a multiple of the driver's block, nor of any delay
 
 
 def restart_network(ring_bits="auto", window=(40.0, 100.0)):
-    """All four neuron models, a spike source firing on both sides of the cut, Poisson input
+    """All five neuron models, a spike source firing on both sides of the cut, Poisson input
     whose delay reaches back across it, a DC window and a Poisson stimulus window open at
     the cut, delays up to 4.5 ms."""
     net = Network(dt=0.1, chunk_size=64, ring_bits=ring_bits)
@@ -37,6 +37,11 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     net.connect("E", "A", FixedIndegree(15), Normal(50.0, 5.0), 1.7)
     net.connect("I", "A", FixedProbability(0.2), -4.0, 0.9)
     net.connect("A", "E", FixedTotalNumber(600), 40.0, 1.3)
+    net.add_population("G", 40, "iaf_cond_alpha", {"tau_syn_ex": 0.6, "tau_syn_in": 2.5, "I_e": 250.0},
+                       v_init=Normal(-62.0, 3.0))
+    net.connect("E", "G", FixedIndegree(12), Normal(3.0, 0.3), 1.2)
+    net.connect("I", "G", FixedProbability(0.05), -1.0, 0.9)     # NEST's sign: an inhibitory conductance
+    net.connect("G", "I", FixedTotalNumber(400), 30.0, 1.4)
     rng = np.random.default_rng(4)
     net.add_spike_source("S", 40, rng.integers(0, 40, 600), rng.uniform(0.1, T_ALL, 600))
     net.connect("S", "E", FixedProbability(0.2), 90.0, 2.3)
@@ -44,7 +49,7 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     net.add_poisson_input("I", indegree=900, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 120.0, start=40.0, stop=90.0)
     net.add_poisson_input("C", indegree=300, rate=30.0, weight=3.0, delay=2.0, start=window[0], stop=window[1])
-    for name in ("E", "I", "C", "D", "A", "S"):
+    for name in ("E", "I", "C", "D", "A", "G", "S"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 299])
     net.record_voltage("C", [3])
@@ -82,7 +87,7 @@ def assert_continues(res, whole, first):
 
 def test_network_is_active_on_both_sides(whole):
     cut = int(round(T_CUT / 0.1))
-    for name in ("E", "I", "C", "D", "A", "S"):
+    for name in ("E", "I", "C", "D", "A", "G", "S"):
         _, t = whole.spikes(name)
         assert (t <= T_CUT).sum() > 10 and (t > T_CUT).sum() > 10, name
     assert whole.plan.ring_bits == 32 and whole.n_steps > cut

@@ -10,8 +10,9 @@ from distsnn.runtime import run as run_module
 
 
 def mixed_network():
-    """Every rule, both receptors, Poisson and DC input, a Poisson stimulus window, all
-    three neuron models, populations spanning several chunks."""
+    """Every rule, both receptors, Poisson and DC input, a Poisson stimulus window,
+    iaf_psc_exp, iaf_psc_delta, iaf_cond_exp and iaf_cond_alpha neurons, populations spanning
+    several chunks."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 100, v_init=-65.0)
@@ -34,7 +35,11 @@ def mixed_network():
     net.connect("C", "I", FixedProbability(0.1), 20.0, 1.0)
     net.add_poisson_input("D", indegree=400, rate=6.0, weight=0.5, delay=1.0)
     net.add_poisson_input("D", indegree=200, rate=30.0, weight=0.5, delay=0.5, start=40.0, stop=120.0)
-    for name in ("E", "I", "X", "D", "C"):
+    net.add_population("G", 80, "iaf_cond_alpha", {"tau_syn_ex": 0.5, "I_e": 280.0}, v_init=Normal(-60.0, 3.0))
+    net.connect("E", "G", FixedIndegree(15), Normal(2.5, 0.25), Normal(1.1, 0.3))
+    net.connect("I", "G", FixedProbability(0.1), -3.0, 0.6)
+    net.connect("G", "E", FixedTotalNumber(800), 30.0, 1.6)
+    for name in ("E", "I", "X", "D", "C", "G"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 1, 399])
     net.record_voltage("D", [0, 69])

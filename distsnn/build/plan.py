@@ -11,8 +11,8 @@ import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
-from ..model.neurons import (MODEL_CODES, iaf_cond_exp_propagators, iaf_psc_alpha_propagators,
-                             iaf_psc_delta_propagators, iaf_psc_exp_propagators)
+from ..model.neurons import (MODEL_CODES, iaf_cond_alpha_propagators, iaf_cond_exp_propagators,
+                             iaf_psc_alpha_propagators, iaf_psc_delta_propagators, iaf_psc_exp_propagators)
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
@@ -26,6 +26,9 @@ N_PF = 19   # PF_GL.. : iaf_cond_exp only (E_ex, E_in relative to E_L)
 # iaf_psc_alpha keeps its own constants in iaf_cond_exp's columns (a population is one model):
 # V from dJ (P31), I from dJ (P21a) and the jump of dJ per unit of weight (e / tau_syn)
 PF_A31EX, PF_A31IN, PF_A21EX, PF_A21IN, PF_AJ0EX, PF_AJ0IN = PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN
+# iaf_cond_alpha needs all of iaf_cond_exp's and keeps the alpha shape's g from dG (A21) and
+# jump of dG per unit of weight (e / tau_syn) in the current models' columns it does not use
+PF_GA21EX, PF_GA21IN, PF_GJ0EX, PF_GJ0IN = PF_P21EX, PF_P21IN, PF_P22, PF_P20
 # population int table columns
 PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
     PI_SOURCE, PI_MODEL, PI_RING_EX, PI_RING_IN = range(14)
@@ -145,6 +148,7 @@ def _initial_v(pop, gids, key0, key1):
 
 _CURRENT_PROPAGATORS = {"iaf_psc_exp": iaf_psc_exp_propagators, "iaf_psc_alpha": iaf_psc_alpha_propagators,
                         "iaf_psc_delta": iaf_psc_delta_propagators}
+_CONDUCTANCE_PROPAGATORS = {"iaf_cond_exp": iaf_cond_exp_propagators, "iaf_cond_alpha": iaf_cond_alpha_propagators}
 
 
 def make_plan(network, seed, bound_inputs=True):
@@ -253,9 +257,9 @@ def make_plan(network, seed, bound_inputs=True):
         prm = pop.params
         common = [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
                   0.0, 0.0, prm["E_L"]]   # 1 / scale: apply_scales
-        if pop.model == "iaf_cond_exp":
-            prop = iaf_cond_exp_propagators(prm, dt)
-            pop_f[k] = [0.0, prop["P11ex"], prop["P11in"], 0.0, 0.0, 0.0] + common + [
+        if pop.model in _CONDUCTANCE_PROPAGATORS:   # iaf_cond_exp's row has 0 where alpha's constants go
+            prop = _CONDUCTANCE_PROPAGATORS[pop.model](prm, dt)
+            pop_f[k] = [prop.get(c, 0.0) for c in ("J0ex", "P11ex", "P11in", "A21ex", "A21in", "J0in")] + common + [
                 prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], prop["PHex"],
                 prop["PHin"], dt]
         else:   # the current-based models: 0 where a model lacks the term (delta: no currents);
@@ -353,7 +357,8 @@ def _steps_floor(t, dt):
 
 # the per-neuron state arrays of every engine (read_state / write_state, checkpoints): V (mV
 # relative to E_L), the currents I_ex, I_in (pA; nS for conductance neurons), the refractory
-# count, and iaf_psc_alpha's current derivatives dJ_ex, dJ_in (pA/ms; 0 for other models)
+# count, and the alpha models' derivatives dJ_ex, dJ_in (pA/ms; nS/ms for iaf_cond_alpha; 0
+# for other models)
 NEURON_STATE = ("v", "i_ex", "i_in", "refr", "dj_ex", "dj_in")
 
 

@@ -14,7 +14,7 @@ Layout of a checkpoint directory:
                        part files and their neuron counts; written last (atomically), so a
                        directory without it, or with a half-written part, is never read
   part-<token>-r<R>.h5 one per writing rank: gids (int64, in the rank's unit order), v, i_ex,
-                       i_in, dj_ex, dj_in (float64; dj_*: iaf_psc_alpha's, absent in files
+                       i_in, dj_ex, dj_in (float64; dj_*: the alpha models', absent in files
                        written before it, read as 0), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
                        is the input of receptor r (0 excitatory, 1 inhibitory) arriving at
                        step `step + k`, in the plan's fixed-point units (int32 or int64);

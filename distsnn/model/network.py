@@ -10,10 +10,33 @@ import numpy as np
 
 from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
-from .neurons import validate_params
+from .neurons import CONDUCTANCE_MODELS, validate_params
 from ..rng.streams import projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
+
+
+def _receptor_and_weight(where, post, weight, receptor):
+    """(receptor, weight): the receptor by the sign of the mean weight unless given. Onto a
+    conductance-based neuron a weight is a conductance (nS), and, as in NEST, a negative one
+    is an inhibitory conductance of its magnitude: the weight is negated (a Normal keeps its
+    sd), so the kernels only ever add conductances >= 0."""
+    mean = weight.mean if hasattr(weight, "mean") else weight
+    if receptor is None:
+        receptor = "excitatory" if mean >= 0 else "inhibitory"
+    if receptor not in RECEPTORS:
+        raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
+    if post.model in CONDUCTANCE_MODELS and mean < 0:
+        if receptor == "excitatory":
+            raise ValueError(f"{where}: weight {mean} nS onto {post.model} with receptor 'excitatory': a "
+                             "conductance must be >= 0 (a negative weight is an inhibitory conductance)")
+        if isinstance(weight, Normal):
+            weight = Normal(-weight.mean, weight.sd)
+        elif isinstance(weight, Constant):
+            weight = Constant(-weight.value)
+        else:
+            weight = -weight
+    return receptor, weight
 
 
 @dataclass
@@ -166,8 +189,10 @@ class Network:
     def connect(self, source, target, rule, weight, delay, receptor=None, label=""):
         """Connect `source` to `target` with a connection rule.
 
-        weight: number or Normal in the target model's unit (pA for iaf_psc_exp, nS for
-        iaf_cond_exp, mV for iaf_psc_delta), clipped at 0 so it keeps the sign of its mean;
+        weight: number or Normal in the target model's unit (pA for iaf_psc_exp and
+        iaf_psc_alpha, nS for iaf_cond_exp and iaf_cond_alpha, mV for iaf_psc_delta), clipped
+        at 0 so it keeps the sign of its mean; onto the conductance-based models a negative
+        weight is an inhibitory conductance of its magnitude, as in NEST;
         delay: number or Normal (ms), clipped below at dt and rounded to steps.
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
         """
@@ -184,10 +209,7 @@ class Network:
         delay = as_distribution(delay, f"{where}: delay")
         if delay.mean < self.dt:
             raise ValueError(f"{where}: delay mean {delay.mean} ms is below dt = {self.dt} ms")
-        if receptor is None:
-            receptor = "excitatory" if weight.mean >= 0 else "inhibitory"
-        if receptor not in RECEPTORS:
-            raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
+        receptor, weight = _receptor_and_weight(where, post, weight, receptor)
         pid = projection_id(source, target, label)
         keys, pids = self._projection_index()
         if (source, target, label) in keys:
@@ -221,7 +243,8 @@ class Network:
         start <= t < stop (ms, on the time grid like DC input), so a stimulus window is one
         more input on top of the background."""
         where = f"poisson input to {target!r}"
-        if self._pop(target, where).is_source:
+        post = self._pop(target, where)
+        if post.is_source:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         values = {}
         for name, value in (("indegree", indegree), ("rate", rate), ("weight", weight), ("delay", delay)):
@@ -232,9 +255,7 @@ class Network:
             raise ValueError(f"{where}: indegree and rate must be >= 0, got {indegree!r}, {rate!r}")
         if values["delay"] < self.dt:
             raise ValueError(f"{where}: delay {delay} ms is below dt = {self.dt} ms")
-        receptor = receptor or ("excitatory" if values["weight"] >= 0 else "inhibitory")
-        if receptor not in RECEPTORS:
-            raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
+        receptor, values["weight"] = _receptor_and_weight(where, post, values["weight"], receptor)
         start, stop = _window(where, start, stop)
         self.poisson_inputs.append(PoissonInput(target, receptor=receptor, start=start, stop=stop, **values))
 

@@ -12,6 +12,10 @@ spikes arriving while the neuron is refractory are lost.
 iaf_psc_alpha (NEST's): alpha-shaped currents, I_X(t) = w (t / tau_X) e^(1 - t / tau_X) for
 a spike of weight w (pA): dI_X/dt = dJ_X - I_X / tau_X, d(dJ_X)/dt = -dJ_X / tau_X, and a
 spike makes dJ_X jump by w e / tau_X, so that I_X peaks at w, tau_X after the spike.
+
+iaf_cond_alpha (NEST's): iaf_cond_exp's membrane with alpha-shaped conductances,
+g_X(t) = w (t / tau_X) e^(1 - t / tau_X) for a spike of weight w (nS): dg_X/dt = dG_X - g_X / tau_X,
+d(dG_X)/dt = -dG_X / tau_X, and a spike makes dG_X jump by w e / tau_X (g_X peaks at w after tau_X).
 """
 import math
 
@@ -31,10 +35,14 @@ IAF_COND_EXP_DEFAULTS = {
     "C_m": 250.0, "g_L": 16.6667, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0, "V_reset": -60.0,
     "E_ex": 0.0, "E_in": -85.0, "tau_syn_ex": 0.2, "tau_syn_in": 2.0, "I_e": 0.0,
 }
+IAF_COND_ALPHA_DEFAULTS = dict(IAF_COND_EXP_DEFAULTS)   # NEST's defaults are iaf_cond_exp's
 NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
-                 "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS}
+                 "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS,
+                 "iaf_cond_alpha": IAF_COND_ALPHA_DEFAULTS}
 # the kernels branch on these codes (pop_i[:, PI_MODEL]); spike sources never integrate
-MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3, "iaf_psc_alpha": 4}
+MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3, "iaf_psc_alpha": 4,
+               "iaf_cond_alpha": 5}
+CONDUCTANCE_MODELS = ("iaf_cond_exp", "iaf_cond_alpha")   # weights in nS, >= 0 in the kernels
 
 
 def validate_params(where, model, params):
@@ -106,6 +114,18 @@ def iaf_cond_exp_propagators(p, dt):
         "PHin": float(pexp(-0.5 * dt / p["tau_syn_in"])),
         "ref_steps": int(math.floor(p["t_ref"] / dt + 0.5)),
     }
+
+
+def iaf_cond_alpha_propagators(p, dt):
+    """iaf_cond_exp's constants (its conductances and their derivatives dG decay alike), and
+    those of the alpha shape: g from dG over one step (A21 = dt e^(-dt/tau)) and the jump of
+    dG per nS of weight (e / tau)."""
+    out = iaf_cond_exp_propagators(p, dt)
+    for rec in ("ex", "in"):
+        tau = p[f"tau_syn_{rec}"]
+        out[f"A21{rec}"] = dt * float(pexp(-dt / tau))
+        out[f"J0{rec}"] = math.e / tau
+    return out
 
 
 def iaf_psc_delta_propagators(p, dt):

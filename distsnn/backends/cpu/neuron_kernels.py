@@ -18,6 +18,9 @@ iaf_psc_delta has no currents (they stay 0): step 2 adds this step's input (mV) 
 so input that arrives while the neuron is refractory is lost (NEST's refractory_input False).
 iaf_psc_alpha (integrate_alpha) keeps dJ_X too, and NEST's order: V from the old dJ_X and I_X
 (P31, P21), then I_X = I_X*P11X + dJ_X*P21aX, dJ_X = dJ_X*P11X + input_X * 2**-k_X * e/tau_X.
+iaf_cond_alpha (integrate_alpha too) keeps g_X and dG_X there, with iaf_cond_exp's V step at
+the exact mid-step conductances g_X' = (g_X + dG_X dt/2) exp(-dt / (2 tau_X)), then the same
+updates of g_X (from dG_X) and dG_X.
 The Poisson input of a unit (post chunk) is drawn first, in passes over all its neurons that
 vectorise: the Philox words (one call gives the uniforms of the four neurons of an aligned
 quad, gid >> 2; see build.poisson_input for the streams), then the counts by inversion; the
@@ -39,6 +42,7 @@ TWO_M32 = 2.0 ** -32
 MODEL_COND = MODEL_CODES["iaf_cond_exp"]
 MODEL_DELTA = MODEL_CODES["iaf_psc_delta"]
 MODEL_ALPHA = MODEL_CODES["iaf_psc_alpha"]
+MODEL_COND_ALPHA = MODEL_CODES["iaf_cond_alpha"]
 EARLY = 8   # add_poisson_counts: table entries compared without branches (<= KCAP)
 
 
@@ -125,6 +129,28 @@ def settle(vm, v_new, r, vth, vreset, mark):
     return (vreset if spike else vm), (mark if spike else r)
 
 
+@kernel(inline="always")
+def cond_constants(pf):
+    """A conductance-based population's constants for cond_step, read once per unit (as
+    locals, so that LLVM needs no alias checks of the table against the state it writes)."""
+    return (0.5 * pf[bp.PF_DT], pf[bp.PF_PHEX], pf[bp.PF_PHIN], pf[bp.PF_GL], pf[bp.PF_EEX], pf[bp.PF_EIN],
+            pf[bp.PF_DT], pf[bp.PF_CM])
+
+
+@kernel(inline="always")
+def cond_step(vm, g_ex, g_in, dg_ex, dg_in, cc, i_stim):
+    """V (mV, relative to E_L) after one step of a conductance-based neuron: relaxation
+    towards V_inf with the conductances (nS) frozen at their exact mid-step values, from
+    g_X and, for alpha shapes, dG_X (nS/ms; 0 for iaf_cond_exp). cc: cond_constants. Shared
+    by both integrate kernels, so both conductance models take the same step."""
+    half, ph_ex, ph_in, g_l, e_ex, e_in, h, c_m = cc
+    gex = (g_ex + dg_ex * half) * ph_ex
+    gin = (g_in + dg_in * half) * ph_in
+    g_tot = g_l + gex + gin
+    vinf = (gex * e_ex + gin * e_in + i_stim) / g_tot
+    return vinf + (vm - vinf) * pexp((-h * g_tot) / c_m)
+
+
 @kernel
 def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model, i_stim):
     """Steps 1-4 (module docstring) for the neurons of one unit: their state, this step's
@@ -137,8 +163,7 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
     p22, p20, vth, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VTH], pf[bp.PF_VRESET]
     p11ex, p11in, p21ex, p21in = pf[bp.PF_P11EX], pf[bp.PF_P11IN], pf[bp.PF_P21EX], pf[bp.PF_P21IN]
     inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
-    g_l, c_m, e_ex, e_in, h = pf[bp.PF_GL], pf[bp.PF_CM], pf[bp.PF_EEX], pf[bp.PF_EIN], pf[bp.PF_DT]
-    ph_ex, ph_in = pf[bp.PF_PHEX], pf[bp.PF_PHIN]
+    cc = cond_constants(pf)
     mark = max(ref_steps, 1)
     cond = model == MODEL_COND    # the same for the whole unit: LLVM takes the branches out of the loop
     delta = model == MODEL_DELTA
@@ -148,11 +173,7 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
         vm = v[i]
         r = refr[i]
         if cond:
-            gex = i_ex[i] * ph_ex
-            gin = i_in[i] * ph_in
-            g_tot = g_l + gex + gin
-            vinf = (gex * e_ex + gin * e_in + i_stim) / g_tot
-            v_new = vinf + (vm - vinf) * pexp((-h * g_tot) / c_m)
+            v_new = cond_step(vm, i_ex[i], i_in[i], 0.0, 0.0, cc, i_stim)
         elif delta:
             v_new = vm * p22 + i_stim * p20 + (x_ex + x_in)
         else:
@@ -165,18 +186,30 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
 
 
 @kernel
-def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, i_stim):
-    """integrate for iaf_psc_alpha (module docstring): two more state arrays, so a loop of
-    its own, which leaves the other models' loop (four arrays written) as LLVM vectorises it."""
+def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model,
+                    i_stim):
+    """integrate for iaf_psc_alpha and iaf_cond_alpha (module docstring; i_X, dj_X hold
+    g_X, dG_X for the latter): two more state arrays, so a loop of its own, which leaves the
+    other models' loop (four arrays written) as LLVM vectorises it."""
     p22, p20, vth, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VTH], pf[bp.PF_VRESET]
     p11ex, p11in, p21ex, p21in = pf[bp.PF_P11EX], pf[bp.PF_P11IN], pf[bp.PF_P21EX], pf[bp.PF_P21IN]
-    p31ex, p31in, a21ex, a21in = pf[bp.PF_A31EX], pf[bp.PF_A31IN], pf[bp.PF_A21EX], pf[bp.PF_A21IN]
-    j0ex, j0in = pf[bp.PF_INVSC_EX] * pf[bp.PF_AJ0EX], pf[bp.PF_INVSC_IN] * pf[bp.PF_AJ0IN]
+    p31ex, p31in = pf[bp.PF_A31EX], pf[bp.PF_A31IN]
+    cc = cond_constants(pf)
+    cond = model == MODEL_COND_ALPHA   # the same for the whole unit: out of the loop
+    if cond:
+        a21ex, a21in, j0ex, j0in = pf[bp.PF_GA21EX], pf[bp.PF_GA21IN], pf[bp.PF_GJ0EX], pf[bp.PF_GJ0IN]
+    else:
+        a21ex, a21in, j0ex, j0in = pf[bp.PF_A21EX], pf[bp.PF_A21IN], pf[bp.PF_AJ0EX], pf[bp.PF_AJ0IN]
+    j0ex *= pf[bp.PF_INVSC_EX]
+    j0in *= pf[bp.PF_INVSC_IN]
     mark = max(ref_steps, 1)
     for i in range(v.size):
         vm = v[i]
         r = refr[i]
-        v_new = vm * p22 + dj_ex[i] * p31ex + i_ex[i] * p21ex + dj_in[i] * p31in + i_in[i] * p21in + i_stim * p20
+        if cond:
+            v_new = cond_step(vm, i_ex[i], i_in[i], dj_ex[i], dj_in[i], cc, i_stim)
+        else:
+            v_new = vm * p22 + dj_ex[i] * p31ex + i_ex[i] * p21ex + dj_in[i] * p31in + i_in[i] * p21in + i_stim * p20
         i_ex[i] = i_ex[i] * p11ex + dj_ex[i] * a21ex
         i_in[i] = i_in[i] * p11in + dj_in[i] * a21in
         dj_ex[i] = dj_ex[i] * p11ex + float(ring_ex[i] + acc_ex[i]) * j0ex
@@ -240,12 +273,12 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
         ex0 = units[u, bp.UI_RING_OFF] + (t % lex) * n
         in0 = units[u, bp.UI_RING_OFF] + (lex + t % pop_i[k, bp.PI_RING_IN]) * n
         # a function of its own: inside this loop body LLVM did not vectorise it
-        if pop_i[k, bp.PI_MODEL] == MODEL_ALPHA:
+        model = pop_i[k, bp.PI_MODEL]
+        if model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
             integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
                             ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
-                            pop_i[k, bp.PI_REF], i_stim)
+                            pop_i[k, bp.PI_REF], model, i_stim)
         else:
             integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n],
-                      noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], pop_i[k, bp.PI_MODEL],
-                      i_stim)
+                      noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], model, i_stim)
         spk_cnt[u] = spiked(refr[l0:l1], pop_i[k, bp.PI_REF], g0, spk_unit[u])

@@ -245,7 +245,7 @@ class CpuSimulator:
         self.v = initial_state(plan, self.gids)
         self.i_ex = np.zeros(n)
         self.i_in = np.zeros(n)
-        self.dj_ex = np.zeros(n)   # iaf_psc_alpha's current derivatives (pA/ms); 0 for other models
+        self.dj_ex = np.zeros(n)   # the alpha models' derivatives (pA/ms; nS/ms); 0 for others
         self.dj_in = np.zeros(n)
         self.refr = np.zeros(n, dtype=np.int64)
         self.ring = np.zeros(ring_entries(plan, self.units), dtype=ring_dtype(plan))
@@ -302,7 +302,7 @@ class CpuSimulator:
     # state (checkpoints) ----------------------------------------------------------------
     def read_state(self, lo, hi):
         """Copies of the dynamic state of local neurons lo..hi-1: V (mV relative to E_L),
-        I_ex and I_in (pA; nS for conductance neurons), dJ_ex and dJ_in (pA/ms, iaf_psc_alpha),
+        I_ex and I_in (pA; nS for conductance neurons), dJ_ex and dJ_in (pA/ms; nS/ms, alpha models),
         refractory steps left, and the ring buffers in arrival order, (ring_len, 2, hi - lo):
         [k, r, i] arrives at step self.t + k (build.ring_layout)."""
         out = {name: getattr(self, name)[lo:hi].copy() for name in bp.NEURON_STATE}

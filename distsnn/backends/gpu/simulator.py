@@ -129,7 +129,7 @@ class GpuSimulator:
         self.v = up(initial_state(plan, self.gids), np.float64)
         self.i_ex = d.zeros(n, np.float64)
         self.i_in = d.zeros(n, np.float64)
-        self.dj_ex = d.zeros(n, np.float64)   # iaf_psc_alpha's current derivatives (pA/ms)
+        self.dj_ex = d.zeros(n, np.float64)   # the alpha models' current or conductance derivatives
         self.dj_in = d.zeros(n, np.float64)
         self.refr = d.zeros(n, np.int64)
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)

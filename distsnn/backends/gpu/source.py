@@ -63,6 +63,7 @@ def constants_header():
     lines.append(f"#define MODEL_COND {MODEL_CODES['iaf_cond_exp']}")
     lines.append(f"#define MODEL_DELTA {MODEL_CODES['iaf_psc_delta']}")
     lines.append(f"#define MODEL_ALPHA {MODEL_CODES['iaf_psc_alpha']}")
+    lines.append(f"#define MODEL_COND_ALPHA {MODEL_CODES['iaf_cond_alpha']}")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define COUNT_TAG {streams.DOM_COUNT << streams.DOMAIN_SHIFT}u")

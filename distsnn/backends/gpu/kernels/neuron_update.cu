@@ -3,10 +3,25 @@
 // ring block, build.ring_layout: local_unit gives the unit of each local neuron), add this
 // step's Poisson counts (word gid & 3 of the quad's Philox call, as on the CPU), integrate
 // (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme, iaf_psc_delta with
-// the input added to V, iaf_psc_alpha exactly with the currents' derivatives dj), threshold, reset.
+// the input added to V, iaf_psc_alpha exactly with the currents' derivatives dj, iaf_cond_alpha
+// by the mid-step scheme with the conductances' derivatives in dj), threshold, reset.
 // Spikes are appended (gid, step) to the block's spike buffer with an atomic counter; their
 // order is irrelevant downstream (integer input sums) and the driver sorts them. The step t
 // is read from the device-resident state, so the launch is the same at every step.
+// V (relative to E_L) after one step of a conductance-based neuron: relaxation towards V_inf
+// with the conductances at their exact mid-step values, from g and (alpha shapes) dg; the same
+// operations as the CPU kernel's cond_step, so both engines give the same bits
+__device__ __forceinline__ double cond_step(double vm, double g_ex, double g_in, double dg_ex, double dg_in,
+                                            const double* pf, double i_stim)
+{
+    const double half = 0.5 * pf[PF_DT];
+    const double gex = (g_ex + dg_ex * half) * pf[PF_PHEX];
+    const double gin = (g_in + dg_in * half) * pf[PF_PHIN];
+    const double g_tot = pf[PF_GL] + gex + gin;
+    const double vinf = (gex * pf[PF_EEX] + gin * pf[PF_EIN] + i_stim) / g_tot;
+    return vinf + (vm - vinf) * pexp((-pf[PF_DT] * g_tot) / pf[PF_CM]);
+}
+
 template <typename R>
 __device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
@@ -58,21 +73,22 @@ __device__ __forceinline__ void neuron_update_body(
     const bool refractory = refr[li] != 0;           // V stays, the count goes down (delta input is lost)
     if (refractory) refr[li] -= 1;
     double vm = v[li];
-    if (model == MODEL_ALPHA) {                      // NEST's order: V, then I from the old dj, then dj
-        if (!refractory)
+    if (model == MODEL_ALPHA || model == MODEL_COND_ALPHA) {   // NEST's order: V, then I (g) from the old dj, then dj
+        const bool cond = model == MODEL_COND_ALPHA;
+        if (!refractory && cond)
+            vm = cond_step(vm, i_ex[li], i_in[li], dj_ex[li], dj_in[li], pf, i_stim);
+        else if (!refractory)
             vm = vm * pf[PF_P22] + dj_ex[li] * pf[PF_A31EX] + i_ex[li] * pf[PF_P21EX] + dj_in[li] * pf[PF_A31IN]
                 + i_in[li] * pf[PF_P21IN] + i_stim * pf[PF_P20];
-        i_ex[li] = i_ex[li] * pf[PF_P11EX] + dj_ex[li] * pf[PF_A21EX];
-        i_in[li] = i_in[li] * pf[PF_P11IN] + dj_in[li] * pf[PF_A21IN];
-        dj_ex[li] = dj_ex[li] * pf[PF_P11EX] + (double)in_ex * (pf[PF_INVSC_EX] * pf[PF_AJ0EX]);
-        dj_in[li] = dj_in[li] * pf[PF_P11IN] + (double)in_in * (pf[PF_INVSC_IN] * pf[PF_AJ0IN]);
+        const double a21ex = cond ? pf[PF_GA21EX] : pf[PF_A21EX], a21in = cond ? pf[PF_GA21IN] : pf[PF_A21IN];
+        const double j0ex = cond ? pf[PF_GJ0EX] : pf[PF_AJ0EX], j0in = cond ? pf[PF_GJ0IN] : pf[PF_AJ0IN];
+        i_ex[li] = i_ex[li] * pf[PF_P11EX] + dj_ex[li] * a21ex;
+        i_in[li] = i_in[li] * pf[PF_P11IN] + dj_in[li] * a21in;
+        dj_ex[li] = dj_ex[li] * pf[PF_P11EX] + (double)in_ex * (pf[PF_INVSC_EX] * j0ex);
+        dj_in[li] = dj_in[li] * pf[PF_P11IN] + (double)in_in * (pf[PF_INVSC_IN] * j0in);
     } else {
         if (!refractory && model == MODEL_COND) {
-            const double gex = i_ex[li] * pf[PF_PHEX];
-            const double gin = i_in[li] * pf[PF_PHIN];
-            const double g_tot = pf[PF_GL] + gex + gin;
-            const double vinf = (gex * pf[PF_EEX] + gin * pf[PF_EIN] + i_stim) / g_tot;
-            vm = vinf + (vm - vinf) * pexp((-pf[PF_DT] * g_tot) / pf[PF_CM]);
+            vm = cond_step(vm, i_ex[li], i_in[li], 0.0, 0.0, pf, i_stim);
         } else if (!refractory && delta) {
             vm = vm * pf[PF_P22] + i_stim * pf[PF_P20] + (x_ex + x_in);
         } else if (!refractory) {                    // iaf_psc_exp
