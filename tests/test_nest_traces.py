@@ -1,8 +1,10 @@
-"""One neuron of each current-based model against NEST 3.10's own trace of the same protocol
+"""One neuron of each model against NEST 3.10's own trace of the same protocol
 (tests/data/nest_neuron_traces.json, written by scripts/peers/nest_neuron_traces.py):
 excitatory and inhibitory input spikes, a DC current, threshold crossings and input that
-arrives while the neuron is refractory. V must agree at every step to 1e-9 mV and the spike
-times exactly: both simulators integrate these models exactly on the same grid."""
+arrives while the neuron is refractory. For the current-based models V must agree at every
+step to 1e-9 mV and the spike times exactly: both simulators integrate them exactly on the
+same grid. The conductance-based ones NEST integrates adaptively (RKF45) and distsnn with a
+fixed second-order step: V agrees to COND_TOL_MV, and the spike times exactly."""
 import json
 import pathlib
 
@@ -14,12 +16,12 @@ from distsnn.runtime import simulate
 
 DATA = json.loads((pathlib.Path(__file__).parent / "data" / "nest_neuron_traces.json").read_text())
 P = DATA["protocol"]
+# measured: 3.7e-3 mV (iaf_cond_exp) and 6.0e-3 mV (iaf_cond_alpha), at the steepest parts of
+# PSPs of several mV; our second-order step and NEST's error-controlled RKF45 both contribute
+COND_TOL_MV = 0.01
 
 
-@pytest.mark.parametrize("model", sorted(P["models"]))
-@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
-def test_neuron_trace_equals_nest(model, backend):
-    spec = P["models"][model]
+def trace(model, spec, backend):
     net = Network(dt=P["dt"])
     net.add_spike_source("exc", 1, np.zeros(len(P["exc_times"]), int), P["exc_times"])
     net.add_spike_source("inh", 1, np.zeros(len(P["inh_times"]), int), P["inh_times"])
@@ -31,5 +33,17 @@ def test_neuron_trace_equals_nest(model, backend):
     res = simulate(net, P["t_sim"], backend=backend, progress=False)
     ref = DATA["traces"][model]
     steps = np.rint(np.array(ref["t"]) / P["dt"]).astype(int) - 1       # V at time t is after step t/dt - 1
-    assert np.max(np.abs(res.vrec[steps, 0] - np.array(ref["v"]))) < 1e-9
     assert np.allclose(res.spikes("n")[1], ref["spikes"], atol=1e-9, rtol=0) and len(ref["spikes"]) > 0
+    return np.max(np.abs(res.vrec[steps, 0] - np.array(ref["v"])))
+
+
+@pytest.mark.parametrize("model", sorted(P["models"]))
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_neuron_trace_equals_nest(model, backend):
+    assert trace(model, P["models"][model], backend) < 1e-9
+
+
+@pytest.mark.parametrize("model", sorted(P["conductance_models"]))
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_conductance_neuron_trace_near_nest(model, backend):
+    assert trace(model, P["conductance_models"][model], backend) < COND_TOL_MV

@@ -1,4 +1,4 @@
-"""Reference traces for tests/test_nest_traces.py: one neuron of each current-based model in
+"""Reference traces for tests/test_nest_traces.py: one neuron of each model in
 NEST (run with a Python that has nest), driven by a fixed spike train (excitatory and
 inhibitory, some arriving while it is refractory) and a DC current; writes V every step and
 the spike times to tests/data/nest_neuron_traces.json. Usage:
@@ -17,6 +17,13 @@ PROTOCOL = {
         "iaf_psc_alpha": {"params": {"tau_syn_ex": 1.5, "tau_syn_in": 4.0}, "w_exc": 500.0, "w_inh": -300.0},
         "iaf_psc_delta": {"params": {}, "w_exc": 4.0, "w_inh": -3.0},
     },
+    # NEST integrates these adaptively (RKF45), distsnn with a fixed second-order step: their
+    # traces agree to a tolerance, not to rounding (tests/test_nest_traces.py); weights in nS,
+    # the inhibitory one negative as NEST wants it
+    "conductance_models": {
+        "iaf_cond_exp": {"params": {"tau_syn_ex": 1.0, "tau_syn_in": 4.0}, "w_exc": 30.0, "w_inh": -20.0},
+        "iaf_cond_alpha": {"params": {"tau_syn_ex": 1.0, "tau_syn_in": 4.0}, "w_exc": 12.0, "w_inh": -8.0},
+    },
 }
 
 
@@ -24,7 +31,7 @@ def main(out_path):
     import nest
     p = PROTOCOL
     result = {"protocol": p, "nest_version": nest.__version__, "traces": {}}
-    for model, spec in p["models"].items():
+    for model, spec in dict(p["models"], **p["conductance_models"]).items():
         nest.ResetKernel()
         nest.resolution = p["dt"]
         n = nest.Create(model, params=dict(spec["params"], I_e=p["I_e"]))
