@@ -148,6 +148,10 @@ def _parser():
             a.add_argument("--rate-bin", type=float, default=None, metavar="MS",
                            help="also the population rate in bins of MS ms (JSON 'population_rate'; "
                                 "plotted with --plot, in 5 ms bins if not given)")
+            a.add_argument("--spectrum", action="store_true",
+                           help="also the power spectrum of the population rate and its peak frequency "
+                                "(JSON 'rate_spectrum'; Welch, 256-bin Hann segments; the rate in 1 ms bins "
+                                "unless --rate-bin is given; plotted with --plot)")
     j = sub.add_parser("join", help="join the spike files of consecutive segments (runs chained by --checkpoint "
                                     "and --restart) into one file")
     j.add_argument("files", nargs="+", metavar="SEGMENT.h5", help="the segments' spike files, in time order")
@@ -222,11 +226,13 @@ def analyze_command(args, out=None):
     from .analysis import analyze_file
     out = out or sys.stdout
     path = args.files[0]
-    rate_bin = args.rate_bin if args.rate_bin is not None else (5.0 if args.plot else None)
+    rate_bin = args.rate_bin
+    if rate_bin is None:
+        rate_bin = 1.0 if args.spectrum else (5.0 if args.plot else None)
     stats = analyze_file(path, rate_bin=rate_bin, **_analysis_options(args))
     series = args.rate_bin is not None
-    result = {"file": path, "options": dict(_analysis_options(args), rate_bin=args.rate_bin),
-              "populations": {n: s.summary(series) for n, s in stats.items()}}
+    result = {"file": path, "options": dict(_analysis_options(args), rate_bin=args.rate_bin, spectrum=args.spectrum),
+              "populations": {n: s.summary(series, args.spectrum) for n, s in stats.items()}}
     _emit(result, args.output, out)
     if args.plot:
         from .analysis import plots
@@ -234,7 +240,10 @@ def analyze_command(args, out=None):
         plots.raster(path, os.path.join(args.plot, "raster.png"), stats, t_start=args.t_start, t_stop=args.t_stop)
         plots.rate_histograms(os.path.join(args.plot, "rates.png"), stats)
         plots.population_rates(os.path.join(args.plot, "population_rates.png"), stats)
-        print(f"wrote {args.plot}/raster.png, rates.png and population_rates.png", file=out)
+        if args.spectrum:
+            plots.rate_spectra(os.path.join(args.plot, "rate_spectra.png"), stats)
+        print(f"wrote {args.plot}/raster.png, rates.png, population_rates.png"
+              + (" and rate_spectra.png" if args.spectrum else ""), file=out)
     return result
 
 

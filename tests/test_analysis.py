@@ -197,3 +197,72 @@ def test_population_rate_plots(tmp_path):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="analyze with a rate bin"):
         plots.population_rates(str(tmp_path / "x.png"), analyze_file(str(path)))
+
+
+def modulated_trains(seed, n, f_hz, depth, rate_hz=20.0, t_stop=T_STOP):
+    """Inhomogeneous Poisson trains with rate r (1 + depth sin(2 pi f t)), by thinning."""
+    rng = np.random.default_rng(seed)
+    peak = rate_hz * (1 + depth)
+    trains = []
+    for _ in range(n):
+        t = np.cumsum(rng.exponential(1000.0 / peak, size=int(peak * t_stop / 1000 * 1.5) + 20))
+        t = t[t < t_stop]
+        keep = rng.uniform(size=t.size) < (1 + depth * np.sin(2 * np.pi * f_hz * t * 1e-3)) / (1 + depth)
+        trains.append(t[keep])
+    return trains
+
+
+def test_rate_spectrum_normalisation_and_peak():
+    """sum(psd) df is the variance (flat for white noise); a sinusoid's power A^2/2 sits at its
+    frequency; bad series are refused."""
+    from distsnn.analysis import rate_spectrum
+    rng = np.random.default_rng(5)
+    noise = rng.normal(10.0, 3.0, size=20000)
+    freq, psd, _ = rate_spectrum(noise, 1.0)
+    df = freq[1] - freq[0]
+    assert df == pytest.approx(1000.0 / 256) and freq[-1] == pytest.approx(500.0)
+    assert np.sum(psd) * df == pytest.approx(9.0, rel=0.03)
+    assert np.std(psd[1:-1]) / np.mean(psd[1:-1]) < 0.15              # flat: averaged over 155 segments
+    t = np.arange(4096) * 2.0                                          # 2 ms bins
+    sine = 5.0 + 4.0 * np.sin(2 * np.pi * 62.5e-3 * t)                 # 62.5 Hz, on the grid of 256 bins
+    freq, psd, peak = rate_spectrum(sine, 2.0)
+    assert peak == pytest.approx(62.5) and np.sum(psd) * (freq[1] - freq[0]) == pytest.approx(8.0, rel=1e-2)
+    whole = rate_spectrum(sine, 2.0, segment_bins=4096)                # one segment: the exact variance
+    assert whole[2] == pytest.approx(62.5) and np.sum(whole[1]) * (whole[0][1] - whole[0][0]) == \
+        pytest.approx(np.var(sine), rel=1e-3)
+    for bad in ([1.0], np.zeros((3, 3))):
+        with pytest.raises(ValueError, match="at least 2 bins"):
+            rate_spectrum(bad, 1.0)
+
+
+def test_population_rate_spectrum_finds_the_modulation(tmp_path):
+    """Spike trains whose rate oscillates at 40 Hz: the population rate's spectrum peaks
+    there, within its resolution; an unmodulated population has no such peak."""
+    write_trains(tmp_path / "s.h5", {"osc": modulated_trains(1, 300, 40.0, 0.8),
+                                     "flat": modulated_trains(2, 300, 40.0, 0.0)})
+    stats = analyze_file(str(tmp_path / "s.h5"), rate_bin=1.0, t_stop=2999.5)   # a short last bin, left out
+    freq, psd, peak = stats["osc"].spectrum()
+    assert abs(peak - 40.0) <= freq[1] - freq[0]
+    band = np.abs(freq - 40.0) <= 2 * (freq[1] - freq[0])
+    assert psd[band].max() > 50 * np.median(psd[1:])
+    f2, psd2, _ = stats["flat"].spectrum()
+    assert psd2[band].max() < 5 * np.median(psd2[1:])
+    with pytest.raises(ValueError, match="analyze with a rate bin"):
+        analyze_file(str(tmp_path / "s.h5"))["osc"].spectrum()
+
+
+def test_analyze_spectrum_command(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    write_trains(tmp_path / "s.h5", {"osc": modulated_trains(3, 200, 25.0, 0.9)})
+    assert main(["analyze", str(tmp_path / "s.h5"), "--spectrum", "--output", str(tmp_path / "a.json"),
+                 "--plot", str(tmp_path / "fig")]) == 0
+    assert "rate_spectra.png" in capsys.readouterr().out
+    spec = json.loads((tmp_path / "a.json").read_text())["populations"]["osc"]["rate_spectrum"]
+    assert abs(spec["peak_hz"] - 25.0) <= spec["freq_hz"][1] and len(spec["freq_hz"]) == len(spec["psd_hz2_per_hz"])
+    assert "population_rate" not in json.loads((tmp_path / "a.json").read_text())["populations"]["osc"]
+    assert (tmp_path / "fig" / "rate_spectra.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from distsnn.analysis import plots
+    many = tmp_path / "many.h5"
+    write_trains(many, {f"P{k}": modulated_trains(k, 20, 30.0, 0.5) for k in range(14)})
+    plots.rate_spectra(str(tmp_path / "many.png"), analyze_file(str(many), rate_bin=2.0))
+    assert (tmp_path / "many.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

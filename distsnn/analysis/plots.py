@@ -72,6 +72,39 @@ def population_rates(out_png, stats, max_panels=12):
     plt.close(fig)
 
 
+def rate_spectra(out_png, stats, max_lines=12):
+    """The power spectral density of each population's rate (stats from analyze_file with
+    rate_bin; PopulationStats.spectrum), log scale, its peak marked; up to max_lines
+    populations as lines, more as one image (rows: populations; colour: log10 density)."""
+    plt = _pyplot()
+    names = [n for n in stats if stats[n].rate_series is not None]
+    if not names:
+        raise ValueError("no population rates to plot: analyze with a rate bin")
+    spectra = {n: stats[n].spectrum() for n in names}
+    freq = spectra[names[0]][0]
+    fig, ax = plt.subplots(figsize=(8, 4.5 if len(names) <= max_lines else 0.05 * len(names) + 2))
+    if len(names) <= max_lines:
+        for name in names:
+            f, psd, peak = spectra[name]
+            line, = ax.semilogy(f[1:], psd[1:], label=f"{name} (peak {peak:.3g} Hz)", lw=1)
+            ax.axvline(peak, color=line.get_color(), lw=0.5, ls=":")
+        ax.set_ylabel("power spectral density (Hz$^2$/Hz)")
+        ax.legend(fontsize=7, ncol=2)
+    else:
+        dens = np.log10(np.maximum(np.array([spectra[n][1][1:] for n in names]), 1e-30))
+        df = freq[1] - freq[0]
+        image = ax.pcolormesh(np.append(freq[1:] - df / 2, freq[-1] + df / 2), np.arange(len(names) + 1), dens,
+                              shading="flat")
+        fig.colorbar(image, ax=ax, label="log10 PSD (Hz$^2$/Hz)")
+        ax.set_ylabel(f"{len(names)} populations (file order)")
+        ax.invert_yaxis()
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_title(f"population rate spectra (Welch; resolution {freq[1] - freq[0]:.3g} Hz)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+
+
 def rate_histograms(out_png, stats):
     plt = _pyplot()
     names = list(stats)

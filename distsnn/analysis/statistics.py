@@ -13,6 +13,8 @@ inclusive, times in ms:
   population rate (optional, `rate_bin` ms): spikes of the population per bin over
          (neurons x bin width), Hz, in bins (t_start + k b, t_start + (k + 1) b] (spike times
          are step ends; t_start itself counts in the first bin, the last bin ends at t_stop).
+  rate spectrum (optional, from the population rate): power spectral density of the rate
+         (Hz^2/Hz) by Welch's method (rate_spectrum), and its peak frequency above 0 Hz.
 The file is read in blocks of `block` spikes: per-neuron accumulators (counts, ISI sums,
 last spike, last ISI) carry across blocks, so a file larger than memory works; only the
 correlation sample is held as a (sample x bins) count matrix.
@@ -37,8 +39,18 @@ class PopulationStats:
     rate_edges: np.ndarray = None   # ms, the population rate's bin edges (with rate_bin)
     rate_series: np.ndarray = None  # Hz, the population rate per bin (with rate_bin)
 
-    def summary(self, series=False):
-        """Means over neurons; with series=True also the population rate per bin."""
+    def spectrum(self, segment_bins=256):
+        """rate_spectrum of the population rate (needs rate_bin); a last bin shorter than
+        the others (the window is not a multiple of the bin) is left out."""
+        if self.rate_series is None:
+            raise ValueError("no population rate: analyze with a rate bin for a spectrum")
+        widths = np.diff(self.rate_edges)
+        n = widths.size - (1 if widths.size > 1 and widths[-1] < widths[0] - 1e-9 else 0)
+        return rate_spectrum(self.rate_series[:n], widths[0], segment_bins)
+
+    def summary(self, series=False, spectrum=False):
+        """Means over neurons; with series=True also the population rate per bin, with
+        spectrum=True its power spectrum (rate_spectrum)."""
         def m(x):
             x = x[np.isfinite(x)]
             return float(x.mean()) if x.size else float("nan")
@@ -47,7 +59,40 @@ class PopulationStats:
                "n_with_cv": int(np.isfinite(self.cv).sum()), "n_corr_sample": int(self.corr_ids.size)}
         if series and self.rate_series is not None:
             out["population_rate"] = {"edges_ms": self.rate_edges.tolist(), "hz": self.rate_series.tolist()}
+        if spectrum:
+            freq, psd, peak = self.spectrum()
+            out["rate_spectrum"] = {"freq_hz": freq.tolist(), "psd_hz2_per_hz": psd.tolist(), "peak_hz": peak}
         return out
+
+
+def rate_spectrum(series, bin_ms, segment_bins=256):
+    """(freq_hz, psd, peak_hz): the one-sided power spectral density (Hz^2/Hz) of a rate
+    series (Hz) sampled every bin_ms ms, by Welch's method: Hann-windowed segments of
+    `segment_bins` bins (fewer if the series is shorter), overlapping by half, each with its
+    mean removed, periodograms averaged. Normalised so that sum(psd) * df is the variance of
+    the series (exactly for one segment with a flat window; Hann segments estimate it).
+    Resolution df = 1000 / (segment_bins * bin_ms) Hz, up to 500 / bin_ms Hz. peak_hz: the
+    frequency of the largest density above 0 Hz (nan for a series too short to have one)."""
+    x = np.asarray(series, dtype=np.float64)
+    if x.ndim != 1 or x.size < 2:
+        raise ValueError(f"a rate spectrum needs a series of at least 2 bins, got {x.size}")
+    if not bin_ms > 0:
+        raise ValueError(f"the rate's bin must be > 0 ms, got {bin_ms}")
+    seg = int(min(segment_bins, x.size))
+    if seg < 2:
+        raise ValueError(f"segment_bins must be at least 2, got {segment_bins}")
+    fs = 1000.0 / bin_ms                                  # samples per second
+    window = np.hanning(seg + 2)[1:-1]                    # no zero end points: every bin counts
+    starts = range(0, x.size - seg + 1, max(seg // 2, 1))
+    psd = np.zeros(seg // 2 + 1)
+    for k in starts:
+        part = x[k:k + seg]
+        psd += np.abs(np.fft.rfft((part - part.mean()) * window)) ** 2
+    psd /= len(starts) * fs * np.sum(window ** 2)
+    psd[1:(seg + 1) // 2] *= 2.0                          # one-sided: the negative frequencies' power
+    freq = np.fft.rfftfreq(seg, d=1.0 / fs)
+    peak = float(freq[1 + np.argmax(psd[1:])]) if psd.size > 1 else float("nan")
+    return freq, psd, peak
 
 
 def _rate_edges(t_start, t_stop, bin_ms):
