@@ -1,6 +1,6 @@
 """iaf_psc_alpha against its analytic solution: the alpha current peaks at the weight tau_syn
 after the spike, V follows the closed-form PSP (also where tau_syn is close to tau_m), and
-the model runs the same on every backend."""
+both alpha models (iaf_psc_alpha, iaf_cond_alpha) run the same on every backend."""
 import math
 
 import numpy as np
@@ -11,6 +11,7 @@ from distsnn.build import make_plan
 from distsnn.model import FixedIndegree, Network, Normal, OneToOne
 from distsnn.model.neurons import iaf_psc_alpha_propagators, validate_params
 from distsnn.runtime import simulate
+from test_gpu_emulated import assert_same_run
 
 E_L, TAU_M, C_M = -70.0, 10.0, 250.0
 
@@ -70,23 +71,30 @@ def test_propagators_near_tau_m_are_continuous():
     assert near[2] == pytest.approx(math.exp(-0.01) * 0.1 ** 2 / 2 / C_M, rel=1e-12)
 
 
+# a small E/I network of each alpha model: E's parameters, then the weights of E's and I's
+# projections and of the Poisson input, in the model's unit (pA; nS for iaf_cond_alpha)
+ALPHA_NETWORKS = {"iaf_psc_alpha": ({"tau_syn_ex": 0.8, "tau_syn_in": 1.5}, 60.0, -120.0, 45.0),
+                  "iaf_cond_alpha": ({"tau_syn_ex": 0.8, "tau_syn_in": 3.0}, 2.0, -6.0, 1.5)}
+
+
+@pytest.mark.parametrize("model", sorted(ALPHA_NETWORKS))
 @pytest.mark.parametrize("backend,connectivity", [("gpu-emu", "procedural"), ("gpu-emu", "stored"),
                                                   ("cpu", "stored")])
-def test_alpha_network_same_on_every_backend(backend, connectivity):
+def test_alpha_network_same_on_every_backend(model, backend, connectivity):
+    e_params, w_e, w_i, w_ext = ALPHA_NETWORKS[model]
+
     def net():
         n = Network(dt=0.1, chunk_size=64)
-        n.add_population("E", 160, "iaf_psc_alpha", {"tau_syn_ex": 0.8, "tau_syn_in": 1.5}, v_init=Normal(-60, 4))
-        n.add_population("I", 40, "iaf_psc_alpha", v_init=Normal(-60, 4))
-        n.connect("E", "E", FixedIndegree(20), Normal(60.0, 6.0), Normal(1.5, 0.4))
-        n.connect("E", "I", FixedIndegree(20), 60.0, 1.0)
-        n.connect("I", "E", FixedIndegree(10), -120.0, 0.8)
+        n.add_population("E", 160, model, e_params, v_init=Normal(-60, 4))
+        n.add_population("I", 40, model, v_init=Normal(-60, 4))
+        n.connect("E", "E", FixedIndegree(20), Normal(w_e, 0.1 * w_e), Normal(1.5, 0.4))
+        n.connect("E", "I", FixedIndegree(20), w_e, 1.0)
+        n.connect("I", "E", FixedIndegree(10), w_i, 0.8)
         for post in ("E", "I"):
-            n.add_poisson_input(post, indegree=800, rate=10.0, weight=45.0, delay=1.0)
+            n.add_poisson_input(post, indegree=800, rate=10.0, weight=w_ext, delay=1.0)
             n.record_spikes(post)
         n.record_voltage("E", [0, 159])
         return n
     ref = simulate(net(), 150.0, seed=2, backend="cpu", connectivity="procedural", progress=False)
     assert ref.spike_gids.size > 300
-    res = simulate(net(), 150.0, seed=2, backend=backend, connectivity=connectivity, progress=False)
-    assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
-    assert np.array_equal(res.vrec, ref.vrec)
+    assert_same_run(simulate(net(), 150.0, seed=2, backend=backend, connectivity=connectivity, progress=False), ref)
