@@ -230,6 +230,7 @@ def test_rate_spectrum_normalisation_and_peak():
     whole = rate_spectrum(sine, 2.0, segment_bins=4096)                # one segment: the exact variance
     assert whole[2] == pytest.approx(62.5) and np.sum(whole[1]) * (whole[0][1] - whole[0][0]) == \
         pytest.approx(np.var(sine), rel=1e-3)
+    assert np.isnan(rate_spectrum(np.zeros(300), 1.0)[2])              # silent: no peak
     for bad in ([1.0], np.zeros((3, 3))):
         with pytest.raises(ValueError, match="at least 2 bins"):
             rate_spectrum(bad, 1.0)

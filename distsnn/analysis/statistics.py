@@ -72,7 +72,8 @@ def rate_spectrum(series, bin_ms, segment_bins=256):
     mean removed, periodograms averaged. Normalised so that sum(psd) * df is the variance of
     the series (exactly for one segment with a flat window; Hann segments estimate it).
     Resolution df = 1000 / (segment_bins * bin_ms) Hz, up to 500 / bin_ms Hz. peak_hz: the
-    frequency of the largest density above 0 Hz (nan for a series too short to have one)."""
+    frequency of the largest density above 0 Hz (nan for a constant series, e.g. a silent
+    population: it has no peak)."""
     x = np.asarray(series, dtype=np.float64)
     if x.ndim != 1 or x.size < 2:
         raise ValueError(f"a rate spectrum needs a series of at least 2 bins, got {x.size}")
@@ -91,7 +92,7 @@ def rate_spectrum(series, bin_ms, segment_bins=256):
     psd /= len(starts) * fs * np.sum(window ** 2)
     psd[1:(seg + 1) // 2] *= 2.0                          # one-sided: the negative frequencies' power
     freq = np.fft.rfftfreq(seg, d=1.0 / fs)
-    peak = float(freq[1 + np.argmax(psd[1:])]) if psd.size > 1 else float("nan")
+    peak = float(freq[1 + np.argmax(psd[1:])]) if psd[1:].max() > 0 else float("nan")
     return freq, psd, peak
 
 
