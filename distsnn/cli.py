@@ -41,6 +41,7 @@ MODEL_OPTIONS = (
     ("--k-scale", "k_scale", float, "multi_area: fraction of in-degrees (0, 1], weights x 1/sqrt, DC compensation"),
     ("--g", "g", float, "brunel: relative strength of inhibition (default 5)"),
     ("--eta", "eta", float, "brunel: external rate in units of the threshold rate (default 2)"),
+    ("--b", "b", float, "adex: spike-triggered adaptation of the excitatory neurons, pA (default 60)"),
 )
 
 
@@ -81,7 +82,7 @@ def _parser():
     p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="build, simulate and write a model from the library")
-    r.add_argument("model", help="model name: microcircuit, multi_area, coba, cuba, brunel")
+    r.add_argument("model", help="model name: microcircuit, multi_area, coba, cuba, brunel, adex")
     r.add_argument("--scale", type=float, default=1.0,
                    help="fraction of neurons (0, 1]; the microcircuit scales in-degrees with it, multi_area keeps "
                         "them (see --k-scale)")

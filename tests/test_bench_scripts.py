@@ -70,3 +70,22 @@ def test_bench_brunel_smoke(tmp_path):
     over = res["analysis"]["rate_over_seeds"]["distsnn"]
     assert over["E"]["n"] == 2 and over["E"]["mean"] > 1.0
     assert "Mean rate (Hz) over seeds" in (tmp_path / js.name.replace(".json", ".md")).read_text()
+
+
+def test_bench_adex_smoke(tmp_path):
+    """Without NEST: distsnn's runs, stored == procedural, and the spec NEST would read."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_adex.py"), "--scale", "0.02", "--t-sim",
+                           "150", "--analysis-from", "50", "--threads", "1", "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("adex_b60_scale0.02_*.json")
+    res = json.loads(js.read_text())
+    assert [(r["mode"], r["seed"]) for r in res["runs"]] == [("procedural", 1), ("stored", 1), ("procedural", 2)]
+    assert res["stored_equals_procedural"] is True and all(r["n_spikes"] > 0 for r in res["runs"])
+    assert "ns per neuron update" in (tmp_path / js.name.replace(".json", ".md")).read_text()
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bench_adex import nest_spec
+    spec = nest_spec(0.02, 150.0, 60.0)
+    signs = {(c["source"], c["target"]): (c["weight"], c["indegree"]) for c in spec["projections"]}
+    assert signs[("E", "I")] == (1.5, 160) and signs[("I", "E")] == (-5.0, 40)   # NEST: inhibition negative
+    assert spec["populations"]["E"]["params"]["b"] == 60.0 and spec["ext_rate_hz"] == 1000.0

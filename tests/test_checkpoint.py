@@ -42,6 +42,12 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     net.connect("E", "G", FixedIndegree(12), Normal(3.0, 0.3), 1.2)
     net.connect("I", "G", FixedProbability(0.05), -1.0, 0.9)     # NEST's sign: an inhibitory conductance
     net.connect("G", "I", FixedTotalNumber(400), 30.0, 1.4)
+    # w and the solver's step size carry over: a restart continues them exactly
+    net.add_population("W", 40, "aeif_cond_exp", {"I_e": 800.0, "t_ref": 1.0, "tau_syn_ex": 0.5},
+                       v_init=Normal(-62.0, 3.0))
+    net.connect("E", "W", FixedIndegree(10), Normal(2.0, 0.2), 1.1)
+    net.connect("I", "W", FixedProbability(0.1), -2.0, 0.8)
+    net.connect("W", "E", FixedTotalNumber(300), 30.0, 1.2)
     rng = np.random.default_rng(4)
     net.add_spike_source("S", 40, rng.integers(0, 40, 600), rng.uniform(0.1, T_ALL, 600))
     net.connect("S", "E", FixedProbability(0.2), 90.0, 2.3)
@@ -49,12 +55,13 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     net.add_poisson_input("I", indegree=900, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 120.0, start=40.0, stop=90.0)
     net.add_poisson_input("C", indegree=300, rate=30.0, weight=3.0, delay=2.0, start=window[0], stop=window[1])
-    for name in ("E", "I", "C", "D", "A", "G", "S"):
+    for name in ("E", "I", "C", "D", "A", "G", "W", "S"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 299])
     net.record_voltage("C", [3])
     net.record_voltage("D", [0, 59])
     net.record_voltage("A", [7])
+    net.record_voltage("W", [2])
     return net
 
 

@@ -11,8 +11,8 @@ from distsnn.runtime import run as run_module
 
 def mixed_network():
     """Every rule, both receptors, Poisson and DC input, a Poisson stimulus window,
-    iaf_psc_exp, iaf_psc_delta, iaf_cond_exp and iaf_cond_alpha neurons, populations spanning
-    several chunks."""
+    iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha and aeif_cond_exp neurons (with
+    and without refractoriness), populations spanning several chunks."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 100, v_init=-65.0)
@@ -39,10 +39,19 @@ def mixed_network():
     net.connect("E", "G", FixedIndegree(15), Normal(2.5, 0.25), Normal(1.1, 0.3))
     net.connect("I", "G", FixedProbability(0.1), -3.0, 0.6)
     net.connect("G", "E", FixedTotalNumber(800), 30.0, 1.6)
-    for name in ("E", "I", "X", "D", "C", "G"):
+    net.add_population("W", 90, "aeif_cond_exp", {"I_e": 600.0, "tau_syn_ex": 0.5}, v_init=Normal(-62.0, 3.0))
+    net.add_population("B", 30, "aeif_cond_exp", {"I_e": 580.0, "t_ref": 1.0, "V_reset": -47.0, "a": 2.0, "b": 30.0,
+                                                  "tau_w": 40.0})
+    net.connect("E", "W", FixedIndegree(20), Normal(5.0, 0.5), Normal(1.0, 0.3))
+    net.connect("I", "W", FixedProbability(0.1), -4.0, 0.7)
+    net.connect("W", "B", FixedProbability(0.2), 3.0, 1.4)
+    net.connect("B", "E", FixedTotalNumber(500), 30.0, 1.9)
+    net.add_poisson_input("W", indegree=100, rate=10.0, weight=2.0, delay=1.0)
+    for name in ("E", "I", "X", "D", "C", "G", "W", "B"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 1, 399])
     net.record_voltage("D", [0, 69])
+    net.record_voltage("W", [5])
     return net
 
 

@@ -104,3 +104,18 @@ def test_areas_strategy_keeps_areas_whole():
     del net.metadata["areas"]
     with pytest.raises(ValueError, match="needs network.metadata"):
         partition_network(net, 2, "areas")
+
+
+def test_costly_neuron_model_gets_fewer_neurons_per_rank():
+    """aeif_cond_exp's solver costs ~20 iaf_psc_exp updates (partitioning.cost): 128 aeif
+    neurons weigh as much as two populations of 1,280 iaf_psc_exp neurons together, so they get
+    a rank of their own; by neuron counts alone they would join one of the others."""
+    net = Network(dt=0.1, chunk_size=64)
+    net.add_population("P", 64 * 20)
+    net.add_population("A", 64 * 2, "aeif_cond_exp")
+    net.add_population("Q", 64 * 20)
+    part = partition_pieces(make_plan(net, 0, bound_inputs=False), 2, "populations")
+    where = part.rank_of_population()
+    assert where[0] == where[2] != where[1]
+    cost = [row["cost_s"] for row in part.report()["per_rank"]]
+    assert abs(cost[0] - cost[1]) / max(cost) < 0.1

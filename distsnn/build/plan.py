@@ -11,8 +11,9 @@ import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
-from ..model.neurons import (MODEL_CODES, iaf_cond_alpha_propagators, iaf_cond_exp_propagators,
-                             iaf_psc_alpha_propagators, iaf_psc_delta_propagators, iaf_psc_exp_propagators)
+from ..model.neurons import (MODEL_CODES, aeif_cond_exp_constants, iaf_cond_alpha_propagators,
+                             iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
+                             iaf_psc_exp_propagators)
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
@@ -22,7 +23,11 @@ from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 # population float table columns
 PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL, \
     PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN, PF_DT = range(19)
-N_PF = 19   # PF_GL.. : iaf_cond_exp only (E_ex, E_in relative to E_L)
+# aeif_cond_exp's own (0 for the other models; V_peak relative to E_L; checkpoint.fingerprint
+# hashes them only where nonzero, so that the other models' fingerprints stay as they were)
+PF_A, PF_B, PF_DELTA_T, PF_TAU_W, PF_VPEAK, PF_TAU_SYN_EX, PF_TAU_SYN_IN, PF_TOL = range(19, 27)
+N_PF_BEFORE_AEIF = 19
+N_PF = 27   # PF_GL.. : the conductance-based models (E_ex, E_in relative to E_L)
 # iaf_psc_alpha keeps its own constants in iaf_cond_exp's columns (a population is one model):
 # V from dJ (P31), I from dJ (P21a) and the jump of dJ per unit of weight (e / tau_syn)
 PF_A31EX, PF_A31IN, PF_A21EX, PF_A21IN, PF_AJ0EX, PF_AJ0IN = PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN
@@ -257,15 +262,23 @@ def make_plan(network, seed, bound_inputs=True):
         prm = pop.params
         common = [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
                   0.0, 0.0, prm["E_L"]]   # 1 / scale: apply_scales
-        if pop.model in _CONDUCTANCE_PROPAGATORS:   # iaf_cond_exp's row has 0 where alpha's constants go
+        if pop.model == "aeif_cond_exp":    # no propagators: the solver's constants
+            prop = aeif_cond_exp_constants(prm, dt)
+            pop_f[k] = [0.0] * 6 + common + [
+                prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], 0.0, 0.0, dt,
+                prm["a"], prm["b"], prm["Delta_T"], prm["tau_w"], prm["V_peak"] - prm["E_L"], prm["tau_syn_ex"],
+                prm["tau_syn_in"], prm["gsl_error_tol"]]
+        elif pop.model in _CONDUCTANCE_PROPAGATORS:   # iaf_cond_exp's row has 0 where alpha's constants go
             prop = _CONDUCTANCE_PROPAGATORS[pop.model](prm, dt)
-            pop_f[k] = [prop.get(c, 0.0) for c in ("J0ex", "P11ex", "P11in", "A21ex", "A21in", "J0in")] + common + [
+            pop_f[k, :N_PF_BEFORE_AEIF] = [prop.get(c, 0.0) for c in ("J0ex", "P11ex", "P11in", "A21ex", "A21in",
+                                                                       "J0in")] + common + [
                 prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], prop["PHex"],
                 prop["PHin"], dt]
         else:   # the current-based models: 0 where a model lacks the term (delta: no currents);
             # spike sources keep iaf_psc_exp's row of their (unused) default parameters
             prop = _CURRENT_PROPAGATORS.get(pop.model, iaf_psc_exp_propagators)(prm, dt)
-            pop_f[k] = [prop.get(c, 0.0) for c in ("P22", "P11ex", "P11in", "P21ex", "P21in", "P20")] + common \
+            pop_f[k, :N_PF_BEFORE_AEIF] = [prop.get(c, 0.0) for c in ("P22", "P11ex", "P11in", "P21ex", "P21in",
+                                                                       "P20")] + common \
                 + [prop.get(c, 0.0) for c in ("P31ex", "P31in", "P21aex", "P21ain", "J0ex", "J0in")] + [0.0]
         pop_i[k] = [prop["ref_steps"], offsets[k], sizes[k],
                     np.searchsorted(tgt_of_proj, k, "left"), np.searchsorted(tgt_of_proj, k, "right"),
@@ -358,7 +371,8 @@ def _steps_floor(t, dt):
 # the per-neuron state arrays of every engine (read_state / write_state, checkpoints): V (mV
 # relative to E_L), the currents I_ex, I_in (pA; nS for conductance neurons), the refractory
 # count, and the alpha models' derivatives dJ_ex, dJ_in (pA/ms; nS/ms for iaf_cond_alpha; 0
-# for other models)
+# for other models). aeif_cond_exp keeps its adaptation current w (pA) in dj_ex and its
+# solver's step size (ms; 0 before the first step) in dj_in.
 NEURON_STATE = ("v", "i_ex", "i_in", "refr", "dj_ex", "dj_in")
 
 

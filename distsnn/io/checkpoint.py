@@ -14,8 +14,9 @@ Layout of a checkpoint directory:
                        part files and their neuron counts; written last (atomically), so a
                        directory without it, or with a half-written part, is never read
   part-<token>-r<R>.h5 one per writing rank: gids (int64, in the rank's unit order), v, i_ex,
-                       i_in, dj_ex, dj_in (float64; dj_*: the alpha models', absent in files
-                       written before it, read as 0), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
+                       i_in, dj_ex, dj_in (float64; dj_*: the alpha models' derivatives,
+                       aeif_cond_exp's w and solver step; absent in files written before
+                       them, read as 0), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
                        is the input of receptor r (0 excitatory, 1 inhibitory) arriving at
                        step `step + k`, in the plan's fixed-point units (int32 or int64);
                        chunked, with the chunks past a population's own ring slots left
@@ -68,17 +69,24 @@ def fingerprint(plan):
         a = getattr(plan, name)
         # columns added later are hashed only where they say more than the earlier format
         # could, so that earlier checkpoints of the same model still match: pop_i's ring
-        # slots follow from the projections, pin_i's windows are hashed when not "always"
+        # slots follow from the projections, pin_i's windows are hashed when not "always",
+        # pop_f's aeif_cond_exp columns when some population has them
         if name == "pop_i":
             a = a[:, :bp.PI_RING_EX]
-        windows = None
+        extra = None
         if name == "pin_i":
             a, windows = a[:, :bp.QI_START], a[:, bp.QI_START:]
+            if np.any((windows[:, 0] != 0) | (windows[:, 1] != bp.STEP_NEVER)):
+                extra = windows
+        if name == "pop_f":
+            a, aeif = a[:, :bp.N_PF_BEFORE_AEIF], a[:, bp.N_PF_BEFORE_AEIF:]
+            if np.any(aeif != 0):
+                extra = aeif
         a = np.ascontiguousarray(a)
         tables.update(f"{name}{a.dtype.str}{a.shape}".encode())
         tables.update(a.tobytes())
-        if windows is not None and np.any((windows[:, 0] != 0) | (windows[:, 1] != bp.STEP_NEVER)):
-            tables.update(np.ascontiguousarray(windows).tobytes())
+        if extra is not None:
+            tables.update(np.ascontiguousarray(extra).tobytes())
     return {
         "populations": [[name, int(plan.pop_i[k, bp.PI_SIZE])] for k, name in enumerate(plan.pop_names)],
         "seed": str(plan.seed),

@@ -190,7 +190,7 @@ class Network:
         """Connect `source` to `target` with a connection rule.
 
         weight: number or Normal in the target model's unit (pA for iaf_psc_exp and
-        iaf_psc_alpha, nS for iaf_cond_exp and iaf_cond_alpha, mV for iaf_psc_delta), clipped
+        iaf_psc_alpha, nS for the conductance-based models, mV for iaf_psc_delta), clipped
         at 0 so it keeps the sign of its mean; onto the conductance-based models a negative
         weight is an inhibitory conductance of its magnitude, as in NEST;
         delay: number or Normal (ms), clipped below at dt and rounded to steps.

@@ -16,6 +16,16 @@ spike makes dJ_X jump by w e / tau_X, so that I_X peaks at w, tau_X after the sp
 iaf_cond_alpha (NEST's): iaf_cond_exp's membrane with alpha-shaped conductances,
 g_X(t) = w (t / tau_X) e^(1 - t / tau_X) for a spike of weight w (nS): dg_X/dt = dG_X - g_X / tau_X,
 d(dG_X)/dt = -dG_X / tau_X, and a spike makes dG_X jump by w e / tau_X (g_X peaks at w after tau_X).
+
+aeif_cond_exp (NEST's, Brette & Gerstner 2005): the adaptive exponential integrate-and-fire
+neuron with exponential conductances,
+  C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_th) / Delta_T) - g_ex (V - E_ex)
+              - g_in (V - E_in) - w + I_e + I_dc,
+  tau_w dw/dt = a (V - E_L) - w,   dg_X/dt = -g_X / tau_syn_X,
+with V bounded by V_peak inside the exponential. When V reaches V_peak (V_th if Delta_T is
+0) V is reset to V_reset and w grows by b (pA); while refractory V stays at V_reset and w
+and the conductances go on. Integrated as NEST does, by an embedded Runge-Kutta-Fehlberg
+4(5) step with error control (rkf45.py), so its V follows NEST's to the solver's tolerance.
 """
 import math
 
@@ -36,13 +46,24 @@ IAF_COND_EXP_DEFAULTS = {
     "E_ex": 0.0, "E_in": -85.0, "tau_syn_ex": 0.2, "tau_syn_in": 2.0, "I_e": 0.0,
 }
 IAF_COND_ALPHA_DEFAULTS = dict(IAF_COND_EXP_DEFAULTS)   # NEST's defaults are iaf_cond_exp's
+# aeif_cond_exp (NEST's defaults): a nS, b pA, Delta_T mV, tau_w ms, V_peak mV; gsl_error_tol:
+# the absolute error allowed per step of the solver (NEST's name, so NEST scripts port as they are)
+AEIF_COND_EXP_DEFAULTS = {
+    "C_m": 281.0, "g_L": 30.0, "t_ref": 0.0, "E_L": -70.6, "V_th": -50.4, "V_reset": -60.0, "V_peak": 0.0,
+    "E_ex": 0.0, "E_in": -85.0, "tau_syn_ex": 0.2, "tau_syn_in": 2.0, "a": 4.0, "b": 80.5, "Delta_T": 2.0,
+    "tau_w": 144.0, "I_e": 0.0, "gsl_error_tol": 1e-6,
+}
 NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
                  "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS,
-                 "iaf_cond_alpha": IAF_COND_ALPHA_DEFAULTS}
+                 "iaf_cond_alpha": IAF_COND_ALPHA_DEFAULTS, "aeif_cond_exp": AEIF_COND_EXP_DEFAULTS}
 # the kernels branch on these codes (pop_i[:, PI_MODEL]); spike sources never integrate
 MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3, "iaf_psc_alpha": 4,
-               "iaf_cond_alpha": 5}
-CONDUCTANCE_MODELS = ("iaf_cond_exp", "iaf_cond_alpha")   # weights in nS, >= 0 in the kernels
+               "iaf_cond_alpha": 5, "aeif_cond_exp": 6}
+# weights in nS, >= 0 in the kernels
+CONDUCTANCE_MODELS = ("iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp")
+# exp's argument (V - V_th) / Delta_T at V_peak must stay this far below overflow: NEST's
+# margin of 1e20 under the largest double, for the sums the exponential goes into
+MAX_EXP_ARG = math.log(1.7976931348623157e308 / 1e20)
 
 
 def validate_params(where, model, params):
@@ -58,14 +79,31 @@ def validate_params(where, model, params):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{where}: parameter {name} must be a finite number, got {value!r}")
         full[name] = float(value)
-    for name in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "g_L"):
+    for name in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "g_L", "tau_w", "gsl_error_tol"):
         if name in full and full[name] <= 0:
             raise ValueError(f"{where}: parameter {name} must be > 0, got {full[name]}")
     if full["t_ref"] < 0:
         raise ValueError(f"{where}: parameter t_ref must be >= 0, got {full['t_ref']}")
-    if full["V_reset"] >= full["V_th"]:
+    if model == "aeif_cond_exp":
+        _check_aeif(where, full)
+    elif full["V_reset"] >= full["V_th"]:
         raise ValueError(f"{where}: V_reset ({full['V_reset']}) must be below V_th ({full['V_th']})")
     return full
+
+
+def _check_aeif(where, p):
+    """NEST's checks of aeif_cond_exp's parameters. V_reset may lie above V_th (bursting
+    parameter sets do), but not at or above V_peak, where the neuron would fire forever."""
+    if p["V_peak"] < p["V_th"]:
+        raise ValueError(f"{where}: V_peak ({p['V_peak']}) must be >= V_th ({p['V_th']})")
+    if p["Delta_T"] < 0:
+        raise ValueError(f"{where}: parameter Delta_T must be >= 0, got {p['Delta_T']}")
+    if p["Delta_T"] > 0 and (p["V_peak"] - p["V_th"]) / p["Delta_T"] >= MAX_EXP_ARG:
+        raise ValueError(f"{where}: (V_peak - V_th) / Delta_T = {(p['V_peak'] - p['V_th']) / p['Delta_T']:.6g} "
+                         f"would overflow the exponential at a spike (it must stay below {MAX_EXP_ARG:.4g}); "
+                         "increase Delta_T or lower V_peak")
+    if p["V_reset"] >= p["V_peak"]:
+        raise ValueError(f"{where}: V_reset ({p['V_reset']}) must be below V_peak ({p['V_peak']})")
 
 
 def _p21(tau_syn, tau_m, c_m, h):
@@ -126,6 +164,11 @@ def iaf_cond_alpha_propagators(p, dt):
         out[f"A21{rec}"] = dt * float(pexp(-dt / tau))
         out[f"J0{rec}"] = math.e / tau
     return out
+
+
+def aeif_cond_exp_constants(p, dt):
+    """aeif_cond_exp has no propagators (the solver integrates it); its refractory steps."""
+    return {"ref_steps": int(math.floor(p["t_ref"] / dt + 0.5))}
 
 
 def iaf_psc_delta_propagators(p, dt):

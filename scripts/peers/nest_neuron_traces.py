@@ -24,6 +24,18 @@ PROTOCOL = {
         "iaf_cond_exp": {"params": {"tau_syn_ex": 1.0, "tau_syn_in": 4.0}, "w_exc": 30.0, "w_inh": -20.0},
         "iaf_cond_alpha": {"params": {"tau_syn_ex": 1.0, "tau_syn_in": 4.0}, "w_exc": 12.0, "w_inh": -8.0},
     },
+    # aeif_cond_exp: distsnn integrates it with NEST's own solver (RKF45, the same step control),
+    # so the traces agree to the solver's tolerance. Entries by label, each with its model and
+    # its own I_e (the default neuron's rheobase is above 500 pA): NEST's defaults (t_ref 0),
+    # a bursting set (V_reset above V_th, refractory) and Delta_T 0 (a threshold at V_th)
+    "adaptive_models": {
+        "aeif_cond_exp": {"model": "aeif_cond_exp", "I_e": 1000.0, "params": {"tau_syn_ex": 1.0, "tau_syn_in": 4.0},
+                          "w_exc": 15.0, "w_inh": -20.0},
+        "aeif_cond_exp bursting": {"model": "aeif_cond_exp", "I_e": 900.0, "w_exc": 15.0, "w_inh": -20.0, "params": {
+            "t_ref": 1.0, "a": 10.0, "b": 30.0, "tau_w": 30.0, "V_reset": -47.0, "tau_syn_ex": 1.0, "tau_syn_in": 4.0}},
+        "aeif_cond_exp Delta_T 0": {"model": "aeif_cond_exp", "I_e": 900.0, "w_exc": 15.0, "w_inh": -20.0, "params": {
+            "Delta_T": 0.0, "t_ref": 2.0, "a": -2.0, "tau_syn_ex": 1.0, "tau_syn_in": 4.0}},
+    },
 }
 
 
@@ -31,10 +43,10 @@ def main(out_path):
     import nest
     p = PROTOCOL
     result = {"protocol": p, "nest_version": nest.__version__, "traces": {}}
-    for model, spec in dict(p["models"], **p["conductance_models"]).items():
+    for label, spec in dict(p["models"], **p["conductance_models"], **p["adaptive_models"]).items():
         nest.ResetKernel()
         nest.resolution = p["dt"]
-        n = nest.Create(model, params=dict(spec["params"], I_e=p["I_e"]))
+        n = nest.Create(spec.get("model", label), params=dict(spec["params"], I_e=spec.get("I_e", p["I_e"])))
         exc = nest.Create("spike_generator", params={"spike_times": p["exc_times"]})
         inh = nest.Create("spike_generator", params={"spike_times": p["inh_times"]})
         nest.Connect(exc, n, syn_spec={"weight": spec["w_exc"], "delay": p["delay"]})
@@ -45,7 +57,7 @@ def main(out_path):
         nest.Connect(n, sr)
         nest.Simulate(p["t_sim"])
         ev = mm.get("events")
-        result["traces"][model] = {"t": [float(x) for x in ev["times"]], "v": [float(x) for x in ev["V_m"]],
+        result["traces"][label] = {"t": [float(x) for x in ev["times"]], "v": [float(x) for x in ev["V_m"]],
                                    "spikes": [float(x) for x in sr.get("events")["times"]]}
     with open(out_path, "w") as fh:
         json.dump(result, fh, indent=0)

@@ -245,8 +245,8 @@ class CpuSimulator:
         self.v = initial_state(plan, self.gids)
         self.i_ex = np.zeros(n)
         self.i_in = np.zeros(n)
-        self.dj_ex = np.zeros(n)   # the alpha models' derivatives (pA/ms; nS/ms); 0 for others
-        self.dj_in = np.zeros(n)
+        self.dj_ex = np.zeros(n)   # the alpha models' derivatives (pA/ms; nS/ms); aeif_cond_exp: w (pA)
+        self.dj_in = np.zeros(n)   # ... and its solver's step size (ms; 0: not yet chosen)
         self.refr = np.zeros(n, dtype=np.int64)
         self.ring = np.zeros(ring_entries(plan, self.units), dtype=ring_dtype(plan))
         self.spk_unit = np.zeros((max(U, 1), plan.chunk_size), dtype=np.int64)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...build import poisson_input
+from ...model import rkf45
 from ...model.neurons import MODEL_CODES
 from ...rng import permutation as perm
 from ...rng import portable_math as pm
@@ -18,11 +19,13 @@ from . import layout
 
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
-KERNELS = ("neuron_update", "spike_sources", "record_voltage", "advance_step", "deliver_procedural",
+KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "record_voltage", "advance_step", "deliver_procedural",
            "deliver_stored", "counts", "build_stored")
 # (kernels that touch the ring buffers or stored weights have an int32 twin, suffix R32)
 R32 = "_r32"
-ENTRY_POINTS = {"neuron_update": ("neuron_update", "neuron_update" + R32), "spike_sources": ("spike_sources",),
+ENTRY_POINTS = {"neuron_update": ("neuron_update", "neuron_update" + R32),
+                "neuron_update_aeif": ("neuron_update_aeif", "neuron_update_aeif" + R32),
+                "spike_sources": ("spike_sources",),
                 "record_voltage": ("record_voltage",), "advance_step": ("advance_step",),
                 "deliver_procedural": ("deliver_procedural", "deliver_procedural" + R32),
                 "deliver_stored": ("deliver_stored", "deliver_stored" + R32),
@@ -64,6 +67,7 @@ def constants_header():
     lines.append(f"#define MODEL_DELTA {MODEL_CODES['iaf_psc_delta']}")
     lines.append(f"#define MODEL_ALPHA {MODEL_CODES['iaf_psc_alpha']}")
     lines.append(f"#define MODEL_COND_ALPHA {MODEL_CODES['iaf_cond_alpha']}")
+    lines.append(f"#define MODEL_AEIF {MODEL_CODES['aeif_cond_exp']}")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define COUNT_TAG {streams.DOM_COUNT << streams.DOMAIN_SHIFT}u")
@@ -78,6 +82,10 @@ def constants_header():
     for name, coeffs in (("LOG_C", pm.LOG_COEFFS), ("EXPM1_C", pm.EXPM1_COEFFS), ("SIN_C", pm.SIN_COEFFS),
                          ("COS_C", pm.COS_COEFFS)):
         lines.append(f"#define N_{name} {len(coeffs)}")
+        lines.append(f"__constant__ double {name}[{len(coeffs)}] = {{{', '.join(_double(c) for c in coeffs)}}};")
+    for name, value in rkf45.SCALARS.items():   # aeif_cond_exp's solver (model.rkf45)
+        lines.append(f"#define {name} ({_double(value)})")
+    for name, coeffs in rkf45.TABLES.items():
         lines.append(f"__constant__ double {name}[{len(coeffs)}] = {{{', '.join(_double(c) for c in coeffs)}}};")
     return "\n".join(lines) + "\n"
 

@@ -109,6 +109,50 @@ __device__ __forceinline__ void append_spike(u64* state, i64* spk_gid, i64* spk_
     if (pos < (u64)cap) { spk_gid[pos] = g; spk_step[pos] = t; }
 }
 
+// The input of local neuron li (id g; its population's table rows pf, pi) at step t, shared by
+// the neuron kernels: reads and clears its ring slots (its unit's ring block, build.ring_layout),
+// adds this step's Poisson counts (word g & 3 of the quad's Philox call, as on the CPU) in fixed
+// point, and sums the injected current I_e + DC (pA).
+template <typename R>
+__device__ __forceinline__ void neuron_input(
+    const i64 t, const int li, const i64 g, const double* pf, const i64* pi, const int* __restrict__ local_unit,
+    const i64* __restrict__ units, R* ring, const i64* __restrict__ pin_i, const double* __restrict__ pin_cdf,
+    const double* __restrict__ dc_f, const i64* __restrict__ dc_i, const u32 key0, const u32 key1,
+    i64* in_ex_out, i64* in_in_out, double* i_stim_out)
+{
+    const i64* un = units + (i64)local_unit[li] * N_UI;
+    const i64 n_u = un[UI_GID_END] - un[UI_GID_START], at = un[UI_RING_OFF] + (li - un[UI_LOCAL_START]);
+    const i64 lex = pi[PI_RING_EX];
+    const i64 ex_at = at + (t % lex) * n_u, in_at = at + (lex + t % pi[PI_RING_IN]) * n_u;
+    i64 in_ex = ring[ex_at], in_in = ring[in_at];
+    ring[ex_at] = 0;
+    ring[in_at] = 0;
+    for (i64 q = pi[PI_PIN_START]; q < pi[PI_PIN_END]; ++q) {
+        const i64* qi = pin_i + q * N_QI;
+        const i64 s = t - qi[QI_DELAY];
+        if (s < qi[QI_START] || s >= qi[QI_STOP]) continue;   // outside the window (start >= 0: also before the run)
+        const u32 base = NOISE_TAG | ((u32)qi[QI_INDEX] << 16);
+        const double* cdf = pin_cdf + q * (KCAP + 1);
+        i64 total = 0;
+        for (i64 j = 0; j < qi[QI_NSUB]; ++j) {
+            u32 w[4];
+            philox((u32)(s & 0xFFFFFFFFll), (u32)(s >> 32), (u32)(g >> 2), base | (u32)j, key0, key1, w);
+            const double u = ((double)w[g & 3] + 0.5) * 2.3283064365386962890625e-10;
+            int n = 0;
+            while (n < KCAP && u > cdf[n]) ++n;
+            total += n;
+        }
+        if (qi[QI_REC] == 0) in_ex += total * qi[QI_WINT];
+        else in_in += total * qi[QI_WINT];
+    }
+    double i_stim = pf[PF_IE];
+    for (i64 d = pi[PI_DC_START]; d < pi[PI_DC_END]; ++d)
+        if (dc_i[2 * d] <= t && t < dc_i[2 * d + 1]) i_stim = i_stim + dc_f[d];
+    *in_ex_out = in_ex;
+    *in_in_out = in_in;
+    *i_stim_out = i_stim;
+}
+
 // Rows of the connection rules: row (pre, chunk) of one projection, with the same counters,
 // words and arithmetic as connectivity_kernels.gen_row (shared by procedural delivery and
 // the device build of the stored CSR).

@@ -1,7 +1,7 @@
 // One thread per local neuron, all populations in one launch (parameter tables indexed by
-// population). The same step as the numba kernel: read and clear the input slot (its unit's
-// ring block, build.ring_layout: local_unit gives the unit of each local neuron), add this
-// step's Poisson counts (word gid & 3 of the quad's Philox call, as on the CPU), integrate
+// population), but aeif_cond_exp's (kernel neuron_update_aeif: its solver would raise this
+// kernel's registers for all). The same step as the numba kernel: read and clear the input
+// slot and add this step's Poisson counts (neuron_input, common.cuh), integrate
 // (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme, iaf_psc_delta with
 // the input added to V, iaf_psc_alpha exactly with the currents' derivatives dj, iaf_cond_alpha
 // by the mid-step scheme with the conductances' derivatives in dj), threshold, reset.
@@ -38,35 +38,11 @@ __device__ __forceinline__ void neuron_update_body(
     const int k = pop_of[g];
     const double* pf = pop_f + (i64)k * N_PF;
     const i64* pi = pop_i + (i64)k * N_PI;
-    if (pi[PI_SOURCE]) return;                       // spike sources: kernel spike_sources
-    const i64* un = units + (i64)local_unit[li] * N_UI;
-    const i64 n_u = un[UI_GID_END] - un[UI_GID_START], at = un[UI_RING_OFF] + (li - un[UI_LOCAL_START]);
-    const i64 lex = pi[PI_RING_EX];
-    const i64 ex_at = at + (t % lex) * n_u, in_at = at + (lex + t % pi[PI_RING_IN]) * n_u;
-    i64 in_ex = ring[ex_at], in_in = ring[in_at];
-    ring[ex_at] = 0;
-    ring[in_at] = 0;
-    for (i64 q = pi[PI_PIN_START]; q < pi[PI_PIN_END]; ++q) {
-        const i64* qi = pin_i + q * N_QI;
-        const i64 s = t - qi[QI_DELAY];
-        if (s < qi[QI_START] || s >= qi[QI_STOP]) continue;   // outside the window (start >= 0: also before the run)
-        const u32 base = NOISE_TAG | ((u32)qi[QI_INDEX] << 16);
-        const double* cdf = pin_cdf + q * (KCAP + 1);
-        i64 total = 0;
-        for (i64 j = 0; j < qi[QI_NSUB]; ++j) {
-            u32 w[4];
-            philox((u32)(s & 0xFFFFFFFFll), (u32)(s >> 32), (u32)(g >> 2), base | (u32)j, key0, key1, w);
-            const double u = ((double)w[g & 3] + 0.5) * 2.3283064365386962890625e-10;
-            int n = 0;
-            while (n < KCAP && u > cdf[n]) ++n;
-            total += n;
-        }
-        if (qi[QI_REC] == 0) in_ex += total * qi[QI_WINT];
-        else in_in += total * qi[QI_WINT];
-    }
-    double i_stim = pf[PF_IE];
-    for (i64 d = pi[PI_DC_START]; d < pi[PI_DC_END]; ++d)
-        if (dc_i[2 * d] <= t && t < dc_i[2 * d + 1]) i_stim = i_stim + dc_f[d];
+    if (pi[PI_SOURCE] || pi[PI_MODEL] == MODEL_AEIF) return;   // kernels spike_sources, neuron_update_aeif
+    i64 in_ex, in_in;
+    double i_stim;
+    neuron_input(t, li, g, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, key0, key1, &in_ex, &in_in,
+                 &i_stim);
     const double x_ex = (double)in_ex * pf[PF_INVSC_EX], x_in = (double)in_in * pf[PF_INVSC_IN];
     const i64 model = pi[PI_MODEL];
     const bool delta = model == MODEL_DELTA;
