@@ -175,7 +175,7 @@ def report(r):
               "poisson_generator in NEST (independent trains per target) and per-neuron counter-based streams "
               "in distsnn; each draws its own connectivity, so runs agree in distribution, not spike for spike.",
               "- Both integrate aeif_cond_exp with RKF45 and GSL's step control at gsl_error_tol 1e-6 (one "
-              "neuron's V agrees to 4e-12 mV: tests/test_nest_traces.py).",
+              "neuron's V agrees to 6e-12 mV: tests/test_nest_traces.py).",
               "- ns per neuron update: simulate time / (neurons x steps), delivery included.",
               "- Each run is a fresh process (its own peak RSS)."]
     return "\n".join(lines) + "\n"

@@ -22,7 +22,8 @@ P = DATA["protocol"]
 # PSPs of several mV; our second-order step and NEST's error-controlled RKF45 both contribute
 COND_TOL_MV = 0.01
 # the same algorithm on the same numbers: the traces differ by rounding only (the portable exp
-# and log against libm's, V relative to E_L); measured 4e-12 mV at most, spikes and bursts included
+# and log against libm's, reciprocals for NEST's divisions, V relative to E_L); measured 6e-12 mV
+# at most, spikes and bursts included
 AEIF_TOL_MV = 1e-9
 
 

@@ -107,12 +107,12 @@ def test_areas_strategy_keeps_areas_whole():
 
 
 def test_costly_neuron_model_gets_fewer_neurons_per_rank():
-    """aeif_cond_exp's solver costs ~20 iaf_psc_exp updates (partitioning.cost): 128 aeif
+    """aeif_cond_exp's solver costs ~13 iaf_psc_exp updates (partitioning.cost): 192 aeif
     neurons weigh as much as two populations of 1,280 iaf_psc_exp neurons together, so they get
     a rank of their own; by neuron counts alone they would join one of the others."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("P", 64 * 20)
-    net.add_population("A", 64 * 2, "aeif_cond_exp")
+    net.add_population("A", 64 * 3, "aeif_cond_exp")
     net.add_population("Q", 64 * 20)
     part = partition_pieces(make_plan(net, 0, bound_inputs=False), 2, "populations")
     where = part.rank_of_population()

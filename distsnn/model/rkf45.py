@@ -17,6 +17,8 @@ goes the other way. Within each time step dt (ms), from t = 0 until t = dt:
 
 The step size h is part of the neuron's state (it carries over from step to step, and into
 checkpoints). The powers are exp(log(r) / k) with the project's portable exp and log.
+The kernels multiply by reciprocals where NEST divides and reuse the derivative at the end
+of a step as the next step's first (docs/design.md): the same to rounding.
 """
 
 # Fehlberg's nodes and weights (zeros left out), as GSL lists them

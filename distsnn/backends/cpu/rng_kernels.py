@@ -143,6 +143,27 @@ def pexp(x):
     return (1.0 + em1) * _i64_as_f64((np.int64(k) + 1023) << 52)
 
 
+# pexp_tree's tree (portable_math._estrin) is written out for pexp's 13 coefficients
+assert len(EXPM1_C) == 13
+T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12 = EXPM1_C
+
+
+@kernel(inline="always")
+def pexp_tree(x):
+    """exp(x) for -700 < x < 700, as the spec's pexp_tree: pexp with the polynomial as a tree."""
+    k = math.floor(x * INV_LN2 + 0.5)
+    r = (x - k * LN2_HI) - k * LN2_LO
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    q0 = (T0 + T1 * r) + (T2 + T3 * r) * r2
+    q1 = (T4 + T5 * r) + (T6 + T7 * r) * r2
+    q2 = (T8 + T9 * r) + (T10 + T11 * r) * r2
+    poly = (q0 + q1 * r4) + (q2 + T12 * r4) * r8
+    em1 = r + r2 * poly
+    return (1.0 + em1) * _i64_as_f64((np.int64(k) + 1023) << 52)
+
+
 @kernel(inline="always")
 def psincos_2pi(u):
     v = 4.0 * u

@@ -46,6 +46,21 @@ __device__ __forceinline__ double pexp(double x) {
     return ldexp(1.0 + em1, (int)k);              // exact scaling by 2**k
 }
 
+// exp as pexp with its polynomial evaluated as a tree (portable_math.pexp_tree, written out
+// for the 13 coefficients of EXPM1_C): a shorter dependent chain, for aeif_cond_exp's solver
+static_assert(N_EXPM1_C == 13, "pexp_tree is written out for 13 coefficients");
+__device__ __forceinline__ double pexp_tree(double x) {
+    const double k = floor(x * INV_LN2 + 0.5);
+    const double r = (x - k * LN2_HI) - k * LN2_LO;
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    const double q0 = (EXPM1_C[0] + EXPM1_C[1] * r) + (EXPM1_C[2] + EXPM1_C[3] * r) * r2;
+    const double q1 = (EXPM1_C[4] + EXPM1_C[5] * r) + (EXPM1_C[6] + EXPM1_C[7] * r) * r2;
+    const double q2 = (EXPM1_C[8] + EXPM1_C[9] * r) + (EXPM1_C[10] + EXPM1_C[11] * r) * r2;
+    const double poly = (q0 + q1 * r4) + (q2 + EXPM1_C[12] * r4) * r8;
+    const double em1 = r + r2 * poly;
+    return ldexp(1.0 + em1, (int)k);
+}
+
 __device__ __forceinline__ void psincos_2pi(double u, double* sin_v, double* cos_v) {
     const double v = 4.0 * u;
     const double q = floor(v + 0.5);

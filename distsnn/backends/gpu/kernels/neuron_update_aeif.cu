@@ -5,8 +5,9 @@
 // kernel (backends/cpu/aeif_kernels.py) in the same order, so both engines give the same bits.
 // State: V in v, g_ex and g_in in i_ex and i_in, w in dj_ex, the solver's step size in dj_in.
 
+// the divisors of the derivatives as reciprocals, as on the CPU (aeif_kernels.aeif_constants)
 struct AeifConst {
-    double g_l, c_m, e_ex, e_in, a, d_t, tau_w, v_peak, v_th, v_reset, tau_ex, tau_in, i_stim;
+    double g_l, inv_c_m, e_ex, e_in, a, d_t, inv_d_t, inv_tau_w, v_peak, v_th, v_reset, inv_tau_ex, inv_tau_in, i_stim;
 };
 
 // derivatives of (V, g_ex, g_in, w): while refractory V is held at V_reset and does not move;
@@ -18,13 +19,13 @@ __device__ __forceinline__ void aeif_rhs(const double* y, const bool refractory,
     const double i_syn_in = y[2] * (vv - c.e_in);
     double i_spike = 0.0;
     if (c.d_t != 0.0) {
-        const double x = (vv - c.v_th) / c.d_t;
-        i_spike = c.g_l * c.d_t * pexp(x > RK_EXP_ARG_MIN ? x : RK_EXP_ARG_MIN);
+        const double x = (vv - c.v_th) * c.inv_d_t;
+        i_spike = c.g_l * c.d_t * pexp_tree(x > RK_EXP_ARG_MIN ? x : RK_EXP_ARG_MIN);
     }
-    f[0] = refractory ? 0.0 : (-c.g_l * vv + i_spike - i_syn_ex - i_syn_in - y[3] + c.i_stim) / c.c_m;
-    f[1] = -y[1] / c.tau_ex;
-    f[2] = -y[2] / c.tau_in;
-    f[3] = (c.a * vv - y[3]) / c.tau_w;
+    f[0] = refractory ? 0.0 : (-c.g_l * vv + i_spike - i_syn_ex - i_syn_in - y[3] + c.i_stim) * c.inv_c_m;
+    f[1] = -y[1] * c.inv_tau_ex;
+    f[2] = -y[2] * c.inv_tau_in;
+    f[3] = (c.a * vv - y[3]) * c.inv_tau_w;
 }
 
 // one Fehlberg step of size h from y with derivative k1: the new state, its error estimate and
@@ -105,8 +106,10 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     double i_stim;
     neuron_input(t, li, g, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, key0, key1, &in_ex, &in_in,
                  &i_stim);
-    const AeifConst c = {pf[PF_GL], pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], pf[PF_DELTA_T], pf[PF_TAU_W],
-                         pf[PF_VPEAK], pf[PF_VTH], pf[PF_VRESET], pf[PF_TAU_SYN_EX], pf[PF_TAU_SYN_IN], i_stim};
+    const double d_t = pf[PF_DELTA_T];
+    const AeifConst c = {pf[PF_GL], 1.0 / pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], d_t,
+                         1.0 / (d_t != 0.0 ? d_t : 1.0), 1.0 / pf[PF_TAU_W], pf[PF_VPEAK], pf[PF_VTH], pf[PF_VRESET],
+                         1.0 / pf[PF_TAU_SYN_EX], 1.0 / pf[PF_TAU_SYN_IN], i_stim};
     const double dt = pf[PF_DT], tol = pf[PF_TOL], b = pf[PF_B];
     const double v_spike = pf[PF_DELTA_T] > 0.0 ? pf[PF_VPEAK] : pf[PF_VTH];
     const double first = RK_FIRST_STEP < dt ? RK_FIRST_STEP : dt;
