@@ -10,6 +10,7 @@ Writes JSON and Markdown to bench/results/. Usage:
 
     python scripts/bench_adex.py --scale 1 --t-sim 1000 --threads 2 --seeds 2 \
         --nest-python /path/to/venv-with-nest/bin/python
+    python scripts/bench_adex.py --backend gpu --seeds 2     # distsnn on the GPU (scripts/gpu_session.sh)
 """
 import argparse
 import datetime
@@ -36,10 +37,11 @@ def worker(args):
     from distsnn.models import adex
     from distsnn.runtime import simulate
     net = adex.build(args.scale, b=args.b)
-    res = simulate(net, args.t_sim, seed=args.seed, connectivity=args.mode, progress=False)
+    res = simulate(net, args.t_sim, seed=args.seed, connectivity=args.mode, backend=args.backend, progress=False)
     write_spikes(args.spikes, res)
     print(json.dumps({
-        "simulator": "distsnn", "mode": args.mode, "seed": args.seed, "threads": args.threads,
+        "simulator": "distsnn" + ("" if res.backend == "cpu" else f" {res.backend} ({res.device.get('name', '?')})"),
+        "mode": args.mode, "seed": args.seed, "threads": args.threads,
         "build_s": res.timers.seconds["build"], "simulate_s": res.timers.seconds["simulate"],
         "events": res.events, "n_synapses": res.n_synapses, "n_spikes": int(res.spike_gids.size),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -67,6 +69,7 @@ def main():
     ap.add_argument("--t-sim", type=float, default=1000.0)
     ap.add_argument("--b", type=float, default=60.0, help="pA: adaptation of the excitatory neurons")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--backend", default="cpu", choices=("cpu", "gpu", "gpu-emu"), help="distsnn's backend")
     ap.add_argument("--analysis-from", type=float, default=200.0, help="ms; the start of the window analysed")
     ap.add_argument("--seeds", type=int, default=2, help="seeds per simulator (at least 2: the floor)")
     ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
@@ -85,7 +88,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="bench_adex_")
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
-              "--b", str(args.b)]
+              "--b", str(args.b), "--backend", args.backend]
     me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
     # warm the numba cache of both modes' kernels so that compile time is not counted as build time
     for mode in ("procedural", "stored"):
@@ -95,6 +98,7 @@ def main():
                "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                            "cpus": os.cpu_count(), "python": platform.python_version()},
                "scale": args.scale, "t_sim_ms": args.t_sim, "b_pA": args.b, "threads": args.threads,
+               "backend": args.backend,
                "n_neurons": spec["n_neurons"], "dt_ms": spec["dt"], "analysis_from_ms": args.analysis_from,
                "runs": []}
     files = {}
@@ -121,7 +125,8 @@ def main():
                 files[f"NEST seed {seed}"] = path
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
-    write_results(args.out_dir, f"adex_b{args.b:g}_scale{args.scale:g}", results, report)
+    suffix = "" if args.backend == "cpu" else f"_{args.backend}"
+    write_results(args.out_dir, f"adex_b{args.b:g}_scale{args.scale:g}{suffix}", results, report)
 
 
 def _f(x, digits=3):

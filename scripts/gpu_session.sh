@@ -28,6 +28,9 @@ log="$OUT/gpu_tests_${device:-unknown}_$(date -u +%F).log"
                     microcircuit --scale 0.02 --t-sim 5 --backend gpu --connectivity "$mode" --no-progress \
                     --record-voltage 1 --output "/tmp/sanitize_$mode.h5" | tail -3
             done
+            echo "compute-sanitizer --tool $tool, adex (the aeif_cond_exp kernel):"
+            DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run adex \
+                --scale 0.02 --t-sim 5 --backend gpu --no-progress --output /tmp/sanitize_adex.h5 | tail -3
         done
     fi
     # two ranks sharing the device, where MPI works here
@@ -42,4 +45,6 @@ log="$OUT/gpu_tests_${device:-unknown}_$(date -u +%F).log"
 } 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
+# the AdEx network (aeif_cond_exp's adaptive solver) on the GPU: cost per neuron update
+"$PY" scripts/bench_adex.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
 exit $status
