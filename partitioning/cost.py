@@ -4,7 +4,7 @@ Time per biological second of a piece on one CPU thread:
     seconds = update_s * neurons * steps_per_s + event_s * expected_events_per_s
 with update_s and event_s measured on the CPU backend (full-scale microcircuit, 2 threads of
 an AMD EPYC: 31 ns per neuron update with Poisson input, 60 ns per synaptic event,
-procedural). aeif_cond_exp's adaptive solver costs more per update: 410 ns measured the same
+procedural). The AdEx models' adaptive solver costs more per update: 410 ns measured the same
 way (20,000 neurons with Poisson input and NEST's tau_syn_ex of 0.2 ms, which makes the solver
 take about 3 steps per time step). Expected events come from expected in-degrees and expected
 source rates (the model's `metadata["expected_rates_hz"]`, else `default_rate_hz`).
@@ -20,7 +20,7 @@ class CostModel:
     event_s: float = 60e-9           # s per synaptic event (row regeneration + accumulation)
     default_rate_hz: float = 5.0     # source rate when the model gives none
     # neuron models whose updates cost other than update_s (s per neuron update)
-    model_update_s: dict = field(default_factory=lambda: {"aeif_cond_exp": 410e-9})
+    model_update_s: dict = field(default_factory=lambda: {"aeif_cond_exp": 410e-9, "aeif_psc_exp": 410e-9})
 
     def update_cost_s(self, model):
         """Seconds per update of one neuron of `model` (a neurons.MODEL_CODES name)."""

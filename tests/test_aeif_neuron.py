@@ -102,6 +102,20 @@ def test_bad_parameters_are_refused(params, message):
         net.add_population("n", 1, "aeif_cond_exp", params)
 
 
+def test_aeif_psc_exp_takes_currents():
+    """aeif_psc_exp: NEST's current-based AdEx; no reversal potentials, and a negative weight
+    stays a negative current (pA) onto the inhibitory receptor, as for iaf_psc_exp."""
+    net = Network()
+    net.add_population("src", 1)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        net.add_population("bad", 1, "aeif_psc_exp", {"E_ex": 0.0})
+    net.add_population("n", 1, "aeif_psc_exp", {"V_peak": -30.0})
+    with pytest.raises(ValueError, match="V_reset .* must be below V_peak"):
+        net.add_population("m", 1, "aeif_psc_exp", {"V_peak": -65.0, "V_th": -66.0})
+    net.connect("src", "n", OneToOne(), -30.0, 1.0)
+    assert net.projections[0].receptor == "inhibitory" and net.projections[0].weight.value == -30.0
+
+
 def test_reset_above_threshold_and_negative_weights_are_accepted():
     """Bursting sets reset above V_th; a negative weight is an inhibitory conductance (NEST)."""
     net = Network()

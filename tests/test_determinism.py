@@ -11,8 +11,8 @@ from distsnn.runtime import run as run_module
 
 def mixed_network():
     """Every rule, both receptors, Poisson and DC input, a Poisson stimulus window,
-    iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha and aeif_cond_exp neurons (with
-    and without refractoriness), populations spanning several chunks."""
+    iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without
+    refractoriness) and aeif_psc_exp neurons, populations spanning several chunks."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 100, v_init=-65.0)
@@ -47,11 +47,16 @@ def mixed_network():
     net.connect("W", "B", FixedProbability(0.2), 3.0, 1.4)
     net.connect("B", "E", FixedTotalNumber(500), 30.0, 1.9)
     net.add_poisson_input("W", indegree=100, rate=10.0, weight=2.0, delay=1.0)
-    for name in ("E", "I", "X", "D", "C", "G", "W", "B"):
+    net.add_population("P", 40, "aeif_psc_exp", {"I_e": 750.0, "t_ref": 1.5, "tau_syn_ex": 1.0})
+    net.connect("E", "P", FixedIndegree(10), Normal(60.0, 6.0), 1.2)
+    net.connect("I", "P", FixedProbability(0.1), -80.0, 0.9)
+    net.connect("P", "I", FixedTotalNumber(300), 30.0, 1.3)
+    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 1, 399])
     net.record_voltage("D", [0, 69])
     net.record_voltage("W", [5])
+    net.record_voltage("P", [0])
     return net
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
-from ..model.neurons import (MODEL_CODES, aeif_cond_exp_constants, iaf_cond_alpha_propagators,
+from ..model.neurons import (AEIF_MODELS, MODEL_CODES, aeif_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
                              iaf_psc_exp_propagators)
 from ..rng import streams
@@ -23,7 +23,7 @@ from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 # population float table columns
 PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL, \
     PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN, PF_DT = range(19)
-# aeif_cond_exp's own (0 for the other models; V_peak relative to E_L; checkpoint.fingerprint
+# the AdEx models' own (0 for the other models; V_peak relative to E_L; checkpoint.fingerprint
 # hashes them only where nonzero, so that the other models' fingerprints stay as they were)
 PF_A, PF_B, PF_DELTA_T, PF_TAU_W, PF_VPEAK, PF_TAU_SYN_EX, PF_TAU_SYN_IN, PF_TOL = range(19, 27)
 N_PF_BEFORE_AEIF = 19
@@ -262,10 +262,11 @@ def make_plan(network, seed, bound_inputs=True):
         prm = pop.params
         common = [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
                   0.0, 0.0, prm["E_L"]]   # 1 / scale: apply_scales
-        if pop.model == "aeif_cond_exp":    # no propagators: the solver's constants
-            prop = aeif_cond_exp_constants(prm, dt)
+        if pop.model in AEIF_MODELS:    # no propagators: the solver's constants (E_ex, E_in: cond only)
+            prop = aeif_constants(prm, dt)
             pop_f[k] = [0.0] * 6 + common + [
-                prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], 0.0, 0.0, dt,
+                prm["g_L"], prm["C_m"], prm.get("E_ex", prm["E_L"]) - prm["E_L"],
+                prm.get("E_in", prm["E_L"]) - prm["E_L"], 0.0, 0.0, dt,
                 prm["a"], prm["b"], prm["Delta_T"], prm["tau_w"], prm["V_peak"] - prm["E_L"], prm["tau_syn_ex"],
                 prm["tau_syn_in"], prm["gsl_error_tol"]]
         elif pop.model in _CONDUCTANCE_PROPAGATORS:   # iaf_cond_exp's row has 0 where alpha's constants go
@@ -371,7 +372,7 @@ def _steps_floor(t, dt):
 # the per-neuron state arrays of every engine (read_state / write_state, checkpoints): V (mV
 # relative to E_L), the currents I_ex, I_in (pA; nS for conductance neurons), the refractory
 # count, and the alpha models' derivatives dJ_ex, dJ_in (pA/ms; nS/ms for iaf_cond_alpha; 0
-# for other models). aeif_cond_exp keeps its adaptation current w (pA) in dj_ex and its
+# for other models). The AdEx models keep their adaptation current w (pA) in dj_ex and their
 # solver's step size (ms; 0 before the first step) in dj_in.
 NEURON_STATE = ("v", "i_ex", "i_in", "refr", "dj_ex", "dj_in")
 

@@ -15,7 +15,7 @@ Layout of a checkpoint directory:
                        directory without it, or with a half-written part, is never read
   part-<token>-r<R>.h5 one per writing rank: gids (int64, in the rank's unit order), v, i_ex,
                        i_in, dj_ex, dj_in (float64; dj_*: the alpha models' derivatives,
-                       aeif_cond_exp's w and solver step; absent in files written before
+                       the AdEx models' w and solver step; absent in files written before
                        them, read as 0), refr (int64) and ring (n, 2, ring_len): ring[i, r, k]
                        is the input of receptor r (0 excitatory, 1 inhibitory) arriving at
                        step `step + k`, in the plan's fixed-point units (int32 or int64);
@@ -70,7 +70,7 @@ def fingerprint(plan):
         # columns added later are hashed only where they say more than the earlier format
         # could, so that earlier checkpoints of the same model still match: pop_i's ring
         # slots follow from the projections, pin_i's windows are hashed when not "always",
-        # pop_f's aeif_cond_exp columns when some population has them
+        # pop_f's AdEx columns when some population has them
         if name == "pop_i":
             a = a[:, :bp.PI_RING_EX]
         extra = None

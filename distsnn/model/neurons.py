@@ -26,6 +26,8 @@ with V bounded by V_peak inside the exponential. When V reaches V_peak (V_th if 
 0) V is reset to V_reset and w grows by b (pA); while refractory V stays at V_reset and w
 and the conductances go on. Integrated as NEST does, by an embedded Runge-Kutta-Fehlberg
 4(5) step with error control (rkf45.py), so its V follows NEST's to the solver's tolerance.
+aeif_psc_exp (NEST's): the same with exponential currents, + I_ex + I_in (pA; I_in < 0)
+in place of the conductance terms, dI_X/dt = -I_X / tau_syn_X.
 """
 import math
 
@@ -53,12 +55,16 @@ AEIF_COND_EXP_DEFAULTS = {
     "E_ex": 0.0, "E_in": -85.0, "tau_syn_ex": 0.2, "tau_syn_in": 2.0, "a": 4.0, "b": 80.5, "Delta_T": 2.0,
     "tau_w": 144.0, "I_e": 0.0, "gsl_error_tol": 1e-6,
 }
+# aeif_psc_exp (NEST's): the same neuron with exponential currents (pA) for conductances
+AEIF_PSC_EXP_DEFAULTS = {k: v for k, v in AEIF_COND_EXP_DEFAULTS.items() if k not in ("E_ex", "E_in")}
 NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
                  "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS,
-                 "iaf_cond_alpha": IAF_COND_ALPHA_DEFAULTS, "aeif_cond_exp": AEIF_COND_EXP_DEFAULTS}
+                 "iaf_cond_alpha": IAF_COND_ALPHA_DEFAULTS, "aeif_cond_exp": AEIF_COND_EXP_DEFAULTS,
+                 "aeif_psc_exp": AEIF_PSC_EXP_DEFAULTS}
 # the kernels branch on these codes (pop_i[:, PI_MODEL]); spike sources never integrate
 MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3, "iaf_psc_alpha": 4,
-               "iaf_cond_alpha": 5, "aeif_cond_exp": 6}
+               "iaf_cond_alpha": 5, "aeif_cond_exp": 6, "aeif_psc_exp": 7}
+AEIF_MODELS = ("aeif_cond_exp", "aeif_psc_exp")   # integrated by the adaptive solver (rkf45.py)
 # weights in nS, >= 0 in the kernels
 CONDUCTANCE_MODELS = ("iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp")
 # exp's argument (V - V_th) / Delta_T at V_peak must stay this far below overflow: NEST's
@@ -84,7 +90,7 @@ def validate_params(where, model, params):
             raise ValueError(f"{where}: parameter {name} must be > 0, got {full[name]}")
     if full["t_ref"] < 0:
         raise ValueError(f"{where}: parameter t_ref must be >= 0, got {full['t_ref']}")
-    if model == "aeif_cond_exp":
+    if model in AEIF_MODELS:
         _check_aeif(where, full)
     elif full["V_reset"] >= full["V_th"]:
         raise ValueError(f"{where}: V_reset ({full['V_reset']}) must be below V_th ({full['V_th']})")
@@ -92,7 +98,7 @@ def validate_params(where, model, params):
 
 
 def _check_aeif(where, p):
-    """NEST's checks of aeif_cond_exp's parameters. V_reset may lie above V_th (bursting
+    """NEST's checks of the AdEx models' parameters. V_reset may lie above V_th (bursting
     parameter sets do), but not at or above V_peak, where the neuron would fire forever."""
     if p["V_peak"] < p["V_th"]:
         raise ValueError(f"{where}: V_peak ({p['V_peak']}) must be >= V_th ({p['V_th']})")
@@ -166,8 +172,8 @@ def iaf_cond_alpha_propagators(p, dt):
     return out
 
 
-def aeif_cond_exp_constants(p, dt):
-    """aeif_cond_exp has no propagators (the solver integrates it); its refractory steps."""
+def aeif_constants(p, dt):
+    """The AdEx models have no propagators (the solver integrates them); their refractory steps."""
     return {"ref_steps": int(math.floor(p["t_ref"] / dt + 0.5))}
 
 

@@ -24,8 +24,8 @@ PROTOCOL = {
         "iaf_cond_exp": {"params": {"tau_syn_ex": 1.0, "tau_syn_in": 4.0}, "w_exc": 30.0, "w_inh": -20.0},
         "iaf_cond_alpha": {"params": {"tau_syn_ex": 1.0, "tau_syn_in": 4.0}, "w_exc": 12.0, "w_inh": -8.0},
     },
-    # aeif_cond_exp: distsnn integrates it with NEST's own solver (RKF45, the same step control),
-    # so the traces agree to the solver's tolerance. Entries by label, each with its model and
+    # the AdEx models: distsnn integrates them with NEST's own solver (RKF45, the same step
+    # control), so the traces agree to rounding. Entries by label, each with its model and
     # its own I_e (the default neuron's rheobase is above 500 pA): NEST's defaults (t_ref 0),
     # a bursting set (V_reset above V_th, refractory) and Delta_T 0 (a threshold at V_th)
     "adaptive_models": {
@@ -35,6 +35,9 @@ PROTOCOL = {
             "t_ref": 1.0, "a": 10.0, "b": 30.0, "tau_w": 30.0, "V_reset": -47.0, "tau_syn_ex": 1.0, "tau_syn_in": 4.0}},
         "aeif_cond_exp Delta_T 0": {"model": "aeif_cond_exp", "I_e": 900.0, "w_exc": 15.0, "w_inh": -20.0, "params": {
             "Delta_T": 0.0, "t_ref": 2.0, "a": -2.0, "tau_syn_ex": 1.0, "tau_syn_in": 4.0}},
+        # the same neuron with current synapses (weights in pA)
+        "aeif_psc_exp": {"model": "aeif_psc_exp", "I_e": 900.0, "w_exc": 400.0, "w_inh": -500.0, "params": {
+            "t_ref": 1.0, "tau_syn_ex": 1.0, "tau_syn_in": 4.0}},
     },
 }
 

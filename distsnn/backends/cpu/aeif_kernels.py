@@ -1,7 +1,9 @@
-"""Numba kernel of aeif_cond_exp: the adaptive RKF45 solver of distsnn.model.rkf45, per neuron.
+"""Numba kernel of the AdEx models (aeif_cond_exp, aeif_psc_exp): the adaptive RKF45 solver of
+distsnn.model.rkf45, per neuron.
 
-State (build.plan.NEURON_STATE): V (mV relative to E_L) in v, g_ex and g_in (nS) in i_ex and
-i_in, the adaptation current w (pA) in dj_ex, the solver's step size (ms) in dj_in. One time
+State (build.plan.NEURON_STATE): V (mV relative to E_L) in v, g_ex and g_in (nS; aeif_psc_exp:
+the currents I_ex, I_in in pA, I_in < 0) in i_ex and i_in, the adaptation current w (pA) in
+dj_ex, the solver's step size (ms) in dj_in. One time
 step of one neuron, as NEST's update: integrate from 0 to dt in solver steps; after each,
 a refractory neuron's V is put back to V_reset, and V >= V_peak (V_th if Delta_T is 0) is a
 spike: V = V_reset, w += b, and the neuron is refractory from then on if t_ref > 0. Then
@@ -32,24 +34,26 @@ DEC, NIL, INC = -1, 0, 1
 
 
 @kernel(inline="always")
-def aeif_constants(pf, i_stim):
+def aeif_constants(pf, i_stim, cond):
     """The population's constants (pf: its pop_f row), as one tuple of locals; the divisors
     of the derivatives as reciprocals (NEST divides: the same to rounding, and a fifth less
     time per update, since five divisions per derivative sat on the solver's critical path)."""
     d_t = pf[bp.PF_DELTA_T]
     return (pf[bp.PF_GL], 1.0 / pf[bp.PF_CM], pf[bp.PF_EEX], pf[bp.PF_EIN], pf[bp.PF_A], d_t,
             1.0 / (d_t if d_t != 0.0 else 1.0), 1.0 / pf[bp.PF_TAU_W], pf[bp.PF_VPEAK], pf[bp.PF_VTH],
-            pf[bp.PF_VRESET], 1.0 / pf[bp.PF_TAU_SYN_EX], 1.0 / pf[bp.PF_TAU_SYN_IN], i_stim)
+            pf[bp.PF_VRESET], 1.0 / pf[bp.PF_TAU_SYN_EX], 1.0 / pf[bp.PF_TAU_SYN_IN], i_stim, cond)
 
 
 @kernel(inline="always")
 def aeif_rhs(v, gex, gin, w, refractory, c):
     """(dV/dt mV/ms, dg_ex/dt, dg_in/dt nS/ms, dw/dt pA/ms): while refractory V is held at
-    V_reset and does not move; otherwise V is bounded by V_peak, as in NEST."""
-    g_l, inv_c_m, e_ex, e_in, a, d_t, inv_d_t, inv_tau_w, v_peak, v_th, v_reset, inv_tau_ex, inv_tau_in, i_stim = c
+    V_reset and does not move; otherwise V is bounded by V_peak, as in NEST. For aeif_psc_exp
+    (cond False) gex, gin are the currents (pA): they enter as -(-I), which is +I exactly."""
+    g_l, inv_c_m, e_ex, e_in, a, d_t, inv_d_t, inv_tau_w, v_peak, v_th, v_reset, inv_tau_ex, inv_tau_in, i_stim, \
+        cond = c
     vv = v_reset if refractory else (v_peak if v_peak < v else v)
-    i_syn_ex = gex * (vv - e_ex)
-    i_syn_in = gin * (vv - e_in)
+    i_syn_ex = gex * (vv - e_ex) if cond else -gex
+    i_syn_in = gin * (vv - e_in) if cond else -gin
     i_spike = 0.0
     if d_t != 0.0:
         x = (vv - v_th) * inv_d_t
@@ -146,12 +150,12 @@ def adjust_step(h_old, err, deriv, tol):
 
 
 @kernel
-def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, i_stim):
-    """One time step of the aeif_cond_exp neurons of one unit (module docstring): their state,
-    this step's ring slots (cleared) and Poisson input; pf: their population's pop_f row;
-    i_stim: I_e plus DC input (pA). A neuron that spikes gets refr = max(ref_steps, 1), the
-    mark neuron_kernels.spiked looks for."""
-    c = aeif_constants(pf, i_stim)
+def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, i_stim, cond):
+    """One time step of the AdEx neurons of one unit (module docstring): their state, this
+    step's ring slots (cleared) and Poisson input; pf: their population's pop_f row; i_stim:
+    I_e plus DC input (pA); cond: aeif_cond_exp (else aeif_psc_exp). A neuron that spikes gets
+    refr = max(ref_steps, 1), the mark neuron_kernels.spiked looks for."""
+    c = aeif_constants(pf, i_stim, cond)
     dt, tol, b, v_reset = pf[bp.PF_DT], pf[bp.PF_TOL], pf[bp.PF_B], pf[bp.PF_VRESET]
     v_spike = pf[bp.PF_VPEAK] if pf[bp.PF_DELTA_T] > 0.0 else pf[bp.PF_VTH]
     inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]

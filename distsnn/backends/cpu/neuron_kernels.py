@@ -21,7 +21,7 @@ iaf_psc_alpha (integrate_alpha) keeps dJ_X too, and NEST's order: V from the old
 iaf_cond_alpha (integrate_alpha too) keeps g_X and dG_X there, with iaf_cond_exp's V step at
 the exact mid-step conductances g_X' = (g_X + dG_X dt/2) exp(-dt / (2 tau_X)), then the same
 updates of g_X (from dG_X) and dG_X.
-aeif_cond_exp is integrated by an adaptive solver, in aeif_kernels.integrate_aeif.
+The AdEx models are integrated by an adaptive solver, in aeif_kernels.integrate_aeif.
 The Poisson input of a unit (post chunk) is drawn first, in passes over all its neurons that
 vectorise: the Philox words (one call gives the uniforms of the four neurons of an aligned
 quad, gid >> 2; see build.poisson_input for the streams), then the counts by inversion; the
@@ -46,6 +46,7 @@ MODEL_DELTA = MODEL_CODES["iaf_psc_delta"]
 MODEL_ALPHA = MODEL_CODES["iaf_psc_alpha"]
 MODEL_COND_ALPHA = MODEL_CODES["iaf_cond_alpha"]
 MODEL_AEIF = MODEL_CODES["aeif_cond_exp"]
+MODEL_AEIF_PSC = MODEL_CODES["aeif_psc_exp"]
 EARLY = 8   # add_poisson_counts: table entries compared without branches (<= KCAP)
 
 
@@ -277,10 +278,10 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
         in0 = units[u, bp.UI_RING_OFF] + (lex + t % pop_i[k, bp.PI_RING_IN]) * n
         # a function of its own: inside this loop body LLVM did not vectorise it
         model = pop_i[k, bp.PI_MODEL]
-        if model == MODEL_AEIF:   # dj_ex, dj_in: w and the solver's step size (aeif_kernels)
+        if model == MODEL_AEIF or model == MODEL_AEIF_PSC:   # dj_ex, dj_in: w and the solver's step
             integrate_aeif(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
                            ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
-                           pop_i[k, bp.PI_REF], i_stim)
+                           pop_i[k, bp.PI_REF], i_stim, model == MODEL_AEIF)
         elif model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
             integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
                             ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],

@@ -245,7 +245,7 @@ class CpuSimulator:
         self.v = initial_state(plan, self.gids)
         self.i_ex = np.zeros(n)
         self.i_in = np.zeros(n)
-        self.dj_ex = np.zeros(n)   # the alpha models' derivatives (pA/ms; nS/ms); aeif_cond_exp: w (pA)
+        self.dj_ex = np.zeros(n)   # the alpha models' derivatives (pA/ms; nS/ms); AdEx: w (pA)
         self.dj_in = np.zeros(n)   # ... and its solver's step size (ms; 0: not yet chosen)
         self.refr = np.zeros(n, dtype=np.int64)
         self.ring = np.zeros(ring_entries(plan, self.units), dtype=ring_dtype(plan))

@@ -22,7 +22,7 @@ from ...build import plan as bp
 from ...build.plan import initial_state
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
-from ...model.neurons import MODEL_CODES
+from ...model.neurons import AEIF_MODELS, MODEL_CODES
 from ..cpu.simulator import (CONNECTIVITY_MODES, counted_projections, csr_bytes_per_synapse, local_view, ring_dtype,
                              state_bytes)
 from . import layout
@@ -131,7 +131,7 @@ class GpuSimulator:
         self.i_ex = d.zeros(n, np.float64)
         self.i_in = d.zeros(n, np.float64)
         self.dj_ex = d.zeros(n, np.float64)   # the alpha models' current or conductance derivatives;
-        # aeif_cond_exp: w (pA) here and its solver's step size (ms; 0: not yet chosen) in dj_in
+        # the AdEx models: w (pA) here and their solver's step size (ms; 0: not yet chosen) in dj_in
         self.dj_in = d.zeros(n, np.float64)
         self.refr = d.zeros(n, np.int64)
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
@@ -236,7 +236,7 @@ class GpuSimulator:
                 self.d_pin_i, self.d_pin_cdf,
                 self.d_dc_f, self.d_dc_i, plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)
             steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, neuron_args))
-            if np.any(plan.pop_i[:, bp.PI_MODEL] == MODEL_CODES["aeif_cond_exp"]):
+            if np.isin(plan.pop_i[:, bp.PI_MODEL], [MODEL_CODES[m] for m in AEIF_MODELS]).any():
                 steps.append((self._kernel("neuron_update_aeif"), self._grid(self.n_local), bt, neuron_args))
         if self.n_rec:
             steps.append(("record_voltage", self._grid(self.n_rec), bt, (

@@ -68,6 +68,7 @@ def constants_header():
     lines.append(f"#define MODEL_ALPHA {MODEL_CODES['iaf_psc_alpha']}")
     lines.append(f"#define MODEL_COND_ALPHA {MODEL_CODES['iaf_cond_alpha']}")
     lines.append(f"#define MODEL_AEIF {MODEL_CODES['aeif_cond_exp']}")
+    lines.append(f"#define MODEL_AEIF_PSC {MODEL_CODES['aeif_psc_exp']}")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define COUNT_TAG {streams.DOM_COUNT << streams.DOMAIN_SHIFT}u")
@@ -83,7 +84,7 @@ def constants_header():
                          ("COS_C", pm.COS_COEFFS)):
         lines.append(f"#define N_{name} {len(coeffs)}")
         lines.append(f"__constant__ double {name}[{len(coeffs)}] = {{{', '.join(_double(c) for c in coeffs)}}};")
-    for name, value in rkf45.SCALARS.items():   # aeif_cond_exp's solver (model.rkf45)
+    for name, value in rkf45.SCALARS.items():   # the AdEx models' solver (model.rkf45)
         lines.append(f"#define {name} ({_double(value)})")
     for name, coeffs in rkf45.TABLES.items():
         lines.append(f"__constant__ double {name}[{len(coeffs)}] = {{{', '.join(_double(c) for c in coeffs)}}};")

@@ -1,5 +1,5 @@
 // One thread per local neuron, all populations in one launch (parameter tables indexed by
-// population), but aeif_cond_exp's (kernel neuron_update_aeif: its solver would raise this
+// population), but the AdEx models' (kernel neuron_update_aeif: its solver would raise this
 // kernel's registers for all). The same step as the numba kernel: read and clear the input
 // slot and add this step's Poisson counts (neuron_input, common.cuh), integrate
 // (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme, iaf_psc_delta with
@@ -38,7 +38,8 @@ __device__ __forceinline__ void neuron_update_body(
     const int k = pop_of[g];
     const double* pf = pop_f + (i64)k * N_PF;
     const i64* pi = pop_i + (i64)k * N_PI;
-    if (pi[PI_SOURCE] || pi[PI_MODEL] == MODEL_AEIF) return;   // kernels spike_sources, neuron_update_aeif
+    if (pi[PI_SOURCE] || pi[PI_MODEL] == MODEL_AEIF || pi[PI_MODEL] == MODEL_AEIF_PSC)
+        return;                                      // kernels spike_sources, neuron_update_aeif
     i64 in_ex, in_in;
     double i_stim;
     neuron_input(t, li, g, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, key0, key1, &in_ex, &in_in,

@@ -1,22 +1,24 @@
-// aeif_cond_exp: one thread per local neuron, all aeif_cond_exp populations in one launch (the
-// other neurons return at once; neuron_update skips these). A kernel of its own because the
+// The AdEx models (aeif_cond_exp, aeif_psc_exp): one thread per local neuron, all their
+// populations in one launch (the other neurons return at once; neuron_update skips these). A kernel of its own because the
 // solver's stages take registers that would lower the occupancy of neuron_update for every
 // model. The adaptive RKF45 solver of distsnn.model.rkf45, with the operations of the CPU
 // kernel (backends/cpu/aeif_kernels.py) in the same order, so both engines give the same bits.
-// State: V in v, g_ex and g_in in i_ex and i_in, w in dj_ex, the solver's step size in dj_in.
+// State: V in v, g_ex and g_in in i_ex and i_in (aeif_psc_exp: the currents I_ex, I_in, pA),
+// w in dj_ex, the solver's step size in dj_in.
 
 // the divisors of the derivatives as reciprocals, as on the CPU (aeif_kernels.aeif_constants)
 struct AeifConst {
     double g_l, inv_c_m, e_ex, e_in, a, d_t, inv_d_t, inv_tau_w, v_peak, v_th, v_reset, inv_tau_ex, inv_tau_in, i_stim;
+    bool cond;                                       // aeif_cond_exp; else aeif_psc_exp
 };
 
 // derivatives of (V, g_ex, g_in, w): while refractory V is held at V_reset and does not move;
-// otherwise V is bounded by V_peak, as in NEST
+// otherwise V is bounded by V_peak, as in NEST. aeif_psc_exp's currents enter as -(-I) = +I.
 __device__ __forceinline__ void aeif_rhs(const double* y, const bool refractory, const AeifConst& c, double* f)
 {
     const double vv = refractory ? c.v_reset : (c.v_peak < y[0] ? c.v_peak : y[0]);
-    const double i_syn_ex = y[1] * (vv - c.e_ex);
-    const double i_syn_in = y[2] * (vv - c.e_in);
+    const double i_syn_ex = c.cond ? y[1] * (vv - c.e_ex) : -y[1];
+    const double i_syn_in = c.cond ? y[2] * (vv - c.e_in) : -y[2];
     double i_spike = 0.0;
     if (c.d_t != 0.0) {
         const double x = (vv - c.v_th) * c.inv_d_t;
@@ -101,7 +103,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const int k = pop_of[g];
     const double* pf = pop_f + (i64)k * N_PF;
     const i64* pi = pop_i + (i64)k * N_PI;
-    if (pi[PI_MODEL] != MODEL_AEIF) return;
+    if (pi[PI_MODEL] != MODEL_AEIF && pi[PI_MODEL] != MODEL_AEIF_PSC) return;
     i64 in_ex, in_in;
     double i_stim;
     neuron_input(t, li, g, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, key0, key1, &in_ex, &in_in,
@@ -109,7 +111,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const double d_t = pf[PF_DELTA_T];
     const AeifConst c = {pf[PF_GL], 1.0 / pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], d_t,
                          1.0 / (d_t != 0.0 ? d_t : 1.0), 1.0 / pf[PF_TAU_W], pf[PF_VPEAK], pf[PF_VTH], pf[PF_VRESET],
-                         1.0 / pf[PF_TAU_SYN_EX], 1.0 / pf[PF_TAU_SYN_IN], i_stim};
+                         1.0 / pf[PF_TAU_SYN_EX], 1.0 / pf[PF_TAU_SYN_IN], i_stim, pi[PI_MODEL] == MODEL_AEIF};
     const double dt = pf[PF_DT], tol = pf[PF_TOL], b = pf[PF_B];
     const double v_spike = pf[PF_DELTA_T] > 0.0 ? pf[PF_VPEAK] : pf[PF_VTH];
     const double first = RK_FIRST_STEP < dt ? RK_FIRST_STEP : dt;
