@@ -25,7 +25,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_brunel import MEASURES, analyse, same_spikes  # noqa: E402  (the same comparison as Brunel's)
+from bench_brunel import activity_lines, analyse, same_spikes  # noqa: E402  (the same comparison as Brunel's)
 from bench_microcircuit import run_json, write_results  # noqa: E402  (a fresh process per run; JSON + Markdown)
 
 
@@ -129,10 +129,6 @@ def main():
     write_results(args.out_dir, f"adex_b{args.b:g}_scale{args.scale:g}{suffix}", results, report)
 
 
-def _f(x, digits=3):
-    return "n/a" if x is None or x != x else f"{x:.{digits}g}"
-
-
 def report(r):
     bio = r["t_sim_ms"] * 1e-3
     updates = r["n_neurons"] * round(r["t_sim_ms"] / r["dt_ms"])
@@ -151,29 +147,7 @@ def report(r):
                      f"{run.get('n_synapses', 0):.4g} | {run['n_spikes']} | {run['peak_rss_mb']:.0f} |")
     if "stored_equals_procedural" in r:
         lines += ["", f"distsnn stored and procedural, seed 1: identical spikes: {r['stored_equals_procedural']}."]
-    a = r["analysis"]
-    pops = ("E", "I")
-    lines += ["", f"Activity from {r['analysis_from_ms']:g} ms to the end, per run: mean rate (Hz) / mean CV of "
-              "ISIs / mean correlation (1 ms bins, 200 neurons)", "",
-              "| run | " + " | ".join(pops) + " |", "| --- |" + " ---: |" * len(pops)]
-    for label, summ in a["summary"].items():
-        cells = ["n/a" if summ.get(p) is None else f"{_f(summ[p]['mean_rate_hz'])} / {_f(summ[p]['mean_cv'])} / "
-                 f"{_f(summ[p]['mean_corr'], 2)}" for p in pops]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    if a.get("rate_over_seeds"):
-        lines += ["", "Mean rate (Hz) over seeds: mean ± sd of the runs' population means", "",
-                  "| simulator | seeds | " + " | ".join(pops) + " |", "| --- | ---: |" + " ---: |" * len(pops)]
-        for sim, per in a["rate_over_seeds"].items():
-            n = next(iter(per.values()))["n"]
-            lines.append(f"| {sim} | {n} | " + " | ".join(f"{per[p]['mean']:.2f} ± {per[p]['sd']:.2f}" for p in pops)
-                         + " |")
-    if a["kl"]:
-        cols = [(m, p) for m in MEASURES for p in pops]
-        lines += ["", "D_KL(NEST seed 1 || run) of the per-neuron distributions; the NEST rows are the floor "
-                  "that a different seed alone gives.", "",
-                  "| run | " + " | ".join(f"{m} {p}" for m, p in cols) + " |", "| --- |" + " ---: |" * len(cols)]
-        for label, kl in a["kl"].items():
-            lines.append(f"| {label} | " + " | ".join(_f(kl[p][m]) for m, p in cols) + " |")
+    lines += activity_lines(r)
     lines += ["", "Notes:", "",
               "- Same network in both: NEST reads distsnn's description (sizes, parameters, in-degrees, weights, "
               "delay, external rate, initial V uniform in [V_reset, V_th)). The external drive is one "

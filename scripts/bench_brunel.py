@@ -167,26 +167,11 @@ def _f(x, digits=3):
     return "n/a" if x is None or x != x else f"{x:.{digits}g}"
 
 
-def report(r):
-    bio = r["t_sim_ms"] * 1e-3
-    lines = [f"# Brunel network (g {r['g']:g}, eta {r['eta']:g}, scale {r['scale']:g}, {r['t_sim_ms']:g} ms, "
-             f"{r['threads']} threads)", "",
-             f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs).", "",
-             "| simulator | seed | build (s) | simulate (s) | real-time factor | synapses | spikes | peak RSS (MB) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for run in r["runs"]:
-        if "error" in run:
-            lines.append(f"| {run.get('simulator', '?')} | | error: {run['error']} | | | | | |")
-            continue
-        name = run["simulator"] + (f" ({run['mode']})" if "mode" in run else "")
-        lines.append(f"| {name} | {run['seed']} | {run['build_s']:.2f} | {run['simulate_s']:.2f} | "
-                     f"{run['simulate_s'] / bio:.2f} | {run.get('n_synapses', 0):.4g} | {run['n_spikes']} | "
-                     f"{run['peak_rss_mb']:.0f} |")
-    if "stored_equals_procedural" in r:
-        lines += ["", f"distsnn stored and procedural, seed 1: identical spikes: {r['stored_equals_procedural']}."]
+def activity_lines(r, pops=("E", "I")):
+    """The Markdown tables of r["analysis"] (analyse): per-run activity, rates over seeds and
+    D_KL against NEST's first seed (shared with bench_adex.py)."""
     a = r["analysis"]
-    pops = ("E", "I")
-    lines += ["", f"Activity from {r['analysis_from_ms']:g} ms to the end, per run: mean rate (Hz) / mean CV of "
+    lines = ["", f"Activity from {r['analysis_from_ms']:g} ms to the end, per run: mean rate (Hz) / mean CV of "
               "ISIs / mean correlation (1 ms bins, 200 neurons)", "",
               "| run | " + " | ".join(pops) + " |", "| --- |" + " ---: |" * len(pops)]
     for label, summ in a["summary"].items():
@@ -207,6 +192,27 @@ def report(r):
                   "| run | " + " | ".join(f"{m} {p}" for m, p in cols) + " |", "| --- |" + " ---: |" * len(cols)]
         for label, kl in a["kl"].items():
             lines.append(f"| {label} | " + " | ".join(_f(kl[p][m]) for m, p in cols) + " |")
+    return lines
+
+
+def report(r):
+    bio = r["t_sim_ms"] * 1e-3
+    lines = [f"# Brunel network (g {r['g']:g}, eta {r['eta']:g}, scale {r['scale']:g}, {r['t_sim_ms']:g} ms, "
+             f"{r['threads']} threads)", "",
+             f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs).", "",
+             "| simulator | seed | build (s) | simulate (s) | real-time factor | synapses | spikes | peak RSS (MB) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for run in r["runs"]:
+        if "error" in run:
+            lines.append(f"| {run.get('simulator', '?')} | | error: {run['error']} | | | | | |")
+            continue
+        name = run["simulator"] + (f" ({run['mode']})" if "mode" in run else "")
+        lines.append(f"| {name} | {run['seed']} | {run['build_s']:.2f} | {run['simulate_s']:.2f} | "
+                     f"{run['simulate_s'] / bio:.2f} | {run.get('n_synapses', 0):.4g} | {run['n_spikes']} | "
+                     f"{run['peak_rss_mb']:.0f} |")
+    if "stored_equals_procedural" in r:
+        lines += ["", f"distsnn stored and procedural, seed 1: identical spikes: {r['stored_equals_procedural']}."]
+    lines += activity_lines(r)
     lines += ["", "Notes:", "",
               "- Same network in every simulator: NEST and Brian2 read distsnn's description (sizes, "
               "parameters, in-degrees, weights, delay, external rate, initial V uniform in [0, theta)), "

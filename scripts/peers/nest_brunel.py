@@ -3,12 +3,10 @@ scripts/bench_brunel.py. Reads the network from the JSON spec distsnn writes; wr
 spikes as a SONATA-style file (spikes/<pop>/timestamps, node_ids, n_nodes); prints one JSON
 line with the phase times."""
 import json
-import resource
 import sys
 import time
 
-import numpy as np
-from spike_file import write_spike_file
+from spike_file import run_nest_and_report
 
 
 def main(spec_path, out_path, threads, seed):
@@ -30,18 +28,7 @@ def main(spec_path, out_path, threads, seed):
         nest.Connect(pops[src], every, {"rule": "fixed_indegree", "indegree": k}, {"weight": w, "delay": spec["delay"]})
     rec = nest.Create("spike_recorder")
     nest.Connect(every, rec)
-    nest.Prepare()
-    t1 = time.perf_counter()
-    nest.Run(spec["t_sim"])
-    nest.Cleanup()
-    t2 = time.perf_counter()
-    ev = rec.get("events")
-    times = np.asarray(ev["times"])
-    write_spike_file(out_path, ev["senders"], times, {n: (p[0].global_id, len(p)) for n, p in pops.items()})
-    print(json.dumps({"simulator": f"NEST {nest.__version__}", "seed": seed, "build_s": t1 - t0,
-                      "simulate_s": t2 - t1, "n_spikes": int(times.size),
-                      "n_synapses": int(nest.GetKernelStatus("num_connections")) - len(every) * 2,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    run_nest_and_report(nest, pops, rec, spec["t_sim"], out_path, seed, t0, len(every) * 2)
 
 
 if __name__ == "__main__":
