@@ -15,6 +15,7 @@ from .comm.exchange import EXCHANGE_METHODS
 from .comm.faults import fail_whole_job
 from .io.checkpoint import CheckpointError
 from .io.parallel import WRITE_MODES
+from .model.rkf45 import NumericalInstability
 from .backends.select import BACKENDS
 
 # set by mpiexec (MPICH hydra, Open MPI) and srun (PMI-2 / PMIx)
@@ -277,6 +278,8 @@ def main(argv=None):
         return 1
     except (ValueError, MemoryError) as err:
         return fail_whole_job(comm, err, 2)
+    except NumericalInstability as err:   # the model's parameters or input, not a bug: one line
+        return fail_whole_job(comm, err, 1)
     except Exception as err:  # any other failure: this rank's message, then the whole job down
         if comm is None or comm.Get_size() == 1:
             raise

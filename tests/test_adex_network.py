@@ -39,3 +39,13 @@ def test_cli_runs_adex_with_b(tmp_path):
     assert set(summary["mean_rates_hz"]) == {"E", "I"}
     with h5py.File(out, "r") as f:
         assert np.all(np.diff(f["spikes/E/timestamps"][()]) >= 0)
+
+
+def test_cli_reports_numerical_instability_in_one_line(tmp_path, capsys):
+    """An absurd adaptation (b = 2e6 pA: |w| above NEST's bound at the first spike) ends the
+    run with exit status 1 and a one-line error naming the neuron, not a traceback."""
+    code = main(["run", "adex", "--scale", "0.01", "--t-sim", "200", "--b", "2e6", "--no-progress",
+                 "--output", str(tmp_path / "adex.h5")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("distsnn: error: numerical instability in population 'E'")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -1,6 +1,7 @@
 """aeif_cond_exp: the solver meets its tolerance against a tight ODE solution (and converges
 as the tolerance shrinks), spike-triggered adaptation lengthens the intervals, a refractory
-neuron is held at V_reset, and bad parameters are refused before anything is built. NEST's
+neuron is held at V_reset, bad parameters are refused before anything is built, and a
+numerical instability stops the run with an error (NEST's check). NEST's
 own traces: test_nest_traces.py; every backend, rank count and restart: the shared networks of
 test_determinism.py and test_checkpoint.py hold aeif_cond_exp populations."""
 import math
@@ -13,7 +14,7 @@ from distsnn.backends.cpu.simulator import CpuSimulator
 from distsnn.build import make_plan
 from distsnn.model import Network, OneToOne
 from distsnn.model.neurons import AEIF_COND_EXP_DEFAULTS
-from distsnn.runtime import simulate
+from distsnn.runtime import NumericalInstability, simulate
 
 P = dict(AEIF_COND_EXP_DEFAULTS)
 
@@ -123,3 +124,25 @@ def test_reset_above_threshold_and_negative_weights_are_accepted():
     net.add_population("n", 1, "aeif_cond_exp", {"V_reset": -47.0})
     net.connect("src", "n", OneToOne(), -3.0, 1.0)
     assert net.projections[0].receptor == "inhibitory"
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+@pytest.mark.parametrize("params,when", [
+    ({"I_e": -1e7}, 0.1),                          # V plunges below -1000 mV in the first step
+    ({"I_e": 1000.0, "b": 2e6}, None),             # the first spike's b puts |w| above 1e6 pA
+])
+def test_numerical_instability_stops_the_run_with_an_error(backend, params, when):
+    """NEST's check after every solver step: the run stops with an error that names the
+    population, the neuron and the time, on every backend; a stable neighbour does not."""
+    net = Network(dt=0.1)
+    net.add_population("ok", 2, "aeif_cond_exp", {"I_e": 500.0})
+    net.add_population("wild", 3, "aeif_psc_exp", params)
+    net.record_spikes("wild")
+    with pytest.raises(NumericalInstability, match=r"population 'wild' \(aeif_psc_exp\), neuron 0, at t = ") as err:
+        simulate(net, 50.0, backend=backend, progress=False)
+    t = float(str(err.value).split("at t = ")[1].split(" ms")[0])
+    if when is not None:
+        assert t == when
+    else:   # w jumps at the first spike; the solver's next step, in the same time step, finds it
+        spike = firing({"I_e": 1000.0}, t_sim=50.0).spikes("n")[1][0]
+        assert t == pytest.approx(spike)

@@ -112,6 +112,32 @@ def test_parallel_spike_file_reads_like_single_process_file(comm, tmp_path_facto
     comm.Barrier()
 
 
+@pytest.mark.parametrize("mode", ["virtual", "gather", "mpio"])
+def test_parallel_spike_file_with_populations_silent_on_some_ranks(comm, tmp_path_factory, mode):
+    """Spikes are written by time: the first rank holds the early ones. A population that
+    fires only late (and one that never fires) leaves ranks with nothing to write of it; in
+    mpio mode they must still take part in the collective writes: h5py skips a write with an
+    empty selection, so the first rank made two collective writes fewer than the others, and
+    the job hung (the mixed network of test_determinism did so once it had such a population)."""
+    if mode == "mpio" and not h5py_has_mpi():
+        pytest.skip("h5py without MPI")
+    d = _shared_dir(comm, tmp_path_factory)
+    net = Network(dt=0.1, chunk_size=64)
+    net.add_spike_source("steady", 40, np.arange(40), np.linspace(1.0, 99.0, 40))
+    net.add_spike_source("late", 40, np.arange(40), np.linspace(90.0, 99.0, 40))
+    net.add_population("never", 70)
+    for name in ("steady", "late", "never"):
+        net.record_spikes(name)
+    res = simulate(net, 100.0, seed=2, progress=False, comm=comm)
+    path = os.path.join(d, f"silent_{mode}.h5")
+    assert write_spikes_parallel(path, comm, res.plan, res.spike_gids, res.spike_steps, res.n_steps, {}, mode) == mode
+    comm.Barrier()
+    got = read_spikes(path)
+    assert np.allclose(np.sort(got["late"][1]), np.linspace(90.0, 99.0, 40).round(1), rtol=0, atol=1e-9)
+    assert got["steady"][1].size == 40 and got["never"][1].size == 0
+    comm.Barrier()
+
+
 def test_every_rank_owns_neurons(comm):
     res = simulate(mixed_network(), 10.0, seed=1, progress=False, comm=comm)
     counts = comm.allgather(int(np.sum(res.partition.unit_rank == comm.Get_rank())))

@@ -105,13 +105,34 @@ def _write_mpio(tmp, comm, plan, mine, counts, offsets, metadata):
     with h5py.File(tmp, "w", driver="mpio", comm=comm) as f:
         write_root(f)
         for p, name in enumerate(plan.pop_names):
-            ts, ids = create_population_spikes(f, name, int(offsets[-1, p]), population_size(plan, name))
+            total = int(offsets[-1, p])
+            ts, ids = create_population_spikes(f, name, total, population_size(plan, name))
+            if total == 0:
+                continue            # every rank agrees: no write at all
             lo, hi = int(offsets[rank, p]), int(offsets[rank + 1, p])
-            with ts.collective:
-                ts[lo:hi] = mine[name][1]
-            with ids.collective:
-                ids[lo:hi] = mine[name][0]
+            _collective_write(ts, lo, hi, mine[name][1])
+            _collective_write(ids, lo, hi, mine[name][0])
         write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="mpio"))
+
+
+def _collective_write(ds, lo, hi, data):
+    """ds[lo:hi] = data as one collective H5Dwrite that every rank makes, also a rank with
+    nothing to write (lo == hi): h5py's `ds[lo:hi] = data` returns early for an empty
+    selection, and the ranks that do write then wait for it forever."""
+    from h5py import h5fd, h5p, h5s
+    dxpl = h5p.create(h5p.DATASET_XFER)
+    dxpl.set_dxpl_mpio(h5fd.MPIO_COLLECTIVE)
+    fspace = ds.id.get_space()
+    if hi > lo:
+        fspace.select_hyperslab((lo,), (hi - lo,))
+        mspace = h5s.create_simple((hi - lo,))
+        buf = np.ascontiguousarray(data, dtype=ds.dtype)
+    else:
+        fspace.select_none()
+        mspace = h5s.create_simple((1,))
+        mspace.select_none()
+        buf = np.zeros(1, dtype=ds.dtype)
+    ds.id.write(mspace, fspace, buf, dxpl=dxpl)
 
 
 def _remove_stale_parts(path, keep):

@@ -43,8 +43,29 @@ FIRST_STEP = 0.01    # ms: the first step of a neuron (NEST's), or dt if that is
 DBL_MIN = 2.2250738585072014e-308   # the error ratio's floor: the smallest normal double
 DBL_MAX = 1.7976931348623157e308
 EXP_ARG_MIN = -700.0  # exp's argument in the spike current is bounded below here (e^-700 ~ 1e-304)
+# NEST's check after every solver step: V below V_UNSTABLE (mV, absolute) or |w| above
+# W_UNSTABLE (pA) is a numerical instability, and the run stops with an error (a NaN too)
+V_UNSTABLE = -1000.0
+W_UNSTABLE = 1e6
 
 TABLES = {"RK_A": A, "RK_B3": B3, "RK_B4": B4, "RK_B5": B5, "RK_B6": B6, "RK_C": C, "RK_EC": EC}
 SCALARS = {"RK_ORDER": float(ORDER), "RK_SAFETY": SAFETY, "RK_SHRINK_ABOVE": SHRINK_ABOVE,
            "RK_GROW_BELOW": GROW_BELOW, "RK_MAX_SHRINK": MAX_SHRINK, "RK_MAX_GROW": MAX_GROW,
-           "RK_FIRST_STEP": FIRST_STEP, "RK_DBL_MIN": DBL_MIN, "RK_DBL_MAX": DBL_MAX, "RK_EXP_ARG_MIN": EXP_ARG_MIN}
+           "RK_FIRST_STEP": FIRST_STEP, "RK_DBL_MIN": DBL_MIN, "RK_DBL_MAX": DBL_MAX, "RK_EXP_ARG_MIN": EXP_ARG_MIN,
+           "RK_V_UNSTABLE": V_UNSTABLE, "RK_W_UNSTABLE": W_UNSTABLE}
+
+
+class NumericalInstability(RuntimeError):
+    """An AdEx neuron's state left the bounds of NEST's check (V_UNSTABLE, W_UNSTABLE)."""
+
+
+def instability_error(plan, gid, step):
+    """The NumericalInstability of neuron `gid` (global id) found in step `step` of `plan`."""
+    k = int(plan.pop_of[gid])
+    name = plan.pop_names[k]
+    local = int(gid - plan.pop_slice(name).start)
+    model = plan.network.populations[name].model
+    return NumericalInstability(
+        f"numerical instability in population {name!r} ({model}), neuron {local}, at t = {(step + 1) * plan.dt:g} ms: "
+        f"V fell below {V_UNSTABLE:g} mV or |w| rose above {W_UNSTABLE:g} pA (or became NaN), as NEST checks; "
+        "the parameters or the input drive this neuron beyond what the model describes")

@@ -1,5 +1,6 @@
 """The run loop: build, simulate in blocks with a progress bar, phase timers."""
+from ..model.rkf45 import NumericalInstability
 from .run import RunResult, simulate
 from .timers import PhaseTimers
 
-__all__ = ["RunResult", "simulate", "PhaseTimers"]
+__all__ = ["RunResult", "simulate", "PhaseTimers", "NumericalInstability"]

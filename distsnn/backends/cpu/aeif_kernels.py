@@ -7,7 +7,10 @@ dj_ex, the solver's step size (ms) in dj_in. One time
 step of one neuron, as NEST's update: integrate from 0 to dt in solver steps; after each,
 a refractory neuron's V is put back to V_reset, and V >= V_peak (V_th if Delta_T is 0) is a
 spike: V = V_reset, w += b, and the neuron is refractory from then on if t_ref > 0. Then
-this step's input is added to the conductances. A neuron emits at most one spike per step:
+this step's input is added to the conductances. As NEST, after each solver step a V below
+rkf45.V_UNSTABLE or |w| above rkf45.W_UNSTABLE (or a NaN) is a numerical instability: the
+kernel returns the first such neuron and the driver stops the run with an error. A neuron
+emits at most one spike per step:
 with t_ref 0 a second crossing in the same step (over 10 kHz at dt 0.1 ms) resets V and
 adds b again, but is not emitted.
 
@@ -154,8 +157,11 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_
     """One time step of the AdEx neurons of one unit (module docstring): their state, this
     step's ring slots (cleared) and Poisson input; pf: their population's pop_f row; i_stim:
     I_e plus DC input (pA); cond: aeif_cond_exp (else aeif_psc_exp). A neuron that spikes gets
-    refr = max(ref_steps, 1), the mark neuron_kernels.spiked looks for."""
+    refr = max(ref_steps, 1), the mark neuron_kernels.spiked looks for. Returns the index of
+    the first neuron found numerically unstable, or -1."""
     c = aeif_constants(pf, i_stim, cond)
+    v_min = rk.V_UNSTABLE - pf[bp.PF_EL]                   # relative to E_L, as V
+    bad = -1
     dt, tol, b, v_reset = pf[bp.PF_DT], pf[bp.PF_TOL], pf[bp.PF_B], pf[bp.PF_VRESET]
     v_spike = pf[bp.PF_VPEAK] if pf[bp.PF_DELTA_T] > 0.0 else pf[bp.PF_VTH]
     inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
@@ -186,6 +192,8 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_
                     h = h0                   # no smaller step is possible: this one stands
                 break
             y = y_new
+            if bad < 0 and not (y[0] >= v_min and abs(y[3]) <= rk.W_UNSTABLE):
+                bad = i
             # the derivative at the new point is the next step's k1 (GSL evaluates it again: the
             # same function of the same numbers); also when refractory, as V does not enter it then
             k1 = deriv
@@ -205,3 +213,4 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_
         refr[i] = mark if spiked else (r - 1 if r > 0 else 0)
     ring_ex[:] = 0
     ring_in[:] = 0
+    return bad

@@ -242,8 +242,10 @@ def spiked(refr, ref_steps, g0, out):
 
 @kernel(parallel=True)
 def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
-                   spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor):
+                   spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
+    unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
+    (aeif_kernels; left at -1 otherwise).
 
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input). Units of spike
     sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit).
@@ -279,9 +281,12 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
         # a function of its own: inside this loop body LLVM did not vectorise it
         model = pop_i[k, bp.PI_MODEL]
         if model == MODEL_AEIF or model == MODEL_AEIF_PSC:   # dj_ex, dj_in: w and the solver's step
-            integrate_aeif(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
-                           ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
-                           pop_i[k, bp.PI_REF], i_stim, model == MODEL_AEIF)
+            bad = integrate_aeif(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
+                                 ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
+                                 pop_i[k, bp.PI_REF], i_stim, model == MODEL_AEIF)
+            if bad >= 0 and unit_bad[u, 0] < 0:
+                unit_bad[u, 0] = g0 + bad
+                unit_bad[u, 1] = t
         elif model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
             integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
                             ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],

@@ -9,6 +9,7 @@ from ...build.input_bound import decide_ring_bits
 from ...build.plan import initial_state
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...connectivity.reference import count_tag
+from ...model.rkf45 import instability_error
 from .connectivity_kernels import counts_fixed_indegree, counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
 from .jit import kernel
@@ -149,8 +150,9 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_lo
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, noise_words, ex_gid,
-              ex_step, n_ex, sched_step, sched_gid, sched_cursor):
-    """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow.
+              ex_step, n_ex, sched_step, sched_gid, sched_cursor, unit_bad):
+    """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow,
+    or (the step not counted) when a neuron was found numerically unstable (unit_bad).
 
     Each step's spikes of this process's neurons are delivered at once to its own neurons;
     with ex_gid.size > 0 they are also appended to ex_gid / ex_step for the exchange with
@@ -164,7 +166,9 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_lo
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
         update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
-                       spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor)
+                       spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad)
+        if unit_bad[:, 0].max() >= 0:
+            return i, n_out, n_ex
         ns = 0
         pop_ptr[:] = 0
         for u in range(U):
@@ -259,6 +263,7 @@ class CpuSimulator:
         self.noise_acc = np.zeros((max(U, 1), 2, plan.chunk_size), dtype=np.int64)   # Poisson input per unit
         self.noise_words = np.zeros((max(U, 1), plan.chunk_size + 8), dtype=np.uint64)
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
+        self.unit_bad = np.full((max(U, 1), 2), -1, dtype=np.int64)   # (gid, step): AdEx instability
         if self.connectivity == "stored":
             self.ptr, self.syn_loc, self.syn_w, self.syn_d = build_stored(plan, self.units, self.counts, self.log,
                                                                           (self.sc_t, self.sc_w, self.sc_d))
@@ -294,7 +299,10 @@ class CpuSimulator:
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
             out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events, self.noise_acc, self.noise_words,
-            ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor)
+            ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor, self.unit_bad)
+        if self.unit_bad[:, 0].max() >= 0:
+            u = int(np.argmax(self.unit_bad[:, 0] >= 0))
+            raise instability_error(plan, int(self.unit_bad[u, 0]), int(self.unit_bad[u, 1]))
         self.t += done
         self.events = int(self.unit_events.sum())
         return (done, n_out, n_ex) if exchange else (done, n_out)

@@ -28,3 +28,6 @@ static inline unsigned long long atomicAdd(unsigned long long* p, unsigned long 
 static inline unsigned int atomicAdd(unsigned int* p, unsigned int v) {
     const unsigned int old = *p; *p = old + v; return old;
 }
+static inline unsigned long long atomicMin(unsigned long long* p, unsigned long long v) {
+    const unsigned long long old = *p; if (v < old) *p = v; return old;
+}

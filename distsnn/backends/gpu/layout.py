@@ -13,4 +13,9 @@ ST_BEGIN = 1    # first spike-buffer entry of the current step's spikes
 ST_END = 2      # one past the last spike-buffer entry (atomic append counter)
 ST_T0 = 3       # step of row 0 of the voltage-recording buffer
 ST_LIVE = 4     # 1: the current step runs; 0: the buffers might overflow, steps are skipped
-N_ST = 5
+# (step << 32) | gid of the AdEx neuron found numerically unstable in the earliest step (the
+# lowest gid of that step; atomicMin), NO_BAD if none: the driver raises at the next flush.
+# Steps and gids below 2**32 (5 days of biological time at dt 0.1 ms; 4.3e9 neurons)
+ST_BAD = 5
+NO_BAD = 2 ** 64 - 1
+N_ST = 6

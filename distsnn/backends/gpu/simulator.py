@@ -23,6 +23,7 @@ from ...build.plan import initial_state
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
+from ...model.rkf45 import instability_error
 from ..cpu.simulator import (CONNECTIVITY_MODES, counted_projections, csr_bytes_per_synapse, local_view, ring_dtype,
                              state_bytes)
 from . import layout
@@ -264,13 +265,16 @@ class GpuSimulator:
                     self._graphs[size]()
 
     def _reset_state(self):
-        self.dev.copy_to(self.state, np.array([self.t, 0, 0, self.t, 1], dtype=np.uint64))
+        self.dev.copy_to(self.state, np.array([self.t, 0, 0, self.t, 1, layout.NO_BAD], dtype=np.uint64))
 
     def _flush(self):
         """Wait for the enqueued steps; return (steps that ran, their spikes sorted by
         (step, gid), their V rows) and reset the buffers."""
         d = self.dev
         state = d.to_host(self.state)
+        if state[layout.ST_BAD] != layout.NO_BAD:
+            key = int(state[layout.ST_BAD])
+            raise instability_error(self.plan, key & 0xFFFFFFFF, key >> 32)
         ran = int(state[layout.ST_T]) - self.t
         end = int(state[layout.ST_END])
         if end > self.spk_cap or not 0 <= ran <= self.block_steps:

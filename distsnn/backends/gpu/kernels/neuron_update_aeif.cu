@@ -4,7 +4,8 @@
 // model. The adaptive RKF45 solver of distsnn.model.rkf45, with the operations of the CPU
 // kernel (backends/cpu/aeif_kernels.py) in the same order, so both engines give the same bits.
 // State: V in v, g_ex and g_in in i_ex and i_in (aeif_psc_exp: the currents I_ex, I_in, pA),
-// w in dj_ex, the solver's step size in dj_in.
+// w in dj_ex, the solver's step size in dj_in. A neuron found numerically unstable (NEST's
+// check) is reported through state[ST_BAD] (layout.py).
 
 // the divisors of the derivatives as reciprocals, as on the CPU (aeif_kernels.aeif_constants)
 struct AeifConst {
@@ -116,6 +117,8 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const double v_spike = pf[PF_DELTA_T] > 0.0 ? pf[PF_VPEAK] : pf[PF_VTH];
     const double first = RK_FIRST_STEP < dt ? RK_FIRST_STEP : dt;
     const i64 ref_steps = pi[PI_REF];
+    const double v_min = RK_V_UNSTABLE - pf[PF_EL];   // relative to E_L, as V
+    bool bad = false;
     double y[4] = {v[li], i_ex[li], i_in[li], dj_ex[li]};
     double h = dj_in[li] > 0.0 ? dj_in[li] : first;
     const i64 r = refr[li];
@@ -142,6 +145,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
         // function of the same numbers); also when refractory, as V does not enter it then
         for (int i = 0; i < 4; ++i) { y[i] = y_new[i]; k1[i] = deriv[i]; }
         fresh = true;
+        if (!(y[0] >= v_min && fabs(y[3]) <= RK_W_UNSTABLE)) bad = true;   // NEST's check (and NaN)
         if (refractory) {
             y[0] = pf[PF_VRESET];
         } else if (y[0] >= v_spike) {
@@ -159,6 +163,8 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     dj_in[li] = h;
     refr[li] = spiked ? ref_steps : (r > 0 ? r - 1 : 0);
     if (spiked) append_spike(state, spk_gid, spk_step, spk_cap, g, t);
+    // the earliest step's lowest unstable gid, as the CPU engine reports it (layout.ST_BAD)
+    if (bad) atomicMin(&state[ST_BAD], ((u64)t << 32) | (u64)g);
 }
 
 // entry points: int64 and int32 ring buffers
