@@ -16,7 +16,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import resource
 import shutil
 import sys
@@ -25,8 +24,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_brunel import activity_lines, analyse, same_spikes  # noqa: E402  (the same comparison as Brunel's)
-from bench_microcircuit import run_json, write_results  # noqa: E402  (a fresh process per run; JSON + Markdown)
+from bench_brunel import activity_lines, analyse, run_distsnn_seeds, run_peer_seeds  # noqa: E402  (as Brunel's)
+from bench_microcircuit import machine_info, write_results  # noqa: E402  (JSON + Markdown)
 
 
 def worker(args):
@@ -90,39 +89,22 @@ def main():
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
               "--b", str(args.b), "--backend", args.backend]
     me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
-    # warm the numba cache of both modes' kernels so that compile time is not counted as build time
-    for mode in ("procedural", "stored"):
-        run_json(me + ["--t-sim", "1", "--scale", "0.01", "--mode", mode, "--spikes", os.path.join(tmp, "warm.h5")])
     spec = nest_spec(args.scale, args.t_sim, args.b)
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                           "cpus": os.cpu_count(), "python": platform.python_version()},
+               "machine": machine_info(),
                "scale": args.scale, "t_sim_ms": args.t_sim, "b_pA": args.b, "threads": args.threads,
                "backend": args.backend,
                "n_neurons": spec["n_neurons"], "dt_ms": spec["dt"], "analysis_from_ms": args.analysis_from,
                "runs": []}
     files = {}
     seeds = range(1, args.seeds + 1)
-    for mode, seed in [("procedural", 1), ("stored", 1)] + [("procedural", s) for s in seeds[1:]]:
-        path = os.path.join(tmp, f"distsnn_{mode}_{seed}.h5")
-        run = run_json(me + ["--mode", mode, "--seed", str(seed), "--spikes", path])
-        results["runs"].append(run)
-        if "error" not in run and mode == "procedural":
-            files[f"distsnn seed {seed}"] = path
-    stored = os.path.join(tmp, "distsnn_stored_1.h5")
-    if os.path.exists(stored) and "distsnn seed 1" in files:
-        results["stored_equals_procedural"] = same_spikes(stored, files["distsnn seed 1"])
+    run_distsnn_seeds(me, tmp, seeds, results, files)
     if args.nest_python:
         spec_path = os.path.join(tmp, "spec.json")
         with open(spec_path, "w") as fh:
             json.dump(spec, fh)
-        for seed in seeds:
-            path = os.path.join(tmp, f"NEST_{seed}.h5")
-            run = run_json([args.nest_python, os.path.join(HERE, "peers", "nest_adex.py"), spec_path, path,
-                            str(args.threads), str(seed)])
-            results["runs"].append(run)
-            if "error" not in run:
-                files[f"NEST seed {seed}"] = path
+        run_peer_seeds("NEST", [args.nest_python, os.path.join(HERE, "peers", "nest_adex.py"), spec_path], tmp,
+                       args.threads, seeds, results, files)
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
     suffix = "" if args.backend == "cpu" else f"_{args.backend}"

@@ -15,7 +15,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import resource
 import shutil
 import sys
@@ -24,7 +23,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_microcircuit import run_json, write_results  # noqa: E402  (a fresh process per run; JSON + Markdown)
+from bench_microcircuit import machine_info, run_json, write_results  # noqa: E402  (a fresh process per run; JSON + Markdown)
 MEASURES = ("rate", "cv", "corr")
 
 
@@ -55,6 +54,37 @@ def nest_spec(scale, t_sim, g, eta):
             "params": dict(brunel.PARAMS), "v0_low": e.v_init.low, "v0_high": e.v_init.high,
             "c_e": brunel.C_E, "c_i": brunel.C_I, "j": brunel.J, "g": g, "delay": brunel.DELAY,
             "nu_ext": eta * brunel.threshold_rate()}
+
+
+def run_distsnn_seeds(me, tmp, seeds, results, files):
+    """distsnn's runs of a side-by-side benchmark (me: the worker command): first the numba
+    cache of both modes' kernels is warmed, so that compile time does not count as build time;
+    then procedural and stored for the first seed, procedural for the others. Each run's JSON
+    goes to results["runs"], the procedural spike files to files["distsnn seed N"], and
+    whether stored equals procedural to results["stored_equals_procedural"]."""
+    for mode in ("procedural", "stored"):
+        run_json(me + ["--t-sim", "1", "--scale", "0.01", "--mode", mode, "--spikes", os.path.join(tmp, "warm.h5")])
+    for mode, seed in [("procedural", seeds[0]), ("stored", seeds[0])] + [("procedural", s) for s in seeds[1:]]:
+        path = os.path.join(tmp, f"distsnn_{mode}_{seed}.h5")
+        run = run_json(me + ["--mode", mode, "--seed", str(seed), "--spikes", path])
+        results["runs"].append(run)
+        if "error" not in run and mode == "procedural":
+            files[f"distsnn seed {seed}"] = path
+    stored = os.path.join(tmp, f"distsnn_stored_{seeds[0]}.h5")
+    if os.path.exists(stored) and f"distsnn seed {seeds[0]}" in files:
+        results["stored_equals_procedural"] = same_spikes(stored, files[f"distsnn seed {seeds[0]}"])
+
+
+def run_peer_seeds(name, cmd, tmp, threads, seeds, results, files):
+    """A peer simulator's runs (cmd: its Python, script and spec file; the script takes the
+    spike file, threads and seed after them), one per seed, into results and files as
+    run_distsnn_seeds does."""
+    for seed in seeds:
+        path = os.path.join(tmp, f"{name}_{seed}.h5")
+        run = run_json(cmd + [path, str(threads), str(seed)])
+        results["runs"].append(run)
+        if "error" not in run:
+            files[f"{name} seed {seed}"] = path
 
 
 def same_spikes(a, b):
@@ -124,25 +154,13 @@ def main():
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
               "--g", str(args.g), "--eta", str(args.eta)]
     me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
-    # warm the numba cache of both modes' kernels so that compile time is not counted as build time
-    for mode in ("procedural", "stored"):
-        run_json(me + ["--t-sim", "1", "--scale", "0.01", "--mode", mode, "--spikes", os.path.join(tmp, "warm.h5")])
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                           "cpus": os.cpu_count(), "python": platform.python_version()},
+               "machine": machine_info(),
                "scale": args.scale, "t_sim_ms": args.t_sim, "g": args.g, "eta": args.eta, "threads": args.threads,
                "analysis_from_ms": args.analysis_from, "runs": []}
     files = {}
     seeds = range(1, args.seeds + 1)
-    for mode, seed in [("procedural", 1), ("stored", 1)] + [("procedural", s) for s in seeds[1:]]:
-        path = os.path.join(tmp, f"distsnn_{mode}_{seed}.h5")
-        run = run_json(me + ["--mode", mode, "--seed", str(seed), "--spikes", path])
-        results["runs"].append(run)
-        if "error" not in run and mode == "procedural":
-            files[f"distsnn seed {seed}"] = path
-    stored = os.path.join(tmp, "distsnn_stored_1.h5")
-    if os.path.exists(stored) and "distsnn seed 1" in files:
-        results["stored_equals_procedural"] = same_spikes(stored, files["distsnn seed 1"])
+    run_distsnn_seeds(me, tmp, seeds, results, files)
     spec = os.path.join(tmp, "spec.json")
     with open(spec, "w") as fh:
         json.dump(nest_spec(args.scale, args.t_sim, args.g, args.eta), fh)
@@ -152,12 +170,8 @@ def main():
             continue
         if name == "Brian2":   # its first run compiles the generated code (cached afterwards)
             run_json([python, os.path.join(HERE, "peers", script), spec, os.path.join(tmp, "warm.h5"), "1", "0"])
-        for seed in seeds:
-            path = os.path.join(tmp, f"{name}_{seed}.h5")
-            run = run_json([python, os.path.join(HERE, "peers", script), spec, path, str(args.threads), str(seed)])
-            results["runs"].append(run)
-            if "error" not in run:
-                files[f"{name} seed {seed}"] = path
+        run_peer_seeds(name, [python, os.path.join(HERE, "peers", script), spec], tmp, args.threads, seeds, results,
+                       files)
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
     write_results(args.out_dir, f"brunel_g{args.g:g}_eta{args.eta:g}_scale{args.scale:g}", results, report)

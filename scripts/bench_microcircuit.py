@@ -64,6 +64,12 @@ def nest_spec(scale, t_sim, rates_from):
             "d_rel_sd": mc.DELAY_REL_SD}
 
 
+def machine_info():
+    """The machine a benchmark ran on, for its results."""
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "python": platform.python_version()}
+
+
 def run_json(cmd):
     print("  $", " ".join(cmd), flush=True)
     t0 = time.perf_counter()
@@ -109,8 +115,7 @@ def main():
     for mode in args.modes:
         run_json(me + ["--mode", mode, "--t-sim", "1", "--scale", "0.01"])
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                           "cpus": os.cpu_count(), "python": platform.python_version()},
+               "machine": machine_info(),
                "scale": args.scale, "t_sim_ms": args.t_sim, "threads": args.threads, "seed": args.seed, "runs": []}
     for mode in args.modes:
         results["runs"].append(run_json(me + ["--mode", mode]))

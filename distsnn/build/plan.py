@@ -11,7 +11,7 @@ import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
-from ..model.neurons import (AEIF_MODELS, MODEL_CODES, aeif_constants, iaf_cond_alpha_propagators,
+from ..model.neurons import (AEIF_MODELS, MODEL_CODES, aeif_step_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
                              iaf_psc_exp_propagators)
 from ..rng import streams
@@ -263,7 +263,7 @@ def make_plan(network, seed, bound_inputs=True):
         common = [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
                   0.0, 0.0, prm["E_L"]]   # 1 / scale: apply_scales
         if pop.model in AEIF_MODELS:    # no propagators: the solver's constants (E_ex, E_in: cond only)
-            prop = aeif_constants(prm, dt)
+            prop = aeif_step_constants(prm, dt)
             pop_f[k] = [0.0] * 6 + common + [
                 prm["g_L"], prm["C_m"], prm.get("E_ex", prm["E_L"]) - prm["E_L"],
                 prm.get("E_in", prm["E_L"]) - prm["E_L"], 0.0, 0.0, dt,

@@ -172,7 +172,7 @@ def iaf_cond_alpha_propagators(p, dt):
     return out
 
 
-def aeif_constants(p, dt):
+def aeif_step_constants(p, dt):
     """The AdEx models have no propagators (the solver integrates them); their refractory steps."""
     return {"ref_steps": int(math.floor(p["t_ref"] / dt + 0.5))}
 

@@ -5,16 +5,13 @@ import json
 import sys
 import time
 
-from spike_file import run_nest_and_report
+from spike_file import fresh_nest, run_nest_and_report
 
 
 def main(spec_path, out_path, threads, seed):
     spec = json.load(open(spec_path))
     t0 = time.perf_counter()
-    import nest
-    nest.set_verbosity("M_ERROR")
-    nest.ResetKernel()
-    nest.SetKernelStatus({"resolution": spec["dt"], "local_num_threads": threads, "rng_seed": seed})
+    nest = fresh_nest(spec["dt"], threads, seed)
     pops = {}
     for name, p in spec["populations"].items():
         pops[name] = nest.Create("aeif_cond_exp", p["size"], params=p["params"])

@@ -6,16 +6,13 @@ import json
 import sys
 import time
 
-from spike_file import run_nest_and_report
+from spike_file import fresh_nest, run_nest_and_report
 
 
 def main(spec_path, out_path, threads, seed):
     spec = json.load(open(spec_path))
     t0 = time.perf_counter()
-    import nest
-    nest.set_verbosity("M_ERROR")
-    nest.ResetKernel()
-    nest.SetKernelStatus({"resolution": spec["dt"], "local_num_threads": threads, "rng_seed": seed})
+    nest = fresh_nest(spec["dt"], threads, seed)
     p = spec["params"]
     pops = {}
     for name in ("E", "I"):

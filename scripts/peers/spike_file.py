@@ -23,6 +23,16 @@ def write_spike_file(path, senders, times, populations):
             g.create_dataset("node_ids", data=(senders[sel] - first).astype(np.uint64)[order])
 
 
+def fresh_nest(dt, threads, seed):
+    """NEST, imported, quiet and reset: resolution dt (ms), threads, seed. The start of a NEST
+    peer's build (the caller's build time includes this import)."""
+    import nest
+    nest.set_verbosity("M_ERROR")
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": dt, "local_num_threads": threads, "rng_seed": seed})
+    return nest
+
+
 def run_nest_and_report(nest, pops, rec, t_sim, out_path, seed, t0, device_connections):
     """Prepare, run and clean up NEST for t_sim ms; write the spikes of `rec` (a spike_recorder
     of every neuron of `pops`, {name: NodeCollection}) to out_path; print one JSON line: build
