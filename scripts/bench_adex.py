@@ -12,7 +12,6 @@ Writes JSON and Markdown to bench/results/. Usage:
         --nest-python /path/to/venv-with-nest/bin/python
     python scripts/bench_adex.py --backend gpu --seeds 2     # distsnn on the GPU (scripts/gpu_session.sh)
 """
-import argparse
 import datetime
 import json
 import os
@@ -24,7 +23,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_brunel import activity_lines, analyse, run_distsnn_seeds, run_peer_seeds  # noqa: E402  (as Brunel's)
+from bench_brunel import (activity_lines, analyse, parse_side_by_side, run_distsnn_seeds,  # noqa: E402
+                          run_peer_seeds, side_by_side_parser)   # (as Brunel's)
 from bench_microcircuit import machine_info, write_results  # noqa: E402  (JSON + Markdown)
 
 
@@ -63,27 +63,12 @@ def nest_spec(scale, t_sim, b):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--t-sim", type=float, default=1000.0)
+    ap = side_by_side_parser(__doc__)
     ap.add_argument("--b", type=float, default=60.0, help="pA: adaptation of the excitatory neurons")
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--backend", default="cpu", choices=("cpu", "gpu", "gpu-emu"), help="distsnn's backend")
-    ap.add_argument("--analysis-from", type=float, default=200.0, help="ms; the start of the window analysed")
-    ap.add_argument("--seeds", type=int, default=2, help="seeds per simulator (at least 2: the floor)")
-    ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
-    ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "results"))
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--mode", default="procedural", help=argparse.SUPPRESS)
-    ap.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
-    ap.add_argument("--spikes", default=None, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = parse_side_by_side(ap)
     if args.worker:
         return worker(args)
-    if not 0 <= args.analysis_from < args.t_sim:
-        ap.error(f"--analysis-from must be in [0, --t-sim), got {args.analysis_from}")
-    if args.seeds < 2:
-        ap.error(f"--seeds must be at least 2, got {args.seeds}")
 
     tmp = tempfile.mkdtemp(prefix="bench_adex_")
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),

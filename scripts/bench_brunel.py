@@ -56,6 +56,34 @@ def nest_spec(scale, t_sim, g, eta):
             "nu_ext": eta * brunel.threshold_rate()}
 
 
+def side_by_side_parser(doc):
+    """The options every side-by-side benchmark takes (and the hidden ones of its worker)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--t-sim", type=float, default=1000.0)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--analysis-from", type=float, default=200.0, help="ms; the start of the window analysed")
+    ap.add_argument("--seeds", type=int, default=2, help="seeds per simulator (at least 2: the floor)")
+    ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
+    ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "results"))
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--mode", default="procedural", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--spikes", default=None, help=argparse.SUPPRESS)
+    return ap
+
+
+def parse_side_by_side(ap):
+    """Parse, and check the analysis window and the seeds (not for a worker's run)."""
+    args = ap.parse_args()
+    if not args.worker:
+        if not 0 <= args.analysis_from < args.t_sim:
+            ap.error(f"--analysis-from must be in [0, --t-sim), got {args.analysis_from}")
+        if args.seeds < 2:
+            ap.error(f"--seeds must be at least 2, got {args.seeds}")
+    return args
+
+
 def run_distsnn_seeds(me, tmp, seeds, results, files):
     """distsnn's runs of a side-by-side benchmark (me: the worker command): first the numba
     cache of both modes' kernels is warmed, so that compile time does not count as build time;
@@ -127,28 +155,13 @@ def analyse(files, t_start, t_stop):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--t-sim", type=float, default=1000.0)
+    ap = side_by_side_parser(__doc__)
     ap.add_argument("--g", type=float, default=5.0)
     ap.add_argument("--eta", type=float, default=2.0)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--analysis-from", type=float, default=200.0, help="ms; the start of the window analysed")
-    ap.add_argument("--seeds", type=int, default=2, help="seeds per simulator (at least 2: the floor)")
-    ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
     ap.add_argument("--brian2-python", default=None, help="Python with brian2 installed")
-    ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "results"))
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--mode", default="procedural", help=argparse.SUPPRESS)
-    ap.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
-    ap.add_argument("--spikes", default=None, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = parse_side_by_side(ap)
     if args.worker:
         return worker(args)
-    if not 0 <= args.analysis_from < args.t_sim:
-        ap.error(f"--analysis-from must be in [0, --t-sim), got {args.analysis_from}")
-    if args.seeds < 2:
-        ap.error(f"--seeds must be at least 2, got {args.seeds}")
 
     tmp = tempfile.mkdtemp(prefix="bench_brunel_")
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
