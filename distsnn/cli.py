@@ -67,6 +67,17 @@ def _count(text):
     return value
 
 
+def _variables(text):
+    """argparse type: comma-separated names of recordable state variables."""
+    from .model.neurons import STATE_UNITS
+    names = [v.strip() for v in text.split(",")]
+    unknown = [v for v in names if v not in STATE_UNITS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown state variable(s) {', '.join(map(repr, unknown))}; "
+                                         f"known: {', '.join(STATE_UNITS)}")
+    return tuple(names)
+
+
 def _time_ms(text):
     """argparse type: a finite time >= 0 (ms)."""
     try:
@@ -108,7 +119,7 @@ def _parser():
                         "for a later --restart")
     r.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
                    help="with --checkpoint: also write the checkpoint whenever the biological time reaches a "
-                        "multiple of MS, with the spikes (and voltages) so far beside it; a job killed at any "
+                        "multiple of MS, with the spikes (and recorded state) so far beside it; a job killed at any "
                         "moment then loses at most MS of simulation: run the command again with --resume")
     r.add_argument("--resume", action="store_true",
                    help="with --checkpoint DIR: if DIR holds a checkpoint of this run (written with "
@@ -116,8 +127,13 @@ def _parser():
                         "--t-sim is then the length of the whole run, so the same command finishes it after a "
                         "crash or a requeue, and the output holds all of it")
     r.add_argument("--output", default="results/run.h5", help="SONATA spike file to write")
-    r.add_argument("--record-voltage", type=_count, default=0, metavar="K",
-                   help="record V of the first K neurons of every population (report file *_voltage.h5)")
+    r.add_argument("--record", "--record-voltage", dest="record", type=_count, default=0, metavar="K",
+                   help="record the state of the first K neurons of every population at every step: the "
+                        "variables of --record-from, each a SONATA report beside the output (*_voltage.h5 for "
+                        "V_m, *_w.h5, *_g_ex.h5, ...)")
+    r.add_argument("--record-from", type=_variables, default=None, metavar="VARS",
+                   help="comma-separated state variables to record, NEST's names (V_m, I_syn_ex, I_syn_in, g_ex, "
+                        "g_in, w); each population records those its neuron model has (default: V_m)")
     r.add_argument("--rates-from", type=_time_ms, default=0.0, metavar="MS",
                    help="compute the reported mean rates from this time on (ms)")
     r.add_argument("--threads", type=int, default=None, help="CPU threads per process (default: the cores, shared by the ranks of a node)")

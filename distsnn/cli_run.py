@@ -25,9 +25,9 @@ def _versions():
 
 def run_command(args, comm=None, out=None):
     out = out or sys.stdout
-    from .io.parallel import write_spikes_parallel, write_voltages_parallel
+    from .io.parallel import write_reports_parallel, write_spikes_parallel
     from .io.paths import check_writable
-    from .io.sonata import read_metadata, write_spikes
+    from .io.sonata import read_metadata, report_path, write_spikes
     from .runtime import simulate
 
     size = comm.Get_size() if comm is not None else 1
@@ -36,7 +36,11 @@ def run_command(args, comm=None, out=None):
     if args.threads is not None:
         import numba
         numba.set_num_threads(args.threads)
-    net = _model(args.model, scale=args.scale, record_voltage=args.record_voltage, **_model_kwargs(args))
+    net = _model(args.model, scale=args.scale, record_voltage=args.record, **_model_kwargs(args))
+    if args.record_from is not None:
+        if not args.record:
+            raise ValueError("--record-from: no neuron's state is recorded; give --record K as well")
+        net.record_variables(args.record_from)
     if args.ring_bits is not None:
         net.ring_bits = args.ring_bits if args.ring_bits == "auto" else int(args.ring_bits)
     restart, t_sim, segments, resumed = _segment_plan(args)
@@ -93,7 +97,7 @@ def run_command(args, comm=None, out=None):
                 args.output, comm, res.plan, res.spike_gids, res.spike_steps, res.n_steps,
                 dict(metadata, timers=res.timers.as_dict()), args.write_mode, res.first_step)
         if writer is None:
-            write_voltages_parallel(f"{stem}_voltage.h5", res, comm, metadata)
+            write_reports_parallel({v: report_path(stem, v) for v in res.plan.vrec_names}, res, comm, metadata)
     timers = res.timers.as_dict()
     if size > 1:  # the job takes as long as its slowest rank
         timers = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(timers.items())}
@@ -102,7 +106,8 @@ def run_command(args, comm=None, out=None):
         return None
     sim_s = timers["simulate"]
     summary = dict(metadata, timers_s=timers, real_time_factor=sim_s / (res.t_sim * 1e-3),
-                   events_per_s=res.events / sim_s if sim_s > 0 else float("nan"), spike_file=args.output)
+                   events_per_s=res.events / sim_s if sim_s > 0 else float("nan"), spike_file=args.output,
+                   reports={v: report_path(stem, v) for v in res.plan.vrec_names})
     if size > 1:
         summary["exchange_bytes_per_step"] = res.exchange["bytes_received_all_ranks"] / max(res.n_steps, 1)
         summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
@@ -146,12 +151,13 @@ def run_command(args, comm=None, out=None):
         print(f"  mean rates (Hz, t > {rates_from:g} ms):", file=out)
     for name, rate in rates.items():
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
+    reports = "".join(f", {path}" for path in summary["reports"].values())
     if writer is not None:
         print(f"  wrote {args.output} ({len(writer.segments)} segments joined, {writer.segments[0]['t_start']:g} to "
-              f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events) and "
+              f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events){reports} and "
               f"{stem}_summary.json", file=out)
     else:
-        print(f"  wrote {args.output} and {stem}_summary.json", file=out)
+        print(f"  wrote {args.output}{reports} and {stem}_summary.json", file=out)
     _checkpoint_failed(res)
     return summary
 
@@ -200,14 +206,14 @@ def _segment_plan(args):
 
 
 def _join_segments(writer, output, stem, metadata=None):
-    """The output of a run that wrote segments: its spike file and voltage report, each the
+    """The output of a run that wrote segments: its spike file and state reports, each the
     join of all its segments (rank 0 only). metadata: of the output (default: the first
     segment's, less what belongs to one run only)."""
-    from .io.segments import join_spike_files, join_voltage_reports
-    from .io.sonata import read_metadata
+    from .io.segments import join_reports, join_spike_files
+    from .io.sonata import read_metadata, report_path
     join_spike_files(writer.paths("spikes"), output, metadata)
-    if writer.paths("voltage"):
-        join_voltage_reports(writer.paths("voltage"), f"{stem}_voltage.h5", read_metadata(output))
+    for variable in writer.variables():
+        join_reports(writer.paths(variable), report_path(stem, variable), read_metadata(output))
 
 
 def _join_segments_only(args, segments, comm, out):

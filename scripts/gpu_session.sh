@@ -26,11 +26,12 @@ log="$OUT/gpu_tests_${device:-unknown}_$(date -u +%F).log"
                 echo "compute-sanitizer --tool $tool, $mode:"
                 DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run \
                     microcircuit --scale 0.02 --t-sim 5 --backend gpu --connectivity "$mode" --no-progress \
-                    --record-voltage 1 --output "/tmp/sanitize_$mode.h5" | tail -3
+                    --record 1 --record-from V_m,I_syn_ex,I_syn_in --output "/tmp/sanitize_$mode.h5" | tail -3
             done
             echo "compute-sanitizer --tool $tool, adex (the aeif_cond_exp kernel):"
             DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run adex \
-                --scale 0.02 --t-sim 5 --backend gpu --no-progress --output /tmp/sanitize_adex.h5 | tail -3
+                --scale 0.02 --t-sim 5 --backend gpu --no-progress --record 1 --record-from V_m,w,g_ex \
+                --output /tmp/sanitize_adex.h5 | tail -3
         done
     fi
     # two ranks sharing the device, where MPI works here

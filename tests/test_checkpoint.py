@@ -60,8 +60,8 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     net.record_voltage("E", [0, 299])
     net.record_voltage("C", [3])
     net.record_voltage("D", [0, 59])
-    net.record_voltage("A", [7])
-    net.record_voltage("W", [2])
+    net.record_state("A", [7], ["V_m", "I_syn_in"])
+    net.record_state("W", [2], ["V_m", "w", "g_ex"])   # w carries over too
     return net
 
 
@@ -87,7 +87,7 @@ def assert_continues(res, whole, first):
     assert np.array_equal(first.spike_gids, whole.spike_gids[~after])
     assert np.array_equal(res.spike_steps, whole.spike_steps[after])
     assert np.array_equal(res.spike_gids, whole.spike_gids[after])
-    assert np.array_equal(res.vrec_gids, whole.vrec_gids)
+    assert np.array_equal(res.vrec_gids, whole.vrec_gids) and np.array_equal(res.vrec_var, whole.vrec_var)
     assert np.array_equal(res.vrec, whole.vrec[cut:])
     assert first.events + res.events == whole.events
 
@@ -262,10 +262,10 @@ def test_checkpoint_of_one_process_restarts_on_many_ranks(whole, first_half, sha
     assert np.array_equal(g, whole.spike_gids[after]) and np.array_equal(s, whole.spike_steps[after])
     assert res.mean_rates() == whole.mean_rates(T_CUT)
     # voltages, on whichever rank owns each recorded neuron
-    got = dict(zip(res.vrec_gids.tolist(), res.vrec.T))
-    for gid, trace in zip(whole.vrec_gids.tolist(), whole.vrec.T):
-        if gid in got:
-            assert np.array_equal(got[gid], trace[first_half[0].n_steps:])
+    got = dict(zip(zip(res.vrec_var.tolist(), res.vrec_gids.tolist()), res.vrec.T))
+    for probe, trace in zip(zip(whole.vrec_var.tolist(), whole.vrec_gids.tolist()), whole.vrec.T):
+        if probe in got:
+            assert np.array_equal(got[probe], trace[first_half[0].n_steps:])
 
 
 def test_unusable_checkpoint_targets_are_refused_before_simulating(tmp_path):

@@ -217,12 +217,18 @@ def test_unreadable_input_files_are_one_line_errors(tmp_path, capsys):
 
 
 def test_run_options_and_output_path_are_checked_before_the_run(tmp_path, capsys):
-    """Bad --record-voltage, --rates-from and output paths stop the run before it builds
+    """Bad --record, --record-from, --rates-from and output paths stop the run before it builds
     anything (exit status 2, one line), not after the simulation when it writes."""
     from distsnn.cli import main
     (tmp_path / "plain").write_text("a file, not a directory")
     base = ["run", "microcircuit", "--scale", "0.02", "--t-sim", "5", "--no-progress"]
-    cases = [(["--record-voltage", "-1"], "argument --record-voltage: must be 0 or more, got -1"),
+    cases = [(["--record-voltage", "-1"], "argument --record/--record-voltage: must be 0 or more, got -1"),
+             (["--record", "2", "--record-from", "V_m,"], "argument --record-from: unknown state variable(s) ''; "
+                                                           "known: V_m, I_syn_ex"),
+             (["--record", "2", "--record-from", "V_m,v"], "unknown state variable(s) 'v'"),
+             (["--record-from", "I_syn_ex"], "--record-from: no neuron's state is recorded; give --record K as well"),
+             (["--record", "2", "--record-from", "V_m,w"], "record 'w': no recorded population's model (iaf_psc_exp) "
+                                                          "has it; recordable: I_syn_ex, I_syn_in, V_m"),
              (["--rates-from", "nan"], "argument --rates-from: must be a finite time of 0 ms or more"),
              (["--rates-from", "5"], "--rates-from 5 ms is not before the end of the run (--t-sim 5 ms)"),
              (["--output", str(tmp_path)], "is a directory; give a file name"),

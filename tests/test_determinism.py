@@ -12,7 +12,9 @@ from distsnn.runtime import run as run_module
 def mixed_network():
     """Every rule, both receptors, Poisson and DC input, a Poisson stimulus window,
     iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without
-    refractoriness) and aeif_psc_exp neurons, populations spanning several chunks."""
+    refractoriness) and aeif_psc_exp neurons, populations spanning several chunks; the
+    state recorded is every kind the kernels can read (V_m, currents, conductances, w, and
+    aeif_psc_exp's I_syn_in with NEST's sign)."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 100, v_init=-65.0)
@@ -53,10 +55,12 @@ def mixed_network():
     net.connect("P", "I", FixedTotalNumber(300), 30.0, 1.3)
     for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P"):
         net.record_spikes(name)
-    net.record_voltage("E", [0, 1, 399])
+    net.record_state("E", [0, 1, 399], ["V_m", "I_syn_ex", "I_syn_in"])
     net.record_voltage("D", [0, 69])
-    net.record_voltage("W", [5])
-    net.record_voltage("P", [0])
+    net.record_state("G", [3], ["g_in", "g_ex"])
+    net.record_state("W", [5], ["V_m", "w", "g_ex"])
+    net.record_state("B", [0, 29], ["w"])
+    net.record_state("P", [0], ["V_m", "I_syn_in", "w"])
     return net
 
 

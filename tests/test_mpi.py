@@ -57,6 +57,12 @@ def test_same_spikes_as_one_process(comm, connectivity, method):
                    exchange=method)
     assert_same(res, ref)
     assert res.mean_rates() == ref.mean_rates()
+    # every recorded variable, on whichever rank owns its neuron, equals the one-process trace
+    got = dict(zip(zip(res.vrec_var.tolist(), res.vrec_gids.tolist()), res.vrec.T))
+    assert comm.allreduce(len(got)) == ref.vrec.shape[1] == len(set(zip(ref.vrec_var, ref.vrec_gids)))
+    for probe, trace in zip(zip(ref.vrec_var.tolist(), ref.vrec_gids.tolist()), ref.vrec.T):
+        if probe in got:
+            assert np.array_equal(got[probe], trace)
     # each rank bounded only its own neurons' input: the allreduce gives the one-process scales
     assert res.plan.ring_bits == ref.plan.ring_bits == 32
     assert np.array_equal(res.plan.scale_exp, ref.plan.scale_exp)

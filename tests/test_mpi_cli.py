@@ -72,18 +72,24 @@ def test_rewriting_a_virtual_file_keeps_one_parts_folder(tmp_path):
     assert read_spikes(str(out))["L23I"][0].size > 0
 
 
-def test_voltage_report_under_mpi_equals_single_process(tmp_path):
-    from distsnn.io import read_voltage_report
+def test_state_reports_under_mpi_equal_single_process(tmp_path):
+    from distsnn.io import read_report
     outs = {}
     for ranks in (1, 3):
         out = tmp_path / f"v{ranks}.h5"
-        proc = launch(ranks, ["--output", str(out), "--record-voltage", "3"], tmp_path)
+        proc = launch(ranks, ["--output", str(out), "--record", "3", "--record-from", "V_m,I_syn_ex,I_syn_in"],
+                      tmp_path)
         assert proc.returncode == 0, proc.stderr
-        outs[ranks] = read_voltage_report(str(tmp_path / f"v{ranks}_voltage.h5"))
-    assert sorted(outs[1]) == sorted(outs[3]) and len(outs[1]) == 8
-    for pop in outs[1]:
-        for a, b in zip(outs[1][pop], outs[3][pop]):
-            assert np.array_equal(a, b)
+        outs[ranks] = {var: read_report(str(tmp_path / f"v{ranks}_{var}.h5")) for var in ("voltage", "I_syn_ex",
+                                                                                         "I_syn_in")}
+    for var, one in outs[1].items():
+        three = outs[3][var]
+        assert sorted(one) == sorted(three) and len(one) == 8
+        for pop in one:
+            for a, b in zip(one[pop], three[pop]):
+                assert np.array_equal(a, b)
+    inh = outs[1]["I_syn_in"]        # negative, as NEST reports iaf_psc_exp's
+    assert all(np.all(inh[p][2] <= 0) and inh[p][2].min() < 0 for p in inh)
 
 
 def test_failing_rank_while_checkpointing_keeps_the_previous_checkpoint(tmp_path):
@@ -117,11 +123,12 @@ def test_failing_rank_while_checkpointing_keeps_the_previous_checkpoint(tmp_path
 def test_job_killed_on_one_rank_resumes_on_another_rank_count(tmp_path, write_mode):
     """SIGKILL on rank 1 of 2 right after the checkpoint at 20 ms takes the job down; the same
     command on 3 ranks (another partition) finishes it, and the output equals the
-    one-process run, voltages included."""
-    from distsnn.io import read_voltage_report
-    common = ["--record-voltage", "2", "--output", str(tmp_path / "out.h5"), "--checkpoint", str(tmp_path / "ck"),
-              "--checkpoint-every", "10", "--resume", "--write-mode", write_mode]
-    assert launch(1, ["--record-voltage", "2", "--output", str(tmp_path / "one.h5")], tmp_path).returncode == 0
+    one-process run, recorded state included."""
+    from distsnn.io import read_report
+    record = ["--record-voltage", "2", "--record-from", "V_m,I_syn_ex"]
+    common = record + ["--output", str(tmp_path / "out.h5"), "--checkpoint", str(tmp_path / "ck"),
+                       "--checkpoint-every", "10", "--resume", "--write-mode", write_mode]
+    assert launch(1, record + ["--output", str(tmp_path / "one.h5")], tmp_path).returncode == 0
     t0 = time.monotonic()
     proc = launch(2, common, tmp_path, env={"DISTSNN_INJECT_FAULT": "1:checkpointed:2:kill"}, timeout=120)
     assert proc.returncode != 0 and time.monotonic() - t0 < 60
@@ -131,5 +138,6 @@ def test_job_killed_on_one_rank_resumes_on_another_rank_count(tmp_path, write_mo
     assert proc.returncode == 0, proc.stderr
     assert "40 ms (from 20 ms, resumed from" in proc.stdout and "6 segments joined, 0 to 60 ms" in proc.stdout
     assert same_files(tmp_path / "one.h5", tmp_path / "out.h5")
-    a, b = read_voltage_report(str(tmp_path / "one_voltage.h5")), read_voltage_report(str(tmp_path / "out_voltage.h5"))
-    assert sorted(a) == sorted(b) and all(np.array_equal(a[p][2], b[p][2]) for p in a)
+    for var in ("voltage", "I_syn_ex"):
+        a, b = read_report(str(tmp_path / f"one_{var}.h5")), read_report(str(tmp_path / f"out_{var}.h5"))
+        assert sorted(a) == sorted(b) and all(np.array_equal(a[p][2], b[p][2]) for p in a) and len(a) == 8

@@ -32,8 +32,9 @@ def test_gpu_ranks_with_long_exchange_interval_and_spike_sources(comm):
     assert res.exchange["interval_steps"] >= 1
     assert_same(res, ref)
     g = np.concatenate(comm.allgather(res.vrec_gids))
+    var = np.concatenate(comm.allgather(res.vrec_var))
     v = np.concatenate(comm.allgather(res.vrec), axis=1)
-    order = np.argsort(g)
+    order = np.lexsort((g, var))
     assert np.array_equal(g[order], ref.vrec_gids) and np.array_equal(v[:, order], ref.vrec)
 
 

@@ -9,10 +9,10 @@ import h5py
 import numpy as np
 import pytest
 
-from distsnn.io.checkpoint import MANIFEST, check_target, load_manifest
+from distsnn.io.checkpoint import MANIFEST, check_target, load_manifest, segment_files
 from distsnn.io import segments as seg
-from distsnn.io.segments import SegmentWriter, join_spike_files, join_voltage_reports, resumable
-from distsnn.io.sonata import read_metadata, read_spikes, read_voltage_report
+from distsnn.io.segments import SegmentWriter, join_reports, join_spike_files, resumable
+from distsnn.io.sonata import read_metadata, read_report, read_spikes, write_report
 from distsnn.runtime import simulate
 from test_checkpoint import T_ALL, T_CUT, restart_network
 
@@ -117,16 +117,22 @@ def test_periodic_options_are_checked():
 
 
 def join_and_compare(writer, whole, tmp_path):
-    """Join the writer's segments into all.h5 and all_v.h5 and check that they hold the spikes
-    and voltages of the run kept in memory; returns the voltage report's times (ms)."""
+    """Join the writer's segments into all.h5, all_v.h5 and all_w.h5 and check that they hold
+    the spikes, voltages and w of the run kept in memory; returns the voltage report's times (ms)."""
     join_spike_files(writer.paths(), str(tmp_path / "all.h5"))
-    join_voltage_reports(writer.paths("voltage"), str(tmp_path / "all_v.h5"))
+    assert writer.variables() == ["V_m", "I_syn_in", "w", "g_ex"]
+    join_reports(writer.paths("V_m"), str(tmp_path / "all_v.h5"))
+    join_reports(writer.paths("w"), str(tmp_path / "all_w.h5"))
     spikes = read_spikes(str(tmp_path / "all.h5"))
     for name in ("E", "I", "C", "S"):
         ids, t = whole.spikes(name)
         assert np.array_equal(spikes[name][0], ids) and np.array_equal(spikes[name][1], t)
-    _, times, data = read_voltage_report(str(tmp_path / "all_v.h5"))["E"]
-    assert np.array_equal(data, whole.vrec[:, whole.vrec_gids < 300])
+    _, times, data = read_report(str(tmp_path / "all_v.h5"))["E"]
+    assert np.array_equal(data, whole.state("E", "V_m")[2])
+    ids, w_times, w = read_report(str(tmp_path / "all_w.h5"))["W"]
+    assert np.array_equal(w, whole.state("W", "w")[2]) and ids.tolist() == [2] and np.array_equal(w_times, times)
+    with h5py.File(tmp_path / "all_w.h5", "r") as f:
+        assert dict(f["report/W/data"].attrs) == {"units": "pA", "variable": "w"}
     return times
 
 
@@ -138,7 +144,8 @@ def test_segment_writer_files_and_resumable(whole, tmp_path):
     man, segments = resumable(path)
     assert segments == man["metadata"]["segments"] == writer.segments and len(segments) == 4
     assert sorted(os.listdir(path)) == sorted([MANIFEST] + [p["file"] for p in man["parts"]]
-                                              + [s[k] for s in segments for k in ("spikes", "voltage")])
+                                              + [f for s in segments for f in segment_files(s).values()])
+    assert all(len(segment_files(s)) == 5 for s in segments)   # spikes and 4 variables
     meta = read_metadata(writer.paths()[1])
     assert (meta["t_start"], meta["t_stop"], meta["model"]) == (40.0, 80.0, "test")
     times = join_and_compare(writer, whole, tmp_path)
@@ -148,8 +155,8 @@ def test_segment_writer_files_and_resumable(whole, tmp_path):
     assert read_metadata(str(tmp_path / "all.h5"))["synaptic_events"] == whole.events
 
     # what resumable() refuses, and why
-    os.remove(os.path.join(path, segments[2]["voltage"]))
-    with pytest.raises(ValueError, match="lists the segment voltage-0000000800-0000001200-.*which is missing"):
+    os.remove(os.path.join(path, segments[2]["reports"]["w"]))
+    with pytest.raises(ValueError, match="lists the segment state-w-0000000800-0000001200-.*which is missing"):
         resumable(path)
     m = json.load(open(os.path.join(path, MANIFEST)))
     del m["metadata"]["segments"][2]
@@ -204,27 +211,32 @@ def test_an_interrupted_first_checkpoint_may_be_replaced(tmp_path):
 
 
 def test_voltage_reports_of_other_neurons_do_not_join(tmp_path):
-    from distsnn.io.sonata import write_voltage_report
     a = simulate(restart_network(), 10.0, seed=1, progress=False)
     net = restart_network()
     net.record_voltage("E", [5])
     b = simulate(net, 10.0, seed=1, progress=False)
-    write_voltage_report(str(tmp_path / "a.h5"), a)
-    write_voltage_report(str(tmp_path / "b.h5"), b)
+    write_report(str(tmp_path / "a.h5"), a, "V_m")
+    write_report(str(tmp_path / "b.h5"), b, "V_m")
     with pytest.raises(ValueError, match="the recorded neurons of E differ"):
-        join_voltage_reports([str(tmp_path / "a.h5"), str(tmp_path / "b.h5")], str(tmp_path / "ab.h5"))
+        join_reports([str(tmp_path / "a.h5"), str(tmp_path / "b.h5")], str(tmp_path / "ab.h5"))
     assert not (tmp_path / "ab.h5").exists()
 
 
 def test_a_segment_that_cannot_be_opened_leaves_the_others_closed(tmp_path):
     """Joining stops at an unreadable segment with its error, leaves no output, and closes
     the segments it had opened (they can be opened for writing again at once)."""
-    from distsnn.io.sonata import write_voltage_report
     a = simulate(restart_network(), 10.0, seed=1, progress=False)
-    write_voltage_report(str(tmp_path / "a.h5"), a)
+    write_report(str(tmp_path / "a.h5"), a, "V_m")
     (tmp_path / "broken.h5").write_bytes(b"not an HDF5 file")
     with pytest.raises(ValueError, match="broken.h5: cannot be read as HDF5"):
-        join_voltage_reports([str(tmp_path / "a.h5"), str(tmp_path / "broken.h5")], str(tmp_path / "ab.h5"))
+        join_reports([str(tmp_path / "a.h5"), str(tmp_path / "broken.h5")], str(tmp_path / "ab.h5"))
     assert not (tmp_path / "ab.h5").exists()
     with h5py.File(tmp_path / "a.h5", "r+") as f:    # refused while a read-only handle is open
         assert "report" in f
+
+
+def test_segments_listed_before_other_variables_could_be_recorded_still_resolve():
+    """A manifest's segment of an earlier version names its V_m report 'voltage'."""
+    assert segment_files({"spikes": "s.h5", "voltage": "v.h5"}) == {"spikes": "s.h5", "V_m": "v.h5"}
+    assert segment_files({"spikes": "s.h5", "voltage": None}) == {"spikes": "s.h5"}
+    assert segment_files({"spikes": "s.h5", "reports": {"w": "w.h5"}}) == {"spikes": "s.h5", "w": "w.h5"}

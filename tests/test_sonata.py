@@ -1,9 +1,9 @@
-"""SONATA spike file and voltage report layout, round trip, and safe overwrite."""
+"""SONATA spike file and state report layout, round trip, and safe overwrite."""
 import h5py
 import numpy as np
 import pytest
 
-from distsnn.io import read_spikes, read_voltage_report, write_spikes, write_voltage_report
+from distsnn.io import read_report, read_spikes, report_path, write_report, write_spikes
 from distsnn.io.sonata import read_metadata
 from distsnn.models import microcircuit
 from distsnn.runtime import simulate
@@ -44,15 +44,19 @@ def test_spike_times_are_on_the_step_grid(result):
 
 def test_voltage_report_layout(result, tmp_path):
     path = tmp_path / "v.h5"
-    write_voltage_report(str(path), result)
-    rep = read_voltage_report(str(path))
+    write_report(str(path), result, "V_m")
+    rep = read_report(str(path))
     assert sorted(rep) == sorted(microcircuit.POPULATIONS)
     ids, times, data = rep["L23E"]
     assert list(ids) == [0, 1] and data.shape == (2000, 2)
     assert times[0] == pytest.approx(0.1) and times[-1] == pytest.approx(200.0)
     with h5py.File(path, "r") as f:
-        assert f["report/L23E/data"].attrs["units"] == "mV"
+        assert f["report/L23E/data"].attrs["units"] == "mV" and f["report/L23E/data"].attrs["variable"] == "V_m"
     assert np.all(data < -49.0) and np.all(data > -100.0)
+    assert report_path("out/run", "V_m") == "out/run_voltage.h5" and report_path("run", "g_ex") == "run_g_ex.h5"
+    with pytest.raises(ValueError, match="w.h5: 'w' is not recorded in this run; recorded: V_m"):
+        write_report(str(tmp_path / "w.h5"), result, "w")          # not recorded in this run
+    assert not (tmp_path / "w.h5").exists()
 
 
 def test_failed_write_keeps_the_previous_file(result, tmp_path):

@@ -61,7 +61,7 @@ def test_spike_source_validation():
         net.connect("n", "s", OneToOne(), 1.0, 1.0)
     with pytest.raises(ValueError, match="cannot receive input"):
         net.add_poisson_input("s", 10, 5.0, 1.0, 1.0)
-    with pytest.raises(ValueError, match="has no membrane potential"):
+    with pytest.raises(ValueError, match="a spike source has no state to record"):
         net.record_voltage("s", [0])
 
 

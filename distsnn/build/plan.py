@@ -11,7 +11,7 @@ import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
 from ..model.distributions import Constant, Normal, Uniform
-from ..model.neurons import (AEIF_MODELS, MODEL_CODES, aeif_step_constants, iaf_cond_alpha_propagators,
+from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
                              iaf_psc_exp_propagators)
 from ..rng import streams
@@ -93,7 +93,12 @@ class BuildPlan:
     counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules, flat uint32
     ring_bits: int = None        # 32 or 64: width of the input ring buffers; None until input_bound decides
     spike_rec: np.ndarray = None # uint8 per neuron: record its spikes
+    # recorded state, one probe per (variable, neuron), grouped by variable (in the order of
+    # vrec_names), by gid within one: the gid, the index into vrec_names, the kernels' state code
     vrec_gids: np.ndarray = None
+    vrec_var: np.ndarray = None
+    vrec_code: np.ndarray = None
+    vrec_names: tuple = ()
     info: dict = field(default_factory=dict)
 
     @property
@@ -306,8 +311,7 @@ def make_plan(network, seed, bound_inputs=True):
             spike_rec[offsets[k]:offsets[k + 1]] = 1
         else:
             spike_rec[offsets[k] + ids] = 1
-    vrec = [offsets[index[name]] + ids for name, ids in network.voltage_records.items()]
-    vrec_gids = np.concatenate(vrec).astype(np.int64) if vrec else np.zeros(0, dtype=np.int64)
+    vrec_gids, vrec_var, vrec_code, vrec_names = state_probes(network, index, offsets)
 
     plan = BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
@@ -315,7 +319,8 @@ def make_plan(network, seed, bound_inputs=True):
         dc_f=dc_f, dc_i=dc_i, units=units, sched_step=sched_step, sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay,
-        counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids,
+        counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
+        vrec_code=vrec_code, vrec_names=vrec_names,
         info={"count_cells": count_off, "scale_exp64": scale_exp.copy()})
     apply_scales(plan, scale_exp)
     if network.ring_bits == 64:
@@ -324,6 +329,24 @@ def make_plan(network, seed, bound_inputs=True):
         from .input_bound import decide_ring_bits
         decide_ring_bits(plan)
     return plan
+
+
+def state_probes(network, index, offsets):
+    """(gids, variable index, state code, variable names) of the network's recorded state
+    (Network.state_records; index: population name -> number, offsets: first gid of each):
+    grouped by variable, the variables in their order of first appearance, the neurons of
+    each in gid order; the code (model.neurons.RECORDABLES) is what the kernels read."""
+    records = network.state_records
+    names = tuple(dict.fromkeys(v for _, variables in records.values() for v in variables))
+    gids, var, code = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for k, name in enumerate(names):
+        pops = sorted((pop for pop, (_, variables) in records.items() if name in variables), key=index.get)
+        for pop in pops:   # populations in gid order, their ids sorted (Network._ids)
+            ids = records[pop][0]
+            gids.append(offsets[index[pop]] + ids.astype(np.int64))
+            var.append(np.full(ids.size, k, dtype=np.int64))
+            code.append(np.full(ids.size, RECORDABLES[network.populations[pop].model][name], dtype=np.int64))
+    return np.concatenate(gids), np.concatenate(var), np.concatenate(code), names
 
 
 def apply_scales(plan, scale_exp):

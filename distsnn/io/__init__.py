@@ -1,4 +1,4 @@
-"""Output files: SONATA spike files and membrane-potential reports."""
-from .sonata import read_spikes, write_spikes, write_voltage_report, read_voltage_report
+"""Output files: SONATA spike files and reports of recorded state (V_m, w, g_ex, ...)."""
+from .sonata import read_report, read_spikes, read_voltage_report, report_path, write_report, write_spikes
 
-__all__ = ["read_spikes", "write_spikes", "write_voltage_report", "read_voltage_report"]
+__all__ = ["read_report", "read_spikes", "read_voltage_report", "report_path", "write_report", "write_spikes"]

@@ -21,9 +21,9 @@ Layout of a checkpoint directory:
                        step `step + k`, in the plan's fixed-point units (int32 or int64);
                        chunked, with the chunks past a population's own ring slots left
                        unwritten (they read as 0)
-  spikes-*.h5, voltage-*.h5  the run's spike and voltage segments up to the checkpoint (written
-                       with --checkpoint-every or --resume, io.segments), listed in the
-                       manifest's metadata
+  spikes-*.h5, state-<variable>-*.h5  the run's spike and state-report segments up to the
+                       checkpoint (written with --checkpoint-every or --resume, io.segments),
+                       listed in the manifest's metadata
 Parts of an earlier checkpoint in the same directory, and segments its manifest no longer
 lists, are removed after the new manifest is in place; until then the old manifest and its
 files stay readable.
@@ -51,7 +51,8 @@ BLOCK_NEURONS = 1 << 16     # neurons per read or write: bounds the host memory 
 RING_CHUNK_NEURONS, RING_CHUNK_SLOTS = 1024, 16   # HDF5 chunks of the ring dataset (64 KiB of int32)
 STATE_FIELDS = bp.NEURON_STATE
 ADDED_FIELDS = ("dj_ex", "dj_in")   # later than format 1's first files: absent there, read as 0
-SEGMENT_PREFIXES = ("spikes-", "voltage-")   # io.segments' files beside a checkpoint
+# io.segments' files beside a checkpoint ("voltage-": V_m's, before other variables were recordable)
+SEGMENT_PREFIXES = ("spikes-", "state-", "voltage-")
 
 # the plan's tables that fix the dynamics; the partition-dependent ones (units' local starts,
 # counts) are not among them, so any partition can restart any checkpoint. The ring slots of
@@ -250,11 +251,20 @@ def write_checkpoint(path, sim, comm=None, metadata=None):
     return man
 
 
+def segment_files(segment):
+    """{'spikes': file, variable: report file, ...} of one segment of a manifest (io.segments);
+    a segment listed before other variables were recordable has its V_m report as 'voltage'."""
+    files = {"spikes": segment["spikes"]} if segment.get("spikes") else {}
+    reports = segment.get("reports") or ({"V_m": segment["voltage"]} if segment.get("voltage") else {})
+    files.update(reports)
+    return files
+
+
 def _remove_stale_segments(path, man):
-    """Remove the segment files (io.segments: spikes-*, voltage-*, with their temporary files
+    """Remove the segment files (io.segments: spikes-*, state-*, with their temporary files
     and per-rank folders) that the new manifest does not list: those of an earlier chain
     in this directory, or of a write that was interrupted."""
-    listed = [seg[k] for seg in man["metadata"].get("segments", []) for k in ("spikes", "voltage") if seg.get(k)]
+    listed = [f for seg in man["metadata"].get("segments", []) for f in segment_files(seg).values()]
     for name in os.listdir(path):
         if name.startswith(SEGMENT_PREFIXES) and not any(name == f or name.startswith(f + ".ranks-")
                                                          for f in listed):

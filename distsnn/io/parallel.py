@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 from .sonata import (create_population_spikes, population_group, population_size, write_metadata,
-                     write_population_spikes, write_root, write_voltage_report)
+                     write_population_spikes, write_report, write_root)
 
 WRITE_MODES = ("auto", "mpio", "virtual", "gather")
 
@@ -194,18 +194,18 @@ def _write_gather(tmp, comm, plan, mine, metadata):
         write_metadata(f.create_group("distsnn"), dict(metadata or {}, write_mode="gather"))
 
 
-def write_voltages_parallel(path, result, comm, metadata=None):
-    """The (small) voltage recordings of all ranks as one report, written by rank 0; nothing
-    is written when no neuron's voltage is recorded."""
+def write_reports_parallel(paths, result, comm, metadata=None):
+    """The (small) state recordings of all ranks, one report per variable (paths: {variable:
+    file}, every variable of result.plan.vrec_names), written by rank 0. Collective."""
     if comm is not None and comm.Get_size() > 1:
-        gids = comm.gather(result.vrec_gids, root=0)
-        data = comm.gather(result.vrec, root=0)
+        gathered = comm.gather((result.vrec_gids, result.vrec_var, result.vrec), root=0)
         if comm.Get_rank() != 0:
             return
         import dataclasses
-        g = np.concatenate(gids)
-        v = np.concatenate(data, axis=1)
-        order = np.argsort(g)
-        result = dataclasses.replace(result, vrec_gids=g[order], vrec=v[:, order], comm=None)
-    if result.vrec_gids.size:
-        write_voltage_report(path, result, metadata)
+        g = np.concatenate([x[0] for x in gathered])
+        var = np.concatenate([x[1] for x in gathered])
+        v = np.concatenate([x[2] for x in gathered], axis=1)
+        order = np.lexsort((g, var))
+        result = dataclasses.replace(result, vrec_gids=g[order], vrec_var=var[order], vrec=v[:, order], comm=None)
+    for variable in result.plan.vrec_names:
+        write_report(paths[variable], result, variable, metadata)

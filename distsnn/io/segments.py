@@ -5,14 +5,15 @@ checkpoints: `distsnn run ... --checkpoint C`, then `--restart C --checkpoint C`
 one SONATA file, as if the simulation had run in one go. The segments must be of the same
 model (populations and their sizes, model, seed, scale, dt) and follow each other without
 gap or overlap; each segment's spikes are sorted by time, so their concatenation is too.
-Spikes are copied in blocks: files larger than memory work. Voltage reports join alike.
+Spikes are copied in blocks: files larger than memory work. State reports (V_m, w, ...) join alike.
 
 Recording segments (SegmentWriter, the hook behind `--checkpoint-every`): before each
-checkpoint, the spikes (and recorded voltages) since the previous one are written into the
-checkpoint directory as `spikes-<first step>-<stop step>-<token>.h5` (`voltage-...`), and the
-manifest lists every segment since the run began. A checkpoint then holds the spikes of the
-whole run up to it, so a job killed at any moment loses only the steps after its last
-checkpoint: `--resume` continues from there and joins all segments into the output.
+checkpoint, the spikes (and recorded state) since the previous one are written into the
+checkpoint directory as `spikes-<first step>-<stop step>-<token>.h5` (`state-<variable>-...`
+for each recorded variable), and the manifest lists every segment since the run began. A
+checkpoint then holds the spikes of the whole run up to it, so a job killed at any moment
+loses only the steps after its last checkpoint: `--resume` continues from there and joins
+all segments into the output.
 """
 import contextlib
 import os
@@ -20,7 +21,7 @@ import time
 
 import numpy as np
 
-from .checkpoint import MANIFEST, load_manifest
+from .checkpoint import MANIFEST, load_manifest, segment_files
 from .sonata import (atomic_h5, create_population_spikes, open_h5, population_size_in_file, read_metadata,
                      run_window, write_metadata, write_spikes)
 
@@ -92,11 +93,11 @@ def join_spike_files(paths, out_path, metadata=None):
     return t_start, t_stop
 
 
-def join_voltage_reports(paths, out_path, metadata=None):
-    """Write the voltage reports of consecutive segments (in time order, the same neurons
-    recorded in each) as one report `out_path`."""
+def join_reports(paths, out_path, metadata=None):
+    """Write the reports of one variable (V_m, w, ...) of consecutive segments (in time
+    order, the same neurons recorded in each) as one report `out_path`."""
     if not paths:
-        raise ValueError("join needs at least one voltage report")
+        raise ValueError("join needs at least one report")
     with atomic_h5(out_path) as out, _opened(paths, "report") as files:
         rep = out.create_group("report")
         for name, g0 in files[0]["report"].items():
@@ -110,7 +111,8 @@ def join_voltage_reports(paths, out_path, metadata=None):
             g = rep.create_group(name)
             data = g.create_dataset("data", shape=(sum(d.shape[0] for d in parts), m0["node_ids"].shape[0]),
                                     dtype=np.float64)
-            data.attrs["units"] = "mV"
+            for key, value in parts[0].attrs.items():   # units, variable
+                data.attrs[key] = value
             pos = 0
             for d in parts:   # in blocks of rows: reports larger than memory join too
                 rows = max(1, BLOCK // max(1, d.shape[1]))
@@ -163,7 +165,7 @@ def mean_rates(paths, recorded, t_start, t_stop):
 
 class SegmentWriter:
     """The on_checkpoint hook of runtime.simulate: writes each window's spikes (and recorded
-    voltages) into the checkpoint directory and returns the list of all segments so far
+    state) into the checkpoint directory and returns the list of all segments so far
     for the manifest (module docstring). Collective under MPI.
 
     directory: the checkpoint directory; comm: the run's communicator (None: one process);
@@ -177,7 +179,7 @@ class SegmentWriter:
         self.segments = [dict(s) for s in segments]
 
     def __call__(self, window):
-        from .parallel import write_spikes_parallel, write_voltages_parallel
+        from .parallel import write_reports_parallel, write_spikes_parallel
         comm = self.comm
         size = comm.Get_size() if comm is not None else 1
         a, b = window.first_step, window.first_step + window.n_steps
@@ -195,17 +197,20 @@ class SegmentWriter:
         else:
             write_spikes_parallel(spikes, comm, window.plan, window.spike_gids, window.spike_steps, window.n_steps,
                                   meta, self.write_mode, window.first_step)
-        voltage = None
-        if window.plan.vrec_gids.size:
-            voltage = "voltage-" + stem
-            write_voltages_parallel(os.path.join(self.directory, voltage), window, comm, meta)
-        self.segments.append({"spikes": os.path.basename(spikes), "voltage": voltage, "step_start": int(a),
+        reports = {v: f"state-{v}-{stem}" for v in window.plan.vrec_names}
+        write_reports_parallel({v: os.path.join(self.directory, f) for v, f in reports.items()}, window, comm, meta)
+        self.segments.append({"spikes": os.path.basename(spikes), "reports": reports, "step_start": int(a),
                               "step_stop": int(b), "t_start": window.t_start, "t_stop": window.t_stop})
         return {"segments": self.segments}
 
+    def variables(self):
+        """The recorded variables whose reports the segments hold, in order of appearance."""
+        return list(dict.fromkeys(k for s in self.segments for k in segment_files(s) if k != "spikes"))
+
     def paths(self, kind="spikes"):
-        """The files of every segment so far ('spikes' or 'voltage'), in time order."""
-        return [os.path.join(self.directory, s[kind]) for s in self.segments if s.get(kind)]
+        """The files of every segment so far ('spikes', or a recorded variable's reports:
+        'V_m', 'w', ...), in time order."""
+        return [os.path.join(self.directory, f) for f in (segment_files(s).get(kind) for s in self.segments) if f]
 
 
 def resumable(directory):
@@ -221,9 +226,9 @@ def resumable(directory):
                          "--checkpoint-every or --resume), so the spikes before it are not there to resume; "
                          "continue it with --restart instead")
     for seg in segments:
-        for kind in ("spikes", "voltage"):
-            if seg.get(kind) and not os.path.exists(os.path.join(directory, seg[kind])):
-                raise ValueError(f"the checkpoint in {directory!r} lists the segment {seg[kind]}, which is missing")
+        for name in segment_files(seg).values():
+            if not os.path.exists(os.path.join(directory, name)):
+                raise ValueError(f"the checkpoint in {directory!r} lists the segment {name}, which is missing")
     for prev, cur in zip(segments, segments[1:]):
         if prev["step_stop"] != cur["step_start"]:
             raise ValueError(f"the segments in {directory!r} leave a gap: {prev['spikes']} ends at step "

@@ -1,4 +1,4 @@
-"""SONATA spike files and membrane-potential reports (HDF5).
+"""SONATA spike files and reports of recorded state (membrane potential, w, g_ex, ...) (HDF5).
 
 Spike file layout (SONATA v0.1):
   /                    attrs magic = 0x0A7A (uint32), version = [0, 1]
@@ -8,6 +8,10 @@ Spike file layout (SONATA v0.1):
   /distsnn/            run metadata: attrs model, seed, scale, backend, connectivity, dt,
                        t_start, t_stop, t_sim (ms; t_start > 0 for a run restarted from a
                        checkpoint), and JSON strings parameters, versions, timers, rates
+
+Report layout (one file per recorded variable, report_path):
+  /report/<pop>/data   float64 (time x node), attrs units ("mV", "pA", "nS") and variable
+  /report/<pop>/mapping/node_ids (uint64), index_pointers, element_ids, time = [start, stop, step] ms
 
 Files are written to a temporary name and renamed at the end, so an existing file is never
 left half-written.
@@ -19,11 +23,13 @@ from contextlib import contextmanager
 import h5py
 import numpy as np
 
+from ..model.neurons import STATE_UNITS
+
 SONATA_MAGIC = 0x0A7A
 SONATA_VERSION = (0, 1)
 
 
-KINDS = {"spikes": "a spike file", "report": "a voltage report", "distsnn": "a file written by distsnn"}
+KINDS = {"spikes": "a spike file", "report": "a state report (voltage, w, ...)", "distsnn": "a file written by distsnn"}
 
 
 def open_h5(path, require=None):
@@ -166,31 +172,46 @@ def read_metadata(path):
         return meta
 
 
-def write_voltage_report(path, result, metadata=None):
-    """Recorded membrane potentials as a SONATA report: /report/<pop>/data (time x node, mV)."""
+def report_path(stem, variable):
+    """The report file of one recorded variable of the output `stem`.h5: `stem`_voltage.h5
+    for V_m, `stem`_<variable>.h5 for the others (w, g_ex, I_syn_in, ...)."""
+    return f"{stem}_{'voltage' if variable == 'V_m' else variable}.h5"
+
+
+def write_report(path, result, variable, metadata=None):
+    """One recorded state variable (V_m, w, g_ex, ...) of a RunResult as a SONATA report:
+    /report/<pop>/data (time x node, in the variable's units, attribute `units`, and
+    `variable`: its NEST name), /report/<pop>/mapping (node_ids, time: start, stop, step ms)."""
     plan = result.plan
+    if variable not in plan.vrec_names:
+        raise ValueError(f"{path}: {variable!r} is not recorded in this run; recorded: "
+                         f"{', '.join(plan.vrec_names) or 'nothing'}")
+    units = STATE_UNITS[variable]
+    mine = result.vrec_var == plan.vrec_names.index(variable)
     with atomic_h5(path) as f:
         rep = f.create_group("report")
         for name in plan.pop_names:
             sl = plan.pop_slice(name)
-            cols = np.nonzero((result.vrec_gids >= sl.start) & (result.vrec_gids < sl.stop))[0]
+            cols = np.nonzero(mine & (result.vrec_gids >= sl.start) & (result.vrec_gids < sl.stop))[0]
             if cols.size == 0:
                 continue
             g = rep.create_group(name)
             data = g.create_dataset("data", data=result.vrec[:, cols].astype(np.float64))
-            data.attrs["units"] = "mV"
+            data.attrs["units"] = units
+            data.attrs["variable"] = variable
             m = g.create_group("mapping")
             m.create_dataset("node_ids", data=(result.vrec_gids[cols] - sl.start).astype(np.uint64))
             m.create_dataset("index_pointers", data=np.arange(cols.size + 1, dtype=np.uint64))
             m.create_dataset("element_ids", data=np.zeros(cols.size, dtype=np.uint32))
-            # V after step s is V at (s + 1) * dt
+            # the state after step s is the state at (s + 1) * dt
             tm = m.create_dataset("time", data=np.array([result.t_start + plan.dt, result.t_stop + plan.dt, plan.dt]))
             tm.attrs["units"] = "ms"
         write_metadata(f.create_group("distsnn"), metadata or {})
 
 
-def read_voltage_report(path):
-    """{population: (node_ids, times ms, data (time x node) mV)}."""
+def read_report(path):
+    """{population: (node_ids, times ms, data (time x node))} of a report (write_report);
+    the data's units and variable are attributes of each /report/<pop>/data."""
     out = {}
     with open_h5(path, "report") as f:
         for name, g in f["report"].items():
@@ -199,3 +220,6 @@ def read_voltage_report(path):
             times = start + step * np.arange(data.shape[0])
             out[name] = (g["mapping/node_ids"][()], times, data)
     return out
+
+
+read_voltage_report = read_report   # the name before other variables could be recorded

@@ -10,7 +10,7 @@ import numpy as np
 
 from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
-from .neurons import CONDUCTANCE_MODELS, validate_params
+from .neurons import CONDUCTANCE_MODELS, RECORDABLES, validate_params
 from ..rng.streams import projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
@@ -103,6 +103,26 @@ def _window(where, start, stop):
     return float(start), float(stop)
 
 
+def _variable_names(where, variables):
+    """`variables` as a tuple of distinct names, checked to be a non-empty list of strings."""
+    if isinstance(variables, str):
+        variables = (variables,)
+    variables = tuple(variables)
+    if not variables or not all(isinstance(v, str) for v in variables):
+        raise ValueError(f"{where}: need one or more variable names, got {variables!r}")
+    return tuple(dict.fromkeys(variables))
+
+
+def _recordable(where, model, variables):
+    """The names `variables`, checked against what `model` can record, in that order."""
+    variables = _variable_names(where, variables)
+    unknown = [v for v in variables if v not in RECORDABLES[model]]
+    if unknown:
+        raise ValueError(f"{where}: {model} has no state variable {', '.join(map(repr, unknown))}; "
+                         f"recordable: {', '.join(RECORDABLES[model])}")
+    return variables
+
+
 @dataclass
 class Network:
     """A network of point-neuron populations.
@@ -124,7 +144,7 @@ class Network:
     poisson_inputs: list = field(default_factory=list)
     dc_inputs: list = field(default_factory=list)
     spike_records: dict = field(default_factory=dict)     # pop -> None (all) or array of ids
-    voltage_records: dict = field(default_factory=dict)   # pop -> array of ids
+    state_records: dict = field(default_factory=dict)     # pop -> (array of ids, tuple of variables)
     metadata: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -282,12 +302,39 @@ class Network:
         self.spike_records[population] = None if neurons is None else self._ids(where, pop, neurons)
 
     def record_voltage(self, population, neurons):
-        """Record the membrane potential (mV) of the given population-local ids every step."""
-        where = f"voltage recording of {population!r}"
+        """Record the membrane potential V_m (mV) of the given population-local ids every step."""
+        self.record_state(population, neurons, ("V_m",))
+
+    def record_state(self, population, neurons, variables=("V_m",)):
+        """Record state variables of the given population-local ids every step, as NEST's
+        multimeter does (its names: V_m mV; I_syn_ex, I_syn_in pA or g_ex, g_in nS; w pA;
+        neurons.RECORDABLES lists each model's). Replaces an earlier recording of the population."""
+        where = f"state recording of {population!r}"
         pop = self._pop(population, where)
         if pop.is_source:
-            raise ValueError(f"{where}: a spike source has no membrane potential")
-        self.voltage_records[population] = self._ids(where, pop, neurons)
+            raise ValueError(f"{where}: a spike source has no state to record")
+        self.state_records[population] = (self._ids(where, pop, neurons), _recordable(where, pop.model, variables))
+
+    def record_variables(self, variables):
+        """Record `variables` (instead of those chosen before) of the neurons whose state is
+        recorded, in each population whose model has them; a population whose model has none
+        of them is no longer recorded. A ValueError names a variable that no recorded
+        population's model has (the command line's --record-from)."""
+        variables = _variable_names("record_variables", variables)
+        if not self.state_records:
+            raise ValueError("record_variables: no neuron's state is recorded (record_state or record_voltage first)")
+        models = {self.populations[name].model for name in self.state_records}
+        for var in variables:
+            if not any(var in RECORDABLES[m] for m in models):
+                have = sorted({v for m in models for v in RECORDABLES[m]})
+                raise ValueError(f"record {var!r}: no recorded population's model ({', '.join(sorted(models))}) "
+                                 f"has it; recordable: {', '.join(have)}")
+        for name, (ids, _) in list(self.state_records.items()):
+            kept = tuple(v for v in variables if v in RECORDABLES[self.populations[name].model])
+            if kept:
+                self.state_records[name] = (ids, kept)
+            else:
+                del self.state_records[name]
 
     # -- whole-model checks ------------------------------------------------------------
     def _check_rule_size(self, where, rule, post):

@@ -67,6 +67,21 @@ MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_
 AEIF_MODELS = ("aeif_cond_exp", "aeif_psc_exp")   # integrated by the adaptive solver (rkf45.py)
 # weights in nS, >= 0 in the kernels
 CONDUCTANCE_MODELS = ("iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp")
+# Recordable state (NEST's names, as its multimeter's record_from takes them, with its signs).
+# Every model keeps the same state arrays (backends: v, i_ex, i_in, dj_ex, dj_in), so a
+# variable is recorded by a code naming the array that holds it and the kernels need no
+# per-model branch: 0 v (V_m, relative to E_L: E_L is added on output), 1 i_ex, 2 i_in,
+# 3 dj_ex (AdEx: w), 4 -i_in (aeif_psc_exp: NEST reports its I_syn_in positive, iaf_psc_exp's
+# and iaf_psc_alpha's negative; distsnn holds all three negative).
+STATE_V = 0
+STATE_UNITS = {"V_m": "mV", "I_syn_ex": "pA", "I_syn_in": "pA", "g_ex": "nS", "g_in": "nS", "w": "pA"}
+# model -> {variable: state code}
+RECORDABLES = {
+    "iaf_psc_exp": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 2}, "iaf_psc_alpha": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 2},
+    "iaf_psc_delta": {"V_m": 0}, "iaf_cond_exp": {"V_m": 0, "g_ex": 1, "g_in": 2},
+    "iaf_cond_alpha": {"V_m": 0, "g_ex": 1, "g_in": 2}, "aeif_cond_exp": {"V_m": 0, "g_ex": 1, "g_in": 2, "w": 3},
+    "aeif_psc_exp": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 4, "w": 3},
+}
 # exp's argument (V - V_th) / Delta_T at V_peak must stay this far below overflow: NEST's
 # margin of 1e20 under the largest double, for the sums the exponential goes into
 MAX_EXP_ARG = math.log(1.7976931348623157e308 / 1e20)

@@ -23,6 +23,7 @@ from ..build import make_plan
 from ..build.input_bound import decide_ring_bits
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
+from ..model.neurons import STATE_V
 from .progress import Progress
 from .timers import PhaseTimers
 
@@ -31,14 +32,15 @@ BLOCK_MS = 50.0  # biological time per compiled call (progress granularity)
 
 @dataclass
 class RunResult:
-    """Spikes (this rank's neurons only when distributed), voltages, counters and timers."""
+    """Spikes (this rank's neurons only when distributed), recorded state, counters and timers."""
     plan: object
     t_sim: float                  # ms simulated by this run (from t_start to t_stop)
     n_steps: int
     spike_gids: np.ndarray        # int64, sorted by (step, gid)
     spike_steps: np.ndarray       # int64 step of emission; spike time = (step + 1) * dt
-    vrec_gids: np.ndarray
-    vrec: np.ndarray              # (n_steps, n_recorded) mV
+    vrec_gids: np.ndarray         # recorded state, one column per probe: its neuron
+    vrec_var: np.ndarray          # ... and its variable (index into plan.vrec_names)
+    vrec: np.ndarray              # (n_steps, n_probes) in the variable's units (V_m mV)
     events: int                   # synaptic events delivered (all ranks)
     backend: str
     connectivity: str
@@ -51,7 +53,7 @@ class RunResult:
     first_step: int = 0           # absolute step the run started at (> 0 after a restart)
     # {'restart': manifest read, 'written': manifest written, 'error': why writing it failed}
     checkpoint: dict = field(default_factory=dict)
-    # False: simulate(keep_recorded=False) handed the spikes and voltages to on_checkpoint
+    # False: simulate(keep_recorded=False) handed the spikes and recorded state to on_checkpoint
     # only; spike_gids, spike_steps and vrec are then empty
     kept: bool = True
 
@@ -78,6 +80,19 @@ class RunResult:
         sl = self.plan.pop_slice(population)
         sel = (self.spike_gids >= sl.start) & (self.spike_gids < sl.stop)
         return self.spike_gids[sel] - sl.start, (self.spike_steps[sel] + 1) * self.plan.dt
+
+    def state(self, population, variable="V_m"):
+        """(population-local node ids, times in ms, values (time x node)) of one recorded
+        state variable of one population, for this process's neurons; the value at time t is
+        the state after the step that ends at t (as NEST's multimeter reports it)."""
+        names = self.plan.vrec_names
+        if variable not in names:
+            raise ValueError(f"{variable!r} is not recorded in this run; recorded: {', '.join(names) or 'nothing'}")
+        sl = self.plan.pop_slice(population)
+        cols = np.nonzero((self.vrec_var == names.index(variable)) & (self.vrec_gids >= sl.start)
+                          & (self.vrec_gids < sl.stop))[0]
+        times = (self.first_step + np.arange(self.vrec.shape[0]) + 1) * self.plan.dt
+        return self.vrec_gids[cols] - sl.start, times, self.vrec[:, cols]
 
     def all_spikes(self):
         """(gids, steps) of every rank, sorted by (step, gid), on every rank."""
@@ -204,7 +219,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                                                first_step + n_steps, every_steps)] + stops
     saver = _Checkpointer(checkpoint, sim, comm, backend, connectivity, on_checkpoint, timers,
                           log) if checkpoint is not None else None
-    # voltages of the whole run, or (keep_recorded=False) of one window at a time
+    # recorded state of the whole run, or (keep_recorded=False) of one window at a time
     rows = n_steps if keep_recorded else max(b - a for a, b in zip([0] + stops, stops))
     vbuf = np.empty((rows, sim.vrec_gids.size))
     n_out = done = 0
@@ -225,12 +240,13 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         done = stop
     device_info = _device_info(device, monitor, backend)
     vrec = vbuf if keep_recorded else vbuf[:0]
-    vrec += _resting(plan, sim.vrec_gids)
+    vrec += _resting(plan, sim)
     events = _sum_over_ranks(sim.events, comm)
     n_syn = _sum_over_ranks(sim.n_synapses, comm) if sim.n_synapses is not None else None
     return RunResult(plan=plan, t_sim=n_steps * plan.dt, n_steps=n_steps,
                      spike_gids=out[0][:n_out].copy(), spike_steps=out[1][:n_out].copy(),
-                     vrec_gids=sim.vrec_gids, vrec=vrec, events=events, backend=backend, connectivity=connectivity,
+                     vrec_gids=sim.vrec_gids, vrec_var=sim.vrec_var, vrec=vrec, events=events, backend=backend,
+                     connectivity=connectivity,
                      n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
                      comm=comm, exchange=loop.info(), partition=part, device=device_info, first_step=first_step,
                      checkpoint=saver.report(restored) if saver is not None else
@@ -251,9 +267,10 @@ def _every_steps(checkpoint_every, dt):
     return k
 
 
-def _resting(plan, gids):
-    """E_L (mV) of the neurons `gids`, as a row: the engines hold V relative to it."""
-    return plan.pop_f[plan.pop_of[gids], bp.PF_EL][None, :]
+def _resting(plan, sim):
+    """What to add to the recorded row of the simulator `sim`: E_L (mV) for the probes of
+    V_m (the engines hold V relative to it), 0 for the other variables."""
+    return np.where(sim.vrec_code == STATE_V, plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL], 0.0)[None, :]
 
 
 def _device_monitor(device):
@@ -392,7 +409,7 @@ class _Checkpointer:
 
     def save(self, out, n_out, vrec, lo, hi):
         """The checkpoint after the run's local steps [lo, hi) (spikes in out[:, :n_out],
-        voltages of [lo, hi) in vrec, without E_L), the hook first."""
+        recorded state of [lo, hi) in vrec, V without E_L), the hook first."""
         from ..io import checkpoint as ckpt
         extra = {}
         if self.hook is not None:
@@ -409,7 +426,7 @@ class _Checkpointer:
                 self.log(f"error: {err}")
 
     def _window(self, out, n_out, vrec, lo, hi):
-        """RunResult of the local steps [lo, hi): this rank's spikes, its voltages (mV) and
+        """RunResult of the local steps [lo, hi): this rank's spikes, its recorded state and
         the synaptic events (all ranks) delivered in them."""
         sim, comm, plan = self.sim, self.comm, self.sim.plan
         steps = out[1][:n_out]
@@ -419,7 +436,7 @@ class _Checkpointer:
         events, self.events_before = total - self.events_before, total
         return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
                          spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
-                         vrec=vrec + _resting(plan, sim.vrec_gids), events=events, backend=self.backend,
+                         vrec_var=sim.vrec_var, vrec=vrec + _resting(plan, sim), events=events, backend=self.backend,
                          connectivity=self.connectivity, n_synapses=float("nan"), comm=comm,
                          first_step=self.first_step + lo)
 

@@ -1,7 +1,8 @@
 """Reference traces for tests/test_nest_traces.py: one neuron of each model in
 NEST (run with a Python that has nest), driven by a fixed spike train (excitatory and
-inhibitory, some arriving while it is refractory) and a DC current; writes V every step and
-the spike times to tests/data/nest_neuron_traces.json. Usage:
+inhibitory, some arriving while it is refractory) and a DC current; writes V every step, the
+other state variables distsnn can record (synaptic currents or conductances, the AdEx
+models' w) every step, and the spike times to tests/data/nest_neuron_traces.json. Usage:
 
     /path/to/venv-with-nest/bin/python scripts/peers/nest_neuron_traces.py tests/data/nest_neuron_traces.json
 """
@@ -42,6 +43,10 @@ PROTOCOL = {
 }
 
 
+# the variables distsnn records besides V_m (model.neurons.RECORDABLES), NEST's names
+STATE = ("I_syn_ex", "I_syn_in", "g_ex", "g_in", "w")
+
+
 def main(out_path):
     import nest
     p = PROTOCOL
@@ -54,13 +59,15 @@ def main(out_path):
         inh = nest.Create("spike_generator", params={"spike_times": p["inh_times"]})
         nest.Connect(exc, n, syn_spec={"weight": spec["w_exc"], "delay": p["delay"]})
         nest.Connect(inh, n, syn_spec={"weight": spec["w_inh"], "delay": p["delay"]})
-        mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": p["dt"]})
+        state = [r for r in nest.GetDefaults(spec.get("model", label))["recordables"] if r in STATE]
+        mm = nest.Create("multimeter", params={"record_from": ["V_m"] + state, "interval": p["dt"]})
         sr = nest.Create("spike_recorder")
         nest.Connect(mm, n)
         nest.Connect(n, sr)
         nest.Simulate(p["t_sim"])
         ev = mm.get("events")
         result["traces"][label] = {"t": [float(x) for x in ev["times"]], "v": [float(x) for x in ev["V_m"]],
+                                   "state": {r: [float(x) for x in ev[r]] for r in state},
                                    "spikes": [float(x) for x in sr.get("events")["times"]]}
     with open(out_path, "w") as fh:
         json.dump(result, fh, indent=0)

@@ -113,13 +113,25 @@ def max_row_length(plan, counts):
 
 def local_view(plan, owned=None):
     """What one process simulates: its units (owned: boolean mask over plan.units, default
-    all), their neurons' gids, and the recorded-voltage gids among them with local indices."""
+    all), their neurons' gids, and the state probes (plan.vrec_*) of those neurons: their
+    indices into the plan's probes and their neurons' local indices."""
     owned = np.ones(plan.units.shape[0], dtype=bool) if owned is None else np.asarray(owned, dtype=bool)
     units, gids = bp.local_units(plan, owned)
     local_of = np.full(plan.n_neurons, -1, dtype=np.int64)
     local_of[gids] = np.arange(gids.size)
-    vrec_gids = plan.vrec_gids[local_of[plan.vrec_gids] >= 0] if plan.vrec_gids.size else plan.vrec_gids
-    return units, gids, vrec_gids, local_of[vrec_gids]
+    probes = np.nonzero(local_of[plan.vrec_gids] >= 0)[0]
+    return units, gids, probes, local_of[plan.vrec_gids[probes]]
+
+
+class RecordedState:
+    """What a simulator records of the state: the probes of its own neurons (local_view), as
+    the gid, variable (index into plan.vrec_names) and state code of each; mixed into both engines."""
+
+    def _set_probes(self, plan, probes, local):
+        self.vrec_gids = plan.vrec_gids[probes]
+        self.vrec_var = plan.vrec_var[probes]
+        self.vrec_code = plan.vrec_code[probes]
+        self.vrec_local = local
 
 
 def build_stored(plan, units, counts, log, scratch=None):
@@ -146,11 +158,25 @@ def build_stored(plan, units, counts, log, scratch=None):
 
 
 @kernel
+def state_value(code, i, v, i_ex, i_in, dj_ex):
+    """The recorded state variable `code` (model.neurons.RECORDABLES) of local neuron i."""
+    if code == 0:
+        return v[i]
+    if code == 1:
+        return i_ex[i]
+    if code == 2:
+        return i_in[i]
+    if code == 3:
+        return dj_ex[i]
+    return -i_in[i]
+
+
+@kernel
 def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
-              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_out, events, noise_acc, noise_words, ex_gid,
-              ex_step, n_ex, sched_step, sched_gid, sched_cursor, unit_bad):
+              rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
+              ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, unit_bad):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow,
     or (the step not counted) when a neuron was found numerically unstable (unit_bad).
 
@@ -190,7 +216,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_lo
         for k in range(n_pops):
             pop_ptr[k + 1] += pop_ptr[k]
         for r in range(vrec_local.size):
-            vrec_out[i, r] = v[vrec_local[r]]
+            vrec_out[i, r] = state_value(vrec_code[r], vrec_local[r], v, i_ex, i_in, dj_ex)
         if ns > 0:
             if stored:
                 deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, ptr, syn_loc, syn_w, syn_d, events)
@@ -209,7 +235,7 @@ def population_pointers(spk_gid, pop_offsets):
     return ptr
 
 
-class CpuSimulator:
+class CpuSimulator(RecordedState):
     """Runs a BuildPlan on the CPU. connectivity: 'procedural' or 'stored'.
 
     owned: boolean mask over plan.units of the post chunks this process simulates (default
@@ -225,7 +251,8 @@ class CpuSimulator:
         self.log = log or (lambda msg: None)
         self.t = 0
         self.events = 0
-        self.units, self.gids, self.vrec_gids, self.vrec_local = local_view(plan, owned)
+        self.units, self.gids, probes, local = local_view(plan, owned)
+        self._set_probes(plan, probes, local)
         self.n_local = int(self.gids.size)
         self.output_capacity = max(4 * self.n_local, 1024)   # initial size of the caller's spike buffers
 
@@ -284,8 +311,9 @@ class CpuSimulator:
     def run(self, n_steps, out_gid, out_step, n_out, vrec_out, ex_gid=None, ex_step=None, n_ex=0):
         """Advance up to n_steps; returns (steps done, spikes now in out_*[, spikes in ex_*]).
 
-        out_*: recorded spikes (gid, emission step); vrec_out: (n_steps, recorded here) mV
-        relative to E_L; ex_*: optional buffers collecting every local spike for the exchange.
+        out_*: recorded spikes (gid, emission step); vrec_out: (n_steps, probes here), the
+        recorded state (self.vrec_*) in its units, V relative to E_L; ex_*: optional buffers
+        collecting every local spike for the exchange.
         """
         plan = self.plan
         exchange = ex_gid is not None
@@ -298,8 +326,8 @@ class CpuSimulator:
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.in_proj, plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
-            out_gid, out_step, n_out, self.vrec_local, vrec_out, self.unit_events, self.noise_acc, self.noise_words,
-            ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor, self.unit_bad)
+            out_gid, out_step, n_out, self.vrec_local, self.vrec_code, vrec_out, self.unit_events, self.noise_acc,
+            self.noise_words, ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor, self.unit_bad)
         if self.unit_bad[:, 0].max() >= 0:
             u = int(np.argmax(self.unit_bad[:, 0] >= 0))
             raise instability_error(plan, int(self.unit_bad[u, 0]), int(self.unit_bad[u, 1]))

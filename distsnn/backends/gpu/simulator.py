@@ -2,12 +2,12 @@
 emulated device of emulator.py). Same interface and the same spikes as CpuSimulator.
 
 A step is at most five launches, each one kernel for all populations: spike sources (only
-if the model has some), neuron update (Poisson input fused in), voltage recording (only if
+if the model has some), neuron update (Poisson input fused in), state recording (only if
 asked for), delivery of the step's own spikes, and the step's end (one thread moves the
 device-resident step counter). Nothing in a step needs the
 host: the step and the bounds of the spike buffer live on the device, so a block of steps
 is enqueued (replayed as CUDA graphs where the device has graphs) and the host waits only
-when it flushes the spike and voltage buffers: after a block of up to MAX_BLOCK_STEPS
+when it flushes the spike and recording buffers: after a block of up to MAX_BLOCK_STEPS
 steps, or at each exchange with other ranks. The buffers are sized for usual activity;
 steps that could overflow them are skipped on the device (layout.ST_LIVE) and enqueued
 again after the flush, so no spike is ever lost. Spikes come back as (gid, step) pairs in
@@ -24,8 +24,8 @@ from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
 from ...model.rkf45 import instability_error
-from ..cpu.simulator import (CONNECTIVITY_MODES, counted_projections, csr_bytes_per_synapse, local_view, ring_dtype,
-                             state_bytes)
+from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projections, csr_bytes_per_synapse,
+                             local_view, ring_dtype, state_bytes)
 from . import layout
 from .delivery_items import procedural_items, stored_items, table_bytes, teams_per_spike
 from .source import R32
@@ -37,20 +37,20 @@ GRAPH_STEPS = 50                 # steps per captured CUDA graph
 
 def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
-    `n_vrec` voltages needs before any stored CSR: what every engine holds
+    `n_vrec` state variables needs before any stored CSR: what every engine holds
     (cpu.simulator.state_bytes), plus the gid and unit of every local neuron (12 B), the spike
-    (gid, step: 8 B each) and voltage buffers (8 B per recorded neuron and step), and the
-    delivery item tables (delivery_items: at most 8 B per (unit, incoming projection) pair
-    and per population). Left out: delivery's event counters, 8 B per team of the grid
+    (gid, step: 8 B each) and recording buffers (8 B per recorded variable and step, and 12 B
+    per probe for its neuron and code), and the delivery item tables (delivery_items: at most
+    8 B per (unit, incoming projection) pair and per population). Left out: delivery's event counters, 8 B per team of the grid
     (about 70 KB on an H100)."""
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
-    return (sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + 8 * block_steps * n_vrec
+    return (sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + (8 * block_steps + 12) * n_vrec
             + table_bytes(plan, units))
 
 
-class GpuSimulator:
+class GpuSimulator(RecordedState):
     """Runs a BuildPlan on `device` (device.CudaDevice or emulator.EmulatedDevice).
 
     connectivity: 'procedural' or 'stored'; owned: boolean mask over plan.units of the post
@@ -67,7 +67,8 @@ class GpuSimulator:
         self.dev = device
         self.log = log or (lambda msg: None)
         self.t = 0
-        self.units, self.gids, self.vrec_gids, self.vrec_local = local_view(plan, owned)
+        self.units, self.gids, probes, local = local_view(plan, owned)
+        self._set_probes(plan, probes, local)
         self.n_local = int(self.gids.size)
         # each neuron spikes at most once per step, spike sources included (plan._spike_schedule)
         self.per_step = max(self.n_local, 1)
@@ -80,7 +81,7 @@ class GpuSimulator:
 
     # sizes -----------------------------------------------------------------------------
     def memory_estimate(self):
-        """Device bytes of state, ring buffers, row counts and the spike and voltage buffers."""
+        """Device bytes of state, ring buffers, row counts and the spike and recording buffers."""
         return device_bytes(self.plan, self.units, self.vrec_gids.size, self.spk_cap, self.block_steps)
 
     def _check_fits(self, what, nbytes):
@@ -148,6 +149,7 @@ class GpuSimulator:
         self.d_items = [up(items[0], np.int64), *(up(a, np.int32) for a in items[1:])]
         self.n_rec = int(self.vrec_gids.size)
         self.d_rec_local = up(self.vrec_local, np.int64)
+        self.d_rec_code = up(self.vrec_code, np.int32)
         self.d_vrec = d.zeros(max(self.block_steps * self.n_rec, 1), np.float64)
         self._reset_state()
         self.remote_bounds = d.zeros(2, np.uint64)
@@ -240,8 +242,9 @@ class GpuSimulator:
             if np.isin(plan.pop_i[:, bp.PI_MODEL], [MODEL_CODES[m] for m in AEIF_MODELS]).any():
                 steps.append((self._kernel("neuron_update_aeif"), self._grid(self.n_local), bt, neuron_args))
         if self.n_rec:
-            steps.append(("record_voltage", self._grid(self.n_rec), bt, (
-                self.state, self.n_rec, self.d_rec_local, self.v, self.d_vrec)))
+            steps.append(("record_state", self._grid(self.n_rec), bt, (
+                self.state, self.n_rec, self.d_rec_local, self.d_rec_code, self.v, self.i_ex, self.i_in, self.dj_ex,
+                self.d_vrec)))
         if U:
             kernel, args = self._deliver_args(self.state[layout.ST_BEGIN:], self.spk_gid, self.spk_step)
             steps.append((kernel, self.deliver_grid, bt, args))
@@ -269,7 +272,7 @@ class GpuSimulator:
 
     def _flush(self):
         """Wait for the enqueued steps; return (steps that ran, their spikes sorted by
-        (step, gid), their V rows) and reset the buffers."""
+        (step, gid), their recorded rows) and reset the buffers."""
         d = self.dev
         state = d.to_host(self.state)
         if state[layout.ST_BAD] != layout.NO_BAD:

@@ -19,14 +19,14 @@ from . import layout
 
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
-KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "record_voltage", "advance_step", "deliver_procedural",
+KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "record_state", "advance_step", "deliver_procedural",
            "deliver_stored", "counts", "build_stored")
 # (kernels that touch the ring buffers or stored weights have an int32 twin, suffix R32)
 R32 = "_r32"
 ENTRY_POINTS = {"neuron_update": ("neuron_update", "neuron_update" + R32),
                 "neuron_update_aeif": ("neuron_update_aeif", "neuron_update_aeif" + R32),
                 "spike_sources": ("spike_sources",),
-                "record_voltage": ("record_voltage",), "advance_step": ("advance_step",),
+                "record_state": ("record_state",), "advance_step": ("advance_step",),
                 "deliver_procedural": ("deliver_procedural", "deliver_procedural" + R32),
                 "deliver_stored": ("deliver_stored", "deliver_stored" + R32),
                 "counts": ("counts_fixed_total", "counts_fixed_outdegree", "counts_fixed_indegree"),
