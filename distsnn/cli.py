@@ -174,12 +174,15 @@ def _parser():
                                     "and --restart) into one file")
     j.add_argument("files", nargs="+", metavar="SEGMENT.h5", help="the segments' spike files, in time order")
     j.add_argument("--output", required=True, help="spike file to write")
-    e = sub.add_parser("export", help="write a selection of a spike file as a Neo Block (slow for many neurons)")
+    e = sub.add_parser("export", help="write a selection of a spike file, with the recorded state of those neurons "
+                                      "(its reports beside it), as a Neo Block (slow for many neurons)")
     e.add_argument("file", metavar="FILE.h5")
     e.add_argument("--format", choices=("nix", "pickle"), default="nix")
     e.add_argument("--neurons", default="100",
                    help="'N' (first N of every population), 'POP:ID', 'POP:FIRST-LAST', comma-separated, or 'all'")
     e.add_argument("--output", required=True, help="file to write (.nix or .pkl)")
+    e.add_argument("--no-reports", action="store_true",
+                   help="leave out the state reports beside FILE (FILE_voltage.h5, FILE_w.h5, ...)")
     return p
 
 
@@ -189,8 +192,11 @@ def export_command(args, out=None):
     from .io.neo_export import export_neo
     out = out or sys.stdout
     t0 = time.perf_counter()
-    n = export_neo(args.file, args.output, args.format, None if args.neurons == "all" else args.neurons)
-    print(f"wrote {n} spike trains to {args.output} ({args.format}) in {time.perf_counter() - t0:.2f} s", file=out)
+    n, n_signals = export_neo(args.file, args.output, args.format, None if args.neurons == "all" else args.neurons,
+                              {} if args.no_reports else None)
+    signals = f" and {n_signals} analog signals" if n_signals else ""
+    print(f"wrote {n} spike trains{signals} to {args.output} ({args.format}) in {time.perf_counter() - t0:.2f} s",
+          file=out)
     return n
 
 

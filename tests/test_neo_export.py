@@ -1,9 +1,10 @@
-"""Neo export of a selection of a spike file (NIX and pickle), read back with Neo."""
+"""Neo export of a selection of a spike file and its state reports (NIX and pickle), read
+back with Neo."""
 import numpy as np
 import pytest
 
 from distsnn.cli import main
-from distsnn.io import read_spikes
+from distsnn.io import read_report, read_spikes
 from distsnn.io.neo_export import parse_selection
 
 neo = pytest.importorskip("neo")
@@ -12,7 +13,8 @@ neo = pytest.importorskip("neo")
 @pytest.fixture(scope="module")
 def run_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("neo") / "run.h5"
-    assert main(["run", "microcircuit", "--scale", "0.02", "--t-sim", "200", "--no-progress", "--output", str(path)]) == 0
+    assert main(["run", "microcircuit", "--scale", "0.02", "--t-sim", "200", "--no-progress", "--output", str(path),
+                 "--record", "3", "--record-from", "V_m,I_syn_ex"]) == 0
     return path
 
 
@@ -32,7 +34,8 @@ def test_export_round_trip(run_file, tmp_path, fmt, suffix, capsys):
         pytest.importorskip("nixio")
     out = tmp_path / f"sel.{suffix}"
     assert main(["export", str(run_file), "--format", fmt, "--neurons", "L4E:0-19,L5I:0-4", "--output", str(out)]) == 0
-    assert "wrote 25 spike trains" in capsys.readouterr().out
+    # the state reports beside the file: of the selected neurons, those recorded (L4E 0-2, L5I 0-2)
+    assert "wrote 25 spike trains and 4 analog signals" in capsys.readouterr().out
     io = neo.io.PickleIO(str(out)) if fmt == "pickle" else neo.io.NixIO(str(out), mode="ro")
     block = io.read_block()
     if fmt == "nix":
@@ -45,3 +48,19 @@ def test_export_round_trip(run_file, tmp_path, fmt, suffix, capsys):
         for i in ids:
             assert np.allclose(trains[(pop, i)].rescale("ms").magnitude, t[node == i])
             assert float(trains[(pop, i)].t_stop.rescale("ms")) == pytest.approx(200.0)
+    signals = {(a.annotations["population"], a.annotations["variable"]): a for a in block.segments[0].analogsignals}
+    assert sorted(signals) == [("L4E", "I_syn_ex"), ("L4E", "V_m"), ("L5I", "I_syn_ex"), ("L5I", "V_m")]
+    for (pop, var), sig in signals.items():
+        ids, times, data = read_report(str(run_file.parent / f"run_{'voltage' if var == 'V_m' else var}.h5"))[pop]
+        assert list(sig.array_annotations["node_id"]) == list(ids) == [0, 1, 2]
+        assert np.array_equal(sig.magnitude, data) and str(sig.units.dimensionality) == ("mV" if var == "V_m" else "pA")
+        assert float(sig.t_start.rescale("ms")) == pytest.approx(times[0])
+        assert float(sig.sampling_period.rescale("ms")) == pytest.approx(0.1)
+
+
+def test_export_without_reports(run_file, tmp_path, capsys):
+    out = tmp_path / "spikes_only.pkl"
+    assert main(["export", str(run_file), "--format", "pickle", "--neurons", "2", "--no-reports",
+                 "--output", str(out)]) == 0
+    assert "wrote 16 spike trains to" in capsys.readouterr().out
+    assert len(neo.io.PickleIO(str(out)).read_block().segments[0].analogsignals) == 0

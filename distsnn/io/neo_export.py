@@ -1,14 +1,18 @@
-"""Export a selection of a SONATA spike file as a Neo Block (NIX or pickle).
+"""Export a selection of a SONATA spike file as a Neo Block (NIX or pickle), with the
+recorded state of the selected neurons (the reports beside it: V_m, w, g_ex, ...) as
+AnalogSignals.
 
 For the Neo / PyNN / Elephant ecosystem. Neo builds one Python object per spike train, and
 NIX writes each as its own HDF5 objects (OpSNN measured 213 s for 1,000 cells), so this is
 meant for selections, not whole networks: SONATA stays the native format.
 """
+import os
 import re
 
 import numpy as np
 
-from .sonata import open_h5, population_size_in_file, run_window
+from ..model.neurons import STATE_UNITS
+from .sonata import open_h5, population_size_in_file, report_path, run_window
 
 FORMATS = ("nix", "pickle")
 
@@ -35,10 +39,20 @@ def parse_selection(spec, sizes):
     return out
 
 
-def export_neo(path, out_path, fmt="nix", neurons=None):
+def reports_beside(path):
+    """{variable: report file} of the state reports written beside the spike file `path`
+    (sonata.report_path: run_voltage.h5, run_w.h5, ... for run.h5) that exist."""
+    stem = os.path.splitext(str(path))[0]
+    return {v: report_path(stem, v) for v in STATE_UNITS if os.path.exists(report_path(stem, v))}
+
+
+def export_neo(path, out_path, fmt="nix", neurons=None, reports=None):
     """Write the selected neurons' spike trains of `path` to `out_path` as one Neo Block
-    (one Segment, one SpikeTrain per neuron annotated with population and node_id). Returns
-    the number of spike trains written."""
+    (one Segment, one SpikeTrain per neuron annotated with population and node_id), and of
+    `reports` ({variable: report file}, default reports_beside(path); {} for none) one
+    AnalogSignal per population and variable, of the selected neurons recorded there
+    (annotated with population and variable; array annotation node_id). Returns (spike
+    trains, analog signals) written."""
     if fmt not in FORMATS:
         raise ValueError(f"export format must be one of {FORMATS}, got {fmt!r}")
     import neo
@@ -63,9 +77,30 @@ def export_neo(path, out_path, fmt="nix", neurons=None):
             for nid, a, b in zip(ids, bounds, ends):
                 seg.spiketrains.append(neo.SpikeTrain(t[a:b] * pq.ms, t_start=t_start * pq.ms, t_stop=t_stop * pq.ms,
                                                       name=f"{pop}:{nid}", population=pop, node_id=int(nid)))
+    for variable, report in (reports_beside(path) if reports is None else reports).items():
+        seg.analogsignals.extend(_signals(neo, pq, report, variable, selection))
     if fmt == "nix":
         with neo.io.NixIO(str(out_path), mode="ow") as io:
             io.write_block(block)
     else:
         neo.io.PickleIO(str(out_path)).write_block(block)
-    return len(seg.spiketrains)
+    return len(seg.spiketrains), len(seg.analogsignals)
+
+
+def _signals(neo, pq, report, variable, selection):
+    """AnalogSignals (one per population) of the selected neurons recorded in `report`."""
+    out = []
+    with open_h5(report, "report") as f:
+        for pop, g in f["report"].items():
+            node = g["mapping/node_ids"][()].astype(np.int64)
+            cols = np.nonzero(np.isin(node, selection.get(pop, [])))[0]
+            if cols.size == 0:
+                continue
+            start, _, step = g["mapping/time"][()]
+            units = g["data"].attrs.get("units", STATE_UNITS[variable])
+            units = units.decode() if isinstance(units, bytes) else str(units)
+            data = g["data"][:, cols] if cols.size < node.size else g["data"][()]
+            out.append(neo.AnalogSignal(data, units=units, sampling_period=step * pq.ms, t_start=start * pq.ms,
+                                        name=f"{pop}:{variable}", population=pop, variable=variable,
+                                        array_annotations={"node_id": node[cols]}))
+    return out
