@@ -10,7 +10,7 @@ from distsnn.runtime import run as run_module
 
 
 def mixed_network():
-    """Every rule, both receptors, Poisson and DC input, a Poisson stimulus window,
+    """Every rule, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
     iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without
     refractoriness) and aeif_psc_exp neurons, populations spanning several chunks; the
     state recorded is every kind the kernels can read (V_m, currents, conductances, w, and
@@ -29,6 +29,7 @@ def mixed_network():
     net.add_poisson_input("E", indegree=1000, rate=18.0, weight=45.0, delay=1.5)
     net.add_poisson_input("I", indegree=1000, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 100.0, start=50.0, stop=150.0)
+    net.add_noise_input("I", mean=20.0, std=80.0, dt=0.5, start=20.0, stop=250.0)
     net.add_population("D", 70, "iaf_psc_delta", {"t_ref": 1.5}, v_init=Normal(-62.0, 4.0))
     net.add_population("C", 50, "iaf_cond_exp", {"I_e": 50.0})
     net.connect("E", "D", FixedIndegree(25), Normal(0.5, 0.1), Normal(1.3, 0.4))
@@ -49,6 +50,7 @@ def mixed_network():
     net.connect("W", "B", FixedProbability(0.2), 3.0, 1.4)
     net.connect("B", "E", FixedTotalNumber(500), 30.0, 1.9)
     net.add_poisson_input("W", indegree=100, rate=10.0, weight=2.0, delay=1.0)
+    net.add_noise_input("W", std=60.0)                         # AdEx (the solver's own kernel), every step
     net.add_population("P", 40, "aeif_psc_exp", {"I_e": 750.0, "t_ref": 1.5, "tau_syn_ex": 1.0})
     net.connect("E", "P", FixedIndegree(10), Normal(60.0, 6.0), 1.2)
     net.connect("I", "P", FixedProbability(0.1), -80.0, 0.9)

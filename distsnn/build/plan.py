@@ -50,6 +50,10 @@ COUNTED_RULES = (RULE_FTN, RULE_FOUT, RULE_FIN)   # rows of drawn lengths: per (
 STEP_NEVER = 2 ** 62   # the step of t = inf (the stop of a window without end)
 # QI_START, QI_STOP: the emission steps s of the sources, start <= s < stop
 QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX, QI_START, QI_STOP = range(8)
+# noise currents (Network.add_noise_input), in the order they were added: noise_i columns
+# (target population, first step, stop step, steps per interval, stream index), noise_f (mean, std pA)
+NZ_POP, NZ_START, NZ_STOP, NZ_EVERY, NZ_INDEX = range(5)
+N_NZ = 5
 # unit (post chunk) columns
 UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END, UI_RING_OFF = range(8)
 
@@ -81,6 +85,8 @@ class BuildPlan:
     pin_cdf: np.ndarray          # (Q, KCAP + 1) cdf tables of the Poisson sampler
     dc_f: np.ndarray             # (amplitude pA,)
     dc_i: np.ndarray             # (start step, stop step)
+    noise_f: np.ndarray          # (mean pA, std pA) of each noise current
+    noise_i: np.ndarray          # NZ_* columns
     units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start, schedule range
     sched_step: np.ndarray       # spike sources: emission steps, grouped by unit, sorted by (step, gid)
     sched_gid: np.ndarray
@@ -257,6 +263,9 @@ def make_plan(network, seed, bound_inputs=True):
     dcs = sorted(network.dc_inputs, key=lambda d: index[d.target])
     dc_f = np.array([[d.amplitude] for d in dcs], dtype=np.float64).reshape(-1, 1)
     dc_i = np.array([[_steps_floor(d.start, dt), _steps_floor(d.stop, dt)] for d in dcs], dtype=np.int64).reshape(-1, 2)
+    noise_f = np.array([[z.mean, z.std] for z in network.noise_inputs], dtype=np.float64).reshape(-1, 2)
+    noise_i = np.array([[index[z.target], _steps_floor(z.start, dt), _steps_floor(z.stop, dt), round(z.dt / dt), q]
+                        for q, z in enumerate(network.noise_inputs)], dtype=np.int64).reshape(-1, N_NZ)
 
     pop_f = np.zeros((P, N_PF))
     pop_i = np.zeros((P, N_PI), dtype=np.int64)
@@ -316,7 +325,7 @@ def make_plan(network, seed, bound_inputs=True):
     plan = BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,
-        dc_f=dc_f, dc_i=dc_i, units=units, sched_step=sched_step, sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
+        dc_f=dc_f, dc_i=dc_i, noise_f=noise_f, noise_i=noise_i, units=units, sched_step=sched_step, sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,

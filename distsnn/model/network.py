@@ -11,7 +11,7 @@ import numpy as np
 from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
 from .neurons import CONDUCTANCE_MODELS, RECORDABLES, validate_params
-from ..rng.streams import projection_id
+from ..rng.streams import ID_MASK, projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
 
@@ -92,6 +92,19 @@ class DCInput:
     stop: float
 
 
+@dataclass
+class NoiseInput:
+    """Gaussian white-noise current into every neuron of `target` (NEST's noise_generator):
+    each neuron draws its own I = mean + std * z (pA, z standard normal) for every interval
+    of `dt` ms, counted from t = 0, and holds it; the current flows for start <= t < stop (ms)."""
+    target: str
+    mean: float
+    std: float
+    dt: float
+    start: float
+    stop: float
+
+
 RING_BITS = ("auto", 32, 64)
 
 
@@ -143,6 +156,7 @@ class Network:
     projections: list = field(default_factory=list)
     poisson_inputs: list = field(default_factory=list)
     dc_inputs: list = field(default_factory=list)
+    noise_inputs: list = field(default_factory=list)
     spike_records: dict = field(default_factory=dict)     # pop -> None (all) or array of ids
     state_records: dict = field(default_factory=dict)     # pop -> (array of ids, tuple of variables)
     metadata: dict = field(default_factory=dict)
@@ -287,6 +301,31 @@ class Network:
         if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude):
             raise ValueError(f"{where}: amplitude must be a finite number, got {amplitude!r}")
         self.dc_inputs.append(DCInput(target, float(amplitude), *_window(where, start, stop)))
+
+    def add_noise_input(self, target, mean=0.0, std=0.0, dt=None, start=0.0, stop=math.inf):
+        """Gaussian white-noise current (NEST's noise_generator) into every neuron of
+        `target`: each neuron draws its own current mean + std * z (pA; z standard normal,
+        independent across neurons and intervals) for every interval of `dt` ms (default: the
+        time step; a whole number of steps), counted from t = 0, and holds it during the
+        interval; it flows for start <= t < stop (ms), added to I_e like a DC input.
+        Independent of ranks, threads and devices, as every random number here."""
+        where = f"noise input to {target!r}"
+        if self._pop(target, where).is_source:
+            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
+        for name, value in (("mean", mean), ("std", std)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{where}: {name} must be a finite number (pA), got {value!r}")
+        if std < 0:
+            raise ValueError(f"{where}: std must be >= 0 pA, got {std}")
+        dt = self.dt if dt is None else dt
+        if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not math.isfinite(dt) or dt <= 0:
+            raise ValueError(f"{where}: dt must be a positive number of ms, got {dt!r}")
+        k = round(dt / self.dt)
+        if k < 1 or abs(k * self.dt - dt) > 1e-9 * dt:
+            raise ValueError(f"{where}: dt = {dt:g} ms is not a whole number of time steps ({self.dt:g} ms)")
+        if len(self.noise_inputs) > ID_MASK:
+            raise ValueError(f"{where}: more than {ID_MASK + 1} noise inputs")
+        self.noise_inputs.append(NoiseInput(target, float(mean), float(std), float(dt), *_window(where, start, stop)))
 
     # -- recording ---------------------------------------------------------------------
     def _ids(self, where, pop, neurons):

@@ -11,6 +11,9 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
   NOISE       step lo            step hi     gid >> 2      input index << 16 | part (word gid & 3)
   INIT        variable index     0           neuron gid    0
   PERM        post chunk         0           0             projection id (fixed_indegree round keys)
+  CURRENT     interval lo        interval hi gid >> 1      noise input index (noise currents:
+                                                           words 0, 1 -> Box-Muller -> z of the
+                                                           even gid, the odd one's)
 """
 import hashlib
 
@@ -19,6 +22,7 @@ DOM_COUNT = 2
 DOM_NOISE = 3
 DOM_INIT = 4
 DOM_PERM = 5
+DOM_CURRENT = 6
 DOMAIN_SHIFT = 28
 ID_MASK = (1 << DOMAIN_SHIFT) - 1
 

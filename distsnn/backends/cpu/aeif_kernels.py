@@ -153,10 +153,11 @@ def adjust_step(h_old, err, deriv, tol):
 
 
 @kernel
-def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, i_stim, cond):
+def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, i_stim, stim, noisy,
+                   cond):
     """One time step of the AdEx neurons of one unit (module docstring): their state, this
     step's ring slots (cleared) and Poisson input; pf: their population's pop_f row; i_stim:
-    I_e plus DC input (pA); cond: aeif_cond_exp (else aeif_psc_exp). A neuron that spikes gets
+    I_e plus DC input (pA), or, if noisy, stim[i] per neuron; cond: aeif_cond_exp (else aeif_psc_exp). A neuron that spikes gets
     refr = max(ref_steps, 1), the mark neuron_kernels.spiked looks for. Returns the index of
     the first neuron found numerically unstable, or -1."""
     c = aeif_constants(pf, i_stim, cond)
@@ -168,6 +169,8 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_
     first = rk.FIRST_STEP if rk.FIRST_STEP < dt else dt
     mark = max(ref_steps, 1)
     for i in range(v.size):
+        if noisy:
+            c = aeif_constants(pf, stim[i], cond)
         y = (v[i], g_ex[i], g_in[i], w[i])
         h = hstep[i] if hstep[i] > 0.0 else first
         r = refr[i]

@@ -22,6 +22,9 @@ iaf_cond_alpha (integrate_alpha too) keeps g_X and dG_X there, with iaf_cond_exp
 the exact mid-step conductances g_X' = (g_X + dG_X dt/2) exp(-dt / (2 tau_X)), then the same
 updates of g_X (from dG_X) and dG_X.
 The AdEx models are integrated by an adaptive solver, in aeif_kernels.integrate_aeif.
+Noise currents (Network.add_noise_input) make the injected current per neuron: a unit with
+one active fills stim[:n] with I_e + I_dc plus each active input's mean + std * z
+(add_noise_current), and the update reads it in place of the unit's one value.
 The Poisson input of a unit (post chunk) is drawn first, in passes over all its neurons that
 vectorise: the Philox words (one call gives the uniforms of the four neurons of an aligned
 quad, gid >> 2; see build.poisson_input for the streams), then the counts by inversion; the
@@ -36,10 +39,11 @@ from ...model.neurons import MODEL_CODES
 from ...rng import streams
 from .aeif_kernels import integrate_aeif
 from .jit import kernel
-from .rng_kernels import pexp, philox
+from .rng_kernels import box_muller, pexp, philox, u01
 
 M32 = np.uint64(0xFFFFFFFF)
 NOISE_TAG = np.int64(streams.DOM_NOISE << streams.DOMAIN_SHIFT)
+CURRENT_TAG = np.int64(streams.DOM_CURRENT << streams.DOMAIN_SHIFT)
 TWO_M32 = 2.0 ** -32
 MODEL_COND = MODEL_CODES["iaf_cond_exp"]
 MODEL_DELTA = MODEL_CODES["iaf_psc_delta"]
@@ -156,11 +160,11 @@ def cond_step(vm, g_ex, g_in, dg_ex, dg_in, cc, i_stim):
 
 
 @kernel
-def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model, i_stim):
+def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model, i_stim, stim, noisy):
     """Steps 1-4 (module docstring) for the neurons of one unit: their state, this step's
     ring slots (cleared) and Poisson input; pf: their population's row of pop_f; model: its
-    code (neurons.MODEL_CODES); i_stim: I_e plus DC input (pA). A neuron that spikes gets
-    refr = max(ref_steps, 1) (see spiked).
+    code (neurons.MODEL_CODES); i_stim: I_e plus DC input (pA), or, if noisy, stim[i] per
+    neuron (with noise currents). A neuron that spikes gets refr = max(ref_steps, 1) (see spiked).
 
     Branch-free and writing only the four state arrays in its loop, so that LLVM vectorises
     it (with more arrays written, its run-time alias checks give up)."""
@@ -176,12 +180,13 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
         x_in = float(ring_in[i] + acc_in[i]) * inv_in
         vm = v[i]
         r = refr[i]
+        ist = stim[i] if noisy else i_stim
         if cond:
-            v_new = cond_step(vm, i_ex[i], i_in[i], 0.0, 0.0, cc, i_stim)
+            v_new = cond_step(vm, i_ex[i], i_in[i], 0.0, 0.0, cc, ist)
         elif delta:
-            v_new = vm * p22 + i_stim * p20 + (x_ex + x_in)
+            v_new = vm * p22 + ist * p20 + (x_ex + x_in)
         else:
-            v_new = vm * p22 + i_ex[i] * p21ex + i_in[i] * p21in + i_stim * p20
+            v_new = vm * p22 + i_ex[i] * p21ex + i_in[i] * p21in + ist * p20
         i_ex[i] = i_ex[i] * p11ex + (0.0 if delta else x_ex)
         i_in[i] = i_in[i] * p11in + (0.0 if delta else x_in)
         v[i], refr[i] = settle(vm, v_new, r, vth, vreset, mark)
@@ -191,7 +196,7 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
 
 @kernel
 def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model,
-                    i_stim):
+                    i_stim, stim, noisy):
     """integrate for iaf_psc_alpha and iaf_cond_alpha (module docstring; i_X, dj_X hold
     g_X, dG_X for the latter): two more state arrays, so a loop of its own, which leaves the
     other models' loop (four arrays written) as LLVM vectorises it."""
@@ -210,10 +215,11 @@ def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, ring_ex, ring_in, acc_ex,
     for i in range(v.size):
         vm = v[i]
         r = refr[i]
+        ist = stim[i] if noisy else i_stim
         if cond:
-            v_new = cond_step(vm, i_ex[i], i_in[i], dj_ex[i], dj_in[i], cc, i_stim)
+            v_new = cond_step(vm, i_ex[i], i_in[i], dj_ex[i], dj_in[i], cc, ist)
         else:
-            v_new = vm * p22 + dj_ex[i] * p31ex + i_ex[i] * p21ex + dj_in[i] * p31in + i_in[i] * p21in + i_stim * p20
+            v_new = vm * p22 + dj_ex[i] * p31ex + i_ex[i] * p21ex + dj_in[i] * p31in + i_in[i] * p21in + ist * p20
         i_ex[i] = i_ex[i] * p11ex + dj_ex[i] * a21ex
         i_in[i] = i_in[i] * p11in + dj_in[i] * a21in
         dj_ex[i] = dj_ex[i] * p11ex + float(ring_ex[i] + acc_ex[i]) * j0ex
@@ -240,15 +246,48 @@ def spiked(refr, ref_steps, g0, out):
     return n
 
 
+@kernel
+def add_noise_current(interval, g0, g1, tag, key0, key1, mean, std, stim):
+    """stim[g - g0] += mean + std * z_g (pA) for the neurons g0..g1-1, z_g their standard
+    normal of this interval: one Philox call per gid pair (g >> 1; streams.DOM_CURRENT),
+    words 0 and 1 through Box-Muller, the first normal the even gid's, the second the odd's."""
+    c0 = np.uint64(interval) & M32
+    c1 = np.uint64(interval) >> np.uint64(32)
+    for pair in range(g0 >> 1, ((g1 - 1) >> 1) + 1):
+        w0, w1, _, _ = philox(c0, c1, pair, tag, key0, key1)
+        z0, z1 = box_muller(u01(w0), u01(w1))
+        g = 2 * pair
+        if g >= g0:
+            stim[g - g0] = stim[g - g0] + (mean + std * z0)
+        if g + 1 < g1:
+            stim[g + 1 - g0] = stim[g + 1 - g0] + (mean + std * z1)
+
+
+@kernel
+def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, stim):
+    """Whether population k has a noise current at step t; if so, stim[:g1 - g0] = i_stim
+    (I_e + DC, pA) plus each active one's current, in the order they were added."""
+    noisy = False
+    for q in range(noise_i.shape[0]):
+        if noise_i[q, bp.NZ_POP] == k and noise_i[q, bp.NZ_START] <= t < noise_i[q, bp.NZ_STOP]:
+            if not noisy:
+                stim[:g1 - g0] = i_stim
+                noisy = True
+            add_noise_current(t // noise_i[q, bp.NZ_EVERY], g0, g1, CURRENT_TAG | noise_i[q, bp.NZ_INDEX], key0,
+                              key1, noise_f[q, 0], noise_f[q, 1], stim)
+    return noisy
+
+
 @kernel(parallel=True)
-def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i,
-                   spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad):
+def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
+                   key0, key1, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
     unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
     (aeif_kernels; left at -1 otherwise).
 
-    noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input). Units of spike
-    sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit).
+    noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); stim:
+    (units, chunk_size) scratch for the injected current of units with noise currents. Units
+    of spike sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit).
     """
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]
@@ -274,6 +313,7 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
                 i_stim = i_stim + dc_f[d, 0]
         n = g1 - g0
         l1 = l0 + n
+        noisy = injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, stim[u])
         # this step's slot of each receptor in the unit's ring block (build.ring_layout)
         lex = pop_i[k, bp.PI_RING_EX]
         ex0 = units[u, bp.UI_RING_OFF] + (t % lex) * n
@@ -283,15 +323,15 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
         if model == MODEL_AEIF or model == MODEL_AEIF_PSC:   # dj_ex, dj_in: w and the solver's step
             bad = integrate_aeif(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
                                  ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
-                                 pop_i[k, bp.PI_REF], i_stim, model == MODEL_AEIF)
+                                 pop_i[k, bp.PI_REF], i_stim, stim[u], noisy, model == MODEL_AEIF)
             if bad >= 0 and unit_bad[u, 0] < 0:
                 unit_bad[u, 0] = g0 + bad
                 unit_bad[u, 1] = t
         elif model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
             integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
                             ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
-                            pop_i[k, bp.PI_REF], model, i_stim)
+                            pop_i[k, bp.PI_REF], model, i_stim, stim[u], noisy)
         else:
             integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n],
-                      noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], model, i_stim)
+                      noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], model, i_stim, stim[u], noisy)
         spk_cnt[u] = spiked(refr[l0:l1], pop_i[k, bp.PI_REF], g0, spk_unit[u])

@@ -121,6 +121,8 @@ class GpuSimulator(RecordedState):
         self.d_pin_cdf = up(plan.pin_cdf, np.float64)
         self.d_dc_f = up(plan.dc_f, np.float64)
         self.d_dc_i = up(plan.dc_i, np.int64)
+        self.d_noise_f = up(plan.noise_f, np.float64)
+        self.d_noise_i = up(plan.noise_i, np.int64)
         self.d_in_proj = up(plan.in_proj, np.int64)
         self.d_proj_f = up(plan.proj_f, np.float64)
         self.d_proj_i = up(plan.proj_i, np.int64)
@@ -237,7 +239,8 @@ class GpuSimulator(RecordedState):
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
                 self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.ring, self.d_pop_f, self.d_pop_i,
                 self.d_pin_i, self.d_pin_cdf,
-                self.d_dc_f, self.d_dc_i, plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)
+                self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i, int(plan.noise_i.shape[0]), plan.key0,
+                plan.key1, self.spk_gid, self.spk_step, self.spk_cap)
             steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, neuron_args))
             if np.isin(plan.pop_i[:, bp.PI_MODEL], [MODEL_CODES[m] for m in AEIF_MODELS]).any():
                 steps.append((self._kernel("neuron_update_aeif"), self._grid(self.n_local), bt, neuron_args))

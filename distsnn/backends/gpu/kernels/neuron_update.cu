@@ -29,6 +29,7 @@ __device__ __forceinline__ void neuron_update_body(
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
@@ -42,8 +43,8 @@ __device__ __forceinline__ void neuron_update_body(
         return;                                      // kernels spike_sources, neuron_update_aeif
     i64 in_ex, in_in;
     double i_stim;
-    neuron_input(t, li, g, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, key0, key1, &in_ex, &in_in,
-                 &i_stim);
+    neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise,
+                 key0, key1, &in_ex, &in_in, &i_stim);
     const double x_ex = (double)in_ex * pf[PF_INVSC_EX], x_in = (double)in_in * pf[PF_INVSC_IN];
     const i64 model = pi[PI_MODEL];
     const bool delta = model == MODEL_DELTA;
@@ -89,11 +90,12 @@ extern "C" __global__ void neuron_update(
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, i64* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring, pop_f,
                        pop_i, pin_i,
-                       pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
+                       pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid, spk_step, spk_cap);
 }
 
 extern "C" __global__ void neuron_update_r32(
@@ -102,10 +104,11 @@ extern "C" __global__ void neuron_update_r32(
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, int* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring, pop_f,
                        pop_i, pin_i,
-                       pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
+                       pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid, spk_step, spk_cap);
 }
 

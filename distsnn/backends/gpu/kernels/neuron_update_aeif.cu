@@ -95,6 +95,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
@@ -107,8 +108,8 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     if (pi[PI_MODEL] != MODEL_AEIF && pi[PI_MODEL] != MODEL_AEIF_PSC) return;
     i64 in_ex, in_in;
     double i_stim;
-    neuron_input(t, li, g, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, key0, key1, &in_ex, &in_in,
-                 &i_stim);
+    neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise,
+                 key0, key1, &in_ex, &in_in, &i_stim);
     const double d_t = pf[PF_DELTA_T];
     const AeifConst c = {pf[PF_GL], 1.0 / pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], d_t,
                          1.0 / (d_t != 0.0 ? d_t : 1.0), 1.0 / pf[PF_TAU_W], pf[PF_VPEAK], pf[PF_VTH], pf[PF_VRESET],
@@ -174,10 +175,12 @@ extern "C" __global__ void neuron_update_aeif(
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, i64* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     neuron_update_aeif_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring,
-                            pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
+                            pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid,
+                            spk_step, spk_cap);
 }
 
 extern "C" __global__ void neuron_update_aeif_r32(
@@ -186,8 +189,10 @@ extern "C" __global__ void neuron_update_aeif_r32(
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, int* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     neuron_update_aeif_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring,
-                            pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, key0, key1, spk_gid, spk_step, spk_cap);
+                            pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid,
+                            spk_step, spk_cap);
 }
