@@ -325,7 +325,8 @@ def make_plan(network, seed, bound_inputs=True):
     plan = BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,
-        dc_f=dc_f, dc_i=dc_i, noise_f=noise_f, noise_i=noise_i, units=units, sched_step=sched_step, sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
+        dc_f=dc_f, dc_i=dc_i, noise_f=noise_f, noise_i=noise_i, units=units, sched_step=sched_step,
+        sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,

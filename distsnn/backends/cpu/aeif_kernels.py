@@ -157,9 +157,10 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_
                    cond):
     """One time step of the AdEx neurons of one unit (module docstring): their state, this
     step's ring slots (cleared) and Poisson input; pf: their population's pop_f row; i_stim:
-    I_e plus DC input (pA), or, if noisy, stim[i] per neuron; cond: aeif_cond_exp (else aeif_psc_exp). A neuron that spikes gets
-    refr = max(ref_steps, 1), the mark neuron_kernels.spiked looks for. Returns the index of
-    the first neuron found numerically unstable, or -1."""
+    I_e plus DC input (pA), or, if noisy, stim[i] per neuron; cond: aeif_cond_exp (else
+    aeif_psc_exp). A neuron that spikes gets refr = max(ref_steps, 1), the mark
+    neuron_kernels.spiked looks for. Returns the index of the first neuron found numerically
+    unstable, or -1."""
     c = aeif_constants(pf, i_stim, cond)
     v_min = rk.V_UNSTABLE - pf[bp.PF_EL]                   # relative to E_L, as V
     bad = -1
