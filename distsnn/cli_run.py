@@ -83,6 +83,7 @@ def run_command(args, comm=None, out=None):
         metadata["partition"] = {"strategy": res.partition.strategy, "imbalance": res.partition.imbalance}
         metadata["exchange"] = res.exchange
     stem = os.path.splitext(args.output)[0]
+    reports = {v: report_path(stem, v) for v in res.plan.vrec_names}   # the state reports beside the output
     with res.timers.phase("write"):
         maybe_inject_fault(comm, "write")
         if writer is not None:   # the run's spikes are in the checkpoint's segments: join them
@@ -97,7 +98,7 @@ def run_command(args, comm=None, out=None):
                 args.output, comm, res.plan, res.spike_gids, res.spike_steps, res.n_steps,
                 dict(metadata, timers=res.timers.as_dict()), args.write_mode, res.first_step)
         if writer is None:
-            write_reports_parallel({v: report_path(stem, v) for v in res.plan.vrec_names}, res, comm, metadata)
+            write_reports_parallel(reports, res, comm, metadata)
     timers = res.timers.as_dict()
     if size > 1:  # the job takes as long as its slowest rank
         timers = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(timers.items())}
@@ -107,7 +108,7 @@ def run_command(args, comm=None, out=None):
     sim_s = timers["simulate"]
     summary = dict(metadata, timers_s=timers, real_time_factor=sim_s / (res.t_sim * 1e-3),
                    events_per_s=res.events / sim_s if sim_s > 0 else float("nan"), spike_file=args.output,
-                   reports={v: report_path(stem, v) for v in res.plan.vrec_names})
+                   reports=reports)
     if size > 1:
         summary["exchange_bytes_per_step"] = res.exchange["bytes_received_all_ranks"] / max(res.n_steps, 1)
         summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
@@ -151,13 +152,13 @@ def run_command(args, comm=None, out=None):
         print(f"  mean rates (Hz, t > {rates_from:g} ms):", file=out)
     for name, rate in rates.items():
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
-    reports = "".join(f", {path}" for path in summary["reports"].values())
+    listed = "".join(f", {path}" for path in reports.values())
     if writer is not None:
         print(f"  wrote {args.output} ({len(writer.segments)} segments joined, {writer.segments[0]['t_start']:g} to "
-              f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events){reports} and "
+              f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events){listed} and "
               f"{stem}_summary.json", file=out)
     else:
-        print(f"  wrote {args.output}{reports} and {stem}_summary.json", file=out)
+        print(f"  wrote {args.output}{listed} and {stem}_summary.json", file=out)
     _checkpoint_failed(res)
     return summary
 
