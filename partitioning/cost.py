@@ -7,7 +7,8 @@ an AMD EPYC: 31 ns per neuron update with Poisson input, 60 ns per synaptic even
 procedural). The AdEx models' adaptive solver costs more per update: 410 ns measured the same
 way (20,000 neurons with Poisson input and NEST's tau_syn_ex of 0.2 ms, which makes the solver
 take about 3 steps per time step). Expected events come from expected in-degrees and expected
-source rates (the model's `metadata["expected_rates_hz"]`, else `default_rate_hz`).
+source rates (the model's `metadata["expected_rates_hz"]`, else a Poisson source's rate, else
+`default_rate_hz`).
 """
 from dataclasses import dataclass, field
 
@@ -69,11 +70,21 @@ def expected_indegrees(plan):
     return k
 
 
+def expected_rates_hz(plan, model=CostModel()):
+    """Expected firing rate (Hz) of every population, by name: the model's
+    metadata["expected_rates_hz"], else a Poisson source's rate (an upper bound: it fires
+    only in its window), else model.default_rate_hz."""
+    given = plan.network.metadata.get("expected_rates_hz", {})
+    pops = plan.network.populations
+    return {n: given.get(n, pops[n].rate if pops[n].model == "poisson_source" else model.default_rate_hz)
+            for n in plan.pop_names}
+
+
 def population_pieces(plan, model=CostModel()):
     """One Piece per population (all its chunks), from a BuildPlan."""
     from distsnn.build import plan as bp
-    rates = dict(plan.network.metadata.get("expected_rates_hz", {}))
-    rate = np.array([rates.get(n, model.default_rate_hz) for n in plan.pop_names])
+    rates = expected_rates_hz(plan, model)
+    rate = np.array([rates[n] for n in plan.pop_names])
     kin = expected_indegrees(plan)
     steps_per_s = 1000.0 / plan.dt
     pieces = []

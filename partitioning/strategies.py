@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cost import CostModel, population_pieces
+from .cost import CostModel, expected_rates_hz, population_pieces
 
 STRATEGIES = ("populations", "areas", "split", "auto")
 AUTO_TOLERANCE = 1.10     # auto splits further until max/mean cost is below this
@@ -59,10 +59,10 @@ class Partition:
 
     def traffic_spikes_per_s(self):
         """Expected spikes per second that rank a must send to rank b (a != b)."""
-        rates = dict(self.plan.network.metadata.get("expected_rates_hz", {}))
+        rates = expected_rates_hz(self.plan)
         m = np.zeros((self.ranks, self.ranks))
         for src_piece, a in zip(self.pieces, self.piece_rank):
-            rate = rates.get(src_piece.name, CostModel().default_rate_hz)
+            rate = rates[src_piece.name]
             targets = {b for piece, b in zip(self.pieces, self.piece_rank)
                        if src_piece.population in piece.sources and b != a}
             for b in targets:

@@ -253,3 +253,31 @@ def test_rates_window_after_a_restart_that_ends_before_it(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "mean rates: none (--rates-from 20 ms is not before the end of the run, 15 ms)" in proc.stdout
     assert "(not recorded)" not in proc.stdout
+
+
+def test_thalamic_stimulus_from_the_cli_and_across_a_restart(tmp_path):
+    """--stimulus thalamus adds the TH sources (recorded, in (701, 711] ms); a run cut inside
+    the volley and restarted gives the uninterrupted run's spikes (the sources keep no state);
+    a restart without the stimulus is another model."""
+    common = ("--scale", "0.02", "--seed", "4", "--no-progress", "--stimulus", "thalamus")
+    assert run("run", "microcircuit", *common, "--t-sim", "720", "--output", "whole.h5", cwd=tmp_path).returncode == 0
+    assert run("run", "microcircuit", *common, "--t-sim", "705", "--output", "a.h5", "--checkpoint", "ck",
+               cwd=tmp_path).returncode == 0
+    proc = run("run", "microcircuit", *common, "--t-sim", "15", "--output", "b.h5", "--restart", "ck", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert run("join", "a.h5", "b.h5", "--output", "joined.h5", cwd=tmp_path).returncode == 0
+    with h5py.File(tmp_path / "whole.h5") as a, h5py.File(tmp_path / "joined.h5") as b:
+        t = a["spikes"]["TH"]["timestamps"][()]
+        assert t.size > 500 and t.min() > 701.0 and t.max() <= 711.0 + 1e-9
+        for name in a["spikes"]:
+            for key in ("node_ids", "timestamps"):
+                assert np.array_equal(a["spikes"][name][key][()], b["spikes"][name][key][()])
+    summary = json.loads((tmp_path / "whole_summary.json").read_text())
+    assert summary["parameters"]["stimulus"] == "thalamus" and summary["mean_rates_hz"]["TH"] > 0
+    proc = run("run", "microcircuit", "--scale", "0.02", "--seed", "4", "--t-sim", "5", "--restart", "ck",
+               "--output", "c.h5", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 2 and "was written by a different model" in proc.stderr
+    for args, message in ((("microcircuit", "--stimulus", "light"), "unknown stimulus 'light'; known: thalamus, dc"),
+                          (("brunel", "--stimulus", "dc"), "model 'brunel' does not take --stimulus")):
+        proc = run("run", *args, "--t-sim", "1", "--output", "d.h5", cwd=tmp_path)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr

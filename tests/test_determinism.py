@@ -11,8 +11,9 @@ from distsnn.runtime import run as run_module
 
 def mixed_network():
     """Every rule, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
-    iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without
-    refractoriness) and aeif_psc_exp neurons, populations spanning several chunks; the
+    Poisson spike sources, iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha,
+    aeif_cond_exp (with and without refractoriness) and aeif_psc_exp neurons, populations
+    spanning several chunks; the
     state recorded is every kind the kernels can read (V_m, currents, conductances, w, and
     aeif_psc_exp's I_syn_in with NEST's sign)."""
     net = Network(dt=0.1, chunk_size=64)
@@ -55,7 +56,10 @@ def mixed_network():
     net.connect("E", "P", FixedIndegree(10), Normal(60.0, 6.0), 1.2)
     net.connect("I", "P", FixedProbability(0.1), -80.0, 0.9)
     net.connect("P", "I", FixedTotalNumber(300), 30.0, 1.3)
-    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P"):
+    net.add_poisson_source("S", 70, 150.0, start=30.0, stop=220.0)   # stateless draws, a window
+    net.connect("S", "E", FixedProbability(0.1), 40.0, 1.0)
+    net.connect("S", "C", FixedIndegree(5), 3.0, 0.8)
+    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "S"):
         net.record_spikes(name)
     net.record_state("E", [0, 1, 399], ["V_m", "I_syn_ex", "I_syn_in"])
     net.record_voltage("D", [0, 69])

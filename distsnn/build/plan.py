@@ -17,7 +17,7 @@ from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_co
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
-from . import poisson_input
+from . import poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 
 # population float table columns
@@ -37,7 +37,11 @@ PF_GA21EX, PF_GA21IN, PF_GJ0EX, PF_GJ0IN = PF_P21EX, PF_P21IN, PF_P22, PF_P20
 # population int table columns
 PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
     PI_SOURCE, PI_MODEL, PI_RING_EX, PI_RING_IN = range(14)
-N_PI = 14   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
+# poisson_source populations (0 for the others): a source spikes in step t, start <= t < stop,
+# when its Philox word (streams.DOM_SOURCE) is below the threshold round(rate dt 2**32)
+PI_PS_THRESH, PI_PS_START, PI_PS_STOP = range(14, 17)
+N_PI_BEFORE_PS = 14
+N_PI = 17   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
 # projection float columns
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7
@@ -300,7 +304,10 @@ def make_plan(network, seed, bound_inputs=True):
                     np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
                     np.searchsorted(tgt_of_dc, k, "left"), np.searchsorted(tgt_of_dc, k, "right"),
                     -(-sizes[k] // C), int(pop.is_source), MODEL_CODES[pop.model], ring_slots[k, REC_EX],
-                    ring_slots[k, REC_IN]]
+                    ring_slots[k, REC_IN], 0, 0, 0]
+        if pop.model == "poisson_source":
+            pop_i[k, PI_PS_THRESH:PI_PS_STOP + 1] = [poisson_source.threshold(pop.rate, dt),
+                                                     _steps_floor(pop.window[0], dt), _steps_floor(pop.window[1], dt)]
 
     units = []
     for k in range(P):
@@ -379,7 +386,7 @@ def _spike_schedule(pops, offsets, units, dt):
     fills the units' schedule ranges. A spike at time T is emitted in step round(T/dt) - 1."""
     steps, gids = [], []
     for k, pop in enumerate(pops):
-        if pop.is_source and pop.spike_ids.size:
+        if pop.model == "spike_source" and pop.spike_ids.size:
             steps.append(np.floor(pop.spike_times / dt + 0.5).astype(np.int64) - 1)
             gids.append(pop.spike_ids + offsets[k])
     if not steps:

@@ -73,10 +73,12 @@ def fingerprint(plan):
         # columns added later are hashed only where they say more than the earlier format
         # could, so that earlier checkpoints of the same model still match: pop_i's ring
         # slots follow from the projections, pin_i's windows are hashed when not "always",
-        # pop_f's AdEx columns when some population has them
-        if name == "pop_i":
-            a = a[:, :bp.PI_RING_EX]
+        # pop_f's AdEx columns and pop_i's Poisson-source columns when some population has them
         extra = None
+        if name == "pop_i":
+            if np.any(a[:, bp.N_PI_BEFORE_PS:] != 0):
+                extra = a[:, bp.N_PI_BEFORE_PS:]
+            a = a[:, :bp.PI_RING_EX]
         if name == "pin_i":
             a, windows = a[:, :bp.QI_START], a[:, bp.QI_START:]
             if np.any((windows[:, 0] != 0) | (windows[:, 1] != bp.STEP_NEVER)):

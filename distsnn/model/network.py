@@ -10,7 +10,7 @@ import numpy as np
 
 from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
-from .neurons import CONDUCTANCE_MODELS, RECORDABLES, validate_params
+from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, validate_params
 from ..rng.streams import ID_MASK, projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
@@ -48,10 +48,12 @@ class Population:
     v_init: object           # Constant | Uniform | Normal (mV)
     spike_ids: np.ndarray = None     # spike_source: population-local ids ...
     spike_times: np.ndarray = None   # ... and their spike times (ms)
+    rate: float = 0.0                # poisson_source: rate (Hz) of each neuron ...
+    window: tuple = (0.0, math.inf)  # ... in its window (start, stop) (ms)
 
     @property
     def is_source(self):
-        return self.model == "spike_source"
+        return self.model in SOURCE_MODELS
 
 
 @dataclass
@@ -212,6 +214,29 @@ class Network:
         pop.model = "spike_source"
         pop.spike_ids = ids.astype(np.int64)
         pop.spike_times = times
+        return pop
+
+    def add_poisson_source(self, name, size, rate, start=0.0, stop=math.inf):
+        """A population of `size` independent Poisson spike sources, each firing at `rate` Hz
+        in the window start < T <= stop (ms), as NEST's poisson_generator does into as many
+        parrot_neurons (with the generator's connection delay in their spike times: move the
+        window by it). Each step within the window, every source spikes with probability
+        rate * dt (a Bernoulli process on the time grid: the same mean rate; NEST's sources
+        may spike twice in one step, with probability (rate dt)**2 / 2, which here counts
+        once). The draws are counter-based (seed, step, neuron id): no state, so every
+        backend, rank count and restart gives the same spikes. Like spike sources they
+        project but receive no input."""
+        where = f"poisson source {name!r}"
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate < 0:
+            raise ValueError(f"{where}: rate must be a finite number >= 0 (Hz), got {rate!r}")
+        if rate * self.dt * 1e-3 > 1.0:
+            raise ValueError(f"{where}: rate {rate:g} Hz exceeds one spike per step (1 / dt = "
+                             f"{1e3 / self.dt:g} Hz)")
+        window = _window(where, start, stop)
+        pop = self.add_population(name, size)
+        pop.model = "poisson_source"
+        pop.rate = float(rate)
+        pop.window = window
         return pop
 
     def _pop(self, name, role):

@@ -61,9 +61,11 @@ NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_E
                  "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS,
                  "iaf_cond_alpha": IAF_COND_ALPHA_DEFAULTS, "aeif_cond_exp": AEIF_COND_EXP_DEFAULTS,
                  "aeif_psc_exp": AEIF_PSC_EXP_DEFAULTS}
-# the kernels branch on these codes (pop_i[:, PI_MODEL]); spike sources never integrate
+# the kernels branch on these codes (pop_i[:, PI_MODEL]); sources never integrate: spike_source
+# emits a given schedule, poisson_source draws its spikes step by step (Network.add_poisson_source)
 MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3, "iaf_psc_alpha": 4,
-               "iaf_cond_alpha": 5, "aeif_cond_exp": 6, "aeif_psc_exp": 7}
+               "iaf_cond_alpha": 5, "aeif_cond_exp": 6, "aeif_psc_exp": 7, "poisson_source": 8}
+SOURCE_MODELS = ("spike_source", "poisson_source")
 AEIF_MODELS = ("aeif_cond_exp", "aeif_psc_exp")   # integrated by the adaptive solver (rkf45.py)
 # weights in nS, >= 0 in the kernels
 CONDUCTANCE_MODELS = ("iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp")

@@ -3,8 +3,14 @@
 Parameters as in NEST's PyNEST example (Potjans_2014, network_params.py / helpers.py):
 8 populations of iaf_psc_exp, fixed_total_number connectivity (multapses, autapses),
 Poisson background at 8 Hz, normal weights (relative sd 0.1, clipped to keep the sign) and
-delays (relative sd 0.5, clipped below at dt), dt = 0.1 ms. Thalamic input is off (as in the
-example's default).
+delays (relative sd 0.5, clipped below at dt), dt = 0.1 ms. The example's two stimuli are
+off by default, as there (stimulus_params.py):
+- thalamus: 902 thalamic neurons (population "TH", not scaled) fire as Poisson sources at
+  120 Hz for 10 ms from 700 ms and project onto L4 and L6 by fixed_total_number with the
+  connection probabilities conn_probs_th (PSP 0.15 mV, relative sd 0.1; delays 1.5 ms,
+  relative sd 0.5). Their spikes fall in (701, 711] ms: in NEST a poisson_generator drives
+  parrot_neurons through its default delay of 1 ms.
+- dc: a DC current of 0.3 pA per external input (0.3 K_ext pA) from 650 to 750 ms.
 
 `scale` reduces neuron numbers and in-degrees together (N_scaling = K_scaling = scale);
 as in NEST's example, weights are scaled by 1/sqrt(scale) and a DC current (through I_e)
@@ -50,6 +56,13 @@ V0_SD = (5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48)
 # used for the DC compensation of scaled-down runs and as the benchmark reference.
 FULL_MEAN_RATES = (0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829)
 CHUNK_SIZE = 1024
+# stimuli of the NEST example (stimulus_params.py); times in ms
+STIMULI = ("thalamus", "dc")
+TH_NEURONS, TH_RATE, TH_START, TH_DURATION = 902, 120.0, 700.0, 10.0
+TH_CONN_PROBS = (0.0, 0.0, 0.0983, 0.0619, 0.0, 0.0, 0.0512, 0.0196)
+PSP_TH, DELAY_TH, DELAY_TH_REL_SD = 0.15, 1.5, 0.5
+PARROT_DELAY = 1.0                   # NEST's default delay of poisson_generator -> parrot_neuron
+DC_START, DC_DURATION, DC_PER_K_EXT = 650.0, 100.0, 0.3
 
 
 def mean_weight(target, source):
@@ -74,11 +87,33 @@ def full_synapse_counts():
     return counts
 
 
-def build(scale=1.0, record_voltage=0):
-    """Return the microcircuit as a Network. record_voltage: first K neurons of each population."""
+def thalamic_synapse_counts():
+    """Float synapse numbers TH -> each population at full scale (NEST's formula, with the
+    902 thalamic neurons and the full population sizes)."""
+    counts = np.zeros(8)
+    for t, p in enumerate(TH_CONN_PROBS):
+        if p > 0:
+            nn = float(TH_NEURONS) * float(FULL_SIZES[t])
+            counts[t] = float(plog(1.0 - p)) / float(plog((nn - 1.0) / nn))
+    return counts
+
+
+def stimuli(text):
+    """The stimuli named in `text` ('thalamus', 'dc', 'thalamus,dc'; '' or None: none), checked."""
+    names = tuple(dict.fromkeys(x.strip() for x in (text or "").split(",") if x.strip()))
+    unknown = [x for x in names if x not in STIMULI]
+    if unknown:
+        raise ValueError(f"microcircuit: unknown stimulus {', '.join(map(repr, unknown))}; known: {', '.join(STIMULI)}")
+    return names
+
+
+def build(scale=1.0, record_voltage=0, stimulus=None):
+    """Return the microcircuit as a Network. record_voltage: first K neurons of each population;
+    stimulus: 'thalamus', 'dc' or 'thalamus,dc' (the NEST example's stimuli, module docstring)."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not 0 < scale <= 1:
         raise ValueError(f"microcircuit: scale must be in (0, 1], got {scale!r}")
     scale = float(scale)
+    stim = stimuli(stimulus)
     sizes = [int(np.round(n * scale)) for n in FULL_SIZES]
     full = full_synapse_counts()
     k_full = full / np.array(FULL_SIZES, dtype=np.float64)[:, None]
@@ -92,7 +127,7 @@ def build(scale=1.0, record_voltage=0):
             dc[t] = 0.001 * NEURON_PARAMS["tau_syn_ex"] * (1.0 - math.sqrt(scale)) * (rec + ext)
 
     net = Network(dt=0.1, chunk_size=CHUNK_SIZE, name="microcircuit")
-    net.metadata.update({"model": "microcircuit", "scale": scale,
+    net.metadata.update({"model": "microcircuit", "scale": scale, "stimulus": ",".join(stim),
                          "reference": "Potjans & Diesmann (2014); NEST example Potjans_2014"})
     for t, name in enumerate(POPULATIONS):
         params = dict(NEURON_PARAMS, I_e=float(dc[t]))
@@ -111,4 +146,24 @@ def build(scale=1.0, record_voltage=0):
             d = DELAY_INH if POPULATIONS[s].endswith("I") else DELAY_EXC
             net.connect(POPULATIONS[s], POPULATIONS[t], FixedTotalNumber(n_syn),
                         weight=Normal(w, W_REL_SD * abs(w)), delay=Normal(d, DELAY_REL_SD * d))
+    if "thalamus" in stim:
+        _add_thalamus(net, scale)
+    if "dc" in stim:
+        for t, name in enumerate(POPULATIONS):   # not scaled, as in the example
+            net.add_dc_input(name, DC_PER_K_EXT * K_EXT[t], start=DC_START, stop=DC_START + DC_DURATION)
     return net
+
+
+def _add_thalamus(net, scale):
+    """The thalamic population and its projections. As in the NEST example, the number of
+    thalamic neurons is not scaled, the synapse numbers scale with the in-degrees (so each
+    target keeps its full-scale thalamic in-degree) and the weight by 1/sqrt(scale)."""
+    start = TH_START + PARROT_DELAY
+    net.add_poisson_source("TH", TH_NEURONS, TH_RATE, start=start, stop=start + TH_DURATION)
+    net.record_spikes("TH")
+    w = PSP_TH * PSC_OVER_PSP / math.sqrt(scale)
+    for t, count in enumerate(thalamic_synapse_counts()):
+        n_syn = int(np.round(count * scale))
+        if n_syn:
+            net.connect("TH", POPULATIONS[t], FixedTotalNumber(n_syn), weight=Normal(w, W_REL_SD * w),
+                        delay=Normal(DELAY_TH, DELAY_TH_REL_SD * DELAY_TH))

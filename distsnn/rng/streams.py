@@ -14,6 +14,8 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
   CURRENT     interval lo        interval hi gid >> 1      noise input index (noise currents:
                                                            words 0, 1 -> Box-Muller -> z of the
                                                            even gid, the odd one's)
+  SOURCE      step lo            step hi     gid >> 2      0 (Poisson sources: word gid & 3
+                                                           against the spike threshold)
 """
 import hashlib
 
@@ -23,6 +25,7 @@ DOM_NOISE = 3
 DOM_INIT = 4
 DOM_PERM = 5
 DOM_CURRENT = 6
+DOM_SOURCE = 7
 DOMAIN_SHIFT = 28
 ID_MASK = (1 << DOMAIN_SHIFT) - 1
 

@@ -51,6 +51,8 @@ MODEL_ALPHA = MODEL_CODES["iaf_psc_alpha"]
 MODEL_COND_ALPHA = MODEL_CODES["iaf_cond_alpha"]
 MODEL_AEIF = MODEL_CODES["aeif_cond_exp"]
 MODEL_AEIF_PSC = MODEL_CODES["aeif_psc_exp"]
+MODEL_POISSON_SOURCE = MODEL_CODES["poisson_source"]
+SOURCE_TAG = np.int64(streams.tag(streams.DOM_SOURCE, 0))
 EARLY = 8   # add_poisson_counts: table entries compared without branches (<= KCAP)
 
 
@@ -278,6 +280,27 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, stim):
     return noisy
 
 
+@kernel
+def poisson_source_spikes(t, g0, g1, pi, key0, key1, out):
+    """The sources g0..g1-1 of a poisson_source population (int row pi) that spike in step
+    t, into out[:n] in gid order; returns n. Word (g & 3) of the quad's Philox call
+    (streams.DOM_SOURCE) below the population's threshold is a spike (build.poisson_source)."""
+    if not pi[bp.PI_PS_START] <= t < pi[bp.PI_PS_STOP]:
+        return 0
+    c0 = np.uint64(t) & M32
+    c1 = np.uint64(t) >> np.uint64(32)
+    thresh = np.uint64(pi[bp.PI_PS_THRESH])
+    n = 0
+    for quad in range(g0 >> 2, ((g1 - 1) >> 2) + 1):
+        w = philox(c0, c1, quad, SOURCE_TAG, key0, key1)
+        for j in range(4):
+            g = 4 * quad + j
+            if g0 <= g < g1 and w[j] < thresh:
+                out[n] = g
+                n += 1
+    return n
+
+
 @kernel(parallel=True)
 def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
                    key0, key1, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad):
@@ -287,10 +310,15 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
 
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); stim:
     (units, chunk_size) scratch for the injected current of units with noise currents. Units
-    of spike sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit).
+    of spike sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit),
+    those of Poisson sources their draws of step t.
     """
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]
+        if pop_i[k, bp.PI_MODEL] == MODEL_POISSON_SOURCE:
+            spk_cnt[u] = poisson_source_spikes(t, units[u, bp.UI_GID_START], units[u, bp.UI_GID_END], pop_i[k],
+                                               key0, key1, spk_unit[u])
+            continue
         if pop_i[k, bp.PI_SOURCE] == 1:
             c = sched_cursor[u]
             end = units[u, bp.UI_SCHED_END]
