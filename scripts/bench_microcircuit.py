@@ -41,11 +41,25 @@ def worker(args):
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def nest_spec(scale, t_sim, rates_from):
-    """The model parameters of distsnn's microcircuit, for scripts/nest_microcircuit.py."""
+def nest_spec(scale, t_sim, rates_from, stimulus=None):
+    """The model parameters of distsnn's microcircuit, for scripts/nest_microcircuit.py.
+    stimulus 'thalamus': also the thalamic sources and their projections."""
     sys.path.insert(0, os.path.dirname(HERE))
     from distsnn.models import microcircuit as mc
-    net = mc.build(scale)
+    net = mc.build(scale, stimulus=stimulus)
+    thalamus = None
+    if "TH" in net.populations:
+        th = net.populations.pop("TH")
+        onto = [next((p for p in net.projections if p.source == "TH" and p.target == name), None)
+                for name in mc.POPULATIONS]
+        net.projections = [p for p in net.projections if p.source != "TH"]
+        # NEST's example: a poisson_generator active in (start, stop] drives parrot_neurons
+        # through its default delay of 1 ms, so the generator's window is the sources' minus it
+        thalamus = {"n": th.size, "rate": th.rate, "start": th.window[0] - mc.PARROT_DELAY,
+                    "stop": th.window[1] - mc.PARROT_DELAY, "parrot_delay": mc.PARROT_DELAY,
+                    "synapses": [p.rule.n if p else 0 for p in onto],
+                    "w_mean": onto[2].weight.mean, "w_sd": onto[2].weight.sd,
+                    "d_mean": onto[2].delay.mean, "d_sd": onto[2].delay.sd}
     pops = list(net.populations.values())
     names = [p.name for p in pops]
     syn = [[0] * 8 for _ in range(8)]
@@ -61,7 +75,7 @@ def nest_spec(scale, t_sim, rates_from):
             "k_ext": [int(round(k * scale)) for k in mc.K_EXT], "w_ext": net.poisson_inputs[0].weight,
             "poisson_delay": mc.POISSON_DELAY, "synapses": syn, "w_mean": w_mean, "w_rel_sd": mc.W_REL_SD,
             "d_mean": [mc.DELAY_INH if n.endswith("I") else mc.DELAY_EXC for n in names],
-            "d_rel_sd": mc.DELAY_REL_SD}
+            "d_rel_sd": mc.DELAY_REL_SD, "thalamus": thalamus}
 
 
 def machine_info():

@@ -3,7 +3,8 @@
 Reads the network description written by bench_microcircuit.py (sizes, synapse numbers,
 weights, delays, inputs) so both simulators get exactly the same model parameters, builds it
 as NEST's Potjans_2014 example does (fixed_total_number, redrawn normal weights and delays,
-one poisson_generator per population), simulates, and prints one JSON line of results.
+one poisson_generator per population; with the thalamic stimulus, its poisson_generator into
+parrot_neurons), simulates, and prints one JSON line of results.
 """
 import argparse
 import json
@@ -18,6 +19,8 @@ def main():
     ap.add_argument("spec")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--psth", type=float, nargs=3, metavar=("LO", "HI", "BIN"), default=None,
+                    help="also print the spike counts of each population in bins (ms)")
     args = ap.parse_args()
     spec = json.load(open(args.spec))
     import nest
@@ -55,6 +58,19 @@ def main():
                                                      min=lo, max=hi),
                           "delay": nest.math.redraw(nest.random.normal(mean=d, std=d * spec["d_rel_sd"]),
                                                     min=dt - 0.5 * dt, max=np.inf)})
+    th = spec.get("thalamus")
+    if th:   # the example's thalamic input: one poisson_generator into parrot_neurons
+        parrots = nest.Create("parrot_neuron", th["n"])
+        gen = nest.Create("poisson_generator", params={"rate": th["rate"], "start": th["start"], "stop": th["stop"]})
+        nest.Connect(gen, parrots, "all_to_all", {"delay": th["parrot_delay"]})
+        nest.Connect(parrots, rec)
+        for k, pop in enumerate(pops):
+            if th["synapses"][k]:
+                nest.Connect(parrots, pop, {"rule": "fixed_total_number", "N": th["synapses"][k]},
+                             {"weight": nest.math.redraw(nest.random.normal(mean=th["w_mean"], std=th["w_sd"]),
+                                                         min=0.0, max=np.inf),
+                              "delay": nest.math.redraw(nest.random.normal(mean=th["d_mean"], std=th["d_sd"]),
+                                                        min=dt - 0.5 * dt, max=np.inf)})
     nest.Prepare()   # NEST builds its connection infrastructure here; counted as build
     t1 = time.perf_counter()
     nest.Run(spec["t_sim"])
@@ -67,9 +83,17 @@ def main():
         lo, hi = pop[0].global_id, pop[-1].global_id
         sel = (senders >= lo) & (senders <= hi) & (times > spec["rates_from"])
         rates[spec["populations"][k]] = float(sel.sum() / len(pop) / ((spec["t_sim"] - spec["rates_from"]) * 1e-3))
-    print(json.dumps({"simulator": f"NEST {nest.__version__}", "threads": args.threads, "build_s": t1 - t0,
-                      "simulate_s": t2 - t1, "n_synapses": int(nest.GetKernelStatus("num_connections")),
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rates": rates}))
+    out = {"simulator": f"NEST {nest.__version__}", "threads": args.threads, "build_s": t1 - t0,
+           "simulate_s": t2 - t1, "n_synapses": int(nest.GetKernelStatus("num_connections")),
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rates": rates}
+    if args.psth:   # spike counts per population in bins [lo, hi) of width w (ms): the evoked response
+        lo, hi, w = args.psth
+        edges = np.arange(lo, hi + 0.5 * w, w)
+        groups = list(zip(spec["populations"], pops)) + ([("TH", parrots)] if th else [])
+        out["psth"] = {"edges": edges.tolist(), "counts": {
+            name: np.histogram(times[(senders >= pop[0].global_id) & (senders <= pop[-1].global_id)],
+                               edges)[0].tolist() for name, pop in groups}}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
