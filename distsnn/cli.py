@@ -157,7 +157,8 @@ def _parser():
         a.add_argument("files", nargs=1 if name == "analyze" else 2, metavar="FILE.h5")
         a.add_argument("--output", default=None, help="JSON file to write (default: print)")
         a.add_argument("--plot", default=None, metavar="PATH",
-                       help="folder for the PNG figures" if name == "analyze" else "PNG file of the comparison")
+                       help="folder for the PNG figures (with the traces of the state reports beside the file, "
+                            "if any)" if name == "analyze" else "PNG file of the comparison")
         a.add_argument("--t-start", type=float, default=None,
                        help="analysis window start (ms; default the run's start: 0, or its restart time)")
         a.add_argument("--t-stop", type=float, default=None, help="analysis window end (ms; default the run's end)")
@@ -250,6 +251,7 @@ def _emit(result, path, out):
 
 def analyze_command(args, out=None):
     from .analysis import analyze_file
+    from .io.sonata import reports_beside
     out = out or sys.stdout
     path = args.files[0]
     rate_bin = args.rate_bin
@@ -266,10 +268,15 @@ def analyze_command(args, out=None):
         plots.raster(path, os.path.join(args.plot, "raster.png"), stats, t_start=args.t_start, t_stop=args.t_stop)
         plots.rate_histograms(os.path.join(args.plot, "rates.png"), stats)
         plots.population_rates(os.path.join(args.plot, "population_rates.png"), stats)
+        written = ["raster.png", "rates.png", "population_rates.png"]
         if args.spectrum:
             plots.rate_spectra(os.path.join(args.plot, "rate_spectra.png"), stats)
-        print(f"wrote {args.plot}/raster.png, rates.png, population_rates.png"
-              + (" and rate_spectra.png" if args.spectrum else ""), file=out)
+            written.append("rate_spectra.png")
+        for variable, report in reports_beside(path).items():   # the recorded state, if any
+            name = f"state_{variable}.png"
+            plots.state_traces(report, os.path.join(args.plot, name), t_start=args.t_start, t_stop=args.t_stop)
+            written.append(name)
+        print(f"wrote {', '.join(written[:-1])} and {written[-1]} in {args.plot}", file=out)
     return result
 
 

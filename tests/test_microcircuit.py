@@ -89,7 +89,8 @@ def test_stimuli_are_the_nest_examples():
     assert [(dcs[p].amplitude, dcs[p].start, dcs[p].stop) for p in mc.POPULATIONS] == \
         [(0.3 * k, 650.0, 750.0) for k in mc.K_EXT]
     assert net.metadata["stimulus"] == "thalamus,dc"
-    assert "TH" not in mc.build(scale).populations and not mc.build(scale).dc_inputs
+    plain = mc.build(scale)
+    assert "TH" not in plain.populations and not plain.dc_inputs and "stimulus" not in plain.metadata
     with pytest.raises(ValueError, match="unknown stimulus 'light'; known: thalamus, dc"):
         mc.build(scale, stimulus="thalamus,light")
 

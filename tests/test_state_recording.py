@@ -114,3 +114,30 @@ def test_cli_writes_one_report_per_variable(tmp_path):
     # adaptation: the excitatory neurons' w grows by b at their spikes, the inhibitory ones' (b 0) does not
     w = read_report(str(tmp_path / names["w"]))
     assert w["E"][2].max() > 50.0 and np.all(w["I"][2] == 0.0)
+
+
+def test_analyze_plots_the_recorded_state(tmp_path, capsys):
+    """analyze --plot draws each report beside the spike file (the first neurons of each
+    population in the window), reading only the samples it draws."""
+    pytest.importorskip("matplotlib")
+    from distsnn.analysis import plots
+    from distsnn.cli import main
+    from distsnn.io import write_report, write_spikes
+    net = adex.build(scale=0.02)
+    net.record_state("E", np.arange(8), ["V_m", "w"])
+    res = simulate(net, 300.0, seed=2, backend="cpu", progress=False)
+    write_spikes(str(tmp_path / "run.h5"), res)
+    write_report(str(tmp_path / "run_voltage.h5"), res, "V_m")
+    write_report(str(tmp_path / "run_w.h5"), res, "w")
+    assert main(["analyze", str(tmp_path / "run.h5"), "--plot", str(tmp_path / "fig"), "--t-start", "100",
+                 "--output", str(tmp_path / "a.json")]) == 0
+    assert "state_V_m.png and state_w.png" in capsys.readouterr().out
+    for name in ("state_V_m.png", "state_w.png"):
+        assert (tmp_path / "fig" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the window: samples at 0.1 .. 300 ms; from t_start on, TRACE_WINDOW_MS long or to t_stop
+    assert plots.state_traces(str(tmp_path / "run_w.h5"), str(tmp_path / "w.png"), t_start=100.0) == \
+        ("w", (pytest.approx(100.0), pytest.approx(300.0)))
+    assert plots.state_traces(str(tmp_path / "run_w.h5"), str(tmp_path / "w.png"), t_start=50.05, t_stop=80.0) == \
+        ("w", (pytest.approx(50.1), pytest.approx(80.0)))
+    with pytest.raises(ValueError, match="no recorded sample in 400..500 ms"):
+        plots.state_traces(str(tmp_path / "run_w.h5"), str(tmp_path / "w.png"), t_start=400.0, t_stop=500.0)

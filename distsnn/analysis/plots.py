@@ -136,3 +136,46 @@ def comparison(out_png, result):
     fig.tight_layout()
     fig.savefig(out_png, dpi=120)
     plt.close(fig)
+
+
+TRACE_WINDOW_MS = 1000.0   # state_traces' default window: traces of longer runs are unreadable
+
+
+def state_traces(report, out_png, t_start=None, t_stop=None, neurons=5, max_panels=12):
+    """Traces of one recorded state variable (a report file, io.write_report): the first
+    `neurons` recorded neurons of each population (up to max_panels panels) over
+    [t_start, t_stop] ms (default: TRACE_WINDOW_MS from t_start or the report's start). Reads
+    only those columns and steps. Returns (variable, window)."""
+    plt = _pyplot()
+    with open_h5(report, "report") as f:
+        groups = list(f["report"].items())
+        if not groups:
+            raise ValueError(f"{report}: the report holds no population")
+        first = groups[0][1]
+        start, stop, step = (float(x) for x in first["mapping/time"][()])
+        variable = str(first["data"].attrs.get("variable", "V_m"))
+        units = str(first["data"].attrs.get("units", ""))
+        lo = start if t_start is None else max(float(t_start), start)
+        hi = lo + TRACE_WINDOW_MS if t_stop is None else float(t_stop)
+        # sample i holds the state at start + i * step
+        i0 = max(0, int(np.ceil((lo - start) / step - 1e-9)))
+        i1 = min(first["data"].shape[0], int(np.floor((hi - start) / step + 1e-9)) + 1)
+        if i1 <= i0:
+            raise ValueError(f"{report}: no recorded sample in {lo:g}..{hi:g} ms (recorded {start:g}..{stop:g} ms)")
+        shown = groups[:max_panels]
+        fig, axes = plt.subplots(len(shown), 1, figsize=(8, 1.4 * len(shown) + 0.8), sharex=True, squeeze=False)
+        times = start + step * np.arange(i0, i1)
+        for ax, (name, g) in zip(axes[:, 0], shown):
+            n = min(neurons, g["data"].shape[1])
+            data = g["data"][i0:i1, :n]
+            ids = g["mapping/node_ids"][:n]
+            for c in range(n):
+                ax.plot(times, data[:, c], lw=0.7, label=str(ids[c]))
+            ax.set_ylabel(f"{name}\n({units})", fontsize=8)
+        axes[-1, 0].set_xlabel("time (ms)")
+        more = f" ({len(groups) - len(shown)} more populations not shown)" if len(groups) > len(shown) else ""
+        axes[0, 0].set_title(f"{variable}: first {neurons} recorded neurons per population{more}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+    return variable, (float(times[0]), float(times[-1]))

@@ -6,13 +6,12 @@ For the Neo / PyNN / Elephant ecosystem. Neo builds one Python object per spike 
 NIX writes each as its own HDF5 objects (OpSNN measured 213 s for 1,000 cells), so this is
 meant for selections, not whole networks: SONATA stays the native format.
 """
-import os
 import re
 
 import numpy as np
 
 from ..model.neurons import STATE_UNITS
-from .sonata import open_h5, population_size_in_file, report_path, run_window
+from .sonata import open_h5, population_size_in_file, reports_beside, run_window
 
 FORMATS = ("nix", "pickle")
 
@@ -37,13 +36,6 @@ def parse_selection(spec, sizes):
             raise ValueError(f"neuron selection: {item!r} outside [0, {sizes[pop]}) of {pop}")
         out[pop] = np.union1d(out.get(pop, np.zeros(0, dtype=np.int64)), np.arange(first, last + 1))
     return out
-
-
-def reports_beside(path):
-    """{variable: report file} of the state reports written beside the spike file `path`
-    (sonata.report_path: run_voltage.h5, run_w.h5, ... for run.h5) that exist."""
-    stem = os.path.splitext(str(path))[0]
-    return {v: report_path(stem, v) for v in STATE_UNITS if os.path.exists(report_path(stem, v))}
 
 
 def export_neo(path, out_path, fmt="nix", neurons=None, reports=None):

@@ -178,6 +178,13 @@ def report_path(stem, variable):
     return f"{stem}_{'voltage' if variable == 'V_m' else variable}.h5"
 
 
+def reports_beside(path):
+    """{variable: report file} of the state reports written beside the spike file `path`
+    (report_path: run_voltage.h5, run_w.h5, ... for run.h5) that exist."""
+    stem = os.path.splitext(str(path))[0]
+    return {v: report_path(stem, v) for v in STATE_UNITS if os.path.exists(report_path(stem, v))}
+
+
 def write_report(path, result, variable, metadata=None):
     """One recorded state variable (V_m, w, g_ex, ...) of a RunResult as a SONATA report:
     /report/<pop>/data (time x node, in the variable's units, attribute `units`, and

@@ -127,8 +127,10 @@ def build(scale=1.0, record_voltage=0, stimulus=None):
             dc[t] = 0.001 * NEURON_PARAMS["tau_syn_ex"] * (1.0 - math.sqrt(scale)) * (rec + ext)
 
     net = Network(dt=0.1, chunk_size=CHUNK_SIZE, name="microcircuit")
-    net.metadata.update({"model": "microcircuit", "scale": scale, "stimulus": ",".join(stim),
+    net.metadata.update({"model": "microcircuit", "scale": scale,
                          "reference": "Potjans & Diesmann (2014); NEST example Potjans_2014"})
+    if stim:
+        net.metadata["stimulus"] = ",".join(stim)
     for t, name in enumerate(POPULATIONS):
         params = dict(NEURON_PARAMS, I_e=float(dc[t]))
         net.add_population(name, sizes[t], "iaf_psc_exp", params, v_init=Normal(V0_MEAN[t], V0_SD[t]))
