@@ -79,7 +79,7 @@ def test_noise_inputs_are_checked():
              (("n",), {"std": -1.0}, "std must be >= 0 pA"),
              (("n",), {"mean": float("nan")}, "mean must be a finite number"),
              (("n",), {"std": True}, "std must be a finite number"),
-             (("n",), {"dt": 0.25}, r"dt = 0.25 ms is not a whole number of time steps \(0.1 ms\)"),
+             (("n",), {"dt": 0.25}, r"interval dt = 0.25 ms is not a whole number of time steps \(dt = 0.1 ms\)"),
              (("n",), {"dt": 0.0}, "dt must be a positive number of ms"),
              (("n",), {"start": 5.0, "stop": 1.0}, "need 0 <= start <= stop")]
     for args, kwargs, message in cases:

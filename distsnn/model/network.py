@@ -110,6 +110,17 @@ class NoiseInput:
 RING_BITS = ("auto", 32, 64)
 
 
+def whole_steps(name, ms, dt):
+    """`ms` as a whole number of time steps of `dt` ms, checked (a ValueError names `name`):
+    a positive finite number within 1e-9 (relative, or absolute below 1 ms) of k * dt."""
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not math.isfinite(ms) or ms <= 0:
+        raise ValueError(f"{name} must be a positive number of ms, got {ms!r}")
+    k = int(round(ms / dt))
+    if k < 1 or abs(k * dt - ms) > 1e-9 * max(1.0, ms):
+        raise ValueError(f"{name} = {ms:g} ms is not a whole number of time steps (dt = {dt:g} ms)")
+    return k
+
+
 def _window(where, start, stop):
     """(start, stop) in ms as floats, checked: 0 <= start <= stop (stop may be inf)."""
     ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (start, stop))
@@ -343,11 +354,7 @@ class Network:
         if std < 0:
             raise ValueError(f"{where}: std must be >= 0 pA, got {std}")
         dt = self.dt if dt is None else dt
-        if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not math.isfinite(dt) or dt <= 0:
-            raise ValueError(f"{where}: dt must be a positive number of ms, got {dt!r}")
-        k = round(dt / self.dt)
-        if k < 1 or abs(k * self.dt - dt) > 1e-9 * dt:
-            raise ValueError(f"{where}: dt = {dt:g} ms is not a whole number of time steps ({self.dt:g} ms)")
+        whole_steps(f"{where}: interval dt", dt, self.dt)
         if len(self.noise_inputs) > ID_MASK:
             raise ValueError(f"{where}: more than {ID_MASK + 1} noise inputs")
         self.noise_inputs.append(NoiseInput(target, float(mean), float(std), float(dt), *_window(where, start, stop)))

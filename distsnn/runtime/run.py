@@ -23,6 +23,7 @@ from ..build import make_plan
 from ..build.input_bound import decide_ring_bits
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
+from ..model.network import whole_steps
 from ..model.neurons import STATE_V
 from .progress import Progress
 from .timers import PhaseTimers
@@ -257,14 +258,7 @@ def _every_steps(checkpoint_every, dt):
     """checkpoint_every (ms) as a whole number of steps of dt ms (None: no periodic checkpoints)."""
     if checkpoint_every is None:
         return None
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, float)) \
-            or not math.isfinite(checkpoint_every) or checkpoint_every <= 0:
-        raise ValueError(f"checkpoint_every must be a positive number of ms, got {checkpoint_every!r}")
-    k = int(round(checkpoint_every / dt))
-    if k < 1 or abs(k * dt - checkpoint_every) > 1e-9 * max(1.0, checkpoint_every):
-        raise ValueError(f"checkpoint_every = {checkpoint_every:g} ms is not a whole number of time steps "
-                         f"(dt = {dt:g} ms)")
-    return k
+    return whole_steps("checkpoint_every", checkpoint_every, dt)
 
 
 def _resting(plan, sim):
