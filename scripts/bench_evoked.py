@@ -8,7 +8,7 @@ neuron it evokes above the ongoing rate. The two simulators draw different netwo
 inputs from their seeds, so the comparison is statistical: their means, with the spread
 over seeds. Writes JSON, Markdown and a figure to bench/results/. Usage:
 
-    python scripts/bench_evoked.py --scale 0.1 --seeds 5 --nest-python /path/to/nest/bin/python
+    python scripts/bench_evoked.py --scale 1 --seeds 12 --nest-seeds 5 --nest-python /path/to/nest/bin/python
 """
 import argparse
 import datetime
@@ -79,7 +79,8 @@ def response(counts, size):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=0.1)
-    ap.add_argument("--seeds", type=int, default=5, help="trials per simulator (seeds 1..N)")
+    ap.add_argument("--seeds", type=int, default=5, help="trials of distsnn (seeds 1..N)")
+    ap.add_argument("--nest-seeds", type=int, default=None, help="trials of NEST (default: --seeds)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
     ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "bench", "results"))
@@ -106,7 +107,7 @@ def main():
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
             json.dump(nest_spec(args.scale, t_sim, 0.0, stimulus="thalamus"), fh)
         nest = {"counts": [], "build_s": [], "simulate_s": []}
-        for seed in range(1, args.seeds + 1):
+        for seed in range(1, (args.nest_seeds or args.seeds) + 1):
             t0 = time.perf_counter()
             counts, b, s, name = nest_psth(args.nest_python, fh.name, seed, args.threads)
             nest["counts"].append(counts)
@@ -116,12 +117,12 @@ def main():
         sims[name] = nest
         os.unlink(fh.name)
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "machine": machine_info(), "scale": args.scale, "seeds": args.seeds, "threads": args.threads,
+               "machine": machine_info(), "scale": args.scale, "threads": args.threads,
                "psth_window_ms": PSTH, "baseline_ms": BASELINE, "evoked_ms": EVOKED, "sizes": sizes,
                "populations": list(sizes), "simulators": {}}
     for name, sim in sims.items():
         results["simulators"][name] = {
-            "build_s": float(np.mean(sim["build_s"])), "simulate_s": float(np.mean(sim["simulate_s"])),
+            "seeds": len(sim["counts"]), "build_s": float(np.mean(sim["build_s"])), "simulate_s": float(np.mean(sim["simulate_s"])),
             "response": {p: response([c[p] for c in sim["counts"]], sizes[p]) for p in sizes}}
     stem = os.path.join(args.out_dir, f"evoked_thalamus_scale{args.scale:g}_{results['date'][:10]}")
     write_results(args.out_dir, f"evoked_thalamus_scale{args.scale:g}", results, report)
@@ -131,8 +132,8 @@ def main():
 def report(r):
     sims = list(r["simulators"])
     lines = [f"# Thalamic volley into the microcircuit (scale {r['scale']:g}), {' and '.join(sims)}", "",
-             f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs), {r['seeds']} seeds per "
-             f"simulator, {r['threads']} threads.", "",
+             f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs), {r['threads']} threads; "
+             + ", ".join(f"{s} {r['simulators'][s]['seeds']} seeds (1..N)" for s in sims) + ".", "",
              "902 thalamic Poisson sources at 120 Hz, spikes in (701, 711] ms, onto L4 and L6 (the NEST "
              "example's stimulus, `--stimulus thalamus`). Means over seeds ± standard error; evoked = spikes "
              f"per neuron in {r['evoked_ms'][0]:g}-{r['evoked_ms'][1]:g} ms above the rate in "
@@ -176,7 +177,8 @@ def figure(r, path):
     for ax in axes[:, 0]:
         ax.set_ylabel("rate (Hz)")
     axes[0, 0].legend()
-    fig.suptitle(f"Thalamic volley, microcircuit scale {r['scale']:g}: PSTH, mean of {r['seeds']} seeds")
+    seeds = ", ".join(f"{s} {r['simulators'][s]['seeds']}" for s in r["simulators"])
+    fig.suptitle(f"Thalamic volley, microcircuit scale {r['scale']:g}: PSTH, mean over seeds ({seeds})")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     print(f"wrote {path}")

@@ -13,9 +13,8 @@ def mixed_network():
     """Every rule, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
     Poisson spike sources, iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha,
     aeif_cond_exp (with and without refractoriness) and aeif_psc_exp neurons, populations
-    spanning several chunks; the
-    state recorded is every kind the kernels can read (V_m, currents, conductances, w, and
-    aeif_psc_exp's I_syn_in with NEST's sign)."""
+    spanning several chunks; the state recorded is every kind the kernels can read (V_m,
+    currents, conductances, w, and aeif_psc_exp's I_syn_in with NEST's sign)."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 100, v_init=-65.0)

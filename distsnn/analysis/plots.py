@@ -168,9 +168,8 @@ def state_traces(report, out_png, t_start=None, t_stop=None, neurons=5, max_pane
         for ax, (name, g) in zip(axes[:, 0], shown):
             n = min(neurons, g["data"].shape[1])
             data = g["data"][i0:i1, :n]
-            ids = g["mapping/node_ids"][:n]
             for c in range(n):
-                ax.plot(times, data[:, c], lw=0.7, label=str(ids[c]))
+                ax.plot(times, data[:, c], lw=0.7)
             ax.set_ylabel(f"{name}\n({units})", fontsize=8)
         axes[-1, 0].set_xlabel("time (ms)")
         more = f" ({len(groups) - len(shown)} more populations not shown)" if len(groups) > len(shown) else ""
