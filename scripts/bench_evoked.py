@@ -155,7 +155,9 @@ def report(r):
               "are parrot_neurons driven by one poisson_generator (delay 1 ms), distsnn's are Poisson sources; "
               "NEST's can spike twice in one step (probability 7e-5 per step at 120 Hz), distsnn's count once.",
               "- Different simulators draw different networks and inputs from a seed: compare the means with "
-              "their spread, not spike by spike.", ""]
+              "their spread, not spike by spike.",
+              "- The times are incidental (this is a validation; other work may have run meanwhile): "
+              "scripts/bench_microcircuit.py measures speed.", ""]
     return "\n".join(lines)
 
 

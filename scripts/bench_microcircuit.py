@@ -55,8 +55,9 @@ def nest_spec(scale, t_sim, rates_from, stimulus=None):
         net.projections = [p for p in net.projections if p.source != "TH"]
         # NEST's example: a poisson_generator active in (start, stop] drives parrot_neurons
         # through its default delay of 1 ms, so the generator's window is the sources' minus it
-        thalamus = {"n": th.size, "rate": th.rate, "start": th.window[0] - mc.PARROT_DELAY,
-                    "stop": th.window[1] - mc.PARROT_DELAY, "parrot_delay": mc.PARROT_DELAY,
+        (start, stop), (rate, _) = th.rate_times, th.rate_values   # rate from start, 0 from stop
+        thalamus = {"n": th.size, "rate": rate, "start": start - mc.PARROT_DELAY,
+                    "stop": stop - mc.PARROT_DELAY, "parrot_delay": mc.PARROT_DELAY,
                     "synapses": [p.rule.n if p else 0 for p in onto],
                     "w_mean": onto[2].weight.mean, "w_sd": onto[2].weight.sd,
                     "d_mean": onto[2].delay.mean, "d_sd": onto[2].delay.sd}

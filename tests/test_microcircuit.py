@@ -75,7 +75,8 @@ def test_stimuli_are_the_nest_examples():
     scale = 0.1
     net = mc.build(scale, stimulus="thalamus,dc")
     th = net.populations["TH"]
-    assert (th.model, th.size, th.rate, th.window) == ("poisson_source", 902, 120.0, (701.0, 711.0))
+    assert (th.model, th.size, th.rate_times.tolist(), th.rate_values.tolist()) == \
+        ("poisson_source", 902, [701.0, 711.0], [120.0, 0.0])
     onto = {p.target: p for p in net.projections if p.source == "TH"}
     assert sorted(onto) == ["L4E", "L4I", "L6E", "L6I"]
     for t, name in enumerate(mc.POPULATIONS):

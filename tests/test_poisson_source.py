@@ -14,14 +14,17 @@ from distsnn.runtime import simulate
 
 
 def sources_network(chunk_size=8):
-    """Sources whose gids start off a multiple of 4 and whose chunks split the Philox quads."""
+    """Sources whose gids start off a multiple of 4 and whose chunks split the Philox quads;
+    a window, the rate 1/dt, and a piecewise-constant rate."""
     net = Network(dt=0.1, chunk_size=chunk_size)
     net.add_population("N", 5, params={"I_e": 100.0})
     net.add_poisson_source("P", 37, 3000.0, start=2.0, stop=18.0)
     net.add_poisson_source("Q", 6, 10000.0, start=15.0)          # p = 1: every step
+    net.add_inhomogeneous_poisson_source("R", 11, [1.0, 4.0, 4.1, 9.96], [500.0, 0.0, 4000.0, 2000.0])
     net.connect("P", "N", FixedProbability(0.5), 60.0, 1.0)
-    net.record_spikes("P")
-    net.record_spikes("Q")
+    net.connect("R", "N", FixedProbability(0.5), 40.0, 1.5)
+    for name in ("P", "Q", "R"):
+        net.record_spikes(name)
     return net
 
 
@@ -29,15 +32,13 @@ def reference_spikes(net, t_sim, seed):
     """(gid, step) of the sources' spikes from the stream's definition alone."""
     plan = make_plan(net, seed)
     out = []
-    for pop in net.populations.values():
-        if pop.model != "poisson_source":
+    for k, name in enumerate(plan.pop_names):
+        if net.populations[name].model != "poisson_source":
             continue
-        sl = plan.pop_slice(pop.name)
-        thresh = poisson_source.threshold(pop.rate, net.dt)
-        first = math.floor(pop.window[0] / net.dt + 0.5)
-        stop = min(round(t_sim / net.dt), math.floor(pop.window[1] / net.dt + 0.5) if math.isfinite(pop.window[1])
-                   else 10 ** 9)
-        for t in range(first, stop):
+        sl = plan.pop_slice(name)
+        s0, s1 = plan.pop_i[k, bp.PI_PS_SEG_START], plan.pop_i[k, bp.PI_PS_SEG_END]
+        for t in range(round(t_sim / net.dt)):
+            thresh = poisson_source.threshold_at(plan.ps_seg, s0, s1, t)
             out += [(int(g), t) for g in poisson_source.spikes(plan.key0, plan.key1, t, sl.start, sl.stop, thresh)]
     return sorted(out)
 
@@ -51,8 +52,12 @@ def test_spikes_are_the_streams_definition(backend):
     assert got == ref
     p_steps = [s for g, s in ref if g < 5 + 37]
     assert min(p_steps) == 20 and max(p_steps) == 179          # steps 20..179: spike times 2.1 .. 18.0 ms
-    q = [s for g, s in ref if g >= 5 + 37]
+    q = [s for g, s in ref if 5 + 37 <= g < 5 + 37 + 6]
     assert len(q) == 6 * 50 and min(q) == 150                  # rate 1/dt: a spike every step from 15 ms
+    r = np.array([s for g, s in ref if g >= 5 + 37 + 6])
+    assert r.min() >= 10 and not np.any((r >= 40) & (r < 41))  # nothing before 1 ms nor at rate 0 (4.0-4.1 ms)
+    per_step = [np.sum((r >= lo) & (r < hi)) / (hi - lo) for lo, hi in ((41, 100), (100, 200))]
+    assert per_step[0] > 1.5 * per_step[1] > 1.5      # 11 x 0.4 then 11 x 0.2 (9.96 ms is step 100)
 
 
 def test_rate_and_independence():
@@ -117,6 +122,41 @@ def test_poisson_source_validation():
         net.add_poisson_source("P", 3, 10.0)
 
 
+def test_inhomogeneous_rates_follow_their_segments():
+    """Counts in each segment are Binomial(steps x sources, rate dt); the segments are the
+    rate times rounded to the grid; rate 0 before the first."""
+    net = Network(dt=0.1)
+    times, rates = [50.0, 250.0, 400.0, 700.0], [20.0, 80.0, 0.0, 40.0]
+    net.add_inhomogeneous_poisson_source("P", 3000, times, rates)
+    net.record_spikes("P")
+    res = simulate(net, 1000.0, seed=9, backend="cpu", progress=False)
+    plan = res.plan
+    assert plan.ps_seg.tolist() == [[500, round(0.002 * 2 ** 32)], [2500, round(0.008 * 2 ** 32)], [4000, 0],
+                                    [7000, round(0.004 * 2 ** 32)]]
+    steps = res.spike_steps
+    assert not np.any(steps < 500) and not np.any((steps >= 4000) & (steps < 7000))
+    for lo, hi, rate in ((500, 2500, 20.0), (2500, 4000, 80.0), (7000, 10000, 40.0)):
+        n, p = 3000 * (hi - lo), rate * 1e-4
+        count = np.sum((steps >= lo) & (steps < hi))
+        assert abs(count - n * p) < 5 * math.sqrt(n * p), (lo, hi, count, n * p)
+
+
+def test_inhomogeneous_source_validation():
+    net = Network(dt=0.1)
+    cases = [(([1.0, 2.0], [1.0]), "same, nonzero length"), (([], []), "same, nonzero length"),
+             (([[1.0]], [1.0]), "same, nonzero length"), (([-1.0], [1.0]), "finite times >= 0"),
+             (([1.0, 1.04], [1.0, 2.0]), r"increase by at least one step \(dt = 0.1 ms\) on the grid; 1 and 1.04"),
+             (([2.0, 1.0], [1.0, 2.0]), "increase by at least one step"),
+             (([1.0], [-3.0]), "rate must be a finite number >= 0"),
+             (([1.0], [2e4]), "exceeds one spike per step")]
+    for args, message in cases:
+        with pytest.raises(ValueError, match=message):
+            net.add_inhomogeneous_poisson_source("P", 3, *args)
+        assert "P" not in net.populations
+    pop = net.add_inhomogeneous_poisson_source("P", 3, np.array([0.0, 5.0]), np.array([10.0, 0.0]))
+    assert pop.rate_times.tolist() == [0.0, 5.0] and pop.rate_values.tolist() == [10.0, 0.0]
+
+
 def test_threshold():
     assert poisson_source.threshold(0.0, 0.1) == 0
     assert poisson_source.threshold(10000.0, 0.1) == 2 ** 32
@@ -136,7 +176,8 @@ def test_sources_are_part_of_the_model_fingerprint():
     assert len(prints) == 3
     p = plan(None)
     before = fingerprint(p)["model_tables_sha256"]
-    p.pop_i = p.pop_i[:, :bp.N_PI_BEFORE_PS]                     # the table as it was
+    p.pop_i = p.pop_i[:, :bp.N_PI_BEFORE_PS]                     # the tables as they were
+    p.ps_seg = np.zeros((0, 7), dtype=np.int64)
     assert fingerprint(p)["model_tables_sha256"] == before
 
 

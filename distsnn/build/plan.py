@@ -37,11 +37,13 @@ PF_GA21EX, PF_GA21IN, PF_GJ0EX, PF_GJ0IN = PF_P21EX, PF_P21IN, PF_P22, PF_P20
 # population int table columns
 PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
     PI_SOURCE, PI_MODEL, PI_RING_EX, PI_RING_IN = range(14)
-# poisson_source populations (0 for the others): a source spikes in step t, start <= t < stop,
-# when its Philox word (streams.DOM_SOURCE) is below the threshold round(rate dt 2**32)
-PI_PS_THRESH, PI_PS_START, PI_PS_STOP = range(14, 17)
+# poisson_source populations (0 for the others): their rate segments, rows [start, end) of the
+# plan's ps_seg table (build.poisson_source)
+PI_PS_SEG_START, PI_PS_SEG_END = range(14, 16)
 N_PI_BEFORE_PS = 14
-N_PI = 17   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
+N_PI = 16   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
+# ps_seg columns: the first step of a segment, the spike threshold from then on
+SEG_STEP, SEG_THRESH = range(2)
 # projection float columns
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7
@@ -94,6 +96,7 @@ class BuildPlan:
     units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start, schedule range
     sched_step: np.ndarray       # spike sources: emission steps, grouped by unit, sorted by (step, gid)
     sched_gid: np.ndarray
+    ps_seg: np.ndarray           # Poisson sources' rate segments (SEG_* columns), by population
     pop_of: np.ndarray           # population index of every neuron
     scale_exp: np.ndarray        # (P, 2) fixed-point exponents k: scale = 2**k per pA
     max_delay_steps: int
@@ -304,10 +307,8 @@ def make_plan(network, seed, bound_inputs=True):
                     np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
                     np.searchsorted(tgt_of_dc, k, "left"), np.searchsorted(tgt_of_dc, k, "right"),
                     -(-sizes[k] // C), int(pop.is_source), MODEL_CODES[pop.model], ring_slots[k, REC_EX],
-                    ring_slots[k, REC_IN], 0, 0, 0]
-        if pop.model == "poisson_source":
-            pop_i[k, PI_PS_THRESH:PI_PS_STOP + 1] = [poisson_source.threshold(pop.rate, dt),
-                                                     _steps_floor(pop.window[0], dt), _steps_floor(pop.window[1], dt)]
+                    ring_slots[k, REC_IN], 0, 0]
+    ps_seg = poisson_source.segments(pops, pop_i, dt)
 
     units = []
     for k in range(P):
@@ -333,7 +334,7 @@ def make_plan(network, seed, bound_inputs=True):
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,
         dc_f=dc_f, dc_i=dc_i, noise_f=noise_f, noise_i=noise_i, units=units, sched_step=sched_step,
-        sched_gid=sched_gid, pop_of=pop_of, scale_exp=scale_exp,
+        sched_gid=sched_gid, ps_seg=ps_seg, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,

@@ -59,7 +59,7 @@ SEGMENT_PREFIXES = ("spikes-", "state-", "voltage-")
 # pop_i (PI_RING_EX, PI_RING_IN) follow from the projections and only lay out memory: left out,
 # so checkpoints of versions before them (one ring length for all) stay readable.
 _MODEL_TABLES = ("pop_f", "pop_i", "proj_f", "proj_i", "in_proj", "pin_i", "pin_cdf", "dc_f", "dc_i",
-                 "sched_step", "sched_gid", "pop_of", "noise_f", "noise_i")
+                 "sched_step", "sched_gid", "pop_of", "noise_f", "noise_i", "ps_seg")
 
 
 def fingerprint(plan):
@@ -68,7 +68,7 @@ def fingerprint(plan):
     tables = hashlib.sha256()
     for name in _MODEL_TABLES:
         a = getattr(plan, name)
-        if name in ("noise_f", "noise_i") and a.size == 0:
+        if name in ("noise_f", "noise_i", "ps_seg") and a.size == 0:
             continue   # tables added later, hashed only when used: earlier checkpoints still match
         # columns added later are hashed only where they say more than the earlier format
         # could, so that earlier checkpoints of the same model still match: pop_i's ring

@@ -48,8 +48,8 @@ class Population:
     v_init: object           # Constant | Uniform | Normal (mV)
     spike_ids: np.ndarray = None     # spike_source: population-local ids ...
     spike_times: np.ndarray = None   # ... and their spike times (ms)
-    rate: float = 0.0                # poisson_source: rate (Hz) of each neuron ...
-    window: tuple = (0.0, math.inf)  # ... in its window (start, stop) (ms)
+    rate_times: np.ndarray = None    # poisson_source: the times (ms) its rate changes at ...
+    rate_values: np.ndarray = None   # ... and the rates (Hz) from then on (0 before the first)
 
     @property
     def is_source(self):
@@ -108,6 +108,15 @@ class NoiseInput:
 
 
 RING_BITS = ("auto", 32, 64)
+
+
+def _check_rate(where, rate, dt):
+    """A Poisson source's rate (Hz): a finite number, 0 up to one spike per step of dt ms."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"{where}: rate must be a finite number >= 0 (Hz), got {rate!r}")
+    if rate * dt * 1e-3 > 1.0:
+        raise ValueError(f"{where}: rate {rate:g} Hz exceeds one spike per step (1 / dt = {1e3 / dt:g} Hz)")
 
 
 def whole_steps(name, ms, dt):
@@ -238,16 +247,42 @@ class Network:
         backend, rank count and restart gives the same spikes. Like spike sources they
         project but receive no input."""
         where = f"poisson source {name!r}"
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate < 0:
-            raise ValueError(f"{where}: rate must be a finite number >= 0 (Hz), got {rate!r}")
-        if rate * self.dt * 1e-3 > 1.0:
-            raise ValueError(f"{where}: rate {rate:g} Hz exceeds one spike per step (1 / dt = "
-                             f"{1e3 / self.dt:g} Hz)")
-        window = _window(where, start, stop)
+        _check_rate(where, rate, self.dt)
+        start, stop = _window(where, start, stop)
+        times, values = [start], [float(rate)]
+        if math.isfinite(stop):
+            times.append(stop)
+            values.append(0.0)
+        return self._add_rate_source(name, size, times, values)
+
+    def add_inhomogeneous_poisson_source(self, name, size, rate_times, rate_values):
+        """Poisson sources with a piecewise-constant rate, as NEST's
+        inhomogeneous_poisson_generator into parrot_neurons: rate_values[i] Hz for spike times
+        rate_times[i] < T <= rate_times[i + 1] (ms; increasing, at least one step apart on the
+        grid they are rounded to), the last rate to the end, 0 before the first time. Otherwise
+        as add_poisson_source."""
+        where = f"inhomogeneous poisson source {name!r}"
+        times = np.asarray(rate_times, dtype=np.float64) if np.size(rate_times) else np.zeros(0)
+        values = list(rate_values) if np.ndim(rate_values) == 1 else None
+        if times.ndim != 1 or values is None or times.size != len(values) or times.size == 0:
+            raise ValueError(f"{where}: rate_times and rate_values must be 1-D sequences of the same, "
+                             f"nonzero length")
+        if not np.all(np.isfinite(times)) or times.min() < 0:
+            raise ValueError(f"{where}: rate_times must be finite times >= 0 ms")
+        steps = np.floor(times / self.dt + 0.5)
+        if np.any(np.diff(steps) < 1):
+            i = int(np.argmax(np.diff(steps) < 1))
+            raise ValueError(f"{where}: rate_times must increase by at least one step (dt = {self.dt:g} ms) on "
+                             f"the grid; {times[i]:g} and {times[i + 1]:g} ms do not")
+        for v in values:
+            _check_rate(where, v, self.dt)
+        return self._add_rate_source(name, size, times.tolist(), [float(v) for v in values])
+
+    def _add_rate_source(self, name, size, times, values):
         pop = self.add_population(name, size)
         pop.model = "poisson_source"
-        pop.rate = float(rate)
-        pop.window = window
+        pop.rate_times = np.array(times, dtype=np.float64)
+        pop.rate_values = np.array(values, dtype=np.float64)
         return pop
 
     def _pop(self, name, role):

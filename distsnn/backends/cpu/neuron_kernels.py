@@ -281,24 +281,43 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, stim):
 
 
 @kernel
-def poisson_source_spikes(t, g0, g1, pi, key0, key1, out):
-    """The sources g0..g1-1 of a poisson_source population (int row pi) that spike in step
-    t, into out[:n] in gid order; returns n. Word (g & 3) of the quad's Philox call
-    (streams.DOM_SOURCE) below the population's threshold is a spike (build.poisson_source)."""
-    if not pi[bp.PI_PS_START] <= t < pi[bp.PI_PS_STOP]:
-        return 0
+def source_threshold(ps_seg, s0, s1, t):
+    """The spike threshold in step t of the rate segments ps_seg[s0:s1] (sorted by first
+    step; 0 before the first): a binary search, as the GPU kernel does."""
+    lo, hi = s0, s1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ps_seg[mid, bp.SEG_STEP] <= t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return 0 if lo == s0 else ps_seg[lo - 1, bp.SEG_THRESH]
+
+
+@kernel(parallel=True)
+def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt):
+    """The spikes of step t of every unit of Poisson sources, into spk_unit[u, :spk_cnt[u]] in
+    gid order: word (g & 3) of the quad's Philox call (streams.DOM_SOURCE) below the
+    population's threshold of the step is a spike (build.poisson_source)."""
     c0 = np.uint64(t) & M32
     c1 = np.uint64(t) >> np.uint64(32)
-    thresh = np.uint64(pi[bp.PI_PS_THRESH])
-    n = 0
-    for quad in range(g0 >> 2, ((g1 - 1) >> 2) + 1):
-        w = philox(c0, c1, quad, SOURCE_TAG, key0, key1)
-        for j in range(4):
-            g = 4 * quad + j
-            if g0 <= g < g1 and w[j] < thresh:
-                out[n] = g
-                n += 1
-    return n
+    for u in prange(units.shape[0]):
+        k = units[u, bp.UI_POP]
+        if pop_i[k, bp.PI_MODEL] != MODEL_POISSON_SOURCE:
+            continue
+        thresh = np.uint64(source_threshold(ps_seg, pop_i[k, bp.PI_PS_SEG_START], pop_i[k, bp.PI_PS_SEG_END], t))
+        g0 = units[u, bp.UI_GID_START]
+        g1 = units[u, bp.UI_GID_END]
+        n = 0
+        if thresh > 0:
+            for quad in range(g0 >> 2, ((g1 - 1) >> 2) + 1):
+                w = philox(c0, c1, quad, SOURCE_TAG, key0, key1)
+                for j in range(4):
+                    g = 4 * quad + j
+                    if g0 <= g < g1 and w[j] < thresh:
+                        spk_unit[u, n] = g
+                        n += 1
+        spk_cnt[u] = n
 
 
 @kernel(parallel=True)
@@ -310,14 +329,12 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
 
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); stim:
     (units, chunk_size) scratch for the injected current of units with noise currents. Units
-    of spike sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit),
-    those of Poisson sources their draws of step t.
+    of spike sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit);
+    those of Poisson sources are left to poisson_sources.
     """
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]
         if pop_i[k, bp.PI_MODEL] == MODEL_POISSON_SOURCE:
-            spk_cnt[u] = poisson_source_spikes(t, units[u, bp.UI_GID_START], units[u, bp.UI_GID_END], pop_i[k],
-                                               key0, key1, spk_unit[u])
             continue
         if pop_i[k, bp.PI_SOURCE] == 1:
             c = sched_cursor[u]

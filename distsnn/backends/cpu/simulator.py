@@ -13,7 +13,7 @@ from ...model.rkf45 import instability_error
 from .connectivity_kernels import counts_fixed_indegree, counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
 from .jit import kernel
-from .neuron_kernels import poisson_input, update_neurons
+from .neuron_kernels import poisson_input, poisson_sources, update_neurons
 
 CONNECTIVITY_MODES = ("procedural", "stored")
 
@@ -178,7 +178,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_lo
               key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
-              ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, unit_bad):
+              ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, ps_seg, unit_bad):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow,
     or (the step not counted) when a neuron was found numerically unstable (unit_bad).
 
@@ -195,6 +195,8 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_lo
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
         update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
                        key0, key1, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad)
+        if ps_seg.shape[0]:
+            poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt)
         if unit_bad[:, 0].max() >= 0:
             return i, n_out, n_ex
         ns = 0
@@ -332,7 +334,8 @@ class CpuSimulator(RecordedState):
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
             out_gid, out_step, n_out, self.vrec_local, self.vrec_code, vrec_out, self.unit_events, self.noise_acc,
-            self.noise_words, ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor, self.unit_bad)
+            self.noise_words, ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor, plan.ps_seg,
+            self.unit_bad)
         if self.unit_bad[:, 0].max() >= 0:
             u = int(np.argmax(self.unit_bad[:, 0] >= 0))
             raise instability_error(plan, int(self.unit_bad[u, 0]), int(self.unit_bad[u, 1]))

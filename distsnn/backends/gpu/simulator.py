@@ -129,6 +129,11 @@ class GpuSimulator(RecordedState):
         self.d_sched_step = up(plan.sched_step, np.int64)
         self.d_sched_gid = up(plan.sched_gid, np.int64)
         self.d_cursor = up(self.units[:, bp.UI_SCHED_START], np.int64)
+        # the local Poisson sources (kernel poisson_sources: one thread each) and their segments
+        src = self.gids[plan.pop_i[plan.pop_of[self.gids], bp.PI_MODEL] == MODEL_CODES["poisson_source"]]
+        self.n_src = int(src.size)
+        self.d_src_gids = up(src, np.int64)
+        self.d_ps_seg = up(plan.ps_seg, np.int64)
         self.d_counts = self._compute_counts()
         n = self.n_local
         self.v = up(initial_state(plan, self.gids), np.float64)
@@ -234,6 +239,10 @@ class GpuSimulator(RecordedState):
             steps.append(("spike_sources", self._grid(U), bt, (
                 self.state, U, self.d_units, self.d_pop_i, self.d_sched_step, self.d_sched_gid, self.d_cursor,
                 self.spk_gid, self.spk_step, self.spk_cap)))
+        if self.n_src:
+            steps.append(("poisson_sources", self._grid(self.n_src), bt, (
+                self.state, self.n_src, self.d_src_gids, self.d_pop_of, self.d_pop_i, self.d_ps_seg, plan.key0,
+                plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_local:
             neuron_args = (
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,

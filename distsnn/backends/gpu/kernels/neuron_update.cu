@@ -5,7 +5,6 @@
 // (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme, iaf_psc_delta with
 // the input added to V, iaf_psc_alpha exactly with the currents' derivatives dj, iaf_cond_alpha
 // by the mid-step scheme with the conductances' derivatives in dj), threshold, reset.
-// Poisson sources draw their spike of the step instead (build.poisson_source).
 // Spikes are appended (gid, step) to the block's spike buffer with an atomic counter; their
 // order is irrelevant downstream (integer input sums) and the driver sorts them. The step t
 // is read from the device-resident state, so the launch is the same at every step.
@@ -40,16 +39,8 @@ __device__ __forceinline__ void neuron_update_body(
     const int k = pop_of[g];
     const double* pf = pop_f + (i64)k * N_PF;
     const i64* pi = pop_i + (i64)k * N_PI;
-    if (pi[PI_MODEL] == MODEL_POISSON_SOURCE) {      // a Bernoulli draw (build.poisson_source)
-        if (t >= pi[PI_PS_START] && t < pi[PI_PS_STOP]) {
-            u32 w[4];
-            philox((u32)(t & 0xFFFFFFFFll), (u32)(t >> 32), (u32)(g >> 2), SOURCE_TAG, key0, key1, w);
-            if ((i64)w[g & 3] < pi[PI_PS_THRESH]) append_spike(state, spk_gid, spk_step, spk_cap, g, t);
-        }
-        return;
-    }
     if (pi[PI_SOURCE] || pi[PI_MODEL] == MODEL_AEIF || pi[PI_MODEL] == MODEL_AEIF_PSC)
-        return;                                      // kernels spike_sources, neuron_update_aeif
+        return;                              // kernels spike_sources, poisson_sources, neuron_update_aeif
     i64 in_ex, in_in;
     double i_stim;
     neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise,

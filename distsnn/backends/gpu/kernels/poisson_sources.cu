@@ -1,0 +1,27 @@
+// One thread per local Poisson source (build.poisson_source): the threshold of the step from
+// its population's rate segments (a binary search, as the CPU kernel's), then one Bernoulli
+// draw: word (g & 3) of the quad's Philox call below the threshold is a spike, appended
+// (gid, step) to the spike buffer like the neurons' (the driver sorts them).
+extern "C" __global__ void poisson_sources(
+    u64* state, const int n_src, const i64* __restrict__ src_gids, const int* __restrict__ pop_of,
+    const i64* __restrict__ pop_i, const i64* __restrict__ ps_seg, const u32 key0, const u32 key1, i64* spk_gid,
+    i64* spk_step, const i64 spk_cap)
+{
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n_src || !state[ST_LIVE]) return;
+    const i64 t = (i64)state[ST_T];
+    const i64 g = src_gids[i];
+    const i64* pi = pop_i + (i64)pop_of[g] * N_PI;
+    const i64 s0 = pi[PI_PS_SEG_START];
+    i64 lo = s0, hi = pi[PI_PS_SEG_END];
+    while (lo < hi) {                                // the last segment starting at or before t
+        const i64 mid = (lo + hi) / 2;
+        if (ps_seg[mid * 2 + SEG_STEP] <= t) lo = mid + 1; else hi = mid;
+    }
+    if (lo == s0) return;                            // before the first segment: rate 0
+    const i64 thresh = ps_seg[(lo - 1) * 2 + SEG_THRESH];
+    if (thresh == 0) return;
+    u32 w[4];
+    philox((u32)(t & 0xFFFFFFFFll), (u32)(t >> 32), (u32)(g >> 2), SOURCE_TAG, key0, key1, w);
+    if ((i64)w[g & 3] < thresh) append_spike(state, spk_gid, spk_step, spk_cap, g, t);
+}
