@@ -156,6 +156,8 @@ def report(r):
               "NEST's can spike twice in one step (probability 7e-5 per step at 120 Hz), distsnn's count once.",
               "- Different simulators draw different networks and inputs from a seed: compare the means with "
               "their spread, not spike by spike.",
+              "- The response varies much from seed to seed (it depends on the network's state when the volley "
+              "arrives): a bump in a mean PSTH can come from a single trial.",
               "- The times are incidental (this is a validation; other work may have run meanwhile): "
               "scripts/bench_microcircuit.py measures speed.", ""]
     return "\n".join(lines)

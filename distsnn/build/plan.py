@@ -44,6 +44,7 @@ N_PI_BEFORE_PS = 14
 N_PI = 16   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
 # ps_seg columns: the first step of a segment, the spike threshold from then on
 SEG_STEP, SEG_THRESH = range(2)
+N_SEG = 2
 # projection float columns
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7

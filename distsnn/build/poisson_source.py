@@ -45,7 +45,7 @@ def segments(pops, pop_i, dt):
         for time, rate in zip(pop.rate_times, pop.rate_values):
             rows.append((int(math.floor(time / dt + 0.5)), threshold(rate, dt)))
         pop_i[k, bp.PI_PS_SEG_END] = len(rows)
-    return np.array(rows, dtype=np.int64).reshape(-1, 2)
+    return np.array(rows, dtype=np.int64).reshape(-1, bp.N_SEG)
 
 
 def threshold_at(ps_seg, s0, s1, t):

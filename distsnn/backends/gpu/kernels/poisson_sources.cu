@@ -16,10 +16,10 @@ extern "C" __global__ void poisson_sources(
     i64 lo = s0, hi = pi[PI_PS_SEG_END];
     while (lo < hi) {                                // the last segment starting at or before t
         const i64 mid = (lo + hi) / 2;
-        if (ps_seg[mid * 2 + SEG_STEP] <= t) lo = mid + 1; else hi = mid;
+        if (ps_seg[mid * N_SEG + SEG_STEP] <= t) lo = mid + 1; else hi = mid;
     }
     if (lo == s0) return;                            // before the first segment: rate 0
-    const i64 thresh = ps_seg[(lo - 1) * 2 + SEG_THRESH];
+    const i64 thresh = ps_seg[(lo - 1) * N_SEG + SEG_THRESH];
     if (thresh == 0) return;
     u32 w[4];
     philox((u32)(t & 0xFFFFFFFFll), (u32)(t >> 32), (u32)(g >> 2), SOURCE_TAG, key0, key1, w);
