@@ -4,17 +4,18 @@ import numpy as np
 import pytest
 
 from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
-                           OneToOne)
+                           OneToOne, Uniform)
 from distsnn.runtime import simulate
 from distsnn.runtime import run as run_module
 
 
 def mixed_network():
     """Every rule, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
-    Poisson spike sources, iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha,
-    aeif_cond_exp (with and without refractoriness) and aeif_psc_exp neurons, populations
-    spanning several chunks; the state recorded is every kind the kernels can read (V_m,
-    currents, conductances, w, and aeif_psc_exp's I_syn_in with NEST's sign)."""
+    Poisson spike sources, distributed bias currents (I_e), iaf_psc_exp, iaf_psc_delta,
+    iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without refractoriness) and
+    aeif_psc_exp neurons, populations spanning several chunks; the state recorded is every
+    kind the kernels can read (V_m, currents, conductances, w, and aeif_psc_exp's I_syn_in
+    with NEST's sign)."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 100, v_init=-65.0)
@@ -31,7 +32,7 @@ def mixed_network():
     net.add_dc_input("I", 100.0, start=50.0, stop=150.0)
     net.add_noise_input("I", mean=20.0, std=80.0, dt=0.5, start=20.0, stop=250.0)
     net.add_population("D", 70, "iaf_psc_delta", {"t_ref": 1.5}, v_init=Normal(-62.0, 4.0))
-    net.add_population("C", 50, "iaf_cond_exp", {"I_e": 50.0})
+    net.add_population("C", 50, "iaf_cond_exp", {"I_e": Uniform(30.0, 70.0)})      # a bias current per neuron
     net.connect("E", "D", FixedIndegree(25), Normal(0.5, 0.1), Normal(1.3, 0.4))
     net.connect("D", "C", FixedTotalNumber(1500), 4.0, 0.7)
     net.connect("D", "E", FixedProbability(0.1), 25.0, 2.1)
@@ -51,7 +52,7 @@ def mixed_network():
     net.connect("B", "E", FixedTotalNumber(500), 30.0, 1.9)
     net.add_poisson_input("W", indegree=100, rate=10.0, weight=2.0, delay=1.0)
     net.add_noise_input("W", std=60.0)                         # AdEx (the solver's own kernel), every step
-    net.add_population("P", 40, "aeif_psc_exp", {"I_e": 750.0, "t_ref": 1.5, "tau_syn_ex": 1.0})
+    net.add_population("P", 40, "aeif_psc_exp", {"I_e": Normal(750.0, 20.0), "t_ref": 1.5, "tau_syn_ex": 1.0})
     net.connect("E", "P", FixedIndegree(10), Normal(60.0, 6.0), 1.2)
     net.connect("I", "P", FixedProbability(0.1), -80.0, 0.9)
     net.connect("P", "I", FixedTotalNumber(300), 30.0, 1.3)

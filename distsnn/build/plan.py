@@ -58,9 +58,13 @@ STEP_NEVER = 2 ** 62   # the step of t = inf (the stop of a window without end)
 # QI_START, QI_STOP: the emission steps s of the sources, start <= s < stop
 QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX, QI_START, QI_STOP = range(8)
 # noise currents (Network.add_noise_input), in the order they were added: noise_i columns
-# (target population, first step, stop step, steps per interval, stream index), noise_f (mean, std pA)
-NZ_POP, NZ_START, NZ_STOP, NZ_EVERY, NZ_INDEX = range(5)
-N_NZ = 5
+# (target population, first step, stop step, steps per interval (STEP_NEVER: frozen, a
+# distributed I_e), stream index, kind), noise_f (a, b pA): NZ_NORMAL a + b z, z standard
+# normal; NZ_UNIFORM a + b u, u uniform in (0, 1]
+NZ_POP, NZ_START, NZ_STOP, NZ_EVERY, NZ_INDEX, NZ_KIND = range(6)
+N_NZ = 6
+N_NZ_BEFORE_KIND = 5
+NZ_NORMAL, NZ_UNIFORM = 0, 1
 # unit (post chunk) columns
 UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END, UI_RING_OFF = range(8)
 
@@ -272,7 +276,9 @@ def make_plan(network, seed, bound_inputs=True):
     dc_f = np.array([[d.amplitude] for d in dcs], dtype=np.float64).reshape(-1, 1)
     dc_i = np.array([[_steps_floor(d.start, dt), _steps_floor(d.stop, dt)] for d in dcs], dtype=np.int64).reshape(-1, 2)
     noise_f = np.array([[z.mean, z.std] for z in network.noise_inputs], dtype=np.float64).reshape(-1, 2)
-    noise_i = np.array([[index[z.target], _steps_floor(z.start, dt), _steps_floor(z.stop, dt), round(z.dt / dt), q]
+    noise_i = np.array([[index[z.target], _steps_floor(z.start, dt), _steps_floor(z.stop, dt),
+                         STEP_NEVER if math.isinf(z.dt) else round(z.dt / dt), q,
+                         NZ_UNIFORM if z.kind == "uniform" else NZ_NORMAL]
                         for q, z in enumerate(network.noise_inputs)], dtype=np.int64).reshape(-1, N_NZ)
 
     pop_f = np.zeros((P, N_PF))

@@ -79,6 +79,10 @@ def fingerprint(plan):
             if np.any(a[:, bp.N_PI_BEFORE_PS:] != 0):
                 extra = a[:, bp.N_PI_BEFORE_PS:]
             a = a[:, :bp.PI_RING_EX]
+        if name == "noise_i":   # the kind column: only where some current is not normal
+            a, kinds = a[:, :bp.N_NZ_BEFORE_KIND], a[:, bp.N_NZ_BEFORE_KIND:]
+            if np.any(kinds != bp.NZ_NORMAL):
+                extra = kinds
         if name == "pin_i":
             a, windows = a[:, :bp.QI_START], a[:, bp.QI_START:]
             if np.any((windows[:, 0] != 0) | (windows[:, 1] != bp.STEP_NEVER)):

@@ -98,13 +98,17 @@ class DCInput:
 class NoiseInput:
     """Gaussian white-noise current into every neuron of `target` (NEST's noise_generator):
     each neuron draws its own I = mean + std * z (pA, z standard normal) for every interval
-    of `dt` ms, counted from t = 0, and holds it; the current flows for start <= t < stop (ms)."""
+    of `dt` ms, counted from t = 0, and holds it; the current flows for start <= t < stop (ms).
+    With dt = inf the draw is frozen: a population's distributed I_e (add_population) is
+    such a current, kind 'normal' (mean, std) or 'uniform' (mean = low, std = high - low:
+    I = low + (high - low) * u, u uniform in (0, 1])."""
     target: str
     mean: float
     std: float
     dt: float
     start: float
     stop: float
+    kind: str = "normal"
 
 
 RING_BITS = ("auto", 32, 64)
@@ -197,7 +201,10 @@ class Network:
 
     # -- populations -------------------------------------------------------------------
     def add_population(self, name, size, model="iaf_psc_exp", params=None, v_init=None):
-        """Add `size` neurons of `model`. v_init: number, Uniform or Normal (mV); default E_L."""
+        """Add `size` neurons of `model`. v_init: number, Uniform or Normal (mV); default E_L.
+        params: the model's parameters (neurons.py); I_e may also be a Normal or Uniform (pA),
+        drawn once per neuron from the counter-based streams (heterogeneous bias currents):
+        not stored but recomputed each step, as a frozen noise current (NoiseInput, dt inf)."""
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(f"population name must be a non-empty string without '/', got {name!r}")
         if name in self.populations:
@@ -205,10 +212,26 @@ class Network:
         where = f"population {name!r}"
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
             raise ValueError(f"{where}: size must be a non-negative integer, got {size!r}")
-        full = validate_params(where, model, dict(params or {}))
+        params = dict(params or {})
+        for key, value in params.items():
+            if isinstance(value, (Constant, Normal, Uniform)) and key != "I_e":
+                raise ValueError(f"{where}: parameter {key} must be a number; only I_e may be a Normal or "
+                                 f"Uniform (a bias current drawn per neuron), got {value!r}")
+        i_e = params.get("I_e")
+        if isinstance(i_e, Constant):
+            params["I_e"] = i_e.validated(f"{where}: I_e").value
+        elif isinstance(i_e, (Normal, Uniform)):
+            i_e = i_e.validated(f"{where}: I_e")
+            params["I_e"] = 0.0   # the scalar table's I_e; the distribution is the frozen current
+        full = validate_params(where, model, params)
         v_init = as_distribution(full["E_L"] if v_init is None else v_init, f"{where}: v_init",
                                  (Constant, Uniform, Normal))
         self.populations[name] = Population(name, int(size), model, full, v_init)
+        if isinstance(i_e, Normal):
+            self.noise_inputs.append(NoiseInput(name, i_e.mean, i_e.sd, math.inf, 0.0, math.inf, "normal"))
+        elif isinstance(i_e, Uniform):
+            self.noise_inputs.append(NoiseInput(name, i_e.low, i_e.high - i_e.low, math.inf, 0.0, math.inf,
+                                                "uniform"))
         return self.populations[name]
 
     def add_spike_source(self, name, size, ids, times):

@@ -249,26 +249,31 @@ def spiked(refr, ref_steps, g0, out):
 
 
 @kernel
-def add_noise_current(interval, g0, g1, tag, key0, key1, mean, std, stim):
-    """stim[g - g0] += mean + std * z_g (pA) for the neurons g0..g1-1, z_g their standard
-    normal of this interval: one Philox call per gid pair (g >> 1; streams.DOM_CURRENT),
-    words 0 and 1 through Box-Muller, the first normal the even gid's, the second the odd's."""
+def add_noise_current(interval, g0, g1, tag, key0, key1, a, b, uniform, stim):
+    """stim[g - g0] += a + b * z_g (pA) for the neurons g0..g1-1, z_g their standard normal
+    of this interval: one Philox call per gid pair (g >> 1; streams.DOM_CURRENT), words 0
+    and 1 through Box-Muller, the first normal the even gid's, the second the odd's. With
+    `uniform`, z_g is the uniform of the gid's word, u01(w0) even, u01(w1) odd, instead."""
     c0 = np.uint64(interval) & M32
     c1 = np.uint64(interval) >> np.uint64(32)
     for pair in range(g0 >> 1, ((g1 - 1) >> 1) + 1):
         w0, w1, _, _ = philox(c0, c1, pair, tag, key0, key1)
-        z0, z1 = box_muller(u01(w0), u01(w1))
+        if uniform:
+            z0, z1 = u01(w0), u01(w1)
+        else:
+            z0, z1 = box_muller(u01(w0), u01(w1))
         g = 2 * pair
         if g >= g0:
-            stim[g - g0] = stim[g - g0] + (mean + std * z0)
+            stim[g - g0] = stim[g - g0] + (a + b * z0)
         if g + 1 < g1:
-            stim[g + 1 - g0] = stim[g + 1 - g0] + (mean + std * z1)
+            stim[g + 1 - g0] = stim[g + 1 - g0] + (a + b * z1)
 
 
 @kernel
 def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, stim):
-    """Whether population k has a noise current at step t; if so, stim[:g1 - g0] = i_stim
-    (I_e + DC, pA) plus each active one's current, in the order they were added."""
+    """Whether population k has a noise current at step t (a frozen one, a distributed I_e,
+    at every step); if so, stim[:g1 - g0] = i_stim (I_e + DC, pA) plus each active one's
+    current, in the order they were added."""
     noisy = False
     for q in range(noise_i.shape[0]):
         if noise_i[q, bp.NZ_POP] == k and noise_i[q, bp.NZ_START] <= t < noise_i[q, bp.NZ_STOP]:
@@ -276,7 +281,7 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, stim):
                 stim[:g1 - g0] = i_stim
                 noisy = True
             add_noise_current(t // noise_i[q, bp.NZ_EVERY], g0, g1, CURRENT_TAG | noise_i[q, bp.NZ_INDEX], key0,
-                              key1, noise_f[q, 0], noise_f[q, 1], stim)
+                              key1, noise_f[q, 0], noise_f[q, 1], noise_i[q, bp.NZ_KIND] == bp.NZ_UNIFORM, stim)
     return noisy
 
 

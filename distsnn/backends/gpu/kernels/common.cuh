@@ -165,7 +165,7 @@ __device__ __forceinline__ void neuron_input(
     for (i64 d = pi[PI_DC_START]; d < pi[PI_DC_END]; ++d)
         if (dc_i[2 * d] <= t && t < dc_i[2 * d + 1]) i_stim = i_stim + dc_f[d];
     // noise currents of population k active at t, in the order they were added (the CPU's
-    // injected_current): this interval's normal of gid g, from the Philox call of its pair
+    // injected_current): this interval's normal (or uniform) of gid g, from its pair's Philox call
     for (int q = 0; q < n_noise; ++q) {
         const i64* nz = noise_i + (i64)q * N_NZ;
         if (nz[NZ_POP] != k || t < nz[NZ_START] || t >= nz[NZ_STOP]) continue;
@@ -174,7 +174,12 @@ __device__ __forceinline__ void neuron_input(
         philox((u32)(interval & 0xFFFFFFFFll), (u32)(interval >> 32), (u32)(g >> 1), CURRENT_TAG | (u32)nz[NZ_INDEX],
                key0, key1, w);
         double z0, z1;
-        box_muller(u01(w[0]), u01(w[1]), &z0, &z1);
+        if (nz[NZ_KIND] == NZ_UNIFORM) {             // a distributed I_e: a + b u
+            z0 = u01(w[0]);
+            z1 = u01(w[1]);
+        } else {
+            box_muller(u01(w[0]), u01(w[1]), &z0, &z1);
+        }
         i_stim = i_stim + (noise_f[2 * q] + noise_f[2 * q + 1] * ((g & 1) ? z1 : z0));
     }
     *in_ex_out = in_ex;
