@@ -61,6 +61,9 @@ def test_distributed_current_validation():
     assert not net.populations and not net.noise_inputs
     pop = net.add_population("p", 3, "iaf_cond_exp", params={"I_e": Normal(10.0, 2.0)})
     assert pop.params["I_e"] == 0.0 and net.noise_inputs[0].target == "p"
+    net.noise_inputs.append(net.noise_inputs[0])      # by hand: the CPU engine keeps one per population
+    with pytest.raises(ValueError, match="more than one frozen noise current"):
+        make_plan(net, 1)
 
 
 def test_the_distribution_is_part_of_the_model_fingerprint():

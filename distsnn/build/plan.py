@@ -275,6 +275,9 @@ def make_plan(network, seed, bound_inputs=True):
     dcs = sorted(network.dc_inputs, key=lambda d: index[d.target])
     dc_f = np.array([[d.amplitude] for d in dcs], dtype=np.float64).reshape(-1, 1)
     dc_i = np.array([[_steps_floor(d.start, dt), _steps_floor(d.stop, dt)] for d in dcs], dtype=np.int64).reshape(-1, 2)
+    frozen = [z.target for z in network.noise_inputs if math.isinf(z.dt)]
+    if len(frozen) != len(set(frozen)):   # the CPU engine keeps one array of them (frozen_currents)
+        raise ValueError("network: a population has more than one frozen noise current (distributed I_e)")
     noise_f = np.array([[z.mean, z.std] for z in network.noise_inputs], dtype=np.float64).reshape(-1, 2)
     noise_i = np.array([[index[z.target], _steps_floor(z.start, dt), _steps_floor(z.stop, dt),
                          STEP_NEVER if math.isinf(z.dt) else round(z.dt / dt), q,

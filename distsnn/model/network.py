@@ -203,8 +203,8 @@ class Network:
     def add_population(self, name, size, model="iaf_psc_exp", params=None, v_init=None):
         """Add `size` neurons of `model`. v_init: number, Uniform or Normal (mV); default E_L.
         params: the model's parameters (neurons.py); I_e may also be a Normal or Uniform (pA),
-        drawn once per neuron from the counter-based streams (heterogeneous bias currents):
-        not stored but recomputed each step, as a frozen noise current (NoiseInput, dt inf)."""
+        drawn once per neuron from the counter-based streams (heterogeneous bias currents), as
+        a frozen noise current (NoiseInput with dt inf)."""
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(f"population name must be a non-empty string without '/', got {name!r}")
         if name in self.populations:
