@@ -134,7 +134,7 @@ def report(r):
     lines = [f"# Thalamic volley into the microcircuit (scale {r['scale']:g}), {' and '.join(sims)}", "",
              f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs), {r['threads']} threads; "
              + ", ".join(f"{s} {r['simulators'][s]['seeds']} seeds (1..N)" for s in sims) + ".", "",
-             "902 thalamic Poisson sources at 120 Hz, spikes in (701, 711] ms, onto L4 and L6 (the NEST "
+             "902 thalamic Poisson sources at 120 Hz, spikes in (701.1, 711.1] ms, onto L4 and L6 (the NEST "
              "example's stimulus, `--stimulus thalamus`). Means over seeds ± standard error; evoked = spikes "
              f"per neuron in {r['evoked_ms'][0]:g}-{r['evoked_ms'][1]:g} ms above the rate in "
              f"{r['baseline_ms'][0]:g}-{r['baseline_ms'][1]:g} ms; peak = highest 1-ms bin of the PSTH.", "",

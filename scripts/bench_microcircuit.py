@@ -53,11 +53,12 @@ def nest_spec(scale, t_sim, rates_from, stimulus=None):
         onto = [next((p for p in net.projections if p.source == "TH" and p.target == name), None)
                 for name in mc.POPULATIONS]
         net.projections = [p for p in net.projections if p.source != "TH"]
-        # NEST's example: a poisson_generator active in (start, stop] drives parrot_neurons
-        # through its default delay of 1 ms, so the generator's window is the sources' minus it
+        # NEST's example: a poisson_generator, whose spikes fall in (start + dt, stop + dt], drives
+        # parrot_neurons through its default delay of 1 ms: its window is the sources' minus both
         (start, stop), (rate, _) = th.rate_times, th.rate_values   # rate from start, 0 from stop
-        thalamus = {"n": th.size, "rate": rate, "start": start - mc.PARROT_DELAY,
-                    "stop": stop - mc.PARROT_DELAY, "parrot_delay": mc.PARROT_DELAY,
+        lag = mc.DT + mc.PARROT_DELAY
+        thalamus = {"n": th.size, "rate": rate, "start": round(start - lag, 9),
+                    "stop": round(stop - lag, 9), "parrot_delay": mc.PARROT_DELAY,
                     "synapses": [p.rule.n if p else 0 for p in onto],
                     "w_mean": onto[2].weight.mean, "w_sd": onto[2].weight.sd,
                     "d_mean": onto[2].delay.mean, "d_sd": onto[2].delay.sd}

@@ -256,7 +256,7 @@ def test_rates_window_after_a_restart_that_ends_before_it(tmp_path):
 
 
 def test_thalamic_stimulus_from_the_cli_and_across_a_restart(tmp_path):
-    """--stimulus thalamus adds the TH sources (recorded, in (701, 711] ms); a run cut inside
+    """--stimulus thalamus adds the TH sources (recorded, in (701.1, 711.1] ms); a run cut inside
     the volley and restarted gives the uninterrupted run's spikes (the sources keep no state);
     a restart without the stimulus is another model."""
     common = ("--scale", "0.02", "--seed", "4", "--no-progress", "--stimulus", "thalamus")
@@ -268,7 +268,7 @@ def test_thalamic_stimulus_from_the_cli_and_across_a_restart(tmp_path):
     assert run("join", "a.h5", "b.h5", "--output", "joined.h5", cwd=tmp_path).returncode == 0
     with h5py.File(tmp_path / "whole.h5") as a, h5py.File(tmp_path / "joined.h5") as b:
         t = a["spikes"]["TH"]["timestamps"][()]
-        assert t.size > 500 and t.min() > 701.0 and t.max() <= 711.0 + 1e-9
+        assert t.size > 500 and t.min() > 701.1 and t.max() <= 711.1 + 1e-9
         for name in a["spikes"]:
             for key in ("node_ids", "timestamps"):
                 assert np.array_equal(a["spikes"][name][key][()], b["spikes"][name][key][()])

@@ -70,13 +70,14 @@ def test_small_microcircuit_every_population_fires():
 
 
 def test_stimuli_are_the_nest_examples():
-    """thalamus: 902 unscaled Poisson sources in (701, 711] ms, synapse numbers by NEST's formula
-    times the in-degree scale, weights x 1/sqrt(scale); dc: 0.3 pA per K_ext, 650-750 ms."""
+    """thalamus: 902 unscaled Poisson sources in (701.1, 711.1] ms (NEST's spike times), synapse
+    numbers by NEST's formula times the in-degree scale, weights x 1/sqrt(scale); dc: 0.3 pA
+    per K_ext, 650-750 ms."""
     scale = 0.1
     net = mc.build(scale, stimulus="thalamus,dc")
     th = net.populations["TH"]
     assert (th.model, th.size, th.rate_times.tolist(), th.rate_values.tolist()) == \
-        ("poisson_source", 902, [701.0, 711.0], [120.0, 0.0])
+        ("poisson_source", 902, [701.1, 711.1], [120.0, 0.0])
     onto = {p.target: p for p in net.projections if p.source == "TH"}
     assert sorted(onto) == ["L4E", "L4I", "L6E", "L6I"]
     for t, name in enumerate(mc.POPULATIONS):
@@ -102,7 +103,7 @@ def test_thalamic_stimulus_evokes_a_response_in_l4():
     res = simulate(mc.build(0.05, stimulus="thalamus"), 760.0, seed=3, progress=False)
     base = simulate(mc.build(0.05), 760.0, seed=3, progress=False)
     ids, t = res.spikes("TH")
-    assert t.min() > 701.0 and t.max() <= 711.0 + 1e-9
+    assert t.min() > 701.1 and t.max() <= 711.1 + 1e-9
     assert abs(ids.size - 902 * 120.0 * 0.010) < 5 * np.sqrt(902 * 1.2)
 
     def rate(r, pop, lo, hi):

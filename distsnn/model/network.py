@@ -261,9 +261,11 @@ class Network:
 
     def add_poisson_source(self, name, size, rate, start=0.0, stop=math.inf):
         """A population of `size` independent Poisson spike sources, each firing at `rate` Hz
-        in the window start < T <= stop (ms), as NEST's poisson_generator does into as many
-        parrot_neurons (with the generator's connection delay in their spike times: move the
-        window by it). Each step within the window, every source spikes with probability
+        with spike times start < T <= stop (ms): NEST's poisson_generator into as many
+        parrot_neurons. (NEST's generator with start, stop stamps its spikes in
+        (start + dt, stop + dt], and the parrots repeat them one connection delay d later:
+        the same times as start + dt + d, stop + dt + d here.) Each step within the window,
+        every source spikes with probability
         rate * dt (a Bernoulli process on the time grid: the same mean rate; NEST's sources
         may spike twice in one step, with probability (rate dt)**2 / 2, which here counts
         once). The draws are counter-based (seed, step, neuron id): no state, so every
@@ -279,11 +281,12 @@ class Network:
         return self._add_rate_source(name, size, times, values)
 
     def add_inhomogeneous_poisson_source(self, name, size, rate_times, rate_values):
-        """Poisson sources with a piecewise-constant rate, as NEST's
-        inhomogeneous_poisson_generator into parrot_neurons: rate_values[i] Hz for spike times
-        rate_times[i] < T <= rate_times[i + 1] (ms; increasing, at least one step apart on the
-        grid they are rounded to), the last rate to the end, 0 before the first time. Otherwise
-        as add_poisson_source."""
+        """Poisson sources with a piecewise-constant rate, NEST's inhomogeneous_poisson_generator
+        into parrot_neurons: rate_values[i] Hz for spike times rate_times[i] < T <= rate_times[i + 1]
+        (ms; increasing, at least one step apart on the grid they are rounded to), the last rate
+        to the end, 0 before the first time. (NEST's generator applies rate i to spikes stamped
+        in (t_i - dt, t_(i+1) - dt], which its parrots repeat a delay d later: t_i - dt + d
+        here.) Otherwise as add_poisson_source."""
         where = f"inhomogeneous poisson source {name!r}"
         times = np.asarray(rate_times, dtype=np.float64) if np.size(rate_times) else np.zeros(0)
         values = list(rate_values) if np.ndim(rate_values) == 1 else None

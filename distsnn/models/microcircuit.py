@@ -8,8 +8,9 @@ off by default, as there (stimulus_params.py):
 - thalamus: 902 thalamic neurons (population "TH", not scaled) fire as Poisson sources at
   120 Hz for 10 ms from 700 ms and project onto L4 and L6 by fixed_total_number with the
   connection probabilities conn_probs_th (PSP 0.15 mV, relative sd 0.1; delays 1.5 ms,
-  relative sd 0.5). Their spikes fall in (701, 711] ms: in NEST a poisson_generator drives
-  parrot_neurons through its default delay of 1 ms.
+  relative sd 0.5). Their spikes fall in (701.1, 711.1] ms, as NEST's: its poisson_generator
+  stamps its spikes in (start + dt, stop + dt] and drives parrot_neurons through its default
+  delay of 1 ms.
 - dc: a DC current of 0.3 pA per external input (0.3 K_ext pA) from 650 to 750 ms.
 
 `scale` reduces neuron numbers and in-degrees together (N_scaling = K_scaling = scale);
@@ -62,6 +63,7 @@ TH_NEURONS, TH_RATE, TH_START, TH_DURATION = 902, 120.0, 700.0, 10.0
 TH_CONN_PROBS = (0.0, 0.0, 0.0983, 0.0619, 0.0, 0.0, 0.0512, 0.0196)
 PSP_TH, DELAY_TH, DELAY_TH_REL_SD = 0.15, 1.5, 0.5
 PARROT_DELAY = 1.0                   # NEST's default delay of poisson_generator -> parrot_neuron
+DT = 0.1                             # ms; a NEST poisson_generator's spikes lag its window by a step
 DC_START, DC_DURATION, DC_PER_K_EXT = 650.0, 100.0, 0.3
 
 
@@ -126,7 +128,7 @@ def build(scale=1.0, record_voltage=0, stimulus=None):
             ext = W_EXC * K_EXT[t] * BG_RATE
             dc[t] = 0.001 * NEURON_PARAMS["tau_syn_ex"] * (1.0 - math.sqrt(scale)) * (rec + ext)
 
-    net = Network(dt=0.1, chunk_size=CHUNK_SIZE, name="microcircuit")
+    net = Network(dt=DT, chunk_size=CHUNK_SIZE, name="microcircuit")
     net.metadata.update({"model": "microcircuit", "scale": scale,
                          "reference": "Potjans & Diesmann (2014); NEST example Potjans_2014"})
     if stim:
@@ -160,7 +162,7 @@ def _add_thalamus(net, scale):
     """The thalamic population and its projections. As in the NEST example, the number of
     thalamic neurons is not scaled, the synapse numbers scale with the in-degrees (so each
     target keeps its full-scale thalamic in-degree) and the weight by 1/sqrt(scale)."""
-    start = TH_START + PARROT_DELAY
+    start = TH_START + DT + PARROT_DELAY   # NEST's spike times (add_poisson_source)
     net.add_poisson_source("TH", TH_NEURONS, TH_RATE, start=start, stop=start + TH_DURATION)
     net.record_spikes("TH")
     w = PSP_TH * PSC_OVER_PSP / math.sqrt(scale)
