@@ -323,12 +323,11 @@ def source_threshold(ps_seg, s0, s1, t):
 
 
 @kernel(parallel=True)
-def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt):
+def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, noise_words):
     """The spikes of step t of every unit of Poisson sources, into spk_unit[u, :spk_cnt[u]] in
-    gid order: word (g & 3) of the quad's Philox call (streams.DOM_SOURCE) below the
-    population's threshold of the step is a spike (build.poisson_source)."""
-    c0 = np.uint64(t) & M32
-    c1 = np.uint64(t) >> np.uint64(32)
+    gid order: word (g & 3) of the quad's Philox call (streams.DOM_SOURCE; unit_words, into
+    the unit's row of noise_words) below the population's threshold of the step is a spike
+    (build.poisson_source)."""
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]
         if pop_i[k, bp.PI_MODEL] != MODEL_POISSON_SOURCE:
@@ -338,13 +337,13 @@ def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt):
         g1 = units[u, bp.UI_GID_END]
         n = 0
         if thresh > 0:
-            for quad in range(g0 >> 2, ((g1 - 1) >> 2) + 1):
-                w = philox(c0, c1, quad, SOURCE_TAG, key0, key1)
-                for j in range(4):
-                    g = 4 * quad + j
-                    if g0 <= g < g1 and w[j] < thresh:
-                        spk_unit[u, n] = g
-                        n += 1
+            words = noise_words[u]
+            unit_words(t, g0, g1, SOURCE_TAG, key0, key1, words)
+            shift = g0 & 3
+            for i in range(g1 - g0):
+                if words[i + shift] < thresh:
+                    spk_unit[u, n] = g0 + i
+                    n += 1
         spk_cnt[u] = n
 
 
@@ -357,9 +356,9 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
 
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); frozen:
     the local neurons' frozen currents (frozen_currents); stim: (units, chunk_size) scratch
-    for the injected current of units with noise currents. Units
-    of spike sources emit their scheduled spikes of step t instead (sched_cursor: next entry per unit);
-    those of Poisson sources are left to poisson_sources.
+    for the injected current of units with noise currents. Units of spike sources emit their
+    scheduled spikes of step t instead (sched_cursor: next entry per unit); those of Poisson
+    sources are left to poisson_sources.
     """
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]

@@ -176,8 +176,8 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 
 @kernel
 def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_local, units, pop_f, pop_i,
-              pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, frozen, stim, in_proj, proj_f, proj_i, counts, chunk_size, key0,
-              key1, dt,
+              pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, frozen, stim, in_proj, proj_f, proj_i, counts, chunk_size,
+              key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
               ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, ps_seg, unit_bad):
@@ -199,7 +199,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_lo
                        key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor,
                        unit_bad)
         if ps_seg.shape[0]:
-            poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt)
+            poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, noise_words)
         if unit_bad[:, 0].max() >= 0:
             return i, n_out, n_ex
         ns = 0
@@ -334,8 +334,7 @@ class CpuSimulator(RecordedState):
             self.refr, self.ring,
             self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.noise_f, plan.noise_i, self.frozen, self.stim, plan.in_proj,
-            plan.proj_f,
-            plan.proj_i, self.counts, plan.chunk_size,
+            plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
             out_gid, out_step, n_out, self.vrec_local, self.vrec_code, vrec_out, self.unit_events, self.noise_acc,
