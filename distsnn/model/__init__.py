@@ -1,7 +1,8 @@
 """Model description: no backend, no MPI, no GPU imports."""
 from .connectors import AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne
 from .distributions import Constant, Normal, Uniform
-from .network import DCInput, Network, NoiseInput, PoissonInput, Population, Projection
+from .inputs import DCInput, NoiseInput, PoissonInput
+from .network import Network, Population, Projection
 
 __all__ = ["AllToAll", "FixedIndegree", "FixedOutdegree", "FixedProbability", "FixedTotalNumber", "OneToOne",
            "Constant", "Normal", "Uniform", "Network", "Population", "Projection",

@@ -10,6 +10,7 @@ import numpy as np
 
 from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
+from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
 from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, validate_params
 from ..rng.streams import ID_MASK, projection_id
 
@@ -68,78 +69,7 @@ class Projection:
     pid: int                 # stable 28-bit stream id
 
 
-@dataclass
-class PoissonInput:
-    """Independent Poisson spike input to every neuron of `target` (not stored as synapses).
-
-    indegree * rate (Hz) is the total rate per neuron; weight in pA; delay in ms; the sources
-    fire for start <= t < stop (ms), their spikes arrive `delay` later.
-    """
-    target: str
-    indegree: float
-    rate: float
-    weight: float
-    delay: float
-    receptor: str
-    start: float = 0.0
-    stop: float = math.inf
-
-
-@dataclass
-class DCInput:
-    """Constant current (pA) into every neuron of `target` for start <= t < stop (ms)."""
-    target: str
-    amplitude: float
-    start: float
-    stop: float
-
-
-@dataclass
-class NoiseInput:
-    """Gaussian white-noise current into every neuron of `target` (NEST's noise_generator):
-    each neuron draws its own I = mean + std * z (pA, z standard normal) for every interval
-    of `dt` ms, counted from t = 0, and holds it; the current flows for start <= t < stop (ms).
-    With dt = inf the draw is frozen: a population's distributed I_e (add_population) is
-    such a current, kind 'normal' (mean, std) or 'uniform' (mean = low, std = high - low:
-    I = low + (high - low) * u, u uniform in (0, 1])."""
-    target: str
-    mean: float
-    std: float
-    dt: float
-    start: float
-    stop: float
-    kind: str = "normal"
-
-
 RING_BITS = ("auto", 32, 64)
-
-
-def _check_rate(where, rate, dt):
-    """A Poisson source's rate (Hz): a finite number, 0 up to one spike per step of dt ms."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(rate) or rate < 0:
-        raise ValueError(f"{where}: rate must be a finite number >= 0 (Hz), got {rate!r}")
-    if rate * dt * 1e-3 > 1.0:
-        raise ValueError(f"{where}: rate {rate:g} Hz exceeds one spike per step (1 / dt = {1e3 / dt:g} Hz)")
-
-
-def whole_steps(name, ms, dt):
-    """`ms` as a whole number of time steps of `dt` ms, checked (a ValueError names `name`):
-    a positive finite number within 1e-9 (relative, or absolute below 1 ms) of k * dt."""
-    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not math.isfinite(ms) or ms <= 0:
-        raise ValueError(f"{name} must be a positive number of ms, got {ms!r}")
-    k = int(round(ms / dt))
-    if k < 1 or abs(k * dt - ms) > 1e-9 * max(1.0, ms):
-        raise ValueError(f"{name} = {ms:g} ms is not a whole number of time steps (dt = {dt:g} ms)")
-    return k
-
-
-def _window(where, start, stop):
-    """(start, stop) in ms as floats, checked: 0 <= start <= stop (stop may be inf)."""
-    ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (start, stop))
-    if not (ok and 0 <= start <= stop):   # also refuses nan: every comparison with it is false
-        raise ValueError(f"{where}: need 0 <= start <= stop, got start={start!r}, stop={stop!r}")
-    return float(start), float(stop)
 
 
 def _variable_names(where, variables):
@@ -272,8 +202,8 @@ class Network:
         backend, rank count and restart gives the same spikes. Like spike sources they
         project but receive no input."""
         where = f"poisson source {name!r}"
-        _check_rate(where, rate, self.dt)
-        start, stop = _window(where, start, stop)
+        check_rate(where, rate, self.dt)
+        start, stop = window(where, start, stop)
         times, values = [start], [float(rate)]
         if math.isfinite(stop):
             times.append(stop)
@@ -301,7 +231,7 @@ class Network:
             raise ValueError(f"{where}: rate_times must increase by at least one step (dt = {self.dt:g} ms) on "
                              f"the grid; {times[i]:g} and {times[i + 1]:g} ms do not")
         for v in values:
-            _check_rate(where, v, self.dt)
+            check_rate(where, v, self.dt)
         return self._add_rate_source(name, size, times.tolist(), [float(v) for v in values])
 
     def _add_rate_source(self, name, size, times, values):
@@ -387,7 +317,7 @@ class Network:
         if values["delay"] < self.dt:
             raise ValueError(f"{where}: delay {delay} ms is below dt = {self.dt} ms")
         receptor, values["weight"] = _receptor_and_weight(where, post, values["weight"], receptor)
-        start, stop = _window(where, start, stop)
+        start, stop = window(where, start, stop)
         self.poisson_inputs.append(PoissonInput(target, receptor=receptor, start=start, stop=stop, **values))
 
     def add_dc_input(self, target, amplitude, start=0.0, stop=math.inf):
@@ -397,7 +327,7 @@ class Network:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude):
             raise ValueError(f"{where}: amplitude must be a finite number, got {amplitude!r}")
-        self.dc_inputs.append(DCInput(target, float(amplitude), *_window(where, start, stop)))
+        self.dc_inputs.append(DCInput(target, float(amplitude), *window(where, start, stop)))
 
     def add_noise_input(self, target, mean=0.0, std=0.0, dt=None, start=0.0, stop=math.inf):
         """Gaussian white-noise current (NEST's noise_generator) into every neuron of
@@ -418,7 +348,7 @@ class Network:
         whole_steps(f"{where}: interval dt", dt, self.dt)
         if len(self.noise_inputs) > ID_MASK:
             raise ValueError(f"{where}: more than {ID_MASK + 1} noise inputs")
-        self.noise_inputs.append(NoiseInput(target, float(mean), float(std), float(dt), *_window(where, start, stop)))
+        self.noise_inputs.append(NoiseInput(target, float(mean), float(std), float(dt), *window(where, start, stop)))
 
     # -- recording ---------------------------------------------------------------------
     def _ids(self, where, pop, neurons):

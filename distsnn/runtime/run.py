@@ -23,7 +23,7 @@ from ..build import make_plan
 from ..build.input_bound import decide_ring_bits
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
-from ..model.network import whole_steps
+from ..model.inputs import whole_steps
 from ..model.neurons import STATE_V
 from .progress import Progress
 from .timers import PhaseTimers
