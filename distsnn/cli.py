@@ -130,12 +130,20 @@ def _parser():
                         "crash or a requeue, and the output holds all of it")
     r.add_argument("--output", default="results/run.h5", help="SONATA spike file to write")
     r.add_argument("--record", "--record-voltage", dest="record", type=_count, default=0, metavar="K",
-                   help="record the state of the first K neurons of every population at every step: the "
+                   help="record the state of the first K neurons of every population (every step, or as "
+                        "--record-interval/--record-start/--record-stop say): the "
                         "variables of --record-from, each a SONATA report beside the output (*_voltage.h5 for "
                         "V_m, *_w.h5, *_g_ex.h5, ...)")
     r.add_argument("--record-from", type=_variables, default=None, metavar="VARS",
                    help="comma-separated state variables to record, NEST's names (V_m, I_syn_ex, I_syn_in, g_ex, "
                         "g_in, w); each population records those its neuron model has (default: V_m)")
+    r.add_argument("--record-interval", type=_time_ms, default=None, metavar="MS",
+                   help="sample the recorded state every MS ms, at the multiples of MS (default: every step; "
+                        "NEST's multimeter interval), a whole number of steps")
+    r.add_argument("--record-start", type=_time_ms, default=0.0, metavar="MS",
+                   help="sample the recorded state only after this time (ms), as NEST's multimeter start")
+    r.add_argument("--record-stop", type=_time_ms, default=None, metavar="MS",
+                   help="... and up to this time (ms) included, as NEST's multimeter stop (default: the end)")
     r.add_argument("--rates-from", type=_time_ms, default=0.0, metavar="MS",
                    help="compute the reported mean rates from this time on (ms)")
     r.add_argument("--threads", type=int, default=None, help="CPU threads per process (default: the cores, shared by the ranks of a node)")

@@ -3,6 +3,7 @@ process or on every rank of an MPI job (the communicator comes from cli.main), w
 checkpoints, segments written as the run goes and --resume; then the summary (timers,
 real-time factor, events, rates, devices) on rank 0."""
 import json
+import math
 import os
 import platform
 import sys
@@ -41,6 +42,17 @@ def run_command(args, comm=None, out=None):
         if not args.record:
             raise ValueError("--record-from: no neuron's state is recorded; give --record K as well")
         net.record_variables(args.record_from)
+    sampled = args.record_interval is not None or args.record_start > 0 or args.record_stop is not None
+    if sampled:
+        if not args.record:
+            raise ValueError("--record-interval, --record-start, --record-stop: no neuron's state is recorded; "
+                             "give --record K as well")
+        try:
+            net.sample_state(args.record_interval, args.record_start,
+                             math.inf if args.record_stop is None else args.record_stop)
+        except ValueError as err:   # named by its options, not by the method
+            raise ValueError(f"--record-interval/--record-start/--record-stop: "
+                             f"{str(err).removeprefix('sample_state: ')}") from None
     if args.ring_bits is not None:
         net.ring_bits = args.ring_bits if args.ring_bits == "auto" else int(args.ring_bits)
     restart, t_sim, segments, resumed = _segment_plan(args)

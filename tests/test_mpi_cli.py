@@ -72,13 +72,14 @@ def test_rewriting_a_virtual_file_keeps_one_parts_folder(tmp_path):
     assert read_spikes(str(out))["L23I"][0].size > 0
 
 
-def test_state_reports_under_mpi_equal_single_process(tmp_path):
+@pytest.mark.parametrize("sampling", [[], ["--record-interval", "0.5", "--record-start", "5", "--record-stop", "50"]])
+def test_state_reports_under_mpi_equal_single_process(tmp_path, sampling):
     from distsnn.io import read_report
     outs = {}
     for ranks in (1, 3):
         out = tmp_path / f"v{ranks}.h5"
-        proc = launch(ranks, ["--output", str(out), "--record", "3", "--record-from", "V_m,I_syn_ex,I_syn_in"],
-                      tmp_path)
+        proc = launch(ranks, ["--output", str(out), "--record", "3", "--record-from", "V_m,I_syn_ex,I_syn_in"]
+                      + sampling, tmp_path)
         assert proc.returncode == 0, proc.stderr
         outs[ranks] = {var: read_report(str(tmp_path / f"v{ranks}_{var}.h5")) for var in ("voltage", "I_syn_ex",
                                                                                          "I_syn_in")}
@@ -88,6 +89,8 @@ def test_state_reports_under_mpi_equal_single_process(tmp_path):
         for pop in one:
             for a, b in zip(one[pop], three[pop]):
                 assert np.array_equal(a, b)
+    times = outs[3]["voltage"]["L4E"][1]
+    assert np.allclose(times, np.arange(11, 101) * 0.5 if sampling else np.arange(1, 601) * 0.1)
     inh = outs[1]["I_syn_in"]        # negative, as NEST reports iaf_psc_exp's
     assert all(np.all(inh[p][2] <= 0) and inh[p][2].min() < 0 for p in inh)
 

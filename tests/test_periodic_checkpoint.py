@@ -211,10 +211,10 @@ def test_an_interrupted_first_checkpoint_may_be_replaced(tmp_path):
 
 
 def test_voltage_reports_of_other_neurons_do_not_join(tmp_path):
-    a = simulate(restart_network(), 10.0, seed=1, progress=False)
+    a = simulate(restart_network(), 10.0, seed=1, progress=False, checkpoint=str(tmp_path / "ck"))
     net = restart_network()
     net.record_voltage("E", [5])
-    b = simulate(net, 10.0, seed=1, progress=False)
+    b = simulate(net, 10.0, seed=1, progress=False, restart=str(tmp_path / "ck"))   # continues a
     write_report(str(tmp_path / "a.h5"), a, "V_m")
     write_report(str(tmp_path / "b.h5"), b, "V_m")
     with pytest.raises(ValueError, match="the recorded neurons of E differ"):

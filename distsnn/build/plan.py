@@ -19,6 +19,7 @@ from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
 from . import poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
+from .state_sampling import StateSampling
 
 # population float table columns
 PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL, \
@@ -117,6 +118,7 @@ class BuildPlan:
     vrec_var: np.ndarray = None
     vrec_code: np.ndarray = None
     vrec_names: tuple = ()
+    vrec_sampling: StateSampling = StateSampling()   # which steps' state is kept (Network.sample_state)
     info: dict = field(default_factory=dict)
 
     @property
@@ -348,7 +350,7 @@ def make_plan(network, seed, bound_inputs=True):
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
-        vrec_code=vrec_code, vrec_names=vrec_names,
+        vrec_code=vrec_code, vrec_names=vrec_names, vrec_sampling=StateSampling.from_network(network),
         info={"count_cells": count_off, "scale_exp64": scale_exp.copy()})
     apply_scales(plan, scale_exp)
     if network.ring_bits == 64:

@@ -16,6 +16,7 @@ loses only the steps after its last checkpoint: `--resume` continues from there 
 all segments into the output.
 """
 import contextlib
+import math
 import os
 import time
 
@@ -93,6 +94,27 @@ def join_spike_files(paths, out_path, metadata=None):
     return t_start, t_stop
 
 
+def _check_time_axes(name, paths, axes, parts):
+    """The segments' samples of population `name` (axes: (start, stop, step) ms each; parts:
+    their data) must continue one another on one grid: the same step, each start where the
+    samples before it stopped (segments without samples aside). Returns the first sample's
+    time (ms)."""
+    step = axes[0][2]
+    first = at = None                 # the first sample's time; where the next one is due
+    for path, (start, stop, st), d in zip(paths, axes, parts):
+        if not math.isclose(st, step, rel_tol=1e-9):
+            raise ValueError(f"{path}: {name} is sampled every {st:g} ms, {paths[0]} every {step:g} ms; "
+                             "segments sampled differently cannot be joined")
+        if d.shape[0] == 0:
+            continue
+        if at is not None and not math.isclose(start, at, rel_tol=1e-9, abs_tol=1e-9):
+            raise ValueError(f"{path}: the samples of {name} start at {start:g} ms, the segment before "
+                             f"stopped at {at:g} ms: the segments must follow each other (give them in time order)")
+        first = start if first is None else first
+        at = start + st * d.shape[0]
+    return axes[0][0] if first is None else first
+
+
 def join_reports(paths, out_path, metadata=None):
     """Write the reports of one variable (V_m, w, ...) of consecutive segments (in time
     order, the same neurons recorded in each) as one report `out_path`."""
@@ -102,12 +124,13 @@ def join_reports(paths, out_path, metadata=None):
         rep = out.create_group("report")
         for name, g0 in files[0]["report"].items():
             m0 = g0["mapping"]
-            start, _, step = m0["time"][()]
+            step = float(m0["time"][2])
             for f, path in zip(files[1:], paths[1:]):
                 if name not in f["report"] or not np.array_equal(f["report"][name]["mapping/node_ids"][()],
                                                                  m0["node_ids"][()]):
                     raise ValueError(f"{path}: the recorded neurons of {name} differ from those of {paths[0]}")
             parts = [f["report"][name]["data"] for f in files]
+            start = _check_time_axes(name, paths, [f["report"][name]["mapping/time"][()] for f in files], parts)
             g = rep.create_group(name)
             data = g.create_dataset("data", shape=(sum(d.shape[0] for d in parts), m0["node_ids"].shape[0]),
                                     dtype=np.float64)
@@ -123,7 +146,7 @@ def join_reports(paths, out_path, metadata=None):
             m = g.create_group("mapping")
             for key in ("node_ids", "index_pointers", "element_ids"):
                 m.create_dataset(key, data=m0[key][()])
-            stop = float(files[-1]["report"][name]["mapping/time"][1])
+            stop = start + step * data.shape[0]
             m.create_dataset("time", data=np.array([start, stop, step])).attrs["units"] = "ms"
         write_metadata(out.create_group("distsnn"), metadata if metadata is not None else {})
 

@@ -210,8 +210,10 @@ def write_report(path, result, variable, metadata=None):
             m.create_dataset("node_ids", data=(result.vrec_gids[cols] - sl.start).astype(np.uint64))
             m.create_dataset("index_pointers", data=np.arange(cols.size + 1, dtype=np.uint64))
             m.create_dataset("element_ids", data=np.zeros(cols.size, dtype=np.uint32))
-            # the state after step s is the state at (s + 1) * dt
-            tm = m.create_dataset("time", data=np.array([result.t_start + plan.dt, result.t_stop + plan.dt, plan.dt]))
+            # the state after step s is the state at (s + 1) * dt; the samples are regular
+            # (plan.vrec_sampling), so (start, stop, step) gives every one's time
+            axis = plan.vrec_sampling.time_axis(result.first_step, result.first_step + result.n_steps, plan.dt)
+            tm = m.create_dataset("time", data=np.array(axis))
             tm.attrs["units"] = "ms"
         write_metadata(f.create_group("distsnn"), metadata or {})
 

@@ -82,6 +82,21 @@ def _variable_names(where, variables):
     return tuple(dict.fromkeys(variables))
 
 
+def _sampling(where, sampling, dt):
+    """(interval, start, stop) ms of a state sampling, checked: the interval a whole number
+    of steps of dt, 0 <= start < stop, both on the grid (stop may be inf)."""
+    interval, start, stop = sampling
+    whole_steps(f"{where}: interval", interval, dt)
+    start, stop = window(where, start, stop)
+    if start == stop:
+        raise ValueError(f"{where}: need start < stop, got start={start:g}, stop={stop:g}")
+    if start > 0:
+        whole_steps(f"{where}: start", start, dt)
+    if math.isfinite(stop):
+        whole_steps(f"{where}: stop", stop, dt)
+    return float(interval), start, stop
+
+
 def _recordable(where, model, variables):
     """The names `variables`, checked against what `model` can record, in that order."""
     variables = _variable_names(where, variables)
@@ -115,6 +130,7 @@ class Network:
     noise_inputs: list = field(default_factory=list)
     spike_records: dict = field(default_factory=dict)     # pop -> None (all) or array of ids
     state_records: dict = field(default_factory=dict)     # pop -> (array of ids, tuple of variables)
+    state_sampling: tuple = None                          # (interval, start, stop) ms; None: every step
     metadata: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -364,18 +380,29 @@ class Network:
         self.spike_records[population] = None if neurons is None else self._ids(where, pop, neurons)
 
     def record_voltage(self, population, neurons):
-        """Record the membrane potential V_m (mV) of the given population-local ids every step."""
+        """Record the membrane potential V_m (mV) of the given population-local ids (every
+        step, or as sample_state says)."""
         self.record_state(population, neurons, ("V_m",))
 
     def record_state(self, population, neurons, variables=("V_m",)):
-        """Record state variables of the given population-local ids every step, as NEST's
-        multimeter does (its names: V_m mV; I_syn_ex, I_syn_in pA or g_ex, g_in nS; w pA;
-        neurons.RECORDABLES lists each model's). Replaces an earlier recording of the population."""
+        """Record state variables of the given population-local ids every step (or as
+        sample_state says), as NEST's multimeter does (its names: V_m mV; I_syn_ex, I_syn_in
+        pA or g_ex, g_in nS; w pA; neurons.RECORDABLES lists each model's). Replaces an earlier
+        recording of the population."""
         where = f"state recording of {population!r}"
         pop = self._pop(population, where)
         if pop.is_source:
             raise ValueError(f"{where}: a spike source has no state to record")
         self.state_records[population] = (self._ids(where, pop, neurons), _recordable(where, pop.model, variables))
+
+    def sample_state(self, interval=None, start=0.0, stop=math.inf):
+        """When the recorded state (record_state) is sampled: every `interval` ms (default
+        dt: every step), at the times in (start, stop] ms that are multiples of the interval,
+        as NEST's multimeter with these interval, start and stop (whose default interval is
+        1 ms). One sampling for every recorded population; all three are whole numbers of
+        time steps (stop may be inf). The samples keep their grid across checkpoints."""
+        interval = self.dt if interval is None else interval
+        self.state_sampling = _sampling("sample_state", (interval, start, stop), self.dt)
 
     def record_variables(self, variables):
         """Record `variables` (instead of those chosen before) of the neurons whose state is
@@ -424,6 +451,8 @@ class Network:
             pre, post = self._pop(proj.source, where), self._pop(proj.target, where)
             proj.rule.validated(where, pre.size, post.size)
             self._check_rule_size(where, proj.rule, post)
+        if self.state_sampling is not None:
+            _sampling("sample_state", self.state_sampling, self.dt)
         keys = {(p.source, p.target, p.label) for p in self.projections}
         pids = {p.pid for p in self.projections}
         if len(keys) != len(self.projections) or len(pids) != len(self.projections):

@@ -26,6 +26,7 @@ from ..comm.faults import maybe_inject_fault
 from ..model.inputs import whole_steps
 from ..model.neurons import STATE_V
 from .progress import Progress
+from .recorder import StateRecorder
 from .timers import PhaseTimers
 
 BLOCK_MS = 50.0  # biological time per compiled call (progress granularity)
@@ -41,7 +42,7 @@ class RunResult:
     spike_steps: np.ndarray       # int64 step of emission; spike time = (step + 1) * dt
     vrec_gids: np.ndarray         # recorded state, one column per probe: its neuron
     vrec_var: np.ndarray          # ... and its variable (index into plan.vrec_names)
-    vrec: np.ndarray              # (n_steps, n_probes) in the variable's units (V_m mV)
+    vrec: np.ndarray              # (samples, n_probes) in the variable's units (V_m mV)
     events: int                   # synaptic events delivered (all ranks)
     backend: str
     connectivity: str
@@ -57,6 +58,8 @@ class RunResult:
     # False: simulate(keep_recorded=False) handed the spikes and recorded state to on_checkpoint
     # only; spike_gids, spike_steps and vrec are then empty
     kept: bool = True
+    # absolute step of each row of vrec (plan.vrec_sampling): every step of the run by default
+    vrec_steps: np.ndarray = None
 
     @property
     def dt(self):
@@ -85,14 +88,15 @@ class RunResult:
     def state(self, population, variable="V_m"):
         """(population-local node ids, times in ms, values (time x node)) of one recorded
         state variable of one population, for this process's neurons; the value at time t is
-        the state after the step that ends at t (as NEST's multimeter reports it)."""
+        the state after the step that ends at t (as NEST's multimeter reports it), at the
+        times Network.sample_state chose (default: every step)."""
         names = self.plan.vrec_names
         if variable not in names:
             raise ValueError(f"{variable!r} is not recorded in this run; recorded: {', '.join(names) or 'nothing'}")
         sl = self.plan.pop_slice(population)
         cols = np.nonzero((self.vrec_var == names.index(variable)) & (self.vrec_gids >= sl.start)
                           & (self.vrec_gids < sl.stop))[0]
-        times = (self.first_step + np.arange(self.vrec.shape[0]) + 1) * self.plan.dt
+        times = (self.vrec_steps + 1) * self.plan.dt
         return self.vrec_gids[cols] - sl.start, times, self.vrec[:, cols]
 
     def all_spikes(self):
@@ -220,14 +224,15 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                                                first_step + n_steps, every_steps)] + stops
     saver = _Checkpointer(checkpoint, sim, comm, backend, connectivity, on_checkpoint, timers,
                           log) if checkpoint is not None else None
-    # recorded state of the whole run, or (keep_recorded=False) of one window at a time
-    rows = n_steps if keep_recorded else max(b - a for a, b in zip([0] + stops, stops))
-    vbuf = np.empty((rows, sim.vrec_gids.size))
+    # the sampled state of the whole run, or (keep_recorded=False) of one window at a time
+    sampling = plan.vrec_sampling
+    rows = sampling.count(first_step, first_step + n_steps) if keep_recorded else \
+        max(sampling.count(first_step + a, first_step + b) for a, b in zip([0] + stops, stops))
+    rec = StateRecorder(sampling, sim.vrec_gids.size, rows, loop.block_steps)
     n_out = done = 0
     for stop in stops:
-        vrec = vbuf[done:stop] if keep_recorded else vbuf[:stop - done]   # rows of the steps [done, stop)
         with timers.phase("simulate"):
-            n_out = loop.advance(done, stop, out, n_out, vrec)
+            n_out = loop.advance(done, stop, out, n_out, rec)
             if stop == n_steps:
                 bar.close()
                 if size == 1:
@@ -235,12 +240,13 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
             if device is not None:
                 device.synchronize()
         if saver is not None:
-            saver.save(out, n_out, vrec, done, stop)
+            saver.save(out, n_out, rec, done, stop)
             if not keep_recorded:   # the hook has written them: the next window starts afresh
                 n_out = 0
+                rec.clear()
         done = stop
     device_info = _device_info(device, monitor, backend)
-    vrec = vbuf if keep_recorded else vbuf[:0]
+    vrec, vrec_steps = rec.taken()
     vrec += _resting(plan, sim)
     events = _sum_over_ranks(sim.events, comm)
     n_syn = _sum_over_ranks(sim.n_synapses, comm) if sim.n_synapses is not None else None
@@ -251,7 +257,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                      n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
                      comm=comm, exchange=loop.info(), partition=part, device=device_info, first_step=first_step,
                      checkpoint=saver.report(restored) if saver is not None else
-                     ({"restart": restored} if restored else {}), kept=keep_recorded)
+                     ({"restart": restored} if restored else {}), kept=keep_recorded, vrec_steps=vrec_steps)
 
 
 def _every_steps(checkpoint_every, dt):
@@ -315,15 +321,17 @@ class _SingleLoop:
 
     def __init__(self, sim, n_steps, bar):
         self.sim, self.bar = sim, bar
-        self.block = max(1, int(round(BLOCK_MS / sim.plan.dt)))
+        self.block_steps = max(1, int(round(BLOCK_MS / sim.plan.dt)))   # the most steps of one call
 
-    def advance(self, done, stop, out, n_out, vrec):
-        """Run the local steps [done, stop) (their voltages into the rows of `vrec`); returns
-        the number of spikes in `out`."""
-        sim, start = self.sim, done
+    def advance(self, done, stop, out, n_out, rec):
+        """Run the local steps [done, stop) (their sampled state into the StateRecorder
+        `rec`); returns the number of spikes in `out`."""
+        sim = self.sim
         while done < stop:
-            want = min(self.block, stop - done)
-            got, n_out = sim.run(want, out[0], out[1], n_out, vrec[done - start:done - start + want])
+            want = min(self.block_steps, stop - done)
+            first = sim.t
+            got, n_out = sim.run(want, out[0], out[1], n_out, rec.block(want))
+            rec.keep(first, got)
             done += got
             if got < want:  # the spike buffer may overflow in the next step: grow it
                 _grow(out)
@@ -344,6 +352,7 @@ class _DistributedLoop:
         plan = sim.plan
         self.sim, self.comm, self.method, self.n_steps, self.bar, self.timers = sim, comm, method, n_steps, bar, timers
         self.D = part.exchange_interval()
+        self.block_steps = self.D         # the most steps of one call
         needs = None
         if method == "alltoallv":
             # rank r needs the spikes of every population projecting onto a piece it owns
@@ -356,11 +365,11 @@ class _DistributedLoop:
         self.ex_step = np.empty_like(self.ex_gid)
         self.report_every = max(1, int(round(BLOCK_MS / plan.dt)))
 
-    def advance(self, done, stop, out, n_out, vrec):
-        """Run the local steps [done, stop) (their voltages into the rows of `vrec`; the last
-        window may be shorter than D: exchanging early is always correct); returns the number
-        of spikes in `out`."""
-        sim, n_steps, ex_gid, ex_step, start = self.sim, self.n_steps, self.ex_gid, self.ex_step, done
+    def advance(self, done, stop, out, n_out, rec):
+        """Run the local steps [done, stop) (their sampled state into the StateRecorder
+        `rec`; the last window may be shorter than D: exchanging early is always correct);
+        returns the number of spikes in `out`."""
+        sim, n_steps, ex_gid, ex_step = self.sim, self.n_steps, self.ex_gid, self.ex_step
         while done < stop:
             width = min(self.D, stop - done)
             t0 = done
@@ -368,8 +377,9 @@ class _DistributedLoop:
             n_ex = 0
             while done < t0 + width:      # local steps (delivering local spikes at once)
                 want = t0 + width - done
-                got, n_out, n_ex = sim.run(want, out[0], out[1], n_out, vrec[done - start:done - start + want],
-                                           ex_gid, ex_step, n_ex)
+                first = sim.t
+                got, n_out, n_ex = sim.run(want, out[0], out[1], n_out, rec.block(want), ex_gid, ex_step, n_ex)
+                rec.keep(first, got)
                 done += got
                 if got < want:
                     _grow(out)
@@ -401,14 +411,14 @@ class _Checkpointer:
         self.written = self.error = None
         self.events_before = 0                    # synaptic events (all ranks) up to the previous window
 
-    def save(self, out, n_out, vrec, lo, hi):
+    def save(self, out, n_out, rec, lo, hi):
         """The checkpoint after the run's local steps [lo, hi) (spikes in out[:, :n_out],
-        recorded state of [lo, hi) in vrec, V without E_L), the hook first."""
+        sampled state of [lo, hi) in the StateRecorder rec, V without E_L), the hook first."""
         from ..io import checkpoint as ckpt
         extra = {}
         if self.hook is not None:
             with self.timers.phase("write"):
-                extra = self.hook(self._window(out, n_out, vrec, lo, hi)) or {}
+                extra = self.hook(self._window(out, n_out, rec, lo, hi)) or {}
         metadata = {"backend": self.backend, "connectivity": self.connectivity, **extra}
         with self.timers.phase("checkpoint"):
             try:
@@ -419,7 +429,7 @@ class _Checkpointer:
                 self.error = self.error or str(err)
                 self.log(f"error: {err}")
 
-    def _window(self, out, n_out, vrec, lo, hi):
+    def _window(self, out, n_out, rec, lo, hi):
         """RunResult of the local steps [lo, hi): this rank's spikes, its recorded state and
         the synaptic events (all ranks) delivered in them."""
         sim, comm, plan = self.sim, self.comm, self.sim.plan
@@ -428,11 +438,13 @@ class _Checkpointer:
         a, b = (int(np.searchsorted(steps, self.first_step + k, side="left")) for k in (lo, hi))
         total = _sum_over_ranks(sim.events, comm)
         events, self.events_before = total - self.events_before, total
+        vrec, vrec_steps = rec.taken()
+        first = np.searchsorted(vrec_steps, self.first_step + lo)   # the window's rows (all, unless the run keeps them)
         return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
                          spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
-                         vrec_var=sim.vrec_var, vrec=vrec + _resting(plan, sim), events=events, backend=self.backend,
-                         connectivity=self.connectivity, n_synapses=float("nan"), comm=comm,
-                         first_step=self.first_step + lo)
+                         vrec_var=sim.vrec_var, vrec=vrec[first:] + _resting(plan, sim), events=events,
+                         backend=self.backend, connectivity=self.connectivity, n_synapses=float("nan"), comm=comm,
+                         first_step=self.first_step + lo, vrec_steps=vrec_steps[first:].copy())
 
     def report(self, restored):
         """RunResult.checkpoint: 'restart' (manifest read), 'written' (the last manifest
