@@ -72,12 +72,18 @@ def expected_indegrees(plan):
 
 def expected_rates_hz(plan, model=CostModel()):
     """Expected firing rate (Hz) of every population, by name: the model's
-    metadata["expected_rates_hz"], else a Poisson source's highest rate (an upper bound),
-    else model.default_rate_hz."""
+    metadata["expected_rates_hz"], else a Poisson source's highest rate (an upper bound;
+    rate + |amplitude| for a sinusoidal one), else model.default_rate_hz."""
     given = plan.network.metadata.get("expected_rates_hz", {})
     pops = plan.network.populations
-    return {n: given.get(n, float(pops[n].rate_values.max()) if pops[n].model == "poisson_source"
-                         else model.default_rate_hz) for n in plan.pop_names}
+    return {n: given.get(n, _highest_rate(pops[n]) if pops[n].model == "poisson_source" else model.default_rate_hz)
+            for n in plan.pop_names}
+
+
+def _highest_rate(pop):
+    """A Poisson source population's highest rate (Hz)."""
+    top = float(pop.rate_values.max())
+    return top + abs(pop.sinusoid[0]) if pop.sinusoid is not None else top
 
 
 def population_pieces(plan, model=CostModel()):

@@ -59,7 +59,9 @@ def mixed_network():
     net.add_poisson_source("S", 70, 150.0, start=30.0, stop=220.0)   # stateless draws, a window
     net.connect("S", "E", FixedProbability(0.1), 40.0, 1.0)
     net.connect("S", "C", FixedIndegree(5), 3.0, 0.8)
-    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "S"):
+    net.add_sinusoidal_poisson_source("Z", 30, 80.0, 60.0, 20.0, phase=45.0, start=10.0)   # a phase word
+    net.connect("Z", "I", FixedProbability(0.2), 30.0, 1.1)
+    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "S", "Z"):
         net.record_spikes(name)
     net.record_state("E", [0, 1, 399], ["V_m", "I_syn_ex", "I_syn_in"])
     net.record_voltage("D", [0, 69])

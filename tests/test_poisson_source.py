@@ -1,6 +1,11 @@
-"""Poisson spike sources (Network.add_poisson_source): the spikes of the stream's definition
-on every engine, their statistics, their window, validation, the fingerprint."""
+"""Poisson spike sources (Network.add_poisson_source, add_inhomogeneous_poisson_source,
+add_sinusoidal_poisson_source): the spikes of the stream's definition on every engine, their
+statistics, their window, NEST's sinusoidal_poisson_generator step by step, validation, the
+fingerprint."""
+import json
 import math
+import pathlib
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -21,9 +26,12 @@ def sources_network(chunk_size=8):
     net.add_poisson_source("P", 37, 3000.0, start=2.0, stop=18.0)
     net.add_poisson_source("Q", 6, 10000.0, start=15.0)          # p = 1: every step
     net.add_inhomogeneous_poisson_source("R", 11, [1.0, 4.0, 4.1, 9.96], [500.0, 0.0, 4000.0, 2000.0])
+    # cut at 0 for part of each 1.4 ms period
+    net.add_sinusoidal_poisson_source("W", 9, 2000.0, 3000.0, 700.0, phase=40.0, start=3.0, stop=17.0)
     net.connect("P", "N", FixedProbability(0.5), 60.0, 1.0)
     net.connect("R", "N", FixedProbability(0.5), 40.0, 1.5)
-    for name in ("P", "Q", "R"):
+    net.connect("W", "N", FixedProbability(0.5), 30.0, 0.5)
+    for name in ("P", "Q", "R", "W"):
         net.record_spikes(name)
     return net
 
@@ -54,10 +62,12 @@ def test_spikes_are_the_streams_definition(backend):
     assert min(p_steps) == 20 and max(p_steps) == 179          # steps 20..179: spike times 2.1 .. 18.0 ms
     q = [s for g, s in ref if 5 + 37 <= g < 5 + 37 + 6]
     assert len(q) == 6 * 50 and min(q) == 150                  # rate 1/dt: a spike every step from 15 ms
-    r = np.array([s for g, s in ref if g >= 5 + 37 + 6])
+    r = np.array([s for g, s in ref if 5 + 37 + 6 <= g < 5 + 37 + 6 + 11])
     assert r.min() >= 10 and not np.any((r >= 40) & (r < 41))  # nothing before 1 ms nor at rate 0 (4.0-4.1 ms)
     per_step = [np.sum((r >= lo) & (r < hi)) / (hi - lo) for lo, hi in ((41, 100), (100, 200))]
     assert per_step[0] > 1.5 * per_step[1] > 1.5      # 11 x 0.4 then 11 x 0.2 (9.96 ms is step 100)
+    w = np.array([s for g, s in ref if g >= 5 + 37 + 6 + 11])
+    assert w.min() >= 30 and w.max() < 170 and w.size > 100
 
 
 def test_rate_and_independence():
@@ -131,8 +141,9 @@ def test_inhomogeneous_rates_follow_their_segments():
     net.record_spikes("P")
     res = simulate(net, 1000.0, seed=9, backend="cpu", progress=False)
     plan = res.plan
-    assert plan.ps_seg.tolist() == [[500, round(0.002 * 2 ** 32)], [2500, round(0.008 * 2 ** 32)], [4000, 0],
-                                    [7000, round(0.004 * 2 ** 32)]]
+    assert plan.ps_seg[:, :2].tolist() == [[500, round(0.002 * 2 ** 32)], [2500, round(0.008 * 2 ** 32)], [4000, 0],
+                                           [7000, round(0.004 * 2 ** 32)]]
+    assert not plan.ps_seg[:, 2:].any()                         # no sinusoid
     steps = res.spike_steps
     assert not np.any(steps < 500) and not np.any((steps >= 4000) & (steps < 7000))
     for lo, hi, rate in ((500, 2500, 20.0), (2500, 4000, 80.0), (7000, 10000, 40.0)):
@@ -179,6 +190,22 @@ def test_sources_are_part_of_the_model_fingerprint():
     p.pop_i = p.pop_i[:, :bp.N_PI_BEFORE_PS]                     # the tables as they were
     p.ps_seg = np.zeros((0, 7), dtype=np.int64)
     assert fingerprint(p)["model_tables_sha256"] == before
+    # constant sources keep the fingerprint they had before the sinusoid columns
+    p = plan(10.0, 50.0)
+    before = fingerprint(p)["model_tables_sha256"]
+    p.ps_seg = p.ps_seg[:, :2].copy()
+    assert fingerprint(p)["model_tables_sha256"] == before
+
+
+def test_sinusoids_are_part_of_the_model_fingerprint():
+    def plan(*sine):
+        net = Network(dt=0.1)
+        net.add_population("n", 4)
+        net.add_sinusoidal_poisson_source("p", 4, 10.0, *sine)
+        return make_plan(net, 1)
+    prints = {fingerprint(plan(*a))["model_tables_sha256"] for a in ((5.0, 10.0), (6.0, 10.0), (5.0, 11.0),
+                                                                      (5.0, 10.0, 30.0), (0.0, 10.0))}
+    assert len(prints) == 5
 
 
 def test_partitioning_expects_a_sources_rate():
@@ -186,7 +213,90 @@ def test_partitioning_expects_a_sources_rate():
     net = Network(dt=0.1)
     net.add_poisson_source("P", 100, 40.0)
     net.add_population("N", 100)
+    net.add_sinusoidal_poisson_source("W", 10, 30.0, -20.0, 5.0)
     net.connect("P", "N", OneToOne(), 10.0, 1.0)
     plan = make_plan(net, 1)
-    assert expected_rates_hz(plan) == {"P": 40.0, "N": 5.0}
+    assert expected_rates_hz(plan) == {"P": 40.0, "N": 5.0, "W": 50.0}
     assert population_pieces(plan)[1].events_per_s == pytest.approx(100 * 40.0)
+
+
+NEST_SINE = json.loads((pathlib.Path(__file__).parent / "data" / "nest_sinusoidal_poisson.json").read_text())
+
+
+def sine_rate(rate, amplitude, frequency, phase, time):
+    """NEST's sinusoidal rate (Hz) at `time` ms, the phase taken exactly (Fraction) before sin."""
+    cycles = Fraction(frequency) * Fraction(time) / 1000 + Fraction(phase) / 360
+    return max(0.0, rate + amplitude * math.sin(2 * math.pi * float(cycles % 1)))
+
+
+def test_sinusoidal_spikes_match_nest_step_by_step():
+    """NEST's sinusoidal_poisson_generator into 2000 parrots against 2000 sinusoidal sources
+    with the window and phase translated (add_sinusoidal_poisson_source): the counts of
+    every step agree as two draws of one binomial do, and no longer when shifted by a step;
+    the zero-rate steps are NEST's."""
+    p = NEST_SINE["protocol"]
+    nest = np.array(NEST_SINE["counts_at_step"])
+    dt, d = p["dt"], p["delay"]
+    net = Network(dt=dt)
+    net.add_sinusoidal_poisson_source("S", p["parrots"], p["rate"], p["amplitude"], p["frequency"],
+                                      phase=p["phase"] - 360.0 * p["frequency"] * d / 1000.0,
+                                      start=p["start"] - dt + d, stop=p["stop"] - dt + d)
+    net.record_spikes("S")
+    res = simulate(net, p["t_sim"], seed=4, backend="cpu", progress=False)
+    ours = np.bincount(res.spike_steps + 1, minlength=nest.size)      # spike at time k * dt
+    assert ours.size == nest.size and ours.sum() > 100000
+    assert np.array_equal(ours == 0, nest == 0)                     # the same silent steps (cut at 0, window)
+
+    n = p["parrots"]
+
+    def chi2(a, b):
+        """Mean squared difference of the counts over its variance: ours binomial (one spike per
+        step at most), NEST's Poisson (a parrot repeats each of a step's spikes)."""
+        var = a * (1 - a / n) + b
+        both = var > 0
+        return float(np.mean((a[both] - b[both]) ** 2 / var[both]))
+    same = chi2(ours, nest)
+    assert abs(same - 1.0) < 0.15, same                             # two draws of one rate: about 1 per step
+    assert chi2(ours[1:], nest[:-1]) > 5.0 and chi2(ours[:-1], nest[1:]) > 5.0   # a step off: far worse (12.5)
+    # and both follow the formula (NEST's phase, at the times of the parrots' spikes) with
+    # the same mean, binomial and Poisson
+    first, end = round((p["start"] + d) / dt), round((p["stop"] + d) / dt)   # NEST's stamps [start, stop), + d
+    expect = np.array([n * sine_rate(p["rate"], p["amplitude"], p["frequency"], p["phase"], k * dt - d) * dt * 1e-3
+                       if first <= k < end else 0.0 for k in range(nest.size)])
+    on = expect > 0
+    for counts, var in ((ours, expect * (1 - expect / n)), (nest, expect)):
+        z = (counts[on] - expect[on]) / np.sqrt(var[on])
+        assert abs(z.mean()) < 5 / math.sqrt(on.sum()) and abs(z.var() - 1) < 0.2, (z.mean(), z.var())
+
+
+def test_sinusoidal_threshold_is_the_formula_at_every_step():
+    """The threshold of step t is round(rate(T) dt 2**32) at T = (t + 1) dt, within one unit
+    (the portable sine's rounding), also a billion steps on: the phase word does not drift."""
+    net = Network(dt=0.1)
+    rate, amp, freq, phase = 30.0, 25.0, 13.7, 211.0
+    net.add_sinusoidal_poisson_source("S", 1, rate, amp, freq, phase=phase)
+    plan = make_plan(net, 1)
+    for t in list(range(0, 3000)) + list(range(10 ** 9, 10 ** 9 + 500)):
+        want = sine_rate(rate, amp, freq, phase, Fraction(t + 1) * Fraction(1, 10)) * 0.1e-3 * 2 ** 32
+        assert abs(poisson_source.threshold_at(plan.ps_seg, 0, 1, t) - want) <= 1.0, t
+
+
+def test_sinusoidal_source_validation():
+    net = Network(dt=0.1)
+    cases = [((10.0, math.inf, 5.0), {}, "amplitude must be a finite number"),
+             ((10.0, 5.0, math.nan), {}, "frequency must be a finite number"),
+             ((10.0, 5.0, 5.0), {"phase": True}, "phase must be a finite number"),
+             ((6000.0, -4001.0, 5.0), {}, r"rate \+ \|amplitude\| = 10001 Hz exceeds one spike per step"),
+             ((10.0, 5.0, 5000.1), {}, r"frequency must be in \[0, 5000\] Hz"),
+             ((10.0, 5.0, -1.0), {}, r"frequency must be in \[0, 5000\] Hz"),
+             ((-1.0, 5.0, 5.0), {}, "rate must be a finite number >= 0"),
+             ((10.0, 5.0, 5.0), {"start": 3.0, "stop": 2.0}, "need 0 <= start <= stop")]
+    for args, kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            net.add_sinusoidal_poisson_source("S", 3, *args, **kwargs)
+        assert "S" not in net.populations
+    pop = net.add_sinusoidal_poisson_source("S", 3, 10.0, -5.0, 5000.0, phase=-90.0, stop=8.0)
+    assert pop.sinusoid == (-5.0, 5000.0, -90.0) and pop.rate_values.tolist() == [10.0, 0.0]
+    seg = make_plan(net, 1).ps_seg
+    assert seg[0, bp.SEG_CYCLE] == -2 ** 63 and seg[0, bp.SEG_PHASE] == 3 * 2 ** 62 - 2 ** 64   # 1/2, 3/4 cycle
+    assert seg[1, 2:].tolist() == [0, 0, 0]                         # after the stop: rate 0

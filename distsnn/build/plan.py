@@ -43,9 +43,12 @@ PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI
 PI_PS_SEG_START, PI_PS_SEG_END = range(14, 16)
 N_PI_BEFORE_PS = 14
 N_PI = 16   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
-# ps_seg columns: the first step of a segment, the spike threshold from then on
-SEG_STEP, SEG_THRESH = range(2)
-N_SEG = 2
+# ps_seg columns: the first step of a segment, the spike threshold from then on; a segment
+# with an amplitude (sinusoidal sources) modulates that threshold by amplitude * sin(2 pi u),
+# u = (SEG_PHASE + SEG_CYCLE * (t + 1)) / 2**64 (uint64 phase words; build.poisson_source)
+SEG_STEP, SEG_THRESH, SEG_AMP, SEG_CYCLE, SEG_PHASE = range(5)
+N_SEG_BEFORE_SIN = 2
+N_SEG = 5
 # projection float columns
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7

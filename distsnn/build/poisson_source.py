@@ -14,7 +14,21 @@ below T: an integer comparison, with no arithmetic that a backend could round di
 Nothing is stored: the spikes of step t are a pure function of (seed, t, gid).
 
 The plan keeps the segments of all populations in one table ps_seg (rows: first step,
-threshold), population k's in rows pop_i[k, PI_PS_SEG_START:PI_PS_SEG_END], by step.
+threshold, and three sinusoid columns), population k's in rows
+pop_i[k, PI_PS_SEG_START:PI_PS_SEG_END], by step.
+
+Sinusoidal sources (Network.add_sinusoidal_poisson_source, NEST's
+sinusoidal_poisson_generator) fire at rate + amplitude * sin(2 pi f T + phase), cut at 0, in
+the step ending at T. Their segment holds the mean's threshold, the amplitude's A (the same
+units: amplitude * dt * 2**32) and two uint64 words: the phase and the cycles per step as
+fractions of 2**64. In step t the phase word is x = phase + cycles * (t + 1) mod 2**64 (integer
+arithmetic, wrapping: exact everywhere, and without the drift a float phase gathers in long
+runs), u = (x >> 11) * 2**-53 is exact, and the threshold is
+
+    r = T + A * sin(2 pi u)  (portable psincos_2pi, every operation IEEE-rounded in this order),
+    0 if r <= 0, else min(floor(r + 0.5), 2**32),
+
+the same bits on every backend.
 """
 import math
 
@@ -22,6 +36,7 @@ import numpy as np
 
 from ..rng import streams
 from ..rng.philox import philox4x32
+from ..rng.portable_math import psincos_2pi
 from . import plan as bp
 
 SOURCE_TAG = streams.tag(streams.DOM_SOURCE, 0)
@@ -35,6 +50,20 @@ def threshold(rate, dt):
     return int(math.floor(p * 2.0 ** 32 + 0.5))
 
 
+def _word(fraction):
+    """A fraction of a cycle as a uint64 phase word (fraction * 2**64 mod 2**64), stored in an
+    int64 table column with the same bits."""
+    w = int(round(math.fmod(fraction, 1.0) * 2.0 ** 64)) % 2 ** 64
+    return w - 2 ** 64 if w >= 2 ** 63 else w
+
+
+def sinusoid_columns(amplitude, frequency, phase, dt):
+    """(SEG_AMP, SEG_CYCLE, SEG_PHASE) of a sinusoid of `amplitude` Hz, `frequency` Hz and
+    `phase` degrees with steps of `dt` ms."""
+    return (int(math.floor(amplitude * dt * 1e-3 * 2.0 ** 32 + 0.5)), _word(frequency * dt * 1e-3),
+            _word((phase % 360.0) / 360.0))
+
+
 def segments(pops, pop_i, dt):
     """The ps_seg table of the populations `pops` (fills their PI_PS_SEG_* columns)."""
     rows = []
@@ -42,16 +71,30 @@ def segments(pops, pop_i, dt):
         if pop.model != "poisson_source":
             continue
         pop_i[k, bp.PI_PS_SEG_START] = len(rows)
-        for time, rate in zip(pop.rate_times, pop.rate_values):
-            rows.append((int(math.floor(time / dt + 0.5)), threshold(rate, dt)))
+        sine = sinusoid_columns(*pop.sinusoid, dt) if pop.sinusoid is not None else (0, 0, 0)
+        for i, (time, rate) in enumerate(zip(pop.rate_times, pop.rate_values)):
+            # a sinusoidal source's window is its first segment; the one at its stop is 0
+            rows.append((int(math.floor(time / dt + 0.5)), threshold(rate, dt)) + (sine if i == 0 else (0, 0, 0)))
         pop_i[k, bp.PI_PS_SEG_END] = len(rows)
     return np.array(rows, dtype=np.int64).reshape(-1, bp.N_SEG)
+
+
+def modulated(row, t):
+    """The threshold in step t of a segment row with an amplitude (the arithmetic the kernels
+    repeat, operation for operation)."""
+    x = (int(row[bp.SEG_PHASE]) % 2 ** 64 + (int(row[bp.SEG_CYCLE]) % 2 ** 64) * (int(t) + 1)) % 2 ** 64
+    u = float(x >> 11) * 2.0 ** -53
+    r = float(row[bp.SEG_THRESH]) + float(row[bp.SEG_AMP]) * float(psincos_2pi(u)[0])
+    return 0 if r <= 0.0 else min(int(math.floor(r + 0.5)), 2 ** 32)
 
 
 def threshold_at(ps_seg, s0, s1, t):
     """The threshold in step t of the segments ps_seg[s0:s1] (0 before the first)."""
     i = int(np.searchsorted(ps_seg[s0:s1, bp.SEG_STEP], t, side="right")) - 1
-    return 0 if i < 0 else int(ps_seg[s0 + i, bp.SEG_THRESH])
+    if i < 0:
+        return 0
+    row = ps_seg[s0 + i]
+    return modulated(row, t) if row[bp.SEG_AMP] != 0 else int(row[bp.SEG_THRESH])
 
 
 def spikes(key0, key1, t, g0, g1, thresh):

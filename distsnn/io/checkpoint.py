@@ -73,7 +73,8 @@ def fingerprint(plan):
         # columns added later are hashed only where they say more than the earlier format
         # could, so that earlier checkpoints of the same model still match: pop_i's ring
         # slots follow from the projections, pin_i's windows are hashed when not "always",
-        # pop_f's AdEx columns and pop_i's Poisson-source columns when some population has them
+        # pop_f's AdEx columns and pop_i's Poisson-source columns when some population has them,
+        # ps_seg's sinusoid columns when some source is sinusoidal
         extra = None
         if name == "pop_i":
             if np.any(a[:, bp.N_PI_BEFORE_PS:] != 0):
@@ -91,6 +92,10 @@ def fingerprint(plan):
             a, aeif = a[:, :bp.N_PF_BEFORE_AEIF], a[:, bp.N_PF_BEFORE_AEIF:]
             if np.any(aeif != 0):
                 extra = aeif
+        if name == "ps_seg":   # the sinusoid columns: only where some source has one
+            a, sine = a[:, :bp.N_SEG_BEFORE_SIN], a[:, bp.N_SEG_BEFORE_SIN:]
+            if np.any(sine != 0):
+                extra = sine
         a = np.ascontiguousarray(a)
         tables.update(f"{name}{a.dtype.str}{a.shape}".encode())
         tables.update(a.tobytes())

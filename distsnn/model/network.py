@@ -51,6 +51,7 @@ class Population:
     spike_times: np.ndarray = None   # ... and their spike times (ms)
     rate_times: np.ndarray = None    # poisson_source: the times (ms) its rate changes at ...
     rate_values: np.ndarray = None   # ... and the rates (Hz) from then on (0 before the first)
+    sinusoid: tuple = None           # sinusoidal poisson_source: (amplitude Hz, frequency Hz, phase degrees)
 
     @property
     def is_source(self):
@@ -219,12 +220,33 @@ class Network:
         project but receive no input."""
         where = f"poisson source {name!r}"
         check_rate(where, rate, self.dt)
-        start, stop = window(where, start, stop)
-        times, values = [start], [float(rate)]
-        if math.isfinite(stop):
-            times.append(stop)
-            values.append(0.0)
-        return self._add_rate_source(name, size, times, values)
+        return self._add_window_source(where, name, size, rate, start, stop)
+
+    def add_sinusoidal_poisson_source(self, name, size, rate, amplitude, frequency, phase=0.0, start=0.0,
+                                      stop=math.inf):
+        """Poisson sources with a sinusoidally modulated rate, NEST's sinusoidal_poisson_generator
+        (individual_spike_trains) into parrot_neurons: a spike at time T, start < T <= stop
+        (ms), comes at max(0, rate + amplitude * sin(2 pi frequency T + phase)) Hz (frequency
+        in Hz, T in s, phase in degrees). (NEST's generator stamps its spikes in [start, stop),
+        each at the rate of its stamp, and its parrots repeat them a delay d ms later: here, the
+        window (start - dt + d, stop - dt + d] and the phase phase - 360 * frequency * d / 1000.)
+        rate + |amplitude| is at most one spike per step, the frequency at most half a cycle
+        per step. Otherwise as add_poisson_source."""
+        where = f"sinusoidal poisson source {name!r}"
+        check_rate(where, rate, self.dt)
+        for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+                    or not math.isfinite(value):
+                raise ValueError(f"{where}: {what} must be a finite number, got {value!r}")
+        if (rate + abs(amplitude)) * self.dt * 1e-3 > 1.0:
+            raise ValueError(f"{where}: rate + |amplitude| = {rate + abs(amplitude):g} Hz exceeds one spike per "
+                             f"step (1 / dt = {1e3 / self.dt:g} Hz)")
+        if not 0 <= frequency * self.dt * 1e-3 <= 0.5:
+            raise ValueError(f"{where}: frequency must be in [0, {500.0 / self.dt:g}] Hz (at most half a cycle per "
+                             f"step of dt = {self.dt:g} ms), got {frequency!r}")
+        pop = self._add_window_source(where, name, size, rate, start, stop)
+        pop.sinusoid = (float(amplitude), float(frequency), float(phase))
+        return pop
 
     def add_inhomogeneous_poisson_source(self, name, size, rate_times, rate_values):
         """Poisson sources with a piecewise-constant rate, NEST's inhomogeneous_poisson_generator
@@ -249,6 +271,15 @@ class Network:
         for v in values:
             check_rate(where, v, self.dt)
         return self._add_rate_source(name, size, times.tolist(), [float(v) for v in values])
+
+    def _add_window_source(self, where, name, size, rate, start, stop):
+        """A rate source of `rate` Hz for start < T <= stop (ms), 0 outside."""
+        start, stop = window(where, start, stop)
+        times, values = [start], [float(rate)]
+        if math.isfinite(stop):
+            times.append(stop)
+            values.append(0.0)
+        return self._add_rate_source(name, size, times, values)
 
     def _add_rate_source(self, name, size, times, values):
         pop = self.add_population(name, size)

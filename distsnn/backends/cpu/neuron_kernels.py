@@ -30,6 +30,8 @@ vectorise: the Philox words (one call gives the uniforms of the four neurons of 
 quad, gid >> 2; see build.poisson_input for the streams), then the counts by inversion; the
 update loop then reads them.
 """
+import math
+
 import numpy as np
 from numba import prange
 
@@ -39,11 +41,12 @@ from ...model.neurons import MODEL_CODES
 from ...rng import streams
 from .aeif_kernels import integrate_aeif
 from .jit import kernel
-from .rng_kernels import box_muller, pexp, philox, u01
+from .rng_kernels import box_muller, pexp, philox, psincos_2pi, u01
 
 M32 = np.uint64(0xFFFFFFFF)
 NOISE_TAG = np.int64(streams.DOM_NOISE << streams.DOMAIN_SHIFT)
 CURRENT_TAG = np.int64(streams.DOM_CURRENT << streams.DOMAIN_SHIFT)
+TWO_M53 = 2.0 ** -53
 TWO_M32 = 2.0 ** -32
 MODEL_COND = MODEL_CODES["iaf_cond_exp"]
 MODEL_DELTA = MODEL_CODES["iaf_psc_delta"]
@@ -311,7 +314,8 @@ def frozen_currents(plan, units, n_local):
 @kernel
 def source_threshold(ps_seg, s0, s1, t):
     """The spike threshold in step t of the rate segments ps_seg[s0:s1] (sorted by first
-    step; 0 before the first): a binary search, as the GPU kernel does."""
+    step; 0 before the first): a binary search, as the GPU kernel does; a sinusoidal
+    segment's threshold is modulated (build.poisson_source.modulated, the same operations)."""
     lo, hi = s0, s1
     while lo < hi:
         mid = (lo + hi) // 2
@@ -319,7 +323,19 @@ def source_threshold(ps_seg, s0, s1, t):
             lo = mid + 1
         else:
             hi = mid
-    return 0 if lo == s0 else ps_seg[lo - 1, bp.SEG_THRESH]
+    if lo == s0:
+        return np.int64(0)
+    r = lo - 1
+    if ps_seg[r, bp.SEG_AMP] == 0:
+        return ps_seg[r, bp.SEG_THRESH]
+    # the phase word wraps modulo 2**64: uint64 arithmetic
+    x = np.uint64(ps_seg[r, bp.SEG_PHASE]) + np.uint64(ps_seg[r, bp.SEG_CYCLE]) * np.uint64(t + 1)
+    u = float(x >> np.uint64(11)) * TWO_M53
+    s, _ = psincos_2pi(u)
+    a = float(ps_seg[r, bp.SEG_THRESH]) + float(ps_seg[r, bp.SEG_AMP]) * s
+    if a <= 0.0:
+        return np.int64(0)
+    return min(np.int64(math.floor(a + 0.5)), np.int64(1) << 32)
 
 
 @kernel(parallel=True)

@@ -1,5 +1,6 @@
 // One thread per local Poisson source (build.poisson_source): the threshold of the step from
-// its population's rate segments (a binary search, as the CPU kernel's), then one Bernoulli
+// its population's rate segments (a binary search, as the CPU kernel's; a sinusoidal segment
+// modulates it, with the same operations), then one Bernoulli
 // draw: word (g & 3) of the quad's Philox call below the threshold is a spike, appended
 // (gid, step) to the spike buffer like the neurons' (the driver sorts them).
 extern "C" __global__ void poisson_sources(
@@ -19,7 +20,17 @@ extern "C" __global__ void poisson_sources(
         if (ps_seg[mid * N_SEG + SEG_STEP] <= t) lo = mid + 1; else hi = mid;
     }
     if (lo == s0) return;                            // before the first segment: rate 0
-    const i64 thresh = ps_seg[(lo - 1) * N_SEG + SEG_THRESH];
+    const i64* seg = ps_seg + (lo - 1) * N_SEG;
+    i64 thresh = seg[SEG_THRESH];
+    if (seg[SEG_AMP] != 0) {                         // sinusoidal: build.poisson_source.modulated
+        const u64 x = (u64)seg[SEG_PHASE] + (u64)seg[SEG_CYCLE] * (u64)(t + 1);   // wraps mod 2**64
+        const double u = ldexp((double)(x >> 11), -53);   // exact
+        double s, c;
+        psincos_2pi(u, &s, &c);
+        const double a = (double)seg[SEG_THRESH] + (double)seg[SEG_AMP] * s;
+        thresh = a <= 0.0 ? 0 : (i64)floor(a + 0.5);
+        if (thresh > (1ll << 32)) thresh = 1ll << 32;
+    }
     if (thresh == 0) return;
     u32 w[4];
     philox((u32)(t & 0xFFFFFFFFll), (u32)(t >> 32), (u32)(g >> 2), SOURCE_TAG, key0, key1, w);
