@@ -95,8 +95,9 @@ def _parser():
     from partitioning import STRATEGIES
     p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="build, simulate and write a model from the library")
-    r.add_argument("model", help="model name: microcircuit, multi_area, coba, cuba, brunel, adex")
+    r = sub.add_parser("run", help="build, simulate and write a model from the library, or of one's own")
+    r.add_argument("model", help="model name: microcircuit, multi_area, coba, cuba, brunel, adex; or a Python file "
+                                 "of one's own (my_model.py) whose build(**options) returns a Network")
     r.add_argument("--scale", type=float, default=1.0,
                    help="fraction of neurons (0, 1]; the microcircuit scales in-degrees with it, multi_area keeps "
                         "them (see --k-scale)")
@@ -153,7 +154,7 @@ def _parser():
                    help="parallel output: mpio (h5py with MPI), virtual (per-rank files + virtual dataset), gather")
     r.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     q = sub.add_parser("partition", help="print the partition of a model onto R ranks")
-    q.add_argument("model")
+    q.add_argument("model", help="a model name or a model file (as for run)")
     q.add_argument("--ranks", type=int, required=True)
     q.add_argument("--scale", type=float, default=1.0)
     _model_options(q)
@@ -223,8 +224,12 @@ def _model(name, **kwargs):
     import inspect
 
     from .models import MODELS
+    from .models.from_file import build_from_file, is_model_file
+    if is_model_file(name):
+        return build_from_file(name, **kwargs)
     if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+        raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}, or a file of one's own "
+                         f"(my_model.py, defining build(**options) -> Network)")
     accepted = inspect.signature(MODELS[name]).parameters
     extra = [k for k in kwargs if k not in accepted]
     if extra:
