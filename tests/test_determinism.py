@@ -18,7 +18,7 @@ def mixed_network():
     with NEST's sign)."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
-    net.add_population("I", 100, v_init=-65.0)
+    net.add_population("I", 100, params={"V_th": Normal(-55.0, 1.0)}, v_init=-65.0)   # a threshold per neuron
     net.add_population("X", 100, params={"I_e": 380.0})
     net.connect("E", "E", FixedTotalNumber(20000), Normal(40.0, 4.0), Normal(1.5, 0.75))
     net.connect("E", "I", FixedProbability(0.1), Normal(60.0, 6.0), Normal(1.0, 0.5))
@@ -39,11 +39,13 @@ def mixed_network():
     net.connect("C", "I", FixedProbability(0.1), 20.0, 1.0)
     net.add_poisson_input("D", indegree=400, rate=6.0, weight=0.5, delay=1.0)
     net.add_poisson_input("D", indegree=200, rate=30.0, weight=0.5, delay=0.5, start=40.0, stop=120.0)
-    net.add_population("G", 80, "iaf_cond_alpha", {"tau_syn_ex": 0.5, "I_e": 280.0}, v_init=Normal(-60.0, 3.0))
+    net.add_population("G", 80, "iaf_cond_alpha", {"tau_syn_ex": 0.5, "I_e": 280.0, "V_th": Uniform(-56.0, -54.0)},
+                       v_init=Normal(-60.0, 3.0))
     net.connect("E", "G", FixedIndegree(15), Normal(2.5, 0.25), Normal(1.1, 0.3))
     net.connect("I", "G", FixedProbability(0.1), -3.0, 0.6)
     net.connect("G", "E", FixedTotalNumber(800), 30.0, 1.6)
-    net.add_population("W", 90, "aeif_cond_exp", {"I_e": 600.0, "tau_syn_ex": 0.5}, v_init=Normal(-62.0, 3.0))
+    net.add_population("W", 90, "aeif_cond_exp", {"I_e": 600.0, "tau_syn_ex": 0.5, "V_th": Normal(-50.4, 0.5)},
+                       v_init=Normal(-62.0, 3.0))
     net.add_population("B", 30, "aeif_cond_exp", {"I_e": 580.0, "t_ref": 1.0, "V_reset": -47.0, "a": 2.0, "b": 30.0,
                                                   "tau_w": 40.0})
     net.connect("E", "W", FixedIndegree(20), Normal(5.0, 0.5), Normal(1.0, 0.3))

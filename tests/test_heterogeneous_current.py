@@ -52,8 +52,9 @@ def test_each_neuron_keeps_its_own_current(backend):
 
 def test_distributed_current_validation():
     net = Network(dt=0.1)
-    with pytest.raises(ValueError, match="parameter V_th must be a number; only I_e may be a Normal or Uniform"):
-        net.add_population("p", 3, params={"V_th": Normal(-50.0, 1.0)})
+    with pytest.raises(ValueError, match="parameter tau_m must be a number; only I_e and V_th may be a Normal or "
+                                         "Uniform"):
+        net.add_population("p", 3, params={"tau_m": Normal(10.0, 1.0)})
     with pytest.raises(ValueError, match="I_e: sd must be >= 0"):
         net.add_population("p", 3, params={"I_e": Normal(0.0, -1.0)})
     with pytest.raises(ValueError, match=r"I_e: uniform high \(1.0\) is below low \(2.0\)"):

@@ -13,7 +13,7 @@ from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, 
 from ..model.distributions import Constant, Normal, Uniform
 from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
-                             iaf_psc_exp_propagators)
+                             iaf_psc_exp_propagators, validate_params)
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
@@ -28,7 +28,10 @@ PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE
 # hashes them only where nonzero, so that the other models' fingerprints stay as they were)
 PF_A, PF_B, PF_DELTA_T, PF_TAU_W, PF_VPEAK, PF_TAU_SYN_EX, PF_TAU_SYN_IN, PF_TOL = range(19, 27)
 N_PF_BEFORE_AEIF = 19
-N_PF = 27   # PF_GL.. : the conductance-based models (E_ex, E_in relative to E_L)
+# a threshold drawn per neuron (PI_VTH_DIST): Normal mean, sd or Uniform low, high (mV, absolute)
+PF_VTH_A, PF_VTH_B = range(27, 29)
+N_PF_BEFORE_VTH = 27
+N_PF = 29   # PF_GL.. : the conductance-based models (E_ex, E_in relative to E_L)
 # iaf_psc_alpha keeps its own constants in iaf_cond_exp's columns (a population is one model):
 # V from dJ (P31), I from dJ (P21a) and the jump of dJ per unit of weight (e / tau_syn)
 PF_A31EX, PF_A31IN, PF_A21EX, PF_A21IN, PF_AJ0EX, PF_AJ0IN = PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN
@@ -42,7 +45,11 @@ PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI
 # plan's ps_seg table (build.poisson_source)
 PI_PS_SEG_START, PI_PS_SEG_END = range(14, 16)
 N_PI_BEFORE_PS = 14
-N_PI = 16   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
+# how the population's threshold is drawn per neuron: VTH_FIXED (pop_f's PF_VTH), VTH_NORMAL, VTH_UNIFORM
+PI_VTH_DIST = 16
+N_PI_BEFORE_VTH = 16
+VTH_FIXED, VTH_NORMAL, VTH_UNIFORM = range(3)
+N_PI = 17   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
 # ps_seg columns: the first step of a segment, the spike threshold from then on; a segment
 # with an amplitude (sinusoidal sources) modulates that threshold by amplitude * sin(2 pi u),
 # u = (SEG_PHASE + SEG_CYCLE * (t + 1)) / 2**64 (uint64 phase words; build.poisson_source)
@@ -167,16 +174,53 @@ def _delay_steps(d, dt):
     return int(math.floor(max(d, dt) / dt + 0.5))
 
 
-def _initial_v(pop, gids, key0, key1):
-    """Initial membrane potential (mV), from the INIT stream of each neuron id."""
-    dist = pop.v_init
+def _drawn(dist, variable, gids, key0, key1):
+    """Values of `dist` (Constant, Uniform, Normal) for the neurons `gids`, from their INIT
+    streams of `variable` (streams.INIT_VAR_*)."""
     if isinstance(dist, Constant):
         return np.full(gids.size, dist.value)
-    w = philox4x32(streams.INIT_VAR_V_M, 0, gids, streams.tag(streams.DOM_INIT, 0), key0, key1)
+    w = philox4x32(variable, 0, gids, streams.tag(streams.DOM_INIT, 0), key0, key1)
     if isinstance(dist, Uniform):
         return dist.low + (dist.high - dist.low) * uniform_open0_closed1(w[0])
     z0, _ = box_muller(uniform_open0_closed1(w[0]), uniform_open0_closed1(w[1]))
     return dist.mean + dist.sd * z0
+
+
+def _initial_v(pop, gids, key0, key1):
+    """Initial membrane potential (mV), from the INIT stream of each neuron id."""
+    return _drawn(pop.v_init, streams.INIT_VAR_V_M, gids, key0, key1)
+
+
+def thresholds(plan, gids=None):
+    """V_th (mV relative to E_L) of the neurons `gids` (default all): the population's, or
+    where it is drawn per neuron (Population.v_th) the draw from the neuron's INIT stream
+    (streams.INIT_VAR_V_TH). Both engines hold these numbers, so they agree."""
+    gids = np.arange(plan.n_neurons, dtype=np.int64) if gids is None else np.asarray(gids, dtype=np.int64)
+    pop_of = plan.pop_of[gids]
+    out = plan.pop_f[pop_of, PF_VTH].copy()
+    for k, pop in enumerate(plan.network.populations.values()):
+        if pop.v_th is not None:
+            sel = pop_of == k
+            out[sel] = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], plan.key0, plan.key1) - pop.params["E_L"]
+    return out
+
+
+def check_thresholds(plan):
+    """The model's checks (V_reset < V_th; for the AdEx models V_th <= V_peak and the
+    exponential's bound) on the lowest and the highest drawn threshold of every population
+    with a Normal one (all checks are monotone in V_th); a ValueError names the neuron."""
+    offsets = plan.pop_i[:, PI_OFFSET]
+    for k, pop in enumerate(plan.network.populations.values()):
+        if not isinstance(pop.v_th, Normal) or pop.size == 0:
+            continue
+        gids = np.arange(offsets[k], offsets[k] + pop.size, dtype=np.int64)
+        v = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids, plan.key0, plan.key1)
+        for i in (int(np.argmin(v)), int(np.argmax(v))):
+            try:
+                validate_params(f"population {pop.name!r}", pop.model, {**pop.params, "V_th": float(v[i])})
+            except ValueError as err:
+                raise ValueError(f"{err} (V_th ~ {pop.v_th!r} drew {v[i]:.6g} mV for neuron {i} with seed "
+                                 f"{plan.seed}; narrow the distribution or use a Uniform)") from None
 
 
 _CURRENT_PROPAGATORS = {"iaf_psc_exp": iaf_psc_exp_propagators, "iaf_psc_alpha": iaf_psc_alpha_propagators,
@@ -300,7 +344,7 @@ def make_plan(network, seed, bound_inputs=True):
                   0.0, 0.0, prm["E_L"]]   # 1 / scale: apply_scales
         if pop.model in AEIF_MODELS:    # no propagators: the solver's constants (E_ex, E_in: cond only)
             prop = aeif_step_constants(prm, dt)
-            pop_f[k] = [0.0] * 6 + common + [
+            pop_f[k, :N_PF_BEFORE_VTH] = [0.0] * 6 + common + [
                 prm["g_L"], prm["C_m"], prm.get("E_ex", prm["E_L"]) - prm["E_L"],
                 prm.get("E_in", prm["E_L"]) - prm["E_L"], 0.0, 0.0, dt,
                 prm["a"], prm["b"], prm["Delta_T"], prm["tau_w"], prm["V_peak"] - prm["E_L"], prm["tau_syn_ex"],
@@ -322,7 +366,11 @@ def make_plan(network, seed, bound_inputs=True):
                     np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
                     np.searchsorted(tgt_of_dc, k, "left"), np.searchsorted(tgt_of_dc, k, "right"),
                     -(-sizes[k] // C), int(pop.is_source), MODEL_CODES[pop.model], ring_slots[k, REC_EX],
-                    ring_slots[k, REC_IN], 0, 0]
+                    ring_slots[k, REC_IN], 0, 0, VTH_FIXED]
+        if pop.v_th is not None:   # a threshold per neuron (thresholds)
+            normal = isinstance(pop.v_th, Normal)
+            pop_i[k, PI_VTH_DIST] = VTH_NORMAL if normal else VTH_UNIFORM
+            pop_f[k, [PF_VTH_A, PF_VTH_B]] = (pop.v_th.mean, pop.v_th.sd) if normal else (pop.v_th.low, pop.v_th.high)
     ps_seg = poisson_source.segments(pops, pop_i, dt)
 
     units = []
@@ -355,6 +403,7 @@ def make_plan(network, seed, bound_inputs=True):
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
         vrec_code=vrec_code, vrec_names=vrec_names, vrec_sampling=StateSampling.from_network(network),
         info={"count_cells": count_off, "scale_exp64": scale_exp.copy()})
+    check_thresholds(plan)   # drawn thresholds: before anything large is allocated
     apply_scales(plan, scale_exp)
     if network.ring_bits == 64:
         plan.ring_bits = 64

@@ -74,33 +74,32 @@ def fingerprint(plan):
         # could, so that earlier checkpoints of the same model still match: pop_i's ring
         # slots follow from the projections, pin_i's windows are hashed when not "always",
         # pop_f's AdEx columns and pop_i's Poisson-source columns when some population has them,
-        # ps_seg's sinusoid columns when some source is sinusoidal
-        extra = None
+        # ps_seg's sinusoid columns when some source is sinusoidal, the drawn thresholds'
+        # columns of pop_i and pop_f when some population has one
+        extras = []
         if name == "pop_i":
-            if np.any(a[:, bp.N_PI_BEFORE_PS:] != 0):
-                extra = a[:, bp.N_PI_BEFORE_PS:]
+            extras = [a[:, bp.N_PI_BEFORE_PS:bp.N_PI_BEFORE_VTH], a[:, bp.N_PI_BEFORE_VTH:]]
             a = a[:, :bp.PI_RING_EX]
         if name == "noise_i":   # the kind column: only where some current is not normal
             a, kinds = a[:, :bp.N_NZ_BEFORE_KIND], a[:, bp.N_NZ_BEFORE_KIND:]
             if np.any(kinds != bp.NZ_NORMAL):
-                extra = kinds
+                extras = [kinds]
         if name == "pin_i":
             a, windows = a[:, :bp.QI_START], a[:, bp.QI_START:]
             if np.any((windows[:, 0] != 0) | (windows[:, 1] != bp.STEP_NEVER)):
-                extra = windows
-        if name == "pop_f":
-            a, aeif = a[:, :bp.N_PF_BEFORE_AEIF], a[:, bp.N_PF_BEFORE_AEIF:]
-            if np.any(aeif != 0):
-                extra = aeif
+                extras = [windows]
+        if name == "pop_f":   # the AdEx columns; the drawn thresholds' (each group only when used)
+            extras = [a[:, bp.N_PF_BEFORE_AEIF:bp.N_PF_BEFORE_VTH], a[:, bp.N_PF_BEFORE_VTH:]]
+            a = a[:, :bp.N_PF_BEFORE_AEIF]
         if name == "ps_seg":   # the sinusoid columns: only where some source has one
             a, sine = a[:, :bp.N_SEG_BEFORE_SIN], a[:, bp.N_SEG_BEFORE_SIN:]
-            if np.any(sine != 0):
-                extra = sine
+            extras = [sine]
         a = np.ascontiguousarray(a)
         tables.update(f"{name}{a.dtype.str}{a.shape}".encode())
         tables.update(a.tobytes())
-        if extra is not None:
-            tables.update(np.ascontiguousarray(extra).tobytes())
+        for extra in extras:
+            if np.any(extra != 0):
+                tables.update(np.ascontiguousarray(extra).tobytes())
     return {
         "populations": [[name, int(plan.pop_i[k, bp.PI_SIZE])] for k, name in enumerate(plan.pop_names)],
         "seed": str(plan.seed),

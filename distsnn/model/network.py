@@ -15,6 +15,8 @@ from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, validate_pa
 from ..rng.streams import ID_MASK, projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
+# the parameters that may be drawn per neuron (a Normal or Uniform in add_population's params)
+DISTRIBUTED_PARAMS = ("I_e", "V_th")
 
 
 def _receptor_and_weight(where, post, weight, receptor):
@@ -52,6 +54,7 @@ class Population:
     rate_times: np.ndarray = None    # poisson_source: the times (ms) its rate changes at ...
     rate_values: np.ndarray = None   # ... and the rates (Hz) from then on (0 before the first)
     sinusoid: tuple = None           # sinusoidal poisson_source: (amplitude Hz, frequency Hz, phase degrees)
+    v_th: object = None              # Normal | Uniform (mV): a threshold drawn per neuron; None: params["V_th"]
 
     @property
     def is_source(self):
@@ -151,7 +154,9 @@ class Network:
         """Add `size` neurons of `model`. v_init: number, Uniform or Normal (mV); default E_L.
         params: the model's parameters (neurons.py); I_e may also be a Normal or Uniform (pA),
         drawn once per neuron from the counter-based streams (heterogeneous bias currents), as
-        a frozen noise current (NoiseInput with dt inf)."""
+        a frozen noise current (NoiseInput with dt inf); so may V_th (mV), a threshold per
+        neuron drawn from its INIT stream (a Uniform's bounds, a Normal's every draw, must pass
+        the model's checks: V_reset < V_th, or for the AdEx models V_th <= V_peak)."""
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(f"population name must be a non-empty string without '/', got {name!r}")
         if name in self.populations:
@@ -161,19 +166,31 @@ class Network:
             raise ValueError(f"{where}: size must be a non-negative integer, got {size!r}")
         params = dict(params or {})
         for key, value in params.items():
-            if isinstance(value, (Constant, Normal, Uniform)) and key != "I_e":
-                raise ValueError(f"{where}: parameter {key} must be a number; only I_e may be a Normal or "
-                                 f"Uniform (a bias current drawn per neuron), got {value!r}")
+            if isinstance(value, (Constant, Normal, Uniform)) and key not in DISTRIBUTED_PARAMS:
+                raise ValueError(f"{where}: parameter {key} must be a number; only {' and '.join(DISTRIBUTED_PARAMS)} "
+                                 f"may be a Normal or Uniform (drawn per neuron), got {value!r}")
         i_e = params.get("I_e")
         if isinstance(i_e, Constant):
             params["I_e"] = i_e.validated(f"{where}: I_e").value
         elif isinstance(i_e, (Normal, Uniform)):
             i_e = i_e.validated(f"{where}: I_e")
             params["I_e"] = 0.0   # the scalar table's I_e; the distribution is the frozen current
+        v_th = params.get("V_th")
+        if isinstance(v_th, Constant):
+            params["V_th"] = v_th = v_th.validated(f"{where}: V_th").value
+        if isinstance(v_th, (Normal, Uniform)):
+            v_th = v_th.validated(f"{where}: V_th")
+            # the scalar V_th the checks and tables see: a Uniform's bounds both pass the
+            # model's checks (all are monotone in V_th); a Normal's draws are checked at the build
+            for bound in ((v_th.low, v_th.high) if isinstance(v_th, Uniform) else (v_th.mean,)):
+                validate_params(where, model, dict(params, V_th=bound))
+            params["V_th"] = v_th.mean if isinstance(v_th, Normal) else 0.5 * (v_th.low + v_th.high)
+        else:
+            v_th = None
         full = validate_params(where, model, params)
         v_init = as_distribution(full["E_L"] if v_init is None else v_init, f"{where}: v_init",
                                  (Constant, Uniform, Normal))
-        self.populations[name] = Population(name, int(size), model, full, v_init)
+        self.populations[name] = Population(name, int(size), model, full, v_init, v_th=v_th)
         if isinstance(i_e, Normal):
             self.noise_inputs.append(NoiseInput(name, i_e.mean, i_e.sd, math.inf, 0.0, math.inf, "normal"))
         elif isinstance(i_e, Uniform):

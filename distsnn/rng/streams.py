@@ -29,7 +29,8 @@ DOM_SOURCE = 7
 DOMAIN_SHIFT = 28
 ID_MASK = (1 << DOMAIN_SHIFT) - 1
 
-INIT_VAR_V_M = 0
+INIT_VAR_V_M = 0    # the initial membrane potential (v_init)
+INIT_VAR_V_TH = 1   # a threshold drawn per neuron (V_th a Normal or Uniform)
 
 
 def key_from_seed(seed):

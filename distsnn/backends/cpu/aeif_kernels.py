@@ -37,13 +37,14 @@ DEC, NIL, INC = -1, 0, 1
 
 
 @kernel(inline="always")
-def aeif_constants(pf, i_stim, cond):
-    """The population's constants (pf: its pop_f row), as one tuple of locals; the divisors
+def aeif_constants(pf, i_stim, cond, v_th):
+    """The population's constants (pf: its pop_f row; v_th: the neuron's threshold, mV
+    relative to E_L), as one tuple of locals; the divisors
     of the derivatives as reciprocals (NEST divides: the same to rounding, and a fifth less
     time per update, since five divisions per derivative sat on the solver's critical path)."""
     d_t = pf[bp.PF_DELTA_T]
     return (pf[bp.PF_GL], 1.0 / pf[bp.PF_CM], pf[bp.PF_EEX], pf[bp.PF_EIN], pf[bp.PF_A], d_t,
-            1.0 / (d_t if d_t != 0.0 else 1.0), 1.0 / pf[bp.PF_TAU_W], pf[bp.PF_VPEAK], pf[bp.PF_VTH],
+            1.0 / (d_t if d_t != 0.0 else 1.0), 1.0 / pf[bp.PF_TAU_W], pf[bp.PF_VPEAK], v_th,
             pf[bp.PF_VRESET], 1.0 / pf[bp.PF_TAU_SYN_EX], 1.0 / pf[bp.PF_TAU_SYN_IN], i_stim, cond)
 
 
@@ -153,25 +154,31 @@ def adjust_step(h_old, err, deriv, tol):
 
 
 @kernel
-def integrate_aeif(v, g_ex, g_in, w, hstep, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, i_stim, stim, noisy,
-                   cond):
-    """One time step of the AdEx neurons of one unit (module docstring): their state, this
-    step's ring slots (cleared) and Poisson input; pf: their population's pop_f row; i_stim:
-    I_e plus DC input (pA), or, if noisy, stim[i] per neuron; cond: aeif_cond_exp (else
-    aeif_psc_exp). A neuron that spikes gets refr = max(ref_steps, 1), the mark
+def integrate_aeif(v, g_ex, g_in, w, hstep, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, i_stim, stim,
+                   noisy, cond, hetero):
+    """One time step of the AdEx neurons of one unit (module docstring): their state, their
+    thresholds (mV relative to E_L), this step's ring slots (cleared) and Poisson input; pf:
+    their population's pop_f row; i_stim: I_e plus DC input (pA), or, if noisy, stim[i] per
+    neuron; cond: aeif_cond_exp (else aeif_psc_exp); hetero: the thresholds differ between
+    neurons (else all are vth[0]). A neuron that spikes gets refr = max(ref_steps, 1), the mark
     neuron_kernels.spiked looks for. Returns the index of the first neuron found numerically
     unstable, or -1."""
-    c = aeif_constants(pf, i_stim, cond)
+    v_th = vth[0] if vth.size else 0.0
+    c = aeif_constants(pf, i_stim, cond, v_th)
     v_min = rk.V_UNSTABLE - pf[bp.PF_EL]                   # relative to E_L, as V
     bad = -1
     dt, tol, b, v_reset = pf[bp.PF_DT], pf[bp.PF_TOL], pf[bp.PF_B], pf[bp.PF_VRESET]
-    v_spike = pf[bp.PF_VPEAK] if pf[bp.PF_DELTA_T] > 0.0 else pf[bp.PF_VTH]
+    peak = pf[bp.PF_DELTA_T] > 0.0
+    v_spike = pf[bp.PF_VPEAK] if peak else v_th
     inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
     first = rk.FIRST_STEP if rk.FIRST_STEP < dt else dt
     mark = max(ref_steps, 1)
     for i in range(v.size):
-        if noisy:
-            c = aeif_constants(pf, stim[i], cond)
+        if hetero:
+            v_th = vth[i]
+            v_spike = pf[bp.PF_VPEAK] if peak else v_th
+        if noisy or hetero:
+            c = aeif_constants(pf, stim[i] if noisy else i_stim, cond, v_th)
         y = (v[i], g_ex[i], g_in[i], w[i])
         h = hstep[i] if hstep[i] > 0.0 else first
         r = refr[i]

@@ -165,15 +165,16 @@ def cond_step(vm, g_ex, g_in, dg_ex, dg_in, cc, i_stim):
 
 
 @kernel
-def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model, i_stim, stim, noisy):
-    """Steps 1-4 (module docstring) for the neurons of one unit: their state, this step's
-    ring slots (cleared) and Poisson input; pf: their population's row of pop_f; model: its
-    code (neurons.MODEL_CODES); i_stim: I_e plus DC input (pA), or, if noisy, stim[i] per
-    neuron (with noise currents). A neuron that spikes gets refr = max(ref_steps, 1) (see spiked).
+def integrate(v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model, i_stim, stim, noisy):
+    """Steps 1-4 (module docstring) for the neurons of one unit: their state, their
+    thresholds (mV relative to E_L), this step's ring slots (cleared) and Poisson input; pf:
+    their population's row of pop_f; model: its code (neurons.MODEL_CODES); i_stim: I_e plus
+    DC input (pA), or, if noisy, stim[i] per neuron (with noise currents). A neuron that
+    spikes gets refr = max(ref_steps, 1) (see spiked).
 
     Branch-free and writing only the four state arrays in its loop, so that LLVM vectorises
     it (with more arrays written, its run-time alias checks give up)."""
-    p22, p20, vth, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VTH], pf[bp.PF_VRESET]
+    p22, p20, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VRESET]
     p11ex, p11in, p21ex, p21in = pf[bp.PF_P11EX], pf[bp.PF_P11IN], pf[bp.PF_P21EX], pf[bp.PF_P21IN]
     inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
     cc = cond_constants(pf)
@@ -194,18 +195,18 @@ def integrate(v, i_ex, i_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_ste
             v_new = vm * p22 + i_ex[i] * p21ex + i_in[i] * p21in + ist * p20
         i_ex[i] = i_ex[i] * p11ex + (0.0 if delta else x_ex)
         i_in[i] = i_in[i] * p11in + (0.0 if delta else x_in)
-        v[i], refr[i] = settle(vm, v_new, r, vth, vreset, mark)
+        v[i], refr[i] = settle(vm, v_new, r, vth[i], vreset, mark)
     ring_ex[:] = 0
     ring_in[:] = 0
 
 
 @kernel
-def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model,
+def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model,
                     i_stim, stim, noisy):
     """integrate for iaf_psc_alpha and iaf_cond_alpha (module docstring; i_X, dj_X hold
     g_X, dG_X for the latter): two more state arrays, so a loop of its own, which leaves the
     other models' loop (four arrays written) as LLVM vectorises it."""
-    p22, p20, vth, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VTH], pf[bp.PF_VRESET]
+    p22, p20, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VRESET]
     p11ex, p11in, p21ex, p21in = pf[bp.PF_P11EX], pf[bp.PF_P11IN], pf[bp.PF_P21EX], pf[bp.PF_P21IN]
     p31ex, p31in = pf[bp.PF_A31EX], pf[bp.PF_A31IN]
     cc = cond_constants(pf)
@@ -229,7 +230,7 @@ def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, ring_ex, ring_in, acc_ex,
         i_in[i] = i_in[i] * p11in + dj_in[i] * a21in
         dj_ex[i] = dj_ex[i] * p11ex + float(ring_ex[i] + acc_ex[i]) * j0ex
         dj_in[i] = dj_in[i] * p11in + float(ring_in[i] + acc_in[i]) * j0in
-        v[i], refr[i] = settle(vm, v_new, r, vth, vreset, mark)
+        v[i], refr[i] = settle(vm, v_new, r, vth[i], vreset, mark)
     ring_ex[:] = 0
     ring_in[:] = 0
 
@@ -364,12 +365,13 @@ def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, nois
 
 
 @kernel(parallel=True)
-def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
+def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
                    key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
     unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
     (aeif_kernels; left at -1 otherwise).
 
+    vth: the local neurons' thresholds (mV relative to E_L; build.plan.thresholds);
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); frozen:
     the local neurons' frozen currents (frozen_currents); stim: (units, chunk_size) scratch
     for the injected current of units with noise currents. Units of spike sources emit their
@@ -411,16 +413,18 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop
         model = pop_i[k, bp.PI_MODEL]
         if model == MODEL_AEIF or model == MODEL_AEIF_PSC:   # dj_ex, dj_in: w and the solver's step
             bad = integrate_aeif(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
-                                 ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
-                                 pop_i[k, bp.PI_REF], i_stim, stim[u], noisy, model == MODEL_AEIF)
+                                 vth[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1],
+                                 pop_f[k], pop_i[k, bp.PI_REF], i_stim, stim[u], noisy, model == MODEL_AEIF,
+                                 pop_i[k, bp.PI_VTH_DIST] != bp.VTH_FIXED)
             if bad >= 0 and unit_bad[u, 0] < 0:
                 unit_bad[u, 0] = g0 + bad
                 unit_bad[u, 1] = t
         elif model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
-            integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
+            integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1], vth[l0:l1],
                             ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
                             pop_i[k, bp.PI_REF], model, i_stim, stim[u], noisy)
         else:
-            integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n],
-                      noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], model, i_stim, stim[u], noisy)
+            integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], vth[l0:l1], ring[ex0:ex0 + n],
+                      ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], model, i_stim,
+                      stim[u], noisy)
         spk_cnt[u] = spiked(refr[l0:l1], pop_i[k, bp.PI_REF], g0, spk_unit[u])

@@ -47,11 +47,11 @@ def check_fits(what, nbytes, log):
 
 def state_bytes(plan, units):
     """Bytes every engine holds for the neurons of `units` (rows of plan.units), by part: neuron
-    state (plan.NEURON_STATE: 8 B each), the input ring buffers (int32 or int64; each population's
+    state (plan.NEURON_STATE, and the threshold (build.plan.thresholds): 8 B each), the input ring buffers (int32 or int64; each population's
     own slots per receptor, build.ring_layout), and the uint32 per-(pre, chunk) synapse counts
     of counted rules."""
     n_local = int(bp.unit_sizes(units).sum())
-    return {"state": n_local * 8 * len(bp.NEURON_STATE), "rings": ring_entries(plan, units) * plan.ring_item_bytes,
+    return {"state": n_local * 8 * (len(bp.NEURON_STATE) + 1), "rings": ring_entries(plan, units) * plan.ring_item_bytes,
             "counts": 4 * plan.info["count_cells"]}
 
 
@@ -175,7 +175,7 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 
 
 @kernel
-def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_local, units, pop_f, pop_i,
+def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, frozen, stim, in_proj, proj_f, proj_i, counts, chunk_size,
               key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
@@ -195,9 +195,9 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, ring, n_lo
             return i, n_out, n_ex
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
-        update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
-                       key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor,
-                       unit_bad)
+        update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
+                       noise_i, key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid,
+                       sched_cursor, unit_bad)
         if ps_seg.shape[0]:
             poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, noise_words)
         if unit_bad[:, 0].max() >= 0:
@@ -299,6 +299,7 @@ class CpuSimulator(RecordedState):
         # injected current per neuron, for units with noise currents (neuron_kernels.injected_current)
         self.stim = np.zeros((max(U, 1), plan.chunk_size))
         self.frozen = frozen_currents(plan, self.units, n)   # distributed I_e, computed once
+        self.vth = bp.thresholds(plan, self.gids)            # V_th - E_L (mV) per neuron: drawn ones differ
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
         self.unit_bad = np.full((max(U, 1), 2), -1, dtype=np.int64)   # (gid, step): AdEx instability
         if self.connectivity == "stored":
@@ -331,7 +332,7 @@ class CpuSimulator(RecordedState):
             ex_gid = ex_step = self.no_ex
         done, n_out, n_ex = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.dj_ex, self.dj_in,
-            self.refr, self.ring,
+            self.refr, self.vth, self.ring,
             self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.noise_f, plan.noise_i, self.frozen, self.stim, plan.in_proj,
             plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,

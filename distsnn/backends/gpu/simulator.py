@@ -143,6 +143,7 @@ class GpuSimulator(RecordedState):
         # the AdEx models: w (pA) here and their solver's step size (ms; 0: not yet chosen) in dj_in
         self.dj_in = d.zeros(n, np.float64)
         self.refr = d.zeros(n, np.int64)
+        self.vth = up(bp.thresholds(plan, self.gids), np.float64)   # V_th - E_L (mV) per neuron, as the CPU's
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
@@ -246,7 +247,7 @@ class GpuSimulator(RecordedState):
         if self.n_local:
             neuron_args = (
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
-                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.ring, self.d_pop_f, self.d_pop_i,
+                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.ring, self.d_pop_f, self.d_pop_i,
                 self.d_pin_i, self.d_pin_cdf,
                 self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i, int(plan.noise_i.shape[0]), plan.key0,
                 plan.key1, self.spk_gid, self.spk_step, self.spk_cap)

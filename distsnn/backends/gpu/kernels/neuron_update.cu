@@ -26,7 +26,7 @@ template <typename R>
 __device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, R* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
@@ -75,7 +75,7 @@ __device__ __forceinline__ void neuron_update_body(
         i_ex[li] = i_ex[li] * pf[PF_P11EX] + (delta ? 0.0 : x_ex);   // iaf_psc_delta: no currents
         i_in[li] = i_in[li] * pf[PF_P11IN] + (delta ? 0.0 : x_in);
     }
-    if (vm >= pf[PF_VTH]) {
+    if (vm >= vth[li]) {                             // the neuron's threshold (build.plan.thresholds)
         vm = pf[PF_VRESET];
         refr[li] = pi[PI_REF];
         append_spike(state, spk_gid, spk_step, spk_cap, g, t);
@@ -87,13 +87,13 @@ __device__ __forceinline__ void neuron_update_body(
 extern "C" __global__ void neuron_update(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, i64* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, i64* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
-    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring, pop_f,
+    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, pop_f,
                        pop_i, pin_i,
                        pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid, spk_step, spk_cap);
 }
@@ -101,13 +101,13 @@ extern "C" __global__ void neuron_update(
 extern "C" __global__ void neuron_update_r32(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, int* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, int* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
-    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring, pop_f,
+    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, pop_f,
                        pop_i, pin_i,
                        pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid, spk_step, spk_cap);
 }

@@ -92,7 +92,7 @@ template <typename R>
 __device__ __forceinline__ void neuron_update_aeif_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, R* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
@@ -111,11 +111,12 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise,
                  key0, key1, &in_ex, &in_in, &i_stim);
     const double d_t = pf[PF_DELTA_T];
+    const double v_th = vth[li];                      // the neuron's threshold (build.plan.thresholds)
     const AeifConst c = {pf[PF_GL], 1.0 / pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], d_t,
-                         1.0 / (d_t != 0.0 ? d_t : 1.0), 1.0 / pf[PF_TAU_W], pf[PF_VPEAK], pf[PF_VTH], pf[PF_VRESET],
+                         1.0 / (d_t != 0.0 ? d_t : 1.0), 1.0 / pf[PF_TAU_W], pf[PF_VPEAK], v_th, pf[PF_VRESET],
                          1.0 / pf[PF_TAU_SYN_EX], 1.0 / pf[PF_TAU_SYN_IN], i_stim, pi[PI_MODEL] == MODEL_AEIF};
     const double dt = pf[PF_DT], tol = pf[PF_TOL], b = pf[PF_B];
-    const double v_spike = pf[PF_DELTA_T] > 0.0 ? pf[PF_VPEAK] : pf[PF_VTH];
+    const double v_spike = pf[PF_DELTA_T] > 0.0 ? pf[PF_VPEAK] : v_th;
     const double first = RK_FIRST_STEP < dt ? RK_FIRST_STEP : dt;
     const i64 ref_steps = pi[PI_REF];
     const double v_min = RK_V_UNSTABLE - pf[PF_EL];   // relative to E_L, as V
@@ -172,13 +173,13 @@ __device__ __forceinline__ void neuron_update_aeif_body(
 extern "C" __global__ void neuron_update_aeif(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, i64* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, i64* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
-    neuron_update_aeif_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring,
+    neuron_update_aeif_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring,
                             pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid,
                             spk_step, spk_cap);
 }
@@ -186,13 +187,13 @@ extern "C" __global__ void neuron_update_aeif(
 extern "C" __global__ void neuron_update_aeif_r32(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, int* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, int* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
-    neuron_update_aeif_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, ring,
+    neuron_update_aeif_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring,
                             pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid,
                             spk_step, spk_cap);
 }
