@@ -87,6 +87,8 @@ extern "C" __global__ void stored_lengths(
                                    key1, dt, false, 0, 0, 0, 0);
 }
 
+// one body for both ring widths: its entry points stored_fill and stored_fill_r32 are generated
+// (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void stored_fill_body(
     const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
@@ -98,25 +100,3 @@ __device__ __forceinline__ void stored_fill_body(
         stored_cell(c, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
                     true, ptr[c], syn_loc, syn_w, syn_d);
 }
-
-// entry points: int64 and int32 stored weights (the width of the ring buffers)
-extern "C" __global__ void stored_fill(
-    const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
-    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
-    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, const i64* __restrict__ ptr, int* syn_loc, i64* syn_w, int* syn_d)
-{
-    stored_fill_body(n_cells, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1,
-                     dt, ptr, syn_loc, syn_w, syn_d);
-}
-
-extern "C" __global__ void stored_fill_r32(
-    const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
-    const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
-    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, const i64* __restrict__ ptr, int* syn_loc, int* syn_w, int* syn_d)
-{
-    stored_fill_body(n_cells, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1,
-                     dt, ptr, syn_loc, syn_w, syn_d);
-}
-

@@ -9,6 +9,8 @@
 // rows run on one thread. Each team counts its synaptic events in a register and adds them
 // to its own entry of `events` at the end (one entry per team of the grid, summed by the
 // driver): no atomic on one shared counter per row.
+// one body for both ring widths: its entry points deliver_procedural and deliver_procedural_r32 are generated
+// (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void deliver_procedural_body(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
@@ -70,29 +72,3 @@ __device__ __forceinline__ void deliver_procedural_body(
     // the team's own entry: teams of one launch write distinct entries, launches are ordered
     if (lane == 0 && ev) events[my_team] += ev;
 }
-
-// entry points: int64 and int32 ring buffers
-extern "C" __global__ void deliver_procedural(
-    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
-    const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
-    const i64* __restrict__ pop_i, const double* __restrict__ proj_f,
-    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, i64* ring, u64* events, const int team)
-{
-    deliver_procedural_body(bounds, spk_gid, spk_step, item_ptr, item_unit, item_proj, split, units, pop_of, pop_i,
-                            proj_f, proj_i, counts, chunk_size, key0, key1, dt, ring, events, team);
-}
-
-extern "C" __global__ void deliver_procedural_r32(
-    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
-    const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
-    const i64* __restrict__ pop_i, const double* __restrict__ proj_f,
-    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, int* ring, u64* events, const int team)
-{
-    deliver_procedural_body(bounds, spk_gid, spk_step, item_ptr, item_unit, item_proj, split, units, pop_of, pop_i,
-                            proj_f, proj_i, counts, chunk_size, key0, key1, dt, ring, events, team);
-}
-

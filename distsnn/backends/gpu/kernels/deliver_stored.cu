@@ -4,6 +4,8 @@
 // (gid, unit), one thread per synapse, into the unit's ring block (build.ring_layout;
 // syn_loc = chunk-local target * 2 + receptor). Events are counted per team, as in
 // procedural delivery.
+// one body for both ring widths: its entry points deliver_stored and deliver_stored_r32 are generated
+// (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void deliver_stored_body(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
@@ -39,29 +41,3 @@ __device__ __forceinline__ void deliver_stored_body(
     }
     if (lane == 0 && ev) events[my_team] += ev;   // the team's own entry (see deliver_procedural.cu)
 }
-
-// entry points: int64 and int32 ring buffers (and stored weights of the same width)
-extern "C" __global__ void deliver_stored(
-    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
-    const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr,
-    const int* __restrict__ syn_loc,
-    const i64* __restrict__ syn_w, const int* __restrict__ syn_d, i64* ring,
-    const i64* __restrict__ pop_i, u64* events, const int team)
-{
-    deliver_stored_body(bounds, spk_gid, spk_step, item_ptr, item_unit, split, pop_of, n_units, units, ptr,
-                        syn_loc, syn_w, syn_d, ring, pop_i, events, team);
-}
-
-extern "C" __global__ void deliver_stored_r32(
-    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
-    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
-    const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr,
-    const int* __restrict__ syn_loc,
-    const int* __restrict__ syn_w, const int* __restrict__ syn_d, int* ring,
-    const i64* __restrict__ pop_i, u64* events, const int team)
-{
-    deliver_stored_body(bounds, spk_gid, spk_step, item_ptr, item_unit, split, pop_of, n_units, units, ptr,
-                        syn_loc, syn_w, syn_d, ring, pop_i, events, team);
-}
-

@@ -22,6 +22,8 @@ __device__ __forceinline__ double cond_step(double vm, double g_ex, double g_in,
     return vinf + (vm - vinf) * pexp((-pf[PF_DT] * g_tot) / pf[PF_CM]);
 }
 
+// one body for both ring widths: its entry points neuron_update and neuron_update_r32 are generated
+// (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
@@ -82,33 +84,3 @@ __device__ __forceinline__ void neuron_update_body(
     }
     v[li] = vm;
 }
-
-// entry points: int64 and int32 ring buffers
-extern "C" __global__ void neuron_update(
-    u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
-    const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, i64* ring,
-    const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
-    const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
-    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
-    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
-{
-    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, pop_f,
-                       pop_i, pin_i,
-                       pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid, spk_step, spk_cap);
-}
-
-extern "C" __global__ void neuron_update_r32(
-    u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
-    const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, int* ring,
-    const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
-    const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
-    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
-    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
-{
-    neuron_update_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, pop_f,
-                       pop_i, pin_i,
-                       pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid, spk_step, spk_cap);
-}
-

@@ -88,6 +88,8 @@ __device__ __forceinline__ int adjust_step(const double h_old, const double* err
     return RK_NIL;
 }
 
+// one body for both ring widths: its entry points neuron_update_aeif and neuron_update_aeif_r32 are generated
+// (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void neuron_update_aeif_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
@@ -167,33 +169,4 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     if (spiked) append_spike(state, spk_gid, spk_step, spk_cap, g, t);
     // the earliest step's lowest unstable gid, as the CPU engine reports it (layout.ST_BAD)
     if (bad) atomicMin(&state[ST_BAD], ((u64)t << 32) | (u64)g);
-}
-
-// entry points: int64 and int32 ring buffers
-extern "C" __global__ void neuron_update_aeif(
-    u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
-    const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, i64* ring,
-    const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
-    const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
-    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
-    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
-{
-    neuron_update_aeif_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring,
-                            pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid,
-                            spk_step, spk_cap);
-}
-
-extern "C" __global__ void neuron_update_aeif_r32(
-    u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
-    const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, int* ring,
-    const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
-    const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
-    const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
-    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
-{
-    neuron_update_aeif_body(state, n_local, gids, pop_of, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring,
-                            pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, key0, key1, spk_gid,
-                            spk_step, spk_cap);
 }
