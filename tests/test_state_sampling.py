@@ -16,7 +16,7 @@ import pytest
 from distsnn.build.state_sampling import StateSampling
 from distsnn.io.segments import SegmentWriter, join_reports
 from distsnn.io.sonata import read_report, write_report
-from distsnn.model import Network, OneToOne
+from distsnn.model import Network, OneToOne, Uniform
 from distsnn.runtime import simulate
 from test_checkpoint import T_ALL, T_CUT, restart_network
 
@@ -164,3 +164,19 @@ def test_cli_sampling(tmp_path):
     bad = run("run", "brunel", "--scale", "0.01", "--t-sim", "50", "--record-interval", "1", "--output", "b.h5",
               cwd=tmp_path)
     assert bad.returncode == 2 and "no neuron's state is recorded; give --record K as well" in bad.stderr
+
+
+@pytest.mark.parametrize("interval", [None, 0.3])
+def test_blocks_held_back_keep_their_steps(interval):
+    """The GPU engine holds back a block whose spikes do not fit the output buffer (its clock
+    already past them) and hands it over in the next call: its samples keep their steps."""
+    net = Network(dt=0.1)
+    net.add_population("fast", 1000, params={"I_e": 1e5, "t_ref": 0.1}, v_init=Uniform(-70.0, -55.0))
+    net.record_spikes("fast")
+    net.record_state("fast", [0, 1, 999], ("V_m",))
+    if interval:
+        net.sample_state(interval)
+    cpu = simulate(net, 100.0, backend="cpu", progress=False)
+    gpu = simulate(net, 100.0, backend="gpu-emu", progress=False)
+    assert cpu.spike_steps.size > 4 * (1 << 16)                     # 4x the GPU's first output buffer
+    assert np.array_equal(gpu.vrec_steps, cpu.vrec_steps) and np.array_equal(gpu.vrec, cpu.vrec)

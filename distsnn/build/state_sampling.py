@@ -34,9 +34,6 @@ class StateSampling:
         until = whole_steps("sample_state: stop", stop, dt) if math.isfinite(stop) else None
         return cls(every, after, until)
 
-    def interval_ms(self, dt):
-        return self.every * dt
-
     def first_at_or_after(self, m):
         """The first sample index (time in steps) >= m, ignoring `until`."""
         m = max(m, self.after + 1)

@@ -322,6 +322,9 @@ class _SingleLoop:
     def __init__(self, sim, n_steps, bar):
         self.sim, self.bar = sim, bar
         self.block_steps = max(1, int(round(BLOCK_MS / sim.plan.dt)))   # the most steps of one call
+        # absolute step of local step 0 (not sim.t at each call: the GPU engine's clock runs
+        # ahead by the steps it holds back when their spikes do not fit the output buffer)
+        self.first_step = sim.t
 
     def advance(self, done, stop, out, n_out, rec):
         """Run the local steps [done, stop) (their sampled state into the StateRecorder
@@ -329,9 +332,8 @@ class _SingleLoop:
         sim = self.sim
         while done < stop:
             want = min(self.block_steps, stop - done)
-            first = sim.t
             got, n_out = sim.run(want, out[0], out[1], n_out, rec.block(want))
-            rec.keep(first, got)
+            rec.keep(self.first_step + done, got)
             done += got
             if got < want:  # the spike buffer may overflow in the next step: grow it
                 _grow(out)
@@ -353,6 +355,7 @@ class _DistributedLoop:
         self.sim, self.comm, self.method, self.n_steps, self.bar, self.timers = sim, comm, method, n_steps, bar, timers
         self.D = part.exchange_interval()
         self.block_steps = self.D         # the most steps of one call
+        self.first_step = sim.t           # absolute step of local step 0 (see _SingleLoop)
         needs = None
         if method == "alltoallv":
             # rank r needs the spikes of every population projecting onto a piece it owns
@@ -377,9 +380,8 @@ class _DistributedLoop:
             n_ex = 0
             while done < t0 + width:      # local steps (delivering local spikes at once)
                 want = t0 + width - done
-                first = sim.t
                 got, n_out, n_ex = sim.run(want, out[0], out[1], n_out, rec.block(want), ex_gid, ex_step, n_ex)
-                rec.keep(first, got)
+                rec.keep(self.first_step + done, got)
                 done += got
                 if got < want:
                     _grow(out)
