@@ -30,6 +30,7 @@ def mixed_network():
     net.add_poisson_input("E", indegree=1000, rate=18.0, weight=45.0, delay=1.5)
     net.add_poisson_input("I", indegree=1000, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 100.0, start=50.0, stop=150.0)
+    net.add_ac_input("E", 30.0, 40.0, phase=20.0, offset=5.0, start=60.0)   # NEST's ac_generator
     net.add_noise_input("I", mean=20.0, std=80.0, dt=0.5, start=20.0, stop=250.0)
     net.add_population("D", 70, "iaf_psc_delta", {"t_ref": 1.5}, v_init=Normal(-62.0, 4.0))
     net.add_population("C", 50, "iaf_cond_exp", {"I_e": Uniform(30.0, 70.0)})      # a bias current per neuron

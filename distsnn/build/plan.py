@@ -17,7 +17,7 @@ from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_co
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
-from . import poisson_input, poisson_source
+from . import phase_words, poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 from .state_sampling import StateSampling
 
@@ -56,6 +56,14 @@ N_PI = 17   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each r
 SEG_STEP, SEG_THRESH, SEG_AMP, SEG_CYCLE, SEG_PHASE = range(5)
 N_SEG_BEFORE_SIN = 2
 N_SEG = 5
+# DC inputs (dc_f, dc_i): the constant (pA); an AC input's amplitude (pA, 0 for DC) and the
+# phase words of its sinusoid (build.phase_words), the window [start, stop) in steps
+DF_AMP, DF_AC = range(2)
+N_DF_BEFORE_AC = 1
+N_DF = 2
+DI_START, DI_STOP, DI_CYCLE, DI_PHASE = range(4)
+N_DI_BEFORE_AC = 2
+N_DI = 4
 # projection float columns
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7
@@ -105,8 +113,8 @@ class BuildPlan:
     in_proj: np.ndarray          # incoming projection indices, grouped by target population
     pin_i: np.ndarray
     pin_cdf: np.ndarray          # (Q, KCAP + 1) cdf tables of the Poisson sampler
-    dc_f: np.ndarray             # (amplitude pA,)
-    dc_i: np.ndarray             # (start step, stop step)
+    dc_f: np.ndarray             # DF_* columns: the constant and the sinusoid's amplitude (pA)
+    dc_i: np.ndarray             # DI_* columns: window (steps), the sinusoid's phase words
     noise_f: np.ndarray          # (mean pA, std pA) of each noise current
     noise_i: np.ndarray          # NZ_* columns
     units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start, schedule range
@@ -322,8 +330,9 @@ def make_plan(network, seed, bound_inputs=True):
             raise ValueError(f"population {names[k]!r}: {err}") from None
 
     dcs = sorted(network.dc_inputs, key=lambda d: index[d.target])
-    dc_f = np.array([[d.amplitude] for d in dcs], dtype=np.float64).reshape(-1, 1)
-    dc_i = np.array([[_steps_floor(d.start, dt), _steps_floor(d.stop, dt)] for d in dcs], dtype=np.int64).reshape(-1, 2)
+    dc_f = np.array([[d.amplitude, d.ac_amplitude] for d in dcs], dtype=np.float64).reshape(-1, N_DF)
+    dc_i = np.array([[_steps_floor(d.start, dt), _steps_floor(d.stop, dt), *phase_words.words(d.frequency, d.phase, dt)]
+                     for d in dcs], dtype=np.int64).reshape(-1, N_DI)
     frozen = [z.target for z in network.noise_inputs if math.isinf(z.dt)]
     if len(frozen) != len(set(frozen)):   # the CPU engine keeps one array of them (frozen_currents)
         raise ValueError("network: a population has more than one frozen noise current (distributed I_e)")

@@ -28,7 +28,7 @@ runs), u = (x >> 11) * 2**-53 is exact, and the threshold is
     r = T + A * sin(2 pi u)  (portable psincos_2pi, every operation IEEE-rounded in this order),
     0 if r <= 0, else min(floor(r + 0.5), 2**32),
 
-the same bits on every backend.
+the same bits on every backend (build.phase_words).
 """
 import math
 
@@ -36,8 +36,8 @@ import numpy as np
 
 from ..rng import streams
 from ..rng.philox import philox4x32
-from ..rng.portable_math import psincos_2pi
 from . import plan as bp
+from .phase_words import sine_at, words
 
 SOURCE_TAG = streams.tag(streams.DOM_SOURCE, 0)
 
@@ -50,18 +50,10 @@ def threshold(rate, dt):
     return int(math.floor(p * 2.0 ** 32 + 0.5))
 
 
-def _word(fraction):
-    """A fraction of a cycle as a uint64 phase word (fraction * 2**64 mod 2**64), stored in an
-    int64 table column with the same bits."""
-    w = int(round(math.fmod(fraction, 1.0) * 2.0 ** 64)) % 2 ** 64
-    return w - 2 ** 64 if w >= 2 ** 63 else w
-
-
 def sinusoid_columns(amplitude, frequency, phase, dt):
     """(SEG_AMP, SEG_CYCLE, SEG_PHASE) of a sinusoid of `amplitude` Hz, `frequency` Hz and
-    `phase` degrees with steps of `dt` ms."""
-    return (int(math.floor(amplitude * dt * 1e-3 * 2.0 ** 32 + 0.5)), _word(frequency * dt * 1e-3),
-            _word((phase % 360.0) / 360.0))
+    `phase` degrees with steps of `dt` ms (build.phase_words)."""
+    return (int(math.floor(amplitude * dt * 1e-3 * 2.0 ** 32 + 0.5)),) + words(frequency, phase, dt)
 
 
 def segments(pops, pop_i, dt):
@@ -82,9 +74,7 @@ def segments(pops, pop_i, dt):
 def modulated(row, t):
     """The threshold in step t of a segment row with an amplitude (the arithmetic the kernels
     repeat, operation for operation)."""
-    x = (int(row[bp.SEG_PHASE]) % 2 ** 64 + (int(row[bp.SEG_CYCLE]) % 2 ** 64) * (int(t) + 1)) % 2 ** 64
-    u = float(x >> 11) * 2.0 ** -53
-    r = float(row[bp.SEG_THRESH]) + float(row[bp.SEG_AMP]) * float(psincos_2pi(u)[0])
+    r = float(row[bp.SEG_THRESH]) + float(row[bp.SEG_AMP]) * sine_at(row[bp.SEG_CYCLE], row[bp.SEG_PHASE], int(t) + 1)
     return 0 if r <= 0.0 else min(int(math.floor(r + 0.5)), 2 ** 32)
 
 

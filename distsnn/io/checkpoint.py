@@ -75,7 +75,8 @@ def fingerprint(plan):
         # slots follow from the projections, pin_i's windows are hashed when not "always",
         # pop_f's AdEx columns and pop_i's Poisson-source columns when some population has them,
         # ps_seg's sinusoid columns when some source is sinusoidal, the drawn thresholds'
-        # columns of pop_i and pop_f when some population has one
+        # columns of pop_i and pop_f when some population has one, dc_f's and dc_i's AC
+        # columns when some input is AC
         extras = []
         if name == "pop_i":
             extras = [a[:, bp.N_PI_BEFORE_PS:bp.N_PI_BEFORE_VTH], a[:, bp.N_PI_BEFORE_VTH:]]
@@ -91,6 +92,9 @@ def fingerprint(plan):
         if name == "pop_f":   # the AdEx columns; the drawn thresholds' (each group only when used)
             extras = [a[:, bp.N_PF_BEFORE_AEIF:bp.N_PF_BEFORE_VTH], a[:, bp.N_PF_BEFORE_VTH:]]
             a = a[:, :bp.N_PF_BEFORE_AEIF]
+        if name in ("dc_f", "dc_i"):   # the AC columns: only where some input has a sinusoid
+            before = bp.N_DF_BEFORE_AC if name == "dc_f" else bp.N_DI_BEFORE_AC
+            a, extras = a[:, :before], [a[:, before:]]
         if name == "ps_seg":   # the sinusoid columns: only where some source has one
             a, sine = a[:, :bp.N_SEG_BEFORE_SIN], a[:, bp.N_SEG_BEFORE_SIN:]
             extras = [sine]

@@ -25,11 +25,16 @@ class PoissonInput:
 
 @dataclass
 class DCInput:
-    """Constant current (pA) into every neuron of `target` for start <= t < stop (ms)."""
+    """Constant current (pA) into every neuron of `target` for start <= t < stop (ms); with
+    an ac_amplitude (AC input, NEST's ac_generator) plus ac_amplitude * sin(2 pi frequency t
+    + phase) (pA, Hz with t in s, degrees) at the start time t of each step."""
     target: str
     amplitude: float
     start: float
     stop: float
+    ac_amplitude: float = 0.0
+    frequency: float = 0.0
+    phase: float = 0.0
 
 
 @dataclass

@@ -393,6 +393,26 @@ class Network:
             raise ValueError(f"{where}: amplitude must be a finite number, got {amplitude!r}")
         self.dc_inputs.append(DCInput(target, float(amplitude), *window(where, start, stop)))
 
+    def add_ac_input(self, target, amplitude, frequency, phase=0.0, offset=0.0, start=0.0, stop=math.inf):
+        """Sinusoidal current into every neuron of `target`, NEST's ac_generator: offset +
+        amplitude * sin(2 pi frequency t + phase) pA (frequency in Hz, t in s, phase in
+        degrees) for start <= t < stop (ms), t the start time of each step, as a DC input acts.
+        (NEST delivers a generator's current of time t one connection delay d later: the same
+        currents as phase - 360 * frequency * d / 1000 and the window moved by d here.) The
+        phase advances in exact integer steps (build.phase_words): no drift, the same bits on
+        every backend. The frequency is at most half a cycle per step."""
+        where = f"ac input to {target!r}"
+        if self._pop(target, where).is_source:
+            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
+        for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase), ("offset", offset)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{where}: {what} must be a finite number, got {value!r}")
+        if not 0 <= frequency * self.dt * 1e-3 <= 0.5:
+            raise ValueError(f"{where}: frequency must be in [0, {500.0 / self.dt:g}] Hz (at most half a cycle per "
+                             f"step of dt = {self.dt:g} ms), got {frequency!r}")
+        self.dc_inputs.append(DCInput(target, float(offset), *window(where, start, stop), ac_amplitude=float(amplitude),
+                                      frequency=float(frequency), phase=float(phase)))
+
     def add_noise_input(self, target, mean=0.0, std=0.0, dt=None, start=0.0, stop=math.inf):
         """Gaussian white-noise current (NEST's noise_generator) into every neuron of
         `target`: each neuron draws its own current mean + std * z (pA; z standard normal,

@@ -312,6 +312,25 @@ def frozen_currents(plan, units, n_local):
     return frozen
 
 
+@kernel(inline="always")
+def sine_at(cycles, phase, n):
+    """sin(2 pi u) at step n of a sinusoid given by its phase words (build.phase_words: the
+    word wraps modulo 2**64, so uint64 arithmetic)."""
+    x = np.uint64(phase) + np.uint64(cycles) * np.uint64(n)
+    s, _ = psincos_2pi(float(x >> np.uint64(11)) * TWO_M53)
+    return s
+
+
+@kernel(inline="always")
+def dc_current(dc_f, dc_i, d, t):
+    """The current (pA) of DC input d in step t (within its window): the constant, plus an AC
+    input's sinusoid at the step's start time (Network.add_ac_input)."""
+    a = dc_f[d, bp.DF_AMP]
+    if dc_f[d, bp.DF_AC] != 0.0:
+        a = a + dc_f[d, bp.DF_AC] * sine_at(dc_i[d, bp.DI_CYCLE], dc_i[d, bp.DI_PHASE], t)
+    return a
+
+
 @kernel
 def source_threshold(ps_seg, s0, s1, t):
     """The spike threshold in step t of the rate segments ps_seg[s0:s1] (sorted by first
@@ -329,11 +348,8 @@ def source_threshold(ps_seg, s0, s1, t):
     r = lo - 1
     if ps_seg[r, bp.SEG_AMP] == 0:
         return ps_seg[r, bp.SEG_THRESH]
-    # the phase word wraps modulo 2**64: uint64 arithmetic
-    x = np.uint64(ps_seg[r, bp.SEG_PHASE]) + np.uint64(ps_seg[r, bp.SEG_CYCLE]) * np.uint64(t + 1)
-    u = float(x >> np.uint64(11)) * TWO_M53
-    s, _ = psincos_2pi(u)
-    a = float(ps_seg[r, bp.SEG_THRESH]) + float(ps_seg[r, bp.SEG_AMP]) * s
+    a = float(ps_seg[r, bp.SEG_THRESH]) + float(ps_seg[r, bp.SEG_AMP]) * sine_at(ps_seg[r, bp.SEG_CYCLE],
+                                                                                ps_seg[r, bp.SEG_PHASE], t + 1)
     if a <= 0.0:
         return np.int64(0)
     return min(np.int64(math.floor(a + 0.5)), np.int64(1) << 32)
@@ -400,8 +416,8 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, units, pop_f
         l0 = units[u, bp.UI_LOCAL_START]
         i_stim = pop_f[k, bp.PF_IE]
         for d in range(pop_i[k, bp.PI_DC_START], pop_i[k, bp.PI_DC_END]):
-            if dc_i[d, 0] <= t < dc_i[d, 1]:
-                i_stim = i_stim + dc_f[d, 0]
+            if dc_i[d, bp.DI_START] <= t < dc_i[d, bp.DI_STOP]:
+                i_stim = i_stim + dc_current(dc_f, dc_i, d, t)
         n = g1 - g0
         l1 = l0 + n
         noisy = injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, frozen[l0:l0 + n], stim[u])

@@ -58,8 +58,8 @@ def constants_header():
     for name in sorted(vars(bp)):
         value = getattr(bp, name)
         prefix = name.split("_")[0]
-        if prefix in ("PF", "PI", "JF", "JI", "QI", "UI", "NZ", "SEG", "RULE", "REC", "N") and isinstance(value, int) \
-                and not isinstance(value, bool):
+        if prefix in ("PF", "PI", "JF", "JI", "QI", "UI", "NZ", "SEG", "DF", "DI", "RULE", "REC", "N") \
+                and isinstance(value, int) and not isinstance(value, bool):
             lines.append(f"#define {name} {value}")
     for prefix in ("QI", "UI"):   # row widths of the integer tables without an N_ constant
         lines.append(f"#define N_{prefix} {1 + max(v for n, v in vars(bp).items() if n.startswith(prefix + '_'))}")

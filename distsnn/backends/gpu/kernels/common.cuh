@@ -77,6 +77,15 @@ __device__ __forceinline__ void psincos_2pi(double u, double* sin_v, double* cos
     *cos_v = (swap ? s : c) * sign_c;
 }
 
+// sin(2 pi u) at step n of a sinusoid given by its phase words (build.phase_words): the word
+// wraps modulo 2**64, u = (x >> 11) 2**-53 is exact
+__device__ __forceinline__ double sine_at(u64 cycles, u64 phase, u64 n) {
+    const u64 x = phase + cycles * n;
+    double s, c;
+    psincos_2pi(ldexp((double)(x >> 11), -53), &s, &c);
+    return s;
+}
+
 __device__ __forceinline__ void box_muller(double u1, double u2, double* z0, double* z1) {
     const double r = sqrt(-2.0 * plog(u1));       // IEEE sqrt (--prec-sqrt=true)
     double s, c;
@@ -162,8 +171,15 @@ __device__ __forceinline__ void neuron_input(
         else in_in += total * qi[QI_WINT];
     }
     double i_stim = pf[PF_IE];
-    for (i64 d = pi[PI_DC_START]; d < pi[PI_DC_END]; ++d)
-        if (dc_i[2 * d] <= t && t < dc_i[2 * d + 1]) i_stim = i_stim + dc_f[d];
+    for (i64 d = pi[PI_DC_START]; d < pi[PI_DC_END]; ++d) {   // DC and AC inputs (the CPU's dc_current)
+        const double* df = dc_f + d * N_DF;
+        const i64* di = dc_i + d * N_DI;
+        if (di[DI_START] <= t && t < di[DI_STOP]) {
+            double a = df[DF_AMP];
+            if (df[DF_AC] != 0.0) a = a + df[DF_AC] * sine_at((u64)di[DI_CYCLE], (u64)di[DI_PHASE], (u64)t);
+            i_stim = i_stim + a;
+        }
+    }
     // noise currents of population k active at t, in the order they were added (the CPU's
     // injected_current): this interval's normal (or uniform) of gid g, from its pair's Philox call
     for (int q = 0; q < n_noise; ++q) {

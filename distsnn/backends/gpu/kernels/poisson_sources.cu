@@ -23,11 +23,8 @@ extern "C" __global__ void poisson_sources(
     const i64* seg = ps_seg + (lo - 1) * N_SEG;
     i64 thresh = seg[SEG_THRESH];
     if (seg[SEG_AMP] != 0) {                         // sinusoidal: build.poisson_source.modulated
-        const u64 x = (u64)seg[SEG_PHASE] + (u64)seg[SEG_CYCLE] * (u64)(t + 1);   // wraps mod 2**64
-        const double u = ldexp((double)(x >> 11), -53);   // exact
-        double s, c;
-        psincos_2pi(u, &s, &c);
-        const double a = (double)seg[SEG_THRESH] + (double)seg[SEG_AMP] * s;
+        const double a = (double)seg[SEG_THRESH]
+                         + (double)seg[SEG_AMP] * sine_at((u64)seg[SEG_CYCLE], (u64)seg[SEG_PHASE], (u64)(t + 1));
         thresh = a <= 0.0 ? 0 : (i64)floor(a + 0.5);
         if (thresh > (1ll << 32)) thresh = 1ll << 32;
     }
