@@ -64,7 +64,10 @@ def mixed_network():
     net.connect("S", "C", FixedIndegree(5), 3.0, 0.8)
     net.add_sinusoidal_poisson_source("Z", 30, 80.0, 60.0, 20.0, phase=45.0, start=10.0)   # a phase word
     net.connect("Z", "I", FixedProbability(0.2), 30.0, 1.1)
-    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "S", "Z"):
+    net.add_population("Y", 40, "izhikevich", {"I_e": 8.0, "a": 0.1, "d": 2.0}, v_init=Normal(-65.0, 3.0))
+    net.connect("E", "Y", FixedIndegree(10), Normal(2.0, 0.2), 1.2)
+    net.connect("Y", "I", FixedProbability(0.2), 20.0, 0.9)
+    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "S", "Z", "Y"):
         net.record_spikes(name)
     net.record_state("E", [0, 1, 399], ["V_m", "I_syn_ex", "I_syn_in"])
     net.record_voltage("D", [0, 69])
@@ -72,6 +75,7 @@ def mixed_network():
     net.record_state("W", [5], ["V_m", "w", "g_ex"])
     net.record_state("B", [0, 29], ["w"])
     net.record_state("P", [0], ["V_m", "I_syn_in", "w"])
+    net.record_state("Y", [0, 39], ["V_m", "U_m"])
     return net
 
 

@@ -13,7 +13,7 @@ from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, 
 from ..model.distributions import Constant, Normal, Uniform
 from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
-                             iaf_psc_exp_propagators, validate_params)
+                             iaf_psc_exp_propagators, resting, validate_params)
 from ..rng import streams
 from ..rng.portable_math import plog1p, box_muller
 from ..rng.philox import philox4x32, uniform_open0_closed1
@@ -38,6 +38,9 @@ PF_A31EX, PF_A31IN, PF_A21EX, PF_A21IN, PF_AJ0EX, PF_AJ0IN = PF_GL, PF_CM, PF_EE
 # iaf_cond_alpha needs all of iaf_cond_exp's and keeps the alpha shape's g from dG (A21) and
 # jump of dG per unit of weight (e / tau_syn) in the current models' columns it does not use
 PF_GA21EX, PF_GA21IN, PF_GJ0EX, PF_GJ0IN = PF_P21EX, PF_P21IN, PF_P22, PF_P20
+# izhikevich: a (1/ms), b (1/ms), d (mV), V_min (mV) in the conductance columns (V_th in PF_VTH,
+# c in PF_VRESET; PF_DT the step)
+PF_IZ_A, PF_IZ_B, PF_IZ_D, PF_IZ_VMIN = PF_GL, PF_CM, PF_EEX, PF_EIN
 # population int table columns
 PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
     PI_SOURCE, PI_MODEL, PI_RING_EX, PI_RING_IN = range(14)
@@ -209,7 +212,7 @@ def thresholds(plan, gids=None):
     for k, pop in enumerate(plan.network.populations.values()):
         if pop.v_th is not None:
             sel = pop_of == k
-            out[sel] = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], plan.key0, plan.key1) - pop.params["E_L"]
+            out[sel] = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], plan.key0, plan.key1) - resting(pop.params)
     return out
 
 
@@ -229,6 +232,15 @@ def check_thresholds(plan):
             except ValueError as err:
                 raise ValueError(f"{err} (V_th ~ {pop.v_th!r} drew {v[i]:.6g} mV for neuron {i} with seed "
                                  f"{plan.seed}; narrow the distribution or use a Uniform)") from None
+
+
+def _common_columns(model, prm):
+    """pop_f's columns PF_VTH .. PF_EL of a population with parameters prm: V_th and V_reset
+    relative to E_L, I_e (pA), the fixed-point reciprocals (apply_scales), E_L; izhikevich
+    holds V absolute (E_L 0) and resets to c."""
+    if model == "izhikevich":
+        return [prm["V_th"], prm["c"], prm["I_e"], 0.0, 0.0, 0.0]
+    return [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"], 0.0, 0.0, prm["E_L"]]
 
 
 _CURRENT_PROPAGATORS = {"iaf_psc_exp": iaf_psc_exp_propagators, "iaf_psc_alpha": iaf_psc_alpha_propagators,
@@ -349,9 +361,12 @@ def make_plan(network, seed, bound_inputs=True):
     tgt_of_dc = np.array([index[d.target] for d in dcs], dtype=np.int64)
     for k, pop in enumerate(pops):
         prm = pop.params
-        common = [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"],
-                  0.0, 0.0, prm["E_L"]]   # 1 / scale: apply_scales
-        if pop.model in AEIF_MODELS:    # no propagators: the solver's constants (E_ex, E_in: cond only)
+        common = _common_columns(pop.model, prm)
+        if pop.model == "izhikevich":   # no propagators: its constants in the conductance columns
+            prop = {"ref_steps": 0}
+            pop_f[k, :N_PF_BEFORE_AEIF] = [0.0] * 6 + common + [prm["a"], prm["b"], prm["d"], prm["V_min"], 0.0, 0.0,
+                                                               dt]
+        elif pop.model in AEIF_MODELS:    # no propagators: the solver's constants (E_ex, E_in: cond only)
             prop = aeif_step_constants(prm, dt)
             pop_f[k, :N_PF_BEFORE_VTH] = [0.0] * 6 + common + [
                 prm["g_L"], prm["C_m"], prm.get("E_ex", prm["E_L"]) - prm["E_L"],
@@ -499,8 +514,17 @@ def initial_state(plan, gids=None):
     for k, pop in enumerate(plan.network.populations.values()):
         sel = pop_of == k
         if sel.any():
-            v[sel] = _initial_v(pop, gids[sel], plan.key0, plan.key1) - pop.params["E_L"]
+            v[sel] = _initial_v(pop, gids[sel], plan.key0, plan.key1) - resting(pop.params)
     return v
+
+
+def initial_currents(plan, gids=None):
+    """Initial i_ex of the neurons `gids` (default all): 0, but izhikevich's initial u
+    (parameter U_m, mV), which it keeps there."""
+    gids = np.arange(plan.n_neurons, dtype=np.int64) if gids is None else np.asarray(gids, dtype=np.int64)
+    u0 = np.array([pop.params.get("U_m", 0.0) if pop.model == "izhikevich" else 0.0
+                   for pop in plan.network.populations.values()])
+    return u0[plan.pop_of[gids]] if u0.size else np.zeros(gids.size)
 
 
 def unit_sizes(units):

@@ -11,7 +11,7 @@ import numpy as np
 from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
-from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, validate_params
+from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
 from ..rng.streams import ID_MASK, projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
@@ -151,7 +151,8 @@ class Network:
 
     # -- populations -------------------------------------------------------------------
     def add_population(self, name, size, model="iaf_psc_exp", params=None, v_init=None):
-        """Add `size` neurons of `model`. v_init: number, Uniform or Normal (mV); default E_L.
+        """Add `size` neurons of `model`. v_init: number, Uniform or Normal (mV); default E_L
+        (izhikevich: -65 mV, NEST's initial V_m; its initial u is the parameter U_m).
         params: the model's parameters (neurons.py); I_e may also be a Normal or Uniform (pA),
         drawn once per neuron from the counter-based streams (heterogeneous bias currents), as
         a frozen noise current (NoiseInput with dt inf); so may V_th (mV), a threshold per
@@ -188,7 +189,7 @@ class Network:
         else:
             v_th = None
         full = validate_params(where, model, params)
-        v_init = as_distribution(full["E_L"] if v_init is None else v_init, f"{where}: v_init",
+        v_init = as_distribution(default_v_init(model, full) if v_init is None else v_init, f"{where}: v_init",
                                  (Constant, Uniform, Normal))
         self.populations[name] = Population(name, int(size), model, full, v_init, v_th=v_th)
         if isinstance(i_e, Normal):

@@ -57,14 +57,23 @@ AEIF_COND_EXP_DEFAULTS = {
 }
 # aeif_psc_exp (NEST's): the same neuron with exponential currents (pA) for conductances
 AEIF_PSC_EXP_DEFAULTS = {k: v for k, v in AEIF_COND_EXP_DEFAULTS.items() if k not in ("E_ex", "E_in")}
+# izhikevich (NEST's defaults; Izhikevich 2003): dv/dt = 0.04 v^2 + 5 v + 140 - u + I (v mV, t ms),
+# du/dt = a (b v - u); v >= V_th: v = c, u += d; a spike of weight w (mV) adds w to v, as
+# iaf_psc_delta's; V_min bounds v from below; no refractory time. Forward Euler, NEST's
+# consistent_integration (its default). U_m: the initial u (NEST's state default), mV
+IZHIKEVICH_DEFAULTS = {
+    "a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0, "I_e": 0.0, "V_th": 30.0, "V_min": -1.7976931348623157e308,
+    "U_m": -13.0,
+}
+IZHIKEVICH_V_M = -65.0   # NEST's initial V_m (mV): the default v_init (the model has no E_L)
 NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
                  "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS,
                  "iaf_cond_alpha": IAF_COND_ALPHA_DEFAULTS, "aeif_cond_exp": AEIF_COND_EXP_DEFAULTS,
-                 "aeif_psc_exp": AEIF_PSC_EXP_DEFAULTS}
+                 "aeif_psc_exp": AEIF_PSC_EXP_DEFAULTS, "izhikevich": IZHIKEVICH_DEFAULTS}
 # the kernels branch on these codes (pop_i[:, PI_MODEL]); sources never integrate: spike_source
 # emits a given schedule, poisson_source draws its spikes step by step (Network.add_poisson_source)
 MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3, "iaf_psc_alpha": 4,
-               "iaf_cond_alpha": 5, "aeif_cond_exp": 6, "aeif_psc_exp": 7, "poisson_source": 8}
+               "iaf_cond_alpha": 5, "aeif_cond_exp": 6, "aeif_psc_exp": 7, "poisson_source": 8, "izhikevich": 9}
 SOURCE_MODELS = ("spike_source", "poisson_source")
 AEIF_MODELS = ("aeif_cond_exp", "aeif_psc_exp")   # integrated by the adaptive solver (rkf45.py)
 # weights in nS, >= 0 in the kernels
@@ -76,13 +85,14 @@ CONDUCTANCE_MODELS = ("iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp")
 # 3 dj_ex (AdEx: w), 4 -i_in (aeif_psc_exp: NEST reports its I_syn_in positive, iaf_psc_exp's
 # and iaf_psc_alpha's negative; distsnn holds all three negative).
 STATE_V = 0
-STATE_UNITS = {"V_m": "mV", "I_syn_ex": "pA", "I_syn_in": "pA", "g_ex": "nS", "g_in": "nS", "w": "pA"}
+STATE_UNITS = {"V_m": "mV", "I_syn_ex": "pA", "I_syn_in": "pA", "g_ex": "nS", "g_in": "nS", "w": "pA", "U_m": "mV"}
 # model -> {variable: state code}
 RECORDABLES = {
     "iaf_psc_exp": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 2}, "iaf_psc_alpha": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 2},
     "iaf_psc_delta": {"V_m": 0}, "iaf_cond_exp": {"V_m": 0, "g_ex": 1, "g_in": 2},
     "iaf_cond_alpha": {"V_m": 0, "g_ex": 1, "g_in": 2}, "aeif_cond_exp": {"V_m": 0, "g_ex": 1, "g_in": 2, "w": 3},
     "aeif_psc_exp": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 4, "w": 3},
+    "izhikevich": {"V_m": 0, "U_m": 1},   # u in i_ex (the model has no synaptic currents)
 }
 # exp's argument (V - V_th) / Delta_T at V_peak must stay this far below overflow: NEST's
 # margin of 1e20 under the largest double, for the sums the exponential goes into
@@ -105,10 +115,13 @@ def validate_params(where, model, params):
     for name in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "g_L", "tau_w", "gsl_error_tol"):
         if name in full and full[name] <= 0:
             raise ValueError(f"{where}: parameter {name} must be > 0, got {full[name]}")
-    if full["t_ref"] < 0:
+    if full.get("t_ref", 0.0) < 0:
         raise ValueError(f"{where}: parameter t_ref must be >= 0, got {full['t_ref']}")
     if model in AEIF_MODELS:
         _check_aeif(where, full)
+    elif model == "izhikevich":   # NEST checks nothing more; V_min must allow reaching V_th
+        if full["V_min"] >= full["V_th"]:
+            raise ValueError(f"{where}: V_min ({full['V_min']}) must be below V_th ({full['V_th']})")
     elif full["V_reset"] >= full["V_th"]:
         raise ValueError(f"{where}: V_reset ({full['V_reset']}) must be below V_th ({full['V_th']})")
     return full
@@ -187,6 +200,17 @@ def iaf_cond_alpha_propagators(p, dt):
         out[f"A21{rec}"] = dt * float(pexp(-dt / tau))
         out[f"J0{rec}"] = math.e / tau
     return out
+
+
+def resting(params):
+    """The potential (mV) the engines hold V relative to: E_L; 0 for izhikevich (absolute V,
+    which its quadratic needs)."""
+    return params.get("E_L", 0.0)
+
+
+def default_v_init(model, params):
+    """A population's initial V (mV) when none is given: E_L, or izhikevich's NEST default."""
+    return IZHIKEVICH_V_M if model == "izhikevich" else params["E_L"]
 
 
 def aeif_step_constants(p, dt):

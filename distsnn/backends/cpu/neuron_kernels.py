@@ -55,6 +55,7 @@ MODEL_COND_ALPHA = MODEL_CODES["iaf_cond_alpha"]
 MODEL_AEIF = MODEL_CODES["aeif_cond_exp"]
 MODEL_AEIF_PSC = MODEL_CODES["aeif_psc_exp"]
 MODEL_POISSON_SOURCE = MODEL_CODES["poisson_source"]
+MODEL_IZH = MODEL_CODES["izhikevich"]
 SOURCE_TAG = np.int64(streams.tag(streams.DOM_SOURCE, 0))
 EARLY = 8   # add_poisson_counts: table entries compared without branches (<= KCAP)
 
@@ -231,6 +232,33 @@ def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, ac
         dj_ex[i] = dj_ex[i] * p11ex + float(ring_ex[i] + acc_ex[i]) * j0ex
         dj_in[i] = dj_in[i] * p11in + float(ring_in[i] + acc_in[i]) * j0in
         v[i], refr[i] = settle(vm, v_new, r, vth[i], vreset, mark)
+    ring_ex[:] = 0
+    ring_in[:] = 0
+
+
+@kernel
+def integrate_izhikevich(v, u, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, i_stim, stim, noisy):
+    """One forward-Euler step of izhikevich neurons (NEST's consistent_integration, in its
+    order of operations, which gives NEST's bits): from the old v and u,
+        v += h (0.04 v v + 5 v + 140 - u + I) + x,   u += h a (b v - u),
+    x the step's input (mV, as iaf_psc_delta's), then v = max(v, V_min); v >= V_th: v = c,
+    u += d, and refr = 1, the mark spiked clears (no refractory time). V is absolute (mV),
+    u (mV) lives in i_ex; I is I_e plus DC (pA), or stim[i] with noise currents."""
+    h, vreset = pf[bp.PF_DT], pf[bp.PF_VRESET]
+    ha, b, d, vmin = h * pf[bp.PF_IZ_A], pf[bp.PF_IZ_B], pf[bp.PF_IZ_D], pf[bp.PF_IZ_VMIN]
+    inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
+    for i in range(v.size):
+        x = float(ring_ex[i] + acc_ex[i]) * inv_ex + float(ring_in[i] + acc_in[i]) * inv_in
+        vm = v[i]
+        um = u[i]
+        ist = stim[i] if noisy else i_stim
+        v_new = vm + (h * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + ist) + x)
+        u_new = um + ha * (b * vm - um)
+        v_new = vmin if v_new < vmin else v_new
+        spike = v_new >= vth[i]
+        v[i] = vreset if spike else v_new
+        u[i] = u_new + d if spike else u_new
+        refr[i] = 1 if spike else 0
     ring_ex[:] = 0
     ring_in[:] = 0
 
@@ -435,6 +463,9 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, units, pop_f
             if bad >= 0 and unit_bad[u, 0] < 0:
                 unit_bad[u, 0] = g0 + bad
                 unit_bad[u, 1] = t
+        elif model == MODEL_IZH:
+            integrate_izhikevich(v[l0:l1], i_ex[l0:l1], refr[l0:l1], vth[l0:l1], ring[ex0:ex0 + n],
+                                 ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k], i_stim, stim[u], noisy)
         elif model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
             integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1], vth[l0:l1],
                             ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],

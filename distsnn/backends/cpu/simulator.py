@@ -6,7 +6,7 @@ from numba import get_num_threads
 
 from ...build import plan as bp
 from ...build.input_bound import decide_ring_bits
-from ...build.plan import initial_state
+from ...build.plan import initial_currents, initial_state
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...connectivity.reference import count_tag
 from ...model.rkf45 import instability_error
@@ -281,7 +281,7 @@ class CpuSimulator(RecordedState):
         self.sc_w = np.zeros((max(U, 1), width), dtype=np.int64)
         self.sc_d = np.zeros((max(U, 1), width), dtype=np.int64)
         self.v = initial_state(plan, self.gids)
-        self.i_ex = np.zeros(n)
+        self.i_ex = initial_currents(plan, self.gids)   # 0, but izhikevich's u
         self.i_in = np.zeros(n)
         self.dj_ex = np.zeros(n)   # the alpha models' derivatives (pA/ms; nS/ms); AdEx: w (pA)
         self.dj_in = np.zeros(n)   # ... and its solver's step size (ms; 0: not yet chosen)

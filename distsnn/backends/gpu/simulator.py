@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ...build import plan as bp
-from ...build.plan import initial_state
+from ...build.plan import initial_currents, initial_state
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
@@ -137,7 +137,7 @@ class GpuSimulator(RecordedState):
         self.d_counts = self._compute_counts()
         n = self.n_local
         self.v = up(initial_state(plan, self.gids), np.float64)
-        self.i_ex = d.zeros(n, np.float64)
+        self.i_ex = up(initial_currents(plan, self.gids), np.float64)   # 0, but izhikevich's u
         self.i_in = d.zeros(n, np.float64)
         self.dj_ex = d.zeros(n, np.float64)   # the alpha models' current or conductance derivatives;
         # the AdEx models: w (pA) here and their solver's step size (ms; 0: not yet chosen) in dj_in

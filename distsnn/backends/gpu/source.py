@@ -71,6 +71,7 @@ def constants_header():
     lines.append(f"#define MODEL_COND_ALPHA {MODEL_CODES['iaf_cond_alpha']}")
     lines.append(f"#define MODEL_AEIF {MODEL_CODES['aeif_cond_exp']}")
     lines.append(f"#define MODEL_AEIF_PSC {MODEL_CODES['aeif_psc_exp']}")
+    lines.append(f"#define MODEL_IZH {MODEL_CODES['izhikevich']}")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define CURRENT_TAG {streams.DOM_CURRENT << streams.DOMAIN_SHIFT}u")

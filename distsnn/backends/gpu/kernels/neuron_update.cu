@@ -4,7 +4,8 @@
 // slot and add this step's Poisson counts (neuron_input, common.cuh), integrate
 // (iaf_psc_exp exactly, iaf_cond_exp by the mid-step exponential scheme, iaf_psc_delta with
 // the input added to V, iaf_psc_alpha exactly with the currents' derivatives dj, iaf_cond_alpha
-// by the mid-step scheme with the conductances' derivatives in dj), threshold, reset.
+// by the mid-step scheme with the conductances' derivatives in dj, izhikevich by forward Euler),
+// threshold, reset.
 // Spikes are appended (gid, step) to the block's spike buffer with an atomic counter; their
 // order is irrelevant downstream (integer input sums) and the driver sorts them. The step t
 // is read from the device-resident state, so the launch is the same at every step.
@@ -53,7 +54,13 @@ __device__ __forceinline__ void neuron_update_body(
     const bool refractory = refr[li] != 0;           // V stays, the count goes down (delta input is lost)
     if (refractory) refr[li] -= 1;
     double vm = v[li];
-    if (model == MODEL_ALPHA || model == MODEL_COND_ALPHA) {   // NEST's order: V, then I (g) from the old dj, then dj
+    const bool izh = model == MODEL_IZH;
+    if (izh) {                                       // forward Euler in NEST's order (the CPU's integrate_izhikevich)
+        const double h = pf[PF_DT], um = i_ex[li];   // u lives in i_ex; V is absolute; never refractory
+        const double v_new = vm + (h * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + i_stim) + (x_ex + x_in));
+        i_ex[li] = um + (h * pf[PF_IZ_A]) * (pf[PF_IZ_B] * vm - um);
+        vm = v_new < pf[PF_IZ_VMIN] ? pf[PF_IZ_VMIN] : v_new;
+    } else if (model == MODEL_ALPHA || model == MODEL_COND_ALPHA) {   // NEST's order: V, then I (g) from the old dj, then dj
         const bool cond = model == MODEL_COND_ALPHA;
         if (!refractory && cond)
             vm = cond_step(vm, i_ex[li], i_in[li], dj_ex[li], dj_in[li], pf, i_stim);
@@ -79,6 +86,7 @@ __device__ __forceinline__ void neuron_update_body(
     }
     if (vm >= vth[li]) {                             // the neuron's threshold (build.plan.thresholds)
         vm = pf[PF_VRESET];
+        if (izh) i_ex[li] += pf[PF_IZ_D];
         refr[li] = pi[PI_REF];
         append_spike(state, spk_gid, spk_step, spk_cap, g, t);
     }
