@@ -159,8 +159,8 @@ def test_cli_sampling(tmp_path):
     bad = run("run", "brunel", "--scale", "0.01", "--t-sim", "50", "--record", "2", "--record-interval", "0.25",
               "--output", "b.h5", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1] == (
-        "distsnn: error: --record-interval/--record-start/--record-stop: interval = 0.25 ms is not a whole number of time "
-        "steps (dt = 0.1 ms)")
+        "distsnn: error: --record-interval/--record-start/--record-stop: interval = 0.25 ms is not a whole number "
+        "of time steps (dt = 0.1 ms)")
     bad = run("run", "brunel", "--scale", "0.01", "--t-sim", "50", "--record-interval", "1", "--output", "b.h5",
               cwd=tmp_path)
     assert bad.returncode == 2 and "no neuron's state is recorded; give --record K as well" in bad.stderr

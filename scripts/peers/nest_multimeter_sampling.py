@@ -5,7 +5,8 @@ call only in the next call, so the neuron is simulated one min_delay beyond T an
 after T are dropped. Writes the times and values of every setting to
 tests/data/nest_multimeter_sampling.json. Usage:
 
-    /path/to/venv-with-nest/bin/python scripts/peers/nest_multimeter_sampling.py tests/data/nest_multimeter_sampling.json
+    /path/to/venv-with-nest/bin/python scripts/peers/nest_multimeter_sampling.py \
+        tests/data/nest_multimeter_sampling.json
 """
 import json
 import sys

@@ -47,12 +47,12 @@ def check_fits(what, nbytes, log):
 
 def state_bytes(plan, units):
     """Bytes every engine holds for the neurons of `units` (rows of plan.units), by part: neuron
-    state (plan.NEURON_STATE, and the threshold (build.plan.thresholds): 8 B each), the input ring buffers (int32 or int64; each population's
-    own slots per receptor, build.ring_layout), and the uint32 per-(pre, chunk) synapse counts
-    of counted rules."""
+    state (plan.NEURON_STATE, and the threshold, build.plan.thresholds: 8 B each), the input
+    ring buffers (int32 or int64; each population's own slots per receptor,
+    build.ring_layout), and the uint32 per-(pre, chunk) synapse counts of counted rules."""
     n_local = int(bp.unit_sizes(units).sum())
-    return {"state": n_local * 8 * (len(bp.NEURON_STATE) + 1), "rings": ring_entries(plan, units) * plan.ring_item_bytes,
-            "counts": 4 * plan.info["count_cells"]}
+    return {"state": n_local * 8 * (len(bp.NEURON_STATE) + 1),
+            "rings": ring_entries(plan, units) * plan.ring_item_bytes, "counts": 4 * plan.info["count_cells"]}
 
 
 def scratch_bytes(plan, units, row_width):

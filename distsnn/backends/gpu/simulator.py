@@ -247,10 +247,9 @@ class GpuSimulator(RecordedState):
         if self.n_local:
             neuron_args = (
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
-                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.ring, self.d_pop_f, self.d_pop_i,
-                self.d_pin_i, self.d_pin_cdf,
-                self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i, int(plan.noise_i.shape[0]), plan.key0,
-                plan.key1, self.spk_gid, self.spk_step, self.spk_cap)
+                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.ring, self.d_pop_f,
+                self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i,
+                int(plan.noise_i.shape[0]), plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)
             steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, neuron_args))
             if np.isin(plan.pop_i[:, bp.PI_MODEL], [MODEL_CODES[m] for m in AEIF_MODELS]).any():
                 steps.append((self._kernel("neuron_update_aeif"), self._grid(self.n_local), bt, neuron_args))

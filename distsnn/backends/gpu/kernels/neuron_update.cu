@@ -29,7 +29,8 @@ template <typename R>
 __device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, R* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr,
+    const double* __restrict__ vth, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
@@ -60,7 +61,7 @@ __device__ __forceinline__ void neuron_update_body(
         const double v_new = vm + (h * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + i_stim) + (x_ex + x_in));
         i_ex[li] = um + (h * pf[PF_IZ_A]) * (pf[PF_IZ_B] * vm - um);
         vm = v_new < pf[PF_IZ_VMIN] ? pf[PF_IZ_VMIN] : v_new;
-    } else if (model == MODEL_ALPHA || model == MODEL_COND_ALPHA) {   // NEST's order: V, then I (g) from the old dj, then dj
+    } else if (model == MODEL_ALPHA || model == MODEL_COND_ALPHA) {   // NEST's order: V, I (g) from the old dj, dj
         const bool cond = model == MODEL_COND_ALPHA;
         if (!refractory && cond)
             vm = cond_step(vm, i_ex[li], i_in[li], dj_ex[li], dj_in[li], pf, i_stim);

@@ -94,7 +94,8 @@ template <typename R>
 __device__ __forceinline__ void neuron_update_aeif_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
-    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr, const double* __restrict__ vth, R* ring,
+    double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr,
+    const double* __restrict__ vth, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
