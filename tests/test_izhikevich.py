@@ -1,7 +1,8 @@
 """The izhikevich neuron against NEST 3.10's (tests/data/nest_izhikevich.json, from
-scripts/peers/nest_izhikevich.py): five cell classes driven by I_e and excitatory and
-inhibitory spikes give NEST's V_m and U_m bit for bit and its spike times, on the CPU and the
-emulated GPU; parameter checks; a network of them runs alike on both engines."""
+scripts/peers/nest_izhikevich.py): five cell classes with forward Euler and two with
+Izhikevich's published scheme, driven by I_e and excitatory and inhibitory spikes, give
+NEST's V_m and U_m bit for bit and its spike times, on the CPU and the emulated GPU;
+parameter checks; a network of them runs alike on both engines."""
 import json
 import pathlib
 
@@ -32,8 +33,9 @@ def driven_cell(cell):
 @pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
 @pytest.mark.parametrize("label", sorted(P["cells"]))
 def test_nests_trace_bit_for_bit(label, backend):
-    """Forward Euler in NEST's order of operations (v += h (...) + x, u += h a (b v - u) from
-    the old values): the same bits at every step, so the same spikes."""
+    """NEST's order of operations (forward Euler: v += h (...) + x, u += h a (b v - u) from the
+    old values; published: two half steps of v with x inside, u from the new v): the same bits
+    at every step, so the same spikes."""
     ref = DATA["traces"][label]
     res = simulate(driven_cell(P["cells"][label]), P["t_sim"], backend=backend, progress=False)
     for var in ("V_m", "U_m"):
@@ -49,6 +51,8 @@ def test_defaults_and_checks():
     assert RECORDABLES["izhikevich"] == {"V_m": 0, "U_m": 1}
     with pytest.raises(ValueError, match=r"V_min \(40.0\) must be below V_th \(30.0\)"):
         net.add_population("m", 3, "izhikevich", {"V_min": 40.0})
+    with pytest.raises(ValueError, match="parameter consistent_integration must be True or False, got 0"):
+        net.add_population("m", 3, "izhikevich", {"consistent_integration": 0})
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['E_L'\] for izhikevich"):
         net.add_population("m", 3, "izhikevich", {"E_L": -70.0})
     with pytest.raises(ValueError, match="izhikevich has no state variable 'g_ex'"):

@@ -38,9 +38,10 @@ PF_A31EX, PF_A31IN, PF_A21EX, PF_A21IN, PF_AJ0EX, PF_AJ0IN = PF_GL, PF_CM, PF_EE
 # iaf_cond_alpha needs all of iaf_cond_exp's and keeps the alpha shape's g from dG (A21) and
 # jump of dG per unit of weight (e / tau_syn) in the current models' columns it does not use
 PF_GA21EX, PF_GA21IN, PF_GJ0EX, PF_GJ0IN = PF_P21EX, PF_P21IN, PF_P22, PF_P20
-# izhikevich: a (1/ms), b (1/ms), d (mV), V_min (mV) in the conductance columns (V_th in PF_VTH,
-# c in PF_VRESET; PF_DT the step)
-PF_IZ_A, PF_IZ_B, PF_IZ_D, PF_IZ_VMIN = PF_GL, PF_CM, PF_EEX, PF_EIN
+# izhikevich: a (1/ms), b (1/ms), d (mV), V_min (mV) and 1.0 for the published scheme
+# (consistent_integration False) in the conductance columns (V_th in PF_VTH, c in PF_VRESET;
+# PF_DT the step)
+PF_IZ_A, PF_IZ_B, PF_IZ_D, PF_IZ_VMIN, PF_IZ_PUBLISHED = PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX
 # population int table columns
 PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI_DC_START, PI_DC_END, PI_NCHUNK, \
     PI_SOURCE, PI_MODEL, PI_RING_EX, PI_RING_IN = range(14)
@@ -364,8 +365,8 @@ def make_plan(network, seed, bound_inputs=True):
         common = _common_columns(pop.model, prm)
         if pop.model == "izhikevich":   # no propagators: its constants in the conductance columns
             prop = {"ref_steps": 0}
-            pop_f[k, :N_PF_BEFORE_AEIF] = [0.0] * 6 + common + [prm["a"], prm["b"], prm["d"], prm["V_min"], 0.0, 0.0,
-                                                               dt]
+            pop_f[k, :N_PF_BEFORE_AEIF] = [0.0] * 6 + common + [prm["a"], prm["b"], prm["d"], prm["V_min"],
+                                                               0.0 if prm["consistent_integration"] else 1.0, 0.0, dt]
         elif pop.model in AEIF_MODELS:    # no propagators: the solver's constants (E_ex, E_in: cond only)
             prop = aeif_step_constants(prm, dt)
             pop_f[k, :N_PF_BEFORE_VTH] = [0.0] * 6 + common + [

@@ -59,12 +59,16 @@ AEIF_COND_EXP_DEFAULTS = {
 AEIF_PSC_EXP_DEFAULTS = {k: v for k, v in AEIF_COND_EXP_DEFAULTS.items() if k not in ("E_ex", "E_in")}
 # izhikevich (NEST's defaults; Izhikevich 2003): dv/dt = 0.04 v^2 + 5 v + 140 - u + I (v mV, t ms),
 # du/dt = a (b v - u); v >= V_th: v = c, u += d; a spike of weight w (mV) adds w to v, as
-# iaf_psc_delta's; V_min bounds v from below; no refractory time. Forward Euler, NEST's
-# consistent_integration (its default). U_m: the initial u (NEST's state default), mV
+# iaf_psc_delta's; V_min bounds v from below; no refractory time. consistent_integration
+# (NEST's, default True): forward Euler; False: Izhikevich's published scheme (two half steps
+# of v with the input inside each, then u from the new v). U_m: the initial u (NEST's state
+# default), mV
 IZHIKEVICH_DEFAULTS = {
     "a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0, "I_e": 0.0, "V_th": 30.0, "V_min": -1.7976931348623157e308,
-    "U_m": -13.0,
+    "U_m": -13.0, "consistent_integration": True,
 }
+# parameters that are switches (True / False), not numbers
+BOOL_PARAMS = ("consistent_integration",)
 IZHIKEVICH_V_M = -65.0   # NEST's initial V_m (mV): the default v_init (the model has no E_L)
 NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
                  "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS,
@@ -109,6 +113,11 @@ def validate_params(where, model, params):
         raise ValueError(f"{where}: unknown parameter(s) {unknown} for {model}; known: {sorted(defaults)}")
     full = dict(defaults)
     for name, value in params.items():
+        if name in BOOL_PARAMS:
+            if not isinstance(value, bool):
+                raise ValueError(f"{where}: parameter {name} must be True or False, got {value!r}")
+            full[name] = value
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{where}: parameter {name} must be a finite number, got {value!r}")
         full[name] = float(value)

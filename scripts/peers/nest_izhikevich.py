@@ -1,5 +1,5 @@
 """Reference traces for tests/test_izhikevich.py: NEST's izhikevich neuron (its default
-forward-Euler integration, consistent_integration True) for a few parameter sets, driven by
+forward-Euler integration, and Izhikevich's published scheme) for a few parameter sets, driven by
 I_e and a fixed spike train (weights in mV, excitatory and inhibitory); V_m and U_m every step
 and the spike times. Writes tests/data/nest_izhikevich.json. Usage:
 
@@ -19,6 +19,9 @@ PROTOCOL = {
         "chattering": {"c": -50.0, "d": 2.0, "I_e": 10.0},
         "intrinsically bursting": {"c": -55.0, "d": 4.0, "I_e": 10.0, "V_m": -70.0, "U_m": -14.0},
         "quiet, input only": {"I_e": 0.0, "V_min": -80.0},
+        # Izhikevich's published scheme: two half steps of v, then u from the new v
+        "regular spiking, published": {"I_e": 10.0, "consistent_integration": False},
+        "chattering, published": {"c": -50.0, "d": 2.0, "I_e": 10.0, "consistent_integration": False},
     },
 }
 

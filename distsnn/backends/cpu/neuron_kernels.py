@@ -238,22 +238,30 @@ def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, ac
 
 @kernel
 def integrate_izhikevich(v, u, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, i_stim, stim, noisy):
-    """One forward-Euler step of izhikevich neurons (NEST's consistent_integration, in its
-    order of operations, which gives NEST's bits): from the old v and u,
-        v += h (0.04 v v + 5 v + 140 - u + I) + x,   u += h a (b v - u),
-    x the step's input (mV, as iaf_psc_delta's), then v = max(v, V_min); v >= V_th: v = c,
-    u += d, and refr = 1, the mark spiked clears (no refractory time). V is absolute (mV),
-    u (mV) lives in i_ex; I is I_e plus DC (pA), or stim[i] with noise currents."""
+    """One step of izhikevich neurons, in NEST's order of operations (which gives NEST's
+    bits). Forward Euler (consistent_integration), from the old v and u:
+        v += h (0.04 v v + 5 v + 140 - u + I) + x,   u += h a (b v - u);
+    the published scheme: twice v += h/2 (0.04 v v + 5 v + 140 - u + I + x), then
+    u += h a (b v - u) from the new v. x: the step's input (mV, as iaf_psc_delta's). Then
+    v = max(v, V_min); v >= V_th: v = c, u += d, and refr = 1, the mark spiked clears (no
+    refractory time). V is absolute (mV), u (mV) lives in i_ex; I is I_e plus DC (pA), or
+    stim[i] with noise currents."""
     h, vreset = pf[bp.PF_DT], pf[bp.PF_VRESET]
     ha, b, d, vmin = h * pf[bp.PF_IZ_A], pf[bp.PF_IZ_B], pf[bp.PF_IZ_D], pf[bp.PF_IZ_VMIN]
+    published, h2 = pf[bp.PF_IZ_PUBLISHED] != 0.0, h * 0.5
     inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
     for i in range(v.size):
         x = float(ring_ex[i] + acc_ex[i]) * inv_ex + float(ring_in[i] + acc_in[i]) * inv_in
         vm = v[i]
         um = u[i]
         ist = stim[i] if noisy else i_stim
-        v_new = vm + (h * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + ist) + x)
-        u_new = um + ha * (b * vm - um)
+        if published:
+            v_half = vm + h2 * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + ist + x)
+            v_new = v_half + h2 * (0.04 * v_half * v_half + 5.0 * v_half + 140.0 - um + ist + x)
+            u_new = um + ha * (b * v_new - um)
+        else:
+            v_new = vm + (h * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + ist) + x)
+            u_new = um + ha * (b * vm - um)
         v_new = vmin if v_new < vmin else v_new
         spike = v_new >= vth[i]
         v[i] = vreset if spike else v_new

@@ -56,10 +56,19 @@ __device__ __forceinline__ void neuron_update_body(
     if (refractory) refr[li] -= 1;
     double vm = v[li];
     const bool izh = model == MODEL_IZH;
-    if (izh) {                                       // forward Euler in NEST's order (the CPU's integrate_izhikevich)
+    if (izh) {                                       // NEST's order (the CPU's integrate_izhikevich)
         const double h = pf[PF_DT], um = i_ex[li];   // u lives in i_ex; V is absolute; never refractory
-        const double v_new = vm + (h * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + i_stim) + (x_ex + x_in));
-        i_ex[li] = um + (h * pf[PF_IZ_A]) * (pf[PF_IZ_B] * vm - um);
+        const double x = x_ex + x_in;
+        double v_new;
+        if (pf[PF_IZ_PUBLISHED] != 0.0) {            // Izhikevich's published scheme: two half steps
+            const double h2 = h * 0.5;
+            const double v_half = vm + h2 * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + i_stim + x);
+            v_new = v_half + h2 * (0.04 * v_half * v_half + 5.0 * v_half + 140.0 - um + i_stim + x);
+            i_ex[li] = um + (h * pf[PF_IZ_A]) * (pf[PF_IZ_B] * v_new - um);
+        } else {                                     // forward Euler (consistent_integration)
+            v_new = vm + (h * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + i_stim) + x);
+            i_ex[li] = um + (h * pf[PF_IZ_A]) * (pf[PF_IZ_B] * vm - um);
+        }
         vm = v_new < pf[PF_IZ_VMIN] ? pf[PF_IZ_VMIN] : v_new;
     } else if (model == MODEL_ALPHA || model == MODEL_COND_ALPHA) {   // NEST's order: V, I (g) from the old dj, dj
         const bool cond = model == MODEL_COND_ALPHA;
