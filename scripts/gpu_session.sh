@@ -48,4 +48,6 @@ status=${PIPESTATUS[0]}
 "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
 # the AdEx network (aeif_cond_exp's adaptive solver) on the GPU: cost per neuron update
 "$PY" scripts/bench_adex.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
+# the Izhikevich network (izhikevich neurons, noise currents) on the GPU
+"$PY" scripts/bench_izhikevich.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
 exit $status

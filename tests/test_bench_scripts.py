@@ -89,3 +89,23 @@ def test_bench_adex_smoke(tmp_path):
     signs = {(c["source"], c["target"]): (c["weight"], c["indegree"]) for c in spec["projections"]}
     assert signs[("E", "I")] == (1.5, 160) and signs[("I", "E")] == (-5.0, 40)   # NEST: inhibition negative
     assert spec["populations"]["E"]["params"]["b"] == 60.0 and spec["ext_rate_hz"] == 1000.0
+
+
+def test_bench_izhikevich_smoke(tmp_path):
+    """Without NEST: distsnn's runs, stored == procedural, and the spec NEST would read (the
+    inhibitory weights negative, as the delta synapses of both simulators take them)."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_izhikevich.py"), "--scale", "0.02",
+                           "--t-sim", "150", "--analysis-from", "50", "--threads", "1", "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("izhikevich_scale0.02_*.json")
+    res = json.loads(js.read_text())
+    assert [(r["mode"], r["seed"]) for r in res["runs"]] == [("procedural", 1), ("stored", 1), ("procedural", 2)]
+    assert res["stored_equals_procedural"] is True and all(r["n_spikes"] > 0 for r in res["runs"])
+    assert all(r["n_synapses"] == 200 * 1000 for r in res["runs"])
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bench_izhikevich import nest_spec
+    spec = nest_spec(0.02, 150.0)
+    w = {(c["source"], c["target"]): (c["weight_mean"], c["indegree"]) for c in spec["projections"]}
+    assert w[("E", "I")] == (0.25, 800) and w[("I", "E")] == (-0.5, 200)
+    assert spec["populations"]["I"]["params"]["a"] == 0.1 and spec["populations"]["E"]["noise_std"] == 5.0

@@ -25,7 +25,7 @@ def test_mixed_network_same_as_cpu(connectivity, bits):
     assert_same_run(res, ref)
 
 
-@pytest.mark.parametrize("model,scale", [("microcircuit", 0.25), ("coba", 1.0)])
+@pytest.mark.parametrize("model,scale", [("microcircuit", 0.25), ("coba", 1.0), ("izhikevich", 1.0)])
 def test_library_models_same_as_cpu(model, scale):
     for connectivity in ("procedural", "stored"):
         ref = simulate(MODELS[model](scale=scale, record_voltage=3), 200.0, seed=5, backend="cpu",

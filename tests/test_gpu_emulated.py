@@ -97,12 +97,14 @@ def test_emulator_really_shuffles_the_spike_appends():
 
 
 @pytest.mark.parametrize("model,connectivity", [("microcircuit", "procedural"), ("microcircuit", "stored"),
-                                                ("coba", "procedural"), ("brunel", "procedural")])
+                                                ("coba", "procedural"), ("brunel", "procedural"),
+                                                ("izhikevich", "procedural")])
 def test_library_models_same_as_cpu(model, connectivity):
     """The microcircuit (fixed_total_number, Poisson input, DC), the COBA network
-    (iaf_cond_exp, fixed_probability, a spike-source stimulus) and Brunel's network
-    (iaf_psc_delta, fixed_indegree with chunks of 1024 and a shorter last one)."""
-    scale = {"microcircuit": 0.03, "coba": 0.1, "brunel": 0.11}[model]
+    (iaf_cond_exp, fixed_probability, a spike-source stimulus), Brunel's network
+    (iaf_psc_delta, fixed_indegree with chunks of 1024 and a shorter last one) and
+    Izhikevich's (izhikevich neurons, noise currents)."""
+    scale = {"microcircuit": 0.03, "coba": 0.1, "brunel": 0.11, "izhikevich": 0.05}[model]
     net = lambda: MODELS[model](scale=scale, record_voltage=2)   # noqa: E731
     ref = simulate(net(), 150.0, seed=3, backend="cpu", connectivity=connectivity, progress=False)
     assert ref.spike_gids.size > 100

@@ -1,0 +1,38 @@
+"""A pulse-coupled network of Izhikevich neurons after Izhikevich (2003): 80 % regular-spiking
+excitatory cells and 20 % fast-spiking inhibitory ones, random coupling (weights in mV, added
+to V), 1 ms delays, and noisy thalamic input (a current redrawn every 1 ms per neuron). At full
+scale 10,000 neurons, each receiving K_E = 800 excitatory and K_I = 200 inhibitory inputs (the
+paper's 1000-neuron network has all-to-all coupling, so the same in-degrees); the in-degrees
+stay when scaled. Simplification: the paper draws c, d per excitatory cell and a, b per
+inhibitory one; here each class has the paper's central values, and the weights are Normal
+with the paper's means (0.5 U(0,1) and -U(0,1): 0.25 and -0.5 mV)."""
+from ..model import FixedIndegree, Network, Normal
+
+N_E_FULL, N_I_FULL = 8000, 2000
+K_E, K_I = 800, 200
+W_E, W_I = Normal(0.25, 0.05), Normal(-0.5, 0.1)   # mV
+DELAY = 1.0                                          # ms
+NOISE_STD = {"E": 5.0, "I": 2.0}                     # thalamic input: std of the current, redrawn every NOISE_DT
+NOISE_DT = 1.0                                       # ms
+CELLS = {"E": {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},   # regular spiking
+         "I": {"a": 0.1, "b": 0.2, "c": -65.0, "d": 2.0}}    # fast spiking
+
+
+def build(scale=1.0, record_voltage=0):
+    """The network with a fraction `scale` of the neurons (in-degrees kept); record_voltage:
+    the state (V_m, U_m) of the first K neurons of each population."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 1:
+        raise ValueError(f"izhikevich: scale must be in (0, 1], got {scale!r}")
+    net = Network(dt=0.1, name="izhikevich")
+    net.metadata.update({"model": "izhikevich", "scale": scale})
+    sizes = {"E": max(1, int(round(N_E_FULL * scale))), "I": max(1, int(round(N_I_FULL * scale)))}
+    for pop, n in sizes.items():
+        net.add_population(pop, n, "izhikevich", CELLS[pop])
+    for post in sizes:
+        net.connect("E", post, FixedIndegree(K_E), W_E, DELAY)
+        net.connect("I", post, FixedIndegree(K_I), W_I, DELAY)
+        net.add_noise_input(post, std=NOISE_STD[post], dt=NOISE_DT)
+        net.record_spikes(post)
+        if record_voltage:
+            net.record_state(post, range(min(record_voltage, sizes[post])), ("V_m", "U_m"))
+    return net
