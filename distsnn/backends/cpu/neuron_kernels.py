@@ -21,7 +21,10 @@ iaf_psc_alpha (integrate_alpha) keeps dJ_X too, and NEST's order: V from the old
 iaf_cond_alpha (integrate_alpha too) keeps g_X and dG_X there, with iaf_cond_exp's V step at
 the exact mid-step conductances g_X' = (g_X + dG_X dt/2) exp(-dt / (2 tau_X)), then the same
 updates of g_X (from dG_X) and dG_X.
-The AdEx models are integrated by an adaptive solver, in aeif_kernels.integrate_aeif.
+The AdEx models are integrated by an adaptive solver, in aeif_kernels.integrate_aeif;
+izhikevich by forward Euler (or Izhikevich's published half steps) in NEST's order of
+operations, in integrate_izhikevich (absolute V; u in i_ex). Every model compares V with its
+neuron's own threshold (vth: build.plan.thresholds).
 Noise currents (Network.add_noise_input) make the injected current per neuron: a unit with
 one active fills stim[:n] with I_e + I_dc plus each active input's mean + std * z
 (add_noise_current), and the update reads it in place of the unit's one value.
