@@ -30,13 +30,20 @@ from bench_microcircuit import machine_info, write_results  # noqa: E402  (JSON 
 
 def worker(args):
     """Run distsnn once in this process, write the spikes to args.spikes, print one JSON line."""
+    from distsnn.models import adex
+    run_worker(args, lambda: adex.build(args.scale, b=args.b))
+
+
+def run_worker(args, build):
+    """A side-by-side benchmark's distsnn run (with args.backend) of the network build()
+    returns, in this process: spikes to args.spikes, one JSON line (shared with
+    bench_izhikevich.py)."""
     import numba
     numba.set_num_threads(args.threads)
     from distsnn.io import write_spikes
-    from distsnn.models import adex
     from distsnn.runtime import simulate
-    net = adex.build(args.scale, b=args.b)
-    res = simulate(net, args.t_sim, seed=args.seed, connectivity=args.mode, backend=args.backend, progress=False)
+    res = simulate(build(), args.t_sim, seed=args.seed, connectivity=args.mode, backend=args.backend,
+                   progress=False)
     write_spikes(args.spikes, res)
     print(json.dumps({
         "simulator": "distsnn" + ("" if res.backend == "cpu" else f" {res.backend} ({res.device.get('name', '?')})"),
@@ -85,23 +92,45 @@ def main():
     seeds = range(1, args.seeds + 1)
     run_distsnn_seeds(me, tmp, seeds, results, files)
     if args.nest_python:
-        spec_path = os.path.join(tmp, "spec.json")
-        with open(spec_path, "w") as fh:
-            json.dump(spec, fh)
-        run_peer_seeds("NEST", [args.nest_python, os.path.join(HERE, "peers", "nest_adex.py"), spec_path], tmp,
-                       args.threads, seeds, results, files)
+        run_nest_seeds(args, "nest_adex.py", spec, tmp, seeds, results, files)
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
     suffix = "" if args.backend == "cpu" else f"_{args.backend}"
     write_results(args.out_dir, f"adex_b{args.b:g}_scale{args.scale:g}{suffix}", results, report)
 
 
+def run_nest_seeds(args, script, spec, tmp, seeds, results, files):
+    """NEST's runs of a side-by-side benchmark: the spec as a JSON file read by
+    scripts/peers/`script`, one run per seed (bench_brunel.run_peer_seeds)."""
+    spec_path = os.path.join(tmp, "spec.json")
+    with open(spec_path, "w") as fh:
+        json.dump(spec, fh)
+    run_peer_seeds("NEST", [args.nest_python, os.path.join(HERE, "peers", script), spec_path], tmp, args.threads,
+                   seeds, results, files)
+
+
 def report(r):
+    lines = [f"# AdEx E/I network (aeif_cond_exp; b {r['b_pA']:g} pA, scale {r['scale']:g}, {r['n_neurons']} neurons, "
+             f"{r['t_sim_ms']:g} ms, {r['threads']} threads)", ""] + runs_lines(r)
+    lines += ["", "Notes:", "",
+              "- Same network in both: NEST reads distsnn's description (sizes, parameters, in-degrees, weights, "
+              "delay, external rate, initial V uniform in [V_reset, V_th)). The external drive is one "
+              "poisson_generator in NEST (independent trains per target) and per-neuron counter-based streams "
+              "in distsnn; each draws its own connectivity, so runs agree in distribution, not spike for spike.",
+              "- Both integrate aeif_cond_exp with RKF45 and GSL's step control at gsl_error_tol 1e-6 (one "
+              "neuron's V agrees to 6e-12 mV: tests/test_nest_traces.py).",
+              "- ns per neuron update: simulate time / (neurons x steps), delivery included.",
+              "- Each run is a fresh process (its own peak RSS)."]
+    return "\n".join(lines) + "\n"
+
+
+def runs_lines(r):
+    """The machine, the table of runs (with the cost per neuron update), whether stored equals
+    procedural, and the activity tables (bench_brunel.activity_lines); shared with
+    bench_izhikevich.py."""
     bio = r["t_sim_ms"] * 1e-3
     updates = r["n_neurons"] * round(r["t_sim_ms"] / r["dt_ms"])
-    lines = [f"# AdEx E/I network (aeif_cond_exp; b {r['b_pA']:g} pA, scale {r['scale']:g}, {r['n_neurons']} neurons, "
-             f"{r['t_sim_ms']:g} ms, {r['threads']} threads)", "",
-             f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs).", "",
+    lines = [f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs).", "",
              "| simulator | seed | build (s) | simulate (s) | real-time factor | ns per neuron update | synapses | "
              "spikes | peak RSS (MB) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for run in r["runs"]:
@@ -114,17 +143,7 @@ def report(r):
                      f"{run.get('n_synapses', 0):.4g} | {run['n_spikes']} | {run['peak_rss_mb']:.0f} |")
     if "stored_equals_procedural" in r:
         lines += ["", f"distsnn stored and procedural, seed 1: identical spikes: {r['stored_equals_procedural']}."]
-    lines += activity_lines(r)
-    lines += ["", "Notes:", "",
-              "- Same network in both: NEST reads distsnn's description (sizes, parameters, in-degrees, weights, "
-              "delay, external rate, initial V uniform in [V_reset, V_th)). The external drive is one "
-              "poisson_generator in NEST (independent trains per target) and per-neuron counter-based streams "
-              "in distsnn; each draws its own connectivity, so runs agree in distribution, not spike for spike.",
-              "- Both integrate aeif_cond_exp with RKF45 and GSL's step control at gsl_error_tol 1e-6 (one "
-              "neuron's V agrees to 6e-12 mV: tests/test_nest_traces.py).",
-              "- ns per neuron update: simulate time / (neurons x steps), delivery included.",
-              "- Each run is a fresh process (its own peak RSS)."]
-    return "\n".join(lines) + "\n"
+    return lines + activity_lines(r)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ Writes JSON and Markdown to bench/results/. Usage:
         --nest-python /path/to/venv-with-nest/bin/python
 """
 import datetime
-import json
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -22,27 +20,15 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_brunel import (activity_lines, analyse, parse_side_by_side, run_distsnn_seeds,  # noqa: E402
-                          run_peer_seeds, side_by_side_parser)   # (as Brunel's)
+from bench_adex import run_nest_seeds, run_worker, runs_lines  # noqa: E402  (as the AdEx benchmark's)
+from bench_brunel import analyse, parse_side_by_side, run_distsnn_seeds, side_by_side_parser  # noqa: E402
 from bench_microcircuit import machine_info, write_results  # noqa: E402  (JSON + Markdown)
 
 
 def worker(args):
     """Run distsnn once in this process, write the spikes to args.spikes, print one JSON line."""
-    import numba
-    numba.set_num_threads(args.threads)
-    from distsnn.io import write_spikes
     from distsnn.models import izhikevich
-    from distsnn.runtime import simulate
-    res = simulate(izhikevich.build(args.scale), args.t_sim, seed=args.seed, connectivity=args.mode,
-                   backend=args.backend, progress=False)
-    write_spikes(args.spikes, res)
-    print(json.dumps({
-        "simulator": "distsnn" + ("" if res.backend == "cpu" else f" {res.backend} ({res.device.get('name', '?')})"),
-        "mode": args.mode, "seed": args.seed, "threads": args.threads,
-        "build_s": res.timers.seconds["build"], "simulate_s": res.timers.seconds["simulate"],
-        "events": res.events, "n_synapses": res.n_synapses, "n_spikes": int(res.spike_gids.size),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    run_worker(args, lambda: izhikevich.build(args.scale))
 
 
 def nest_spec(scale, t_sim):
@@ -81,11 +67,7 @@ def main():
     seeds = range(1, args.seeds + 1)
     run_distsnn_seeds(me, tmp, seeds, results, files)
     if args.nest_python:
-        spec_path = os.path.join(tmp, "spec.json")
-        with open(spec_path, "w") as fh:
-            json.dump(spec, fh)
-        run_peer_seeds("NEST", [args.nest_python, os.path.join(HERE, "peers", "nest_izhikevich_network.py"),
-                                spec_path], tmp, args.threads, seeds, results, files)
+        run_nest_seeds(args, "nest_izhikevich_network.py", spec, tmp, seeds, results, files)
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
     suffix = "" if args.backend == "cpu" else f"_{args.backend}"
@@ -93,24 +75,8 @@ def main():
 
 
 def report(r):
-    bio = r["t_sim_ms"] * 1e-3
-    updates = r["n_neurons"] * round(r["t_sim_ms"] / r["dt_ms"])
     lines = [f"# Izhikevich (2003) network ({r['n_neurons']} neurons, scale {r['scale']:g}, {r['t_sim_ms']:g} ms, "
-             f"{r['threads']} threads)", "",
-             f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs).", "",
-             "| simulator | seed | build (s) | simulate (s) | real-time factor | ns per neuron update | synapses | "
-             "spikes | peak RSS (MB) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for run in r["runs"]:
-        if "error" in run:
-            lines.append(f"| {run.get('simulator', '?')} | | error: {run['error']} | | | | | | |")
-            continue
-        name = run["simulator"] + (f" ({run['mode']})" if "mode" in run else "")
-        lines.append(f"| {name} | {run['seed']} | {run['build_s']:.2f} | {run['simulate_s']:.2f} | "
-                     f"{run['simulate_s'] / bio:.2f} | {run['simulate_s'] / updates * 1e9:.0f} | "
-                     f"{run.get('n_synapses', 0):.4g} | {run['n_spikes']} | {run['peak_rss_mb']:.0f} |")
-    if "stored_equals_procedural" in r:
-        lines += ["", f"distsnn stored and procedural, seed 1: identical spikes: {r['stored_equals_procedural']}."]
-    lines += activity_lines(r)
+             f"{r['threads']} threads)", ""] + runs_lines(r)
     lines += ["", "Notes:", "",
               "- Same network in both: NEST reads distsnn's description (sizes, cell parameters, in-degrees, "
               "weight distributions, delay, noise). The thalamic input is a noise_generator per population in "
