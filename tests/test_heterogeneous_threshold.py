@@ -7,6 +7,7 @@ import pytest
 
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
+from distsnn.build.neuron_values import initial_state, thresholds
 from distsnn.io.checkpoint import fingerprint
 from distsnn.model import Network, Normal, Uniform
 from distsnn.runtime import simulate
@@ -35,7 +36,7 @@ def test_each_neuron_fires_at_its_own_threshold(backend):
     net = constant_drive()
     res = simulate(net, 40.0, seed=3, backend=backend, progress=False)
     plan = res.plan
-    theta = bp.thresholds(plan)                                  # relative to E_L
+    theta = thresholds(plan)                                  # relative to E_L
     p22, p20 = plan.pop_f[0, bp.PF_P22], plan.pop_f[0, bp.PF_P20]
     v, want = 0.0, np.full(theta.size, np.inf)
     for k in range(1, 400):
@@ -64,17 +65,17 @@ def test_thresholds_are_the_neurons_draws():
     net.add_population("b", 20000, "iaf_cond_exp", {"V_th": Uniform(-56.0, -50.0)})
     net.add_population("c", 10, params={"V_th": -54.0})
     plan = make_plan(net, 7)
-    th = bp.thresholds(plan)
+    th = thresholds(plan)
     a, b, c = th[:20000] + (-70.0), th[20000:40000] + (-70.0), th[40000:]
     assert abs(a.mean() + 52.0) < 5 * 1.5 / np.sqrt(20000) and a.std() == pytest.approx(1.5, rel=0.03)
     assert b.min() > -56.0 and b.max() <= -50.0 and abs(b.mean() + 53.0) < 5 * 1.73 / np.sqrt(20000)
     assert np.all(c == 16.0) and plan.pop_i[:, bp.PI_VTH_DIST].tolist() == [bp.VTH_NORMAL, bp.VTH_UNIFORM,
                                                                              bp.VTH_FIXED]
-    v0 = bp.initial_state(plan, np.arange(20000))                # another variable of the INIT stream
+    v0 = initial_state(plan, np.arange(20000))                # another variable of the INIT stream
     assert abs(np.corrcoef(v0, a)[0, 1]) < 0.03
     gids = np.array([39999, 5, 20001, 17])                       # any subset, any order: the same values
-    assert np.array_equal(bp.thresholds(plan, gids), th[gids])
-    assert not np.array_equal(bp.thresholds(make_plan(net, 8))[:100], th[:100])   # another seed
+    assert np.array_equal(thresholds(plan, gids), th[gids])
+    assert not np.array_equal(thresholds(make_plan(net, 8))[:100], th[:100])   # another seed
 
 
 def test_every_draw_passes_the_models_checks():

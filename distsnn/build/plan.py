@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
-from ..model.distributions import Constant, Normal, Uniform
+from ..model.distributions import Normal
 from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
-                             iaf_psc_exp_propagators, resting, validate_params)
+                             iaf_psc_exp_propagators)
 from ..rng import streams
-from ..rng.portable_math import plog1p, box_muller
-from ..rng.philox import philox4x32, uniform_open0_closed1
+from ..rng.portable_math import plog1p
 from . import phase_words, poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
+from .neuron_values import check_thresholds
 from .state_sampling import StateSampling
 
 # population float table columns
@@ -184,55 +184,6 @@ class BuildPlan:
 
 def _delay_steps(d, dt):
     return int(math.floor(max(d, dt) / dt + 0.5))
-
-
-def _drawn(dist, variable, gids, key0, key1):
-    """Values of `dist` (Constant, Uniform, Normal) for the neurons `gids`, from their INIT
-    streams of `variable` (streams.INIT_VAR_*)."""
-    if isinstance(dist, Constant):
-        return np.full(gids.size, dist.value)
-    w = philox4x32(variable, 0, gids, streams.tag(streams.DOM_INIT, 0), key0, key1)
-    if isinstance(dist, Uniform):
-        return dist.low + (dist.high - dist.low) * uniform_open0_closed1(w[0])
-    z0, _ = box_muller(uniform_open0_closed1(w[0]), uniform_open0_closed1(w[1]))
-    return dist.mean + dist.sd * z0
-
-
-def _initial_v(pop, gids, key0, key1):
-    """Initial membrane potential (mV), from the INIT stream of each neuron id."""
-    return _drawn(pop.v_init, streams.INIT_VAR_V_M, gids, key0, key1)
-
-
-def thresholds(plan, gids=None):
-    """V_th (mV relative to E_L) of the neurons `gids` (default all): the population's, or
-    where it is drawn per neuron (Population.v_th) the draw from the neuron's INIT stream
-    (streams.INIT_VAR_V_TH). Both engines hold these numbers, so they agree."""
-    gids = np.arange(plan.n_neurons, dtype=np.int64) if gids is None else np.asarray(gids, dtype=np.int64)
-    pop_of = plan.pop_of[gids]
-    out = plan.pop_f[pop_of, PF_VTH].copy()
-    for k, pop in enumerate(plan.network.populations.values()):
-        if pop.v_th is not None:
-            sel = pop_of == k
-            out[sel] = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], plan.key0, plan.key1) - resting(pop.params)
-    return out
-
-
-def check_thresholds(plan):
-    """The model's checks (V_reset < V_th; for the AdEx models V_th <= V_peak and the
-    exponential's bound) on the lowest and the highest drawn threshold of every population
-    with a Normal one (all checks are monotone in V_th); a ValueError names the neuron."""
-    offsets = plan.pop_i[:, PI_OFFSET]
-    for k, pop in enumerate(plan.network.populations.values()):
-        if not isinstance(pop.v_th, Normal) or pop.size == 0:
-            continue
-        gids = np.arange(offsets[k], offsets[k] + pop.size, dtype=np.int64)
-        v = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids, plan.key0, plan.key1)
-        for i in (int(np.argmin(v)), int(np.argmax(v))):
-            try:
-                validate_params(f"population {pop.name!r}", pop.model, {**pop.params, "V_th": float(v[i])})
-            except ValueError as err:
-                raise ValueError(f"{err} (V_th ~ {pop.v_th!r} drew {v[i]:.6g} mV for neuron {i} with seed "
-                                 f"{plan.seed}; narrow the distribution or use a Uniform)") from None
 
 
 def _common_columns(model, prm):
@@ -505,27 +456,6 @@ def _steps_floor(t, dt):
 # for other models). The AdEx models keep their adaptation current w (pA) in dj_ex and their
 # solver's step size (ms; 0 before the first step) in dj_in.
 NEURON_STATE = ("v", "i_ex", "i_in", "refr", "dj_ex", "dj_in")
-
-
-def initial_state(plan, gids=None):
-    """Initial V (mV relative to E_L) of the neurons `gids` (default all), from the INIT streams."""
-    gids = np.arange(plan.n_neurons, dtype=np.int64) if gids is None else np.asarray(gids, dtype=np.int64)
-    v = np.empty(gids.size)
-    pop_of = plan.pop_of[gids]
-    for k, pop in enumerate(plan.network.populations.values()):
-        sel = pop_of == k
-        if sel.any():
-            v[sel] = _initial_v(pop, gids[sel], plan.key0, plan.key1) - resting(pop.params)
-    return v
-
-
-def initial_currents(plan, gids=None):
-    """Initial i_ex of the neurons `gids` (default all): 0, but izhikevich's initial u
-    (parameter U_m, mV), which it keeps there."""
-    gids = np.arange(plan.n_neurons, dtype=np.int64) if gids is None else np.asarray(gids, dtype=np.int64)
-    u0 = np.array([pop.params.get("U_m", 0.0) if pop.model == "izhikevich" else 0.0
-                   for pop in plan.network.populations.values()])
-    return u0[plan.pop_of[gids]] if u0.size else np.zeros(gids.size)
 
 
 def unit_sizes(units):

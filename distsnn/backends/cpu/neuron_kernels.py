@@ -24,7 +24,7 @@ updates of g_X (from dG_X) and dG_X.
 The AdEx models are integrated by an adaptive solver, in aeif_kernels.integrate_aeif;
 izhikevich by forward Euler (or Izhikevich's published half steps) in NEST's order of
 operations, in integrate_izhikevich (absolute V; u in i_ex). Every model compares V with its
-neuron's own threshold (vth: build.plan.thresholds).
+neuron's own threshold (vth: build.neuron_values.thresholds).
 Noise currents (Network.add_noise_input) make the injected current per neuron: a unit with
 one active fills stim[:n] with I_e + I_dc plus each active input's mean + std * z
 (add_noise_current), and the update reads it in place of the unit's one value.
@@ -426,7 +426,7 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, units, pop_f
     unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
     (aeif_kernels; left at -1 otherwise).
 
-    vth: the local neurons' thresholds (mV relative to E_L; build.plan.thresholds);
+    vth: the local neurons' thresholds (mV relative to E_L; build.neuron_values.thresholds);
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); frozen:
     the local neurons' frozen currents (frozen_currents); stim: (units, chunk_size) scratch
     for the injected current of units with noise currents. Units of spike sources emit their

@@ -6,7 +6,7 @@ from numba import get_num_threads
 
 from ...build import plan as bp
 from ...build.input_bound import decide_ring_bits
-from ...build.plan import initial_currents, initial_state
+from ...build.neuron_values import initial_currents, initial_state, thresholds
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...connectivity.reference import count_tag
 from ...model.rkf45 import instability_error
@@ -47,7 +47,7 @@ def check_fits(what, nbytes, log):
 
 def state_bytes(plan, units):
     """Bytes every engine holds for the neurons of `units` (rows of plan.units), by part: neuron
-    state (plan.NEURON_STATE, and the threshold, build.plan.thresholds: 8 B each), the input
+    state (plan.NEURON_STATE, and the threshold, build.neuron_values.thresholds: 8 B each), the input
     ring buffers (int32 or int64; each population's own slots per receptor,
     build.ring_layout), and the uint32 per-(pre, chunk) synapse counts of counted rules."""
     n_local = int(bp.unit_sizes(units).sum())
@@ -299,7 +299,7 @@ class CpuSimulator(RecordedState):
         # injected current per neuron, for units with noise currents (neuron_kernels.injected_current)
         self.stim = np.zeros((max(U, 1), plan.chunk_size))
         self.frozen = frozen_currents(plan, self.units, n)   # distributed I_e, computed once
-        self.vth = bp.thresholds(plan, self.gids)            # V_th - E_L (mV) per neuron: drawn ones differ
+        self.vth = thresholds(plan, self.gids)            # V_th - E_L (mV) per neuron: drawn ones differ
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
         self.unit_bad = np.full((max(U, 1), 2), -1, dtype=np.int64)   # (gid, step): AdEx instability
         if self.connectivity == "stored":

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ...build import plan as bp
-from ...build.plan import initial_currents, initial_state
+from ...build.neuron_values import initial_currents, initial_state, thresholds
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
@@ -143,7 +143,7 @@ class GpuSimulator(RecordedState):
         # the AdEx models: w (pA) here and their solver's step size (ms; 0: not yet chosen) in dj_in
         self.dj_in = d.zeros(n, np.float64)
         self.refr = d.zeros(n, np.int64)
-        self.vth = up(bp.thresholds(plan, self.gids), np.float64)   # V_th - E_L (mV) per neuron, as the CPU's
+        self.vth = up(thresholds(plan, self.gids), np.float64)   # V_th - E_L (mV) per neuron, as the CPU's
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)

@@ -94,7 +94,7 @@ __device__ __forceinline__ void neuron_update_body(
         i_ex[li] = i_ex[li] * pf[PF_P11EX] + (delta ? 0.0 : x_ex);   // iaf_psc_delta: no currents
         i_in[li] = i_in[li] * pf[PF_P11IN] + (delta ? 0.0 : x_in);
     }
-    if (vm >= vth[li]) {                             // the neuron's threshold (build.plan.thresholds)
+    if (vm >= vth[li]) {                             // the neuron's threshold (build.neuron_values.thresholds)
         vm = pf[PF_VRESET];
         if (izh) i_ex[li] += pf[PF_IZ_D];
         refr[li] = pi[PI_REF];

@@ -114,7 +114,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise,
                  key0, key1, &in_ex, &in_in, &i_stim);
     const double d_t = pf[PF_DELTA_T];
-    const double v_th = vth[li];                      // the neuron's threshold (build.plan.thresholds)
+    const double v_th = vth[li];                      // the neuron's threshold (build.neuron_values.thresholds)
     const AeifConst c = {pf[PF_GL], 1.0 / pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], d_t,
                          1.0 / (d_t != 0.0 ? d_t : 1.0), 1.0 / pf[PF_TAU_W], pf[PF_VPEAK], v_th, pf[PF_VRESET],
                          1.0 / pf[PF_TAU_SYN_EX], 1.0 / pf[PF_TAU_SYN_IN], i_stim, pi[PI_MODEL] == MODEL_AEIF};
