@@ -12,6 +12,7 @@ from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, as_distribution
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
 from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
+from .recording import checked_sampling, recordable, variable_names
 from ..rng.streams import ID_MASK, projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
@@ -74,41 +75,6 @@ class Projection:
 
 
 RING_BITS = ("auto", 32, 64)
-
-
-def _variable_names(where, variables):
-    """`variables` as a tuple of distinct names, checked to be a non-empty list of strings."""
-    if isinstance(variables, str):
-        variables = (variables,)
-    variables = tuple(variables)
-    if not variables or not all(isinstance(v, str) for v in variables):
-        raise ValueError(f"{where}: need one or more variable names, got {variables!r}")
-    return tuple(dict.fromkeys(variables))
-
-
-def _sampling(where, sampling, dt):
-    """(interval, start, stop) ms of a state sampling, checked: the interval a whole number
-    of steps of dt, 0 <= start < stop, both on the grid (stop may be inf)."""
-    interval, start, stop = sampling
-    whole_steps(f"{where}: interval", interval, dt)
-    start, stop = window(where, start, stop)
-    if start == stop:
-        raise ValueError(f"{where}: need start < stop, got start={start:g}, stop={stop:g}")
-    if start > 0:
-        whole_steps(f"{where}: start", start, dt)
-    if math.isfinite(stop):
-        whole_steps(f"{where}: stop", stop, dt)
-    return float(interval), start, stop
-
-
-def _recordable(where, model, variables):
-    """The names `variables`, checked against what `model` can record, in that order."""
-    variables = _variable_names(where, variables)
-    unknown = [v for v in variables if v not in RECORDABLES[model]]
-    if unknown:
-        raise ValueError(f"{where}: {model} has no state variable {', '.join(map(repr, unknown))}; "
-                         f"recordable: {', '.join(RECORDABLES[model])}")
-    return variables
 
 
 @dataclass
@@ -462,7 +428,7 @@ class Network:
         pop = self._pop(population, where)
         if pop.is_source:
             raise ValueError(f"{where}: a spike source has no state to record")
-        self.state_records[population] = (self._ids(where, pop, neurons), _recordable(where, pop.model, variables))
+        self.state_records[population] = (self._ids(where, pop, neurons), recordable(where, pop.model, variables))
 
     def sample_state(self, interval=None, start=0.0, stop=math.inf):
         """When the recorded state (record_state) is sampled: every `interval` ms (default
@@ -471,14 +437,14 @@ class Network:
         1 ms). One sampling for every recorded population; all three are whole numbers of
         time steps (stop may be inf). The samples keep their grid across checkpoints."""
         interval = self.dt if interval is None else interval
-        self.state_sampling = _sampling("sample_state", (interval, start, stop), self.dt)
+        self.state_sampling = checked_sampling("sample_state", (interval, start, stop), self.dt)
 
     def record_variables(self, variables):
         """Record `variables` (instead of those chosen before) of the neurons whose state is
         recorded, in each population whose model has them; a population whose model has none
         of them is no longer recorded. A ValueError names a variable that no recorded
         population's model has (the command line's --record-from)."""
-        variables = _variable_names("record_variables", variables)
+        variables = variable_names("record_variables", variables)
         if not self.state_records:
             raise ValueError("record_variables: no neuron's state is recorded (record_state or record_voltage first)")
         models = {self.populations[name].model for name in self.state_records}
@@ -521,7 +487,7 @@ class Network:
             proj.rule.validated(where, pre.size, post.size)
             self._check_rule_size(where, proj.rule, post)
         if self.state_sampling is not None:
-            _sampling("sample_state", self.state_sampling, self.dt)
+            checked_sampling("sample_state", self.state_sampling, self.dt)
         keys = {(p.source, p.target, p.label) for p in self.projections}
         pids = {p.pid for p in self.projections}
         if len(keys) != len(self.projections) or len(pids) != len(self.projections):
