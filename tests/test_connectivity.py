@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from distsnn.backends.cpu.connectivity_kernels import gen_row, row_targets
 from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
-from distsnn.connectivity import expand_projection, projection_counts
+from distsnn.connectivity import expand_projection, projection_counts, row
 from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
                            OneToOne)
 from distsnn.rng.permutation import half_bits, permute, round_keys
@@ -135,6 +136,36 @@ def test_fixed_probability_rows_binomial():
     # targets uniform inside the chunks
     assert stats.chisquare(np.bincount(post, minlength=300)).pvalue > 1e-3
 
+
+
+@pytest.mark.parametrize("p", [1e-7, 0.004, 0.3, 0.97, 1.0])
+@pytest.mark.parametrize("weights", [(Normal(-3.0, 1.0), Normal(1.5, 0.4)), (2.0, 1.0)])
+def test_fixed_probability_rows_equal_the_spec(p, weights):
+    """The numba rows (skips drawn in blocks and added up after) are the spec's cumulative sum,
+    synapse for synapse: rows longer and shorter than the first block, empty and full rows,
+    the short last chunk (190 = 2 * 64 + 62), weights drawn and constant."""
+    net = two_pops(300, 190, chunk=64)
+    net.connect("pre", "post", FixedProbability(p), *weights)
+    plan = make_plan(net, seed=3)
+    width = plan.chunk_size
+    out_t, out_w, out_d = (np.full(width, -7, dtype=np.int64) for _ in range(3))
+    only_t = np.full(width, -7, dtype=np.int64)
+    lengths = []
+    for pre in range(300):
+        for chunk in range(3):
+            tgt, _, w_int, d = row(plan, 0, pre, chunk)
+            args = (0, pre, chunk, plan.proj_f, plan.proj_i, np.zeros(1, np.uint32), plan.chunk_size, plan.key0,
+                    plan.key1)
+            n = gen_row(*args, plan.dt, out_t, out_w, out_d)
+            assert n == tgt.size
+            assert np.array_equal(out_t[:n] + chunk * 64, tgt)
+            assert np.array_equal(out_w[:n], w_int) and np.array_equal(out_d[:n], d)
+            assert row_targets(*args, only_t) == n and np.array_equal(only_t[:n], out_t[:n])
+            lengths.append(n)
+    lengths = np.array(lengths)
+    if p == 1.0:
+        assert np.array_equal(lengths, np.tile([64, 64, 62], 300))
+    assert lengths.mean() == pytest.approx(p * 190 / 3, rel=0.05, abs=0.01)
 
 def test_weight_and_delay_moments():
     net = two_pops(200, 200, chunk=200)

@@ -148,16 +148,72 @@ def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt):
     return synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
 
 
+# Draws of a fixed_probability row past the first block, taken together: enough to amortise a
+# block's loop set-up, few enough that the draws computed past the row's end cost little
+FP_BLOCK = 32
+
+
 @kernel(inline="always")
-def fp_next(k, pos, chunk, pre, tag, key0, key1, r, clen):
-    """Draw k of fixed_probability row (pre, chunk): the position after `pos` by a geometric
-    skip (r = 1 / log(1 - p)), or -1 past the end of the row; and counter words 1 and 2, for
-    the synapse's weight and delay. Each position depends on the previous one."""
-    w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
-    step = math.floor(plog(u01(w0)) * r)
-    if float(pos) + 1.0 + step >= clen:
-        return np.int64(-1), w1, w2
-    return pos + 1 + np.int64(step), w1, w2
+def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, scale, dmean, dsd, dt,
+             out_t, out_w, out_d):
+    """Draws k0 <= k < k1 of fixed_probability row (pre, chunk): the geometric skip of each
+    (r = 1 / log(1 - p)) into out_t[k], clipped at the chunk length (any larger skip ends the
+    row just the same), and, if `weights`, its weight and delay into out_w[k], out_d[k].
+
+    No draw depends on another, and the loop has no branch, so LLVM vectorises the Philox
+    rounds, the logarithm and Box-Muller; fp_row then adds the skips up in order."""
+    fclen = float(clen)
+    if weights and (wsd != 0.0 or dsd != 0.0):
+        for k in range(k0, k1):
+            w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+            out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
+            z0, z1 = box_muller(u01(w1), u01(w2))
+            out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
+    else:
+        for k in range(k0, k1):
+            w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+            out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
+        if weights:
+            for k in range(k0, k1):
+                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
+
+
+@kernel(inline="always")
+def fp_row(j, pre, chunk, clen, proj_f, tag, key0, key1, weights, dt, out_t, out_w, out_d):
+    """Row (pre, chunk) of fixed_probability projection j: the chunk-local targets into out_t
+    and, if `weights`, the fixed-point weights and delays (steps) into out_w, out_d; returns
+    the row length.
+
+    Synapse k is at position pos_k = pos_(k-1) + 1 + skip_k (pos_(-1) = -1), and the row ends
+    at the first draw whose position reaches clen, so it has at most clen synapses, and the
+    draw clen is never needed (connectivity.reference: the same cumulative sum). The skips are
+    drawn in blocks (fp_block), the first as long as the row's expected length, then added up
+    in order; the draws of a block past the row's end are wasted, but are few against the
+    vectorised loop's gain. out_* must hold clen entries."""
+    p = proj_f[j, bp.JF_P]
+    if not p > 0.0:
+        return 0
+    r = proj_f[j, bp.JF_R]
+    wmean = proj_f[j, bp.JF_WMEAN]
+    wsd = proj_f[j, bp.JF_WSD]
+    scale = proj_f[j, bp.JF_SCALE]
+    dmean = proj_f[j, bp.JF_DMEAN]
+    dsd = proj_f[j, bp.JF_DSD]
+    pos = np.int64(-1)
+    k0 = 0
+    block = min(clen, np.int64(clen * p) + 1)
+    while k0 < clen:
+        k1 = min(k0 + block, clen)
+        fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, scale, dmean, dsd, dt,
+                 out_t, out_w, out_d)
+        for k in range(k0, k1):
+            pos += 1 + out_t[k]
+            if pos >= clen:
+                return k
+            out_t[k] = pos
+        k0 = k1
+        block = FP_BLOCK
+    return clen
 
 
 @kernel
@@ -205,18 +261,7 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
             for k in range(n):
                 out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
     elif rule == bp.RULE_FP:
-        if proj_f[j, bp.JF_P] > 0.0:
-            r = proj_f[j, bp.JF_R]
-            pos = np.int64(-1)
-            k = 0
-            while True:
-                pos, w1, w2 = fp_next(k, pos, chunk, pre, tag, key0, key1, r, clen)
-                if pos < 0:
-                    break
-                out_t[k] = pos
-                out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
-                k += 1
-            n = k
+        n = fp_row(j, pre, chunk, clen, proj_f, tag, key0, key1, True, dt, out_t, out_w, out_d)
     elif rule == bp.RULE_O2O:
         if c0 <= pre < c0 + clen:
             w0, w1, w2, w3 = philox(0, chunk, pre, tag, key0, key1)
@@ -296,17 +341,8 @@ def row_targets(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, o
         n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, np.empty(n_row, np.int64), out_t,
                          np.empty(n_row, np.int64))
     elif rule == bp.RULE_FP:
-        if proj_f[j, bp.JF_P] > 0.0:
-            r = proj_f[j, bp.JF_R]
-            pos = np.int64(-1)
-            k = 0
-            while True:
-                pos, w1, w2 = fp_next(k, pos, chunk, pre, tag, key0, key1, r, clen)
-                if pos < 0:
-                    break
-                out_t[k] = pos
-                k += 1
-            n = k
+        # the weight buffers are not written (weights=False)
+        n = fp_row(j, pre, chunk, clen, proj_f, tag, key0, key1, False, 0.0, out_t, out_t, out_t)
     elif rule == bp.RULE_O2O:
         if c0 <= pre < c0 + clen:
             out_t[0] = pre - c0
