@@ -6,6 +6,7 @@ A spike emitted at step s with delay d (steps) lands in slot (s + d) % L of its 
 ring (L: that receptor's slots in the target population), found as (s % L) + d minus L at
 most once (wrap_slot): no 64-bit division per synaptic event.
 """
+import numpy as np
 from numba import prange
 
 from ...build import plan as bp
@@ -19,6 +20,23 @@ def wrap_slot(slot0, d, ring_len):
     more than the longest delay it receives): one compare instead of a 64-bit division per event."""
     s = slot0 + d
     return s - ring_len if s >= ring_len else s
+
+
+@kernel(inline="always")
+def ring_addresses(base, slot0, ring_len, n_u, n, tgt, d):
+    """d[x] = the ring entry of synapse x of a row (target tgt[x], delay d[x] steps) for a spike
+    whose step is in slot slot0 of a receptor's ring of ring_len slots starting at `base`.
+
+    A loop of its own, without a branch (the wrap is a mask), so that LLVM vectorises it; the
+    scatter that follows then only loads, adds and stores. Measured on the full microcircuit's
+    rows (2 threads, medians): 10 ns per event of delivery against 14 to 16 with the address
+    computed in the scatter loop, by a branch or a mask alike. Most of the scatter's loads miss the L2 (a step touches
+    about 240 KB of every unit's ring), and a shorter loop body lets the core keep more of
+    them in flight."""
+    for x in range(n):
+        s = slot0 + d[x]
+        s -= ring_len & -np.int64(s >= ring_len)
+        d[x] = base + s * n_u + tgt[x]
 
 
 @kernel(parallel=True)
@@ -42,8 +60,9 @@ def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj,
                 n = gen_row(j, spk_gid[s] - off, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
                             sc_t[u], sc_w[u], sc_d[u])
                 slot0 = spk_step[s] % slots
+                ring_addresses(base, slot0, slots, n_u, n, sc_t[u], sc_d[u])
                 for x in range(n):
-                    ring[base + wrap_slot(slot0, sc_d[u, x], slots) * n_u + sc_t[u, x]] += sc_w[u, x]
+                    ring[sc_d[u, x]] += sc_w[u, x]
                 ev += n
         events[u] += ev
 
