@@ -43,6 +43,8 @@ MODEL_OPTIONS = (
     ("--g", "g", float, "brunel: relative strength of inhibition (default 5)"),
     ("--eta", "eta", float, "brunel: external rate in units of the threshold rate (default 2)"),
     ("--b", "b", float, "adex: spike-triggered adaptation of the excitatory neurons, pA (default 60)"),
+    ("--cells", "cells", str, "izhikevich: 'central' (one parameter set per class, the default) or 'published' "
+                              "(each cell its own a, b, c, d as Izhikevich 2003 draws them)"),
     ("--stimulus", "stimulus", str, "microcircuit: 'thalamus' (902 thalamic Poisson sources, 120 Hz, 700-710 ms, "
                                     "onto L4 and L6), 'dc' (0.3 pA per external input, 650-750 ms) or 'thalamus,dc'"),
 )

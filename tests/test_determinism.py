@@ -64,7 +64,10 @@ def mixed_network():
     net.connect("S", "C", FixedIndegree(5), 3.0, 0.8)
     net.add_sinusoidal_poisson_source("Z", 30, 80.0, 60.0, 20.0, phase=45.0, start=10.0)   # a phase word
     net.connect("Z", "I", FixedProbability(0.2), 30.0, 1.1)
-    net.add_population("Y", 40, "izhikevich", {"I_e": 8.0, "a": 0.1, "d": 2.0}, v_init=Normal(-65.0, 3.0))
+    # a, b, c, d per neuron: given, drawn Normal, drawn Uniform, given
+    net.add_population("Y", 40, "izhikevich", {"I_e": 8.0, "a": np.linspace(0.02, 0.1, 40), "b": Normal(0.2, 0.01),
+                                               "c": Uniform(-65.0, -55.0), "d": [2.0, 8.0] * 20},
+                       v_init=Normal(-65.0, 3.0))
     net.connect("E", "Y", FixedIndegree(10), Normal(2.0, 0.2), 1.2)
     net.connect("Y", "I", FixedProbability(0.2), 20.0, 0.9)
     for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "S", "Z", "Y"):

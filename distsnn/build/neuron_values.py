@@ -1,13 +1,19 @@
-"""Per-neuron values drawn from the INIT streams (streams.DOM_INIT): the initial V, a
-threshold drawn per neuron, izhikevich's initial u. Both engines take them from here for any
-subset of neurons (a rank's), so the values never depend on the backend or the partition."""
+"""Per-neuron values, drawn from the INIT streams (streams.DOM_INIT) or given by the model
+(Values): the initial V, the threshold, izhikevich's initial u and its a, b, c, d. Both engines
+take them from here for any subset of neurons (a rank's), so the values never depend on the
+backend or the partition."""
 import numpy as np
 
-from ..model.distributions import Constant, Normal, Uniform
+from ..model.distributions import Constant, Normal, Uniform, Values
 from ..model.neurons import resting, validate_params
 from ..rng import streams
 from ..rng.philox import philox4x32, uniform_open0_closed1
 from ..rng.portable_math import box_muller
+
+
+def _start(plan, k):
+    """The first gid of population k."""
+    return plan.pop_slice(plan.pop_names[k]).start
 
 
 def _gids(plan, gids):
@@ -15,11 +21,14 @@ def _gids(plan, gids):
     return np.arange(plan.n_neurons, dtype=np.int64) if gids is None else np.asarray(gids, dtype=np.int64)
 
 
-def _drawn(dist, variable, gids, key0, key1):
-    """Values of `dist` (Constant, Uniform, Normal) for the neurons `gids`, from their INIT
-    streams of `variable` (streams.INIT_VAR_*)."""
+def _drawn(dist, variable, gids, start, key0, key1):
+    """Values of `dist` (Constant, Uniform, Normal, Values) for the neurons `gids` of a
+    population whose first gid is `start`: drawn from their INIT streams of `variable`
+    (streams.INIT_VAR_*), or given."""
     if isinstance(dist, Constant):
         return np.full(gids.size, dist.value)
+    if isinstance(dist, Values):
+        return dist.values[gids - start]
     w = philox4x32(variable, 0, gids, streams.tag(streams.DOM_INIT, 0), key0, key1)
     if isinstance(dist, Uniform):
         return dist.low + (dist.high - dist.low) * uniform_open0_closed1(w[0])
@@ -35,7 +44,8 @@ def initial_state(plan, gids=None):
     for k, pop in enumerate(plan.network.populations.values()):
         sel = pop_of == k
         if sel.any():
-            v[sel] = _drawn(pop.v_init, streams.INIT_VAR_V_M, gids[sel], plan.key0, plan.key1) - resting(pop.params)
+            v[sel] = _drawn(pop.v_init, streams.INIT_VAR_V_M, gids[sel], _start(plan, k), plan.key0,
+                            plan.key1) - resting(pop.params)
     return v
 
 
@@ -51,7 +61,8 @@ def initial_currents(plan, gids=None):
 def thresholds(plan, gids=None):
     """V_th (mV relative to E_L) of the neurons `gids` (default all): the population's (the
     plan's PF_VTH column holds the same number), or where it is drawn per neuron
-    (Population.v_th) the draw from the neuron's INIT stream (streams.INIT_VAR_V_TH). Both
+    (Population.v_th) the draw from the neuron's INIT stream (streams.INIT_VAR_V_TH) or the given
+    value. Both
     engines hold these numbers, so they agree."""
     gids = _gids(plan, gids)
     pop_of = plan.pop_of[gids]
@@ -61,7 +72,8 @@ def thresholds(plan, gids=None):
         if pop.v_th is None:
             out[sel] = pop.params["V_th"] - resting(pop.params)
         elif sel.any():
-            out[sel] = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], plan.key0, plan.key1) - resting(pop.params)
+            out[sel] = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], _start(plan, k), plan.key0,
+                              plan.key1) - resting(pop.params)
     return out
 
 
@@ -73,11 +85,48 @@ def check_thresholds(plan):
         if not isinstance(pop.v_th, Normal) or pop.size == 0:
             continue
         sl = plan.pop_slice(pop.name)
-        v = _drawn(pop.v_th, streams.INIT_VAR_V_TH, np.arange(sl.start, sl.stop, dtype=np.int64), plan.key0,
-                   plan.key1)
+        v = _drawn(pop.v_th, streams.INIT_VAR_V_TH, np.arange(sl.start, sl.stop, dtype=np.int64), sl.start,
+                   plan.key0, plan.key1)
         for i in (int(np.argmin(v)), int(np.argmax(v))):
             try:
                 validate_params(f"population {pop.name!r}", pop.model, {**pop.params, "V_th": float(v[i])})
             except ValueError as err:
                 raise ValueError(f"{err} (V_th ~ {pop.v_th!r} drew {v[i]:.6g} mV for neuron {i} with seed "
                                  f"{plan.seed}; narrow the distribution or use a Uniform)") from None
+
+
+def izhikevich_parameters(plan, gids=None):
+    """a, b, c (mV), d (mV) of the neurons `gids` (default all), one row each: the population's
+    numbers, or where the model gives them per neuron (Population.per_neuron) the draws from
+    the INIT streams (streams.INIT_VAR_IZHIKEVICH) or the given values; rows of other models'
+    neurons are 0. Shape (0, 4) when no population is izhikevich: the engines pass it along."""
+    gids = _gids(plan, gids)
+    pops = list(plan.network.populations.values())
+    if not any(pop.model == "izhikevich" for pop in pops):
+        return np.zeros((0, 4))
+    pop_of = plan.pop_of[gids]
+    out = np.zeros((gids.size, 4))
+    for k, pop in enumerate(pops):
+        sel = pop_of == k
+        if pop.model != "izhikevich" or not sel.any():
+            continue
+        for col, name in enumerate(("a", "b", "c", "d")):
+            dist = (pop.per_neuron or {}).get(name)
+            out[sel, col] = pop.params[name] if dist is None else _drawn(
+                dist, streams.INIT_VAR_IZHIKEVICH[name], gids[sel], _start(plan, k), plan.key0, plan.key1)
+    return out
+
+
+def per_neuron_description(network):
+    """Bytes describing every value given or drawn per neuron that the plan's tables do not
+    hold (given thresholds, izhikevich's a, b, c, d), for the checkpoint fingerprint; empty
+    when there is none."""
+    parts = []
+    for pop in network.populations.values():
+        items = dict(pop.per_neuron or {})
+        if isinstance(pop.v_th, Values):
+            items["V_th"] = pop.v_th
+        for name, dist in sorted(items.items()):
+            text = dist.digest() if isinstance(dist, Values) else repr(dist)
+            parts.append(f"{pop.name}\x1f{name}\x1f{text}")
+    return "\x1e".join(parts).encode()

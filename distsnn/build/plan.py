@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
-from ..model.distributions import Normal
+from ..model.distributions import Normal, Values
 from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
                              iaf_psc_exp_propagators)
@@ -49,10 +49,12 @@ PI_REF, PI_OFFSET, PI_SIZE, PI_IN_START, PI_IN_END, PI_PIN_START, PI_PIN_END, PI
 # plan's ps_seg table (build.poisson_source)
 PI_PS_SEG_START, PI_PS_SEG_END = range(14, 16)
 N_PI_BEFORE_PS = 14
-# how the population's threshold is drawn per neuron: VTH_FIXED (pop_f's PF_VTH), VTH_NORMAL, VTH_UNIFORM
+# how the population's threshold is set per neuron: VTH_FIXED (pop_f's PF_VTH), VTH_NORMAL,
+# VTH_UNIFORM (drawn), VTH_GIVEN (Values: PF_VTH_A, PF_VTH_B their lowest and highest; the
+# values themselves are in the model, hashed into checkpoint fingerprints)
 PI_VTH_DIST = 16
 N_PI_BEFORE_VTH = 16
-VTH_FIXED, VTH_NORMAL, VTH_UNIFORM = range(3)
+VTH_FIXED, VTH_NORMAL, VTH_UNIFORM, VTH_GIVEN = range(4)
 N_PI = 17   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
 # ps_seg columns: the first step of a segment, the spike threshold from then on; a segment
 # with an amplitude (sinusoidal sources) modulates that threshold by amplitude * sin(2 pi u),
@@ -345,7 +347,7 @@ def make_plan(network, seed, bound_inputs=True):
                     ring_slots[k, REC_IN], 0, 0, VTH_FIXED]
         if pop.v_th is not None:   # a threshold per neuron (thresholds)
             normal = isinstance(pop.v_th, Normal)
-            pop_i[k, PI_VTH_DIST] = VTH_NORMAL if normal else VTH_UNIFORM
+            pop_i[k, PI_VTH_DIST] = VTH_NORMAL if normal else VTH_GIVEN if isinstance(pop.v_th, Values) else VTH_UNIFORM
             pop_f[k, [PF_VTH_A, PF_VTH_B]] = (pop.v_th.mean, pop.v_th.sd) if normal else (pop.v_th.low, pop.v_th.high)
     ps_seg = poisson_source.segments(pops, pop_i, dt)
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from .. import __version__
 from ..build import plan as bp
+from ..build.neuron_values import per_neuron_description
 from ..build.ring_layout import ring_slots
 from ..comm.faults import maybe_inject_fault
 from .paths import PROBE_PREFIX, check_can_create
@@ -104,6 +105,9 @@ def fingerprint(plan):
         for extra in extras:
             if np.any(extra != 0):
                 tables.update(np.ascontiguousarray(extra).tobytes())
+    given = per_neuron_description(plan.network)   # values per neuron the tables do not hold
+    if given:
+        tables.update(given)
     return {
         "populations": [[name, int(plan.pop_i[k, bp.PI_SIZE])] for k, name in enumerate(plan.pop_names)],
         "seed": str(plan.seed),

@@ -3,8 +3,11 @@
 Values are drawn by the backends from the model's random streams; these classes only hold
 and validate parameters.
 """
+import hashlib
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 
 def _finite(where, name, value):
@@ -52,6 +55,59 @@ class Normal:
         if sd < 0:
             raise ValueError(f"{where}: sd must be >= 0, got {sd}")
         return Normal(mu, sd)
+
+
+class Values:
+    """Given values, one per neuron of a population, in the parameter's unit (a heterogeneous
+    parameter that the model sets itself, e.g. from its own random numbers, as
+    nest.SetStatus(neurons, {"c": array}) does). A list, tuple or array in add_population's
+    params or v_init becomes one."""
+
+    def __init__(self, values):
+        self.values = np.array(values, dtype=np.float64)
+        self.values.flags.writeable = False
+
+    def validated(self, where, size=None):
+        v = self.values
+        if v.ndim != 1 or (size is not None and v.size != size):
+            wanted = "a 1-D array" if size is None else f"one value per neuron ({size})"
+            raise ValueError(f"{where}: expected {wanted}, got an array of shape {v.shape}")
+        bad = np.nonzero(~np.isfinite(v))[0]
+        if bad.size:
+            raise ValueError(f"{where}: value {float(v[bad[0]])!r} of neuron {int(bad[0])} is not a finite number")
+        return self
+
+    @property
+    def mean(self):
+        return float(self.values.mean()) if self.values.size else 0.0
+
+    @property
+    def low(self):
+        return float(self.values.min()) if self.values.size else 0.0
+
+    @property
+    def high(self):
+        return float(self.values.max()) if self.values.size else 0.0
+
+    def digest(self):
+        """SHA-256 of the values (hex), for checkpoint fingerprints."""
+        return hashlib.sha256(np.ascontiguousarray(self.values).tobytes()).hexdigest()
+
+    def __eq__(self, other):
+        return isinstance(other, Values) and np.array_equal(self.values, other.values)
+
+    def __hash__(self):
+        return hash(self.digest())
+
+    def __repr__(self):
+        return f"Values({self.values.size} values in [{self.low:g}, {self.high:g}])"
+
+
+def given_values(value):
+    """`value` as Values if it is a sequence of numbers (list, tuple, NumPy array), else unchanged."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return Values(value)
+    return value
 
 
 def as_distribution(value, where, allowed=(Constant, Normal)):

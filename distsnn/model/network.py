@@ -9,15 +9,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
-from .distributions import Constant, Normal, Uniform, as_distribution
+from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
 from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
 from .recording import checked_sampling, recordable, variable_names
 from ..rng.streams import ID_MASK, projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
-# the parameters that may be drawn per neuron (a Normal or Uniform in add_population's params)
+# the parameters that may differ between the neurons of a population (add_population's params):
+# I_e drawn per neuron (a Normal or Uniform); V_th drawn or given (Values); izhikevich's a, b, c, d too
 DISTRIBUTED_PARAMS = ("I_e", "V_th")
+IZHIKEVICH_PER_NEURON = ("a", "b", "c", "d")
+
+
+def per_neuron_params(model):
+    """The parameters of `model` that may be given per neuron."""
+    return DISTRIBUTED_PARAMS + (IZHIKEVICH_PER_NEURON if model == "izhikevich" else ())
 
 
 def _receptor_and_weight(where, post, weight, receptor):
@@ -55,7 +62,8 @@ class Population:
     rate_times: np.ndarray = None    # poisson_source: the times (ms) its rate changes at ...
     rate_values: np.ndarray = None   # ... and the rates (Hz) from then on (0 before the first)
     sinusoid: tuple = None           # sinusoidal poisson_source: (amplitude Hz, frequency Hz, phase degrees)
-    v_th: object = None              # Normal | Uniform (mV): a threshold drawn per neuron; None: params["V_th"]
+    v_th: object = None              # Normal | Uniform | Values (mV): a threshold per neuron; None: params["V_th"]
+    per_neuron: dict = None          # izhikevich: {"a" | "b" | "c" | "d": Normal | Uniform | Values} per neuron
 
     @property
     def is_source(self):
@@ -117,13 +125,19 @@ class Network:
 
     # -- populations -------------------------------------------------------------------
     def add_population(self, name, size, model="iaf_psc_exp", params=None, v_init=None):
-        """Add `size` neurons of `model`. v_init: number, Uniform or Normal (mV); default E_L
-        (izhikevich: -65 mV, NEST's initial V_m; its initial u is the parameter U_m).
-        params: the model's parameters (neurons.py); I_e may also be a Normal or Uniform (pA),
-        drawn once per neuron from the counter-based streams (heterogeneous bias currents), as
-        a frozen noise current (NoiseInput with dt inf); so may V_th (mV), a threshold per
-        neuron drawn from its INIT stream (a Uniform's bounds, a Normal's every draw, must pass
-        the model's checks: V_reset < V_th, or for the AdEx models V_th <= V_peak)."""
+        """Add `size` neurons of `model`. v_init: number, Uniform, Normal or one value per
+        neuron (a list or array, mV); default E_L (izhikevich: -65 mV, NEST's initial V_m; its
+        initial u is the parameter U_m). params: the model's parameters (neurons.py). Some may
+        differ between neurons:
+        - I_e a Normal or Uniform (pA), drawn once per neuron from the counter-based streams
+          (heterogeneous bias currents), as a frozen noise current (NoiseInput with dt inf);
+        - V_th (mV) a Normal or Uniform, a threshold per neuron drawn from its INIT stream, or
+          one value per neuron (a list or array: Values). Every value must pass the model's
+          checks (V_reset < V_th, or for the AdEx models V_th <= V_peak): a Uniform's bounds and
+          given values are checked here, a Normal's every draw when the plan is made;
+        - izhikevich's a, b, c (mV), d (mV) likewise: drawn (Normal, Uniform) or given, e.g.
+          Izhikevich's (2003) c = -65 + 15 r**2, d = 8 - 6 r**2 from one r per cell.
+        Drawn values come from each neuron's INIT stream, so they depend on the seed only."""
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(f"population name must be a non-empty string without '/', got {name!r}")
         if name in self.populations:
@@ -131,33 +145,52 @@ class Network:
         where = f"population {name!r}"
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
             raise ValueError(f"{where}: size must be a non-negative integer, got {size!r}")
-        params = dict(params or {})
+        params = {key: given_values(value) for key, value in (params or {}).items()}
+        varying = per_neuron_params(model)
         for key, value in params.items():
-            if isinstance(value, (Constant, Normal, Uniform)) and key not in DISTRIBUTED_PARAMS:
-                raise ValueError(f"{where}: parameter {key} must be a number; only {' and '.join(DISTRIBUTED_PARAMS)} "
-                                 f"may be a Normal or Uniform (drawn per neuron), got {value!r}")
+            if isinstance(value, (Constant, Normal, Uniform, Values)) and key not in varying:
+                raise ValueError(f"{where}: parameter {key} must be a number; only {', '.join(varying)} may differ "
+                                 f"between neurons (a Normal or Uniform, or for all but I_e one value per neuron), "
+                                 f"got {value!r}")
         i_e = params.get("I_e")
+        if isinstance(i_e, Values):
+            raise ValueError(f"{where}: I_e may be a number, Normal or Uniform, not one value per neuron "
+                             f"(a DC input per population or a Normal / Uniform I_e covers the heterogeneous case)")
         if isinstance(i_e, Constant):
             params["I_e"] = i_e.validated(f"{where}: I_e").value
         elif isinstance(i_e, (Normal, Uniform)):
             i_e = i_e.validated(f"{where}: I_e")
             params["I_e"] = 0.0   # the scalar table's I_e; the distribution is the frozen current
-        v_th = params.get("V_th")
-        if isinstance(v_th, Constant):
-            params["V_th"] = v_th = v_th.validated(f"{where}: V_th").value
-        if isinstance(v_th, (Normal, Uniform)):
-            v_th = v_th.validated(f"{where}: V_th")
-            # the scalar V_th the checks and tables see: a Uniform's bounds both pass the
-            # model's checks (all are monotone in V_th); a Normal's draws are checked at the build
-            for bound in ((v_th.low, v_th.high) if isinstance(v_th, Uniform) else (v_th.mean,)):
+        per_neuron = {}
+        for key in varying[1:]:
+            value = params.get(key)
+            if isinstance(value, Constant):
+                params[key] = value.validated(f"{where}: {key}").value
+            elif isinstance(value, Values):
+                per_neuron[key] = value.validated(f"{where}: {key}", int(size))
+            elif isinstance(value, (Normal, Uniform)):
+                per_neuron[key] = value.validated(f"{where}: {key}")
+            if key in per_neuron:
+                params[key] = per_neuron[key].mean   # the scalar the checks and tables see
+        v_th = per_neuron.pop("V_th", None)
+        # V_th's checks are monotone in V_th, so a Uniform's bounds and the given values'
+        # extremes stand for all; a Normal's draws are checked at the build
+        # (neuron_values.check_thresholds)
+        for bound in (() if v_th is None else (v_th.mean,) if isinstance(v_th, Normal) else (v_th.low, v_th.high)):
+            try:
                 validate_params(where, model, dict(params, V_th=bound))
-            params["V_th"] = v_th.mean if isinstance(v_th, Normal) else 0.5 * (v_th.low + v_th.high)
-        else:
-            v_th = None
+            except ValueError as err:
+                if isinstance(v_th, Values):
+                    i = int(np.argmax(v_th.values == bound))
+                    raise ValueError(f"{err} (the V_th given for neuron {i})") from None
+                raise
         full = validate_params(where, model, params)
-        v_init = as_distribution(default_v_init(model, full) if v_init is None else v_init, f"{where}: v_init",
-                                 (Constant, Uniform, Normal))
-        self.populations[name] = Population(name, int(size), model, full, v_init, v_th=v_th)
+        v_init = given_values(default_v_init(model, full) if v_init is None else v_init)
+        if isinstance(v_init, Values):
+            v_init = v_init.validated(f"{where}: v_init", int(size))
+        v_init = as_distribution(v_init, f"{where}: v_init", (Constant, Uniform, Normal, Values))
+        self.populations[name] = Population(name, int(size), model, full, v_init, v_th=v_th,
+                                            per_neuron=per_neuron or None)
         if isinstance(i_e, Normal):
             self.noise_inputs.append(NoiseInput(name, i_e.mean, i_e.sd, math.inf, 0.0, math.inf, "normal"))
         elif isinstance(i_e, Uniform):

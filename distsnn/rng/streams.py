@@ -31,6 +31,8 @@ ID_MASK = (1 << DOMAIN_SHIFT) - 1
 
 INIT_VAR_V_M = 0    # the initial membrane potential (v_init)
 INIT_VAR_V_TH = 1   # a threshold drawn per neuron (V_th a Normal or Uniform)
+# izhikevich's a, b, c, d drawn per neuron
+INIT_VAR_IZHIKEVICH = {"a": 2, "b": 3, "c": 4, "d": 5}
 
 
 def key_from_seed(seed):

@@ -240,7 +240,7 @@ def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, ac
 
 
 @kernel
-def integrate_izhikevich(v, u, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, i_stim, stim, noisy):
+def integrate_izhikevich(v, u, refr, vth, izp, ring_ex, ring_in, acc_ex, acc_in, pf, i_stim, stim, noisy):
     """One step of izhikevich neurons, in NEST's order of operations (which gives NEST's
     bits). Forward Euler (consistent_integration), from the old v and u:
         v += h (0.04 v v + 5 v + 140 - u + I) + x,   u += h a (b v - u);
@@ -248,12 +248,13 @@ def integrate_izhikevich(v, u, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, 
     u += h a (b v - u) from the new v. x: the step's input (mV, as iaf_psc_delta's). Then
     v = max(v, V_min); v >= V_th: v = c, u += d, and refr = 1, the mark spiked clears (no
     refractory time). V is absolute (mV), u (mV) lives in i_ex; I is I_e plus DC (pA), or
-    stim[i] with noise currents."""
-    h, vreset = pf[bp.PF_DT], pf[bp.PF_VRESET]
-    ha, b, d, vmin = h * pf[bp.PF_IZ_A], pf[bp.PF_IZ_B], pf[bp.PF_IZ_D], pf[bp.PF_IZ_VMIN]
+    stim[i] with noise currents. a, b, c, d: each neuron's row of izp."""
+    h = pf[bp.PF_DT]
+    vmin = pf[bp.PF_IZ_VMIN]
     published, h2 = pf[bp.PF_IZ_PUBLISHED] != 0.0, h * 0.5
     inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
     for i in range(v.size):
+        ha, b, c, d = h * izp[i, 0], izp[i, 1], izp[i, 2], izp[i, 3]
         x = float(ring_ex[i] + acc_ex[i]) * inv_ex + float(ring_in[i] + acc_in[i]) * inv_in
         vm = v[i]
         um = u[i]
@@ -267,7 +268,7 @@ def integrate_izhikevich(v, u, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, 
             u_new = um + ha * (b * vm - um)
         v_new = vmin if v_new < vmin else v_new
         spike = v_new >= vth[i]
-        v[i] = vreset if spike else v_new
+        v[i] = c if spike else v_new
         u[i] = u_new + d if spike else u_new
         refr[i] = 1 if spike else 0
     ring_ex[:] = 0
@@ -420,13 +421,15 @@ def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, nois
 
 
 @kernel(parallel=True)
-def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
+def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
                    key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
     unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
     (aeif_kernels; left at -1 otherwise).
 
     vth: the local neurons' thresholds (mV relative to E_L; build.neuron_values.thresholds);
+    izp: izhikevich's a, b, c, d of the local neurons, a row each ((0, 4) without izhikevich
+    populations; build.neuron_values.izhikevich_parameters);
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); frozen:
     the local neurons' frozen currents (frozen_currents); stim: (units, chunk_size) scratch
     for the injected current of units with noise currents. Units of spike sources emit their
@@ -475,7 +478,7 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, units, pop_f
                 unit_bad[u, 0] = g0 + bad
                 unit_bad[u, 1] = t
         elif model == MODEL_IZH:
-            integrate_izhikevich(v[l0:l1], i_ex[l0:l1], refr[l0:l1], vth[l0:l1], ring[ex0:ex0 + n],
+            integrate_izhikevich(v[l0:l1], i_ex[l0:l1], refr[l0:l1], vth[l0:l1], izp[l0:l1], ring[ex0:ex0 + n],
                                  ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k], i_stim, stim[u], noisy)
         elif model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
             integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1], vth[l0:l1],

@@ -6,7 +6,7 @@ from numba import get_num_threads
 
 from ...build import plan as bp
 from ...build.input_bound import decide_ring_bits
-from ...build.neuron_values import initial_currents, initial_state, thresholds
+from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...connectivity.reference import count_tag
 from ...model.rkf45 import instability_error
@@ -175,7 +175,7 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 
 
 @kernel
-def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, n_local, units, pop_f, pop_i,
+def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, frozen, stim, in_proj, proj_f, proj_i, counts, chunk_size,
               key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
@@ -195,7 +195,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring,
             return i, n_out, n_ex
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
-        update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
+        update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
                        noise_i, key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid,
                        sched_cursor, unit_bad)
         if ps_seg.shape[0]:
@@ -300,6 +300,7 @@ class CpuSimulator(RecordedState):
         self.stim = np.zeros((max(U, 1), plan.chunk_size))
         self.frozen = frozen_currents(plan, self.units, n)   # distributed I_e, computed once
         self.vth = thresholds(plan, self.gids)            # V_th - E_L (mV) per neuron: drawn ones differ
+        self.izp = izhikevich_parameters(plan, self.gids)   # izhikevich's a, b, c, d per neuron
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
         self.unit_bad = np.full((max(U, 1), 2), -1, dtype=np.int64)   # (gid, step): AdEx instability
         if self.connectivity == "stored":
@@ -332,7 +333,7 @@ class CpuSimulator(RecordedState):
             ex_gid = ex_step = self.no_ex
         done, n_out, n_ex = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.dj_ex, self.dj_in,
-            self.refr, self.vth, self.ring,
+            self.refr, self.vth, self.izp, self.ring,
             self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.noise_f, plan.noise_i, self.frozen, self.stim, plan.in_proj,
             plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ...build import plan as bp
-from ...build.neuron_values import initial_currents, initial_state, thresholds
+from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
@@ -144,6 +144,9 @@ class GpuSimulator(RecordedState):
         self.dj_in = d.zeros(n, np.float64)
         self.refr = d.zeros(n, np.int64)
         self.vth = up(thresholds(plan, self.gids), np.float64)   # V_th - E_L (mV) per neuron, as the CPU's
+        # izhikevich's a, b, c, d per neuron (one row of zeros stands for none: no kernel reads it then)
+        izp = izhikevich_parameters(plan, self.gids)
+        self.izp = up(izp if izp.size else np.zeros((1, 4)), np.float64)
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
@@ -247,7 +250,7 @@ class GpuSimulator(RecordedState):
         if self.n_local:
             neuron_args = (
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
-                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.ring, self.d_pop_f,
+                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.izp, self.ring, self.d_pop_f,
                 self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i,
                 int(plan.noise_i.shape[0]), plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)
             steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, neuron_args))

@@ -30,7 +30,7 @@ __device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr,
-    const double* __restrict__ vth, R* ring,
+    const double* __restrict__ vth, const double* __restrict__ izp, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
@@ -58,16 +58,18 @@ __device__ __forceinline__ void neuron_update_body(
     const bool izh = model == MODEL_IZH;
     if (izh) {                                       // NEST's order (the CPU's integrate_izhikevich)
         const double h = pf[PF_DT], um = i_ex[li];   // u lives in i_ex; V is absolute; never refractory
+        // a, b of this neuron (izp: a, b, c, d per neuron, build.neuron_values.izhikevich_parameters)
+        const double ha = h * izp[(i64)li * 4], b = izp[(i64)li * 4 + 1];
         const double x = x_ex + x_in;
         double v_new;
         if (pf[PF_IZ_PUBLISHED] != 0.0) {            // Izhikevich's published scheme: two half steps
             const double h2 = h * 0.5;
             const double v_half = vm + h2 * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + i_stim + x);
             v_new = v_half + h2 * (0.04 * v_half * v_half + 5.0 * v_half + 140.0 - um + i_stim + x);
-            i_ex[li] = um + (h * pf[PF_IZ_A]) * (pf[PF_IZ_B] * v_new - um);
+            i_ex[li] = um + ha * (b * v_new - um);
         } else {                                     // forward Euler (consistent_integration)
             v_new = vm + (h * (0.04 * vm * vm + 5.0 * vm + 140.0 - um + i_stim) + x);
-            i_ex[li] = um + (h * pf[PF_IZ_A]) * (pf[PF_IZ_B] * vm - um);
+            i_ex[li] = um + ha * (b * vm - um);
         }
         vm = v_new < pf[PF_IZ_VMIN] ? pf[PF_IZ_VMIN] : v_new;
     } else if (model == MODEL_ALPHA || model == MODEL_COND_ALPHA) {   // NEST's order: V, I (g) from the old dj, dj
@@ -95,8 +97,8 @@ __device__ __forceinline__ void neuron_update_body(
         i_in[li] = i_in[li] * pf[PF_P11IN] + (delta ? 0.0 : x_in);
     }
     if (vm >= vth[li]) {                             // the neuron's threshold (build.neuron_values.thresholds)
-        vm = pf[PF_VRESET];
-        if (izh) i_ex[li] += pf[PF_IZ_D];
+        vm = izh ? izp[(i64)li * 4 + 2] : pf[PF_VRESET];   // izhikevich: this neuron's c, u += d
+        if (izh) i_ex[li] += izp[(i64)li * 4 + 3];
         refr[li] = pi[PI_REF];
         append_spike(state, spk_gid, spk_step, spk_cap, g, t);
     }

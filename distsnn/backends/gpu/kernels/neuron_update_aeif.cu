@@ -89,13 +89,14 @@ __device__ __forceinline__ int adjust_step(const double h_old, const double* err
 }
 
 // one body for both ring widths: its entry points neuron_update_aeif and neuron_update_aeif_r32 are generated
-// (backends.gpu.source.ring_entry_points)
+// (backends.gpu.source.ring_entry_points). Its parameters are neuron_update's, so that one argument tuple
+// launches both (izp, izhikevich's parameters, is unused here)
 template <typename R>
 __device__ __forceinline__ void neuron_update_aeif_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr,
-    const double* __restrict__ vth, R* ring,
+    const double* __restrict__ vth, const double* __restrict__ izp, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
