@@ -104,3 +104,24 @@ def test_noise_is_part_of_the_model_fingerprint():
     p = plan(None)
     p.noise_f, p.noise_i = np.zeros((0, 3)), np.zeros((0, 7), dtype=np.int64)   # any empty shape: not hashed
     assert fingerprint(p)["model_tables_sha256"] == none
+
+
+@pytest.mark.parametrize("uniform", [False, True])
+def test_the_cpu_kernel_draws_every_gid_of_any_range(uniform):
+    """add_noise_current (whole pairs drawn in a vectorised loop, a half pair at either end
+    apart) adds exactly a + b z_g to every gid of g0..g1-1 and touches nothing else: ranges
+    starting and ending on odd and even gids, empty, of one neuron, and a full chunk."""
+    from distsnn.backends.cpu.neuron_kernels import add_noise_current
+    seed, index, interval, a, b = 5, 3, 2 ** 33 + 7, 2.5, 40.0
+    key = streams.key_from_seed(seed)
+    tag = streams.tag(streams.DOM_CURRENT, index)
+    for g0, g1 in [(0, 0), (3, 3), (4, 5), (5, 6), (5, 7), (4, 7), (5, 8), (6, 15), (7, 16), (1000, 2024), (1001, 2026)]:
+        gids = np.arange(g0, g1, dtype=np.uint64)
+        w = philox4x32(interval & 0xFFFFFFFF, interval >> 32, gids >> np.uint64(1), tag, *key)
+        u0, u1 = uniform_open0_closed1(w[0]), uniform_open0_closed1(w[1])
+        z0, z1 = (u0, u1) if uniform else box_muller(u0, u1)
+        expect = 1.0 + (a + b * np.where(gids & np.uint64(1), z1, z0))
+        stim = np.full(g1 - g0 + 3, 1.0)
+        add_noise_current(interval, g0, g1, tag, *key, a, b, uniform, stim)
+        assert np.array_equal(stim[:g1 - g0], expect), (g0, g1)
+        assert np.all(stim[g1 - g0:] == 1.0), (g0, g1)
