@@ -9,7 +9,10 @@ rate, CV and correlation (D_KL against NEST's first seed; NEST's own seeds give 
 Writes JSON and Markdown to bench/results/. Usage:
 
     python scripts/bench_izhikevich.py --scale 1 --t-sim 1000 --threads 2 --seeds 2 \\
-        --nest-python /path/to/venv-with-nest/bin/python
+        --nest-python /path/to/venv-with-nest/bin/python [--cells published]
+
+--cells published gives each cell its own a, b, c, d as the paper draws them (the model's
+option); NEST gets the same values per neuron.
 """
 import datetime
 import os
@@ -28,17 +31,23 @@ from bench_microcircuit import machine_info, write_results  # noqa: E402  (JSON 
 def worker(args):
     """Run distsnn once in this process, write the spikes to args.spikes, print one JSON line."""
     from distsnn.models import izhikevich
-    run_worker(args, lambda: izhikevich.build(args.scale))
+    run_worker(args, lambda: izhikevich.build(args.scale, cells=args.cells))
 
 
-def nest_spec(scale, t_sim):
-    """distsnn's Izhikevich network as the JSON spec of scripts/peers/nest_izhikevich_network.py."""
+def nest_spec(scale, t_sim, cells="central"):
+    """distsnn's Izhikevich network as the JSON spec of scripts/peers/nest_izhikevich_network.py;
+    a parameter given per neuron (cells='published') is a list, one value per neuron."""
     sys.path.insert(0, ROOT)
     from distsnn.models import izhikevich
-    net = izhikevich.build(scale)
+    net = izhikevich.build(scale, cells=cells)
     keys = ("a", "b", "c", "d", "I_e", "V_th", "V_min", "U_m", "consistent_integration")
     noise = {z.target: z for z in net.noise_inputs}
-    pops = {name: {"size": p.size, "params": {k: p.params[k] for k in keys}, "noise_std": noise[name].std}
+
+    def value(pop, key):
+        given = (pop.per_neuron or {}).get(key)
+        return pop.params[key] if given is None else given.values.tolist()
+
+    pops = {name: {"size": p.size, "params": {k: value(p, k) for k in keys}, "noise_std": noise[name].std}
             for name, p in net.populations.items()}
     # delta synapses: the weight as it acts on V, negative for inhibition, in both simulators
     projections = [{"source": pr.source, "target": pr.target, "indegree": pr.rule.n, "delay": pr.delay.value,
@@ -50,18 +59,19 @@ def nest_spec(scale, t_sim):
 def main():
     ap = side_by_side_parser(__doc__)
     ap.add_argument("--backend", default="cpu", choices=("cpu", "gpu", "gpu-emu"), help="distsnn's backend")
+    ap.add_argument("--cells", default="central", choices=("central", "published"), help="the model's cells option")
     args = parse_side_by_side(ap)
     if args.worker:
         return worker(args)
 
     tmp = tempfile.mkdtemp(prefix="bench_izhikevich_")
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
-              "--backend", args.backend]
+              "--backend", args.backend, "--cells", args.cells]
     me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
-    spec = nest_spec(args.scale, args.t_sim)
+    spec = nest_spec(args.scale, args.t_sim, args.cells)
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "machine": machine_info(), "scale": args.scale, "t_sim_ms": args.t_sim, "threads": args.threads,
-               "backend": args.backend, "n_neurons": spec["n_neurons"], "dt_ms": spec["dt"],
+               "backend": args.backend, "cells": args.cells, "n_neurons": spec["n_neurons"], "dt_ms": spec["dt"],
                "analysis_from_ms": args.analysis_from, "runs": []}
     files = {}
     seeds = range(1, args.seeds + 1)
@@ -71,12 +81,14 @@ def main():
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
     suffix = "" if args.backend == "cpu" else f"_{args.backend}"
+    suffix += "" if args.cells == "central" else f"_{args.cells}"
     write_results(args.out_dir, f"izhikevich_scale{args.scale:g}{suffix}", results, report)
 
 
 def report(r):
+    cells = r.get("cells", "central")
     lines = [f"# Izhikevich (2003) network ({r['n_neurons']} neurons, scale {r['scale']:g}, {r['t_sim_ms']:g} ms, "
-             f"{r['threads']} threads)", ""] + runs_lines(r)
+             f"{r['threads']} threads, {cells} cells)", ""] + runs_lines(r)
     lines += ["", "Notes:", "",
               "- Same network in both: NEST reads distsnn's description (sizes, cell parameters, in-degrees, "
               "weight distributions, delay, noise). The thalamic input is a noise_generator per population in "
@@ -84,6 +96,8 @@ def report(r):
               "streams in distsnn; NEST delivers a generator's current one step (its delay) later. Each draws "
               "its own connectivity, so runs agree in distribution, not spike for spike.",
               "- Both integrate the izhikevich neuron by forward Euler in the same order of operations.",
+              "- Cells: 'central', one parameter set per class; 'published', each cell its own a, b, c, d as "
+              "Izhikevich (2003) draws them, the same values per neuron in both simulators.",
               "- ns per neuron update: simulate time / (neurons x steps), delivery included.",
               "- Each run is a fresh process (its own peak RSS)."]
     return "\n".join(lines) + "\n"

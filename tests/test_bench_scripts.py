@@ -109,3 +109,17 @@ def test_bench_izhikevich_smoke(tmp_path):
     w = {(c["source"], c["target"]): (c["weight_mean"], c["indegree"]) for c in spec["projections"]}
     assert w[("E", "I")] == (0.25, 800) and w[("I", "E")] == (-0.5, 200)
     assert spec["populations"]["I"]["params"]["a"] == 0.1 and spec["populations"]["E"]["noise_std"] == 5.0
+
+
+def test_bench_izhikevich_published_cells_reach_nest_per_neuron():
+    """With --cells published, the spec NEST reads gives each cell its own a, b (I) or c, d (E),
+    one value per neuron in node order, the values distsnn's model holds."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bench_izhikevich import nest_spec
+    from distsnn.models import izhikevich
+    spec = nest_spec(0.02, 150.0, "published")
+    net = izhikevich.build(0.02, cells="published")
+    e, i = spec["populations"]["E"]["params"], spec["populations"]["I"]["params"]
+    assert e["c"] == net.populations["E"].per_neuron["c"].values.tolist() and len(e["d"]) == 160
+    assert i["a"] == net.populations["I"].per_neuron["a"].values.tolist() and len(i["b"]) == 40
+    assert e["a"] == 0.02 and i["c"] == -65.0   # the others stay numbers

@@ -14,7 +14,11 @@ def main(spec_path, out_path, threads, seed):
     nest = fresh_nest(spec["dt"], threads, seed)
     pops, devices = {}, 0
     for name, p in spec["populations"].items():
-        pops[name] = nest.Create("izhikevich", p["size"], params=p["params"])
+        scalars = {k: v for k, v in p["params"].items() if not isinstance(v, list)}
+        pops[name] = nest.Create("izhikevich", p["size"], params=scalars)
+        per_neuron = {k: v for k, v in p["params"].items() if isinstance(v, list)}
+        if per_neuron:   # one value per neuron (the published cells), in node order
+            pops[name].set(per_neuron)
     for c in spec["projections"]:
         nest.Connect(pops[c["source"]], pops[c["target"]], {"rule": "fixed_indegree", "indegree": c["indegree"]},
                      {"weight": nest.random.normal(c["weight_mean"], c["weight_sd"]), "delay": c["delay"]})

@@ -446,8 +446,9 @@ def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, nois
 
 
 @kernel(parallel=True)
-def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f, noise_i,
-                   key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad):
+def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
+                   noise_i, key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor,
+                   unit_bad):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
     unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
     (aeif_kernels; left at -1 otherwise).
