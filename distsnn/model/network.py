@@ -162,7 +162,9 @@ class Network:
             i_e = i_e.validated(f"{where}: I_e")
             params["I_e"] = 0.0   # the scalar table's I_e; the distribution is the frozen current
         per_neuron = {}
-        for key in varying[1:]:
+        for key in varying:
+            if key == "I_e":   # above: a frozen current, not a value per neuron
+                continue
             value = params.get(key)
             if isinstance(value, Constant):
                 params[key] = value.validated(f"{where}: {key}").value
