@@ -8,7 +8,7 @@ import pytest
 
 from distsnn.build import plan as bp
 from distsnn.io.checkpoint import fingerprint
-from distsnn.model import Network
+from distsnn.model import Network, Normal
 from distsnn.rng import streams
 from distsnn.rng.philox import philox4x32, uniform_open0_closed1
 from distsnn.rng.portable_math import box_muller
@@ -126,3 +126,19 @@ def test_the_cpu_kernel_draws_every_gid_of_any_range(uniform):
         add_noise_current(interval, g0, g1, tag, *key, a, b, uniform, stim)
         assert np.array_equal(stim[:g1 - g0], expect), (g0, g1)
         assert np.all(stim[g1 - g0:] == 1.0), (g0, g1)
+
+
+def test_a_restart_inside_an_interval_finds_the_held_current_again(tmp_path):
+    """The CPU engine draws a current once per interval and holds it (injected_current); a run
+    cut at step 41, inside an interval of 3 steps, and restarted continues V exactly, the
+    frozen current (a distributed I_e) too."""
+    def net():
+        n = Network(dt=0.1)
+        n.add_population("n", 5, "iaf_psc_exp", dict(FREE, I_e=Normal(30.0, 10.0)))
+        n.add_noise_input("n", mean=40.0, std=120.0, dt=0.3)
+        n.record_voltage("n", range(5))
+        return n
+    whole = simulate(net(), 10.0, seed=4, backend="cpu", progress=False)
+    simulate(net(), 4.1, seed=4, backend="cpu", progress=False, checkpoint=str(tmp_path / "ck"))
+    rest = simulate(net(), 5.9, seed=4, backend="cpu", progress=False, restart=str(tmp_path / "ck"))
+    assert np.array_equal(rest.state("n")[2], whole.state("n")[2][41:])

@@ -339,42 +339,56 @@ def add_noise_current(interval, g0, g1, tag, key0, key1, a, b, uniform, stim):
 
 
 @kernel
-def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, frozen, stim):
+def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, held_at, held_iv, stim):
     """Whether population k has a noise current at step t (a frozen one, a distributed I_e,
     at every step); if so, stim[:g1 - g0] = i_stim (I_e + DC, pA) plus each active one's
-    current, in the order they were added. A frozen current's values are read from `frozen`
-    (the unit's slice of frozen_currents), the same bits add_noise_current would give."""
+    current, in the order they were added.
+
+    A current drawn for longer than one step (NoiseInput.dt above the step; a frozen one's
+    interval never ends) is drawn once per interval into `held` (the unit's block
+    held_at[q] of it, held_layout) and read from there while its interval lasts (held_iv[q]:
+    the interval held, -1 none): the values are a function of (interval, gid) alone, so the
+    bits are those of drawing it every step (add_noise_current on zeros: 0 + x is x), and a
+    restart anywhere in an interval finds them again."""
     noisy = False
+    n = g1 - g0
     for q in range(noise_i.shape[0]):
         if noise_i[q, bp.NZ_POP] == k and noise_i[q, bp.NZ_START] <= t < noise_i[q, bp.NZ_STOP]:
             if not noisy:
-                stim[:g1 - g0] = i_stim
+                stim[:n] = i_stim
                 noisy = True
-            if noise_i[q, bp.NZ_EVERY] == bp.STEP_NEVER:
-                for i in range(g1 - g0):
-                    stim[i] = stim[i] + frozen[i]
-            else:
-                add_noise_current(t // noise_i[q, bp.NZ_EVERY], g0, g1, CURRENT_TAG | noise_i[q, bp.NZ_INDEX], key0,
-                                  key1, noise_f[q, 0], noise_f[q, 1], noise_i[q, bp.NZ_KIND] == bp.NZ_UNIFORM, stim)
+            every = noise_i[q, bp.NZ_EVERY]
+            tag = CURRENT_TAG | noise_i[q, bp.NZ_INDEX]
+            uniform = noise_i[q, bp.NZ_KIND] == bp.NZ_UNIFORM
+            a = held_at[q]
+            if a < 0:      # redrawn every step: nothing to hold
+                add_noise_current(t // every, g0, g1, tag, key0, key1, noise_f[q, 0], noise_f[q, 1], uniform, stim)
+                continue
+            interval = t // every
+            h = held[a:a + n]
+            if held_iv[q] != interval:
+                h[:] = 0.0
+                add_noise_current(interval, g0, g1, tag, key0, key1, noise_f[q, 0], noise_f[q, 1], uniform, h)
+                held_iv[q] = interval
+            for i in range(n):
+                stim[i] = stim[i] + h[i]
     return noisy
 
 
-def frozen_currents(plan, units, n_local):
-    """The values of the frozen currents (distributed I_e; at most one per population) of
-    the local neurons, computed once (pA; an empty array if the model has none): the CPU
-    reads them where the GPU recomputes them (add_noise_current on zeros: 0 + x is x, so
-    the bits are those of the recomputation)."""
-    rows = [q for q in range(plan.noise_i.shape[0]) if plan.noise_i[q, bp.NZ_EVERY] == bp.STEP_NEVER]
-    frozen = np.zeros(n_local if rows else 0)
-    for q in rows:
-        nz = plan.noise_i[q]
-        for u in range(units.shape[0]):
-            if units[u, bp.UI_POP] != nz[bp.NZ_POP]:
-                continue
-            g0, g1, l0 = (int(x) for x in units[u, [bp.UI_GID_START, bp.UI_GID_END, bp.UI_LOCAL_START]])
-            add_noise_current(0, g0, g1, CURRENT_TAG | nz[bp.NZ_INDEX], plan.key0, plan.key1, plan.noise_f[q, 0],
-                              plan.noise_f[q, 1], nz[bp.NZ_KIND] == bp.NZ_UNIFORM, frozen[l0:l0 + g1 - g0])
-    return frozen
+def held_layout(plan, units):
+    """Where the CPU engine holds the noise currents drawn for longer than one step (frozen
+    ones included): held_at (units x noise inputs), the offset of each unit's block of
+    `held` for each such input of its population (-1 elsewhere), and the length of `held`
+    (a float64 per neuron and held input)."""
+    nz = plan.noise_i
+    held_at = np.full((max(units.shape[0], 1), max(nz.shape[0], 1)), -1, dtype=np.int64)
+    size = 0
+    for u in range(units.shape[0]):
+        for q in range(nz.shape[0]):
+            if nz[q, bp.NZ_POP] == units[u, bp.UI_POP] and nz[q, bp.NZ_EVERY] > 1:
+                held_at[u, q] = size
+                size += int(units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START])
+    return held_at, size
 
 
 @kernel(inline="always")
@@ -447,8 +461,8 @@ def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, nois
 
 @kernel(parallel=True)
 def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
-                   noise_i, key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor,
-                   unit_bad):
+                   noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc, sched_step,
+                   sched_gid, sched_cursor, unit_bad):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
     unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
     (aeif_kernels; left at -1 otherwise).
@@ -456,8 +470,9 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, 
     vth: the local neurons' thresholds (mV relative to E_L; build.neuron_values.thresholds);
     izp: izhikevich's a, b, c, d of the local neurons, a row each ((0, 4) without izhikevich
     populations; build.neuron_values.izhikevich_parameters);
-    noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); frozen:
-    the local neurons' frozen currents (frozen_currents); stim: (units, chunk_size) scratch
+    noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); held,
+    held_at, held_iv: the noise currents held over their intervals (injected_current,
+    held_layout; held_at and held_iv a row per unit); stim: (units, chunk_size) scratch
     for the injected current of units with noise currents. Units of spike sources emit their
     scheduled spikes of step t instead (sched_cursor: next entry per unit); those of Poisson
     sources are left to poisson_sources.
@@ -488,7 +503,8 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, 
                 i_stim = i_stim + dc_current(dc_f, dc_i, d, t)
         n = g1 - g0
         l1 = l0 + n
-        noisy = injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, frozen[l0:l0 + n], stim[u])
+        noisy = injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, held_at[u], held_iv[u],
+                                 stim[u])
         # this step's slot of each receptor in the unit's ring block (build.ring_layout)
         lex = pop_i[k, bp.PI_RING_EX]
         ex0 = units[u, bp.UI_RING_OFF] + (t % lex) * n

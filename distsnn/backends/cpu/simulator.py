@@ -13,7 +13,7 @@ from ...model.rkf45 import instability_error
 from .connectivity_kernels import counts_fixed_indegree, counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
 from .jit import kernel
-from .neuron_kernels import frozen_currents, poisson_input, poisson_sources, update_neurons
+from .neuron_kernels import held_layout, poisson_input, poisson_sources, update_neurons
 
 CONNECTIVITY_MODES = ("procedural", "stored")
 
@@ -59,13 +59,13 @@ def scratch_bytes(plan, units, row_width):
     """Bytes of the CPU engine's scratch: per unit, three row buffers of `row_width` int64, its
     spikes of a step (int64 per neuron slot of a chunk), its Poisson input (2 int64 sums and
     one uint64 word per neuron slot, + 8 words) and injected current (a float64 per slot);
-    per neuron, its gid and a step's spikes (gid, step), and its frozen current (a float64)
-    if the model has distributed I_e."""
+    per neuron, its gid and a step's spikes (gid, step), and a float64 per noise current held
+    over its interval (held_layout: distributed I_e, noise drawn for longer than a step)."""
     U = max(units.shape[0], 1)
     C = plan.chunk_size
     n_local = int(bp.unit_sizes(units).sum())
-    frozen = 8 * n_local if np.any(plan.noise_i[:, bp.NZ_EVERY] == bp.STEP_NEVER) else 0
-    return U * (3 * 8 * row_width + 8 * C + 16 * C + 8 * (C + 8) + 8 * C) + 24 * max(n_local, 1) + frozen
+    held = 8 * held_layout(plan, units)[1]
+    return U * (3 * 8 * row_width + 8 * C + 16 * C + 8 * (C + 8) + 8 * C) + 24 * max(n_local, 1) + held
 
 
 def counted_projections(plan):
@@ -176,7 +176,7 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 
 @kernel
 def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, n_local, units, pop_f, pop_i,
-              pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, frozen, stim, in_proj, proj_f, proj_i, counts, chunk_size,
+              pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, held, held_at, held_iv, stim, in_proj, proj_f, proj_i, counts, chunk_size,
               key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
@@ -196,7 +196,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
         update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
-                       noise_i, key0, key1, frozen, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid,
+                       noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid,
                        sched_cursor, unit_bad)
         if ps_seg.shape[0]:
             poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, noise_words)
@@ -298,7 +298,10 @@ class CpuSimulator(RecordedState):
         self.noise_words = np.zeros((max(U, 1), plan.chunk_size + 8), dtype=np.uint64)
         # injected current per neuron, for units with noise currents (neuron_kernels.injected_current)
         self.stim = np.zeros((max(U, 1), plan.chunk_size))
-        self.frozen = frozen_currents(plan, self.units, n)   # distributed I_e, computed once
+        # noise currents held over their intervals (distributed I_e: over the whole run)
+        self.held_at, held = held_layout(plan, self.units)
+        self.held = np.zeros(held)
+        self.held_iv = np.full(self.held_at.shape, -1, dtype=np.int64)
         self.vth = thresholds(plan, self.gids)            # V_th - E_L (mV) per neuron: drawn ones differ
         self.izp = izhikevich_parameters(plan, self.gids)   # izhikevich's a, b, c, d per neuron
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
@@ -335,7 +338,8 @@ class CpuSimulator(RecordedState):
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.dj_ex, self.dj_in,
             self.refr, self.vth, self.izp, self.ring,
             self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
-            plan.pin_cdf, plan.dc_f, plan.dc_i, plan.noise_f, plan.noise_i, self.frozen, self.stim, plan.in_proj,
+            plan.pin_cdf, plan.dc_f, plan.dc_i, plan.noise_f, plan.noise_i, self.held, self.held_at,
+            self.held_iv, self.stim, plan.in_proj,
             plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
