@@ -176,8 +176,8 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 
 @kernel
 def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, n_local, units, pop_f, pop_i,
-              pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, held, held_at, held_iv, stim, in_proj, proj_f, proj_i, counts, chunk_size,
-              key0, key1, dt,
+              pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, held, held_at, held_iv, stim, in_proj, proj_f, proj_i,
+              counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
               ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, ps_seg, unit_bad):
@@ -196,8 +196,8 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
         update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
-                       noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc, sched_step, sched_gid,
-                       sched_cursor, unit_bad)
+                       noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc, sched_step,
+                       sched_gid, sched_cursor, unit_bad)
         if ps_seg.shape[0]:
             poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, noise_words)
         if unit_bad[:, 0].max() >= 0:
