@@ -347,7 +347,8 @@ def make_plan(network, seed, bound_inputs=True):
                     ring_slots[k, REC_IN], 0, 0, VTH_FIXED]
         if pop.v_th is not None:   # a threshold per neuron (thresholds)
             normal = isinstance(pop.v_th, Normal)
-            pop_i[k, PI_VTH_DIST] = VTH_NORMAL if normal else VTH_GIVEN if isinstance(pop.v_th, Values) else VTH_UNIFORM
+            given = isinstance(pop.v_th, Values)
+            pop_i[k, PI_VTH_DIST] = VTH_NORMAL if normal else VTH_GIVEN if given else VTH_UNIFORM
             pop_f[k, [PF_VTH_A, PF_VTH_B]] = (pop.v_th.mean, pop.v_th.sd) if normal else (pop.v_th.low, pop.v_th.high)
     ps_seg = poisson_source.segments(pops, pop_i, dt)
 
