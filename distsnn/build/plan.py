@@ -300,7 +300,7 @@ def make_plan(network, seed, bound_inputs=True):
     dc_i = np.array([[_steps_floor(d.start, dt), _steps_floor(d.stop, dt), *phase_words.words(d.frequency, d.phase, dt)]
                      for d in dcs], dtype=np.int64).reshape(-1, N_DI)
     frozen = [z.target for z in network.noise_inputs if math.isinf(z.dt)]
-    if len(frozen) != len(set(frozen)):   # the CPU engine keeps one array of them (frozen_currents)
+    if len(frozen) != len(set(frozen)):   # a population has one I_e (add_population makes them)
         raise ValueError("network: a population has more than one frozen noise current (distributed I_e)")
     noise_f = np.array([[z.mean, z.std] for z in network.noise_inputs], dtype=np.float64).reshape(-1, 2)
     noise_i = np.array([[index[z.target], _steps_floor(z.start, dt), _steps_floor(z.stop, dt),
