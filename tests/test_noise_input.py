@@ -111,7 +111,7 @@ def test_the_cpu_kernel_draws_every_gid_of_any_range(uniform):
     """add_noise_current (whole pairs drawn in a vectorised loop, a half pair at either end
     apart) adds exactly a + b z_g to every gid of g0..g1-1 and touches nothing else: ranges
     starting and ending on odd and even gids, empty, of one neuron, and a full chunk."""
-    from distsnn.backends.cpu.neuron_kernels import add_noise_current
+    from distsnn.backends.cpu.noise_kernels import add_noise_current
     seed, index, interval, a, b = 5, 3, 2 ** 33 + 7, 2.5, 40.0
     key = streams.key_from_seed(seed)
     tag = streams.tag(streams.DOM_CURRENT, index)

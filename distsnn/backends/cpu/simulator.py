@@ -13,7 +13,8 @@ from ...model.rkf45 import instability_error
 from .connectivity_kernels import counts_fixed_indegree, counts_fixed_outdegree, counts_fixed_total, stored_rows
 from .delivery_kernels import deliver_procedural, deliver_stored
 from .jit import kernel
-from .neuron_kernels import held_layout, poisson_input, poisson_sources, update_neurons
+from .neuron_kernels import poisson_input, poisson_sources, update_neurons
+from .noise_kernels import held_layout
 
 CONNECTIVITY_MODES = ("procedural", "stored")
 
@@ -296,7 +297,7 @@ class CpuSimulator(RecordedState):
         self.unit_events = np.zeros(max(U, 1), dtype=np.int64)
         self.noise_acc = np.zeros((max(U, 1), 2, plan.chunk_size), dtype=np.int64)   # Poisson input per unit
         self.noise_words = np.zeros((max(U, 1), plan.chunk_size + 8), dtype=np.uint64)
-        # injected current per neuron, for units with noise currents (neuron_kernels.injected_current)
+        # injected current per neuron, for units with noise currents (noise_kernels.injected_current)
         self.stim = np.zeros((max(U, 1), plan.chunk_size))
         # noise currents held over their intervals (distributed I_e: over the whole run)
         self.held_at, held = held_layout(plan, self.units)
