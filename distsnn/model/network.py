@@ -12,19 +12,11 @@ from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
 from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
+from .per_neuron import split_params
 from .recording import checked_sampling, recordable, variable_names
 from ..rng.streams import ID_MASK, projection_id
 
 RECEPTORS = ("excitatory", "inhibitory")
-# the parameters that may differ between the neurons of a population (add_population's params):
-# I_e drawn per neuron (a Normal or Uniform); V_th drawn or given (Values); izhikevich's a, b, c, d too
-DISTRIBUTED_PARAMS = ("I_e", "V_th")
-IZHIKEVICH_PER_NEURON = ("a", "b", "c", "d")
-
-
-def per_neuron_params(model):
-    """The parameters of `model` that may be given per neuron."""
-    return DISTRIBUTED_PARAMS + (IZHIKEVICH_PER_NEURON if model == "izhikevich" else ())
 
 
 def _receptor_and_weight(where, post, weight, receptor):
@@ -145,54 +137,14 @@ class Network:
         where = f"population {name!r}"
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
             raise ValueError(f"{where}: size must be a non-negative integer, got {size!r}")
-        params = {key: given_values(value) for key, value in (params or {}).items()}
-        varying = per_neuron_params(model)
-        for key, value in params.items():
-            if isinstance(value, (Constant, Normal, Uniform, Values)) and key not in varying:
-                raise ValueError(f"{where}: parameter {key} must be a number; only {', '.join(varying)} may differ "
-                                 f"between neurons (a Normal or Uniform, or for all but I_e one value per neuron), "
-                                 f"got {value!r}")
-        i_e = params.get("I_e")
-        if isinstance(i_e, Values):
-            raise ValueError(f"{where}: I_e may be a number, Normal or Uniform, not one value per neuron "
-                             f"(a DC input per population or a Normal / Uniform I_e covers the heterogeneous case)")
-        if isinstance(i_e, Constant):
-            params["I_e"] = i_e.validated(f"{where}: I_e").value
-        elif isinstance(i_e, (Normal, Uniform)):
-            i_e = i_e.validated(f"{where}: I_e")
-            params["I_e"] = 0.0   # the scalar table's I_e; the distribution is the frozen current
-        per_neuron = {}
-        for key in varying:
-            if key == "I_e":   # above: a frozen current, not a value per neuron
-                continue
-            value = params.get(key)
-            if isinstance(value, Constant):
-                params[key] = value.validated(f"{where}: {key}").value
-            elif isinstance(value, Values):
-                per_neuron[key] = value.validated(f"{where}: {key}", int(size))
-            elif isinstance(value, (Normal, Uniform)):
-                per_neuron[key] = value.validated(f"{where}: {key}")
-            if key in per_neuron:
-                params[key] = per_neuron[key].mean   # the scalar the checks and tables see
-        v_th = per_neuron.pop("V_th", None)
-        # V_th's checks are monotone in V_th, so a Uniform's bounds and the given values'
-        # extremes stand for all; a Normal's draws are checked at the build
-        # (neuron_values.check_thresholds)
-        for bound in (() if v_th is None else (v_th.mean,) if isinstance(v_th, Normal) else (v_th.low, v_th.high)):
-            try:
-                validate_params(where, model, dict(params, V_th=bound))
-            except ValueError as err:
-                if isinstance(v_th, Values):
-                    i = int(np.argmax(v_th.values == bound))
-                    raise ValueError(f"{err} (the V_th given for neuron {i})") from None
-                raise
+        params, i_e, v_th, per_neuron = split_params(where, model, int(size), params)
         full = validate_params(where, model, params)
         v_init = given_values(default_v_init(model, full) if v_init is None else v_init)
         if isinstance(v_init, Values):
             v_init = v_init.validated(f"{where}: v_init", int(size))
         v_init = as_distribution(v_init, f"{where}: v_init", (Constant, Uniform, Normal, Values))
         self.populations[name] = Population(name, int(size), model, full, v_init, v_th=v_th,
-                                            per_neuron=per_neuron or None)
+                                            per_neuron=per_neuron)
         if isinstance(i_e, Normal):
             self.noise_inputs.append(NoiseInput(name, i_e.mean, i_e.sd, math.inf, 0.0, math.inf, "normal"))
         elif isinstance(i_e, Uniform):
