@@ -77,26 +77,34 @@ def main():
     if args.worker:
         return worker(args)
 
-    tmp = tempfile.mkdtemp(prefix="bench_adex_")
+    suffix = "" if args.backend == "cpu" else f"_{args.backend}"
+    run_against_nest(args, os.path.abspath(__file__), ["--b", str(args.b)], {"b_pA": args.b},
+                     nest_spec(args.scale, args.t_sim, args.b), "nest_adex.py",
+                     f"adex_b{args.b:g}_scale{args.scale:g}{suffix}", report)
+
+
+def run_against_nest(args, script, options, extra, spec, peer_script, name, report):
+    """A side-by-side benchmark against NEST (shared with bench_izhikevich.py): distsnn's runs
+    (worker processes of `script` with the common options, args.backend and `options`), NEST's
+    of scripts/peers/`peer_script` reading `spec` if args.nest_python is given, the analysis;
+    the results (`extra` among their settings) go to args.out_dir as `name` (+ date), with
+    `report` writing the Markdown."""
+    tmp = tempfile.mkdtemp(prefix="bench_")
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
-              "--b", str(args.b), "--backend", args.backend]
-    me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
-    spec = nest_spec(args.scale, args.t_sim, args.b)
+              "--backend", args.backend] + options
+    me = [sys.executable, script, "--worker"] + common
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "machine": machine_info(),
-               "scale": args.scale, "t_sim_ms": args.t_sim, "b_pA": args.b, "threads": args.threads,
-               "backend": args.backend,
-               "n_neurons": spec["n_neurons"], "dt_ms": spec["dt"], "analysis_from_ms": args.analysis_from,
-               "runs": []}
+               "machine": machine_info(), "scale": args.scale, "t_sim_ms": args.t_sim, **extra,
+               "threads": args.threads, "backend": args.backend, "n_neurons": spec["n_neurons"], "dt_ms": spec["dt"],
+               "analysis_from_ms": args.analysis_from, "runs": []}
     files = {}
     seeds = range(1, args.seeds + 1)
     run_distsnn_seeds(me, tmp, seeds, results, files)
     if args.nest_python:
-        run_nest_seeds(args, "nest_adex.py", spec, tmp, seeds, results, files)
+        run_nest_seeds(args, peer_script, spec, tmp, seeds, results, files)
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
-    suffix = "" if args.backend == "cpu" else f"_{args.backend}"
-    write_results(args.out_dir, f"adex_b{args.b:g}_scale{args.scale:g}{suffix}", results, report)
+    write_results(args.out_dir, name, results, report)
 
 
 def run_nest_seeds(args, script, spec, tmp, seeds, results, files):

@@ -14,18 +14,14 @@ Writes JSON and Markdown to bench/results/. Usage:
 --cells published gives each cell its own a, b, c, d as the paper draws them (the model's
 option); NEST gets the same values per neuron.
 """
-import datetime
 import os
-import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_adex import run_nest_seeds, run_worker, runs_lines  # noqa: E402  (as the AdEx benchmark's)
-from bench_brunel import analyse, parse_side_by_side, run_distsnn_seeds, side_by_side_parser  # noqa: E402
-from bench_microcircuit import machine_info, write_results  # noqa: E402  (JSON + Markdown)
+from bench_adex import run_against_nest, run_worker, runs_lines  # noqa: E402  (as the AdEx benchmark's)
+from bench_brunel import parse_side_by_side, side_by_side_parser  # noqa: E402
 
 
 def worker(args):
@@ -64,25 +60,11 @@ def main():
     if args.worker:
         return worker(args)
 
-    tmp = tempfile.mkdtemp(prefix="bench_izhikevich_")
-    common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
-              "--backend", args.backend, "--cells", args.cells]
-    me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
-    spec = nest_spec(args.scale, args.t_sim, args.cells)
-    results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "machine": machine_info(), "scale": args.scale, "t_sim_ms": args.t_sim, "threads": args.threads,
-               "backend": args.backend, "cells": args.cells, "n_neurons": spec["n_neurons"], "dt_ms": spec["dt"],
-               "analysis_from_ms": args.analysis_from, "runs": []}
-    files = {}
-    seeds = range(1, args.seeds + 1)
-    run_distsnn_seeds(me, tmp, seeds, results, files)
-    if args.nest_python:
-        run_nest_seeds(args, "nest_izhikevich_network.py", spec, tmp, seeds, results, files)
-    results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
-    shutil.rmtree(tmp, ignore_errors=True)
     suffix = "" if args.backend == "cpu" else f"_{args.backend}"
     suffix += "" if args.cells == "central" else f"_{args.cells}"
-    write_results(args.out_dir, f"izhikevich_scale{args.scale:g}{suffix}", results, report)
+    run_against_nest(args, os.path.abspath(__file__), ["--cells", args.cells], {"cells": args.cells},
+                     nest_spec(args.scale, args.t_sim, args.cells), "nest_izhikevich_network.py",
+                     f"izhikevich_scale{args.scale:g}{suffix}", report)
 
 
 def report(r):
