@@ -100,12 +100,16 @@ def population_pieces(plan, model=CostModel()):
         incoming = [j for j in range(kin.size) if plan.proj_i[j, bp.JI_POST_POP] == p]
         syn = sum(kin[j] * size for j in incoming)
         ev = sum(kin[j] * size * rate[plan.proj_i[j, bp.JI_PRE_POP]] for j in incoming)
-        count_bytes = sum(4 * bp.count_cells(plan.proj_i[j, bp.JI_RULE], plan.proj_i[j, bp.JI_PRE_SIZE], nch)
+        held_bytes = sum(4 * bp.count_cells(plan.proj_i[j, bp.JI_RULE], plan.proj_i[j, bp.JI_PRE_SIZE], nch)
                           for j in incoming if plan.proj_i[j, bp.JI_COUNT_OFF] >= 0)
+        lists = [sl for sl in plan.lists if sl.post_pop == p]   # synapse lists (FromList): held, 16 B each
+        syn += sum(sl.n for sl in lists)
+        ev += sum(sl.n * rate[sl.pre_pop] for sl in lists)
+        held_bytes += 16 * sum(sl.n for sl in lists)
         slots = int(plan.pop_i[p, bp.PI_RING_EX] + plan.pop_i[p, bp.PI_RING_IN])   # build.ring_layout
-        nbytes = size * (32 + plan.ring_item_bytes * slots) + count_bytes
+        nbytes = size * (32 + plan.ring_item_bytes * slots) + held_bytes
         neuron_model = plan.network.populations[name].model
         cost = model.update_cost_s(neuron_model) * size * steps_per_s + model.event_s * ev
-        sources = frozenset(int(plan.proj_i[j, bp.JI_PRE_POP]) for j in incoming)
+        sources = frozenset([int(plan.proj_i[j, bp.JI_PRE_POP]) for j in incoming] + [sl.pre_pop for sl in lists])
         pieces.append(Piece(p, name, 0, nch, size, syn, ev, nbytes, cost, sources))
     return pieces

@@ -45,7 +45,8 @@ class Partition:
         return out
 
     def exchange_interval(self):
-        """Smallest delay (steps) of any projection whose source and target meet on different ranks."""
+        """Smallest delay (steps) of any projection (rule or synapse list) whose source and
+        target meet on different ranks."""
         from distsnn.build import plan as bp
         where = self.rank_of_population()
         d = None
@@ -55,6 +56,10 @@ class Partition:
                 continue
             lo = int(self.plan.proj_min_delay[j])
             d = lo if d is None else min(d, lo)
+        for sl in self.plan.lists:   # synapse lists (FromList)
+            src, dst = where[sl.pre_pop], where[sl.post_pop]
+            if sl.n and src and dst and len(src | dst) > 1:
+                d = int(sl.delay.min()) if d is None else min(d, int(sl.delay.min()))
         return d if d is not None else self.plan.max_delay_steps
 
     def traffic_spikes_per_s(self):

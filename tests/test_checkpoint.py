@@ -188,9 +188,9 @@ def test_a_foreign_checkpoint_is_refused_with_the_reason(first_half):
         simulate(restart_network(), 10.0, seed=22, progress=False, restart=path)
     other = restart_network()
     other.connect("C", "C", FixedProbability(0.1), 1.0, 1.0)
-    with pytest.raises(ValueError, match="model parameters and connectivity rules"):
+    with pytest.raises(ValueError, match="model parameters and connectivity"):
         simulate(other, 10.0, seed=21, progress=False, restart=path)
-    with pytest.raises(ValueError, match="model parameters and connectivity rules"):
+    with pytest.raises(ValueError, match="model parameters and connectivity"):
         simulate(restart_network(window=(40.0, 101.0)), 10.0, seed=21, progress=False, restart=path)
     with pytest.raises(ValueError, match=r"ring-buffer width \(bits\): 32 in the checkpoint, 64 here"):
         simulate(restart_network(64), 10.0, seed=21, progress=False, restart=path)

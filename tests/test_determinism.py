@@ -3,14 +3,14 @@ import numba
 import numpy as np
 import pytest
 
-from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
-                           OneToOne, Uniform)
+from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList,
+                           Network, Normal, OneToOne, Uniform)
 from distsnn.runtime import simulate
 from distsnn.runtime import run as run_module
 
 
 def mixed_network():
-    """Every rule, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
+    """Every rule, synapse lists, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
     Poisson spike sources, distributed bias currents (I_e), iaf_psc_exp, iaf_psc_delta,
     iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without refractoriness) and
     aeif_psc_exp neurons, populations spanning several chunks; the state recorded is every
@@ -70,6 +70,16 @@ def mixed_network():
                        v_init=Normal(-65.0, 3.0))
     net.connect("E", "Y", FixedIndegree(10), Normal(2.0, 0.2), 1.2)
     net.connect("Y", "I", FixedProbability(0.2), 20.0, 0.9)
+    # synapse lists: given weights and delays; negative conductances (inhibitory); drawn
+    # weights and delays, with repeated pairs (multapses)
+    rng = np.random.default_rng(7)
+    net.connect("E", "D", FromList(rng.integers(0, 400, 2000), rng.integers(0, 70, 2000)),
+                rng.uniform(0.2, 0.8, 2000), rng.choice([0.4, 0.9, 1.7, 2.5], 2000), label="list")
+    net.connect("I", "G", FromList(rng.integers(0, 100, 200), rng.integers(0, 80, 200)),
+                -rng.uniform(0.2, 1.0, 200), 0.6, label="list")
+    pre, post = rng.integers(0, 100, 300), rng.integers(0, 400, 300)
+    net.connect("X", "E", FromList(np.tile(pre, 2), np.tile(post, 2)),
+                Normal(30.0, 3.0), Normal(1.4, 0.3), label="list")
     for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "S", "Z", "Y"):
         net.record_spikes(name)
     net.record_state("E", [0, 1, 399], ["V_m", "I_syn_ex", "I_syn_in"])

@@ -133,7 +133,7 @@ def test_checkpoints_know_the_values(tmp_path):
     ids, times = whole.spikes("n")
     late = times > 100.0
     assert np.array_equal(second.spikes("n")[1], times[late]) and late.sum() > 0
-    with pytest.raises(ValueError, match="model parameters and connectivity rules"):
+    with pytest.raises(ValueError, match="model parameters and connectivity"):
         simulate(_restartable([2.0, 4.0, 6.5, 7.5]), 100.0, seed=3, progress=False,
                  restart=str(tmp_path / "ck"))
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import plan as bp
 from .fixed_point import RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
+from .synapse_lists import input_maxima
 
 RECEPTORS = ("excitatory", "inhibitory")
 
@@ -53,15 +54,21 @@ def neuron_input_bounds(plan, counts, owned=None, comm=None):
         from mpi4py import MPI
         comm.Allreduce(MPI.IN_PLACE, a_max, op=MPI.MAX)
         comm.Allreduce(MPI.IN_PLACE, d_max, op=MPI.MAX)
+    if plan.lists:   # the lists' own maxima on top: max(A + L) <= max A + max L, still a bound
+        list_a, list_d = input_maxima(plan, q)
+        a_max += list_a
+        d_max += list_d
     return a_max, d_max, q
 
 
 def _smallest_mean_weight(plan, k, r):
-    """Smallest nonzero |mean weight| (pA) of the synapses and Poisson inputs onto (k, r)."""
+    """Smallest nonzero |mean weight| (pA) of the synapses and Poisson inputs onto (k, r)
+    (a synapse list's: the mean of its weights, which share one sign)."""
     w = [abs(plan.proj_f[j, bp.JF_WMEAN]) for j in range(plan.proj_i.shape[0])
          if plan.proj_i[j, bp.JI_POST_POP] == k and plan.proj_i[j, bp.JI_REC] == r]
     w += [abs(plan.network.poisson_inputs[int(plan.pin_i[i, bp.QI_INDEX])].weight)
           for i in range(plan.pin_i.shape[0]) if plan.pin_i[i, bp.QI_POP] == k and plan.pin_i[i, bp.QI_REC] == r]
+    w += [abs(float(sl.weight.mean())) for sl in plan.lists if sl.post_pop == k and sl.rec == r and sl.n]
     w = [x for x in w if x > 0.0]
     return min(w) if w else None
 

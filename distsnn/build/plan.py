@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..model.connectors import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne, RULE_CODES
+from ..model.connectors import (FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList, OneToOne,
+                                RULE_CODES)
 from ..model.distributions import Normal, Values
 from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
@@ -20,6 +21,7 @@ from . import phase_words, poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 from .neuron_values import check_thresholds
 from .state_sampling import StateSampling
+from .synapse_lists import synapse_lists
 
 # population float table columns
 PF_P22, PF_P11EX, PF_P11IN, PF_P21EX, PF_P21IN, PF_P20, PF_VTH, PF_VRESET, PF_IE, PF_INVSC_EX, PF_INVSC_IN, PF_EL, \
@@ -133,6 +135,7 @@ class BuildPlan:
     min_delay_steps: int
     ring_len: int                # max_delay_steps + 1: the longest ring of any population (ring_layout)
     proj_min_delay: np.ndarray   # smallest delay (steps) each projection can draw
+    lists: list = field(default_factory=list)   # FromList projections (synapse_lists.SynapseList), not in proj_*
     counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules, flat uint32
     ring_bits: int = None        # 32 or 64: width of the input ring buffers; None until input_bound decides
     spike_rec: np.ndarray = None # uint8 per neuron: record its spikes
@@ -181,7 +184,7 @@ class BuildPlan:
                 total += n_pre * n_post
             else:
                 total += self.proj_f[j, JF_P] * n_pre * n_post
-        return total
+        return total + sum(sl.n for sl in self.lists)
 
 
 def _delay_steps(d, dt):
@@ -219,8 +222,10 @@ def make_plan(network, seed, bound_inputs=True):
     sizes = np.array([p.size for p in pops], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
 
-    # projections sorted by target population (incoming lists are contiguous)
-    projs = sorted(enumerate(network.projections), key=lambda t: (index[t[1].target], t[0]))
+    # projections sorted by target population (incoming lists are contiguous); FromList
+    # projections are data, not rules: plan.lists (synapse_lists)
+    projs = sorted(((i, pr) for i, pr in enumerate(network.projections) if not isinstance(pr.rule, FromList)),
+                   key=lambda t: (index[t[1].target], t[0]))
     J = len(projs)
     proj_f = np.zeros((J, N_JF))
     proj_i = np.zeros((J, N_JI), dtype=np.int64)
@@ -271,6 +276,17 @@ def make_plan(network, seed, bound_inputs=True):
         min_delay = d_lo if min_delay is None else min(min_delay, d_lo)
         proj_min_delay[j] = d_lo
     in_proj = np.arange(J, dtype=np.int64)
+    lists = synapse_lists(network, index, key0, key1, dt,
+                          lambda pr: REC_EX if pr.receptor == "excitatory" else REC_IN)
+    for sl in lists:
+        if not sl.n:
+            continue
+        bound_terms[(sl.post_pop, sl.rec)].append((sl.max_indegree(int(sizes[sl.post_pop])),
+                                                   float(np.abs(sl.weight).max())))
+        d_hi, d_lo = int(sl.delay.max()), int(sl.delay.min())
+        max_delay = max(max_delay, d_hi)
+        ring_slots[sl.post_pop, sl.rec] = max(ring_slots[sl.post_pop, sl.rec], d_hi + 1)
+        min_delay = d_lo if min_delay is None else min(min_delay, d_lo)
 
     # Poisson inputs, grouped by target population (stable order of declaration)
     pins = sorted(enumerate(network.poisson_inputs), key=lambda t: (index[t[1].target], t[0]))
@@ -378,7 +394,7 @@ def make_plan(network, seed, bound_inputs=True):
         dc_f=dc_f, dc_i=dc_i, noise_f=noise_f, noise_i=noise_i, units=units, sched_step=sched_step,
         sched_gid=sched_gid, ps_seg=ps_seg, pop_of=pop_of, scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
-        proj_min_delay=proj_min_delay,
+        proj_min_delay=proj_min_delay, lists=lists,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
         vrec_code=vrec_code, vrec_names=vrec_names, vrec_sampling=StateSampling.from_network(network),
         info={"count_cells": count_off, "scale_exp64": scale_exp.copy()})

@@ -108,6 +108,8 @@ def fingerprint(plan):
     given = per_neuron_description(plan.network)   # values per neuron the tables do not hold
     if given:
         tables.update(given)
+    for sl in plan.lists:   # synapse lists (FromList) are data, not rules: hashed only where a model has them
+        tables.update(sl.digest())
     return {
         "populations": [[name, int(plan.pop_i[k, bp.PI_SIZE])] for k, name in enumerate(plan.pop_names)],
         "seed": str(plan.seed),
@@ -123,7 +125,8 @@ def fingerprint(plan):
 _FIELD_TEXT = {
     "populations": "populations (names and sizes)", "seed": "seed", "dt_ms": "time step (ms)",
     "chunk_size": "chunk size", "ring_bits": "ring-buffer width (bits)", "ring_len": "ring length (steps)",
-    "scale_exp": "fixed-point scales", "model_tables_sha256": "model parameters and connectivity rules",
+    "scale_exp": "fixed-point scales",
+    "model_tables_sha256": "model parameters and connectivity (rules and synapse lists)",
 }
 
 

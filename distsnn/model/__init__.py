@@ -1,9 +1,10 @@
 """Model description: no backend, no MPI, no GPU imports."""
-from .connectors import AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, OneToOne
+from .connectors import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList,
+                         OneToOne)
 from .distributions import Constant, Normal, Uniform, Values
 from .inputs import DCInput, NoiseInput, PoissonInput
 from .network import Network, Population, Projection
 
-__all__ = ["AllToAll", "FixedIndegree", "FixedOutdegree", "FixedProbability", "FixedTotalNumber", "OneToOne",
-           "Constant", "Normal", "Uniform", "Values", "Network", "Population", "Projection",
+__all__ = ["AllToAll", "FixedIndegree", "FixedOutdegree", "FixedProbability", "FixedTotalNumber", "FromList",
+           "OneToOne", "Constant", "Normal", "Uniform", "Values", "Network", "Population", "Projection",
            "PoissonInput", "DCInput", "NoiseInput"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .connectors import FixedIndegree, FixedTotalNumber, RULE_CODES
+from .connectors import FixedIndegree, FixedTotalNumber, FromList, RULE_CODES, list_values
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
 from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
@@ -37,6 +37,8 @@ def _receptor_and_weight(where, post, weight, receptor):
             weight = Normal(-weight.mean, weight.sd)
         elif isinstance(weight, Constant):
             weight = Constant(-weight.value)
+        elif isinstance(weight, Values):
+            weight = Values(-weight.values)
         else:
             weight = -weight
     return receptor, weight
@@ -67,8 +69,8 @@ class Projection:
     source: str
     target: str
     rule: object
-    weight: object           # Constant | Normal (pA)
-    delay: object            # Constant | Normal (ms)
+    weight: object           # Constant | Normal (pA); FromList: or Values, one per synapse
+    delay: object            # Constant | Normal (ms); FromList: or Values
     receptor: str
     label: str
     pid: int                 # stable 28-bit stream id
@@ -273,6 +275,8 @@ class Network:
         at 0 so it keeps the sign of its mean; onto the conductance-based models a negative
         weight is an inhibitory conductance of its magnitude, as in NEST;
         delay: number or Normal (ms), clipped below at dt and rounded to steps.
+        With rule FromList, weight and delay may also be one value per synapse (a sequence;
+        the weights of one sign, the delays >= dt).
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
         """
         where = f"projection {source}->{target}" + (f" ({label})" if label else "")
@@ -284,8 +288,11 @@ class Network:
             raise ValueError(f"{where}: unknown connection rule {rule!r}")
         rule = rule.validated(where, pre.size, post.size)
         self._check_rule_size(where, rule, post)
-        weight = as_distribution(weight, f"{where}: weight")
-        delay = as_distribution(delay, f"{where}: delay")
+        if isinstance(rule, FromList):
+            weight, delay = list_values(where, rule.n, weight, delay, self.dt)
+        else:
+            weight = as_distribution(weight, f"{where}: weight")
+            delay = as_distribution(delay, f"{where}: delay")
         if delay.mean < self.dt:
             raise ValueError(f"{where}: delay mean {delay.mean} ms is below dt = {self.dt} ms")
         receptor, weight = _receptor_and_weight(where, post, weight, receptor)

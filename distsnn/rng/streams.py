@@ -6,6 +6,7 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
 
   domain      c0                 c1          c2            c3 (low 28 bits)
   SYN         synapse k in row   post chunk  pre index     projection id
+              (synapse list: i lo  i hi        0             projection id: synapse i's drawn values)
   COUNT       draw index lo      draw hi     pre (outdeg)  projection id
                                     chunk (indeg)
   NOISE       step lo            step hi     gid >> 2      input index << 16 | part (word gid & 3)

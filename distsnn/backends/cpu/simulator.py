@@ -8,6 +8,7 @@ from ...build import plan as bp
 from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
+from ...build.synapse_lists import list_csr
 from ...connectivity.reference import count_tag
 from ...model.rkf45 import instability_error
 from .connectivity_kernels import counts_fixed_indegree, counts_fixed_outdegree, counts_fixed_total, stored_rows
@@ -161,6 +162,18 @@ def build_stored(plan, units, counts, log, scratch=None):
     return ptr, syn_loc, syn_w, syn_d
 
 
+def build_lists(plan, units, log):
+    """The synapse lists (model FromList) onto `units` as their own CSR (build.synapse_lists),
+    delivered by deliver_stored in both connectivity modes; 1-entry placeholders without lists."""
+    if not plan.lists:
+        return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=ring_dtype(plan)),
+                np.zeros(0, dtype=np.int32))
+    total = sum(sl.n for sl in plan.lists)
+    check_fits(f"synapse lists ({total} synapses, at most)",
+               8 * (plan.n_neurons * units.shape[0] + 1) + total * csr_bytes_per_synapse(plan), log)
+    return list_csr(plan, units, ring_dtype(plan))
+
+
 @kernel
 def state_value(code, i, v, i_ex, i_in, dj_ex):
     """The recorded state variable `code` (model.neurons.RECORDABLES) of local neuron i."""
@@ -179,13 +192,15 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, held, held_at, held_iv, stim, in_proj, proj_f, proj_i,
               counts, chunk_size, key0, key1, dt,
-              sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
+              sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, lptr, lloc, lw, ld,
+              spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
               ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, ps_seg, unit_bad):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow,
     or (the step not counted) when a neuron was found numerically unstable (unit_bad).
 
-    Each step's spikes of this process's neurons are delivered at once to its own neurons;
+    Each step's spikes of this process's neurons are delivered at once to its own neurons
+    (the synapse lists' CSR lptr, lloc, lw, ld after the rules' synapses);
     with ex_gid.size > 0 they are also appended to ex_gid / ex_step for the exchange with
     other ranks. Returns (steps done, spikes in the output buffer, spikes in the exchange buffer).
     """
@@ -231,6 +246,8 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
             else:
                 deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj, proj_f, proj_i,
                                    counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events)
+            if lptr.size > 1:
+                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, lptr, lloc, lw, ld, events)
     return n_steps, n_out, n_ex
 
 
@@ -317,6 +334,9 @@ class CpuSimulator(RecordedState):
             self.syn_w = np.zeros(0, dtype=ring_dtype(plan))
             self.syn_d = np.zeros(0, dtype=np.int32)
             self.n_synapses = None
+        self.lists = build_lists(plan, self.units, self.log)
+        if self.n_synapses is not None:
+            self.n_synapses += int(self.lists[0][-1])
         # compile (or load from cache) the step driver now, so the simulate phase times only
         # simulation: a zero-step call specialises run_block and all its kernels
         empty = np.zeros(1, dtype=np.int64)
@@ -343,7 +363,8 @@ class CpuSimulator(RecordedState):
             self.held_iv, self.stim, plan.in_proj,
             plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
-            self.syn_d, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr, plan.spike_rec,
+            self.syn_d, *self.lists, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr,
+            plan.spike_rec,
             out_gid, out_step, n_out, self.vrec_local, self.vrec_code, vrec_out, self.unit_events, self.noise_acc,
             self.noise_words, ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor, plan.ps_seg,
             self.unit_bad)
@@ -395,4 +416,7 @@ class CpuSimulator(RecordedState):
             deliver_procedural(spk_gid, spk_step, pop_ptr, self.ring, self.units, plan.pop_i, plan.in_proj,
                                plan.proj_f, plan.proj_i, self.counts, plan.chunk_size, plan.key0, plan.key1,
                                plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events)
+        if self.lists[0].size > 1:
+            deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i, *self.lists,
+                           self.unit_events)
         self.events = int(self.unit_events.sum())

@@ -53,7 +53,7 @@ def _pairs(plan, units):
     return src, unit, proj
 
 
-def _grouped(n_pops, src, *columns):
+def grouped(n_pops, src, *columns):
     order = np.lexsort(tuple(reversed((src, *columns))))   # by source, then by the columns in turn
     ptr = np.zeros(n_pops + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n_pops), out=ptr[1:])
@@ -65,7 +65,7 @@ def procedural_items(plan, units):
     pairs ptr[src]..ptr[src+1]-1 whose rows a spike of src regenerates. units: the rows of
     plan.units this process simulates."""
     src, unit, proj = _pairs(plan, units)
-    return _grouped(len(plan.pop_names), src, unit, proj)
+    return grouped(len(plan.pop_names), src, unit, proj)
 
 
 def stored_items(plan, units):
@@ -74,7 +74,7 @@ def stored_items(plan, units):
     src, unit, _ = _pairs(plan, units)
     U = max(units.shape[0], 1)
     key = np.unique(src * U + unit)   # sorted: by source, then unit
-    return _grouped(len(plan.pop_names), key // U, key % U)
+    return grouped(len(plan.pop_names), key // U, key % U)
 
 
 def teams_per_spike(ptr):

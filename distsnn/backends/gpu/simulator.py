@@ -1,10 +1,12 @@
 """GPU backend driver: runs a BuildPlan with the CUDA kernels on a device (CuPy, or the
 emulated device of emulator.py). Same interface and the same spikes as CpuSimulator.
 
-A step is at most five launches, each one kernel for all populations: spike sources (only
-if the model has some), neuron update (Poisson input fused in), state recording (only if
-asked for), delivery of the step's own spikes, and the step's end (one thread moves the
-device-resident step counter). Nothing in a step needs the
+A step's launches are each one kernel for all populations: spike sources and Poisson
+sources (each only if the model has some), neuron update (Poisson input fused in; the
+AdEx models' own kernel too, only if the model has some), state recording (only if asked
+for), delivery of the step's own spikes (and of the synapse lists', only if the model has
+FromList projections), and the step's end (one thread moves the device-resident step
+counter): three for a plain model, eight at most. Nothing in a step needs the
 host: the step and the bounds of the spike buffer live on the device, so a block of steps
 is enqueued (replayed as CUDA graphs where the device has graphs) and the host waits only
 when it flushes the spike and recording buffers: after a block of up to MAX_BLOCK_STEPS
@@ -22,6 +24,7 @@ from ...build import plan as bp
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
+from ...build.synapse_lists import csr_items, list_csr
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
 from ...model.rkf45 import instability_error
 from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projections, csr_bytes_per_synapse,
@@ -168,6 +171,7 @@ class GpuSimulator(RecordedState):
         self.remote_step = d.zeros(1024, np.int64)
         if self.connectivity == "stored":
             self._build_stored()
+        self._build_lists()
         self._prepare_launches()
         d.synchronize()
         return self
@@ -196,6 +200,27 @@ class GpuSimulator(RecordedState):
                  (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d))
         self.n_synapses = total
 
+    def _build_lists(self):
+        """The synapse lists (model FromList) onto the local neurons: their CSR, built on the
+        host (build.synapse_lists) and delivered by deliver_stored in both connectivity modes,
+        with their own (source population, unit) items."""
+        d, plan = self.dev, self.plan
+        self.list_items = None
+        if not plan.lists:
+            return
+        total = sum(sl.n for sl in plan.lists)
+        self._check_fits(f"synapse lists ({total} synapses, at most)",
+                         8 * (plan.n_neurons * self.units.shape[0] + 1) + total * csr_bytes_per_synapse(plan))
+        ptr, loc, w, dl = list_csr(plan, self.units, self.ring_dtype)
+        self.d_lists = (d.to_device(ptr, np.int64), d.to_device(loc if loc.size else np.zeros(1, np.int32), np.int32),
+                        d.to_device(w if w.size else np.zeros(1, self.ring_dtype), self.ring_dtype),
+                        d.to_device(dl if dl.size else np.zeros(1, np.int32), np.int32))
+        items = csr_items(plan, self.units, ptr)
+        self.list_split = teams_per_spike(items[0])
+        self.list_items = [d.to_device(items[0], np.int64), *(d.to_device(a, np.int32) for a in items[1:])]
+        if self.n_synapses is not None:
+            self.n_synapses += int(ptr[-1])
+
     def _grid(self, n_threads):
         return max(1, math.ceil(n_threads / self.dev.block_threads))
 
@@ -221,17 +246,25 @@ class GpuSimulator(RecordedState):
                 sums[...] = d.xp.cumsum(sums, axis=0, dtype=np.uint32)
         return counts
 
-    def _deliver_args(self, bounds, gid, step):
+    def _deliver_launches(self, bounds, gid, step):
+        """(kernel, args) of the delivery of spikes gid, step [bounds[0], bounds[1]): the rules'
+        synapses, then the synapse lists' (if any)."""
         plan = self.plan
         U = self.units.shape[0]
         if self.connectivity == "stored":
-            return self._kernel("deliver_stored"), (
+            out = [(self._kernel("deliver_stored"), (
                 bounds, gid, step, *self.d_items, self.split, self.d_pop_of, U, self.d_units, self.d_ptr,
-                self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i, self.d_events, self.dev.team)
-        return self._kernel("deliver_procedural"), (
-            bounds, gid, step, *self.d_items, self.split, self.d_units, self.d_pop_of, self.d_pop_i, self.d_proj_f,
-            self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, self.ring, self.d_events,
-            self.dev.team)
+                self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i, self.d_events, self.dev.team))]
+        else:
+            out = [(self._kernel("deliver_procedural"), (
+                bounds, gid, step, *self.d_items, self.split, self.d_units, self.d_pop_of, self.d_pop_i,
+                self.d_proj_f, self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, self.ring,
+                self.d_events, self.dev.team))]
+        if self.list_items is not None:
+            out.append((self._kernel("deliver_stored"), (
+                bounds, gid, step, *self.list_items, self.list_split, self.d_pop_of, U, self.d_units, *self.d_lists,
+                self.ring, self.d_pop_i, self.d_events, self.dev.team)))
+        return out
 
     def _prepare_launches(self):
         """The launches of one step, arguments fixed once (the step itself is on the device)."""
@@ -261,8 +294,8 @@ class GpuSimulator(RecordedState):
                 self.state, self.n_rec, self.d_rec_local, self.d_rec_code, self.v, self.i_ex, self.i_in, self.dj_ex,
                 self.d_vrec)))
         if U:
-            kernel, args = self._deliver_args(self.state[layout.ST_BEGIN:], self.spk_gid, self.spk_step)
-            steps.append((kernel, self.deliver_grid, bt, args))
+            for kernel, args in self._deliver_launches(self.state[layout.ST_BEGIN:], self.spk_gid, self.spk_step):
+                steps.append((kernel, self.deliver_grid, bt, args))
         steps.append(("advance_step", 1, 1, (self.state, self.per_step, self.spk_cap, self.block_steps)))
         self._step_launches = [self.dev.bind(*launch) for launch in steps]
 
@@ -384,8 +417,8 @@ class GpuSimulator(RecordedState):
         d.copy_to(self.remote_gid[:n], np.ascontiguousarray(spk_gid, dtype=np.int64))
         d.copy_to(self.remote_step[:n], np.ascontiguousarray(spk_step, dtype=np.int64))
         d.copy_to(self.remote_bounds, np.array([0, n], dtype=np.uint64))
-        kernel, args = self._deliver_args(self.remote_bounds, self.remote_gid, self.remote_step)
-        d.launch(kernel, self.deliver_grid, d.block_threads, args)
+        for kernel, args in self._deliver_launches(self.remote_bounds, self.remote_gid, self.remote_step):
+            d.launch(kernel, self.deliver_grid, d.block_threads, args)
 
     @property
     def events(self):

@@ -1,0 +1,160 @@
+"""Synapses given as lists (model.connectors.FromList): their values, bounds and CSR.
+
+A FromList projection is data, not a rule, so it takes no part in the rule tables (proj_i,
+proj_f) and the procedural kernels never see it. Each engine holds the list synapses that
+land on its own neurons in a CSR of their own, in stored connectivity's layout (cells
+(source gid, local unit), syn_loc = chunk-local target * 2 + receptor), and delivers them
+with the stored-delivery kernel after the step's other delivery. Procedural and stored runs
+treat them alike and give the same spikes; their memory is 16 B per synapse (12 B with
+int32 rings) plus the row pointers, 8 B per (neuron, local unit) cell.
+
+Weights and delays are the target model's units (pA, nS or mV) and ms, converted as the
+rules convert theirs: fixed point floor(w * 2**k + 0.5), delay steps floor(d / dt + 0.5).
+A Normal weight or delay is drawn per synapse: synapse i uses SYN counter (i lo, i hi, 0,
+projection id), whose words 1 and 2 feed the Box-Muller pair of every rule (the cosine
+branch the weight's normal, the sine branch the delay's), clipped as the rules clip.
+"""
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import plan as bp
+from ..model.connectors import FromList
+from ..model.distributions import Normal, Values
+from ..rng import streams
+from ..rng.philox import philox4x32, uniform_open0_closed1
+from ..rng.portable_math import box_muller
+
+M32 = np.uint64(0xFFFFFFFF)
+
+
+@dataclass
+class SynapseList:
+    """The synapses of one FromList projection: population-local pre and post ids, weights
+    (the target model's unit; conductances >= 0, as connect() made them) and delays (steps)."""
+    index: int            # the projection's place in network.projections
+    pre_pop: int
+    post_pop: int
+    rec: int              # plan.REC_EX or plan.REC_IN
+    pre: np.ndarray       # int64
+    post: np.ndarray      # int64
+    weight: np.ndarray    # float64
+    delay: np.ndarray     # int64 steps, >= 1
+
+    @property
+    def n(self):
+        return int(self.pre.size)
+
+    def max_indegree(self, n_post):
+        """The most synapses of this list onto one neuron."""
+        return int(np.bincount(self.post, minlength=n_post).max()) if self.n else 0
+
+    def digest(self):
+        """SHA-256 of everything that fixes the dynamics (pairs, weights, delays)."""
+        h = hashlib.sha256(f"{self.pre_pop},{self.post_pop},{self.rec}".encode())
+        for a in (self.pre, self.post, self.weight, self.delay):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.digest()
+
+
+def _normals(pid, n, key0, key1):
+    """The standard normal pair (weight's, delay's) of synapses 0 .. n-1 of a list projection."""
+    k = np.arange(n, dtype=np.uint64)
+    w = philox4x32(k & M32, k >> np.uint64(32), 0, streams.tag(streams.DOM_SYN, pid), key0, key1)
+    return box_muller(uniform_open0_closed1(w[1]), uniform_open0_closed1(w[2]))
+
+
+def _per_synapse(value, z, n):
+    """Values of a Constant, Normal (mean + sd * z) or Values for n synapses (float64)."""
+    if isinstance(value, Values):
+        return value.values.astype(np.float64)
+    if isinstance(value, Normal):
+        return value.mean + value.sd * z
+    return np.full(n, float(value.mean))
+
+
+def synapse_lists(network, index, key0, key1, dt, rec_of):
+    """A SynapseList for every FromList projection of `network`, in their order (index:
+    population name -> number; rec_of(projection) -> its receptor code)."""
+    out = []
+    for i, pr in enumerate(network.projections):
+        if not isinstance(pr.rule, FromList):
+            continue
+        n = pr.rule.n
+        z0 = z1 = np.zeros(n)
+        if isinstance(pr.weight, Normal) or isinstance(pr.delay, Normal):
+            z0, z1 = _normals(pr.pid, n, key0, key1)
+        w = _per_synapse(pr.weight, z0, n)
+        if isinstance(pr.weight, Normal):   # clipped to keep the sign of the mean, as the rules' draws
+            w = np.maximum(w, 0.0) if pr.weight.mean >= 0 else np.minimum(w, 0.0)
+        d = np.maximum(_per_synapse(pr.delay, z1, n), dt)
+        out.append(SynapseList(i, index[pr.source], index[pr.target], rec_of(pr),
+                               np.asarray(pr.rule.pre, dtype=np.int64), np.asarray(pr.rule.post, dtype=np.int64),
+                               w, np.floor(d / dt + 0.5).astype(np.int64)))
+    return out
+
+
+def fixed_point(plan, sl):
+    """The list's weights in its target's fixed point (plan.scale_exp), int64."""
+    scale = 2.0 ** float(plan.scale_exp[sl.post_pop, sl.rec])
+    return np.floor(sl.weight * scale + 0.5).astype(np.int64)
+
+
+def input_maxima(plan, q):
+    """(a_max, d_max), each (P, 2): per (target population, receptor), the largest sum over
+    one neuron's list synapses of ceil(|w| * 2**q) (q: (P, 2) exponents, see
+    input_bound.neuron_input_bounds), and the largest number of list synapses onto one
+    neuron. Exact integers, summed in int64 over all neurons (not a rank's share)."""
+    a_max = np.zeros((plan.n_pops, 2), dtype=np.int64)
+    d_max = np.zeros((plan.n_pops, 2), dtype=np.int64)
+    for b in range(plan.n_pops):
+        for r in range(2):
+            mine = [sl for sl in plan.lists if sl.post_pop == b and sl.rec == r and sl.n]
+            if not mine:
+                continue
+            post = np.concatenate([sl.post for sl in mine])
+            units = np.concatenate([np.ceil(np.abs(sl.weight) * 2.0 ** int(q[b, r])).astype(np.int64) for sl in mine])
+            order = np.argsort(post, kind="stable")
+            post, units = post[order], units[order]
+            starts = np.concatenate([[0], np.nonzero(np.diff(post))[0] + 1])
+            a_max[b, r] = int(np.add.reduceat(units, starts).max())
+            d_max[b, r] = int(np.diff(np.append(starts, post.size)).max())
+    return a_max, d_max
+
+
+def list_csr(plan, units, dtype):
+    """The list synapses onto the neurons of `units` (the rows of plan.units a process owns)
+    as CSR cells (source gid, local unit): (ptr int64, syn_loc int32, syn_w `dtype`, syn_d
+    int32), the arrays of stored connectivity (backends.cpu.simulator.build_stored)."""
+    U = units.shape[0]
+    C = plan.chunk_size
+    n_cells = plan.n_neurons * U
+    local = {(int(k), int(c)): u for u, (k, c) in enumerate(units[:, [bp.UI_POP, bp.UI_CHUNK]])}
+    cells, locs, ws, ds = [], [], [], []
+    for sl in plan.lists:
+        nch = int(plan.pop_i[sl.post_pop, bp.PI_NCHUNK])
+        unit_of_chunk = np.array([local.get((sl.post_pop, c), -1) for c in range(nch)], dtype=np.int64)
+        u = unit_of_chunk[sl.post // C] if sl.n else np.zeros(0, dtype=np.int64)
+        mine = u >= 0
+        gid = sl.pre[mine] + int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET])
+        cells.append(gid * U + u[mine])
+        locs.append((sl.post[mine] % C) * 2 + sl.rec)
+        ws.append(fixed_point(plan, sl)[mine])
+        ds.append(sl.delay[mine])
+    cell = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
+    order = np.argsort(cell, kind="stable")
+    ptr = np.zeros(n_cells + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cell, minlength=n_cells), out=ptr[1:])
+    pick = (lambda parts, dt: np.concatenate(parts)[order].astype(dt) if parts else np.zeros(0, dtype=dt))
+    return ptr, pick(locs, np.int32), pick(ws, dtype), pick(ds, np.int32)
+
+
+def csr_items(plan, units, ptr):
+    """The (source population, local unit) pairs with list synapses, grouped by source as
+    GPU stored delivery wants them (delivery_items.stored_items' (ptr, unit))."""
+    from ..backends.gpu.delivery_items import grouped
+    U = max(units.shape[0], 1)
+    cell = np.nonzero(np.diff(ptr))[0]
+    key = np.unique(plan.pop_of[cell // U].astype(np.int64) * U + cell % U)
+    return grouped(plan.n_pops, key // U, key % U)
