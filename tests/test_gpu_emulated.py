@@ -179,9 +179,9 @@ def test_device_csr_equals_the_cpu_csr():
     sim = GpuSimulator(plan, "stored", device=EmulatedDevice(seed=4)).build()
     ptr, loc, w, d = build_stored(plan, sim.units, compute_counts(plan), lambda msg: None)
     lists = build_lists(plan, sim.units, lambda msg: None)
-    assert lists[0][-1] == sum(sl.n for sl in plan.lists) == 2800
+    assert lists[1][-1] == sum(sl.n for sl in plan.lists) == 2800
     assert all(np.array_equal(a, b[:a.size]) for a, b in zip(lists, sim.d_lists))
-    assert sim.n_synapses == ptr[-1] + lists[0][-1] and ptr[-1] > 10000
+    assert sim.n_synapses == ptr[-1] + lists[1][-1] and ptr[-1] > 10000
     assert np.array_equal(sim.d_ptr, ptr)
     n = int(ptr[-1])
     assert np.array_equal(sim.d_syn_loc[:n], loc) and np.array_equal(sim.d_syn_w[:n], w)

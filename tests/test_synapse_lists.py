@@ -6,7 +6,7 @@ import pytest
 
 from distsnn.build.fixed_point import weight_units
 from distsnn.build.plan import make_plan
-from distsnn.build.synapse_lists import input_maxima
+from distsnn.build.synapse_lists import input_maxima, list_bytes, list_csr
 from distsnn.connectivity.reference import expand_projection
 from distsnn.model import AllToAll, FixedTotalNumber, FromList, Network, Normal
 from distsnn.runtime import simulate
@@ -142,6 +142,24 @@ def test_conductance_targets_and_lists_in_the_partition():
     assert sl.rec == 1 and np.array_equal(sl.weight, np.linspace(1.0, 2.0, 40)) and sl.delay.min() == 3
     assert plan.min_delay_steps == 3 and plan.n_synapses() == 40 + 1600
     assert partition_network(net, 2, "populations").exchange_interval() == 3
+
+
+def test_list_rows_only_for_list_sources():
+    """The lists' CSR has rows for the neurons with list synapses only (row_of), so its
+    pointers do not grow with the rest of the network; its cells hold every synapse once."""
+    net = Network(dt=0.1, chunk_size=64)
+    net.add_population("big", 5000)
+    net.add_population("in", 10)
+    net.connect("big", "big", FixedTotalNumber(20000), 10.0, 1.0)
+    net.connect("in", "big", FromList([2, 7, 7, 2], [0, 4999, 4999, 130]), 5.0, [1.0, 1.5, 2.0, 1.0])
+    plan = make_plan(net, 1)
+    row_of, ptr, loc, w, d = list_csr(plan, plan.units, np.int64)
+    U = plan.units.shape[0]
+    assert np.array_equal(np.nonzero(row_of >= 0)[0], [5002, 5007]) and ptr.size == 2 * U + 1
+    assert ptr[-1] == 4 and sorted(d.tolist()) == [10, 10, 15, 20]
+    cells = np.nonzero(np.diff(ptr))[0]   # (row, unit): in 2 -> units 0 and 2, in 7 -> unit 78
+    assert cells.tolist() == [0, 2, U + 78] and np.diff(ptr)[cells].tolist() == [1, 1, 2]
+    assert list_bytes(plan, plan.units) < 8 * (5010 + 2 * U + 1) + 4 * 16
 
 
 @pytest.mark.parametrize("pre, post, weight, delay, message", [

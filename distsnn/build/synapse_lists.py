@@ -3,10 +3,11 @@
 A FromList projection is data, not a rule, so it takes no part in the rule tables (proj_i,
 proj_f) and the procedural kernels never see it. Each engine holds the list synapses that
 land on its own neurons in a CSR of their own, in stored connectivity's layout (cells
-(source gid, local unit), syn_loc = chunk-local target * 2 + receptor), and delivers them
-with the stored-delivery kernel after the step's other delivery. Procedural and stored runs
-treat them alike and give the same spikes; their memory is 16 B per synapse (12 B with
-int32 rings) plus the row pointers, 8 B per (neuron, local unit) cell.
+(source row, local unit), syn_loc = chunk-local target * 2 + receptor, a row for each
+neuron with list synapses), and delivers them with the stored-delivery kernel after the
+step's other delivery. Procedural and stored runs treat them alike and give the same
+spikes; their memory is 16 B per synapse (12 B with int32 rings), 8 B per (source, local
+unit) cell and 8 B per neuron (its row).
 
 Weights and delays are the target model's units (pA, nS or mV) and ms, converted as the
 rules convert theirs: fixed point floor(w * 2**k + 0.5), delay steps floor(d / dt + 0.5).
@@ -123,13 +124,33 @@ def input_maxima(plan, q):
     return a_max, d_max
 
 
+def list_sources(plan):
+    """The gids with list synapses, ascending: the rows of every process's list CSR."""
+    gids = [np.unique(sl.pre) + int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]) for sl in plan.lists]
+    return np.unique(np.concatenate(gids)) if gids else np.zeros(0, dtype=np.int64)
+
+
+def list_bytes(plan, units):
+    """Bytes of the list CSR of a process owning `units`, at most (all list synapses): 8 B per
+    neuron (row_of), per (source, local unit) cell and per row pointer, and per synapse its
+    location and delay (int32) and weight (the ring's width)."""
+    total = sum(sl.n for sl in plan.lists)
+    cells = list_sources(plan).size * units.shape[0]
+    return 8 * (plan.n_neurons + cells + 1) + total * (8 + plan.ring_item_bytes)
+
+
 def list_csr(plan, units, dtype):
     """The list synapses onto the neurons of `units` (the rows of plan.units a process owns)
-    as CSR cells (source gid, local unit): (ptr int64, syn_loc int32, syn_w `dtype`, syn_d
-    int32), the arrays of stored connectivity (backends.cpu.simulator.build_stored)."""
+    as CSR cells (source row, local unit): (row_of int64, ptr int64, syn_loc int32, syn_w
+    `dtype`, syn_d int32), stored connectivity's arrays (backends.cpu.simulator.build_stored)
+    but with rows for the lists' sources only: row_of[gid] is gid's row, -1 for a neuron
+    without list synapses. So the pointers grow with the sources, not with all neurons."""
     U = units.shape[0]
     C = plan.chunk_size
-    n_cells = plan.n_neurons * U
+    sources = list_sources(plan)
+    row_of = np.full(plan.n_neurons, -1, dtype=np.int64)
+    row_of[sources] = np.arange(sources.size)
+    n_cells = sources.size * U
     local = {(int(k), int(c)): u for u, (k, c) in enumerate(units[:, [bp.UI_POP, bp.UI_CHUNK]])}
     cells, locs, ws, ds = [], [], [], []
     for sl in plan.lists:
@@ -137,8 +158,8 @@ def list_csr(plan, units, dtype):
         unit_of_chunk = np.array([local.get((sl.post_pop, c), -1) for c in range(nch)], dtype=np.int64)
         u = unit_of_chunk[sl.post // C] if sl.n else np.zeros(0, dtype=np.int64)
         mine = u >= 0
-        gid = sl.pre[mine] + int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET])
-        cells.append(gid * U + u[mine])
+        rows = row_of[sl.pre[mine] + int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET])]
+        cells.append(rows * U + u[mine])
         locs.append((sl.post[mine] % C) * 2 + sl.rec)
         ws.append(fixed_point(plan, sl)[mine])
         ds.append(sl.delay[mine])
@@ -147,14 +168,15 @@ def list_csr(plan, units, dtype):
     ptr = np.zeros(n_cells + 1, dtype=np.int64)
     np.cumsum(np.bincount(cell, minlength=n_cells), out=ptr[1:])
     pick = (lambda parts, dt: np.concatenate(parts)[order].astype(dt) if parts else np.zeros(0, dtype=dt))
-    return ptr, pick(locs, np.int32), pick(ws, dtype), pick(ds, np.int32)
+    return row_of, ptr, pick(locs, np.int32), pick(ws, dtype), pick(ds, np.int32)
 
 
-def csr_items(plan, units, ptr):
+def csr_items(plan, units, row_of, ptr):
     """The (source population, local unit) pairs with list synapses, grouped by source as
     GPU stored delivery wants them (delivery_items.stored_items' (ptr, unit))."""
     from ..backends.gpu.delivery_items import grouped
     U = max(units.shape[0], 1)
     cell = np.nonzero(np.diff(ptr))[0]
-    key = np.unique(plan.pop_of[cell // U].astype(np.int64) * U + cell % U)
+    gid = np.nonzero(row_of >= 0)[0][cell // U]   # row r is the r-th source (list_sources' order)
+    key = np.unique(plan.pop_of[gid].astype(np.int64) * U + cell % U)
     return grouped(plan.n_pops, key // U, key % U)

@@ -68,10 +68,13 @@ def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj,
 
 
 @kernel(parallel=True)
-def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, ptr, syn_loc, syn_w, syn_d, events):
-    """Walk the stored CSR rows (source gid, unit) of every spike and accumulate; syn_loc =
-    chunk-local target * 2 + receptor."""
+def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, row_of, ptr, syn_loc, syn_w, syn_d, events):
+    """Walk the stored CSR rows (source row, unit) of every spike and accumulate; syn_loc =
+    chunk-local target * 2 + receptor. The source row of gid g is g itself if row_of is
+    empty (the rules' CSR: a row per neuron), else row_of[g], -1 for a neuron without
+    synapses there (the synapse lists' CSR: rows for their sources only)."""
     U = units.shape[0]
+    by_row = row_of.size > 0
     for u in prange(U):
         k = units[u, bp.UI_POP]
         n_u = units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START]
@@ -80,7 +83,10 @@ def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, ptr, syn_loc, s
         lin = pop_i[k, bp.PI_RING_IN]
         ev = 0
         for s in range(n_spk):
-            cell = spk_gid[s] * U + u
+            r = row_of[spk_gid[s]] if by_row else spk_gid[s]
+            if r < 0:
+                continue
+            cell = r * U + u
             s_ex = spk_step[s] % lex
             s_in = spk_step[s] % lin
             for x in range(ptr[cell], ptr[cell + 1]):

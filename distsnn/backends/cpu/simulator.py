@@ -8,7 +8,7 @@ from ...build import plan as bp
 from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
-from ...build.synapse_lists import list_csr
+from ...build.synapse_lists import list_bytes, list_csr
 from ...connectivity.reference import count_tag
 from ...model.rkf45 import instability_error
 from .connectivity_kernels import counts_fixed_indegree, counts_fixed_outdegree, counts_fixed_total, stored_rows
@@ -18,6 +18,9 @@ from .neuron_kernels import poisson_input, poisson_sources, update_neurons
 from .noise_kernels import held_layout
 
 CONNECTIVITY_MODES = ("procedural", "stored")
+
+
+NO_ROWS = np.zeros(0, dtype=np.int64)   # deliver_stored's row_of for the rules' CSR: a row per gid
 
 
 def csr_bytes_per_synapse(plan):
@@ -163,14 +166,13 @@ def build_stored(plan, units, counts, log, scratch=None):
 
 
 def build_lists(plan, units, log):
-    """The synapse lists (model FromList) onto `units` as their own CSR (build.synapse_lists),
-    delivered by deliver_stored in both connectivity modes; 1-entry placeholders without lists."""
+    """The synapse lists (model FromList) onto `units` as their own CSR (build.synapse_lists:
+    row_of, ptr, syn_loc, syn_w, syn_d), delivered by deliver_stored in both connectivity
+    modes; placeholders (ptr of one entry) without lists."""
     if not plan.lists:
-        return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=ring_dtype(plan)),
-                np.zeros(0, dtype=np.int32))
-    total = sum(sl.n for sl in plan.lists)
-    check_fits(f"synapse lists ({total} synapses, at most)",
-               8 * (plan.n_neurons * units.shape[0] + 1) + total * csr_bytes_per_synapse(plan), log)
+        return (np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+                np.zeros(0, dtype=ring_dtype(plan)), np.zeros(0, dtype=np.int32))
+    check_fits("synapse lists", list_bytes(plan, units), log)
     return list_csr(plan, units, ring_dtype(plan))
 
 
@@ -192,7 +194,7 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, held, held_at, held_iv, stim, in_proj, proj_f, proj_i,
               counts, chunk_size, key0, key1, dt,
-              sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, lptr, lloc, lw, ld,
+              sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, lrow, lptr, lloc, lw, ld,
               spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
               ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, ps_seg, unit_bad):
@@ -200,7 +202,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
     or (the step not counted) when a neuron was found numerically unstable (unit_bad).
 
     Each step's spikes of this process's neurons are delivered at once to its own neurons
-    (the synapse lists' CSR lptr, lloc, lw, ld after the rules' synapses);
+    (the synapse lists' CSR lrow, lptr, lloc, lw, ld after the rules' synapses);
     with ex_gid.size > 0 they are also appended to ex_gid / ex_step for the exchange with
     other ranks. Returns (steps done, spikes in the output buffer, spikes in the exchange buffer).
     """
@@ -242,12 +244,12 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
             vrec_out[i, r] = state_value(vrec_code[r], vrec_local[r], v, i_ex, i_in, dj_ex)
         if ns > 0:
             if stored:
-                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, ptr, syn_loc, syn_w, syn_d, events)
+                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, NO_ROWS, ptr, syn_loc, syn_w, syn_d, events)
             else:
                 deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj, proj_f, proj_i,
                                    counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events)
             if lptr.size > 1:
-                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, lptr, lloc, lw, ld, events)
+                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, lrow, lptr, lloc, lw, ld, events)
     return n_steps, n_out, n_ex
 
 
@@ -336,7 +338,7 @@ class CpuSimulator(RecordedState):
             self.n_synapses = None
         self.lists = build_lists(plan, self.units, self.log)
         if self.n_synapses is not None:
-            self.n_synapses += int(self.lists[0][-1])
+            self.n_synapses += int(self.lists[1][-1])
         # compile (or load from cache) the step driver now, so the simulate phase times only
         # simulation: a zero-step call specialises run_block and all its kernels
         empty = np.zeros(1, dtype=np.int64)
@@ -408,7 +410,7 @@ class CpuSimulator(RecordedState):
         """Deliver spikes of other ranks (sorted by gid, absolute emission steps) to the local neurons."""
         plan = self.plan
         if self.connectivity == "stored":
-            deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i,
+            deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i, NO_ROWS,
                            self.ptr, self.syn_loc, self.syn_w, self.syn_d, self.unit_events)
         else:
             pop_ptr = population_pointers(spk_gid, plan.pop_i[:, bp.PI_OFFSET].copy())
@@ -416,7 +418,7 @@ class CpuSimulator(RecordedState):
             deliver_procedural(spk_gid, spk_step, pop_ptr, self.ring, self.units, plan.pop_i, plan.in_proj,
                                plan.proj_f, plan.proj_i, self.counts, plan.chunk_size, plan.key0, plan.key1,
                                plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events)
-        if self.lists[0].size > 1:
+        if self.lists[1].size > 1:
             deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i, *self.lists,
                            self.unit_events)
         self.events = int(self.unit_events.sum())

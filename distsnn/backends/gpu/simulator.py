@@ -24,7 +24,7 @@ from ...build import plan as bp
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
-from ...build.synapse_lists import csr_items, list_csr
+from ...build.synapse_lists import csr_items, list_bytes, list_csr
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
 from ...model.rkf45 import instability_error
 from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projections, csr_bytes_per_synapse,
@@ -169,6 +169,7 @@ class GpuSimulator(RecordedState):
         self.remote_bounds = d.zeros(2, np.uint64)
         self.remote_gid = d.zeros(1024, np.int64)
         self.remote_step = d.zeros(1024, np.int64)
+        self.d_no_rows = d.zeros(1, np.int64)   # deliver_stored's row_of for the rules' CSR (unread: by_row 0)
         if self.connectivity == "stored":
             self._build_stored()
         self._build_lists()
@@ -208,14 +209,13 @@ class GpuSimulator(RecordedState):
         self.list_items = None
         if not plan.lists:
             return
-        total = sum(sl.n for sl in plan.lists)
-        self._check_fits(f"synapse lists ({total} synapses, at most)",
-                         8 * (plan.n_neurons * self.units.shape[0] + 1) + total * csr_bytes_per_synapse(plan))
-        ptr, loc, w, dl = list_csr(plan, self.units, self.ring_dtype)
-        self.d_lists = (d.to_device(ptr, np.int64), d.to_device(loc if loc.size else np.zeros(1, np.int32), np.int32),
+        self._check_fits("synapse lists", list_bytes(plan, self.units))
+        row_of, ptr, loc, w, dl = list_csr(plan, self.units, self.ring_dtype)
+        self.d_lists = (d.to_device(row_of, np.int64), d.to_device(ptr, np.int64),
+                        d.to_device(loc if loc.size else np.zeros(1, np.int32), np.int32),
                         d.to_device(w if w.size else np.zeros(1, self.ring_dtype), self.ring_dtype),
                         d.to_device(dl if dl.size else np.zeros(1, np.int32), np.int32))
-        items = csr_items(plan, self.units, ptr)
+        items = csr_items(plan, self.units, row_of, ptr)
         self.list_split = teams_per_spike(items[0])
         self.list_items = [d.to_device(items[0], np.int64), *(d.to_device(a, np.int32) for a in items[1:])]
         if self.n_synapses is not None:
@@ -253,8 +253,8 @@ class GpuSimulator(RecordedState):
         U = self.units.shape[0]
         if self.connectivity == "stored":
             out = [(self._kernel("deliver_stored"), (
-                bounds, gid, step, *self.d_items, self.split, self.d_pop_of, U, self.d_units, self.d_ptr,
-                self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i, self.d_events, self.dev.team))]
+                bounds, gid, step, *self.d_items, self.split, self.d_pop_of, U, self.d_units, 0, self.d_no_rows,
+                self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i, self.d_events, self.dev.team))]
         else:
             out = [(self._kernel("deliver_procedural"), (
                 bounds, gid, step, *self.d_items, self.split, self.d_units, self.d_pop_of, self.d_pop_i,
@@ -262,7 +262,7 @@ class GpuSimulator(RecordedState):
                 self.d_events, self.dev.team))]
         if self.list_items is not None:
             out.append((self._kernel("deliver_stored"), (
-                bounds, gid, step, *self.list_items, self.list_split, self.d_pop_of, U, self.d_units, *self.d_lists,
+                bounds, gid, step, *self.list_items, self.list_split, self.d_pop_of, U, self.d_units, 1, *self.d_lists,
                 self.ring, self.d_pop_i, self.d_events, self.dev.team)))
         return out
 

@@ -1,16 +1,18 @@
 // Stored delivery: each spike of spk_*[bounds[0], bounds[1]) is shared by `split` teams of
 // threads; team q of a spike of population src takes units q, q + split, ... of src's list
 // (delivery_items.py: the local units its projections reach) and walks the CSR cell
-// (gid, unit), one thread per synapse, into the unit's ring block (build.ring_layout;
-// syn_loc = chunk-local target * 2 + receptor). Events are counted per team, as in
-// procedural delivery.
+// (row, unit), one thread per synapse, into the unit's ring block (build.ring_layout;
+// syn_loc = chunk-local target * 2 + receptor). The row of a spike is its gid (the rules'
+// CSR, by_row 0) or row_of[gid] (the synapse lists' CSR, by_row 1: rows for their sources
+// only, -1 for other neurons). Events are counted per team, as in procedural delivery.
 // one body for both ring widths: its entry points deliver_stored and deliver_stored_r32 are generated
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void deliver_stored_body(
     const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
     const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
-    const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const i64* __restrict__ ptr,
+    const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const int by_row,
+    const i64* __restrict__ row_of, const i64* __restrict__ ptr,
     const int* __restrict__ syn_loc,
     const R* __restrict__ syn_w, const int* __restrict__ syn_d, R* ring,
     const i64* __restrict__ pop_i, u64* events, const int team)
@@ -25,10 +27,12 @@ __device__ __forceinline__ void deliver_stored_body(
         const i64 s = begin + p / split;
         const i64 gid = spk_gid[s];
         const int src = pop_of[gid];
+        const i64 row = by_row ? row_of[gid] : gid;
+        if (row < 0) continue;   // no list synapses from this neuron
         for (i64 o = item_ptr[src] + p % split; o < item_ptr[src + 1]; o += split) {
             const i64 u = item_unit[o];
             const i64* un = units + u * N_UI;
-            const i64 cell = gid * n_units + u, n_u = un[UI_GID_END] - un[UI_GID_START];
+            const i64 cell = row * n_units + u, n_u = un[UI_GID_END] - un[UI_GID_START];
             const i64 lex = pop_i[un[UI_POP] * N_PI + PI_RING_EX], lin = pop_i[un[UI_POP] * N_PI + PI_RING_IN];
             const i64 s_ex = spk_step[s] % lex, s_in = spk_step[s] % lin;
             for (i64 x = ptr[cell] + lane; x < ptr[cell + 1]; x += team) {
