@@ -162,6 +162,15 @@ def _parser():
     _model_options(q)
     q.add_argument("--strategy", choices=STRATEGIES, default="auto")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
+    y = sub.add_parser("synapses", help="write a model's synapses, as simulated, to a SONATA edge file")
+    y.add_argument("model", help="a model name or a model file (as for run)")
+    y.add_argument("--scale", type=float, default=1.0)
+    _model_options(y)
+    y.add_argument("--seed", type=int, default=1)
+    y.add_argument("--source", default=None, help="only projections from this population")
+    y.add_argument("--target", default=None, help="only projections onto this population")
+    y.add_argument("--label", default=None, help="only projections with this label")
+    y.add_argument("--output", required=True, metavar="EDGES.h5")
     for name, helptext in (("analyze", "spike statistics of a SONATA file (JSON summary, PNG plots)"),
                            ("compare", "KL divergences between the per-neuron statistics of two runs")):
         a = sub.add_parser(name, help=helptext)
@@ -240,6 +249,23 @@ def _model(name, **kwargs):
     return MODELS[name](**kwargs)
 
 
+def synapses_command(args, out=None):
+    from .connectivity import synapses
+    from .io.sonata_edges import edge_population_name, write_edges
+    out = out or sys.stdout
+    sets = synapses(_model(args.model, scale=args.scale, **_model_kwargs(args)), args.seed, args.source, args.target,
+                    args.label)
+    if not sets:
+        raise ValueError(f"model {args.model!r} has no projection from {args.source or 'any population'} onto "
+                         f"{args.target or 'any population'}" + (f" labelled {args.label!r}" if args.label else ""))
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    write_edges(args.output, sets)
+    for s in sets:
+        print(f"{edge_population_name(s.source, s.target, s.label)}: {s.n} synapses", file=out)
+    print(f"wrote {args.output}: {sum(s.n for s in sets)} synapses in {len(sets)} edge populations", file=out)
+    return sets
+
+
 def partition_command(args, out=None):
     out = out or sys.stdout
     from partitioning import partition_network
@@ -315,6 +341,7 @@ def main(argv=None):
         comm = world_comm() if args.command == "run" else None
         from .cli_run import run_command
         commands = {"run": lambda: run_command(args, comm), "partition": lambda: partition_command(args),
+                    "synapses": lambda: synapses_command(args),
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
                     "export": lambda: export_command(args), "join": lambda: join_command(args)}
         commands[args.command]()

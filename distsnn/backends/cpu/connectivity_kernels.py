@@ -387,3 +387,27 @@ def input_bounds(units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0
         for r in range(2):
             out_a[u, r] = acc_a[r].max() if clen > 0 else 0
             out_d[u, r] = acc_d[r].max() if clen > 0 else 0
+
+
+@kernel(parallel=True)
+def projection_rows(fill, j, pos, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d,
+                    out_pre, out_post, out_w, out_d):
+    """Every synapse of projection j, as gen_row generates them, parallel over post chunks
+    (chunk c uses scratch rows sc_*[c]). fill False: pos[c] = the chunk's synapse count.
+    fill True: pos[c] is the chunk's first position, and its synapses are written from
+    there, by pre then in row order: pre and post (population-local), fixed-point weight,
+    delay (steps)."""
+    for c in prange(proj_i[j, bp.JI_NCHUNK]):
+        at = pos[c]
+        for pre in range(proj_i[j, bp.JI_PRE_SIZE]):
+            if not fill:
+                pos[c] += _row_len(j, pre, c, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t[c], sc_w[c],
+                                   sc_d[c])
+                continue
+            n = gen_row(j, pre, c, proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t[c], sc_w[c], sc_d[c])
+            for x in range(n):
+                out_pre[at + x] = pre
+                out_post[at + x] = c * chunk_size + sc_t[c, x]
+                out_w[at + x] = sc_w[c, x]
+                out_d[at + x] = sc_d[c, x]
+            at += n

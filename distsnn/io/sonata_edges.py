@@ -1,0 +1,87 @@
+"""Synapses in SONATA edge files: write a network's (connectivity.synapses), read them back
+as synapse lists (model.FromList).
+
+One edge population per projection, named `<source>__<target>` (and `__<label>` if it has
+one): `source_node_id` and `target_node_id` (uint64, population-local ids, each with its
+`node_population` attribute: the distsnn population), `edge_type_id` and `edge_group_id`
+(0), `edge_group_index` (0 .. n-1), and group `0` with `syn_weight` (the target model's
+unit, as simulated) and `delay` (ms). The receptor, which SONATA does not name, is the
+population's attribute `distsnn_receptor`; a file from elsewhere without it gets the
+receptor of its weights' sign, as connect() gives.
+"""
+import h5py
+import numpy as np
+
+from ..model.connectors import FromList
+
+
+def edge_population_name(source, target, label=""):
+    return f"{source}__{target}" + (f"__{label}" if label else "")
+
+
+def write_edges(path, synapse_sets):
+    """Write connectivity.Synapses objects to the SONATA edge file `path`."""
+    with h5py.File(path, "w") as f:
+        f.attrs["magic"] = np.uint32(0x0A7A)
+        f.attrs["version"] = np.array([0, 1], dtype=np.uint32)
+        edges = f.create_group("edges")
+        for s in synapse_sets:
+            g = edges.create_group(edge_population_name(s.source, s.target, s.label))
+            g.attrs["distsnn_receptor"] = s.receptor
+            g.attrs["distsnn_label"] = s.label
+            for name, ids, pop in (("source_node_id", s.pre, s.source), ("target_node_id", s.post, s.target)):
+                g.create_dataset(name, data=ids.astype(np.uint64))
+                g[name].attrs["node_population"] = pop
+            g.create_dataset("edge_type_id", data=np.zeros(s.n, dtype=np.int64))
+            g.create_dataset("edge_group_id", data=np.zeros(s.n, dtype=np.int64))
+            g.create_dataset("edge_group_index", data=np.arange(s.n, dtype=np.int64))
+            g.create_dataset("0/syn_weight", data=s.weight)
+            g.create_dataset("0/delay", data=s.delay)
+            g["0/delay"].attrs["units"] = "ms"
+
+
+def read_edges(path):
+    """The edge populations of a SONATA edge file as dicts: source, target (node populations),
+    label, receptor (None if the file does not say), pre, post (int64), weight, delay (ms).
+    Only files whose edges sit in one group with syn_weight and delay are read; anything
+    else is a ValueError naming what is missing."""
+    out = []
+    with h5py.File(path, "r") as f:
+        if "edges" not in f:
+            raise ValueError(f"{path}: not a SONATA edge file (no /edges group)")
+        for name, g in f["edges"].items():
+            where = f"{path}: edge population {name!r}"
+            missing = [k for k in ("source_node_id", "target_node_id", "0/syn_weight", "0/delay") if k not in g]
+            if missing:
+                raise ValueError(f"{where}: missing {', '.join(missing)}")
+            groups = np.unique(g["edge_group_id"][()]) if "edge_group_id" in g else np.zeros(1)
+            if groups.size > 1 or groups[0] != 0:
+                raise ValueError(f"{where}: edges in groups {groups.tolist()}; only group 0 is read")
+            order = g["edge_group_index"][()] if "edge_group_index" in g else slice(None)
+            pops = [g[k].attrs.get("node_population") for k in ("source_node_id", "target_node_id")]
+            if any(p is None for p in pops):
+                raise ValueError(f"{where}: source_node_id and target_node_id need a node_population attribute")
+            receptor = g.attrs.get("distsnn_receptor")
+            out.append({"source": _text(pops[0]), "target": _text(pops[1]),
+                        "label": _text(g.attrs.get("distsnn_label", "")),
+                        "receptor": None if receptor is None else _text(receptor),
+                        "pre": g["source_node_id"][()].astype(np.int64),
+                        "post": g["target_node_id"][()].astype(np.int64),
+                        "weight": g["0/syn_weight"][()][order].astype(np.float64),
+                        "delay": g["0/delay"][()][order].astype(np.float64)})
+    return out
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def connect_edges(network, path):
+    """Connect `network`'s populations by the edge populations of the SONATA file `path` (as
+    synapse lists; their node populations must be populations of the network, and their
+    ids in range). Returns the projections made."""
+    made = []
+    for e in read_edges(path):
+        made.append(network.connect(e["source"], e["target"], FromList(e["pre"], e["post"]), e["weight"], e["delay"],
+                                    receptor=e["receptor"], label=e["label"]))
+    return made
