@@ -5,8 +5,10 @@ event of the simulate phase (neuron update included, the same for all rules), an
 The network: N neurons (iaf_psc_exp defaults), recurrent inhibition with K inputs per neuron
 on average (weights Normal(w, |w|/10) pA, delays Normal(1.5, 0.5) ms), Poisson drive. Rules:
 fixed_total_number (N K synapses), fixed_indegree (K each), fixed_outdegree (K each),
-fixed_probability (K / N). Each rule runs once briefly first (numba's kernels load), then
-timed. Writes bench/results/rules_<date>.{json,md}.
+fixed_probability (K / N), and from_list: N K pairs drawn uniformly by NumPy, given as a
+synapse list (FromList; held in memory and delivered alike in both modes, so it runs once).
+Each rule runs once briefly first (numba's kernels load), then timed. Writes
+bench/results/rules_<date>.{json,md}.
 
     python scripts/bench_rules.py                       # ~3 min on 2 cores
 """
@@ -23,15 +25,18 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
 import numba  # noqa: E402
+import numpy as np  # noqa: E402
 
-from distsnn.model import (FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network,  # noqa: E402
-                           Normal)
+from distsnn.model import (FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList,  # noqa: E402
+                           Network, Normal)
 from distsnn.runtime import simulate  # noqa: E402
 
 RULES = {"fixed_total_number": lambda n, k: FixedTotalNumber(n * k),
          "fixed_indegree": lambda n, k: FixedIndegree(k),
          "fixed_outdegree": lambda n, k: FixedOutdegree(k),
-         "fixed_probability": lambda n, k: FixedProbability(k / n)}
+         "fixed_probability": lambda n, k: FixedProbability(k / n),
+         "from_list": lambda n, k: FromList(*np.random.default_rng(1).integers(0, n, (2, n * k)))}
+HELD = ("from_list",)   # the same in both connectivity modes: run once
 
 
 def network(rule, n, k, weight):
@@ -67,7 +72,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.threads:
         numba.set_num_threads(args.threads)
-    rows = [measure(rule, args, c) for c in ("procedural", "stored") for rule in RULES]
+    rows = [measure(rule, args, c) for c in ("procedural", "stored") for rule in RULES
+            if c == "procedural" or rule not in HELD]
     date = datetime.datetime.now(datetime.timezone.utc)
     host = f"{platform.platform()} ({os.cpu_count()} CPUs)"
     report = {"date": date.isoformat(timespec="seconds"), "host": host, "threads": numba.get_num_threads(),
@@ -86,7 +92,8 @@ def main(argv=None):
                      f"{r['events']:.3g} | {r['build_s']:.2f} | {r['simulate_s']:.2f} | {r['ns_per_event']:.1f} |")
     lines += ["", "ns per event: simulate wall time / synaptic events (the neuron update, the same for every "
               "rule, included). fixed_probability rows cost one geometric skip (a log) per synapse more; "
-              "fixed_indegree rows one permutation (a Feistel network, cycle walking) per synapse more."]
+              "fixed_indegree rows one permutation (a Feistel network, cycle walking) per synapse more. "
+              "from_list: the synapses as a list, held (16 B each) and delivered as stored ones in either mode."]
     with open(stem + ".md", "w") as fh:
         fh.write("\n".join(lines) + "\n")
     print("\n".join(lines))
