@@ -98,7 +98,7 @@ def test_given_thresholds_and_initial_potentials_for_any_model():
 @pytest.mark.parametrize("params,v_init,message", [
     ({"c": [1.0, 2.0]}, None, r"population 'x': c: expected one value per neuron \(3\), got an array of shape \(2,\)"),
     ({"d": [1.0, np.nan, 2.0]}, None, r"population 'x': d: value nan of neuron 1 is not a finite number"),
-    ({"I_e": [1.0, 2.0, 3.0]}, None, r"I_e may be a number, Normal or Uniform, not one value per neuron"),
+    ({"I_e": [1.0, 2.0]}, None, r"population 'x': I_e: expected one value per neuron \(3\), got an array"),
     ({"V_min": [1.0, 2.0, 3.0]}, None, r"parameter V_min must be a number; only I_e, V_th, a, b, c, d may differ"),
     ({"V_th": [30.0, -80.0, 30.0], "V_min": -70.0}, None,
      r"V_min \(-70.0\) must be below V_th \(-80.0\) \(the V_th given for neuron 1\)"),
@@ -107,6 +107,45 @@ def test_given_thresholds_and_initial_potentials_for_any_model():
 def test_bad_values_are_refused_with_the_neuron_named(params, v_init, message):
     with pytest.raises(ValueError, match=message):
         Network().add_population("x", 3, "izhikevich", params, v_init=v_init)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+@pytest.mark.parametrize("model", ["iaf_psc_exp", "iaf_cond_alpha", "aeif_cond_exp"])
+def test_given_bias_currents(backend, model):
+    """I_e given per neuron: every neuron's V_m equals, bit for bit at every step, that of a
+    population of one with its I_e as a scalar (with an AC input on top: its current is added
+    to the given one), on the update kernels of the iaf models and of the AdEx models."""
+    i_e = np.linspace(300.0, 900.0, 7)
+
+    def net(values):
+        n = Network(dt=0.1)
+        n.add_population("n", len(values), model, {"I_e": values if len(values) > 1 else float(values[0])})
+        n.add_ac_input("n", amplitude=40.0, frequency=9.0)
+        n.record_spikes("n")
+        n.record_voltage("n", range(len(values)))
+        return n
+    res = simulate(net(i_e), 200.0, backend=backend, progress=False)
+    counts = np.bincount(res.spikes("n")[0], minlength=7)
+    assert counts[0] < counts[-1] and counts[-1] > 5, counts
+    for i in (0, 3, 6):
+        ref = simulate(net([i_e[i]]), 200.0, backend=backend, progress=False)
+        assert np.array_equal(res.state("n")[2][:, i], ref.state("n")[2][:, 0]), i
+
+
+def test_given_bias_currents_in_checkpoints(tmp_path):
+    """A restart continues exactly with the same given I_e, and is refused with others."""
+    def net(values):
+        n = Network(dt=0.1)
+        n.add_population("n", 3, params={"I_e": values})
+        n.record_spikes("n")
+        return n
+    whole = simulate(net([380.0, 420.0, 500.0]), 200.0, seed=3, progress=False)
+    simulate(net([380.0, 420.0, 500.0]), 100.0, seed=3, progress=False, checkpoint=str(tmp_path / "ck"))
+    second = simulate(net([380.0, 420.0, 500.0]), 100.0, seed=3, progress=False, restart=str(tmp_path / "ck"))
+    late = whole.spike_steps >= 1000
+    assert late.sum() > 5 and np.array_equal(second.spike_gids, whole.spike_gids[late])
+    with pytest.raises(ValueError, match="model parameters and connectivity"):
+        simulate(net([380.0, 430.0, 490.0]), 100.0, seed=3, progress=False, restart=str(tmp_path / "ck"))
 
 
 def test_per_neuron_values_only_where_the_model_has_them():

@@ -117,11 +117,24 @@ def izhikevich_parameters(plan, gids=None):
     return out
 
 
+def given_currents(plan, gids=None):
+    """The I_e given per neuron (pA; NoiseInput kind 'given') of the neurons `gids` (default
+    all), 0 for neurons without: a population has one frozen current at most (make_plan)."""
+    gids = _gids(plan, gids)
+    out = np.zeros(gids.size)
+    for z in plan.network.noise_inputs:
+        if z.kind == "given":
+            start = plan.pop_slice(z.target).start
+            sel = plan.pop_of[gids] == plan.pop_names.index(z.target)
+            out[sel] = z.values[gids[sel] - start]
+    return out
+
+
 def per_neuron_description(network):
     """Bytes describing every value given or drawn per neuron that the plan's tables do not
-    hold (given thresholds, izhikevich's a, b, c, d), for the checkpoint fingerprint; empty
-    when there is none."""
-    parts = []
+    hold (given thresholds and I_e, izhikevich's a, b, c, d), for the checkpoint fingerprint;
+    empty when there is none."""
+    parts = [f"{z.target}\x1fI_e\x1f{Values(z.values).digest()}" for z in network.noise_inputs if z.kind == "given"]
     for pop in network.populations.values():
         items = dict(pop.per_neuron or {})
         if isinstance(pop.v_th, Values):

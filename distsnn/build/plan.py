@@ -87,11 +87,12 @@ QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX, QI_START, QI_STOP = range(
 # noise currents (Network.add_noise_input), in the order they were added: noise_i columns
 # (target population, first step, stop step, steps per interval (STEP_NEVER: frozen, a
 # distributed I_e), stream index, kind), noise_f (a, b pA): NZ_NORMAL a + b z, z standard
-# normal; NZ_UNIFORM a + b u, u uniform in (0, 1]
+# normal; NZ_UNIFORM a + b u, u uniform in (0, 1]; NZ_GIVEN (frozen, I_e given per neuron):
+# the NoiseInput's values (build.neuron_values.given_currents), a and b 0
 NZ_POP, NZ_START, NZ_STOP, NZ_EVERY, NZ_INDEX, NZ_KIND = range(6)
 N_NZ = 6
 N_NZ_BEFORE_KIND = 5
-NZ_NORMAL, NZ_UNIFORM = 0, 1
+NZ_NORMAL, NZ_UNIFORM, NZ_GIVEN = 0, 1, 2
 # unit (post chunk) columns
 UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END, UI_RING_OFF = range(8)
 
@@ -321,7 +322,7 @@ def make_plan(network, seed, bound_inputs=True):
     noise_f = np.array([[z.mean, z.std] for z in network.noise_inputs], dtype=np.float64).reshape(-1, 2)
     noise_i = np.array([[index[z.target], _steps_floor(z.start, dt), _steps_floor(z.stop, dt),
                          STEP_NEVER if math.isinf(z.dt) else round(z.dt / dt), q,
-                         NZ_UNIFORM if z.kind == "uniform" else NZ_NORMAL]
+                         {"uniform": NZ_UNIFORM, "given": NZ_GIVEN}.get(z.kind, NZ_NORMAL)]
                         for q, z in enumerate(network.noise_inputs)], dtype=np.int64).reshape(-1, N_NZ)
 
     pop_f = np.zeros((P, N_PF))

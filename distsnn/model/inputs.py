@@ -44,7 +44,8 @@ class NoiseInput:
     of `dt` ms, counted from t = 0, and holds it; the current flows for start <= t < stop (ms).
     With dt = inf the draw is frozen: a population's distributed I_e (add_population) is
     such a current, kind 'normal' (mean, std) or 'uniform' (mean = low, std = high - low:
-    I = low + (high - low) * u, u uniform in (0, 1])."""
+    I = low + (high - low) * u, u uniform in (0, 1]); I_e given per neuron is one of kind
+    'given', whose `values` (one per neuron, pA) take the place of the draws."""
     target: str
     mean: float
     std: float
@@ -52,6 +53,7 @@ class NoiseInput:
     start: float
     stop: float
     kind: str = "normal"
+    values: object = None    # kind 'given': a read-only float64 array, one per neuron (pA)
 
 
 def check_rate(where, rate, dt):

@@ -124,7 +124,8 @@ class Network:
         initial u is the parameter U_m). params: the model's parameters (neurons.py). Some may
         differ between neurons:
         - I_e a Normal or Uniform (pA), drawn once per neuron from the counter-based streams
-          (heterogeneous bias currents), as a frozen noise current (NoiseInput with dt inf);
+          (heterogeneous bias currents), or one value per neuron, as a frozen noise current
+          (NoiseInput with dt inf);
         - V_th (mV) a Normal or Uniform, a threshold per neuron drawn from its INIT stream, or
           one value per neuron (a list or array: Values). Every value must pass the model's
           checks (V_reset < V_th, or for the AdEx models V_th <= V_peak): a Uniform's bounds and
@@ -152,6 +153,8 @@ class Network:
         elif isinstance(i_e, Uniform):
             self.noise_inputs.append(NoiseInput(name, i_e.low, i_e.high - i_e.low, math.inf, 0.0, math.inf,
                                                 "uniform"))
+        elif isinstance(i_e, Values):
+            self.noise_inputs.append(NoiseInput(name, 0.0, 0.0, math.inf, 0.0, math.inf, "given", i_e.values))
         return self.populations[name]
 
     def add_spike_source(self, name, size, ids, times):

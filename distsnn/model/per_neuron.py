@@ -5,7 +5,7 @@ import numpy as np
 from .distributions import Constant, Normal, Uniform, Values, given_values
 from .neurons import validate_params
 
-# I_e drawn per neuron (a Normal or Uniform); V_th drawn or given (Values); izhikevich's a, b, c, d too
+# I_e and V_th drawn (a Normal or Uniform) or given (Values) per neuron; izhikevich's a, b, c, d too
 DISTRIBUTED_PARAMS = ("I_e", "V_th")
 IZHIKEVICH_PER_NEURON = ("a", "b", "c", "d")
 
@@ -17,8 +17,8 @@ def per_neuron_params(model):
 
 def split_params(where, model, size, params):
     """Split add_population's `params` for `size` neurons of `model` into (the scalar
-    parameters, with each varying one's mean in its place and I_e 0 where drawn; I_e's
-    Normal or Uniform or None; V_th's Normal, Uniform or Values or None; {name: Normal |
+    parameters, with each varying one's mean in its place and I_e 0 where it varies; I_e's
+    Normal, Uniform or Values or None; V_th's Normal, Uniform or Values or None; {name: Normal |
     Uniform | Values} of izhikevich's a, b, c, d). Raises a ValueError naming the parameter,
     and for a bad given threshold the neuron."""
     params = {key: given_values(value) for key, value in (params or {}).items()}
@@ -26,20 +26,17 @@ def split_params(where, model, size, params):
     for key, value in params.items():
         if isinstance(value, (Constant, Normal, Uniform, Values)) and key not in varying:
             raise ValueError(f"{where}: parameter {key} must be a number; only {', '.join(varying)} may differ "
-                             f"between neurons (a Normal or Uniform, or for all but I_e one value per neuron), "
+                             f"between neurons (a Normal or Uniform, or one value per neuron), "
                              f"got {value!r}")
     i_e = params.get("I_e")
-    if isinstance(i_e, Values):
-        raise ValueError(f"{where}: I_e may be a number, Normal or Uniform, not one value per neuron "
-                         f"(a DC input per population or a Normal / Uniform I_e covers the heterogeneous case)")
     if isinstance(i_e, Constant):
         params["I_e"] = i_e.validated(f"{where}: I_e").value
-    elif isinstance(i_e, (Normal, Uniform)):
-        i_e = i_e.validated(f"{where}: I_e")
-        params["I_e"] = 0.0   # the scalar table's I_e; the distribution is the frozen current
+    elif isinstance(i_e, (Normal, Uniform, Values)):
+        i_e = i_e.validated(f"{where}: I_e", size) if isinstance(i_e, Values) else i_e.validated(f"{where}: I_e")
+        params["I_e"] = 0.0   # the scalar table's I_e; the distribution or the values are the frozen current
     per_neuron = {}
     for key in varying:
-        if key == "I_e":   # above: a frozen current, not a value per neuron
+        if key == "I_e":   # above: a frozen current, not a column of per-neuron parameters
             continue
         value = params.get(key)
         if isinstance(value, Constant):

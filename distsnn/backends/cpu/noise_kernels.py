@@ -70,7 +70,8 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, h
     held_at[q] of it, held_layout) and read from there while its interval lasts (held_iv[q]:
     the interval held, -1 none): the values are a function of (interval, gid) alone, so the
     bits are those of drawing it every step (add_noise_current on zeros: 0 + x is x), and a
-    restart anywhere in an interval finds them again."""
+    restart anywhere in an interval finds them again. An I_e given per neuron (NZ_GIVEN) is
+    held from the build on (fill_given_currents) and never drawn."""
     noisy = False
     n = g1 - g0
     for q in range(noise_i.shape[0]):
@@ -87,13 +88,26 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, h
                 continue
             interval = t // every
             h = held[a:a + n]
-            if held_iv[q] != interval:
+            if held_iv[q] != interval and noise_i[q, bp.NZ_KIND] != bp.NZ_GIVEN:   # given: held from the build
                 h[:] = 0.0
                 add_noise_current(interval, g0, g1, tag, key0, key1, noise_f[q, 0], noise_f[q, 1], uniform, h)
                 held_iv[q] = interval
             for i in range(n):
                 stim[i] = stim[i] + h[i]
     return noisy
+
+
+def fill_given_currents(plan, units, gids, held, held_at):
+    """Put the I_e given per neuron (build.neuron_values.given_currents) into the held blocks
+    of its frozen current (injected_current never redraws those)."""
+    from ...build.neuron_values import given_currents
+    given = given_currents(plan, gids)
+    for u in range(units.shape[0]):
+        lo = units[u, bp.UI_LOCAL_START]
+        n = units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START]
+        for q in range(plan.noise_i.shape[0]):
+            if held_at[u, q] >= 0 and plan.noise_i[q, bp.NZ_KIND] == bp.NZ_GIVEN:
+                held[held_at[u, q]:held_at[u, q] + n] = given[lo:lo + n]
 
 
 def held_layout(plan, units):

@@ -15,7 +15,7 @@ from .connectivity_kernels import counts_fixed_indegree, counts_fixed_outdegree,
 from .delivery_kernels import deliver_procedural, deliver_stored
 from .jit import kernel
 from .neuron_kernels import poisson_input, poisson_sources, update_neurons
-from .noise_kernels import held_layout
+from .noise_kernels import fill_given_currents, held_layout
 
 CONNECTIVITY_MODES = ("procedural", "stored")
 
@@ -322,6 +322,7 @@ class CpuSimulator(RecordedState):
         self.held_at, held = held_layout(plan, self.units)
         self.held = np.zeros(held)
         self.held_iv = np.full(self.held_at.shape, -1, dtype=np.int64)
+        fill_given_currents(plan, self.units, self.gids, self.held, self.held_at)
         self.vth = thresholds(plan, self.gids)            # V_th - E_L (mV) per neuron: drawn ones differ
         self.izp = izhikevich_parameters(plan, self.gids)   # izhikevich's a, b, c, d per neuron
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()

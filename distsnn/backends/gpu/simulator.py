@@ -21,7 +21,8 @@ import math
 import numpy as np
 
 from ...build import plan as bp
-from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
+from ...build.neuron_values import (given_currents, initial_currents, initial_state, izhikevich_parameters,
+                                   thresholds)
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.synapse_lists import csr_items, list_bytes, list_csr
@@ -150,6 +151,10 @@ class GpuSimulator(RecordedState):
         # izhikevich's a, b, c, d per neuron (one row of zeros stands for none: no kernel reads it then)
         izp = izhikevich_parameters(plan, self.gids)
         self.izp = up(izp if izp.size else np.zeros((1, 4)), np.float64)
+        # I_e given per neuron (pA, 0 for others; one entry stands for none: no kernel reads it then)
+        given = given_currents(plan, self.gids)
+        self.ie_given = up(given if given.size and (plan.noise_i[:, bp.NZ_KIND] == bp.NZ_GIVEN).any() else np.zeros(1),
+                           np.float64)
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
@@ -285,7 +290,8 @@ class GpuSimulator(RecordedState):
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
                 self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.izp, self.ring, self.d_pop_f,
                 self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i,
-                int(plan.noise_i.shape[0]), plan.key0, plan.key1, self.spk_gid, self.spk_step, self.spk_cap)
+                int(plan.noise_i.shape[0]), self.ie_given, plan.key0, plan.key1, self.spk_gid, self.spk_step,
+                self.spk_cap)
             steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, neuron_args))
             if np.isin(plan.pop_i[:, bp.PI_MODEL], [MODEL_CODES[m] for m in AEIF_MODELS]).any():
                 steps.append((self._kernel("neuron_update_aeif"), self._grid(self.n_local), bt, neuron_args))

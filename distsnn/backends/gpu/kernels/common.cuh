@@ -136,14 +136,16 @@ __device__ __forceinline__ void append_spike(u64* state, i64* spk_gid, i64* spk_
 // The input of local neuron li (id g; its population's table rows pf, pi) at step t, shared by
 // the neuron kernels: reads and clears its ring slots (its unit's ring block, build.ring_layout),
 // adds this step's Poisson counts (word g & 3 of the quad's Philox call, as on the CPU) in fixed
-// point, and sums the injected current I_e + DC + noise currents (pA).
+// point, and sums the injected current I_e + DC + noise currents (pA; an I_e given per neuron,
+// NZ_GIVEN, from ie_given[li]).
 template <typename R>
 __device__ __forceinline__ void neuron_input(
     const i64 t, const int li, const i64 g, const int k, const double* pf, const i64* pi,
     const int* __restrict__ local_unit, const i64* __restrict__ units, R* ring, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
-    const u32 key0, const u32 key1, i64* in_ex_out, i64* in_in_out, double* i_stim_out)
+    const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* in_ex_out, i64* in_in_out,
+    double* i_stim_out)
 {
     const i64* un = units + (i64)local_unit[li] * N_UI;
     const i64 n_u = un[UI_GID_END] - un[UI_GID_START], at = un[UI_RING_OFF] + (li - un[UI_LOCAL_START]);
@@ -185,6 +187,10 @@ __device__ __forceinline__ void neuron_input(
     for (int q = 0; q < n_noise; ++q) {
         const i64* nz = noise_i + (i64)q * N_NZ;
         if (nz[NZ_POP] != k || t < nz[NZ_START] || t >= nz[NZ_STOP]) continue;
+        if (nz[NZ_KIND] == NZ_GIVEN) {               // I_e given per neuron: no draw
+            i_stim = i_stim + ie_given[li];
+            continue;
+        }
         const i64 interval = t / nz[NZ_EVERY];
         u32 w[4];
         philox((u32)(interval & 0xFFFFFFFFll), (u32)(interval >> 32), (u32)(g >> 1), CURRENT_TAG | (u32)nz[NZ_INDEX],

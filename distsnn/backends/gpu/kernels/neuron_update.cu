@@ -34,7 +34,7 @@ __device__ __forceinline__ void neuron_update_body(
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
-    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
+    const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
     if (li >= n_local || !state[ST_LIVE]) return;
@@ -48,7 +48,7 @@ __device__ __forceinline__ void neuron_update_body(
     i64 in_ex, in_in;
     double i_stim;
     neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise,
-                 key0, key1, &in_ex, &in_in, &i_stim);
+                 ie_given, key0, key1, &in_ex, &in_in, &i_stim);
     const double x_ex = (double)in_ex * pf[PF_INVSC_EX], x_in = (double)in_in * pf[PF_INVSC_IN];
     const i64 model = pi[PI_MODEL];
     const bool delta = model == MODEL_DELTA;

@@ -100,7 +100,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
-    const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
+    const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
     if (li >= n_local || !state[ST_LIVE]) return;
@@ -113,7 +113,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     i64 in_ex, in_in;
     double i_stim;
     neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise,
-                 key0, key1, &in_ex, &in_in, &i_stim);
+                 ie_given, key0, key1, &in_ex, &in_in, &i_stim);
     const double d_t = pf[PF_DELTA_T];
     const double v_th = vth[li];                      // the neuron's threshold (build.neuron_values.thresholds)
     const AeifConst c = {pf[PF_GL], 1.0 / pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], d_t,
