@@ -6,9 +6,10 @@ import pytest
 
 from distsnn.build.fixed_point import weight_units
 from distsnn.build.plan import make_plan
-from distsnn.build.synapse_lists import input_maxima, list_bytes, list_csr
+from distsnn.build.synapse_lists import input_maxima, list_bytes, list_csr, reference_normals
 from distsnn.connectivity.reference import expand_projection
 from distsnn.model import AllToAll, FixedTotalNumber, FromList, Network, Normal
+from distsnn.rng import streams
 from distsnn.runtime import simulate
 from partitioning import partition_network
 
@@ -98,6 +99,11 @@ def test_drawn_weights_and_delays():
     assert one.delay.min() == 1 and abs((one.delay * 0.1).mean() - 1.0) < 0.02
     clipped = make_plan(net(Normal(1.0, 2.0), 1.0), 1).lists[0]   # a third below 0: clipped to 0
     assert clipped.rec == 0 and clipped.weight.min() == 0.0 and 0.25 < (clipped.weight == 0).mean() < 0.4
+    # the build's numba draws are the NumPy specification's, bit for bit
+    pid = net(1.0, 1.0).projections[0].pid
+    z0, z1 = reference_normals(pid, 20000, *streams.key_from_seed(1))
+    assert np.array_equal(one.weight, np.minimum(-20.0 + 5.0 * z0, 0.0))
+    assert np.array_equal(one.delay, np.floor(np.maximum(1.0 + 0.5 * z1, 0.1) / 0.1 + 0.5).astype(np.int64))
 
 
 def test_input_bound_of_lists_is_exact():

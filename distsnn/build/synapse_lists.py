@@ -59,8 +59,9 @@ class SynapseList:
         return h.digest()
 
 
-def _normals(pid, n, key0, key1):
-    """The standard normal pair (weight's, delay's) of synapses 0 .. n-1 of a list projection."""
+def reference_normals(pid, n, key0, key1):
+    """The standard normal pair (weight's, delay's) of synapses 0 .. n-1 of a list projection
+    (NumPy specification; the build uses the numba kernel list_kernels.list_normals, tested equal)."""
     k = np.arange(n, dtype=np.uint64)
     w = philox4x32(k & M32, k >> np.uint64(32), 0, streams.tag(streams.DOM_SYN, pid), key0, key1)
     return box_muller(uniform_open0_closed1(w[1]), uniform_open0_closed1(w[2]))
@@ -85,7 +86,9 @@ def synapse_lists(network, index, key0, key1, dt, rec_of):
         n = pr.rule.n
         z0 = z1 = np.zeros(n)
         if isinstance(pr.weight, Normal) or isinstance(pr.delay, Normal):
-            z0, z1 = _normals(pr.pid, n, key0, key1)
+            from ..backends.cpu.list_kernels import list_normals
+            z0, z1 = np.empty(n), np.empty(n)
+            list_normals(streams.tag(streams.DOM_SYN, pr.pid), key0, key1, z0, z1)
         w = _per_synapse(pr.weight, z0, n)
         if isinstance(pr.weight, Normal):   # clipped to keep the sign of the mean, as the rules' draws
             w = np.maximum(w, 0.0) if pr.weight.mean >= 0 else np.minimum(w, 0.0)
@@ -107,6 +110,7 @@ def input_maxima(plan, q):
     one neuron's list synapses of ceil(|w| * 2**q) (q: (P, 2) exponents, see
     input_bound.neuron_input_bounds), and the largest number of list synapses onto one
     neuron. Exact integers, summed in int64 over all neurons (not a rank's share)."""
+    from ..backends.cpu.list_kernels import per_target_maxima
     a_max = np.zeros((plan.n_pops, 2), dtype=np.int64)
     d_max = np.zeros((plan.n_pops, 2), dtype=np.int64)
     for b in range(plan.n_pops):
@@ -116,18 +120,16 @@ def input_maxima(plan, q):
                 continue
             post = np.concatenate([sl.post for sl in mine])
             units = np.concatenate([np.ceil(np.abs(sl.weight) * 2.0 ** int(q[b, r])).astype(np.int64) for sl in mine])
-            order = np.argsort(post, kind="stable")
-            post, units = post[order], units[order]
-            starts = np.concatenate([[0], np.nonzero(np.diff(post))[0] + 1])
-            a_max[b, r] = int(np.add.reduceat(units, starts).max())
-            d_max[b, r] = int(np.diff(np.append(starts, post.size)).max())
+            a_max[b, r], d_max[b, r] = per_target_maxima(post, units, int(plan.pop_i[b, bp.PI_SIZE]))
     return a_max, d_max
 
 
 def list_sources(plan):
     """The gids with list synapses, ascending: the rows of every process's list CSR."""
-    gids = [np.unique(sl.pre) + int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]) for sl in plan.lists]
-    return np.unique(np.concatenate(gids)) if gids else np.zeros(0, dtype=np.int64)
+    mark = np.zeros(plan.n_neurons, dtype=bool)
+    for sl in plan.lists:
+        mark[sl.pre + int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET])] = True
+    return np.nonzero(mark)[0]
 
 
 def list_bytes(plan, units):
@@ -145,6 +147,7 @@ def list_csr(plan, units, dtype):
     `dtype`, syn_d int32), stored connectivity's arrays (backends.cpu.simulator.build_stored)
     but with rows for the lists' sources only: row_of[gid] is gid's row, -1 for a neuron
     without list synapses. So the pointers grow with the sources, not with all neurons."""
+    from ..backends.cpu.list_kernels import list_cells, list_fill
     U = units.shape[0]
     C = plan.chunk_size
     sources = list_sources(plan)
@@ -152,23 +155,21 @@ def list_csr(plan, units, dtype):
     row_of[sources] = np.arange(sources.size)
     n_cells = sources.size * U
     local = {(int(k), int(c)): u for u, (k, c) in enumerate(units[:, [bp.UI_POP, bp.UI_CHUNK]])}
-    cells, locs, ws, ds = [], [], [], []
+    placed = []   # (list, the local unit of each chunk of its target population)
     for sl in plan.lists:
         nch = int(plan.pop_i[sl.post_pop, bp.PI_NCHUNK])
-        unit_of_chunk = np.array([local.get((sl.post_pop, c), -1) for c in range(nch)], dtype=np.int64)
-        u = unit_of_chunk[sl.post // C] if sl.n else np.zeros(0, dtype=np.int64)
-        mine = u >= 0
-        rows = row_of[sl.pre[mine] + int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET])]
-        cells.append(rows * U + u[mine])
-        locs.append((sl.post[mine] % C) * 2 + sl.rec)
-        ws.append(fixed_point(plan, sl)[mine])
-        ds.append(sl.delay[mine])
-    cell = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
-    order = np.argsort(cell, kind="stable")
+        placed.append((sl, np.array([local.get((sl.post_pop, c), -1) for c in range(nch)], dtype=np.int64)))
     ptr = np.zeros(n_cells + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cell, minlength=n_cells), out=ptr[1:])
-    pick = (lambda parts, dt: np.concatenate(parts)[order].astype(dt) if parts else np.zeros(0, dtype=dt))
-    return row_of, ptr, pick(locs, np.int32), pick(ws, dtype), pick(ds, np.int32)
+    for sl, unit_of_chunk in placed:   # two passes, O(synapses): the cells' sizes, then the cells
+        list_cells(sl.pre, sl.post, int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]), unit_of_chunk, C, row_of, U, ptr[1:])
+    np.cumsum(ptr, out=ptr)
+    total = int(ptr[-1])
+    syn_loc, syn_w, syn_d = np.empty(total, np.int32), np.empty(total, dtype), np.empty(total, np.int32)
+    at = ptr[:-1].copy()
+    for sl, unit_of_chunk in placed:
+        list_fill(sl.pre, sl.post, sl.weight, sl.delay, 2.0 ** float(plan.scale_exp[sl.post_pop, sl.rec]), sl.rec,
+                  int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]), unit_of_chunk, C, row_of, U, at, syn_loc, syn_w, syn_d)
+    return row_of, ptr, syn_loc, syn_w, syn_d
 
 
 def csr_items(plan, units, row_of, ptr):

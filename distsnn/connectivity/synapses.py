@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..build import plan as bp
+from ..build.synapse_lists import fixed_point
 from ..model.connectors import FromList
 from ..rng import streams
 
@@ -50,9 +51,8 @@ def synapses(network, seed, source=None, target=None, label=None):
                ((source, pr.source), (target, pr.target), (label, pr.label))):
             continue
         rec = bp.REC_EX if pr.receptor == "excitatory" else bp.REC_IN
-        scale = 2.0 ** -float(plan.scale_exp[plan.pop_names.index(pr.target), rec])
+        unit = 2.0 ** -float(plan.scale_exp[plan.pop_names.index(pr.target), rec])   # of the fixed point
         if isinstance(pr.rule, FromList):
-            from ..build.synapse_lists import fixed_point
             sl = lists[i]
             order = np.argsort(sl.pre, kind="stable")
             pre, post, w_int, d = sl.pre[order], sl.post[order], fixed_point(plan, sl)[order], sl.delay[order]
@@ -70,5 +70,5 @@ def synapses(network, seed, source=None, target=None, label=None):
             projection_rows(True, args[0], pos[:-1].copy(), *args[1:], pre, post, w_int, d)
             order = np.argsort(pre, kind="stable")   # chunk by chunk -> by pre, rows in chunk order
             pre, post, w_int, d = pre[order], post[order], w_int[order], d[order]
-        out.append(Synapses(pr.source, pr.target, pr.label, pr.receptor, pre, post, w_int * scale, d * plan.dt))
+        out.append(Synapses(pr.source, pr.target, pr.label, pr.receptor, pre, post, w_int * unit, d * plan.dt))
     return out

@@ -4,7 +4,6 @@ rng.permutation); FromList's synapses are data, held in memory (build.synapse_li
 
 Multapses and autapses are allowed (as in NEST's defaults for these rules).
 """
-import hashlib
 import math
 from dataclasses import dataclass
 
@@ -107,13 +106,6 @@ class FromList:
     @property
     def n(self):
         return int(np.size(self.pre))
-
-    def digest(self):
-        """SHA-256 (hex) of the pairs, for checkpoint fingerprints."""
-        h = hashlib.sha256()
-        for ids in (self.pre, self.post):
-            h.update(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
-        return h.hexdigest()
 
     def __repr__(self):
         return f"FromList({self.n} synapses)"

@@ -259,7 +259,8 @@ class GpuSimulator(RecordedState):
         if self.connectivity == "stored":
             out = [(self._kernel("deliver_stored"), (
                 bounds, gid, step, *self.d_items, self.split, self.d_pop_of, U, self.d_units, 0, self.d_no_rows,
-                self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i, self.d_events, self.dev.team))]
+                self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i, self.d_events,
+                self.dev.team))]
         else:
             out = [(self._kernel("deliver_procedural"), (
                 bounds, gid, step, *self.d_items, self.split, self.d_units, self.d_pop_of, self.d_pop_i,

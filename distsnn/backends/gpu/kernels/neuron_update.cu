@@ -34,7 +34,8 @@ __device__ __forceinline__ void neuron_update_body(
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
-    const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step, const i64 spk_cap)
+    const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step,
+    const i64 spk_cap)
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
     if (li >= n_local || !state[ST_LIVE]) return;
