@@ -97,6 +97,26 @@ def test_the_command_writes_the_edge_file(tmp_path, capsys):
     assert main(["synapses", "brunel", "--scale", "0.05", "--source", "X", "--output", out]) == 2
 
 
+def test_a_file_from_elsewhere(tmp_path):
+    """Without distsnn's attributes: the receptor by the weights' sign, the edge population's
+    name as the label (two populations between the same node populations stay apart)."""
+    path = str(tmp_path / "other.h5")
+    with h5py.File(path, "w") as f:
+        for name, w in (("fast", 5.0), ("slow", -3.0)):
+            g = f.create_group(f"edges/{name}")
+            for key, ids in (("source_node_id", [0, 1, 1]), ("target_node_id", [2, 0, 2])):
+                g.create_dataset(key, data=np.array(ids, dtype=np.uint64))
+                g[key].attrs["node_population"] = "A"
+            g.create_dataset("edge_group_index", data=np.array([2, 0, 1]))
+            g.create_dataset("0/syn_weight", data=np.array([w, 2 * w, 3 * w]))
+            g.create_dataset("0/delay", data=np.array([1.0, 2.0, 3.0]))
+    net = Network(dt=0.1)
+    net.add_population("A", 3)
+    fast, slow = connect_edges(net, path)
+    assert (fast.label, fast.receptor, slow.label, slow.receptor) == ("fast", "excitatory", "slow", "inhibitory")
+    assert np.array_equal(fast.weight.values, [15.0, 5.0, 10.0]) and np.array_equal(slow.delay.values, [3.0, 1.0, 2.0])
+
+
 def test_a_file_without_what_is_needed_is_refused(tmp_path):
     path = str(tmp_path / "bad.h5")
     with h5py.File(path, "w") as f:

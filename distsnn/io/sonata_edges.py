@@ -42,7 +42,9 @@ def write_edges(path, synapse_sets):
 
 def read_edges(path):
     """The edge populations of a SONATA edge file as dicts: source, target (node populations),
-    label, receptor (None if the file does not say), pre, post (int64), weight, delay (ms).
+    label (distsnn's, or for a file from elsewhere the edge population's name, so that two
+    edge populations between the same node populations stay apart), receptor (None if the
+    file does not say), pre, post (int64), weight, delay (ms).
     Only files whose edges sit in one group with syn_weight and delay are read; anything
     else is a ValueError naming what is missing."""
     out = []
@@ -63,7 +65,7 @@ def read_edges(path):
                 raise ValueError(f"{where}: source_node_id and target_node_id need a node_population attribute")
             receptor = g.attrs.get("distsnn_receptor")
             out.append({"source": _text(pops[0]), "target": _text(pops[1]),
-                        "label": _text(g.attrs.get("distsnn_label", "")),
+                        "label": _text(g.attrs["distsnn_label"]) if "distsnn_label" in g.attrs else name,
                         "receptor": None if receptor is None else _text(receptor),
                         "pre": g["source_node_id"][()].astype(np.int64),
                         "post": g["target_node_id"][()].astype(np.int64),
