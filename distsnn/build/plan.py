@@ -12,7 +12,7 @@ import numpy as np
 from ..model.connectors import (FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList, OneToOne,
                                 RULE_CODES)
 from ..model.distributions import Normal, Values
-from ..model.neurons import (AEIF_MODELS, MODEL_CODES, RECORDABLES, aeif_step_constants, iaf_cond_alpha_propagators,
+from ..model.neurons import (AEIF_MODELS, MODEL_CODES, aeif_step_constants, iaf_cond_alpha_propagators,
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
                              iaf_psc_exp_propagators)
 from ..rng import streams
@@ -20,7 +20,7 @@ from ..rng.portable_math import plog1p
 from . import phase_words, poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 from .neuron_values import check_thresholds
-from .state_sampling import StateSampling
+from .state_sampling import StateSampling, state_probes
 from .synapse_lists import synapse_lists
 
 # population float table columns
@@ -277,13 +277,9 @@ def make_plan(network, seed, bound_inputs=True):
         min_delay = d_lo if min_delay is None else min(min_delay, d_lo)
         proj_min_delay[j] = d_lo
     in_proj = np.arange(J, dtype=np.int64)
-    lists = synapse_lists(network, index, key0, key1, dt,
-                          lambda pr: REC_EX if pr.receptor == "excitatory" else REC_IN)
-    for sl in lists:
-        if not sl.n:
-            continue
-        bound_terms[(sl.post_pop, sl.rec)].append((sl.max_indegree(int(sizes[sl.post_pop])),
-                                                   float(np.abs(sl.weight).max())))
+    lists = synapse_lists(network, index, key0, key1, dt)
+    for sl in (sl for sl in lists if sl.n):   # their bounds and delays, as the rules' above
+        bound_terms[(sl.post_pop, sl.rec)].append(sl.bound_term(int(sizes[sl.post_pop])))
         d_hi, d_lo = int(sl.delay.max()), int(sl.delay.min())
         max_delay = max(max_delay, d_hi)
         ring_slots[sl.post_pop, sl.rec] = max(ring_slots[sl.post_pop, sl.rec], d_hi + 1)
@@ -407,24 +403,6 @@ def make_plan(network, seed, bound_inputs=True):
         from .input_bound import decide_ring_bits
         decide_ring_bits(plan)
     return plan
-
-
-def state_probes(network, index, offsets):
-    """(gids, variable index, state code, variable names) of the network's recorded state
-    (Network.state_records; index: population name -> number, offsets: first gid of each):
-    grouped by variable, the variables in their order of first appearance, the neurons of
-    each in gid order; the code (model.neurons.RECORDABLES) is what the kernels read."""
-    records = network.state_records
-    names = tuple(dict.fromkeys(v for _, variables in records.values() for v in variables))
-    gids, var, code = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for k, name in enumerate(names):
-        pops = sorted((pop for pop, (_, variables) in records.items() if name in variables), key=index.get)
-        for pop in pops:   # populations in gid order, their ids sorted (Network._ids)
-            ids = records[pop][0]
-            gids.append(offsets[index[pop]] + ids.astype(np.int64))
-            var.append(np.full(ids.size, k, dtype=np.int64))
-            code.append(np.full(ids.size, RECORDABLES[network.populations[pop].model][name], dtype=np.int64))
-    return np.concatenate(gids), np.concatenate(var), np.concatenate(code), names
 
 
 def apply_scales(plan, scale_exp):

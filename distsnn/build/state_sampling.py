@@ -1,4 +1,5 @@
-"""Which steps' state is recorded: NEST's multimeter interval, start and stop, in steps.
+"""Which state is recorded: of which neurons and variables (state_probes), and at which
+steps (StateSampling: NEST's multimeter interval, start and stop, in steps).
 
 The engines write the state of every step into a scratch block; the run loop keeps the rows
 of the sampled steps only (runtime.run), so sampling changes no kernel and the memory and
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.inputs import whole_steps
+from ..model.neurons import RECORDABLES
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,21 @@ class StateSampling:
         interval after the last, so that the samples are start + i * step for i < rows."""
         start = self.first_at_or_after(lo + 1)
         return (start * dt, (start + self.count(lo, hi) * self.every) * dt, self.every * dt)
+
+
+def state_probes(network, index, offsets):
+    """(gids, variable index, state code, variable names) of the network's recorded state
+    (Network.state_records; index: population name -> number, offsets: first gid of each):
+    grouped by variable, the variables in their order of first appearance, the neurons of
+    each in gid order; the code (model.neurons.RECORDABLES) is what the kernels read."""
+    records = network.state_records
+    names = tuple(dict.fromkeys(v for _, variables in records.values() for v in variables))
+    gids, var, code = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for k, name in enumerate(names):
+        pops = sorted((pop for pop, (_, variables) in records.items() if name in variables), key=index.get)
+        for pop in pops:   # populations in gid order, their ids sorted (Network._ids)
+            ids = records[pop][0]
+            gids.append(offsets[index[pop]] + ids.astype(np.int64))
+            var.append(np.full(ids.size, k, dtype=np.int64))
+            code.append(np.full(ids.size, RECORDABLES[network.populations[pop].model][name], dtype=np.int64))
+    return np.concatenate(gids), np.concatenate(var), np.concatenate(code), names

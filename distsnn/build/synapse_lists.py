@@ -47,9 +47,14 @@ class SynapseList:
     def n(self):
         return int(self.pre.size)
 
-    def max_indegree(self, n_post):
-        """The most synapses of this list onto one neuron."""
-        return int(np.bincount(self.post, minlength=n_post).max()) if self.n else 0
+    def bound_term(self, n_post):
+        """(the most synapses of this list onto one neuron, the largest |weight|): its term of
+        the int64 scale's bound (fixed_point.choose_scale_exponent)."""
+        return int(np.bincount(self.post, minlength=n_post).max()), float(np.abs(self.weight).max())
+
+    def scale(self, plan):
+        """Fixed-point units per unit of weight, 2**k of the list's target and receptor."""
+        return 2.0 ** float(plan.scale_exp[self.post_pop, self.rec])
 
     def digest(self):
         """SHA-256 of everything that fixes the dynamics (pairs, weights, delays)."""
@@ -76,9 +81,9 @@ def _per_synapse(value, z, n):
     return np.full(n, float(value.mean))
 
 
-def synapse_lists(network, index, key0, key1, dt, rec_of):
+def synapse_lists(network, index, key0, key1, dt):
     """A SynapseList for every FromList projection of `network`, in their order (index:
-    population name -> number; rec_of(projection) -> its receptor code)."""
+    population name -> number)."""
     out = []
     for i, pr in enumerate(network.projections):
         if not isinstance(pr.rule, FromList):
@@ -93,7 +98,8 @@ def synapse_lists(network, index, key0, key1, dt, rec_of):
         if isinstance(pr.weight, Normal):   # clipped to keep the sign of the mean, as the rules' draws
             w = np.maximum(w, 0.0) if pr.weight.mean >= 0 else np.minimum(w, 0.0)
         d = np.maximum(_per_synapse(pr.delay, z1, n), dt)
-        out.append(SynapseList(i, index[pr.source], index[pr.target], rec_of(pr),
+        rec = bp.REC_EX if pr.receptor == "excitatory" else bp.REC_IN
+        out.append(SynapseList(i, index[pr.source], index[pr.target], rec,
                                np.asarray(pr.rule.pre, dtype=np.int64), np.asarray(pr.rule.post, dtype=np.int64),
                                w, np.floor(d / dt + 0.5).astype(np.int64)))
     return out
@@ -101,8 +107,7 @@ def synapse_lists(network, index, key0, key1, dt, rec_of):
 
 def fixed_point(plan, sl):
     """The list's weights in its target's fixed point (plan.scale_exp), int64."""
-    scale = 2.0 ** float(plan.scale_exp[sl.post_pop, sl.rec])
-    return np.floor(sl.weight * scale + 0.5).astype(np.int64)
+    return np.floor(sl.weight * sl.scale(plan) + 0.5).astype(np.int64)
 
 
 def input_maxima(plan, q):
@@ -167,7 +172,7 @@ def list_csr(plan, units, dtype):
     syn_loc, syn_w, syn_d = np.empty(total, np.int32), np.empty(total, dtype), np.empty(total, np.int32)
     at = ptr[:-1].copy()
     for sl, unit_of_chunk in placed:
-        list_fill(sl.pre, sl.post, sl.weight, sl.delay, 2.0 ** float(plan.scale_exp[sl.post_pop, sl.rec]), sl.rec,
+        list_fill(sl.pre, sl.post, sl.weight, sl.delay, sl.scale(plan), sl.rec,
                   int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]), unit_of_chunk, C, row_of, U, at, syn_loc, syn_w, syn_d)
     return row_of, ptr, syn_loc, syn_w, syn_d
 

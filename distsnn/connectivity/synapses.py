@@ -45,6 +45,7 @@ def synapses(network, seed, source=None, target=None, label=None):
     plan = bp.make_plan(network, seed)
     counts = plan.counts if plan.counts is not None else compute_counts(plan)
     lists = {sl.index: sl for sl in plan.lists}
+    width = max_row_length(plan, counts)   # of the scratch rows, the same for every projection
     out = []
     for i, pr in enumerate(network.projections):
         if any(want is not None and want != have for want, have in
@@ -59,7 +60,6 @@ def synapses(network, seed, source=None, target=None, label=None):
         else:
             j = int(np.nonzero(plan.proj_i[:, bp.JI_TAG] == streams.tag(streams.DOM_SYN, pr.pid))[0][0])
             nch = int(plan.proj_i[j, bp.JI_NCHUNK])
-            width = max_row_length(plan, counts)
             scratch = [np.zeros((max(nch, 1), width), dtype=np.int64) for _ in range(3)]
             args = (j, plan.proj_f, plan.proj_i, counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, *scratch)
             lens = np.zeros(nch, dtype=np.int64)

@@ -13,7 +13,7 @@ from .rng_kernels import M32, box_muller, philox, u01
 def list_normals(tag, key0, key1, z0, z1):
     """The standard normal pair of synapses i = 0 .. z0.size-1 of a list projection: SYN
     counter (i lo, i hi, 0, tag), words 1 and 2 through Box-Muller (z0 the weight's, z1 the
-    delay's), as the NumPy specification (synapse_lists._normals) draws them."""
+    delay's), as the NumPy specification (synapse_lists.reference_normals) draws them."""
     for i in prange(z0.size):
         _, w1, w2, _ = philox(np.uint64(i) & M32, np.uint64(i) >> np.uint64(32), 0, tag, key0, key1)
         z0[i], z1[i] = box_muller(u01(w1), u01(w2))
