@@ -175,14 +175,3 @@ def list_csr(plan, units, dtype):
         list_fill(sl.pre, sl.post, sl.weight, sl.delay, sl.scale(plan), sl.rec,
                   int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]), unit_of_chunk, C, row_of, U, at, syn_loc, syn_w, syn_d)
     return row_of, ptr, syn_loc, syn_w, syn_d
-
-
-def csr_items(plan, units, row_of, ptr):
-    """The (source population, local unit) pairs with list synapses, grouped by source as
-    GPU stored delivery wants them (delivery_items.stored_items' (ptr, unit))."""
-    from ..backends.gpu.delivery_items import grouped
-    U = max(units.shape[0], 1)
-    cell = np.nonzero(np.diff(ptr))[0]
-    gid = np.nonzero(row_of >= 0)[0][cell // U]   # row r is the r-th source (list_sources' order)
-    key = np.unique(plan.pop_of[gid].astype(np.int64) * U + cell % U)
-    return grouped(plan.n_pops, key // U, key % U)

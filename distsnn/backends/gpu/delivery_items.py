@@ -53,7 +53,7 @@ def _pairs(plan, units):
     return src, unit, proj
 
 
-def grouped(n_pops, src, *columns):
+def _grouped(n_pops, src, *columns):
     order = np.lexsort(tuple(reversed((src, *columns))))   # by source, then by the columns in turn
     ptr = np.zeros(n_pops + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n_pops), out=ptr[1:])
@@ -65,7 +65,7 @@ def procedural_items(plan, units):
     pairs ptr[src]..ptr[src+1]-1 whose rows a spike of src regenerates. units: the rows of
     plan.units this process simulates."""
     src, unit, proj = _pairs(plan, units)
-    return grouped(len(plan.pop_names), src, unit, proj)
+    return _grouped(len(plan.pop_names), src, unit, proj)
 
 
 def stored_items(plan, units):
@@ -74,7 +74,18 @@ def stored_items(plan, units):
     src, unit, _ = _pairs(plan, units)
     U = max(units.shape[0], 1)
     key = np.unique(src * U + unit)   # sorted: by source, then unit
-    return grouped(len(plan.pop_names), key // U, key % U)
+    return _grouped(len(plan.pop_names), key // U, key % U)
+
+
+def list_items(plan, units, row_of, ptr):
+    """(ptr, unit) as stored_items gives them, for the synapse lists' CSR (build.synapse_lists.
+    list_csr: cells (source row, local unit), row_of by gid): the local units that a
+    population's list synapses reach."""
+    U = max(units.shape[0], 1)
+    cell = np.nonzero(np.diff(ptr))[0]
+    gid = np.nonzero(row_of >= 0)[0][cell // U]   # row r is the r-th source, in gid order
+    key = np.unique(plan.pop_of[gid].astype(np.int64) * U + cell % U)
+    return _grouped(len(plan.pop_names), key // U, key % U)
 
 
 def teams_per_spike(ptr):

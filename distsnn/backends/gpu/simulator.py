@@ -25,13 +25,13 @@ from ...build.neuron_values import (given_currents, initial_currents, initial_st
                                    thresholds)
 from ...build.input_bound import decide_ring_bits
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
-from ...build.synapse_lists import csr_items, list_bytes, list_csr
+from ...build.synapse_lists import list_bytes, list_csr
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
 from ...model.rkf45 import instability_error
 from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projections, csr_bytes_per_synapse,
                              local_view, ring_dtype, state_bytes)
 from . import layout
-from .delivery_items import procedural_items, stored_items, table_bytes, teams_per_spike
+from .delivery_items import list_items, procedural_items, stored_items, table_bytes, teams_per_spike
 from .source import R32
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
@@ -220,7 +220,7 @@ class GpuSimulator(RecordedState):
                         d.to_device(loc if loc.size else np.zeros(1, np.int32), np.int32),
                         d.to_device(w if w.size else np.zeros(1, self.ring_dtype), self.ring_dtype),
                         d.to_device(dl if dl.size else np.zeros(1, np.int32), np.int32))
-        items = csr_items(plan, self.units, row_of, ptr)
+        items = list_items(plan, self.units, row_of, ptr)
         self.list_split = teams_per_spike(items[0])
         self.list_items = [d.to_device(items[0], np.int64), *(d.to_device(a, np.int32) for a in items[1:])]
         if self.n_synapses is not None:
