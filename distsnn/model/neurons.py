@@ -31,6 +31,8 @@ in place of the conductance terms, dI_X/dt = -I_X / tau_syn_X.
 """
 import math
 
+import numpy as np
+
 from ..rng.portable_math import pexp, pexpm1
 
 IAF_PSC_EXP_DEFAULTS = {
@@ -121,56 +123,92 @@ def validate_params(where, model, params):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{where}: parameter {name} must be a finite number, got {value!r}")
         full[name] = float(value)
-    for name in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "g_L", "tau_w", "gsl_error_tol"):
-        if name in full and full[name] <= 0:
-            raise ValueError(f"{where}: parameter {name} must be > 0, got {full[name]}")
-    if full.get("t_ref", 0.0) < 0:
-        raise ValueError(f"{where}: parameter t_ref must be >= 0, got {full['t_ref']}")
-    if model in AEIF_MODELS:
-        _check_aeif(where, full)
-    elif model == "izhikevich":   # NEST checks nothing more; V_min must allow reaching V_th
-        if full["V_min"] >= full["V_th"]:
-            raise ValueError(f"{where}: V_min ({full['V_min']}) must be below V_th ({full['V_th']})")
-    elif full["V_reset"] >= full["V_th"]:
-        raise ValueError(f"{where}: V_reset ({full['V_reset']}) must be below V_th ({full['V_th']})")
+    check_values(where, model, full)
     return full
+
+
+def check_values(where, model, p):
+    """The model's checks of a complete parameter dict whose numbers may be arrays (one value
+    per neuron, for parameters given or drawn per neuron): a ValueError names the parameter
+    and, for arrays, the first neuron (its index in the arrays) that fails."""
+    for name in ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "g_L", "tau_w", "gsl_error_tol"):
+        if name in p:
+            _refuse(where, np.asarray(p[name]) <= 0, p, lambda q, n=name: f"parameter {n} must be > 0, got {q[n]}")
+    _refuse(where, np.asarray(p.get("t_ref", 0.0)) < 0, p, lambda q: f"parameter t_ref must be >= 0, got {q['t_ref']}")
+    if model in AEIF_MODELS:
+        _check_aeif(where, p)
+    elif model == "izhikevich":   # NEST checks nothing more; V_min must allow reaching V_th
+        _refuse(where, np.asarray(p["V_min"]) >= p["V_th"], p,
+                lambda q: f"V_min ({q['V_min']}) must be below V_th ({q['V_th']})")
+    else:
+        _refuse(where, np.asarray(p["V_reset"]) >= p["V_th"], p,
+                lambda q: f"V_reset ({q['V_reset']}) must be below V_th ({q['V_th']})")
+
+
+def _refuse(where, bad, p, message):
+    """Raise ValueError(where: message) if `bad` (a bool, or an array of them, one per neuron)
+    holds anywhere: message(values) with the numbers of the first neuron where it does."""
+    if not bad.any():
+        return
+    if bad.ndim == 0:
+        raise ValueError(f"{where}: {message(p)}")
+    i = int(np.argmax(bad))
+    at = {k: (float(v[i]) if np.ndim(v) else v) for k, v in p.items()}
+    raise ValueError(f"{where}: {message(at)} (neuron {i})")
 
 
 def _check_aeif(where, p):
     """NEST's checks of the AdEx models' parameters. V_reset may lie above V_th (bursting
     parameter sets do), but not at or above V_peak, where the neuron would fire forever."""
-    if p["V_peak"] < p["V_th"]:
-        raise ValueError(f"{where}: V_peak ({p['V_peak']}) must be >= V_th ({p['V_th']})")
-    if p["Delta_T"] < 0:
-        raise ValueError(f"{where}: parameter Delta_T must be >= 0, got {p['Delta_T']}")
-    if p["Delta_T"] > 0 and (p["V_peak"] - p["V_th"]) / p["Delta_T"] >= MAX_EXP_ARG:
-        raise ValueError(f"{where}: (V_peak - V_th) / Delta_T = {(p['V_peak'] - p['V_th']) / p['Delta_T']:.6g} "
-                         f"would overflow the exponential at a spike (it must stay below {MAX_EXP_ARG:.4g}); "
-                         "increase Delta_T or lower V_peak")
-    if p["V_reset"] >= p["V_peak"]:
-        raise ValueError(f"{where}: V_reset ({p['V_reset']}) must be below V_peak ({p['V_peak']})")
+    v_peak, v_th, delta_t = np.asarray(p["V_peak"]), np.asarray(p["V_th"]), np.asarray(p["Delta_T"])
+    _refuse(where, v_peak < v_th, p, lambda q: f"V_peak ({q['V_peak']}) must be >= V_th ({q['V_th']})")
+    _refuse(where, delta_t < 0, p, lambda q: f"parameter Delta_T must be >= 0, got {q['Delta_T']}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        arg = (v_peak - v_th) / np.where(delta_t > 0, delta_t, 1.0)
+    _refuse(where, (delta_t > 0) & (arg >= MAX_EXP_ARG), p,
+            lambda q: f"(V_peak - V_th) / Delta_T = {(q['V_peak'] - q['V_th']) / q['Delta_T']:.6g} would overflow "
+                      f"the exponential at a spike (it must stay below {MAX_EXP_ARG:.4g}); increase Delta_T or "
+                      "lower V_peak")
+    _refuse(where, np.asarray(p["V_reset"]) >= v_peak, p,
+            lambda q: f"V_reset ({q['V_reset']}) must be below V_peak ({q['V_peak']})")
 
 
 def _p21(tau_syn, tau_m, c_m, h):
-    """Propagator from I_syn to V over one step h (mV/pA), with the tau_syn == tau_m limit."""
-    if abs(tau_m - tau_syn) < 1e-12 * tau_m:
-        return h / c_m * float(pexp(-h / tau_m))
-    beta = tau_syn * tau_m / (tau_m - tau_syn)
-    # exp(-h/tau_m) - exp(-h/tau_syn) = exp(-h/tau_syn) * expm1(h/tau_syn - h/tau_m), stable
-    return beta / c_m * float(pexp(-h / tau_syn)) * float(pexpm1(h / tau_syn - h / tau_m))
+    """Propagator from I_syn to V over one step h (mV/pA), with the tau_syn == tau_m limit.
+    Numbers or arrays (a value per neuron) alike, element by element."""
+    tau_syn, tau_m, c_m = np.asarray(tau_syn, float), np.asarray(tau_m, float), np.asarray(c_m, float)
+    equal = np.abs(tau_m - tau_syn) < 1e-12 * tau_m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta = tau_syn * tau_m / (tau_m - tau_syn)
+        # exp(-h/tau_m) - exp(-h/tau_syn) = exp(-h/tau_syn) * expm1(h/tau_syn - h/tau_m), stable
+        apart = beta / c_m * pexp(-h / tau_syn) * pexpm1(h / tau_syn - h / tau_m)
+    return _number(np.where(equal, h / c_m * pexp(-h / tau_m), apart))
 
 
 def _p31(tau_syn, tau_m, c_m, h):
     """Propagator from dJ (the alpha current's derivative) to V over one step h:
     (1 / C_m) e^(-h/tau_m) (1 - e^(-x) (1 + x)) / a^2 with a = 1/tau_syn - 1/tau_m, x = a h;
-    a series in x where the closed form would cancel (tau_syn near tau_m)."""
+    a series in x where the closed form would cancel (tau_syn near tau_m). Numbers or arrays."""
+    tau_syn, tau_m, c_m = np.asarray(tau_syn, float), np.asarray(tau_m, float), np.asarray(c_m, float)
     a = 1.0 / tau_syn - 1.0 / tau_m
     x = a * h
-    if abs(x) < 1e-4:
-        f = h * h * (0.5 - x / 3.0 + x * x / 8.0)      # (1 - e^-x (1 + x)) / a^2, to x^2
-    else:
-        f = (-float(pexpm1(-x)) - x * float(pexp(-x))) / (a * a)
-    return float(pexp(-h / tau_m)) * f / c_m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        closed = (-pexpm1(-x) - x * pexp(-x)) / (a * a)
+    f = np.where(np.abs(x) < 1e-4, h * h * (0.5 - x / 3.0 + x * x / 8.0), closed)   # the series to x^2
+    return _number(pexp(-h / tau_m) * f / c_m)
+
+
+def _number(x):
+    """A float for a 0-d result (one population's constants), the array otherwise."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(x) if x.ndim == 0 else x
+
+
+def refractory_steps(t_ref, dt):
+    """The refractory time t_ref (ms) in whole steps of dt (ms), rounded: an int, or an int64
+    array for an array of t_ref."""
+    steps = np.floor(np.asarray(t_ref, dtype=np.float64) / dt + 0.5).astype(np.int64)
+    return int(steps) if steps.ndim == 0 else steps
 
 
 def iaf_psc_alpha_propagators(p, dt):
@@ -180,7 +218,7 @@ def iaf_psc_alpha_propagators(p, dt):
     out = iaf_psc_exp_propagators(p, dt)
     for rec in ("ex", "in"):
         tau = p[f"tau_syn_{rec}"]
-        out[f"P21a{rec}"] = dt * float(pexp(-dt / tau))
+        out[f"P21a{rec}"] = _number(dt * pexp(-dt / tau))
         out[f"P31{rec}"] = _p31(tau, p["tau_m"], p["C_m"], dt)
         out[f"J0{rec}"] = math.e / tau
     return out
@@ -191,11 +229,11 @@ def iaf_cond_exp_propagators(p, dt):
     half-step conductance decays; the membrane factor exp(-dt g_tot / C_m) is computed per
     neuron and step with the portable exp, because g_tot changes."""
     return {
-        "P11ex": float(pexp(-dt / p["tau_syn_ex"])),
-        "P11in": float(pexp(-dt / p["tau_syn_in"])),
-        "PHex": float(pexp(-0.5 * dt / p["tau_syn_ex"])),
-        "PHin": float(pexp(-0.5 * dt / p["tau_syn_in"])),
-        "ref_steps": int(math.floor(p["t_ref"] / dt + 0.5)),
+        "P11ex": _number(pexp(-dt / p["tau_syn_ex"])),
+        "P11in": _number(pexp(-dt / p["tau_syn_in"])),
+        "PHex": _number(pexp(-0.5 * dt / p["tau_syn_ex"])),
+        "PHin": _number(pexp(-0.5 * dt / p["tau_syn_in"])),
+        "ref_steps": refractory_steps(p["t_ref"], dt),
     }
 
 
@@ -206,7 +244,7 @@ def iaf_cond_alpha_propagators(p, dt):
     out = iaf_cond_exp_propagators(p, dt)
     for rec in ("ex", "in"):
         tau = p[f"tau_syn_{rec}"]
-        out[f"A21{rec}"] = dt * float(pexp(-dt / tau))
+        out[f"A21{rec}"] = _number(dt * pexp(-dt / tau))
         out[f"J0{rec}"] = math.e / tau
     return out
 
@@ -224,16 +262,16 @@ def default_v_init(model, params):
 
 def aeif_step_constants(p, dt):
     """The AdEx models have no propagators (the solver integrates them); their refractory steps."""
-    return {"ref_steps": int(math.floor(p["t_ref"] / dt + 0.5))}
+    return {"ref_steps": refractory_steps(p["t_ref"], dt)}
 
 
 def iaf_psc_delta_propagators(p, dt):
     """Host-computed propagators of iaf_psc_delta for one step dt (ms): the membrane's P22
     (NEST's P33) and P20 (P30), and the refractory steps."""
     return {
-        "P22": float(pexp(-dt / p["tau_m"])),
-        "P20": -p["tau_m"] / p["C_m"] * float(pexpm1(-dt / p["tau_m"])),
-        "ref_steps": int(math.floor(p["t_ref"] / dt + 0.5)),
+        "P22": _number(pexp(-dt / p["tau_m"])),
+        "P20": _number(-p["tau_m"] / p["C_m"] * pexpm1(-dt / p["tau_m"])),
+        "ref_steps": refractory_steps(p["t_ref"], dt),
     }
 
 
@@ -241,8 +279,8 @@ def iaf_psc_exp_propagators(p, dt):
     """Host-computed propagators for one step dt (ms), with the project's portable exp:
     iaf_psc_delta's membrane terms and the synaptic currents'."""
     return dict(iaf_psc_delta_propagators(p, dt), **{
-        "P11ex": float(pexp(-dt / p["tau_syn_ex"])),
-        "P11in": float(pexp(-dt / p["tau_syn_in"])),
+        "P11ex": _number(pexp(-dt / p["tau_syn_ex"])),
+        "P11in": _number(pexp(-dt / p["tau_syn_in"])),
         "P21ex": _p21(p["tau_syn_ex"], p["tau_m"], p["C_m"], dt),
         "P21in": _p21(p["tau_syn_in"], p["tau_m"], p["C_m"], dt),
     })
