@@ -11,7 +11,8 @@ from distsnn.runtime import run as run_module
 
 def mixed_network():
     """Every rule, synapse lists, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
-    Poisson spike sources, distributed bias currents (I_e), iaf_psc_exp, iaf_psc_delta,
+    Poisson spike sources, distributed bias currents (I_e), membrane parameters per neuron
+    (rows of their own: tau_m, t_ref, b), iaf_psc_exp, iaf_psc_delta,
     iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without refractoriness) and
     aeif_psc_exp neurons, populations spanning several chunks; the state recorded is every
     kind the kernels can read (V_m, currents, conductances, w, and aeif_psc_exp's I_syn_in
@@ -32,7 +33,8 @@ def mixed_network():
     net.add_dc_input("I", 100.0, start=50.0, stop=150.0)
     net.add_ac_input("E", 30.0, 40.0, phase=20.0, offset=5.0, start=60.0)   # NEST's ac_generator
     net.add_noise_input("I", mean=20.0, std=80.0, dt=0.5, start=20.0, stop=250.0)
-    net.add_population("D", 70, "iaf_psc_delta", {"t_ref": 1.5}, v_init=Normal(-62.0, 4.0))
+    net.add_population("D", 70, "iaf_psc_delta", {"t_ref": Uniform(1.0, 2.0), "tau_m": Normal(10.0, 1.0)},
+                       v_init=Normal(-62.0, 4.0))
     net.add_population("C", 50, "iaf_cond_exp", {"I_e": Uniform(30.0, 70.0)})      # a bias current per neuron
     net.connect("E", "D", FixedIndegree(25), Normal(0.5, 0.1), Normal(1.3, 0.4))
     net.connect("D", "C", FixedTotalNumber(1500), 4.0, 0.7)
@@ -47,8 +49,8 @@ def mixed_network():
     net.connect("G", "E", FixedTotalNumber(800), 30.0, 1.6)
     net.add_population("W", 90, "aeif_cond_exp", {"I_e": 600.0, "tau_syn_ex": 0.5, "V_th": Normal(-50.4, 0.5)},
                        v_init=Normal(-62.0, 3.0))
-    net.add_population("B", 30, "aeif_cond_exp", {"I_e": 580.0, "t_ref": 1.0, "V_reset": -47.0, "a": 2.0, "b": 30.0,
-                                                  "tau_w": 40.0})
+    net.add_population("B", 30, "aeif_cond_exp", {"I_e": 580.0, "t_ref": 1.0, "V_reset": -47.0, "a": 2.0,
+                                                  "b": Uniform(20.0, 40.0), "tau_w": 40.0})
     net.connect("E", "W", FixedIndegree(20), Normal(5.0, 0.5), Normal(1.0, 0.3))
     net.connect("I", "W", FixedProbability(0.1), -4.0, 0.7)
     net.connect("W", "B", FixedProbability(0.2), 3.0, 1.4)

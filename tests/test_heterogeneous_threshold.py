@@ -89,7 +89,7 @@ def test_every_draw_passes_the_models_checks():
     assert not net.populations
     net.add_population("p", 1000, params={"V_th": Normal(-55.0, 6.0)})            # some draws below V_reset
     with pytest.raises(ValueError, match=r"population 'p': V_reset \(-70.0\) must be below V_th \(-7\d.\d+\) "
-                                         r"\(V_th ~ Normal\(.*\) drew -7\d.\d+ mV for neuron \d+ with seed 1; "
+                                         r"\(neuron \d+\); drawn with seed 1 from V_th ~ Normal\(.*\): "
                                          r"narrow the distribution"):
         make_plan(net, 1)
 

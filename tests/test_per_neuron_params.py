@@ -99,9 +99,9 @@ def test_given_thresholds_and_initial_potentials_for_any_model():
     ({"c": [1.0, 2.0]}, None, r"population 'x': c: expected one value per neuron \(3\), got an array of shape \(2,\)"),
     ({"d": [1.0, np.nan, 2.0]}, None, r"population 'x': d: value nan of neuron 1 is not a finite number"),
     ({"I_e": [1.0, 2.0]}, None, r"population 'x': I_e: expected one value per neuron \(3\), got an array"),
-    ({"V_min": [1.0, 2.0, 3.0]}, None, r"parameter V_min must be a number; only I_e, V_th, a, b, c, d may differ"),
+    ({"U_m": [1.0, 2.0, 3.0]}, None, r"parameter U_m must be a number; only I_e, V_th, a, b, c, d, V_min may differ"),
     ({"V_th": [30.0, -80.0, 30.0], "V_min": -70.0}, None,
-     r"V_min \(-70.0\) must be below V_th \(-80.0\) \(the V_th given for neuron 1\)"),
+     r"V_min \(-70.0\) must be below V_th \(-80.0\) \(neuron 1\)"),
     ({}, [[-65.0, -65.0, -65.0]], r"v_init: expected one value per neuron \(3\), got an array of shape \(1, 3\)"),
 ])
 def test_bad_values_are_refused_with_the_neuron_named(params, v_init, message):
@@ -149,10 +149,12 @@ def test_given_bias_currents_in_checkpoints(tmp_path):
 
 
 def test_per_neuron_values_only_where_the_model_has_them():
-    with pytest.raises(ValueError, match=r"parameter tau_m must be a number; only I_e, V_th may differ"):
-        Network().add_population("x", 3, "iaf_psc_exp", {"tau_m": Normal(10.0, 1.0)})
-    with pytest.raises(ValueError, match=r"parameter a must be a number; only I_e, V_th may differ"):
-        Network().add_population("x", 3, "aeif_cond_exp", {"a": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=r"parameter E_L must be a number; only I_e, V_th, C_m, tau_m, t_ref, "
+                                         r"V_reset, tau_syn_ex, tau_syn_in may differ"):
+        Network().add_population("x", 3, "iaf_psc_exp", {"E_L": Normal(-70.0, 1.0)})
+    with pytest.raises(ValueError, match=r"parameter gsl_error_tol must be a number; only I_e, V_th, C_m, g_L, .*, "
+                                         r"tau_w may differ"):
+        Network().add_population("x", 3, "aeif_cond_exp", {"gsl_error_tol": [1e-6, 1e-6, 1e-5]})
 
 
 def _restartable(d_values):

@@ -5,7 +5,8 @@ backend or the partition."""
 import numpy as np
 
 from ..model.distributions import Constant, Normal, Uniform, Values
-from ..model.neurons import resting, validate_params
+from ..model.neurons import check_values, resting
+from ..model.per_neuron import row_params
 from ..rng import streams
 from ..rng.philox import philox4x32, uniform_open0_closed1
 from ..rng.portable_math import box_muller
@@ -21,7 +22,7 @@ def _gids(plan, gids):
     return np.arange(plan.n_neurons, dtype=np.int64) if gids is None else np.asarray(gids, dtype=np.int64)
 
 
-def _drawn(dist, variable, gids, start, key0, key1):
+def drawn(dist, variable, gids, start, key0, key1):
     """Values of `dist` (Constant, Uniform, Normal, Values) for the neurons `gids` of a
     population whose first gid is `start`: drawn from their INIT streams of `variable`
     (streams.INIT_VAR_*), or given."""
@@ -44,7 +45,7 @@ def initial_state(plan, gids=None):
     for k, pop in enumerate(plan.network.populations.values()):
         sel = pop_of == k
         if sel.any():
-            v[sel] = _drawn(pop.v_init, streams.INIT_VAR_V_M, gids[sel], _start(plan, k), plan.key0,
+            v[sel] = drawn(pop.v_init, streams.INIT_VAR_V_M, gids[sel], _start(plan, k), plan.key0,
                             plan.key1) - resting(pop.params)
     return v
 
@@ -72,27 +73,36 @@ def thresholds(plan, gids=None):
         if pop.v_th is None:
             out[sel] = pop.params["V_th"] - resting(pop.params)
         elif sel.any():
-            out[sel] = _drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], _start(plan, k), plan.key0,
+            out[sel] = drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], _start(plan, k), plan.key0,
                               plan.key1) - resting(pop.params)
     return out
 
 
-def check_thresholds(plan):
-    """The model's checks (V_reset < V_th; for the AdEx models V_th <= V_peak and the
-    exponential's bound) on the lowest and the highest drawn threshold of every population
-    with a Normal one (all checks are monotone in V_th); a ValueError names the neuron."""
-    for pop in plan.network.populations.values():
-        if not isinstance(pop.v_th, Normal) or pop.size == 0:
+def check_per_neuron(plan):
+    """The model's checks (neurons.check_values: V_reset < V_th, tau_m > 0, for the AdEx models
+    V_th <= V_peak and the exponential's bound, ...) on every neuron of every population with
+    a threshold or parameters per neuron, with the values drawn for it; a ValueError names the
+    first neuron that fails and, where values were drawn, the distributions and the seed."""
+    from .param_rows import neuron_parameters
+    for k, pop in enumerate(plan.network.populations.values()):
+        varying = {name: dist for name, dist in (pop.per_neuron or {}).items() if name in row_params(pop.model)}
+        if pop.v_th is not None:
+            varying["V_th"] = pop.v_th
+        if not varying or pop.size == 0:
             continue
         sl = plan.pop_slice(pop.name)
-        v = _drawn(pop.v_th, streams.INIT_VAR_V_TH, np.arange(sl.start, sl.stop, dtype=np.int64), sl.start,
-                   plan.key0, plan.key1)
-        for i in (int(np.argmin(v)), int(np.argmax(v))):
-            try:
-                validate_params(f"population {pop.name!r}", pop.model, {**pop.params, "V_th": float(v[i])})
-            except ValueError as err:
-                raise ValueError(f"{err} (V_th ~ {pop.v_th!r} drew {v[i]:.6g} mV for neuron {i} with seed "
-                                 f"{plan.seed}; narrow the distribution or use a Uniform)") from None
+        gids = np.arange(sl.start, sl.stop, dtype=np.int64)
+        p = neuron_parameters(plan, k, gids)
+        if pop.v_th is not None:
+            p["V_th"] = thresholds(plan, gids) + resting(pop.params)
+        try:
+            check_values(f"population {pop.name!r}", pop.model, p)
+        except ValueError as err:
+            drawn_ones = [f"{name} ~ {dist!r}" for name, dist in varying.items() if isinstance(dist, (Normal, Uniform))]
+            if not drawn_ones:
+                raise
+            raise ValueError(f"{err}; drawn with seed {plan.seed} from {', '.join(drawn_ones)}: narrow the "
+                             "distribution") from None
 
 
 def izhikevich_parameters(plan, gids=None):
@@ -112,7 +122,7 @@ def izhikevich_parameters(plan, gids=None):
             continue
         for col, name in enumerate(("a", "b", "c", "d")):
             dist = (pop.per_neuron or {}).get(name)
-            out[sel, col] = pop.params[name] if dist is None else _drawn(
+            out[sel, col] = pop.params[name] if dist is None else drawn(
                 dist, streams.INIT_VAR_IZHIKEVICH[name], gids[sel], _start(plan, k), plan.key0, plan.key1)
     return out
 

@@ -12,14 +12,13 @@ import numpy as np
 from ..model.connectors import (FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList, OneToOne,
                                 RULE_CODES)
 from ..model.distributions import Normal, Values
-from ..model.neurons import (AEIF_MODELS, MODEL_CODES, aeif_step_constants, iaf_cond_alpha_propagators,
-                             iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
-                             iaf_psc_exp_propagators)
+from ..model.neurons import MODEL_CODES
 from ..rng import streams
 from ..rng.portable_math import plog1p
 from . import phase_words, poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
-from .neuron_values import check_thresholds
+from .neuron_values import check_per_neuron
+from .param_rows import population_row, row_params
 from .state_sampling import StateSampling, state_probes
 from .synapse_lists import synapse_lists
 
@@ -33,7 +32,11 @@ N_PF_BEFORE_AEIF = 19
 # a threshold drawn per neuron (PI_VTH_DIST): Normal mean, sd or Uniform low, high (mV, absolute)
 PF_VTH_A, PF_VTH_B = range(27, 29)
 N_PF_BEFORE_VTH = 27
-N_PF = 29   # PF_GL.. : the conductance-based models (E_ex, E_in relative to E_L)
+# the refractory steps of a row per neuron (param_rows.neuron_rows; 0 in pop_f, whose
+# populations have theirs in pop_i's PI_REF)
+PF_REF = 29
+N_PF_BEFORE_REF = 29
+N_PF = 30   # PF_GL.. : the conductance-based models (E_ex, E_in relative to E_L)
 # iaf_psc_alpha keeps its own constants in iaf_cond_exp's columns (a population is one model):
 # V from dJ (P31), I from dJ (P21a) and the jump of dJ per unit of weight (e / tau_syn)
 PF_A31EX, PF_A31IN, PF_A21EX, PF_A21IN, PF_AJ0EX, PF_AJ0IN = PF_GL, PF_CM, PF_EEX, PF_EIN, PF_PHEX, PF_PHIN
@@ -57,7 +60,10 @@ N_PI_BEFORE_PS = 14
 PI_VTH_DIST = 16
 N_PI_BEFORE_VTH = 16
 VTH_FIXED, VTH_NORMAL, VTH_UNIFORM, VTH_GIVEN = range(4)
-N_PI = 17   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
+# 1: the population's neurons have rows of their own (parameters per neuron, param_rows.neuron_rows)
+PI_ROWS = 17
+N_PI_BEFORE_ROWS = 17
+N_PI = 18   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
 # ps_seg columns: the first step of a segment, the spike threshold from then on; a segment
 # with an amplitude (sinusoidal sources) modulates that threshold by amplitude * sin(2 pi u),
 # u = (SEG_PHASE + SEG_CYCLE * (t + 1)) / 2**64 (uint64 phase words; build.poisson_source)
@@ -192,20 +198,6 @@ def _delay_steps(d, dt):
     return int(math.floor(max(d, dt) / dt + 0.5))
 
 
-def _common_columns(model, prm):
-    """pop_f's columns PF_VTH .. PF_EL of a population with parameters prm: V_th and V_reset
-    relative to E_L, I_e (pA), the fixed-point reciprocals (apply_scales), E_L; izhikevich
-    holds V absolute (E_L 0) and resets to c."""
-    if model == "izhikevich":
-        return [prm["V_th"], prm["c"], prm["I_e"], 0.0, 0.0, 0.0]
-    return [prm["V_th"] - prm["E_L"], prm["V_reset"] - prm["E_L"], prm["I_e"], 0.0, 0.0, prm["E_L"]]
-
-
-_CURRENT_PROPAGATORS = {"iaf_psc_exp": iaf_psc_exp_propagators, "iaf_psc_alpha": iaf_psc_alpha_propagators,
-                        "iaf_psc_delta": iaf_psc_delta_propagators}
-_CONDUCTANCE_PROPAGATORS = {"iaf_cond_exp": iaf_cond_exp_propagators, "iaf_cond_alpha": iaf_cond_alpha_propagators}
-
-
 def make_plan(network, seed, bound_inputs=True):
     """Validate `network` and flatten it. Allocates only small tables (no per-synapse data).
 
@@ -327,37 +319,15 @@ def make_plan(network, seed, bound_inputs=True):
     tgt_of_pin = pin_i[:, QI_POP]
     tgt_of_dc = np.array([index[d.target] for d in dcs], dtype=np.int64)
     for k, pop in enumerate(pops):
-        prm = pop.params
-        common = _common_columns(pop.model, prm)
-        if pop.model == "izhikevich":   # no propagators: its constants in the conductance columns
-            prop = {"ref_steps": 0}
-            pop_f[k, :N_PF_BEFORE_AEIF] = [0.0] * 6 + common + [prm["a"], prm["b"], prm["d"], prm["V_min"],
-                                                               0.0 if prm["consistent_integration"] else 1.0, 0.0, dt]
-        elif pop.model in AEIF_MODELS:    # no propagators: the solver's constants (E_ex, E_in: cond only)
-            prop = aeif_step_constants(prm, dt)
-            pop_f[k, :N_PF_BEFORE_VTH] = [0.0] * 6 + common + [
-                prm["g_L"], prm["C_m"], prm.get("E_ex", prm["E_L"]) - prm["E_L"],
-                prm.get("E_in", prm["E_L"]) - prm["E_L"], 0.0, 0.0, dt,
-                prm["a"], prm["b"], prm["Delta_T"], prm["tau_w"], prm["V_peak"] - prm["E_L"], prm["tau_syn_ex"],
-                prm["tau_syn_in"], prm["gsl_error_tol"]]
-        elif pop.model in _CONDUCTANCE_PROPAGATORS:   # iaf_cond_exp's row has 0 where alpha's constants go
-            prop = _CONDUCTANCE_PROPAGATORS[pop.model](prm, dt)
-            pop_f[k, :N_PF_BEFORE_AEIF] = [prop.get(c, 0.0) for c in ("J0ex", "P11ex", "P11in", "A21ex", "A21in",
-                                                                       "J0in")] + common + [
-                prm["g_L"], prm["C_m"], prm["E_ex"] - prm["E_L"], prm["E_in"] - prm["E_L"], prop["PHex"],
-                prop["PHin"], dt]
-        else:   # the current-based models: 0 where a model lacks the term (delta: no currents);
-            # spike sources keep iaf_psc_exp's row of their (unused) default parameters
-            prop = _CURRENT_PROPAGATORS.get(pop.model, iaf_psc_exp_propagators)(prm, dt)
-            pop_f[k, :N_PF_BEFORE_AEIF] = [prop.get(c, 0.0) for c in ("P22", "P11ex", "P11in", "P21ex", "P21in",
-                                                                       "P20")] + common \
-                + [prop.get(c, 0.0) for c in ("P31ex", "P31in", "P21aex", "P21ain", "J0ex", "J0in")] + [0.0]
-        pop_i[k] = [prop["ref_steps"], offsets[k], sizes[k],
+        row, ref_steps = population_row(pop.model, pop.params, dt)
+        pop_f[k, :N_PF_BEFORE_VTH] = row
+        pop_i[k] = [ref_steps, offsets[k], sizes[k],
                     np.searchsorted(tgt_of_proj, k, "left"), np.searchsorted(tgt_of_proj, k, "right"),
                     np.searchsorted(tgt_of_pin, k, "left"), np.searchsorted(tgt_of_pin, k, "right"),
                     np.searchsorted(tgt_of_dc, k, "left"), np.searchsorted(tgt_of_dc, k, "right"),
                     -(-sizes[k] // C), int(pop.is_source), MODEL_CODES[pop.model], ring_slots[k, REC_EX],
-                    ring_slots[k, REC_IN], 0, 0, VTH_FIXED]
+                    ring_slots[k, REC_IN], 0, 0, VTH_FIXED,
+                    int(any(name in (pop.per_neuron or {}) for name in row_params(pop.model)))]
         if pop.v_th is not None:   # a threshold per neuron (thresholds)
             normal = isinstance(pop.v_th, Normal)
             given = isinstance(pop.v_th, Values)
@@ -395,7 +365,7 @@ def make_plan(network, seed, bound_inputs=True):
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
         vrec_code=vrec_code, vrec_names=vrec_names, vrec_sampling=StateSampling.from_network(network),
         info={"count_cells": count_off, "scale_exp64": scale_exp.copy()})
-    check_thresholds(plan)   # drawn thresholds: before anything large is allocated
+    check_per_neuron(plan)   # values drawn per neuron: before anything large is allocated
     apply_scales(plan, scale_exp)
     if network.ring_bits == 64:
         plan.ring_bits = 64

@@ -76,11 +76,13 @@ def fingerprint(plan):
         # slots follow from the projections, pin_i's windows are hashed when not "always",
         # pop_f's AdEx columns and pop_i's Poisson-source columns when some population has them,
         # ps_seg's sinusoid columns when some source is sinusoidal, the drawn thresholds'
-        # columns of pop_i and pop_f when some population has one, dc_f's and dc_i's AC
+        # columns of pop_i and pop_f when some population has one, pop_i's flag of rows per
+        # neuron when some population has them (their values: per_neuron_description), dc_f's and dc_i's AC
         # columns when some input is AC
         extras = []
         if name == "pop_i":
-            extras = [a[:, bp.N_PI_BEFORE_PS:bp.N_PI_BEFORE_VTH], a[:, bp.N_PI_BEFORE_VTH:]]
+            extras = [a[:, bp.N_PI_BEFORE_PS:bp.N_PI_BEFORE_VTH], a[:, bp.N_PI_BEFORE_VTH:bp.N_PI_BEFORE_ROWS],
+                      a[:, bp.N_PI_BEFORE_ROWS:]]
             a = a[:, :bp.PI_RING_EX]
         if name == "noise_i":   # the kind column: only where some current is not normal
             a, kinds = a[:, :bp.N_NZ_BEFORE_KIND], a[:, bp.N_NZ_BEFORE_KIND:]
@@ -90,8 +92,9 @@ def fingerprint(plan):
             a, windows = a[:, :bp.QI_START], a[:, bp.QI_START:]
             if np.any((windows[:, 0] != 0) | (windows[:, 1] != bp.STEP_NEVER)):
                 extras = [windows]
-        if name == "pop_f":   # the AdEx columns; the drawn thresholds' (each group only when used)
-            extras = [a[:, bp.N_PF_BEFORE_AEIF:bp.N_PF_BEFORE_VTH], a[:, bp.N_PF_BEFORE_VTH:]]
+        if name == "pop_f":   # the AdEx columns; the drawn thresholds' (each group only when used;
+            # PF_REF, used by the rows per neuron only, is 0 here)
+            extras = [a[:, bp.N_PF_BEFORE_AEIF:bp.N_PF_BEFORE_VTH], a[:, bp.N_PF_BEFORE_VTH:bp.N_PF_BEFORE_REF]]
             a = a[:, :bp.N_PF_BEFORE_AEIF]
         if name in ("dc_f", "dc_i"):   # the AC columns: only where some input has a sinusoid
             before = bp.N_DF_BEFORE_AC if name == "dc_f" else bp.N_DI_BEFORE_AC

@@ -57,7 +57,7 @@ class Population:
     rate_values: np.ndarray = None   # ... and the rates (Hz) from then on (0 before the first)
     sinusoid: tuple = None           # sinusoidal poisson_source: (amplitude Hz, frequency Hz, phase degrees)
     v_th: object = None              # Normal | Uniform | Values (mV): a threshold per neuron; None: params["V_th"]
-    per_neuron: dict = None          # izhikevich: {"a" | "b" | "c" | "d": Normal | Uniform | Values} per neuron
+    per_neuron: dict = None          # {name: Normal | Uniform | Values}: izhikevich's a-d, row_params
 
     @property
     def is_source(self):
@@ -131,8 +131,13 @@ class Network:
           checks (V_reset < V_th, or for the AdEx models V_th <= V_peak): a Uniform's bounds and
           given values are checked here, a Normal's every draw when the plan is made;
         - izhikevich's a, b, c (mV), d (mV) likewise: drawn (Normal, Uniform) or given, e.g.
-          Izhikevich's (2003) c = -65 + 15 r**2, d = 8 - 6 r**2 from one r per cell.
-        Drawn values come from each neuron's INIT stream, so they depend on the seed only."""
+          Izhikevich's (2003) c = -65 + 15 r**2, d = 8 - 6 r**2 from one r per cell;
+        - every parameter that enters the model's constants (C_m pF, tau_m ms, t_ref ms,
+          V_reset mV, tau_syn_* ms, g_L nS, E_ex / E_in mV, the AdEx a nS, b pA, Delta_T mV,
+          tau_w ms, V_peak mV, izhikevich's V_min mV; per_neuron.row_params) likewise: each
+          neuron then gets a row of constants of its own (build.param_rows).
+        Drawn values come from each neuron's INIT stream, so they depend on the seed only.
+        Given values are checked here, jointly per neuron; draws when the plan is made."""
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(f"population name must be a non-empty string without '/', got {name!r}")
         if name in self.populations:

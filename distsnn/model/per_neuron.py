@@ -1,26 +1,43 @@
 """Parameters that differ between the neurons of a population (Network.add_population's
 params): which may, and how each is split off the population's scalar parameters."""
-import numpy as np
-
 from .distributions import Constant, Normal, Uniform, Values, given_values
-from .neurons import validate_params
+from .neurons import BOOL_PARAMS, NEURON_MODELS, check_values, validate_params
 
-# I_e and V_th drawn (a Normal or Uniform) or given (Values) per neuron; izhikevich's a, b, c, d too
+# I_e and V_th drawn (a Normal or Uniform) or given (Values) per neuron; izhikevich's a, b, c,
+# d too; and the parameters of each model that enter its constants (build.param_rows.row_params)
 DISTRIBUTED_PARAMS = ("I_e", "V_th")
 IZHIKEVICH_PER_NEURON = ("a", "b", "c", "d")
 
 
+# parameters that are never given per neuron as rows: E_L (V is held relative to it, and the
+# output adds it back per population), I_e and V_th (their own per-neuron paths: a frozen
+# current, the thresholds), the solver's tolerance, izhikevich's initial u and its a, b, c, d
+# (a table of their own, build.neuron_values.izhikevich_parameters)
+_NOT_ROWS = ("E_L", "I_e", "V_th", "gsl_error_tol", "U_m")
+
+
+def row_params(model):
+    """The parameters of `model` that may differ between neurons through rows of their own
+    (build.param_rows): those that enter its propagators and constants (tau_m, C_m, t_ref,
+    V_reset, ...)."""
+    own = IZHIKEVICH_PER_NEURON if model == "izhikevich" else ()
+    return tuple(name for name in NEURON_MODELS.get(model, {}) if name not in _NOT_ROWS + BOOL_PARAMS + own)
+
+
 def per_neuron_params(model):
     """The parameters of `model` that may be given per neuron."""
-    return DISTRIBUTED_PARAMS + (IZHIKEVICH_PER_NEURON if model == "izhikevich" else ())
+    return DISTRIBUTED_PARAMS + (IZHIKEVICH_PER_NEURON if model == "izhikevich" else ()) + row_params(model)
 
 
 def split_params(where, model, size, params):
     """Split add_population's `params` for `size` neurons of `model` into (the scalar
     parameters, with each varying one's mean in its place and I_e 0 where it varies; I_e's
     Normal, Uniform or Values or None; V_th's Normal, Uniform or Values or None; {name: Normal |
-    Uniform | Values} of izhikevich's a, b, c, d). Raises a ValueError naming the parameter,
-    and for a bad given threshold the neuron."""
+    Uniform | Values} of the others that vary, izhikevich's a, b, c, d and the rows' parameters).
+    Raises a ValueError naming the parameter, and for a bad given value the neuron. Given
+    values are checked here with the model's checks, a Uniform's bounds too (each with the
+    other parameters at their means); every draw, of all varying parameters together, when the
+    plan is made (neuron_values.check_per_neuron)."""
     params = {key: given_values(value) for key, value in (params or {}).items()}
     varying = per_neuron_params(model)
     for key, value in params.items():
@@ -47,16 +64,14 @@ def split_params(where, model, size, params):
             per_neuron[key] = value.validated(f"{where}: {key}")
         if key in per_neuron:
             params[key] = per_neuron[key].mean   # the scalar the checks and tables see
+    full = validate_params(where, model, params)
+    # the checks are monotone in each parameter: a Uniform's bounds stand for its draws
+    given = {key: dist.values for key, dist in per_neuron.items() if isinstance(dist, Values)}
+    if given:
+        check_values(where, model, dict(full, **given))
+    for key, dist in per_neuron.items():
+        if isinstance(dist, Uniform):
+            for bound in (dist.low, dist.high):
+                check_values(where, model, dict(full, **{key: bound}))
     v_th = per_neuron.pop("V_th", None)
-    # V_th's checks are monotone in V_th, so a Uniform's bounds and the given values'
-    # extremes stand for all; a Normal's draws are checked at the build
-    # (neuron_values.check_thresholds)
-    for bound in (() if v_th is None else (v_th.mean,) if isinstance(v_th, Normal) else (v_th.low, v_th.high)):
-        try:
-            validate_params(where, model, dict(params, V_th=bound))
-        except ValueError as err:
-            if isinstance(v_th, Values):
-                i = int(np.argmax(v_th.values == bound))
-                raise ValueError(f"{err} (the V_th given for neuron {i})") from None
-            raise
     return params, i_e, v_th, per_neuron or None

@@ -109,9 +109,11 @@ def stimuli(text):
     return names
 
 
-def build(scale=1.0, record_voltage=0, stimulus=None):
+def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None):
     """Return the microcircuit as a Network. record_voltage: first K neurons of each population;
-    stimulus: 'thalamus', 'dc' or 'thalamus,dc' (the NEST example's stimuli, module docstring)."""
+    stimulus: 'thalamus', 'dc' or 'thalamus,dc' (the NEST example's stimuli, module docstring);
+    neuron_params: parameters that replace the model's in every population, numbers or values
+    per neuron (e.g. {"tau_m": Normal(10.0, 1.0)}: a heterogeneous microcircuit)."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not 0 < scale <= 1:
         raise ValueError(f"microcircuit: scale must be in (0, 1], got {scale!r}")
     scale = float(scale)
@@ -134,7 +136,7 @@ def build(scale=1.0, record_voltage=0, stimulus=None):
     if stim:
         net.metadata["stimulus"] = ",".join(stim)
     for t, name in enumerate(POPULATIONS):
-        params = dict(NEURON_PARAMS, I_e=float(dc[t]))
+        params = {**NEURON_PARAMS, "I_e": float(dc[t]), **(neuron_params or {})}
         net.add_population(name, sizes[t], "iaf_psc_exp", params, v_init=Normal(V0_MEAN[t], V0_SD[t]))
         k_ext = int(np.round(K_EXT[t] * scale))
         net.add_poisson_input(name, indegree=k_ext, rate=BG_RATE, weight=W_EXC * w_factor, delay=POISSON_DELAY)

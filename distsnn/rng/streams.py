@@ -34,6 +34,11 @@ INIT_VAR_V_M = 0    # the initial membrane potential (v_init)
 INIT_VAR_V_TH = 1   # a threshold drawn per neuron (V_th a Normal or Uniform)
 # izhikevich's a, b, c, d drawn per neuron
 INIT_VAR_IZHIKEVICH = {"a": 2, "b": 3, "c": 4, "d": 5}
+# every parameter that may be drawn per neuron (build.param_rows.row_params): a variable each,
+# fixed here once for all (a neuron has one model, so the AdEx a and b share izhikevich's)
+INIT_VAR_PARAM = dict(INIT_VAR_IZHIKEVICH, **{name: 6 + i for i, name in enumerate((
+    "C_m", "tau_m", "t_ref", "V_reset", "tau_syn_ex", "tau_syn_in", "g_L", "E_ex", "E_in", "Delta_T", "tau_w",
+    "V_peak", "V_min"))})
 
 
 def key_from_seed(seed):

@@ -147,11 +147,12 @@ def settle(vm, v_new, r, vth, vreset, mark):
 
 
 @kernel(inline="always")
-def cond_constants(pf):
-    """A conductance-based population's constants for cond_step, read once per unit (as
-    locals, so that LLVM needs no alias checks of the table against the state it writes)."""
-    return (0.5 * pf[bp.PF_DT], pf[bp.PF_PHEX], pf[bp.PF_PHIN], pf[bp.PF_GL], pf[bp.PF_EEX], pf[bp.PF_EIN],
-            pf[bp.PF_DT], pf[bp.PF_CM])
+def cond_constants(pf, j):
+    """The constants of row j of pf for cond_step, read once per unit (as locals, so that
+    LLVM needs no alias checks of the table against the state it writes), or per neuron
+    from its own row."""
+    return (0.5 * pf[j, bp.PF_DT], pf[j, bp.PF_PHEX], pf[j, bp.PF_PHIN], pf[j, bp.PF_GL], pf[j, bp.PF_EEX],
+            pf[j, bp.PF_EIN], pf[j, bp.PF_DT], pf[j, bp.PF_CM])
 
 
 @kernel(inline="always")
@@ -168,79 +169,119 @@ def cond_step(vm, g_ex, g_in, dg_ex, dg_in, cc, i_stim):
     return vinf + (vm - vinf) * pexp((-h * g_tot) / c_m)
 
 
+@kernel(inline="always")
+def mark_of(pf, j, ref_steps, rows):
+    """The refractory mark (see spiked) of row j: max(refractory steps, 1), the row's own
+    steps (PF_REF) for rows per neuron, else the population's ref_steps."""
+    return max(np.int64(pf[j, bp.PF_REF]), np.int64(1)) if rows else max(ref_steps, np.int64(1))
+
+
+@kernel(inline="always")
+def psc_constants(pf, j, ref_steps, rows):
+    """Row j's constants of integrate's step: the propagators, V_reset, cond_step's and the mark."""
+    return (pf[j, bp.PF_P22], pf[j, bp.PF_P20], pf[j, bp.PF_VRESET], pf[j, bp.PF_P11EX], pf[j, bp.PF_P11IN],
+            pf[j, bp.PF_P21EX], pf[j, bp.PF_P21IN], cond_constants(pf, j), mark_of(pf, j, ref_steps, rows))
+
+
+@kernel(inline="always")
+def psc_neuron(i, v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, inv_ex, inv_in, k, cond, delta, ist):
+    """integrate's step of neuron i with the constants k (psc_constants)."""
+    p22, p20, vreset, p11ex, p11in, p21ex, p21in, cc, mark = k
+    x_ex = float(ring_ex[i] + acc_ex[i]) * inv_ex
+    x_in = float(ring_in[i] + acc_in[i]) * inv_in
+    vm = v[i]
+    r = refr[i]
+    if cond:
+        v_new = cond_step(vm, i_ex[i], i_in[i], 0.0, 0.0, cc, ist)
+    elif delta:
+        v_new = vm * p22 + ist * p20 + (x_ex + x_in)
+    else:
+        v_new = vm * p22 + i_ex[i] * p21ex + i_in[i] * p21in + ist * p20
+    i_ex[i] = i_ex[i] * p11ex + (0.0 if delta else x_ex)
+    i_in[i] = i_in[i] * p11in + (0.0 if delta else x_in)
+    v[i], refr[i] = settle(vm, v_new, r, vth[i], vreset, mark)
+
+
 @kernel
-def integrate(v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model, i_stim, stim, noisy):
+def integrate(v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, rows, ref_steps, model, i_stim, stim,
+              noisy):
     """Steps 1-4 (module docstring) for the neurons of one unit: their state, their
     thresholds (mV relative to E_L), this step's ring slots (cleared) and Poisson input; pf:
-    their population's row of pop_f; model: its code (neurons.MODEL_CODES); i_stim: I_e plus
-    DC input (pA), or, if noisy, stim[i] per neuron (with noise currents). A neuron that
-    spikes gets refr = max(ref_steps, 1) (see spiked).
+    their population's row of pop_f (shape (1, N_PF)), or if rows a row per neuron
+    (build.param_rows); model: its code (neurons.MODEL_CODES); i_stim: I_e plus DC input
+    (pA), or, if noisy, stim[i] per neuron (with noise currents). A neuron that spikes gets
+    refr = max(its refractory steps, 1) (see spiked).
 
     Branch-free and writing only the four state arrays in its loop, so that LLVM vectorises
-    it (with more arrays written, its run-time alias checks give up)."""
-    p22, p20, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VRESET]
-    p11ex, p11in, p21ex, p21in = pf[bp.PF_P11EX], pf[bp.PF_P11IN], pf[bp.PF_P21EX], pf[bp.PF_P21IN]
-    inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
-    cc = cond_constants(pf)
-    mark = max(ref_steps, 1)
+    it (with more arrays written, its run-time alias checks give up). Two loops over one
+    body: the population's constants held as locals, or each neuron's read from its row."""
+    inv_ex, inv_in = pf[0, bp.PF_INVSC_EX], pf[0, bp.PF_INVSC_IN]
     cond = model == MODEL_COND    # the same for the whole unit: LLVM takes the branches out of the loop
     delta = model == MODEL_DELTA
-    for i in range(v.size):
-        x_ex = float(ring_ex[i] + acc_ex[i]) * inv_ex
-        x_in = float(ring_in[i] + acc_in[i]) * inv_in
-        vm = v[i]
-        r = refr[i]
-        ist = stim[i] if noisy else i_stim
-        if cond:
-            v_new = cond_step(vm, i_ex[i], i_in[i], 0.0, 0.0, cc, ist)
-        elif delta:
-            v_new = vm * p22 + ist * p20 + (x_ex + x_in)
-        else:
-            v_new = vm * p22 + i_ex[i] * p21ex + i_in[i] * p21in + ist * p20
-        i_ex[i] = i_ex[i] * p11ex + (0.0 if delta else x_ex)
-        i_in[i] = i_in[i] * p11in + (0.0 if delta else x_in)
-        v[i], refr[i] = settle(vm, v_new, r, vth[i], vreset, mark)
+    if rows:
+        for i in range(v.size):
+            psc_neuron(i, v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, inv_ex, inv_in,
+                       psc_constants(pf, i, ref_steps, True), cond, delta, stim[i] if noisy else i_stim)
+    else:
+        k = psc_constants(pf, 0, ref_steps, False)
+        for i in range(v.size):
+            psc_neuron(i, v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, inv_ex, inv_in, k, cond, delta,
+                       stim[i] if noisy else i_stim)
     ring_ex[:] = 0
     ring_in[:] = 0
 
 
+@kernel(inline="always")
+def alpha_constants(pf, j, ref_steps, rows, cond):
+    """Row j's constants of integrate_alpha's step (the jumps of dJ in fixed-point units)."""
+    if cond:
+        a21ex, a21in, j0ex, j0in = pf[j, bp.PF_GA21EX], pf[j, bp.PF_GA21IN], pf[j, bp.PF_GJ0EX], pf[j, bp.PF_GJ0IN]
+    else:
+        a21ex, a21in, j0ex, j0in = pf[j, bp.PF_A21EX], pf[j, bp.PF_A21IN], pf[j, bp.PF_AJ0EX], pf[j, bp.PF_AJ0IN]
+    return (pf[j, bp.PF_P22], pf[j, bp.PF_P20], pf[j, bp.PF_VRESET], pf[j, bp.PF_P11EX], pf[j, bp.PF_P11IN],
+            pf[j, bp.PF_P21EX], pf[j, bp.PF_P21IN], pf[j, bp.PF_A31EX], pf[j, bp.PF_A31IN], cond_constants(pf, j),
+            a21ex, a21in, j0ex * pf[j, bp.PF_INVSC_EX], j0in * pf[j, bp.PF_INVSC_IN], mark_of(pf, j, ref_steps, rows))
+
+
+@kernel(inline="always")
+def alpha_neuron(i, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, k, cond, ist):
+    """integrate_alpha's step of neuron i with the constants k (alpha_constants)."""
+    p22, p20, vreset, p11ex, p11in, p21ex, p21in, p31ex, p31in, cc, a21ex, a21in, j0ex, j0in, mark = k
+    vm = v[i]
+    r = refr[i]
+    if cond:
+        v_new = cond_step(vm, i_ex[i], i_in[i], dj_ex[i], dj_in[i], cc, ist)
+    else:
+        v_new = vm * p22 + dj_ex[i] * p31ex + i_ex[i] * p21ex + dj_in[i] * p31in + i_in[i] * p21in + ist * p20
+    i_ex[i] = i_ex[i] * p11ex + dj_ex[i] * a21ex
+    i_in[i] = i_in[i] * p11in + dj_in[i] * a21in
+    dj_ex[i] = dj_ex[i] * p11ex + float(ring_ex[i] + acc_ex[i]) * j0ex
+    dj_in[i] = dj_in[i] * p11in + float(ring_in[i] + acc_in[i]) * j0in
+    v[i], refr[i] = settle(vm, v_new, r, vth[i], vreset, mark)
+
+
 @kernel
-def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, ref_steps, model,
-                    i_stim, stim, noisy):
+def integrate_alpha(v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, rows, ref_steps,
+                    model, i_stim, stim, noisy):
     """integrate for iaf_psc_alpha and iaf_cond_alpha (module docstring; i_X, dj_X hold
     g_X, dG_X for the latter): two more state arrays, so a loop of its own, which leaves the
-    other models' loop (four arrays written) as LLVM vectorises it."""
-    p22, p20, vreset = pf[bp.PF_P22], pf[bp.PF_P20], pf[bp.PF_VRESET]
-    p11ex, p11in, p21ex, p21in = pf[bp.PF_P11EX], pf[bp.PF_P11IN], pf[bp.PF_P21EX], pf[bp.PF_P21IN]
-    p31ex, p31in = pf[bp.PF_A31EX], pf[bp.PF_A31IN]
-    cc = cond_constants(pf)
+    other models' loop (four arrays written) as LLVM vectorises it. pf, rows: as integrate's."""
     cond = model == MODEL_COND_ALPHA   # the same for the whole unit: out of the loop
-    if cond:
-        a21ex, a21in, j0ex, j0in = pf[bp.PF_GA21EX], pf[bp.PF_GA21IN], pf[bp.PF_GJ0EX], pf[bp.PF_GJ0IN]
+    if rows:
+        for i in range(v.size):
+            alpha_neuron(i, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in,
+                         alpha_constants(pf, i, ref_steps, True, cond), cond, stim[i] if noisy else i_stim)
     else:
-        a21ex, a21in, j0ex, j0in = pf[bp.PF_A21EX], pf[bp.PF_A21IN], pf[bp.PF_AJ0EX], pf[bp.PF_AJ0IN]
-    j0ex *= pf[bp.PF_INVSC_EX]
-    j0in *= pf[bp.PF_INVSC_IN]
-    mark = max(ref_steps, 1)
-    for i in range(v.size):
-        vm = v[i]
-        r = refr[i]
-        ist = stim[i] if noisy else i_stim
-        if cond:
-            v_new = cond_step(vm, i_ex[i], i_in[i], dj_ex[i], dj_in[i], cc, ist)
-        else:
-            v_new = vm * p22 + dj_ex[i] * p31ex + i_ex[i] * p21ex + dj_in[i] * p31in + i_in[i] * p21in + ist * p20
-        i_ex[i] = i_ex[i] * p11ex + dj_ex[i] * a21ex
-        i_in[i] = i_in[i] * p11in + dj_in[i] * a21in
-        dj_ex[i] = dj_ex[i] * p11ex + float(ring_ex[i] + acc_ex[i]) * j0ex
-        dj_in[i] = dj_in[i] * p11in + float(ring_in[i] + acc_in[i]) * j0in
-        v[i], refr[i] = settle(vm, v_new, r, vth[i], vreset, mark)
+        k = alpha_constants(pf, 0, ref_steps, False, cond)
+        for i in range(v.size):
+            alpha_neuron(i, v, i_ex, i_in, dj_ex, dj_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, k, cond,
+                         stim[i] if noisy else i_stim)
     ring_ex[:] = 0
     ring_in[:] = 0
 
 
 @kernel
-def integrate_izhikevich(v, u, refr, vth, izp, ring_ex, ring_in, acc_ex, acc_in, pf, i_stim, stim, noisy):
+def integrate_izhikevich(v, u, refr, vth, izp, ring_ex, ring_in, acc_ex, acc_in, pf, rows, i_stim, stim, noisy):
     """One step of izhikevich neurons, in NEST's order of operations (which gives NEST's
     bits). Forward Euler (consistent_integration), from the old v and u:
         v += h (0.04 v v + 5 v + 140 - u + I) + x,   u += h a (b v - u);
@@ -248,13 +289,15 @@ def integrate_izhikevich(v, u, refr, vth, izp, ring_ex, ring_in, acc_ex, acc_in,
     u += h a (b v - u) from the new v. x: the step's input (mV, as iaf_psc_delta's). Then
     v = max(v, V_min); v >= V_th: v = c, u += d, and refr = 1, the mark spiked clears (no
     refractory time). V is absolute (mV), u (mV) lives in i_ex; I is I_e plus DC (pA), or
-    stim[i] with noise currents. a, b, c, d: each neuron's row of izp."""
-    h = pf[bp.PF_DT]
-    vmin = pf[bp.PF_IZ_VMIN]
-    published, h2 = pf[bp.PF_IZ_PUBLISHED] != 0.0, h * 0.5
-    inv_ex, inv_in = pf[bp.PF_INVSC_EX], pf[bp.PF_INVSC_IN]
+    stim[i] with noise currents. a, b, c, d: each neuron's row of izp; pf: the population's
+    pop_f row (shape (1, N_PF)), or if rows a row per neuron (their V_min, build.param_rows)."""
+    h = pf[0, bp.PF_DT]
+    vmin0 = pf[0, bp.PF_IZ_VMIN]
+    published, h2 = pf[0, bp.PF_IZ_PUBLISHED] != 0.0, h * 0.5
+    inv_ex, inv_in = pf[0, bp.PF_INVSC_EX], pf[0, bp.PF_INVSC_IN]
     for i in range(v.size):
         ha, b, c, d = h * izp[i, 0], izp[i, 1], izp[i, 2], izp[i, 3]
+        vmin = pf[i, bp.PF_IZ_VMIN] if rows else vmin0
         x = float(ring_ex[i] + acc_ex[i]) * inv_ex + float(ring_in[i] + acc_in[i]) * inv_in
         vm = v[i]
         um = u[i]
@@ -276,19 +319,21 @@ def integrate_izhikevich(v, u, refr, vth, izp, ring_ex, ring_in, acc_ex, acc_in,
 
 
 @kernel
-def spiked(refr, ref_steps, g0, out):
+def spiked(refr, pf, rows, ref_steps, g0, out):
     """Write the gids (g0 + index) of the neurons that integrate marked as spiking (refr ==
-    max(ref_steps, 1)) into out; return their number. After integrate only those have the
-    mark: the others had 0 and kept it, or counted down below ref_steps. With ref_steps 0 the
+    max(refractory steps, 1): the population's ref_steps, or if rows each neuron's own, in its
+    row of pf) into out; return their number. After integrate only those have the mark: the
+    others had 0 and kept it, or counted down below their steps. With no refractory time the
     mark was only that, and is cleared."""
     mark = max(ref_steps, 1)
     n = 0
     for i in range(refr.size):
         out[n] = g0 + i       # kept only if it spiked: n moves on
-        n += 1 if refr[i] == mark else 0
-    if ref_steps == 0:
-        for x in range(n):
-            refr[out[x] - g0] = 0
+        n += 1 if refr[i] == (mark_of(pf, i, ref_steps, True) if rows else mark) else 0
+    for x in range(n):
+        j = out[x] - g0
+        if (pf[j, bp.PF_REF] == 0.0) if rows else ref_steps == 0:
+            refr[j] = 0
     return n
 
 
@@ -360,9 +405,36 @@ def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, nois
         spk_cnt[u] = n
 
 
+@kernel
+def integrate_span(model, l0, n, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, ex0, in0, acc_ex, acc_in, pf, rows,
+                   ref_steps, i_stim, stim, noisy, hetero):
+    """One step of the n neurons of a unit from local index l0 with the constants pf (their
+    population's pop_f row, shape (1, N_PF), or if rows a row per neuron): the model's
+    integrate kernel on their state, this step's ring slots (from ex0, in0) and the unit's
+    Poisson input and injected current. Returns the index of the first AdEx neuron found
+    numerically unstable, or -1. A function of its own: inside update_neurons' loop body
+    LLVM did not vectorise the kernels."""
+    l1 = l0 + n
+    rex, rin = ring[ex0:ex0 + n], ring[in0:in0 + n]
+    if model == MODEL_AEIF or model == MODEL_AEIF_PSC:   # dj_ex, dj_in: w and the solver's step
+        return integrate_aeif(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
+                              vth[l0:l1], rex, rin, acc_ex, acc_in, pf, rows, ref_steps, i_stim, stim, noisy,
+                              model == MODEL_AEIF, hetero)
+    if model == MODEL_IZH:
+        integrate_izhikevich(v[l0:l1], i_ex[l0:l1], refr[l0:l1], vth[l0:l1], izp[l0:l1], rex, rin, acc_ex, acc_in, pf,
+                             rows, i_stim, stim, noisy)
+    elif model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
+        integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1], vth[l0:l1], rex,
+                        rin, acc_ex, acc_in, pf, rows, ref_steps, model, i_stim, stim, noisy)
+    else:
+        integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], vth[l0:l1], rex, rin, acc_ex, acc_in, pf, rows,
+                  ref_steps, model, i_stim, stim, noisy)
+    return -1
+
+
 @kernel(parallel=True)
-def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
-                   noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc, sched_step,
+def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, units, pop_f, pop_i, dc_f, dc_i,
+                   noise_f, noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc, sched_step,
                    sched_gid, sched_cursor, unit_bad):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
     unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
@@ -371,6 +443,8 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, 
     vth: the local neurons' thresholds (mV relative to E_L; build.neuron_values.thresholds);
     izp: izhikevich's a, b, c, d of the local neurons, a row each ((0, 4) without izhikevich
     populations; build.neuron_values.izhikevich_parameters);
+    nrow, nf: the rows of the local neurons of populations with parameters per neuron (pop_i's
+    PI_ROWS; build.param_rows.neuron_rows): neuron l's is nf[nrow[l]];
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); held,
     held_at, held_iv: the noise currents held over their intervals (injected_current,
     held_layout; held_at and held_iv a row per unit); stim: (units, chunk_size) scratch
@@ -410,25 +484,15 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, 
         lex = pop_i[k, bp.PI_RING_EX]
         ex0 = units[u, bp.UI_RING_OFF] + (t % lex) * n
         in0 = units[u, bp.UI_RING_OFF] + (lex + t % pop_i[k, bp.PI_RING_IN]) * n
-        # a function of its own: inside this loop body LLVM did not vectorise it
         model = pop_i[k, bp.PI_MODEL]
-        if model == MODEL_AEIF or model == MODEL_AEIF_PSC:   # dj_ex, dj_in: w and the solver's step
-            bad = integrate_aeif(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
-                                 vth[l0:l1], ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1],
-                                 pop_f[k], pop_i[k, bp.PI_REF], i_stim, stim[u], noisy, model == MODEL_AEIF,
-                                 pop_i[k, bp.PI_VTH_DIST] != bp.VTH_FIXED)
-            if bad >= 0 and unit_bad[u, 0] < 0:
-                unit_bad[u, 0] = g0 + bad
-                unit_bad[u, 1] = t
-        elif model == MODEL_IZH:
-            integrate_izhikevich(v[l0:l1], i_ex[l0:l1], refr[l0:l1], vth[l0:l1], izp[l0:l1], ring[ex0:ex0 + n],
-                                 ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k], i_stim, stim[u], noisy)
-        elif model == MODEL_ALPHA or model == MODEL_COND_ALPHA:
-            integrate_alpha(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1], vth[l0:l1],
-                            ring[ex0:ex0 + n], ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k],
-                            pop_i[k, bp.PI_REF], model, i_stim, stim[u], noisy)
-        else:
-            integrate(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], refr[l0:l1], vth[l0:l1], ring[ex0:ex0 + n],
-                      ring[in0:in0 + n], noise_acc[u, 0], noise_acc[u, 1], pop_f[k], pop_i[k, bp.PI_REF], model, i_stim,
-                      stim[u], noisy)
-        spk_cnt[u] = spiked(refr[l0:l1], pop_i[k, bp.PI_REF], g0, spk_unit[u])
+        # the population's constants, or each neuron's own row (parameters per neuron: a
+        # unit's rows are consecutive, build.param_rows.neuron_rows)
+        rows = pop_i[k, bp.PI_ROWS] != 0
+        pf = nf[nrow[l0]:nrow[l0] + n] if rows else pop_f[k:k + 1]
+        bad = integrate_span(model, l0, n, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, ex0, in0,
+                             noise_acc[u, 0], noise_acc[u, 1], pf, rows, pop_i[k, bp.PI_REF], i_stim, stim[u], noisy,
+                             pop_i[k, bp.PI_VTH_DIST] != bp.VTH_FIXED)
+        spk_cnt[u] = spiked(refr[l0:l1], pf, rows, pop_i[k, bp.PI_REF], g0, spk_unit[u])
+        if bad >= 0 and unit_bad[u, 0] < 0:
+            unit_bad[u, 0] = g0 + bad
+            unit_bad[u, 1] = t

@@ -7,6 +7,7 @@ from numba import get_num_threads
 from ...build import plan as bp
 from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
+from ...build.param_rows import neuron_rows
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.synapse_lists import list_bytes, list_csr
 from ...connectivity.reference import count_tag
@@ -54,10 +55,14 @@ def state_bytes(plan, units):
     """Bytes every engine holds for the neurons of `units` (rows of plan.units), by part: neuron
     state (plan.NEURON_STATE, and the threshold, build.neuron_values.thresholds: 8 B each), the input
     ring buffers (int32 or int64; each population's own slots per receptor,
-    build.ring_layout), and the uint32 per-(pre, chunk) synapse counts of counted rules."""
-    n_local = int(bp.unit_sizes(units).sum())
+    build.ring_layout), the uint32 per-(pre, chunk) synapse counts of counted rules, and the rows
+    of neurons with parameters per neuron (build.param_rows: N_PF float64 and an int64 index each)."""
+    sizes = bp.unit_sizes(units)
+    n_local = int(sizes.sum())
+    n_rows = int(sizes[plan.pop_i[units[:, bp.UI_POP], bp.PI_ROWS] != 0].sum()) if units.shape[0] else 0
     return {"state": n_local * 8 * (len(bp.NEURON_STATE) + 1),
-            "rings": ring_entries(plan, units) * plan.ring_item_bytes, "counts": 4 * plan.info["count_cells"]}
+            "rings": ring_entries(plan, units) * plan.ring_item_bytes, "counts": 4 * plan.info["count_cells"],
+            "rows": n_rows * 8 * (bp.N_PF + 1)}
 
 
 def scratch_bytes(plan, units, row_width):
@@ -191,7 +196,7 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 
 
 @kernel
-def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, n_local, units, pop_f, pop_i,
+def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, n_local, units, pop_f, pop_i,
               pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, held, held_at, held_iv, stim, in_proj, proj_f, proj_i,
               counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, lrow, lptr, lloc, lw, ld,
@@ -213,9 +218,9 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
             return i, n_out, n_ex
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
-        update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, units, pop_f, pop_i, dc_f, dc_i, noise_f,
-                       noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc, sched_step,
-                       sched_gid, sched_cursor, unit_bad)
+        update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, units, pop_f, pop_i, dc_f, dc_i,
+                       noise_f, noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc,
+                       sched_step, sched_gid, sched_cursor, unit_bad)
         if ps_seg.shape[0]:
             poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, noise_words)
         if unit_bad[:, 0].max() >= 0:
@@ -325,6 +330,7 @@ class CpuSimulator(RecordedState):
         fill_given_currents(plan, self.units, self.gids, self.held, self.held_at)
         self.vth = thresholds(plan, self.gids)            # V_th - E_L (mV) per neuron: drawn ones differ
         self.izp = izhikevich_parameters(plan, self.gids)   # izhikevich's a, b, c, d per neuron
+        self.nrow, self.nf = neuron_rows(plan, self.gids)   # the rows of neurons with parameters of their own
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
         self.unit_bad = np.full((max(U, 1), 2), -1, dtype=np.int64)   # (gid, step): AdEx instability
         if self.connectivity == "stored":
@@ -360,7 +366,7 @@ class CpuSimulator(RecordedState):
             ex_gid = ex_step = self.no_ex
         done, n_out, n_ex = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.dj_ex, self.dj_in,
-            self.refr, self.vth, self.izp, self.ring,
+            self.refr, self.vth, self.izp, self.nrow, self.nf, self.ring,
             self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.noise_f, plan.noise_i, self.held, self.held_at,
             self.held_iv, self.stim, plan.in_proj,

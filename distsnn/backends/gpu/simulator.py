@@ -24,6 +24,7 @@ from ...build import plan as bp
 from ...build.neuron_values import (given_currents, initial_currents, initial_state, izhikevich_parameters,
                                    thresholds)
 from ...build.input_bound import decide_ring_bits
+from ...build.param_rows import neuron_rows
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.synapse_lists import list_bytes, list_csr
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
@@ -155,6 +156,11 @@ class GpuSimulator(RecordedState):
         given = given_currents(plan, self.gids)
         self.ie_given = up(given if given.size and (plan.noise_i[:, bp.NZ_KIND] == bp.NZ_GIVEN).any() else np.zeros(1),
                            np.float64)
+        # the rows of neurons with parameters per neuron (build.param_rows; one row of zeros stands
+        # for none: no kernel reads it then)
+        nrow, nf = neuron_rows(plan, self.gids)
+        self.nrow = up(nrow if nrow.size else np.zeros(1, dtype=np.int64), np.int64)
+        self.nf = up(nf if nf.size else np.zeros((1, bp.N_PF)), np.float64)
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
@@ -289,7 +295,8 @@ class GpuSimulator(RecordedState):
         if self.n_local:
             neuron_args = (
                 self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
-                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.izp, self.ring, self.d_pop_f,
+                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.izp, self.nrow, self.nf,
+                self.ring, self.d_pop_f,
                 self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i,
                 int(plan.noise_i.shape[0]), self.ie_given, plan.key0, plan.key1, self.spk_gid, self.spk_step,
                 self.spk_cap)

@@ -30,7 +30,8 @@ __device__ __forceinline__ void neuron_update_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr,
-    const double* __restrict__ vth, const double* __restrict__ izp, R* ring,
+    const double* __restrict__ vth, const double* __restrict__ izp, const i64* __restrict__ nrow,
+    const double* __restrict__ nf, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
@@ -42,8 +43,9 @@ __device__ __forceinline__ void neuron_update_body(
     const i64 t = (i64)state[ST_T];
     const i64 g = gids[li];
     const int k = pop_of[g];
-    const double* pf = pop_f + (i64)k * N_PF;
     const i64* pi = pop_i + (i64)k * N_PI;
+    // the population's constants, or the neuron's own row (parameters per neuron: build.param_rows)
+    const double* pf = pi[PI_ROWS] ? nf + nrow[li] * N_PF : pop_f + (i64)k * N_PF;
     if (pi[PI_SOURCE] || pi[PI_MODEL] == MODEL_AEIF || pi[PI_MODEL] == MODEL_AEIF_PSC)
         return;                              // kernels spike_sources, poisson_sources, neuron_update_aeif
     i64 in_ex, in_in;
@@ -100,7 +102,7 @@ __device__ __forceinline__ void neuron_update_body(
     if (vm >= vth[li]) {                             // the neuron's threshold (build.neuron_values.thresholds)
         vm = izh ? izp[(i64)li * 4 + 2] : pf[PF_VRESET];   // izhikevich: this neuron's c, u += d
         if (izh) i_ex[li] += izp[(i64)li * 4 + 3];
-        refr[li] = pi[PI_REF];
+        refr[li] = pi[PI_ROWS] ? (i64)pf[PF_REF] : pi[PI_REF];
         append_spike(state, spk_gid, spk_step, spk_cap, g, t);
     }
     v[li] = vm;

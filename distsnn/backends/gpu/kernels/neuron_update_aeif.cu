@@ -96,7 +96,8 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr,
-    const double* __restrict__ vth, const double* __restrict__ izp, R* ring,
+    const double* __restrict__ vth, const double* __restrict__ izp, const i64* __restrict__ nrow,
+    const double* __restrict__ nf, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
@@ -108,8 +109,9 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const i64 t = (i64)state[ST_T];
     const i64 g = gids[li];
     const int k = pop_of[g];
-    const double* pf = pop_f + (i64)k * N_PF;
     const i64* pi = pop_i + (i64)k * N_PI;
+    // the population's constants, or the neuron's own row (parameters per neuron: build.param_rows)
+    const double* pf = pi[PI_ROWS] ? nf + nrow[li] * N_PF : pop_f + (i64)k * N_PF;
     if (pi[PI_MODEL] != MODEL_AEIF && pi[PI_MODEL] != MODEL_AEIF_PSC) return;
     i64 in_ex, in_in;
     double i_stim;
@@ -123,7 +125,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const double dt = pf[PF_DT], tol = pf[PF_TOL], b = pf[PF_B];
     const double v_spike = pf[PF_DELTA_T] > 0.0 ? pf[PF_VPEAK] : v_th;
     const double first = RK_FIRST_STEP < dt ? RK_FIRST_STEP : dt;
-    const i64 ref_steps = pi[PI_REF];
+    const i64 ref_steps = pi[PI_ROWS] ? (i64)pf[PF_REF] : pi[PI_REF];
     const double v_min = RK_V_UNSTABLE - pf[PF_EL];   // relative to E_L, as V
     bool bad = false;
     double y[4] = {v[li], i_ex[li], i_in[li], dj_ex[li]};
