@@ -126,3 +126,21 @@ def test_bench_izhikevich_published_cells_reach_nest_per_neuron():
     assert e["c"] == net.populations["E"].per_neuron["c"].values.tolist() and len(e["d"]) == 160
     assert i["a"] == net.populations["I"].per_neuron["a"].values.tolist() and len(i["b"]) == 40
     assert e["a"] == 0.02 and i["c"] == -65.0   # the others stay numbers
+
+
+def test_bench_heterogeneous_smoke(tmp_path):
+    """The four runs (as published and with parameters per neuron, with and without
+    projections) and their table; the microcircuit with its parameters drawn per neuron is
+    alive and differs from the published one."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_heterogeneous.py"), "--scale", "0.02",
+                           "--t-sim", "100", "--threads", "1", "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("heterogeneous_microcircuit_scale0.02_*.json")
+    res = json.loads(js.read_text())
+    assert [(r["spread"], r["no_projections"]) for r in res["runs"]] == [(False, True), (True, True), (False, False),
+                                                                         (True, False)]
+    full = [r for r in res["runs"] if not r["no_projections"]]
+    assert all(r["events"] > 0 and sum(r["rates"].values()) > 0 for r in full)
+    assert full[0]["rates"] != full[1]["rates"]
+    assert "| per neuron | all |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
