@@ -89,9 +89,9 @@ def main():
             runs.append(dict(out, spread=spread, no_projections=no_proj,
                              label=f"{'per neuron' if spread else 'as published'}, "
                                    f"{'no projections' if no_proj else 'all projections'}"))
-    rep = {"benchmark": "heterogeneous", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "machine": machine_info(), "scale": args.scale, "t_sim": args.t_sim, "threads": args.threads,
-           "seed": args.seed, "spread": SPREAD, "runs": runs}
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    rep = {"benchmark": "heterogeneous", "date": now, "machine": machine_info(), "scale": args.scale,
+           "t_sim": args.t_sim, "threads": args.threads, "seed": args.seed, "spread": SPREAD, "runs": runs}
     os.makedirs(args.out_dir, exist_ok=True)
     stem = os.path.join(args.out_dir, f"heterogeneous_microcircuit_scale{args.scale:g}_{rep['date'][:10]}")
     with open(stem + ".json", "w") as f:

@@ -46,7 +46,7 @@ def initial_state(plan, gids=None):
         sel = pop_of == k
         if sel.any():
             v[sel] = drawn(pop.v_init, streams.INIT_VAR_V_M, gids[sel], _start(plan, k), plan.key0,
-                            plan.key1) - resting(pop.params)
+                           plan.key1) - resting(pop.params)
     return v
 
 
@@ -74,7 +74,7 @@ def thresholds(plan, gids=None):
             out[sel] = pop.params["V_th"] - resting(pop.params)
         elif sel.any():
             out[sel] = drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], _start(plan, k), plan.key0,
-                              plan.key1) - resting(pop.params)
+                             plan.key1) - resting(pop.params)
     return out
 
 

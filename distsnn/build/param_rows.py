@@ -76,7 +76,8 @@ def neuron_parameters(plan, k, gids):
 def neuron_rows(plan, gids):
     """The rows of the neurons `gids` of populations with parameters per neuron (pop_i's
     PI_ROWS): (row index per gid, -1 for the others; the rows, shape (m, N_PF)); two empty
-    arrays when no population has rows (nothing is read then). A row is the
+    arrays when no population has rows (nothing is read then). Rows are numbered in the order
+    of `gids`, so that neurons consecutive there (a CPU unit's) have consecutive rows. A row is the
     population's with the columns the neuron's parameters make (population_row) and its
     refractory steps in PF_REF; I_e and the fixed-point reciprocals stay the population's."""
     from . import plan as bp

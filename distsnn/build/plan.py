@@ -13,12 +13,13 @@ from ..model.connectors import (FixedIndegree, FixedOutdegree, FixedProbability,
                                 RULE_CODES)
 from ..model.distributions import Normal, Values
 from ..model.neurons import MODEL_CODES
+from ..model.per_neuron import row_params
 from ..rng import streams
 from ..rng.portable_math import plog1p
 from . import phase_words, poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 from .neuron_values import check_per_neuron
-from .param_rows import population_row, row_params
+from .param_rows import population_row
 from .state_sampling import StateSampling, state_probes
 from .synapse_lists import synapse_lists
 

@@ -4,11 +4,9 @@ from .distributions import Constant, Normal, Uniform, Values, given_values
 from .neurons import BOOL_PARAMS, NEURON_MODELS, check_values, validate_params
 
 # I_e and V_th drawn (a Normal or Uniform) or given (Values) per neuron; izhikevich's a, b, c,
-# d too; and the parameters of each model that enter its constants (build.param_rows.row_params)
+# d too; and the parameters of each model that enter its constants (row_params)
 DISTRIBUTED_PARAMS = ("I_e", "V_th")
 IZHIKEVICH_PER_NEURON = ("a", "b", "c", "d")
-
-
 # parameters that are never given per neuron as rows: E_L (V is held relative to it, and the
 # output adds it back per population), I_e and V_th (their own per-neuron paths: a frozen
 # current, the thresholds), the solver's tolerance, izhikevich's initial u and its a, b, c, d
