@@ -4,7 +4,8 @@ Reads the network description written by bench_microcircuit.py (sizes, synapse n
 weights, delays, inputs) so both simulators get exactly the same model parameters, builds it
 as NEST's Potjans_2014 example does (fixed_total_number, redrawn normal weights and delays,
 one poisson_generator per population; with the thalamic stimulus, its poisson_generator into
-parrot_neurons), simulates, and prints one JSON line of results.
+parrot_neurons; parameters drawn per neuron where the description has them), simulates, and
+prints one JSON line of results.
 """
 import argparse
 import json
@@ -34,6 +35,10 @@ def main():
         params = dict(spec["neuron_params"], I_e=spec["I_e"][k])
         pop = nest.Create("iaf_psc_exp", spec["sizes"][k], params=params)
         pop.set(V_m=nest.random.normal(mean=spec["v0_mean"][k], std=spec["v0_sd"][k]))
+        # parameters drawn per neuron (bench_heterogeneous.py): {name: ["Normal", mean, sd] | ["Uniform", low, high]}
+        for pname, (kind, a, b) in spec.get("spread", {}).items():
+            dist = nest.random.normal(mean=a, std=b) if kind == "Normal" else nest.random.uniform(min=a, max=b)
+            pop.set({pname: dist})
         pops.append(pop)
     rec = nest.Create("spike_recorder")
     dt = spec["dt"]

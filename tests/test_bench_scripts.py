@@ -143,4 +143,4 @@ def test_bench_heterogeneous_smoke(tmp_path):
     full = [r for r in res["runs"] if not r["no_projections"]]
     assert all(r["events"] > 0 and sum(r["rates"].values()) > 0 for r in full)
     assert full[0]["rates"] != full[1]["rates"]
-    assert "| per neuron | all |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
+    assert "| distsnn | per neuron | all |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
