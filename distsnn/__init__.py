@@ -14,3 +14,13 @@ def run(network, t_sim, **kwargs):
     (seed, backend, connectivity, comm, partition, exchange, progress, log)."""
     from .runtime import simulate
     return simulate(network, t_sim, **kwargs)
+
+
+def parameters(network, population, seed=1, ids=None):
+    """{parameter: array, one value per neuron} of the neurons `ids` (population-local, default
+    all) of `population` as a run with this seed simulates them, values drawn or given per
+    neuron included (NEST's GetStatus); see distsnn.build.neuron_table. Builds only the
+    plan's small tables: no synapse is generated."""
+    from .build import make_plan
+    from .build.neuron_table import neuron_table
+    return neuron_table(make_plan(network, seed, bound_inputs=False), population, ids)
