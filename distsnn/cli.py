@@ -171,6 +171,13 @@ def _parser():
     y.add_argument("--target", default=None, help="only projections onto this population")
     y.add_argument("--label", default=None, help="only projections with this label")
     y.add_argument("--output", required=True, metavar="EDGES.h5")
+    nd = sub.add_parser("nodes", help="write a model's neurons, every parameter per neuron as simulated, to a SONATA "
+                                      "node file")
+    nd.add_argument("model", help="a model name or a model file (as for run)")
+    nd.add_argument("--scale", type=float, default=1.0)
+    _model_options(nd)
+    nd.add_argument("--seed", type=int, default=1)
+    nd.add_argument("--output", required=True, metavar="NODES.h5")
     for name, helptext in (("analyze", "spike statistics of a SONATA file (JSON summary, PNG plots)"),
                            ("compare", "KL divergences between the per-neuron statistics of two runs")):
         a = sub.add_parser(name, help=helptext)
@@ -247,6 +254,19 @@ def _model(name, **kwargs):
         flags = ", ".join("--" + k.replace("_", "-") for k in extra)
         raise ValueError(f"model {name!r} does not take {flags}")
     return MODELS[name](**kwargs)
+
+
+def nodes_command(args, out=None):
+    from .io.sonata_nodes import write_nodes
+    out = out or sys.stdout
+    net = _model(args.model, scale=args.scale, **_model_kwargs(args))
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    names = write_nodes(args.output, net, args.seed)
+    for name in names:
+        print(f"{name}: {net.populations[name].size} neurons ({net.populations[name].model})", file=out)
+    print(f"wrote {args.output}: {sum(net.populations[n].size for n in names)} neurons in {len(names)} node "
+          "populations", file=out)
+    return names
 
 
 def synapses_command(args, out=None):
@@ -341,7 +361,7 @@ def main(argv=None):
         comm = world_comm() if args.command == "run" else None
         from .cli_run import run_command
         commands = {"run": lambda: run_command(args, comm), "partition": lambda: partition_command(args),
-                    "synapses": lambda: synapses_command(args),
+                    "synapses": lambda: synapses_command(args), "nodes": lambda: nodes_command(args),
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
                     "export": lambda: export_command(args), "join": lambda: join_command(args)}
         commands[args.command]()

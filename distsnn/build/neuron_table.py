@@ -5,11 +5,11 @@ inspection (the spread of tau_m, the I_e each neuron drew), analysis (rates agai
 parameters) and export, without simulating."""
 import numpy as np
 
-from ..model.neurons import BOOL_PARAMS, resting
+from ..model.neurons import BOOL_PARAMS
 from ..rng import streams
 from ..rng.philox import philox4x32, uniform_open0_closed1
 from ..rng.portable_math import box_muller
-from .neuron_values import given_currents, initial_state, izhikevich_parameters, thresholds
+from .neuron_values import drawn, given_currents, izhikevich_parameters
 from .param_rows import neuron_parameters
 
 
@@ -51,10 +51,14 @@ def neuron_table(plan, population, ids=None):
     prm = neuron_parameters(plan, k, gids)
     out = {name: np.broadcast_to(np.asarray(value, dtype=np.float64), gids.shape).copy()
            for name, value in prm.items() if name not in BOOL_PARAMS}
-    out["V_th"] = thresholds(plan, gids) + resting(pop.params)
+    # V_th and V_m as drawn or given (absolute), not the engines' values relative to E_L plus
+    # E_L again, which could differ from them in the last bit
+    start = sl.start
+    out["V_th"] = (np.full(gids.size, pop.params["V_th"]) if pop.v_th is None
+                   else drawn(pop.v_th, streams.INIT_VAR_V_TH, gids, start, plan.key0, plan.key1))
     out["I_e"] = out["I_e"] + frozen_currents(plan, gids)   # the scalar is 0 where a current is frozen
     if pop.model == "izhikevich":
         abcd = izhikevich_parameters(plan, gids)
         out.update(a=abcd[:, 0], b=abcd[:, 1], c=abcd[:, 2], d=abcd[:, 3])
-    out["V_m"] = initial_state(plan, gids) + resting(pop.params)
+    out["V_m"] = drawn(pop.v_init, streams.INIT_VAR_V_M, gids, start, plan.key0, plan.key1)
     return out
