@@ -52,9 +52,9 @@ def test_each_neuron_keeps_its_own_current(backend):
 
 def test_distributed_current_validation():
     net = Network(dt=0.1)
-    with pytest.raises(ValueError, match=r"parameter E_L must be a number; only I_e, V_th, C_m, .* may differ between "
-                                         r"neurons \(a Normal or Uniform, or one value per neuron\)"):
-        net.add_population("p", 3, params={"E_L": Normal(-70.0, 1.0)})
+    with pytest.raises(ValueError, match=r"parameter gsl_error_tol must be a number; only I_e, V_th, C_m, .* may "
+                                         r"differ between neurons \(a Normal or Uniform, or one value per neuron\)"):
+        net.add_population("p", 3, "aeif_cond_exp", {"gsl_error_tol": Normal(1e-6, 1e-7)})
     with pytest.raises(ValueError, match="I_e: sd must be >= 0"):
         net.add_population("p", 3, params={"I_e": Normal(0.0, -1.0)})
     with pytest.raises(ValueError, match=r"I_e: uniform high \(1.0\) is below low \(2.0\)"):

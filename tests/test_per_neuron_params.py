@@ -149,9 +149,9 @@ def test_given_bias_currents_in_checkpoints(tmp_path):
 
 
 def test_per_neuron_values_only_where_the_model_has_them():
-    with pytest.raises(ValueError, match=r"parameter E_L must be a number; only I_e, V_th, C_m, tau_m, t_ref, "
-                                         r"V_reset, tau_syn_ex, tau_syn_in may differ"):
-        Network().add_population("x", 3, "iaf_psc_exp", {"E_L": Normal(-70.0, 1.0)})
+    with pytest.raises(ValueError, match=r"parameter U_m must be a number; only I_e, V_th, a, b, c, d, V_min "
+                                         r"may differ"):
+        Network().add_population("x", 3, "izhikevich", {"U_m": Normal(-13.0, 1.0)})
     with pytest.raises(ValueError, match=r"parameter gsl_error_tol must be a number; only I_e, V_th, C_m, g_L, .*, "
                                          r"tau_w may differ"):
         Network().add_population("x", 3, "aeif_cond_exp", {"gsl_error_tol": [1e-6, 1e-6, 1e-5]})

@@ -1,5 +1,5 @@
-"""Membrane and synaptic parameters per neuron (tau_m, C_m, t_ref, V_reset, tau_syn_*, g_L,
-the AdEx constants, ...): each neuron gets a row of constants of its own (build.param_rows).
+"""Membrane and synaptic parameters per neuron (tau_m, C_m, t_ref, E_L, V_reset, tau_syn_*,
+g_L, the AdEx constants, ...): each neuron gets a row of constants of its own (build.param_rows).
 Every neuron of such a population must behave exactly as a population of one with its numbers,
 on both engines; rows equal to the population's must change nothing; draws come from each
 neuron's own streams; every value is checked, the neuron named; checkpoints know the values."""
@@ -17,7 +17,7 @@ N = 5
 R = np.linspace(0.0, 1.0, N)
 # per model: the values of every parameter that may vary (row_params), one per neuron; I_e
 # (pA) and the input weights (pA; nS for conductances; mV for delta synapses) that make all fire
-IAF = {"C_m": 200.0 + 100.0 * R, "t_ref": 0.5 + 2.5 * R, "V_reset": -72.0 + 12.0 * R}
+IAF = {"C_m": 200.0 + 100.0 * R, "t_ref": 0.5 + 2.5 * R, "E_L": -72.0 + 4.0 * R, "V_reset": -72.0 + 12.0 * R}
 CELLS = {
     "iaf_psc_exp": (dict(IAF, tau_m=8.0 + 12.0 * R, tau_syn_ex=0.5 + 2.0 * R, tau_syn_in=3.0 - 2.0 * R), 420.0, 300.0),
     "iaf_psc_alpha": (dict(IAF, tau_m=8.0 + 12.0 * R, tau_syn_ex=0.5 + 2.0 * R, tau_syn_in=3.0 - 2.0 * R), 500.0,
@@ -149,8 +149,9 @@ def test_drawn_values_come_from_each_neurons_own_streams():
      r"V_reset \(-60.0\) must be below V_th \(-61.0\) \(neuron 1\)"),
     ("iaf_psc_exp", {"t_ref": Uniform(-1.0, 2.0)}, True, r"parameter t_ref must be >= 0, got -1.0"),
     ("aeif_cond_exp", {"V_peak": [0.0, -60.0, 0.0]}, True, r"V_peak \(-60.0\) must be >= V_th \(-50.4\) \(neuron 1\)"),
-    ("iaf_psc_exp", {"E_L": [-70.0, -65.0, -60.0]}, True,
-     r"parameter E_L must be a number; only I_e, V_th, C_m, tau_m, t_ref, V_reset, tau_syn_ex, tau_syn_in may"),
+    ("aeif_psc_exp", {"gsl_error_tol": [1e-6, 1e-5, 1e-6]}, True,
+     r"parameter gsl_error_tol must be a number; only I_e, V_th, C_m, g_L, t_ref, E_L, V_reset, V_peak, "
+     r"tau_syn_ex, tau_syn_in, a, b, Delta_T, tau_w may"),
     ("izhikevich", {"U_m": Normal(-13.0, 1.0)}, True, r"parameter U_m must be a number; only I_e, V_th, a, b, c, d, "
                                                       r"V_min may differ"),
     ("aeif_cond_exp", {"gsl_error_tol": [1e-6, 1e-5, 1e-6]}, True, r"parameter gsl_error_tol must be a number"),
@@ -193,3 +194,19 @@ def test_checkpoints_know_the_values(tmp_path):
     assert np.array_equal(second.spike_steps, whole.spike_steps[late])
     with pytest.raises(ValueError, match="model parameters and connectivity"):
         simulate(_restartable([9.0, 9.0, 13.0, 13.0]), 100.0, seed=3, progress=False, restart=str(tmp_path / "ck"))
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_each_neuron_rests_at_its_own_resting_potential(backend):
+    """E_L per neuron: without v_init each neuron starts at its own E_L and, without input,
+    stays there exactly (V is held relative to it, and the output adds it back per neuron);
+    the table says so too."""
+    import distsnn
+    net = Network(dt=0.1, chunk_size=16)
+    net.add_population("n", 40, "iaf_cond_alpha", {"E_L": Normal(-65.0, 3.0), "V_th": -40.0})
+    net.record_voltage("n", range(40))
+    res = simulate(net, 20.0, backend=backend, seed=8, progress=False)
+    table = distsnn.parameters(net, "n", seed=8)
+    assert np.array_equal(table["V_m"], table["E_L"]) and table["E_L"].std() == pytest.approx(3.0, rel=0.3)
+    v = res.state("n")[2]
+    assert np.array_equal(v, np.broadcast_to(table["E_L"], v.shape))

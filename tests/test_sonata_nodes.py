@@ -105,7 +105,6 @@ def test_a_file_from_elsewhere(tmp_path):
     for kwargs, message in (({"template": "nest:hh_psc_alpha"}, r"model_template 'nest:hh_psc_alpha' is not"),
                             ({"template": "neuron:Cell"}, r"is not 'nest:<model>'"),
                             ({"groups": (0, 1, 0)}, r"nodes in groups \[0, 1\]; only group 0 is read"),
-                            ({"e_l": (-70.0, -65.0, -70.0)}, r"parameter E_L must be a number"),
                             ({"ids": (0, 2, 1)}, r"node_id must be 0 .. 2 in order")):
         _foreign(path, **kwargs)
         with pytest.raises(ValueError, match=message):

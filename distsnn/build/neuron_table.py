@@ -60,5 +60,6 @@ def neuron_table(plan, population, ids=None):
     if pop.model == "izhikevich":
         abcd = izhikevich_parameters(plan, gids)
         out.update(a=abcd[:, 0], b=abcd[:, 1], c=abcd[:, 2], d=abcd[:, 3])
-    out["V_m"] = drawn(pop.v_init, streams.INIT_VAR_V_M, gids, start, plan.key0, plan.key1)
+    out["V_m"] = (out["E_L"].copy() if pop.v_init is None     # each neuron at its own E_L
+                  else drawn(pop.v_init, streams.INIT_VAR_V_M, gids, start, plan.key0, plan.key1))
     return out

@@ -37,16 +37,33 @@ def drawn(dist, variable, gids, start, key0, key1):
     return dist.mean + dist.sd * z0
 
 
-def initial_state(plan, gids=None):
-    """Initial V (mV relative to E_L) of the neurons `gids` (default all), from the INIT streams."""
+def resting_potentials(plan, gids=None):
+    """E_L (mV) of the neurons `gids` (default all), the potential the engines hold V relative
+    to: the population's, or where E_L is given per neuron (build.param_rows) the neuron's
+    own; 0 for izhikevich (absolute V)."""
     gids = _gids(plan, gids)
-    v = np.empty(gids.size)
+    out = np.empty(gids.size)
     pop_of = plan.pop_of[gids]
     for k, pop in enumerate(plan.network.populations.values()):
         sel = pop_of == k
-        if sel.any():
+        dist = (pop.per_neuron or {}).get("E_L")
+        out[sel] = resting(pop.params) if dist is None else drawn(
+            dist, streams.INIT_VAR_PARAM["E_L"], gids[sel], _start(plan, k), plan.key0, plan.key1)
+    return out
+
+
+def initial_state(plan, gids=None):
+    """Initial V (mV relative to E_L) of the neurons `gids` (default all), from the INIT
+    streams; 0 for populations that start at each neuron's own E_L (v_init None)."""
+    gids = _gids(plan, gids)
+    v = np.zeros(gids.size)
+    rest = resting_potentials(plan, gids)
+    pop_of = plan.pop_of[gids]
+    for k, pop in enumerate(plan.network.populations.values()):
+        sel = pop_of == k
+        if sel.any() and pop.v_init is not None:
             v[sel] = drawn(pop.v_init, streams.INIT_VAR_V_M, gids[sel], _start(plan, k), plan.key0,
-                           plan.key1) - resting(pop.params)
+                           plan.key1) - rest[sel]
     return v
 
 
@@ -68,13 +85,14 @@ def thresholds(plan, gids=None):
     gids = _gids(plan, gids)
     pop_of = plan.pop_of[gids]
     out = np.empty(gids.size)
+    rest = resting_potentials(plan, gids)
     for k, pop in enumerate(plan.network.populations.values()):
         sel = pop_of == k
         if pop.v_th is None:
-            out[sel] = pop.params["V_th"] - resting(pop.params)
+            out[sel] = pop.params["V_th"] - rest[sel]
         elif sel.any():
             out[sel] = drawn(pop.v_th, streams.INIT_VAR_V_TH, gids[sel], _start(plan, k), plan.key0,
-                             plan.key1) - resting(pop.params)
+                             plan.key1) - rest[sel]
     return out
 
 
@@ -94,7 +112,7 @@ def check_per_neuron(plan):
         gids = np.arange(sl.start, sl.stop, dtype=np.int64)
         p = neuron_parameters(plan, k, gids)
         if pop.v_th is not None:
-            p["V_th"] = thresholds(plan, gids) + resting(pop.params)
+            p["V_th"] = drawn(pop.v_th, streams.INIT_VAR_V_TH, gids, sl.start, plan.key0, plan.key1)
         try:
             check_values(f"population {pop.name!r}", pop.model, p)
         except ValueError as err:

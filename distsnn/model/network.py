@@ -50,7 +50,7 @@ class Population:
     size: int
     model: str
     params: dict
-    v_init: object           # Constant | Uniform | Normal (mV)
+    v_init: object           # Constant | Uniform | Normal | Values (mV); None: each neuron's own E_L
     spike_ids: np.ndarray = None     # spike_source: population-local ids ...
     spike_times: np.ndarray = None   # ... and their spike times (ms)
     rate_times: np.ndarray = None    # poisson_source: the times (ms) its rate changes at ...
@@ -133,9 +133,10 @@ class Network:
         - izhikevich's a, b, c (mV), d (mV) likewise: drawn (Normal, Uniform) or given, e.g.
           Izhikevich's (2003) c = -65 + 15 r**2, d = 8 - 6 r**2 from one r per cell;
         - every parameter that enters the model's constants (C_m pF, tau_m ms, t_ref ms,
-          V_reset mV, tau_syn_* ms, g_L nS, E_ex / E_in mV, the AdEx a nS, b pA, Delta_T mV,
-          tau_w ms, V_peak mV, izhikevich's V_min mV; per_neuron.row_params) likewise: each
-          neuron then gets a row of constants of its own (build.param_rows).
+          E_L mV, V_reset mV, tau_syn_* ms, g_L nS, E_ex / E_in mV, the AdEx a nS, b pA,
+          Delta_T mV, tau_w ms, V_peak mV, izhikevich's V_min mV; per_neuron.row_params)
+          likewise: each neuron then gets a row of constants of its own (build.param_rows).
+          With E_L per neuron and no v_init, each neuron starts at its own E_L.
         Drawn values come from each neuron's INIT stream, so they depend on the seed only.
         Given values are checked here, jointly per neuron; draws when the plan is made."""
         if not isinstance(name, str) or not name or "/" in name:
@@ -147,10 +148,14 @@ class Network:
             raise ValueError(f"{where}: size must be a non-negative integer, got {size!r}")
         params, i_e, v_th, per_neuron = split_params(where, model, int(size), params)
         full = validate_params(where, model, params)
-        v_init = given_values(default_v_init(model, full) if v_init is None else v_init)
+        if v_init is None and "E_L" in (per_neuron or {}):
+            v_init = None   # each neuron starts at its own E_L (build.neuron_values.initial_state)
+        else:
+            v_init = given_values(default_v_init(model, full) if v_init is None else v_init)
         if isinstance(v_init, Values):
             v_init = v_init.validated(f"{where}: v_init", int(size))
-        v_init = as_distribution(v_init, f"{where}: v_init", (Constant, Uniform, Normal, Values))
+        if v_init is not None:
+            v_init = as_distribution(v_init, f"{where}: v_init", (Constant, Uniform, Normal, Values))
         self.populations[name] = Population(name, int(size), model, full, v_init, v_th=v_th,
                                             per_neuron=per_neuron)
         if isinstance(i_e, Normal):

@@ -7,17 +7,16 @@ from .neurons import BOOL_PARAMS, NEURON_MODELS, check_values, validate_params
 # d too; and the parameters of each model that enter its constants (row_params)
 DISTRIBUTED_PARAMS = ("I_e", "V_th")
 IZHIKEVICH_PER_NEURON = ("a", "b", "c", "d")
-# parameters that are never given per neuron as rows: E_L (V is held relative to it, and the
-# output adds it back per population), I_e and V_th (their own per-neuron paths: a frozen
-# current, the thresholds), the solver's tolerance, izhikevich's initial u and its a, b, c, d
-# (a table of their own, build.neuron_values.izhikevich_parameters)
-_NOT_ROWS = ("E_L", "I_e", "V_th", "gsl_error_tol", "U_m")
+# parameters that are never given per neuron as rows: I_e and V_th (their own per-neuron
+# paths: a frozen current, the thresholds), the solver's tolerance, izhikevich's initial u and
+# its a, b, c, d (a table of their own, build.neuron_values.izhikevich_parameters)
+_NOT_ROWS = ("I_e", "V_th", "gsl_error_tol", "U_m")
 
 
 def row_params(model):
     """The parameters of `model` that may differ between neurons through rows of their own
     (build.param_rows): those that enter its propagators and constants (tau_m, C_m, t_ref,
-    V_reset, ...)."""
+    V_reset, E_L, ...)."""
     own = IZHIKEVICH_PER_NEURON if model == "izhikevich" else ()
     return tuple(name for name in NEURON_MODELS.get(model, {}) if name not in _NOT_ROWS + BOOL_PARAMS + own)
 

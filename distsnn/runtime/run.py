@@ -21,6 +21,7 @@ import numpy as np
 from ..backends.select import resolve
 from ..build import make_plan
 from ..build.input_bound import decide_ring_bits
+from ..build.neuron_values import resting_potentials
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
 from ..model.inputs import whole_steps
@@ -270,7 +271,7 @@ def _every_steps(checkpoint_every, dt):
 def _resting(plan, sim):
     """What to add to the recorded row of the simulator `sim`: E_L (mV) for the probes of
     V_m (the engines hold V relative to it), 0 for the other variables."""
-    return np.where(sim.vrec_code == STATE_V, plan.pop_f[plan.pop_of[sim.vrec_gids], bp.PF_EL], 0.0)[None, :]
+    return np.where(sim.vrec_code == STATE_V, resting_potentials(plan, sim.vrec_gids), 0.0)[None, :]
 
 
 def _device_monitor(device):

@@ -161,7 +161,7 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, vth, ring_ex, ring_in, acc_ex,
     their population's pop_f row (shape (1, N_PF)), or if rows a row per neuron
     (build.param_rows; their refractory steps in PF_REF); i_stim: I_e plus DC input (pA), or,
     if noisy, stim[i] per neuron; cond: aeif_cond_exp (else aeif_psc_exp); hetero: the
-    thresholds differ between neurons (else all are vth[0]). A neuron that spikes gets refr =
+    thresholds differ between neurons (else, without rows, all are vth[0]). A neuron that spikes gets refr =
     max(its refractory steps, 1), the mark neuron_kernels.spiked looks for. Returns the index
     of the first neuron found numerically unstable, or -1."""
     v_th = vth[0] if vth.size else 0.0
@@ -175,13 +175,13 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, vth, ring_ex, ring_in, acc_ex,
     first = rk.FIRST_STEP if rk.FIRST_STEP < dt else dt
     mark = max(ref_steps, 1)
     for i in range(v.size):
-        if rows:   # the neuron's own constants (dt, the tolerance and E_L are the population's)
+        if rows:   # the neuron's own constants (dt and the tolerance are the population's)
             b, v_reset, peak = pf[i, bp.PF_B], pf[i, bp.PF_VRESET], pf[i, bp.PF_DELTA_T] > 0.0
+            v_min = rk.V_UNSTABLE - pf[i, bp.PF_EL]
             ref_steps = int(pf[i, bp.PF_REF])
             mark = max(ref_steps, 1)
-        if hetero:
+        if hetero or rows:   # rows: V_th - E_L differs where E_L does
             v_th = vth[i]
-        if hetero or rows:
             v_spike = pf[i if rows else 0, bp.PF_VPEAK] if peak else v_th
         if noisy or hetero or rows:
             c = aeif_constants(pf, i if rows else 0, stim[i] if noisy else i_stim, cond, v_th)
