@@ -99,7 +99,7 @@ def test_given_thresholds_and_initial_potentials_for_any_model():
     ({"c": [1.0, 2.0]}, None, r"population 'x': c: expected one value per neuron \(3\), got an array of shape \(2,\)"),
     ({"d": [1.0, np.nan, 2.0]}, None, r"population 'x': d: value nan of neuron 1 is not a finite number"),
     ({"I_e": [1.0, 2.0]}, None, r"population 'x': I_e: expected one value per neuron \(3\), got an array"),
-    ({"U_m": [1.0, 2.0, 3.0]}, None, r"parameter U_m must be a number; only I_e, V_th, a, b, c, d, V_min may differ"),
+    ({"U_m": [1.0, np.inf, 3.0]}, None, r"population 'x': U_m: value inf of neuron 1 is not a finite number"),
     ({"V_th": [30.0, -80.0, 30.0], "V_min": -70.0}, None,
      r"V_min \(-70.0\) must be below V_th \(-80.0\) \(neuron 1\)"),
     ({}, [[-65.0, -65.0, -65.0]], r"v_init: expected one value per neuron \(3\), got an array of shape \(1, 3\)"),
@@ -149,9 +149,8 @@ def test_given_bias_currents_in_checkpoints(tmp_path):
 
 
 def test_per_neuron_values_only_where_the_model_has_them():
-    with pytest.raises(ValueError, match=r"parameter U_m must be a number; only I_e, V_th, a, b, c, d, V_min "
-                                         r"may differ"):
-        Network().add_population("x", 3, "izhikevich", {"U_m": Normal(-13.0, 1.0)})
+    from distsnn.model.per_neuron import per_neuron_params
+    assert set(per_neuron_params("izhikevich")) == {"I_e", "V_th", "a", "b", "c", "d", "V_min", "U_m"}
     with pytest.raises(ValueError, match=r"parameter gsl_error_tol must be a number; only I_e, V_th, C_m, g_L, .*, "
                                          r"tau_w may differ"):
         Network().add_population("x", 3, "aeif_cond_exp", {"gsl_error_tol": [1e-6, 1e-6, 1e-5]})
@@ -199,3 +198,27 @@ def test_the_library_network_with_the_published_cells(tmp_path):
     assert main(["run", "izhikevich", "--cells", "published", "--scale", "0.02", "--t-sim", "50", "--backend", "cpu",
                  "--no-progress", "--output", str(out)]) == 0
     assert out.exists()
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_initial_u_per_neuron(backend):
+    """izhikevich's U_m given per neuron (the paper's u = b v): each neuron's V_m and U_m equal,
+    bit for bit, those of a population of one with its U_m; the table has them."""
+    import distsnn
+    b = np.linspace(0.2, 0.25, 4)
+    u0 = -65.0 * b
+
+    def net(bs, us):
+        n = Network(dt=0.1)
+        one = len(us) == 1
+        n.add_population("n", len(us), "izhikevich", {"b": float(bs[0]) if one else bs,
+                                                      "U_m": float(us[0]) if one else us, "I_e": 10.0})
+        n.record_state("n", range(len(us)), ["V_m", "U_m"])
+        return n
+    res = simulate(net(b, u0), 50.0, backend=backend, progress=False)
+    assert np.array_equal(distsnn.parameters(net(b, u0), "n")["U_m"], u0)
+    assert len(set(res.state("n", "U_m")[2][0])) == 4   # each starts from its own u
+    for i in range(4):
+        ref = simulate(net(b[i:i + 1], u0[i:i + 1]), 50.0, backend=backend, progress=False)
+        for var in ("V_m", "U_m"):
+            assert np.array_equal(res.state("n", var)[2][:, i], ref.state("n", var)[2][:, 0]), (i, var)

@@ -152,8 +152,6 @@ def test_drawn_values_come_from_each_neurons_own_streams():
     ("aeif_psc_exp", {"gsl_error_tol": [1e-6, 1e-5, 1e-6]}, True,
      r"parameter gsl_error_tol must be a number; only I_e, V_th, C_m, g_L, t_ref, E_L, V_reset, V_peak, "
      r"tau_syn_ex, tau_syn_in, a, b, Delta_T, tau_w may"),
-    ("izhikevich", {"U_m": Normal(-13.0, 1.0)}, True, r"parameter U_m must be a number; only I_e, V_th, a, b, c, d, "
-                                                      r"V_min may differ"),
     ("aeif_cond_exp", {"gsl_error_tol": [1e-6, 1e-5, 1e-6]}, True, r"parameter gsl_error_tol must be a number"),
     # draws: every one checked when the plan is made, jointly with the other values per neuron
     ("iaf_psc_exp", {"tau_m": Normal(1.0, 1.0)}, False,

@@ -9,7 +9,7 @@ from ..model.neurons import BOOL_PARAMS
 from ..rng import streams
 from ..rng.philox import philox4x32, uniform_open0_closed1
 from ..rng.portable_math import box_muller
-from .neuron_values import drawn, given_currents, izhikevich_parameters
+from .neuron_values import drawn, given_currents, initial_currents, izhikevich_parameters
 from .param_rows import neuron_parameters
 
 
@@ -59,7 +59,7 @@ def neuron_table(plan, population, ids=None):
     out["I_e"] = out["I_e"] + frozen_currents(plan, gids)   # the scalar is 0 where a current is frozen
     if pop.model == "izhikevich":
         abcd = izhikevich_parameters(plan, gids)
-        out.update(a=abcd[:, 0], b=abcd[:, 1], c=abcd[:, 2], d=abcd[:, 3])
+        out.update(a=abcd[:, 0], b=abcd[:, 1], c=abcd[:, 2], d=abcd[:, 3], U_m=initial_currents(plan, gids))
     out["V_m"] = (out["E_L"].copy() if pop.v_init is None     # each neuron at its own E_L
                   else drawn(pop.v_init, streams.INIT_VAR_V_M, gids, start, plan.key0, plan.key1))
     return out

@@ -69,11 +69,19 @@ def initial_state(plan, gids=None):
 
 def initial_currents(plan, gids=None):
     """Initial i_ex of the neurons `gids` (default all): 0, but izhikevich's initial u
-    (parameter U_m, mV), which it keeps there."""
+    (parameter U_m, mV; drawn or given per neuron where the model has it so), which it keeps
+    there."""
     gids = _gids(plan, gids)
-    u0 = np.array([pop.params.get("U_m", 0.0) if pop.model == "izhikevich" else 0.0
-                   for pop in plan.network.populations.values()])
-    return u0[plan.pop_of[gids]] if u0.size else np.zeros(gids.size)
+    out = np.zeros(gids.size)
+    pop_of = plan.pop_of[gids]
+    for k, pop in enumerate(plan.network.populations.values()):
+        sel = pop_of == k
+        if pop.model != "izhikevich" or not sel.any():
+            continue
+        dist = (pop.per_neuron or {}).get("U_m")
+        out[sel] = pop.params["U_m"] if dist is None else drawn(
+            dist, streams.INIT_VAR_PARAM["U_m"], gids[sel], _start(plan, k), plan.key0, plan.key1)
+    return out
 
 
 def thresholds(plan, gids=None):

@@ -131,7 +131,8 @@ class Network:
           checks (V_reset < V_th, or for the AdEx models V_th <= V_peak): a Uniform's bounds and
           given values are checked here, a Normal's every draw when the plan is made;
         - izhikevich's a, b, c (mV), d (mV) likewise: drawn (Normal, Uniform) or given, e.g.
-          Izhikevich's (2003) c = -65 + 15 r**2, d = 8 - 6 r**2 from one r per cell;
+          Izhikevich's (2003) c = -65 + 15 r**2, d = 8 - 6 r**2 from one r per cell; and its
+          initial u, U_m (mV), e.g. the paper's u = b v;
         - every parameter that enters the model's constants (C_m pF, tau_m ms, t_ref ms,
           E_L mV, V_reset mV, tau_syn_* ms, g_L nS, E_ex / E_in mV, the AdEx a nS, b pA,
           Delta_T mV, tau_w ms, V_peak mV, izhikevich's V_min mV; per_neuron.row_params)

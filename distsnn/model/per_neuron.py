@@ -7,6 +7,8 @@ from .neurons import BOOL_PARAMS, NEURON_MODELS, check_values, validate_params
 # d too; and the parameters of each model that enter its constants (row_params)
 DISTRIBUTED_PARAMS = ("I_e", "V_th")
 IZHIKEVICH_PER_NEURON = ("a", "b", "c", "d")
+# izhikevich's initial u (mV) per neuron: an initial value, as v_init (e.g. u = b v of the paper)
+IZHIKEVICH_INITIAL = ("U_m",)
 # parameters that are never given per neuron as rows: I_e and V_th (their own per-neuron
 # paths: a frozen current, the thresholds), the solver's tolerance, izhikevich's initial u and
 # its a, b, c, d (a table of their own, build.neuron_values.izhikevich_parameters)
@@ -23,7 +25,8 @@ def row_params(model):
 
 def per_neuron_params(model):
     """The parameters of `model` that may be given per neuron."""
-    return DISTRIBUTED_PARAMS + (IZHIKEVICH_PER_NEURON if model == "izhikevich" else ()) + row_params(model)
+    own = IZHIKEVICH_PER_NEURON + IZHIKEVICH_INITIAL if model == "izhikevich" else ()
+    return DISTRIBUTED_PARAMS + own + row_params(model)
 
 
 def split_params(where, model, size, params):

@@ -38,7 +38,7 @@ INIT_VAR_IZHIKEVICH = {"a": 2, "b": 3, "c": 4, "d": 5}
 # fixed here once for all (a neuron has one model, so the AdEx a and b share izhikevich's)
 INIT_VAR_PARAM = dict(INIT_VAR_IZHIKEVICH, **{name: 6 + i for i, name in enumerate((
     "C_m", "tau_m", "t_ref", "V_reset", "tau_syn_ex", "tau_syn_in", "g_L", "E_ex", "E_in", "Delta_T", "tau_w",
-    "V_peak", "V_min", "E_L"))})
+    "V_peak", "V_min", "E_L", "U_m"))})
 
 
 def key_from_seed(seed):
