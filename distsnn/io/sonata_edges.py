@@ -13,6 +13,8 @@ import h5py
 import numpy as np
 
 from ..model.connectors import FromList
+from .sonata_groups import group_zero_order
+from .sonata_groups import text as _text
 
 
 def edge_population_name(source, target, label=""):
@@ -56,10 +58,7 @@ def read_edges(path):
             missing = [k for k in ("source_node_id", "target_node_id", "0/syn_weight", "0/delay") if k not in g]
             if missing:
                 raise ValueError(f"{where}: missing {', '.join(missing)}")
-            groups = np.unique(g["edge_group_id"][()]) if "edge_group_id" in g else np.zeros(1)
-            if groups.size > 1 or groups[0] != 0:
-                raise ValueError(f"{where}: edges in groups {groups.tolist()}; only group 0 is read")
-            order = g["edge_group_index"][()] if "edge_group_index" in g else slice(None)
+            order = group_zero_order(g, "edge", where)
             pops = [g[k].attrs.get("node_population") for k in ("source_node_id", "target_node_id")]
             if any(p is None for p in pops):
                 raise ValueError(f"{where}: source_node_id and target_node_id need a node_population attribute")
@@ -72,10 +71,6 @@ def read_edges(path):
                         "weight": g["0/syn_weight"][()][order].astype(np.float64),
                         "delay": g["0/delay"][()][order].astype(np.float64)})
     return out
-
-
-def _text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def connect_edges(network, path):

@@ -21,6 +21,8 @@ import numpy as np
 from ..build import make_plan
 from ..build.neuron_table import neuron_table
 from ..model.neurons import BOOL_PARAMS, NEURON_MODELS
+from .sonata_groups import group_zero_order
+from .sonata_groups import text as _text
 
 TEMPLATE_PREFIX = "nest:"
 
@@ -81,10 +83,7 @@ def read_nodes(path):
             size = int(g["node_id"].shape[0])
             if not np.array_equal(g["node_id"][()], np.arange(size)):
                 raise ValueError(f"{where}: node_id must be 0 .. {size - 1} in order (distsnn's population-local ids)")
-            groups = np.unique(g["node_group_id"][()]) if "node_group_id" in g else np.zeros(1)
-            if groups.size > 1 or (groups.size and groups[0] != 0):
-                raise ValueError(f"{where}: nodes in groups {groups.tolist()}; only group 0 is read")
-            order = g["node_group_index"][()] if "node_group_index" in g else slice(None)
+            order = group_zero_order(g, "node", where)
             dyn = g["0"].get("dynamics_params")
             params = {} if dyn is None else {k: _number(v) for k, v in dyn.attrs.items()}
             for k, ds in ({} if dyn is None else dyn).items():
@@ -103,10 +102,6 @@ def add_nodes(network, path):
     populations added."""
     return [network.add_population(n["population"], n["size"], n["model"], n["params"], v_init=n["v_init"])
             for n in read_nodes(path)]
-
-
-def _text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _number(value):
