@@ -98,8 +98,8 @@ def read_nodes(path):
 def add_nodes(network, path):
     """Add the node populations of the SONATA file `path` to `network`, each with its values
     per node given per neuron (add_population's checks apply: a parameter that may not
-    differ between neurons, such as E_L, must be the same in all nodes). Returns the
-    populations added."""
+    differ between neurons, the AdEx solver's gsl_error_tol, must be the same in all nodes).
+    Returns the populations added."""
     return [network.add_population(n["population"], n["size"], n["model"], n["params"], v_init=n["v_init"])
             for n in read_nodes(path)]
 
