@@ -38,14 +38,14 @@ DEC, NIL, INC = -1, 0, 1
 
 @kernel(inline="always")
 def aeif_constants(pf, j, i_stim, cond, v_th):
-    """The constants of row j of pf (a population's pop_f row, or a neuron's own; v_th: the
-    neuron's threshold, mV relative to E_L), as one tuple of locals; the divisors
+    """The constants of row j (column j of pf: a population's pop_f row, or a neuron's own;
+    v_th: the neuron's threshold, mV relative to E_L), as one tuple of locals; the divisors
     of the derivatives as reciprocals (NEST divides: the same to rounding, and a fifth less
     time per update, since five divisions per derivative sat on the solver's critical path)."""
-    d_t = pf[j, bp.PF_DELTA_T]
-    return (pf[j, bp.PF_GL], 1.0 / pf[j, bp.PF_CM], pf[j, bp.PF_EEX], pf[j, bp.PF_EIN], pf[j, bp.PF_A], d_t,
-            1.0 / (d_t if d_t != 0.0 else 1.0), 1.0 / pf[j, bp.PF_TAU_W], pf[j, bp.PF_VPEAK], v_th,
-            pf[j, bp.PF_VRESET], 1.0 / pf[j, bp.PF_TAU_SYN_EX], 1.0 / pf[j, bp.PF_TAU_SYN_IN], i_stim, cond)
+    d_t = pf[bp.PF_DELTA_T, j]
+    return (pf[bp.PF_GL, j], 1.0 / pf[bp.PF_CM, j], pf[bp.PF_EEX, j], pf[bp.PF_EIN, j], pf[bp.PF_A, j], d_t,
+            1.0 / (d_t if d_t != 0.0 else 1.0), 1.0 / pf[bp.PF_TAU_W, j], pf[bp.PF_VPEAK, j], v_th,
+            pf[bp.PF_VRESET, j], 1.0 / pf[bp.PF_TAU_SYN_EX, j], 1.0 / pf[bp.PF_TAU_SYN_IN, j], i_stim, cond)
 
 
 @kernel(inline="always")
@@ -158,7 +158,7 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, vth, ring_ex, ring_in, acc_ex,
                    stim, noisy, cond, hetero):
     """One time step of the AdEx neurons of one unit (module docstring): their state, their
     thresholds (mV relative to E_L), this step's ring slots (cleared) and Poisson input; pf:
-    their population's pop_f row (shape (1, N_PF)), or if rows a row per neuron
+    their population's pop_f row as a column (shape (N_PF, 1)), or if rows a row per neuron
     (build.param_rows; their refractory steps in PF_REF); i_stim: I_e plus DC input (pA), or,
     if noisy, stim[i] per neuron; cond: aeif_cond_exp (else aeif_psc_exp); hetero: the
     thresholds differ between neurons (else, without rows, all are vth[0]). A neuron that spikes gets refr =
@@ -166,23 +166,23 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, vth, ring_ex, ring_in, acc_ex,
     of the first neuron found numerically unstable, or -1."""
     v_th = vth[0] if vth.size else 0.0
     c = aeif_constants(pf, 0, i_stim, cond, v_th)
-    v_min = rk.V_UNSTABLE - pf[0, bp.PF_EL]                   # relative to E_L, as V
+    v_min = rk.V_UNSTABLE - pf[bp.PF_EL, 0]                   # relative to E_L, as V
     bad = -1
-    dt, tol, b, v_reset = pf[0, bp.PF_DT], pf[0, bp.PF_TOL], pf[0, bp.PF_B], pf[0, bp.PF_VRESET]
-    peak = pf[0, bp.PF_DELTA_T] > 0.0
-    v_spike = pf[0, bp.PF_VPEAK] if peak else v_th
-    inv_ex, inv_in = pf[0, bp.PF_INVSC_EX], pf[0, bp.PF_INVSC_IN]
+    dt, tol, b, v_reset = pf[bp.PF_DT, 0], pf[bp.PF_TOL, 0], pf[bp.PF_B, 0], pf[bp.PF_VRESET, 0]
+    peak = pf[bp.PF_DELTA_T, 0] > 0.0
+    v_spike = pf[bp.PF_VPEAK, 0] if peak else v_th
+    inv_ex, inv_in = pf[bp.PF_INVSC_EX, 0], pf[bp.PF_INVSC_IN, 0]
     first = rk.FIRST_STEP if rk.FIRST_STEP < dt else dt
     mark = max(ref_steps, 1)
     for i in range(v.size):
         if rows:   # the neuron's own constants (dt and the tolerance are the population's)
-            b, v_reset, peak = pf[i, bp.PF_B], pf[i, bp.PF_VRESET], pf[i, bp.PF_DELTA_T] > 0.0
-            v_min = rk.V_UNSTABLE - pf[i, bp.PF_EL]
-            ref_steps = int(pf[i, bp.PF_REF])
+            b, v_reset, peak = pf[bp.PF_B, i], pf[bp.PF_VRESET, i], pf[bp.PF_DELTA_T, i] > 0.0
+            v_min = rk.V_UNSTABLE - pf[bp.PF_EL, i]
+            ref_steps = int(pf[bp.PF_REF, i])
             mark = max(ref_steps, 1)
         if hetero or rows:   # rows: V_th - E_L differs where E_L does
             v_th = vth[i]
-            v_spike = pf[i if rows else 0, bp.PF_VPEAK] if peak else v_th
+            v_spike = pf[bp.PF_VPEAK, i if rows else 0] if peak else v_th
         if noisy or hetero or rows:
             c = aeif_constants(pf, i if rows else 0, stim[i] if noisy else i_stim, cond, v_th)
         y = (v[i], g_ex[i], g_in[i], w[i])

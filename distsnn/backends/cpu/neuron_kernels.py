@@ -148,11 +148,11 @@ def settle(vm, v_new, r, vth, vreset, mark):
 
 @kernel(inline="always")
 def cond_constants(pf, j):
-    """The constants of row j of pf for cond_step, read once per unit (as locals, so that
-    LLVM needs no alias checks of the table against the state it writes), or per neuron
-    from its own row."""
-    return (0.5 * pf[j, bp.PF_DT], pf[j, bp.PF_PHEX], pf[j, bp.PF_PHIN], pf[j, bp.PF_GL], pf[j, bp.PF_EEX],
-            pf[j, bp.PF_EIN], pf[j, bp.PF_DT], pf[j, bp.PF_CM])
+    """The constants of row j (column j of pf, an (N_PF, rows) table) for cond_step, read once
+    per unit (as locals, so that LLVM needs no alias checks of the table against the state it
+    writes), or per neuron from its own row."""
+    return (0.5 * pf[bp.PF_DT, j], pf[bp.PF_PHEX, j], pf[bp.PF_PHIN, j], pf[bp.PF_GL, j], pf[bp.PF_EEX, j],
+            pf[bp.PF_EIN, j], pf[bp.PF_DT, j], pf[bp.PF_CM, j])
 
 
 @kernel(inline="always")
@@ -173,14 +173,14 @@ def cond_step(vm, g_ex, g_in, dg_ex, dg_in, cc, i_stim):
 def mark_of(pf, j, ref_steps, rows):
     """The refractory mark (see spiked) of row j: max(refractory steps, 1), the row's own
     steps (PF_REF) for rows per neuron, else the population's ref_steps."""
-    return max(np.int64(pf[j, bp.PF_REF]), np.int64(1)) if rows else max(ref_steps, np.int64(1))
+    return max(np.int64(pf[bp.PF_REF, j]), np.int64(1)) if rows else max(ref_steps, np.int64(1))
 
 
 @kernel(inline="always")
 def psc_constants(pf, j, ref_steps, rows):
     """Row j's constants of integrate's step: the propagators, V_reset, cond_step's and the mark."""
-    return (pf[j, bp.PF_P22], pf[j, bp.PF_P20], pf[j, bp.PF_VRESET], pf[j, bp.PF_P11EX], pf[j, bp.PF_P11IN],
-            pf[j, bp.PF_P21EX], pf[j, bp.PF_P21IN], cond_constants(pf, j), mark_of(pf, j, ref_steps, rows))
+    return (pf[bp.PF_P22, j], pf[bp.PF_P20, j], pf[bp.PF_VRESET, j], pf[bp.PF_P11EX, j], pf[bp.PF_P11IN, j],
+            pf[bp.PF_P21EX, j], pf[bp.PF_P21IN, j], cond_constants(pf, j), mark_of(pf, j, ref_steps, rows))
 
 
 @kernel(inline="always")
@@ -207,7 +207,7 @@ def integrate(v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, ro
               noisy):
     """Steps 1-4 (module docstring) for the neurons of one unit: their state, their
     thresholds (mV relative to E_L), this step's ring slots (cleared) and Poisson input; pf:
-    their population's row of pop_f (shape (1, N_PF)), or if rows a row per neuron
+    their population's row of pop_f as a column (shape (N_PF, 1)), or if rows a row per neuron
     (build.param_rows); model: its code (neurons.MODEL_CODES); i_stim: I_e plus DC input
     (pA), or, if noisy, stim[i] per neuron (with noise currents). A neuron that spikes gets
     refr = max(its refractory steps, 1) (see spiked).
@@ -215,7 +215,7 @@ def integrate(v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, ro
     Branch-free and writing only the four state arrays in its loop, so that LLVM vectorises
     it (with more arrays written, its run-time alias checks give up). Two loops over one
     body: the population's constants held as locals, or each neuron's read from its row."""
-    inv_ex, inv_in = pf[0, bp.PF_INVSC_EX], pf[0, bp.PF_INVSC_IN]
+    inv_ex, inv_in = pf[bp.PF_INVSC_EX, 0], pf[bp.PF_INVSC_IN, 0]
     cond = model == MODEL_COND    # the same for the whole unit: LLVM takes the branches out of the loop
     delta = model == MODEL_DELTA
     if rows:
@@ -235,12 +235,12 @@ def integrate(v, i_ex, i_in, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, ro
 def alpha_constants(pf, j, ref_steps, rows, cond):
     """Row j's constants of integrate_alpha's step (the jumps of dJ in fixed-point units)."""
     if cond:
-        a21ex, a21in, j0ex, j0in = pf[j, bp.PF_GA21EX], pf[j, bp.PF_GA21IN], pf[j, bp.PF_GJ0EX], pf[j, bp.PF_GJ0IN]
+        a21ex, a21in, j0ex, j0in = pf[bp.PF_GA21EX, j], pf[bp.PF_GA21IN, j], pf[bp.PF_GJ0EX, j], pf[bp.PF_GJ0IN, j]
     else:
-        a21ex, a21in, j0ex, j0in = pf[j, bp.PF_A21EX], pf[j, bp.PF_A21IN], pf[j, bp.PF_AJ0EX], pf[j, bp.PF_AJ0IN]
-    return (pf[j, bp.PF_P22], pf[j, bp.PF_P20], pf[j, bp.PF_VRESET], pf[j, bp.PF_P11EX], pf[j, bp.PF_P11IN],
-            pf[j, bp.PF_P21EX], pf[j, bp.PF_P21IN], pf[j, bp.PF_A31EX], pf[j, bp.PF_A31IN], cond_constants(pf, j),
-            a21ex, a21in, j0ex * pf[j, bp.PF_INVSC_EX], j0in * pf[j, bp.PF_INVSC_IN], mark_of(pf, j, ref_steps, rows))
+        a21ex, a21in, j0ex, j0in = pf[bp.PF_A21EX, j], pf[bp.PF_A21IN, j], pf[bp.PF_AJ0EX, j], pf[bp.PF_AJ0IN, j]
+    return (pf[bp.PF_P22, j], pf[bp.PF_P20, j], pf[bp.PF_VRESET, j], pf[bp.PF_P11EX, j], pf[bp.PF_P11IN, j],
+            pf[bp.PF_P21EX, j], pf[bp.PF_P21IN, j], pf[bp.PF_A31EX, j], pf[bp.PF_A31IN, j], cond_constants(pf, j),
+            a21ex, a21in, j0ex * pf[bp.PF_INVSC_EX, j], j0in * pf[bp.PF_INVSC_IN, j], mark_of(pf, j, ref_steps, rows))
 
 
 @kernel(inline="always")
@@ -290,14 +290,14 @@ def integrate_izhikevich(v, u, refr, vth, izp, ring_ex, ring_in, acc_ex, acc_in,
     v = max(v, V_min); v >= V_th: v = c, u += d, and refr = 1, the mark spiked clears (no
     refractory time). V is absolute (mV), u (mV) lives in i_ex; I is I_e plus DC (pA), or
     stim[i] with noise currents. a, b, c, d: each neuron's row of izp; pf: the population's
-    pop_f row (shape (1, N_PF)), or if rows a row per neuron (their V_min, build.param_rows)."""
-    h = pf[0, bp.PF_DT]
-    vmin0 = pf[0, bp.PF_IZ_VMIN]
-    published, h2 = pf[0, bp.PF_IZ_PUBLISHED] != 0.0, h * 0.5
-    inv_ex, inv_in = pf[0, bp.PF_INVSC_EX], pf[0, bp.PF_INVSC_IN]
+    pop_f row as a column (shape (N_PF, 1)), or if rows a row per neuron (their V_min, build.param_rows)."""
+    h = pf[bp.PF_DT, 0]
+    vmin0 = pf[bp.PF_IZ_VMIN, 0]
+    published, h2 = pf[bp.PF_IZ_PUBLISHED, 0] != 0.0, h * 0.5
+    inv_ex, inv_in = pf[bp.PF_INVSC_EX, 0], pf[bp.PF_INVSC_IN, 0]
     for i in range(v.size):
         ha, b, c, d = h * izp[i, 0], izp[i, 1], izp[i, 2], izp[i, 3]
-        vmin = pf[i, bp.PF_IZ_VMIN] if rows else vmin0
+        vmin = pf[bp.PF_IZ_VMIN, i] if rows else vmin0
         x = float(ring_ex[i] + acc_ex[i]) * inv_ex + float(ring_in[i] + acc_in[i]) * inv_in
         vm = v[i]
         um = u[i]
@@ -332,7 +332,7 @@ def spiked(refr, pf, rows, ref_steps, g0, out):
         n += 1 if refr[i] == (mark_of(pf, i, ref_steps, True) if rows else mark) else 0
     for x in range(n):
         j = out[x] - g0
-        if (pf[j, bp.PF_REF] == 0.0) if rows else ref_steps == 0:
+        if (pf[bp.PF_REF, j] == 0.0) if rows else ref_steps == 0:
             refr[j] = 0
     return n
 
@@ -409,7 +409,7 @@ def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, nois
 def integrate_span(model, l0, n, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, ex0, in0, acc_ex, acc_in, pf, rows,
                    ref_steps, i_stim, stim, noisy, hetero):
     """One step of the n neurons of a unit from local index l0 with the constants pf (their
-    population's pop_f row, shape (1, N_PF), or if rows a row per neuron): the model's
+    population's pop_f row as a column, shape (N_PF, 1), or if rows a column per neuron): the model's
     integrate kernel on their state, this step's ring slots (from ex0, in0) and the unit's
     Poisson input and injected current. Returns the index of the first AdEx neuron found
     numerically unstable, or -1. A function of its own: inside update_neurons' loop body
@@ -444,7 +444,8 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, rin
     izp: izhikevich's a, b, c, d of the local neurons, a row each ((0, 4) without izhikevich
     populations; build.neuron_values.izhikevich_parameters);
     nrow, nf: the rows of the local neurons of populations with parameters per neuron (pop_i's
-    PI_ROWS; build.param_rows.neuron_rows): neuron l's is nf[nrow[l]];
+    PI_ROWS; build.param_rows.neuron_rows), held as columns: neuron l's is nf[:, nrow[l]], so
+    that a unit's neurons read each constant from consecutive addresses;
     noise_acc: (units, 2, chunk_size) the Poisson input of step t (poisson_input); held,
     held_at, held_iv: the noise currents held over their intervals (injected_current,
     held_layout; held_at and held_iv a row per unit); stim: (units, chunk_size) scratch
@@ -486,9 +487,9 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, rin
         in0 = units[u, bp.UI_RING_OFF] + (lex + t % pop_i[k, bp.PI_RING_IN]) * n
         model = pop_i[k, bp.PI_MODEL]
         # the population's constants, or each neuron's own row (parameters per neuron: a
-        # unit's rows are consecutive, build.param_rows.neuron_rows)
+        # unit's rows are consecutive, build.param_rows.neuron_rows), as columns: pf[c, j]
         rows = pop_i[k, bp.PI_ROWS] != 0
-        pf = nf[nrow[l0]:nrow[l0] + n] if rows else pop_f[k:k + 1]
+        pf = nf[:, nrow[l0]:nrow[l0] + n] if rows else pop_f[k:k + 1].T
         bad = integrate_span(model, l0, n, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ring, ex0, in0,
                              noise_acc[u, 0], noise_acc[u, 1], pf, rows, pop_i[k, bp.PI_REF], i_stim, stim[u], noisy,
                              pop_i[k, bp.PI_VTH_DIST] != bp.VTH_FIXED)

@@ -330,7 +330,10 @@ class CpuSimulator(RecordedState):
         fill_given_currents(plan, self.units, self.gids, self.held, self.held_at)
         self.vth = thresholds(plan, self.gids)            # V_th - E_L (mV) per neuron: drawn ones differ
         self.izp = izhikevich_parameters(plan, self.gids)   # izhikevich's a, b, c, d per neuron
-        self.nrow, self.nf = neuron_rows(plan, self.gids)   # the rows of neurons with parameters of their own
+        # the rows of neurons with parameters of their own, held as columns (N_PF, rows): the
+        # update reads a constant of a unit's neurons from consecutive addresses
+        self.nrow, rows = neuron_rows(plan, self.gids)
+        self.nf = np.ascontiguousarray(rows.T)
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
         self.unit_bad = np.full((max(U, 1), 2), -1, dtype=np.int64)   # (gid, step): AdEx instability
         if self.connectivity == "stored":
