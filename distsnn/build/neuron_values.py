@@ -5,7 +5,7 @@ backend or the partition."""
 import numpy as np
 
 from ..model.distributions import Constant, Normal, Uniform, Values
-from ..model.neurons import check_values, resting
+from ..model.neurons import check_values
 from ..model.per_neuron import row_params
 from ..rng import streams
 from ..rng.philox import philox4x32, uniform_open0_closed1
@@ -37,6 +37,18 @@ def drawn(dist, variable, gids, start, key0, key1):
     return dist.mean + dist.sd * z0
 
 
+def param_values(plan, k, name, gids, default=None):
+    """Parameter `name` of population k for its neurons `gids`: the values drawn from their
+    INIT streams (streams.INIT_VAR_PARAM) or given, where the population has them per neuron
+    (Population.per_neuron), else its number (`default` where the model has no such
+    parameter)."""
+    pop = plan.network.populations[plan.pop_names[k]]
+    dist = (pop.per_neuron or {}).get(name)
+    if dist is None:
+        return pop.params.get(name, default)
+    return drawn(dist, streams.INIT_VAR_PARAM[name], gids, _start(plan, k), plan.key0, plan.key1)
+
+
 def resting_potentials(plan, gids=None):
     """E_L (mV) of the neurons `gids` (default all), the potential the engines hold V relative
     to: the population's, or where E_L is given per neuron (build.param_rows) the neuron's
@@ -44,11 +56,9 @@ def resting_potentials(plan, gids=None):
     gids = _gids(plan, gids)
     out = np.empty(gids.size)
     pop_of = plan.pop_of[gids]
-    for k, pop in enumerate(plan.network.populations.values()):
+    for k in range(len(plan.pop_names)):
         sel = pop_of == k
-        dist = (pop.per_neuron or {}).get("E_L")
-        out[sel] = resting(pop.params) if dist is None else drawn(
-            dist, streams.INIT_VAR_PARAM["E_L"], gids[sel], _start(plan, k), plan.key0, plan.key1)
+        out[sel] = param_values(plan, k, "E_L", gids[sel], 0.0)   # izhikevich has no E_L (absolute V)
     return out
 
 
@@ -76,11 +86,8 @@ def initial_currents(plan, gids=None):
     pop_of = plan.pop_of[gids]
     for k, pop in enumerate(plan.network.populations.values()):
         sel = pop_of == k
-        if pop.model != "izhikevich" or not sel.any():
-            continue
-        dist = (pop.per_neuron or {}).get("U_m")
-        out[sel] = pop.params["U_m"] if dist is None else drawn(
-            dist, streams.INIT_VAR_PARAM["U_m"], gids[sel], _start(plan, k), plan.key0, plan.key1)
+        if pop.model == "izhikevich" and sel.any():
+            out[sel] = param_values(plan, k, "U_m", gids[sel])
     return out
 
 
@@ -134,7 +141,7 @@ def check_per_neuron(plan):
 def izhikevich_parameters(plan, gids=None):
     """a, b, c (mV), d (mV) of the neurons `gids` (default all), one row each: the population's
     numbers, or where the model gives them per neuron (Population.per_neuron) the draws from
-    the INIT streams (streams.INIT_VAR_IZHIKEVICH) or the given values; rows of other models'
+    the INIT streams (streams.INIT_VAR_PARAM, variables 2-5) or the given values; rows of other models'
     neurons are 0. Shape (0, 4) when no population is izhikevich: the engines pass it along."""
     gids = _gids(plan, gids)
     pops = list(plan.network.populations.values())
@@ -147,9 +154,7 @@ def izhikevich_parameters(plan, gids=None):
         if pop.model != "izhikevich" or not sel.any():
             continue
         for col, name in enumerate(("a", "b", "c", "d")):
-            dist = (pop.per_neuron or {}).get(name)
-            out[sel, col] = pop.params[name] if dist is None else drawn(
-                dist, streams.INIT_VAR_IZHIKEVICH[name], gids[sel], _start(plan, k), plan.key0, plan.key1)
+            out[sel, col] = param_values(plan, k, name, gids[sel])
     return out
 
 

@@ -9,8 +9,7 @@ from ..model.neurons import (AEIF_MODELS, aeif_step_constants, iaf_cond_alpha_pr
                              iaf_cond_exp_propagators, iaf_psc_alpha_propagators, iaf_psc_delta_propagators,
                              iaf_psc_exp_propagators)
 from ..model.per_neuron import row_params
-from ..rng import streams
-from .neuron_values import drawn
+from .neuron_values import param_values
 
 _CURRENT_PROPAGATORS = {"iaf_psc_exp": iaf_psc_exp_propagators, "iaf_psc_alpha": iaf_psc_alpha_propagators,
                         "iaf_psc_delta": iaf_psc_delta_propagators}
@@ -63,13 +62,10 @@ def neuron_parameters(plan, k, gids):
     """Population k's parameters for its neurons `gids`: its numbers, and for each parameter
     it gives per neuron as rows (Population.per_neuron, row_params) the neurons' values, drawn
     from their INIT streams (streams.INIT_VAR_PARAM) or given."""
-    pop = list(plan.network.populations.values())[k]
-    start = plan.pop_slice(pop.name).start
+    pop = plan.network.populations[plan.pop_names[k]]
     prm = dict(pop.params)
-    for name in row_params(pop.model):
-        dist = (pop.per_neuron or {}).get(name)
-        if dist is not None:
-            prm[name] = drawn(dist, streams.INIT_VAR_PARAM[name], gids, start, plan.key0, plan.key1)
+    prm.update({name: param_values(plan, k, name, gids) for name in row_params(pop.model)
+                if name in (pop.per_neuron or {})})
     return prm
 
 

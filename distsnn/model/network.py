@@ -126,20 +126,16 @@ class Network:
         - I_e a Normal or Uniform (pA), drawn once per neuron from the counter-based streams
           (heterogeneous bias currents), or one value per neuron, as a frozen noise current
           (NoiseInput with dt inf);
-        - V_th (mV) a Normal or Uniform, a threshold per neuron drawn from its INIT stream, or
-          one value per neuron (a list or array: Values). Every value must pass the model's
-          checks (V_reset < V_th, or for the AdEx models V_th <= V_peak): a Uniform's bounds and
-          given values are checked here, a Normal's every draw when the plan is made;
-        - izhikevich's a, b, c (mV), d (mV) likewise: drawn (Normal, Uniform) or given, e.g.
-          Izhikevich's (2003) c = -65 + 15 r**2, d = 8 - 6 r**2 from one r per cell; and its
-          initial u, U_m (mV), e.g. the paper's u = b v;
-        - every parameter that enters the model's constants (C_m pF, tau_m ms, t_ref ms,
-          E_L mV, V_reset mV, tau_syn_* ms, g_L nS, E_ex / E_in mV, the AdEx a nS, b pA,
-          Delta_T mV, tau_w ms, V_peak mV, izhikevich's V_min mV; per_neuron.row_params)
-          likewise: each neuron then gets a row of constants of its own (build.param_rows).
-          With E_L per neuron and no v_init, each neuron starts at its own E_L.
-        Drawn values come from each neuron's INIT stream, so they depend on the seed only.
-        Given values are checked here, jointly per neuron; draws when the plan is made."""
+        - V_th (mV), izhikevich's a, b, c (mV), d (mV) and initial u, U_m (mV), and every
+          parameter that enters the model's constants (C_m, tau_m, t_ref, E_L, V_reset,
+          tau_syn_*, g_L, E_ex, E_in, the AdEx a, b, Delta_T, tau_w, V_peak, izhikevich's
+          V_min; per_neuron.row_params: a row of constants per neuron, build.param_rows), each
+          a Normal or Uniform drawn from the neuron's INIT stream, or one value per neuron (a
+          list or array: Values), e.g. Izhikevich's (2003) c = -65 + 15 r**2. With E_L per
+          neuron and no v_init, each neuron starts at its own E_L.
+        Drawn values depend on the seed only. Every value must pass the model's checks, jointly
+        per neuron (V_reset < V_th, ...): given ones and a Uniform's bounds here, every draw
+        when the plan is made."""
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(f"population name must be a non-empty string without '/', got {name!r}")
         if name in self.populations:

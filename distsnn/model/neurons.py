@@ -249,12 +249,6 @@ def iaf_cond_alpha_propagators(p, dt):
     return out
 
 
-def resting(params):
-    """The potential (mV) the engines hold V relative to: E_L; 0 for izhikevich (absolute V,
-    which its quadratic needs)."""
-    return params.get("E_L", 0.0)
-
-
 def default_v_init(model, params):
     """A population's initial V (mV) when none is given: E_L, or izhikevich's NEST default."""
     return IZHIKEVICH_V_M if model == "izhikevich" else params["E_L"]
