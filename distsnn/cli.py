@@ -99,13 +99,15 @@ def _parser():
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="build, simulate and write a model from the library, or of one's own")
     r.add_argument("model", help="model name: microcircuit, multi_area, coba, cuba, brunel, adex; or a Python file "
-                                 "of one's own (my_model.py) whose build(**options) returns a Network")
+                                 "of one's own (my_model.py) whose build(**options) returns a Network; or a SONATA "
+                                 "circuit's config (circuit_config.json or simulation_config.json)")
     r.add_argument("--scale", type=float, default=1.0,
                    help="fraction of neurons (0, 1]; the microcircuit scales in-degrees with it, multi_area keeps "
                         "them (see --k-scale)")
     _model_options(r)
-    r.add_argument("--t-sim", type=float, default=1000.0,
-                   help="biological time to simulate (ms); after --restart, the time beyond the checkpoint")
+    r.add_argument("--t-sim", type=float, default=None,
+                   help="biological time to simulate (ms; default 1000, or a SONATA config's run.tstop); after "
+                        "--restart, the time beyond the checkpoint")
     r.add_argument("--seed", type=int, default=1, help="seed of every random stream, in [0, 2**64)")
     r.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="auto: the GPU if one works, else the CPU (with a notice); gpu-emu: the GPU kernels "
@@ -243,8 +245,11 @@ def _model(name, **kwargs):
 
     from .models import MODELS
     from .models.from_file import build_from_file, is_model_file
+    from .io.sonata_circuit import build_circuit, is_config
     if is_model_file(name):
         return build_from_file(name, **kwargs)
+    if is_config(name):
+        return build_circuit(name, **kwargs)
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}, or a file of one's own "
                          f"(my_model.py, defining build(**options) -> Network)")

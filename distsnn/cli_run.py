@@ -17,6 +17,9 @@ from .comm.logging import rank_log
 from .io.checkpoint import CheckpointError
 
 
+DEFAULT_T_SIM_MS = 1000.0
+
+
 def _versions():
     import h5py
     import numba
@@ -38,6 +41,8 @@ def run_command(args, comm=None, out=None):
         import numba
         numba.set_num_threads(args.threads)
     net = _model(args.model, scale=args.scale, record_voltage=args.record, **_model_kwargs(args))
+    if args.t_sim is None:   # a SONATA config says how long it runs
+        args.t_sim = net.metadata.get("tstop", DEFAULT_T_SIM_MS)
     if args.record_from is not None:
         if not args.record:
             raise ValueError("--record-from: no neuron's state is recorded; give --record K as well")

@@ -1,0 +1,142 @@
+"""Write the small SONATA circuit of tests/data/sonata_circuit (tests/test_sonata_circuit.py
+runs it and compares with NEST's SonataNetwork, scripts/peers/nest_sonata.py), laid out as
+BMTK's PointNet writes circuits:
+
+- node population `v1`: 200 iaf_psc_alpha neurons of three node types (two excitatory, one
+  inhibitory), interleaved; their parameters in components/cell_models/*.json, one type
+  with an initial V_m of its own;
+- node population `lgn`: 100 virtual nodes whose spike trains (Poisson, 20 Hz, spike times
+  off the 0.1 ms grid and a few on it) are inputs/lgn_spikes.h5;
+- edges lgn -> v1 (20 per v1 neuron; a weight per edge in the HDF5 file, the delay in the
+  types table) and v1 -> v1 (connection probability 0.1; four edge types whose weights come
+  from components/synaptic_models/*.json, one from the table; a delay per edge).
+
+Usage: python scripts/peers/make_sonata_circuit.py tests/data/sonata_circuit
+"""
+import json
+import os
+import sys
+
+import h5py
+import numpy as np
+
+N_V1, N_LGN, T_STOP, DT = 200, 100, 500.0, 0.1
+
+CELLS = {   # node_type_id: (ei, JSON file, parameters)
+    100: ("e", "exc_a.json", {"C_m": 250.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0,
+                              "V_reset": -70.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0}),
+    101: ("e", "exc_b.json", {"C_m": 200.0, "tau_m": 15.0, "t_ref": 3.0, "E_L": -65.0, "V_th": -50.0,
+                              "V_reset": -65.0, "tau_syn_ex": 1.5, "tau_syn_in": 3.0, "V_m": -60.0}),
+    102: ("i", "inh.json", {"C_m": 150.0, "tau_m": 10.0, "t_ref": 1.0, "E_L": -70.0, "V_th": -52.0,
+                            "V_reset": -70.0, "tau_syn_ex": 1.0, "tau_syn_in": 2.0, "I_e": 50.0}),
+}
+SYNAPSES = {   # edge_type_id: (source ei, target ei, JSON file or None, JSON contents, table's syn_weight)
+    100: ("e", "e", "e2e.json", {"syn_weight": 20.0}, None),
+    101: ("e", "i", "e2i.json", {"syn_weight": 40.0}, None),
+    102: ("i", "e", "i2e.json", {"syn_weight": -100.0}, None),
+    103: ("i", "i", None, None, -80.0),
+}
+
+
+def write_circuit(out, seed=12345):
+    rng = np.random.default_rng(seed)
+    for sub in ("network", "components/cell_models", "components/synaptic_models", "inputs"):
+        os.makedirs(os.path.join(out, sub), exist_ok=True)
+    for _, (ei, name, params) in CELLS.items():
+        json.dump(params, open(os.path.join(out, "components/cell_models", name), "w"), indent=1)
+    for _, (_, _, name, params, _) in SYNAPSES.items():
+        if name:
+            json.dump(params, open(os.path.join(out, "components/synaptic_models", name), "w"), indent=1)
+    with open(os.path.join(out, "network/v1_node_types.csv"), "w") as fh:
+        fh.write("node_type_id ei model_type model_template dynamics_params pop_name\n")
+        for t, (ei, name, _) in CELLS.items():
+            fh.write(f"{t} {ei} point_process nest:iaf_psc_alpha {name} \"type {t}\"\n")
+    with open(os.path.join(out, "network/lgn_node_types.csv"), "w") as fh:
+        fh.write("node_type_id model_type model_template\n200 virtual NULL\n")
+    types = rng.choice(list(CELLS), size=N_V1, p=[0.5, 0.3, 0.2])
+    with h5py.File(os.path.join(out, "network/v1_nodes.h5"), "w") as f:
+        _node_population(f, "v1", types, rng)
+    with h5py.File(os.path.join(out, "network/lgn_nodes.h5"), "w") as f:
+        _node_population(f, "lgn", np.full(N_LGN, 200), rng)
+    # spike trains: exponential intervals (off the grid), and three spikes on it
+    ids, times = [], []
+    for i in range(N_LGN):
+        t = np.cumsum(rng.exponential(1000.0 / 20.0, size=40))
+        t = t[t < T_STOP - 10.0]
+        ids.append(np.full(t.size, i))
+        times.append(t)
+    ids.append(np.array([0, 1, 2]))
+    times.append(np.array([10.0, 20.0000004, 30.0006]))   # on, within half a tic of, and off the grid
+    with h5py.File(os.path.join(out, "inputs/lgn_spikes.h5"), "w") as f:
+        g = f.create_group("spikes/lgn")
+        g.attrs["sorting"] = "none"
+        g.create_dataset("node_ids", data=np.concatenate(ids).astype(np.uint64), compression="gzip")
+        g.create_dataset("timestamps", data=np.concatenate(times), compression="gzip")
+        g["timestamps"].attrs["units"] = "ms"
+    # lgn -> v1: 20 inputs per neuron, a weight per edge, the delay in the table
+    post = np.repeat(np.arange(N_V1), 20)
+    pre = np.concatenate([rng.choice(N_LGN, 20, replace=False) for _ in range(N_V1)])
+    with h5py.File(os.path.join(out, "network/lgn_v1_edges.h5"), "w") as f:
+        _edge_population(f, "lgn_to_v1", "lgn", "v1", pre, post, np.full(pre.size, 300),
+                         {"syn_weight": rng.uniform(80.0, 120.0, pre.size)})
+    with open(os.path.join(out, "network/lgn_v1_edge_types.csv"), "w") as fh:
+        fh.write("edge_type_id model_template delay\n300 static_synapse 1.5\n")
+    # v1 -> v1: probability 0.1, no autapses; the type by the ends' ei, a delay per edge
+    ei = np.array([CELLS[t][0] for t in types])
+    src, tgt = np.nonzero((rng.random((N_V1, N_V1)) < 0.1) & ~np.eye(N_V1, dtype=bool))
+    etype = np.array([next(k for k, s in SYNAPSES.items() if (s[0], s[1]) == (ei[a], ei[b]))
+                      for a, b in zip(src, tgt)])
+    with h5py.File(os.path.join(out, "network/v1_v1_edges.h5"), "w") as f:
+        _edge_population(f, "v1_to_v1", "v1", "v1", src, tgt, etype,
+                         {"delay": np.round(rng.uniform(1.0, 3.0, src.size), 3)})
+    with open(os.path.join(out, "network/v1_v1_edge_types.csv"), "w") as fh:
+        fh.write("edge_type_id source_query target_query model_template dynamics_params syn_weight\n")
+        for t, (a, b, name, _, w) in SYNAPSES.items():
+            fh.write(f"{t} ei=='{a}' ei=='{b}' static_synapse {name or 'NULL'} {'NULL' if w is None else w}\n")
+    circuit = {
+        "manifest": {"$BASE_DIR": "${configdir}", "$NETWORK_DIR": "$BASE_DIR/network",
+                     "$COMPONENTS_DIR": "$BASE_DIR/components"},
+        "components": {"point_neuron_models_dir": "$COMPONENTS_DIR/cell_models",
+                       "synaptic_models_dir": "$COMPONENTS_DIR/synaptic_models"},
+        "networks": {
+            "nodes": [{"nodes_file": f"$NETWORK_DIR/{p}_nodes.h5", "node_types_file": f"$NETWORK_DIR/{p}_node_types.csv"}
+                      for p in ("v1", "lgn")],
+            "edges": [{"edges_file": f"$NETWORK_DIR/{e}_edges.h5", "edge_types_file": f"$NETWORK_DIR/{e}_edge_types.csv"}
+                      for e in ("lgn_v1", "v1_v1")]},
+        "target_simulator": "NEST"}
+    simulation = {
+        "manifest": {"$BASE_DIR": ".", "$INPUT_DIR": "$BASE_DIR/inputs"},
+        "run": {"tstop": T_STOP, "dt": DT},
+        "target_simulator": "NEST",
+        "network": "$BASE_DIR/circuit_config.json",
+        "inputs": {"lgn_spikes": {"input_type": "spikes", "module": "h5", "input_file": "$INPUT_DIR/lgn_spikes.h5",
+                                  "node_set": "lgn"}}}
+    json.dump(circuit, open(os.path.join(out, "circuit_config.json"), "w"), indent=2)
+    json.dump(simulation, open(os.path.join(out, "simulation_config.json"), "w"), indent=2)
+
+
+def _node_population(f, name, types, rng):
+    g = f.create_group(f"nodes/{name}")
+    n = types.size
+    g.create_dataset("node_id", data=np.arange(n, dtype=np.uint64))
+    g.create_dataset("node_type_id", data=types.astype(np.uint64))
+    g.create_dataset("node_group_id", data=np.zeros(n, dtype=np.uint32))
+    g.create_dataset("node_group_index", data=np.arange(n, dtype=np.uint64))
+    g.create_dataset("0/x", data=rng.uniform(-100.0, 100.0, n))   # positions (um), as BMTK writes them
+
+
+def _edge_population(f, name, source, target, pre, post, types, group):
+    g = f.create_group(f"edges/{name}")
+    g.create_dataset("source_node_id", data=pre.astype(np.uint64), compression="gzip")
+    g["source_node_id"].attrs["node_population"] = source
+    g.create_dataset("target_node_id", data=post.astype(np.uint64), compression="gzip")
+    g["target_node_id"].attrs["node_population"] = target
+    g.create_dataset("edge_type_id", data=types.astype(np.uint32), compression="gzip")
+    g.create_dataset("edge_group_id", data=np.zeros(pre.size, dtype=np.uint32), compression="gzip")
+    g.create_dataset("edge_group_index", data=np.arange(pre.size, dtype=np.uint64), compression="gzip")
+    for k, v in group.items():
+        g.create_dataset(f"0/{k}", data=v, compression="gzip")
+
+
+if __name__ == "__main__":
+    write_circuit(sys.argv[1])

@@ -1,0 +1,117 @@
+"""NEST's spikes of a SONATA circuit, for tests/test_sonata_circuit.py: every spike of every
+neuron population, as (node population, node id, time in ms), written to a JSON file with
+NEST's version. Usage:
+
+    /path/to/venv-with-nest/bin/python scripts/peers/nest_sonata.py tests/data/sonata_circuit \
+        tests/data/nest_sonata_spikes.json
+
+NEST's own SonataNetwork needs a NEST built with HDF5, and the wheel on PyPI is not. So this
+script reads the files with h5py and builds the circuit the way SonataNetwork does
+(nest/lib/hl_api_sonata.py, NEST 3.10): Create(model, n) per node population, then each node
+type's JSON parameters set on its nodes; spike_train_injector with allow_offgrid_times for the
+virtual nodes; the edge types' syn_spec (table columns, syn_weight renamed weight, then the
+JSON file over them) with the edge datasets over both, connected one_to_one. NEST itself then
+decides what the values mean: initial V_m, the rounding of spike times and delays, the
+receptor by the weight's sign. It knows only this circuit's layout (one config pair, one
+group per population, static synapses), which is all the test needs.
+"""
+import json
+import os
+import shlex
+import sys
+
+import h5py
+import nest
+import numpy as np
+
+
+def _table(path):
+    rows = [shlex.split(ln) for ln in open(path).read().splitlines() if ln.strip()]
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def _subst(value, manifest):
+    for k, v in sorted(manifest.items(), key=lambda kv: -len(kv[0])):
+        value = value.replace(k, v)
+    return value
+
+
+def _config(circuit_dir):
+    circuit = json.load(open(os.path.join(circuit_dir, "circuit_config.json")))
+    sim = json.load(open(os.path.join(circuit_dir, "simulation_config.json")))
+    manifest = {"${configdir}": circuit_dir}
+    for conf in (circuit, sim):
+        for k, v in conf["manifest"].items():
+            manifest[k] = os.path.join(circuit_dir, _subst(v, manifest)) if v == "." else _subst(v, manifest)
+    return circuit, sim, lambda v: _subst(v, manifest)
+
+
+def main(circuit_dir, out):
+    circuit_dir = os.path.abspath(circuit_dir)
+    circuit, sim, path = _config(circuit_dir)
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.resolution = sim["run"]["dt"]
+    cells = path(circuit["components"]["point_neuron_models_dir"])
+    synapses = path(circuit["components"]["synaptic_models_dir"])
+    nodes, virtual = {}, set()
+    for entry in circuit["networks"]["nodes"]:
+        types = {int(r["node_type_id"]): r for r in _table(path(entry["node_types_file"]))}
+        with h5py.File(path(entry["nodes_file"]), "r") as f:
+            for name, g in f["nodes"].items():
+                type_ids = g["node_type_id"][()]
+                if types[int(type_ids[0])]["model_type"] == "virtual":
+                    spec = next(v for v in sim["inputs"].values() if v["node_set"] == name)
+                    with h5py.File(path(spec["input_file"]), "r") as s:
+                        ids, times = s[f"spikes/{name}/node_ids"][()], s[f"spikes/{name}/timestamps"][()]
+                    nodes[name] = nest.Create("spike_train_injector", type_ids.size, params=[
+                        {"spike_times": np.sort(times[ids == i]), "allow_offgrid_times": True}
+                        for i in range(type_ids.size)])
+                    virtual.add(name)
+                    continue
+                model = types[int(type_ids[0])]["model_template"].replace("nest:", "")
+                nodes[name] = nest.Create(model, type_ids.size)
+                for t in np.unique(type_ids):
+                    params = json.load(open(os.path.join(cells, types[int(t)]["dynamics_params"])))
+                    nodes[name][type_ids == t].set(params)
+    for entry in circuit["networks"]["edges"]:
+        types = {}
+        for r in _table(path(entry["edge_types_file"])):
+            spec = {"weight" if k == "syn_weight" else k: float(v) for k, v in r.items()
+                    if k in ("syn_weight", "delay") and v != "NULL"}
+            if r.get("dynamics_params", "NULL") != "NULL":
+                for k, v in json.load(open(os.path.join(synapses, r["dynamics_params"]))).items():
+                    spec["weight" if k == "syn_weight" else k] = v
+            types[int(r["edge_type_id"])] = spec
+        with h5py.File(path(entry["edges_file"]), "r") as f:
+            for g in f["edges"].values():
+                pre, post = g["source_node_id"][()].astype(int), g["target_node_id"][()].astype(int)
+                etype = g["edge_type_id"][()]
+                values = {k: np.array([types[int(t)].get(k, np.nan) for t in etype]) for k in ("weight", "delay")}
+                for k, dataset in (("weight", "syn_weight"), ("delay", "delay")):
+                    if f"0/{dataset}" in g:
+                        values[k] = g[f"0/{dataset}"][()][g["edge_group_index"][()]]
+                source = nodes[g["source_node_id"].attrs["node_population"]]
+                target = nodes[g["target_node_id"].attrs["node_population"]]
+                # arrays of global ids: NEST's connection of id arrays, repeated ids allowed
+                nest.Connect(source[0].global_id + pre, target[0].global_id + post, "one_to_one",
+                             {"synapse_model": "static_synapse", "weight": values["weight"], "delay": values["delay"]})
+    recorders = {}
+    for name, collection in nodes.items():
+        if name not in virtual:
+            recorders[name] = nest.Create("spike_recorder")
+            nest.Connect(collection, recorders[name])
+    nest.Simulate(sim["run"]["tstop"])
+    spikes = {}
+    for name, rec in recorders.items():
+        ev = rec.get("events")
+        first = nodes[name][0].global_id
+        spikes[name] = {"node_ids": [int(s) - first for s in ev["senders"]], "times": [float(t) for t in ev["times"]]}
+    with open(out, "w") as fh:
+        json.dump({"nest_version": nest.__version__, "circuit": os.path.basename(circuit_dir),
+                   "dt": nest.resolution, "t_stop": nest.biological_time, "spikes": spikes}, fh)
+        fh.write("\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
