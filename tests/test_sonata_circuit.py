@@ -57,6 +57,7 @@ def test_spikes_are_nests_on_ranks(connectivity):
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
     net = load_circuit(CIRCUIT / "simulation_config.json")
+    net.chunk_size = 32   # 11 units (7 of v1, 4 of lgn): CI runs this on 4 ranks
     res = simulate(net, net.metadata["tstop"], seed=1, backend="cpu", connectivity=connectivity, comm=comm,
                    progress=False)
     ids, times = res.spikes("v1")

@@ -12,15 +12,19 @@ BMTK's PointNet writes circuits:
   from components/synaptic_models/*.json, one from the table; a delay per edge).
 
 Usage: python scripts/peers/make_sonata_circuit.py tests/data/sonata_circuit
+Larger circuits of the same kind (scripts/bench_sonata.py): --n-v1, --n-lgn, --p, --k-lgn; the
+weights shrink as the in-degrees grow (K_V1 / (n_v1 p), K_LGN / k_lgn), so each neuron
+gets the same mean input.
 """
+import argparse
 import json
 import os
-import sys
 
 import h5py
 import numpy as np
 
-N_V1, N_LGN, T_STOP, DT = 200, 100, 500.0, 0.1
+N_V1, N_LGN, P, K_LGN, T_STOP, DT = 200, 100, 0.1, 20, 500.0, 0.1
+K_V1 = N_V1 * P   # the recurrent in-degree the weights are made for
 
 CELLS = {   # node_type_id: (ei, JSON file, parameters)
     100: ("e", "exc_a.json", {"C_m": 250.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": -70.0, "V_th": -55.0,
@@ -38,31 +42,33 @@ SYNAPSES = {   # edge_type_id: (source ei, target ei, JSON file or None, JSON co
 }
 
 
-def write_circuit(out, seed=12345):
+def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, seed=12345):
     rng = np.random.default_rng(seed)
+    w_v1, w_lgn = K_V1 / (n_v1 * p), K_LGN / k_lgn
     for sub in ("network", "components/cell_models", "components/synaptic_models", "inputs"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     for _, (ei, name, params) in CELLS.items():
         json.dump(params, open(os.path.join(out, "components/cell_models", name), "w"), indent=1)
     for _, (_, _, name, params, _) in SYNAPSES.items():
         if name:
-            json.dump(params, open(os.path.join(out, "components/synaptic_models", name), "w"), indent=1)
+            json.dump({k: v * w_v1 for k, v in params.items()},
+                      open(os.path.join(out, "components/synaptic_models", name), "w"), indent=1)
     with open(os.path.join(out, "network/v1_node_types.csv"), "w") as fh:
         fh.write("node_type_id ei model_type model_template dynamics_params pop_name\n")
         for t, (ei, name, _) in CELLS.items():
             fh.write(f"{t} {ei} point_process nest:iaf_psc_alpha {name} \"type {t}\"\n")
     with open(os.path.join(out, "network/lgn_node_types.csv"), "w") as fh:
         fh.write("node_type_id model_type model_template\n200 virtual NULL\n")
-    types = rng.choice(list(CELLS), size=N_V1, p=[0.5, 0.3, 0.2])
+    types = rng.choice(list(CELLS), size=n_v1, p=[0.5, 0.3, 0.2])
     with h5py.File(os.path.join(out, "network/v1_nodes.h5"), "w") as f:
         _node_population(f, "v1", types, rng)
     with h5py.File(os.path.join(out, "network/lgn_nodes.h5"), "w") as f:
-        _node_population(f, "lgn", np.full(N_LGN, 200), rng)
+        _node_population(f, "lgn", np.full(n_lgn, 200), rng)
     # spike trains: exponential intervals (off the grid), and three spikes on it
     ids, times = [], []
-    for i in range(N_LGN):
-        t = np.cumsum(rng.exponential(1000.0 / 20.0, size=40))
-        t = t[t < T_STOP - 10.0]
+    for i in range(n_lgn):
+        t = np.cumsum(rng.exponential(1000.0 / 20.0, size=int(t_stop / 50.0 * 2 + 20)))
+        t = t[t < t_stop - 10.0]
         ids.append(np.full(t.size, i))
         times.append(t)
     ids.append(np.array([0, 1, 2]))
@@ -73,26 +79,29 @@ def write_circuit(out, seed=12345):
         g.create_dataset("node_ids", data=np.concatenate(ids).astype(np.uint64), compression="gzip")
         g.create_dataset("timestamps", data=np.concatenate(times), compression="gzip")
         g["timestamps"].attrs["units"] = "ms"
-    # lgn -> v1: 20 inputs per neuron, a weight per edge, the delay in the table
-    post = np.repeat(np.arange(N_V1), 20)
-    pre = np.concatenate([rng.choice(N_LGN, 20, replace=False) for _ in range(N_V1)])
+    # lgn -> v1: k_lgn inputs per neuron, a weight per edge, the delay in the table
+    post = np.repeat(np.arange(n_v1), k_lgn)
+    pre = np.concatenate([rng.choice(n_lgn, k_lgn, replace=False) for _ in range(n_v1)])
     with h5py.File(os.path.join(out, "network/lgn_v1_edges.h5"), "w") as f:
         _edge_population(f, "lgn_to_v1", "lgn", "v1", pre, post, np.full(pre.size, 300),
-                         {"syn_weight": rng.uniform(80.0, 120.0, pre.size)})
+                         {"syn_weight": rng.uniform(80.0, 120.0, pre.size) * w_lgn})
     with open(os.path.join(out, "network/lgn_v1_edge_types.csv"), "w") as fh:
         fh.write("edge_type_id model_template delay\n300 static_synapse 1.5\n")
-    # v1 -> v1: probability 0.1, no autapses; the type by the ends' ei, a delay per edge
-    ei = np.array([CELLS[t][0] for t in types])
-    src, tgt = np.nonzero((rng.random((N_V1, N_V1)) < 0.1) & ~np.eye(N_V1, dtype=bool))
-    etype = np.array([next(k for k, s in SYNAPSES.items() if (s[0], s[1]) == (ei[a], ei[b]))
-                      for a, b in zip(src, tgt)])
+    # v1 -> v1: probability p, no autapses (each source's targets: a binomial number of the
+    # others, drawn without replacement); the type by the ends' ei, a delay per edge
+    counts = rng.binomial(n_v1 - 1, p, size=n_v1)
+    src = np.repeat(np.arange(n_v1), counts)
+    tgt = np.concatenate([rng.choice(n_v1 - 1, k, replace=False) for k in counts])
+    tgt += tgt >= src   # skip the source itself
+    inh = np.array([CELLS[t][0] == "i" for t in types])
+    etype = 100 + 2 * inh[src] + inh[tgt]   # e->e 100, e->i 101, i->e 102, i->i 103
     with h5py.File(os.path.join(out, "network/v1_v1_edges.h5"), "w") as f:
         _edge_population(f, "v1_to_v1", "v1", "v1", src, tgt, etype,
                          {"delay": np.round(rng.uniform(1.0, 3.0, src.size), 3)})
     with open(os.path.join(out, "network/v1_v1_edge_types.csv"), "w") as fh:
         fh.write("edge_type_id source_query target_query model_template dynamics_params syn_weight\n")
         for t, (a, b, name, _, w) in SYNAPSES.items():
-            fh.write(f"{t} ei=='{a}' ei=='{b}' static_synapse {name or 'NULL'} {'NULL' if w is None else w}\n")
+            fh.write(f"{t} ei=='{a}' ei=='{b}' static_synapse {name or 'NULL'} {'NULL' if w is None else w * w_v1}\n")
     circuit = {
         "manifest": {"$BASE_DIR": "${configdir}", "$NETWORK_DIR": "$BASE_DIR/network",
                      "$COMPONENTS_DIR": "$BASE_DIR/components"},
@@ -106,7 +115,7 @@ def write_circuit(out, seed=12345):
         "target_simulator": "NEST"}
     simulation = {
         "manifest": {"$BASE_DIR": ".", "$INPUT_DIR": "$BASE_DIR/inputs"},
-        "run": {"tstop": T_STOP, "dt": DT},
+        "run": {"tstop": t_stop, "dt": DT},
         "target_simulator": "NEST",
         "network": "$BASE_DIR/circuit_config.json",
         "inputs": {"lgn_spikes": {"input_type": "spikes", "module": "h5", "input_file": "$INPUT_DIR/lgn_spikes.h5",
@@ -139,4 +148,12 @@ def _edge_population(f, name, source, target, pre, post, types, group):
 
 
 if __name__ == "__main__":
-    write_circuit(sys.argv[1])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("--n-v1", type=int, default=N_V1)
+    ap.add_argument("--n-lgn", type=int, default=N_LGN)
+    ap.add_argument("--p", type=float, default=P)
+    ap.add_argument("--k-lgn", type=int, default=K_LGN)
+    ap.add_argument("--t-stop", type=float, default=T_STOP)
+    a = ap.parse_args()
+    write_circuit(a.out, a.n_v1, a.n_lgn, a.p, a.k_lgn, a.t_stop)
