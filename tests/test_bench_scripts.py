@@ -144,3 +144,22 @@ def test_bench_heterogeneous_smoke(tmp_path):
     assert all(r["events"] > 0 and sum(r["rates"].values()) > 0 for r in full)
     assert full[0]["rates"] != full[1]["rates"]
     assert "| distsnn | per neuron | all |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
+
+
+def test_bench_sonata_smoke(tmp_path):
+    """A small circuit of the benchmark's kind, written, read and run by distsnn alone."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_sonata.py"), "--n-v1", "300", "--n-lgn", "60",
+                           "--p", "0.1", "--k-lgn", "20", "--t-stop", "100", "--threads", "1", "--work",
+                           str(tmp_path / "circuit"), "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("sonata_circuit_300_*.json")
+    (run,) = json.loads(js.read_text())["runs"]
+    assert run["simulator"] == "distsnn" and run["events"] > 0 and run["spike_count"] > 0
+    import h5py
+    edges = 0
+    for name in ("lgn_v1", "v1_v1"):
+        with h5py.File(tmp_path / "circuit" / "network" / f"{name}_edges.h5") as f:
+            edges += sum(g["source_node_id"].shape[0] for g in f["edges"].values())
+    assert run["synapses"] == edges > 300 * 20   # every edge of the files, lgn's 20 per node and more
+    assert set(run["rates"]) == {"100", "101", "102"} and all(v > 0 for v in run["rates"].values())

@@ -3,7 +3,10 @@ neuron population, as (node population, node id, time in ms), written to a JSON 
 NEST's version. Usage:
 
     /path/to/venv-with-nest/bin/python scripts/peers/nest_sonata.py tests/data/sonata_circuit \
-        tests/data/nest_sonata_spikes.json
+        tests/data/nest_sonata_spikes.json [--threads N] [--timing]
+
+--timing adds the seconds of reading and building (files, Create, Connect) and of Simulate,
+and the peak RSS, for scripts/bench_sonata.py.
 
 NEST's own SonataNetwork needs a NEST built with HDF5, and the wheel on PyPI is not. So this
 script reads the files with h5py and builds the circuit the way SonataNetwork does
@@ -15,10 +18,12 @@ decides what the values mean: initial V_m, the rounding of spike times and delay
 receptor by the weight's sign. It knows only this circuit's layout (one config pair, one
 group per population, static synapses), which is all the test needs.
 """
+import argparse
 import json
 import os
+import resource
 import shlex
-import sys
+import time
 
 import h5py
 import nest
@@ -46,11 +51,13 @@ def _config(circuit_dir):
     return circuit, sim, lambda v: _subst(v, manifest)
 
 
-def main(circuit_dir, out):
+def main(circuit_dir, out, threads=1, timing=False):
+    t0 = time.perf_counter()
     circuit_dir = os.path.abspath(circuit_dir)
     circuit, sim, path = _config(circuit_dir)
     nest.ResetKernel()
     nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.local_num_threads = threads
     nest.resolution = sim["run"]["dt"]
     cells = path(circuit["components"]["point_neuron_models_dir"])
     synapses = path(circuit["components"]["synaptic_models_dir"])
@@ -96,22 +103,35 @@ def main(circuit_dir, out):
                 # arrays of global ids: NEST's connection of id arrays, repeated ids allowed
                 nest.Connect(source[0].global_id + pre, target[0].global_id + post, "one_to_one",
                              {"synapse_model": "static_synapse", "weight": values["weight"], "delay": values["delay"]})
+    n_synapses = nest.num_connections   # the circuit's, before the recorders'
     recorders = {}
     for name, collection in nodes.items():
         if name not in virtual:
             recorders[name] = nest.Create("spike_recorder")
             nest.Connect(collection, recorders[name])
+    t1 = time.perf_counter()
     nest.Simulate(sim["run"]["tstop"])
+    t2 = time.perf_counter()
     spikes = {}
     for name, rec in recorders.items():
         ev = rec.get("events")
         first = nodes[name][0].global_id
         spikes[name] = {"node_ids": [int(s) - first for s in ev["senders"]], "times": [float(t) for t in ev["times"]]}
+    result = {"nest_version": nest.__version__, "circuit": os.path.basename(circuit_dir),
+              "dt": nest.resolution, "t_stop": nest.biological_time, "spikes": spikes}
+    if timing:
+        result.update(threads=threads, build_s=t1 - t0, simulate_s=t2 - t1, synapses=n_synapses,
+                      peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     with open(out, "w") as fh:
-        json.dump({"nest_version": nest.__version__, "circuit": os.path.basename(circuit_dir),
-                   "dt": nest.resolution, "t_stop": nest.biological_time, "spikes": spikes}, fh)
+        json.dump(result, fh)
         fh.write("\n")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("circuit_dir")
+    ap.add_argument("out")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--timing", action="store_true")
+    a = ap.parse_args()
+    main(a.circuit_dir, a.out, a.threads, a.timing)
