@@ -154,8 +154,10 @@ def test_bench_sonata_smoke(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("sonata_circuit_300_*.json")
-    (run,) = json.loads(js.read_text())["runs"]
-    assert run["simulator"] == "distsnn" and run["events"] > 0 and run["spike_count"] > 0
+    runs = json.loads(js.read_text())["runs"]
+    assert [r["ring_bits"] for r in runs] == [32, 64]   # auto chose int32 here; then int64
+    run = runs[0]
+    assert run["simulator"] == "distsnn (int32 input)" and run["events"] > 0 and run["spike_count"] > 0
     import h5py
     edges = 0
     for name in ("lgn_v1", "v1_v1"):

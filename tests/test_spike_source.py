@@ -16,7 +16,32 @@ def test_scheduled_spikes_are_emitted_on_the_grid():
     net.record_spikes("src")
     res = simulate(net, 50.0, progress=False)
     got_ids, got_t = res.spikes("src")
-    assert list(zip(got_ids.tolist(), np.round(got_t, 6).tolist())) == [(0, 0.1), (19, 2.5), (3, 5.0), (3, 10.0)]
+    # both spikes of neuron 3 in the step ending at 5.0 ms count, as NEST's multiplicity
+    assert list(zip(got_ids.tolist(), np.round(got_t, 6).tolist())) == [(0, 0.1), (19, 2.5), (3, 5.0), (3, 5.0),
+                                                                        (3, 10.0)]
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_spikes_in_one_step_each_count(backend, connectivity):
+    """k spikes of a source neuron in one step act as one spike of k times the weight (NEST's
+    multiplicity), bit for bit, also beyond a unit's size in one step (3000 spikes of one
+    neuron, units of 8 neurons: the engines' spike buffers grow by a source's repeats)."""
+    def run(times, weight):
+        net = Network(dt=0.1, chunk_size=8)
+        net.add_spike_source("src", 10, np.zeros(len(times), dtype=np.int64), times)
+        net.add_population("post", 3, params={"tau_syn_ex": 2.0})
+        net.connect("src", "post", FixedProbability(1.0), weight, 1.0)
+        net.record_voltage("post", [0, 2])
+        net.record_spikes("src")
+        return simulate(net, 20.0, seed=1, backend=backend, connectivity=connectivity, progress=False)
+    w = 2.0 ** -4   # pA: k w is exact in any fixed-point scale, so one spike of k w must equal k of w
+    for k in (2, 3000):
+        many = run([5.0] * (k - 1) + [5.04], w)
+        one = run([5.0], w * k)
+        assert np.array_equal(many.vrec, one.vrec)
+        assert many.spikes("src")[0].size == k and many.events == 3 * k
+    assert np.max(many.vrec) > E_L + 1.0   # the 3000 spikes' PSP (187.5 pA), not an overflowed sum
 
 
 def test_source_spike_drives_target_like_a_neuron():

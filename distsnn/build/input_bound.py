@@ -24,19 +24,23 @@ RECEPTORS = ("excitatory", "inhibitory")
 def neuron_input_bounds(plan, counts, owned=None, comm=None):
     """(a_max, d_max, q), each (P, 2) per (target population, receptor): the largest sum over
     one neuron's incoming synapses of their weight bounds in units of 2**-q pA (rounded up),
-    and the largest in-degree, over all neurons of the population.
+    and the largest in-degree, over all neurons of the population. A synapse from a spike
+    source counts as often as one of its neurons may spike in one step (plan.info
+    'multiplicity'): in the sum by its source's, in the in-degree by the largest.
 
     owned: boolean mask over plan.units of the units this process bounds (default all);
     comm: combine the processes' maxima (collective: every rank of comm must call)."""
     from ..backends.cpu.connectivity_kernels import input_bounds
     from ..backends.cpu.simulator import max_row_length
     k64 = plan.info["scale_exp64"]
+    mult = plan.info["multiplicity"]
     q = np.vectorize(wq_exponent)(k64).astype(np.int64)
     J = plan.proj_i.shape[0]
     wq = np.zeros(J, dtype=np.int64)
     for j in range(J):
         w_max = weight_bound(plan.proj_f[j, bp.JF_WMEAN], plan.proj_f[j, bp.JF_WSD])
         wq[j] = weight_units(w_max, q[plan.proj_i[j, bp.JI_POST_POP], plan.proj_i[j, bp.JI_REC]])
+        wq[j] *= int(mult[plan.proj_i[j, bp.JI_PRE_POP]])   # a spike source's repeats in one step
     units = plan.units if owned is None else plan.units[np.asarray(owned, dtype=bool)]
     U = units.shape[0]
     scratch = np.zeros((max(U, 1), max_row_length(plan, counts)), dtype=np.int64)
@@ -58,7 +62,8 @@ def neuron_input_bounds(plan, counts, owned=None, comm=None):
         list_a, list_d = input_maxima(plan, q)
         a_max += list_a
         d_max += list_d
-    return a_max, d_max, q
+    # each delivery rounds once: with a spike source's repeats, up to its multiplicity per synapse
+    return a_max, d_max * int(mult.max(initial=1)), q
 
 
 def _smallest_mean_weight(plan, k, r):

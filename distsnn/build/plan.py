@@ -224,6 +224,8 @@ def make_plan(network, seed, bound_inputs=True):
     proj_f = np.zeros((J, N_JF))
     proj_i = np.zeros((J, N_JI), dtype=np.int64)
     bound_terms = {(k, r): [] for k in range(P) for r in (REC_EX, REC_IN)}
+    # a synapse delivers up to its source's multiplicity per step (spike sources' repeats)
+    mult = np.array([spike_multiplicity(p, dt) for p in pops], dtype=np.int64)
     max_delay, min_delay = 1, None
     # ring slots per (target population, receptor): its longest incoming delay + 1 (ring_layout)
     ring_slots = np.ones((P, 2), dtype=np.int64)
@@ -262,7 +264,7 @@ def make_plan(network, seed, bound_inputs=True):
                      count_off if counted else -1, offsets[a], n_pre, offsets[b], n_post]
         if counted:
             count_off += count_cells(RULE_CODES[type(rule)], n_pre, nch)
-        bound_terms[(b, rec)].append((k_hard, weight_bound(pr.weight.mean, w_sd)))
+        bound_terms[(b, rec)].append((k_hard * int(mult[a]), weight_bound(pr.weight.mean, w_sd)))
         d_hi = _delay_steps(pr.delay.mean + Z_MAX * d_sd, dt)
         d_lo = _delay_steps(pr.delay.mean - Z_MAX * d_sd, dt)
         max_delay = max(max_delay, d_hi)
@@ -272,7 +274,8 @@ def make_plan(network, seed, bound_inputs=True):
     in_proj = np.arange(J, dtype=np.int64)
     lists = synapse_lists(network, index, key0, key1, dt)
     for sl in (sl for sl in lists if sl.n):   # their bounds and delays, as the rules' above
-        bound_terms[(sl.post_pop, sl.rec)].append(sl.bound_term(int(sizes[sl.post_pop])))
+        most, w_max = sl.bound_term(int(sizes[sl.post_pop]))
+        bound_terms[(sl.post_pop, sl.rec)].append((most * int(mult[sl.pre_pop]), w_max))
         d_hi, d_lo = int(sl.delay.max()), int(sl.delay.min())
         max_delay = max(max_delay, d_hi)
         ring_slots[sl.post_pop, sl.rec] = max(ring_slots[sl.post_pop, sl.rec], d_hi + 1)
@@ -365,7 +368,7 @@ def make_plan(network, seed, bound_inputs=True):
         proj_min_delay=proj_min_delay, lists=lists,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
         vrec_code=vrec_code, vrec_names=vrec_names, vrec_sampling=StateSampling.from_network(network),
-        info={"count_cells": count_off, "scale_exp64": scale_exp.copy()})
+        info={"count_cells": count_off, "scale_exp64": scale_exp.copy(), "multiplicity": mult})
     check_per_neuron(plan)   # values drawn per neuron: before anything large is allocated
     apply_scales(plan, scale_exp)
     if network.ring_bits == 64:
@@ -393,7 +396,8 @@ def apply_scales(plan, scale_exp):
 
 def _spike_schedule(pops, offsets, units, dt):
     """Spike sources' spikes as (step, gid), grouped by unit and sorted by step then gid;
-    fills the units' schedule ranges. A spike at time T is emitted in step round(T/dt) - 1."""
+    fills the units' schedule ranges. A spike at time T is emitted in step round(T/dt) - 1;
+    two spikes of one neuron in one step are two entries (schedule_extra)."""
     steps, gids = [], []
     for k, pop in enumerate(pops):
         if pop.model == "spike_source" and pop.spike_ids.size:
@@ -404,13 +408,42 @@ def _spike_schedule(pops, offsets, units, dt):
     step, gid = np.concatenate(steps), np.concatenate(gids)
     unit = np.searchsorted(units[:, UI_GID_START], gid, side="right") - 1
     order = np.lexsort((gid, step, unit))
-    step, gid, unit = step[order], gid[order], unit[order]
-    keep = np.ones(step.size, dtype=bool)                 # one spike per neuron and step
-    keep[1:] = (step[1:] != step[:-1]) | (gid[1:] != gid[:-1])
-    step, gid, unit = step[keep], gid[keep], unit[keep]
+    step, gid, unit = step[order], gid[order], unit[order]   # several spikes of a neuron in a step all stay
     units[:, UI_SCHED_START] = np.searchsorted(unit, np.arange(units.shape[0]), side="left")
     units[:, UI_SCHED_END] = np.searchsorted(unit, np.arange(units.shape[0]), side="right")
     return step, gid
+
+
+def spike_multiplicity(pop, dt):
+    """The most spikes one neuron of `pop` emits in one step: a spike source's largest number
+    of given spikes of one neuron in one step (each counts), else 1."""
+    if pop.model != "spike_source" or not pop.spike_ids.size:
+        return 1
+    steps = np.floor(pop.spike_times / dt + 0.5).astype(np.int64)
+    return int(np.unique(np.stack([pop.spike_ids, steps]), axis=1, return_counts=True)[1].max())
+
+
+def schedule_extra(plan, units):
+    """Per row of `units` (rows of plan.units): the most spikes beyond one per neuron that its
+    spike-source schedule emits in one step. A neuron's spikes in one step each count, as
+    NEST's spike multiplicity does, so an engine's spike buffers hold up to its neurons plus
+    these per step."""
+    start, end = units[:, UI_SCHED_START], units[:, UI_SCHED_END]
+    out = np.zeros(units.shape[0], dtype=np.int64)
+    if not plan.sched_step.size or not (end > start).any():
+        return out
+    row = np.repeat(np.arange(units.shape[0]), end - start)
+    idx = np.concatenate([np.arange(a, b) for a, b in zip(start.tolist(), end.tolist())])
+    step, gid = plan.sched_step[idx], plan.sched_gid[idx]
+    # within a unit the schedule is sorted by (step, gid): repeats are neighbours
+    repeat = np.zeros(idx.size, dtype=np.int64)
+    repeat[1:] = (row[1:] == row[:-1]) & (step[1:] == step[:-1]) & (gid[1:] == gid[:-1])
+    if not repeat.any():
+        return out
+    keys, inverse = np.unique(np.stack([row, step]), axis=1, return_inverse=True)
+    per_step = np.bincount(inverse.ravel(), weights=repeat).astype(np.int64)
+    np.maximum.at(out, keys[0], per_step)
+    return out
 
 
 def _steps_floor(t, dt):

@@ -124,7 +124,9 @@ def input_maxima(plan, q):
             if not mine:
                 continue
             post = np.concatenate([sl.post for sl in mine])
-            units = np.concatenate([np.ceil(np.abs(sl.weight) * 2.0 ** int(q[b, r])).astype(np.int64) for sl in mine])
+            mult = plan.info["multiplicity"]   # a spike source's repeats in one step deliver again
+            units = np.concatenate([np.ceil(np.abs(sl.weight) * 2.0 ** int(q[b, r])).astype(np.int64)
+                                    * int(mult[sl.pre_pop]) for sl in mine])
             a_max[b, r], d_max[b, r] = per_target_maxima(post, units, int(plan.pop_i[b, bp.PI_SIZE]))
     return a_max, d_max
 

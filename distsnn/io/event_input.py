@@ -32,4 +32,7 @@ def add_event_input(network, name, events, sensor_size, t_offset=None):
     """Add a spike-source population `name` of width*height*polarities neurons driven by `events`."""
     width, height, pols = (int(v) for v in sensor_size)
     ids, times = events_to_spikes(events, sensor_size, network.dt if t_offset is None else t_offset)
-    return network.add_spike_source(name, width * height * pols, ids, times)
+    # a pixel's events within one step merge into one spike (a spike source would count each)
+    steps = np.floor(times / network.dt + 0.5).astype(np.int64)
+    keep = np.unique(np.stack([ids, steps]), axis=1, return_index=True)[1] if ids.size else np.zeros(0, np.int64)
+    return network.add_spike_source(name, width * height * pols, ids[keep], times[keep])

@@ -365,7 +365,7 @@ class _DistributedLoop:
                 for src in piece.sources:
                     needs[r, src] = True
         self.xch = SpikeExchange(comm, method, plan.pop_i[:, bp.PI_OFFSET], needs)
-        self.ex_gid = np.empty(max(sim.n_local * self.D, 1), dtype=np.int64)
+        self.ex_gid = np.empty(max(sim.per_step * self.D, 1), dtype=np.int64)
         self.ex_step = np.empty_like(self.ex_gid)
         self.report_every = max(1, int(round(BLOCK_MS / plan.dt)))
 

@@ -6,7 +6,7 @@ BMTK's PointNet writes circuits:
   inhibitory), interleaved; their parameters in components/cell_models/*.json, one type
   with an initial V_m of its own;
 - node population `lgn`: 100 virtual nodes whose spike trains (Poisson, 20 Hz, spike times
-  off the 0.1 ms grid and a few on it) are inputs/lgn_spikes.h5;
+  off the 0.1 ms grid, a few on it, two of one node in one step) are inputs/lgn_spikes.h5;
 - edges lgn -> v1 (20 per v1 neuron; a weight per edge in the HDF5 file, the delay in the
   types table) and v1 -> v1 (connection probability 0.1; four edge types whose weights come
   from components/synaptic_models/*.json, one from the table; a delay per edge).
@@ -71,8 +71,9 @@ def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, 
         t = t[t < t_stop - 10.0]
         ids.append(np.full(t.size, i))
         times.append(t)
-    ids.append(np.array([0, 1, 2]))
-    times.append(np.array([10.0, 20.0000004, 30.0006]))   # on, within half a tic of, and off the grid
+    # on, within half a tic of, and off the grid; two spikes of one node in one step
+    ids.append(np.array([0, 1, 2, 3, 3]))
+    times.append(np.array([10.0, 20.0000004, 30.0006, 40.02, 40.07]))
     with h5py.File(os.path.join(out, "inputs/lgn_spikes.h5"), "w") as f:
         g = f.create_group("spikes/lgn")
         g.attrs["sorting"] = "none"

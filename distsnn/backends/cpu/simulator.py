@@ -196,7 +196,7 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 
 
 @kernel
-def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, n_local, units, pop_f,
+def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, per_step, units, pop_f,
               pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, held, held_at, held_iv, stim, in_proj, proj_f,
               proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, lrow, lptr, lloc, lw, ld,
@@ -214,7 +214,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
     U = units.shape[0]
     n_pops = pop_ptr.size - 1
     for i in range(n_steps):
-        if n_out + n_local > out_gid.size or (ex_gid.size > 0 and n_ex + n_local > ex_gid.size):
+        if n_out + per_step > out_gid.size or (ex_gid.size > 0 and n_ex + per_step > ex_gid.size):
             return i, n_out, n_ex
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
@@ -286,7 +286,10 @@ class CpuSimulator(RecordedState):
         self.units, self.gids, probes, local = local_view(plan, owned)
         self._set_probes(plan, probes, local)
         self.n_local = int(self.gids.size)
-        self.output_capacity = max(4 * self.n_local, 1024)   # initial size of the caller's spike buffers
+        # the most spikes of one step: one per neuron, and a spike source's repeats (multiplicity)
+        self.extra = bp.schedule_extra(plan, self.units)
+        self.per_step = self.n_local + int(self.extra.sum())
+        self.output_capacity = max(4 * self.per_step, 1024)   # initial size of the caller's spike buffers
 
     def memory_estimate(self):
         """Bytes of neuron state, input ring buffers, per-row counts and the scratch (the CSR
@@ -312,10 +315,10 @@ class CpuSimulator(RecordedState):
         self.dj_in = np.zeros(n)   # ... and its solver's step size (ms; 0: not yet chosen)
         self.refr = np.zeros(n, dtype=np.int64)
         self.ring = np.zeros(ring_entries(plan, self.units), dtype=ring_dtype(plan))
-        self.spk_unit = np.zeros((max(U, 1), plan.chunk_size), dtype=np.int64)
+        self.spk_unit = np.zeros((max(U, 1), plan.chunk_size + int(self.extra.max(initial=0))), dtype=np.int64)
         self.spk_cnt = np.zeros(max(U, 1), dtype=np.int64)
-        self.spk_gid = np.zeros(max(n, 1), dtype=np.int64)
-        self.spk_step = np.zeros(max(n, 1), dtype=np.int64)
+        self.spk_gid = np.zeros(max(self.per_step, 1), dtype=np.int64)
+        self.spk_step = np.zeros(max(self.per_step, 1), dtype=np.int64)
         self.no_ex = np.zeros(0, dtype=np.int64)
         self.pop_ptr = np.zeros(plan.n_pops + 1, dtype=np.int64)
         self.unit_events = np.zeros(max(U, 1), dtype=np.int64)
@@ -370,7 +373,7 @@ class CpuSimulator(RecordedState):
         done, n_out, n_ex = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.dj_ex, self.dj_in,
             self.refr, self.vth, self.izp, self.nrow, self.nf, self.ring,
-            self.n_local, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
+            self.per_step, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
             plan.pin_cdf, plan.dc_f, plan.dc_i, plan.noise_f, plan.noise_i, self.held, self.held_at,
             self.held_iv, self.stim, plan.in_proj,
             plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,

@@ -75,8 +75,9 @@ class GpuSimulator(RecordedState):
         self.units, self.gids, probes, local = local_view(plan, owned)
         self._set_probes(plan, probes, local)
         self.n_local = int(self.gids.size)
-        # each neuron spikes at most once per step, spike sources included (plan._spike_schedule)
-        self.per_step = max(self.n_local, 1)
+        # the most spikes of one step: each neuron once, plus a spike source's repeats in a
+        # step (NEST's multiplicity; plan.schedule_extra)
+        self.per_step = max(self.n_local + int(bp.schedule_extra(plan, self.units).sum()), 1)
         self.spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * self.per_step)
         self.block_steps = MAX_BLOCK_STEPS
         self.output_capacity = 1 << 16   # initial size of the caller's spike buffers (they grow)
