@@ -106,8 +106,10 @@ def markdown(rep):
               "and its build; NEST's reading of the same files with h5py, Create, the parameters set per node type, "
               "Connect one_to_one.",
               "- Where the spikes part, they part by rounding: distsnn sums input in fixed point (int32 buffers "
-              "resolve 1e-4 of the smallest weight or finer, int64 ones 2**32 times finer), NEST in double "
-              "precision, and a recurrent network carries a difference of one spike onwards."]
+              "resolve 1e-4 of the smallest weight or finer, int64 ones many orders finer), NEST in double "
+              "precision, and a recurrent network carries a difference of one spike onwards.",
+              "- distsnn reads the circuit with NEST's meaning (io/sonata_circuit.py): initial V_m, the off-grid "
+              "spike times of the virtual nodes, the delays' rounding, and repeated spikes in one step."]
     return "\n".join(lines) + "\n"
 
 
