@@ -123,3 +123,25 @@ def test_a_file_without_what_is_needed_is_refused(tmp_path):
         f.create_dataset("edges/a/source_node_id", data=np.zeros(2, dtype=np.uint64))
     with pytest.raises(ValueError, match="edge population 'a': missing target_node_id, 0/syn_weight, 0/delay"):
         read_edges(path)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_delays_round_as_nest_rounds_them(backend):
+    """Delays become floor(d * (1/dt) + 0.5) steps, NEST's rounding: 1.15 ms at dt 0.1 ms is
+    12 steps (d / dt would say 11.499999999999998, so 11), in a rule's constant delay, a
+    list's given ones and a Poisson input's, and the spikes arrive then."""
+    net = Network(dt=0.1)
+    net.add_spike_source("s", 2, [0, 1], [1.0, 1.0])
+    net.add_population("n", 3, params={"tau_syn_ex": 2.0})
+    net.connect("s", "n", FromList([0], [0]), 100.0, [1.15])
+    net.connect("s", "n", FixedTotalNumber(1), 100.0, 2.05, label="rule")   # one synapse, onto any neuron
+    net.add_poisson_input("n", 1, 1.0, 1.0, 1.15)
+    net.record_voltage("n", [0, 1, 2])
+    assert sorted(np.concatenate([s.delay for s in synapses(net, 1)]).tolist()) == pytest.approx([1.2, 2.1])
+    plan = make_plan(net, 1)
+    assert plan.pin_i[0, bp.QI_DELAY] == 12
+    res = simulate(net, 5.0, seed=1, backend=backend, progress=False)
+    first = (res.vrec != res.vrec[0]).argmax(axis=0)   # the first step each neuron's V moved
+    # the list's spike (emitted in the step ending at 1.0 ms) arrives 12 steps later, and V
+    # moves at the end of the step after its arrival
+    assert first[0] == 10 + 12

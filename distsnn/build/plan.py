@@ -196,7 +196,11 @@ class BuildPlan:
 
 
 def _delay_steps(d, dt):
-    return int(math.floor(max(d, dt) / dt + 0.5))
+    """A delay (ms) in steps as NEST rounds it, floor(d (1/dt) + 0.5), d clipped below at dt.
+    Not d / dt: that lands just below a half step where d (1/dt) is one (1.15 ms at dt 0.1 ms
+    is 11.499999999999998 steps, NEST's 11.5 rounds to 12). Every engine and the reference
+    use the same expression."""
+    return int(math.floor(max(d, dt) * (1.0 / dt) + 0.5))
 
 
 def make_plan(network, seed, bound_inputs=True):

@@ -10,7 +10,7 @@ spikes; their memory is 16 B per synapse (12 B with int32 rings), 8 B per (sourc
 unit) cell and 8 B per neuron (its row).
 
 Weights and delays are the target model's units (pA, nS or mV) and ms, converted as the
-rules convert theirs: fixed point floor(w * 2**k + 0.5), delay steps floor(d / dt + 0.5).
+rules convert theirs: fixed point floor(w * 2**k + 0.5), delay steps floor(d (1 / dt) + 0.5).
 A Normal weight or delay is drawn per synapse: synapse i uses SYN counter (i lo, i hi, 0,
 projection id), whose words 1 and 2 feed the Box-Muller pair of every rule (the cosine
 branch the weight's normal, the sine branch the delay's), clipped as the rules clip.
@@ -101,7 +101,7 @@ def synapse_lists(network, index, key0, key1, dt):
         rec = bp.REC_EX if pr.receptor == "excitatory" else bp.REC_IN
         out.append(SynapseList(i, index[pr.source], index[pr.target], rec,
                                np.asarray(pr.rule.pre, dtype=np.int64), np.asarray(pr.rule.post, dtype=np.int64),
-                               w, np.floor(d / dt + 0.5).astype(np.int64)))
+                               w, np.floor(d * (1.0 / dt) + 0.5).astype(np.int64)))
     return out
 
 

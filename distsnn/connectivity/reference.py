@@ -62,7 +62,7 @@ def synapse_values(words1, words2, jf, dt):
     w_int = np.floor(w * jf[bp.JF_SCALE] + 0.5).astype(np.int64)
     d = jf[bp.JF_DMEAN] + jf[bp.JF_DSD] * z1
     d = np.where(d < dt, dt, d)
-    d_steps = np.floor(d / dt + 0.5).astype(np.int64)
+    d_steps = np.floor(d * (1.0 / dt) + 0.5).astype(np.int64)   # NEST's rounding (plan._delay_steps)
     return w, w_int, d_steps
 
 

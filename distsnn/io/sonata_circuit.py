@@ -279,9 +279,9 @@ def _emission_times(times, dt):
 
 
 def _nest_delays(delay, dt):
-    """Delays (ms) on the step grid as NEST rounds them: floor(d * (1 / dt) + 0.5) steps.
-    (distsnn's own d / dt differs where d / dt lands on a half-step in decimal, 1.15 ms at
-    dt 0.1 ms: 11.499999999999998 steps, against NEST's 11.5, so 12.)"""
+    """Delays (ms) on the step grid as NEST rounds them, floor(d * (1 / dt) + 0.5) steps (the
+    engines' rule too, plan._delay_steps): so that a delay NEST rounds up to one step, 0.06 ms
+    at dt 0.1 ms, is dt and not refused as below it."""
     return np.floor(delay * (1.0 / dt) + 0.5) * dt
 
 

@@ -135,7 +135,7 @@ def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt):
     w = wmean + wsd * z0
     w = max(w, 0.0) if wmean >= 0.0 else min(w, 0.0)
     d = max(dmean + dsd * z1, dt)
-    return np.int64(math.floor(w * scale + 0.5)), np.int64(math.floor(d / dt + 0.5))
+    return np.int64(math.floor(w * scale + 0.5)), np.int64(math.floor(d * (1.0 / dt) + 0.5))
 
 
 @kernel(inline="always")

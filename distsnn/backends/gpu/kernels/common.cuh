@@ -105,7 +105,7 @@ __device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, double
     double d = dmean + dsd * z1;
     d = (d >= dt) ? d : dt;
     *w_int = (i64)floor(w * jf[JF_SCALE] + 0.5);
-    *d_steps = (i64)floor(d / dt + 0.5);
+    *d_steps = (i64)floor(d * (1.0 / dt) + 0.5);   // NEST's rounding (plan._delay_steps)
 }
 
 // integer accumulation: two's complement addition makes signed sums exact in any order.
