@@ -133,7 +133,9 @@ def _parser():
                         "--checkpoint-every or --resume), continue from it, else start (from --restart if given); "
                         "--t-sim is then the length of the whole run, so the same command finishes it after a "
                         "crash or a requeue, and the output holds all of it")
-    r.add_argument("--output", default="results/run.h5", help="SONATA spike file to write")
+    r.add_argument("--output", default=None,
+                   help="SONATA spike file to write (default results/run.h5, or a SONATA config's output "
+                        "spikes_file in its output_dir)")
     r.add_argument("--record", "--record-voltage", dest="record", type=_count, default=0, metavar="K",
                    help="record the state of the first K neurons of every population (every step, or as "
                         "--record-interval/--record-start/--record-stop say): the "

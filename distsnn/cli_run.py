@@ -18,6 +18,7 @@ from .io.checkpoint import CheckpointError
 
 
 DEFAULT_T_SIM_MS = 1000.0
+DEFAULT_OUTPUT = "results/run.h5"
 
 
 def _versions():
@@ -41,8 +42,10 @@ def run_command(args, comm=None, out=None):
         import numba
         numba.set_num_threads(args.threads)
     net = _model(args.model, scale=args.scale, record_voltage=args.record, **_model_kwargs(args))
-    if args.t_sim is None:   # a SONATA config says how long it runs
+    if args.t_sim is None:   # a SONATA config says how long it runs ...
         args.t_sim = net.metadata.get("tstop", DEFAULT_T_SIM_MS)
+    if args.output is None:  # ... and where its spikes go
+        args.output = net.metadata.get("spikes_file", DEFAULT_OUTPUT)
     if args.record_from is not None:
         if not args.record:
             raise ValueError("--record-from: no neuron's state is recorded; give --record K as well")

@@ -78,6 +78,13 @@ def test_run_command_writes_the_circuits_populations(tmp_path):
     assert summary["parameters"]["sonata_config"] == str(CIRCUIT / "simulation_config.json")
 
 
+def test_run_command_writes_where_the_config_says(circuit):
+    """Without --output the spikes go to the config's output_dir / spikes_file (created)."""
+    assert not (circuit / "output").exists()
+    main(["run", str(circuit / "simulation_config.json"), "--no-progress", "--backend", "cpu"])
+    assert as_pairs(*read_spikes(circuit / "output" / "spikes.h5")["v1"]) == nest_spikes()
+
+
 def test_node_types_give_each_node_its_parameters():
     net = load_circuit(CIRCUIT / "simulation_config.json")
     table = distsnn.parameters(net, "v1")

@@ -48,7 +48,8 @@ def load_circuit(path, record_voltage=0):
     """The Network of the SONATA circuit whose config (circuit, simulation, or both in one
     file) is `path`: dt from the config's run section (ms), every neuron population's
     spikes recorded, and `record_voltage` K: the state of the first K neurons of each. Its
-    metadata hold the config file and tstop (ms), the run's length the config asks for."""
+    metadata hold the config file, tstop (ms), the run's length the config asks for, and
+    spikes_file, where its output section puts the spikes (output_dir / spikes_file)."""
     conf = load_config(path)
     run = conf.get("run", {})
     if "dt" not in run:
@@ -70,6 +71,10 @@ def load_circuit(path, record_voltage=0):
     net.metadata.update({"sonata_config": conf["config_file"]})
     if "tstop" in run or "duration" in run:
         net.metadata["tstop"] = float(run.get("tstop", run.get("duration")))
+    output = conf.get("output", {})
+    if isinstance(output, dict) and isinstance(output.get("spikes_file"), str):
+        base = os.path.join(os.path.dirname(conf["config_file"]), output.get("output_dir") or "")
+        net.metadata["spikes_file"] = os.path.normpath(os.path.join(base, output["spikes_file"]))
     return net
 
 

@@ -115,12 +115,13 @@ def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, 
                       for e in ("lgn_v1", "v1_v1")]},
         "target_simulator": "NEST"}
     simulation = {
-        "manifest": {"$BASE_DIR": ".", "$INPUT_DIR": "$BASE_DIR/inputs"},
+        "manifest": {"$BASE_DIR": ".", "$INPUT_DIR": "$BASE_DIR/inputs", "$OUTPUT_DIR": "$BASE_DIR/output"},
         "run": {"tstop": t_stop, "dt": DT},
         "target_simulator": "NEST",
         "network": "$BASE_DIR/circuit_config.json",
         "inputs": {"lgn_spikes": {"input_type": "spikes", "module": "h5", "input_file": "$INPUT_DIR/lgn_spikes.h5",
-                                  "node_set": "lgn"}}}
+                                  "node_set": "lgn"}},
+        "output": {"output_dir": "$OUTPUT_DIR", "spikes_file": "spikes.h5"}}
     json.dump(circuit, open(os.path.join(out, "circuit_config.json"), "w"), indent=2)
     json.dump(simulation, open(os.path.join(out, "simulation_config.json"), "w"), indent=2)
 
