@@ -15,9 +15,10 @@ import pytest
 
 import distsnn
 from distsnn.cli import main
-from distsnn.io.sonata import read_spikes
+from distsnn.io.sonata import read_report, read_spikes
 from distsnn.io.sonata_circuit import _emission_times, _nest_delays, load_circuit
 from distsnn.io.sonata_config import load_config
+from distsnn.io.sonata_node_sets import NodeSets
 from distsnn.io.sonata_types import read_types
 from distsnn.runtime import simulate
 
@@ -83,6 +84,39 @@ def test_run_command_writes_where_the_config_says(circuit):
     assert not (circuit / "output").exists()
     main(["run", str(circuit / "simulation_config.json"), "--no-progress", "--backend", "cpu"])
     assert as_pairs(*read_spikes(circuit / "output" / "spikes.h5")["v1"]) == nest_spikes()
+
+
+def test_report_gives_nests_membrane_potential(circuit):
+    """The config's report (V_m of a compound node set, every ms) is recorded: the same nodes
+    and times as NEST's multimeter, V_m within the fixed-point input's rounding."""
+    main(["run", str(circuit / "simulation_config.json"), "--no-progress", "--backend", "cpu"])
+    ids, times, data = read_report(circuit / "output" / "spikes_voltage.h5")["v1"]
+    ref = NEST["reports"]["v1"]
+    assert sorted(set(ref["node_ids"])) == ids.tolist() == [0, 5, 9, 11, 15, 17, 25, 30, 32, 34, 35, 37, 101]
+    col = {int(i): c for c, i in enumerate(ids)}
+    row = {round(float(t), 6): r for r, t in enumerate(times)}
+    assert times[0] == 1.0 and times[1] - times[0] == 1.0
+    diff = [abs(data[row[round(t, 6)], col[i]] - v) for i, t, v in zip(ref["node_ids"], ref["times"], ref["V_m"])]
+    assert len(diff) == 13 * 499 and max(diff) < 1e-5   # measured 1.3e-7 mV
+
+
+def test_node_sets(tmp_path):
+    types = {1: {"ei": "e", "layer": "L4"}, 2: {"ei": "i", "layer": "L4"}, 3: {"ei": "e", "layer": "L5"}}
+    (tmp_path / "sets.json").write_text(json.dumps({
+        "inh": {"population": "v1", "ei": "i"}, "first": {"population": "v1", "node_id": [0, 1, 2]},
+        "both": ["inh", "first"], "l5_anywhere": {"layer": ["L5"]}, "far": {"population": "v1", "node_id": [9]},
+        "bad_column": {"population": "v1", "x": 1}, "nowhere": {"population": "v2"}}))
+    sets = NodeSets({"node_sets_file": str(tmp_path / "sets.json")})
+    sets.add_population("v1", [1, 2, 3, 2, 1, 3], types)
+    sets.add_population("lgn", [7, 7], {7: {"model_type": "virtual"}})
+    assert sets.select("inh", "w")["v1"].tolist() == [1, 3]
+    assert sets.select("both", "w")["v1"].tolist() == [0, 1, 2, 3]
+    assert {k: v.tolist() for k, v in sets.select("l5_anywhere", "w").items()} == {"v1": [2, 5]}
+    assert sets.select("lgn", "w") == {"lgn": None}   # a population's name: all of it
+    for name, message in (("far", r"node_id 9 is outside 'v1' \(0 .. 5\)"), ("bad_column", "'x' is not a column"),
+                          ("nowhere", "'v2' is not among"), ("missing", "neither in the node sets file")):
+        with pytest.raises(ValueError, match=message):
+            sets.select(name, "w")
 
 
 def test_node_types_give_each_node_its_parameters():
@@ -228,6 +262,19 @@ def replace_in(path, old, new):
      r"edges_file .*missing_edges.h5' does not exist"),
     (lambda c: replace_in(c / "circuit_config.json", "$COMPONENTS_DIR/cell_models", "$NOWHERE/cell_models"),
      r"uses \$NOWHERE, which the manifest does not define"),
+    (lambda c: replace_in(c / "simulation_config.json", '"multimeter_report"', '"ecp"'),
+     r"report 'membrane_potential': module 'ecp'; distsnn records membrane_report and multimeter_report"),
+    (lambda c: replace_in(c / "simulation_config.json", '"variable_name": "V_m"', '"variable_name": "g_ex"'),
+     r"config reports: .*g_ex"),
+    (lambda c: replace_in(c / "simulation_config.json", '"recorded_cells"', '"lgn"'),
+     r"report 'membrane_potential': 'lgn' is a virtual node population and has no state to record"),
+    (lambda c: replace_in(c / "node_sets.json", '"population": "v1",\n    "node_id": [\n      0,',
+                          '"population": "v1",\n    "node_id": [\n      300,'),
+     r"node set 'some_cells'.*node_id 300 is outside 'v1'"),
+    (lambda c: edit_json(c / "simulation_config.json", reports={
+        "a": {"cells": "some_cells", "variable_name": "V_m", "module": "membrane_report", "dt": 1.0},
+        "b": {"cells": "v1", "variable_name": "I_syn_ex", "module": "multimeter_report", "dt": 0.5}}),
+     r"report 'b': samples at \(dt, start, end\) = \(0.5, 0.0, inf\) ms, another report at \(1.0, 0.0, inf\)"),
 ])
 def test_what_cannot_be_read_is_refused_with_the_reason(circuit, change, message):
     change(circuit)

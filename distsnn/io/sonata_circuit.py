@@ -26,6 +26,7 @@ Anything outside this (a node population mixing models, compartmental nodes, an 
 another type, a missing file or field) is a ValueError naming the file and what stands in
 the way, before anything is simulated.
 """
+import math
 import os
 
 import h5py
@@ -35,6 +36,7 @@ from ..model import FromList, Network
 from ..model.neurons import NEURON_MODELS, default_v_init
 from .sonata_config import load_config
 from .sonata_groups import text
+from .sonata_node_sets import NodeSets
 from .sonata_types import component_params, read_types
 
 TEMPLATE_PREFIX = "nest:"
@@ -58,16 +60,24 @@ def load_circuit(path, record_voltage=0):
     net = Network(dt=float(run["dt"]))
     components = conf.get("components", {})
     networks = conf["networks"]
+    sets = NodeSets(conf)
     for entry in networks.get("nodes", []):
-        _add_nodes(net, entry, components.get("point_neuron_models_dir"), conf)
+        _add_nodes(net, entry, components.get("point_neuron_models_dir"), conf, sets)
     for entry in networks.get("edges", []):
         if entry.get("enabled", True):
             _add_edges(net, entry, components.get("synaptic_models_dir"))
+    records = _reports(net, conf, sets)
     for name, pop in net.populations.items():
         if not pop.is_source:
             net.record_spikes(name)
-            if record_voltage:
-                net.record_voltage(name, range(min(record_voltage, pop.size)))
+            if record_voltage:   # --record K: the first K neurons' V_m too
+                ids, variables = records.get(name, (set(), set()))
+                records[name] = (ids | set(range(min(record_voltage, pop.size))), variables | {"V_m"})
+    for name, (ids, variables) in records.items():
+        try:
+            net.record_state(name, sorted(ids), tuple(sorted(variables)))
+        except ValueError as err:   # a variable the model does not have
+            raise ValueError(f"config reports: {err}") from None
     net.metadata.update({"sonata_config": conf["config_file"]})
     if "tstop" in run or "duration" in run:
         net.metadata["tstop"] = float(run.get("tstop", run.get("duration")))
@@ -113,7 +123,7 @@ def _types_of(where, types, ids, column):
     return {types[t].get(column) for t in np.unique(ids).tolist()}
 
 
-def _add_nodes(net, entry, models_dir, conf):
+def _add_nodes(net, entry, models_dir, conf, sets):
     nodes_file, types_file = _files(entry, "nodes")
     types = read_types(types_file, "node_type_id")
     with h5py.File(nodes_file, "r") as f:
@@ -132,8 +142,9 @@ def _add_nodes(net, entry, models_dir, conf):
                 raise ValueError(f"{where}: node types of several model_types {sorted(map(str, kinds))}; "
                                  "one population holds one kind of node")
             kind = kinds.pop() if kinds else "virtual"
+            sets.add_population(name, type_ids, types)
             if kind == "virtual":
-                ids, times = _input_spikes(name, n, conf)
+                ids, times = _input_spikes(name, n, conf, sets)
                 net.add_spike_source(name, n, ids, times)
             elif kind in NEURON_TYPES:
                 model, params, v_init = _node_params(where, g, types, type_ids, models_dir)
@@ -223,10 +234,12 @@ def _group_params(where, g, n):
     return out
 
 
-def _input_spikes(name, n, conf):
+def _input_spikes(name, n, conf, sets):
     """(ids, times in ms on the step grid) of the virtual node population `name`, from the
-    config's spike input for it."""
-    inputs = [v for v in conf.get("inputs", {}).values() if _node_set_population(v.get("node_set"), conf) == name]
+    config's spike input whose node set is the whole population."""
+    inputs = [v for k, v in conf.get("inputs", {}).items()
+              if isinstance(v, dict) and isinstance(v.get("node_set"), str)
+              and _whole(sets, v["node_set"], f"config: input {k!r}") == name]
     if not inputs:
         raise ValueError(f"virtual node population {name!r}: no input in the config has it as node_set")
     spec = inputs[0]
@@ -243,16 +256,44 @@ def _input_spikes(name, n, conf):
     return ids, _emission_times(times, conf["run"]["dt"])
 
 
-def _node_set_population(node_set, conf):
-    """The node population a node_set names: a population's name, or a node set of the
-    node_sets_file that selects a whole population ({"population": name})."""
-    path = conf.get("node_sets_file")
-    if isinstance(node_set, str) and path and os.path.isfile(path):
-        from .sonata_config import _read_json
-        sets = _read_json(path, "node_sets_file")
-        if isinstance(sets, dict) and isinstance(sets.get(node_set), dict):
-            return sets[node_set].get("population", node_set)
-    return node_set
+def _whole(sets, node_set, where):
+    """The node population that `node_set` selects whole, or None (not loaded yet, or a part
+    of one)."""
+    try:
+        chosen = sets.select(node_set, where)
+    except ValueError:
+        return None
+    return next(iter(chosen)) if len(chosen) == 1 and None in chosen.values() else None
+
+
+def _reports(net, conf, sets):
+    """{population: (node ids, variables)} that the config's reports record (a membrane or
+    multimeter report: variable_name of the nodes of the node set `cells`), and the sampling
+    they share (dt, start_time, end_time in ms) set on `net`. The values go into distsnn's
+    state reports beside the spike file (run_voltage.h5, ...), not into files named by the
+    report."""
+    records, sampling = {}, None
+    for name, spec in conf.get("reports", {}).items():
+        where = f"config: report {name!r}"
+        if not isinstance(spec, dict) or spec.get("module") not in ("membrane_report", "multimeter_report"):
+            raise ValueError(f"{where}: module {spec.get('module') if isinstance(spec, dict) else spec!r}; distsnn "
+                             "records membrane_report and multimeter_report (a state variable of point neurons)")
+        variable = spec.get("variable_name", "V_m")
+        for pop, ids in sets.select(spec.get("cells", ""), where).items():
+            if net.populations[pop].is_source:
+                raise ValueError(f"{where}: {pop!r} is a virtual node population and has no state to record")
+            have_ids, have_vars = records.get(pop, (set(), set()))
+            chosen = range(net.populations[pop].size) if ids is None else ids.tolist()
+            records[pop] = (have_ids | set(chosen), have_vars | {variable})
+        this = (float(spec.get("dt", net.dt)), float(spec.get("start_time", 0.0)),
+                float(spec.get("end_time", math.inf)))
+        if sampling is not None and this != sampling:
+            raise ValueError(f"{where}: samples at (dt, start, end) = {this} ms, another report at {sampling}; "
+                             "distsnn samples every recorded variable alike")
+        sampling = this
+    if sampling is not None:
+        net.sample_state(*sampling)
+    return records
 
 
 def read_spike_trains(path, population):

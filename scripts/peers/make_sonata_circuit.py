@@ -7,6 +7,8 @@ BMTK's PointNet writes circuits:
   with an initial V_m of its own;
 - node population `lgn`: 100 virtual nodes whose spike trains (Poisson, 20 Hz, spike times
   off the 0.1 ms grid, a few on it, two of one node in one step) are inputs/lgn_spikes.h5;
+- a node set (node_sets.json) of v1 cells, by id and by a types table column, and a report
+  of their V_m every ms;
 - edges lgn -> v1 (20 per v1 neuron; a weight per edge in the HDF5 file, the delay in the
   types table) and v1 -> v1 (connection probability 0.1; four edge types whose weights come
   from components/synaptic_models/*.json, one from the table; a delay per edge).
@@ -121,7 +123,14 @@ def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, 
         "network": "$BASE_DIR/circuit_config.json",
         "inputs": {"lgn_spikes": {"input_type": "spikes", "module": "h5", "input_file": "$INPUT_DIR/lgn_spikes.h5",
                                   "node_set": "lgn"}},
-        "output": {"output_dir": "$OUTPUT_DIR", "spikes_file": "spikes.h5"}}
+        "output": {"output_dir": "$OUTPUT_DIR", "spikes_file": "spikes.h5"},
+        "node_sets_file": "$BASE_DIR/node_sets.json",
+        "reports": {"membrane_potential": {"cells": "recorded_cells", "variable_name": "V_m",
+                                           "module": "multimeter_report", "dt": 1.0}}}
+    node_sets = {"recorded_cells": ["some_cells", "inhibitory_cells"],   # a compound node set
+                 "some_cells": {"population": "v1", "node_id": [0, 5, 17, 101]},
+                 "inhibitory_cells": {"population": "v1", "ei": "i", "node_id": list(range(40))}}
+    json.dump(node_sets, open(os.path.join(out, "node_sets.json"), "w"), indent=2)
     json.dump(circuit, open(os.path.join(out, "circuit_config.json"), "w"), indent=2)
     json.dump(simulation, open(os.path.join(out, "simulation_config.json"), "w"), indent=2)
 

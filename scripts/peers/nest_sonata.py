@@ -51,6 +51,29 @@ def _config(circuit_dir):
     return circuit, sim, lambda v: _subst(v, manifest)
 
 
+def _node_set(name, sets, nodes, types_of):
+    """{population: node ids} of a node set: a population, {"population", "node_id", a types
+    table column}, or a list of node sets (their union)."""
+    if name not in sets:
+        return {name: np.arange(len(nodes[name]))}
+    entry = sets[name]
+    if isinstance(entry, list):
+        out = {}
+        for part in entry:
+            for pop, ids in _node_set(part, sets, nodes, types_of).items():
+                out[pop] = np.union1d(out.get(pop, np.zeros(0, int)), ids)
+        return out
+    type_ids, types = types_of[entry["population"]]
+    keep = np.ones(type_ids.size, dtype=bool)
+    for key, want in entry.items():
+        want = want if isinstance(want, list) else [want]
+        if key == "node_id":
+            keep &= np.isin(np.arange(type_ids.size), want)
+        elif key != "population":
+            keep &= np.isin(type_ids, [t for t, row in types.items() if row.get(key) in want])
+    return {entry["population"]: np.nonzero(keep)[0]}
+
+
 def main(circuit_dir, out, threads=1, timing=False):
     t0 = time.perf_counter()
     circuit_dir = os.path.abspath(circuit_dir)
@@ -61,12 +84,13 @@ def main(circuit_dir, out, threads=1, timing=False):
     nest.resolution = sim["run"]["dt"]
     cells = path(circuit["components"]["point_neuron_models_dir"])
     synapses = path(circuit["components"]["synaptic_models_dir"])
-    nodes, virtual = {}, set()
+    nodes, virtual, types_of = {}, set(), {}
     for entry in circuit["networks"]["nodes"]:
         types = {int(r["node_type_id"]): r for r in _table(path(entry["node_types_file"]))}
         with h5py.File(path(entry["nodes_file"]), "r") as f:
             for name, g in f["nodes"].items():
                 type_ids = g["node_type_id"][()]
+                types_of[name] = (type_ids, types)
                 if types[int(type_ids[0])]["model_type"] == "virtual":
                     spec = next(v for v in sim["inputs"].values() if v["node_set"] == name)
                     with h5py.File(path(spec["input_file"]), "r") as s:
@@ -104,6 +128,12 @@ def main(circuit_dir, out, threads=1, timing=False):
                 nest.Connect(source[0].global_id + pre, target[0].global_id + post, "one_to_one",
                              {"synapse_model": "static_synapse", "weight": values["weight"], "delay": values["delay"]})
     n_synapses = nest.num_connections   # the circuit's, before the recorders'
+    meters = {}
+    for spec in sim.get("reports", {}).values():   # V_m of the report's cells, every dt
+        for name, ids in _node_set(spec["cells"], json.load(open(path(sim["node_sets_file"]))), nodes, types_of).items():
+            meters[name] = (ids, nest.Create("multimeter", params={"record_from": [spec["variable_name"]],
+                                                                   "interval": spec["dt"]}))
+            nest.Connect(meters[name][1], nodes[name][ids.tolist()])
     recorders = {}
     for name, collection in nodes.items():
         if name not in virtual:
@@ -117,8 +147,14 @@ def main(circuit_dir, out, threads=1, timing=False):
         ev = rec.get("events")
         first = nodes[name][0].global_id
         spikes[name] = {"node_ids": [int(s) - first for s in ev["senders"]], "times": [float(t) for t in ev["times"]]}
+    reports = {}
+    for name, (ids, meter) in meters.items():
+        ev = meter.get("events")
+        first = nodes[name][0].global_id
+        reports[name] = {"node_ids": (ev["senders"] - first).tolist(), "times": ev["times"].tolist(),
+                         "V_m": ev["V_m"].tolist()}
     result = {"nest_version": nest.__version__, "circuit": os.path.basename(circuit_dir),
-              "dt": nest.resolution, "t_stop": nest.biological_time, "spikes": spikes}
+              "dt": nest.resolution, "t_stop": nest.biological_time, "spikes": spikes, "reports": reports}
     if timing:
         result.update(threads=threads, build_s=t1 - t0, simulate_s=t2 - t1, synapses=n_synapses,
                       peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
