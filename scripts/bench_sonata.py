@@ -122,7 +122,8 @@ def main():
     ap.add_argument("--t-stop", type=float, default=1000.0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--nest-python", default=None, help="Python with nest-simulator (and h5py) installed")
-    ap.add_argument("--work", default=None, help="directory of the circuit (written if absent; default a temporary one)")
+    ap.add_argument("--work", default=None,
+                    help="directory of the circuit (written if absent; default a temporary one)")
     ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "bench", "results"))
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--connectivity", default="procedural", help=argparse.SUPPRESS)

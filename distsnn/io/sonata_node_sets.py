@@ -66,7 +66,8 @@ class NodeSets:
                     ids = np.asarray(want, dtype=np.int64)
                     bad = ids[(ids < 0) | (ids >= type_ids.size)]
                     if bad.size:
-                        raise ValueError(f"{where}: node_id {int(bad[0])} is outside {pop!r} (0 .. {type_ids.size - 1})")
+                        raise ValueError(f"{where}: node_id {int(bad[0])} is outside {pop!r} "
+                                         f"(0 .. {type_ids.size - 1})")
                     keep &= np.isin(np.arange(type_ids.size), ids)
                 elif key == "node_type_id":
                     keep &= np.isin(type_ids, want)

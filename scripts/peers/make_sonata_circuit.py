@@ -111,10 +111,10 @@ def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, 
         "components": {"point_neuron_models_dir": "$COMPONENTS_DIR/cell_models",
                        "synaptic_models_dir": "$COMPONENTS_DIR/synaptic_models"},
         "networks": {
-            "nodes": [{"nodes_file": f"$NETWORK_DIR/{p}_nodes.h5", "node_types_file": f"$NETWORK_DIR/{p}_node_types.csv"}
-                      for p in ("v1", "lgn")],
-            "edges": [{"edges_file": f"$NETWORK_DIR/{e}_edges.h5", "edge_types_file": f"$NETWORK_DIR/{e}_edge_types.csv"}
-                      for e in ("lgn_v1", "v1_v1")]},
+            "nodes": [{"nodes_file": f"$NETWORK_DIR/{p}_nodes.h5",
+                       "node_types_file": f"$NETWORK_DIR/{p}_node_types.csv"} for p in ("v1", "lgn")],
+            "edges": [{"edges_file": f"$NETWORK_DIR/{e}_edges.h5",
+                       "edge_types_file": f"$NETWORK_DIR/{e}_edge_types.csv"} for e in ("lgn_v1", "v1_v1")]},
         "target_simulator": "NEST"}
     simulation = {
         "manifest": {"$BASE_DIR": ".", "$INPUT_DIR": "$BASE_DIR/inputs", "$OUTPUT_DIR": "$BASE_DIR/output"},
