@@ -19,7 +19,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_microcircuit import machine_info, nest_spec, run_json  # noqa: E402
+from bench_microcircuit import machine_info, nest_spec, run_json, write_results  # noqa: E402
 
 # drawn per neuron around the published numbers (tau_m 10 ms, C_m 250 pF, t_ref 2 ms, V_reset
 # -65 mV), wide enough that the rates respond beyond the spread between seeds
@@ -118,13 +118,7 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     rep = {"benchmark": "heterogeneous", "date": now, "machine": machine_info(), "scale": args.scale,
            "t_sim": args.t_sim, "threads": args.threads, "seed": args.seed, "spread": SPREAD, "runs": runs}
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = os.path.join(args.out_dir, f"heterogeneous_microcircuit_scale{args.scale:g}_{rep['date'][:10]}")
-    with open(stem + ".json", "w") as f:
-        json.dump(rep, f, indent=1)
-    with open(stem + ".md", "w") as f:
-        f.write(markdown(rep))
-    print(markdown(rep))
+    write_results(args.out_dir, f"heterogeneous_microcircuit_scale{args.scale:g}", rep, markdown)
 
 
 if __name__ == "__main__":

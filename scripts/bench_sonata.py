@@ -28,7 +28,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "peers"))
-from bench_microcircuit import machine_info, run_json  # noqa: E402
+from bench_microcircuit import machine_info, run_json, write_results  # noqa: E402
 
 
 def worker(args):
@@ -174,13 +174,7 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     rep = {"benchmark": "sonata", "date": now, "machine": machine_info(), "circuit": circuit, "t_stop": args.t_stop,
            "threads": args.threads, "runs": runs}
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = os.path.join(args.out_dir, f"sonata_circuit_{args.n_v1}_{rep['date'][:10]}")
-    with open(stem + ".json", "w") as f:
-        json.dump(rep, f, indent=1)
-    with open(stem + ".md", "w") as f:
-        f.write(markdown(rep))
-    print(markdown(rep))
+    write_results(args.out_dir, f"sonata_circuit_{args.n_v1}", rep, markdown)
 
 
 if __name__ == "__main__":

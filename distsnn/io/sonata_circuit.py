@@ -123,38 +123,44 @@ def _types_of(where, types, ids, column):
     return {types[t].get(column) for t in np.unique(ids).tolist()}
 
 
+def _members(path, kind):
+    """(name, HDF5 group, where) of each node or edge population (kind 'nodes' or 'edges')
+    of a SONATA file, the file open meanwhile."""
+    with h5py.File(path, "r") as f:
+        if kind not in f:
+            raise ValueError(f"{path}: not a SONATA {kind[:-1]} file (no /{kind} group)")
+        for name, g in f[kind].items():
+            yield name, g, f"{path}: {kind[:-1]} population {name!r}"
+
+
 def _add_nodes(net, entry, models_dir, conf, sets):
     nodes_file, types_file = _files(entry, "nodes")
     types = read_types(types_file, "node_type_id")
-    with h5py.File(nodes_file, "r") as f:
-        if "nodes" not in f:
-            raise ValueError(f"{nodes_file}: not a SONATA node file (no /nodes group)")
-        for name, g in f["nodes"].items():
-            where = f"{nodes_file}: node population {name!r}"
-            if "node_type_id" not in g:
-                raise ValueError(f"{where}: no node_type_id dataset")
-            type_ids = g["node_type_id"][()].astype(np.int64)
-            n = type_ids.size
-            if "node_id" in g and not np.array_equal(g["node_id"][()], np.arange(n)):
-                raise ValueError(f"{where}: node_id must be 0 .. {n - 1} in order")
-            kinds = _types_of(where, types, type_ids, "model_type")
-            if len(kinds) > 1:
-                raise ValueError(f"{where}: node types of several model_types {sorted(map(str, kinds))}; "
-                                 "one population holds one kind of node")
-            kind = kinds.pop() if kinds else "virtual"
-            sets.add_population(name, type_ids, types)
-            if kind == "virtual":
-                ids, times = _input_spikes(name, n, conf, sets)
-                net.add_spike_source(name, n, ids, times)
-            elif kind in NEURON_TYPES:
-                model, params, v_init = _node_params(where, g, types, type_ids, models_dir)
-                try:
-                    net.add_population(name, n, model, params, v_init=v_init)
-                except ValueError as err:   # say which file the values came from
-                    raise ValueError(f"{where}: {err}") from None
-            else:
-                raise ValueError(f"{where}: model_type {kind!r}; distsnn simulates point neurons "
-                                 f"({', '.join(NEURON_TYPES)}) and virtual nodes (spike trains)")
+    for name, g, where in _members(nodes_file, "nodes"):
+        if "node_type_id" not in g:
+            raise ValueError(f"{where}: no node_type_id dataset")
+        type_ids = g["node_type_id"][()].astype(np.int64)
+        n = type_ids.size
+        if "node_id" in g and not np.array_equal(g["node_id"][()], np.arange(n)):
+            raise ValueError(f"{where}: node_id must be 0 .. {n - 1} in order")
+        kinds = _types_of(where, types, type_ids, "model_type")
+        if len(kinds) > 1:
+            raise ValueError(f"{where}: node types of several model_types {sorted(map(str, kinds))}; "
+                             "one population holds one kind of node")
+        kind = kinds.pop() if kinds else "virtual"
+        sets.add_population(name, type_ids, types)
+        if kind == "virtual":
+            ids, times = _input_spikes(name, n, conf, sets)
+            net.add_spike_source(name, n, ids, times)
+        elif kind in NEURON_TYPES:
+            model, params, v_init = _node_params(where, g, types, type_ids, models_dir)
+            try:
+                net.add_population(name, n, model, params, v_init=v_init)
+            except ValueError as err:   # say which file the values came from
+                raise ValueError(f"{where}: {err}") from None
+        else:
+            raise ValueError(f"{where}: model_type {kind!r}; distsnn simulates point neurons "
+                             f"({', '.join(NEURON_TYPES)}) and virtual nodes (spike trains)")
 
 
 def _node_params(where, g, types, type_ids, models_dir):
@@ -341,28 +347,24 @@ def _tics_per_step(dt):
 def _add_edges(net, entry, synapses_dir):
     edges_file, types_file = _files(entry, "edges")
     types = read_types(types_file, "edge_type_id")
-    with h5py.File(edges_file, "r") as f:
-        if "edges" not in f:
-            raise ValueError(f"{edges_file}: not a SONATA edge file (no /edges group)")
-        for name, g in f["edges"].items():
-            where = f"{edges_file}: edge population {name!r}"
-            missing = [k for k in ("source_node_id", "target_node_id", "edge_type_id") if k not in g]
-            if missing:
-                raise ValueError(f"{where}: missing {', '.join(missing)}")
-            pops = [g[k].attrs.get("node_population") for k in ("source_node_id", "target_node_id")]
-            if any(p is None for p in pops):
-                raise ValueError(f"{where}: source_node_id and target_node_id need a node_population attribute")
-            source, target = (text(p) for p in pops)
-            for pop in (source, target):
-                if pop not in net.populations:
-                    raise ValueError(f"{where}: node population {pop!r} is not among the config's nodes")
-            pre = g["source_node_id"][()].astype(np.int64)
-            post = g["target_node_id"][()].astype(np.int64)
-            weight, delay = _edge_values(where, g, types, synapses_dir, net.dt)
-            for sign, label in ((weight >= 0, name), (weight < 0, f"{name}:inhibitory")):
-                if sign.any():
-                    net.connect(source, target, FromList(pre[sign], post[sign]), weight[sign], delay[sign],
-                                label=label)
+    for name, g, where in _members(edges_file, "edges"):
+        missing = [k for k in ("source_node_id", "target_node_id", "edge_type_id") if k not in g]
+        if missing:
+            raise ValueError(f"{where}: missing {', '.join(missing)}")
+        pops = [g[k].attrs.get("node_population") for k in ("source_node_id", "target_node_id")]
+        if any(p is None for p in pops):
+            raise ValueError(f"{where}: source_node_id and target_node_id need a node_population attribute")
+        source, target = (text(p) for p in pops)
+        for pop in (source, target):
+            if pop not in net.populations:
+                raise ValueError(f"{where}: node population {pop!r} is not among the config's nodes")
+        pre = g["source_node_id"][()].astype(np.int64)
+        post = g["target_node_id"][()].astype(np.int64)
+        weight, delay = _edge_values(where, g, types, synapses_dir, net.dt)
+        for sign, label in ((weight >= 0, name), (weight < 0, f"{name}:inhibitory")):
+            if sign.any():
+                net.connect(source, target, FromList(pre[sign], post[sign]), weight[sign], delay[sign],
+                            label=label)
 
 
 def _edge_values(where, g, types, synapses_dir, dt):
