@@ -267,3 +267,20 @@ def test_analyze_spectrum_command(tmp_path, capsys):
     write_trains(many, {f"P{k}": modulated_trains(k, 20, 30.0, 0.5) for k in range(14)})
     plots.rate_spectra(str(tmp_path / "many.png"), analyze_file(str(many), rate_bin=2.0))
     assert (tmp_path / "many.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_repeated_spikes_leave_lvr_undefined_without_warnings(tmp_path):
+    """A spike source's repeated spikes in one step are intervals of 0: the rate counts them;
+    two zero intervals in a row have no LvR (NaN for that neuron, no warning), one zero
+    interval is an ordinary term; the others' statistics are untouched."""
+    trains = [np.array([5.0, 5.0, 5.0, 9.0]), np.array([10.0, 10.0, 20.0, 35.0]), np.array([10.0, 20.0, 30.0])]
+    write_trains(tmp_path / "r.h5", {"S": trains})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        st = analyze_file(str(tmp_path / "r.h5"))["S"]
+    assert st.rates.tolist() == pytest.approx([4 / 3.0, 4 / 3.0, 1.0])
+    assert np.isnan(st.lvr[0])
+    r = 2.0   # the default refractoriness constant (ms)
+    one_zero = 3.0 / 2 * ((1 - 0) * (1 + 4 * r / 10.0) + (1 - 4 * 10.0 * 15.0 / 25.0 ** 2) * (1 + 4 * r / 25.0))
+    assert st.lvr[1] == pytest.approx(one_zero) and st.lvr[2] == 0.0   # a regular train: 0
+    assert np.isfinite(st.summary()["mean_lvr"])

@@ -144,7 +144,10 @@ class _Accumulator:
         pair = ok & np.isfinite(prev_isi)
         a, b = prev_isi[pair], isi[pair]
         s = a + b
-        term = (1.0 - 4.0 * a * b / s ** 2) * (1.0 + 4.0 * self.lvr_r / s)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # two intervals of 0 in a row (a spike source's repeated spikes in one step): the
+            # LvR is undefined, NaN for that neuron
+            term = (1.0 - 4.0 * a * b / s ** 2) * (1.0 + 4.0 * self.lvr_r / s)
         self.lvr_sum += np.bincount(ids[pair], weights=term, minlength=n)
         self.last_t[ids[last]] = t[last]
         upd = last & ok
