@@ -130,7 +130,8 @@ def test_drawn_values_come_from_each_neurons_own_streams():
     # the rows: each neuron's constants and its refractory steps; any subset (a rank's) gets the same
     index, rows = neuron_rows(plan, np.arange(plan.n_neurons))
     assert np.all(index[:10] == -1) and np.array_equal(index[10:], np.arange(20000))
-    assert np.array_equal(rows[:, bp.PF_REF], np.floor(p["t_ref"] / 0.1 + 0.5))
+    # NEST's count: t_ref rounded to 1 us tics, then up to whole steps of 100 tics
+    assert np.array_equal(rows[:, bp.PF_REF], np.ceil(np.floor(p["t_ref"] * 1000 + 0.5) / 100))
     assert np.allclose(rows[:, bp.PF_P22], np.exp(-0.1 / p["tau_m"]), rtol=1e-15, atol=0)
     sub = np.array([20009, 10, 777])
     i_sub, r_sub = neuron_rows(plan, sub)

@@ -1,5 +1,7 @@
 """iaf_psc_exp against its analytic solution: current step, one PSC, refractory period."""
+import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -181,3 +183,20 @@ def test_poisson_input_window_is_validated(start, stop):
     net = one_neuron()
     with pytest.raises(ValueError, match="poisson input to 'n': need 0 <= start <= stop"):
         net.add_poisson_input("n", indegree=10, rate=5.0, weight=1.0, delay=1.0, start=start, stop=stop)
+
+
+NEST_REFRACTORY = json.loads((pathlib.Path(__file__).parent / "data" / "nest_refractory.json").read_text())
+
+
+@pytest.mark.parametrize("run", NEST_REFRACTORY["runs"], ids=lambda r: f"{r['model']}-dt{r['dt']}")
+def test_refractory_steps_as_nest_counts_them(run):
+    """A t_ref off the step grid counts as NEST counts it: rounded to NEST's tic, then up to
+    whole steps (2.04 ms is 21 steps of 0.1 ms, 0.15 ms is 2, 0.5004 ms 5 and 0.5006 ms 6).
+    A neuron driven to spike in the first step after its refractory period shows it in its
+    interspike interval, which must be NEST 3.10's (scripts/peers/nest_refractory.py)."""
+    for t_ref, want in zip(NEST_REFRACTORY["t_refs"], run["isi_ms"]):
+        net = Network(dt=run["dt"])
+        net.add_population("n", 1, run["model"], {"t_ref": t_ref, "I_e": 1e7})
+        net.record_spikes("n")
+        res = simulate(net, 20.0, progress=False)
+        assert np.diff(res.spikes("n")[1])[1] == pytest.approx(want, abs=1e-9), t_ref

@@ -33,6 +33,7 @@ import h5py
 import numpy as np
 
 from ..model import FromList, Network
+from ..model.neurons import NEST_TICS_PER_MS as TICS_PER_MS
 from ..model.neurons import NEURON_MODELS, default_v_init
 from .sonata_config import load_config
 from .sonata_groups import text
@@ -43,7 +44,6 @@ TEMPLATE_PREFIX = "nest:"
 NEURON_TYPES = ("point_neuron", "point_process")
 STATIC = ("static_synapse", "nest:static_synapse")
 EDGE_KEYS = {"syn_weight": "weight", "weight": "weight", "delay": "delay"}
-TICS_PER_MS = 1000   # NEST's default tic, 1 us: the resolution of its time stamps
 
 
 def load_circuit(path, record_voltage=0):

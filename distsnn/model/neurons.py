@@ -71,6 +71,7 @@ IZHIKEVICH_DEFAULTS = {
 }
 # parameters that are switches (True / False), not numbers
 BOOL_PARAMS = ("consistent_integration",)
+NEST_TICS_PER_MS = 1000   # NEST's default tic, 1 us: the resolution of its times (t_ref, spike stamps)
 IZHIKEVICH_V_M = -65.0   # NEST's initial V_m (mV): the default v_init (the model has no E_L)
 NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
                  "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS,
@@ -205,9 +206,17 @@ def _number(x):
 
 
 def refractory_steps(t_ref, dt):
-    """The refractory time t_ref (ms) in whole steps of dt (ms), rounded: an int, or an int64
-    array for an array of t_ref."""
-    steps = np.floor(np.asarray(t_ref, dtype=np.float64) / dt + 0.5).astype(np.int64)
+    """The refractory time t_ref (ms) in whole steps of dt (ms) as NEST counts them
+    (Time(Time::ms(t_ref)).get_steps()): rounded to NEST's tic (1 us), then up to whole
+    steps, so 2.04 ms is 21 steps of 0.1 ms and 0.15 ms is 2 (measured in NEST 3.10,
+    tests/test_single_neuron.py). An int, or an int64 array for an array of t_ref."""
+    tics = np.floor(np.asarray(t_ref, dtype=np.float64) * NEST_TICS_PER_MS + 0.5)
+    per_step = dt * NEST_TICS_PER_MS
+    whole = round(per_step)
+    if whole >= 1 and abs(per_step - whole) <= 1e-9 * per_step:   # dt a whole number of tics: exact
+        steps = -(-tics.astype(np.int64) // whole)
+    else:
+        steps = np.ceil(tics / per_step).astype(np.int64)
     return int(steps) if steps.ndim == 0 else steps
 
 
