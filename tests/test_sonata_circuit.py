@@ -282,6 +282,22 @@ def test_what_cannot_be_read_is_refused_with_the_reason(circuit, change, message
         load_circuit(circuit / "simulation_config.json")
 
 
+def test_spike_trains_from_bmtks_csv(circuit):
+    """The same spike trains as BMTK's CSV (with another population's rows to skip) give the
+    same network input, so NEST's spikes."""
+    with h5py.File(circuit / "inputs/lgn_spikes.h5") as f:
+        ids, times = f["spikes/lgn/node_ids"][()], f["spikes/lgn/timestamps"][()]
+    lines = ["timestamps population node_ids"] + [f"{t!r} lgn {i}" for t, i in zip(times.tolist(), ids.tolist())]
+    lines.append("12.5 other 3")
+    (circuit / "inputs/lgn_spikes.csv").write_text("\n".join(lines) + "\n")
+    replace_in(circuit / "simulation_config.json", "lgn_spikes.h5", "lgn_spikes.csv")
+    res = simulate(load_circuit(circuit / "simulation_config.json"), 500.0, seed=1, backend="cpu", progress=False)
+    assert as_pairs(*res.spikes("v1")) == nest_spikes()
+    (circuit / "inputs/lgn_spikes.csv").write_text("timestamps population\n1.0 lgn\n")
+    with pytest.raises(ValueError, match="the header must name timestamps and node_ids"):
+        load_circuit(circuit / "simulation_config.json")
+
+
 def test_spike_input_out_of_range_is_refused(circuit):
     with h5py.File(circuit / "inputs/lgn_spikes.h5", "a") as f:
         ids = f["spikes/lgn/node_ids"][()]

@@ -11,7 +11,8 @@ models' JSON parameter files, spike trains for the virtual nodes), read with NES
   whatever E_L (NEST's initial state: setting E_L does not move V_m). All node types of one
   population must name the same model ('nest:<model>', one distsnn has).
 - A population of model_type 'virtual' is a spike source; its spikes come from the input
-  (input_type 'spikes') whose node_set is the population, a SONATA spike file. As NEST's
+  (input_type 'spikes') whose node_set is the population, a SONATA spike file or BMTK's CSV
+  (sonata_spike_trains). As NEST's
   spike_train_injector with allow_offgrid_times, a spike at T ms is emitted at the end of
   the step that holds it (at T itself if T is within half a NEST tic, 0.5 us, of the grid).
   Delays are rounded to steps as NEST rounds them (_nest_delays).
@@ -38,6 +39,7 @@ from ..model.neurons import NEURON_MODELS, default_v_init
 from .sonata_config import load_config
 from .sonata_groups import text
 from .sonata_node_sets import NodeSets
+from .sonata_spike_trains import read_spike_trains
 from .sonata_types import component_params, read_types
 
 TEMPLATE_PREFIX = "nest:"
@@ -300,26 +302,6 @@ def _reports(net, conf, sets):
     if sampling is not None:
         net.sample_state(*sampling)
     return records
-
-
-def read_spike_trains(path, population):
-    """(node ids int64, times ms float64) of `population` in a SONATA spike file: the group
-    /spikes/<population> with node_ids (or gids) and timestamps, or, in older files, those
-    datasets directly under /spikes."""
-    with h5py.File(path, "r") as f:
-        spikes = f.get("spikes")
-        if spikes is None:
-            raise ValueError(f"{path}: not a SONATA spike file (no /spikes group)")
-        grp = spikes[population] if population in spikes else spikes
-        if not isinstance(grp, h5py.Group) or "timestamps" not in grp:
-            raise ValueError(f"{path}: no /spikes/{population}/timestamps")
-        key = "node_ids" if "node_ids" in grp else "gids" if "gids" in grp else None
-        if key is None:
-            raise ValueError(f"{path}: no node_ids (or gids) beside the timestamps")
-        units = text(grp["timestamps"].attrs.get("units", "ms"))
-        if units != "ms":
-            raise ValueError(f"{path}: timestamps in {units!r}; ms expected")
-        return grp[key][()].astype(np.int64), grp["timestamps"][()].astype(np.float64)
 
 
 def _emission_times(times, dt):
