@@ -12,7 +12,8 @@ import re
 _VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
-def _read_json(path, what):
+def read_json(path, what):
+    """The JSON file `path` (`what` names it in errors: unreadable, not JSON)."""
     try:
         with open(path) as fp:
             return json.load(fp)
@@ -23,8 +24,8 @@ def _read_json(path, what):
 
 
 def _manifest(conf, path):
-    """The manifest's variables with their values as absolute paths (in the order given,
-    each may use the earlier ones and ${configdir})."""
+    """The manifest's variables with their values as absolute paths (each may use the others
+    and ${configdir}, in any order)."""
     base = os.path.dirname(os.path.abspath(path))
     values = {"configdir": base}
     raw = conf.get("manifest", {})
@@ -35,7 +36,7 @@ def _manifest(conf, path):
         for key, value in raw.items():
             name = key.lstrip("$").strip("{}")
             resolved = _substitute(str(value), values, path, strict=False)
-            if resolved is not None and "$" not in resolved:
+            if "$" not in resolved:
                 resolved = os.path.normpath(os.path.join(base, resolved))
                 changed |= values.get(name) != resolved
                 values[name] = resolved
@@ -70,7 +71,7 @@ def _resolve(obj, values, path, base):
 
 
 def _load_one(path):
-    conf = _read_json(path, "SONATA config")
+    conf = read_json(path, "SONATA config")
     if not isinstance(conf, dict):
         raise ValueError(f"{path}: a SONATA config is a JSON object")
     base = os.path.dirname(os.path.abspath(path))

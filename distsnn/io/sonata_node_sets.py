@@ -11,7 +11,7 @@ that names a column no types table has is refused.
 """
 import numpy as np
 
-from .sonata_config import _read_json
+from .sonata_config import read_json
 
 
 class NodeSets:
@@ -21,7 +21,7 @@ class NodeSets:
     def __init__(self, conf):
         path = conf.get("node_sets_file")
         self.path = path
-        self.sets = _read_json(path, "node_sets_file") if isinstance(path, str) else {}
+        self.sets = read_json(path, "node_sets_file") if isinstance(path, str) else {}
         if not isinstance(self.sets, dict):
             raise ValueError(f"{path}: node sets must be a JSON object")
         self.populations = {}

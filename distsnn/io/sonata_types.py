@@ -6,7 +6,7 @@ import math
 import os
 import shlex
 
-from .sonata_config import _read_json
+from .sonata_config import read_json
 
 MISSING = ("", "NULL", "NONE", "None", "null", "NaN", "nan")
 
@@ -60,7 +60,7 @@ def component_params(directory, name, where):
     if directory is None:
         raise ValueError(f"{where}: dynamics_params {name!r} but the config gives no components directory for it")
     path = os.path.join(directory, name)
-    params = _read_json(path, f"{where}: dynamics_params file")
+    params = read_json(path, f"{where}: dynamics_params file")
     if not isinstance(params, dict):
         raise ValueError(f"{path}: parameters must be a JSON object")
     for k, v in params.items():
