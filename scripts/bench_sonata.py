@@ -42,12 +42,13 @@ def worker(args):
     net = load_circuit(os.path.join(args.work, "simulation_config.json"))
     net.ring_bits = "auto" if args.ring_bits == "auto" else int(args.ring_bits)
     read_s = time.perf_counter() - t0
-    res = simulate(net, net.metadata["tstop"], seed=1, backend="cpu", connectivity=args.connectivity,
+    res = simulate(net, net.metadata["tstop"], seed=1, backend=args.backend, connectivity=args.connectivity,
                    progress=False)
     ids, times = res.spikes("v1")
     with open(args.spikes, "w") as fh:
         json.dump({"spikes": {"v1": {"node_ids": ids.tolist(), "times": times.tolist()}}}, fh)
-    print(json.dumps({"threads": args.threads, "connectivity": args.connectivity, "ring_bits": res.plan.ring_bits,
+    print(json.dumps({"threads": args.threads, "backend": res.backend, "connectivity": args.connectivity,
+                      "ring_bits": res.plan.ring_bits,
                       "read_s": read_s,
                       "build_s": read_s + res.timers.seconds["build"], "simulate_s": res.timers.seconds["simulate"],
                       "synapses": int(res.n_synapses), "events": res.events,
@@ -76,6 +77,7 @@ def markdown(rep):
     c = rep["circuit"]
     lines = [f"# A SONATA circuit in distsnn and NEST ({c['n_v1']} + {c['n_lgn']} virtual nodes, "
              f"{rep['t_stop']:g} ms, {rep['threads']} threads)", "",
+             f"distsnn's backend: {rep.get('backend', 'cpu')}.", "",
              f"{rep['date']} on {rep['machine']['platform']} ({rep['machine']['cpus']} CPUs).", "",
              f"Circuit (scripts/peers/make_sonata_circuit.py): {c['n_v1']} iaf_psc_alpha nodes of three node types, "
              f"{c['n_lgn']} virtual nodes with Poisson spike trains ({c['k_lgn']} per v1 node), recurrent edges with "
@@ -122,6 +124,7 @@ def main():
     ap.add_argument("--t-stop", type=float, default=1000.0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--nest-python", default=None, help="Python with nest-simulator (and h5py) installed")
+    ap.add_argument("--backend", default="cpu", help="distsnn's backend: cpu, gpu (or gpu-emu)")
     ap.add_argument("--work", default=None,
                     help="directory of the circuit (written if absent; default a temporary one)")
     ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "bench", "results"))
@@ -148,8 +151,8 @@ def main():
     for bits in ("auto", "64"):   # the default (int32 where it is safe), and int64 input buffers
         out = os.path.join(work, f"distsnn_{bits}_spikes.json")
         r = run_json([sys.executable, os.path.abspath(__file__), "--worker", "--work", work, "--threads",
-                      str(args.threads), "--spikes", out, "--ring-bits", bits])
-        name = f"distsnn (int{r.get('ring_bits', bits)} input)"
+                      str(args.threads), "--spikes", out, "--ring-bits", bits, "--backend", args.backend])
+        name = f"distsnn {args.backend} (int{r.get('ring_bits', bits)} input)"
         runs.append(dict(r, simulator=name))
         if "error" not in r:
             spikes[name] = json.load(open(out))["spikes"]["v1"]
@@ -173,8 +176,9 @@ def main():
                 r["first_difference_ms"], r["share_of_nest_spikes"] = agreement(spikes[key], spikes["NEST"], 0.1)
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     rep = {"benchmark": "sonata", "date": now, "machine": machine_info(), "circuit": circuit, "t_stop": args.t_stop,
-           "threads": args.threads, "runs": runs}
-    write_results(args.out_dir, f"sonata_circuit_{args.n_v1}", rep, markdown)
+           "threads": args.threads, "backend": args.backend, "runs": runs}
+    write_results(args.out_dir, f"sonata_circuit_{args.n_v1}" + ("" if args.backend == "cpu" else f"_{args.backend}"),
+                  rep, markdown)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ status=${PIPESTATUS[0]}
 "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
 # the AdEx network (aeif_cond_exp's adaptive solver) on the GPU: cost per neuron update
 "$PY" scripts/bench_adex.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
+# a SONATA circuit of 50,000 + 5,000 virtual nodes and 50 million edges (synapse lists) on the GPU
+"$PY" scripts/bench_sonata.py --backend gpu --n-v1 50000 --n-lgn 5000 --p 0.02 --k-lgn 100 --t-stop 1000 \
+    --work /tmp/sonata_gpu --out-dir "$OUT" || status=1
 # the Izhikevich network (izhikevich neurons, noise currents) on the GPU
 "$PY" scripts/bench_izhikevich.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
 exit $status

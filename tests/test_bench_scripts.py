@@ -157,7 +157,7 @@ def test_bench_sonata_smoke(tmp_path):
     runs = json.loads(js.read_text())["runs"]
     assert [r["ring_bits"] for r in runs] == [32, 64]   # auto chose int32 here; then int64
     run = runs[0]
-    assert run["simulator"] == "distsnn (int32 input)" and run["events"] > 0 and run["spike_count"] > 0
+    assert run["simulator"] == "distsnn cpu (int32 input)" and run["events"] > 0 and run["spike_count"] > 0
     import h5py
     edges = 0
     for name in ("lgn_v1", "v1_v1"):

@@ -25,6 +25,16 @@ def test_mixed_network_same_as_cpu(connectivity, bits):
     assert_same_run(res, ref)
 
 
+def test_sonata_circuit_gives_nests_spikes():
+    """The SONATA test circuit on the device: NEST 3.10's spikes (tests/test_sonata_circuit.py),
+    repeated input spikes in one step and synapse lists included."""
+    from test_sonata_circuit import CIRCUIT, as_pairs, load_circuit, nest_spikes
+    for connectivity in ("procedural", "stored"):
+        net = load_circuit(CIRCUIT / "simulation_config.json")
+        res = simulate(net, net.metadata["tstop"], seed=1, backend="gpu", connectivity=connectivity, progress=False)
+        assert res.backend == "gpu" and as_pairs(*res.spikes("v1")) == nest_spikes()
+
+
 @pytest.mark.parametrize("model,scale", [("microcircuit", 0.25), ("coba", 1.0), ("izhikevich", 1.0)])
 def test_library_models_same_as_cpu(model, scale):
     for connectivity in ("procedural", "stored"):
