@@ -86,6 +86,20 @@ def test_run_command_writes_where_the_config_says(circuit):
     assert as_pairs(*read_spikes(circuit / "output" / "spikes.h5")["v1"]) == nest_spikes()
 
 
+def test_a_circuit_run_in_segments_is_nests(circuit, tmp_path):
+    """Checkpointed every 200 ms and resumed (the run stopped after its first segment), the
+    circuit's joined spikes are still NEST's: repeated input spikes, synapse lists and the
+    report carry over the checkpoints."""
+    config, out, ck = str(circuit / "simulation_config.json"), str(tmp_path / "run.h5"), str(tmp_path / "ck")
+    common = ["run", config, "--output", out, "--no-progress", "--backend", "cpu", "--checkpoint", ck,
+              "--checkpoint-every", "200", "--resume"]
+    assert main(common + ["--t-sim", "200"]) in (0, None)   # the first segment only
+    assert main(common) in (0, None)                        # resumed: the config's 500 ms
+    assert as_pairs(*read_spikes(out)["v1"]) == nest_spikes()
+    ids, times, data = read_report(str(tmp_path / "run_voltage.h5"))["v1"]
+    assert times[0] == 1.0 and times[-1] == 500.0 and data.shape == (500, 13)
+
+
 def test_report_gives_nests_membrane_potential(circuit):
     """The config's report (V_m of a compound node set, every ms) is recorded: the same nodes
     and times as NEST's multimeter, V_m within the fixed-point input's rounding."""
