@@ -4,7 +4,12 @@
 # gpu_tests_<device>_<date>.log and the benchmark's JSON/Markdown to OUT (default
 # bench/results). Uses the python on the PATH (PYTHON=...) with this checkout on
 # PYTHONPATH; installs nothing. T_SIM: biological time of the benchmark (ms, default 10000).
+# STAGES: which parts to run, for device calls with a time limit (default "tests bench"):
+# "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
+# "microcircuit", "adex", "izhikevich", "sonata".
 set -uo pipefail
+STAGES=" ${STAGES:-tests bench} "
+want() { [[ "$STAGES" == *" $1 "* || ( "$1" != tests && "$STAGES" == *" bench "* ) ]]; }
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 OUT=${OUT:-bench/results}
@@ -12,45 +17,56 @@ mkdir -p "$OUT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 PY_COLORS=0
 device=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr -c 'A-Za-z0-9\n' '_' | tr 'A-Z' 'a-z')
 log="$OUT/gpu_tests_${device:-unknown}_$(date -u +%F).log"
-{
-    echo "# $(date -u +%FT%TZ) $(hostname)"
-    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-    "$PY" -c "import cupy, numpy, numba; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'numba', numba.__version__)"
-    # the real-device tests, then the emulated-device and compile tests on the same machine
-    "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_gpu_device.py tests/test_gpu_emulated.py \
-        tests/test_gpu_kernels.py tests/test_backend_select.py
-    # out-of-bounds accesses and races in every kernel, on a small run of each mode
-    if command -v compute-sanitizer >/dev/null; then
-        for tool in memcheck racecheck; do
-            for mode in procedural stored; do
-                echo "compute-sanitizer --tool $tool, $mode:"
-                DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run \
-                    microcircuit --scale 0.02 --t-sim 5 --backend gpu --connectivity "$mode" --no-progress \
-                    --record 1 --record-from V_m,I_syn_ex,I_syn_in --output "/tmp/sanitize_$mode.h5" | tail -3
+status=0
+if want tests; then
+    {
+        echo "# $(date -u +%FT%TZ) $(hostname)"
+        nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+        "$PY" -c "import cupy, numpy, numba; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'numba', numba.__version__)"
+        # the real-device tests, then the emulated-device and compile tests on the same machine
+        "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_gpu_device.py tests/test_gpu_emulated.py \
+            tests/test_gpu_kernels.py tests/test_backend_select.py
+        # out-of-bounds accesses and races in every kernel, on a small run of each mode
+        if command -v compute-sanitizer >/dev/null; then
+            for tool in memcheck racecheck; do
+                for mode in procedural stored; do
+                    echo "compute-sanitizer --tool $tool, $mode:"
+                    DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run \
+                        microcircuit --scale 0.02 --t-sim 5 --backend gpu --connectivity "$mode" --no-progress \
+                        --record 1 --record-from V_m,I_syn_ex,I_syn_in --output "/tmp/sanitize_$mode.h5" | tail -3
+                done
+                echo "compute-sanitizer --tool $tool, adex (the aeif_cond_exp kernel):"
+                DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run adex \
+                    --scale 0.02 --t-sim 5 --backend gpu --no-progress --record 1 --record-from V_m,w,g_ex \
+                    --output /tmp/sanitize_adex.h5 | tail -3
             done
-            echo "compute-sanitizer --tool $tool, adex (the aeif_cond_exp kernel):"
-            DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run adex \
-                --scale 0.02 --t-sim 5 --backend gpu --no-progress --record 1 --record-from V_m,w,g_ex \
-                --output /tmp/sanitize_adex.h5 | tail -3
-        done
-    fi
-    # two ranks sharing the device, where MPI works here
-    if command -v mpiexec >/dev/null && "$PY" -c "from mpi4py import MPI" 2>/dev/null; then
-        # (Open MPI as root needs these; MPICH ignores them)
-        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
-            mpiexec -n 2 "$PY" -m mpi4py -m pytest -q -rs -p no:cacheprovider \
-            -m "gpu or mpi" tests/test_mpi_gpu.py || echo "MPI GPU tests failed"
-    else
-        echo "MPI not usable here: MPI GPU tests not run"
-    fi
-} 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-"$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
+        fi
+        # two ranks sharing the device, where MPI works here
+        if command -v mpiexec >/dev/null && "$PY" -c "from mpi4py import MPI" 2>/dev/null; then
+            # (Open MPI as root needs these; MPICH ignores them)
+            OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
+                mpiexec -n 2 "$PY" -m mpi4py -m pytest -q -rs -p no:cacheprovider \
+                -m "gpu or mpi" tests/test_mpi_gpu.py || echo "MPI GPU tests failed"
+        else
+            echo "MPI not usable here: MPI GPU tests not run"
+        fi
+    } 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+fi
+if want microcircuit; then
+    "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
+fi
 # the AdEx network (aeif_cond_exp's adaptive solver) on the GPU: cost per neuron update
-"$PY" scripts/bench_adex.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
+if want adex; then
+    "$PY" scripts/bench_adex.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
+fi
 # a SONATA circuit of 50,000 + 5,000 virtual nodes and 50 million edges (synapse lists) on the GPU
-"$PY" scripts/bench_sonata.py --backend gpu --n-v1 50000 --n-lgn 5000 --p 0.02 --k-lgn 100 --t-stop 1000 \
-    --work /tmp/sonata_gpu --out-dir "$OUT" || status=1
+if want sonata; then
+    "$PY" scripts/bench_sonata.py --backend gpu --n-v1 50000 --n-lgn 5000 --p 0.02 --k-lgn 100 --t-stop 1000 \
+        --work /tmp/sonata_gpu --out-dir "$OUT" || status=1
+fi
 # the Izhikevich network (izhikevich neurons, noise currents) on the GPU
-"$PY" scripts/bench_izhikevich.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
+if want izhikevich; then
+    "$PY" scripts/bench_izhikevich.py --backend gpu --seeds 2 --out-dir "$OUT" || status=1
+fi
 exit $status
