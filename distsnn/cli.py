@@ -200,6 +200,9 @@ def _parser():
             a.add_argument("--rate-bin", type=float, default=None, metavar="MS",
                            help="also the population rate in bins of MS ms (JSON 'population_rate'; "
                                 "plotted with --plot, in 5 ms bins if not given)")
+            a.add_argument("--node-types", default=None, metavar="CONFIG.json",
+                           help="also the statistics of each node type of a SONATA circuit's populations (JSON "
+                                "'node_types'; the circuit's config)")
             a.add_argument("--spectrum", action="store_true",
                            help="also the power spectrum of the population rate and its peak frequency "
                                 "(JSON 'rate_spectrum'; Welch, 256-bin Hann segments; the rate in 1 ms bins "
@@ -329,6 +332,11 @@ def analyze_command(args, out=None):
     series = args.rate_bin is not None
     result = {"file": path, "options": dict(_analysis_options(args), rate_bin=args.rate_bin, spectrum=args.spectrum),
               "populations": {n: s.summary(series, args.spectrum) for n, s in stats.items()}}
+    if args.node_types:
+        from .io.sonata_circuit import node_types
+        types = node_types(args.node_types)
+        result["node_types"] = {n: s.by_node_type(*types[n]) for n, s in stats.items()
+                                if n in types and s.rates.size}
     _emit(result, args.output, out)
     if args.plot:
         from .analysis import plots

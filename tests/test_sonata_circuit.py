@@ -133,6 +133,23 @@ def test_node_sets(tmp_path):
             sets.select(name, "w")
 
 
+def test_statistics_by_node_type(circuit, capsys):
+    """`distsnn analyze --node-types CONFIG` breaks a population's statistics down by node
+    type, labelled from the types table: the rates are NEST's, type by type."""
+    config = str(circuit / "simulation_config.json")
+    main(["run", config, "--no-progress", "--backend", "cpu"])
+    capsys.readouterr()
+    main(["analyze", str(circuit / "output" / "spikes.h5"), "--node-types", config])
+    by_type = json.loads(capsys.readouterr().out)["node_types"]["v1"]
+    with h5py.File(circuit / "network/v1_nodes.h5") as f:
+        types = f["nodes/v1/node_type_id"][()]
+    counts = np.bincount(NEST["spikes"]["v1"]["node_ids"], minlength=types.size)
+    for t, label in ((100, "e"), (101, "e"), (102, "i")):
+        got = by_type[str(t)]
+        assert got["n_neurons"] == int(np.sum(types == t)) and got["ei"] == label and got["pop_name"] == f"type {t}"
+        assert got["mean_rate_hz"] == pytest.approx(counts[types == t].mean() / 0.5)
+
+
 def test_node_types_give_each_node_its_parameters():
     net = load_circuit(CIRCUIT / "simulation_config.json")
     table = distsnn.parameters(net, "v1")

@@ -26,6 +26,12 @@ import numpy as np
 from ..io.sonata import open_h5, population_size_in_file, run_window
 
 
+def _finite_mean(x):
+    """The mean of the finite values (nan if none): neurons without a CV or LvR are left out."""
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else float("nan")
+
+
 @dataclass
 class PopulationStats:
     name: str
@@ -39,6 +45,23 @@ class PopulationStats:
     rate_edges: np.ndarray = None   # ms, the population rate's bin edges (with rate_bin)
     rate_series: np.ndarray = None  # Hz, the population rate per bin (with rate_bin)
 
+    def by_node_type(self, type_ids, types=None, labels=("pop_name", "model_name", "ei")):
+        """{node type id (str): summary of its neurons (n_neurons, mean_rate_hz, mean_cv,
+        mean_lvr, n_silent), with the types table's label columns it has} for a SONATA node
+        population whose node_type_id per neuron is `type_ids` (io.sonata_circuit.node_types)."""
+        type_ids = np.asarray(type_ids, dtype=np.int64)
+        if type_ids.size != self.n_neurons:
+            raise ValueError(f"population {self.name!r}: {type_ids.size} node types for {self.n_neurons} neurons")
+        out = {}
+        for t in np.unique(type_ids).tolist():
+            sel = type_ids == t
+            out[str(t)] = {"n_neurons": int(sel.sum()), "mean_rate_hz": _finite_mean(self.rates[sel]),
+                           "mean_cv": _finite_mean(self.cv[sel]), "mean_lvr": _finite_mean(self.lvr[sel]),
+                           "n_silent": int(np.sum(self.rates[sel] == 0))}
+            row = (types or {}).get(t, {})
+            out[str(t)].update({k: row[k] for k in labels if row.get(k) is not None})
+        return out
+
     def spectrum(self, segment_bins=256):
         """rate_spectrum of the population rate (needs rate_bin); a last bin shorter than
         the others (the window is not a multiple of the bin) is left out."""
@@ -51,9 +74,7 @@ class PopulationStats:
     def summary(self, series=False, spectrum=False):
         """Means over neurons; with series=True also the population rate per bin, with
         spectrum=True its power spectrum (rate_spectrum)."""
-        def m(x):
-            x = x[np.isfinite(x)]
-            return float(x.mean()) if x.size else float("nan")
+        m = _finite_mean
         out = {"n_neurons": self.n_neurons, "mean_rate_hz": m(self.rates), "mean_cv": m(self.cv),
                "mean_lvr": m(self.lvr), "mean_corr": self.corr_mean, "n_silent": int(np.sum(self.rates == 0)),
                "n_with_cv": int(np.isfinite(self.cv).sum()), "n_corr_sample": int(self.corr_ids.size)}

@@ -90,6 +90,21 @@ def load_circuit(path, record_voltage=0):
     return net
 
 
+def node_types(path):
+    """{node population: (node_type_id per node, its types table)} of the circuit whose
+    config is `path`, without building anything (for statistics by node type)."""
+    conf = load_config(path)
+    out = {}
+    for entry in conf["networks"].get("nodes", []):
+        nodes_file, types_file = _files(entry, "nodes")
+        types = read_types(types_file, "node_type_id")
+        for name, g, where in _members(nodes_file, "nodes"):
+            if "node_type_id" not in g:
+                raise ValueError(f"{where}: no node_type_id dataset")
+            out[name] = (g["node_type_id"][()].astype(np.int64), types)
+    return out
+
+
 def build_circuit(path, scale=1.0, record_voltage=0, **options):
     """load_circuit for the command line (`distsnn run circuit_config.json`): a SONATA
     circuit is what its files say, so it takes no --scale and no model options."""
