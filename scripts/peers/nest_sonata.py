@@ -1,6 +1,7 @@
 """NEST's spikes of a SONATA circuit, for tests/test_sonata_circuit.py: every spike of every
-neuron population, as (node population, node id, time in ms), written to a JSON file with
-NEST's version. Usage:
+neuron population, as (node population, node id, time in ms), and what the config's reports
+ask for (a multimeter on the nodes of each report's node set, at its dt), written to a JSON
+file with NEST's version. Usage:
 
     /path/to/venv-with-nest/bin/python scripts/peers/nest_sonata.py tests/data/sonata_circuit \
         tests/data/nest_sonata_spikes.json [--threads N] [--timing]
