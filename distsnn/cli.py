@@ -202,7 +202,8 @@ def _parser():
                                 "plotted with --plot, in 5 ms bins if not given)")
             a.add_argument("--node-types", default=None, metavar="CONFIG.json",
                            help="also the statistics of each node type of a SONATA circuit's populations (JSON "
-                                "'node_types'; the circuit's config)")
+                                "'node_types'; the circuit's config; default: the config the run was made from, "
+                                "if the file names one that exists)")
             a.add_argument("--spectrum", action="store_true",
                            help="also the power spectrum of the population rate and its peak frequency "
                                 "(JSON 'rate_spectrum'; Welch, 256-bin Hann segments; the rate in 1 ms bins "
@@ -320,6 +321,16 @@ def _emit(result, path, out):
         print(text, file=out)
 
 
+def _run_sonata_config(path):
+    """The SONATA config a run's spike file was made from (its metadata), if it still exists."""
+    from .io.sonata import read_metadata
+    try:
+        config = read_metadata(path).get("parameters", {}).get("sonata_config")
+    except (OSError, KeyError, ValueError, AttributeError):   # a file from elsewhere: no distsnn metadata
+        return None
+    return config if isinstance(config, str) and os.path.isfile(config) else None
+
+
 def analyze_command(args, out=None):
     from .analysis import analyze_file
     from .io.sonata import reports_beside
@@ -332,9 +343,11 @@ def analyze_command(args, out=None):
     series = args.rate_bin is not None
     result = {"file": path, "options": dict(_analysis_options(args), rate_bin=args.rate_bin, spectrum=args.spectrum),
               "populations": {n: s.summary(series, args.spectrum) for n, s in stats.items()}}
-    if args.node_types:
+    config = args.node_types or _run_sonata_config(path)
+    if config:
         from .io.sonata_circuit import node_types
-        types = node_types(args.node_types)
+        types = node_types(config)
+        result["node_types_from"] = config
         result["node_types"] = {n: s.by_node_type(*types[n]) for n, s in stats.items()
                                 if n in types and s.rates.size}
     _emit(result, args.output, out)

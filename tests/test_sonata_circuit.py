@@ -141,6 +141,8 @@ def test_statistics_by_node_type(circuit, capsys):
     capsys.readouterr()
     main(["analyze", str(circuit / "output" / "spikes.h5"), "--node-types", config])
     by_type = json.loads(capsys.readouterr().out)["node_types"]["v1"]
+    main(["analyze", str(circuit / "output" / "spikes.h5")])   # the run's own config, from its metadata
+    assert json.loads(capsys.readouterr().out)["node_types"]["v1"] == by_type
     with h5py.File(circuit / "network/v1_nodes.h5") as f:
         types = f["nodes/v1/node_type_id"][()]
     counts = np.bincount(NEST["spikes"]["v1"]["node_ids"], minlength=types.size)
