@@ -100,6 +100,37 @@ def test_a_circuit_run_in_segments_is_nests(circuit, tmp_path):
     assert times[0] == 1.0 and times[-1] == 500.0 and data.shape == (500, 13)
 
 
+def _convert(circuit, model):
+    """The test circuit made of `model` neurons, by scripts/peers/make_sonata_circuit.convert
+    (which made NEST's reference too)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "make_sonata_circuit", pathlib.Path(__file__).parents[1] / "scripts" / "peers" / "make_sonata_circuit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.convert(str(circuit), model)
+
+
+@pytest.mark.parametrize("bits", ["auto", 64])
+def test_adaptive_exponential_circuit_is_nests(circuit, bits):
+    """The circuit made of aeif_cond_exp neurons (conductances, negative weights inhibitory,
+    NEST's solver): all of NEST 3.10's spikes, and its V_m (tests/data/nest_sonata_aeif_spikes.json;
+    measured 2.4e-6 mV with int32 input, 1.4e-9 mV with int64)."""
+    nest = json.loads((DATA / "nest_sonata_aeif_spikes.json").read_text())
+    _convert(circuit, "aeif_cond_exp")
+    net = load_circuit(circuit / "simulation_config.json")
+    assert net.populations["v1"].model == "aeif_cond_exp"
+    net.ring_bits = bits
+    res = simulate(net, 500.0, seed=1, backend="cpu", progress=False)
+    s = nest["spikes"]["v1"]
+    assert len(s["times"]) > 2000 and as_pairs(*res.spikes("v1")) == as_pairs(s["node_ids"], s["times"])
+    ids, times, v = res.state("v1", "V_m")
+    col, row = {int(i): c for c, i in enumerate(ids)}, {round(float(t), 6): k for k, t in enumerate(times)}
+    ref = nest["reports"]["v1"]
+    diff = [abs(v[row[round(t, 6)], col[i]] - x) for i, t, x in zip(ref["node_ids"], ref["times"], ref["V_m"])]
+    assert len(diff) == 13 * 499 and max(diff) < (1e-4 if bits == "auto" else 1e-7)
+
+
 def test_report_gives_nests_membrane_potential(circuit):
     """The config's report (V_m of a compound node set, every ms) is recorded: the same nodes
     and times as NEST's multimeter, V_m within the fixed-point input's rounding."""

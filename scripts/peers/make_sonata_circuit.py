@@ -36,6 +36,21 @@ CELLS = {   # node_type_id: (ei, JSON file, parameters)
     102: ("i", "inh.json", {"C_m": 150.0, "tau_m": 10.0, "t_ref": 1.0, "E_L": -70.0, "V_th": -52.0,
                             "V_reset": -70.0, "tau_syn_ex": 1.0, "tau_syn_in": 2.0, "I_e": 50.0}),
 }
+# the same circuit of adaptive exponential neurons (--model aeif_cond_exp, convert():
+# conductances in nS, the weights WEIGHT_SCALE times those below): NEST's regular-spiking defaults, one with
+# a lower reset and its own initial V_m, and fast-spiking inhibitory ones without adaptation
+AEIF_CELLS = {
+    100: ("e", "exc_a.json", {"C_m": 281.0, "g_L": 30.0, "E_L": -70.6, "V_th": -50.4, "V_reset": -60.0,
+                              "t_ref": 2.0, "a": 4.0, "b": 80.5, "tau_w": 144.0, "Delta_T": 2.0,
+                              "tau_syn_ex": 2.0, "tau_syn_in": 5.0}),
+    101: ("e", "exc_b.json", {"C_m": 200.0, "g_L": 20.0, "E_L": -65.0, "V_th": -50.0, "V_reset": -55.0,
+                              "t_ref": 3.0, "a": 2.0, "b": 60.0, "tau_w": 100.0, "Delta_T": 2.0,
+                              "tau_syn_ex": 1.5, "tau_syn_in": 4.0, "V_m": -60.0}),
+    102: ("i", "inh.json", {"C_m": 200.0, "g_L": 20.0, "E_L": -70.0, "V_th": -52.0, "V_reset": -65.0,
+                            "t_ref": 1.0, "a": 0.0, "b": 0.0, "tau_w": 30.0, "Delta_T": 0.5,
+                            "tau_syn_ex": 1.0, "tau_syn_in": 3.0, "I_e": 50.0}),
+}
+WEIGHT_SCALE = {"iaf_psc_alpha": 1.0, "aeif_cond_exp": 0.2}
 SYNAPSES = {   # edge_type_id: (source ei, target ei, JSON file or None, JSON contents, table's syn_weight)
     100: ("e", "e", "e2e.json", {"syn_weight": 20.0}, None),
     101: ("e", "i", "e2i.json", {"syn_weight": 40.0}, None),
@@ -44,12 +59,42 @@ SYNAPSES = {   # edge_type_id: (source ei, target ei, JSON file or None, JSON co
 }
 
 
-def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, seed=12345):
+def convert(out, model):
+    """Turn the iaf_psc_alpha circuit in `out` into the same circuit of `model` neurons: its
+    cell models' JSON files, the template in the types table, and every weight (JSON files,
+    types table, edge datasets) WEIGHT_SCALE[model] times."""
+    scale = WEIGHT_SCALE[model]
+    for _, (_, name, params) in {"aeif_cond_exp": AEIF_CELLS}[model].items():
+        json.dump(params, open(os.path.join(out, "components/cell_models", name), "w"), indent=1)
+    types = os.path.join(out, "network/v1_node_types.csv")
+    text = open(types).read()
+    open(types, "w").write(text.replace("nest:iaf_psc_alpha", f"nest:{model}"))
+    for _, (_, _, name, _, _) in SYNAPSES.items():
+        if name:
+            path = os.path.join(out, "components/synaptic_models", name)
+            params = json.load(open(path))
+            json.dump({k: v * scale for k, v in params.items()}, open(path, "w"), indent=1)
+    edge_types = os.path.join(out, "network/v1_v1_edge_types.csv")
+    lines = open(edge_types).read().splitlines()
+    rows = [ln.rsplit(" ", 1) for ln in lines[1:]]
+    open(edge_types, "w").write("\n".join([lines[0]] + [f"{a} {w if w == 'NULL' else float(w) * scale}"
+                                                         for a, w in rows]) + "\n")
+    with h5py.File(os.path.join(out, "network/lgn_v1_edges.h5"), "a") as f:
+        w = f["edges/lgn_to_v1/0/syn_weight"][()] * scale
+        del f["edges/lgn_to_v1/0/syn_weight"]
+        f.create_dataset("edges/lgn_to_v1/0/syn_weight", data=w, compression="gzip")
+
+
+def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, seed=12345, model="iaf_psc_alpha"):
+    if model != "iaf_psc_alpha":
+        write_circuit(out, n_v1, n_lgn, p, k_lgn, t_stop, seed)
+        return convert(out, model)
     rng = np.random.default_rng(seed)
+    cells = CELLS
     w_v1, w_lgn = K_V1 / (n_v1 * p), K_LGN / k_lgn
     for sub in ("network", "components/cell_models", "components/synaptic_models", "inputs"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
-    for _, (ei, name, params) in CELLS.items():
+    for _, (ei, name, params) in cells.items():
         json.dump(params, open(os.path.join(out, "components/cell_models", name), "w"), indent=1)
     for _, (_, _, name, params, _) in SYNAPSES.items():
         if name:
@@ -57,11 +102,11 @@ def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, 
                       open(os.path.join(out, "components/synaptic_models", name), "w"), indent=1)
     with open(os.path.join(out, "network/v1_node_types.csv"), "w") as fh:
         fh.write("node_type_id ei model_type model_template dynamics_params pop_name\n")
-        for t, (ei, name, _) in CELLS.items():
+        for t, (ei, name, _) in cells.items():
             fh.write(f"{t} {ei} point_process nest:iaf_psc_alpha {name} \"type {t}\"\n")
     with open(os.path.join(out, "network/lgn_node_types.csv"), "w") as fh:
         fh.write("node_type_id model_type model_template\n200 virtual NULL\n")
-    types = rng.choice(list(CELLS), size=n_v1, p=[0.5, 0.3, 0.2])
+    types = rng.choice(list(cells), size=n_v1, p=[0.5, 0.3, 0.2])
     with h5py.File(os.path.join(out, "network/v1_nodes.h5"), "w") as f:
         _node_population(f, "v1", types, rng)
     with h5py.File(os.path.join(out, "network/lgn_nodes.h5"), "w") as f:
@@ -96,7 +141,7 @@ def write_circuit(out, n_v1=N_V1, n_lgn=N_LGN, p=P, k_lgn=K_LGN, t_stop=T_STOP, 
     src = np.repeat(np.arange(n_v1), counts)
     tgt = np.concatenate([rng.choice(n_v1 - 1, k, replace=False) for k in counts])
     tgt += tgt >= src   # skip the source itself
-    inh = np.array([CELLS[t][0] == "i" for t in types])
+    inh = np.array([cells[t][0] == "i" for t in types])
     etype = 100 + 2 * inh[src] + inh[tgt]   # e->e 100, e->i 101, i->e 102, i->i 103
     with h5py.File(os.path.join(out, "network/v1_v1_edges.h5"), "w") as f:
         _edge_population(f, "v1_to_v1", "v1", "v1", src, tgt, etype,
@@ -166,5 +211,6 @@ if __name__ == "__main__":
     ap.add_argument("--p", type=float, default=P)
     ap.add_argument("--k-lgn", type=int, default=K_LGN)
     ap.add_argument("--t-stop", type=float, default=T_STOP)
+    ap.add_argument("--model", choices=sorted(WEIGHT_SCALE), default="iaf_psc_alpha")
     a = ap.parse_args()
-    write_circuit(a.out, a.n_v1, a.n_lgn, a.p, a.k_lgn, a.t_stop)
+    write_circuit(a.out, a.n_v1, a.n_lgn, a.p, a.k_lgn, a.t_stop, model=a.model)
