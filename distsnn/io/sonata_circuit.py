@@ -264,7 +264,10 @@ def _input_spikes(name, n, conf, sets):
               if isinstance(v, dict) and isinstance(v.get("node_set"), str)
               and _whole(sets, v["node_set"], f"config: input {k!r}") == name]
     if not inputs:
-        raise ValueError(f"virtual node population {name!r}: no input in the config has it as node_set")
+        given = ", ".join(f"{k!r} -> {v.get('node_set')!r}" for k, v in conf.get("inputs", {}).items()
+                          if isinstance(v, dict))
+        raise ValueError(f"virtual node population {name!r}: no input in the config has it (or a node set of "
+                         f"all of it) as node_set; inputs: {given or 'none'}")
     spec = inputs[0]
     if spec.get("input_type") != "spikes":
         raise ValueError(f"virtual node population {name!r}: input_type {spec.get('input_type')!r}; "
