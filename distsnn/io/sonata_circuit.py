@@ -30,19 +30,17 @@ the way, before anything is simulated.
 import math
 import os
 
-import h5py
 import numpy as np
 
 from ..model import FromList, Network
 from ..model.neurons import NEST_TICS_PER_MS as TICS_PER_MS
 from ..model.neurons import NEURON_MODELS, default_v_init
 from .sonata_config import load_config
-from .sonata_groups import text
+from .sonata_groups import nest_model, populations, text
 from .sonata_node_sets import NodeSets
 from .sonata_spike_trains import read_spike_trains
 from .sonata_types import component_params, read_types
 
-TEMPLATE_PREFIX = "nest:"
 NEURON_TYPES = ("point_neuron", "point_process")
 STATIC = ("static_synapse", "nest:static_synapse")
 EDGE_KEYS = {"syn_weight": "weight", "weight": "weight", "delay": "delay"}
@@ -98,7 +96,7 @@ def node_types(path):
     for entry in conf["networks"].get("nodes", []):
         nodes_file, types_file = _files(entry, "nodes")
         types = read_types(types_file, "node_type_id")
-        for name, g, where in _members(nodes_file, "nodes"):
+        for name, g, where in populations(nodes_file, "nodes"):
             if "node_type_id" not in g:
                 raise ValueError(f"{where}: no node_type_id dataset")
             out[name] = (g["node_type_id"][()].astype(np.int64), types)
@@ -140,20 +138,10 @@ def _types_of(where, types, ids, column):
     return {types[t].get(column) for t in np.unique(ids).tolist()}
 
 
-def _members(path, kind):
-    """(name, HDF5 group, where) of each node or edge population (kind 'nodes' or 'edges')
-    of a SONATA file, the file open meanwhile."""
-    with h5py.File(path, "r") as f:
-        if kind not in f:
-            raise ValueError(f"{path}: not a SONATA {kind[:-1]} file (no /{kind} group)")
-        for name, g in f[kind].items():
-            yield name, g, f"{path}: {kind[:-1]} population {name!r}"
-
-
 def _add_nodes(net, entry, models_dir, conf, sets):
     nodes_file, types_file = _files(entry, "nodes")
     types = read_types(types_file, "node_type_id")
-    for name, g, where in _members(nodes_file, "nodes"):
+    for name, g, where in populations(nodes_file, "nodes"):
         if "node_type_id" not in g:
             raise ValueError(f"{where}: no node_type_id dataset")
         type_ids = g["node_type_id"][()].astype(np.int64)
@@ -187,11 +175,7 @@ def _node_params(where, g, types, type_ids, models_dir):
     if len(templates) > 1:
         raise ValueError(f"{where}: node types of several models {sorted(map(str, templates))}; a distsnn "
                          "population has one model: split the node population by model")
-    template = str(templates.pop())
-    model = template[len(TEMPLATE_PREFIX):] if template.startswith(TEMPLATE_PREFIX) else None
-    if model not in NEURON_MODELS:
-        raise ValueError(f"{where}: model_template {template!r} is not 'nest:<model>' with a model distsnn has "
-                         f"({', '.join(sorted(NEURON_MODELS))})")
+    model = nest_model(str(templates.pop()), where)
     # NEST keeps an absolute V_m that the parameters do not move: a node whose files give no
     # V_m starts at the model's default V_m whatever its E_L
     defaults = dict(NEURON_MODELS[model], V_m=default_v_init(model, NEURON_MODELS[model]))
@@ -347,7 +331,7 @@ def _tics_per_step(dt):
 def _add_edges(net, entry, synapses_dir):
     edges_file, types_file = _files(entry, "edges")
     types = read_types(types_file, "edge_type_id")
-    for name, g, where in _members(edges_file, "edges"):
+    for name, g, where in populations(edges_file, "edges"):
         missing = [k for k in ("source_node_id", "target_node_id", "edge_type_id") if k not in g]
         if missing:
             raise ValueError(f"{where}: missing {', '.join(missing)}")

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from ..model.connectors import FromList
-from .sonata_groups import group_zero_order
+from .sonata_groups import group_zero_order, populations
 from .sonata_groups import text as _text
 
 
@@ -50,26 +50,22 @@ def read_edges(path):
     Only files whose edges sit in one group with syn_weight and delay are read; anything
     else is a ValueError naming what is missing."""
     out = []
-    with h5py.File(path, "r") as f:
-        if "edges" not in f:
-            raise ValueError(f"{path}: not a SONATA edge file (no /edges group)")
-        for name, g in f["edges"].items():
-            where = f"{path}: edge population {name!r}"
-            missing = [k for k in ("source_node_id", "target_node_id", "0/syn_weight", "0/delay") if k not in g]
-            if missing:
-                raise ValueError(f"{where}: missing {', '.join(missing)}")
-            order = group_zero_order(g, "edge", where)
-            pops = [g[k].attrs.get("node_population") for k in ("source_node_id", "target_node_id")]
-            if any(p is None for p in pops):
-                raise ValueError(f"{where}: source_node_id and target_node_id need a node_population attribute")
-            receptor = g.attrs.get("distsnn_receptor")
-            out.append({"source": _text(pops[0]), "target": _text(pops[1]),
-                        "label": _text(g.attrs["distsnn_label"]) if "distsnn_label" in g.attrs else name,
-                        "receptor": None if receptor is None else _text(receptor),
-                        "pre": g["source_node_id"][()].astype(np.int64),
-                        "post": g["target_node_id"][()].astype(np.int64),
-                        "weight": g["0/syn_weight"][()][order].astype(np.float64),
-                        "delay": g["0/delay"][()][order].astype(np.float64)})
+    for name, g, where in populations(path, "edges"):
+        missing = [k for k in ("source_node_id", "target_node_id", "0/syn_weight", "0/delay") if k not in g]
+        if missing:
+            raise ValueError(f"{where}: missing {', '.join(missing)}")
+        order = group_zero_order(g, "edge", where)
+        pops = [g[k].attrs.get("node_population") for k in ("source_node_id", "target_node_id")]
+        if any(p is None for p in pops):
+            raise ValueError(f"{where}: source_node_id and target_node_id need a node_population attribute")
+        receptor = g.attrs.get("distsnn_receptor")
+        out.append({"source": _text(pops[0]), "target": _text(pops[1]),
+                    "label": _text(g.attrs["distsnn_label"]) if "distsnn_label" in g.attrs else name,
+                    "receptor": None if receptor is None else _text(receptor),
+                    "pre": g["source_node_id"][()].astype(np.int64),
+                    "post": g["target_node_id"][()].astype(np.int64),
+                    "weight": g["0/syn_weight"][()][order].astype(np.float64),
+                    "delay": g["0/delay"][()][order].astype(np.float64)})
     return out
 
 

@@ -1,6 +1,33 @@
-"""What SONATA node and edge files share: their members sit in groups (node_group_id /
-edge_group_id, with an index into the group's columns), and their names may be bytes."""
+"""What SONATA node and edge files share: their populations under /nodes or /edges, their
+members in groups (node_group_id / edge_group_id, with an index into the group's columns),
+names that may be bytes, and NEST models named 'nest:<model>'."""
+import h5py
 import numpy as np
+
+from ..model.neurons import NEURON_MODELS
+
+TEMPLATE_PREFIX = "nest:"
+
+
+def populations(path, kind):
+    """(name, HDF5 group, where) of each node or edge population (kind 'nodes' or 'edges')
+    of a SONATA file, the file open meanwhile."""
+    with h5py.File(path, "r") as f:
+        if kind not in f:
+            raise ValueError(f"{path}: not a SONATA {kind[:-1]} file (no /{kind} group)")
+        for name, g in f[kind].items():
+            yield name, g, f"{path}: {kind[:-1]} population {name!r}"
+
+
+def nest_model(template, where):
+    """The distsnn model a model_template 'nest:<model>' names, or a ValueError naming the
+    models distsnn has."""
+    template = text(template)
+    model = template[len(TEMPLATE_PREFIX):] if template.startswith(TEMPLATE_PREFIX) else None
+    if model not in NEURON_MODELS:
+        raise ValueError(f"{where}: model_template {template!r} is not 'nest:<model>' with a model distsnn "
+                         f"has ({', '.join(sorted(NEURON_MODELS))})")
+    return model
 
 
 def group_zero_order(g, kind, where):

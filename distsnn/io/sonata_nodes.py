@@ -20,11 +20,9 @@ import numpy as np
 
 from ..build import make_plan
 from ..build.neuron_table import neuron_table
-from ..model.neurons import BOOL_PARAMS, NEURON_MODELS
-from .sonata_groups import group_zero_order
+from ..model.neurons import BOOL_PARAMS
+from .sonata_groups import TEMPLATE_PREFIX, group_zero_order, nest_model, populations
 from .sonata_groups import text as _text
-
-TEMPLATE_PREFIX = "nest:"
 
 
 def write_nodes(path, network, seed=1):
@@ -68,30 +66,22 @@ def read_nodes(path):
     distsnn has, with their nodes in one group, are read; anything else is a ValueError
     naming what stands in the way."""
     out = []
-    with h5py.File(path, "r") as f:
-        if "nodes" not in f:
-            raise ValueError(f"{path}: not a SONATA node file (no /nodes group)")
-        for name, g in f["nodes"].items():
-            where = f"{path}: node population {name!r}"
-            template = _text(g.attrs.get("model_template", ""))
-            model = template[len(TEMPLATE_PREFIX):] if template.startswith(TEMPLATE_PREFIX) else None
-            if model not in NEURON_MODELS:
-                raise ValueError(f"{where}: model_template {template!r} is not 'nest:<model>' with a model distsnn "
-                                 f"has ({', '.join(sorted(NEURON_MODELS))})")
-            if "node_id" not in g or "0" not in g:
-                raise ValueError(f"{where}: missing node_id or group 0")
-            size = int(g["node_id"].shape[0])
-            if not np.array_equal(g["node_id"][()], np.arange(size)):
-                raise ValueError(f"{where}: node_id must be 0 .. {size - 1} in order (distsnn's population-local ids)")
-            order = group_zero_order(g, "node", where)
-            dyn = g["0"].get("dynamics_params")
-            params = {} if dyn is None else {k: _number(v) for k, v in dyn.attrs.items()}
-            for k, ds in ({} if dyn is None else dyn).items():
-                values = ds[()][order].astype(np.float64)
-                params[k] = float(values[0]) if values.size and np.all(values == values[0]) else values
-            v_init = params.pop("V_m", None)
-            out.append({"population": _text(name), "model": model, "size": size, "params": params,
-                        "v_init": v_init})
+    for name, g, where in populations(path, "nodes"):
+        model = nest_model(g.attrs.get("model_template", ""), where)
+        if "node_id" not in g or "0" not in g:
+            raise ValueError(f"{where}: missing node_id or group 0")
+        size = int(g["node_id"].shape[0])
+        if not np.array_equal(g["node_id"][()], np.arange(size)):
+            raise ValueError(f"{where}: node_id must be 0 .. {size - 1} in order (distsnn's population-local ids)")
+        order = group_zero_order(g, "node", where)
+        dyn = g["0"].get("dynamics_params")
+        params = {} if dyn is None else {k: _number(v) for k, v in dyn.attrs.items()}
+        for k, ds in ({} if dyn is None else dyn).items():
+            values = ds[()][order].astype(np.float64)
+            params[k] = float(values[0]) if values.size and np.all(values == values[0]) else values
+        v_init = params.pop("V_m", None)
+        out.append({"population": _text(name), "model": model, "size": size, "params": params,
+                    "v_init": v_init})
     return out
 
 
