@@ -33,8 +33,7 @@ import os
 import numpy as np
 
 from ..model import FromList, Network
-from ..model.neurons import NEST_TICS_PER_MS as TICS_PER_MS
-from ..model.neurons import NEURON_MODELS, default_v_init
+from ..model.neurons import NEURON_MODELS, default_v_init, nest_steps
 from .sonata_config import load_config
 from .sonata_groups import nest_model, populations, text
 from .sonata_node_sets import NodeSets
@@ -310,8 +309,7 @@ def _emission_times(times, dt):
     """Spike times (ms) on the step grid as NEST's spike_train_injector with
     allow_offgrid_times puts them: each time rounded to NEST's tic (1 us), then moved up to
     the end of its step (a time on the grid stays)."""
-    tics = np.floor(times * TICS_PER_MS + 0.5)
-    return np.ceil(tics / _tics_per_step(dt)) * dt
+    return nest_steps(times, dt, strict=True) * dt
 
 
 def _nest_delays(delay, dt):
@@ -319,13 +317,6 @@ def _nest_delays(delay, dt):
     engines' rule too, plan._delay_steps): so that a delay NEST rounds up to one step, 0.06 ms
     at dt 0.1 ms, is dt and not refused as below it."""
     return np.floor(delay * (1.0 / dt) + 0.5) * dt
-
-
-def _tics_per_step(dt):
-    per_step = round(dt * TICS_PER_MS)
-    if abs(per_step - dt * TICS_PER_MS) > 1e-9 * per_step:
-        raise ValueError(f"run.dt {dt} ms is not a whole number of NEST's tics (1 us)")
-    return per_step
 
 
 def _add_edges(net, entry, synapses_dir):

@@ -205,19 +205,28 @@ def _number(x):
     return float(x) if x.ndim == 0 else x
 
 
-def refractory_steps(t_ref, dt):
-    """The refractory time t_ref (ms) in whole steps of dt (ms) as NEST counts them
-    (Time(Time::ms(t_ref)).get_steps()): rounded to NEST's tic (1 us), then up to whole
-    steps, so 2.04 ms is 21 steps of 0.1 ms and 0.15 ms is 2 (measured in NEST 3.10,
-    tests/test_single_neuron.py). An int, or an int64 array for an array of t_ref."""
-    tics = np.floor(np.asarray(t_ref, dtype=np.float64) * NEST_TICS_PER_MS + 0.5)
+def nest_steps(t, dt, strict=False):
+    """Times t (ms) in whole steps of dt (ms) as NEST counts them
+    (Time(Time::ms(t)).get_steps()): rounded to NEST's tic (1 us), then up to whole steps.
+    In integer tics where dt is a whole number of them; otherwise in floats, or with strict
+    a ValueError (NEST allows no such dt). An int, or an int64 array for an array of t."""
+    tics = np.floor(np.asarray(t, dtype=np.float64) * NEST_TICS_PER_MS + 0.5)
     per_step = dt * NEST_TICS_PER_MS
     whole = round(per_step)
     if whole >= 1 and abs(per_step - whole) <= 1e-9 * per_step:   # dt a whole number of tics: exact
         steps = -(-tics.astype(np.int64) // whole)
+    elif strict:
+        raise ValueError(f"dt {dt} ms is not a whole number of NEST's tics (1 us)")
     else:
         steps = np.ceil(tics / per_step).astype(np.int64)
     return int(steps) if steps.ndim == 0 else steps
+
+
+def refractory_steps(t_ref, dt):
+    """The refractory time t_ref (ms) in whole steps of dt (ms) as NEST counts them
+    (nest_steps): 2.04 ms is 21 steps of 0.1 ms and 0.15 ms is 2 (measured in NEST 3.10,
+    tests/test_single_neuron.py). An int, or an int64 array for an array of t_ref."""
+    return nest_steps(t_ref, dt)
 
 
 def iaf_psc_alpha_propagators(p, dt):
