@@ -167,9 +167,8 @@ class Network:
     def add_spike_source(self, name, size, ids, times):
         """A population of `size` neurons that emit the given spikes: neuron ids[i] (local,
         0..size-1) spikes at times[i] (ms). Times are rounded to the step grid (a spike at
-        time T is emitted in the step ending at round(T/dt)*dt, so T >= dt); each of several
-        spikes of a neuron in one step counts (NEST's multiplicity). Spike sources can project
-        but receive no input."""
+        time T is emitted in the step ending at round(T/dt)*dt, so T >= dt); each spike counts,
+        several of a neuron in a step too (NEST's multiplicity). Sources receive no input."""
         where = f"spike source {name!r}"
         pop = self.add_population(name, size)
         ids = np.asarray(ids)
