@@ -43,6 +43,23 @@ def test_cli_gpu_without_a_gpu_exits_2_without_traceback(tmp_path):
     assert not (tmp_path / "x.h5").exists()
 
 
+@pytest.mark.parametrize("visible", [1, 2])
+def test_visible_devices_whose_kernel_fails(monkeypatch, visible):
+    """The path of a machine that sees CUDA devices (taken on every GPU machine, and here with
+    the device count and the test kernel replaced): binding picks device 0, and a failing test
+    kernel means the CPU under auto, a clear error under gpu."""
+    from distsnn.backends.gpu import device
+    probed = []
+    monkeypatch.setattr(device, "cuda_device_count", lambda: (visible, ""))
+    monkeypatch.setattr(device, "kernel_works", lambda index: probed.append(index) or (False, "the probe failed"))
+    lines = []
+    assert resolve("auto", log=lines.append) == ("cpu", None)
+    assert lines == ["backend auto: no usable GPU (the probe failed); running on the CPU"]
+    with pytest.raises(BackendUnavailable, match=r"--backend gpu: no usable GPU: the probe failed"):
+        resolve("gpu")
+    assert probed == [0, 0]
+
+
 def test_gpu_emu_without_a_compiler_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("CXX", str(tmp_path / "no-such-compiler"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))          # no cached library to fall back on

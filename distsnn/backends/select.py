@@ -31,8 +31,8 @@ def resolve(backend, comm=None, share_gpus=False, log=None):
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "cpu":
         return "cpu", None
+    from .gpu.binding import bind_rank   # both device kinds bind one device per rank
     if backend == "gpu-emu":
-        from .gpu.binding import bind_rank
         from .gpu.emulator import EmulatedDevice
         n = int(os.environ.get("DISTSNN_GPU_EMU_DEVICES", "1"))
         index = bind_rank(comm, n, share_gpus)
