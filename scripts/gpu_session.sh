@@ -45,7 +45,7 @@ if want tests; then
         if command -v mpiexec >/dev/null && "$PY" -c "from mpi4py import MPI" 2>/dev/null; then
             # (Open MPI as root needs these; MPICH ignores them)
             OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
-                mpiexec -n 2 "$PY" -m mpi4py -m pytest -q -rs -p no:cacheprovider \
+                mpiexec -n 2 "$PY" -m mpi4py -m pytest -q -rs -p no:cacheprovider --with-mpi \
                 -m "gpu or mpi" tests/test_mpi_gpu.py || echo "MPI GPU tests failed"
         else
             echo "MPI not usable here: MPI GPU tests not run"
