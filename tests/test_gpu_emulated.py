@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts
+from distsnn.backends.gpu import layout
 from distsnn.backends.gpu import simulator as gpu_simulator
 from distsnn.backends.gpu.emulator import EmulatedDevice
 from distsnn.backends.gpu.simulator import GpuSimulator
@@ -89,7 +90,7 @@ def test_emulator_really_shuffles_the_spike_appends():
     for seed in (0, 1):
         sim = GpuSimulator(plan, device=EmulatedDevice(seed=seed)).build()
         sim._enqueue(400)
-        end = int(sim.dev.to_host(sim.state)[2])
+        end = int(sim.dev.to_host(sim.state)[layout.ST_END])
         raw.append(sim.dev.to_host(sim.spk_gid[:end]))
     assert raw[0].size == raw[1].size > 100
     assert not np.array_equal(raw[0], raw[1])

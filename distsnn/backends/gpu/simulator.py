@@ -5,14 +5,14 @@ A step's launches are each one kernel for all populations: spike sources and Poi
 sources (each only if the model has some), neuron update (Poisson input fused in; the
 AdEx models' own kernel too, only if the model has some), state recording (only if asked
 for), delivery of the step's own spikes (and of the synapse lists', only if the model has
-FromList projections), and the step's end (one thread moves the device-resident step
-counter): three for a plain model, eight at most. Nothing in a step needs the
-host: the step and the bounds of the spike buffer live on the device, so a block of steps
-is enqueued (replayed as CUDA graphs where the device has graphs) and the host waits only
-when it flushes the spike and recording buffers: after a block of up to MAX_BLOCK_STEPS
-steps, or at each exchange with other ranks. The buffers are sized for usual activity;
-steps that could overflow them are skipped on the device (layout.ST_LIVE) and enqueued
-again after the flush, so no spike is ever lost. Spikes come back as (gid, step) pairs in
+FromList projections), whose first launch also ends the step (one thread moves the
+device-resident step counter; layout.py): two for a plain model, six at most. Nothing in a
+step needs the host: the step and the bounds of the spike buffer live on the device, so a
+block of steps is enqueued (replayed as CUDA graphs where the device has graphs) and the
+host waits only when it flushes the spike and recording buffers: after a block of up to
+MAX_BLOCK_STEPS steps, or at each exchange with other ranks. The buffers are sized for
+usual activity; steps that could overflow them are skipped on the device (layout.ST_LIVE)
+and enqueued again after the flush, so no spike is ever lost. Spikes come back as (gid, step) pairs in
 the order the atomic appends gave them; the driver sorts them by (step, gid), the CPU
 engine's order.
 """
@@ -38,6 +38,10 @@ from .source import R32
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
 MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 0.1 ms)
 GRAPH_STEPS = 50                 # steps per captured CUDA graph
+# delivery's blocks per multiprocessor: its blocks stride over (spike, share) work, and a
+# grid larger than the work costs launch time (full-scale microcircuit on an H100: 8 per
+# multiprocessor gave 23.3 us per step, 16 gave 24.7, 4 gave 27.2; bench/results)
+DELIVER_BLOCKS_PER_SM = 8
 
 
 def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
@@ -83,6 +87,7 @@ class GpuSimulator(RecordedState):
         self.output_capacity = 1 << 16   # initial size of the caller's spike buffers (they grow)
         self._pending = None             # flushed steps whose spikes did not fit the caller's buffers
         self._graphs = {}
+        self._enqueued = 0               # steps of the last enqueued block
         self.n_synapses = None
 
     # sizes -----------------------------------------------------------------------------
@@ -166,9 +171,9 @@ class GpuSimulator(RecordedState):
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
         self.state = d.zeros(layout.N_ST, np.uint64)
-        # delivery: blocks stride over (spike, share) work, enough of them to fill the device;
-        # one event counter per team of the grid (summed by `events`)
-        self.deliver_grid = 16 * d.multiprocessors
+        # delivery: blocks stride over (spike, share) work; one event counter per team of the
+        # grid (summed by `events`)
+        self.deliver_grid = DELIVER_BLOCKS_PER_SM * d.multiprocessors
         self.d_events = d.zeros(self.deliver_grid * (d.block_threads // d.team), np.uint64)
         items = (stored_items if self.connectivity == "stored" else procedural_items)(plan, self.units)
         self.split = teams_per_spike(items[0])
@@ -258,44 +263,50 @@ class GpuSimulator(RecordedState):
                 sums[...] = d.xp.cumsum(sums, axis=0, dtype=np.uint32)
         return counts
 
-    def _deliver_launches(self, bounds, gid, step):
-        """(kernel, args) of the delivery of spikes gid, step [bounds[0], bounds[1]): the rules'
-        synapses, then the synapse lists' (if any)."""
+    def _deliver_launches(self, lo, hi, finish, gid, step):
+        """(kernel, args) of the delivery of spikes gid, step [lo[0], hi[0]): the rules'
+        synapses, then the synapse lists' (if any). finish: the parity of the step that the
+        first launch ends (the step's own spikes), -1 for none (received spikes)."""
         plan = self.plan
         U = self.units.shape[0]
         if self.connectivity == "stored":
             out = [(self._kernel("deliver_stored"), (
-                bounds, gid, step, *self.d_items, self.split, self.d_pop_of, U, self.d_units, 0, self.d_no_rows,
-                self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i, self.d_events,
-                self.dev.team))]
+                lo, hi, self.state, finish, gid, step, *self.d_items, self.split, self.d_pop_of, U, self.d_units, 0,
+                self.d_no_rows, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i,
+                self.d_events, self.dev.team))]
         else:
             out = [(self._kernel("deliver_procedural"), (
-                bounds, gid, step, *self.d_items, self.split, self.d_units, self.d_pop_of, self.d_pop_i,
-                self.d_proj_f, self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, self.ring,
-                self.d_events, self.dev.team))]
+                lo, hi, self.state, finish, gid, step, *self.d_items, self.split, self.d_units, self.d_pop_of,
+                self.d_pop_i, self.d_proj_f, self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1,
+                plan.dt, self.ring, self.d_events, self.dev.team))]
         if self.list_items is not None:
             out.append((self._kernel("deliver_stored"), (
-                bounds, gid, step, *self.list_items, self.list_split, self.d_pop_of, U, self.d_units, 1, *self.d_lists,
-                self.ring, self.d_pop_i, self.d_events, self.dev.team)))
+                lo, hi, self.state, -1, gid, step, *self.list_items, self.list_split, self.d_pop_of, U, self.d_units, 1,
+                *self.d_lists, self.ring, self.d_pop_i, self.d_events, self.dev.team)))
         return out
 
     def _prepare_launches(self):
-        """The launches of one step, arguments fixed once (the step itself is on the device)."""
+        """The launches of one step of each parity (layout.py), arguments fixed once (the step
+        itself is on the device)."""
+        self._step_launches = [[self.dev.bind(*launch) for launch in self._step(p)] for p in (0, 1)]
+
+    def _step(self, p):
+        """(kernel, grid, block, args) of the launches of a step of parity p."""
         plan, d = self.plan, self.dev
         bt = d.block_threads
         U = self.units.shape[0]
         steps = []
         if plan.sched_step.size:
             steps.append(("spike_sources", self._grid(U), bt, (
-                self.state, U, self.d_units, self.d_pop_i, self.d_sched_step, self.d_sched_gid, self.d_cursor,
+                self.state, p, U, self.d_units, self.d_pop_i, self.d_sched_step, self.d_sched_gid, self.d_cursor,
                 self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_src:
             steps.append(("poisson_sources", self._grid(self.n_src), bt, (
-                self.state, self.n_src, self.d_src_gids, self.d_pop_of, self.d_pop_i, self.d_ps_seg, plan.key0,
+                self.state, p, self.n_src, self.d_src_gids, self.d_pop_of, self.d_pop_i, self.d_ps_seg, plan.key0,
                 plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_local:
             neuron_args = (
-                self.state, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
+                self.state, p, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
                 self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.izp, self.nrow, self.nf,
                 self.ring, self.d_pop_f,
                 self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i,
@@ -306,32 +317,39 @@ class GpuSimulator(RecordedState):
                 steps.append((self._kernel("neuron_update_aeif"), self._grid(self.n_local), bt, neuron_args))
         if self.n_rec:
             steps.append(("record_state", self._grid(self.n_rec), bt, (
-                self.state, self.n_rec, self.d_rec_local, self.d_rec_code, self.v, self.i_ex, self.i_in, self.dj_ex,
-                self.d_vrec)))
-        if U:
-            for kernel, args in self._deliver_launches(self.state[layout.ST_BEGIN:], self.spk_gid, self.spk_step):
+                self.state, p, self.n_rec, self.d_rec_local, self.d_rec_code, self.v, self.i_ex, self.i_in,
+                self.dj_ex, self.d_vrec)))
+        if U:   # the first delivery launch ends the step
+            lo, hi = self.state[layout.ST_BEGIN + layout.ST_SLOT * p:], self.state[layout.ST_END:]
+            for kernel, args in self._deliver_launches(lo, hi, p, self.spk_gid, self.spk_step):
                 steps.append((kernel, self.deliver_grid, bt, args))
-        steps.append(("advance_step", 1, 1, (self.state, self.per_step, self.spk_cap, self.block_steps)))
-        self._step_launches = [self.dev.bind(*launch) for launch in steps]
+        else:
+            steps.append(("advance_step", 1, 1, (self.state, p)))
+        return steps
 
     # run -------------------------------------------------------------------------------
-    def _record_steps(self, n):
-        for _ in range(n):
-            for launch in self._step_launches:
+    def _record_steps(self, n, parity):
+        """n steps, the first of the given parity (then alternating)."""
+        for i in range(parity, parity + n):
+            for launch in self._step_launches[i & 1]:
                 launch()
 
     def _enqueue(self, n):
-        """Enqueue n steps: whole captured graphs of GRAPH_STEPS steps, then one of the rest."""
+        """Enqueue n steps, the first of parity 0 (_reset_state): whole captured graphs of
+        GRAPH_STEPS steps, then one of the rest; one graph per size and first parity."""
         full, rest = divmod(n, GRAPH_STEPS)
-        for size, times in ((GRAPH_STEPS, full), (rest, 1)):
-            if size and times:
-                if size not in self._graphs:
-                    self._graphs[size] = self.dev.graph(lambda size=size: self._record_steps(size))
-                for _ in range(times):
-                    self._graphs[size]()
+        at = 0
+        for size in [GRAPH_STEPS] * full + ([rest] if rest else []):
+            key = (size, at & 1)
+            if key not in self._graphs:
+                self._graphs[key] = self.dev.graph(lambda size=size, parity=at & 1: self._record_steps(size, parity))
+            self._graphs[key]()
+            at += size
+        self._enqueued = n
 
     def _reset_state(self):
-        self.dev.copy_to(self.state, np.array([self.t, 0, 0, self.t, 1, layout.NO_BAD], dtype=np.uint64))
+        self.dev.copy_to(self.state, np.array(layout.initial_state(self.t, self.per_step, self.spk_cap,
+                                                                   self.block_steps), dtype=np.uint64))
 
     def _flush(self):
         """Wait for the enqueued steps; return (steps that ran, their spikes sorted by
@@ -341,10 +359,11 @@ class GpuSimulator(RecordedState):
         if state[layout.ST_BAD] != layout.NO_BAD:
             key = int(state[layout.ST_BAD])
             raise instability_error(self.plan, key & 0xFFFFFFFF, key >> 32)
-        ran = int(state[layout.ST_T]) - self.t
+        t_now = int(state[layout.ST_T + layout.ST_SLOT * (self._enqueued & 1)])   # the slot of the next step
+        ran = t_now - self.t
         end = int(state[layout.ST_END])
         if end > self.spk_cap or not 0 <= ran <= self.block_steps:
-            raise RuntimeError(f"device step state is inconsistent (T {int(state[layout.ST_T])} after {self.t}, "
+            raise RuntimeError(f"device step state is inconsistent (T {t_now} after {self.t}, "
                                f"{end} spikes for {self.spk_cap}); this is a bug")
         g = d.to_host(self.spk_gid[:end])
         s = d.to_host(self.spk_step[:end])
@@ -432,7 +451,8 @@ class GpuSimulator(RecordedState):
         d.copy_to(self.remote_gid[:n], np.ascontiguousarray(spk_gid, dtype=np.int64))
         d.copy_to(self.remote_step[:n], np.ascontiguousarray(spk_step, dtype=np.int64))
         d.copy_to(self.remote_bounds, np.array([0, n], dtype=np.uint64))
-        for kernel, args in self._deliver_launches(self.remote_bounds, self.remote_gid, self.remote_step):
+        lo, hi = self.remote_bounds[0:], self.remote_bounds[1:]
+        for kernel, args in self._deliver_launches(lo, hi, -1, self.remote_gid, self.remote_step):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
 
     @property

@@ -63,8 +63,10 @@ def constants_header():
             lines.append(f"#define {name} {value}")
     for prefix in ("QI", "UI"):   # row widths of the integer tables without an N_ constant
         lines.append(f"#define N_{prefix} {1 + max(v for n, v in vars(bp).items() if n.startswith(prefix + '_'))}")
-    for name in ("ST_T", "ST_BEGIN", "ST_END", "ST_T0", "ST_LIVE", "ST_BAD", "N_ST"):
+    for name in ("ST_T", "ST_BEGIN", "ST_LIVE", "ST_SLOT", "ST_END", "ST_T0", "ST_BAD", "ST_PER_STEP", "ST_CAP",
+                 "ST_ROWS", "N_ST"):
         lines.append(f"#define {name} {getattr(layout, name)}")
+    lines.append("#define SLOT(f, p) ((f) + ST_SLOT * (p))   // field f of the step slot of parity p")
     lines.append(f"#define MODEL_COND {MODEL_CODES['iaf_cond_exp']}")
     lines.append(f"#define MODEL_DELTA {MODEL_CODES['iaf_psc_delta']}")
     lines.append(f"#define MODEL_ALPHA {MODEL_CODES['iaf_psc_alpha']}")

@@ -133,6 +133,22 @@ __device__ __forceinline__ void append_spike(u64* state, i64* spk_gid, i64* spk_
     if (pos < (u64)cap) { spk_gid[pos] = g; spk_step[pos] = t; }
 }
 
+// The end of a step of parity p (layout.py), by one thread: the step's spikes become the
+// past of the delivered range and the step counter moves on, both in slot 1 - p, if the step
+// ran. Then whether the next step may run: only if a worst-case step fits the spike buffer
+// and the recording buffer has a row left. A skipped step leaves its slot's values as they
+// were. Reads slot p and the shared fields, writes slot 1 - p alone: the other threads of the
+// launch that calls it (delivery, reading slot p) are not disturbed.
+__device__ __forceinline__ void finish_step(u64* state, const int p) {
+    const int q = 1 - p;
+    const u64 live = state[SLOT(ST_LIVE, p)];
+    const u64 t = state[SLOT(ST_T, p)] + (live ? 1ull : 0ull);
+    state[SLOT(ST_BEGIN, q)] = state[ST_END];   // == slot p's begin if the step was skipped
+    state[SLOT(ST_T, q)] = t;
+    state[SLOT(ST_LIVE, q)] = (state[ST_END] + state[ST_PER_STEP] <= state[ST_CAP]
+                               && t - state[ST_T0] < state[ST_ROWS]) ? 1ull : 0ull;
+}
+
 // The input of local neuron li (id g; its population's table rows pf, pi) at step t, shared by
 // the neuron kernels: reads and clears its ring slots (its unit's ring block, build.ring_layout),
 // adds this step's Poisson counts (word g & 3 of the quad's Philox call, as on the CPU) in fixed

@@ -1,6 +1,6 @@
-// Procedural delivery. The spikes to deliver are spk_*[bounds[0], bounds[1]) (bounds on the
-// device: the current step's own spikes, or the received spikes after an exchange), so the
-// launch needs no host synchronisation. Each spike is shared by `split` teams of threads;
+// Procedural delivery. The spikes to deliver are spk_*[*lo, *hi) (bounds on the device: the
+// current step's own spikes, or the received spikes after an exchange), so the launch needs
+// no host synchronisation. Each spike is shared by `split` teams of threads;
 // team q of a spike of population src takes items q, q + split, ... of src's list
 // (delivery_items.py: the (local unit, projection) pairs its spikes reach) and regenerates
 // each item's row, parallel over the synapses of the row: a spike with thousands of targets
@@ -13,15 +13,18 @@
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void deliver_procedural_body(
-    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
+    const u64* lo, const u64* hi, u64* state, const int finish, const i64* __restrict__ spk_gid,
+    const i64* __restrict__ spk_step,
     const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
     const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
     const u32 key1, const double dt, R* ring, u64* events, const int team)
 {
-    const i64 begin = (i64)bounds[0];
-    const i64 n_work = ((i64)bounds[1] - begin) * split;
+    // the step's own spikes: this launch ends the step too (finish: its parity; -1 for others)
+    if (finish >= 0 && blockIdx.x == 0 && threadIdx.x == 0) finish_step(state, finish);
+    const i64 begin = (i64)*lo;
+    const i64 n_work = ((i64)*hi - begin) * split;
     // teams of `team` threads (a divisor of blockDim.x, e.g. a warp)
     const int lane = threadIdx.x % team;
     const i64 teams = blockDim.x / team, my_team = (i64)blockIdx.x * teams + threadIdx.x / team;

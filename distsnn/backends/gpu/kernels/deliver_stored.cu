@@ -1,4 +1,4 @@
-// Stored delivery: each spike of spk_*[bounds[0], bounds[1]) is shared by `split` teams of
+// Stored delivery: each spike of spk_*[*lo, *hi) is shared by `split` teams of
 // threads; team q of a spike of population src takes units q, q + split, ... of src's list
 // (delivery_items.py: the local units its projections reach) and walks the CSR cell
 // (row, unit), one thread per synapse, into the unit's ring block (build.ring_layout;
@@ -9,7 +9,8 @@
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void deliver_stored_body(
-    const u64* __restrict__ bounds, const i64* __restrict__ spk_gid, const i64* __restrict__ spk_step,
+    const u64* lo, const u64* hi, u64* state, const int finish, const i64* __restrict__ spk_gid,
+    const i64* __restrict__ spk_step,
     const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
     const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const int by_row,
     const i64* __restrict__ row_of, const i64* __restrict__ ptr,
@@ -17,8 +18,10 @@ __device__ __forceinline__ void deliver_stored_body(
     const R* __restrict__ syn_w, const int* __restrict__ syn_d, R* ring,
     const i64* __restrict__ pop_i, u64* events, const int team)
 {
-    const i64 begin = (i64)bounds[0];
-    const i64 n_work = ((i64)bounds[1] - begin) * split;
+    // the step's own spikes: this launch ends the step too (finish: its parity; -1 for others)
+    if (finish >= 0 && blockIdx.x == 0 && threadIdx.x == 0) finish_step(state, finish);
+    const i64 begin = (i64)*lo;
+    const i64 n_work = ((i64)*hi - begin) * split;
     // teams of `team` threads (a divisor of blockDim.x, e.g. a warp)
     const int lane = threadIdx.x % team;
     const i64 teams = blockDim.x / team, my_team = (i64)blockIdx.x * teams + threadIdx.x / team;

@@ -4,13 +4,13 @@
 // draw: word (g & 3) of the quad's Philox call below the threshold is a spike, appended
 // (gid, step) to the spike buffer like the neurons' (the driver sorts them).
 extern "C" __global__ void poisson_sources(
-    u64* state, const int n_src, const i64* __restrict__ src_gids, const int* __restrict__ pop_of,
+    u64* state, const int p, const int n_src, const i64* __restrict__ src_gids, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ ps_seg, const u32 key0, const u32 key1, i64* spk_gid,
     i64* spk_step, const i64 spk_cap)
 {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n_src || !state[ST_LIVE]) return;
-    const i64 t = (i64)state[ST_T];
+    if (i >= n_src || !state[SLOT(ST_LIVE, p)]) return;
+    const i64 t = (i64)state[SLOT(ST_T, p)];
     const i64 g = src_gids[i];
     const i64* pi = pop_i + (i64)pop_of[g] * N_PI;
     const i64 s0 = pi[PI_PS_SEG_START];

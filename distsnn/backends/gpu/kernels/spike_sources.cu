@@ -1,15 +1,15 @@
 // One thread per local unit: the scheduled spikes of spike-source units at the current step
 // (the schedule is sorted by step within each unit; cursor = next entry).
 extern "C" __global__ void spike_sources(
-    u64* state, const int n_units, const i64* __restrict__ units, const i64* __restrict__ pop_i,
+    u64* state, const int p, const int n_units, const i64* __restrict__ units, const i64* __restrict__ pop_i,
     const i64* __restrict__ sched_step, const i64* __restrict__ sched_gid, i64* cursor, i64* spk_gid,
     i64* spk_step, const i64 spk_cap)
 {
     const int u = blockIdx.x * blockDim.x + threadIdx.x;
-    if (u >= n_units || !state[ST_LIVE]) return;
+    if (u >= n_units || !state[SLOT(ST_LIVE, p)]) return;
     const i64* un = units + (i64)u * N_UI;
     if (!pop_i[un[UI_POP] * N_PI + PI_SOURCE]) return;
-    const i64 t = (i64)state[ST_T];
+    const i64 t = (i64)state[SLOT(ST_T, p)];
     i64 c = cursor[u];
     const i64 end = un[UI_SCHED_END];
     while (c < end && sched_step[c] < t) ++c;
