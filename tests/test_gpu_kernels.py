@@ -101,7 +101,7 @@ def test_signatures_give_every_parameter_a_dtype():
     by_name = {p.name: p for p in sig.params}
     assert by_name["state"].dtype is np.uint64 and by_name["state"].pointer
     assert by_name["n_local"].dtype is np.int32 and not by_name["n_local"].pointer
-    assert by_name["pop_of"].dtype is np.int32 and by_name["pop_of"].pointer
+    assert by_name["local_pop"].dtype is np.int32 and by_name["local_pop"].pointer
     assert by_name["key0"].dtype is np.uint32
     args = [np.zeros(1, dtype=p.dtype) if p.pointer else 0 for p in sig.params]
     sig.convert(args)                                   # the right dtypes pass

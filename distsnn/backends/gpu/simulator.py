@@ -47,15 +47,15 @@ DELIVER_BLOCKS_PER_SM = 8
 def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
     `n_vrec` state variables needs before any stored CSR: what every engine holds
-    (cpu.simulator.state_bytes), plus the gid and unit of every local neuron (12 B), the spike
-    (gid, step: 8 B each) and recording buffers (8 B per recorded variable and step, and 12 B
-    per probe for its neuron and code), and the delivery item tables (delivery_items: at most
-    8 B per (unit, incoming projection) pair and per population). Left out: delivery's event counters, 8 B per team of the grid
-    (about 70 KB on an H100)."""
+    (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
+    (16 B), the spike (gid, step: 8 B each) and recording buffers (8 B per recorded variable
+    and step, and 12 B per probe for its neuron and code), and the delivery item tables
+    (delivery_items: at most 8 B per (unit, incoming projection) pair and per population).
+    Left out: delivery's event counters, 8 B per team of the grid (17 KB on an H100)."""
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
-    return (sum(state_bytes(plan, units).values()) + 12 * n_local + 16 * spk_cap + (8 * block_steps + 12) * n_vrec
+    return (sum(state_bytes(plan, units).values()) + 16 * n_local + 16 * spk_cap + (8 * block_steps + 12) * n_vrec
             + table_bytes(plan, units))
 
 
@@ -125,6 +125,7 @@ class GpuSimulator(RecordedState):
         self.d_units = up(self.units, np.int64)
         self.d_gids = up(self.gids, np.int64)
         self.d_local_unit = up(np.repeat(np.arange(self.units.shape[0]), bp.unit_sizes(self.units)), np.int32)
+        self.d_local_pop = up(plan.pop_of[self.gids], np.int32)   # the neuron kernels' k, one load sooner
         self.d_pop_of = up(plan.pop_of, np.int32)
         self.d_pop_f = up(plan.pop_f, np.float64)
         self.d_pop_i = up(plan.pop_i, np.int64)
@@ -306,7 +307,7 @@ class GpuSimulator(RecordedState):
                 plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
         if self.n_local:
             neuron_args = (
-                self.state, p, self.n_local, self.d_gids, self.d_pop_of, self.d_local_unit, self.d_units, self.v,
+                self.state, p, self.n_local, self.d_gids, self.d_local_pop, self.d_local_unit, self.d_units, self.v,
                 self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.izp, self.nrow, self.nf,
                 self.ring, self.d_pop_f,
                 self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i,

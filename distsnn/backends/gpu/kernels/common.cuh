@@ -149,6 +149,8 @@ __device__ __forceinline__ void finish_step(u64* state, const int p) {
                                && t - state[ST_T0] < state[ST_ROWS]) ? 1ull : 0ull;
 }
 
+static_assert(KCAP >= 4, "neuron_input reads the first four CDF entries at once");
+
 // The input of local neuron li (id g; its population's table rows pf, pi) at step t, shared by
 // the neuron kernels: reads and clears its ring slots (its unit's ring block, build.ring_layout),
 // adds this step's Poisson counts (word g & 3 of the quad's Philox call, as on the CPU) in fixed
@@ -181,8 +183,12 @@ __device__ __forceinline__ void neuron_input(
             u32 w[4];
             philox((u32)(s & 0xFFFFFFFFll), (u32)(s >> 32), (u32)(g >> 2), base | (u32)j, key0, key1, w);
             const double u = ((double)w[g & 3] + 0.5) * 2.3283064365386962890625e-10;
-            int n = 0;
-            while (n < KCAP && u > cdf[n]) ++n;
+            // the smallest n with u <= cdf[n] (at most KCAP): the first four entries at once,
+            // as the count is usually small and four loads in flight beat four in a row
+            const double c0 = cdf[0], c1 = cdf[1], c2 = cdf[2], c3 = cdf[3];
+            int n = u > c0 ? (u > c1 ? (u > c2 ? (u > c3 ? 4 : 3) : 2) : 1) : 0;
+            if (n == 4)
+                while (n < KCAP && u > cdf[n]) ++n;
             total += n;
         }
         if (qi[QI_REC] == 0) in_ex += total * qi[QI_WINT];

@@ -27,7 +27,7 @@ __device__ __forceinline__ double cond_step(double vm, double g_ex, double g_in,
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void neuron_update_body(
-    u64* state, const int p, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
+    u64* state, const int p, const int n_local, const i64* __restrict__ gids, const int* __restrict__ local_pop,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr,
     const double* __restrict__ vth, const double* __restrict__ izp, const i64* __restrict__ nrow,
@@ -40,10 +40,11 @@ __device__ __forceinline__ void neuron_update_body(
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
     if (li >= n_local) return;
-    // the neuron's id and population are read before the step's state is tested, so that
-    // the loads overlap rather than wait for one another (latency bounds this kernel)
+    // the neuron's id and population (local_pop: per local neuron, not by gid) are read
+    // before the step's state is tested, so that the loads overlap rather than wait for one
+    // another: latency, not bandwidth, bounds this kernel
     const i64 g = gids[li];
-    const int k = pop_of[g];
+    const int k = local_pop[li];
     const bool live = state[SLOT(ST_LIVE, p)] != 0;
     const i64 t = (i64)state[SLOT(ST_T, p)];
     if (!live) return;

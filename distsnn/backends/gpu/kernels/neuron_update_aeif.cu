@@ -93,7 +93,7 @@ __device__ __forceinline__ int adjust_step(const double h_old, const double* err
 // launches both (izp, izhikevich's parameters, is unused here)
 template <typename R>
 __device__ __forceinline__ void neuron_update_aeif_body(
-    u64* state, const int p, const int n_local, const i64* __restrict__ gids, const int* __restrict__ pop_of,
+    u64* state, const int p, const int n_local, const i64* __restrict__ gids, const int* __restrict__ local_pop,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
     double* v, double* i_ex, double* i_in, double* dj_ex, double* dj_in, i64* refr,
     const double* __restrict__ vth, const double* __restrict__ izp, const i64* __restrict__ nrow,
@@ -108,7 +108,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     if (li >= n_local || !state[SLOT(ST_LIVE, p)]) return;
     const i64 t = (i64)state[SLOT(ST_T, p)];
     const i64 g = gids[li];
-    const int k = pop_of[g];
+    const int k = local_pop[li];
     const i64* pi = pop_i + (i64)k * N_PI;
     // the population's constants, or the neuron's own row (parameters per neuron: build.param_rows)
     const double* pf = pi[PI_ROWS] ? nf + nrow[li] * N_PF : pop_f + (i64)k * N_PF;
