@@ -121,9 +121,10 @@ class _FakeNvml:
     class _Mem:
         used = 3 * 2 ** 30
 
-    def __init__(self, counter=True):
+    def __init__(self, counter=True, step_mj=1000):
         self.counter = counter
         self.energy_mj = 1000
+        self.step_mj = step_mj   # how far the counter moves per read (0: a run shorter than its update)
 
     def nvmlInit(self):
         pass
@@ -135,7 +136,7 @@ class _FakeNvml:
     def nvmlDeviceGetTotalEnergyConsumption(self, handle):
         if not self.counter:
             raise RuntimeError("NVML_ERROR_NOT_SUPPORTED")
-        self.energy_mj += 1000
+        self.energy_mj += self.step_mj
         return self.energy_mj
 
     def nvmlDeviceGetUtilizationRates(self, handle):
@@ -151,21 +152,22 @@ class _FakeNvml:
         return b"Fake H100"
 
 
-@pytest.mark.parametrize("counter", [True, False])
-def test_nvml_monitor_bookkeeping(monkeypatch, counter):
+@pytest.mark.parametrize("counter,step_mj", [(True, 1000), (False, 1000), (True, 0)])
+def test_nvml_monitor_bookkeeping(monkeypatch, counter, step_mj):
     import time
-    monkeypatch.setitem(sys.modules, "pynvml", _FakeNvml(counter))
+    monkeypatch.setitem(sys.modules, "pynvml", _FakeNvml(counter, step_mj))
     mon = DeviceMonitor("0000:01:00.0", interval=0.01).start()
     time.sleep(0.05)
     out = mon.stop()
     assert out["available"] and out["name"] == "Fake H100" and out["samples"] >= 2
     assert out["mean_power_W"] == 100.0 and out["mean_utilization_pct"] == 80
     assert out["peak_used_memory_bytes"] == 3 * 2 ** 30
-    if counter:
+    if counter and step_mj:
         assert out["energy_source"] == "counter" and out["energy_J"] == 1.0   # two reads, 1 J apart
-    else:
-        assert out["energy_source"] == "sampled power"
-        assert out["energy_J"] == pytest.approx(100.0 * out["seconds"])
+    else:   # no counter, or one that did not move (not 0 J: the device drew 100 W all along)
+        assert out["energy_source"] == ("sampled power" if not counter
+                                        else "sampled power (the energy counter did not move)")
+        assert out["energy_J"] == pytest.approx(100.0 * out["seconds"]) and out["energy_J"] > 0
 
 
 def test_device_summary_counts_each_physical_device_once():

@@ -2,8 +2,10 @@
 
 A monitor samples utilisation, power and used memory in a background thread while the
 simulation runs and reads the device's energy counter (mJ, Volta and later) at start and
-stop; where the counter is missing, energy is the integral of the sampled power. Without
-NVML (no driver, no package) it reports why and nothing else.
+stop; where the counter is missing, energy is the integral of the sampled power. So it is
+where the counter did not move: NVML updates it every few tens of ms, and a run shorter than
+that (a 30 ms simulate phase on an H100) read 0 J, which would claim free synaptic events.
+Without NVML (no driver, no package) it reports why and nothing else.
 """
 import threading
 import time
@@ -82,10 +84,11 @@ class DeviceMonitor:
             out["mean_utilization_pct"] = sum(x[1] for x in s) / len(s)
             out["mean_power_W"] = sum(x[2] for x in s) / len(s)
             out["peak_used_memory_bytes"] = max(x[3] for x in s)
-        if self._e0 is not None and e1 is not None:
+        if self._e0 is not None and e1 is not None and e1 > self._e0:
             out["energy_J"] = (e1 - self._e0) / 1000.0
             out["energy_source"] = "counter"
         elif s:
             out["energy_J"] = out["mean_power_W"] * seconds
-            out["energy_source"] = "sampled power"
+            out["energy_source"] = "sampled power" if self._e0 is None or e1 is None else \
+                "sampled power (the energy counter did not move)"
         return out
