@@ -76,9 +76,9 @@ def test_graphs_and_plain_launches_agree():
 
 
 def test_auto_picks_the_gpu_and_reports_nvml():
-    """5 s of biological time: a simulate phase of a few tenths of a second, so that the
-    energy counter (which NVML updates every few tens of ms) moves; 0.5 s took 30 ms on an
-    H100, and the counter read 0 J once."""
+    """5 s of biological time: a simulate phase of half a second on an H100, so that the
+    energy counter (which NVML updates every few tens of ms) moves; with 0.5 s (about 50 ms
+    of simulate) the counter read 0 J once."""
     res = simulate(MODELS["microcircuit"](scale=0.1), 5000.0, seed=1, progress=False)
     assert res.backend == "gpu"
     nv = res.device["nvml"]

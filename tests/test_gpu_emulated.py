@@ -116,7 +116,8 @@ def test_library_models_same_as_cpu(model, connectivity):
 def test_small_buffers_skipped_steps_and_graph_remainders(mixed_reference, monkeypatch):
     """A spike buffer of two worst-case steps, blocks of 7 steps and graphs of 3: steps are
     skipped on the device whenever the buffer might overflow and run again after the flush,
-    blocks end mid-graph, and the state resets at every flush."""
+    blocks end mid-graph, graphs start at either parity of the step state (layout.py), and
+    the state resets at every flush."""
     monkeypatch.setattr(gpu_simulator, "SPIKE_BUFFER_ENTRIES", 0)
     monkeypatch.setattr(gpu_simulator, "MAX_BLOCK_STEPS", 7)
     monkeypatch.setattr(gpu_simulator, "GRAPH_STEPS", 3)

@@ -13,7 +13,8 @@ The per-step fields come in two slots, by the parity of the step's place in its 
 enqueued steps: the kernels of a step of parity p read slot p, and the step's first
 delivery launch (one thread) ends the step by writing slot 1 - p for the next (kernel
 finish_step). Nobody else touches slot 1 - p during that launch, so the end of a step needs
-no launch of its own (a launch costs about 2.3 us on an H100, a tenth of a microcircuit step).
+no launch of its own: on an H100 the per-step overhead in CUDA graphs (4 silent neurons)
+fell from 7.57 to 5.99 us, against a full-scale microcircuit step of about 22 us.
 """
 ST_T = 0        # slot field: current step (absolute)
 ST_BEGIN = 1    # slot field: first spike-buffer entry of the current step's spikes

@@ -4,7 +4,7 @@ A monitor samples utilisation, power and used memory in a background thread whil
 simulation runs and reads the device's energy counter (mJ, Volta and later) at start and
 stop; where the counter is missing, energy is the integral of the sampled power. So it is
 where the counter did not move: NVML updates it every few tens of ms, and a run shorter than
-that (a 30 ms simulate phase on an H100) read 0 J, which would claim free synaptic events.
+that (a simulate phase of about 50 ms on an H100) read 0 J, which would claim free synaptic events.
 Without NVML (no driver, no package) it reports why and nothing else.
 """
 import threading
