@@ -6,7 +6,7 @@
 # PYTHONPATH; installs nothing. T_SIM: biological time of the benchmark (ms, default 10000).
 # STAGES: which parts to run, for device calls with a time limit (default "tests bench"):
 # "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
-# "microcircuit", "adex", "izhikevich", "sonata".
+# "microcircuit", "profile" (each kernel's time, Nsight Compute), "adex", "izhikevich", "sonata".
 set -uo pipefail
 STAGES=" ${STAGES:-tests bench} "
 want() { [[ "$STAGES" == *" $1 "* || ( "$1" != tests && "$STAGES" == *" bench "* ) ]]; }
@@ -55,6 +55,10 @@ if want tests; then
 fi
 if want microcircuit; then
     "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
+fi
+# where the microcircuit's step time goes: each kernel timed by Nsight Compute, where it is installed
+if want profile && command -v ncu >/dev/null; then
+    "$PY" scripts/profile_gpu.py --out "$OUT" || status=1
 fi
 # the AdEx network (aeif_cond_exp's adaptive solver) on the GPU: cost per neuron update
 if want adex; then
