@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -86,17 +87,18 @@ def main(argv=None):
     ncu = shutil.which(args.ncu)
     if ncu is None:
         raise SystemExit(f"profile_gpu: {args.ncu!r} not found: Nsight Compute (ncu) comes with the CUDA toolkit")
-    output = os.path.join(args.out, "profile_run.h5")
+    work = tempfile.mkdtemp(prefix="profile_gpu_")   # the profiled run's spike file: not a result
+    output = os.path.join(work, "profile_run.h5")
     cmd = [ncu, "--clock-control", "none", "--cache-control", "none", "--metrics", ",".join(METRICS), "--csv",
            "--launch-skip", str(args.launch_skip), "--launch-count", str(args.launch_count),
            sys.executable, "-m", "distsnn", "run", args.model, "--scale", str(args.scale), "--t-sim", str(args.t_sim),
            "--backend", "gpu", "--connectivity", args.connectivity, "--no-progress", "--output", output]
     os.makedirs(args.out, exist_ok=True)
     env = dict(os.environ, DISTSNN_CUDA_GRAPHS="0", PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    for path in (output, os.path.splitext(output)[0] + "_summary.json"):
-        if os.path.exists(path):
-            os.remove(path)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     if proc.returncode != 0:
         raise SystemExit(f"profile_gpu: ncu failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     summary = summarize(proc.stdout)
