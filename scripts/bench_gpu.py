@@ -1,12 +1,15 @@
-"""Benchmark: the full-scale microcircuit on one GPU, procedural and stored side by side.
+"""Benchmark: the full-scale microcircuit on one GPU, procedural and stored, each with its
+steps as CUDA graphs and as the step loop (one cooperative launch per block of steps), side
+by side.
 
-For each connectivity mode, in a fresh process: build and simulate T ms of biological time
-(default 10 s) and report the real-time factor (simulate seconds per biological second),
-synaptic events per second, energy per synaptic event (NVML energy counter over the
-simulate phase), peak device memory and the build time. Then the per-step overhead: a
-network of four silent neurons, whose steps are almost only launches, with CUDA graphs and
-with plain launches. The floor next to the result: bytes and atomics per event, from the
-model, and the overhead per step measured here. Writes bench/results/gpu_microcircuit_*.json
+For each connectivity mode and way of launching steps, in a fresh process: build and
+simulate T ms of biological time (default 10 s) and report the real-time factor (simulate
+seconds per biological second), synaptic events per second, energy per synaptic event (NVML
+energy counter over the simulate phase), peak device memory and the build time. Then the
+per-step overhead: a network of four silent neurons, whose steps are almost only launches
+(or, in the step loop, grid barriers), with CUDA graphs, with plain launches and with the
+step loop. The floor next to the result: bytes and atomics per event, from the model, and
+the overhead per step measured here. Writes bench/results/gpu_microcircuit_*.json
 and .md, named after the device and the date. Usage (on a GPU machine):
 
     python scripts/bench_gpu.py --t-sim 10000
@@ -39,14 +42,16 @@ def worker(args):
         res = simulate(net, args.overhead_steps * 0.1, backend=args.backend, progress=False)
         steps = res.n_steps
         print(json.dumps({"mode": "overhead", "graphs": os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0",
-                          "steps": steps, "simulate_s": res.timers.seconds["simulate"],
+                          "launches": res.device["step_launches"], "steps": steps,
+                          "simulate_s": res.timers.seconds["simulate"],
                           "us_per_step": 1e6 * res.timers.seconds["simulate"] / steps}))
         return
     net = microcircuit.build(args.scale)
     res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.mode, progress=False)
     sim_s = res.timers.seconds["simulate"]
     nv = res.device.get("nvml", {})
-    out = {"mode": args.mode, "backend": res.backend, "device": res.device, "build_s": res.timers.seconds["build"],
+    out = {"mode": args.mode, "launches": res.device["step_launches"], "backend": res.backend, "device": res.device,
+           "build_s": res.timers.seconds["build"],
            "simulate_s": sim_s, "t_sim_ms": res.t_sim, "n_steps": res.n_steps,
            "real_time_factor": sim_s / (res.t_sim * 1e-3), "events": res.events, "events_per_s": res.events / sim_s,
            "n_synapses": res.n_synapses, "rates": res.mean_rates(args.rates_from), "ring_bits": res.plan.ring_bits,
@@ -91,17 +96,18 @@ def markdown(report):
              + f"Microcircuit at scale {report['scale']:g}, {report['t_sim_ms'] / 1000:g} s of biological time, "
              f"backend `{report['backend']}`, distsnn {report['versions']['distsnn']}, CuPy "
              f"{report['versions'].get('cupy')}, driver {report['versions'].get('driver')}.", "",
-             "| mode | build s | simulate s | s per bio-s | events/s | µJ/event | peak device MiB | µs/step |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| mode | steps launched as | build s | simulate s | s per bio-s | events/s | µJ/event | peak device MiB "
+             "| µs/step |", "|---|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
         uj = f"{r['uJ_per_event']:.3g}" if "uJ_per_event" in r else "n/a"
         peak = (r.get("peak_device_bytes") or 0) / 2 ** 20
-        lines.append(f"| {r['mode']} | {r['build_s']:.2f} | {r['simulate_s']:.2f} | {r['real_time_factor']:.4f} | "
+        lines.append(f"| {r['mode']} | {r['launches']} | {r['build_s']:.2f} | {r['simulate_s']:.2f} | "
+                     f"{r['real_time_factor']:.4f} | "
                      f"{r['events_per_s']:.3g} | {uj} | {peak:.0f} | {r['us_per_step']:.1f} |")
     lines += ["", "Anchors (s per biological second): " + ", ".join(f"{k} {v}" for k, v in ANCHORS.items())
               + "; goal ≤ 0.10 on one H100.", "", "## Floor", ""]
     for o in report["overhead"]:
-        lines.append(f"- per-step overhead, {'CUDA graphs' if o['graphs'] else 'plain launches'}: "
+        lines.append(f"- per-step overhead, {o['launches']}: "
                      f"{o['us_per_step']:.2f} µs per step (4 silent neurons, {o['steps']} steps)")
     for mode, f in report["floor"].items():
         lines.append(f"- {mode}: {f['bytes_read_per_event']} B read and {f['atomics_per_event']} atomic "
@@ -120,12 +126,17 @@ def main():
     p.add_argument("--rates-from", type=float, default=500.0)
     p.add_argument("--overhead-steps", type=int, default=20000)
     p.add_argument("--modes", nargs="+", default=["procedural", "stored"])
+    p.add_argument("--launches", nargs="+", default=["graphs", "loop"], choices=("graphs", "loop"),
+                   help="how steps are launched: CUDA graphs, the step loop (DISTSNN_GPU_STEP_LOOP)")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = p.parse_args()
     if args.worker:
         return worker(args)
-    runs = [run_worker(args, mode) for mode in args.modes]
-    overhead = [run_worker(args, "overhead", {"DISTSNN_CUDA_GRAPHS": g}) for g in ("1", "0")]
+    loop = {"graphs": {"DISTSNN_GPU_STEP_LOOP": "0"}, "loop": {"DISTSNN_GPU_STEP_LOOP": "1"}}
+    runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in args.launches]
+    overhead = [run_worker(args, "overhead", dict(loop["graphs"], DISTSNN_CUDA_GRAPHS=g)) for g in ("1", "0")]
+    if "loop" in args.launches:
+        overhead.append(run_worker(args, "overhead", loop["loop"]))
     sys.path.insert(0, REPO)
     from distsnn import __version__
     versions = {"distsnn": __version__, "python": platform.python_version()}

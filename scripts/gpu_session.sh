@@ -30,10 +30,13 @@ if want tests; then
         if command -v compute-sanitizer >/dev/null; then
             for tool in memcheck racecheck; do
                 for mode in procedural stored; do
-                    echo "compute-sanitizer --tool $tool, $mode:"
-                    DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run \
-                        microcircuit --scale 0.02 --t-sim 5 --backend gpu --connectivity "$mode" --no-progress \
-                        --record 1 --record-from V_m,I_syn_ex,I_syn_in --output "/tmp/sanitize_$mode.h5" | tail -3
+                    for loop in 0 1; do   # separate launches, and the step loop
+                        echo "compute-sanitizer --tool $tool, $mode, step loop $loop:"
+                        DISTSNN_CUDA_GRAPHS=0 DISTSNN_GPU_STEP_LOOP=$loop compute-sanitizer --tool "$tool" \
+                            --error-exitcode 9 "$PY" -m distsnn run microcircuit --scale 0.02 --t-sim 5 --backend gpu \
+                            --connectivity "$mode" --no-progress --record 1 --record-from V_m,I_syn_ex,I_syn_in \
+                            --output "/tmp/sanitize_$mode.h5" | tail -3
+                    done
                 done
                 echo "compute-sanitizer --tool $tool, adex (the aeif_cond_exp kernel):"
                 DISTSNN_CUDA_GRAPHS=0 compute-sanitizer --tool "$tool" --error-exitcode 9 "$PY" -m distsnn run adex \

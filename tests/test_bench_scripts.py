@@ -16,11 +16,14 @@ def test_bench_gpu_smoke(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_microcircuit_*.json")
     report = json.loads(js.read_text())
-    assert [r["mode"] for r in report["runs"]] == ["procedural", "stored"]
-    proc_run, stored_run = report["runs"]
-    assert proc_run["events"] == stored_run["events"] > 0          # the same network in both modes
+    assert [r["mode"] for r in report["runs"]] == ["procedural", "procedural", "stored", "stored"]
+    assert [r["launches"].split(" (")[0] for r in report["runs"]] == ["separate launches", "step loop"] * 2
+    proc_run, proc_loop, stored_run, stored_loop = report["runs"]
+    # the same network in both modes and both ways of launching
+    assert proc_run["events"] == proc_loop["events"] == stored_run["events"] == stored_loop["events"] > 0
     assert proc_run["n_steps"] == 200 and proc_run["real_time_factor"] > 0
-    assert [o["graphs"] for o in report["overhead"]] == [True, False]
+    assert [o["graphs"] for o in report["overhead"]] == [True, False, True]
+    assert report["overhead"][2]["launches"].startswith("step loop")
     assert "smoke test of this script" in js.with_suffix(".md").read_text()
 
 

@@ -5,6 +5,7 @@ CUDA graphs; NVML reports memory, power and energy. Run on a GPU machine with
 import numpy as np
 import pytest
 
+from distsnn.backends.gpu import launches
 from distsnn.backends.gpu.device import CudaDevice
 from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan
@@ -73,6 +74,41 @@ def test_graphs_and_plain_launches_agree():
         runs.append((out[0][:n].copy(), out[1][:n].copy(), sim.events))
     assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
     assert runs[0][2] == runs[1][2] > 0
+
+
+@pytest.mark.parametrize("bits", [32, 64])
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_step_loop_same_as_cpu(monkeypatch, connectivity, bits):
+    """The step loop (one cooperative launch per block of steps, grid barriers between its
+    phases) on the device: the CPU's spikes, voltages and events, on a network of every plain
+    neuron model with delays of one step, and on the microcircuit."""
+    from test_gpu_step_loop import loop_network
+    ref = simulate(loop_network(bits), 150.0, seed=4, backend="cpu", connectivity=connectivity, progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
+    res = simulate(loop_network(bits), 150.0, seed=4, backend="gpu", connectivity=connectivity, progress=False)
+    assert res.device["step_launches"].startswith("step loop")
+    assert_same_run(res, ref)
+    def net():
+        out = MODELS["microcircuit"](scale=0.25, record_voltage=3)
+        out.ring_bits = bits
+        return out
+    ref = simulate(net(), 200.0, seed=5, backend="cpu", connectivity=connectivity, progress=False)
+    res = simulate(net(), 200.0, seed=5, backend="gpu", connectivity=connectivity, progress=False)
+    assert res.device["step_launches"].startswith("step loop")
+    assert ref.spike_gids.size > 1000
+    assert_same_run(res, ref)
+
+
+def test_step_loop_grid_is_what_the_device_holds():
+    """The step loop's grid: every block resident (the cooperative launch's condition), as
+    the occupancy calculator gives it for the loop's registers."""
+    dev = CudaDevice(0, step_loop=True)
+    sim = GpuSimulator(make_plan(MODELS["microcircuit"](scale=0.1), 2), device=dev).build()
+    per_sm = sim.loop_grid // dev.multiprocessors
+    assert sim.loop_grid == per_sm * dev.multiprocessors and 1 <= per_sm <= 16
+    with pytest.raises(Exception, match="COOPERATIVE_LAUNCH_TOO_LARGE"):
+        dev.launch(sim.loop_kernel, dev.cooperative_grid(sim.loop_kernel, dev.block_threads) + 1, dev.block_threads,
+                   launches.loop_args(sim, 1))
 
 
 def test_auto_picks_the_gpu_and_reports_nvml():

@@ -113,14 +113,11 @@ def test_library_models_same_as_cpu(model, connectivity):
     assert_same_run(res, ref)
 
 
-def test_small_buffers_skipped_steps_and_graph_remainders(mixed_reference, monkeypatch):
-    """A spike buffer of two worst-case steps, blocks of 7 steps and graphs of 3: steps are
-    skipped on the device whenever the buffer might overflow and run again after the flush,
-    blocks end mid-graph, graphs start at either parity of the step state (layout.py), and
-    the state resets at every flush."""
+def small_buffers(monkeypatch):
+    """A spike buffer of two worst-case steps and blocks of 7 steps for the GpuSimulators made
+    next; returns the list that the number of steps of each flush is appended to."""
     monkeypatch.setattr(gpu_simulator, "SPIKE_BUFFER_ENTRIES", 0)
     monkeypatch.setattr(gpu_simulator, "MAX_BLOCK_STEPS", 7)
-    monkeypatch.setattr(gpu_simulator, "GRAPH_STEPS", 3)
     flushes = []
     original = gpu_simulator.GpuSimulator._flush
 
@@ -129,6 +126,16 @@ def test_small_buffers_skipped_steps_and_graph_remainders(mixed_reference, monke
         flushes.append(out[0])
         return out
     monkeypatch.setattr(gpu_simulator.GpuSimulator, "_flush", counting_flush)
+    return flushes
+
+
+def test_small_buffers_skipped_steps_and_graph_remainders(mixed_reference, monkeypatch):
+    """A spike buffer of two worst-case steps, blocks of 7 steps and graphs of 3: steps are
+    skipped on the device whenever the buffer might overflow and run again after the flush,
+    blocks end mid-graph, graphs start at either parity of the step state (layout.py), and
+    the state resets at every flush."""
+    monkeypatch.setattr(gpu_simulator, "GRAPH_STEPS", 3)
+    flushes = small_buffers(monkeypatch)
     res = simulate(mixed_network(), 200.0, seed=12, backend="gpu-emu", progress=False)
     assert_same_run(res, mixed_reference["procedural"])
     assert sum(flushes) == 2000 and max(flushes) == 7

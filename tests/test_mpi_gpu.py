@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from distsnn.backends.gpu.binding import bind_rank
+from distsnn.models import MODELS
 from distsnn.runtime import simulate
 from test_determinism import mixed_network
+from test_gpu_step_loop import loop_network
 from test_mpi import assert_same, interval_network
 
 pytestmark = pytest.mark.mpi(min_size=2)
@@ -36,6 +38,19 @@ def test_gpu_ranks_with_long_exchange_interval_and_spike_sources(comm):
     v = np.concatenate(comm.allgather(res.vrec), axis=1)
     order = np.lexsort((g, var))
     assert np.array_equal(g[order], ref.vrec_gids) and np.array_equal(v[:, order], ref.vrec)
+
+
+@pytest.mark.parametrize("model", ["loop_network", "brunel"])
+def test_gpu_ranks_on_the_step_loop_same_spikes_as_one_cpu_process(comm, monkeypatch, model):
+    """Blocks of one step (delays of one step: an exchange after every step) and of 15
+    (Brunel's network), each one launch of the step loop, then the received spikes."""
+    net = loop_network if model == "loop_network" else lambda: MODELS["brunel"](scale=0.25)   # 4 post chunks
+    ref = simulate(net(), 100.0, seed=4, backend="cpu", progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
+    res = simulate(net(), 100.0, seed=4, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
+    assert res.device["step_launches"].startswith("step loop")
+    assert res.exchange["interval_steps"] == (1 if model == "loop_network" else 15)
+    assert_same(res, ref)
 
 
 def test_binding_one_device_per_rank_and_refusal(comm, monkeypatch):

@@ -246,7 +246,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                 n_out = 0
                 rec.clear()
         done = stop
-    device_info = _device_info(device, monitor, backend)
+    device_info = _device_info(device, monitor, backend, sim)
     vrec, vrec_steps = rec.taken()
     vrec += _resting(plan, sim)
     events = _sum_over_ranks(sim.events, comm)
@@ -281,13 +281,14 @@ def _device_monitor(device):
     return DeviceMonitor(device.pci_bus_id).start()
 
 
-def _device_info(device, monitor, backend):
-    """What the summary reports of this rank's device: name, memory and (GPU) NVML readings."""
+def _device_info(device, monitor, backend, sim):
+    """What the summary reports of this rank's device: name, how steps were launched, memory
+    and (GPU) NVML readings."""
     if device is None:
         return {}
     import socket
     info = {"backend": backend, "name": device.name, "index": device.index, "host": socket.gethostname(),
-            **device.memory_info()}
+            "step_launches": sim.step_launches, **device.memory_info()}
     if getattr(device, "pci_bus_id", None):
         info["pci_bus_id"] = device.pci_bus_id
     if monitor is not None:

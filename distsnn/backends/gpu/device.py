@@ -1,14 +1,14 @@
 """A CUDA device through CuPy: kernels compiled at run time by NVRTC, one stream, CUDA graphs.
 
 The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, copy_to,
-bind, launch, graph, synchronize, free_bytes, memory_info, close; attributes name, kind, index,
-xp, multiprocessors, block_threads.
+bind, launch, cooperative_grid, graph, synchronize, free_bytes, memory_info, close; attributes
+name, kind, index, xp, multiprocessors, block_threads, team, step_loop.
 """
 import os
 
 import numpy as np
 
-from .source import KERNELS, NVCC_FLAGS, compile_options, kernel_source, signatures
+from .source import COOPERATIVE, KERNELS, NVCC_FLAGS, compile_options, kernel_source, signatures
 
 
 def _short(err):
@@ -59,7 +59,7 @@ def usable_gpu(index=0):
 class CudaDevice:
     kind = "gpu"
 
-    def __init__(self, index=0, block_threads=128, graphs=None, team=None):
+    def __init__(self, index=0, block_threads=128, graphs=None, team=None, step_loop=None):
         import cupy
         self.cp = cupy
         self.xp = cupy
@@ -71,6 +71,9 @@ class CudaDevice:
         if self.team < 1 or block_threads % self.team:
             raise ValueError(f"the delivery team ({self.team} threads) must divide the block ({block_threads})")
         self.use_graphs = (os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0") if graphs is None else graphs
+        # blocks of steps as one launch of the step loop (step_loop.cu) where the model allows:
+        # off until a device has measured it against the graphs (DISTSNN_GPU_STEP_LOOP=1)
+        self.step_loop = (os.environ.get("DISTSNN_GPU_STEP_LOOP", "0") == "1") if step_loop is None else step_loop
         cupy.cuda.Device(index).use()
         props = cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"]
@@ -83,7 +86,9 @@ class CudaDevice:
         self.peak_bytes = 0
         self.sigs, self.funcs = {}, {}
         for name in KERNELS:
-            module = cupy.RawModule(code=kernel_source(name), options=compile_options(name))
+            # a module's kernels launch cooperatively (every block resident, or the launch fails)
+            module = cupy.RawModule(code=kernel_source(name), options=compile_options(name),
+                                    enable_cooperative_groups=name in COOPERATIVE)
             for kernel, sig in signatures(name).items():
                 self.sigs[kernel] = sig
                 self.funcs[kernel] = module.get_function(kernel)   # compiles and loads now, not in a capture
@@ -117,6 +122,13 @@ class CudaDevice:
 
     def launch(self, kernel, grid, block, args):
         self.bind(kernel, grid, block, args)()
+
+    def cooperative_grid(self, kernel, block):
+        """The most blocks of `block` threads a cooperative launch of `kernel` may have: as
+        many as its registers and shared memory let each multiprocessor hold at once."""
+        from cupy_backends.cuda.api import driver
+        per_sm = driver.occupancyMaxActiveBlocksPerMultiprocessor(self.funcs[kernel].kernel.ptr, block, 0)
+        return int(per_sm) * self.multiprocessors
 
     def graph(self, record):
         """Capture the launches of record() into a CUDA graph; returns its launcher (falls

@@ -19,7 +19,7 @@ import tempfile
 
 import numpy as np
 
-from .source import KERNELS, common_source, kernel_file, signatures
+from .source import COOPERATIVE, KERNELS, common_source, kernel_file, signatures
 
 SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
 CXXFLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-w")
@@ -46,12 +46,27 @@ extern "C" void emu_{kernel}(unsigned int gx, unsigned int gy, unsigned int bx, 
 '''
 
 
+def _cooperative_wrapper(sig):
+    """C++ launcher of a kernel with grid barriers: every thread a coroutine (host_shim.h);
+    returns 1 where the barriers would hang a GPU."""
+    kernel, names = sig.kernel, ", ".join(p.name for p in sig.params)
+    return f'''
+extern "C" int emu_{kernel}(unsigned int gx, unsigned int gy, unsigned int bx, const unsigned int* border,
+                            const unsigned int* torder, {sig.decl}) {{
+    gridDim.x = gx; gridDim.y = gy; gridDim.z = 1; blockDim.x = bx; blockDim.y = 1; blockDim.z = 1;
+    const std::function<void()> call = [&]() {{ {kernel}({names}); }};
+    return emu_cooperative(gx * gy, bx, border, torder, call);
+}}
+'''
+
+
 def host_source():
     """One translation unit: shim, generated header, device functions, every kernel, launchers."""
     parts = [SHIM.read_text(), common_source()]
     for name in KERNELS:
         parts.append(kernel_file(name))
-        parts.extend(_wrapper(sig) for sig in signatures(name).values())
+        wrap = _cooperative_wrapper if name in COOPERATIVE else _wrapper
+        parts.extend(wrap(sig) for sig in signatures(name).values())
     return "\n".join(parts)
 
 
@@ -88,17 +103,21 @@ class EmulatedDevice:
 
     seed: order of blocks and threads; block_threads: threads per block used by the driver
     (small, to keep emulation fast while still striding); team: threads per row in
-    delivery (a divisor of block_threads).
+    delivery (a divisor of block_threads); step_loop: run blocks of steps as one launch of
+    the step loop where the model allows (step_loop.cu).
     """
     name = "emulated GPU (host C++)"
     kind = "gpu-emu"
     xp = np
     multiprocessors = 2
+    resident_blocks = 2   # blocks of any kernel resident per multiprocessor (a cooperative launch's limit)
 
-    def __init__(self, seed=0, block_threads=4, index=0, team=2):
+    def __init__(self, seed=0, block_threads=4, index=0, team=2, step_loop=None):
         if team < 1 or block_threads % team:
             raise ValueError(f"the delivery team ({team} threads) must divide the block ({block_threads})")
         self.index = index
+        # as on a GPU (device.CudaDevice): off unless asked for, here or by DISTSNN_GPU_STEP_LOOP=1
+        self.step_loop = (os.environ.get("DISTSNN_GPU_STEP_LOOP", "0") == "1") if step_loop is None else step_loop
         self.block_threads = block_threads
         self.team = team
         self.rng = np.random.default_rng(seed)
@@ -110,7 +129,7 @@ class EmulatedDevice:
                 fn = getattr(self.lib, f"emu_{kernel}")
                 fn.argtypes = [ctypes.c_uint32] * 3 + [ctypes.c_void_p] * 2 + [
                     ctypes.c_void_p if p.pointer else _CTYPES[p.dtype] for p in sig.params]
-                fn.restype = None
+                fn.restype = ctypes.c_int if name in COOPERATIVE else None
                 self.sigs[kernel] = sig
                 self.funcs[kernel] = fn
         self.peak_bytes = 0
@@ -154,15 +173,26 @@ class EmulatedDevice:
         vals = sig.convert(args)
         cargs = [a.ctypes.data if p.pointer else a for p, a in zip(sig.params, vals)]
         fn = self.funcs[kernel]
+        cooperative = fn.restype is not None
+        if cooperative and gx * gy > self.cooperative_grid(kernel, block):
+            raise RuntimeError(f"cooperative launch of {kernel}: {gx * gy} blocks, but only "
+                               f"{self.cooperative_grid(kernel, block)} can be resident")
 
         def run():
             if gx * gy == 0:
                 return
             border = self.rng.permutation(gx * gy).astype(np.uint32)
             torder = self.rng.permutation(block).astype(np.uint32)
-            fn(gx, gy, block, border.ctypes.data, torder.ctypes.data, *cargs)
+            if fn(gx, gy, block, border.ctypes.data, torder.ctypes.data, *cargs):
+                raise RuntimeError(f"{kernel}: some threads returned while others waited at a grid barrier "
+                                   "(a GPU would hang)")
         run.keep = vals   # the converted arguments live as long as the launch
         return run
+
+    def cooperative_grid(self, kernel, block):
+        """The most blocks of `block` threads a cooperative launch of `kernel` may have (all
+        resident at once)."""
+        return self.resident_blocks * self.multiprocessors
 
     def launch(self, kernel, grid, block, args):
         self.bind(kernel, grid, block, args)()

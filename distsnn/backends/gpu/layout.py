@@ -32,7 +32,11 @@ NO_BAD = 2 ** 64 - 1
 ST_PER_STEP = 9
 ST_CAP = 10
 ST_ROWS = 11
-N_ST = 12
+# the step loop's grid barrier (kernel grid_barrier): blocks arrived, and the barrier's
+# generation, which the last block to arrive moves on (0 at the start of every launch)
+ST_BAR = 12
+ST_GEN = 13
+N_ST = 14
 
 
 def initial_state(t, per_step, spk_cap, rows):

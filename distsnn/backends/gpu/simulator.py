@@ -8,8 +8,10 @@ for), delivery of the step's own spikes (and of the synapse lists', only if the 
 FromList projections), whose first launch also ends the step (one thread moves the
 device-resident step counter; layout.py): two for a plain model, six at most. Nothing in a
 step needs the host: the step and the bounds of the spike buffer live on the device, so a
-block of steps is enqueued (replayed as CUDA graphs where the device has graphs) and the
-host waits only when it flushes the spike and recording buffers: after a block of up to
+block of steps is enqueued (replayed as CUDA graphs where the device has graphs, or, where
+the device is asked to and the model allows, run by one launch of the step loop:
+launches.loop_kernel) and the host waits only when it flushes the spike and recording
+buffers: after a block of up to
 MAX_BLOCK_STEPS steps, or at each exchange with other ranks. The buffers are sized for
 usual activity; steps that could overflow them are skipped on the device (layout.ST_LIVE)
 and enqueued again after the flush, so no spike is ever lost. Spikes come back as (gid,
@@ -27,11 +29,11 @@ from ...build.input_bound import decide_ring_bits
 from ...build.param_rows import neuron_rows
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.synapse_lists import list_bytes, list_csr
-from ...model.neurons import AEIF_MODELS, MODEL_CODES
+from ...model.neurons import MODEL_CODES
 from ...model.rkf45 import instability_error
 from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projections, csr_bytes_per_synapse,
                              local_view, ring_dtype, state_bytes)
-from . import layout
+from . import launches, layout
 from .delivery_items import list_items, procedural_items, stored_items, table_bytes, teams_per_spike
 from .source import R32
 
@@ -112,7 +114,7 @@ class GpuSimulator(RecordedState):
             raise MemoryError(f"the device ran out of memory while building ({err}); use procedural "
                               "connectivity, a smaller model or more GPUs") from None
 
-    def _kernel(self, name):
+    def entry_point(self, name):
         """The entry point of `name` for this plan's ring width (int32 twins end in R32)."""
         return name + R32 if self.plan.ring_bits == 32 else name
 
@@ -205,7 +207,7 @@ class GpuSimulator(RecordedState):
         lens = d.zeros(max(n_cells, 1), np.int64)
         common = (n_cells, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj, self.d_proj_f,
                   self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt)
-        grid = min(self._grid(n_cells), 64 * d.multiprocessors)
+        grid = min(self.grid_for(n_cells), 64 * d.multiprocessors)
         d.launch("stored_lengths", grid, d.block_threads, (*common, lens))
         self.d_ptr = d.zeros(n_cells + 1, np.int64)
         d.xp.cumsum(lens[:n_cells], out=self.d_ptr[1:])
@@ -215,7 +217,7 @@ class GpuSimulator(RecordedState):
         self.d_syn_loc = d.zeros(max(total, 1), np.int32)
         self.d_syn_w = d.zeros(max(total, 1), self.ring_dtype)
         self.d_syn_d = d.zeros(max(total, 1), np.int32)
-        d.launch(self._kernel("stored_fill"), grid, d.block_threads,
+        d.launch(self.entry_point("stored_fill"), grid, d.block_threads,
                  (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d))
         self.n_synapses = total
 
@@ -239,7 +241,7 @@ class GpuSimulator(RecordedState):
         if self.n_synapses is not None:
             self.n_synapses += int(ptr[-1])
 
-    def _grid(self, n_threads):
+    def grid_for(self, n_threads):
         return max(1, math.ceil(n_threads / self.dev.block_threads))
 
     def _compute_counts(self):
@@ -258,75 +260,27 @@ class GpuSimulator(RecordedState):
                 work, kernel = n * args[2], "counts_fixed_indegree"
             else:
                 work, kernel = n * n_pre, "counts_fixed_outdegree"
-            d.launch(kernel, min(self._grid(work), cap), d.block_threads, (*args, counts[off:off + cells]))
+            d.launch(kernel, min(self.grid_for(work), cap), d.block_threads, (*args, counts[off:off + cells]))
             if rule == bp.RULE_FIN:   # cells (pre + 1, chunk) -> running sums over pres
                 sums = counts[off:off + cells].reshape(n_pre + 1, args[3])
                 sums[...] = d.xp.cumsum(sums, axis=0, dtype=np.uint32)
         return counts
 
-    def _deliver_launches(self, lo, hi, finish, gid, step):
-        """(kernel, args) of the delivery of spikes gid, step [lo[0], hi[0]): the rules'
-        synapses, then the synapse lists' (if any). finish: the parity of the step that the
-        first launch ends (the step's own spikes), -1 for none (received spikes)."""
-        plan = self.plan
-        U = self.units.shape[0]
-        if self.connectivity == "stored":
-            out = [(self._kernel("deliver_stored"), (
-                lo, hi, self.state, finish, gid, step, *self.d_items, self.split, self.d_pop_of, U, self.d_units, 0,
-                self.d_no_rows, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d, self.ring, self.d_pop_i,
-                self.d_events, self.dev.team))]
-        else:
-            out = [(self._kernel("deliver_procedural"), (
-                lo, hi, self.state, finish, gid, step, *self.d_items, self.split, self.d_units, self.d_pop_of,
-                self.d_pop_i, self.d_proj_f, self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1,
-                plan.dt, self.ring, self.d_events, self.dev.team))]
-        if self.list_items is not None:
-            out.append((self._kernel("deliver_stored"), (
-                lo, hi, self.state, -1, gid, step, *self.list_items, self.list_split, self.d_pop_of, U, self.d_units, 1,
-                *self.d_lists, self.ring, self.d_pop_i, self.d_events, self.dev.team)))
-        return out
-
     def _prepare_launches(self):
         """The launches of one step of each parity (layout.py), arguments fixed once (the step
-        itself is on the device)."""
-        self._step_launches = [[self.dev.bind(*launch) for launch in self._step(p)] for p in (0, 1)]
-
-    def _step(self, p):
-        """(kernel, grid, block, args) of the launches of a step of parity p."""
-        plan, d = self.plan, self.dev
-        bt = d.block_threads
-        U = self.units.shape[0]
-        steps = []
-        if plan.sched_step.size:
-            steps.append(("spike_sources", self._grid(U), bt, (
-                self.state, p, U, self.d_units, self.d_pop_i, self.d_sched_step, self.d_sched_gid, self.d_cursor,
-                self.spk_gid, self.spk_step, self.spk_cap)))
-        if self.n_src:
-            steps.append(("poisson_sources", self._grid(self.n_src), bt, (
-                self.state, p, self.n_src, self.d_src_gids, self.d_pop_of, self.d_pop_i, self.d_ps_seg, plan.key0,
-                plan.key1, self.spk_gid, self.spk_step, self.spk_cap)))
-        if self.n_local:
-            neuron_args = (
-                self.state, p, self.n_local, self.d_gids, self.d_local_pop, self.d_local_unit, self.d_units, self.v,
-                self.i_ex, self.i_in, self.dj_ex, self.dj_in, self.refr, self.vth, self.izp, self.nrow, self.nf,
-                self.ring, self.d_pop_f,
-                self.d_pop_i, self.d_pin_i, self.d_pin_cdf, self.d_dc_f, self.d_dc_i, self.d_noise_f, self.d_noise_i,
-                int(plan.noise_i.shape[0]), self.ie_given, plan.key0, plan.key1, self.spk_gid, self.spk_step,
-                self.spk_cap)
-            steps.append((self._kernel("neuron_update"), self._grid(self.n_local), bt, neuron_args))
-            if np.isin(plan.pop_i[:, bp.PI_MODEL], [MODEL_CODES[m] for m in AEIF_MODELS]).any():
-                steps.append((self._kernel("neuron_update_aeif"), self._grid(self.n_local), bt, neuron_args))
-        if self.n_rec:
-            steps.append(("record_state", self._grid(self.n_rec), bt, (
-                self.state, p, self.n_rec, self.d_rec_local, self.d_rec_code, self.v, self.i_ex, self.i_in,
-                self.dj_ex, self.d_vrec)))
-        if U:   # the first delivery launch ends the step
-            lo, hi = self.state[layout.ST_BEGIN + layout.ST_SLOT * p:], self.state[layout.ST_END:]
-            for kernel, args in self._deliver_launches(lo, hi, p, self.spk_gid, self.spk_step):
-                steps.append((kernel, self.deliver_grid, bt, args))
-        else:
-            steps.append(("advance_step", 1, 1, (self.state, p)))
-        return steps
+        itself is on the device), or the step loop's grid."""
+        self._loops = {}   # the step loop's launches, by number of steps
+        self.loop_kernel = launches.loop_kernel(self)
+        if self.loop_kernel is None:
+            self._step_launches = [[self.dev.bind(*launch) for launch in launches.one_step(self, p)]
+                                   for p in (0, 1)]
+            return
+        # every block resident (the grid barrier), and no more than delivery's grid (its
+        # event counters; more blocks than that would idle in delivery)
+        d = self.dev
+        self.loop_grid = min(d.cooperative_grid(self.loop_kernel, d.block_threads), self.deliver_grid)
+        if self.loop_grid < 1:
+            raise RuntimeError(f"{self.loop_kernel} cannot have a block resident on {d.name}")
 
     # run -------------------------------------------------------------------------------
     def _record_steps(self, n, parity):
@@ -336,8 +290,16 @@ class GpuSimulator(RecordedState):
                 launch()
 
     def _enqueue(self, n):
-        """Enqueue n steps, the first of parity 0 (_reset_state): whole captured graphs of
-        GRAPH_STEPS steps, then one of the rest; one graph per size and first parity."""
+        """Enqueue n steps, the first of parity 0 (_reset_state): one launch of the step loop
+        where it runs, else whole captured graphs of GRAPH_STEPS steps, then one of the rest;
+        one graph per size and first parity."""
+        if self.loop_kernel is not None:
+            if n not in self._loops:
+                self._loops[n] = self.dev.bind(self.loop_kernel, self.loop_grid, self.dev.block_threads,
+                                               launches.loop_args(self, n))
+            self._loops[n]()
+            self._enqueued = n
+            return
         full, rest = divmod(n, GRAPH_STEPS)
         at = 0
         for size in [GRAPH_STEPS] * full + ([rest] if rest else []):
@@ -453,8 +415,16 @@ class GpuSimulator(RecordedState):
         d.copy_to(self.remote_step[:n], np.ascontiguousarray(spk_step, dtype=np.int64))
         d.copy_to(self.remote_bounds, np.array([0, n], dtype=np.uint64))
         lo, hi = self.remote_bounds[0:], self.remote_bounds[1:]
-        for kernel, args in self._deliver_launches(lo, hi, -1, self.remote_gid, self.remote_step):
+        for kernel, args in launches.deliveries(self, lo, hi, -1, self.remote_gid, self.remote_step):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
+
+    @property
+    def step_launches(self):
+        """How the steps were launched: the step loop (one launch per block of steps), CUDA
+        graphs, or separate launches."""
+        if self.loop_kernel is not None:
+            return f"step loop ({self.loop_kernel}, {self.loop_grid} blocks of {self.dev.block_threads})"
+        return "CUDA graphs" if getattr(self.dev, "use_graphs", False) else "separate launches"
 
     @property
     def events(self):

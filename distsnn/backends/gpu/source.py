@@ -20,7 +20,13 @@ from . import layout
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
 KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "poisson_sources", "record_state", "advance_step",
-           "deliver_procedural", "deliver_stored", "counts", "build_stored")
+           "deliver_procedural", "deliver_stored", "counts", "build_stored", "step_loop")
+# files whose kernels call the device functions of others: compiled with those (their entry
+# points left out; the emulated device's one translation unit has every file once, in the
+# order of KERNELS)
+USES = {"step_loop": ("neuron_update", "record_state", "deliver_procedural", "deliver_stored")}
+# files whose kernels hold grid barriers: launched cooperatively (every block resident)
+COOPERATIVE = ("step_loop",)
 # (kernels that touch the ring buffers or stored weights have an int32 twin, suffix R32, both
 # generated from one template body: ring_entry_points)
 R32 = "_r32"
@@ -31,7 +37,8 @@ ENTRY_POINTS = {"neuron_update": ("neuron_update", "neuron_update" + R32),
                 "deliver_procedural": ("deliver_procedural", "deliver_procedural" + R32),
                 "deliver_stored": ("deliver_stored", "deliver_stored" + R32),
                 "counts": ("counts_fixed_total", "counts_fixed_outdegree", "counts_fixed_indegree"),
-                "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32)}
+                "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32),
+                "step_loop": ("step_loop", "step_loop" + R32)}
 # compile with these (DESIGN §3): no fused multiply-add, IEEE division and square root
 NVCC_FLAGS = ("--fmad=false", "--prec-div=true", "--prec-sqrt=true")
 # per-file register caps, where the compiler's own choice costs occupancy: procedural
@@ -40,7 +47,7 @@ NVCC_FLAGS = ("--fmad=false", "--prec-div=true", "--prec-sqrt=true")
 # ptxas recomputes that state instead, without spilling (test_gpu_kernels checks: no spills
 # anywhere). The cap acts where CuPy has NVRTC build a cubin (its default); a PTX build
 # (CUPY_COMPILE_WITH_PTX) leaves the choice to the driver.
-REGISTER_CAPS = {"deliver_procedural": 96}
+REGISTER_CAPS = {"deliver_procedural": 96, "step_loop": 96}
 
 
 def compile_options(name):
@@ -64,7 +71,7 @@ def constants_header():
     for prefix in ("QI", "UI"):   # row widths of the integer tables without an N_ constant
         lines.append(f"#define N_{prefix} {1 + max(v for n, v in vars(bp).items() if n.startswith(prefix + '_'))}")
     for name in ("ST_T", "ST_BEGIN", "ST_LIVE", "ST_SLOT", "ST_END", "ST_T0", "ST_BAD", "ST_PER_STEP", "ST_CAP",
-                 "ST_ROWS", "N_ST"):
+                 "ST_ROWS", "ST_BAR", "ST_GEN", "N_ST"):
         lines.append(f"#define {name} {getattr(layout, name)}")
     lines.append("#define SLOT(f, p) ((f) + ST_SLOT * (p))   // field f of the step slot of parity p")
     lines.append(f"#define MODEL_COND {MODEL_CODES['iaf_cond_exp']}")
@@ -102,7 +109,15 @@ def kernel_source(name):
     """Complete CUDA source of one kernel file (header + common device code + kernel)."""
     if name not in KERNELS:
         raise ValueError(f"unknown kernel {name!r}; known: {KERNELS}")
-    return common_source() + kernel_file(name)
+    used = "".join(device_functions(other) for other in USES.get(name, ()))
+    return common_source() + used + kernel_file(name)
+
+
+def device_functions(name):
+    """The device functions of one kernel file: its text before its first entry point (the
+    files USES names keep their entry points last)."""
+    text = (KERNEL_DIR / f"{name}.cu").read_text()
+    return text.split('extern "C" __global__', 1)[0].rstrip() + "\n\n"
 
 
 # a kernel written once for both ring widths: template <typename R> ... void NAME_body(...)

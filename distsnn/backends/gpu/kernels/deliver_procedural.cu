@@ -8,13 +8,13 @@
 // The rows come from the rule functions of common.cuh; fixed_probability and one_to_one
 // rows run on one thread. Each team counts its synaptic events in a register and adds them
 // to its own entry of `events` at the end (one entry per team of the grid, summed by the
-// driver): no atomic on one shared counter per row.
+// driver): no atomic on one shared counter per row. The spike buffer is read through plain
+// pointers, not the read-only path: the step loop (step_loop.cu) writes it in the same launch.
 // one body for both ring widths: its entry points deliver_procedural and deliver_procedural_r32 are generated
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void deliver_procedural_body(
-    const u64* lo, const u64* hi, u64* state, const int finish, const i64* __restrict__ spk_gid,
-    const i64* __restrict__ spk_step,
+    const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
     const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
     const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const double* __restrict__ proj_f,

@@ -4,13 +4,13 @@
 // (row, unit), one thread per synapse, into the unit's ring block (build.ring_layout;
 // syn_loc = chunk-local target * 2 + receptor). The row of a spike is its gid (the rules'
 // CSR, by_row 0) or row_of[gid] (the synapse lists' CSR, by_row 1: rows for their sources
-// only, -1 for other neurons). Events are counted per team, as in procedural delivery.
+// only, -1 for other neurons). Events are counted per team and the spike buffer is read
+// through plain pointers, as in procedural delivery.
 // one body for both ring widths: its entry points deliver_stored and deliver_stored_r32 are generated
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void deliver_stored_body(
-    const u64* lo, const u64* hi, u64* state, const int finish, const i64* __restrict__ spk_gid,
-    const i64* __restrict__ spk_step,
+    const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
     const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
     const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const int by_row,
     const i64* __restrict__ row_of, const i64* __restrict__ ptr,

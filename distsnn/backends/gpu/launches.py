@@ -1,0 +1,107 @@
+"""The launches of a GPU step: which kernels a step of a GpuSimulator runs, and their
+arguments (the simulator's device arrays), as separate launches (one_step) or as one launch of
+the step loop for a block of steps (loop_kernel, loop_args)."""
+import numpy as np
+
+from ...build import plan as bp
+from ...model.neurons import AEIF_MODELS, MODEL_CODES
+from . import layout
+
+
+def deliveries(sim, lo, hi, finish, gid, step):
+    """(kernel, args) of the delivery of spikes gid, step [lo[0], hi[0]): the rules'
+    synapses, then the synapse lists' (if any). finish: the parity of the step that the
+    first launch ends (the step's own spikes), -1 for none (received spikes)."""
+    plan = sim.plan
+    U = sim.units.shape[0]
+    if sim.connectivity == "stored":
+        out = [(sim.entry_point("deliver_stored"), (
+            lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_pop_of, U, sim.d_units, 0,
+            sim.d_no_rows, sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_pop_i,
+            sim.d_events, sim.dev.team))]
+    else:
+        out = [(sim.entry_point("deliver_procedural"), (
+            lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_units, sim.d_pop_of,
+            sim.d_pop_i, sim.d_proj_f, sim.d_proj_i, sim.d_counts, plan.chunk_size, plan.key0, plan.key1,
+            plan.dt, sim.ring, sim.d_events, sim.dev.team))]
+    if sim.list_items is not None:
+        out.append((sim.entry_point("deliver_stored"), (
+            lo, hi, sim.state, -1, gid, step, *sim.list_items, sim.list_split, sim.d_pop_of, U, sim.d_units, 1,
+            *sim.d_lists, sim.ring, sim.d_pop_i, sim.d_events, sim.dev.team)))
+    return out
+
+
+def neuron_args(sim):
+    """The neuron kernels' arguments after (state, parity)."""
+    plan = sim.plan
+    return (sim.n_local, sim.d_gids, sim.d_local_pop, sim.d_local_unit, sim.d_units, sim.v, sim.i_ex,
+            sim.i_in, sim.dj_ex, sim.dj_in, sim.refr, sim.vth, sim.izp, sim.nrow, sim.nf, sim.ring,
+            sim.d_pop_f, sim.d_pop_i, sim.d_pin_i, sim.d_pin_cdf, sim.d_dc_f, sim.d_dc_i, sim.d_noise_f,
+            sim.d_noise_i, int(plan.noise_i.shape[0]), sim.ie_given, plan.key0, plan.key1, sim.spk_gid,
+            sim.spk_step, sim.spk_cap)
+
+
+def has_aeif(plan):
+    """Whether the model has AdEx neurons (their own kernel, neuron_update_aeif)."""
+    return bool(np.isin(plan.pop_i[:, bp.PI_MODEL], [MODEL_CODES[m] for m in AEIF_MODELS]).any())
+
+
+def loop_kernel(sim):
+    """The step loop's entry point (step_loop.cu) if this process's steps are its launches
+    alone (neuron update, recording, delivery of the rules' synapses) and the device
+    runs it (device.step_loop), else None: the steps run as separate launches."""
+    plan = sim.plan
+    if not (getattr(sim.dev, "step_loop", False) and sim.n_local and sim.units.shape[0]):
+        return None
+    if plan.sched_step.size or sim.n_src or has_aeif(plan) or sim.list_items is not None:
+        return None
+    return sim.entry_point("step_loop")
+
+
+def loop_args(sim, n):
+    """Arguments of the step loop's launch for n steps. The delivery the plan does not use
+    gets stand-ins for its arrays (unread): the procedural item table's projections, the
+    stored CSR."""
+    plan = sim.plan
+    stored = sim.connectivity == "stored"
+    item_ptr, item_unit = sim.d_items[:2]
+    item_proj = item_unit if stored else sim.d_items[2]
+    if stored:
+        csr = (sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d)
+    else:
+        csr = (sim.d_no_rows, sim.d_local_pop, sim.ring, sim.d_local_pop)
+    return (n, sim.state, *neuron_args(sim), sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.d_vrec, item_ptr,
+            item_unit, item_proj, sim.split, sim.d_pop_of, sim.d_proj_f, sim.d_proj_i, sim.d_counts, plan.chunk_size,
+            plan.dt, int(stored), sim.units.shape[0], *csr, sim.d_events, sim.dev.team)
+
+
+def one_step(sim, p):
+    """(kernel, grid, block, args) of the launches of a step of parity p."""
+    plan, d = sim.plan, sim.dev
+    bt = d.block_threads
+    U = sim.units.shape[0]
+    steps = []
+    if plan.sched_step.size:
+        steps.append(("spike_sources", sim.grid_for(U), bt, (
+            sim.state, p, U, sim.d_units, sim.d_pop_i, sim.d_sched_step, sim.d_sched_gid, sim.d_cursor,
+            sim.spk_gid, sim.spk_step, sim.spk_cap)))
+    if sim.n_src:
+        steps.append(("poisson_sources", sim.grid_for(sim.n_src), bt, (
+            sim.state, p, sim.n_src, sim.d_src_gids, sim.d_pop_of, sim.d_pop_i, sim.d_ps_seg, plan.key0,
+            plan.key1, sim.spk_gid, sim.spk_step, sim.spk_cap)))
+    if sim.n_local:
+        args = (sim.state, p, *neuron_args(sim))
+        steps.append((sim.entry_point("neuron_update"), sim.grid_for(sim.n_local), bt, args))
+        if has_aeif(plan):
+            steps.append((sim.entry_point("neuron_update_aeif"), sim.grid_for(sim.n_local), bt, args))
+    if sim.n_rec:
+        steps.append(("record_state", sim.grid_for(sim.n_rec), bt, (
+            sim.state, p, sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.v, sim.i_ex, sim.i_in,
+            sim.dj_ex, sim.d_vrec)))
+    if U:   # the first delivery launch ends the step
+        lo, hi = sim.state[layout.ST_BEGIN + layout.ST_SLOT * p:], sim.state[layout.ST_END:]
+        for kernel, args in deliveries(sim, lo, hi, p, sim.spk_gid, sim.spk_step):
+            steps.append((kernel, sim.deliver_grid, bt, args))
+    else:
+        steps.append(("advance_step", 1, 1, (sim.state, p)))
+    return steps
