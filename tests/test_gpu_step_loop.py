@@ -246,3 +246,22 @@ def test_emulated_barrier_reports_a_thread_that_would_hang_the_grid(barrier_lib)
     bo, to = orders(2, 4, 1)
     count = np.zeros(1, np.uint64)
     assert barrier_lib.run_early(2, 4, bo.ctypes.data, to.ctypes.data, count.ctypes.data) == 1
+
+
+def test_cooperative_launch_arguments_are_marshalled_as_the_kernel_reads_them():
+    """On a GPU the step loop is launched through the driver (device.CudaDevice): its argument
+    block must hold, per parameter in order, a pointer to a C value of the parameter's width:
+    the array's address, or the scalar."""
+    from distsnn.backends.gpu.source import CTYPES, kernel_params, signatures
+    for kernel, sig in signatures("step_loop").items():
+        args = [np.zeros(1, p.dtype) if p.pointer else p.dtype(i + 1) / (2 if p.dtype == np.float64 else 1)
+                for i, p in enumerate(sig.params)]
+        vals = sig.convert(args)
+        block, _keep = kernel_params(sig, vals, lambda a: a.ctypes.data)
+        assert len(block) == len(sig.params) > 50
+        for i, (p, a) in enumerate(zip(sig.params, vals)):
+            if p.pointer:
+                assert ctypes.c_void_p.from_address(block[i]).value == a.ctypes.data, (kernel, p.name)
+            else:
+                assert CTYPES[p.dtype].from_address(block[i]).value == a, (kernel, p.name)
+                assert ctypes.sizeof(CTYPES[p.dtype]) == np.dtype(p.dtype).itemsize

@@ -4,11 +4,12 @@ The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, 
 bind, launch, cooperative_grid, graph, synchronize, free_bytes, memory_info, close; attributes
 name, kind, index, xp, multiprocessors, block_threads, team, step_loop.
 """
+import ctypes
 import os
 
 import numpy as np
 
-from .source import COOPERATIVE, KERNELS, NVCC_FLAGS, compile_options, kernel_source, signatures
+from .source import COOPERATIVE, KERNELS, NVCC_FLAGS, compile_options, kernel_params, kernel_source, signatures
 
 
 def _short(err):
@@ -85,10 +86,9 @@ class CudaDevice:
         self.pool = cupy.get_default_memory_pool()
         self.peak_bytes = 0
         self.sigs, self.funcs = {}, {}
+        self.cooperative = {k for name in COOPERATIVE for k in signatures(name)}
         for name in KERNELS:
-            # a module's kernels launch cooperatively (every block resident, or the launch fails)
-            module = cupy.RawModule(code=kernel_source(name), options=compile_options(name),
-                                    enable_cooperative_groups=name in COOPERATIVE)
+            module = cupy.RawModule(code=kernel_source(name), options=compile_options(name))
             for kernel, sig in signatures(name).items():
                 self.sigs[kernel] = sig
                 self.funcs[kernel] = module.get_function(kernel)   # compiles and loads now, not in a capture
@@ -118,7 +118,25 @@ class CudaDevice:
         repeated every step)."""
         grid = (grid,) if isinstance(grid, int) else tuple(grid)
         fn, vals = self.funcs[kernel], self.sigs[kernel].convert(args)
+        if kernel in self.cooperative:
+            return self._bind_cooperative(kernel, grid, block, vals)
         return lambda: fn(grid, (block,), vals)
+
+    def _bind_cooperative(self, kernel, grid, block, vals):
+        """A cooperative launch (cuLaunchCooperativeKernel: every block resident at once, or
+        the driver refuses the launch) with its arguments marshalled here. CuPy's own
+        (enable_cooperative_groups) would compile the module as relocatable code, which
+        needs the CUDA toolkit's cudadevrt in some versions, and would shrink a grid that is
+        too large instead of failing."""
+        from cupy_backends.cuda.api import driver
+        params, keep = kernel_params(self.sigs[kernel], vals, lambda a: a.data.ptr)
+        ptr = self.funcs[kernel].kernel.ptr
+        gx, gy = (tuple(grid) + (1,))[:2]
+
+        def run():
+            driver.launchCooperativeKernel(ptr, gx, gy, 1, block, 1, 1, 0, self.stream.ptr, ctypes.addressof(params))
+        run.keep = (vals, params, keep)   # the arguments and their block live as long as the launch
+        return run
 
     def launch(self, kernel, grid, block, args):
         self.bind(kernel, grid, block, args)()

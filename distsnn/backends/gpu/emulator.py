@@ -19,12 +19,10 @@ import tempfile
 
 import numpy as np
 
-from .source import COOPERATIVE, KERNELS, common_source, kernel_file, signatures
+from .source import COOPERATIVE, CTYPES, KERNELS, common_source, kernel_file, signatures
 
 SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
 CXXFLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-w")
-_CTYPES = {np.uint64: ctypes.c_uint64, np.int64: ctypes.c_int64, np.int32: ctypes.c_int32,
-           np.uint32: ctypes.c_uint32, np.float64: ctypes.c_double}
 
 
 def _wrapper(sig):
@@ -128,7 +126,7 @@ class EmulatedDevice:
             for kernel, sig in signatures(name).items():
                 fn = getattr(self.lib, f"emu_{kernel}")
                 fn.argtypes = [ctypes.c_uint32] * 3 + [ctypes.c_void_p] * 2 + [
-                    ctypes.c_void_p if p.pointer else _CTYPES[p.dtype] for p in sig.params]
+                    ctypes.c_void_p if p.pointer else CTYPES[p.dtype] for p in sig.params]
                 fn.restype = ctypes.c_int if name in COOPERATIVE else None
                 self.sigs[kernel] = sig
                 self.funcs[kernel] = fn

@@ -2,6 +2,7 @@
 indices, stream tags, the portable-math coefficients as exact decimal literals), the shared
 device functions, and one kernel file per operation. Generating the header keeps the CUDA
 code and the NumPy specification on the very same numbers."""
+import ctypes
 import pathlib
 import re
 from dataclasses import dataclass
@@ -154,6 +155,9 @@ def common_source():
 
 # C types of kernel parameters -> NumPy dtypes (pointers: the array's dtype; scalars: the value's)
 C_TYPES = {"u64": np.uint64, "i64": np.int64, "int": np.int32, "u32": np.uint32, "double": np.float64}
+# NumPy dtypes of scalar parameters -> ctypes (launches that marshal their own arguments)
+CTYPES = {np.uint64: ctypes.c_uint64, np.int64: ctypes.c_int64, np.int32: ctypes.c_int32, np.uint32: ctypes.c_uint32,
+          np.float64: ctypes.c_double}
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,16 @@ class Signature:
                     raise OverflowError(f"{self.kernel}: argument {p.name}={a} does not fit {np.dtype(p.dtype)}")
                 out.append(p.dtype(a))
         return tuple(out)
+
+
+def kernel_params(sig, vals, address):
+    """The argument block of a driver launch (cuLaunchKernel's kernelParams): an array of
+    pointers, one per parameter, each to a C copy of the argument. vals: the arguments as
+    Signature.convert gives them; address(array): a device array's address. Returns (block,
+    what it points into): both must outlive the launch."""
+    cvals = [ctypes.c_void_p(address(a)) if p.pointer else CTYPES[p.dtype](a.item()) for p, a in zip(sig.params, vals)]
+    block = (ctypes.c_void_p * max(len(cvals), 1))(*[ctypes.addressof(c) for c in cvals])
+    return block, cvals
 
 
 _ENTRY = re.compile(r'extern "C" __global__ void (\w+)\((.*?)\)\s*\{', re.S)
