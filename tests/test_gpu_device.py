@@ -12,6 +12,7 @@ from distsnn.build import make_plan
 from distsnn.models import MODELS
 from distsnn.runtime import simulate
 from test_gpu_emulated import assert_same_run, mixed_with
+from test_gpu_step_loop import loop_network
 
 pytestmark = pytest.mark.gpu
 
@@ -82,12 +83,12 @@ def test_step_loop_same_as_cpu(monkeypatch, connectivity, bits):
     """The step loop (one cooperative launch per block of steps, grid barriers between its
     phases) on the device: the CPU's spikes, voltages and events, on a network of every plain
     neuron model with delays of one step, and on the microcircuit."""
-    from test_gpu_step_loop import loop_network
     ref = simulate(loop_network(bits), 150.0, seed=4, backend="cpu", connectivity=connectivity, progress=False)
     monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
     res = simulate(loop_network(bits), 150.0, seed=4, backend="gpu", connectivity=connectivity, progress=False)
     assert res.device["step_launches"].startswith("step loop")
     assert_same_run(res, ref)
+
     def net():
         out = MODELS["microcircuit"](scale=0.25, record_voltage=3)
         out.ring_bits = bits

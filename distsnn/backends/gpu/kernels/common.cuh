@@ -355,9 +355,9 @@ __device__ __forceinline__ bool fp_next(const Row& r, const i64 x, const u32 key
 // NVRTC cannot find without the CUDA toolkit): one thread per block arrives with an atomic
 // add after a fence (release), the last one resets the count and moves the generation on,
 // the others spin on the generation, then fence (acquire). It needs every block resident at
-// once: the driver launches the step loop cooperatively, which the driver checks. The
-// generation is read before arriving, so it cannot have moved on yet (this block had not
-// arrived). The emulated device has its own (host_shim.h).
+// once: the step loop is launched cooperatively (cuLaunchCooperativeKernel refuses a grid
+// that cannot be). The generation is read before arriving, so it cannot have moved on yet
+// (this block had not arrived). The emulated device has its own (host_shim.h).
 #ifdef __CUDACC__
 __device__ __forceinline__ void grid_barrier(u64* state) {
     __syncthreads();
