@@ -122,12 +122,13 @@ class EmulatedDevice:
         self.lib = ctypes.CDLL(str(build_library()))
         self.sigs = {}
         self.funcs = {}
+        self.cooperative = {k for name in COOPERATIVE for k in signatures(name)}
         for name in KERNELS:
             for kernel, sig in signatures(name).items():
                 fn = getattr(self.lib, f"emu_{kernel}")
                 fn.argtypes = [ctypes.c_uint32] * 3 + [ctypes.c_void_p] * 2 + [
                     ctypes.c_void_p if p.pointer else CTYPES[p.dtype] for p in sig.params]
-                fn.restype = ctypes.c_int if name in COOPERATIVE else None
+                fn.restype = ctypes.c_int if kernel in self.cooperative else None
                 self.sigs[kernel] = sig
                 self.funcs[kernel] = fn
         self.peak_bytes = 0
@@ -171,8 +172,7 @@ class EmulatedDevice:
         vals = sig.convert(args)
         cargs = [a.ctypes.data if p.pointer else a for p, a in zip(sig.params, vals)]
         fn = self.funcs[kernel]
-        cooperative = fn.restype is not None
-        if cooperative and gx * gy > self.cooperative_grid(kernel, block):
+        if kernel in self.cooperative and gx * gy > self.cooperative_grid(kernel, block):
             raise RuntimeError(f"cooperative launch of {kernel}: {gx * gy} blocks, but only "
                                f"{self.cooperative_grid(kernel, block)} can be resident")
 
