@@ -203,12 +203,12 @@ extern "C" int run_count(unsigned gx, unsigned bx, const unsigned* bo, const uns
                          unsigned long long* count, unsigned long long* seen, int rounds) {
     gridDim.x = gx; gridDim.y = 1; blockDim.x = bx;
     const std::function<void()> call = [&]() { count_then_read(count, seen, rounds); };
-    return emu_cooperative(gx, bx, bo, to, call);
+    return emu_fibers(gx, bx, bo, to, call);
 }
 extern "C" int run_early(unsigned gx, unsigned bx, const unsigned* bo, const unsigned* to, unsigned long long* count) {
     gridDim.x = gx; gridDim.y = 1; blockDim.x = bx;
     const std::function<void()> call = [&]() { one_leaves_early(count); };
-    return emu_cooperative(gx, bx, bo, to, call);
+    return emu_fibers(gx, bx, bo, to, call);
 }
 '''
 

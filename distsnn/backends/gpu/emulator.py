@@ -19,9 +19,12 @@ import tempfile
 
 import numpy as np
 
-from .source import COOPERATIVE, CTYPES, KERNELS, common_source, kernel_file, signatures
+from .source import COOPERATIVE, CTYPES, KERNELS, WARP_SYNC, common_source, kernel_file, signatures
 
 SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
+# what a fiber launch (host_shim.h emu_fibers) reports by its return code
+HANGS = {1: "some threads returned while others waited at a grid barrier",
+         2: "a warp operation waited for lanes that never reached it"}
 CXXFLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-w")
 
 
@@ -44,16 +47,17 @@ extern "C" void emu_{kernel}(unsigned int gx, unsigned int gy, unsigned int bx, 
 '''
 
 
-def _cooperative_wrapper(sig):
-    """C++ launcher of a kernel with grid barriers: every thread a coroutine (host_shim.h);
-    returns 1 where the barriers would hang a GPU."""
+def _fiber_wrapper(sig):
+    """C++ launcher of a kernel with grid barriers or warp operations: every thread a
+    coroutine (host_shim.h); returns 1 or 2 where the barriers or the warp operations would
+    hang a GPU."""
     kernel, names = sig.kernel, ", ".join(p.name for p in sig.params)
     return f'''
 extern "C" int emu_{kernel}(unsigned int gx, unsigned int gy, unsigned int bx, const unsigned int* border,
                             const unsigned int* torder, {sig.decl}) {{
     gridDim.x = gx; gridDim.y = gy; gridDim.z = 1; blockDim.x = bx; blockDim.y = 1; blockDim.z = 1;
     const std::function<void()> call = [&]() {{ {kernel}({names}); }};
-    return emu_cooperative(gx * gy, bx, border, torder, call);
+    return emu_fibers(gx * gy, bx, border, torder, call);
 }}
 '''
 
@@ -63,7 +67,7 @@ def host_source():
     parts = [SHIM.read_text(), common_source()]
     for name in KERNELS:
         parts.append(kernel_file(name))
-        wrap = _cooperative_wrapper if name in COOPERATIVE else _wrapper
+        wrap = _fiber_wrapper if name in COOPERATIVE or name in WARP_SYNC else _wrapper
         parts.extend(wrap(sig) for sig in signatures(name).values())
     return "\n".join(parts)
 
@@ -123,12 +127,13 @@ class EmulatedDevice:
         self.sigs = {}
         self.funcs = {}
         self.cooperative = {k for name in COOPERATIVE for k in signatures(name)}
+        self.fibers = self.cooperative | {k for name in WARP_SYNC for k in signatures(name)}
         for name in KERNELS:
             for kernel, sig in signatures(name).items():
                 fn = getattr(self.lib, f"emu_{kernel}")
                 fn.argtypes = [ctypes.c_uint32] * 3 + [ctypes.c_void_p] * 2 + [
                     ctypes.c_void_p if p.pointer else CTYPES[p.dtype] for p in sig.params]
-                fn.restype = ctypes.c_int if kernel in self.cooperative else None
+                fn.restype = ctypes.c_int if kernel in self.fibers else None
                 self.sigs[kernel] = sig
                 self.funcs[kernel] = fn
         self.peak_bytes = 0
@@ -181,9 +186,9 @@ class EmulatedDevice:
                 return
             border = self.rng.permutation(gx * gy).astype(np.uint32)
             torder = self.rng.permutation(block).astype(np.uint32)
-            if fn(gx, gy, block, border.ctypes.data, torder.ctypes.data, *cargs):
-                raise RuntimeError(f"{kernel}: some threads returned while others waited at a grid barrier "
-                                   "(a GPU would hang)")
+            hang = fn(gx, gy, block, border.ctypes.data, torder.ctypes.data, *cargs)
+            if hang:
+                raise RuntimeError(f"{kernel}: {HANGS[hang]} (a GPU would hang)")
         run.keep = vals   # the converted arguments live as long as the launch
         return run
 

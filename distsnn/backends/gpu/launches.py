@@ -23,7 +23,7 @@ def deliveries(sim, lo, hi, finish, gid, step):
         out = [(sim.entry_point("deliver_procedural"), (
             lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_units, sim.d_pop_of,
             sim.d_pop_i, sim.d_proj_f, sim.d_proj_i, sim.d_counts, plan.chunk_size, plan.key0, plan.key1,
-            plan.dt, sim.ring, sim.d_events, sim.dev.team))]
+            plan.dt, 1.0 / plan.dt, sim.ring, sim.d_events, sim.dev.team))]
     if sim.list_items is not None:
         out.append((sim.entry_point("deliver_stored"), (
             lo, hi, sim.state, -1, gid, step, *sim.list_items, sim.list_split, sim.d_pop_of, U, sim.d_units, 1,
@@ -72,7 +72,7 @@ def loop_args(sim, n):
         csr = (sim.d_no_rows, sim.d_local_pop, sim.ring, sim.d_local_pop)
     return (n, sim.state, *neuron_args(sim), sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.d_vrec, item_ptr,
             item_unit, item_proj, sim.split, sim.d_pop_of, sim.d_proj_f, sim.d_proj_i, sim.d_counts, plan.chunk_size,
-            plan.dt, int(stored), sim.units.shape[0], *csr, sim.d_events, sim.dev.team)
+            plan.dt, 1.0 / plan.dt, int(stored), sim.units.shape[0], *csr, sim.d_events, sim.dev.team)
 
 
 def one_step(sim, p):

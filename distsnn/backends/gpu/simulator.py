@@ -205,7 +205,7 @@ class GpuSimulator(RecordedState):
         self._check_fits("stored connectivity row pointers", 16 * n_cells + 8)
         lens = d.zeros(max(n_cells, 1), np.int64)
         common = (n_cells, U, self.d_units, self.d_pop_of, self.d_pop_i, self.d_in_proj, self.d_proj_f,
-                  self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt)
+                  self.d_proj_i, self.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, 1.0 / plan.dt)
         grid = min(self.grid_for(n_cells), 64 * d.multiprocessors)
         d.launch("stored_lengths", grid, d.block_threads, (*common, lens))
         self.d_ptr = d.zeros(n_cells + 1, np.int64)

@@ -28,6 +28,9 @@ KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "poisson_sour
 USES = {"step_loop": ("neuron_update", "record_state", "deliver_procedural", "deliver_stored")}
 # files whose kernels hold grid barriers: launched cooperatively (every block resident)
 COOPERATIVE = ("step_loop",)
+# files whose kernels use warp-synchronous operations (shuffles, votes): plain launches on a
+# GPU, run as fibers by the emulated device (host_shim.h), as the cooperative ones are
+WARP_SYNC = ("deliver_procedural", "step_loop")
 # (kernels that touch the ring buffers or stored weights have an int32 twin, suffix R32, both
 # generated from one template body: ring_entry_points)
 R32 = "_r32"

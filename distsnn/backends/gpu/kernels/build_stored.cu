@@ -17,8 +17,8 @@ __device__ __forceinline__ void put_synapse(const i64 at, const i64 tgt, const i
 // Length of row (pre, chunk) of projection j; with fill, also write it from position `at`.
 template <typename W>
 __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const i64 chunk, const u32* counts,
-                          const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const bool fill,
-                          const i64 at, int* syn_loc, W* syn_w, int* syn_d)
+                          const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const double inv_dt,
+                          const bool fill, const i64 at, int* syn_loc, W* syn_w, int* syn_d)
 {
     Row r = make_row(pj, jf, pre, chunk, chunk_size);
     const int rec = (int)pj[JI_REC];
@@ -27,7 +27,7 @@ __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const 
     if (indexed_rule(r)) {
         const i64 n = open_indexed_row(r, pj, counts, key0, key1);
         for (i64 x = 0; fill && x < n; ++x) {
-            indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
+            indexed_synapse(r, x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
             put_synapse(at + x, tgt, rec, w_int, d, syn_loc, syn_w, syn_d);
         }
         return n;
@@ -36,7 +36,7 @@ __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const 
     if (r.rule == RULE_O2O) {
         if (o2o_words(r, chunk_size, key0, key1, w)) {
             if (fill) {
-                synapse(w[1], w[2], jf, dt, &w_int, &d);
+                synapse(w[1], w[2], jf, dt, inv_dt, &w_int, &d);
                 put_synapse(at, pre - chunk * chunk_size, rec, w_int, d, syn_loc, syn_w, syn_d);
             }
             n = 1;
@@ -45,7 +45,7 @@ __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const 
         i64 pos = -1;
         while (fp_next(r, n, key0, key1, &pos, w)) {
             if (fill) {
-                synapse(w[1], w[2], jf, dt, &w_int, &d);
+                synapse(w[1], w[2], jf, dt, inv_dt, &w_int, &d);
                 put_synapse(at + n, pos, rec, w_int, d, syn_loc, syn_w, syn_d);
             }
             ++n;
@@ -58,8 +58,8 @@ __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const 
 template <typename W>
 __device__ i64 stored_cell(const i64 c, const int n_units, const i64* units, const int* pop_of, const i64* pop_i,
                            const i64* in_proj, const double* proj_f, const i64* proj_i, const u32* counts,
-                           const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const bool fill,
-                           const i64 at, int* syn_loc, W* syn_w, int* syn_d)
+                           const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const double inv_dt,
+                           const bool fill, const i64 at, int* syn_loc, W* syn_w, int* syn_d)
 {
     const i64 gid = c / n_units;
     const i64* un = units + (c % n_units) * N_UI;
@@ -70,7 +70,7 @@ __device__ i64 stored_cell(const i64 c, const int n_units, const i64* units, con
         const i64 j = in_proj[jj];
         const i64* pj = proj_i + j * N_JI;
         if (pj[JI_PRE_POP] != src) continue;
-        n += stored_row(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, counts, chunk_size, key0, key1, dt,
+        n += stored_row(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, counts, chunk_size, key0, key1, dt, inv_dt,
                         fill, at + n, syn_loc, syn_w, syn_d);
     }
     return n;
@@ -80,11 +80,11 @@ extern "C" __global__ void stored_lengths(
     const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, i64* lens)
+    const u32 key1, const double dt, const double inv_dt, i64* lens)
 {
     for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < n_cells; c += (i64)gridDim.x * blockDim.x)
         lens[c] = stored_cell<i64>(c, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0,
-                                   key1, dt, false, 0, 0, 0, 0);
+                                   key1, dt, inv_dt, false, 0, 0, 0, 0);
 }
 
 // one body for both ring widths: its entry points stored_fill and stored_fill_r32 are generated
@@ -94,9 +94,10 @@ __device__ __forceinline__ void stored_fill_body(
     const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, const i64* __restrict__ ptr, int* syn_loc, R* syn_w, int* syn_d)
+    const u32 key1, const double dt, const double inv_dt, const i64* __restrict__ ptr, int* syn_loc, R* syn_w,
+    int* syn_d)
 {
     for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < n_cells; c += (i64)gridDim.x * blockDim.x)
         stored_cell(c, n_units, units, pop_of, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
-                    true, ptr[c], syn_loc, syn_w, syn_d);
+                    inv_dt, true, ptr[c], syn_loc, syn_w, syn_d);
 }

@@ -94,8 +94,12 @@ __device__ __forceinline__ void box_muller(double u1, double u2, double* z0, dou
     *z1 = r * s;
 }
 
-// fixed-point weight and delay (steps) of one synapse from counter words 1 and 2
-__device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, double dt, i64* w_int, i64* d_steps) {
+// fixed-point weight and delay (steps) of one synapse from counter words 1 and 2. inv_dt is
+// 1 / dt as the host divides (IEEE, the same double as the CPU's 1.0 / dt): a kernel
+// parameter, read from the constant bank, where a quotient computed here would hold two of
+// delivery's scarce registers for the whole launch
+__device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, const double dt, const double inv_dt,
+                                        i64* w_int, i64* d_steps) {
     const double wmean = jf[JF_WMEAN], wsd = jf[JF_WSD], dmean = jf[JF_DMEAN], dsd = jf[JF_DSD];
     double z0 = 0.0, z1 = 0.0;
     if (wsd != 0.0 || dsd != 0.0) box_muller(u01(w1), u01(w2), &z0, &z1);
@@ -105,7 +109,7 @@ __device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, double
     double d = dmean + dsd * z1;
     d = (d >= dt) ? d : dt;
     *w_int = (i64)floor(w * jf[JF_SCALE] + 0.5);
-    *d_steps = (i64)floor(d * (1.0 / dt) + 0.5);   // NEST's rounding (plan._delay_steps)
+    *d_steps = (i64)floor(d * inv_dt + 0.5);   // NEST's rounding (plan._delay_steps)
 }
 
 // integer accumulation: two's complement addition makes signed sums exact in any order.
@@ -307,25 +311,27 @@ __device__ __forceinline__ i64 open_indexed_row(Row& r, const i64* pj, const u32
 // synapse x of a fixed_indegree row: input slot pi(start + x) of the chunk, of post
 // slot / K, its words from counter (slot, chunk, 0)
 __device__ __forceinline__ void indegree_synapse(const Row& r, const i64 x, const u32 key0, const u32 key1,
-                                                 const double dt, i64* tgt, i64* w_int, i64* d) {
+                                                 const double dt, const double inv_dt, i64* tgt, i64* w_int,
+                                                 i64* d) {
     u32 w[4];
     const u32 slot = permute(r.start + (u32)x, r.domain, r.keys);
     philox(slot, (u32)r.chunk, 0u, r.tag, key0, key1, w);
     *tgt = (i64)(slot / r.k_in);
-    synapse(w[1], w[2], r.jf, dt, w_int, d);
+    synapse(w[1], w[2], r.jf, dt, inv_dt, w_int, d);
 }
 
 // synapse x of an indexed row: chunk-local target, fixed-point weight, delay (steps)
 __device__ __forceinline__ void indexed_synapse(const Row& r, const i64 x, const u32 key0, const u32 key1,
-                                                const double dt, i64* tgt, i64* w_int, i64* d) {
+                                                const double dt, const double inv_dt, i64* tgt, i64* w_int,
+                                                i64* d) {
     if (r.rule == RULE_FIN) {
-        indegree_synapse(r, x, key0, key1, dt, tgt, w_int, d);
+        indegree_synapse(r, x, key0, key1, dt, inv_dt, tgt, w_int, d);
         return;
     }
     u32 w[4];
     philox((u32)x, (u32)r.chunk, (u32)r.pre, r.tag, key0, key1, w);
     *tgt = (r.rule == RULE_A2A) ? x : below(w[0], r.clen);
-    synapse(w[1], w[2], r.jf, dt, w_int, d);
+    synapse(w[1], w[2], r.jf, dt, inv_dt, w_int, d);
 }
 
 // one_to_one: whether the row has its synapse (target pre - chunk start), and its words

@@ -5,11 +5,64 @@
 // (delivery_items.py: the (local unit, projection) pairs its spikes reach) and regenerates
 // each item's row, parallel over the synapses of the row: a spike with thousands of targets
 // does not serialise, and no team looks at units or projections the spike never reaches.
-// The rows come from the rule functions of common.cuh; fixed_probability and one_to_one
-// rows run on one thread. Each team counts its synaptic events in a register and adds them
-// to its own entry of `events` at the end (one entry per team of the grid, summed by the
-// driver): no atomic on one shared counter per row. The spike buffer is read through plain
-// pointers, not the read-only path: the step loop (step_loop.cu) writes it in the same launch.
+// The rows come from the rule functions of common.cuh; a fixed_probability row runs on the
+// team's first lanes together (fp_row_team), a one_to_one row on one thread. Each team counts
+// its synaptic events in a register and adds them to its own entry of `events` at the end
+// (one entry per team of the grid, summed by the driver): no atomic on one shared counter per
+// row. The spike buffer is read through plain pointers, not the read-only path: the step loop
+// (step_loop.cu) writes it in the same launch.
+
+// Row (pre, chunk) of a fixed_probability projection on `width` lanes: a whole warp (32), or
+// one lane (1); `l` is this lane's place among them, and all of them call. Returns the row's
+// synapses. Synapse n sits at pos_n = pos_(n-1) + 1 + skip_n (pos_(-1) = -1), skip_n from
+// draw n alone, and the row ends at the first position reaching the chunk length (fp_next,
+// one draw after another). Here the lanes take draws k0 + l together, add 1 + skip up by an
+// inclusive scan over the warp, and deliver the draws whose positions fall inside the chunk:
+// those are a prefix of the lanes (positions grow with l), so the row ends within the block
+// whose last position reaches the chunk. A skip is clipped at the chunk length, which ends
+// the row just the same and keeps the sums in range (the CPU's fp_block does likewise); a
+// draw past the chunk length is never needed, as a row has at most clen synapses.
+// The width is a constant: the shuffles' width and mask fold into the code, which keeps
+// delivery and the step loop within their 96 registers without spilling (test_gpu_kernels;
+// a width given at run time, or one instance per power of two, spilled).
+template <int width, typename R>
+__device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 key0,
+                                           const u32 key1, const double dt, const double inv_dt, R* ring,
+                                           const i64 base, const i64 slot0, const i64 slots, const i64 n_u) {
+    if (!(r.jf[JF_P] > 0.0)) return 0;
+    static_assert(width == 32 || width == 1, "a whole warp or one lane");
+    const u32 mask = width == 32 ? 0xFFFFFFFFu : 1u << (threadIdx.x % 32);
+    // 32-bit draws and positions: a chunk has fewer than 2**32 neurons (network validation)
+    const u32 clen = (u32)r.clen;
+    u64 next = 0;                                // the position after the row's last synapse so far
+    u64 n = 0;
+    for (u32 k0 = 0; k0 < clen; k0 += (u32)width) {
+        const u32 k = k0 + (u32)l;
+        u32 w[4];
+        u64 acc = (u64)clen + 1;                 // no draw k >= clen: a step past the end
+        if (k < clen) {
+            philox(k, (u32)r.chunk, (u32)r.pre, r.tag, key0, key1, w);
+            const double skip = floor(plog(u01(w[0])) * r.jf[JF_R]);
+            acc = 1 + (skip < (double)clen ? (u64)skip : (u64)clen);
+        }
+        for (int d = 1; d < width; d <<= 1) {    // inclusive scan of 1 + skip over the lanes
+            const u64 below_l = __shfl_up_sync(mask, acc, d, width);
+            if (l >= d) acc += below_l;
+        }
+        const u64 at = next + acc - 1;           // this draw's position
+        const bool in_row = at < (u64)clen;
+        if (in_row) {
+            i64 w_int, d;
+            synapse(w[1], w[2], r.jf, dt, inv_dt, &w_int, &d);
+            ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (i64)at, w_int);
+        }
+        n += (u64)__popc(__ballot_sync(mask, in_row));
+        next = __shfl_sync(mask, at, width - 1, width) + 1;
+        if (next > (u64)clen) break;             // the last lane's draw ended the row
+    }
+    return n;
+}
+
 // one body for both ring widths: its entry points deliver_procedural and deliver_procedural_r32 are generated
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
@@ -19,7 +72,7 @@ __device__ __forceinline__ void deliver_procedural_body(
     const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, R* ring, u64* events, const int team)
+    const u32 key1, const double dt, const double inv_dt, R* ring, u64* events, const int team)
 {
     // the step's own spikes: this launch ends the step too (finish: its parity; -1 for others)
     if (finish >= 0 && blockIdx.x == 0 && threadIdx.x == 0) finish_step(state, finish);
@@ -27,9 +80,10 @@ __device__ __forceinline__ void deliver_procedural_body(
     const i64 n_work = ((i64)*hi - begin) * split;
     // teams of `team` threads (a divisor of blockDim.x, e.g. a warp)
     const int lane = threadIdx.x % team;
-    const i64 teams = blockDim.x / team, my_team = (i64)blockIdx.x * teams + threadIdx.x / team;
+    // 32-bit team numbers (a grid has fewer than 2**31 threads): registers are scarce here
+    const u32 teams = blockDim.x / team, my_team = blockIdx.x * teams + threadIdx.x / team;
     u64 ev = 0;
-    for (i64 p = my_team; p < n_work; p += (i64)gridDim.x * teams) {
+    for (i64 p = my_team; p < n_work; p += gridDim.x * teams) {
         const i64 s = begin + p / split;
         const i64 gid = spk_gid[s], step = spk_step[s];
         const int src = pop_of[gid];
@@ -48,26 +102,21 @@ __device__ __forceinline__ void deliver_procedural_body(
             if (indexed_rule(r)) {
                 const i64 n = open_indexed_row(r, pj, counts, key0, key1);
                 for (i64 x = lane; x < n; x += team) {
-                    indexed_synapse(r, x, key0, key1, dt, &tgt, &w_int, &d);
+                    indexed_synapse(r, x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);
                 }
                 ev += (u64)n;
-            } else if (lane == 0) {
-                if (r.rule == RULE_O2O) {
-                    if (o2o_words(r, chunk_size, key0, key1, w)) {
-                        synapse(w[1], w[2], r.jf, dt, &w_int, &d);
-                        ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u
-                                           + (r.pre - r.chunk * chunk_size), w_int);
-                        ev += 1;
-                    }
-                } else if (r.rule == RULE_FP) {
-                    i64 pos = -1, n = 0;
-                    while (fp_next(r, n, key0, key1, &pos, w)) {
-                        synapse(w[1], w[2], r.jf, dt, &w_int, &d);
-                        ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + pos, w_int);
-                        ++n;
-                    }
-                    ev += (u64)n;
+            } else if (r.rule == RULE_FP) {
+                // a whole warp where teams are whole warps (the default), else one lane
+                if (team % 32 == 0 && lane < 32)
+                    ev += fp_row_team<32>(r, lane, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
+                else if (team % 32 != 0 && lane == 0)
+                    ev += fp_row_team<1>(r, 0, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
+            } else if (r.rule == RULE_O2O && lane == 0) {
+                if (o2o_words(r, chunk_size, key0, key1, w)) {
+                    synapse(w[1], w[2], r.jf, dt, inv_dt, &w_int, &d);
+                    ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (r.pre - r.chunk * chunk_size), w_int);
+                    ev += 1;
                 }
             }
         }

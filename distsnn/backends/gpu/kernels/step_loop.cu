@@ -30,7 +30,7 @@ __device__ __forceinline__ void step_loop_body(
     double* vrec, const i64* __restrict__ item_ptr, const int* __restrict__ item_unit,
     const int* __restrict__ item_proj, const int split, const int* __restrict__ pop_of,
     const double* __restrict__ proj_f, const i64* __restrict__ proj_i, const u32* __restrict__ counts,
-    const i64 chunk_size, const double dt, const int stored, const int n_units, const i64* __restrict__ ptr,
+    const i64 chunk_size, const double dt, const double inv_dt, const int stored, const int n_units, const i64* __restrict__ ptr,
     const int* __restrict__ syn_loc, const R* __restrict__ syn_w, const int* __restrict__ syn_d, u64* events,
     const int team)
 {
@@ -48,7 +48,7 @@ __device__ __forceinline__ void step_loop_body(
         else
             deliver_procedural_body(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit, item_proj,
                                     split, units, pop_of, pop_i, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
-                                    ring, events, team);
+                                    inv_dt, ring, events, team);
         grid_barrier(state);
     }
 }
