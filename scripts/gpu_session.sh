@@ -6,7 +6,8 @@
 # PYTHONPATH; installs nothing. T_SIM: biological time of the benchmark (ms, default 10000).
 # STAGES: which parts to run, for device calls with a time limit (default "tests bench"):
 # "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
-# "microcircuit", "profile" (each kernel's time, Nsight Compute), "adex", "izhikevich", "sonata".
+# "microcircuit", "profile" (each kernel's time, Nsight Compute), "rules" (each connection rule's
+# cost, fixed_probability's warp-wide rows among them), "adex", "izhikevich", "sonata".
 set -uo pipefail
 STAGES=" ${STAGES:-tests bench} "
 want() { [[ "$STAGES" == *" $1 "* || ( "$1" != tests && "$STAGES" == *" bench "* ) ]]; }
@@ -62,6 +63,10 @@ fi
 # where the microcircuit's step time goes: each kernel timed by Nsight Compute, where it is installed
 if want profile && command -v ncu >/dev/null; then
     "$PY" scripts/profile_gpu.py --out "$OUT" || status=1
+fi
+# what each connection rule costs on the GPU, with the same in-degree (40,000 neurons, 1.6e8 synapses)
+if want rules; then
+    "$PY" scripts/bench_rules.py --backend gpu --n 40000 --k 4000 --t-sim 1000 --out "$OUT" || status=1
 fi
 # the AdEx network (aeif_cond_exp's adaptive solver) on the GPU: cost per neuron update
 if want adex; then

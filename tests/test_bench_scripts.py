@@ -6,6 +6,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -42,12 +44,17 @@ def test_bench_checkpoint_smoke(tmp_path):
     assert r["periodic_checkpoint_s"] > 0 and r["periodic_segments_write_s"] > 0
 
 
-def test_bench_rules_smoke(tmp_path):
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_bench_rules_smoke(tmp_path, backend):
+    """The CPU engine, and the GPU backend on the emulated device (what a GPU session runs)."""
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_rules.py"), "--n", "600", "--k", "50",
-                           "--t-sim", "30", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+                           "--t-sim", "30", "--backend", backend, "--out", str(tmp_path)], capture_output=True,
+                          text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    (js,) = tmp_path.glob("rules_*.json")
-    runs = json.loads(js.read_text())["runs"]
+    (js,) = tmp_path.glob("rules_2*.json" if backend == "cpu" else "rules_gpu-emu_emulated_gpu*.json")
+    report = json.loads(js.read_text())
+    runs = report["runs"]
+    assert report["backend"] == backend and all(r["s_per_bio_s"] > 0 for r in runs)
     assert len(runs) == 9 and {r["connectivity"] for r in runs} == {"procedural", "stored"}
     for r in runs:
         assert r["events"] > 0 and r["ns_per_event"] > 0

@@ -13,6 +13,7 @@ from distsnn.models import MODELS
 from distsnn.runtime import simulate
 from test_gpu_emulated import assert_same_run, mixed_with
 from test_gpu_step_loop import loop_network
+from test_gpu_warp_ops import long_rows_network
 
 pytestmark = pytest.mark.gpu
 
@@ -110,6 +111,20 @@ def test_step_loop_grid_is_what_the_device_holds():
     with pytest.raises(Exception, match="COOPERATIVE_LAUNCH_TOO_LARGE"):
         dev.launch(sim.loop_kernel, dev.cooperative_grid(sim.loop_kernel, dev.block_threads) + 1, dev.block_threads,
                    launches.loop_args(sim, 1))
+
+
+@pytest.mark.parametrize("team,loop", [(64, False), (32, True), (16, False)])
+def test_fixed_probability_rows_same_as_cpu(monkeypatch, team, loop):
+    """fixed_probability rows of every length drawn by a whole warp (teams of 64 and 32, the
+    latter in the step loop) and by one lane (teams of 16): the CPU's spikes, voltages and
+    events, with real shuffles and ballots on the device."""
+    ref = simulate(long_rows_network(), 200.0, seed=5, backend="cpu", progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_TEAM", str(team))
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
+    res = simulate(long_rows_network(), 200.0, seed=5, backend="gpu", progress=False)
+    assert res.device["step_launches"].startswith("step loop") == loop
+    assert ref.spike_gids.size > 1000
+    assert_same_run(res, ref)
 
 
 def test_auto_picks_the_gpu_and_reports_nvml():

@@ -120,14 +120,18 @@ def long_rows_reference():
     return simulate(long_rows_network(), T_SIM, seed=5, backend="cpu", progress=False)
 
 
-# (threads per block, team): teams of whole warps draw a row on one warp (a team of 32; one
-# of 64, whose second warp has no part in the row), others on one lane (teams of 2 and 3)
-@pytest.mark.parametrize("block,team", [(6, 3), (4, 2), (32, 32), (128, 64)])
-def test_fixed_probability_rows_same_as_cpu_for_any_team(long_rows_reference, block, team):
+# (threads per block, team, step loop): teams of whole warps draw a row on one warp (a team of
+# 32, in separate launches and in the step loop; one of 64, whose second warp has no part in
+# the row), others on one lane (teams of 2 and 3)
+@pytest.mark.parametrize("block,team,loop", [(6, 3, False), (4, 2, False), (32, 32, False), (32, 32, True),
+                                             (128, 64, False)])
+def test_fixed_probability_rows_same_as_cpu_for_any_team(long_rows_reference, block, team, loop):
     ref = long_rows_reference
     assert ref.spike_gids.size > 300 and ref.events > 50000          # the rows are delivered
     plan = make_plan(long_rows_network(), 5)
-    sim = GpuSimulator(plan, device=EmulatedDevice(seed=block, block_threads=block, team=team)).build()
+    dev = EmulatedDevice(seed=block, block_threads=block, team=team, step_loop=loop)
+    sim = GpuSimulator(plan, device=dev).build()
+    assert (sim.loop_kernel is not None) == loop
     n = int(round(T_SIM / 0.1))
     out = np.empty(100000, np.int64), np.empty(100000, np.int64)
     vrec = np.empty((n, sim.vrec_gids.size))
