@@ -44,8 +44,10 @@ def test_kernel_compiles_without_fma(tmp_path, kernel, arch):
 @pytest.mark.skipif(NVCC is None, reason="nvcc not found")
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_kernel_registers_fit_without_spills(tmp_path, kernel):
-    """ptxas's report for sm_90 with the run-time options: no entry point spills registers to
-    local memory (a register cap that spilled would slow every step), and the cap holds."""
+    """ptxas's report for sm_90 with the run-time options: no entry point uses local memory,
+    neither spilled registers (a register cap that spilled would slow every step) nor a stack
+    frame (an array indexed at run time, a store and a load on a thread's chain), and the
+    cap holds."""
     src = tmp_path / f"{kernel}.cu"
     src.write_text(kernel_source(kernel))
     proc = subprocess.run([NVCC, "-arch=sm_90", "-cubin", "-Xptxas", "-v", *compile_options(kernel), "-o",
@@ -55,6 +57,8 @@ def test_kernel_registers_fit_without_spills(tmp_path, kernel):
     regs = [int(r) for r in re.findall(r"Used (\d+) registers", proc.stderr)]
     assert len(spills) == len(regs) == len(ENTRY_POINTS[kernel]), proc.stderr
     assert all(s == ("0", "0") for s in spills), proc.stderr
+    frames = re.findall(r"(\d+) bytes stack frame", proc.stderr)
+    assert len(frames) == len(regs) and set(frames) == {"0"}, proc.stderr
     cap = REGISTER_CAPS.get(kernel)
     assert cap is None or max(regs) <= cap, proc.stderr
 

@@ -186,7 +186,10 @@ __device__ __forceinline__ void neuron_input(
         for (i64 j = 0; j < qi[QI_NSUB]; ++j) {
             u32 w[4];
             philox((u32)(s & 0xFFFFFFFFll), (u32)(s >> 32), (u32)(g >> 2), base | (u32)j, key0, key1, w);
-            const double u = ((double)w[g & 3] + 0.5) * 2.3283064365386962890625e-10;
+            // word g & 3 by selects, not w[g & 3]: an array indexed at run time goes to local
+            // memory (a store and a load on every neuron's chain; ptxas showed a stack frame)
+            const u32 wg = (g & 2) ? ((g & 1) ? w[3] : w[2]) : ((g & 1) ? w[1] : w[0]);
+            const double u = ((double)wg + 0.5) * 2.3283064365386962890625e-10;
             // the smallest n with u <= cdf[n] (at most KCAP): the first four entries at once,
             // as the count is usually small and four loads in flight beat four in a row
             const double c0 = cdf[0], c1 = cdf[1], c2 = cdf[2], c3 = cdf[3];
