@@ -29,6 +29,9 @@ static inline unsigned int __umulhi(unsigned int a, unsigned int b) {
 }
 // leading zero bits of a 32-bit word (32 for 0), like CUDA's __clz
 static inline int __clz(unsigned int x) { return x ? __builtin_clz(x) : 32; }
+// the kernels' loads issued in place (common.cuh): plain loads here
+template <class T> static inline T ld_now(const T* p) { return *p; }
+template <class T> static inline T ld_now_ro(const T* p) { return *p; }
 // one host thread at a time: read-modify-write is atomic; returns the old value like CUDA
 static inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
     const unsigned long long old = *p; *p = old + v; return old;

@@ -155,28 +155,80 @@ __device__ __forceinline__ void finish_step(u64* state, const int p) {
 
 static_assert(KCAP >= 4, "neuron_input reads the first four CDF entries at once");
 
-// The input of local neuron li (id g; its population's table rows pf, pi) at step t, shared by
-// the neuron kernels: reads and clears its ring slots (its unit's ring block, build.ring_layout),
+// Loads issued where they are written. The compiler sinks a load below a branch that can
+// leave before the load's value is used (a skipped step's return, the sources' continue), so
+// loads that depend on nothing but the neuron's index went out one round trip after another
+// (SASS of neuron_update: the ring entry was the 8th load in a chain, now the 4th). A
+// volatile asm load keeps its place in the PTX; ptxas may still sink it below a branch that
+// does not test its value, which neuron_update.cu answers. They read what the plain loads
+// did: ld_now as through a plain pointer (data a launch writes), ld_now_ro by the
+// non-coherent path that `const __restrict__` gives (tables no launch writes). ld_now also
+// clobbers memory, so that the compiler keeps it after the stores before it (the step loop
+// reads what the same thread wrote a step earlier). The emulated device reads plainly
+// (host_shim.h).
+#ifdef __CUDACC__
+__device__ __forceinline__ i64 ld_now(const i64* p) {
+    i64 v; asm volatile("ld.global.s64 %0, [%1];" : "=l"(v) : "l"(p) : "memory"); return v;
+}
+__device__ __forceinline__ u64 ld_now(const u64* p) {
+    u64 v; asm volatile("ld.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory"); return v;
+}
+__device__ __forceinline__ double ld_now(const double* p) {
+    double v; asm volatile("ld.global.f64 %0, [%1];" : "=d"(v) : "l"(p) : "memory"); return v;
+}
+__device__ __forceinline__ i64 ld_now_ro(const i64* p) {
+    i64 v; asm volatile("ld.global.nc.s64 %0, [%1];" : "=l"(v) : "l"(p)); return v;
+}
+__device__ __forceinline__ int ld_now_ro(const int* p) {
+    int v; asm volatile("ld.global.nc.s32 %0, [%1];" : "=r"(v) : "l"(p)); return v;
+}
+__device__ __forceinline__ double ld_now_ro(const double* p) {
+    double v; asm volatile("ld.global.nc.f64 %0, [%1];" : "=d"(v) : "l"(p)); return v;
+}
+#endif
+
+// What the neuron kernels read of a neuron's unit and population rows for its input: its ring
+// entry (in the unit's block, build.ring_layout), the unit's length, the ring lengths, and the
+// ranges of the population's Poisson inputs and DC inputs; all loaded at once (ld_now_ro).
+struct InputRows {
+    i64 at, n_u, lex, lin, q0, q1, d0, d1;
+};
+
+__device__ __forceinline__ InputRows input_rows(const int li, const int unit, const i64* pi, const i64* units) {
+    const i64* un = units + (i64)unit * N_UI;
+    const i64 end = ld_now_ro(un + UI_GID_END), start = ld_now_ro(un + UI_GID_START);
+    const i64 off = ld_now_ro(un + UI_RING_OFF), local = ld_now_ro(un + UI_LOCAL_START);
+    InputRows r;
+    r.lex = ld_now_ro(pi + PI_RING_EX);
+    r.lin = ld_now_ro(pi + PI_RING_IN);
+    r.q0 = ld_now_ro(pi + PI_PIN_START);
+    r.q1 = ld_now_ro(pi + PI_PIN_END);
+    r.d0 = ld_now_ro(pi + PI_DC_START);
+    r.d1 = ld_now_ro(pi + PI_DC_END);
+    r.n_u = end - start;
+    r.at = off + (li - local);
+    return r;
+}
+
+// The input of local neuron li (id g; its population's parameter row pf; its rows' fields
+// `rows`, input_rows) at step t, shared by the neuron kernels: reads and clears its ring slots,
 // adds this step's Poisson counts (word g & 3 of the quad's Philox call, as on the CPU) in fixed
 // point, and sums the injected current I_e + DC + noise currents (pA; an I_e given per neuron,
 // NZ_GIVEN, from ie_given[li]).
 template <typename R>
 __device__ __forceinline__ void neuron_input(
-    const i64 t, const int li, const i64 g, const int k, const double* pf, const i64* pi,
-    const int* __restrict__ local_unit, const i64* __restrict__ units, R* ring, const i64* __restrict__ pin_i,
+    const i64 t, const int li, const i64 g, const int k, const double* pf, const InputRows& rows,
+    R* ring, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* in_ex_out, i64* in_in_out,
     double* i_stim_out)
 {
-    const i64* un = units + (i64)local_unit[li] * N_UI;
-    const i64 n_u = un[UI_GID_END] - un[UI_GID_START], at = un[UI_RING_OFF] + (li - un[UI_LOCAL_START]);
-    const i64 lex = pi[PI_RING_EX];
-    const i64 ex_at = at + (t % lex) * n_u, in_at = at + (lex + t % pi[PI_RING_IN]) * n_u;
+    const i64 ex_at = rows.at + (t % rows.lex) * rows.n_u, in_at = rows.at + (rows.lex + t % rows.lin) * rows.n_u;
     i64 in_ex = ring[ex_at], in_in = ring[in_at];
     ring[ex_at] = 0;
     ring[in_at] = 0;
-    for (i64 q = pi[PI_PIN_START]; q < pi[PI_PIN_END]; ++q) {
+    for (i64 q = rows.q0; q < rows.q1; ++q) {
         const i64* qi = pin_i + q * N_QI;
         const i64 s = t - qi[QI_DELAY];
         if (s < qi[QI_START] || s >= qi[QI_STOP]) continue;   // outside the window (start >= 0: also before the run)
@@ -202,7 +254,7 @@ __device__ __forceinline__ void neuron_input(
         else in_in += total * qi[QI_WINT];
     }
     double i_stim = pf[PF_IE];
-    for (i64 d = pi[PI_DC_START]; d < pi[PI_DC_END]; ++d) {   // DC and AC inputs (the CPU's dc_current)
+    for (i64 d = rows.d0; d < rows.d1; ++d) {   // DC and AC inputs (the CPU's dc_current)
         const double* df = dc_f + d * N_DF;
         const i64* di = dc_i + d * N_DI;
         if (di[DI_START] <= t && t < di[DI_STOP]) {

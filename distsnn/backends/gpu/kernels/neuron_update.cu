@@ -41,32 +41,41 @@ __device__ __forceinline__ void neuron_update_body(
     // a grid-stride loop: one pass where the grid covers the neurons (this kernel's own
     // launches), several in the step loop's fixed grid (step_loop.cu)
     for (int li = blockIdx.x * blockDim.x + threadIdx.x; li < n_local; li += gridDim.x * blockDim.x) {
-        // the neuron's id and population (local_pop: per local neuron, not by gid) are read
-        // before the step's state is tested, so that the loads overlap rather than wait for one
-        // another: latency, not bandwidth, bounds this kernel
-        const i64 g = gids[li];
-        const int k = local_pop[li];
-        const bool live = state[SLOT(ST_LIVE, p)] != 0;
-        const i64 t = (i64)state[SLOT(ST_T, p)];
-        if (!live) return;   // the same for every neuron of the step
+        // latency, not bandwidth, bounds this kernel: what depends on nothing but li and the
+        // step is loaded at once (ld_now, common.cuh), then the population's and unit's rows.
+        // ptxas still sinks a load below a branch its value is not needed for, so the two
+        // branches that leave early also test values that decide nothing (t >= 0, ring
+        // lengths >= 1: this kernel divides by them; ranges that do not end before they
+        // start), to keep those loads before them
+        const bool live = ld_now(state + SLOT(ST_LIVE, p)) != 0;
+        const i64 t = (i64)ld_now(state + SLOT(ST_T, p));
+        const i64 g = ld_now_ro(gids + li);
+        const int k = ld_now_ro(local_pop + li), unit = ld_now_ro(local_unit + li);
+        const double v0 = ld_now(v + li), iex0 = ld_now(i_ex + li), iin0 = ld_now(i_in + li);
+        const double th = ld_now_ro(vth + li);
+        const i64 refr0 = ld_now(refr + li);
+        if (!live || t < 0) return;   // the same for every neuron of the step
         const i64* pi = pop_i + (i64)k * N_PI;
+        const i64 own_row = ld_now_ro(pi + PI_ROWS), source = ld_now_ro(pi + PI_SOURCE);
+        const i64 model = ld_now_ro(pi + PI_MODEL);
+        const InputRows rows = input_rows(li, unit, pi, units);
         // the population's constants, or the neuron's own row (parameters per neuron: build.param_rows)
-        const double* pf = pi[PI_ROWS] ? nf + nrow[li] * N_PF : pop_f + (i64)k * N_PF;
-        if (pi[PI_SOURCE] || pi[PI_MODEL] == MODEL_AEIF || pi[PI_MODEL] == MODEL_AEIF_PSC)
+        const double* pf = own_row ? nf + nrow[li] * N_PF : pop_f + (i64)k * N_PF;
+        if (source || model == MODEL_AEIF || model == MODEL_AEIF_PSC || rows.lex < 1 || rows.lin < 1
+            || rows.q1 < rows.q0 || rows.d1 < rows.d0)
             continue;                            // kernels spike_sources, poisson_sources, neuron_update_aeif
         i64 in_ex, in_in;
         double i_stim;
-        neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i,
-                     n_noise, ie_given, key0, key1, &in_ex, &in_in, &i_stim);
+        neuron_input(t, li, g, k, pf, rows, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise, ie_given,
+                     key0, key1, &in_ex, &in_in, &i_stim);
         const double x_ex = (double)in_ex * pf[PF_INVSC_EX], x_in = (double)in_in * pf[PF_INVSC_IN];
-        const i64 model = pi[PI_MODEL];
         const bool delta = model == MODEL_DELTA;
-        const bool refractory = refr[li] != 0;           // V stays, the count goes down (delta input is lost)
-        if (refractory) refr[li] -= 1;
-        double vm = v[li];
+        const bool refractory = refr0 != 0;              // V stays, the count goes down (delta input is lost)
+        if (refractory) refr[li] = refr0 - 1;
+        double vm = v0;
         const bool izh = model == MODEL_IZH;
         if (izh) {                                       // NEST's order (the CPU's integrate_izhikevich)
-            const double h = pf[PF_DT], um = i_ex[li];   // u lives in i_ex; V is absolute; never refractory
+            const double h = pf[PF_DT], um = iex0;       // u lives in i_ex; V is absolute; never refractory
             // a, b of this neuron (izp: a, b, c, d per neuron, build.neuron_values.izhikevich_parameters)
             const double ha = h * izp[(i64)li * 4], b = izp[(i64)li * 4 + 1];
             const double x = x_ex + x_in;
@@ -84,31 +93,31 @@ __device__ __forceinline__ void neuron_update_body(
         } else if (model == MODEL_ALPHA || model == MODEL_COND_ALPHA) {   // NEST's order: V, I (g) from the old dj, dj
             const bool cond = model == MODEL_COND_ALPHA;
             if (!refractory && cond)
-                vm = cond_step(vm, i_ex[li], i_in[li], dj_ex[li], dj_in[li], pf, i_stim);
+                vm = cond_step(vm, iex0, iin0, dj_ex[li], dj_in[li], pf, i_stim);
             else if (!refractory)
-                vm = vm * pf[PF_P22] + dj_ex[li] * pf[PF_A31EX] + i_ex[li] * pf[PF_P21EX] + dj_in[li] * pf[PF_A31IN]
-                    + i_in[li] * pf[PF_P21IN] + i_stim * pf[PF_P20];
+                vm = vm * pf[PF_P22] + dj_ex[li] * pf[PF_A31EX] + iex0 * pf[PF_P21EX] + dj_in[li] * pf[PF_A31IN]
+                    + iin0 * pf[PF_P21IN] + i_stim * pf[PF_P20];
             const double a21ex = cond ? pf[PF_GA21EX] : pf[PF_A21EX], a21in = cond ? pf[PF_GA21IN] : pf[PF_A21IN];
             const double j0ex = cond ? pf[PF_GJ0EX] : pf[PF_AJ0EX], j0in = cond ? pf[PF_GJ0IN] : pf[PF_AJ0IN];
-            i_ex[li] = i_ex[li] * pf[PF_P11EX] + dj_ex[li] * a21ex;
-            i_in[li] = i_in[li] * pf[PF_P11IN] + dj_in[li] * a21in;
+            i_ex[li] = iex0 * pf[PF_P11EX] + dj_ex[li] * a21ex;
+            i_in[li] = iin0 * pf[PF_P11IN] + dj_in[li] * a21in;
             dj_ex[li] = dj_ex[li] * pf[PF_P11EX] + (double)in_ex * (pf[PF_INVSC_EX] * j0ex);
             dj_in[li] = dj_in[li] * pf[PF_P11IN] + (double)in_in * (pf[PF_INVSC_IN] * j0in);
         } else {
             if (!refractory && model == MODEL_COND) {
-                vm = cond_step(vm, i_ex[li], i_in[li], 0.0, 0.0, pf, i_stim);
+                vm = cond_step(vm, iex0, iin0, 0.0, 0.0, pf, i_stim);
             } else if (!refractory && delta) {
                 vm = vm * pf[PF_P22] + i_stim * pf[PF_P20] + (x_ex + x_in);
             } else if (!refractory) {                    // iaf_psc_exp
-                vm = vm * pf[PF_P22] + i_ex[li] * pf[PF_P21EX] + i_in[li] * pf[PF_P21IN] + i_stim * pf[PF_P20];
+                vm = vm * pf[PF_P22] + iex0 * pf[PF_P21EX] + iin0 * pf[PF_P21IN] + i_stim * pf[PF_P20];
             }
-            i_ex[li] = i_ex[li] * pf[PF_P11EX] + (delta ? 0.0 : x_ex);   // iaf_psc_delta: no currents
-            i_in[li] = i_in[li] * pf[PF_P11IN] + (delta ? 0.0 : x_in);
+            i_ex[li] = iex0 * pf[PF_P11EX] + (delta ? 0.0 : x_ex);   // iaf_psc_delta: no currents
+            i_in[li] = iin0 * pf[PF_P11IN] + (delta ? 0.0 : x_in);
         }
-        if (vm >= vth[li]) {                             // the neuron's threshold (build.neuron_values.thresholds)
+        if (vm >= th) {                                  // the neuron's threshold (build.neuron_values.thresholds)
             vm = izh ? izp[(i64)li * 4 + 2] : pf[PF_VRESET];   // izhikevich: this neuron's c, u += d
             if (izh) i_ex[li] += izp[(i64)li * 4 + 3];
-            refr[li] = pi[PI_ROWS] ? (i64)pf[PF_REF] : pi[PI_REF];
+            refr[li] = own_row ? (i64)pf[PF_REF] : pi[PI_REF];
             append_spike(state, spk_gid, spk_step, spk_cap, g, t);
         }
         v[li] = vm;

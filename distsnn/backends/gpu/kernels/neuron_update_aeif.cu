@@ -115,8 +115,8 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     if (pi[PI_MODEL] != MODEL_AEIF && pi[PI_MODEL] != MODEL_AEIF_PSC) return;
     i64 in_ex, in_in;
     double i_stim;
-    neuron_input(t, li, g, k, pf, pi, local_unit, units, ring, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, n_noise,
-                 ie_given, key0, key1, &in_ex, &in_in, &i_stim);
+    neuron_input(t, li, g, k, pf, input_rows(li, local_unit[li], pi, units), ring, pin_i, pin_cdf, dc_f, dc_i,
+                 noise_f, noise_i, n_noise, ie_given, key0, key1, &in_ex, &in_in, &i_stim);
     const double d_t = pf[PF_DELTA_T];
     const double v_th = vth[li];                      // the neuron's threshold (build.neuron_values.thresholds)
     const AeifConst c = {pf[PF_GL], 1.0 / pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], d_t,
