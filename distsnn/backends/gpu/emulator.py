@@ -5,7 +5,9 @@ without a GPU included: `--backend gpu-emu` runs `GpuSimulator` with this device
 tests compare its spikes bit for bit with the CPU engine. The kernels are the very files
 CuPy compiles on a GPU, wrapped by a generated loop over blocks and threads (host_shim.h);
 blocks and threads run in an order shuffled at every launch, so order-dependent results
-(a race on a GPU) differ between runs and fail the tests. What it cannot show: real
+(a race on a GPU) differ between runs and fail the tests. Kernels with grid barriers or warp
+shuffles and votes run every thread as a fiber, so that threads wait for one another where a
+GPU's would. What it cannot show: real
 concurrency, memory-model effects, launch limits and speed; those need a GPU (tests marked
 `gpu`). It is slow (one host thread) and meant for tests and debugging.
 """
