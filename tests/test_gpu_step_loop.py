@@ -213,13 +213,17 @@ extern "C" int run_early(unsigned gx, unsigned bx, const unsigned* bo, const uns
 '''
 
 
-@pytest.fixture(scope="module")
-def barrier_lib(tmp_path_factory):
-    path = tmp_path_factory.mktemp("barrier")
-    (path / "k.cpp").write_text(emulator.SHIM.read_text() + BARRIER_KERNELS)
+def shim_library(path, kernels):
+    """Test kernels and their launchers, compiled with the emulator's shim (host_shim.h)."""
+    (path / "k.cpp").write_text(emulator.SHIM.read_text() + kernels)
     subprocess.run([emulator.compiler(), *emulator.CXXFLAGS, "-o", str(path / "k.so"), str(path / "k.cpp")],
                    check=True)
-    lib = ctypes.CDLL(str(path / "k.so"))
+    return ctypes.CDLL(str(path / "k.so"))
+
+
+@pytest.fixture(scope="module")
+def barrier_lib(tmp_path_factory):
+    lib = shim_library(tmp_path_factory.mktemp("barrier"), BARRIER_KERNELS)
     u, ptr = ctypes.c_uint32, ctypes.c_void_p
     lib.run_count.argtypes = [u, u, ptr, ptr, ptr, ptr, ctypes.c_int]
     lib.run_early.argtypes = [u, u, ptr, ptr, ptr]

@@ -3,17 +3,16 @@ and procedural delivery's fixed_probability rows, which the 32 lanes of a warp d
 and place by a scan over the warp (deliver_procedural.cu, fp_row_team), bit for bit as the
 CPU engine draws them one after another, whatever the team."""
 import ctypes
-import subprocess
 
 import numpy as np
 import pytest
 
-from distsnn.backends.gpu import emulator
 from distsnn.backends.gpu.emulator import EmulatedDevice
 from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan
 from distsnn.model import FixedProbability, Network, Normal
 from distsnn.runtime import simulate
+from test_gpu_step_loop import orders, shim_library
 
 # test kernels: an inclusive scan of each lane's value over segments of `width` lanes (the
 # pattern of fp_row_team), with the segment's total and a ballot of the odd values; one
@@ -51,20 +50,11 @@ extern "C" int run_skip(unsigned gx, unsigned bx, const unsigned* bo, const unsi
 
 @pytest.fixture(scope="module")
 def warp_lib(tmp_path_factory):
-    path = tmp_path_factory.mktemp("warp")
-    (path / "k.cpp").write_text(emulator.SHIM.read_text() + WARP_KERNELS)
-    subprocess.run([emulator.compiler(), *emulator.CXXFLAGS, "-o", str(path / "k.so"), str(path / "k.cpp")],
-                   check=True)
-    lib = ctypes.CDLL(str(path / "k.so"))
+    lib = shim_library(tmp_path_factory.mktemp("warp"), WARP_KERNELS)
     u, ptr = ctypes.c_uint32, ctypes.c_void_p
     lib.run_scan.argtypes = [u, u, ptr, ptr, ptr, ptr, ptr, ptr, ctypes.c_int]
     lib.run_skip.argtypes = [u, u, ptr, ptr, ptr]
     return lib
-
-
-def orders(gx, bx, seed):
-    rng = np.random.default_rng(seed)
-    return rng.permutation(gx).astype(np.uint32), rng.permutation(bx).astype(np.uint32)
 
 
 @pytest.mark.parametrize("width,block", [(1, 3), (2, 6), (4, 8), (8, 40), (32, 64)])
