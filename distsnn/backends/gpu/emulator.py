@@ -24,7 +24,9 @@ import numpy as np
 from .source import COOPERATIVE, CTYPES, KERNELS, WARP_SYNC, common_source, kernel_file, signatures
 
 SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
-# what a fiber launch (host_shim.h emu_fibers) reports by its return code
+# files whose kernels run as fibers (host_shim.h emu_fibers): grid barriers or warp operations
+FIBER_FILES = COOPERATIVE + WARP_SYNC
+# what a fiber launch reports by its return code
 HANGS = {1: "some threads returned while others waited at a grid barrier",
          2: "a warp operation waited for lanes that never reached it"}
 CXXFLAGS = ("-O2", "-std=c++17", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-w")
@@ -69,7 +71,7 @@ def host_source():
     parts = [SHIM.read_text(), common_source()]
     for name in KERNELS:
         parts.append(kernel_file(name))
-        wrap = _fiber_wrapper if name in COOPERATIVE or name in WARP_SYNC else _wrapper
+        wrap = _fiber_wrapper if name in FIBER_FILES else _wrapper
         parts.extend(wrap(sig) for sig in signatures(name).values())
     return "\n".join(parts)
 
@@ -129,7 +131,7 @@ class EmulatedDevice:
         self.sigs = {}
         self.funcs = {}
         self.cooperative = {k for name in COOPERATIVE for k in signatures(name)}
-        self.fibers = self.cooperative | {k for name in WARP_SYNC for k in signatures(name)}
+        self.fibers = {k for name in FIBER_FILES for k in signatures(name)}
         for name in KERNELS:
             for kernel, sig in signatures(name).items():
                 fn = getattr(self.lib, f"emu_{kernel}")

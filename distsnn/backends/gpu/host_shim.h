@@ -56,7 +56,6 @@ static inline unsigned long long atomicMin(unsigned long long* p, unsigned long 
 enum { EMU_RUNNING = 0, EMU_AT_BARRIER = 1, EMU_RETURNED = 2, EMU_AT_WARP = 3 };
 struct emu_fiber {
     ucontext_t ctx;
-    char* stack;
     unsigned int block, thread;
     size_t warp;                                         // its warp's index in emu_warps
     int where;
@@ -106,9 +105,8 @@ static int emu_fibers(unsigned int gx, unsigned int bx, const unsigned int* bord
         f.thread = torder[i % bx];
         f.warp = (size_t)f.block * warps_per_block + f.thread / 32;
         f.where = EMU_RUNNING;
-        f.stack = emu_stacks[i].get();
         getcontext(&f.ctx);
-        f.ctx.uc_stack.ss_sp = f.stack;
+        f.ctx.uc_stack.ss_sp = emu_stacks[i].get();
         f.ctx.uc_stack.ss_size = EMU_STACK_BYTES;
         f.ctx.uc_link = &emu_launcher;
         makecontext(&f.ctx, emu_fiber_main, 0);

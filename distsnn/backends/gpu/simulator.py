@@ -13,9 +13,9 @@ the device is asked to and the model allows, run by one launch of the step loop:
 launches.loop_kernel) and the host waits only when it flushes the spike and recording
 buffers: after a block of up to MAX_BLOCK_STEPS steps, or at each exchange with other
 ranks. The buffers are sized for usual activity; steps that could overflow them are skipped
-on the device (layout.ST_LIVE) and enqueued again after the flush, so no spike is ever lost. Spikes come back as (gid,
-step) pairs in the order the atomic appends gave them; the driver sorts them by (step, gid),
-the CPU engine's order.
+on the device (layout.ST_LIVE) and enqueued again after the flush, so no spike is ever
+lost. Spikes come back as (gid, step) pairs in the order the atomic appends gave them; the
+driver sorts them by (step, gid), the CPU engine's order.
 """
 import math
 

@@ -30,9 +30,9 @@ __device__ __forceinline__ void step_loop_body(
     double* vrec, const i64* __restrict__ item_ptr, const int* __restrict__ item_unit,
     const int* __restrict__ item_proj, const int split, const int* __restrict__ pop_of,
     const double* __restrict__ proj_f, const i64* __restrict__ proj_i, const u32* __restrict__ counts,
-    const i64 chunk_size, const double dt, const double inv_dt, const int stored, const int n_units, const i64* __restrict__ ptr,
-    const int* __restrict__ syn_loc, const R* __restrict__ syn_w, const int* __restrict__ syn_d, u64* events,
-    const int team)
+    const i64 chunk_size, const double dt, const double inv_dt, const int stored, const int n_units,
+    const i64* __restrict__ ptr, const int* __restrict__ syn_loc, const R* __restrict__ syn_w,
+    const int* __restrict__ syn_d, u64* events, const int team)
 {
     for (int i = 0; i < n_steps; ++i) {
         const int p = i & 1;
