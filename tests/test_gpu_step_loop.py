@@ -83,7 +83,9 @@ def loop_run(monkeypatch, connectivity="procedural", bits=32, **kw):
     monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
     res = simulate(loop_network(bits), T_SIM, seed=4, backend="gpu-emu", connectivity=connectivity,
                    progress=False, **kw)
-    assert res.device["step_launches"].startswith("step loop (step_loop_r32" if bits == 32 else "step loop (step_loop,")
+    # every rule: the full variant; stored: the smallest (its procedural delivery never runs)
+    kernel = "step_loop" + ("_direct" if connectivity == "stored" else "") + ("_r32" if bits == 32 else "")
+    assert res.device["step_launches"].startswith(f"step loop ({kernel},")
     return res
 
 

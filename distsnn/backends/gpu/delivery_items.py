@@ -57,6 +57,8 @@ def _grouped(n_pops, src, *columns):
     order = np.lexsort(tuple(reversed((src, *columns))))   # by source, then by the columns in turn
     ptr = np.zeros(n_pops + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n_pops), out=ptr[1:])
+    if ptr[-1] >= 2 ** 31:   # delivery indexes items with 32-bit integers (registers are scarce there)
+        raise ValueError(f"{ptr[-1]} delivery items on one process (at most 2**31 - 1); use more processes")
     return (ptr, *(np.ascontiguousarray(c[order], dtype=np.int32) for c in columns))
 
 

@@ -21,6 +21,7 @@ static emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 #define __device__
 #define __forceinline__ inline
 #define __constant__ static const
+#define __maxnreg__(n)   // a register cap: nothing on the host
 
 template <class T> static inline T min(T a, T b) { return b < a ? b : a; }
 template <class T> static inline T max(T a, T b) { return a < b ? b : a; }

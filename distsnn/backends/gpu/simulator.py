@@ -34,7 +34,7 @@ from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projecti
                              local_view, ring_dtype, state_bytes)
 from . import launches, layout
 from .delivery_items import list_items, procedural_items, stored_items, table_bytes, teams_per_spike
-from .source import R32
+from .source import R32, RULE_FILES, rule_variant
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
 MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 0.1 ms)
@@ -114,8 +114,14 @@ class GpuSimulator(RecordedState):
                               "connectivity, a smaller model or more GPUs") from None
 
     def entry_point(self, name):
-        """The entry point of `name` for this plan's ring width (int32 twins end in R32)."""
-        return name + R32 if self.plan.ring_bits == 32 else name
+        """The entry point of `name` for this plan's ring width (int32 twins end in R32) and,
+        for the files with rule variants, its connection rules (source.rule_variant: the
+        smallest variant that regenerates every rule of the plan's projections; in stored
+        mode the step loop's procedural delivery is never run, and any variant serves)."""
+        variant = ""
+        if name in RULE_FILES:
+            variant = rule_variant(() if self.connectivity == "stored" else self.plan.proj_i[:, bp.JI_RULE])
+        return name + variant + (R32 if self.plan.ring_bits == 32 else "")
 
     def _build(self):
         d, plan = self.dev, self.plan

@@ -34,15 +34,52 @@ WARP_SYNC = ("deliver_procedural", "step_loop")
 # (kernels that touch the ring buffers or stored weights have an int32 twin, suffix R32, both
 # generated from one template body: ring_entry_points)
 R32 = "_r32"
-ENTRY_POINTS = {"neuron_update": ("neuron_update", "neuron_update" + R32),
-                "neuron_update_aeif": ("neuron_update_aeif", "neuron_update_aeif" + R32),
+# Variants by the connection rules they regenerate (template bodies with a `u32 RULES`
+# parameter, ring_entry_points): every rule (no suffix), or "_direct": fixed_total_number,
+# fixed_outdegree and all-to-all, whose synapse x of a row is drawn from counter x alone.
+# Registers are allocated for a kernel's costliest path, and fixed_probability's warp scan
+# and fixed_indegree's permutation are the costliest of procedural delivery: without them it
+# fits 80 registers, against 90 (ptxas, sm_90), so a multiprocessor holds 6 of its blocks of
+# 128 threads, not 5. The microcircuit and the multi-area model use fixed_total_number
+# alone. The suffix comes before R32; rule_variant picks the variant for a plan.
+RULE_VARIANTS = {"": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN),
+                 "_direct": (bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_A2A)}
+# the files whose entry points come in these variants
+RULE_FILES = ("deliver_procedural", "step_loop")
+# registers per thread of a variant's entry points (__maxnreg__, in place of the file's cap):
+# 80 x 128 threads lets a multiprocessor (65,536 registers) hold 6 blocks; 82 would allow 5
+VARIANT_REGISTERS = {"_direct": 80}
+
+
+def _entries(name):
+    """Entry point names of a ring-width template (and its rule variants, RULE_FILES)."""
+    return tuple(name + v + w for v in (RULE_VARIANTS if name in RULE_FILES else ("",)) for w in ("", R32))
+
+
+ENTRY_POINTS = {"neuron_update": _entries("neuron_update"), "neuron_update_aeif": _entries("neuron_update_aeif"),
                 "spike_sources": ("spike_sources",), "poisson_sources": ("poisson_sources",),
                 "record_state": ("record_state",), "advance_step": ("advance_step",),
-                "deliver_procedural": ("deliver_procedural", "deliver_procedural" + R32),
-                "deliver_stored": ("deliver_stored", "deliver_stored" + R32),
+                "deliver_procedural": _entries("deliver_procedural"), "deliver_stored": _entries("deliver_stored"),
                 "counts": ("counts_fixed_total", "counts_fixed_outdegree", "counts_fixed_indegree"),
                 "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32),
-                "step_loop": ("step_loop", "step_loop" + R32)}
+                "step_loop": _entries("step_loop")}
+
+
+def rule_mask(rules):
+    """The RULES template argument (bit r for rule code r) of a set of rule codes."""
+    return sum(1 << int(r) for r in set(rules))
+
+
+def rule_variant(rules):
+    """The suffix of the smallest variant that regenerates every rule code in `rules` (the
+    projections a kernel delivers); any variant serves none."""
+    need = {int(r) for r in rules}
+    fits = [v for v, have in RULE_VARIANTS.items() if need <= set(have)]
+    if not fits:
+        raise ValueError(f"no kernel variant regenerates the connection rules {sorted(need)}")
+    return min(fits, key=lambda v: len(RULE_VARIANTS[v]))
+
+
 # compile with these (DESIGN §3): no fused multiply-add, IEEE division and square root
 NVCC_FLAGS = ("--fmad=false", "--prec-div=true", "--prec-sqrt=true")
 # per-file register caps, where the compiler's own choice costs occupancy: procedural
@@ -85,6 +122,7 @@ def constants_header():
     lines.append(f"#define MODEL_AEIF {MODEL_CODES['aeif_cond_exp']}")
     lines.append(f"#define MODEL_AEIF_PSC {MODEL_CODES['aeif_psc_exp']}")
     lines.append(f"#define MODEL_IZH {MODEL_CODES['izhikevich']}")
+    lines.append(f"#define RULES_ALL {rule_mask(RULE_VARIANTS[''])}u   // every connection rule (RULE_VARIANTS)")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define CURRENT_TAG {streams.DOM_CURRENT << streams.DOMAIN_SHIFT}u")
@@ -124,21 +162,28 @@ def device_functions(name):
     return text.split('extern "C" __global__', 1)[0].rstrip() + "\n\n"
 
 
-# a kernel written once for both ring widths: template <typename R> ... void NAME_body(...)
-_RING_BODY = re.compile(r"template <typename R>\s*__device__ __forceinline__ void (\w+)_body\((.*?)\)\s*\{", re.S)
+# a kernel written once for both ring widths: template <typename R> ... void NAME_body(...),
+# or template <u32 RULES, typename R> for one written once for the rule variants too
+_RING_BODY = re.compile(r"template <(u32 RULES, )?typename R>\s*__device__ __forceinline__ void (\w+)_body\((.*?)\)"
+                        r"\s*\{", re.S)
 
 
 def ring_entry_points(text):
     """The extern "C" entry points of the ring-width templates in a kernel file's `text`:
     NAME with int64 ring buffers (R = i64) and NAME_r32 with int32 ones (R = int), each
-    calling NAME_body with its parameters. Generated, so that each parameter list is
-    written once, in the body."""
+    calling NAME_body with its parameters; for a body with a RULES parameter, each of them
+    once per rule variant (RULE_VARIANTS: NAME_direct, NAME_direct_r32, ...). Generated,
+    so that each parameter list is written once, in the body."""
     out = []
-    for name, params in _RING_BODY.findall(text):
+    for rules, name, params in _RING_BODY.findall(text):
         args = ", ".join(decl.replace("*", " ").split()[-1] for decl in params.split(","))
-        for suffix, ctype in (("", "i64"), (R32, "int")):
-            typed = re.sub(r"\bR\b", ctype, params)
-            out.append(f'extern "C" __global__ void {name}{suffix}({typed})\n{{\n    {name}_body({args});\n}}\n')
+        variants = {v: f"{rule_mask(r)}u, " for v, r in RULE_VARIANTS.items()} if rules else {"": ""}
+        for variant, mask in variants.items():
+            cap = f"__maxnreg__({VARIANT_REGISTERS[variant]}) " if variant in VARIANT_REGISTERS else ""
+            for suffix, ctype in (("", "i64"), (R32, "int")):
+                typed = re.sub(r"\bR\b", ctype, params)
+                out.append(f'extern "C" __global__ void {cap}{name}{variant}{suffix}({typed})\n{{\n'
+                           f'    {name}_body<{mask}{ctype}>({args});\n}}\n')
     return "\n".join(out)
 
 
@@ -208,7 +253,7 @@ def kernel_params(sig, vals, address):
     return block, cvals
 
 
-_ENTRY = re.compile(r'extern "C" __global__ void (\w+)\((.*?)\)\s*\{', re.S)
+_ENTRY = re.compile(r'extern "C" __global__ void (?:__maxnreg__\(\d+\) )?(\w+)\((.*?)\)\s*\{', re.S)
 
 
 def signatures(name):

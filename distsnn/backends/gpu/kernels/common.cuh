@@ -295,7 +295,8 @@ __device__ __forceinline__ void neuron_input(
 // the device build of the stored CSR).
 struct Row {
     const double* jf;
-    i64 pre, chunk, clen, rule;
+    i64 pre, chunk, clen;
+    int rule;
     u32 tag;
     // fixed_indegree (open_indexed_row): the row's first input slot, the in-degree, the
     // chunk's slots and the Philox words of the round keys; 32-bit (a chunk has fewer than
@@ -310,14 +311,25 @@ __device__ __forceinline__ Row make_row(const i64* pj, const double* jf, const i
     r.pre = pre;
     r.chunk = chunk;
     r.clen = min(chunk_size, pj[JI_POST_SIZE] - chunk * chunk_size);
-    r.rule = pj[JI_RULE];
+    r.rule = (int)pj[JI_RULE];
     r.tag = (u32)pj[JI_TAG];
     return r;
 }
 
+// Whether row r has rule `rule` and a kernel variant that regenerates the rules RULES (bit
+// r for rule code r; source.RULE_VARIANTS) handles it: a constant false for the rules left
+// out, so their code and the registers it holds are not in the variant at all. The driver
+// launches a variant that handles every rule of its plan (source.rule_variant).
+template <u32 RULES>
+__device__ __forceinline__ bool has_rule(const Row& r, const int rule) {
+    return ((RULES >> rule) & 1u) && r.rule == rule;
+}
+
 // counted rules and all-to-all: synapse x depends on x alone, so a row is parallel over x
+template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ bool indexed_rule(const Row& r) {
-    return r.rule == RULE_FTN || r.rule == RULE_FOUT || r.rule == RULE_FIN || r.rule == RULE_A2A;
+    return has_rule<RULES>(r, RULE_FTN) || has_rule<RULES>(r, RULE_FOUT) || has_rule<RULES>(r, RULE_FIN)
+        || has_rule<RULES>(r, RULE_A2A);
 }
 
 // The keyed permutation of a chunk's input slots (distsnn.rng.permutation): a Feistel network
@@ -351,11 +363,12 @@ __device__ __forceinline__ u32 permute(const u32 x, const u32 domain, const u32*
 
 // Length of an indexed row; for fixed_indegree also its first slot and permutation (cells
 // of running sums: plan.count_cells)
+template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ i64 open_indexed_row(Row& r, const i64* pj, const u32* counts, const u32 key0,
                                                 const u32 key1) {
     if (r.rule == RULE_A2A) return r.clen;
     const i64 at = pj[JI_COUNT_OFF] + r.pre * pj[JI_NCHUNK] + r.chunk;
-    if (r.rule != RULE_FIN) return (i64)counts[at];
+    if (!has_rule<RULES>(r, RULE_FIN)) return (i64)counts[at];
     r.start = counts[at];
     r.k_in = (u32)pj[JI_N];
     r.domain = (u32)(r.clen * pj[JI_N]);   // < 2**32 (model validation)
@@ -376,10 +389,11 @@ __device__ __forceinline__ void indegree_synapse(const Row& r, const i64 x, cons
 }
 
 // synapse x of an indexed row: chunk-local target, fixed-point weight, delay (steps)
+template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ void indexed_synapse(const Row& r, const i64 x, const u32 key0, const u32 key1,
                                                 const double dt, const double inv_dt, i64* tgt, i64* w_int,
                                                 i64* d) {
-    if (r.rule == RULE_FIN) {
+    if (has_rule<RULES>(r, RULE_FIN)) {
         indegree_synapse(r, x, key0, key1, dt, inv_dt, tgt, w_int, d);
         return;
     }

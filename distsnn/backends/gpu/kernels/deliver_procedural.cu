@@ -63,9 +63,10 @@ __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 
     return n;
 }
 
-// one body for both ring widths: its entry points deliver_procedural and deliver_procedural_r32 are generated
-// (backends.gpu.source.ring_entry_points)
-template <typename R>
+// one body for both ring widths and the rule variants (RULES: the rules this variant
+// regenerates, has_rule): its entry points deliver_procedural, deliver_procedural_r32,
+// deliver_procedural_direct, ... are generated (backends.gpu.source.ring_entry_points)
+template <u32 RULES, typename R>
 __device__ __forceinline__ void deliver_procedural_body(
     const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
     const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
@@ -87,7 +88,8 @@ __device__ __forceinline__ void deliver_procedural_body(
         const i64 s = begin + p / split;
         const i64 gid = spk_gid[s], step = spk_step[s];
         const int src = pop_of[gid];
-        for (i64 o = item_ptr[src] + p % split; o < item_ptr[src + 1]; o += split) {
+        const int o_end = (int)item_ptr[src + 1];
+        for (int o = (int)item_ptr[src] + (int)(p % split); o < o_end; o += split) {
             const i64* un = units + (i64)item_unit[o] * N_UI;
             const i64 j = item_proj[o];
             const i64* pj = proj_i + j * N_JI;
@@ -99,20 +101,20 @@ __device__ __forceinline__ void deliver_procedural_body(
             const i64 slots = pj[JI_REC] ? pop_i[k * N_PI + PI_RING_IN] : lex, slot0 = step % slots;
             u32 w[4];
             i64 tgt, w_int, d;
-            if (indexed_rule(r)) {
-                const i64 n = open_indexed_row(r, pj, counts, key0, key1);
+            if (indexed_rule<RULES>(r)) {
+                const i64 n = open_indexed_row<RULES>(r, pj, counts, key0, key1);
                 for (i64 x = lane; x < n; x += team) {
-                    indexed_synapse(r, x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
+                    indexed_synapse<RULES>(r, x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);
                 }
                 ev += (u64)n;
-            } else if (r.rule == RULE_FP) {
+            } else if (has_rule<RULES>(r, RULE_FP)) {
                 // a whole warp where teams are whole warps (the default), else one lane
                 if (team % 32 == 0 && lane < 32)
                     ev += fp_row_team<32>(r, lane, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
                 else if (team % 32 != 0 && lane == 0)
                     ev += fp_row_team<1>(r, 0, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
-            } else if (r.rule == RULE_O2O && lane == 0) {
+            } else if (has_rule<RULES>(r, RULE_O2O) && lane == 0) {
                 if (o2o_words(r, chunk_size, key0, key1, w)) {
                     synapse(w[1], w[2], r.jf, dt, inv_dt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (r.pre - r.chunk * chunk_size), w_int);

@@ -15,7 +15,8 @@
 // run on this grid whatever its size. What one body writes and another reads within the
 // launch (spikes, ring, neuron state, step state) goes through plain pointers, never the
 // read-only path, which may keep stale lines across a barrier.
-template <typename R>
+// (RULES: the rules its procedural delivery regenerates, as deliver_procedural's variants)
+template <u32 RULES, typename R>
 __device__ __forceinline__ void step_loop_body(
     const int n_steps, u64* state, const int n_local, const i64* __restrict__ gids, const int* __restrict__ local_pop,
     const int* __restrict__ local_unit, const i64* __restrict__ units,
@@ -46,7 +47,7 @@ __device__ __forceinline__ void step_loop_body(
             deliver_stored_body(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit, split, pop_of,
                                 n_units, units, 0, ptr, ptr, syn_loc, syn_w, syn_d, ring, pop_i, events, team);
         else
-            deliver_procedural_body(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit, item_proj,
+            deliver_procedural_body<RULES>(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit, item_proj,
                                     split, units, pop_of, pop_i, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
                                     inv_dt, ring, events, team);
         grid_barrier(state);

@@ -1,0 +1,104 @@
+"""Procedural delivery and the step loop come in variants by the connection rules they
+regenerate (source.RULE_VARIANTS): every rule, or "_direct" (fixed_total_number,
+fixed_outdegree, all-to-all), which leaves out fixed_probability's warp scan and
+fixed_indegree's permutation and so fits fewer registers. The driver launches the smallest
+variant that covers its plan's rules; on the emulated device, a model of direct rules runs
+that variant bit for bit as the CPU engine, and a variant that lacks a rule of the model
+loses that rule's synapses (the variants really differ, so the choice matters)."""
+import numpy as np
+import pytest
+
+from distsnn.backends.gpu import simulator as gpu_simulator
+from distsnn.backends.gpu.emulator import EmulatedDevice
+from distsnn.backends.gpu.simulator import GpuSimulator
+from distsnn.backends.gpu.source import ENTRY_POINTS, RULE_FILES, RULE_VARIANTS, kernel_file, rule_mask, rule_variant
+from distsnn.build import make_plan
+from distsnn.build import plan as bp
+from distsnn.model import AllToAll, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal
+from distsnn.runtime import simulate
+from test_gpu_emulated import assert_same_run
+
+T_SIM = 120.0   # ms
+
+
+def direct_network(ring_bits="auto", extra=False):
+    """Direct rules only (fixed_total_number, fixed_outdegree, all-to-all), both receptors,
+    delays from one step up, Poisson input; with `extra`, one fixed_probability projection."""
+    net = Network(dt=0.1, chunk_size=64, ring_bits=ring_bits)
+    net.add_population("E", 240, params={"tau_syn_ex": 0.5}, v_init=Normal(-60.0, 5.0))
+    net.add_population("I", 80, v_init=-65.0)
+    net.connect("E", "E", FixedTotalNumber(9000), Normal(40.0, 4.0), Normal(1.5, 0.75))
+    net.connect("E", "I", FixedOutdegree(20), Normal(60.0, 6.0), 0.1)
+    net.connect("I", "E", FixedTotalNumber(4000), Normal(-60.0, 6.0), Normal(0.8, 0.4))
+    net.connect("I", "I", AllToAll(), -50.0, 0.5)
+    if extra:
+        net.connect("I", "E", FixedProbability(0.2), Normal(-40.0, 4.0), 1.0, label="p")
+    net.add_poisson_input("E", indegree=1000, rate=18.0, weight=45.0, delay=1.5)
+    net.add_poisson_input("I", indegree=1000, rate=12.0, weight=45.0, delay=1.5)
+    net.record_spikes("E")
+    net.record_spikes("I")
+    net.record_voltage("E", [0, 100])
+    return net
+
+
+def test_the_smallest_variant_that_covers_the_rules():
+    assert rule_variant([bp.RULE_FTN]) == "_direct"
+    assert rule_variant(np.array([bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_A2A, bp.RULE_FTN])) == "_direct"
+    assert rule_variant([]) == "_direct"                      # no projection: any variant serves
+    for other in (bp.RULE_FP, bp.RULE_FIN, bp.RULE_O2O):
+        assert rule_variant([bp.RULE_FTN, other]) == ""       # only the full variant has these
+    with pytest.raises(ValueError, match="no kernel variant regenerates the connection rules"):
+        rule_variant([bp.RULE_FTN, 17])
+
+
+def test_every_variant_is_generated_with_its_rules():
+    """Each file with variants has NAME + variant (+ _r32) entry points, each calling the
+    body with that variant's rule mask."""
+    for name in RULE_FILES:
+        text = kernel_file(name)
+        for variant, rules in RULE_VARIANTS.items():
+            for suffix, ctype in (("", "i64"), ("_r32", "int")):
+                assert name + variant + suffix in ENTRY_POINTS[name]
+                call = text.split(f" {name}{variant}{suffix}(", 1)[1].split("}", 1)[0]
+                assert f"{name}_body<{rule_mask(rules)}u, {ctype}>(" in call
+    assert rule_mask([bp.RULE_FTN, bp.RULE_FTN, bp.RULE_A2A]) == (1 << bp.RULE_FTN) | (1 << bp.RULE_A2A)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return {bits: simulate(direct_network(bits), T_SIM, seed=6, backend="cpu", progress=False) for bits in (32, 64)}
+
+
+@pytest.mark.parametrize("loop", [False, True])
+@pytest.mark.parametrize("bits", [32, 64])
+def test_direct_rules_run_the_direct_variant_same_as_cpu(reference, monkeypatch, bits, loop):
+    """Separate launches and the step loop, both ring widths."""
+    ref = reference[bits]
+    assert ref.plan.ring_bits == bits and ref.spike_gids.size > 200 and ref.events > 50000
+    sim = GpuSimulator(make_plan(direct_network(bits), 6), device=EmulatedDevice(step_loop=loop)).build()
+    r32 = "_r32" if bits == 32 else ""
+    assert sim.entry_point("deliver_procedural") == "deliver_procedural_direct" + r32
+    assert sim.loop_kernel == ("step_loop_direct" + r32 if loop else None)
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
+    res = simulate(direct_network(bits), T_SIM, seed=6, backend="gpu-emu", progress=False)
+    assert_same_run(res, ref)
+
+
+def test_a_rule_the_model_needs_makes_it_run_the_full_variant():
+    sim = GpuSimulator(make_plan(direct_network(extra=True), 6), device=EmulatedDevice(step_loop=True)).build()
+    assert sim.entry_point("deliver_procedural") == "deliver_procedural_r32"
+    assert sim.loop_kernel == "step_loop_r32"
+
+
+@pytest.mark.parametrize("loop", [False, True])
+def test_a_variant_without_a_rule_of_the_model_loses_its_synapses(monkeypatch, loop):
+    """Forced onto the direct variant, a model with a fixed_probability projection delivers
+    fewer events than the CPU engine: the variant has no code for that rule."""
+    ref = simulate(direct_network(extra=True), T_SIM, seed=6, backend="cpu", progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
+    full = simulate(direct_network(extra=True), T_SIM, seed=6, backend="gpu-emu", progress=False)
+    assert full.events == ref.events
+    monkeypatch.setattr(gpu_simulator, "rule_variant", lambda rules: "_direct")
+    res = simulate(direct_network(extra=True), T_SIM, seed=6, backend="gpu-emu", progress=False)
+    assert res.device["step_launches"].startswith("step loop (step_loop_direct") == loop
+    assert res.events < ref.events
