@@ -1,6 +1,7 @@
 """Benchmark: the full-scale microcircuit on one GPU, procedural and stored, each with its
 steps as CUDA graphs and as the step loop (one cooperative launch per block of steps), side
-by side.
+by side; procedural also with the full rule variant of delivery in place of the direct one
+(source.RULE_VARIANTS: what fitting 80 registers gains).
 
 For each connectivity mode and way of launching steps, in a fresh process: build and
 simulate T ms of biological time (default 10 s) and report the real-time factor (simulate
@@ -50,7 +51,8 @@ def worker(args):
     res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.mode, progress=False)
     sim_s = res.timers.seconds["simulate"]
     nv = res.device.get("nvml", {})
-    out = {"mode": args.mode, "launches": res.device["step_launches"], "backend": res.backend, "device": res.device,
+    out = {"mode": args.mode, "launches": res.device["step_launches"], "kernels": res.device["step_kernels"],
+           "backend": res.backend, "device": res.device,
            "build_s": res.timers.seconds["build"],
            "simulate_s": sim_s, "t_sim_ms": res.t_sim, "n_steps": res.n_steps,
            "real_time_factor": sim_s / (res.t_sim * 1e-3), "events": res.events, "events_per_s": res.events / sim_s,
@@ -96,12 +98,14 @@ def markdown(report):
              + f"Microcircuit at scale {report['scale']:g}, {report['t_sim_ms'] / 1000:g} s of biological time, "
              f"backend `{report['backend']}`, distsnn {report['versions']['distsnn']}, CuPy "
              f"{report['versions'].get('cupy')}, driver {report['versions'].get('driver')}.", "",
-             "| mode | steps launched as | build s | simulate s | s per bio-s | events/s | µJ/event | peak device MiB "
-             "| µs/step |", "|---|---|---|---|---|---|---|---|---|"]
+             "| mode | steps launched as | delivery kernel | build s | simulate s | s per bio-s | events/s | µJ/event "
+             "| peak device MiB | µs/step |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
         uj = f"{r['uJ_per_event']:.3g}" if "uJ_per_event" in r else "n/a"
         peak = (r.get("peak_device_bytes") or 0) / 2 ** 20
-        lines.append(f"| {r['mode']} | {r['launches']} | {r['build_s']:.2f} | {r['simulate_s']:.2f} | "
+        delivery = r["kernels"][-1]   # the last launch of a step (or the step loop)
+        lines.append(f"| {r['mode']} | {r['launches'].split(' (')[0]} | {delivery} | {r['build_s']:.2f} | "
+                     f"{r['simulate_s']:.2f} | "
                      f"{r['real_time_factor']:.4f} | "
                      f"{r['events_per_s']:.3g} | {uj} | {peak:.0f} | {r['us_per_step']:.1f} |")
     lines += ["", "Anchors (s per biological second): " + ", ".join(f"{k} {v}" for k, v in ANCHORS.items())
@@ -126,14 +130,19 @@ def main():
     p.add_argument("--rates-from", type=float, default=500.0)
     p.add_argument("--overhead-steps", type=int, default=20000)
     p.add_argument("--modes", nargs="+", default=["procedural", "stored"])
-    p.add_argument("--launches", nargs="+", default=["graphs", "loop"], choices=("graphs", "loop"),
-                   help="how steps are launched: CUDA graphs, the step loop (DISTSNN_GPU_STEP_LOOP)")
+    p.add_argument("--launches", nargs="+", default=["graphs", "full", "loop"], choices=("graphs", "full", "loop"),
+                   help="how steps are launched: CUDA graphs, CUDA graphs with procedural delivery's full rule "
+                        "variant (DISTSNN_GPU_RULE_VARIANTS=0; procedural mode only), the step loop "
+                        "(DISTSNN_GPU_STEP_LOOP)")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = p.parse_args()
     if args.worker:
         return worker(args)
-    loop = {"graphs": {"DISTSNN_GPU_STEP_LOOP": "0"}, "loop": {"DISTSNN_GPU_STEP_LOOP": "1"}}
-    runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in args.launches]
+    loop = {"graphs": {"DISTSNN_GPU_STEP_LOOP": "0"}, "loop": {"DISTSNN_GPU_STEP_LOOP": "1"},
+            "full": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_RULE_VARIANTS": "0"}}
+    # (the rule variants are procedural delivery's: a stored run with the full one is the same run)
+    runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in args.launches
+            if not (how == "full" and mode == "stored")]
     overhead = [run_worker(args, "overhead", dict(loop["graphs"], DISTSNN_CUDA_GRAPHS=g)) for g in ("1", "0")]
     if "loop" in args.launches:
         overhead.append(run_worker(args, "overhead", loop["loop"]))

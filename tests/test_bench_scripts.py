@@ -18,11 +18,17 @@ def test_bench_gpu_smoke(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_microcircuit_*.json")
     report = json.loads(js.read_text())
-    assert [r["mode"] for r in report["runs"]] == ["procedural", "procedural", "stored", "stored"]
-    assert [r["launches"].split(" (")[0] for r in report["runs"]] == ["separate launches", "step loop"] * 2
-    proc_run, proc_loop, stored_run, stored_loop = report["runs"]
-    # the same network in both modes and both ways of launching
-    assert proc_run["events"] == proc_loop["events"] == stored_run["events"] == stored_loop["events"] > 0
+    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 3 + ["stored"] * 2
+    assert [r["launches"].split(" (")[0] for r in report["runs"]] == ["separate launches"] * 2 + [
+        "step loop", "separate launches", "step loop"]
+    proc_run, proc_full, proc_loop, stored_run, stored_loop = report["runs"]
+    # the microcircuit's rules are direct: the smaller variant, unless the full one is asked for
+    assert proc_run["kernels"][-1] == "deliver_procedural_direct_r32"
+    assert proc_full["kernels"][-1] == "deliver_procedural_r32"
+    assert proc_loop["kernels"] == ["step_loop_direct_r32"]
+    # the same network in both modes and every way of launching
+    assert proc_run["events"] == proc_full["events"] == proc_loop["events"] == stored_run["events"] \
+        == stored_loop["events"] > 0
     assert proc_run["n_steps"] == 200 and proc_run["real_time_factor"] > 0
     assert [o["graphs"] for o in report["overhead"]] == [True, False, True]
     assert report["overhead"][2]["launches"].startswith("step loop")

@@ -84,6 +84,18 @@ def test_direct_rules_run_the_direct_variant_same_as_cpu(reference, monkeypatch,
     assert_same_run(res, ref)
 
 
+def test_the_full_variant_on_request_same_results(reference, monkeypatch):
+    """DISTSNN_GPU_RULE_VARIANTS=0 (to measure what the variants gain) launches the full
+    variant, with the same results; the run's device record names the kernels a step ran."""
+    monkeypatch.setenv("DISTSNN_GPU_RULE_VARIANTS", "0")
+    res = simulate(direct_network(32), T_SIM, seed=6, backend="gpu-emu", progress=False)
+    assert res.device["step_kernels"] == ["neuron_update_r32", "record_state", "deliver_procedural_r32"]
+    assert_same_run(res, reference[32])
+    monkeypatch.setenv("DISTSNN_GPU_RULE_VARIANTS", "1")
+    res = simulate(direct_network(32), T_SIM, seed=6, backend="gpu-emu", progress=False)
+    assert res.device["step_kernels"] == ["neuron_update_r32", "record_state", "deliver_procedural_direct_r32"]
+
+
 def test_a_rule_the_model_needs_makes_it_run_the_full_variant():
     sim = GpuSimulator(make_plan(direct_network(extra=True), 6), device=EmulatedDevice(step_loop=True)).build()
     assert sim.entry_point("deliver_procedural") == "deliver_procedural_r32"

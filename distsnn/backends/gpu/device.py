@@ -2,7 +2,8 @@
 
 The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, copy_to,
 bind, launch, cooperative_grid, graph, synchronize, free_bytes, memory_info, close; attributes
-name, kind, index, xp, multiprocessors, block_threads, team, step_loop.
+name, kind, index, xp, multiprocessors, block_threads, team, step_loop,
+rule_variants.
 """
 import ctypes
 import os
@@ -75,6 +76,9 @@ class CudaDevice:
         # blocks of steps as one launch of the step loop (step_loop.cu) where the model allows:
         # off until a device has measured it against the graphs (DISTSNN_GPU_STEP_LOOP=1)
         self.step_loop = (os.environ.get("DISTSNN_GPU_STEP_LOOP", "0") == "1") if step_loop is None else step_loop
+        # the smallest rule variant of delivery that covers the model (source.RULE_VARIANTS),
+        # or always the full one (DISTSNN_GPU_RULE_VARIANTS=0: to measure what the variants gain)
+        self.rule_variants = os.environ.get("DISTSNN_GPU_RULE_VARIANTS", "1") != "0"
         cupy.cuda.Device(index).use()
         props = cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"]

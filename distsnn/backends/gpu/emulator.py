@@ -124,6 +124,7 @@ class EmulatedDevice:
         self.index = index
         # as on a GPU (device.CudaDevice): off unless asked for, here or by DISTSNN_GPU_STEP_LOOP=1
         self.step_loop = (os.environ.get("DISTSNN_GPU_STEP_LOOP", "0") == "1") if step_loop is None else step_loop
+        self.rule_variants = os.environ.get("DISTSNN_GPU_RULE_VARIANTS", "1") != "0"
         self.block_threads = block_threads
         self.team = team
         self.rng = np.random.default_rng(seed)

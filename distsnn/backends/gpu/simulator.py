@@ -117,9 +117,10 @@ class GpuSimulator(RecordedState):
         """The entry point of `name` for this plan's ring width (int32 twins end in R32) and,
         for the files with rule variants, its connection rules (source.rule_variant: the
         smallest variant that regenerates every rule of the plan's projections; in stored
-        mode the step loop's procedural delivery is never run, and any variant serves)."""
+        mode the step loop's procedural delivery is never run, and any variant serves; the
+        full variant where the device's rule_variants is off)."""
         variant = ""
-        if name in RULE_FILES:
+        if name in RULE_FILES and getattr(self.dev, "rule_variants", True):
             variant = rule_variant(() if self.connectivity == "stored" else self.plan.proj_i[:, bp.JI_RULE])
         return name + variant + (R32 if self.plan.ring_bits == 32 else "")
 
@@ -430,6 +431,14 @@ class GpuSimulator(RecordedState):
         if self.loop_kernel is not None:
             return f"step loop ({self.loop_kernel}, {self.loop_grid} blocks of {self.dev.block_threads})"
         return "CUDA graphs" if getattr(self.dev, "use_graphs", False) else "separate launches"
+
+    @property
+    def step_kernels(self):
+        """The entry points a step runs: the step loop's, or those of its separate launches
+        in order."""
+        if self.loop_kernel is not None:
+            return [self.loop_kernel]
+        return [launch[0] for launch in launches.one_step(self, 0)]
 
     @property
     def events(self):

@@ -15,7 +15,8 @@ extern "C" __global__ void counts_fixed_outdegree(
     const i64 n_out, const i64 n_pre, const i64 n_post, const i64 nch, const i64 chunk_size, const u32 tag,
     const u32 key0, const u32 key1, u32* counts)
 {
-    for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < n_pre * n_out; idx += (i64)gridDim.x * blockDim.x) {
+    const i64 stride = (i64)gridDim.x * blockDim.x;
+    for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < n_pre * n_out; idx += stride) {
         const i64 pre = idx / n_out, i = idx % n_out;
         u32 w[4];
         philox((u32)i, 0u, (u32)pre, tag, key0, key1, w);
@@ -31,7 +32,8 @@ extern "C" __global__ void counts_fixed_indegree(
     const u32 key0, const u32 key1, u32* counts)
 {
     const i64 per_chunk = chunk_size * k_in;
-    for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < n_post * k_in; idx += (i64)gridDim.x * blockDim.x) {
+    const i64 stride = (i64)gridDim.x * blockDim.x;
+    for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < n_post * k_in; idx += stride) {
         const i64 c = idx / per_chunk, i = idx - c * per_chunk;
         u32 w[4];
         philox((u32)i, (u32)c, 0u, tag, key0, key1, w);

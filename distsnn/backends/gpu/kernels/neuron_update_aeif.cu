@@ -1,8 +1,9 @@
 // The AdEx models (aeif_cond_exp, aeif_psc_exp): one thread per local neuron, all their
-// populations in one launch (the other neurons return at once; neuron_update skips these). A kernel of its own because the
-// solver's stages take registers that would lower the occupancy of neuron_update for every
-// model. The adaptive RKF45 solver of distsnn.model.rkf45, with the operations of the CPU
-// kernel (backends/cpu/aeif_kernels.py) in the same order, so both engines give the same bits.
+// populations in one launch (the other neurons return at once; neuron_update skips these).
+// A kernel of its own because the solver's stages take registers that would lower the
+// occupancy of neuron_update for every model. The adaptive RKF45 solver of
+// distsnn.model.rkf45, with the operations of the CPU kernel (backends/cpu/aeif_kernels.py)
+// in the same order, so both engines give the same bits.
 // State: V in v, g_ex and g_in in i_ex and i_in (aeif_psc_exp: the currents I_ex, I_in, pA),
 // w in dj_ex, the solver's step size in dj_in. A neuron found numerically unstable (NEST's
 // check) is reported through state[ST_BAD] (layout.py).

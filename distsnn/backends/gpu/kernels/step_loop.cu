@@ -47,9 +47,9 @@ __device__ __forceinline__ void step_loop_body(
             deliver_stored_body(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit, split, pop_of,
                                 n_units, units, 0, ptr, ptr, syn_loc, syn_w, syn_d, ring, pop_i, events, team);
         else
-            deliver_procedural_body<RULES>(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit, item_proj,
-                                    split, units, pop_of, pop_i, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
-                                    inv_dt, ring, events, team);
+            deliver_procedural_body<RULES>(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit,
+                                           item_proj, split, units, pop_of, pop_i, proj_f, proj_i, counts,
+                                           chunk_size, key0, key1, dt, inv_dt, ring, events, team);
         grid_barrier(state);
     }
 }
