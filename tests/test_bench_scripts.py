@@ -23,9 +23,9 @@ def test_bench_gpu_smoke(tmp_path):
         "step loop", "separate launches", "step loop"]
     proc_run, proc_full, proc_loop, stored_run, stored_loop = report["runs"]
     # the microcircuit's rules are direct: the smaller variant, unless the full one is asked for
-    assert proc_run["kernels"][-1] == "deliver_procedural_direct_r32"
+    assert proc_run["kernels"][-1] == "deliver_procedural_no_indegree_r32"
     assert proc_full["kernels"][-1] == "deliver_procedural_r32"
-    assert proc_loop["kernels"] == ["step_loop_direct_r32"]
+    assert proc_loop["kernels"] == ["step_loop_no_indegree_r32"]
     # the same network in both modes and every way of launching
     assert proc_run["events"] == proc_full["events"] == proc_loop["events"] == stored_run["events"] \
         == stored_loop["events"] > 0

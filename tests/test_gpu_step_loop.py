@@ -84,7 +84,7 @@ def loop_run(monkeypatch, connectivity="procedural", bits=32, **kw):
     res = simulate(loop_network(bits), T_SIM, seed=4, backend="gpu-emu", connectivity=connectivity,
                    progress=False, **kw)
     # every rule: the full variant; stored: the smallest (its procedural delivery never runs)
-    kernel = "step_loop" + ("_direct" if connectivity == "stored" else "") + ("_r32" if bits == 32 else "")
+    kernel = "step_loop" + ("_no_indegree" if connectivity == "stored" else "") + ("_r32" if bits == 32 else "")
     assert res.device["step_launches"].startswith(f"step loop ({kernel},")
     return res
 

@@ -35,20 +35,21 @@ WARP_SYNC = ("deliver_procedural", "step_loop")
 # generated from one template body: ring_entry_points)
 R32 = "_r32"
 # Variants by the connection rules they regenerate (template bodies with a `u32 RULES`
-# parameter, ring_entry_points): every rule (no suffix), or "_direct": fixed_total_number,
-# fixed_outdegree and all-to-all, whose synapse x of a row is drawn from counter x alone.
-# Registers are allocated for a kernel's costliest path, and fixed_probability's warp scan
-# and fixed_indegree's permutation are the costliest of procedural delivery: without them it
-# fits 80 registers, against 90 (ptxas, sm_90), so a multiprocessor holds 6 of its blocks of
-# 128 threads, not 5. The microcircuit and the multi-area model use fixed_total_number
-# alone. The suffix comes before R32; rule_variant picks the variant for a plan.
+# parameter, ring_entry_points): every rule (no suffix), or every rule but fixed_indegree
+# ("_no_indegree"). Registers are allocated for a kernel's costliest path, and
+# fixed_indegree's (the permutation of a chunk's input slots, its keys and bounds held
+# through the row) is procedural delivery's: without it delivery fits 80 registers without
+# spilling, against 90 (ptxas, sm_90), so a multiprocessor holds 6 of its blocks of 128
+# threads, not 5. The microcircuit and the multi-area model (fixed_total_number) and
+# networks of fixed_probability get the smaller variant; Brunel's (fixed_indegree) the full
+# one. The suffix comes before R32; rule_variant picks the variant for a plan.
 RULE_VARIANTS = {"": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN),
-                 "_direct": (bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_A2A)}
+                 "_no_indegree": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A)}
 # the files whose entry points come in these variants
 RULE_FILES = ("deliver_procedural", "step_loop")
 # registers per thread of a variant's entry points (__maxnreg__, in place of the file's cap):
 # 80 x 128 threads lets a multiprocessor (65,536 registers) hold 6 blocks; 82 would allow 5
-VARIANT_REGISTERS = {"_direct": 80}
+VARIANT_REGISTERS = {"_no_indegree": 80}
 
 
 def _entries(name):
@@ -172,7 +173,7 @@ def ring_entry_points(text):
     """The extern "C" entry points of the ring-width templates in a kernel file's `text`:
     NAME with int64 ring buffers (R = i64) and NAME_r32 with int32 ones (R = int), each
     calling NAME_body with its parameters; for a body with a RULES parameter, each of them
-    once per rule variant (RULE_VARIANTS: NAME_direct, NAME_direct_r32, ...). Generated,
+    once per rule variant (RULE_VARIANTS: NAME_no_indegree, NAME_no_indegree_r32, ...). Generated,
     so that each parameter list is written once, in the body."""
     out = []
     for rules, name, params in _RING_BODY.findall(text):

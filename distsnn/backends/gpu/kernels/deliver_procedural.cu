@@ -65,7 +65,7 @@ __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 
 
 // one body for both ring widths and the rule variants (RULES: the rules this variant
 // regenerates, has_rule): its entry points deliver_procedural, deliver_procedural_r32,
-// deliver_procedural_direct, ... are generated (backends.gpu.source.ring_entry_points)
+// deliver_procedural_no_indegree, ... are generated (backends.gpu.source.ring_entry_points)
 template <u32 RULES, typename R>
 __device__ __forceinline__ void deliver_procedural_body(
     const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
