@@ -66,6 +66,18 @@ def test_tables_of_a_population_that_sends_nothing_are_empty():
     assert np.diff(ptr)[plan.pop_names.index("silent")] == 0
 
 
+def test_more_items_than_32_bit_indices_reach_is_refused(monkeypatch):
+    """Procedural delivery indexes its items with int32: a process with more is an error
+    naming the remedy, not a wrapped index (here with the limit lowered)."""
+    plan = make_plan(mixed_network(), 1)
+    n = int(procedural_items(plan, plan.units)[0][-1])
+    monkeypatch.setattr(delivery_items, "MAX_ITEMS", n)
+    procedural_items(plan, plan.units)                 # at the limit: fine
+    monkeypatch.setattr(delivery_items, "MAX_ITEMS", n - 1)
+    with pytest.raises(ValueError, match=f"{n} delivery items on one process .*use more processes"):
+        procedural_items(plan, plan.units)
+
+
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
 @pytest.mark.parametrize("split", [1, 3])
 def test_spikes_shared_by_few_teams_reach_every_item(monkeypatch, connectivity, split):

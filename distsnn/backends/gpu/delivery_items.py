@@ -25,6 +25,8 @@ from ...build import plan as bp
 # (1089 items) over teams of 9 items, while a microcircuit spike (68 to 80 items) gets a
 # team per item
 FAN_SPLIT = 128
+# items on one process at most (int32 indices; the tables would take 16 GiB)
+MAX_ITEMS = 2 ** 31 - 1 - FAN_SPLIT
 
 
 def _incoming(plan, units):
@@ -57,8 +59,10 @@ def _grouped(n_pops, src, *columns):
     order = np.lexsort(tuple(reversed((src, *columns))))   # by source, then by the columns in turn
     ptr = np.zeros(n_pops + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n_pops), out=ptr[1:])
-    if ptr[-1] >= 2 ** 31:   # delivery indexes items with 32-bit integers (registers are scarce there)
-        raise ValueError(f"{ptr[-1]} delivery items on one process (at most 2**31 - 1); use more processes")
+    # procedural delivery indexes items with 32-bit integers (registers are scarce there),
+    # stepping past the last by at most FAN_SPLIT
+    if ptr[-1] > MAX_ITEMS:
+        raise ValueError(f"{ptr[-1]} delivery items on one process (at most {MAX_ITEMS}); use more processes")
     return (ptr, *(np.ascontiguousarray(c[order], dtype=np.int32) for c in columns))
 
 
