@@ -1,7 +1,7 @@
 """Benchmark: the full-scale microcircuit on one GPU, procedural and stored, each with its
 steps as CUDA graphs and as the step loop (one cooperative launch per block of steps), side
-by side; procedural also with the full rule variant of delivery in place of the direct one
-(source.RULE_VARIANTS: what fitting 80 registers gains).
+by side; procedural also with delivery's rule variant for every rule in place of the one
+without fixed_indegree (source.RULE_VARIANTS: what fitting 80 registers gains).
 
 For each connectivity mode and way of launching steps, in a fresh process: build and
 simulate T ms of biological time (default 10 s) and report the real-time factor (simulate

@@ -22,7 +22,7 @@ def test_bench_gpu_smoke(tmp_path):
     assert [r["launches"].split(" (")[0] for r in report["runs"]] == ["separate launches"] * 2 + [
         "step loop", "separate launches", "step loop"]
     proc_run, proc_full, proc_loop, stored_run, stored_loop = report["runs"]
-    # the microcircuit's rules are direct: the smaller variant, unless the full one is asked for
+    # the microcircuit has no fixed_indegree projection: the smaller variant, unless the full one is asked for
     assert proc_run["kernels"][-1] == "deliver_procedural_no_indegree_r32"
     assert proc_full["kernels"][-1] == "deliver_procedural_r32"
     assert proc_loop["kernels"] == ["step_loop_no_indegree_r32"]

@@ -2,8 +2,7 @@
 
 The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, copy_to,
 bind, launch, cooperative_grid, graph, synchronize, free_bytes, memory_info, close; attributes
-name, kind, index, xp, multiprocessors, block_threads, team, step_loop,
-rule_variants.
+name, kind, index, xp, multiprocessors, block_threads, team, step_loop, rule_variants.
 """
 import ctypes
 import os

@@ -72,8 +72,8 @@ def rule_mask(rules):
 
 
 def rule_variant(rules):
-    """The suffix of the smallest variant that regenerates every rule code in `rules` (the
-    projections a kernel delivers); any variant serves none."""
+    """The suffix of the smallest variant that regenerates every rule code in `rules` (those
+    of the projections a kernel delivers; with none, the smallest variant)."""
     need = {int(r) for r in rules}
     fits = [v for v, have in RULE_VARIANTS.items() if need <= set(have)]
     if not fits:
@@ -173,8 +173,9 @@ def ring_entry_points(text):
     """The extern "C" entry points of the ring-width templates in a kernel file's `text`:
     NAME with int64 ring buffers (R = i64) and NAME_r32 with int32 ones (R = int), each
     calling NAME_body with its parameters; for a body with a RULES parameter, each of them
-    once per rule variant (RULE_VARIANTS: NAME_no_indegree, NAME_no_indegree_r32, ...). Generated,
-    so that each parameter list is written once, in the body."""
+    once per rule variant (RULE_VARIANTS: NAME_no_indegree, NAME_no_indegree_r32, ...), with
+    the variant's register cap (VARIANT_REGISTERS). Generated, so that each parameter list
+    is written once, in the body."""
     out = []
     for rules, name, params in _RING_BODY.findall(text):
         args = ", ".join(decl.replace("*", " ").split()[-1] for decl in params.split(","))

@@ -316,10 +316,11 @@ __device__ __forceinline__ Row make_row(const i64* pj, const double* jf, const i
     return r;
 }
 
-// Whether row r has rule `rule` and a kernel variant that regenerates the rules RULES (bit
-// r for rule code r; source.RULE_VARIANTS) handles it: a constant false for the rules left
-// out, so their code and the registers it holds are not in the variant at all. The driver
-// launches a variant that handles every rule of its plan (source.rule_variant).
+// Whether row r has rule `rule` and the kernel variant, which regenerates the rules in
+// RULES (bit c for rule code c; source.RULE_VARIANTS), handles it: a constant false for
+// the rules left out, so their code and the registers it holds are not in the variant at
+// all. The driver launches a variant that handles every rule of its plan
+// (source.rule_variant).
 template <u32 RULES>
 __device__ __forceinline__ bool has_rule(const Row& r, const int rule) {
     return ((RULES >> rule) & 1u) && r.rule == rule;
