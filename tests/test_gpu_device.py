@@ -127,6 +127,22 @@ def test_fixed_probability_rows_same_as_cpu(monkeypatch, team, loop):
     assert_same_run(res, ref)
 
 
+@pytest.mark.parametrize("variants", ["1", "0"])
+@pytest.mark.parametrize("loop", [False, True])
+def test_rule_variants_same_as_cpu(monkeypatch, variants, loop):
+    """Delivery's rule variants (test_gpu_rule_variants.py) on the device: a model with every
+    rule but fixed_indegree, on the smaller variant (its 80 registers a real cap here) and
+    on the full one, in separate launches and in the step loop."""
+    from test_gpu_rule_variants import network
+    ref = simulate(network(32), 150.0, seed=6, backend="cpu", progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_RULE_VARIANTS", variants)
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
+    res = simulate(network(32), 150.0, seed=6, backend="gpu", progress=False)
+    kernel = ("step_loop" if loop else "deliver_procedural") + ("_no_indegree" if variants == "1" else "") + "_r32"
+    assert res.device["step_kernels"][-1] == kernel
+    assert_same_run(res, ref)
+
+
 def test_auto_picks_the_gpu_and_reports_nvml():
     """5 s of biological time: a simulate phase of half a second on an H100, so that the
     energy counter (which NVML updates every few tens of ms) moves; with 0.5 s (about 50 ms
