@@ -75,7 +75,7 @@ def reference():
 
 @pytest.mark.parametrize("loop", [False, True])
 @pytest.mark.parametrize("bits", [32, 64])
-def test_no_indegree_rules_run_the_no_indegree_variant_same_as_cpu(reference, monkeypatch, bits, loop):
+def test_a_model_without_fixed_indegree_runs_the_smaller_variant_same_as_cpu(reference, monkeypatch, bits, loop):
     """Separate launches and the step loop, both ring widths."""
     ref = reference[bits]
     assert ref.plan.ring_bits == bits and ref.spike_gids.size > 200 and ref.events > 50000
