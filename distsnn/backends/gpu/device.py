@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from .launches import launch_choices
 from .source import COOPERATIVE, KERNELS, NVCC_FLAGS, compile_options, kernel_params, kernel_source, signatures
 
 
@@ -72,12 +73,7 @@ class CudaDevice:
         if self.team < 1 or block_threads % self.team:
             raise ValueError(f"the delivery team ({self.team} threads) must divide the block ({block_threads})")
         self.use_graphs = (os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0") if graphs is None else graphs
-        # blocks of steps as one launch of the step loop (step_loop.cu) where the model allows:
-        # off until a device has measured it against the graphs (DISTSNN_GPU_STEP_LOOP=1)
-        self.step_loop = (os.environ.get("DISTSNN_GPU_STEP_LOOP", "0") == "1") if step_loop is None else step_loop
-        # the smallest rule variant of delivery that covers the model (source.RULE_VARIANTS),
-        # or always the full one (DISTSNN_GPU_RULE_VARIANTS=0: to measure what the variants gain)
-        self.rule_variants = os.environ.get("DISTSNN_GPU_RULE_VARIANTS", "1") != "0"
+        self.step_loop, self.rule_variants = launch_choices(step_loop)
         cupy.cuda.Device(index).use()
         props = cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"]

@@ -21,6 +21,7 @@ import tempfile
 
 import numpy as np
 
+from .launches import launch_choices
 from .source import COOPERATIVE, CTYPES, KERNELS, WARP_SYNC, common_source, kernel_file, signatures
 
 SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
@@ -122,9 +123,7 @@ class EmulatedDevice:
         if team < 1 or block_threads % team:
             raise ValueError(f"the delivery team ({team} threads) must divide the block ({block_threads})")
         self.index = index
-        # as on a GPU (device.CudaDevice): off unless asked for, here or by DISTSNN_GPU_STEP_LOOP=1
-        self.step_loop = (os.environ.get("DISTSNN_GPU_STEP_LOOP", "0") == "1") if step_loop is None else step_loop
-        self.rule_variants = os.environ.get("DISTSNN_GPU_RULE_VARIANTS", "1") != "0"
+        self.step_loop, self.rule_variants = launch_choices(step_loop)   # as on a GPU
         self.block_threads = block_threads
         self.team = team
         self.rng = np.random.default_rng(seed)

@@ -1,11 +1,25 @@
 """The launches of a GPU step: which kernels a step of a GpuSimulator runs, and their
 arguments (the simulator's device arrays), as separate launches (one_step) or as one launch of
 the step loop for a block of steps (loop_kernel, loop_args)."""
+import os
+
 import numpy as np
 
 from ...build import plan as bp
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
 from . import layout
+
+
+def launch_choices(step_loop=None):
+    """(step_loop, rule_variants) of a device, real or emulated, so that both read the
+    environment alike: blocks of steps as one launch of the step loop where the model allows
+    (step_loop.cu; given, or DISTSNN_GPU_STEP_LOOP=1: off until a device has measured it
+    against the CUDA graphs), and delivery's smallest rule variant that covers the model
+    (source.RULE_VARIANTS; DISTSNN_GPU_RULE_VARIANTS=0 always takes the full one, to measure
+    what the variants gain)."""
+    if step_loop is None:
+        step_loop = os.environ.get("DISTSNN_GPU_STEP_LOOP", "0") == "1"
+    return step_loop, os.environ.get("DISTSNN_GPU_RULE_VARIANTS", "1") != "0"
 
 
 def deliveries(sim, lo, hi, finish, gid, step):
