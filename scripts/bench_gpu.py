@@ -1,7 +1,9 @@
 """Benchmark: the full-scale microcircuit on one GPU, procedural and stored, each with its
 steps as CUDA graphs and as the step loop (one cooperative launch per block of steps), side
 by side; procedural also with delivery's rule variant for every rule in place of the one
-without fixed_indegree (source.RULE_VARIANTS: what fitting 80 registers gains).
+without fixed_indegree (source.RULE_VARIANTS: what fitting 80 registers gains); the step
+loop also in blocks of 128 threads (--loop-block; DISTSNN_GPU_LOOP_BLOCK) in place of one
+block per multiprocessor (launches.loop_shape: what fewer arrivals at its grid barriers gain).
 
 For each connectivity mode and way of launching steps, in a fresh process: build and
 simulate T ms of biological time (default 10 s) and report the real-time factor (simulate
@@ -9,7 +11,7 @@ seconds per biological second), synaptic events per second, energy per synaptic 
 energy counter over the simulate phase), peak device memory and the build time. Then the
 per-step overhead: a network of four silent neurons, whose steps are almost only launches
 (or, in the step loop, grid barriers), with CUDA graphs, with plain launches and with the
-step loop. The floor next to the result: bytes and atomics per event, from the model, and
+step loop in each of its shapes. The floor next to the result: bytes and atomics per event, from the model, and
 the overhead per step measured here. Writes bench/results/gpu_microcircuit_*.json
 and .md, named after the device and the date. Usage (on a GPU machine):
 
@@ -104,7 +106,7 @@ def markdown(report):
         uj = f"{r['uJ_per_event']:.3g}" if "uJ_per_event" in r else "n/a"
         peak = (r.get("peak_device_bytes") or 0) / 2 ** 20
         delivery = r["kernels"][-1]   # the last launch of a step (or the step loop)
-        lines.append(f"| {r['mode']} | {r['launches'].split(' (')[0]} | {delivery} | {r['build_s']:.2f} | "
+        lines.append(f"| {r['mode']} | {launched_as(r['launches'])} | {delivery} | {r['build_s']:.2f} | "
                      f"{r['simulate_s']:.2f} | "
                      f"{r['real_time_factor']:.4f} | "
                      f"{r['events_per_s']:.3g} | {uj} | {peak:.0f} | {r['us_per_step']:.1f} |")
@@ -119,6 +121,13 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
+def launched_as(launches):
+    """The table's "steps launched as": CUDA graphs, separate launches, or the step loop with
+    its shape ("step loop (KERNEL, 132 blocks of 768)" -> "step loop, 132 blocks of 768")."""
+    head, _, rest = launches.partition(" (")
+    return f"{head}, {rest.split(', ', 1)[1].rstrip(')')}" if head == "step loop" else head
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -130,22 +139,27 @@ def main():
     p.add_argument("--rates-from", type=float, default=500.0)
     p.add_argument("--overhead-steps", type=int, default=20000)
     p.add_argument("--modes", nargs="+", default=["procedural", "stored"])
-    p.add_argument("--launches", nargs="+", default=["graphs", "full", "loop"], choices=("graphs", "full", "loop"),
+    p.add_argument("--launches", nargs="+", default=["graphs", "full", "loop", "loop_block"],
+                   choices=("graphs", "full", "loop", "loop_block"),
                    help="how steps are launched: CUDA graphs, CUDA graphs with procedural delivery's full rule "
                         "variant (DISTSNN_GPU_RULE_VARIANTS=0; procedural mode only), the step loop "
-                        "(DISTSNN_GPU_STEP_LOOP)")
+                        "(DISTSNN_GPU_STEP_LOOP), the step loop in blocks of --loop-block threads "
+                        "(DISTSNN_GPU_LOOP_BLOCK)")
+    p.add_argument("--loop-block", type=int, default=128,
+                   help="threads per block of the step loop's launch choice loop_block (default: 128, the blocks "
+                        "of the separate launches)")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = p.parse_args()
     if args.worker:
         return worker(args)
     loop = {"graphs": {"DISTSNN_GPU_STEP_LOOP": "0"}, "loop": {"DISTSNN_GPU_STEP_LOOP": "1"},
-            "full": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_RULE_VARIANTS": "0"}}
+            "full": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_RULE_VARIANTS": "0"},
+            "loop_block": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_LOOP_BLOCK": str(args.loop_block)}}
     # (the rule variants are procedural delivery's: a stored run with the full one is the same run)
     runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in args.launches
             if not (how == "full" and mode == "stored")]
     overhead = [run_worker(args, "overhead", dict(loop["graphs"], DISTSNN_CUDA_GRAPHS=g)) for g in ("1", "0")]
-    if "loop" in args.launches:
-        overhead.append(run_worker(args, "overhead", loop["loop"]))
+    overhead += [run_worker(args, "overhead", loop[how]) for how in ("loop", "loop_block") if how in args.launches]
     sys.path.insert(0, REPO)
     from distsnn import __version__
     versions = {"distsnn": __version__, "python": platform.python_version()}

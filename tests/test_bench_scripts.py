@@ -13,26 +13,32 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 def test_bench_gpu_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_gpu.py"), "--backend", "gpu-emu", "--scale",
-                           "0.01", "--t-sim", "20", "--overhead-steps", "100", "--out", str(tmp_path)],
+                           "0.01", "--t-sim", "20", "--overhead-steps", "100", "--loop-block", "2", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_microcircuit_*.json")
     report = json.loads(js.read_text())
-    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 3 + ["stored"] * 2
+    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 4 + ["stored"] * 3
     assert [r["launches"].split(" (")[0] for r in report["runs"]] == ["separate launches"] * 2 + [
-        "step loop", "separate launches", "step loop"]
-    proc_run, proc_full, proc_loop, stored_run, stored_loop = report["runs"]
+        "step loop", "step loop", "separate launches", "step loop", "step loop"]
+    proc_run, proc_full, proc_loop, proc_loop_block, stored_run, stored_loop, stored_loop_block = report["runs"]
     # the microcircuit has no fixed_indegree projection: the smaller variant, unless the full one is asked for
     assert proc_run["kernels"][-1] == "deliver_procedural_no_indegree_r32"
     assert proc_full["kernels"][-1] == "deliver_procedural_r32"
     assert proc_loop["kernels"] == ["step_loop_no_indegree_r32"]
+    # the emulated device (2 multiprocessors, room for 2 blocks of 4 threads each): one block of
+    # 8 per multiprocessor, or blocks of 2 as asked (two per multiprocessor)
+    assert proc_loop["launches"].endswith("2 blocks of 8)") and stored_loop["launches"].endswith("2 blocks of 8)")
+    assert proc_loop_block["launches"].endswith("4 blocks of 2)") and stored_loop_block["launches"].endswith("4 blocks of 2)")
     # the same network in both modes and every way of launching
-    assert proc_run["events"] == proc_full["events"] == proc_loop["events"] == stored_run["events"] \
-        == stored_loop["events"] > 0
+    assert proc_run["events"] == proc_full["events"] == proc_loop["events"] == proc_loop_block["events"] \
+        == stored_run["events"] == stored_loop["events"] == stored_loop_block["events"] > 0
     assert proc_run["n_steps"] == 200 and proc_run["real_time_factor"] > 0
-    assert [o["graphs"] for o in report["overhead"]] == [True, False, True]
-    assert report["overhead"][2]["launches"].startswith("step loop")
-    assert "smoke test of this script" in js.with_suffix(".md").read_text()
+    assert [o["graphs"] for o in report["overhead"]] == [True, False, True, True]
+    assert report["overhead"][2]["launches"].endswith("2 blocks of 8)")
+    assert report["overhead"][3]["launches"].endswith("4 blocks of 2)")
+    md = js.with_suffix(".md").read_text()
+    assert "smoke test of this script" in md and "| step loop, 2 blocks of 8 |" in md
 
 
 def test_bench_checkpoint_smoke(tmp_path):

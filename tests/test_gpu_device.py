@@ -102,14 +102,19 @@ def test_step_loop_same_as_cpu(monkeypatch, connectivity, bits):
 
 
 def test_step_loop_grid_is_what_the_device_holds():
-    """The step loop's grid: every block resident (the cooperative launch's condition), as
-    the occupancy calculator gives it for the loop's registers."""
+    """The step loop's shape: every block resident (the cooperative launch's condition), as
+    the occupancy calculator gives it for the loop's registers, in the fewest blocks that
+    hold the most threads (launches.loop_shape: one block per multiprocessor, at 80 or 94
+    registers, where 128-thread blocks would be 6 or 5)."""
     dev = CudaDevice(0, step_loop=True)
     sim = GpuSimulator(make_plan(MODELS["microcircuit"](scale=0.1), 2), device=dev).build()
     per_sm = sim.loop_grid // dev.multiprocessors
-    assert sim.loop_grid == per_sm * dev.multiprocessors and 1 <= per_sm <= 16
+    assert sim.loop_grid == per_sm * dev.multiprocessors and per_sm == 1
+    assert sim.loop_block % dev.team == 0 and sim.loop_block >= 5 * dev.block_threads
+    resident = dev.cooperative_grid(sim.loop_kernel, dev.block_threads) * dev.block_threads
+    assert sim.loop_grid * sim.loop_block >= resident   # as many threads as blocks of 128 would hold
     with pytest.raises(Exception, match="COOPERATIVE_LAUNCH_TOO_LARGE"):
-        dev.launch(sim.loop_kernel, dev.cooperative_grid(sim.loop_kernel, dev.block_threads) + 1, dev.block_threads,
+        dev.launch(sim.loop_kernel, dev.cooperative_grid(sim.loop_kernel, sim.loop_block) + 1, sim.loop_block,
                    launches.loop_args(sim, 1))
 
 

@@ -111,15 +111,26 @@ def test_step_loop_does_not_depend_on_thread_order(reference, monkeypatch, order
     assert_same_run(loop_run(monkeypatch), reference[("procedural", 32)])
 
 
-@pytest.mark.parametrize("block,team,resident", [(1, 1, 1), (6, 3, 2), (8, 4, 40)])
-def test_step_loop_does_not_depend_on_its_grid(reference, block, team, resident):
-    """One block of one thread, and grids whose neurons and spikes take several passes of a
-    grid-stride loop; a device holding more blocks than delivery's grid gets delivery's."""
+@pytest.mark.parametrize("block,team,resident,forced,shape", [
+    (1, 1, 1, None, (1, 2)),      # one thread per multiprocessor
+    (6, 3, 2, None, (12, 2)),     # room for 2 x 6 threads: one block of 12 per multiprocessor
+    (8, 4, 40, None, (128, 1)),   # room for more than delivery's 16 blocks of 8: one block of 128
+    (6, 3, 2, "3", (3, 4)),       # DISTSNN_GPU_LOOP_BLOCK: blocks of 3, two per multiprocessor
+    (8, 4, 40, "8", (8, 16)),     # blocks of 8: as many as delivery's grid
+])
+def test_step_loop_does_not_depend_on_its_grid(reference, monkeypatch, block, team, resident, forced, shape):
+    """The loop's shape (launches.loop_shape: the fewest blocks that hold the most threads, no
+    more threads than delivery's grid; or the block asked for). One thread per
+    multiprocessor, and grids whose neurons and spikes take several passes of a
+    grid-stride loop: the CPU's spikes."""
+    if forced:
+        monkeypatch.setenv("DISTSNN_GPU_LOOP_BLOCK", forced)
     plan = make_plan(loop_network(), 4)
     dev = EmulatedDevice(seed=3, block_threads=block, team=team, step_loop=True)
     dev.resident_blocks = resident
     sim = GpuSimulator(plan, device=dev).build()
-    assert sim.loop_grid == min(resident * dev.multiprocessors, sim.deliver_grid)
+    assert (sim.loop_block, sim.loop_grid) == shape
+    assert sim.step_launches.endswith(f"{shape[1]} blocks of {shape[0]})")
     n = int(round(T_SIM / 0.1))
     out = np.empty(200000, np.int64), np.empty(200000, np.int64)
     vrec = np.empty((n, sim.vrec_gids.size))
@@ -173,6 +184,48 @@ def test_models_the_loop_does_not_cover_run_as_separate_launches():
     assert GpuSimulator(make_plan(loop_network(), 4), device=asked).build().loop_kernel == "step_loop_r32"
     unasked = GpuSimulator(make_plan(loop_network(), 4), device=EmulatedDevice(step_loop=False)).build()
     assert unasked.loop_kernel is None
+
+
+def h100_resident(registers):
+    """Blocks of `block` threads an H100 (132 multiprocessors, 65,536 registers and 2,048
+    threads each, at most 32 blocks) holds at once of a kernel using `registers` per thread:
+    registers are allocated per warp, in units of 256 (the CUDA occupancy calculator's
+    rule for compute capability 9.0)."""
+    per_warp = -(-registers * 32 // 256) * 256
+
+    def resident(block):
+        warps = -(-block // 32)
+        if warps * per_warp > 65536:
+            return 0
+        return min(32, 65536 // (warps * per_warp), 2048 // block) * 132
+    return resident
+
+
+@pytest.mark.parametrize("registers,team,forced,shape", [
+    (80, 64, None, (768, 132)),   # 6 x 128 = 1 x 768 threads per multiprocessor: 132 arrivals, not 792
+    (96, 64, None, (640, 132)),   # the full rule variant: 5 x 128 = 1 x 640
+    (80, 64, 128, (128, 792)),    # the block of the separate launches, asked for
+    (80, 32, None, (800, 132)),   # teams of 32: a 25th warp fits (25 x 32 x 80 registers)
+    (40, 64, None, (1024, 132)),  # room for 1,536 threads per multiprocessor (3 x 512): more than
+])                                # delivery's 135,168 in all, which 132 blocks of 1,024 hold
+def test_step_loop_shape_on_an_h100(registers, team, forced, shape):
+    cap = 8 * 132 * 128           # delivery's grid: 8 blocks of 128 per multiprocessor
+    assert gpu_simulator.launches.loop_shape(h100_resident(registers), team, cap, forced) == shape
+
+
+@pytest.mark.parametrize("forced", [0, 48, 2048])
+def test_a_step_loop_block_that_is_no_multiple_of_the_team_is_refused(monkeypatch, forced):
+    with pytest.raises(ValueError, match="multiple of the delivery team"):
+        gpu_simulator.launches.loop_shape(h100_resident(80), 64, 8 * 132 * 128, forced)
+    monkeypatch.setenv("DISTSNN_GPU_LOOP_BLOCK", "many")
+    with pytest.raises(ValueError, match="not a number of threads"):
+        gpu_simulator.launches.forced_loop_block()
+
+
+def test_a_step_loop_block_the_device_cannot_hold_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("DISTSNN_GPU_LOOP_BLOCK", "10")   # room for 2 x 4 threads per multiprocessor
+    with pytest.raises(RuntimeError, match="cannot have a block of 10 threads resident"):
+        GpuSimulator(make_plan(loop_network(), 4), device=EmulatedDevice(step_loop=True)).build()
 
 
 def test_a_cooperative_launch_larger_than_the_device_is_refused():

@@ -144,7 +144,12 @@ class CudaDevice:
         """The most blocks of `block` threads a cooperative launch of `kernel` may have: as
         many as its registers and shared memory let each multiprocessor hold at once."""
         from cupy_backends.cuda.api import driver
-        per_sm = driver.occupancyMaxActiveBlocksPerMultiprocessor(self.funcs[kernel].kernel.ptr, block, 0)
+        ptr = self.funcs[kernel].kernel.ptr
+        # a block larger than the kernel's registers allow is none at all (launches.loop_shape
+        # tries every size)
+        if block > driver.funcGetAttribute(driver.CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, ptr):
+            return 0
+        per_sm = driver.occupancyMaxActiveBlocksPerMultiprocessor(ptr, block, 0)
         return int(per_sm) * self.multiprocessors
 
     def graph(self, record):

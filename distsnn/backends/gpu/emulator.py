@@ -117,7 +117,11 @@ class EmulatedDevice:
     kind = "gpu-emu"
     xp = np
     multiprocessors = 2
-    resident_blocks = 2   # blocks of any kernel resident per multiprocessor (a cooperative launch's limit)
+    # what a multiprocessor holds at once (a cooperative launch's limit): at most resident_blocks
+    # blocks, and at most resident_threads threads (default: resident_blocks blocks of
+    # block_threads), as a GPU's registers bound both
+    resident_blocks = 2
+    resident_threads = None
 
     def __init__(self, seed=0, block_threads=4, index=0, team=2, step_loop=None):
         if team < 1 or block_threads % team:
@@ -199,7 +203,8 @@ class EmulatedDevice:
     def cooperative_grid(self, kernel, block):
         """The most blocks of `block` threads a cooperative launch of `kernel` may have (all
         resident at once)."""
-        return self.resident_blocks * self.multiprocessors
+        threads = self.resident_threads or self.resident_blocks * self.block_threads
+        return min(self.resident_blocks, threads // block) * self.multiprocessors
 
     def launch(self, kernel, grid, block, args):
         self.bind(kernel, grid, block, args)()

@@ -72,6 +72,51 @@ def loop_kernel(sim):
     return sim.entry_point("step_loop")
 
 
+MAX_BLOCK = 1024   # threads per block (every CUDA device since compute capability 2.0)
+
+
+def loop_shape(resident, team, cap_threads, forced=None):
+    """(block, grid) of the step loop's cooperative launch.
+
+    resident(block): how many blocks of `block` threads the device holds at once (all
+    multiprocessors: device.cooperative_grid). team: delivery's threads per row (a block is
+    a multiple of it). cap_threads: at most this many threads in all (delivery's grid: its
+    event counters). forced: a block size to use instead (DISTSNN_GPU_LOOP_BLOCK), for
+    measurement.
+
+    The block is chosen for the grid barriers: every block arrives at one counter twice a
+    step, one atomic after another, and waits on one word. So of the shapes that keep the
+    most threads resident (the registers decide: 6 blocks of 128 at 80 registers on an
+    H100, or 1 of 768), the one with the fewest blocks: 132 arrivals per barrier on an H100
+    instead of 792. The work is the same either way (the bodies are grid-stride loops, and
+    delivery has as many teams)."""
+    def shape(block):
+        return block, min(resident(block), cap_threads // block)
+
+    if forced is not None:
+        if forced < team or forced % team or forced > MAX_BLOCK:
+            raise ValueError(f"the step loop's block ({forced} threads) must be a multiple of the delivery team "
+                             f"({team} threads), at most {MAX_BLOCK}")
+        return shape(forced)
+    best = (0, 0)
+    for block in range(team, MAX_BLOCK + 1, team):
+        b, grid = shape(block)
+        if grid >= 1 and (b * grid, b) > (best[0] * best[1], best[0]):
+            best = (b, grid)
+    return best
+
+
+def forced_loop_block():
+    """DISTSNN_GPU_LOOP_BLOCK as an int, or None where unset."""
+    value = os.environ.get("DISTSNN_GPU_LOOP_BLOCK", "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"DISTSNN_GPU_LOOP_BLOCK={value!r} is not a number of threads") from None
+
+
 def loop_args(sim, n):
     """Arguments of the step loop's launch for n steps. The delivery the plan does not use
     gets stand-ins for its arrays (unread): the procedural item table's projections, the

@@ -281,12 +281,15 @@ class GpuSimulator(RecordedState):
             self._step_launches = [[self.dev.bind(*launch) for launch in launches.one_step(self, p)]
                                    for p in (0, 1)]
             return
-        # every block resident (the grid barrier), and no more than delivery's grid (its
-        # event counters; more blocks than that would idle in delivery)
+        # every block resident (the grid barrier), the fewest blocks that hold the most threads
+        # (launches.loop_shape), and no more threads than delivery's grid (its event counters)
         d = self.dev
-        self.loop_grid = min(d.cooperative_grid(self.loop_kernel, d.block_threads), self.deliver_grid)
+        self.loop_block, self.loop_grid = launches.loop_shape(
+            lambda block: d.cooperative_grid(self.loop_kernel, block), d.team, self.deliver_grid * d.block_threads,
+            launches.forced_loop_block())
         if self.loop_grid < 1:
-            raise RuntimeError(f"{self.loop_kernel} cannot have a block resident on {d.name}")
+            raise RuntimeError(f"{self.loop_kernel} cannot have a block of {self.loop_block} threads resident "
+                               f"on {d.name}")
 
     # run -------------------------------------------------------------------------------
     def _record_steps(self, n, parity):
@@ -301,7 +304,7 @@ class GpuSimulator(RecordedState):
         one graph per size and first parity."""
         if self.loop_kernel is not None:
             if n not in self._loops:
-                self._loops[n] = self.dev.bind(self.loop_kernel, self.loop_grid, self.dev.block_threads,
+                self._loops[n] = self.dev.bind(self.loop_kernel, self.loop_grid, self.loop_block,
                                                launches.loop_args(self, n))
             self._loops[n]()
             self._enqueued = n
@@ -429,7 +432,7 @@ class GpuSimulator(RecordedState):
         """How the steps were launched: the step loop (one launch per block of steps), CUDA
         graphs, or separate launches."""
         if self.loop_kernel is not None:
-            return f"step loop ({self.loop_kernel}, {self.loop_grid} blocks of {self.dev.block_threads})"
+            return f"step loop ({self.loop_kernel}, {self.loop_grid} blocks of {self.loop_block})"
         return "CUDA graphs" if getattr(self.dev, "use_graphs", False) else "separate launches"
 
     @property
