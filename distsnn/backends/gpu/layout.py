@@ -32,11 +32,10 @@ NO_BAD = 2 ** 64 - 1
 ST_PER_STEP = 9
 ST_CAP = 10
 ST_ROWS = 11
-# the step loop's grid barrier (kernel grid_barrier): blocks arrived, and the barrier's
-# generation, which the last block to arrive moves on (0 at the start of every launch)
+# the step loop's grid barrier (grid_barrier.cuh): its count, whose top bit flips when the
+# last block arrives (any value with the other bits 0 between barriers; 0 at every reset)
 ST_BAR = 12
-ST_GEN = 13
-N_ST = 14
+N_ST = 13
 
 
 def initial_state(t, per_step, spk_cap, rows):

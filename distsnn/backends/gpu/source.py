@@ -26,6 +26,8 @@ KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "poisson_sour
 # points left out; the emulated device's one translation unit has every file once, in the
 # order of KERNELS)
 USES = {"step_loop": ("neuron_update", "record_state", "deliver_procedural", "deliver_stored")}
+# device functions every kernel file is compiled with, in this order
+COMMON_FILES = ("common.cuh", "grid_barrier.cuh")
 # files whose kernels hold grid barriers: launched cooperatively (every block resident)
 COOPERATIVE = ("step_loop",)
 # files whose kernels use warp-synchronous operations (shuffles, votes): plain launches on a
@@ -113,7 +115,7 @@ def constants_header():
     for prefix in ("QI", "UI"):   # row widths of the integer tables without an N_ constant
         lines.append(f"#define N_{prefix} {1 + max(v for n, v in vars(bp).items() if n.startswith(prefix + '_'))}")
     for name in ("ST_T", "ST_BEGIN", "ST_LIVE", "ST_SLOT", "ST_END", "ST_T0", "ST_BAD", "ST_PER_STEP", "ST_CAP",
-                 "ST_ROWS", "ST_BAR", "ST_GEN", "N_ST"):
+                 "ST_ROWS", "ST_BAR", "N_ST"):
         lines.append(f"#define {name} {getattr(layout, name)}")
     lines.append("#define SLOT(f, p) ((f) + ST_SLOT * (p))   // field f of the step slot of parity p")
     lines.append(f"#define MODEL_COND {MODEL_CODES['iaf_cond_exp']}")
@@ -200,7 +202,7 @@ def kernel_file(name):
 
 def common_source():
     """Header and shared device functions (what every kernel file is compiled with)."""
-    return constants_header() + (KERNEL_DIR / "common.cuh").read_text()
+    return constants_header() + "".join((KERNEL_DIR / f).read_text() + "\n" for f in COMMON_FILES)
 
 
 # C types of kernel parameters -> NumPy dtypes (pointers: the array's dtype; scalars: the value's)

@@ -424,33 +424,3 @@ __device__ __forceinline__ bool fp_next(const Row& r, const i64 x, const u32 key
     *pos = *pos + 1 + (i64)skip;
     return true;
 }
-
-// The step loop's grid barrier (step_loop.cu): no thread of the grid passes it before every
-// thread has reached it, and what any thread wrote before it is seen by every thread after
-// it. The classic arrival counter (what cooperative groups' grid sync does, whose header
-// NVRTC cannot find without the CUDA toolkit): one thread per block arrives with an atomic
-// add after a fence (release), the last one resets the count and moves the generation on,
-// the others spin on the generation, then fence (acquire). It needs every block resident at
-// once: the step loop is launched cooperatively (cuLaunchCooperativeKernel refuses a grid
-// that cannot be). The generation is read before arriving, so it cannot have moved on yet
-// (this block had not arrived). The emulated device has its own (host_shim.h).
-#ifdef __CUDACC__
-__device__ __forceinline__ void grid_barrier(u64* state) {
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        volatile u64* gen = state + ST_GEN;
-        const u64 g = *gen;
-        __threadfence();
-        if (atomicAdd(&state[ST_BAR], 1ull) == (u64)gridDim.x - 1) {
-            atomicExch(&state[ST_BAR], 0ull);
-            __threadfence();
-            atomicAdd(&state[ST_GEN], 1ull);
-        } else {
-            while (*gen == g) {
-            }
-        }
-        __threadfence();
-    }
-    __syncthreads();
-}
-#endif
