@@ -6,7 +6,7 @@
 # PYTHONPATH; installs nothing. T_SIM: biological time of the benchmark (ms, default 10000).
 # STAGES: which parts to run, for device calls with a time limit (default "tests bench"):
 # "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
-# "microcircuit", "profile" (each kernel's time, Nsight Compute), "rules" (each connection rule's
+# "microcircuit", "profile" (each kernel's time and stall reasons, Nsight Compute), "rules" (each connection rule's
 # cost, fixed_probability's warp-wide rows among them), "adex", "izhikevich", "sonata".
 set -uo pipefail
 STAGES=" ${STAGES:-tests bench} "
@@ -60,9 +60,11 @@ fi
 if want microcircuit; then
     "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
 fi
-# where the microcircuit's step time goes: each kernel timed by Nsight Compute, where it is installed
+# where the microcircuit's step time goes: each kernel timed by Nsight Compute, where it is
+# installed, with its stall reasons; then two launches of the step loop (500 steps each)
 if want profile && command -v ncu >/dev/null; then
     "$PY" scripts/profile_gpu.py --out "$OUT" || status=1
+    "$PY" scripts/profile_gpu.py --step-loop --launch-skip 1 --launch-count 2 --out "$OUT" || status=1
 fi
 # what each connection rule costs on the GPU, with the same in-degree (40,000 neurons, 1.6e8 synapses)
 if want rules; then

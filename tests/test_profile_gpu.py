@@ -1,8 +1,12 @@
 """scripts/profile_gpu.py: the summary of Nsight Compute's CSV (as ncu 2025 writes it on an
-H100: its log lines and the program's output first, thousands separators in the values)
-and a clear error without ncu. (Running ncu needs a GPU: scripts/gpu_session.sh does.)"""
+H100: its log lines and the program's output first, thousands separators in the values),
+the top stall reasons, the run again with the basic metrics where ncu refuses the others
+(a stand-in ncu that prints such CSV), and a clear error without ncu. (Running ncu needs a
+GPU: scripts/gpu_session.sh does.)"""
+import json
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -31,6 +35,17 @@ SAMPLE = "\n".join([
     row(2, "neuron_update_r32", "gpu__time_duration.sum", "us", "10.4"),
     row(2, "neuron_update_r32", "launch__registers_per_thread", "register/thread", "72"),
 ])
+STALLS = "\n".join([
+    row(1, "deliver_procedural_r32", "launch__block_size", "", "128"),
+    row(1, "deliver_procedural_r32", "sm__throughput.avg.pct_of_peak_sustained_elapsed", "%", "31.5"),
+    row(1, "deliver_procedural_r32", "smsp__average_warps_issue_stalled_long_scoreboard_per_issue_active.ratio",
+        "", "4.25"),
+    row(1, "deliver_procedural_r32", "smsp__average_warps_issue_stalled_selected_per_issue_active.ratio", "", "1"),
+    row(1, "deliver_procedural_r32", "smsp__average_warps_issue_stalled_wait_per_issue_active.ratio", "", "1.5"),
+    row(1, "deliver_procedural_r32", "smsp__average_warps_issue_stalled_barrier_per_issue_active.ratio", "", "0.25"),
+    row(1, "deliver_procedural_r32", "smsp__average_warps_issue_stalled_membar_per_issue_active.ratio", "", "0.5"),
+    row(1, "deliver_procedural_r32", "smsp__average_warps_issue_stalled_misc_per_issue_active.ratio", "", "n/a"),
+])
 
 
 def test_summary_per_kernel_in_microseconds():
@@ -41,8 +56,43 @@ def test_summary_per_kernel_in_microseconds():
     assert t["mean"] == pytest.approx((8.128 + 10.4) / 2) and t["min"] == pytest.approx(8.128) and t["max"] == 10.4
     assert s["deliver_procedural_r32"]["gpu__time_duration.sum"]["mean"] == pytest.approx(12.0)
     text = profile_gpu.table(s)
-    assert "| neuron_update_r32 | 2 | 9.26 | 8.13–10.40 | n/a | 72 | n/a |" in text
+    assert "| neuron_update_r32 | 2 | 9.26 | 8.13–10.40 | n/a × n/a | 72 | n/a | n/a | n/a | n/a |" in text
     assert "| deliver_procedural_r32 | 1 | 12.00 |" in text
+
+
+def test_top_stall_reasons_without_the_issuing():
+    s = profile_gpu.summarize(SAMPLE + "\n" + STALLS)["deliver_procedural_r32"]
+    assert profile_gpu.stalls(s) == [("long_scoreboard", 4.25), ("wait", 1.5), ("membar", 0.5)]
+    text = profile_gpu.table({"deliver_procedural_r32": s})
+    assert "| n/a × 128 | n/a | n/a | 31.5 | n/a | long_scoreboard 4.25, wait 1.50, membar 0.50 |" in text
+
+
+@pytest.mark.parametrize("knows_stalls", [True, False])
+def test_an_ncu_without_the_stall_metrics_gives_the_times(tmp_path, knows_stalls):
+    """A stand-in ncu prints the CSV (an H100's, above); one that does not know the stall
+    metrics fails when asked for them, and the script asks again for the basic ones."""
+    fake = tmp_path / "ncu"
+    fake.write_text(textwrap.dedent(f'''\
+        #!{sys.executable}
+        import sys
+        args = sys.argv[1:]
+        with open({str(tmp_path / "calls")!r}, "a") as fh:
+            fh.write(args[args.index("--metrics") + 1] + "\\n")
+        if "stalled" in args[args.index("--metrics") + 1] and not {knows_stalls}:
+            sys.exit("==ERROR== Failed to find metric smsp__average_warps_issue_stalled_misc_per_issue_active")
+        print({(SAMPLE + chr(10) + STALLS)!r})
+        '''))
+    fake.chmod(0o755)
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "profile_gpu.py"), "--ncu", str(fake), "--step-loop",
+                           "--out", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    calls = (tmp_path / "calls").read_text().split()
+    assert "stalled" in calls[0] and "gpu__time_duration.sum" in calls[0]
+    assert calls[1:] == ([] if knows_stalls else [",".join(profile_gpu.METRICS)])
+    (js,) = tmp_path.glob("gpu_kernels_microcircuit_step_loop_nvidia_h100_80gb_hbm3_*.json")
+    cmd = json.loads(js.read_text())["command"]
+    assert cmd[cmd.index("--metrics") + 1] == calls[-1] and cmd[cmd.index("--kernel-name") + 1] == "regex:^step_loop"
+    assert "long_scoreboard 4.25" in js.with_suffix(".txt").read_text()
 
 
 def test_output_without_a_table_is_an_error():
