@@ -6,8 +6,10 @@
 # PYTHONPATH; installs nothing. T_SIM: biological time of the benchmark (ms, default 10000).
 # STAGES: which parts to run, for device calls with a time limit (default "tests bench"):
 # "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
-# "microcircuit", "profile" (each kernel's time and stall reasons, Nsight Compute), "rules" (each connection rule's
-# cost, fixed_probability's warp-wide rows among them), "adex", "izhikevich", "sonata".
+# "microcircuit", "profile" (each kernel's time and stall reasons, Nsight Compute, separate
+# launches and the step loop), "profile_mam" (the same for the full-scale multi-area model),
+# "rules" (each connection rule's cost, fixed_probability's warp-wide rows among them),
+# "adex", "izhikevich", "sonata".
 set -uo pipefail
 STAGES=" ${STAGES:-tests bench} "
 want() { [[ "$STAGES" == *" $1 "* || ( "$1" != tests && "$STAGES" == *" bench "* ) ]]; }
@@ -65,6 +67,11 @@ fi
 if want profile && command -v ncu >/dev/null; then
     "$PY" scripts/profile_gpu.py --out "$OUT" || status=1
     "$PY" scripts/profile_gpu.py --step-loop --launch-skip 1 --launch-count 2 --out "$OUT" || status=1
+fi
+# the same for the full-scale multi-area model's steps (a build of about a minute first)
+if want profile_mam && command -v ncu >/dev/null; then
+    "$PY" scripts/profile_gpu.py --model multi_area --t-sim 20 --kernels '^(neuron_update|deliver)' \
+        --launch-skip 100 --launch-count 40 --out "$OUT" || status=1
 fi
 # what each connection rule costs on the GPU, with the same in-degree (40,000 neurons, 1.6e8 synapses)
 if want rules; then

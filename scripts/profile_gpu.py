@@ -18,7 +18,12 @@ alone. Writes gpu_kernels_<model>_<device>_<date>.json and .txt to --out. Usage 
 launches, so 4000 skips 200 ms). A kernel's duration under ncu includes its launch, about
 2.5 µs for a one-thread kernel on the H100, which CUDA graphs partly hide in a real run.
 --step-loop profiles the step loop (DISTSNN_GPU_STEP_LOOP=1), its launches alone (a launch
-runs a block of up to 500 steps, so the skip and count are of those).
+runs a block of up to 500 steps, so the skip and count are of those). --kernels REGEX
+profiles the kernels whose names match it alone, the skip and count being of those: for a
+model whose build launches kernels too, e.g. the full-scale multi-area model's steps:
+
+    python scripts/profile_gpu.py --model multi_area --t-sim 20 --kernels '^(neuron_update|deliver)' \\
+        --launch-skip 100 --launch-count 40
 """
 import argparse
 import collections
@@ -114,17 +119,20 @@ def main(argv=None):
     p.add_argument("--launch-count", type=int, default=400)
     p.add_argument("--step-loop", action="store_true",
                    help="profile the step loop's launches (DISTSNN_GPU_STEP_LOOP=1) instead of the step's kernels")
+    p.add_argument("--kernels", default=None, metavar="REGEX",
+                   help="profile only the kernels whose names match (default: all; ^step_loop with --step-loop)")
     p.add_argument("--ncu", default="ncu", help="the Nsight Compute command line")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = p.parse_args(argv)
     ncu = shutil.which(args.ncu)
     if ncu is None:
         raise SystemExit(f"profile_gpu: {args.ncu!r} not found: Nsight Compute (ncu) comes with the CUDA toolkit")
+    kernels = args.kernels or ("^step_loop" if args.step_loop else None)
     work = tempfile.mkdtemp(prefix="profile_gpu_")   # the profiled run's spike file: not a result
     output = os.path.join(work, "profile_run.h5")
     def command(metrics):
         return [ncu, "--clock-control", "none", "--cache-control", "none", "--metrics", ",".join(metrics), "--csv",
-                *(("--kernel-name", "regex:^step_loop") if args.step_loop else ()),
+                *(("--kernel-name", f"regex:{kernels}") if kernels else ()),
                 "--launch-skip", str(args.launch_skip), "--launch-count", str(args.launch_count),
                 sys.executable, "-m", "distsnn", "run", args.model, "--scale", str(args.scale), "--t-sim",
                 str(args.t_sim), "--backend", "gpu", "--connectivity", args.connectivity, "--no-progress", "--output",

@@ -67,10 +67,9 @@ def test_top_stall_reasons_without_the_issuing():
     assert "| n/a × 128 | n/a | n/a | 31.5 | n/a | long_scoreboard 4.25, wait 1.50, membar 0.50 |" in text
 
 
-@pytest.mark.parametrize("knows_stalls", [True, False])
-def test_an_ncu_without_the_stall_metrics_gives_the_times(tmp_path, knows_stalls):
-    """A stand-in ncu prints the CSV (an H100's, above); one that does not know the stall
-    metrics fails when asked for them, and the script asks again for the basic ones."""
+def stand_in_ncu(tmp_path, knows_stalls=True):
+    """An ncu that prints the CSV above (an H100's) and logs the metrics it was asked for; one
+    that does not know the stall metrics fails when asked for them."""
     fake = tmp_path / "ncu"
     fake.write_text(textwrap.dedent(f'''\
         #!{sys.executable}
@@ -83,16 +82,39 @@ def test_an_ncu_without_the_stall_metrics_gives_the_times(tmp_path, knows_stalls
         print({(SAMPLE + chr(10) + STALLS)!r})
         '''))
     fake.chmod(0o755)
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "profile_gpu.py"), "--ncu", str(fake), "--step-loop",
+    return fake
+
+
+def profile(tmp_path, fake, *options):
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "profile_gpu.py"), "--ncu", str(fake), *options,
                            "--out", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("gpu_kernels_*.json")
+    return json.loads(js.read_text())["command"], js.with_suffix(".txt").read_text(), js.name
+
+
+@pytest.mark.parametrize("knows_stalls", [True, False])
+def test_an_ncu_without_the_stall_metrics_gives_the_times(tmp_path, knows_stalls):
+    """The script asks again for the basic metrics where ncu refuses the stall reasons."""
+    cmd, text, name = profile(tmp_path, stand_in_ncu(tmp_path, knows_stalls), "--step-loop")
     calls = (tmp_path / "calls").read_text().split()
     assert "stalled" in calls[0] and "gpu__time_duration.sum" in calls[0]
     assert calls[1:] == ([] if knows_stalls else [",".join(profile_gpu.METRICS)])
-    (js,) = tmp_path.glob("gpu_kernels_microcircuit_step_loop_nvidia_h100_80gb_hbm3_*.json")
-    cmd = json.loads(js.read_text())["command"]
+    assert name.startswith("gpu_kernels_microcircuit_step_loop_nvidia_h100_80gb_hbm3_")
     assert cmd[cmd.index("--metrics") + 1] == calls[-1] and cmd[cmd.index("--kernel-name") + 1] == "regex:^step_loop"
-    assert "long_scoreboard 4.25" in js.with_suffix(".txt").read_text()
+    assert "long_scoreboard 4.25" in text
+
+
+def test_kernels_by_name(tmp_path):
+    """--kernels: ncu profiles only the kernels it names (the multi-area model's steps); no
+    filter by default."""
+    cmd, _, name = profile(tmp_path, stand_in_ncu(tmp_path), "--model", "multi_area", "--kernels",
+                           "^(neuron_update|deliver)")
+    assert cmd[cmd.index("--kernel-name") + 1] == "regex:^(neuron_update|deliver)"
+    assert cmd[cmd.index("run") + 1] == "multi_area" and name.startswith("gpu_kernels_multi_area_nvidia")
+    (tmp_path / name).unlink()
+    cmd, _, _ = profile(tmp_path, stand_in_ncu(tmp_path))
+    assert "--kernel-name" not in cmd
 
 
 def test_output_without_a_table_is_an_error():
