@@ -118,6 +118,52 @@ def test_step_loop_grid_is_what_the_device_holds():
                    launches.loop_args(sim, 1))
 
 
+# the grid barrier alone (grid_barrier.cuh): every thread counts itself in, and after each
+# barrier reads the count, which must be the whole grid's by then
+BARRIER_KERNEL = r'''
+extern "C" __global__ void count_then_read(u64* state, u64* count, u64* seen, const int rounds) {
+    const u64 n = (u64)gridDim.x * blockDim.x, me = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+    for (int r = 0; r < rounds; ++r) {
+        atomicAdd(count, 1ull);
+        grid_barrier(state);
+        seen[r * n + me] = *(volatile u64*)count;
+        grid_barrier(state);
+    }
+}
+'''
+
+
+@pytest.mark.parametrize("block,start", [(768, 0), (128, 2 ** 63), (1024, 2 ** 63)])
+def test_grid_barrier_holds_every_thread_until_all_arrive(block, start):
+    """Many rounds on as many blocks as the device holds (one per multiprocessor, or 16 of 128
+    threads per multiprocessor: 2,112 arrivals on an H100), the count starting at 0 and at
+    2**63: no thread reads the count before the whole grid has added to it, and the barrier
+    count's top bit flips once per barrier while its other bits stay."""
+    import ctypes
+
+    import cupy
+    from cupy_backends.cuda.api import driver
+
+    from distsnn.backends.gpu import layout, source
+    dev = CudaDevice(0)
+    fn = cupy.RawModule(code=source.common_source() + BARRIER_KERNEL,
+                        options=source.compile_options("step_loop")).get_function("count_then_read")
+    grid = driver.occupancyMaxActiveBlocksPerMultiprocessor(fn.kernel.ptr, block, 0) * dev.multiprocessors
+    rounds, n = 100, grid * block
+    state = cupy.zeros(layout.N_ST, np.uint64)
+    state[layout.ST_BAR] = start
+    count, seen = cupy.zeros(1, np.uint64), cupy.zeros(rounds * n, np.uint64)
+    args = [ctypes.c_void_p(a.data.ptr) for a in (state, count, seen)] + [ctypes.c_int(rounds)]
+    params = (ctypes.c_void_p * 4)(*[ctypes.addressof(a) for a in args])
+    driver.launchCooperativeKernel(fn.kernel.ptr, grid, 1, 1, block, 1, 1, 0, dev.stream.ptr,
+                                   ctypes.addressof(params))
+    dev.synchronize()
+    expected = (np.arange(1, rounds + 1, dtype=np.uint64) * np.uint64(n))[:, None]
+    assert grid >= dev.multiprocessors and np.array_equal(seen.get().reshape(rounds, n), np.broadcast_to(expected,
+                                                                                                      (rounds, n)))
+    assert int(state.get()[layout.ST_BAR]) == start   # 2 * rounds flips: back where it began
+
+
 @pytest.mark.parametrize("team,loop", [(64, False), (32, True), (16, False)])
 def test_fixed_probability_rows_same_as_cpu(monkeypatch, team, loop):
     """fixed_probability rows of every length drawn by a whole warp (teams of 64 and 32, the
