@@ -151,16 +151,16 @@ def test_grid_barrier_holds_every_thread_until_all_arrive(block, start):
     grid = driver.occupancyMaxActiveBlocksPerMultiprocessor(fn.kernel.ptr, block, 0) * dev.multiprocessors
     rounds, n = 100, grid * block
     state = cupy.zeros(layout.N_ST, np.uint64)
-    state[layout.ST_BAR] = start
+    state[layout.ST_BAR] = np.uint64(start)   # typed: a Python int may be taken as int64, which 2**63 overflows
     count, seen = cupy.zeros(1, np.uint64), cupy.zeros(rounds * n, np.uint64)
     args = [ctypes.c_void_p(a.data.ptr) for a in (state, count, seen)] + [ctypes.c_int(rounds)]
     params = (ctypes.c_void_p * 4)(*[ctypes.addressof(a) for a in args])
     driver.launchCooperativeKernel(fn.kernel.ptr, grid, 1, 1, block, 1, 1, 0, dev.stream.ptr,
                                    ctypes.addressof(params))
     dev.synchronize()
-    expected = (np.arange(1, rounds + 1, dtype=np.uint64) * np.uint64(n))[:, None]
-    assert grid >= dev.multiprocessors and np.array_equal(seen.get().reshape(rounds, n), np.broadcast_to(expected,
-                                                                                                      (rounds, n)))
+    after_round = np.arange(1, rounds + 1, dtype=np.uint64) * np.uint64(n)   # the grid's count after round r
+    assert grid >= dev.multiprocessors
+    assert (seen.get().reshape(rounds, n) == after_round[:, None]).all()
     assert int(state.get()[layout.ST_BAR]) == start   # 2 * rounds flips: back where it began
 
 
