@@ -214,7 +214,7 @@ def test_step_loop_shape_on_an_h100(registers, team, forced, shape):
 
 
 @pytest.mark.parametrize("forced", [0, 48, 2048])
-def test_a_step_loop_block_that_is_no_multiple_of_the_team_is_refused(monkeypatch, forced):
+def test_a_step_loop_block_off_the_teams_multiples_or_too_large_is_refused(monkeypatch, forced):
     with pytest.raises(ValueError, match="multiple of the delivery team"):
         gpu_simulator.launches.loop_shape(h100_resident(80), 64, 8 * 132 * 128, forced)
     monkeypatch.setenv("DISTSNN_GPU_LOOP_BLOCK", "many")
