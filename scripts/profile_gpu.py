@@ -69,7 +69,7 @@ def summarize(text):
             continue
         try:
             value = float(row["Metric Value"].replace(",", ""))
-        except ValueError:   # "n/a", or a text value of the raw page
+        except ValueError:   # "n/a": no value for this kernel
             continue
         unit = row["Metric Unit"]
         if row["Metric Name"] == "gpu__time_duration.sum":
