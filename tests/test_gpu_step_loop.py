@@ -226,6 +226,11 @@ def test_a_step_loop_block_the_device_cannot_hold_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("DISTSNN_GPU_LOOP_BLOCK", "10")   # room for 2 x 4 threads per multiprocessor
     with pytest.raises(RuntimeError, match="cannot have a block of 10 threads resident"):
         GpuSimulator(make_plan(loop_network(), 4), device=EmulatedDevice(step_loop=True)).build()
+    monkeypatch.delenv("DISTSNN_GPU_LOOP_BLOCK")
+    dev = EmulatedDevice(step_loop=True)
+    dev.resident_threads = 1                              # not even one team of 2 threads
+    with pytest.raises(RuntimeError, match="cannot have a block of 2 threads resident"):
+        GpuSimulator(make_plan(loop_network(), 4), device=dev).build()
 
 
 def test_a_cooperative_launch_larger_than_the_device_is_refused():

@@ -98,7 +98,7 @@ def loop_shape(resident, team, cap_threads, forced=None):
             raise ValueError(f"the step loop's block ({forced} threads) must be a multiple of the delivery team "
                              f"({team} threads), at most {MAX_BLOCK}")
         return shape(forced)
-    best = (0, 0)
+    best = (team, 0)   # where no block fits: the smallest, with no grid (the caller's error names it)
     for block in range(team, MAX_BLOCK + 1, team):
         b, grid = shape(block)
         if grid >= 1 and (b * grid, b) > (best[0] * best[1], best[0]):
