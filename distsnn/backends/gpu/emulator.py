@@ -185,9 +185,8 @@ class EmulatedDevice:
         vals = sig.convert(args)
         cargs = [a.ctypes.data if p.pointer else a for p, a in zip(sig.params, vals)]
         fn = self.funcs[kernel]
-        if kernel in self.cooperative and gx * gy > self.cooperative_grid(kernel, block):
-            raise RuntimeError(f"cooperative launch of {kernel}: {gx * gy} blocks, but only "
-                               f"{self.cooperative_grid(kernel, block)} can be resident")
+        if kernel in self.cooperative and gx * gy > (resident := self.cooperative_grid(kernel, block)):
+            raise RuntimeError(f"cooperative launch of {kernel}: {gx * gy} blocks, but only {resident} can be resident")
 
         def run():
             if gx * gy == 0:
