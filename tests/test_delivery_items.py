@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from distsnn.backends.gpu import delivery_items
-from distsnn.backends.gpu.delivery_items import procedural_items, stored_items, table_bytes, teams_per_spike
+from distsnn.backends.gpu.delivery_items import (procedural_items, procedural_records, stored_items, stored_records,
+                                                 table_bytes, teams_per_spike)
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
 from distsnn.models import MODELS
@@ -41,17 +42,79 @@ def test_tables_list_exactly_the_reached_items(name, plan, owned):
     expect = brute_force(plan, units)
     ptr, unit, proj = procedural_items(plan, units)
     assert ptr.size == len(plan.pop_names) + 1 and ptr[0] == 0 and unit.dtype == proj.dtype == np.int32
-    assert table_bytes(plan, units) == ptr.nbytes + unit.nbytes + proj.nbytes   # what device_bytes counts
+    records = procedural_records(plan, units, unit, proj)
+    assert table_bytes(plan, units) == ptr.nbytes + records.nbytes   # what device_bytes counts
     for src, pairs in expect.items():
         got = list(zip(unit[ptr[src]:ptr[src + 1]].tolist(), proj[ptr[src]:ptr[src + 1]].tolist()))
         assert got == pairs                      # each pair once, ordered by unit then projection
     sptr, sunit = stored_items(plan, units)
     for src, pairs in expect.items():
         assert sunit[sptr[src]:sptr[src + 1]].tolist() == sorted({u for u, _ in pairs})
+    assert stored_records(plan, units, sunit).nbytes <= records.nbytes
     longest = max(len(v) for v in expect.values())
     assert teams_per_spike(ptr) == max(1, min(longest, delivery_items.FAN_SPLIT))
     if owned == "none":
         assert ptr[-1] == 0 and teams_per_spike(ptr) == 1
+
+
+def halves(word):
+    """The int32 pair (low, high) of a record's int64 word."""
+    return int(np.int64(word).astype(np.uint64) & 0xFFFFFFFF), int(np.int64(word) >> 32)
+
+
+def signed(x):
+    return x - (1 << 32) if x >= 1 << 31 else x
+
+
+@pytest.mark.parametrize("name,plan", list(plans()), ids=lambda x: x if isinstance(x, str) else "")
+def test_records_hold_what_the_rows_read(name, plan):
+    """Each item's record has the values the kernels read from the unit, projection and
+    population tables before (struct Item and struct Cell, common.cuh): checked field by
+    field, with every count address against the projection's own arithmetic."""
+    units = plan.units[np.arange(plan.units.shape[0]) % 2 == 0].copy()
+    units[:, bp.UI_RING_OFF] = 1000 + 7 * np.arange(units.shape[0])   # any local offsets
+    ptr, unit, proj = procedural_items(plan, units)
+    rec = procedural_records(plan, units, unit, proj)
+    assert rec.shape == (unit.size, delivery_items.N_IR) and rec.dtype == np.int64
+    for o in range(unit.size):
+        un, pj, r = units[unit[o]], plan.proj_i[proj[o]], rec[o]
+        k, chunk, recp = un[bp.UI_POP], un[bp.UI_CHUNK], pj[bp.JI_REC]
+        n_u = un[bp.UI_GID_END] - un[bp.UI_GID_START]
+        lex, lin = plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN]
+        assert r[delivery_items.IR_BASE] == un[bp.UI_RING_OFF] + recp * lex * n_u
+        assert halves(r[delivery_items.IR_NU_SLOTS]) == (n_u, lin if recp else lex)
+        clen = min(plan.chunk_size, pj[bp.JI_POST_SIZE] - chunk * plan.chunk_size)
+        assert halves(r[delivery_items.IR_CLEN_CHUNK]) == (clen, chunk)
+        rule, tag = halves(r[delivery_items.IR_RULE_TAG])
+        assert rule == pj[bp.JI_RULE] and tag == signed(int(pj[bp.JI_TAG]))
+        assert halves(r[delivery_items.IR_NCHUNK_PROJ]) == (pj[bp.JI_NCHUNK], proj[o])
+        assert halves(r[delivery_items.IR_KIN]) == (pj[bp.JI_N] if rule == bp.RULE_FIN else 0, 0)
+        assert r[delivery_items.IR_PRE_OFF] == pj[bp.JI_PRE_OFF]
+        for pre in (0, pj[bp.JI_PRE_SIZE] - 1):   # the first and last source of the projection
+            gid = pj[bp.JI_PRE_OFF] + pre
+            at = r[delivery_items.IR_COUNT] + gid * pj[bp.JI_NCHUNK]
+            assert at == pj[bp.JI_COUNT_OFF] + pre * pj[bp.JI_NCHUNK] + chunk
+    sptr, sunit = stored_items(plan, units)
+    cells = stored_records(plan, units, sunit)
+    assert cells.shape == (sunit.size, delivery_items.N_CR)
+    for o, u in enumerate(sunit):
+        un = units[u]
+        k = un[bp.UI_POP]
+        assert cells[o, delivery_items.CR_BASE] == un[bp.UI_RING_OFF]
+        assert halves(cells[o, delivery_items.CR_UNIT_NU]) == (u, un[bp.UI_GID_END] - un[bp.UI_GID_START])
+        assert halves(cells[o, delivery_items.CR_LEX_LIN]) == (plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN])
+
+
+def test_record_fields_beyond_int32_are_refused():
+    """A record's 32-bit fields never wrap: a value beyond int32 is an error naming it."""
+    plan = make_plan(mixed_network(), 1)
+    units = plan.units.copy()
+    units[0, bp.UI_GID_END] = units[0, bp.UI_GID_START] + 2 ** 31    # a unit of 2**31 neurons
+    ptr, unit, proj = procedural_items(plan, units)
+    with pytest.raises(ValueError, match="delivery item field n_u out of the int32 range"):
+        procedural_records(plan, units, unit, proj)
+    with pytest.raises(ValueError, match="delivery item field n_u out of the int32 range"):
+        stored_records(plan, units, stored_items(plan, units)[1])
 
 
 def test_tables_of_a_population_that_sends_nothing_are_empty():

@@ -12,6 +12,11 @@ list the useful items once, at build time, grouped by source population:
     items ptr[src] .. ptr[src + 1] - 1   (unit[o], proj[o]) for o in that range
 
 ordered by unit, then projection, so that neighbouring teams write the same ring block.
+On the device each item is a record (procedural_records, stored_records) of what a row of it
+needs: the ring block, the unit's length, the ring lengths, the row's chunk, rule, stream
+tag and the address of its count. A team then reads one record, with vector loads, where it
+used to read the unit, the projection and the population one after another: two round trips
+to the L2 fewer on the chain of loads before a spike's first synapse.
 A spike is shared among at most `split` teams (teams_per_spike), each taking every
 split-th item of its population's list: no team is idle while its spike still has items,
 and a population with a long list (multi-area: up to 1089 items) does not hand one team
@@ -28,6 +33,20 @@ FAN_SPLIT = 128
 # items on one process at most (int32 indices; the tables would take 16 GiB)
 MAX_ITEMS = 2 ** 31 - 1 - FAN_SPLIT
 
+# Columns of a procedural item's record (int64; the kernels' struct Item, common.cuh): the
+# ring block of the row's receptor; the row's count address less gid * nchunk (counts[IR_COUNT
+# + gid * nchunk] is cell (gid - pre_off, chunk) of the projection's counts); the projection's
+# first source gid; then pairs of int32 (low word first): the unit's length and the receptor's
+# ring slots; the row's length and chunk; its rule and stream tag; the projection's chunks and
+# index (its proj_f row); its in-degree (fixed_indegree) and a word of padding.
+IR_BASE, IR_COUNT, IR_PRE_OFF, IR_NU_SLOTS, IR_CLEN_CHUNK, IR_RULE_TAG, IR_NCHUNK_PROJ, IR_KIN = range(8)
+N_IR = 8   # 64 B: four 16-byte loads
+# Columns of a stored item's record (int64; struct Cell): the unit's ring block; the local
+# unit's index and length (int32 pair); its population's excitatory and inhibitory ring slots
+# (int32 pair); padding
+CR_BASE, CR_UNIT_NU, CR_LEX_LIN, CR_PAD = range(4)
+N_CR = 4   # 32 B: two 16-byte loads
+
 
 def _incoming(plan, units):
     """The population of every local unit, and its number of incoming projections."""
@@ -36,9 +55,9 @@ def _incoming(plan, units):
 
 
 def table_bytes(plan, units):
-    """Device bytes of the item tables of a process owning `units`, at most: 8 B per (unit,
-    incoming projection) pair (unit and projection, int32) and per population (ptr)."""
-    return 8 * int(_incoming(plan, units)[1].sum()) + 8 * (len(plan.pop_names) + 1)
+    """Device bytes of the item tables of a process owning `units`, at most: a procedural
+    record (8 * N_IR B) per (unit, incoming projection) pair, 8 B per population (ptr)."""
+    return 8 * N_IR * int(_incoming(plan, units)[1].sum()) + 8 * (len(plan.pop_names) + 1)
 
 
 def _pairs(plan, units):
@@ -81,6 +100,53 @@ def stored_items(plan, units):
     U = max(units.shape[0], 1)
     key = np.unique(src * U + unit)   # sorted: by source, then unit
     return _grouped(len(plan.pop_names), key // U, key % U)
+
+
+def _pair(low, high, what):
+    """int32 pairs (low word first) as the int64 words of a record; every value must fit."""
+    low, high = np.asarray(low, dtype=np.int64), np.asarray(high, dtype=np.int64)
+    for name, v in zip(what, (low, high)):
+        if v.size and (v.min() < -2 ** 31 or v.max() >= 2 ** 31):
+            raise ValueError(f"delivery item field {name} out of the int32 range ({v.min()} .. {v.max()})")
+    return (low & 0xFFFFFFFF) | (high << 32)
+
+
+def procedural_records(plan, units, unit, proj):
+    """The records (int64, N_IR columns: IR_*) of procedural items (unit[o], proj[o]), as
+    procedural_items lists them; units: the rows of plan.units this process simulates (their
+    UI_RING_OFF in this process's ring)."""
+    unit, proj = np.asarray(unit, dtype=np.int64), np.asarray(proj, dtype=np.int64)
+    un, pj = units[unit], plan.proj_i[proj]
+    k, chunk, rec = un[:, bp.UI_POP], un[:, bp.UI_CHUNK], pj[:, bp.JI_REC]
+    n_u = un[:, bp.UI_GID_END] - un[:, bp.UI_GID_START]
+    lex, lin = plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN]
+    nchunk = pj[:, bp.JI_NCHUNK]
+    out = np.zeros((unit.size, N_IR), dtype=np.int64)
+    out[:, IR_BASE] = un[:, bp.UI_RING_OFF] + rec * lex * n_u
+    out[:, IR_COUNT] = pj[:, bp.JI_COUNT_OFF] - pj[:, bp.JI_PRE_OFF] * nchunk + chunk
+    out[:, IR_PRE_OFF] = pj[:, bp.JI_PRE_OFF]
+    out[:, IR_NU_SLOTS] = _pair(n_u, np.where(rec != 0, lin, lex), ("n_u", "slots"))
+    clen = np.minimum(plan.chunk_size, pj[:, bp.JI_POST_SIZE] - chunk * plan.chunk_size)
+    out[:, IR_CLEN_CHUNK] = _pair(clen, chunk, ("clen", "chunk"))
+    # the tag is a 32-bit stream word (streams.tag): its bits, as the kernels' u32
+    tag = pj[:, bp.JI_TAG].astype(np.uint32).view(np.int32)
+    out[:, IR_RULE_TAG] = _pair(pj[:, bp.JI_RULE], tag, ("rule", "tag"))
+    out[:, IR_NCHUNK_PROJ] = _pair(nchunk, proj, ("nchunk", "proj"))
+    out[:, IR_KIN] = _pair(pj[:, bp.JI_N] * (pj[:, bp.JI_RULE] == bp.RULE_FIN), 0, ("k_in", "padding"))
+    return out
+
+
+def stored_records(plan, units, unit):
+    """The records (int64, N_CR columns: CR_*) of stored items (local units unit[o], as
+    stored_items and list_items list them)."""
+    unit = np.asarray(unit, dtype=np.int64)
+    un = units[unit]
+    k = un[:, bp.UI_POP]
+    out = np.zeros((unit.size, N_CR), dtype=np.int64)
+    out[:, CR_BASE] = un[:, bp.UI_RING_OFF]
+    out[:, CR_UNIT_NU] = _pair(unit, un[:, bp.UI_GID_END] - un[:, bp.UI_GID_START], ("unit", "n_u"))
+    out[:, CR_LEX_LIN] = _pair(plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN], ("lex", "lin"))
+    return out
 
 
 def list_items(plan, units, row_of, ptr):

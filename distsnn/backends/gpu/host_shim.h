@@ -33,6 +33,7 @@ static inline int __clz(unsigned int x) { return x ? __builtin_clz(x) : 32; }
 // the kernels' loads issued in place (common.cuh): plain loads here
 template <class T> static inline T ld_now(const T* p) { return *p; }
 template <class T> static inline T ld_now_ro(const T* p) { return *p; }
+static inline void ld2_ro(const long long* p, long long* a, long long* b) { *a = p[0]; *b = p[1]; }
 // one host thread at a time: read-modify-write is atomic; returns the old value like CUDA
 static inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
     const unsigned long long old = *p; *p = old + v; return old;

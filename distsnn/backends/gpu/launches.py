@@ -30,18 +30,17 @@ def deliveries(sim, lo, hi, finish, gid, step):
     U = sim.units.shape[0]
     if sim.connectivity == "stored":
         out = [(sim.entry_point("deliver_stored"), (
-            lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_pop_of, U, sim.d_units, 0,
-            sim.d_no_rows, sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_pop_i,
-            sim.d_events, sim.dev.team))]
+            lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_pop_of, U, 0, sim.d_no_rows,
+            sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_events, sim.dev.team))]
     else:
         out = [(sim.entry_point("deliver_procedural"), (
-            lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_units, sim.d_pop_of,
-            sim.d_pop_i, sim.d_proj_f, sim.d_proj_i, sim.d_counts, plan.chunk_size, plan.key0, plan.key1,
-            plan.dt, 1.0 / plan.dt, sim.ring, sim.d_events, sim.dev.team))]
+            lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_pop_of, sim.d_proj_f,
+            sim.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, 1.0 / plan.dt, sim.ring, sim.d_events,
+            sim.dev.team))]
     if sim.list_items is not None:
         out.append((sim.entry_point("deliver_stored"), (
-            lo, hi, sim.state, -1, gid, step, *sim.list_items, sim.list_split, sim.d_pop_of, U, sim.d_units, 1,
-            *sim.d_lists, sim.ring, sim.d_pop_i, sim.d_events, sim.dev.team)))
+            lo, hi, sim.state, -1, gid, step, *sim.list_items, sim.list_split, sim.d_pop_of, U, 1, *sim.d_lists,
+            sim.ring, sim.d_events, sim.dev.team)))
     return out
 
 
@@ -118,20 +117,17 @@ def forced_loop_block():
 
 
 def loop_args(sim, n):
-    """Arguments of the step loop's launch for n steps. The delivery the plan does not use
-    gets stand-ins for its arrays (unread): the procedural item table's projections, the
-    stored CSR."""
+    """Arguments of the step loop's launch for n steps. The item records are those of the
+    plan's delivery; the stored CSR gets stand-ins (unread) in procedural mode."""
     plan = sim.plan
     stored = sim.connectivity == "stored"
-    item_ptr, item_unit = sim.d_items[:2]
-    item_proj = item_unit if stored else sim.d_items[2]
     if stored:
         csr = (sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d)
     else:
         csr = (sim.d_no_rows, sim.d_local_pop, sim.ring, sim.d_local_pop)
-    return (n, sim.state, *neuron_args(sim), sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.d_vrec, item_ptr,
-            item_unit, item_proj, sim.split, sim.d_pop_of, sim.d_proj_f, sim.d_proj_i, sim.d_counts, plan.chunk_size,
-            plan.dt, 1.0 / plan.dt, int(stored), sim.units.shape[0], *csr, sim.d_events, sim.dev.team)
+    return (n, sim.state, *neuron_args(sim), sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.d_vrec, *sim.d_items,
+            sim.split, sim.d_pop_of, sim.d_proj_f, sim.d_counts, plan.chunk_size, plan.dt, 1.0 / plan.dt, int(stored),
+            sim.units.shape[0], *csr, sim.d_events, sim.dev.team)
 
 
 def one_step(sim, p):

@@ -33,7 +33,8 @@ from ...model.rkf45 import instability_error
 from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projections, csr_bytes_per_synapse,
                              local_view, ring_dtype, state_bytes)
 from . import launches, layout
-from .delivery_items import list_items, procedural_items, stored_items, table_bytes, teams_per_spike
+from .delivery_items import (list_items, procedural_items, procedural_records, stored_items, stored_records,
+                             table_bytes, teams_per_spike)
 from .source import R32, RULE_FILES, rule_variant
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
@@ -51,7 +52,8 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS)
     (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
     (16 B), the spike (gid, step: 8 B each) and recording buffers (8 B per recorded variable
     and step, and 12 B per probe for its neuron and code), and the delivery item tables
-    (delivery_items: at most 8 B per (unit, incoming projection) pair and per population).
+    (delivery_items: at most a 64-B record per (unit, incoming projection) pair, 8 B per
+    population).
     Left out: delivery's event counters, 8 B per team of the grid (17 KB on an H100)."""
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
@@ -184,9 +186,15 @@ class GpuSimulator(RecordedState):
         # grid (summed by `events`)
         self.deliver_grid = DELIVER_BLOCKS_PER_SM * d.multiprocessors
         self.d_events = d.zeros(self.deliver_grid * (d.block_threads // d.team), np.uint64)
-        items = (stored_items if self.connectivity == "stored" else procedural_items)(plan, self.units)
-        self.split = teams_per_spike(items[0])
-        self.d_items = [up(items[0], np.int64), *(up(a, np.int32) for a in items[1:])]
+        # delivery's items by source population, each a record of what its row needs
+        if self.connectivity == "stored":
+            ptr, unit = stored_items(plan, self.units)
+            records = stored_records(plan, self.units, unit)
+        else:
+            ptr, unit, proj = procedural_items(plan, self.units)
+            records = procedural_records(plan, self.units, unit, proj)
+        self.split = teams_per_spike(ptr)
+        self.d_items = [up(ptr, np.int64), self._records(records)]
         self.n_rec = int(self.vrec_gids.size)
         self.d_rec_local = up(self.vrec_local, np.int64)
         self.d_rec_code = up(self.vrec_code, np.int32)
@@ -241,11 +249,17 @@ class GpuSimulator(RecordedState):
                         d.to_device(loc if loc.size else np.zeros(1, np.int32), np.int32),
                         d.to_device(w if w.size else np.zeros(1, self.ring_dtype), self.ring_dtype),
                         d.to_device(dl if dl.size else np.zeros(1, np.int32), np.int32))
-        items = list_items(plan, self.units, row_of, ptr)
-        self.list_split = teams_per_spike(items[0])
-        self.list_items = [d.to_device(items[0], np.int64), *(d.to_device(a, np.int32) for a in items[1:])]
+        item_ptr, unit = list_items(plan, self.units, row_of, ptr)
+        self.list_split = teams_per_spike(item_ptr)
+        self.list_items = [d.to_device(item_ptr, np.int64), self._records(stored_records(plan, self.units, unit))]
         if self.n_synapses is not None:
             self.n_synapses += int(ptr[-1])
+
+    def _records(self, records):
+        """Item records on the device, flat (a row of one stands for none: no kernel reads it
+        then). Rows of 32 or 64 B at an allocation's start: every row is 16-byte aligned for
+        the kernels' 16-byte loads."""
+        return self.dev.to_device(records.ravel() if records.size else np.zeros(records.shape[1]), np.int64)
 
     def grid_for(self, n_threads):
         return max(1, math.ceil(n_threads / self.dev.block_threads))

@@ -16,7 +16,7 @@ from ...model.neurons import MODEL_CODES
 from ...rng import permutation as perm
 from ...rng import portable_math as pm
 from ...rng import streams
-from . import layout
+from . import delivery_items, layout
 
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
@@ -118,6 +118,9 @@ def constants_header():
                  "ST_ROWS", "ST_BAR", "N_ST"):
         lines.append(f"#define {name} {getattr(layout, name)}")
     lines.append("#define SLOT(f, p) ((f) + ST_SLOT * (p))   // field f of the step slot of parity p")
+    for name in sorted(vars(delivery_items)):   # delivery's item records (struct Item, struct Cell)
+        if name.split("_")[0] in ("IR", "CR") or name in ("N_IR", "N_CR"):
+            lines.append(f"#define {name} {getattr(delivery_items, name)}")
     lines.append(f"#define MODEL_COND {MODEL_CODES['iaf_cond_exp']}")
     lines.append(f"#define MODEL_DELTA {MODEL_CODES['iaf_psc_delta']}")
     lines.append(f"#define MODEL_ALPHA {MODEL_CODES['iaf_psc_alpha']}")

@@ -185,6 +185,10 @@ __device__ __forceinline__ int ld_now_ro(const int* p) {
 __device__ __forceinline__ double ld_now_ro(const double* p) {
     double v; asm volatile("ld.global.nc.f64 %0, [%1];" : "=d"(v) : "l"(p)); return v;
 }
+// two neighbouring words of a read-only table (p 16-byte aligned) in one 16-byte load
+__device__ __forceinline__ void ld2_ro(const i64* p, i64* a, i64* b) {
+    asm volatile("ld.global.nc.v2.s64 {%0, %1}, [%2];" : "=l"(*a), "=l"(*b) : "l"(p));
+}
 #endif
 
 // What the neuron kernels read of a neuron's unit and population rows for its input: its ring
@@ -304,6 +308,55 @@ struct Row {
     u32 start, k_in, domain, keys[4];
 };
 
+// A procedural delivery item (delivery_items.procedural_records, columns IR_*): what a row of
+// it needs, in one record read by four 16-byte loads at once, where the unit's, the
+// projection's and the population's rows were read one after another
+struct Item {
+    i64 base, count, pre_off;
+    int n_u, slots, clen, chunk, rule, nchunk, proj, k_in;
+    u32 tag;
+};
+static_assert(N_IR == 8 && IR_NU_SLOTS == 3 && IR_KIN == 7, "struct Item reads the records of delivery_items");
+
+__device__ __forceinline__ Item load_item(const i64* rec) {
+    i64 w[N_IR];
+    for (int c = 0; c < N_IR; c += 2) ld2_ro(rec + c, &w[c], &w[c + 1]);
+    Item it;
+    it.base = w[IR_BASE];
+    it.count = w[IR_COUNT];
+    it.pre_off = w[IR_PRE_OFF];
+    it.n_u = (int)w[IR_NU_SLOTS];             // int32 pairs, low word first
+    it.slots = (int)(w[IR_NU_SLOTS] >> 32);
+    it.clen = (int)w[IR_CLEN_CHUNK];
+    it.chunk = (int)(w[IR_CLEN_CHUNK] >> 32);
+    it.rule = (int)w[IR_RULE_TAG];
+    it.tag = (u32)(w[IR_RULE_TAG] >> 32);
+    it.nchunk = (int)w[IR_NCHUNK_PROJ];
+    it.proj = (int)(w[IR_NCHUNK_PROJ] >> 32);
+    it.k_in = (int)w[IR_KIN];
+    return it;
+}
+
+// A stored delivery item (delivery_items.stored_records, columns CR_*): the unit's ring
+// block, its index and length, its population's ring slots; two 16-byte loads
+struct Cell {
+    i64 base;
+    int unit, n_u, lex, lin;
+};
+static_assert(N_CR == 4 && CR_UNIT_NU == 1 && CR_LEX_LIN == 2, "struct Cell reads the records of delivery_items");
+
+__device__ __forceinline__ Cell load_cell(const i64* rec) {
+    i64 w[N_CR];
+    for (int c = 0; c < N_CR; c += 2) ld2_ro(rec + c, &w[c], &w[c + 1]);
+    Cell cl;
+    cl.base = w[CR_BASE];
+    cl.unit = (int)w[CR_UNIT_NU];
+    cl.n_u = (int)(w[CR_UNIT_NU] >> 32);
+    cl.lex = (int)w[CR_LEX_LIN];
+    cl.lin = (int)(w[CR_LEX_LIN] >> 32);
+    return cl;
+}
+
 __device__ __forceinline__ Row make_row(const i64* pj, const double* jf, const i64 pre, const i64 chunk,
                                         const i64 chunk_size) {
     Row r;
@@ -313,6 +366,18 @@ __device__ __forceinline__ Row make_row(const i64* pj, const double* jf, const i
     r.clen = min(chunk_size, pj[JI_POST_SIZE] - chunk * chunk_size);
     r.rule = (int)pj[JI_RULE];
     r.tag = (u32)pj[JI_TAG];
+    return r;
+}
+
+// row (gid - pre_off, chunk) of an item's projection, for a spike of source gid
+__device__ __forceinline__ Row item_row(const Item& it, const double* proj_f, const i64 gid) {
+    Row r;
+    r.jf = proj_f + (i64)it.proj * N_JF;
+    r.pre = gid - it.pre_off;
+    r.chunk = it.chunk;
+    r.clen = it.clen;
+    r.rule = it.rule;
+    r.tag = it.tag;
     return r;
 }
 
@@ -362,19 +427,27 @@ __device__ __forceinline__ u32 permute(const u32 x, const u32 domain, const u32*
     return y;
 }
 
-// Length of an indexed row; for fixed_indegree also its first slot and permutation (cells
-// of running sums: plan.count_cells)
+// Length of an indexed row whose count is counts[at] (a projection of nchunk chunks and
+// in-degree k_in); for fixed_indegree also its first slot and permutation (cells of running
+// sums: plan.count_cells)
+template <u32 RULES = RULES_ALL>
+__device__ __forceinline__ i64 open_row_at(Row& r, const i64 at, const i64 nchunk, const i64 k_in,
+                                           const u32* counts, const u32 key0, const u32 key1) {
+    if (r.rule == RULE_A2A) return r.clen;
+    if (!has_rule<RULES>(r, RULE_FIN)) return (i64)counts[at];
+    r.start = counts[at];
+    r.k_in = (u32)k_in;
+    r.domain = (u32)(r.clen * k_in);   // < 2**32 (model validation)
+    philox((u32)r.chunk, 0u, 0u, (r.tag & ID_MASK) | PERM_TAG, key0, key1, r.keys);
+    return (i64)counts[at + nchunk] - (i64)r.start;
+}
+
+// the same for row r of projection row pj (the device build of the stored CSR)
 template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ i64 open_indexed_row(Row& r, const i64* pj, const u32* counts, const u32 key0,
                                                 const u32 key1) {
-    if (r.rule == RULE_A2A) return r.clen;
-    const i64 at = pj[JI_COUNT_OFF] + r.pre * pj[JI_NCHUNK] + r.chunk;
-    if (!has_rule<RULES>(r, RULE_FIN)) return (i64)counts[at];
-    r.start = counts[at];
-    r.k_in = (u32)pj[JI_N];
-    r.domain = (u32)(r.clen * pj[JI_N]);   // < 2**32 (model validation)
-    philox((u32)r.chunk, 0u, 0u, (r.tag & ID_MASK) | PERM_TAG, key0, key1, r.keys);
-    return (i64)counts[at + pj[JI_NCHUNK]] - (i64)r.start;
+    return open_row_at<RULES>(r, pj[JI_COUNT_OFF] + r.pre * pj[JI_NCHUNK] + r.chunk, pj[JI_NCHUNK], pj[JI_N], counts,
+                              key0, key1);
 }
 
 // synapse x of a fixed_indegree row: input slot pi(start + x) of the chunk, of post

@@ -2,8 +2,8 @@
 // current step's own spikes, or the received spikes after an exchange), so the launch needs
 // no host synchronisation. Each spike is shared by `split` teams of threads;
 // team q of a spike of population src takes items q, q + split, ... of src's list
-// (delivery_items.py: the (local unit, projection) pairs its spikes reach) and regenerates
-// each item's row, parallel over the synapses of the row: a spike with thousands of targets
+// (delivery_items.py: the (local unit, projection) pairs its spikes reach, each a record of
+// what its row needs) and regenerates each item's row, parallel over the synapses of the row: a spike with thousands of targets
 // does not serialise, and no team looks at units or projections the spike never reaches.
 // The rows come from the rule functions of common.cuh; a fixed_probability row runs on the
 // team's first warp (fp_row_team; on one lane where teams are not whole warps), a one_to_one
@@ -69,11 +69,10 @@ __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 
 template <u32 RULES, typename R>
 __device__ __forceinline__ void deliver_procedural_body(
     const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
-    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int* __restrict__ item_proj,
-    const int split, const i64* __restrict__ units, const int* __restrict__ pop_of,
-    const i64* __restrict__ pop_i, const double* __restrict__ proj_f,
-    const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
-    const u32 key1, const double dt, const double inv_dt, R* ring, u64* events, const int team)
+    const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
+    const int* __restrict__ pop_of, const double* __restrict__ proj_f, const u32* __restrict__ counts,
+    const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const double inv_dt, R* ring, u64* events,
+    const int team)
 {
     // the step's own spikes: this launch ends the step too (finish: its parity; -1 for others)
     if (finish >= 0 && blockIdx.x == 0 && threadIdx.x == 0) finish_step(state, finish);
@@ -90,19 +89,15 @@ __device__ __forceinline__ void deliver_procedural_body(
         const int src = pop_of[gid];
         const int o_end = (int)item_ptr[src + 1];
         for (int o = (int)item_ptr[src] + (int)(p % split); o < o_end; o += split) {
-            const i64* un = units + (i64)item_unit[o] * N_UI;
-            const i64 j = item_proj[o];
-            const i64* pj = proj_i + j * N_JI;
-            const i64 k = un[UI_POP], chunk = un[UI_CHUNK];
-            const i64 n_u = un[UI_GID_END] - un[UI_GID_START], lex = pop_i[k * N_PI + PI_RING_EX];
-            Row r = make_row(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, chunk_size);
-            // the receptor's ring in the unit's block (build.ring_layout): slot 0, slots
-            const i64 base = un[UI_RING_OFF] + pj[JI_REC] * lex * n_u;
-            const i64 slots = pj[JI_REC] ? pop_i[k * N_PI + PI_RING_IN] : lex, slot0 = step % slots;
+            // the item's record (delivery_items.procedural_records): its ring block (the
+            // receptor's, in the unit's block: build.ring_layout), slots, row and count
+            const Item it = load_item(item_rec + (i64)o * N_IR);
+            Row r = item_row(it, proj_f, gid);
+            const i64 base = it.base, slots = it.slots, n_u = it.n_u, slot0 = step % slots;
             u32 w[4];
             i64 tgt, w_int, d;
             if (indexed_rule<RULES>(r)) {
-                const i64 n = open_indexed_row<RULES>(r, pj, counts, key0, key1);
+                const i64 n = open_row_at<RULES>(r, it.count + gid * it.nchunk, it.nchunk, it.k_in, counts, key0, key1);
                 for (i64 x = lane; x < n; x += team) {
                     indexed_synapse<RULES>(r, x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);

@@ -1,22 +1,20 @@
 // Stored delivery: each spike of spk_*[*lo, *hi) is shared by `split` teams of
 // threads; team q of a spike of population src takes units q, q + split, ... of src's list
-// (delivery_items.py: the local units its projections reach) and walks the CSR cell
-// (row, unit), one thread per synapse, into the unit's ring block (build.ring_layout;
-// syn_loc = chunk-local target * 2 + receptor). The row of a spike is its gid (the rules'
-// CSR, by_row 0) or row_of[gid] (the synapse lists' CSR, by_row 1: rows for their sources
-// only, -1 for other neurons). Events are counted per team and the spike buffer is read
+// (delivery_items.py: the local units its projections reach, each a record of its ring block
+// and slots) and walks the CSR cell (row, unit), one thread per synapse, into the unit's ring
+// block (build.ring_layout; syn_loc = chunk-local target * 2 + receptor). The row of a spike
+// is its gid (the rules' CSR, by_row 0) or row_of[gid] (the synapse lists' CSR, by_row 1:
+// rows for their sources only, -1 for other neurons). Events are counted per team and the spike buffer is read
 // through plain pointers, as in procedural delivery.
 // one body for both ring widths: its entry points deliver_stored and deliver_stored_r32 are generated
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
 __device__ __forceinline__ void deliver_stored_body(
     const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
-    const i64* __restrict__ item_ptr, const int* __restrict__ item_unit, const int split,
-    const int* __restrict__ pop_of, const int n_units, const i64* __restrict__ units, const int by_row,
-    const i64* __restrict__ row_of, const i64* __restrict__ ptr,
-    const int* __restrict__ syn_loc,
-    const R* __restrict__ syn_w, const int* __restrict__ syn_d, R* ring,
-    const i64* __restrict__ pop_i, u64* events, const int team)
+    const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
+    const int* __restrict__ pop_of, const int n_units, const int by_row, const i64* __restrict__ row_of,
+    const i64* __restrict__ ptr, const int* __restrict__ syn_loc, const R* __restrict__ syn_w,
+    const int* __restrict__ syn_d, R* ring, u64* events, const int team)
 {
     // the step's own spikes: this launch ends the step too (finish: its parity; -1 for others)
     if (finish >= 0 && blockIdx.x == 0 && threadIdx.x == 0) finish_step(state, finish);
@@ -28,20 +26,19 @@ __device__ __forceinline__ void deliver_stored_body(
     u64 ev = 0;
     for (i64 p = my_team; p < n_work; p += (i64)gridDim.x * teams) {
         const i64 s = begin + p / split;
-        const i64 gid = spk_gid[s];
+        const i64 gid = spk_gid[s], step = spk_step[s];
         const int src = pop_of[gid];
         const i64 row = by_row ? row_of[gid] : gid;
         if (row < 0) continue;   // no list synapses from this neuron
         for (i64 o = item_ptr[src] + p % split; o < item_ptr[src + 1]; o += split) {
-            const i64 u = item_unit[o];
-            const i64* un = units + u * N_UI;
-            const i64 cell = row * n_units + u, n_u = un[UI_GID_END] - un[UI_GID_START];
-            const i64 lex = pop_i[un[UI_POP] * N_PI + PI_RING_EX], lin = pop_i[un[UI_POP] * N_PI + PI_RING_IN];
-            const i64 s_ex = spk_step[s] % lex, s_in = spk_step[s] % lin;
+            // the item's record (delivery_items.stored_records): the unit, its ring block and slots
+            const Cell cl = load_cell(item_rec + o * N_CR);
+            const i64 cell = row * n_units + cl.unit, n_u = cl.n_u, lex = cl.lex, lin = cl.lin;
+            const i64 s_ex = step % lex, s_in = step % lin;
             for (i64 x = ptr[cell] + lane; x < ptr[cell + 1]; x += team) {
                 const int loc = syn_loc[x];
                 const i64 slot = (loc & 1) ? lex + wrap_slot(s_in, syn_d[x], lin) : wrap_slot(s_ex, syn_d[x], lex);
-                ring_add(ring, un[UI_RING_OFF] + slot * n_u + (loc >> 1), syn_w[x]);
+                ring_add(ring, cl.base + slot * n_u + (loc >> 1), syn_w[x]);
             }
             ev += (u64)(ptr[cell + 1] - ptr[cell]);
         }

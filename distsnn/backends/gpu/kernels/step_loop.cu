@@ -4,8 +4,9 @@
 //   the neuron update (neuron_update.cu);
 //   a grid barrier (delivery reads the step's spikes);
 //   the recording (record_state.cu) and the delivery of the step's spikes, which ends the
-//   step (deliver_procedural.cu, or deliver_stored.cu where `stored`: the other delivery's
-//   arrays are unread, the driver passes stand-ins);
+//   step (deliver_procedural.cu, or deliver_stored.cu where `stored`: item_rec holds that
+//   delivery's records, the other delivery's arrays are unread and the driver passes
+//   stand-ins);
 //   a grid barrier (the next update reads the ring slots delivery wrote, and the step slot
 //   it ended).
 // One launch per block of steps instead of two or three per step, with the launches'
@@ -28,9 +29,8 @@ __device__ __forceinline__ void step_loop_body(
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step,
     const i64 spk_cap, const int n_rec, const i64* __restrict__ rec_local, const int* __restrict__ rec_code,
-    double* vrec, const i64* __restrict__ item_ptr, const int* __restrict__ item_unit,
-    const int* __restrict__ item_proj, const int split, const int* __restrict__ pop_of,
-    const double* __restrict__ proj_f, const i64* __restrict__ proj_i, const u32* __restrict__ counts,
+    double* vrec, const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
+    const int* __restrict__ pop_of, const double* __restrict__ proj_f, const u32* __restrict__ counts,
     const i64 chunk_size, const double dt, const double inv_dt, const int stored, const int n_units,
     const i64* __restrict__ ptr, const int* __restrict__ syn_loc, const R* __restrict__ syn_w,
     const int* __restrict__ syn_d, u64* events, const int team)
@@ -44,12 +44,12 @@ __device__ __forceinline__ void step_loop_body(
         record_state_body(state, p, n_rec, rec_local, rec_code, v, i_ex, i_in, dj_ex, vrec);
         const u64* lo = state + SLOT(ST_BEGIN, p);
         if (stored)   // the rules' CSR (by_row 0: row_of unread)
-            deliver_stored_body(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit, split, pop_of,
-                                n_units, units, 0, ptr, ptr, syn_loc, syn_w, syn_d, ring, pop_i, events, team);
+            deliver_stored_body(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_rec, split, pop_of,
+                                n_units, 0, ptr, ptr, syn_loc, syn_w, syn_d, ring, events, team);
         else
-            deliver_procedural_body<RULES>(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_unit,
-                                           item_proj, split, units, pop_of, pop_i, proj_f, proj_i, counts,
-                                           chunk_size, key0, key1, dt, inv_dt, ring, events, team);
+            deliver_procedural_body<RULES>(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_rec, split,
+                                           pop_of, proj_f, counts, chunk_size, key0, key1, dt, inv_dt, ring, events,
+                                           team);
         grid_barrier(state);
     }
 }
