@@ -22,24 +22,25 @@ def launch_choices(step_loop=None):
     return step_loop, os.environ.get("DISTSNN_GPU_RULE_VARIANTS", "1") != "0"
 
 
-def deliveries(sim, lo, hi, finish, gid, step):
-    """(kernel, args) of the delivery of spikes gid, step [lo[0], hi[0]): the rules'
-    synapses, then the synapse lists' (if any). finish: the parity of the step that the
-    first launch ends (the step's own spikes), -1 for none (received spikes)."""
+def deliveries(sim, lo, hi, finish, gid, step, pop):
+    """(kernel, args) of the delivery of spikes gid, step, pop (their populations)
+    [lo[0], hi[0]): the rules' synapses, then the synapse lists' (if any). finish: the parity
+    of the step that the first launch ends (the step's own spikes), -1 for none (received
+    spikes)."""
     plan = sim.plan
     U = sim.units.shape[0]
     if sim.connectivity == "stored":
         out = [(sim.entry_point("deliver_stored"), (
-            lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_pop_of, U, 0, sim.d_no_rows,
+            lo, hi, sim.state, finish, gid, step, pop, *sim.d_items, sim.split, U, 0, sim.d_no_rows,
             sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_events, sim.dev.team))]
     else:
         out = [(sim.entry_point("deliver_procedural"), (
-            lo, hi, sim.state, finish, gid, step, *sim.d_items, sim.split, sim.d_pop_of, sim.d_proj_f,
+            lo, hi, sim.state, finish, gid, step, pop, *sim.d_items, sim.split, sim.d_proj_f,
             sim.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, 1.0 / plan.dt, sim.ring, sim.d_events,
             sim.dev.team))]
     if sim.list_items is not None:
         out.append((sim.entry_point("deliver_stored"), (
-            lo, hi, sim.state, -1, gid, step, *sim.list_items, sim.list_split, sim.d_pop_of, U, 1, *sim.d_lists,
+            lo, hi, sim.state, -1, gid, step, pop, *sim.list_items, sim.list_split, U, 1, *sim.d_lists,
             sim.ring, sim.d_events, sim.dev.team)))
     return out
 
@@ -51,7 +52,7 @@ def neuron_args(sim):
             sim.i_in, sim.dj_ex, sim.dj_in, sim.refr, sim.vth, sim.izp, sim.nrow, sim.nf, sim.ring,
             sim.d_pop_f, sim.d_pop_i, sim.d_pin_i, sim.d_pin_cdf, sim.d_dc_f, sim.d_dc_i, sim.d_noise_f,
             sim.d_noise_i, int(plan.noise_i.shape[0]), sim.ie_given, plan.key0, plan.key1, sim.spk_gid,
-            sim.spk_step, sim.spk_cap)
+            sim.spk_step, sim.spk_pop, sim.spk_cap)
 
 
 def has_aeif(plan):
@@ -126,7 +127,7 @@ def loop_args(sim, n):
     else:
         csr = (sim.d_no_rows, sim.d_local_pop, sim.ring, sim.d_local_pop)
     return (n, sim.state, *neuron_args(sim), sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.d_vrec, *sim.d_items,
-            sim.split, sim.d_pop_of, sim.d_proj_f, sim.d_counts, plan.chunk_size, plan.dt, 1.0 / plan.dt, int(stored),
+            sim.split, sim.d_proj_f, sim.d_counts, plan.chunk_size, plan.dt, 1.0 / plan.dt, int(stored),
             sim.units.shape[0], *csr, sim.d_events, sim.dev.team)
 
 
@@ -139,11 +140,11 @@ def one_step(sim, p):
     if plan.sched_step.size:
         steps.append(("spike_sources", sim.grid_for(U), bt, (
             sim.state, p, U, sim.d_units, sim.d_pop_i, sim.d_sched_step, sim.d_sched_gid, sim.d_cursor,
-            sim.spk_gid, sim.spk_step, sim.spk_cap)))
+            sim.spk_gid, sim.spk_step, sim.spk_pop, sim.spk_cap)))
     if sim.n_src:
         steps.append(("poisson_sources", sim.grid_for(sim.n_src), bt, (
             sim.state, p, sim.n_src, sim.d_src_gids, sim.d_pop_of, sim.d_pop_i, sim.d_ps_seg, plan.key0,
-            plan.key1, sim.spk_gid, sim.spk_step, sim.spk_cap)))
+            plan.key1, sim.spk_gid, sim.spk_step, sim.spk_pop, sim.spk_cap)))
     if sim.n_local:
         args = (sim.state, p, *neuron_args(sim))
         steps.append((sim.entry_point("neuron_update"), sim.grid_for(sim.n_local), bt, args))
@@ -155,7 +156,7 @@ def one_step(sim, p):
             sim.dj_ex, sim.d_vrec)))
     if U:   # the first delivery launch ends the step
         lo, hi = sim.state[layout.ST_BEGIN + layout.ST_SLOT * p:], sim.state[layout.ST_END:]
-        for kernel, args in deliveries(sim, lo, hi, p, sim.spk_gid, sim.spk_step):
+        for kernel, args in deliveries(sim, lo, hi, p, sim.spk_gid, sim.spk_step, sim.spk_pop):
             steps.append((kernel, sim.deliver_grid, bt, args))
     else:
         steps.append(("advance_step", 1, 1, (sim.state, p)))

@@ -37,7 +37,7 @@ from .delivery_items import (list_items, procedural_items, procedural_records, s
                              table_bytes, teams_per_spike)
 from .source import R32, RULE_FILES, rule_variant
 
-SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step) pairs on the device: 64 MiB (at least 2 steps' worth)
+SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step, population) on the device: 80 MiB (at least 2 steps' worth)
 MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 0.1 ms)
 GRAPH_STEPS = 50                 # steps per captured CUDA graph
 # delivery's blocks per multiprocessor: its blocks stride over (spike, share) work, and a
@@ -50,7 +50,7 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS)
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
     `n_vrec` state variables needs before any stored CSR: what every engine holds
     (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
-    (16 B), the spike (gid, step: 8 B each) and recording buffers (8 B per recorded variable
+    (16 B), the spike (gid, step: 8 B each; population: 4 B) and recording buffers (8 B per recorded variable
     and step, and 12 B per probe for its neuron and code), and the delivery item tables
     (delivery_items: at most a 64-B record per (unit, incoming projection) pair, 8 B per
     population).
@@ -58,7 +58,7 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS)
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
-    return (sum(state_bytes(plan, units).values()) + 16 * n_local + 16 * spk_cap + (8 * block_steps + 12) * n_vrec
+    return (sum(state_bytes(plan, units).values()) + 16 * n_local + 20 * spk_cap + (8 * block_steps + 12) * n_vrec
             + table_bytes(plan, units))
 
 
@@ -181,6 +181,7 @@ class GpuSimulator(RecordedState):
         self.ring = d.zeros(ring_entries(plan, self.units), self.ring_dtype)
         self.spk_gid = d.zeros(self.spk_cap, np.int64)
         self.spk_step = d.zeros(self.spk_cap, np.int64)
+        self.spk_pop = d.zeros(self.spk_cap, np.int32)   # their populations, for delivery
         self.state = d.zeros(layout.N_ST, np.uint64)
         # delivery: blocks stride over (spike, share) work; one event counter per team of the
         # grid (summed by `events`)
@@ -203,6 +204,7 @@ class GpuSimulator(RecordedState):
         self.remote_bounds = d.zeros(2, np.uint64)
         self.remote_gid = d.zeros(1024, np.int64)
         self.remote_step = d.zeros(1024, np.int64)
+        self.remote_pop = d.zeros(1024, np.int32)
         self.d_no_rows = d.zeros(1, np.int64)   # deliver_stored's row_of for the rules' CSR (unread: by_row 0)
         if self.connectivity == "stored":
             self._build_stored()
@@ -434,11 +436,14 @@ class GpuSimulator(RecordedState):
             size = 1 << (n - 1).bit_length()
             self.remote_gid = d.zeros(size, np.int64)
             self.remote_step = d.zeros(size, np.int64)
-        d.copy_to(self.remote_gid[:n], np.ascontiguousarray(spk_gid, dtype=np.int64))
+            self.remote_pop = d.zeros(size, np.int32)
+        gid = np.ascontiguousarray(spk_gid, dtype=np.int64)
+        d.copy_to(self.remote_gid[:n], gid)
         d.copy_to(self.remote_step[:n], np.ascontiguousarray(spk_step, dtype=np.int64))
+        d.copy_to(self.remote_pop[:n], self.plan.pop_of[gid])
         d.copy_to(self.remote_bounds, np.array([0, n], dtype=np.uint64))
         lo, hi = self.remote_bounds[0:], self.remote_bounds[1:]
-        for kernel, args in launches.deliveries(self, lo, hi, -1, self.remote_gid, self.remote_step):
+        for kernel, args in launches.deliveries(self, lo, hi, -1, self.remote_gid, self.remote_step, self.remote_pop):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
 
     @property

@@ -129,12 +129,14 @@ __device__ __forceinline__ i64 wrap_slot(const i64 slot0, const i64 d, const i64
     return (s >= ring_len) ? s - ring_len : s;
 }
 
-// append one spike to the block's spike buffer (the driver sizes it so that it cannot
-// overflow; a full buffer drops the spike and the driver reports the count it saw)
-__device__ __forceinline__ void append_spike(u64* state, i64* spk_gid, i64* spk_step, const i64 cap, const i64 g,
-                                             const i64 t) {
+// append one spike (gid g, step t, population k) to the spike buffer (the driver sizes it so
+// that it cannot overflow; a full buffer drops the spike and the driver reports the count it
+// saw). Its population goes with it: delivery reads it beside the gid, where looking it up
+// by the gid cost one more round trip before the spike's items
+__device__ __forceinline__ void append_spike(u64* state, i64* spk_gid, i64* spk_step, int* spk_pop, const i64 cap,
+                                             const i64 g, const i64 t, const int k) {
     const u64 pos = atomicAdd(&state[ST_END], 1ull);
-    if (pos < (u64)cap) { spk_gid[pos] = g; spk_step[pos] = t; }
+    if (pos < (u64)cap) { spk_gid[pos] = g; spk_step[pos] = t; spk_pop[pos] = k; }
 }
 
 // The end of a step of parity p (layout.py), by one thread: the step's spikes become the

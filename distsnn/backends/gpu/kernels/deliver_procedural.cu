@@ -69,8 +69,8 @@ __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 
 template <u32 RULES, typename R>
 __device__ __forceinline__ void deliver_procedural_body(
     const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
-    const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
-    const int* __restrict__ pop_of, const double* __restrict__ proj_f, const u32* __restrict__ counts,
+    const int* spk_pop, const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
+    const double* __restrict__ proj_f, const u32* __restrict__ counts,
     const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const double inv_dt, R* ring, u64* events,
     const int team)
 {
@@ -86,7 +86,7 @@ __device__ __forceinline__ void deliver_procedural_body(
     for (i64 p = my_team; p < n_work; p += gridDim.x * teams) {
         const i64 s = begin + p / split;
         const i64 gid = spk_gid[s], step = spk_step[s];
-        const int src = pop_of[gid];
+        const int src = spk_pop[s];
         const int o_end = (int)item_ptr[src + 1];
         for (int o = (int)item_ptr[src] + (int)(p % split); o < o_end; o += split) {
             // the item's record (delivery_items.procedural_records): its ring block (the

@@ -11,8 +11,8 @@
 template <typename R>
 __device__ __forceinline__ void deliver_stored_body(
     const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
-    const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
-    const int* __restrict__ pop_of, const int n_units, const int by_row, const i64* __restrict__ row_of,
+    const int* spk_pop, const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
+    const int n_units, const int by_row, const i64* __restrict__ row_of,
     const i64* __restrict__ ptr, const int* __restrict__ syn_loc, const R* __restrict__ syn_w,
     const int* __restrict__ syn_d, R* ring, u64* events, const int team)
 {
@@ -27,7 +27,7 @@ __device__ __forceinline__ void deliver_stored_body(
     for (i64 p = my_team; p < n_work; p += (i64)gridDim.x * teams) {
         const i64 s = begin + p / split;
         const i64 gid = spk_gid[s], step = spk_step[s];
-        const int src = pop_of[gid];
+        const int src = spk_pop[s];
         const i64 row = by_row ? row_of[gid] : gid;
         if (row < 0) continue;   // no list synapses from this neuron
         for (i64 o = item_ptr[src] + p % split; o < item_ptr[src + 1]; o += split) {

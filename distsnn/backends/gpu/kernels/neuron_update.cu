@@ -36,7 +36,7 @@ __device__ __forceinline__ void neuron_update_body(
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step,
-    const i64 spk_cap)
+    int* spk_pop, const i64 spk_cap)
 {
     // a grid-stride loop: one pass where the grid covers the neurons (this kernel's own
     // launches), several in the step loop's fixed grid (step_loop.cu)
@@ -118,7 +118,7 @@ __device__ __forceinline__ void neuron_update_body(
             vm = izh ? izp[(i64)li * 4 + 2] : pf[PF_VRESET];   // izhikevich: this neuron's c, u += d
             if (izh) i_ex[li] += izp[(i64)li * 4 + 3];
             refr[li] = own_row ? (i64)pf[PF_REF] : pi[PI_REF];
-            append_spike(state, spk_gid, spk_step, spk_cap, g, t);
+            append_spike(state, spk_gid, spk_step, spk_pop, spk_cap, g, t, k);
         }
         v[li] = vm;
     }

@@ -103,7 +103,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step,
-    const i64 spk_cap)
+    int* spk_pop, const i64 spk_cap)
 {
     const int li = blockIdx.x * blockDim.x + threadIdx.x;
     if (li >= n_local || !state[SLOT(ST_LIVE, p)]) return;
@@ -172,7 +172,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     dj_ex[li] = y[3];
     dj_in[li] = h;
     refr[li] = spiked ? ref_steps : (r > 0 ? r - 1 : 0);
-    if (spiked) append_spike(state, spk_gid, spk_step, spk_cap, g, t);
+    if (spiked) append_spike(state, spk_gid, spk_step, spk_pop, spk_cap, g, t, k);
     // the earliest step's lowest unstable gid, as the CPU engine reports it (layout.ST_BAD)
     if (bad) atomicMin(&state[ST_BAD], ((u64)t << 32) | (u64)g);
 }

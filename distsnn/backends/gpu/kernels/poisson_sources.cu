@@ -6,13 +6,14 @@
 extern "C" __global__ void poisson_sources(
     u64* state, const int p, const int n_src, const i64* __restrict__ src_gids, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ ps_seg, const u32 key0, const u32 key1, i64* spk_gid,
-    i64* spk_step, const i64 spk_cap)
+    i64* spk_step, int* spk_pop, const i64 spk_cap)
 {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n_src || !state[SLOT(ST_LIVE, p)]) return;
     const i64 t = (i64)state[SLOT(ST_T, p)];
     const i64 g = src_gids[i];
-    const i64* pi = pop_i + (i64)pop_of[g] * N_PI;
+    const int k = pop_of[g];
+    const i64* pi = pop_i + (i64)k * N_PI;
     const i64 s0 = pi[PI_PS_SEG_START];
     i64 lo = s0, hi = pi[PI_PS_SEG_END];
     while (lo < hi) {                                // the last segment starting at or before t
@@ -31,5 +32,5 @@ extern "C" __global__ void poisson_sources(
     if (thresh == 0) return;
     u32 w[4];
     philox((u32)(t & 0xFFFFFFFFll), (u32)(t >> 32), (u32)(g >> 2), SOURCE_TAG, key0, key1, w);
-    if ((i64)w[g & 3] < thresh) append_spike(state, spk_gid, spk_step, spk_cap, g, t);
+    if ((i64)w[g & 3] < thresh) append_spike(state, spk_gid, spk_step, spk_pop, spk_cap, g, t, k);
 }

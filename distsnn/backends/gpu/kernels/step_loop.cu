@@ -28,9 +28,9 @@ __device__ __forceinline__ void step_loop_body(
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step,
-    const i64 spk_cap, const int n_rec, const i64* __restrict__ rec_local, const int* __restrict__ rec_code,
+    int* spk_pop, const i64 spk_cap, const int n_rec, const i64* __restrict__ rec_local, const int* __restrict__ rec_code,
     double* vrec, const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
-    const int* __restrict__ pop_of, const double* __restrict__ proj_f, const u32* __restrict__ counts,
+    const double* __restrict__ proj_f, const u32* __restrict__ counts,
     const i64 chunk_size, const double dt, const double inv_dt, const int stored, const int n_units,
     const i64* __restrict__ ptr, const int* __restrict__ syn_loc, const R* __restrict__ syn_w,
     const int* __restrict__ syn_d, u64* events, const int team)
@@ -39,17 +39,17 @@ __device__ __forceinline__ void step_loop_body(
         const int p = i & 1;
         neuron_update_body(state, p, n_local, gids, local_pop, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr,
                            vth, izp, nrow, nf, ring, pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i,
-                           n_noise, ie_given, key0, key1, spk_gid, spk_step, spk_cap);
+                           n_noise, ie_given, key0, key1, spk_gid, spk_step, spk_pop, spk_cap);
         grid_barrier(state);
         record_state_body(state, p, n_rec, rec_local, rec_code, v, i_ex, i_in, dj_ex, vrec);
         const u64* lo = state + SLOT(ST_BEGIN, p);
         if (stored)   // the rules' CSR (by_row 0: row_of unread)
-            deliver_stored_body(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_rec, split, pop_of,
+            deliver_stored_body(lo, state + ST_END, state, p, spk_gid, spk_step, spk_pop, item_ptr, item_rec, split,
                                 n_units, 0, ptr, ptr, syn_loc, syn_w, syn_d, ring, events, team);
         else
-            deliver_procedural_body<RULES>(lo, state + ST_END, state, p, spk_gid, spk_step, item_ptr, item_rec, split,
-                                           pop_of, proj_f, counts, chunk_size, key0, key1, dt, inv_dt, ring, events,
-                                           team);
+            deliver_procedural_body<RULES>(lo, state + ST_END, state, p, spk_gid, spk_step, spk_pop, item_ptr,
+                                           item_rec, split, proj_f, counts, chunk_size, key0, key1, dt, inv_dt, ring,
+                                           events, team);
         grid_barrier(state);
     }
 }
