@@ -15,6 +15,7 @@ from distsnn.backends.gpu import simulator as gpu_simulator
 from distsnn.backends.gpu.emulator import EmulatedDevice
 from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan
+from distsnn.build import plan as bp
 from distsnn.model import FixedOutdegree, Network
 from distsnn.models import MODELS
 from distsnn.runtime import simulate
@@ -238,3 +239,34 @@ def test_cli_gpu_emu_writes_the_cpu_file(tmp_path):
         for name in a["spikes"]:
             for key in ("node_ids", "timestamps"):
                 assert np.array_equal(a["spikes"][name][key][()], b["spikes"][name][key][()])
+
+
+def poisson_shapes_network(window=True):
+    net = Network(dt=0.1)
+    net.add_population("N", 45, "iaf_psc_exp", {"I_e": 250.0})
+    net.add_poisson_input("N", indegree=2000, rate=110.0, weight=2.0, delay=1.0)            # 22 per step: 3 parts
+    if window:   # its sources fire at steps 80 .. 212, arriving from step 85
+        net.add_poisson_input("N", indegree=1000, rate=95.0, weight=-6.0, delay=0.5, start=8.0, stop=21.3)
+    net.add_poisson_input("N", indegree=300, rate=0.0, weight=5.0, delay=0.2)              # no parts
+    net.connect("N", "N", FixedOutdegree(5), 10.0, 1.0)
+    net.record_spikes("N")
+    net.record_voltage("N", np.arange(45))
+    return net
+
+
+@pytest.mark.parametrize("step_loop", [False, True])
+def test_poisson_inputs_of_several_parts_windows_and_rate_zero(monkeypatch, step_loop):
+    """The neuron update's Poisson input in every shape its loop takes: means above
+    LAMBDA_MAX (several parts, each its own draw), a window (the first draw made and
+    dropped outside it), an input of rate 0 (no parts), the excitatory and the inhibitory
+    receptor: the CPU engine's bits, in separate launches and in the step loop."""
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if step_loop else "0")
+    ref = simulate(poisson_shapes_network(), 30.0, seed=3, backend="cpu", progress=False)
+    res = simulate(poisson_shapes_network(), 30.0, seed=3, backend="gpu-emu", progress=False)
+    assert res.device["step_launches"].startswith("step loop") == step_loop
+    assert ref.plan.pin_i[0, bp.QI_NSUB] == 3 and ref.plan.pin_i[2, bp.QI_NSUB] == 0
+    assert ref.spike_gids.size > 50
+    assert_same_run(res, ref)
+    # the windowed input acts from its first arrival on, not before
+    alone = simulate(poisson_shapes_network(window=False), 30.0, seed=3, backend="gpu-emu", progress=False)
+    assert np.array_equal(alone.vrec[:85], res.vrec[:85]) and not np.array_equal(alone.vrec[:95], res.vrec[:95])

@@ -193,6 +193,10 @@ __device__ __forceinline__ void ld2_ro(const i64* p, i64* a, i64* b) {
 }
 #endif
 
+// the low 32 bits of an int64 table entry (little-endian, as every CUDA device and the
+// emulating host), for fields known to fit them
+__device__ __forceinline__ const int* low_word(const i64* p) { return (const int*)p; }
+
 // What the neuron kernels read of a neuron's unit and population rows for its input: its ring
 // entry (in the unit's block, build.ring_layout), the unit's length, the ring lengths, and the
 // ranges of the population's Poisson inputs and DC inputs; all loaded at once (ld_now_ro).
@@ -235,29 +239,43 @@ __device__ __forceinline__ void neuron_input(
     ring[ex_at] = 0;
     ring[in_at] = 0;
     for (i64 q = rows.q0; q < rows.q1; ++q) {
+        // the input's row and the first four entries of its CDF at once (ld_now_ro), with no
+        // branch between them: ptxas sank each field below the test of the one before it,
+        // each CDF entry below the comparison with the one before, and all of them below any
+        // branch that can skip their use (the window's, the loop's entry), which made up to
+        // eight loads in a row on the neuron's chain. So the first draw is made whatever the
+        // window and its count dropped outside it
         const i64* qi = pin_i + q * N_QI;
-        const i64 s = t - qi[QI_DELAY];
-        if (s < qi[QI_START] || s >= qi[QI_STOP]) continue;   // outside the window (start >= 0: also before the run)
-        const u32 base = NOISE_TAG | ((u32)qi[QI_INDEX] << 16);
         const double* cdf = pin_cdf + q * (KCAP + 1);
+        const i64 delay = ld_now_ro(qi + QI_DELAY), start = ld_now_ro(qi + QI_START), stop = ld_now_ro(qi + QI_STOP);
+        const i64 wint = ld_now_ro(qi + QI_WINT);
+        // small fields by their low words (a register each; the step loop spilled otherwise)
+        const int index = ld_now_ro(low_word(qi + QI_INDEX)), nsub = ld_now_ro(low_word(qi + QI_NSUB));
+        const int rec = ld_now_ro(low_word(qi + QI_REC));
+        const double c0 = ld_now_ro(cdf), c1 = ld_now_ro(cdf + 1), c2 = ld_now_ro(cdf + 2), c3 = ld_now_ro(cdf + 3);
+        const i64 s = t - delay;
+        // outside the window (start >= 0: also before the run), no draws
+        const int draws = ((s >= start) & (s < stop)) ? nsub : 0;
+        const u32 base = NOISE_TAG | ((u32)index << 16);
         i64 total = 0;
-        for (i64 j = 0; j < qi[QI_NSUB]; ++j) {
+        int j = 0;
+        do {
             u32 w[4];
             philox((u32)(s & 0xFFFFFFFFll), (u32)(s >> 32), (u32)(g >> 2), base | (u32)j, key0, key1, w);
             // word g & 3 by selects, not w[g & 3]: an array indexed at run time goes to local
             // memory (a store and a load on every neuron's chain; ptxas showed a stack frame)
             const u32 wg = (g & 2) ? ((g & 1) ? w[3] : w[2]) : ((g & 1) ? w[1] : w[0]);
             const double u = ((double)wg + 0.5) * 2.3283064365386962890625e-10;
-            // the smallest n with u <= cdf[n] (at most KCAP): the first four entries at once,
-            // as the count is usually small and four loads in flight beat four in a row
-            const double c0 = cdf[0], c1 = cdf[1], c2 = cdf[2], c3 = cdf[3];
-            int n = u > c0 ? (u > c1 ? (u > c2 ? (u > c3 ? 4 : 3) : 2) : 1) : 0;
+            // the smallest n with u <= cdf[n] (at most KCAP): counted over the first four
+            // entries (the CDF does not decrease), as the CPU kernel does, with no branch
+            // between their loads; the count is rarely 4 or more
+            int n = (int)(u > c0) + (int)(u > c1) + (int)(u > c2) + (int)(u > c3);
             if (n == 4)
                 while (n < KCAP && u > cdf[n]) ++n;
-            total += n;
-        }
-        if (qi[QI_REC] == 0) in_ex += total * qi[QI_WINT];
-        else in_in += total * qi[QI_WINT];
+            total += (j < draws) ? n : 0;
+        } while (++j < draws);
+        if (rec == 0) in_ex += total * wint;
+        else in_in += total * wint;
     }
     double i_stim = pf[PF_IE];
     for (i64 d = rows.d0; d < rows.d1; ++d) {   // DC and AC inputs (the CPU's dc_current)

@@ -44,9 +44,10 @@ __device__ __forceinline__ void neuron_update_body(
         // latency, not bandwidth, bounds this kernel: what depends on nothing but li and the
         // step is loaded at once (ld_now, common.cuh), then the population's and unit's rows.
         // ptxas still sinks a load below a branch its value is not needed for, so the two
-        // branches that leave early also test values that decide nothing (t >= 0, ring
-        // lengths >= 1: this kernel divides by them; ranges that do not end before they
-        // start), to keep those loads before them
+        // branches that leave early also test values that decide nothing (t >= 0; the
+        // population and unit >= 0: else they came after the step's test; ring lengths >= 1:
+        // this kernel divides by them; ranges that do not end before they start), without
+        // short circuits, to keep those loads before them
         const bool live = ld_now(state + SLOT(ST_LIVE, p)) != 0;
         const i64 t = (i64)ld_now(state + SLOT(ST_T, p));
         const i64 g = ld_now_ro(gids + li);
@@ -54,7 +55,7 @@ __device__ __forceinline__ void neuron_update_body(
         const double v0 = ld_now(v + li), iex0 = ld_now(i_ex + li), iin0 = ld_now(i_in + li);
         const double th = ld_now_ro(vth + li);
         const i64 refr0 = ld_now(refr + li);
-        if (!live || t < 0) return;   // the same for every neuron of the step
+        if (!live | (t < 0) | ((k | unit) < 0)) return;   // the same for every neuron of the step
         const i64* pi = pop_i + (i64)k * N_PI;
         const i64 own_row = ld_now_ro(pi + PI_ROWS), source = ld_now_ro(pi + PI_SOURCE);
         const i64 model = ld_now_ro(pi + PI_MODEL);
