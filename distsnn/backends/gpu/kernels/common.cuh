@@ -328,6 +328,13 @@ struct Row {
     u32 start, k_in, domain, keys[4];
 };
 
+// the n words of a record (n even; records are 16-byte aligned) by 16-byte loads issued at once
+template <int n>
+__device__ __forceinline__ void load_record(const i64* rec, i64 (&w)[n]) {
+    static_assert(n % 2 == 0, "records are read 16 bytes at a time");
+    for (int c = 0; c < n; c += 2) ld2_ro(rec + c, &w[c], &w[c + 1]);
+}
+
 // A procedural delivery item (delivery_items.procedural_records, columns IR_*): what a row of
 // it needs, in one record read by four 16-byte loads at once, where the unit's, the
 // projection's and the population's rows were read one after another
@@ -340,7 +347,7 @@ static_assert(N_IR == 8 && IR_NU_SLOTS == 3 && IR_KIN == 7, "struct Item reads t
 
 __device__ __forceinline__ Item load_item(const i64* rec) {
     i64 w[N_IR];
-    for (int c = 0; c < N_IR; c += 2) ld2_ro(rec + c, &w[c], &w[c + 1]);
+    load_record(rec, w);
     Item it;
     it.base = w[IR_BASE];
     it.count = w[IR_COUNT];
@@ -367,7 +374,7 @@ static_assert(N_CR == 4 && CR_UNIT_NU == 1 && CR_LEX_LIN == 2, "struct Cell read
 
 __device__ __forceinline__ Cell load_cell(const i64* rec) {
     i64 w[N_CR];
-    for (int c = 0; c < N_CR; c += 2) ld2_ro(rec + c, &w[c], &w[c + 1]);
+    load_record(rec, w);
     Cell cl;
     cl.base = w[CR_BASE];
     cl.unit = (int)w[CR_UNIT_NU];
