@@ -3,7 +3,11 @@ steps as CUDA graphs and as the step loop (one cooperative launch per block of s
 by side; procedural also with delivery's rule variant for every rule in place of the one
 without fixed_indegree (source.RULE_VARIANTS: what fitting 80 registers gains); the step
 loop also in blocks of 128 threads (--loop-block; DISTSNN_GPU_LOOP_BLOCK) in place of one
-block per multiprocessor (launches.loop_shape: what fewer arrivals at its grid barriers gain).
+block per multiprocessor (launches.loop_shape: what fewer arrivals at its grid barriers gain),
+and with delivery teams of 32 threads (--loop-team; DISTSNN_GPU_TEAM) in place of 64: the
+loop's grid holds fewer teams than the separate launches' (1,584 against 2,112 on an H100),
+so a busy step's (spike, item) work may take a team two rounds, each a chain of loads; with
+teams of one warp it takes one, with two synapses per lane where rows are longer than 32.
 
 For each connectivity mode and way of launching steps, in a fresh process: build and
 simulate T ms of biological time (default 10 s) and report the real-time factor (simulate
@@ -100,13 +104,14 @@ def markdown(report):
              + f"Microcircuit at scale {report['scale']:g}, {report['t_sim_ms'] / 1000:g} s of biological time, "
              f"backend `{report['backend']}`, distsnn {report['versions']['distsnn']}, CuPy "
              f"{report['versions'].get('cupy')}, driver {report['versions'].get('driver')}.", "",
-             "| mode | steps launched as | delivery kernel | build s | simulate s | s per bio-s | events/s | µJ/event "
-             "| peak device MiB | µs/step |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| mode | steps launched as | delivery kernel | team | build s | simulate s | s per bio-s | events/s "
+             "| µJ/event | peak device MiB | µs/step |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
         uj = f"{r['uJ_per_event']:.3g}" if "uJ_per_event" in r else "n/a"
         peak = (r.get("peak_device_bytes") or 0) / 2 ** 20
         delivery = r["kernels"][-1]   # the last launch of a step (or the step loop)
-        lines.append(f"| {r['mode']} | {launched_as(r['launches'])} | {delivery} | {r['build_s']:.2f} | "
+        lines.append(f"| {r['mode']} | {launched_as(r['launches'])} | {delivery} | {r['device'].get('delivery_team')} | "
+                     f"{r['build_s']:.2f} | "
                      f"{r['simulate_s']:.2f} | "
                      f"{r['real_time_factor']:.4f} | "
                      f"{r['events_per_s']:.3g} | {uj} | {peak:.0f} | {r['us_per_step']:.1f} |")
@@ -139,22 +144,26 @@ def main():
     p.add_argument("--rates-from", type=float, default=500.0)
     p.add_argument("--overhead-steps", type=int, default=20000)
     p.add_argument("--modes", nargs="+", default=["procedural", "stored"])
-    p.add_argument("--launches", nargs="+", default=["graphs", "full", "loop", "loop_block"],
-                   choices=("graphs", "full", "loop", "loop_block"),
+    p.add_argument("--launches", nargs="+", default=["graphs", "full", "loop", "loop_block", "loop_team"],
+                   choices=("graphs", "full", "loop", "loop_block", "loop_team"),
                    help="how steps are launched: CUDA graphs, CUDA graphs with procedural delivery's full rule "
                         "variant (DISTSNN_GPU_RULE_VARIANTS=0; procedural mode only), the step loop "
                         "(DISTSNN_GPU_STEP_LOOP), the step loop in blocks of --loop-block threads "
-                        "(DISTSNN_GPU_LOOP_BLOCK)")
+                        "(DISTSNN_GPU_LOOP_BLOCK), the step loop with delivery teams of --loop-team threads "
+                        "(DISTSNN_GPU_TEAM)")
     p.add_argument("--loop-block", type=int, default=128,
                    help="threads per block of the step loop's launch choice loop_block (default: 128, the blocks "
                         "of the separate launches)")
+    p.add_argument("--loop-team", type=int, default=32,
+                   help="delivery's threads per team in the launch choice loop_team (default: 32, one warp)")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = p.parse_args()
     if args.worker:
         return worker(args)
     loop = {"graphs": {"DISTSNN_GPU_STEP_LOOP": "0"}, "loop": {"DISTSNN_GPU_STEP_LOOP": "1"},
             "full": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_RULE_VARIANTS": "0"},
-            "loop_block": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_LOOP_BLOCK": str(args.loop_block)}}
+            "loop_block": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_LOOP_BLOCK": str(args.loop_block)},
+            "loop_team": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_TEAM": str(args.loop_team)}}
     # (the rule variants are procedural delivery's: a stored run with the full one is the same run)
     runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in args.launches
             if not (how == "full" and mode == "stored")]

@@ -288,7 +288,8 @@ def _device_info(device, monitor, backend, sim):
         return {}
     import socket
     info = {"backend": backend, "name": device.name, "index": device.index, "host": socket.gethostname(),
-            "step_launches": sim.step_launches, "step_kernels": sim.step_kernels, **device.memory_info()}
+            "step_launches": sim.step_launches, "step_kernels": sim.step_kernels,
+            "delivery_team": device.team, **device.memory_info()}
     if getattr(device, "pci_bus_id", None):
         info["pci_bus_id"] = device.pci_bus_id
     if monitor is not None:
