@@ -5,9 +5,10 @@ kernels one by one either way) and the GPU's own clocks and caches (--clock-cont
 --cache-control none: ncu's defaults lock the clocks to base and flush the caches before
 every kernel, which made the microcircuit's neuron update look 70 % slower on the H100).
 Then it reports, per kernel: duration (µs), grid and block, registers per thread, warps
-active, the SM's and memory's throughput (% of peak) and why warps waited: the top stall
-reasons of ncu's warp state statistics (warps stalled per issued instruction, by reason:
-long_scoreboard is a wait on memory, wait a fixed latency, barrier a __syncthreads, ...).
+active, the SM's and memory's throughput (% of peak), the L2's hit rate, DRAM's throughput
+(% of peak) and why warps waited: the top stall reasons of ncu's warp state statistics
+(warps stalled per issued instruction, by reason: long_scoreboard is a wait on memory, wait
+a fixed latency, barrier a __syncthreads, ...).
 Should this ncu not know one of those metrics, the run is repeated with the first five
 alone. Writes gpu_kernels_<model>_<device>_<date>.json and .txt to --out. Usage (on a GPU machine):
 
@@ -43,7 +44,11 @@ REPO = os.path.dirname(HERE)
 METRICS = ("gpu__time_duration.sum", "launch__grid_size", "launch__block_size", "launch__registers_per_thread",
            "sm__warps_active.avg.pct_of_peak_sustained_active")
 THROUGHPUT = {"SM %": "sm__throughput.avg.pct_of_peak_sustained_elapsed",
-              "memory %": "gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed"}
+              "memory %": "gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed",
+              # where the loads and atomics went: the L2's hit rate and DRAM's throughput tell a chain
+              # of L2 hits from misses to DRAM (the count table, multi-area rings beyond the L2)
+              "L2 hit %": "lts__t_sector_hit_rate.pct",
+              "DRAM %": "dram__throughput.avg.pct_of_peak_sustained_elapsed"}
 # why warps did not issue: warps stalled per issued instruction, by reason (the metrics of
 # ncu's warp state statistics section; "selected" is the issuing itself)
 STALL_REASONS = ("long_scoreboard", "short_scoreboard", "wait", "barrier", "membar", "math_pipe_throttle",
@@ -95,8 +100,9 @@ def table(summary):
     """Markdown table of a summary: one row per kernel."""
     def mean(m, name, fmt):
         return format(m[name]["mean"], fmt) if name in m else "n/a"
-    lines = ["| kernel | launches | mean µs | min–max µs | grid × block | registers | warps active % | SM % "
-             "| memory % | top stalls (warps per issued instruction) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| kernel | launches | mean µs | min–max µs | grid × block | registers | warps active % | "
+             + " | ".join(THROUGHPUT) + " | top stalls (warps per issued instruction) |",
+             "|---" * (8 + len(THROUGHPUT)) + "|"]
     for kernel, m in summary.items():
         t = m.get("gpu__time_duration.sum")
         span = f"{t['min']:.2f}–{t['max']:.2f}" if t else "n/a"

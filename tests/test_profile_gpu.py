@@ -38,6 +38,7 @@ SAMPLE = "\n".join([
 STALLS = "\n".join([
     row(1, "deliver_procedural_r32", "launch__block_size", "", "128"),
     row(1, "deliver_procedural_r32", "sm__throughput.avg.pct_of_peak_sustained_elapsed", "%", "31.5"),
+    row(1, "deliver_procedural_r32", "lts__t_sector_hit_rate.pct", "%", "71.25"),
     row(1, "deliver_procedural_r32", "smsp__average_warps_issue_stalled_long_scoreboard_per_issue_active.ratio",
         "", "4.25"),
     row(1, "deliver_procedural_r32", "smsp__average_warps_issue_stalled_selected_per_issue_active.ratio", "", "1"),
@@ -56,7 +57,8 @@ def test_summary_per_kernel_in_microseconds():
     assert t["mean"] == pytest.approx((8.128 + 10.4) / 2) and t["min"] == pytest.approx(8.128) and t["max"] == 10.4
     assert s["deliver_procedural_r32"]["gpu__time_duration.sum"]["mean"] == pytest.approx(12.0)
     text = profile_gpu.table(s)
-    assert "| neuron_update_r32 | 2 | 9.26 | 8.13–10.40 | n/a × n/a | 72 | n/a | n/a | n/a | n/a |" in text
+    assert "| neuron_update_r32 | 2 | 9.26 | 8.13–10.40 | n/a × n/a | 72 | n/a | n/a | n/a | n/a | n/a | n/a |" in text
+    assert text.splitlines()[1].count("---") == text.splitlines()[0].count("|") - 1
     assert "| deliver_procedural_r32 | 1 | 12.00 |" in text
 
 
@@ -64,7 +66,7 @@ def test_top_stall_reasons_without_the_issuing():
     s = profile_gpu.summarize(SAMPLE + "\n" + STALLS)["deliver_procedural_r32"]
     assert profile_gpu.stalls(s) == [("long_scoreboard", 4.25), ("wait", 1.5), ("membar", 0.5)]
     text = profile_gpu.table({"deliver_procedural_r32": s})
-    assert "| n/a × 128 | n/a | n/a | 31.5 | n/a | long_scoreboard 4.25, wait 1.50, membar 0.50 |" in text
+    assert "| n/a × 128 | n/a | n/a | 31.5 | n/a | 71.2 | n/a | long_scoreboard 4.25, wait 1.50, membar 0.50 |" in text
 
 
 def stand_in_ncu(tmp_path, knows_stalls=True):
