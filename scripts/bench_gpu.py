@@ -4,10 +4,11 @@ by side; procedural also with delivery's rule variant for every rule in place of
 without fixed_indegree (source.RULE_VARIANTS: what fitting 80 registers gains); the step
 loop also in blocks of 128 threads (--loop-block; DISTSNN_GPU_LOOP_BLOCK) in place of one
 block per multiprocessor (launches.loop_shape: what fewer arrivals at its grid barriers gain),
-and with delivery teams of 32 threads (--loop-team; DISTSNN_GPU_TEAM) in place of 64: the
-loop's grid holds fewer teams than the separate launches' (1,584 against 2,112 on an H100),
-so a busy step's (spike, item) work may take a team two rounds, each a chain of loads; with
-teams of one warp it takes one, with two synapses per lane where rows are longer than 32.
+and with delivery teams of 32 and 16 threads (--loop-team; DISTSNN_GPU_TEAM) in place of
+64: the loop's grid holds fewer teams than the separate launches' (1,584 against 2,112 on
+an H100), and the microcircuit's steps have some 1,840 (spike, item) rows on average, so a
+team may take two rounds, each a chain of loads; with smaller teams it takes one, with more
+synapses per lane.
 
 For each connectivity mode and way of launching steps, in a fresh process: build and
 simulate T ms of biological time (default 10 s) and report the real-time factor (simulate
@@ -154,8 +155,9 @@ def main():
     p.add_argument("--loop-block", type=int, default=128,
                    help="threads per block of the step loop's launch choice loop_block (default: 128, the blocks "
                         "of the separate launches)")
-    p.add_argument("--loop-team", type=int, default=32,
-                   help="delivery's threads per team in the launch choice loop_team (default: 32, one warp)")
+    p.add_argument("--loop-team", type=int, nargs="+", default=[32, 16],
+                   help="delivery's threads per team in the launch choice loop_team, one run each (default: 32 "
+                        "and 16)")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = p.parse_args()
     if args.worker:
@@ -163,9 +165,11 @@ def main():
     loop = {"graphs": {"DISTSNN_GPU_STEP_LOOP": "0"}, "loop": {"DISTSNN_GPU_STEP_LOOP": "1"},
             "full": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_RULE_VARIANTS": "0"},
             "loop_block": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_LOOP_BLOCK": str(args.loop_block)},
-            "loop_team": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_TEAM": str(args.loop_team)}}
+            **{f"loop_team{t}": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_TEAM": str(t)} for t in args.loop_team}}
+    launches = [how for h in args.launches for how in ([f"loop_team{t}" for t in args.loop_team]
+                                                        if h == "loop_team" else [h])]
     # (the rule variants are procedural delivery's: a stored run with the full one is the same run)
-    runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in args.launches
+    runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in launches
             if not (how == "full" and mode == "stored")]
     overhead = [run_worker(args, "overhead", dict(loop["graphs"], DISTSNN_CUDA_GRAPHS=g)) for g in ("1", "0")]
     overhead += [run_worker(args, "overhead", loop[how]) for how in ("loop", "loop_block") if how in args.launches]

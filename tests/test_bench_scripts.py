@@ -13,7 +13,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 def test_bench_gpu_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_gpu.py"), "--backend", "gpu-emu", "--scale",
-                           "0.01", "--t-sim", "20", "--overhead-steps", "100", "--loop-block", "2", "--out", str(tmp_path)],
+                           "0.01", "--t-sim", "20", "--overhead-steps", "100", "--loop-block", "2", "--loop-team",
+                           "2", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_microcircuit_*.json")
