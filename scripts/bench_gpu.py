@@ -111,8 +111,8 @@ def markdown(report):
         uj = f"{r['uJ_per_event']:.3g}" if "uJ_per_event" in r else "n/a"
         peak = (r.get("peak_device_bytes") or 0) / 2 ** 20
         delivery = r["kernels"][-1]   # the last launch of a step (or the step loop)
-        lines.append(f"| {r['mode']} | {launched_as(r['launches'])} | {delivery} | {r['device'].get('delivery_team')} | "
-                     f"{r['build_s']:.2f} | "
+        team = r["device"].get("delivery_team")
+        lines.append(f"| {r['mode']} | {launched_as(r['launches'])} | {delivery} | {team} | {r['build_s']:.2f} | "
                      f"{r['simulate_s']:.2f} | "
                      f"{r['real_time_factor']:.4f} | "
                      f"{r['events_per_s']:.3g} | {uj} | {peak:.0f} | {r['us_per_step']:.1f} |")

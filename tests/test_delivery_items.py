@@ -102,7 +102,8 @@ def test_records_hold_what_the_rows_read(name, plan):
         k = un[bp.UI_POP]
         assert cells[o, delivery_items.CR_BASE] == un[bp.UI_RING_OFF]
         assert halves(cells[o, delivery_items.CR_UNIT_NU]) == (u, un[bp.UI_GID_END] - un[bp.UI_GID_START])
-        assert halves(cells[o, delivery_items.CR_LEX_LIN]) == (plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN])
+        lex, lin = plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN]
+        assert halves(cells[o, delivery_items.CR_LEX_LIN]) == (lex, lin)
 
 
 def test_record_fields_beyond_int32_are_refused():

@@ -1,15 +1,15 @@
 // Procedural delivery. The spikes to deliver are spk_*[*lo, *hi) (bounds on the device: the
 // current step's own spikes, or the received spikes after an exchange), so the launch needs
-// no host synchronisation. Each spike is shared by `split` teams of threads;
-// team q of a spike of population src takes items q, q + split, ... of src's list
-// (delivery_items.py: the (local unit, projection) pairs its spikes reach, each a record of
-// what its row needs) and regenerates each item's row, parallel over the synapses of the row: a spike with thousands of targets
-// does not serialise, and no team looks at units or projections the spike never reaches.
-// The rows come from the rule functions of common.cuh; a fixed_probability row runs on the
-// team's first warp (fp_row_team; on one lane where teams are not whole warps), a one_to_one
-// row on one thread. Each team counts its synaptic events in a register and adds them to its
-// own entry of `events` at the end (one entry per team of the grid, summed by the driver): no
-// atomic on one shared counter per row. The spike buffer is read through plain pointers, not
+// no host synchronisation. Each spike is shared by `split` teams of threads; team q of a
+// spike of population src takes items q, q + split, ... of src's list (delivery_items.py:
+// the (local unit, projection) pairs its spikes reach, each a record of what its row needs)
+// and regenerates each item's row, parallel over the synapses of the row: a spike with
+// thousands of targets does not serialise, and no team looks at units or projections the
+// spike never reaches. The rows come from the rule functions of common.cuh; a
+// fixed_probability row runs on the team's first warp (fp_row_team; on one lane where teams
+// are not whole warps), a one_to_one row on one thread. Each team counts its synaptic events
+// in a register and adds them to its own entry of `events` at the end (one entry per team of
+// the grid, summed by the driver): no atomic on one shared counter per row. The spike buffer is read through plain pointers, not
 // the read-only path: the step loop (step_loop.cu) writes it in the same launch.
 
 // Row (pre, chunk) of a fixed_probability projection on `width` lanes: a whole warp (32), or

@@ -28,11 +28,11 @@ __device__ __forceinline__ void step_loop_body(
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step,
-    int* spk_pop, const i64 spk_cap, const int n_rec, const i64* __restrict__ rec_local, const int* __restrict__ rec_code,
-    double* vrec, const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
-    const double* __restrict__ proj_f, const u32* __restrict__ counts,
-    const i64 chunk_size, const double dt, const double inv_dt, const int stored, const int n_units,
-    const i64* __restrict__ ptr, const int* __restrict__ syn_loc, const R* __restrict__ syn_w,
+    int* spk_pop, const i64 spk_cap, const int n_rec, const i64* __restrict__ rec_local,
+    const int* __restrict__ rec_code, double* vrec, const i64* __restrict__ item_ptr,
+    const i64* __restrict__ item_rec, const int split, const double* __restrict__ proj_f,
+    const u32* __restrict__ counts, const i64 chunk_size, const double dt, const double inv_dt, const int stored,
+    const int n_units, const i64* __restrict__ ptr, const int* __restrict__ syn_loc, const R* __restrict__ syn_w,
     const int* __restrict__ syn_d, u64* events, const int team)
 {
     for (int i = 0; i < n_steps; ++i) {
