@@ -9,8 +9,9 @@
 // fixed_probability row runs on the team's first warp (fp_row_team; on one lane where teams
 // are not whole warps), a one_to_one row on one thread. Each team counts its synaptic events
 // in a register and adds them to its own entry of `events` at the end (one entry per team of
-// the grid, summed by the driver): no atomic on one shared counter per row. The spike buffer is read through plain pointers, not
-// the read-only path: the step loop (step_loop.cu) writes it in the same launch.
+// the grid, summed by the driver): no atomic on one shared counter per row. The spike buffer
+// is read through plain pointers, not the read-only path: the step loop (step_loop.cu) writes
+// it in the same launch.
 
 // Row (pre, chunk) of a fixed_probability projection on `width` lanes: a whole warp (32), or
 // one lane (1); `l` is this lane's place among them, and all of them call. Returns the row's

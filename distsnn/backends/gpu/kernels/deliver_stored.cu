@@ -4,8 +4,8 @@
 // and slots) and walks the CSR cell (row, unit), one thread per synapse, into the unit's ring
 // block (build.ring_layout; syn_loc = chunk-local target * 2 + receptor). The row of a spike
 // is its gid (the rules' CSR, by_row 0) or row_of[gid] (the synapse lists' CSR, by_row 1:
-// rows for their sources only, -1 for other neurons). Events are counted per team and the spike buffer is read
-// through plain pointers, as in procedural delivery.
+// rows for their sources only, -1 for other neurons). Events are counted per team and the
+// spike buffer is read through plain pointers, as in procedural delivery.
 // one body for both ring widths: its entry points deliver_stored and deliver_stored_r32 are generated
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
