@@ -41,7 +41,7 @@ R32 = "_r32"
 # ("_no_indegree"). Registers are allocated for a kernel's costliest path, and
 # fixed_indegree's (the permutation of a chunk's input slots, its keys and bounds held
 # through the row) is procedural delivery's: without it delivery fits 80 registers without
-# spilling, against 90 (ptxas, sm_90), so a multiprocessor holds 6 of its blocks of 128
+# spilling, against 88 (ptxas, sm_90), so a multiprocessor holds 6 of its blocks of 128
 # threads, not 5. The microcircuit and the multi-area model (fixed_total_number) and
 # networks of fixed_probability get the smaller variant; Brunel's (fixed_indegree) the full
 # one. The suffix comes before R32; rule_variant picks the variant for a plan.
