@@ -206,6 +206,7 @@ def h100_resident(registers):
     (96, 64, None, (640, 132)),   # the full rule variant: 5 x 128 = 1 x 640
     (80, 64, 128, (128, 792)),    # the block of the separate launches, asked for
     (80, 32, None, (800, 132)),   # teams of 32: a 25th warp fits (25 x 32 x 80 registers)
+    (80, 16, None, (800, 132)),   # teams of 16 (bench_gpu's loop_team16): still whole warps
     (40, 64, None, (1024, 132)),  # room for 1,536 threads per multiprocessor (3 x 512): more than
 ])                                # delivery's 135,168 in all, which 132 blocks of 1,024 hold
 def test_step_loop_shape_on_an_h100(registers, team, forced, shape):
