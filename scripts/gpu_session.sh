@@ -8,6 +8,7 @@
 # "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
 # "microcircuit", "profile" (each kernel's time and stall reasons, Nsight Compute, separate
 # launches and the step loop), "profile_mam" (the same for the full-scale multi-area model),
+# "primitives" (a dependent load's latency and scattered atomics' rate, in the L2 and DRAM),
 # "rules" (each connection rule's cost, fixed_probability's warp-wide rows among them),
 # "adex", "izhikevich", "sonata".
 set -uo pipefail
@@ -72,6 +73,11 @@ fi
 if want profile_mam && command -v ncu >/dev/null; then
     "$PY" scripts/profile_gpu.py --model multi_area --t-sim 20 --kernels '^(neuron_update|deliver)' \
         --launch-skip 100 --launch-count 40 --out "$OUT" || status=1
+fi
+# the memory primitives a step is made of, measured alone: a link of a chain of loads, and
+# the ring buffers' atomics (does a cost per event explain 4e9 events per second?)
+if want primitives; then
+    "$PY" scripts/bench_gpu_primitives.py --out "$OUT" || status=1
 fi
 # what each connection rule costs on the GPU, with the same in-degree (40,000 neurons, 1.6e8 synapses)
 if want rules; then
