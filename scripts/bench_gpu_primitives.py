@@ -61,7 +61,6 @@ def chase_latency(cp, mod, nbytes, steps):
     out = cp.zeros(1, dtype=cp.uint32)
     chase = mod.get_function("chase")
     seconds = timed(cp, lambda: chase((1,), (1,), (nxt, cp.uint64(steps), out)))
-    del nxt
     return seconds / steps * 1e9
 
 
@@ -71,7 +70,6 @@ def scatter_rate(cp, mod, nbytes, blocks, threads, per_thread):
     fn = mod.get_function("scatter_add")
     seconds = timed(cp, lambda: fn((blocks,), (threads,), (a, cp.uint64(a.size - 1), cp.int32(per_thread))))
     total = int(a.sum(dtype=cp.uint64))   # every add landed: warm-up and timed runs
-    del a
     return blocks * threads * per_thread / seconds, total
 
 
