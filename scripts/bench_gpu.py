@@ -90,8 +90,8 @@ def floor_model(ring_bits):
     return {
         "procedural": {"bytes_read_per_event": 0, "atomics_per_event": 1, "atomic_bytes": b,
                        "note": f"the row is regenerated (Philox + Box-Muller in FP64): compute, not memory; one "
-                               f"{ring_bits}-bit integer atomic add into the ring buffer; per (spike, unit, projection) "
-                               "item its 64-byte record and one 4-byte count read"},
+                               f"{ring_bits}-bit integer atomic add into the ring buffer; per (spike, unit, "
+                               "projection) item its 64-byte record and one 4-byte count read"},
         "stored": {"bytes_read_per_event": 8 + b, "atomics_per_event": 1, "atomic_bytes": b,
                    "note": f"reads target+receptor (4 B), weight ({b} B, int{ring_bits} fixed point) and delay "
                            f"(4 B); one {ring_bits}-bit integer atomic add; per (spike, unit) item its 32-byte record "
