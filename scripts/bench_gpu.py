@@ -35,6 +35,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from bench_microcircuit import write_results  # noqa: E402  (JSON + Markdown)
 ANCHORS = {"GeNN (RTX 4090)": 0.272, "NEST GPU": 0.386}
 
 
@@ -188,15 +190,8 @@ def main():
     report = {"date": date, "device_name": device, "backend": args.backend, "scale": args.scale,
               "t_sim_ms": args.t_sim, "versions": versions, "host": platform.node(), "runs": runs,
               "overhead": overhead, "floor": floor_model(runs[0]["ring_bits"]), "anchors_s_per_bio_s": ANCHORS}
-    os.makedirs(args.out, exist_ok=True)
     slug = "".join(c if c.isalnum() else "_" for c in device).strip("_").lower()
-    stem = os.path.join(args.out, f"gpu_microcircuit_{slug}_scale{args.scale:g}_{date}")
-    with open(stem + ".json", "w") as fh:
-        json.dump(report, fh, indent=1, default=float)
-    with open(stem + ".md", "w") as fh:
-        fh.write(markdown(report))
-    print(markdown(report))
-    print(f"wrote {stem}.json and {stem}.md")
+    write_results(args.out, f"gpu_microcircuit_{slug}_scale{args.scale:g}", report, markdown)
 
 
 if __name__ == "__main__":

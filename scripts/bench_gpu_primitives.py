@@ -20,13 +20,14 @@ step loop's per-step overhead, which scripts/bench_gpu.py measures. Usage (on a 
 """
 import argparse
 import datetime
-import json
-import os
 import pathlib
+import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 SOURCE = HERE / "gpu_primitives.cu"
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from bench_microcircuit import write_results  # noqa: E402  (JSON + Markdown)
 MiB = 2 ** 20
 # per step, from the bench results (full-scale microcircuit, multi-area model; H100)
 EVENTS_PER_STEP = {"microcircuit": 9.6e4, "multi-area model": 6.4e6}
@@ -137,15 +138,8 @@ def main(argv=None):
     date = datetime.date.today().isoformat()
     report = {"date": date, "device_name": name, "multiprocessors": sms, "cupy": cp.__version__,
               "chase_ns": chase_ns, "scatter_per_s": scatter, "analysis": analyse(chase_ns, scatter)}
-    os.makedirs(args.out, exist_ok=True)
     slug = "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
-    stem = os.path.join(args.out, f"gpu_primitives_{slug}_{date}")
-    with open(stem + ".json", "w") as fh:
-        json.dump(report, fh, indent=1)
-    with open(stem + ".md", "w") as fh:
-        fh.write(markdown(report))
-    print(markdown(report))
-    print(f"wrote {stem}.json and {stem}.md")
+    write_results(args.out, f"gpu_primitives_{slug}", report, markdown)
 
 
 if __name__ == "__main__":

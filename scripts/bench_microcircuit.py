@@ -149,11 +149,12 @@ def main():
 
 
 def write_results(out_dir, name, results, report):
-    """results as <out_dir>/<name>_<date>.json and report(results) beside it as .md (printed)."""
+    """results as <out_dir>/<name>_<date>.json and report(results) beside it as .md (printed).
+    NumPy scalars in results are written as numbers."""
     os.makedirs(out_dir, exist_ok=True)
     stem = os.path.join(out_dir, f"{name}_{results['date'][:10]}")
     with open(stem + ".json", "w") as fh:
-        json.dump(results, fh, indent=1)
+        json.dump(results, fh, indent=1, default=float)
     with open(stem + ".md", "w") as fh:
         fh.write(report(results))
     print(report(results))
