@@ -80,7 +80,7 @@ def test_allocation_is_announced_and_refused_when_it_cannot_fit(monkeypatch):
 
 # --- int32 ring buffers: the per-neuron bound ------------------------------------------------
 from distsnn.build.fixed_point import LIMIT32, RESOLUTION, weight_units  # noqa: E402
-from distsnn.build.input_bound import neuron_input_bounds  # noqa: E402
+from distsnn.build.input_bound import host_unit_bounds, neuron_input_bounds  # noqa: E402
 from distsnn.model import FixedIndegree, FixedOutdegree, FixedProbability, OneToOne  # noqa: E402
 
 
@@ -101,7 +101,7 @@ def _rules_network(bits="auto"):
 def test_input_bound_is_the_exact_maximum_over_neurons():
     """The pass equals a brute-force count over every synapse of the NumPy reference."""
     plan = make_plan(_rules_network(), 3)
-    a_max, d_max, q = neuron_input_bounds(plan, plan.counts)
+    a_max, d_max, q = neuron_input_bounds(plan, host_unit_bounds(plan, plan.counts))
     kb = plan.pop_names.index("b")
     a = np.zeros((2, 37), dtype=object)
     d = np.zeros((2, 37), dtype=np.int64)

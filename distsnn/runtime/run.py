@@ -176,8 +176,9 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     timers = PhaseTimers()
     with timers.phase("build"):
         backend, device = resolve(backend, comm, share_gpus, log)
-        # under MPI the input bound waits for the partition: each rank bounds its own units
-        plan = make_plan(network, seed, bound_inputs=size == 1)
+        # the input bound waits for the partition under MPI (each rank bounds its own units),
+        # and for the device on a GPU (which counts the rows and places the synapses itself)
+        plan = make_plan(network, seed, bound_inputs=size == 1 and device is None)
         every_steps = _every_steps(checkpoint_every, plan.dt)
         part = None
         owned = None
@@ -185,24 +186,26 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
             from partitioning import partition_pieces
             part = partition_pieces(plan, size, partition)
             owned = part.unit_rank == comm.Get_rank()
-            decide_ring_bits(plan, owned=owned, comm=comm)
+        if device is None:
+            from ..backends.cpu.simulator import CpuSimulator
+            decide_ring_bits(plan, owned=owned, comm=comm)   # a no-op if make_plan did it
+            sim = CpuSimulator(plan, connectivity, log=log, owned=owned)
+        else:
+            from ..backends.gpu.simulator import GpuSimulator
+            sim = GpuSimulator(plan, connectivity, log=log, owned=owned, device=device)
+            sim.bound_inputs(comm)
         log(f"input ring buffers: int{plan.ring_bits}"
             + (f" ({plan.info['ring_bits_reason']})" if "ring_bits_reason" in plan.info else ""))
         maybe_inject_fault(comm, "build")
         manifest = None
-        if restart is not None or checkpoint is not None:   # before anything large is allocated or run
+        # before anything large is allocated or run (a GPU's row counts aside: its input bound needed them)
+        if restart is not None or checkpoint is not None:
             from ..io import checkpoint as ckpt
             if restart is not None:
                 manifest = ckpt.load_manifest(restart)
                 ckpt.check_compatible(manifest, plan, restart)
             if checkpoint is not None:
                 ckpt.check_target(checkpoint)
-        if device is None:
-            from ..backends.cpu.simulator import CpuSimulator
-            sim = CpuSimulator(plan, connectivity, log=log, owned=owned)
-        else:
-            from ..backends.gpu.simulator import GpuSimulator
-            sim = GpuSimulator(plan, connectivity, log=log, owned=owned, device=device)
         sim.build()
     restored = None
     if restart is not None:

@@ -92,6 +92,8 @@ class GpuSimulator(RecordedState):
         self._graphs = {}
         self._enqueued = 0               # steps of the last enqueued block
         self.n_synapses = None
+        self.owned = owned
+        self.d_counts = None             # per-row counts on the device (_counts)
 
     # sizes -----------------------------------------------------------------------------
     def memory_estimate(self):
@@ -126,11 +128,65 @@ class GpuSimulator(RecordedState):
             variant = rule_variant(() if self.connectivity == "stored" else self.plan.proj_i[:, bp.JI_RULE])
         return name + variant + (R32 if self.plan.ring_bits == 32 else "")
 
+    def bound_inputs(self, comm=None):
+        """Decide the ring width (build.input_bound.decide_ring_bits) with the input bound
+        computed here: the per-row counts histogrammed on the device and every synapse placed
+        there (unit_bounds), so that the host neither holds the counts (2.4 GB for the
+        multi-area model) nor places a synapse (the host's pass and counts took 63 of the
+        66 s of that model's build on 2 cores). A no-op once the width is decided (make_plan
+        with bound_inputs, or an earlier call). comm: under MPI, each rank bounds the units it
+        simulates and the maxima are combined (collective: every rank calls it); without one,
+        every unit is bounded, so the width is the model's whatever this process owns."""
+        plan = self.plan
+        if plan.ring_bits is not None:
+            return
+        owned = self.owned if comm is not None and comm.Get_size() > 1 else None
+        if plan.network.ring_bits != 64:
+            n = plan.n_neurons if owned is None else int(bp.unit_sizes(plan.units[np.asarray(owned, bool)]).sum())
+            self._check_fits("row counts and the input bound's sums", 4 * plan.info["count_cells"] + 32 * n)
+        decide_ring_bits(plan, owned=owned, comm=comm, unit_bounds=self.unit_bounds)
+
+    def unit_bounds(self, units, wq):
+        """Per unit and receptor, the largest in-degree and sum of weight bounds over its
+        neurons (the function neuron_input_bounds takes; the host's is
+        input_bound.host_unit_bounds): kernel input_bounds sums them per neuron in int64 on
+        the device, the host takes each unit's maxima. units: rows of plan.units; wq: the
+        projections' weight bounds in fixed units (input_bound.weight_quanta)."""
+        d, plan = self.dev, self.plan
+        U = units.shape[0]
+        sizes = bp.unit_sizes(units)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        n = int(sizes.sum())
+        if U == 0 or n == 0:
+            return np.zeros((U, 2), dtype=np.int64), np.zeros((U, 2), dtype=np.int64)
+        units = units.copy()
+        units[:, bp.UI_LOCAL_START] = starts   # the accumulators' numbering: these units' neurons in order
+        acc_a = d.zeros(2 * n, np.uint64)
+        acc_d = d.zeros(2 * n, np.uint64)
+        # blocks enough to fill the device: units of the microcircuit (77) share their rows
+        split = max(1, math.ceil(8 * d.multiprocessors / U))
+        d.launch("input_bounds", min(U * split, 2 ** 31 - 1), d.block_threads,
+                 (U, split, d.to_device(units, np.int64), d.to_device(plan.pop_i, np.int64),
+                  d.to_device(plan.in_proj, np.int64), d.to_device(plan.proj_f, np.float64),
+                  d.to_device(plan.proj_i, np.int64), self._counts(), d.to_device(wq, np.int64), plan.chunk_size,
+                  plan.key0, plan.key1, n, acc_a, acc_d))
+        out = [np.maximum.reduceat(d.to_host(acc).view(np.int64).reshape(2, n), starts, axis=1).T
+               for acc in (acc_a, acc_d)]
+        return out[0], out[1]
+
+    def _counts(self):
+        """The per-row counts on the device, computed once (_compute_counts)."""
+        if self.d_counts is None:
+            self.d_counts = self._compute_counts()
+        return self.d_counts
+
     def _build(self):
         d, plan = self.dev, self.plan
-        decide_ring_bits(plan)   # a no-op if make_plan did it
+        self.bound_inputs()   # a no-op if make_plan or the caller decided the width
         self.ring_dtype = ring_dtype(plan)
-        self._check_fits("neuron state, input buffers, row counts and spike buffers", self.memory_estimate())
+        # less the counts the bound already placed on the device
+        held = 4 * plan.info["count_cells"] if self.d_counts is not None else 0
+        self._check_fits("neuron state, input buffers, row counts and spike buffers", self.memory_estimate() - held)
         up = d.to_device
         self.d_units = up(self.units, np.int64)
         self.d_gids = up(self.gids, np.int64)
@@ -156,7 +212,7 @@ class GpuSimulator(RecordedState):
         self.n_src = int(src.size)
         self.d_src_gids = up(src, np.int64)
         self.d_ps_seg = up(plan.ps_seg, np.int64)
-        self.d_counts = self._compute_counts()
+        self._counts()
         n = self.n_local
         self.v = up(initial_state(plan, self.gids), np.float64)
         self.i_ex = up(initial_currents(plan, self.gids), np.float64)   # 0, but izhikevich's u

@@ -21,7 +21,7 @@ from . import delivery_items, layout
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
 KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "poisson_sources", "record_state", "advance_step",
-           "deliver_procedural", "deliver_stored", "counts", "build_stored", "step_loop")
+           "deliver_procedural", "deliver_stored", "counts", "input_bounds", "build_stored", "step_loop")
 # files whose kernels call the device functions of others: compiled with those (their entry
 # points left out; the emulated device's one translation unit has every file once, in the
 # order of KERNELS)
@@ -64,6 +64,7 @@ ENTRY_POINTS = {"neuron_update": _entries("neuron_update"), "neuron_update_aeif"
                 "record_state": ("record_state",), "advance_step": ("advance_step",),
                 "deliver_procedural": _entries("deliver_procedural"), "deliver_stored": _entries("deliver_stored"),
                 "counts": ("counts_fixed_total", "counts_fixed_outdegree", "counts_fixed_indegree"),
+                "input_bounds": ("input_bounds",),
                 "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32),
                 "step_loop": _entries("step_loop")}
 
