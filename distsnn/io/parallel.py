@@ -19,6 +19,7 @@ import time
 import h5py
 import numpy as np
 
+from .spike_groups import by_population
 from .sonata import (create_population_spikes, population_group, population_size, write_metadata,
                      write_population_spikes, write_report, write_root)
 
@@ -54,12 +55,8 @@ def redistribute_by_time(comm, gids, steps, n_steps, first_step=0):
 
 def _per_population(plan, gids, steps):
     """{population: (node ids, times ms)} of this rank's (sorted) spikes."""
-    out = {}
-    for name in plan.pop_names:
-        sl = plan.pop_slice(name)
-        sel = (gids >= sl.start) & (gids < sl.stop)
-        out[name] = ((gids[sel] - sl.start).astype(np.uint64), ((steps[sel] + 1) * plan.dt).astype(np.float64))
-    return out
+    return {name: (ids.astype(np.uint64), times.astype(np.float64))
+            for name, (ids, times) in by_population(plan, gids, steps).items()}
 
 
 def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None, mode="auto", first_step=0):

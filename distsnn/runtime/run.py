@@ -61,6 +61,8 @@ class RunResult:
     kept: bool = True
     # absolute step of each row of vrec (plan.vrec_sampling): every step of the run by default
     vrec_steps: np.ndarray = None
+    # spikes grouped by population (_population_groups), made when first asked for
+    _groups: tuple = field(default=None, repr=False, compare=False)
 
     @property
     def dt(self):
@@ -82,9 +84,19 @@ class RunResult:
 
     def spikes(self, population):
         """(population-local node ids, spike times in ms) of this process's spikes of one population."""
-        sl = self.plan.pop_slice(population)
-        sel = (self.spike_gids >= sl.start) & (self.spike_gids < sl.stop)
-        return self.spike_gids[sel] - sl.start, (self.spike_steps[sel] + 1) * self.plan.dt
+        k = self.plan.pop_names.index(population)
+        order, bounds = self._population_groups()
+        sel = order[bounds[k]:bounds[k + 1]]
+        return self.spike_gids[sel] - int(self.plan.pop_i[k, bp.PI_OFFSET]), (self.spike_steps[sel] + 1) * self.plan.dt
+
+    def _population_groups(self):
+        """io.spike_groups.population_groups of the spikes, sorted once (a writer or the rates
+        ask for every population in turn), again if the spike arrays were replaced."""
+        from ..io.spike_groups import population_groups
+        key = (id(self.spike_gids), self.spike_gids.size)
+        if self._groups is None or self._groups[0] != key:
+            self._groups = (key, population_groups(self.plan, self.spike_gids))
+        return self._groups[1]
 
     def state(self, population, variable="V_m"):
         """(population-local node ids, times in ms, values (time x node)) of one recorded
@@ -122,7 +134,8 @@ class RunResult:
         from ..analysis.statistics import population_rates
         t_start = max(float(t_start), self.t_start)
         names = self.plan.pop_names
-        counts = np.array([np.sum(self.spikes(n)[1] > t_start) for n in names], dtype=np.int64)
+        late = (self.spike_steps + 1) * self.plan.dt > t_start
+        counts = np.bincount(self.plan.pop_of[self.spike_gids[late]], minlength=len(names)).astype(np.int64)
         if self.comm is not None and self.comm.Get_size() > 1:
             counts = self.comm.allreduce(counts)
         return population_rates(dict(zip(names, counts.tolist())), {n: self.recorded_count(n) for n in names},
