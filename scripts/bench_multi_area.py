@@ -274,7 +274,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(work, exist_ok=True)
     date = datetime.date.today().isoformat()
-    stem = f"multi_area_{args.state}_scale{args.scale:g}_{date}"
+    # a GPU run is named apart from the CPU's of the same day
+    stem = f"multi_area_{args.state}_scale{args.scale:g}{'_gpu' if args.backend.startswith('gpu') else ''}_{date}"
     spikes = os.path.join(work, stem + "_spikes.h5")
     if args.from_spikes:
         spikes = args.from_spikes

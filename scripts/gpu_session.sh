@@ -8,6 +8,8 @@
 # "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
 # "microcircuit", "profile" (each kernel's time and stall reasons, Nsight Compute, separate
 # launches and the step loop), "profile_mam" (the same for the full-scale multi-area model),
+# "multi_area" (the full-scale multi-area model for 1 s: build, simulate and write timed, its
+# activity against the references; DISTSNN_DATA must point at the shared data),
 # "primitives" (a dependent load's latency and scattered atomics' rate, in the L2 and DRAM),
 # "rules" (each connection rule's cost, fixed_probability's warp-wide rows among them),
 # "adex", "izhikevich", "sonata".
@@ -73,6 +75,12 @@ fi
 if want profile_mam && command -v ncu >/dev/null; then
     "$PY" scripts/profile_gpu.py --model multi_area --t-sim 20 --kernels '^(neuron_update|deliver)' \
         --launch-skip 100 --launch-count 40 --out "$OUT" || status=1
+fi
+# the full-scale multi-area model for a biological second: the build (its input bound on
+# the device since 2026-11-22; 56 s before, on 16 host cores), the step and the write
+if want multi_area; then
+    "$PY" scripts/bench_multi_area.py --backend gpu --scale 1 --t-sim 1000 --work /tmp/mam_gpu --out "$OUT" \
+        || status=1
 fi
 # the memory primitives a step is made of, measured alone: a link of a chain of loads, and
 # the ring buffers' atomics (does a cost per event explain 4e9 events per second?)
