@@ -91,11 +91,11 @@ class RunResult:
 
     def _population_groups(self):
         """io.spike_groups.population_groups of the spikes, sorted once (a writer or the rates
-        ask for every population in turn), again if the spike arrays were replaced."""
+        ask for every population in turn), again if the spike array was replaced (the cache
+        holds the array it grouped: an identity test, which a new array cannot pass)."""
         from ..io.spike_groups import population_groups
-        key = (id(self.spike_gids), self.spike_gids.size)
-        if self._groups is None or self._groups[0] != key:
-            self._groups = (key, population_groups(self.plan, self.spike_gids))
+        if self._groups is None or self._groups[0] is not self.spike_gids:
+            self._groups = (self.spike_gids, population_groups(self.plan, self.spike_gids))
         return self._groups[1]
 
     def state(self, population, variable="V_m"):
