@@ -28,6 +28,10 @@ def _versions():
             "numba": numba.__version__, "h5py": h5py.__version__, "platform": platform.platform()}
 
 
+# the parts of the build simulate times (runtime.run.simulate), as the summary line names them
+BUILD_PARTS = (("build_plan", "plan"), ("build_bound", "counts and input bound"), ("build_engine", "engine"))
+
+
 def run_command(args, comm=None, out=None):
     out = out or sys.stdout
     from .io.parallel import write_reports_parallel, write_spikes_parallel
@@ -145,7 +149,8 @@ def run_command(args, comm=None, out=None):
           + f", backend {res.backend}, {res.connectivity} connectivity"
           + (f", {size} ranks ({args.partition}, imbalance {res.partition.imbalance:.2f}, exchange every "
              f"{res.exchange['interval_steps']} step(s) by {res.exchange['method']})" if size > 1 else ""), file=out)
-    print(f"  build    {timers['build']:9.3f} s", file=out)
+    parts = [f"{label} {timers[key]:.3f} s" for key, label in BUILD_PARTS if key in timers]
+    print(f"  build    {timers['build']:9.3f} s" + (f"   ({', '.join(parts)})" if parts else ""), file=out)
     if restart:
         print(f"  restore  {timers['restore']:9.3f} s   ({restart}, t = {res.t_start:g} ms)", file=out)
     print(f"  simulate {timers['simulate']:9.3f} s   real-time factor {summary['real_time_factor']:.3f}", file=out)

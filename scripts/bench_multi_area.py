@@ -190,6 +190,10 @@ def markdown(rep):
              f"- build {r['timers_s']['build']:.2f} s, simulate {r['timers_s']['simulate']:.1f} s: "
              f"real-time factor {r['real_time_factor']:.2f}, {r['events_per_s']:.3g} synaptic events/s "
              f"({r['synaptic_events']:.3g} events)"]
+    t = r["timers_s"]
+    if "build_bound" in t:   # the build's parts (runtime.run.simulate), and the write
+        lines.append(f"- build: plan {t['build_plan']:.2f} s, row counts and input bound {t['build_bound']:.2f} s, "
+                     f"engine {t['build_engine']:.2f} s; write {t.get('write', float('nan')):.2f} s")
     if r.get("devices"):
         dev = r["devices"][0]
         line = (f"- device {dev.get('name')}: peak memory {r['device_peak_memory_bytes'] / 2 ** 30:.2f} GiB, "

@@ -187,26 +187,31 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     if connectivity not in CONNECTIVITY_MODES:   # checked before a device is opened
         raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
     timers = PhaseTimers()
+    # the build in parts (build_plan, build_bound, build_engine), each timed on its own: what
+    # a model's build spends where, on the host or a device, is in every run's summary
     with timers.phase("build"):
         backend, device = resolve(backend, comm, share_gpus, log)
-        # the input bound waits for the partition under MPI (each rank bounds its own units),
-        # and for the device on a GPU (which counts the rows and places the synapses itself)
-        plan = make_plan(network, seed, bound_inputs=size == 1 and device is None)
-        every_steps = _every_steps(checkpoint_every, plan.dt)
-        part = None
-        owned = None
-        if size > 1:
-            from partitioning import partition_pieces
-            part = partition_pieces(plan, size, partition)
-            owned = part.unit_rank == comm.Get_rank()
-        if device is None:
-            from ..backends.cpu.simulator import CpuSimulator
-            decide_ring_bits(plan, owned=owned, comm=comm)   # a no-op if make_plan did it
-            sim = CpuSimulator(plan, connectivity, log=log, owned=owned)
-        else:
-            from ..backends.gpu.simulator import GpuSimulator
-            sim = GpuSimulator(plan, connectivity, log=log, owned=owned, device=device)
-            sim.bound_inputs(comm)
+        with timers.phase("build_plan"):
+            # the input bound waits: for the partition under MPI (each rank bounds its own
+            # units), and on a GPU for the device (which counts the rows and places the
+            # synapses itself)
+            plan = make_plan(network, seed, bound_inputs=False)
+            every_steps = _every_steps(checkpoint_every, plan.dt)
+            part = None
+            owned = None
+            if size > 1:
+                from partitioning import partition_pieces
+                part = partition_pieces(plan, size, partition)
+                owned = part.unit_rank == comm.Get_rank()
+        with timers.phase("build_bound"):   # the row counts and the input bound: the ring width
+            if device is None:
+                from ..backends.cpu.simulator import CpuSimulator
+                decide_ring_bits(plan, owned=owned, comm=comm)
+                sim = CpuSimulator(plan, connectivity, log=log, owned=owned)
+            else:
+                from ..backends.gpu.simulator import GpuSimulator
+                sim = GpuSimulator(plan, connectivity, log=log, owned=owned, device=device)
+                sim.bound_inputs(comm)
         log(f"input ring buffers: int{plan.ring_bits}"
             + (f" ({plan.info['ring_bits_reason']})" if "ring_bits_reason" in plan.info else ""))
         maybe_inject_fault(comm, "build")
@@ -219,7 +224,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                 ckpt.check_compatible(manifest, plan, restart)
             if checkpoint is not None:
                 ckpt.check_target(checkpoint)
-        sim.build()
+        with timers.phase("build_engine"):   # the engine's state, tables and buffers (a stored CSR)
+            sim.build()
     restored = None
     if restart is not None:
         with timers.phase("restore"):
