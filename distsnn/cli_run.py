@@ -29,7 +29,7 @@ def _versions():
 
 
 # the parts of the build simulate times (runtime.run.simulate), as the summary line names them
-BUILD_PARTS = (("build_plan", "plan"), ("build_bound", "counts and input bound"), ("build_engine", "engine"))
+BUILD_PARTS = (("build_plan", "plan"), ("build_bound", "row counts and input bound"), ("build_engine", "engine"))
 
 
 def run_command(args, comm=None, out=None):
