@@ -53,6 +53,19 @@ def test_gpu_ranks_on_the_step_loop_same_spikes_as_one_cpu_process(comm, monkeyp
     assert_same(res, ref)
 
 
+def test_each_rank_bounds_its_units_on_its_device_and_all_find_one_width(comm):
+    """The input bound on the device under MPI (GpuSimulator.bound_inputs with the
+    communicator): each rank places the synapses onto its own units, the maxima are combined,
+    and every rank finds the width, scales and bounds of one process's host pass."""
+    from distsnn.build.plan import make_plan
+    ref = make_plan(mixed_network(), 12)
+    res = simulate(mixed_network(), 5.0, seed=12, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
+    assert res.plan.counts is None                        # the host held no counts
+    assert res.plan.ring_bits == ref.ring_bits == 32
+    assert np.array_equal(res.plan.scale_exp, ref.scale_exp)
+    assert res.plan.info["input_bound"] == ref.info["input_bound"]
+
+
 def test_binding_one_device_per_rank_and_refusal(comm, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     size = comm.Get_size()          # all ranks of the test job run on this node
