@@ -26,7 +26,7 @@ def host_unit_bounds(plan, counts):
     """The host's way to bound units (numba, connectivity_kernels.input_bounds), given the
     per-row counts: a function (units, wq) -> (out_a, out_d), each (units, 2) per unit and
     receptor, as neuron_input_bounds takes it. The GPU engine has its own, on the device
-    (GpuSimulator.unit_bounds), which finds the same integers."""
+    (backends.gpu.input_bound.device_unit_bounds), which finds the same integers."""
     def unit_bounds(units, wq):
         from ..backends.cpu.connectivity_kernels import input_bounds
         from ..backends.cpu.simulator import max_row_length

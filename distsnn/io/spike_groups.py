@@ -22,14 +22,18 @@ def population_groups(plan, gids):
     return order, bounds
 
 
+def population_spikes(plan, gids, steps, groups, k):
+    """(population-local node ids, spike times ms) of population k's spikes, given as gids
+    and emission steps (time (step + 1) dt), from their groups (population_groups)."""
+    order, bounds = groups
+    sel = order[bounds[k]:bounds[k + 1]]
+    return gids[sel] - int(plan.pop_i[k, bp.PI_OFFSET]), (steps[sel] + 1) * plan.dt
+
+
 def by_population(plan, gids, steps):
     """{population: (population-local node ids int64, spike times ms float64)} of spikes
-    given as gids and emission steps (time (step + 1) dt), each population's in their order."""
+    given as gids and emission steps, each population's in their order."""
     gids = np.asarray(gids, dtype=np.int64)
     steps = np.asarray(steps, dtype=np.int64)
-    order, bounds = population_groups(plan, gids)
-    out = {}
-    for k, name in enumerate(plan.pop_names):
-        sel = order[bounds[k]:bounds[k + 1]]
-        out[name] = (gids[sel] - int(plan.pop_i[k, bp.PI_OFFSET]), (steps[sel] + 1) * plan.dt)
-    return out
+    groups = population_groups(plan, gids)
+    return {name: population_spikes(plan, gids, steps, groups, k) for k, name in enumerate(plan.pop_names)}

@@ -84,10 +84,9 @@ class RunResult:
 
     def spikes(self, population):
         """(population-local node ids, spike times in ms) of this process's spikes of one population."""
-        k = self.plan.pop_names.index(population)
-        order, bounds = self._population_groups()
-        sel = order[bounds[k]:bounds[k + 1]]
-        return self.spike_gids[sel] - int(self.plan.pop_i[k, bp.PI_OFFSET]), (self.spike_steps[sel] + 1) * self.plan.dt
+        from ..io.spike_groups import population_spikes
+        return population_spikes(self.plan, self.spike_gids, self.spike_steps, self._population_groups(),
+                                 self.plan.pop_names.index(population))
 
     def _population_groups(self):
         """io.spike_groups.population_groups of the spikes, sorted once (a writer or the rates

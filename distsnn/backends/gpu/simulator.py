@@ -33,6 +33,7 @@ from ...model.rkf45 import instability_error
 from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projections, csr_bytes_per_synapse,
                              local_view, ring_dtype, state_bytes)
 from . import launches, layout
+from .input_bound import device_unit_bounds
 from .delivery_items import (list_items, procedural_items, procedural_records, stored_items, stored_records,
                              table_bytes, teams_per_spike)
 from .source import R32, RULE_FILES, rule_variant
@@ -129,14 +130,12 @@ class GpuSimulator(RecordedState):
         return name + variant + (R32 if self.plan.ring_bits == 32 else "")
 
     def bound_inputs(self, comm=None):
-        """Decide the ring width (build.input_bound.decide_ring_bits) with the input bound
-        computed here: the per-row counts histogrammed on the device and every synapse placed
-        there (unit_bounds), so that the host neither holds the counts (2.4 GB for the
-        multi-area model) nor places a synapse (the host's pass and counts took 63 of the
-        66 s of that model's build on 2 cores). A no-op once the width is decided (make_plan
-        with bound_inputs, or an earlier call). comm: under MPI, each rank bounds the units it
-        simulates and the maxima are combined (collective: every rank calls it); without one,
-        every unit is bounded, so the width is the model's whatever this process owns."""
+        """Decide the ring width (build.input_bound.decide_ring_bits) with the row counts and
+        the input bound computed on the device (unit_bounds; docs/design.md, "The input bound
+        on the device"). A no-op once the width is decided. comm: under MPI, each rank bounds
+        the units it simulates and the maxima are combined (collective: every rank calls it);
+        without one, every unit is bounded, so the width is the model's whatever this process
+        owns."""
         plan = self.plan
         if plan.ring_bits is not None:
             return
@@ -148,31 +147,8 @@ class GpuSimulator(RecordedState):
 
     def unit_bounds(self, units, wq):
         """Per unit and receptor, the largest in-degree and sum of weight bounds over its
-        neurons (the function neuron_input_bounds takes; the host's is
-        input_bound.host_unit_bounds): kernel input_bounds sums them per neuron in int64 on
-        the device, the host takes each unit's maxima. units: rows of plan.units; wq: the
-        projections' weight bounds in fixed units (input_bound.weight_quanta)."""
-        d, plan = self.dev, self.plan
-        U = units.shape[0]
-        sizes = bp.unit_sizes(units)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        n = int(sizes.sum())
-        if U == 0 or n == 0:
-            return np.zeros((U, 2), dtype=np.int64), np.zeros((U, 2), dtype=np.int64)
-        units = units.copy()
-        units[:, bp.UI_LOCAL_START] = starts   # the accumulators' numbering: these units' neurons in order
-        acc_a = d.zeros(2 * n, np.uint64)
-        acc_d = d.zeros(2 * n, np.uint64)
-        # blocks enough to fill the device: units of the microcircuit (77) share their rows
-        split = max(1, math.ceil(8 * d.multiprocessors / U))
-        d.launch("input_bounds", min(U * split, 2 ** 31 - 1), d.block_threads,
-                 (U, split, d.to_device(units, np.int64), d.to_device(plan.pop_i, np.int64),
-                  d.to_device(plan.in_proj, np.int64), d.to_device(plan.proj_f, np.float64),
-                  d.to_device(plan.proj_i, np.int64), self._counts(), d.to_device(wq, np.int64), plan.chunk_size,
-                  plan.key0, plan.key1, n, acc_a, acc_d))
-        out = [np.maximum.reduceat(d.to_host(acc).view(np.int64).reshape(2, n), starts, axis=1).T
-               for acc in (acc_a, acc_d)]
-        return out[0], out[1]
+        neurons, on the device (input_bound.device_unit_bounds), from this simulator's counts."""
+        return device_unit_bounds(self.dev, self.plan, self._counts(), units, wq)
 
     def _counts(self):
         """The per-row counts on the device, computed once (_compute_counts)."""
