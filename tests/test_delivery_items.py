@@ -2,6 +2,8 @@
 exactly the (local unit, projection) pairs, or for stored delivery the local units, that its
 spikes reach, for any subset of units a process owns; and a spike shared by fewer teams than
 its list is long still reaches all of them (the same spikes as the CPU engine)."""
+import copy
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from distsnn.backends.gpu.delivery_items import (procedural_items, procedural_re
                                                  table_bytes, teams_per_spike)
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
+from distsnn.build.count_layout import hold_counts
 from distsnn.models import MODELS
 from distsnn.runtime import simulate
 from test_determinism import mixed_network
@@ -70,9 +73,14 @@ def signed(x):
 def test_records_hold_what_the_rows_read(name, plan):
     """Each item's record has the values the kernels read from the unit, projection and
     population tables before (struct Item and struct Cell, common.cuh): checked field by
-    field, with every count address against the projection's own arithmetic."""
+    field, with every count address against the projection's own arithmetic, in the counts
+    layout of a process that holds its own chunks' counts only (count_layout.hold_counts)."""
     units = plan.units[np.arange(plan.units.shape[0]) % 2 == 0].copy()
     units[:, bp.UI_RING_OFF] = 1000 + 7 * np.arange(units.shape[0])   # any local offsets
+    plan = copy.copy(plan)   # the parameters' plan is shared
+    plan.proj_i, plan.info = plan.proj_i.copy(), dict(plan.info)
+    hold_counts(plan, units)
+    assert (plan.proj_i[plan.proj_i[:, bp.JI_COUNT_OFF] >= 0, bp.JI_COUNT_COL0] > 0).any()   # a shifted span
     ptr, unit, proj = procedural_items(plan, units)
     rec = procedural_records(plan, units, unit, proj)
     assert rec.shape == (unit.size, delivery_items.N_IR) and rec.dtype == np.int64
@@ -87,13 +95,13 @@ def test_records_hold_what_the_rows_read(name, plan):
         assert halves(r[delivery_items.IR_CLEN_CHUNK]) == (clen, chunk)
         rule, tag = halves(r[delivery_items.IR_RULE_TAG])
         assert rule == pj[bp.JI_RULE] and tag == signed(int(pj[bp.JI_TAG]))
-        assert halves(r[delivery_items.IR_NCHUNK_PROJ]) == (pj[bp.JI_NCHUNK], proj[o])
+        assert halves(r[delivery_items.IR_COLS_PROJ]) == (pj[bp.JI_COUNT_COLS], proj[o])
         assert halves(r[delivery_items.IR_KIN]) == (pj[bp.JI_N] if rule == bp.RULE_FIN else 0, 0)
         assert r[delivery_items.IR_PRE_OFF] == pj[bp.JI_PRE_OFF]
         for pre in (0, pj[bp.JI_PRE_SIZE] - 1):   # the first and last source of the projection
             gid = pj[bp.JI_PRE_OFF] + pre
-            at = r[delivery_items.IR_COUNT] + gid * pj[bp.JI_NCHUNK]
-            assert at == pj[bp.JI_COUNT_OFF] + pre * pj[bp.JI_NCHUNK] + chunk
+            at = r[delivery_items.IR_COUNT] + gid * pj[bp.JI_COUNT_COLS]
+            assert at == pj[bp.JI_COUNT_OFF] + pre * pj[bp.JI_COUNT_COLS] + chunk - pj[bp.JI_COUNT_COL0]
     sptr, sunit = stored_items(plan, units)
     cells = stored_records(plan, units, sunit)
     assert cells.shape == (sunit.size, delivery_items.N_CR)

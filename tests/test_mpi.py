@@ -8,7 +8,8 @@ import pytest
 
 from distsnn.io import read_spikes, write_spikes
 from distsnn.io.parallel import h5py_has_mpi, write_spikes_parallel
-from distsnn.model import FixedProbability, FixedTotalNumber, Network, Normal
+from distsnn.build.plan import JI_COUNT_COL0, JI_COUNT_COLS, UI_CHUNK
+from distsnn.model import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal
 from distsnn.runtime import simulate
 from test_determinism import mixed_network
 
@@ -149,3 +150,32 @@ def test_every_rank_owns_neurons(comm):
     counts = comm.allgather(int(np.sum(res.partition.unit_rank == comm.Get_rank())))
     assert all(c > 0 for c in counts)
     assert np.array_equal(comm.bcast(res.partition.unit_rank, root=0), res.partition.unit_rank)
+
+
+def split_network():
+    """One population of 8 chunks with every counted rule onto it, which "split" cuts
+    between the ranks: each rank's share of its chunks starts past the first but on rank 0."""
+    n = Network(dt=0.1, chunk_size=32)
+    n.add_population("E", 256, v_init=Normal(-60.0, 5.0))
+    n.connect("E", "E", FixedTotalNumber(20000), Normal(30.0, 3.0), Normal(1.5, 0.3))
+    n.connect("E", "E", FixedOutdegree(40), -60.0, 1.0, receptor="inhibitory", label="out")
+    n.connect("E", "E", FixedIndegree(30), 20.0, 2.0, label="in")
+    n.add_poisson_input("E", indegree=1000, rate=16.0, weight=45.0, delay=1.5)
+    n.record_spikes("E")
+    return n
+
+
+def test_each_rank_holds_its_own_chunks_counts(comm):
+    """Each rank holds the row counts of the chunks it simulates only (build.count_layout),
+    together the model's cells once; the spikes are one process's."""
+    ref = simulate(split_network(), 100.0, seed=5, progress=False)
+    res = simulate(split_network(), 100.0, seed=5, progress=False, comm=comm, partition="split")
+    assert_same(res, ref)
+    mine = res.plan.units[res.partition.unit_rank == comm.Get_rank()]
+    counted = res.plan.proj_i[:, [JI_COUNT_COL0, JI_COUNT_COLS]]
+    assert (counted[:, 0] == mine[:, UI_CHUNK].min()).all()      # the first column: this rank's first chunk
+    assert (counted[:, 1] == mine.shape[0]).all()                # as many columns as chunks here
+    cells = res.plan.info["count_cells"]
+    assert cells < ref.plan.info["count_cells"]
+    assert comm.allreduce(cells) == ref.plan.info["count_cells"]
+    assert comm.allreduce(int(counted[0, 0] > 0)) == comm.Get_size() - 1

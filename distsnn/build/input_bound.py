@@ -16,6 +16,7 @@ maxima are combined by an allreduce: the maximum over all neurons, whatever the 
 import numpy as np
 
 from . import plan as bp
+from .count_layout import require_counts_of
 from .fixed_point import RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
 from .synapse_lists import input_maxima
 
@@ -30,6 +31,7 @@ def host_unit_bounds(plan, counts):
     def unit_bounds(units, wq):
         from ..backends.cpu.connectivity_kernels import input_bounds
         from ..backends.cpu.simulator import max_row_length
+        require_counts_of(plan, units, "the input bound")
         U = units.shape[0]
         scratch = np.zeros((max(U, 1), max_row_length(plan, counts)), dtype=np.int64)
         out_a = np.zeros((max(U, 1), 2), dtype=np.int64)

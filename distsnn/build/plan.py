@@ -83,8 +83,13 @@ N_DI = 4
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7
 # projection int columns
-JI_PRE_POP, JI_POST_POP, JI_RULE, JI_TAG, JI_N, JI_REC, JI_NCHUNK, JI_COUNT_OFF, JI_PRE_OFF, JI_PRE_SIZE, JI_POST_OFF, JI_POST_SIZE = range(12)
-N_JI = 12
+# JI_COUNT_OFF, JI_COUNT_COL0, JI_COUNT_COLS: where a counted projection's row counts lie in
+# this process's counts array (count_layout.py): cell (pre, chunk) at
+# off + pre * cols + chunk - col0, for the chunks col0 <= chunk < col0 + cols this process
+# holds (all of them unless a rank holds its own only); off -1 for rules without counts
+JI_PRE_POP, JI_POST_POP, JI_RULE, JI_TAG, JI_N, JI_REC, JI_NCHUNK, JI_COUNT_OFF, JI_PRE_OFF, JI_PRE_SIZE, \
+    JI_POST_OFF, JI_POST_SIZE, JI_COUNT_COL0, JI_COUNT_COLS = range(14)
+N_JI = 14
 RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A, RULE_FIN = 0, 1, 2, 3, 4, 5
 COUNTED_RULES = (RULE_FTN, RULE_FOUT, RULE_FIN)   # rows of drawn lengths: per (pre, chunk) cells
 # poisson input columns
@@ -265,7 +270,7 @@ def make_plan(network, seed, bound_inputs=True):
         counted = RULE_CODES[type(rule)] in COUNTED_RULES
         proj_f[j] = [p, r, pr.weight.mean, w_sd, pr.delay.mean, d_sd, 0.0]
         proj_i[j] = [a, b, RULE_CODES[type(rule)], streams.tag(streams.DOM_SYN, pr.pid), n, rec, nch,
-                     count_off if counted else -1, offsets[a], n_pre, offsets[b], n_post]
+                     count_off if counted else -1, offsets[a], n_pre, offsets[b], n_post, 0, nch if counted else 0]
         if counted:
             count_off += count_cells(RULE_CODES[type(rule)], n_pre, nch)
         bound_terms[(b, rec)].append((k_hard * int(mult[a]), weight_bound(pr.weight.mean, w_sd)))

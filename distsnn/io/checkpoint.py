@@ -39,6 +39,7 @@ import numpy as np
 
 from .. import __version__
 from ..build import plan as bp
+from ..build.count_layout import model_offsets
 from ..build.neuron_values import per_neuron_description
 from ..build.ring_layout import ring_slots
 from ..comm.faults import maybe_inject_fault
@@ -56,7 +57,8 @@ ADDED_FIELDS = ("dj_ex", "dj_in")   # later than format 1's first files: absent 
 SEGMENT_PREFIXES = ("spikes-", "state-", "voltage-")
 
 # the plan's tables that fix the dynamics; the partition-dependent ones (units' local starts,
-# counts) are not among them, so any partition can restart any checkpoint. The ring slots of
+# counts) are not among them, and proj_i's counts layout (build.count_layout: a rank holds
+# its own chunks' counts) is hashed as every chunk's, so any partition can restart any checkpoint. The ring slots of
 # pop_i (PI_RING_EX, PI_RING_IN) follow from the projections and only lay out memory: left out,
 # so checkpoints of versions before them (one ring length for all) stay readable.
 _MODEL_TABLES = ("pop_f", "pop_i", "proj_f", "proj_i", "in_proj", "pin_i", "pin_cdf", "dc_f", "dc_i",
@@ -84,6 +86,9 @@ def fingerprint(plan):
             extras = [a[:, bp.N_PI_BEFORE_PS:bp.N_PI_BEFORE_VTH], a[:, bp.N_PI_BEFORE_VTH:bp.N_PI_BEFORE_ROWS],
                       a[:, bp.N_PI_BEFORE_ROWS:]]
             a = a[:, :bp.PI_RING_EX]
+        if name == "proj_i":   # the counts layout of every chunk, in the columns it had before spans
+            a = a[:, :bp.JI_COUNT_COL0].copy()
+            a[:, bp.JI_COUNT_OFF] = model_offsets(plan)
         if name == "noise_i":   # the kind column: only where some current is not normal
             a, kinds = a[:, :bp.N_NZ_BEFORE_KIND], a[:, bp.N_NZ_BEFORE_KIND:]
             if np.any(kinds != bp.NZ_NORMAL):

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..backends.select import resolve
 from ..build import make_plan
+from ..build.count_layout import hold_counts
 from ..build.input_bound import decide_ring_bits
 from ..build.neuron_values import resting_potentials
 from ..build import plan as bp
@@ -202,6 +203,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                 from partitioning import partition_pieces
                 part = partition_pieces(plan, size, partition)
                 owned = part.unit_rank == comm.Get_rank()
+                hold_counts(plan, plan.units[owned])   # this rank's chunks' row counts only
         with timers.phase("build_bound"):   # the row counts and the input bound: the ring width
             if device is None:
                 from ..backends.cpu.simulator import CpuSimulator

@@ -21,11 +21,13 @@ COUNT_BLOCK = 256
 
 
 @kernel(parallel=True)
-def counts_fixed_total(n_total, n_pre, n_post, nch, chunk_size, tag, key0, key1, nt):
-    """Per (pre, chunk) counts of a fixed_total_number projection: draw every synapse's
-    (pre, post) cell from its own counter and histogram. Exact, O(n_total); nt private
-    histograms (one per thread block) are summed, so the result does not depend on nt."""
-    ncell = n_pre * nch
+def counts_fixed_total(n_total, n_pre, n_post, col0, cols, chunk_size, tag, key0, key1, nt):
+    """Per (pre, chunk) counts of a fixed_total_number projection, for the chunks
+    col0 <= chunk < col0 + cols (n_pre x cols cells, build.count_layout): draw every
+    synapse's (pre, post) cell from its own counter and histogram those in the span. Exact,
+    O(n_total) whatever the span; nt private histograms (one per thread block) are summed,
+    so the result does not depend on nt."""
+    ncell = n_pre * cols
     hist = np.zeros((nt, ncell), dtype=np.uint32)
     block = (n_total + nt - 1) // nt
     for t in prange(nt):
@@ -37,9 +39,11 @@ def counts_fixed_total(n_total, n_pre, n_post, nch, chunk_size, tag, key0, key1,
             for x in range(m):
                 i = b + x
                 w0, w1, w2, w3 = philox(np.uint64(i) & M32, np.uint64(i) >> np.uint64(32), 0, tag, key0, key1)
-                cell[x] = below(w0, n_pre) * nch + below(w1, n_post) // chunk_size
+                c = below(w1, n_post) // chunk_size - col0
+                cell[x] = below(w0, n_pre) * cols + c if (c >= 0) & (c < cols) else -1   # a select: vectorised
             for x in range(m):
-                hist[t, cell[x]] += 1
+                if cell[x] >= 0:
+                    hist[t, cell[x]] += 1
     out = np.zeros(ncell, dtype=np.uint32)
     for t in range(nt):
         out += hist[t]
@@ -47,28 +51,32 @@ def counts_fixed_total(n_total, n_pre, n_post, nch, chunk_size, tag, key0, key1,
 
 
 @kernel(parallel=True)
-def counts_fixed_outdegree(n_out, n_pre, n_post, nch, chunk_size, tag, key0, key1):
-    """Per (pre, chunk) counts of a fixed_outdegree projection."""
-    out = np.zeros(n_pre * nch, dtype=np.uint32)
+def counts_fixed_outdegree(n_out, n_pre, n_post, col0, cols, chunk_size, tag, key0, key1):
+    """Per (pre, chunk) counts of a fixed_outdegree projection, for the chunks
+    col0 <= chunk < col0 + cols."""
+    out = np.zeros(n_pre * cols, dtype=np.uint32)
     for pre in prange(n_pre):
-        chunk = np.empty(COUNT_BLOCK, dtype=np.int64)
+        col = np.empty(COUNT_BLOCK, dtype=np.int64)
         for b in range(0, n_out, COUNT_BLOCK):   # in blocks, as counts_fixed_total
             m = min(COUNT_BLOCK, n_out - b)
             for x in range(m):
                 w0, w1, w2, w3 = philox(b + x, 0, pre, tag, key0, key1)
-                chunk[x] = below(w0, n_post) // chunk_size
+                col[x] = below(w0, n_post) // chunk_size - col0
             for x in range(m):
-                out[pre * nch + chunk[x]] += 1
+                if (col[x] >= 0) & (col[x] < cols):
+                    out[pre * cols + col[x]] += 1
     return out
 
 
 @kernel(parallel=True)
-def counts_fixed_indegree(k_in, n_pre, n_post, nch, chunk_size, tag, key0, key1):
-    """Running sums of a fixed_indegree projection ((n_pre + 1) x nch cells, plan.count_cells):
-    slot i of chunk c draws its pre from counter (i, c, 0); cell (pre, c) holds the slots
-    taken by pres before `pre`. One chunk per iteration: independent of the thread count."""
-    out = np.zeros((n_pre + 1) * nch, dtype=np.uint32)
-    for c in prange(nch):
+def counts_fixed_indegree(k_in, n_pre, n_post, col0, cols, chunk_size, tag, key0, key1):
+    """Running sums of a fixed_indegree projection for the chunks col0 <= c < col0 + cols
+    ((n_pre + 1) x cols cells, plan.count_cells): slot i of chunk c draws its pre from
+    counter (i, c, 0); cell (pre, c) holds the slots taken by pres before `pre`. One chunk
+    per iteration: independent of the thread count; O(slots of the span's chunks)."""
+    out = np.zeros((n_pre + 1) * cols, dtype=np.uint32)
+    for col in prange(cols):
+        c = col0 + col
         hist = np.zeros(n_pre + 1, dtype=np.int64)
         pre = np.empty(COUNT_BLOCK, dtype=np.int64)
         n_slots = min(chunk_size, n_post - c * chunk_size) * k_in
@@ -82,7 +90,7 @@ def counts_fixed_indegree(k_in, n_pre, n_post, nch, chunk_size, tag, key0, key1)
         acc = 0
         for p in range(n_pre + 1):
             acc += hist[p]
-            out[p * nch + c] = acc
+            out[p * cols + col] = acc
     return out
 
 
@@ -99,11 +107,12 @@ def perm_tag(tag):
 @kernel(inline="always")
 def row_extent(j, pre, chunk, proj_i, counts):
     """(first input slot, length) of row (pre, chunk) of a counted projection j (first slot:
-    fixed_indegree only, 0 for the others)."""
-    at = proj_i[j, bp.JI_COUNT_OFF] + pre * proj_i[j, bp.JI_NCHUNK] + chunk
+    fixed_indegree only, 0 for the others); the cell's place: build.count_layout."""
+    cols = proj_i[j, bp.JI_COUNT_COLS]
+    at = proj_i[j, bp.JI_COUNT_OFF] + pre * cols + chunk - proj_i[j, bp.JI_COUNT_COL0]
     if proj_i[j, bp.JI_RULE] == bp.RULE_FIN:
         start = np.int64(counts[at])
-        return start, np.int64(counts[at + proj_i[j, bp.JI_NCHUNK]]) - start
+        return start, np.int64(counts[at + cols]) - start
     return np.int64(0), np.int64(counts[at])
 
 

@@ -5,6 +5,7 @@ import numpy as np
 from numba import get_num_threads
 
 from ...build import plan as bp
+from ...build.count_layout import require_counts_of
 from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.param_rows import neuron_rows
@@ -80,23 +81,28 @@ def scratch_bytes(plan, units, row_width):
 
 def counted_projections(plan):
     """(rule, offset in the counts array, cells, counting arguments) of every projection whose
-    rows have drawn lengths; the arguments are those of the counts kernels (CPU and GPU):
-    (n, pre size, post size, post chunks, chunk size, count tag, key0, key1)."""
+    rows have drawn lengths, in this process's layout (build.count_layout); the arguments are
+    those of the counts kernels (CPU and GPU): (n, pre size, post size, first chunk held,
+    chunks held, chunk size, count tag, key0, key1)."""
     for j in range(plan.proj_i.shape[0]):
         pi = plan.proj_i[j]
         off = int(pi[bp.JI_COUNT_OFF])
         if off < 0:
             continue
-        args = (int(pi[bp.JI_N]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_POST_SIZE]), int(pi[bp.JI_NCHUNK]),
+        cols = int(pi[bp.JI_COUNT_COLS])
+        args = (int(pi[bp.JI_N]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_POST_SIZE]), int(pi[bp.JI_COUNT_COL0]), cols,
                 plan.chunk_size, count_tag(int(pi[bp.JI_TAG])), plan.key0, plan.key1)
         rule = int(pi[bp.JI_RULE])
-        yield rule, off, bp.count_cells(rule, int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_NCHUNK])), args
+        yield rule, off, bp.count_cells(rule, int(pi[bp.JI_PRE_SIZE]), cols), args
 
 
 def compute_counts(plan):
-    """Per (pre, chunk) synapse counts of every counted projection, one flat uint32 array."""
+    """Per (pre, chunk) synapse counts of every counted projection, one flat uint32 array, for
+    the chunks of plan's counts layout (build.count_layout)."""
     counts = np.zeros(max(plan.info["count_cells"], 1), dtype=np.uint32)
-    for rule, off, _, args in counted_projections(plan):
+    for rule, off, cells, args in counted_projections(plan):
+        if not cells:
+            continue
         if rule == bp.RULE_FTN:
             cells = counts_fixed_total(*args, get_num_threads())
         elif rule == bp.RULE_FIN:
@@ -113,10 +119,10 @@ def max_row_length(plan, counts):
     for j in range(plan.proj_i.shape[0]):
         pi = plan.proj_i[j]
         if pi[bp.JI_COUNT_OFF] >= 0:
-            rule, n_pre, nch = int(pi[bp.JI_RULE]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_NCHUNK])
-            cells = counts[pi[bp.JI_COUNT_OFF]:pi[bp.JI_COUNT_OFF] + bp.count_cells(rule, n_pre, nch)]
+            rule, n_pre, cols = int(pi[bp.JI_RULE]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_COUNT_COLS])
+            cells = counts[pi[bp.JI_COUNT_OFF]:pi[bp.JI_COUNT_OFF] + bp.count_cells(rule, n_pre, cols)]
             if rule == bp.RULE_FIN:   # running sums: row lengths are their differences
-                cells = np.diff(cells.reshape(n_pre + 1, nch).astype(np.int64), axis=0)
+                cells = np.diff(cells.reshape(n_pre + 1, cols).astype(np.int64), axis=0)
             if cells.size:
                 longest = max(longest, int(cells.max()))
         elif pi[bp.JI_RULE] != bp.RULE_O2O:
@@ -301,6 +307,7 @@ class CpuSimulator(RecordedState):
         plan = self.plan
         n = self.n_local
         decide_ring_bits(plan)   # a no-op if make_plan did it
+        require_counts_of(plan, self.units, "the CPU engine")
         check_fits("neuron state, input buffers and row counts", self.memory_estimate(), self.log)
         self.counts = plan.counts if plan.counts is not None else compute_counts(plan)
         U = self.units.shape[0]

@@ -34,12 +34,13 @@ FAN_SPLIT = 128
 MAX_ITEMS = 2 ** 31 - 1 - FAN_SPLIT
 
 # Columns of a procedural item's record (int64; the kernels' struct Item, common.cuh): the
-# ring block of the row's receptor; the row's count address less gid * nchunk (counts[IR_COUNT
-# + gid * nchunk] is cell (gid - pre_off, chunk) of the projection's counts); the projection's
-# first source gid; then pairs of int32 (low word first): the unit's length and the receptor's
-# ring slots; the row's length and chunk; its rule and stream tag; the projection's chunks and
-# index (its proj_f row); its in-degree (fixed_indegree) and a word of padding.
-IR_BASE, IR_COUNT, IR_PRE_OFF, IR_NU_SLOTS, IR_CLEN_CHUNK, IR_RULE_TAG, IR_NCHUNK_PROJ, IR_KIN = range(8)
+# ring block of the row's receptor; the row's count address less gid * cols (counts[IR_COUNT
+# + gid * cols] is cell (gid - pre_off, chunk) of the projection's counts, which hold `cols`
+# chunks a row: build.count_layout); the projection's first source gid; then pairs of int32
+# (low word first): the unit's length and the receptor's ring slots; the row's length and
+# chunk; its rule and stream tag; the projection's count columns and index (its proj_f row);
+# its in-degree (fixed_indegree) and a word of padding.
+IR_BASE, IR_COUNT, IR_PRE_OFF, IR_NU_SLOTS, IR_CLEN_CHUNK, IR_RULE_TAG, IR_COLS_PROJ, IR_KIN = range(8)
 N_IR = 8   # 64 B: four 16-byte loads
 # Columns of a stored item's record (int64; struct Cell): the unit's ring block; the local
 # unit's index and length (int32 pair); its population's excitatory and inhibitory ring slots
@@ -120,10 +121,10 @@ def procedural_records(plan, units, unit, proj):
     k, chunk, rec = un[:, bp.UI_POP], un[:, bp.UI_CHUNK], pj[:, bp.JI_REC]
     n_u = un[:, bp.UI_GID_END] - un[:, bp.UI_GID_START]
     lex, lin = plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN]
-    nchunk = pj[:, bp.JI_NCHUNK]
+    cols = pj[:, bp.JI_COUNT_COLS]
     out = np.zeros((unit.size, N_IR), dtype=np.int64)
     out[:, IR_BASE] = un[:, bp.UI_RING_OFF] + rec * lex * n_u
-    out[:, IR_COUNT] = pj[:, bp.JI_COUNT_OFF] - pj[:, bp.JI_PRE_OFF] * nchunk + chunk
+    out[:, IR_COUNT] = pj[:, bp.JI_COUNT_OFF] - pj[:, bp.JI_PRE_OFF] * cols + chunk - pj[:, bp.JI_COUNT_COL0]
     out[:, IR_PRE_OFF] = pj[:, bp.JI_PRE_OFF]
     out[:, IR_NU_SLOTS] = _pair(n_u, np.where(rec != 0, lin, lex), ("n_u", "slots"))
     clen = np.minimum(plan.chunk_size, pj[:, bp.JI_POST_SIZE] - chunk * plan.chunk_size)
@@ -131,7 +132,7 @@ def procedural_records(plan, units, unit, proj):
     # the tag is a 32-bit stream word (streams.tag): its bits, as the kernels' u32
     tag = pj[:, bp.JI_TAG].astype(np.uint32).view(np.int32)
     out[:, IR_RULE_TAG] = _pair(pj[:, bp.JI_RULE], tag, ("rule", "tag"))
-    out[:, IR_NCHUNK_PROJ] = _pair(nchunk, proj, ("nchunk", "proj"))
+    out[:, IR_COLS_PROJ] = _pair(cols, proj, ("cols", "proj"))
     out[:, IR_KIN] = _pair(pj[:, bp.JI_N] * (pj[:, bp.JI_RULE] == bp.RULE_FIN), 0, ("k_in", "padding"))
     return out
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from ...build import plan as bp
+from ...build.count_layout import require_counts_of
 
 
 def device_unit_bounds(dev, plan, counts, units, wq):
@@ -13,6 +14,7 @@ def device_unit_bounds(dev, plan, counts, units, wq):
     takes). Kernel input_bounds sums them per neuron in int64 on `dev` from the per-row
     `counts` on the device; the host takes each unit's maxima. units: rows of plan.units;
     wq: the projections' weight bounds in fixed units (build.input_bound.weight_quanta)."""
+    require_counts_of(plan, units, "the input bound")
     U = units.shape[0]
     sizes = bp.unit_sizes(units)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from ...build import plan as bp
+from ...build.count_layout import require_counts_of
 from ...build.neuron_values import (given_currents, initial_currents, initial_state, izhikevich_parameters,
                                    thresholds)
 from ...build.input_bound import decide_ring_bits
@@ -159,6 +160,7 @@ class GpuSimulator(RecordedState):
     def _build(self):
         d, plan = self.dev, self.plan
         self.bound_inputs()   # a no-op if make_plan or the caller decided the width
+        require_counts_of(plan, self.units, "the GPU engine")
         self.ring_dtype = ring_dtype(plan)
         # less the counts the bound already placed on the device
         held = 4 * plan.info["count_cells"] if self.d_counts is not None else 0
@@ -307,16 +309,19 @@ class GpuSimulator(RecordedState):
         counts = d.zeros(max(plan.info["count_cells"], 1), np.uint32)
         cap = 64 * d.multiprocessors
         for rule, off, cells, args in counted_projections(plan):
-            n, n_pre = args[0], args[1]
+            n, n_pre, n_post, col0, cols = args[:5]
+            if not cells:
+                continue
             if rule == bp.RULE_FTN:
                 work, kernel = n, "counts_fixed_total"
-            elif rule == bp.RULE_FIN:
-                work, kernel = n * args[2], "counts_fixed_indegree"
+            elif rule == bp.RULE_FIN:   # the slots of the chunks held
+                work, kernel = n * (min(n_post, (col0 + cols) * plan.chunk_size) - col0 * plan.chunk_size), \
+                    "counts_fixed_indegree"
             else:
                 work, kernel = n * n_pre, "counts_fixed_outdegree"
             d.launch(kernel, min(self.grid_for(work), cap), d.block_threads, (*args, counts[off:off + cells]))
             if rule == bp.RULE_FIN:   # cells (pre + 1, chunk) -> running sums over pres
-                sums = counts[off:off + cells].reshape(n_pre + 1, args[3])
+                sums = counts[off:off + cells].reshape(n_pre + 1, cols)
                 sums[...] = d.xp.cumsum(sums, axis=0, dtype=np.uint32)
         return counts
 
