@@ -1,7 +1,7 @@
 """Which row counts a process holds: the layout of its counts array.
 
 The counted rules (fixed_total_number, fixed_outdegree, fixed_indegree) draw the length of
-every row (pre, post chunk) at build, 4 B per cell (plan.count_cells): 2.4 GB for the
+every row (pre, post chunk) at build, 4 B per cell (plan.count_cells): 3.2 GiB for the
 full-scale multi-area model. A process regenerates only the rows onto the chunks it
 simulates, so it holds the cells of those chunks only: per target population, the columns
 of the span from its first to its last chunk on this process (a span, so that a cell's
