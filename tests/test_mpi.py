@@ -154,7 +154,7 @@ def test_every_rank_owns_neurons(comm):
 
 def split_network():
     """One population of 8 chunks with every counted rule onto it, which "split" cuts
-    between the ranks: each rank's share of its chunks starts past the first but on rank 0."""
+    between the ranks: every rank's share but one starts past chunk 0."""
     n = Network(dt=0.1, chunk_size=32)
     n.add_population("E", 256, v_init=Normal(-60.0, 5.0))
     n.connect("E", "E", FixedTotalNumber(20000), Normal(30.0, 3.0), Normal(1.5, 0.3))

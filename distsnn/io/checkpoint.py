@@ -57,10 +57,11 @@ ADDED_FIELDS = ("dj_ex", "dj_in")   # later than format 1's first files: absent 
 SEGMENT_PREFIXES = ("spikes-", "state-", "voltage-")
 
 # the plan's tables that fix the dynamics; the partition-dependent ones (units' local starts,
-# counts) are not among them, and proj_i's counts layout (build.count_layout: a rank holds
-# its own chunks' counts) is hashed as every chunk's, so any partition can restart any checkpoint. The ring slots of
-# pop_i (PI_RING_EX, PI_RING_IN) follow from the projections and only lay out memory: left out,
-# so checkpoints of versions before them (one ring length for all) stay readable.
+# counts) are not among them, and proj_i's counts layout (build.count_layout: a rank holds its
+# own chunks' counts) is hashed as every chunk's, so any partition can restart any
+# checkpoint. The ring slots of pop_i (PI_RING_EX, PI_RING_IN) follow from the projections
+# and only lay out memory: left out, so checkpoints of versions before them (one ring length
+# for all) stay readable.
 _MODEL_TABLES = ("pop_f", "pop_i", "proj_f", "proj_i", "in_proj", "pin_i", "pin_cdf", "dc_f", "dc_i",
                  "sched_step", "sched_gid", "pop_of", "noise_f", "noise_i", "ps_seg")
 
