@@ -74,14 +74,22 @@ class Partition:
                 m[a, b] += src_piece.neurons * rate
         return m
 
+    def count_bytes(self):
+        """Bytes of the per-row synapse counts each rank holds, exactly: its own chunks'
+        (distsnn.build.count_layout), 4 B per cell."""
+        from distsnn.build.count_layout import count_columns
+        return [4 * count_columns(self.plan, self.plan.units[self.unit_rank == r])[1] for r in range(self.ranks)]
+
     def report(self):
         rows = []
+        counts = self.count_bytes()
         for r in range(self.ranks):
             mine = [p for p, rr in zip(self.pieces, self.piece_rank) if rr == r]
             rows.append({"rank": r, "neurons": sum(p.neurons for p in mine),
                          "synapses": sum(p.synapses for p in mine),
                          "events_per_s": sum(p.events_per_s for p in mine),
-                         "bytes": sum(p.bytes for p in mine), "cost_s": sum(p.cost_s for p in mine),
+                         "bytes": sum(p.bytes for p in mine), "count_bytes": counts[r],
+                         "cost_s": sum(p.cost_s for p in mine),
                          "pieces": [f"{p.name}[{p.chunk0}:{p.chunk1}]" for p in mine]})
         return {"ranks": self.ranks, "strategy": self.strategy, "imbalance": self.imbalance,
                 "exchange_interval_steps": self.exchange_interval(), "per_rank": rows,
@@ -92,10 +100,14 @@ class Partition:
         lines = [f"partition of {self.plan.network.name!r} onto {self.ranks} rank(s), strategy {self.strategy}: "
                  f"imbalance (max/mean cost) {rep['imbalance']:.3f}, exchange every "
                  f"{rep['exchange_interval_steps']} step(s)",
-                 f"{'rank':>4} {'neurons':>9} {'synapses':>11} {'events/s':>11} {'MiB':>8} {'cost s/s':>9}  pieces"]
+                 f"{'rank':>4} {'neurons':>9} {'synapses':>11} {'events/s':>11} {'MiB':>8} {'counts MiB':>10} "
+                 f"{'cost s/s':>9}  pieces"]
         for row in rep["per_rank"]:
             lines.append(f"{row['rank']:>4} {row['neurons']:>9} {row['synapses']:>11.4g} {row['events_per_s']:>11.4g} "
-                         f"{row['bytes'] / 2 ** 20:>8.1f} {row['cost_s']:>9.3f}  {' '.join(row['pieces'])}")
+                         f"{row['bytes'] / 2 ** 20:>8.1f} {row['count_bytes'] / 2 ** 20:>10.1f} {row['cost_s']:>9.3f}  "
+                         f"{' '.join(row['pieces'])}")
+        lines.append("MiB: the cost model's neuron state, input buffers and row counts;")
+        lines.append("counts MiB: the row counts the rank holds (its own chunks'), exactly")
         t = np.array(rep["traffic_spikes_per_s"])
         if self.ranks > 1:
             lines.append("expected spike traffic (spikes/s sent, row = from rank, column = to rank; 8 B each):")

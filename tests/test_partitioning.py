@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from distsnn.build import make_plan
+from distsnn.build.count_layout import hold_counts
 from distsnn.cli import main
 from distsnn.model import FixedProbability, FixedTotalNumber, Network
 from distsnn.models import microcircuit
@@ -72,6 +73,22 @@ def test_traffic_report(mc_plan):
     t = np.array(rep["traffic_spikes_per_s"])
     assert t.shape == (4, 4) and np.all(np.diag(t) == 0) and t.sum() > 0
     assert rep["imbalance"] >= 1.0
+
+
+@pytest.mark.parametrize("strategy", ["populations", "split", "auto"])
+def test_report_gives_each_ranks_row_counts(mc_plan, strategy):
+    """The row counts a rank holds (its own chunks', count_layout): what hold_counts lays
+    out for its units, and the model's cells once over the ranks (no rank of these
+    partitions holds pieces of one population that are not adjacent)."""
+    part = partition_pieces(mc_plan, 4, strategy)
+    got = [row["count_bytes"] for row in part.report()["per_rank"]]
+    assert sum(got) == 4 * mc_plan.info["count_cells"]
+    assert max(got) < 4 * mc_plan.info["count_cells"]
+    for r in range(4):
+        plan = make_plan(mc_plan.network, 0, bound_inputs=False)
+        hold_counts(plan, plan.units[part.unit_rank == r])
+        assert got[r] == 4 * plan.info["count_cells"] > 0
+    assert "counts MiB" in part.report_text()
 
 
 def test_partition_command(capsys):

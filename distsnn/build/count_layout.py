@@ -46,26 +46,34 @@ def model_offsets(plan):
     return out
 
 
+def count_columns(plan, units):
+    """((J, 3) int64, total cells): each projection's (JI_COUNT_OFF, JI_COUNT_COL0,
+    JI_COUNT_COLS) in the layout of a process that simulates `units` (off -1 where the rule
+    has no counts), and that layout's cells. Nothing is changed (hold_counts applies it)."""
+    spans = chunk_spans(plan, units)
+    pi = plan.proj_i
+    layout = np.zeros((pi.shape[0], 3), dtype=np.int64)
+    layout[:, 0] = -1
+    off = 0
+    for j in np.nonzero(pi[:, bp.JI_COUNT_OFF] >= 0)[0]:
+        col0, cols = spans[pi[j, bp.JI_POST_POP]]
+        layout[j] = (off, col0, cols)
+        off += bp.count_cells(int(pi[j, bp.JI_RULE]), int(pi[j, bp.JI_PRE_SIZE]), int(cols))
+    return layout, off
+
+
 def hold_counts(plan, units):
     """Lay out plan's counts array for a process that simulates `units`: each counted
     projection gets the columns of its target population's span (chunk_spans) in
     plan.proj_i (JI_COUNT_OFF, JI_COUNT_COL0, JI_COUNT_COLS), and plan.info['count_cells']
     becomes this process's total. Counts already computed (plan.counts) are kept if the
     layout does not change, else dropped. Returns the plan."""
-    spans = chunk_spans(plan, units)
-    pi = plan.proj_i
-    off = 0
-    layout = pi[:, [bp.JI_COUNT_OFF, bp.JI_COUNT_COL0, bp.JI_COUNT_COLS]].copy()
-    for j in range(pi.shape[0]):
-        if pi[j, bp.JI_COUNT_OFF] < 0:
-            continue
-        col0, cols = spans[pi[j, bp.JI_POST_POP]]
-        layout[j] = (off, col0, cols)
-        off += bp.count_cells(int(pi[j, bp.JI_RULE]), int(pi[j, bp.JI_PRE_SIZE]), int(cols))
-    if not np.array_equal(layout, pi[:, [bp.JI_COUNT_OFF, bp.JI_COUNT_COL0, bp.JI_COUNT_COLS]]):
-        pi[:, bp.JI_COUNT_OFF], pi[:, bp.JI_COUNT_COL0], pi[:, bp.JI_COUNT_COLS] = layout.T
+    layout, cells = count_columns(plan, units)
+    columns = [bp.JI_COUNT_OFF, bp.JI_COUNT_COL0, bp.JI_COUNT_COLS]
+    if not np.array_equal(layout, plan.proj_i[:, columns]):
+        plan.proj_i[:, columns] = layout
         plan.counts = None
-    plan.info["count_cells"] = off
+    plan.info["count_cells"] = cells
     return plan
 
 
