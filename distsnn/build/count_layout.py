@@ -34,18 +34,6 @@ def chunk_spans(plan, units):
     return spans
 
 
-def model_offsets(plan):
-    """The JI_COUNT_OFF column of the layout of every chunk (make_plan's): what a process's
-    layout is compared by where it must not matter (a checkpoint's fingerprint)."""
-    pi = plan.proj_i
-    out = np.full(pi.shape[0], -1, dtype=np.int64)
-    off = 0
-    for j in np.nonzero(pi[:, bp.JI_COUNT_OFF] >= 0)[0]:
-        out[j] = off
-        off += bp.count_cells(int(pi[j, bp.JI_RULE]), int(pi[j, bp.JI_PRE_SIZE]), int(pi[j, bp.JI_NCHUNK]))
-    return out
-
-
 def count_columns(plan, units):
     """((J, 3) int64, total cells): each projection's (JI_COUNT_OFF, JI_COUNT_COL0,
     JI_COUNT_COLS) in the layout of a process that simulates `units` (off -1 where the rule
@@ -60,6 +48,12 @@ def count_columns(plan, units):
         layout[j] = (off, col0, cols)
         off += bp.count_cells(int(pi[j, bp.JI_RULE]), int(pi[j, bp.JI_PRE_SIZE]), int(cols))
     return layout, off
+
+
+def model_offsets(plan):
+    """The JI_COUNT_OFF column of the layout of every chunk (make_plan's): what a process's
+    layout is compared by where it must not matter (a checkpoint's fingerprint)."""
+    return count_columns(plan, plan.units)[0][:, 0]
 
 
 def hold_counts(plan, units):
