@@ -13,6 +13,7 @@ from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts
 from distsnn.backends.gpu import layout
 from distsnn.backends.gpu import simulator as gpu_simulator
 from distsnn.backends.gpu.emulator import EmulatedDevice
+from distsnn.backends.gpu.row_counts import device_counts
 from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
@@ -174,7 +175,7 @@ def test_device_counts_equal_the_cpu_counts():
     for plan in (make_plan(net, 5, bound_inputs=False), make_plan(MODELS["microcircuit"](scale=0.05), 9, False)):
         assert plan.counts is None
         sim = GpuSimulator(plan, device=EmulatedDevice(seed=2))
-        counts = sim._compute_counts()
+        counts = device_counts(sim.dev, plan)
         expected = compute_counts(plan)
         assert counts.sum() > 0
         assert np.array_equal(counts[:expected.size], expected)

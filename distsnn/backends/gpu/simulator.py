@@ -31,10 +31,11 @@ from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.synapse_lists import list_bytes, list_csr
 from ...model.neurons import MODEL_CODES
 from ...model.rkf45 import instability_error
-from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, counted_projections, csr_bytes_per_synapse,
+from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, csr_bytes_per_synapse,
                              local_view, ring_dtype, state_bytes)
 from . import launches, layout
 from .input_bound import device_unit_bounds
+from .row_counts import device_counts
 from .delivery_items import (list_items, procedural_items, procedural_records, stored_items, stored_records,
                              table_bytes, teams_per_spike)
 from .source import R32, RULE_FILES, rule_variant
@@ -152,9 +153,9 @@ class GpuSimulator(RecordedState):
         return device_unit_bounds(self.dev, self.plan, self._counts(), units, wq)
 
     def _counts(self):
-        """The per-row counts on the device, computed once (_compute_counts)."""
+        """The per-row counts on the device, computed once (row_counts.device_counts)."""
         if self.d_counts is None:
-            self.d_counts = self._compute_counts()
+            self.d_counts = device_counts(self.dev, self.plan)
         return self.d_counts
 
     def _build(self):
@@ -299,31 +300,6 @@ class GpuSimulator(RecordedState):
 
     def grid_for(self, n_threads):
         return max(1, math.ceil(n_threads / self.dev.block_threads))
-
-    def _compute_counts(self):
-        """Per (pre, chunk) counts of every counted projection: those the build's input bound
-        computed on the host if it ran (the same numbers), else histogrammed on the device."""
-        d, plan = self.dev, self.plan
-        if plan.counts is not None:
-            return d.to_device(plan.counts, np.uint32)
-        counts = d.zeros(max(plan.info["count_cells"], 1), np.uint32)
-        cap = 64 * d.multiprocessors
-        for rule, off, cells, args in counted_projections(plan):
-            n, n_pre, n_post, col0, cols = args[:5]
-            if not cells:
-                continue
-            if rule == bp.RULE_FTN:
-                work, kernel = n, "counts_fixed_total"
-            elif rule == bp.RULE_FIN:   # the slots of the chunks held
-                work, kernel = n * (min(n_post, (col0 + cols) * plan.chunk_size) - col0 * plan.chunk_size), \
-                    "counts_fixed_indegree"
-            else:
-                work, kernel = n * n_pre, "counts_fixed_outdegree"
-            d.launch(kernel, min(self.grid_for(work), cap), d.block_threads, (*args, counts[off:off + cells]))
-            if rule == bp.RULE_FIN:   # cells (pre + 1, chunk) -> running sums over pres
-                sums = counts[off:off + cells].reshape(n_pre + 1, cols)
-                sums[...] = d.xp.cumsum(sums, axis=0, dtype=np.uint32)
-        return counts
 
     def _prepare_launches(self):
         """The launches of one step of each parity (layout.py), arguments fixed once (the step
