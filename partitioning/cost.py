@@ -89,10 +89,12 @@ def _highest_rate(pop):
 def population_pieces(plan, model=CostModel()):
     """One Piece per population (all its chunks), from a BuildPlan."""
     from distsnn.build import plan as bp
+    from distsnn.build.count_layout import wide_cells
     rates = expected_rates_hz(plan, model)
     rate = np.array([rates[n] for n in plan.pop_names])
     kin = expected_indegrees(plan)
     steps_per_s = 1000.0 / plan.dt
+    wide = wide_cells(plan)   # the counts' cells: 4 B where wide, else 2
     pieces = []
     for p, name in enumerate(plan.pop_names):
         size = int(plan.pop_i[p, bp.PI_SIZE])
@@ -100,7 +102,8 @@ def population_pieces(plan, model=CostModel()):
         incoming = [j for j in range(kin.size) if plan.proj_i[j, bp.JI_POST_POP] == p]
         syn = sum(kin[j] * size for j in incoming)
         ev = sum(kin[j] * size * rate[plan.proj_i[j, bp.JI_PRE_POP]] for j in incoming)
-        held_bytes = sum(4 * bp.count_cells(plan.proj_i[j, bp.JI_RULE], plan.proj_i[j, bp.JI_PRE_SIZE], nch)
+        held_bytes = sum((4 if wide[j] else 2) * bp.count_cells(plan.proj_i[j, bp.JI_RULE],
+                                                                 plan.proj_i[j, bp.JI_PRE_SIZE], nch)
                           for j in incoming if plan.proj_i[j, bp.JI_COUNT_OFF] >= 0)
         lists = [sl for sl in plan.lists if sl.post_pop == p]   # synapse lists (FromList): held, 16 B each
         syn += sum(sl.n for sl in lists)

@@ -76,7 +76,7 @@ class Partition:
 
     def count_bytes(self):
         """Bytes of the per-row synapse counts each rank holds, exactly: its own chunks'
-        (distsnn.build.count_layout), 4 B per cell."""
+        (distsnn.build.count_layout), 2 or 4 B per cell."""
         from distsnn.build.count_layout import count_columns
         return [4 * count_columns(self.plan, self.plan.units[self.unit_rank == r])[1] for r in range(self.ranks)]
 

@@ -168,12 +168,13 @@ def full_scale_memory(data):
     from distsnn.backends.cpu.simulator import state_bytes
     from distsnn.backends.gpu.simulator import device_bytes
     from distsnn.build import make_plan
+    from distsnn.build.count_layout import held_cells
     plan = make_plan(multi_area.build(data=data), 0, bound_inputs=False)   # sizes only: no input-bound pass
     n = plan.n_neurons
     parts = state_bytes(plan, plan.units)
     return {"neurons": n, "ring_len_steps": plan.ring_len, "ring_bits": 8 * plan.ring_item_bytes,
             "ring_slots_per_neuron": parts["rings"] / plan.ring_item_bytes / n,
-            "count_cells": plan.info["count_cells"],
+            "count_cells": held_cells(plan),
             "gpu_bytes": device_bytes(plan, plan.units, 0),
             "gpu_ring_bytes": parts["rings"], "gpu_count_bytes": parts["counts"]}
 
@@ -249,7 +250,7 @@ def markdown(rep):
                   f"{mem.get('ring_slots_per_neuron', 2 * mem['ring_len_steps']):.0f} slots per neuron on average): "
                   f"{mem['gpu_ring_bytes'] / 2 ** 30:.1f} GiB",
                   f"- per (pre neuron, post chunk) synapse counts: {mem['count_cells']} cells, "
-                  f"{mem['gpu_count_bytes'] / 2 ** 30:.2f} GiB",
+                  f"{mem['gpu_count_bytes'] / 2 ** 30:.2f} GiB (16 bits a cell where they fit)",
                   f"- GPU total, procedural: {mem['gpu_bytes'] / 2 ** 30:.1f} GiB "
                   "(an RTX 4090 has 24 GB, an H100 80 GB)", ""]
     return "\n".join(lines)

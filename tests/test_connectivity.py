@@ -7,6 +7,7 @@ from distsnn.backends.cpu.connectivity_kernels import gen_row, row_targets
 from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
+from distsnn.build.count_layout import cells_of
 from distsnn.connectivity import expand_projection, projection_counts, row
 from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal,
                            OneToOne)
@@ -25,7 +26,7 @@ def test_fixed_total_number_counts_exact_and_multinomial():
     net.connect("pre", "post", FixedTotalNumber(200000), 1.0, 1.0)
     plan = make_plan(net, seed=3)
     ref = projection_counts(plan, 0)
-    got = compute_counts(plan)[:ref.size].reshape(ref.shape)
+    got = cells_of(plan, compute_counts(plan), 0).reshape(ref.shape)
     assert np.array_equal(got, ref)                       # numba kernel == NumPy spec
     assert int(ref.sum()) == 200000                       # exact total
     # chunk totals ~ multinomial with p proportional to chunk length
@@ -52,7 +53,7 @@ def test_fixed_outdegree_exact_per_neuron(n_out):
     net.connect("pre", "post", FixedOutdegree(n_out), 1.0, 1.0)
     plan = make_plan(net, seed=9)
     ref = projection_counts(plan, 0)
-    got = compute_counts(plan)[:ref.size].reshape(ref.shape)
+    got = cells_of(plan, compute_counts(plan), 0).reshape(ref.shape)
     assert np.array_equal(got, ref)
     assert np.all(ref.sum(axis=1) == n_out)
     assert stats.chisquare(ref.sum(axis=0)).pvalue > 1e-3
@@ -94,13 +95,15 @@ def test_block_permutation_equals_the_spec(domain):
             assert np.array_equal(out[:n], ref), (n, start)
 
 
-@pytest.mark.parametrize("k_in", [37, 300])   # a row within one counting block, and over several
+# a row within one counting block, over several, and running sums past 16 bits (700 x 100)
+@pytest.mark.parametrize("k_in", [37, 300, 700])
 def test_fixed_indegree_exact_per_neuron_and_uniform_sources(k_in):
     net = two_pops(200, 500, chunk=100)
     net.connect("pre", "post", FixedIndegree(k_in), Normal(10.0, 1.0), Normal(1.5, 0.5))
     plan = make_plan(net, seed=9)
+    assert plan.proj_i[0, bp.JI_COUNT_WIDE] == (k_in * 100 > 0xFFFF)   # the cells' width (count_layout)
     ref = projection_counts(plan, 0)                       # running sums, (n_pre + 1, chunks)
-    got = compute_counts(plan)[:ref.size].reshape(ref.shape)
+    got = cells_of(plan, compute_counts(plan), 0).reshape(ref.shape)
     assert np.array_equal(got, ref)                        # numba kernel == NumPy spec
     assert np.array_equal(ref[-1], k_in * np.full(5, 100))
     pre, post, w, _, d = expand_projection(plan, 0)
@@ -248,6 +251,6 @@ def test_ring_slot_wraps_like_modulo_and_every_delay_fits_the_ring():
     net.add_population("a", 300)
     net.connect("a", "a", FixedTotalNumber(200000), 1.0, Normal(2.0, 3.0))   # many clipped at dt, long tail
     plan = make_plan(net, 7)
-    _, _, _, _, d = expand_projection(plan, 0, plan.counts.reshape(300, -1))
+    _, _, _, _, d = expand_projection(plan, 0, cells_of(plan, plan.counts, 0))
     assert d.min() == 1 and d.max() <= plan.ring_len - 1 == plan.max_delay_steps
     assert d.max() > 150                                                     # the tail is really drawn

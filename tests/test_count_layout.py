@@ -11,7 +11,7 @@ from distsnn.backends.gpu.emulator import EmulatedDevice
 from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
-from distsnn.build.count_layout import chunk_spans, hold_counts, require_counts_of
+from distsnn.build.count_layout import cells_of, chunk_spans, hold_counts, require_counts_of
 from distsnn.io.checkpoint import fingerprint
 from test_fixed_point import _rules_network
 
@@ -27,11 +27,15 @@ def _plan():
 
 def _cells(plan, counts, j):
     """Projection j's cells as a (rows, chunks held) array."""
-    pi = plan.proj_i[j]
-    cols = int(pi[bp.JI_COUNT_COLS])
-    n = bp.count_cells(int(pi[bp.JI_RULE]), int(pi[bp.JI_PRE_SIZE]), cols)
-    rows = int(pi[bp.JI_PRE_SIZE]) + (pi[bp.JI_RULE] == bp.RULE_FIN)
-    return np.asarray(counts)[pi[bp.JI_COUNT_OFF]:pi[bp.JI_COUNT_OFF] + n].reshape(rows, cols)
+    rows = int(plan.proj_i[j, bp.JI_PRE_SIZE]) + (plan.proj_i[j, bp.JI_RULE] == bp.RULE_FIN)
+    return cells_of(plan, np.asarray(counts), j).reshape(rows, int(plan.proj_i[j, bp.JI_COUNT_COLS]))
+
+
+def _cell_bytes(plan):
+    """Bytes of the counted projections' cells in plan's layout: 2 or 4 a cell."""
+    return sum((4 if plan.proj_i[j, bp.JI_COUNT_WIDE] else 2)
+               * bp.count_cells(plan.proj_i[j, bp.JI_RULE], plan.proj_i[j, bp.JI_PRE_SIZE],
+                                plan.proj_i[j, bp.JI_COUNT_COLS]) for j in _counted(plan))
 
 
 def _counted(plan):
@@ -61,11 +65,13 @@ def test_held_cells_are_the_models_cells(share, engine):
         held = _cells(plan, counts, j)
         assert held.shape[1] == cols and np.array_equal(held, _cells(whole, ref, j)[:, col0:col0 + cols])
     if share != "first and last":   # (its span is every chunk of b)
-        assert plan.info["count_cells"] < whole.info["count_cells"]
-    assert plan.info["count_cells"] == sum(_cells(plan, counts, j).size for j in _counted(plan))
+        assert plan.info["count_words"] < whole.info["count_words"]
+    # the cells and no more than the padding of the wide projections' 4-byte alignment
+    n_wide = int(plan.proj_i[_counted(plan), bp.JI_COUNT_WIDE].sum())
+    assert 0 <= 4 * plan.info["count_words"] - _cell_bytes(plan) <= 2 * (n_wide + 1)
     if share == "no b":
-        assert plan.info["count_cells"] == 0
-    assert state_bytes(plan, units)["counts"] == 4 * plan.info["count_cells"]
+        assert plan.info["count_words"] == 0
+    assert state_bytes(plan, units)["counts"] == 4 * plan.info["count_words"]
 
 
 def _driven():
@@ -78,9 +84,13 @@ def _driven():
 
 
 def _run(plan, owned, engine, connectivity, steps=300):
-    """(spike gids, steps, events, final V) of `owned`'s units run alone (no exchange)."""
+    """(spike gids, steps, events, final V, rings) of `owned`'s units run alone (no exchange), on
+    engine 'cpu', 'gpu-emu' or 'gpu'."""
     if engine == "cpu":
         sim = CpuSimulator(plan, connectivity, owned=owned)
+    elif engine == "gpu":   # a real device (test_gpu_device.py)
+        from distsnn.backends.gpu.device import CudaDevice
+        sim = GpuSimulator(plan, connectivity, owned=owned, device=CudaDevice())
     else:
         sim = GpuSimulator(plan, connectivity, owned=owned, device=EmulatedDevice(block_threads=8))
     sim.build()

@@ -12,7 +12,7 @@ from distsnn.backends.gpu.delivery_items import (procedural_items, procedural_re
                                                  table_bytes, teams_per_spike)
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
-from distsnn.build.count_layout import hold_counts
+from distsnn.build.count_layout import hold_counts, widen
 from distsnn.models import MODELS
 from distsnn.runtime import simulate
 from test_determinism import mixed_network
@@ -80,7 +80,11 @@ def test_records_hold_what_the_rows_read(name, plan):
     plan = copy.copy(plan)   # the parameters' plan is shared
     plan.proj_i, plan.info = plan.proj_i.copy(), dict(plan.info)
     hold_counts(plan, units)
-    assert (plan.proj_i[plan.proj_i[:, bp.JI_COUNT_OFF] >= 0, bp.JI_COUNT_COL0] > 0).any()   # a shifted span
+    counted = plan.proj_i[:, bp.JI_COUNT_OFF] >= 0
+    assert (plan.proj_i[counted, bp.JI_COUNT_COL0] > 0).any()   # a shifted span
+    widen(plan, np.nonzero(counted)[0][:1])   # cells of both widths (the first projection's 32 bits)
+    if counted.sum() > 1:
+        assert set(plan.proj_i[counted, bp.JI_COUNT_WIDE]) == {0, 1}
     ptr, unit, proj = procedural_items(plan, units)
     rec = procedural_records(plan, units, unit, proj)
     assert rec.shape == (unit.size, delivery_items.N_IR) and rec.dtype == np.int64
@@ -96,7 +100,8 @@ def test_records_hold_what_the_rows_read(name, plan):
         rule, tag = halves(r[delivery_items.IR_RULE_TAG])
         assert rule == pj[bp.JI_RULE] and tag == signed(int(pj[bp.JI_TAG]))
         assert halves(r[delivery_items.IR_COLS_PROJ]) == (pj[bp.JI_COUNT_COLS], proj[o])
-        assert halves(r[delivery_items.IR_KIN]) == (pj[bp.JI_N] if rule == bp.RULE_FIN else 0, 0)
+        assert halves(r[delivery_items.IR_KIN_WIDE]) == (pj[bp.JI_N] if rule == bp.RULE_FIN else 0,
+                                                         pj[bp.JI_COUNT_WIDE])
         assert r[delivery_items.IR_PRE_OFF] == pj[bp.JI_PRE_OFF]
         for pre in (0, pj[bp.JI_PRE_SIZE] - 1):   # the first and last source of the projection
             gid = pj[bp.JI_PRE_OFF] + pre

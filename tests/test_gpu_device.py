@@ -220,3 +220,34 @@ def test_checkpoint_moves_between_gpu_and_cpu(tmp_path, connectivity):
                        progress=False, restart=path)
         assert res.backend == second_backend
         assert_continues(res, whole, first)
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_row_counts_of_both_widths_same_as_cpu(monkeypatch, connectivity):
+    """Cells of 16 and 32 bits counted on the device (build.count_layout): the CPU's words; the
+    spikes the same with the cells of 16 bits and all of 32; a projection whose cells turn
+    out not to fit 16 bits widened and counted again (test_count_widths.py)."""
+    from distsnn.backends.cpu.simulator import compute_counts
+    from distsnn.backends.gpu.row_counts import device_counts
+    from distsnn.build import count_layout
+    from distsnn.build.count_layout import counted, widen
+    from test_count_layout import _driven, _run
+    from test_count_widths import _crowded, _mixed
+    dev = CudaDevice()
+    plan = make_plan(_mixed(), 3, bound_inputs=False)
+    assert np.array_equal(dev.to_host(device_counts(dev, plan)), compute_counts(plan))
+    runs = []
+    for engine, wide in (("cpu", False), ("gpu", False), ("gpu", True)):
+        plan = make_plan(_driven(), 4)
+        if wide:
+            widen(plan, counted(plan))
+        runs.append(_run(plan, np.ones(plan.units.shape[0], dtype=bool), engine, connectivity))
+    assert runs[0][0].size > 0
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            assert np.array_equal(a, b)
+    monkeypatch.setattr(count_layout, "cell_bound", lambda plan, j: 0)
+    plan = make_plan(_crowded(), 2, bound_inputs=False)
+    got = dev.to_host(device_counts(dev, plan))
+    assert plan.info["wide_counts"] == {int(counted(plan)[0])}
+    assert np.array_equal(got, compute_counts(plan))

@@ -114,7 +114,7 @@ class _SmallDevice(EmulatedDevice):
 
 def test_counts_that_do_not_fit_are_refused_before_allocating():
     plan = make_plan(_rules_network(), 1, bound_inputs=False)
-    plan.info["count_cells"] = 2 ** 20                     # 4 MiB of counts, as a large model's
+    plan.info["count_words"] = 2 ** 20                     # 4 MiB of counts, as a large model's
     dev = _SmallDevice()
     with pytest.raises(MemoryError, match=r"row counts and the input bound's sums needs .* GiB but the device"):
         GpuSimulator(plan, device=dev).bound_inputs()

@@ -9,6 +9,7 @@ import pytest
 from distsnn.io import read_spikes, write_spikes
 from distsnn.io.parallel import h5py_has_mpi, write_spikes_parallel
 from distsnn.build.plan import JI_COUNT_COL0, JI_COUNT_COLS, UI_CHUNK
+from distsnn.build.count_layout import held_cells
 from distsnn.model import FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network, Normal
 from distsnn.runtime import simulate
 from test_determinism import mixed_network
@@ -175,7 +176,7 @@ def test_each_rank_holds_its_own_chunks_counts(comm):
     counted = res.plan.proj_i[:, [JI_COUNT_COL0, JI_COUNT_COLS]]
     assert (counted[:, 0] == mine[:, UI_CHUNK].min()).all()      # the first column: this rank's first chunk
     assert (counted[:, 1] == mine.shape[0]).all()                # as many columns as chunks here
-    cells = res.plan.info["count_cells"]
-    assert cells < ref.plan.info["count_cells"]
-    assert comm.allreduce(cells) == ref.plan.info["count_cells"]
+    cells = held_cells(res.plan)
+    assert cells < held_cells(ref.plan)
+    assert comm.allreduce(cells) == held_cells(ref.plan)
     assert comm.allreduce(int(counted[0, 0] > 0)) == comm.Get_size() - 1

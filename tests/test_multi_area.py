@@ -17,6 +17,7 @@ from distsnn.backends.gpu.delivery_items import procedural_items
 from distsnn.backends.gpu.simulator import device_bytes
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
+from distsnn.build.count_layout import held_cells
 from distsnn.io import read_spikes
 from distsnn.model import FixedTotalNumber
 from distsnn.models import MODELS, multi_area
@@ -72,7 +73,9 @@ def test_full_scale_plan_and_partition_need_no_per_synapse_memory(full):
     # longest delay: the largest inter-area mean (17.98 ms) plus Z_MAX sds of 0.5 x mean
     assert plan.max_delay_steps == math.floor((17.97623882122857 * (1 + 0.5 * 6.6605)) / 0.1 + 0.5)
     assert plan.min_delay_steps == 1        # delays are clipped at dt: the exchange interval is one step
-    assert plan.info["count_cells"] == 853_076_123       # (pre neuron, post chunk) counts at chunk 4096
+    assert held_cells(plan) == 853_076_123               # (pre neuron, post chunk) counts at chunk 4096
+    assert not plan.proj_i[:, bp.JI_COUNT_WIDE].any()    # every one 16 bits: 1.6 GiB, not 3.2
+    assert plan.info["count_words"] == (853_076_123 + 1) // 2
     # each population's ring per receptor: its own longest incoming delay (build.ring_layout)
     steps = lambda d: math.floor(d * (1 + 0.5 * 6.6605) / 0.1 + 0.5)    # noqa: E731
     longest = {}

@@ -83,13 +83,14 @@ N_DI = 4
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF = 7
 # projection int columns
-# JI_COUNT_OFF, JI_COUNT_COL0, JI_COUNT_COLS: where a counted projection's row counts lie in
-# this process's counts array (count_layout.py): cell (pre, chunk) at
+# JI_COUNT_OFF, JI_COUNT_COL0, JI_COUNT_COLS, JI_COUNT_WIDE: where a counted projection's row
+# counts lie in this process's counts array (count_layout.py): cell (pre, chunk) at
 # off + pre * cols + chunk - col0, for the chunks col0 <= chunk < col0 + cols this process
-# holds (all of them unless a rank holds its own only); off -1 for rules without counts
+# holds (all of them unless a rank holds its own only), in cells of the projection's width:
+# uint32 where wide is 1, else uint16; off -1 for rules without counts
 JI_PRE_POP, JI_POST_POP, JI_RULE, JI_TAG, JI_N, JI_REC, JI_NCHUNK, JI_COUNT_OFF, JI_PRE_OFF, JI_PRE_SIZE, \
-    JI_POST_OFF, JI_POST_SIZE, JI_COUNT_COL0, JI_COUNT_COLS = range(14)
-N_JI = 14
+    JI_POST_OFF, JI_POST_SIZE, JI_COUNT_COL0, JI_COUNT_COLS, JI_COUNT_WIDE = range(15)
+N_JI = 15
 RULE_FP, RULE_FTN, RULE_FOUT, RULE_O2O, RULE_A2A, RULE_FIN = 0, 1, 2, 3, 4, 5
 COUNTED_RULES = (RULE_FTN, RULE_FOUT, RULE_FIN)   # rows of drawn lengths: per (pre, chunk) cells
 # poisson input columns
@@ -149,7 +150,7 @@ class BuildPlan:
     ring_len: int                # max_delay_steps + 1: the longest ring of any population (ring_layout)
     proj_min_delay: np.ndarray   # smallest delay (steps) each projection can draw
     lists: list = field(default_factory=list)   # FromList projections (synapse_lists.SynapseList), not in proj_*
-    counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules, flat uint32
+    counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules: uint32 words (count_layout)
     ring_bits: int = None        # 32 or 64: width of the input ring buffers; None until input_bound decides
     spike_rec: np.ndarray = None # uint8 per neuron: record its spikes
     # recorded state, one probe per (variable, neuron), grouped by variable (in the order of
@@ -239,7 +240,6 @@ def make_plan(network, seed, bound_inputs=True):
     # ring slots per (target population, receptor): its longest incoming delay + 1 (ring_layout)
     ring_slots = np.ones((P, 2), dtype=np.int64)
     proj_min_delay = np.zeros(J, dtype=np.int64)
-    count_off = 0
     for j, (_, pr) in enumerate(projs):
         a, b = index[pr.source], index[pr.target]
         n_pre, n_post = int(sizes[a]), int(sizes[b])
@@ -270,9 +270,7 @@ def make_plan(network, seed, bound_inputs=True):
         counted = RULE_CODES[type(rule)] in COUNTED_RULES
         proj_f[j] = [p, r, pr.weight.mean, w_sd, pr.delay.mean, d_sd, 0.0]
         proj_i[j] = [a, b, RULE_CODES[type(rule)], streams.tag(streams.DOM_SYN, pr.pid), n, rec, nch,
-                     count_off if counted else -1, offsets[a], n_pre, offsets[b], n_post, 0, nch if counted else 0]
-        if counted:
-            count_off += count_cells(RULE_CODES[type(rule)], n_pre, nch)
+                     0 if counted else -1, offsets[a], n_pre, offsets[b], n_post, 0, nch if counted else 0, 1]
         bound_terms[(b, rec)].append((k_hard * int(mult[a]), weight_bound(pr.weight.mean, w_sd)))
         d_hi = _delay_steps(pr.delay.mean + Z_MAX * d_sd, dt)
         d_lo = _delay_steps(pr.delay.mean - Z_MAX * d_sd, dt)
@@ -377,7 +375,9 @@ def make_plan(network, seed, bound_inputs=True):
         proj_min_delay=proj_min_delay, lists=lists,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
         vrec_code=vrec_code, vrec_names=vrec_names, vrec_sampling=StateSampling.from_network(network),
-        info={"count_cells": count_off, "scale_exp64": scale_exp.copy(), "multiplicity": mult})
+        info={"scale_exp64": scale_exp.copy(), "multiplicity": mult})
+    from .count_layout import hold_counts
+    hold_counts(plan, plan.units)   # every chunk's row counts (16 bits a cell where they fit)
     check_per_neuron(plan)   # values drawn per neuron: before anything large is allocated
     apply_scales(plan, scale_exp)
     if network.ring_bits == 64:

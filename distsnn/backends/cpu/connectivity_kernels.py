@@ -105,15 +105,25 @@ def perm_tag(tag):
 
 
 @kernel(inline="always")
+def count_at(counts, at, wide):
+    """Cell `at` of a projection whose cells are uint32 (wide) or uint16 in the uint32 words
+    `counts` (build.count_layout)."""
+    if wide:
+        return np.int64(counts[at])
+    return np.int64(counts.view(np.uint16)[at])
+
+
+@kernel(inline="always")
 def row_extent(j, pre, chunk, proj_i, counts):
     """(first input slot, length) of row (pre, chunk) of a counted projection j (first slot:
-    fixed_indegree only, 0 for the others); the cell's place: build.count_layout."""
+    fixed_indegree only, 0 for the others); the cell's place and width: build.count_layout."""
     cols = proj_i[j, bp.JI_COUNT_COLS]
     at = proj_i[j, bp.JI_COUNT_OFF] + pre * cols + chunk - proj_i[j, bp.JI_COUNT_COL0]
+    wide = proj_i[j, bp.JI_COUNT_WIDE]
     if proj_i[j, bp.JI_RULE] == bp.RULE_FIN:
-        start = np.int64(counts[at])
-        return start, np.int64(counts[at + cols]) - start
-    return np.int64(0), np.int64(counts[at])
+        start = count_at(counts, at, wide)
+        return start, count_at(counts, at + cols, wide) - start
+    return np.int64(0), count_at(counts, at, wide)
 
 
 @kernel(inline="always")

@@ -5,7 +5,7 @@ import numpy as np
 from numba import get_num_threads
 
 from ...build import plan as bp
-from ...build.count_layout import require_counts_of
+from ...build.count_layout import NARROW_MAX, cells_of, counted, require_counts_of, widen
 from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.param_rows import neuron_rows
@@ -56,13 +56,14 @@ def state_bytes(plan, units):
     """Bytes every engine holds for the neurons of `units` (rows of plan.units), by part: neuron
     state (plan.NEURON_STATE, and the threshold, build.neuron_values.thresholds: 8 B each), the input
     ring buffers (int32 or int64; each population's own slots per receptor,
-    build.ring_layout), the uint32 per-(pre, chunk) synapse counts of counted rules, and the rows
-    of neurons with parameters per neuron (build.param_rows: N_PF float64 and an int64 index each)."""
+    build.ring_layout), the per-(pre, chunk) synapse counts of counted rules (16 or 32 bits a
+    cell, build.count_layout), and the rows of neurons with parameters per neuron
+    (build.param_rows: N_PF float64 and an int64 index each)."""
     sizes = bp.unit_sizes(units)
     n_local = int(sizes.sum())
     n_rows = int(sizes[plan.pop_i[units[:, bp.UI_POP], bp.PI_ROWS] != 0].sum()) if units.shape[0] else 0
     return {"state": n_local * 8 * (len(bp.NEURON_STATE) + 1),
-            "rings": ring_entries(plan, units) * plan.ring_item_bytes, "counts": 4 * plan.info["count_cells"],
+            "rings": ring_entries(plan, units) * plan.ring_item_bytes, "counts": 4 * plan.info["count_words"],
             "rows": n_rows * 8 * (bp.N_PF + 1)}
 
 
@@ -80,37 +81,46 @@ def scratch_bytes(plan, units, row_width):
 
 
 def counted_projections(plan):
-    """(rule, offset in the counts array, cells, counting arguments) of every projection whose
-    rows have drawn lengths, in this process's layout (build.count_layout); the arguments are
-    those of the counts kernels (CPU and GPU): (n, pre size, post size, first chunk held,
-    chunks held, chunk size, count tag, key0, key1)."""
-    for j in range(plan.proj_i.shape[0]):
+    """(projection, rule, offset in the counts array, cells, whether they are uint32, counting
+    arguments) of every projection whose rows have drawn lengths, in this process's layout
+    (build.count_layout); the arguments are those of the counts kernels (CPU and GPU): (n,
+    pre size, post size, first chunk held, chunks held, chunk size, count tag, key0, key1)."""
+    for j in counted(plan):
         pi = plan.proj_i[j]
-        off = int(pi[bp.JI_COUNT_OFF])
-        if off < 0:
-            continue
         cols = int(pi[bp.JI_COUNT_COLS])
         args = (int(pi[bp.JI_N]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_POST_SIZE]), int(pi[bp.JI_COUNT_COL0]), cols,
                 plan.chunk_size, count_tag(int(pi[bp.JI_TAG])), plan.key0, plan.key1)
         rule = int(pi[bp.JI_RULE])
-        yield rule, off, bp.count_cells(rule, int(pi[bp.JI_PRE_SIZE]), cols), args
+        yield (int(j), rule, int(pi[bp.JI_COUNT_OFF]), bp.count_cells(rule, int(pi[bp.JI_PRE_SIZE]), cols),
+               bool(pi[bp.JI_COUNT_WIDE]), args)
 
 
 def compute_counts(plan):
-    """Per (pre, chunk) synapse counts of every counted projection, one flat uint32 array, for
-    the chunks of plan's counts layout (build.count_layout)."""
-    counts = np.zeros(max(plan.info["count_cells"], 1), dtype=np.uint32)
-    for rule, off, cells, args in counted_projections(plan):
-        if not cells:
-            continue
-        if rule == bp.RULE_FTN:
-            cells = counts_fixed_total(*args, get_num_threads())
-        elif rule == bp.RULE_FIN:
-            cells = counts_fixed_indegree(*args)
-        else:
-            cells = counts_fixed_outdegree(*args)
-        counts[off:off + cells.size] = cells
-    return counts
+    """Per (pre, chunk) synapse counts of every counted projection for the chunks of plan's
+    counts layout (build.count_layout): uint32 words, a projection's cells uint16 or uint32 as
+    the layout says. A projection whose cells turn out not to fit 16 bits is widened (the
+    layout changes) and everything counted again."""
+    while True:
+        words = np.zeros(max(plan.info["count_words"], 1), dtype=np.uint32)
+        over = []
+        for j, rule, off, cells, wide, args in counted_projections(plan):
+            if not cells:
+                continue
+            if rule == bp.RULE_FTN:
+                got = counts_fixed_total(*args, get_num_threads())
+            elif rule == bp.RULE_FIN:
+                got = counts_fixed_indegree(*args)
+            else:
+                got = counts_fixed_outdegree(*args)
+            if wide:
+                words[off:off + cells] = got
+            elif got.max() > NARROW_MAX:
+                over.append(j)
+            else:
+                words.view(np.uint16)[off:off + cells] = got
+        if not over:
+            return words
+        widen(plan, over)
 
 
 def max_row_length(plan, counts):
@@ -119,10 +129,9 @@ def max_row_length(plan, counts):
     for j in range(plan.proj_i.shape[0]):
         pi = plan.proj_i[j]
         if pi[bp.JI_COUNT_OFF] >= 0:
-            rule, n_pre, cols = int(pi[bp.JI_RULE]), int(pi[bp.JI_PRE_SIZE]), int(pi[bp.JI_COUNT_COLS])
-            cells = counts[pi[bp.JI_COUNT_OFF]:pi[bp.JI_COUNT_OFF] + bp.count_cells(rule, n_pre, cols)]
-            if rule == bp.RULE_FIN:   # running sums: row lengths are their differences
-                cells = np.diff(cells.reshape(n_pre + 1, cols).astype(np.int64), axis=0)
+            cells = cells_of(plan, counts, j).astype(np.int64)
+            if pi[bp.JI_RULE] == bp.RULE_FIN:   # running sums: row lengths are their differences
+                cells = np.diff(cells, axis=0)
             if cells.size:
                 longest = max(longest, int(cells.max()))
         elif pi[bp.JI_RULE] != bp.RULE_O2O:

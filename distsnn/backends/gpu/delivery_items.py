@@ -14,7 +14,7 @@ list the useful items once, at build time, grouped by source population:
 ordered by unit, then projection, so that neighbouring teams write the same ring block.
 On the device each item is a record (procedural_records, stored_records) of what a row of it
 needs: the ring block, the unit's length, the ring lengths, the row's chunk, rule, stream
-tag and the address of its count. A team then reads one record, with vector loads, where it
+tag and the address and width of its count. A team then reads one record, with vector loads, where it
 used to read the unit, the projection and the population one after another: two round trips
 to the L2 fewer on the chain of loads before a spike's first synapse.
 A spike is shared among at most `split` teams (teams_per_spike), each taking every
@@ -39,8 +39,8 @@ MAX_ITEMS = 2 ** 31 - 1 - FAN_SPLIT
 # chunks a row: build.count_layout); the projection's first source gid; then pairs of int32
 # (low word first): the unit's length and the receptor's ring slots; the row's length and
 # chunk; its rule and stream tag; the projection's count columns and index (its proj_f row);
-# its in-degree (fixed_indegree) and a word of padding.
-IR_BASE, IR_COUNT, IR_PRE_OFF, IR_NU_SLOTS, IR_CLEN_CHUNK, IR_RULE_TAG, IR_COLS_PROJ, IR_KIN = range(8)
+# its in-degree (fixed_indegree) and the width of its counts' cells (1: uint32, 0: uint16).
+IR_BASE, IR_COUNT, IR_PRE_OFF, IR_NU_SLOTS, IR_CLEN_CHUNK, IR_RULE_TAG, IR_COLS_PROJ, IR_KIN_WIDE = range(8)
 N_IR = 8   # 64 B: four 16-byte loads
 # Columns of a stored item's record (int64; struct Cell): the unit's ring block; the local
 # unit's index and length (int32 pair); its population's excitatory and inhibitory ring slots
@@ -133,7 +133,8 @@ def procedural_records(plan, units, unit, proj):
     tag = pj[:, bp.JI_TAG].astype(np.uint32).view(np.int32)
     out[:, IR_RULE_TAG] = _pair(pj[:, bp.JI_RULE], tag, ("rule", "tag"))
     out[:, IR_COLS_PROJ] = _pair(cols, proj, ("cols", "proj"))
-    out[:, IR_KIN] = _pair(pj[:, bp.JI_N] * (pj[:, bp.JI_RULE] == bp.RULE_FIN), 0, ("k_in", "padding"))
+    out[:, IR_KIN_WIDE] = _pair(pj[:, bp.JI_N] * (pj[:, bp.JI_RULE] == bp.RULE_FIN), pj[:, bp.JI_COUNT_WIDE],
+                                ("k_in", "wide"))
     return out
 
 

@@ -144,7 +144,7 @@ class GpuSimulator(RecordedState):
         owned = self.owned if comm is not None and comm.Get_size() > 1 else None
         if plan.network.ring_bits != 64:
             n = plan.n_neurons if owned is None else int(bp.unit_sizes(plan.units[np.asarray(owned, bool)]).sum())
-            self._check_fits("row counts and the input bound's sums", 4 * plan.info["count_cells"] + 32 * n)
+            self._check_fits("row counts and the input bound's sums", 4 * plan.info["count_words"] + 32 * n)
         decide_ring_bits(plan, owned=owned, comm=comm, unit_bounds=self.unit_bounds)
 
     def unit_bounds(self, units, wq):
@@ -164,8 +164,9 @@ class GpuSimulator(RecordedState):
         require_counts_of(plan, self.units, "the GPU engine")
         self.ring_dtype = ring_dtype(plan)
         # less the counts the bound already placed on the device
-        held = 4 * plan.info["count_cells"] if self.d_counts is not None else 0
+        held = 4 * plan.info["count_words"] if self.d_counts is not None else 0
         self._check_fits("neuron state, input buffers, row counts and spike buffers", self.memory_estimate() - held)
+        self._counts()   # first: a projection widened there changes plan.proj_i's counts layout
         up = d.to_device
         self.d_units = up(self.units, np.int64)
         self.d_gids = up(self.gids, np.int64)
@@ -191,7 +192,6 @@ class GpuSimulator(RecordedState):
         self.n_src = int(src.size)
         self.d_src_gids = up(src, np.int64)
         self.d_ps_seg = up(plan.ps_seg, np.int64)
-        self._counts()
         n = self.n_local
         self.v = up(initial_state(plan, self.gids), np.float64)
         self.i_ex = up(initial_currents(plan, self.gids), np.float64)   # 0, but izhikevich's u

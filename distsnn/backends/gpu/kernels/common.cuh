@@ -340,10 +340,10 @@ __device__ __forceinline__ void load_record(const i64* rec, i64 (&w)[n]) {
 // projection's and the population's rows were read one after another
 struct Item {
     i64 base, count, pre_off;
-    int n_u, slots, clen, chunk, rule, cols, proj, k_in;
+    int n_u, slots, clen, chunk, rule, cols, proj, k_in, wide;
     u32 tag;
 };
-static_assert(N_IR == 8 && IR_NU_SLOTS == 3 && IR_KIN == 7, "struct Item reads the records of delivery_items");
+static_assert(N_IR == 8 && IR_NU_SLOTS == 3 && IR_KIN_WIDE == 7, "struct Item reads the records of delivery_items");
 
 __device__ __forceinline__ Item load_item(const i64* rec) {
     i64 w[N_IR];
@@ -360,7 +360,8 @@ __device__ __forceinline__ Item load_item(const i64* rec) {
     it.tag = (u32)(w[IR_RULE_TAG] >> 32);
     it.cols = (int)w[IR_COLS_PROJ];
     it.proj = (int)(w[IR_COLS_PROJ] >> 32);
-    it.k_in = (int)w[IR_KIN];
+    it.k_in = (int)w[IR_KIN_WIDE];
+    it.wide = (int)(w[IR_KIN_WIDE] >> 32);
     return it;
 }
 
@@ -454,19 +455,25 @@ __device__ __forceinline__ u32 permute(const u32 x, const u32 domain, const u32*
     return y;
 }
 
-// Length of an indexed row whose count is counts[at] (a projection whose counts hold `cols`
-// chunks a row, build.count_layout, and of in-degree k_in); for fixed_indegree also its first
-// slot and permutation (cells of running sums: plan.count_cells)
+// cell `at` of a projection whose cells are uint32 (wide) or uint16, in the uint32 words
+// `counts` (build.count_layout: two uint16 cells a word, the first in its low half)
+__device__ __forceinline__ u32 count_at(const u32* counts, const i64 at, const int wide) {
+    return wide ? counts[at] : (u32)reinterpret_cast<const unsigned short*>(counts)[at];
+}
+
+// Length of an indexed row whose count is cell `at` (a projection whose counts hold `cols`
+// chunks a row in cells of width `wide`, build.count_layout, and of in-degree k_in); for
+// fixed_indegree also its first slot and permutation (cells of running sums: plan.count_cells)
 template <u32 RULES = RULES_ALL>
-__device__ __forceinline__ i64 open_row_at(Row& r, const i64 at, const i64 cols, const i64 k_in,
+__device__ __forceinline__ i64 open_row_at(Row& r, const i64 at, const i64 cols, const i64 k_in, const int wide,
                                            const u32* counts, const u32 key0, const u32 key1) {
     if (r.rule == RULE_A2A) return r.clen;
-    if (!has_rule<RULES>(r, RULE_FIN)) return (i64)counts[at];
-    r.start = counts[at];
+    if (!has_rule<RULES>(r, RULE_FIN)) return (i64)count_at(counts, at, wide);
+    r.start = count_at(counts, at, wide);
     r.k_in = (u32)k_in;
     r.domain = (u32)(r.clen * k_in);   // < 2**32 (model validation)
     philox((u32)r.chunk, 0u, 0u, (r.tag & ID_MASK) | PERM_TAG, key0, key1, r.keys);
-    return (i64)counts[at + cols] - (i64)r.start;
+    return (i64)count_at(counts, at + cols, wide) - (i64)r.start;
 }
 
 // the same for row r of projection row pj (the device build of the stored CSR)
@@ -474,7 +481,7 @@ template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ i64 open_indexed_row(Row& r, const i64* pj, const u32* counts, const u32 key0,
                                                 const u32 key1) {
     return open_row_at<RULES>(r, pj[JI_COUNT_OFF] + r.pre * pj[JI_COUNT_COLS] + r.chunk - pj[JI_COUNT_COL0],
-                              pj[JI_COUNT_COLS], pj[JI_N], counts, key0, key1);
+                              pj[JI_COUNT_COLS], pj[JI_N], (int)pj[JI_COUNT_WIDE], counts, key0, key1);
 }
 
 // synapse x of a fixed_indegree row: input slot pi(start + x) of the chunk, of post

@@ -98,7 +98,8 @@ __device__ __forceinline__ void deliver_procedural_body(
             u32 w[4];
             i64 tgt, w_int, d;
             if (indexed_rule<RULES>(r)) {
-                const i64 n = open_row_at<RULES>(r, it.count + gid * it.cols, it.cols, it.k_in, counts, key0, key1);
+                const i64 n = open_row_at<RULES>(r, it.count + gid * it.cols, it.cols, it.k_in, it.wide, counts, key0,
+                                                 key1);
                 for (i64 x = lane; x < n; x += team) {
                     indexed_synapse<RULES>(r, x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);
