@@ -1,16 +1,16 @@
 """Which row counts a process holds: the layout of its counts array.
 
 The counted rules (fixed_total_number, fixed_outdegree, fixed_indegree) draw the length of
-every row (pre, post chunk) at build (plan.count_cells per projection). A process
-regenerates only the rows onto the chunks it
-simulates, so it holds the cells of those chunks only: per target population, the columns
-of the span from its first to its last chunk on this process (a span, so that a cell's
-place stays one multiply-add: off + pre * cols + chunk - col0; chunks of the span that
-another rank simulates are counted too, and cost memory only where a rank holds pieces of
-one population that are not adjacent). make_plan lays out every chunk; hold_counts narrows
-the layout to a process's units, as a distributed run does on each rank. The cells are the
-same numbers in any layout: each is a function of the model and seed (a synapse's cell is
-drawn from its own counter), so the spikes do not depend on it.
+every row (pre, post chunk) at build (plan.count_cells cells a projection). A process
+regenerates only the rows onto the chunks it simulates, so it holds the cells of those
+chunks only: per target population, the columns of the span from its first to its last
+chunk on this process (a span, so that a cell's place stays one multiply-add:
+off + pre * cols + chunk - col0; chunks of the span that another rank simulates are
+counted too, and cost memory only where a rank holds pieces of one population that are
+not adjacent). make_plan lays out every chunk; hold_counts narrows the layout to a
+process's units, as a distributed run does on each rank. The cells are the same numbers
+in any layout: each is a function of the model and seed (a synapse's cell is drawn from
+its own counter), so the spikes do not depend on it.
 
 Cells are 16 bits where they fit (DESIGN.md section 5), else 32: the counts array is uint32
 words, and a projection's JI_COUNT_OFF counts cells of its own width (JI_COUNT_WIDE), uint16
