@@ -38,6 +38,7 @@ def run_command(args, comm=None, out=None):
     from .io.paths import check_writable
     from .io.sonata import read_metadata, report_path, write_spikes
     from .runtime import simulate
+    from .runtime.memory import memory_line, rank_memory, summary_memory
 
     size = comm.Get_size() if comm is not None else 1
     rank = comm.Get_rank() if comm is not None else 0
@@ -124,15 +125,17 @@ def run_command(args, comm=None, out=None):
         if writer is None:
             write_reports_parallel(reports, res, comm, metadata)
     timers = res.timers.as_dict()
-    if size > 1:  # the job takes as long as its slowest rank
+    memory = rank_memory(res, rank)
+    if size > 1:  # the job takes as long as its slowest rank, and needs the memory of its largest
         timers = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(timers.items())}
+        memory = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(memory.items())}
     if rank != 0:
         _checkpoint_failed(res)
         return None
     sim_s = timers["simulate"]
     summary = dict(metadata, timers_s=timers, real_time_factor=sim_s / (res.t_sim * 1e-3),
                    events_per_s=res.events / sim_s if sim_s > 0 else float("nan"), spike_file=args.output,
-                   reports=reports)
+                   reports=reports, memory=summary_memory(memory))
     if size > 1:
         summary["exchange_bytes_per_step"] = res.exchange["bytes_received_all_ranks"] / max(res.n_steps, 1)
         summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
@@ -168,6 +171,7 @@ def run_command(args, comm=None, out=None):
         if "energy_J" in summary:
             line += f", energy {summary['energy_J']:.3g} J ({summary['uJ_per_synaptic_event']:.3g} uJ per event)"
         print(line, file=out)
+    print(memory_line(summary["memory"], size, res.connectivity), file=out)
     print(f"  synaptic events {res.events:.4g}  ({summary['events_per_s']:.4g} /s)", file=out)
     if rates_from >= res.t_stop:   # after a restart: --rates-from is absolute time
         print(f"  mean rates: none (--rates-from {rates_from:g} ms is not before the end of the run, "

@@ -6,6 +6,9 @@ import sys
 import h5py
 import numpy as np
 
+from distsnn.backends.cpu.simulator import state_bytes
+from distsnn.build import make_plan
+from distsnn.models import MODELS
 from distsnn.models.microcircuit import FULL_SIZES
 
 
@@ -33,6 +36,13 @@ def test_run_microcircuit_writes_files_and_prints_summary(tmp_path):
     assert summary["synaptic_events"] > 0 and summary["mean_rates_hz"]["L5I"] > 0
     assert summary["ring_bits"] == 32                  # 'auto' proves int32 safe for the microcircuit
     assert (tmp_path / "results" / "mc_voltage.h5").exists()
+    # memory: the engine's state by part (runtime.memory; the counts of 16-bit cells), and the peak
+    plan = make_plan(MODELS["microcircuit"](scale=0.02, record_voltage=1), 1)
+    held = summary["memory"]["held_bytes"]
+    assert held == {part: int(v) for part, v in state_bytes(plan, plan.units).items()}
+    assert held["counts"] == 4 * plan.info["count_words"] > 0 and held["rings"] > held["state"] > 0
+    assert summary["memory"]["host_peak_rss_bytes"] > 2 ** 25   # an interpreter with NumPy and numba
+    assert "memory   peak " in out and "MiB resident; held: input buffers" in out
 
 
 def test_ring_bits_option_is_recorded_and_checked(tmp_path):

@@ -37,6 +37,7 @@ def test_same_spike_file_for_any_rank_count(tmp_path, connectivity):
     ref = tmp_path / "r1.h5"
     proc = launch(1, ["--connectivity", connectivity, "--output", str(ref)], tmp_path)
     assert proc.returncode == 0, proc.stderr
+    one = json.loads((tmp_path / "r1_summary.json").read_text())["memory"]["held_bytes"]
     for ranks in (2, 3, 4):
         out = tmp_path / f"r{ranks}.h5"
         proc = launch(ranks, ["--connectivity", connectivity, "--output", str(out)], tmp_path)
@@ -44,6 +45,11 @@ def test_same_spike_file_for_any_rank_count(tmp_path, connectivity):
         assert same_files(ref, out), ranks
         assert f"{ranks} ranks" in proc.stdout and proc.stdout.count("mean rates") == 1   # rank 0 prints once
         assert "[rank 0/" in proc.stdout
+        # the largest rank's memory (runtime.memory): its own neurons' buffers, less than one process's
+        assert "(largest rank); held (largest rank): input buffers" in proc.stdout
+        held = json.loads((tmp_path / f"r{ranks}_summary.json").read_text())["memory"]["held_bytes"]
+        assert 0 < held["rings"] < one["rings"] and 0 < held["state"] < one["state"]
+        assert 0 < held["counts"] <= one["counts"]
 
 
 @pytest.mark.parametrize("phase", ["build", "simulate", "write"])
