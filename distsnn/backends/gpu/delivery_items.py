@@ -14,9 +14,10 @@ list the useful items once, at build time, grouped by source population:
 ordered by unit, then projection, so that neighbouring teams write the same ring block.
 On the device each item is a record (procedural_records, stored_records) of what a row of it
 needs: the ring block, the unit's length, the ring lengths, the row's chunk, rule, stream
-tag and the address and width of its count. A team then reads one record, with vector loads, where it
-used to read the unit, the projection and the population one after another: two round trips
-to the L2 fewer on the chain of loads before a spike's first synapse.
+tag and the address and width of its count. A team then reads one record, with vector
+loads, where it used to read the unit, the projection and the population one after
+another: two round trips to the L2 fewer on the chain of loads before a spike's first
+synapse.
 A spike is shared among at most `split` teams (teams_per_spike), each taking every
 split-th item of its population's list: no team is idle while its spike still has items,
 and a population with a long list (multi-area: up to 1089 items) does not hand one team
