@@ -31,8 +31,8 @@ def _count(dev, plan):
     """(the counts array, the narrow projections whose cells exceed NARROW_MAX)."""
     xp = dev.xp
     counts = dev.zeros(max(plan.info["count_words"], 1), np.uint32)
-    narrow = [(j, cells) for j, _, _, cells, wide, _ in counted_projections(plan) if not wide]
-    scratch = dev.zeros(max([cells for _, cells in narrow], default=1), np.uint32)
+    narrow = [cells for _, _, _, cells, wide, _ in counted_projections(plan) if not wide]
+    scratch = dev.zeros(max(narrow, default=1), np.uint32)   # the largest narrow projection's cells
     peaks = dev.zeros(plan.proj_i.shape[0], np.uint32)   # a narrow projection's largest cell
     cap = 64 * dev.multiprocessors
     for j, rule, off, cells, wide, args in counted_projections(plan):

@@ -39,8 +39,7 @@ extern "C" __global__ void input_bounds(
                 Row r = make_row(pj, proj_f + j * N_JF, pre, chunk, chunk_size);
                 u32 words[4];
                 if (rule == RULE_FTN || rule == RULE_FOUT) {   // indexed_synapse's target
-                    const i64 n = count_at(counts, pj[JI_COUNT_OFF] + pre * pj[JI_COUNT_COLS] + chunk
-                                               - pj[JI_COUNT_COL0], (int)pj[JI_COUNT_WIDE]);
+                    const i64 n = open_indexed_row(r, pj, counts, key0, key1);
                     for (i64 x = 0; x < n; ++x) {
                         philox((u32)x, (u32)chunk, (u32)pre, r.tag, key0, key1, words);
                         const i64 t = below(words[0], r.clen);
