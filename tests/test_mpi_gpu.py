@@ -26,6 +26,13 @@ def test_gpu_ranks_same_spikes_as_one_cpu_process(comm, connectivity):
                    comm=comm, share_gpus=True)
     assert res.backend == "gpu-emu"
     assert_same(res, ref)
+    # per exchange window: one copy back (the step state and the spikes; one more for the
+    # recorded rows where this rank records), and at most one to the device (received spikes)
+    windows = res.exchange["calls"]
+    copies = res.device["copies_while_running"]
+    assert windows >= 150 / 0.1 / res.exchange["interval_steps"]
+    assert copies["to_host"] == windows * (1 + bool(res.vrec_gids.size))
+    assert 0 < copies["to_device"] <= windows
 
 
 def test_gpu_ranks_with_long_exchange_interval_and_spike_sources(comm):

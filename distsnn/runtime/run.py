@@ -240,6 +240,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     loop = _SingleLoop(sim, n_steps, bar) if size == 1 else _DistributedLoop(sim, part, comm, exchange, n_steps,
                                                                             bar, timers)
     monitor = _device_monitor(device)
+    copies = dict(device.copies) if device is not None else None   # (the build's are not the run's)
     # checkpoints are taken at the run's end and, with checkpoint_every, at every multiple of
     # it (absolute steps, so that a restarted chain keeps the same points)
     stops = [n_steps]
@@ -269,7 +270,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                 n_out = 0
                 rec.clear()
         done = stop
-    device_info = _device_info(device, monitor, backend, sim)
+    device_info = _device_info(device, monitor, backend, sim, copies)
     vrec, vrec_steps = rec.taken()
     vrec += _resting(plan, sim)
     events = _sum_over_ranks(sim.events, comm)
@@ -304,15 +305,17 @@ def _device_monitor(device):
     return DeviceMonitor(device.pci_bus_id).start()
 
 
-def _device_info(device, monitor, backend, sim):
-    """What the summary reports of this rank's device: name, how steps were launched, memory
-    and (GPU) NVML readings."""
+def _device_info(device, monitor, backend, sim, copies):
+    """What the summary reports of this rank's device: name, how steps were launched, memory,
+    the host <-> device copies made since `copies` (the device's counts before the steps:
+    the run's flushes, exchanges and checkpoints) and (GPU) NVML readings."""
     if device is None:
         return {}
     import socket
     info = {"backend": backend, "name": device.name, "index": device.index, "host": socket.gethostname(),
             "step_launches": sim.step_launches, "step_kernels": sim.step_kernels,
-            "delivery_team": device.team, **device.memory_info()}
+            "delivery_team": device.team, **device.memory_info(),
+            "copies_while_running": {k: device.copies[k] - copies[k] for k in copies}}
     if getattr(device, "pci_bus_id", None):
         info["pci_bus_id"] = device.pci_bus_id
     if monitor is not None:

@@ -2,7 +2,8 @@
 
 The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, copy_to,
 bind, launch, cooperative_grid, graph, synchronize, free_bytes, memory_info, close; attributes
-name, kind, index, xp, multiprocessors, block_threads, team, step_loop, rule_variants.
+name, kind, index, xp, multiprocessors, block_threads, team, step_loop, rule_variants, copies
+(host <-> device copies made so far, by direction).
 """
 import ctypes
 import os
@@ -84,6 +85,7 @@ class CudaDevice:
         self.stream.use()   # every copy, allocation and launch of this process goes here, in order
         self.pool = cupy.get_default_memory_pool()
         self.peak_bytes = 0
+        self.copies = {"to_host": 0, "to_device": 0}   # host <-> device copies made (each a trip to the driver)
         self.sigs, self.funcs = {}, {}
         self.cooperative = {k for name in COOPERATIVE for k in signatures(name)}
         for name in KERNELS:
@@ -97,19 +99,23 @@ class CudaDevice:
         return a
 
     def to_device(self, a, dtype=None):
+        self.copies["to_device"] += 1
         return self._track(self.cp.asarray(np.ascontiguousarray(a, dtype=dtype)))
 
     def zeros(self, shape, dtype):
         return self._track(self.cp.zeros(shape, dtype=dtype))
 
     def to_host(self, a):
+        self.copies["to_host"] += 1
         return a.get(stream=self.stream)   # blocking: waits for the stream
 
     def copy_to(self, dst, src):
+        self.copies["to_device"] += 1
         dst.set(np.ascontiguousarray(src, dtype=dst.dtype), stream=self.stream)
 
     def assign(self, dst, src):
         """Host array src into a device view dst of the same shape, strided views included."""
+        self.copies["to_device"] += 1
         dst[...] = self.cp.asarray(np.ascontiguousarray(src, dtype=dst.dtype))
 
     def bind(self, kernel, grid, block, args):

@@ -146,6 +146,7 @@ class EmulatedDevice:
                 self.funcs[kernel] = fn
         self.peak_bytes = 0
         self._bytes = 0
+        self.copies = {"to_host": 0, "to_device": 0}   # host <-> device copies made (as on a GPU)
 
     # memory
     def _track(self, a):
@@ -154,20 +155,24 @@ class EmulatedDevice:
         return a
 
     def to_device(self, a, dtype=None):
+        self.copies["to_device"] += 1
         return self._track(np.array(a, dtype=dtype, order="C", copy=True))
 
     def zeros(self, shape, dtype):
         return self._track(np.zeros(shape, dtype=dtype))
 
     def to_host(self, a):
+        self.copies["to_host"] += 1
         return np.array(a, copy=True)
 
     def copy_to(self, dst, src):
         """Host array src into device array dst (same size)."""
+        self.copies["to_device"] += 1
         dst[...] = src
 
     def assign(self, dst, src):
         """Host array src into a device view dst of the same shape, strided views included."""
+        self.copies["to_device"] += 1
         dst[...] = src
 
     def synchronize(self):

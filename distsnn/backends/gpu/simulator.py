@@ -47,13 +47,28 @@ GRAPH_STEPS = 50                 # steps per captured CUDA graph
 # grid larger than the work costs launch time (full-scale microcircuit on an H100: 8 per
 # multiprocessor gave 23.3 us per step, 16 gave 24.7, 4 gave 27.2; bench/results)
 DELIVER_BLOCKS_PER_SM = 8
+# spikes d_flush holds at first (32 KB; it grows past a block with more): some 30 steps of the
+# full-scale microcircuit on one process, or a few steps of a rank's share of the
+# multi-area model. A flush copies back the words of at most twice the spikes of the block
+# before (at least FLUSH_COPY_MIN): a copy costs its bytes too (some 3 us for 32 KB from
+# the device into pageable memory), and an exchange after every step has a few spikes.
+FLUSH_SPIKES = 4096
+FLUSH_COPY_MIN = 256
+FLUSH_GRID = 1024   # pack_spikes' blocks at most (a grid-stride loop)
+
+
+def remote_words(n):
+    """uint64 words of the upload of n received spikes (GpuSimulator.deliver): their bounds,
+    gids and steps, and their populations as int32, two to a word."""
+    return 2 + 2 * n + (n + 1) // 2
 
 
 def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
     `n_vrec` state variables needs before any stored CSR: what every engine holds
     (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
-    (16 B), the spike (gid, step: 8 B each; population: 4 B) and recording buffers (8 B per recorded variable
+    (16 B), the spike (gid, step: 8 B each; population: 4 B, and 8 B for its word in a flush's
+    copy, at most) and recording buffers (8 B per recorded variable
     and step, and 12 B per probe for its neuron and code), and the delivery item tables
     (delivery_items: at most a 64-B record per (unit, incoming projection) pair, 8 B per
     population).
@@ -61,7 +76,7 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS)
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
-    return (sum(state_bytes(plan, units).values()) + 16 * n_local + 20 * spk_cap + (8 * block_steps + 12) * n_vrec
+    return (sum(state_bytes(plan, units).values()) + 16 * n_local + 28 * spk_cap + (8 * block_steps + 12) * n_vrec
             + table_bytes(plan, units))
 
 
@@ -236,10 +251,13 @@ class GpuSimulator(RecordedState):
         self.d_rec_code = up(self.vrec_code, np.int32)
         self.d_vrec = d.zeros(max(self.block_steps * self.n_rec, 1), np.float64)
         self._reset_state()
-        self.remote_bounds = d.zeros(2, np.uint64)
-        self.remote_gid = d.zeros(1024, np.int64)
-        self.remote_step = d.zeros(1024, np.int64)
-        self.remote_pop = d.zeros(1024, np.int32)
+        # what a flush copies back (kernel pack_spikes): the step state and the first spikes
+        self.d_flush = d.zeros(layout.N_ST + min(FLUSH_SPIKES, self.spk_cap), np.uint64)
+        self._flush_copy = min(FLUSH_COPY_MIN, self.d_flush.size - layout.N_ST)   # spikes a flush copies back
+        # received spikes, in one copy from the host (deliver): their bounds, gids, steps and
+        # populations (int32, two to a word)
+        self.remote = d.zeros(remote_words(1024), np.uint64)
+        self._remote_host = np.zeros(self.remote.size, np.uint64)
         self.d_no_rows = d.zeros(1, np.int64)   # deliver_stored's row_of for the rules' CSR (unread: by_row 0)
         if self.connectivity == "stored":
             self._build_stored()
@@ -354,24 +372,47 @@ class GpuSimulator(RecordedState):
 
     def _flush(self):
         """Wait for the enqueued steps; return (steps that ran, their spikes sorted by
-        (step, gid), their recorded rows) and reset the buffers."""
+        (step, gid), their recorded rows) and reset the buffers.
+
+        One copy from the device (kernel pack_spikes: the step state and the spikes as words,
+        as many as the copy's size, _flush_copy, holds) and none to it (kernel reset_state
+        starts the next block on the device), plus the recorded rows where state is recorded.
+        More spikes than the copy holds take one more copy, from d_flush; more than d_flush
+        holds, two more, from the spike buffers, and d_flush grows. The next copy is sized for
+        twice this block's spikes."""
         d = self.dev
-        state = d.to_host(self.state)
+        slot = self._enqueued & 1   # the slot of the step after the last one enqueued
+        n_max = self.d_flush.size - layout.N_ST
+        n_copy = self._flush_copy
+        d.launch("pack_spikes", min(self.grid_for(self.d_flush.size), FLUSH_GRID), d.block_threads,
+                 (self.state, self.spk_gid, self.spk_step, n_max, self.d_flush))
+        d.launch("reset_state", 1, 1, (self.state, slot))
+        words = d.to_host(self.d_flush[:layout.N_ST + n_copy])   # waits for the steps
+        state = words[:layout.N_ST]
         if state[layout.ST_BAD] != layout.NO_BAD:
             key = int(state[layout.ST_BAD])
             raise instability_error(self.plan, key & 0xFFFFFFFF, key >> 32)
-        t_now = int(state[layout.ST_T + layout.ST_SLOT * (self._enqueued & 1)])   # the slot of the next step
+        t_now = int(state[layout.ST_T + layout.ST_SLOT * slot])
         ran = t_now - self.t
         end = int(state[layout.ST_END])
-        if end > self.spk_cap or not 0 <= ran <= self.block_steps:
+        if end > self.spk_cap or not 0 <= ran <= self.block_steps or int(state[layout.ST_T0]) != self.t:
             raise RuntimeError(f"device step state is inconsistent (T {t_now} after {self.t}, "
                                f"{end} spikes for {self.spk_cap}); this is a bug")
-        g = d.to_host(self.spk_gid[:end])
-        s = d.to_host(self.spk_step[:end])
+        packed = words[layout.N_ST:layout.N_ST + min(end, n_copy)]
+        if min(end, n_max) > n_copy:
+            rest = self.d_flush[layout.N_ST + n_copy:layout.N_ST + min(end, n_max)]
+            packed = np.concatenate([packed, d.to_host(rest)])
+        g = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        s = (packed >> np.uint64(32)).astype(np.int64) + self.t
+        twice = 1 << (2 * end - 1).bit_length() if end else 1
+        if end > n_max:
+            g = np.concatenate([g, d.to_host(self.spk_gid[n_max:end])])
+            s = np.concatenate([s, d.to_host(self.spk_step[n_max:end])])
+            self.d_flush = d.zeros(layout.N_ST + min(twice, self.spk_cap), np.uint64)
+        self._flush_copy = min(max(FLUSH_COPY_MIN, twice), self.d_flush.size - layout.N_ST)
         order = np.lexsort((g, s))
         vrows = d.to_host(self.d_vrec[:ran * self.n_rec]).reshape(ran, self.n_rec) if self.n_rec else None
         self.t += ran
-        self._reset_state()
         return ran, g[order], s[order], vrows
 
     def run(self, n_steps, out_gid, out_step, n_out, vrec_out, ex_gid=None, ex_step=None, n_ex=0):
@@ -445,18 +486,22 @@ class GpuSimulator(RecordedState):
         if n == 0 or not self.units.shape[0]:
             return
         d = self.dev
-        if n > self.remote_gid.size:
-            size = 1 << (n - 1).bit_length()
-            self.remote_gid = d.zeros(size, np.int64)
-            self.remote_step = d.zeros(size, np.int64)
-            self.remote_pop = d.zeros(size, np.int32)
+        words = remote_words(n)
+        if words > self.remote.size:
+            size = remote_words(1 << (n - 1).bit_length())
+            self.remote = d.zeros(size, np.uint64)
+            self._remote_host = np.zeros(size, np.uint64)
+        # one copy: [0, n), the gids, the steps, the populations
+        host = self._remote_host
         gid = np.ascontiguousarray(spk_gid, dtype=np.int64)
-        d.copy_to(self.remote_gid[:n], gid)
-        d.copy_to(self.remote_step[:n], np.ascontiguousarray(spk_step, dtype=np.int64))
-        d.copy_to(self.remote_pop[:n], self.plan.pop_of[gid])
-        d.copy_to(self.remote_bounds, np.array([0, n], dtype=np.uint64))
-        lo, hi = self.remote_bounds[0:], self.remote_bounds[1:]
-        for kernel, args in launches.deliveries(self, lo, hi, -1, self.remote_gid, self.remote_step, self.remote_pop):
+        host[0], host[1] = 0, n
+        host[2:2 + n] = gid.view(np.uint64)
+        host[2 + n:2 + 2 * n] = np.ascontiguousarray(spk_step, dtype=np.int64).view(np.uint64)
+        host[2 + 2 * n:words].view(np.int32)[:n] = self.plan.pop_of[gid]
+        d.copy_to(self.remote[:words], host[:words])
+        r = self.remote
+        spikes = (r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64), r[2 + 2 * n:words].view(np.int32))
+        for kernel, args in launches.deliveries(self, r[0:], r[1:], -1, *spikes):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
 
     @property

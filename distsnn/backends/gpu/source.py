@@ -21,7 +21,7 @@ from . import delivery_items, layout
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
 KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "poisson_sources", "record_state", "advance_step",
-           "deliver_procedural", "deliver_stored", "counts", "input_bounds", "build_stored", "step_loop")
+           "deliver_procedural", "deliver_stored", "counts", "input_bounds", "build_stored", "step_loop", "flush")
 # files whose kernels call the device functions of others: compiled with those (their entry
 # points left out; the emulated device's one translation unit has every file once, in the
 # order of KERNELS)
@@ -66,7 +66,7 @@ ENTRY_POINTS = {"neuron_update": _entries("neuron_update"), "neuron_update_aeif"
                 "counts": ("counts_fixed_total", "counts_fixed_outdegree", "counts_fixed_indegree"),
                 "input_bounds": ("input_bounds",),
                 "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32),
-                "step_loop": _entries("step_loop")}
+                "step_loop": _entries("step_loop"), "flush": ("pack_spikes", "reset_state")}
 
 
 def rule_mask(rules):
@@ -119,6 +119,7 @@ def constants_header():
                  "ST_ROWS", "ST_BAR", "N_ST"):
         lines.append(f"#define {name} {getattr(layout, name)}")
     lines.append("#define SLOT(f, p) ((f) + ST_SLOT * (p))   // field f of the step slot of parity p")
+    lines.append(f"#define NO_BAD {layout.NO_BAD}ull   // ST_BAD: no unstable neuron")
     for name in sorted(vars(delivery_items)):   # delivery's item records (struct Item, struct Cell)
         if name.split("_")[0] in ("IR", "CR") or name in ("N_IR", "N_CR"):
             lines.append(f"#define {name} {getattr(delivery_items, name)}")
