@@ -12,7 +12,8 @@
 # activity against the references; DISTSNN_DATA must point at the shared data),
 # "primitives" (a dependent load's latency and scattered atomics' rate, in the L2 and DRAM),
 # "rules" (each connection rule's cost, fixed_probability's warp-wide rows among them),
-# "adex", "izhikevich", "sonata".
+# "windows" (what an exchange window costs: two ranks sharing the device, an exchange after
+# every step, as the multi-area model's), "adex", "izhikevich", "sonata".
 set -uo pipefail
 STAGES=" ${STAGES:-tests bench} "
 want() { [[ "$STAGES" == *" $1 "* || ( "$1" != tests && "$STAGES" == *" bench "* ) ]]; }
@@ -86,6 +87,14 @@ fi
 # the ring buffers' atomics (does a cost per event explain 4e9 events per second?)
 if want primitives; then
     "$PY" scripts/bench_gpu_primitives.py --out "$OUT" || status=1
+fi
+# an exchange window alone (flush, MPI, upload of the received spikes, their delivery): two
+# ranks sharing the device, then the CPU engine's ranks for comparison
+if want windows; then
+    for backend in gpu cpu; do
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
+            mpiexec -n 2 "$PY" scripts/bench_gpu_windows.py --backend $backend --steps 20000 --out "$OUT" || status=1
+    done
 fi
 # what each connection rule costs on the GPU, with the same in-degree (40,000 neurons, 1.6e8 synapses)
 if want rules; then

@@ -45,6 +45,24 @@ def test_bench_gpu_smoke(tmp_path):
     assert "smoke test of this script" in md and "| step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 |" in md
 
 
+def test_bench_gpu_windows_smoke(tmp_path):
+    """Two ranks on the emulated device, an exchange after every step: one copy back per
+    window and at most one to the device (received spikes), spikes in both directions."""
+    import shutil
+    mpiexec = shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("mpiexec")
+    if mpiexec is None:
+        pytest.skip("no mpiexec")
+    proc = subprocess.run([mpiexec, "-n", "2", sys.executable, str(REPO / "scripts" / "bench_gpu_windows.py"),
+                           "--backend", "gpu-emu", "--steps", "400", "--neurons", "50", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("gpu_windows_*.json")
+    r = json.loads(js.read_text())["result"]
+    assert r["steps"] == r["windows"] == 400 and r["spikes_per_window"] > 0.1 and r["us_per_window"] > 0
+    assert r["copies_back_per_window"] == 1.0 and 0 < r["copies_to_device_per_window"] <= 1.0
+    assert "| 400 | 400 |" in js.with_suffix(".md").read_text()
+
+
 def test_bench_checkpoint_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_checkpoint.py"), "--scale", "0.05",
                            "--t1", "30", "--t2", "30", "--every", "20", "--out", str(tmp_path), "--note",
