@@ -426,7 +426,7 @@ class _DistributedLoop:
 
     def info(self):
         xch, comm = self.xch, self.comm
-        return {"interval_steps": self.D, "method": self.method, "calls": xch.calls,
+        return {"interval_steps": self.D, "method": self.method, "calls": xch.calls, "collectives": xch.collectives,
                 "bytes_sent_all_ranks": comm.allreduce(xch.bytes_sent),
                 "bytes_received_all_ranks": comm.allreduce(xch.bytes_received)}
 
