@@ -47,12 +47,9 @@ GRAPH_STEPS = 50                 # steps per captured CUDA graph
 # grid larger than the work costs launch time (full-scale microcircuit on an H100: 8 per
 # multiprocessor gave 23.3 us per step, 16 gave 24.7, 4 gave 27.2; bench/results)
 DELIVER_BLOCKS_PER_SM = 8
-# spikes d_flush holds at first (32 KB; it grows past a block with more): some 30 steps of the
-# full-scale microcircuit on one process, or a few steps of a rank's share of the
-# multi-area model. A flush copies back the words of at most twice the spikes of the block
-# before (at least FLUSH_COPY_MIN): a copy costs its bytes too (some 3 us for 32 KB from
-# the device into pageable memory), and an exchange after every step has a few spikes.
-FLUSH_SPIKES = 4096
+# A flush copies back the words of twice the spikes of the block before (at least
+# FLUSH_COPY_MIN): a copy costs its bytes too (some 3 us for 32 KB from the device into
+# pageable memory), and an exchange after every step has a few spikes.
 FLUSH_COPY_MIN = 256
 FLUSH_GRID = 1024   # pack_spikes' blocks at most (a grid-stride loop)
 
@@ -67,8 +64,8 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS)
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
     `n_vrec` state variables needs before any stored CSR: what every engine holds
     (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
-    (16 B), the spike (gid, step: 8 B each; population: 4 B, and 8 B for its word in a flush's
-    copy, at most) and recording buffers (8 B per recorded variable
+    (16 B), the spike (gid, step: 8 B each; population: 4 B; and 8 B for its word in a flush's
+    copy) and recording buffers (8 B per recorded variable
     and step, and 12 B per probe for its neuron and code), and the delivery item tables
     (delivery_items: at most a 64-B record per (unit, incoming projection) pair, 8 B per
     population).
@@ -251,9 +248,9 @@ class GpuSimulator(RecordedState):
         self.d_rec_code = up(self.vrec_code, np.int32)
         self.d_vrec = d.zeros(max(self.block_steps * self.n_rec, 1), np.float64)
         self._reset_state()
-        # what a flush copies back (kernel pack_spikes): the step state and the first spikes
-        self.d_flush = d.zeros(layout.N_ST + min(FLUSH_SPIKES, self.spk_cap), np.uint64)
-        self._flush_copy = min(FLUSH_COPY_MIN, self.d_flush.size - layout.N_ST)   # spikes a flush copies back
+        # what a flush copies back (kernel pack_spikes): the step state and the spikes as words
+        self.d_flush = d.zeros(layout.N_ST + self.spk_cap, np.uint64)
+        self._flush_copy = min(FLUSH_COPY_MIN, self.spk_cap)   # spikes a flush copies back
         # received spikes, in one copy from the host (deliver): their bounds, gids, steps and
         # populations (int32, two to a word)
         self.remote = d.zeros(remote_words(1024), np.uint64)
@@ -377,15 +374,13 @@ class GpuSimulator(RecordedState):
         One copy from the device (kernel pack_spikes: the step state and the spikes as words,
         as many as the copy's size, _flush_copy, holds) and none to it (kernel reset_state
         starts the next block on the device), plus the recorded rows where state is recorded.
-        More spikes than the copy holds take one more copy, from d_flush; more than d_flush
-        holds, two more, from the spike buffers, and d_flush grows. The next copy is sized for
-        twice this block's spikes."""
+        More spikes than the copy holds take one more copy, of the rest of d_flush. The next
+        copy is sized for twice this block's spikes."""
         d = self.dev
         slot = self._enqueued & 1   # the slot of the step after the last one enqueued
-        n_max = self.d_flush.size - layout.N_ST
         n_copy = self._flush_copy
-        d.launch("pack_spikes", min(self.grid_for(self.d_flush.size), FLUSH_GRID), d.block_threads,
-                 (self.state, self.spk_gid, self.spk_step, n_max, self.d_flush))
+        d.launch("pack_spikes", min(self.grid_for(layout.N_ST + n_copy), FLUSH_GRID), d.block_threads,
+                 (self.state, self.spk_gid, self.spk_step, self.spk_cap, self.d_flush))
         d.launch("reset_state", 1, 1, (self.state, slot))
         words = d.to_host(self.d_flush[:layout.N_ST + n_copy])   # waits for the steps
         state = words[:layout.N_ST]
@@ -399,17 +394,12 @@ class GpuSimulator(RecordedState):
             raise RuntimeError(f"device step state is inconsistent (T {t_now} after {self.t}, "
                                f"{end} spikes for {self.spk_cap}); this is a bug")
         packed = words[layout.N_ST:layout.N_ST + min(end, n_copy)]
-        if min(end, n_max) > n_copy:
-            rest = self.d_flush[layout.N_ST + n_copy:layout.N_ST + min(end, n_max)]
-            packed = np.concatenate([packed, d.to_host(rest)])
+        if end > n_copy:
+            packed = np.concatenate([packed, d.to_host(self.d_flush[layout.N_ST + n_copy:layout.N_ST + end])])
         g = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
         s = (packed >> np.uint64(32)).astype(np.int64) + self.t
         twice = 1 << (2 * end - 1).bit_length() if end else 1
-        if end > n_max:
-            g = np.concatenate([g, d.to_host(self.spk_gid[n_max:end])])
-            s = np.concatenate([s, d.to_host(self.spk_step[n_max:end])])
-            self.d_flush = d.zeros(layout.N_ST + min(twice, self.spk_cap), np.uint64)
-        self._flush_copy = min(max(FLUSH_COPY_MIN, twice), self.d_flush.size - layout.N_ST)
+        self._flush_copy = min(max(FLUSH_COPY_MIN, twice), self.spk_cap)
         order = np.lexsort((g, s))
         vrows = d.to_host(self.d_vrec[:ran * self.n_rec]).reshape(ran, self.n_rec) if self.n_rec else None
         self.t += ran
