@@ -11,6 +11,8 @@
 # "multi_area" (the full-scale multi-area model for 1 s: build, simulate and write timed, its
 # activity against the references; DISTSNN_DATA must point at the shared data),
 # "primitives" (a dependent load's latency and scattered atomics' rate, in the L2 and DRAM),
+# "delivery" (the microcircuit's delivery launched alone with 1 to 1,000 of its own spikes: a
+# fixed cost per launch and a cost per event, by mode, team and grid),
 # "rules" (each connection rule's cost, fixed_probability's warp-wide rows among them),
 # "windows" (what an exchange window costs: two ranks sharing the device, an exchange after
 # every step, as the multi-area model's), "adex", "izhikevich", "sonata".
@@ -87,6 +89,11 @@ fi
 # the ring buffers' atomics (does a cost per event explain 4e9 events per second?)
 if want primitives; then
     "$PY" scripts/bench_gpu_primitives.py --out "$OUT" || status=1
+fi
+# delivery alone, against the spikes it delivers: is a step's delivery time a fixed cost per
+# launch (chains of loads, the launch's tail) or a cost per event (atomics, arithmetic)?
+if want delivery; then
+    "$PY" scripts/bench_gpu_delivery.py --teams 64,32,16 --blocks-per-sm 8,4 --out "$OUT" || status=1
 fi
 # an exchange window alone (flush, MPI, upload of the received spikes, their delivery): two
 # ranks sharing the device, then the CPU engine's ranks for comparison

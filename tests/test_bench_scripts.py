@@ -63,6 +63,31 @@ def test_bench_gpu_windows_smoke(tmp_path):
     assert "| 400 | 400 |" in js.with_suffix(".md").read_text()
 
 
+def test_bench_gpu_delivery_smoke(tmp_path):
+    """Delivery launched alone on the emulated device with the model's own spikes: a row per
+    spike count in every configuration, the events a launch delivers are the same whatever the
+    mode, team and grid (the same spikes, the same synapses), and grow with the spikes."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_gpu_delivery.py"), "--backend", "gpu-emu",
+                           "--scale", "0.02", "--spikes", "1,8,40", "--teams", "2,4", "--blocks-per-sm", "2,1",
+                           "--repeats", "2", "--warm-steps", "300", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("gpu_delivery_microcircuit_*.json")
+    report = json.loads(js.read_text())
+    configs = report["configs"]
+    assert [(c["mode"], c["team"], c["blocks_per_sm"], c["grid"]) for c in configs] == [
+        (m, t, b, 2 * b) for m in ("procedural", "stored") for t in (2, 4) for b in (2, 1)]
+    assert configs[0]["kernels"] == ["deliver_procedural_no_indegree_r32"]
+    assert configs[-1]["kernels"] == ["deliver_stored_r32"]
+    events = {tuple(r["events"] for r in c["rows"]) for c in configs}
+    assert len(events) == 1
+    (per_launch,) = events
+    assert 0 < per_launch[0] < per_launch[1] < per_launch[2]
+    assert all(r["us_back_to_back"] > 0 and r["us_alone"] > 0 for c in configs for r in c["rows"])
+    assert report["mean_spikes_per_step"] > 0 and report["mean_events_per_step"] > 0
+    assert "smoke test of this script" in js.with_suffix(".md").read_text()
+
+
 def test_bench_checkpoint_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_checkpoint.py"), "--scale", "0.05",
                            "--t1", "30", "--t2", "30", "--every", "20", "--out", str(tmp_path), "--note",
