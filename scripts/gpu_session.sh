@@ -93,7 +93,7 @@ fi
 # delivery alone, against the spikes it delivers: is a step's delivery time a fixed cost per
 # launch (chains of loads, the launch's tail) or a cost per event (atomics, arithmetic)?
 if want delivery; then
-    "$PY" scripts/bench_gpu_delivery.py --teams 64,32,16 --blocks-per-sm 8,4 --out "$OUT" || status=1
+    "$PY" scripts/bench_gpu_delivery.py --teams 64,32,16 --blocks-per-sm 8,6,4 --out "$OUT" || status=1
 fi
 # an exchange window alone (flush, MPI, upload of the received spikes, their delivery): two
 # ranks sharing the device, then the CPU engine's ranks for comparison
