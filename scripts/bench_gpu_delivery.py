@@ -118,8 +118,14 @@ class Clock:
 
 
 def samples(pool, counts, rng):
-    """n gids drawn at random from `pool` (the spikes of the warm-up steps), for n in counts."""
-    return {n: rng.choice(pool, size=n, replace=pool.size < n) for n in counts}
+    """n distinct gids for n in counts, drawn from `pool` (the spikes of the warm-up steps),
+    each neuron as likely as its spikes there: the populations in their proportions, and no
+    neuron twice in a launch, as in a step (twice would add to the same ring entries)."""
+    gids, spikes = np.unique(pool, return_counts=True)
+    if gids.size < max(counts):
+        raise SystemExit(f"{gids.size} neurons fired in the warm-up, fewer than the {max(counts)} spikes asked for "
+                         "per launch: more --warm-steps, or fewer --spikes")
+    return {n: rng.choice(gids, size=n, replace=False, p=spikes / spikes.sum()) for n in counts}
 
 
 def measure(sim, drawn, repeats):

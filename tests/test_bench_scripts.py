@@ -68,8 +68,8 @@ def test_bench_gpu_delivery_smoke(tmp_path):
     spike count in every configuration, the events a launch delivers are the same whatever the
     mode, team and grid (the same spikes, the same synapses), and grow with the spikes."""
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_gpu_delivery.py"), "--backend", "gpu-emu",
-                           "--scale", "0.02", "--spikes", "1,8,40", "--teams", "2,4", "--blocks-per-sm", "2,1",
-                           "--repeats", "2", "--warm-steps", "300", "--out", str(tmp_path)],
+                           "--scale", "0.02", "--spikes", "1,6,20", "--teams", "2,4", "--blocks-per-sm", "2,1",
+                           "--repeats", "2", "--warm-steps", "1000", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_delivery_microcircuit_*.json")
