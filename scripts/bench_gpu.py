@@ -8,7 +8,9 @@ and with delivery teams of 32 and 16 threads (--loop-team; DISTSNN_GPU_TEAM) in 
 64: the loop's grid holds fewer teams than the separate launches' (1,584 against 2,112 on
 an H100), and the microcircuit's steps have some 1,840 (spike, item) rows on average, so a
 team may take two rounds, each a chain of loads; with smaller teams it takes one, with more
-synapses per lane.
+synapses per lane. Procedural also with its rows in parts (delivery_items.row_parts; --row-rounds,
+DISTSNN_GPU_ROW_ROUNDS), with CUDA graphs and in the step loop: a launch waits for its slowest
+team, and an L5I spike's rows onto L5E hold 452 synapses where the mean row holds 51.
 
 For each connectivity mode and way of launching steps, in a fresh process: build and
 simulate T ms of biological time (default 10 s) and report the real-time factor (simulate
@@ -108,14 +110,18 @@ def markdown(report):
              + f"Microcircuit at scale {report['scale']:g}, {report['t_sim_ms'] / 1000:g} s of biological time, "
              f"backend `{report['backend']}`, distsnn {report['versions']['distsnn']}, CuPy "
              f"{report['versions'].get('cupy')}, driver {report['versions'].get('driver')}.", "",
-             "| mode | steps launched as | delivery kernel | team | build s | simulate s | s per bio-s | events/s "
-             "| µJ/event | peak device MiB | µs/step |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| mode | steps launched as | delivery kernel | team | rows in parts of | build s | simulate s "
+             "| s per bio-s | events/s | µJ/event | peak device MiB | µs/step |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
         uj = f"{r['uJ_per_event']:.3g}" if "uJ_per_event" in r else "n/a"
         peak = (r.get("peak_device_bytes") or 0) / 2 ** 20
         delivery = r["kernels"][-1]   # the last launch of a step (or the step loop)
         team = r["device"].get("delivery_team")
-        lines.append(f"| {r['mode']} | {launched_as(r['launches'])} | {delivery} | {team} | {r['build_s']:.2f} | "
+        rows = r["device"].get("row_rounds") or 0
+        rows = f"{rows} rounds" if rows else "whole rows"
+        lines.append(f"| {r['mode']} | {launched_as(r['launches'])} | {delivery} | {team} | {rows} | "
+                     f"{r['build_s']:.2f} | "
                      f"{r['simulate_s']:.2f} | "
                      f"{r['real_time_factor']:.4f} | "
                      f"{r['events_per_s']:.3g} | {uj} | {peak:.0f} | {r['us_per_step']:.1f} |")
@@ -148,13 +154,17 @@ def main():
     p.add_argument("--rates-from", type=float, default=500.0)
     p.add_argument("--overhead-steps", type=int, default=20000)
     p.add_argument("--modes", nargs="+", default=["procedural", "stored"])
-    p.add_argument("--launches", nargs="+", default=["graphs", "full", "loop", "loop_block", "loop_team"],
-                   choices=("graphs", "full", "loop", "loop_block", "loop_team"),
+    p.add_argument("--launches", nargs="+", default=["graphs", "full", "loop", "loop_block", "loop_team", "rows",
+                                                     "loop_rows"],
+                   choices=("graphs", "full", "loop", "loop_block", "loop_team", "rows", "loop_rows"),
                    help="how steps are launched: CUDA graphs, CUDA graphs with procedural delivery's full rule "
                         "variant (DISTSNN_GPU_RULE_VARIANTS=0; procedural mode only), the step loop "
                         "(DISTSNN_GPU_STEP_LOOP), the step loop in blocks of --loop-block threads "
                         "(DISTSNN_GPU_LOOP_BLOCK), the step loop with delivery teams of --loop-team threads "
-                        "(DISTSNN_GPU_TEAM)")
+                        "(DISTSNN_GPU_TEAM), CUDA graphs and the step loop with procedural rows in parts of "
+                        "--row-rounds rounds (DISTSNN_GPU_ROW_ROUNDS; procedural mode only)")
+    p.add_argument("--row-rounds", type=int, default=2,
+                   help="rounds of a delivery team per part of a row in the launch choices rows and loop_rows")
     p.add_argument("--loop-block", type=int, default=128,
                    help="threads per block of the step loop's launch choice loop_block (default: 128, the blocks "
                         "of the separate launches)")
@@ -168,12 +178,15 @@ def main():
     loop = {"graphs": {"DISTSNN_GPU_STEP_LOOP": "0"}, "loop": {"DISTSNN_GPU_STEP_LOOP": "1"},
             "full": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_RULE_VARIANTS": "0"},
             "loop_block": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_LOOP_BLOCK": str(args.loop_block)},
-            **{f"loop_team{t}": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_TEAM": str(t)} for t in args.loop_team}}
+            **{f"loop_team{t}": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_TEAM": str(t)} for t in args.loop_team},
+            "rows": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_ROW_ROUNDS": str(args.row_rounds)},
+            "loop_rows": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_ROW_ROUNDS": str(args.row_rounds)}}
     launches = [how for h in args.launches for how in ([f"loop_team{t}" for t in args.loop_team]
                                                         if h == "loop_team" else [h])]
-    # (the rule variants are procedural delivery's: a stored run with the full one is the same run)
+    # (the rule variants and the rows in parts are procedural delivery's: a stored run with them is
+    # the same run)
     runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in launches
-            if not (how == "full" and mode == "stored")]
+            if not (how in ("full", "rows", "loop_rows") and mode == "stored")]
     overhead = [run_worker(args, "overhead", dict(loop["graphs"], DISTSNN_CUDA_GRAPHS=g)) for g in ("1", "0")]
     overhead += [run_worker(args, "overhead", loop[how]) for how in ("loop", "loop_block") if how in args.launches]
     sys.path.insert(0, REPO)

@@ -58,12 +58,14 @@ def engine(net, seed, mode, device):
     return sim.build()
 
 
-def set_shape(sim, team, blocks_per_sm):
+def set_shape(sim, team, blocks_per_sm, rounds):
     """Delivery's teams of `team` threads (a kernel argument) in a grid of blocks_per_sm blocks
-    per multiprocessor, with an event counter per team of it. After the engine's steps: their
-    launches keep the shape they were bound with."""
+    per multiprocessor, with an event counter per team of it, and its items for rows in parts of
+    `rounds` rounds of a team (0: whole rows). After the engine's steps: their launches keep the
+    shape and items they were bound with."""
     d = sim.dev
-    d.team = team
+    d.team, d.row_rounds = team, rounds
+    sim.item_tables()
     sim.deliver_grid = blocks_per_sm * d.multiprocessors
     sim.d_events = d.zeros(sim.deliver_grid * (d.block_threads // team), np.uint64)
 
@@ -177,8 +179,9 @@ def markdown(report):
               "Back to back: µs per launch of launches one after another; alone: the median of "
               "single launches. The fit: µs = fixed + slope x events / 1,000.", ""]
     for c in report["configs"]:
-        lines += [f"## {c['mode']}, teams of {c['team']}, {c['blocks_per_sm']} blocks per multiprocessor "
-                  f"({c['grid']} blocks of {c['block']}; kernels {', '.join(c['kernels'])})", "",
+        parts = f"rows in parts of {c['row_rounds']} rounds" if c["row_rounds"] else "whole rows"
+        lines += [f"## {c['mode']}, teams of {c['team']}, {c['blocks_per_sm']} blocks per multiprocessor, {parts} "
+                  f"({c['grid']} blocks of {c['block']}, {c['items']} items; kernels {', '.join(c['kernels'])})", "",
                   "| spikes | events per launch | µs back to back | µs alone | ns per event (back to back) |",
                   "|---:|---:|---:|---:|---:|"]
         for r in c["rows"]:
@@ -207,6 +210,9 @@ def main():
     p.add_argument("--spikes", default="1,3,10,30,100,300,1000", help="spikes per launch (comma-separated)")
     p.add_argument("--teams", default="64,32", help="delivery teams, threads per row (comma-separated)")
     p.add_argument("--blocks-per-sm", default="8,4", help="delivery grids, blocks per multiprocessor")
+    p.add_argument("--row-rounds", default="0,2",
+                   help="procedural rows in parts of this many rounds of a team, 0 for whole rows (comma-separated; "
+                        "delivery_items.row_parts)")
     p.add_argument("--repeats", type=int, default=200)
     p.add_argument("--warm-steps", type=int, default=2000, help="steps run first, whose spikes are delivered")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
@@ -222,12 +228,12 @@ def main():
     rng = np.random.default_rng(args.seed)
     configs, warm, drawn = [], None, None
     device = open_device(args.backend)
-    team0 = device.team
+    team0, rounds0 = device.team, device.row_rounds
     for team in parse_ints(args.teams):   # before any build
         if team < 1 or device.block_threads % team:
             raise SystemExit(f"a team of {team} threads does not divide the block ({device.block_threads} threads)")
     for mode in modes:
-        device.team = team0   # the steps' own teams in the warm-up
+        device.team, device.row_rounds = team0, rounds0   # the steps' own in the warm-up
         sim = engine(net, args.seed, mode, device)
         pool = own_spikes(sim, args.warm_steps)
         if pool.size == 0:
@@ -239,18 +245,20 @@ def main():
             # the same network and seed: the same steps in both modes
             raise SystemExit(f"{mode}: the warm-up's spikes or events differ from the first mode's; this is a bug")
         per_step = warm["events"] / args.warm_steps
-        for team in parse_ints(args.teams):
-            for bps in parse_ints(args.blocks_per_sm):
-                set_shape(sim, team, bps)
-                rows = measure(sim, drawn, args.repeats)
-                back, alone = fit(rows, "us_back_to_back"), fit(rows, "us_alone")
-                configs.append({"mode": mode, "team": team, "blocks_per_sm": bps, "grid": sim.deliver_grid,
-                                "block": device.block_threads,
-                                "kernels": [k for k, _ in launches.deliveries(sim, None, None, -1, None, None, None)],
-                                "rows": rows, "fit": {"back_to_back": back, "alone": alone},
-                                "at_mean_step_us": back[0] + back[1] * per_step / 1e3})
-                print(f"{mode}, team {team}, {bps} blocks/SM: {back[0]:.2f} us + {back[1]:.3f} us per 1k "
-                      "events (back to back)", flush=True)
+        shapes = [(team, bps, rounds) for team in parse_ints(args.teams) for bps in parse_ints(args.blocks_per_sm)
+                  for rounds in (parse_ints(args.row_rounds) if mode == "procedural" else [0])]
+        for team, bps, rounds in shapes:
+            set_shape(sim, team, bps, rounds)
+            rows = measure(sim, drawn, args.repeats)
+            back, alone = fit(rows, "us_back_to_back"), fit(rows, "us_alone")
+            configs.append({"mode": mode, "team": team, "blocks_per_sm": bps, "grid": sim.deliver_grid,
+                            "block": device.block_threads, "row_rounds": rounds,
+                            "items": int(sim.d_items[0][-1]),
+                            "kernels": [k for k, _ in launches.deliveries(sim, None, None, -1, None, None, None)],
+                            "rows": rows, "fit": {"back_to_back": back, "alone": alone},
+                            "at_mean_step_us": back[0] + back[1] * per_step / 1e3})
+            print(f"{mode}, team {team}, {bps} blocks/SM, row rounds {rounds}: {back[0]:.2f} us + "
+                  f"{back[1]:.3f} us per 1k events (back to back)", flush=True)
         del sim
     name = device.name
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -19,11 +19,13 @@ def test_bench_gpu_smoke(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_microcircuit_*.json")
     report = json.loads(js.read_text())
-    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 5 + ["stored"] * 4
+    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 7 + ["stored"] * 4
     assert [r["launches"].split(" (")[0] for r in report["runs"]] == ["separate launches"] * 2 + [
-        "step loop"] * 3 + ["separate launches"] + ["step loop"] * 3
-    proc_run, proc_full, proc_loop, proc_loop_block, proc_loop_team = report["runs"][:5]
-    stored_run, stored_loop, stored_loop_block, stored_loop_team = report["runs"][5:]
+        "step loop"] * 3 + ["separate launches", "step loop"] + ["separate launches"] + ["step loop"] * 3
+    proc_run, proc_full, proc_loop, proc_loop_block, proc_loop_team, proc_rows, proc_loop_rows = report["runs"][:7]
+    stored_run, stored_loop, stored_loop_block, stored_loop_team = report["runs"][7:]
+    # rows in parts of 2 rounds (--row-rounds' default) in both of their runs only
+    assert [r["device"]["row_rounds"] for r in report["runs"]] == [0] * 5 + [2, 2] + [0] * 4
     # (the emulated device keeps its teams of 2: DISTSNN_GPU_TEAM is a real device's)
     assert {r["device"]["delivery_team"] for r in report["runs"]} == {2}
     # the microcircuit has no fixed_indegree projection: the smaller variant, unless the full one is asked for
@@ -42,7 +44,9 @@ def test_bench_gpu_smoke(tmp_path):
     assert report["overhead"][2]["launches"].endswith("2 blocks of 8)")
     assert report["overhead"][3]["launches"].endswith("4 blocks of 2)")
     md = js.with_suffix(".md").read_text()
-    assert "smoke test of this script" in md and "| step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 |" in md
+    assert "smoke test of this script" in md
+    assert "| step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 | whole rows |" in md
+    assert "| step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 | 2 rounds |" in md
 
 
 def test_bench_gpu_windows_smoke(tmp_path):
@@ -66,17 +70,22 @@ def test_bench_gpu_windows_smoke(tmp_path):
 def test_bench_gpu_delivery_smoke(tmp_path):
     """Delivery launched alone on the emulated device with the model's own spikes: a row per
     spike count in every configuration, the events a launch delivers are the same whatever the
-    mode, team and grid (the same spikes, the same synapses), and grow with the spikes."""
+    mode, team, grid and rows in parts (the same spikes, the same synapses), and grow with the
+    spikes."""
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_gpu_delivery.py"), "--backend", "gpu-emu",
-                           "--scale", "0.02", "--spikes", "1,6,20", "--teams", "2,4", "--blocks-per-sm", "2,1",
+                           "--scale", "0.02", "--spikes", "1,6,20", "--teams", "2,4", "--blocks-per-sm", "2,1", "--row-rounds", "0,1",
                            "--repeats", "2", "--warm-steps", "1000", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_delivery_microcircuit_*.json")
     report = json.loads(js.read_text())
     configs = report["configs"]
-    assert [(c["mode"], c["team"], c["blocks_per_sm"], c["grid"]) for c in configs] == [
-        (m, t, b, 2 * b) for m in ("procedural", "stored") for t in (2, 4) for b in (2, 1)]
+    assert [(c["mode"], c["team"], c["blocks_per_sm"], c["grid"], c["row_rounds"]) for c in configs] == [
+        (m, t, b, 2 * b, r) for m in ("procedural", "stored") for t in (2, 4) for b in (2, 1)
+        for r in ((0, 1) if m == "procedural" else (0,))]
+    # rows in parts: more procedural items, the more the smaller the team
+    items = {(c["team"], c["row_rounds"]): c["items"] for c in configs if c["mode"] == "procedural"}
+    assert items[2, 0] == items[4, 0] < items[4, 1] < items[2, 1]
     assert configs[0]["kernels"] == ["deliver_procedural_no_indegree_r32"]
     assert configs[-1]["kernels"] == ["deliver_stored_r32"]
     events = {tuple(r["events"] for r in c["rows"]) for c in configs}

@@ -314,7 +314,7 @@ def _device_info(device, monitor, backend, sim, copies):
     import socket
     info = {"backend": backend, "name": device.name, "index": device.index, "host": socket.gethostname(),
             "step_launches": sim.step_launches, "step_kernels": sim.step_kernels,
-            "delivery_team": device.team, **device.memory_info(),
+            "delivery_team": device.team, "row_rounds": device.row_rounds, **device.memory_info(),
             "copies_while_running": {k: device.copies[k] - copies[k] for k in copies}}
     if getattr(device, "pci_bus_id", None):
         info["pci_bus_id"] = device.pci_bus_id

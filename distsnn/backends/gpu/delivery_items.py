@@ -22,6 +22,15 @@ A spike is shared among at most `split` teams (teams_per_spike), each taking eve
 split-th item of its population's list: no team is idle while its spike still has items,
 and a population with a long list (multi-area: up to 1089 items) does not hand one team
 all of them.
+
+Rows in parts (row_parts; off unless asked for): a launch lasts as long as its slowest team,
+and rows differ in length by a factor of ten. In the full-scale microcircuit a row holds 51
+synapses on average, but an L5I spike's rows onto L5E hold 452 (max 555): eight rounds of a
+team of 64 threads, one after another, where most rows take one. So an item whose expected
+row is longer than `rounds` rounds of a team may be listed `parts` times, part p taking the
+row's synapses p * team + lane, stepping by parts * team: the same synapses, spread over
+parts teams. Only the indexed rules qualify (synapse x depends on x alone);
+fixed_probability and one_to_one rows stay whole.
 """
 import numpy as np
 
@@ -43,6 +52,10 @@ MAX_ITEMS = 2 ** 31 - 1 - FAN_SPLIT
 # its in-degree (fixed_indegree) and the width of its counts' cells (1: uint32, 0: uint16).
 IR_BASE, IR_COUNT, IR_PRE_OFF, IR_NU_SLOTS, IR_CLEN_CHUNK, IR_RULE_TAG, IR_COLS_PROJ, IR_KIN_WIDE = range(8)
 N_IR = 8   # 64 B: four 16-byte loads
+# the high word of IR_KIN_WIDE: the width of the count's cells in its low 8 bits, then the
+# item's part (12 bits) and its row's number of parts (11 bits; row_parts)
+IR_WIDE_MASK, IR_PART_SHIFT, IR_PART_MASK, IR_PARTS_SHIFT = 0xFF, 8, 0xFFF, 20
+MAX_PARTS = 256   # parts of one row at most (a row of 555 synapses needs 9 for one round of 64)
 # Columns of a stored item's record (int64; struct Cell): the unit's ring block; the local
 # unit's index and length (int32 pair); its population's excitatory and inhibitory ring slots
 # (int32 pair); padding
@@ -56,10 +69,41 @@ def _incoming(plan, units):
     return k, plan.pop_i[k, bp.PI_IN_END] - plan.pop_i[k, bp.PI_IN_START]
 
 
-def table_bytes(plan, units):
+def table_bytes(plan, units, team=1, rounds=0):
     """Device bytes of the item tables of a process owning `units`, at most: a procedural
-    record (8 * N_IR B) per (unit, incoming projection) pair, 8 B per population (ptr)."""
-    return 8 * N_IR * int(_incoming(plan, units)[1].sum()) + 8 * (len(plan.pop_names) + 1)
+    record (8 * N_IR B) per part of a (unit, incoming projection) pair (row_parts: one part
+    unless rounds), 8 B per population (ptr)."""
+    _, unit, proj = _pairs(plan, units)
+    records = int(row_parts(plan, units, unit, proj, team, rounds).sum())
+    return 8 * N_IR * records + 8 * (len(plan.pop_names) + 1)
+
+
+def expected_row(plan, units, unit, proj):
+    """The expected synapses of a row of projection proj[o] onto local unit unit[o]: the
+    expected in-degree of its targets times the chunk's length over the sources."""
+    pj, un = plan.proj_i[proj], units[unit]
+    rule, n, n_pre, n_post = (pj[:, c].astype(np.float64) for c in (bp.JI_RULE, bp.JI_N, bp.JI_PRE_SIZE,
+                                                                     bp.JI_POST_SIZE))
+    clen = np.minimum(plan.chunk_size, n_post - un[:, bp.UI_CHUNK] * plan.chunk_size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k_in = np.select([rule == bp.RULE_FTN, rule == bp.RULE_FOUT, rule == bp.RULE_FIN, rule == bp.RULE_A2A],
+                         [n / n_post, n * n_pre / n_post, n, n_pre], default=0.0)
+        return np.where(n_pre > 0, k_in * clen / n_pre, 0.0)
+
+
+def row_parts(plan, units, unit, proj, team, rounds):
+    """Parts of each item (unit[o], proj[o]) for teams of `team` threads: its expected row
+    over `rounds` rounds of a team, rounded up, from 1 to MAX_PARTS; 1 everywhere without
+    rounds (0), and for the rules whose rows run in order (fixed_probability, one_to_one)."""
+    unit, proj = np.asarray(unit, dtype=np.int64), np.asarray(proj, dtype=np.int64)
+    parts = np.ones(unit.size, dtype=np.int64)
+    if rounds <= 0 or not unit.size:
+        return parts
+    rule = plan.proj_i[proj, bp.JI_RULE]
+    indexed = np.isin(rule, (bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_FIN, bp.RULE_A2A))
+    want = np.ceil(expected_row(plan, units, unit, proj) / (team * rounds))
+    parts[indexed] = np.clip(want[indexed], 1, MAX_PARTS).astype(np.int64)
+    return parts
 
 
 def _pairs(plan, units):
@@ -87,12 +131,16 @@ def _grouped(n_pops, src, *columns):
     return (ptr, *(np.ascontiguousarray(c[order], dtype=np.int32) for c in columns))
 
 
-def procedural_items(plan, units):
-    """(ptr, unit, proj): for source population src, the (local unit index, projection)
-    pairs ptr[src]..ptr[src+1]-1 whose rows a spike of src regenerates. units: the rows of
-    plan.units this process simulates."""
+def procedural_items(plan, units, team=1, rounds=0):
+    """(ptr, unit, proj, part, parts): for source population src, the (local unit index,
+    projection) pairs ptr[src]..ptr[src+1]-1 whose rows a spike of src regenerates, each
+    listed once per part (row_parts, for teams of `team` threads: one part unless rounds).
+    units: the rows of plan.units this process simulates."""
     src, unit, proj = _pairs(plan, units)
-    return _grouped(len(plan.pop_names), src, unit, proj)
+    parts = row_parts(plan, units, unit, proj, team, rounds)
+    each = np.repeat(np.arange(parts.size), parts)
+    part = np.arange(each.size, dtype=np.int64) - np.repeat(np.cumsum(parts) - parts, parts)
+    return _grouped(len(plan.pop_names), src[each], unit[each], proj[each], part, parts[each])
 
 
 def stored_items(plan, units):
@@ -113,11 +161,13 @@ def _pair(low, high, what):
     return (low & 0xFFFFFFFF) | (high << 32)
 
 
-def procedural_records(plan, units, unit, proj):
-    """The records (int64, N_IR columns: IR_*) of procedural items (unit[o], proj[o]), as
-    procedural_items lists them; units: the rows of plan.units this process simulates (their
-    UI_RING_OFF in this process's ring)."""
+def procedural_records(plan, units, unit, proj, part=None, parts=None):
+    """The records (int64, N_IR columns: IR_*) of procedural items (unit[o], proj[o], part
+    part[o] of parts[o]; whole rows if not given), as procedural_items lists them; units: the
+    rows of plan.units this process simulates (their UI_RING_OFF in this process's ring)."""
     unit, proj = np.asarray(unit, dtype=np.int64), np.asarray(proj, dtype=np.int64)
+    part = np.zeros(unit.size, np.int64) if part is None else np.asarray(part, dtype=np.int64)
+    parts = np.ones(unit.size, np.int64) if parts is None else np.asarray(parts, dtype=np.int64)
     un, pj = units[unit], plan.proj_i[proj]
     k, chunk, rec = un[:, bp.UI_POP], un[:, bp.UI_CHUNK], pj[:, bp.JI_REC]
     n_u = un[:, bp.UI_GID_END] - un[:, bp.UI_GID_START]
@@ -134,8 +184,10 @@ def procedural_records(plan, units, unit, proj):
     tag = pj[:, bp.JI_TAG].astype(np.uint32).view(np.int32)
     out[:, IR_RULE_TAG] = _pair(pj[:, bp.JI_RULE], tag, ("rule", "tag"))
     out[:, IR_COLS_PROJ] = _pair(cols, proj, ("cols", "proj"))
-    out[:, IR_KIN_WIDE] = _pair(pj[:, bp.JI_N] * (pj[:, bp.JI_RULE] == bp.RULE_FIN), pj[:, bp.JI_COUNT_WIDE],
-                                ("k_in", "wide"))
+    if parts.size and (parts.min() < 1 or parts.max() > MAX_PARTS or part.min() < 0 or (part >= parts).any()):
+        raise ValueError(f"delivery item parts out of range (1 .. {MAX_PARTS} parts, 0 <= part < parts)")
+    high = pj[:, bp.JI_COUNT_WIDE] | (part << IR_PART_SHIFT) | (parts << IR_PARTS_SHIFT)
+    out[:, IR_KIN_WIDE] = _pair(pj[:, bp.JI_N] * (pj[:, bp.JI_RULE] == bp.RULE_FIN), high, ("k_in", "wide"))
     return out
 
 

@@ -2,15 +2,16 @@
 
 The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, copy_to,
 bind, launch, cooperative_grid, graph, synchronize, free_bytes, memory_info, close; attributes
-name, kind, index, xp, multiprocessors, block_threads, team, step_loop, rule_variants, copies
-(host <-> device copies made so far, by direction).
+name, kind, index, xp, multiprocessors, block_threads, team, step_loop, rule_variants,
+row_rounds (rounds of a team per part of a delivery row: launches.row_rounds), copies (host <->
+device copies made so far, by direction).
 """
 import ctypes
 import os
 
 import numpy as np
 
-from .launches import launch_choices
+from .launches import launch_choices, row_rounds
 from .source import COOPERATIVE, KERNELS, NVCC_FLAGS, compile_options, kernel_params, kernel_source, signatures
 
 
@@ -62,7 +63,7 @@ def usable_gpu(index=0):
 class CudaDevice:
     kind = "gpu"
 
-    def __init__(self, index=0, block_threads=128, graphs=None, team=None, step_loop=None):
+    def __init__(self, index=0, block_threads=128, graphs=None, team=None, step_loop=None, rows=None):
         import cupy
         self.cp = cupy
         self.xp = cupy
@@ -75,6 +76,7 @@ class CudaDevice:
             raise ValueError(f"the delivery team ({self.team} threads) must divide the block ({block_threads})")
         self.use_graphs = (os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0") if graphs is None else graphs
         self.step_loop, self.rule_variants = launch_choices(step_loop)
+        self.row_rounds = row_rounds(rows)   # delivery's rows in parts (0: whole)
         cupy.cuda.Device(index).use()
         props = cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"]

@@ -21,7 +21,7 @@ import tempfile
 
 import numpy as np
 
-from .launches import launch_choices
+from .launches import launch_choices, row_rounds
 from .source import COOPERATIVE, CTYPES, KERNELS, WARP_SYNC, common_source, kernel_file, signatures
 
 SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
@@ -111,7 +111,8 @@ class EmulatedDevice:
     seed: order of blocks and threads; block_threads: threads per block used by the driver
     (small, to keep emulation fast while still striding); team: threads per row in
     delivery (a divisor of block_threads); step_loop: run blocks of steps as one launch of
-    the step loop where the model allows (step_loop.cu).
+    the step loop where the model allows (step_loop.cu); rows: rounds of a team per part of
+    a procedural row (launches.row_rounds; 0: whole rows).
     """
     name = "emulated GPU (host C++)"
     kind = "gpu-emu"
@@ -123,11 +124,12 @@ class EmulatedDevice:
     resident_blocks = 2
     resident_threads = None
 
-    def __init__(self, seed=0, block_threads=4, index=0, team=2, step_loop=None):
+    def __init__(self, seed=0, block_threads=4, index=0, team=2, step_loop=None, rows=None):
         if team < 1 or block_threads % team:
             raise ValueError(f"the delivery team ({team} threads) must divide the block ({block_threads})")
         self.index = index
         self.step_loop, self.rule_variants = launch_choices(step_loop)   # as on a GPU
+        self.row_rounds = row_rounds(rows)
         self.block_threads = block_threads
         self.team = team
         self.rng = np.random.default_rng(seed)

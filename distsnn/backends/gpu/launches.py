@@ -22,6 +22,17 @@ def launch_choices(step_loop=None):
     return step_loop, os.environ.get("DISTSNN_GPU_RULE_VARIANTS", "1") != "0"
 
 
+def row_rounds(rounds=None):
+    """Rounds of a delivery team per part of a row (delivery_items.row_parts), for a real or
+    an emulated device alike: given, or DISTSNN_GPU_ROW_ROUNDS; 0 (the default: whole rows, as
+    measured on the H100) lists every row once."""
+    if rounds is None:
+        rounds = int(os.environ.get("DISTSNN_GPU_ROW_ROUNDS", "0"))
+    if rounds < 0:
+        raise ValueError(f"rounds per part of a row must be 0 (whole rows) or more, got {rounds}")
+    return rounds
+
+
 def deliveries(sim, lo, hi, finish, gid, step, pop):
     """(kernel, args) of the delivery of spikes gid, step, pop (their populations)
     [lo[0], hi[0]): the rules' synapses, then the synapse lists' (if any). finish: the parity

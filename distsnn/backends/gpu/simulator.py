@@ -60,21 +60,22 @@ def remote_words(n):
     return 2 + 2 * n + (n + 1) // 2
 
 
-def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS):
+def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS, team=1, row_rounds=0):
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
     `n_vrec` state variables needs before any stored CSR: what every engine holds
     (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
     (16 B), the spike (gid, step: 8 B each; population: 4 B; and 8 B for its word in a flush's
     copy) and recording buffers (8 B per recorded variable
     and step, and 12 B per probe for its neuron and code), and the delivery item tables
-    (delivery_items: at most a 64-B record per (unit, incoming projection) pair, 8 B per
+    (delivery_items: at most a 64-B record per part of a (unit, incoming projection) pair,
+    one part unless row_rounds (rows in parts, for teams of `team` threads), 8 B per
     population).
     Left out: delivery's event counters, 8 B per team of the grid (17 KB on an H100)."""
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
     return (sum(state_bytes(plan, units).values()) + 16 * n_local + 28 * spk_cap + (8 * block_steps + 12) * n_vrec
-            + table_bytes(plan, units))
+            + table_bytes(plan, units, team, row_rounds))
 
 
 class GpuSimulator(RecordedState):
@@ -113,7 +114,8 @@ class GpuSimulator(RecordedState):
     # sizes -----------------------------------------------------------------------------
     def memory_estimate(self):
         """Device bytes of state, ring buffers, row counts and the spike and recording buffers."""
-        return device_bytes(self.plan, self.units, self.vrec_gids.size, self.spk_cap, self.block_steps)
+        return device_bytes(self.plan, self.units, self.vrec_gids.size, self.spk_cap, self.block_steps, self.dev.team,
+                            self.dev.row_rounds if self.connectivity == "procedural" else 0)
 
     def _check_fits(self, what, nbytes):
         self.log(f"{what}: {nbytes / 2 ** 20:.1f} MiB on {self.dev.name}")
@@ -234,15 +236,7 @@ class GpuSimulator(RecordedState):
         # grid (summed by `events`)
         self.deliver_grid = DELIVER_BLOCKS_PER_SM * d.multiprocessors
         self.d_events = d.zeros(self.deliver_grid * (d.block_threads // d.team), np.uint64)
-        # delivery's items by source population, each a record of what its row needs
-        if self.connectivity == "stored":
-            ptr, unit = stored_items(plan, self.units)
-            records = stored_records(plan, self.units, unit)
-        else:
-            ptr, unit, proj = procedural_items(plan, self.units)
-            records = procedural_records(plan, self.units, unit, proj)
-        self.split = teams_per_spike(ptr)
-        self.d_items = [up(ptr, np.int64), self._records(records)]
+        self.item_tables()
         self.n_rec = int(self.vrec_gids.size)
         self.d_rec_local = up(self.vrec_local, np.int64)
         self.d_rec_code = up(self.vrec_code, np.int32)
@@ -306,6 +300,21 @@ class GpuSimulator(RecordedState):
         self.list_items = [d.to_device(item_ptr, np.int64), self._records(stored_records(plan, self.units, unit))]
         if self.n_synapses is not None:
             self.n_synapses += int(ptr[-1])
+
+    def item_tables(self):
+        """Delivery's items by source population, each a record of what its row needs
+        (delivery_items), on the device; procedural rows in parts where the device's
+        row_rounds asks for them, for its team. Again after changing either (the step
+        launches bound before keep the tables they had)."""
+        plan, d = self.plan, self.dev
+        if self.connectivity == "stored":
+            ptr, unit = stored_items(plan, self.units)
+            records = stored_records(plan, self.units, unit)
+        else:
+            ptr, *items = procedural_items(plan, self.units, d.team, d.row_rounds)
+            records = procedural_records(plan, self.units, *items)
+        self.split = teams_per_spike(ptr)
+        self.d_items = [d.to_device(ptr, np.int64), self._records(records)]
 
     def _records(self, records):
         """Item records on the device, flat (a row of one stands for none: no kernel reads it

@@ -340,7 +340,7 @@ __device__ __forceinline__ void load_record(const i64* rec, i64 (&w)[n]) {
 // projection's and the population's rows were read one after another
 struct Item {
     i64 base, count, pre_off;
-    int n_u, slots, clen, chunk, rule, cols, proj, k_in, wide;
+    int n_u, slots, clen, chunk, rule, cols, proj, k_in, wide, part, parts;
     u32 tag;
 };
 static_assert(N_IR == 8 && IR_NU_SLOTS == 3 && IR_KIN_WIDE == 7, "struct Item reads the records of delivery_items");
@@ -361,7 +361,10 @@ __device__ __forceinline__ Item load_item(const i64* rec) {
     it.cols = (int)w[IR_COLS_PROJ];
     it.proj = (int)(w[IR_COLS_PROJ] >> 32);
     it.k_in = (int)w[IR_KIN_WIDE];
-    it.wide = (int)(w[IR_KIN_WIDE] >> 32);
+    const int high = (int)(w[IR_KIN_WIDE] >> 32);   // the cells' width, the part, the parts
+    it.wide = high & IR_WIDE_MASK;
+    it.part = (high >> IR_PART_SHIFT) & IR_PART_MASK;
+    it.parts = high >> IR_PARTS_SHIFT;
     return it;
 }
 

@@ -5,7 +5,8 @@
 // the (local unit, projection) pairs its spikes reach, each a record of what its row needs)
 // and regenerates each item's row, parallel over the synapses of the row: a spike with
 // thousands of targets does not serialise, and no team looks at units or projections the
-// spike never reaches. The rows come from the rule functions of common.cuh; a
+// spike never reaches. An item may be one part of a row cut into parts (delivery_items.
+// row_parts): it then takes every parts-th round of the row's synapses. The rows come from the rule functions of common.cuh; a
 // fixed_probability row runs on the team's first warp (fp_row_team; on one lane where teams
 // are not whole warps), a one_to_one row on one thread. Each team counts its synaptic events
 // in a register and adds them to its own entry of `events` at the end (one entry per team of
@@ -100,11 +101,15 @@ __device__ __forceinline__ void deliver_procedural_body(
             if (indexed_rule<RULES>(r)) {
                 const i64 n = open_row_at<RULES>(r, it.count + gid * it.cols, it.cols, it.k_in, it.wide, counts, key0,
                                                  key1);
-                for (i64 x = lane; x < n; x += team) {
-                    indexed_synapse<RULES>(r, x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
+                if (it.part == 0) ev += (u64)n;   // a row's events, once
+                // part p of a row in parts (delivery_items.row_parts): synapses p * team + lane, by
+                // parts * team; 32-bit (a row has fewer than 2**32 synapses: model validation), as
+                // registers are scarce here
+                const u32 stride = (u32)it.parts * (u32)team, n32 = (u32)n;
+                for (u32 x = (u32)it.part * (u32)team + (u32)lane; x < n32; x += stride) {
+                    indexed_synapse<RULES>(r, (i64)x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);
                 }
-                ev += (u64)n;
             } else if (has_rule<RULES>(r, RULE_FP)) {
                 // a whole warp where teams are whole warps (the default), else one lane
                 if (team % 32 == 0 && lane < 32)
