@@ -6,9 +6,10 @@
 // and regenerates each item's row, parallel over the synapses of the row: a spike with
 // thousands of targets does not serialise, and no team looks at units or projections the
 // spike never reaches. An item may be one part of a row cut into parts (delivery_items.
-// row_parts): it then takes every parts-th round of the row's synapses. The rows come from the rule functions of common.cuh; a
-// fixed_probability row runs on the team's first warp (fp_row_team; on one lane where teams
-// are not whole warps), a one_to_one row on one thread. Each team counts its synaptic events
+// row_parts): it then takes every parts-th round of the row's synapses. The rows come from
+// the rule functions of common.cuh; a fixed_probability row runs on the team's first warp
+// (fp_row_team; on one lane where teams are not whole warps), a one_to_one row on one
+// thread. Each team counts its synaptic events
 // in a register and adds them to its own entry of `events` at the end (one entry per team of
 // the grid, summed by the driver): no atomic on one shared counter per row. The spike buffer
 // is read through plain pointers, not the read-only path: the step loop (step_loop.cu) writes
