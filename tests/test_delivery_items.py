@@ -43,7 +43,8 @@ def test_tables_list_exactly_the_reached_items(name, plan, owned):
             "none": np.zeros(plan.units.shape[0], bool)}[owned]
     units = plan.units[mask]
     expect = brute_force(plan, units)
-    ptr, unit, proj = procedural_items(plan, units)
+    ptr, unit, proj, part, parts = procedural_items(plan, units)
+    assert (part == 0).all() and (parts == 1).all()   # whole rows unless asked for (test_gpu_row_parts)
     assert ptr.size == len(plan.pop_names) + 1 and ptr[0] == 0 and unit.dtype == proj.dtype == np.int32
     records = procedural_records(plan, units, unit, proj)
     assert table_bytes(plan, units) == ptr.nbytes + records.nbytes   # what device_bytes counts
@@ -85,7 +86,8 @@ def test_records_hold_what_the_rows_read(name, plan):
     widen(plan, np.nonzero(counted)[0][:1])   # cells of both widths (the first projection's 32 bits)
     if counted.sum() > 1:
         assert set(plan.proj_i[counted, bp.JI_COUNT_WIDE]) == {0, 1}
-    ptr, unit, proj = procedural_items(plan, units)
+    ptr, unit, proj, part, parts = procedural_items(plan, units)
+    assert (part == 0).all() and (parts == 1).all()   # whole rows unless asked for (test_gpu_row_parts)
     rec = procedural_records(plan, units, unit, proj)
     assert rec.shape == (unit.size, delivery_items.N_IR) and rec.dtype == np.int64
     for o in range(unit.size):
@@ -100,8 +102,9 @@ def test_records_hold_what_the_rows_read(name, plan):
         rule, tag = halves(r[delivery_items.IR_RULE_TAG])
         assert rule == pj[bp.JI_RULE] and tag == signed(int(pj[bp.JI_TAG]))
         assert halves(r[delivery_items.IR_COLS_PROJ]) == (pj[bp.JI_COUNT_COLS], proj[o])
+        # beside the cells' width: part 0 of 1 (whole rows; rows in parts: test_gpu_row_parts.py)
         assert halves(r[delivery_items.IR_KIN_WIDE]) == (pj[bp.JI_N] if rule == bp.RULE_FIN else 0,
-                                                         pj[bp.JI_COUNT_WIDE])
+                                                         pj[bp.JI_COUNT_WIDE] | 1 << delivery_items.IR_PARTS_SHIFT)
         assert r[delivery_items.IR_PRE_OFF] == pj[bp.JI_PRE_OFF]
         for pre in (0, pj[bp.JI_PRE_SIZE] - 1):   # the first and last source of the projection
             gid = pj[bp.JI_PRE_OFF] + pre
@@ -124,7 +127,8 @@ def test_record_fields_beyond_int32_are_refused():
     plan = make_plan(mixed_network(), 1)
     units = plan.units.copy()
     units[0, bp.UI_GID_END] = units[0, bp.UI_GID_START] + 2 ** 31    # a unit of 2**31 neurons
-    ptr, unit, proj = procedural_items(plan, units)
+    ptr, unit, proj, part, parts = procedural_items(plan, units)
+    assert (part == 0).all() and (parts == 1).all()   # whole rows unless asked for (test_gpu_row_parts)
     with pytest.raises(ValueError, match="delivery item field n_u out of the int32 range"):
         procedural_records(plan, units, unit, proj)
     with pytest.raises(ValueError, match="delivery item field n_u out of the int32 range"):
@@ -133,13 +137,13 @@ def test_record_fields_beyond_int32_are_refused():
 
 def test_tables_of_a_population_that_sends_nothing_are_empty():
     plan = make_plan(mixed_network(), 1)
-    ptr, _, _ = procedural_items(plan, plan.units)
+    ptr, *_ = procedural_items(plan, plan.units)
     # every population of the mixed network sends; the tables have an entry per population
     assert (np.diff(ptr) > 0).all()
     net = mixed_network()
     net.add_population("silent", 10)
     plan = make_plan(net, 1)
-    ptr, _, _ = procedural_items(plan, plan.units)
+    ptr, *_ = procedural_items(plan, plan.units)
     assert np.diff(ptr)[plan.pop_names.index("silent")] == 0
 
 

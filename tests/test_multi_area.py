@@ -92,7 +92,7 @@ def test_full_scale_plan_and_partition_need_no_per_synapse_memory(full):
     assert device_bytes(plan, plan.units, 0) < 16 * 10 ** 9              # the whole model on a 16 GB GPU
     # GPU delivery's work items: a spike visits only the (unit, projection) pairs of its own
     # population (on average 141, at most 1089), not all 35,824 incoming (unit, projection) pairs
-    ptr, _, _ = procedural_items(plan, plan.units)
+    ptr, *_ = procedural_items(plan, plan.units)
     assert ptr[-1] == 35_824 and np.diff(ptr).max() == 1089 and 141 < ptr[-1] / len(plan.pop_names) < 142
     part = partition_network(full, 32, "areas")
     areas = full.metadata["areas"]
