@@ -63,11 +63,9 @@ def set_shape(sim, team, blocks_per_sm, rounds):
     per multiprocessor, with an event counter per team of it, and its items for rows in parts of
     `rounds` rounds of a team (0: whole rows). After the engine's steps: their launches keep the
     shape and items they were bound with."""
-    d = sim.dev
-    d.team, d.row_rounds = team, rounds
+    sim.dev.team, sim.dev.row_rounds = team, rounds
     sim.item_tables()
-    sim.deliver_grid = blocks_per_sm * d.multiprocessors
-    sim.d_events = d.zeros(sim.deliver_grid * (d.block_threads // team), np.uint64)
+    sim.delivery_grid(blocks_per_sm)
 
 
 def own_spikes(sim, steps):
@@ -133,18 +131,13 @@ def samples(pool, counts, rng):
 def measure(sim, drawn, repeats):
     """Rows (spikes, events per launch, µs back to back, µs alone) of delivering each sample
     of `drawn` (n -> gids), all emitted at the engine's last step."""
-    from distsnn.backends.gpu import launches
-    from distsnn.backends.gpu.simulator import remote_words
     d = sim.dev
     clock = Clock(d)
     rows = []
     for n, gids in drawn.items():
         steps = np.full(n, sim.t - 1, np.int64)
         sim.deliver(gids, steps)   # uploads them into sim.remote (and delivers them once: warm)
-        r, words = sim.remote, remote_words(n)
-        spikes = (r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64), r[2 + 2 * n:words].view(np.int32))
-        fns = [d.bind(kernel, sim.deliver_grid, d.block_threads, args)
-               for kernel, args in launches.deliveries(sim, r[0:], r[1:], -1, *spikes)]
+        fns = [d.bind(kernel, sim.deliver_grid, d.block_threads, args) for kernel, args in sim.remote_deliveries(n)]
 
         def launch():
             for f in fns:

@@ -232,10 +232,7 @@ class GpuSimulator(RecordedState):
         self.spk_step = d.zeros(self.spk_cap, np.int64)
         self.spk_pop = d.zeros(self.spk_cap, np.int32)   # their populations, for delivery
         self.state = d.zeros(layout.N_ST, np.uint64)
-        # delivery: blocks stride over (spike, share) work; one event counter per team of the
-        # grid (summed by `events`)
-        self.deliver_grid = DELIVER_BLOCKS_PER_SM * d.multiprocessors
-        self.d_events = d.zeros(self.deliver_grid * (d.block_threads // d.team), np.uint64)
+        self.delivery_grid(DELIVER_BLOCKS_PER_SM)
         self.item_tables()
         self.n_rec = int(self.vrec_gids.size)
         self.d_rec_local = up(self.vrec_local, np.int64)
@@ -300,6 +297,14 @@ class GpuSimulator(RecordedState):
         self.list_items = [d.to_device(item_ptr, np.int64), self._records(stored_records(plan, self.units, unit))]
         if self.n_synapses is not None:
             self.n_synapses += int(ptr[-1])
+
+    def delivery_grid(self, blocks_per_sm):
+        """Delivery's grid, blocks_per_sm blocks per multiprocessor: blocks stride over
+        (spike, share) work, with one event counter per team of the grid (summed by `events`).
+        Again after changing the device's team (the step launches bound before keep theirs)."""
+        d = self.dev
+        self.deliver_grid = blocks_per_sm * d.multiprocessors
+        self.d_events = d.zeros(self.deliver_grid * (d.block_threads // d.team), np.uint64)
 
     def item_tables(self):
         """Delivery's items by source population, each a record of what its row needs
@@ -498,10 +503,15 @@ class GpuSimulator(RecordedState):
         host[2 + n:2 + 2 * n] = np.ascontiguousarray(spk_step, dtype=np.int64).view(np.uint64)
         host[2 + 2 * n:words].view(np.int32)[:n] = self.plan.pop_of[gid]
         d.copy_to(self.remote[:words], host[:words])
-        r = self.remote
-        spikes = (r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64), r[2 + 2 * n:words].view(np.int32))
-        for kernel, args in launches.deliveries(self, r[0:], r[1:], -1, *spikes):
+        for kernel, args in self.remote_deliveries(n):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
+
+    def remote_deliveries(self, n):
+        """(kernel, args) of the delivery of the n received spikes that `deliver` uploaded into
+        `remote`: its bounds, and views of its gids, steps and populations."""
+        r, words = self.remote, remote_words(n)
+        spikes = (r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64), r[2 + 2 * n:words].view(np.int32))
+        return launches.deliveries(self, r[0:], r[1:], -1, *spikes)
 
     @property
     def step_launches(self):
