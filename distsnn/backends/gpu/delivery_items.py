@@ -73,8 +73,11 @@ def table_bytes(plan, units, team=1, rounds=0):
     """Device bytes of the item tables of a process owning `units`, at most: a procedural
     record (8 * N_IR B) per part of a (unit, incoming projection) pair (row_parts: one part
     unless rounds), 8 B per population (ptr)."""
-    _, unit, proj = _pairs(plan, units)
-    records = int(row_parts(plan, units, unit, proj, team, rounds).sum())
+    if rounds <= 0:   # a record per pair: their number alone
+        records = int(_incoming(plan, units)[1].sum())
+    else:
+        _, unit, proj = _pairs(plan, units)
+        records = int(row_parts(plan, units, unit, proj, team, rounds).sum())
     return 8 * N_IR * records + 8 * (len(plan.pop_names) + 1)
 
 
