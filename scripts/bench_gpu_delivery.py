@@ -61,11 +61,11 @@ def engine(net, seed, mode, device):
 def set_shape(sim, team, blocks_per_sm, rounds):
     """Delivery's teams of `team` threads (a kernel argument) in a grid of blocks_per_sm blocks
     per multiprocessor, with an event counter per team of it, and its items for rows in parts of
-    `rounds` rounds of a team (0: whole rows). After the engine's steps: their launches keep the
-    shape and items they were bound with."""
-    sim.dev.team, sim.dev.row_rounds = team, rounds
-    sim.item_tables()
-    sim.delivery_grid(blocks_per_sm)
+    `rounds` rounds of a team (0: whole rows): a step setup of separate launches
+    (step_setups.Setup), after the engine's own steps."""
+    from distsnn.backends.gpu.step_setups import Setup
+    sim.delivery_grid(blocks_per_sm, team)
+    sim.use(Setup(False, team, rounds))
 
 
 def own_spikes(sim, steps):
@@ -211,7 +211,6 @@ def main():
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = p.parse_args()
     from distsnn import __version__
-    from distsnn.backends.gpu import launches
     from distsnn.models import MODELS
     if args.model not in MODELS:
         raise SystemExit(f"unknown model {args.model!r}; known: {', '.join(MODELS)}")
@@ -221,12 +220,10 @@ def main():
     rng = np.random.default_rng(args.seed)
     configs, warm, drawn = [], None, None
     device = open_device(args.backend)
-    team0, rounds0 = device.team, device.row_rounds
     for team in parse_ints(args.teams):   # before any build
         if team < 1 or device.block_threads % team:
             raise SystemExit(f"a team of {team} threads does not divide the block ({device.block_threads} threads)")
     for mode in modes:
-        device.team, device.row_rounds = team0, rounds0   # the steps' own in the warm-up
         sim = engine(net, args.seed, mode, device)
         pool = own_spikes(sim, args.warm_steps)
         if pool.size == 0:
@@ -247,7 +244,7 @@ def main():
             configs.append({"mode": mode, "team": team, "blocks_per_sm": bps, "grid": sim.deliver_grid,
                             "block": device.block_threads, "row_rounds": rounds,
                             "items": int(sim.d_items[0][-1]),
-                            "kernels": [k for k, _ in launches.deliveries(sim, None, None, -1, None, None, None)],
+                            "kernels": [k for k, _ in sim.remote_deliveries(1)],
                             "rows": rows, "fit": {"back_to_back": back, "alone": alone},
                             "at_mean_step_us": back[0] + back[1] * per_step / 1e3})
             print(f"{mode}, team {team}, {bps} blocks/SM, row rounds {rounds}: {back[0]:.2f} us + "

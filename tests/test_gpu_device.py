@@ -115,7 +115,7 @@ def test_step_loop_grid_is_what_the_device_holds():
     assert sim.loop_grid * sim.loop_block >= resident   # as many threads as blocks of 128 would hold
     with pytest.raises(Exception, match="COOPERATIVE_LAUNCH_TOO_LARGE"):
         dev.launch(sim.loop_kernel, dev.cooperative_grid(sim.loop_kernel, sim.loop_block) + 1, sim.loop_block,
-                   launches.loop_args(sim, 1))
+                   launches.loop_args(sim, sim.prepared, 1))
 
 
 # the grid barrier alone (grid_barrier.cuh): every thread counts itself in, and after each
@@ -205,6 +205,24 @@ def test_rows_in_parts_same_as_cpu(monkeypatch, indegree, loop):
     monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
     res = simulate(network(32, indegree=indegree), 150.0, seed=6, backend="gpu", progress=False)
     assert res.device["row_rounds"] == 1 and res.device["step_launches"].startswith("step loop") == loop
+    assert_same_run(res, ref)
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_a_tuned_run_same_as_cpu(monkeypatch, connectivity):
+    """The step setups tried in trial blocks of 5 steps on the first 320 of 1,500
+    (test_gpu_step_setups.py) on the device: the CPU engine's run, whichever setup wins."""
+    from test_gpu_rule_variants import network
+    ref = simulate(network(32, indegree=True), 150.0, seed=6, backend="cpu", connectivity=connectivity,
+                   progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_TUNE", "1")
+    monkeypatch.setenv("DISTSNN_GPU_TUNE_STEPS", "5")
+    res = simulate(network(32, indegree=True), 150.0, seed=6, backend="gpu", connectivity=connectivity,
+                   progress=False)
+    tuning = res.device["tuning"]
+    # the step loop on and off, teams of 64 and 32 (the rows, at most 64 synapses, are never cut)
+    assert len(tuning["setups"]) == 4
+    assert all(t["us_per_step"] > 0 for t in tuning["setups"]) and tuning["chosen"]
     assert_same_run(res, ref)
 
 

@@ -240,7 +240,7 @@ def test_a_cooperative_launch_larger_than_the_device_is_refused():
     sim = GpuSimulator(plan, device=dev).build()
     too_many = dev.cooperative_grid(sim.loop_kernel, dev.block_threads) + 1
     with pytest.raises(RuntimeError, match="only 4 can be resident"):
-        dev.bind(sim.loop_kernel, too_many, dev.block_threads, gpu_simulator.launches.loop_args(sim, 1))
+        dev.bind(sim.loop_kernel, too_many, dev.block_threads, gpu_simulator.launches.loop_args(sim, sim.prepared, 1))
 
 
 # the emulator's grid barrier on its own: a kernel where each thread adds to a counter, waits

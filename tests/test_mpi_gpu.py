@@ -60,6 +60,22 @@ def test_gpu_ranks_on_the_step_loop_same_spikes_as_one_cpu_process(comm, monkeyp
     assert_same(res, ref)
 
 
+def test_gpu_ranks_tune_their_step_setups_on_their_windows(comm, monkeypatch):
+    """Each rank tries the step setups (step_setups.py) in trial blocks of 4 steps, in windows
+    of 15 (Brunel's network at 0.25), so that a window holds several trial blocks and some trial
+    blocks span two windows, then goes on with its own fastest: the single CPU process's
+    spikes."""
+    net = lambda: MODELS["brunel"](scale=0.25)   # noqa: E731
+    ref = simulate(net(), 100.0, seed=4, backend="cpu", progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_TUNE", "1")
+    monkeypatch.setenv("DISTSNN_GPU_TUNE_STEPS", "4")
+    res = simulate(net(), 100.0, seed=4, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
+    tuning = res.device["tuning"]
+    assert {t["setup"].split(",")[0] for t in tuning["setups"]} == {"separate launches", "step loop"}
+    assert tuning["chosen"] in [t["setup"] for t in tuning["setups"]]
+    assert_same(res, ref)
+
+
 def test_each_rank_bounds_its_units_on_its_device_and_all_find_one_width(comm):
     """The input bound on the device under MPI (GpuSimulator.bound_inputs with the
     communicator): each rank places the synapses onto its own units, the maxima are combined,

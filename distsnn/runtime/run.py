@@ -239,6 +239,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     bar = Progress(n_steps * plan.dt, enabled=progress and (comm is None or comm.Get_rank() == 0))
     loop = _SingleLoop(sim, n_steps, bar) if size == 1 else _DistributedLoop(sim, part, comm, exchange, n_steps,
                                                                             bar, timers)
+    if device is not None:
+        sim.tune_for(n_steps)   # where the device asks for it: the step setups tried on the first steps
     monitor = _device_monitor(device)
     copies = dict(device.copies) if device is not None else None   # (the build's are not the run's)
     # checkpoints are taken at the run's end and, with checkpoint_every, at every multiple of
@@ -314,8 +316,10 @@ def _device_info(device, monitor, backend, sim, copies):
     import socket
     info = {"backend": backend, "name": device.name, "index": device.index, "host": socket.gethostname(),
             "step_launches": sim.step_launches, "step_kernels": sim.step_kernels,
-            "delivery_team": device.team, "row_rounds": device.row_rounds, **device.memory_info(),
+            "delivery_team": sim.team, "row_rounds": sim.row_rounds, **device.memory_info(),
             "copies_while_running": {k: device.copies[k] - copies[k] for k in copies}}
+    if sim.tuner is not None:
+        info["tuning"] = sim.tuner.report()
     if getattr(device, "pci_bus_id", None):
         info["pci_bus_id"] = device.pci_bus_id
     if monitor is not None:

@@ -3,8 +3,9 @@
 The interface (shared with emulator.EmulatedDevice): to_device, zeros, to_host, copy_to,
 bind, launch, cooperative_grid, graph, synchronize, free_bytes, memory_info, close; attributes
 name, kind, index, xp, multiprocessors, block_threads, team, step_loop, rule_variants,
-row_rounds (rounds of a team per part of a delivery row: launches.row_rounds), copies (host <->
-device copies made so far, by direction).
+row_rounds (rounds of a team per part of a delivery row: launches.row_rounds), tune (try the
+step setups on a run's first steps: step_setups), copies (host <-> device copies made so far,
+by direction).
 """
 import ctypes
 import os
@@ -12,6 +13,7 @@ import os
 import numpy as np
 
 from .launches import launch_choices, row_rounds
+from .step_setups import tune_choice
 from .source import COOPERATIVE, KERNELS, NVCC_FLAGS, compile_options, kernel_params, kernel_source, signatures
 
 
@@ -63,7 +65,7 @@ def usable_gpu(index=0):
 class CudaDevice:
     kind = "gpu"
 
-    def __init__(self, index=0, block_threads=128, graphs=None, team=None, step_loop=None, rows=None):
+    def __init__(self, index=0, block_threads=128, graphs=None, team=None, step_loop=None, rows=None, tune=None):
         import cupy
         self.cp = cupy
         self.xp = cupy
@@ -77,6 +79,7 @@ class CudaDevice:
         self.use_graphs = (os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0") if graphs is None else graphs
         self.step_loop, self.rule_variants = launch_choices(step_loop)
         self.row_rounds = row_rounds(rows)   # delivery's rows in parts (0: whole)
+        self.tune = tune_choice(tune)        # try the step setups on a run's first steps (step_setups)
         cupy.cuda.Device(index).use()
         props = cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"]

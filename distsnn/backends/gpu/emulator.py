@@ -22,6 +22,7 @@ import tempfile
 import numpy as np
 
 from .launches import launch_choices, row_rounds
+from .step_setups import tune_choice
 from .source import COOPERATIVE, CTYPES, KERNELS, WARP_SYNC, common_source, kernel_file, signatures
 
 SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
@@ -112,7 +113,8 @@ class EmulatedDevice:
     (small, to keep emulation fast while still striding); team: threads per row in
     delivery (a divisor of block_threads); step_loop: run blocks of steps as one launch of
     the step loop where the model allows (step_loop.cu); rows: rounds of a team per part of
-    a procedural row (launches.row_rounds; 0: whole rows).
+    a procedural row (launches.row_rounds; 0: whole rows); tune: try the step setups on a
+    run's first steps (step_setups.tune_choice).
     """
     name = "emulated GPU (host C++)"
     kind = "gpu-emu"
@@ -124,12 +126,13 @@ class EmulatedDevice:
     resident_blocks = 2
     resident_threads = None
 
-    def __init__(self, seed=0, block_threads=4, index=0, team=2, step_loop=None, rows=None):
+    def __init__(self, seed=0, block_threads=4, index=0, team=2, step_loop=None, rows=None, tune=None):
         if team < 1 or block_threads % team:
             raise ValueError(f"the delivery team ({team} threads) must divide the block ({block_threads})")
         self.index = index
         self.step_loop, self.rule_variants = launch_choices(step_loop)   # as on a GPU
         self.row_rounds = row_rounds(rows)
+        self.tune = tune_choice(tune)
         self.block_threads = block_threads
         self.team = team
         self.rng = np.random.default_rng(seed)

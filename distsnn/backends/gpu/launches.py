@@ -33,26 +33,26 @@ def row_rounds(rounds=None):
     return rounds
 
 
-def deliveries(sim, lo, hi, finish, gid, step, pop):
+def deliveries(sim, sl, lo, hi, finish, gid, step, pop):
     """(kernel, args) of the delivery of spikes gid, step, pop (their populations)
-    [lo[0], hi[0]): the rules' synapses, then the synapse lists' (if any). finish: the parity
-    of the step that the first launch ends (the step's own spikes), -1 for none (received
-    spikes)."""
+    [lo[0], hi[0]) with the items and team of sl (step_setups.StepLaunches): the rules'
+    synapses, then the synapse lists' (if any). finish: the parity of the step that the first
+    launch ends (the step's own spikes), -1 for none (received spikes)."""
     plan = sim.plan
     U = sim.units.shape[0]
     if sim.connectivity == "stored":
         out = [(sim.entry_point("deliver_stored"), (
-            lo, hi, sim.state, finish, gid, step, pop, *sim.d_items, sim.split, U, 0, sim.d_no_rows,
-            sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_events, sim.dev.team))]
+            lo, hi, sim.state, finish, gid, step, pop, *sl.items, sl.split, U, 0, sim.d_no_rows,
+            sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_events, sl.team))]
     else:
         out = [(sim.entry_point("deliver_procedural"), (
-            lo, hi, sim.state, finish, gid, step, pop, *sim.d_items, sim.split, sim.d_proj_f,
+            lo, hi, sim.state, finish, gid, step, pop, *sl.items, sl.split, sim.d_proj_f,
             sim.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, 1.0 / plan.dt, sim.ring, sim.d_events,
-            sim.dev.team))]
+            sl.team))]
     if sim.list_items is not None:
         out.append((sim.entry_point("deliver_stored"), (
             lo, hi, sim.state, -1, gid, step, pop, *sim.list_items, sim.list_split, U, 1, *sim.d_lists,
-            sim.ring, sim.d_events, sim.dev.team)))
+            sim.ring, sim.d_events, sl.team)))
     return out
 
 
@@ -71,12 +71,12 @@ def has_aeif(plan):
     return bool(np.isin(plan.pop_i[:, bp.PI_MODEL], [MODEL_CODES[m] for m in AEIF_MODELS]).any())
 
 
-def loop_kernel(sim):
-    """The step loop's entry point (step_loop.cu) if this process's steps are its launches
-    alone (neuron update, recording, delivery of the rules' synapses) and the device
-    runs it (device.step_loop), else None: the steps run as separate launches."""
+def loop_kernel(sim, step_loop):
+    """The step loop's entry point (step_loop.cu) if step_loop asks for it and this process's
+    steps are its launches alone (neuron update, recording, delivery of the rules' synapses),
+    else None: the steps run as separate launches."""
     plan = sim.plan
-    if not (getattr(sim.dev, "step_loop", False) and sim.n_local and sim.units.shape[0]):
+    if not (step_loop and sim.n_local and sim.units.shape[0]):
         return None
     if plan.sched_step.size or sim.n_src or has_aeif(plan) or sim.list_items is not None:
         return None
@@ -128,22 +128,23 @@ def forced_loop_block():
         raise ValueError(f"DISTSNN_GPU_LOOP_BLOCK={value!r} is not a number of threads") from None
 
 
-def loop_args(sim, n):
-    """Arguments of the step loop's launch for n steps. The item records are those of the
-    plan's delivery; the stored CSR gets stand-ins (unread) in procedural mode."""
+def loop_args(sim, sl, n):
+    """Arguments of the step loop's launch for n steps, with the items and team of sl
+    (step_setups.StepLaunches). The stored CSR gets stand-ins (unread) in procedural mode."""
     plan = sim.plan
     stored = sim.connectivity == "stored"
     if stored:
         csr = (sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d)
     else:
         csr = (sim.d_no_rows, sim.d_local_pop, sim.ring, sim.d_local_pop)
-    return (n, sim.state, *neuron_args(sim), sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.d_vrec, *sim.d_items,
-            sim.split, sim.d_proj_f, sim.d_counts, plan.chunk_size, plan.dt, 1.0 / plan.dt, int(stored),
-            sim.units.shape[0], *csr, sim.d_events, sim.dev.team)
+    return (n, sim.state, *neuron_args(sim), sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.d_vrec, *sl.items,
+            sl.split, sim.d_proj_f, sim.d_counts, plan.chunk_size, plan.dt, 1.0 / plan.dt, int(stored),
+            sim.units.shape[0], *csr, sim.d_events, sl.team)
 
 
-def one_step(sim, p):
-    """(kernel, grid, block, args) of the launches of a step of parity p."""
+def one_step(sim, sl, p):
+    """(kernel, grid, block, args) of the launches of a step of parity p, delivering with the
+    items and team of sl (step_setups.StepLaunches)."""
     plan, d = sim.plan, sim.dev
     bt = d.block_threads
     U = sim.units.shape[0]
@@ -167,7 +168,7 @@ def one_step(sim, p):
             sim.dj_ex, sim.d_vrec)))
     if U:   # the first delivery launch ends the step
         lo, hi = sim.state[layout.ST_BEGIN + layout.ST_SLOT * p:], sim.state[layout.ST_END:]
-        for kernel, args in deliveries(sim, lo, hi, p, sim.spk_gid, sim.spk_step, sim.spk_pop):
+        for kernel, args in deliveries(sim, sl, lo, hi, p, sim.spk_gid, sim.spk_step, sim.spk_pop):
             steps.append((kernel, sim.deliver_grid, bt, args))
     else:
         steps.append(("advance_step", 1, 1, (sim.state, p)))

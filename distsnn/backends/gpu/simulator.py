@@ -16,8 +16,13 @@ ranks. The buffers are sized for usual activity; steps that could overflow them 
 on the device (layout.ST_LIVE) and enqueued again after the flush, so no spike is ever
 lost. Spikes come back as (gid, step) pairs in the order the atomic appends gave them; the
 driver sorts them by (step, gid), the CPU engine's order.
+
+How the steps are launched (separate launches or the step loop, delivery's team, rows whole
+or in parts) is a step setup (step_setups.py), chosen by the device's settings or, where the
+device asks for it, by timing the candidates on a run's first steps (setup_choice.py).
 """
 import math
+import time
 
 import numpy as np
 
@@ -36,9 +41,10 @@ from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, csr_bytes_per_sy
 from . import launches, layout
 from .input_bound import device_unit_bounds
 from .row_counts import device_counts
-from .delivery_items import (list_items, procedural_items, procedural_records, stored_items, stored_records,
-                             table_bytes, teams_per_spike)
+from .delivery_items import list_items, stored_records, table_bytes, teams_per_spike
+from .setup_choice import SetupChoice
 from .source import R32, RULE_FILES, rule_variant
+from .step_setups import device_setup, records_on
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step, population) on the device: 80 MiB (at least 2 steps' worth)
 MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 0.1 ms)
@@ -78,7 +84,7 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS,
             + table_bytes(plan, units, team, row_rounds))
 
 
-class GpuSimulator(RecordedState):
+class GpuSimulator(SetupChoice, RecordedState):
     """Runs a BuildPlan on `device` (device.CudaDevice or emulator.EmulatedDevice).
 
     connectivity: 'procedural' or 'stored'; owned: boolean mask over plan.units of the post
@@ -105,8 +111,12 @@ class GpuSimulator(RecordedState):
         self.block_steps = MAX_BLOCK_STEPS
         self.output_capacity = 1 << 16   # initial size of the caller's spike buffers (they grow)
         self._pending = None             # flushed steps whose spikes did not fit the caller's buffers
-        self._graphs = {}
         self._enqueued = 0               # steps of the last enqueued block
+        self._prepared = {}              # the launches of each step setup used (step_setups.StepLaunches)
+        self._tables = {}                # delivery's item tables on the device, by (team, row rounds)
+        self._current = None             # the setup the steps are launched with
+        self.tuner = None                # step_setups.Tuner while the setups are tried (tune_for)
+        self.clock = time.perf_counter   # the tuner's stopwatch (the flush waits for the device)
         self.n_synapses = None
         self.owned = owned
         self.d_counts = None             # per-row counts on the device (_counts)
@@ -114,8 +124,9 @@ class GpuSimulator(RecordedState):
     # sizes -----------------------------------------------------------------------------
     def memory_estimate(self):
         """Device bytes of state, ring buffers, row counts and the spike and recording buffers."""
-        return device_bytes(self.plan, self.units, self.vrec_gids.size, self.spk_cap, self.block_steps, self.dev.team,
-                            self.dev.row_rounds if self.connectivity == "procedural" else 0)
+        base = device_setup(self)
+        return device_bytes(self.plan, self.units, self.vrec_gids.size, self.spk_cap, self.block_steps, base.team,
+                            base.row_rounds)
 
     def _check_fits(self, what, nbytes):
         self.log(f"{what}: {nbytes / 2 ** 20:.1f} MiB on {self.dev.name}")
@@ -233,7 +244,6 @@ class GpuSimulator(RecordedState):
         self.spk_pop = d.zeros(self.spk_cap, np.int32)   # their populations, for delivery
         self.state = d.zeros(layout.N_ST, np.uint64)
         self.delivery_grid(DELIVER_BLOCKS_PER_SM)
-        self.item_tables()
         self.n_rec = int(self.vrec_gids.size)
         self.d_rec_local = up(self.vrec_local, np.int64)
         self.d_rec_code = up(self.vrec_code, np.int32)
@@ -250,7 +260,7 @@ class GpuSimulator(RecordedState):
         if self.connectivity == "stored":
             self._build_stored()
         self._build_lists()
-        self._prepare_launches()
+        self.use(device_setup(self))
         d.synchronize()
         return self
 
@@ -294,87 +304,17 @@ class GpuSimulator(RecordedState):
                         d.to_device(dl if dl.size else np.zeros(1, np.int32), np.int32))
         item_ptr, unit = list_items(plan, self.units, row_of, ptr)
         self.list_split = teams_per_spike(item_ptr)
-        self.list_items = [d.to_device(item_ptr, np.int64), self._records(stored_records(plan, self.units, unit))]
+        self.list_items = [d.to_device(item_ptr, np.int64), records_on(d, stored_records(plan, self.units, unit))]
         if self.n_synapses is not None:
             self.n_synapses += int(ptr[-1])
-
-    def delivery_grid(self, blocks_per_sm):
-        """Delivery's grid, blocks_per_sm blocks per multiprocessor: blocks stride over
-        (spike, share) work, with one event counter per team of the grid (summed by `events`).
-        Again after changing the device's team (the step launches bound before keep theirs)."""
-        d = self.dev
-        self.deliver_grid = blocks_per_sm * d.multiprocessors
-        self.d_events = d.zeros(self.deliver_grid * (d.block_threads // d.team), np.uint64)
-
-    def item_tables(self):
-        """Delivery's items by source population, each a record of what its row needs
-        (delivery_items), on the device; procedural rows in parts where the device's
-        row_rounds asks for them, for its team. Again after changing either (the step
-        launches bound before keep the tables they had)."""
-        plan, d = self.plan, self.dev
-        if self.connectivity == "stored":
-            ptr, unit = stored_items(plan, self.units)
-            records = stored_records(plan, self.units, unit)
-        else:
-            ptr, *items = procedural_items(plan, self.units, d.team, d.row_rounds)
-            records = procedural_records(plan, self.units, *items)
-        self.split = teams_per_spike(ptr)
-        self.d_items = [d.to_device(ptr, np.int64), self._records(records)]
-
-    def _records(self, records):
-        """Item records on the device, flat (a row of one stands for none: no kernel reads it
-        then). Rows of 32 or 64 B at an allocation's start: every row is 16-byte aligned for
-        the kernels' 16-byte loads."""
-        return self.dev.to_device(records.ravel() if records.size else np.zeros(records.shape[1]), np.int64)
 
     def grid_for(self, n_threads):
         return max(1, math.ceil(n_threads / self.dev.block_threads))
 
-    def _prepare_launches(self):
-        """The launches of one step of each parity (layout.py), arguments fixed once (the step
-        itself is on the device), or the step loop's grid."""
-        self._loops = {}   # the step loop's launches, by number of steps
-        self.loop_kernel = launches.loop_kernel(self)
-        if self.loop_kernel is None:
-            self._step_launches = [[self.dev.bind(*launch) for launch in launches.one_step(self, p)]
-                                   for p in (0, 1)]
-            return
-        # every block resident (the grid barrier), the fewest blocks that hold the most threads
-        # (launches.loop_shape), and no more threads than delivery's grid (its event counters)
-        d = self.dev
-        self.loop_block, self.loop_grid = launches.loop_shape(
-            lambda block: d.cooperative_grid(self.loop_kernel, block), d.team, self.deliver_grid * d.block_threads,
-            launches.forced_loop_block())
-        if self.loop_grid < 1:
-            raise RuntimeError(f"{self.loop_kernel} cannot have a block of {self.loop_block} threads resident "
-                               f"on {d.name}")
-
     # run -------------------------------------------------------------------------------
-    def _record_steps(self, n, parity):
-        """n steps, the first of the given parity (then alternating)."""
-        for i in range(parity, parity + n):
-            for launch in self._step_launches[i & 1]:
-                launch()
-
     def _enqueue(self, n):
-        """Enqueue n steps, the first of parity 0 (_reset_state): one launch of the step loop
-        where it runs, else whole captured graphs of GRAPH_STEPS steps, then one of the rest;
-        one graph per size and first parity."""
-        if self.loop_kernel is not None:
-            if n not in self._loops:
-                self._loops[n] = self.dev.bind(self.loop_kernel, self.loop_grid, self.loop_block,
-                                               launches.loop_args(self, n))
-            self._loops[n]()
-            self._enqueued = n
-            return
-        full, rest = divmod(n, GRAPH_STEPS)
-        at = 0
-        for size in [GRAPH_STEPS] * full + ([rest] if rest else []):
-            key = (size, at & 1)
-            if key not in self._graphs:
-                self._graphs[key] = self.dev.graph(lambda size=size, parity=at & 1: self._record_steps(size, parity))
-            self._graphs[key]()
-            at += size
+        """Enqueue n steps, the first of parity 0 (_reset_state), with the current setup."""
+        self._current.enqueue(n, GRAPH_STEPS)
         self._enqueued = n
 
     def _reset_state(self):
@@ -430,8 +370,7 @@ class GpuSimulator(RecordedState):
         done = 0
         while done < n_steps:
             if self._pending is None:
-                self._enqueue(min(self.block_steps, n_steps - done))
-                self._pending = self._flush()
+                self._pending = self._block(min(self.block_steps, n_steps - done))
             ran, g, s, vrows = self._pending
             if ran > n_steps - done:
                 raise RuntimeError("pending steps exceed the steps asked for; this is a bug")
@@ -511,23 +450,7 @@ class GpuSimulator(RecordedState):
         `remote`: its bounds, and views of its gids, steps and populations."""
         r, words = self.remote, remote_words(n)
         spikes = (r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64), r[2 + 2 * n:words].view(np.int32))
-        return launches.deliveries(self, r[0:], r[1:], -1, *spikes)
-
-    @property
-    def step_launches(self):
-        """How the steps were launched: the step loop (one launch per block of steps), CUDA
-        graphs, or separate launches."""
-        if self.loop_kernel is not None:
-            return f"step loop ({self.loop_kernel}, {self.loop_grid} blocks of {self.loop_block})"
-        return "CUDA graphs" if getattr(self.dev, "use_graphs", False) else "separate launches"
-
-    @property
-    def step_kernels(self):
-        """The entry points a step runs: the step loop's, or those of its separate launches
-        in order."""
-        if self.loop_kernel is not None:
-            return [self.loop_kernel]
-        return [launch[0] for launch in launches.one_step(self, 0)]
+        return launches.deliveries(self, self._current, r[0:], r[1:], -1, *spikes)
 
     @property
     def events(self):
