@@ -11,6 +11,10 @@ team may take two rounds, each a chain of loads; with smaller teams it takes one
 synapses per lane. Procedural also with its rows in parts (delivery_items.row_parts; --row-rounds,
 DISTSNN_GPU_ROW_ROUNDS), with CUDA graphs and in the step loop: a launch waits for its slowest
 team, and an L5I spike's rows onto L5E hold 452 synapses where the mean row holds 51.
+Each mode also tuned (DISTSNN_GPU_TUNE=1; step_setups.py): the run tries the step setups (step
+loop on and off, teams of 64 and 32, rows whole and in parts) in trial blocks of --tune-steps
+steps on its first steps and goes on with the fastest; the report lists each setup's median
+time per step in those trials, side by side under the same activity.
 
 For each connectivity mode and way of launching steps, in a fresh process: build and
 simulate T ms of biological time (default 10 s) and report the real-time factor (simulate
@@ -120,13 +124,22 @@ def markdown(report):
         team = r["device"].get("delivery_team")
         rows = r["device"].get("row_rounds") or 0
         rows = f"{rows} rounds" if rows else "whole rows"
-        lines.append(f"| {r['mode']} | {launched_as(r['launches'])} | {delivery} | {team} | {rows} | "
+        tuned = "tuned: " if "tuning" in r["device"] else ""
+        lines.append(f"| {r['mode']} | {tuned}{launched_as(r['launches'])} | {delivery} | {team} | {rows} | "
                      f"{r['build_s']:.2f} | "
                      f"{r['simulate_s']:.2f} | "
                      f"{r['real_time_factor']:.4f} | "
                      f"{r['events_per_s']:.3g} | {uj} | {peak:.0f} | {r['us_per_step']:.1f} |")
     lines += ["", "Anchors (s per biological second): " + ", ".join(f"{k} {v}" for k, v in ANCHORS.items())
-              + "; goal ≤ 0.10 on one H100.", "", "## Floor", ""]
+              + "; goal ≤ 0.10 on one H100.", ""]
+    for r in report["runs"]:
+        tuning = r["device"].get("tuning")
+        if tuning:
+            lines += [f"Tuned {r['mode']} run: median µs per step of each setup in trial blocks of "
+                      f"{tuning['trial_steps']} steps ({tuning['rounds']} rounds; the block's flush included):", ""]
+            lines += [f"- {t['setup']}: {t['us_per_step']:.2f}" + (" (chosen)" if t["setup"] == tuning["chosen"] else "")
+                      for t in tuning["setups"]] + [""]
+    lines += ["## Floor", ""]
     for o in report["overhead"]:
         lines.append(f"- per-step overhead, {o['launches']}: "
                      f"{o['us_per_step']:.2f} µs per step (4 silent neurons, {o['steps']} steps)")
@@ -155,14 +168,15 @@ def main():
     p.add_argument("--overhead-steps", type=int, default=20000)
     p.add_argument("--modes", nargs="+", default=["procedural", "stored"])
     p.add_argument("--launches", nargs="+", default=["graphs", "full", "loop", "loop_block", "loop_team", "rows",
-                                                     "loop_rows"],
-                   choices=("graphs", "full", "loop", "loop_block", "loop_team", "rows", "loop_rows"),
+                                                     "loop_rows", "tuned"],
+                   choices=("graphs", "full", "loop", "loop_block", "loop_team", "rows", "loop_rows", "tuned"),
                    help="how steps are launched: CUDA graphs, CUDA graphs with procedural delivery's full rule "
                         "variant (DISTSNN_GPU_RULE_VARIANTS=0; procedural mode only), the step loop "
                         "(DISTSNN_GPU_STEP_LOOP), the step loop in blocks of --loop-block threads "
                         "(DISTSNN_GPU_LOOP_BLOCK), the step loop with delivery teams of --loop-team threads "
                         "(DISTSNN_GPU_TEAM), CUDA graphs and the step loop with procedural rows in parts of "
-                        "--row-rounds rounds (DISTSNN_GPU_ROW_ROUNDS; procedural mode only)")
+                        "--row-rounds rounds (DISTSNN_GPU_ROW_ROUNDS; procedural mode only), tuned on the run's "
+                        "first steps (DISTSNN_GPU_TUNE=1)")
     p.add_argument("--row-rounds", type=int, default=2,
                    help="rounds of a delivery team per part of a row in the launch choices rows and loop_rows")
     p.add_argument("--loop-block", type=int, default=128,
@@ -171,6 +185,8 @@ def main():
     p.add_argument("--loop-team", type=int, nargs="+", default=[32, 16],
                    help="delivery's threads per team in the launch choice loop_team, one run each (default: 32 "
                         "and 16)")
+    p.add_argument("--tune-steps", type=int, default=100,
+                   help="steps per trial block of the launch choice tuned (DISTSNN_GPU_TUNE_STEPS)")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = p.parse_args()
     if args.worker:
@@ -180,7 +196,8 @@ def main():
             "loop_block": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_LOOP_BLOCK": str(args.loop_block)},
             **{f"loop_team{t}": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_TEAM": str(t)} for t in args.loop_team},
             "rows": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_ROW_ROUNDS": str(args.row_rounds)},
-            "loop_rows": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_ROW_ROUNDS": str(args.row_rounds)}}
+            "loop_rows": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_ROW_ROUNDS": str(args.row_rounds)},
+            "tuned": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_TUNE": "1", "DISTSNN_GPU_TUNE_STEPS": str(args.tune_steps)}}
     launches = [how for h in args.launches for how in ([f"loop_team{t}" for t in args.loop_team]
                                                         if h == "loop_team" else [h])]
     # (the rule variants and the rows in parts are procedural delivery's: a stored run with them is

@@ -14,18 +14,26 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 def test_bench_gpu_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_gpu.py"), "--backend", "gpu-emu", "--scale",
                            "0.01", "--t-sim", "20", "--overhead-steps", "100", "--loop-block", "2", "--loop-team",
-                           "2", "--out", str(tmp_path)],
+                           "2", "--tune-steps", "1", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_microcircuit_*.json")
     report = json.loads(js.read_text())
-    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 7 + ["stored"] * 4
-    assert [r["launches"].split(" (")[0] for r in report["runs"]] == ["separate launches"] * 2 + [
+    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 8 + ["stored"] * 5
+    proc_tuned, stored_tuned = report["runs"][7], report["runs"][12]
+    untuned = report["runs"][:7] + report["runs"][8:12]
+    assert [r["launches"].split(" (")[0] for r in untuned] == ["separate launches"] * 2 + [
         "step loop"] * 3 + ["separate launches", "step loop"] + ["separate launches"] + ["step loop"] * 3
     proc_run, proc_full, proc_loop, proc_loop_block, proc_loop_team, proc_rows, proc_loop_rows = report["runs"][:7]
-    stored_run, stored_loop, stored_loop_block, stored_loop_team = report["runs"][7:]
+    stored_run, stored_loop, stored_loop_block, stored_loop_team = report["runs"][8:12]
     # rows in parts of 2 rounds (--row-rounds' default) in both of their runs only
-    assert [r["device"]["row_rounds"] for r in report["runs"]] == [0] * 5 + [2, 2] + [0] * 4
+    assert [r["device"]["row_rounds"] for r in untuned] == [0] * 5 + [2, 2] + [0] * 4
+    # the tuned runs tried the step loop on and off (and procedural rows whole and in parts)
+    assert "tuning" not in proc_run["device"]
+    for tuned, n in ((proc_tuned, 4), (stored_tuned, 2)):
+        tuning = tuned["device"]["tuning"]
+        assert tuning["trial_steps"] == 1 and len(tuning["setups"]) == n
+        assert tuning["chosen"].startswith(tuned["launches"].split(" (")[0])
     # (the emulated device keeps its teams of 2: DISTSNN_GPU_TEAM is a real device's)
     assert {r["device"]["delivery_team"] for r in report["runs"]} == {2}
     # the microcircuit has no fixed_indegree projection: the smaller variant, unless the full one is asked for
@@ -47,6 +55,8 @@ def test_bench_gpu_smoke(tmp_path):
     assert "smoke test of this script" in md
     assert "| step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 | whole rows |" in md
     assert "| step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 | 2 rounds |" in md
+    assert "Tuned procedural run: median µs per step of each setup in trial blocks of 1 steps" in md
+    assert md.count(" (chosen)") == 2 and "| procedural | tuned: " in md
 
 
 def test_bench_gpu_windows_smoke(tmp_path):
