@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, REPO)
-from bench_microcircuit import write_results  # noqa: E402  (JSON + Markdown)
+from bench_microcircuit import emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
 
 
 def window_network(n):
@@ -51,8 +51,7 @@ def window_network(n):
 def markdown(report):
     r = report["result"]
     lines = [f"# Exchange windows on {report['device_name']}, {report['date']}", "",
-             ("**Emulated device: a smoke test of this script, not a GPU measurement.**\n\n"
-              if report["backend"] == "gpu-emu" else "")
+             emulated_notice(report["backend"])
              + f"{report['ranks']} ranks ({report['note']}), two populations of {report['neurons_per_rank']} neurons, "
              f"one per rank, an exchange after every step; backend `{report['backend']}`, distsnn "
              f"{report['versions']['distsnn']}.", "",

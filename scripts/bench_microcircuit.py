@@ -148,6 +148,14 @@ def main():
     write_results(args.out_dir, f"microcircuit_cpu_scale{args.scale:g}", results, report)
 
 
+def emulated_notice(backend):
+    """The GPU benchmarks' line under their title when run on the emulated device: a smoke test
+    of the script, whose times say nothing of a GPU ('' on a real one)."""
+    if backend != "gpu-emu":
+        return ""
+    return "**Emulated device: a smoke test of this script, not a GPU measurement.**\n\n"
+
+
 def write_results(out_dir, name, results, report):
     """results as <out_dir>/<name>_<date>.json and report(results) beside it as .md (printed).
     NumPy scalars in results are written as numbers."""
