@@ -8,9 +8,10 @@ and with delivery teams of 32 and 16 threads (--loop-team; DISTSNN_GPU_TEAM) in 
 64: the loop's grid holds fewer teams than the separate launches' (1,584 against 2,112 on
 an H100), and the microcircuit's steps have some 1,840 (spike, item) rows on average, so a
 team may take two rounds, each a chain of loads; with smaller teams it takes one, with more
-synapses per lane. Procedural also with its rows in parts (delivery_items.row_parts; --row-rounds,
-DISTSNN_GPU_ROW_ROUNDS), with CUDA graphs and in the step loop: a launch waits for its slowest
-team, and an L5I spike's rows onto L5E hold 452 synapses where the mean row holds 51.
+synapses per lane. Both modes also with their rows in parts (delivery_items.row_parts and
+stored_parts; --row-rounds, DISTSNN_GPU_ROW_ROUNDS), with CUDA graphs and in the step loop: a
+launch waits for its slowest team, and an L5I spike's rows onto L5E hold 452 synapses where the
+mean row holds 51.
 Each mode also tuned (DISTSNN_GPU_TUNE=1; step_setups.py): the run tries the step setups (step
 loop on and off, teams of 64 and 32, rows whole and in parts) in trial blocks of --tune-steps
 steps on its first steps and goes on with the fastest; the report lists each setup's median
@@ -42,7 +43,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_microcircuit import write_results  # noqa: E402  (JSON + Markdown)
+from bench_microcircuit import emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
 ANCHORS = {"GeNN (RTX 4090)": 0.272, "NEST GPU": 0.386}
 
 
@@ -109,8 +110,7 @@ def floor_model(ring_bits):
 
 def markdown(report):
     lines = [f"# Microcircuit on {report['device_name']}, {report['date']}", "",
-             ("**Emulated device: a smoke test of this script, not a GPU measurement.**\n\n"
-              if report["backend"] == "gpu-emu" else "")
+             emulated_notice(report["backend"])
              + f"Microcircuit at scale {report['scale']:g}, {report['t_sim_ms'] / 1000:g} s of biological time, "
              f"backend `{report['backend']}`, distsnn {report['versions']['distsnn']}, CuPy "
              f"{report['versions'].get('cupy')}, driver {report['versions'].get('driver')}.", "",
@@ -137,8 +137,8 @@ def markdown(report):
         if tuning:
             lines += [f"Tuned {r['mode']} run: median µs per step of each setup in trial blocks of "
                       f"{tuning['trial_steps']} steps ({tuning['rounds']} rounds; the block's flush included):", ""]
-            lines += [f"- {t['setup']}: {t['us_per_step']:.2f}" + (" (chosen)" if t["setup"] == tuning["chosen"] else "")
-                      for t in tuning["setups"]] + [""]
+            lines += [f"- {t['setup']}: {t['us_per_step']:.2f}"
+                      + (" (chosen)" if t["setup"] == tuning["chosen"] else "") for t in tuning["setups"]] + [""]
     lines += ["## Floor", ""]
     for o in report["overhead"]:
         lines.append(f"- per-step overhead, {o['launches']}: "
@@ -174,9 +174,9 @@ def main():
                         "variant (DISTSNN_GPU_RULE_VARIANTS=0; procedural mode only), the step loop "
                         "(DISTSNN_GPU_STEP_LOOP), the step loop in blocks of --loop-block threads "
                         "(DISTSNN_GPU_LOOP_BLOCK), the step loop with delivery teams of --loop-team threads "
-                        "(DISTSNN_GPU_TEAM), CUDA graphs and the step loop with procedural rows in parts of "
-                        "--row-rounds rounds (DISTSNN_GPU_ROW_ROUNDS; procedural mode only), tuned on the run's "
-                        "first steps (DISTSNN_GPU_TUNE=1)")
+                        "(DISTSNN_GPU_TEAM), CUDA graphs and the step loop with rows in parts of "
+                        "--row-rounds rounds (DISTSNN_GPU_ROW_ROUNDS), tuned on the run's first steps "
+                        "(DISTSNN_GPU_TUNE=1)")
     p.add_argument("--row-rounds", type=int, default=2,
                    help="rounds of a delivery team per part of a row in the launch choices rows and loop_rows")
     p.add_argument("--loop-block", type=int, default=128,
@@ -197,13 +197,13 @@ def main():
             **{f"loop_team{t}": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_TEAM": str(t)} for t in args.loop_team},
             "rows": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_ROW_ROUNDS": str(args.row_rounds)},
             "loop_rows": {"DISTSNN_GPU_STEP_LOOP": "1", "DISTSNN_GPU_ROW_ROUNDS": str(args.row_rounds)},
-            "tuned": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_TUNE": "1", "DISTSNN_GPU_TUNE_STEPS": str(args.tune_steps)}}
+            "tuned": {"DISTSNN_GPU_STEP_LOOP": "0", "DISTSNN_GPU_TUNE": "1",
+                      "DISTSNN_GPU_TUNE_STEPS": str(args.tune_steps)}}
     launches = [how for h in args.launches for how in ([f"loop_team{t}" for t in args.loop_team]
                                                         if h == "loop_team" else [h])]
-    # (the rule variants and the rows in parts are procedural delivery's: a stored run with them is
-    # the same run)
+    # (the rule variants are procedural delivery's: a stored run with them is the same run)
     runs = [run_worker(args, mode, loop[how]) for mode in args.modes for how in launches
-            if not (how in ("full", "rows", "loop_rows") and mode == "stored")]
+            if not (how == "full" and mode == "stored")]
     overhead = [run_worker(args, "overhead", dict(loop["graphs"], DISTSNN_CUDA_GRAPHS=g)) for g in ("1", "0")]
     overhead += [run_worker(args, "overhead", loop[how]) for how in ("loop", "loop_block") if how in args.launches]
     sys.path.insert(0, REPO)

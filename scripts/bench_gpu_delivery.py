@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, REPO)
-from bench_microcircuit import write_results  # noqa: E402  (JSON + Markdown)
+from bench_microcircuit import emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
 
 
 def open_device(backend):
@@ -161,11 +161,11 @@ def fit(rows, key):
 
 
 def markdown(report):
-    emu = report["backend"] == "gpu-emu"
     lines = [f"# Delivery alone: {report['model']} (scale {report['scale']:g}) on {report['device_name']}, "
              f"{report['date']}", ""]
-    if emu:
-        lines += ["**Emulated device: a smoke test of this script, not a GPU measurement.**", ""]
+    notice = emulated_notice(report["backend"])
+    if notice:
+        lines += [notice.strip(), ""]
     lines += [f"Spikes of the model's own {report['warm_steps']} steps, n drawn at random per launch, "
               f"{report['repeats']} launches each; {report['mean_spikes_per_step']:.1f} spikes and "
               f"{report['mean_events_per_step']:.3g} synaptic events per step on average in those steps. "
@@ -204,7 +204,7 @@ def main():
     p.add_argument("--teams", default="64,32", help="delivery teams, threads per row (comma-separated)")
     p.add_argument("--blocks-per-sm", default="8,4", help="delivery grids, blocks per multiprocessor")
     p.add_argument("--row-rounds", default="0,2",
-                   help="procedural rows in parts of this many rounds of a team, 0 for whole rows (comma-separated; "
+                   help="rows in parts of this many rounds of a team, 0 for whole rows (comma-separated; "
                         "delivery_items.row_parts)")
     p.add_argument("--repeats", type=int, default=200)
     p.add_argument("--warm-steps", type=int, default=2000, help="steps run first, whose spikes are delivered")
@@ -236,7 +236,7 @@ def main():
             raise SystemExit(f"{mode}: the warm-up's spikes or events differ from the first mode's; this is a bug")
         per_step = warm["events"] / args.warm_steps
         shapes = [(team, bps, rounds) for team in parse_ints(args.teams) for bps in parse_ints(args.blocks_per_sm)
-                  for rounds in (parse_ints(args.row_rounds) if mode == "procedural" else [0])]
+                  for rounds in parse_ints(args.row_rounds)]
         for team, bps, rounds in shapes:
             set_shape(sim, team, bps, rounds)
             rows = measure(sim, drawn, args.repeats)

@@ -19,18 +19,19 @@ def test_bench_gpu_smoke(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("gpu_microcircuit_*.json")
     report = json.loads(js.read_text())
-    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 8 + ["stored"] * 5
-    proc_tuned, stored_tuned = report["runs"][7], report["runs"][12]
-    untuned = report["runs"][:7] + report["runs"][8:12]
+    assert [r["mode"] for r in report["runs"]] == ["procedural"] * 8 + ["stored"] * 7
+    proc_tuned, stored_tuned = report["runs"][7], report["runs"][14]
+    untuned = report["runs"][:7] + report["runs"][8:14]
     assert [r["launches"].split(" (")[0] for r in untuned] == ["separate launches"] * 2 + [
-        "step loop"] * 3 + ["separate launches", "step loop"] + ["separate launches"] + ["step loop"] * 3
+        "step loop"] * 3 + ["separate launches", "step loop"] + ["separate launches"] + ["step loop"] * 3 + [
+        "separate launches", "step loop"]
     proc_run, proc_full, proc_loop, proc_loop_block, proc_loop_team, proc_rows, proc_loop_rows = report["runs"][:7]
-    stored_run, stored_loop, stored_loop_block, stored_loop_team = report["runs"][8:12]
-    # rows in parts of 2 rounds (--row-rounds' default) in both of their runs only
-    assert [r["device"]["row_rounds"] for r in untuned] == [0] * 5 + [2, 2] + [0] * 4
+    stored_run, stored_loop, stored_loop_block, stored_loop_team, stored_rows, stored_loop_rows = report["runs"][8:14]
+    # rows in parts of 2 rounds (--row-rounds' default) in both of their runs only, in each mode
+    assert [r["device"]["row_rounds"] for r in untuned] == [0] * 5 + [2, 2] + [0] * 4 + [2, 2]
     # the tuned runs tried the step loop on and off (and procedural rows whole and in parts)
     assert "tuning" not in proc_run["device"]
-    for tuned, n in ((proc_tuned, 4), (stored_tuned, 2)):
+    for tuned, n in ((proc_tuned, 4), (stored_tuned, 4)):
         tuning = tuned["device"]["tuning"]
         assert tuning["trial_steps"] == 1 and len(tuning["setups"]) == n
         assert tuning["chosen"].startswith(tuned["launches"].split(" (")[0])
@@ -55,6 +56,7 @@ def test_bench_gpu_smoke(tmp_path):
     assert "smoke test of this script" in md
     assert "| step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 | whole rows |" in md
     assert "| step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 | 2 rounds |" in md
+    assert "| stored | step loop, 2 blocks of 8 | step_loop_no_indegree_r32 | 2 | 2 rounds |" in md
     assert "Tuned procedural run: median µs per step of each setup in trial blocks of 1 steps" in md
     assert md.count(" (chosen)") == 2 and "| procedural | tuned: " in md
 
@@ -91,11 +93,11 @@ def test_bench_gpu_delivery_smoke(tmp_path):
     report = json.loads(js.read_text())
     configs = report["configs"]
     assert [(c["mode"], c["team"], c["blocks_per_sm"], c["grid"], c["row_rounds"]) for c in configs] == [
-        (m, t, b, 2 * b, r) for m in ("procedural", "stored") for t in (2, 4) for b in (2, 1)
-        for r in ((0, 1) if m == "procedural" else (0,))]
-    # rows in parts: more procedural items, the more the smaller the team
-    items = {(c["team"], c["row_rounds"]): c["items"] for c in configs if c["mode"] == "procedural"}
-    assert items[2, 0] == items[4, 0] < items[4, 1] < items[2, 1]
+        (m, t, b, 2 * b, r) for m in ("procedural", "stored") for t in (2, 4) for b in (2, 1) for r in (0, 1)]
+    # rows in parts: more items, the more the smaller the team, in both modes
+    for mode in ("procedural", "stored"):
+        items = {(c["team"], c["row_rounds"]): c["items"] for c in configs if c["mode"] == mode}
+        assert items[2, 0] == items[4, 0] < items[4, 1] < items[2, 1]
     assert configs[0]["kernels"] == ["deliver_procedural_no_indegree_r32"]
     assert configs[-1]["kernels"] == ["deliver_stored_r32"]
     events = {tuple(r["events"] for r in c["rows"]) for c in configs}

@@ -51,10 +51,12 @@ def test_tables_list_exactly_the_reached_items(name, plan, owned):
     for src, pairs in expect.items():
         got = list(zip(unit[ptr[src]:ptr[src + 1]].tolist(), proj[ptr[src]:ptr[src + 1]].tolist()))
         assert got == pairs                      # each pair once, ordered by unit then projection
-    sptr, sunit = stored_items(plan, units)
+    sptr, sunit, spart, sparts = stored_items(plan, units)
+    assert (spart == 0).all() and (sparts == 1).all()   # whole rows unless asked for (test_gpu_row_parts)
     for src, pairs in expect.items():
         assert sunit[sptr[src]:sptr[src + 1]].tolist() == sorted({u for u, _ in pairs})
     assert stored_records(plan, units, sunit).nbytes <= records.nbytes
+    assert table_bytes(plan, units, connectivity="stored") >= sptr.nbytes + stored_records(plan, units, sunit).nbytes
     longest = max(len(v) for v in expect.values())
     assert teams_per_spike(ptr) == max(1, min(longest, delivery_items.FAN_SPLIT))
     if owned == "none":
@@ -110,7 +112,7 @@ def test_records_hold_what_the_rows_read(name, plan):
             gid = pj[bp.JI_PRE_OFF] + pre
             at = r[delivery_items.IR_COUNT] + gid * pj[bp.JI_COUNT_COLS]
             assert at == pj[bp.JI_COUNT_OFF] + pre * pj[bp.JI_COUNT_COLS] + chunk - pj[bp.JI_COUNT_COL0]
-    sptr, sunit = stored_items(plan, units)
+    sptr, sunit, _, _ = stored_items(plan, units)
     cells = stored_records(plan, units, sunit)
     assert cells.shape == (sunit.size, delivery_items.N_CR)
     for o, u in enumerate(sunit):
@@ -120,6 +122,7 @@ def test_records_hold_what_the_rows_read(name, plan):
         assert halves(cells[o, delivery_items.CR_UNIT_NU]) == (u, un[bp.UI_GID_END] - un[bp.UI_GID_START])
         lex, lin = plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN]
         assert halves(cells[o, delivery_items.CR_LEX_LIN]) == (lex, lin)
+        assert halves(cells[o, delivery_items.CR_PART_PARTS]) == (0, 1)   # whole rows (parts: test_gpu_row_parts)
 
 
 def test_record_fields_beyond_int32_are_refused():

@@ -194,16 +194,18 @@ def test_rule_variants_same_as_cpu(monkeypatch, variants, loop):
     assert_same_run(res, ref)
 
 
-@pytest.mark.parametrize("indegree", [False, True])
+@pytest.mark.parametrize("indegree,connectivity", [(False, "procedural"), (True, "procedural"), (True, "stored")])
 @pytest.mark.parametrize("loop", [False, True])
-def test_rows_in_parts_same_as_cpu(monkeypatch, indegree, loop):
-    """Procedural rows in parts of one round of a team (test_gpu_row_parts.py) on the device:
-    every rule, fixed_indegree too, in separate launches and in the step loop."""
+def test_rows_in_parts_same_as_cpu(monkeypatch, indegree, connectivity, loop):
+    """Rows in parts of one round of a team (test_gpu_row_parts.py) on the device: every rule,
+    fixed_indegree too, procedural and stored, in separate launches and in the step loop."""
     from test_gpu_rule_variants import network
-    ref = simulate(network(32, indegree=indegree), 150.0, seed=6, backend="cpu", progress=False)
+    ref = simulate(network(32, indegree=indegree), 150.0, seed=6, backend="cpu", connectivity=connectivity,
+                   progress=False)
     monkeypatch.setenv("DISTSNN_GPU_ROW_ROUNDS", "1")
     monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
-    res = simulate(network(32, indegree=indegree), 150.0, seed=6, backend="gpu", progress=False)
+    res = simulate(network(32, indegree=indegree), 150.0, seed=6, backend="gpu", connectivity=connectivity,
+                   progress=False)
     assert res.device["row_rounds"] == 1 and res.device["step_launches"].startswith("step loop") == loop
     assert_same_run(res, ref)
 

@@ -1,8 +1,10 @@
-"""Procedural delivery's rows in parts (delivery_items.row_parts, DISTSNN_GPU_ROW_ROUNDS): an
-item whose expected row is longer than `rounds` rounds of a team is listed `parts` times, part
-p taking the row's synapses p * team + lane, stepping by parts * team. The same synapses are
-delivered, so the same spikes, events and state as the CPU engine, on the emulated device with
-separate launches and in the step loop; rules whose rows run in order keep whole rows."""
+"""Delivery's rows in parts (delivery_items.row_parts and stored_parts, DISTSNN_GPU_ROW_ROUNDS):
+an item whose expected row is longer than `rounds` rounds of a team is listed `parts` times,
+part p taking the row's synapses p * team + lane, stepping by parts * team. The same synapses
+are delivered, so the same spikes, events and state as the CPU engine, on the emulated device
+with separate launches and in the step loop, procedural and stored; procedural rules whose
+rows run in order keep whole rows, while stored rows (every projection onto a unit) are cut
+whatever their rules."""
 import numpy as np
 import pytest
 
@@ -80,6 +82,36 @@ def test_the_tables_bytes_count_the_parts():
     whole, split = (device_bytes(plan, plan.units, 0, team=2, row_rounds=r) for r in (0, 1))
     records = _items(plan, 2, 1)[1].size - _items(plan, 2, 0)[1].size
     assert split - whole == 8 * di.N_IR * records > 0
+    stored = di.stored_items(plan, plan.units, 2, 1)
+    assert di.table_bytes(plan, plan.units, 2, 1, "stored") == stored[0].nbytes + 8 * di.N_CR * stored[1].size
+
+
+def test_stored_parts_sum_every_projection_onto_the_unit():
+    """A stored row holds every projection from the spike's population onto the unit, any
+    rule: its parts are the sum of their expected rows over rounds of a team, rounded up; the
+    items list each (source, unit) pair once per part, in order, and the records carry them."""
+    plan = make_plan(network(indegree=True), 6)
+    src, unit, proj = di._pairs(plan, plan.units)
+    U = plan.units.shape[0]
+    expect = {}
+    for s_, u, e in zip(src, unit, di.expected_row(plan, plan.units, unit, proj)):
+        expect[s_ * U + u] = expect.get(s_ * U + u, 0.0) + e
+    fp = plan.proj_i[proj, bp.JI_RULE] == bp.RULE_FP   # I -> E: p = 0.2 of 80 sources
+    assert np.allclose(di.expected_row(plan, plan.units, unit[fp], proj[fp]),
+                       0.2 * np.minimum(64, 240 - plan.units[unit[fp], bp.UI_CHUNK] * 64))
+    key, parts = di.stored_parts(plan, plan.units, 2, 1)
+    assert key.tolist() == sorted(expect)
+    assert parts.tolist() == [min(max(1, int(np.ceil(expect[k] / 2))), di.MAX_PARTS) for k in key.tolist()]
+    assert (di.stored_parts(plan, plan.units, 2, 0)[1] == 1).all() and parts.max() > 8
+    ptr, sunit, part, sparts = di.stored_items(plan, plan.units, 2, 1)
+    assert ptr[-1] == parts.sum()
+    listed = np.repeat(key, parts)
+    assert np.array_equal(sunit, listed % U) and np.array_equal(sparts, np.repeat(parts, parts))
+    assert np.array_equal(part, np.concatenate([np.arange(n) for n in parts]))
+    rec = di.stored_records(plan, plan.units, sunit, part, sparts)
+    assert np.array_equal(rec[:, di.CR_PART_PARTS], part.astype(np.int64) | sparts.astype(np.int64) << 32)
+    with pytest.raises(ValueError, match="parts out of range"):
+        di.stored_records(plan, plan.units, sunit, sparts, sparts)
 
 
 def test_row_rounds_from_the_environment(monkeypatch):
@@ -111,3 +143,22 @@ def test_rows_in_parts_deliver_as_the_cpu(reference, monkeypatch, loop, indegree
     res = simulate(network(indegree=indegree), T_SIM, seed=6, backend="gpu-emu", progress=False)
     assert res.device["step_launches"].startswith("step loop") == loop
     assert_same_run(res, reference[indegree])
+
+
+@pytest.fixture(scope="module")
+def stored_reference():
+    return simulate(network(indegree=True), T_SIM, seed=6, backend="cpu", connectivity="stored", progress=False)
+
+
+@pytest.mark.parametrize("loop", [False, True])
+def test_stored_rows_in_parts_deliver_as_the_cpu(stored_reference, monkeypatch, loop):
+    """Stored rows cut into one-round parts of a team of 2 (every rule's synapses in one cell):
+    the CPU engine's spikes, voltages and events, with separate launches and in the step loop."""
+    plan = make_plan(network(indegree=True), 6)
+    sim = GpuSimulator(plan, "stored", device=EmulatedDevice(step_loop=loop, rows=1)).build()
+    assert sim.d_items[1].size // di.N_CR > di.stored_items(plan, plan.units)[1].size   # rows were cut
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
+    monkeypatch.setenv("DISTSNN_GPU_ROW_ROUNDS", "1")
+    res = simulate(network(indegree=True), T_SIM, seed=6, backend="gpu-emu", connectivity="stored", progress=False)
+    assert res.device["row_rounds"] == 1 and res.device["step_launches"].startswith("step loop") == loop
+    assert_same_run(res, stored_reference)

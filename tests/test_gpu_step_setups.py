@@ -74,15 +74,15 @@ def test_settings_are_checked(monkeypatch):
 
 
 def test_candidates_vary_what_the_model_allows():
-    """Loop on and off, the team and its half, rows whole and in parts where parts cut a row;
-    stored rows stay whole, and a model the step loop cannot run has no loop."""
+    """Loop on and off, the team and its half, rows whole and in parts where parts cut a row (in
+    both modes), and a model the step loop cannot run has no loop."""
     plan = make_plan(network(), 6)
     dev = EmulatedDevice(block_threads=8, team=4, step_loop=False, rows=0)
     sims = {c: GpuSimulator(plan, c, device=dev).build() for c in ("procedural", "stored")}
-    got = candidates(sims["procedural"])
-    assert got[0] == Setup(False, 4, 0)   # the device's own first
-    assert set(got) == {Setup(loop, team, r) for loop in (False, True) for team in (4, 2) for r in (0, 2)}
-    assert set(candidates(sims["stored"])) == {Setup(loop, team, 0) for loop in (False, True) for team in (4, 2)}
+    for sim in sims.values():
+        got = candidates(sim)
+        assert got[0] == Setup(False, 4, 0)   # the device's own first
+        assert set(got) == {Setup(loop, team, r) for loop in (False, True) for team in (4, 2) for r in (0, 2)}
     short = Network(dt=0.1, chunk_size=64)   # rows of 2 synapses: no part to cut
     short.add_population("E", 100)
     short.connect("E", "E", FixedTotalNumber(200), 10.0, 1.0)
@@ -117,7 +117,7 @@ def test_a_tuned_run_is_the_cpu_run_and_goes_on_with_the_fastest(connectivity):
         return now[0]
     sim.clock = clock
     tuner = sim.tune_for(int(round(T_SIM / plan.dt)), trial=3, rounds=3)
-    assert tuner is not None and len(setups) == (8 if connectivity == "procedural" else 4)
+    assert tuner is not None and len(setups) == 8
     ref = simulate(network(indegree=True), T_SIM, seed=6, backend="cpu", connectivity=connectivity, progress=False)
     res = _run(sim, int(round(T_SIM / plan.dt)))
     assert tuner.done and tuner.chosen == fastest == sim.setup

@@ -30,7 +30,9 @@ team of 64 threads, one after another, where most rows take one. So an item whos
 row is longer than `rounds` rounds of a team may be listed `parts` times, part p taking the
 row's synapses p * team + lane, stepping by parts * team: the same synapses, spread over
 parts teams. Only the indexed rules qualify (synapse x depends on x alone);
-fixed_probability and one_to_one rows stay whole.
+fixed_probability and one_to_one rows stay whole. A stored row (a CSR cell: every projection
+from the spike's population onto the unit) may be cut whatever its rules, as its synapses
+are stored (stored_items, stored_parts).
 """
 import numpy as np
 
@@ -58,8 +60,8 @@ IR_WIDE_MASK, IR_PART_SHIFT, IR_PART_MASK, IR_PARTS_SHIFT = 0xFF, 8, 0xFFF, 20
 MAX_PARTS = 256   # parts of one row at most (a row of 555 synapses needs 9 for one round of 64)
 # Columns of a stored item's record (int64; struct Cell): the unit's ring block; the local
 # unit's index and length (int32 pair); its population's excitatory and inhibitory ring slots
-# (int32 pair); padding
-CR_BASE, CR_UNIT_NU, CR_LEX_LIN, CR_PAD = range(4)
+# (int32 pair); the item's part and its row's number of parts (int32 pair; stored_parts)
+CR_BASE, CR_UNIT_NU, CR_LEX_LIN, CR_PART_PARTS = range(4)
 N_CR = 4   # 32 B: two 16-byte loads
 
 
@@ -69,16 +71,20 @@ def _incoming(plan, units):
     return k, plan.pop_i[k, bp.PI_IN_END] - plan.pop_i[k, bp.PI_IN_START]
 
 
-def table_bytes(plan, units, team=1, rounds=0):
+def table_bytes(plan, units, team=1, rounds=0, connectivity="procedural"):
     """Device bytes of the item tables of a process owning `units`, at most: a procedural
     record (8 * N_IR B) per part of a (unit, incoming projection) pair (row_parts: one part
-    unless rounds), 8 B per population (ptr)."""
-    if rounds <= 0:   # a record per pair: their number alone
-        records = int(_incoming(plan, units)[1].sum())
-    else:
+    unless rounds), or a stored one (8 * N_CR B) per part of a (source population, unit) pair
+    (stored_parts; at most one per incoming projection and part without rounds); 8 B per
+    population (ptr)."""
+    if rounds <= 0:   # a record per pair at most: their number alone
+        records, width = int(_incoming(plan, units)[1].sum()), N_IR if connectivity == "procedural" else N_CR
+    elif connectivity == "procedural":
         _, unit, proj = _pairs(plan, units)
-        records = int(row_parts(plan, units, unit, proj, team, rounds).sum())
-    return 8 * N_IR * records + 8 * (len(plan.pop_names) + 1)
+        records, width = int(row_parts(plan, units, unit, proj, team, rounds).sum()), N_IR
+    else:
+        records, width = int(stored_parts(plan, units, team, rounds)[1].sum()), N_CR
+    return 8 * width * records + 8 * (len(plan.pop_names) + 1)
 
 
 def expected_row(plan, units, unit, proj):
@@ -88,9 +94,11 @@ def expected_row(plan, units, unit, proj):
     rule, n, n_pre, n_post = (pj[:, c].astype(np.float64) for c in (bp.JI_RULE, bp.JI_N, bp.JI_PRE_SIZE,
                                                                      bp.JI_POST_SIZE))
     clen = np.minimum(plan.chunk_size, n_post - un[:, bp.UI_CHUNK] * plan.chunk_size)
+    p = plan.proj_f[proj, bp.JF_P] if proj.size else np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k_in = np.select([rule == bp.RULE_FTN, rule == bp.RULE_FOUT, rule == bp.RULE_FIN, rule == bp.RULE_A2A],
-                         [n / n_post, n * n_pre / n_post, n, n_pre], default=0.0)
+        k_in = np.select([rule == bp.RULE_FTN, rule == bp.RULE_FOUT, rule == bp.RULE_FIN, rule == bp.RULE_A2A,
+                          rule == bp.RULE_FP, rule == bp.RULE_O2O],
+                         [n / n_post, n * n_pre / n_post, n, n_pre, p * n_pre, 1.0], default=0.0)
         return np.where(n_pre > 0, k_in * clen / n_pre, 0.0)
 
 
@@ -104,9 +112,21 @@ def row_parts(plan, units, unit, proj, team, rounds):
         return parts
     rule = plan.proj_i[proj, bp.JI_RULE]
     indexed = np.isin(rule, (bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_FIN, bp.RULE_A2A))
-    want = np.ceil(expected_row(plan, units, unit, proj) / (team * rounds))
-    parts[indexed] = np.clip(want[indexed], 1, MAX_PARTS).astype(np.int64)
+    parts[indexed] = _parts_of(expected_row(plan, units, unit, proj)[indexed], team, rounds)
     return parts
+
+
+def _parts_of(expected, team, rounds):
+    """Parts of rows of `expected` synapses: over `rounds` rounds of a team, rounded up, from 1
+    to MAX_PARTS."""
+    return np.clip(np.ceil(expected / (team * rounds)), 1, MAX_PARTS).astype(np.int64)
+
+
+def _listed(parts):
+    """(each, part): the index of the item of every part listed, parts[o] times item o, and the
+    part's number within its item (0, 1, ...)."""
+    each = np.repeat(np.arange(parts.size), parts)
+    return each, np.arange(each.size, dtype=np.int64) - np.repeat(np.cumsum(parts) - parts, parts)
 
 
 def _pairs(plan, units):
@@ -141,18 +161,35 @@ def procedural_items(plan, units, team=1, rounds=0):
     units: the rows of plan.units this process simulates."""
     src, unit, proj = _pairs(plan, units)
     parts = row_parts(plan, units, unit, proj, team, rounds)
-    each = np.repeat(np.arange(parts.size), parts)
-    part = np.arange(each.size, dtype=np.int64) - np.repeat(np.cumsum(parts) - parts, parts)
+    each, part = _listed(parts)
     return _grouped(len(plan.pop_names), src[each], unit[each], proj[each], part, parts[each])
 
 
-def stored_items(plan, units):
-    """(ptr, unit): for source population src, the local units ptr[src]..ptr[src+1]-1 with
-    at least one projection from src (each once: a stored CSR cell holds all of them)."""
-    src, unit, _ = _pairs(plan, units)
+def stored_parts(plan, units, team, rounds):
+    """(key, parts): the (source population, local unit) pairs with at least one projection
+    from the one onto the other, as src * U + unit in order (by source, then unit), and the
+    parts of each pair's rows (stored CSR cells): their expected synapses (every projection's
+    row, any rule: stored synapses need no order) over `rounds` rounds of a team of `team`
+    threads, rounded up, from 1 to MAX_PARTS; 1 everywhere without rounds (0)."""
+    src, unit, proj = _pairs(plan, units)
     U = max(units.shape[0], 1)
-    key = np.unique(src * U + unit)   # sorted: by source, then unit
-    return _grouped(len(plan.pop_names), key // U, key % U)
+    key, inverse = np.unique(src * U + unit, return_inverse=True)   # sorted: by source, then unit
+    parts = np.ones(key.size, dtype=np.int64)
+    if rounds > 0 and key.size:
+        expected = np.bincount(inverse.ravel(), weights=expected_row(plan, units, unit, proj), minlength=key.size)
+        parts = _parts_of(expected, team, rounds)
+    return key, parts
+
+
+def stored_items(plan, units, team=1, rounds=0):
+    """(ptr, unit, part, parts): for source population src, the local units
+    ptr[src]..ptr[src+1]-1 with at least one projection from src (a stored CSR cell holds all
+    of them), each listed once per part of its rows (stored_parts, for teams of `team`
+    threads: one part unless rounds)."""
+    key, parts = stored_parts(plan, units, team, rounds)
+    U = max(units.shape[0], 1)
+    each, part = _listed(parts)
+    return _grouped(len(plan.pop_names), key[each] // U, key[each] % U, part, parts[each])
 
 
 def _pair(low, high, what):
@@ -187,23 +224,31 @@ def procedural_records(plan, units, unit, proj, part=None, parts=None):
     tag = pj[:, bp.JI_TAG].astype(np.uint32).view(np.int32)
     out[:, IR_RULE_TAG] = _pair(pj[:, bp.JI_RULE], tag, ("rule", "tag"))
     out[:, IR_COLS_PROJ] = _pair(cols, proj, ("cols", "proj"))
-    if parts.size and (parts.min() < 1 or parts.max() > MAX_PARTS or part.min() < 0 or (part >= parts).any()):
-        raise ValueError(f"delivery item parts out of range (1 .. {MAX_PARTS} parts, 0 <= part < parts)")
+    _check_parts(part, parts)
     high = pj[:, bp.JI_COUNT_WIDE] | (part << IR_PART_SHIFT) | (parts << IR_PARTS_SHIFT)
     out[:, IR_KIN_WIDE] = _pair(pj[:, bp.JI_N] * (pj[:, bp.JI_RULE] == bp.RULE_FIN), high, ("k_in", "wide"))
     return out
 
 
-def stored_records(plan, units, unit):
-    """The records (int64, N_CR columns: CR_*) of stored items (local units unit[o], as
-    stored_items and list_items list them)."""
+def _check_parts(part, parts):
+    if parts.size and (parts.min() < 1 or parts.max() > MAX_PARTS or part.min() < 0 or (part >= parts).any()):
+        raise ValueError(f"delivery item parts out of range (1 .. {MAX_PARTS} parts, 0 <= part < parts)")
+
+
+def stored_records(plan, units, unit, part=None, parts=None):
+    """The records (int64, N_CR columns: CR_*) of stored items (local units unit[o], part
+    part[o] of parts[o]; whole rows if not given), as stored_items and list_items list them."""
     unit = np.asarray(unit, dtype=np.int64)
+    part = np.zeros(unit.size, np.int64) if part is None else np.asarray(part, dtype=np.int64)
+    parts = np.ones(unit.size, np.int64) if parts is None else np.asarray(parts, dtype=np.int64)
+    _check_parts(part, parts)
     un = units[unit]
     k = un[:, bp.UI_POP]
     out = np.zeros((unit.size, N_CR), dtype=np.int64)
     out[:, CR_BASE] = un[:, bp.UI_RING_OFF]
     out[:, CR_UNIT_NU] = _pair(unit, un[:, bp.UI_GID_END] - un[:, bp.UI_GID_START], ("unit", "n_u"))
     out[:, CR_LEX_LIN] = _pair(plan.pop_i[k, bp.PI_RING_EX], plan.pop_i[k, bp.PI_RING_IN], ("lex", "lin"))
+    out[:, CR_PART_PARTS] = _pair(part, parts, ("part", "parts"))
     return out
 
 

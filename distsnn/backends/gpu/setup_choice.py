@@ -32,14 +32,14 @@ class SetupChoice:
     def item_tables(self, team, rounds):
         """Delivery's items (ptr, records) on the device for teams of `team` threads and rows in
         parts of `rounds` rounds (step_setups.item_tables), made once for each pair that
-        differs (stored items do not depend on either)."""
+        differs (whole rows do not depend on the team)."""
         key = self._table_key(team, rounds)
         if key not in self._tables:
             self._tables[key] = item_tables(self, team, rounds)
         return self._tables[key]
 
     def _table_key(self, team, rounds):
-        return (team, rounds) if self.connectivity == "procedural" else (0, 0)
+        return (team if rounds else 0, rounds)
 
     def use(self, setup):
         """Launch the steps from now on with `setup` (step_setups.Setup), its launches prepared
@@ -87,10 +87,9 @@ class SetupChoice:
             self.log(f"step setups not tuned: their trials take {tuner.trial_steps} steps, more than "
                      f"{TUNE_SHARE:.0%} of the run's {n_steps}")
             return None
-        keys = {(s.team, s.row_rounds) for s in setups} - {(self.team, self.row_rounds)}
-        if self.connectivity == "procedural":
-            self._check_fits("delivery items of the step setups tried",
-                             sum(table_bytes(self.plan, self.units, *k) for k in keys))
+        keys = {self._table_key(s.team, s.row_rounds) for s in setups} - {self._table_key(self.team, self.row_rounds)}
+        self._check_fits("delivery items of the step setups tried",
+                         sum(table_bytes(self.plan, self.units, *k, self.connectivity) for k in keys))
         smallest = min(s.team for s in setups)   # a counter per team of the smallest first: made once
         if self.d_events.size * smallest < self.deliver_grid * self.dev.block_threads:
             self.delivery_grid(self.deliver_blocks_per_sm, smallest)

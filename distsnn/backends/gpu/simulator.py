@@ -66,22 +66,23 @@ def remote_words(n):
     return 2 + 2 * n + (n + 1) // 2
 
 
-def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS, team=1, row_rounds=0):
+def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS, team=1, row_rounds=0,
+                 connectivity="procedural"):
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
     `n_vrec` state variables needs before any stored CSR: what every engine holds
     (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
     (16 B), the spike (gid, step: 8 B each; population: 4 B; and 8 B for its word in a flush's
     copy) and recording buffers (8 B per recorded variable
     and step, and 12 B per probe for its neuron and code), and the delivery item tables
-    (delivery_items: at most a 64-B record per part of a (unit, incoming projection) pair,
-    one part unless row_rounds (rows in parts, for teams of `team` threads), 8 B per
+    (delivery_items.table_bytes: at most a 64-B procedural or 32-B stored record per part of
+    an item, one part unless row_rounds (rows in parts, for teams of `team` threads), 8 B per
     population).
     Left out: delivery's event counters, 8 B per team of the grid (17 KB on an H100)."""
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
     return (sum(state_bytes(plan, units).values()) + 16 * n_local + 28 * spk_cap + (8 * block_steps + 12) * n_vrec
-            + table_bytes(plan, units, team, row_rounds))
+            + table_bytes(plan, units, team, row_rounds, connectivity))
 
 
 class GpuSimulator(SetupChoice, RecordedState):
@@ -126,7 +127,7 @@ class GpuSimulator(SetupChoice, RecordedState):
         """Device bytes of state, ring buffers, row counts and the spike and recording buffers."""
         base = device_setup(self)
         return device_bytes(self.plan, self.units, self.vrec_gids.size, self.spk_cap, self.block_steps, base.team,
-                            base.row_rounds)
+                            base.row_rounds, self.connectivity)
 
     def _check_fits(self, what, nbytes):
         self.log(f"{what}: {nbytes / 2 ** 20:.1f} MiB on {self.dev.name}")

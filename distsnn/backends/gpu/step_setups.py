@@ -62,27 +62,23 @@ class Setup:
 
 
 def device_setup(sim):
-    """The setup the device asks for (its step_loop, team and row_rounds); stored rows are
-    always whole."""
+    """The setup the device asks for (its step_loop, team and row_rounds)."""
     d = sim.dev
-    rounds = d.row_rounds if sim.connectivity == "procedural" else 0
-    return Setup(bool(getattr(d, "step_loop", False)), d.team, rounds)
+    return Setup(bool(getattr(d, "step_loop", False)), d.team, d.row_rounds)
 
 
 def candidates(sim):
     """The setups worth trying on this simulator, its device's first: the step loop on and off
     (where the model allows it), the device's team and half of it (where that is at least
-    MIN_TUNE_TEAM), and procedural rows whole and in parts of TUNE_ROUNDS rounds (where that
-    cuts some row, for that team). Setups that would launch the same work are listed once."""
+    MIN_TUNE_TEAM), and rows whole and in parts of TUNE_ROUNDS rounds (where that cuts some
+    row, for that team). Setups that would launch the same work are listed once."""
     base = device_setup(sim)
     loops = [base.step_loop] + ([not base.step_loop] if launches.loop_kernel(sim, True) is not None else [])
     teams = [base.team] + ([base.team // 2] if base.team % 2 == 0 and base.team // 2 >= MIN_TUNE_TEAM else [])
     out = []
     for loop in loops:
         for team in teams:
-            rounds = [base.row_rounds]
-            if sim.connectivity == "procedural":
-                rounds += [r for r in (0, TUNE_ROUNDS) if r != base.row_rounds]
+            rounds = [base.row_rounds] + [r for r in (0, TUNE_ROUNDS) if r != base.row_rounds]
             kept = []
             for r in rounds:
                 if r and _item_count(sim, team, r) == _item_count(sim, team, 0):
@@ -94,17 +90,18 @@ def candidates(sim):
 
 
 def _item_count(sim, team, rounds):
-    return int(procedural_items(sim.plan, sim.units, team, rounds)[0][-1])
+    items = stored_items if sim.connectivity == "stored" else procedural_items
+    return int(items(sim.plan, sim.units, team, rounds)[0][-1])
 
 
 def item_tables(sim, team, rounds):
     """(items ptr, records) on the device: delivery's items by source population, each a record
-    of what its row needs (delivery_items), procedural rows in parts of `rounds` rounds of a
-    team of `team` threads (0: whole)."""
+    of what its row needs (delivery_items), rows in parts of `rounds` rounds of a team of `team`
+    threads (0: whole)."""
     plan = sim.plan
     if sim.connectivity == "stored":
-        ptr, unit = stored_items(plan, sim.units)
-        records = stored_records(plan, sim.units, unit)
+        ptr, *items = stored_items(plan, sim.units, team, rounds)
+        records = stored_records(plan, sim.units, *items)
     else:
         ptr, *items = procedural_items(plan, sim.units, team, rounds)
         records = procedural_records(plan, sim.units, *items)

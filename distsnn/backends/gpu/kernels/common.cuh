@@ -369,12 +369,14 @@ __device__ __forceinline__ Item load_item(const i64* rec) {
 }
 
 // A stored delivery item (delivery_items.stored_records, columns CR_*): the unit's ring
-// block, its index and length, its population's ring slots; two 16-byte loads
+// block, its index and length, its population's ring slots, the item's part of its row and
+// the row's parts (1: whole); two 16-byte loads
 struct Cell {
     i64 base;
-    int unit, n_u, lex, lin;
+    int unit, n_u, lex, lin, part, parts;
 };
-static_assert(N_CR == 4 && CR_UNIT_NU == 1 && CR_LEX_LIN == 2, "struct Cell reads the records of delivery_items");
+static_assert(N_CR == 4 && CR_UNIT_NU == 1 && CR_LEX_LIN == 2 && CR_PART_PARTS == 3,
+              "struct Cell reads the records of delivery_items");
 
 __device__ __forceinline__ Cell load_cell(const i64* rec) {
     i64 w[N_CR];
@@ -385,6 +387,8 @@ __device__ __forceinline__ Cell load_cell(const i64* rec) {
     cl.n_u = (int)(w[CR_UNIT_NU] >> 32);
     cl.lex = (int)w[CR_LEX_LIN];
     cl.lin = (int)(w[CR_LEX_LIN] >> 32);
+    cl.part = (int)w[CR_PART_PARTS];
+    cl.parts = (int)(w[CR_PART_PARTS] >> 32);
     return cl;
 }
 

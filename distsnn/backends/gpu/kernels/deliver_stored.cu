@@ -2,10 +2,12 @@
 // threads; team q of a spike of population src takes units q, q + split, ... of src's list
 // (delivery_items.py: the local units its projections reach, each a record of its ring block
 // and slots) and walks the CSR cell (row, unit), one thread per synapse, into the unit's ring
-// block (build.ring_layout; syn_loc = chunk-local target * 2 + receptor). The row of a spike
-// is its gid (the rules' CSR, by_row 0) or row_of[gid] (the synapse lists' CSR, by_row 1:
-// rows for their sources only, -1 for other neurons). Events are counted per team and the
-// spike buffer is read through plain pointers, as in procedural delivery.
+// block (build.ring_layout; syn_loc = chunk-local target * 2 + receptor). Where rows are in
+// parts (delivery_items.stored_parts), the list holds each unit once per part, and an item
+// walks its part of the cell. The row of a spike is its gid (the rules' CSR, by_row 0) or
+// row_of[gid] (the synapse lists' CSR, by_row 1: rows for their sources only, -1 for other
+// neurons). Events are counted per team and the spike buffer is read through plain pointers,
+// as in procedural delivery.
 // one body for both ring widths: its entry points deliver_stored and deliver_stored_r32 are generated
 // (backends.gpu.source.ring_entry_points)
 template <typename R>
@@ -35,12 +37,15 @@ __device__ __forceinline__ void deliver_stored_body(
             const Cell cl = load_cell(item_rec + o * N_CR);
             const i64 cell = row * n_units + cl.unit, n_u = cl.n_u, lex = cl.lex, lin = cl.lin;
             const i64 s_ex = step % lex, s_in = step % lin;
-            for (i64 x = ptr[cell] + lane; x < ptr[cell + 1]; x += team) {
+            const i64 first = ptr[cell], end = ptr[cell + 1];
+            // part p of a row in parts (delivery_items.stored_parts): synapses p * team + lane, by
+            // steps of parts * team; part 0 counts the row's events
+            for (i64 x = first + cl.part * team + lane; x < end; x += (i64)cl.parts * team) {
                 const int loc = syn_loc[x];
                 const i64 slot = (loc & 1) ? lex + wrap_slot(s_in, syn_d[x], lin) : wrap_slot(s_ex, syn_d[x], lex);
                 ring_add(ring, cl.base + slot * n_u + (loc >> 1), syn_w[x]);
             }
-            ev += (u64)(ptr[cell + 1] - ptr[cell]);
+            if (cl.part == 0) ev += (u64)(end - first);
         }
     }
     if (lane == 0 && ev) events[my_team] += ev;   // the team's own entry (see deliver_procedural.cu)
