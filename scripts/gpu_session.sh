@@ -6,8 +6,9 @@
 # PYTHONPATH; installs nothing. T_SIM: biological time of the benchmark (ms, default 10000).
 # STAGES: which parts to run, for device calls with a time limit (default "tests bench"):
 # "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
-# "microcircuit", "profile" (each kernel's time and stall reasons, Nsight Compute, separate
-# launches and the step loop), "profile_mam" (the same for the full-scale multi-area model),
+# "microcircuit" (the GPU benchmark, tuned runs included), "profile" (each kernel's time and
+# stall reasons, Nsight Compute, separate launches and the step loop), "profile_mam" (the same
+# for the full-scale multi-area model),
 # "multi_area" (the full-scale multi-area model for 1 s: build, simulate and write timed, its
 # activity against the references; DISTSNN_DATA must point at the shared data),
 # "primitives" (a dependent load's latency and scattered atomics' rate, in the L2 and DRAM),

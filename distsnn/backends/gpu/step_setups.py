@@ -2,7 +2,7 @@
 
 A Setup is one way: steps as separate launches (replayed as CUDA graphs) or blocks of steps as
 one launch of the step loop, delivery's team (threads per row) and its rows whole or in parts
-(delivery_items.row_parts). Every setup gives the same spikes, voltages and events (the
+(delivery_items.row_parts, stored_parts). Every setup gives the same spikes, voltages and events (the
 emulated device's tests); only the time differs, by device and by model. StepLaunches holds
 one setup's launches on one simulator: its delivery items on the device, its bound launches
 and graphs, or the step loop's shape.
@@ -51,7 +51,7 @@ def tune_choice(tune=None):
 class Setup:
     """One way of launching steps: step_loop (blocks of steps as one launch where the model
     allows: launches.loop_kernel), team (delivery's threads per row, a divisor of the block)
-    and row_rounds (rounds of a team per part of a procedural row; 0: whole rows)."""
+    and row_rounds (rounds of a team per part of a row; 0: whole rows)."""
     step_loop: bool
     team: int
     row_rounds: int
