@@ -13,7 +13,8 @@ def fail_whole_job(comm, err, code=1):
     prefix = f"[rank {rank}/{size}] " if size > 1 else ""
     print(f"{prefix}distsnn: error: {err}", file=sys.stderr, flush=True)
     if size > 1:
-        if not isinstance(err, (ValueError, MemoryError)):
+        # the traceback of the exception being handled, if any (none from the GPU watchdog's thread)
+        if not isinstance(err, (ValueError, MemoryError)) and sys.exc_info()[0] is not None:
             traceback.print_exc(file=sys.stderr)
         sys.stderr.flush()
         # MPI_Abort tears the launcher down at once and can drop output it has not forwarded
@@ -27,19 +28,19 @@ _reached = {}   # (spec, phase) -> times this process reached it under that spec
 
 
 def maybe_inject_fault(comm, phase):
-    """Testing hook: DISTSNN_INJECT_FAULT='RANK:PHASE[:N][:kill]' fails that rank the N-th time
-    (default the first) it reaches PHASE (build, simulate, checkpoint: a part written, no
-    manifest yet; checkpointed: a checkpoint complete; write), by raising, or with ':kill' by
-    SIGKILL (a job killed from outside, nothing cleaned up), to check that the whole job goes
-    down promptly and that nothing written before is lost."""
+    """Testing hook: DISTSNN_INJECT_FAULT='RANK:PHASE[:N][:kill|:hang]' fails that rank the N-th
+    time (default the first) it reaches PHASE (build, simulate, checkpoint: a part written, no
+    manifest yet; checkpointed: a checkpoint complete; write; device: a GPU engine's block of
+    steps, watched by its watchdog), by raising, with ':kill' by SIGKILL (a job killed from
+    outside, nothing cleaned up), or with ':hang' by never returning (a kernel that never
+    ends), to check that the whole job goes down promptly and that nothing written before is
+    lost."""
     spec = os.environ.get("DISTSNN_INJECT_FAULT")
     if not spec:
         _reached.clear()   # counting starts afresh with the next spec (tests set and unset it in one process)
         return
     fields = spec.split(":")
-    kill = fields[-1] == "kill"
-    if kill:
-        fields.pop()
+    how = fields.pop() if fields[-1] in ("kill", "hang") else "raise"
     rank_s, target = fields[0], fields[1] if len(fields) > 1 else ""
     nth = int(fields[2]) if len(fields) > 2 else 1
     rank = comm.Get_rank() if comm is not None else 0
@@ -49,8 +50,10 @@ def maybe_inject_fault(comm, phase):
     _reached[key] = _reached.get(key, 0) + 1
     if _reached[key] != nth:
         return
-    if kill:
+    if how == "kill":
         import signal
         sys.stderr.flush()
         os.kill(os.getpid(), signal.SIGKILL)
+    while how == "hang":
+        time.sleep(3600)
     raise RuntimeError(f"injected fault on rank {rank} during {phase}")

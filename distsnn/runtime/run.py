@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..backends.gpu.watchdog import Watchdog, watchdog_limit
 from ..backends.select import resolve
 from ..build import make_plan
 from ..build.count_layout import hold_counts
@@ -191,6 +192,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     # a model's build spends where, on the host or a device, is in every run's summary
     with timers.phase("build"):
         backend, device = resolve(backend, comm, share_gpus, log)
+        watch_s = watchdog_limit() if device is not None else None   # a bad setting fails before the build
         with timers.phase("build_plan"):
             # the input bound waits: for the partition under MPI (each rank bounds its own
             # units), and on a GPU for the device (which counts the rows and places the
@@ -241,6 +243,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                                                                             bar, timers)
     if device is not None:
         sim.tune_for(n_steps)   # where the device asks for it: the step setups tried on the first steps
+        sim.watchdog = Watchdog(watch_s, comm)   # a block of steps that never ends takes the job down
     monitor = _device_monitor(device)
     copies = dict(device.copies) if device is not None else None   # (the build's are not the run's)
     # checkpoints are taken at the run's end and, with checkpoint_every, at every multiple of
@@ -257,21 +260,25 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         max(sampling.count(first_step + a, first_step + b) for a, b in zip([0] + stops, stops))
     rec = StateRecorder(sampling, sim.vrec_gids.size, rows, loop.block_steps)
     n_out = done = 0
-    for stop in stops:
-        with timers.phase("simulate"):
-            n_out = loop.advance(done, stop, out, n_out, rec)
-            if stop == n_steps:
-                bar.close()
-                if size == 1:
-                    maybe_inject_fault(comm, "simulate")
-            if device is not None:
-                device.synchronize()
-        if saver is not None:
-            saver.save(out, n_out, rec, done, stop)
-            if not keep_recorded:   # the hook has written them: the next window starts afresh
-                n_out = 0
-                rec.clear()
-        done = stop
+    try:
+        for stop in stops:
+            with timers.phase("simulate"):
+                n_out = loop.advance(done, stop, out, n_out, rec)
+                if stop == n_steps:
+                    bar.close()
+                    if size == 1:
+                        maybe_inject_fault(comm, "simulate")
+                if device is not None:
+                    device.synchronize()
+            if saver is not None:
+                saver.save(out, n_out, rec, done, stop)
+                if not keep_recorded:   # the hook has written them: the next window starts afresh
+                    n_out = 0
+                    rec.clear()
+            done = stop
+    finally:
+        if getattr(sim, "watchdog", None) is not None:
+            sim.watchdog.stop()
     device_info = _device_info(device, monitor, backend, sim, copies)
     vrec, vrec_steps = rec.taken()
     vrec += _resting(plan, sim)

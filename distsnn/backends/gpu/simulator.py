@@ -23,6 +23,7 @@ device asks for it, by timing the candidates on a run's first steps (setup_choic
 """
 import math
 import time
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -118,6 +119,7 @@ class GpuSimulator(SetupChoice, RecordedState):
         self._current = None             # the setup the steps are launched with
         self.tuner = None                # step_setups.Tuner while the setups are tried (tune_for)
         self.clock = time.perf_counter   # the tuner's stopwatch (the flush waits for the device)
+        self.watchdog = None             # watchdog.Watchdog over each block of steps (set by the runtime)
         self.n_synapses = None
         self.owned = owned
         self.d_counts = None             # per-row counts on the device (_counts)
@@ -371,7 +373,9 @@ class GpuSimulator(SetupChoice, RecordedState):
         done = 0
         while done < n_steps:
             if self._pending is None:
-                self._pending = self._block(min(self.block_steps, n_steps - done))
+                n = min(self.block_steps, n_steps - done)
+                with self._watched(n):
+                    self._pending = self._block(n)
             ran, g, s, vrows = self._pending
             if ran > n_steps - done:
                 raise RuntimeError("pending steps exceed the steps asked for; this is a bug")
@@ -391,6 +395,12 @@ class GpuSimulator(SetupChoice, RecordedState):
                 vrec_out[done:done + ran] = vrows
             done += ran
         return (done, n_out, n_ex) if exchange else (done, n_out)
+
+    def _watched(self, n):
+        """The watchdog's watch over a block of up to n steps (none without a watchdog)."""
+        if self.watchdog is None:
+            return nullcontext()
+        return self.watchdog.watch(f"a block of up to {n} step{'s' if n != 1 else ''} from step {self.t}")
 
     # state (checkpoints) ----------------------------------------------------------------
     def read_state(self, lo, hi):
