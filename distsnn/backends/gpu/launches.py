@@ -23,9 +23,9 @@ def launch_choices(step_loop=None):
 
 
 def row_rounds(rounds=None):
-    """Rounds of a delivery team per part of a row (delivery_items.row_parts, stored_parts), for a real or
-    an emulated device alike: given, or DISTSNN_GPU_ROW_ROUNDS; 0 (the default: whole rows, as
-    measured on the H100) lists every row once."""
+    """Rounds of a delivery team per part of a row (delivery_items.row_parts, stored_parts),
+    for a real or an emulated device alike: given, or DISTSNN_GPU_ROW_ROUNDS; 0 (the default:
+    whole rows, as measured on the H100) lists every row once."""
     if rounds is None:
         rounds = int(os.environ.get("DISTSNN_GPU_ROW_ROUNDS", "0"))
     if rounds < 0:
