@@ -121,6 +121,9 @@ def test_row_rounds_from_the_environment(monkeypatch):
     assert row_rounds() == 2 and EmulatedDevice().row_rounds == 2
     with pytest.raises(ValueError, match="rounds per part"):
         row_rounds(-1)
+    monkeypatch.setenv("DISTSNN_GPU_ROW_ROUNDS", "two")
+    with pytest.raises(ValueError, match="DISTSNN_GPU_ROW_ROUNDS='two' is not a number of rounds"):
+        EmulatedDevice()
 
 
 @pytest.fixture(scope="module")

@@ -69,8 +69,12 @@ def test_settings_are_checked(monkeypatch):
     monkeypatch.setenv("DISTSNN_GPU_TUNE", "1")
     assert trial_steps() == 7 and trial_steps(3) == 3 and tune_choice() and not tune_choice(False)
     assert EmulatedDevice().tune
+    assert EmulatedDevice().tune_steps == 7
+    monkeypatch.setenv("DISTSNN_GPU_TUNE_STEPS", "many")   # refused as the device opens, before any build
+    with pytest.raises(ValueError, match="DISTSNN_GPU_TUNE_STEPS='many' is not a number of steps"):
+        EmulatedDevice()
     monkeypatch.delenv("DISTSNN_GPU_TUNE")
-    assert not tune_choice() and not EmulatedDevice().tune   # off by default
+    assert not tune_choice() and not EmulatedDevice().tune   # off by default (and its steps unread)
 
 
 def test_candidates_vary_what_the_model_allows():

@@ -12,8 +12,8 @@ import os
 
 import numpy as np
 
-from .launches import launch_choices, row_rounds
-from .step_setups import tune_choice
+from .launches import env_int, launch_choices, row_rounds
+from .step_setups import trial_steps, tune_choice
 from .source import COOPERATIVE, KERNELS, NVCC_FLAGS, compile_options, kernel_params, kernel_source, signatures
 
 
@@ -73,13 +73,14 @@ class CudaDevice:
         self.block_threads = block_threads
         # threads per row in delivery: two warps by default (full-scale microcircuit on an H100:
         # 23.3 us per step with 64, 27.4 with 32, 25.2 with 128; bench/results)
-        self.team = int(os.environ.get("DISTSNN_GPU_TEAM", "64")) if team is None else team
+        self.team = env_int("DISTSNN_GPU_TEAM", 64, "threads") if team is None else team
         if self.team < 1 or block_threads % self.team:
             raise ValueError(f"the delivery team ({self.team} threads) must divide the block ({block_threads})")
         self.use_graphs = (os.environ.get("DISTSNN_CUDA_GRAPHS", "1") != "0") if graphs is None else graphs
         self.step_loop, self.rule_variants = launch_choices(step_loop)
         self.row_rounds = row_rounds(rows)   # delivery's rows in parts (0: whole)
         self.tune = tune_choice(tune)        # try the step setups on a run's first steps (step_setups)
+        self.tune_steps = trial_steps() if self.tune else None   # (checked before anything is built)
         cupy.cuda.Device(index).use()
         props = cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"]

@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 
 from .launches import launch_choices, row_rounds
-from .step_setups import tune_choice
+from .step_setups import trial_steps, tune_choice
 from .source import COOPERATIVE, CTYPES, KERNELS, WARP_SYNC, common_source, kernel_file, signatures
 
 SHIM = pathlib.Path(__file__).resolve().parent / "host_shim.h"
@@ -133,6 +133,7 @@ class EmulatedDevice:
         self.step_loop, self.rule_variants = launch_choices(step_loop)   # as on a GPU
         self.row_rounds = row_rounds(rows)
         self.tune = tune_choice(tune)
+        self.tune_steps = trial_steps() if self.tune else None   # (checked before anything is built)
         self.block_threads = block_threads
         self.team = team
         self.rng = np.random.default_rng(seed)

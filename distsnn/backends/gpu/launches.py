@@ -10,6 +10,18 @@ from ...model.neurons import AEIF_MODELS, MODEL_CODES
 from . import layout
 
 
+def env_int(name, default, what):
+    """The whole number in the environment variable `name` (`default` where it is unset or
+    empty), or an error naming the variable where it is not one (`what`: what it counts)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number of {what}") from None
+
+
 def launch_choices(step_loop=None):
     """(step_loop, rule_variants) of a device, real or emulated, so that both read the
     environment alike: blocks of steps as one launch of the step loop where the model allows
@@ -27,7 +39,7 @@ def row_rounds(rounds=None):
     for a real or an emulated device alike: given, or DISTSNN_GPU_ROW_ROUNDS; 0 (the default:
     whole rows, as measured on the H100) lists every row once."""
     if rounds is None:
-        rounds = int(os.environ.get("DISTSNN_GPU_ROW_ROUNDS", "0"))
+        rounds = env_int("DISTSNN_GPU_ROW_ROUNDS", 0, "rounds")
     if rounds < 0:
         raise ValueError(f"rounds per part of a row must be 0 (whole rows) or more, got {rounds}")
     return rounds
@@ -119,13 +131,7 @@ def loop_shape(resident, team, cap_threads, forced=None):
 
 def forced_loop_block():
     """DISTSNN_GPU_LOOP_BLOCK as an int, or None where unset."""
-    value = os.environ.get("DISTSNN_GPU_LOOP_BLOCK", "").strip()
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"DISTSNN_GPU_LOOP_BLOCK={value!r} is not a number of threads") from None
+    return env_int("DISTSNN_GPU_LOOP_BLOCK", None, "threads")
 
 
 def loop_args(sim, sl, n):

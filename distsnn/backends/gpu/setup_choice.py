@@ -80,7 +80,8 @@ class SetupChoice:
         if not getattr(self.dev, "tune", False):
             return None
         setups = candidates(self)
-        tuner = Tuner(setups, trial_steps(trial), rounds)
+        tuner = Tuner(setups, trial_steps(trial if trial is not None else getattr(self.dev, "tune_steps", None)),
+                      rounds)
         if len(setups) < 2:
             return None
         if tuner.trial_steps > TUNE_SHARE * n_steps:

@@ -33,7 +33,7 @@ MIN_TUNE_TEAM = 2     # the smallest team tried (half the device's, where that i
 def trial_steps(trial=None):
     """Steps per trial block: given, or DISTSNN_GPU_TUNE_STEPS, else TRIAL_STEPS."""
     if trial is None:
-        trial = int(os.environ.get("DISTSNN_GPU_TUNE_STEPS", str(TRIAL_STEPS)))
+        trial = launches.env_int("DISTSNN_GPU_TUNE_STEPS", TRIAL_STEPS, "steps")
     if trial < 1:
         raise ValueError(f"a trial block of the step setups needs at least one step, got {trial}")
     return trial
