@@ -113,7 +113,7 @@ class EmulatedDevice:
     (small, to keep emulation fast while still striding); team: threads per row in
     delivery (a divisor of block_threads); step_loop: run blocks of steps as one launch of
     the step loop where the model allows (step_loop.cu); rows: rounds of a team per part of
-    a procedural row (launches.row_rounds; 0: whole rows); tune: try the step setups on a
+    a delivery row (launches.row_rounds; 0: whole rows); tune: try the step setups on a
     run's first steps (step_setups.tune_choice).
     """
     name = "emulated GPU (host C++)"
