@@ -43,7 +43,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_microcircuit import emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
+from bench_microcircuit import device_slug, emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
 ANCHORS = {"GeNN (RTX 4090)": 0.272, "NEST GPU": 0.386}
 
 
@@ -220,8 +220,7 @@ def main():
     report = {"date": date, "device_name": device, "backend": args.backend, "scale": args.scale,
               "t_sim_ms": args.t_sim, "versions": versions, "host": platform.node(), "runs": runs,
               "overhead": overhead, "floor": floor_model(runs[0]["ring_bits"]), "anchors_s_per_bio_s": ANCHORS}
-    slug = "".join(c if c.isalnum() else "_" for c in device).strip("_").lower()
-    write_results(args.out, f"gpu_microcircuit_{slug}_scale{args.scale:g}", report, markdown)
+    write_results(args.out, f"gpu_microcircuit_{device_slug(device)}_scale{args.scale:g}", report, markdown)
 
 
 if __name__ == "__main__":

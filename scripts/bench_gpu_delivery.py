@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, REPO)
-from bench_microcircuit import emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
+from bench_microcircuit import device_slug, emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
 
 
 def open_device(backend):
@@ -257,9 +257,8 @@ def main():
               "mean_spikes_per_step": warm["spikes"] / args.warm_steps,
               "mean_events_per_step": warm["events"] / args.warm_steps,
               "versions": {"distsnn": __version__, "numpy": np.__version__}, "configs": configs}
-    stem = name.lower().replace(" ", "_") if args.backend == "gpu" else "emulated"
-    write_results(args.out, f"gpu_delivery_{args.model}_{''.join(c if c.isalnum() else '_' for c in stem)}",
-                  report, markdown)
+    stem = device_slug(name) if args.backend == "gpu" else "emulated"
+    write_results(args.out, f"gpu_delivery_{args.model}_{stem}", report, markdown)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 SOURCE = HERE / "gpu_primitives.cu"
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from bench_microcircuit import write_results  # noqa: E402  (JSON + Markdown)
+from bench_microcircuit import device_slug, write_results  # noqa: E402  (JSON + Markdown)
 MiB = 2 ** 20
 # per step, from the bench results (full-scale microcircuit, multi-area model; H100)
 EVENTS_PER_STEP = {"microcircuit": 9.6e4, "multi-area model": 6.4e6}
@@ -138,8 +138,7 @@ def main(argv=None):
     date = datetime.date.today().isoformat()
     report = {"date": date, "device_name": name, "multiprocessors": sms, "cupy": cp.__version__,
               "chase_ns": chase_ns, "scatter_per_s": scatter, "analysis": analyse(chase_ns, scatter)}
-    slug = "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
-    write_results(args.out, f"gpu_primitives_{slug}", report, markdown)
+    write_results(args.out, f"gpu_primitives_{device_slug(name)}", report, markdown)
 
 
 if __name__ == "__main__":

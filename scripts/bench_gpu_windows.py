@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, REPO)
-from bench_microcircuit import emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
+from bench_microcircuit import device_slug, emulated_notice, write_results  # noqa: E402  (JSON + Markdown)
 
 
 def window_network(n):
@@ -102,8 +102,7 @@ def main():
               "note": "sharing one device" if res.backend != "cpu" else "CPU engine",
               "versions": {"distsnn": __version__, "python": platform.python_version()}, "result": result}
     print(json.dumps(result))
-    slug = "".join(c if c.isalnum() else "_" for c in device).strip("_").lower()
-    write_results(args.out, f"gpu_windows_{slug}", report, markdown)
+    write_results(args.out, f"gpu_windows_{device_slug(device)}", report, markdown)
 
 
 if __name__ == "__main__":

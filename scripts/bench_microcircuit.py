@@ -156,6 +156,12 @@ def emulated_notice(backend):
     return "**Emulated device: a smoke test of this script, not a GPU measurement.**\n\n"
 
 
+def device_slug(name):
+    """A device's name as a file name's part: lower case, runs of other characters than letters
+    and digits as underscores ("NVIDIA H100 80GB HBM3" -> "nvidia_h100_80gb_hbm3")."""
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
+
+
 def write_results(out_dir, name, results, report):
     """results as <out_dir>/<name>_<date>.json and report(results) beside it as .md (printed).
     NumPy scalars in results are written as numbers."""
