@@ -91,11 +91,9 @@ class SetupChoice:
         keys = {self._table_key(s.team, s.row_rounds) for s in setups} - {self._table_key(self.team, self.row_rounds)}
         self._check_fits("delivery items of the step setups tried",
                          sum(table_bytes(self.plan, self.units, *k, self.connectivity) for k in keys))
-        smallest = min(s.team for s in setups)   # a counter per team of the smallest first: made once
-        if self.d_events.size * smallest < self.deliver_grid * self.dev.block_threads:
-            self.delivery_grid(self.deliver_blocks_per_sm, smallest)
         current = self.setup
-        for s in setups:
+        # the smallest team first: its event counters (use) are then made once, before the others' launches
+        for s in sorted(setups, key=lambda s: s.team):
             self.use(s)
         self.use(current)
         self.tuner = tuner

@@ -75,18 +75,12 @@ def candidates(sim):
     base = device_setup(sim)
     loops = [base.step_loop] + ([not base.step_loop] if launches.loop_kernel(sim, True) is not None else [])
     teams = [base.team] + ([base.team // 2] if base.team % 2 == 0 and base.team // 2 >= MIN_TUNE_TEAM else [])
-    out = []
-    for loop in loops:
-        for team in teams:
-            rounds = [base.row_rounds] + [r for r in (0, TUNE_ROUNDS) if r != base.row_rounds]
-            kept = []
-            for r in rounds:
-                if r and _item_count(sim, team, r) == _item_count(sim, team, 0):
-                    r = 0   # no row is cut: the same items as whole rows
-                if r not in kept:
-                    kept.append(r)
-            out += [Setup(loop, team, r) for r in kept]
-    return list(dict.fromkeys(out))
+    whole = _item_count(sim, base.team, 0)   # (whole rows do not depend on the team)
+    rounds = {}   # by team: the rounds worth trying, those that cut no row as whole rows (0)
+    for team in teams:
+        tried = [base.row_rounds] + [r for r in (0, TUNE_ROUNDS) if r != base.row_rounds]
+        rounds[team] = list(dict.fromkeys(r if r and _item_count(sim, team, r) != whole else 0 for r in tried))
+    return [Setup(loop, team, r) for loop in loops for team in teams for r in rounds[team]]
 
 
 def _item_count(sim, team, rounds):

@@ -67,15 +67,12 @@ class Watchdog:
     @contextmanager
     def watch(self, what):
         """The enclosed wait must end within the limit; `what` says what was waited for."""
-        if not self.limit:
-            maybe_inject_fault(self.comm, "device")   # (the hook below, unwatched)
-            yield
-            return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="distsnn-gpu-watchdog", daemon=True)
-            self._thread.start()
-        with self._lock:
-            self._deadline, self._what = time.monotonic() + self.limit, what
+        if self.limit:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="distsnn-gpu-watchdog", daemon=True)
+                self._thread.start()
+            with self._lock:
+                self._deadline, self._what = time.monotonic() + self.limit, what
         try:
             # testing hook: DISTSNN_INJECT_FAULT='RANK:device:N:hang' hangs here, as a kernel would
             maybe_inject_fault(self.comm, "device")
