@@ -12,6 +12,7 @@ from numba import prange
 from ...build import plan as bp
 from .connectivity_kernels import gen_row
 from .jit import kernel
+from .prefetch import prefetch_write
 
 
 @kernel(inline="always")
@@ -39,16 +40,34 @@ def ring_addresses(base, slot0, ring_len, n_u, n, tgt, d):
         d[x] = base + s * n_u + tgt[x]
 
 
+@kernel(inline="always")
+def scatter(ring, addr, w, n):
+    """ring[addr[x]] += w[x] for the first n entries (addresses from ring_addresses)."""
+    for x in range(n):
+        ring[addr[x]] += w[x]
+
+
 @kernel(parallel=True)
 def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj,
                        proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events):
-    """Regenerate, for every spike, the rows that land on each local unit, and accumulate."""
+    """Regenerate, for every spike, the rows that land on each local unit, and accumulate.
+
+    sc_t: a row buffer per unit; sc_w, sc_d: two each, side by side (CpuSimulator.build: twice
+    sc_t's width). A row is scattered only after the next one is generated: its addresses
+    are prefetched first (most miss every cache), and the next row's generation is the work
+    the core does while those lines come in. The sums are integers, so the order of the adds
+    changes nothing."""
+    width = sc_t.shape[1]
+    if sc_w.shape[1] < 2 * width or sc_d.shape[1] < 2 * width:
+        raise ValueError("deliver_procedural: sc_w and sc_d need two row buffers per unit (twice sc_t's width)")
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]
         chunk = units[u, bp.UI_CHUNK]
         n_u = units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START]
         lex = pop_i[k, bp.PI_RING_EX]
         ev = 0
+        pending = 0   # length of the row waiting in buffer `b ^ 1`
+        b = 0
         for jj in range(pop_i[k, bp.PI_IN_START], pop_i[k, bp.PI_IN_END]):
             j = in_proj[jj]
             src = proj_i[j, bp.JI_PRE_POP]
@@ -57,14 +76,31 @@ def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj,
             slots = pop_i[k, bp.PI_RING_IN] if rec else lex
             base = units[u, bp.UI_RING_OFF] + rec * lex * n_u   # slot 0 of the receptor's ring
             for s in range(pop_ptr[src], pop_ptr[src + 1]):
+                w = sc_w[u, b * width:(b + 1) * width]
+                a = sc_d[u, b * width:(b + 1) * width]
                 n = gen_row(j, spk_gid[s] - off, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
-                            sc_t[u], sc_w[u], sc_d[u])
-                slot0 = spk_step[s] % slots
-                ring_addresses(base, slot0, slots, n_u, n, sc_t[u], sc_d[u])
+                            sc_t[u], w, a)
+                ring_addresses(base, spk_step[s] % slots, slots, n_u, n, sc_t[u], a)
                 for x in range(n):
-                    ring[sc_d[u, x]] += sc_w[u, x]
+                    prefetch_write(ring, a[x])
+                b ^= 1
+                scatter(ring, sc_d[u, b * width:(b + 1) * width], sc_w[u, b * width:(b + 1) * width], pending)
+                pending = n
                 ev += n
+        b ^= 1
+        scatter(ring, sc_d[u, b * width:(b + 1) * width], sc_w[u, b * width:(b + 1) * width], pending)
         events[u] += ev
+
+
+@kernel(inline="always")
+def stored_address(loc, d, off, n_u, s_ex, lex, s_in, lin):
+    """The ring entry of a stored synapse (loc: chunk-local target * 2 + receptor, delay d
+    steps) for a spike whose step is in slot s_ex of the excitatory ring, s_in of the inhibitory."""
+    if loc & 1:
+        slot = lex + wrap_slot(s_in, d, lin)
+    else:
+        slot = wrap_slot(s_ex, d, lex)
+    return off + slot * n_u + (loc >> 1)
 
 
 @kernel(parallel=True)
@@ -90,11 +126,8 @@ def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, row_of, ptr, sy
             s_ex = spk_step[s] % lex
             s_in = spk_step[s] % lin
             for x in range(ptr[cell], ptr[cell + 1]):
-                loc = syn_loc[x]
-                if loc & 1:
-                    slot = lex + wrap_slot(s_in, syn_d[x], lin)
-                else:
-                    slot = wrap_slot(s_ex, syn_d[x], lex)
-                ring[off + slot * n_u + (loc >> 1)] += syn_w[x]
+                prefetch_write(ring, stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin))
+            for x in range(ptr[cell], ptr[cell + 1]):
+                ring[stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin)] += syn_w[x]
             ev += ptr[cell + 1] - ptr[cell]
         events[u] += ev

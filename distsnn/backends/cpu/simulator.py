@@ -68,7 +68,8 @@ def state_bytes(plan, units):
 
 
 def scratch_bytes(plan, units, row_width):
-    """Bytes of the CPU engine's scratch: per unit, three row buffers of `row_width` int64, its
+    """Bytes of the CPU engine's scratch: per unit, five row buffers of `row_width` int64 (targets,
+    and two each of weights and delays: CpuSimulator.build), its
     spikes of a step (int64 per neuron slot of a chunk), its Poisson input (2 int64 sums and
     one uint64 word per neuron slot, + 8 words) and injected current (a float64 per slot);
     per neuron, its gid and a step's spikes (gid, step), and a float64 per noise current held
@@ -77,7 +78,7 @@ def scratch_bytes(plan, units, row_width):
     C = plan.chunk_size
     n_local = int(bp.unit_sizes(units).sum())
     held = 8 * held_layout(plan, units)[1]
-    return U * (3 * 8 * row_width + 8 * C + 16 * C + 8 * (C + 8) + 8 * C) + 24 * max(n_local, 1) + held
+    return U * (5 * 8 * row_width + 8 * C + 16 * C + 8 * (C + 8) + 8 * C) + 24 * max(n_local, 1) + held
 
 
 def counted_projections(plan):
@@ -322,8 +323,10 @@ class CpuSimulator(RecordedState):
         U = self.units.shape[0]
         width = max_row_length(plan, self.counts)
         self.sc_t = np.zeros((max(U, 1), width), dtype=np.int64)
-        self.sc_w = np.zeros((max(U, 1), width), dtype=np.int64)
-        self.sc_d = np.zeros((max(U, 1), width), dtype=np.int64)
+        # two row buffers of weights and of delays per unit: delivery scatters one row while it
+        # generates the next (delivery_kernels.deliver_procedural)
+        self.sc_w = np.zeros((max(U, 1), 2 * width), dtype=np.int64)
+        self.sc_d = np.zeros((max(U, 1), 2 * width), dtype=np.int64)
         self.v = initial_state(plan, self.gids)
         self.i_ex = initial_currents(plan, self.gids)   # 0, but izhikevich's u
         self.i_in = np.zeros(n)
