@@ -4,7 +4,8 @@ Parallel over post chunks ("units"): each unit owns its block of the ring (build
 so no two threads write the same address and integer sums make the order irrelevant anyway.
 A spike emitted at step s with delay d (steps) lands in slot (s + d) % L of its receptor's
 ring (L: that receptor's slots in the target population), found as (s % L) + d minus L at
-most once (wrap_slot): no 64-bit division per synaptic event.
+most once (wrap_slot): no 64-bit division per synaptic event. Most of those adds miss every
+cache, so both deliveries prefetch the entries of a row before adding to them (prefetch.py).
 """
 import numpy as np
 from numba import prange
@@ -108,7 +109,9 @@ def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, row_of, ptr, sy
     """Walk the stored CSR rows (source row, unit) of every spike and accumulate; syn_loc =
     chunk-local target * 2 + receptor. The source row of gid g is g itself if row_of is
     empty (the rules' CSR: a row per neuron), else row_of[g], -1 for a neuron without
-    synapses there (the synapse lists' CSR: rows for their sources only)."""
+    synapses there (the synapse lists' CSR: rows for their sources only). A cell's ring
+    entries are prefetched in one pass and added to in a second (prefetch.py: all its misses
+    in flight at once); the second pass recomputes the addresses, cheaper than storing them."""
     U = units.shape[0]
     by_row = row_of.size > 0
     for u in prange(U):
