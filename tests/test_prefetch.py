@@ -5,6 +5,9 @@ int64 rings, the counts' uint32 words), change no value, and not fault at any in
 array. Delivery keeps two rows of weights and delays per unit (one scattered while the next
 is generated) and refuses buffers that hold only one.
 """
+import platform
+import re
+
 import numpy as np
 import pytest
 from numba import njit
@@ -14,7 +17,7 @@ from distsnn.backends.cpu.prefetch import prefetch_write
 
 
 @njit
-def prefetch_all(a, idx):
+def hint_all(a, idx):
     for i in idx:
         prefetch_write(a, i)
     return a.sum()
@@ -25,10 +28,20 @@ def test_prefetch_changes_nothing(dtype):
     a = np.arange(1000, dtype=dtype)
     before = a.copy()
     idx = np.array([0, 999, 500, 3, 998], dtype=np.int64)
-    assert prefetch_all(a, idx) == before.sum()
+    assert hint_all(a, idx) == before.sum()
     assert np.array_equal(a, before)
     # an index of another integer type is converted
-    assert prefetch_all(a, idx.astype(np.int32)) == before.sum()
+    assert hint_all(a, idx.astype(np.int32)) == before.sum()
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 instruction names")
+def test_prefetch_is_an_instruction():
+    """The hint reaches the machine code (prefetchw, or prefetcht0 where the core lacks it):
+    an intrinsic that LLVM dropped would change no value either."""
+    a = np.zeros(16, dtype=np.int32)
+    hint_all(a, np.arange(4))
+    asm = hint_all.inspect_asm(hint_all.signatures[0])
+    assert re.search(r"\bprefetch(w|t0|t1|t2|nta)\b", asm)
 
 
 def test_prefetch_refuses_what_is_not_a_1d_array():
