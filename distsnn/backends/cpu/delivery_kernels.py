@@ -67,8 +67,9 @@ def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj,
         n_u = units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START]
         lex = pop_i[k, bp.PI_RING_EX]
         ev = 0
-        pending = 0   # length of the row waiting in buffer `b ^ 1`
-        b = 0
+        w, a = sc_w[u, :width], sc_d[u, :width]                # the row being generated
+        w_prev, a_prev = sc_w[u, width:], sc_d[u, width:]      # the row waiting to be scattered
+        n_prev = 0
         for jj in range(pop_i[k, bp.PI_IN_START], pop_i[k, bp.PI_IN_END]):
             j = in_proj[jj]
             src = proj_i[j, bp.JI_PRE_POP]
@@ -77,19 +78,17 @@ def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj,
             slots = pop_i[k, bp.PI_RING_IN] if rec else lex
             base = units[u, bp.UI_RING_OFF] + rec * lex * n_u   # slot 0 of the receptor's ring
             for s in range(pop_ptr[src], pop_ptr[src + 1]):
-                w = sc_w[u, b * width:(b + 1) * width]
-                a = sc_d[u, b * width:(b + 1) * width]
                 n = gen_row(j, spk_gid[s] - off, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
                             sc_t[u], w, a)
                 ring_addresses(base, spk_step[s] % slots, slots, n_u, n, sc_t[u], a)
                 for x in range(n):
                     prefetch_write(ring, a[x])
-                b ^= 1
-                scatter(ring, sc_d[u, b * width:(b + 1) * width], sc_w[u, b * width:(b + 1) * width], pending)
-                pending = n
+                scatter(ring, a_prev, w_prev, n_prev)
+                w, w_prev = w_prev, w
+                a, a_prev = a_prev, a
+                n_prev = n
                 ev += n
-        b ^= 1
-        scatter(ring, sc_d[u, b * width:(b + 1) * width], sc_w[u, b * width:(b + 1) * width], pending)
+        scatter(ring, a_prev, w_prev, n_prev)
         events[u] += ev
 
 
