@@ -6,7 +6,8 @@ file over [500 ms, T] as the reference scripts do (scripts/calc_multi_area_stats
 procedural_paper repository):
 - per area and population: mean rate (Hz, silent neurons included), mean LvR (R = 2 ms,
   spiking neurons; fewer than 2 ISIs count as 0), mean pairwise correlation coefficient of
-  1 ms spike counts among up to 2000 non-silent neurons (NaN -> 0);
+  1 ms spike counts among the first 2000 neurons that spike in the window, of the reference's
+  block of 3001 consecutive ids (NaN -> 0);
 - per population type, the distribution of these per-area values over areas (median and
   quartiles) next to NEST's and GeNN's;
 - ground state: per-neuron histograms pooled over areas on the reference's own bins, and
@@ -73,9 +74,17 @@ def run_model(args, output, seed, quiet=False, **options):
 
 
 def pairwise_correlations(ids, times, t_start, t_stop, max_neurons=CORR_SAMPLE, bin_ms=1.0):
-    """Coefficients of all pairs among the first `max_neurons` non-silent neurons (by id):
-    Pearson correlation of spike counts in `bin_ms` bins over [t_start, t_stop); NaN -> 0."""
-    sel = (times >= t_start) & (times < t_stop)
+    """Coefficients of all pairs among the neurons the reference analysis takes: of the block
+    of max_neurons + 1001 consecutive ids that starts at the lowest id with any spike (before
+    t_start too), the first `max_neurons` that spike in [t_start, t_stop). Pearson correlation
+    of spike counts in `bin_ms` bins over [t_start, t_stop); NaN -> 0.
+
+    The block is the reference's (calc_correlations of calc_multi_area_stats.py): where more
+    than a third of a population is silent in the window, it gives fewer than max_neurons."""
+    if ids.size == 0:
+        return np.zeros(0)
+    first = ids.min()
+    sel = (times >= t_start) & (times < t_stop) & (ids < first + max_neurons + 1001)
     ids, times = ids[sel], times[sel]
     active = np.unique(ids)[:max_neurons]
     if active.size < 2:

@@ -314,6 +314,39 @@ def test_kl_divergence_reproduces_the_published_values(shared_data):
     assert checked == 48
 
 
+def _bench_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "bench_multi_area", pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_multi_area.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_correlations_take_the_references_neurons():
+    """The reference analysis (calc_correlations of the procedural_paper repository) takes
+    the first 2000 neurons spiking in the window of the 3001 ids from the lowest id that
+    spiked at all; here with 4 of 7 ids: the first spiked only before the window (it opens
+    the block, is silent in it), the last lies past the block, one is silent."""
+    corr = _bench_module().pairwise_correlations
+    rng = np.random.default_rng(5)
+    t0, t1 = 500.0, 600.0
+    trains = {10: np.array([100.0, 200.0]),                                    # before the window only
+              11: np.sort(rng.uniform(t0, t1, 30)), 12: np.sort(rng.uniform(t0, t1, 30)),
+              14: np.sort(rng.uniform(t0, t1, 30)), 15: np.sort(rng.uniform(t0, t1, 30)),
+              16: np.sort(rng.uniform(t0, t1, 30)),
+              10 + 40 + 1001: np.sort(rng.uniform(t0, t1, 30))}               # past both blocks below
+    ids = np.concatenate([np.full(t.size, i) for i, t in trains.items()])
+    times = np.concatenate(list(trains.values()))
+    got = corr(ids, times, t0, t1, max_neurons=4)
+    counts = np.array([np.histogram(trains[i], bins=np.arange(t0, t1 + 0.5, 1.0))[0] for i in (11, 12, 14, 15)])
+    want = np.corrcoef(counts)[np.triu_indices(4, 1)]
+    assert got.shape == (6,) and np.allclose(got, want)
+    # with a larger cap (a block of 1041 ids) the neuron past it still stays out: 5 neurons, 10 pairs
+    assert corr(ids, times, t0, t1, max_neurons=40).size == 5 * 4 // 2
+    assert corr(ids[:2], times[:2], t0, t1).size == 0                           # no neuron in the window
+
+
 def test_benchmark_script_runs(shared_data, tmp_path):
     script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_multi_area.py"
     proc = subprocess.run([sys.executable, str(script), "--data", str(shared_data), "--areas", "V1,V2",
