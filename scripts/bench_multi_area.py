@@ -14,7 +14,8 @@ procedural_paper repository):
   D_KL(NEST || distsnn) next to D_KL(NEST || GeNN seed k), computed the same way on the same
   bins (the published anchor).
 It also writes down the memory the full-scale model needs on one device (from the engines'
-own estimates; nothing is allocated). Writes bench/results/multi_area_*.json and .md.
+own estimates; nothing is allocated). Writes bench/results/multi_area_*.json and .md, and
+the per-area values as violins beside NEST's and GeNN's (.png).
 
     python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500              # ~4 min on 2 cores
     python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500 --state resting
@@ -46,8 +47,10 @@ from distsnn.models import multi_area  # noqa: E402
 
 T_START = 500.0            # ms discarded, as in the reference analysis
 REF_WINDOW_MS = 10000.0    # the references' analysis window (10.5 s runs)
+DEFAULT_T_SIM = T_START + REF_WINDOW_MS
 CORR_SAMPLE = 2000
 MEASURES = ("rate_spikes_per_s", "irregularity_LvR", "correlation_coefficient")
+POPS = ("23E", "23I", "4E", "4I", "5E", "5I", "6E", "6I")
 
 
 def read_summary(spikes):
@@ -228,7 +231,7 @@ def markdown(rep):
     for m in MEASURES:
         lines += [f"## Per-area {names[m]}: median [q25, q75] over areas", "",
                   "| population | distsnn | NEST (full scale) | GeNN (full scale) |", "| --- | --- | --- | --- |"]
-        for pop in ("23E", "23I", "4E", "4I", "5E", "5I", "6E", "6I"):
+        for pop in POPS:
             cells = []
             for src in (rep["across_areas"].get(m, {}).get(pop),
                         rep["reference_across_areas"]["nest"][m].get(pop),
@@ -265,10 +268,53 @@ def markdown(rep):
     return "\n".join(lines)
 
 
+def figure(rep, ref_per_area, path):
+    """The per-area values of each measure and population as violins, distsnn beside NEST and
+    GeNN (the form of the reference paper's figure): one violin per simulator over its areas."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = {"rate_spikes_per_s": "rate (Hz)", "irregularity_LvR": "LvR", "correlation_coefficient": "correlation"}
+    sims = (("distsnn", "tab:blue", "distsnn"), ("nest", "tab:gray", "NEST (reference)"),
+            ("genn", "tab:orange", "GeNN (reference)"))
+    fig, axes = plt.subplots(len(MEASURES), 1, figsize=(12, 9), sharex=True)
+    for ax, m in zip(axes, MEASURES):
+        for k, (sim, colour, label) in enumerate(sims):
+            data, pos = [], []
+            for i, pop in enumerate(POPS):
+                if sim == "distsnn":
+                    v = [a[pop][m] for a in rep["per_area"].values() if pop in a]
+                else:
+                    v = ref_per_area[sim][m].get(pop, [])
+                v = np.asarray(v, dtype=np.float64)
+                v = v[np.isfinite(v)]
+                if v.size > 1 and np.ptp(v) > 0:
+                    data.append(v)
+                    pos.append(4 * i + k)
+            if data:
+                parts = ax.violinplot(data, positions=pos, widths=0.9, showmedians=True)
+                for body in parts["bodies"]:
+                    body.set_facecolor(colour)
+                    body.set_alpha(0.6)
+                for lines in ("cmedians", "cmins", "cmaxes", "cbars"):
+                    parts[lines].set_color(colour)
+            ax.plot([], [], color=colour, lw=6, alpha=0.6, label=label)
+        ax.set_ylabel(names[m])
+    axes[0].legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False)
+    axes[-1].set_xticks([4 * i + 1 for i in range(len(POPS))])
+    axes[-1].set_xticklabels(POPS)
+    g = rep["config"]
+    fig.suptitle(f"Multi-area model, {g['state']} state, scale {g['scale']:g}: per-area values over "
+                 f"[{g['analysis_from_ms']:.0f}, {g['t_sim']:.0f}] ms ({len(rep['per_area'])} areas)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=0.01)
-    ap.add_argument("--t-sim", type=float, default=10500.0)
+    ap.add_argument("--t-sim", type=float, default=DEFAULT_T_SIM, help="ms (default: the references' 10500)")
     ap.add_argument("--state", choices=multi_area.STATES, default="ground")
     ap.add_argument("--areas", default=None, help="comma-separated subset (default all)")
     ap.add_argument("--seed", type=int, default=1)
@@ -288,8 +334,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(work, exist_ok=True)
     date = datetime.date.today().isoformat()
-    # a GPU run is named apart from the CPU's of the same day
-    stem = f"multi_area_{args.state}_scale{args.scale:g}{'_gpu' if args.backend.startswith('gpu') else ''}_{date}"
+    # a GPU run is named apart from the CPU's of the same day, a run of other length from the default's
+    length = "" if args.t_sim == DEFAULT_T_SIM else f"_{args.t_sim:g}ms"
+    gpu = "_gpu" if args.backend.startswith("gpu") else ""
+    stem = f"multi_area_{args.state}_scale{args.scale:g}{length}{gpu}_{date}"
     spikes = os.path.join(work, stem + "_spikes.h5")
     if args.from_spikes:
         spikes = args.from_spikes
@@ -322,10 +370,11 @@ def main():
         json.dump(report, fh, indent=1, default=float)
     with open(os.path.join(args.out, stem + ".md"), "w") as fh:
         fh.write(markdown(report) + "\n")
+    figure(report, ref["per_area_population_averages"][args.state], os.path.join(args.out, stem + ".png"))
     if work == args.out and not args.from_spikes:
         os.remove(spikes)                      # results are the report; the spike file is large
         os.remove(os.path.splitext(spikes)[0] + "_summary.json")   # (read_summary's file)
-    print(f"wrote {os.path.join(args.out, stem)}.json and .md")
+    print(f"wrote {os.path.join(args.out, stem)}.json, .md and .png")
 
 
 if __name__ == "__main__":

@@ -369,6 +369,8 @@ def test_benchmark_script_runs(shared_data, tmp_path):
     assert mem["gpu_bytes"] > mem["gpu_ring_bytes"] + mem["gpu_count_bytes"]
     md = js.with_suffix(".md").read_text()
     assert "Down-scaled" in md and "| 23E |" in md
+    png = js.with_suffix(".png").read_bytes()                 # the violins beside NEST's and GeNN's
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     # the (emulated) device's line: name, peak memory, ring width
     assert rep["run"]["ring_bits"] == 32 and rep["run"]["device_peak_memory_bytes"] > 0
     assert "- device emulated GPU (host C++): peak memory" in md and "int32 ring buffers" in md
