@@ -7,16 +7,20 @@ is read from `multi_area_model.json` (the project's shared data; see its README 
 provenance), never copied into the package. Where the file is: the `data` argument (a
 directory or the file itself), else the environment variable DISTSNN_DATA.
 
-Rules, as in the model's own code and the GeNN port used by Knight & Nowotny (2021):
+Rules, as in the model's own code and the GeNN port used by Knight & Nowotny (2021), except
+that distsnn clips the normals' tails where both redraw:
 - fixed_total_number connectivity with int(count) synapses per projection (multapses and
   autapses allowed);
-- weights normal(mean, 0.1 |mean|) clipped to keep their sign; intra-area E sources
+- weights normal(mean, 0.1 |mean|) clipped to keep their sign (10 sd from the mean: no draw
+  gets there, so clipping and redrawing agree); intra-area E sources
   87.81 pA (4E->23E twice that), I sources g = -11 times it; cortico-cortical weights are
   multiplied by chi (and by chi_I onto I targets) of the state ('ground': chi = 1,
   'resting': chi = 1.9, chi_I = 2);
-- delays normal(mean, 0.5 mean) clipped below at dt (NEST 2's normal_clipped, as the GeNN
-  port); intra-area means 1.5 ms (E sources) and 0.75 ms (I sources), inter-area means
-  distance / 3.5 mm/ms (1.7 to 18.0 ms);
+- delays normal(mean, 0.5 mean) clipped below at dt, as every distsnn rule clips; the
+  model's own code (NEST 2's normal_clipped) and the GeNN port redraw instead, which
+  matters for the 3 to 4 % of intra-area synapses drawn below dt (docs/design.md, "The
+  multi-area model"); intra-area means 1.5 ms (E sources) and 0.75 ms (I sources),
+  inter-area means distance / 3.5 mm/ms (1.7 to 18.0 ms);
 - independent Poisson input of K_ext x 10 Hz per neuron, 87.81 pA, delay 1 ms (NEST's
   default; irrelevant for stationary input);
 - initial membrane potentials N(-150, 50) mV; dt = 0.1 ms.
