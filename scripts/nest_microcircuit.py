@@ -9,10 +9,15 @@ prints one JSON line of results.
 """
 import argparse
 import json
+import os
 import resource
+import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+from spike_file import write_spike_file  # noqa: E402
 
 
 def main():
@@ -22,6 +27,10 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--psth", type=float, nargs=3, metavar=("LO", "HI", "BIN"), default=None,
                     help="also print the spike counts of each population in bins (ms)")
+    ap.add_argument("--delays", choices=("redraw", "clip"), default="redraw",
+                    help="delays drawn below dt/2: redrawn (NEST's example, the default) or clipped to dt "
+                         "(one step, as distsnn's rules)")
+    ap.add_argument("--spikes", default=None, metavar="FILE.h5", help="also write the spikes (SONATA-style)")
     args = ap.parse_args()
     spec = json.load(open(args.spec))
     import nest
@@ -30,6 +39,13 @@ def main():
     nest.ResetKernel()
     nest.SetKernelStatus({"resolution": spec["dt"], "local_num_threads": args.threads, "rng_seed": args.seed,
                           "print_time": False})
+    dt = spec["dt"]
+
+    def delay(normal):
+        if args.delays == "clip":
+            return nest.math.max(normal, dt)
+        return nest.math.redraw(normal, min=dt - 0.5 * dt, max=np.inf)
+
     pops = []
     for k, name in enumerate(spec["populations"]):
         params = dict(spec["neuron_params"], I_e=spec["I_e"][k])
@@ -41,7 +57,6 @@ def main():
             pop.set({pname: dist})
         pops.append(pop)
     rec = nest.Create("spike_recorder")
-    dt = spec["dt"]
     # NEST allows at most 2**27 - 2 connections per synapse model and virtual process; the full
     # microcircuit has ~1.5e8 per thread at 2 threads, so each source population gets its own
     # copy of static_synapse (identical dynamics).
@@ -61,8 +76,7 @@ def main():
                          {"synapse_model": f"static_from_{spec['populations'][s]}",
                           "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(w) * spec["w_rel_sd"]),
                                                      min=lo, max=hi),
-                          "delay": nest.math.redraw(nest.random.normal(mean=d, std=d * spec["d_rel_sd"]),
-                                                    min=dt - 0.5 * dt, max=np.inf)})
+                          "delay": delay(nest.random.normal(mean=d, std=d * spec["d_rel_sd"]))})
     th = spec.get("thalamus")
     if th:   # the example's thalamic input: one poisson_generator into parrot_neurons
         parrots = nest.Create("parrot_neuron", th["n"])
@@ -74,8 +88,7 @@ def main():
                 nest.Connect(parrots, pop, {"rule": "fixed_total_number", "N": th["synapses"][k]},
                              {"weight": nest.math.redraw(nest.random.normal(mean=th["w_mean"], std=th["w_sd"]),
                                                          min=0.0, max=np.inf),
-                              "delay": nest.math.redraw(nest.random.normal(mean=th["d_mean"], std=th["d_sd"]),
-                                                        min=dt - 0.5 * dt, max=np.inf)})
+                              "delay": delay(nest.random.normal(mean=th["d_mean"], std=th["d_sd"]))})
     nest.Prepare()   # NEST builds its connection infrastructure here; counted as build
     t1 = time.perf_counter()
     nest.Run(spec["t_sim"])
@@ -98,6 +111,9 @@ def main():
         out["psth"] = {"edges": edges.tolist(), "counts": {
             name: np.histogram(times[(senders >= pop[0].global_id) & (senders <= pop[-1].global_id)],
                                edges)[0].tolist() for name, pop in groups}}
+    if args.spikes:
+        write_spike_file(args.spikes, senders, times,
+                         {name: (pop[0].global_id, len(pop)) for name, pop in zip(spec["populations"], pops)})
     print(json.dumps(out))
 
 

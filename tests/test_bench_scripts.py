@@ -255,3 +255,34 @@ def test_bench_sonata_smoke(tmp_path):
             edges += sum(g["source_node_id"].shape[0] for g in f["edges"].values())
     assert run["synapses"] == edges > 300 * 20   # every edge of the files, lgn's 20 per node and more
     assert set(run["rates"]) == {"100", "101", "102"} and all(v > 0 for v in run["rates"].values())
+
+
+def test_bench_delay_tail_summary_and_report(tmp_path):
+    """Without NEST: the statistics bench_delay_tail.py compares (from a real run's spike
+    file) and its report's ratio columns, with the NEST runs stood in for by scaled copies."""
+    import numpy as np
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bench_delay_tail import markdown, summarise
+    from distsnn.io import read_spikes
+    from distsnn.io.sonata import write_spikes
+    from distsnn.models import microcircuit
+    from distsnn.runtime import simulate
+    out = tmp_path / "mc.h5"
+    res = simulate(microcircuit.build(0.02), 400.0, seed=3, progress=False)
+    write_spikes(str(out), res)
+    stats = summarise(str(out), 100.0, 400.0, corr_neurons=20)
+    spikes = read_spikes(str(out))
+    sizes = {p.name: p.size for p in microcircuit.build(0.02).populations.values()}
+    for name, (ids, times) in spikes.items():
+        window = (times >= 100.0) & (times < 400.0)
+        assert stats[name]["rate_hz"] == pytest.approx(window.sum() / sizes[name] / 0.3)
+        assert stats[name]["n_corr"] == min(20, np.unique(ids[window]).size)   # a sample of the spiking ones
+    assert res.n_synapses > 0 and all(np.isfinite(s["lvr"]) for s in stats.values() if s["rate_hz"] > 5)
+    scaled = {p: {m: 2.0 * v for m, v in s.items()} for p, s in stats.items()}
+    rep = {"date": "today", "host": "here", "config": {"scale": 0.02, "t_sim": 400.0, "seed": 3, "corr_neurons": 20},
+           "runs": {"NEST redraw": {"simulate_s": 1.0, "stats": stats}, "NEST clip": {"simulate_s": 1.0, "stats": scaled},
+                    "distsnn": {"simulate_s": 1.0, "stats": stats}}}
+    md = markdown(rep)
+    row = next(line for line in md.splitlines() if line.startswith("| L4E |"))   # the first table: rates
+    assert row.endswith("| 2.000 | 1.000 |")
+    assert md.count("| L23E |") == 3

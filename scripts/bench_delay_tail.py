@@ -1,0 +1,130 @@
+"""Validation: does the lower tail of the delay distribution change the microcircuit's activity?
+
+distsnn clips normal delays below dt to one step; NEST's Potjans_2014 example (and the
+multi-area model's own code, NEST 2's normal_clipped) redraws them instead. The intra-area
+delays (1.5 +- 0.75 ms from E, 0.75 +- 0.375 ms from I) put 3 to 6 % of the synapses in that
+tail. This runs NEST's microcircuit twice from one seed, delays redrawn and delays clipped
+(`scripts/nest_microcircuit.py --delays`), and distsnn's beside them, all with the same
+model parameters, and compares per population over [500 ms, T]:
+- mean rate (Hz, silent neurons included),
+- mean LvR (R = 2 ms, neurons with at least 2 ISIs),
+- mean pairwise correlation of 1 ms spike counts among a seeded sample of non-silent neurons.
+NEST clip against NEST redraw isolates the delay rule inside one simulator; distsnn against
+both says which NEST it resembles. Writes bench/results/delay_tail_microcircuit_*.json and .md.
+
+    python scripts/bench_delay_tail.py --nest-python /path/to/venv-with-nest/bin/python   # ~15 min on 2 cores
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+sys.path.insert(0, HERE)
+
+from bench_microcircuit import nest_spec  # noqa: E402
+from distsnn.analysis import analyze_file  # noqa: E402
+
+T_START = 500.0    # ms discarded
+MEASURES = ("rate_hz", "lvr", "corr")
+
+
+def summarise(path, t_start, t_stop, corr_neurons, seed=0):
+    """{population: {rate_hz, lvr, corr}} of a spike file over [t_start, t_stop)."""
+    out = {}
+    stats = analyze_file(path, t_start=t_start, t_stop=t_stop, lvr_r=2.0, corr_neurons=corr_neurons, seed=seed)
+    for name, st in stats.items():
+        lvr = st.lvr[np.isfinite(st.lvr)]
+        out[name] = {"rate_hz": float(st.rates.mean()), "lvr": float(lvr.mean()) if lvr.size else float("nan"),
+                     "corr": float(st.corr_mean), "n_corr": int(st.corr_ids.size)}
+    return out
+
+
+def run(cmd, json_line=True):
+    """Run cmd; its last line of output as JSON (the NEST script's result), else nothing."""
+    print(" ".join(cmd), flush=True)
+    proc = subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1]) if json_line else None
+
+
+def ratio(a, b):
+    return f"{a / b:.3f}" if b != 0 and np.isfinite(a) and np.isfinite(b) else "n/a"
+
+
+def markdown(rep):
+    g = rep["config"]
+    lines = [f"# Delay tail: the microcircuit, delays below dt redrawn or clipped (scale {g['scale']:g}, "
+             f"{g['t_sim']:.0f} ms)", "",
+             f"{rep['date']} on {rep['host']}, seed {g['seed']}; statistics over [{T_START:.0f}, {g['t_sim']:.0f}] ms, "
+             f"correlations among {g['corr_neurons']} neurons per population.", ""]
+    names = {"rate_hz": "rate (Hz)", "lvr": "LvR", "corr": "correlation"}
+    runs = list(rep["runs"])
+    for m in MEASURES:
+        lines += [f"## {names[m]}", "", "| population | " + " | ".join(runs) + " | NEST clip / redraw "
+                  "| distsnn / NEST redraw |", "| --- |" + " ---: |" * (len(runs) + 2)]
+        for pop in rep["runs"][runs[0]]["stats"]:
+            vals = [rep["runs"][r]["stats"][pop][m] for r in runs]
+            by = dict(zip(runs, vals))
+            lines.append(f"| {pop} | " + " | ".join(f"{v:.4g}" for v in vals)
+                         + f" | {ratio(by['NEST clip'], by['NEST redraw'])} | {ratio(by['distsnn'], by['NEST redraw'])} |")
+        lines.append("")
+    lines += ["Simulation times are incidental (this is a validation; scripts/bench_microcircuit.py measures "
+              "speed): " + ", ".join(f"{r} {v['simulate_s']:.0f} s" for r, v in rep["runs"].items()) + ".", ""]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--t-sim", type=float, default=5500.0, help="ms (default 5500)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--corr-neurons", type=int, default=500)
+    ap.add_argument("--nest-python", required=True, help="Python with nest-simulator installed")
+    ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
+    args = ap.parse_args()
+    if args.t_sim <= T_START:
+        ap.error(f"--t-sim must exceed the {T_START:.0f} ms discarded at the start")
+    os.makedirs(args.out, exist_ok=True)
+    runs = {}
+    with tempfile.TemporaryDirectory() as work:
+        spec = os.path.join(work, "spec.json")
+        with open(spec, "w") as fh:
+            json.dump(nest_spec(args.scale, args.t_sim, T_START), fh)
+        for rule in ("redraw", "clip"):
+            path = os.path.join(work, f"nest_{rule}.h5")
+            res = run([args.nest_python, os.path.join(HERE, "nest_microcircuit.py"), spec, "--threads",
+                       str(args.threads), "--seed", str(args.seed), "--delays", rule, "--spikes", path])
+            runs[f"NEST {rule}"] = {"simulator": res["simulator"], "simulate_s": res["simulate_s"],
+                                    "stats": summarise(path, T_START, args.t_sim, args.corr_neurons)}
+        path = os.path.join(work, "distsnn.h5")
+        run([sys.executable, "-m", "distsnn", "run", "microcircuit", "--scale", str(args.scale), "--t-sim",
+             str(args.t_sim), "--seed", str(args.seed), "--backend", "cpu", "--threads", str(args.threads),
+             "--output", path, "--no-progress"], json_line=False)
+        with open(os.path.join(work, "distsnn_summary.json")) as fh:
+            simulate_s = json.load(fh)["timers_s"]["simulate"]
+        runs["distsnn"] = {"simulator": "distsnn", "simulate_s": simulate_s,
+                           "stats": summarise(path, T_START, args.t_sim, args.corr_neurons)}
+    rep = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "host": f"{platform.platform()} ({os.cpu_count()} CPUs)",
+           "config": {"scale": args.scale, "t_sim": args.t_sim, "seed": args.seed, "threads": args.threads,
+                      "corr_neurons": args.corr_neurons},
+           "runs": runs}
+    stem = os.path.join(args.out, f"delay_tail_microcircuit_scale{args.scale:g}_{datetime.date.today().isoformat()}")
+    with open(stem + ".json", "w") as fh:
+        json.dump(rep, fh, indent=1)
+    with open(stem + ".md", "w") as fh:
+        fh.write(markdown(rep) + "\n")
+    print(f"wrote {stem}.json and .md")
+
+
+if __name__ == "__main__":
+    main()
