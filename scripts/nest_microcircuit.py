@@ -2,10 +2,11 @@
 
 Reads the network description written by bench_microcircuit.py (sizes, synapse numbers,
 weights, delays, inputs) so both simulators get exactly the same model parameters, builds it
-as NEST's Potjans_2014 example does (fixed_total_number, redrawn normal weights and delays,
+as NEST's Potjans_2014 example does (fixed_total_number; normal weights and delays redrawn
+where out of range, or with --delays clip the delays clipped to dt as distsnn's rules do;
 one poisson_generator per population; with the thalamic stimulus, its poisson_generator into
 parrot_neurons; parameters drawn per neuron where the description has them), simulates, and
-prints one JSON line of results.
+prints one JSON line of results (with --spikes, it also writes the spikes).
 """
 import argparse
 import json
