@@ -36,7 +36,7 @@ def run_command(args, comm=None, out=None):
     out = out or sys.stdout
     from .io.parallel import write_reports_parallel, write_spikes_parallel
     from .io.paths import check_writable
-    from .io.sonata import read_metadata, report_path, write_spikes
+    from .io.sonata import read_metadata, report_path, summary_path, write_spikes
     from .runtime import simulate
     from .runtime.memory import memory_line, rank_memory, summary_memory
 
@@ -144,7 +144,7 @@ def run_command(args, comm=None, out=None):
         joined = read_metadata(args.output)
         summary["joined"] = {"segments": len(writer.segments), "t_start": joined["t_start"],
                              "t_stop": joined["t_stop"], "synaptic_events": joined["synaptic_events"]}
-    with open(f"{stem}_summary.json", "w") as fh:
+    with open(summary_path(args.output), "w") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True, default=float)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
           f"{res.t_sim:g} ms" + (f" (from {res.t_start:g} ms, {'resumed' if resumed else 'restarted'} from "
@@ -185,9 +185,9 @@ def run_command(args, comm=None, out=None):
     if writer is not None:
         print(f"  wrote {args.output} ({len(writer.segments)} segments joined, {writer.segments[0]['t_start']:g} to "
               f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events){listed} and "
-              f"{stem}_summary.json", file=out)
+              f"{summary_path(args.output)}", file=out)
     else:
-        print(f"  wrote {args.output}{listed} and {stem}_summary.json", file=out)
+        print(f"  wrote {args.output}{listed} and {summary_path(args.output)}", file=out)
     _checkpoint_failed(res)
     return summary
 

@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 
 from bench_microcircuit import nest_spec  # noqa: E402
 from distsnn.analysis import analyze_file  # noqa: E402
+from distsnn.io import summary_path  # noqa: E402
 
 T_START = 500.0    # ms discarded
 MEASURES = ("rate_hz", "lvr", "corr")
@@ -109,7 +110,7 @@ def main():
         run([sys.executable, "-m", "distsnn", "run", "microcircuit", "--scale", str(args.scale), "--t-sim",
              str(args.t_sim), "--seed", str(args.seed), "--backend", "cpu", "--threads", str(args.threads),
              "--output", path, "--no-progress"], json_line=False)
-        with open(os.path.join(work, "distsnn_summary.json")) as fh:
+        with open(summary_path(path)) as fh:
             simulate_s = json.load(fh)["timers_s"]["simulate"]
         runs["distsnn"] = {"simulator": "distsnn", "simulate_s": simulate_s,
                            "stats": summarise(path, T_START, args.t_sim, args.corr_neurons)}

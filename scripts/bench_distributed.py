@@ -18,6 +18,9 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from distsnn.io import summary_path  # noqa: E402
 
 
 def run(ranks, method, args, workdir):
@@ -29,7 +32,7 @@ def run(ranks, method, args, workdir):
         cmd = [mpiexec, "-n", str(ranks)] + cmd
     print("  $", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, capture_output=True, text=True)
-    with open(os.path.splitext(out)[0] + "_summary.json") as fh:
+    with open(summary_path(out)) as fh:
         s = json.load(fh)
     row = {"ranks": ranks, "method": method, "timers_s": s["timers_s"], "events": s["synaptic_events"],
            "real_time_factor": s["real_time_factor"], "spikes_file": out,

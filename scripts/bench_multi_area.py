@@ -42,7 +42,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
 from distsnn.analysis import analyze_file, kl_from_histograms  # noqa: E402
-from distsnn.io import read_spikes  # noqa: E402
+from distsnn.io import read_spikes, summary_path  # noqa: E402
 from distsnn.models import multi_area  # noqa: E402
 
 T_START = 500.0            # ms discarded, as in the reference analysis
@@ -55,7 +55,7 @@ POPS = ("23E", "23I", "4E", "4I", "5E", "5I", "6E", "6I")
 
 def read_summary(spikes):
     """The run summary `distsnn run` writes beside its spike file."""
-    with open(os.path.splitext(spikes)[0] + "_summary.json") as fh:
+    with open(summary_path(spikes)) as fh:
         return json.load(fh)
 
 
@@ -373,7 +373,7 @@ def main():
     figure(report, ref["per_area_population_averages"][args.state], os.path.join(args.out, stem + ".png"))
     if work == args.out and not args.from_spikes:
         os.remove(spikes)                      # results are the report; the spike file is large
-        os.remove(os.path.splitext(spikes)[0] + "_summary.json")   # (read_summary's file)
+        os.remove(summary_path(spikes))
     print(f"wrote {os.path.join(args.out, stem)}.json, .md and .png")
 
 

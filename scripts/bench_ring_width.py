@@ -28,6 +28,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, REPO)
 
 from bench_multi_area import MEASURES, T_START, across_areas, analyse, fmt, run_model  # noqa: E402
+from distsnn.io import summary_path  # noqa: E402
 
 POPS = ("23E", "23I", "4E", "4I", "5E", "5I", "6E", "6I")
 NAMES = {"rate_spikes_per_s": "rate (Hz)", "irregularity_LvR": "LvR", "correlation_coefficient": "correlation"}
@@ -41,7 +42,7 @@ def one_run(args, seed, bits):
     per_area, _ = analyse(out, args.t_sim)
     medians = {m: {pop: v["median"] for pop, v in by_pop.items()} for m, by_pop in across_areas(per_area).items()}
     os.remove(out)
-    os.remove(os.path.splitext(out)[0] + "_summary.json")
+    os.remove(summary_path(out))
     return {"seed": seed, "ring_bits": bits, "medians_over_areas": medians,
             "real_time_factor": summary["real_time_factor"]}
 

@@ -314,21 +314,13 @@ def test_kl_divergence_reproduces_the_published_values(shared_data):
     assert checked == 48
 
 
-def _bench_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "bench_multi_area", pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_multi_area.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_benchmark_correlations_take_the_references_neurons():
     """The reference analysis (calc_correlations of the procedural_paper repository) takes
     the first 2000 neurons spiking in the window of the 3001 ids from the lowest id that
     spiked at all; here with 4 of 7 ids: the first spiked only before the window (it opens
     the block, is silent in it), the last lies past the block, one is silent."""
-    corr = _bench_module().pairwise_correlations
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "scripts"))
+    from bench_multi_area import pairwise_correlations as corr
     rng = np.random.default_rng(5)
     t0, t1 = 500.0, 600.0
     trains = {10: np.array([100.0, 200.0]),                                    # before the window only

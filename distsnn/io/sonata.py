@@ -178,6 +178,12 @@ def report_path(stem, variable):
     return f"{stem}_{'voltage' if variable == 'V_m' else variable}.h5"
 
 
+def summary_path(output):
+    """The run summary (JSON) that `distsnn run` writes beside its spike file `output`:
+    run_summary.json for run.h5."""
+    return os.path.splitext(output)[0] + "_summary.json"
+
+
 def reports_beside(path):
     """{variable: report file} of the state reports written beside the spike file `path`
     (report_path: run_voltage.h5, run_w.h5, ... for run.h5) that exist."""
