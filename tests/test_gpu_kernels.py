@@ -54,12 +54,13 @@ def test_kernel_registers_fit_without_spills(tmp_path, kernel):
     proc = subprocess.run([NVCC, "-arch=sm_90", "-cubin", "-Xptxas", "-v", *compile_options(kernel), "-o",
                            str(tmp_path / "k.cubin"), str(src)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
+    # one report per function: the entry points and the functions they call (redraw_delay)
     spills = re.findall(r"(\d+) bytes spill stores, (\d+) bytes spill loads", proc.stderr)
     regs = [int(r) for r in re.findall(r"Used (\d+) registers", proc.stderr)]
-    assert len(spills) == len(regs) == len(ENTRY_POINTS[kernel]), proc.stderr
+    assert len(regs) == len(ENTRY_POINTS[kernel]) and len(spills) >= len(regs), proc.stderr
     assert all(s == ("0", "0") for s in spills), proc.stderr
     frames = re.findall(r"(\d+) bytes stack frame", proc.stderr)
-    assert len(frames) == len(regs) and set(frames) == {"0"}, proc.stderr
+    assert len(frames) == len(spills) and set(frames) == {"0"}, proc.stderr
     cap = REGISTER_CAPS.get(kernel)
     assert cap is None or max(regs) <= cap, proc.stderr
     # each rule variant within its own cap (6 blocks of 128 threads per multiprocessor at 80)

@@ -79,9 +79,12 @@ N_DF = 2
 DI_START, DI_STOP, DI_CYCLE, DI_PHASE = range(4)
 N_DI_BEFORE_AC = 2
 N_DI = 4
-# projection float columns
+# projection float columns; JF_DREDRAW: 1.0 where delays drawn below dt are redrawn (a
+# delay Normal(..., outside="redraw"), rng.redraw), 0.0 where they are clipped to dt
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
-N_JF = 7
+N_JF_BEFORE_REDRAW = 7
+JF_DREDRAW = 7
+N_JF = 8
 # projection int columns
 # JI_COUNT_OFF, JI_COUNT_COL0, JI_COUNT_COLS, JI_COUNT_WIDE: where a counted projection's row
 # counts lie in this process's counts array (count_layout.py): cell (pre, chunk) at
@@ -268,7 +271,8 @@ def make_plan(network, seed, bound_inputs=True):
         else:
             k_hard = n_pre
         counted = RULE_CODES[type(rule)] in COUNTED_RULES
-        proj_f[j] = [p, r, pr.weight.mean, w_sd, pr.delay.mean, d_sd, 0.0]
+        redraw = 1.0 if isinstance(pr.delay, Normal) and pr.delay.outside == "redraw" and d_sd > 0 else 0.0
+        proj_f[j] = [p, r, pr.weight.mean, w_sd, pr.delay.mean, d_sd, 0.0, redraw]
         proj_i[j] = [a, b, RULE_CODES[type(rule)], streams.tag(streams.DOM_SYN, pr.pid), n, rec, nch,
                      0 if counted else -1, offsets[a], n_pre, offsets[b], n_post, 0, nch if counted else 0, 1]
         bound_terms[(b, rec)].append((k_hard * int(mult[a]), weight_bound(pr.weight.mean, w_sd)))

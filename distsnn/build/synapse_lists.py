@@ -13,7 +13,9 @@ Weights and delays are the target model's units (pA, nS or mV) and ms, converted
 rules convert theirs: fixed point floor(w * 2**k + 0.5), delay steps floor(d (1 / dt) + 0.5).
 A Normal weight or delay is drawn per synapse: synapse i uses SYN counter (i lo, i hi, 0,
 projection id), whose words 1 and 2 feed the Box-Muller pair of every rule (the cosine
-branch the weight's normal, the sine branch the delay's), clipped as the rules clip.
+branch the weight's normal, the sine branch the delay's), clipped as the rules clip; a delay
+Normal(..., outside="redraw") drawn below dt is redrawn from the synapse's REDRAW chain
+(counter (i lo, i hi, 0), rng.redraw), as the rules redraw theirs.
 """
 import hashlib
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from ..model.distributions import Normal, Values
 from ..rng import streams
 from ..rng.philox import philox4x32, uniform_open0_closed1
 from ..rng.portable_math import box_muller
+from ..rng.redraw import redrawn
 
 M32 = np.uint64(0xFFFFFFFF)
 
@@ -97,7 +100,13 @@ def synapse_lists(network, index, key0, key1, dt):
         w = _per_synapse(pr.weight, z0, n)
         if isinstance(pr.weight, Normal):   # clipped to keep the sign of the mean, as the rules' draws
             w = np.maximum(w, 0.0) if pr.weight.mean >= 0 else np.minimum(w, 0.0)
-        d = np.maximum(_per_synapse(pr.delay, z1, n), dt)
+        d = _per_synapse(pr.delay, z1, n)
+        low = np.flatnonzero(d < dt) if isinstance(pr.delay, Normal) and pr.delay.outside == "redraw" else []
+        if len(low):   # a few percent of the synapses at most (a delay's mean is >= dt): NumPy will do
+            i = low.astype(np.uint64)
+            d[low] = redrawn(i & M32, i >> np.uint64(32), 0, streams.tag(streams.DOM_SYN, pr.pid), key0, key1,
+                             pr.delay.mean, pr.delay.sd, dt)
+        d = np.maximum(d, dt)
         rec = bp.REC_EX if pr.receptor == "excitatory" else bp.REC_IN
         out.append(SynapseList(i, index[pr.source], index[pr.target], rec,
                                np.asarray(pr.rule.pre, dtype=np.int64), np.asarray(pr.rule.post, dtype=np.int64),

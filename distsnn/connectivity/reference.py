@@ -6,6 +6,7 @@ from ..rng import streams
 from ..rng import permutation
 from ..rng.philox import philox4x32, uniform_open0_closed1, uint_below
 from ..rng.portable_math import box_muller, plog
+from ..rng.redraw import redrawn
 
 
 def count_tag(syn_tag):
@@ -54,13 +55,22 @@ def projection_counts(plan, j):
     return np.bincount(cells, minlength=n_pre * nch).astype(np.uint32).reshape(n_pre, nch)
 
 
-def synapse_values(words1, words2, jf, dt):
-    """Weights (pA), fixed-point weights and delays (steps) from counter words 1 and 2."""
+def synapse_values(words1, words2, jf, dt, counter=None):
+    """Weights (pA), fixed-point weights and delays (steps) from counter words 1 and 2.
+
+    counter: (c0, c1, c2, SYN tag, key0, key1) of the synapses, for a projection that
+    redraws its delays below dt (JF_DREDRAW, rng.redraw); otherwise they are clipped to dt."""
     z0, z1 = box_muller(uniform_open0_closed1(words1), uniform_open0_closed1(words2))
     w = jf[bp.JF_WMEAN] + jf[bp.JF_WSD] * z0
     w = np.maximum(w, 0.0) if jf[bp.JF_WMEAN] >= 0 else np.minimum(w, 0.0)
     w_int = np.floor(w * jf[bp.JF_SCALE] + 0.5).astype(np.int64)
     d = jf[bp.JF_DMEAN] + jf[bp.JF_DSD] * z1
+    low = d < dt
+    if jf[bp.JF_DREDRAW] != 0.0 and low.any():
+        c0, c1, c2, tag, key0, key1 = counter
+        c0, c1, c2 = (x[low] for x in np.broadcast_arrays(c0, c1, c2))
+        d = d.copy()
+        d[low] = redrawn(c0, c1, c2, tag, key0, key1, jf[bp.JF_DMEAN], jf[bp.JF_DSD], dt)
     d = np.where(d < dt, dt, d)
     d_steps = np.floor(d * (1.0 / dt) + 0.5).astype(np.int64)   # NEST's rounding (plan._delay_steps)
     return w, w_int, d_steps
@@ -74,6 +84,7 @@ def row(plan, j, pre, chunk, counts=None):
     clen = min(C, int(pi[bp.JI_POST_SIZE]) - c0)
     rule = pi[bp.JI_RULE]
     key = (plan.key0, plan.key1)
+    c2 = pre   # the synapses' counter words 0 (k, set below) and 2, for a redraw
     if rule in (bp.RULE_FTN, bp.RULE_FOUT):
         n = int(counts[pre, chunk])
         k = np.arange(n, dtype=np.uint64)
@@ -88,6 +99,7 @@ def row(plan, j, pre, chunk, counts=None):
         slot = permutation.permute(np.arange(start, start + n, dtype=np.uint64), clen * K, keys)
         w = philox4x32(slot, chunk, 0, pi[bp.JI_TAG], *key)
         tgt = c0 + (slot // np.uint64(max(K, 1))).astype(np.int64)
+        k, c2 = slot, 0
     elif rule == bp.RULE_FP:
         p = jf[bp.JF_P]
         if p <= 0:
@@ -101,6 +113,7 @@ def row(plan, j, pre, chunk, counts=None):
         keep = pos < clen
         w = tuple(x[keep] for x in w)
         tgt = c0 + pos[keep]
+        k = k[keep]
     elif rule == bp.RULE_O2O:
         k = np.arange(1 if c0 <= pre < c0 + clen else 0, dtype=np.uint64)
         w = philox4x32(k, chunk, pre, pi[bp.JI_TAG], *key)
@@ -109,7 +122,7 @@ def row(plan, j, pre, chunk, counts=None):
         k = np.arange(clen, dtype=np.uint64)
         w = philox4x32(k, chunk, pre, pi[bp.JI_TAG], *key)
         tgt = c0 + k.astype(np.int64)
-    wf, w_int, d = synapse_values(w[1], w[2], jf, plan.dt)
+    wf, w_int, d = synapse_values(w[1], w[2], jf, plan.dt, (k, chunk, c2, pi[bp.JI_TAG], *key))
     return tgt, wf, w_int, d
 
 

@@ -121,7 +121,7 @@ def list_values(where, n, weight, delay, dt):
     for name, value in (("weight", weight), ("delay", delay)):
         value = given_values(value)
         if not isinstance(value, Values):
-            out.append(as_distribution(value, f"{where}: {name}", (Constant, Normal)))
+            out.append(as_distribution(value, f"{where}: {name}", (Constant, Normal), redraw=name == "delay"))
             continue
         v = value.values
         if v.ndim != 1 or v.size != n:

@@ -44,17 +44,35 @@ class Uniform:
         return 0.5 * (self.low + self.high)
 
 
+OUTSIDE = ("clip", "redraw")
+
+
 @dataclass(frozen=True)
 class Normal:
-    """Normal distribution with mean and standard deviation sd (same units)."""
+    """Normal distribution with mean and standard deviation sd (same units).
+
+    outside: what a synaptic delay drawn below dt becomes. 'clip' (the default): dt, so
+    every such draw lands on the shortest delay (NEST's `max(normal, dt)`, PyNN's
+    normal_clipped_to_boundary). 'redraw': drawn again until it is >= dt, the normal
+    truncated at dt (NEST's `redraw` and NEST 2's normal_clipped, GeNN's NormalClippedDelay,
+    PyNN's normal_clipped; the microcircuit's and the multi-area model's specifications).
+    Redrawing is for delays only; weights clip at 0 to keep the sign of their mean.
+    """
     mean: float
     sd: float
+    outside: str = "clip"
 
-    def validated(self, where):
+    def validated(self, where, redraw=False):
+        """Checked copy; redraw: whether outside='redraw' means something here (a delay)."""
         mu, sd = _finite(where, "mean", self.mean), _finite(where, "sd", self.sd)
         if sd < 0:
             raise ValueError(f"{where}: sd must be >= 0, got {sd}")
-        return Normal(mu, sd)
+        if self.outside not in OUTSIDE:
+            raise ValueError(f"{where}: outside must be one of {OUTSIDE}, got {self.outside!r}")
+        if self.outside == "redraw" and not redraw:
+            raise ValueError(f"{where}: outside='redraw' applies to synaptic delays only (a weight clips at 0 to "
+                             "keep its sign; other parameters are not bounded)")
+        return Normal(mu, sd, self.outside)
 
 
 class Values:
@@ -110,11 +128,12 @@ def given_values(value):
     return value
 
 
-def as_distribution(value, where, allowed=(Constant, Normal)):
-    """Accept a number (-> Constant) or one of `allowed`; validate it."""
+def as_distribution(value, where, allowed=(Constant, Normal), redraw=False):
+    """Accept a number (-> Constant) or one of `allowed`; validate it (redraw: a Normal may
+    redraw, i.e. it is a delay)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = Constant(value)
     if not isinstance(value, allowed):
         names = ", ".join(a.__name__ for a in allowed)
         raise ValueError(f"{where}: expected a number or one of {names}, got {value!r}")
-    return value.validated(where)
+    return value.validated(where, redraw) if isinstance(value, Normal) else value.validated(where)

@@ -284,7 +284,8 @@ class Network:
         iaf_psc_alpha, nS for the conductance-based models, mV for iaf_psc_delta), clipped
         at 0 so it keeps the sign of its mean; onto the conductance-based models a negative
         weight is an inhibitory conductance of its magnitude, as in NEST;
-        delay: number or Normal (ms), clipped below at dt and rounded to steps.
+        delay: number or Normal (ms), clipped below at dt (or redrawn: Normal's `outside`)
+        and rounded to steps; its mean must be >= dt.
         With rule FromList, weight and delay may also be one value per synapse (a sequence;
         the weights of one sign, the delays >= dt).
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
@@ -302,7 +303,7 @@ class Network:
             weight, delay = list_values(where, rule.n, weight, delay, self.dt)
         else:
             weight = as_distribution(weight, f"{where}: weight")
-            delay = as_distribution(delay, f"{where}: delay")
+            delay = as_distribution(delay, f"{where}: delay", redraw=True)
         if delay.mean < self.dt:
             raise ValueError(f"{where}: delay mean {delay.mean} ms is below dt = {self.dt} ms")
         receptor, weight = _receptor_and_weight(where, post, weight, receptor)

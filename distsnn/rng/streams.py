@@ -17,6 +17,8 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
                                                            even gid, the odd one's)
   SOURCE      step lo            step hi     gid >> 2      0 (Poisson sources: word gid & 3
                                                            against the spike threshold)
+  REDRAW      the synapse's SYN c0, c1, c2, then        projection id (a value drawn again
+              block b's words 0..2 for block b + 1      below its bound: rng.redraw)
 """
 import hashlib
 
@@ -27,6 +29,7 @@ DOM_INIT = 4
 DOM_PERM = 5
 DOM_CURRENT = 6
 DOM_SOURCE = 7
+DOM_REDRAW = 8
 DOMAIN_SHIFT = 28
 ID_MASK = (1 << DOMAIN_SHIFT) - 1
 

@@ -11,7 +11,7 @@ from numba import prange
 from ...build import plan as bp
 from ...rng import streams
 from .jit import kernel
-from .rng_kernels import philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range
+from .rng_kernels import philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range, redraw_normal
 
 M32 = np.uint64(0xFFFFFFFF)
 # draws per block of the counting kernels: a branch-free loop computes a block's cells (LLVM
@@ -145,26 +145,48 @@ def indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_slot,
 
 
 @kernel(inline="always")
-def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt):
+def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
     """(fixed-point weight, delay in steps) from the synapse's two standard normals.
 
     Weights are clipped at 0 to keep the sign of their mean, delays clipped below at dt;
-    written as min / max selects so the loops around it can be vectorised.
+    written as min / max selects so the loops around it can be vectorised. A delay below
+    dlow (dt where the projection redraws its delays, else -inf: delay_floor) is marked
+    -1 - c0 instead (c0: the synapse's counter word 0), for redraw_delays to replace after
+    the loop.
     """
     w = wmean + wsd * z0
     w = max(w, 0.0) if wmean >= 0.0 else min(w, 0.0)
-    d = max(dmean + dsd * z1, dt)
-    return np.int64(math.floor(w * scale + 0.5)), np.int64(math.floor(d * (1.0 / dt) + 0.5))
+    d = dmean + dsd * z1
+    steps = np.int64(math.floor(max(d, dt) * (1.0 / dt) + 0.5))
+    return np.int64(math.floor(w * scale + 0.5)), steps if d >= dlow else -1 - np.int64(c0)
 
 
 @kernel(inline="always")
-def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt):
-    """(fixed-point weight, delay in steps) of one synapse from its counter words 1 and 2."""
+def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
+    """(fixed-point weight, delay in steps or a redraw's mark) of one synapse from its counter
+    words 1 and 2 (synapse_from_normals)."""
     z0 = 0.0
     z1 = 0.0
     if wsd != 0.0 or dsd != 0.0:
         z0, z1 = box_muller(u01(w1), u01(w2))
-    return synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
+    return synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0)
+
+
+@kernel(inline="always")
+def delay_floor(proj_f, j, dt):
+    """The delay (ms) below which projection j redraws: dt, or -inf where it clips (JF_DREDRAW)."""
+    return dt if proj_f[j, bp.JF_DREDRAW] != 0.0 else -math.inf
+
+
+@kernel
+def redraw_delays(n, out_d, c1, c2, tag, key0, key1, dmean, dsd, dt):
+    """Replace each mark -1 - c0 in out_d[:n] (synapse_from_normals) by the redrawn delay, in
+    steps, of the synapse with counter words (c0, c1, c2) (rng.redraw). A pass after a row's
+    vectorised loop, so that the rare redraw does not keep that loop scalar."""
+    for k in range(n):
+        if out_d[k] < 0:
+            d = redraw_normal(-1 - out_d[k], c1, c2, tag, key0, key1, dmean, dsd, dt)
+            out_d[k] = np.int64(math.floor(d * (1.0 / dt) + 0.5))
 
 
 # Draws of a fixed_probability row past the first block, taken together: enough to amortise a
@@ -173,11 +195,12 @@ FP_BLOCK = 32
 
 
 @kernel(inline="always")
-def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, scale, dmean, dsd, dt,
+def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, scale, dmean, dsd, dt, dlow,
              out_t, out_w, out_d):
     """Draws k0 <= k < k1 of fixed_probability row (pre, chunk): the geometric skip of each
     (r = 1 / log(1 - p)) into out_t[k], clipped at the chunk length (any larger skip ends the
-    row just the same), and, if `weights`, its weight and delay into out_w[k], out_d[k].
+    row just the same), and, if `weights`, its weight and delay (or a redraw's mark, dlow:
+    synapse_from_normals) into out_w[k], out_d[k].
 
     No draw depends on another, and the loop has no branch, so LLVM vectorises the Philox
     rounds, the logarithm and Box-Muller; fp_row then adds the skips up in order."""
@@ -187,21 +210,21 @@ def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, 
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
             out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
             z0, z1 = box_muller(u01(w1), u01(w2))
-            out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
+            out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
     else:
         for k in range(k0, k1):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
             out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
         if weights:
             for k in range(k0, k1):
-                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
+                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
 
 
 @kernel(inline="always")
 def fp_row(j, pre, chunk, clen, proj_f, tag, key0, key1, weights, dt, out_t, out_w, out_d):
     """Row (pre, chunk) of fixed_probability projection j: the chunk-local targets into out_t
-    and, if `weights`, the fixed-point weights and delays (steps) into out_w, out_d; returns
-    the row length.
+    and, if `weights`, the fixed-point weights and delays (steps, or a redraw's mark:
+    synapse_from_normals) into out_w, out_d; returns the row length.
 
     Synapse k is at position pos_k = pos_(k-1) + 1 + skip_k (pos_(-1) = -1), and the row ends
     at the first draw whose position reaches clen, so it has at most clen synapses, and the
@@ -218,12 +241,13 @@ def fp_row(j, pre, chunk, clen, proj_f, tag, key0, key1, weights, dt, out_t, out
     scale = proj_f[j, bp.JF_SCALE]
     dmean = proj_f[j, bp.JF_DMEAN]
     dsd = proj_f[j, bp.JF_DSD]
+    dlow = delay_floor(proj_f, j, dt) if weights else -math.inf
     pos = np.int64(-1)
     k0 = 0
     block = min(clen, np.int64(clen * p) + 1)
     while k0 < clen:
         k1 = min(k0 + block, clen)
-        fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, scale, dmean, dsd, dt,
+        fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, scale, dmean, dsd, dt, dlow,
                  out_t, out_w, out_d)
         for k in range(k0, k1):
             pos += 1 + out_t[k]
@@ -250,6 +274,7 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     scale = proj_f[j, bp.JF_SCALE]
     dmean = proj_f[j, bp.JF_DMEAN]
     dsd = proj_f[j, bp.JF_DSD]
+    dlow = delay_floor(proj_f, j, dt)
     n = 0
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
         cnt = row_extent(j, pre, chunk, proj_i, counts)[1]
@@ -259,12 +284,12 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
                 w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
                 out_t[k] = below(w0, clen)
                 z0, z1 = box_muller(u01(w1), u01(w2))
-                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
+                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
         else:
             for k in range(cnt):
                 w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
                 out_t[k] = below(w0, clen)
-                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
+                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
         n = cnt
     elif rule == bp.RULE_FIN:
         # input slot pi(start + k) of the chunk belongs to post slot // K (rng.permutation).
@@ -273,26 +298,29 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
         n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_d, out_t, out_w)
         if wsd != 0.0 or dsd != 0.0:
             for k in range(n):
-                w0, w1, w2, w3 = philox(out_d[k], chunk, 0, tag, key0, key1)
+                slot = out_d[k]
+                w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
                 z0, z1 = box_muller(u01(w1), u01(w2))
-                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt)
+                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, slot)
         else:
             for k in range(n):
-                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt)
+                out_w[k], out_d[k] = synapse_from_normals(0.0, 0.0, wmean, wsd, scale, dmean, dsd, dt, dlow, 0)
     elif rule == bp.RULE_FP:
         n = fp_row(j, pre, chunk, clen, proj_f, tag, key0, key1, True, dt, out_t, out_w, out_d)
     elif rule == bp.RULE_O2O:
         if c0 <= pre < c0 + clen:
             w0, w1, w2, w3 = philox(0, chunk, pre, tag, key0, key1)
             out_t[0] = pre - c0
-            out_w[0], out_d[0] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
+            out_w[0], out_d[0] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt, dlow, 0)
             n = 1
     else:
         for k in range(clen):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
             out_t[k] = k
-            out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt)
+            out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
         n = clen
+    if dlow > 0.0:   # the delays drawn below dt, marked by synapse_from_normals: counter (c0, chunk, pre or 0)
+        redraw_delays(n, out_d, chunk, 0 if rule == bp.RULE_FIN else pre, tag, key0, key1, dmean, dsd, dt)
     return n
 
 

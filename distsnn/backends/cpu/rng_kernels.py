@@ -12,6 +12,7 @@ from numba.extending import intrinsic
 
 from ...rng import permutation as perm
 from ...rng import portable_math as pm
+from ...rng import streams
 from .jit import kernel
 
 M32 = np.uint64(0xFFFFFFFF)
@@ -190,6 +191,36 @@ def box_muller(u1, u2):
     s, c = psincos_2pi(u2)
     return r * c, r * s
 
+
+
+REDRAW_DOMAIN = np.uint64(streams.DOM_REDRAW << streams.DOMAIN_SHIFT)
+ID_MASK = np.uint64(streams.ID_MASK)
+
+
+@kernel
+def redraw_normal(c0, c1, c2, tag, key0, key1, mean, sd, low):
+    """The first mean + sd z >= low of the redraw chain of the synapse with SYN counter words
+    (c0, c1, c2) of the projection with SYN word `tag` (rng.redraw, the NumPy specification):
+    four candidates a block, block b + 1 from words 0..2 of block b. Not inlined: a rare path
+    (3 to 4 % of the models' delays), kept out of the vectorised row loops."""
+    rtag = (np.uint64(tag) & ID_MASK) | REDRAW_DOMAIN
+    while True:
+        w0, w1, w2, w3 = philox(c0, c1, c2, rtag, key0, key1)
+        za, zb = box_muller(u01(w0), u01(w1))
+        x = mean + sd * za
+        if x >= low:
+            return x
+        x = mean + sd * zb
+        if x >= low:
+            return x
+        zc, zd = box_muller(u01(w2), u01(w3))
+        x = mean + sd * zc
+        if x >= low:
+            return x
+        x = mean + sd * zd
+        if x >= low:
+            return x
+        c0, c1, c2 = w0, w1, w2
 
 # -- keyed permutation of a chunk's input slots (fixed_indegree; rng.permutation) -------------
 MIX_A = np.uint64(perm.MIX_A)

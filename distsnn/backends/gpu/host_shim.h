@@ -20,6 +20,7 @@ static emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 #define __global__
 #define __device__
 #define __forceinline__ inline
+#define __noinline__
 #define __constant__ static const
 #define __maxnreg__(n)   // a register cap: nothing on the host
 

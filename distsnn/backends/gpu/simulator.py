@@ -44,7 +44,7 @@ from .input_bound import device_unit_bounds
 from .row_counts import device_counts
 from .delivery_items import list_items, stored_records, table_bytes, teams_per_spike
 from .setup_choice import SetupChoice
-from .source import R32, RULE_FILES, rule_variant
+from .source import R32, RULE_FILES, plan_rules, rule_variant
 from .step_setups import device_setup, records_on
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step, population) on the device: 80 MiB (at least 2 steps' worth)
@@ -156,7 +156,7 @@ class GpuSimulator(SetupChoice, RecordedState):
         full variant where the device's rule_variants is off)."""
         variant = ""
         if name in RULE_FILES and getattr(self.dev, "rule_variants", True):
-            variant = rule_variant(() if self.connectivity == "stored" else self.plan.proj_i[:, bp.JI_RULE])
+            variant = rule_variant(() if self.connectivity == "stored" else plan_rules(self.plan))
         return name + variant + (R32 if self.plan.ring_bits == 32 else "")
 
     def bound_inputs(self, comm=None):

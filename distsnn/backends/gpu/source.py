@@ -45,7 +45,13 @@ R32 = "_r32"
 # threads, not 5. The microcircuit and the multi-area model (fixed_total_number) and
 # networks of fixed_probability get the smaller variant; Brunel's (fixed_indegree) the full
 # one. The suffix comes before R32; rule_variant picks the variant for a plan.
-RULE_VARIANTS = {"": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN),
+# Delays redrawn below dt (JF_DREDRAW, rng.redraw) count as one more "rule", bit REDRAW_BIT,
+# in the full variant only: the redraw is a call (common.cuh redraw_delay), and the registers
+# a call keeps across it do not fit the 80 of "_no_indegree" (it spilled 44 B) but fit the
+# full variant's 96 in delivery (its variant without fixed_indegree also needed 96, so a
+# variant of its own would gain no block per multiprocessor).
+REDRAW_BIT = 6
+RULE_VARIANTS = {"": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN, REDRAW_BIT),
                  "_no_indegree": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A)}
 # the files whose entry points come in these variants
 RULE_FILES = ("deliver_procedural", "step_loop")
@@ -74,9 +80,16 @@ def rule_mask(rules):
     return sum(1 << int(r) for r in set(rules))
 
 
+def plan_rules(plan):
+    """The rule codes of a plan's projections, and REDRAW_BIT where one redraws its delays."""
+    rules = {int(r) for r in plan.proj_i[:, bp.JI_RULE]}
+    return rules | ({REDRAW_BIT} if (plan.proj_f[:, bp.JF_DREDRAW] != 0).any() else set())
+
+
 def rule_variant(rules):
     """The suffix of the smallest variant that regenerates every rule code in `rules` (those
-    of the projections a kernel delivers; with none, the smallest variant)."""
+    of the projections a kernel delivers, REDRAW_BIT where one redraws: plan_rules; with none,
+    the smallest variant)."""
     need = {int(r) for r in rules}
     fits = [v for v, have in RULE_VARIANTS.items() if need <= set(have)]
     if not fits:
@@ -92,7 +105,9 @@ NVCC_FLAGS = ("--fmad=false", "--prec-div=true", "--prec-sqrt=true")
 # ptxas recomputes that state instead, without spilling (test_gpu_kernels checks: no spills
 # anywhere). The cap acts where CuPy has NVRTC build a cubin (its default); a PTX build
 # (CUPY_COMPILE_WITH_PTX) leaves the choice to the driver.
-REGISTER_CAPS = {"deliver_procedural": 96, "step_loop": 96}
+# The step loop's full variant needs 100 with the redraw's call (it spilled 44 B at 96): 104
+# after rounding, 4 blocks of 128 per multiprocessor; the loop is opt-in until measured.
+REGISTER_CAPS = {"deliver_procedural": 96, "step_loop": 104}
 
 
 def compile_options(name):
@@ -130,6 +145,7 @@ def constants_header():
     lines.append(f"#define MODEL_AEIF {MODEL_CODES['aeif_cond_exp']}")
     lines.append(f"#define MODEL_AEIF_PSC {MODEL_CODES['aeif_psc_exp']}")
     lines.append(f"#define MODEL_IZH {MODEL_CODES['izhikevich']}")
+    lines.append(f"#define REDRAW_BIT {REDRAW_BIT}   // the RULES bit of delays redrawn below dt (RULE_VARIANTS)")
     lines.append(f"#define RULES_ALL {rule_mask(RULE_VARIANTS[''])}u   // every connection rule (RULE_VARIANTS)")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
@@ -137,6 +153,7 @@ def constants_header():
     lines.append(f"#define SOURCE_TAG {streams.tag(streams.DOM_SOURCE, 0)}u")
     lines.append(f"#define COUNT_TAG {streams.DOM_COUNT << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define PERM_TAG {streams.DOM_PERM << streams.DOMAIN_SHIFT}u")
+    lines.append(f"#define REDRAW_TAG {streams.DOM_REDRAW << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define ID_MASK {streams.ID_MASK}u")
     for name in ("ROUNDS", "MIN_BITS"):
         lines.append(f"#define PERM_{name} {getattr(perm, name)}")

@@ -94,11 +94,44 @@ __device__ __forceinline__ void box_muller(double u1, double u2, double* z0, dou
     *z1 = r * s;
 }
 
-// fixed-point weight and delay (steps) of one synapse from counter words 1 and 2. inv_dt is
-// 1 / dt as the host divides (IEEE, the same double as the CPU's 1.0 / dt): a kernel
-// parameter, read from the constant bank, where a quotient computed here would hold two of
-// delivery's scarce registers for the whole launch
-__device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, const double dt, const double inv_dt,
+// The counter of a synapse, for its redraw: SYN words 0..2 and 3 (the projection's tag)
+struct Counter {
+    u32 c0, c1, c2, tag;
+};
+
+// the first delay dmean + dsd z >= dt (ms) of the redraw chain of the synapse at counter `at`
+// (rng.redraw, the NumPy specification): four candidates a block, block b + 1 from words
+// 0..2 of block b. A rare path (3 to 4 % of the models' delays) inside delivery's loop, so a
+// call: inlined, its loop held registers across delivery's and spilled (ptxas, sm_90)
+__device__ __noinline__ double redraw_delay(Counter at, const u32 key0, const u32 key1, const double* jf,
+                                            const double dt) {
+    const u32 rtag = (at.tag & ID_MASK) | REDRAW_TAG;
+    for (;;) {
+        u32 w[4];
+        philox(at.c0, at.c1, at.c2, rtag, key0, key1, w);
+        for (int h = 0; h < 4; h += 2) {
+            double za, zb;
+            box_muller(u01(w[h]), u01(w[h + 1]), &za, &zb);
+            double x = jf[JF_DMEAN] + jf[JF_DSD] * za;
+            if (x >= dt) return x;
+            x = jf[JF_DMEAN] + jf[JF_DSD] * zb;
+            if (x >= dt) return x;
+        }
+        at.c0 = w[0];
+        at.c1 = w[1];
+        at.c2 = w[2];
+    }
+}
+
+// fixed-point weight and delay (steps) of one synapse from counter words 1 and 2; a delay
+// drawn below dt is redrawn where the projection says so (JF_DREDRAW, from the synapse's
+// counter `at`) and the variant has the redraw (bit REDRAW_BIT of RULES: source.RULE_VARIANTS),
+// else clipped to dt. inv_dt is 1 / dt as the host divides (IEEE, the same double as the
+// CPU's 1.0 / dt): a kernel parameter, read from the constant bank, where a quotient computed
+// here would hold two of delivery's scarce registers for the whole launch
+template <u32 RULES = RULES_ALL>
+__device__ __forceinline__ void synapse(u32 w1, u32 w2, const Counter at, const u32 key0, const u32 key1,
+                                        const double* jf, const double dt, const double inv_dt,
                                         i64* w_int, i64* d_steps) {
     const double wmean = jf[JF_WMEAN], wsd = jf[JF_WSD], dmean = jf[JF_DMEAN], dsd = jf[JF_DSD];
     double z0 = 0.0, z1 = 0.0;
@@ -107,6 +140,7 @@ __device__ __forceinline__ void synapse(u32 w1, u32 w2, const double* jf, const 
     if (wmean >= 0.0) w = (w >= 0.0) ? w : 0.0;   // keep the sign of the mean (as the numba max/min)
     else w = (w <= 0.0) ? w : 0.0;
     double d = dmean + dsd * z1;
+    if (((RULES >> REDRAW_BIT) & 1u) && d < dt && jf[JF_DREDRAW] != 0.0) d = redraw_delay(at, key0, key1, jf, dt);
     d = (d >= dt) ? d : dt;
     *w_int = (i64)floor(w * jf[JF_SCALE] + 0.5);
     *d_steps = (i64)floor(d * inv_dt + 0.5);   // NEST's rounding (plan._delay_steps)
@@ -493,6 +527,7 @@ __device__ __forceinline__ i64 open_indexed_row(Row& r, const i64* pj, const u32
 
 // synapse x of a fixed_indegree row: input slot pi(start + x) of the chunk, of post
 // slot / K, its words from counter (slot, chunk, 0)
+template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ void indegree_synapse(const Row& r, const i64 x, const u32 key0, const u32 key1,
                                                  const double dt, const double inv_dt, i64* tgt, i64* w_int,
                                                  i64* d) {
@@ -500,7 +535,7 @@ __device__ __forceinline__ void indegree_synapse(const Row& r, const i64 x, cons
     const u32 slot = permute(r.start + (u32)x, r.domain, r.keys);
     philox(slot, (u32)r.chunk, 0u, r.tag, key0, key1, w);
     *tgt = (i64)(slot / r.k_in);
-    synapse(w[1], w[2], r.jf, dt, inv_dt, w_int, d);
+    synapse<RULES>(w[1], w[2], Counter{slot, (u32)r.chunk, 0u, r.tag}, key0, key1, r.jf, dt, inv_dt, w_int, d);
 }
 
 // synapse x of an indexed row: chunk-local target, fixed-point weight, delay (steps)
@@ -509,13 +544,14 @@ __device__ __forceinline__ void indexed_synapse(const Row& r, const i64 x, const
                                                 const double dt, const double inv_dt, i64* tgt, i64* w_int,
                                                 i64* d) {
     if (has_rule<RULES>(r, RULE_FIN)) {
-        indegree_synapse(r, x, key0, key1, dt, inv_dt, tgt, w_int, d);
+        indegree_synapse<RULES>(r, x, key0, key1, dt, inv_dt, tgt, w_int, d);
         return;
     }
     u32 w[4];
     philox((u32)x, (u32)r.chunk, (u32)r.pre, r.tag, key0, key1, w);
     *tgt = (r.rule == RULE_A2A) ? x : below(w[0], r.clen);
-    synapse(w[1], w[2], r.jf, dt, inv_dt, w_int, d);
+    synapse<RULES>(w[1], w[2], Counter{(u32)x, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt, inv_dt, w_int,
+                   d);
 }
 
 // one_to_one: whether the row has its synapse (target pre - chunk start), and its words

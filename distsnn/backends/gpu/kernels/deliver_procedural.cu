@@ -28,7 +28,7 @@
 // The width is a constant: the shuffles' width and mask fold into the code, which keeps
 // delivery and the step loop within their 96 registers without spilling (test_gpu_kernels;
 // a width given at run time, or one instance per power of two, spilled).
-template <int width, typename R>
+template <u32 RULES, int width, typename R>
 __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 key0,
                                            const u32 key1, const double dt, const double inv_dt, R* ring,
                                            const i64 base, const i64 slot0, const i64 slots, const i64 n_u) {
@@ -56,7 +56,8 @@ __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 
         const bool in_row = at < (u64)clen;
         if (in_row) {
             i64 w_int, d;
-            synapse(w[1], w[2], r.jf, dt, inv_dt, &w_int, &d);
+            synapse<RULES>(w[1], w[2], Counter{k, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt, inv_dt,
+                           &w_int, &d);
             ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (i64)at, w_int);
         }
         n += (u64)__popc(__ballot_sync(mask, in_row));
@@ -114,12 +115,13 @@ __device__ __forceinline__ void deliver_procedural_body(
             } else if (has_rule<RULES>(r, RULE_FP)) {
                 // a whole warp where teams are whole warps (the default), else one lane
                 if (team % 32 == 0 && lane < 32)
-                    ev += fp_row_team<32>(r, lane, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
+                    ev += fp_row_team<RULES, 32>(r, lane, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
                 else if (team % 32 != 0 && lane == 0)
-                    ev += fp_row_team<1>(r, 0, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
+                    ev += fp_row_team<RULES, 1>(r, 0, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
             } else if (has_rule<RULES>(r, RULE_O2O) && lane == 0) {
                 if (o2o_words(r, chunk_size, key0, key1, w)) {
-                    synapse(w[1], w[2], r.jf, dt, inv_dt, &w_int, &d);
+                    synapse<RULES>(w[1], w[2], Counter{0u, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt,
+                                   inv_dt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (r.pre - r.chunk * chunk_size), w_int);
                     ev += 1;
                 }
