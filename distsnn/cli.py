@@ -45,6 +45,8 @@ MODEL_OPTIONS = (
     ("--b", "b", float, "adex: spike-triggered adaptation of the excitatory neurons, pA (default 60)"),
     ("--cells", "cells", str, "izhikevich: 'central' (one parameter set per class, the default) or 'published' "
                               "(each cell its own a, b, c, d as Izhikevich 2003 draws them)"),
+    ("--delays", "delays", str, "microcircuit, multi_area: what a delay drawn below dt becomes, 'redraw' (the "
+                                "models' rule, the default) or 'clip' (as distsnn did before 2026-11-23)"),
     ("--stimulus", "stimulus", str, "microcircuit: 'thalamus' (902 thalamic Poisson sources, 120 Hz, 700-710 ms, "
                                     "onto L4 and L6), 'dc' (0.3 pA per external input, 650-750 ms) or 'thalamus,dc'"),
 )

@@ -2,8 +2,10 @@
 
 Parameters as in NEST's PyNEST example (Potjans_2014, network_params.py / helpers.py):
 8 populations of iaf_psc_exp, fixed_total_number connectivity (multapses, autapses),
-Poisson background at 8 Hz, normal weights (relative sd 0.1, clipped to keep the sign) and
-delays (relative sd 0.5, clipped below at dt), dt = 0.1 ms. The example's two stimuli are
+Poisson background at 8 Hz, normal weights (relative sd 0.1, clipped to keep the sign; the
+example redraws, but no draw gets 10 sd from the mean) and delays (relative sd 0.5, redrawn
+below dt as the example's nest.math.redraw does; `delays="clip"` puts them on dt, as distsnn
+did before 2026-11-23), dt = 0.1 ms. The example's two stimuli are
 off by default, as there (stimulus_params.py):
 - thalamus: 902 thalamic neurons (population "TH", not scaled) fire as Poisson sources at
   120 Hz for 10 ms from 700 ms and project onto L4 and L6 by fixed_total_number with the
@@ -23,6 +25,7 @@ import math
 import numpy as np
 
 from ..model import FixedTotalNumber, Network, Normal
+from ..model.distributions import OUTSIDE
 from ..rng.portable_math import plog
 
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
@@ -109,14 +112,18 @@ def stimuli(text):
     return names
 
 
-def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None):
+def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None, delays="redraw"):
     """Return the microcircuit as a Network. record_voltage: first K neurons of each population;
     stimulus: 'thalamus', 'dc' or 'thalamus,dc' (the NEST example's stimuli, module docstring);
     neuron_params: parameters that replace the model's in every population, numbers or values
-    per neuron (e.g. {"tau_m": Normal(10.0, 1.0)}: a heterogeneous microcircuit)."""
+    per neuron (e.g. {"tau_m": Normal(10.0, 1.0)}: a heterogeneous microcircuit); delays:
+    what a delay drawn below dt becomes, 'redraw' (the example's rule) or 'clip' (the spikes
+    of distsnn runs before 2026-11-23)."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not 0 < scale <= 1:
         raise ValueError(f"microcircuit: scale must be in (0, 1], got {scale!r}")
     scale = float(scale)
+    if delays not in OUTSIDE:
+        raise ValueError(f"microcircuit: delays must be one of {OUTSIDE}, got {delays!r}")
     stim = stimuli(stimulus)
     sizes = [int(np.round(n * scale)) for n in FULL_SIZES]
     full = full_synapse_counts()
@@ -131,7 +138,7 @@ def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None):
             dc[t] = 0.001 * NEURON_PARAMS["tau_syn_ex"] * (1.0 - math.sqrt(scale)) * (rec + ext)
 
     net = Network(dt=DT, chunk_size=CHUNK_SIZE, name="microcircuit")
-    net.metadata.update({"model": "microcircuit", "scale": scale,
+    net.metadata.update({"model": "microcircuit", "scale": scale, "delays": delays,
                          "reference": "Potjans & Diesmann (2014); NEST example Potjans_2014"})
     if stim:
         net.metadata["stimulus"] = ",".join(stim)
@@ -151,16 +158,16 @@ def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None):
             w = mean_weight(t, s) * w_factor
             d = DELAY_INH if POPULATIONS[s].endswith("I") else DELAY_EXC
             net.connect(POPULATIONS[s], POPULATIONS[t], FixedTotalNumber(n_syn),
-                        weight=Normal(w, W_REL_SD * abs(w)), delay=Normal(d, DELAY_REL_SD * d))
+                        weight=Normal(w, W_REL_SD * abs(w)), delay=Normal(d, DELAY_REL_SD * d, delays))
     if "thalamus" in stim:
-        _add_thalamus(net, scale)
+        _add_thalamus(net, scale, delays)
     if "dc" in stim:
         for t, name in enumerate(POPULATIONS):   # not scaled, as in the example
             net.add_dc_input(name, DC_PER_K_EXT * K_EXT[t], start=DC_START, stop=DC_START + DC_DURATION)
     return net
 
 
-def _add_thalamus(net, scale):
+def _add_thalamus(net, scale, delays):
     """The thalamic population and its projections. As in the NEST example, the number of
     thalamic neurons is not scaled, the synapse numbers scale with the in-degrees (so each
     target keeps its full-scale thalamic in-degree) and the weight by 1/sqrt(scale)."""
@@ -172,4 +179,4 @@ def _add_thalamus(net, scale):
         n_syn = int(np.round(count * scale))
         if n_syn:
             net.connect("TH", POPULATIONS[t], FixedTotalNumber(n_syn), weight=Normal(w, W_REL_SD * w),
-                        delay=Normal(DELAY_TH, DELAY_TH_REL_SD * DELAY_TH))
+                        delay=Normal(DELAY_TH, DELAY_TH_REL_SD * DELAY_TH, delays))

@@ -7,20 +7,19 @@ is read from `multi_area_model.json` (the project's shared data; see its README 
 provenance), never copied into the package. Where the file is: the `data` argument (a
 directory or the file itself), else the environment variable DISTSNN_DATA.
 
-Rules, as in the model's own code and the GeNN port used by Knight & Nowotny (2021), except
-that distsnn clips the normals' tails where both redraw:
+Rules, as in the model's own code and the GeNN port used by Knight & Nowotny (2021):
 - fixed_total_number connectivity with int(count) synapses per projection (multapses and
   autapses allowed);
-- weights normal(mean, 0.1 |mean|) clipped to keep their sign (10 sd from the mean: no draw
-  gets there, so clipping and redrawing agree); intra-area E sources
+- weights normal(mean, 0.1 |mean|) clipped to keep their sign (the model redraws; 10 sd from
+  the mean, no draw gets there, so clipping and redrawing agree); intra-area E sources
   87.81 pA (4E->23E twice that), I sources g = -11 times it; cortico-cortical weights are
   multiplied by chi (and by chi_I onto I targets) of the state ('ground': chi = 1,
   'resting': chi = 1.9, chi_I = 2);
-- delays normal(mean, 0.5 mean) clipped below at dt, as every distsnn rule clips; the
-  model's own code (NEST 2's normal_clipped) and the GeNN port redraw instead, which
-  matters for the 3 to 4 % of intra-area synapses drawn below dt (docs/design.md, "The
-  multi-area model"); intra-area means 1.5 ms (E sources) and 0.75 ms (I sources),
-  inter-area means distance / 3.5 mm/ms (1.7 to 18.0 ms);
+- delays normal(mean, 0.5 mean) redrawn below dt, as the model's own code (NEST 2's
+  normal_clipped) and the GeNN port draw them (`delays="redraw"`, the default; 'clip' puts
+  the 3 to 4 % of intra-area synapses drawn below dt on dt, as distsnn did before
+  2026-11-23: docs/design.md, "The multi-area model"); intra-area means 1.5 ms (E sources)
+  and 0.75 ms (I sources), inter-area means distance / 3.5 mm/ms (1.7 to 18.0 ms);
 - independent Poisson input of K_ext x 10 Hz per neuron, 87.81 pA, delay 1 ms (NEST's
   default; irrelevant for stationary input);
 - initial membrane potentials N(-150, 50) mV; dt = 0.1 ms.
@@ -45,6 +44,7 @@ import pathlib
 import numpy as np
 
 from ..model import FixedTotalNumber, Network, Normal
+from ..model.distributions import OUTSIDE
 
 DATA_FILE = "multi_area_model.json"
 REFERENCE_FILE = "multi_area_reference_stats.json"
@@ -180,7 +180,7 @@ def _areas(areas, known):
 
 
 def build(scale=1.0, k_scale=1.0, state="ground", areas=None, replace_missing="poisson", data=None,
-          record_voltage=0):
+          record_voltage=0, delays="redraw"):
     """Return the multi-area model as a Network.
 
     scale: N_scaling in (0, 1] (neuron and synapse numbers; in-degrees kept);
@@ -188,13 +188,16 @@ def build(scale=1.0, k_scale=1.0, state="ground", areas=None, replace_missing="p
     state: 'ground' or 'resting'; areas: names (list or comma-separated) or None for all 32;
     replace_missing: 'poisson' or None, for input from areas left out; data: directory or
     file of the structure (default $DISTSNN_DATA); record_voltage: first K neurons of each
-    population.
+    population; delays: what a delay drawn below dt becomes, 'redraw' (the model's rule) or
+    'clip' (the spikes of distsnn runs before 2026-11-23).
     """
     scale, k_scale = _check_scale("scale", scale), _check_scale("k_scale", k_scale)
     if state not in STATES:
         raise ValueError(f"multi_area: state must be one of {STATES}, got {state!r}")
     if replace_missing not in REPLACEMENTS:
         raise ValueError(f"multi_area: replace_missing must be one of {REPLACEMENTS}, got {replace_missing!r}")
+    if delays not in OUTSIDE:
+        raise ValueError(f"multi_area: delays must be one of {OUTSIDE}, got {delays!r}")
     d = load_structure(data)
     all_areas = d["areas"]
     chosen = _areas(areas, all_areas)
@@ -220,9 +223,9 @@ def build(scale=1.0, k_scale=1.0, state="ground", areas=None, replace_missing="p
     wts = d["weights"]["by_state"][state]
     w_ext = float(d["external_input"]["weight_pA"])
     rate_ext = float(d["external_input"]["rate_ext_per_synapse_hz"])
-    delays = d["delays"]
+    dly_data = d["delays"]
     area_index = {a: i for i, a in enumerate(all_areas)}
-    inter_delay = np.asarray(delays["inter_area_mean_delay_ms"], dtype=np.float64)
+    inter_delay = np.asarray(dly_data["inter_area_mean_delay_ms"], dtype=np.float64)
     w_factor = 1.0 / math.sqrt(k_scale)
 
     def mean_weight(ta, tp, sa, sp):
@@ -238,7 +241,7 @@ def build(scale=1.0, k_scale=1.0, state="ground", areas=None, replace_missing="p
     def mean_delay(ta, sa, sp):
         if sa != ta:
             return float(inter_delay[area_index[ta], area_index[sa]])
-        return float(delays["intra_area_mean_I_source"] if sp.endswith("I") else delays["intra_area_mean_E_source"])
+        return float(dly_data["intra_area_mean_I_source"] if sp.endswith("I") else dly_data["intra_area_mean_E_source"])
 
     incoming = {}            # (ta, tp) -> list of entries
     for ta, tp, sa, sp, cf, ci in d["synapses"]["entries"]:
@@ -251,7 +254,7 @@ def build(scale=1.0, k_scale=1.0, state="ground", areas=None, replace_missing="p
     net = Network(dt=float(d["simulation"]["dt"]), chunk_size=CHUNK_SIZE, ring_bits=32, name="multi_area")
     net.metadata.update({
         "model": "multi_area", "state": state, "scale": scale, "k_scale": k_scale, "areas": {},
-        "simulated_areas": chosen, "replace_missing": replace_missing,
+        "simulated_areas": chosen, "replace_missing": replace_missing, "delays": delays,
         "reference": "Schmidt et al. (2018) Brain Struct Funct 223:1409; PLoS Comput Biol 14:e1006359",
         "chi": wts.get("chi"), "chi_I": wts.get("chi_I"),
     })
@@ -302,7 +305,7 @@ def build(scale=1.0, k_scale=1.0, state="ground", areas=None, replace_missing="p
                     continue
                 w *= w_factor
                 net.connect(population_name(sa, sp), population_name(a, p), FixedTotalNumber(n_syn),
-                            weight=Normal(w, W_REL_SD * abs(w)), delay=Normal(dly, DELAY_REL_SD * dly))
+                            weight=Normal(w, W_REL_SD * abs(w)), delay=Normal(dly, DELAY_REL_SD * dly, delays))
             if missing_k > 0:
                 # all cortico-cortical sources are excitatory with one weight per target population, so
                 # the missing areas merge into one Poisson input of their summed in-degree and
