@@ -1,18 +1,21 @@
 """Validation: does the lower tail of the delay distribution change the microcircuit's activity?
 
-distsnn clips normal delays below dt to one step; NEST's Potjans_2014 example (and the
-multi-area model's own code, NEST 2's normal_clipped) redraws them instead. The intra-area
-delays (1.5 +- 0.75 ms from E, 0.75 +- 0.375 ms from I) put 3 to 6 % of the synapses in that
-tail. This runs NEST's microcircuit twice from one seed, delays redrawn and delays clipped
-(`scripts/nest_microcircuit.py --delays`), and distsnn's beside them, all with the same
-model parameters, and compares per population over [500 ms, T]:
+NEST's Potjans_2014 example (and the multi-area model's own code, NEST 2's normal_clipped)
+redraws normal delays drawn below dt; distsnn clipped them to one step until 2026-11-23 and
+now redraws them too (`--delays redraw`, the default; `clip` for the old rule). The
+intra-area delays (1.5 +- 0.75 ms from E, 0.75 +- 0.375 ms from I) put 3 to 6 % of the
+synapses in that tail. This runs NEST's microcircuit and distsnn's, each twice from one seed,
+delays redrawn and delays clipped (`scripts/nest_microcircuit.py --delays`, `distsnn run
+microcircuit --delays`), all with the same model parameters, and compares per population
+over [500 ms, T]:
 - mean rate (Hz, silent neurons included),
 - mean LvR (R = 2 ms, neurons with at least 2 ISIs),
 - mean pairwise correlation of 1 ms spike counts among a seeded sample of non-silent neurons.
-NEST clip against NEST redraw isolates the delay rule inside one simulator; distsnn against
-both says which NEST it resembles. Writes bench/results/delay_tail_microcircuit_*.json and .md.
+NEST clip against NEST redraw isolates the delay rule inside one simulator; each distsnn run
+against the NEST run of its rule says whether the two simulators agree under both rules.
+Writes bench/results/delay_tail_microcircuit_*.json and .md.
 
-    python scripts/bench_delay_tail.py --nest-python /path/to/venv-with-nest/bin/python   # ~15 min on 2 cores
+    python scripts/bench_delay_tail.py --nest-python /path/to/venv-with-nest/bin/python   # ~17 min on 2 cores
 """
 import argparse
 import datetime
@@ -36,6 +39,9 @@ from distsnn.io import summary_path  # noqa: E402
 
 T_START = 500.0    # ms discarded
 MEASURES = ("rate_hz", "lvr", "corr")
+RULES = ("redraw", "clip")
+# the ratio columns of the report: (numerator run, denominator run)
+RATIOS = (("NEST clip", "NEST redraw"), ("distsnn redraw", "NEST redraw"), ("distsnn clip", "NEST clip"))
 
 
 def summarise(path, t_start, t_stop, corr_neurons, seed=0):
@@ -69,13 +75,13 @@ def markdown(rep):
     names = {"rate_hz": "rate (Hz)", "lvr": "LvR", "corr": "correlation"}
     runs = list(rep["runs"])
     for m in MEASURES:
-        lines += [f"## {names[m]}", "", "| population | " + " | ".join(runs) + " | NEST clip / redraw "
-                  "| distsnn / NEST redraw |", "| --- |" + " ---: |" * (len(runs) + 2)]
+        lines += [f"## {names[m]}", "", "| population | " + " | ".join(runs) + " | "
+                  + " | ".join(f"{a} / {b}" for a, b in RATIOS) + " |", "| --- |" + " ---: |" * (len(runs) + 3)]
         for pop in rep["runs"][runs[0]]["stats"]:
             vals = [rep["runs"][r]["stats"][pop][m] for r in runs]
             by = dict(zip(runs, vals))
-            lines.append(f"| {pop} | " + " | ".join(f"{v:.4g}" for v in vals)
-                         + f" | {ratio(by['NEST clip'], by['NEST redraw'])} | {ratio(by['distsnn'], by['NEST redraw'])} |")
+            lines.append(f"| {pop} | " + " | ".join(f"{v:.4g}" for v in vals) + " | "
+                         + " | ".join(ratio(by[a], by[b]) for a, b in RATIOS) + " |")
         lines.append("")
     lines += ["Simulation times are incidental (this is a validation; scripts/bench_microcircuit.py measures "
               "speed): " + ", ".join(f"{r} {v['simulate_s']:.0f} s" for r, v in rep["runs"].items()) + ".", ""]
@@ -100,20 +106,21 @@ def main():
         spec = os.path.join(work, "spec.json")
         with open(spec, "w") as fh:
             json.dump(nest_spec(args.scale, args.t_sim, T_START), fh)
-        for rule in ("redraw", "clip"):
+        for rule in RULES:
             path = os.path.join(work, f"nest_{rule}.h5")
             res = run([args.nest_python, os.path.join(HERE, "nest_microcircuit.py"), spec, "--threads",
                        str(args.threads), "--seed", str(args.seed), "--delays", rule, "--spikes", path])
             runs[f"NEST {rule}"] = {"simulator": res["simulator"], "simulate_s": res["simulate_s"],
                                     "stats": summarise(path, T_START, args.t_sim, args.corr_neurons)}
-        path = os.path.join(work, "distsnn.h5")
-        run([sys.executable, "-m", "distsnn", "run", "microcircuit", "--scale", str(args.scale), "--t-sim",
-             str(args.t_sim), "--seed", str(args.seed), "--backend", "cpu", "--threads", str(args.threads),
-             "--output", path, "--no-progress"], json_line=False)
-        with open(summary_path(path)) as fh:
-            simulate_s = json.load(fh)["timers_s"]["simulate"]
-        runs["distsnn"] = {"simulator": "distsnn", "simulate_s": simulate_s,
-                           "stats": summarise(path, T_START, args.t_sim, args.corr_neurons)}
+        for rule in RULES:
+            path = os.path.join(work, f"distsnn_{rule}.h5")
+            run([sys.executable, "-m", "distsnn", "run", "microcircuit", "--scale", str(args.scale), "--t-sim",
+                 str(args.t_sim), "--seed", str(args.seed), "--backend", "cpu", "--threads", str(args.threads),
+                 "--delays", rule, "--output", path, "--no-progress"], json_line=False)
+            with open(summary_path(path)) as fh:
+                simulate_s = json.load(fh)["timers_s"]["simulate"]
+            runs[f"distsnn {rule}"] = {"simulator": "distsnn", "simulate_s": simulate_s,
+                                       "stats": summarise(path, T_START, args.t_sim, args.corr_neurons)}
     rep = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "host": f"{platform.platform()} ({os.cpu_count()} CPUs)",
            "config": {"scale": args.scale, "t_sim": args.t_sim, "seed": args.seed, "threads": args.threads,

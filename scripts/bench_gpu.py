@@ -63,7 +63,7 @@ def worker(args):
                           "simulate_s": res.timers.seconds["simulate"],
                           "us_per_step": 1e6 * res.timers.seconds["simulate"] / steps}))
         return
-    net = microcircuit.build(args.scale)
+    net = microcircuit.build(args.scale, delays=args.delays)
     res = simulate(net, args.t_sim, seed=args.seed, backend=args.backend, connectivity=args.mode, progress=False)
     sim_s = res.timers.seconds["simulate"]
     nv = res.device.get("nvml", {})
@@ -85,7 +85,8 @@ def worker(args):
 def run_worker(args, mode, env=None):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--mode", mode, "--backend", args.backend,
            "--scale", str(args.scale), "--t-sim", str(args.t_sim), "--seed", str(args.seed),
-           "--rates-from", str(args.rates_from), "--overhead-steps", str(args.overhead_steps)]
+           "--rates-from", str(args.rates_from), "--overhead-steps", str(args.overhead_steps),
+           "--delays", args.delays]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **(env or {})))
     if proc.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
@@ -164,6 +165,9 @@ def main():
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--t-sim", type=float, default=10000.0, help="biological time (ms)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--delays", default="redraw", choices=("redraw", "clip"),
+                   help="the microcircuit's delays below dt: redrawn (its rule; the full rule variant, with "
+                        "the redraw's call) or clipped (as before 2026-11-23; the smaller variant)")
     p.add_argument("--rates-from", type=float, default=500.0)
     p.add_argument("--overhead-steps", type=int, default=20000)
     p.add_argument("--modes", nargs="+", default=["procedural", "stored"])
@@ -217,10 +221,11 @@ def main():
         pass
     device = runs[0]["device"].get("name", "unknown")
     date = datetime.date.today().isoformat()
-    report = {"date": date, "device_name": device, "backend": args.backend, "scale": args.scale,
+    report = {"date": date, "device_name": device, "backend": args.backend, "scale": args.scale, "delays": args.delays,
               "t_sim_ms": args.t_sim, "versions": versions, "host": platform.node(), "runs": runs,
               "overhead": overhead, "floor": floor_model(runs[0]["ring_bits"]), "anchors_s_per_bio_s": ANCHORS}
-    write_results(args.out, f"gpu_microcircuit_{device_slug(device)}_scale{args.scale:g}", report, markdown)
+    clip = "_clip" if args.delays == "clip" else ""
+    write_results(args.out, f"gpu_microcircuit_{device_slug(device)}_scale{args.scale:g}{clip}", report, markdown)
 
 
 if __name__ == "__main__":

@@ -199,6 +199,8 @@ def main():
     p.add_argument("--model", default="microcircuit", help="a library model (distsnn.models.MODELS)")
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--delays", default=None, choices=("redraw", "clip"),
+                   help="the model's delays below dt (microcircuit, multi_area; default: the model's rule)")
     p.add_argument("--connectivity", default="both", choices=("procedural", "stored", "both"))
     p.add_argument("--spikes", default="1,3,10,30,100,300,1000", help="spikes per launch (comma-separated)")
     p.add_argument("--teams", default="64,32", help="delivery teams, threads per row (comma-separated)")
@@ -214,7 +216,7 @@ def main():
     from distsnn.models import MODELS
     if args.model not in MODELS:
         raise SystemExit(f"unknown model {args.model!r}; known: {', '.join(MODELS)}")
-    net = MODELS[args.model](scale=args.scale)
+    net = MODELS[args.model](scale=args.scale, **({"delays": args.delays} if args.delays else {}))
     modes = ("procedural", "stored") if args.connectivity == "both" else (args.connectivity,)
     counts = parse_ints(args.spikes)
     rng = np.random.default_rng(args.seed)
@@ -253,11 +255,12 @@ def main():
     name = device.name
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "host": platform.platform(), "backend": args.backend, "device_name": name, "model": args.model,
-              "scale": args.scale, "seed": args.seed, "warm_steps": args.warm_steps, "repeats": args.repeats,
+              "scale": args.scale, "delays": args.delays, "seed": args.seed, "warm_steps": args.warm_steps,
+              "repeats": args.repeats,
               "mean_spikes_per_step": warm["spikes"] / args.warm_steps,
               "mean_events_per_step": warm["events"] / args.warm_steps,
               "versions": {"distsnn": __version__, "numpy": np.__version__}, "configs": configs}
-    stem = device_slug(name) if args.backend == "gpu" else "emulated"
+    stem = (device_slug(name) if args.backend == "gpu" else "emulated") + ("_clip" if args.delays == "clip" else "")
     write_results(args.out, f"gpu_delivery_{args.model}_{stem}", report, markdown)
 
 

@@ -46,6 +46,7 @@ from distsnn.io import read_spikes, summary_path  # noqa: E402
 from distsnn.models import multi_area  # noqa: E402
 
 T_START = 500.0            # ms discarded, as in the reference analysis
+DONE = {"redraw": "redrawn", "clip": "clipped"}   # what the delays below dt were (--delays)
 REF_WINDOW_MS = 10000.0    # the references' analysis window (10.5 s runs)
 DEFAULT_T_SIM = T_START + REF_WINDOW_MS
 CORR_SAMPLE = 2000
@@ -102,16 +103,16 @@ def pairwise_correlations(ids, times, t_start, t_stop, max_neurons=CORR_SAMPLE, 
     return np.nan_to_num(c[np.triu_indices(active.size, 1)])
 
 
-def analyse(path, t_sim):
+def analyse(path, t_stop):
     """{area: {pop: {measure: per-area value}}} and pooled per-neuron values per population type."""
-    stats = analyze_file(path, t_start=T_START, t_stop=t_sim, lvr_r=2.0, corr_neurons=0)
+    stats = analyze_file(path, t_start=T_START, t_stop=t_stop, lvr_r=2.0, corr_neurons=0)
     spikes = read_spikes(path)
     per_area, pooled = {}, {}
     for name, st in stats.items():
         area, pop = name.rsplit("_", 1)
         lvr = np.where(np.isnan(st.lvr) & (st.rates > 0), 0.0, st.lvr)     # spiking, < 2 ISIs: 0
         lvr = lvr[st.rates > 0]
-        corr = pairwise_correlations(spikes[name][0].astype(np.int64), spikes[name][1], T_START, t_sim)
+        corr = pairwise_correlations(spikes[name][0].astype(np.int64), spikes[name][1], T_START, t_stop)
         per_area.setdefault(area, {})[pop] = {
             "rate_spikes_per_s": float(st.rates.mean()) if st.rates.size else float("nan"),
             "irregularity_LvR": float(lvr.mean()) if lvr.size else float("nan"),
@@ -198,7 +199,8 @@ def fmt(x, spec=".3g"):
 def markdown(rep):
     r, g = rep["run"], rep["config"]
     lines = [f"# Multi-area model, {g['state']} state, scale {g['scale']} ({g['t_sim']:.0f} ms, {g['backend']})", "",
-             f"{rep['date']} on {rep['host']}, seed {g['seed']}.", "",
+             f"{rep['date']} on {rep['host']}, seed {g['seed']}; delays below dt {DONE[g.get('delays', 'clip')]} "
+             f"(redrawn: the model's rule).", "",
              f"- {r['n_neurons']} neurons, {r['n_synapses']:.4g} synapses, {len(rep['per_area'])} areas",
              f"- build {r['timers_s']['build']:.2f} s, simulate {r['timers_s']['simulate']:.1f} s: "
              f"real-time factor {r['real_time_factor']:.2f}, {r['events_per_s']:.3g} synaptic events/s "
@@ -220,7 +222,7 @@ def markdown(rep):
                   "shares far more of its input with its neighbours than at full scale, and the pooled "
                   "histograms hold fewer neurons (noisier D_KL). Differences from the full-scale references "
                   "below are expected; they are not a validation of the full model.", ""]
-    window = g["t_sim"] - g.get("analysis_from_ms", T_START)
+    window = g.get("analysis_to_ms", g["t_sim"]) - g.get("analysis_from_ms", T_START)
     if window < REF_WINDOW_MS:
         lines += [f"Short run: the statistics cover {window:.0f} ms, the references' {REF_WINDOW_MS / 1000:.0f} s. "
                   f"Per-neuron rates are spike counts over {window:.0f} ms (steps of {1000 / window:.2g} Hz), "
@@ -305,7 +307,8 @@ def figure(rep, ref_per_area, path):
     axes[-1].set_xticklabels(POPS)
     g = rep["config"]
     fig.suptitle(f"Multi-area model, {g['state']} state, scale {g['scale']:g}: per-area values over "
-                 f"[{g['analysis_from_ms']:.0f}, {g['t_sim']:.0f}] ms ({len(rep['per_area'])} areas)")
+                 f"[{g['analysis_from_ms']:.0f}, {g.get('analysis_to_ms', g['t_sim']):.0f}] ms "
+                 f"({len(rep['per_area'])} areas), delays {g.get('delays', 'clip')}")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -318,6 +321,10 @@ def main():
     ap.add_argument("--state", choices=multi_area.STATES, default="ground")
     ap.add_argument("--areas", default=None, help="comma-separated subset (default all)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--delays", choices=multi_area.OUTSIDE, default="redraw",
+                    help="delays below dt redrawn (the model's rule) or clipped (distsnn before 2026-11-23)")
+    ap.add_argument("--window-end", type=float, default=None,
+                    help="ms: analyse [500, this] (default: --t-sim), e.g. a longer earlier run against a shorter one")
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--data", default=os.environ.get("DISTSNN_DATA", os.path.join(REPO, "..", "shared", "data")))
@@ -330,33 +337,42 @@ def main():
     args = ap.parse_args()
     if args.t_sim <= T_START:
         ap.error(f"--t-sim must exceed the {T_START:.0f} ms discarded at the start")
+    t_stop = args.t_sim if args.window_end is None else args.window_end
+    if not T_START < t_stop <= args.t_sim:
+        ap.error(f"--window-end must be in ({T_START:.0f}, --t-sim]")
     work = args.work or args.out
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(work, exist_ok=True)
     date = datetime.date.today().isoformat()
-    # a GPU run is named apart from the CPU's of the same day, a run of other length from the default's
-    length = "" if args.t_sim == DEFAULT_T_SIM else f"_{args.t_sim:g}ms"
+    # a GPU run is named apart from the CPU's of the same day, an analysis of another window
+    # from the default's, a run of delays clipped from the model's
+    length = "" if t_stop == DEFAULT_T_SIM else f"_{t_stop:g}ms"
     gpu = "_gpu" if args.backend.startswith("gpu") else ""
-    stem = f"multi_area_{args.state}_scale{args.scale:g}{length}{gpu}_{date}"
+    clip = "_clip" if args.delays == "clip" else ""
+    stem = f"multi_area_{args.state}_scale{args.scale:g}{length}{clip}{gpu}_{date}"
     spikes = os.path.join(work, stem + "_spikes.h5")
     if args.from_spikes:
         spikes = args.from_spikes
         run = read_summary(spikes)
     else:
-        run = run_model(args, spikes, args.seed, state=args.state, areas=args.areas)
+        run = run_model(args, spikes, args.seed, state=args.state, areas=args.areas, delays=args.delays)
     for key, want in (("scale", args.scale), ("t_sim", args.t_sim), ("seed", args.seed)):
         if run[key] != want:
             raise SystemExit(f"{spikes}: {key} is {run[key]}, not {want}")
     if run["parameters"]["state"] != args.state:
         raise SystemExit(f"{spikes}: state is {run['parameters']['state']}, not {args.state}")
-    per_area, pooled = analyse(spikes, args.t_sim)
+    if run["parameters"].get("delays", "clip") != args.delays:   # (runs before the option clipped)
+        raise SystemExit(f"{spikes}: its delays are {DONE[run['parameters'].get('delays', 'clip')]}, not "
+                         f"{DONE[args.delays]}")
+    per_area, pooled = analyse(spikes, t_stop)
     with open(multi_area.data_path(args.data, multi_area.REFERENCE_FILE)) as fh:
         ref = json.load(fh)
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "host": f"{platform.platform()} ({os.cpu_count()} CPUs)",
         "config": {"scale": args.scale, "t_sim": args.t_sim, "state": args.state, "seed": args.seed,
-                   "backend": run["backend"], "areas": args.areas, "analysis_from_ms": T_START},
+                   "backend": run["backend"], "areas": args.areas, "analysis_from_ms": T_START,
+                   "analysis_to_ms": t_stop, "delays": args.delays},
         "run": {k: run[k] for k in ("n_neurons", "n_synapses", "synaptic_events", "events_per_s",
                                     "real_time_factor", "timers_s", "backend", "versions", "ring_bits", "devices",
                                     "device_peak_memory_bytes", "energy_J", "uJ_per_synaptic_event") if k in run},

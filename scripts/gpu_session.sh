@@ -6,7 +6,8 @@
 # PYTHONPATH; installs nothing. T_SIM: biological time of the benchmark (ms, default 10000).
 # STAGES: which parts to run, for device calls with a time limit (default "tests bench"):
 # "tests" (GPU tests, sanitizer, MPI), "bench" (all benchmarks) or single benchmarks
-# "microcircuit" (the GPU benchmark, tuned runs included), "profile" (each kernel's time and
+# "microcircuit" (the GPU benchmark, tuned runs included), "microcircuit_clip" (one run with
+# delays clipped, the redraw's cost), "profile" (each kernel's time and
 # stall reasons, Nsight Compute, separate launches and the step loop), "profile_mam" (the same
 # for the full-scale multi-area model),
 # "multi_area" (the full-scale multi-area model for 1 s: build, simulate and write timed, its
@@ -68,6 +69,11 @@ if want tests; then
 fi
 if want microcircuit; then
     "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --out "$OUT" || status=1
+fi
+# the redraw's cost: delays clipped take the smaller rule variant (80 registers, no call)
+if want microcircuit_clip; then
+    "$PY" scripts/bench_gpu.py --t-sim "${T_SIM:-10000}" --delays clip --modes procedural --launches graphs \
+        --out "$OUT" || status=1
 fi
 # where the microcircuit's step time goes: each kernel timed by Nsight Compute, where it is
 # installed, with its stall reasons; then two launches of the step loop (500 steps each)

@@ -14,11 +14,12 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 def test_bench_gpu_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_gpu.py"), "--backend", "gpu-emu", "--scale",
                            "0.01", "--t-sim", "20", "--overhead-steps", "100", "--loop-block", "2", "--loop-team",
-                           "2", "--tune-steps", "1", "--out", str(tmp_path)],
+                           "2", "--tune-steps", "1", "--delays", "clip", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    (js,) = tmp_path.glob("gpu_microcircuit_*.json")
+    (js,) = tmp_path.glob("gpu_microcircuit_*_clip_*.json")
     report = json.loads(js.read_text())
+    assert report["delays"] == "clip"
     assert [r["mode"] for r in report["runs"]] == ["procedural"] * 8 + ["stored"] * 7
     proc_tuned, stored_tuned = report["runs"][7], report["runs"][14]
     untuned = report["runs"][:7] + report["runs"][8:14]
@@ -37,7 +38,9 @@ def test_bench_gpu_smoke(tmp_path):
         assert tuning["chosen"].startswith(tuned["launches"].split(" (")[0])
     # (the emulated device keeps its teams of 2: DISTSNN_GPU_TEAM is a real device's)
     assert {r["device"]["delivery_team"] for r in report["runs"]} == {2}
-    # the microcircuit has no fixed_indegree projection: the smaller variant, unless the full one is asked for
+    # the microcircuit with delays clipped has no fixed_indegree projection and no redraw: the
+    # smaller variant, unless the full one is asked for (its redraw takes the full one:
+    # test_delay_redraw)
     assert proc_run["kernels"][-1] == "deliver_procedural_no_indegree_r32"
     assert proc_full["kernels"][-1] == "deliver_procedural_r32"
     assert proc_loop["kernels"] == ["step_loop_no_indegree_r32"]
@@ -86,10 +89,10 @@ def test_bench_gpu_delivery_smoke(tmp_path):
     spikes."""
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_gpu_delivery.py"), "--backend", "gpu-emu",
                            "--scale", "0.02", "--spikes", "1,6,20", "--teams", "2,4", "--blocks-per-sm", "2,1", "--row-rounds", "0,1",
-                           "--repeats", "2", "--warm-steps", "1000", "--out", str(tmp_path)],
+                           "--repeats", "2", "--warm-steps", "1000", "--delays", "clip", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    (js,) = tmp_path.glob("gpu_delivery_microcircuit_*.json")
+    (js,) = tmp_path.glob("gpu_delivery_microcircuit_emulated_clip_*.json")
     report = json.loads(js.read_text())
     configs = report["configs"]
     assert [(c["mode"], c["team"], c["blocks_per_sm"], c["grid"], c["row_rounds"]) for c in configs] == [
@@ -281,8 +284,9 @@ def test_bench_delay_tail_summary_and_report(tmp_path):
     scaled = {p: {m: 2.0 * v for m, v in s.items()} for p, s in stats.items()}
     rep = {"date": "today", "host": "here", "config": {"scale": 0.02, "t_sim": 400.0, "seed": 3, "corr_neurons": 20},
            "runs": {"NEST redraw": {"simulate_s": 1.0, "stats": stats}, "NEST clip": {"simulate_s": 1.0, "stats": scaled},
-                    "distsnn": {"simulate_s": 1.0, "stats": stats}}}
+                    "distsnn redraw": {"simulate_s": 1.0, "stats": stats},
+                    "distsnn clip": {"simulate_s": 1.0, "stats": stats}}}
     md = markdown(rep)
     row = next(line for line in md.splitlines() if line.startswith("| L4E |"))   # the first table: rates
-    assert row.endswith("| 2.000 | 1.000 |")
+    assert row.endswith("| 2.000 | 1.000 | 0.500 |")   # NEST clip / redraw, distsnn / NEST of each rule
     assert md.count("| L23E |") == 3

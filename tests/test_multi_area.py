@@ -369,6 +369,32 @@ def test_benchmark_script_runs(shared_data, tmp_path):
     assert not list(tmp_path.glob("*_spikes.h5"))            # the spike file is removed after analysis
 
 
+def test_benchmark_script_windows_and_delay_rules(shared_data, tmp_path):
+    """A kept spike file analysed again over a shorter window (named by it), its delay rule
+    recorded and checked: a file of delays redrawn is not analysed as one of delays clipped."""
+    script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_multi_area.py"
+    common = [sys.executable, str(script), "--data", str(shared_data), "--areas", "V1", "--scale", "0.005",
+              "--t-sim", "700", "--backend", "cpu", "--no-memory", "--out", str(tmp_path)]
+    proc = subprocess.run(common + ["--work", str(tmp_path / "work")], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (spikes,) = (tmp_path / "work").glob("*_spikes.h5")
+    (whole,) = tmp_path.glob("multi_area_ground_scale0.005_700ms_2*.json")
+    assert json.loads(whole.read_text())["config"]["delays"] == "redraw"
+    proc = subprocess.run(common + ["--from-spikes", str(spikes), "--window-end", "600"], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (part,) = tmp_path.glob("multi_area_ground_scale0.005_600ms_2*.json")
+    a, b = (json.loads(f.read_text()) for f in (whole, part))
+    assert b["config"]["analysis_to_ms"] == 600 and a["config"]["analysis_to_ms"] == 700
+    assert a["per_area"]["V1"] != b["per_area"]["V1"]
+    assert "the statistics cover 100 ms" in part.with_suffix(".md").read_text()
+    proc = subprocess.run(common + ["--from-spikes", str(spikes), "--delays", "clip"], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode != 0 and "its delays are redrawn, not clipped" in proc.stderr
+    proc = subprocess.run(common + ["--window-end", "800"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and "--window-end must be in (500, --t-sim]" in proc.stderr
+
+
 def test_ring_width_benchmark_script_runs(shared_data, tmp_path):
     """scripts/bench_ring_width.py: both widths per seed, the runs really at those widths."""
     script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_ring_width.py"
