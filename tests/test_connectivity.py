@@ -226,6 +226,14 @@ def test_stored_csr_equals_numpy_reference_for_every_rule():
     net.connect("b", "c", FixedIndegree(15), Normal(-8.0, 2.0), Normal(1.2, 0.4))
     plan = make_plan(net, seed=77)
     sim = CpuSimulator(plan, "stored").build()
+    ref = reference_synapses(plan)
+    got = _csr_synapses(sim)
+    assert got.shape == ref.shape and np.array_equal(got, ref)
+
+
+def reference_synapses(plan):
+    """Every synapse of the plan's rules by the NumPy specification, as _csr_synapses gives
+    the stored CSR's: sorted (pre gid, post gid, receptor, w_int, delay) rows."""
     ref = []
     for j in range(plan.proj_i.shape[0]):
         pre, post, _, w_int, d = expand_projection(plan, j)
@@ -233,9 +241,7 @@ def test_stored_csr_equals_numpy_reference_for_every_rule():
         ref.append(np.stack([pre + pi[bp.JI_PRE_OFF], post + pi[bp.JI_POST_OFF],
                              np.full(pre.size, pi[bp.JI_REC]), w_int, d], axis=1).astype(np.int64))
     ref = np.concatenate(ref)
-    ref = ref[np.lexsort(ref.T[::-1])]
-    got = _csr_synapses(sim)
-    assert got.shape == ref.shape and np.array_equal(got, ref)
+    return ref[np.lexsort(ref.T[::-1])]
 
 
 def test_ring_slot_wraps_like_modulo_and_every_delay_fits_the_ring():

@@ -15,7 +15,7 @@ from distsnn.backends.gpu.source import REDRAW_BIT, plan_rules, rule_variant
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
 from distsnn.build.synapse_lists import reference_normals
-from distsnn.connectivity import expand_projection
+from distsnn.connectivity import expand_projection, synapses
 from distsnn.io.checkpoint import fingerprint
 from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList,
                            Network, Normal, OneToOne)
@@ -23,7 +23,7 @@ from distsnn.models import MODELS
 from distsnn.rng import streams
 from distsnn.rng.redraw import redrawn
 from distsnn.runtime import simulate
-from test_connectivity import _csr_synapses
+from test_connectivity import _csr_synapses, reference_synapses
 from test_determinism import mixed_network
 
 KEY = streams.key_from_seed(2026)
@@ -104,15 +104,7 @@ def test_cpu_rows_and_stored_csr_equal_the_spec():
     vectorised loops and redraws them after: the spec's synapses exactly, every rule."""
     plan = make_plan(every_rule("redraw"), 77)
     sim = CpuSimulator(plan, "stored").build()
-    ref = []
-    for j in range(plan.proj_i.shape[0]):
-        pre, post, _, w_int, d = expand_projection(plan, j)
-        pi = plan.proj_i[j]
-        ref.append(np.stack([pre + pi[bp.JI_PRE_OFF], post + pi[bp.JI_POST_OFF],
-                             np.full(pre.size, pi[bp.JI_REC]), w_int, d], axis=1).astype(np.int64))
-    ref = np.concatenate(ref)
-    ref = ref[np.lexsort(ref.T[::-1])]
-    assert np.array_equal(_csr_synapses(sim), ref)
+    assert np.array_equal(_csr_synapses(sim), reference_synapses(plan))
 
 
 def test_synapse_lists_redraw_from_their_own_counters():
@@ -123,6 +115,7 @@ def test_synapse_lists_redraw_from_their_own_counters():
     pre, post = rng.integers(0, 100, n), rng.integers(0, 100, n)
     proj = net.connect("a", "a", FromList(pre, post), 10.0, Normal(0.75, 0.375, "redraw"))
     plan = make_plan(net, 4)
+    assert plan.lists[0].index == 0 and plan.lists[0].n == n
     d = plan.lists[0].delay
     _, z1 = reference_normals(proj.pid, n, *streams.key_from_seed(4))
     raw = 0.75 + 0.375 * z1
@@ -133,6 +126,10 @@ def test_synapse_lists_redraw_from_their_own_counters():
                    *streams.key_from_seed(4), 0.75, 0.375, 0.1)
     assert np.array_equal(d[low], np.floor(want * 10.0 + 0.5).astype(np.int64))
     assert np.array_equal(d[~low], np.floor(raw[~low] * 10.0 + 0.5).astype(np.int64))
+    # and GetConnections gives them back (ms), in the list's order of sources
+    (got,) = synapses(net, 4)
+    order = np.argsort(pre, kind="stable")
+    assert np.allclose(got.delay, d[order] * 0.1) and got.delay.min() >= 0.1
 
 
 def redrawing(net):
@@ -182,9 +179,9 @@ def test_a_redrawing_model_takes_the_full_gpu_variant():
     assert REDRAW_BIT not in plan_rules(make_plan(net, 1))
 
 
-def test_models_redraw_by_default_and_clip_on_request():
+def test_models_redraw_by_default_and_clip_on_request(shared_data):
     for name in ("microcircuit", "multi_area"):
-        kw = {"scale": 0.02} if name == "microcircuit" else {"scale": 0.01, "areas": "V1"}
+        kw = {"scale": 0.02} if name == "microcircuit" else {"scale": 0.01, "areas": "V1", "data": str(shared_data)}
         net = MODELS[name](**kw)
         assert net.metadata["delays"] == "redraw"
         assert all(p.delay.outside == "redraw" for p in net.projections)

@@ -103,8 +103,8 @@ def synapse_lists(network, index, key0, key1, dt):
         d = _per_synapse(pr.delay, z1, n)
         low = np.flatnonzero(d < dt) if isinstance(pr.delay, Normal) and pr.delay.outside == "redraw" else []
         if len(low):   # a few percent of the synapses at most (a delay's mean is >= dt): NumPy will do
-            i = low.astype(np.uint64)
-            d[low] = redrawn(i & M32, i >> np.uint64(32), 0, streams.tag(streams.DOM_SYN, pr.pid), key0, key1,
+            k = low.astype(np.uint64)
+            d[low] = redrawn(k & M32, k >> np.uint64(32), 0, streams.tag(streams.DOM_SYN, pr.pid), key0, key1,
                              pr.delay.mean, pr.delay.sd, dt)
         d = np.maximum(d, dt)
         rec = bp.REC_EX if pr.receptor == "excitatory" else bp.REC_IN

@@ -206,21 +206,14 @@ def redraw_normal(c0, c1, c2, tag, key0, key1, mean, sd, low):
     rtag = (np.uint64(tag) & ID_MASK) | REDRAW_DOMAIN
     while True:
         w0, w1, w2, w3 = philox(c0, c1, c2, rtag, key0, key1)
-        za, zb = box_muller(u01(w0), u01(w1))
-        x = mean + sd * za
-        if x >= low:
-            return x
-        x = mean + sd * zb
-        if x >= low:
-            return x
-        zc, zd = box_muller(u01(w2), u01(w3))
-        x = mean + sd * zc
-        if x >= low:
-            return x
-        x = mean + sd * zd
-        if x >= low:
-            return x
+        for u1, u2 in ((w0, w1), (w2, w3)):   # z_cos, z_sin of each pair, in this order
+            za, zb = box_muller(u01(u1), u01(u2))
+            if mean + sd * za >= low:
+                return mean + sd * za
+            if mean + sd * zb >= low:
+                return mean + sd * zb
         c0, c1, c2 = w0, w1, w2
+
 
 # -- keyed permutation of a chunk's input slots (fixed_indegree; rng.permutation) -------------
 MIX_A = np.uint64(perm.MIX_A)
