@@ -284,8 +284,7 @@ class Network:
         iaf_psc_alpha, nS for the conductance-based models, mV for iaf_psc_delta), clipped
         at 0 so it keeps the sign of its mean; onto the conductance-based models a negative
         weight is an inhibitory conductance of its magnitude, as in NEST;
-        delay: number or Normal (ms), clipped below at dt (or redrawn: Normal's `outside`)
-        and rounded to steps; its mean must be >= dt.
+        delay: number or Normal (ms, mean >= dt), clipped below at dt or redrawn (Normal's `outside`), in steps.
         With rule FromList, weight and delay may also be one value per synapse (a sequence;
         the weights of one sign, the delays >= dt).
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.

@@ -4,8 +4,9 @@ Parameters as in NEST's PyNEST example (Potjans_2014, network_params.py / helper
 8 populations of iaf_psc_exp, fixed_total_number connectivity (multapses, autapses),
 Poisson background at 8 Hz, normal weights (relative sd 0.1, clipped to keep the sign; the
 example redraws, but no draw gets 10 sd from the mean) and delays (relative sd 0.5, redrawn
-below dt as the example's nest.math.redraw does; `delays="clip"` puts them on dt, as distsnn
-did before 2026-11-23), dt = 0.1 ms. The example's two stimuli are
+below dt; the example's nest.math.redraw redraws below dt / 2 and rounds [dt / 2, dt) to one
+step, 0.4 % of the E and 1.1 % of the I synapses, which distsnn redraws; `delays="clip"` puts
+them all on dt, as distsnn did before 2026-11-23), dt = 0.1 ms. The example's two stimuli are
 off by default, as there (stimulus_params.py):
 - thalamus: 902 thalamic neurons (population "TH", not scaled) fire as Poisson sources at
   120 Hz for 10 ms from 700 ms and project onto L4 and L6 by fixed_total_number with the
@@ -117,7 +118,7 @@ def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None, delays
     stimulus: 'thalamus', 'dc' or 'thalamus,dc' (the NEST example's stimuli, module docstring);
     neuron_params: parameters that replace the model's in every population, numbers or values
     per neuron (e.g. {"tau_m": Normal(10.0, 1.0)}: a heterogeneous microcircuit); delays:
-    what a delay drawn below dt becomes, 'redraw' (the example's rule) or 'clip' (the spikes
+    what a delay drawn below dt becomes, 'redraw' (close to the example's rule) or 'clip' (the spikes
     of distsnn runs before 2026-11-23)."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not 0 < scale <= 1:
         raise ValueError(f"microcircuit: scale must be in (0, 1], got {scale!r}")
