@@ -1,7 +1,7 @@
-"""Delays redrawn below dt (Normal(..., outside="redraw"), rng.redraw): the NumPy
-specification draws the normal truncated at dt, the numba and CUDA kernels give its bits,
-every rule and the synapse lists redraw exactly the synapses that clipping puts on dt, and
-every engine gives the same spikes."""
+"""Delays redrawn below dt or a bound of their own (Normal(..., outside="redraw", low),
+rng.redraw): the NumPy specification draws the normal truncated at the bound, the numba and
+CUDA kernels give its bits, every rule and the synapse lists redraw exactly the synapses that
+clipping puts on dt (below dt / 2, a subset of them), and every engine gives the same spikes."""
 import dataclasses
 import math
 
@@ -66,11 +66,11 @@ def test_numba_redraw_is_the_spec_bit_for_bit():
         assert np.array_equal(got, ref)
 
 
-def every_rule(outside):
+def every_rule(outside, low=None):
     net = Network(dt=0.1, chunk_size=50)
     for name, n in (("a", 120), ("b", 130), ("c", 120)):
         net.add_population(name, n)
-    d = lambda mean, sd: Normal(mean, sd, outside)   # noqa: E731
+    d = lambda mean, sd: Normal(mean, sd, outside, low)   # noqa: E731
     net.connect("a", "b", FixedTotalNumber(3000), Normal(10.0, 2.0), d(0.75, 0.375))
     net.connect("b", "a", FixedProbability(0.3), Normal(-30.0, 3.0), d(0.8, 0.5))
     net.connect("a", "c", OneToOne(), 4.0, d(0.3, 0.4))
@@ -99,42 +99,78 @@ def test_every_rule_redraws_what_clipping_puts_on_dt():
         assert (d == 1).mean() == pytest.approx(p1, abs=4 * math.sqrt(p1 * (1 - p1) / d.size) + 1e-3)
 
 
-def test_cpu_rows_and_stored_csr_equal_the_spec():
-    """gen_row (procedural delivery and the stored CSR) marks the delays below dt in its
-    vectorised loops and redraws them after: the spec's synapses exactly, every rule."""
-    plan = make_plan(every_rule("redraw"), 77)
+def one_step_share(mean, sd, low, dt=0.1):
+    """P(a delay rounds to one step) under a redraw below `low` (<= dt): dt / 2 <= x < 1.5 dt
+    of the normal truncated at low, the draws in [low, dt) clipped to dt."""
+    f = lambda x: stats.norm.cdf((x - mean) / sd)   # noqa: E731
+    return (f(1.5 * dt) - f(low)) / (1.0 - f(low))
+
+
+def test_a_bound_below_dt_redraws_fewer():
+    """Bound dt / 2 (NEST's microcircuit example): the draws in [dt / 2, dt) stay on one step,
+    so it moves a subset of what bound dt moves; the one-step share is the truncated normal's."""
+    clip, at_dt, half = (make_plan(every_rule(*a), 77) for a in (("clip",), ("redraw",), ("redraw", 0.05)))
+    assert np.all(half.proj_f[:, bp.JF_DREDRAW] == 0.5)
+    for j in range(clip.proj_i.shape[0]):
+        d_clip, d_dt, d = (expand_projection(p, j)[4] for p in (clip, at_dt, half))
+        moved, moved_dt = d != d_clip, d_dt != d_clip
+        assert moved.any() and not (moved & ~moved_dt).any() and moved.sum() < moved_dt.sum()
+        assert d.min() >= 1 and (d == 1).mean() > (d_dt == 1).mean()
+        p1 = one_step_share(half.proj_f[j, bp.JF_DMEAN], half.proj_f[j, bp.JF_DSD], 0.05)
+        assert (d == 1).mean() == pytest.approx(p1, abs=4 * math.sqrt(p1 * (1 - p1) / d.size) + 1e-3)
+
+
+def test_a_bound_above_dt_truncates_there():
+    net = Network(dt=0.1, chunk_size=64)
+    net.add_population("a", 200)
+    net.connect("a", "a", FixedTotalNumber(20000), 10.0, Normal(1.5, 0.75, "redraw", 1.0))
+    plan = make_plan(net, 3)
+    assert plan.proj_f[0, bp.JF_DREDRAW] == 10.0
+    d = expand_projection(plan, 0)[4]
+    assert d.min() == 10   # [1.0, 1.05) ms
+    p10 = (stats.norm.cdf((1.05 - 1.5) / 0.75) - stats.norm.cdf((1.0 - 1.5) / 0.75)) / stats.norm.sf((1.0 - 1.5) / 0.75)
+    assert (d == 10).mean() == pytest.approx(p10, abs=4 * math.sqrt(p10 * (1 - p10) / d.size))
+
+
+@pytest.mark.parametrize("low", [None, 0.05, 0.25])
+def test_cpu_rows_and_stored_csr_equal_the_spec(low):
+    """gen_row (procedural delivery and the stored CSR) marks the delays below the bound (dt,
+    dt / 2, 2.5 dt) in its vectorised loops and redraws them after: the spec's synapses
+    exactly, every rule."""
+    plan = make_plan(every_rule("redraw", low), 77)
     sim = CpuSimulator(plan, "stored").build()
     assert np.array_equal(_csr_synapses(sim), reference_synapses(plan))
 
 
-def test_synapse_lists_redraw_from_their_own_counters():
+@pytest.mark.parametrize("bound", [None, 0.05])
+def test_synapse_lists_redraw_from_their_own_counters(bound):
     n = 5000
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("a", 100)
     rng = np.random.default_rng(1)
     pre, post = rng.integers(0, 100, n), rng.integers(0, 100, n)
-    proj = net.connect("a", "a", FromList(pre, post), 10.0, Normal(0.75, 0.375, "redraw"))
+    proj = net.connect("a", "a", FromList(pre, post), 10.0, Normal(0.75, 0.375, "redraw", bound))
     plan = make_plan(net, 4)
     assert plan.lists[0].index == 0 and plan.lists[0].n == n
     d = plan.lists[0].delay
     _, z1 = reference_normals(proj.pid, n, *streams.key_from_seed(4))
     raw = 0.75 + 0.375 * z1
-    low = raw < 0.1
-    assert 0.02 < low.mean() < 0.07 and d.min() >= 1
+    low = raw < (bound or 0.1)
+    assert 0.01 < low.mean() < 0.07 and d.min() >= 1
     i = np.flatnonzero(low).astype(np.uint64)
     want = redrawn(i & np.uint64(0xFFFFFFFF), i >> np.uint64(32), 0, streams.tag(streams.DOM_SYN, proj.pid),
-                   *streams.key_from_seed(4), 0.75, 0.375, 0.1)
-    assert np.array_equal(d[low], np.floor(want * 10.0 + 0.5).astype(np.int64))
-    assert np.array_equal(d[~low], np.floor(raw[~low] * 10.0 + 0.5).astype(np.int64))
+                   *streams.key_from_seed(4), 0.75, 0.375, bound or 0.1)
+    assert np.array_equal(d[low], np.floor(np.maximum(want, 0.1) * 10.0 + 0.5).astype(np.int64))
+    assert np.array_equal(d[~low], np.floor(np.maximum(raw[~low], 0.1) * 10.0 + 0.5).astype(np.int64))
     # and GetConnections gives them back (ms), in the list's order of sources
     (got,) = synapses(net, 4)
     order = np.argsort(pre, kind="stable")
     assert np.allclose(got.delay, d[order] * 0.1) and got.delay.min() >= 0.1
 
 
-def redrawing(net):
-    """`net` with every Normal delay redrawn below dt."""
-    net.projections[:] = [dataclasses.replace(p, delay=Normal(p.delay.mean, p.delay.sd, "redraw"))
+def redrawing(net, low=None):
+    """`net` with every Normal delay redrawn below `low` (ms; dt when None)."""
+    net.projections[:] = [dataclasses.replace(p, delay=Normal(p.delay.mean, p.delay.sd, "redraw", low))
                           if isinstance(p.delay, Normal) else p for p in net.projections]
     return net
 
@@ -166,6 +202,19 @@ def test_emulated_gpu_redraws_as_the_cpu(redraw_reference, connectivity):
     assert np.array_equal(res.vrec, ref.vrec) and res.events == ref.events
 
 
+def test_engines_agree_on_a_bound_of_dt_over_2(redraw_reference):
+    """CPU procedural and stored and the emulated GPU, all with the redraw's bound at dt / 2:
+    the same spikes, which differ from those of the bound dt."""
+    runs = [simulate(redrawing(mixed_network(), 0.05), 150.0, seed=12, backend=b, connectivity=c, progress=False)
+            for b, c in (("cpu", "procedural"), ("cpu", "stored"), ("gpu-emu", "procedural"))]
+    ref = runs[0]
+    assert np.all(ref.plan.proj_f[ref.plan.proj_f[:, bp.JF_DSD] > 0, bp.JF_DREDRAW] == 0.5)
+    assert not np.array_equal(ref.spike_gids, redraw_reference[0].spike_gids)
+    for res in runs[1:]:
+        assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
+        assert res.events == ref.events
+
+
 def test_a_redrawing_model_takes_the_full_gpu_variant():
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("a", 100)
@@ -185,8 +234,12 @@ def test_models_redraw_by_default_and_clip_on_request(shared_data):
         net = MODELS[name](**kw)
         assert net.metadata["delays"] == "redraw"
         assert all(p.delay.outside == "redraw" for p in net.projections)
+        # their specifications' bounds: the microcircuit example's dt / 2, the multi-area model's dt
+        bound = make_plan(net, 1).proj_f[:, bp.JF_DREDRAW]
+        assert np.all(bound == (0.5 if name == "microcircuit" else 1.0))
+        assert net.metadata.get("redraw_below_ms") == (0.05 if name == "microcircuit" else None)
         clip = MODELS[name](delays="clip", **kw)
-        assert all(p.delay.outside == "clip" for p in clip.projections)
+        assert all(p.delay.outside == "clip" for p in clip.projections) and "redraw_below_ms" not in clip.metadata
         # the clipping model's checkpoints are those of earlier runs: its fingerprint is that of
         # the tables without the flag's column
         p = make_plan(clip, 1)
@@ -212,6 +265,28 @@ def test_redraw_is_for_delays_only():
     with pytest.raises(ValueError, match="weight: outside='redraw'"):
         net.connect("a", "a", FromList([0], [1]), Normal(1.0, 0.1, "redraw"), 1.0)
     net.connect("a", "a", FromList([0], [1]), 1.0, Normal(1.0, 0.1, "redraw"))
+
+
+def test_a_bound_is_checked_where_it_is_given():
+    """low needs outside='redraw' and must lie in [dt / 2, mean]; the error names the
+    projection, at connect (before any build)."""
+    net = Network(dt=0.1)
+    net.add_population("a", 10)
+    with pytest.raises(ValueError, match="delay: low .* needs outside='redraw', got 'clip'"):
+        net.connect("a", "a", FixedTotalNumber(10), 1.0, Normal(1.0, 0.5, "clip", 0.05))
+    with pytest.raises(ValueError, match="delay: low must be a finite number"):
+        net.connect("a", "a", FixedTotalNumber(10), 1.0, Normal(1.0, 0.5, "redraw", math.nan))
+    for low in (0.04, 1.01):
+        with pytest.raises(ValueError, match=rf"projection a->a: delay: low {low} ms of a redrawn delay must lie in "
+                                             r"\[dt / 2, mean\] = \[0.05, 1.0\] ms"):
+            net.connect("a", "a", FixedTotalNumber(10), 1.0, Normal(1.0, 0.5, "redraw", low))
+    with pytest.raises(ValueError, match="must lie in"):
+        net.connect("a", "a", FromList([0], [1]), 1.0, Normal(1.0, 0.5, "redraw", 2.0))
+    with pytest.raises(ValueError, match="must lie in"):   # sd 0: nothing to redraw, but a bound above every delay
+        net.connect("a", "a", FixedTotalNumber(10), 1.0, Normal(1.0, 0.0, "redraw", 2.0))
+    assert not net.projections
+    net.connect("a", "a", FixedTotalNumber(10), 1.0, Normal(1.0, 0.5, "redraw", 1.0))
+    net.connect("a", "a", FixedTotalNumber(10), 1.0, Normal(1.0, 0.5, "redraw", 0.05), label="half")
 
 
 def test_delays_option_on_the_command_line(tmp_path):

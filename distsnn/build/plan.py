@@ -79,8 +79,9 @@ N_DF = 2
 DI_START, DI_STOP, DI_CYCLE, DI_PHASE = range(4)
 N_DI_BEFORE_AC = 2
 N_DI = 4
-# projection float columns; JF_DREDRAW: 1.0 where delays drawn below dt are redrawn (a
-# delay Normal(..., outside="redraw"), rng.redraw), 0.0 where they are clipped to dt
+# projection float columns; JF_DREDRAW: the bound below which a delay is redrawn, in units of
+# dt (a delay Normal(..., outside="redraw"), rng.redraw: 1.0, or low / dt), 0.0 where delays
+# drawn below dt are clipped to dt; every engine takes the bound as JF_DREDRAW * dt (ms)
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF_BEFORE_REDRAW = 7
 JF_DREDRAW = 7
@@ -271,7 +272,7 @@ def make_plan(network, seed, bound_inputs=True):
         else:
             k_hard = n_pre
         counted = RULE_CODES[type(rule)] in COUNTED_RULES
-        redraw = 1.0 if isinstance(pr.delay, Normal) and pr.delay.outside == "redraw" and d_sd > 0 else 0.0
+        redraw = pr.delay.redraw_bound(f"projection {pr.source}->{pr.target}", dt) if d_sd > 0 else 0.0
         proj_f[j] = [p, r, pr.weight.mean, w_sd, pr.delay.mean, d_sd, 0.0, redraw]
         proj_i[j] = [a, b, RULE_CODES[type(rule)], streams.tag(streams.DOM_SYN, pr.pid), n, rec, nch,
                      0 if counted else -1, offsets[a], n_pre, offsets[b], n_post, 0, nch if counted else 0, 1]

@@ -14,8 +14,8 @@ rules convert theirs: fixed point floor(w * 2**k + 0.5), delay steps floor(d (1 
 A Normal weight or delay is drawn per synapse: synapse i uses SYN counter (i lo, i hi, 0,
 projection id), whose words 1 and 2 feed the Box-Muller pair of every rule (the cosine
 branch the weight's normal, the sine branch the delay's), clipped as the rules clip; a delay
-Normal(..., outside="redraw") drawn below dt is redrawn from the synapse's REDRAW chain
-(counter (i lo, i hi, 0), rng.redraw), as the rules redraw theirs.
+Normal(..., outside="redraw") drawn below its bound (dt, or its low) is redrawn from the
+synapse's REDRAW chain (counter (i lo, i hi, 0), rng.redraw), as the rules redraw theirs.
 """
 import hashlib
 from dataclasses import dataclass
@@ -101,11 +101,13 @@ def synapse_lists(network, index, key0, key1, dt):
         if isinstance(pr.weight, Normal):   # clipped to keep the sign of the mean, as the rules' draws
             w = np.maximum(w, 0.0) if pr.weight.mean >= 0 else np.minimum(w, 0.0)
         d = _per_synapse(pr.delay, z1, n)
-        low = np.flatnonzero(d < dt) if isinstance(pr.delay, Normal) and pr.delay.outside == "redraw" else []
+        # the bound as the plan's rules take it (JF_DREDRAW * dt)
+        bound = pr.delay.redraw_bound(f"list {pr.source}->{pr.target}", dt) * dt if isinstance(pr.delay, Normal) else 0
+        low = np.flatnonzero(d < bound) if bound else []
         if len(low):   # a few percent of the synapses at most (a delay's mean is >= dt): NumPy will do
             k = low.astype(np.uint64)
             d[low] = redrawn(k & M32, k >> np.uint64(32), 0, streams.tag(streams.DOM_SYN, pr.pid), key0, key1,
-                             pr.delay.mean, pr.delay.sd, dt)
+                             pr.delay.mean, pr.delay.sd, bound)
         d = np.maximum(d, dt)
         rec = bp.REC_EX if pr.receptor == "excitatory" else bp.REC_IN
         out.append(SynapseList(i, index[pr.source], index[pr.target], rec,

@@ -59,18 +59,20 @@ def synapse_values(words1, words2, jf, dt, counter=None):
     """Weights (pA), fixed-point weights and delays (steps) from counter words 1 and 2.
 
     counter: (c0, c1, c2, SYN tag, key0, key1) of the synapses, for a projection that
-    redraws its delays below dt (JF_DREDRAW, rng.redraw); otherwise they are clipped to dt."""
+    redraws its delays below its bound (JF_DREDRAW * dt, rng.redraw); then, or otherwise, they
+    are clipped to dt."""
     z0, z1 = box_muller(uniform_open0_closed1(words1), uniform_open0_closed1(words2))
     w = jf[bp.JF_WMEAN] + jf[bp.JF_WSD] * z0
     w = np.maximum(w, 0.0) if jf[bp.JF_WMEAN] >= 0 else np.minimum(w, 0.0)
     w_int = np.floor(w * jf[bp.JF_SCALE] + 0.5).astype(np.int64)
     d = jf[bp.JF_DMEAN] + jf[bp.JF_DSD] * z1
-    low = d < dt
+    bound = jf[bp.JF_DREDRAW] * dt
+    low = d < bound
     if jf[bp.JF_DREDRAW] != 0.0 and low.any():
         c0, c1, c2, tag, key0, key1 = counter
         c0, c1, c2 = (x[low] for x in np.broadcast_arrays(c0, c1, c2))
         d = d.copy()
-        d[low] = redrawn(c0, c1, c2, tag, key0, key1, jf[bp.JF_DMEAN], jf[bp.JF_DSD], dt)
+        d[low] = redrawn(c0, c1, c2, tag, key0, key1, jf[bp.JF_DMEAN], jf[bp.JF_DSD], bound)
     d = np.where(d < dt, dt, d)
     d_steps = np.floor(d * (1.0 / dt) + 0.5).astype(np.int64)   # NEST's rounding (plan._delay_steps)
     return w, w_int, d_steps

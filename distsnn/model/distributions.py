@@ -57,10 +57,14 @@ class Normal:
     truncated at dt (NEST's `redraw` and NEST 2's normal_clipped, GeNN's NormalClippedDelay,
     PyNN's normal_clipped; the microcircuit's and the multi-area model's specifications).
     Redrawing is for delays only; weights clip at 0 to keep the sign of their mean.
+    low: with 'redraw', the bound (ms) below which a delay is drawn again, dt when None; in
+    [dt / 2, mean]. NEST's microcircuit example redraws below dt / 2 only and rounds
+    [dt / 2, dt) to one step; a bound above dt truncates the normal there.
     """
     mean: float
     sd: float
     outside: str = "clip"
+    low: float | None = None
 
     def validated(self, where, redraw=False):
         """Checked copy; redraw: whether outside='redraw' means something here (a delay)."""
@@ -72,7 +76,24 @@ class Normal:
         if self.outside == "redraw" and not redraw:
             raise ValueError(f"{where}: outside='redraw' applies to synaptic delays only (a weight clips at 0 to "
                              "keep its sign; other parameters are not bounded)")
-        return Normal(mu, sd, self.outside)
+        low = self.low
+        if low is not None:
+            if self.outside != "redraw":
+                raise ValueError(f"{where}: low (the bound of a redraw) needs outside='redraw', got {self.outside!r}")
+            low = _finite(where, "low", low)
+        return Normal(mu, sd, self.outside, low)
+
+    def redraw_bound(self, where, dt):
+        """The bound below which this delay is redrawn, in units of dt (the plan's JF_DREDRAW):
+        0.0 where it clips (or sd is 0), low / dt where low is given, else 1.0. Raises where
+        low lies outside [dt / 2, mean]: below dt / 2 a redrawn delay could round to no step,
+        above the mean a redraw might not end."""
+        if self.low is not None and not 0.5 * dt <= self.low <= self.mean:
+            raise ValueError(f"{where}: low {self.low} ms of a redrawn delay must lie in [dt / 2, mean] = "
+                             f"[{0.5 * dt}, {self.mean}] ms")
+        if self.outside != "redraw" or self.sd == 0.0:
+            return 0.0
+        return 1.0 if self.low is None else self.low / dt
 
 
 class Values:

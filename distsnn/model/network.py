@@ -284,7 +284,7 @@ class Network:
         iaf_psc_alpha, nS for the conductance-based models, mV for iaf_psc_delta), clipped
         at 0 so it keeps the sign of its mean; onto the conductance-based models a negative
         weight is an inhibitory conductance of its magnitude, as in NEST;
-        delay: number or Normal (ms, mean >= dt), clipped below at dt or redrawn (Normal's `outside`), in steps.
+        delay: number or Normal (ms, mean >= dt), clipped below at dt or redrawn (Normal's `outside`, `low`), in steps.
         With rule FromList, weight and delay may also be one value per synapse (a sequence;
         the weights of one sign, the delays >= dt).
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
@@ -305,6 +305,8 @@ class Network:
             delay = as_distribution(delay, f"{where}: delay", redraw=True)
         if delay.mean < self.dt:
             raise ValueError(f"{where}: delay mean {delay.mean} ms is below dt = {self.dt} ms")
+        if isinstance(delay, Normal):
+            delay.redraw_bound(f"{where}: delay", self.dt)   # its bound checked here, before any build
         receptor, weight = _receptor_and_weight(where, post, weight, receptor)
         pid = projection_id(source, target, label)
         keys, pids = self._projection_index()

@@ -4,9 +4,9 @@ Parameters as in NEST's PyNEST example (Potjans_2014, network_params.py / helper
 8 populations of iaf_psc_exp, fixed_total_number connectivity (multapses, autapses),
 Poisson background at 8 Hz, normal weights (relative sd 0.1, clipped to keep the sign; the
 example redraws, but no draw gets 10 sd from the mean) and delays (relative sd 0.5, redrawn
-below dt; the example's nest.math.redraw redraws below dt / 2 and rounds [dt / 2, dt) to one
-step, 0.4 % of the E and 1.1 % of the I synapses, which distsnn redraws; `delays="clip"` puts
-them all on dt, as distsnn did before 2026-11-23), dt = 0.1 ms. The example's two stimuli are
+below dt / 2 as the example's nest.math.redraw, so [dt / 2, dt) rounds to one step;
+`delays="clip"` puts every draw below dt on dt, as distsnn did before 2026-11-23; for part of
+that day distsnn redrew below dt), dt = 0.1 ms. The example's two stimuli are
 off by default, as there (stimulus_params.py):
 - thalamus: 902 thalamic neurons (population "TH", not scaled) fire as Poisson sources at
   120 Hz for 10 ms from 700 ms and project onto L4 and L6 by fixed_total_number with the
@@ -68,6 +68,7 @@ TH_CONN_PROBS = (0.0, 0.0, 0.0983, 0.0619, 0.0, 0.0, 0.0512, 0.0196)
 PSP_TH, DELAY_TH, DELAY_TH_REL_SD = 0.15, 1.5, 0.5
 PARROT_DELAY = 1.0                   # NEST's default delay of poisson_generator -> parrot_neuron
 DT = 0.1                             # ms; a NEST poisson_generator's spikes lag its window by a step
+REDRAW_BELOW = DT - 0.5 * DT         # ms; the example's bound of a delay's redraw
 DC_START, DC_DURATION, DC_PER_K_EXT = 650.0, 100.0, 0.3
 
 
@@ -118,8 +119,8 @@ def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None, delays
     stimulus: 'thalamus', 'dc' or 'thalamus,dc' (the NEST example's stimuli, module docstring);
     neuron_params: parameters that replace the model's in every population, numbers or values
     per neuron (e.g. {"tau_m": Normal(10.0, 1.0)}: a heterogeneous microcircuit); delays:
-    what a delay drawn below dt becomes, 'redraw' (close to the example's rule) or 'clip' (the spikes
-    of distsnn runs before 2026-11-23)."""
+    what a delay drawn below dt becomes, 'redraw' (the example's rule: drawn again below dt / 2)
+    or 'clip' (the spikes of distsnn runs before 2026-11-23)."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not 0 < scale <= 1:
         raise ValueError(f"microcircuit: scale must be in (0, 1], got {scale!r}")
     scale = float(scale)
@@ -141,6 +142,8 @@ def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None, delays
     net = Network(dt=DT, chunk_size=CHUNK_SIZE, name="microcircuit")
     net.metadata.update({"model": "microcircuit", "scale": scale, "delays": delays,
                          "reference": "Potjans & Diesmann (2014); NEST example Potjans_2014"})
+    if delays == "redraw":
+        net.metadata["redraw_below_ms"] = REDRAW_BELOW
     if stim:
         net.metadata["stimulus"] = ",".join(stim)
     for t, name in enumerate(POPULATIONS):
@@ -159,13 +162,19 @@ def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None, delays
             w = mean_weight(t, s) * w_factor
             d = DELAY_INH if POPULATIONS[s].endswith("I") else DELAY_EXC
             net.connect(POPULATIONS[s], POPULATIONS[t], FixedTotalNumber(n_syn),
-                        weight=Normal(w, W_REL_SD * abs(w)), delay=Normal(d, DELAY_REL_SD * d, delays))
+                        weight=Normal(w, W_REL_SD * abs(w)), delay=delay(d, DELAY_REL_SD * d, delays))
     if "thalamus" in stim:
         _add_thalamus(net, scale, delays)
     if "dc" in stim:
         for t, name in enumerate(POPULATIONS):   # not scaled, as in the example
             net.add_dc_input(name, DC_PER_K_EXT * K_EXT[t], start=DC_START, stop=DC_START + DC_DURATION)
     return net
+
+
+def delay(mean, sd, delays):
+    """A delay Normal (ms) under the rule `delays`: 'redraw' below dt / 2, as the example
+    (min = resolution - 0.5 * resolution), or 'clip' to dt."""
+    return Normal(mean, sd, "redraw", REDRAW_BELOW) if delays == "redraw" else Normal(mean, sd, "clip")
 
 
 def _add_thalamus(net, scale, delays):
@@ -180,4 +189,4 @@ def _add_thalamus(net, scale, delays):
         n_syn = int(np.round(count * scale))
         if n_syn:
             net.connect("TH", POPULATIONS[t], FixedTotalNumber(n_syn), weight=Normal(w, W_REL_SD * w),
-                        delay=Normal(DELAY_TH, DELAY_TH_REL_SD * DELAY_TH, delays))
+                        delay=delay(DELAY_TH, DELAY_TH_REL_SD * DELAY_TH, delays))

@@ -150,7 +150,7 @@ def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
 
     Weights are clipped at 0 to keep the sign of their mean, delays clipped below at dt;
     written as min / max selects so the loops around it can be vectorised. A delay below
-    dlow (dt where the projection redraws its delays, else -inf: delay_floor) is marked
+    dlow (the projection's redraw bound, -inf where it clips: delay_floor) is marked
     -1 - c0 instead (c0: the synapse's counter word 0), for redraw_delays to replace after
     the loop.
     """
@@ -174,19 +174,21 @@ def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
 
 @kernel(inline="always")
 def delay_floor(proj_f, j, dt):
-    """The delay (ms) below which projection j redraws: dt, or -inf where it clips (JF_DREDRAW)."""
-    return dt if proj_f[j, bp.JF_DREDRAW] != 0.0 else -math.inf
+    """The delay (ms) below which projection j redraws: its bound JF_DREDRAW * dt, or -inf where
+    it clips."""
+    return proj_f[j, bp.JF_DREDRAW] * dt if proj_f[j, bp.JF_DREDRAW] != 0.0 else -math.inf
 
 
 @kernel
-def redraw_delays(n, out_d, c1, c2, tag, key0, key1, dmean, dsd, dt):
-    """Replace each mark -1 - c0 in out_d[:n] (synapse_from_normals) by the redrawn delay, in
-    steps, of the synapse with counter words (c0, c1, c2) (rng.redraw). A pass after a row's
-    vectorised loop, so that the rare redraw does not keep that loop scalar."""
+def redraw_delays(n, out_d, c1, c2, tag, key0, key1, dmean, dsd, dt, dlow):
+    """Replace each mark -1 - c0 in out_d[:n] (synapse_from_normals) by the delay, in steps,
+    redrawn at or above dlow (ms) for the synapse with counter words (c0, c1, c2) (rng.redraw),
+    then clipped to dt (a bound below dt). A pass after a row's vectorised loop, so that the
+    rare redraw does not keep that loop scalar."""
     for k in range(n):
         if out_d[k] < 0:
-            d = redraw_normal(-1 - out_d[k], c1, c2, tag, key0, key1, dmean, dsd, dt)
-            out_d[k] = np.int64(math.floor(d * (1.0 / dt) + 0.5))
+            d = redraw_normal(-1 - out_d[k], c1, c2, tag, key0, key1, dmean, dsd, dlow)
+            out_d[k] = np.int64(math.floor(max(d, dt) * (1.0 / dt) + 0.5))
 
 
 # Draws of a fixed_probability row past the first block, taken together: enough to amortise a
@@ -319,8 +321,8 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
             out_t[k] = k
             out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
         n = clen
-    if dlow > 0.0:   # the delays drawn below dt, marked by synapse_from_normals: counter (c0, chunk, pre or 0)
-        redraw_delays(n, out_d, chunk, 0 if rule == bp.RULE_FIN else pre, tag, key0, key1, dmean, dsd, dt)
+    if dlow > 0.0:   # the delays drawn below dlow, marked by synapse_from_normals: counter (c0, chunk, pre or 0)
+        redraw_delays(n, out_d, chunk, 0 if rule == bp.RULE_FIN else pre, tag, key0, key1, dmean, dsd, dt, dlow)
     return n
 
 

@@ -99,12 +99,12 @@ struct Counter {
     u32 c0, c1, c2, tag;
 };
 
-// the first delay dmean + dsd z >= dt (ms) of the redraw chain of the synapse at counter `at`
+// the first delay dmean + dsd z >= low (ms) of the redraw chain of the synapse at counter `at`
 // (rng.redraw, the NumPy specification): four candidates a block, block b + 1 from words
 // 0..2 of block b. A rare path (3 to 4 % of the models' delays) inside delivery's loop, so a
 // call: inlined, its loop held registers across delivery's and spilled (ptxas, sm_90)
 __device__ __noinline__ double redraw_delay(Counter at, const u32 key0, const u32 key1, const double* jf,
-                                            const double dt) {
+                                            const double low) {
     const u32 rtag = (at.tag & ID_MASK) | REDRAW_TAG;
     for (;;) {
         u32 w[4];
@@ -113,9 +113,9 @@ __device__ __noinline__ double redraw_delay(Counter at, const u32 key0, const u3
             double za, zb;
             box_muller(u01(w[h]), u01(w[h + 1]), &za, &zb);
             double x = jf[JF_DMEAN] + jf[JF_DSD] * za;
-            if (x >= dt) return x;
+            if (x >= low) return x;
             x = jf[JF_DMEAN] + jf[JF_DSD] * zb;
-            if (x >= dt) return x;
+            if (x >= low) return x;
         }
         at.c0 = w[0];
         at.c1 = w[1];
@@ -124,11 +124,12 @@ __device__ __noinline__ double redraw_delay(Counter at, const u32 key0, const u3
 }
 
 // fixed-point weight and delay (steps) of one synapse from counter words 1 and 2; a delay
-// drawn below dt is redrawn where the projection says so (JF_DREDRAW, from the synapse's
-// counter `at`) and the variant has the redraw (bit REDRAW_BIT of RULES: source.RULE_VARIANTS),
-// else clipped to dt. inv_dt is 1 / dt as the host divides (IEEE, the same double as the
-// CPU's 1.0 / dt): a kernel parameter, read from the constant bank, where a quotient computed
-// here would hold two of delivery's scarce registers for the whole launch
+// drawn below the projection's bound JF_DREDRAW * dt is redrawn where it has one (from the
+// synapse's counter `at`) and the variant has the redraw (bit REDRAW_BIT of RULES:
+// source.RULE_VARIANTS); then, or otherwise, clipped to dt. inv_dt is 1 / dt as the host
+// divides (IEEE, the same double as the CPU's 1.0 / dt): a kernel parameter, read from the
+// constant bank, where a quotient computed here would hold two of delivery's scarce registers
+// for the whole launch
 template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ void synapse(u32 w1, u32 w2, const Counter at, const u32 key0, const u32 key1,
                                         const double* jf, const double dt, const double inv_dt,
@@ -140,7 +141,10 @@ __device__ __forceinline__ void synapse(u32 w1, u32 w2, const Counter at, const 
     if (wmean >= 0.0) w = (w >= 0.0) ? w : 0.0;   // keep the sign of the mean (as the numba max/min)
     else w = (w <= 0.0) ? w : 0.0;
     double d = dmean + dsd * z1;
-    if (((RULES >> REDRAW_BIT) & 1u) && d < dt && jf[JF_DREDRAW] != 0.0) d = redraw_delay(at, key0, key1, jf, dt);
+    if ((RULES >> REDRAW_BIT) & 1u) {
+        const double low = jf[JF_DREDRAW] * dt;   // 0 where the projection clips
+        if (low != 0.0 && d < low) d = redraw_delay(at, key0, key1, jf, low);
+    }
     d = (d >= dt) ? d : dt;
     *w_int = (i64)floor(w * jf[JF_SCALE] + 0.5);
     *d_steps = (i64)floor(d * inv_dt + 0.5);   // NEST's rounding (plan._delay_steps)
