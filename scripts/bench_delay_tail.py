@@ -13,9 +13,12 @@ over [500 ms, T]:
 - mean pairwise correlation of 1 ms spike counts among a seeded sample of non-silent neurons.
 NEST clip against NEST redraw isolates the delay rule inside one simulator; each distsnn run
 against the NEST run of its rule says whether the two simulators agree under both rules.
+Both redraw below dt / 2, the example's bound (distsnn redrew below dt on 2026-11-23).
 Writes bench/results/delay_tail_microcircuit_*.json and .md.
 
-    python scripts/bench_delay_tail.py --nest-python /path/to/venv-with-nest/bin/python   # ~17 min on 2 cores
+    python scripts/bench_delay_tail.py --nest-python /path/to/venv-with-nest/bin/python   # ~36 min on 2 cores
+    python scripts/bench_delay_tail.py --nest-from EARLIER.json   # NEST's runs of an earlier report (same
+                                                                  # configuration), distsnn's again: ~4 min
 """
 import argparse
 import datetime
@@ -62,6 +65,18 @@ def run(cmd, json_line=True):
     return json.loads(proc.stdout.strip().splitlines()[-1]) if json_line else None
 
 
+def earlier_nest_runs(path, config):
+    """The NEST runs of an earlier report `path` (their statistics; NEST's spikes are a function
+    of the configuration and its seed), which must have been made with `config`."""
+    with open(path) as fh:
+        rep = json.load(fh)
+    diff = {k: (rep["config"].get(k), v) for k, v in config.items() if rep["config"].get(k) != v}
+    if diff:
+        raise SystemExit(f"{path}: another configuration ("
+                         + ", ".join(f"{k} {a} there, {b} here" for k, (a, b) in diff.items()) + ")")
+    return {name: run for name, run in rep["runs"].items() if name.startswith("NEST")}
+
+
 def ratio(a, b):
     return f"{a / b:.3f}" if b != 0 and np.isfinite(a) and np.isfinite(b) else "n/a"
 
@@ -83,6 +98,8 @@ def markdown(rep):
             lines.append(f"| {pop} | " + " | ".join(f"{v:.4g}" for v in vals) + " | "
                          + " | ".join(ratio(by[a], by[b]) for a, b in RATIOS) + " |")
         lines.append("")
+    if rep.get("nest_from"):
+        lines += [f"The NEST runs are those of {rep['nest_from']} (the same configuration).", ""]
     lines += ["Simulation times are incidental (this is a validation; scripts/bench_microcircuit.py measures "
               "speed): " + ", ".join(f"{r} {v['simulate_s']:.0f} s" for r, v in rep["runs"].items()) + ".", ""]
     return "\n".join(lines)
@@ -95,18 +112,22 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--corr-neurons", type=int, default=500)
-    ap.add_argument("--nest-python", required=True, help="Python with nest-simulator installed")
+    nest = ap.add_mutually_exclusive_group(required=True)
+    nest.add_argument("--nest-python", help="Python with nest-simulator installed")
+    nest.add_argument("--nest-from", metavar="REPORT.json", help="take NEST's runs from this earlier report")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     args = ap.parse_args()
     if args.t_sim <= T_START:
         ap.error(f"--t-sim must exceed the {T_START:.0f} ms discarded at the start")
     os.makedirs(args.out, exist_ok=True)
-    runs = {}
+    config = {"scale": args.scale, "t_sim": args.t_sim, "seed": args.seed, "threads": args.threads,
+              "corr_neurons": args.corr_neurons}
+    runs = earlier_nest_runs(args.nest_from, config) if args.nest_from else {}
     with tempfile.TemporaryDirectory() as work:
         spec = os.path.join(work, "spec.json")
         with open(spec, "w") as fh:
             json.dump(nest_spec(args.scale, args.t_sim, T_START), fh)
-        for rule in RULES:
+        for rule in RULES if args.nest_python else ():
             path = os.path.join(work, f"nest_{rule}.h5")
             res = run([args.nest_python, os.path.join(HERE, "nest_microcircuit.py"), spec, "--threads",
                        str(args.threads), "--seed", str(args.seed), "--delays", rule, "--spikes", path])
@@ -123,9 +144,7 @@ def main():
                                        "stats": summarise(path, T_START, args.t_sim, args.corr_neurons)}
     rep = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "host": f"{platform.platform()} ({os.cpu_count()} CPUs)",
-           "config": {"scale": args.scale, "t_sim": args.t_sim, "seed": args.seed, "threads": args.threads,
-                      "corr_neurons": args.corr_neurons},
-           "runs": runs}
+           "config": config, "runs": runs, "nest_from": args.nest_from and os.path.basename(args.nest_from)}
     stem = os.path.join(args.out, f"delay_tail_microcircuit_scale{args.scale:g}_{datetime.date.today().isoformat()}")
     with open(stem + ".json", "w") as fh:
         json.dump(rep, fh, indent=1)

@@ -289,4 +289,13 @@ def test_bench_delay_tail_summary_and_report(tmp_path):
     md = markdown(rep)
     row = next(line for line in md.splitlines() if line.startswith("| L4E |"))   # the first table: rates
     assert row.endswith("| 2.000 | 1.000 | 0.500 |")   # NEST clip / redraw, distsnn / NEST of each rule
-    assert md.count("| L23E |") == 3
+    assert md.count("| L23E |") == 3 and "The NEST runs are those of" not in md
+    # --nest-from: NEST's runs of an earlier report of the same configuration, else an error
+    from bench_delay_tail import earlier_nest_runs
+    rep["config"]["threads"] = 2
+    (tmp_path / "earlier.json").write_text(json.dumps(rep))
+    got = earlier_nest_runs(str(tmp_path / "earlier.json"), rep["config"])
+    assert set(got) == {"NEST redraw", "NEST clip"} and got["NEST clip"]["stats"]["L4E"] == scaled["L4E"]
+    with pytest.raises(SystemExit, match=r"earlier.json: another configuration \(seed 3 there, 4 here\)"):
+        earlier_nest_runs(str(tmp_path / "earlier.json"), {**rep["config"], "seed": 4})
+    assert "are those of earlier.json" in markdown({**rep, "nest_from": "earlier.json"})
