@@ -95,15 +95,8 @@ def test_every_rule_redraws_what_clipping_puts_on_dt():
         mean, sd = redraw.proj_f[j, bp.JF_DMEAN], redraw.proj_f[j, bp.JF_DSD]
         assert (d == 1).mean() < (d_clip == 1).mean()
         # P(one step) of the truncated normal: dt <= x < 1.5 dt, over P(x >= dt)
-        p1 = (stats.norm.cdf((0.15 - mean) / sd) - stats.norm.cdf((0.1 - mean) / sd)) / stats.norm.sf((0.1 - mean) / sd)
+        p1 = truncated_cdf(0.15, mean, sd, 0.1)
         assert (d == 1).mean() == pytest.approx(p1, abs=4 * math.sqrt(p1 * (1 - p1) / d.size) + 1e-3)
-
-
-def one_step_share(mean, sd, low, dt=0.1):
-    """P(a delay rounds to one step) under a redraw below `low` (<= dt): dt / 2 <= x < 1.5 dt
-    of the normal truncated at low, the draws in [low, dt) clipped to dt."""
-    f = lambda x: stats.norm.cdf((x - mean) / sd)   # noqa: E731
-    return (f(1.5 * dt) - f(low)) / (1.0 - f(low))
 
 
 def test_a_bound_below_dt_redraws_fewer():
@@ -116,7 +109,8 @@ def test_a_bound_below_dt_redraws_fewer():
         moved, moved_dt = d != d_clip, d_dt != d_clip
         assert moved.any() and not (moved & ~moved_dt).any() and moved.sum() < moved_dt.sum()
         assert d.min() >= 1 and (d == 1).mean() > (d_dt == 1).mean()
-        p1 = one_step_share(half.proj_f[j, bp.JF_DMEAN], half.proj_f[j, bp.JF_DSD], 0.05)
+        # one step: [dt / 2, 1.5 dt) of the normal truncated at dt / 2 (the draws below dt clipped to it)
+        p1 = truncated_cdf(0.15, half.proj_f[j, bp.JF_DMEAN], half.proj_f[j, bp.JF_DSD], 0.05)
         assert (d == 1).mean() == pytest.approx(p1, abs=4 * math.sqrt(p1 * (1 - p1) / d.size) + 1e-3)
 
 
@@ -128,7 +122,7 @@ def test_a_bound_above_dt_truncates_there():
     assert plan.proj_f[0, bp.JF_DREDRAW] == 10.0
     d = expand_projection(plan, 0)[4]
     assert d.min() == 10   # [1.0, 1.05) ms
-    p10 = (stats.norm.cdf((1.05 - 1.5) / 0.75) - stats.norm.cdf((1.0 - 1.5) / 0.75)) / stats.norm.sf((1.0 - 1.5) / 0.75)
+    p10 = truncated_cdf(1.05, 1.5, 0.75, 1.0)
     assert (d == 10).mean() == pytest.approx(p10, abs=4 * math.sqrt(p10 * (1 - p10) / d.size))
 
 

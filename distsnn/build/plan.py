@@ -79,9 +79,8 @@ N_DF = 2
 DI_START, DI_STOP, DI_CYCLE, DI_PHASE = range(4)
 N_DI_BEFORE_AC = 2
 N_DI = 4
-# projection float columns; JF_DREDRAW: the bound below which a delay is redrawn, in units of
-# dt (a delay Normal(..., outside="redraw"), rng.redraw: 1.0, or low / dt), 0.0 where delays
-# drawn below dt are clipped to dt; every engine takes the bound as JF_DREDRAW * dt (ms)
+# projection float columns; JF_DREDRAW: a delay's redraw bound in units of dt, every engine's
+# bound JF_DREDRAW * dt ms (Normal.redraw_bound, rng.redraw), 0.0 where delays clip to dt
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF_BEFORE_REDRAW = 7
 JF_DREDRAW = 7
