@@ -8,40 +8,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .connectors import FixedIndegree, FixedTotalNumber, FromList, RULE_CODES, list_values
+from .connectors import RULE_CODES
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
-from .neurons import CONDUCTANCE_MODELS, RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
+from .neurons import RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
 from .per_neuron import split_params
+from .projection_checks import check_rule_size, receptor_and_weight, weight_and_delay
 from .recording import checked_sampling, recordable, variable_names
 from ..rng.streams import ID_MASK, projection_id
-
-RECEPTORS = ("excitatory", "inhibitory")
-
-
-def _receptor_and_weight(where, post, weight, receptor):
-    """(receptor, weight): the receptor by the sign of the mean weight unless given. Onto a
-    conductance-based neuron a weight is a conductance (nS), and, as in NEST, a negative one
-    is an inhibitory conductance of its magnitude: the weight is negated (a Normal keeps its
-    sd), so the kernels only ever add conductances >= 0."""
-    mean = weight.mean if hasattr(weight, "mean") else weight
-    if receptor is None:
-        receptor = "excitatory" if mean >= 0 else "inhibitory"
-    if receptor not in RECEPTORS:
-        raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
-    if post.model in CONDUCTANCE_MODELS and mean < 0:
-        if receptor == "excitatory":
-            raise ValueError(f"{where}: weight {mean} nS onto {post.model} with receptor 'excitatory': a "
-                             "conductance must be >= 0 (a negative weight is an inhibitory conductance)")
-        if isinstance(weight, Normal):
-            weight = Normal(-weight.mean, weight.sd)
-        elif isinstance(weight, Constant):
-            weight = Constant(-weight.value)
-        elif isinstance(weight, Values):
-            weight = Values(-weight.values)
-        else:
-            weight = -weight
-    return receptor, weight
 
 
 @dataclass
@@ -297,17 +271,9 @@ class Network:
         if type(rule) not in RULE_CODES:
             raise ValueError(f"{where}: unknown connection rule {rule!r}")
         rule = rule.validated(where, pre.size, post.size)
-        self._check_rule_size(where, rule, post)
-        if isinstance(rule, FromList):
-            weight, delay = list_values(where, rule.n, weight, delay, self.dt)
-        else:
-            weight = as_distribution(weight, f"{where}: weight")
-            delay = as_distribution(delay, f"{where}: delay", redraw=True)
-        if delay.mean < self.dt:
-            raise ValueError(f"{where}: delay mean {delay.mean} ms is below dt = {self.dt} ms")
-        if isinstance(delay, Normal):
-            delay.redraw_bound(f"{where}: delay", self.dt)   # its bound checked here, before any build
-        receptor, weight = _receptor_and_weight(where, post, weight, receptor)
+        check_rule_size(where, rule, post, self.chunk_size)
+        weight, delay = weight_and_delay(where, rule, weight, delay, self.dt)
+        receptor, weight = receptor_and_weight(where, post, weight, receptor)
         pid = projection_id(source, target, label)
         keys, pids = self._projection_index()
         if (source, target, label) in keys:
@@ -353,7 +319,7 @@ class Network:
             raise ValueError(f"{where}: indegree and rate must be >= 0, got {indegree!r}, {rate!r}")
         if values["delay"] < self.dt:
             raise ValueError(f"{where}: delay {delay} ms is below dt = {self.dt} ms")
-        receptor, values["weight"] = _receptor_and_weight(where, post, values["weight"], receptor)
+        receptor, values["weight"] = receptor_and_weight(where, post, values["weight"], receptor)
         start, stop = window(where, start, stop)
         self.poisson_inputs.append(PoissonInput(target, receptor=receptor, start=start, stop=stop, **values))
 
@@ -467,15 +433,6 @@ class Network:
                 del self.state_records[name]
 
     # -- whole-model checks ------------------------------------------------------------
-    def _check_rule_size(self, where, rule, post):
-        """Counts the streams cannot address: a total past 2**63 draws, or more than 2**32 - 1
-        input slots (in-degree x chunk length) in one chunk of a fixed_indegree projection."""
-        if isinstance(rule, FixedTotalNumber) and rule.n >= 2 ** 63:
-            raise ValueError(f"{where}: n={rule.n} too large")
-        if isinstance(rule, FixedIndegree) and rule.n * min(self.chunk_size, post.size) >= 2 ** 32:
-            raise ValueError(f"{where}: in-degree n={rule.n} times the chunk length {min(self.chunk_size, post.size)} "
-                             f"exceeds the 2**32 - 1 input slots of a chunk; use a smaller chunk_size")
-
     @property
     def n_neurons(self):
         return sum(p.size for p in self.populations.values())
@@ -491,7 +448,7 @@ class Network:
             where = f"projection {proj.source}->{proj.target}"
             pre, post = self._pop(proj.source, where), self._pop(proj.target, where)
             proj.rule.validated(where, pre.size, post.size)
-            self._check_rule_size(where, proj.rule, post)
+            check_rule_size(where, proj.rule, post, self.chunk_size)
         if self.state_sampling is not None:
             checked_sampling("sample_state", self.state_sampling, self.dt)
         keys = {(p.source, p.target, p.label) for p in self.projections}

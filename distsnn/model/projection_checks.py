@@ -1,0 +1,59 @@
+"""The checks of one projection's arguments, before the network keeps it: its weight and
+delay (distributions or one value per listed synapse), its receptor, and the counts its
+rule may draw. Each raises a ValueError that names the projection (`where`)."""
+from .connectors import FixedIndegree, FixedTotalNumber, FromList, list_values
+from .distributions import Constant, Normal, Values, as_distribution
+from .neurons import CONDUCTANCE_MODELS
+
+RECEPTORS = ("excitatory", "inhibitory")
+
+
+def weight_and_delay(where, rule, weight, delay, dt):
+    """(weight, delay) as the build reads them: distributions, or with FromList one value
+    per synapse. The delay's mean must be >= dt (ms) and a redrawn Normal's bound lie in
+    [dt / 2, mean]: checked here, before any build."""
+    if isinstance(rule, FromList):
+        weight, delay = list_values(where, rule.n, weight, delay, dt)
+    else:
+        weight = as_distribution(weight, f"{where}: weight")
+        delay = as_distribution(delay, f"{where}: delay", redraw=True)
+    if delay.mean < dt:
+        raise ValueError(f"{where}: delay mean {delay.mean} ms is below dt = {dt} ms")
+    if isinstance(delay, Normal):
+        delay.redraw_bound(f"{where}: delay", dt)
+    return weight, delay
+
+
+def receptor_and_weight(where, post, weight, receptor):
+    """(receptor, weight): the receptor by the sign of the mean weight unless given. Onto a
+    conductance-based neuron a weight is a conductance (nS), and, as in NEST, a negative one
+    is an inhibitory conductance of its magnitude: the weight is negated (a Normal keeps its
+    sd), so the kernels only ever add conductances >= 0."""
+    mean = weight.mean if hasattr(weight, "mean") else weight
+    if receptor is None:
+        receptor = "excitatory" if mean >= 0 else "inhibitory"
+    if receptor not in RECEPTORS:
+        raise ValueError(f"{where}: receptor must be one of {RECEPTORS}, got {receptor!r}")
+    if post.model in CONDUCTANCE_MODELS and mean < 0:
+        if receptor == "excitatory":
+            raise ValueError(f"{where}: weight {mean} nS onto {post.model} with receptor 'excitatory': a "
+                             "conductance must be >= 0 (a negative weight is an inhibitory conductance)")
+        if isinstance(weight, Normal):
+            weight = Normal(-weight.mean, weight.sd)
+        elif isinstance(weight, Constant):
+            weight = Constant(-weight.value)
+        elif isinstance(weight, Values):
+            weight = Values(-weight.values)
+        else:
+            weight = -weight
+    return receptor, weight
+
+
+def check_rule_size(where, rule, post, chunk_size):
+    """Counts the streams cannot address: a total past 2**63 draws, or more than 2**32 - 1
+    input slots (in-degree x chunk length) in one chunk of a fixed_indegree projection."""
+    if isinstance(rule, FixedTotalNumber) and rule.n >= 2 ** 63:
+        raise ValueError(f"{where}: n={rule.n} too large")
+    if isinstance(rule, FixedIndegree) and rule.n * min(chunk_size, post.size) >= 2 ** 32:
+        raise ValueError(f"{where}: in-degree n={rule.n} times the chunk length {min(chunk_size, post.size)} "
+                         f"exceeds the 2**32 - 1 input slots of a chunk; use a smaller chunk_size")
