@@ -299,3 +299,44 @@ def test_bench_delay_tail_summary_and_report(tmp_path):
     with pytest.raises(SystemExit, match=r"earlier.json: another configuration \(seed 3 there, 4 here\)"):
         earlier_nest_runs(str(tmp_path / "earlier.json"), {**rep["config"], "seed": 4})
     assert "are those of earlier.json" in markdown({**rep, "nest_from": "earlier.json"})
+    assert set(earlier_nest_runs(str(tmp_path / "earlier.json"), rep["config"], ("redraw",))) == {"NEST redraw"}
+
+
+def test_bench_delay_tail_one_rule_and_seeds(tmp_path):
+    """bench_delay_tail.py with one rule (its report's ratios only those of the runs made, its
+    name with the seed and the rule) and --combine (seeds side by side, NEST's spread)."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bench_delay_tail import combined, earlier_nest_runs, markdown, report_stem
+
+    def stats(rate, corr):
+        return {"L4E": {"rate_hz": rate, "lvr": 1.0, "corr": corr, "n_corr": 5}}
+
+    def report(seed, nest, dist, rules=("redraw",)):
+        runs = {}
+        for rule in rules:
+            runs[f"NEST {rule}"] = {"simulate_s": 1.0, "stats": stats(*nest)}
+        for rule in rules:
+            runs[f"distsnn {rule}"] = {"simulate_s": 1.0, "stats": stats(*dist)}
+        return {"date": "today", "host": "here", "runs": runs, "nest_from": None,
+                "config": {"scale": 1.0, "t_sim": 5500.0, "seed": seed, "threads": 2, "corr_neurons": 500}}
+
+    one = report(2, (4.0, 0.010), (5.0, 0.008))
+    md = markdown(one)
+    assert "NEST clip" not in md and "distsnn redraw / NEST redraw" in md
+    assert next(x for x in md.splitlines() if x.startswith("| L4E |")).endswith("| 4 | 5 | 1.250 |")
+    assert report_stem("out", 1.0, 2, ["redraw"], "D") == "out/delay_tail_microcircuit_scale1_seed2_redraw_D"
+    assert report_stem("out", 0.5, 1, ["redraw", "clip"], "D") == "out/delay_tail_microcircuit_scale0.5_D"
+    (tmp_path / "one.json").write_text(json.dumps(one))
+    with pytest.raises(SystemExit, match="one.json: has no NEST run with delays clip"):
+        earlier_nest_runs(str(tmp_path / "one.json"), one["config"], ("redraw", "clip"))
+    # seed 1 ran both rules, seed 2 only redraw: the redraw runs side by side
+    both = report(1, (5.0, 0.012), (4.5, 0.011), rules=("redraw", "clip"))
+    md = combined([both, one])
+    rates, corrs = [x for x in md.splitlines() if x.startswith("| L4E |")][:3:2]
+    assert rates == "| L4E | 5 / 4 | 4.5 / 5 | 0.900 / 1.250 | 1.250 |"
+    assert corrs == "| L4E | 0.012 / 0.01 | 0.011 / 0.008 | 0.917 / 0.800 | 1.200 |"
+    assert "clip" not in md and "seeds 1, 2" in md
+    with pytest.raises(SystemExit, match="differ in more than their seed"):
+        combined([both, {**one, "config": {**one["config"], "t_sim": 1000.0}}])
+    with pytest.raises(SystemExit, match="a seed is given twice"):
+        combined([one, one])
