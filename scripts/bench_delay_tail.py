@@ -49,6 +49,7 @@ from distsnn.io import summary_path  # noqa: E402
 
 T_START = 500.0    # ms discarded
 MEASURES = ("rate_hz", "lvr", "corr")
+MEASURE_NAMES = {"rate_hz": "rate (Hz)", "lvr": "LvR", "corr": "correlation"}   # the reports' headings
 RULES = ("redraw", "clip")
 # the ratio columns of the report: (numerator run, denominator run)
 RATIOS = (("NEST clip", "NEST redraw"), ("distsnn redraw", "NEST redraw"), ("distsnn clip", "NEST clip"))
@@ -106,12 +107,12 @@ def combined(reports):
              f"{g['t_sim']:.0f} ms)", "",
              f"Statistics over [{T_START:.0f}, {g['t_sim']:.0f}] ms from the reports of each seed; "
              "NEST spread: the largest seed's value over the smallest's.", ""]
-    names = {"rate_hz": "rate (Hz)", "lvr": "LvR", "corr": "correlation"}
     for m in MEASURES:
         head = [f"{run} (seeds {'/'.join(map(str, seeds))})" for run in runs]
         head += [f"{a} / {b} per seed" for a, b in pairs]
         head += [f"{run} spread" for run in runs if run.startswith("NEST")]
-        lines += [f"## {names[m]}", "", "| population | " + " | ".join(head) + " |", "| --- |" + " ---: |" * len(head)]
+        lines += [f"## {MEASURE_NAMES[m]}", "", "| population | " + " | ".join(head) + " |",
+                  "| --- |" + " ---: |" * len(head)]
         for pop in reports[0]["runs"][runs[0]]["stats"]:
             val = {run: [r["runs"][run]["stats"][pop][m] for r in reports] for run in runs}
             cells = [" / ".join(f"{v:.4g}" for v in val[run]) for run in runs]
@@ -139,11 +140,10 @@ def markdown(rep):
              f"{g['t_sim']:.0f} ms)", "",
              f"{rep['date']} on {rep['host']}, seed {g['seed']}; statistics over [{T_START:.0f}, {g['t_sim']:.0f}] ms, "
              f"correlations among {g['corr_neurons']} neurons per population.", ""]
-    names = {"rate_hz": "rate (Hz)", "lvr": "LvR", "corr": "correlation"}
     runs = list(rep["runs"])
     pairs = [(a, b) for a, b in RATIOS if a in runs and b in runs]   # those of the runs made
     for m in MEASURES:
-        lines += [f"## {names[m]}", "", "| population | " + " | ".join(runs) + " | "
+        lines += [f"## {MEASURE_NAMES[m]}", "", "| population | " + " | ".join(runs) + " | "
                   + " | ".join(f"{a} / {b}" for a, b in pairs) + " |",
                   "| --- |" + " ---: |" * (len(runs) + len(pairs))]
         for pop in rep["runs"][runs[0]]["stats"]:

@@ -2,16 +2,17 @@
 
 A delay `Normal(mean, sd, outside="redraw")` is the normal truncated at dt, as NEST 2's
 `normal_clipped` (the multi-area model's own code) and GeNN's `NormalClippedDelay` draw it,
-where `outside="clip"` puts every draw below dt on dt; `Normal(..., low=dt / 2)` truncates at
-dt / 2 as NEST 3's `nest.math.redraw` in the microcircuit example (its draws in [dt / 2, dt)
-then clip to dt, one step), and a bound above dt truncates there. A synapse first draws its value from its own counter's words 1
-and 2, as every rule does. If that value is below the bound, the redraws come from REDRAW
-counters of the synapse: block 0 is Philox of (c0, c1, c2, REDRAW tag), where c0..c2 are the
-synapse's own SYN counter words, and block b + 1 is Philox of words 0..2 of block b (a chain,
-as the counter has no free word for a redraw index). Each block gives four candidates, in
-the order z_cos, z_sin of Box-Muller (words 0, 1), then z_cos, z_sin of (words 2, 3), and the
-first mean + sd z at or above the bound is the value. So the value is a pure function of
-the seed and the synapse's counter: every engine, rank and thread gets it.
+where `outside="clip"` puts every draw below dt on dt; `Normal(..., low=dt / 2)` truncates
+at dt / 2 as NEST 3's `nest.math.redraw` in the microcircuit example (its draws in [dt / 2,
+dt) then clip to dt, one step), and a bound above dt truncates there. A synapse first draws
+its value from its own counter's words 1 and 2, as every rule does. If that value is below
+the bound, the redraws come from REDRAW counters of the synapse: block 0 is Philox of (c0,
+c1, c2, REDRAW tag), where c0..c2 are the synapse's own SYN counter words, and block b + 1
+is Philox of words 0..2 of block b (a chain, as the counter has no free word for a redraw
+index). Each block gives four candidates, in the order z_cos, z_sin of Box-Muller (words 0,
+1), then z_cos, z_sin of (words 2, 3), and the first mean + sd z at or above the bound is
+the value. So the value is a pure function of the seed and the synapse's counter: every
+engine, rank and thread gets it.
 
 With mean >= bound (connect checks that a delay's bound is <= its mean) a candidate passes with
 probability >= 1/2, so a block fails with probability <= 1/16: the loop ends. The numba and
