@@ -144,6 +144,9 @@ def run_command(args, comm=None, out=None):
         joined = read_metadata(args.output)
         summary["joined"] = {"segments": len(writer.segments), "t_start": joined["t_start"],
                              "t_stop": joined["t_stop"], "synaptic_events": joined["synaptic_events"]}
+        if "simulate_s" in joined:   # the whole run's simulation time, over all the jobs it took
+            summary["joined"].update(simulate_s=joined["simulate_s"], real_time_factor=joined["simulate_s"] / (
+                (joined["t_stop"] - joined["t_start"]) * 1e-3))
     with open(summary_path(args.output), "w") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True, default=float)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "

@@ -20,6 +20,12 @@ the per-area values as violins beside NEST's and GeNN's (.png).
     python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500              # ~4 min on 2 cores
     python scripts/bench_multi_area.py --scale 0.01 --t-sim 10500 --state resting
     python scripts/bench_multi_area.py --scale 1 --t-sim 1500 --backend gpu --work /tmp   # one GPU, ~13 GiB
+    python scripts/bench_multi_area.py --scale 1 --backend cpu --work /big --checkpoint-every 1000
+        # on CPU (hours): run the same command again after it was stopped, it resumes
+
+With --checkpoint-every the run checkpoints as it goes (in --work; at full scale each
+checkpoint is about 10 GiB) and the same command, on a later day too, resumes it; the report
+then gives the simulate time summed over all the jobs the run took.
 
 On a GPU the report adds the device, its peak memory and NVML energy. With --work outside
 --out the spike file stays there (at full scale it is large).
@@ -62,13 +68,15 @@ def read_summary(spikes):
 
 def run_model(args, output, seed, quiet=False, **options):
     """`distsnn run multi_area` in a fresh process with the script's data, scale, t_sim,
-    backend and threads, and the model options given (state, areas, ring_bits; None: not
-    passed); returns the run's summary."""
+    backend and threads, and the options given (state, areas, ring_bits, checkpoint, ...;
+    None or False: not passed, True: a flag); returns the run's summary."""
     cmd = [sys.executable, "-m", "distsnn", "run", "multi_area", "--data", args.data, "--scale", str(args.scale),
            "--t-sim", str(args.t_sim), "--seed", str(seed), "--backend", args.backend, "--output", output,
            "--no-progress"]
     for key, value in options.items():
-        if value is not None:
+        if value is True:
+            cmd.append("--" + key.replace("_", "-"))
+        elif value not in (None, False):
             cmd += ["--" + key.replace("_", "-"), str(value)]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
@@ -205,6 +213,14 @@ def markdown(rep):
              f"- build {r['timers_s']['build']:.2f} s, simulate {r['timers_s']['simulate']:.1f} s: "
              f"real-time factor {r['real_time_factor']:.2f}, {r['events_per_s']:.3g} synaptic events/s "
              f"({r['synaptic_events']:.3g} events)"]
+    joined = r.get("joined")
+    if joined and joined.get("segments", 1) > 1:   # resumed over several jobs: the timers are the last job's
+        whole = (f"the whole {(joined['t_stop'] - joined['t_start']) / 1000:g} s took {joined['simulate_s']:.1f} s "
+                 f"to simulate: real-time factor {joined['real_time_factor']:.2f}, "
+                 f"{joined['synaptic_events'] / joined['simulate_s']:.3g} synaptic events/s"
+                 if "simulate_s" in joined else "the segments' simulate times are not all known")
+        lines.append(f"- run in {joined['segments']} segments (checkpoints) over more than one job: {whole}; "
+                     f"the line above is the last job's (from {r.get('t_start', 0):g} ms)")
     t = r["timers_s"]
     if "build_bound" in t:   # the build's parts (runtime.run.simulate), and the write
         lines.append(f"- build: plan {t['build_plan']:.2f} s, row counts and input bound {t['build_bound']:.2f} s, "
@@ -331,6 +347,12 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     ap.add_argument("--work", default=None, help="directory of the spike file (default: --out)")
     ap.add_argument("--no-memory", action="store_true", help="skip the full-scale memory estimate")
+    ap.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
+                    help="checkpoint every MS of biological time and resume the run's checkpoint if there is one: "
+                         "a run longer than a job (or a session) is finished by the same command, run again")
+    ap.add_argument("--checkpoint", default=None, metavar="DIR",
+                    help="the checkpoint directory of --checkpoint-every (default: in --work, named by state, "
+                         "scale, delays, backend and seed)")
     ap.add_argument("--from-spikes", default=None, metavar="FILE.h5",
                     help="analyse this earlier run of the same configuration (its _summary.json beside it) "
                          "instead of simulating; the file is kept")
@@ -355,9 +377,18 @@ def main():
         spikes = args.from_spikes
         run = read_summary(spikes)
     else:
-        run = run_model(args, spikes, args.seed, state=args.state, areas=args.areas, delays=args.delays)
+        checkpoint = None
+        if args.checkpoint_every is not None:   # not named by date: a later day's command resumes it
+            checkpoint = args.checkpoint or os.path.join(
+                work, f"multi_area_{args.state}_scale{args.scale:g}{clip}{gpu}_seed{args.seed}_checkpoint")
+        run = run_model(args, spikes, args.seed, state=args.state, areas=args.areas, delays=args.delays,
+                        checkpoint=checkpoint, checkpoint_every=args.checkpoint_every,
+                        resume=checkpoint is not None)
+    whole = dict(run)
+    if "joined" in run:   # a resumed run: its summary's t_sim is the last job's, the spike file holds it all
+        whole["t_sim"] = run["joined"]["t_stop"] - run["joined"]["t_start"]
     for key, want in (("scale", args.scale), ("t_sim", args.t_sim), ("seed", args.seed)):
-        if run[key] != want:
+        if whole[key] != want:
             raise SystemExit(f"{spikes}: {key} is {run[key]}, not {want}")
     if run["parameters"]["state"] != args.state:
         raise SystemExit(f"{spikes}: state is {run['parameters']['state']}, not {args.state}")
@@ -375,7 +406,8 @@ def main():
                    "analysis_to_ms": t_stop, "delays": args.delays},
         "run": {k: run[k] for k in ("n_neurons", "n_synapses", "synaptic_events", "events_per_s",
                                     "real_time_factor", "timers_s", "backend", "versions", "ring_bits", "devices",
-                                    "device_peak_memory_bytes", "energy_J", "uJ_per_synaptic_event") if k in run},
+                                    "device_peak_memory_bytes", "energy_J", "uJ_per_synaptic_event", "joined",
+                                    "t_start") if k in run},
         "per_area": per_area,
         "across_areas": across_areas(per_area),
         "reference_across_areas": ref["summary_across_areas"][args.state],

@@ -5,6 +5,7 @@ import sys
 
 import h5py
 import numpy as np
+import pytest
 
 from distsnn.backends.cpu.simulator import state_bytes
 from distsnn.build import make_plan
@@ -182,8 +183,15 @@ def test_a_killed_job_resumes_and_its_output_holds_the_whole_run(tmp_path):
     assert meta["mean_rates_hz"] == whole_meta["mean_rates_hz"] and meta["mean_rates_from_ms"] == 75.0
     summary = json.loads((tmp_path / "out_summary.json").read_text())
     assert summary["mean_rates_hz"] == whole_meta["mean_rates_hz"] and summary["mean_rates_hz"]["L4E"] > 0
-    assert summary["joined"] == {"segments": 4, "t_start": 0.0, "t_stop": 200.0,
-                                 "synaptic_events": whole_meta["synaptic_events"]}
+    joined = summary["joined"]
+    assert {k: joined[k] for k in ("segments", "t_start", "t_stop", "synaptic_events")} == {
+        "segments": 4, "t_start": 0.0, "t_stop": 200.0, "synaptic_events": whole_meta["synaptic_events"]}
+    # the whole run's simulate time: each segment's, summed over the three jobs; the last
+    # job simulated one segment, so its own timer is that segment's
+    spent = [seg["simulate_s"] for seg in meta["segments"]]
+    assert all(s > 0 for s in spent) and spent[-1] == summary["timers_s"]["simulate"]
+    assert joined["simulate_s"] == pytest.approx(sum(spent)) and meta["simulate_s"] == joined["simulate_s"]
+    assert joined["real_time_factor"] == pytest.approx(joined["simulate_s"] / 0.2)
     assert summary["synaptic_events"] < whole_meta["synaptic_events"]   # those of the resumed 50 ms
     # the same command once more: the checkpoint is at the end, so it only writes the output
     (tmp_path / "out.h5").unlink()

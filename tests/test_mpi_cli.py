@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from distsnn.io import read_spikes
+from distsnn.io.sonata import read_metadata
 
 MPIEXEC = shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("mpiexec")
 pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec (pip install 'distsnn[mpi]')")
@@ -147,6 +148,10 @@ def test_job_killed_on_one_rank_resumes_on_another_rank_count(tmp_path, write_mo
     assert proc.returncode == 0, proc.stderr
     assert "40 ms (from 20 ms, resumed from" in proc.stdout and "6 segments joined, 0 to 60 ms" in proc.stdout
     assert same_files(tmp_path / "one.h5", tmp_path / "out.h5")
+    # every segment's simulate time (of its slowest rank, on 2 ranks and then 3), and their sum
+    joined = json.loads((tmp_path / "out_summary.json").read_text())["joined"]
+    spent = [seg["simulate_s"] for seg in read_metadata(str(tmp_path / "out.h5"))["segments"]]
+    assert len(spent) == 6 and min(spent) > 0 and joined["simulate_s"] == pytest.approx(sum(spent))
     for var in ("voltage", "I_syn_ex"):
         a, b = read_report(str(tmp_path / f"one_{var}.h5")), read_report(str(tmp_path / f"out_{var}.h5"))
         assert sorted(a) == sorted(b) and all(np.array_equal(a[p][2], b[p][2]) for p in a) and len(a) == 8

@@ -4,6 +4,7 @@ behave as documented, bad input is refused with a clear error, and a small versi
 the same on the CPU, on the emulated GPU and from the command line."""
 import json
 import math
+import os
 import pathlib
 import re
 import subprocess
@@ -393,6 +394,38 @@ def test_benchmark_script_windows_and_delay_rules(shared_data, tmp_path):
     assert proc.returncode != 0 and "its delays are redrawn, not clipped" in proc.stderr
     proc = subprocess.run(common + ["--window-end", "800"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2 and "--window-end must be in (500, --t-sim]" in proc.stderr
+
+
+def test_benchmark_script_resumes_a_stopped_run(shared_data, tmp_path):
+    """--checkpoint-every: a run stopped after a checkpoint (SIGKILL) is finished by the same
+    command; the report is that of a run that never stopped, and gives the simulate time of
+    all its jobs."""
+    script = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_multi_area.py"
+    common = [sys.executable, str(script), "--data", str(shared_data), "--areas", "V1", "--scale", "0.005",
+              "--t-sim", "700", "--backend", "cpu", "--no-memory"]
+    proc = subprocess.run(common + ["--out", str(tmp_path / "plain")], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    resumable = common + ["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work"), "--checkpoint-every", "200"]
+    env = dict(os.environ, DISTSNN_INJECT_FAULT="0:checkpointed:2:kill")   # killed after the checkpoint at 400 ms
+    proc = subprocess.run(resumable, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode != 0
+    assert not list((tmp_path / "out").glob("*.json"))
+    ck = tmp_path / "work" / "multi_area_ground_scale0.005_seed1_checkpoint"
+    assert json.loads((ck / "checkpoint.json").read_text())["step"] == 4000
+    proc = subprocess.run(resumable, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "300 ms (from 400 ms, resumed from" in proc.stdout
+    (plain,), (out,) = (list((tmp_path / d).glob("multi_area_ground_scale0.005_700ms_2*.json"))
+                        for d in ("plain", "out"))
+    a, b = (json.loads(f.read_text()) for f in (plain, out))
+    assert a["per_area"] == b["per_area"] and a["run"]["synaptic_events"] > b["run"]["synaptic_events"]
+    joined = b["run"]["joined"]
+    assert (joined["segments"], joined["t_start"], joined["t_stop"]) == (4, 0.0, 700.0)
+    assert joined["synaptic_events"] == a["run"]["synaptic_events"]
+    assert joined["simulate_s"] > b["run"]["timers_s"]["simulate"] > 0
+    md = out.with_suffix(".md").read_text()
+    assert "- run in 4 segments (checkpoints) over more than one job: the whole 0.7 s took" in md
+    assert "the line above is the last job's (from 400 ms)" in md
 
 
 def test_ring_width_benchmark_script_runs(shared_data, tmp_path):

@@ -72,11 +72,19 @@ def join_spike_files(paths, out_path, metadata=None):
     if metadata is None:
         metadata = {k: v for k, v in meta0.items() if k not in PER_RUN_KEYS}
     metadata = dict(metadata)
+    # each segment's simulate time (s; a run's file: its rank 0's, a checkpoint's segment: its
+    # slowest rank's, a joined file: its total), and their sum when every segment has one: a run resumed over several
+    # jobs keeps its whole simulation time
+    spent = [m["timers"]["simulate"] if "simulate" in m.get("timers", {}) else m.get("simulate_s")
+             for _, _, m in described]
     metadata.update(t_start=t_start, t_stop=t_stop, t_sim=t_stop - t_start,
                     synaptic_events=sum(int(m.get("synaptic_events", 0)) for _, _, m in described),
                     segments=[{"file": str(p), "t_start": w[0], "t_stop": w[1], "backend": m.get("backend"),
-                               "ranks": m.get("ranks"), "connectivity": m.get("connectivity")}
-                              for p, (w, _, m) in zip(paths, described)])
+                               "ranks": m.get("ranks"), "connectivity": m.get("connectivity"), "simulate_s": s}
+                              for p, (w, _, m), s in zip(paths, described, spent)])
+    metadata.pop("simulate_s", None)
+    if all(s is not None for s in spent):
+        metadata["simulate_s"] = float(sum(spent))
     with atomic_h5(out_path) as out, _opened(paths, "spikes") as files:
         for name, n_nodes in sizes.items():
             srcs = [f["spikes"][name] for f in files]
@@ -213,7 +221,7 @@ class SegmentWriter:
         stem = f"{a:010d}-{b:010d}-{token}.h5"
         meta = dict(self.metadata, dt=window.dt, t_start=window.t_start, t_stop=window.t_stop, t_sim=window.t_sim,
                     ring_bits=window.plan.ring_bits, backend=window.backend, connectivity=window.connectivity,
-                    synaptic_events=window.events, ranks=size)
+                    synaptic_events=window.events, ranks=size, timers=window.timers.as_dict())
         spikes = os.path.join(self.directory, "spikes-" + stem)
         if size == 1:
             write_spikes(spikes, window, meta)

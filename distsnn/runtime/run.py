@@ -148,6 +148,14 @@ def _sum_over_ranks(value, comm):
     return value if comm is None or comm.Get_size() == 1 else comm.allreduce(value)
 
 
+def _max_over_ranks(value, comm):
+    """The largest value over the ranks of comm (collective); value itself on one process."""
+    if comm is None or comm.Get_size() == 1:
+        return value
+    from mpi4py import MPI
+    return comm.allreduce(value, op=MPI.MAX)
+
+
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
              comm=None, partition="auto", exchange="allgatherv", share_gpus=False, restart=None, checkpoint=None,
              checkpoint_every=None, on_checkpoint=None, keep_recorded=True):
@@ -452,6 +460,7 @@ class _Checkpointer:
         self.first_step = sim.t                   # absolute step of the run's local step 0
         self.written = self.error = None
         self.events_before = 0                    # synaptic events (all ranks) up to the previous window
+        self.simulate_before = 0.0                # this rank's simulate time (s) up to the previous window
 
     def save(self, out, n_out, rec, lo, hi):
         """The checkpoint after the run's local steps [lo, hi) (spikes in out[:, :n_out],
@@ -480,13 +489,19 @@ class _Checkpointer:
         a, b = (int(np.searchsorted(steps, self.first_step + k, side="left")) for k in (lo, hi))
         total = _sum_over_ranks(sim.events, comm)
         events, self.events_before = total - self.events_before, total
+        # the window's simulate time (s), of its slowest rank: what the job waited for; kept with
+        # the segment, so that a run resumed over several jobs still knows its whole time
+        spent = self.timers.seconds.get("simulate", 0.0)
+        window_timers = PhaseTimers()
+        window_timers.seconds["simulate"] = _max_over_ranks(spent - self.simulate_before, comm)
+        self.simulate_before = spent
         vrec, vrec_steps = rec.taken()
         first = np.searchsorted(vrec_steps, self.first_step + lo)   # the window's rows (all, unless the run keeps them)
         return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
                          spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
                          vrec_var=sim.vrec_var, vrec=vrec[first:] + _resting(plan, sim), events=events,
                          backend=self.backend, connectivity=self.connectivity, n_synapses=float("nan"), comm=comm,
-                         first_step=self.first_step + lo, vrec_steps=vrec_steps[first:].copy())
+                         first_step=self.first_step + lo, vrec_steps=vrec_steps[first:].copy(), timers=window_timers)
 
     def report(self, restored):
         """RunResult.checkpoint: 'restart' (manifest read), 'written' (the last manifest
