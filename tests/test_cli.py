@@ -123,6 +123,9 @@ def test_checkpoint_and_restart_continue_the_spike_file(tmp_path):
     meta = read_metadata(str(tmp_path / "joined.h5"))
     assert (meta["t_start"], meta["t_stop"]) == (0.0, 100.0) and [s["backend"] for s in meta["segments"]] == [
         "cpu", "gpu-emu"]
+    # each run's simulate time, and the whole run's (their sum)
+    spent = [read_metadata(str(tmp_path / f))["timers"]["simulate"] for f in ("a.h5", "b.h5")]
+    assert [s["simulate_s"] for s in meta["segments"]] == spent and meta["simulate_s"] == pytest.approx(sum(spent))
     sw, sj = analyze_file(str(tmp_path / "whole.h5")), analyze_file(str(tmp_path / "joined.h5"))
     assert all(np.array_equal(sw[p].rates, sj[p].rates) and np.array_equal(sw[p].lvr, sj[p].lvr, equal_nan=True)
                for p in sw)
