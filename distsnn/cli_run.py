@@ -14,6 +14,7 @@ from . import __version__
 from .cli import _model, _model_kwargs
 from .comm.faults import maybe_inject_fault
 from .comm.logging import rank_log
+from .comm.reduce import max_over_ranks
 from .io.checkpoint import CheckpointError
 
 
@@ -127,8 +128,8 @@ def run_command(args, comm=None, out=None):
     timers = res.timers.as_dict()
     memory = rank_memory(res, rank)
     if size > 1:  # the job takes as long as its slowest rank, and needs the memory of its largest
-        timers = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(timers.items())}
-        memory = {k: comm.allreduce(v, op=_max_op()) for k, v in sorted(memory.items())}
+        timers = {k: max_over_ranks(v, comm) for k, v in sorted(timers.items())}
+        memory = {k: max_over_ranks(v, comm) for k, v in sorted(memory.items())}
     if rank != 0:
         _checkpoint_failed(res)
         return None
@@ -294,8 +295,3 @@ def _device_summary(devices, events):
         out["energy_J"] = sum(energy.values())
         out["uJ_per_synaptic_event"] = out["energy_J"] * 1e6 / events if events else float("nan")
     return out
-
-
-def _max_op():
-    from mpi4py import MPI
-    return MPI.MAX

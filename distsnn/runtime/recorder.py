@@ -1,6 +1,9 @@
 """The recorded state of a run, sampled (build.state_sampling) as the steps go."""
 import numpy as np
 
+from ..build.neuron_values import resting_potentials
+from ..model.neurons import STATE_V
+
 
 class StateRecorder:
     """The engines write the state of every step of one call into `block(n)`; keep() then
@@ -37,3 +40,9 @@ class StateRecorder:
 
     def clear(self):
         self.n = 0
+
+
+def recorded_offset(plan, sim):
+    """What to add to the recorded row of the simulator `sim`: E_L (mV) for the probes of
+    V_m (the engines hold V relative to it), 0 for the other variables."""
+    return np.where(sim.vrec_code == STATE_V, resting_potentials(plan, sim.vrec_gids), 0.0)[None, :]

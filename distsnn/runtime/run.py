@@ -14,7 +14,6 @@ biological times during it; steps and spike times are absolute, so a restarted r
 the one that wrote the checkpoint exactly.
 """
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,137 +22,17 @@ from ..backends.select import resolve
 from ..build import make_plan
 from ..build.count_layout import hold_counts
 from ..build.input_bound import decide_ring_bits
-from ..build.neuron_values import resting_potentials
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
 from ..model.inputs import whole_steps
-from ..model.neurons import STATE_V
+from ..comm.reduce import sum_over_ranks
+from .checkpointer import Checkpointer
 from .progress import Progress
-from .recorder import StateRecorder
+from .recorder import StateRecorder, recorded_offset
+from .result import RunResult
 from .timers import PhaseTimers
 
 BLOCK_MS = 50.0  # biological time per compiled call (progress granularity)
-
-
-@dataclass
-class RunResult:
-    """Spikes (this rank's neurons only when distributed), recorded state, counters and timers."""
-    plan: object
-    t_sim: float                  # ms simulated by this run (from t_start to t_stop)
-    n_steps: int
-    spike_gids: np.ndarray        # int64, sorted by (step, gid)
-    spike_steps: np.ndarray       # int64 step of emission; spike time = (step + 1) * dt
-    vrec_gids: np.ndarray         # recorded state, one column per probe: its neuron
-    vrec_var: np.ndarray          # ... and its variable (index into plan.vrec_names)
-    vrec: np.ndarray              # (samples, n_probes) in the variable's units (V_m mV)
-    events: int                   # synaptic events delivered (all ranks)
-    backend: str
-    connectivity: str
-    n_synapses: float
-    timers: PhaseTimers = field(default_factory=PhaseTimers)
-    comm: object = None
-    exchange: dict = field(default_factory=dict)
-    partition: object = None
-    device: dict = field(default_factory=dict)   # GPU backends: name, memory, NVML energy and power
-    first_step: int = 0           # absolute step the run started at (> 0 after a restart)
-    # {'restart': manifest read, 'written': manifest written, 'error': why writing it failed}
-    checkpoint: dict = field(default_factory=dict)
-    # False: simulate(keep_recorded=False) handed the spikes and recorded state to on_checkpoint
-    # only; spike_gids, spike_steps and vrec are then empty
-    kept: bool = True
-    # absolute step of each row of vrec (plan.vrec_sampling): every step of the run by default
-    vrec_steps: np.ndarray = None
-    # spikes grouped by population (_population_groups), made when first asked for
-    _groups: tuple = field(default=None, repr=False, compare=False)
-
-    @property
-    def dt(self):
-        return self.plan.dt
-
-    @property
-    def t_start(self):
-        """Biological time (ms) the run started at: 0, or the checkpoint's time after a restart."""
-        return self.first_step * self.plan.dt
-
-    @property
-    def t_stop(self):
-        """Biological time (ms) the run ended at."""
-        return (self.first_step + self.n_steps) * self.plan.dt
-
-    @property
-    def rank(self):
-        return self.comm.Get_rank() if self.comm is not None else 0
-
-    def spikes(self, population):
-        """(population-local node ids, spike times in ms) of this process's spikes of one population."""
-        from ..io.spike_groups import population_spikes
-        return population_spikes(self.plan, self.spike_gids, self.spike_steps, self._population_groups(),
-                                 self.plan.pop_names.index(population))
-
-    def _population_groups(self):
-        """io.spike_groups.population_groups of the spikes, sorted once (a writer or the rates
-        ask for every population in turn), again if the spike array was replaced (the cache
-        holds the array it grouped: an identity test, which a new array cannot pass)."""
-        from ..io.spike_groups import population_groups
-        if self._groups is None or self._groups[0] is not self.spike_gids:
-            self._groups = (self.spike_gids, population_groups(self.plan, self.spike_gids))
-        return self._groups[1]
-
-    def state(self, population, variable="V_m"):
-        """(population-local node ids, times in ms, values (time x node)) of one recorded
-        state variable of one population, for this process's neurons; the value at time t is
-        the state after the step that ends at t (as NEST's multimeter reports it), at the
-        times Network.sample_state chose (default: every step)."""
-        names = self.plan.vrec_names
-        if variable not in names:
-            raise ValueError(f"{variable!r} is not recorded in this run; recorded: {', '.join(names) or 'nothing'}")
-        sl = self.plan.pop_slice(population)
-        cols = np.nonzero((self.vrec_var == names.index(variable)) & (self.vrec_gids >= sl.start)
-                          & (self.vrec_gids < sl.stop))[0]
-        times = (self.vrec_steps + 1) * self.plan.dt
-        return self.vrec_gids[cols] - sl.start, times, self.vrec[:, cols]
-
-    def all_spikes(self):
-        """(gids, steps) of every rank, sorted by (step, gid), on every rank."""
-        if self.comm is None or self.comm.Get_size() == 1:
-            return self.spike_gids, self.spike_steps
-        g = np.concatenate(self.comm.allgather(self.spike_gids))
-        s = np.concatenate(self.comm.allgather(self.spike_steps))
-        order = np.lexsort((g, s))
-        return g[order], s[order]
-
-    def recorded_count(self, population):
-        sl = self.plan.pop_slice(population)
-        return int(self.plan.spike_rec[sl].sum())
-
-    def mean_rates(self, t_start=0.0):
-        """Mean firing rate (Hz) of the recorded neurons of each population, over
-        [max(t_start, self.t_start), self.t_stop] (ms)."""
-        if not self.kept:
-            raise ValueError("this run kept no spikes (keep_recorded=False): they are in the files its "
-                             "on_checkpoint hook wrote; compute the rates from those (io.segments.mean_rates)")
-        from ..analysis.statistics import population_rates
-        t_start = max(float(t_start), self.t_start)
-        names = self.plan.pop_names
-        late = (self.spike_steps + 1) * self.plan.dt > t_start
-        counts = np.bincount(self.plan.pop_of[self.spike_gids[late]], minlength=len(names)).astype(np.int64)
-        if self.comm is not None and self.comm.Get_size() > 1:
-            counts = self.comm.allreduce(counts)
-        return population_rates(dict(zip(names, counts.tolist())), {n: self.recorded_count(n) for n in names},
-                                t_start, self.t_stop)
-
-
-def _sum_over_ranks(value, comm):
-    """value summed over the ranks of comm (collective); value itself on one process."""
-    return value if comm is None or comm.Get_size() == 1 else comm.allreduce(value)
-
-
-def _max_over_ranks(value, comm):
-    """The largest value over the ranks of comm (collective); value itself on one process."""
-    if comm is None or comm.Get_size() == 1:
-        return value
-    from mpi4py import MPI
-    return comm.allreduce(value, op=MPI.MAX)
 
 
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
@@ -260,7 +139,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     if every_steps:
         stops = [s - first_step for s in range(first_step + every_steps - first_step % every_steps,
                                                first_step + n_steps, every_steps)] + stops
-    saver = _Checkpointer(checkpoint, sim, comm, backend, connectivity, on_checkpoint, timers,
+    saver = Checkpointer(checkpoint, sim, comm, backend, connectivity, on_checkpoint, timers,
                           log) if checkpoint is not None else None
     # the sampled state of the whole run, or (keep_recorded=False) of one window at a time
     sampling = plan.vrec_sampling
@@ -289,9 +168,9 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
             sim.watchdog.stop()
     device_info = _device_info(device, monitor, backend, sim, copies)
     vrec, vrec_steps = rec.taken()
-    vrec += _resting(plan, sim)
-    events = _sum_over_ranks(sim.events, comm)
-    n_syn = _sum_over_ranks(sim.n_synapses, comm) if sim.n_synapses is not None else None
+    vrec += recorded_offset(plan, sim)
+    events = sum_over_ranks(sim.events, comm)
+    n_syn = sum_over_ranks(sim.n_synapses, comm) if sim.n_synapses is not None else None
     return RunResult(plan=plan, t_sim=n_steps * plan.dt, n_steps=n_steps,
                      spike_gids=out[0][:n_out].copy(), spike_steps=out[1][:n_out].copy(),
                      vrec_gids=sim.vrec_gids, vrec_var=sim.vrec_var, vrec=vrec, events=events, backend=backend,
@@ -307,12 +186,6 @@ def _every_steps(checkpoint_every, dt):
     if checkpoint_every is None:
         return None
     return whole_steps("checkpoint_every", checkpoint_every, dt)
-
-
-def _resting(plan, sim):
-    """What to add to the recorded row of the simulator `sim`: E_L (mV) for the probes of
-    V_m (the engines hold V relative to it), 0 for the other variables."""
-    return np.where(sim.vrec_code == STATE_V, resting_potentials(plan, sim.vrec_gids), 0.0)[None, :]
 
 
 def _device_monitor(device):
@@ -448,62 +321,3 @@ class _DistributedLoop:
         return {"interval_steps": self.D, "method": self.method, "calls": xch.calls, "collectives": xch.collectives,
                 "bytes_sent_all_ranks": comm.allreduce(xch.bytes_sent),
                 "bytes_received_all_ranks": comm.allreduce(xch.bytes_received)}
-
-
-class _Checkpointer:
-    """Writes the run's checkpoints (periodic ones and the last), each preceded by the
-    on_checkpoint hook; a failed write is logged and remembered, and the run goes on."""
-
-    def __init__(self, path, sim, comm, backend, connectivity, hook, timers, log):
-        self.path, self.sim, self.comm, self.hook, self.timers, self.log = path, sim, comm, hook, timers, log
-        self.backend, self.connectivity = backend, connectivity
-        self.first_step = sim.t                   # absolute step of the run's local step 0
-        self.written = self.error = None
-        self.events_before = 0                    # synaptic events (all ranks) up to the previous window
-        self.simulate_before = 0.0                # this rank's simulate time (s) up to the previous window
-
-    def save(self, out, n_out, rec, lo, hi):
-        """The checkpoint after the run's local steps [lo, hi) (spikes in out[:, :n_out],
-        sampled state of [lo, hi) in the StateRecorder rec, V without E_L), the hook first."""
-        from ..io import checkpoint as ckpt
-        extra = {}
-        if self.hook is not None:
-            with self.timers.phase("write"):
-                extra = self.hook(self._window(out, n_out, rec, lo, hi)) or {}
-        metadata = {"backend": self.backend, "connectivity": self.connectivity, **extra}
-        with self.timers.phase("checkpoint"):
-            try:
-                self.written = ckpt.write_checkpoint(self.path, self.sim, self.comm, metadata)
-                self.log(f"wrote checkpoint {self.path} at t = {self.written['t_ms']:g} ms")
-                maybe_inject_fault(self.comm, "checkpointed")
-            except ckpt.CheckpointError as err:   # every rank alike; the previous checkpoint is intact
-                self.error = self.error or str(err)
-                self.log(f"error: {err}")
-
-    def _window(self, out, n_out, rec, lo, hi):
-        """RunResult of the local steps [lo, hi): this rank's spikes, its recorded state and
-        the synaptic events (all ranks) delivered in them."""
-        sim, comm, plan = self.sim, self.comm, self.sim.plan
-        steps = out[1][:n_out]
-        # this process's spikes are sorted by step: the window is one slice of them
-        a, b = (int(np.searchsorted(steps, self.first_step + k, side="left")) for k in (lo, hi))
-        total = _sum_over_ranks(sim.events, comm)
-        events, self.events_before = total - self.events_before, total
-        # the window's simulate time (s), of its slowest rank: what the job waited for; kept with
-        # the segment, so that a run resumed over several jobs still knows its whole time
-        spent = self.timers.seconds.get("simulate", 0.0)
-        window_timers = PhaseTimers()
-        window_timers.seconds["simulate"] = _max_over_ranks(spent - self.simulate_before, comm)
-        self.simulate_before = spent
-        vrec, vrec_steps = rec.taken()
-        first = np.searchsorted(vrec_steps, self.first_step + lo)   # the window's rows (all, unless the run keeps them)
-        return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
-                         spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
-                         vrec_var=sim.vrec_var, vrec=vrec[first:] + _resting(plan, sim), events=events,
-                         backend=self.backend, connectivity=self.connectivity, n_synapses=float("nan"), comm=comm,
-                         first_step=self.first_step + lo, vrec_steps=vrec_steps[first:].copy(), timers=window_timers)
-
-    def report(self, restored):
-        """RunResult.checkpoint: 'restart' (manifest read), 'written' (the last manifest
-        written), 'error' (why the first failed write failed)."""
-        return {k: v for k, v in (("restart", restored), ("written", self.written), ("error", self.error)) if v}
