@@ -12,6 +12,7 @@
 # for the full-scale multi-area model),
 # "multi_area" (the full-scale multi-area model for 1 s: build, simulate and write timed, its
 # activity against the references; DISTSNN_DATA must point at the shared data),
+# "multi_area_10s" (the same for the references' 10.5 s, delays redrawn, checkpointed),
 # "primitives" (a dependent load's latency and scattered atomics' rate, in the L2 and DRAM),
 # "delivery" (the microcircuit's delivery launched alone with 1 to 1,000 of its own spikes: a
 # fixed cost per launch and a cost per event, by mode, team and grid),
@@ -91,6 +92,13 @@ fi
 if want multi_area; then
     "$PY" scripts/bench_multi_area.py --backend gpu --scale 1 --t-sim 1000 --work /tmp/mam_gpu --out "$OUT" \
         || status=1
+fi
+# the references' 10.5 s of the full model with delays redrawn (the model's rule): its activity
+# against NEST's and GeNN's, the CPU's days-long run in minutes. A second call with the same
+# stage resumes it from its checkpoint if the first ran out of time on a still-warm machine
+if want multi_area_10s; then
+    "$PY" scripts/bench_multi_area.py --backend gpu --scale 1 --work /tmp/mam_gpu --out "$OUT" \
+        --checkpoint-every 3500 || status=1
 fi
 # the memory primitives a step is made of, measured alone: a link of a chain of loads, and
 # the ring buffers' atomics (does a cost per event explain 4e9 events per second?)
