@@ -389,7 +389,7 @@ def main():
         whole["t_sim"] = run["joined"]["t_stop"] - run["joined"]["t_start"]
     for key, want in (("scale", args.scale), ("t_sim", args.t_sim), ("seed", args.seed)):
         if whole[key] != want:
-            raise SystemExit(f"{spikes}: {key} is {run[key]}, not {want}")
+            raise SystemExit(f"{spikes}: {key} is {whole[key]}, not {want}")
     if run["parameters"]["state"] != args.state:
         raise SystemExit(f"{spikes}: state is {run['parameters']['state']}, not {args.state}")
     if run["parameters"].get("delays", "clip") != args.delays:   # (runs before the option clipped)

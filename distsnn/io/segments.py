@@ -73,8 +73,8 @@ def join_spike_files(paths, out_path, metadata=None):
         metadata = {k: v for k, v in meta0.items() if k not in PER_RUN_KEYS}
     metadata = dict(metadata)
     # each segment's simulate time (s; a run's file: its rank 0's, a checkpoint's segment: its
-    # slowest rank's, a joined file: its total), and their sum when every segment has one: a run resumed over several
-    # jobs keeps its whole simulation time
+    # slowest rank's, a joined file: its total), and their sum when every segment has one: a
+    # run resumed over several jobs keeps its whole simulation time
     spent = [m["timers"]["simulate"] if "simulate" in m.get("timers", {}) else m.get("simulate_s")
              for _, _, m in described]
     metadata.update(t_start=t_start, t_stop=t_stop, t_sim=t_stop - t_start,
