@@ -126,6 +126,8 @@ def test_checkpoint_and_restart_continue_the_spike_file(tmp_path):
     # each run's simulate time, and the whole run's (their sum)
     spent = [read_metadata(str(tmp_path / f))["timers"]["simulate"] for f in ("a.h5", "b.h5")]
     assert [s["simulate_s"] for s in meta["segments"]] == spent and meta["simulate_s"] == pytest.approx(sum(spent))
+    assert run("join", "joined.h5", "--output", "again.h5", cwd=tmp_path).returncode == 0   # a joined file: its total
+    assert read_metadata(str(tmp_path / "again.h5"))["simulate_s"] == meta["simulate_s"]
     sw, sj = analyze_file(str(tmp_path / "whole.h5")), analyze_file(str(tmp_path / "joined.h5"))
     assert all(np.array_equal(sw[p].rates, sj[p].rates) and np.array_equal(sw[p].lvr, sj[p].lvr, equal_nan=True)
                for p in sw)
