@@ -110,16 +110,25 @@ def combined(reports):
     for m in MEASURES:
         head = [f"{run} (seeds {'/'.join(map(str, seeds))})" for run in runs]
         head += [f"{a} / {b} per seed" for a, b in pairs]
+        head += [f"{a} / {b}, means over seeds" for a, b in pairs]
         head += [f"{run} spread" for run in runs if run.startswith("NEST")]
         lines += [f"## {MEASURE_NAMES[m]}", "", "| population | " + " | ".join(head) + " |",
                   "| --- |" + " ---: |" * len(head)]
+        per_seed = {pair: [] for pair in pairs}   # each population's ratios per seed
         for pop in reports[0]["runs"][runs[0]]["stats"]:
             val = {run: [r["runs"][run]["stats"][pop][m] for r in reports] for run in runs}
             cells = [" / ".join(f"{v:.4g}" for v in val[run]) for run in runs]
             cells += [" / ".join(ratio(x, y) for x, y in zip(val[a], val[b])) for a, b in pairs]
+            cells += [ratio(np.mean(val[a]), np.mean(val[b])) for a, b in pairs]
             cells += [ratio(max(val[run]), min(val[run])) for run in runs if run.startswith("NEST")]
             lines.append(f"| {pop} | " + " | ".join(cells) + " |")
+            for a, b in pairs:
+                per_seed[(a, b)].append([x / y if y != 0 else np.nan for x, y in zip(val[a], val[b])])
         lines.append("")
+        for (a, b), table in per_seed.items():   # (populations, seeds)
+            means = np.nanmean(np.array(table), axis=0)
+            lines += [f"{a} / {b}, mean over populations: " + " / ".join(f"{x:.3f}" for x in means)
+                      + f" (seeds {'/'.join(map(str, seeds))}), {np.mean(means):.3f} over all.", ""]
     return "\n".join(lines)
 
 

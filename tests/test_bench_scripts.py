@@ -333,8 +333,10 @@ def test_bench_delay_tail_one_rule_and_seeds(tmp_path):
     both = report(1, (5.0, 0.012), (4.5, 0.011), rules=("redraw", "clip"))
     md = combined([both, one])
     rates, corrs = [x for x in md.splitlines() if x.startswith("| L4E |")][:3:2]
-    assert rates == "| L4E | 5 / 4 | 4.5 / 5 | 0.900 / 1.250 | 1.250 |"
-    assert corrs == "| L4E | 0.012 / 0.01 | 0.011 / 0.008 | 0.917 / 0.800 | 1.200 |"
+    assert rates == "| L4E | 5 / 4 | 4.5 / 5 | 0.900 / 1.250 | 1.056 | 1.250 |"
+    assert corrs == "| L4E | 0.012 / 0.01 | 0.011 / 0.008 | 0.917 / 0.800 | 0.864 | 1.200 |"
+    # the ratios' mean over populations (one here) per seed, and over seeds
+    assert "distsnn redraw / NEST redraw, mean over populations: 0.917 / 0.800 (seeds 1/2), 0.858 over all." in md
     assert "clip" not in md and "seeds 1, 2" in md
     with pytest.raises(SystemExit, match="differ in more than their seed"):
         combined([both, {**one, "config": {**one["config"], "t_sim": 1000.0}}])
