@@ -29,7 +29,7 @@ from .sonata import (atomic_h5, create_population_spikes, open_h5, population_si
 BLOCK = 1 << 22                # spikes copied at a time
 SAME_KEYS = ("model", "seed", "scale", "dt", "ring_bits")
 PER_RUN_KEYS = ("timers", "mean_rates_hz", "restarted_from", "checkpoint", "write_mode", "devices",
-                "backend", "connectivity", "ranks", "partition", "exchange")
+                "backend", "connectivity", "ranks", "partition", "exchange", "simulate_s")
 
 
 def _describe(path):
@@ -82,7 +82,6 @@ def join_spike_files(paths, out_path, metadata=None):
                     segments=[{"file": str(p), "t_start": w[0], "t_stop": w[1], "backend": m.get("backend"),
                                "ranks": m.get("ranks"), "connectivity": m.get("connectivity"), "simulate_s": s}
                               for p, (w, _, m), s in zip(paths, described, spent)])
-    metadata.pop("simulate_s", None)
     if all(s is not None for s in spent):
         metadata["simulate_s"] = float(sum(spent))
     with atomic_h5(out_path) as out, _opened(paths, "spikes") as files:

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..comm.reduce import sum_over_ranks
 from .timers import PhaseTimers
 
 
@@ -107,8 +108,7 @@ class RunResult:
         t_start = max(float(t_start), self.t_start)
         names = self.plan.pop_names
         late = (self.spike_steps + 1) * self.plan.dt > t_start
-        counts = np.bincount(self.plan.pop_of[self.spike_gids[late]], minlength=len(names)).astype(np.int64)
-        if self.comm is not None and self.comm.Get_size() > 1:
-            counts = self.comm.allreduce(counts)
+        counts = sum_over_ranks(np.bincount(self.plan.pop_of[self.spike_gids[late]], minlength=len(names))
+                                .astype(np.int64), self.comm)
         return population_rates(dict(zip(names, counts.tolist())), {n: self.recorded_count(n) for n in names},
                                 t_start, self.t_stop)
