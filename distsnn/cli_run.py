@@ -75,7 +75,7 @@ def run_command(args, comm=None, out=None):
                          f"(--t-sim {args.t_sim:g} ms): no time left to compute rates over")
     check_writable(args.output)   # now, not after the run
     if t_sim is not None and t_sim <= 0:   # resumed from the run's last checkpoint: only the output is missing
-        return _join_segments_only(args, segments, comm, out)
+        return _join_segments_only(args, net, segments, comm, out)
     writer = None
     if segments is not None:
         from .io.segments import SegmentWriter
@@ -142,12 +142,7 @@ def run_command(args, comm=None, out=None):
         summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
     summary.update(_device_summary(devices, res.events))
     if writer is not None:   # the spike file covers the whole run, also before a resume
-        joined = read_metadata(args.output)
-        summary["joined"] = {"segments": len(writer.segments), "t_start": joined["t_start"],
-                             "t_stop": joined["t_stop"], "synaptic_events": joined["synaptic_events"]}
-        if "simulate_s" in joined:   # the whole run's simulation time, over all the jobs it took
-            summary["joined"].update(simulate_s=joined["simulate_s"], real_time_factor=joined["simulate_s"] / (
-                (joined["t_stop"] - joined["t_start"]) * 1e-3))
+        summary["joined"] = _joined_summary(read_metadata(args.output))
     with open(summary_path(args.output), "w") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True, default=float)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
@@ -250,20 +245,51 @@ def _join_segments(writer, output, stem, metadata=None):
         join_reports(writer.paths(variable), report_path(stem, variable), read_metadata(output))
 
 
-def _join_segments_only(args, segments, comm, out):
+def _joined_summary(joined):
+    """The summary's account of a spike file joined from segments (its metadata `joined`):
+    their number, its window (ms) and synaptic events, and where every segment's simulate
+    time is known, the whole run's (s, over all the jobs it took) and real-time factor."""
+    block = {"segments": len(joined["segments"]), "t_start": joined["t_start"], "t_stop": joined["t_stop"],
+             "synaptic_events": joined["synaptic_events"]}
+    if "simulate_s" in joined:
+        block.update(simulate_s=joined["simulate_s"],
+                     real_time_factor=joined["simulate_s"] / ((joined["t_stop"] - joined["t_start"]) * 1e-3))
+    return block
+
+
+def _join_segments_only(args, net, segments, comm, out):
     """--resume of a run whose last checkpoint is at its end (the job died while writing the
-    output): the output is the join of the segments; nothing is simulated."""
-    from .io.segments import SegmentWriter
+    output): the output is the join of the segments and the summary says so; nothing is
+    simulated. What only a build knows (neurons, synapses) comes from the segments."""
+    import time
+
+    from .io.segments import PER_RUN_KEYS, SegmentWriter, mean_rates
+    from .io.sonata import read_metadata, report_path, summary_path
     writer = SegmentWriter(args.checkpoint, comm, segments=segments)
-    stem = os.path.splitext(args.output)[0]
+    stem, summary = os.path.splitext(args.output)[0], None
     if comm is None or comm.Get_rank() == 0:
-        _join_segments(writer, args.output, stem)
+        t0 = time.perf_counter()
+        first = read_metadata(writer.paths()[0])
+        t_from, t_stop = max(args.rates_from, segments[0]["t_start"]), segments[-1]["t_stop"]
+        rates = mean_rates(writer.paths("spikes"), net.recorded_spike_counts(), t_from, t_stop)
+        metadata = {k: v for k, v in first.items() if k not in PER_RUN_KEYS}
+        metadata.update(parameters=net.metadata, versions=_versions(), resumed=True, mean_rates_hz=rates,
+                        mean_rates_from_ms=t_from, checkpoint={"directory": os.path.abspath(args.checkpoint),
+                                                               "step": segments[-1]["step_stop"]})
+        _join_segments(writer, args.output, stem, metadata)
+        joined = read_metadata(args.output)
+        summary = dict(joined, nothing_simulated=True, backend=joined["segments"][-1]["backend"],
+                       timers_s={"write": time.perf_counter() - t0}, spike_file=args.output,
+                       reports={v: report_path(stem, v) for v in writer.variables()},
+                       joined=_joined_summary(joined))
+        with open(summary_path(args.output), "w") as fh:
+            json.dump(summary, fh, indent=1, sort_keys=True, default=float)
         print(f"{args.model}: the checkpoint in {args.checkpoint} is at the end of the run; nothing left to simulate. "
               f"Wrote {args.output} ({len(segments)} segments joined, {segments[0]['t_start']:g} to "
-              f"{segments[-1]['t_stop']:g} ms)", file=out)
+              f"{t_stop:g} ms) and {summary_path(args.output)}", file=out)
     if comm is not None and comm.Get_size() > 1:
         comm.Barrier()
-    return None
+    return summary
 
 
 def _checkpoint_failed(res):

@@ -209,19 +209,21 @@ def markdown(rep):
     lines = [f"# Multi-area model, {g['state']} state, scale {g['scale']} ({g['t_sim']:.0f} ms, {g['backend']})", "",
              f"{rep['date']} on {rep['host']}, seed {g['seed']}; delays below dt {DONE[g.get('delays', 'clip')]} "
              f"(redrawn: the model's rule).", "",
-             f"- {r['n_neurons']} neurons, {r['n_synapses']:.4g} synapses, {len(rep['per_area'])} areas",
-             f"- build {r['timers_s']['build']:.2f} s, simulate {r['timers_s']['simulate']:.1f} s: "
-             f"real-time factor {r['real_time_factor']:.2f}, {r['events_per_s']:.3g} synaptic events/s "
-             f"({r['synaptic_events']:.3g} events)"]
+             f"- {r['n_neurons']} neurons, {fmt(r.get('n_synapses'), '.4g')} synapses, {len(rep['per_area'])} areas"]
+    t = r["timers_s"]
+    if "simulate" in t:   # not when the job only joined a finished run's segments
+        lines.append(f"- build {t['build']:.2f} s, simulate {t['simulate']:.1f} s: real-time factor "
+                     f"{r['real_time_factor']:.2f}, {r['events_per_s']:.3g} synaptic events/s "
+                     f"({r['synaptic_events']:.3g} events)")
     joined = r.get("joined")
     if joined and joined.get("segments", 1) > 1:   # resumed over several jobs: the timers are the last job's
         whole = (f"the whole {(joined['t_stop'] - joined['t_start']) / 1000:g} s took {joined['simulate_s']:.1f} s "
                  f"to simulate: real-time factor {joined['real_time_factor']:.2f}, "
                  f"{joined['synaptic_events'] / joined['simulate_s']:.3g} synaptic events/s"
                  if "simulate_s" in joined else "the segments' simulate times are not all known")
-        lines.append(f"- run in {joined['segments']} segments (checkpoints) over more than one job: {whole}; "
-                     f"the line above is the last job's (from {r.get('t_start', 0):g} ms)")
-    t = r["timers_s"]
+        last = (f"the line above is the last job's (from {r.get('t_start', 0):g} ms)" if "simulate" in t else
+                "the last job only joined them (the run had reached its end)")
+        lines.append(f"- run in {joined['segments']} segments (checkpoints) over more than one job: {whole}; {last}")
     if "build_bound" in t:   # the build's parts (runtime.run.simulate), and the write
         lines.append(f"- build: plan {t['build_plan']:.2f} s, row counts and input bound {t['build_bound']:.2f} s, "
                      f"engine {t['build_engine']:.2f} s; write {t.get('write', float('nan')):.2f} s")

@@ -199,11 +199,19 @@ def test_a_killed_job_resumes_and_its_output_holds_the_whole_run(tmp_path):
     assert joined["real_time_factor"] == pytest.approx(joined["simulate_s"] / 0.2)
     assert summary["synaptic_events"] < whole_meta["synaptic_events"]   # those of the resumed 50 ms
     # the same command once more: the checkpoint is at the end, so it only writes the output
+    # and a summary that says so, with what the segments know of the build and the whole run
     (tmp_path / "out.h5").unlink()
+    (tmp_path / "out_summary.json").unlink()
     proc = run(*again, cwd=tmp_path)
     assert proc.returncode == 0 and "nothing left to simulate" in proc.stdout
     out = read_spikes(str(tmp_path / "out.h5"))
     assert all(np.array_equal(whole[p][1], out[p][1]) for p in whole)
+    only = json.loads((tmp_path / "out_summary.json").read_text())
+    assert only["nothing_simulated"] and only["joined"] == joined and only["timers_s"].keys() == {"write"}
+    assert only["mean_rates_hz"] == whole_meta["mean_rates_hz"] and only["mean_rates_from_ms"] == 75.0
+    for key in ("n_neurons", "n_synapses", "parameters", "t_start", "t_stop", "synaptic_events", "backend"):
+        assert only[key] == json.loads(json.dumps(whole_meta[key], default=float)), key
+    assert read_metadata(str(tmp_path / "out.h5"))["parameters"] == whole_meta["parameters"]
     # a longer --t-sim extends the run
     proc = run(*again, "--t-sim", "300", cwd=tmp_path)   # the last --t-sim counts
     assert proc.returncode == 0 and "100 ms (from 200 ms, resumed from ck)" in proc.stdout, proc.stderr

@@ -426,6 +426,18 @@ def test_benchmark_script_resumes_a_stopped_run(shared_data, tmp_path):
     md = out.with_suffix(".md").read_text()
     assert "- run in 4 segments (checkpoints) over more than one job: the whole 0.7 s took" in md
     assert "the line above is the last job's (from 400 ms)" in md
+    # a job that died after the last checkpoint, writing the output: the same command joins the
+    # segments, simulates nothing, and the report is the same but for the last job's timers
+    for leftover in [*(tmp_path / "work").glob("*.h5"), *(tmp_path / "work").glob("*.json"), out]:
+        leftover.unlink()
+    proc = subprocess.run(resumable, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing left to simulate" in proc.stdout
+    c = json.loads(out.read_text())
+    assert c["per_area"] == a["per_area"] and c["run"]["joined"] == joined and "simulate" not in c["run"]["timers_s"]
+    assert (c["run"]["n_neurons"], c["run"]["n_synapses"]) == (a["run"]["n_neurons"], a["run"]["n_synapses"])
+    md = out.with_suffix(".md").read_text()
+    assert "the whole 0.7 s took" in md and "the last job only joined them (the run had reached its end)" in md
 
 
 def test_ring_width_benchmark_script_runs(shared_data, tmp_path):

@@ -220,7 +220,9 @@ class SegmentWriter:
         stem = f"{a:010d}-{b:010d}-{token}.h5"
         meta = dict(self.metadata, dt=window.dt, t_start=window.t_start, t_stop=window.t_stop, t_sim=window.t_sim,
                     ring_bits=window.plan.ring_bits, backend=window.backend, connectivity=window.connectivity,
-                    synaptic_events=window.events, ranks=size, timers=window.timers.as_dict())
+                    synaptic_events=window.events, ranks=size, timers=window.timers.as_dict(),
+                    # what only the build knows, for a join with no run behind it (a --resume at the end)
+                    n_neurons=window.plan.n_neurons, n_synapses=window.n_synapses)
         spikes = os.path.join(self.directory, "spikes-" + stem)
         if size == 1:
             write_spikes(spikes, window, meta)

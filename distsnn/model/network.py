@@ -386,6 +386,12 @@ class Network:
         pop = self._pop(population, where)
         self.spike_records[population] = None if neurons is None else self._ids(where, pop, neurons)
 
+    def recorded_spike_counts(self):
+        """{population: how many of its neurons have their spikes recorded} (0: none)."""
+        return {name: 0 if name not in self.spike_records else
+                pop.size if self.spike_records[name] is None else int(self.spike_records[name].size)
+                for name, pop in self.populations.items()}
+
     def record_voltage(self, population, neurons):
         """Record the membrane potential V_m (mV) of the given population-local ids (every
         step, or as sample_state says)."""

@@ -5,7 +5,7 @@ import numpy as np
 from ..comm.faults import maybe_inject_fault
 from ..comm.reduce import max_over_ranks, sum_over_ranks
 from .recorder import recorded_offset
-from .result import RunResult
+from .result import RunResult, total_synapses
 from .timers import PhaseTimers
 
 
@@ -59,7 +59,8 @@ class Checkpointer:
         return RunResult(plan=plan, t_sim=(hi - lo) * plan.dt, n_steps=hi - lo,
                          spike_gids=out[0][a:b].copy(), spike_steps=steps[a:b].copy(), vrec_gids=sim.vrec_gids,
                          vrec_var=sim.vrec_var, vrec=vrec[first:] + recorded_offset(plan, sim), events=events,
-                         backend=self.backend, connectivity=self.connectivity, n_synapses=float("nan"), comm=comm,
+                         backend=self.backend, connectivity=self.connectivity,
+                         n_synapses=total_synapses(sim, comm), comm=comm,
                          first_step=self.first_step + lo, vrec_steps=vrec_steps[first:].copy(), timers=window_timers)
 
     def report(self, restored):

@@ -112,3 +112,11 @@ class RunResult:
                                 .astype(np.int64), self.comm)
         return population_rates(dict(zip(names, counts.tolist())), {n: self.recorded_count(n) for n in names},
                                 t_start, self.t_stop)
+
+
+def total_synapses(sim, comm):
+    """The network's synapses: those the engines hold, summed over ranks (collective), or
+    where an engine does not count them (procedural), the plan's number (expected for
+    fixed_probability rules)."""
+    held = sum_over_ranks(sim.n_synapses, comm) if sim.n_synapses is not None else None
+    return float(held) if held is not None else sim.plan.n_synapses()

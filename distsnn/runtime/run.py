@@ -29,7 +29,7 @@ from ..comm.reduce import sum_over_ranks
 from .checkpointer import Checkpointer
 from .progress import Progress
 from .recorder import StateRecorder, recorded_offset
-from .result import RunResult
+from .result import RunResult, total_synapses
 from .timers import PhaseTimers
 
 BLOCK_MS = 50.0  # biological time per compiled call (progress granularity)
@@ -170,12 +170,11 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     vrec, vrec_steps = rec.taken()
     vrec += recorded_offset(plan, sim)
     events = sum_over_ranks(sim.events, comm)
-    n_syn = sum_over_ranks(sim.n_synapses, comm) if sim.n_synapses is not None else None
     return RunResult(plan=plan, t_sim=n_steps * plan.dt, n_steps=n_steps,
                      spike_gids=out[0][:n_out].copy(), spike_steps=out[1][:n_out].copy(),
                      vrec_gids=sim.vrec_gids, vrec_var=sim.vrec_var, vrec=vrec, events=events, backend=backend,
                      connectivity=connectivity,
-                     n_synapses=float(n_syn) if n_syn is not None else plan.n_synapses(), timers=timers,
+                     n_synapses=total_synapses(sim, comm), timers=timers,
                      comm=comm, exchange=loop.info(), partition=part, device=device_info, first_step=first_step,
                      checkpoint=saver.report(restored) if saver is not None else
                      ({"restart": restored} if restored else {}), kept=keep_recorded, vrec_steps=vrec_steps)
