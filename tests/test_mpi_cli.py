@@ -155,3 +155,15 @@ def test_job_killed_on_one_rank_resumes_on_another_rank_count(tmp_path, write_mo
     for var in ("voltage", "I_syn_ex"):
         a, b = read_report(str(tmp_path / f"one_{var}.h5")), read_report(str(tmp_path / f"out_{var}.h5"))
         assert sorted(a) == sorted(b) and all(np.array_equal(a[p][2], b[p][2]) for p in a) and len(a) == 8
+    # killed after the last checkpoint, writing the output: on 2 ranks, the same command only joins
+    # the segments (spikes and both reports) and writes the summary
+    for name in ("out.h5", "out_summary.json", "out_voltage.h5", "out_I_syn_ex.h5"):
+        (tmp_path / name).unlink()
+    proc = launch(2, common, tmp_path)
+    assert proc.returncode == 0 and "nothing left to simulate" in proc.stdout, proc.stderr
+    assert same_files(tmp_path / "one.h5", tmp_path / "out.h5")
+    only = json.loads((tmp_path / "out_summary.json").read_text())
+    assert only["nothing_simulated"] and only["joined"] == joined and sorted(only["reports"]) == ["I_syn_ex", "V_m"]
+    for var in ("voltage", "I_syn_ex"):
+        a, b = read_report(str(tmp_path / f"one_{var}.h5")), read_report(str(tmp_path / f"out_{var}.h5"))
+        assert sorted(a) == sorted(b) and all(np.allclose(a[p][1], b[p][1], rtol=0, atol=1e-9) for p in a)
