@@ -86,7 +86,7 @@ def run_command(args, comm=None, out=None):
                    partition=args.partition, exchange=args.exchange, share_gpus=args.share_gpus, restart=restart,
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, on_checkpoint=writer,
                    keep_recorded=writer is None)
-    rates_from, rates = _mean_rates(args, res, writer, comm)
+    rates_from, rates = _mean_rates(args, net, res, writer, comm)
     metadata = {
         "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,
         "connectivity": res.connectivity, "dt": res.dt, "t_sim": res.t_sim, "t_start": res.t_start,
@@ -143,8 +143,7 @@ def run_command(args, comm=None, out=None):
     summary.update(_device_summary(devices, res.events))
     if writer is not None:   # the spike file covers the whole run, also before a resume
         summary["joined"] = _joined_summary(read_metadata(args.output))
-    with open(summary_path(args.output), "w") as fh:
-        json.dump(summary, fh, indent=1, sort_keys=True, default=float)
+    _write_summary(args.output, summary)
     print(f"{args.model}: {res.plan.n_neurons} neurons, {res.n_synapses:.4g} synapses, "
           f"{res.t_sim:g} ms" + (f" (from {res.t_start:g} ms, {'resumed' if resumed else 'restarted'} from "
                                  f"{restart})" if restart else "")
@@ -191,7 +190,7 @@ def run_command(args, comm=None, out=None):
     return summary
 
 
-def _mean_rates(args, res, writer, comm):
+def _mean_rates(args, net, res, writer, comm):
     """(t_from, {population: Hz}): the mean rates over (t_from, end of run] with t_from =
     --rates-from or the start of what the output holds. A run that wrote segments kept no
     spikes in memory; its rates come from the segment files (rank 0 reads them), and cover
@@ -199,15 +198,20 @@ def _mean_rates(args, res, writer, comm):
     if writer is None:
         t_from = max(args.rates_from, res.t_start)
         return t_from, res.mean_rates(t_from)
+    found = None
+    if comm is None or comm.Get_rank() == 0:
+        found = _segment_rates(args, net, writer, res.t_stop)
+    if comm is not None and comm.Get_size() > 1:
+        found = comm.bcast(found, root=0)
+    return found
+
+
+def _segment_rates(args, net, writer, t_stop):
+    """(t_from, {population: Hz}) of a run's segment files, over (t_from, t_stop] ms with
+    t_from = --rates-from or the first segment's start (the file reading of one process)."""
     from .io.segments import mean_rates
     t_from = max(args.rates_from, writer.segments[0]["t_start"])
-    rates = None
-    if comm is None or comm.Get_rank() == 0:
-        recorded = {name: res.recorded_count(name) for name in res.plan.pop_names}
-        rates = mean_rates(writer.paths("spikes"), recorded, t_from, res.t_stop)
-    if comm is not None and comm.Get_size() > 1:
-        rates = comm.bcast(rates, root=0)
-    return t_from, rates
+    return t_from, mean_rates(writer.paths("spikes"), net.recorded_spike_counts(), t_from, t_stop)
 
 
 def _segment_plan(args):
@@ -245,6 +249,13 @@ def _join_segments(writer, output, stem, metadata=None):
         join_reports(writer.paths(variable), report_path(stem, variable), read_metadata(output))
 
 
+def _write_summary(output, summary):
+    """The run summary as JSON beside the spike file `output` (io.sonata.summary_path)."""
+    from .io.sonata import summary_path
+    with open(summary_path(output), "w") as fh:
+        json.dump(summary, fh, indent=1, sort_keys=True, default=float)
+
+
 def _joined_summary(joined):
     """The summary's account of a spike file joined from segments (its metadata `joined`):
     their number, its window (ms) and synaptic events, and where every segment's simulate
@@ -263,16 +274,15 @@ def _join_segments_only(args, net, segments, comm, out):
     simulated. What only a build knows (neurons, synapses) comes from the segments."""
     import time
 
-    from .io.segments import PER_RUN_KEYS, SegmentWriter, mean_rates
+    from .io.segments import SegmentWriter, run_metadata
     from .io.sonata import read_metadata, report_path, summary_path
     writer = SegmentWriter(args.checkpoint, comm, segments=segments)
     stem, summary = os.path.splitext(args.output)[0], None
     if comm is None or comm.Get_rank() == 0:
         t0 = time.perf_counter()
-        first = read_metadata(writer.paths()[0])
-        t_from, t_stop = max(args.rates_from, segments[0]["t_start"]), segments[-1]["t_stop"]
-        rates = mean_rates(writer.paths("spikes"), net.recorded_spike_counts(), t_from, t_stop)
-        metadata = {k: v for k, v in first.items() if k not in PER_RUN_KEYS}
+        t_stop = segments[-1]["t_stop"]
+        t_from, rates = _segment_rates(args, net, writer, t_stop)
+        metadata = run_metadata(read_metadata(writer.paths()[0]))
         metadata.update(parameters=net.metadata, versions=_versions(), resumed=True, mean_rates_hz=rates,
                         mean_rates_from_ms=t_from, checkpoint={"directory": os.path.abspath(args.checkpoint),
                                                                "step": segments[-1]["step_stop"]})
@@ -282,8 +292,7 @@ def _join_segments_only(args, net, segments, comm, out):
                        timers_s={"write": time.perf_counter() - t0}, spike_file=args.output,
                        reports={v: report_path(stem, v) for v in writer.variables()},
                        joined=_joined_summary(joined))
-        with open(summary_path(args.output), "w") as fh:
-            json.dump(summary, fh, indent=1, sort_keys=True, default=float)
+        _write_summary(args.output, summary)
         print(f"{args.model}: the checkpoint in {args.checkpoint} is at the end of the run; nothing left to simulate. "
               f"Wrote {args.output} ({len(segments)} segments joined, {segments[0]['t_start']:g} to "
               f"{t_stop:g} ms) and {summary_path(args.output)}", file=out)

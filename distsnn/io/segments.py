@@ -32,6 +32,12 @@ PER_RUN_KEYS = ("timers", "mean_rates_hz", "restarted_from", "checkpoint", "writ
                 "backend", "connectivity", "ranks", "partition", "exchange", "simulate_s")
 
 
+def run_metadata(meta):
+    """A segment's metadata less what belongs to the one job that wrote it (PER_RUN_KEYS):
+    what a join of the run's segments says of the whole run."""
+    return {k: v for k, v in meta.items() if k not in PER_RUN_KEYS}
+
+
 def _describe(path):
     with open_h5(path, "spikes") as f:
         window = run_window(f)
@@ -70,7 +76,7 @@ def join_spike_files(paths, out_path, metadata=None):
                              "segments must follow each other (give them in time order)")
     t_start, t_stop = first_window[0], described[-1][0][1]
     if metadata is None:
-        metadata = {k: v for k, v in meta0.items() if k not in PER_RUN_KEYS}
+        metadata = run_metadata(meta0)
     metadata = dict(metadata)
     # each segment's simulate time (s; a run's file: its rank 0's, a checkpoint's segment: its
     # slowest rank's, a joined file: its total), and their sum when every segment has one: a
