@@ -146,3 +146,38 @@ def test_spike_output_buffer_grows(monkeypatch):
     per_neuron = times.size / 300
     assert times.size > 4 * 1024 and per_neuron == int(per_neuron)
     assert np.all(np.diff(res.spike_steps) >= 0)
+
+
+def with_empty_population(empty):
+    """100 driven neurons connected among themselves; with `empty`, also a population of 0
+    neurons that every rule connects both ways with the synapses it may have (none), and
+    that gets Poisson input and is recorded."""
+    net = Network(dt=0.1, chunk_size=32)
+    net.add_population("A", 100)
+    net.connect("A", "A", FixedTotalNumber(2000), Normal(60.0, 6.0), Normal(1.5, 0.5))
+    net.add_poisson_input("A", indegree=100, rate=80.0, weight=90.0, delay=1.0)
+    if empty:
+        net.add_population("Z", 0)
+        for pre, post in (("A", "Z"), ("Z", "A"), ("Z", "Z")):
+            net.connect(pre, post, FixedTotalNumber(0), 1.0, 1.0, label="total")
+            net.connect(pre, post, FixedProbability(0.3), -2.0, 0.7, label="p")
+            net.connect(pre, post, AllToAll(), 1.0, 2.0, label="all")
+        net.connect("Z", "A", FixedIndegree(0), 1.0, 1.0, label="in")
+        net.connect("A", "Z", FixedOutdegree(0), 1.0, 1.0, label="out")
+        net.add_poisson_input("Z", indegree=10, rate=10.0, weight=1.0, delay=1.0)
+        net.record_spikes("Z")
+    net.record_spikes("A")
+    return net
+
+
+@pytest.mark.parametrize("backend,connectivity", [("cpu", "procedural"), ("cpu", "stored"),
+                                                  ("gpu-emu", "procedural"), ("gpu-emu", "stored")])
+def test_an_empty_population_changes_nothing(backend, connectivity):
+    """A population of 0 neurons, connected by every rule, builds and runs (fixed_total_number(0)
+    onto it divided by its size once) and leaves the other neurons' spikes as they were."""
+    alone = simulate(with_empty_population(False), 100.0, seed=3, progress=False, backend="cpu")
+    assert alone.spike_gids.size > 100
+    res = simulate(with_empty_population(True), 100.0, seed=3, progress=False, backend=backend,
+                   connectivity=connectivity)
+    assert np.array_equal(res.spike_gids, alone.spike_gids) and np.array_equal(res.spike_steps, alone.spike_steps)
+    assert res.events == alone.events

@@ -71,6 +71,8 @@ def cell_bound(plan, j):
         return n
     if rule == bp.RULE_FIN:
         return n * clen
+    if n == 0:   # no synapses (the only fixed_total_number an empty population may have)
+        return 0
     mean = n * clen / (int(pi[bp.JI_PRE_SIZE]) * n_post)
     return min(n, mean + TAIL * math.sqrt(mean) + TAIL)
 
