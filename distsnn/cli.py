@@ -196,7 +196,8 @@ def _parser():
                        help="analysis window start (ms; default the run's start: 0, or its restart time)")
         a.add_argument("--t-stop", type=float, default=None, help="analysis window end (ms; default the run's end)")
         a.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
-        a.add_argument("--corr-neurons", type=int, default=200, help="neurons per population sampled for correlations")
+        a.add_argument("--corr-neurons", type=int, default=200,
+                       help="neurons per population sampled for correlations (0: no correlations)")
         a.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
         if name == "analyze":
             a.add_argument("--rate-bin", type=float, default=None, metavar="MS",
@@ -244,7 +245,8 @@ def join_command(args, out=None):
     from .io.segments import join_spike_files
     out = out or sys.stdout
     t_start, t_stop = join_spike_files(args.files, args.output)
-    print(f"wrote {args.output}: {len(args.files)} segments, {t_start:g} to {t_stop:g} ms", file=out)
+    n = len(args.files)
+    print(f"wrote {args.output}: {n} segment{'s' if n > 1 else ''}, {t_start:g} to {t_stop:g} ms", file=out)
     return t_start, t_stop
 
 
@@ -312,6 +314,16 @@ def _analysis_options(args):
             "corr_neurons": args.corr_neurons, "corr_bin": args.corr_bin}
 
 
+def _check_outputs(args, plot_is_folder):
+    """analyze's and compare's --plot (analyze: a folder; compare: a PNG file), checked before
+    the spike files are read: a clear error, not a traceback after the analysis."""
+    from .io.paths import check_can_create, check_writable
+    if args.plot and plot_is_folder:
+        check_can_create(args.plot, "--plot")
+    elif args.plot:
+        check_writable(args.plot, "--plot", "comparison.png")
+
+
 def _emit(result, path, out):
     text = json.dumps(result, indent=1, sort_keys=True, default=float)
     if path:
@@ -338,6 +350,7 @@ def analyze_command(args, out=None):
     from .io.sonata import reports_beside
     out = out or sys.stdout
     path = args.files[0]
+    _check_outputs(args, plot_is_folder=True)
     rate_bin = args.rate_bin
     if rate_bin is None:
         rate_bin = 1.0 if args.spectrum else (5.0 if args.plot else None)
@@ -374,6 +387,7 @@ def analyze_command(args, out=None):
 def compare_command(args, out=None):
     from .analysis import compare_files
     out = out or sys.stdout
+    _check_outputs(args, plot_is_folder=False)
     result, _, _ = compare_files(*args.files, **_analysis_options(args))
     _emit(result, args.output, out)
     if args.plot:
@@ -382,6 +396,11 @@ def compare_command(args, out=None):
         plots.comparison(args.plot, result)
         print(f"wrote {args.plot}", file=out)
     return result
+
+
+# the commands that write one --output file, with a name to suggest where a folder is given
+OUTPUT_EXAMPLES = {"analyze": "stats.json", "compare": "comparison.json", "join": "joined.h5", "export": "neurons.nix",
+                   "synapses": "edges.h5", "nodes": "nodes.h5"}
 
 
 def main(argv=None):
@@ -394,6 +413,9 @@ def main(argv=None):
                     "synapses": lambda: synapses_command(args), "nodes": lambda: nodes_command(args),
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
                     "export": lambda: export_command(args), "join": lambda: join_command(args)}
+        if args.command in OUTPUT_EXAMPLES and args.output:   # run checks its own, with the model's defaults
+            from .io.paths import check_writable
+            check_writable(args.output, "--output", OUTPUT_EXAMPLES[args.command])   # before any work
         commands[args.command]()
     except CheckpointError as err:   # raised on every rank alike, after the results were written
         if comm is None or comm.Get_rank() == 0:

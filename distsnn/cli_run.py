@@ -16,6 +16,7 @@ from .comm.faults import maybe_inject_fault
 from .comm.logging import rank_log
 from .comm.reduce import max_over_ranks
 from .io.checkpoint import CheckpointError
+from .model.inputs import whole_steps
 
 
 DEFAULT_T_SIM_MS = 1000.0
@@ -48,8 +49,11 @@ def run_command(args, comm=None, out=None):
         import numba
         numba.set_num_threads(args.threads)
     net = _model(args.model, scale=args.scale, record_voltage=args.record, **_model_kwargs(args))
+    t_sim_from = "--t-sim"
     if args.t_sim is None:   # a SONATA config says how long it runs ...
         args.t_sim = net.metadata.get("tstop", DEFAULT_T_SIM_MS)
+        t_sim_from = "run.tstop" if "tstop" in net.metadata else t_sim_from
+    whole_steps(t_sim_from, args.t_sim, net.dt)   # as NEST's Simulate: off the grid is an error, not rounded
     if args.output is None:  # ... and where its spikes go
         args.output = net.metadata.get("spikes_file", DEFAULT_OUTPUT)
     if args.record_from is not None:
@@ -181,7 +185,7 @@ def run_command(args, comm=None, out=None):
         print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
     listed = "".join(f", {path}" for path in reports.values())
     if writer is not None:
-        print(f"  wrote {args.output} ({len(writer.segments)} segments joined, {writer.segments[0]['t_start']:g} to "
+        print(f"  wrote {args.output} ({_segments_joined(len(writer.segments))}, {writer.segments[0]['t_start']:g} to "
               f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events){listed} and "
               f"{summary_path(args.output)}", file=out)
     else:
@@ -204,6 +208,10 @@ def _mean_rates(args, net, res, writer, comm):
     if comm is not None and comm.Get_size() > 1:
         found = comm.bcast(found, root=0)
     return found
+
+
+def _segments_joined(n):
+    return f"{n} segment{'s' if n > 1 else ''} joined"
 
 
 def _segment_rates(args, net, writer, t_stop):
@@ -294,7 +302,7 @@ def _join_segments_only(args, net, segments, comm, out):
                        joined=_joined_summary(joined))
         _write_summary(args.output, summary)
         print(f"{args.model}: the checkpoint in {args.checkpoint} is at the end of the run; nothing left to simulate. "
-              f"Wrote {args.output} ({len(segments)} segments joined, {segments[0]['t_start']:g} to "
+              f"Wrote {args.output} ({_segments_joined(len(segments))}, {segments[0]['t_start']:g} to "
               f"{t_stop:g} ms) and {summary_path(args.output)}", file=out)
     if comm is not None and comm.Get_size() > 1:
         comm.Barrier()

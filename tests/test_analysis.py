@@ -158,6 +158,42 @@ def test_analyze_and_compare_commands(tmp_path, capsys):
     assert (tmp_path / "cmp.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_bad_analysis_options_are_one_line_errors(tmp_path, capsys):
+    """analyze and compare refuse meaningless options and unwritable outputs before reading the
+    spike files (no traceback, nothing written); bins too fine for memory are refused before
+    they are allocated."""
+    write_trains(tmp_path / "a.h5", {"A": synthetic_trains(4, 30)})
+    a = str(tmp_path / "a.h5")
+    (tmp_path / "dir").mkdir()
+    cases = ((["--corr-bin", "0"], "the bin of the spike counts must be a positive number of ms, got 0.0"),
+             (["--corr-bin", "nan"], "the bin of the spike counts must be a positive number of ms, got nan"),
+             (["--lvr-r", "-1"], "LvR's refractoriness R must be a finite number of ms >= 0, got -1.0"),
+             (["--corr-neurons", "1"], "must be 0 (no correlations) or an integer >= 2"),
+             (["--corr-neurons", "-3"], "must be 0 (no correlations) or an integer >= 2"),
+             (["--t-start", "nan"], f"analysis window: t_stop ({T_STOP}) must be after t_start (nan), both finite"),
+             # the sample: the 28 of 30 neurons that spike
+             (["--corr-bin", "1e-9"], f"correlations of A: 28 x {T_STOP * 1e9:.4g} bins of 1e-09 ms over {T_STOP:g} ms "
+                                      "would take"),
+             (["--rate-bin", "1e-9"], f"population rate: 1 x {T_STOP * 1e9:.4g} bins"),
+             (["--output", str(tmp_path / "dir")], "is a directory; give a file name, e.g. "),
+             (["--output", str(tmp_path / "a.h5" / "x.json")], "a.h5 is a file, not a directory"))
+    for command in ("analyze", "compare"):
+        for options, text in cases + ((["--plot", a if command == "analyze" else str(tmp_path / "dir")],
+                                       "is a file, not a directory" if command == "analyze" else
+                                       "is a directory; give a file name, e.g. "),):
+            if command == "compare" and options[0] == "--rate-bin":
+                continue   # compare has no population rate
+            files = [a] if command == "analyze" else [a, a]
+            assert main([command, *files, *options]) == 2, options
+            err = capsys.readouterr().err
+            assert text in err and "Traceback" not in err, (command, options, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.h5", "dir"] and not any((tmp_path / "dir").iterdir())
+    # 0 neurons: no correlations, the rest as before
+    none = analyze_file(a, corr_neurons=0)["A"]
+    assert none.corr_ids.size == 0 and np.isnan(none.corr_mean)
+    assert np.array_equal(none.rates, analyze_file(a)["A"].rates)
+
+
 def test_population_rate_in_bins(tmp_path):
     """Spikes per bin over (neurons x width), right-closed bins from t_start, a shorter last
     bin; equal to NumPy's histogram of the same spikes, whatever the block size."""

@@ -200,6 +200,9 @@ def test_incomplete_or_damaged_checkpoints_are_refused(first_half, tmp_path):
     _, path = first_half
     with pytest.raises(ValueError, match="does not exist"):
         simulate(restart_network(), 10.0, seed=21, progress=False, restart=str(tmp_path / "none"))
+    (tmp_path / "spikes.h5").write_text("a file given for the checkpoint directory")
+    with pytest.raises(ValueError, match=r"'.*spikes.h5' is not a directory \(expected a directory written by"):
+        simulate(restart_network(), 10.0, seed=21, progress=False, restart=str(tmp_path / "spikes.h5"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="not a complete checkpoint"):
         simulate(restart_network(), 10.0, seed=21, progress=False, restart=str(tmp_path / "empty"))

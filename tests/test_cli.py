@@ -269,6 +269,10 @@ def test_run_options_and_output_path_are_checked_before_the_run(tmp_path, capsys
              (["--rates-from", "5"], "--rates-from 5 ms is not before the end of the run (--t-sim 5 ms)"),
              (["--output", str(tmp_path)], "is a directory; give a file name"),
              (["--output", str(tmp_path / "plain" / "sub" / "run.h5")], "plain is a file, not a directory"),
+             # a time off the grid is refused as NEST's Simulate refuses it, not rounded (0.04 ms: no step)
+             (["--t-sim", "10.05"], "--t-sim = 10.05 ms is not a whole number of time steps (dt = 0.1 ms)"),
+             (["--t-sim", "0.04"], "--t-sim = 0.04 ms is not a whole number of time steps"),
+             (["--t-sim", "-5"], "--t-sim must be a positive number of ms, got -5.0"),
              ]
     base += ["--output", str(tmp_path / "new" / "dirs" / "run.h5")]   # (the last --output wins)
     for extra, message in cases:
@@ -279,6 +283,26 @@ def test_run_options_and_output_path_are_checked_before_the_run(tmp_path, capsys
         captured = capsys.readouterr()
         assert code == 2 and message in captured.err, (extra, captured.err)
         assert "build" not in captured.out and "input ring buffers" not in captured.out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain"]
+
+
+def test_output_files_of_the_other_commands_are_checked_before_any_work(tmp_path, capsys):
+    """join, export, synapses, nodes, analyze and compare: an --output that is a folder, or
+    lies below a file, is a one-line error before any input is read or model built."""
+    from distsnn.cli import main
+    (tmp_path / "plain").write_text("a file, not a directory")
+    commands = {"join": ["join", "missing.h5"], "export": ["export", "missing.h5"],
+                "synapses": ["synapses", "microcircuit", "--scale", "0.01"],
+                "nodes": ["nodes", "microcircuit", "--scale", "0.01"],
+                "analyze": ["analyze", "missing.h5"], "compare": ["compare", "missing.h5", "missing.h5"]}
+    for name, command in commands.items():
+        for output, message in ((tmp_path, f"--output {tmp_path}: is a directory; give a file name, e.g. "),
+                                (tmp_path / "plain" / "x.h5", f"--output {tmp_path / 'plain' / 'x.h5'}: "
+                                                             f"{tmp_path / 'plain'} is a file, not a directory")):
+            assert main(command + ["--output", str(output)]) == 2, name
+            captured = capsys.readouterr()
+            assert message in captured.err and "missing.h5" not in captured.err, (name, captured.err)
+            assert captured.out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain"]
 
 

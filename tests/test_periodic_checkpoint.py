@@ -108,6 +108,11 @@ def test_a_failed_checkpoint_does_not_stop_the_run(whole, tmp_path, monkeypatch)
 
 def test_periodic_options_are_checked():
     net = restart_network()
+    for bad, text in ((10.05, r"t_sim = 10.05 ms is not a whole number of time steps \(dt = 0.1 ms\)"),
+                      (0.04, "t_sim = 0.04 ms is not a whole"), (0.0, "t_sim must be a positive number of ms")):
+        with pytest.raises(ValueError, match=text):
+            simulate(net, bad, progress=False)
+    assert simulate(net, np.int64(2), progress=False).n_steps == 20   # NumPy's numbers are numbers
     with pytest.raises(ValueError, match="need a checkpoint directory"):
         simulate(net, 10.0, checkpoint_every=5.0, progress=False)
     for bad, text in ((0.05, "not a whole number of time steps"), (-1.0, "positive number of ms"),

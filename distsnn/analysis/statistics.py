@@ -204,6 +204,8 @@ def _blocks(group, block, t_start, t_stop):
 
 
 def _correlations(group, sample, block, t_start, t_stop, bin_ms):
+    _check_bins(f"correlations of {group.name.rsplit('/', 1)[-1]}", sample.size, t_stop - t_start, bin_ms,
+                "give a larger bin (--corr-bin) or fewer neurons (--corr-neurons)")
     n_bins = int(np.ceil((t_stop - t_start) / bin_ms))
     row = np.full(int(sample.max()) + 1 if sample.size else 0, -1, dtype=np.int64)
     row[sample] = np.arange(sample.size)
@@ -222,25 +224,60 @@ def _correlations(group, sample, block, t_start, t_stop, bin_ms):
     return np.nanmean(c, axis=1), float(np.nanmean(c[np.triu_indices(sample.size, 1)]))
 
 
+def _is_number(x):
+    return not isinstance(x, bool) and isinstance(x, (int, float, np.integer, np.floating)) and np.isfinite(x)
+
+
+def _check_options(lvr_r, corr_neurons, corr_bin, rate_bin):
+    """The analysis options, checked before the file is read (a ValueError names the option)."""
+    if not (_is_number(lvr_r) and lvr_r >= 0):
+        raise ValueError(f"LvR's refractoriness R must be a finite number of ms >= 0, got {lvr_r!r}")
+    if isinstance(corr_neurons, bool) or not isinstance(corr_neurons, (int, np.integer)) \
+            or corr_neurons < 0 or corr_neurons == 1:
+        raise ValueError(f"correlations: the sample of neurons per population must be 0 (no correlations) or "
+                         f"an integer >= 2 (a coefficient needs a pair), got {corr_neurons!r}")
+    if not (_is_number(corr_bin) and corr_bin > 0):
+        raise ValueError(f"correlations: the bin of the spike counts must be a positive number of ms, "
+                         f"got {corr_bin!r}")
+    if rate_bin is not None and not (_is_number(rate_bin) and rate_bin > 0):
+        raise ValueError(f"the population rate's bin must be a positive number of ms, got {rate_bin!r}")
+
+
+MAX_BIN_BYTES = 4 << 30   # the largest count matrix or rate series the bins may ask for (bytes)
+
+
+def _check_bins(what, rows, span_ms, bin_ms, option):
+    """Refuse, before allocating, `rows` series of bins of bin_ms ms over span_ms ms (the
+    correlations' count matrix, the population rate) that would exceed MAX_BIN_BYTES: a clear
+    error rather than a MemoryError or a stalled machine."""
+    bins = np.ceil(span_ms / bin_ms)
+    need = rows * max(bins, rows) * 8.0   # the correlations' coefficients are rows x rows
+    if need > MAX_BIN_BYTES:
+        raise ValueError(f"{what}: {rows} x {bins:.4g} bins of {bin_ms:g} ms over {span_ms:g} ms would take "
+                         f"{need / 2**30:.3g} GiB (at most {MAX_BIN_BYTES / 2**30:g}); {option}")
+
+
 def analyze_file(path, t_start=None, t_stop=None, lvr_r=2.0, corr_neurons=200, corr_bin=1.0, block=1 << 20,
                  seed=0, populations=None, rate_bin=None):
     """{population: PopulationStats} of a SONATA spike file.
 
     t_start / t_stop (ms; default: the run's own window, which starts after 0 for a run
     restarted from a checkpoint); lvr_r: LvR refractoriness (ms);
-    corr_neurons: sample size per population for correlations (non-silent neurons, seeded);
+    corr_neurons: sample size per population for correlations (non-silent neurons, seeded;
+    0: none);
     corr_bin (ms); block: spikes read at a time; rate_bin (ms): also the population rate
     in bins of this width (rate_edges, rate_series).
     """
-    if rate_bin is not None and not (isinstance(rate_bin, (int, float)) and rate_bin > 0):
-        raise ValueError(f"the population rate's bin must be a positive number of ms, got {rate_bin!r}")
+    _check_options(lvr_r, corr_neurons, corr_bin, rate_bin)
     out = {}
     with open_h5(path, "spikes") as f:
         run_start, run_stop = run_window(f)
         t_start = run_start if t_start is None else float(t_start)
         t_stop = run_stop if t_stop is None else float(t_stop)
-        if not t_stop > t_start:
-            raise ValueError(f"analysis window: t_stop ({t_stop}) must be after t_start ({t_start})")
+        if not (np.isfinite(t_start) and np.isfinite(t_stop) and t_stop > t_start):
+            raise ValueError(f"analysis window: t_stop ({t_stop}) must be after t_start ({t_start}), both finite")
+        if rate_bin is not None:
+            _check_bins("population rate", 1, t_stop - t_start, rate_bin, "give a larger bin (--rate-bin)")
         edges = _rate_edges(t_start, t_stop, rate_bin) if rate_bin is not None else None   # one grid for all
         for name, group in f["spikes"].items():
             if populations is not None and name not in populations:

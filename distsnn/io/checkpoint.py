@@ -150,7 +150,8 @@ def load_manifest(path):
     """The manifest of the checkpoint directory `path`, checked for format and version."""
     man_path = os.path.join(path, MANIFEST)
     if not os.path.isdir(path):
-        raise ValueError(f"checkpoint {path!r} does not exist (expected a directory written by --checkpoint)")
+        state = "is not a directory" if os.path.exists(path) else "does not exist"
+        raise ValueError(f"checkpoint {path!r} {state} (expected a directory written by --checkpoint)")
     if not os.path.exists(man_path):
         raise ValueError(f"{path!r} is not a complete checkpoint: it has no {MANIFEST} (was the writing run "
                          "interrupted?)")

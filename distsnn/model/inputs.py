@@ -68,8 +68,10 @@ def check_rate(where, rate, dt):
 def whole_steps(name, ms, dt):
     """`ms` as a whole number of time steps of `dt` ms, checked (a ValueError names `name`):
     a positive finite number within 1e-9 (relative, or absolute below 1 ms) of k * dt."""
-    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not math.isfinite(ms) or ms <= 0:
+    if isinstance(ms, bool) or not isinstance(ms, (int, float, np.integer, np.floating)) or not math.isfinite(ms) \
+            or ms <= 0:
         raise ValueError(f"{name} must be a positive number of ms, got {ms!r}")
+    ms = float(ms)
     k = int(round(ms / dt))
     if k < 1 or abs(k * dt - ms) > 1e-9 * max(1.0, ms):
         raise ValueError(f"{name} = {ms:g} ms is not a whole number of time steps (dt = {dt:g} ms)")

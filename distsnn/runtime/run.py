@@ -13,7 +13,6 @@ A run can start from a checkpoint (io.checkpoint) and write one at its end, and 
 biological times during it; steps and spike times are absolute, so a restarted run continues
 the one that wrote the checkpoint exactly.
 """
-import math
 
 import numpy as np
 
@@ -62,8 +61,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     result then holds none (RunResult.kept is False).
     """
     log = log or (lambda msg: None)
-    if isinstance(t_sim, bool) or not isinstance(t_sim, (int, float)) or not math.isfinite(t_sim) or t_sim <= 0:
-        raise ValueError(f"t_sim must be a positive number of ms, got {t_sim!r}")
+    # as NEST's Simulate: a time off the grid is an error, not silently rounded (0.04 ms would be no step at all)
+    n_steps = whole_steps("t_sim", t_sim, network.dt)
     if (checkpoint_every is not None or on_checkpoint is not None) and checkpoint is None:
         raise ValueError("checkpoint_every and on_checkpoint need a checkpoint directory (checkpoint=...)")
     if not keep_recorded and on_checkpoint is None:
@@ -122,7 +121,6 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
             restored = ckpt.restore_checkpoint(restart, sim, manifest)   # each rank reads alone: no collective
         log(f"restarted from {restart} at t = {restored['t_ms']:g} ms (step {restored['step']})")
     first_step = sim.t
-    n_steps = int(round(t_sim / plan.dt))
     cap = sim.output_capacity
     out = [np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)]
     bar = Progress(n_steps * plan.dt, enabled=progress and (comm is None or comm.Get_rank() == 0))
