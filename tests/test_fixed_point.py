@@ -78,6 +78,38 @@ def test_allocation_is_announced_and_refused_when_it_cannot_fit(monkeypatch):
         simulator.CpuSimulator(make_plan(net, 1), "stored").build()
 
 
+def test_stored_connectivity_that_cannot_fit_is_refused_before_anything_is_counted(monkeypatch):
+    """simulate refuses a stored model whose synapses (expected, before counting) cannot fit,
+    before the row counts and the input bound walk them: on the host, and on the emulated device
+    by its free memory. Procedural connectivity of the same model runs."""
+    from distsnn.backends.cpu import simulator
+    from distsnn.backends.gpu import emulator
+    from distsnn.runtime import run as run_module
+    from distsnn.runtime import simulate
+    net = Network(dt=0.1)
+    net.add_population("a", 2000)
+    net.add_population("b", 500)
+    net.connect("a", "b", FixedProbability(0.5), 1.0, 1.0)   # 500,000 expected
+    net.connect("b", "a", AllToAll(), -1.0, 1.0)             # 1,000,000
+    plan = make_plan(net, 1, bound_inputs=False)
+    assert plan.synapses_onto(plan.units) == plan.n_synapses() == 1.5e6
+    halves = plan.units[:plan.units.shape[0] // 2], plan.units[plan.units.shape[0] // 2:]
+    assert sum(plan.synapses_onto(h) for h in halves) == pytest.approx(1.5e6)
+    monkeypatch.setattr(simulator, "available_memory", lambda: 10 * 2 ** 20)   # 18 MB at least: too much
+
+    def no_bound(*args, **kwargs):
+        raise AssertionError("the input bound ran before the memory check")
+    monkeypatch.setattr(run_module, "decide_ring_bits", no_bound)
+    with pytest.raises(MemoryError, match=r"stored connectivity: about 1.5e\+06 synapses need at least 0.02 GiB but "
+                                          r"the host has 0.01 GiB free; use procedural connectivity"):
+        simulate(net, 1.0, backend="cpu", connectivity="stored", progress=False)
+    monkeypatch.setattr(emulator.EmulatedDevice, "free_bytes", lambda self: 10 * 2 ** 20)
+    with pytest.raises(MemoryError, match=r"about 1.5e\+06 synapses .* but emulated GPU \(host C\+\+\) has 0.01 GiB"):
+        simulate(net, 1.0, backend="gpu-emu", connectivity="stored", progress=False)
+    monkeypatch.undo()
+    assert simulate(net, 1.0, backend="cpu", connectivity="procedural", progress=False).n_steps == 10
+
+
 # --- int32 ring buffers: the per-neuron bound ------------------------------------------------
 from distsnn.build.fixed_point import LIMIT32, RESOLUTION, weight_units  # noqa: E402
 from distsnn.build.input_bound import host_unit_bounds, neuron_input_bounds  # noqa: E402

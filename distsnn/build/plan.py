@@ -184,24 +184,36 @@ class BuildPlan:
         k = self.pop_names.index(name)
         return slice(int(self.pop_i[k, PI_OFFSET]), int(self.pop_i[k, PI_OFFSET] + self.pop_i[k, PI_SIZE]))
 
+    def projection_synapses(self, j):
+        """Synapses of projection j (exact for counted rules and direct rules; expected for fixed_probability)."""
+        rule, n_pre, n_post = self.proj_i[j, JI_RULE], self.proj_i[j, JI_PRE_SIZE], self.proj_i[j, JI_POST_SIZE]
+        if rule == RULE_FTN:
+            return float(self.proj_i[j, JI_N])
+        if rule == RULE_FOUT:
+            return float(self.proj_i[j, JI_N] * n_pre)
+        if rule == RULE_FIN:
+            return float(self.proj_i[j, JI_N] * n_post)
+        if rule == RULE_O2O:
+            return float(n_pre)
+        if rule == RULE_A2A:
+            return float(n_pre) * float(n_post)
+        return float(self.proj_f[j, JF_P]) * float(n_pre) * float(n_post)
+
     def n_synapses(self):
         """Total number of synapses (exact for counted rules and direct rules; expected for fixed_probability)."""
+        return sum(self.projection_synapses(j) for j in range(self.proj_i.shape[0])) + sum(sl.n for sl in self.lists)
+
+    def synapses_onto(self, units):
+        """Synapses of the rules' projections onto the neurons of `units` (rows of self.units), before any
+        row is counted: each projection's number (projection_synapses) times the share of its target
+        population those neurons are (exact for a whole population; the synapse lists not included)."""
+        held = np.bincount(units[:, UI_POP], weights=unit_sizes(units), minlength=self.n_pops)
         total = 0.0
         for j in range(self.proj_i.shape[0]):
-            rule, n_pre, n_post = self.proj_i[j, JI_RULE], self.proj_i[j, JI_PRE_SIZE], self.proj_i[j, JI_POST_SIZE]
-            if rule == RULE_FTN:
-                total += self.proj_i[j, JI_N]
-            elif rule == RULE_FOUT:
-                total += self.proj_i[j, JI_N] * n_pre
-            elif rule == RULE_FIN:
-                total += self.proj_i[j, JI_N] * n_post
-            elif rule == RULE_O2O:
-                total += n_pre
-            elif rule == RULE_A2A:
-                total += n_pre * n_post
-            else:
-                total += self.proj_f[j, JF_P] * n_pre * n_post
-        return total + sum(sl.n for sl in self.lists)
+            n_post = self.proj_i[j, JI_POST_SIZE]
+            if n_post:
+                total += self.projection_synapses(j) * held[self.proj_i[j, JI_POST_POP]] / n_post
+        return total
 
 
 def _delay_steps(d, dt):

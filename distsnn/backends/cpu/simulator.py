@@ -30,6 +30,19 @@ def csr_bytes_per_synapse(plan):
     return 4 + plan.ring_item_bytes + 4
 
 
+def check_stored_estimate(plan, units, free, where):
+    """Refuse stored connectivity onto `units` that cannot fit in `free` bytes (None: unknown)
+    before the row counts and the input bound walk every synapse (for a model of 1e12 synapses,
+    hours): its synapses onto them (plan.synapses_onto, expected for fixed_probability) at the
+    least a stored synapse takes (int32 rings). The exact size is checked again once counted."""
+    n = plan.synapses_onto(units)
+    nbytes = n * (4 + 4 + 4)
+    if free is not None and 0.99 * nbytes > free:   # a margin for fixed_probability's spread about its mean
+        raise MemoryError(f"stored connectivity: about {n:.3g} synapses need at least {nbytes / 2 ** 30:.2f} GiB but "
+                          f"{where} has {free / 2 ** 30:.2f} GiB free; use procedural connectivity (the default), "
+                          "a smaller model or more ranks")
+
+
 def ring_dtype(plan):
     """NumPy dtype of the input ring buffers (and of stored fixed-point weights)."""
     return np.int32 if plan.ring_bits == 32 else np.int64

@@ -37,7 +37,7 @@ from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.synapse_lists import list_bytes, list_csr
 from ...model.neurons import MODEL_CODES
 from ...model.rkf45 import instability_error
-from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, csr_bytes_per_synapse,
+from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, check_stored_estimate, csr_bytes_per_synapse,
                              local_view, ring_dtype, state_bytes)
 from . import launches, layout
 from .input_bound import device_unit_bounds
@@ -167,6 +167,8 @@ class GpuSimulator(SetupChoice, RecordedState):
         without one, every unit is bounded, so the width is the model's whatever this process
         owns."""
         plan = self.plan
+        if self.connectivity == "stored":   # before anything is counted
+            check_stored_estimate(plan, self.units, self.dev.free_bytes(), self.dev.name)
         if plan.ring_bits is not None:
             return
         owned = self.owned if comm is not None and comm.Get_size() > 1 else None
