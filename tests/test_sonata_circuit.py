@@ -341,6 +341,9 @@ def replace_in(path, old, new):
         "a": {"cells": "some_cells", "variable_name": "V_m", "module": "membrane_report", "dt": 1.0},
         "b": {"cells": "v1", "variable_name": "I_syn_ex", "module": "multimeter_report", "dt": 0.5}}),
      r"report 'b': samples at \(dt, start, end\) = \(0.5, 0.0, inf\) ms, another report at \(1.0, 0.0, inf\)"),
+    (lambda c: replace_in(c / "simulation_config.json", '"dt": 1.0', '"dt": 0.05'),
+     r"^config: report 'membrane_potential': \(dt, start_time, end_time\) = \(0.05, 0.0, inf\) ms: interval = 0.05 ms "
+     r"is not a whole number of time steps \(dt = 0.1 ms\)$"),
 ])
 def test_what_cannot_be_read_is_refused_with_the_reason(circuit, change, message):
     change(circuit)
@@ -372,6 +375,16 @@ def test_spike_input_out_of_range_is_refused(circuit):
         f["spikes/lgn/node_ids"] = ids
     with pytest.raises(ValueError, match=r"lgn_spikes.h5: node id 100 is outside population 'lgn' \(0 .. 99\)"):
         load_circuit(circuit / "simulation_config.json")
+
+
+def test_cli_refuses_a_tstop_off_the_grid(circuit, capsys):
+    """run.tstop is the run's length where --t-sim is not given: off the grid it is refused
+    by its name, as NEST's Simulate refuses it, before anything is built or written."""
+    replace_in(circuit / "simulation_config.json", '"tstop": 500.0', '"tstop": 500.05')
+    assert main(["run", str(circuit / "simulation_config.json"), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "run.tstop = 500.05 ms is not a whole number of time steps (dt = 0.1 ms)" in captured.err
+    assert "build" not in captured.out and not (circuit / "output").exists()
 
 
 def test_cli_refuses_scale_and_model_options(tmp_path, capsys):

@@ -299,9 +299,13 @@ def _reports(net, conf, sets):
         if sampling is not None and this != sampling:
             raise ValueError(f"{where}: samples at (dt, start, end) = {this} ms, another report at {sampling}; "
                              "distsnn samples every recorded variable alike")
-        sampling = this
+        sampling, sampled_by = this, where
     if sampling is not None:
-        net.sample_state(*sampling)
+        try:
+            net.sample_state(*sampling)
+        except ValueError as err:   # named by the report's fields, not by the method
+            raise ValueError(f"{sampled_by}: (dt, start_time, end_time) = {sampling} ms: "
+                             f"{str(err).removeprefix('sample_state: ')}") from None
     return records
 
 
