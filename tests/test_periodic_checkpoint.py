@@ -106,13 +106,21 @@ def test_a_failed_checkpoint_does_not_stop_the_run(whole, tmp_path, monkeypatch)
     assert sorted(os.listdir(tmp_path / "c")) == sorted([MANIFEST] + [p["file"] for p in man["parts"]])
 
 
-def test_periodic_options_are_checked():
+def test_run_options_are_checked():
+    """The length (whole steps), the periodic checkpoints and the distributed options: ValueErrors
+    that name them, before anything is built."""
     net = restart_network()
     for bad, text in ((10.05, r"t_sim = 10.05 ms is not a whole number of time steps \(dt = 0.1 ms\)"),
                       (0.04, "t_sim = 0.04 ms is not a whole"), (0.0, "t_sim must be a positive number of ms")):
         with pytest.raises(ValueError, match=text):
             simulate(net, bad, progress=False)
     assert simulate(net, np.int64(2), progress=False).n_steps == 20   # NumPy's numbers are numbers
+    # the options of distributed runs are checked on one process too: the call must work under mpiexec
+    for bad, text in (({"partition": "areaz"}, r"partition strategy must be one of \('populations', 'areas'"),
+                      ({"exchange": "bcast"}, r"exchange must be one of \('allgatherv', 'alltoallv'\), got 'bcast'"),
+                      ({"connectivity": "csr"}, r"connectivity must be one of \('procedural', 'stored'\)")):
+        with pytest.raises(ValueError, match=text):
+            simulate(net, 1.0, progress=False, **bad)
     with pytest.raises(ValueError, match="need a checkpoint directory"):
         simulate(net, 10.0, checkpoint_every=5.0, progress=False)
     for bad, text in ((0.05, "not a whole number of time steps"), (-1.0, "positive number of ms"),

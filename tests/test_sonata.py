@@ -59,6 +59,24 @@ def test_voltage_report_layout(result, tmp_path):
     assert not (tmp_path / "w.h5").exists()
 
 
+def test_a_result_names_what_is_wrong_and_prints_short(result, tmp_path):
+    """An unknown population is a ValueError that lists the known ones; a folder given for a
+    file is refused before a temporary file goes beside it; the result and its plan print
+    on one line each, not as their arrays."""
+    for ask in (lambda: result.spikes("L9E"), lambda: result.state("L9E")):
+        with pytest.raises(ValueError, match=r"no population 'L9E'; known: L23E, L23I, L4E, .*, L6I$"):
+            ask()
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ValueError, match=r"out: is a directory; give a file name, e.g. .*out/run.h5"):
+        write_spikes(str(tmp_path / "out"), result)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and not any((tmp_path / "out").iterdir())
+    spikes = result.spike_gids.size
+    assert repr(result) == (f"RunResult(cpu, procedural, 0 to 200 ms (2000 steps), {spikes} spikes, state 16 columns "
+                            f"x 2000 samples, {result.events} synaptic events)")
+    assert repr(result.plan) == "BuildPlan('microcircuit': 1544 neurons in 8 populations, 55 projections, dt=0.1 ms, " \
+                                "seed=5)"
+
+
 def test_failed_write_keeps_the_previous_file(result, tmp_path):
     path = tmp_path / "spikes.h5"
     write_spikes(str(path), result, {"seed": 5})

@@ -165,6 +165,10 @@ class BuildPlan:
     vrec_sampling: StateSampling = StateSampling()   # which steps' state is kept (Network.sample_state)
     info: dict = field(default_factory=dict)
 
+    def __repr__(self):   # the tables would print thousands of lines (the multi-area model's units)
+        return (f"BuildPlan({getattr(self.network, 'name', '?')!r}: {self.n_neurons} neurons in {self.n_pops} "
+                f"populations, {self.proj_i.shape[0]} projections, dt={self.dt} ms, seed={self.seed})")
+
     @property
     def n_neurons(self):
         return int(self.pop_of.size)
@@ -180,8 +184,14 @@ class BuildPlan:
     def n_pops(self):
         return len(self.pop_names)
 
+    def pop_index(self, name):
+        """Index of population `name`; a ValueError that lists the populations if there is none."""
+        if name not in self.pop_names:
+            raise ValueError(f"no population {name!r}; known: {', '.join(map(str, self.pop_names)) or 'none'}")
+        return self.pop_names.index(name)
+
     def pop_slice(self, name):
-        k = self.pop_names.index(name)
+        k = self.pop_index(name)
         return slice(int(self.pop_i[k, PI_OFFSET]), int(self.pop_i[k, PI_OFFSET] + self.pop_i[k, PI_SIZE]))
 
     def projection_synapses(self, j):

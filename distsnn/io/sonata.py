@@ -52,6 +52,8 @@ def open_h5(path, require=None):
 def atomic_h5(path):
     """An HDF5 file opened for writing under a temporary name, with the SONATA root
     attributes; renamed to `path` only if the block completes, removed otherwise."""
+    if os.path.isdir(path):   # before the temporary file goes beside it, and all is written in vain
+        raise ValueError(f"{path}: is a directory; give a file name, e.g. {os.path.join(path, 'run.h5')}")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = f"{path}.tmp-{os.getpid()}"
     try:

@@ -38,6 +38,12 @@ class RunResult:
     # spikes grouped by population (_population_groups), made when first asked for
     _groups: tuple = field(default=None, repr=False, compare=False)
 
+    def __repr__(self):   # the arrays and the plan would print thousands of lines
+        state = f", state {self.vrec.shape[1]} columns x {self.vrec.shape[0]} samples" if self.vrec.size else ""
+        rank = f", rank {self.rank} of {self.comm.Get_size()}" if self.comm is not None else ""
+        return (f"RunResult({self.backend}, {self.connectivity}, {self.t_start:g} to {self.t_stop:g} ms "
+                f"({self.n_steps} steps), {self.spike_gids.size} spikes{state}, {self.events} synaptic events{rank})")
+
     @property
     def dt(self):
         return self.plan.dt
@@ -60,7 +66,7 @@ class RunResult:
         """(population-local node ids, spike times in ms) of this process's spikes of one population."""
         from ..io.spike_groups import population_spikes
         return population_spikes(self.plan, self.spike_gids, self.spike_steps, self._population_groups(),
-                                 self.plan.pop_names.index(population))
+                                 self.plan.pop_index(population))
 
     def _population_groups(self):
         """io.spike_groups.population_groups of the spikes, sorted once (a writer or the rates
