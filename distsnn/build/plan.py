@@ -165,7 +165,7 @@ class BuildPlan:
     vrec_sampling: StateSampling = StateSampling()   # which steps' state is kept (Network.sample_state)
     info: dict = field(default_factory=dict)
 
-    def __repr__(self):   # the tables would print thousands of lines (the multi-area model's units)
+    def __repr__(self):   # the tables would print hundreds of lines
         return (f"BuildPlan({getattr(self.network, 'name', '?')!r}: {self.n_neurons} neurons in {self.n_pops} "
                 f"populations, {self.proj_i.shape[0]} projections, dt={self.dt} ms, seed={self.seed})")
 

@@ -38,7 +38,7 @@ class RunResult:
     # spikes grouped by population (_population_groups), made when first asked for
     _groups: tuple = field(default=None, repr=False, compare=False)
 
-    def __repr__(self):   # the arrays and the plan would print thousands of lines
+    def __repr__(self):   # the arrays and the plan would print hundreds of lines
         state = f", state {self.vrec.shape[1]} columns x {self.vrec.shape[0]} samples" if self.vrec.size else ""
         rank = f", rank {self.rank} of {self.comm.Get_size()}" if self.comm is not None else ""
         return (f"RunResult({self.backend}, {self.connectivity}, {self.t_start:g} to {self.t_stop:g} ms "
