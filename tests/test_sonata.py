@@ -75,6 +75,8 @@ def test_a_result_names_what_is_wrong_and_prints_short(result, tmp_path):
                             f"x 2000 samples, {result.events} synaptic events)")
     assert repr(result.plan) == "BuildPlan('microcircuit': 1544 neurons in 8 populations, 55 projections, dt=0.1 ms, " \
                                 "seed=5)"
+    assert repr(result.plan.network) == ("Network('microcircuit': 1544 neurons in 8 populations, 55 projections, "
+                                         "8 inputs, dt=0.1 ms, chunk_size=1024, ring_bits='auto')")
 
 
 def test_failed_write_keeps_the_previous_file(result, tmp_path):

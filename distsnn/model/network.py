@@ -79,6 +79,13 @@ class Network:
     state_sampling: tuple = None                          # (interval, start, stop) ms; None: every step
     metadata: dict = field(default_factory=dict)
 
+    def __repr__(self):   # every population and projection: 2.4 MB for the multi-area model
+        n = sum(p.size for p in self.populations.values())
+        inputs = len(self.poisson_inputs) + len(self.dc_inputs) + len(self.noise_inputs)
+        return (f"Network({self.name!r}: {n} neurons in {len(self.populations)} populations, "
+                f"{len(self.projections)} projections, {inputs} inputs, dt={self.dt} ms, "
+                f"chunk_size={self.chunk_size}, ring_bits={self.ring_bits!r})")
+
     def __post_init__(self):
         if isinstance(self.dt, bool) or not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:
             raise ValueError(f"network: dt must be a positive number of ms, got {self.dt!r}")
