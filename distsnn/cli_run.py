@@ -179,10 +179,7 @@ def run_command(args, comm=None, out=None):
         print(f"  mean rates: none (--rates-from {rates_from:g} ms is not before the end of the run, "
               f"{res.t_stop:g} ms)", file=out)
         rates = {}
-    else:
-        print(f"  mean rates (Hz, t > {rates_from:g} ms):", file=out)
-    for name, rate in rates.items():
-        print(f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)", file=out)
+    _print_rates(rates, rates_from, net.metadata, out)
     listed = "".join(f", {path}" for path in reports.values())
     if writer is not None:
         print(f"  wrote {args.output} ({_segments_joined(len(writer.segments))}, {writer.segments[0]['t_start']:g} to "
@@ -208,6 +205,25 @@ def _mean_rates(args, net, res, writer, comm):
     if comm is not None and comm.Get_size() > 1:
         found = comm.bcast(found, root=0)
     return found
+
+
+def _print_rates(rates, rates_from, parameters, out):
+    """The mean rates (Hz) over t > rates_from ms, each next to the model's reference rate
+    where it gives them (parameters: the network's metadata; `reference_rates_hz` over
+    `reference_rates_window_ms`: the microcircuit's NEST rates), with where they come from."""
+    if not rates:
+        return
+    ref = parameters.get("reference_rates_hz") or {}
+    print(f"  mean rates (Hz, t > {rates_from:g} ms)" + (", next to the reference's:" if ref else ":"), file=out)
+    for name, rate in rates.items():
+        line = f"    {name:8s} {rate:8.3f}" if rate == rate else f"    {name:8s} (not recorded)"
+        print(f"{line:24s} {ref[name]:8.3f}" if name in ref else line, file=out)
+    if ref:
+        start, stop = parameters.get("reference_rates_window_ms", (None, None))
+        window = f", over {start:g} to {stop:g} ms" if start is not None else ""
+        print(f"  reference: {parameters.get('reference_rates_source', 'the model')}{window}", file=out)
+        if start is not None and rates_from < start:
+            print(f"  (the same window here: --t-sim {stop:g} --rates-from {start:g})", file=out)
 
 
 def _segments_joined(n):

@@ -44,6 +44,26 @@ def test_run_microcircuit_writes_files_and_prints_summary(tmp_path):
     assert held["counts"] == 4 * plan.info["count_words"] > 0 and held["rings"] > held["state"] > 0
     assert summary["memory"]["host_peak_rss_bytes"] > 2 ** 25   # an interpreter with NumPy and numba
     assert "memory   peak " in out and "MiB resident; held: input buffers" in out
+    # the rates next to NEST's full-scale ones, with their window and how to measure over the same
+    rate = summary["mean_rates_hz"]["L4E"]
+    assert f"    L4E      {rate:8.3f}       4.414\n" in out
+    assert "mean rates (Hz, t > 0 ms), next to the reference's:" in out
+    assert "reference: NEST's example Potjans_2014 (network_params.py full_mean_rates, commit 6151de27), one run at " \
+           "full scale, over 500 to 1500 ms\n  (the same window here: --t-sim 1500 --rates-from 500)" in out
+    assert summary["parameters"]["reference_rates_hz"]["L4E"] == 4.414
+
+
+def test_rates_next_to_the_reference_over_its_window(tmp_path):
+    """Over the reference's window the rates stand next to it without the hint; a model
+    without reference rates prints its own alone."""
+    proc = run("run", "microcircuit", "--scale", "0.02", "--t-sim", "1500", "--rates-from", "500", "--no-progress",
+               "--output", "mc.h5", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "mean rates (Hz, t > 500 ms), next to the reference's:" in proc.stdout
+    assert "over 500 to 1500 ms\n" in proc.stdout and "(the same window here" not in proc.stdout
+    proc = run("run", "brunel", "--scale", "0.02", "--t-sim", "20", "--no-progress", "--output", "b.h5", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "mean rates (Hz, t > 0 ms):\n    E  " in proc.stdout and "reference" not in proc.stdout
 
 
 def test_ring_bits_option_is_recorded_and_checked(tmp_path):

@@ -60,6 +60,7 @@ V0_SD = (5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48)
 # NEST's full-scale single-run rates (Hz), network_params.py at commit 6151de27 (2022-12-02):
 # used for the DC compensation of scaled-down runs and as the benchmark reference.
 FULL_MEAN_RATES = (0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829)
+T_PRESIM = 500.0   # ms: the example's warm-up, after which it measures those rates (over 1,000 ms)
 CHUNK_SIZE = 1024
 # stimuli of the NEST example (stimulus_params.py); times in ms
 STIMULI = ("thalamus", "dc")
@@ -141,7 +142,12 @@ def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None, delays
 
     net = Network(dt=DT, chunk_size=CHUNK_SIZE, name="microcircuit")
     net.metadata.update({"model": "microcircuit", "scale": scale, "delays": delays,
-                         "reference": "Potjans & Diesmann (2014); NEST example Potjans_2014"})
+                         "reference": "Potjans & Diesmann (2014); NEST example Potjans_2014",
+                         # what a run's mean rates are shown next to (distsnn run): NEST's, at full scale
+                         "reference_rates_hz": dict(zip(POPULATIONS, FULL_MEAN_RATES)),
+                         "reference_rates_window_ms": [T_PRESIM, T_PRESIM + 1000.0],
+                         "reference_rates_source": "NEST's example Potjans_2014 (network_params.py full_mean_rates, "
+                                                   "commit 6151de27), one run at full scale"})
     if delays == "redraw":
         net.metadata["redraw_below_ms"] = REDRAW_BELOW
     if stim:
