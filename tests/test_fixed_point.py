@@ -74,8 +74,17 @@ def test_allocation_is_announced_and_refused_when_it_cannot_fit(monkeypatch):
     simulator.CpuSimulator(make_plan(net, 1), "stored", log=said.append).build()
     assert any("stored connectivity (10000 synapses)" in s for s in said)
     monkeypatch.setattr(simulator, "available_memory", lambda: 1000)
-    with pytest.raises(MemoryError, match=r"needs .* GiB but only .* GiB are available"):
+    with pytest.raises(MemoryError, match=r"needs .* GiB .*but only .* GiB are available"):
         simulator.CpuSimulator(make_plan(net, 1), "stored").build()
+    # the engine's own state: its largest part named, and no talk of connectivity modes
+    far = Network(dt=0.1)
+    far.add_population("a", 100)
+    far.connect("a", "a", AllToAll(), 1.0, 10000.0)   # 100,001 slots a neuron: 38 MiB of input buffers
+    monkeypatch.setattr(simulator, "available_memory", lambda: 20 * 2 ** 20)
+    with pytest.raises(MemoryError, match=r"neuron state, input buffers and row counts needs 0.04 GiB \(input buffers "
+                                          r"0.04 GiB\) but only 0.02 GiB are available; use a smaller model or more "
+                                          r"ranks, or shorter delays"):
+        simulator.CpuSimulator(make_plan(far, 1), "procedural").build()
 
 
 def test_stored_connectivity_that_cannot_fit_is_refused_before_anything_is_counted(monkeypatch):

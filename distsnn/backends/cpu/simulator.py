@@ -56,13 +56,26 @@ def available_memory():
         return None
 
 
-def check_fits(what, nbytes, log):
-    """Log the size of an allocation and refuse it with a clear message if it cannot fit."""
+def check_fits(what, nbytes, log, parts=None):
+    """Log the size of an allocation and refuse it with a clear message if it cannot fit.
+    parts: {name: bytes} of what it is made of, the largest named in the refusal (what to
+    change); procedural connectivity is proposed only for a stored CSR."""
     log(f"{what}: {nbytes / 2 ** 20:.1f} MiB")
     free = available_memory()
     if free is not None and nbytes > free:
-        raise MemoryError(f"{what} needs {nbytes / 2 ** 30:.2f} GiB but only {free / 2 ** 30:.2f} GiB are "
-                          "available; use procedural connectivity or a smaller model")
+        big = max(parts, key=parts.get) if parts else None
+        largest = f" ({MEMORY_PARTS.get(big, big)} {parts[big] / 2 ** 30:.2f} GiB)" if big else ""
+        if what.startswith("stored"):
+            remedy = "use procedural connectivity, a smaller model or more ranks"
+        else:
+            remedy = "use a smaller model or more ranks" + (", or shorter delays (the input buffers hold a slot per "
+                                                            "step of the longest)" if big == "rings" else "")
+        raise MemoryError(f"{what} needs {nbytes / 2 ** 30:.2f} GiB{largest} but only {free / 2 ** 30:.2f} GiB "
+                          f"are available; {remedy}")
+
+
+MEMORY_PARTS = {"state": "neuron state", "rings": "input buffers", "counts": "row counts", "rows": "per-neuron rows",
+                "scratch": "scratch"}
 
 
 def state_bytes(plan, units):
@@ -331,7 +344,8 @@ class CpuSimulator(RecordedState):
         n = self.n_local
         decide_ring_bits(plan)   # a no-op if make_plan did it
         require_counts_of(plan, self.units, "the CPU engine")
-        check_fits("neuron state, input buffers and row counts", self.memory_estimate(), self.log)
+        parts = dict(state_bytes(plan, self.units), scratch=scratch_bytes(plan, self.units, plan.chunk_size))
+        check_fits("neuron state, input buffers and row counts", self.memory_estimate(), self.log, parts)
         self.counts = plan.counts if plan.counts is not None else compute_counts(plan)
         U = self.units.shape[0]
         width = max_row_length(plan, self.counts)
