@@ -208,8 +208,15 @@ class _SmallDevice(EmulatedDevice):
 def test_what_does_not_fit_the_device_is_refused_before_allocating():
     plan = make_plan(MODELS["microcircuit"](scale=0.05), 1)
     dev = _SmallDevice()
-    with pytest.raises(MemoryError, match=r"needs .* GiB but the device has 0.00 GiB free; use procedural"):
+    with pytest.raises(MemoryError, match=r"needs .* GiB but the device has 0.00 GiB free; use a smaller model or "
+                                          r"more GPUs$"):
         GpuSimulator(plan, device=dev).build()
+    assert dev.peak_bytes == 0
+    # a stored CSR: procedural connectivity is proposed, before anything is counted
+    with pytest.raises(MemoryError, match=r"stored connectivity: about .* synapses need at least .* GiB but emulated "
+                                          r"GPU \(host C\+\+\) has 0.00 GiB free; use procedural connectivity"):
+        GpuSimulator(make_plan(MODELS["microcircuit"](scale=0.05), 1, bound_inputs=False), "stored",
+                     device=dev).bound_inputs()
     assert dev.peak_bytes == 0
 
 

@@ -135,8 +135,9 @@ class GpuSimulator(SetupChoice, RecordedState):
         self.log(f"{what}: {nbytes / 2 ** 20:.1f} MiB on {self.dev.name}")
         free = self.dev.free_bytes()
         if free is not None and nbytes > free:
+            remedy = "procedural connectivity, " if what.startswith("stored") else ""
             raise MemoryError(f"{what} needs {nbytes / 2 ** 30:.2f} GiB but the device has {free / 2 ** 30:.2f} GiB "
-                              "free; use procedural connectivity, a smaller model or more GPUs")
+                              f"free; use {remedy}a smaller model or more GPUs")
 
     # build -----------------------------------------------------------------------------
     def build(self):
