@@ -159,7 +159,9 @@ def partition_pieces(plan, ranks, strategy="auto", model=CostModel()):
         raise ValueError(f"partition strategy must be one of {STRATEGIES}, got {strategy!r}")
     n_units = plan.units.shape[0]
     if isinstance(ranks, bool) or not isinstance(ranks, int) or not 1 <= ranks <= max(n_units, 1):
-        raise ValueError(f"ranks must be an integer in [1, {n_units}] (the number of post chunks), got {ranks!r}")
+        raise ValueError(f"ranks must be an integer in [1, {n_units}] (the number of post chunks), got {ranks!r}"
+                         + (f": a rank needs a chunk of neurons at least; use at most {n_units} ranks, or a network "
+                            "with a smaller chunk_size" if isinstance(ranks, int) and ranks > n_units else ""))
     pieces = [p for p in population_pieces(plan, model) if p.neurons > 0]
     if strategy == "populations" and ranks > len(pieces):
         raise ValueError(f"strategy 'populations': {ranks} ranks but only {len(pieces)} populations; "

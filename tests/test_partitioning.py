@@ -50,7 +50,9 @@ def test_partition_is_deterministic(mc_plan):
 def test_bad_rank_counts(mc_plan):
     with pytest.raises(ValueError, match=r"ranks must be an integer in \[1, 80\]"):
         partition_pieces(mc_plan, 0)
-    with pytest.raises(ValueError, match="ranks must be an integer"):
+    with pytest.raises(ValueError, match=r"ranks must be an integer in \[1, 80\] \(the number of post chunks\), got 81: "
+                                         r"a rank needs a chunk of neurons at least; use at most 80 ranks, or a "
+                                         r"network with a smaller chunk_size$"):
         partition_pieces(mc_plan, 81)
     with pytest.raises(ValueError, match="strategy must be one of"):
         partition_pieces(mc_plan, 2, "random")
