@@ -132,6 +132,14 @@ def test_compare_identical_and_different_runs(tmp_path):
     assert same["kl_divergence"]["A"] == {"rate": 0.0, "lvr": 0.0, "corr": 0.0}
     other, _, _ = compare_files(str(tmp_path / "a.h5"), str(tmp_path / "b.h5"))
     assert all(np.isfinite(v) and v > 0 for v in other["kl_divergence"]["A"].values())
+    write_trains(tmp_path / "c.h5", {"E": synthetic_trains(6, 30), "I": synthetic_trains(7, 10)})
+    with pytest.raises(ValueError, match=r"a.h5 and .*c.h5 have no population in common \(populations: A; E, I\): "
+                                         r"nothing to compare"):
+        compare_files(str(tmp_path / "a.h5"), str(tmp_path / "c.h5"))
+    write_trains(tmp_path / "d.h5", {"A": synthetic_trains(5, 300), "I": synthetic_trains(7, 10)})
+    part, _, _ = compare_files(str(tmp_path / "a.h5"), str(tmp_path / "d.h5"))   # the shared ones, the rest named
+    assert set(part["kl_divergence"]) == {"A"} and part["only_in_comparison"] == ["I"]
+    assert "only_in_reference" not in part and "only_in_comparison" not in same
 
 
 def test_analyze_and_compare_commands(tmp_path, capsys):

@@ -62,9 +62,16 @@ def compare_files(reference, comparison, **analysis_options):
     """{population: {measure: KL}} for the populations both files share, plus both summaries."""
     a = analyze_file(reference, **analysis_options)
     b = analyze_file(comparison, **analysis_options)
+    if not set(a) & set(b):   # two different models: an empty comparison would look like a result
+        raise ValueError(f"{reference} and {comparison} have no population in common (populations: "
+                         f"{', '.join(sorted(a)) or 'none'}; {', '.join(sorted(b)) or 'none'}): nothing to compare")
     kl = {}
     for name in sorted(set(a) & set(b)):
         kl[name] = {m: kl_divergence(_values(a[name], m), _values(b[name], m)) for m in MEASURES}
-    return {"reference": reference, "comparison": comparison, "kl_divergence": kl,
-            "summary_reference": {n: s.summary() for n, s in a.items()},
-            "summary_comparison": {n: s.summary() for n, s in b.items()}}, a, b
+    result = {"reference": reference, "comparison": comparison, "kl_divergence": kl,
+              "summary_reference": {n: s.summary() for n, s in a.items()},
+              "summary_comparison": {n: s.summary() for n, s in b.items()}}
+    for key, only in (("only_in_reference", set(a) - set(b)), ("only_in_comparison", set(b) - set(a))):
+        if only:   # said, not silently left out of the KL divergences
+            result[key] = sorted(only)
+    return result, a, b
