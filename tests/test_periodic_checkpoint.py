@@ -12,7 +12,7 @@ import pytest
 from distsnn.io.checkpoint import MANIFEST, check_target, load_manifest, segment_files
 from distsnn.io import segments as seg
 from distsnn.io.segments import SegmentWriter, join_reports, join_spike_files, resumable
-from distsnn.io.sonata import read_metadata, read_report, read_spikes, write_report
+from distsnn.io.sonata import read_metadata, read_report, read_spikes, write_report, write_spikes
 from distsnn.runtime import simulate
 from test_checkpoint import T_ALL, T_CUT, restart_network
 
@@ -233,6 +233,19 @@ def test_voltage_reports_of_other_neurons_do_not_join(tmp_path):
     with pytest.raises(ValueError, match="the recorded neurons of E differ"):
         join_reports([str(tmp_path / "a.h5"), str(tmp_path / "b.h5")], str(tmp_path / "ab.h5"))
     assert not (tmp_path / "ab.h5").exists()
+
+
+def test_segments_of_another_seed_do_not_join(tmp_path):
+    """A file that follows in time but comes from a run with another seed is refused, its
+    value shown as written (2, not np.int64(2))."""
+    a = simulate(restart_network(), 10.0, seed=1, progress=False)
+    simulate(restart_network(), 10.0, seed=2, progress=False, checkpoint=str(tmp_path / "ck2"))
+    d = simulate(restart_network(), 10.0, seed=2, progress=False, restart=str(tmp_path / "ck2"))   # 10 to 20 ms
+    write_spikes(str(tmp_path / "a.h5"), a, {"seed": 1})
+    write_spikes(str(tmp_path / "d.h5"), d, {"seed": 2})
+    with pytest.raises(ValueError, match=r"d.h5: seed is 2, in .*a.h5 1: not segments of one run$"):
+        join_spike_files([str(tmp_path / "a.h5"), str(tmp_path / "d.h5")], str(tmp_path / "ad.h5"))
+    assert not (tmp_path / "ad.h5").exists()
 
 
 def test_a_segment_that_cannot_be_opened_leaves_the_others_closed(tmp_path):

@@ -53,6 +53,11 @@ def _opened(paths, require):
         yield [stack.enter_context(open_h5(p, require)) for p in paths]
 
 
+def _shown(value):
+    """A metadata value as the user wrote it: HDF5 gives NumPy scalars back (3, not np.int64(3))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def join_spike_files(paths, out_path, metadata=None):
     """Write the segments `paths` (in time order) as one spike file `out_path`; returns its
     (t_start, t_stop) in ms. A ValueError says which segment does not fit and why.
@@ -70,7 +75,8 @@ def join_spike_files(paths, out_path, metadata=None):
             raise ValueError(f"{path}: its populations (names and sizes) differ from those of {paths[0]}")
         for key in SAME_KEYS:
             if meta.get(key) != meta0.get(key):
-                raise ValueError(f"{path}: {key} is {meta.get(key)!r}, in {paths[0]} {meta0.get(key)!r}")
+                raise ValueError(f"{path}: {key} is {_shown(meta.get(key))}, in {paths[0]} {_shown(meta0.get(key))}: "
+                                 "not segments of one run")
         if abs(start - prev_stop) > max(dt, 1e-9) / 2:
             raise ValueError(f"{path} starts at {start:g} ms but the segment before it ends at {prev_stop:g} ms: "
                              "segments must follow each other (give them in time order)")
