@@ -218,7 +218,8 @@ def _parser():
     e = sub.add_parser("export", help="write a selection of a spike file, with the recorded state of those neurons "
                                       "(its reports beside it), as a Neo Block (slow for many neurons)")
     e.add_argument("file", metavar="FILE.h5")
-    e.add_argument("--format", choices=("nix", "pickle"), default="nix")
+    e.add_argument("--format", choices=("nix", "pickle"), default=None,
+                   help="default: from the output's extension (.pkl or .pickle: pickle), else nix")
     e.add_argument("--neurons", default="100",
                    help="'N' (first N of every population), 'POP:ID', 'POP:FIRST-LAST', comma-separated, or 'all'")
     e.add_argument("--output", required=True, help="file to write (.nix or .pkl)")
@@ -227,17 +228,29 @@ def _parser():
     return p
 
 
+EXPORT_EXTENSIONS = {".nix": "nix", ".pkl": "pickle", ".pickle": "pickle"}
+
+
+def _export_format(fmt, output):
+    """export's format: --format, else the output's extension's (nix where it names none); a
+    format that contradicts the extension is refused, not written under a misleading name."""
+    implied = EXPORT_EXTENSIONS.get(os.path.splitext(output)[1].lower())
+    if fmt is not None and implied is not None and fmt != implied:
+        raise ValueError(f"--format {fmt} but --output {output} names a {implied} file; give one or the other")
+    return fmt or implied or "nix"
+
+
 def export_command(args, out=None):
     import time
 
     from .io.neo_export import export_neo
     out = out or sys.stdout
+    fmt = _export_format(args.format, args.output)
     t0 = time.perf_counter()
-    n, n_signals = export_neo(args.file, args.output, args.format, None if args.neurons == "all" else args.neurons,
+    n, n_signals = export_neo(args.file, args.output, fmt, None if args.neurons == "all" else args.neurons,
                               {} if args.no_reports else None)
     signals = f" and {n_signals} analog signals" if n_signals else ""
-    print(f"wrote {n} spike trains{signals} to {args.output} ({args.format}) in {time.perf_counter() - t0:.2f} s",
-          file=out)
+    print(f"wrote {n} spike trains{signals} to {args.output} ({fmt}) in {time.perf_counter() - t0:.2f} s", file=out)
     return n
 
 

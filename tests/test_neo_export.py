@@ -59,8 +59,20 @@ def test_export_round_trip(run_file, tmp_path, fmt, suffix, capsys):
 
 
 def test_export_without_reports(run_file, tmp_path, capsys):
-    out = tmp_path / "spikes_only.pkl"
-    assert main(["export", str(run_file), "--format", "pickle", "--neurons", "2", "--no-reports",
-                 "--output", str(out)]) == 0
-    assert "wrote 16 spike trains to" in capsys.readouterr().out
+    out = tmp_path / "spikes_only.pkl"   # the format from the extension
+    assert main(["export", str(run_file), "--neurons", "2", "--no-reports", "--output", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "wrote 16 spike trains to" in said and "(pickle)" in said
     assert len(neo.io.PickleIO(str(out)).read_block().segments[0].analogsignals) == 0
+
+
+def test_export_format_against_the_extension(run_file, tmp_path, capsys):
+    """A format that contradicts the output's extension is refused before anything is read;
+    without --format, .pkl and .pickle mean pickle, anything else nix."""
+    assert main(["export", str(run_file), "--format", "nix", "--output", str(tmp_path / "sel.pkl")]) == 2
+    assert "--format nix but --output " in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+    from distsnn.cli import _export_format
+    assert [_export_format(None, name) for name in ("a.PKL", "a.pickle", "a.nix", "a.neo")] == \
+           ["pickle", "pickle", "nix", "nix"]
+    assert _export_format("pickle", "a.neo") == "pickle"
