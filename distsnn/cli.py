@@ -240,6 +240,11 @@ def _export_format(fmt, output):
     return fmt or implied or "nix"
 
 
+def _plural(n, noun):
+    """'1 segment', '2 segments'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def export_command(args, out=None):
     import time
 
@@ -258,8 +263,7 @@ def join_command(args, out=None):
     from .io.segments import join_spike_files
     out = out or sys.stdout
     t_start, t_stop = join_spike_files(args.files, args.output)
-    n = len(args.files)
-    print(f"wrote {args.output}: {n} segment{'s' if n > 1 else ''}, {t_start:g} to {t_stop:g} ms", file=out)
+    print(f"wrote {args.output}: {_plural(len(args.files), 'segment')}, {t_start:g} to {t_stop:g} ms", file=out)
     return t_start, t_stop
 
 
@@ -292,8 +296,8 @@ def nodes_command(args, out=None):
     names = write_nodes(args.output, net, args.seed)
     for name in names:
         print(f"{name}: {net.populations[name].size} neurons ({net.populations[name].model})", file=out)
-    print(f"wrote {args.output}: {sum(net.populations[n].size for n in names)} neurons in {len(names)} node "
-          "populations", file=out)
+    print(f"wrote {args.output}: {sum(net.populations[n].size for n in names)} neurons in "
+          f"{_plural(len(names), 'node population')}", file=out)
     return names
 
 
@@ -301,8 +305,12 @@ def synapses_command(args, out=None):
     from .connectivity import synapses
     from .io.sonata_edges import edge_population_name, write_edges
     out = out or sys.stdout
-    sets = synapses(_model(args.model, scale=args.scale, **_model_kwargs(args)), args.seed, args.source, args.target,
-                    args.label)
+    net = _model(args.model, scale=args.scale, **_model_kwargs(args))
+    for option, name in (("--source", args.source), ("--target", args.target)):
+        if name is not None and name not in net.populations:
+            raise ValueError(f"{option} {name}: model {args.model!r} has no such population; "
+                             f"its populations: {', '.join(net.populations)}")
+    sets = synapses(net, args.seed, args.source, args.target, args.label)
     if not sets:
         raise ValueError(f"model {args.model!r} has no projection from {args.source or 'any population'} onto "
                          f"{args.target or 'any population'}" + (f" labelled {args.label!r}" if args.label else ""))
@@ -310,7 +318,8 @@ def synapses_command(args, out=None):
     write_edges(args.output, sets)
     for s in sets:
         print(f"{edge_population_name(s.source, s.target, s.label)}: {s.n} synapses", file=out)
-    print(f"wrote {args.output}: {sum(s.n for s in sets)} synapses in {len(sets)} edge populations", file=out)
+    print(f"wrote {args.output}: {sum(s.n for s in sets)} synapses in {_plural(len(sets), 'edge population')}",
+          file=out)
     return sets
 
 

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from . import __version__
-from .cli import _model, _model_kwargs
+from .cli import _model, _model_kwargs, _plural
 from .comm.faults import maybe_inject_fault
 from .comm.logging import rank_log
 from .comm.reduce import max_over_ranks
@@ -182,9 +182,10 @@ def run_command(args, comm=None, out=None):
     _print_rates(rates, rates_from, net.metadata, out)
     listed = "".join(f", {path}" for path in reports.values())
     if writer is not None:
-        print(f"  wrote {args.output} ({_segments_joined(len(writer.segments))}, {writer.segments[0]['t_start']:g} to "
-              f"{res.t_stop:g} ms, {summary['joined']['synaptic_events']:.4g} synaptic events){listed} and "
-              f"{summary_path(args.output)}", file=out)
+        print(f"  wrote {args.output} ({_plural(len(writer.segments), 'segment')} joined, "
+              f"{writer.segments[0]['t_start']:g} to {res.t_stop:g} ms, "
+              f"{summary['joined']['synaptic_events']:.4g} synaptic events){listed} and {summary_path(args.output)}",
+              file=out)
     else:
         print(f"  wrote {args.output}{listed} and {summary_path(args.output)}", file=out)
     _checkpoint_failed(res)
@@ -224,10 +225,6 @@ def _print_rates(rates, rates_from, parameters, out):
         print(f"  reference: {parameters.get('reference_rates_source', 'the model')}{window}", file=out)
         if start is not None and rates_from < start:
             print(f"  (the same window here: --t-sim {stop:g} --rates-from {start:g})", file=out)
-
-
-def _segments_joined(n):
-    return f"{n} segment{'s' if n > 1 else ''} joined"
 
 
 def _segment_rates(args, net, writer, t_stop):
@@ -318,7 +315,7 @@ def _join_segments_only(args, net, segments, comm, out):
                        joined=_joined_summary(joined))
         _write_summary(args.output, summary)
         print(f"{args.model}: the checkpoint in {args.checkpoint} is at the end of the run; nothing left to simulate. "
-              f"Wrote {args.output} ({_segments_joined(len(segments))}, {segments[0]['t_start']:g} to "
+              f"Wrote {args.output} ({_plural(len(segments), 'segment')} joined, {segments[0]['t_start']:g} to "
               f"{t_stop:g} ms) and {summary_path(args.output)}", file=out)
     if comm is not None and comm.Get_size() > 1:
         comm.Barrier()

@@ -90,11 +90,15 @@ def test_edge_file_round_trip(tmp_path):
 def test_the_command_writes_the_edge_file(tmp_path, capsys):
     out = str(tmp_path / "brunel_edges.h5")
     assert main(["synapses", "brunel", "--scale", "0.05", "--seed", "3", "--target", "I", "--output", out]) == 0
-    assert "E__I: 125000 synapses" in capsys.readouterr().out   # 125 I neurons x 1,000
+    said = capsys.readouterr().out
+    assert "E__I: 125000 synapses" in said and "synapses in 2 edge populations" in said   # 125 I neurons x 1,000
     edges = read_edges(out)
     assert [(e["source"], e["target"]) for e in edges] == [("E", "I"), ("I", "I")]
     assert np.all(np.bincount(edges[0]["post"]) == 1000)   # brunel: in-degree 1,000 from E
     assert main(["synapses", "brunel", "--scale", "0.05", "--source", "X", "--output", out]) == 2
+    assert "--source X: model 'brunel' has no such population; its populations: E, I" in capsys.readouterr().err
+    assert main(["synapses", "brunel", "--scale", "0.05", "--source", "I", "--target", "E", "--output", out]) == 0
+    assert "synapses in 1 edge population\n" in capsys.readouterr().out
 
 
 def test_a_file_from_elsewhere(tmp_path):
