@@ -36,7 +36,7 @@ BUILD_PARTS = (("build_plan", "plan"), ("build_bound", "row counts and input bou
 
 def run_command(args, comm=None, out=None):
     out = out or sys.stdout
-    from .io.parallel import write_reports_parallel, write_spikes_parallel
+    from .io.parallel import check_write_mode, write_reports_parallel, write_spikes_parallel
     from .io.paths import check_writable
     from .io.sonata import read_metadata, report_path, summary_path, write_spikes
     from .runtime import simulate
@@ -78,6 +78,7 @@ def run_command(args, comm=None, out=None):
         raise ValueError(f"--rates-from {args.rates_from:g} ms is not before the end of the run "
                          f"(--t-sim {args.t_sim:g} ms): no time left to compute rates over")
     check_writable(args.output)   # now, not after the run
+    check_write_mode(args.write_mode)
     if t_sim is not None and t_sim <= 0:   # resumed from the run's last checkpoint: only the output is missing
         return _join_segments_only(args, net, segments, comm, out)
     writer = None

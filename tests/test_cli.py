@@ -294,6 +294,9 @@ def test_run_options_and_output_path_are_checked_before_the_run(tmp_path, capsys
              (["--t-sim", "0.04"], "--t-sim = 0.04 ms is not a whole number of time steps"),
              (["--t-sim", "-5"], "--t-sim must be a positive number of ms, got -5.0"),
              ]
+    from distsnn.io.parallel import h5py_has_mpi
+    if not h5py_has_mpi():   # refused before the run, not when it writes (on one process too, as under mpiexec)
+        cases.append((["--write-mode", "mpio"], "write mode 'mpio' needs h5py built with MPI"))
     base += ["--output", str(tmp_path / "new" / "dirs" / "run.h5")]   # (the last --output wins)
     for extra, message in cases:
         try:

@@ -59,15 +59,22 @@ def _per_population(plan, gids, steps):
             for name, (ids, times) in by_population(plan, gids, steps).items()}
 
 
+def check_write_mode(mode):
+    """Refuse a write mode this installation cannot do, before a run rather than at its end
+    (on one process too, where it is not used: the same command must work under mpiexec)."""
+    if mode not in WRITE_MODES:
+        raise ValueError(f"write mode must be one of {WRITE_MODES}, got {mode!r}")
+    if mode == "mpio" and not h5py_has_mpi():
+        raise ValueError("write mode 'mpio' needs h5py built with MPI (h5py.get_config().mpi is False); "
+                         "use --write-mode auto (mpio where it can, else virtual) or virtual")
+
+
 def write_spikes_parallel(path, comm, plan, gids, steps, n_steps, metadata=None, mode="auto", first_step=0):
     """Collectively write the recorded spikes (this rank's gids and absolute emission steps, of
     a run of n_steps from first_step). Returns the mode used."""
-    if mode not in WRITE_MODES:
-        raise ValueError(f"write mode must be one of {WRITE_MODES}, got {mode!r}")
+    check_write_mode(mode)
     if mode == "auto":
         mode = "mpio" if h5py_has_mpi() else "virtual"
-    if mode == "mpio" and not h5py_has_mpi():
-        raise ValueError("write mode 'mpio' needs h5py built with MPI (h5py.get_config().mpi is False)")
     rank = comm.Get_rank()
     metadata = comm.bcast(metadata if rank == 0 else None, root=0)
     gids, steps = redistribute_by_time(comm, gids, steps, n_steps, first_step)
