@@ -311,6 +311,19 @@ def test_analyze_spectrum_command(tmp_path, capsys):
     write_trains(many, {f"P{k}": modulated_trains(k, 20, 30.0, 0.5) for k in range(14)})
     plots.rate_spectra(str(tmp_path / "many.png"), analyze_file(str(many), rate_bin=2.0))
     assert (tmp_path / "many.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a silent population has no line on the log scale (matplotlib warned of one) and is named instead
+    quiet = tmp_path / "quiet.h5"
+    write_trains(quiet, {"osc": modulated_trains(3, 50, 25.0, 0.9), "silent": [np.zeros(0)] * 5})
+    titles = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        import matplotlib.axes
+        real = matplotlib.axes.Axes.set_title
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(matplotlib.axes.Axes, "set_title",
+                       lambda ax, text, **kw: titles.append(text) or real(ax, text, **kw))
+            plots.rate_spectra(str(tmp_path / "quiet.png"), analyze_file(str(quiet), rate_bin=1.0))
+    assert titles[-1].endswith("\nno fluctuation (silent or constant rate): silent")
 
 
 def test_repeated_spikes_leave_lvr_undefined_without_warnings(tmp_path):

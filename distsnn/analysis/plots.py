@@ -83,13 +83,18 @@ def rate_spectra(out_png, stats, max_lines=12):
     spectra = {n: stats[n].spectrum() for n in names}
     freq = spectra[names[0]][0]
     fig, ax = plt.subplots(figsize=(8, 4.5 if len(names) <= max_lines else 0.05 * len(names) + 2))
+    flat = []   # populations whose rate does not fluctuate: no line on a log scale
     if len(names) <= max_lines:
         for name in names:
             f, psd, peak = spectra[name]
+            if not np.any(psd[1:] > 0):   # a silent (or constant) population: nothing on a log scale
+                flat.append(name)
+                continue
             line, = ax.semilogy(f[1:], psd[1:], label=f"{name} (peak {peak:.3g} Hz)", lw=1)
             ax.axvline(peak, color=line.get_color(), lw=0.5, ls=":")
         ax.set_ylabel("power spectral density (Hz$^2$/Hz)")
-        ax.legend(fontsize=7, ncol=2)
+        if len(flat) < len(names):
+            ax.legend(fontsize=7, ncol=2)
     else:
         dens = np.log10(np.maximum(np.array([spectra[n][1][1:] for n in names]), 1e-30))
         df = freq[1] - freq[0]
@@ -99,7 +104,8 @@ def rate_spectra(out_png, stats, max_lines=12):
         ax.set_ylabel(f"{len(names)} populations (file order)")
         ax.invert_yaxis()
     ax.set_xlabel("frequency (Hz)")
-    ax.set_title(f"population rate spectra (Welch; resolution {freq[1] - freq[0]:.3g} Hz)", fontsize=10)
+    ax.set_title(f"population rate spectra (Welch; resolution {freq[1] - freq[0]:.3g} Hz)"
+                 + (f"\nno fluctuation (silent or constant rate): {', '.join(flat)}" if flat else ""), fontsize=10)
     fig.tight_layout()
     fig.savefig(out_png, dpi=120)
     plt.close(fig)
