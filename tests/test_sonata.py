@@ -79,6 +79,29 @@ def test_a_result_names_what_is_wrong_and_prints_short(result, tmp_path):
                                          "8 inputs, dt=0.1 ms, chunk_size=1024, ring_bits='auto')")
 
 
+def test_a_file_written_without_metadata_keeps_the_runs_window(tmp_path):
+    """write_spikes(path, result) with no metadata still records the run's window, so rates
+    are taken over the run, not up to its last spike (a silent run: over nothing at all)."""
+    from distsnn.analysis import analyze_file
+    from distsnn.model import Network
+    net = Network(dt=0.1)
+    net.add_population("A", 10)
+    net.add_poisson_input("A", indegree=100, rate=30.0, weight=90.0, delay=1.0, stop=600.0)   # silent after 600 ms
+    net.add_population("Q", 3)                                                                  # silent throughout
+    net.record_spikes("A")
+    net.record_spikes("Q")
+    res = simulate(net, 1000.0, seed=2, progress=False)
+    write_spikes(str(tmp_path / "s.h5"), res)
+    meta = read_metadata(str(tmp_path / "s.h5"))
+    assert (meta["t_start"], meta["t_stop"], meta["t_sim"], meta["dt"]) == (0.0, 1000.0, 1000.0, 0.1)
+    stats = analyze_file(str(tmp_path / "s.h5"))
+    assert res.mean_rates()["A"] > 0
+    assert stats["A"].summary()["mean_rate_hz"] == pytest.approx(res.mean_rates()["A"])
+    assert stats["Q"].summary()["mean_rate_hz"] == 0.0
+    write_spikes(str(tmp_path / "m.h5"), res, {"t_stop": 5.0, "seed": 2})   # given metadata still wins
+    assert read_metadata(str(tmp_path / "m.h5"))["t_stop"] == 5.0
+
+
 def test_failed_write_keeps_the_previous_file(result, tmp_path):
     path = tmp_path / "spikes.h5"
     write_spikes(str(path), result, {"seed": 5})

@@ -113,11 +113,14 @@ def population_size(plan, name):
 
 
 def write_spikes(path, result, metadata=None):
-    """Write the recorded spikes of `result` (a RunResult) as a SONATA spike file."""
+    """Write the recorded spikes of `result` (a RunResult) as a SONATA spike file, with the
+    run's window (t_start, t_stop, t_sim, dt in ms) and `metadata` in /distsnn: the window is
+    what rates are taken over (run_window), not the last spike."""
     with atomic_h5(path) as f:
         for name in result.plan.pop_names:
             write_population_spikes(f, name, *result.spikes(name), population_size(result.plan, name))
-        write_metadata(f.create_group("distsnn"), metadata or {})
+        window = {"t_start": result.t_start, "t_stop": result.t_stop, "t_sim": result.t_sim, "dt": result.dt}
+        write_metadata(f.create_group("distsnn"), dict(window, **(metadata or {})))
 
 
 def read_spikes(path):
