@@ -154,9 +154,14 @@ def _pack_areas(pieces, areas, ranks):
     return [area_rank[areas[p.name]] for p in pieces]
 
 
-def partition_pieces(plan, ranks, strategy="auto", model=CostModel()):
+def check_strategy(strategy):
+    """A ValueError unless `strategy` is one of STRATEGIES."""
     if strategy not in STRATEGIES:
         raise ValueError(f"partition strategy must be one of {STRATEGIES}, got {strategy!r}")
+
+
+def partition_pieces(plan, ranks, strategy="auto", model=CostModel()):
+    check_strategy(strategy)
     n_units = plan.units.shape[0]
     if isinstance(ranks, bool) or not isinstance(ranks, int) or not 1 <= ranks <= max(n_units, 1):
         raise ValueError(f"ranks must be an integer in [1, {n_units}] (the number of post chunks), got {ranks!r}"

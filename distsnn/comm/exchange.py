@@ -22,6 +22,12 @@ EXCHANGE_METHODS = ("allgatherv", "alltoallv")
 SLOT_MIN = 16   # words of a rank's slot in the allgather at least (its count and 15 spikes)
 
 
+def check_exchange_method(method):
+    """A ValueError unless `method` is one of EXCHANGE_METHODS."""
+    if method not in EXCHANGE_METHODS:
+        raise ValueError(f"exchange must be one of {EXCHANGE_METHODS}, got {method!r}")
+
+
 class SpikeExchange:
     """Exchanges the spikes of one interval. `needs[r]` (alltoallv): boolean per population,
     True where rank r owns neurons that population projects onto. Counts what went over the
@@ -29,8 +35,7 @@ class SpikeExchange:
     and the collectives made."""
 
     def __init__(self, comm, method="allgatherv", pop_offsets=None, needs=None):
-        if method not in EXCHANGE_METHODS:
-            raise ValueError(f"exchange method must be one of {EXCHANGE_METHODS}, got {method!r}")
+        check_exchange_method(method)
         self.comm = comm
         self.method = method
         self.size = comm.Get_size() if comm is not None else 1

@@ -73,13 +73,11 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     from ..backends.cpu.simulator import CONNECTIVITY_MODES
     if connectivity not in CONNECTIVITY_MODES:   # checked before a device is opened
         raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
-    from partitioning import STRATEGIES
-    from ..comm.exchange import EXCHANGE_METHODS
+    from partitioning.strategies import check_strategy
+    from ..comm.exchange import check_exchange_method
     # checked on one process too, where they are not used: the same call must work under mpiexec
-    if partition not in STRATEGIES:
-        raise ValueError(f"partition strategy must be one of {STRATEGIES}, got {partition!r}")
-    if exchange not in EXCHANGE_METHODS:
-        raise ValueError(f"exchange must be one of {EXCHANGE_METHODS}, got {exchange!r}")
+    check_strategy(partition)
+    check_exchange_method(exchange)
     timers = PhaseTimers()
     # the build in parts (build_plan, build_bound, build_engine), each timed on its own: what
     # a model's build spends where, on the host or a device, is in every run's summary
