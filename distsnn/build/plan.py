@@ -20,6 +20,7 @@ from . import phase_words, poisson_input, poisson_source
 from .fixed_point import Z_MAX, choose_scale_exponent, weight_bound
 from .neuron_values import check_per_neuron
 from .param_rows import population_row
+from .spike_schedule import spike_multiplicity, spike_schedule
 from .state_sampling import StateSampling, state_probes
 from .synapse_lists import synapse_lists
 
@@ -380,7 +381,7 @@ def make_plan(network, seed, bound_inputs=True):
             units.append([k, c, g0, g1, g0, 0, 0, 0])
     units = np.array(units, dtype=np.int64).reshape(-1, 8)
     units[:, UI_RING_OFF] = unit_ring_offsets(pop_i, units)[:-1]
-    sched_step, sched_gid = _spike_schedule(pops, offsets, units, dt)
+    sched_step, sched_gid = spike_schedule(pops, offsets, units, dt)
     pop_of = np.repeat(np.arange(P, dtype=np.int32), sizes)
 
     spike_rec = np.zeros(int(offsets[-1]), dtype=np.uint8)
@@ -427,58 +428,6 @@ def apply_scales(plan, scale_exp):
         plan.pin_i[q, QI_WINT] = int(math.floor(pin.weight * sc + 0.5))
     plan.pop_f[:, PF_INVSC_EX] = 2.0 ** -plan.scale_exp[:, REC_EX].astype(np.float64)
     plan.pop_f[:, PF_INVSC_IN] = 2.0 ** -plan.scale_exp[:, REC_IN].astype(np.float64)
-
-
-def _spike_schedule(pops, offsets, units, dt):
-    """Spike sources' spikes as (step, gid), grouped by unit and sorted by step then gid;
-    fills the units' schedule ranges. A spike at time T is emitted in step round(T/dt) - 1;
-    two spikes of one neuron in one step are two entries (schedule_extra)."""
-    steps, gids = [], []
-    for k, pop in enumerate(pops):
-        if pop.model == "spike_source" and pop.spike_ids.size:
-            steps.append(np.floor(pop.spike_times / dt + 0.5).astype(np.int64) - 1)
-            gids.append(pop.spike_ids + offsets[k])
-    if not steps:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    step, gid = np.concatenate(steps), np.concatenate(gids)
-    unit = np.searchsorted(units[:, UI_GID_START], gid, side="right") - 1
-    order = np.lexsort((gid, step, unit))
-    step, gid, unit = step[order], gid[order], unit[order]   # several spikes of a neuron in a step all stay
-    units[:, UI_SCHED_START] = np.searchsorted(unit, np.arange(units.shape[0]), side="left")
-    units[:, UI_SCHED_END] = np.searchsorted(unit, np.arange(units.shape[0]), side="right")
-    return step, gid
-
-
-def spike_multiplicity(pop, dt):
-    """The most spikes one neuron of `pop` emits in one step: a spike source's largest number
-    of given spikes of one neuron in one step (each counts), else 1."""
-    if pop.model != "spike_source" or not pop.spike_ids.size:
-        return 1
-    steps = np.floor(pop.spike_times / dt + 0.5).astype(np.int64)
-    return int(np.unique(np.stack([pop.spike_ids, steps]), axis=1, return_counts=True)[1].max())
-
-
-def schedule_extra(plan, units):
-    """Per row of `units` (rows of plan.units): the most spikes beyond one per neuron that its
-    spike-source schedule emits in one step. A neuron's spikes in one step each count, as
-    NEST's spike multiplicity does, so an engine's spike buffers hold up to its neurons plus
-    these per step."""
-    start, end = units[:, UI_SCHED_START], units[:, UI_SCHED_END]
-    out = np.zeros(units.shape[0], dtype=np.int64)
-    if not plan.sched_step.size or not (end > start).any():
-        return out
-    row = np.repeat(np.arange(units.shape[0]), end - start)
-    idx = np.concatenate([np.arange(a, b) for a, b in zip(start.tolist(), end.tolist())])
-    step, gid = plan.sched_step[idx], plan.sched_gid[idx]
-    # within a unit the schedule is sorted by (step, gid): repeats are neighbours
-    repeat = np.zeros(idx.size, dtype=np.int64)
-    repeat[1:] = (row[1:] == row[:-1]) & (step[1:] == step[:-1]) & (gid[1:] == gid[:-1])
-    if not repeat.any():
-        return out
-    keys, inverse = np.unique(np.stack([row, step]), axis=1, return_inverse=True)
-    per_step = np.bincount(inverse.ravel(), weights=repeat).astype(np.int64)
-    np.maximum.at(out, keys[0], per_step)
-    return out
 
 
 def _steps_floor(t, dt):

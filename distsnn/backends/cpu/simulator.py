@@ -10,6 +10,7 @@ from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.param_rows import neuron_rows
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
+from ...build.spike_schedule import schedule_extra
 from ...build.synapse_lists import list_bytes, list_csr
 from ...connectivity.reference import count_tag
 from ...model.rkf45 import instability_error
@@ -329,7 +330,7 @@ class CpuSimulator(RecordedState):
         self._set_probes(plan, probes, local)
         self.n_local = int(self.gids.size)
         # the most spikes of one step: one per neuron, and a spike source's repeats (multiplicity)
-        self.extra = bp.schedule_extra(plan, self.units)
+        self.extra = schedule_extra(plan, self.units)
         self.per_step = self.n_local + int(self.extra.sum())
         self.output_capacity = max(4 * self.per_step, 1024)   # initial size of the caller's spike buffers
 

@@ -34,6 +34,7 @@ from ...build.neuron_values import (given_currents, initial_currents, initial_st
 from ...build.input_bound import decide_ring_bits
 from ...build.param_rows import neuron_rows
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
+from ...build.spike_schedule import schedule_extra
 from ...build.synapse_lists import list_bytes, list_csr
 from ...model.neurons import MODEL_CODES
 from ...model.rkf45 import instability_error
@@ -107,8 +108,8 @@ class GpuSimulator(SetupChoice, RecordedState):
         self._set_probes(plan, probes, local)
         self.n_local = int(self.gids.size)
         # the most spikes of one step: each neuron once, plus a spike source's repeats in a
-        # step (NEST's multiplicity; plan.schedule_extra)
-        self.per_step = max(self.n_local + int(bp.schedule_extra(plan, self.units).sum()), 1)
+        # step (NEST's multiplicity; spike_schedule.schedule_extra)
+        self.per_step = max(self.n_local + int(schedule_extra(plan, self.units).sum()), 1)
         self.spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * self.per_step)
         self.block_steps = MAX_BLOCK_STEPS
         self.output_capacity = 1 << 16   # initial size of the caller's spike buffers (they grow)
