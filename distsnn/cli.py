@@ -336,16 +336,6 @@ def _analysis_options(args):
             "corr_neurons": args.corr_neurons, "corr_bin": args.corr_bin}
 
 
-def _check_outputs(args, plot_is_folder):
-    """analyze's and compare's --plot (analyze: a folder; compare: a PNG file), checked before
-    the spike files are read: a clear error, not a traceback after the analysis."""
-    from .io.paths import check_can_create, check_writable
-    if args.plot and plot_is_folder:
-        check_can_create(args.plot, "--plot")
-    elif args.plot:
-        check_writable(args.plot, "--plot", "comparison.png")
-
-
 def _emit(result, path, out):
     text = json.dumps(result, indent=1, sort_keys=True, default=float)
     if path:
@@ -372,7 +362,6 @@ def analyze_command(args, out=None):
     from .io.sonata import reports_beside
     out = out or sys.stdout
     path = args.files[0]
-    _check_outputs(args, plot_is_folder=True)
     rate_bin = args.rate_bin
     if rate_bin is None:
         rate_bin = 1.0 if args.spectrum else (5.0 if args.plot else None)
@@ -409,7 +398,6 @@ def analyze_command(args, out=None):
 def compare_command(args, out=None):
     from .analysis import compare_files
     out = out or sys.stdout
-    _check_outputs(args, plot_is_folder=False)
     result, _, _ = compare_files(*args.files, **_analysis_options(args))
     _emit(result, args.output, out)
     if args.plot:
@@ -425,6 +413,20 @@ OUTPUT_EXAMPLES = {"analyze": "stats.json", "compare": "comparison.json", "join"
                    "synapses": "edges.h5", "nodes": "nodes.h5"}
 
 
+def _check_outputs(args):
+    """What a command other than run will write (--output; analyze's --plot folder, compare's
+    --plot PNG), checked before any input is read or model built: a clear error, not a
+    traceback after the work. run checks its own, with the model's defaults."""
+    from .io.paths import check_can_create, check_writable
+    if args.command in OUTPUT_EXAMPLES and args.output:
+        check_writable(args.output, "--output", OUTPUT_EXAMPLES[args.command])
+    plot = getattr(args, "plot", None)
+    if plot and args.command == "analyze":
+        check_can_create(plot, "--plot")
+    elif plot:
+        check_writable(plot, "--plot", "comparison.png")
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     comm = None
@@ -435,9 +437,7 @@ def main(argv=None):
                     "synapses": lambda: synapses_command(args), "nodes": lambda: nodes_command(args),
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
                     "export": lambda: export_command(args), "join": lambda: join_command(args)}
-        if args.command in OUTPUT_EXAMPLES and args.output:   # run checks its own, with the model's defaults
-            from .io.paths import check_writable
-            check_writable(args.output, "--output", OUTPUT_EXAMPLES[args.command])   # before any work
+        _check_outputs(args)
         commands[args.command]()
     except CheckpointError as err:   # raised on every rank alike, after the results were written
         if comm is None or comm.Get_rank() == 0:
