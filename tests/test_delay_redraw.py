@@ -14,7 +14,7 @@ from distsnn.backends.cpu.simulator import CpuSimulator
 from distsnn.backends.gpu.source import REDRAW_BIT, plan_rules, rule_variant
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
-from distsnn.build.synapse_lists import reference_normals
+from distsnn.build.synapse_lists import reference_variates
 from distsnn.connectivity import expand_projection, synapses
 from distsnn.io.checkpoint import fingerprint
 from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList,
@@ -147,7 +147,7 @@ def test_synapse_lists_redraw_from_their_own_counters(bound):
     plan = make_plan(net, 4)
     assert plan.lists[0].index == 0 and plan.lists[0].n == n
     d = plan.lists[0].delay
-    _, z1 = reference_normals(proj.pid, n, *streams.key_from_seed(4))
+    _, z1 = reference_variates(proj.pid, n, *streams.key_from_seed(4))
     raw = 0.75 + 0.375 * z1
     low = raw < (bound or 0.1)
     assert 0.01 < low.mean() < 0.07 and d.min() >= 1

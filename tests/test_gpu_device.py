@@ -28,6 +28,22 @@ def test_mixed_network_same_as_cpu(connectivity, bits):
     assert_same_run(res, ref)
 
 
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+@pytest.mark.parametrize("loop", [False, True])
+def test_uniform_weights_and_delays_same_as_cpu(monkeypatch, connectivity, loop):
+    """Uniform weights and delays of every pairing (the full rule variant's word 3), with
+    separate launches (synapse lists too) and in the step loop."""
+    from test_uniform_synapses import uniform_network
+    ref = simulate(uniform_network(not loop), 150.0, seed=12, backend="cpu", connectivity=connectivity,
+                   progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
+    res = simulate(uniform_network(not loop), 150.0, seed=12, backend="gpu", connectivity=connectivity,
+                   progress=False)
+    assert res.backend == "gpu" and ref.spike_gids.size > 500
+    assert res.device["step_launches"].startswith("step loop") == loop
+    assert_same_run(res, ref)
+
+
 def test_sonata_circuit_gives_nests_spikes():
     """The SONATA test circuit on the device: NEST 3.10's spikes (tests/test_sonata_circuit.py),
     repeated input spikes in one step and synapse lists included."""

@@ -71,6 +71,17 @@ def test_same_spikes_as_one_process(comm, connectivity, method):
     assert res.plan.info["input_bound"] == ref.plan.info["input_bound"]
 
 
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_uniform_weights_and_delays_same_as_one_process(comm, connectivity):
+    """Uniform draws on ranks, each rank's neurons' synapses regenerated on their own: the
+    one process's spikes and events."""
+    from test_uniform_synapses import uniform_network
+    ref = simulate(uniform_network(), 100.0, seed=12, connectivity=connectivity, progress=False)
+    res = simulate(uniform_network(), 100.0, seed=12, connectivity=connectivity, progress=False, comm=comm)
+    assert ref.spike_gids.size > 300
+    assert_same(res, ref)
+
+
 @pytest.mark.parametrize("strategy", ["populations", "split", "auto"])
 def test_exchange_intervals_longer_than_one_step(comm, strategy):
     if strategy == "populations" and comm.Get_size() > 3:

@@ -6,7 +6,7 @@ import pytest
 
 from distsnn.build.fixed_point import weight_units
 from distsnn.build.plan import make_plan
-from distsnn.build.synapse_lists import input_maxima, list_bytes, list_csr, reference_normals
+from distsnn.build.synapse_lists import input_maxima, list_bytes, list_csr, reference_variates
 from distsnn.connectivity.reference import expand_projection
 from distsnn.model import AllToAll, FixedTotalNumber, FromList, Network, Normal
 from distsnn.rng import streams
@@ -101,7 +101,7 @@ def test_drawn_weights_and_delays():
     assert clipped.rec == 0 and clipped.weight.min() == 0.0 and 0.25 < (clipped.weight == 0).mean() < 0.4
     # the build's numba draws are the NumPy specification's, bit for bit
     pid = net(1.0, 1.0).projections[0].pid
-    z0, z1 = reference_normals(pid, 20000, *streams.key_from_seed(1))
+    z0, z1 = reference_variates(pid, 20000, *streams.key_from_seed(1))
     assert np.array_equal(one.weight, np.minimum(-20.0 + 5.0 * z0, 0.0))
     assert np.array_equal(one.delay, np.floor(np.maximum(1.0 + 0.5 * z1, 0.1) / 0.1 + 0.5).astype(np.int64))
 
@@ -174,7 +174,7 @@ def test_list_rows_only_for_list_sources():
     ([0, 1], [0, -1], 1.0, 1.0, "post id -1 of synapse 1 is outside"),
     ([0, 1.5], [0, 1], 1.0, 1.0, "pre id of synapse 1 is not an integer: 1.5"),
     ([[0, 1]], [0, 1], 1.0, 1.0, "pre ids must be a 1-D sequence"),
-    ([0, 1], [0, 1], [1.0], 1.0, r"weight must be a number, a Normal or one value per synapse \(2\)"),
+    ([0, 1], [0, 1], [1.0], 1.0, r"weight must be a number, a Normal, a Uniform or one value per synapse \(2\)"),
     ([0, 1, 2], [0, 1, 2], [1.0, 0.0, -2.0], 1.0, "weights of synapses 0 .1.0. and 2 .-2.0. have opposite signs"),
     ([0, 1], [0, 1], [1.0, np.nan], 1.0, "weight nan of synapse 1 is not a finite number"),
     ([0, 1], [0, 1], 1.0, [1.0, 0.05], r"delay 0.05 ms of synapse 1 is below dt = 0.1 ms"),

@@ -10,7 +10,8 @@ Why this is a bound and not an estimate: a neuron emits at most one spike per st
 synapse has one delay, so each synapse adds to a given buffer slot at most once; the number
 of synapses onto one neuron is at most K_hard (all synapses of a fixed_total_number
 projection, n_pre for fixed_probability / all_to_all, ...); and |w| <= |mean| + Z_MAX * sd,
-because 32-bit uniforms bound Box-Muller normals by sqrt(64 ln 2) < Z_MAX. Poisson input adds
+because 32-bit uniforms bound Box-Muller normals by sqrt(64 ln 2) < Z_MAX (a Uniform's:
+|mean| + (high - low) / 2). Poisson input adds
 at most its per-step maximum count (the inversion sampler's largest outcome) times |w|.
 
 int32 ring buffers use a tighter bound from every neuron's true in-degree (input_bound.py,
@@ -24,9 +25,11 @@ LIMIT = 2.0 ** 62        # half of int64's range: headroom for the +1 rounding t
 K_MIN, K_MAX = -30, 32
 
 
-def weight_bound(mean, sd):
-    """Largest |w| (pA) a weight drawn as mean + sd*z (clipped to keep its sign) can take."""
-    return abs(mean) + Z_MAX * sd
+def weight_bound(mean, spread, uniform=False):
+    """Largest |w| (pA) a weight drawn as mean + spread * x can take: x a normal (clipped to
+    keep its sign: |x| < Z_MAX), or where `uniform` x = u - 1/2 in (-1/2, 1/2]
+    (rng.synapse_variates)."""
+    return abs(mean) + (0.5 if uniform else Z_MAX) * spread
 
 
 def choose_scale_exponent(terms):

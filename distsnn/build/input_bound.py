@@ -15,6 +15,7 @@ maxima are combined by an allreduce: the maximum over all neurons, whatever the 
 """
 import numpy as np
 
+from ..rng.synapse_variates import UNIFORM_WEIGHT
 from . import plan as bp
 from .count_layout import require_counts_of
 from .fixed_point import RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
@@ -50,7 +51,8 @@ def weight_quanta(plan, q):
     J = plan.proj_i.shape[0]
     wq = np.zeros(J, dtype=np.int64)
     for j in range(J):
-        w_max = weight_bound(plan.proj_f[j, bp.JF_WMEAN], plan.proj_f[j, bp.JF_WSD])
+        w_max = weight_bound(plan.proj_f[j, bp.JF_WMEAN], plan.proj_f[j, bp.JF_WSD],
+                             bool(int(plan.proj_f[j, bp.JF_UNIFORM]) & UNIFORM_WEIGHT))
         wq[j] = weight_units(w_max, q[plan.proj_i[j, bp.JI_POST_POP], plan.proj_i[j, bp.JI_REC]])
         wq[j] *= int(mult[plan.proj_i[j, bp.JI_PRE_POP]])
     return wq

@@ -11,11 +11,13 @@ unit) cell and 8 B per neuron (its row).
 
 Weights and delays are the target model's units (pA, nS or mV) and ms, converted as the
 rules convert theirs: fixed point floor(w * 2**k + 0.5), delay steps floor(d (1 / dt) + 0.5).
-A Normal weight or delay is drawn per synapse: synapse i uses SYN counter (i lo, i hi, 0,
-projection id), whose words 1 and 2 feed the Box-Muller pair of every rule (the cosine
-branch the weight's normal, the sine branch the delay's), clipped as the rules clip; a delay
-Normal(..., outside="redraw") drawn below its bound (dt, or its low) is redrawn from the
-synapse's REDRAW chain (counter (i lo, i hi, 0), rng.redraw), as the rules redraw theirs.
+A Normal or Uniform weight or delay is drawn per synapse: synapse i uses SYN counter (i lo,
+i hi, 0, projection id), whose words 1 to 3 give its variates as every rule's do
+(rng.synapse_variates: the Box-Muller pair of words 1 and 2, the cosine branch the weight's
+normal, the sine branch the delay's; a Uniform's own word or word 3), clipped as the rules
+clip; a delay Normal(..., outside="redraw") drawn below its bound (dt, or its low) is redrawn
+from the synapse's REDRAW chain (counter (i lo, i hi, 0), rng.redraw), as the rules redraw
+theirs.
 """
 import hashlib
 from dataclasses import dataclass
@@ -24,11 +26,12 @@ import numpy as np
 
 from . import plan as bp
 from ..model.connectors import FromList
-from ..model.distributions import Normal, Values
+from ..model.distributions import Normal, Uniform, Values
 from ..rng import streams
-from ..rng.philox import philox4x32, uniform_open0_closed1
-from ..rng.portable_math import box_muller
+from ..rng.philox import philox4x32
 from ..rng.redraw import redrawn
+from ..rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT, variates
+from .draw_bounds import spread
 
 M32 = np.uint64(0xFFFFFFFF)
 
@@ -67,20 +70,27 @@ class SynapseList:
         return h.digest()
 
 
-def reference_normals(pid, n, key0, key1):
-    """The standard normal pair (weight's, delay's) of synapses 0 .. n-1 of a list projection
-    (NumPy specification; the build uses the numba kernel list_kernels.list_normals, tested equal)."""
+def uniform_bits(weight, delay):
+    """The uniform bits (rng.synapse_variates) of a weight and a delay."""
+    return (UNIFORM_WEIGHT if isinstance(weight, Uniform) else 0) | (UNIFORM_DELAY if isinstance(delay, Uniform) else 0)
+
+
+def reference_variates(pid, n, key0, key1, weight=Normal(0.0, 1.0), delay=Normal(0.0, 1.0)):
+    """The variates (weight's, delay's) of synapses 0 .. n-1 of a list projection with this
+    weight and delay (by default both Normal: the standard normal pair), NumPy specification;
+    the build uses the numba kernel list_kernels.list_variates, tested equal."""
     k = np.arange(n, dtype=np.uint64)
     w = philox4x32(k & M32, k >> np.uint64(32), 0, streams.tag(streams.DOM_SYN, pid), key0, key1)
-    return box_muller(uniform_open0_closed1(w[1]), uniform_open0_closed1(w[2]))
+    return variates(w[1], w[2], w[3], uniform_bits(weight, delay), spread(weight), spread(delay))
 
 
 def _per_synapse(value, z, n):
-    """Values of a Constant, Normal (mean + sd * z) or Values for n synapses (float64)."""
+    """Values of a Constant, Normal or Uniform (mean + spread * z) or Values for n synapses
+    (float64)."""
     if isinstance(value, Values):
         return value.values.astype(np.float64)
-    if isinstance(value, Normal):
-        return value.mean + value.sd * z
+    if isinstance(value, (Normal, Uniform)):
+        return value.mean + spread(value) * z
     return np.full(n, float(value.mean))
 
 
@@ -93,12 +103,13 @@ def synapse_lists(network, index, key0, key1, dt):
             continue
         n = pr.rule.n
         z0 = z1 = np.zeros(n)
-        if isinstance(pr.weight, Normal) or isinstance(pr.delay, Normal):
-            from ..backends.cpu.list_kernels import list_normals
+        if isinstance(pr.weight, (Normal, Uniform)) or isinstance(pr.delay, (Normal, Uniform)):
+            from ..backends.cpu.list_kernels import list_variates
             z0, z1 = np.empty(n), np.empty(n)
-            list_normals(streams.tag(streams.DOM_SYN, pr.pid), key0, key1, z0, z1)
+            list_variates(streams.tag(streams.DOM_SYN, pr.pid), key0, key1, float(uniform_bits(pr.weight, pr.delay)),
+                          spread(pr.weight), spread(pr.delay), z0, z1)
         w = _per_synapse(pr.weight, z0, n)
-        if isinstance(pr.weight, Normal):   # clipped to keep the sign of the mean, as the rules' draws
+        if isinstance(pr.weight, (Normal, Uniform)):   # clipped to keep the sign of the mean, as the rules' draws
             w = np.maximum(w, 0.0) if pr.weight.mean >= 0 else np.minimum(w, 0.0)
         d = _per_synapse(pr.delay, z1, n)
         # the bound as the plan's rules take it (JF_DREDRAW * dt)

@@ -5,8 +5,9 @@ from ..build import plan as bp
 from ..rng import streams
 from ..rng import permutation
 from ..rng.philox import philox4x32, uniform_open0_closed1, uint_below
-from ..rng.portable_math import box_muller, plog
+from ..rng.portable_math import plog
 from ..rng.redraw import redrawn
+from ..rng.synapse_variates import variates
 
 
 def count_tag(syn_tag):
@@ -55,13 +56,14 @@ def projection_counts(plan, j):
     return np.bincount(cells, minlength=n_pre * nch).astype(np.uint32).reshape(n_pre, nch)
 
 
-def synapse_values(words1, words2, jf, dt, counter=None):
-    """Weights (pA), fixed-point weights and delays (steps) from counter words 1 and 2.
+def synapse_values(words, jf, dt, counter=None):
+    """Weights (pA), fixed-point weights and delays (steps) from the synapses' counter words
+    (the four arrays of their Philox calls; words 1 to 3 feed rng.synapse_variates).
 
     counter: (c0, c1, c2, SYN tag, key0, key1) of the synapses, for a projection that
     redraws its delays below its bound (JF_DREDRAW * dt, rng.redraw); then, or otherwise, they
     are clipped to dt."""
-    z0, z1 = box_muller(uniform_open0_closed1(words1), uniform_open0_closed1(words2))
+    z0, z1 = variates(words[1], words[2], words[3], jf[bp.JF_UNIFORM], jf[bp.JF_WSD], jf[bp.JF_DSD])
     w = jf[bp.JF_WMEAN] + jf[bp.JF_WSD] * z0
     w = np.maximum(w, 0.0) if jf[bp.JF_WMEAN] >= 0 else np.minimum(w, 0.0)
     w_int = np.floor(w * jf[bp.JF_SCALE] + 0.5).astype(np.int64)
@@ -124,7 +126,7 @@ def row(plan, j, pre, chunk, counts=None):
         k = np.arange(clen, dtype=np.uint64)
         w = philox4x32(k, chunk, pre, pi[bp.JI_TAG], *key)
         tgt = c0 + k.astype(np.int64)
-    wf, w_int, d = synapse_values(w[1], w[2], jf, plan.dt, (k, chunk, c2, pi[bp.JI_TAG], *key))
+    wf, w_int, d = synapse_values(w, jf, plan.dt, (k, chunk, c2, pi[bp.JI_TAG], *key))
     return tgt, wf, w_int, d
 
 

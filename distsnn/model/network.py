@@ -13,7 +13,7 @@ from .distributions import Constant, Normal, Uniform, Values, as_distribution, g
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
 from .neurons import RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
 from .per_neuron import split_params
-from .projection_checks import check_rule_size, receptor_and_weight, weight_and_delay
+from .projection_checks import check_rule_size, check_uniforms, receptor_and_weight, weight_and_delay
 from .recording import checked_sampling, recordable, variable_names
 from ..rng.streams import ID_MASK, projection_id
 
@@ -43,8 +43,8 @@ class Projection:
     source: str
     target: str
     rule: object
-    weight: object           # Constant | Normal (pA); FromList: or Values, one per synapse
-    delay: object            # Constant | Normal (ms); FromList: or Values
+    weight: object           # Constant | Normal | Uniform (pA); FromList: or Values, one per synapse
+    delay: object            # Constant | Normal | Uniform (ms); FromList: or Values
     receptor: str
     label: str
     pid: int                 # stable 28-bit stream id
@@ -261,11 +261,13 @@ class Network:
     def connect(self, source, target, rule, weight, delay, receptor=None, label=""):
         """Connect `source` to `target` with a connection rule.
 
-        weight: number or Normal in the target model's unit (pA for iaf_psc_exp and
-        iaf_psc_alpha, nS for the conductance-based models, mV for iaf_psc_delta), clipped
-        at 0 so it keeps the sign of its mean; onto the conductance-based models a negative
-        weight is an inhibitory conductance of its magnitude, as in NEST;
-        delay: number or Normal (ms, mean >= dt), clipped below at dt or redrawn (Normal's `outside`, `low`), in steps.
+        weight: number, Normal or Uniform in the target model's unit (pA for iaf_psc_exp and
+        iaf_psc_alpha, nS for the conductance-based models, mV for iaf_psc_delta); a Normal's
+        draws are clipped at 0 so they keep the sign of its mean, a Uniform must not span both
+        signs; onto the conductance-based models a negative weight is an inhibitory
+        conductance of its magnitude, as in NEST;
+        delay: number, Normal (ms, mean >= dt; clipped below at dt or redrawn: Normal's
+        `outside`, `low`) or Uniform (ms, low >= dt), in steps as NEST rounds them.
         With rule FromList, weight and delay may also be one value per synapse (a sequence;
         the weights of one sign, the delays >= dt).
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
@@ -462,6 +464,7 @@ class Network:
             pre, post = self._pop(proj.source, where), self._pop(proj.target, where)
             proj.rule.validated(where, pre.size, post.size)
             check_rule_size(where, proj.rule, post, self.chunk_size)
+            check_uniforms(where, proj.weight, proj.delay, self.dt)   # also a projection replaced after connect
         if self.state_sampling is not None:
             checked_sampling("sample_state", self.state_sampling, self.dt)
         keys = {(p.source, p.target, p.label) for p in self.projections}

@@ -11,7 +11,8 @@ from numba import prange
 from ...build import plan as bp
 from ...rng import streams
 from .jit import kernel
-from .rng_kernels import philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range, redraw_normal
+from .rng_kernels import (philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range, redraw_normal,
+                          variates)
 
 M32 = np.uint64(0xFFFFFFFF)
 # draws per block of the counting kernels: a branch-free loop computes a block's cells (LLVM
@@ -162,13 +163,10 @@ def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
 
 
 @kernel(inline="always")
-def synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
+def synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
     """(fixed-point weight, delay in steps or a redraw's mark) of one synapse from its counter
-    words 1 and 2 (synapse_from_normals)."""
-    z0 = 0.0
-    z1 = 0.0
-    if wsd != 0.0 or dsd != 0.0:
-        z0, z1 = box_muller(u01(w1), u01(w2))
+    words 1 to 3 (variates, synapse_from_normals)."""
+    z0, z1 = variates(w1, w2, w3, uni, wsd, dsd)
     return synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0)
 
 
@@ -197,7 +195,7 @@ FP_BLOCK = 32
 
 
 @kernel(inline="always")
-def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, scale, dmean, dsd, dt, dlow,
+def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
              out_t, out_w, out_d):
     """Draws k0 <= k < k1 of fixed_probability row (pre, chunk): the geometric skip of each
     (r = 1 / log(1 - p)) into out_t[k], clipped at the chunk length (any larger skip ends the
@@ -205,9 +203,15 @@ def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, 
     synapse_from_normals) into out_w[k], out_d[k].
 
     No draw depends on another, and the loop has no branch, so LLVM vectorises the Philox
-    rounds, the logarithm and Box-Muller; fp_row then adds the skips up in order."""
+    rounds, the logarithm and Box-Muller; fp_row then adds the skips up in order. A
+    projection with a Uniform (uni != 0: synapse) takes a general loop instead."""
     fclen = float(clen)
-    if weights and (wsd != 0.0 or dsd != 0.0):
+    if weights and uni != 0.0:
+        for k in range(k0, k1):
+            w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+            out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
+            out_w[k], out_d[k] = synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+    elif weights and (wsd != 0.0 or dsd != 0.0):
         for k in range(k0, k1):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
             out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
@@ -243,14 +247,15 @@ def fp_row(j, pre, chunk, clen, proj_f, tag, key0, key1, weights, dt, out_t, out
     scale = proj_f[j, bp.JF_SCALE]
     dmean = proj_f[j, bp.JF_DMEAN]
     dsd = proj_f[j, bp.JF_DSD]
+    uni = proj_f[j, bp.JF_UNIFORM]
     dlow = delay_floor(proj_f, j, dt) if weights else -math.inf
     pos = np.int64(-1)
     k0 = 0
     block = min(clen, np.int64(clen * p) + 1)
     while k0 < clen:
         k1 = min(k0 + block, clen)
-        fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, wmean, wsd, scale, dmean, dsd, dt, dlow,
-                 out_t, out_w, out_d)
+        fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, uni, wmean, wsd, scale, dmean, dsd, dt,
+                 dlow, out_t, out_w, out_d)
         for k in range(k0, k1):
             pos += 1 + out_t[k]
             if pos >= clen:
@@ -276,11 +281,17 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     scale = proj_f[j, bp.JF_SCALE]
     dmean = proj_f[j, bp.JF_DMEAN]
     dsd = proj_f[j, bp.JF_DSD]
+    uni = proj_f[j, bp.JF_UNIFORM]   # a Uniform weight or delay: the general loops (synapse)
     dlow = delay_floor(proj_f, j, dt)
     n = 0
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
         cnt = row_extent(j, pre, chunk, proj_i, counts)[1]
-        if wsd != 0.0 or dsd != 0.0:
+        if uni != 0.0:
+            for k in range(cnt):
+                w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+                out_t[k] = below(w0, clen)
+                out_w[k], out_d[k] = synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+        elif wsd != 0.0 or dsd != 0.0:
             # the hot loop of procedural delivery: branch-free, so LLVM can vectorise it
             for k in range(cnt):
                 w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
@@ -298,7 +309,12 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
         # The slots wait in out_d (out_w is the permutation's scratch until then) for the
         # weights and delays, in a branch-free loop that LLVM vectorises, as above
         n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_d, out_t, out_w)
-        if wsd != 0.0 or dsd != 0.0:
+        if uni != 0.0:
+            for k in range(n):
+                slot = out_d[k]
+                w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
+                out_w[k], out_d[k] = synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, slot)
+        elif wsd != 0.0 or dsd != 0.0:
             for k in range(n):
                 slot = out_d[k]
                 w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
@@ -313,13 +329,13 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
         if c0 <= pre < c0 + clen:
             w0, w1, w2, w3 = philox(0, chunk, pre, tag, key0, key1)
             out_t[0] = pre - c0
-            out_w[0], out_d[0] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt, dlow, 0)
+            out_w[0], out_d[0] = synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, 0)
             n = 1
     else:
         for k in range(clen):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
             out_t[k] = k
-            out_w[k], out_d[k] = synapse(w1, w2, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+            out_w[k], out_d[k] = synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
         n = clen
     if dlow > 0.0:   # the delays drawn below dlow, marked by synapse_from_normals: counter (c0, chunk, pre or 0)
         redraw_delays(n, out_d, chunk, 0 if rule == bp.RULE_FIN else pre, tag, key0, key1, dmean, dsd, dt, dlow)

@@ -1,4 +1,4 @@
-"""Numba kernels of the synapse lists' build (build.synapse_lists): their drawn normals, the
+"""Numba kernels of the synapse lists' build (build.synapse_lists): their drawn variates, the
 per-neuron sums of their input bound, and the grouping of their CSR. Each is O(synapses),
 where the NumPy versions (a Philox in NumPy, argsorts) took over 1 us per synapse: 107 s
 for a list of 8e7 synapses (scripts/bench_rules.py)."""
@@ -6,17 +6,18 @@ import numpy as np
 from numba import prange
 
 from .jit import kernel
-from .rng_kernels import M32, box_muller, philox, u01
+from .rng_kernels import M32, philox, variates
 
 
 @kernel(parallel=True)
-def list_normals(tag, key0, key1, z0, z1):
-    """The standard normal pair of synapses i = 0 .. z0.size-1 of a list projection: SYN
-    counter (i lo, i hi, 0, tag), words 1 and 2 through Box-Muller (z0 the weight's, z1 the
-    delay's), as the NumPy specification (synapse_lists.reference_normals) draws them."""
+def list_variates(tag, key0, key1, uni, wsd, dsd, z0, z1):
+    """The variates of synapses i = 0 .. z0.size-1 of a list projection with uniform bits
+    `uni` and spreads wsd, dsd: SYN counter (i lo, i hi, 0, tag), words 1 to 3 (z0 the
+    weight's, z1 the delay's: rng_kernels.variates), as the NumPy specification
+    (synapse_lists.reference_variates) draws them."""
     for i in prange(z0.size):
-        _, w1, w2, _ = philox(np.uint64(i) & M32, np.uint64(i) >> np.uint64(32), 0, tag, key0, key1)
-        z0[i], z1[i] = box_muller(u01(w1), u01(w2))
+        _, w1, w2, w3 = philox(np.uint64(i) & M32, np.uint64(i) >> np.uint64(32), 0, tag, key0, key1)
+        z0[i], z1[i] = variates(w1, w2, w3, uni, wsd, dsd)
 
 
 @kernel

@@ -13,6 +13,7 @@ from numba.extending import intrinsic
 from ...rng import permutation as perm
 from ...rng import portable_math as pm
 from ...rng import streams
+from ...rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT
 from .jit import kernel
 
 M32 = np.uint64(0xFFFFFFFF)
@@ -191,6 +192,27 @@ def box_muller(u1, u2):
     s, c = psincos_2pi(u2)
     return r * c, r * s
 
+
+@kernel(inline="always")
+def variates(w1, w2, w3, uni, wsd, dsd):
+    """(x_w, x_d): the weight's and the delay's variates of one synapse from its counter words
+    1 to 3, for a projection with uniform bits `uni` (JF_UNIFORM) and spreads wsd, dsd: normals
+    from Box-Muller of words 1 and 2, a Uniform's u - 1/2 from its own word of the pair or word
+    3 (rng.synapse_variates, the specification)."""
+    bits = np.int64(uni)
+    wu = (bits & UNIFORM_WEIGHT) != 0
+    du = (bits & UNIFORM_DELAY) != 0
+    wn = (not wu) and wsd != 0.0
+    dn = (not du) and dsd != 0.0
+    z0 = 0.0
+    z1 = 0.0
+    if wn or dn:
+        z0, z1 = box_muller(u01(w1), u01(w2))
+    if wu:
+        z0 = u01(w3 if dn else w1) - 0.5
+    if du:
+        z1 = u01(w3 if wn else w2) - 0.5
+    return z0, z1
 
 
 REDRAW_DOMAIN = np.uint64(streams.DOM_REDRAW << streams.DOMAIN_SHIFT)

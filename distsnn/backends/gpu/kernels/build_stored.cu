@@ -36,7 +36,8 @@ __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const 
     if (r.rule == RULE_O2O) {
         if (o2o_words(r, chunk_size, key0, key1, w)) {
             if (fill) {
-                synapse(w[1], w[2], Counter{0u, (u32)chunk, (u32)pre, r.tag}, key0, key1, jf, dt, inv_dt, &w_int, &d);
+                synapse(w[1], w[2], w[3], Counter{0u, (u32)chunk, (u32)pre, r.tag}, key0, key1, jf, dt, inv_dt, &w_int,
+                        &d);
                 put_synapse(at, pre - chunk * chunk_size, rec, w_int, d, syn_loc, syn_w, syn_d);
             }
             n = 1;
@@ -45,8 +46,8 @@ __device__ i64 stored_row(const i64* pj, const double* jf, const i64 pre, const 
         i64 pos = -1;
         while (fp_next(r, n, key0, key1, &pos, w)) {
             if (fill) {
-                synapse(w[1], w[2], Counter{(u32)n, (u32)chunk, (u32)pre, r.tag}, key0, key1, jf, dt, inv_dt, &w_int,
-                        &d);
+                synapse(w[1], w[2], w[3], Counter{(u32)n, (u32)chunk, (u32)pre, r.tag}, key0, key1, jf, dt, inv_dt,
+                        &w_int, &d);
                 put_synapse(at + n, pos, rec, w_int, d, syn_loc, syn_w, syn_d);
             }
             ++n;

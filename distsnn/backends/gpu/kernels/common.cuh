@@ -123,20 +123,38 @@ __device__ __noinline__ double redraw_delay(Counter at, const u32 key0, const u3
     }
 }
 
-// fixed-point weight and delay (steps) of one synapse from counter words 1 and 2; a delay
-// drawn below the projection's bound JF_DREDRAW * dt is redrawn where it has one (from the
-// synapse's counter `at`) and the variant has the redraw (bit REDRAW_BIT of RULES:
-// source.RULE_VARIANTS); then, or otherwise, clipped to dt. inv_dt is 1 / dt as the host
-// divides (IEEE, the same double as the CPU's 1.0 / dt): a kernel parameter, read from the
-// constant bank, where a quotient computed here would hold two of delivery's scarce registers
-// for the whole launch
+// the weight's and the delay's variates of one synapse from its counter words 1 to 3 where
+// the projection has a Uniform (JF_UNIFORM's bits; rng.synapse_variates, the specification):
+// normals from Box-Muller of words 1 and 2, a Uniform's u - 1/2 from its own word of the
+// pair, or word 3 where the other quantity draws a normal
+__device__ __forceinline__ void variates(const u32 w1, const u32 w2, const u32 w3, const double* jf, double* z0,
+                                         double* z1) {
+    const int bits = (int)jf[JF_UNIFORM];
+    const bool wu = (bits & UNIFORM_WEIGHT) != 0, du = (bits & UNIFORM_DELAY) != 0;
+    const bool wn = !wu && jf[JF_WSD] != 0.0, dn = !du && jf[JF_DSD] != 0.0;
+    *z0 = 0.0;
+    *z1 = 0.0;
+    if (wn || dn) box_muller(u01(w1), u01(w2), z0, z1);
+    if (wu) *z0 = u01(dn ? w3 : w1) - 0.5;
+    if (du) *z1 = u01(wn ? w3 : w2) - 0.5;
+}
+
+// fixed-point weight and delay (steps) of one synapse from counter words 1 to 3 (word 3 only
+// where the variant has Uniform draws: bit UNIFORM_BIT of RULES, source.RULE_VARIANTS, and
+// the projection has one: variates); a delay drawn below the projection's bound
+// JF_DREDRAW * dt is redrawn where it has one (from the synapse's counter `at`) and the
+// variant has the redraw (bit REDRAW_BIT of RULES); then, or otherwise, clipped to dt. inv_dt
+// is 1 / dt as the host divides (IEEE, the same double as the CPU's 1.0 / dt): a kernel
+// parameter, read from the constant bank, where a quotient computed here would hold two of
+// delivery's scarce registers for the whole launch
 template <u32 RULES = RULES_ALL>
-__device__ __forceinline__ void synapse(u32 w1, u32 w2, const Counter at, const u32 key0, const u32 key1,
+__device__ __forceinline__ void synapse(u32 w1, u32 w2, u32 w3, const Counter at, const u32 key0, const u32 key1,
                                         const double* jf, const double dt, const double inv_dt,
                                         i64* w_int, i64* d_steps) {
     const double wmean = jf[JF_WMEAN], wsd = jf[JF_WSD], dmean = jf[JF_DMEAN], dsd = jf[JF_DSD];
     double z0 = 0.0, z1 = 0.0;
-    if (wsd != 0.0 || dsd != 0.0) box_muller(u01(w1), u01(w2), &z0, &z1);
+    if (((RULES >> UNIFORM_BIT) & 1u) && jf[JF_UNIFORM] != 0.0) variates(w1, w2, w3, jf, &z0, &z1);
+    else if (wsd != 0.0 || dsd != 0.0) box_muller(u01(w1), u01(w2), &z0, &z1);
     double w = wmean + wsd * z0;
     if (wmean >= 0.0) w = (w >= 0.0) ? w : 0.0;   // keep the sign of the mean (as the numba max/min)
     else w = (w <= 0.0) ? w : 0.0;
@@ -539,7 +557,7 @@ __device__ __forceinline__ void indegree_synapse(const Row& r, const i64 x, cons
     const u32 slot = permute(r.start + (u32)x, r.domain, r.keys);
     philox(slot, (u32)r.chunk, 0u, r.tag, key0, key1, w);
     *tgt = (i64)(slot / r.k_in);
-    synapse<RULES>(w[1], w[2], Counter{slot, (u32)r.chunk, 0u, r.tag}, key0, key1, r.jf, dt, inv_dt, w_int, d);
+    synapse<RULES>(w[1], w[2], w[3], Counter{slot, (u32)r.chunk, 0u, r.tag}, key0, key1, r.jf, dt, inv_dt, w_int, d);
 }
 
 // synapse x of an indexed row: chunk-local target, fixed-point weight, delay (steps)
@@ -554,8 +572,8 @@ __device__ __forceinline__ void indexed_synapse(const Row& r, const i64 x, const
     u32 w[4];
     philox((u32)x, (u32)r.chunk, (u32)r.pre, r.tag, key0, key1, w);
     *tgt = (r.rule == RULE_A2A) ? x : below(w[0], r.clen);
-    synapse<RULES>(w[1], w[2], Counter{(u32)x, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt, inv_dt, w_int,
-                   d);
+    synapse<RULES>(w[1], w[2], w[3], Counter{(u32)x, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt, inv_dt,
+                   w_int, d);
 }
 
 // one_to_one: whether the row has its synapse (target pre - chunk start), and its words

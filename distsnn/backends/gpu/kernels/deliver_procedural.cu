@@ -56,7 +56,7 @@ __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 
         const bool in_row = at < (u64)clen;
         if (in_row) {
             i64 w_int, d;
-            synapse<RULES>(w[1], w[2], Counter{k, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt, inv_dt,
+            synapse<RULES>(w[1], w[2], w[3], Counter{k, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt, inv_dt,
                            &w_int, &d);
             ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (i64)at, w_int);
         }
@@ -120,7 +120,7 @@ __device__ __forceinline__ void deliver_procedural_body(
                     ev += fp_row_team<RULES, 1>(r, 0, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
             } else if (has_rule<RULES>(r, RULE_O2O) && lane == 0) {
                 if (o2o_words(r, chunk_size, key0, key1, w)) {
-                    synapse<RULES>(w[1], w[2], Counter{0u, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt,
+                    synapse<RULES>(w[1], w[2], w[3], Counter{0u, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt,
                                    inv_dt, &w_int, &d);
                     ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (r.pre - r.chunk * chunk_size), w_int);
                     ev += 1;
