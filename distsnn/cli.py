@@ -42,6 +42,8 @@ MODEL_OPTIONS = (
     ("--k-scale", "k_scale", float, "multi_area: fraction of in-degrees (0, 1], weights x 1/sqrt, DC compensation"),
     ("--g", "g", float, "brunel: relative strength of inhibition (default 5)"),
     ("--eta", "eta", float, "brunel: external rate in units of the threshold rate (default 2)"),
+    ("--delay-spread", "delay_spread", float, "brunel: width (ms) of the recurrent delays, uniform around 1.5 ms "
+                                              "(default 0: all 1.5 ms)"),
     ("--b", "b", float, "adex: spike-triggered adaptation of the excitatory neurons, pA (default 60)"),
     ("--cells", "cells", str, "izhikevich: 'central' (one parameter set per class, the default) or 'published' "
                               "(each cell its own a, b, c, d as Izhikevich 2003 draws them)"),

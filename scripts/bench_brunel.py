@@ -10,6 +10,10 @@ Usage:
 
     python scripts/bench_brunel.py --scale 1 --t-sim 1000 --threads 2 --seeds 16 \
         --nest-python /path/to/venv-with-nest/bin/python --brian2-python /path/to/venv-with-brian2/bin/python
+
+--delay-spread W (ms) spreads the recurrent delays uniformly over 1.5 ms -/+ W/2 in every
+simulator (distsnn's Uniform, NEST's nest.random.uniform, NumPy's uniform draws for Brian2),
+each rounded to steps as NEST rounds them.
 """
 import argparse
 import datetime
@@ -34,7 +38,7 @@ def worker(args):
     from distsnn.io import write_spikes
     from distsnn.models import brunel
     from distsnn.runtime import simulate
-    net = brunel.build(args.scale, g=args.g, eta=args.eta)
+    net = brunel.build(args.scale, g=args.g, eta=args.eta, delay_spread=args.delay_spread)
     res = simulate(net, args.t_sim, seed=args.seed, connectivity=args.mode, progress=False)
     write_spikes(args.spikes, res)
     print(json.dumps({
@@ -44,16 +48,20 @@ def worker(args):
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def nest_spec(scale, t_sim, g, eta):
-    """distsnn's Brunel network as the JSON spec of scripts/peers/nest_brunel.py."""
+def nest_spec(scale, t_sim, g, eta, delay_spread=0.0):
+    """distsnn's Brunel network as the JSON spec of scripts/peers/nest_brunel.py (and
+    brian2_brunel.py): "delay_low" and "delay_high" (ms) the recurrent delays' interval, both
+    "delay" where they are not spread."""
     sys.path.insert(0, ROOT)
     from distsnn.models import brunel
-    net = brunel.build(scale, g=g, eta=eta)
+    net = brunel.build(scale, g=g, eta=eta, delay_spread=delay_spread)
     e = net.populations["E"]
+    d = net.projections[0].delay
+    low, high = (d.low, d.high) if hasattr(d, "high") else (d.value, d.value)
     return {"dt": net.dt, "t_sim": t_sim, "sizes": {n: p.size for n, p in net.populations.items()},
             "params": dict(brunel.PARAMS), "v0_low": e.v_init.low, "v0_high": e.v_init.high,
             "c_e": brunel.C_E, "c_i": brunel.C_I, "j": brunel.J, "g": g, "delay": brunel.DELAY,
-            "nu_ext": eta * brunel.threshold_rate()}
+            "delay_low": low, "delay_high": high, "nu_ext": eta * brunel.threshold_rate()}
 
 
 def side_by_side_parser(doc):
@@ -158,6 +166,8 @@ def main():
     ap = side_by_side_parser(__doc__)
     ap.add_argument("--g", type=float, default=5.0)
     ap.add_argument("--eta", type=float, default=2.0)
+    ap.add_argument("--delay-spread", type=float, default=0.0,
+                    help="ms; recurrent delays uniform over 1.5 ms -/+ half of it (default 0: all 1.5 ms)")
     ap.add_argument("--brian2-python", default=None, help="Python with brian2 installed")
     args = parse_side_by_side(ap)
     if args.worker:
@@ -165,18 +175,19 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="bench_brunel_")
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
-              "--g", str(args.g), "--eta", str(args.eta)]
+              "--g", str(args.g), "--eta", str(args.eta), "--delay-spread", str(args.delay_spread)]
     me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "machine": machine_info(),
-               "scale": args.scale, "t_sim_ms": args.t_sim, "g": args.g, "eta": args.eta, "threads": args.threads,
+               "scale": args.scale, "t_sim_ms": args.t_sim, "g": args.g, "eta": args.eta,
+               "delay_spread_ms": args.delay_spread, "threads": args.threads,
                "analysis_from_ms": args.analysis_from, "runs": []}
     files = {}
     seeds = range(1, args.seeds + 1)
     run_distsnn_seeds(me, tmp, seeds, results, files)
     spec = os.path.join(tmp, "spec.json")
     with open(spec, "w") as fh:
-        json.dump(nest_spec(args.scale, args.t_sim, args.g, args.eta), fh)
+        json.dump(nest_spec(args.scale, args.t_sim, args.g, args.eta, args.delay_spread), fh)
     for name, python, script in (("NEST", args.nest_python, "nest_brunel.py"),
                                  ("Brian2", args.brian2_python, "brian2_brunel.py")):
         if not python:
@@ -187,7 +198,8 @@ def main():
                        files)
     results["analysis"] = analyse(files, args.analysis_from, args.t_sim)
     shutil.rmtree(tmp, ignore_errors=True)
-    write_results(args.out_dir, f"brunel_g{args.g:g}_eta{args.eta:g}_scale{args.scale:g}", results, report)
+    spread = f"_spread{args.delay_spread:g}" if args.delay_spread else ""
+    write_results(args.out_dir, f"brunel_g{args.g:g}_eta{args.eta:g}{spread}_scale{args.scale:g}", results, report)
 
 
 def _f(x, digits=3):
@@ -224,8 +236,10 @@ def activity_lines(r, pops=("E", "I")):
 
 def report(r):
     bio = r["t_sim_ms"] * 1e-3
-    lines = [f"# Brunel network (g {r['g']:g}, eta {r['eta']:g}, scale {r['scale']:g}, {r['t_sim_ms']:g} ms, "
-             f"{r['threads']} threads)", "",
+    spread = r.get("delay_spread_ms", 0.0)
+    delays = f", recurrent delays uniform over 1.5 ± {spread / 2:g} ms" if spread else ""
+    lines = [f"# Brunel network (g {r['g']:g}, eta {r['eta']:g}{delays}, scale {r['scale']:g}, "
+             f"{r['t_sim_ms']:g} ms, {r['threads']} threads)", "",
              f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs).", "",
              "| simulator | seed | build (s) | simulate (s) | real-time factor | synapses | spikes | peak RSS (MB) |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

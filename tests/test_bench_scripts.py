@@ -152,13 +152,21 @@ def test_bench_rules_smoke(tmp_path, backend):
         == 600 * 50
 
 
-def test_bench_brunel_smoke(tmp_path):
-    """Without NEST: distsnn's runs, stored == procedural, the per-run and over-seed tables."""
+@pytest.mark.parametrize("spread", [0.0, 2.0])
+def test_bench_brunel_smoke(tmp_path, spread):
+    """Without NEST: distsnn's runs, stored == procedural, the per-run and over-seed tables;
+    with the delays spread, in the file's name and title, and in the peers' spec."""
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_brunel.py"), "--scale", "0.02", "--t-sim",
-                           "150", "--analysis-from", "50", "--threads", "1", "--out-dir", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600)
+                           "150", "--analysis-from", "50", "--threads", "1", "--out-dir", str(tmp_path),
+                           "--delay-spread", str(spread)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    (js,) = tmp_path.glob("brunel_g5_eta2_scale0.02_*.json")
+    (js,) = tmp_path.glob(f"brunel_g5_eta2{'_spread2' if spread else ''}_scale0.02_*.json")
+    md = (tmp_path / js.name.replace(".json", ".md")).read_text()
+    assert ("recurrent delays uniform over 1.5 ± 1 ms" in md) == bool(spread)
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bench_brunel import nest_spec
+    spec = nest_spec(0.02, 150.0, 5.0, 2.0, spread)
+    assert (spec["delay_low"], spec["delay_high"]) == ((0.5, 2.5) if spread else (1.5, 1.5))
     res = json.loads(js.read_text())
     assert [(r["mode"], r["seed"]) for r in res["runs"]] == [("procedural", 1), ("stored", 1), ("procedural", 2)]
     assert res["stored_equals_procedural"] is True

@@ -73,3 +73,25 @@ def test_command_line_options(tmp_path, capsys):
     assert "does not take --g" in capsys.readouterr().err
     assert main(["run", "brunel", "--g", "-1", "--t-sim", "1", "--no-progress"]) == 2
     assert "g must be a positive number" in capsys.readouterr().err
+
+
+def test_recurrent_delays_spread_uniformly(tmp_path, capsys):
+    """--delay-spread 2: every recurrent delay uniform over [0.5, 2.5] ms, rounded to steps
+    (the end steps half as often), the external input's still 1.5 ms; spreads that would reach
+    below dt are refused before any build."""
+    net = brunel.build(0.02, delay_spread=2.0)
+    assert net.metadata["delay_spread_ms"] == 2.0
+    plan = make_plan(net, 1)
+    d = np.concatenate([expand_projection(plan, j)[4] for j in range(4)])
+    share = np.bincount(d, minlength=26)[5:] / d.size
+    assert d.min() == 5 and d.max() == 25
+    assert np.allclose(share, np.r_[0.025, np.full(19, 0.05), 0.025], atol=4 * np.sqrt(0.05 / d.size))
+    assert all(p.delay == 1.5 for p in net.poisson_inputs)
+    out = tmp_path / "b.h5"
+    assert main(["run", "brunel", "--scale", "0.02", "--delay-spread", "2", "--t-sim", "50", "--no-progress",
+                 "--output", str(out)]) == 0
+    assert out.exists()
+    capsys.readouterr()
+    for bad in ("3", "-1"):
+        assert main(["run", "brunel", "--delay-spread", bad, "--t-sim", "1", "--no-progress"]) == 2
+        assert "delay_spread must be a number of ms in [0, 2.8]" in capsys.readouterr().err

@@ -7,6 +7,8 @@ one neuron type, relative inhibition g), as NEST's brunel_delta_nest.py sets it 
   (fixed_indegree, epsilon = 0.1), J = 0.1 mV and -g J, all delays D = 1.5 ms.
 - External drive: C_E independent Poisson inputs per neuron at nu_ext = eta nu_thr, with
   nu_thr = theta / (J C_E tau_m) = 10 Hz the rate that brings the mean input to threshold.
+- delay_spread w > 0 (ms) spreads the recurrent delays uniformly over [D - w/2, D + w/2]
+  (Uniform; NEST's nest.random.uniform), w <= 2 (D - dt); the external input keeps D.
 - The default (g = 5, eta = 2) is the asynchronous irregular state; g = 3, eta = 2 gives
   synchronous regular firing, g = 6, eta = 4 fast oscillations, g = 4.5, eta = 0.9 slow ones
   (Brunel 2000, fig. 8).
@@ -29,6 +31,7 @@ EPSILON = 0.1
 C_E, C_I = int(EPSILON * N_E_FULL), int(EPSILON * N_I_FULL)
 J = 0.1           # mV
 DELAY = 1.5       # ms
+DT = 0.1          # ms
 THETA = 20.0      # mV
 TAU_M = 20.0      # ms
 PARAMS = {"C_m": 1.0, "tau_m": TAU_M, "t_ref": 2.0, "E_L": 0.0, "V_th": THETA, "V_reset": 10.0}
@@ -40,18 +43,29 @@ def _positive(name, value):
     return float(value)
 
 
+def recurrent_delay(spread):
+    """The recurrent connections' delay (ms): D, or Uniform(D - spread/2, D + spread/2) for a
+    spread in (0, 2 (D - dt)]."""
+    if isinstance(spread, bool) or not isinstance(spread, (int, float)) or not 0 <= spread <= 2 * (DELAY - DT):
+        raise ValueError(f"delay_spread must be a number of ms in [0, {2 * (DELAY - DT):g}] (the delays must stay "
+                         f">= dt = {DT} ms around D = {DELAY} ms), got {spread!r}")
+    return Uniform(DELAY - 0.5 * spread, DELAY + 0.5 * spread) if spread > 0 else DELAY
+
+
 def threshold_rate():
     """nu_thr (Hz): the external rate per input that holds the mean free membrane at theta."""
     return THETA / (J * C_E * TAU_M) * 1e3
 
 
-def build(scale=1.0, record_voltage=0, g=5.0, eta=2.0):
-    """The network at `scale` (fraction of neurons, in-degrees kept), relative inhibition g
-    and external rate eta (in units of nu_thr)."""
+def build(scale=1.0, record_voltage=0, g=5.0, eta=2.0, delay_spread=0.0):
+    """The network at `scale` (fraction of neurons, in-degrees kept), relative inhibition g,
+    external rate eta (in units of nu_thr) and recurrent delays spread uniformly over
+    delay_spread ms around D (0: all D)."""
     scale, g, eta = _positive("scale", scale), _positive("g", g), _positive("eta", eta)
+    delay = recurrent_delay(delay_spread)
     sizes = {"E": max(1, int(round(N_E_FULL * scale))), "I": max(1, int(round(N_I_FULL * scale)))}
-    net = Network(dt=0.1, chunk_size=1024, name="brunel")
-    net.metadata.update({"model": "brunel", "scale": scale, "g": g, "eta": eta,
+    net = Network(dt=DT, chunk_size=1024, name="brunel")
+    net.metadata.update({"model": "brunel", "scale": scale, "g": g, "eta": eta, "delay_spread_ms": float(delay_spread),
                          "reference": "Brunel (2000) J Comput Neurosci 8:183; NEST brunel_delta_nest.py"})
     for pop, n in sizes.items():
         net.add_population(pop, n, "iaf_psc_delta", PARAMS, v_init=Uniform(PARAMS["E_L"], THETA))
@@ -60,7 +74,7 @@ def build(scale=1.0, record_voltage=0, g=5.0, eta=2.0):
             net.record_voltage(pop, np.arange(min(record_voltage, n)))
     for src, k, w in (("E", C_E, J), ("I", C_I, -g * J)):
         for dst in sizes:
-            net.connect(src, dst, FixedIndegree(k), w, DELAY)
+            net.connect(src, dst, FixedIndegree(k), w, delay)
     for dst in sizes:
         net.add_poisson_input(dst, indegree=C_E, rate=eta * threshold_rate(), weight=J, delay=DELAY)
     return net

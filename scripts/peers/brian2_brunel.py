@@ -42,9 +42,16 @@ def main(spec_path, out_path, threads, seed):
     group.v = f"({spec['v0_low']} + rand() * {spec['v0_high'] - spec['v0_low']}) * mV"
     syn = []
     for lo, hi, k, w in ((0, n_e, spec["c_e"], spec["j"]), (n_e, n, spec["c_i"], -spec["g"] * spec["j"])):
-        s = b2.Synapses(group, group, on_pre=f"v += {w} * mV * int(not_refractory_post)",
-                        delay=delay_ms(spec["delay"], spec["dt"]) * ms)
-        s.connect(i=rng.integers(lo, hi, size=n * k), j=np.repeat(np.arange(n), k))
+        low, high = spec.get("delay_low", spec["delay"]), spec.get("delay_high", spec["delay"])
+        if high > low:   # a delay per synapse, rounded to steps as NEST rounds it, then Brian2's
+            s = b2.Synapses(group, group, on_pre=f"v += {w} * mV * int(not_refractory_post)")
+            s.connect(i=rng.integers(lo, hi, size=n * k), j=np.repeat(np.arange(n), k))
+            steps = np.floor(rng.uniform(low, high, size=n * k) * (1.0 / spec["dt"]) + 0.5)
+            s.delay = np.maximum(steps * spec["dt"] - spec["dt"], 0.0) * ms
+        else:
+            s = b2.Synapses(group, group, on_pre=f"v += {w} * mV * int(not_refractory_post)",
+                            delay=delay_ms(spec["delay"], spec["dt"]) * ms)
+            s.connect(i=rng.integers(lo, hi, size=n * k), j=np.repeat(np.arange(n), k))
         syn.append(s)
     noise = b2.PoissonInput(group, "v", N=spec["c_e"], rate=spec["nu_ext"] * Hz,
                             weight=f"{spec['j']} * mV * int(not_refractory)")

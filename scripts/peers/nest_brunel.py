@@ -21,8 +21,11 @@ def main(spec_path, out_path, threads, seed):
     every = pops["E"] + pops["I"]
     noise = nest.Create("poisson_generator", params={"rate": spec["c_e"] * spec["nu_ext"]})
     nest.Connect(noise, every, syn_spec={"weight": spec["j"], "delay": spec["delay"]})
+    low, high = spec.get("delay_low", spec["delay"]), spec.get("delay_high", spec["delay"])
     for src, k, w in (("E", spec["c_e"], spec["j"]), ("I", spec["c_i"], -spec["g"] * spec["j"])):
-        nest.Connect(pops[src], every, {"rule": "fixed_indegree", "indegree": k}, {"weight": w, "delay": spec["delay"]})
+        # a spread of delays: a new draw per synapse (a parameter object per Connect)
+        delay = nest.random.uniform(min=low, max=high) if high > low else spec["delay"]
+        nest.Connect(pops[src], every, {"rule": "fixed_indegree", "indegree": k}, {"weight": w, "delay": delay})
     rec = nest.Create("spike_recorder")
     nest.Connect(every, rec)
     run_nest_and_report(nest, pops, rec, spec["t_sim"], out_path, seed, t0, len(every) * 2)
