@@ -1,9 +1,15 @@
-"""What a projection's drawn weights and delays can be: their spreads (the plan's JF_WSD and
-JF_DSD) and the extremes of its delays (its ring slots and shortest delay). The largest |w|
+"""What a projection's drawn weights and delays can be: their uniform bits and spreads (the
+plan's JF_UNIFORM, JF_WSD and JF_DSD) and the extremes of its delays (its ring slots and
+shortest delay). The largest |w|
 is fixed_point.weight_bound's."""
 from ..model.distributions import Normal, Uniform
-from ..rng.synapse_variates import uniform_extremes
+from ..rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT, uniform_extremes
 from .fixed_point import Z_MAX
+
+
+def uniform_bits(weight, delay):
+    """Which of a weight and a delay are Uniform (rng.synapse_variates' bits)."""
+    return (UNIFORM_WEIGHT if isinstance(weight, Uniform) else 0) | (UNIFORM_DELAY if isinstance(delay, Uniform) else 0)
 
 
 def spread(dist):

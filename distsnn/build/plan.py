@@ -11,14 +11,14 @@ import numpy as np
 
 from ..model.connectors import (FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList, OneToOne,
                                 RULE_CODES)
-from ..model.distributions import Normal, Uniform, Values
+from ..model.distributions import Normal, Values
 from ..model.neurons import MODEL_CODES
 from ..model.per_neuron import row_params
 from ..rng import streams
 from ..rng.portable_math import plog1p
 from ..rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT
 from . import phase_words, poisson_input, poisson_source
-from .draw_bounds import delay_extremes, spread
+from .draw_bounds import delay_extremes, spread, uniform_bits
 from .fixed_point import choose_scale_exponent, weight_bound
 from .neuron_values import check_per_neuron
 from .param_rows import population_row
@@ -280,8 +280,7 @@ def make_plan(network, seed, bound_inputs=True):
         nch = -(-n_post // C)
         rec = REC_EX if pr.receptor == "excitatory" else REC_IN
         w_sd, d_sd = spread(pr.weight), spread(pr.delay)
-        uniform = (UNIFORM_WEIGHT if isinstance(pr.weight, Uniform) else 0) \
-            | (UNIFORM_DELAY if isinstance(pr.delay, Uniform) else 0)
+        uniform = uniform_bits(pr.weight, pr.delay)
         p = r = 0.0
         n = 0
         if isinstance(rule, FixedProbability):

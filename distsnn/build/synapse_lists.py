@@ -30,8 +30,8 @@ from ..model.distributions import Normal, Uniform, Values
 from ..rng import streams
 from ..rng.philox import philox4x32
 from ..rng.redraw import redrawn
-from ..rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT, variates
-from .draw_bounds import spread
+from ..rng.synapse_variates import variates
+from .draw_bounds import spread, uniform_bits
 
 M32 = np.uint64(0xFFFFFFFF)
 
@@ -68,11 +68,6 @@ class SynapseList:
         for a in (self.pre, self.post, self.weight, self.delay):
             h.update(np.ascontiguousarray(a).tobytes())
         return h.digest()
-
-
-def uniform_bits(weight, delay):
-    """The uniform bits (rng.synapse_variates) of a weight and a delay."""
-    return (UNIFORM_WEIGHT if isinstance(weight, Uniform) else 0) | (UNIFORM_DELAY if isinstance(delay, Uniform) else 0)
 
 
 def reference_variates(pid, n, key0, key1, weight=Normal(0.0, 1.0), delay=Normal(0.0, 1.0)):

@@ -12,7 +12,7 @@ from ...build import plan as bp
 from ...rng import streams
 from .jit import kernel
 from .rng_kernels import (philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range, redraw_normal,
-                          variates)
+                          uniform_kinds, uniform_pair, variates)
 
 M32 = np.uint64(0xFFFFFFFF)
 # draws per block of the counting kernels: a branch-free loop computes a block's cells (LLVM
@@ -204,13 +204,16 @@ def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, uni, wmean, 
 
     No draw depends on another, and the loop has no branch, so LLVM vectorises the Philox
     rounds, the logarithm and Box-Muller; fp_row then adds the skips up in order. A
-    projection with a Uniform (uni != 0: synapse) takes a general loop instead."""
+    projection with a Uniform (uni != 0) takes a loop of its own (uniform_pair), branch-free
+    as well."""
     fclen = float(clen)
     if weights and uni != 0.0:
+        wu, du, normal = uniform_kinds(uni, wsd, dsd)
         for k in range(k0, k1):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
             out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
-            out_w[k], out_d[k] = synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+            z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
+            out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
     elif weights and (wsd != 0.0 or dsd != 0.0):
         for k in range(k0, k1):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
@@ -281,16 +284,18 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     scale = proj_f[j, bp.JF_SCALE]
     dmean = proj_f[j, bp.JF_DMEAN]
     dsd = proj_f[j, bp.JF_DSD]
-    uni = proj_f[j, bp.JF_UNIFORM]   # a Uniform weight or delay: the general loops (synapse)
+    uni = proj_f[j, bp.JF_UNIFORM]   # a Uniform weight or delay: loops of their own (uniform_pair)
     dlow = delay_floor(proj_f, j, dt)
     n = 0
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
         cnt = row_extent(j, pre, chunk, proj_i, counts)[1]
         if uni != 0.0:
+            wu, du, normal = uniform_kinds(uni, wsd, dsd)
             for k in range(cnt):
                 w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
                 out_t[k] = below(w0, clen)
-                out_w[k], out_d[k] = synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+                z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
+                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
         elif wsd != 0.0 or dsd != 0.0:
             # the hot loop of procedural delivery: branch-free, so LLVM can vectorise it
             for k in range(cnt):
@@ -310,10 +315,12 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
         # weights and delays, in a branch-free loop that LLVM vectorises, as above
         n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_d, out_t, out_w)
         if uni != 0.0:
+            wu, du, normal = uniform_kinds(uni, wsd, dsd)
             for k in range(n):
                 slot = out_d[k]
                 w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
-                out_w[k], out_d[k] = synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, slot)
+                z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
+                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, slot)
         elif wsd != 0.0 or dsd != 0.0:
             for k in range(n):
                 slot = out_d[k]

@@ -194,25 +194,42 @@ def box_muller(u1, u2):
 
 
 @kernel(inline="always")
-def variates(w1, w2, w3, uni, wsd, dsd):
-    """(x_w, x_d): the weight's and the delay's variates of one synapse from its counter words
-    1 to 3, for a projection with uniform bits `uni` (JF_UNIFORM) and spreads wsd, dsd: normals
-    from Box-Muller of words 1 and 2, a Uniform's u - 1/2 from its own word of the pair or word
-    3 (rng.synapse_variates, the specification)."""
+def uniform_kinds(uni, wsd, dsd):
+    """(weight uniform, delay uniform, a normal drawn) of a projection with uniform bits `uni`
+    (JF_UNIFORM) and spreads wsd, dsd: a quantity draws a normal where it is not Uniform and
+    its spread is nonzero (rng.synapse_variates.kinds)."""
     bits = np.int64(uni)
     wu = (bits & UNIFORM_WEIGHT) != 0
     du = (bits & UNIFORM_DELAY) != 0
-    wn = (not wu) and wsd != 0.0
-    dn = (not du) and dsd != 0.0
-    z0 = 0.0
-    z1 = 0.0
-    if wn or dn:
+    return wu, du, ((not wu) and wsd != 0.0) or ((not du) and dsd != 0.0)
+
+
+@kernel(inline="always")
+def uniform_pair(w1, w2, w3, wu, du, normal):
+    """(x_w, x_d) of one synapse of a projection with a Uniform, from its counter words 1 to
+    3 (rng.synapse_variates, the specification): with a normal beside the Uniform, the
+    Box-Muller pair of words 1 and 2 and the Uniform's u - 1/2 from word 3; else u - 1/2 of
+    words 1 and 2 (a constant's variate is then its own word's, which its spread 0 cancels).
+    wu, du, normal (uniform_kinds) are the projection's, the same for a whole row, and
+    nothing here branches on the words, so that the row loops vectorise."""
+    if normal:
         z0, z1 = box_muller(u01(w1), u01(w2))
-    if wu:
-        z0 = u01(w3 if dn else w1) - 0.5
-    if du:
-        z1 = u01(w3 if wn else w2) - 0.5
-    return z0, z1
+        u3 = u01(w3) - 0.5
+        return (u3 if wu else z0), (u3 if du else z1)
+    return u01(w1) - 0.5, u01(w2) - 0.5
+
+
+@kernel(inline="always")
+def variates(w1, w2, w3, uni, wsd, dsd):
+    """(x_w, x_d): the weight's and the delay's variates of one synapse from its counter words
+    1 to 3, for a projection with uniform bits `uni` (JF_UNIFORM) and spreads wsd, dsd (0 where
+    uni is 0: Box-Muller of words 1 and 2 where a spread is nonzero; else uniform_pair)."""
+    if uni != 0.0:
+        wu, du, normal = uniform_kinds(uni, wsd, dsd)
+        return uniform_pair(w1, w2, w3, wu, du, normal)
+    if wsd != 0.0 or dsd != 0.0:
+        return box_muller(u01(w1), u01(w2))
+    return 0.0, 0.0
 
 
 REDRAW_DOMAIN = np.uint64(streams.DOM_REDRAW << streams.DOMAIN_SHIFT)
