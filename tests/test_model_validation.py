@@ -141,3 +141,34 @@ def test_build_revalidates_mutated_network():
     net.populations["B"].size = 0  # mutated after connect: the build catches it before allocating
     with pytest.raises(ValueError, match="on an empty population"):
         make_plan(net, 1)
+
+
+def test_numpy_numbers_are_numbers_and_kept_as_python_ones():
+    """Counts and values computed with NumPy (np.int64 in-degrees, np.float32 weights read
+    from an array, an np.uint64 seed) are taken as NEST takes them, and kept as Python's int
+    and float; NumPy's bool is refused as Python's is."""
+    import numpy as np
+    from distsnn.model import Constant
+    from distsnn.models import brunel
+    from distsnn.rng import streams
+    net = Network(dt=0.1, chunk_size=np.int64(64))
+    net.add_population("a", np.int64(100))
+    net.add_poisson_input("a", indegree=np.int64(100), rate=np.float32(8.0), weight=np.float32(20.0), delay=1.5)
+    rules = [FixedTotalNumber(np.int64(500)), FixedIndegree(np.int32(10)), FixedOutdegree(np.uint16(5)),
+             FixedProbability(np.float32(0.25))]
+    for i, rule in enumerate(rules):
+        proj = net.connect("a", "a", rule, np.float32(20.0), Normal(np.float64(1.5), np.float32(0.5)), label=str(i))
+        value = proj.rule.p if isinstance(proj.rule, FixedProbability) else proj.rule.n
+        assert type(value) is (float if isinstance(proj.rule, FixedProbability) else int)
+        assert proj.weight == Constant(20.0) and type(proj.weight.value) is float and type(proj.delay.sd) is float
+    assert type(net.chunk_size) is int and net.populations["a"].size == 100
+    assert streams.key_from_seed(np.uint64(2 ** 64 - 1)) == (2 ** 32 - 1, 2 ** 32 - 1)
+    assert make_plan(net, np.int64(3)).proj_i.shape[0] == 4
+    assert brunel.build(np.float32(0.02), g=np.int64(5)).metadata["g"] == 5.0
+    for bad in (np.bool_(True), True):
+        with pytest.raises(ValueError, match="total number of synapses n must be a non-negative integer"):
+            net.connect("a", "a", FixedTotalNumber(bad), 1.0, 1.0, label="bool")
+        with pytest.raises(ValueError, match="weight: expected a number or one of"):
+            net.connect("a", "a", FixedTotalNumber(5), bad, 1.0, label="bool")
+    with pytest.raises(ValueError, match="weight: value must be a finite number"):
+        net.connect("a", "a", FixedTotalNumber(5), np.float64("nan"), 1.0, label="nan")

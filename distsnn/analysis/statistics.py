@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..io.sonata import open_h5, population_size_in_file, run_window
+from ..numbers import is_integer, is_real
 
 
 def _finite_mean(x):
@@ -224,22 +225,18 @@ def _correlations(group, sample, block, t_start, t_stop, bin_ms):
     return np.nanmean(c, axis=1), float(np.nanmean(c[np.triu_indices(sample.size, 1)]))
 
 
-def _is_number(x):
-    return not isinstance(x, bool) and isinstance(x, (int, float, np.integer, np.floating)) and np.isfinite(x)
-
-
 def _check_options(lvr_r, corr_neurons, corr_bin, rate_bin):
     """The analysis options, checked before the file is read (a ValueError names the option)."""
-    if not (_is_number(lvr_r) and lvr_r >= 0):
+    if not (is_real(lvr_r) and lvr_r >= 0):
         raise ValueError(f"LvR's refractoriness R must be a finite number of ms >= 0, got {lvr_r!r}")
-    if isinstance(corr_neurons, bool) or not isinstance(corr_neurons, (int, np.integer)) \
+    if not is_integer(corr_neurons) \
             or corr_neurons < 0 or corr_neurons == 1:
         raise ValueError(f"correlations: the sample of neurons per population must be 0 (no correlations) or "
                          f"an integer >= 2 (a coefficient needs a pair), got {corr_neurons!r}")
-    if not (_is_number(corr_bin) and corr_bin > 0):
+    if not (is_real(corr_bin) and corr_bin > 0):
         raise ValueError(f"correlations: the bin of the spike counts must be a positive number of ms, "
                          f"got {corr_bin!r}")
-    if rate_bin is not None and not (_is_number(rate_bin) and rate_bin > 0):
+    if rate_bin is not None and not (is_real(rate_bin) and rate_bin > 0):
         raise ValueError(f"the population rate's bin must be a positive number of ms, got {rate_bin!r}")
 
 

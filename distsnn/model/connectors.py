@@ -4,16 +4,17 @@ rng.permutation); FromList's synapses are data, held in memory (build.synapse_li
 
 Multapses and autapses are allowed (as in NEST's defaults for these rules).
 """
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..numbers import is_integer, is_real
+
 
 def _count(where, name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not is_integer(value) or value < 0:
         raise ValueError(f"{where}: {name} must be a non-negative integer, got {value!r}")
-    return value
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class FixedProbability:
 
     def validated(self, where, n_pre, n_post):
         p = self.p
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p) or not 0.0 <= p <= 1.0:
+        if not is_real(p) or not 0.0 <= p <= 1.0:
             raise ValueError(f"{where}: connection probability p must be in [0, 1], got {p!r}")
         return FixedProbability(float(p))
 
@@ -38,7 +39,7 @@ class FixedTotalNumber:
         if n > 0 and (n_pre == 0 or n_post == 0):
             raise ValueError(f"{where}: total number of synapses n={n} on an empty population "
                              f"(pre size {n_pre}, post size {n_post})")
-        return self
+        return FixedTotalNumber(n)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class FixedOutdegree:
         n = _count(where, "out-degree n", self.n)
         if n > 0 and n_post == 0 and n_pre > 0:
             raise ValueError(f"{where}: out-degree n={n} onto an empty population")
-        return self
+        return FixedOutdegree(n)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class FixedIndegree:
         n = _count(where, "in-degree n", self.n)
         if n > 0 and n_pre == 0 and n_post > 0:
             raise ValueError(f"{where}: in-degree n={n} from an empty population")
-        return self
+        return FixedIndegree(n)
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,15 @@ Values are drawn by the backends from the model's random streams; these classes 
 and validate parameters.
 """
 import hashlib
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..numbers import is_number, is_real
+
 
 def _finite(where, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_real(value):
         raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
     return float(value)
 
@@ -152,7 +153,7 @@ def given_values(value):
 def as_distribution(value, where, allowed=(Constant, Normal), redraw=False):
     """Accept a number (-> Constant) or one of `allowed`; validate it (redraw: a Normal may
     redraw, i.e. it is a delay)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if is_number(value):   # NaN and infinities too: Constant's check names them
         value = Constant(value)
     if not isinstance(value, allowed):
         names = ", ".join(a.__name__ for a in allowed)

@@ -3,7 +3,7 @@ and rates that the network's add_* methods share: pure data, validated eagerly."
 import math
 from dataclasses import dataclass
 
-import numpy as np
+from ..numbers import is_number, is_real
 
 
 @dataclass
@@ -58,8 +58,7 @@ class NoiseInput:
 
 def check_rate(where, rate, dt):
     """A Poisson source's rate (Hz): a finite number, 0 up to one spike per step of dt ms."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(rate) or rate < 0:
+    if not is_real(rate) or rate < 0:
         raise ValueError(f"{where}: rate must be a finite number >= 0 (Hz), got {rate!r}")
     if rate * dt * 1e-3 > 1.0:
         raise ValueError(f"{where}: rate {rate:g} Hz exceeds one spike per step (1 / dt = {1e3 / dt:g} Hz)")
@@ -68,7 +67,7 @@ def check_rate(where, rate, dt):
 def whole_steps(name, ms, dt):
     """`ms` as a whole number of time steps of `dt` ms, checked (a ValueError names `name`):
     a positive finite number within 1e-9 (relative, or absolute below 1 ms) of k * dt."""
-    if isinstance(ms, bool) or not isinstance(ms, (int, float, np.integer, np.floating)) or not math.isfinite(ms) \
+    if not is_real(ms) \
             or ms <= 0:
         raise ValueError(f"{name} must be a positive number of ms, got {ms!r}")
     ms = float(ms)
@@ -80,7 +79,7 @@ def whole_steps(name, ms, dt):
 
 def window(where, start, stop):
     """(start, stop) in ms as floats, checked: 0 <= start <= stop (stop may be inf)."""
-    ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (start, stop))
+    ok = all(is_number(x) for x in (start, stop))
     if not (ok and 0 <= start <= stop):   # also refuses nan: every comparison with it is false
         raise ValueError(f"{where}: need 0 <= start <= stop, got start={start!r}, stop={stop!r}")
     return float(start), float(stop)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..numbers import is_integer, is_real
 from .connectors import RULE_CODES
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
@@ -87,11 +88,12 @@ class Network:
                 f"chunk_size={self.chunk_size}, ring_bits={self.ring_bits!r})")
 
     def __post_init__(self):
-        if isinstance(self.dt, bool) or not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:
+        if not is_real(self.dt) or self.dt <= 0:
             raise ValueError(f"network: dt must be a positive number of ms, got {self.dt!r}")
         self.dt = float(self.dt)
-        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or self.chunk_size < 1:
+        if not is_integer(self.chunk_size) or self.chunk_size < 1:
             raise ValueError(f"network: chunk_size must be a positive integer, got {self.chunk_size!r}")
+        self.chunk_size = int(self.chunk_size)
         self._check_ring_bits()
 
     def _check_ring_bits(self):
@@ -122,7 +124,7 @@ class Network:
         if name in self.populations:
             raise ValueError(f"population {name!r}: name already used")
         where = f"population {name!r}"
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        if not is_integer(size) or size < 0:
             raise ValueError(f"{where}: size must be a non-negative integer, got {size!r}")
         params, i_e, v_th, per_neuron = split_params(where, model, int(size), params)
         full = validate_params(where, model, params)
@@ -199,8 +201,7 @@ class Network:
         where = f"sinusoidal poisson source {name!r}"
         check_rate(where, rate, self.dt)
         for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase)):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-                    or not math.isfinite(value):
+            if not is_real(value):
                 raise ValueError(f"{where}: {what} must be a finite number, got {value!r}")
         if (rate + abs(amplitude)) * self.dt * 1e-3 > 1.0:
             raise ValueError(f"{where}: rate + |amplitude| = {rate + abs(amplitude):g} Hz exceeds one spike per "
@@ -321,7 +322,7 @@ class Network:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         values = {}
         for name, value in (("indegree", indegree), ("rate", rate), ("weight", weight), ("delay", delay)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not is_real(value):
                 raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
             values[name] = float(value)
         if values["indegree"] < 0 or values["rate"] < 0:
@@ -337,7 +338,7 @@ class Network:
         where = f"dc input to {target!r}"
         if self._pop(target, where).is_source:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
-        if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude):
+        if not is_real(amplitude):
             raise ValueError(f"{where}: amplitude must be a finite number, got {amplitude!r}")
         self.dc_inputs.append(DCInput(target, float(amplitude), *window(where, start, stop)))
 
@@ -353,7 +354,7 @@ class Network:
         if self._pop(target, where).is_source:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase), ("offset", offset)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not is_real(value):
                 raise ValueError(f"{where}: {what} must be a finite number, got {value!r}")
         if not 0 <= frequency * self.dt * 1e-3 <= 0.5:
             raise ValueError(f"{where}: frequency must be in [0, {500.0 / self.dt:g}] Hz (at most half a cycle per "
@@ -372,7 +373,7 @@ class Network:
         if self._pop(target, where).is_source:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         for name, value in (("mean", mean), ("std", std)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not is_real(value):
                 raise ValueError(f"{where}: {name} must be a finite number (pA), got {value!r}")
         if std < 0:
             raise ValueError(f"{where}: std must be >= 0 pA, got {std}")

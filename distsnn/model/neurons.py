@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from ..numbers import is_real
 from ..rng.portable_math import pexp, pexpm1
 
 IAF_PSC_EXP_DEFAULTS = {
@@ -121,7 +122,7 @@ def validate_params(where, model, params):
                 raise ValueError(f"{where}: parameter {name} must be True or False, got {value!r}")
             full[name] = value
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not is_real(value):
             raise ValueError(f"{where}: parameter {name} must be a finite number, got {value!r}")
         full[name] = float(value)
     check_values(where, model, full)

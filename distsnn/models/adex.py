@@ -10,11 +10,11 @@ those papers turn: adaptation slows the excitatory population.
 `scale` multiplies the number of neurons and keeps the in-degrees (p x N at scale 1, drawn
 with FixedIndegree), so that every neuron's input stays as at full size.
 """
-import math
 
 import numpy as np
 
 from ..model import FixedIndegree, Network, Uniform
+from ..numbers import is_real
 
 N_FULL = 10000
 EXC_FRACTION = 0.8
@@ -31,9 +31,9 @@ INH_PARAMS = dict(COMMON, E_L=-65.0, Delta_T=0.5, b=0.0)         # fast spiking
 
 def build(scale=1.0, record_voltage=0, b=B_DEFAULT):
     """The network at `scale` with adaptation `b` (pA) of the excitatory neurons."""
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+    if not is_real(scale) or scale <= 0:
         raise ValueError(f"scale must be a positive number, got {scale!r}")
-    if isinstance(b, bool) or not isinstance(b, (int, float)) or not math.isfinite(b):
+    if not is_real(b):
         raise ValueError(f"b must be a finite number (pA), got {b!r}")
     n = max(2, int(round(N_FULL * scale)))
     n_exc = max(1, int(round(n * EXC_FRACTION)))

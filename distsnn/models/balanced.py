@@ -10,11 +10,11 @@ CUBA: iaf_psc_exp (tau_m 20 ms, E_L -49 mV, i.e. above threshold), weights 0.27 
 Both: V_th -50 mV, V_reset -60 mV, t_ref 5 ms. `scale` multiplies the number of neurons at
 constant connection probability (as PyNN's N_pop scans do).
 """
-import math
 
 import numpy as np
 
 from ..model import FixedProbability, Network, Uniform
+from ..numbers import is_real
 
 N_FULL = 4000
 EXC_FRACTION = 0.8
@@ -29,7 +29,7 @@ STIM_N, STIM_RATE, STIM_DURATION, STIM_P, STIM_W = 20, 100.0, 50.0, 0.01, 100.0
 
 
 def _sizes(scale):
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+    if not is_real(scale) or scale <= 0:
         raise ValueError(f"scale must be a positive number, got {scale!r}")
     n = max(2, int(round(N_FULL * scale)))
     n_exc = int(round(n * EXC_FRACTION))

@@ -19,11 +19,11 @@ every neuron at 0, which gives a synchronous first volley). `scale` multiplies t
 of neurons and keeps the in-degrees (Brunel's C and the mean-field operating point stay
 put; below scale 1 neurons share more of their inputs).
 """
-import math
 
 import numpy as np
 
 from ..model import FixedIndegree, Network, Uniform
+from ..numbers import is_real
 
 ORDER = 2500
 N_E_FULL, N_I_FULL = 4 * ORDER, ORDER
@@ -38,7 +38,7 @@ PARAMS = {"C_m": 1.0, "tau_m": TAU_M, "t_ref": 2.0, "E_L": 0.0, "V_th": THETA, "
 
 
 def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not is_real(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
@@ -46,7 +46,7 @@ def _positive(name, value):
 def recurrent_delay(spread):
     """The recurrent connections' delay (ms): D, or Uniform(D - spread/2, D + spread/2) for a
     spread in (0, 2 (D - dt)]."""
-    if isinstance(spread, bool) or not isinstance(spread, (int, float)) or not 0 <= spread <= 2 * (DELAY - DT):
+    if not is_real(spread) or not 0 <= spread <= 2 * (DELAY - DT):
         raise ValueError(f"delay_spread must be a number of ms in [0, {2 * (DELAY - DT):g}] (the delays must stay "
                          f">= dt = {DT} ms around D = {DELAY} ms), got {spread!r}")
     return Uniform(DELAY - 0.5 * spread, DELAY + 0.5 * spread) if spread > 0 else DELAY

@@ -45,6 +45,7 @@ import numpy as np
 
 from ..model import FixedTotalNumber, Network, Normal
 from ..model.distributions import OUTSIDE
+from ..numbers import is_real
 
 DATA_FILE = "multi_area_model.json"
 REFERENCE_FILE = "multi_area_reference_stats.json"
@@ -104,7 +105,7 @@ def load_structure(data=None):
         node = d
         for k in keys:
             node = node.get(k) if isinstance(node, dict) else None
-        if isinstance(node, bool) or not isinstance(node, (int, float)) or not math.isfinite(node):
+        if not is_real(node):
             raise ValueError(f"{where}: {'.'.join(keys)} must be a number, got {node!r}")
     if not isinstance(d["external_input"].get("K_ext"), dict) or not isinstance(d["synapses"].get("entries"), list):
         raise ValueError(f"{where}: external_input.K_ext must be a mapping and synapses.entries a list")
@@ -159,7 +160,7 @@ def population_name(area, pop):
 
 
 def _check_scale(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 < value <= 1:
+    if not is_real(value) or not 0 < value <= 1:
         raise ValueError(f"multi_area: {name} must be in (0, 1], got {value!r}")
     return float(value)
 

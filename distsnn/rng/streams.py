@@ -22,6 +22,8 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
 """
 import hashlib
 
+from ..numbers import is_integer
+
 DOM_SYN = 1
 DOM_COUNT = 2
 DOM_NOISE = 3
@@ -46,8 +48,9 @@ INIT_VAR_PARAM = dict(INIT_VAR_IZHIKEVICH, **{name: 6 + i for i, name in enumera
 
 def key_from_seed(seed):
     """Split a seed in [0, 2**64) into the two Philox key words (lo, hi)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 64:
+    if not is_integer(seed) or not 0 <= seed < 2 ** 64:
         raise ValueError(f"seed: must be an integer in [0, 2**64), got {seed!r}")
+    seed = int(seed)
     return seed & 0xFFFFFFFF, seed >> 32
 
 
