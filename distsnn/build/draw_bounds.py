@@ -1,7 +1,6 @@
 """What a projection's drawn weights and delays can be: their uniform bits and spreads (the
 plan's JF_UNIFORM, JF_WSD and JF_DSD) and the extremes of its delays (its ring slots and
-shortest delay). The largest |w|
-is fixed_point.weight_bound's."""
+shortest delay). The largest |w| is fixed_point.weight_bound's."""
 from ..model.distributions import Normal, Uniform
 from ..rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT, uniform_extremes
 from .fixed_point import Z_MAX

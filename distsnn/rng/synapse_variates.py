@@ -1,5 +1,6 @@
 """The variates of a synapse's weight and delay (NumPy specification; the engines' kernels:
-connectivity_kernels.variates, list_kernels.list_variates, the GPU's common.cuh variates).
+the CPU's rng_kernels.variates and uniform_pair, which its row loops and list_variates call,
+and the GPU's common.cuh variates).
 
 A drawn weight or delay is mean + spread * x, then clipped (the weight to the sign of its
 mean, the delay to dt or redrawn, as the rules do):
