@@ -22,3 +22,9 @@ def is_integer(value):
 def is_real(value):
     """Whether `value` is a finite real number (is_number, not an infinity or NaN)."""
     return is_number(value) and math.isfinite(value)
+
+
+def shown(value):
+    """repr of a value for an error message, NumPy's scalars as the Python number they hold
+    (np.float64(nan) reads as nan)."""
+    return repr(value.item()) if isinstance(value, np.generic) else repr(value)

@@ -170,5 +170,5 @@ def test_numpy_numbers_are_numbers_and_kept_as_python_ones():
             net.connect("a", "a", FixedTotalNumber(bad), 1.0, 1.0, label="bool")
         with pytest.raises(ValueError, match="weight: expected a number or one of"):
             net.connect("a", "a", FixedTotalNumber(5), bad, 1.0, label="bool")
-    with pytest.raises(ValueError, match="weight: value must be a finite number"):
+    with pytest.raises(ValueError, match="weight: value must be a finite number, got nan$"):
         net.connect("a", "a", FixedTotalNumber(5), np.float64("nan"), 1.0, label="nan")

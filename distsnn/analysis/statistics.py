@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..io.sonata import open_h5, population_size_in_file, run_window
-from ..numbers import is_integer, is_real
+from ..numbers import is_integer, is_real, shown
 
 
 def _finite_mean(x):
@@ -232,7 +232,7 @@ def _check_options(lvr_r, corr_neurons, corr_bin, rate_bin):
     if not is_integer(corr_neurons) \
             or corr_neurons < 0 or corr_neurons == 1:
         raise ValueError(f"correlations: the sample of neurons per population must be 0 (no correlations) or "
-                         f"an integer >= 2 (a coefficient needs a pair), got {corr_neurons!r}")
+                         f"an integer >= 2 (a coefficient needs a pair), got {shown(corr_neurons)}")
     if not (is_real(corr_bin) and corr_bin > 0):
         raise ValueError(f"correlations: the bin of the spike counts must be a positive number of ms, "
                          f"got {corr_bin!r}")

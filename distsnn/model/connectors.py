@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..numbers import is_integer, is_real
+from ..numbers import is_integer, is_real, shown
 
 
 def _count(where, name, value):
     if not is_integer(value) or value < 0:
-        raise ValueError(f"{where}: {name} must be a non-negative integer, got {value!r}")
+        raise ValueError(f"{where}: {name} must be a non-negative integer, got {shown(value)}")
     return int(value)
 
 
@@ -25,7 +25,7 @@ class FixedProbability:
     def validated(self, where, n_pre, n_post):
         p = self.p
         if not is_real(p) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"{where}: connection probability p must be in [0, 1], got {p!r}")
+            raise ValueError(f"{where}: connection probability p must be in [0, 1], got {shown(p)}")
         return FixedProbability(float(p))
 
 

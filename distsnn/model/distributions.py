@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..numbers import is_number, is_real
+from ..numbers import is_number, is_real, shown
 
 
 def _finite(where, name, value):
     if not is_real(value):
-        raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
+        raise ValueError(f"{where}: {name} must be a finite number, got {shown(value)}")
     return float(value)
 
 

@@ -3,7 +3,7 @@ and rates that the network's add_* methods share: pure data, validated eagerly."
 import math
 from dataclasses import dataclass
 
-from ..numbers import is_number, is_real
+from ..numbers import is_number, is_real, shown
 
 
 @dataclass
@@ -59,7 +59,7 @@ class NoiseInput:
 def check_rate(where, rate, dt):
     """A Poisson source's rate (Hz): a finite number, 0 up to one spike per step of dt ms."""
     if not is_real(rate) or rate < 0:
-        raise ValueError(f"{where}: rate must be a finite number >= 0 (Hz), got {rate!r}")
+        raise ValueError(f"{where}: rate must be a finite number >= 0 (Hz), got {shown(rate)}")
     if rate * dt * 1e-3 > 1.0:
         raise ValueError(f"{where}: rate {rate:g} Hz exceeds one spike per step (1 / dt = {1e3 / dt:g} Hz)")
 
@@ -69,7 +69,7 @@ def whole_steps(name, ms, dt):
     a positive finite number within 1e-9 (relative, or absolute below 1 ms) of k * dt."""
     if not is_real(ms) \
             or ms <= 0:
-        raise ValueError(f"{name} must be a positive number of ms, got {ms!r}")
+        raise ValueError(f"{name} must be a positive number of ms, got {shown(ms)}")
     ms = float(ms)
     k = int(round(ms / dt))
     if k < 1 or abs(k * dt - ms) > 1e-9 * max(1.0, ms):

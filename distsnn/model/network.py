@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..numbers import is_integer, is_real
+from ..numbers import is_integer, is_real, shown
 from .connectors import RULE_CODES
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
 from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
@@ -89,10 +89,10 @@ class Network:
 
     def __post_init__(self):
         if not is_real(self.dt) or self.dt <= 0:
-            raise ValueError(f"network: dt must be a positive number of ms, got {self.dt!r}")
+            raise ValueError(f"network: dt must be a positive number of ms, got {shown(self.dt)}")
         self.dt = float(self.dt)
         if not is_integer(self.chunk_size) or self.chunk_size < 1:
-            raise ValueError(f"network: chunk_size must be a positive integer, got {self.chunk_size!r}")
+            raise ValueError(f"network: chunk_size must be a positive integer, got {shown(self.chunk_size)}")
         self.chunk_size = int(self.chunk_size)
         self._check_ring_bits()
 
@@ -125,7 +125,7 @@ class Network:
             raise ValueError(f"population {name!r}: name already used")
         where = f"population {name!r}"
         if not is_integer(size) or size < 0:
-            raise ValueError(f"{where}: size must be a non-negative integer, got {size!r}")
+            raise ValueError(f"{where}: size must be a non-negative integer, got {shown(size)}")
         params, i_e, v_th, per_neuron = split_params(where, model, int(size), params)
         full = validate_params(where, model, params)
         if v_init is None and "E_L" in (per_neuron or {}):
@@ -202,7 +202,7 @@ class Network:
         check_rate(where, rate, self.dt)
         for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase)):
             if not is_real(value):
-                raise ValueError(f"{where}: {what} must be a finite number, got {value!r}")
+                raise ValueError(f"{where}: {what} must be a finite number, got {shown(value)}")
         if (rate + abs(amplitude)) * self.dt * 1e-3 > 1.0:
             raise ValueError(f"{where}: rate + |amplitude| = {rate + abs(amplitude):g} Hz exceeds one spike per "
                              f"step (1 / dt = {1e3 / self.dt:g} Hz)")
@@ -323,7 +323,7 @@ class Network:
         values = {}
         for name, value in (("indegree", indegree), ("rate", rate), ("weight", weight), ("delay", delay)):
             if not is_real(value):
-                raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
+                raise ValueError(f"{where}: {name} must be a finite number, got {shown(value)}")
             values[name] = float(value)
         if values["indegree"] < 0 or values["rate"] < 0:
             raise ValueError(f"{where}: indegree and rate must be >= 0, got {indegree!r}, {rate!r}")
@@ -339,7 +339,7 @@ class Network:
         if self._pop(target, where).is_source:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         if not is_real(amplitude):
-            raise ValueError(f"{where}: amplitude must be a finite number, got {amplitude!r}")
+            raise ValueError(f"{where}: amplitude must be a finite number, got {shown(amplitude)}")
         self.dc_inputs.append(DCInput(target, float(amplitude), *window(where, start, stop)))
 
     def add_ac_input(self, target, amplitude, frequency, phase=0.0, offset=0.0, start=0.0, stop=math.inf):
@@ -355,7 +355,7 @@ class Network:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase), ("offset", offset)):
             if not is_real(value):
-                raise ValueError(f"{where}: {what} must be a finite number, got {value!r}")
+                raise ValueError(f"{where}: {what} must be a finite number, got {shown(value)}")
         if not 0 <= frequency * self.dt * 1e-3 <= 0.5:
             raise ValueError(f"{where}: frequency must be in [0, {500.0 / self.dt:g}] Hz (at most half a cycle per "
                              f"step of dt = {self.dt:g} ms), got {frequency!r}")
@@ -374,7 +374,7 @@ class Network:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         for name, value in (("mean", mean), ("std", std)):
             if not is_real(value):
-                raise ValueError(f"{where}: {name} must be a finite number (pA), got {value!r}")
+                raise ValueError(f"{where}: {name} must be a finite number (pA), got {shown(value)}")
         if std < 0:
             raise ValueError(f"{where}: std must be >= 0 pA, got {std}")
         dt = self.dt if dt is None else dt

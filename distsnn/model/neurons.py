@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from ..numbers import is_real
+from ..numbers import is_real, shown
 from ..rng.portable_math import pexp, pexpm1
 
 IAF_PSC_EXP_DEFAULTS = {
@@ -123,7 +123,7 @@ def validate_params(where, model, params):
             full[name] = value
             continue
         if not is_real(value):
-            raise ValueError(f"{where}: parameter {name} must be a finite number, got {value!r}")
+            raise ValueError(f"{where}: parameter {name} must be a finite number, got {shown(value)}")
         full[name] = float(value)
     check_values(where, model, full)
     return full

@@ -14,7 +14,7 @@ with FixedIndegree), so that every neuron's input stays as at full size.
 import numpy as np
 
 from ..model import FixedIndegree, Network, Uniform
-from ..numbers import is_real
+from ..numbers import is_real, shown
 
 N_FULL = 10000
 EXC_FRACTION = 0.8
@@ -32,9 +32,9 @@ INH_PARAMS = dict(COMMON, E_L=-65.0, Delta_T=0.5, b=0.0)         # fast spiking
 def build(scale=1.0, record_voltage=0, b=B_DEFAULT):
     """The network at `scale` with adaptation `b` (pA) of the excitatory neurons."""
     if not is_real(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+        raise ValueError(f"scale must be a positive number, got {shown(scale)}")
     if not is_real(b):
-        raise ValueError(f"b must be a finite number (pA), got {b!r}")
+        raise ValueError(f"b must be a finite number (pA), got {shown(b)}")
     n = max(2, int(round(N_FULL * scale)))
     n_exc = max(1, int(round(n * EXC_FRACTION)))
     sizes = {"E": n_exc, "I": n - n_exc}

@@ -14,7 +14,7 @@ constant connection probability (as PyNN's N_pop scans do).
 import numpy as np
 
 from ..model import FixedProbability, Network, Uniform
-from ..numbers import is_real
+from ..numbers import is_real, shown
 
 N_FULL = 4000
 EXC_FRACTION = 0.8
@@ -30,7 +30,7 @@ STIM_N, STIM_RATE, STIM_DURATION, STIM_P, STIM_W = 20, 100.0, 50.0, 0.01, 100.0
 
 def _sizes(scale):
     if not is_real(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+        raise ValueError(f"scale must be a positive number, got {shown(scale)}")
     n = max(2, int(round(N_FULL * scale)))
     n_exc = int(round(n * EXC_FRACTION))
     return n_exc, n - n_exc

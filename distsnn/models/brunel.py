@@ -23,7 +23,7 @@ put; below scale 1 neurons share more of their inputs).
 import numpy as np
 
 from ..model import FixedIndegree, Network, Uniform
-from ..numbers import is_real
+from ..numbers import is_real, shown
 
 ORDER = 2500
 N_E_FULL, N_I_FULL = 4 * ORDER, ORDER
@@ -39,7 +39,7 @@ PARAMS = {"C_m": 1.0, "tau_m": TAU_M, "t_ref": 2.0, "E_L": 0.0, "V_th": THETA, "
 
 def _positive(name, value):
     if not is_real(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+        raise ValueError(f"{name} must be a positive number, got {shown(value)}")
     return float(value)
 
 
@@ -48,7 +48,7 @@ def recurrent_delay(spread):
     spread in (0, 2 (D - dt)]."""
     if not is_real(spread) or not 0 <= spread <= 2 * (DELAY - DT):
         raise ValueError(f"delay_spread must be a number of ms in [0, {2 * (DELAY - DT):g}] (the delays must stay "
-                         f">= dt = {DT} ms around D = {DELAY} ms), got {spread!r}")
+                         f">= dt = {DT} ms around D = {DELAY} ms), got {shown(spread)}")
     return Uniform(DELAY - 0.5 * spread, DELAY + 0.5 * spread) if spread > 0 else DELAY
 
 

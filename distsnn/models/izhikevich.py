@@ -17,7 +17,7 @@ The weights are Normal with the paper's means (it draws 0.5 U(0,1) and -U(0,1): 
 import numpy as np
 
 from ..model import FixedIndegree, Network, Normal
-from ..numbers import is_real
+from ..numbers import is_real, shown
 
 N_E_FULL, N_I_FULL = 8000, 2000
 K_E, K_I = 800, 200
@@ -43,7 +43,7 @@ def build(scale=1.0, record_voltage=0, cells="central", cells_seed=2003):
     'published' (the module docstring), the latter's r from NumPy's generator seeded with
     cells_seed."""
     if not is_real(scale) or not 0 < scale <= 1:
-        raise ValueError(f"izhikevich: scale must be in (0, 1], got {scale!r}")
+        raise ValueError(f"izhikevich: scale must be in (0, 1], got {shown(scale)}")
     if cells not in CELL_CHOICES:
         raise ValueError(f"izhikevich: cells must be one of {', '.join(CELL_CHOICES)}, got {cells!r}")
     net = Network(dt=0.1, name="izhikevich")

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..model import FixedTotalNumber, Network, Normal
 from ..model.distributions import OUTSIDE
-from ..numbers import is_real
+from ..numbers import is_real, shown
 from ..rng.portable_math import plog
 
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
@@ -124,7 +124,7 @@ def build(scale=1.0, record_voltage=0, stimulus=None, neuron_params=None, delays
     what a delay drawn below dt becomes, 'redraw' (the example's rule: drawn again below dt / 2)
     or 'clip' (the spikes of distsnn runs before 2026-11-23)."""
     if not is_real(scale) or not 0 < scale <= 1:
-        raise ValueError(f"microcircuit: scale must be in (0, 1], got {scale!r}")
+        raise ValueError(f"microcircuit: scale must be in (0, 1], got {shown(scale)}")
     scale = float(scale)
     if delays not in OUTSIDE:
         raise ValueError(f"microcircuit: delays must be one of {OUTSIDE}, got {delays!r}")

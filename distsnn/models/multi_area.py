@@ -45,7 +45,7 @@ import numpy as np
 
 from ..model import FixedTotalNumber, Network, Normal
 from ..model.distributions import OUTSIDE
-from ..numbers import is_real
+from ..numbers import is_real, shown
 
 DATA_FILE = "multi_area_model.json"
 REFERENCE_FILE = "multi_area_reference_stats.json"
@@ -106,7 +106,7 @@ def load_structure(data=None):
         for k in keys:
             node = node.get(k) if isinstance(node, dict) else None
         if not is_real(node):
-            raise ValueError(f"{where}: {'.'.join(keys)} must be a number, got {node!r}")
+            raise ValueError(f"{where}: {'.'.join(keys)} must be a number, got {shown(node)}")
     if not isinstance(d["external_input"].get("K_ext"), dict) or not isinstance(d["synapses"].get("entries"), list):
         raise ValueError(f"{where}: external_input.K_ext must be a mapping and synapses.entries a list")
     for area in d["areas"]:
@@ -161,7 +161,7 @@ def population_name(area, pop):
 
 def _check_scale(name, value):
     if not is_real(value) or not 0 < value <= 1:
-        raise ValueError(f"multi_area: {name} must be in (0, 1], got {value!r}")
+        raise ValueError(f"multi_area: {name} must be in (0, 1], got {shown(value)}")
     return float(value)
 
 

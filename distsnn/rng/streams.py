@@ -22,7 +22,7 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
 """
 import hashlib
 
-from ..numbers import is_integer
+from ..numbers import is_integer, shown
 
 DOM_SYN = 1
 DOM_COUNT = 2
@@ -49,7 +49,7 @@ INIT_VAR_PARAM = dict(INIT_VAR_IZHIKEVICH, **{name: 6 + i for i, name in enumera
 def key_from_seed(seed):
     """Split a seed in [0, 2**64) into the two Philox key words (lo, hi)."""
     if not is_integer(seed) or not 0 <= seed < 2 ** 64:
-        raise ValueError(f"seed: must be an integer in [0, 2**64), got {seed!r}")
+        raise ValueError(f"seed: must be an integer in [0, 2**64), got {shown(seed)}")
     seed = int(seed)
     return seed & 0xFFFFFFFF, seed >> 32
 
