@@ -35,6 +35,15 @@ def test_gpu_ranks_same_spikes_as_one_cpu_process(comm, connectivity):
     assert 0 < copies["to_device"] <= windows
 
 
+def test_gpu_ranks_draw_uniforms_as_one_cpu_process(comm):
+    """Uniform weights and delays (the full rule variant) on emulated devices, one per rank."""
+    from test_uniform_synapses import uniform_network
+    ref = simulate(uniform_network(), 100.0, seed=12, backend="cpu", progress=False)
+    res = simulate(uniform_network(), 100.0, seed=12, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
+    assert res.backend == "gpu-emu" and ref.spike_gids.size > 300
+    assert_same(res, ref)
+
+
 def test_gpu_ranks_with_long_exchange_interval_and_spike_sources(comm):
     ref = simulate(interval_network(), 150.0, seed=3, backend="cpu", progress=False)
     res = simulate(interval_network(), 150.0, seed=3, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
