@@ -30,15 +30,17 @@ def test_mixed_network_same_as_cpu(connectivity, bits):
 
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
 @pytest.mark.parametrize("loop", [False, True])
-def test_uniform_weights_and_delays_same_as_cpu(monkeypatch, connectivity, loop):
-    """Uniform weights and delays of every pairing (the full rule variant's word 3), with
-    separate launches (synapse lists too) and in the step loop."""
+@pytest.mark.parametrize("draws", ["uniform", "lognormal"])
+def test_uniform_and_lognormal_draws_same_as_cpu(monkeypatch, draws, connectivity, loop):
+    """Uniform weights and delays of every pairing, and LogNormal weights (the full rule
+    variant's word 3 and exp), with separate launches (synapse lists too) and in the step
+    loop."""
+    from test_lognormal_weights import lognormal_network
     from test_uniform_synapses import uniform_network
-    ref = simulate(uniform_network(not loop), 150.0, seed=12, backend="cpu", connectivity=connectivity,
-                   progress=False)
+    network = uniform_network if draws == "uniform" else lognormal_network
+    ref = simulate(network(not loop), 150.0, seed=12, backend="cpu", connectivity=connectivity, progress=False)
     monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
-    res = simulate(uniform_network(not loop), 150.0, seed=12, backend="gpu", connectivity=connectivity,
-                   progress=False)
+    res = simulate(network(not loop), 150.0, seed=12, backend="gpu", connectivity=connectivity, progress=False)
     assert res.backend == "gpu" and ref.spike_gids.size > 500
     assert res.device["step_launches"].startswith("step loop") == loop
     assert_same_run(res, ref)

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from distsnn.backends.cpu.simulator import CpuSimulator
-from distsnn.backends.gpu.source import UNIFORM_BIT, plan_rules, rule_variant
+from distsnn.backends.gpu.source import KINDS_BIT, plan_rules, rule_variant
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
 from distsnn.build.synapse_lists import reference_variates
@@ -98,7 +98,7 @@ def test_cpu_rows_and_stored_csr_equal_the_spec(wk, dk):
     """gen_row's general loop (procedural delivery and the stored CSR) gives the spec's
     synapses, every rule, every pair of kinds with a Uniform (redrawn normal delays too)."""
     plan = make_plan(every_rule(DRAWS[wk], DELAYS[dk]), 77)
-    assert np.all(plan.proj_f[:, bp.JF_UNIFORM] == bits(wk, dk))
+    assert np.all(plan.proj_f[:, bp.JF_KINDS] == bits(wk, dk))
     sim = CpuSimulator(plan, "stored").build()
     assert np.array_equal(_csr_synapses(sim), reference_synapses(plan))
 
@@ -224,12 +224,12 @@ def test_a_uniform_model_takes_the_full_gpu_variant_and_is_fingerprinted():
         net.connect("a", "a", FixedTotalNumber(1000), weight, 1.0)
         return make_plan(net, 1)
     uni, normal = plan_of(Uniform(5.0, 15.0)), plan_of(Normal(10.0, 10.0))
-    assert UNIFORM_BIT in plan_rules(uni) and rule_variant(plan_rules(uni)) == ""
-    assert UNIFORM_BIT not in plan_rules(normal) and rule_variant(plan_rules(normal)) == "_no_indegree"
+    assert KINDS_BIT in plan_rules(uni) and rule_variant(plan_rules(uni)) == ""
+    assert KINDS_BIT not in plan_rules(normal) and rule_variant(plan_rules(normal)) == "_no_indegree"
     assert fingerprint(uni)["model_tables_sha256"] != fingerprint(normal)["model_tables_sha256"]
     # a model without a Uniform keeps the fingerprint of its checkpoints from before the column
     before = fingerprint(normal)["model_tables_sha256"]
-    normal.proj_f = normal.proj_f[:, :bp.N_JF_BEFORE_UNIFORM].copy()
+    normal.proj_f = normal.proj_f[:, :bp.N_JF_BEFORE_KINDS].copy()
     assert fingerprint(normal)["model_tables_sha256"] == before
 
 

@@ -1,22 +1,42 @@
 """What a projection's drawn weights and delays can be: their uniform bits and spreads (the
-plan's JF_UNIFORM, JF_WSD and JF_DSD) and the extremes of its delays (its ring slots and
+plan's JF_KINDS, JF_WSD and JF_DSD) and the extremes of its delays (its ring slots and
 shortest delay). The largest |w| is fixed_point.weight_bound's."""
-from ..model.distributions import Normal, Uniform
-from ..rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT, uniform_extremes
-from .fixed_point import Z_MAX
+import numpy as np
+
+from ..model.distributions import LogNormal, Normal, Uniform
+from ..rng.synapse_variates import LOGNORMAL_WEIGHT, NEGATIVE_WEIGHT, UNIFORM_DELAY, UNIFORM_WEIGHT, Z_MAX, \
+    uniform_extremes
 
 
-def uniform_bits(weight, delay):
-    """Which of a weight and a delay are Uniform (rng.synapse_variates' bits)."""
-    return (UNIFORM_WEIGHT if isinstance(weight, Uniform) else 0) | (UNIFORM_DELAY if isinstance(delay, Uniform) else 0)
+def draw_kinds(weight, delay):
+    """The kinds of a weight and a delay (rng.synapse_variates' bits): which are Uniform,
+    whether the weight is a LogNormal, and of sign -1."""
+    kinds = (UNIFORM_WEIGHT if isinstance(weight, Uniform) else 0) \
+        | (UNIFORM_DELAY if isinstance(delay, Uniform) else 0)
+    if isinstance(weight, LogNormal):
+        kinds |= LOGNORMAL_WEIGHT | (NEGATIVE_WEIGHT if weight.sign < 0 else 0)
+    return kinds
 
 
 def spread(dist):
-    """A weight's or delay's spread: a Normal's sd, a Uniform's high - low, 0.0 for a
-    constant (same unit as the distribution's)."""
-    if isinstance(dist, Normal):
-        return dist.sd
+    """A weight's or delay's spread: a Normal's sd, a Uniform's high - low, a LogNormal's
+    sigma, 0.0 for a constant (same unit as the distribution's; a LogNormal's of its log)."""
+    if isinstance(dist, (Normal, LogNormal)):
+        return dist.sigma if isinstance(dist, LogNormal) else dist.sd
     return dist.high - dist.low if isinstance(dist, Uniform) else 0.0
+
+
+def table_mean(dist):
+    """What the plan's JF_WMEAN holds for a weight: its mean, a LogNormal's mu."""
+    return dist.mu if isinstance(dist, LogNormal) else dist.mean
+
+
+def mean_weights(wmean, wsd, kinds):
+    """The projections' mean weights from the plan's columns JF_WMEAN, JF_WSD and JF_KINDS:
+    JF_WMEAN, or a LogNormal's sign exp(mu + sigma**2 / 2)."""
+    kinds = np.asarray(kinds).astype(np.int64)
+    sign = np.where(kinds & NEGATIVE_WEIGHT, -1.0, 1.0)
+    return np.where(kinds & LOGNORMAL_WEIGHT, sign * np.exp(wmean + 0.5 * np.asarray(wsd) ** 2), wmean)
 
 
 def delay_extremes(mean, spread, uniform):

@@ -15,9 +15,9 @@ maxima are combined by an allreduce: the maximum over all neurons, whatever the 
 """
 import numpy as np
 
-from ..rng.synapse_variates import UNIFORM_WEIGHT
 from . import plan as bp
 from .count_layout import require_counts_of
+from .draw_bounds import mean_weights
 from .fixed_point import RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
 from .synapse_lists import input_maxima
 
@@ -51,8 +51,7 @@ def weight_quanta(plan, q):
     J = plan.proj_i.shape[0]
     wq = np.zeros(J, dtype=np.int64)
     for j in range(J):
-        w_max = weight_bound(plan.proj_f[j, bp.JF_WMEAN], plan.proj_f[j, bp.JF_WSD],
-                             bool(int(plan.proj_f[j, bp.JF_UNIFORM]) & UNIFORM_WEIGHT))
+        w_max = weight_bound(plan.proj_f[j, bp.JF_WMEAN], plan.proj_f[j, bp.JF_WSD], plan.proj_f[j, bp.JF_KINDS])
         wq[j] = weight_units(w_max, q[plan.proj_i[j, bp.JI_POST_POP], plan.proj_i[j, bp.JI_REC]])
         wq[j] *= int(mult[plan.proj_i[j, bp.JI_PRE_POP]])
     return wq
@@ -104,7 +103,8 @@ def _smallest_mean_weights(plan):
         w = np.abs(np.asarray(w, dtype=np.float64))
         keep = w > 0.0
         np.minimum.at(w_min, (np.asarray(k, dtype=np.int64)[keep], np.asarray(r, dtype=np.int64)[keep]), w[keep])
-    take(plan.proj_i[:, bp.JI_POST_POP], plan.proj_i[:, bp.JI_REC], plan.proj_f[:, bp.JF_WMEAN])
+    take(plan.proj_i[:, bp.JI_POST_POP], plan.proj_i[:, bp.JI_REC],
+         mean_weights(plan.proj_f[:, bp.JF_WMEAN], plan.proj_f[:, bp.JF_WSD], plan.proj_f[:, bp.JF_KINDS]))
     take(plan.pin_i[:, bp.QI_POP], plan.pin_i[:, bp.QI_REC],
          [plan.network.poisson_inputs[int(i)].weight for i in plan.pin_i[:, bp.QI_INDEX]])
     lists = [sl for sl in plan.lists if sl.n]

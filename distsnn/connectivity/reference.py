@@ -7,7 +7,7 @@ from ..rng import permutation
 from ..rng.philox import philox4x32, uniform_open0_closed1, uint_below
 from ..rng.portable_math import plog
 from ..rng.redraw import redrawn
-from ..rng.synapse_variates import variates
+from ..rng.synapse_variates import variates, weight_values
 
 
 def count_tag(syn_tag):
@@ -63,9 +63,8 @@ def synapse_values(words, jf, dt, counter=None):
     counter: (c0, c1, c2, SYN tag, key0, key1) of the synapses, for a projection that
     redraws its delays below its bound (JF_DREDRAW * dt, rng.redraw); then, or otherwise, they
     are clipped to dt."""
-    z0, z1 = variates(words[1], words[2], words[3], jf[bp.JF_UNIFORM], jf[bp.JF_WSD], jf[bp.JF_DSD])
-    w = jf[bp.JF_WMEAN] + jf[bp.JF_WSD] * z0
-    w = np.maximum(w, 0.0) if jf[bp.JF_WMEAN] >= 0 else np.minimum(w, 0.0)
+    z0, z1 = variates(words[1], words[2], words[3], jf[bp.JF_KINDS], jf[bp.JF_WSD], jf[bp.JF_DSD])
+    w = weight_values(z0, jf[bp.JF_WMEAN], jf[bp.JF_WSD], jf[bp.JF_KINDS])
     w_int = np.floor(w * jf[bp.JF_SCALE] + 0.5).astype(np.int64)
     d = jf[bp.JF_DMEAN] + jf[bp.JF_DSD] * z1
     bound = jf[bp.JF_DREDRAW] * dt

@@ -89,8 +89,8 @@ def fingerprint(plan):
                       a[:, bp.N_PI_BEFORE_ROWS:]]
             a = a[:, :bp.PI_RING_EX]
         if name == "proj_f":   # the delay redraw's flag, the uniform bits: each only where some projection has it
-            a, extras = a[:, :bp.N_JF_BEFORE_REDRAW], [a[:, bp.N_JF_BEFORE_REDRAW:bp.N_JF_BEFORE_UNIFORM],
-                                                       a[:, bp.N_JF_BEFORE_UNIFORM:]]
+            a, extras = a[:, :bp.N_JF_BEFORE_REDRAW], [a[:, bp.N_JF_BEFORE_REDRAW:bp.N_JF_BEFORE_KINDS],
+                                                       a[:, bp.N_JF_BEFORE_KINDS:]]
         if name == "proj_i":   # the counts layout of every chunk, in the columns it had before spans
             a = a[:, :bp.JI_COUNT_COL0].copy()
             a[:, bp.JI_COUNT_OFF] = model_offsets(plan)

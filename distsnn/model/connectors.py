@@ -114,16 +114,17 @@ class FromList:
 
 def list_values(where, n, weight, delay, dt):
     """(weight, delay) of a FromList projection of n synapses: each a number, a Normal, a
-    Uniform, or one value per synapse (a sequence: model.distributions.Values). Given weights must share
-    one sign (zeros aside) and be finite; given delays must be finite and >= dt (ms). Raises
-    a ValueError naming the synapse."""
-    from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
+    Uniform (a weight also a LogNormal), or one value per synapse (a sequence:
+    model.distributions.Values). Given weights must share one sign (zeros aside) and be
+    finite; given delays must be finite and >= dt (ms). Raises a ValueError naming the
+    synapse."""
+    from .distributions import Constant, LogNormal, Normal, Uniform, Values, as_distribution, given_values
     out = []
     for name, value in (("weight", weight), ("delay", delay)):
         value = given_values(value)
         if not isinstance(value, Values):
-            out.append(as_distribution(value, f"{where}: {name}", (Constant, Normal, Uniform),
-                                       redraw=name == "delay"))
+            drawn = (Constant, Normal, Uniform) + ((LogNormal,) if name == "weight" else ())
+            out.append(as_distribution(value, f"{where}: {name}", drawn, redraw=name == "delay"))
             continue
         v = value.values
         if v.ndim != 1 or v.size != n:

@@ -4,11 +4,13 @@ Values are drawn by the backends from the model's random streams; these classes 
 and validate parameters.
 """
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..numbers import is_number, is_real, shown
+from ..rng.synapse_variates import Z_MAX
 
 
 def _finite(where, name, value):
@@ -43,6 +45,44 @@ class Uniform:
     @property
     def mean(self):
         return 0.5 * (self.low + self.high)
+
+
+# a LogNormal's exponent mu + sigma z must stay where the engines' exp is exact to 2 ulp
+# (rng.portable_math.pexp, |x| < 700), for every z a draw can give (|z| < Z_MAX)
+LOGNORMAL_EXPONENT_MAX = 690.0
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """A synaptic weight exp(mu + sigma z), z standard normal (NEST's
+    nest.random.lognormal(mean=mu, std=sigma), PyNN's RandomDistribution("lognormal", mu=,
+    sigma=)): mu and sigma are those of the weight's logarithm (the weight's unit being the
+    target model's); sign -1 (or -LogNormal(...)) gives negative, inhibitory weights. Its
+    median is exp(mu), its mean exp(mu + sigma**2 / 2)."""
+    mu: float
+    sigma: float
+    sign: float = 1.0
+
+    def validated(self, where):
+        mu, sigma = _finite(where, "mu", self.mu), _finite(where, "sigma", self.sigma)
+        if sigma < 0:
+            raise ValueError(f"{where}: sigma must be >= 0, got {sigma}")
+        if self.sign not in (1, -1) or isinstance(self.sign, bool):
+            raise ValueError(f"{where}: sign must be 1 or -1, got {self.sign!r}")
+        if abs(mu) + Z_MAX * sigma > LOGNORMAL_EXPONENT_MAX:
+            raise ValueError(f"{where}: |mu| + 6.66 sigma = {abs(mu) + Z_MAX * sigma:g} exceeds "
+                             f"{LOGNORMAL_EXPONENT_MAX:g}: weights of e**{LOGNORMAL_EXPONENT_MAX:g} and beyond")
+        if mu + 0.5 * sigma ** 2 > LOGNORMAL_EXPONENT_MAX:
+            raise ValueError(f"{where}: the mean weight e**(mu + sigma**2 / 2) = e**{mu + 0.5 * sigma ** 2:g} "
+                             f"exceeds e**{LOGNORMAL_EXPONENT_MAX:g}")
+        return LogNormal(mu, sigma, float(self.sign))
+
+    def __neg__(self):
+        return LogNormal(self.mu, self.sigma, -self.sign)
+
+    @property
+    def mean(self):
+        return self.sign * math.exp(self.mu + 0.5 * self.sigma ** 2)
 
 
 OUTSIDE = ("clip", "redraw")

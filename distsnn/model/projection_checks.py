@@ -2,23 +2,23 @@
 delay (distributions or one value per listed synapse), its receptor, and the counts its
 rule may draw. Each raises a ValueError that names the projection (`where`)."""
 from .connectors import FixedIndegree, FixedTotalNumber, FromList, list_values
-from .distributions import Constant, Normal, Uniform, Values, as_distribution
+from .distributions import Constant, LogNormal, Normal, Uniform, Values, as_distribution
 from .neurons import CONDUCTANCE_MODELS
 
 RECEPTORS = ("excitatory", "inhibitory")
 
 
 def weight_and_delay(where, rule, weight, delay, dt):
-    """(weight, delay) as the build reads them: distributions (Constant, Normal, Uniform), or
-    with FromList also one value per synapse. The delay's mean must be >= dt (ms), a redrawn
+    """(weight, delay) as the build reads them: distributions (Constant, Normal, Uniform, and
+    for a weight LogNormal), or with FromList also one value per synapse. The delay's mean must be >= dt (ms), a redrawn
     Normal's bound lie in [dt / 2, mean], a Uniform delay's low be >= dt (NEST refuses a delay
     below its resolution), and a Uniform weight keep one sign (a projection has one receptor;
     a Normal's draws are clipped to its mean's sign instead): checked here, before any build."""
     if isinstance(rule, FromList):
         weight, delay = list_values(where, rule.n, weight, delay, dt)
     else:
-        weight = as_distribution(weight, f"{where}: weight", DRAWN)
-        delay = as_distribution(delay, f"{where}: delay", DRAWN, redraw=True)
+        weight = as_distribution(weight, f"{where}: weight", DRAWN_WEIGHTS)
+        delay = as_distribution(delay, f"{where}: delay", DRAWN_DELAYS, redraw=True)
     check_uniforms(where, weight, delay, dt)
     if delay.mean < dt:
         raise ValueError(f"{where}: delay mean {delay.mean} ms is below dt = {dt} ms")
@@ -28,7 +28,8 @@ def weight_and_delay(where, rule, weight, delay, dt):
 
 
 # the distributions a projection's weight or delay may be drawn from (synapse_variates)
-DRAWN = (Constant, Normal, Uniform)
+DRAWN_DELAYS = (Constant, Normal, Uniform)
+DRAWN_WEIGHTS = DRAWN_DELAYS + (LogNormal,)
 
 
 def check_uniforms(where, weight, delay, dt):
@@ -60,6 +61,8 @@ def receptor_and_weight(where, post, weight, receptor):
             weight = Normal(-weight.mean, weight.sd)
         elif isinstance(weight, Uniform):
             weight = Uniform(-weight.high, -weight.low)
+        elif isinstance(weight, LogNormal):
+            weight = -weight
         elif isinstance(weight, Constant):
             weight = Constant(-weight.value)
         elif isinstance(weight, Values):

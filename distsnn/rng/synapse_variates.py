@@ -13,17 +13,24 @@ mean, the delay to dt or redrawn, as the rules do):
   0 is a row's skip or target). So every pair of kinds gets independent variates, and a
   projection without a Uniform draws exactly what it drew before Uniform existed.
 
-A projection's uniform bits (plan column JF_UNIFORM, a float as the other columns):
-UNIFORM_WEIGHT, UNIFORM_DELAY, or both.
+- LogNormal (weights only): sign exp(mu + sigma z), z the weight's normal as above (so its
+  words are a Normal's), exp the engines' own (portable_math.pexp), no clipping.
+
+A projection's kinds (plan column JF_KINDS, a float as the other columns): UNIFORM_WEIGHT,
+UNIFORM_DELAY, LOGNORMAL_WEIGHT (with NEGATIVE_WEIGHT for sign -1), 0 for Normals and
+constants.
 """
 import numpy as np
 
 from .philox import uniform_open0_closed1
-from .portable_math import box_muller
+from .portable_math import box_muller, pexp
 
 UNIFORM_WEIGHT = 1
 UNIFORM_DELAY = 2
+LOGNORMAL_WEIGHT = 4     # a LogNormal weight: sign exp(mu + sigma z0), mu and sigma in JF_WMEAN, JF_WSD
+NEGATIVE_WEIGHT = 8      # ... of sign -1
 TWO_M32 = 2.0 ** -32
+Z_MAX = 6.6605           # > sqrt(-2 ln 2**-32) = 6.66043...: every Box-Muller normal of 32-bit words is below
 
 
 def kinds(uniform, w_spread, d_spread):
@@ -48,6 +55,18 @@ def variates(words1, words2, words3, uniform, w_spread, d_spread):
     if du:
         z1 = uniform_open0_closed1(words3 if wn else words2) - 0.5
     return z0, z1
+
+
+def weight_values(z0, wmean, wsd, kinds):
+    """Weights from the weight's variates z0: mean + spread z0 clipped to the sign of the
+    mean, or where `kinds` says LogNormal (wmean, wsd its mu and sigma) sign exp(mu + sigma z0)
+    with the engines' exp (portable_math.pexp)."""
+    kinds = int(kinds)
+    if kinds & LOGNORMAL_WEIGHT:
+        w = pexp(wmean + wsd * np.asarray(z0))
+        return -w if kinds & NEGATIVE_WEIGHT else w
+    w = wmean + wsd * np.asarray(z0)
+    return np.maximum(w, 0.0) if wmean >= 0 else np.minimum(w, 0.0)
 
 
 def uniform_extremes(mean, spread):

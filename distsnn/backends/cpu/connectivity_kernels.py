@@ -10,9 +10,10 @@ from numba import prange
 
 from ...build import plan as bp
 from ...rng import streams
+from ...rng.synapse_variates import LOGNORMAL_WEIGHT, NEGATIVE_WEIGHT
 from .jit import kernel
-from .rng_kernels import (philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range, redraw_normal,
-                          uniform_kinds, uniform_pair, variates)
+from .rng_kernels import (philox, u01, below, box_muller, plog, pexp, perm_keys, half_bits, permute_range,
+                          redraw_normal, uniform_kinds, uniform_pair, variates)
 
 M32 = np.uint64(0xFFFFFFFF)
 # draws per block of the counting kernels: a branch-free loop computes a block's cells (LLVM
@@ -163,11 +164,25 @@ def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
 
 
 @kernel(inline="always")
-def synapse(w1, w2, w3, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
+def synapse_from_variates(z0, z1, kinds, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
+    """synapse_from_normals, but a LogNormal weight (kinds: JF_KINDS) is sign exp(mu + sigma
+    z0) with wmean, wsd its mu and sigma (rng.synapse_variates.weight_values), exp the
+    specification's (pexp). For the projections with a kind of draw of their own."""
+    w_int, d = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0)
+    bits = np.int64(kinds)
+    if (bits & LOGNORMAL_WEIGHT) != 0:
+        w = pexp(wmean + wsd * z0)
+        w = -w if (bits & NEGATIVE_WEIGHT) != 0 else w
+        w_int = np.int64(math.floor(w * scale + 0.5))
+    return w_int, d
+
+
+@kernel(inline="always")
+def synapse(w1, w2, w3, kinds, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
     """(fixed-point weight, delay in steps or a redraw's mark) of one synapse from its counter
-    words 1 to 3 (variates, synapse_from_normals)."""
-    z0, z1 = variates(w1, w2, w3, uni, wsd, dsd)
-    return synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0)
+    words 1 to 3 (variates, synapse_from_variates)."""
+    z0, z1 = variates(w1, w2, w3, kinds, wsd, dsd)
+    return synapse_from_variates(z0, z1, kinds, wmean, wsd, scale, dmean, dsd, dt, dlow, c0)
 
 
 @kernel(inline="always")
@@ -213,7 +228,7 @@ def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, uni, wmean, 
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
             out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
             z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
-            out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+            out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
     elif weights and (wsd != 0.0 or dsd != 0.0):
         for k in range(k0, k1):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
@@ -250,7 +265,7 @@ def fp_row(j, pre, chunk, clen, proj_f, tag, key0, key1, weights, dt, out_t, out
     scale = proj_f[j, bp.JF_SCALE]
     dmean = proj_f[j, bp.JF_DMEAN]
     dsd = proj_f[j, bp.JF_DSD]
-    uni = proj_f[j, bp.JF_UNIFORM]
+    uni = proj_f[j, bp.JF_KINDS]
     dlow = delay_floor(proj_f, j, dt) if weights else -math.inf
     pos = np.int64(-1)
     k0 = 0
@@ -284,7 +299,7 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     scale = proj_f[j, bp.JF_SCALE]
     dmean = proj_f[j, bp.JF_DMEAN]
     dsd = proj_f[j, bp.JF_DSD]
-    uni = proj_f[j, bp.JF_UNIFORM]   # a Uniform weight or delay: loops of their own (uniform_pair)
+    uni = proj_f[j, bp.JF_KINDS]   # a Uniform or LogNormal: loops of their own (uniform_pair)
     dlow = delay_floor(proj_f, j, dt)
     n = 0
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
@@ -295,7 +310,7 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
                 w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
                 out_t[k] = below(w0, clen)
                 z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
-                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+                out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
         elif wsd != 0.0 or dsd != 0.0:
             # the hot loop of procedural delivery: branch-free, so LLVM can vectorise it
             for k in range(cnt):
@@ -320,7 +335,8 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
                 slot = out_d[k]
                 w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
                 z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
-                out_w[k], out_d[k] = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, slot)
+                out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
+                                                           slot)
         elif wsd != 0.0 or dsd != 0.0:
             for k in range(n):
                 slot = out_d[k]

@@ -196,7 +196,7 @@ def box_muller(u1, u2):
 @kernel(inline="always")
 def uniform_kinds(uni, wsd, dsd):
     """(weight uniform, delay uniform, a normal drawn) of a projection with uniform bits `uni`
-    (JF_UNIFORM) and spreads wsd, dsd: a quantity draws a normal where it is not Uniform and
+    (JF_KINDS) and spreads wsd, dsd: a quantity draws a normal where it is not Uniform and
     its spread is nonzero (rng.synapse_variates.kinds)."""
     bits = np.int64(uni)
     wu = (bits & UNIFORM_WEIGHT) != 0
@@ -222,7 +222,7 @@ def uniform_pair(w1, w2, w3, wu, du, normal):
 @kernel(inline="always")
 def variates(w1, w2, w3, uni, wsd, dsd):
     """(x_w, x_d): the weight's and the delay's variates of one synapse from its counter words
-    1 to 3, for a projection with uniform bits `uni` (JF_UNIFORM) and spreads wsd, dsd (0 where
+    1 to 3, for a projection with uniform bits `uni` (JF_KINDS) and spreads wsd, dsd (0 where
     uni is 0: Box-Muller of words 1 and 2 where a spread is nonzero; else uniform_pair)."""
     if uni != 0.0:
         wu, du, normal = uniform_kinds(uni, wsd, dsd)

@@ -51,13 +51,14 @@ R32 = "_r32"
 # a call keeps across it do not fit the 80 of "_no_indegree" (it spilled 44 B) but fit the
 # full variant's 96 in delivery (its variant without fixed_indegree also needed 96, so a
 # variant of its own would gain no block per multiprocessor).
-# Weights or delays drawn from a Uniform (JF_UNIFORM, rng.synapse_variates) are another, bit
-# UNIFORM_BIT, in the full variant only: the other variants keep their registers (their word
-# 3 is dead code), and the rare models with a Uniform take the full variant's.
+# Weights or delays drawn from a Uniform, and LogNormal weights (JF_KINDS, rng.synapse_variates),
+# are another, bit KINDS_BIT, in the full variant only: the other variants keep their
+# registers (their word 3 and exp are dead code), and the rare models with these draws take
+# the full variant's.
 REDRAW_BIT = 6
-UNIFORM_BIT = 7
+KINDS_BIT = 7
 RULE_VARIANTS = {"": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN, REDRAW_BIT,
-                      UNIFORM_BIT),
+                      KINDS_BIT),
                  "_no_indegree": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A)}
 # the files whose entry points come in these variants
 RULE_FILES = ("deliver_procedural", "step_loop")
@@ -88,10 +89,10 @@ def rule_mask(rules):
 
 def plan_rules(plan):
     """The rule codes of a plan's projections, REDRAW_BIT where one redraws its delays, and
-    UNIFORM_BIT where one draws a weight or delay from a Uniform."""
+    KINDS_BIT where one draws a weight or delay from a Uniform or a weight from a LogNormal."""
     rules = {int(r) for r in plan.proj_i[:, bp.JI_RULE]}
     rules |= {REDRAW_BIT} if (plan.proj_f[:, bp.JF_DREDRAW] != 0).any() else set()
-    return rules | ({UNIFORM_BIT} if (plan.proj_f[:, bp.JF_UNIFORM] != 0).any() else set())
+    return rules | ({KINDS_BIT} if (plan.proj_f[:, bp.JF_KINDS] != 0).any() else set())
 
 
 def rule_variant(rules):
@@ -154,9 +155,11 @@ def constants_header():
     lines.append(f"#define MODEL_AEIF_PSC {MODEL_CODES['aeif_psc_exp']}")
     lines.append(f"#define MODEL_IZH {MODEL_CODES['izhikevich']}")
     lines.append(f"#define REDRAW_BIT {REDRAW_BIT}   // the RULES bit of delays redrawn below dt (RULE_VARIANTS)")
-    lines.append(f"#define UNIFORM_BIT {UNIFORM_BIT}   // the RULES bit of Uniform weights or delays (RULE_VARIANTS)")
-    lines.append(f"#define UNIFORM_WEIGHT {synapse_variates.UNIFORM_WEIGHT}   // JF_UNIFORM's bits (synapse_variates)")
+    lines.append(f"#define KINDS_BIT {KINDS_BIT}   // the RULES bit of Uniform and LogNormal draws (RULE_VARIANTS)")
+    lines.append(f"#define UNIFORM_WEIGHT {synapse_variates.UNIFORM_WEIGHT}   // JF_KINDS's bits (synapse_variates)")
     lines.append(f"#define UNIFORM_DELAY {synapse_variates.UNIFORM_DELAY}")
+    lines.append(f"#define LOGNORMAL_WEIGHT {synapse_variates.LOGNORMAL_WEIGHT}")
+    lines.append(f"#define NEGATIVE_WEIGHT {synapse_variates.NEGATIVE_WEIGHT}")
     lines.append(f"#define RULES_ALL {rule_mask(RULE_VARIANTS[''])}u   // every connection rule (RULE_VARIANTS)")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")

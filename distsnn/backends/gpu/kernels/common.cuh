@@ -124,12 +124,13 @@ __device__ __noinline__ double redraw_delay(Counter at, const u32 key0, const u3
 }
 
 // the weight's and the delay's variates of one synapse from its counter words 1 to 3 where
-// the projection has a Uniform (JF_UNIFORM's bits; rng.synapse_variates, the specification):
+// the projection has a kind of draw of its own (JF_KINDS's bits; rng.synapse_variates, the
+// specification; a LogNormal weight's variate is a normal's):
 // normals from Box-Muller of words 1 and 2, a Uniform's u - 1/2 from its own word of the
 // pair, or word 3 where the other quantity draws a normal
 __device__ __forceinline__ void variates(const u32 w1, const u32 w2, const u32 w3, const double* jf, double* z0,
                                          double* z1) {
-    const int bits = (int)jf[JF_UNIFORM];
+    const int bits = (int)jf[JF_KINDS];
     const bool wu = (bits & UNIFORM_WEIGHT) != 0, du = (bits & UNIFORM_DELAY) != 0;
     const bool wn = !wu && jf[JF_WSD] != 0.0, dn = !du && jf[JF_DSD] != 0.0;
     *z0 = 0.0;
@@ -140,8 +141,9 @@ __device__ __forceinline__ void variates(const u32 w1, const u32 w2, const u32 w
 }
 
 // fixed-point weight and delay (steps) of one synapse from counter words 1 to 3 (word 3 only
-// where the variant has Uniform draws: bit UNIFORM_BIT of RULES, source.RULE_VARIANTS, and
-// the projection has one: variates); a delay drawn below the projection's bound
+// where the variant has Uniform or LogNormal draws: bit KINDS_BIT of RULES,
+// source.RULE_VARIANTS, and the projection has one: variates; a LogNormal weight is
+// sign exp(mu + sigma z0), mu and sigma in JF_WMEAN and JF_WSD); a delay drawn below the projection's bound
 // JF_DREDRAW * dt is redrawn where it has one (from the synapse's counter `at`) and the
 // variant has the redraw (bit REDRAW_BIT of RULES); then, or otherwise, clipped to dt. inv_dt
 // is 1 / dt as the host divides (IEEE, the same double as the CPU's 1.0 / dt): a kernel
@@ -153,11 +155,15 @@ __device__ __forceinline__ void synapse(u32 w1, u32 w2, u32 w3, const Counter at
                                         i64* w_int, i64* d_steps) {
     const double wmean = jf[JF_WMEAN], wsd = jf[JF_WSD], dmean = jf[JF_DMEAN], dsd = jf[JF_DSD];
     double z0 = 0.0, z1 = 0.0;
-    if (((RULES >> UNIFORM_BIT) & 1u) && jf[JF_UNIFORM] != 0.0) variates(w1, w2, w3, jf, &z0, &z1);
+    if (((RULES >> KINDS_BIT) & 1u) && jf[JF_KINDS] != 0.0) variates(w1, w2, w3, jf, &z0, &z1);
     else if (wsd != 0.0 || dsd != 0.0) box_muller(u01(w1), u01(w2), &z0, &z1);
     double w = wmean + wsd * z0;
     if (wmean >= 0.0) w = (w >= 0.0) ? w : 0.0;   // keep the sign of the mean (as the numba max/min)
     else w = (w <= 0.0) ? w : 0.0;
+    if (((RULES >> KINDS_BIT) & 1u) && (((int)jf[JF_KINDS]) & LOGNORMAL_WEIGHT)) {   // sign exp(mu + sigma z0)
+        w = pexp(wmean + wsd * z0);
+        if (((int)jf[JF_KINDS]) & NEGATIVE_WEIGHT) w = -w;
+    }
     double d = dmean + dsd * z1;
     if ((RULES >> REDRAW_BIT) & 1u) {
         const double low = jf[JF_DREDRAW] * dt;   // 0 where the projection clips
