@@ -44,6 +44,8 @@ MODEL_OPTIONS = (
     ("--eta", "eta", float, "brunel: external rate in units of the threshold rate (default 2)"),
     ("--delay-spread", "delay_spread", float, "brunel: width (ms) of the recurrent delays, uniform around 1.5 ms "
                                               "(default 0: all 1.5 ms)"),
+    ("--weight-sigma", "weight_sigma", float, "brunel: recurrent weights LogNormal of means J and -g J, this the sd "
+                                              "of their logarithm (default 0: all J and -g J)"),
     ("--b", "b", float, "adex: spike-triggered adaptation of the excitatory neurons, pA (default 60)"),
     ("--cells", "cells", str, "izhikevich: 'central' (one parameter set per class, the default) or 'published' "
                               "(each cell its own a, b, c, d as Izhikevich 2003 draws them)"),

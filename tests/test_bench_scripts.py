@@ -2,6 +2,7 @@
 with a GPU can run it as it is), the checkpoint benchmark on a small microcircuit, the rules
 benchmark on a small network."""
 import json
+import math
 import pathlib
 import subprocess
 import sys
@@ -152,21 +153,28 @@ def test_bench_rules_smoke(tmp_path, backend):
         == 600 * 50
 
 
-@pytest.mark.parametrize("spread", [0.0, 2.0])
-def test_bench_brunel_smoke(tmp_path, spread):
+@pytest.mark.parametrize("spread,sigma", [(0.0, 0.0), (2.0, 0.5)])
+def test_bench_brunel_smoke(tmp_path, spread, sigma):
     """Without NEST: distsnn's runs, stored == procedural, the per-run and over-seed tables;
-    with the delays spread, in the file's name and title, and in the peers' spec."""
+    with the delays spread and the weights lognormal, in the file's name and title, and in
+    the peers' spec."""
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_brunel.py"), "--scale", "0.02", "--t-sim",
                            "150", "--analysis-from", "50", "--threads", "1", "--out-dir", str(tmp_path),
-                           "--delay-spread", str(spread)], capture_output=True, text=True, timeout=600)
+                           "--delay-spread", str(spread), "--weight-sigma", str(sigma)],
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    (js,) = tmp_path.glob(f"brunel_g5_eta2{'_spread2' if spread else ''}_scale0.02_*.json")
+    (js,) = tmp_path.glob(f"brunel_g5_eta2{'_spread2_wsigma0.5' if spread else ''}_scale0.02_*.json")
     md = (tmp_path / js.name.replace(".json", ".md")).read_text()
-    assert ("recurrent delays uniform over 1.5 ± 1 ms" in md) == bool(spread)
+    assert ("recurrent delays uniform over 1.5 ± 1 ms, recurrent weights lognormal (sd of log 0.5)" in md) \
+        == bool(spread)
     sys.path.insert(0, str(REPO / "scripts"))
     from bench_brunel import nest_spec
-    spec = nest_spec(0.02, 150.0, 5.0, 2.0, spread)
+    spec = nest_spec(0.02, 150.0, 5.0, 2.0, spread, sigma)
     assert (spec["delay_low"], spec["delay_high"]) == ((0.5, 2.5) if spread else (1.5, 1.5))
+    assert spec["weight_sigma"] == sigma and (("mu_e" in spec) == bool(sigma))
+    if sigma:
+        assert spec["mu_e"] == pytest.approx(math.log(0.1) - 0.125) and spec["mu_i"] == pytest.approx(math.log(0.5)
+                                                                                                        - 0.125)
     res = json.loads(js.read_text())
     assert [(r["mode"], r["seed"]) for r in res["runs"]] == [("procedural", 1), ("stored", 1), ("procedural", 2)]
     assert res["stored_equals_procedural"] is True

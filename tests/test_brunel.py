@@ -95,3 +95,20 @@ def test_recurrent_delays_spread_uniformly(tmp_path, capsys):
     for bad in ("3", "-1"):
         assert main(["run", "brunel", "--delay-spread", bad, "--t-sim", "1", "--no-progress"]) == 2
         assert "delay_spread must be a number of ms in [0, 2.8]" in capsys.readouterr().err
+
+
+def test_recurrent_weights_lognormal():
+    """--weight-sigma 0.5: the recurrent weights LogNormal with means J and -g J (log sd 0.5),
+    the external input's still J; out-of-range sigmas refused before any build."""
+    net = brunel.build(0.02, g=4.0, weight_sigma=0.5)
+    assert net.metadata["weight_sigma"] == 0.5
+    plan = make_plan(net, 1)
+    for j in range(4):
+        source = plan.pop_names[plan.proj_i[j, bp.JI_PRE_POP]]
+        w = expand_projection(plan, j)[2]
+        mean = 0.1 if source == "E" else -0.4
+        assert np.all(np.sign(w) == np.sign(mean)) and w.mean() == pytest.approx(mean, rel=0.03)
+        assert np.std(np.log(np.abs(w))) == pytest.approx(0.5, rel=0.03)
+    assert all(p.weight == 0.1 for p in net.poisson_inputs)
+    with pytest.raises(ValueError, match=r"weight_sigma must be a number in \[0, 3\]"):
+        brunel.build(0.02, weight_sigma=-1.0)

@@ -9,6 +9,9 @@ one neuron type, relative inhibition g), as NEST's brunel_delta_nest.py sets it 
   nu_thr = theta / (J C_E tau_m) = 10 Hz the rate that brings the mean input to threshold.
 - delay_spread w > 0 (ms) spreads the recurrent delays uniformly over [D - w/2, D + w/2]
   (Uniform; NEST's nest.random.uniform), w <= 2 (D - dt); the external input keeps D.
+- weight_sigma s > 0 draws the recurrent weights from LogNormals of means J and -g J with
+  their logarithm's sd s (mu = ln(|mean|) - s**2 / 2; NEST's nest.random.lognormal), s <= 3;
+  the external input keeps J.
 - The default (g = 5, eta = 2) is the asynchronous irregular state; g = 3, eta = 2 gives
   synchronous regular firing, g = 6, eta = 4 fast oscillations, g = 4.5, eta = 0.9 slow ones
   (Brunel 2000, fig. 8).
@@ -20,9 +23,11 @@ of neurons and keeps the in-degrees (Brunel's C and the mean-field operating poi
 put; below scale 1 neurons share more of their inputs).
 """
 
+import math
+
 import numpy as np
 
-from ..model import FixedIndegree, Network, Uniform
+from ..model import FixedIndegree, LogNormal, Network, Uniform
 from ..numbers import is_real, shown
 
 ORDER = 2500
@@ -52,20 +57,35 @@ def recurrent_delay(spread):
     return Uniform(DELAY - 0.5 * spread, DELAY + 0.5 * spread) if spread > 0 else DELAY
 
 
+def recurrent_weight(mean, sigma):
+    """A recurrent weight (mV): `mean`, or a LogNormal of that mean whose logarithm has sd
+    sigma in (0, 3]."""
+    if not is_real(sigma) or not 0 <= sigma <= 3:
+        raise ValueError(f"weight_sigma must be a number in [0, 3] (the sd of a weight's logarithm), got "
+                         f"{shown(sigma)}")
+    if sigma == 0:
+        return mean
+    w = LogNormal(math.log(abs(mean)) - 0.5 * float(sigma) ** 2, float(sigma))
+    return w if mean > 0 else -w
+
+
 def threshold_rate():
     """nu_thr (Hz): the external rate per input that holds the mean free membrane at theta."""
     return THETA / (J * C_E * TAU_M) * 1e3
 
 
-def build(scale=1.0, record_voltage=0, g=5.0, eta=2.0, delay_spread=0.0):
+def build(scale=1.0, record_voltage=0, g=5.0, eta=2.0, delay_spread=0.0, weight_sigma=0.0):
     """The network at `scale` (fraction of neurons, in-degrees kept), relative inhibition g,
-    external rate eta (in units of nu_thr) and recurrent delays spread uniformly over
-    delay_spread ms around D (0: all D)."""
+    external rate eta (in units of nu_thr), recurrent delays spread uniformly over
+    delay_spread ms around D (0: all D), recurrent weights LogNormal with their logarithm's
+    sd weight_sigma (0: all J and -g J)."""
     scale, g, eta = _positive("scale", scale), _positive("g", g), _positive("eta", eta)
     delay = recurrent_delay(delay_spread)
+    recurrent_weight(J, weight_sigma)   # checked before any population is made
     sizes = {"E": max(1, int(round(N_E_FULL * scale))), "I": max(1, int(round(N_I_FULL * scale)))}
     net = Network(dt=DT, chunk_size=1024, name="brunel")
     net.metadata.update({"model": "brunel", "scale": scale, "g": g, "eta": eta, "delay_spread_ms": float(delay_spread),
+                         "weight_sigma": float(weight_sigma),
                          "reference": "Brunel (2000) J Comput Neurosci 8:183; NEST brunel_delta_nest.py"})
     for pop, n in sizes.items():
         net.add_population(pop, n, "iaf_psc_delta", PARAMS, v_init=Uniform(PARAMS["E_L"], THETA))
@@ -74,7 +94,7 @@ def build(scale=1.0, record_voltage=0, g=5.0, eta=2.0, delay_spread=0.0):
             net.record_voltage(pop, np.arange(min(record_voltage, n)))
     for src, k, w in (("E", C_E, J), ("I", C_I, -g * J)):
         for dst in sizes:
-            net.connect(src, dst, FixedIndegree(k), w, delay)
+            net.connect(src, dst, FixedIndegree(k), recurrent_weight(w, weight_sigma), delay)
     for dst in sizes:
         net.add_poisson_input(dst, indegree=C_E, rate=eta * threshold_rate(), weight=J, delay=DELAY)
     return net

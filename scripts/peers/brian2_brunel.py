@@ -6,7 +6,8 @@ exact integration of the linear membrane.
 As in NEST and distsnn: input that arrives while a neuron is refractory is lost (on_pre and
 the Poisson input add to v only when not_refractory; `unless refractory` alone would stop
 only the differential equation), fixed in-degrees with multapses and autapses (sources drawn
-uniformly with replacement here, with NumPy), one delay for all synapses, and an
+uniformly with replacement here, with NumPy), one delay and weight per projection unless the
+spec spreads them (delays uniform, weights lognormal: drawn with NumPy), and an
 independent Poisson input per neuron (PoissonInput: a binomial count per step). NEST's order
 of events (brian2_nest_order.py): input is added before the threshold test, delays and the
 refractory period count steps as NEST does; without it Brian2's rate is 0.27 Hz lower."""
@@ -41,17 +42,22 @@ def main(spec_path, out_path, threads, seed):
                                                       "V_th": p["V_th"] * mV, "V_reset": p["V_reset"] * mV})
     group.v = f"({spec['v0_low']} + rand() * {spec['v0_high'] - spec['v0_low']}) * mV"
     syn = []
-    for lo, hi, k, w in ((0, n_e, spec["c_e"], spec["j"]), (n_e, n, spec["c_i"], -spec["g"] * spec["j"])):
+    sigma = spec.get("weight_sigma", 0.0)
+    for name, lo, hi, k, w in (("e", 0, n_e, spec["c_e"], spec["j"]),
+                               ("i", n_e, n, spec["c_i"], -spec["g"] * spec["j"])):
         low, high = spec.get("delay_low", spec["delay"]), spec.get("delay_high", spec["delay"])
-        if high > low:   # a delay per synapse, rounded to steps as NEST rounds it, then Brian2's
-            s = b2.Synapses(group, group, on_pre=f"v += {w} * mV * int(not_refractory_post)")
-            s.connect(i=rng.integers(lo, hi, size=n * k), j=np.repeat(np.arange(n), k))
+        # a delay per synapse where they are spread (rounded to steps as NEST rounds them, then
+        # Brian2's), a weight per synapse where they are lognormal
+        fixed_delay = {} if high > low else {"delay": delay_ms(spec["delay"], spec["dt"]) * ms}
+        s = b2.Synapses(group, group, model="w : volt" if sigma > 0 else "",
+                        on_pre=("v += w" if sigma > 0 else f"v += {w} * mV") + " * int(not_refractory_post)",
+                        **fixed_delay)
+        s.connect(i=rng.integers(lo, hi, size=n * k), j=np.repeat(np.arange(n), k))
+        if high > low:
             steps = np.floor(rng.uniform(low, high, size=n * k) * (1.0 / spec["dt"]) + 0.5)
             s.delay = np.maximum(steps * spec["dt"] - spec["dt"], 0.0) * ms
-        else:
-            s = b2.Synapses(group, group, on_pre=f"v += {w} * mV * int(not_refractory_post)",
-                            delay=delay_ms(spec["delay"], spec["dt"]) * ms)
-            s.connect(i=rng.integers(lo, hi, size=n * k), j=np.repeat(np.arange(n), k))
+        if sigma > 0:
+            s.w = np.sign(w) * rng.lognormal(spec["mu_" + name], sigma, size=n * k) * mV
         syn.append(s)
     noise = b2.PoissonInput(group, "v", N=spec["c_e"], rate=spec["nu_ext"] * Hz,
                             weight=f"{spec['j']} * mV * int(not_refractory)")

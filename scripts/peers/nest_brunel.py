@@ -22,9 +22,12 @@ def main(spec_path, out_path, threads, seed):
     noise = nest.Create("poisson_generator", params={"rate": spec["c_e"] * spec["nu_ext"]})
     nest.Connect(noise, every, syn_spec={"weight": spec["j"], "delay": spec["delay"]})
     low, high = spec.get("delay_low", spec["delay"]), spec.get("delay_high", spec["delay"])
+    sigma = spec.get("weight_sigma", 0.0)
     for src, k, w in (("E", spec["c_e"], spec["j"]), ("I", spec["c_i"], -spec["g"] * spec["j"])):
-        # a spread of delays: a new draw per synapse (a parameter object per Connect)
+        # a spread of delays, lognormal weights: a new draw per synapse (a parameter object per Connect)
         delay = nest.random.uniform(min=low, max=high) if high > low else spec["delay"]
+        if sigma > 0:
+            w = nest.random.lognormal(mean=spec["mu_" + src.lower()], std=sigma) * (1.0 if w > 0 else -1.0)
         nest.Connect(pops[src], every, {"rule": "fixed_indegree", "indegree": k}, {"weight": w, "delay": delay})
     rec = nest.Create("spike_recorder")
     nest.Connect(every, rec)
