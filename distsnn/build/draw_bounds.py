@@ -1,5 +1,5 @@
-"""What a projection's drawn weights and delays can be: their uniform bits and spreads (the
-plan's JF_KINDS, JF_WSD and JF_DSD) and the extremes of its delays (its ring slots and
+"""What a projection's drawn weights and delays can be: their kinds and spreads (the plan's
+JF_KINDS, JF_WSD and JF_DSD) and the extremes of its delays (its ring slots and
 shortest delay). The largest |w| is fixed_point.weight_bound's."""
 import numpy as np
 
@@ -21,8 +21,10 @@ def draw_kinds(weight, delay):
 def spread(dist):
     """A weight's or delay's spread: a Normal's sd, a Uniform's high - low, a LogNormal's
     sigma, 0.0 for a constant (same unit as the distribution's; a LogNormal's of its log)."""
-    if isinstance(dist, (Normal, LogNormal)):
-        return dist.sigma if isinstance(dist, LogNormal) else dist.sd
+    if isinstance(dist, Normal):
+        return dist.sd
+    if isinstance(dist, LogNormal):
+        return dist.sigma
     return dist.high - dist.low if isinstance(dist, Uniform) else 0.0
 
 

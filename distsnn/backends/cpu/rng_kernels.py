@@ -195,9 +195,9 @@ def box_muller(u1, u2):
 
 @kernel(inline="always")
 def uniform_kinds(uni, wsd, dsd):
-    """(weight uniform, delay uniform, a normal drawn) of a projection with uniform bits `uni`
+    """(weight uniform, delay uniform, a normal drawn) of a projection with kinds `uni`
     (JF_KINDS) and spreads wsd, dsd: a quantity draws a normal where it is not Uniform and
-    its spread is nonzero (rng.synapse_variates.kinds)."""
+    its spread is nonzero, a LogNormal weight included (rng.synapse_variates.kinds)."""
     bits = np.int64(uni)
     wu = (bits & UNIFORM_WEIGHT) != 0
     du = (bits & UNIFORM_DELAY) != 0
@@ -206,10 +206,11 @@ def uniform_kinds(uni, wsd, dsd):
 
 @kernel(inline="always")
 def uniform_pair(w1, w2, w3, wu, du, normal):
-    """(x_w, x_d) of one synapse of a projection with a Uniform, from its counter words 1 to
-    3 (rng.synapse_variates, the specification): with a normal beside the Uniform, the
-    Box-Muller pair of words 1 and 2 and the Uniform's u - 1/2 from word 3; else u - 1/2 of
-    words 1 and 2 (a constant's variate is then its own word's, which its spread 0 cancels).
+    """(x_w, x_d) of one synapse of a projection with kinds of its own (a Uniform or a
+    LogNormal), from its counter words 1 to 3 (rng.synapse_variates, the specification):
+    where a normal is drawn (a Normal's or a LogNormal's), the Box-Muller pair of words 1
+    and 2, and a Uniform's u - 1/2 from word 3; where none is, u - 1/2 of words 1 and 2 (a
+    constant's variate is then its own word's, which its spread 0 cancels).
     wu, du, normal (uniform_kinds) are the projection's, the same for a whole row, and
     nothing here branches on the words, so that the row loops vectorise."""
     if normal:
@@ -222,8 +223,8 @@ def uniform_pair(w1, w2, w3, wu, du, normal):
 @kernel(inline="always")
 def variates(w1, w2, w3, uni, wsd, dsd):
     """(x_w, x_d): the weight's and the delay's variates of one synapse from its counter words
-    1 to 3, for a projection with uniform bits `uni` (JF_KINDS) and spreads wsd, dsd (0 where
-    uni is 0: Box-Muller of words 1 and 2 where a spread is nonzero; else uniform_pair)."""
+    1 to 3, for a projection with kinds `uni` (JF_KINDS) and spreads wsd, dsd (where uni is
+    0, Box-Muller of words 1 and 2 where a spread is nonzero; else uniform_pair)."""
     if uni != 0.0:
         wu, du, normal = uniform_kinds(uni, wsd, dsd)
         return uniform_pair(w1, w2, w3, wu, du, normal)
