@@ -10,7 +10,6 @@ those papers turn: adaptation slows the excitatory population.
 `scale` multiplies the number of neurons and keeps the in-degrees (p x N at scale 1, drawn
 with FixedIndegree), so that every neuron's input stays as at full size.
 """
-
 import numpy as np
 
 from ..model import FixedIndegree, Network, Uniform

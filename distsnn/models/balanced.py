@@ -10,7 +10,6 @@ CUBA: iaf_psc_exp (tau_m 20 ms, E_L -49 mV, i.e. above threshold), weights 0.27 
 Both: V_th -50 mV, V_reset -60 mV, t_ref 5 ms. `scale` multiplies the number of neurons at
 constant connection probability (as PyNN's N_pop scans do).
 """
-
 import numpy as np
 
 from ..model import FixedProbability, Network, Uniform

@@ -22,7 +22,6 @@ every neuron at 0, which gives a synchronous first volley). `scale` multiplies t
 of neurons and keeps the in-degrees (Brunel's C and the mean-field operating point stay
 put; below scale 1 neurons share more of their inputs).
 """
-
 import math
 
 import numpy as np
