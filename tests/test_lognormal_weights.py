@@ -131,3 +131,16 @@ def test_what_a_lognormal_cannot_draw_is_refused():
     net.add_population("c", 10, "iaf_cond_exp")
     proj = net.connect("a", "c", FixedTotalNumber(10), -LogNormal(0.5, 0.2), 1.0)
     assert proj.receptor == "inhibitory" and proj.weight == LogNormal(0.5, 0.2, 1.0) and proj.weight.mean > 0
+
+
+def test_mean_weights_take_the_exp_of_lognormals_only():
+    """The int32 resolution check's mean weights: a LogNormal's sign e**(mu + sigma**2 / 2),
+    the others' means as they are, without an exp of a mean weight of 1000 pA (inf, and
+    NumPy's overflow warning)."""
+    import warnings
+    from distsnn.build.draw_bounds import mean_weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = mean_weights(np.array([1000.0, math.log(2.0), -5.0]), np.array([1.0, 0.0, 0.5]),
+                           np.array([0.0, LOGNORMAL_WEIGHT, LOGNORMAL_WEIGHT | NEGATIVE_WEIGHT]))
+    assert got[0] == 1000.0 and got[1] == pytest.approx(2.0) and got[2] == pytest.approx(-math.exp(-5.0 + 0.125))

@@ -37,8 +37,11 @@ def mean_weights(wmean, wsd, kinds):
     """The projections' mean weights from the plan's columns JF_WMEAN, JF_WSD and JF_KINDS:
     JF_WMEAN, or a LogNormal's sign exp(mu + sigma**2 / 2)."""
     kinds = np.asarray(kinds).astype(np.int64)
-    sign = np.where(kinds & NEGATIVE_WEIGHT, -1.0, 1.0)
-    return np.where(kinds & LOGNORMAL_WEIGHT, sign * np.exp(wmean + 0.5 * np.asarray(wsd) ** 2), wmean)
+    out = np.array(wmean, dtype=np.float64)
+    log = (kinds & LOGNORMAL_WEIGHT) != 0   # exp of the others' means would overflow past 709
+    sign = np.where(kinds[log] & NEGATIVE_WEIGHT, -1.0, 1.0)
+    out[log] = sign * np.exp(out[log] + 0.5 * np.asarray(wsd, dtype=np.float64)[log] ** 2)
+    return out
 
 
 def delay_extremes(mean, spread, uniform):
