@@ -15,9 +15,9 @@ A Normal or Uniform weight or delay, or a LogNormal weight, is drawn per synapse
 uses SYN counter (i lo, i hi, 0, projection id), whose words 1 to 3 give its variates as
 every rule's do (rng.synapse_variates: the Box-Muller pair of words 1 and 2, the cosine
 branch the weight's normal, the sine branch the delay's; a Uniform's own word or word 3),
-clipped as the rules clip; a delay Normal(..., outside="redraw") drawn below its bound (dt, or its low) is redrawn
-from the synapse's REDRAW chain (counter (i lo, i hi, 0), rng.redraw), as the rules redraw
-theirs.
+clipped as the rules clip; a delay Normal(..., outside="redraw") drawn below its bound (dt,
+or its low) is redrawn from the synapse's REDRAW chain (counter (i lo, i hi, 0),
+rng.redraw), as the rules redraw theirs.
 """
 import hashlib
 from dataclasses import dataclass

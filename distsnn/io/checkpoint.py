@@ -82,13 +82,13 @@ def fingerprint(plan):
         # columns of pop_i and pop_f when some population has one, pop_i's flag of rows per
         # neuron when some population has them (their values: per_neuron_description), dc_f's and dc_i's AC
         # columns when some input is AC, proj_f's redraw flag when some projection redraws its delays
-        # and its uniform bits when some projection draws from a Uniform
+        # and its kinds when some projection draws from a Uniform or a LogNormal
         extras = []
         if name == "pop_i":
             extras = [a[:, bp.N_PI_BEFORE_PS:bp.N_PI_BEFORE_VTH], a[:, bp.N_PI_BEFORE_VTH:bp.N_PI_BEFORE_ROWS],
                       a[:, bp.N_PI_BEFORE_ROWS:]]
             a = a[:, :bp.PI_RING_EX]
-        if name == "proj_f":   # the delay redraw's flag, the uniform bits: each only where some projection has it
+        if name == "proj_f":   # the delay redraw's flag, the draws' kinds: each only where some projection has it
             a, extras = a[:, :bp.N_JF_BEFORE_REDRAW], [a[:, bp.N_JF_BEFORE_REDRAW:bp.N_JF_BEFORE_KINDS],
                                                        a[:, bp.N_JF_BEFORE_KINDS:]]
         if name == "proj_i":   # the counts layout of every chunk, in the columns it had before spans

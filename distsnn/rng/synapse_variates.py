@@ -33,19 +33,20 @@ TWO_M32 = 2.0 ** -32
 Z_MAX = 6.6605           # > sqrt(-2 ln 2**-32) = 6.66043...: every Box-Muller normal of 32-bit words is below
 
 
-def kinds(uniform, w_spread, d_spread):
-    """(weight uniform, delay uniform, weight normal, delay normal) of a projection's uniform
-    bits and spreads: a quantity is normal where it is not uniform and its sd is nonzero."""
-    bits = int(uniform)
+def kinds(bits, w_spread, d_spread):
+    """(weight uniform, delay uniform, weight normal, delay normal) of a projection's kinds
+    (JF_KINDS) and spreads: a quantity draws a normal (a LogNormal weight too) where it is not
+    Uniform and its spread is nonzero."""
+    bits = int(bits)
     wu, du = bool(bits & UNIFORM_WEIGHT), bool(bits & UNIFORM_DELAY)
     return wu, du, (not wu) and w_spread != 0.0, (not du) and d_spread != 0.0
 
 
-def variates(words1, words2, words3, uniform, w_spread, d_spread):
+def variates(words1, words2, words3, bits, w_spread, d_spread):
     """(x_w, x_d): the weight's and the delay's variates of synapses with counter words 1 to 3
-    (uint32 arrays), for a projection with uniform bits `uniform` and spreads w_spread,
+    (uint32 arrays), for a projection with kinds `bits` (JF_KINDS) and spreads w_spread,
     d_spread (zeros where a quantity is constant)."""
-    wu, du, wn, dn = kinds(uniform, w_spread, d_spread)
+    wu, du, wn, dn = kinds(bits, w_spread, d_spread)
     shape = np.shape(words1)
     z0, z1 = np.zeros(shape), np.zeros(shape)
     if wn or dn:

@@ -11,7 +11,7 @@ from .rng_kernels import M32, philox, variates
 
 @kernel(parallel=True)
 def list_variates(tag, key0, key1, uni, wsd, dsd, z0, z1):
-    """The variates of synapses i = 0 .. z0.size-1 of a list projection with uniform bits
+    """The variates of synapses i = 0 .. z0.size-1 of a list projection with kinds
     `uni` and spreads wsd, dsd: SYN counter (i lo, i hi, 0, tag), words 1 to 3 (z0 the
     weight's, z1 the delay's: rng_kernels.variates), as the NumPy specification
     (synapse_lists.reference_variates) draws them."""
