@@ -22,7 +22,7 @@ from distsnn.rng.portable_math import pexp
 from distsnn.rng.synapse_variates import LOGNORMAL_WEIGHT, NEGATIVE_WEIGHT, Z_MAX
 from distsnn.runtime import simulate
 from test_connectivity import _csr_synapses, reference_synapses
-from test_uniform_synapses import every_rule, uniform_network
+from test_uniform_synapses import ENGINES, assert_engines_agree, assert_step_loop_agrees, every_rule, uniform_network
 
 LOGNORMAL = lambda m: LogNormal(math.log(abs(m)), 0.5, 1.0 if m > 0 else -1.0)   # noqa: E731
 
@@ -86,22 +86,13 @@ def lognormal_reference():
     return simulate(lognormal_network(), 150.0, seed=12, backend="cpu", progress=False)
 
 
-@pytest.mark.parametrize("backend,connectivity", [("cpu", "stored"), ("gpu-emu", "procedural"),
-                                                  ("gpu-emu", "stored")])
+@pytest.mark.parametrize("backend,connectivity", ENGINES)
 def test_engines_agree(lognormal_reference, backend, connectivity):
-    ref = lognormal_reference
-    assert ref.spike_gids.size > 500
-    res = simulate(lognormal_network(), 150.0, seed=12, backend=backend, connectivity=connectivity, progress=False)
-    assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
-    assert np.array_equal(res.vrec, ref.vrec) and res.events == ref.events
+    assert_engines_agree(lognormal_network, lognormal_reference, backend, connectivity)
 
 
 def test_emulated_step_loop_agrees(monkeypatch):
-    ref = simulate(lognormal_network(lists=False), 60.0, seed=12, backend="cpu", progress=False)
-    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
-    res = simulate(lognormal_network(lists=False), 60.0, seed=12, backend="gpu-emu", progress=False)
-    assert res.device["step_launches"].startswith("step loop (step_loop_r32,") and ref.spike_gids.size > 200
-    assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.vrec, ref.vrec)
+    assert_step_loop_agrees(lognormal_network, monkeypatch)
 
 
 def test_a_lognormal_model_takes_the_full_gpu_variant():

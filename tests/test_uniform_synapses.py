@@ -23,6 +23,7 @@ from distsnn.rng.portable_math import box_muller
 from distsnn.rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT, uniform_extremes, variates
 from distsnn.runtime import simulate
 from test_connectivity import _csr_synapses, reference_synapses
+from test_gpu_emulated import assert_same_run
 
 KEY = streams.key_from_seed(2026)
 KINDS = {"constant": (Constant(1.0), 0.0), "normal": (Normal(1.0, 0.5), 0.5), "uniform": (Uniform(0.5, 1.5), 1.0)}
@@ -185,26 +186,37 @@ def uniform_reference():
     return simulate(uniform_network(), 150.0, seed=12, backend="cpu", progress=False)
 
 
-@pytest.mark.parametrize("backend,connectivity", [("cpu", "stored"), ("gpu-emu", "procedural"),
-                                                  ("gpu-emu", "stored")])
+ENGINES = [("cpu", "stored"), ("gpu-emu", "procedural"), ("gpu-emu", "stored")]
+
+
+def assert_engines_agree(network, ref, backend, connectivity):
+    """network() on `backend` and `connectivity` runs as `ref`, the CPU procedural engine's
+    150 ms of it: the same spikes, voltages and events."""
+    assert ref.spike_gids.size > 500
+    res = simulate(network(), 150.0, seed=12, backend=backend, connectivity=connectivity, progress=False)
+    assert_same_run(res, ref)
+
+
+def assert_step_loop_agrees(network, monkeypatch):
+    """network(lists=False) on the emulated device's step loop (its full variant, its own
+    copy of delivery) runs as on the CPU for 60 ms."""
+    ref = simulate(network(lists=False), 60.0, seed=12, backend="cpu", progress=False)
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
+    res = simulate(network(lists=False), 60.0, seed=12, backend="gpu-emu", progress=False)
+    assert res.device["step_launches"].startswith("step loop (step_loop_r32,") and ref.spike_gids.size > 200
+    assert_same_run(res, ref)
+
+
+@pytest.mark.parametrize("backend,connectivity", ENGINES)
 def test_engines_agree(uniform_reference, backend, connectivity):
     """CPU stored and the emulated GPU (the full rule variant's Uniform path, procedural and
     stored) give the CPU procedural engine's spikes, voltages and events."""
-    ref = uniform_reference
-    assert ref.spike_gids.size > 500
-    res = simulate(uniform_network(), 150.0, seed=12, backend=backend, connectivity=connectivity, progress=False)
-    assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
-    assert np.array_equal(res.vrec, ref.vrec) and res.events == ref.events
+    assert_engines_agree(uniform_network, uniform_reference, backend, connectivity)
 
 
 def test_emulated_step_loop_agrees(monkeypatch):
-    """The step loop's full variant (its own copy of delivery) draws the Uniforms alike."""
-    ref = simulate(uniform_network(lists=False), 60.0, seed=12, backend="cpu", progress=False)
-    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
-    res = simulate(uniform_network(lists=False), 60.0, seed=12, backend="gpu-emu", progress=False)
-    assert res.device["step_launches"].startswith("step loop (step_loop_r32,") and ref.spike_gids.size > 200
-    assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
-    assert np.array_equal(res.vrec, ref.vrec) and res.events == ref.events
+    """The step loop's full variant draws the Uniforms alike."""
+    assert_step_loop_agrees(uniform_network, monkeypatch)
 
 
 def test_uniform_draws_change_the_spikes(uniform_reference):
