@@ -209,14 +209,14 @@ def test_engines_agree_on_a_bound_of_dt_over_2(redraw_reference):
         assert res.events == ref.events
 
 
-def test_a_redrawing_model_takes_the_full_gpu_variant():
+def test_a_redrawing_model_takes_the_gpu_variant_with_the_redraw():
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("a", 100)
     net.connect("a", "a", FixedTotalNumber(1000), 10.0, Normal(1.5, 0.75))
     assert rule_variant(plan_rules(make_plan(net, 1))) == "_no_indegree"
     redrawing(net)
     rules = plan_rules(make_plan(net, 1))
-    assert REDRAW_BIT in rules and rule_variant(rules) == ""
+    assert REDRAW_BIT in rules and rule_variant(rules) == "_no_kinds"
     # a constant delay or sd 0 has nothing to redraw
     net.projections[0] = dataclasses.replace(net.projections[0], delay=Normal(1.5, 0.0, "redraw"))
     assert REDRAW_BIT not in plan_rules(make_plan(net, 1))

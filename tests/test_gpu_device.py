@@ -30,14 +30,15 @@ def test_mixed_network_same_as_cpu(connectivity, bits):
 
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
 @pytest.mark.parametrize("loop", [False, True])
-@pytest.mark.parametrize("draws", ["uniform", "lognormal"])
-def test_uniform_and_lognormal_draws_same_as_cpu(monkeypatch, draws, connectivity, loop):
-    """Uniform weights and delays of every pairing, and LogNormal weights (the full rule
-    variant's word 3 and exp), with separate launches (synapse lists too) and in the step
-    loop."""
+@pytest.mark.parametrize("draws", ["uniform", "lognormal", "exponential"])
+def test_uniform_lognormal_and_exponential_draws_same_as_cpu(monkeypatch, draws, connectivity, loop):
+    """Uniform weights and delays of every pairing, LogNormal weights, and Exponential weights
+    and delays (the full rule variant's word 3, exp and log), with separate launches (synapse
+    lists too) and in the step loop."""
+    from test_exponential_synapses import exponential_network
     from test_lognormal_weights import lognormal_network
     from test_uniform_synapses import uniform_network
-    network = uniform_network if draws == "uniform" else lognormal_network
+    network = {"uniform": uniform_network, "lognormal": lognormal_network, "exponential": exponential_network}[draws]
     ref = simulate(network(not loop), 150.0, seed=12, backend="cpu", connectivity=connectivity, progress=False)
     monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
     res = simulate(network(not loop), 150.0, seed=12, backend="gpu", connectivity=connectivity, progress=False)

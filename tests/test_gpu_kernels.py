@@ -9,9 +9,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from distsnn.backends.gpu.source import (ENTRY_POINTS, KERNELS, NVCC_FLAGS, REGISTER_CAPS, RULE_FILES,
-                                         VARIANT_REGISTERS, compile_options, constants_header, kernel_source,
-                                         signatures)
+from distsnn.backends.gpu.source import (ENTRY_POINTS, KERNELS, NVCC_FLAGS, REGISTER_CAPS, VARIANT_REGISTERS,
+                                         compile_options, constants_header, kernel_source, register_cap, signatures)
 from distsnn.build import plan as bp
 from distsnn.model.neurons import MODEL_CODES
 from distsnn.rng import portable_math as pm
@@ -61,14 +60,27 @@ def test_kernel_registers_fit_without_spills(tmp_path, kernel):
     assert all(s == ("0", "0") for s in spills), proc.stderr
     frames = re.findall(r"(\d+) bytes stack frame", proc.stderr)
     assert len(frames) == len(spills) and set(frames) == {"0"}, proc.stderr
-    cap = REGISTER_CAPS.get(kernel)
-    assert cap is None or max(regs) <= cap, proc.stderr
-    # each rule variant within its own cap (6 blocks of 128 threads per multiprocessor at 80)
+    # each entry point within its cap: its rule variant's, else the file's (6 blocks of 128
+    # threads per multiprocessor at 80, 5 at 96, 4 at 104)
     used = dict(zip(re.findall(r"Compiling entry function '(\w+)'", proc.stderr), regs))
     assert set(used) == set(ENTRY_POINTS[kernel]), proc.stderr
-    for variant, most in VARIANT_REGISTERS.items():
-        for entry in (e for e in used if kernel in RULE_FILES and e.startswith(kernel + variant)):
-            assert used[entry] <= most, (entry, used[entry])
+    for entry, n in used.items():
+        cap = register_cap(kernel, entry)
+        assert cap is None or n <= cap, (entry, n, cap)
+
+
+def test_register_caps_by_variant():
+    """The caps the entry points are compiled with: the redraw's variant keeps procedural
+    delivery's 96, the full one (Uniform, Exponential and LogNormal draws) 104, the one
+    without fixed_indegree 80; files without variants their file's cap or none."""
+    assert register_cap("deliver_procedural", "deliver_procedural_no_kinds_r32") == REGISTER_CAPS["deliver_procedural"]
+    assert register_cap("deliver_procedural", "deliver_procedural") == VARIANT_REGISTERS[""] == 104
+    assert register_cap("step_loop", "step_loop_no_indegree") == VARIANT_REGISTERS["_no_indegree"] == 80
+    assert register_cap("deliver_stored", "deliver_stored_r32") is None
+    text = kernel_source("deliver_procedural")
+    assert "__maxnreg__(104) deliver_procedural_r32(" in text and "__maxnreg__(80) deliver_procedural_no_indegree(" in text
+    assert " deliver_procedural_no_kinds(" in text and "__maxnreg__(104) deliver_procedural_no_kinds" not in text
+    assert "__maxnreg__" not in kernel_source("neuron_update_aeif")   # no variants, no variant's cap
 
 
 @pytest.mark.skipif(not HAVE_NVRTC, reason="CuPy with NVRTC not installed (pip install 'distsnn[gpu]')")

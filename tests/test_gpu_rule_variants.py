@@ -1,6 +1,8 @@
 """Procedural delivery and the step loop come in variants by the connection rules they
-regenerate (source.RULE_VARIANTS): every rule, or every rule but fixed_indegree
-("_no_indegree"), which leaves out its permutation and so fits fewer registers. The driver
+regenerate (source.RULE_VARIANTS): every rule and every kind of draw (""), every rule and the
+redraw but no draws of a kind of their own ("_no_kinds": no Uniform, Exponential or LogNormal),
+or every rule but fixed_indegree ("_no_indegree"), which leaves out its permutation and so
+fits fewer registers. The driver
 launches the smallest variant that covers its plan's rules; on the emulated device, a model
 without fixed_indegree runs that variant bit for bit as the CPU engine, and a variant that
 lacks a rule of the model loses that rule's synapses (the variants really differ, so the
@@ -11,7 +13,8 @@ import pytest
 from distsnn.backends.gpu import simulator as gpu_simulator
 from distsnn.backends.gpu.emulator import EmulatedDevice
 from distsnn.backends.gpu.simulator import GpuSimulator
-from distsnn.backends.gpu.source import ENTRY_POINTS, RULE_FILES, RULE_VARIANTS, kernel_file, rule_mask, rule_variant
+from distsnn.backends.gpu.source import (ENTRY_POINTS, KINDS_BIT, REDRAW_BIT, RULE_FILES, RULE_VARIANTS, kernel_file,
+                                         rule_mask, rule_variant)
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
 from distsnn.model import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, Network,
@@ -50,7 +53,9 @@ def test_the_smallest_variant_that_covers_the_rules():
     assert rule_variant([bp.RULE_FTN]) == "_no_indegree"
     assert rule_variant(np.array(others + [bp.RULE_FTN])) == "_no_indegree"
     assert rule_variant([]) == "_no_indegree"                 # no projection: any variant serves
-    assert rule_variant([bp.RULE_FIN]) == rule_variant(others + [bp.RULE_FIN]) == ""   # only the full one has it
+    assert rule_variant([bp.RULE_FIN]) == rule_variant(others + [bp.RULE_FIN]) == "_no_kinds"   # not the smallest
+    assert rule_variant([bp.RULE_FP, REDRAW_BIT]) == "_no_kinds"
+    assert rule_variant([bp.RULE_FP, KINDS_BIT]) == rule_variant(others + [bp.RULE_FIN, REDRAW_BIT, KINDS_BIT]) == ""
     with pytest.raises(ValueError, match="no kernel variant regenerates the connection rules"):
         rule_variant([bp.RULE_FTN, 17])
 
@@ -100,10 +105,10 @@ def test_the_full_variant_on_request_same_results(reference, monkeypatch):
     assert res.device["step_kernels"] == ["neuron_update_r32", "record_state", "deliver_procedural_no_indegree_r32"]
 
 
-def test_a_rule_the_model_needs_makes_it_run_the_full_variant():
+def test_a_rule_the_model_needs_makes_it_run_a_larger_variant():
     sim = GpuSimulator(make_plan(network(indegree=True), 6), device=EmulatedDevice(step_loop=True)).build()
-    assert sim.entry_point("deliver_procedural") == "deliver_procedural_r32"
-    assert sim.loop_kernel == "step_loop_r32"
+    assert sim.entry_point("deliver_procedural") == "deliver_procedural_no_kinds_r32"
+    assert sim.loop_kernel == "step_loop_no_kinds_r32"
 
 
 @pytest.mark.parametrize("loop", [False, True])

@@ -83,8 +83,9 @@ def loop_run(monkeypatch, connectivity="procedural", bits=32, **kw):
     monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
     res = simulate(loop_network(bits), T_SIM, seed=4, backend="gpu-emu", connectivity=connectivity,
                    progress=False, **kw)
-    # every rule: the full variant; stored: the smallest (its procedural delivery never runs)
-    kernel = "step_loop" + ("_no_indegree" if connectivity == "stored" else "") + ("_r32" if bits == 32 else "")
+    # every rule, no kinds of draws: "_no_kinds"; stored: the smallest (its procedural delivery never runs)
+    variant = "_no_indegree" if connectivity == "stored" else "_no_kinds"
+    kernel = "step_loop" + variant + ("_r32" if bits == 32 else "")
     assert res.device["step_launches"].startswith(f"step loop ({kernel},")
     return res
 
@@ -181,7 +182,7 @@ def test_models_the_loop_does_not_cover_run_as_separate_launches():
     asked = EmulatedDevice(step_loop=True)
     plain = GpuSimulator(make_plan(mixed_network(), 12), device=asked).build()
     assert plain.loop_kernel is None and plain.step_launches == "separate launches"
-    assert GpuSimulator(make_plan(loop_network(), 4), device=asked).build().loop_kernel == "step_loop_r32"
+    assert GpuSimulator(make_plan(loop_network(), 4), device=asked).build().loop_kernel == "step_loop_no_kinds_r32"
     unasked = GpuSimulator(make_plan(loop_network(), 4), device=EmulatedDevice(step_loop=False)).build()
     assert unasked.loop_kernel is None
 

@@ -103,7 +103,8 @@ def test_a_lognormal_model_takes_the_full_gpu_variant():
 def test_what_a_lognormal_cannot_draw_is_refused():
     net = Network(dt=0.1)
     net.add_population("a", 10)
-    with pytest.raises(ValueError, match="delay: expected a number or one of Constant, Normal, Uniform, got LogNormal"):
+    with pytest.raises(ValueError, match="delay: expected a number or one of Constant, Normal, Uniform, Exponential, got "
+                       "LogNormal"):
         net.connect("a", "a", FixedTotalNumber(10), 1.0, LogNormal(0.0, 0.1))
     with pytest.raises(ValueError, match="weight: sigma must be >= 0, got -0.5"):
         net.connect("a", "a", FixedTotalNumber(10), LogNormal(0.0, -0.5), 1.0)

@@ -72,12 +72,15 @@ def test_same_spikes_as_one_process(comm, connectivity, method):
 
 
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
-def test_uniform_weights_and_delays_same_as_one_process(comm, connectivity):
-    """Uniform draws on ranks, each rank's neurons' synapses regenerated on their own: the
-    one process's spikes and events."""
+@pytest.mark.parametrize("draws", ["uniform", "exponential"])
+def test_uniform_and_exponential_draws_same_as_one_process(comm, draws, connectivity):
+    """Uniform and Exponential draws on ranks, each rank's neurons' synapses regenerated on
+    their own: the one process's spikes and events."""
+    from test_exponential_synapses import exponential_network
     from test_uniform_synapses import uniform_network
-    ref = simulate(uniform_network(), 100.0, seed=12, connectivity=connectivity, progress=False)
-    res = simulate(uniform_network(), 100.0, seed=12, connectivity=connectivity, progress=False, comm=comm)
+    network = uniform_network if draws == "uniform" else exponential_network
+    ref = simulate(network(), 100.0, seed=12, connectivity=connectivity, progress=False)
+    res = simulate(network(), 100.0, seed=12, connectivity=connectivity, progress=False, comm=comm)
     assert ref.spike_gids.size > 300
     assert_same(res, ref)
 

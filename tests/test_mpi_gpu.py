@@ -35,11 +35,15 @@ def test_gpu_ranks_same_spikes_as_one_cpu_process(comm, connectivity):
     assert 0 < copies["to_device"] <= windows
 
 
-def test_gpu_ranks_draw_uniforms_as_one_cpu_process(comm):
-    """Uniform weights and delays (the full rule variant) on emulated devices, one per rank."""
+@pytest.mark.parametrize("draws", ["uniform", "exponential"])
+def test_gpu_ranks_draw_uniforms_and_exponentials_as_one_cpu_process(comm, draws):
+    """Uniform and Exponential weights and delays (the full rule variant) on emulated devices,
+    one per rank."""
+    from test_exponential_synapses import exponential_network
     from test_uniform_synapses import uniform_network
-    ref = simulate(uniform_network(), 100.0, seed=12, backend="cpu", progress=False)
-    res = simulate(uniform_network(), 100.0, seed=12, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
+    network = uniform_network if draws == "uniform" else exponential_network
+    ref = simulate(network(), 100.0, seed=12, backend="cpu", progress=False)
+    res = simulate(network(), 100.0, seed=12, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
     assert res.backend == "gpu-emu" and ref.spike_gids.size > 300
     assert_same(res, ref)
 

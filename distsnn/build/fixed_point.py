@@ -20,7 +20,7 @@ int32_scale_exponent below).
 import math
 from fractions import Fraction
 
-from ..rng.synapse_variates import LOGNORMAL_WEIGHT, UNIFORM_WEIGHT, Z_MAX
+from ..rng.synapse_variates import E_MAX, EXPONENTIAL_WEIGHT, LOGNORMAL_WEIGHT, UNIFORM_WEIGHT, Z_MAX
 
 LIMIT = 2.0 ** 62        # half of int64's range: headroom for the +1 rounding terms
 K_MIN, K_MAX = -30, 32
@@ -29,11 +29,14 @@ K_MIN, K_MAX = -30, 32
 def weight_bound(mean, spread, kinds=0):
     """Largest |w| (pA) a weight drawn as mean + spread * x can take: x a normal (clipped to
     keep its sign: |x| < Z_MAX), or where `kinds` (rng.synapse_variates' bits) says Uniform
-    x = u - 1/2 in (-1/2, 1/2]; where it says LogNormal, exp(mean + spread * z) with
-    |z| < Z_MAX (mean and spread: mu and sigma), widened by 1e-9 for the engines' exp (2 ulp)."""
+    x = u - 1/2 in (-1/2, 1/2]; where it says Exponential, x = -log u in [0, E_MAX] (mean:
+    low); where it says LogNormal, exp(mean + spread * z) with |z| < Z_MAX (mean and spread:
+    mu and sigma), widened by 1e-9 for the engines' exp (2 ulp)."""
     kinds = int(kinds)
     if kinds & LOGNORMAL_WEIGHT:
         return math.exp(mean + Z_MAX * spread) * (1.0 + 1e-9)
+    if kinds & EXPONENTIAL_WEIGHT:
+        return abs(mean) + E_MAX * spread
     return abs(mean) + (0.5 if kinds & UNIFORM_WEIGHT else Z_MAX) * spread
 
 

@@ -16,7 +16,6 @@ from ..model.neurons import MODEL_CODES
 from ..model.per_neuron import row_params
 from ..rng import streams
 from ..rng.portable_math import plog1p
-from ..rng.synapse_variates import UNIFORM_DELAY
 from . import phase_words, poisson_input, poisson_source
 from .draw_bounds import delay_extremes, draw_kinds, spread, table_mean
 from .fixed_point import choose_scale_exponent, weight_bound
@@ -85,9 +84,10 @@ N_DI = 4
 # projection float columns; JF_DREDRAW: a delay's redraw bound in units of dt, every engine's
 # bound JF_DREDRAW * dt ms (Normal.redraw_bound, rng.redraw), 0.0 where delays clip to dt.
 # JF_WSD, JF_DSD: a weight's and a delay's spread, a Normal's sd or a Uniform's high - low
-# (JF_WMEAN, JF_DMEAN its mean; a LogNormal weight's mu and sigma); JF_KINDS: the bits of
-# rng.synapse_variates (UNIFORM_WEIGHT, UNIFORM_DELAY, LOGNORMAL_WEIGHT, NEGATIVE_WEIGHT),
-# 0.0 where the weight and the delay are constants or Normals
+# (JF_WMEAN, JF_DMEAN its mean; a LogNormal weight's mu and sigma; an Exponential's low and
+# beta); JF_KINDS: the bits of rng.synapse_variates (UNIFORM_*, EXPONENTIAL_*,
+# LOGNORMAL_WEIGHT, NEGATIVE_WEIGHT), 0.0 where the weight and the delay are constants or
+# Normals
 JF_P, JF_R, JF_WMEAN, JF_WSD, JF_DMEAN, JF_DSD, JF_SCALE = range(7)
 N_JF_BEFORE_REDRAW = 7
 JF_DREDRAW = 7
@@ -304,12 +304,12 @@ def make_plan(network, seed, bound_inputs=True):
         counted = RULE_CODES[type(rule)] in COUNTED_RULES
         redraw = pr.delay.redraw_bound(f"projection {pr.source}->{pr.target}", dt) \
             if isinstance(pr.delay, Normal) and d_sd > 0 else 0.0
-        proj_f[j] = [p, r, table_mean(pr.weight), w_sd, pr.delay.mean, d_sd, 0.0, redraw, kinds]
+        proj_f[j] = [p, r, table_mean(pr.weight), w_sd, table_mean(pr.delay), d_sd, 0.0, redraw, kinds]
         proj_i[j] = [a, b, RULE_CODES[type(rule)], streams.tag(streams.DOM_SYN, pr.pid), n, rec, nch,
                      0 if counted else -1, offsets[a], n_pre, offsets[b], n_post, 0, nch if counted else 0, 1]
         w_max = weight_bound(table_mean(pr.weight), w_sd, kinds)
         bound_terms[(b, rec)].append((k_hard * int(mult[a]), w_max))
-        d_lo, d_hi = delay_extremes(pr.delay.mean, d_sd, bool(kinds & UNIFORM_DELAY))
+        d_lo, d_hi = delay_extremes(table_mean(pr.delay), d_sd, kinds)
         d_lo, d_hi = _delay_steps(d_lo, dt), _delay_steps(d_hi, dt)
         max_delay = max(max_delay, d_hi)
         ring_slots[b, rec] = max(ring_slots[b, rec], d_hi + 1)

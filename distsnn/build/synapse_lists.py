@@ -11,10 +11,11 @@ unit) cell and 8 B per neuron (its row).
 
 Weights and delays are the target model's units (pA, nS or mV) and ms, converted as the
 rules convert theirs: fixed point floor(w * 2**k + 0.5), delay steps floor(d (1 / dt) + 0.5).
-A Normal or Uniform weight or delay, or a LogNormal weight, is drawn per synapse: synapse i
-uses SYN counter (i lo, i hi, 0, projection id), whose words 1 to 3 give its variates as
-every rule's do (rng.synapse_variates: the Box-Muller pair of words 1 and 2, the cosine
-branch the weight's normal, the sine branch the delay's; a Uniform's own word or word 3),
+A Normal, Uniform or Exponential weight or delay, or a LogNormal weight, is drawn per
+synapse: synapse i uses SYN counter (i lo, i hi, 0, projection id), whose words 1 to 3 give
+its variates as every rule's do (rng.synapse_variates: the Box-Muller pair of words 1 and 2,
+the cosine branch the weight's normal, the sine branch the delay's; a Uniform's or an
+Exponential's own word or word 3),
 clipped as the rules clip; a delay Normal(..., outside="redraw") drawn below its bound (dt,
 or its low) is redrawn from the synapse's REDRAW chain (counter (i lo, i hi, 0),
 rng.redraw), as the rules redraw theirs.
@@ -26,7 +27,7 @@ import numpy as np
 
 from . import plan as bp
 from ..model.connectors import FromList
-from ..model.distributions import LogNormal, Normal, Uniform, Values
+from ..model.distributions import Exponential, LogNormal, Normal, Uniform, Values
 from ..rng import streams
 from ..rng.philox import philox4x32
 from ..rng.redraw import redrawn
@@ -80,11 +81,11 @@ def reference_variates(pid, n, key0, key1, weight=Normal(0.0, 1.0), delay=Normal
 
 
 def _per_synapse(value, z, n):
-    """Values of a Constant, Normal or Uniform (mean + spread * z), LogNormal (weight_values)
-    or Values for n synapses (float64)."""
+    """Values of a Constant, Normal or Uniform (mean + spread * z), LogNormal or Exponential
+    (weight_values: a delay's Exponential is of sign 1) or Values for n synapses (float64)."""
     if isinstance(value, Values):
         return value.values.astype(np.float64)
-    if isinstance(value, LogNormal):
+    if isinstance(value, (LogNormal, Exponential)):
         return weight_values(z, table_mean(value), spread(value), draw_kinds(value, None))
     if isinstance(value, (Normal, Uniform)):
         return value.mean + spread(value) * z
@@ -100,7 +101,8 @@ def synapse_lists(network, index, key0, key1, dt):
             continue
         n = pr.rule.n
         z0 = z1 = np.zeros(n)
-        if isinstance(pr.weight, (Normal, Uniform, LogNormal)) or isinstance(pr.delay, (Normal, Uniform)):
+        if isinstance(pr.weight, (Normal, Uniform, LogNormal, Exponential)) \
+                or isinstance(pr.delay, (Normal, Uniform, Exponential)):
             from ..backends.cpu.list_kernels import list_variates
             z0, z1 = np.empty(n), np.empty(n)
             list_variates(streams.tag(streams.DOM_SYN, pr.pid), key0, key1, float(draw_kinds(pr.weight, pr.delay)),

@@ -1,10 +1,10 @@
 """Model description: no backend, no MPI, no GPU imports."""
 from .connectors import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbability, FixedTotalNumber, FromList,
                          OneToOne)
-from .distributions import Constant, LogNormal, Normal, Uniform, Values
+from .distributions import Constant, Exponential, LogNormal, Normal, Uniform, Values
 from .inputs import DCInput, NoiseInput, PoissonInput
 from .network import Network, Population, Projection
 
 __all__ = ["AllToAll", "FixedIndegree", "FixedOutdegree", "FixedProbability", "FixedTotalNumber", "FromList",
-           "OneToOne", "Constant", "LogNormal", "Normal", "Uniform", "Values", "Network", "Population", "Projection",
-           "PoissonInput", "DCInput", "NoiseInput"]
+           "OneToOne", "Constant", "Exponential", "LogNormal", "Normal", "Uniform", "Values", "Network", "Population",
+           "Projection", "PoissonInput", "DCInput", "NoiseInput"]

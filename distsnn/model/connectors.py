@@ -114,21 +114,22 @@ class FromList:
 
 def list_values(where, n, weight, delay, dt):
     """(weight, delay) of a FromList projection of n synapses: each a number, a Normal, a
-    Uniform (a weight also a LogNormal), or one value per synapse (a sequence:
+    Uniform, an Exponential (a weight also a LogNormal), or one value per synapse (a sequence:
     model.distributions.Values). Given weights must share one sign (zeros aside) and be
     finite; given delays must be finite and >= dt (ms). Raises a ValueError naming the
     synapse."""
-    from .distributions import Constant, LogNormal, Normal, Uniform, Values, as_distribution, given_values
+    from .distributions import Constant, Exponential, LogNormal, Normal, Uniform, Values, as_distribution, \
+        given_values
     out = []
     for name, value in (("weight", weight), ("delay", delay)):
         value = given_values(value)
         if not isinstance(value, Values):
-            drawn = (Constant, Normal, Uniform) + ((LogNormal,) if name == "weight" else ())
+            drawn = (Constant, Normal, Uniform, Exponential) + ((LogNormal,) if name == "weight" else ())
             out.append(as_distribution(value, f"{where}: {name}", drawn, redraw=name == "delay"))
             continue
         v = value.values
         if v.ndim != 1 or v.size != n:
-            raise ValueError(f"{where}: {name} must be a number, a Normal, a Uniform or one value per synapse ({n}), "
+            raise ValueError(f"{where}: {name} must be a number, a distribution or one value per synapse ({n}), "
                              f"got an array of shape {v.shape}")
         bad = np.nonzero(~np.isfinite(v))[0]
         if bad.size:

@@ -47,6 +47,36 @@ class Uniform:
         return 0.5 * (self.low + self.high)
 
 
+@dataclass(frozen=True)
+class Exponential:
+    """low + an exponential of scale (and mean) beta: NEST's nest.random.exponential(beta=)
+    (plus low, as `low + nest.random.exponential(beta)` in NEST), PyNN's
+    RandomDistribution("exponential", beta=). Values lie in [low, low + 22.2 beta] (the
+    largest -log u of a 32-bit u), in the quantity's unit (ms for a delay, whose low must be
+    >= dt; pA, mV or nS for a weight, whose low must be >= 0); sign -1 (or -Exponential(...))
+    gives negative, inhibitory weights. Its mean is sign (low + beta)."""
+    beta: float
+    low: float = 0.0
+    sign: float = 1.0
+
+    def validated(self, where):
+        beta, low = _finite(where, "beta", self.beta), _finite(where, "low", self.low)
+        if beta < 0:
+            raise ValueError(f"{where}: beta must be >= 0, got {beta}")
+        if low < 0:
+            raise ValueError(f"{where}: low must be >= 0, got {low} (a negative weight: -Exponential(beta, low))")
+        if self.sign not in (1, -1) or isinstance(self.sign, bool):
+            raise ValueError(f"{where}: sign must be 1 or -1, got {self.sign!r}")
+        return Exponential(beta, low, float(self.sign))
+
+    def __neg__(self):
+        return Exponential(self.beta, self.low, -self.sign)
+
+    @property
+    def mean(self):
+        return self.sign * (self.low + self.beta)
+
+
 # a LogNormal's exponent mu + sigma z must stay where the engines' exp is exact to 2 ulp
 # (rng.portable_math.pexp, |x| < 700), for every z a draw can give (|z| < Z_MAX)
 LOGNORMAL_EXPONENT_MAX = 690.0

@@ -1,6 +1,6 @@
 """Parameters that differ between the neurons of a population (Network.add_population's
 params): which may, and how each is split off the population's scalar parameters."""
-from .distributions import Constant, Normal, Uniform, Values, given_values
+from .distributions import Constant, Exponential, LogNormal, Normal, Uniform, Values, given_values
 from .neurons import BOOL_PARAMS, NEURON_MODELS, check_values, validate_params
 
 # I_e and V_th drawn (a Normal or Uniform) or given (Values) per neuron; izhikevich's a, b, c,
@@ -41,6 +41,10 @@ def split_params(where, model, size, params):
     params = {key: given_values(value) for key, value in (params or {}).items()}
     varying = per_neuron_params(model)
     for key, value in params.items():
+        if isinstance(value, (Exponential, LogNormal)):
+            raise ValueError(f"{where}: parameter {key}: {type(value).__name__} draws synaptic weights (and an "
+                             "Exponential delays) only; a parameter that differs between neurons is a Normal or "
+                             f"Uniform, or one value per neuron, got {value!r}")
         if isinstance(value, (Constant, Normal, Uniform, Values)) and key not in varying:
             raise ValueError(f"{where}: parameter {key} must be a number; only {', '.join(varying)} may differ "
                              f"between neurons (a Normal or Uniform, or one value per neuron), "

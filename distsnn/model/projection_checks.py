@@ -2,18 +2,19 @@
 delay (distributions or one value per listed synapse), its receptor, and the counts its
 rule may draw. Each raises a ValueError that names the projection (`where`)."""
 from .connectors import FixedIndegree, FixedTotalNumber, FromList, list_values
-from .distributions import Constant, LogNormal, Normal, Uniform, Values, as_distribution
+from .distributions import Constant, Exponential, LogNormal, Normal, Uniform, Values, as_distribution
 from .neurons import CONDUCTANCE_MODELS
 
 RECEPTORS = ("excitatory", "inhibitory")
 
 
 def weight_and_delay(where, rule, weight, delay, dt):
-    """(weight, delay) as the build reads them: distributions (Constant, Normal, Uniform, and
-    for a weight LogNormal), or with FromList also one value per synapse. The delay's mean must be >= dt (ms), a redrawn
-    Normal's bound lie in [dt / 2, mean], a Uniform delay's low be >= dt (NEST refuses a delay
-    below its resolution), and a Uniform weight keep one sign (a projection has one receptor;
-    a Normal's draws are clipped to its mean's sign instead): checked here, before any build."""
+    """(weight, delay) as the build reads them: distributions (Constant, Normal, Uniform,
+    Exponential, and for a weight LogNormal), or with FromList also one value per synapse. The
+    delay's mean must be >= dt (ms), a redrawn Normal's bound lie in [dt / 2, mean], a Uniform
+    or Exponential delay's low be >= dt (NEST refuses a delay below its resolution), and a
+    Uniform weight keep one sign (a projection has one receptor; a Normal's draws are clipped
+    to its mean's sign instead): checked here, before any build."""
     if isinstance(rule, FromList):
         weight, delay = list_values(where, rule.n, weight, delay, dt)
     else:
@@ -28,19 +29,24 @@ def weight_and_delay(where, rule, weight, delay, dt):
 
 
 # the distributions a projection's weight or delay may be drawn from (synapse_variates)
-DRAWN_DELAYS = (Constant, Normal, Uniform)
+DRAWN_DELAYS = (Constant, Normal, Uniform, Exponential)
 DRAWN_WEIGHTS = DRAWN_DELAYS + (LogNormal,)
 
 
 def check_uniforms(where, weight, delay, dt):
-    """A Uniform weight must not change sign within (low, high]; a Uniform delay's low must be
-    >= dt (ms)."""
+    """A Uniform weight must not change sign within (low, high]; a Uniform or Exponential
+    delay's low must be >= dt (ms)."""
     if isinstance(weight, Uniform) and weight.low < 0.0 < weight.high:
         raise ValueError(f"{where}: weight {weight!r} spans both signs; a projection has one receptor: connect "
                          "the negative and the positive part as two projections, or use a Normal (its draws are "
                          "clipped to the sign of its mean)")
     if isinstance(delay, Uniform) and delay.low < dt:
         raise ValueError(f"{where}: delay {delay!r} reaches below dt = {dt} ms: its low must be >= dt")
+    if isinstance(delay, Exponential) and delay.sign < 0:
+        raise ValueError(f"{where}: delay {delay!r} is negative")
+    if isinstance(delay, Exponential) and delay.low < dt:
+        raise ValueError(f"{where}: delay {delay!r} reaches below dt = {dt} ms: its low must be >= dt, e.g. "
+                         f"Exponential({delay.beta}, low={dt})")
 
 
 def receptor_and_weight(where, post, weight, receptor):
@@ -61,7 +67,7 @@ def receptor_and_weight(where, post, weight, receptor):
             weight = Normal(-weight.mean, weight.sd)
         elif isinstance(weight, Uniform):
             weight = Uniform(-weight.high, -weight.low)
-        elif isinstance(weight, LogNormal):
+        elif isinstance(weight, (LogNormal, Exponential)):
             weight = -weight
         elif isinstance(weight, Constant):
             weight = Constant(-weight.value)

@@ -11,8 +11,8 @@ from numba import prange
 from ...build import plan as bp
 from ...rng import streams
 from .jit import kernel
-from .rng_kernels import philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range, uniform_kinds, \
-    uniform_pair
+from .rng_kernels import philox, u01, below, box_muller, plog, perm_keys, half_bits, permute_range, kind_flags, \
+    kind_pair
 from .synapse_kernels import delay_floor, redraw_delays, synapse, synapse_from_normals, synapse_from_variates
 
 M32 = np.uint64(0xFFFFFFFF)
@@ -152,6 +152,41 @@ FP_BLOCK = 32
 
 
 @kernel(inline="always")
+def fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
+             out_t, out_w, out_d):
+    """fp_block's draws k0 <= k < k1 for a projection with a kind of draw of its own (flags:
+    rng_kernels.kind_flags; logs: a constant, True where it has an Exponential)."""
+    for k in range(k0, k1):
+        w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+        out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
+        z0, z1 = kind_pair(w1, w2, w3, flags, logs)
+        out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+
+
+@kernel(inline="always")
+def counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
+                  out_t, out_w, out_d):
+    """A fixed_total_number or fixed_outdegree row's cnt synapses for a projection with a kind
+    of draw of its own (as fp_kinds)."""
+    for k in range(cnt):
+        w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
+        out_t[k] = below(w0, clen)
+        z0, z1 = kind_pair(w1, w2, w3, flags, logs)
+        out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+
+
+@kernel(inline="always")
+def slot_kinds(n, chunk, tag, key0, key1, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w, out_d):
+    """A fixed_indegree row's n synapses, their input slots waiting in out_d, for a projection
+    with a kind of draw of its own (as fp_kinds)."""
+    for k in range(n):
+        slot = out_d[k]
+        w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
+        z0, z1 = kind_pair(w1, w2, w3, flags, logs)
+        out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, slot)
+
+
+@kernel(inline="always")
 def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
              out_t, out_w, out_d):
     """Draws k0 <= k < k1 of fixed_probability row (pre, chunk): the geometric skip of each
@@ -161,16 +196,17 @@ def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, uni, wmean, 
 
     No draw depends on another, and the loop has no branch, so LLVM vectorises the Philox
     rounds, the logarithm and Box-Muller; fp_row then adds the skips up in order. A
-    projection with a Uniform (uni != 0) takes a loop of its own (uniform_pair), branch-free
+    projection with a kind of draw of its own (uni != 0) takes a loop of its own (kind_pair), branch-free
     as well."""
     fclen = float(clen)
     if weights and uni != 0.0:
-        wu, du, normal = uniform_kinds(uni, wsd, dsd)
-        for k in range(k0, k1):
-            w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
-            out_t[k] = np.int64(min(math.floor(plog(u01(w0)) * r), fclen))
-            z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
-            out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+        flags = kind_flags(uni, wsd, dsd)
+        if flags[3] or flags[4]:   # a loop with the Exponential's log, and one without
+            fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, True, uni, wmean, wsd, scale, dmean, dsd,
+                     dt, dlow, out_t, out_w, out_d)
+        else:
+            fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, False, uni, wmean, wsd, scale, dmean, dsd,
+                     dt, dlow, out_t, out_w, out_d)
     elif weights and (wsd != 0.0 or dsd != 0.0):
         for k in range(k0, k1):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
@@ -241,18 +277,19 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     scale = proj_f[j, bp.JF_SCALE]
     dmean = proj_f[j, bp.JF_DMEAN]
     dsd = proj_f[j, bp.JF_DSD]
-    uni = proj_f[j, bp.JF_KINDS]   # a Uniform or LogNormal: loops of their own (uniform_pair)
+    uni = proj_f[j, bp.JF_KINDS]   # a Uniform, Exponential or LogNormal: loops of their own (kind_pair)
     dlow = delay_floor(proj_f, j, dt)
     n = 0
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
         cnt = row_extent(j, pre, chunk, proj_i, counts)[1]
         if uni != 0.0:
-            wu, du, normal = uniform_kinds(uni, wsd, dsd)
-            for k in range(cnt):
-                w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
-                out_t[k] = below(w0, clen)
-                z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
-                out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, k)
+            flags = kind_flags(uni, wsd, dsd)
+            if flags[3] or flags[4]:   # a loop with the Exponential's log, and one without
+                counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, True, uni, wmean, wsd, scale, dmean, dsd,
+                              dt, dlow, out_t, out_w, out_d)
+            else:
+                counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, False, uni, wmean, wsd, scale, dmean, dsd,
+                              dt, dlow, out_t, out_w, out_d)
         elif wsd != 0.0 or dsd != 0.0:
             # the hot loop of procedural delivery: branch-free, so LLVM can vectorise it
             for k in range(cnt):
@@ -272,13 +309,13 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
         # weights and delays, in a branch-free loop that LLVM vectorises, as above
         n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_d, out_t, out_w)
         if uni != 0.0:
-            wu, du, normal = uniform_kinds(uni, wsd, dsd)
-            for k in range(n):
-                slot = out_d[k]
-                w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
-                z0, z1 = uniform_pair(w1, w2, w3, wu, du, normal)
-                out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
-                                                           slot)
+            flags = kind_flags(uni, wsd, dsd)
+            if flags[3] or flags[4]:
+                slot_kinds(n, chunk, tag, key0, key1, flags, True, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w,
+                           out_d)
+            else:
+                slot_kinds(n, chunk, tag, key0, key1, flags, False, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w,
+                           out_d)
         elif wsd != 0.0 or dsd != 0.0:
             for k in range(n):
                 slot = out_d[k]

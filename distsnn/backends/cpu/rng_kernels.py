@@ -13,7 +13,7 @@ from numba.extending import intrinsic
 from ...rng import permutation as perm
 from ...rng import portable_math as pm
 from ...rng import streams
-from ...rng.synapse_variates import UNIFORM_DELAY, UNIFORM_WEIGHT
+from ...rng.synapse_variates import EXPONENTIAL_DELAY, EXPONENTIAL_WEIGHT, WORD_DELAY, WORD_WEIGHT
 from .jit import kernel
 
 M32 = np.uint64(0xFFFFFFFF)
@@ -194,40 +194,56 @@ def box_muller(u1, u2):
 
 
 @kernel(inline="always")
-def uniform_kinds(uni, wsd, dsd):
-    """(weight uniform, delay uniform, a normal drawn) of a projection with kinds `uni`
-    (JF_KINDS) and spreads wsd, dsd: a quantity draws a normal where it is not Uniform and
-    its spread is nonzero, a LogNormal weight included (rng.synapse_variates.kinds)."""
+def kind_flags(uni, wsd, dsd):
+    """(weight of one word, delay of one word, a normal drawn, weight Exponential, delay
+    Exponential) of a projection with kinds `uni` (JF_KINDS) and spreads wsd, dsd: a Uniform's
+    or an Exponential's variate is of one word; a quantity draws a normal where it is neither
+    and its spread is nonzero, a LogNormal weight included (rng.synapse_variates.kinds)."""
     bits = np.int64(uni)
-    wu = (bits & UNIFORM_WEIGHT) != 0
-    du = (bits & UNIFORM_DELAY) != 0
-    return wu, du, ((not wu) and wsd != 0.0) or ((not du) and dsd != 0.0)
+    wu = (bits & WORD_WEIGHT) != 0
+    du = (bits & WORD_DELAY) != 0
+    return (wu, du, ((not wu) and wsd != 0.0) or ((not du) and dsd != 0.0),
+            (bits & EXPONENTIAL_WEIGHT) != 0, (bits & EXPONENTIAL_DELAY) != 0)
 
 
 @kernel(inline="always")
-def uniform_pair(w1, w2, w3, wu, du, normal):
-    """(x_w, x_d) of one synapse of a projection with kinds of its own (a Uniform or a
-    LogNormal), from its counter words 1 to 3 (rng.synapse_variates, the specification):
-    where a normal is drawn (a Normal's or a LogNormal's), the Box-Muller pair of words 1
-    and 2, and a Uniform's u - 1/2 from word 3; where none is, u - 1/2 of words 1 and 2 (a
-    constant's variate is then its own word's, which its spread 0 cancels).
-    wu, du, normal (uniform_kinds) are the projection's, the same for a whole row, and
-    nothing here branches on the words, so that the row loops vectorise."""
+def word_variate(w, exponential):
+    """The variate of one word: -log u (an Exponential's) or u - 1/2 (a Uniform's)."""
+    u = u01(w)
+    return -plog(u) if exponential else u - 0.5
+
+
+@kernel(inline="always")
+def kind_pair(w1, w2, w3, flags, logs):
+    """(x_w, x_d) of one synapse of a projection with kinds of its own (a Uniform, an
+    Exponential or a LogNormal), from its counter words 1 to 3 (rng.synapse_variates, the
+    specification): where a normal is drawn (a Normal's or a LogNormal's), the Box-Muller
+    pair of words 1 and 2, and a one-word variate (word_variate) from word 3; where none is,
+    the one-word variates of words 1 and 2 (a constant's variate is then its own word's,
+    which its spread 0 cancels). flags (kind_flags) are the projection's, the same for a
+    whole row, and nothing here branches on the words, so that the row loops vectorise.
+    logs: whether the row has an Exponential (flags' last two), given as a constant by the
+    row loops (True or False), so that the Uniform's loop holds no logarithm (it cost the
+    Uniform rows a third more time when the loop carried it)."""
+    wu, du, normal, we, de = flags
+    we = we and logs
+    de = de and logs
     if normal:
         z0, z1 = box_muller(u01(w1), u01(w2))
-        u3 = u01(w3) - 0.5
-        return (u3 if wu else z0), (u3 if du else z1)
-    return u01(w1) - 0.5, u01(w2) - 0.5
+        u3 = u01(w3)
+        x3 = -plog(u3) if (we or de) else u3 - 0.5
+        return (x3 if wu else z0), (x3 if du else z1)
+    return word_variate(w1, we), word_variate(w2, de)
 
 
 @kernel(inline="always")
 def variates(w1, w2, w3, uni, wsd, dsd):
     """(x_w, x_d): the weight's and the delay's variates of one synapse from its counter words
     1 to 3, for a projection with kinds `uni` (JF_KINDS) and spreads wsd, dsd (where uni is
-    0, Box-Muller of words 1 and 2 where a spread is nonzero; else uniform_pair)."""
+    0, Box-Muller of words 1 and 2 where a spread is nonzero; else kind_pair)."""
     if uni != 0.0:
-        wu, du, normal = uniform_kinds(uni, wsd, dsd)
-        return uniform_pair(w1, w2, w3, wu, du, normal)
+        flags = kind_flags(uni, wsd, dsd)
+        return kind_pair(w1, w2, w3, flags, flags[3] or flags[4])
     if wsd != 0.0 or dsd != 0.0:
         return box_muller(u01(w1), u01(w2))
     return 0.0, 0.0

@@ -32,12 +32,14 @@ def synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
 @kernel(inline="always")
 def synapse_from_variates(z0, z1, kinds, wmean, wsd, scale, dmean, dsd, dt, dlow, c0):
     """synapse_from_normals, but a LogNormal weight (kinds: JF_KINDS) is sign exp(mu + sigma
-    z0) with wmean, wsd its mu and sigma (rng.synapse_variates.weight_values), exp the
-    specification's (pexp). For the projections with a kind of draw of their own."""
+    z0) with wmean, wsd its mu and sigma, exp the specification's (pexp), and an Exponential
+    weight's low + beta z0 (>= 0, unclipped) is negated where its sign is -1
+    (rng.synapse_variates.weight_values). For the projections with a kind of draw of their
+    own."""
     w_int, d = synapse_from_normals(z0, z1, wmean, wsd, scale, dmean, dsd, dt, dlow, c0)
     bits = np.int64(kinds)
-    if (bits & LOGNORMAL_WEIGHT) != 0:
-        w = pexp(wmean + wsd * z0)
+    if (bits & (LOGNORMAL_WEIGHT | NEGATIVE_WEIGHT)) != 0:
+        w = pexp(wmean + wsd * z0) if (bits & LOGNORMAL_WEIGHT) != 0 else wmean + wsd * z0
         w = -w if (bits & NEGATIVE_WEIGHT) != 0 else w
         w_int = np.int64(math.floor(w * scale + 0.5))
     return w_int, d

@@ -51,20 +51,35 @@ R32 = "_r32"
 # a call keeps across it do not fit the 80 of "_no_indegree" (it spilled 44 B) but fit the
 # full variant's 96 in delivery (its variant without fixed_indegree also needed 96, so a
 # variant of its own would gain no block per multiprocessor).
-# Weights or delays drawn from a Uniform, and LogNormal weights (JF_KINDS, rng.synapse_variates),
-# are another, bit KINDS_BIT, in the full variant only: the other variants keep their
-# registers (their word 3 and exp are dead code), and the rare models with these draws take
-# the full variant's.
+# Weights or delays drawn from a Uniform or an Exponential, and LogNormal weights (JF_KINDS,
+# rng.synapse_variates), are another, bit KINDS_BIT, in the full variant only. Its word 3, log
+# and exp took delivery past the 96 registers of the redraw's variant (16 B spilled with the
+# Exponential's log), so the full variant has a cap of its own, 104 (4 blocks of 128 per
+# multiprocessor), and "_no_kinds", every rule and the redraw, keeps 96 for the models that
+# redraw their delays (the microcircuit, the multi-area model). The rare models with these
+# draws take the full variant.
 REDRAW_BIT = 6
 KINDS_BIT = 7
 RULE_VARIANTS = {"": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN, REDRAW_BIT,
                       KINDS_BIT),
+                 "_no_kinds": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN,
+                               REDRAW_BIT),
                  "_no_indegree": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A)}
 # the files whose entry points come in these variants
 RULE_FILES = ("deliver_procedural", "step_loop")
 # registers per thread of a variant's entry points (__maxnreg__, in place of the file's cap):
 # 80 x 128 threads lets a multiprocessor (65,536 registers) hold 6 blocks; 82 would allow 5
-VARIANT_REGISTERS = {"_no_indegree": 80}
+VARIANT_REGISTERS = {"_no_indegree": 80, "": 104}
+
+
+def register_cap(name, entry):
+    """The register cap of entry point `entry` of kernel file `name`: its rule variant's
+    (VARIANT_REGISTERS) where it has one, else the file's (REGISTER_CAPS), else None."""
+    if name in RULE_FILES:
+        variant = entry[len(name):].removesuffix(R32)
+        if variant in VARIANT_REGISTERS:
+            return VARIANT_REGISTERS[variant]
+    return REGISTER_CAPS.get(name)
 
 
 def _entries(name):
@@ -89,7 +104,8 @@ def rule_mask(rules):
 
 def plan_rules(plan):
     """The rule codes of a plan's projections, REDRAW_BIT where one redraws its delays, and
-    KINDS_BIT where one draws a weight or delay from a Uniform or a weight from a LogNormal."""
+    KINDS_BIT where one draws a weight or delay from a Uniform or an Exponential or a weight from
+    a LogNormal."""
     rules = {int(r) for r in plan.proj_i[:, bp.JI_RULE]}
     rules |= {REDRAW_BIT} if (plan.proj_f[:, bp.JF_DREDRAW] != 0).any() else set()
     return rules | ({KINDS_BIT} if (plan.proj_f[:, bp.JF_KINDS] != 0).any() else set())
@@ -155,11 +171,11 @@ def constants_header():
     lines.append(f"#define MODEL_AEIF_PSC {MODEL_CODES['aeif_psc_exp']}")
     lines.append(f"#define MODEL_IZH {MODEL_CODES['izhikevich']}")
     lines.append(f"#define REDRAW_BIT {REDRAW_BIT}   // the RULES bit of delays redrawn below dt (RULE_VARIANTS)")
-    lines.append(f"#define KINDS_BIT {KINDS_BIT}   // the RULES bit of Uniform and LogNormal draws (RULE_VARIANTS)")
-    lines.append(f"#define UNIFORM_WEIGHT {synapse_variates.UNIFORM_WEIGHT}   // JF_KINDS's bits (synapse_variates)")
-    lines.append(f"#define UNIFORM_DELAY {synapse_variates.UNIFORM_DELAY}")
-    lines.append(f"#define LOGNORMAL_WEIGHT {synapse_variates.LOGNORMAL_WEIGHT}")
-    lines.append(f"#define NEGATIVE_WEIGHT {synapse_variates.NEGATIVE_WEIGHT}")
+    lines.append(f"#define KINDS_BIT {KINDS_BIT}   // the RULES bit of Uniform, Exponential and LogNormal draws "
+                 "(RULE_VARIANTS)")
+    for name in ("UNIFORM_WEIGHT", "UNIFORM_DELAY", "LOGNORMAL_WEIGHT", "NEGATIVE_WEIGHT", "EXPONENTIAL_WEIGHT",
+                 "EXPONENTIAL_DELAY", "WORD_WEIGHT", "WORD_DELAY"):   # JF_KINDS's bits
+        lines.append(f"#define {name} {getattr(synapse_variates, name)}")
     lines.append(f"#define RULES_ALL {rule_mask(RULE_VARIANTS[''])}u   // every connection rule (RULE_VARIANTS)")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
@@ -219,7 +235,7 @@ def ring_entry_points(text):
         args = ", ".join(decl.replace("*", " ").split()[-1] for decl in params.split(","))
         variants = {v: f"{rule_mask(r)}u, " for v, r in RULE_VARIANTS.items()} if rules else {"": ""}
         for variant, mask in variants.items():
-            cap = f"__maxnreg__({VARIANT_REGISTERS[variant]}) " if variant in VARIANT_REGISTERS else ""
+            cap = f"__maxnreg__({VARIANT_REGISTERS[variant]}) " if rules and variant in VARIANT_REGISTERS else ""
             for suffix, ctype in (("", "i64"), (R32, "int")):
                 typed = re.sub(r"\bR\b", ctype, params)
                 out.append(f'extern "C" __global__ void {cap}{name}{variant}{suffix}({typed})\n{{\n'

@@ -123,31 +123,38 @@ __device__ __noinline__ double redraw_delay(Counter at, const u32 key0, const u3
     }
 }
 
+// the variate of one word: -log u (an Exponential's) or u - 1/2 (a Uniform's), u in (0, 1]
+__device__ __forceinline__ double word_variate(const u32 w, const bool exponential) {
+    const double u = u01(w);
+    return exponential ? -plog(u) : u - 0.5;
+}
+
 // the weight's and the delay's variates of one synapse from its counter words 1 to 3 where
 // the projection has a kind of draw of its own (JF_KINDS's bits; rng.synapse_variates, the
 // specification; a LogNormal weight's variate is a normal's):
-// normals from Box-Muller of words 1 and 2, a Uniform's u - 1/2 from its own word of the
-// pair, or word 3 where the other quantity draws a normal
+// normals from Box-Muller of words 1 and 2, a Uniform's or an Exponential's one-word variate
+// from its own word of the pair, or word 3 where the other quantity draws a normal
 __device__ __forceinline__ void variates(const u32 w1, const u32 w2, const u32 w3, const double* jf, double* z0,
                                          double* z1) {
     const int bits = (int)jf[JF_KINDS];
-    const bool wu = (bits & UNIFORM_WEIGHT) != 0, du = (bits & UNIFORM_DELAY) != 0;
+    const bool wu = (bits & WORD_WEIGHT) != 0, du = (bits & WORD_DELAY) != 0;
     const bool wn = !wu && jf[JF_WSD] != 0.0, dn = !du && jf[JF_DSD] != 0.0;
     *z0 = 0.0;
     *z1 = 0.0;
     if (wn || dn) box_muller(u01(w1), u01(w2), z0, z1);
-    if (wu) *z0 = u01(dn ? w3 : w1) - 0.5;
-    if (du) *z1 = u01(wn ? w3 : w2) - 0.5;
+    if (wu) *z0 = word_variate(dn ? w3 : w1, (bits & EXPONENTIAL_WEIGHT) != 0);
+    if (du) *z1 = word_variate(wn ? w3 : w2, (bits & EXPONENTIAL_DELAY) != 0);
 }
 
 // fixed-point weight and delay (steps) of one synapse from counter words 1 to 3 (word 3 only
-// where the variant has Uniform or LogNormal draws: bit KINDS_BIT of RULES,
+// where the variant has Uniform, Exponential or LogNormal draws: bit KINDS_BIT of RULES,
 // source.RULE_VARIANTS, and the projection has one: variates; a LogNormal weight is
-// sign exp(mu + sigma z0), mu and sigma in JF_WMEAN and JF_WSD); a delay drawn below the projection's bound
-// JF_DREDRAW * dt is redrawn where it has one (from the synapse's counter `at`) and the
-// variant has the redraw (bit REDRAW_BIT of RULES); then, or otherwise, clipped to dt. inv_dt
-// is 1 / dt as the host divides (IEEE, the same double as the CPU's 1.0 / dt): a kernel
-// parameter, read from the constant bank, where a quotient computed here would hold two of
+// sign exp(mu + sigma z0), mu and sigma in JF_WMEAN and JF_WSD; an Exponential's
+// sign (low + beta z0), its low and beta there, the clip leaving low + beta z0 >= 0); a delay
+// drawn below the projection's bound JF_DREDRAW * dt is redrawn where it has one (from the
+// synapse's counter `at`) and the variant has the redraw (bit REDRAW_BIT of RULES); then, or
+// otherwise, clipped to dt. inv_dt is 1 / dt as the host divides (IEEE, the same double as
+// the CPU's 1.0 / dt): a kernel parameter, read from the constant bank, where a quotient computed here would hold two of
 // delivery's scarce registers for the whole launch
 template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ void synapse(u32 w1, u32 w2, u32 w3, const Counter at, const u32 key0, const u32 key1,
@@ -160,8 +167,8 @@ __device__ __forceinline__ void synapse(u32 w1, u32 w2, u32 w3, const Counter at
     double w = wmean + wsd * z0;
     if (wmean >= 0.0) w = (w >= 0.0) ? w : 0.0;   // keep the sign of the mean (as the numba max/min)
     else w = (w <= 0.0) ? w : 0.0;
-    if (((RULES >> KINDS_BIT) & 1u) && (((int)jf[JF_KINDS]) & LOGNORMAL_WEIGHT)) {   // sign exp(mu + sigma z0)
-        w = pexp(wmean + wsd * z0);
+    if ((RULES >> KINDS_BIT) & 1u) {   // a LogNormal's exp(mu + sigma z0); a LogNormal's or Exponential's sign
+        if (((int)jf[JF_KINDS]) & LOGNORMAL_WEIGHT) w = pexp(wmean + wsd * z0);
         if (((int)jf[JF_KINDS]) & NEGATIVE_WEIGHT) w = -w;
     }
     double d = dmean + dsd * z1;
