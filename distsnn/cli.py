@@ -46,6 +46,9 @@ MODEL_OPTIONS = (
                                               "(default 0: all 1.5 ms)"),
     ("--weight-sigma", "weight_sigma", float, "brunel: recurrent weights LogNormal of means J and -g J, this the sd "
                                               "of their logarithm (default 0: all J and -g J)"),
+    ("--delay-beta", "delay_beta", float, "brunel: recurrent delays 1.5 ms - beta + an exponential of mean beta (ms, "
+                                          "up to 1.4; default 0: all 1.5 ms)"),
+    ("--weight-exponential", "weight_exponential", bool, "brunel: recurrent weights Exponential of means J and -g J"),
     ("--b", "b", float, "adex: spike-triggered adaptation of the excitatory neurons, pA (default 60)"),
     ("--cells", "cells", str, "izhikevich: 'central' (one parameter set per class, the default) or 'published' "
                               "(each cell its own a, b, c, d as Izhikevich 2003 draws them)"),
@@ -58,7 +61,10 @@ MODEL_OPTIONS = (
 
 def _model_options(parser):
     for flag, dest, typ, text in MODEL_OPTIONS:
-        parser.add_argument(flag, dest=dest, type=typ, default=None, help=text)
+        if typ is bool:   # a switch: given or not
+            parser.add_argument(flag, dest=dest, action="store_const", const=True, default=None, help=text)
+        else:
+            parser.add_argument(flag, dest=dest, type=typ, default=None, help=text)
 
 
 def _model_kwargs(args):

@@ -15,7 +15,10 @@ Usage:
 simulator (distsnn's Uniform, NEST's nest.random.uniform, NumPy's uniform draws for Brian2),
 each rounded to steps as NEST rounds them. --weight-sigma S draws the recurrent weights from
 LogNormals of means J and -g J whose logarithms have sd S (distsnn's LogNormal, NEST's
-nest.random.lognormal, NumPy's lognormal for Brian2).
+nest.random.lognormal, NumPy's lognormal for Brian2). --delay-beta B (ms) draws the recurrent
+delays as 1.5 ms - B + an exponential of mean B, and --weight-exponential the recurrent
+weights from Exponentials of means J and -g J (distsnn's Exponential, NEST's
+nest.random.exponential, NumPy's exponential for Brian2).
 """
 import argparse
 import datetime
@@ -41,7 +44,8 @@ def worker(args):
     from distsnn.models import brunel
     from distsnn.runtime import simulate
     net = brunel.build(args.scale, g=args.g, eta=args.eta, delay_spread=args.delay_spread,
-                       weight_sigma=args.weight_sigma)
+                       weight_sigma=args.weight_sigma, delay_beta=args.delay_beta,
+                       weight_exponential=args.weight_exponential)
     res = simulate(net, args.t_sim, seed=args.seed, connectivity=args.mode, progress=False)
     write_spikes(args.spikes, res)
     print(json.dumps({
@@ -51,24 +55,30 @@ def worker(args):
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def nest_spec(scale, t_sim, g, eta, delay_spread=0.0, weight_sigma=0.0):
+def nest_spec(scale, t_sim, g, eta, delay_spread=0.0, weight_sigma=0.0, delay_beta=0.0, weight_exponential=False):
     """distsnn's Brunel network as the JSON spec of scripts/peers/nest_brunel.py (and
     brian2_brunel.py): "delay_low" and "delay_high" (ms) the recurrent delays' interval, both
-    "delay" where they are not spread; "weight_sigma" the sd of the recurrent weights'
-    logarithm (0: constant weights), "mu_e" and "mu_i" the mean of the logarithm of J and
-    of g J."""
+    "delay" where they are not spread; "delay_beta" (ms) the mean of the exponential added to
+    "delay_low" where the delays are exponential (0 where not); "weight_sigma" the sd of the
+    recurrent weights' logarithm (0: constant weights), "mu_e" and "mu_i" the mean of the
+    logarithm of J and of g J; "weight_exponential" whether the recurrent weights are
+    exponential of means J and -g J."""
     sys.path.insert(0, ROOT)
     from distsnn.models import brunel
-    net = brunel.build(scale, g=g, eta=eta, delay_spread=delay_spread, weight_sigma=weight_sigma)
+    net = brunel.build(scale, g=g, eta=eta, delay_spread=delay_spread, weight_sigma=weight_sigma,
+                       delay_beta=delay_beta, weight_exponential=weight_exponential)
     mu = {"mu_" + p.source.lower(): p.weight.mu for p in net.projections if hasattr(p.weight, "mu")}
     e = net.populations["E"]
     d = net.projections[0].delay
-    low, high = (d.low, d.high) if hasattr(d, "high") else (d.value, d.value)
+    if hasattr(d, "beta"):   # an Exponential: low + beta x, unbounded above
+        low, high = d.low, d.low
+    else:
+        low, high = (d.low, d.high) if hasattr(d, "high") else (d.value, d.value)
     return {"dt": net.dt, "t_sim": t_sim, "sizes": {n: p.size for n, p in net.populations.items()},
             "params": dict(brunel.PARAMS), "v0_low": e.v_init.low, "v0_high": e.v_init.high,
             "c_e": brunel.C_E, "c_i": brunel.C_I, "j": brunel.J, "g": g, "delay": brunel.DELAY,
             "delay_low": low, "delay_high": high, "nu_ext": eta * brunel.threshold_rate(),
-            "weight_sigma": weight_sigma, **mu}
+            "weight_sigma": weight_sigma, "delay_beta": delay_beta, "weight_exponential": weight_exponential, **mu}
 
 
 def side_by_side_parser(doc):
@@ -177,6 +187,10 @@ def main():
                     help="ms; recurrent delays uniform over 1.5 ms -/+ half of it (default 0: all 1.5 ms)")
     ap.add_argument("--weight-sigma", type=float, default=0.0,
                     help="sd of the recurrent weights' logarithm: LogNormal weights (default 0: constant)")
+    ap.add_argument("--delay-beta", type=float, default=0.0,
+                    help="ms; recurrent delays 1.5 ms - beta + an exponential of mean beta (default 0: all 1.5 ms)")
+    ap.add_argument("--weight-exponential", action="store_true",
+                    help="recurrent weights Exponential of means J and -g J (default: constant)")
     ap.add_argument("--brian2-python", default=None, help="Python with brian2 installed")
     args = parse_side_by_side(ap)
     if args.worker:
@@ -185,19 +199,22 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bench_brunel_")
     common = ["--scale", str(args.scale), "--t-sim", str(args.t_sim), "--threads", str(args.threads),
               "--g", str(args.g), "--eta", str(args.eta), "--delay-spread", str(args.delay_spread),
-              "--weight-sigma", str(args.weight_sigma)]
+              "--weight-sigma", str(args.weight_sigma), "--delay-beta", str(args.delay_beta)] \
+        + (["--weight-exponential"] if args.weight_exponential else [])
     me = [sys.executable, os.path.abspath(__file__), "--worker"] + common
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "machine": machine_info(),
                "scale": args.scale, "t_sim_ms": args.t_sim, "g": args.g, "eta": args.eta,
-               "delay_spread_ms": args.delay_spread, "weight_sigma": args.weight_sigma, "threads": args.threads,
+               "delay_spread_ms": args.delay_spread, "weight_sigma": args.weight_sigma,
+               "delay_beta_ms": args.delay_beta, "weight_exponential": args.weight_exponential, "threads": args.threads,
                "analysis_from_ms": args.analysis_from, "runs": []}
     files = {}
     seeds = range(1, args.seeds + 1)
     run_distsnn_seeds(me, tmp, seeds, results, files)
     spec = os.path.join(tmp, "spec.json")
     with open(spec, "w") as fh:
-        json.dump(nest_spec(args.scale, args.t_sim, args.g, args.eta, args.delay_spread, args.weight_sigma), fh)
+        json.dump(nest_spec(args.scale, args.t_sim, args.g, args.eta, args.delay_spread, args.weight_sigma,
+                            args.delay_beta, args.weight_exponential), fh)
     for name, python, script in (("NEST", args.nest_python, "nest_brunel.py"),
                                  ("Brian2", args.brian2_python, "brian2_brunel.py")):
         if not python:
@@ -210,6 +227,8 @@ def main():
     shutil.rmtree(tmp, ignore_errors=True)
     spread = f"_spread{args.delay_spread:g}" if args.delay_spread else ""
     spread += f"_wsigma{args.weight_sigma:g}" if args.weight_sigma else ""
+    spread += f"_dbeta{args.delay_beta:g}" if args.delay_beta else ""
+    spread += "_wexp" if args.weight_exponential else ""
     write_results(args.out_dir, f"brunel_g{args.g:g}_eta{args.eta:g}{spread}_scale{args.scale:g}", results, report)
 
 
@@ -250,6 +269,9 @@ def report(r):
     spread, sigma = r.get("delay_spread_ms", 0.0), r.get("weight_sigma", 0.0)
     delays = f", recurrent delays uniform over 1.5 ± {spread / 2:g} ms" if spread else ""
     delays += f", recurrent weights lognormal (sd of log {sigma:g})" if sigma else ""
+    beta = r.get("delay_beta_ms", 0.0)
+    delays += f", recurrent delays {1.5 - beta:g} ms + exponential of mean {beta:g} ms" if beta else ""
+    delays += ", recurrent weights exponential" if r.get("weight_exponential") else ""
     lines = [f"# Brunel network (g {r['g']:g}, eta {r['eta']:g}{delays}, scale {r['scale']:g}, "
              f"{r['t_sim_ms']:g} ms, {r['threads']} threads)", "",
              f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs).", "",

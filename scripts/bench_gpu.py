@@ -1,7 +1,8 @@
 """Benchmark: the full-scale microcircuit on one GPU, procedural and stored, each with its
 steps as CUDA graphs and as the step loop (one cooperative launch per block of steps), side
-by side; procedural also with delivery's rule variant for every rule in place of the one
-without fixed_indegree (source.RULE_VARIANTS: what fitting 80 registers gains); the step
+by side; procedural also with delivery's full rule variant (every rule and kind of draw) in
+place of the smallest that covers the model (source.RULE_VARIANTS: what fewer registers
+gain; the microcircuit takes _no_kinds with its delays redrawn, _no_indegree clipped); the step
 loop also in blocks of 128 threads (--loop-block; DISTSNN_GPU_LOOP_BLOCK) in place of one
 block per multiprocessor (launches.loop_shape: what fewer arrivals at its grid barriers gain),
 and with delivery teams of 32 and 16 threads (--loop-team; DISTSNN_GPU_TEAM) in place of
@@ -166,8 +167,8 @@ def main():
     p.add_argument("--t-sim", type=float, default=10000.0, help="biological time (ms)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--delays", default="redraw", choices=("redraw", "clip"),
-                   help="the microcircuit's delays below dt: redrawn (its rule; the full rule variant, with "
-                        "the redraw's call) or clipped (as before 2026-11-23; the smaller variant)")
+                   help="the microcircuit's delays below dt: redrawn (its rule; the rule variant _no_kinds, "
+                        "with the redraw's call) or clipped (as before 2026-11-23; the smallest variant)")
     p.add_argument("--rates-from", type=float, default=500.0)
     p.add_argument("--overhead-steps", type=int, default=20000)
     p.add_argument("--modes", nargs="+", default=["procedural", "stored"])

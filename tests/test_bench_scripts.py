@@ -153,24 +153,32 @@ def test_bench_rules_smoke(tmp_path, backend):
         == 600 * 50
 
 
-@pytest.mark.parametrize("spread,sigma", [(0.0, 0.0), (2.0, 0.5)])
-def test_bench_brunel_smoke(tmp_path, spread, sigma):
+@pytest.mark.parametrize("draws", ["constant", "uniform_lognormal", "exponential"])
+def test_bench_brunel_smoke(tmp_path, draws):
     """Without NEST: distsnn's runs, stored == procedural, the per-run and over-seed tables;
-    with the delays spread and the weights lognormal, in the file's name and title, and in
-    the peers' spec."""
+    with the delays spread and the weights lognormal, or both exponential, in the file's name
+    and title, and in the peers' spec."""
+    options, suffix, title = {
+        "constant": ([], "", None),
+        "uniform_lognormal": (["--delay-spread", "2", "--weight-sigma", "0.5"], "_spread2_wsigma0.5",
+                              "recurrent delays uniform over 1.5 ± 1 ms, recurrent weights lognormal (sd of log 0.5)"),
+        "exponential": (["--delay-beta", "1", "--weight-exponential"], "_dbeta1_wexp",
+                        "recurrent delays 0.5 ms + exponential of mean 1 ms, recurrent weights exponential")}[draws]
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_brunel.py"), "--scale", "0.02", "--t-sim",
-                           "150", "--analysis-from", "50", "--threads", "1", "--out-dir", str(tmp_path),
-                           "--delay-spread", str(spread), "--weight-sigma", str(sigma)],
+                           "150", "--analysis-from", "50", "--threads", "1", "--out-dir", str(tmp_path), *options],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    (js,) = tmp_path.glob(f"brunel_g5_eta2{'_spread2_wsigma0.5' if spread else ''}_scale0.02_*.json")
+    (js,) = tmp_path.glob(f"brunel_g5_eta2{suffix}_scale0.02_*.json")
     md = (tmp_path / js.name.replace(".json", ".md")).read_text()
-    assert ("recurrent delays uniform over 1.5 ± 1 ms, recurrent weights lognormal (sd of log 0.5)" in md) \
-        == bool(spread)
+    assert title is None or title in md
     sys.path.insert(0, str(REPO / "scripts"))
     from bench_brunel import nest_spec
-    spec = nest_spec(0.02, 150.0, 5.0, 2.0, spread, sigma)
-    assert (spec["delay_low"], spec["delay_high"]) == ((0.5, 2.5) if spread else (1.5, 1.5))
+    spread, sigma = (2.0, 0.5) if draws == "uniform_lognormal" else (0.0, 0.0)
+    beta = 1.0 if draws == "exponential" else 0.0
+    spec = nest_spec(0.02, 150.0, 5.0, 2.0, spread, sigma, beta, draws == "exponential")
+    assert (spec["delay_low"], spec["delay_high"]) == {"constant": (1.5, 1.5), "uniform_lognormal": (0.5, 2.5),
+                                                       "exponential": (0.5, 0.5)}[draws]
+    assert spec["delay_beta"] == beta and spec["weight_exponential"] == (draws == "exponential")
     assert spec["weight_sigma"] == sigma and (("mu_e" in spec) == bool(sigma))
     if sigma:
         assert spec["mu_e"] == pytest.approx(math.log(0.1) - 0.125) and spec["mu_i"] == pytest.approx(math.log(0.5)

@@ -112,3 +112,34 @@ def test_recurrent_weights_lognormal():
     assert all(p.weight == 0.1 for p in net.poisson_inputs)
     with pytest.raises(ValueError, match=r"weight_sigma must be a number in \[0, 3\]"):
         brunel.build(0.02, weight_sigma=-1.0)
+
+
+def test_recurrent_delays_and_weights_exponential(tmp_path, capsys):
+    """--delay-beta 1 --weight-exponential: recurrent delays 0.5 ms + an exponential of mean
+    1 ms (mean D), weights exponential of means J and -g J, the external input's unchanged;
+    a beta that would reach below dt, and beta with a spread or weights both lognormal and
+    exponential, refused before any build."""
+    net = brunel.build(0.02, g=4.0, delay_beta=1.0, weight_exponential=True)
+    assert net.metadata["delay_beta_ms"] == 1.0 and net.metadata["weight_exponential"] is True
+    plan = make_plan(net, 1)
+    for j in range(4):
+        source = plan.pop_names[plan.proj_i[j, bp.JI_PRE_POP]]
+        _, _, w, _, d = expand_projection(plan, j)
+        mean = 0.1 if source == "E" else -0.4
+        assert np.all(np.sign(w) == np.sign(mean)) and w.mean() == pytest.approx(mean, rel=0.03)
+        assert np.std(w) == pytest.approx(abs(mean), rel=0.05)   # an exponential's sd is its mean
+        assert d.min() == 5 and d.mean() * 0.1 == pytest.approx(1.5, rel=0.01)
+    assert all(p.weight == 0.1 and p.delay == 1.5 for p in net.poisson_inputs)
+    with pytest.raises(ValueError, match=r"delay_beta must be a number of ms in \[0, 1.4\]"):
+        brunel.build(0.02, delay_beta=1.45)
+    with pytest.raises(ValueError, match="delay_spread and delay_beta: give one"):
+        brunel.build(0.02, delay_spread=1.0, delay_beta=1.0)
+    with pytest.raises(ValueError, match="weight_sigma and weight_exponential: give one"):
+        brunel.build(0.02, weight_sigma=1.0, weight_exponential=True)
+    out = tmp_path / "b.h5"
+    assert main(["run", "brunel", "--scale", "0.02", "--delay-beta", "1", "--weight-exponential", "--t-sim", "50",
+                 "--no-progress", "--output", str(out)]) == 0
+    assert out.exists()
+    capsys.readouterr()
+    assert main(["run", "brunel", "--scale", "0.02", "--delay-beta", "2", "--t-sim", "1", "--no-progress"]) == 2
+    assert "delay_beta must be a number of ms in [0, 1.4]" in capsys.readouterr().err

@@ -82,7 +82,7 @@ def fingerprint(plan):
         # columns of pop_i and pop_f when some population has one, pop_i's flag of rows per
         # neuron when some population has them (their values: per_neuron_description), dc_f's and dc_i's AC
         # columns when some input is AC, proj_f's redraw flag when some projection redraws its delays
-        # and its kinds when some projection draws from a Uniform or a LogNormal
+        # and its kinds when some projection draws from a Uniform, an Exponential or a LogNormal
         extras = []
         if name == "pop_i":
             extras = [a[:, bp.N_PI_BEFORE_PS:bp.N_PI_BEFORE_VTH], a[:, bp.N_PI_BEFORE_VTH:bp.N_PI_BEFORE_ROWS],

@@ -46,18 +46,22 @@ def main(spec_path, out_path, threads, seed):
     for name, lo, hi, k, w in (("e", 0, n_e, spec["c_e"], spec["j"]),
                                ("i", n_e, n, spec["c_i"], -spec["g"] * spec["j"])):
         low, high = spec.get("delay_low", spec["delay"]), spec.get("delay_high", spec["delay"])
+        beta, drawn_w = spec.get("delay_beta", 0.0), sigma > 0 or spec.get("weight_exponential", False)
         # a delay per synapse where they are spread (rounded to steps as NEST rounds them, then
-        # Brian2's), a weight per synapse where they are lognormal
-        fixed_delay = {} if high > low else {"delay": delay_ms(spec["delay"], spec["dt"]) * ms}
-        s = b2.Synapses(group, group, model="w : volt" if sigma > 0 else "",
-                        on_pre=("v += w" if sigma > 0 else f"v += {w} * mV") + " * int(not_refractory_post)",
+        # Brian2's), a weight per synapse where they are lognormal or exponential
+        fixed_delay = {} if high > low or beta > 0 else {"delay": delay_ms(spec["delay"], spec["dt"]) * ms}
+        s = b2.Synapses(group, group, model="w : volt" if drawn_w else "",
+                        on_pre=("v += w" if drawn_w else f"v += {w} * mV") + " * int(not_refractory_post)",
                         **fixed_delay)
         s.connect(i=rng.integers(lo, hi, size=n * k), j=np.repeat(np.arange(n), k))
-        if high > low:
-            steps = np.floor(rng.uniform(low, high, size=n * k) * (1.0 / spec["dt"]) + 0.5)
+        if high > low or beta > 0:
+            d = low + rng.exponential(beta, size=n * k) if beta > 0 else rng.uniform(low, high, size=n * k)
+            steps = np.floor(d * (1.0 / spec["dt"]) + 0.5)
             s.delay = np.maximum(steps * spec["dt"] - spec["dt"], 0.0) * ms
         if sigma > 0:
             s.w = np.sign(w) * rng.lognormal(spec["mu_" + name], sigma, size=n * k) * mV
+        elif drawn_w:
+            s.w = np.sign(w) * rng.exponential(abs(w), size=n * k) * mV
         syn.append(s)
     noise = b2.PoissonInput(group, "v", N=spec["c_e"], rate=spec["nu_ext"] * Hz,
                             weight=f"{spec['j']} * mV * int(not_refractory)")

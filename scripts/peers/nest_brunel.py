@@ -24,10 +24,15 @@ def main(spec_path, out_path, threads, seed):
     low, high = spec.get("delay_low", spec["delay"]), spec.get("delay_high", spec["delay"])
     sigma = spec.get("weight_sigma", 0.0)
     for src, k, w in (("E", spec["c_e"], spec["j"]), ("I", spec["c_i"], -spec["g"] * spec["j"])):
-        # a spread of delays, lognormal weights: a new draw per synapse (a parameter object per Connect)
+        # a spread of delays, lognormal or exponential weights: a new draw per synapse (a parameter object per
+        # Connect)
         delay = nest.random.uniform(min=low, max=high) if high > low else spec["delay"]
+        if spec.get("delay_beta", 0.0) > 0:
+            delay = nest.random.exponential(beta=spec["delay_beta"]) + low
         if sigma > 0:
             w = nest.random.lognormal(mean=spec["mu_" + src.lower()], std=sigma) * (1.0 if w > 0 else -1.0)
+        elif spec.get("weight_exponential"):
+            w = nest.random.exponential(beta=abs(w)) * (1.0 if w > 0 else -1.0)
         nest.Connect(pops[src], every, {"rule": "fixed_indegree", "indegree": k}, {"weight": w, "delay": delay})
     rec = nest.Create("spike_recorder")
     nest.Connect(every, rec)
