@@ -174,7 +174,7 @@ def test_list_rows_only_for_list_sources():
     ([0, 1], [0, -1], 1.0, 1.0, "post id -1 of synapse 1 is outside"),
     ([0, 1.5], [0, 1], 1.0, 1.0, "pre id of synapse 1 is not an integer: 1.5"),
     ([[0, 1]], [0, 1], 1.0, 1.0, "pre ids must be a 1-D sequence"),
-    ([0, 1], [0, 1], [1.0], 1.0, r"weight must be a number, a Normal, a Uniform or one value per synapse \(2\)"),
+    ([0, 1], [0, 1], [1.0], 1.0, r"weight must be a number, a distribution or one value per synapse \(2\)"),
     ([0, 1, 2], [0, 1, 2], [1.0, 0.0, -2.0], 1.0, "weights of synapses 0 .1.0. and 2 .-2.0. have opposite signs"),
     ([0, 1], [0, 1], [1.0, np.nan], 1.0, "weight nan of synapse 1 is not a finite number"),
     ([0, 1], [0, 1], 1.0, [1.0, 0.05], r"delay 0.05 ms of synapse 1 is below dt = 0.1 ms"),
