@@ -28,7 +28,8 @@ from distsnn.rng.synapse_variates import (E_MAX, EXPONENTIAL_DELAY, EXPONENTIAL_
                                           UNIFORM_WEIGHT, exponential_extremes, variates)
 from distsnn.runtime import simulate
 from test_connectivity import _csr_synapses, reference_synapses
-from test_uniform_synapses import ENGINES, assert_engines_agree, assert_step_loop_agrees, every_rule, words
+from test_uniform_synapses import (ENGINES, assert_engines_agree, assert_step_loop_agrees, driven_and_recorded,
+                                  every_rule, words)
 
 # (spread, the kind's weight bit, the kind's delay bit) of each kind
 KINDS = {"constant": (0.0, 0, 0), "normal": (0.5, 0, 0), "uniform": (1.0, UNIFORM_WEIGHT, UNIFORM_DELAY),
@@ -164,12 +165,7 @@ def exponential_network(lists=True):
     if lists:
         net.connect("I", "E", FromList(rng.integers(0, 100, 2000), rng.integers(0, 300, 2000)), -Exponential(15.0),
                     Exponential(0.2, 0.7), label="list")
-    net.add_poisson_input("E", indegree=1000, rate=4.5, weight=45.0, delay=1.5)
-    net.add_poisson_input("I", indegree=1000, rate=4.5, weight=45.0, delay=1.5)
-    net.record_spikes("E")
-    net.record_spikes("I")
-    net.record_voltage("E", range(5))
-    return net
+    return driven_and_recorded(net)
 
 
 @pytest.fixture(scope="module")

@@ -173,6 +173,12 @@ def uniform_network(lists=True):
     if lists:
         net.connect("I", "E", FromList(rng.integers(0, 100, 2000), rng.integers(0, 300, 2000)), Uniform(-30.0, -5.0),
                     Uniform(0.7, 1.1), label="list")
+    return driven_and_recorded(net)
+
+
+def driven_and_recorded(net):
+    """`net` (populations E and I) with Poisson input to both, their spikes and 5 neurons' V_m
+    recorded."""
     net.add_poisson_input("E", indegree=1000, rate=4.5, weight=45.0, delay=1.5)
     net.add_poisson_input("I", indegree=1000, rate=4.5, weight=45.0, delay=1.5)
     net.record_spikes("E")
