@@ -196,8 +196,8 @@ def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, uni, wmean, 
 
     No draw depends on another, and the loop has no branch, so LLVM vectorises the Philox
     rounds, the logarithm and Box-Muller; fp_row then adds the skips up in order. A
-    projection with a kind of draw of its own (uni != 0) takes a loop of its own (kind_pair), branch-free
-    as well."""
+    projection with a kind of draw of its own (uni != 0) takes a loop of its own (fp_kinds),
+    branch-free as well."""
     fclen = float(clen)
     if weights and uni != 0.0:
         flags = kind_flags(uni, wsd, dsd)

@@ -47,10 +47,10 @@ R32 = "_r32"
 # networks of fixed_probability get the smaller variant; Brunel's (fixed_indegree) the full
 # one. The suffix comes before R32; rule_variant picks the variant for a plan.
 # Delays redrawn below dt (JF_DREDRAW, rng.redraw) count as one more "rule", bit REDRAW_BIT,
-# in the full variant only: the redraw is a call (common.cuh redraw_delay), and the registers
-# a call keeps across it do not fit the 80 of "_no_indegree" (it spilled 44 B) but fit the
-# full variant's 96 in delivery (its variant without fixed_indegree also needed 96, so a
-# variant of its own would gain no block per multiprocessor).
+# not in "_no_indegree": the redraw is a call (common.cuh redraw_delay), and the registers a
+# call keeps across it do not fit the 80 of "_no_indegree" (it spilled 44 B) but fit 96 in
+# delivery (a variant without fixed_indegree but with the redraw also needed 96, so it would
+# gain no block per multiprocessor).
 # Weights or delays drawn from a Uniform or an Exponential, and LogNormal weights (JF_KINDS,
 # rng.synapse_variates), are another, bit KINDS_BIT, in the full variant only. Its word 3, log
 # and exp took delivery past the 96 registers of the redraw's variant (16 B spilled with the

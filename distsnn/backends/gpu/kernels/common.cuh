@@ -154,8 +154,8 @@ __device__ __forceinline__ void variates(const u32 w1, const u32 w2, const u32 w
 // drawn below the projection's bound JF_DREDRAW * dt is redrawn where it has one (from the
 // synapse's counter `at`) and the variant has the redraw (bit REDRAW_BIT of RULES); then, or
 // otherwise, clipped to dt. inv_dt is 1 / dt as the host divides (IEEE, the same double as
-// the CPU's 1.0 / dt): a kernel parameter, read from the constant bank, where a quotient computed here would hold two of
-// delivery's scarce registers for the whole launch
+// the CPU's 1.0 / dt): a kernel parameter, read from the constant bank, where a quotient
+// computed here would hold two of delivery's scarce registers for the whole launch
 template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ void synapse(u32 w1, u32 w2, u32 w3, const Counter at, const u32 key0, const u32 key1,
                                         const double* jf, const double dt, const double inv_dt,
