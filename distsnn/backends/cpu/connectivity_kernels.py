@@ -152,8 +152,8 @@ FP_BLOCK = 32
 
 
 @kernel(inline="always")
-def fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
-             out_t, out_w, out_d):
+def _fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
+              out_t, out_w, out_d):
     """fp_block's draws k0 <= k < k1 for a projection with a kind of draw of its own (flags:
     rng_kernels.kind_flags; logs: a constant, True where it has an Exponential)."""
     for k in range(k0, k1):
@@ -164,10 +164,10 @@ def fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, logs, uni, wm
 
 
 @kernel(inline="always")
-def counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
-                  out_t, out_w, out_d):
+def _counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
+                   out_t, out_w, out_d):
     """A fixed_total_number or fixed_outdegree row's cnt synapses for a projection with a kind
-    of draw of its own (as fp_kinds)."""
+    of draw of its own (as _fp_kinds)."""
     for k in range(cnt):
         w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
         out_t[k] = below(w0, clen)
@@ -176,14 +176,51 @@ def counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, logs, uni, wmea
 
 
 @kernel(inline="always")
-def slot_kinds(n, chunk, tag, key0, key1, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w, out_d):
+def _slot_kinds(n, chunk, tag, key0, key1, flags, logs, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w, out_d):
     """A fixed_indegree row's n synapses, their input slots waiting in out_d, for a projection
-    with a kind of draw of its own (as fp_kinds)."""
+    with a kind of draw of its own (as _fp_kinds)."""
     for k in range(n):
         slot = out_d[k]
         w0, w1, w2, w3 = philox(slot, chunk, 0, tag, key0, key1)
         z0, z1 = kind_pair(w1, w2, w3, flags, logs)
         out_w[k], out_d[k] = synapse_from_variates(z0, z1, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, slot)
+
+
+# The loops of the projections with a kind of draw of their own, each in two copies: with the
+# Exponential's log (logs True) and without, so that a Uniform's loop holds no logarithm (with
+# it, LLVM kept a select and computed both: a third more time). Not inlined into the row
+# generators, unlike the Normals' loops: inlined, the six copies went into every kernel that
+# generates rows, and a fresh machine's first compile took 126 s instead of 76; called, they
+# are compiled once, for a call per row.
+@kernel
+def fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, uni, wmean, wsd, scale, dmean, dsd, dt, dlow,
+             out_t, out_w, out_d):
+    if flags[3] or flags[4]:
+        _fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, True, uni, wmean, wsd, scale, dmean, dsd, dt,
+                  dlow, out_t, out_w, out_d)
+    else:
+        _fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, False, uni, wmean, wsd, scale, dmean, dsd, dt,
+                  dlow, out_t, out_w, out_d)
+
+
+@kernel
+def counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_t,
+                  out_w, out_d):
+    if flags[3] or flags[4]:
+        _counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, True, uni, wmean, wsd, scale, dmean, dsd, dt,
+                       dlow, out_t, out_w, out_d)
+    else:
+        _counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, False, uni, wmean, wsd, scale, dmean, dsd, dt,
+                       dlow, out_t, out_w, out_d)
+
+
+@kernel
+def slot_kinds(n, chunk, tag, key0, key1, flags, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w, out_d):
+    if flags[3] or flags[4]:
+        _slot_kinds(n, chunk, tag, key0, key1, flags, True, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w, out_d)
+    else:
+        _slot_kinds(n, chunk, tag, key0, key1, flags, False, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w,
+                    out_d)
 
 
 @kernel(inline="always")
@@ -196,17 +233,12 @@ def fp_block(k0, k1, chunk, pre, tag, key0, key1, r, clen, weights, uni, wmean, 
 
     No draw depends on another, and the loop has no branch, so LLVM vectorises the Philox
     rounds, the logarithm and Box-Muller; fp_row then adds the skips up in order. A
-    projection with a kind of draw of its own (uni != 0) takes a loop of its own (fp_kinds),
-    branch-free as well."""
+    projection with a kind of draw of its own (uni != 0) takes a loop of its own (fp_kinds,
+    called), branch-free as well."""
     fclen = float(clen)
     if weights and uni != 0.0:
-        flags = kind_flags(uni, wsd, dsd)
-        if flags[3] or flags[4]:   # a loop with the Exponential's log, and one without
-            fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, True, uni, wmean, wsd, scale, dmean, dsd,
-                     dt, dlow, out_t, out_w, out_d)
-        else:
-            fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, flags, False, uni, wmean, wsd, scale, dmean, dsd,
-                     dt, dlow, out_t, out_w, out_d)
+        fp_kinds(k0, k1, chunk, pre, tag, key0, key1, r, fclen, kind_flags(uni, wsd, dsd), uni, wmean, wsd, scale,
+                 dmean, dsd, dt, dlow, out_t, out_w, out_d)
     elif weights and (wsd != 0.0 or dsd != 0.0):
         for k in range(k0, k1):
             w0, w1, w2, w3 = philox(k, chunk, pre, tag, key0, key1)
@@ -283,13 +315,8 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
     if rule == bp.RULE_FTN or rule == bp.RULE_FOUT:
         cnt = row_extent(j, pre, chunk, proj_i, counts)[1]
         if uni != 0.0:
-            flags = kind_flags(uni, wsd, dsd)
-            if flags[3] or flags[4]:   # a loop with the Exponential's log, and one without
-                counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, True, uni, wmean, wsd, scale, dmean, dsd,
-                              dt, dlow, out_t, out_w, out_d)
-            else:
-                counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, flags, False, uni, wmean, wsd, scale, dmean, dsd,
-                              dt, dlow, out_t, out_w, out_d)
+            counted_kinds(cnt, chunk, pre, tag, key0, key1, clen, kind_flags(uni, wsd, dsd), uni, wmean, wsd, scale,
+                          dmean, dsd, dt, dlow, out_t, out_w, out_d)
         elif wsd != 0.0 or dsd != 0.0:
             # the hot loop of procedural delivery: branch-free, so LLVM can vectorise it
             for k in range(cnt):
@@ -309,13 +336,8 @@ def gen_row(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, o
         # weights and delays, in a branch-free loop that LLVM vectorises, as above
         n = indegree_row(j, pre, chunk, clen, proj_i, counts, tag, key0, key1, out_d, out_t, out_w)
         if uni != 0.0:
-            flags = kind_flags(uni, wsd, dsd)
-            if flags[3] or flags[4]:
-                slot_kinds(n, chunk, tag, key0, key1, flags, True, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w,
-                           out_d)
-            else:
-                slot_kinds(n, chunk, tag, key0, key1, flags, False, uni, wmean, wsd, scale, dmean, dsd, dt, dlow, out_w,
-                           out_d)
+            slot_kinds(n, chunk, tag, key0, key1, kind_flags(uni, wsd, dsd), uni, wmean, wsd, scale, dmean, dsd, dt,
+                       dlow, out_w, out_d)
         elif wsd != 0.0 or dsd != 0.0:
             for k in range(n):
                 slot = out_d[k]
