@@ -43,18 +43,27 @@ def test_variates_are_uniform_or_normal_and_independent(wk, dk):
     """Every pair of kinds: a Uniform's variate is u - 1/2 on (-1/2, 1/2], a Normal's a
     standard normal (a constant's is multiplied by its spread 0), and the two are independent
     (each Uniform reads a word the other quantity does not)."""
-    n = 40000
-    w = words(n)
-    x_w, x_d = variates(w[1], w[2], w[3], bits(wk, dk), KINDS[wk][1], KINDS[dk][1])
-    for kind, x in ((wk, x_w), (dk, x_d)):
-        if kind == "uniform":
-            assert x.min() > -0.5 and x.max() <= 0.5
-            assert stats.kstest(x + 0.5, "uniform").pvalue > 1e-3
-        elif kind == "normal":
-            assert stats.kstest(x, "norm").pvalue > 1e-3
+    w = words(40000)
+    assert_variates_follow_their_laws(variates(w[1], w[2], w[3], bits(wk, dk), KINDS[wk][1], KINDS[dk][1]), wk, dk)
+
+
+def assert_variates_follow_their_laws(x, wk, dk):
+    """x = (x_w, x_d), the variates of a weight of kind wk and a delay of kind dk: a Uniform's
+    u - 1/2 on (-1/2, 1/2], an Exponential's -log u on [0, E_MAX] a standard exponential, a
+    Normal's a standard normal (Kolmogorov-Smirnov), and the two independent (Spearman's rho
+    of the values and of their magnitudes) where neither is constant."""
+    from distsnn.rng.synapse_variates import E_MAX
+    laws = {"uniform": (stats.uniform(-0.5, 1.0).cdf, -0.5, 0.5), "exponential": ("expon", 0.0, E_MAX),
+            "normal": ("norm", -np.inf, np.inf)}
+    for kind, v in zip((wk, dk), x):
+        if kind in laws:
+            cdf, lo, hi = laws[kind]
+            assert v.min() >= lo and v.max() <= hi and (kind != "uniform" or v.min() > lo)
+            assert stats.kstest(v, cdf).pvalue > 1e-3
     if wk != "constant" and dk != "constant":
-        assert abs(stats.spearmanr(x_w, x_d)[0]) < 4 / np.sqrt(n)
-        assert abs(stats.spearmanr(np.abs(x_w), np.abs(x_d))[0]) < 4 / np.sqrt(n)
+        n = x[0].size
+        assert abs(stats.spearmanr(x[0], x[1])[0]) < 4 / np.sqrt(n)
+        assert abs(stats.spearmanr(np.abs(x[0]), np.abs(x[1]))[0]) < 4 / np.sqrt(n)
 
 
 def test_which_word_each_uniform_reads():
