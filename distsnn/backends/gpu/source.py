@@ -43,9 +43,10 @@ R32 = "_r32"
 # fixed_indegree's (the permutation of a chunk's input slots, its keys and bounds held
 # through the row) is procedural delivery's: without it delivery fits 80 registers without
 # spilling, against 88 (ptxas, sm_90), so a multiprocessor holds 6 of its blocks of 128
-# threads, not 5. The microcircuit and the multi-area model (fixed_total_number) and
-# networks of fixed_probability get the smaller variant; Brunel's (fixed_indegree) the full
-# one. The suffix comes before R32; rule_variant picks the variant for a plan.
+# threads, not 5. Networks of fixed_probability (or any rule but fixed_indegree) get the
+# smaller variant; Brunel's (fixed_indegree), and the microcircuit and the multi-area model
+# (which redraw, below), "_no_kinds". The suffix comes before R32; rule_variant picks the
+# variant for a plan.
 # Delays redrawn below dt (JF_DREDRAW, rng.redraw) count as one more "rule", bit REDRAW_BIT,
 # not in "_no_indegree": the redraw is a call (common.cuh redraw_delay), and the registers a
 # call keeps across it do not fit the 80 of "_no_indegree" (it spilled 44 B) but fit 96 in
