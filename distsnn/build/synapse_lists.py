@@ -27,7 +27,7 @@ import numpy as np
 
 from . import plan as bp
 from ..model.connectors import FromList
-from ..model.distributions import Exponential, LogNormal, Normal, Uniform, Values
+from ..model.distributions import Constant, Normal, Values
 from ..rng import streams
 from ..rng.philox import philox4x32
 from ..rng.redraw import redrawn
@@ -80,16 +80,18 @@ def reference_variates(pid, n, key0, key1, weight=Normal(0.0, 1.0), delay=Normal
     return variates(w[1], w[2], w[3], draw_kinds(weight, delay), spread(weight), spread(delay))
 
 
-def _per_synapse(value, z, n):
-    """Values of a Constant, Normal or Uniform (mean + spread * z), LogNormal or Exponential
-    (weight_values: a delay's Exponential is of sign 1) or Values for n synapses (float64)."""
+def _per_synapse(value, z, n, weight):
+    """Values of n synapses (float64) from their variates z: given (Values), a constant, or
+    drawn: a weight by the specification's weight_values, as the rules' are (clipped to the
+    sign of its mean, a LogNormal's exp, an Exponential's sign), a delay as the plan's
+    mean + spread * z (an Exponential's low + beta z)."""
     if isinstance(value, Values):
         return value.values.astype(np.float64)
-    if isinstance(value, (LogNormal, Exponential)):
+    if isinstance(value, Constant):
+        return np.full(n, float(value.mean))
+    if weight:
         return weight_values(z, table_mean(value), spread(value), draw_kinds(value, None))
-    if isinstance(value, (Normal, Uniform)):
-        return value.mean + spread(value) * z
-    return np.full(n, float(value.mean))
+    return table_mean(value) + spread(value) * z
 
 
 def synapse_lists(network, index, key0, key1, dt):
@@ -101,16 +103,13 @@ def synapse_lists(network, index, key0, key1, dt):
             continue
         n = pr.rule.n
         z0 = z1 = np.zeros(n)
-        if isinstance(pr.weight, (Normal, Uniform, LogNormal, Exponential)) \
-                or isinstance(pr.delay, (Normal, Uniform, Exponential)):
+        if not all(isinstance(v, (Constant, Values)) for v in (pr.weight, pr.delay)):   # something is drawn
             from ..backends.cpu.list_kernels import list_variates
             z0, z1 = np.empty(n), np.empty(n)
             list_variates(streams.tag(streams.DOM_SYN, pr.pid), key0, key1, float(draw_kinds(pr.weight, pr.delay)),
                           spread(pr.weight), spread(pr.delay), z0, z1)
-        w = _per_synapse(pr.weight, z0, n)
-        if isinstance(pr.weight, (Normal, Uniform)):   # clipped to keep the sign of the mean, as the rules' draws
-            w = np.maximum(w, 0.0) if pr.weight.mean >= 0 else np.minimum(w, 0.0)
-        d = _per_synapse(pr.delay, z1, n)
+        w = _per_synapse(pr.weight, z0, n, weight=True)
+        d = _per_synapse(pr.delay, z1, n, weight=False)
         # the bound as the plan's rules take it (JF_DREDRAW * dt)
         bound = pr.delay.redraw_bound(f"list {pr.source}->{pr.target}", dt) * dt if isinstance(pr.delay, Normal) else 0
         low = np.flatnonzero(d < bound) if bound else []
