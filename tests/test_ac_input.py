@@ -70,7 +70,7 @@ def test_dc_inputs_are_as_before():
             net.add_ac_input("n", *ac)
         return make_plan(net, 1)
     p = plan()
-    assert p.dc_f.tolist() == [[50.0, 0.0]] and p.dc_i.tolist() == [[10, 90, 0, 0]]
+    assert p.dc_f.tolist() == [[50.0, 0.0]] and p.dc_i.tolist() == [[10, 90, 0, 0, 0, 0, 0, 0]]
     before = fingerprint(p)["model_tables_sha256"]
     p.dc_f, p.dc_i = p.dc_f[:, :bp.N_DF_BEFORE_AC].copy(), p.dc_i[:, :bp.N_DI_BEFORE_AC].copy()
     assert fingerprint(p)["model_tables_sha256"] == before

@@ -85,6 +85,22 @@ def test_uniform_and_exponential_draws_same_as_one_process(comm, draws, connecti
     assert_same(res, ref)
 
 
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+def test_currents_into_subsets_same_as_one_process(comm, connectivity):
+    """Step, DC and AC currents into some neurons (dc_mask's bits, read by each rank for its
+    own neurons): the one process's spikes and voltages."""
+    from test_step_current import stimulated_network
+    ref = simulate(stimulated_network(), 100.0, seed=12, connectivity=connectivity, progress=False)
+    res = simulate(stimulated_network(), 100.0, seed=12, connectivity=connectivity, progress=False, comm=comm)
+    assert ref.spike_gids.size > 300
+    assert_same(res, ref)
+    g = np.concatenate(comm.allgather(res.vrec_gids))
+    var = np.concatenate(comm.allgather(res.vrec_var))
+    v = np.concatenate(comm.allgather(res.vrec), axis=1)
+    order = np.lexsort((g, var))
+    assert np.array_equal(g[order], ref.vrec_gids) and np.array_equal(v[:, order], ref.vrec)
+
+
 @pytest.mark.parametrize("strategy", ["populations", "split", "auto"])
 def test_exchange_intervals_longer_than_one_step(comm, strategy):
     if strategy == "populations" and comm.Get_size() > 3:

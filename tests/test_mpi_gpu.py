@@ -48,6 +48,14 @@ def test_gpu_ranks_draw_uniforms_and_exponentials_as_one_cpu_process(comm, draws
     assert_same(res, ref)
 
 
+def test_gpu_ranks_give_currents_into_subsets_as_one_cpu_process(comm):
+    from test_step_current import stimulated_network
+    ref = simulate(stimulated_network(), 100.0, seed=12, backend="cpu", progress=False)
+    res = simulate(stimulated_network(), 100.0, seed=12, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
+    assert res.backend == "gpu-emu" and ref.spike_gids.size > 300
+    assert_same(res, ref)
+
+
 def test_gpu_ranks_with_long_exchange_interval_and_spike_sources(comm):
     ref = simulate(interval_network(), 150.0, seed=3, backend="cpu", progress=False)
     res = simulate(interval_network(), 150.0, seed=3, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)

@@ -16,7 +16,8 @@ from ..model.neurons import MODEL_CODES
 from ..model.per_neuron import row_params
 from ..rng import streams
 from ..rng.portable_math import plog1p
-from . import phase_words, poisson_input, poisson_source
+from . import poisson_input, poisson_source
+from .dc_inputs import dc_tables
 from .draw_bounds import delay_extremes, draw_kinds, spread, table_mean
 from .fixed_point import choose_scale_exponent, weight_bound
 from .neuron_values import check_per_neuron
@@ -73,14 +74,17 @@ N_PI = 18   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each r
 SEG_STEP, SEG_THRESH, SEG_AMP, SEG_CYCLE, SEG_PHASE = range(5)
 N_SEG_BEFORE_SIN = 2
 N_SEG = 5
-# DC inputs (dc_f, dc_i): the constant (pA); an AC input's amplitude (pA, 0 for DC) and the
-# phase words of its sinusoid (build.phase_words), the window [start, stop) in steps
+# DC inputs (dc_f, dc_i; build.dc_inputs): the constant (pA); an AC input's amplitude (pA, 0
+# for DC) and the phase words of its sinusoid (build.phase_words), the window [start, stop)
+# in steps; a step current's rows of dc_seg_i and dc_seg_f (0, 0 for none); whether it flows
+# into some neurons only (1) and the bit of gid 0 in dc_mask
 DF_AMP, DF_AC = range(2)
 N_DF_BEFORE_AC = 1
 N_DF = 2
-DI_START, DI_STOP, DI_CYCLE, DI_PHASE = range(4)
+DI_START, DI_STOP, DI_CYCLE, DI_PHASE, DI_SEG_START, DI_SEG_END, DI_MASKED, DI_MASK_AT = range(8)
 N_DI_BEFORE_AC = 2
-N_DI = 4
+N_DI_BEFORE_SEG = 4
+N_DI = 8
 # projection float columns; JF_DREDRAW: a delay's redraw bound in units of dt, every engine's
 # bound JF_DREDRAW * dt ms (Normal.redraw_bound, rng.redraw), 0.0 where delays clip to dt.
 # JF_WSD, JF_DSD: a weight's and a delay's spread, a Normal's sd or a Uniform's high - low
@@ -148,7 +152,10 @@ class BuildPlan:
     pin_i: np.ndarray
     pin_cdf: np.ndarray          # (Q, KCAP + 1) cdf tables of the Poisson sampler
     dc_f: np.ndarray             # DF_* columns: the constant and the sinusoid's amplitude (pA)
-    dc_i: np.ndarray             # DI_* columns: window (steps), the sinusoid's phase words
+    dc_i: np.ndarray             # DI_* columns: window (steps), the sinusoid's phase words, ...
+    dc_seg_i: np.ndarray         # step currents: first step of each amplitude (build.dc_inputs)
+    dc_seg_f: np.ndarray         # ... and the amplitude (pA)
+    dc_mask: np.ndarray          # uint32 words: the neurons of DC inputs given some (DI_MASKED)
     noise_f: np.ndarray          # (mean pA, std pA) of each noise current
     noise_i: np.ndarray          # NZ_* columns
     units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start, schedule range
@@ -349,9 +356,7 @@ def make_plan(network, seed, bound_inputs=True):
             raise ValueError(f"population {names[k]!r}: {err}") from None
 
     dcs = sorted(network.dc_inputs, key=lambda d: index[d.target])
-    dc_f = np.array([[d.amplitude, d.ac_amplitude] for d in dcs], dtype=np.float64).reshape(-1, N_DF)
-    dc_i = np.array([[_steps_floor(d.start, dt), _steps_floor(d.stop, dt), *phase_words.words(d.frequency, d.phase, dt)]
-                     for d in dcs], dtype=np.int64).reshape(-1, N_DI)
+    dc_f, dc_i, dc_seg_i, dc_seg_f, dc_mask = dc_tables(dcs, index, offsets, dt)
     frozen = [z.target for z in network.noise_inputs if math.isinf(z.dt)]
     if len(frozen) != len(set(frozen)):   # a population has one I_e (add_population makes them)
         raise ValueError("network: a population has more than one frozen noise current (distributed I_e)")
@@ -406,8 +411,9 @@ def make_plan(network, seed, bound_inputs=True):
     plan = BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,
-        dc_f=dc_f, dc_i=dc_i, noise_f=noise_f, noise_i=noise_i, units=units, sched_step=sched_step,
-        sched_gid=sched_gid, ps_seg=ps_seg, pop_of=pop_of, scale_exp=scale_exp,
+        dc_f=dc_f, dc_i=dc_i, dc_seg_i=dc_seg_i, dc_seg_f=dc_seg_f, dc_mask=dc_mask, noise_f=noise_f,
+        noise_i=noise_i, units=units, sched_step=sched_step, sched_gid=sched_gid, ps_seg=ps_seg, pop_of=pop_of,
+        scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay, lists=lists,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,

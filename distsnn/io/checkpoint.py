@@ -63,7 +63,9 @@ SEGMENT_PREFIXES = ("spikes-", "state-", "voltage-")
 # and only lay out memory: left out, so checkpoints of versions before them (one ring length
 # for all) stay readable.
 _MODEL_TABLES = ("pop_f", "pop_i", "proj_f", "proj_i", "in_proj", "pin_i", "pin_cdf", "dc_f", "dc_i",
-                 "sched_step", "sched_gid", "pop_of", "noise_f", "noise_i", "ps_seg")
+                 "sched_step", "sched_gid", "pop_of", "noise_f", "noise_i", "ps_seg", "dc_seg_i", "dc_seg_f", "dc_mask")
+# tables added later, hashed only when they hold something
+_LATER_TABLES = ("noise_f", "noise_i", "ps_seg", "dc_seg_i", "dc_seg_f", "dc_mask")
 
 
 def fingerprint(plan):
@@ -72,7 +74,7 @@ def fingerprint(plan):
     tables = hashlib.sha256()
     for name in _MODEL_TABLES:
         a = getattr(plan, name)
-        if name in ("noise_f", "noise_i", "ps_seg") and a.size == 0:
+        if name in _LATER_TABLES and a.size == 0:
             continue   # tables added later, hashed only when used: earlier checkpoints still match
         # columns added later are hashed only where they say more than the earlier format
         # could, so that earlier checkpoints of the same model still match: pop_i's ring
@@ -80,9 +82,11 @@ def fingerprint(plan):
         # pop_f's AdEx columns and pop_i's Poisson-source columns when some population has them,
         # ps_seg's sinusoid columns when some source is sinusoidal, the drawn thresholds'
         # columns of pop_i and pop_f when some population has one, pop_i's flag of rows per
-        # neuron when some population has them (their values: per_neuron_description), dc_f's and dc_i's AC
-        # columns when some input is AC, proj_f's redraw flag when some projection redraws its delays
-        # and its kinds when some projection draws from a Uniform, an Exponential or a LogNormal
+        # neuron when some population has them (their values: per_neuron_description), dc_f's
+        # and dc_i's AC columns when some input is AC, dc_i's step current and subset columns
+        # when some input has one, proj_f's redraw flag when some projection redraws its
+        # delays and its kinds when some projection draws from a Uniform, an Exponential or a
+        # LogNormal
         extras = []
         if name == "pop_i":
             extras = [a[:, bp.N_PI_BEFORE_PS:bp.N_PI_BEFORE_VTH], a[:, bp.N_PI_BEFORE_VTH:bp.N_PI_BEFORE_ROWS],
@@ -106,9 +110,11 @@ def fingerprint(plan):
             # PF_REF, used by the rows per neuron only, is 0 here)
             extras = [a[:, bp.N_PF_BEFORE_AEIF:bp.N_PF_BEFORE_VTH], a[:, bp.N_PF_BEFORE_VTH:bp.N_PF_BEFORE_REF]]
             a = a[:, :bp.N_PF_BEFORE_AEIF]
-        if name in ("dc_f", "dc_i"):   # the AC columns: only where some input has a sinusoid
-            before = bp.N_DF_BEFORE_AC if name == "dc_f" else bp.N_DI_BEFORE_AC
-            a, extras = a[:, :before], [a[:, before:]]
+        if name == "dc_f":   # the AC column: only where some input has a sinusoid
+            a, extras = a[:, :bp.N_DF_BEFORE_AC], [a[:, bp.N_DF_BEFORE_AC:]]
+        if name == "dc_i":   # the AC columns, and the step currents' and subsets' (each only where used)
+            a, extras = a[:, :bp.N_DI_BEFORE_AC], [a[:, bp.N_DI_BEFORE_AC:bp.N_DI_BEFORE_SEG],
+                                                   a[:, bp.N_DI_BEFORE_SEG:]]
         if name == "ps_seg":   # the sinusoid columns: only where some source has one
             a, sine = a[:, :bp.N_SEG_BEFORE_SIN], a[:, bp.N_SEG_BEFORE_SIN:]
             extras = [sine]

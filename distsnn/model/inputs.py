@@ -3,6 +3,8 @@ and rates that the network's add_* methods share: pure data, validated eagerly."
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..numbers import is_number, is_real, shown
 
 
@@ -25,9 +27,12 @@ class PoissonInput:
 
 @dataclass
 class DCInput:
-    """Constant current (pA) into every neuron of `target` for start <= t < stop (ms); with
+    """Constant current (pA) into the neurons of `target` for start <= t < stop (ms); with
     an ac_amplitude (AC input, NEST's ac_generator) plus ac_amplitude * sin(2 pi frequency t
-    + phase) (pA, Hz with t in s, degrees) at the start time t of each step."""
+    + phase) (pA, Hz with t in s, degrees) at the start time t of each step; with step times
+    (a step current, NEST's step_current_generator) plus step_amplitudes[i] (pA) from
+    step_times[i] (ms, on the grid, increasing) to the next, 0 before the first. neurons:
+    the population-local ids it flows into (sorted, unique), None for all of them."""
     target: str
     amplitude: float
     start: float
@@ -35,6 +40,9 @@ class DCInput:
     ac_amplitude: float = 0.0
     frequency: float = 0.0
     phase: float = 0.0
+    step_times: object = None         # float64 array (ms), or None
+    step_amplitudes: object = None    # float64 array (pA), or None
+    neurons: object = None            # int64 array of population-local ids, or None: all
 
 
 @dataclass
@@ -83,3 +91,45 @@ def window(where, start, stop):
     if not (ok and 0 <= start <= stop):   # also refuses nan: every comparison with it is false
         raise ValueError(f"{where}: need 0 <= start <= stop, got start={start!r}, stop={stop!r}")
     return float(start), float(stop)
+
+
+def step_schedule(where, times, amplitudes, dt):
+    """(times, amplitudes) of a step current as float64 arrays, checked: 1-D, the same
+    nonzero length, finite amplitudes (pA), finite times >= 0 (ms) that increase by at least
+    one step once rounded to the grid of dt ms (the engines' rounding, round(t / dt)); the
+    times are returned on that grid."""
+    ok = np.ndim(times) == 1 and np.ndim(amplitudes) == 1 and np.size(times) == np.size(amplitudes) > 0
+    if not ok:
+        raise ValueError(f"{where}: amplitude_times and amplitude_values must be 1-D sequences of the same, "
+                         "nonzero length")
+    try:
+        t = np.asarray(times, dtype=np.float64)
+        a = np.asarray(amplitudes, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: amplitude_times (ms) and amplitude_values (pA) must be numbers") from None
+    if not np.all(np.isfinite(t)) or t.min() < 0:
+        raise ValueError(f"{where}: amplitude_times must be finite times >= 0 ms")
+    if not np.all(np.isfinite(a)):
+        i = int(np.argmin(np.isfinite(a)))
+        raise ValueError(f"{where}: amplitude_values[{i}] = {shown(a[i])} is not a finite current (pA)")
+    steps = np.floor(t / dt + 0.5)
+    if np.any(np.diff(steps) < 1):
+        i = int(np.argmax(np.diff(steps) < 1))
+        raise ValueError(f"{where}: amplitude_times must increase by at least one step (dt = {dt:g} ms) on the "
+                         f"grid; {t[i]:g} and {t[i + 1]:g} ms do not")
+    return steps * dt, a
+
+
+def neuron_subset(where, neurons, size):
+    """The population-local ids `neurons` (a sequence of integers in [0, size)) as a sorted
+    int64 array without repeats; None stays None (every neuron)."""
+    if neurons is None:
+        return None
+    ids = np.asarray(neurons)
+    if ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"{where}: neurons must be a nonempty 1-D sequence of population-local ids (integers)")
+    ids = np.unique(ids.astype(np.int64))
+    if ids[0] < 0 or ids[-1] >= size:
+        bad = ids[0] if ids[0] < 0 else ids[-1]
+        raise ValueError(f"{where}: neuron id {int(bad)} is outside the population (0 .. {size - 1})")
+    return ids

@@ -11,7 +11,7 @@ import numpy as np
 from ..numbers import is_integer, is_real, shown
 from .connectors import RULE_CODES
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
-from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, whole_steps, window
+from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, neuron_subset, step_schedule, whole_steps, window
 from .neurons import RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
 from .per_neuron import split_params
 from .projection_checks import check_rule_size, check_uniforms, receptor_and_weight, weight_and_delay
@@ -333,26 +333,28 @@ class Network:
         start, stop = window(where, start, stop)
         self.poisson_inputs.append(PoissonInput(target, receptor=receptor, start=start, stop=stop, **values))
 
-    def add_dc_input(self, target, amplitude, start=0.0, stop=math.inf):
-        """Constant current `amplitude` (pA) for start <= t < stop (ms)."""
+    def add_dc_input(self, target, amplitude, start=0.0, stop=math.inf, neurons=None):
+        """Constant current `amplitude` (pA) for start <= t < stop (ms), into every neuron of
+        `target` or the population-local ids `neurons` (a generator connected to some)."""
         where = f"dc input to {target!r}"
-        if self._pop(target, where).is_source:
-            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
+        size = self._current_target(where, target)
         if not is_real(amplitude):
             raise ValueError(f"{where}: amplitude must be a finite number, got {shown(amplitude)}")
-        self.dc_inputs.append(DCInput(target, float(amplitude), *window(where, start, stop)))
+        self.dc_inputs.append(DCInput(target, float(amplitude), *window(where, start, stop),
+                                      neurons=neuron_subset(where, neurons, size)))
 
-    def add_ac_input(self, target, amplitude, frequency, phase=0.0, offset=0.0, start=0.0, stop=math.inf):
-        """Sinusoidal current into every neuron of `target`, NEST's ac_generator: offset +
-        amplitude * sin(2 pi frequency t + phase) pA (frequency in Hz, t in s, phase in
-        degrees) for start <= t < stop (ms), t the start time of each step, as a DC input acts.
+    def add_ac_input(self, target, amplitude, frequency, phase=0.0, offset=0.0, start=0.0, stop=math.inf,
+                     neurons=None):
+        """Sinusoidal current into every neuron of `target` (or the population-local ids
+        `neurons`), NEST's ac_generator: offset + amplitude * sin(2 pi frequency t + phase) pA
+        (frequency in Hz, t in s, phase in degrees) for start <= t < stop (ms), t the start
+        time of each step, as a DC input acts.
         (NEST delivers a generator's current of time t one connection delay d later: the same
         currents as phase - 360 * frequency * d / 1000 and the window moved by d here.) The
         phase advances in exact integer steps (build.phase_words): no drift, the same bits on
         every backend. The frequency is at most half a cycle per step."""
         where = f"ac input to {target!r}"
-        if self._pop(target, where).is_source:
-            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
+        size = self._current_target(where, target)
         for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase), ("offset", offset)):
             if not is_real(value):
                 raise ValueError(f"{where}: {what} must be a finite number, got {shown(value)}")
@@ -360,7 +362,32 @@ class Network:
             raise ValueError(f"{where}: frequency must be in [0, {500.0 / self.dt:g}] Hz (at most half a cycle per "
                              f"step of dt = {self.dt:g} ms), got {frequency!r}")
         self.dc_inputs.append(DCInput(target, float(offset), *window(where, start, stop), ac_amplitude=float(amplitude),
-                                      frequency=float(frequency), phase=float(phase)))
+                                      frequency=float(frequency), phase=float(phase),
+                                      neurons=neuron_subset(where, neurons, size)))
+
+    def add_step_current_input(self, target, amplitude_times, amplitude_values, start=0.0, stop=math.inf,
+                               neurons=None):
+        """Piecewise-constant current, NEST's step_current_generator, into every neuron of
+        `target` or the population-local ids `neurons`: amplitude_values[i] pA in the steps
+        from amplitude_times[i] to amplitude_times[i + 1] (ms, increasing, rounded to the grid
+        and at least a step apart), the last value to the end, 0 before the first time; it
+        flows for start <= t < stop (ms), t the start time of a step, as a DC input acts.
+        (NEST delivers a generator's current one connection delay d later: amplitude_times
+        moved by d here.) A step's amplitude is found by a binary search over the times, so
+        a current sampled from a recording (thousands of values) costs no more per step than
+        a few."""
+        where = f"step current input to {target!r}"
+        size = self._current_target(where, target)
+        times, values = step_schedule(where, amplitude_times, amplitude_values, self.dt)
+        self.dc_inputs.append(DCInput(target, 0.0, *window(where, start, stop), step_times=times,
+                                      step_amplitudes=values, neurons=neuron_subset(where, neurons, size)))
+
+    def _current_target(self, where, target):
+        """The size of `target`, a population that can take a current (not a spike source)."""
+        pop = self._pop(target, where)
+        if pop.is_source:
+            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
+        return pop.size
 
     def add_noise_input(self, target, mean=0.0, std=0.0, dt=None, start=0.0, stop=math.inf):
         """Gaussian white-noise current (NEST's noise_generator) into every neuron of

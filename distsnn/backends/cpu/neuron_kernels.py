@@ -44,12 +44,12 @@ from ...model.neurons import MODEL_CODES
 from ...rng import streams
 from .aeif_kernels import integrate_aeif
 from .jit import kernel
+from .current_kernels import neuron_currents, sine_at, unit_current
 from .noise_kernels import injected_current
-from .rng_kernels import pexp, philox, psincos_2pi
+from .rng_kernels import pexp, philox
 
 M32 = np.uint64(0xFFFFFFFF)
 NOISE_TAG = np.int64(streams.DOM_NOISE << streams.DOMAIN_SHIFT)
-TWO_M53 = 2.0 ** -53
 TWO_M32 = 2.0 ** -32
 MODEL_COND = MODEL_CODES["iaf_cond_exp"]
 MODEL_DELTA = MODEL_CODES["iaf_psc_delta"]
@@ -337,25 +337,6 @@ def spiked(refr, pf, rows, ref_steps, g0, out):
     return n
 
 
-@kernel(inline="always")
-def sine_at(cycles, phase, n):
-    """sin(2 pi u) at step n of a sinusoid given by its phase words (build.phase_words: the
-    word wraps modulo 2**64, so uint64 arithmetic)."""
-    x = np.uint64(phase) + np.uint64(cycles) * np.uint64(n)
-    s, _ = psincos_2pi(float(x >> np.uint64(11)) * TWO_M53)
-    return s
-
-
-@kernel(inline="always")
-def dc_current(dc_f, dc_i, d, t):
-    """The current (pA) of DC input d in step t (within its window): the constant, plus an AC
-    input's sinusoid at the step's start time (Network.add_ac_input)."""
-    a = dc_f[d, bp.DF_AMP]
-    if dc_f[d, bp.DF_AC] != 0.0:
-        a = a + dc_f[d, bp.DF_AC] * sine_at(dc_i[d, bp.DI_CYCLE], dc_i[d, bp.DI_PHASE], t)
-    return a
-
-
 @kernel
 def source_threshold(ps_seg, s0, s1, t):
     """The spike threshold in step t of the rate segments ps_seg[s0:s1] (sorted by first
@@ -434,8 +415,8 @@ def integrate_span(model, l0, n, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ri
 
 @kernel(parallel=True)
 def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, units, pop_f, pop_i, dc_f, dc_i,
-                   noise_f, noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc, sched_step,
-                   sched_gid, sched_cursor, unit_bad):
+                   dc_seg_i, dc_seg_f, dc_mask, noise_f, noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit,
+                   spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad):
     """Advance every local neuron from step t to t+1; spikes go to spk_unit[u, :spk_cnt[u]].
     unit_bad[u] = (gid, t) of the first AdEx neuron of unit u found numerically unstable
     (aeif_kernels; left at -1 otherwise).
@@ -473,14 +454,14 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, rin
         g0 = units[u, bp.UI_GID_START]
         g1 = units[u, bp.UI_GID_END]
         l0 = units[u, bp.UI_LOCAL_START]
-        i_stim = pop_f[k, bp.PF_IE]
-        for d in range(pop_i[k, bp.PI_DC_START], pop_i[k, bp.PI_DC_END]):
-            if dc_i[d, bp.DI_START] <= t < dc_i[d, bp.DI_STOP]:
-                i_stim = i_stim + dc_current(dc_f, dc_i, d, t)
+        d0, d1 = pop_i[k, bp.PI_DC_START], pop_i[k, bp.PI_DC_END]
+        i_stim, some = unit_current(pop_f[k, bp.PF_IE], dc_f, dc_i, dc_seg_i, dc_seg_f, d0, d1, t)
         n = g1 - g0
         l1 = l0 + n
+        if some:   # an input into some of the neurons: a current per neuron
+            neuron_currents(pop_f[k, bp.PF_IE], dc_f, dc_i, dc_seg_i, dc_seg_f, dc_mask, d0, d1, t, g0, n, stim[u])
         noisy = injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, held_at[u], held_iv[u],
-                                 stim[u])
+                                 stim[u], some)
         # this step's slot of each receptor in the unit's ring block (build.ring_layout)
         lex = pop_i[k, bp.PI_RING_EX]
         ex0 = units[u, bp.UI_RING_OFF] + (t % lex) * n

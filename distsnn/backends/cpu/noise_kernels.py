@@ -60,10 +60,13 @@ def add_noise_current(interval, g0, g1, tag, key0, key1, a, b, uniform, stim):
 
 
 @kernel
-def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, held_at, held_iv, stim):
-    """Whether population k has a noise current at step t (a frozen one, a distributed I_e,
-    at every step); if so, stim[:g1 - g0] = i_stim (I_e + DC, pA) plus each active one's
-    current, in the order they were added.
+def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, held_at, held_iv, stim, preset):
+    """Whether the unit's neurons g0..g1-1 of population k take a current each at step t:
+    with `preset` (stim[:g1 - g0] holds I_e + DC per neuron already: an input into some
+    neurons, current_kernels.neuron_currents), or when the population has a noise current
+    (a frozen one, a distributed I_e, at every step); with the latter, stim[:g1 - g0] =
+    i_stim (I_e + DC, pA) unless preset, plus each active one's current, in the order they
+    were added.
 
     A current drawn for longer than one step (NoiseInput.dt above the step; a frozen one's
     interval never ends) is drawn once per interval into `held` (the unit's block
@@ -72,7 +75,7 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, h
     bits are those of drawing it every step (add_noise_current on zeros: 0 + x is x), and a
     restart anywhere in an interval finds them again. An I_e given per neuron (NZ_GIVEN) is
     held from the build on (fill_given_currents) and never drawn."""
-    noisy = False
+    noisy = preset
     n = g1 - g0
     for q in range(noise_i.shape[0]):
         if noise_i[q, bp.NZ_POP] == k and noise_i[q, bp.NZ_START] <= t < noise_i[q, bp.NZ_STOP]:

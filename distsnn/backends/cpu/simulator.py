@@ -240,8 +240,8 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 
 @kernel
 def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, per_step, units, pop_f,
-              pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i, held, held_at, held_iv, stim, in_proj, proj_f,
-              proj_i, counts, chunk_size, key0, key1, dt,
+              pop_i, pin_i, pin_cdf, dc_f, dc_i, dc_seg_i, dc_seg_f, dc_mask, noise_f, noise_i, held, held_at, held_iv,
+              stim, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, lrow, lptr, lloc, lw, ld,
               spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
@@ -262,8 +262,8 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
         update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, units, pop_f, pop_i, dc_f, dc_i,
-                       noise_f, noise_i, key0, key1, held, held_at, held_iv, stim, spk_unit, spk_cnt, noise_acc,
-                       sched_step, sched_gid, sched_cursor, unit_bad)
+                       dc_seg_i, dc_seg_f, dc_mask, noise_f, noise_i, key0, key1, held, held_at, held_iv, stim,
+                       spk_unit, spk_cnt, noise_acc, sched_step, sched_gid, sched_cursor, unit_bad)
         if ps_seg.shape[0]:
             poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, noise_words)
         if unit_bad[:, 0].max() >= 0:
@@ -421,8 +421,8 @@ class CpuSimulator(RecordedState):
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.dj_ex, self.dj_in,
             self.refr, self.vth, self.izp, self.nrow, self.nf, self.ring,
             self.per_step, self.units, plan.pop_f, plan.pop_i, plan.pin_i,
-            plan.pin_cdf, plan.dc_f, plan.dc_i, plan.noise_f, plan.noise_i, self.held, self.held_at,
-            self.held_iv, self.stim, plan.in_proj,
+            plan.pin_cdf, plan.dc_f, plan.dc_i, plan.dc_seg_i, plan.dc_seg_f, plan.dc_mask, plan.noise_f,
+            plan.noise_i, self.held, self.held_at, self.held_iv, self.stim, plan.in_proj,
             plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
             self.syn_d, *self.lists, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr,

@@ -73,9 +73,9 @@ def neuron_args(sim):
     plan = sim.plan
     return (sim.n_local, sim.d_gids, sim.d_local_pop, sim.d_local_unit, sim.d_units, sim.v, sim.i_ex,
             sim.i_in, sim.dj_ex, sim.dj_in, sim.refr, sim.vth, sim.izp, sim.nrow, sim.nf, sim.ring,
-            sim.d_pop_f, sim.d_pop_i, sim.d_pin_i, sim.d_pin_cdf, sim.d_dc_f, sim.d_dc_i, sim.d_noise_f,
-            sim.d_noise_i, int(plan.noise_i.shape[0]), sim.ie_given, plan.key0, plan.key1, sim.spk_gid,
-            sim.spk_step, sim.spk_pop, sim.spk_cap)
+            sim.d_pop_f, sim.d_pop_i, sim.d_pin_i, sim.d_pin_cdf, sim.d_dc_f, sim.d_dc_i, sim.d_dc_seg_i,
+            sim.d_dc_seg_f, sim.d_dc_mask, sim.d_noise_f, sim.d_noise_i, int(plan.noise_i.shape[0]), sim.ie_given,
+            plan.key0, plan.key1, sim.spk_gid, sim.spk_step, sim.spk_pop, sim.spk_cap)
 
 
 def has_aeif(plan):

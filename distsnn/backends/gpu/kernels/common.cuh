@@ -266,6 +266,21 @@ __device__ __forceinline__ void ld2_ro(const i64* p, i64* a, i64* b) {
 // emulating host), for fields known to fit them
 __device__ __forceinline__ const int* low_word(const i64* p) { return (const int*)p; }
 
+// The amplitude (pA) at step t of a step current, rows s0..s1 of (seg_i: first steps, increasing;
+// seg_f: amplitudes): the last row whose first step is <= t, by binary search; 0 before the
+// first (the CPU's current_kernels.step_amplitude)
+__device__ __forceinline__ double step_amplitude(const i64* seg_i, const double* seg_f, i64 lo, const i64 s1,
+                                                 const i64 t) {
+    const i64 s0 = lo;
+    i64 hi = s1;
+    while (lo < hi) {
+        const i64 mid = (lo + hi) >> 1;
+        if (seg_i[mid] <= t) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo > s0 ? seg_f[lo - 1] : 0.0;
+}
+
 // What the neuron kernels read of a neuron's unit and population rows for its input: its ring
 // entry (in the unit's block, build.ring_layout), the unit's length, the ring lengths, and the
 // ranges of the population's Poisson inputs and DC inputs; all loaded at once (ld_now_ro).
@@ -299,6 +314,7 @@ __device__ __forceinline__ void neuron_input(
     const i64 t, const int li, const i64 g, const int k, const double* pf, const InputRows& rows,
     R* ring, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const i64* __restrict__ dc_seg_i, const double* __restrict__ dc_seg_f, const u32* __restrict__ dc_mask,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* in_ex_out, i64* in_in_out,
     double* i_stim_out)
@@ -347,11 +363,17 @@ __device__ __forceinline__ void neuron_input(
         else in_in += total * wint;
     }
     double i_stim = pf[PF_IE];
-    for (i64 d = rows.d0; d < rows.d1; ++d) {   // DC and AC inputs (the CPU's dc_current)
+    for (i64 d = rows.d0; d < rows.d1; ++d) {   // DC, AC and step currents (the CPU's current_kernels)
         const double* df = dc_f + d * N_DF;
         const i64* di = dc_i + d * N_DI;
         if (di[DI_START] <= t && t < di[DI_STOP]) {
+            if (di[DI_MASKED]) {                     // into some neurons only: is g's bit set
+                const i64 b = di[DI_MASK_AT] + g;
+                if (!((dc_mask[b >> 5] >> (u32)(b & 31)) & 1u)) continue;
+            }
             double a = df[DF_AMP];
+            const i64 s0 = di[DI_SEG_START], s1 = di[DI_SEG_END];
+            if (s1 > s0) a = a + step_amplitude(dc_seg_i, dc_seg_f, s0, s1, t);
             if (df[DF_AC] != 0.0) a = a + df[DF_AC] * sine_at((u64)di[DI_CYCLE], (u64)di[DI_PHASE], (u64)t);
             i_stim = i_stim + a;
         }

@@ -101,6 +101,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const double* __restrict__ nf, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const i64* __restrict__ dc_seg_i, const double* __restrict__ dc_seg_f, const u32* __restrict__ dc_mask,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step,
     int* spk_pop, const i64 spk_cap)
@@ -117,7 +118,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     i64 in_ex, in_in;
     double i_stim;
     neuron_input(t, li, g, k, pf, input_rows(li, local_unit[li], pi, units), ring, pin_i, pin_cdf, dc_f, dc_i,
-                 noise_f, noise_i, n_noise, ie_given, key0, key1, &in_ex, &in_in, &i_stim);
+                 dc_seg_i, dc_seg_f, dc_mask, noise_f, noise_i, n_noise, ie_given, key0, key1, &in_ex, &in_in, &i_stim);
     const double d_t = pf[PF_DELTA_T];
     const double v_th = vth[li];                      // the neuron's threshold (build.neuron_values.thresholds)
     const AeifConst c = {pf[PF_GL], 1.0 / pf[PF_CM], pf[PF_EEX], pf[PF_EIN], pf[PF_A], d_t,

@@ -26,6 +26,7 @@ __device__ __forceinline__ void step_loop_body(
     const double* __restrict__ nf, R* ring,
     const double* __restrict__ pop_f, const i64* __restrict__ pop_i, const i64* __restrict__ pin_i,
     const double* __restrict__ pin_cdf, const double* __restrict__ dc_f, const i64* __restrict__ dc_i,
+    const i64* __restrict__ dc_seg_i, const double* __restrict__ dc_seg_f, const u32* __restrict__ dc_mask,
     const double* __restrict__ noise_f, const i64* __restrict__ noise_i, const int n_noise,
     const double* __restrict__ ie_given, const u32 key0, const u32 key1, i64* spk_gid, i64* spk_step,
     int* spk_pop, const i64 spk_cap, const int n_rec, const i64* __restrict__ rec_local,
@@ -38,8 +39,8 @@ __device__ __forceinline__ void step_loop_body(
     for (int i = 0; i < n_steps; ++i) {
         const int p = i & 1;
         neuron_update_body(state, p, n_local, gids, local_pop, local_unit, units, v, i_ex, i_in, dj_ex, dj_in, refr,
-                           vth, izp, nrow, nf, ring, pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, noise_f, noise_i,
-                           n_noise, ie_given, key0, key1, spk_gid, spk_step, spk_pop, spk_cap);
+                           vth, izp, nrow, nf, ring, pop_f, pop_i, pin_i, pin_cdf, dc_f, dc_i, dc_seg_i, dc_seg_f,
+                           dc_mask, noise_f, noise_i, n_noise, ie_given, key0, key1, spk_gid, spk_step, spk_pop, spk_cap);
         grid_barrier(state);
         record_state_body(state, p, n_rec, rec_local, rec_code, v, i_ex, i_in, dj_ex, vrec);
         const u64* lo = state + SLOT(ST_BEGIN, p);
