@@ -30,15 +30,17 @@ def test_mixed_network_same_as_cpu(connectivity, bits):
 
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
 @pytest.mark.parametrize("loop", [False, True])
-@pytest.mark.parametrize("draws", ["uniform", "lognormal", "exponential"])
+@pytest.mark.parametrize("draws", ["uniform", "lognormal", "exponential", "stimulated"])
 def test_uniform_lognormal_and_exponential_draws_same_as_cpu(monkeypatch, draws, connectivity, loop):
     """Uniform weights and delays of every pairing, LogNormal weights, and Exponential weights
     and delays (the full rule variant's word 3, exp and log), with separate launches (synapse
-    lists too) and in the step loop."""
+    lists too) and in the step loop; and step, DC and AC currents into some neurons."""
     from test_exponential_synapses import exponential_network
     from test_lognormal_weights import lognormal_network
+    from test_step_current import stimulated_network
     from test_uniform_synapses import uniform_network
-    network = {"uniform": uniform_network, "lognormal": lognormal_network, "exponential": exponential_network}[draws]
+    network = {"uniform": uniform_network, "lognormal": lognormal_network, "exponential": exponential_network,
+               "stimulated": stimulated_network}[draws]
     ref = simulate(network(not loop), 150.0, seed=12, backend="cpu", connectivity=connectivity, progress=False)
     monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1" if loop else "0")
     res = simulate(network(not loop), 150.0, seed=12, backend="gpu", connectivity=connectivity, progress=False)
@@ -49,12 +51,15 @@ def test_uniform_lognormal_and_exponential_draws_same_as_cpu(monkeypatch, draws,
 
 def test_sonata_circuit_gives_nests_spikes():
     """The SONATA test circuit on the device: NEST 3.10's spikes (tests/test_sonata_circuit.py),
-    repeated input spikes in one step and synapse lists included."""
-    from test_sonata_circuit import CIRCUIT, as_pairs, load_circuit, nest_spikes
+    repeated input spikes in one step and synapse lists included, with and without current
+    clamps."""
+    from test_sonata_circuit import CIRCUIT, ICLAMP, NEST, as_pairs, load_circuit, nest_spikes
     for connectivity in ("procedural", "stored"):
-        net = load_circuit(CIRCUIT / "simulation_config.json")
-        res = simulate(net, net.metadata["tstop"], seed=1, backend="gpu", connectivity=connectivity, progress=False)
-        assert res.backend == "gpu" and as_pairs(*res.spikes("v1")) == nest_spikes()
+        for config, nest in (("simulation_config", NEST), ("simulation_config_iclamp", ICLAMP)):
+            net = load_circuit(CIRCUIT / f"{config}.json")
+            res = simulate(net, net.metadata["tstop"], seed=1, backend="gpu", connectivity=connectivity,
+                           progress=False)
+            assert res.backend == "gpu" and as_pairs(*res.spikes("v1")) == nest_spikes(nest=nest)
 
 
 @pytest.mark.parametrize("model,scale", [("microcircuit", 0.25), ("coba", 1.0), ("izhikevich", 1.0)])

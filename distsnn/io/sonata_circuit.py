@@ -23,6 +23,9 @@ models' JSON parameter files, spike trains for the virtual nodes), read with NES
   meaning, not BMTK's). The receptor follows the weight's sign, as in NEST; conductances are
   in nS. Only static synapses exist in distsnn: another model_template is refused.
 
+- A current clamp input (module IClamp) becomes step currents into the nodes of its node
+  set, as BMTK's PointNet runs it on NEST (sonata_current_clamps).
+
 Anything outside this (a node population mixing models, compartmental nodes, an input of
 another type, a missing file or field) is a ValueError naming the file and what stands in
 the way, before anything is simulated.
@@ -35,6 +38,7 @@ import numpy as np
 from ..model import FromList, Network
 from ..model.neurons import NEURON_MODELS, default_v_init, nest_steps
 from .sonata_config import load_config
+from .sonata_current_clamps import add_current_clamps
 from .sonata_groups import nest_model, populations, text
 from .sonata_node_sets import NodeSets
 from .sonata_spike_trains import read_spike_trains
@@ -65,6 +69,8 @@ def load_circuit(path, record_voltage=0):
     for entry in networks.get("edges", []):
         if entry.get("enabled", True):
             _add_edges(net, entry, components.get("synaptic_models_dir"))
+    _check_spike_inputs(net, conf, sets)
+    add_current_clamps(net, conf, sets)
     records = _reports(net, conf, sets)
     for name, pop in net.populations.items():
         if not pop.is_source:
@@ -265,6 +271,28 @@ def _input_spikes(name, n, conf, sets):
     return ids, _emission_times(times, conf["run"]["dt"])
 
 
+def _check_spike_inputs(net, conf, sets):
+    """Every spike input of the config selects one virtual node population whole (its spikes
+    go to that population: _input_spikes); one that selects anything else is refused rather
+    than left unused."""
+    fed = {}
+    for name, spec in conf.get("inputs", {}).items():
+        if not isinstance(spec, dict) or spec.get("input_type") != "spikes":
+            continue
+        where = f"config: input {name!r}"
+        node_set = spec.get("node_set")
+        chosen = sets.select(node_set, where) if isinstance(node_set, str) else {}
+        pop = _whole(sets, node_set, where) if isinstance(node_set, str) else None
+        if pop is None or not net.populations[pop].is_source:
+            raise ValueError(f"{where}: a spike input's node_set must be one virtual node population, whole; "
+                             f"{node_set!r} selects {', '.join(chosen) or 'no nodes'}"
+                             f"{'' if pop is None else ' (not virtual)'}")
+        if pop in fed:
+            raise ValueError(f"{where}: virtual node population {pop!r} already takes the spikes of input "
+                             f"{fed[pop]!r}; one spike input per population")
+        fed[pop] = name
+
+
 def _whole(sets, node_set, where):
     """The node population that `node_set` selects whole, or None (not loaded yet, or a part
     of one)."""
@@ -272,7 +300,7 @@ def _whole(sets, node_set, where):
         chosen = sets.select(node_set, where)
     except ValueError:
         return None
-    return next(iter(chosen)) if len(chosen) == 1 and None in chosen.values() else None
+    return next(iter(chosen)) if len(chosen) == 1 and next(iter(chosen.values())) is None else None
 
 
 def _reports(net, conf, sets):

@@ -4,7 +4,7 @@ ask for (a multimeter on the nodes of each report's node set, at its dt), writte
 file with NEST's version. Usage:
 
     /path/to/venv-with-nest/bin/python scripts/peers/nest_sonata.py tests/data/sonata_circuit \
-        tests/data/nest_sonata_spikes.json [--threads N] [--timing]
+        tests/data/nest_sonata_spikes.json [--threads N] [--timing] [--config simulation_config.json]
 
 --timing adds the seconds of reading and building (files, Create, Connect) and of Simulate,
 and the peak RSS, for scripts/bench_sonata.py.
@@ -16,8 +16,9 @@ type's JSON parameters set on its nodes; spike_train_injector with allow_offgrid
 virtual nodes; the edge types' syn_spec (table columns, syn_weight renamed weight, then the
 JSON file over them) with the edge datasets over both, connected one_to_one. NEST itself then
 decides what the values mean: initial V_m, the rounding of spike times and delays, the
-receptor by the weight's sign. It knows only this circuit's layout (one config pair, one
-group per population, static synapses), which is all the test needs.
+receptor by the weight's sign. Current clamps (IClamp) become step_current_generators as
+BMTK's PointNet makes them (_current_clamp). It knows only this circuit's layout (one
+circuit config, one group per population, static synapses), which is all the test needs.
 """
 import argparse
 import json
@@ -42,9 +43,9 @@ def _subst(value, manifest):
     return value
 
 
-def _config(circuit_dir):
+def _config(circuit_dir, sim_config):
     circuit = json.load(open(os.path.join(circuit_dir, "circuit_config.json")))
-    sim = json.load(open(os.path.join(circuit_dir, "simulation_config.json")))
+    sim = json.load(open(os.path.join(circuit_dir, sim_config)))
     manifest = {"${configdir}": circuit_dir}
     for conf in (circuit, sim):
         for k, v in conf["manifest"].items():
@@ -75,10 +76,37 @@ def _node_set(name, sets, nodes, types_of):
     return {entry["population"]: np.nonzero(keep)[0]}
 
 
-def main(circuit_dir, out, threads=1, timing=False):
+def _current_clamp(spec, circuit_dir, dt):
+    """(amplitude_times, amplitude_values) of an IClamp input as BMTK's PointNet gives them to
+    a step_current_generator (bmtk.simulator.pointnet.modules.iclamp, 0.2): each pulse's amp
+    at its delay, and 0 at delay + duration unless the next pulse has begun by then; a table
+    file's rows as they are; times at or before dt left out."""
+    if spec["input_type"] == "current_clamp":
+        amps, delays, durations = ([spec[k]] if not isinstance(spec[k], list) else spec[k]
+                                   for k in ("amp", "delay", "duration"))
+    else:
+        rows = [ln.split() for ln in open(os.path.join(circuit_dir, spec["file"])).read().splitlines() if ln.strip()]
+        cols = [rows[0].index(c) for c in ("timestamps", "amps")]
+        delays, amps = ([float(r[c]) for r in rows[1:]] for c in cols)
+        durations = None
+    times, values = [], []
+    for i, start in enumerate(delays):
+        if start <= dt:
+            continue
+        times.append(start)
+        values.append(amps[i])
+        if durations is not None:
+            stop = start + durations[i]
+            if i + 1 == len(delays) or stop <= delays[i + 1]:
+                times.append(stop)
+                values.append(0.0)
+    return times, values
+
+
+def main(circuit_dir, out, threads=1, timing=False, sim_config="simulation_config.json"):
     t0 = time.perf_counter()
     circuit_dir = os.path.abspath(circuit_dir)
-    circuit, sim, path = _config(circuit_dir)
+    circuit, sim, path = _config(circuit_dir, sim_config)
     nest.ResetKernel()
     nest.verbosity = nest.VerbosityLevel.ERROR
     nest.local_num_threads = threads
@@ -128,10 +156,18 @@ def main(circuit_dir, out, threads=1, timing=False):
                 # arrays of global ids: NEST's connection of id arrays, repeated ids allowed
                 nest.Connect(source[0].global_id + pre, target[0].global_id + post, "one_to_one",
                              {"synapse_model": "static_synapse", "weight": values["weight"], "delay": values["delay"]})
-    n_synapses = nest.num_connections   # the circuit's, before the recorders'
+    n_synapses = nest.num_connections   # the circuit's, before the recorders' and the clamps'
+    sets = json.load(open(path(sim["node_sets_file"])))
+    for spec in sim.get("inputs", {}).values():   # current clamps: PointNet's step_current_generators
+        if spec["input_type"] in ("current_clamp", "csv", "file"):
+            times, values = _current_clamp(spec, circuit_dir, nest.resolution)
+            gen = nest.Create("step_current_generator", params={"amplitude_times": times,
+                                                                "amplitude_values": values})
+            for name, ids in _node_set(spec["node_set"], sets, nodes, types_of).items():
+                nest.Connect(gen, nodes[name][ids.tolist()], syn_spec={"delay": nest.resolution})
     meters = {}
     for spec in sim.get("reports", {}).values():   # V_m of the report's cells, every dt
-        for name, ids in _node_set(spec["cells"], json.load(open(path(sim["node_sets_file"]))), nodes, types_of).items():
+        for name, ids in _node_set(spec["cells"], sets, nodes, types_of).items():
             meters[name] = (ids, nest.Create("multimeter", params={"record_from": [spec["variable_name"]],
                                                                    "interval": spec["dt"]}))
             nest.Connect(meters[name][1], nodes[name][ids.tolist()])
@@ -170,5 +206,6 @@ if __name__ == "__main__":
     ap.add_argument("out")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--timing", action="store_true")
+    ap.add_argument("--config", default="simulation_config.json", help="the simulation config in circuit_dir")
     a = ap.parse_args()
-    main(a.circuit_dir, a.out, a.threads, a.timing)
+    main(a.circuit_dir, a.out, a.threads, a.timing, a.config)
