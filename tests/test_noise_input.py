@@ -87,7 +87,8 @@ def test_noise_inputs_are_checked():
             net.add_noise_input(*args, **kwargs)
     assert net.noise_inputs == []
     net.add_noise_input("n", std=10.0, dt=0.3)
-    assert net.noise_inputs[0].dt == 0.3 and make_plan(net, 1).noise_i[0].tolist() == [0, 0, bp.STEP_NEVER, 3, 0, bp.NZ_NORMAL]
+    assert net.noise_inputs[0].dt == 0.3
+    assert make_plan(net, 1).noise_i[0].tolist() == [0, 0, bp.STEP_NEVER, 3, 0, bp.NZ_NORMAL, 0, 0]
 
 
 def test_noise_is_part_of_the_model_fingerprint():

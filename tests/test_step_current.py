@@ -1,6 +1,6 @@
 """Step currents (Network.add_step_current_input, NEST's step_current_generator) and currents
-into some neurons of a population (`neurons` of add_dc_input, add_ac_input and
-add_step_current_input): V and spikes are NEST 3.10's (tests/data/nest_step_current.json, from
+into some neurons of a population (`neurons` of add_dc_input, add_ac_input,
+add_step_current_input and add_noise_input): V and spikes are NEST 3.10's (tests/data/nest_step_current.json, from
 scripts/peers/nest_step_current.py) on the CPU and the emulated GPU once the generators'
 connection delay is moved into the times; the plan's tables give each neuron the current of
 the inputs that flow into it; every engine gives the same run; the fingerprints of models
@@ -14,7 +14,7 @@ import pytest
 
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
-from distsnn.build.dc_inputs import dc_current, flows_into
+from distsnn.build.dc_inputs import dc_current, flows_into, noise_flows_into
 from distsnn.io.checkpoint import fingerprint
 from distsnn.model import FixedProbability, Network, Normal, Uniform
 from distsnn.runtime import simulate
@@ -155,8 +155,9 @@ def test_a_step_current_is_its_steps_as_dc_inputs():
 
 def stimulated_network(lists=True):
     """A recurrent network (three populations, several units each) with inputs into subsets of
-    every kind, mixed with inputs into all, a noise current and distributed I_e (the current
-    per neuron then sums both). `lists` is not used (the engines' helpers pass it)."""
+    every kind (noise currents redrawn every step and held over intervals too), mixed with
+    inputs into all and distributed I_e (the current per neuron then sums them). `lists` is
+    not used (the engines' helpers pass it)."""
     net = Network(dt=0.1, chunk_size=32)
     net.add_population("E", 160, v_init=Uniform(-65.0, -55.0), params={"I_e": Normal(150.0, 40.0)})
     net.add_population("I", 60, "iaf_cond_exp", v_init=Uniform(-65.0, -55.0))
@@ -170,6 +171,8 @@ def stimulated_network(lists=True):
                                neurons=rng.choice(160, 50, replace=False))
     net.add_dc_input("E", 80.0, start=20.0, stop=90.0)
     net.add_noise_input("E", 0.0, 60.0, dt=1.0)
+    net.add_noise_input("E", 30.0, 200.0, neurons=np.arange(0, 160, 3), start=50.0)
+    net.add_noise_input("I", 5.0, 40.0, dt=0.5, neurons=[0, 1, 59])
     net.add_ac_input("E", 200.0, 20.0, offset=100.0, neurons=np.arange(100, 160))
     net.add_dc_input("I", 7.0, start=5.0, neurons=np.arange(0, 60, 2))
     net.add_step_current_input("A", np.arange(0.0, 150.0, 2.5), rng.uniform(0.0, 900.0, 60), neurons=[1, 2, 3, 40])
@@ -204,6 +207,52 @@ def test_emulated_step_loop_agrees(monkeypatch):
     assert_same_run(res, ref)
 
 
+@pytest.mark.parametrize("every", [0.1, 0.5])
+def test_a_noise_current_into_some_neurons_is_theirs_alone(every):
+    """A noise current given `neurons` (redrawn every step, or held over 0.5 ms) gives those
+    neurons the V they have when it flows into all (each neuron's draws are its own), and the
+    others the V they have without it, bit for bit, on the CPU and the emulated GPU, with a
+    noise current into all and DC inputs beside it."""
+    ids = [0, 7, 31, 32, 33, 60]
+
+    def net(neurons):
+        n = Network(dt=0.1, chunk_size=32)
+        n.add_population("n", 70, "iaf_cond_exp", {"V_th": 1000.0})
+        n.add_dc_input("n", 100.0, start=1.0, neurons=[5, 7])
+        n.add_noise_input("n", 0.0, 30.0)
+        if neurons != "none":
+            n.add_noise_input("n", 50.0, 300.0, dt=every, start=2.0, stop=15.0, neurons=neurons)
+        n.add_dc_input("n", 40.0)
+        n.record_voltage("n", range(70))
+        return n
+    runs = {b: simulate(net(ids), 20.0, backend=b, progress=False).vrec for b in ("cpu", "gpu-emu")}
+    assert np.array_equal(runs["cpu"], runs["gpu-emu"])
+    into_all = simulate(net(None), 20.0, backend="cpu", progress=False).vrec
+    without = simulate(net("none"), 20.0, backend="cpu", progress=False).vrec
+    others = np.setdiff1d(np.arange(70), ids)
+    assert np.array_equal(runs["cpu"][:, ids], into_all[:, ids])
+    assert np.array_equal(runs["cpu"][:, others], without[:, others])
+    assert np.min(np.max(np.abs(into_all - without), axis=0)) > 1e-2   # the current reaches every neuron
+    plan = make_plan(net(ids), 1)
+    assert np.nonzero(noise_flows_into(plan, 1, np.arange(70)))[0].tolist() == ids
+    assert noise_flows_into(plan, 0, np.arange(70)).all()
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_a_restart_continues_the_currents(tmp_path, backend):
+    """Cut at 43.7 ms (inside a held interval of a noise current into some neurons, between
+    a step current's times) and restarted: the spikes and V of the run in one piece."""
+    whole = simulate(stimulated_network(), 100.0, seed=12, backend=backend, progress=False)
+    simulate(stimulated_network(), 43.7, seed=12, backend=backend, progress=False, checkpoint=str(tmp_path / "ck"))
+    rest = simulate(stimulated_network(), 56.3, seed=12, backend=backend, progress=False,
+                    restart=str(tmp_path / "ck"))
+    late = whole.spike_steps >= 437
+    assert late.sum() > 100
+    assert np.array_equal(rest.spike_gids, whole.spike_gids[late])
+    assert np.array_equal(rest.spike_steps, whole.spike_steps[late])
+    assert np.array_equal(rest.vrec, whole.vrec[437:])
+
+
 def test_fingerprints_are_as_before_unless_used():
     """A model with DC and AC inputs into all neurons has the fingerprint it had before step
     currents and subsets existed (their columns and tables hashed only where used); a step
@@ -224,8 +273,9 @@ def test_fingerprints_are_as_before_unless_used():
     prints = {fingerprint(plan(*e))["model_tables_sha256"] for e in (
         [("add_dc_input", (5.0, 0.0, math.inf, [1, 2]))], [("add_dc_input", (5.0, 0.0, math.inf, [1, 3]))],
         [("add_step_current_input", ([1.0, 2.0], [3.0, 4.0]))], [("add_step_current_input", ([1.0, 2.0], [3.0, 5.0]))],
-        [("add_step_current_input", ([1.0, 2.1], [3.0, 4.0]))])}
-    assert len(prints) == 5 and before not in prints
+        [("add_step_current_input", ([1.0, 2.1], [3.0, 4.0]))], [("add_noise_input", (0.0, 5.0))],
+        [("add_noise_input", (0.0, 5.0, None, 0.0, math.inf, [3]))])}
+    assert len(prints) == 7 and before not in prints
 
 
 @pytest.mark.parametrize("call,message", [
@@ -245,6 +295,7 @@ def test_fingerprints_are_as_before_unless_used():
     (lambda n: n.add_ac_input("n", 1.0, 5.0, neurons=[]), "nonempty 1-D sequence"),
     (lambda n: n.add_dc_input("n", 1.0, neurons=[0.5]), "population-local ids"),
     (lambda n: n.add_dc_input("n", 1.0, neurons=[[0, 1]]), "nonempty 1-D sequence"),
+    (lambda n: n.add_noise_input("n", 1.0, 2.0, neurons=[3, 12]), "noise input to 'n': neuron id 12 is outside"),
 ])
 def test_bad_settings_are_refused(call, message):
     net = Network(dt=0.1)
@@ -252,7 +303,7 @@ def test_bad_settings_are_refused(call, message):
     net.add_spike_source("src", 2, [0], [1.0])
     with pytest.raises(ValueError, match=message):
         call(net)
-    assert not net.dc_inputs
+    assert not net.dc_inputs and not net.noise_inputs
 
 
 def test_repeated_ids_count_once():

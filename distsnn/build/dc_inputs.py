@@ -12,8 +12,10 @@ and dc_seg_f (pA): the amplitude at t is that of the last row whose first step i
 binary search), 0 before the first. An input given `neurons` (DI_MASKED = 1) flows into the
 neurons whose bit is set in dc_mask (uint32 words): neuron gid's bit is DI_MASK_AT + gid
 (DI_MASK_AT = the input's first bit minus its population's first gid), word bit >> 5, bit
-bit & 31. Every engine adds, per neuron, I_e then each input that flows into it in the order
-of the rows, then the noise currents: the same sum everywhere.
+bit & 31. Noise currents given `neurons` (Network.add_noise_input) have their bits in the
+same words (NZ_MASKED, NZ_MASK_AT), after the DC rows'. Every engine adds, per neuron, I_e
+then each DC input that flows into it in the order of the rows, then each noise current
+that does: the same sum everywhere.
 """
 import numpy as np
 
@@ -21,13 +23,12 @@ from . import phase_words
 from . import plan as bp
 
 
-def dc_tables(dcs, index, offsets, dt):
-    """(dc_f, dc_i, dc_seg_i, dc_seg_f, dc_mask) of the DC inputs `dcs` (sorted by target
-    population; index: population name -> index, offsets: each population's first gid)."""
+def dc_tables(dcs, dt):
+    """(dc_f, dc_i, dc_seg_i, dc_seg_f) of the DC inputs `dcs` (sorted by target population);
+    dc_i's subset columns are subset_mask's to fill."""
     dc_f = np.zeros((len(dcs), bp.N_DF))
     dc_i = np.zeros((len(dcs), bp.N_DI), dtype=np.int64)
-    seg_i, seg_f, bits = [], [], []
-    n_bits = 0
+    seg_i, seg_f = [], []
     for d, dc in enumerate(dcs):
         dc_f[d] = dc.amplitude, dc.ac_amplitude
         dc_i[d, :bp.N_DI_BEFORE_SEG] = (steps(dc.start, dt), steps(dc.stop, dt),
@@ -37,17 +38,28 @@ def dc_tables(dcs, index, offsets, dt):
             seg_i.extend(np.floor(np.asarray(dc.step_times) / dt + 0.5).astype(np.int64).tolist())
             seg_f.extend(np.asarray(dc.step_amplitudes, dtype=np.float64).tolist())
             dc_i[d, bp.DI_SEG_END] = len(seg_i)
-        if dc.neurons is not None:   # a bit for every neuron of the population: each reads its own
-            k = index[dc.target]
-            dc_i[d, bp.DI_MASKED] = 1
-            dc_i[d, bp.DI_MASK_AT] = n_bits - int(offsets[k])
-            bits.append(n_bits + np.asarray(dc.neurons, dtype=np.int64))
-            n_bits += int(offsets[k + 1] - offsets[k])
+    return dc_f, dc_i, np.array(seg_i, dtype=np.int64), np.array(seg_f, dtype=np.float64)
+
+
+def subset_mask(rows, index, offsets):
+    """dc_mask, the bits of the inputs given some neurons, for `rows`: (table row, its masked
+    column, its mask-at column, the input: a DCInput or NoiseInput, whose target and neurons
+    are read), in order; fills each such row's two columns. Each input gets a bit for every
+    neuron of its population, so that any neuron of it reads a bit of its own input."""
+    bits, n_bits = [], 0
+    for row, masked, at, item in rows:
+        if item.neurons is None:
+            continue
+        k = index[item.target]
+        row[masked] = 1
+        row[at] = n_bits - int(offsets[k])
+        bits.append(n_bits + np.asarray(item.neurons, dtype=np.int64))
+        n_bits += int(offsets[k + 1] - offsets[k])
     mask = np.zeros(-(-n_bits // 32), dtype=np.uint32)
     if bits:
         on = np.concatenate(bits)
         np.bitwise_or.at(mask, on >> 5, (np.uint32(1) << (on & 31).astype(np.uint32)))
-    return dc_f, dc_i, np.array(seg_i, dtype=np.int64), np.array(seg_f, dtype=np.float64), mask
+    return mask
 
 
 def steps(t, dt):
@@ -63,11 +75,21 @@ def step_amplitude(seg_i, seg_f, s0, s1, t):
 
 def flows_into(plan, d, gids):
     """Bool per gid: whether DC input d flows into it (its population's, and its subset's)."""
-    gids = np.asarray(gids, dtype=np.int64)
     k = int(np.searchsorted(plan.pop_i[:, bp.PI_DC_END], d, side="right"))
+    return _into(plan, k, plan.dc_i[d, bp.DI_MASKED], plan.dc_i[d, bp.DI_MASK_AT], gids)
+
+
+def noise_flows_into(plan, q, gids):
+    """Bool per gid: whether noise current q flows into it."""
+    row = plan.noise_i[q]
+    return _into(plan, row[bp.NZ_POP], row[bp.NZ_MASKED], row[bp.NZ_MASK_AT], gids)
+
+
+def _into(plan, k, masked, at, gids):
+    gids = np.asarray(gids, dtype=np.int64)
     into = plan.pop_of[gids] == k
-    if plan.dc_i[d, bp.DI_MASKED]:
-        bit = plan.dc_i[d, bp.DI_MASK_AT] + gids[into]
+    if masked:
+        bit = at + gids[into]
         into[into] = (plan.dc_mask[bit >> 5] >> (bit & 31).astype(np.uint32)) & 1 == 1
     return into
 

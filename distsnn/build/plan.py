@@ -17,7 +17,7 @@ from ..model.per_neuron import row_params
 from ..rng import streams
 from ..rng.portable_math import plog1p
 from . import poisson_input, poisson_source
-from .dc_inputs import dc_tables
+from .dc_inputs import dc_tables, subset_mask
 from .draw_bounds import delay_extremes, draw_kinds, spread, table_mean
 from .fixed_point import choose_scale_exponent, weight_bound
 from .neuron_values import check_per_neuron
@@ -117,10 +117,12 @@ QI_POP, QI_NSUB, QI_WINT, QI_REC, QI_DELAY, QI_INDEX, QI_START, QI_STOP = range(
 # (target population, first step, stop step, steps per interval (STEP_NEVER: frozen, a
 # distributed I_e), stream index, kind), noise_f (a, b pA): NZ_NORMAL a + b z, z standard
 # normal; NZ_UNIFORM a + b u, u uniform in (0, 1]; NZ_GIVEN (frozen, I_e given per neuron):
-# the NoiseInput's values (build.neuron_values.given_currents), a and b 0
-NZ_POP, NZ_START, NZ_STOP, NZ_EVERY, NZ_INDEX, NZ_KIND = range(6)
-N_NZ = 6
+# the NoiseInput's values (build.neuron_values.given_currents), a and b 0; whether it flows
+# into some neurons only (1) and the bit of gid 0 in dc_mask (build.dc_inputs)
+NZ_POP, NZ_START, NZ_STOP, NZ_EVERY, NZ_INDEX, NZ_KIND, NZ_MASKED, NZ_MASK_AT = range(8)
+N_NZ = 8
 N_NZ_BEFORE_KIND = 5
+N_NZ_BEFORE_MASK = 6
 NZ_NORMAL, NZ_UNIFORM, NZ_GIVEN = 0, 1, 2
 # unit (post chunk) columns
 UI_POP, UI_CHUNK, UI_GID_START, UI_GID_END, UI_LOCAL_START, UI_SCHED_START, UI_SCHED_END, UI_RING_OFF = range(8)
@@ -155,7 +157,7 @@ class BuildPlan:
     dc_i: np.ndarray             # DI_* columns: window (steps), the sinusoid's phase words, ...
     dc_seg_i: np.ndarray         # step currents: first step of each amplitude (build.dc_inputs)
     dc_seg_f: np.ndarray         # ... and the amplitude (pA)
-    dc_mask: np.ndarray          # uint32 words: the neurons of DC inputs given some (DI_MASKED)
+    dc_mask: np.ndarray          # uint32 words: the neurons of inputs given some (DI_MASKED, NZ_MASKED)
     noise_f: np.ndarray          # (mean pA, std pA) of each noise current
     noise_i: np.ndarray          # NZ_* columns
     units: np.ndarray            # post chunks: pop, chunk, gid_start, gid_end, local_start, schedule range
@@ -356,15 +358,19 @@ def make_plan(network, seed, bound_inputs=True):
             raise ValueError(f"population {names[k]!r}: {err}") from None
 
     dcs = sorted(network.dc_inputs, key=lambda d: index[d.target])
-    dc_f, dc_i, dc_seg_i, dc_seg_f, dc_mask = dc_tables(dcs, index, offsets, dt)
+    dc_f, dc_i, dc_seg_i, dc_seg_f = dc_tables(dcs, dt)
     frozen = [z.target for z in network.noise_inputs if math.isinf(z.dt)]
     if len(frozen) != len(set(frozen)):   # a population has one I_e (add_population makes them)
         raise ValueError("network: a population has more than one frozen noise current (distributed I_e)")
     noise_f = np.array([[z.mean, z.std] for z in network.noise_inputs], dtype=np.float64).reshape(-1, 2)
     noise_i = np.array([[index[z.target], _steps_floor(z.start, dt), _steps_floor(z.stop, dt),
                          STEP_NEVER if math.isinf(z.dt) else round(z.dt / dt), q,
-                         {"uniform": NZ_UNIFORM, "given": NZ_GIVEN}.get(z.kind, NZ_NORMAL)]
+                         {"uniform": NZ_UNIFORM, "given": NZ_GIVEN}.get(z.kind, NZ_NORMAL), 0, 0]
                         for q, z in enumerate(network.noise_inputs)], dtype=np.int64).reshape(-1, N_NZ)
+    # the bits of the inputs given some neurons: DC rows, then noise currents
+    dc_mask = subset_mask([(dc_i[d], DI_MASKED, DI_MASK_AT, dc) for d, dc in enumerate(dcs)]
+                          + [(noise_i[q], NZ_MASKED, NZ_MASK_AT, z) for q, z in enumerate(network.noise_inputs)],
+                          index, offsets)
 
     pop_f = np.zeros((P, N_PF))
     pop_i = np.zeros((P, N_PI), dtype=np.int64)

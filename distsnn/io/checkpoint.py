@@ -98,10 +98,9 @@ def fingerprint(plan):
         if name == "proj_i":   # the counts layout of every chunk, in the columns it had before spans
             a = a[:, :bp.JI_COUNT_COL0].copy()
             a[:, bp.JI_COUNT_OFF] = model_offsets(plan)
-        if name == "noise_i":   # the kind column: only where some current is not normal
-            a, kinds = a[:, :bp.N_NZ_BEFORE_KIND], a[:, bp.N_NZ_BEFORE_KIND:]
-            if np.any(kinds != bp.NZ_NORMAL):
-                extras = [kinds]
+        if name == "noise_i":   # the kind column where some current is not normal (NZ_NORMAL 0), the subsets'
+            a, extras = a[:, :bp.N_NZ_BEFORE_KIND], [a[:, bp.N_NZ_BEFORE_KIND:bp.N_NZ_BEFORE_MASK],
+                                                     a[:, bp.N_NZ_BEFORE_MASK:]]
         if name == "pin_i":
             a, windows = a[:, :bp.QI_START], a[:, bp.QI_START:]
             if np.any((windows[:, 0] != 0) | (windows[:, 1] != bp.STEP_NEVER)):

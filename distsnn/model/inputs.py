@@ -47,9 +47,10 @@ class DCInput:
 
 @dataclass
 class NoiseInput:
-    """Gaussian white-noise current into every neuron of `target` (NEST's noise_generator):
-    each neuron draws its own I = mean + std * z (pA, z standard normal) for every interval
-    of `dt` ms, counted from t = 0, and holds it; the current flows for start <= t < stop (ms).
+    """Gaussian white-noise current into every neuron of `target`, or the population-local ids
+    `neurons` (NEST's noise_generator): each neuron draws its own I = mean + std * z (pA, z
+    standard normal) for every interval of `dt` ms, counted from t = 0, and holds it; the
+    current flows for start <= t < stop (ms).
     With dt = inf the draw is frozen: a population's distributed I_e (add_population) is
     such a current, kind 'normal' (mean, std) or 'uniform' (mean = low, std = high - low:
     I = low + (high - low) * u, u uniform in (0, 1]); I_e given per neuron is one of kind
@@ -62,6 +63,7 @@ class NoiseInput:
     stop: float
     kind: str = "normal"
     values: object = None    # kind 'given': a read-only float64 array, one per neuron (pA)
+    neurons: object = None   # int64 array of the population-local ids it flows into, or None: all
 
 
 def check_rate(where, rate, dt):

@@ -389,16 +389,16 @@ class Network:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
         return pop.size
 
-    def add_noise_input(self, target, mean=0.0, std=0.0, dt=None, start=0.0, stop=math.inf):
+    def add_noise_input(self, target, mean=0.0, std=0.0, dt=None, start=0.0, stop=math.inf, neurons=None):
         """Gaussian white-noise current (NEST's noise_generator) into every neuron of
-        `target`: each neuron draws its own current mean + std * z (pA; z standard normal,
-        independent across neurons and intervals) for every interval of `dt` ms (default: the
-        time step; a whole number of steps), counted from t = 0, and holds it during the
-        interval; it flows for start <= t < stop (ms), added to I_e like a DC input.
+        `target`, or the population-local ids `neurons` (a generator connected to some): each
+        neuron draws its own current mean + std * z (pA; z standard normal, independent
+        across neurons and intervals) for every interval of `dt` ms (default: the time step;
+        a whole number of steps), counted from t = 0, and holds it during the interval; it
+        flows for start <= t < stop (ms), added to I_e like a DC input.
         Independent of ranks, threads and devices, as every random number here."""
         where = f"noise input to {target!r}"
-        if self._pop(target, where).is_source:
-            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
+        size = self._current_target(where, target)
         for name, value in (("mean", mean), ("std", std)):
             if not is_real(value):
                 raise ValueError(f"{where}: {name} must be a finite number (pA), got {shown(value)}")
@@ -408,7 +408,8 @@ class Network:
         whole_steps(f"{where}: interval dt", dt, self.dt)
         if len(self.noise_inputs) > ID_MASK:
             raise ValueError(f"{where}: more than {ID_MASK + 1} noise inputs")
-        self.noise_inputs.append(NoiseInput(target, float(mean), float(std), float(dt), *window(where, start, stop)))
+        self.noise_inputs.append(NoiseInput(target, float(mean), float(std), float(dt), *window(where, start, stop),
+                                            neurons=neuron_subset(where, neurons, size)))
 
     # -- recording ---------------------------------------------------------------------
     def _ids(self, where, pop, neurons):

@@ -460,8 +460,8 @@ def update_neurons(t, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, rin
         l1 = l0 + n
         if some:   # an input into some of the neurons: a current per neuron
             neuron_currents(pop_f[k, bp.PF_IE], dc_f, dc_i, dc_seg_i, dc_seg_f, dc_mask, d0, d1, t, g0, n, stim[u])
-        noisy = injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, held_at[u], held_iv[u],
-                                 stim[u], some)
+        noisy = injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, dc_mask, key0, key1, held, held_at[u],
+                                 held_iv[u], stim[u], some)
         # this step's slot of each receptor in the unit's ring block (build.ring_layout)
         lex = pop_i[k, bp.PI_RING_EX]
         ex0 = units[u, bp.UI_RING_OFF] + (t % lex) * n

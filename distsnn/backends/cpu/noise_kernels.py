@@ -60,7 +60,7 @@ def add_noise_current(interval, g0, g1, tag, key0, key1, a, b, uniform, stim):
 
 
 @kernel
-def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, held_at, held_iv, stim, preset):
+def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, mask, key0, key1, held, held_at, held_iv, stim, preset):
     """Whether the unit's neurons g0..g1-1 of population k take a current each at step t:
     with `preset` (stim[:g1 - g0] holds I_e + DC per neuron already: an input into some
     neurons, current_kernels.neuron_currents), or when the population has a noise current
@@ -74,7 +74,9 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, h
     the interval held, -1 none): the values are a function of (interval, gid) alone, so the
     bits are those of drawing it every step (add_noise_current on zeros: 0 + x is x), and a
     restart anywhere in an interval finds them again. An I_e given per neuron (NZ_GIVEN) is
-    held from the build on (fill_given_currents) and never drawn."""
+    held from the build on (fill_given_currents) and never drawn. A current into some
+    neurons only (NZ_MASKED; their bits in `mask`, build.dc_inputs) is held too, also when
+    redrawn every step, and added to those neurons alone."""
     noisy = preset
     n = g1 - g0
     for q in range(noise_i.shape[0]):
@@ -95,8 +97,15 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, key0, key1, held, h
                 h[:] = 0.0
                 add_noise_current(interval, g0, g1, tag, key0, key1, noise_f[q, 0], noise_f[q, 1], uniform, h)
                 held_iv[q] = interval
+            if noise_i[q, bp.NZ_MASKED] == 0:
+                for i in range(n):
+                    stim[i] = stim[i] + h[i]
+                continue
+            at = noise_i[q, bp.NZ_MASK_AT] + g0
             for i in range(n):
-                stim[i] = stim[i] + h[i]
+                b = at + i
+                if (mask[b >> 5] >> np.uint32(b & 31)) & np.uint32(1):
+                    stim[i] = stim[i] + h[i]
     return noisy
 
 
@@ -115,15 +124,16 @@ def fill_given_currents(plan, units, gids, held, held_at):
 
 def held_layout(plan, units):
     """Where the CPU engine holds the noise currents drawn for longer than one step (frozen
-    ones included): held_at (units x noise inputs), the offset of each unit's block of
-    `held` for each such input of its population (-1 elsewhere), and the length of `held`
-    (a float64 per neuron and held input)."""
+    ones included) and those into some neurons only (injected_current): held_at (units x
+    noise inputs), the offset of each unit's block of `held` for each such input of its
+    population (-1 elsewhere), and the length of `held` (a float64 per neuron and held
+    input)."""
     nz = plan.noise_i
     held_at = np.full((max(units.shape[0], 1), max(nz.shape[0], 1)), -1, dtype=np.int64)
     size = 0
     for u in range(units.shape[0]):
         for q in range(nz.shape[0]):
-            if nz[q, bp.NZ_POP] == units[u, bp.UI_POP] and nz[q, bp.NZ_EVERY] > 1:
+            if nz[q, bp.NZ_POP] == units[u, bp.UI_POP] and (nz[q, bp.NZ_EVERY] > 1 or nz[q, bp.NZ_MASKED]):
                 held_at[u, q] = size
                 size += int(units[u, bp.UI_GID_END] - units[u, bp.UI_GID_START])
     return held_at, size

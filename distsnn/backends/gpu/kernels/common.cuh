@@ -383,6 +383,10 @@ __device__ __forceinline__ void neuron_input(
     for (int q = 0; q < n_noise; ++q) {
         const i64* nz = noise_i + (i64)q * N_NZ;
         if (nz[NZ_POP] != k || t < nz[NZ_START] || t >= nz[NZ_STOP]) continue;
+        if (nz[NZ_MASKED]) {                         // into some neurons only: is g's bit set
+            const i64 b = nz[NZ_MASK_AT] + g;
+            if (!((dc_mask[b >> 5] >> (u32)(b & 31)) & 1u)) continue;
+        }
         if (nz[NZ_KIND] == NZ_GIVEN) {               // I_e given per neuron: no draw
             i_stim = i_stim + ie_given[li];
             continue;
