@@ -366,3 +366,19 @@ def test_bench_delay_tail_one_rule_and_seeds(tmp_path):
         combined([both, {**one, "config": {**one["config"], "t_sim": 1000.0}}])
     with pytest.raises(SystemExit, match="a seed is given twice"):
         combined([one, one])
+
+
+def test_bench_currents_smoke(tmp_path):
+    """Every case runs, the step currents have the amplitudes asked for, and the report is
+    written."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_currents.py"), "--scale", "0.02",
+                           "--t-sim", "50", "--values", "200", "--repeat", "1", "--threads", "1", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("currents_scale0.02_*.json")
+    cases = {c["case"]: c for c in json.loads(js.read_text())["cases"]}
+    assert list(cases) == ["none", "step, few", "step", "step into half", "noise", "noise into half"]
+    assert cases["none"]["dc_rows"] == 0 and cases["step"]["dc_rows"] == 8
+    assert cases["step"]["amplitudes"] == 8 * 200 and cases["step, few"]["amplitudes"] == 8 * 4
+    assert all(c["simulate_s"] > 0 for c in cases.values())
+    assert "| step into half | 8 | 1600 |" in (tmp_path / js.name.replace(".json", ".md")).read_text()

@@ -15,9 +15,9 @@ only simulator that runs current clamps into point neurons from these files.
 
 PointNet connects its generator to the nodes with a delay of one step, so each current
 reaches the nodes one step (dt) after the times the config gives; so here. PointNet skips a
-time at or before dt, which NEST's generator cannot take; distsnn keeps it (the current then
-flows from the first step). Inputs of other types (nwb, Allen sweeps) and clamps into
-virtual nodes are refused, naming the input."""
+time at or before dt, which NEST's generator cannot take; distsnn keeps it (moved by dt as
+every time, so a pulse at 0 flows from t = dt). Inputs of other types (nwb, Allen sweeps),
+other modules, and clamps into virtual nodes are refused, naming the input."""
 import os
 
 import numpy as np
