@@ -51,6 +51,15 @@ def assert_same(res, ref):
     assert res.events == ref.events
 
 
+def assert_same_voltages(comm, res, ref):
+    """The state every rank recorded of its own neurons, gathered, is the one process's."""
+    g = np.concatenate(comm.allgather(res.vrec_gids))
+    var = np.concatenate(comm.allgather(res.vrec_var))
+    v = np.concatenate(comm.allgather(res.vrec), axis=1)
+    order = np.lexsort((g, var))
+    assert np.array_equal(g[order], ref.vrec_gids) and np.array_equal(v[:, order], ref.vrec)
+
+
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
 @pytest.mark.parametrize("method", ["allgatherv", "alltoallv"])
 def test_same_spikes_as_one_process(comm, connectivity, method):
@@ -87,18 +96,14 @@ def test_uniform_and_exponential_draws_same_as_one_process(comm, draws, connecti
 
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
 def test_currents_into_subsets_same_as_one_process(comm, connectivity):
-    """Step, DC and AC currents into some neurons (dc_mask's bits, read by each rank for its
-    own neurons): the one process's spikes and voltages."""
+    """Step, DC, AC and noise currents into some neurons (dc_mask's bits, read by each rank
+    for its own neurons): the one process's spikes and voltages."""
     from test_step_current import stimulated_network
     ref = simulate(stimulated_network(), 100.0, seed=12, connectivity=connectivity, progress=False)
     res = simulate(stimulated_network(), 100.0, seed=12, connectivity=connectivity, progress=False, comm=comm)
     assert ref.spike_gids.size > 300
     assert_same(res, ref)
-    g = np.concatenate(comm.allgather(res.vrec_gids))
-    var = np.concatenate(comm.allgather(res.vrec_var))
-    v = np.concatenate(comm.allgather(res.vrec), axis=1)
-    order = np.lexsort((g, var))
-    assert np.array_equal(g[order], ref.vrec_gids) and np.array_equal(v[:, order], ref.vrec)
+    assert_same_voltages(comm, res, ref)
 
 
 @pytest.mark.parametrize("strategy", ["populations", "split", "auto"])

@@ -8,7 +8,7 @@ from distsnn.models import MODELS
 from distsnn.runtime import simulate
 from test_determinism import mixed_network
 from test_gpu_step_loop import loop_network
-from test_mpi import assert_same, interval_network
+from test_mpi import assert_same, assert_same_voltages, interval_network
 
 pytestmark = pytest.mark.mpi(min_size=2)
 
@@ -54,6 +54,7 @@ def test_gpu_ranks_give_currents_into_subsets_as_one_cpu_process(comm):
     res = simulate(stimulated_network(), 100.0, seed=12, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
     assert res.backend == "gpu-emu" and ref.spike_gids.size > 300
     assert_same(res, ref)
+    assert_same_voltages(comm, res, ref)
 
 
 def test_gpu_ranks_with_long_exchange_interval_and_spike_sources(comm):
@@ -61,11 +62,7 @@ def test_gpu_ranks_with_long_exchange_interval_and_spike_sources(comm):
     res = simulate(interval_network(), 150.0, seed=3, backend="gpu-emu", progress=False, comm=comm, share_gpus=True)
     assert res.exchange["interval_steps"] >= 1
     assert_same(res, ref)
-    g = np.concatenate(comm.allgather(res.vrec_gids))
-    var = np.concatenate(comm.allgather(res.vrec_var))
-    v = np.concatenate(comm.allgather(res.vrec), axis=1)
-    order = np.lexsort((g, var))
-    assert np.array_equal(g[order], ref.vrec_gids) and np.array_equal(v[:, order], ref.vrec)
+    assert_same_voltages(comm, res, ref)
 
 
 @pytest.mark.parametrize("model", ["loop_network", "brunel"])
