@@ -223,12 +223,15 @@ def test_adaptive_exponential_circuit_is_nests(circuit, bits):
     assert len(diff) == 13 * 499 and max(diff) < (1e-4 if bits == "auto" else 1e-7)
 
 
-def test_report_gives_nests_membrane_potential(circuit):
+@pytest.mark.parametrize("config", ["simulation_config", "simulation_config_iclamp"])
+def test_report_gives_nests_membrane_potential(circuit, config):
     """The config's report (V_m of a compound node set, every ms) is recorded: the same nodes
-    and times as NEST's multimeter, V_m within the fixed-point input's rounding."""
-    main(["run", str(circuit / "simulation_config.json"), "--no-progress", "--backend", "cpu"])
-    ids, times, data = read_report(circuit / "output" / "spikes_voltage.h5")["v1"]
-    ref = NEST["reports"]["v1"]
+    and times as NEST's multimeter, V_m within the fixed-point input's rounding (with the
+    current clamps too, which flow into each of these nodes)."""
+    main(["run", str(circuit / f"{config}.json"), "--no-progress", "--backend", "cpu"])
+    clamped = config.endswith("iclamp")
+    ids, times, data = read_report(circuit / "output" / f"spikes{'_iclamp' if clamped else ''}_voltage.h5")["v1"]
+    ref = (ICLAMP if clamped else NEST)["reports"]["v1"]
     assert sorted(set(ref["node_ids"])) == ids.tolist() == [0, 5, 9, 11, 15, 17, 25, 30, 32, 34, 35, 37, 101]
     col = {int(i): c for c, i in enumerate(ids)}
     row = {round(float(t), 6): r for r, t in enumerate(times)}
