@@ -109,17 +109,25 @@ def step_schedule(where, times, amplitudes, dt):
         a = np.asarray(amplitudes, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{where}: amplitude_times (ms) and amplitude_values (pA) must be numbers") from None
-    if not np.all(np.isfinite(t)) or t.min() < 0:
-        raise ValueError(f"{where}: amplitude_times must be finite times >= 0 ms")
+    steps = grid_steps(where, "amplitude_times", t, dt)
     if not np.all(np.isfinite(a)):
         i = int(np.argmin(np.isfinite(a)))
         raise ValueError(f"{where}: amplitude_values[{i}] = {shown(a[i])} is not a finite current (pA)")
-    steps = np.floor(t / dt + 0.5)
+    return steps * dt, a
+
+
+def grid_steps(where, name, times, dt):
+    """The steps of `times` (a 1-D float64 array, ms) on the grid of dt ms, round(t / dt),
+    checked: finite times >= 0 that lie at least one step apart there (the schedules of
+    step currents and inhomogeneous Poisson sources)."""
+    if not np.all(np.isfinite(times)) or times.min() < 0:
+        raise ValueError(f"{where}: {name} must be finite times >= 0 ms")
+    steps = np.floor(times / dt + 0.5)
     if np.any(np.diff(steps) < 1):
         i = int(np.argmax(np.diff(steps) < 1))
-        raise ValueError(f"{where}: amplitude_times must increase by at least one step (dt = {dt:g} ms) on the "
-                         f"grid; {t[i]:g} and {t[i + 1]:g} ms do not")
-    return steps * dt, a
+        raise ValueError(f"{where}: {name} must increase by at least one step (dt = {dt:g} ms) on the grid; "
+                         f"{times[i]:g} and {times[i + 1]:g} ms do not")
+    return steps
 
 
 def neuron_subset(where, neurons, size):

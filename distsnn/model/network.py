@@ -11,7 +11,8 @@ import numpy as np
 from ..numbers import is_integer, is_real, shown
 from .connectors import RULE_CODES
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
-from .inputs import DCInput, NoiseInput, PoissonInput, check_rate, neuron_subset, step_schedule, whole_steps, window
+from .inputs import (DCInput, NoiseInput, PoissonInput, check_rate, grid_steps, neuron_subset, step_schedule, whole_steps,
+                     window)
 from .neurons import RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
 from .per_neuron import split_params
 from .projection_checks import check_rule_size, check_uniforms, receptor_and_weight, weight_and_delay
@@ -226,13 +227,7 @@ class Network:
         if times.ndim != 1 or values is None or times.size != len(values) or times.size == 0:
             raise ValueError(f"{where}: rate_times and rate_values must be 1-D sequences of the same, "
                              f"nonzero length")
-        if not np.all(np.isfinite(times)) or times.min() < 0:
-            raise ValueError(f"{where}: rate_times must be finite times >= 0 ms")
-        steps = np.floor(times / self.dt + 0.5)
-        if np.any(np.diff(steps) < 1):
-            i = int(np.argmax(np.diff(steps) < 1))
-            raise ValueError(f"{where}: rate_times must increase by at least one step (dt = {self.dt:g} ms) on "
-                             f"the grid; {times[i]:g} and {times[i + 1]:g} ms do not")
+        grid_steps(where, "rate_times", times, self.dt)
         for v in values:
             check_rate(where, v, self.dt)
         return self._add_rate_source(name, size, times.tolist(), [float(v) for v in values])
@@ -317,9 +312,7 @@ class Network:
         start <= t < stop (ms, on the time grid like DC input), so a stimulus window is one
         more input on top of the background."""
         where = f"poisson input to {target!r}"
-        post = self._pop(target, where)
-        if post.is_source:
-            raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
+        post = self._input_target(where, target)
         values = {}
         for name, value in (("indegree", indegree), ("rate", rate), ("weight", weight), ("delay", delay)):
             if not is_real(value):
@@ -337,7 +330,7 @@ class Network:
         """Constant current `amplitude` (pA) for start <= t < stop (ms), into every neuron of
         `target` or the population-local ids `neurons` (a generator connected to some)."""
         where = f"dc input to {target!r}"
-        size = self._current_target(where, target)
+        size = self._input_target(where, target).size
         if not is_real(amplitude):
             raise ValueError(f"{where}: amplitude must be a finite number, got {shown(amplitude)}")
         self.dc_inputs.append(DCInput(target, float(amplitude), *window(where, start, stop),
@@ -354,7 +347,7 @@ class Network:
         phase advances in exact integer steps (build.phase_words): no drift, the same bits on
         every backend. The frequency is at most half a cycle per step."""
         where = f"ac input to {target!r}"
-        size = self._current_target(where, target)
+        size = self._input_target(where, target).size
         for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase), ("offset", offset)):
             if not is_real(value):
                 raise ValueError(f"{where}: {what} must be a finite number, got {shown(value)}")
@@ -377,17 +370,17 @@ class Network:
         a current sampled from a recording (thousands of values) costs no more per step than
         a few."""
         where = f"step current input to {target!r}"
-        size = self._current_target(where, target)
+        size = self._input_target(where, target).size
         times, values = step_schedule(where, amplitude_times, amplitude_values, self.dt)
         self.dc_inputs.append(DCInput(target, 0.0, *window(where, start, stop), step_times=times,
                                       step_amplitudes=values, neurons=neuron_subset(where, neurons, size)))
 
-    def _current_target(self, where, target):
-        """The size of `target`, a population that can take a current (not a spike source)."""
+    def _input_target(self, where, target):
+        """The population `target`, checked to take input (not a spike source)."""
         pop = self._pop(target, where)
         if pop.is_source:
             raise ValueError(f"{where}: {target!r} is a spike source and cannot receive input")
-        return pop.size
+        return pop
 
     def add_noise_input(self, target, mean=0.0, std=0.0, dt=None, start=0.0, stop=math.inf, neurons=None):
         """Gaussian white-noise current (NEST's noise_generator) into every neuron of
@@ -398,7 +391,7 @@ class Network:
         flows for start <= t < stop (ms), added to I_e like a DC input.
         Independent of ranks, threads and devices, as every random number here."""
         where = f"noise input to {target!r}"
-        size = self._current_target(where, target)
+        size = self._input_target(where, target).size
         for name, value in (("mean", mean), ("std", std)):
             if not is_real(value):
                 raise ValueError(f"{where}: {name} must be a finite number (pA), got {shown(value)}")
