@@ -22,6 +22,13 @@ def sine_at(cycles, phase, n):
 
 
 @kernel(inline="always")
+def has_bit(mask, b):
+    """Whether bit b of the uint32 words `mask` is set (build.dc_inputs: an input into some
+    neurons flows into gid g if bit DI_MASK_AT + g, or NZ_MASK_AT + g, is)."""
+    return (mask[b >> 5] >> np.uint32(b & 31)) & np.uint32(1) != 0
+
+
+@kernel(inline="always")
 def step_amplitude(seg_i, seg_f, s0, s1, t):
     """The amplitude (pA) at step t of the step current in rows s0..s1 of (seg_i, seg_f):
     that of the last row whose first step is <= t (a binary search), 0 before the first."""
@@ -79,6 +86,5 @@ def neuron_currents(i_e, dc_f, dc_i, seg_i, seg_f, mask, d0, d1, t, g0, n, stim)
             continue
         at = dc_i[d, bp.DI_MASK_AT] + g0
         for i in range(n):
-            b = at + i
-            if (mask[b >> 5] >> np.uint32(b & 31)) & np.uint32(1):
+            if has_bit(mask, at + i):
                 stim[i] = stim[i] + a

@@ -7,6 +7,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...rng import streams
+from .current_kernels import has_bit
 from .jit import kernel
 from .rng_kernels import M32, box_muller, philox, u01
 
@@ -103,8 +104,7 @@ def injected_current(t, k, g0, g1, i_stim, noise_f, noise_i, mask, key0, key1, h
                 continue
             at = noise_i[q, bp.NZ_MASK_AT] + g0
             for i in range(n):
-                b = at + i
-                if (mask[b >> 5] >> np.uint32(b & 31)) & np.uint32(1):
+                if has_bit(mask, at + i):
                     stim[i] = stim[i] + h[i]
     return noisy
 

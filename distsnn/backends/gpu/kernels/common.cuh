@@ -266,6 +266,12 @@ __device__ __forceinline__ void ld2_ro(const i64* p, i64* a, i64* b) {
 // emulating host), for fields known to fit them
 __device__ __forceinline__ const int* low_word(const i64* p) { return (const int*)p; }
 
+// Whether bit b of the words `mask` is set (build.dc_inputs: an input into some neurons flows
+// into gid g if bit DI_MASK_AT + g, or NZ_MASK_AT + g, is; the CPU's current_kernels.has_bit)
+__device__ __forceinline__ bool has_bit(const u32* mask, const i64 b) {
+    return (mask[b >> 5] >> (u32)(b & 31)) & 1u;
+}
+
 // The amplitude (pA) at step t of a step current, rows s0..s1 of (seg_i: first steps, increasing;
 // seg_f: amplitudes): the last row whose first step is <= t, by binary search; 0 before the
 // first (the CPU's current_kernels.step_amplitude)
@@ -367,10 +373,7 @@ __device__ __forceinline__ void neuron_input(
         const double* df = dc_f + d * N_DF;
         const i64* di = dc_i + d * N_DI;
         if (di[DI_START] <= t && t < di[DI_STOP]) {
-            if (di[DI_MASKED]) {                     // into some neurons only: is g's bit set
-                const i64 b = di[DI_MASK_AT] + g;
-                if (!((dc_mask[b >> 5] >> (u32)(b & 31)) & 1u)) continue;
-            }
+            if (di[DI_MASKED] && !has_bit(dc_mask, di[DI_MASK_AT] + g)) continue;   // into some neurons only
             double a = df[DF_AMP];
             const i64 s0 = di[DI_SEG_START], s1 = di[DI_SEG_END];
             if (s1 > s0) a = a + step_amplitude(dc_seg_i, dc_seg_f, s0, s1, t);
@@ -383,10 +386,7 @@ __device__ __forceinline__ void neuron_input(
     for (int q = 0; q < n_noise; ++q) {
         const i64* nz = noise_i + (i64)q * N_NZ;
         if (nz[NZ_POP] != k || t < nz[NZ_START] || t >= nz[NZ_STOP]) continue;
-        if (nz[NZ_MASKED]) {                         // into some neurons only: is g's bit set
-            const i64 b = nz[NZ_MASK_AT] + g;
-            if (!((dc_mask[b >> 5] >> (u32)(b & 31)) & 1u)) continue;
-        }
+        if (nz[NZ_MASKED] && !has_bit(dc_mask, nz[NZ_MASK_AT] + g)) continue;   // into some neurons only
         if (nz[NZ_KIND] == NZ_GIVEN) {               // I_e given per neuron: no draw
             i_stim = i_stim + ie_given[li];
             continue;
