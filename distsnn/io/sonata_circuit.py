@@ -282,7 +282,7 @@ def _check_spike_inputs(net, conf, sets):
         where = f"config: input {name!r}"
         node_set = spec.get("node_set")
         chosen = sets.select(node_set, where) if isinstance(node_set, str) else {}
-        pop = _whole(sets, node_set, where) if isinstance(node_set, str) else None
+        pop = _one_whole(chosen)
         if pop is None or not net.populations[pop].is_source:
             raise ValueError(f"{where}: a spike input's node_set must be one virtual node population, whole; "
                              f"{node_set!r} selects {', '.join(chosen) or 'no nodes'}"
@@ -300,6 +300,12 @@ def _whole(sets, node_set, where):
         chosen = sets.select(node_set, where)
     except ValueError:
         return None
+    return _one_whole(chosen)
+
+
+def _one_whole(chosen):
+    """The population of a node set's selection (sets.select) that is one population whole,
+    or None."""
     return next(iter(chosen)) if len(chosen) == 1 and next(iter(chosen.values())) is None else None
 
 
