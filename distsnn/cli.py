@@ -1,8 +1,9 @@
-"""Command line: `distsnn run MODEL ...`, `distsnn partition MODEL --ranks R`,
-`distsnn analyze FILE`, `distsnn compare A B`, `distsnn export FILE`, `distsnn join A B ...` (also
-`python -m distsnn ...`). Under mpirun / mpiexec / srun every rank runs the same command;
-the communicator is MPI.COMM_WORLD, created here and passed down. The parser, the small
-commands and main are here; the run command is in cli_run.py."""
+"""Command line: `distsnn run MODEL ...`, `distsnn sweep MODEL --vary NAME=V1,V2 ...`,
+`distsnn partition MODEL --ranks R`, `distsnn analyze FILE`, `distsnn compare A B`,
+`distsnn export FILE`, `distsnn join A B ...` (also `python -m distsnn ...`). Under mpirun /
+mpiexec / srun every rank runs the same command; the communicator is MPI.COMM_WORLD, created
+here and passed down. The parser, the small commands and main are here; the run command is
+in cli_run.py, the sweep command in cli_sweep.py."""
 import argparse
 import json
 import os
@@ -83,6 +84,11 @@ def _count(text):
     return value
 
 
+def _indices(text):
+    """argparse type: comma-separated integers >= 0."""
+    return [_count(w) for w in text.split(",")]
+
+
 def _variables(text):
     """argparse type: comma-separated names of recordable state variables."""
     from .model.neurons import STATE_UNITS
@@ -105,14 +111,10 @@ def _time_ms(text):
     return value
 
 
-def _parser():
+def _simulation_options(r):
+    """The options of `run` that `sweep` shares: the model, the simulation, recording and
+    the machine (not the output, checkpoints and restarts, which a sweep sets per point)."""
     from partitioning import STRATEGIES
-    p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="build, simulate and write a model from the library, or of one's own")
-    r.add_argument("model", help="model name: microcircuit, multi_area, coba, cuba, brunel, adex; or a Python file "
-                                 "of one's own (my_model.py) whose build(**options) returns a Network; or a SONATA "
-                                 "circuit's config (circuit_config.json or simulation_config.json)")
     r.add_argument("--scale", type=float, default=1.0,
                    help="fraction of neurons (0, 1]; the microcircuit scales in-degrees with it, multi_area keeps "
                         "them (see --k-scale)")
@@ -130,24 +132,6 @@ def _parser():
     r.add_argument("--ring-bits", choices=("auto", "32", "64"), default=None,
                    help="width of the input ring buffers (part of the model: it sets the fixed-point scale); "
                         "default: the model's (auto: int32 where the build proves it safe, else int64)")
-    r.add_argument("--restart", default=None, metavar="DIR",
-                   help="start from the checkpoint in DIR (same model options and seed; any backend, ranks, "
-                        "partition or connectivity mode): the spikes continue those of the run that wrote it")
-    r.add_argument("--checkpoint", default=None, metavar="DIR",
-                   help="write the complete state at the end into DIR (replacing an earlier checkpoint there), "
-                        "for a later --restart")
-    r.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
-                   help="with --checkpoint: also write the checkpoint whenever the biological time reaches a "
-                        "multiple of MS, with the spikes (and recorded state) so far beside it; a job killed at any "
-                        "moment then loses at most MS of simulation: run the command again with --resume")
-    r.add_argument("--resume", action="store_true",
-                   help="with --checkpoint DIR: if DIR holds a checkpoint of this run (written with "
-                        "--checkpoint-every or --resume), continue from it, else start (from --restart if given); "
-                        "--t-sim is then the length of the whole run, so the same command finishes it after a "
-                        "crash or a requeue, and the output holds all of it")
-    r.add_argument("--output", default=None,
-                   help="SONATA spike file to write (default results/run.h5, or a SONATA config's output "
-                        "spikes_file in its output_dir)")
     r.add_argument("--record", "--record-voltage", dest="record", type=_count, default=0, metavar="K",
                    help="record the state of the first K neurons of every population (every step, or as "
                         "--record-interval/--record-start/--record-stop say): the "
@@ -171,6 +155,62 @@ def _parser():
     r.add_argument("--write-mode", choices=WRITE_MODES, default="auto",
                    help="parallel output: mpio (h5py with MPI), virtual (per-rank files + virtual dataset), gather")
     r.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+
+
+def _parser():
+    from partitioning import STRATEGIES
+    p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="build, simulate and write a model from the library, or of one's own")
+    r.add_argument("model", help="model name: microcircuit, multi_area, coba, cuba, brunel, adex; or a Python file "
+                                 "of one's own (my_model.py) whose build(**options) returns a Network; or a SONATA "
+                                 "circuit's config (circuit_config.json or simulation_config.json)")
+    _simulation_options(r)
+    r.add_argument("--restart", default=None, metavar="DIR",
+                   help="start from the checkpoint in DIR (same model options and seed; any backend, ranks, "
+                        "partition or connectivity mode): the spikes continue those of the run that wrote it")
+    r.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="write the complete state at the end into DIR (replacing an earlier checkpoint there), "
+                        "for a later --restart")
+    r.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
+                   help="with --checkpoint: also write the checkpoint whenever the biological time reaches a "
+                        "multiple of MS, with the spikes (and recorded state) so far beside it; a job killed at any "
+                        "moment then loses at most MS of simulation: run the command again with --resume")
+    r.add_argument("--resume", action="store_true",
+                   help="with --checkpoint DIR: if DIR holds a checkpoint of this run (written with "
+                        "--checkpoint-every or --resume), continue from it, else start (from --restart if given); "
+                        "--t-sim is then the length of the whole run, so the same command finishes it after a "
+                        "crash or a requeue, and the output holds all of it")
+    r.add_argument("--output", default=None,
+                   help="SONATA spike file to write (default results/run.h5, or a SONATA config's output "
+                        "spikes_file in its output_dir)")
+    w = sub.add_parser("sweep", help="run a model at every point of a grid of option values, then tabulate (and "
+                                     "plot) each point's spike statistics")
+    w.add_argument("model", help="a model name, a model file or a SONATA config (as for run)")
+    w.add_argument("--vary", action="append", required=True, metavar="NAME=V1,V2,...",
+                   help="an option and its values, e.g. g=3,4,5 (a model option that takes a value, seed or "
+                        "scale); several --vary make a grid, the first varying slowest")
+    w.add_argument("--output-dir", required=True, metavar="DIR",
+                   help="where each point's spikes, summary, log and statistics go, and the sweep's table; the same "
+                        "command again runs only the points not done")
+    _simulation_options(w)
+    w.add_argument("--only", type=_indices, default=None, metavar="K[,K...]",
+                   help="run only these points (0-based, as --list numbers them; a SLURM array task's: "
+                        "--only $SLURM_ARRAY_TASK_ID); the table is written once all points are done")
+    w.add_argument("--list", action="store_true", help="print the points, numbered, and which are done; run nothing")
+    w.add_argument("--collect", action="store_true",
+                   help="run nothing: write the table (and --plot) of a sweep whose points are all done")
+    w.add_argument("--ranks-per-point", type=int, default=1, metavar="K",
+                   help="under MPI: ranks that run one point together (default 1: every rank runs points of its "
+                        "own); must divide the ranks")
+    w.add_argument("--plot", action="store_true",
+                   help="also DIR/sweep.png: rate, CV, synchrony and spectral peak against one or two varied options")
+    w.add_argument("--corr-neurons", type=int, default=100,
+                   help="neurons per population sampled for correlations (0: none)")
+    w.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
+    w.add_argument("--rate-bin", type=float, default=1.0, metavar="MS",
+                   help="bin of the population rate (ms), for its Fano factor and spectrum")
+    w.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
     q = sub.add_parser("partition", help="print the partition of a model onto R ranks")
     q.add_argument("model", help="a model name or a model file (as for run)")
     q.add_argument("--ranks", type=int, required=True)
@@ -431,6 +471,8 @@ def _check_outputs(args):
     if args.command in OUTPUT_EXAMPLES and args.output:
         check_writable(args.output, "--output", OUTPUT_EXAMPLES[args.command])
     plot = getattr(args, "plot", None)
+    if args.command == "sweep":
+        return   # its folder is checked with the sweep's own options
     if plot and args.command == "analyze":
         check_can_create(plot, "--plot")
     elif plot:
@@ -441,9 +483,11 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     comm = None
     try:
-        comm = world_comm() if args.command == "run" else None
+        comm = world_comm() if args.command in ("run", "sweep") else None
         from .cli_run import run_command
-        commands = {"run": lambda: run_command(args, comm), "partition": lambda: partition_command(args),
+        from .cli_sweep import sweep_command
+        commands = {"run": lambda: run_command(args, comm), "sweep": lambda: sweep_command(args, comm),
+                    "partition": lambda: partition_command(args),
                     "synapses": lambda: synapses_command(args), "nodes": lambda: nodes_command(args),
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),
                     "export": lambda: export_command(args), "join": lambda: join_command(args)}

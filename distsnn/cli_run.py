@@ -90,7 +90,7 @@ def run_command(args, comm=None, out=None):
                    connectivity=args.connectivity, progress=not args.no_progress, log=log, comm=comm,
                    partition=args.partition, exchange=args.exchange, share_gpus=args.share_gpus, restart=restart,
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, on_checkpoint=writer,
-                   keep_recorded=writer is None)
+                   keep_recorded=writer is None, device_index=getattr(args, "device_index", None))
     rates_from, rates = _mean_rates(args, net, res, writer, comm)
     metadata = {
         "model": args.model, "seed": args.seed, "scale": args.scale, "backend": res.backend,

@@ -341,3 +341,24 @@ def test_repeated_spikes_leave_lvr_undefined_without_warnings(tmp_path):
     one_zero = 3.0 / 2 * ((1 - 0) * (1 + 4 * r / 10.0) + (1 - 4 * 10.0 * 15.0 / 25.0 ** 2) * (1 + 4 * r / 25.0))
     assert st.lvr[1] == pytest.approx(one_zero) and st.lvr[2] == 0.0   # a regular train: 0
     assert np.isfinite(st.summary()["mean_lvr"])
+
+
+def test_population_fano_factor_measures_synchrony(tmp_path):
+    """Independent Poisson trains: the population count's Fano factor is 1 (within its
+    sampling error); the same neurons firing together (each spike shared by half of them)
+    give about the number of neurons that share a spike; the definition by hand."""
+    rng = np.random.default_rng(3)
+    independent = modulated_trains(4, 200, 40.0, 0.0)
+    shared = np.sort(rng.uniform(0, T_STOP, size=int(20.0 * T_STOP / 1000)))
+    together = [shared[rng.uniform(size=shared.size) < 0.5] for _ in range(200)]
+    write_trains(tmp_path / "s.h5", {"independent": independent, "together": together, "silent": [np.zeros(0)] * 5})
+    stats = analyze_file(str(tmp_path / "s.h5"), rate_bin=2.0, t_stop=2999.5)   # a short last bin, left out
+    assert stats["independent"].population_fano() == pytest.approx(1.0, abs=0.1)
+    assert stats["together"].population_fano() == pytest.approx(100.0, rel=0.15)
+    assert np.isnan(stats["silent"].population_fano())
+    times = np.concatenate(together)
+    counts = np.histogram(times, bins=np.arange(0.0, 2999.0, 2.0))[0]
+    assert stats["together"].population_fano() == pytest.approx(counts.var() / counts.mean(), rel=1e-12)
+    assert stats["together"].summary()["population_fano"] == stats["together"].population_fano()
+    with pytest.raises(ValueError, match="analyze with a rate bin"):
+        analyze_file(str(tmp_path / "s.h5"))["together"].population_fano()

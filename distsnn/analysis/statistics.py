@@ -13,6 +13,8 @@ inclusive, times in ms:
   population rate (optional, `rate_bin` ms): spikes of the population per bin over
          (neurons x bin width), Hz, in bins (t_start + k b, t_start + (k + 1) b] (spike times
          are step ends; t_start itself counts in the first bin, the last bin ends at t_stop).
+  population Fano factor (with the population rate): variance / mean of the population's
+         spike count per bin, 1 for independent Poisson firing, above 1 with synchrony.
   rate spectrum (optional, from the population rate): power spectral density of the rate
          (Hz^2/Hz) by Welch's method (rate_spectrum), and its peak frequency above 0 Hz.
 The file is read in blocks of `block` spikes: per-neuron accumulators (counts, ISI sums,
@@ -63,14 +65,31 @@ class PopulationStats:
             out[str(t)].update({k: row[k] for k in labels if row.get(k) is not None})
         return out
 
+    def _full_bins(self):
+        """The population rate's bin widths (ms), less a last bin shorter than the others
+        (the window is not a multiple of the bin)."""
+        widths = np.diff(self.rate_edges)
+        return widths[:-1] if widths.size > 1 and widths[-1] < widths[0] - 1e-9 else widths
+
     def spectrum(self, segment_bins=256):
         """rate_spectrum of the population rate (needs rate_bin); a last bin shorter than
         the others (the window is not a multiple of the bin) is left out."""
         if self.rate_series is None:
             raise ValueError("no population rate: analyze with a rate bin for a spectrum")
-        widths = np.diff(self.rate_edges)
-        n = widths.size - (1 if widths.size > 1 and widths[-1] < widths[0] - 1e-9 else 0)
-        return rate_spectrum(self.rate_series[:n], widths[0], segment_bins)
+        widths = self._full_bins()
+        return rate_spectrum(self.rate_series[:widths.size], widths[0], segment_bins)
+
+    def population_fano(self):
+        """Fano factor (variance / mean) of the population's spike count per bin of the
+        population rate (needs rate_bin; a shorter last bin is left out): 1 for neurons that
+        fire independently as Poisson processes, larger the more they fire together (nan for
+        a silent population or a single bin)."""
+        if self.rate_series is None:
+            raise ValueError("no population rate: analyze with a rate bin for a Fano factor")
+        widths = self._full_bins()
+        counts = self.rate_series[:widths.size] * self.n_neurons * widths * 1e-3
+        mean = counts.mean() if widths.size > 1 else 0.0
+        return float(counts.var() / mean) if mean > 0 else float("nan")
 
     def summary(self, series=False, spectrum=False):
         """Means over neurons; with series=True also the population rate per bin, with
@@ -79,6 +98,8 @@ class PopulationStats:
         out = {"n_neurons": self.n_neurons, "mean_rate_hz": m(self.rates), "mean_cv": m(self.cv),
                "mean_lvr": m(self.lvr), "mean_corr": self.corr_mean, "n_silent": int(np.sum(self.rates == 0)),
                "n_with_cv": int(np.isfinite(self.cv).sum()), "n_corr_sample": int(self.corr_ids.size)}
+        if self.rate_series is not None:
+            out["population_fano"] = self.population_fano()
         if series and self.rate_series is not None:
             out["population_rate"] = {"edges_ms": self.rate_edges.tolist(), "hz": self.rate_series.tolist()}
         if spectrum:
@@ -225,7 +246,7 @@ def _correlations(group, sample, block, t_start, t_stop, bin_ms):
     return np.nanmean(c, axis=1), float(np.nanmean(c[np.triu_indices(sample.size, 1)]))
 
 
-def _check_options(lvr_r, corr_neurons, corr_bin, rate_bin):
+def check_options(lvr_r, corr_neurons, corr_bin, rate_bin):
     """The analysis options, checked before the file is read (a ValueError names the option)."""
     if not (is_real(lvr_r) and lvr_r >= 0):
         raise ValueError(f"LvR's refractoriness R must be a finite number of ms >= 0, got {lvr_r!r}")
@@ -265,7 +286,7 @@ def analyze_file(path, t_start=None, t_stop=None, lvr_r=2.0, corr_neurons=200, c
     corr_bin (ms); block: spikes read at a time; rate_bin (ms): also the population rate
     in bins of this width (rate_edges, rate_series).
     """
-    _check_options(lvr_r, corr_neurons, corr_bin, rate_bin)
+    check_options(lvr_r, corr_neurons, corr_bin, rate_bin)
     out = {}
     with open_h5(path, "spikes") as f:
         run_start, run_stop = run_window(f)

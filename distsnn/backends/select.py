@@ -24,8 +24,31 @@ def _min_op():
     return MPI.MIN
 
 
-def resolve(backend, comm=None, share_gpus=False, log=None):
-    """(name, device or None): name is 'cpu', 'gpu' or 'gpu-emu'; device the opened device."""
+def emulated_devices():
+    """How many devices the emulated GPU shows (DISTSNN_GPU_EMU_DEVICES, default 1)."""
+    return int(os.environ.get("DISTSNN_GPU_EMU_DEVICES", "1"))
+
+
+def device_index(backend, comm, share_gpus=False):
+    """The device this rank takes among all ranks of `comm` (by its node-local rank), for
+    jobs whose ranks then run simulations of their own (sweeps): resolve(..., index=) uses
+    it, so that ranks on one node do not all take device 0. None for the CPU, or where
+    `auto` finds no GPU (each run then says so itself). Collective over comm."""
+    if backend == "cpu":
+        return None
+    from .gpu.binding import bind_rank
+    if backend == "gpu-emu":
+        return bind_rank(comm, emulated_devices(), share_gpus)
+    from .gpu.device import cuda_device_count
+    n, _ = cuda_device_count()
+    if not _all_agree(comm, n > 0):
+        return None
+    return bind_rank(comm, n, share_gpus)
+
+
+def resolve(backend, comm=None, share_gpus=False, log=None, index=None):
+    """(name, device or None): name is 'cpu', 'gpu' or 'gpu-emu'; device the opened device.
+    index: the device to take (device_index), else this rank's by its node-local rank in comm."""
     log = log or (lambda msg: None)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -34,8 +57,8 @@ def resolve(backend, comm=None, share_gpus=False, log=None):
     from .gpu.binding import bind_rank   # both device kinds bind one device per rank
     if backend == "gpu-emu":
         from .gpu.emulator import EmulatedDevice
-        n = int(os.environ.get("DISTSNN_GPU_EMU_DEVICES", "1"))
-        index = bind_rank(comm, n, share_gpus)
+        if index is None:
+            index = bind_rank(comm, emulated_devices(), share_gpus)
         rank = comm.Get_rank() if comm is not None else 0
         seed = int(os.environ.get("DISTSNN_GPU_EMU_ORDER_SEED", "0")) + rank
         try:
@@ -44,9 +67,9 @@ def resolve(backend, comm=None, share_gpus=False, log=None):
             raise BackendUnavailable(f"--backend gpu-emu: {err}") from None
     from .gpu.device import CudaDevice, cuda_device_count, kernel_works
     n, reason = cuda_device_count()
-    index = None
     if _all_agree(comm, n > 0):
-        index = bind_rank(comm, n, share_gpus)   # a binding error is an error under auto too
+        if index is None:
+            index = bind_rank(comm, n, share_gpus)   # a binding error is an error under auto too
         ok, reason = kernel_works(index)
     else:
         ok = False

@@ -36,7 +36,7 @@ BLOCK_MS = 50.0  # biological time per compiled call (progress granularity)
 
 def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", progress=True, log=None,
              comm=None, partition="auto", exchange="allgatherv", share_gpus=False, restart=None, checkpoint=None,
-             checkpoint_every=None, on_checkpoint=None, keep_recorded=True):
+             checkpoint_every=None, on_checkpoint=None, keep_recorded=True, device_index=None):
     """Simulate `network` for t_sim ms. Returns a RunResult.
 
     seed: integer in [0, 2**64) keying every random stream; backend: 'auto' (the GPU if one
@@ -59,6 +59,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     keep_recorded: False (needs on_checkpoint) drops each window's spikes and voltages once
     the hook has them, so that host memory no longer grows with the length of the run; the
     result then holds none (RunResult.kept is False).
+    device_index: the GPU to use (backends.select.device_index), else this rank's by its
+    node-local rank in comm.
     """
     log = log or (lambda msg: None)
     # as NEST's Simulate: a time off the grid is an error, not silently rounded (0.04 ms would be no step at all)
@@ -69,7 +71,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
         raise ValueError("keep_recorded=False needs an on_checkpoint hook: without one the spikes would be lost")
     size = comm.Get_size() if comm is not None else 1
     if size > 1:
-        _share_cores(comm, log)
+        share_cores(comm, log)
     from ..backends.cpu.simulator import CONNECTIVITY_MODES
     if connectivity not in CONNECTIVITY_MODES:   # checked before a device is opened
         raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
@@ -82,7 +84,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     # the build in parts (build_plan, build_bound, build_engine), each timed on its own: what
     # a model's build spends where, on the host or a device, is in every run's summary
     with timers.phase("build"):
-        backend, device = resolve(backend, comm, share_gpus, log)
+        backend, device = resolve(backend, comm, share_gpus, log, device_index)
         watch_s = watchdog_limit() if device is not None else None   # a bad setting fails before the build
         with timers.phase("build_plan"):
             # the input bound waits: for the partition under MPI (each rank bounds its own
@@ -220,7 +222,7 @@ def _device_info(device, monitor, backend, sim, copies):
     return info
 
 
-def _share_cores(comm, log):
+def share_cores(comm, log):
     """Give each rank its share of the node's cores (numba threads), unless the user chose:
     ranks x threads above the core count makes MPI's busy polling fight the compute threads."""
     import os

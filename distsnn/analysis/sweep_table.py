@@ -1,0 +1,105 @@
+"""A sweep's results as a table: each point's spike statistics per population (from its
+spike file), collected into one JSON and one CSV file, and drawn against the varied options.
+
+Measures per point and population (analysis.statistics, over the point's window from
+--rates-from to its end):
+  rate_hz   mean rate over neurons (Hz);
+  cv        mean CV of the inter-spike intervals (regularity: 0 clock-like, 1 Poisson);
+  lvr       mean local variation LvR;
+  corr      mean pairwise correlation of spike counts (corr_bin bins, a sample of neurons);
+  fano      Fano factor of the population's spike count per rate_bin bin (synchrony: 1 for
+            independent Poisson firing, larger the more the neurons fire together);
+  peak_hz   the frequency of the population rate's spectral peak (oscillations).
+"""
+import csv
+import math
+
+from .statistics import analyze_file
+
+MEASURES = (("rate_hz", "mean_rate_hz", "rate (Hz)"), ("cv", "mean_cv", "CV ISI"), ("lvr", "mean_lvr", "LvR"),
+            ("corr", "mean_corr", "correlation"), ("fano", "population_fano", "population Fano factor"),
+            ("peak_hz", None, "spectral peak (Hz)"))
+PLOTTED = ("rate_hz", "cv", "fano", "peak_hz")
+MAX_POPULATIONS_PLOTTED = 8
+
+
+def point_statistics(spike_file, t_start, corr_neurons=100, corr_bin=1.0, rate_bin=1.0, lvr_r=2.0):
+    """{population: {measure: value}} of one point's spike file from t_start (ms) to its end
+    (nan where a measure is undefined: a silent population's CV, a sample of fewer than two
+    active neurons' correlation)."""
+    stats = analyze_file(spike_file, t_start=t_start, lvr_r=lvr_r, corr_neurons=corr_neurons, corr_bin=corr_bin,
+                         rate_bin=rate_bin)
+    out = {}
+    for name, s in stats.items():
+        summary = s.summary()
+        row = {"n_neurons": s.n_neurons}
+        for key, field, _ in MEASURES:
+            row[key] = s.spectrum()[2] if field is None else summary[field]
+        out[name] = row
+    return out
+
+
+def table_rows(points, results):
+    """One row per point and population: the point's index and varied values, the
+    population, its measures and the run's real-time factor. results[k]: point k's stats
+    file's content ({'populations': ..., 'real_time_factor': ...})."""
+    rows = []
+    for k, (point, result) in enumerate(zip(points, results)):
+        for name, measures in result["populations"].items():
+            row = dict({"point": k}, **point, population=name, n_neurons=measures["n_neurons"])
+            row.update({key: measures[key] for key, _, _ in MEASURES})
+            row["real_time_factor"] = result.get("real_time_factor", math.nan)
+            rows.append(row)
+    return rows
+
+
+def write_csv(path, rows):
+    """The rows as CSV (nan where undefined), columns in the rows' order."""
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULATIONS_PLOTTED):
+    """The measures against the varied options: for one option, a line per population in a
+    panel per measure; for two, a map per population (rows) and measure (columns), the first
+    option on the x axis. More than two options: a ValueError (the caller checks first)."""
+    from .plots import _pyplot
+    import numpy as np
+    names = list(vary)
+    if len(names) > 2:
+        raise ValueError(f"a sweep's plot shows one or two varied options, this sweep varies {len(names)}")
+    plt = _pyplot()
+    pops = list(dict.fromkeys(r["population"] for r in rows))[:max_populations]
+    labels = {key: text for key, _, text in MEASURES}
+    if len(names) == 1:
+        x = list(vary[names[0]])
+        fig, axes = plt.subplots(1, len(measures), figsize=(3.6 * len(measures), 3.2), squeeze=False)
+        for ax, key in zip(axes[0], measures):
+            for pop in pops:
+                by_x = {r[names[0]]: r[key] for r in rows if r["population"] == pop}
+                ax.plot(x, [by_x[v] for v in x], "o-", label=pop)
+            ax.set_xlabel(names[0])
+            ax.set_title(labels[key], fontsize=10)
+        axes[0][0].legend(fontsize=7)
+    else:
+        xs, ys = list(vary[names[0]]), list(vary[names[1]])
+        fig, axes = plt.subplots(len(pops), len(measures), figsize=(3.4 * len(measures), 2.9 * len(pops)),
+                                 squeeze=False)
+        for i, pop in enumerate(pops):
+            cells = {(r[names[0]], r[names[1]]): r for r in rows if r["population"] == pop}
+            for j, key in enumerate(measures):
+                ax = axes[i][j]
+                z = np.array([[cells[(a, b)][key] for a in xs] for b in ys], dtype=float)
+                image = ax.imshow(z, origin="lower", aspect="auto", cmap="viridis")
+                fig.colorbar(image, ax=ax, shrink=0.8)
+                ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], fontsize=7)
+                ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys], fontsize=7)
+                ax.set_xlabel(names[0])
+                ax.set_ylabel(f"{pop}\n{names[1]}" if j == 0 else names[1])
+                if i == 0:
+                    ax.set_title(labels[key], fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)

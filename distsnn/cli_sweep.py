@@ -1,0 +1,180 @@
+"""The `distsnn sweep` command: a model run at every point of a grid of option values
+(runtime.sweep), each point's spike statistics, and the sweep's table and plot
+(analysis.sweep_table). In one process the points run one after another; under MPI the
+ranks form groups of --ranks-per-point ranks, each group runs every G-th point with a
+communicator of its own, and rank 0 writes the table once all are done. A point that fails
+takes the whole job down (as a failing rank does); the points done stay, and the same
+command runs the rest."""
+import copy
+import os
+import sys
+import time
+
+from .cli import MODEL_OPTIONS, _model, _model_kwargs, _plural
+from .model.inputs import whole_steps
+from .runtime.sweep import SweepDirectory, parse_vary, point_label, write_json
+
+# the sweep's own options: not passed on to its points' runs, nor part of its identity
+SWEEP_ONLY = ("command", "model", "vary", "output_dir", "only", "list", "collect", "plot", "ranks_per_point")
+RESULTS_FILE = "sweep_results.json"
+TABLE_FILE = "sweep_table.csv"
+PLOT_FILE = "sweep.png"
+
+
+def variable_options():
+    """{option (dest): type} of the options a sweep may vary: the model options that take a
+    value (not the switches), the seed and the scale."""
+    types = {dest: typ for _, dest, typ, _ in MODEL_OPTIONS if typ is not bool}
+    types.update(seed=int, scale=float)
+    return types
+
+
+def _point_args(args, directory, k):
+    """The `distsnn run` arguments of point k: the sweep's, with the point's values and files."""
+    a = copy.copy(args)
+    for name, value in directory.points[k].items():
+        setattr(a, name, value)
+    a.command, a.output, a.no_progress = "run", directory.output(k), True
+    a.restart = a.checkpoint = a.checkpoint_every = None
+    a.resume = False
+    return a
+
+
+def _check_point(args, directory, k):
+    """Build point k's model description and check its times, before any point runs: a bad
+    point is an error that names it, not a failure in the middle of the sweep."""
+    a = _point_args(args, directory, k)
+    try:
+        net = _model(a.model, scale=a.scale, record_voltage=a.record, **_model_kwargs(a))
+        t_sim = net.metadata.get("tstop", 1000.0) if a.t_sim is None else a.t_sim
+        whole_steps("--t-sim", t_sim, net.dt)
+        if a.rates_from >= t_sim:
+            raise ValueError(f"--rates-from {a.rates_from:g} ms is not before the end of the run ({t_sim:g} ms): "
+                             f"no time left for the statistics")
+    except ValueError as err:
+        raise ValueError(f"sweep point {k} ({point_label(directory.points[k])}): {err}") from None
+
+
+def _run_point(args, directory, k, comm, index, out):
+    """Run point k (on comm, the point's ranks; None: this process alone), then, on its first
+    rank, its statistics; prints one line. The stats file is written last."""
+    from .analysis.sweep_table import point_statistics
+    from .cli_run import run_command
+    a = _point_args(args, directory, k)
+    a.device_index = index
+    first = comm is None or comm.Get_rank() == 0
+    t0 = time.perf_counter()
+    with open(directory.log_path(k) if first else os.devnull, "w") as log:
+        summary = run_command(a, comm, out=log)
+    if not first:
+        return
+    pops = point_statistics(a.output, a.rates_from, args.corr_neurons, args.corr_bin, args.rate_bin, args.lvr_r)
+    wall = time.perf_counter() - t0
+    write_json(directory.stats_path(k), {
+        "point": k, "values": directory.points[k], "populations": pops, "wall_s": wall,
+        "real_time_factor": summary["real_time_factor"], "synaptic_events": summary["synaptic_events"],
+        "timers_s": summary["timers_s"], "backend": summary["backend"], "ranks": summary["ranks"],
+        "window_ms": [max(a.rates_from, summary["t_start"]), summary["t_stop"]]})
+    rates = ", ".join(f"{p} {v['rate_hz']:.3g}" for p, v in list(pops.items())[:4])
+    more = f", ... ({len(pops)} populations)" if len(pops) > 4 else ""
+    print(f"point {k} ({point_label(directory.points[k])}): {wall:.1f} s, real-time factor "
+          f"{summary['real_time_factor']:.3g}, rates (Hz) {rates}{more}", file=out, flush=True)
+
+
+def _groups(comm, per_point):
+    """(index of this rank's group, number of groups, the group's communicator or None for
+    a group of one rank)."""
+    size = comm.Get_size() if comm is not None else 1
+    if per_point < 1 or size % per_point:
+        raise ValueError(f"--ranks-per-point {per_point}: must divide the job's {size} rank(s)")
+    rank = comm.Get_rank() if comm is not None else 0
+    group = rank // per_point
+    sub = comm.Split(group, rank) if per_point > 1 else None
+    return group, size // per_point, sub
+
+
+def _collect(args, directory, out):
+    """Write the table, the results and (--plot) the figure of a sweep whose points are all done."""
+    import json
+
+    from .analysis.sweep_table import plot_sweep, table_rows, write_csv
+    results = []
+    for k in range(len(directory.points)):
+        with open(directory.stats_path(k)) as fh:
+            results.append(json.load(fh))
+    rows = table_rows(directory.points, results)
+    base = directory.directory
+    write_csv(os.path.join(base, TABLE_FILE), rows)
+    write_json(os.path.join(base, RESULTS_FILE), dict(directory.identity, points=results))
+    written = [TABLE_FILE, RESULTS_FILE]
+    if args.plot:
+        plot_sweep(os.path.join(base, PLOT_FILE), directory.vary, rows)
+        written.append(PLOT_FILE)
+    wall = sum(r["wall_s"] for r in results)
+    print(f"sweep of {args.model}: {_plural(len(results), 'point')} ({', '.join(directory.vary)}), "
+          f"{wall:.1f} s of runs and analysis; wrote {', '.join(written)} in {base}", file=out)
+    return rows
+
+
+def _list(directory, out):
+    for k, point in enumerate(directory.points):
+        print(f"{k:{directory.width}d}  {point_label(point)}  {'done' if directory.done(k) else 'to run'}", file=out)
+
+
+def sweep_command(args, comm=None, out=None):
+    from .analysis.statistics import check_options
+    from .backends.select import device_index
+    from .io.paths import check_can_create
+    from .runtime.run import share_cores
+    out = out or sys.stdout
+    rank = comm.Get_rank() if comm is not None else 0
+    size = comm.Get_size() if comm is not None else 1
+    vary = parse_vary(args.vary, variable_options())
+    options = {k: v for k, v in sorted(vars(args).items()) if k not in SWEEP_ONLY and k not in vary}
+    directory = SweepDirectory(args.output_dir, args.model, vary, options)
+    if args.plot and len(vary) > 2:
+        raise ValueError(f"--plot shows one or two varied options; this sweep varies {len(vary)} "
+                         f"({', '.join(vary)}): leave --plot out and plot {TABLE_FILE} yourself")
+    check_options(args.lvr_r, args.corr_neurons, args.corr_bin, args.rate_bin)
+    check_can_create(args.output_dir, "--output-dir")
+    directory.check_same()
+    if args.list:
+        if rank == 0:
+            _list(directory, out)
+        return None
+    todo = directory.check_indices(args.only) if args.only is not None else range(len(directory.points))
+    todo = [k for k in todo if not directory.done(k)]
+    if args.collect and directory.missing():
+        raise ValueError(f"--collect: points {', '.join(map(str, directory.missing()))} of "
+                         f"{len(directory.points)} are not done; run the sweep without --collect to run them")
+    for k in todo if not args.collect else ():
+        _check_point(args, directory, k)
+    group, n_groups, sub = _groups(comm, args.ranks_per_point)
+    if rank == 0:
+        directory.write_identity()
+        if not args.collect:
+            done = len(directory.points) - len(directory.missing())
+            print(f"sweep of {args.model}: {_plural(len(directory.points), 'point')} in {args.output_dir}, "
+                  f"{done} done, {len(todo)} to run" + (f" by {_plural(n_groups, 'group')} of "
+                                                        f"{_plural(args.ranks_per_point, 'rank')}" if size > 1 else ""),
+                  file=out, flush=True)
+    if size > 1:
+        comm.Barrier()   # sweep.json exists before any point is written
+        if args.threads is None:
+            share_cores(comm, lambda msg: None)
+    index = device_index(args.backend, comm, args.share_gpus) if size > 1 else None
+    # a failing point raises here: cli.main takes the whole job down (no collective is waited for)
+    for k in todo[group::n_groups]:
+        _run_point(args, directory, k, sub, index, out)
+    if sub is not None:
+        sub.Free()
+    if size > 1:
+        comm.Barrier()
+    if rank != 0:
+        return None
+    missing = directory.missing()
+    if missing:
+        print(f"{len(directory.points) - len(missing)} of {_plural(len(directory.points), 'point')} done; to run: "
+              f"{', '.join(map(str, missing))} (the table is written when all are done, or by --collect)", file=out)
+        return None
+    return _collect(args, directory, out)

@@ -1,0 +1,130 @@
+"""`distsnn sweep`: a grid of runs, each point the run `distsnn run` gives with its values,
+its statistics those of `distsnn analyze`, a stopped sweep finished by the same command, and
+bad sweeps refused before anything runs."""
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from distsnn.analysis import analyze_file
+from distsnn.cli import main
+from distsnn.cli_sweep import variable_options
+from distsnn.io import read_spikes
+from distsnn.runtime.sweep import grid, parse_vary
+
+BRUNEL = ["brunel", "--scale", "0.05", "--t-sim", "100", "--rates-from", "20", "--no-progress"]
+
+
+def sweep(tmp_path, *extra, name="sw"):
+    return main(["sweep", *BRUNEL, "--output-dir", str(tmp_path / name), *extra])
+
+
+def same_spikes(a, b):
+    x, y = read_spikes(str(a)), read_spikes(str(b))
+    return sorted(x) == sorted(y) and all(np.array_equal(x[k][0], y[k][0]) and np.array_equal(x[k][1], y[k][1])
+                                          for k in x)
+
+
+def test_vary_specs_and_the_grid():
+    types = variable_options()
+    vary = parse_vary(["g=4,5", "--delay-spread=0,0.5", "seed=1,2"], types)
+    assert vary == {"g": (4.0, 5.0), "delay_spread": (0.0, 0.5), "seed": (1, 2)}
+    points = grid(vary)
+    assert len(points) == 8 and points[0] == {"g": 4.0, "delay_spread": 0.0, "seed": 1}
+    assert points[1] == {"g": 4.0, "delay_spread": 0.0, "seed": 2}   # the last option varies fastest
+    assert points[-1] == {"g": 5.0, "delay_spread": 0.5, "seed": 2}
+    for spec, text in (("g", "give NAME=V1,V2"), ("=1,2", "give NAME=V1,V2"), ("tau=1,2", "cannot be varied"),
+                       ("weight_exponential=1", "cannot be varied"), ("g=1,,2", "an empty value"),
+                       ("seed=1.5", "not a int"), ("g=4,4.0", "given twice"), ("g=x", "not a float")):
+        with pytest.raises(ValueError, match=text):
+            parse_vary([spec], types)
+    with pytest.raises(ValueError, match="g is varied twice"):
+        parse_vary(["g=1", "g=2"], types)
+    with pytest.raises(ValueError, match="at least one --vary"):
+        parse_vary([], types)
+
+
+def test_points_are_the_runs_of_their_values_and_the_table_their_statistics(tmp_path, capsys):
+    assert sweep(tmp_path, "--vary", "g=4,6", "--vary", "eta=1,2", "--plot") == 0
+    out = capsys.readouterr().out
+    assert "4 points in" in out and "point 3 (g=6, eta=2)" in out and "wrote sweep_table.csv" in out
+    d = tmp_path / "sw"
+    assert (d / "sweep.png").stat().st_size > 0
+    # point 2 is g = 6, eta = 1: the very run of `distsnn run` with those values
+    ref = tmp_path / "ref.h5"
+    assert main(["run", *BRUNEL, "--g", "6", "--eta", "1", "--output", str(ref)]) == 0
+    assert same_spikes(d / "point_0002.h5", ref)
+    assert "brunel: 625 neurons" in (d / "point_0002.log").read_text()
+    rows = list(csv.DictReader(open(d / "sweep_table.csv")))
+    assert len(rows) == 8 and [r["population"] for r in rows[:2]] == ["E", "I"]
+    assert [(float(r["g"]), float(r["eta"])) for r in rows[::2]] == [(4, 1), (4, 2), (6, 1), (6, 2)]
+    stats = analyze_file(str(ref), t_start=20.0, corr_neurons=100, rate_bin=1.0)
+    for pop in ("E", "I"):
+        row = next(r for r in rows if r["point"] == "2" and r["population"] == pop)
+        s = stats[pop].summary()
+        assert float(row["rate_hz"]) == pytest.approx(s["mean_rate_hz"], rel=1e-12)
+        assert float(row["cv"]) == pytest.approx(s["mean_cv"], rel=1e-12)
+        assert float(row["fano"]) == pytest.approx(s["population_fano"], rel=1e-12)
+        assert float(row["peak_hz"]) == stats[pop].spectrum()[2]
+    # stronger inhibition, lower rates; stronger drive, higher ones (Brunel 2000)
+    rate = {(float(r["g"]), float(r["eta"])): float(r["rate_hz"]) for r in rows if r["population"] == "E"}
+    assert rate[(6, 2)] < rate[(4, 2)] and rate[(6, 1)] < rate[(6, 2)]
+    results = json.loads((d / "sweep_results.json").read_text())
+    assert results["vary"] == {"g": [4.0, 6.0], "eta": [1.0, 2.0]} and len(results["points"]) == 4
+    assert results["points"][2]["window_ms"] == [20.0, 100.0] and results["points"][2]["values"] == {"g": 6.0,
+                                                                                                     "eta": 1.0}
+
+
+def test_a_stopped_sweep_is_finished_by_the_same_command(tmp_path, capsys):
+    vary = ["--vary", "eta=1,2,3"]
+    assert sweep(tmp_path, *vary, "--only", "1") == 0
+    out = capsys.readouterr().out
+    d = tmp_path / "sw"
+    assert "1 of 3 points done; to run: 0, 2" in out and not (d / "sweep_table.csv").exists()
+    first = (d / "point_0001_stats.json").read_text()
+    stamp = os.stat(d / "point_0001.h5").st_mtime_ns
+    assert sweep(tmp_path, *vary, "--list") == 0
+    assert capsys.readouterr().out.split("\n")[:3] == ["   0  eta=1  to run", "   1  eta=2  done", "   2  eta=3  to run"]
+    assert sweep(tmp_path, *vary, "--collect") == 2   # --collect needs all points
+    assert "points 0, 2 of 3 are not done" in capsys.readouterr().err
+    # finished on another engine and connectivity: the spikes are the same (the determinism contract)
+    assert sweep(tmp_path, *vary, "--connectivity", "stored") == 0
+    out = capsys.readouterr().out
+    assert "1 done, 2 to run" in out and "point 1 " not in out and "point 2 (eta=3)" in out
+    assert os.stat(d / "point_0001.h5").st_mtime_ns == stamp and (d / "point_0001_stats.json").read_text() == first
+    assert sweep(tmp_path, *vary, name="whole") == 0
+    for k in range(3):
+        assert same_spikes(d / f"point_000{k}.h5", tmp_path / "whole" / f"point_000{k}.h5")
+    measures = [{k: v for k, v in r.items() if k != "real_time_factor"}   # all but the timing
+                for r in csv.DictReader(open(d / "sweep_table.csv"))]
+    assert measures == [{k: v for k, v in r.items() if k != "real_time_factor"}
+                        for r in csv.DictReader(open(tmp_path / "whole" / "sweep_table.csv"))]
+
+
+def test_bad_sweeps_are_refused_before_anything_runs(tmp_path, capsys):
+    d = tmp_path / "sw"
+    assert sweep(tmp_path, "--vary", "g=5,-1") == 2
+    assert "sweep point 1 (g=-1): g must be a positive number" in capsys.readouterr().err
+    assert not d.exists()
+    assert sweep(tmp_path, "--vary", "g=5", "--vary", "eta=1", "--vary", "seed=1,2", "--plot") == 2
+    assert "--plot shows one or two varied options" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "g=5", "--only", "1") == 2
+    assert "points are 0 to 0, not 1" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "g=5", "--rates-from", "100") == 2
+    assert "--rates-from 100 ms is not before the end" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "g=5", "--ranks-per-point", "2") == 2
+    assert "must divide the job's 1 rank(s)" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "g=5", "--corr-neurons", "1") == 2
+    assert not d.exists()
+    # a directory holding another sweep: refused, its differing options named
+    assert sweep(tmp_path, "--vary", "g=5", "--only", "0") == 0
+    capsys.readouterr()
+    assert main(["sweep", *BRUNEL[:-3], "--t-sim", "50", "--no-progress", "--output-dir", str(d),
+                 "--vary", "g=5"]) == 2
+    assert "holds another sweep (it differs in --rates-from, --t-sim)" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "g=6") == 2
+    assert "it differs in vary" in capsys.readouterr().err
+    assert sorted(os.listdir(d)) == ["point_0000.h5", "point_0000.log", "point_0000_stats.json",   # its one point
+                                     "point_0000_summary.json", "sweep.json", "sweep_results.json", "sweep_table.csv"]
