@@ -149,9 +149,11 @@ def _simulation_options(r):
                    help="... and up to this time (ms) included, as NEST's multimeter stop (default: the end)")
     r.add_argument("--rates-from", type=_time_ms, default=0.0, metavar="MS",
                    help="compute the reported mean rates from this time on (ms)")
-    r.add_argument("--threads", type=int, default=None, help="CPU threads per process (default: the cores, shared by the ranks of a node)")
+    r.add_argument("--threads", type=int, default=None,
+                   help="CPU threads per process (default: the cores, shared by the ranks of a node)")
     r.add_argument("--partition", choices=STRATEGIES, default="auto", help="partition strategy under MPI")
-    r.add_argument("--exchange", choices=EXCHANGE_METHODS, default="allgatherv", help="spike exchange collective under MPI")
+    r.add_argument("--exchange", choices=EXCHANGE_METHODS, default="allgatherv",
+                   help="spike exchange collective under MPI")
     r.add_argument("--write-mode", choices=WRITE_MODES, default="auto",
                    help="parallel output: mpio (h5py with MPI), virtual (per-rank files + virtual dataset), gather")
     r.add_argument("--no-progress", action="store_true", help="do not show the progress bar")

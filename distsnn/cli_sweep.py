@@ -138,17 +138,17 @@ def sweep_command(args, comm=None, out=None):
     check_options(args.lvr_r, args.corr_neurons, args.corr_bin, args.rate_bin)
     check_can_create(args.output_dir, "--output-dir")
     directory.check_same()
-    if args.list:
-        if rank == 0:
-            _list(directory, out)
-        return None
     todo = directory.check_indices(args.only) if args.only is not None else range(len(directory.points))
     todo = [k for k in todo if not directory.done(k)]
     if args.collect and directory.missing():
         raise ValueError(f"--collect: points {', '.join(map(str, directory.missing()))} of "
                          f"{len(directory.points)} are not done; run the sweep without --collect to run them")
-    for k in todo if not args.collect else ():
+    for k in range(len(directory.points)) if args.list else todo if not args.collect else ():
         _check_point(args, directory, k)
+    if args.list:   # every point checked: a job array of them would not fail on a bad one
+        if rank == 0:
+            _list(directory, out)
+        return None
     group, n_groups, sub = _groups(comm, args.ranks_per_point)
     if rank == 0:
         directory.write_identity()
@@ -173,8 +173,9 @@ def sweep_command(args, comm=None, out=None):
     if rank != 0:
         return None
     missing = directory.missing()
-    if missing:
-        print(f"{len(directory.points) - len(missing)} of {_plural(len(directory.points), 'point')} done; to run: "
-              f"{', '.join(map(str, missing))} (the table is written when all are done, or by --collect)", file=out)
+    if missing or args.only is not None:   # a job array's tasks leave the table to its last job (--collect)
+        print(f"{len(directory.points) - len(missing)} of {_plural(len(directory.points), 'point')} done"
+              + (f"; to run: {', '.join(map(str, missing))}" if missing else "")
+              + " (the table is written by a run of the whole sweep, or by --collect, once all are done)", file=out)
         return None
     return _collect(args, directory, out)

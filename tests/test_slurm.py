@@ -163,6 +163,62 @@ def _submit_and_requeue(tmp_path, args, env):
     return job
 
 
+SWEEP = ["brunel", "--scale", "0.05", "--t-sim", "60", "--rates-from", "10", "--no-progress", "--vary", "eta=1,2,3"]
+
+
+@needs_cluster
+def test_sweep_as_a_job_array_then_a_collecting_job(tmp_path):
+    """run_sweep.sh: one array task per point (2 ranks each), then the table once all have
+    succeeded; the points are those of one process. Submitted again after a point was lost,
+    it runs that point alone."""
+    from distsnn.cli import main
+    assert main(["sweep", *SWEEP, "--output-dir", str(tmp_path / "one")]) == 0
+    d = tmp_path / "array"
+    env = dict(os.environ, DISTSNN=f"{sys.executable} -m distsnn", SBATCH_OPTS=f"--ntasks=2 --chdir={tmp_path} "
+                                                                               "--export=ALL")
+
+    def submit():
+        proc = subprocess.run(["bash", str(REPO / "slurm" / "run_sweep.sh"), *SWEEP, "--output-dir", str(d),
+                               "--plot"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        jobs = proc.stdout.split()
+        _wait_for(jobs)
+        return jobs
+
+    jobs = submit()
+    assert len(jobs) == 2
+    logs = {p.name: p.read_text() for p in tmp_path.glob("distsnn-sweep-*.out")}
+    tasks = [text for name, text in logs.items() if "collect" not in name]
+    assert len(tasks) == 3 and all("2 task(s)" in t and "by 1 group of 2 ranks" in t for t in tasks), logs
+    assert any("wrote sweep_table.csv, sweep_results.json, sweep.png" in t for t in logs.values()), logs
+    for k in range(3):
+        x, y = (read_spikes(str(p / f"point_000{k}.h5")) for p in (tmp_path / "one", d))
+        assert all(np.array_equal(x[n][0], y[n][0]) and np.array_equal(x[n][1], y[n][1]) for n in x)
+        assert read_metadata(str(d / f"point_000{k}.h5"))["ranks"] == 2
+    rows = (d / "sweep_table.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3 * 2
+    (d / "point_0001_stats.json").unlink()   # a point lost: submitted again, it alone runs
+    (d / "sweep_table.csv").unlink()
+    for log in tmp_path.glob("distsnn-sweep-*.out"):
+        log.unlink()
+    jobs = submit()
+    tasks = [p.read_text() for p in tmp_path.glob("distsnn-sweep-*.out") if "collect" not in p.name]
+    assert len(tasks) == 1 and "point 1 (eta=2)" in tasks[0] and "2 done, 1 to run" in tasks[0]
+    again = (d / "sweep_table.csv").read_text().splitlines()
+    assert [r.rsplit(",", 1)[0] for r in again] == [r.rsplit(",", 1)[0] for r in rows]   # real-time factors aside
+
+
+def test_sweep_script_refuses_a_bad_sweep_before_submitting(tmp_path):
+    env = dict(os.environ, DISTSNN=f"{sys.executable} -m distsnn")
+    proc = subprocess.run(["bash", str(REPO / "slurm" / "run_sweep.sh"), "brunel", "--vary", "g=5,-1",
+                           "--output-dir", str(tmp_path / "sw")], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 2 and "sweep point 1 (g=-1): g must be a positive number" in proc.stderr
+    assert not (tmp_path / "sw").exists()
+    proc = subprocess.run(["bash", str(REPO / "slurm" / "run_sweep.sh")], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "run_sweep.sh MODEL --vary" in proc.stderr
+
+
 def test_segment_chain_usage_errors():
     proc = subprocess.run(["bash", str(REPO / "slurm" / "run_segments.sh"), "x", "20", "p", "microcircuit"],
                           capture_output=True, text=True, timeout=30)

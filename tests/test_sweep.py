@@ -4,6 +4,11 @@ bad sweeps refused before anything runs."""
 import csv
 import json
 import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -82,11 +87,12 @@ def test_a_stopped_sweep_is_finished_by_the_same_command(tmp_path, capsys):
     assert sweep(tmp_path, *vary, "--only", "1") == 0
     out = capsys.readouterr().out
     d = tmp_path / "sw"
-    assert "1 of 3 points done; to run: 0, 2" in out and not (d / "sweep_table.csv").exists()
+    assert "1 of 3 points done; to run: 0, 2 (the table is written" in out and not (d / "sweep_table.csv").exists()
     first = (d / "point_0001_stats.json").read_text()
     stamp = os.stat(d / "point_0001.h5").st_mtime_ns
     assert sweep(tmp_path, *vary, "--list") == 0
-    assert capsys.readouterr().out.split("\n")[:3] == ["   0  eta=1  to run", "   1  eta=2  done", "   2  eta=3  to run"]
+    listed = capsys.readouterr().out.split("\n")[:3]
+    assert listed == ["   0  eta=1  to run", "   1  eta=2  done", "   2  eta=3  to run"]
     assert sweep(tmp_path, *vary, "--collect") == 2   # --collect needs all points
     assert "points 0, 2 of 3 are not done" in capsys.readouterr().err
     # finished on another engine and connectivity: the spikes are the same (the determinism contract)
@@ -105,8 +111,9 @@ def test_a_stopped_sweep_is_finished_by_the_same_command(tmp_path, capsys):
 
 def test_bad_sweeps_are_refused_before_anything_runs(tmp_path, capsys):
     d = tmp_path / "sw"
-    assert sweep(tmp_path, "--vary", "g=5,-1") == 2
-    assert "sweep point 1 (g=-1): g must be a positive number" in capsys.readouterr().err
+    for listing in ([], ["--list"]):   # --list checks every point too
+        assert sweep(tmp_path, "--vary", "g=5,-1", *listing) == 2
+        assert "sweep point 1 (g=-1): g must be a positive number" in capsys.readouterr().err
     assert not d.exists()
     assert sweep(tmp_path, "--vary", "g=5", "--vary", "eta=1", "--vary", "seed=1,2", "--plot") == 2
     assert "--plot shows one or two varied options" in capsys.readouterr().err
@@ -127,4 +134,70 @@ def test_bad_sweeps_are_refused_before_anything_runs(tmp_path, capsys):
     assert sweep(tmp_path, "--vary", "g=6") == 2
     assert "it differs in vary" in capsys.readouterr().err
     assert sorted(os.listdir(d)) == ["point_0000.h5", "point_0000.log", "point_0000_stats.json",   # its one point
-                                     "point_0000_summary.json", "sweep.json", "sweep_results.json", "sweep_table.csv"]
+                                     "point_0000_summary.json", "sweep.json"]
+
+
+MPIEXEC = shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("mpiexec")
+needs_mpiexec = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec (pip install 'distsnn[mpi]')")
+
+
+def mpi_sweep(ranks, directory, *extra, env=None, timeout=300):
+    cmd = [MPIEXEC, "-n", str(ranks), sys.executable, "-m", "distsnn", "sweep", *BRUNEL, "--output-dir",
+           str(directory), *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=dict(os.environ, **(env or {})))
+
+
+def same_points(a, b, n):
+    return all(same_spikes(a / f"point_{k:04d}.h5", b / f"point_{k:04d}.h5") for k in range(n))
+
+
+@needs_mpiexec
+def test_ranks_run_points_of_their_own_or_together(tmp_path):
+    """Under mpiexec each rank runs every other point alone (or, --ranks-per-point 2, both
+    ranks each point): the same points as one process."""
+    vary = ["--vary", "eta=1,2,3"]
+    assert sweep(tmp_path, *vary, name="one") == 0
+    proc = mpi_sweep(2, tmp_path / "two", *vary)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 to run by 2 groups of 1 rank" in proc.stdout and proc.stdout.count("wrote sweep_table.csv") == 1
+    assert same_points(tmp_path / "one", tmp_path / "two", 3)
+    ranks = [json.loads((tmp_path / "two" / f"point_000{k}_stats.json").read_text())["ranks"] for k in range(3)]
+    assert ranks == [1, 1, 1]
+    proc = mpi_sweep(2, tmp_path / "pairs", *vary, "--ranks-per-point", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "by 1 group of 2 ranks" in proc.stdout
+    assert same_points(tmp_path / "one", tmp_path / "pairs", 3)
+    assert json.loads((tmp_path / "pairs" / "point_0002_summary.json").read_text())["ranks"] == 2
+
+
+@needs_mpiexec
+def test_ranks_running_points_alone_take_devices_of_their_own(tmp_path):
+    """On the (emulated) GPU, ranks that run points alone bind their node's devices by their
+    rank in the whole job, not all device 0; the points are the CPU's."""
+    vary = ["--vary", "eta=1,2", "--t-sim", "30"]
+    assert sweep(tmp_path, *vary, name="cpu") == 0
+    proc = mpi_sweep(2, tmp_path / "emu", *vary, "--backend", "gpu-emu", env={"DISTSNN_GPU_EMU_DEVICES": "2"})
+    assert proc.returncode == 0, proc.stderr
+    assert same_points(tmp_path / "cpu", tmp_path / "emu", 2)
+    devices = [json.loads((tmp_path / "emu" / f"point_000{k}_summary.json").read_text())["devices"] for k in (0, 1)]
+    assert [d[0]["backend"] for d in devices] == ["gpu-emu"] * 2 and [d[0]["index"] for d in devices] == [0, 1]
+    proc = mpi_sweep(2, tmp_path / "one_device", *vary, "--backend", "gpu-emu")   # two ranks, one device
+    assert proc.returncode == 2 and "pass --share-gpus" in proc.stderr
+
+
+@needs_mpiexec
+def test_a_failing_point_takes_the_job_down_and_the_rerun_finishes_it(tmp_path):
+    vary = ["--vary", "eta=1,2,3"]
+    assert sweep(tmp_path, *vary, name="one") == 0
+    d = tmp_path / "two"
+    t0 = time.monotonic()
+    # rank 0 fails writing its second point (point 2) while rank 1, done, waits for it
+    proc = mpi_sweep(2, d, *vary, env={"DISTSNN_INJECT_FAULT": "0:write:2"})
+    assert proc.returncode != 0 and "injected fault" in proc.stderr
+    assert time.monotonic() - t0 < 120
+    assert (d / "point_0000_stats.json").exists() and (d / "point_0001_stats.json").exists()
+    assert not (d / "point_0002_stats.json").exists() and not (d / "sweep_table.csv").exists()
+    proc = mpi_sweep(2, d, *vary)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 done, 1 to run" in proc.stdout and "point 2 (eta=3)" in proc.stdout
+    assert same_points(tmp_path / "one", d, 3)

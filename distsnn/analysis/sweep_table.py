@@ -13,6 +13,7 @@ Measures per point and population (analysis.statistics, over the point's window 
 """
 import csv
 import math
+import os
 
 from .statistics import analyze_file
 
@@ -54,11 +55,14 @@ def table_rows(points, results):
 
 
 def write_csv(path, rows):
-    """The rows as CSV (nan where undefined), columns in the rows' order."""
-    with open(path, "w", newline="") as fh:
+    """The rows as CSV (nan where undefined), columns in the rows' order; whole or not at all
+    (a temporary file, then a rename)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    os.replace(tmp, path)
 
 
 def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULATIONS_PLOTTED):
@@ -101,5 +105,7 @@ def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULA
                 if i == 0:
                     ax.set_title(labels[key], fontsize=10)
     fig.tight_layout()
-    fig.savefig(out_png, dpi=110)
+    tmp = f"{out_png}.{os.getpid()}.tmp"
+    fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+    os.replace(tmp, out_png)
