@@ -130,6 +130,10 @@ def sweep_command(args, comm=None, out=None):
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
     vary = parse_vary(args.vary, variable_options())
+    fixed = [n for n in vary if n not in ("seed", "scale") and getattr(args, n, None) is not None]
+    if fixed:   # a model option's default is None: given on its own and varied
+        flags = ", ".join("--" + n.replace("_", "-") for n in fixed)
+        raise ValueError(f"{flags} given and varied: give each option either on its own or in --vary")
     options = {k: v for k, v in sorted(vars(args).items()) if k not in SWEEP_ONLY and k not in vary}
     directory = SweepDirectory(args.output_dir, args.model, vary, options)
     if args.plot and len(vary) > 2:
@@ -143,7 +147,8 @@ def sweep_command(args, comm=None, out=None):
     if args.collect and directory.missing():
         raise ValueError(f"--collect: points {', '.join(map(str, directory.missing()))} of "
                          f"{len(directory.points)} are not done; run the sweep without --collect to run them")
-    for k in range(len(directory.points)) if args.list else todo if not args.collect else ():
+    checked = range(len(directory.points)) if args.list else [] if args.collect else todo
+    for k in checked:
         _check_point(args, directory, k)
     if args.list:   # every point checked: a job array of them would not fail on a bad one
         if rank == 0:

@@ -382,3 +382,22 @@ def test_bench_currents_smoke(tmp_path):
     assert cases["step"]["amplitudes"] == 8 * 200 and cases["step, few"]["amplitudes"] == 8 * 4
     assert all(c["simulate_s"] > 0 for c in cases.values())
     assert "| step into half | 8 | 1600 |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
+
+
+def test_bench_sweep_smoke(tmp_path):
+    """The sweep benchmark without NEST: both distsnn sweeps (one process, two ranks), their
+    spikes checked equal, the report's table and the plot."""
+    pytest.importorskip("matplotlib")
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_sweep.py"), "--scale", "0.02", "--t-sim",
+                           "60", "--rates-from", "10", "--g", "4,6", "--eta", "2", "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("sweep_brunel_scale0.02_*.json")
+    report = json.loads(js.read_text())
+    assert report["points"] == [{"g": 4.0, "eta": 2.0}, {"g": 6.0, "eta": 2.0}]
+    assert report["distsnn"]["same_spikes_on_ranks"] and report["distsnn"]["wall_2_ranks_s"] > 0
+    rates = [p["populations"]["E"]["rate_hz"] for p in report["distsnn"]["points"]]
+    assert rates[1] < rates[0]   # stronger inhibition, lower rate
+    md = js.with_suffix(".md").read_text()
+    assert "| 4 | 2 |" in md and "| 6 | 2 |" in md and "n/a" in md   # no NEST: its columns n/a
+    assert js.with_suffix(".png").stat().st_size > 0

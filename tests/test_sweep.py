@@ -124,6 +124,8 @@ def test_bad_sweeps_are_refused_before_anything_runs(tmp_path, capsys):
     assert sweep(tmp_path, "--vary", "g=5", "--ranks-per-point", "2") == 2
     assert "must divide the job's 1 rank(s)" in capsys.readouterr().err
     assert sweep(tmp_path, "--vary", "g=5", "--corr-neurons", "1") == 2
+    assert sweep(tmp_path, "--vary", "g=5,6", "--g", "4") == 2
+    assert "--g given and varied" in capsys.readouterr().err
     assert not d.exists()
     # a directory holding another sweep: refused, its differing options named
     assert sweep(tmp_path, "--vary", "g=5", "--only", "0") == 0

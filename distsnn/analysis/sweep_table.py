@@ -24,12 +24,13 @@ PLOTTED = ("rate_hz", "cv", "fano", "peak_hz")
 MAX_POPULATIONS_PLOTTED = 8
 
 
-def point_statistics(spike_file, t_start, corr_neurons=100, corr_bin=1.0, rate_bin=1.0, lvr_r=2.0):
+def point_statistics(spike_file, t_start, corr_neurons=100, corr_bin=1.0, rate_bin=1.0, lvr_r=2.0, t_stop=None):
     """{population: {measure: value}} of one point's spike file from t_start (ms) to its end
-    (nan where a measure is undefined: a silent population's CV, a sample of fewer than two
-    active neurons' correlation)."""
-    stats = analyze_file(spike_file, t_start=t_start, lvr_r=lvr_r, corr_neurons=corr_neurons, corr_bin=corr_bin,
-                         rate_bin=rate_bin)
+    (or t_stop, ms; a file of another simulator has no end of its own) (nan where a measure is
+    undefined: a silent population's CV, a sample of fewer than two active neurons'
+    correlation)."""
+    stats = analyze_file(spike_file, t_start=t_start, t_stop=t_stop, lvr_r=lvr_r, corr_neurons=corr_neurons,
+                         corr_bin=corr_bin, rate_bin=rate_bin)
     out = {}
     for name, s in stats.items():
         summary = s.summary()
@@ -65,6 +66,17 @@ def write_csv(path, rows):
     os.replace(tmp, path)
 
 
+def _norm(values, span=20.0):
+    """A logarithmic colour scale for positive values spanning more than `span` times (rates
+    from a few Hz to saturation), else None (linear)."""
+    import numpy as np
+    from matplotlib.colors import LogNorm
+    v = values[np.isfinite(values)]
+    if v.size and v.min() > 0 and v.max() > span * v.min():
+        return LogNorm(vmin=v.min(), vmax=v.max())
+    return None
+
+
 def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULATIONS_PLOTTED):
     """The measures against the varied options: for one option, a line per population in a
     panel per measure; for two, a map per population (rows) and measure (columns), the first
@@ -81,9 +93,13 @@ def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULA
         x = list(vary[names[0]])
         fig, axes = plt.subplots(1, len(measures), figsize=(3.6 * len(measures), 3.2), squeeze=False)
         for ax, key in zip(axes[0], measures):
+            values = []
             for pop in pops:
                 by_x = {r[names[0]]: r[key] for r in rows if r["population"] == pop}
+                values += [by_x[v] for v in x]
                 ax.plot(x, [by_x[v] for v in x], "o-", label=pop)
+            if _norm(np.array(values, dtype=float)) is not None:
+                ax.set_yscale("log")
             ax.set_xlabel(names[0])
             ax.set_title(labels[key], fontsize=10)
         axes[0][0].legend(fontsize=7)
@@ -96,7 +112,7 @@ def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULA
             for j, key in enumerate(measures):
                 ax = axes[i][j]
                 z = np.array([[cells[(a, b)][key] for a in xs] for b in ys], dtype=float)
-                image = ax.imshow(z, origin="lower", aspect="auto", cmap="viridis")
+                image = ax.imshow(z, origin="lower", aspect="auto", cmap="viridis", norm=_norm(z))
                 fig.colorbar(image, ax=ax, shrink=0.8)
                 ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], fontsize=7)
                 ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys], fontsize=7)
