@@ -69,8 +69,40 @@ def _model_options(parser):
 
 
 def _model_kwargs(args):
-    """The model-specific options given on the command line (those left at None are not passed)."""
-    return {dest: getattr(args, dest) for _, dest, _, _ in MODEL_OPTIONS if getattr(args, dest, None) is not None}
+    """The model-specific options given on the command line (those left at None are not
+    passed), with the --param NAME=VALUE ones; a name given twice is an error."""
+    out = {dest: getattr(args, dest) for _, dest, _, _ in MODEL_OPTIONS if getattr(args, dest, None) is not None}
+    for name, value in getattr(args, "params", None) or ():
+        if name in out:
+            raise ValueError(f"--param {name}: {name} is given twice (as --{name.replace('_', '-')} or another "
+                             f"--param); give it once")
+        out[name] = value
+    return out
+
+
+def param_value(text):
+    """A --param or --vary value: an integer, else a float, else true/false, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def _param(text):
+    """argparse type of --param: NAME=VALUE, NAME a Python identifier (a keyword of build)."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier() or not value.strip():
+        raise argparse.ArgumentTypeError(f"give NAME=VALUE, NAME a keyword of the model's build(), got {text!r}")
+    return name, param_value(value.strip())
+
+
+def _params_option(parser):
+    parser.add_argument("--param", dest="params", action="append", type=_param, default=None, metavar="NAME=VALUE",
+                        help="a keyword of the model's build() that has no option of its own (a model file's, say): "
+                             "an integer, a number, true/false or text; repeat for several")
 
 
 def _count(text):
@@ -119,6 +151,7 @@ def _simulation_options(r):
                    help="fraction of neurons (0, 1]; the microcircuit scales in-degrees with it, multi_area keeps "
                         "them (see --k-scale)")
     _model_options(r)
+    _params_option(r)
     r.add_argument("--t-sim", type=float, default=None,
                    help="biological time to simulate (ms; default 1000, or a SONATA config's run.tstop); after "
                         "--restart, the time beyond the checkpoint")
@@ -218,12 +251,14 @@ def _parser():
     q.add_argument("--ranks", type=int, required=True)
     q.add_argument("--scale", type=float, default=1.0)
     _model_options(q)
+    _params_option(q)
     q.add_argument("--strategy", choices=STRATEGIES, default="auto")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
     y = sub.add_parser("synapses", help="write a model's synapses, as simulated, to a SONATA edge file")
     y.add_argument("model", help="a model name or a model file (as for run)")
     y.add_argument("--scale", type=float, default=1.0)
     _model_options(y)
+    _params_option(y)
     y.add_argument("--seed", type=int, default=1)
     y.add_argument("--source", default=None, help="only projections from this population")
     y.add_argument("--target", default=None, help="only projections onto this population")
@@ -234,6 +269,7 @@ def _parser():
     nd.add_argument("model", help="a model name or a model file (as for run)")
     nd.add_argument("--scale", type=float, default=1.0)
     _model_options(nd)
+    _params_option(nd)
     nd.add_argument("--seed", type=int, default=1)
     nd.add_argument("--output", required=True, metavar="NODES.h5")
     for name, helptext in (("analyze", "spike statistics of a SONATA file (JSON summary, PNG plots)"),
@@ -336,7 +372,8 @@ def _model(name, **kwargs):
     extra = [k for k in kwargs if k not in accepted]
     if extra:
         flags = ", ".join("--" + k.replace("_", "-") for k in extra)
-        raise ValueError(f"model {name!r} does not take {flags}")
+        own = ", ".join(k for k in accepted if k not in ("scale", "record_voltage"))
+        raise ValueError(f"model {name!r} does not take {flags} (its options: {own or 'none'})")
     return MODELS[name](**kwargs)
 
 

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .cli import MODEL_OPTIONS, _model, _model_kwargs, _plural
+from .cli import MODEL_OPTIONS, _model, _model_kwargs, _plural, param_value
 from .model.inputs import whole_steps
 from .runtime.sweep import SweepDirectory, parse_vary, point_label, write_json
 
@@ -22,8 +22,10 @@ PLOT_FILE = "sweep.png"
 
 
 def variable_options():
-    """{option (dest): type} of the options a sweep may vary: the model options that take a
-    value (not the switches), the seed and the scale."""
+    """{option (dest): type} of the command line's options a sweep may vary: the model
+    options that take a value, the seed and the scale. Any other name is a keyword of the
+    model's build() (as --param gives it; a switch such as weight_exponential too, with
+    values true,false)."""
     types = {dest: typ for _, dest, typ, _ in MODEL_OPTIONS if typ is not bool}
     types.update(seed=int, scale=float)
     return types
@@ -32,8 +34,13 @@ def variable_options():
 def _point_args(args, directory, k):
     """The `distsnn run` arguments of point k: the sweep's, with the point's values and files."""
     a = copy.copy(args)
+    options = variable_options()
+    a.params = list(args.params or [])
     for name, value in directory.points[k].items():
-        setattr(a, name, value)
+        if name in options:
+            setattr(a, name, value)
+        else:   # a keyword of the model's build(), as --param NAME=VALUE
+            a.params.append((name, value))
     a.command, a.output, a.no_progress = "run", directory.output(k), True
     a.restart = a.checkpoint = a.checkpoint_every = None
     a.resume = False
@@ -129,8 +136,9 @@ def sweep_command(args, comm=None, out=None):
     out = out or sys.stdout
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
-    vary = parse_vary(args.vary, variable_options())
-    fixed = [n for n in vary if n not in ("seed", "scale") and getattr(args, n, None) is not None]
+    vary = parse_vary(args.vary, variable_options(), param_value)
+    given = {name for name, _ in args.params or ()}
+    fixed = [n for n in vary if n not in ("seed", "scale") and (getattr(args, n, None) is not None or n in given)]
     if fixed:   # a model option's default is None: given on its own and varied
         flags = ", ".join("--" + n.replace("_", "-") for n in fixed)
         raise ValueError(f"{flags} given and varied: give each option either on its own or in --vary")

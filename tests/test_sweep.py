@@ -8,13 +8,14 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 
 import numpy as np
 import pytest
 
 from distsnn.analysis import analyze_file
-from distsnn.cli import main
+from distsnn.cli import main, param_value
 from distsnn.cli_sweep import variable_options
 from distsnn.io import read_spikes
 from distsnn.runtime.sweep import grid, parse_vary
@@ -41,10 +42,15 @@ def test_vary_specs_and_the_grid():
     assert points[1] == {"g": 4.0, "delay_spread": 0.0, "seed": 2}   # the last option varies fastest
     assert points[-1] == {"g": 5.0, "delay_spread": 0.5, "seed": 2}
     for spec, text in (("g", "give NAME=V1,V2"), ("=1,2", "give NAME=V1,V2"), ("tau=1,2", "cannot be varied"),
-                       ("weight_exponential=1", "cannot be varied"), ("g=1,,2", "an empty value"),
-                       ("seed=1.5", "not a int"), ("g=4,4.0", "given twice"), ("g=x", "not a float")):
+                       ("g=1,,2", "an empty value"), ("seed=1.5", "not a int"), ("g=4,4.0", "given twice"),
+                       ("g=x", "not a float")):
         with pytest.raises(ValueError, match=text):
             parse_vary([spec], types)
+    # any other name is a keyword of the model's build(), its values as --param reads them
+    assert parse_vary(["tau_syn=0.5,2", "weight_exponential=false,true", "label=a,b"], types, param_value) == \
+        {"tau_syn": (0.5, 2), "weight_exponential": (False, True), "label": ("a", "b")}
+    with pytest.raises(ValueError, match="or a keyword of the model's build"):
+        parse_vary(["tau.syn=1"], types, param_value)
     with pytest.raises(ValueError, match="g is varied twice"):
         parse_vary(["g=1", "g=2"], types)
     with pytest.raises(ValueError, match="at least one --vary"):
@@ -126,6 +132,11 @@ def test_bad_sweeps_are_refused_before_anything_runs(tmp_path, capsys):
     assert sweep(tmp_path, "--vary", "g=5", "--corr-neurons", "1") == 2
     assert sweep(tmp_path, "--vary", "g=5,6", "--g", "4") == 2
     assert "--g given and varied" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "g=5,6", "--param", "g=4") == 2
+    assert "--g given and varied" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "tau=1,2") == 2   # not a keyword of brunel's build()
+    assert "sweep point 0 (tau=1): model 'brunel' does not take --tau (its options: g, eta, " in \
+        capsys.readouterr().err
     assert not d.exists()
     # a directory holding another sweep: refused, its differing options named
     assert sweep(tmp_path, "--vary", "g=5", "--only", "0") == 0
@@ -203,3 +214,52 @@ def test_a_failing_point_takes_the_job_down_and_the_rerun_finishes_it(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "2 done, 1 to run" in proc.stdout and "point 2 (eta=3)" in proc.stdout
     assert same_points(tmp_path / "one", d, 3)
+
+
+MODEL = textwrap.dedent('''
+    from distsnn.model import FixedIndegree, Network
+
+    def build(scale=1.0, w_ie=-300.0, tau_syn_ex=0.5, input_rate=10.0):
+        net = Network(dt=0.1, name="mine")
+        n = max(4, int(400 * scale))
+        net.add_population("E", n, params={"tau_syn_ex": tau_syn_ex})
+        net.add_population("I", n // 4)
+        net.connect("E", "E", FixedIndegree(40), 60.0, 1.5)
+        net.connect("E", "I", FixedIndegree(40), 60.0, 1.0)
+        net.connect("I", "E", FixedIndegree(10), w_ie, 0.8)
+        for pop in ("E", "I"):
+            net.add_poisson_input(pop, indegree=800, rate=input_rate, weight=60.0, delay=1.5)
+        return net
+    ''')
+
+
+def test_a_model_files_own_keywords_are_swept_and_given_by_param(tmp_path, capsys):
+    """A model file's build() keywords without options of their own: --param gives one to a
+    run, --vary sweeps them; the points are those runs."""
+    model = tmp_path / "mine.py"
+    model.write_text(MODEL)
+    common = ["--t-sim", "100", "--no-progress", "--backend", "cpu"]
+    assert main(["sweep", str(model), *common, "--vary", "w_ie=-300,-600", "--vary", "tau_syn_ex=2,5",
+                 "--param", "input_rate=12", "--output-dir", str(tmp_path / "sw")]) == 0
+    out = capsys.readouterr().out
+    assert "point 3 (w_ie=-600, tau_syn_ex=5)" in out
+    ref = tmp_path / "ref.h5"
+    assert main(["run", str(model), *common, "--param", "w_ie=-600", "--param", "tau_syn_ex=5", "--param",
+                 "input_rate=12", "--output", str(ref)]) == 0
+    assert same_spikes(tmp_path / "sw" / "point_0003.h5", ref)
+    other = tmp_path / "other.h5"
+    assert main(["run", str(model), *common, "--param", "w_ie=-600", "--param", "tau_syn_ex=5", "--output",
+                 str(other)]) == 0
+    assert not same_spikes(ref, other)   # input_rate=12 reached the model
+    rows = list(csv.DictReader(open(tmp_path / "sw" / "sweep_table.csv")))
+    rate = {(r["w_ie"], r["tau_syn_ex"]): float(r["rate_hz"]) for r in rows if r["population"] == "E"}
+    assert rate[("-600", "2")] < rate[("-300", "2")]   # stronger inhibition, lower rate
+    capsys.readouterr()
+    for bad, text in ((["--param", "w_ie"], "give NAME=VALUE"), (["--param", "tau-syn=1"], "give NAME=VALUE")):
+        with pytest.raises(SystemExit):
+            main(["run", str(model), *common, *bad])
+        assert text in capsys.readouterr().err
+    assert main(["run", str(model), *common, "--param", "nope=1", "--output", str(other)]) == 2
+    assert "build() does not take --nope (its options: w_ie, tau_syn_ex, input_rate)" in capsys.readouterr().err
+    assert main(["run", "brunel", *common, "--g", "5", "--param", "g=6", "--output", str(other)]) == 2
+    assert "--param g: g is given twice" in capsys.readouterr().err

@@ -49,8 +49,9 @@ def build_from_file(path, scale=1.0, record_voltage=0, **options):
     takes_all = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
     extra = [k for k in options if k not in accepted and not takes_all]
     if extra:
+        own = ", ".join(k for k in accepted if k not in ("scale", "record_voltage"))
         raise ValueError(f"model file {path!r}: build() does not take "
-                         f"{', '.join('--' + k.replace('_', '-') for k in extra)}")
+                         f"{', '.join('--' + k.replace('_', '-') for k in extra)} (its options: {own or 'none'})")
     kwargs = dict(options)
     if "scale" in accepted or takes_all:
         kwargs["scale"] = scale

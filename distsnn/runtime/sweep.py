@@ -24,32 +24,35 @@ EXECUTION_OPTIONS = ("backend", "share_gpus", "connectivity", "threads", "partit
                      "no_progress")
 
 
-def parse_vary(specs, types):
+def parse_vary(specs, types, other=None):
     """{option: (values, ...)} from --vary specs 'NAME=V1,V2,...' in the order given.
 
-    types: {option (dest name): type} of the options that may vary; NAME may be written as
-    the flag ('delay-spread') or the dest ('delay_spread'). A ValueError names the spec for
-    an unknown or repeated option, an empty or unparsable value, or a value given twice."""
+    types: {option (dest name): type} of the command line's options that may vary; NAME may
+    be written as the flag ('delay-spread') or the dest ('delay_spread'). other: the type of
+    any other NAME (a keyword of the model's build(), as --param gives it), or None to refuse
+    them. A ValueError names the spec for an unknown or repeated option, an empty or
+    unparsable value, or a value given twice."""
     out = {}
     for spec in specs:
         name, sep, text = spec.partition("=")
         name = name.strip().lstrip("-").replace("-", "_")
         if not sep or not name:
             raise ValueError(f"--vary {spec!r}: give NAME=V1,V2,... (e.g. g=4,5,6)")
-        if name not in types:
+        if name not in types and (other is None or not name.isidentifier()):
             raise ValueError(f"--vary {spec!r}: {name!r} cannot be varied; these can: "
-                             f"{', '.join(sorted(types))}")
+                             f"{', '.join(sorted(types))}" + (", or a keyword of the model's build()" if other else ""))
         if name in out:
             raise ValueError(f"--vary {spec!r}: {name} is varied twice; give all its values in one --vary")
         words = [w.strip() for w in text.split(",")]
         if not words or any(not w for w in words):
             raise ValueError(f"--vary {spec!r}: an empty value; give comma-separated values, e.g. {name}=1,2")
+        kind = types.get(name, other)
         values = []
         for w in words:
             try:
-                values.append(types[name](w))
+                values.append(kind(w))
             except ValueError:
-                raise ValueError(f"--vary {spec!r}: {w!r} is not a {types[name].__name__}") from None
+                raise ValueError(f"--vary {spec!r}: {w!r} is not a {kind.__name__}") from None
         if len(set(values)) != len(values):
             raise ValueError(f"--vary {spec!r}: a value is given twice")
         out[name] = tuple(values)
