@@ -18,6 +18,7 @@ from .runtime.sweep import SweepDirectory, parse_vary, point_label, write_json
 SWEEP_ONLY = ("command", "model", "vary", "output_dir", "only", "list", "collect", "plot", "ranks_per_point")
 RESULTS_FILE = "sweep_results.json"
 TABLE_FILE = "sweep_table.csv"
+SEEDS_FILE = "sweep_over_seeds.csv"
 PLOT_FILE = "sweep.png"
 
 
@@ -104,7 +105,7 @@ def _collect(args, directory, out):
     """Write the table, the results and (--plot) the figure of a sweep whose points are all done."""
     import json
 
-    from .analysis.sweep_table import plot_sweep, table_rows, write_csv
+    from .analysis.sweep_table import over_seeds, plot_sweep, table_rows, write_csv
     results = []
     for k in range(len(directory.points)):
         with open(directory.stats_path(k)) as fh:
@@ -114,6 +115,10 @@ def _collect(args, directory, out):
     write_csv(os.path.join(base, TABLE_FILE), rows)
     write_json(os.path.join(base, RESULTS_FILE), dict(directory.identity, points=results))
     written = [TABLE_FILE, RESULTS_FILE]
+    _, averaged = over_seeds(directory.vary, rows)
+    if averaged is not rows:   # the seed varied: each measure's mean and sd over the seeds too
+        write_csv(os.path.join(base, SEEDS_FILE), averaged)
+        written.append(SEEDS_FILE)
     if args.plot:
         plot_sweep(os.path.join(base, PLOT_FILE), directory.vary, rows)
         written.append(PLOT_FILE)
@@ -144,9 +149,10 @@ def sweep_command(args, comm=None, out=None):
         raise ValueError(f"{flags} given and varied: give each option either on its own or in --vary")
     options = {k: v for k, v in sorted(vars(args).items()) if k not in SWEEP_ONLY and k not in vary}
     directory = SweepDirectory(args.output_dir, args.model, vary, options)
-    if args.plot and len(vary) > 2:
-        raise ValueError(f"--plot shows one or two varied options; this sweep varies {len(vary)} "
-                         f"({', '.join(vary)}): leave --plot out and plot {TABLE_FILE} yourself")
+    plotted = [n for n in vary if n != "seed" or len(vary[n]) < 2]   # a varied seed is averaged over
+    if args.plot and len(plotted) > 2:
+        raise ValueError(f"--plot shows one or two varied options (besides the seed); this sweep varies "
+                         f"{len(plotted)} ({', '.join(plotted)}): leave --plot out and plot {TABLE_FILE} yourself")
     check_options(args.lvr_r, args.corr_neurons, args.corr_bin, args.rate_bin)
     check_can_create(args.output_dir, "--output-dir")
     directory.check_same()

@@ -88,6 +88,25 @@ def test_points_are_the_runs_of_their_values_and_the_table_their_statistics(tmp_
                                                                                                      "eta": 1.0}
 
 
+def test_a_varied_seed_is_averaged_over(tmp_path, capsys):
+    """With the seed varied, sweep_over_seeds.csv has each other point's mean and sd over
+    the seeds, and the plot shows the means of the other two options."""
+    assert sweep(tmp_path, "--vary", "g=4,6", "--vary", "seed=1,2,3", "--vary", "eta=1,2", "--plot") == 0
+    assert "wrote sweep_table.csv, sweep_results.json, sweep_over_seeds.csv, sweep.png" in capsys.readouterr().out
+    d = tmp_path / "sw"
+    rows = list(csv.DictReader(open(d / "sweep_table.csv")))
+    means = list(csv.DictReader(open(d / "sweep_over_seeds.csv")))
+    assert len(rows) == 2 * 3 * 2 * 2 and len(means) == 2 * 2 * 2
+    for m in means:
+        same = [r for r in rows if (r["g"], r["eta"], r["population"]) == (m["g"], m["eta"], m["population"])]
+        rates = np.array([float(r["rate_hz"]) for r in same])
+        assert sorted(r["seed"] for r in same) == ["1", "2", "3"] and m["n_seeds"] == "3"
+        assert float(m["rate_hz"]) == pytest.approx(rates.mean(), rel=1e-12)
+        assert float(m["rate_hz_sd"]) == pytest.approx(rates.std(ddof=1), rel=1e-12) and rates.std() > 0
+    assert (d / "sweep.png").stat().st_size > 0
+    assert sweep(tmp_path, "--vary", "seed=1,2", "--vary", "g=4,6", "--plot", name="line") == 0   # one option left
+
+
 def test_a_stopped_sweep_is_finished_by_the_same_command(tmp_path, capsys):
     vary = ["--vary", "eta=1,2,3"]
     assert sweep(tmp_path, *vary, "--only", "1") == 0
@@ -121,8 +140,8 @@ def test_bad_sweeps_are_refused_before_anything_runs(tmp_path, capsys):
         assert sweep(tmp_path, "--vary", "g=5,-1", *listing) == 2
         assert "sweep point 1 (g=-1): g must be a positive number" in capsys.readouterr().err
     assert not d.exists()
-    assert sweep(tmp_path, "--vary", "g=5", "--vary", "eta=1", "--vary", "seed=1,2", "--plot") == 2
-    assert "--plot shows one or two varied options" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "g=5", "--vary", "eta=1", "--vary", "delay_spread=0,1", "--plot") == 2
+    assert "--plot shows one or two varied options (besides the seed)" in capsys.readouterr().err
     assert sweep(tmp_path, "--vary", "g=5", "--only", "1") == 2
     assert "points are 0 to 0, not 1" in capsys.readouterr().err
     assert sweep(tmp_path, "--vary", "g=5", "--rates-from", "100") == 2

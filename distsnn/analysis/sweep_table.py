@@ -66,6 +66,30 @@ def write_csv(path, rows):
     os.replace(tmp, path)
 
 
+def over_seeds(vary, rows):
+    """(vary without the seed, rows): where the sweep varies the seed over two or more
+    values, one row per other point and population with each measure's mean over the seeds
+    (nan-aware: a seed where it is undefined is left out), its standard deviation
+    (`<measure>_sd`) and the seeds (`n_seeds`); else (vary, rows) as they are."""
+    import numpy as np
+    if len(vary.get("seed", ())) < 2:
+        return vary, rows
+    others = {k: v for k, v in vary.items() if k != "seed"}
+    groups = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in others) + (r["population"],), []).append(r)
+    out = []
+    for key, group in groups.items():
+        row = dict(zip(others, key[:-1]), population=key[-1], n_neurons=group[0]["n_neurons"], n_seeds=len(group))
+        for m, _, _ in MEASURES:
+            x = np.array([g[m] for g in group], dtype=float)
+            x = x[np.isfinite(x)]
+            row[m] = float(x.mean()) if x.size else math.nan
+            row[m + "_sd"] = float(x.std(ddof=1)) if x.size > 1 else math.nan
+        out.append(row)
+    return others, out
+
+
 def _norm(values, span=20.0):
     """A logarithmic colour scale for positive values spanning more than `span` times (rates
     from a few Hz to saturation), else None (linear)."""
@@ -80,12 +104,15 @@ def _norm(values, span=20.0):
 def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULATIONS_PLOTTED):
     """The measures against the varied options: for one option, a line per population in a
     panel per measure; for two, a map per population (rows) and measure (columns), the first
-    option on the x axis. More than two options: a ValueError (the caller checks first)."""
+    option on the x axis. A varied seed is averaged over (over_seeds; error bars of one sd on
+    the lines). More than two other options: a ValueError (the caller checks first)."""
     from .plots import _pyplot
     import numpy as np
+    vary, rows = over_seeds(vary, rows)
     names = list(vary)
     if len(names) > 2:
-        raise ValueError(f"a sweep's plot shows one or two varied options, this sweep varies {len(names)}")
+        raise ValueError(f"a sweep's plot shows one or two varied options (besides the seed), this sweep varies "
+                         f"{len(names)}")
     plt = _pyplot()
     pops = list(dict.fromkeys(r["population"] for r in rows))[:max_populations]
     labels = {key: text for key, _, text in MEASURES}
@@ -95,9 +122,11 @@ def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULA
         for ax, key in zip(axes[0], measures):
             values = []
             for pop in pops:
-                by_x = {r[names[0]]: r[key] for r in rows if r["population"] == pop}
-                values += [by_x[v] for v in x]
-                ax.plot(x, [by_x[v] for v in x], "o-", label=pop)
+                by_x = {r[names[0]]: r for r in rows if r["population"] == pop}
+                y = [by_x[v][key] for v in x]
+                values += y
+                ax.errorbar(x, y, yerr=[by_x[v].get(key + "_sd", math.nan) for v in x], fmt="o-", capsize=2,
+                            label=pop)
             if _norm(np.array(values, dtype=float)) is not None:
                 ax.set_yscale("log")
             ax.set_xlabel(names[0])
