@@ -238,6 +238,10 @@ def _parser():
     w.add_argument("--ranks-per-point", type=int, default=1, metavar="K",
                    help="under MPI: ranks that run one point together (default 1: every rank runs points of its "
                         "own); must divide the ranks")
+    w.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
+                   help="each point also checkpoints whenever its biological time reaches a multiple of MS "
+                        "(DIR/point_K_checkpoint, removed once the point is done): the sweep run again after a kill "
+                        "resumes a point half-way, losing at most MS of it")
     w.add_argument("--plot", action="store_true",
                    help="also DIR/sweep.png: rate, CV, synchrony and spectral peak against one or two varied options")
     w.add_argument("--corr-neurons", type=int, default=100,

@@ -6,7 +6,9 @@ communicator of its own, and rank 0 writes the table once all are done. A point 
 takes the whole job down (as a failing rank does); the points done stay, and the same
 command runs the rest."""
 import copy
+import math
 import os
+import shutil
 import sys
 import time
 
@@ -43,8 +45,10 @@ def _point_args(args, directory, k):
         else:   # a keyword of the model's build(), as --param NAME=VALUE
             a.params.append((name, value))
     a.command, a.output, a.no_progress = "run", directory.output(k), True
-    a.restart = a.checkpoint = a.checkpoint_every = None
-    a.resume = False
+    a.restart = None
+    # with --checkpoint-every a point checkpoints as it goes, and a sweep run again resumes it
+    a.checkpoint = directory.checkpoint(k) if args.checkpoint_every is not None else None
+    a.resume = a.checkpoint is not None
     return a
 
 
@@ -78,15 +82,20 @@ def _run_point(args, directory, k, comm, index, out):
         return
     pops = point_statistics(a.output, a.rates_from, args.corr_neurons, args.corr_bin, args.rate_bin, args.lvr_r)
     wall = time.perf_counter() - t0
+    # a point run in segments (--checkpoint-every; maybe resumed): the whole run's account, not its last job's
+    whole = summary.get("joined", summary)
+    rtf = whole.get("real_time_factor", math.nan)   # unknown where a segment's simulate time is
     write_json(directory.stats_path(k), {
-        "point": k, "values": directory.points[k], "populations": pops, "wall_s": wall,
-        "real_time_factor": summary["real_time_factor"], "synaptic_events": summary["synaptic_events"],
-        "timers_s": summary["timers_s"], "backend": summary["backend"], "ranks": summary["ranks"],
-        "window_ms": [max(a.rates_from, summary["t_start"]), summary["t_stop"]]})
+        "point": k, "values": directory.points[k], "populations": pops, "wall_s": wall, "real_time_factor": rtf,
+        "synaptic_events": whole["synaptic_events"], "timers_s": summary["timers_s"], "backend": summary["backend"],
+        "ranks": comm.Get_size() if comm is not None else 1, "resumed": bool(summary.get("resumed")),
+        "window_ms": [max(a.rates_from, whole["t_start"]), whole["t_stop"]]})
+    if a.checkpoint is not None:   # the point is done: its checkpoint (and segments) would only take room
+        shutil.rmtree(a.checkpoint, ignore_errors=True)
     rates = ", ".join(f"{p} {v['rate_hz']:.3g}" for p, v in list(pops.items())[:4])
     more = f", ... ({len(pops)} populations)" if len(pops) > 4 else ""
-    print(f"point {k} ({point_label(directory.points[k])}): {wall:.1f} s, real-time factor "
-          f"{summary['real_time_factor']:.3g}, rates (Hz) {rates}{more}", file=out, flush=True)
+    print(f"point {k} ({point_label(directory.points[k])}): {wall:.1f} s, real-time factor {rtf:.3g}"
+          + (" (resumed)" if summary.get("resumed") else "") + f", rates (Hz) {rates}{more}", file=out, flush=True)
 
 
 def _groups(comm, per_point):

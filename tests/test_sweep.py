@@ -20,6 +20,7 @@ from distsnn.cli_sweep import variable_options
 from distsnn.io import read_spikes
 from distsnn.runtime.sweep import grid, parse_vary
 
+TABLE = "sweep_table.csv"
 BRUNEL = ["brunel", "--scale", "0.05", "--t-sim", "100", "--rates-from", "20", "--no-progress"]
 
 
@@ -282,3 +283,33 @@ def test_a_model_files_own_keywords_are_swept_and_given_by_param(tmp_path, capsy
     assert "build() does not take --nope (its options: w_ie, tau_syn_ex, input_rate)" in capsys.readouterr().err
     assert main(["run", "brunel", *common, "--g", "5", "--param", "g=6", "--output", str(other)]) == 2
     assert "--param g: g is given twice" in capsys.readouterr().err
+
+
+def test_a_point_killed_half_way_resumes_from_its_checkpoint(tmp_path):
+    """--checkpoint-every: the process killed (SIGKILL) right after point 1's second
+    checkpoint; the same command resumes point 1 from it and runs point 2. The points equal a
+    sweep that never stopped, and their checkpoints are gone once they are done."""
+    vary = ["--vary", "eta=1,2,3"]
+    assert sweep(tmp_path, *vary, name="whole") == 0
+    cmd = [sys.executable, "-m", "distsnn", "sweep", *BRUNEL, *vary, "--checkpoint-every", "30", "--output-dir",
+           str(tmp_path / "sw")]
+    # point 0 checkpoints at 30, 60 and 90 ms, point 1 at 30 and 60: the fifth checkpoint
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, DISTSNN_INJECT_FAULT="0:checkpointed:5:kill"))
+    assert proc.returncode == -9, proc.stderr
+    d = tmp_path / "sw"
+    assert (d / "point_0000_stats.json").exists() and not (d / "point_0000_checkpoint").exists()
+    assert not (d / "point_0001_stats.json").exists() and (d / "point_0001_checkpoint").is_dir()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 done, 2 to run" in proc.stdout and "point 1 (eta=2)" in proc.stdout
+    assert "(resumed)" in proc.stdout.split("point 1 (eta=2)")[1].splitlines()[0]
+    assert "resumed" in (d / "point_0001.log").read_text()
+    stats = json.loads((d / "point_0001_stats.json").read_text())
+    assert stats["resumed"] and stats["window_ms"] == [20.0, 100.0]
+    for k in range(3):
+        assert same_spikes(d / f"point_000{k}.h5", tmp_path / "whole" / f"point_000{k}.h5")
+        assert not (d / f"point_000{k}_checkpoint").exists()
+    measures = [{k: v for k, v in r.items() if k != "real_time_factor"} for r in csv.DictReader(open(d / TABLE))]
+    assert measures == [{k: v for k, v in r.items() if k != "real_time_factor"}
+                        for r in csv.DictReader(open(tmp_path / "whole" / TABLE))]

@@ -9,8 +9,10 @@ sweep (model, varied values, every other option that changes a result), so that 
 stopped for any reason is finished by the same command, which runs only the points not
 done, and a different sweep is refused in the same directory rather than mixed into it.
 The options that change where and how fast a run goes, not its spikes (backend,
-connectivity, threads, partition, exchange, write mode), are not part of it: a sweep may be
-finished on another machine.
+connectivity, threads, partition, exchange, write mode, checkpoint interval), are not part of
+it: a sweep may be finished on another machine. With a checkpoint interval a point also
+checkpoints as it runs (point_<k>_checkpoint/, removed once the point is done), so a point
+killed half-way is resumed, not started again.
 """
 import itertools
 import json
@@ -21,7 +23,7 @@ SWEEP_FORMAT = 1
 # run options that do not change a run's spikes or statistics (the determinism contract):
 # left out of a sweep's identity
 EXECUTION_OPTIONS = ("backend", "share_gpus", "connectivity", "threads", "partition", "exchange", "write_mode",
-                     "no_progress")
+                     "no_progress", "checkpoint_every")
 
 
 def parse_vary(specs, types, other=None):
@@ -103,6 +105,10 @@ class SweepDirectory:
 
     def log_path(self, k):
         return self.stem(k) + ".log"
+
+    def checkpoint(self, k):
+        """The checkpoint directory of point k (with --checkpoint-every; removed once it is done)."""
+        return self.stem(k) + "_checkpoint"
 
     def done(self, k):
         return os.path.isfile(self.stats_path(k))
