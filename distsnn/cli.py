@@ -223,8 +223,10 @@ def _parser():
                                      "plot) each point's spike statistics")
     w.add_argument("model", help="a model name, a model file or a SONATA config (as for run)")
     w.add_argument("--vary", action="append", required=True, metavar="NAME=V1,V2,...",
-                   help="an option and its values, e.g. g=3,4,5 (a model option that takes a value, seed or "
-                        "scale); several --vary make a grid, the first varying slowest")
+                   help="an option and its values, e.g. g=3,4,5 (a model option, seed, scale, or any keyword of "
+                        "the model's build() as --param gives it); several --vary make a grid, the first varying "
+                        "slowest; a seed varied over several values gives replicas, averaged in "
+                        "sweep_over_seeds.csv")
     w.add_argument("--output-dir", required=True, metavar="DIR",
                    help="where each point's spikes, summary, log and statistics go, and the sweep's table; the same "
                         "command again runs only the points not done")
