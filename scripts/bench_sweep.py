@@ -58,13 +58,14 @@ def distsnn_sweeps(args, tmp):
     from distsnn.io import read_spikes
     import numpy as np
     common = ["-m", "distsnn", "sweep", "brunel", "--scale", str(args.scale), "--t-sim", str(args.t_sim),
-              "--rates-from", str(args.rates_from), "--seed", str(args.seed), "--backend", "cpu", "--no-progress",
-              "--vary", "g=" + ",".join(map(str, args.g)), "--vary", "eta=" + ",".join(map(str, args.eta))]
+              "--rates-from", str(args.rates_from), "--seed", str(args.seed), "--backend", args.backend,
+              "--no-progress", "--vary", "g=" + ",".join(map(str, args.g)), "--vary", "eta=" + ",".join(map(str, args.eta))]
     one = os.path.join(tmp, "one")
     wall_one, _ = timed([sys.executable, *common, "--threads", str(args.threads), "--output-dir", one, "--plot"])
     mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
     many = os.path.join(tmp, "ranks")
-    wall_many, _ = timed([mpiexec, "-n", str(args.ranks), sys.executable, *common, "--output-dir", many],
+    share = ["--share-gpus"] if args.backend != "cpu" else []   # the ranks of one machine's GPU(s)
+    wall_many, _ = timed([mpiexec, "-n", str(args.ranks), sys.executable, *common, *share, "--output-dir", many],
                          env={"NUMBA_NUM_THREADS": str(max(1, args.threads // args.ranks))})
     results = json.load(open(os.path.join(one, "sweep_results.json")))
     for k in range(len(results["points"])):
@@ -104,6 +105,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ranks", type=int, default=2)
+    ap.add_argument("--backend", default="cpu", help="distsnn's backend (gpu: on a GPU, the ranks sharing it)")
     ap.add_argument("--nest-python", default=None)
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "results"))
     args = ap.parse_args()
@@ -112,14 +114,15 @@ def main():
     points = [p["values"] for p in sweep["points"]]
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "machine": machine_info(), "scale": args.scale, "t_sim_ms": args.t_sim, "rates_from_ms": args.rates_from,
-               "seed": args.seed, "threads": args.threads, "ranks": args.ranks, "points": points,
+               "seed": args.seed, "threads": args.threads, "ranks": args.ranks, "backend": args.backend,
+               "points": points,
                "distsnn": {"wall_one_process_s": wall_one, f"wall_{args.ranks}_ranks_s": wall_many,
                            "same_spikes_on_ranks": True, "points": sweep["points"]}}
     if args.nest_python:
         t0 = time.perf_counter()
         results["nest"] = {"points": nest_points(args, tmp, points)}
         results["nest"]["wall_s"] = time.perf_counter() - t0
-    name = f"sweep_brunel_scale{args.scale:g}"
+    name = f"sweep_brunel_scale{args.scale:g}" + ("" if args.backend == "cpu" else f"_{args.backend}")
     write_results(args.out_dir, name, results, report)
     shutil.copy(png, os.path.join(args.out_dir, f"{name}_{results['date'][:10]}.png"))
     shutil.rmtree(tmp, ignore_errors=True)
@@ -136,7 +139,8 @@ def report(r):
              f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs), seed {r['seed']}, "
              f"statistics from {r['rates_from_ms']:g} ms to the end.", "",
              "Wall time of the whole sweep (start-up, builds, runs, writes and analysis):", "",
-             f"- distsnn, one process, {r['threads']} threads: {d['wall_one_process_s']:.1f} s",
+             f"- distsnn ({r.get('backend', 'cpu')}), one process, {r['threads']} threads: "
+             f"{d['wall_one_process_s']:.1f} s",
              f"- distsnn, {r['ranks']} ranks running points of their own: {d['wall_%d_ranks_s' % r['ranks']]:.1f} s "
              f"(the same spikes at every point as in one process)"]
     if "nest" in r:

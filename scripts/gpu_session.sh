@@ -18,7 +18,8 @@
 # fixed cost per launch and a cost per event, by mode, team and grid),
 # "rules" (each connection rule's cost, fixed_probability's warp-wide rows among them),
 # "windows" (what an exchange window costs: two ranks sharing the device, an exchange after
-# every step, as the multi-area model's), "adex", "izhikevich", "sonata".
+# every step, as the multi-area model's), "adex", "izhikevich", "sonata", "sweep" (Brunel's
+# phase diagram by distsnn sweep on the device).
 set -uo pipefail
 STAGES=" ${STAGES:-tests bench} "
 want() { [[ "$STAGES" == *" $1 "* || ( "$1" != tests && "$STAGES" == *" bench "* ) ]]; }
@@ -130,6 +131,13 @@ fi
 if want sonata; then
     "$PY" scripts/bench_sonata.py --backend gpu --n-v1 50000 --n-lgn 5000 --p 0.02 --k-lgn 100 --t-stop 1000 \
         --work /tmp/sonata_gpu --out-dir "$OUT" || status=1
+fi
+# a sweep of many short runs (Brunel's phase diagram, 12 points of 0.5 s): what each point's
+# start (device, kernels, build) costs against its run, one process and two ranks sharing the
+# device; bench/results/sweep_brunel_scale1_*.md has the CPU's and NEST's figures
+if want sweep; then
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
+        "$PY" scripts/bench_sweep.py --backend gpu --out-dir "$OUT" || status=1
 fi
 # the Izhikevich network (izhikevich neurons, noise currents) on the GPU
 if want izhikevich; then

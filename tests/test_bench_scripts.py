@@ -401,3 +401,10 @@ def test_bench_sweep_smoke(tmp_path):
     md = js.with_suffix(".md").read_text()
     assert "| 4 | 2 |" in md and "| 6 | 2 |" in md and "n/a" in md   # no NEST: its columns n/a
     assert js.with_suffix(".png").stat().st_size > 0
+    # as the GPU session's stage "sweep" runs it, here on the emulated device: the same points
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_sweep.py"), "--scale", "0.02", "--t-sim",
+                           "30", "--rates-from", "10", "--g", "4", "--eta", "2", "--backend", "gpu-emu", "--out-dir",
+                           str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    emu = json.loads(next(tmp_path.glob("sweep_brunel_scale0.02_gpu-emu_*.json")).read_text())
+    assert emu["backend"] == "gpu-emu" and emu["distsnn"]["points"][0]["backend"] == "gpu-emu"
