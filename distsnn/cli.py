@@ -1,9 +1,10 @@
 """Command line: `distsnn run MODEL ...`, `distsnn sweep MODEL --vary NAME=V1,V2 ...`,
+`distsnn calibrate MODEL --range NAME=LO,HI --target POP:MEASURE=VALUE`,
 `distsnn partition MODEL --ranks R`, `distsnn analyze FILE`, `distsnn compare A B`,
 `distsnn export FILE`, `distsnn join A B ...` (also `python -m distsnn ...`). Under mpirun /
 mpiexec / srun every rank runs the same command; the communicator is MPI.COMM_WORLD, created
 here and passed down. The parser, the small commands and main are here; the run command is
-in cli_run.py, the sweep command in cli_sweep.py."""
+in cli_run.py, the sweep command in cli_sweep.py, calibrate in cli_calibrate.py."""
 import argparse
 import json
 import os
@@ -192,6 +193,16 @@ def _simulation_options(r):
     r.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
 
 
+def _statistics_options(parser):
+    """The spike statistics of sweep's and calibrate's runs (analysis.sweep_table)."""
+    parser.add_argument("--corr-neurons", type=int, default=100,
+                        help="neurons per population sampled for correlations (0: none)")
+    parser.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
+    parser.add_argument("--rate-bin", type=float, default=1.0, metavar="MS",
+                        help="bin of the population rate (ms), for its Fano factor and spectrum")
+    parser.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
+
+
 def _parser():
     from partitioning import STRATEGIES
     p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
@@ -246,12 +257,28 @@ def _parser():
                         "resumes a point half-way, losing at most MS of it")
     w.add_argument("--plot", action="store_true",
                    help="also DIR/sweep.png: rate, CV, synchrony and spectral peak against one or two varied options")
-    w.add_argument("--corr-neurons", type=int, default=100,
-                   help="neurons per population sampled for correlations (0: none)")
-    w.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
-    w.add_argument("--rate-bin", type=float, default=1.0, metavar="MS",
-                   help="bin of the population rate (ms), for its Fano factor and spectrum")
-    w.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
+    _statistics_options(w)
+    c = sub.add_parser("calibrate", help="find the value of one option at which a population's measure (its rate, "
+                                         "say) reaches a target, by runs of the model")
+    c.add_argument("model", help="a model name, a model file or a SONATA config (as for run)")
+    c.add_argument("--range", required=True, metavar="NAME=LO,HI",
+                   help="the option to calibrate (as for sweep's --vary) and a range over which the measure crosses "
+                        "the target, e.g. eta=0.5,4")
+    c.add_argument("--target", required=True, metavar="POP:MEASURE=VALUE",
+                   help="the population, its measure (rate_hz, cv, lvr, corr, fano, peak_hz; over --rates-from to "
+                        "the end) and the value to reach, e.g. E:rate_hz=10")
+    c.add_argument("--tolerance", type=float, default=None,
+                   help="how close to the target is close enough (the measure's unit; default 2%% of the target); "
+                        "above the measure's spread over seeds, or the search chases that")
+    c.add_argument("--max-runs", type=int, default=12, help="the most values to try (default 12)")
+    c.add_argument("--seeds", type=int, default=1,
+                   help="runs per value, with seeds --seed, --seed + 1, ...: the measure is their mean, and its sd "
+                        "over them, reported, is the precision a tolerance can ask for (default 1)")
+    c.add_argument("--output-dir", required=True, metavar="DIR",
+                   help="where each run's files and calibration.json go; the same command again reuses the runs")
+    _simulation_options(c)
+    _statistics_options(c)
+    c.set_defaults(checkpoint_every=None)
     q = sub.add_parser("partition", help="print the partition of a model onto R ranks")
     q.add_argument("model", help="a model name or a model file (as for run)")
     q.add_argument("--ranks", type=int, required=True)
@@ -516,8 +543,8 @@ def _check_outputs(args):
     if args.command in OUTPUT_EXAMPLES and args.output:
         check_writable(args.output, "--output", OUTPUT_EXAMPLES[args.command])
     plot = getattr(args, "plot", None)
-    if args.command == "sweep":
-        return   # its folder is checked with the sweep's own options
+    if args.command in ("sweep", "calibrate"):
+        return   # its folder is checked with the command's own options
     if plot and args.command == "analyze":
         check_can_create(plot, "--plot")
     elif plot:
@@ -528,10 +555,12 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     comm = None
     try:
-        comm = world_comm() if args.command in ("run", "sweep") else None
+        comm = world_comm() if args.command in ("run", "sweep", "calibrate") else None
+        from .cli_calibrate import calibrate_command
         from .cli_run import run_command
         from .cli_sweep import sweep_command
         commands = {"run": lambda: run_command(args, comm), "sweep": lambda: sweep_command(args, comm),
+                    "calibrate": lambda: calibrate_command(args, comm),
                     "partition": lambda: partition_command(args),
                     "synapses": lambda: synapses_command(args), "nodes": lambda: nodes_command(args),
                     "analyze": lambda: analyze_command(args), "compare": lambda: compare_command(args),

@@ -94,7 +94,7 @@ def _run_point(args, directory, k, comm, index, out):
         shutil.rmtree(a.checkpoint, ignore_errors=True)
     rates = ", ".join(f"{p} {v['rate_hz']:.3g}" for p, v in list(pops.items())[:4])
     more = f", ... ({len(pops)} populations)" if len(pops) > 4 else ""
-    print(f"point {k} ({point_label(directory.points[k])}): {wall:.1f} s, real-time factor {rtf:.3g}"
+    print(f"{directory.word} {k} ({point_label(directory.points[k])}): {wall:.1f} s, real-time factor {rtf:.3g}"
           + (" (resumed)" if summary.get("resumed") else "") + f", rates (Hz) {rates}{more}", file=out, flush=True)
 
 

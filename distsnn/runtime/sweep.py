@@ -84,6 +84,8 @@ class SweepDirectory:
 
     identity: what defines the sweep's results ({"model": ..., "vary": ..., "options": ...}),
     compared with the sweep.json already there, if any."""
+    word = "point"   # what a run is called in the files and the log
+    kind = "sweep"
 
     def __init__(self, directory, model, vary, options):
         self.directory = directory
@@ -95,7 +97,7 @@ class SweepDirectory:
 
     def stem(self, k):
         """The path of point k's files without their endings: DIR/point_0003."""
-        return os.path.join(self.directory, f"point_{k:0{self.width}d}")
+        return os.path.join(self.directory, f"{self.word}_{k:0{self.width}d}")
 
     def output(self, k):
         return self.stem(k) + ".h5"
@@ -140,11 +142,13 @@ class SweepDirectory:
         there = self.existing()
         if there is None or there == self.identity:
             return there is not None
-        differ = [k for k in ("model", "vary") if there.get(k) != self.identity[k]]
+        differ = [k for k in sorted((set(there) | set(self.identity)) - {"format", "options"})
+                  if there.get(k) != self.identity.get(k)]
         ours, theirs = self.identity["options"], there.get("options", {})
         differ += [f"--{k.replace('_', '-')}" for k in sorted(set(ours) | set(theirs)) if ours.get(k) != theirs.get(k)]
-        raise ValueError(f"{self.directory} holds another sweep (it differs in {', '.join(differ) or 'its format'}): "
-                         f"finish it with its own options, or give another --output-dir")
+        raise ValueError(f"{self.directory} holds another {self.kind} (it differs in "
+                         f"{', '.join(differ) or 'its format'}): finish it with its own options, or give another "
+                         f"--output-dir")
 
     def write_identity(self):
         """Write sweep.json (atomically: jobs of an array may start together)."""
