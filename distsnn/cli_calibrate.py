@@ -24,7 +24,10 @@ def parse_range(text):
     name = name.strip().lstrip("-").replace("-", "_")
     if name == "seed":
         raise ValueError("--range seed: a seed is not a quantity to calibrate; vary it in a sweep instead")
-    vary = parse_vary([text], variable_options(), param_value) if sep else None
+    try:
+        vary = parse_vary([text], variable_options(), param_value) if sep else None
+    except ValueError as err:   # its message names --vary, whose syntax --range shares
+        raise ValueError(str(err).replace("--vary", "--range", 1)) from None
     if vary is None or len(vary[name]) != 2:
         raise ValueError(f"--range {text!r}: give NAME=LO,HI, e.g. eta=0.5,4")
     lo, hi = vary[name]

@@ -86,6 +86,7 @@ def test_bad_calibrations_are_refused(tmp_path, capsys):
     assert (tmp_path / "cal" / "run_0001.h5").exists()
     for rng, target, text in (("eta=3,1", "E:rate_hz=5", "LO < HI"), ("eta=1", "E:rate_hz=5", "give NAME=LO,HI"),
                               ("seed=1,3", "E:rate_hz=5", "not a quantity to calibrate"),
+                              ("eta=1,,3", "E:rate_hz=5", "--range 'eta=1,,3': an empty value"),
                               ("eta=1,3", "E:speed=5", "MEASURE one of rate_hz"),
                               ("eta=1,3", "E:rate_hz=x", "is not a number"),
                               ("eta=1,3", "X:rate_hz=5", "no population 'X'")):

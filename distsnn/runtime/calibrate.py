@@ -7,8 +7,8 @@ bracket [lo, hi] in which f changes sign: each run's value is interpolated betwe
 bracket's ends, and an end that stays twice in a row has its f halved, so the bracket
 shrinks from both sides (superlinear, and never slower than bisection by much). Every run
 uses the same seed, so f is a deterministic function of x (common random numbers): the
-search does not chase noise, and run again with the same options it asks for the same
-values, so the runs already done are reused. It stops when |f| <= tolerance, when the
+search ends, its result is reproducible, and run again with the same options it asks for
+the same values, so the runs already done are reused. It stops when |f| <= tolerance, when the
 bracket is narrower than xtol, or after max_runs runs. A network's measure over a finite
 window fluctuates with the run (chaotic dynamics): a tolerance below that spread makes the
 search chase it, so each value may run several seeds and take their mean (the spread over
