@@ -63,6 +63,9 @@ def _check_point(args, directory, k):
         if a.rates_from >= t_sim:
             raise ValueError(f"--rates-from {a.rates_from:g} ms is not before the end of the run ({t_sim:g} ms): "
                              f"no time left for the statistics")
+        if t_sim - a.rates_from < 2 * args.rate_bin:   # the spectrum's least
+            raise ValueError(f"the statistics' window, --rates-from {a.rates_from:g} ms to the end at {t_sim:g} ms, "
+                             f"must hold at least two bins of --rate-bin {args.rate_bin:g} ms")
     except ValueError as err:
         raise ValueError(f"sweep point {k} ({point_label(directory.points[k])}): {err}") from None
 

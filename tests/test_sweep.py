@@ -147,6 +147,8 @@ def test_bad_sweeps_are_refused_before_anything_runs(tmp_path, capsys):
     assert "points are 0 to 0, not 1" in capsys.readouterr().err
     assert sweep(tmp_path, "--vary", "g=5", "--rates-from", "100") == 2
     assert "--rates-from 100 ms is not before the end" in capsys.readouterr().err
+    assert sweep(tmp_path, "--vary", "g=5", "--rates-from", "95", "--rate-bin", "3") == 2
+    assert "must hold at least two bins of --rate-bin 3 ms" in capsys.readouterr().err
     assert sweep(tmp_path, "--vary", "g=5", "--ranks-per-point", "2") == 2
     assert "must divide the job's 1 rank(s)" in capsys.readouterr().err
     assert sweep(tmp_path, "--vary", "g=5", "--corr-neurons", "1") == 2
