@@ -127,12 +127,12 @@ def _collect(args, directory, out):
     write_csv(os.path.join(base, TABLE_FILE), rows)
     write_json(os.path.join(base, RESULTS_FILE), dict(directory.identity, points=results))
     written = [TABLE_FILE, RESULTS_FILE]
-    _, averaged = over_seeds(directory.vary, rows)
+    others, averaged = over_seeds(directory.vary, rows)
     if averaged is not rows:   # the seed varied: each measure's mean and sd over the seeds too
         write_csv(os.path.join(base, SEEDS_FILE), averaged)
         written.append(SEEDS_FILE)
-    if args.plot:
-        plot_sweep(os.path.join(base, PLOT_FILE), directory.vary, rows)
+    if args.plot:   # the means over the seeds, where it varies
+        plot_sweep(os.path.join(base, PLOT_FILE), others, averaged)
         written.append(PLOT_FILE)
     wall = sum(r["wall_s"] for r in results)
     print(f"sweep of {args.model}: {_plural(len(results), 'point')} ({', '.join(directory.vary)}), "

@@ -104,11 +104,11 @@ def _norm(values, span=20.0):
 def plot_sweep(out_png, vary, rows, measures=PLOTTED, max_populations=MAX_POPULATIONS_PLOTTED):
     """The measures against the varied options: for one option, a line per population in a
     panel per measure; for two, a map per population (rows) and measure (columns), the first
-    option on the x axis. A varied seed is averaged over (over_seeds; error bars of one sd on
-    the lines). More than two other options: a ValueError (the caller checks first)."""
+    option on the x axis. Give a sweep that varies the seed as over_seeds returns it (the
+    means, and their sd as error bars on the lines). More than two options: a ValueError (the
+    caller checks first)."""
     from .plots import _pyplot
     import numpy as np
-    vary, rows = over_seeds(vary, rows)
     names = list(vary)
     if len(names) > 2:
         raise ValueError(f"a sweep's plot shows one or two varied options (besides the seed), this sweep varies "
