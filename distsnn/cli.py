@@ -4,7 +4,8 @@
 `distsnn export FILE`, `distsnn join A B ...` (also `python -m distsnn ...`). Under mpirun /
 mpiexec / srun every rank runs the same command; the communicator is MPI.COMM_WORLD, created
 here and passed down. The parser, the small commands and main are here; the run command is
-in cli_run.py, the sweep command in cli_sweep.py, calibrate in cli_calibrate.py."""
+in cli_run.py, the sweep command in cli_sweep.py, calibrate in cli_calibrate.py, the models'
+options and --param in cli_models.py."""
 import argparse
 import json
 import os
@@ -19,6 +20,7 @@ from .io.checkpoint import CheckpointError
 from .io.parallel import WRITE_MODES
 from .model.rkf45 import NumericalInstability
 from .backends.select import BACKENDS
+from .cli_models import _model, _model_kwargs, _model_options, _params_option
 
 # set by mpiexec (MPICH hydra, Open MPI) and srun (PMI-2 / PMIx)
 MPI_LAUNCH_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
@@ -33,77 +35,6 @@ def world_comm():
     except ImportError:
         raise ValueError("started by an MPI launcher but mpi4py is not installed: pip install 'distsnn[mpi]'")
     return MPI.COMM_WORLD
-
-
-# options only some models take: (flag, keyword, type, help)
-MODEL_OPTIONS = (
-    ("--data", "data", str, "directory of the model's structural data (multi_area; default $DISTSNN_DATA)"),
-    ("--state", "state", str, "multi_area: 'ground' (chi = 1) or 'resting' (chi = 1.9)"),
-    ("--areas", "areas", str, "multi_area: comma-separated areas to simulate (default all 32); input from the "
-                              "others becomes Poisson input at their full-scale rates"),
-    ("--k-scale", "k_scale", float, "multi_area: fraction of in-degrees (0, 1], weights x 1/sqrt, DC compensation"),
-    ("--g", "g", float, "brunel: relative strength of inhibition (default 5)"),
-    ("--eta", "eta", float, "brunel: external rate in units of the threshold rate (default 2)"),
-    ("--delay-spread", "delay_spread", float, "brunel: width (ms) of the recurrent delays, uniform around 1.5 ms "
-                                              "(default 0: all 1.5 ms)"),
-    ("--weight-sigma", "weight_sigma", float, "brunel: recurrent weights LogNormal of means J and -g J, this the sd "
-                                              "of their logarithm (default 0: all J and -g J)"),
-    ("--delay-beta", "delay_beta", float, "brunel: recurrent delays 1.5 ms - beta + an exponential of mean beta (ms, "
-                                          "up to 1.4; default 0: all 1.5 ms)"),
-    ("--weight-exponential", "weight_exponential", bool, "brunel: recurrent weights Exponential of means J and -g J"),
-    ("--b", "b", float, "adex: spike-triggered adaptation of the excitatory neurons, pA (default 60)"),
-    ("--cells", "cells", str, "izhikevich: 'central' (one parameter set per class, the default) or 'published' "
-                              "(each cell its own a, b, c, d as Izhikevich 2003 draws them)"),
-    ("--delays", "delays", str, "microcircuit, multi_area: what a delay drawn below dt becomes, 'redraw' (the "
-                                "models' rule, the default) or 'clip' (as distsnn did before 2026-11-23)"),
-    ("--stimulus", "stimulus", str, "microcircuit: 'thalamus' (902 thalamic Poisson sources, 120 Hz, 700-710 ms, "
-                                    "onto L4 and L6), 'dc' (0.3 pA per external input, 650-750 ms) or 'thalamus,dc'"),
-)
-
-
-def _model_options(parser):
-    for flag, dest, typ, text in MODEL_OPTIONS:
-        if typ is bool:   # a switch: given or not
-            parser.add_argument(flag, dest=dest, action="store_const", const=True, default=None, help=text)
-        else:
-            parser.add_argument(flag, dest=dest, type=typ, default=None, help=text)
-
-
-def _model_kwargs(args):
-    """The model-specific options given on the command line (those left at None are not
-    passed), with the --param NAME=VALUE ones; a name given twice is an error."""
-    out = {dest: getattr(args, dest) for _, dest, _, _ in MODEL_OPTIONS if getattr(args, dest, None) is not None}
-    for name, value in getattr(args, "params", None) or ():
-        if name in out:
-            raise ValueError(f"--param {name}: {name} is given twice (as --{name.replace('_', '-')} or another "
-                             f"--param); give it once")
-        out[name] = value
-    return out
-
-
-def param_value(text):
-    """A --param or --vary value: an integer, else a float, else true/false, else the text."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
-
-
-def _param(text):
-    """argparse type of --param: NAME=VALUE, NAME a Python identifier (a keyword of build)."""
-    name, sep, value = text.partition("=")
-    name = name.strip()
-    if not sep or not name.isidentifier() or not value.strip():
-        raise argparse.ArgumentTypeError(f"give NAME=VALUE, NAME a keyword of the model's build(), got {text!r}")
-    return name, param_value(value.strip())
-
-
-def _params_option(parser):
-    parser.add_argument("--param", dest="params", action="append", type=_param, default=None, metavar="NAME=VALUE",
-                        help="a keyword of the model's build() that has no option of its own (a model file's, say): "
-                             "an integer, a number, true/false or text; repeat for several")
 
 
 def _count(text):
@@ -193,16 +124,6 @@ def _simulation_options(r):
     r.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
 
 
-def _statistics_options(parser):
-    """The spike statistics of sweep's and calibrate's runs (analysis.sweep_table)."""
-    parser.add_argument("--corr-neurons", type=int, default=100,
-                        help="neurons per population sampled for correlations (0: none)")
-    parser.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
-    parser.add_argument("--rate-bin", type=float, default=1.0, metavar="MS",
-                        help="bin of the population rate (ms), for its Fano factor and spectrum")
-    parser.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
-
-
 def _parser():
     from partitioning import STRATEGIES
     p = argparse.ArgumentParser(prog="distsnn", description="Simulate large spiking neural networks.")
@@ -230,55 +151,10 @@ def _parser():
     r.add_argument("--output", default=None,
                    help="SONATA spike file to write (default results/run.h5, or a SONATA config's output "
                         "spikes_file in its output_dir)")
-    w = sub.add_parser("sweep", help="run a model at every point of a grid of option values, then tabulate (and "
-                                     "plot) each point's spike statistics")
-    w.add_argument("model", help="a model name, a model file or a SONATA config (as for run)")
-    w.add_argument("--vary", action="append", required=True, metavar="NAME=V1,V2,...",
-                   help="an option and its values, e.g. g=3,4,5 (a model option, seed, scale, or any keyword of "
-                        "the model's build() as --param gives it); several --vary make a grid, the first varying "
-                        "slowest; a seed varied over several values gives replicas, averaged in "
-                        "sweep_over_seeds.csv")
-    w.add_argument("--output-dir", required=True, metavar="DIR",
-                   help="where each point's spikes, summary, log and statistics go, and the sweep's table; the same "
-                        "command again runs only the points not done")
-    _simulation_options(w)
-    w.add_argument("--only", type=_indices, default=None, metavar="K[,K...]",
-                   help="run only these points (0-based, as --list numbers them; a SLURM array task's: "
-                        "--only $SLURM_ARRAY_TASK_ID); the table is written once all points are done")
-    w.add_argument("--list", action="store_true", help="print the points, numbered, and which are done; run nothing")
-    w.add_argument("--collect", action="store_true",
-                   help="run nothing: write the table (and --plot) of a sweep whose points are all done")
-    w.add_argument("--ranks-per-point", type=int, default=1, metavar="K",
-                   help="under MPI: ranks that run one point together (default 1: every rank runs points of its "
-                        "own); must divide the ranks")
-    w.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
-                   help="each point also checkpoints whenever its biological time reaches a multiple of MS "
-                        "(DIR/point_K_checkpoint, removed once the point is done): the sweep run again after a kill "
-                        "resumes a point half-way, losing at most MS of it")
-    w.add_argument("--plot", action="store_true",
-                   help="also DIR/sweep.png: rate, CV, synchrony and spectral peak against one or two varied options")
-    _statistics_options(w)
-    c = sub.add_parser("calibrate", help="find the value of one option at which a population's measure (its rate, "
-                                         "say) reaches a target, by runs of the model")
-    c.add_argument("model", help="a model name, a model file or a SONATA config (as for run)")
-    c.add_argument("--range", required=True, metavar="NAME=LO,HI",
-                   help="the option to calibrate (as for sweep's --vary) and a range over which the measure crosses "
-                        "the target, e.g. eta=0.5,4")
-    c.add_argument("--target", required=True, metavar="POP:MEASURE=VALUE",
-                   help="the population, its measure (rate_hz, cv, lvr, corr, fano, peak_hz; over --rates-from to "
-                        "the end) and the value to reach, e.g. E:rate_hz=10")
-    c.add_argument("--tolerance", type=float, default=None,
-                   help="how close to the target is close enough (the measure's unit; default 2%% of the target); "
-                        "above the measure's spread over seeds, or the search chases that")
-    c.add_argument("--max-runs", type=int, default=12, help="the most values to try (default 12)")
-    c.add_argument("--seeds", type=int, default=1,
-                   help="runs per value, with seeds --seed, --seed + 1, ...: the measure is their mean, and its sd "
-                        "over them, reported, is the precision a tolerance can ask for (default 1)")
-    c.add_argument("--output-dir", required=True, metavar="DIR",
-                   help="where each run's files and calibration.json go; the same command again reuses the runs")
-    _simulation_options(c)
-    _statistics_options(c)
-    c.set_defaults(checkpoint_every=None)
+    from .cli_calibrate import add_calibrate_parser   # (they import this module: here, not at its top)
+    from .cli_sweep import add_sweep_parser
+    add_sweep_parser(sub)
+    add_calibrate_parser(sub)
     q = sub.add_parser("partition", help="print the partition of a model onto R ranks")
     q.add_argument("model", help="a model name or a model file (as for run)")
     q.add_argument("--ranks", type=int, required=True)
@@ -386,28 +262,6 @@ def join_command(args, out=None):
     t_start, t_stop = join_spike_files(args.files, args.output)
     print(f"wrote {args.output}: {_plural(len(args.files), 'segment')}, {t_start:g} to {t_stop:g} ms", file=out)
     return t_start, t_stop
-
-
-def _model(name, **kwargs):
-    import inspect
-
-    from .models import MODELS
-    from .models.from_file import build_from_file, is_model_file
-    from .io.sonata_circuit import build_circuit, is_config
-    if is_model_file(name):
-        return build_from_file(name, **kwargs)
-    if is_config(name):
-        return build_circuit(name, **kwargs)
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}, or a file of one's own "
-                         f"(my_model.py, defining build(**options) -> Network)")
-    accepted = inspect.signature(MODELS[name]).parameters
-    extra = [k for k in kwargs if k not in accepted]
-    if extra:
-        flags = ", ".join("--" + k.replace("_", "-") for k in extra)
-        own = ", ".join(k for k in accepted if k not in ("scale", "record_voltage"))
-        raise ValueError(f"model {name!r} does not take {flags} (its options: {own or 'none'})")
-    return MODELS[name](**kwargs)
 
 
 def nodes_command(args, out=None):

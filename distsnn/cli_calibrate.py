@@ -8,14 +8,40 @@ import sys
 
 import numpy as np
 
-from .cli import _plural, param_value
-from .cli_sweep import SWEEP_ONLY, _check_point, _run_point, variable_options
+from .cli import _plural, _simulation_options
+from .cli_models import param_value
+from .cli_sweep import SWEEP_ONLY, _check_point, _run_point, statistics_options, variable_options
 from .analysis.sweep_table import MEASURES
 from .runtime.calibrate import CalibrationDirectory, NoBracket, illinois
 from .runtime.sweep import parse_vary, point_label, write_json
 
 RESULT_FILE = "calibration.json"
 CALIBRATE_ONLY = SWEEP_ONLY + ("range", "target", "tolerance", "max_runs", "seeds")
+
+
+def add_calibrate_parser(sub):
+    """The `calibrate` subcommand's parser: its own options, then run's (cli._simulation_options)."""
+    c = sub.add_parser("calibrate", help="find the value of one option at which a population's measure (its rate, "
+                                         "say) reaches a target, by runs of the model")
+    c.add_argument("model", help="a model name, a model file or a SONATA config (as for run)")
+    c.add_argument("--range", required=True, metavar="NAME=LO,HI",
+                   help="the option to calibrate (as for sweep's --vary) and a range over which the measure crosses "
+                        "the target, e.g. eta=0.5,4")
+    c.add_argument("--target", required=True, metavar="POP:MEASURE=VALUE",
+                   help="the population, its measure (rate_hz, cv, lvr, corr, fano, peak_hz; over --rates-from to "
+                        "the end) and the value to reach, e.g. E:rate_hz=10")
+    c.add_argument("--tolerance", type=float, default=None,
+                   help="how close to the target is close enough (the measure's unit; default 2%% of the target); "
+                        "above the measure's spread over seeds, or the search chases that")
+    c.add_argument("--max-runs", type=int, default=12, help="the most values to try (default 12)")
+    c.add_argument("--seeds", type=int, default=1,
+                   help="runs per value, with seeds --seed, --seed + 1, ...: the measure is their mean, and its sd "
+                        "over them, reported, is the precision a tolerance can ask for (default 1)")
+    c.add_argument("--output-dir", required=True, metavar="DIR",
+                   help="where each run's files and calibration.json go; the same command again reuses the runs")
+    _simulation_options(c)
+    statistics_options(c)
+    c.set_defaults(checkpoint_every=None)
 
 
 def parse_range(text):
@@ -81,25 +107,27 @@ def calibrate_command(args, comm=None, out=None):
     if comm is not None and comm.Get_size() > 1:
         comm.Barrier()
 
+    def share(value):   # rank 0's value on every rank
+        return comm.bcast(value) if comm is not None and comm.Get_size() > 1 else value
+
+    def read(k):
+        with open(directory.stats_path(k)) as fh:
+            return json.load(fh)
+
     def measured(k):
         """Run k's statistics, running it unless a run before this one did (on all ranks)."""
-        stats = None
+        done = None
         if rank == 0 and directory.done(k):
-            with open(directory.stats_path(k)) as fh:
-                done = json.load(fh)
-            if directory.check_done(k, done["values"]):
-                stats = done["populations"]
+            done = read(k)
+            directory.check_done(k, done["values"])   # a run at other values: refused
+        if share(done is not None):
+            if rank == 0:
                 print(f"run {k} ({point_label(directory.points[k])}): done before", file=out, flush=True)
-        if comm is not None and comm.Get_size() > 1:
-            stats = comm.bcast(stats)
-        if stats is None:
+        else:
             _check_point(args, directory, k)
             _run_point(args, directory, k, comm, None, out)
-            if rank == 0:
-                with open(directory.stats_path(k)) as fh:
-                    stats = json.load(fh)["populations"]
-            if comm is not None and comm.Get_size() > 1:
-                stats = comm.bcast(stats)
+            done = read(k) if rank == 0 else None
+        stats = share(done["populations"] if rank == 0 else None)
         if pop not in stats:
             raise ValueError(f"--target {args.target}: the model has no population {pop!r}; its populations: "
                              f"{', '.join(stats)}")

@@ -11,7 +11,8 @@ import sys
 import numpy as np
 
 from . import __version__
-from .cli import _model, _model_kwargs, _plural
+from .cli import _plural
+from .cli_models import _model, _model_kwargs
 from .comm.faults import maybe_inject_fault
 from .comm.logging import rank_log
 from .comm.reduce import max_over_ranks

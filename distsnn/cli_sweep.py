@@ -12,7 +12,8 @@ import shutil
 import sys
 import time
 
-from .cli import MODEL_OPTIONS, _model, _model_kwargs, _plural, param_value
+from .cli import _indices, _plural, _simulation_options
+from .cli_models import MODEL_OPTIONS, _model, _model_kwargs, param_value
 from .model.inputs import whole_steps
 from .runtime.sweep import SweepDirectory, parse_vary, point_label, write_json
 
@@ -32,6 +33,48 @@ def variable_options():
     types = {dest: typ for _, dest, typ, _ in MODEL_OPTIONS if typ is not bool}
     types.update(seed=int, scale=float)
     return types
+
+
+def statistics_options(parser):
+    """The spike statistics of sweep's and calibrate's runs (analysis.sweep_table)."""
+    parser.add_argument("--corr-neurons", type=int, default=100,
+                        help="neurons per population sampled for correlations (0: none)")
+    parser.add_argument("--corr-bin", type=float, default=1.0, help="bin of the spike counts for correlations (ms)")
+    parser.add_argument("--rate-bin", type=float, default=1.0, metavar="MS",
+                        help="bin of the population rate (ms), for its Fano factor and spectrum")
+    parser.add_argument("--lvr-r", type=float, default=2.0, help="refractoriness R of LvR (ms)")
+
+
+def add_sweep_parser(sub):
+    """The `sweep` subcommand's parser: its own options, then run's (cli._simulation_options)."""
+    w = sub.add_parser("sweep", help="run a model at every point of a grid of option values, then tabulate (and "
+                                     "plot) each point's spike statistics")
+    w.add_argument("model", help="a model name, a model file or a SONATA config (as for run)")
+    w.add_argument("--vary", action="append", required=True, metavar="NAME=V1,V2,...",
+                   help="an option and its values, e.g. g=3,4,5 (a model option, seed, scale, or any keyword of "
+                        "the model's build() as --param gives it); several --vary make a grid, the first varying "
+                        "slowest; a seed varied over several values gives replicas, averaged in "
+                        "sweep_over_seeds.csv")
+    w.add_argument("--output-dir", required=True, metavar="DIR",
+                   help="where each point's spikes, summary, log and statistics go, and the sweep's table; the same "
+                        "command again runs only the points not done")
+    _simulation_options(w)
+    w.add_argument("--only", type=_indices, default=None, metavar="K[,K...]",
+                   help="run only these points (0-based, as --list numbers them; a SLURM array task's: "
+                        "--only $SLURM_ARRAY_TASK_ID); the table is written once all points are done")
+    w.add_argument("--list", action="store_true", help="print the points, numbered, and which are done; run nothing")
+    w.add_argument("--collect", action="store_true",
+                   help="run nothing: write the table (and --plot) of a sweep whose points are all done")
+    w.add_argument("--ranks-per-point", type=int, default=1, metavar="K",
+                   help="under MPI: ranks that run one point together (default 1: every rank runs points of its "
+                        "own); must divide the ranks")
+    w.add_argument("--checkpoint-every", type=float, default=None, metavar="MS",
+                   help="each point also checkpoints whenever its biological time reaches a multiple of MS "
+                        "(DIR/point_K_checkpoint, removed once the point is done): the sweep run again after a kill "
+                        "resumes a point half-way, losing at most MS of it")
+    w.add_argument("--plot", action="store_true",
+                   help="also DIR/sweep.png: rate, CV, synchrony and spectral peak against one or two varied options")
+    statistics_options(w)
 
 
 def _point_args(args, directory, k):

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from distsnn.analysis import analyze_file
-from distsnn.cli import main, param_value
+from distsnn.cli import main
+from distsnn.cli_models import param_value
 from distsnn.cli_sweep import variable_options
 from distsnn.io import read_spikes
 from distsnn.runtime.sweep import grid, parse_vary
