@@ -188,8 +188,10 @@ def test_device_csr_equals_the_cpu_csr():
     from distsnn.backends.cpu.simulator import build_lists, build_stored
     plan = make_plan(mixed_network(), 12)
     sim = GpuSimulator(plan, "stored", device=EmulatedDevice(seed=4)).build()
-    ptr, loc, w, d = build_stored(plan, sim.units, compute_counts(plan), lambda msg: None)
+    ptr, loc, w, d, q = build_stored(plan, sim.units, compute_counts(plan), lambda msg: None)
     lists = build_lists(plan, sim.units, lambda msg: None)
+    assert q.size == 0 and lists[5].size == 0   # no short-term plasticity: no groups per synapse
+    lists = lists[:5]
     assert lists[1][-1] == sum(sl.n for sl in plan.lists) == 2800
     assert all(np.array_equal(a, b[:a.size]) for a, b in zip(lists, sim.d_lists))
     assert sim.n_synapses == ptr[-1] + lists[1][-1] and ptr[-1] > 10000

@@ -68,4 +68,5 @@ def test_delivery_refuses_single_row_buffers():
     with pytest.raises(ValueError, match="two row buffers"):
         deliver_procedural(empty, empty, np.zeros(2, dtype=np.int64), np.zeros(4, dtype=np.int32), units,
                            np.zeros((1, 32), dtype=np.int64), empty, np.zeros((1, 8)), np.zeros((1, 32), dtype=np.int64),
-                           np.zeros(1, dtype=np.uint32), 4096, 1, 2, 0.1, one, one, one, np.zeros(1, dtype=np.int64))
+                           np.zeros(1, dtype=np.uint32), 4096, 1, 2, 0.1, one, one, one, np.zeros(1, dtype=np.int64),
+                           empty, np.zeros((0, 0)))

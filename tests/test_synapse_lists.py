@@ -159,7 +159,8 @@ def test_list_rows_only_for_list_sources():
     net.connect("big", "big", FixedTotalNumber(20000), 10.0, 1.0)
     net.connect("in", "big", FromList([2, 7, 7, 2], [0, 4999, 4999, 130]), 5.0, [1.0, 1.5, 2.0, 1.0])
     plan = make_plan(net, 1)
-    row_of, ptr, loc, w, d = list_csr(plan, plan.units, np.int64)
+    row_of, ptr, loc, w, d, q = list_csr(plan, plan.units, np.int64)
+    assert q.size == 0   # no short-term plasticity
     U = plan.units.shape[0]
     assert np.array_equal(np.nonzero(row_of >= 0)[0], [5002, 5007]) and ptr.size == 2 * U + 1
     assert ptr[-1] == 4 and sorted(d.tolist()) == [10, 10, 15, 20]

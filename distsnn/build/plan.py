@@ -23,6 +23,7 @@ from .fixed_point import choose_scale_exponent, weight_bound
 from .neuron_values import check_per_neuron
 from .param_rows import population_row
 from .spike_schedule import spike_multiplicity, spike_schedule
+from .short_term import stp_tables
 from .state_sampling import StateSampling, state_probes
 from .synapse_lists import synapse_lists
 
@@ -171,6 +172,12 @@ class BuildPlan:
     ring_len: int                # max_delay_steps + 1: the longest ring of any population (ring_layout)
     proj_min_delay: np.ndarray   # smallest delay (steps) each projection can draw
     lists: list = field(default_factory=list)   # FromList projections (synapse_lists.SynapseList), not in proj_*
+    # short-term plasticity (build.short_term): groups' parameters and source neurons, the
+    # group of every rule projection and synapse list (-1: static)
+    stp_f: np.ndarray = None
+    stp_i: np.ndarray = None
+    proj_stp: np.ndarray = None
+    list_stp: np.ndarray = None
     counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules: uint32 words (count_layout)
     ring_bits: int = None        # 32 or 64: width of the input ring buffers; None until input_bound decides
     spike_rec: np.ndarray = None # uint8 per neuron: record its spikes
@@ -414,6 +421,7 @@ def make_plan(network, seed, bound_inputs=True):
             spike_rec[offsets[k] + ids] = 1
     vrec_gids, vrec_var, vrec_code, vrec_names = state_probes(network, index, offsets)
 
+    stp_f, stp_i, proj_stp, list_stp = stp_tables(network, [pr for _, pr in projs], lists, index, offsets)
     plan = BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,
@@ -421,7 +429,7 @@ def make_plan(network, seed, bound_inputs=True):
         noise_i=noise_i, units=units, sched_step=sched_step, sched_gid=sched_gid, ps_seg=ps_seg, pop_of=pop_of,
         scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
-        proj_min_delay=proj_min_delay, lists=lists,
+        proj_min_delay=proj_min_delay, lists=lists, stp_f=stp_f, stp_i=stp_i, proj_stp=proj_stp, list_stp=list_stp,
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
         vrec_code=vrec_code, vrec_names=vrec_names, vrec_sampling=StateSampling.from_network(network),
         info={"scale_exp64": scale_exp.copy(), "multiplicity": mult})

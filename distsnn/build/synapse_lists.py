@@ -33,6 +33,7 @@ from ..rng.philox import philox4x32
 from ..rng.redraw import redrawn
 from ..rng.synapse_variates import variates, weight_values
 from .draw_bounds import draw_kinds, spread, table_mean
+from .short_term import plastic
 
 M32 = np.uint64(0xFFFFFFFF)
 
@@ -162,16 +163,18 @@ def list_sources(plan):
 def list_bytes(plan, units):
     """Bytes of the list CSR of a process owning `units`, at most (all list synapses): 8 B per
     neuron (row_of), per (source, local unit) cell and per row pointer, and per synapse its
-    location and delay (int32) and weight (the ring's width)."""
+    location and delay (int32), weight (the ring's width) and, where some list has short-term
+    plasticity, group (int16)."""
     total = sum(sl.n for sl in plan.lists)
     cells = list_sources(plan).size * units.shape[0]
-    return 8 * (plan.n_neurons + cells + 1) + total * (8 + plan.ring_item_bytes)
+    return 8 * (plan.n_neurons + cells + 1) + total * (8 + plan.ring_item_bytes + (2 if plastic(plan.list_stp) else 0))
 
 
 def list_csr(plan, units, dtype):
     """The list synapses onto the neurons of `units` (the rows of plan.units a process owns)
     as CSR cells (source row, local unit): (row_of int64, ptr int64, syn_loc int32, syn_w
-    `dtype`, syn_d int32), stored connectivity's arrays (backends.cpu.simulator.build_stored)
+    `dtype`, syn_d int32, syn_q int16: each synapse's short-term plasticity group, -1 for
+    static ones, empty where no list is plastic), stored connectivity's arrays (backends.cpu.simulator.build_stored)
     but with rows for the lists' sources only: row_of[gid] is gid's row, -1 for a neuron
     without list synapses. So the pointers grow with the sources, not with all neurons."""
     from ..backends.cpu.list_kernels import list_cells, list_fill
@@ -192,8 +195,17 @@ def list_csr(plan, units, dtype):
     np.cumsum(ptr, out=ptr)
     total = int(ptr[-1])
     syn_loc, syn_w, syn_d = np.empty(total, np.int32), np.empty(total, dtype), np.empty(total, np.int32)
+    groups = plan.list_stp if plan.list_stp is not None else np.full(len(plan.lists), -1, dtype=np.int64)
+    with_groups = plastic(groups)
+    if with_groups:   # a list's synapses are those its fill writes: marked by syn_loc, cleared first
+        syn_loc[:] = -1
+    syn_q = np.full(total if with_groups else 0, -1, dtype=np.int16)
     at = ptr[:-1].copy()
-    for sl, unit_of_chunk in placed:
+    for (sl, unit_of_chunk), q in zip(placed, groups):
         list_fill(sl.pre, sl.post, sl.weight, sl.delay, sl.scale(plan), sl.rec,
                   int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]), unit_of_chunk, C, row_of, U, at, syn_loc, syn_w, syn_d)
-    return row_of, ptr, syn_loc, syn_w, syn_d
+        if with_groups:
+            syn_q[(syn_loc >= 0) & (syn_q == -1)] = q if q >= 0 else -2   # -2: written, static
+    if with_groups:
+        syn_q[syn_q == -2] = -1
+    return row_of, ptr, syn_loc, syn_w, syn_d, syn_q

@@ -42,6 +42,7 @@ from ..build import plan as bp
 from ..build.count_layout import model_offsets
 from ..build.neuron_values import per_neuron_description
 from ..build.ring_layout import ring_slots
+from ..build.short_term import has_groups, state_index
 from ..comm.faults import maybe_inject_fault
 from .paths import PROBE_PREFIX, check_can_create
 from .sonata import open_h5
@@ -128,6 +129,9 @@ def fingerprint(plan):
         tables.update(given)
     for sl in plan.lists:   # synapse lists (FromList) are data, not rules: hashed only where a model has them
         tables.update(sl.digest())
+    if has_groups(plan):   # short-term plasticity: hashed only where a model has it
+        for a in (plan.stp_f, plan.stp_i, plan.proj_stp, plan.list_stp):
+            tables.update(np.ascontiguousarray(a).tobytes())
     return {
         "populations": [[name, int(plan.pop_i[k, bp.PI_SIZE])] for k, name in enumerate(plan.pop_names)],
         "seed": str(plan.seed),
@@ -341,7 +345,31 @@ def _write_part(file, sim):
                 for r in (0, 1):
                     k = int(slots[pops[a], r])   # h5py writes strided data slower: contiguous copies
                     ring[lo + a:lo + b, r, :k] = np.ascontiguousarray(st["ring"][:k, r, a:b].T)
+        if has_groups(sim.plan):
+            _write_stp(f, sim)
     os.replace(tmp, file)
+
+
+def _write_stp(f, sim):
+    """Short-term plasticity's state of the part's neurons, (neurons, groups) each: u, x and
+    the last spike's stamp (steps; -1: none yet); 0 where a group's source population does not
+    hold the neuron. The rank simulating a neuron writes it: its own spikes update its state
+    every step, while other ranks see them only if they need them."""
+    idx = state_index(sim.plan, sim.gids).T
+    inside = idx >= 0
+    for name, values in (("stp_u", sim.stp_u), ("stp_x", sim.stp_x), ("stp_last", sim.stp_last)):
+        f.create_dataset(name, data=np.where(inside, values[np.maximum(idx, 0)], 0))
+
+
+def _read_stp(f, path, name, gids, sim):
+    """Set the short-term plasticity state of a part's neurons (all of them: every rank keeps
+    the state of every source neuron) from its datasets."""
+    if "stp_u" not in f:
+        raise ValueError(f"checkpoint {path!r}: part {name} lacks the short-term plasticity state")
+    idx = state_index(sim.plan, gids).T
+    inside = idx >= 0
+    for key, values in (("stp_u", sim.stp_u), ("stp_x", sim.stp_x), ("stp_last", sim.stp_last)):
+        values[idx[inside]] = f[key][()][inside]
 
 
 def restore_checkpoint(path, sim, man=None):
@@ -370,6 +398,8 @@ def restore_checkpoint(path, sim, man=None):
                 raise ValueError(f"checkpoint {path!r}: part {p['file']} does not match the manifest")
             if gids.size and (gids.min() < 0 or gids.max() >= plan.n_neurons):
                 raise ValueError(f"checkpoint {path!r}: part {p['file']} has neuron ids outside the model")
+            if has_groups(plan):
+                _read_stp(f, path, p["file"], gids, sim)
             li = local_of[gids]
             for a, b in _runs(li):
                 dst = li[a]

@@ -4,7 +4,8 @@ from .connectors import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbabili
 from .distributions import Constant, Exponential, LogNormal, Normal, Uniform, Values
 from .inputs import DCInput, NoiseInput, PoissonInput
 from .network import Network, Population, Projection
+from .short_term import TsodyksMarkram
 
 __all__ = ["AllToAll", "FixedIndegree", "FixedOutdegree", "FixedProbability", "FixedTotalNumber", "FromList",
            "OneToOne", "Constant", "Exponential", "LogNormal", "Normal", "Uniform", "Values", "Network", "Population",
-           "Projection", "PoissonInput", "DCInput", "NoiseInput"]
+           "Projection", "PoissonInput", "DCInput", "NoiseInput", "TsodyksMarkram"]

@@ -16,6 +16,7 @@ from .inputs import (DCInput, NoiseInput, PoissonInput, check_rate, grid_steps, 
 from .neurons import RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
 from .per_neuron import split_params
 from .projection_checks import check_rule_size, check_uniforms, receptor_and_weight, weight_and_delay
+from .short_term import checked_stp
 from .recording import checked_sampling, recordable, variable_names
 from ..rng.streams import ID_MASK, projection_id
 
@@ -50,6 +51,7 @@ class Projection:
     receptor: str
     label: str
     pid: int                 # stable 28-bit stream id
+    stp: object = None       # TsodyksMarkram: short-term plasticity (model.short_term); None: static
 
 
 RING_BITS = ("auto", 32, 64)
@@ -254,7 +256,7 @@ class Network:
         return self.populations[name]
 
     # -- projections -------------------------------------------------------------------
-    def connect(self, source, target, rule, weight, delay, receptor=None, label=""):
+    def connect(self, source, target, rule, weight, delay, receptor=None, label="", stp=None):
         """Connect `source` to `target` with a connection rule.
 
         weight: number, Normal or Uniform in the target model's unit (pA for iaf_psc_exp and
@@ -267,6 +269,8 @@ class Network:
         With rule FromList, weight and delay may also be one value per synapse (a sequence;
         the weights of one sign, the delays >= dt).
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
+        stp: TsodyksMarkram(...) for short-term depression and facilitation (NEST's
+        tsodyks2_synapse): each spike's weights scaled by its source neuron's efficacy x u.
         """
         where = f"projection {source}->{target}" + (f" ({label})" if label else "")
         pre = self._pop(source, f"{where}: source")
@@ -279,6 +283,7 @@ class Network:
         check_rule_size(where, rule, post, self.chunk_size)
         weight, delay = weight_and_delay(where, rule, weight, delay, self.dt)
         receptor, weight = receptor_and_weight(where, post, weight, receptor)
+        stp = checked_stp(where, stp)
         pid = projection_id(source, target, label)
         keys, pids = self._projection_index()
         if (source, target, label) in keys:
@@ -286,7 +291,7 @@ class Network:
         if pid in pids:
             other = pids[pid]
             raise ValueError(f"{where}: stream id collides with {other.source}->{other.target}; change the label")
-        proj = Projection(source, target, rule, weight, delay, receptor, label, pid)
+        proj = Projection(source, target, rule, weight, delay, receptor, label, pid, stp)
         self.projections.append(proj)
         keys.add((source, target, label))
         pids[pid] = proj
@@ -487,6 +492,7 @@ class Network:
             proj.rule.validated(where, pre.size, post.size)
             check_rule_size(where, proj.rule, post, self.chunk_size)
             check_uniforms(where, proj.weight, proj.delay, self.dt)   # also a projection replaced after connect
+            checked_stp(where, proj.stp)
         if self.state_sampling is not None:
             checked_sampling("sample_state", self.state_sampling, self.dt)
         keys = {(p.source, p.target, p.label) for p in self.projections}

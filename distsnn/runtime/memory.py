@@ -7,7 +7,7 @@ from ..backends.cpu.simulator import state_bytes
 
 # the parts of backends.cpu.simulator.state_bytes, as the summary line names them
 PARTS = (("rings", "input buffers"), ("counts", "row counts"), ("state", "neuron state"),
-         ("rows", "per-neuron parameters"))
+         ("rows", "per-neuron parameters"), ("stp", "short-term plasticity"))
 
 
 def peak_rss_bytes():

@@ -14,6 +14,7 @@ from ...build import plan as bp
 from .connectivity_kernels import gen_row
 from .jit import kernel
 from .prefetch import prefetch_write
+from .stp_kernels import scale_row, scaled
 
 
 @kernel(inline="always")
@@ -50,8 +51,13 @@ def scatter(ring, addr, w, n):
 
 @kernel(parallel=True)
 def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj,
-                       proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events):
+                       proj_f, proj_i, counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events,
+                       proj_stp, eff):
     """Regenerate, for every spike, the rows that land on each local unit, and accumulate.
+
+    proj_stp[j]: the short-term plasticity group of projection j (-1: static, and always
+    where proj_stp is empty); a row of a plastic projection has its weights scaled by the
+    spike's efficacy eff[s, group] (stp_kernels.stp_efficacies, computed before).
 
     sc_t: a row buffer per unit; sc_w, sc_d: two each, side by side (CpuSimulator.build: twice
     sc_t's width). A row is scattered only after the next one is generated: its addresses
@@ -77,9 +83,12 @@ def deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj,
             rec = proj_i[j, bp.JI_REC]
             slots = pop_i[k, bp.PI_RING_IN] if rec else lex
             base = units[u, bp.UI_RING_OFF] + rec * lex * n_u   # slot 0 of the receptor's ring
+            q = proj_stp[j] if proj_stp.size else -1
             for s in range(pop_ptr[src], pop_ptr[src + 1]):
                 n = gen_row(j, spk_gid[s] - off, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
                             sc_t[u], w, a)
+                if q >= 0:
+                    scale_row(w, n, eff[s, q])
                 ring_addresses(base, spk_step[s] % slots, slots, n_u, n, sc_t[u], a)
                 for x in range(n):
                     prefetch_write(ring, a[x])
@@ -104,9 +113,12 @@ def stored_address(loc, d, off, n_u, s_ex, lex, s_in, lin):
 
 
 @kernel(parallel=True)
-def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, row_of, ptr, syn_loc, syn_w, syn_d, events):
+def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, row_of, ptr, syn_loc, syn_w, syn_d, events,
+                   syn_q, eff):
     """Walk the stored CSR rows (source row, unit) of every spike and accumulate; syn_loc =
-    chunk-local target * 2 + receptor. The source row of gid g is g itself if row_of is
+    chunk-local target * 2 + receptor. syn_q: each synapse's short-term plasticity group (-1:
+    static; empty where no synapse is plastic), whose weight is scaled by the spike's
+    efficacy eff[s, group]. The source row of gid g is g itself if row_of is
     empty (the rules' CSR: a row per neuron), else row_of[g], -1 for a neuron without
     synapses there (the synapse lists' CSR: rows for their sources only). A cell's ring
     entries are prefetched in one pass and added to in a second (prefetch.py: all its misses
@@ -129,7 +141,13 @@ def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, row_of, ptr, sy
             s_in = spk_step[s] % lin
             for x in range(ptr[cell], ptr[cell + 1]):
                 prefetch_write(ring, stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin))
-            for x in range(ptr[cell], ptr[cell + 1]):
-                ring[stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin)] += syn_w[x]
+            if syn_q.size:
+                for x in range(ptr[cell], ptr[cell + 1]):
+                    q = syn_q[x]
+                    ring[stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin)] += \
+                        syn_w[x] if q < 0 else scaled(syn_w[x], eff[s, q])
+            else:
+                for x in range(ptr[cell], ptr[cell + 1]):
+                    ring[stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin)] += syn_w[x]
             ev += ptr[cell + 1] - ptr[cell]
         events[u] += ev

@@ -10,6 +10,7 @@ from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.param_rows import neuron_rows
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
+from ...build import short_term
 from ...build.spike_schedule import schedule_extra
 from ...build.synapse_lists import list_bytes, list_csr
 from ...connectivity.reference import count_tag
@@ -19,6 +20,7 @@ from .delivery_kernels import deliver_procedural, deliver_stored
 from .jit import kernel
 from .neuron_kernels import poisson_input, poisson_sources, update_neurons
 from .noise_kernels import fill_given_currents, held_layout
+from .stp_kernels import stp_efficacies
 
 CONNECTIVITY_MODES = ("procedural", "stored")
 
@@ -27,8 +29,9 @@ NO_ROWS = np.zeros(0, dtype=np.int64)   # deliver_stored's row_of for the rules'
 
 
 def csr_bytes_per_synapse(plan):
-    """syn_loc int32, syn_w (the ring's integer width), syn_d int32."""
-    return 4 + plan.ring_item_bytes + 4
+    """syn_loc int32, syn_w (the ring's integer width), syn_d int32; syn_q int16 where some
+    projection has short-term plasticity."""
+    return 4 + plan.ring_item_bytes + 4 + (2 if short_term.plastic(plan.proj_stp) else 0)
 
 
 def check_stored_estimate(plan, units, free, where):
@@ -76,7 +79,7 @@ def check_fits(what, nbytes, log, parts=None):
 
 
 MEMORY_PARTS = {"state": "neuron state", "rings": "input buffers", "counts": "row counts", "rows": "per-neuron rows",
-                "scratch": "scratch"}
+                "stp": "short-term plasticity", "scratch": "scratch"}
 
 
 def state_bytes(plan, units):
@@ -84,14 +87,16 @@ def state_bytes(plan, units):
     state (plan.NEURON_STATE, and the threshold, build.neuron_values.thresholds: 8 B each), the input
     ring buffers (int32 or int64; each population's own slots per receptor,
     build.ring_layout), the per-(pre, chunk) synapse counts of counted rules (16 or 32 bits a
-    cell, build.count_layout), and the rows of neurons with parameters per neuron
-    (build.param_rows: N_PF float64 and an int64 index each)."""
+    cell, build.count_layout), the rows of neurons with parameters per neuron
+    (build.param_rows: N_PF float64 and an int64 index each), and short-term plasticity's
+    state (u, x and the last spike: 24 B per source neuron of each group, on every process)."""
     sizes = bp.unit_sizes(units)
     n_local = int(sizes.sum())
     n_rows = int(sizes[plan.pop_i[units[:, bp.UI_POP], bp.PI_ROWS] != 0].sum()) if units.shape[0] else 0
     return {"state": n_local * 8 * (len(bp.NEURON_STATE) + 1),
             "rings": ring_entries(plan, units) * plan.ring_item_bytes, "counts": 4 * plan.info["count_words"],
-            "rows": n_rows * 8 * (bp.N_PF + 1)}
+            "rows": n_rows * 8 * (bp.N_PF + 1),
+            "stp": 24 * short_term.state_size(plan.stp_i) if short_term.has_groups(plan) else 0}
 
 
 def scratch_bytes(plan, units, row_width):
@@ -192,7 +197,8 @@ class RecordedState:
 
 def build_stored(plan, units, counts, log, scratch=None):
     """The stored connectivity of `units` as CSR cells (source gid, unit): (ptr, syn_loc,
-    syn_w, syn_d); syn_loc = chunk-local target * 2 + receptor, syn_d in steps."""
+    syn_w, syn_d, syn_q); syn_loc = chunk-local target * 2 + receptor, syn_d in steps, syn_q
+    the short-term plasticity group (int16, -1: static; empty where no projection is plastic)."""
     U = max(units.shape[0], 1)
     if scratch is None:
         width = max_row_length(plan, counts)
@@ -201,7 +207,8 @@ def build_stored(plan, units, counts, log, scratch=None):
             plan.key0, plan.key1, plan.dt, *scratch)
     lens = np.zeros(plan.n_neurons * units.shape[0], dtype=np.int64)
     none32 = np.zeros(0, dtype=np.int32)
-    stored_rows(False, lens, *args, none32, np.zeros(0, dtype=ring_dtype(plan)), none32)
+    none16 = np.zeros(0, dtype=np.int16)
+    stored_rows(False, lens, *args, none32, np.zeros(0, dtype=ring_dtype(plan)), none32, plan.proj_stp, none16)
     ptr = np.zeros(lens.size + 1, dtype=np.int64)
     np.cumsum(lens, out=ptr[1:])
     total = int(ptr[-1])
@@ -209,17 +216,18 @@ def build_stored(plan, units, counts, log, scratch=None):
     syn_loc = np.empty(total, dtype=np.int32)
     syn_w = np.empty(total, dtype=ring_dtype(plan))
     syn_d = np.empty(total, dtype=np.int32)
-    stored_rows(True, ptr[:-1].copy(), *args, syn_loc, syn_w, syn_d)
-    return ptr, syn_loc, syn_w, syn_d
+    syn_q = np.empty(total if short_term.plastic(plan.proj_stp) else 0, dtype=np.int16)
+    stored_rows(True, ptr[:-1].copy(), *args, syn_loc, syn_w, syn_d, plan.proj_stp, syn_q)
+    return ptr, syn_loc, syn_w, syn_d, syn_q
 
 
 def build_lists(plan, units, log):
     """The synapse lists (model FromList) onto `units` as their own CSR (build.synapse_lists:
-    row_of, ptr, syn_loc, syn_w, syn_d), delivered by deliver_stored in both connectivity
+    row_of, ptr, syn_loc, syn_w, syn_d, syn_q), delivered by deliver_stored in both connectivity
     modes; placeholders (ptr of one entry) without lists."""
     if not plan.lists:
         return (np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
-                np.zeros(0, dtype=ring_dtype(plan)), np.zeros(0, dtype=np.int32))
+                np.zeros(0, dtype=ring_dtype(plan)), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int16))
     check_fits("synapse lists", list_bytes(plan, units), log)
     return list_csr(plan, units, ring_dtype(plan))
 
@@ -242,15 +250,17 @@ def state_value(code, i, v, i_ex, i_in, dj_ex):
 def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, nrow, nf, ring, per_step, units, pop_f,
               pop_i, pin_i, pin_cdf, dc_f, dc_i, dc_seg_i, dc_seg_f, dc_mask, noise_f, noise_i, held, held_at, held_iv,
               stim, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
-              sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, lrow, lptr, lloc, lw, ld,
-              spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
+              sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, syn_q, lrow, lptr, lloc, lw, ld, lq,
+              proj_stp, stp_f, stp_i, su, sx, slast, eff, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
               ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, ps_seg, unit_bad):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow,
     or (the step not counted) when a neuron was found numerically unstable (unit_bad).
 
     Each step's spikes of this process's neurons are delivered at once to its own neurons
-    (the synapse lists' CSR lrow, lptr, lloc, lw, ld after the rules' synapses);
+    (the synapse lists' CSR lrow, lptr, lloc, lw, ld after the rules' synapses), their
+    efficacies computed first where some projection has short-term plasticity (stp_i's
+    groups; su, sx, slast their state; eff a row per spike);
     with ex_gid.size > 0 they are also appended to ex_gid / ex_step for the exchange with
     other ranks. Returns (steps done, spikes in the output buffer, spikes in the exchange buffer).
     """
@@ -291,13 +301,16 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
         for r in range(vrec_local.size):
             vrec_out[i, r] = state_value(vrec_code[r], vrec_local[r], v, i_ex, i_in, dj_ex)
         if ns > 0:
+            if stp_i.shape[0]:
+                stp_efficacies(spk_gid, spk_step, ns, stp_f, stp_i, su, sx, slast, dt, eff)
             if stored:
-                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, NO_ROWS, ptr, syn_loc, syn_w, syn_d, events)
+                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, NO_ROWS, ptr, syn_loc, syn_w, syn_d, events,
+                               syn_q, eff)
             else:
                 deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj, proj_f, proj_i,
-                                   counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events)
+                                   counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events, proj_stp, eff)
             if lptr.size > 1:
-                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, lrow, lptr, lloc, lw, ld, events)
+                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, lrow, lptr, lloc, lw, ld, events, lq, eff)
     return n_steps, n_out, n_ex
 
 
@@ -387,15 +400,20 @@ class CpuSimulator(RecordedState):
         self.sched_cursor = self.units[:, bp.UI_SCHED_START].copy()
         self.unit_bad = np.full((max(U, 1), 2), -1, dtype=np.int64)   # (gid, step): AdEx instability
         if self.connectivity == "stored":
-            self.ptr, self.syn_loc, self.syn_w, self.syn_d = build_stored(plan, self.units, self.counts, self.log,
-                                                                          (self.sc_t, self.sc_w, self.sc_d))
+            self.ptr, self.syn_loc, self.syn_w, self.syn_d, self.syn_q = build_stored(
+                plan, self.units, self.counts, self.log, (self.sc_t, self.sc_w, self.sc_d))
             self.n_synapses = int(self.ptr[-1])
         else:
             self.ptr = np.zeros(1, dtype=np.int64)
             self.syn_loc = np.zeros(0, dtype=np.int32)
             self.syn_w = np.zeros(0, dtype=ring_dtype(plan))
             self.syn_d = np.zeros(0, dtype=np.int32)
+            self.syn_q = np.zeros(0, dtype=np.int16)
             self.n_synapses = None
+        # short-term plasticity: u, x and the last spike's stamp of every group's source
+        # neurons, local or not (build.short_term), and a row of efficacies per spike of a step
+        self.stp_u, self.stp_x, self.stp_last = short_term.initial_state(plan)
+        self.eff = np.zeros((max(self.per_step, 1), plan.stp_i.shape[0]))
         self.lists = build_lists(plan, self.units, self.log)
         if self.n_synapses is not None:
             self.n_synapses += int(self.lists[1][-1])
@@ -425,7 +443,8 @@ class CpuSimulator(RecordedState):
             plan.noise_i, self.held, self.held_at, self.held_iv, self.stim, plan.in_proj,
             plan.proj_f, plan.proj_i, self.counts, plan.chunk_size,
             plan.key0, plan.key1, plan.dt, self.sc_t, self.sc_w, self.sc_d, self.ptr, self.syn_loc, self.syn_w,
-            self.syn_d, *self.lists, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr,
+            self.syn_d, self.syn_q, *self.lists, plan.proj_stp, plan.stp_f, plan.stp_i, self.stp_u, self.stp_x,
+            self.stp_last, self.eff, self.spk_unit, self.spk_cnt, self.spk_gid, self.spk_step, self.pop_ptr,
             plan.spike_rec,
             out_gid, out_step, n_out, self.vrec_local, self.vrec_code, vrec_out, self.unit_events, self.noise_acc,
             self.noise_words, ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor, plan.ps_seg,
@@ -467,18 +486,24 @@ class CpuSimulator(RecordedState):
         self.sched_cursor[:] = self.units[:, bp.UI_SCHED_START]
 
     def deliver(self, spk_gid, spk_step):
-        """Deliver spikes of other ranks (sorted by gid, absolute emission steps) to the local neurons."""
+        """Deliver spikes of other ranks (sorted by gid, each neuron's in step order; absolute
+        emission steps) to the local neurons."""
         plan = self.plan
+        eff = np.zeros((spk_gid.size, plan.stp_i.shape[0]))
+        if plan.stp_i.shape[0] and spk_gid.size:
+            stp_efficacies(spk_gid, spk_step, spk_gid.size, plan.stp_f, plan.stp_i, self.stp_u, self.stp_x,
+                           self.stp_last, plan.dt, eff)
         if self.connectivity == "stored":
             deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i, NO_ROWS,
-                           self.ptr, self.syn_loc, self.syn_w, self.syn_d, self.unit_events)
+                           self.ptr, self.syn_loc, self.syn_w, self.syn_d, self.unit_events, self.syn_q, eff)
         else:
             pop_ptr = population_pointers(spk_gid, plan.pop_i[:, bp.PI_OFFSET].copy())
             pop_ptr = np.append(pop_ptr, spk_gid.size)
             deliver_procedural(spk_gid, spk_step, pop_ptr, self.ring, self.units, plan.pop_i, plan.in_proj,
                                plan.proj_f, plan.proj_i, self.counts, plan.chunk_size, plan.key0, plan.key1,
-                               plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events)
+                               plan.dt, self.sc_t, self.sc_w, self.sc_d, self.unit_events, plan.proj_stp, eff)
         if self.lists[1].size > 1:
-            deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i, *self.lists,
-                           self.unit_events)
+            row_of, ptr, loc, w, d, q = self.lists
+            deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i, row_of, ptr, loc, w, d,
+                           self.unit_events, q, eff)
         self.events = int(self.unit_events.sum())

@@ -99,6 +99,9 @@ class GpuSimulator(SetupChoice, RecordedState):
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
         if device is None:
             raise ValueError("GpuSimulator needs a device (see distsnn.backends.select)")
+        if plan.stp_i is not None and plan.stp_i.shape[0]:
+            raise ValueError("GpuSimulator: the model has short-term plasticity, which runs on the CPU backend only "
+                             "(not yet on the GPU)")
         self.plan = plan
         self.connectivity = connectivity
         self.dev = device
@@ -307,7 +310,7 @@ class GpuSimulator(SetupChoice, RecordedState):
         if not plan.lists:
             return
         self._check_fits("synapse lists", list_bytes(plan, self.units))
-        row_of, ptr, loc, w, dl = list_csr(plan, self.units, self.ring_dtype)
+        row_of, ptr, loc, w, dl, _ = list_csr(plan, self.units, self.ring_dtype)   # no groups: refused above
         self.d_lists = (d.to_device(row_of, np.int64), d.to_device(ptr, np.int64),
                         d.to_device(loc if loc.size else np.zeros(1, np.int32), np.int32),
                         d.to_device(w if w.size else np.zeros(1, self.ring_dtype), self.ring_dtype),
