@@ -63,6 +63,20 @@ def main():
     # copy of static_synapse (identical dynamics).
     for name in spec["populations"]:
         nest.CopyModel("static_synapse", f"static_from_{name}")
+    # bench_stp.py: excitatory projections through tsodyks2_synapse (u starts at U, x at 1),
+    # one copy per source population and kind of target, for the same limit
+    stp = spec.get("stp")
+    if stp:
+        for name in spec["populations"]:
+            if name.endswith("E"):
+                for onto in ("onto_e", "onto_i"):
+                    nest.CopyModel("tsodyks2_synapse", f"{onto}_from_{name}",
+                                   dict(stp[onto], u=stp[onto]["U"], x=1.0))
+
+    def synapse_model(source, target):
+        if stp and source.endswith("E"):
+            return f"{'onto_i' if target.endswith('I') else 'onto_e'}_from_{source}"
+        return f"static_from_{source}"
     for k, pop in enumerate(pops):
         pg = nest.Create("poisson_generator", params={"rate": spec["bg_rate"] * spec["k_ext"][k]})
         nest.Connect(pg, pop, "all_to_all", {"weight": spec["w_ext"], "delay": spec["poisson_delay"]})
@@ -74,7 +88,7 @@ def main():
             w, d = spec["w_mean"][k][s], spec["d_mean"][s]
             lo, hi = (0.0, np.inf) if w >= 0 else (-np.inf, 0.0)
             nest.Connect(src, pop, {"rule": "fixed_total_number", "N": n},
-                         {"synapse_model": f"static_from_{spec['populations'][s]}",
+                         {"synapse_model": synapse_model(spec["populations"][s], spec["populations"][k]),
                           "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(w) * spec["w_rel_sd"]),
                                                      min=lo, max=hi),
                           "delay": delay(nest.random.normal(mean=d, std=d * spec["d_rel_sd"]))})

@@ -408,3 +408,20 @@ def test_bench_sweep_smoke(tmp_path):
     assert proc.returncode == 0, proc.stderr
     emu = json.loads(next(tmp_path.glob("sweep_brunel_scale0.02_gpu-emu_*.json")).read_text())
     assert emu["backend"] == "gpu-emu" and emu["distsnn"]["points"][0]["backend"] == "gpu-emu"
+
+
+def test_bench_stp_smoke(tmp_path):
+    """Static and plastic runs in both modes and their table: the plastic ones deliver other
+    events (depression), and both modes give the same spikes."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_stp.py"), "--scale", "0.02",
+                           "--t-sim", "100", "--threads", "1", "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("stp_microcircuit_scale0.02_*.json")
+    runs = json.loads(js.read_text())["runs"]
+    assert [(r["mode"], r["stp"]) for r in runs] == [("procedural", False), ("procedural", True), ("stored", False),
+                                                     ("stored", True)]
+    assert all(r["events"] > 0 for r in runs)
+    assert runs[0]["events"] != runs[1]["events"]
+    assert (runs[0]["events"], runs[1]["events"]) == (runs[2]["events"], runs[3]["events"])
+    assert "| distsnn (stored) | Tsodyks-Markram |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
