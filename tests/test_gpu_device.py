@@ -309,3 +309,21 @@ def test_row_counts_of_both_widths_same_as_cpu(monkeypatch, connectivity):
     got = dev.to_host(device_counts(dev, plan))
     assert plan.info["wide_counts"] == {int(counted(plan)[0])}
     assert np.array_equal(got, compute_counts(plan))
+
+
+@pytest.mark.parametrize("connectivity", ["procedural", "stored"])
+@pytest.mark.parametrize("lists", [False, True])
+def test_short_term_plasticity_same_as_cpu(connectivity, lists):
+    """The efficacies' kernel (stp.cu) and delivery's "_stp" variant: the CPU's spikes and
+    events, synapse lists too, with CUDA graphs (the step's efficacies a launch of each); and
+    NEST's tsodyks2_synapse traces."""
+    from test_short_term_plasticity import DATA, P, TOL, plastic_network, protocol_network
+    ref = simulate(plastic_network(lists), 200.0, seed=3, backend="cpu", connectivity=connectivity, progress=False)
+    res = simulate(plastic_network(lists), 200.0, seed=3, backend="gpu", connectivity=connectivity, progress=False)
+    assert res.backend == "gpu" and ref.spike_gids.size > 1000
+    assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
+    assert res.events == ref.events
+    res = simulate(protocol_network(), P["t_sim"], backend="gpu", connectivity=connectivity, progress=False)
+    ref = DATA["traces"]["0"]
+    steps = np.rint(np.array(ref["t"]) / P["dt"]).astype(int) - 1
+    assert np.max(np.abs(res.state("n", "I_syn_ex")[2][steps, 0] - np.array(ref["I_syn_ex"]))) < TOL

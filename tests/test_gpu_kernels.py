@@ -72,10 +72,13 @@ def test_kernel_registers_fit_without_spills(tmp_path, kernel):
 def test_register_caps_by_variant():
     """The caps the entry points are compiled with: the redraw's variant keeps procedural
     delivery's 96, the full one (Uniform, Exponential and LogNormal draws) 104, the one
-    without fixed_indegree 80; files without variants their file's cap or none."""
+    without fixed_indegree 80, short-term plasticity's 112; files without variants their
+    file's cap or none."""
     assert register_cap("deliver_procedural", "deliver_procedural_no_kinds_r32") == REGISTER_CAPS["deliver_procedural"]
     assert register_cap("deliver_procedural", "deliver_procedural") == VARIANT_REGISTERS[""] == 104
     assert register_cap("step_loop", "step_loop_no_indegree") == VARIANT_REGISTERS["_no_indegree"] == 80
+    # short-term plasticity's variant: the full one with the efficacies (106 registers; spilled at 96)
+    assert register_cap("deliver_procedural", "deliver_procedural_stp_r32") == VARIANT_REGISTERS["_stp"] == 112
     assert register_cap("deliver_stored", "deliver_stored_r32") is None
     text = kernel_source("deliver_procedural")
     assert "__maxnreg__(104) deliver_procedural_r32(" in text and "__maxnreg__(80) deliver_procedural_no_indegree(" in text

@@ -1,6 +1,7 @@
 """Short-term plasticity on ranks (mpiexec -n 2 / -n 4 ... --only-mpi): each rank computes
 the efficacies of the spikes it receives from the spike trains alone, so the ranks give the
-one process's spikes, and a checkpoint of ranks restarts on one process."""
+one process's spikes, on the CPU and the emulated GPU, and a checkpoint of ranks restarts on
+one process."""
 import os
 
 import numpy as np
@@ -19,12 +20,14 @@ def comm():
 
 
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
-@pytest.mark.parametrize("method", ["allgatherv", "alltoallv"])
+@pytest.mark.parametrize("method, backend", [("allgatherv", "cpu"), ("alltoallv", "cpu"), ("allgatherv", "gpu-emu")])
 @pytest.mark.parametrize("lists", [False, True])
-def test_same_spikes_as_one_process(comm, connectivity, method, lists):
+def test_same_spikes_as_one_process(comm, connectivity, method, backend, lists):
+    """On the CPU and on the emulated GPU (ranks sharing it): a received batch's efficacies
+    are computed step by step there (GpuSimulator._remote_efficacies)."""
     ref = simulate(plastic_network(lists), 150.0, seed=7, connectivity=connectivity, backend="cpu", progress=False)
-    res = simulate(plastic_network(lists), 150.0, seed=7, connectivity=connectivity, backend="cpu", progress=False,
-                   comm=comm, exchange=method, partition="split")
+    res = simulate(plastic_network(lists), 150.0, seed=7, connectivity=connectivity, backend=backend, progress=False,
+                   comm=comm, exchange=method, partition="split", share_gpus=True)
     g, s = res.all_spikes()
     assert ref.spike_gids.size > 1000
     assert np.array_equal(g, ref.spike_gids) and np.array_equal(s, ref.spike_steps)

@@ -1,6 +1,7 @@
-"""Short-term plasticity (model.TsodyksMarkram, NEST's tsodyks2_synapse): NEST's traces,
-the same spikes in both connectivity modes, through synapse lists, across a checkpoint and
-on ranks (test_mpi_short_term.py), and clear errors for bad parameters and for the GPU."""
+"""Short-term plasticity (model.TsodyksMarkram, NEST's tsodyks2_synapse): NEST's traces on
+the CPU and the emulated GPU, the same spikes in both connectivity modes and on both
+engines, through synapse lists, across a checkpoint (written by one engine, read by the
+other) and on ranks (test_mpi_short_term.py), and clear errors for bad parameters."""
 import json
 import math
 import os
@@ -9,7 +10,6 @@ import pathlib
 import numpy as np
 import pytest
 
-from distsnn.backends.select import BackendUnavailable, supported_backend
 from distsnn.build.plan import make_plan
 from distsnn.model import AllToAll, FixedIndegree, FromList, Network, OneToOne, TsodyksMarkram
 from distsnn.runtime import simulate
@@ -39,8 +39,9 @@ def protocol_network(spec=P):
 
 
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
-def test_traces_equal_nest_tsodyks2(connectivity):
-    res = simulate(protocol_network(), P["t_sim"], backend="cpu", connectivity=connectivity, progress=False)
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_traces_equal_nest_tsodyks2(connectivity, backend):
+    res = simulate(protocol_network(), P["t_sim"], backend=backend, connectivity=connectivity, progress=False)
     for i, ref in DATA["traces"].items():
         steps = np.rint(np.array(ref["t"]) / P["dt"]).astype(int) - 1   # the state at t is after step t/dt - 1
         ids, times = res.spikes("n")
@@ -115,12 +116,30 @@ def plastic_network(lists=False):
 
 
 @pytest.mark.parametrize("lists", [False, True])
-def test_procedural_and_stored_give_the_same_spikes(lists):
+@pytest.mark.parametrize("backend, connectivity", [("cpu", "stored"), ("gpu-emu", "procedural"),
+                                                   ("gpu-emu", "stored")])
+def test_every_engine_and_mode_gives_the_same_spikes(lists, backend, connectivity):
     ref = simulate(plastic_network(lists), 200.0, seed=3, connectivity="procedural", backend="cpu", progress=False)
-    res = simulate(plastic_network(lists), 200.0, seed=3, connectivity="stored", backend="cpu", progress=False)
-    assert ref.spike_gids.size > 1000
+    res = simulate(plastic_network(lists), 200.0, seed=3, connectivity=connectivity, backend=backend, progress=False)
+    assert ref.spike_gids.size > 1000 and res.backend == backend
     assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
     assert res.events == ref.events
+
+
+def test_the_gpu_runs_separate_launches_for_it(monkeypatch):
+    """The step loop has no phase for the efficacies: asked for, it is not used for such a model."""
+    from distsnn.backends.gpu.emulator import EmulatedDevice
+    from distsnn.backends.gpu.simulator import GpuSimulator
+    monkeypatch.setenv("DISTSNN_GPU_STEP_LOOP", "1")
+    plan = make_plan(plastic_network(), 3)
+    sim = GpuSimulator(plan, "procedural", device=EmulatedDevice(seed=1)).build()
+    assert sim.entry_point("deliver_procedural") == "deliver_procedural_stp_r32"
+    assert sim.n_groups == 3
+    assert sim.step_kernels == ["neuron_update_r32", "stp_efficacies", "deliver_procedural_stp_r32"]
+    static = make_plan(plastic_network(), 3)
+    static.stp_i, static.proj_stp = static.stp_i[:0], np.full_like(static.proj_stp, -1)
+    assert "stp" not in GpuSimulator(static, "procedural", device=EmulatedDevice(seed=1)).entry_point(
+        "deliver_procedural")
 
 
 def test_groups_share_state_by_source_and_parameters():
@@ -148,12 +167,13 @@ def test_depression_lowers_the_rate():
 
 
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
-def test_restart_continues_the_run(tmp_path, connectivity):
+@pytest.mark.parametrize("first_on, then_on", [("cpu", "cpu"), ("gpu-emu", "cpu"), ("cpu", "gpu-emu")])
+def test_restart_continues_the_run(tmp_path, connectivity, first_on, then_on):
     whole = simulate(plastic_network(), 200.0, seed=4, connectivity=connectivity, backend="cpu", progress=False)
     path = os.path.join(tmp_path, "c")
-    first = simulate(plastic_network(), 90.0, seed=4, connectivity=connectivity, backend="cpu", progress=False,
+    first = simulate(plastic_network(), 90.0, seed=4, connectivity=connectivity, backend=first_on, progress=False,
                      checkpoint=path)
-    rest = simulate(plastic_network(), 110.0, seed=4, connectivity=connectivity, backend="cpu", progress=False,
+    rest = simulate(plastic_network(), 110.0, seed=4, connectivity=connectivity, backend=then_on, progress=False,
                     restart=path)
     after = whole.spike_steps >= first.n_steps
     assert np.array_equal(rest.spike_gids, whole.spike_gids[after])
@@ -202,14 +222,15 @@ def test_bad_parameters_are_named(kwargs, message):
         net.connect("a", "a", FixedIndegree(2), 10.0, 1.0, stp={"U": 0.5})
 
 
-def test_gpu_backends_refuse_and_auto_takes_the_cpu():
-    net = plastic_network()
-    notes = []
-    assert supported_backend(net, "auto", notes.append) == "cpu"
-    assert "E->E has short-term plasticity" in notes[0] and "running on the CPU" in notes[0]
-    for backend in ("gpu", "gpu-emu"):
-        with pytest.raises(BackendUnavailable, match=f"--backend {backend}: projection E->E has short-term"):
-            simulate(plastic_network(), 10.0, backend=backend, progress=False)
-    static = Network()
-    static.add_population("a", 10, "iaf_psc_exp", {})
-    assert supported_backend(static, "gpu-emu") == "gpu-emu"
+def test_plasticity_from_repeating_spike_sources_is_refused():
+    """Two spikes of one neuron in one step are one event with a multiplicity in NEST, whose
+    synapse state changes once: refused rather than computed otherwise."""
+    net = Network()
+    net.add_spike_source("s", 2, [0, 0, 1], [1.0, 1.0, 2.0])
+    net.add_population("n", 2, "iaf_psc_exp", {})
+    net.connect("s", "n", OneToOne(), 10.0, 1.0, stp=TsodyksMarkram())
+    with pytest.raises(ValueError, match="projection s->n: short-term plasticity from a spike source that repeats"):
+        make_plan(net, 1)
+    net.connect("s", "n", OneToOne(), 10.0, 1.0, label="static")   # a static one alone is fine
+    net.projections.pop(0)
+    assert make_plan(net, 1).stp_i.shape[0] == 0

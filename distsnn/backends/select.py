@@ -46,21 +46,6 @@ def device_index(backend, comm, share_gpus=False):
     return bind_rank(comm, n, share_gpus)
 
 
-def supported_backend(network, backend, log=None):
-    """`backend`, or 'cpu' where `auto` would take a GPU for a model the GPU backend cannot run
-    yet (short-term plasticity: the CPU engine only), with a notice; for `gpu` and `gpu-emu`
-    such a model is a BackendUnavailable error naming the projection."""
-    plastic = [p for p in network.projections if getattr(p, "stp", None) is not None]
-    if not plastic or backend not in ("auto", "gpu", "gpu-emu"):
-        return backend
-    what = (f"projection {plastic[0].source}->{plastic[0].target} has short-term plasticity, which runs "
-            "on the CPU backend only (not yet on the GPU)")
-    if backend == "auto":
-        (log or (lambda msg: None))(f"backend auto: {what}; running on the CPU")
-        return "cpu"
-    raise BackendUnavailable(f"--backend {backend}: {what}; use --backend cpu or auto")
-
-
 def resolve(backend, comm=None, share_gpus=False, log=None, index=None):
     """(name, device or None): name is 'cpu', 'gpu' or 'gpu-emu'; device the opened device.
     index: the device to take (device_index), else this rank's by its node-local rank in comm."""

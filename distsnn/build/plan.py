@@ -421,7 +421,7 @@ def make_plan(network, seed, bound_inputs=True):
             spike_rec[offsets[k] + ids] = 1
     vrec_gids, vrec_var, vrec_code, vrec_names = state_probes(network, index, offsets)
 
-    stp_f, stp_i, proj_stp, list_stp = stp_tables(network, [pr for _, pr in projs], lists, index, offsets)
+    stp_f, stp_i, proj_stp, list_stp = stp_tables(network, [pr for _, pr in projs], lists, index, offsets, mult)
     plan = BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,

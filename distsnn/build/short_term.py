@@ -27,15 +27,23 @@ N_SI = 4
 NO_SPIKE = -1
 
 
-def stp_tables(network, rule_projections, lists, index, offsets):
+def stp_tables(network, rule_projections, lists, index, offsets, multiplicity):
     """(stp_f, stp_i, proj_stp, list_stp) for the projections in plan order: rule_projections
-    the rule projections as the plan's proj_* rows hold them, lists the plan's SynapseLists."""
+    the rule projections as the plan's proj_* rows hold them, lists the plan's SynapseLists.
+    multiplicity: the most spikes a neuron of each population emits in one step; a plastic
+    projection from a population with more than one is refused (NEST's multiplicity is one
+    event for the synapse, whose state then changes once; and within a step the engines
+    update the states of a step's spikes side by side, a neuron's once)."""
     groups = {}
 
     def group_of(pr):
-        stp = checked_stp(f"projection {pr.source}->{pr.target}", pr.stp)
+        where = f"projection {pr.source}->{pr.target}"
+        stp = checked_stp(where, pr.stp)
         if stp is None:
             return -1
+        if int(multiplicity[index[pr.source]]) > 1:
+            raise ValueError(f"{where}: short-term plasticity from a spike source that repeats spikes within a "
+                             "step (several spikes of one neuron at one time) is not supported")
         key = (index[pr.source], stp.row())
         return groups.setdefault(key, len(groups))
 

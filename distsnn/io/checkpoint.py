@@ -357,18 +357,18 @@ def _write_stp(f, sim):
     every step, while other ranks see them only if they need them."""
     idx = state_index(sim.plan, sim.gids).T
     inside = idx >= 0
-    for name, values in (("stp_u", sim.stp_u), ("stp_x", sim.stp_x), ("stp_last", sim.stp_last)):
+    for name, values in zip(("stp_u", "stp_x", "stp_last"), sim.stp_state()):
         f.create_dataset(name, data=np.where(inside, values[np.maximum(idx, 0)], 0))
 
 
-def _read_stp(f, path, name, gids, sim):
+def _read_stp(f, path, name, gids, sim, state):
     """Set the short-term plasticity state of a part's neurons (all of them: every rank keeps
-    the state of every source neuron) from its datasets."""
+    the state of every source neuron) from its datasets into `state` (host arrays u, x, last)."""
     if "stp_u" not in f:
         raise ValueError(f"checkpoint {path!r}: part {name} lacks the short-term plasticity state")
     idx = state_index(sim.plan, gids).T
     inside = idx >= 0
-    for key, values in (("stp_u", sim.stp_u), ("stp_x", sim.stp_x), ("stp_last", sim.stp_last)):
+    for key, values in zip(("stp_u", "stp_x", "stp_last"), state):
         values[idx[inside]] = f[key][()][inside]
 
 
@@ -385,6 +385,7 @@ def restore_checkpoint(path, sim, man=None):
     local_of = np.full(plan.n_neurons, -1, dtype=np.int64)
     local_of[sim.gids] = np.arange(sim.n_local)
     seen = np.zeros(sim.n_local, dtype=bool)
+    stp = tuple(np.array(a) for a in sim.stp_state()) if has_groups(plan) else None   # host copies, filled below
     if sum(int(p["n_neurons"]) for p in man["parts"]) != plan.n_neurons:
         raise ValueError(f"checkpoint {path!r} is inconsistent: its parts hold "
                          f"{sum(int(p['n_neurons']) for p in man['parts'])} neurons, the model {plan.n_neurons}")
@@ -398,8 +399,8 @@ def restore_checkpoint(path, sim, man=None):
                 raise ValueError(f"checkpoint {path!r}: part {p['file']} does not match the manifest")
             if gids.size and (gids.min() < 0 or gids.max() >= plan.n_neurons):
                 raise ValueError(f"checkpoint {path!r}: part {p['file']} has neuron ids outside the model")
-            if has_groups(plan):
-                _read_stp(f, path, p["file"], gids, sim)
+            if stp is not None:
+                _read_stp(f, path, p["file"], gids, sim, stp)
             li = local_of[gids]
             for a, b in _runs(li):
                 dst = li[a]
@@ -410,6 +411,8 @@ def restore_checkpoint(path, sim, man=None):
                     raise ValueError(f"checkpoint {path!r}: a neuron appears in more than one part")
                 seen[dst:dst + b - a] = True
                 sim.write_state(dst, dst + b - a, block)
+    if stp is not None:
+        sim.set_stp_state(*stp)
     if not seen.all():
         missing = sim.gids[~seen]
         raise ValueError(f"checkpoint {path!r} lacks the state of {missing.size} neuron(s) of this run "

@@ -17,7 +17,7 @@ the one that wrote the checkpoint exactly.
 import numpy as np
 
 from ..backends.gpu.watchdog import Watchdog, watchdog_limit
-from ..backends.select import resolve, supported_backend
+from ..backends.select import resolve
 from ..build import make_plan
 from ..build.count_layout import hold_counts
 from ..build.input_bound import decide_ring_bits
@@ -84,7 +84,7 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     # the build in parts (build_plan, build_bound, build_engine), each timed on its own: what
     # a model's build spends where, on the host or a device, is in every run's summary
     with timers.phase("build"):
-        backend, device = resolve(supported_backend(network, backend, log), comm, share_gpus, log, device_index)
+        backend, device = resolve(backend, comm, share_gpus, log, device_index)
         watch_s = watchdog_limit() if device is not None else None   # a bad setting fails before the build
         with timers.phase("build_plan"):
             # the input bound waits: for the partition under MPI (each rank bounds its own

@@ -473,6 +473,14 @@ class CpuSimulator(RecordedState):
             getattr(self, name)[lo:hi] = state[name]
         write_arrival(self.plan, self.units, self._ring_block, self._store_ring_block, self.t, lo, hi, state["ring"])
 
+    def stp_state(self):
+        """Short-term plasticity's state: u, x, last stamp (build.short_term; the arrays)."""
+        return self.stp_u, self.stp_x, self.stp_last
+
+    def set_stp_state(self, u, x, last):
+        """Set short-term plasticity's state (arrays as stp_state's)."""
+        self.stp_u[:], self.stp_x[:], self.stp_last[:] = u, x, last
+
     def _ring_block(self, a, b):
         return self.ring[a:b]
 

@@ -45,27 +45,44 @@ def row_rounds(rounds=None):
     return rounds
 
 
-def deliveries(sim, sl, lo, hi, finish, gid, step, pop):
+def deliveries(sim, sl, lo, hi, finish, gid, step, pop, eff=None):
     """(kernel, args) of the delivery of spikes gid, step, pop (their populations)
     [lo[0], hi[0]) with the items and team of sl (step_setups.StepLaunches): the rules'
     synapses, then the synapse lists' (if any). finish: the parity of the step that the first
-    launch ends (the step's own spikes), -1 for none (received spikes)."""
+    launch ends (the step's own spikes), -1 for none (received spikes). Where the model has
+    short-term plasticity, the spikes' efficacies (stp_efficacies, launched before by the
+    caller) scale the weights: eff (default sim.d_eff), a row of sim.n_groups per spike from
+    lo[0]."""
     plan = sim.plan
     U = sim.units.shape[0]
+    stp = (sim.d_eff if eff is None else eff, sim.n_groups)
     if sim.connectivity == "stored":
         out = [(sim.entry_point("deliver_stored"), (
             lo, hi, sim.state, finish, gid, step, pop, *sl.items, sl.split, U, 0, sim.d_no_rows,
-            sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_events, sl.team))]
+            sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_events, sl.team, sim.d_syn_q, *stp,
+            int(sim.has_syn_q)))]
     else:
         out = [(sim.entry_point("deliver_procedural"), (
             lo, hi, sim.state, finish, gid, step, pop, *sl.items, sl.split, sim.d_proj_f,
             sim.d_counts, plan.chunk_size, plan.key0, plan.key1, plan.dt, 1.0 / plan.dt, sim.ring, sim.d_events,
-            sl.team))]
+            sl.team, sim.d_proj_stp, *stp))]
     if sim.list_items is not None:
         out.append((sim.entry_point("deliver_stored"), (
             lo, hi, sim.state, -1, gid, step, pop, *sim.list_items, sim.list_split, U, 1, *sim.d_lists,
-            sim.ring, sim.d_events, sl.team)))
+            sim.ring, sim.d_events, sl.team, sim.d_list_q, *stp, int(sim.has_list_q))))
     return out
+
+
+def efficacies(sim, base, lo, hi, gid, step, eff=None):
+    """(kernel, grid, block, args) of the efficacies of spikes gid, step [lo[0], hi[0]) (all of
+    one step), rows from base[0] in eff (default sim.d_eff: a step's own spikes); None
+    without short-term plasticity."""
+    if not sim.n_groups:
+        return None
+    plan = sim.plan
+    return ("stp_efficacies", sim.deliver_grid, sim.dev.block_threads, (
+        base, lo, hi, gid, step, sim.n_groups, sim.d_stp_f, sim.d_stp_i, sim.stp_u, sim.stp_x, sim.stp_last, plan.dt,
+        sim.d_eff if eff is None else eff))
 
 
 def neuron_args(sim):
@@ -85,12 +102,13 @@ def has_aeif(plan):
 
 def loop_kernel(sim, step_loop):
     """The step loop's entry point (step_loop.cu) if step_loop asks for it and this process's
-    steps are its launches alone (neuron update, recording, delivery of the rules' synapses),
-    else None: the steps run as separate launches."""
+    steps are its launches alone (neuron update, recording, delivery of the rules' synapses:
+    no spike or Poisson sources, AdEx neurons, synapse lists or short-term plasticity), else
+    None: the steps run as separate launches.""" 
     plan = sim.plan
     if not (step_loop and sim.n_local and sim.units.shape[0]):
         return None
-    if plan.sched_step.size or sim.n_src or has_aeif(plan) or sim.list_items is not None:
+    if plan.sched_step.size or sim.n_src or has_aeif(plan) or sim.list_items is not None or sim.n_groups:
         return None
     return sim.entry_point("step_loop")
 
@@ -174,6 +192,9 @@ def one_step(sim, sl, p):
             sim.dj_ex, sim.d_vrec)))
     if U:   # the first delivery launch ends the step
         lo, hi = sim.state[layout.ST_BEGIN + layout.ST_SLOT * p:], sim.state[layout.ST_END:]
+        stp = efficacies(sim, lo, lo, hi, sim.spk_gid, sim.spk_step)
+        if stp is not None:   # the step's spikes' efficacies, before they are delivered
+            steps.append(stp)
         for kernel, args in deliveries(sim, sl, lo, hi, p, sim.spk_gid, sim.spk_step, sim.spk_pop):
             steps.append((kernel, sim.deliver_grid, bt, args))
     else:

@@ -33,6 +33,7 @@ from ...build.neuron_values import (given_currents, initial_currents, initial_st
                                    thresholds)
 from ...build.input_bound import decide_ring_bits
 from ...build.param_rows import neuron_rows
+from ...build import short_term
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.spike_schedule import schedule_extra
 from ...build.synapse_lists import list_bytes, list_csr
@@ -99,9 +100,6 @@ class GpuSimulator(SetupChoice, RecordedState):
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
         if device is None:
             raise ValueError("GpuSimulator needs a device (see distsnn.backends.select)")
-        if plan.stp_i is not None and plan.stp_i.shape[0]:
-            raise ValueError("GpuSimulator: the model has short-term plasticity, which runs on the CPU backend only "
-                             "(not yet on the GPU)")
         self.plan = plan
         self.connectivity = connectivity
         self.dev = device
@@ -270,12 +268,47 @@ class GpuSimulator(SetupChoice, RecordedState):
         self.remote = d.zeros(remote_words(1024), np.uint64)
         self._remote_host = np.zeros(self.remote.size, np.uint64)
         self.d_no_rows = d.zeros(1, np.int64)   # deliver_stored's row_of for the rules' CSR (unread: by_row 0)
+        self._build_stp()
         if self.connectivity == "stored":
             self._build_stored()
         self._build_lists()
         self.use(device_setup(self))
         d.synchronize()
         return self
+
+    def _build_stp(self):
+        """Short-term plasticity (build.short_term): the groups' tables and state, the group of
+        every rule projection, and a row of efficacies per spike of one delivery (a step's own
+        spikes; a batch received grows it: deliver). One entry stands for each where the model
+        has none (no kernel reads them then); the stored synapses' groups come with their CSR."""
+        d, plan = self.dev, self.plan
+        self.n_groups = int(plan.stp_i.shape[0]) if short_term.has_groups(plan) else 0
+        u, x, last = short_term.initial_state(plan)
+        one = self.n_groups == 0
+        self.d_stp_f = d.to_device(np.zeros((1, short_term.N_SF)) if one else plan.stp_f, np.float64)
+        self.d_stp_i = d.to_device(np.zeros((1, short_term.N_SI), np.int64) if one else plan.stp_i, np.int64)
+        self.stp_u = d.to_device(np.zeros(1) if one else u, np.float64)
+        self.stp_x = d.to_device(np.zeros(1) if one else x, np.float64)
+        self.stp_last = d.to_device(np.zeros(1, np.int64) if one else last, np.int64)
+        proj_stp = plan.proj_stp if plan.proj_stp is not None and plan.proj_stp.size else np.full(1, -1)
+        self.d_proj_stp = d.to_device(proj_stp, np.int64)
+        # a step's own spikes' efficacies (the captured graphs hold its address: never
+        # reallocated), and the received spikes' (grown as batches need)
+        self.d_eff = d.zeros(max(self.per_step * self.n_groups, 1), np.float64)
+        self.d_eff_remote = d.zeros(1, np.float64)
+        self.has_syn_q = self.has_list_q = False
+        self.d_syn_q = self.d_list_q = d.zeros(1, np.int16)
+
+    def stp_state(self):
+        """Host copies of short-term plasticity's state: u, x, last stamp (build.short_term)."""
+        n = short_term.state_size(self.plan.stp_i) if self.n_groups else 0
+        return tuple(self.dev.to_host(a[:n]) for a in (self.stp_u, self.stp_x, self.stp_last))
+
+    def set_stp_state(self, u, x, last):
+        """Set short-term plasticity's state from host arrays (stp_state's)."""
+        for dst, src in zip((self.stp_u, self.stp_x, self.stp_last), (u, x, last)):
+            if src.size:
+                self.dev.assign(dst[:src.size], src)
 
     def _build_stored(self):
         """The CSR on the device: cell lengths, their scan into row pointers, then the rows
@@ -299,6 +332,10 @@ class GpuSimulator(SetupChoice, RecordedState):
         self.d_syn_d = d.zeros(max(total, 1), np.int32)
         d.launch(self.entry_point("stored_fill"), grid, d.block_threads,
                  (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d))
+        if short_term.plastic(plan.proj_stp):   # each synapse's group (deliver_stored's syn_q)
+            self.d_syn_q = d.zeros(max(total, 1), np.int16)
+            d.launch("stored_groups", grid, d.block_threads, (*common, self.d_ptr, self.d_proj_stp, self.d_syn_q))
+            self.has_syn_q = True
         self.n_synapses = total
 
     def _build_lists(self):
@@ -310,11 +347,13 @@ class GpuSimulator(SetupChoice, RecordedState):
         if not plan.lists:
             return
         self._check_fits("synapse lists", list_bytes(plan, self.units))
-        row_of, ptr, loc, w, dl, _ = list_csr(plan, self.units, self.ring_dtype)   # no groups: refused above
+        row_of, ptr, loc, w, dl, q = list_csr(plan, self.units, self.ring_dtype)
         self.d_lists = (d.to_device(row_of, np.int64), d.to_device(ptr, np.int64),
                         d.to_device(loc if loc.size else np.zeros(1, np.int32), np.int32),
                         d.to_device(w if w.size else np.zeros(1, self.ring_dtype), self.ring_dtype),
                         d.to_device(dl if dl.size else np.zeros(1, np.int32), np.int32))
+        if q.size:   # short-term plasticity's group of each list synapse
+            self.d_list_q, self.has_list_q = d.to_device(q, np.int16), True
         item_ptr, unit = list_items(plan, self.units, row_of, ptr)
         self.list_split = teams_per_spike(item_ptr)
         self.list_items = [d.to_device(item_ptr, np.int64), records_on(d, stored_records(plan, self.units, unit))]
@@ -460,18 +499,40 @@ class GpuSimulator(SetupChoice, RecordedState):
         gid = np.ascontiguousarray(spk_gid, dtype=np.int64)
         host[0], host[1] = 0, n
         host[2:2 + n] = gid.view(np.uint64)
+        if self.n_groups:   # in step order, so that each step's efficacies are one launch
+            order = np.lexsort((gid, spk_step))
+            gid, spk_step = gid[order], np.asarray(spk_step)[order]
+            host[2:2 + n] = gid.view(np.uint64)
         host[2 + n:2 + 2 * n] = np.ascontiguousarray(spk_step, dtype=np.int64).view(np.uint64)
         host[2 + 2 * n:words].view(np.int32)[:n] = self.plan.pop_of[gid]
         d.copy_to(self.remote[:words], host[:words])
+        if self.n_groups:
+            self._remote_efficacies(np.asarray(spk_step), n)
         for kernel, args in self.remote_deliveries(n):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
+
+    def _remote_efficacies(self, steps, n):
+        """The efficacies of the n received spikes just uploaded (in step order): one launch
+        per step of them, as a neuron's spikes must update its state in time order, rows from
+        the batch's first spike."""
+        d = self.dev
+        if n * self.n_groups > self.d_eff_remote.size:
+            self.d_eff_remote = d.zeros(n * self.n_groups, np.float64)
+        bounds = np.concatenate([[0], np.flatnonzero(np.diff(steps)) + 1, [n]]).astype(np.uint64)
+        d_bounds = d.to_device(bounds, np.uint64)
+        r = self.remote
+        gid, step = r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64)
+        for i in range(bounds.size - 1):
+            kernel, grid, block, args = launches.efficacies(self, r[0:], d_bounds[i:], d_bounds[i + 1:], gid, step,
+                                                            self.d_eff_remote)
+            d.launch(kernel, grid, block, args)
 
     def remote_deliveries(self, n):
         """(kernel, args) of the delivery of the n received spikes that `deliver` uploaded into
         `remote`: its bounds, and views of its gids, steps and populations."""
         r, words = self.remote, remote_words(n)
         spikes = (r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64), r[2 + 2 * n:words].view(np.int32))
-        return launches.deliveries(self, self._current, r[0:], r[1:], -1, *spikes)
+        return launches.deliveries(self, self._current, r[0:], r[1:], -1, *spikes, eff=self.d_eff_remote)
 
     @property
     def events(self):

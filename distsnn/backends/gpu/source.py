@@ -11,6 +11,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...build import poisson_input
+from ...build import short_term
 from ...model import rkf45
 from ...model.neurons import MODEL_CODES
 from ...rng import permutation as perm
@@ -22,7 +23,8 @@ from . import delivery_items, layout
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
 KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "poisson_sources", "record_state", "advance_step",
-           "deliver_procedural", "deliver_stored", "counts", "input_bounds", "build_stored", "step_loop", "flush")
+           "deliver_procedural", "deliver_stored", "counts", "input_bounds", "build_stored", "step_loop", "flush",
+           "stp")
 # files whose kernels call the device functions of others: compiled with those (their entry
 # points left out; the emulated device's one translation unit has every file once, in the
 # order of KERNELS)
@@ -59,18 +61,25 @@ R32 = "_r32"
 # multiprocessor), and "_no_kinds", every rule and the redraw, keeps 96 for the models that
 # redraw their delays (the microcircuit, the multi-area model). The rare models with these
 # draws take the full variant.
+# Short-term plasticity (build.short_term) is bit STP_BIT, in a variant of its own, "_stp" (the
+# full one and the weights scaled by each spike's efficacy), so that the others keep their
+# registers; models with it are rare, and slower anyway by their efficacies' kernel.
 REDRAW_BIT = 6
 KINDS_BIT = 7
+STP_BIT = 8
 RULE_VARIANTS = {"": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN, REDRAW_BIT,
                       KINDS_BIT),
+                 "_stp": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN, REDRAW_BIT,
+                          KINDS_BIT, STP_BIT),
                  "_no_kinds": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A, bp.RULE_FIN,
                                REDRAW_BIT),
                  "_no_indegree": (bp.RULE_FP, bp.RULE_FTN, bp.RULE_FOUT, bp.RULE_O2O, bp.RULE_A2A)}
 # the files whose entry points come in these variants
 RULE_FILES = ("deliver_procedural", "step_loop")
 # registers per thread of a variant's entry points (__maxnreg__, in place of the file's cap):
-# 80 x 128 threads lets a multiprocessor (65,536 registers) hold 6 blocks; 82 would allow 5
-VARIANT_REGISTERS = {"_no_indegree": 80, "": 104}
+# 80 x 128 threads lets a multiprocessor (65,536 registers) hold 6 blocks; 82 would allow 5.
+# "_stp" spilled 48 B at delivery's 96 and takes 106 under a cap of 112 (ptxas, sm_90)
+VARIANT_REGISTERS = {"_no_indegree": 80, "": 104, "_stp": 112}
 
 
 def register_cap(name, entry):
@@ -94,8 +103,9 @@ ENTRY_POINTS = {"neuron_update": _entries("neuron_update"), "neuron_update_aeif"
                 "deliver_procedural": _entries("deliver_procedural"), "deliver_stored": _entries("deliver_stored"),
                 "counts": ("counts_fixed_total", "counts_fixed_outdegree", "counts_fixed_indegree"),
                 "input_bounds": ("input_bounds",),
-                "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32),
-                "step_loop": _entries("step_loop"), "flush": ("pack_spikes", "reset_state")}
+                "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32, "stored_groups"),
+                "step_loop": _entries("step_loop"), "flush": ("pack_spikes", "reset_state"),
+                "stp": ("stp_efficacies",)}
 
 
 def rule_mask(rules):
@@ -106,9 +116,10 @@ def rule_mask(rules):
 def plan_rules(plan):
     """The rule codes of a plan's projections, REDRAW_BIT where one redraws its delays, and
     KINDS_BIT where one draws a weight or delay from a Uniform or an Exponential or a weight from
-    a LogNormal."""
+    a LogNormal, STP_BIT where one has short-term plasticity."""
     rules = {int(r) for r in plan.proj_i[:, bp.JI_RULE]}
     rules |= {REDRAW_BIT} if (plan.proj_f[:, bp.JF_DREDRAW] != 0).any() else set()
+    rules |= {STP_BIT} if short_term.plastic(plan.proj_stp) else set()
     return rules | ({KINDS_BIT} if (plan.proj_f[:, bp.JF_KINDS] != 0).any() else set())
 
 
@@ -178,6 +189,10 @@ def constants_header():
                  "EXPONENTIAL_DELAY", "WORD_WEIGHT", "WORD_DELAY"):   # JF_KINDS's bits
         lines.append(f"#define {name} {getattr(synapse_variates, name)}")
     lines.append(f"#define RULES_ALL {rule_mask(RULE_VARIANTS[''])}u   // every connection rule (RULE_VARIANTS)")
+    lines.append(f"#define STP_BIT {STP_BIT}   // the RULES bit of short-term plasticity (RULE_VARIANTS)")
+    for name in ("SF_U", "SF_TAU_REC", "SF_TAU_FAC", "N_SF", "SI_GID0", "SI_SIZE", "SI_OFF", "N_SI"):
+        lines.append(f"#define {name} {getattr(short_term, name)}")   # build.short_term's tables
+    lines.append(f"#define STP_NO_SPIKE {short_term.NO_SPIKE}")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define CURRENT_TAG {streams.DOM_CURRENT << streams.DOMAIN_SHIFT}u")
@@ -259,7 +274,8 @@ def common_source():
 
 
 # C types of kernel parameters -> NumPy dtypes (pointers: the array's dtype; scalars: the value's)
-C_TYPES = {"u64": np.uint64, "i64": np.int64, "int": np.int32, "u32": np.uint32, "double": np.float64}
+C_TYPES = {"u64": np.uint64, "i64": np.int64, "int": np.int32, "u32": np.uint32, "double": np.float64,
+           "short": np.int16}
 # NumPy dtypes of scalar parameters -> ctypes (launches that marshal their own arguments)
 CTYPES = {np.uint64: ctypes.c_uint64, np.int64: ctypes.c_int64, np.int32: ctypes.c_int32, np.uint32: ctypes.c_uint32,
           np.float64: ctypes.c_double}

@@ -521,6 +521,21 @@ __device__ __forceinline__ bool has_rule(const Row& r, const int rule) {
     return ((RULES >> rule) & 1u) && r.rule == rule;
 }
 
+// whether a variant scales weights by short-term plasticity's efficacies (STP_BIT; only the
+// "_stp" variant, so the others keep their registers)
+template <u32 RULES>
+__device__ __forceinline__ bool has_stp() {
+    return (RULES >> STP_BIT) & 1u;
+}
+
+// a fixed-point weight scaled by a spike's efficacy e (0 <= e <= 1; e < 0: a static
+// projection): the nearest integer, ties to even, as the CPU's stp_kernels.scaled (rint)
+template <u32 RULES>
+__device__ __forceinline__ i64 stp_scaled(const i64 w, const double e) {
+    if (!has_stp<RULES>() || e < 0.0) return w;
+    return (i64)rint((double)w * e);
+}
+
 // counted rules and all-to-all: synapse x depends on x alone, so a row is parallel over x
 template <u32 RULES = RULES_ALL>
 __device__ __forceinline__ bool indexed_rule(const Row& r) {

@@ -22,7 +22,8 @@
 // one draw after another). Here the lanes take draws k0 + l together, add 1 + skip up by an
 // inclusive scan over the warp, and deliver the draws whose positions fall inside the chunk:
 // those are a prefix of the lanes (positions grow with l), so the row ends within the block
-// whose last position reaches the chunk. A skip is clipped at the chunk length, which ends
+// whose last position reaches the chunk. e: the spike's efficacy (short-term plasticity; -1
+// for a static projection). A skip is clipped at the chunk length, which ends
 // the row just the same and keeps the sums in range (the CPU's fp_block does likewise); a
 // draw past the chunk length is never needed, as a row has at most clen synapses.
 // The width is a constant: the shuffles' width and mask fold into the code, which keeps
@@ -31,7 +32,8 @@
 template <u32 RULES, int width, typename R>
 __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 key0,
                                            const u32 key1, const double dt, const double inv_dt, R* ring,
-                                           const i64 base, const i64 slot0, const i64 slots, const i64 n_u) {
+                                           const i64 base, const i64 slot0, const i64 slots, const i64 n_u,
+                                           const double e) {
     if (!(r.jf[JF_P] > 0.0)) return 0;
     static_assert(width == 32 || width == 1, "a whole warp or one lane");
     const u32 mask = width == 32 ? 0xFFFFFFFFu : 1u << (threadIdx.x % 32);
@@ -58,7 +60,7 @@ __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 
             i64 w_int, d;
             synapse<RULES>(w[1], w[2], w[3], Counter{k, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt, inv_dt,
                            &w_int, &d);
-            ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (i64)at, w_int);
+            ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (i64)at, stp_scaled<RULES>(w_int, e));
         }
         n += (u64)__popc(__ballot_sync(mask, in_row));
         next = __shfl_sync(mask, at, width - 1, width) + 1;
@@ -69,14 +71,17 @@ __device__ __forceinline__ u64 fp_row_team(const Row& r, const int l, const u32 
 
 // one body for both ring widths and the rule variants (RULES: the rules this variant
 // regenerates, has_rule): its entry points deliver_procedural, deliver_procedural_r32,
-// deliver_procedural_no_indegree, ... are generated (backends.gpu.source.ring_entry_points)
+// deliver_procedural_no_indegree, ... are generated (backends.gpu.source.ring_entry_points).
+// The variant "_stp" (has_stp) scales a plastic projection's weights (proj_stp[j]: its
+// group, -1 for static ones) by the spike's efficacy, eff[(s - *lo) * n_groups + group]
+// (stp.cu, launched before); the other variants never read proj_stp and eff.
 template <u32 RULES, typename R>
 __device__ __forceinline__ void deliver_procedural_body(
     const u64* lo, const u64* hi, u64* state, const int finish, const i64* spk_gid, const i64* spk_step,
     const int* spk_pop, const i64* __restrict__ item_ptr, const i64* __restrict__ item_rec, const int split,
     const double* __restrict__ proj_f, const u32* __restrict__ counts,
     const i64 chunk_size, const u32 key0, const u32 key1, const double dt, const double inv_dt, R* ring, u64* events,
-    const int team)
+    const int team, const i64* __restrict__ proj_stp, const double* __restrict__ eff, const int n_groups)
 {
     // the step's own spikes: this launch ends the step too (finish: its parity; -1 for others)
     if (finish >= 0 && blockIdx.x == 0 && threadIdx.x == 0) finish_step(state, finish);
@@ -96,6 +101,11 @@ __device__ __forceinline__ void deliver_procedural_body(
             // the item's record (delivery_items.procedural_records): its ring block (the
             // receptor's, in the unit's block: build.ring_layout), slots, row and count
             const Item it = load_item(item_rec + (i64)o * N_IR);
+            double e = -1.0;   // the spike's efficacy in the projection's group; -1: static
+            if (has_stp<RULES>()) {
+                const int q = (int)proj_stp[it.proj];
+                if (q >= 0) e = eff[(s - begin) * n_groups + q];
+            }
             Row r = item_row(it, proj_f, gid);
             const i64 base = it.base, slots = it.slots, n_u = it.n_u, slot0 = step % slots;
             u32 w[4];
@@ -110,19 +120,20 @@ __device__ __forceinline__ void deliver_procedural_body(
                 const u32 stride = (u32)it.parts * (u32)team, n32 = (u32)n;
                 for (u32 x = (u32)it.part * (u32)team + (u32)lane; x < n32; x += stride) {
                     indexed_synapse<RULES>(r, (i64)x, key0, key1, dt, inv_dt, &tgt, &w_int, &d);
-                    ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, w_int);
+                    ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + tgt, stp_scaled<RULES>(w_int, e));
                 }
             } else if (has_rule<RULES>(r, RULE_FP)) {
                 // a whole warp where teams are whole warps (the default), else one lane
                 if (team % 32 == 0 && lane < 32)
-                    ev += fp_row_team<RULES, 32>(r, lane, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
+                    ev += fp_row_team<RULES, 32>(r, lane, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u, e);
                 else if (team % 32 != 0 && lane == 0)
-                    ev += fp_row_team<RULES, 1>(r, 0, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u);
+                    ev += fp_row_team<RULES, 1>(r, 0, key0, key1, dt, inv_dt, ring, base, slot0, slots, n_u, e);
             } else if (has_rule<RULES>(r, RULE_O2O) && lane == 0) {
                 if (o2o_words(r, chunk_size, key0, key1, w)) {
                     synapse<RULES>(w[1], w[2], w[3], Counter{0u, (u32)r.chunk, (u32)r.pre, r.tag}, key0, key1, r.jf, dt,
                                    inv_dt, &w_int, &d);
-                    ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (r.pre - r.chunk * chunk_size), w_int);
+                    ring_add(ring, base + wrap_slot(slot0, d, slots) * n_u + (r.pre - r.chunk * chunk_size),
+                             stp_scaled<RULES>(w_int, e));
                     ev += 1;
                 }
             }
