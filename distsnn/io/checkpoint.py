@@ -5,7 +5,8 @@ any partition, either backend and either connectivity mode (DESIGN §3).
 Why this is enough: every random number is a function of (seed, stream, absolute step), the
 connectivity is regenerated (or rebuilt) from the seed, and the input ring buffers hold
 integers. So the state is V, the synaptic currents (conductances), the refractory counts
-and the ring buffers: the inputs already on their way, in fixed point. A checkpoint is taken
+and the ring buffers: the inputs already on their way, in fixed point; and short-term
+plasticity's u and x per source neuron. A checkpoint is taken
 after a step's spikes have all been delivered, on every rank (the end of a run: the last
 exchange has been done).
 
@@ -21,6 +22,11 @@ Layout of a checkpoint directory:
                        step `step + k`, in the plan's fixed-point units (int32 or int64);
                        chunked, with the chunks past a population's own ring slots left
                        unwritten (they read as 0)
+                       and, where the model has short-term plasticity, stp_u, stp_x
+                       (float64) and stp_last (int64 stamp; -1: no spike yet), (n, groups):
+                       each neuron's state in each group (build.short_term), 0 where the
+                       group's source population does not hold it; every rank reads every
+                       part's, as it keeps every source neuron's state
   spikes-*.h5, state-<variable>-*.h5  the run's spike and state-report segments up to the
                        checkpoint (written with --checkpoint-every or --resume, io.segments),
                        listed in the manifest's metadata

@@ -104,7 +104,7 @@ def loop_kernel(sim, step_loop):
     """The step loop's entry point (step_loop.cu) if step_loop asks for it and this process's
     steps are its launches alone (neuron update, recording, delivery of the rules' synapses:
     no spike or Poisson sources, AdEx neurons, synapse lists or short-term plasticity), else
-    None: the steps run as separate launches.""" 
+    None: the steps run as separate launches."""
     plan = sim.plan
     if not (step_loop and sim.n_local and sim.units.shape[0]):
         return None

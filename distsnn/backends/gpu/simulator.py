@@ -76,16 +76,18 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS,
     (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
     (16 B), the spike (gid, step: 8 B each; population: 4 B; and 8 B for its word in a flush's
     copy) and recording buffers (8 B per recorded variable
-    and step, and 12 B per probe for its neuron and code), and the delivery item tables
+    and step, and 12 B per probe for its neuron and code), the delivery item tables
     (delivery_items.table_bytes: at most a 64-B procedural or 32-B stored record per part of
     an item, one part unless row_rounds (rows in parts, for teams of `team` threads), 8 B per
-    population).
+    population), and short-term plasticity's efficacies of a step's spikes (8 B per local
+    neuron and group; its state is in state_bytes).
     Left out: delivery's event counters, 8 B per team of the grid (17 KB on an H100)."""
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
+    groups = plan.stp_i.shape[0] if plan.stp_i is not None else 0
     return (sum(state_bytes(plan, units).values()) + 16 * n_local + 28 * spk_cap + (8 * block_steps + 12) * n_vrec
-            + table_bytes(plan, units, team, row_rounds, connectivity))
+            + table_bytes(plan, units, team, row_rounds, connectivity) + 8 * n_local * groups)
 
 
 class GpuSimulator(SetupChoice, RecordedState):
@@ -497,12 +499,11 @@ class GpuSimulator(SetupChoice, RecordedState):
         # one copy: [0, n), the gids, the steps, the populations
         host = self._remote_host
         gid = np.ascontiguousarray(spk_gid, dtype=np.int64)
-        host[0], host[1] = 0, n
-        host[2:2 + n] = gid.view(np.uint64)
         if self.n_groups:   # in step order, so that each step's efficacies are one launch
             order = np.lexsort((gid, spk_step))
             gid, spk_step = gid[order], np.asarray(spk_step)[order]
-            host[2:2 + n] = gid.view(np.uint64)
+        host[0], host[1] = 0, n
+        host[2:2 + n] = gid.view(np.uint64)
         host[2 + n:2 + 2 * n] = np.ascontiguousarray(spk_step, dtype=np.int64).view(np.uint64)
         host[2 + 2 * n:words].view(np.int32)[:n] = self.plan.pop_of[gid]
         d.copy_to(self.remote[:words], host[:words])
