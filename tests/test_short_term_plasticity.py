@@ -234,3 +234,28 @@ def test_plasticity_from_repeating_spike_sources_is_refused():
     net.connect("s", "n", OneToOne(), 10.0, 1.0, label="static")   # a static one alone is fine
     net.projections.pop(0)
     assert make_plan(net, 1).stp_i.shape[0] == 0
+
+
+def test_edge_files_keep_the_plasticity(tmp_path):
+    """synapses() gives each synapse's weight before its efficacy scales it, and the
+    projection's plasticity; an edge file keeps both, so a network connected by it gives the
+    same spikes."""
+    from distsnn.connectivity import synapses
+    from distsnn.io.sonata_edges import connect_edges, write_edges
+    path = str(tmp_path / "edges.h5")
+    sets = synapses(plastic_network(), 6)
+    assert [s.stp is not None for s in sets] == [True, True, False, True]
+    write_edges(path, sets)
+
+    def by_file():
+        net = plastic_network()
+        net.projections.clear()
+        connect_edges(net, path)
+        return net
+    again = by_file()
+    assert [p.stp for p in again.projections] == [p.stp.validated("") if p.stp else None
+                                                  for p in plastic_network().projections]
+    a = simulate(plastic_network(), 150.0, seed=6, backend="cpu", progress=False)
+    b = simulate(by_file(), 150.0, seed=6, backend="cpu", progress=False)
+    assert a.spike_gids.size > 1000
+    assert np.array_equal(a.spike_gids, b.spike_gids) and np.array_equal(a.spike_steps, b.spike_steps)

@@ -22,7 +22,8 @@ class Synapses:
     ids). Weights are the values the simulation adds, the fixed-point weight times its
     scale, in the target model's unit (pA, nS or mV; onto conductance-based neurons an
     inhibitory conductance is positive and its receptor 'inhibitory'); delays are in ms,
-    whole steps."""
+    whole steps. stp: the projection's short-term plasticity (model.TsodyksMarkram), which
+    scales each spike's weights by its efficacy, or None."""
     source: str
     target: str
     label: str
@@ -31,6 +32,7 @@ class Synapses:
     post: np.ndarray     # int64
     weight: np.ndarray   # float64
     delay: np.ndarray    # float64, ms
+    stp: object = None
 
     @property
     def n(self):
@@ -70,5 +72,6 @@ def synapses(network, seed, source=None, target=None, label=None):
             projection_rows(True, args[0], pos[:-1].copy(), *args[1:], pre, post, w_int, d)
             order = np.argsort(pre, kind="stable")   # chunk by chunk -> by pre, rows in chunk order
             pre, post, w_int, d = pre[order], post[order], w_int[order], d[order]
-        out.append(Synapses(pr.source, pr.target, pr.label, pr.receptor, pre, post, w_int * unit, d * plan.dt))
+        out.append(Synapses(pr.source, pr.target, pr.label, pr.receptor, pre, post, w_int * unit, d * plan.dt,
+                            pr.stp))
     return out

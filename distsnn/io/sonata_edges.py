@@ -7,12 +7,15 @@ one): `source_node_id` and `target_node_id` (uint64, population-local ids, each 
 (0), `edge_group_index` (0 .. n-1), and group `0` with `syn_weight` (the target model's
 unit, as simulated) and `delay` (ms). The receptor, which SONATA does not name, is the
 population's attribute `distsnn_receptor`; a file from elsewhere without it gets the
-receptor of its weights' sign, as connect() gives.
+receptor of its weights' sign, as connect() gives. A projection with short-term plasticity
+has its parameters in the attribute `distsnn_stp` (U, tau_rec, tau_fac, u, x: NEST's
+tsodyks2_synapse's), and its synapses come back with it.
 """
 import h5py
 import numpy as np
 
 from ..model.connectors import FromList
+from ..model.short_term import TsodyksMarkram
 from .sonata_groups import group_zero_order, populations
 from .sonata_groups import text as _text
 
@@ -31,6 +34,8 @@ def write_edges(path, synapse_sets):
             g = edges.create_group(edge_population_name(s.source, s.target, s.label))
             g.attrs["distsnn_receptor"] = s.receptor
             g.attrs["distsnn_label"] = s.label
+            if getattr(s, "stp", None) is not None:
+                g.attrs["distsnn_stp"] = np.array(s.stp.validated(g.name).row(), dtype=np.float64)
             for name, ids, pop in (("source_node_id", s.pre, s.source), ("target_node_id", s.post, s.target)):
                 g.create_dataset(name, data=ids.astype(np.uint64))
                 g[name].attrs["node_population"] = pop
@@ -46,7 +51,7 @@ def read_edges(path):
     """The edge populations of a SONATA edge file as dicts: source, target (node populations),
     label (distsnn's, or for a file from elsewhere the edge population's name, so that two
     edge populations between the same node populations stay apart), receptor (None if the
-    file does not say), pre, post (int64), weight, delay (ms).
+    file does not say), pre, post (int64), weight, delay (ms), stp (TsodyksMarkram or None).
     Only files whose edges sit in one group with syn_weight and delay are read; anything
     else is a ValueError naming what is missing."""
     out = []
@@ -65,8 +70,19 @@ def read_edges(path):
                     "pre": g["source_node_id"][()].astype(np.int64),
                     "post": g["target_node_id"][()].astype(np.int64),
                     "weight": g["0/syn_weight"][()][order].astype(np.float64),
-                    "delay": g["0/delay"][()][order].astype(np.float64)})
+                    "delay": g["0/delay"][()][order].astype(np.float64),
+                    "stp": _stp(g, where)})
     return out
+
+
+def _stp(g, where):
+    """The short-term plasticity an edge population's `distsnn_stp` attribute gives, or None."""
+    if "distsnn_stp" not in g.attrs:
+        return None
+    row = np.asarray(g.attrs["distsnn_stp"], dtype=np.float64).ravel()
+    if row.size != 5:
+        raise ValueError(f"{where}: distsnn_stp needs 5 numbers (U, tau_rec, tau_fac, u, x), got {row.size}")
+    return TsodyksMarkram(*(float(v) for v in row)).validated(where)
 
 
 def connect_edges(network, path):
@@ -76,5 +92,5 @@ def connect_edges(network, path):
     made = []
     for e in read_edges(path):
         made.append(network.connect(e["source"], e["target"], FromList(e["pre"], e["post"]), e["weight"], e["delay"],
-                                    receptor=e["receptor"], label=e["label"]))
+                                    receptor=e["receptor"], label=e["label"], stp=e["stp"]))
     return made
