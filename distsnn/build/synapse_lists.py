@@ -196,16 +196,10 @@ def list_csr(plan, units, dtype):
     total = int(ptr[-1])
     syn_loc, syn_w, syn_d = np.empty(total, np.int32), np.empty(total, dtype), np.empty(total, np.int32)
     groups = plan.list_stp if plan.list_stp is not None else np.full(len(plan.lists), -1, dtype=np.int64)
-    with_groups = plastic(groups)
-    if with_groups:   # a list's synapses are those its fill writes: marked by syn_loc, cleared first
-        syn_loc[:] = -1
-    syn_q = np.full(total if with_groups else 0, -1, dtype=np.int16)
+    syn_q = np.empty(total if plastic(groups) else 0, dtype=np.int16)
     at = ptr[:-1].copy()
     for (sl, unit_of_chunk), q in zip(placed, groups):
         list_fill(sl.pre, sl.post, sl.weight, sl.delay, sl.scale(plan), sl.rec,
-                  int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]), unit_of_chunk, C, row_of, U, at, syn_loc, syn_w, syn_d)
-        if with_groups:
-            syn_q[(syn_loc >= 0) & (syn_q == -1)] = q if q >= 0 else -2   # -2: written, static
-    if with_groups:
-        syn_q[syn_q == -2] = -1
+                  int(plan.pop_i[sl.pre_pop, bp.PI_OFFSET]), unit_of_chunk, C, row_of, U, at, syn_loc, syn_w, syn_d,
+                  syn_q, np.int16(q))
     return row_of, ptr, syn_loc, syn_w, syn_d, syn_q

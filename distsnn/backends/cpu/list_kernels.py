@@ -45,10 +45,11 @@ def list_cells(pre, post, pre_off, unit_of_chunk, chunk_size, row_of, n_units, c
 
 @kernel
 def list_fill(pre, post, weight, delay, scale, rec, pre_off, unit_of_chunk, chunk_size, row_of, n_units, at,
-              syn_loc, syn_w, syn_d):
+              syn_loc, syn_w, syn_d, syn_q, group):
     """Write a list's synapses onto local units into their cells (at: each cell's next free
     position, advanced), in the list's order: syn_loc = chunk-local target * 2 + receptor,
-    syn_w = floor(weight * scale + 0.5) (the rules' fixed point), syn_d the delay (steps)."""
+    syn_w = floor(weight * scale + 0.5) (the rules' fixed point), syn_d the delay (steps),
+    and where syn_q is not empty the list's short-term plasticity group (-1: static)."""
     for i in range(pre.size):
         u = unit_of_chunk[post[i] // chunk_size]
         if u < 0:
@@ -59,3 +60,5 @@ def list_fill(pre, post, weight, delay, scale, rec, pre_off, unit_of_chunk, chun
         syn_loc[x] = (post[i] % chunk_size) * 2 + rec
         syn_w[x] = np.int64(np.floor(weight[i] * scale + 0.5))
         syn_d[x] = delay[i]
+        if syn_q.size:
+            syn_q[x] = group
