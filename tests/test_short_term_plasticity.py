@@ -146,8 +146,11 @@ def test_groups_share_state_by_source_and_parameters():
     plan = make_plan(plastic_network(), 1, bound_inputs=False)
     # E->E, and one group for E->I and I->I each (same parameters, different sources)
     assert plan.stp_i.shape[0] == 3
-    assert sorted(plan.proj_stp.tolist()) == [-1, 0, 1, 2]
-    assert plan.stp_f[plan.proj_stp[plan.proj_stp >= 0]].tolist() != []
+    # the rule projections in plan order (by target): E->E, I->E (static), E->I, I->I
+    assert plan.proj_stp.tolist() == [0, -1, 1, 2]
+    assert plan.stp_f.tolist() == [[0.2, 100.0, 300.0, 0.2, 1.0], [0.5, 300.0, 0.0, 0.5, 1.0],
+                                   [0.5, 300.0, 0.0, 0.5, 1.0]]   # U, tau_rec, tau_fac, u, x
+    assert plan.stp_i[:, 0].tolist() == [0, 0, 1]                  # source populations
     assert np.array_equal(plan.stp_i[:, 2], [400, 400, 100])   # each group's source neurons
 
 
