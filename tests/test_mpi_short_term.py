@@ -24,7 +24,7 @@ def comm():
 @pytest.mark.parametrize("lists", [False, True])
 def test_same_spikes_as_one_process(comm, connectivity, method, backend, lists):
     """On the CPU and on the emulated GPU (ranks sharing it): a received batch's efficacies
-    are computed step by step there (GpuSimulator._remote_efficacies)."""
+    are computed step by step there (backends.gpu.efficacies.remote)."""
     ref = simulate(plastic_network(lists), 150.0, seed=7, connectivity=connectivity, backend="cpu", progress=False)
     res = simulate(plastic_network(lists), 150.0, seed=7, connectivity=connectivity, backend=backend, progress=False,
                    comm=comm, exchange=method, partition="split", share_gpus=True)

@@ -41,7 +41,7 @@ from ...model.neurons import MODEL_CODES
 from ...model.rkf45 import instability_error
 from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, check_stored_estimate, csr_bytes_per_synapse,
                              local_view, ring_dtype, state_bytes)
-from . import launches, layout
+from . import efficacies, launches, layout
 from .input_bound import device_unit_bounds
 from .row_counts import device_counts
 from .delivery_items import list_items, stored_records, table_bytes, teams_per_spike
@@ -270,7 +270,7 @@ class GpuSimulator(SetupChoice, RecordedState):
         self.remote = d.zeros(remote_words(1024), np.uint64)
         self._remote_host = np.zeros(self.remote.size, np.uint64)
         self.d_no_rows = d.zeros(1, np.int64)   # deliver_stored's row_of for the rules' CSR (unread: by_row 0)
-        self._build_stp()
+        efficacies.build(self)   # short-term plasticity's arrays (stand-ins without it)
         if self.connectivity == "stored":
             self._build_stored()
         self._build_lists()
@@ -278,39 +278,13 @@ class GpuSimulator(SetupChoice, RecordedState):
         d.synchronize()
         return self
 
-    def _build_stp(self):
-        """Short-term plasticity (build.short_term): the groups' tables and state, the group of
-        every rule projection, and a row of efficacies per spike of one delivery (a step's own
-        spikes; a batch received grows it: deliver). One entry stands for each where the model
-        has none (no kernel reads them then); the stored synapses' groups come with their CSR."""
-        d, plan = self.dev, self.plan
-        self.n_groups = int(plan.stp_i.shape[0]) if short_term.has_groups(plan) else 0
-        u, x, last = short_term.initial_state(plan)
-        one = self.n_groups == 0
-        self.d_stp_f = d.to_device(np.zeros((1, short_term.N_SF)) if one else plan.stp_f, np.float64)
-        self.d_stp_i = d.to_device(np.zeros((1, short_term.N_SI), np.int64) if one else plan.stp_i, np.int64)
-        self.stp_u = d.to_device(np.zeros(1) if one else u, np.float64)
-        self.stp_x = d.to_device(np.zeros(1) if one else x, np.float64)
-        self.stp_last = d.to_device(np.zeros(1, np.int64) if one else last, np.int64)
-        proj_stp = plan.proj_stp if plan.proj_stp is not None and plan.proj_stp.size else np.full(1, -1)
-        self.d_proj_stp = d.to_device(proj_stp, np.int64)
-        # a step's own spikes' efficacies (the captured graphs hold its address: never
-        # reallocated), and the received spikes' (grown as batches need)
-        self.d_eff = d.zeros(max(self.per_step * self.n_groups, 1), np.float64)
-        self.d_eff_remote = d.zeros(1, np.float64)
-        self.has_syn_q = self.has_list_q = False
-        self.d_syn_q = self.d_list_q = d.zeros(1, np.int16)
-
     def stp_state(self):
-        """Host copies of short-term plasticity's state: u, x, last stamp (build.short_term)."""
-        n = short_term.state_size(self.plan.stp_i) if self.n_groups else 0
-        return tuple(self.dev.to_host(a[:n]) for a in (self.stp_u, self.stp_x, self.stp_last))
+        """Host copies of short-term plasticity's state: u, x, last stamp (efficacies.state)."""
+        return efficacies.state(self)
 
     def set_stp_state(self, u, x, last):
         """Set short-term plasticity's state from host arrays (stp_state's)."""
-        for dst, src in zip((self.stp_u, self.stp_x, self.stp_last), (u, x, last)):
-            if src.size:
-                self.dev.assign(dst[:src.size], src)
+        efficacies.set_state(self, u, x, last)
 
     def _build_stored(self):
         """The CSR on the device: cell lengths, their scan into row pointers, then the rows
@@ -508,25 +482,9 @@ class GpuSimulator(SetupChoice, RecordedState):
         host[2 + 2 * n:words].view(np.int32)[:n] = self.plan.pop_of[gid]
         d.copy_to(self.remote[:words], host[:words])
         if self.n_groups:
-            self._remote_efficacies(np.asarray(spk_step), n)
+            efficacies.remote(self, np.asarray(spk_step), n)
         for kernel, args in self.remote_deliveries(n):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
-
-    def _remote_efficacies(self, steps, n):
-        """The efficacies of the n received spikes just uploaded (in step order): one launch
-        per step of them, as a neuron's spikes must update its state in time order, rows from
-        the batch's first spike."""
-        d = self.dev
-        if n * self.n_groups > self.d_eff_remote.size:
-            self.d_eff_remote = d.zeros(n * self.n_groups, np.float64)
-        bounds = np.concatenate([[0], np.flatnonzero(np.diff(steps)) + 1, [n]]).astype(np.uint64)
-        d_bounds = d.to_device(bounds, np.uint64)
-        r = self.remote
-        gid, step = r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64)
-        for i in range(bounds.size - 1):
-            kernel, grid, block, args = launches.efficacies(self, r[0:], d_bounds[i:], d_bounds[i + 1:], gid, step,
-                                                            self.d_eff_remote)
-            d.launch(kernel, grid, block, args)
 
     def remote_deliveries(self, n):
         """(kernel, args) of the delivery of the n received spikes that `deliver` uploaded into
