@@ -186,7 +186,7 @@ def kl_table(pooled, hists):
 
 def full_scale_memory(data):
     """Bytes the full-scale model needs on one device (engines' estimates, nothing allocated)."""
-    from distsnn.backends.cpu.simulator import state_bytes
+    from distsnn.backends.cpu.sizes import state_bytes
     from distsnn.backends.gpu.simulator import device_bytes
     from distsnn.build import make_plan
     from distsnn.build.count_layout import held_cells

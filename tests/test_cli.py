@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from distsnn.backends.cpu.simulator import state_bytes
+from distsnn.backends.cpu.sizes import state_bytes
 from distsnn.build import make_plan
 from distsnn.models import MODELS
 from distsnn.models.microcircuit import FULL_SIZES

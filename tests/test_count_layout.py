@@ -6,7 +6,8 @@ test_mpi.py::test_each_rank_holds_its_own_chunks_counts."""
 import numpy as np
 import pytest
 
-from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts, state_bytes
+from distsnn.backends.cpu.simulator import CpuSimulator, compute_counts
+from distsnn.backends.cpu.sizes import state_bytes
 from distsnn.backends.gpu.emulator import EmulatedDevice
 from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan

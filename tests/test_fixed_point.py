@@ -66,21 +66,21 @@ def test_unrepresentable_input_is_a_clear_error():
 
 
 def test_allocation_is_announced_and_refused_when_it_cannot_fit(monkeypatch):
-    from distsnn.backends.cpu import simulator
+    from distsnn.backends.cpu import simulator, sizes
     net = Network(dt=0.1)
     net.add_population("a", 100)
     net.connect("a", "a", AllToAll(), 1.0, 1.0)
     said = []
     simulator.CpuSimulator(make_plan(net, 1), "stored", log=said.append).build()
     assert any("stored connectivity (10000 synapses)" in s for s in said)
-    monkeypatch.setattr(simulator, "available_memory", lambda: 1000)
+    monkeypatch.setattr(sizes, "available_memory", lambda: 1000)
     with pytest.raises(MemoryError, match=r"needs .* GiB .*but only .* GiB are available"):
         simulator.CpuSimulator(make_plan(net, 1), "stored").build()
     # the engine's own state: its largest part named, and no talk of connectivity modes
     far = Network(dt=0.1)
     far.add_population("a", 100)
     far.connect("a", "a", AllToAll(), 1.0, 10000.0)   # 100,001 slots a neuron: 38 MiB of input buffers
-    monkeypatch.setattr(simulator, "available_memory", lambda: 20 * 2 ** 20)
+    monkeypatch.setattr(sizes, "available_memory", lambda: 20 * 2 ** 20)
     with pytest.raises(MemoryError, match=r"neuron state, input buffers and row counts needs 0.04 GiB \(input buffers "
                                           r"0.04 GiB\) but only 0.02 GiB are available; use a smaller model or more "
                                           r"ranks, or shorter delays"):
@@ -91,7 +91,7 @@ def test_stored_connectivity_that_cannot_fit_is_refused_before_anything_is_count
     """simulate refuses a stored model whose synapses (expected, before counting) cannot fit,
     before the row counts and the input bound walk them: on the host, and on the emulated device
     by its free memory. Procedural connectivity of the same model runs."""
-    from distsnn.backends.cpu import simulator
+    from distsnn.backends.cpu import sizes
     from distsnn.backends.gpu import emulator
     from distsnn.runtime import run as run_module
     from distsnn.runtime import simulate
@@ -104,7 +104,7 @@ def test_stored_connectivity_that_cannot_fit_is_refused_before_anything_is_count
     assert plan.synapses_onto(plan.units) == plan.n_synapses() == 1.5e6
     halves = plan.units[:plan.units.shape[0] // 2], plan.units[plan.units.shape[0] // 2:]
     assert sum(plan.synapses_onto(h) for h in halves) == pytest.approx(1.5e6)
-    monkeypatch.setattr(simulator, "available_memory", lambda: 10 * 2 ** 20)   # 18 MB at least: too much
+    monkeypatch.setattr(sizes, "available_memory", lambda: 10 * 2 ** 20)   # 18 MB at least: too much
 
     def no_bound(*args, **kwargs):
         raise AssertionError("the input bound ran before the memory check")
@@ -182,7 +182,7 @@ def test_int32_scale_is_the_largest_that_cannot_overflow():
 
 def test_int32_stored_weights_and_memory():
     plan = make_plan(_rules_network(32), 3)
-    from distsnn.backends.cpu.simulator import csr_bytes_per_synapse, state_bytes
+    from distsnn.backends.cpu.sizes import csr_bytes_per_synapse, state_bytes
     sim = CpuSimulator(plan, "stored").build()
     assert sim.ring.dtype == np.int32 and sim.syn_w.dtype == np.int32
     assert csr_bytes_per_synapse(plan) == 12

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from distsnn.backends.cpu.simulator import state_bytes
+from distsnn.backends.cpu.sizes import state_bytes
 from distsnn.backends.gpu.delivery_items import procedural_items
 from distsnn.backends.gpu.simulator import device_bytes
 from distsnn.build import make_plan

@@ -3,7 +3,8 @@ longest incoming delay needs, and the engines hand ring contents over in arrival
 import numpy as np
 import pytest
 
-from distsnn.backends.cpu.simulator import CpuSimulator, state_bytes
+from distsnn.backends.cpu.simulator import CpuSimulator
+from distsnn.backends.cpu.sizes import state_bytes
 from distsnn.backends.gpu.emulator import EmulatedDevice
 from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan

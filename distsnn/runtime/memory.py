@@ -3,9 +3,9 @@ peak resident host memory. Under MPI each rank reports its own, and the summary 
 largest of each (the rank that needs the most bounds the job's memory per rank)."""
 import sys
 
-from ..backends.cpu.simulator import state_bytes
+from ..backends.cpu.sizes import state_bytes
 
-# the parts of backends.cpu.simulator.state_bytes, as the summary line names them
+# the parts of backends.cpu.sizes.state_bytes, as the summary line names them
 PARTS = (("rings", "input buffers"), ("counts", "row counts"), ("state", "neuron state"),
          ("rows", "per-neuron parameters"), ("stp", "short-term plasticity"))
 

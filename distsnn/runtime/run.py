@@ -101,7 +101,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                 hold_counts(plan, plan.units[owned])   # this rank's chunks' row counts only
         with timers.phase("build_bound"):   # the row counts and the input bound: the ring width
             if device is None:
-                from ..backends.cpu.simulator import CpuSimulator, available_memory, check_stored_estimate
+                from ..backends.cpu.simulator import CpuSimulator
+                from ..backends.cpu.sizes import available_memory, check_stored_estimate
                 if connectivity == "stored":   # before the bound walks every synapse
                     check_stored_estimate(plan, plan.units if owned is None else plan.units[owned], available_memory(),
                                           "the host")

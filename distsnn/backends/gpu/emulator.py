@@ -185,7 +185,7 @@ class EmulatedDevice:
         pass
 
     def free_bytes(self):
-        from ..cpu.simulator import available_memory
+        from ..cpu.sizes import available_memory
         return available_memory()
 
     def bind(self, kernel, grid, block, args):

@@ -39,8 +39,8 @@ from ...build.spike_schedule import schedule_extra
 from ...build.synapse_lists import list_bytes, list_csr
 from ...model.neurons import MODEL_CODES
 from ...model.rkf45 import instability_error
-from ..cpu.simulator import (CONNECTIVITY_MODES, RecordedState, check_stored_estimate, csr_bytes_per_synapse,
-                             local_view, ring_dtype, state_bytes)
+from ..cpu.simulator import CONNECTIVITY_MODES, RecordedState, local_view, ring_dtype
+from ..cpu.sizes import check_stored_estimate, csr_bytes_per_synapse, state_bytes
 from . import efficacies, launches, layout
 from .input_bound import device_unit_bounds
 from .row_counts import device_counts
@@ -73,7 +73,7 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS,
                  connectivity="procedural"):
     """Device bytes a GpuSimulator of the neurons of `units` (rows of plan.units) recording
     `n_vrec` state variables needs before any stored CSR: what every engine holds
-    (cpu.simulator.state_bytes), plus the gid, unit and population of every local neuron
+    (cpu.sizes.state_bytes), plus the gid, unit and population of every local neuron
     (16 B), the spike (gid, step: 8 B each; population: 4 B; and 8 B for its word in a flush's
     copy) and recording buffers (8 B per recorded variable
     and step, and 12 B per probe for its neuron and code), the delivery item tables
