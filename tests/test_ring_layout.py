@@ -10,7 +10,7 @@ from distsnn.backends.gpu.simulator import GpuSimulator
 from distsnn.build import make_plan
 from distsnn.build import plan as bp
 from distsnn.build.fixed_point import Z_MAX
-from distsnn.build.ring_layout import ring_entries, ring_slots
+from distsnn.build.ring_layout import local_units, ring_entries, ring_slots
 from distsnn.connectivity import expand_projection
 from distsnn.model import FixedTotalNumber, Network, Normal
 
@@ -50,7 +50,7 @@ def test_each_receptor_holds_its_longest_incoming_delay():
     assert n_entries < 0.55 * 220 * 2 * plan.ring_len
     # blocks follow each other in unit order, on any subset of units (a rank's)
     owned = np.arange(plan.units.shape[0]) % 2 == 1
-    units = bp.local_units(plan, owned)[0]
+    units = local_units(plan, owned)[0]
     n_u = units[:, bp.UI_GID_END] - units[:, bp.UI_GID_START]
     per = ring_slots(plan)[units[:, bp.UI_POP]].sum(axis=1) * n_u
     assert np.array_equal(units[:, bp.UI_RING_OFF], np.concatenate([[0], np.cumsum(per)[:-1]]))

@@ -487,15 +487,3 @@ def unit_ring_offsets(pop_i, units):
     slots = pop_i[units[:, UI_POP], PI_RING_EX] + pop_i[units[:, UI_POP], PI_RING_IN]
     return np.concatenate([[0], np.cumsum(unit_sizes(units) * slots)]).astype(np.int64)
 
-
-def local_units(plan, owned):
-    """The rows of plan.units that a rank owns (boolean mask), with local neuron indices
-    renumbered contiguously in unit order and the ring blocks laid out in that order; and
-    the gids of those neurons."""
-    units = plan.units[owned].copy()
-    sizes = unit_sizes(units)
-    units[:, UI_LOCAL_START] = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes.size else sizes
-    units[:, UI_RING_OFF] = unit_ring_offsets(plan.pop_i, units)[:-1]
-    gids = np.concatenate([np.arange(a, b) for a, b in units[:, [UI_GID_START, UI_GID_END]]]) if sizes.size \
-        else np.zeros(0, dtype=np.int64)
-    return units, gids.astype(np.int64)

@@ -24,6 +24,19 @@ import numpy as np
 from . import plan as bp
 
 
+def local_units(plan, owned):
+    """The rows of plan.units that a rank owns (boolean mask), with local neuron indices
+    renumbered contiguously in unit order and the ring blocks laid out in that order; and
+    the gids of those neurons."""
+    units = plan.units[owned].copy()
+    sizes = bp.unit_sizes(units)
+    units[:, bp.UI_LOCAL_START] = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if sizes.size else sizes
+    units[:, bp.UI_RING_OFF] = bp.unit_ring_offsets(plan.pop_i, units)[:-1]
+    gids = np.concatenate([np.arange(a, b) for a, b in units[:, [bp.UI_GID_START, bp.UI_GID_END]]]) if sizes.size \
+        else np.zeros(0, dtype=np.int64)
+    return units, gids.astype(np.int64)
+
+
 def ring_slots(plan):
     """(P, 2) ring slots of every population: excitatory, inhibitory."""
     return plan.pop_i[:, [bp.PI_RING_EX, bp.PI_RING_IN]]

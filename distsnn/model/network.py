@@ -13,11 +13,11 @@ from .connectors import RULE_CODES
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
 from .inputs import (DCInput, NoiseInput, PoissonInput, check_rate, grid_steps, neuron_subset, step_schedule, whole_steps,
                      window)
-from .neurons import RECORDABLES, SOURCE_MODELS, default_v_init, validate_params
+from .neurons import SOURCE_MODELS, default_v_init, validate_params
 from .per_neuron import split_params
 from .projection_checks import check_rule_size, check_uniforms, receptor_and_weight, weight_and_delay
 from .short_term import checked_stp
-from .recording import checked_sampling, recordable, variable_names
+from .recording import checked_sampling, recordable, records_of
 from ..rng.streams import ID_MASK, projection_id
 
 
@@ -458,21 +458,8 @@ class Network:
         recorded, in each population whose model has them; a population whose model has none
         of them is no longer recorded. A ValueError names a variable that no recorded
         population's model has (the command line's --record-from)."""
-        variables = variable_names("record_variables", variables)
-        if not self.state_records:
-            raise ValueError("record_variables: no neuron's state is recorded (record_state or record_voltage first)")
-        models = {self.populations[name].model for name in self.state_records}
-        for var in variables:
-            if not any(var in RECORDABLES[m] for m in models):
-                have = sorted({v for m in models for v in RECORDABLES[m]})
-                raise ValueError(f"record {var!r}: no recorded population's model ({', '.join(sorted(models))}) "
-                                 f"has it; recordable: {', '.join(have)}")
-        for name, (ids, _) in list(self.state_records.items()):
-            kept = tuple(v for v in variables if v in RECORDABLES[self.populations[name].model])
-            if kept:
-                self.state_records[name] = (ids, kept)
-            else:
-                del self.state_records[name]
+        self.state_records = records_of(self.state_records, {n: p.model for n, p in self.populations.items()},
+                                        variables)
 
     # -- whole-model checks ------------------------------------------------------------
     @property

@@ -39,3 +39,25 @@ def recordable(where, model, variables):
         raise ValueError(f"{where}: {model} has no state variable {', '.join(map(repr, unknown))}; "
                          f"recordable: {', '.join(RECORDABLES[model])}")
     return variables
+
+
+def records_of(state_records, models, variables):
+    """Network.record_variables: the state recordings {population: (ids, variables)} that
+    record `variables` instead, in each population whose model (models[population]) has
+    them; a population whose model has none of them is left out. A ValueError names a
+    variable that no recorded population's model has."""
+    variables = variable_names("record_variables", variables)
+    if not state_records:
+        raise ValueError("record_variables: no neuron's state is recorded (record_state or record_voltage first)")
+    recorded = {models[name] for name in state_records}
+    for var in variables:
+        if not any(var in RECORDABLES[m] for m in recorded):
+            have = sorted({v for m in recorded for v in RECORDABLES[m]})
+            raise ValueError(f"record {var!r}: no recorded population's model ({', '.join(sorted(recorded))}) "
+                             f"has it; recordable: {', '.join(have)}")
+    out = {}
+    for name, (ids, _) in state_records.items():
+        kept = tuple(v for v in variables if v in RECORDABLES[models[name]])
+        if kept:
+            out[name] = (ids, kept)
+    return out

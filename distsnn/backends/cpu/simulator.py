@@ -7,7 +7,7 @@ from ...build.count_layout import NARROW_MAX, cells_of, counted, require_counts_
 from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.param_rows import neuron_rows
-from ...build.ring_layout import read_arrival, ring_entries, write_arrival
+from ...build.ring_layout import local_units, read_arrival, ring_entries, write_arrival
 from ...build import short_term
 from ...build.spike_schedule import schedule_extra
 from ...build.synapse_lists import list_bytes, list_csr
@@ -96,7 +96,7 @@ def local_view(plan, owned=None):
     all), their neurons' gids, and the state probes (plan.vrec_*) of those neurons: their
     indices into the plan's probes and their neurons' local indices."""
     owned = np.ones(plan.units.shape[0], dtype=bool) if owned is None else np.asarray(owned, dtype=bool)
-    units, gids = bp.local_units(plan, owned)
+    units, gids = local_units(plan, owned)
     local_of = np.full(plan.n_neurons, -1, dtype=np.int64)
     local_of[gids] = np.arange(gids.size)
     probes = np.nonzero(local_of[plan.vrec_gids] >= 0)[0]
