@@ -6,9 +6,10 @@ with update_s and event_s measured on the CPU backend (full-scale microcircuit, 
 an AMD EPYC: 31 ns per neuron update with Poisson input, 60 ns per synaptic event,
 procedural). The AdEx models' adaptive solver costs more per update: 410 ns measured the same
 way (20,000 neurons with Poisson input and NEST's tau_syn_ex of 0.2 ms, which makes the solver
-take about 3 steps per time step). Expected events come from expected in-degrees and expected
-source rates (the model's `metadata["expected_rates_hz"]`, else a Poisson source's rate, else
-`default_rate_hz`).
+take about 3 steps per time step); aeif_psc_delta, without synaptic time constants, 110 ns
+subthreshold and 150 ns firing at 24 Hz (measured alike, 2026-11-24). Expected events come
+from expected in-degrees and expected source rates (the model's
+`metadata["expected_rates_hz"]`, else a Poisson source's rate, else `default_rate_hz`).
 """
 from dataclasses import dataclass, field
 
@@ -21,7 +22,8 @@ class CostModel:
     event_s: float = 60e-9           # s per synaptic event (row regeneration + accumulation)
     default_rate_hz: float = 5.0     # source rate when the model gives none
     # neuron models whose updates cost other than update_s (s per neuron update)
-    model_update_s: dict = field(default_factory=lambda: {"aeif_cond_exp": 410e-9, "aeif_psc_exp": 410e-9})
+    model_update_s: dict = field(default_factory=lambda: {"aeif_cond_exp": 410e-9, "aeif_psc_exp": 410e-9,
+                                                          "aeif_psc_delta": 150e-9})
 
     def update_cost_s(self, model):
         """Seconds per update of one neuron of `model` (a neurons.MODEL_CODES name)."""

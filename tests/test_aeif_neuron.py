@@ -12,7 +12,7 @@ from scipy.integrate import solve_ivp
 
 from distsnn.backends.cpu.simulator import CpuSimulator
 from distsnn.build import make_plan
-from distsnn.model import Network, OneToOne
+from distsnn.model import FromList, Network, OneToOne
 from distsnn.model.neurons import AEIF_COND_EXP_DEFAULTS
 from distsnn.runtime import NumericalInstability, simulate
 
@@ -115,6 +115,33 @@ def test_aeif_psc_exp_takes_currents():
         net.add_population("m", 1, "aeif_psc_exp", {"V_peak": -65.0, "V_th": -66.0})
     net.connect("src", "n", OneToOne(), -30.0, 1.0)
     assert net.projections[0].receptor == "inhibitory" and net.projections[0].weight.value == -30.0
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_aeif_psc_delta_jumps_by_the_weight(backend):
+    """aeif_psc_delta: NEST's AdEx with weights in mV and no synaptic time constants. Input
+    spikes move V by their weights at once: a neuron that gets them differs from its twin
+    without them first at their arrival (sent at 1 ms, 1 ms delay: V at 2 ms), by exactly the
+    summed weights (at rest the solver's step spans the whole time step, so the jump lands at
+    its end), and the difference then decays; w follows V only through its equation."""
+    net = Network()
+    net.add_population("src", 1)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        net.add_population("bad", 1, "aeif_psc_delta", {"tau_syn_ex": 2.0})
+    net = Network(dt=0.1)
+    net.add_spike_source("s", 1, [0], [1.0])
+    net.add_population("n", 2, "aeif_psc_delta")
+    net.connect("s", "n", FromList([0], [0]), 5.0, 1.0)
+    net.connect("s", "n", FromList([0], [0]), -2.0, 1.0, label="inh")
+    net.record_state("n", [0, 1], ["V_m", "w"])
+    res = simulate(net, 20.0, backend=backend, progress=False)
+    _, t, v = res.state("n", "V_m")
+    w = res.state("n", "w")[2]
+    d = v[:, 0] - v[:, 1]
+    first = int(np.argmax(d != 0.0))
+    assert t[first] == pytest.approx(2.0) and d[first] == 3.0
+    assert np.all(np.diff(d[first:]) < 0) and d[-1] > 0
+    assert np.array_equal(w[:first + 1, 0], w[:first + 1, 1]) and w[first + 1, 0] > w[first + 1, 1]
 
 
 def test_reset_above_threshold_and_negative_weights_are_accepted():

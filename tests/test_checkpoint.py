@@ -48,6 +48,9 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     net.connect("E", "W", FixedIndegree(10), Normal(2.0, 0.2), 1.1)
     net.connect("I", "W", FixedProbability(0.1), -2.0, 0.8)
     net.connect("W", "E", FixedTotalNumber(300), 30.0, 1.2)
+    net.add_population("Q", 30, "aeif_psc_delta", {"I_e": 650.0, "t_ref": 1.0}, v_init=Normal(-62.0, 3.0))
+    net.connect("E", "Q", FixedIndegree(10), 1.0, 1.1)
+    net.connect("Q", "I", FixedTotalNumber(200), 30.0, 1.3)
     rng = np.random.default_rng(4)
     net.add_spike_source("S", 40, rng.integers(0, 40, 600), rng.uniform(0.1, T_ALL, 600))
     net.connect("S", "E", FixedProbability(0.2), 90.0, 2.3)
@@ -57,13 +60,14 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     # intervals of 0.7 ms counted from t = 0: the cut at 63.7 ms falls inside one
     net.add_noise_input("A", mean=10.0, std=90.0, dt=0.7)
     net.add_poisson_input("C", indegree=300, rate=30.0, weight=3.0, delay=2.0, start=window[0], stop=window[1])
-    for name in ("E", "I", "C", "D", "A", "G", "W", "S"):
+    for name in ("E", "I", "C", "D", "A", "G", "W", "Q", "S"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 299])
     net.record_voltage("C", [3])
     net.record_voltage("D", [0, 59])
     net.record_state("A", [7], ["V_m", "I_syn_in"])
     net.record_state("W", [2], ["V_m", "w", "g_ex"])   # w carries over too
+    net.record_state("Q", [0], ["V_m", "w"])
     return net
 
 

@@ -13,8 +13,8 @@ def mixed_network():
     """Every rule, synapse lists, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
     Poisson spike sources, distributed bias currents (I_e), membrane parameters per neuron
     (rows of their own: tau_m, t_ref, b), iaf_psc_exp, iaf_psc_delta,
-    iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without refractoriness) and
-    aeif_psc_exp neurons, populations spanning several chunks; the state recorded is every
+    iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without refractoriness),
+    aeif_psc_exp and aeif_psc_delta neurons, populations spanning several chunks; the state recorded is every
     kind the kernels can read (V_m, currents, conductances, w, and aeif_psc_exp's I_syn_in
     with NEST's sign)."""
     net = Network(dt=0.1, chunk_size=64)
@@ -61,6 +61,10 @@ def mixed_network():
     net.connect("E", "P", FixedIndegree(10), Normal(60.0, 6.0), 1.2)
     net.connect("I", "P", FixedProbability(0.1), -80.0, 0.9)
     net.connect("P", "I", FixedTotalNumber(300), 30.0, 1.3)
+    net.add_population("Q", 40, "aeif_psc_delta", {"I_e": Normal(700.0, 20.0), "t_ref": 1.0})   # V jumps (mV)
+    net.connect("E", "Q", FixedIndegree(10), Normal(1.0, 0.1), 1.1)
+    net.connect("I", "Q", FixedProbability(0.1), -1.5, 0.8)
+    net.connect("Q", "I", FixedTotalNumber(300), 30.0, 1.2)
     net.add_poisson_source("S", 70, 150.0, start=30.0, stop=220.0)   # stateless draws, a window
     net.connect("S", "E", FixedProbability(0.1), 40.0, 1.0)
     net.connect("S", "C", FixedIndegree(5), 3.0, 0.8)
@@ -82,7 +86,7 @@ def mixed_network():
     pre, post = rng.integers(0, 100, 300), rng.integers(0, 400, 300)
     net.connect("X", "E", FromList(np.tile(pre, 2), np.tile(post, 2)),
                 Normal(30.0, 3.0), Normal(1.4, 0.3), label="list")
-    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "S", "Z", "Y"):
+    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "Q", "S", "Z", "Y"):
         net.record_spikes(name)
     net.record_state("E", [0, 1, 399], ["V_m", "I_syn_ex", "I_syn_in"])
     net.record_voltage("D", [0, 69])
@@ -90,6 +94,7 @@ def mixed_network():
     net.record_state("W", [5], ["V_m", "w", "g_ex"])
     net.record_state("B", [0, 29], ["w"])
     net.record_state("P", [0], ["V_m", "I_syn_in", "w"])
+    net.record_state("Q", [0, 39], ["V_m", "w"])
     net.record_state("Y", [0, 39], ["V_m", "U_m"])
     return net
 

@@ -8,7 +8,9 @@ fixed second-order step: V agrees to COND_TOL_MV, and the spike times exactly. T
 distsnn integrates with NEST's own solver (RKF45 with GSL's step control, distsnn.model.rkf45):
 V agrees to AEIF_TOL_MV, and the spike times exactly. The other state variables NEST's
 multimeter records (I_syn_ex, I_syn_in; g_ex, g_in; w) are recorded alike and agree as closely,
-signs included (NEST reports aeif_psc_exp's I_syn_in positive, iaf_psc_exp's negative)."""
+signs included (NEST reports aeif_psc_exp's I_syn_in positive, iaf_psc_exp's negative).
+aeif_psc_delta's jumps of V (mV) are added where NEST adds them: after the solver's first
+step within the step they arrive, unless the neuron is refractory."""
 import json
 import pathlib
 

@@ -34,6 +34,9 @@ CELLS = {
     "aeif_psc_exp": (dict(IAF, g_L=25.0 + 10.0 * R, V_reset=-60.0 + 13.0 * R, V_peak=-5.0 + 5.0 * R,
                           tau_syn_ex=0.3 + R, tau_syn_in=3.0 - 2.0 * R, a=-2.0 + 12.0 * R, b=80.0 - 50.0 * R,
                           Delta_T=0.5 + 2.0 * R, tau_w=30.0 + 110.0 * R), 900.0, 300.0),
+    "aeif_psc_delta": (dict(IAF, g_L=25.0 + 10.0 * R, V_reset=-60.0 + 13.0 * R, V_peak=-5.0 + 5.0 * R,
+                            a=-2.0 + 12.0 * R, b=80.0 - 50.0 * R, Delta_T=0.5 + 2.0 * R, tau_w=30.0 + 110.0 * R),
+                       900.0, 3.0),
     "izhikevich": ({"V_min": -68.0 + 4.0 * R}, 10.0, 3.0),
 }
 

@@ -48,7 +48,7 @@ def test_every_rule_as_the_reference_expands_it():
 def test_filters():
     net = mixed_network()
     assert [(s.source, s.target) for s in synapses(net, 1, source="I")] == [
-        ("I", "E"), ("I", "I"), ("I", "G"), ("I", "W"), ("I", "P"), ("I", "G")]
+        ("I", "E"), ("I", "I"), ("I", "G"), ("I", "W"), ("I", "P"), ("I", "Q"), ("I", "G")]
     assert [s.label for s in synapses(net, 1, source="E", target="I")] == ["", "k"]
     assert len(synapses(net, 1, label="list")) == 3
 

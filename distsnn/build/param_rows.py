@@ -41,7 +41,8 @@ def population_row(model, prm, dt):
         cols = [0.0] * 6 + common + [
             prm["g_L"], prm["C_m"], prm.get("E_ex", prm["E_L"]) - prm["E_L"], prm.get("E_in", prm["E_L"]) - prm["E_L"],
             0.0, 0.0, dt, prm["a"], prm["b"], prm["Delta_T"], prm["tau_w"], prm["V_peak"] - prm["E_L"],
-            prm["tau_syn_ex"], prm["tau_syn_in"], prm["gsl_error_tol"]]
+            # aeif_psc_delta has no synaptic currents: 1 ms keeps the solver's (zero) currents at 0
+            prm.get("tau_syn_ex", 1.0), prm.get("tau_syn_in", 1.0), prm["gsl_error_tol"]]
     elif model in _CONDUCTANCE_PROPAGATORS:   # iaf_cond_exp's row has 0 where alpha's constants go
         prop = _CONDUCTANCE_PROPAGATORS[model](prm, dt)
         ref = prop["ref_steps"]

@@ -28,6 +28,9 @@ and the conductances go on. Integrated as NEST does, by an embedded Runge-Kutta-
 4(5) step with error control (rkf45.py), so its V follows NEST's to the solver's tolerance.
 aeif_psc_exp (NEST's): the same with exponential currents, + I_ex + I_in (pA; I_in < 0)
 in place of the conductance terms, dI_X/dt = -I_X / tau_syn_X.
+aeif_psc_delta (NEST's, with refractory_input False): the same neuron without synaptic
+currents; a spike of weight w (mV) makes V jump by w in the step it arrives (after the
+solver's first step within it, where NEST adds it), and is lost while the neuron is refractory.
 """
 import math
 
@@ -60,6 +63,8 @@ AEIF_COND_EXP_DEFAULTS = {
 }
 # aeif_psc_exp (NEST's): the same neuron with exponential currents (pA) for conductances
 AEIF_PSC_EXP_DEFAULTS = {k: v for k, v in AEIF_COND_EXP_DEFAULTS.items() if k not in ("E_ex", "E_in")}
+# aeif_psc_delta (NEST's): the same neuron with weights in mV added to V (no synaptic time constants)
+AEIF_PSC_DELTA_DEFAULTS = {k: v for k, v in AEIF_PSC_EXP_DEFAULTS.items() if k not in ("tau_syn_ex", "tau_syn_in")}
 # izhikevich (NEST's defaults; Izhikevich 2003): dv/dt = 0.04 v^2 + 5 v + 140 - u + I (v mV, t ms),
 # du/dt = a (b v - u); v >= V_th: v = c, u += d; a spike of weight w (mV) adds w to v, as
 # iaf_psc_delta's; V_min bounds v from below; no refractory time. consistent_integration
@@ -77,13 +82,15 @@ IZHIKEVICH_V_M = -65.0   # NEST's initial V_m (mV): the default v_init (the mode
 NEURON_MODELS = {"iaf_psc_exp": IAF_PSC_EXP_DEFAULTS, "iaf_cond_exp": IAF_COND_EXP_DEFAULTS,
                  "iaf_psc_delta": IAF_PSC_DELTA_DEFAULTS, "iaf_psc_alpha": IAF_PSC_ALPHA_DEFAULTS,
                  "iaf_cond_alpha": IAF_COND_ALPHA_DEFAULTS, "aeif_cond_exp": AEIF_COND_EXP_DEFAULTS,
-                 "aeif_psc_exp": AEIF_PSC_EXP_DEFAULTS, "izhikevich": IZHIKEVICH_DEFAULTS}
+                 "aeif_psc_exp": AEIF_PSC_EXP_DEFAULTS, "aeif_psc_delta": AEIF_PSC_DELTA_DEFAULTS,
+                 "izhikevich": IZHIKEVICH_DEFAULTS}
 # the kernels branch on these codes (pop_i[:, PI_MODEL]); sources never integrate: spike_source
 # emits a given schedule, poisson_source draws its spikes step by step (Network.add_poisson_source)
 MODEL_CODES = {"iaf_psc_exp": 0, "iaf_cond_exp": 1, "spike_source": 2, "iaf_psc_delta": 3, "iaf_psc_alpha": 4,
-               "iaf_cond_alpha": 5, "aeif_cond_exp": 6, "aeif_psc_exp": 7, "poisson_source": 8, "izhikevich": 9}
+               "iaf_cond_alpha": 5, "aeif_cond_exp": 6, "aeif_psc_exp": 7, "poisson_source": 8, "izhikevich": 9,
+               "aeif_psc_delta": 10}
 SOURCE_MODELS = ("spike_source", "poisson_source")
-AEIF_MODELS = ("aeif_cond_exp", "aeif_psc_exp")   # integrated by the adaptive solver (rkf45.py)
+AEIF_MODELS = ("aeif_cond_exp", "aeif_psc_exp", "aeif_psc_delta")   # integrated by the adaptive solver (rkf45.py)
 # weights in nS, >= 0 in the kernels
 CONDUCTANCE_MODELS = ("iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp")
 # Recordable state (NEST's names, as its multimeter's record_from takes them, with its signs).
@@ -99,7 +106,7 @@ RECORDABLES = {
     "iaf_psc_exp": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 2}, "iaf_psc_alpha": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 2},
     "iaf_psc_delta": {"V_m": 0}, "iaf_cond_exp": {"V_m": 0, "g_ex": 1, "g_in": 2},
     "iaf_cond_alpha": {"V_m": 0, "g_ex": 1, "g_in": 2}, "aeif_cond_exp": {"V_m": 0, "g_ex": 1, "g_in": 2, "w": 3},
-    "aeif_psc_exp": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 4, "w": 3},
+    "aeif_psc_exp": {"V_m": 0, "I_syn_ex": 1, "I_syn_in": 4, "w": 3}, "aeif_psc_delta": {"V_m": 0, "w": 3},
     "izhikevich": {"V_m": 0, "U_m": 1},   # u in i_ex (the model has no synaptic currents)
 }
 # exp's argument (V - V_th) / Delta_T at V_peak must stay this far below overflow: NEST's

@@ -39,6 +39,12 @@ PROTOCOL = {
         # the same neuron with current synapses (weights in pA)
         "aeif_psc_exp": {"model": "aeif_psc_exp", "I_e": 900.0, "w_exc": 400.0, "w_inh": -500.0, "params": {
             "t_ref": 1.0, "tau_syn_ex": 1.0, "tau_syn_in": 4.0}},
+        # and with jumps of V (weights in mV): NEST adds them after the solver's first step in the
+        # step they arrive; with t_ref 1 ms some arrive while the neuron is refractory and are lost
+        "aeif_psc_delta": {"model": "aeif_psc_delta", "I_e": 900.0, "w_exc": 6.0, "w_inh": -8.0, "params": {
+            "t_ref": 1.0}},
+        "aeif_psc_delta t_ref 0": {"model": "aeif_psc_delta", "I_e": 700.0, "w_exc": 9.0, "w_inh": -5.0,
+                                   "params": {}},
     },
 }
 

@@ -1,5 +1,5 @@
-"""Numba kernel of the AdEx models (aeif_cond_exp, aeif_psc_exp): the adaptive RKF45 solver of
-distsnn.model.rkf45, per neuron.
+"""Numba kernel of the AdEx models (aeif_cond_exp, aeif_psc_exp, aeif_psc_delta): the adaptive
+RKF45 solver of distsnn.model.rkf45, per neuron.
 
 State (build.plan.NEURON_STATE): V (mV relative to E_L) in v, g_ex and g_in (nS; aeif_psc_exp:
 the currents I_ex, I_in in pA, I_in < 0) in i_ex and i_in, the adaptation current w (pA) in
@@ -7,12 +7,14 @@ dj_ex, the solver's step size (ms) in dj_in. One time
 step of one neuron, as NEST's update: integrate from 0 to dt in solver steps; after each,
 a refractory neuron's V is put back to V_reset, and V >= V_peak (V_th if Delta_T is 0) is a
 spike: V = V_reset, w += b, and the neuron is refractory from then on if t_ref > 0. Then
-this step's input is added to the conductances. As NEST, after each solver step a V below
-rkf45.V_UNSTABLE or |w| above rkf45.W_UNSTABLE (or a NaN) is a numerical instability: the
-kernel returns the first such neuron and the driver stops the run with an error. A neuron
-emits at most one spike per step:
-with t_ref 0 a second crossing in the same step (over 10 kHz at dt 0.1 ms) resets V and
-adds b again, but is not emitted.
+this step's input is added to the conductances (aeif_psc_delta: its currents stay 0, and
+the step's input, mV, is added to V after the first solver step if the neuron was not
+refractory at the step's start, before the threshold is checked, as NEST adds it). As
+NEST, after each solver step a V below rkf45.V_UNSTABLE or |w| above rkf45.W_UNSTABLE (or
+a NaN) is a numerical instability: the kernel returns the first such neuron and the driver
+stops the run with an error. A neuron emits at most one spike per step: with t_ref 0 a
+second crossing in the same step (over 10 kHz at dt 0.1 ms) resets V and adds b again, but
+is not emitted.
 
 Every operation is written in the order of the CUDA twin (kernels/neuron_update_aeif.cu),
 so that both engines give the same bits; the vector operations are spelled out over the
@@ -155,12 +157,13 @@ def adjust_step(h_old, err, deriv, tol):
 
 @kernel
 def integrate_aeif(v, g_ex, g_in, w, hstep, refr, vth, ring_ex, ring_in, acc_ex, acc_in, pf, rows, ref_steps, i_stim,
-                   stim, noisy, cond, hetero):
+                   stim, noisy, cond, delta, hetero):
     """One time step of the AdEx neurons of one unit (module docstring): their state, their
     thresholds (mV relative to E_L), this step's ring slots (cleared) and Poisson input; pf:
     their population's pop_f row as a column (shape (N_PF, 1)), or if rows a row per neuron
     (build.param_rows; their refractory steps in PF_REF); i_stim: I_e plus DC input (pA), or,
-    if noisy, stim[i] per neuron; cond: aeif_cond_exp (else aeif_psc_exp); hetero: the
+    if noisy, stim[i] per neuron; cond: aeif_cond_exp, delta: aeif_psc_delta (else
+    aeif_psc_exp; delta takes the current-based derivatives, its currents 0); hetero: the
     thresholds differ between neurons (else, without rows, all are vth[0]). A neuron that spikes gets refr =
     max(its refractory steps, 1), the mark neuron_kernels.spiked looks for. Returns the index
     of the first neuron found numerically unstable, or -1."""
@@ -193,6 +196,9 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, vth, ring_ex, ring_in, acc_ex,
         t = 0.0
         k1 = (0.0, 0.0, 0.0, 0.0)
         fresh = False                        # k1 holds the derivative at y
+        # aeif_psc_delta: the step's input (mV), added once, after the first solver step
+        jump = float(ring_ex[i] + acc_ex[i]) * inv_ex + float(ring_in[i] + acc_in[i]) * inv_in if delta else 0.0
+        pending = delta
         while t < dt:
             t0 = t
             if not fresh:
@@ -216,15 +222,19 @@ def integrate_aeif(v, g_ex, g_in, w, hstep, refr, vth, ring_ex, ring_in, acc_ex,
             k1 = deriv
             fresh = True
             if refractory:
-                y = (v_reset, y[1], y[2], y[3])
-            elif y[0] >= v_spike:
+                y = (v_reset, y[1], y[2], y[3])   # (a pending jump is lost)
+            elif pending and jump != 0.0:
+                y = (y[0] + jump, y[1], y[2], y[3])
+                fresh = False                # V moved: the next step's derivative is taken anew
+            pending = False
+            if not refractory and y[0] >= v_spike:
                 y = (v_reset, y[1], y[2], y[3] + b)
                 spiked = True
                 refractory = ref_steps > 0
                 fresh = False
         v[i] = y[0]
-        g_ex[i] = y[1] + float(ring_ex[i] + acc_ex[i]) * inv_ex
-        g_in[i] = y[2] + float(ring_in[i] + acc_in[i]) * inv_in
+        g_ex[i] = y[1] if delta else y[1] + float(ring_ex[i] + acc_ex[i]) * inv_ex
+        g_in[i] = y[2] if delta else y[2] + float(ring_in[i] + acc_in[i]) * inv_in
         w[i] = y[3]
         hstep[i] = h
         refr[i] = mark if spiked else (r - 1 if r > 0 else 0)

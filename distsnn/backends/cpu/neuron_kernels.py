@@ -57,6 +57,7 @@ MODEL_ALPHA = MODEL_CODES["iaf_psc_alpha"]
 MODEL_COND_ALPHA = MODEL_CODES["iaf_cond_alpha"]
 MODEL_AEIF = MODEL_CODES["aeif_cond_exp"]
 MODEL_AEIF_PSC = MODEL_CODES["aeif_psc_exp"]
+MODEL_AEIF_DELTA = MODEL_CODES["aeif_psc_delta"]
 MODEL_POISSON_SOURCE = MODEL_CODES["poisson_source"]
 MODEL_IZH = MODEL_CODES["izhikevich"]
 SOURCE_TAG = np.int64(streams.tag(streams.DOM_SOURCE, 0))
@@ -397,10 +398,10 @@ def integrate_span(model, l0, n, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, ri
     LLVM did not vectorise the kernels."""
     l1 = l0 + n
     rex, rin = ring[ex0:ex0 + n], ring[in0:in0 + n]
-    if model == MODEL_AEIF or model == MODEL_AEIF_PSC:   # dj_ex, dj_in: w and the solver's step
+    if model == MODEL_AEIF or model == MODEL_AEIF_PSC or model == MODEL_AEIF_DELTA:   # dj_ex, dj_in: w, h
         return integrate_aeif(v[l0:l1], i_ex[l0:l1], i_in[l0:l1], dj_ex[l0:l1], dj_in[l0:l1], refr[l0:l1],
                               vth[l0:l1], rex, rin, acc_ex, acc_in, pf, rows, ref_steps, i_stim, stim, noisy,
-                              model == MODEL_AEIF, hetero)
+                              model == MODEL_AEIF, model == MODEL_AEIF_DELTA, hetero)
     if model == MODEL_IZH:
         integrate_izhikevich(v[l0:l1], i_ex[l0:l1], refr[l0:l1], vth[l0:l1], izp[l0:l1], rex, rin, acc_ex, acc_in, pf,
                              rows, i_stim, stim, noisy)

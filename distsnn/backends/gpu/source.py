@@ -181,6 +181,7 @@ def constants_header():
     lines.append(f"#define MODEL_COND_ALPHA {MODEL_CODES['iaf_cond_alpha']}")
     lines.append(f"#define MODEL_AEIF {MODEL_CODES['aeif_cond_exp']}")
     lines.append(f"#define MODEL_AEIF_PSC {MODEL_CODES['aeif_psc_exp']}")
+    lines.append(f"#define MODEL_AEIF_DELTA {MODEL_CODES['aeif_psc_delta']}")
     lines.append(f"#define MODEL_IZH {MODEL_CODES['izhikevich']}")
     lines.append(f"#define REDRAW_BIT {REDRAW_BIT}   // the RULES bit of delays redrawn below dt (RULE_VARIANTS)")
     lines.append(f"#define KINDS_BIT {KINDS_BIT}   // the RULES bit of Uniform, Exponential and LogNormal draws "

@@ -63,8 +63,8 @@ __device__ __forceinline__ void neuron_update_body(
         const InputRows rows = input_rows(li, unit, pi, units);
         // the population's constants, or the neuron's own row (parameters per neuron: build.param_rows)
         const double* pf = own_row ? nf + nrow[li] * N_PF : pop_f + (i64)k * N_PF;
-        if (source || model == MODEL_AEIF || model == MODEL_AEIF_PSC || rows.lex < 1 || rows.lin < 1
-            || rows.q1 < rows.q0 || rows.d1 < rows.d0)
+        if (source || model == MODEL_AEIF || model == MODEL_AEIF_PSC || model == MODEL_AEIF_DELTA || rows.lex < 1
+            || rows.lin < 1 || rows.q1 < rows.q0 || rows.d1 < rows.d0)
             continue;                            // kernels spike_sources, poisson_sources, neuron_update_aeif
         i64 in_ex, in_in;
         double i_stim;

@@ -1,11 +1,12 @@
-// The AdEx models (aeif_cond_exp, aeif_psc_exp): one thread per local neuron, all their
+// The AdEx models (aeif_cond_exp, aeif_psc_exp, aeif_psc_delta): one thread per local neuron, all their
 // populations in one launch (the other neurons return at once; neuron_update skips these).
 // A kernel of its own because the solver's stages take registers that would lower the
 // occupancy of neuron_update for every model. The adaptive RKF45 solver of
 // distsnn.model.rkf45, with the operations of the CPU kernel (backends/cpu/aeif_kernels.py)
 // in the same order, so both engines give the same bits.
 // State: V in v, g_ex and g_in in i_ex and i_in (aeif_psc_exp: the currents I_ex, I_in, pA),
-// w in dj_ex, the solver's step size in dj_in. A neuron found numerically unstable (NEST's
+// w in dj_ex, the solver's step size in dj_in (aeif_psc_delta: currents 0, the step's input added to V after
+// the first solver step unless refractory, as NEST adds it). A neuron found numerically unstable (NEST's
 // check) is reported through state[ST_BAD] (layout.py).
 
 // the divisors of the derivatives as reciprocals, as on the CPU (aeif_kernels.aeif_constants)
@@ -114,7 +115,7 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     const i64* pi = pop_i + (i64)k * N_PI;
     // the population's constants, or the neuron's own row (parameters per neuron: build.param_rows)
     const double* pf = pi[PI_ROWS] ? nf + nrow[li] * N_PF : pop_f + (i64)k * N_PF;
-    if (pi[PI_MODEL] != MODEL_AEIF && pi[PI_MODEL] != MODEL_AEIF_PSC) return;
+    if (pi[PI_MODEL] != MODEL_AEIF && pi[PI_MODEL] != MODEL_AEIF_PSC && pi[PI_MODEL] != MODEL_AEIF_DELTA) return;
     i64 in_ex, in_in;
     double i_stim;
     neuron_input(t, li, g, k, pf, input_rows(li, local_unit[li], pi, units), ring, pin_i, pin_cdf, dc_f, dc_i,
@@ -137,6 +138,10 @@ __device__ __forceinline__ void neuron_update_aeif_body(
     double tt = 0.0;                                 // time within the step (ms)
     double k1[4];
     bool fresh = false;                              // k1 holds the derivative at y
+    // aeif_psc_delta: the step's input (mV), added once, after the first solver step
+    const bool delta = pi[PI_MODEL] == MODEL_AEIF_DELTA;
+    const double jump = delta ? (double)in_ex * pf[PF_INVSC_EX] + (double)in_in * pf[PF_INVSC_IN] : 0.0;
+    bool pending = delta;
     while (tt < dt) {
         const double t0 = tt;
         double y_new[4], err[4], deriv[4];
@@ -158,8 +163,13 @@ __device__ __forceinline__ void neuron_update_aeif_body(
         fresh = true;
         if (!(y[0] >= v_min && fabs(y[3]) <= RK_W_UNSTABLE)) bad = true;   // NEST's check (and NaN)
         if (refractory) {
-            y[0] = pf[PF_VRESET];
-        } else if (y[0] >= v_spike) {
+            y[0] = pf[PF_VRESET];                    // (a pending jump is lost)
+        } else if (pending && jump != 0.0) {
+            y[0] = y[0] + jump;
+            fresh = false;                           // V moved: the next step's derivative is taken anew
+        }
+        pending = false;
+        if (!refractory && y[0] >= v_spike) {
             y[0] = pf[PF_VRESET];
             y[3] = y[3] + b;
             spiked = true;
@@ -168,8 +178,8 @@ __device__ __forceinline__ void neuron_update_aeif_body(
         }
     }
     v[li] = y[0];
-    i_ex[li] = y[1] + (double)in_ex * pf[PF_INVSC_EX];
-    i_in[li] = y[2] + (double)in_in * pf[PF_INVSC_IN];
+    i_ex[li] = delta ? y[1] : y[1] + (double)in_ex * pf[PF_INVSC_EX];
+    i_in[li] = delta ? y[2] : y[2] + (double)in_in * pf[PF_INVSC_IN];
     dj_ex[li] = y[3];
     dj_in[li] = h;
     refr[li] = spiked ? ref_steps : (r > 0 ? r - 1 : 0);
