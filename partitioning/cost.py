@@ -75,7 +75,8 @@ def expected_indegrees(plan):
 def expected_rates_hz(plan, model=CostModel()):
     """Expected firing rate (Hz) of every population, by name: the model's
     metadata["expected_rates_hz"], else a Poisson source's highest rate (an upper bound;
-    rate + |amplitude| for a sinusoidal one), else model.default_rate_hz."""
+    rate + |amplitude| for a sinusoidal one, p_copy * rate for a MIP one), else
+    model.default_rate_hz."""
     given = plan.network.metadata.get("expected_rates_hz", {})
     pops = plan.network.populations
     return {n: given.get(n, _highest_rate(pops[n]) if pops[n].model == "poisson_source" else model.default_rate_hz)
@@ -83,8 +84,8 @@ def expected_rates_hz(plan, model=CostModel()):
 
 
 def _highest_rate(pop):
-    """A Poisson source population's highest rate (Hz)."""
-    top = float(pop.rate_values.max())
+    """A Poisson source population's highest rate (Hz); a MIP source's, p_copy times its parent's."""
+    top = float(pop.rate_values.max()) * (pop.p_copy if pop.p_copy is not None else 1.0)
     return top + abs(pop.sinusoid[0]) if pop.sinusoid is not None else top
 
 

@@ -11,7 +11,7 @@ from distsnn.runtime import run as run_module
 
 def mixed_network():
     """Every rule, synapse lists, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
-    Poisson spike sources, distributed bias currents (I_e), membrane parameters per neuron
+    Poisson spike sources (sinusoidal and MIP too), distributed bias currents (I_e), membrane parameters per neuron
     (rows of their own: tau_m, t_ref, b), iaf_psc_exp, iaf_psc_delta,
     iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without refractoriness),
     aeif_psc_exp and aeif_psc_delta neurons, populations spanning several chunks; the state recorded is every
@@ -70,6 +70,8 @@ def mixed_network():
     net.connect("S", "C", FixedIndegree(5), 3.0, 0.8)
     net.add_sinusoidal_poisson_source("Z", 30, 80.0, 60.0, 20.0, phase=45.0, start=10.0)   # a phase word
     net.connect("Z", "I", FixedProbability(0.2), 30.0, 1.1)
+    net.add_mip_source("M", 90, 400.0, 0.3, start=5.0, stop=280.0)   # correlated: one parent over chunks
+    net.connect("M", "E", FixedProbability(0.05), 40.0, 1.3)
     # a, b, c, d per neuron: given, drawn Normal, drawn Uniform, given
     net.add_population("Y", 40, "izhikevich", {"I_e": 8.0, "a": np.linspace(0.02, 0.1, 40), "b": Normal(0.2, 0.01),
                                                "c": Uniform(-65.0, -55.0), "d": [2.0, 8.0] * 20},
@@ -86,7 +88,7 @@ def mixed_network():
     pre, post = rng.integers(0, 100, 300), rng.integers(0, 400, 300)
     net.connect("X", "E", FromList(np.tile(pre, 2), np.tile(post, 2)),
                 Normal(30.0, 3.0), Normal(1.4, 0.3), label="list")
-    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "Q", "S", "Z", "Y"):
+    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "Q", "S", "Z", "M", "Y"):
         net.record_spikes(name)
     net.record_state("E", [0, 1, 399], ["V_m", "I_syn_ex", "I_syn_in"])
     net.record_voltage("D", [0, 69])

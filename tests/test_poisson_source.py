@@ -31,7 +31,9 @@ def sources_network(chunk_size=8):
     net.connect("P", "N", FixedProbability(0.5), 60.0, 1.0)
     net.connect("R", "N", FixedProbability(0.5), 40.0, 1.5)
     net.connect("W", "N", FixedProbability(0.5), 30.0, 0.5)
-    for name in ("P", "Q", "R", "W"):
+    net.add_mip_source("M", 13, 5000.0, 0.4, start=1.0, stop=16.0)   # a parent at p = 1/2 per step
+    net.connect("M", "N", FixedProbability(0.5), 20.0, 0.7)
+    for name in ("P", "Q", "R", "W", "M"):
         net.record_spikes(name)
     return net
 
@@ -47,7 +49,9 @@ def reference_spikes(net, t_sim, seed):
         s0, s1 = plan.pop_i[k, bp.PI_PS_SEG_START], plan.pop_i[k, bp.PI_PS_SEG_END]
         for t in range(round(t_sim / net.dt)):
             thresh = poisson_source.threshold_at(plan.ps_seg, s0, s1, t)
-            out += [(int(g), t) for g in poisson_source.spikes(plan.key0, plan.key1, t, sl.start, sl.stop, thresh)]
+            copy = poisson_source.copy_at(plan.ps_seg, s0, s1, t)
+            out += [(int(g), t) for g in poisson_source.spikes(plan.key0, plan.key1, t, sl.start, sl.stop, thresh,
+                                                                copy)]
     return sorted(out)
 
 
@@ -66,8 +70,12 @@ def test_spikes_are_the_streams_definition(backend):
     assert r.min() >= 10 and not np.any((r >= 40) & (r < 41))  # nothing before 1 ms nor at rate 0 (4.0-4.1 ms)
     per_step = [np.sum((r >= lo) & (r < hi)) / (hi - lo) for lo, hi in ((41, 100), (100, 200))]
     assert per_step[0] > 1.5 * per_step[1] > 1.5      # 11 x 0.4 then 11 x 0.2 (9.96 ms is step 100)
-    w = np.array([s for g, s in ref if g >= 5 + 37 + 6 + 11])
+    w = np.array([s for g, s in ref if 5 + 37 + 6 + 11 <= g < 5 + 37 + 6 + 11 + 9])
     assert w.min() >= 30 and w.max() < 170 and w.size > 100
+    m = [(g, s) for g, s in ref if g >= 5 + 37 + 6 + 11 + 9]
+    steps = {s for _, s in m}
+    assert min(steps) >= 10 and max(steps) <= 159 and 40 < len(steps) < 110   # within the parent's: about half
+    assert 0.3 < len(m) / (13 * len(steps)) < 0.5                            # each copied with p_copy 0.4
 
 
 def test_rate_and_independence():
@@ -94,6 +102,76 @@ def test_rate_and_independence():
     assert np.all(np.abs(r) < 5 / math.sqrt(500))
     other = simulate(net, 1000.0, seed=4, backend="cpu", progress=False)
     assert not np.array_equal(other.spike_gids, res.spike_gids)
+
+
+def test_mip_sources_are_correlated_as_nest_defines():
+    """NEST's mip_generator: each source fires at p_copy * rate, only in steps where the
+    parent spikes, and any two sources' counts per step have correlation coefficient p_copy;
+    with p_copy 1 all are the parent; the parent differs between populations."""
+    net = Network(dt=0.1)
+    net.add_mip_source("M", 300, 200.0, 0.25, stop=2000.0)
+    net.add_mip_source("A", 4, 300.0, 1.0)
+    net.add_mip_source("B", 4, 300.0, 1.0)
+    for name in ("M", "A", "B"):
+        net.record_spikes(name)
+    res = simulate(net, 2000.0, seed=9, backend="cpu", progress=False)
+    ids, times = res.spikes("M")
+    steps = np.rint(times / 0.1).astype(int) - 1
+    parent = np.unique(steps)
+    assert abs(parent.size - 400) < 4 * math.sqrt(400)                  # 200 Hz for 2 s, at most once a step
+    assert abs(ids.size / 300 / parent.size - 0.25) < 0.01              # each parent spike copied with 0.25
+    assert abs(res.mean_rates()["M"] - 50.0) < 4 * 50.0 / math.sqrt(400)   # p_copy * rate, as the parent's count
+    counts = np.zeros((300, 20000))
+    counts[ids, steps] = 1
+    cc = np.corrcoef(counts)[np.triu_indices(300, 1)]
+    r = 200.0 * 0.1e-3   # the parent's probability per step: per-step counts correlate by p (1 - r) / (1 - p r)
+    assert abs(cc.mean() - 0.25 * (1 - r) / (1 - 0.25 * r)) < 0.005 and cc.std() < 0.1
+    a, b = (res.spikes(name) for name in ("A", "B"))
+    for spikes in (a, b):   # p_copy 1: every source is its parent
+        per = [spikes[1][spikes[0] == i] for i in range(4)]
+        assert per[0].size > 400 and all(np.array_equal(per[0], x) for x in per[1:])
+    assert not np.array_equal(a[1][a[0] == 0], b[1][b[0] == 0])
+
+
+def test_mip_sources_agree_with_nest():
+    """NEST 3.10's mip_generator into parrots (scripts/peers/nest_mip.py) and distsnn's MIP
+    sources, with the window moved as add_mip_source's docstring says: the same copy fraction
+    of the parent's spikes, the same correlation coefficient of two sources' counts per step,
+    parent spike counts that differ as two Poisson draws do, and spikes within the window."""
+    import importlib.util
+    path = pathlib.Path(__file__).parent.parent / "scripts" / "peers" / "nest_mip.py"
+    spec = importlib.util.spec_from_file_location("nest_mip", path)
+    peer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peer)
+    data = json.loads((pathlib.Path(__file__).parent / "data" / "nest_mip.json").read_text())
+    p, nest = data["protocol"], data["statistics"]
+    shift = p["delay"] + data["min_delay_ms"]
+    net = Network(dt=p["dt"])
+    net.add_mip_source("M", p["parrots"], p["rate"], p["p_copy"], start=p["start"] + shift, stop=p["stop"] + shift)
+    net.record_spikes("M")
+    res = simulate(net, p["t_sim"], seed=p["seed"], backend="cpu", progress=False)
+    ours = peer.statistics(*res.spikes("M"), p["parrots"], p["dt"], p["t_sim"])
+    for stats in (ours, nest):
+        assert p["start"] + shift < stats["first_ms"] and stats["last_ms"] <= p["stop"] + shift + 1e-9
+    def copied(s):
+        return s["rate_hz"] * p["t_sim"] * 1e-3 / s["parent_steps"]
+    assert abs(copied(ours) - copied(nest)) < 0.01 and abs(copied(ours) - p["p_copy"]) < 0.01
+    assert abs(ours["corr_mean"] - nest["corr_mean"]) < 0.005 and abs(ours["corr_sd"] - nest["corr_sd"]) < 0.005
+    expected = p["rate"] * (p["stop"] - p["start"]) * 1e-3
+    assert abs(ours["parent_steps"] - nest["parent_steps"]) < 4 * math.sqrt(2 * expected)
+
+
+def test_mip_source_validation():
+    net = Network(dt=0.1)
+    for args, message in (((10.0, 0.0), r"p_copy must be a probability in \(0, 1\], got 0.0"),
+                          ((10.0, 1.5), "p_copy must be"), ((10.0, math.nan), "p_copy must be"),
+                          ((20000.0, 0.5), "exceeds one spike per step"), ((-1.0, 0.5), "rate must be")):
+        with pytest.raises(ValueError, match=message):
+            net.add_mip_source("M", 3, *args)
+        assert "M" not in net.populations
+    net.add_mip_source("M", 3, 10.0, 0.5)
+    with pytest.raises(ValueError, match="'M' is a spike source and cannot receive projections"):
+        net.connect("M", "M", OneToOne(), 1.0, 1.0)
 
 
 def test_source_spike_reaches_its_target():
@@ -208,6 +286,27 @@ def test_sinusoids_are_part_of_the_model_fingerprint():
     assert len(prints) == 5
 
 
+def test_mip_sources_are_part_of_the_model_fingerprint():
+    """Another copy probability is another model; sources without it (sinusoidal ones too)
+    keep the fingerprint they had before the copy column existed."""
+    def plan(p_copy=None, sine=None):
+        net = Network(dt=0.1)
+        net.add_population("n", 4)
+        if p_copy is not None:
+            net.add_mip_source("p", 4, 10.0, p_copy)
+        elif sine is not None:
+            net.add_sinusoidal_poisson_source("p", 4, 10.0, *sine)
+        else:
+            net.add_poisson_source("p", 4, 10.0)
+        return make_plan(net, 1)
+    prints = {fingerprint(plan(*a))["model_tables_sha256"] for a in ((0.5,), (0.6,), (1.0,), (None,))}
+    assert len(prints) == 4
+    for p in (plan(), plan(None, (5.0, 10.0))):
+        before = fingerprint(p)["model_tables_sha256"]
+        p.ps_seg = p.ps_seg[:, :bp.N_SEG_BEFORE_COPY].copy()           # the table as it was
+        assert fingerprint(p)["model_tables_sha256"] == before
+
+
 def test_partitioning_expects_a_sources_rate():
     from partitioning.cost import expected_rates_hz, population_pieces
     net = Network(dt=0.1)
@@ -299,4 +398,4 @@ def test_sinusoidal_source_validation():
     assert pop.sinusoid == (-5.0, 5000.0, -90.0) and pop.rate_values.tolist() == [10.0, 0.0]
     seg = make_plan(net, 1).ps_seg
     assert seg[0, bp.SEG_CYCLE] == -2 ** 63 and seg[0, bp.SEG_PHASE] == 3 * 2 ** 62 - 2 ** 64   # 1/2, 3/4 cycle
-    assert seg[1, 2:].tolist() == [0, 0, 0]                         # after the stop: rate 0
+    assert seg[1, 2:5].tolist() == [0, 0, 0]                       # after the stop: rate 0

@@ -71,10 +71,13 @@ N_PI_BEFORE_ROWS = 17
 N_PI = 18   # PI_MODEL: neurons.MODEL_CODES; PI_RING_EX/IN: ring slots of each receptor (ring_layout)
 # ps_seg columns: the first step of a segment, the spike threshold from then on; a segment
 # with an amplitude (sinusoidal sources) modulates that threshold by amplitude * sin(2 pi u),
-# u = (SEG_PHASE + SEG_CYCLE * (t + 1)) / 2**64 (uint64 phase words; build.poisson_source)
-SEG_STEP, SEG_THRESH, SEG_AMP, SEG_CYCLE, SEG_PHASE = range(5)
+# u = (SEG_PHASE + SEG_CYCLE * (t + 1)) / 2**64 (uint64 phase words; build.poisson_source);
+# a MIP source's (Network.add_mip_source) copy threshold, round(p_copy * 2**32) (0: none), its
+# SEG_THRESH the parent process's
+SEG_STEP, SEG_THRESH, SEG_AMP, SEG_CYCLE, SEG_PHASE, SEG_COPY = range(6)
 N_SEG_BEFORE_SIN = 2
-N_SEG = 5
+N_SEG_BEFORE_COPY = 5
+N_SEG = 6
 # DC inputs (dc_f, dc_i; build.dc_inputs): the constant (pA); an AC input's amplitude (pA, 0
 # for DC) and the phase words of its sinusoid (build.phase_words), the window [start, stop)
 # in steps; a step current's rows of dc_seg_i and dc_seg_f (0, 0 for none); whether it flows

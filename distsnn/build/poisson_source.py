@@ -29,6 +29,17 @@ runs), u = (x >> 11) * 2**-53 is exact, and the threshold is
     0 if r <= 0, else min(floor(r + 0.5), 2**32),
 
 the same bits on every backend (build.phase_words).
+
+MIP sources (Network.add_mip_source, NEST's mip_generator: Kuhn, Aertsen & Rotter 2003) share
+a parent process. Their segments hold the parent's threshold and the copy threshold
+C = round(p_copy * 2**32) (SEG_COPY; 0 for the other sources). In step t the parent spikes
+when word 0 of
+
+    Philox((t_lo, t_hi, g0, PARENT))      (g0: the population's first gid)
+
+is below the parent's threshold, and then each source copies the spike when its own word
+(above) is below C. One draw for the parent, one per source: still no state, and any two
+sources' spike trains have correlation coefficient p_copy (of their counts per step).
 """
 import math
 
@@ -40,6 +51,7 @@ from . import plan as bp
 from .phase_words import sine_at, words
 
 SOURCE_TAG = streams.tag(streams.DOM_SOURCE, 0)
+PARENT_TAG = streams.tag(streams.DOM_SOURCE, 1)   # a MIP source's parent process
 
 
 def threshold(rate, dt):
@@ -48,6 +60,11 @@ def threshold(rate, dt):
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"poisson source: rate {rate} Hz gives a spike probability {p} per step outside [0, 1]")
     return int(math.floor(p * 2.0 ** 32 + 0.5))
+
+
+def copy_threshold(p_copy):
+    """SEG_COPY of a MIP source copying its parent's spikes with probability p_copy (in (0, 1])."""
+    return min(int(math.floor(p_copy * 2.0 ** 32 + 0.5)), 2 ** 32)
 
 
 def sinusoid_columns(amplitude, frequency, phase, dt):
@@ -64,9 +81,11 @@ def segments(pops, pop_i, dt):
             continue
         pop_i[k, bp.PI_PS_SEG_START] = len(rows)
         sine = sinusoid_columns(*pop.sinusoid, dt) if pop.sinusoid is not None else (0, 0, 0)
+        copy = copy_threshold(pop.p_copy) if pop.p_copy is not None else 0
         for i, (time, rate) in enumerate(zip(pop.rate_times, pop.rate_values)):
             # a sinusoidal source's window is its first segment; the one at its stop is 0
-            rows.append((int(math.floor(time / dt + 0.5)), threshold(rate, dt)) + (sine if i == 0 else (0, 0, 0)))
+            rows.append((int(math.floor(time / dt + 0.5)), threshold(rate, dt)) + (sine if i == 0 else (0, 0, 0))
+                        + (copy,))
         pop_i[k, bp.PI_PS_SEG_END] = len(rows)
     return np.array(rows, dtype=np.int64).reshape(-1, bp.N_SEG)
 
@@ -87,12 +106,24 @@ def threshold_at(ps_seg, s0, s1, t):
     return modulated(row, t) if row[bp.SEG_AMP] != 0 else int(row[bp.SEG_THRESH])
 
 
-def spikes(key0, key1, t, g0, g1, thresh):
-    """Gids in g0..g1-1 that spike in step t at threshold `thresh` (ascending)."""
+def copy_at(ps_seg, s0, s1, t):
+    """The copy threshold (SEG_COPY) in step t of the segments ps_seg[s0:s1] (0: not MIP)."""
+    i = int(np.searchsorted(ps_seg[s0:s1, bp.SEG_STEP], t, side="right")) - 1
+    return 0 if i < 0 else int(ps_seg[s0 + i, bp.SEG_COPY])
+
+
+def spikes(key0, key1, t, g0, g1, thresh, copy=0):
+    """Gids in g0..g1-1 that spike in step t at threshold `thresh` (ascending); with a copy
+    threshold (a MIP population of first gid g0), those that copy their parent's spike."""
     gids = np.arange(g0, g1, dtype=np.int64)
     if gids.size == 0 or thresh == 0:
         return gids[:0]
     t = int(t)
+    if copy:
+        parent = philox4x32(t & 0xFFFFFFFF, t >> 32, np.array([g0]), PARENT_TAG, key0, key1)[0]
+        if int(parent[0]) >= thresh:
+            return gids[:0]
+        thresh = copy
     words = philox4x32(t & 0xFFFFFFFF, t >> 32, gids >> 2, SOURCE_TAG, key0, key1)
     word = np.choose(gids & 3, words)
     return gids[word.astype(np.int64) < thresh]

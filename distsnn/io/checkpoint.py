@@ -121,9 +121,9 @@ def fingerprint(plan):
         if name == "dc_i":   # the AC columns, and the step currents' and subsets' (each only where used)
             a, extras = a[:, :bp.N_DI_BEFORE_AC], [a[:, bp.N_DI_BEFORE_AC:bp.N_DI_BEFORE_SEG],
                                                    a[:, bp.N_DI_BEFORE_SEG:]]
-        if name == "ps_seg":   # the sinusoid columns: only where some source has one
-            a, sine = a[:, :bp.N_SEG_BEFORE_SIN], a[:, bp.N_SEG_BEFORE_SIN:]
-            extras = [sine]
+        if name == "ps_seg":   # the sinusoid columns, the MIP sources' copy column: each only where used
+            a, extras = a[:, :bp.N_SEG_BEFORE_SIN], [a[:, bp.N_SEG_BEFORE_SIN:bp.N_SEG_BEFORE_COPY],
+                                                     a[:, bp.N_SEG_BEFORE_COPY:]]
         a = np.ascontiguousarray(a)
         tables.update(f"{name}{a.dtype.str}{a.shape}".encode())
         tables.update(a.tobytes())

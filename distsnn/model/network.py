@@ -11,11 +11,11 @@ import numpy as np
 from ..numbers import is_integer, is_real, shown
 from .connectors import RULE_CODES
 from .distributions import Constant, Normal, Uniform, Values, as_distribution, given_values
-from .inputs import (DCInput, NoiseInput, PoissonInput, check_rate, grid_steps, neuron_subset, step_schedule, whole_steps,
-                     window)
+from .inputs import DCInput, NoiseInput, PoissonInput, neuron_subset, step_schedule, whole_steps, window
 from .neurons import SOURCE_MODELS, default_v_init, validate_params
 from .per_neuron import split_params
 from .projection_checks import check_rule_size, check_uniforms, receptor_and_weight, weight_and_delay
+from .rate_sources import RateSources
 from .short_term import checked_stp
 from .recording import checked_sampling, recordable, records_of
 from ..rng.streams import ID_MASK, projection_id
@@ -33,6 +33,7 @@ class Population:
     rate_times: np.ndarray = None    # poisson_source: the times (ms) its rate changes at ...
     rate_values: np.ndarray = None   # ... and the rates (Hz) from then on (0 before the first)
     sinusoid: tuple = None           # sinusoidal poisson_source: (amplitude Hz, frequency Hz, phase degrees)
+    p_copy: float = None             # MIP poisson_source: the probability of copying the parent's spikes
     v_th: object = None              # Normal | Uniform | Values (mV): a threshold per neuron; None: params["V_th"]
     per_neuron: dict = None          # {name: Normal | Uniform | Values}: izhikevich's a-d, row_params
 
@@ -58,7 +59,7 @@ RING_BITS = ("auto", 32, 64)
 
 
 @dataclass
-class Network:
+class Network(RateSources):
     """A network of point-neuron populations.
 
     dt: time step (ms). chunk_size: post-synaptic chunk length C of procedural connectivity
@@ -173,81 +174,6 @@ class Network:
         pop.model = "spike_source"
         pop.spike_ids = ids.astype(np.int64)
         pop.spike_times = times
-        return pop
-
-    def add_poisson_source(self, name, size, rate, start=0.0, stop=math.inf):
-        """A population of `size` independent Poisson spike sources, each firing at `rate` Hz
-        with spike times start < T <= stop (ms): NEST's poisson_generator into as many
-        parrot_neurons. (NEST's generator with start, stop stamps its spikes in
-        (start + dt, stop + dt], and the parrots repeat them one connection delay d later:
-        the same times as start + dt + d, stop + dt + d here.) Each step within the window,
-        every source spikes with probability
-        rate * dt (a Bernoulli process on the time grid: the same mean rate; NEST's sources
-        may spike twice in one step, with probability (rate dt)**2 / 2, which here counts
-        once). The draws are counter-based (seed, step, neuron id): no state, so every
-        backend, rank count and restart gives the same spikes. Like spike sources they
-        project but receive no input."""
-        where = f"poisson source {name!r}"
-        check_rate(where, rate, self.dt)
-        return self._add_window_source(where, name, size, rate, start, stop)
-
-    def add_sinusoidal_poisson_source(self, name, size, rate, amplitude, frequency, phase=0.0, start=0.0,
-                                      stop=math.inf):
-        """Poisson sources with a sinusoidally modulated rate, NEST's sinusoidal_poisson_generator
-        (individual_spike_trains) into parrot_neurons: a spike at time T, start < T <= stop
-        (ms), comes at max(0, rate + amplitude * sin(2 pi frequency T + phase)) Hz (frequency
-        in Hz, T in s, phase in degrees). (NEST's generator stamps its spikes in [start, stop),
-        each at the rate of its stamp, and its parrots repeat them a delay d ms later: here, the
-        window (start - dt + d, stop - dt + d] and the phase phase - 360 * frequency * d / 1000.)
-        rate + |amplitude| is at most one spike per step, the frequency at most half a cycle
-        per step. Otherwise as add_poisson_source."""
-        where = f"sinusoidal poisson source {name!r}"
-        check_rate(where, rate, self.dt)
-        for what, value in (("amplitude", amplitude), ("frequency", frequency), ("phase", phase)):
-            if not is_real(value):
-                raise ValueError(f"{where}: {what} must be a finite number, got {shown(value)}")
-        if (rate + abs(amplitude)) * self.dt * 1e-3 > 1.0:
-            raise ValueError(f"{where}: rate + |amplitude| = {rate + abs(amplitude):g} Hz exceeds one spike per "
-                             f"step (1 / dt = {1e3 / self.dt:g} Hz)")
-        if not 0 <= frequency * self.dt * 1e-3 <= 0.5:
-            raise ValueError(f"{where}: frequency must be in [0, {500.0 / self.dt:g}] Hz (at most half a cycle per "
-                             f"step of dt = {self.dt:g} ms), got {frequency!r}")
-        pop = self._add_window_source(where, name, size, rate, start, stop)
-        pop.sinusoid = (float(amplitude), float(frequency), float(phase))
-        return pop
-
-    def add_inhomogeneous_poisson_source(self, name, size, rate_times, rate_values):
-        """Poisson sources with a piecewise-constant rate, NEST's inhomogeneous_poisson_generator
-        into parrot_neurons: rate_values[i] Hz for spike times rate_times[i] < T <= rate_times[i + 1]
-        (ms; increasing, at least one step apart on the grid they are rounded to), the last rate
-        to the end, 0 before the first time. (NEST's generator applies rate i to spikes stamped
-        in (t_i - dt, t_(i+1) - dt], which its parrots repeat a delay d later: t_i - dt + d
-        here.) Otherwise as add_poisson_source."""
-        where = f"inhomogeneous poisson source {name!r}"
-        times = np.asarray(rate_times, dtype=np.float64) if np.size(rate_times) else np.zeros(0)
-        values = list(rate_values) if np.ndim(rate_values) == 1 else None
-        if times.ndim != 1 or values is None or times.size != len(values) or times.size == 0:
-            raise ValueError(f"{where}: rate_times and rate_values must be 1-D sequences of the same, "
-                             f"nonzero length")
-        grid_steps(where, "rate_times", times, self.dt)
-        for v in values:
-            check_rate(where, v, self.dt)
-        return self._add_rate_source(name, size, times.tolist(), [float(v) for v in values])
-
-    def _add_window_source(self, where, name, size, rate, start, stop):
-        """A rate source of `rate` Hz for start < T <= stop (ms), 0 outside."""
-        start, stop = window(where, start, stop)
-        times, values = [start], [float(rate)]
-        if math.isfinite(stop):
-            times.append(stop)
-            values.append(0.0)
-        return self._add_rate_source(name, size, times, values)
-
-    def _add_rate_source(self, name, size, times, values):
-        pop = self.add_population(name, size)
-        pop.model = "poisson_source"
-        pop.rate_times = np.array(times, dtype=np.float64)
-        pop.rate_values = np.array(values, dtype=np.float64)
         return pop
 
     def _pop(self, name, role):

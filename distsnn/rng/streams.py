@@ -17,6 +17,8 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
                                                            even gid, the odd one's)
   SOURCE      step lo            step hi     gid >> 2      0 (Poisson sources: word gid & 3
                                                            against the spike threshold)
+              step lo            step hi     first gid of  1 (a MIP source's parent process:
+                                             its population  word 0 against its threshold)
   REDRAW      the synapse's SYN c0, c1, c2, then        projection id (a value drawn again
               block b's words 0..2 for block b + 1      below its bound: rng.redraw)
 """

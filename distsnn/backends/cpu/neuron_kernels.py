@@ -61,6 +61,7 @@ MODEL_AEIF_DELTA = MODEL_CODES["aeif_psc_delta"]
 MODEL_POISSON_SOURCE = MODEL_CODES["poisson_source"]
 MODEL_IZH = MODEL_CODES["izhikevich"]
 SOURCE_TAG = np.int64(streams.tag(streams.DOM_SOURCE, 0))
+PARENT_TAG = np.int64(streams.tag(streams.DOM_SOURCE, 1))   # MIP sources' parent (build.poisson_source)
 EARLY = 8   # add_poisson_counts: table entries compared without branches (<= KCAP)
 
 
@@ -339,10 +340,9 @@ def spiked(refr, pf, rows, ref_steps, g0, out):
 
 
 @kernel
-def source_threshold(ps_seg, s0, s1, t):
-    """The spike threshold in step t of the rate segments ps_seg[s0:s1] (sorted by first
-    step; 0 before the first): a binary search, as the GPU kernel does; a sinusoidal
-    segment's threshold is modulated (build.poisson_source.modulated, the same operations)."""
+def source_segment(ps_seg, s0, s1, t):
+    """The row of the rate segments ps_seg[s0:s1] (sorted by first step) that holds step t,
+    -1 before the first: a binary search, as the GPU kernel does."""
     lo, hi = s0, s1
     while lo < hi:
         mid = (lo + hi) // 2
@@ -350,9 +350,16 @@ def source_threshold(ps_seg, s0, s1, t):
             lo = mid + 1
         else:
             hi = mid
-    if lo == s0:
+    return lo - 1 if lo > s0 else -1
+
+
+@kernel
+def source_threshold(ps_seg, r, t):
+    """The spike threshold in step t of segment row r (0 for r = -1, before the first); a
+    sinusoidal segment's threshold is modulated (build.poisson_source.modulated, the same
+    operations)."""
+    if r < 0:
         return np.int64(0)
-    r = lo - 1
     if ps_seg[r, bp.SEG_AMP] == 0:
         return ps_seg[r, bp.SEG_THRESH]
     a = float(ps_seg[r, bp.SEG_THRESH]) + float(ps_seg[r, bp.SEG_AMP]) * sine_at(ps_seg[r, bp.SEG_CYCLE],
@@ -367,12 +374,18 @@ def poisson_sources(t, units, pop_i, ps_seg, key0, key1, spk_unit, spk_cnt, nois
     """The spikes of step t of every unit of Poisson sources, into spk_unit[u, :spk_cnt[u]] in
     gid order: word (g & 3) of the quad's Philox call (streams.DOM_SOURCE; unit_words, into
     the unit's row of noise_words) below the population's threshold of the step is a spike
-    (build.poisson_source)."""
+    (build.poisson_source). A MIP population's sources compare with the copy threshold, in the
+    steps where its parent spikes (word 0 of the population's PARENT call below the threshold)."""
     for u in prange(units.shape[0]):
         k = units[u, bp.UI_POP]
         if pop_i[k, bp.PI_MODEL] != MODEL_POISSON_SOURCE:
             continue
-        thresh = np.uint64(source_threshold(ps_seg, pop_i[k, bp.PI_PS_SEG_START], pop_i[k, bp.PI_PS_SEG_END], t))
+        r = source_segment(ps_seg, pop_i[k, bp.PI_PS_SEG_START], pop_i[k, bp.PI_PS_SEG_END], t)
+        thresh = np.uint64(source_threshold(ps_seg, r, t))
+        if thresh > 0 and ps_seg[r, bp.SEG_COPY] != 0:   # every unit of the population draws the same parent
+            parent = philox(np.uint64(t) & M32, np.uint64(t) >> np.uint64(32), pop_i[k, bp.PI_OFFSET], PARENT_TAG,
+                            key0, key1)[0]
+            thresh = np.uint64(ps_seg[r, bp.SEG_COPY]) if parent < thresh else np.uint64(0)
         g0 = units[u, bp.UI_GID_START]
         g1 = units[u, bp.UI_GID_END]
         n = 0

@@ -198,6 +198,7 @@ def constants_header():
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define CURRENT_TAG {streams.DOM_CURRENT << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define SOURCE_TAG {streams.tag(streams.DOM_SOURCE, 0)}u")
+    lines.append(f"#define PARENT_TAG {streams.tag(streams.DOM_SOURCE, 1)}u   // MIP sources' parent")
     lines.append(f"#define COUNT_TAG {streams.DOM_COUNT << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define PERM_TAG {streams.DOM_PERM << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define REDRAW_TAG {streams.DOM_REDRAW << streams.DOMAIN_SHIFT}u")

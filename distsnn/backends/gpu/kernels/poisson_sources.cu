@@ -2,7 +2,9 @@
 // its population's rate segments (a binary search, as the CPU kernel's; a sinusoidal segment
 // modulates it, with the same operations), then one Bernoulli
 // draw: word (g & 3) of the quad's Philox call below the threshold is a spike, appended
-// (gid, step) to the spike buffer like the neurons' (the driver sorts them).
+// (gid, step) to the spike buffer like the neurons' (the driver sorts them). A MIP population's
+// sources compare with the copy threshold instead, in the steps where its parent spikes (word 0
+// of the population's PARENT call below the threshold: each thread draws it again, one call).
 extern "C" __global__ void poisson_sources(
     u64* state, const int p, const int n_src, const i64* __restrict__ src_gids, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ ps_seg, const u32 key0, const u32 key1, i64* spk_gid,
@@ -31,6 +33,11 @@ extern "C" __global__ void poisson_sources(
     }
     if (thresh == 0) return;
     u32 w[4];
+    if (seg[SEG_COPY] != 0) {                        // MIP: the parent's spike, then the copy
+        philox((u32)(t & 0xFFFFFFFFll), (u32)(t >> 32), (u32)pi[PI_OFFSET], PARENT_TAG, key0, key1, w);
+        if ((i64)w[0] >= thresh) return;
+        thresh = seg[SEG_COPY];
+    }
     philox((u32)(t & 0xFFFFFFFFll), (u32)(t >> 32), (u32)(g >> 2), SOURCE_TAG, key0, key1, w);
     if ((i64)w[g & 3] < thresh) append_spike(state, spk_gid, spk_step, spk_pop, spk_cap, g, t, k);
 }
