@@ -313,9 +313,10 @@ def test_partitioning_expects_a_sources_rate():
     net.add_poisson_source("P", 100, 40.0)
     net.add_population("N", 100)
     net.add_sinusoidal_poisson_source("W", 10, 30.0, -20.0, 5.0)
+    net.add_mip_source("M", 10, 80.0, 0.25)                     # each source copies a quarter: 20 Hz
     net.connect("P", "N", OneToOne(), 10.0, 1.0)
     plan = make_plan(net, 1)
-    assert expected_rates_hz(plan) == {"P": 40.0, "N": 5.0, "W": 50.0}
+    assert expected_rates_hz(plan) == {"P": 40.0, "N": 5.0, "W": 50.0, "M": 20.0}
     assert population_pieces(plan)[1].events_per_s == pytest.approx(100 * 40.0)
 
 

@@ -38,8 +38,9 @@ when word 0 of
     Philox((t_lo, t_hi, g0, PARENT))      (g0: the population's first gid)
 
 is below the parent's threshold, and then each source copies the spike when its own word
-(above) is below C. One draw for the parent, one per source: still no state, and any two
-sources' spike trains have correlation coefficient p_copy (of their counts per step).
+(above) is below C. One draw for the parent, one per source: still no state. Any two
+sources' counts per step have correlation coefficient p_copy (1 - r) / (1 - p_copy r), with r
+the parent's probability per step (p_copy, NEST's figure, as r goes to 0).
 """
 import math
 
