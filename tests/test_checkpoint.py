@@ -54,13 +54,15 @@ def restart_network(ring_bits="auto", window=(40.0, 100.0)):
     rng = np.random.default_rng(4)
     net.add_spike_source("S", 40, rng.integers(0, 40, 600), rng.uniform(0.1, T_ALL, 600))
     net.connect("S", "E", FixedProbability(0.2), 90.0, 2.3)
+    net.add_pulse_packet_source("K", 20, [30.0, 65.0], 4, 3.0)   # a packet straddles the cut at 63.7 ms
+    net.connect("K", "E", FixedProbability(0.2), 60.0, 1.2)
     net.add_poisson_input("E", indegree=900, rate=18.0, weight=45.0, delay=3.3)
     net.add_poisson_input("I", indegree=900, rate=9.0, weight=45.0, delay=1.5)
     net.add_dc_input("I", 120.0, start=40.0, stop=90.0)
     # intervals of 0.7 ms counted from t = 0: the cut at 63.7 ms falls inside one
     net.add_noise_input("A", mean=10.0, std=90.0, dt=0.7)
     net.add_poisson_input("C", indegree=300, rate=30.0, weight=3.0, delay=2.0, start=window[0], stop=window[1])
-    for name in ("E", "I", "C", "D", "A", "G", "W", "Q", "S"):
+    for name in ("E", "I", "C", "D", "A", "G", "W", "Q", "S", "K"):
         net.record_spikes(name)
     net.record_voltage("E", [0, 299])
     net.record_voltage("C", [3])

@@ -10,13 +10,13 @@ from distsnn.runtime import run as run_module
 
 
 def mixed_network():
-    """Every rule, synapse lists, both receptors, Poisson, DC and noise input, a Poisson stimulus window,
-    Poisson spike sources (sinusoidal and MIP too), distributed bias currents (I_e), membrane parameters per neuron
-    (rows of their own: tau_m, t_ref, b), iaf_psc_exp, iaf_psc_delta,
-    iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without refractoriness),
-    aeif_psc_exp and aeif_psc_delta neurons, populations spanning several chunks; the state recorded is every
-    kind the kernels can read (V_m, currents, conductances, w, and aeif_psc_exp's I_syn_in
-    with NEST's sign)."""
+    """Every rule, synapse lists, both receptors, Poisson, DC and noise input, a Poisson
+    stimulus window, Poisson spike sources (sinusoidal and MIP too), pulse packets, distributed
+    bias currents (I_e), membrane parameters per neuron (rows of their own: tau_m, t_ref, b),
+    iaf_psc_exp, iaf_psc_delta, iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp (with and without
+    refractoriness), aeif_psc_exp and aeif_psc_delta neurons, populations spanning several
+    chunks; the state recorded is every kind the kernels can read (V_m, currents,
+    conductances, w, and aeif_psc_exp's I_syn_in with NEST's sign)."""
     net = Network(dt=0.1, chunk_size=64)
     net.add_population("E", 400, params={"tau_syn_ex": 0.5, "tau_syn_in": 1.0}, v_init=Normal(-60.0, 5.0))
     net.add_population("I", 100, params={"V_th": Normal(-55.0, 1.0)}, v_init=-65.0)   # a threshold per neuron
@@ -72,6 +72,8 @@ def mixed_network():
     net.connect("Z", "I", FixedProbability(0.2), 30.0, 1.1)
     net.add_mip_source("M", 90, 400.0, 0.3, start=5.0, stop=280.0)   # correlated: one parent over chunks
     net.connect("M", "E", FixedProbability(0.05), 40.0, 1.3)
+    net.add_pulse_packet_source("K", 30, [50.0, 150.0, 250.0], 5, 2.0)   # drawn at the build, multiplicities
+    net.connect("K", "E", FixedProbability(0.1), 40.0, 1.0)
     # a, b, c, d per neuron: given, drawn Normal, drawn Uniform, given
     net.add_population("Y", 40, "izhikevich", {"I_e": 8.0, "a": np.linspace(0.02, 0.1, 40), "b": Normal(0.2, 0.01),
                                                "c": Uniform(-65.0, -55.0), "d": [2.0, 8.0] * 20},
@@ -88,7 +90,7 @@ def mixed_network():
     pre, post = rng.integers(0, 100, 300), rng.integers(0, 400, 300)
     net.connect("X", "E", FromList(np.tile(pre, 2), np.tile(post, 2)),
                 Normal(30.0, 3.0), Normal(1.4, 0.3), label="list")
-    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "Q", "S", "Z", "M", "Y"):
+    for name in ("E", "I", "X", "D", "C", "G", "W", "B", "P", "Q", "S", "Z", "M", "K", "Y"):
         net.record_spikes(name)
     net.record_state("E", [0, 1, 399], ["V_m", "I_syn_ex", "I_syn_in"])
     net.record_voltage("D", [0, 69])

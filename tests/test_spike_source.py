@@ -137,3 +137,61 @@ def test_event_input_drives_a_network():
     expect = set(zip(src_ids.tolist(), np.floor(src_t / 0.1 + 0.5).astype(int).tolist()))
     assert {(int(i), int(round(s / 0.1))) for i, s in zip(ids, times)} == expect
     assert res.spikes("V1")[0].size > 0                     # the input drives the network
+
+
+def packet_network(sdev=1.5, seed_pulses=(20.0, 45.0), activity=7):
+    net = Network(dt=0.1, chunk_size=16)
+    net.add_pulse_packet_source("P", 40, seed_pulses, activity, sdev)
+    net.add_population("post", 40, params={"tau_syn_ex": 1.0})
+    net.connect("P", "post", OneToOne(), 900.0, 1.0)
+    net.record_spikes("P")
+    net.record_spikes("post")
+    net.record_voltage("post", [0, 39])
+    return net
+
+
+def test_pulse_packets_are_gaussian_around_their_pulses():
+    """NEST's pulsepacket_generator, one per source: `activity` spikes per source and pulse,
+    centred on the pulse time with the given spread (the grid's rounding added), each source
+    its own; another seed draws other times; sdev 0 puts a packet on its pulse, one spike of
+    multiplicity `activity`."""
+    res = simulate(packet_network(sdev=1.5), 80.0, seed=4, progress=False)
+    ids, t = res.spikes("P")
+    for pulse in (20.0, 45.0):
+        near = np.abs(t - pulse) < 10.0
+        assert np.bincount(ids[near], minlength=40).tolist() == [7] * 40
+        x = t[near] - pulse   # 280 draws: mean within 4 standard errors, sd within 15 %
+        assert abs(x.mean()) < 4 * 1.5 / np.sqrt(280) and abs(x.std() - np.sqrt(1.5 ** 2 + 0.1 ** 2 / 12)) < 0.22
+    per_source = {tuple(np.round(t[ids == i], 6)) for i in range(40)}
+    assert len(per_source) == 40                                       # each source its own packet
+    other = simulate(packet_network(sdev=1.5), 80.0, seed=5, progress=False)
+    assert not np.array_equal(other.spikes("P")[1], t)
+    exact = simulate(packet_network(sdev=0.0, seed_pulses=(20.0, 20.04)), 40.0, seed=4, progress=False)
+    ids, t = exact.spikes("P")
+    assert np.allclose(t, 20.0) and np.bincount(ids).tolist() == [14] * 40   # both pulses in one step
+
+
+@pytest.mark.parametrize("backend", ["cpu", "gpu-emu"])
+def test_pulse_packets_same_on_every_engine_and_mode(backend):
+    """Drawn at the build from the seed: every engine and connectivity gives the same spikes,
+    and the targets' V, with multiplicities (7 spikes of a source within a few steps)."""
+    ref = simulate(packet_network(), 80.0, seed=4, backend="cpu", progress=False)
+    for connectivity in ("procedural", "stored"):
+        res = simulate(packet_network(), 80.0, seed=4, backend=backend, connectivity=connectivity, progress=False)
+        assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
+        assert np.array_equal(res.vrec, ref.vrec)
+    assert ref.spikes("post")[0].size > 0
+
+
+def test_pulse_packet_validation():
+    net = Network(dt=0.1)
+    for args, message in ((([5.0, -1.0], 3, 1.0), "pulse_times must be finite times >= 0"),
+                          (([5.0, np.inf], 3, 1.0), "pulse_times must be"), (([5.0], 2.5, 1.0), "activity"),
+                          (([5.0], -1, 1.0), "activity"), (([5.0], 3, -0.1), "sdev must be"),
+                          (([5.0], 3, np.nan), "sdev must be")):
+        with pytest.raises(ValueError, match=message):
+            net.add_pulse_packet_source("P", 4, *args)
+        assert "P" not in net.populations
+    net.add_pulse_packet_source("P", 4, [], 3, 1.0)                    # no pulses: a silent source
+    net.record_spikes("P")
+    assert simulate(net, 10.0, progress=False).spikes("P")[0].size == 0

@@ -22,6 +22,7 @@ from .draw_bounds import delay_extremes, draw_kinds, spread, table_mean
 from .fixed_point import choose_scale_exponent, weight_bound
 from .neuron_values import check_per_neuron
 from .param_rows import population_row
+from .pulse_packets import source_spikes
 from .spike_schedule import spike_multiplicity, spike_schedule
 from .short_term import stp_tables
 from .state_sampling import StateSampling, state_probes
@@ -288,7 +289,8 @@ def make_plan(network, seed, bound_inputs=True):
     proj_i = np.zeros((J, N_JI), dtype=np.int64)
     bound_terms = {(k, r): [] for k in range(P) for r in (REC_EX, REC_IN)}
     # a synapse delivers up to its source's multiplicity per step (spike sources' repeats)
-    mult = np.array([spike_multiplicity(p, dt) for p in pops], dtype=np.int64)
+    source_given = source_spikes(pops, offsets, key0, key1, dt)   # spike sources' spikes, pulse packets drawn
+    mult = np.array([spike_multiplicity(g, dt) for g in source_given], dtype=np.int64)
     max_delay, min_delay = 1, None
     # ring slots per (target population, receptor): its longest incoming delay + 1 (ring_layout)
     ring_slots = np.ones((P, 2), dtype=np.int64)
@@ -412,7 +414,7 @@ def make_plan(network, seed, bound_inputs=True):
             units.append([k, c, g0, g1, g0, 0, 0, 0])
     units = np.array(units, dtype=np.int64).reshape(-1, 8)
     units[:, UI_RING_OFF] = unit_ring_offsets(pop_i, units)[:-1]
-    sched_step, sched_gid = spike_schedule(pops, offsets, units, dt)
+    sched_step, sched_gid = spike_schedule(source_given, offsets, units, dt)
     pop_of = np.repeat(np.arange(P, dtype=np.int32), sizes)
 
     spike_rec = np.zeros(int(offsets[-1]), dtype=np.uint8)

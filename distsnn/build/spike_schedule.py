@@ -7,15 +7,16 @@ import numpy as np
 from . import plan as bp
 
 
-def spike_schedule(pops, offsets, units, dt):
-    """Spike sources' spikes as (step, gid), grouped by unit and sorted by step then gid;
-    fills the units' schedule ranges. A spike at time T is emitted in step round(T/dt) - 1;
+def spike_schedule(spikes, offsets, units, dt):
+    """Spike sources' spikes (spikes[k]: population k's local ids and times ms, or None;
+    build.pulse_packets.source_spikes) as (step, gid), grouped by unit and sorted by step then
+    gid; fills the units' schedule ranges. A spike at time T is emitted in step round(T/dt) - 1;
     two spikes of one neuron in one step are two entries (schedule_extra)."""
     steps, gids = [], []
-    for k, pop in enumerate(pops):
-        if pop.model == "spike_source" and pop.spike_ids.size:
-            steps.append(np.floor(pop.spike_times / dt + 0.5).astype(np.int64) - 1)
-            gids.append(pop.spike_ids + offsets[k])
+    for k, given in enumerate(spikes):
+        if given is not None and given[0].size:
+            steps.append(np.floor(given[1] / dt + 0.5).astype(np.int64) - 1)
+            gids.append(given[0] + offsets[k])
     if not steps:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     step, gid = np.concatenate(steps), np.concatenate(gids)
@@ -27,13 +28,14 @@ def spike_schedule(pops, offsets, units, dt):
     return step, gid
 
 
-def spike_multiplicity(pop, dt):
-    """The most spikes one neuron of `pop` emits in one step: a spike source's largest number
-    of given spikes of one neuron in one step (each counts), else 1."""
-    if pop.model != "spike_source" or not pop.spike_ids.size:
+def spike_multiplicity(given, dt):
+    """The most spikes one neuron emits in one step: for a spike source's spikes `given`
+    (local ids, times ms) the largest number of one neuron in one step (each counts); 1 for
+    None (another population)."""
+    if given is None or not given[0].size:
         return 1
-    steps = np.floor(pop.spike_times / dt + 0.5).astype(np.int64)
-    return int(np.unique(np.stack([pop.spike_ids, steps]), axis=1, return_counts=True)[1].max())
+    steps = np.floor(given[1] / dt + 0.5).astype(np.int64)
+    return int(np.unique(np.stack([given[0], steps]), axis=1, return_counts=True)[1].max())
 
 
 def schedule_extra(plan, units):

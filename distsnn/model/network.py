@@ -34,6 +34,7 @@ class Population:
     rate_values: np.ndarray = None   # ... and the rates (Hz) from then on (0 before the first)
     sinusoid: tuple = None           # sinusoidal poisson_source: (amplitude Hz, frequency Hz, phase degrees)
     p_copy: float = None             # MIP poisson_source: the probability of copying the parent's spikes
+    packets: tuple = None            # pulse packets (spike_source): (pulse times ms, activity, sdev ms)
     v_th: object = None              # Normal | Uniform | Values (mV): a threshold per neuron; None: params["V_th"]
     per_neuron: dict = None          # {name: Normal | Uniform | Values}: izhikevich's a-d, row_params
 
@@ -174,6 +175,31 @@ class Network(RateSources):
         pop.model = "spike_source"
         pop.spike_ids = ids.astype(np.int64)
         pop.spike_times = times
+        return pop
+
+    def add_pulse_packet_source(self, name, size, pulse_times, activity, sdev):
+        """`size` sources of Gaussian pulse packets, as many of NEST's pulsepacket_generators
+        into parrot_neurons (Diesmann, Gewaltig & Aertsen 1999): around each pulse time t
+        (ms), each source emits `activity` spikes at times t + sdev * z (sdev ms, z standard
+        normal), each source its own. The times are drawn when the run starts, from the
+        seed's counter-based streams (build.pulse_packets), and emitted as a spike source's
+        spikes: rounded to the grid, several of a source in one step each counting (NEST's
+        multiplicity), none before dt / 2. (NEST's generator, through parrots of delay d,
+        emits a spike drawn at x at ceil(x / dt) dt + dt + d, measured in NEST 3.10; here x
+        is rounded to the nearest step: pulse times t + dt + d give NEST's times where t is
+        on the grid, exactly for sdev 0. A NEST generator sends one train to all its
+        targets; each source here is one generator's.)"""
+        where = f"pulse packet source {name!r}"
+        times = np.asarray(pulse_times, dtype=np.float64).ravel() if np.size(pulse_times) else np.zeros(0)
+        if not np.all(np.isfinite(times)) or np.any(times < 0):
+            raise ValueError(f"{where}: pulse_times must be finite times >= 0 (ms), got {pulse_times!r}")
+        if not is_integer(activity) or activity < 0:
+            raise ValueError(f"{where}: activity (spikes per source and pulse) must be an integer >= 0, "
+                             f"got {shown(activity)}")
+        if not is_real(sdev) or sdev < 0:
+            raise ValueError(f"{where}: sdev must be a finite number >= 0 (ms), got {shown(sdev)}")
+        pop = self.add_spike_source(name, size, np.zeros(0, dtype=np.int64), np.zeros(0))
+        pop.packets = (np.sort(times), int(activity), float(sdev))
         return pop
 
     def _pop(self, name, role):

@@ -19,6 +19,8 @@ Every random number is a pure function of (seed, counter). The key is the seed; 
                                                            against the spike threshold)
               step lo            step hi     first gid of  1 (a MIP source's parent process:
                                              its population  word 0 against its threshold)
+              spike pair         pulse       gid           2 (pulse packets: Box-Muller of
+                                                           words 0, 1 -> the pair's times)
   REDRAW      the synapse's SYN c0, c1, c2, then        projection id (a value drawn again
               block b's words 0..2 for block b + 1      below its bound: rng.redraw)
 """
