@@ -186,7 +186,8 @@ def test_pulse_packets_same_on_every_engine_and_mode(backend):
 def test_pulse_packet_validation():
     net = Network(dt=0.1)
     for args, message in ((([5.0, -1.0], 3, 1.0), "pulse_times must be finite times >= 0"),
-                          (([5.0, np.inf], 3, 1.0), "pulse_times must be"), (([5.0], 2.5, 1.0), "activity"),
+                          (([5.0, np.inf], 3, 1.0), "pulse_times must be"), ((["5 ms"], 3, 1.0), "pulse_times must be"),
+                          (([5.0], 2.5, 1.0), "activity"),
                           (([5.0], -1, 1.0), "activity"), (([5.0], 3, -0.1), "sdev must be"),
                           (([5.0], 3, np.nan), "sdev must be")):
         with pytest.raises(ValueError, match=message):

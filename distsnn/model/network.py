@@ -190,7 +190,10 @@ class Network(RateSources):
         on the grid, exactly for sdev 0. A NEST generator sends one train to all its
         targets; each source here is one generator's.)"""
         where = f"pulse packet source {name!r}"
-        times = np.asarray(pulse_times, dtype=np.float64).ravel() if np.size(pulse_times) else np.zeros(0)
+        try:
+            times = np.asarray(pulse_times, dtype=np.float64).ravel() if np.size(pulse_times) else np.zeros(0)
+        except (TypeError, ValueError):
+            times = np.array([np.nan])   # not numbers: refused below with the others
         if not np.all(np.isfinite(times)) or np.any(times < 0):
             raise ValueError(f"{where}: pulse_times must be finite times >= 0 (ms), got {pulse_times!r}")
         if not is_integer(activity) or activity < 0:
