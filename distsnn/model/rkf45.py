@@ -20,6 +20,7 @@ checkpoints). The powers are exp(log(r) / k) with the project's portable exp and
 The kernels multiply by reciprocals where NEST divides and reuse the derivative at the end
 of a step as the next step's first (docs/design.md): the same to rounding.
 """
+from ..rng import portable_math
 
 # Fehlberg's nodes and weights (zeros left out), as GSL lists them
 A = (1.0 / 4.0, 3.0 / 8.0, 12.0 / 13.0, 1.0, 1.0 / 2.0)
@@ -42,7 +43,7 @@ MAX_GROW = 5.0
 FIRST_STEP = 0.01    # ms: the first step of a neuron (NEST's), or dt if that is smaller
 DBL_MIN = 2.2250738585072014e-308   # the error ratio's floor: the smallest normal double
 DBL_MAX = 1.7976931348623157e308
-EXP_ARG_MIN = -700.0  # exp's argument in the spike current is bounded below here (e^-700 ~ 1e-304)
+EXP_ARG_MIN = portable_math.EXP_ARG_MIN  # exp's argument in the spike current is bounded below here
 # NEST's check after every solver step: V below V_UNSTABLE (mV, absolute) or |w| above
 # W_UNSTABLE (pA) is a numerical instability, and the run stops with an error (a NaN too)
 V_UNSTABLE = -1000.0

@@ -17,6 +17,9 @@ LN2_LO = 1.90821492927058770002e-10   # ln 2 - LN2_HI
 INV_LN2 = 1.44269504088896338700e+00
 SQRT_HALF = 0.70710678118654752440
 HALF_PI = 1.57079632679489661923
+# the lowest argument the exponentials take (their domain is |x| < 700): callers bound or
+# floor theirs here, where exp(x) ~ 1e-304 is below anything a sum with 1 can see
+EXP_ARG_MIN = -700.0
 
 # log(m) = 2*atanh(s), s = (m-1)/(m+1), |s| <= 0.1716: 2s(1 + s^2/3 + s^4/5 + ...)
 LOG_COEFFS = tuple(1.0 / (2 * k + 1) for k in range(1, 12))

@@ -10,20 +10,17 @@ spike is a function of the neuron's spike train alone: equal on every rank and b
 import numpy as np
 
 from ...build import short_term as st
+from ...rng.portable_math import EXP_ARG_MIN
 from .jit import kernel
 from .rng_kernels import pexp
-
-# exp(-h / tau) below this exponent is taken as 0 (pexp's domain ends at -700; exp(-700)
-# is 1e-304, which no sum with 1 can see)
-EXP_FLOOR = -700.0
 
 
 @kernel(inline="always")
 def decay(h, tau):
-    """exp(-h / tau) for h >= 0 ms, tau > 0 ms: pexp, the portable exp (the GPU's stp.cu: the
-    same bits)."""
+    """exp(-h / tau) for h >= 0 ms, tau > 0 ms: pexp, the portable exp, 0 below its domain
+    (portable_math.EXP_ARG_MIN; the GPU's stp.cu: the same bits)."""
     a = -h / tau
-    return 0.0 if a < EXP_FLOOR else pexp(a)
+    return 0.0 if a < EXP_ARG_MIN else pexp(a)
 
 
 @kernel

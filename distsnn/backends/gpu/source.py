@@ -209,6 +209,7 @@ def constants_header():
         lines.append(f"#define PERM_{name} {int(getattr(perm, name))}u")
     for name in ("LN2_HI", "LN2_LO", "INV_LN2", "SQRT_HALF", "HALF_PI"):
         lines.append(f"#define {name} {_double(getattr(pm, name))}")
+    lines.append(f"#define EXP_ARG_MIN ({_double(pm.EXP_ARG_MIN)})   // the exponentials' lowest argument")
     for name, coeffs in (("LOG_C", pm.LOG_COEFFS), ("EXPM1_C", pm.EXPM1_COEFFS), ("SIN_C", pm.SIN_COEFFS),
                          ("COS_C", pm.COS_COEFFS)):
         lines.append(f"#define N_{name} {len(coeffs)}")

@@ -8,10 +8,10 @@
 // and each state sees its neuron's spikes in time order. The same arithmetic as the CPU's
 // stp_efficacies (pexp, no FMA): the same bits.
 
-// exp(-h / tau) for h >= 0 ms: pexp, 0 below its domain (stp_kernels.EXP_FLOOR)
+// exp(-h / tau) for h >= 0 ms: pexp, 0 below its domain (portable_math.EXP_ARG_MIN)
 __device__ __forceinline__ double stp_decay(const double h, const double tau) {
     const double a = -h / tau;
-    return a < -700.0 ? 0.0 : pexp(a);
+    return a < EXP_ARG_MIN ? 0.0 : pexp(a);
 }
 
 extern "C" __global__ void stp_efficacies(
