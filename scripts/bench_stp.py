@@ -52,6 +52,11 @@ def worker(args):
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
+def _label(run):
+    """A run's simulator and, for distsnn, its connectivity mode."""
+    return run["simulator"] + (f" ({run['mode']})" if "mode" in run else "")
+
+
 def report(r):
     bio = r["t_sim_ms"] * 1e-3
     lines = [f"# Short-term plasticity's cost: microcircuit at scale {r['scale']:g}, {r['t_sim_ms']:g} ms, "
@@ -66,22 +71,17 @@ def report(r):
         if "error" in run:
             lines.append(f"| {run.get('simulator', '?')} | | failed: {run['error']} | | | | | | |")
             continue
-        name = run["simulator"] + (f" ({run['mode']})" if "mode" in run else "")
         kind = "Tsodyks-Markram" if run.get("stp") else "static"
-        ev = run.get("events")
+        ev, sim_s = run.get("events"), run["simulate_s"]
         rate = sum(run["rates"].values()) / len(run["rates"])
-        lines.append(f"| {name} | {kind} | {run['build_s']:.2f} | {run['simulate_s']:.2f} | "
-                     f"{run['simulate_s'] / bio:.2f} | {ev / run['simulate_s']:.3g} | "
-                     f"{1e9 * run['simulate_s'] / ev:.2f} | {run['peak_rss_mb']:.0f} | {rate:.2f} |"
-                     if ev else
-                     f"| {name} | {kind} | {run['build_s']:.2f} | {run['simulate_s']:.2f} | "
-                     f"{run['simulate_s'] / bio:.2f} | n/a | n/a | {run['peak_rss_mb']:.0f} | {rate:.2f} |")
+        per_event = f"{ev / sim_s:.3g} | {1e9 * sim_s / ev:.2f}" if ev else "n/a | n/a"
+        lines.append(f"| {_label(run)} | {kind} | {run['build_s']:.2f} | {sim_s:.2f} | {sim_s / bio:.2f} | "
+                     f"{per_event} | {run['peak_rss_mb']:.0f} | {rate:.2f} |")
     lines += ["", "Per-population rates (Hz):", "",
               "| run | " + " | ".join(r["populations"]) + " |", "| --- |" + " ---: |" * len(r["populations"])]
     for run in r["runs"]:
         if "error" not in run:
-            name = run["simulator"] + (f" ({run['mode']})" if "mode" in run else "")
-            name += ", plastic" if run.get("stp") else ", static"
+            name = _label(run) + (", plastic" if run.get("stp") else ", static")
             lines.append(f"| {name} | " + " | ".join(f"{run['rates'][p]:.3f}" for p in r["populations"]) + " |")
     lines += ["", "Notes:", "",
               "- The plastic runs have other rates than the static ones (E up, I down: the facilitating "
