@@ -131,6 +131,7 @@ def run_command(args, comm=None, out=None):
                 dict(metadata, timers=res.timers.as_dict()), args.write_mode, res.first_step)
         if writer is None:
             write_reports_parallel(reports, res, comm, metadata)
+        learned = _write_learned(stem, res, comm) if res.plastic is not None else None
     timers = res.timers.as_dict()
     memory = rank_memory(res, rank)
     if size > 1:  # the job takes as long as its slowest rank, and needs the memory of its largest
@@ -147,6 +148,8 @@ def run_command(args, comm=None, out=None):
         summary["exchange_bytes_per_step"] = res.exchange["bytes_received_all_ranks"] / max(res.n_steps, 1)
         summary["exchange_share_of_step"] = timers.get("exchange", 0.0) / sim_s if sim_s > 0 else 0.0
     summary.update(_device_summary(devices, res.events))
+    if learned:
+        summary["stdp_weights_file"] = learned
     if writer is not None:   # the spike file covers the whole run, also before a resume
         summary["joined"] = _joined_summary(read_metadata(args.output))
     _write_summary(args.output, summary)
@@ -164,7 +167,7 @@ def run_command(args, comm=None, out=None):
     if size > 1:
         print(f"  exchange {timers.get('exchange', 0.0):9.3f} s   ({100 * summary['exchange_share_of_step']:.1f} % of "
               f"simulate, {summary['exchange_bytes_per_step']:.0f} B per step)", file=out)
-    print(f"  write    {timers['write']:9.3f} s", file=out)
+    print(f"  write    {timers['write']:9.3f} s" + (f"   (STDP weights: {learned})" if learned else ""), file=out)
     if args.checkpoint:
         print(f"  checkpoint {timers['checkpoint']:7.3f} s   ({args.checkpoint}, t = {res.t_stop:g} ms"
               + (f", every {args.checkpoint_every:g} ms" if args.checkpoint_every else "") + ")", file=out)
@@ -270,6 +273,18 @@ def _join_segments(writer, output, stem, metadata=None):
     join_spike_files(writer.paths("spikes"), output, metadata)
     for variable in writer.variables():
         join_reports(writer.paths(variable), report_path(stem, variable), read_metadata(output))
+
+
+def _write_learned(stem, res, comm):
+    """Rank 0 writes every rank's STDP synapses, with the weights they ended with, to the
+    SONATA edge file <stem>_weights.h5 (connectivity.learned_synapses); returns its path."""
+    from .connectivity.synapses import learned_synapses
+    from .io.sonata_edges import write_edges
+    path = f"{stem}_weights.h5"
+    parts = [res.plastic] if comm is None or comm.Get_size() == 1 else comm.gather(res.plastic, root=0)
+    if parts is not None:
+        write_edges(path, learned_synapses(res.plan, np.concatenate(parts)))
+    return path
 
 
 def _write_summary(output, summary):

@@ -425,3 +425,18 @@ def test_bench_stp_smoke(tmp_path):
     assert runs[0]["events"] != runs[1]["events"]
     assert (runs[0]["events"], runs[1]["events"]) == (runs[2]["events"], runs[3]["events"])
     assert "| distsnn (stored) | Tsodyks-Markram |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
+
+
+def test_bench_stdp_smoke(tmp_path):
+    """A static and an STDP run and their table: the plastic weights moved from the drawn ones."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_stdp.py"), "--scale", "0.02",
+                           "--t-sim", "200", "--threads", "1", "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("stdp_microcircuit_scale0.02_*.json")
+    runs = json.loads(js.read_text())["runs"]
+    assert [r["stdp"] for r in runs] == [False, True]
+    assert all(r["events"] > 0 for r in runs) and runs[0]["events"] != runs[1]["events"]
+    w = runs[1]["weights"]
+    assert w["n"] > 1000 and abs(w["mean"] - 87.8) > 0.1 and w["sd"] > 0
+    assert "| distsnn | STDP |" in (tmp_path / js.name.replace(".json", ".md")).read_text()

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from distsnn.io import read_report, read_spikes
+from distsnn.model import STDP
 from distsnn.models.from_file import build_from_file
 from distsnn.runtime import simulate
 
@@ -94,3 +95,32 @@ def test_model_files_that_cannot_serve(tmp_path, text, args, message):
     assert proc.returncode == 2
     assert re.search(message, proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+STDP_MODEL = MODEL.replace("from distsnn.model import FixedIndegree, Network, Normal",
+                           "from distsnn.model import STDP, FixedIndegree, Network, Normal").replace(
+    'net.connect("E", "E", FixedIndegree(40), 60.0, 1.5)',
+    'net.connect("E", "E", FixedIndegree(40), 60.0, 1.5, stdp=STDP(Wmax=120.0, lambda_=0.02))')
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_a_model_with_stdp_writes_its_learned_weights(tmp_path, ranks):
+    """The run's STDP synapses, with the weights they ended with, in <output>_weights.h5 (all
+    ranks' synapses); a network connected by that file has them."""
+    from distsnn.connectivity.synapses import learned_synapses
+    from distsnn.io.sonata_edges import read_edges
+    model = tmp_path / "plastic.py"
+    model.write_text(STDP_MODEL)
+    proc = run("run", str(model), "--scale", "0.5", "--t-sim", "100", "--no-progress", "--backend", "cpu",
+               "--connectivity", "stored", "--output", "p.h5", cwd=tmp_path, ranks=ranks)
+    assert proc.returncode == 0, proc.stderr
+    assert "STDP weights: p_weights.h5" in proc.stdout
+    res = simulate(build_from_file(str(model), scale=0.5), 100.0, seed=1, backend="cpu", connectivity="stored",
+                   progress=False)
+    (edges,) = read_edges(str(tmp_path / "p_weights.h5"))
+    (want,) = learned_synapses(res.plan, res.plastic)
+    assert (edges["source"], edges["target"], edges["label"], edges["receptor"]) == ("E", "E", "stdp0", "excitatory")
+    assert edges["stdp"] == STDP(Wmax=120.0, lambda_=0.02).validated("")
+    for key in ("pre", "post", "weight", "delay"):
+        assert np.array_equal(edges[key], getattr(want, key)), key
+    assert edges["weight"].size == 200 * 40 and np.abs(edges["weight"] - 60.0).max() > 0.5

@@ -44,6 +44,7 @@ def test_other_examples_run(index, tmp_path, monkeypatch):
     ns = _run(RUNNABLE[index], tmp_path, monkeypatch)
     net = ns.get("net")
     if net is not None:   # a network the example built must also simulate
+        from distsnn.build.long_term import network_has_stdp
         from distsnn.runtime import simulate
         net.record_spikes(next(iter(net.populations)))
-        simulate(net, 20.0, progress=False)
+        simulate(net, 20.0, progress=False, connectivity="stored" if network_has_stdp(net) else "procedural")

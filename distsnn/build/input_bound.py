@@ -20,6 +20,7 @@ from .count_layout import require_counts_of
 from .draw_bounds import mean_weights
 from .fixed_point import RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
 from .synapse_lists import input_maxima
+from .long_term import has_stdp
 
 RECEPTORS = ("excitatory", "inhibitory")
 
@@ -132,6 +133,13 @@ def decide_ring_bits(plan, counts=None, owned=None, comm=None, unit_bounds=None)
     want = plan.network.ring_bits
     if want == 64:
         plan.ring_bits = 64
+        return plan
+    if has_stdp(plan):   # the int32 bound takes each synapse's drawn weight, which STDP changes
+        if want == 32:
+            raise ValueError("network: ring_bits=32 cannot bound the input of STDP synapses, whose weights change; "
+                             "use 'auto' or 64")
+        plan.ring_bits = 64
+        plan.info["ring_bits_reason"] = "STDP changes weights after the bound"
         return plan
     if unit_bounds is None:
         if counts is None:

@@ -24,8 +24,9 @@ from .neuron_values import check_per_neuron
 from .param_rows import population_row
 from .pulse_packets import source_spikes
 from .spike_schedule import spike_multiplicity, spike_schedule
+from .long_term import stdp_bound, stdp_tables
 from .short_term import stp_tables
-from .state_sampling import StateSampling, state_probes
+from .state_sampling import StateSampling, spike_flags, state_probes
 from .synapse_lists import synapse_lists
 
 # population float table columns
@@ -182,6 +183,14 @@ class BuildPlan:
     stp_i: np.ndarray = None
     proj_stp: np.ndarray = None
     list_stp: np.ndarray = None
+    # STDP (build.long_term): groups' parameters and source neurons, the group of every rule
+    # projection and synapse list (-1: none), tau_minus of the populations they target, NEST's tics per step
+    stdp_f: np.ndarray = None
+    stdp_i: np.ndarray = None
+    proj_stdp: np.ndarray = None
+    list_stdp: np.ndarray = None
+    stdp_tau_minus: np.ndarray = None
+    stdp_tics: int = 0
     counts: np.ndarray = None    # per (pre, chunk) synapse counts of counted rules: uint32 words (count_layout)
     ring_bits: int = None        # 32 or 64: width of the input ring buffers; None until input_bound decides
     spike_rec: np.ndarray = None # uint8 per neuron: record its spikes
@@ -328,7 +337,7 @@ def make_plan(network, seed, bound_inputs=True):
         proj_f[j] = [p, r, table_mean(pr.weight), w_sd, table_mean(pr.delay), d_sd, 0.0, redraw, kinds]
         proj_i[j] = [a, b, RULE_CODES[type(rule)], streams.tag(streams.DOM_SYN, pr.pid), n, rec, nch,
                      0 if counted else -1, offsets[a], n_pre, offsets[b], n_post, 0, nch if counted else 0, 1]
-        w_max = weight_bound(table_mean(pr.weight), w_sd, kinds)
+        w_max = stdp_bound(pr.stdp, weight_bound(table_mean(pr.weight), w_sd, kinds))
         bound_terms[(b, rec)].append((k_hard * int(mult[a]), w_max))
         d_lo, d_hi = delay_extremes(table_mean(pr.delay), d_sd, kinds)
         d_lo, d_hi = _delay_steps(d_lo, dt), _delay_steps(d_hi, dt)
@@ -340,6 +349,7 @@ def make_plan(network, seed, bound_inputs=True):
     lists = synapse_lists(network, index, key0, key1, dt)
     for sl in (sl for sl in lists if sl.n):   # their bounds and delays, as the rules' above
         most, w_max = sl.bound_term(int(sizes[sl.post_pop]))
+        w_max = stdp_bound(network.projections[sl.index].stdp, w_max)
         bound_terms[(sl.post_pop, sl.rec)].append((most * int(mult[sl.pre_pop]), w_max))
         d_hi, d_lo = int(sl.delay.max()), int(sl.delay.min())
         max_delay = max(max_delay, d_hi)
@@ -417,16 +427,11 @@ def make_plan(network, seed, bound_inputs=True):
     sched_step, sched_gid = spike_schedule(source_given, offsets, units, dt)
     pop_of = np.repeat(np.arange(P, dtype=np.int32), sizes)
 
-    spike_rec = np.zeros(int(offsets[-1]), dtype=np.uint8)
-    for name, ids in network.spike_records.items():
-        k = index[name]
-        if ids is None:
-            spike_rec[offsets[k]:offsets[k + 1]] = 1
-        else:
-            spike_rec[offsets[k] + ids] = 1
+    spike_rec = spike_flags(network, index, offsets)
     vrec_gids, vrec_var, vrec_code, vrec_names = state_probes(network, index, offsets)
 
     stp_f, stp_i, proj_stp, list_stp = stp_tables(network, [pr for _, pr in projs], lists, index, offsets, mult)
+    stdp = stdp_tables(network, [pr for _, pr in projs], lists, index, offsets, mult, dt)
     plan = BuildPlan(
         network=network, seed=seed, key0=key0, key1=key1, dt=dt, chunk_size=C, pop_names=names,
         pop_f=pop_f, pop_i=pop_i, proj_f=proj_f, proj_i=proj_i, in_proj=in_proj, pin_i=pin_i, pin_cdf=pin_cdf,
@@ -435,6 +440,7 @@ def make_plan(network, seed, bound_inputs=True):
         scale_exp=scale_exp,
         max_delay_steps=max_delay, min_delay_steps=min_delay or 1, ring_len=max_delay + 1,
         proj_min_delay=proj_min_delay, lists=lists, stp_f=stp_f, stp_i=stp_i, proj_stp=proj_stp, list_stp=list_stp,
+        **dict(zip(("stdp_f", "stdp_i", "proj_stdp", "list_stdp", "stdp_tau_minus", "stdp_tics"), stdp)),
         counts=None, spike_rec=spike_rec, vrec_gids=vrec_gids, vrec_var=vrec_var,
         vrec_code=vrec_code, vrec_names=vrec_names, vrec_sampling=StateSampling.from_network(network),
         info={"scale_exp64": scale_exp.copy(), "multiplicity": mult})

@@ -49,15 +49,23 @@ def stp_tables(network, rule_projections, lists, index, offsets, multiplicity):
 
     proj_stp = np.array([group_of(pr) for pr in rule_projections], dtype=np.int64)
     list_stp = np.array([group_of(network.projections[sl.index]) for sl in lists], dtype=np.int64)
-    stp_f = np.zeros((len(groups), N_SF))
-    stp_i = np.zeros((len(groups), N_SI), dtype=np.int64)
+    return (*group_tables(groups, offsets, N_SF), proj_stp, list_stp)
+
+
+def group_tables(groups, offsets, n_params):
+    """(params (G, n_params) float64, sources (G, N_SI) int64) of groups {(source population,
+    parameter row): group}: each group's parameters, and its source population, first gid,
+    size and offset in the state arrays (the groups' neurons one after the other). STDP's
+    groups (build.long_term) have the same layout."""
+    params = np.zeros((len(groups), n_params))
+    sources = np.zeros((len(groups), N_SI), dtype=np.int64)
     at = 0
     for (k, row), q in groups.items():
         size = int(offsets[k + 1] - offsets[k])
-        stp_f[q] = row
-        stp_i[q] = [k, offsets[k], size, at]
+        params[q] = row
+        sources[q] = [k, offsets[k], size, at]
         at += size
-    return stp_f, stp_i, proj_stp, list_stp
+    return params, sources
 
 
 def state_size(stp_i):

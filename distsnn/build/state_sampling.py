@@ -63,6 +63,19 @@ class StateSampling:
         return (start * dt, (start + self.count(lo, hi) * self.every) * dt, self.every * dt)
 
 
+def spike_flags(network, index, offsets):
+    """uint8 per neuron: whether its spikes are recorded (Network.spike_records; index and
+    offsets as state_probes')."""
+    flags = np.zeros(int(offsets[-1]), dtype=np.uint8)
+    for name, ids in network.spike_records.items():
+        k = index[name]
+        if ids is None:
+            flags[offsets[k]:offsets[k + 1]] = 1
+        else:
+            flags[offsets[k] + ids] = 1
+    return flags
+
+
 def state_probes(network, index, offsets):
     """(gids, variable index, state code, variable names) of the network's recorded state
     (Network.state_records; index: population name -> number, offsets: first gid of each):

@@ -33,7 +33,7 @@ from ..rng.philox import philox4x32
 from ..rng.redraw import redrawn
 from ..rng.synapse_variates import variates, weight_values
 from .draw_bounds import draw_kinds, spread, table_mean
-from .short_term import plastic
+from .long_term import STDP_CODE0, coded, syn_codes
 
 M32 = np.uint64(0xFFFFFFFF)
 
@@ -163,18 +163,26 @@ def list_sources(plan):
 def list_bytes(plan, units):
     """Bytes of the list CSR of a process owning `units`, at most (all list synapses): 8 B per
     neuron (row_of), per (source, local unit) cell and per row pointer, and per synapse its
-    location and delay (int32), weight (the ring's width) and, where some list has short-term
-    plasticity, group (int16)."""
+    location and delay (int32), weight (the ring's width) and, where some list is plastic,
+    code (int16), and where some has STDP its weight as float64."""
     total = sum(sl.n for sl in plan.lists)
     cells = list_sources(plan).size * units.shape[0]
-    return 8 * (plan.n_neurons + cells + 1) + total * (8 + plan.ring_item_bytes + (2 if plastic(plan.list_stp) else 0))
+    codes = list_codes(plan)
+    return 8 * (plan.n_neurons + cells + 1) + total * (8 + plan.ring_item_bytes + (2 if coded(codes) else 0)
+                                                       + (8 if (codes <= STDP_CODE0).any() else 0))
+
+
+def list_codes(plan):
+    """The plasticity code of each list's synapses (build.long_term.syn_codes)."""
+    none = np.full(len(plan.lists), -1, dtype=np.int64)
+    return syn_codes(none if plan.list_stp is None else plan.list_stp, plan.list_stdp)
 
 
 def list_csr(plan, units, dtype):
     """The list synapses onto the neurons of `units` (the rows of plan.units a process owns)
     as CSR cells (source row, local unit): (row_of int64, ptr int64, syn_loc int32, syn_w
-    `dtype`, syn_d int32, syn_q int16: each synapse's short-term plasticity group, -1 for
-    static ones, empty where no list is plastic), stored connectivity's arrays (backends.cpu.simulator.build_stored)
+    `dtype`, syn_d int32, syn_q int16: each synapse's plasticity code (build.long_term
+    syn_codes), empty where no list is plastic), stored connectivity's arrays (backends.cpu.simulator.build_stored)
     but with rows for the lists' sources only: row_of[gid] is gid's row, -1 for a neuron
     without list synapses. So the pointers grow with the sources, not with all neurons."""
     from ..backends.cpu.list_kernels import list_cells, list_fill
@@ -195,8 +203,8 @@ def list_csr(plan, units, dtype):
     np.cumsum(ptr, out=ptr)
     total = int(ptr[-1])
     syn_loc, syn_w, syn_d = np.empty(total, np.int32), np.empty(total, dtype), np.empty(total, np.int32)
-    groups = plan.list_stp if plan.list_stp is not None else np.full(len(plan.lists), -1, dtype=np.int64)
-    syn_q = np.empty(total if plastic(groups) else 0, dtype=np.int16)
+    groups = list_codes(plan)
+    syn_q = np.empty(total if coded(groups) else 0, dtype=np.int16)
     at = ptr[:-1].copy()
     for (sl, unit_of_chunk), q in zip(placed, groups):
         list_fill(sl.pre, sl.post, sl.weight, sl.delay, sl.scale(plan), sl.rec,

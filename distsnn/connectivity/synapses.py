@@ -23,7 +23,8 @@ class Synapses:
     scale, in the target model's unit (pA, nS or mV; onto conductance-based neurons an
     inhibitory conductance is positive and its receptor 'inhibitory'); delays are in ms,
     whole steps. stp: the projection's short-term plasticity (model.TsodyksMarkram), which
-    scales each spike's weights by its efficacy, or None."""
+    scales each spike's weights by its efficacy, or None; stdp: its STDP (model.STDP), whose
+    weights here are the initial ones (RunResult.weights gives them after a run), or None."""
     source: str
     target: str
     label: str
@@ -33,6 +34,7 @@ class Synapses:
     weight: np.ndarray   # float64
     delay: np.ndarray    # float64, ms
     stp: object = None
+    stdp: object = None
 
     @property
     def n(self):
@@ -73,5 +75,26 @@ def synapses(network, seed, source=None, target=None, label=None):
             order = np.argsort(pre, kind="stable")   # chunk by chunk -> by pre, rows in chunk order
             pre, post, w_int, d = pre[order], post[order], w_int[order], d[order]
         out.append(Synapses(pr.source, pr.target, pr.label, pr.receptor, pre, post, w_int * unit, d * plan.dt,
-                            pr.stp))
+                            pr.stp, pr.stdp))
+    return out
+
+
+def learned_synapses(plan, plastic):
+    """The STDP synapses of a run (RunResult.plastic, all ranks' joined) as a Synapses per
+    (source population, target population, STDP group, receptor), labelled `stdp<group>`,
+    with the weights they ended with and their rule: write_edges writes them, and
+    io.sonata_edges.connect_edges connects a network by them (learning goes on from there)."""
+    from ..model.long_term import STDP
+    out = []
+    src_pop, tgt_pop = plan.pop_of[plastic["source"]], plan.pop_of[plastic["target"]]
+    keys = np.unique(np.stack([src_pop, tgt_pop, plastic["group"], plastic["receptor"]], axis=1), axis=0) \
+        if plastic.size else np.zeros((0, 4), dtype=np.int64)
+    offsets = plan.pop_i[:, bp.PI_OFFSET]
+    for a, b, p, r in keys:
+        mine = (src_pop == a) & (tgt_pop == b) & (plastic["group"] == p) & (plastic["receptor"] == r)
+        s = plastic[mine]
+        s = s[np.lexsort((s["weight"], s["delay"], s["target"], s["source"]))]
+        out.append(Synapses(plan.pop_names[a], plan.pop_names[b], f"stdp{p}", "inhibitory" if r else "excitatory",
+                            s["source"] - offsets[a], s["target"] - offsets[b], s["weight"].astype(np.float64),
+                            s["delay"] * plan.dt, None, STDP(*(float(v) for v in plan.stdp_f[p]))))
     return out

@@ -9,12 +9,15 @@ unit, as simulated) and `delay` (ms). The receptor, which SONATA does not name, 
 population's attribute `distsnn_receptor`; a file from elsewhere without it gets the
 receptor of its weights' sign, as connect() gives. A projection with short-term plasticity
 has its parameters in the attribute `distsnn_stp` (U, tau_rec, tau_fac, u, x: NEST's
-tsodyks2_synapse's), and its synapses come back with it.
+tsodyks2_synapse's), one with STDP in `distsnn_stdp` (tau_plus, tau_minus, lambda, alpha,
+mu_plus, mu_minus, Wmax: NEST's stdp_synapse's, model.STDP's order), and its synapses come
+back with them.
 """
 import h5py
 import numpy as np
 
 from ..model.connectors import FromList
+from ..model.long_term import FIELDS, STDP
 from ..model.short_term import TsodyksMarkram
 from .sonata_groups import group_zero_order, populations
 from .sonata_groups import text as _text
@@ -36,6 +39,8 @@ def write_edges(path, synapse_sets):
             g.attrs["distsnn_label"] = s.label
             if getattr(s, "stp", None) is not None:
                 g.attrs["distsnn_stp"] = np.array(s.stp.validated(g.name).row(), dtype=np.float64)
+            if getattr(s, "stdp", None) is not None:
+                g.attrs["distsnn_stdp"] = np.array(s.stdp.validated(g.name).row(), dtype=np.float64)
             for name, ids, pop in (("source_node_id", s.pre, s.source), ("target_node_id", s.post, s.target)):
                 g.create_dataset(name, data=ids.astype(np.uint64))
                 g[name].attrs["node_population"] = pop
@@ -51,7 +56,8 @@ def read_edges(path):
     """The edge populations of a SONATA edge file as dicts: source, target (node populations),
     label (distsnn's, or for a file from elsewhere the edge population's name, so that two
     edge populations between the same node populations stay apart), receptor (None if the
-    file does not say), pre, post (int64), weight, delay (ms), stp (TsodyksMarkram or None).
+    file does not say), pre, post (int64), weight, delay (ms), stp (TsodyksMarkram or None),
+    stdp (STDP or None).
     Only files whose edges sit in one group with syn_weight and delay are read; anything
     else is a ValueError naming what is missing."""
     out = []
@@ -71,7 +77,7 @@ def read_edges(path):
                     "post": g["target_node_id"][()].astype(np.int64),
                     "weight": g["0/syn_weight"][()][order].astype(np.float64),
                     "delay": g["0/delay"][()][order].astype(np.float64),
-                    "stp": _stp(g, where)})
+                    "stp": _stp(g, where), "stdp": _stdp(g, where)})
     return out
 
 
@@ -85,6 +91,16 @@ def _stp(g, where):
     return TsodyksMarkram(*(float(v) for v in row)).validated(where)
 
 
+def _stdp(g, where):
+    """The STDP an edge population's `distsnn_stdp` attribute gives, or None."""
+    if "distsnn_stdp" not in g.attrs:
+        return None
+    row = np.asarray(g.attrs["distsnn_stdp"], dtype=np.float64).ravel()
+    if row.size != len(FIELDS):
+        raise ValueError(f"{where}: distsnn_stdp needs {len(FIELDS)} numbers ({', '.join(FIELDS)}), got {row.size}")
+    return STDP(*(float(v) for v in row)).validated(where)
+
+
 def connect_edges(network, path):
     """Connect `network`'s populations by the edge populations of the SONATA file `path` (as
     synapse lists; their node populations must be populations of the network, and their
@@ -92,5 +108,5 @@ def connect_edges(network, path):
     made = []
     for e in read_edges(path):
         made.append(network.connect(e["source"], e["target"], FromList(e["pre"], e["post"]), e["weight"], e["delay"],
-                                    receptor=e["receptor"], label=e["label"], stp=e["stp"]))
+                                    receptor=e["receptor"], label=e["label"], stp=e["stp"], stdp=e["stdp"]))
     return made

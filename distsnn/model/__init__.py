@@ -4,8 +4,9 @@ from .connectors import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbabili
 from .distributions import Constant, Exponential, LogNormal, Normal, Uniform, Values
 from .inputs import DCInput, NoiseInput, PoissonInput
 from .network import Network, Population, Projection
+from .long_term import STDP
 from .short_term import TsodyksMarkram
 
 __all__ = ["AllToAll", "FixedIndegree", "FixedOutdegree", "FixedProbability", "FixedTotalNumber", "FromList",
            "OneToOne", "Constant", "Exponential", "LogNormal", "Normal", "Uniform", "Values", "Network", "Population",
-           "Projection", "PoissonInput", "DCInput", "NoiseInput", "TsodyksMarkram"]
+           "Projection", "PoissonInput", "DCInput", "NoiseInput", "TsodyksMarkram", "STDP"]

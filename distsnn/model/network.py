@@ -16,6 +16,7 @@ from .neurons import SOURCE_MODELS, default_v_init, validate_params
 from .per_neuron import split_params
 from .projection_checks import check_rule_size, check_uniforms, receptor_and_weight, weight_and_delay
 from .rate_sources import RateSources
+from .long_term import checked_stdp, mean_of, signed_stdp
 from .short_term import checked_stp
 from .recording import checked_sampling, recordable, records_of
 from ..rng.streams import ID_MASK, projection_id
@@ -54,6 +55,7 @@ class Projection:
     label: str
     pid: int                 # stable 28-bit stream id
     stp: object = None       # TsodyksMarkram: short-term plasticity (model.short_term); None: static
+    stdp: object = None      # STDP: spike-timing-dependent plasticity (model.long_term); None: static
 
 
 RING_BITS = ("auto", 32, 64)
@@ -211,7 +213,7 @@ class Network(RateSources):
         return self.populations[name]
 
     # -- projections -------------------------------------------------------------------
-    def connect(self, source, target, rule, weight, delay, receptor=None, label="", stp=None):
+    def connect(self, source, target, rule, weight, delay, receptor=None, label="", stp=None, stdp=None):
         """Connect `source` to `target` with a connection rule.
 
         weight: number, Normal or Uniform in the target model's unit (pA for iaf_psc_exp and
@@ -226,6 +228,10 @@ class Network(RateSources):
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
         stp: TsodyksMarkram(...) for short-term depression and facilitation (NEST's
         tsodyks2_synapse): each spike's weights scaled by its source neuron's efficacy x u.
+        stdp: STDP(...) for spike-timing-dependent plasticity (NEST's stdp_synapse): each
+        synapse's weight changes with its source's and target's spikes; a rule projection
+        with STDP needs connectivity 'stored' (FromList is stored in either mode), and runs
+        on the CPU engine.
         """
         where = f"projection {source}->{target}" + (f" ({label})" if label else "")
         pre = self._pop(source, f"{where}: source")
@@ -237,8 +243,10 @@ class Network(RateSources):
         rule = rule.validated(where, pre.size, post.size)
         check_rule_size(where, rule, post, self.chunk_size)
         weight, delay = weight_and_delay(where, rule, weight, delay, self.dt)
+        given = weight
         receptor, weight = receptor_and_weight(where, post, weight, receptor)
         stp = checked_stp(where, stp)
+        stdp = signed_stdp(where, stdp, stp, given, weight)
         pid = projection_id(source, target, label)
         keys, pids = self._projection_index()
         if (source, target, label) in keys:
@@ -246,7 +254,7 @@ class Network(RateSources):
         if pid in pids:
             other = pids[pid]
             raise ValueError(f"{where}: stream id collides with {other.source}->{other.target}; change the label")
-        proj = Projection(source, target, rule, weight, delay, receptor, label, pid, stp)
+        proj = Projection(source, target, rule, weight, delay, receptor, label, pid, stp, stdp)
         self.projections.append(proj)
         keys.add((source, target, label))
         pids[pid] = proj
@@ -435,6 +443,7 @@ class Network(RateSources):
             check_rule_size(where, proj.rule, post, self.chunk_size)
             check_uniforms(where, proj.weight, proj.delay, self.dt)   # also a projection replaced after connect
             checked_stp(where, proj.stp)
+            checked_stdp(where, proj.stdp, proj.stp, mean_of(proj.weight))
         if self.state_sampling is not None:
             checked_sampling("sample_state", self.state_sampling, self.dt)
         keys = {(p.source, p.target, p.label) for p in self.projections}

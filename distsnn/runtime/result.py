@@ -35,6 +35,8 @@ class RunResult:
     kept: bool = True
     # absolute step of each row of vrec (plan.vrec_sampling): every step of the run by default
     vrec_steps: np.ndarray = None
+    # this process's STDP synapses at the end (backends.cpu.stdp_state.PLASTIC_SYNAPSE); None without STDP
+    plastic: np.ndarray = None
     # spikes grouped by population (_population_groups), made when first asked for
     _groups: tuple = field(default=None, repr=False, compare=False)
 
@@ -99,6 +101,19 @@ class RunResult:
         s = np.concatenate(self.comm.allgather(self.spike_steps))
         order = np.lexsort((g, s))
         return g[order], s[order]
+
+    def weights(self, source, target):
+        """(source ids, target ids (population-local), delays (ms), weights) of the STDP
+        synapses from population `source` to `target` at the end of the run, sorted by (source,
+        target, delay, weight); this process's synapses only when distributed (those onto its
+        neurons)."""
+        if self.plastic is None:
+            raise ValueError("this run has no STDP synapses")
+        a, b = self.plan.pop_slice(source), self.plan.pop_slice(target)
+        p = self.plastic
+        p = p[(p["source"] >= a.start) & (p["source"] < a.stop) & (p["target"] >= b.start) & (p["target"] < b.stop)]
+        p = p[np.lexsort((p["weight"], p["delay"], p["target"], p["source"]))]
+        return p["source"] - a.start, p["target"] - b.start, p["delay"] * self.plan.dt, p["weight"]
 
     def recorded_count(self, population):
         sl = self.plan.pop_slice(population)

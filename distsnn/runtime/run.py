@@ -20,6 +20,7 @@ from ..backends.gpu.watchdog import Watchdog, watchdog_limit
 from ..backends.select import resolve
 from ..build import make_plan
 from ..build.count_layout import hold_counts
+from ..build.long_term import network_has_stdp
 from ..build.input_bound import decide_ring_bits
 from ..build import plan as bp
 from ..comm.faults import maybe_inject_fault
@@ -75,6 +76,13 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     from ..backends.cpu.simulator import CONNECTIVITY_MODES
     if connectivity not in CONNECTIVITY_MODES:   # checked before a device is opened
         raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
+    if network_has_stdp(network):
+        if restart is not None or checkpoint is not None:
+            raise ValueError("checkpoints of a network with STDP are not supported yet (its synapses' weights "
+                             "would not be in them): run it without checkpoint= and restart=")
+        if backend == "auto":   # the GPU engine has no STDP kernels yet
+            log("STDP: on the CPU engine (the GPU engine has no STDP kernels yet)")
+            backend = "cpu"
     from partitioning.strategies import check_strategy
     from ..comm.exchange import check_exchange_method
     # checked on one process too, where they are not used: the same call must work under mpiexec
@@ -186,7 +194,8 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
                      n_synapses=total_synapses(sim, comm), timers=timers,
                      comm=comm, exchange=loop.info(), partition=part, device=device_info, first_step=first_step,
                      checkpoint=saver.report(restored) if saver is not None else
-                     ({"restart": restored} if restored else {}), kept=keep_recorded, vrec_steps=vrec_steps)
+                     ({"restart": restored} if restored else {}), kept=keep_recorded, vrec_steps=vrec_steps,
+                     plastic=sim.plastic_synapses() if network_has_stdp(network) else None)
 
 
 def _every_steps(checkpoint_every, dt):

@@ -304,14 +304,14 @@ def _row_len(j, pre, chunk, proj_f, proj_i, counts, chunk_size, key0, key1, dt, 
 
 @kernel(parallel=True)
 def stored_rows(fill, cell_pos, units, pop_i, in_proj, proj_f, proj_i, counts, chunk_size, key0, key1, dt,
-                sc_t, sc_w, sc_d, syn_loc, syn_w, syn_d, proj_stp, syn_q):
+                sc_t, sc_w, sc_d, syn_loc, syn_w, syn_d, proj_code, syn_q):
     """The two passes of the stored CSR, rows ordered by (source gid, unit).
 
     fill False: cell_pos[(gid * U + u)] += synapse count of the cell (counted rules read
     their counts, others generate the row to count it). fill True: cell_pos holds each
     cell's next free position (a copy of the row pointers) and the rows are written:
     syn_loc = chunk-local target * 2 + receptor, and where syn_q is not empty the
-    synapse's short-term plasticity group (proj_stp of its projection). Each unit touches
+    synapse's plasticity code (proj_code of its projection: build.long_term.syn_codes). Each unit touches
     only its own cells, so the parallel loop has no races.
     """
     U = units.shape[0]
@@ -337,7 +337,7 @@ def stored_rows(fill, cell_pos, units, pop_i, in_proj, proj_f, proj_i, counts, c
                     syn_d[at + s] = np.int32(sc_d[u, s])
                 if syn_q.size:
                     for s in range(n):
-                        syn_q[at + s] = np.int16(proj_stp[j])
+                        syn_q[at + s] = np.int16(proj_code[j])
                 cell_pos[cell] = at + n
 
 

@@ -10,10 +10,12 @@ cache, so both deliveries prefetch the entries of a row before adding to them (p
 import numpy as np
 from numba import prange
 
+from ...build import long_term as lt
 from ...build import plan as bp
 from .connectivity_kernels import gen_row
 from .jit import kernel
 from .prefetch import prefetch_write
+from .stdp_kernels import fixed_weight, stamp_ms, stdp_weight
 from .stp_kernels import scale_row, scaled
 
 
@@ -114,15 +116,17 @@ def stored_address(loc, d, off, n_u, s_ex, lex, s_in, lin):
 
 @kernel(parallel=True)
 def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, row_of, ptr, syn_loc, syn_w, syn_d, events,
-                   syn_q, eff):
+                   syn_q, eff, syn_wf, stdp):
     """Walk the stored CSR rows (source row, unit) of every spike and accumulate; syn_loc =
-    chunk-local target * 2 + receptor. syn_q: each synapse's short-term plasticity group (-1:
-    static; empty where no synapse is plastic), whose weight is scaled by the spike's
-    efficacy eff[s, group]. The source row of gid g is g itself if row_of is
-    empty (the rules' CSR: a row per neuron), else row_of[g], -1 for a neuron without
-    synapses there (the synapse lists' CSR: rows for their sources only). A cell's ring
-    entries are prefetched in one pass and added to in a second (prefetch.py: all its misses
-    in flight at once); the second pass recomputes the addresses, cheaper than storing them."""
+    chunk-local target * 2 + receptor. syn_q: each synapse's plasticity code (build.long_term
+    syn_codes; empty where no synapse is plastic): -1 static; a short-term plasticity group
+    q >= 0, whose weight is scaled by the spike's efficacy eff[s, q]; or an STDP group, whose
+    weight syn_wf[x] changes (stdp_kernels.stdp_weight; `stdp`: StdpState.args). The source row of gid g
+    is g itself if row_of is empty (the rules' CSR: a row per neuron), else row_of[g], -1 for
+    a neuron without synapses there (the synapse lists' CSR: rows for their sources only). A
+    cell's ring entries are prefetched in one pass and added to in a second (prefetch.py: all
+    its misses in flight at once); the second pass recomputes the addresses, cheaper than
+    storing them."""
     U = units.shape[0]
     by_row = row_of.size > 0
     for u in prange(U):
@@ -144,10 +148,30 @@ def deliver_stored(spk_gid, spk_step, n_spk, ring, units, pop_i, row_of, ptr, sy
             if syn_q.size:
                 for x in range(ptr[cell], ptr[cell + 1]):
                     q = syn_q[x]
-                    ring[stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin)] += \
-                        syn_w[x] if q < 0 else scaled(syn_w[x], eff[s, q])
+                    if q == -1:
+                        w = syn_w[x]
+                    elif q >= 0:
+                        w = scaled(syn_w[x], eff[s, q])
+                    else:
+                        w = stdp_synapse(syn_wf, x, q, s, spk_step[s], u, k, syn_loc[x], syn_d[x], units, stdp)
+                    ring[stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin)] += w
             else:
                 for x in range(ptr[cell], ptr[cell + 1]):
                     ring[stored_address(syn_loc[x], syn_d[x], off, n_u, s_ex, lex, s_in, lin)] += syn_w[x]
             ev += ptr[cell + 1] - ptr[cell]
         events[u] += ev
+
+
+@kernel(inline="always")
+def stdp_synapse(syn_wf, x, code, s, step, u, k, loc, d, units, stdp):
+    """Update STDP synapse x (weight syn_wf[x]; code: its group, build.long_term) for spike s,
+    emitted at `step`, onto unit u of population k; returns the fixed-point weight it sends.
+    stdp: the tuple of StdpState.args (the groups, the spikes' presynaptic states, the
+    targets' histories, the populations' fixed-point scales, NEST's tics per step)."""
+    stdp_f, pre_k, pre_t, hist_t, hist_k, hist_h, hist_n, scales, tics = stdp
+    p = lt.STDP_CODE0 - code
+    i = units[u, bp.UI_LOCAL_START] + (loc >> 1)
+    w = stdp_weight(syn_wf[x], stdp_f[p], pre_k[s, p], pre_t[s, p], stamp_ms(step + 1, tics),
+                    d * (tics / lt.TICS_PER_MS), hist_t, hist_k, hist_h[i], hist_n[i], i)
+    syn_wf[x] = w
+    return fixed_weight(w, scales[k, loc & 1])

@@ -49,7 +49,7 @@ def list_fill(pre, post, weight, delay, scale, rec, pre_off, unit_of_chunk, chun
     """Write a list's synapses onto local units into their cells (at: each cell's next free
     position, advanced), in the list's order: syn_loc = chunk-local target * 2 + receptor,
     syn_w = floor(weight * scale + 0.5) (the rules' fixed point), syn_d the delay (steps),
-    and where syn_q is not empty the list's short-term plasticity group (-1: static)."""
+    and where syn_q is not empty the list's plasticity code (build.long_term.syn_codes)."""
     for i in range(pre.size):
         u = unit_of_chunk[post[i] // chunk_size]
         if u < 0:

@@ -8,7 +8,7 @@ from ...build.input_bound import decide_ring_bits
 from ...build.neuron_values import initial_currents, initial_state, izhikevich_parameters, thresholds
 from ...build.param_rows import neuron_rows
 from ...build.ring_layout import local_units, read_arrival, ring_entries, write_arrival
-from ...build import short_term
+from ...build import long_term, short_term
 from ...build.spike_schedule import schedule_extra
 from ...build.synapse_lists import list_bytes, list_csr
 from ...connectivity.reference import count_tag
@@ -19,6 +19,9 @@ from .jit import kernel
 from .neuron_kernels import poisson_input, poisson_sources, update_neurons
 from .noise_kernels import fill_given_currents, held_layout
 from .sizes import check_fits, csr_bytes_per_synapse, scratch_bytes, state_bytes
+from .stdp_kernels import record_histories, stdp_pre_state
+from . import stdp_state
+from .stdp_state import StdpState
 from .stp_kernels import stp_efficacies
 
 CONNECTIVITY_MODES = ("procedural", "stored")
@@ -117,7 +120,7 @@ class RecordedState:
 def build_stored(plan, units, counts, log, scratch=None):
     """The stored connectivity of `units` as CSR cells (source gid, unit): (ptr, syn_loc,
     syn_w, syn_d, syn_q); syn_loc = chunk-local target * 2 + receptor, syn_d in steps, syn_q
-    the short-term plasticity group (int16, -1: static; empty where no projection is plastic)."""
+    the plasticity code (int16, build.long_term.syn_codes; empty where no projection is plastic)."""
     U = max(units.shape[0], 1)
     if scratch is None:
         width = max_row_length(plan, counts)
@@ -127,7 +130,8 @@ def build_stored(plan, units, counts, log, scratch=None):
     lens = np.zeros(plan.n_neurons * units.shape[0], dtype=np.int64)
     none32 = np.zeros(0, dtype=np.int32)
     none16 = np.zeros(0, dtype=np.int16)
-    stored_rows(False, lens, *args, none32, np.zeros(0, dtype=ring_dtype(plan)), none32, plan.proj_stp, none16)
+    codes = long_term.syn_codes(plan.proj_stp, plan.proj_stdp)
+    stored_rows(False, lens, *args, none32, np.zeros(0, dtype=ring_dtype(plan)), none32, codes, none16)
     ptr = np.zeros(lens.size + 1, dtype=np.int64)
     np.cumsum(lens, out=ptr[1:])
     total = int(ptr[-1])
@@ -135,8 +139,8 @@ def build_stored(plan, units, counts, log, scratch=None):
     syn_loc = np.empty(total, dtype=np.int32)
     syn_w = np.empty(total, dtype=ring_dtype(plan))
     syn_d = np.empty(total, dtype=np.int32)
-    syn_q = np.empty(total if short_term.plastic(plan.proj_stp) else 0, dtype=np.int16)
-    stored_rows(True, ptr[:-1].copy(), *args, syn_loc, syn_w, syn_d, plan.proj_stp, syn_q)
+    syn_q = np.empty(total if long_term.coded(codes) else 0, dtype=np.int16)
+    stored_rows(True, ptr[:-1].copy(), *args, syn_loc, syn_w, syn_d, codes, syn_q)
     return ptr, syn_loc, syn_w, syn_d, syn_q
 
 
@@ -172,7 +176,8 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
               sc_t, sc_w, sc_d, ptr, syn_loc, syn_w, syn_d, syn_q, lrow, lptr, lloc, lw, ld, lq,
               proj_stp, stp_f, stp_i, su, sx, slast, eff, spk_unit, spk_cnt, spk_gid, spk_step, pop_ptr,
               rec_flag, out_gid, out_step, n_out, vrec_local, vrec_code, vrec_out, events, noise_acc, noise_words,
-              ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, ps_seg, unit_bad):
+              ex_gid, ex_step, n_ex, sched_step, sched_gid, sched_cursor, ps_seg, unit_bad,
+              syn_wf, lwf, stdp_i, kplus, tlast, tau_minus, hist_full, stdp):
     """Run up to n_steps steps from t0; stop early if the spike output buffer could overflow,
     or (the step not counted) when a neuron was found numerically unstable (unit_bad).
 
@@ -181,12 +186,17 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
     efficacies computed first where some projection has short-term plasticity (stp_i's
     groups; su, sx, slast their state; eff a row per spike);
     with ex_gid.size > 0 they are also appended to ex_gid / ex_step for the exchange with
-    other ranks. Returns (steps done, spikes in the output buffer, spikes in the exchange buffer).
+    other ranks. STDP (stdp_i's groups; StdpState): the step's spikes of neurons that keep a
+    history (tau_minus of their population > 0) join it first, and the spikes' presynaptic
+    states are taken before delivery; a full history ring (hist_full) stops the block after
+    the step, for the driver to make room. Returns (steps done, spikes in the output buffer,
+    spikes in the exchange buffer).
     """
     U = units.shape[0]
     n_pops = pop_ptr.size - 1
+    stdp_f, pre_k, pre_t, hist_t, hist_k, hist_h, hist_n, scales, tics = stdp
     for i in range(n_steps):
-        if n_out + per_step > out_gid.size or (ex_gid.size > 0 and n_ex + per_step > ex_gid.size):
+        if n_out + per_step > out_gid.size or (ex_gid.size > 0 and n_ex + per_step > ex_gid.size) or hist_full[0]:
             return i, n_out, n_ex
         t = t0 + i
         poisson_input(t, units, pop_i, pin_i, pin_cdf, key0, key1, noise_acc, noise_words)
@@ -217,19 +227,24 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
                     n_out += 1
         for k in range(n_pops):
             pop_ptr[k + 1] += pop_ptr[k]
+        if tau_minus.size:
+            record_histories(t, units, spk_unit, spk_cnt, tau_minus, tics, hist_t, hist_k, hist_h, hist_n, hist_full)
         for r in range(vrec_local.size):
             vrec_out[i, r] = state_value(vrec_code[r], vrec_local[r], v, i_ex, i_in, dj_ex)
         if ns > 0:
             if stp_i.shape[0]:
                 stp_efficacies(spk_gid, spk_step, ns, stp_f, stp_i, su, sx, slast, dt, eff)
+            if stdp_i.shape[0]:
+                stdp_pre_state(spk_gid, spk_step, ns, stdp_i, stdp_f, kplus, tlast, tics, pre_k, pre_t)
             if stored:
                 deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, NO_ROWS, ptr, syn_loc, syn_w, syn_d, events,
-                               syn_q, eff)
+                               syn_q, eff, syn_wf, stdp)
             else:
                 deliver_procedural(spk_gid, spk_step, pop_ptr, ring, units, pop_i, in_proj, proj_f, proj_i,
                                    counts, chunk_size, key0, key1, dt, sc_t, sc_w, sc_d, events, proj_stp, eff)
             if lptr.size > 1:
-                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, lrow, lptr, lloc, lw, ld, events, lq, eff)
+                deliver_stored(spk_gid, spk_step, ns, ring, units, pop_i, lrow, lptr, lloc, lw, ld, events, lq, eff,
+                               lwf, stdp)
     return n_steps, n_out, n_ex
 
 
@@ -253,6 +268,8 @@ class CpuSimulator(RecordedState):
     def __init__(self, plan, connectivity="procedural", log=None, owned=None):
         if connectivity not in CONNECTIVITY_MODES:
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
+        if connectivity == "procedural":
+            long_term.check_procedural(plan)
         self.plan = plan
         self.connectivity = connectivity
         self.log = log or (lambda msg: None)
@@ -265,6 +282,7 @@ class CpuSimulator(RecordedState):
         self.extra = schedule_extra(plan, self.units)
         self.per_step = self.n_local + int(self.extra.sum())
         self.output_capacity = max(4 * self.per_step, 1024)   # initial size of the caller's spike buffers
+        self.history_capacity = stdp_state.HISTORY_START        # STDP: a target's history ring at first
 
     def memory_estimate(self):
         """Bytes of neuron state, input ring buffers, per-row counts and the scratch (the CSR
@@ -334,6 +352,12 @@ class CpuSimulator(RecordedState):
         self.stp_u, self.stp_x, self.stp_last = short_term.initial_state(plan)
         self.eff = np.zeros((max(self.per_step, 1), plan.stp_i.shape[0]))
         self.lists = build_lists(plan, self.units, self.log)
+        # STDP: presynaptic traces, the local targets' spike histories, the synapses' weights
+        self.stdp = StdpState(plan, self.units, n, self.per_step, self.history_capacity)
+        self.syn_wf = self.stdp.weights_of(self.units, self.ptr, self.syn_loc, self.syn_w, self.syn_q)
+        row_of, lptr, lloc, lw, _, lq = self.lists
+        self.list_wf = self.stdp.weights_of(self.units, lptr, lloc, lw, lq)
+        self.list_gid = np.nonzero(row_of >= 0)[0] if row_of.size else NO_ROWS   # each list row's source gid
         if self.n_synapses is not None:
             self.n_synapses += int(self.lists[1][-1])
         # compile (or load from cache) the step driver now, so the simulate phase times only
@@ -350,10 +374,28 @@ class CpuSimulator(RecordedState):
         recorded state (self.vrec_*) in its units, V relative to E_L; ex_*: optional buffers
         collecting every local spike for the exchange.
         """
-        plan = self.plan
         exchange = ex_gid is not None
         if not exchange:
             ex_gid = ex_step = self.no_ex
+        done = 0
+        while True:
+            got, n_out, n_ex = self._run_block(n_steps - done, out_gid, out_step, n_out, vrec_out[done:], ex_gid,
+                                               ex_step, n_ex)
+            done += got
+            if not self.stdp.full[0] or done == n_steps:
+                break
+            # a target's STDP history filled: drop what no synapse reads again, or grow
+            self.stdp.make_room(self._stdp_csrs())
+        return (done, n_out, n_ex) if exchange else (done, n_out)
+
+    def _stdp_csrs(self):
+        """(row_gid, ptr, syn_loc, syn_d, syn_code) of the CSRs (StdpState.make_room)."""
+        row_of, lptr, lloc, _, ld, lq = self.lists
+        return [(NO_ROWS, self.ptr, self.syn_loc, self.syn_d, self.syn_q), (self.list_gid, lptr, lloc, ld, lq)]
+
+    def _run_block(self, n_steps, out_gid, out_step, n_out, vrec_out, ex_gid, ex_step, n_ex):
+        plan = self.plan
+        stdp = self.stdp
         done, n_out, n_ex = run_block(
             self.t, n_steps, self.connectivity == "stored", self.v, self.i_ex, self.i_in, self.dj_ex, self.dj_in,
             self.refr, self.vth, self.izp, self.nrow, self.nf, self.ring,
@@ -367,13 +409,14 @@ class CpuSimulator(RecordedState):
             plan.spike_rec,
             out_gid, out_step, n_out, self.vrec_local, self.vrec_code, vrec_out, self.unit_events, self.noise_acc,
             self.noise_words, ex_gid, ex_step, n_ex, plan.sched_step, plan.sched_gid, self.sched_cursor, plan.ps_seg,
-            self.unit_bad)
+            self.unit_bad, self.syn_wf, self.list_wf, stdp.stdp_i, stdp.kplus, stdp.tlast, stdp.tau_minus, stdp.full,
+            stdp.args())
         if self.unit_bad[:, 0].max() >= 0:
             u = int(np.argmax(self.unit_bad[:, 0] >= 0))
             raise instability_error(plan, int(self.unit_bad[u, 0]), int(self.unit_bad[u, 1]))
         self.t += done
         self.events = int(self.unit_events.sum())
-        return (done, n_out, n_ex) if exchange else (done, n_out)
+        return done, n_out, n_ex
 
     # state (checkpoints) ----------------------------------------------------------------
     def read_state(self, lo, hi):
@@ -400,6 +443,13 @@ class CpuSimulator(RecordedState):
         """Set short-term plasticity's state (arrays as stp_state's)."""
         self.stp_u[:], self.stp_x[:], self.stp_last[:] = u, x, last
 
+    def plastic_synapses(self):
+        """This process's STDP synapses with their weights now (StdpState.synapses; both CSRs)."""
+        row_of, lptr, lloc, _, ld, lq = self.lists
+        return np.concatenate([
+            self.stdp.synapses(self.units, NO_ROWS, self.ptr, self.syn_loc, self.syn_d, self.syn_q, self.syn_wf),
+            self.stdp.synapses(self.units, self.list_gid, lptr, lloc, ld, lq, self.list_wf)])
+
     def _ring_block(self, a, b):
         return self.ring[a:b]
 
@@ -420,9 +470,11 @@ class CpuSimulator(RecordedState):
         if plan.stp_i.shape[0] and spk_gid.size:
             stp_efficacies(spk_gid, spk_step, spk_gid.size, plan.stp_f, plan.stp_i, self.stp_u, self.stp_x,
                            self.stp_last, plan.dt, eff)
+        stdp = self.stdp.args(*self.stdp.pre_states(spk_gid, spk_step))
         if self.connectivity == "stored":
             deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i, NO_ROWS,
-                           self.ptr, self.syn_loc, self.syn_w, self.syn_d, self.unit_events, self.syn_q, eff)
+                           self.ptr, self.syn_loc, self.syn_w, self.syn_d, self.unit_events, self.syn_q, eff,
+                           self.syn_wf, stdp)
         else:
             pop_ptr = population_pointers(spk_gid, plan.pop_i[:, bp.PI_OFFSET].copy())
             pop_ptr = np.append(pop_ptr, spk_gid.size)
@@ -432,5 +484,5 @@ class CpuSimulator(RecordedState):
         if self.lists[1].size > 1:
             row_of, ptr, loc, w, d, q = self.lists
             deliver_stored(spk_gid, spk_step, spk_gid.size, self.ring, self.units, plan.pop_i, row_of, ptr, loc, w, d,
-                           self.unit_events, q, eff)
+                           self.unit_events, q, eff, self.list_wf, stdp)
         self.events = int(self.unit_events.sum())

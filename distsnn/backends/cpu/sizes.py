@@ -3,15 +3,16 @@ and the checks that refuse an allocation that cannot fit, naming its largest par
 import os
 
 from ...build import plan as bp
-from ...build import short_term
+from ...build import long_term, short_term
 from ...build.ring_layout import ring_entries
 from .noise_kernels import held_layout
 
 
 def csr_bytes_per_synapse(plan):
     """syn_loc int32, syn_w (the ring's integer width), syn_d int32; syn_q int16 where some
-    projection has short-term plasticity."""
-    return 4 + plan.ring_item_bytes + 4 + (2 if short_term.plastic(plan.proj_stp) else 0)
+    projection is plastic; the weights as float64 where some projection has STDP."""
+    codes = long_term.syn_codes(plan.proj_stp, plan.proj_stdp)
+    return 4 + plan.ring_item_bytes + 4 + (2 if long_term.coded(codes) else 0) + (8 if long_term.has_stdp(plan) else 0)
 
 
 def check_stored_estimate(plan, units, free, where):

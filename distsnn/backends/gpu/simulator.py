@@ -33,7 +33,7 @@ from ...build.neuron_values import (given_currents, initial_currents, initial_st
                                    thresholds)
 from ...build.input_bound import decide_ring_bits
 from ...build.param_rows import neuron_rows
-from ...build import short_term
+from ...build import long_term, short_term
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.spike_schedule import schedule_extra
 from ...build.synapse_lists import list_bytes, list_csr
@@ -102,6 +102,9 @@ class GpuSimulator(SetupChoice, RecordedState):
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
         if device is None:
             raise ValueError("GpuSimulator needs a device (see distsnn.backends.select)")
+        if long_term.has_stdp(plan):
+            raise ValueError("STDP runs on the CPU engine only (backend 'cpu'; 'auto' takes it for such a model): "
+                             "the GPU engine has no kernels for it yet")
         self.plan = plan
         self.connectivity = connectivity
         self.dev = device

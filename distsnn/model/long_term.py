@@ -1,0 +1,98 @@
+"""Long-term plasticity of a projection: spike-timing-dependent plasticity (STDP).
+
+Unlike short-term plasticity, the weight of each synapse changes on its own (it depends on
+its target's spikes), so STDP needs the synapses stored: a rule projection with STDP runs
+with connectivity 'stored', a synapse list (FromList, always stored) in either mode.
+"""
+from dataclasses import dataclass, replace
+
+from ..numbers import is_real, shown
+
+FIELDS = ("tau_plus", "tau_minus", "lambda_", "alpha", "mu_plus", "mu_minus", "Wmax")
+
+
+@dataclass(frozen=True)
+class STDP:
+    """NEST's stdp_synapse (Guetig et al. 2003; van Rossum et al. 2000), spike for spike.
+
+    At each presynaptic spike (time t, the synapse's delay d, all of it dendritic as in NEST):
+    first, for every postsynaptic spike t_post with t_last - d < t_post <= t - d (t_last: the
+    previous presynaptic spike, 0 ms before the first), facilitation with K+ decayed to
+    t_post + d,
+
+        w <- Wmax min(1, w / Wmax + lambda (1 - w / Wmax)^mu_plus K+ e^((t_last - t_post - d) / tau_plus));
+
+    then depression with the target's trace K- at t - d (the sum of e^(-(t - d - t_post) /
+    tau_minus) over its spikes strictly before t - d),
+
+        w <- Wmax max(0, w / Wmax - alpha lambda (w / Wmax)^mu_minus K-);
+
+    the spike is sent with the new w, and K+ <- K+ e^((t_last - t) / tau_plus) + 1.
+
+    tau_plus: time constant of the presynaptic trace (ms, > 0); tau_minus: of the
+    postsynaptic one (ms, > 0; NEST's neuron parameter: all STDP projections onto one
+    population must give the same); lambda_: step size (>= 0); alpha: asymmetry of
+    depression to facilitation (>= 0); mu_plus, mu_minus: weight dependence exponents (>= 0;
+    0 additive, 1 multiplicative); Wmax: the largest weight, in the weight's unit and of its
+    sign (negative for inhibitory synapses). The initial weight is the projection's.
+    """
+    tau_plus: float = 20.0
+    tau_minus: float = 20.0
+    lambda_: float = 0.01
+    alpha: float = 1.0
+    mu_plus: float = 1.0
+    mu_minus: float = 1.0
+    Wmax: float = 100.0
+
+    def validated(self, where):
+        """A copy with floats; ValueError naming the field otherwise."""
+        values = {}
+        for name in FIELDS:
+            value = getattr(self, name)
+            if not is_real(value):
+                raise ValueError(f"{where}: STDP {name} must be a finite number, got {shown(value)}")
+            values[name] = float(value)
+        for name in ("tau_plus", "tau_minus"):
+            if values[name] <= 0.0:
+                raise ValueError(f"{where}: STDP {name} must be > 0 ms, got {values[name]}")
+        for name in ("lambda_", "alpha", "mu_plus", "mu_minus"):
+            if values[name] < 0.0:
+                raise ValueError(f"{where}: STDP {name} must be >= 0, got {values[name]}")
+        if values["Wmax"] == 0.0:
+            raise ValueError(f"{where}: STDP Wmax must be nonzero (of the weights' sign)")
+        return STDP(**values)
+
+    def row(self):
+        """The parameters in FIELDS' order (the engines' table, build.long_term)."""
+        return tuple(getattr(self, name) for name in FIELDS)
+
+
+def checked_stdp(where, stdp, stp=None, mean_weight=None):
+    """None, or a validated STDP; anything else, STDP together with short-term plasticity, or
+    a mean weight of the other sign than Wmax is a ValueError."""
+    if stdp is None:
+        return None
+    if not isinstance(stdp, STDP):
+        raise ValueError(f"{where}: stdp must be an STDP(...) or None, got {shown(stdp)}")
+    stdp = stdp.validated(where)
+    if stp is not None:
+        raise ValueError(f"{where}: a projection has either short-term plasticity (stp) or STDP (stdp), not both")
+    if mean_weight is not None and mean_weight != 0.0 and (mean_weight > 0.0) != (stdp.Wmax > 0.0):
+        raise ValueError(f"{where}: STDP Wmax ({stdp.Wmax:g}) and the weights ({mean_weight:g} on average) "
+                         "must have the same sign, as in NEST")
+    return stdp
+
+
+def mean_of(weight):
+    """The mean of a weight as connect() holds it (a number or a distribution)."""
+    return float(weight.mean if hasattr(weight, "mean") else weight)
+
+
+def signed_stdp(where, stdp, stp, given, weight):
+    """checked_stdp against the weight as given to connect(), with Wmax negated where
+    connect() negated the weight (a negative conductance onto a conductance-based neuron is
+    an inhibitory one of its magnitude: model.projection_checks.receptor_and_weight)."""
+    stdp = checked_stdp(where, stdp, stp, mean_of(given))
+    if stdp is not None and mean_of(given) != mean_of(weight):
+        stdp = replace(stdp, Wmax=-stdp.Wmax)
+    return stdp
