@@ -95,6 +95,7 @@ def learned_synapses(plan, plastic):
         s = plastic[mine]
         s = s[np.lexsort((s["weight"], s["delay"], s["target"], s["source"]))]
         out.append(Synapses(plan.pop_names[a], plan.pop_names[b], f"stdp{p}", "inhibitory" if r else "excitatory",
-                            s["source"] - offsets[a], s["target"] - offsets[b], s["weight"].astype(np.float64),
+                            s["source"].astype(np.int64) - offsets[a], s["target"].astype(np.int64) - offsets[b],
+                            s["weight"].astype(np.float64),
                             s["delay"] * plan.dt, None, STDP(*(float(v) for v in plan.stdp_f[p]))))
     return out

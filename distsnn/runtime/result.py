@@ -113,7 +113,8 @@ class RunResult:
         p = self.plastic
         p = p[(p["source"] >= a.start) & (p["source"] < a.stop) & (p["target"] >= b.start) & (p["target"] < b.stop)]
         p = p[np.lexsort((p["weight"], p["delay"], p["target"], p["source"]))]
-        return p["source"] - a.start, p["target"] - b.start, p["delay"] * self.plan.dt, p["weight"]
+        return (p["source"].astype(np.int64) - a.start, p["target"].astype(np.int64) - b.start,
+                p["delay"] * self.plan.dt, p["weight"].copy())
 
     def recorded_count(self, population):
         sl = self.plan.pop_slice(population)

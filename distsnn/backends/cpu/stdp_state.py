@@ -11,9 +11,10 @@ from .jit import kernel
 from .stdp_kernels import drop_unneeded, oldest_needed, stdp_pre_state
 
 HISTORY_START = 32   # entries of a target's history ring at first (doubled when more are kept)
-# a plastic synapse as RunResult holds it: gids, delay (steps), the weight (pA, nS or mV), its
-# receptor (0 excitatory, 1 inhibitory) and STDP group (plan.stdp_f's row)
-PLASTIC_SYNAPSE = np.dtype([("source", np.int64), ("target", np.int64), ("delay", np.int64), ("weight", np.float64),
+# a plastic synapse as RunResult holds it: gids (< 2**32: Network.validate), delay (steps), the
+# weight (pA, nS or mV), its receptor (0 excitatory, 1 inhibitory) and STDP group (plan.stdp_f's
+# row); packed, 23 B, as a run's table of them can be large (the microcircuit's E->E: 2.6e8)
+PLASTIC_SYNAPSE = np.dtype([("source", np.uint32), ("target", np.uint32), ("delay", np.int32), ("weight", np.float64),
                             ("receptor", np.int8), ("group", np.int16)])
 
 
@@ -30,6 +31,30 @@ def initial_weights(units, ptr, syn_loc, syn_w, syn_code, inv_scales, syn_wf):
             for x in range(ptr[cell], ptr[cell + 1]):
                 if syn_code[x] <= lt.STDP_CODE0:
                     syn_wf[x] = np.float64(syn_w[x]) * inv_scales[k, syn_loc[x] & 1]
+
+
+@kernel
+def plastic_table(units, row_gid, ptr, syn_loc, syn_d, syn_code, syn_wf, out):
+    """Write a CSR's STDP synapses, in CSR order, into `out` (PLASTIC_SYNAPSE records): no
+    temporary the size of the synapses."""
+    U = units.shape[0]
+    rows = (ptr.size - 1) // max(U, 1)
+    n = 0
+    for r in range(rows):
+        g = row_gid[r] if row_gid.size else r
+        for u in range(U):
+            cell = r * U + u
+            for x in range(ptr[cell], ptr[cell + 1]):
+                code = syn_code[x]
+                if code > lt.STDP_CODE0:
+                    continue
+                out[n].source = g
+                out[n].target = units[u, bp.UI_GID_START] + (syn_loc[x] >> 1)
+                out[n].delay = syn_d[x]
+                out[n].weight = syn_wf[x]
+                out[n].receptor = syn_loc[x] & 1
+                out[n].group = lt.STDP_CODE0 - code
+                n += 1
 
 
 class StdpState:
@@ -78,16 +103,8 @@ class StdpState:
         synapses (row r's source gid r, or row_gid[r]), as a structured array (PLASTIC_SYNAPSE)."""
         if not self.on or not syn_code.size:
             return np.zeros(0, dtype=PLASTIC_SYNAPSE)
-        x = np.nonzero(syn_code <= lt.STDP_CODE0)[0]
-        U = max(units.shape[0], 1)
-        cell = np.searchsorted(ptr, x, side="right") - 1
-        out = np.zeros(x.size, dtype=PLASTIC_SYNAPSE)
-        out["source"] = row_gid[cell // U] if row_gid.size else cell // U
-        out["target"] = units[cell % U, bp.UI_GID_START] + (syn_loc[x] >> 1)
-        out["delay"] = syn_d[x]
-        out["weight"] = syn_wf[x]
-        out["receptor"] = syn_loc[x] & 1
-        out["group"] = lt.STDP_CODE0 - syn_code[x]
+        out = np.zeros(int(np.count_nonzero(syn_code <= lt.STDP_CODE0)), dtype=PLASTIC_SYNAPSE)
+        plastic_table(units, row_gid, ptr, syn_loc, syn_d, syn_code, syn_wf, out)
         return out
 
     def pre_states(self, spk_gid, spk_step):
