@@ -95,6 +95,24 @@ def report(r):
     return "\n".join(lines)
 
 
+def nest_pair(args, key, plasticity):
+    """NEST's static and plastic runs of the microcircuit (scripts/nest_microcircuit.py, each
+    a fresh process), the plastic one with spec[key] = plasticity; each run's `key` says which."""
+    runs = []
+    for plastic in (False, True):
+        spec = nest_spec(args.scale, args.t_sim, 0.0)
+        if plastic:
+            spec[key] = plasticity
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+            json.dump(spec, fh)
+        run = run_json([args.nest_python, os.path.join(HERE, "nest_microcircuit.py"), fh.name,
+                        "--threads", str(args.threads), "--seed", str(args.seed)])
+        run[key] = plastic
+        runs.append(run)
+        os.unlink(fh.name)
+    return runs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=0.5)
@@ -124,17 +142,7 @@ def main():
         for stp in (False, True):
             results["runs"].append(run_json(me + ["--mode", mode] + (["--stp"] if stp else [])))
     if args.nest_python:
-        for stp in (False, True):
-            spec = nest_spec(args.scale, args.t_sim, 0.0)
-            if stp:
-                spec["stp"] = {"onto_e": ONTO_E, "onto_i": ONTO_I}
-            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-                json.dump(spec, fh)
-            run = run_json([args.nest_python, os.path.join(HERE, "nest_microcircuit.py"), fh.name,
-                            "--threads", str(args.threads), "--seed", str(args.seed)])
-            run["stp"] = stp
-            results["runs"].append(run)
-            os.unlink(fh.name)
+        results["runs"] += nest_pair(args, "stp", {"onto_e": ONTO_E, "onto_i": ONTO_I})
     write_results(args.out_dir, f"stp_microcircuit_scale{args.scale:g}", results, report)
     return None
 

@@ -73,7 +73,20 @@ def main():
                     nest.CopyModel("tsodyks2_synapse", f"{onto}_from_{name}",
                                    dict(stp[onto], u=stp[onto]["U"], x=1.0))
 
+    # bench_stdp.py: projections between excitatory populations through stdp_synapse (one copy
+    # per source population, for the same limit; Wmax per projection, Wmax_factor times its
+    # mean weight); tau_minus is the excitatory neurons'
+    stdp = spec.get("stdp")
+    if stdp:
+        for name, pop in zip(spec["populations"], pops):
+            if name.endswith("E"):
+                pop.set(tau_minus=stdp["tau_minus"])
+                nest.CopyModel("stdp_synapse", f"stdp_from_{name}",
+                               {k: v for k, v in stdp.items() if k not in ("tau_minus", "Wmax_factor")})
+
     def synapse_model(source, target):
+        if stdp and source.endswith("E") and target.endswith("E"):
+            return f"stdp_from_{source}"
         if stp and source.endswith("E"):
             return f"{'onto_i' if target.endswith('I') else 'onto_e'}_from_{source}"
         return f"static_from_{source}"
@@ -87,11 +100,13 @@ def main():
                 continue
             w, d = spec["w_mean"][k][s], spec["d_mean"][s]
             lo, hi = (0.0, np.inf) if w >= 0 else (-np.inf, 0.0)
-            nest.Connect(src, pop, {"rule": "fixed_total_number", "N": n},
-                         {"synapse_model": synapse_model(spec["populations"][s], spec["populations"][k]),
-                          "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(w) * spec["w_rel_sd"]),
-                                                     min=lo, max=hi),
-                          "delay": delay(nest.random.normal(mean=d, std=d * spec["d_rel_sd"]))})
+            model = synapse_model(spec["populations"][s], spec["populations"][k])
+            weight = nest.math.redraw(nest.random.normal(mean=w, std=abs(w) * spec["w_rel_sd"]), min=lo, max=hi)
+            syn = {"synapse_model": model, "weight": weight,
+                   "delay": delay(nest.random.normal(mean=d, std=d * spec["d_rel_sd"]))}
+            if model.startswith("stdp_"):
+                syn["Wmax"] = stdp["Wmax_factor"] * w
+            nest.Connect(src, pop, {"rule": "fixed_total_number", "N": n}, syn)
     th = spec.get("thalamus")
     if th:   # the example's thalamic input: one poisson_generator into parrot_neurons
         parrots = nest.Create("parrot_neuron", th["n"])
@@ -116,9 +131,16 @@ def main():
         lo, hi = pop[0].global_id, pop[-1].global_id
         sel = (senders >= lo) & (senders <= hi) & (times > spec["rates_from"])
         rates[spec["populations"][k]] = float(sel.sum() / len(pop) / ((spec["t_sim"] - spec["rates_from"]) * 1e-3))
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # before the weights are read
+    if stdp:   # bench_stdp.py: the plastic weights at the end (after the timing; in Python, 1.7 kB each)
+        w = np.concatenate([np.asarray(nest.GetConnections(synapse_model=f"stdp_from_{name}").get("weight"), float)
+                            for name in spec["populations"] if name.endswith("E")])
+        stdp_weights = {"n": int(w.size), "mean": float(w.mean()), "sd": float(w.std())}
     out = {"simulator": f"NEST {nest.__version__}", "threads": args.threads, "build_s": t1 - t0,
            "simulate_s": t2 - t1, "n_synapses": int(nest.GetKernelStatus("num_connections")),
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rates": rates}
+           "peak_rss_mb": peak_rss_mb, "rates": rates}
+    if stdp:
+        out["weights"] = stdp_weights
     if args.psth:   # spike counts per population in bins [lo, hi) of width w (ms): the evoked response
         lo, hi, w = args.psth
         edges = np.arange(lo, hi + 0.5 * w, w)
