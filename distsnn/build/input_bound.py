@@ -19,8 +19,8 @@ from . import plan as bp
 from .count_layout import require_counts_of
 from .draw_bounds import mean_weights
 from .fixed_point import RESOLUTION, int32_scale_exponent, weight_bound, weight_units, wq_exponent
-from .synapse_lists import input_maxima
 from .long_term import has_stdp
+from .synapse_lists import input_maxima
 
 RECEPTORS = ("excitatory", "inhibitory")
 

@@ -121,7 +121,7 @@ def check_procedural(plan):
         return
     j = int(np.argmax(plan.proj_stdp >= 0))
     names = plan.pop_names
-    from .plan import JI_POST_POP, JI_PRE_POP
+    from .plan import JI_POST_POP, JI_PRE_POP   # here: build.plan imports this module
     pi = plan.proj_i[j]
     raise ValueError(f"projection {names[pi[JI_PRE_POP]]}->{names[pi[JI_POST_POP]]}: STDP changes each synapse's "
                      "weight, which procedural connectivity regenerates rather than stores: run with "

@@ -22,9 +22,9 @@ from .draw_bounds import delay_extremes, draw_kinds, spread, table_mean
 from .fixed_point import choose_scale_exponent, weight_bound
 from .neuron_values import check_per_neuron
 from .param_rows import population_row
+from .long_term import stdp_bound, stdp_tables
 from .pulse_packets import source_spikes
 from .spike_schedule import spike_multiplicity, spike_schedule
-from .long_term import stdp_bound, stdp_tables
 from .short_term import stp_tables
 from .state_sampling import StateSampling, spike_flags, state_probes
 from .synapse_lists import synapse_lists

@@ -3,8 +3,8 @@ from .connectors import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbabili
                          OneToOne)
 from .distributions import Constant, Exponential, LogNormal, Normal, Uniform, Values
 from .inputs import DCInput, NoiseInput, PoissonInput
-from .network import Network, Population, Projection
 from .long_term import STDP
+from .network import Network, Population, Projection
 from .short_term import TsodyksMarkram
 
 __all__ = ["AllToAll", "FixedIndegree", "FixedOutdegree", "FixedProbability", "FixedTotalNumber", "FromList",

@@ -17,7 +17,7 @@ class STDP:
 
     At each presynaptic spike (time t, the synapse's delay d, all of it dendritic as in NEST):
     first, for every postsynaptic spike t_post with t_last - d < t_post <= t - d (t_last: the
-    previous presynaptic spike, 0 ms before the first), facilitation with K+ decayed to
+    previous presynaptic spike; 0 ms for the first), facilitation with K+ decayed to
     t_post + d,
 
         w <- Wmax min(1, w / Wmax + lambda (1 - w / Wmax)^mu_plus K+ e^((t_last - t_post - d) / tau_plus));

@@ -58,9 +58,10 @@ def plastic_table(units, row_gid, ptr, syn_loc, syn_d, syn_code, syn_wf, out):
 
 
 class StdpState:
-    """What the CPU engine keeps for STDP for the local neurons `gids` in units `units` (all
-    arrays empty, of the kernels' types, where the plan has none). `capacity` the history's
-    first ring length (tests give a small one to exercise the growth)."""
+    """What the CPU engine keeps for STDP for its `units` (n_local neurons; per_step: the most
+    spikes of one step), all arrays empty, of the kernels' types, where the plan has none.
+    `capacity`: the history rings' first length (tests give a small one to exercise the
+    growth)."""
 
     def __init__(self, plan, units, n_local, per_step, capacity=HISTORY_START):
         self.plan, self.units = plan, units
