@@ -1,6 +1,8 @@
 """STDP on ranks (mpiexec -n 2 / -n 4 ... --only-mpi): each synapse lives on its target's
 rank, with its target's history; each rank computes the presynaptic traces of the spikes
 it receives. So the ranks give the one process's spikes and every synapse's weight."""
+import os
+
 import numpy as np
 import pytest
 
@@ -28,3 +30,30 @@ def test_same_spikes_and_weights_as_one_process(method):
     want = ref.plastic[np.lexsort((ref.plastic["weight"], ref.plastic["delay"], ref.plastic["target"],
                                    ref.plastic["source"]))]
     assert np.array_equal(every[order], want)
+
+
+def test_a_checkpoint_of_ranks_restarts_on_one_process_and_back(tmp_path):
+    """Written on ranks, read on one process; written there, read on ranks: each unit's
+    synapses and weights are the same on any partition."""
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+    path = os.path.join(comm.bcast(str(tmp_path), root=0), "c")
+    kw = dict(seed=5, connectivity="stored", backend="cpu", progress=False)
+    whole = simulate(plastic_network(), 150.0, **kw)
+    first = simulate(plastic_network(), 60.0, comm=comm, partition="split", checkpoint=path, **kw)
+    after = whole.spike_steps >= first.n_steps
+    if comm.Get_rank() == 0:
+        rest = simulate(plastic_network(), 90.0, restart=path, **kw)
+        assert rest.spike_gids.size > 500
+        assert np.array_equal(rest.spike_gids, whole.spike_gids[after])
+        assert np.array_equal(rest.spike_steps, whole.spike_steps[after])
+        assert np.array_equal(rest.plastic, whole.plastic)
+        simulate(plastic_network(), 60.0, checkpoint=path + "-one", **kw)
+    comm.Barrier()
+    rest = simulate(plastic_network(), 90.0, comm=comm, partition="split", restart=path + "-one",
+                    exchange="alltoallv", **kw)
+    g, s = rest.all_spikes()
+    assert np.array_equal(g, whole.spike_gids[after]) and np.array_equal(s, whole.spike_steps[after])
+    every = np.concatenate(comm.allgather(rest.plastic))
+    key = ("source", "target", "delay", "weight")
+    assert np.array_equal(np.sort(every, order=key), np.sort(whole.plastic, order=key))

@@ -1,7 +1,8 @@
 """STDP (model.STDP, NEST's stdp_synapse): NEST 3.10's final weights, V and spikes, through
 rule projections (stored) and synapse lists (either mode), with history rings that must
 be trimmed and grown; the same weights on any number of threads (and ranks:
-test_mpi_stdp.py); histories that stay bounded; and clear errors where STDP is not offered."""
+test_mpi_stdp.py); histories that stay bounded; checkpoints that restart with every weight,
+trace and history; and clear errors where STDP is not offered."""
 import json
 import pathlib
 
@@ -177,14 +178,12 @@ def test_threads_give_the_same_weights():
         assert np.abs(w - w0).max() > 1.0   # they moved
 
 
-def test_gpu_and_procedural_rules_and_checkpoints_are_refused(tmp_path):
+def test_gpu_and_procedural_rules_are_refused():
     net = plastic_network()
     with pytest.raises(ValueError, match=r"projection E->E: STDP .* connectivity='stored'"):
         simulate(net, 10.0, backend="cpu", connectivity="procedural", progress=False)
     with pytest.raises(ValueError, match="STDP runs on the CPU engine only"):
         simulate(net, 10.0, backend="gpu-emu", connectivity="stored", progress=False)
-    with pytest.raises(ValueError, match="checkpoints of a network with STDP"):
-        simulate(net, 10.0, backend="cpu", connectivity="stored", progress=False, checkpoint=str(tmp_path / "c"))
     said = []
     res = simulate(net, 10.0, connectivity="stored", progress=False, log=said.append)   # backend auto
     assert res.backend == "cpu" and any("STDP: on the CPU engine" in s for s in said)
@@ -275,3 +274,41 @@ def test_edge_files_keep_stdp(tmp_path):
     assert np.array_equal(a.spike_gids, b.spike_gids) and np.array_equal(a.spike_steps, b.spike_steps)
     for tgt in ("E", "I"):
         assert all(np.array_equal(x, y) for x, y in zip(a.weights("E", tgt), b.weights("E", tgt)))
+
+
+def test_a_checkpoint_mid_run_gives_nest_weights(tmp_path):
+    """Cut at 300 ms, where B's second neuron has been silent since 95 ms and will read its
+    targets' spikes since then at 590 ms: the restart has them (history), and the weights,
+    traces and V; its weights are NEST's."""
+    path = str(tmp_path / "c")
+    for lists, connectivity in ((False, "stored"), (True, "procedural")):
+        simulate(protocol_network(lists), 300.0, backend="cpu", connectivity=connectivity, progress=False,
+                 checkpoint=path)
+        rest = simulate(protocol_network(lists), P["t_sim"] - 300.0, backend="cpu", connectivity=connectivity,
+                        progress=False, restart=path)
+        for source, _, delay, label, spec in P["projections"]:
+            if spec is not None:
+                got, ref = weights_by_pair(rest, source, delay), {(s, t): w for s, t, w in DATA["weights"][label]}
+                assert max(abs(got[k] - ref[k]) for k in ref) < TOL_W, label
+        ids, times = rest.spikes("n")
+        want = np.array(DATA["traces"]["0"]["spikes"])
+        assert np.allclose(times[ids == 0], want[want > 300.0])
+
+
+def test_a_checkpoint_restarts_to_the_same_spikes_and_weights(tmp_path):
+    path = str(tmp_path / "c")
+    whole = simulate(plastic_network(), 150.0, seed=2, connectivity="stored", backend="cpu", progress=False)
+    first = simulate(plastic_network(), 70.0, seed=2, connectivity="stored", backend="cpu", progress=False,
+                     checkpoint=path)
+    rest = simulate(plastic_network(), 80.0, seed=2, connectivity="stored", backend="cpu", progress=False,
+                    restart=path)
+    after = whole.spike_steps >= first.n_steps
+    assert rest.spike_gids.size > 500
+    assert np.array_equal(rest.spike_gids, whole.spike_gids[after])
+    assert np.array_equal(rest.spike_steps, whole.spike_steps[after])
+    assert np.array_equal(rest.plastic, whole.plastic)
+    # another model's checkpoint (other STDP parameters) is refused
+    other = plastic_network()
+    other.projections[0].stdp = STDP(Wmax=151.0, lambda_=0.02, tau_minus=30.0)
+    with pytest.raises(ValueError, match="different model"):
+        simulate(other, 10.0, seed=2, connectivity="stored", backend="cpu", progress=False, restart=path)

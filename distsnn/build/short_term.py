@@ -83,14 +83,16 @@ def initial_state(plan):
     return u, x, np.full(n, NO_SPIKE, dtype=np.int64)
 
 
-def state_index(plan, gids):
+def state_index(plan, gids, sources=None):
     """(G, gids.size) int64: the state entry of each neuron of `gids` in each group, -1 where
-    the group's source population does not hold it (checkpoints: io.checkpoint)."""
-    idx = np.full((plan.stp_i.shape[0], gids.size), -1, dtype=np.int64)
-    for q in range(plan.stp_i.shape[0]):
-        i = gids - plan.stp_i[q, SI_GID0]
-        inside = (i >= 0) & (i < plan.stp_i[q, SI_SIZE])
-        idx[q, inside] = plan.stp_i[q, SI_OFF] + i[inside]
+    the group's source population does not hold it (checkpoints: io.checkpoint). sources:
+    the groups' table (group_tables' second; default plan.stp_i, STDP's plan.stdp_i)."""
+    sources = plan.stp_i if sources is None else sources
+    idx = np.full((sources.shape[0], gids.size), -1, dtype=np.int64)
+    for q in range(sources.shape[0]):
+        i = gids - sources[q, SI_GID0]
+        inside = (i >= 0) & (i < sources[q, SI_SIZE])
+        idx[q, inside] = sources[q, SI_OFF] + i[inside]
     return idx
 
 

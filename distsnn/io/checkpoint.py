@@ -5,8 +5,9 @@ any partition, either backend and either connectivity mode (DESIGN §3).
 Why this is enough: every random number is a function of (seed, stream, absolute step), the
 connectivity is regenerated (or rebuilt) from the seed, and the input ring buffers hold
 integers. So the state is V, the synaptic currents (conductances), the refractory counts
-and the ring buffers: the inputs already on their way, in fixed point; and short-term
-plasticity's u and x per source neuron. A checkpoint is taken
+and the ring buffers: the inputs already on their way, in fixed point; short-term
+plasticity's u and x per source neuron; and STDP's traces, histories and weights. A
+checkpoint is taken
 after a step's spikes have all been delivered, on every rank (the end of a run: the last
 exchange has been done).
 
@@ -27,6 +28,8 @@ Layout of a checkpoint directory:
                        each neuron's state in each group (build.short_term), 0 where the
                        group's source population does not hold it; every rank reads every
                        part's, as it keeps every source neuron's state
+                       and, where the model has STDP, its traces, its targets' spike
+                       histories and its synapses' weights (io.checkpoint_stdp)
   spikes-*.h5, state-<variable>-*.h5  the run's spike and state-report segments up to the
                        checkpoint (written with --checkpoint-every or --resume, io.segments),
                        listed in the manifest's metadata
@@ -48,8 +51,10 @@ from ..build import plan as bp
 from ..build.count_layout import model_offsets
 from ..build.neuron_values import per_neuron_description
 from ..build.ring_layout import ring_slots
+from ..build.long_term import has_stdp
 from ..build.short_term import has_groups, state_index
 from ..comm.faults import maybe_inject_fault
+from .checkpoint_stdp import StdpRestore, write_stdp
 from .paths import PROBE_PREFIX, check_can_create
 from .sonata import open_h5
 
@@ -137,6 +142,9 @@ def fingerprint(plan):
         tables.update(sl.digest())
     if has_groups(plan):   # short-term plasticity: hashed only where a model has it
         for a in (plan.stp_f, plan.stp_i, plan.proj_stp, plan.list_stp):
+            tables.update(np.ascontiguousarray(a).tobytes())
+    if has_stdp(plan):   # STDP: the same
+        for a in (plan.stdp_f, plan.stdp_i, plan.proj_stdp, plan.list_stdp, plan.stdp_tau_minus):
             tables.update(np.ascontiguousarray(a).tobytes())
     return {
         "populations": [[name, int(plan.pop_i[k, bp.PI_SIZE])] for k, name in enumerate(plan.pop_names)],
@@ -353,6 +361,8 @@ def _write_part(file, sim):
                     ring[lo + a:lo + b, r, :k] = np.ascontiguousarray(st["ring"][:k, r, a:b].T)
         if has_groups(sim.plan):
             _write_stp(f, sim)
+        if has_stdp(sim.plan):
+            write_stdp(f, sim)
     os.replace(tmp, file)
 
 
@@ -392,6 +402,7 @@ def restore_checkpoint(path, sim, man=None):
     local_of[sim.gids] = np.arange(sim.n_local)
     seen = np.zeros(sim.n_local, dtype=bool)
     stp = tuple(np.array(a) for a in sim.stp_state()) if has_groups(plan) else None   # host copies, filled below
+    stdp = StdpRestore(sim, path) if has_stdp(plan) else None
     if sum(int(p["n_neurons"]) for p in man["parts"]) != plan.n_neurons:
         raise ValueError(f"checkpoint {path!r} is inconsistent: its parts hold "
                          f"{sum(int(p['n_neurons']) for p in man['parts'])} neurons, the model {plan.n_neurons}")
@@ -407,6 +418,8 @@ def restore_checkpoint(path, sim, man=None):
                 raise ValueError(f"checkpoint {path!r}: part {p['file']} has neuron ids outside the model")
             if stp is not None:
                 _read_stp(f, path, p["file"], gids, sim, stp)
+            if stdp is not None:
+                stdp.read_part(f, p["file"], gids)
             li = local_of[gids]
             for a, b in _runs(li):
                 dst = li[a]
@@ -419,6 +432,8 @@ def restore_checkpoint(path, sim, man=None):
                 sim.write_state(dst, dst + b - a, block)
     if stp is not None:
         sim.set_stp_state(*stp)
+    if stdp is not None:
+        stdp.finish()
     if not seen.all():
         missing = sim.gids[~seen]
         raise ValueError(f"checkpoint {path!r} lacks the state of {missing.size} neuron(s) of this run "

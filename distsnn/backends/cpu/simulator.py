@@ -388,6 +388,10 @@ class CpuSimulator(RecordedState):
             self.stdp.make_room(self._stdp_csrs())
         return (done, n_out, n_ex) if exchange else (done, n_out)
 
+    def stdp_csrs(self):
+        """(ptr, syn_code, syn_wf) of the rules' CSR and the lists' (checkpoints: io.checkpoint_stdp)."""
+        return [(self.ptr, self.syn_q, self.syn_wf), (self.lists[1], self.lists[5], self.list_wf)]
+
     def _stdp_csrs(self):
         """(row_gid, ptr, syn_loc, syn_d, syn_code) of the CSRs (StdpState.make_room)."""
         row_of, lptr, lloc, _, ld, lq = self.lists

@@ -108,6 +108,26 @@ class StdpState:
         plastic_table(units, row_gid, ptr, syn_loc, syn_d, syn_code, syn_wf, out)
         return out
 
+    def histories(self):
+        """Each local neuron's history, oldest first: (counts (n_local,), times (ms), K-)."""
+        C = self.hist_t.shape[1]
+        n = self.hist_n
+        rows = np.repeat(np.arange(n.size), n)
+        cols = (self.hist_h[rows] + np.arange(rows.size) - np.repeat(np.cumsum(n) - n, n)) % max(C, 1)
+        return n.copy(), self.hist_t[rows, cols], self.hist_k[rows, cols]
+
+    def set_histories(self, n, times, kminus):
+        """Set the local neurons' histories (histories' arrays), the rings long enough for them."""
+        C = self.hist_t.shape[1]
+        while 2 * int(n.max(initial=0)) > C:
+            C *= 2
+        self.hist_t, self.hist_k = np.zeros((n.size, C)), np.zeros((n.size, C))
+        rows = np.repeat(np.arange(n.size), n)
+        cols = np.arange(rows.size) - np.repeat(np.cumsum(n) - n, n)
+        self.hist_t[rows, cols], self.hist_k[rows, cols] = times, kminus
+        self.hist_h[:] = 0
+        self.hist_n[:] = n
+
     def pre_states(self, spk_gid, spk_step):
         """The presynaptic states of a batch of received spikes (before each), the state
         updated past them: the (pre_k, pre_t) to deliver them with."""
@@ -140,3 +160,24 @@ class StdpState:
             self.hist_h[:] = 0
             self.grows += 1
         self.full[0] = 0
+
+
+@kernel
+def unit_weights(u, U, ptr, syn_code, syn_wf, values, load):
+    """The STDP weights of local unit u's cells of a CSR (U units), in a partition-free order:
+    rows ascending (source gids; the lists' rows are their sorted sources), each cell's
+    synapses as the build placed them (which depends on the unit's population and chunk
+    only). load False: copy them into `values` (sized by a call with an empty one); True:
+    set them from it. Returns how many there are (checkpoints: io.checkpoint)."""
+    rows = (ptr.size - 1) // max(U, 1)
+    n = 0
+    for r in range(rows):
+        cell = r * U + u
+        for x in range(ptr[cell], ptr[cell + 1]):
+            if syn_code[x] <= lt.STDP_CODE0:
+                if load:
+                    syn_wf[x] = values[n]
+                elif values.size:
+                    values[n] = syn_wf[x]
+                n += 1
+    return n
