@@ -166,8 +166,7 @@ def test_threads_give_the_same_weights():
         one = simulate(plastic_network(), 150.0, seed=4, connectivity="stored", backend="cpu", progress=False)
     finally:
         numba.set_num_threads(before)
-    runs = [one, simulate(plastic_network(), 150.0, seed=4, connectivity="stored", backend="cpu", progress=False)]
-    a, b = runs
+    a, b = one, simulate(plastic_network(), 150.0, seed=4, connectivity="stored", backend="cpu", progress=False)
     assert a.spike_gids.size > 1000
     assert np.array_equal(a.spike_gids, b.spike_gids) and np.array_equal(a.spike_steps, b.spike_steps)
     assert np.array_equal(a.plastic, b.plastic)
