@@ -13,13 +13,12 @@ import argparse
 import datetime
 import json
 import os
-import resource
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from bench_microcircuit import machine_info, run_json, write_results  # noqa: E402
-from bench_stp import nest_pair  # noqa: E402
+from bench_stp import distsnn_run, nest_pair  # noqa: E402
 
 # stdp_synapse's parameters (NEST's names; tau_minus is the target neurons'); Wmax of each
 # projection: Wmax_factor times its mean weight (the microcircuit's weights grow as its scale
@@ -46,18 +45,7 @@ def plastic(net):
 
 def worker(args):
     """Run distsnn once in this process and print one JSON line."""
-    import numba
-    numba.set_num_threads(args.threads)
-    from distsnn.models import microcircuit
-    from distsnn.runtime import simulate
-    net = microcircuit.build(args.scale)
-    if args.stdp:
-        plastic(net)
-    res = simulate(net, args.t_sim, seed=args.seed, backend="cpu", connectivity="stored", progress=False)
-    out = {"simulator": "distsnn", "stdp": args.stdp, "threads": args.threads,
-           "build_s": res.timers.seconds["build"], "simulate_s": res.timers.seconds["simulate"],
-           "events": res.events, "rates": res.mean_rates(), "spikes": int(res.spike_gids.size),
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    res, out = distsnn_run(args, plastic if args.stdp else None, "stored", {"stdp": args.stdp})
     if args.stdp:
         w = res.plastic["weight"]
         out["weights"] = {"n": int(w.size), "mean": float(w.mean()), "sd": float(w.std())}

@@ -35,21 +35,28 @@ def plastic(net):
     return net
 
 
-def worker(args):
-    """Run distsnn once in this process and print one JSON line."""
+def distsnn_run(args, make_plastic, connectivity, labels):
+    """Run distsnn's microcircuit once in this process on the CPU (make_plastic(net) applied
+    first, unless None): (the result, its report row: simulator, `labels`, threads, times,
+    events, rates, spikes, peak memory). bench_stdp's worker runs it too."""
     import numba
     numba.set_num_threads(args.threads)
     from distsnn.models import microcircuit
     from distsnn.runtime import simulate
     net = microcircuit.build(args.scale)
-    if args.stp:
-        plastic(net)
-    res = simulate(net, args.t_sim, seed=args.seed, backend="cpu", connectivity=args.mode, progress=False)
-    print(json.dumps({
-        "simulator": "distsnn", "mode": args.mode, "stp": args.stp, "threads": args.threads,
-        "build_s": res.timers.seconds["build"], "simulate_s": res.timers.seconds["simulate"],
-        "events": res.events, "rates": res.mean_rates(), "spikes": int(res.spike_gids.size),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    if make_plastic is not None:
+        make_plastic(net)
+    res = simulate(net, args.t_sim, seed=args.seed, backend="cpu", connectivity=connectivity, progress=False)
+    return res, {"simulator": "distsnn", **labels, "threads": args.threads,
+                 "build_s": res.timers.seconds["build"], "simulate_s": res.timers.seconds["simulate"],
+                 "events": res.events, "rates": res.mean_rates(), "spikes": int(res.spike_gids.size),
+                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def worker(args):
+    """Run distsnn once in this process and print one JSON line."""
+    _, row = distsnn_run(args, plastic if args.stp else None, args.mode, {"mode": args.mode, "stp": args.stp})
+    print(json.dumps(row))
 
 
 def _label(run):
