@@ -114,10 +114,14 @@ def initial_state(plan):
     return np.zeros(n), np.zeros(n)
 
 
-def check_procedural(plan):
-    """Refuse procedural connectivity for a plan whose rule projections have STDP: their
+def check_engine(plan, engine, connectivity):
+    """Refuse what the engine ('cpu' or 'gpu') cannot run of a plan's STDP: the GPU engine
+    none (it has no STDP kernels yet); procedural connectivity not a rule projection's, whose
     weights change per synapse, which regenerated rows cannot keep."""
-    if plan.proj_stdp is None or not (plan.proj_stdp >= 0).any():
+    if engine == "gpu" and has_stdp(plan):
+        raise ValueError("STDP runs on the CPU engine only (backend 'cpu'; 'auto' takes it for such a model): "
+                         "the GPU engine has no kernels for it yet")
+    if connectivity != "procedural" or plan.proj_stdp is None or not (plan.proj_stdp >= 0).any():
         return
     j = int(np.argmax(plan.proj_stdp >= 0))
     names = plan.pop_names

@@ -41,7 +41,7 @@ def write_stdp(f, sim):
     f.create_dataset("stdp_hist_t", data=times)
     f.create_dataset("stdp_hist_k", data=kminus)
     units = global_units(plan, sim.units)
-    for csr, (ptr, code, wf) in zip(CSRS, sim.stdp_csrs()):
+    for csr, (_, ptr, _, _, code, wf) in zip(CSRS, sim.stdp_csrs()):
         counts = np.array([unit_weights(u, len(units), ptr, code, wf, np.zeros(0), False) if code.size else 0
                            for u in range(len(units))], dtype=np.int64)
         w = np.zeros(int(counts.sum()))
@@ -101,7 +101,7 @@ class StdpRestore:
         st.set_histories(n, np.concatenate([h[0] for h in parts]) if parts else np.zeros(0),
                          np.concatenate([h[1] for h in parts]) if parts else np.zeros(0))
         U = sim.units.shape[0]
-        for csr, (ptr, code, wf) in zip(CSRS, sim.stdp_csrs()):
+        for csr, (_, ptr, _, _, code, wf) in zip(CSRS, sim.stdp_csrs()):
             for g, u in self.units.items():
                 want = unit_weights(u, U, ptr, code, wf, np.zeros(0), False) if code.size else 0
                 got = self.weights[csr].get(g)

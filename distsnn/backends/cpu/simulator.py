@@ -268,8 +268,7 @@ class CpuSimulator(RecordedState):
     def __init__(self, plan, connectivity="procedural", log=None, owned=None):
         if connectivity not in CONNECTIVITY_MODES:
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
-        if connectivity == "procedural":
-            long_term.check_procedural(plan)
+        long_term.check_engine(plan, "cpu", connectivity)
         self.plan = plan
         self.connectivity = connectivity
         self.log = log or (lambda msg: None)
@@ -385,17 +384,16 @@ class CpuSimulator(RecordedState):
             if not self.stdp.full[0] or done == n_steps:
                 break
             # a target's STDP history filled: drop what no synapse reads again, or grow
-            self.stdp.make_room(self._stdp_csrs())
+            self.stdp.make_room(self.stdp_csrs())
         return (done, n_out, n_ex) if exchange else (done, n_out)
 
     def stdp_csrs(self):
-        """(ptr, syn_code, syn_wf) of the rules' CSR and the lists' (checkpoints: io.checkpoint_stdp)."""
-        return [(self.ptr, self.syn_q, self.syn_wf), (self.lists[1], self.lists[5], self.list_wf)]
-
-    def _stdp_csrs(self):
-        """(row_gid, ptr, syn_loc, syn_d, syn_code) of the CSRs (StdpState.make_room)."""
-        row_of, lptr, lloc, _, ld, lq = self.lists
-        return [(NO_ROWS, self.ptr, self.syn_loc, self.syn_d, self.syn_q), (self.list_gid, lptr, lloc, ld, lq)]
+        """(row_gid, ptr, syn_loc, syn_d, syn_code, syn_wf) of the rules' CSR and the lists'
+        (row r's source gid: r, or row_gid[r]): what STDP's trims, its table of synapses and
+        checkpoints (io.checkpoint_stdp) walk."""
+        _, lptr, lloc, _, ld, lq = self.lists
+        return [(NO_ROWS, self.ptr, self.syn_loc, self.syn_d, self.syn_q, self.syn_wf),
+                (self.list_gid, lptr, lloc, ld, lq, self.list_wf)]
 
     def _run_block(self, n_steps, out_gid, out_step, n_out, vrec_out, ex_gid, ex_step, n_ex):
         plan = self.plan
@@ -449,10 +447,7 @@ class CpuSimulator(RecordedState):
 
     def plastic_synapses(self):
         """This process's STDP synapses with their weights now (StdpState.synapses; both CSRs)."""
-        row_of, lptr, lloc, _, ld, lq = self.lists
-        return np.concatenate([
-            self.stdp.synapses(self.units, NO_ROWS, self.ptr, self.syn_loc, self.syn_d, self.syn_q, self.syn_wf),
-            self.stdp.synapses(self.units, self.list_gid, lptr, lloc, ld, lq, self.list_wf)])
+        return np.concatenate([self.stdp.synapses(self.units, *csr) for csr in self.stdp_csrs()])
 
     def _ring_block(self, a, b):
         return self.ring[a:b]

@@ -140,10 +140,10 @@ class StdpState:
 
     def make_room(self, csrs):
         """After run_block stopped on a full history ring: drop the entries no synapse will read
-        (csrs: (row_gid, ptr, syn_loc, syn_d, syn_code) of each CSR with STDP synapses), and
-        double the rings where one is still more than half full."""
+        (csrs: CpuSimulator.stdp_csrs), and double the rings where one is still more than half
+        full."""
         need = np.full(self.hist_n.size, np.inf)
-        for row_gid, ptr, loc, d, code in csrs:
+        for row_gid, ptr, loc, d, code, _ in csrs:
             if code.size:
                 oldest_needed(self.units, row_gid, ptr, loc, d, code, self.stdp_i, self.tlast, self.ms_per_step, need)
         drop_unneeded(need, self.hist_t, self.hist_h, self.hist_n)

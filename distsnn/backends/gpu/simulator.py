@@ -102,9 +102,7 @@ class GpuSimulator(SetupChoice, RecordedState):
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
         if device is None:
             raise ValueError("GpuSimulator needs a device (see distsnn.backends.select)")
-        if long_term.has_stdp(plan):
-            raise ValueError("STDP runs on the CPU engine only (backend 'cpu'; 'auto' takes it for such a model): "
-                             "the GPU engine has no kernels for it yet")
+        long_term.check_engine(plan, "gpu", connectivity)
         self.plan = plan
         self.connectivity = connectivity
         self.dev = device
