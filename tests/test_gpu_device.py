@@ -311,6 +311,21 @@ def test_row_counts_of_both_widths_same_as_cpu(monkeypatch, connectivity):
     assert np.array_equal(got, compute_counts(plan))
 
 
+def test_stdp_same_as_cpu():
+    """STDP (stdp.cu, stored delivery's "_stdp" variant, the histories' trims and growth with
+    concurrent threads): the CPU's spikes and every weight, in CUDA graphs; NEST's weights,
+    V and spikes through rule projections and synapse lists."""
+    from test_stdp import assert_as_nest, plastic_network, protocol_network, P
+    ref = simulate(plastic_network(), 150.0, seed=4, backend="cpu", connectivity="stored", progress=False)
+    res = simulate(plastic_network(), 150.0, seed=4, backend="gpu", connectivity="stored", progress=False)
+    assert res.backend == "gpu" and ref.spike_gids.size > 1000
+    assert np.array_equal(res.spike_gids, ref.spike_gids) and np.array_equal(res.spike_steps, ref.spike_steps)
+    assert np.array_equal(res.plastic, ref.plastic)
+    for lists in (False, True):
+        assert_as_nest(simulate(protocol_network(lists), P["t_sim"], backend="gpu", connectivity="stored",
+                                progress=False))
+
+
 @pytest.mark.parametrize("connectivity", ["procedural", "stored"])
 @pytest.mark.parametrize("lists", [False, True])
 def test_short_term_plasticity_same_as_cpu(connectivity, lists):

@@ -11,6 +11,7 @@ import pytest
 
 from distsnn.backends.gpu.source import (ENTRY_POINTS, KERNELS, NVCC_FLAGS, REGISTER_CAPS, VARIANT_REGISTERS,
                                          compile_options, constants_header, kernel_source, register_cap, signatures)
+from distsnn.build import long_term
 from distsnn.build import plan as bp
 from distsnn.model.neurons import MODEL_CODES
 from distsnn.rng import portable_math as pm
@@ -158,6 +159,10 @@ def test_generated_header_carries_the_python_constants():
     assert f"#define MODEL_ALPHA {MODEL_CODES['iaf_psc_alpha']}" in header
     assert f"#define PF_A31EX {bp.PF_GL}" in header and f"#define PF_AJ0IN {bp.PF_PHIN}" in header
     assert float(re.search(r"#define LN2_HI (\S+)", header).group(1)) == pm.LN2_HI
+    # STDP's NEST constants, the same doubles as the CPU's (build.long_term)
+    for name in ("STDP_EPS", "MS_PER_TIC", "SMALLEST_NORMAL"):
+        assert float(re.search(rf"#define {name} \((\S+)\)", header).group(1)) == getattr(long_term, name)
+    assert f"#define STDP_CODE0 {long_term.STDP_CODE0}" in header
 
 
 def test_unknown_kernel_is_an_error():

@@ -31,6 +31,9 @@ LI_POP, LI_GID0, LI_SIZE, LI_OFF = SI_POP, SI_GID0, SI_SIZE, SI_OFF   # short-te
 N_LI = N_SI
 STDP_CODE0 = -2     # syn_code of STDP group p: STDP_CODE0 - p
 TICS_PER_MS = 1000  # NEST's default clock: a tic is 1 us
+MS_PER_TIC = 1.0 / TICS_PER_MS
+STDP_EPS = 1e-6     # ms: NEST's stdp_eps, the tolerance of its history's comparisons
+SMALLEST_NORMAL = 2.2250738585072014e-308   # below it, pow(x, mu) is taken as 0 (stdp_kernels.power)
 
 
 def nest_tics_per_step(dt):
@@ -114,13 +117,9 @@ def initial_state(plan):
     return np.zeros(n), np.zeros(n)
 
 
-def check_engine(plan, engine, connectivity):
-    """Refuse what the engine ('cpu' or 'gpu') cannot run of a plan's STDP: the GPU engine
-    none (it has no STDP kernels yet); procedural connectivity not a rule projection's, whose
-    weights change per synapse, which regenerated rows cannot keep."""
-    if engine == "gpu" and has_stdp(plan):
-        raise ValueError("STDP runs on the CPU engine only (backend 'cpu'; 'auto' takes it for such a model): "
-                         "the GPU engine has no kernels for it yet")
+def check_engine(plan, connectivity):
+    """Refuse what no engine can run of a plan's STDP: with procedural connectivity, a rule
+    projection's, whose weights change per synapse, which regenerated rows cannot keep."""
     if connectivity != "procedural" or plan.proj_stdp is None or not (plan.proj_stdp >= 0).any():
         return
     j = int(np.argmax(plan.proj_stdp >= 0))

@@ -30,8 +30,9 @@ def global_units(plan, units):
 
 
 def write_stdp(f, sim):
-    """Write `sim`'s (a CpuSimulator's) STDP state of its neurons and synapses into part `f`."""
-    plan, st = sim.plan, sim.stdp
+    """Write `sim`'s (a CpuSimulator's or a GpuSimulator's) STDP state of its neurons and
+    synapses into part `f`."""
+    plan, st = sim.plan, sim.stdp_host()
     idx = state_index(plan, sim.gids, plan.stdp_i).T
     inside = idx >= 0
     for name, values in (("stdp_kplus", st.kplus), ("stdp_tlast", st.tlast)):
@@ -61,7 +62,7 @@ class StdpRestore:
 
     def __init__(self, sim, path):
         self.sim, self.path = sim, path
-        st = sim.stdp
+        self.st = st = sim.stdp_host()
         self.kplus, self.tlast = st.kplus.copy(), st.tlast.copy()
         self.local_of = np.full(sim.plan.n_neurons, -1, dtype=np.int64)
         self.local_of[sim.gids] = np.arange(sim.n_local)
@@ -94,14 +95,15 @@ class StdpRestore:
                     self.weights[csr][g] = w[ends[j] - counts[j]:ends[j]]
 
     def finish(self):
-        sim, st = self.sim, self.sim.stdp
+        sim, st = self.sim, self.st
         st.kplus[:], st.tlast[:] = self.kplus, self.tlast
         n = np.array([0 if h is None else h[0].size for h in self.hist], dtype=np.int64)
         parts = [h for h in self.hist if h is not None and h[0].size]
         st.set_histories(n, np.concatenate([h[0] for h in parts]) if parts else np.zeros(0),
                          np.concatenate([h[1] for h in parts]) if parts else np.zeros(0))
         U = sim.units.shape[0]
-        for csr, (_, ptr, _, _, code, wf) in zip(CSRS, sim.stdp_csrs()):
+        csrs = sim.stdp_csrs()
+        for csr, (_, ptr, _, _, code, wf) in zip(CSRS, csrs):
             for g, u in self.units.items():
                 want = unit_weights(u, U, ptr, code, wf, np.zeros(0), False) if code.size else 0
                 got = self.weights[csr].get(g)
@@ -110,3 +112,4 @@ class StdpRestore:
                                      f"unit {g} ({csr}), the model has {want}")
                 if want:
                     unit_weights(u, U, ptr, code, wf, got, True)
+        sim.stdp_commit(st, csrs)   # the device's copies (a GpuSimulator's; the CPU's are these)

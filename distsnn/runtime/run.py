@@ -76,9 +76,6 @@ def simulate(network, t_sim, seed=1, backend="auto", connectivity="procedural", 
     from ..backends.cpu.simulator import CONNECTIVITY_MODES
     if connectivity not in CONNECTIVITY_MODES:   # checked before a device is opened
         raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
-    if network_has_stdp(network) and backend == "auto":   # the GPU engine has no STDP kernels yet
-        log("STDP: on the CPU engine (the GPU engine has no STDP kernels yet)")
-        backend = "cpu"
     from partitioning.strategies import check_strategy
     from ..comm.exchange import check_exchange_method
     # checked on one process too, where they are not used: the same call must work under mpiexec

@@ -268,7 +268,7 @@ class CpuSimulator(RecordedState):
     def __init__(self, plan, connectivity="procedural", log=None, owned=None):
         if connectivity not in CONNECTIVITY_MODES:
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
-        long_term.check_engine(plan, "cpu", connectivity)
+        long_term.check_engine(plan, connectivity)
         self.plan = plan
         self.connectivity = connectivity
         self.log = log or (lambda msg: None)
@@ -394,6 +394,13 @@ class CpuSimulator(RecordedState):
         _, lptr, lloc, _, ld, lq = self.lists
         return [(NO_ROWS, self.ptr, self.syn_loc, self.syn_d, self.syn_q, self.syn_wf),
                 (self.list_gid, lptr, lloc, ld, lq, self.list_wf)]
+
+    def stdp_host(self):
+        """STDP's state (StdpState), the simulator's own: changes to it act."""
+        return self.stdp
+
+    def stdp_commit(self, st, csrs):
+        """Nothing to do: stdp_host and stdp_csrs give the simulator's own arrays (a GPU's copies)."""
 
     def _run_block(self, n_steps, out_gid, out_step, n_out, vrec_out, ex_gid, ex_step, n_ex):
         plan = self.plan

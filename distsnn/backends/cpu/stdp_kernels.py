@@ -19,9 +19,7 @@ from ...rng.portable_math import EXP_ARG_MIN
 from .jit import kernel
 from .rng_kernels import pexp, plog
 
-STDP_EPS = 1e-6            # ms: NEST's stdp_eps, the tolerance of its history's comparisons
-MS_PER_TIC = 1.0 / lt.TICS_PER_MS
-SMALLEST_NORMAL = 2.2250738585072014e-308
+STDP_EPS, MS_PER_TIC, SMALLEST_NORMAL = lt.STDP_EPS, lt.MS_PER_TIC, lt.SMALLEST_NORMAL
 
 
 @kernel(inline="always")

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...model.neurons import AEIF_MODELS, MODEL_CODES
-from . import layout
+from . import layout, stdp
 
 
 def env_int(name, default, what):
@@ -45,14 +45,15 @@ def row_rounds(rounds=None):
     return rounds
 
 
-def deliveries(sim, sl, lo, hi, finish, gid, step, pop, eff=None):
+def deliveries(sim, sl, lo, hi, finish, gid, step, pop, eff=None, pre=None):
     """(kernel, args) of the delivery of spikes gid, step, pop (their populations)
     [lo[0], hi[0]) with the items and team of sl (step_setups.StepLaunches): the rules'
     synapses, then the synapse lists' (if any). finish: the parity of the step that the first
     launch ends (the step's own spikes), -1 for none (received spikes). Where the model has
     short-term plasticity, the spikes' efficacies (stp_efficacies, launched before by the
     caller) scale the weights: eff (default sim.d_eff), a row of sim.n_groups per spike from
-    lo[0]."""
+    lo[0]; where it has STDP, the spikes' presynaptic states (stdp_pre_state, launched before)
+    update the weights: pre (default sim.d_pre), rows from lo[0] too."""
     plan = sim.plan
     U = sim.units.shape[0]
     stp = (sim.d_eff if eff is None else eff, sim.n_groups)
@@ -60,7 +61,7 @@ def deliveries(sim, sl, lo, hi, finish, gid, step, pop, eff=None):
         out = [(sim.entry_point("deliver_stored"), (
             lo, hi, sim.state, finish, gid, step, pop, *sl.items, sl.split, U, 0, sim.d_no_rows,
             sim.d_ptr, sim.d_syn_loc, sim.d_syn_w, sim.d_syn_d, sim.ring, sim.d_events, sl.team, sim.d_syn_q, *stp,
-            int(sim.has_syn_q)))]
+            int(sim.has_syn_q), *stdp.delivery_args(sim, sim.d_syn_wf, pre)))]
     else:
         out = [(sim.entry_point("deliver_procedural"), (
             lo, hi, sim.state, finish, gid, step, pop, *sl.items, sl.split, sim.d_proj_f,
@@ -69,7 +70,8 @@ def deliveries(sim, sl, lo, hi, finish, gid, step, pop, eff=None):
     if sim.list_items is not None:
         out.append((sim.entry_point("deliver_stored"), (
             lo, hi, sim.state, -1, gid, step, pop, *sim.list_items, sim.list_split, U, 1, *sim.d_lists,
-            sim.ring, sim.d_events, sl.team, sim.d_list_q, *stp, int(sim.has_list_q))))
+            sim.ring, sim.d_events, sl.team, sim.d_list_q, *stp, int(sim.has_list_q),
+            *stdp.delivery_args(sim, sim.d_list_wf, pre))))
     return out
 
 
@@ -103,12 +105,13 @@ def has_aeif(plan):
 def loop_kernel(sim, step_loop):
     """The step loop's entry point (step_loop.cu) if step_loop asks for it and this process's
     steps are its launches alone (neuron update, recording, delivery of the rules' synapses:
-    no spike or Poisson sources, AdEx neurons, synapse lists or short-term plasticity), else
-    None: the steps run as separate launches."""
+    no spike or Poisson sources, AdEx neurons, synapse lists, short-term plasticity or STDP),
+    else None: the steps run as separate launches."""
     plan = sim.plan
     if not (step_loop and sim.n_local and sim.units.shape[0]):
         return None
-    if plan.sched_step.size or sim.n_src or has_aeif(plan) or sim.list_items is not None or sim.n_groups:
+    if plan.sched_step.size or sim.n_src or has_aeif(plan) or sim.list_items is not None or sim.n_groups \
+            or sim.n_stdp:
         return None
     return sim.entry_point("step_loop")
 
@@ -190,11 +193,14 @@ def one_step(sim, sl, p):
         steps.append(("record_state", sim.grid_for(sim.n_rec), bt, (
             sim.state, p, sim.n_rec, sim.d_rec_local, sim.d_rec_code, sim.v, sim.i_ex, sim.i_in,
             sim.dj_ex, sim.d_vrec)))
+    history = stdp.record(sim, p)
+    if history is not None:   # STDP: the step's spikes join their neurons' histories, before delivery
+        steps.append(history)
     if U:   # the first delivery launch ends the step
         lo, hi = sim.state[layout.ST_BEGIN + layout.ST_SLOT * p:], sim.state[layout.ST_END:]
-        stp = efficacies(sim, lo, lo, hi, sim.spk_gid, sim.spk_step)
-        if stp is not None:   # the step's spikes' efficacies, before they are delivered
-            steps.append(stp)
+        # the step's spikes' efficacies and STDP's presynaptic states, before they are delivered
+        steps.extend(x for x in (efficacies(sim, lo, lo, hi, sim.spk_gid, sim.spk_step),
+                                 stdp.pre_states(sim, lo, lo, hi, sim.spk_gid, sim.spk_step)) if x is not None)
         for kernel, args in deliveries(sim, sl, lo, hi, p, sim.spk_gid, sim.spk_step, sim.spk_pop):
             steps.append((kernel, sim.deliver_grid, bt, args))
     else:

@@ -35,13 +35,17 @@ ST_ROWS = 11
 # the step loop's grid barrier (grid_barrier.cuh): its count, whose top bit flips when the
 # last block arrives (any value with the other bits 0 between barriers; 0 at every reset)
 ST_BAR = 12
-N_ST = 13
+# 1 once an STDP target's spike history ring is full (kernel stdp_record): the next steps are
+# skipped, as for full buffers, and the driver makes room before it enqueues them again
+# (backends.gpu.stdp); 0 at every reset
+ST_FULL = 13
+N_ST = 14
 
 
 def initial_state(t, per_step, spk_cap, rows):
     """The state array at the start of a block of steps that begins at step t (slot 0)."""
     state = [0] * N_ST
     state[ST_T], state[ST_BEGIN], state[ST_LIVE] = t, 0, 1
-    state[ST_END], state[ST_T0], state[ST_BAD] = 0, t, NO_BAD
+    state[ST_END], state[ST_T0], state[ST_BAD], state[ST_FULL] = 0, t, NO_BAD, 0
     state[ST_PER_STEP], state[ST_CAP], state[ST_ROWS] = per_step, spk_cap, rows
     return state

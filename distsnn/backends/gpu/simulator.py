@@ -33,21 +33,20 @@ from ...build.neuron_values import (given_currents, initial_currents, initial_st
                                    thresholds)
 from ...build.input_bound import decide_ring_bits
 from ...build.param_rows import neuron_rows
-from ...build import long_term, short_term
+from ...build import long_term
 from ...build.ring_layout import read_arrival, ring_entries, write_arrival
 from ...build.spike_schedule import schedule_extra
-from ...build.synapse_lists import list_bytes, list_csr
 from ...model.neurons import MODEL_CODES
 from ...model.rkf45 import instability_error
 from ..cpu.simulator import CONNECTIVITY_MODES, RecordedState, local_view, ring_dtype
 from ..cpu.sizes import check_stored_estimate, csr_bytes_per_synapse, state_bytes
-from . import efficacies, launches, layout
+from . import efficacies, launches, layout, lists, stdp
 from .input_bound import device_unit_bounds
 from .row_counts import device_counts
-from .delivery_items import list_items, stored_records, table_bytes, teams_per_spike
+from .delivery_items import table_bytes
 from .setup_choice import SetupChoice
-from .source import R32, RULE_FILES, plan_rules, rule_variant
-from .step_setups import device_setup, records_on
+from .source import R32, RULE_FILES, STDP_FILES, STDP_VARIANT, plan_rules, rule_variant
+from .step_setups import device_setup
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # (gid, step, population) on the device: 80 MiB (at least 2 steps' worth)
 MAX_BLOCK_STEPS = 500            # steps between flushes at most (50 ms at dt = 0.1 ms)
@@ -79,18 +78,19 @@ def device_bytes(plan, units, n_vrec, spk_cap=None, block_steps=MAX_BLOCK_STEPS,
     and step, and 12 B per probe for its neuron and code), the delivery item tables
     (delivery_items.table_bytes: at most a 64-B procedural or 32-B stored record per part of
     an item, one part unless row_rounds (rows in parts, for teams of `team` threads), 8 B per
-    population), and short-term plasticity's efficacies of a step's spikes (8 B per local
-    neuron and group; its state is in state_bytes).
+    population), short-term plasticity's efficacies of a step's spikes (8 B per local
+    neuron and group; its state is in state_bytes) and STDP's state (stdp.device_bytes).
     Left out: delivery's event counters, 8 B per team of the grid (17 KB on an H100)."""
     n_local = int(bp.unit_sizes(units).sum())
     if spk_cap is None:
         spk_cap = max(SPIKE_BUFFER_ENTRIES, 2 * max(n_local, 1))
     groups = plan.stp_i.shape[0] if plan.stp_i is not None else 0
     return (sum(state_bytes(plan, units).values()) + 16 * n_local + 28 * spk_cap + (8 * block_steps + 12) * n_vrec
-            + table_bytes(plan, units, team, row_rounds, connectivity) + 8 * n_local * groups)
+            + table_bytes(plan, units, team, row_rounds, connectivity) + 8 * n_local * groups
+            + stdp.device_bytes(plan, n_local, n_local))
 
 
-class GpuSimulator(SetupChoice, RecordedState):
+class GpuSimulator(SetupChoice, RecordedState, stdp.StdpAccess):
     """Runs a BuildPlan on `device` (device.CudaDevice or emulator.EmulatedDevice).
 
     connectivity: 'procedural' or 'stored'; owned: boolean mask over plan.units of the post
@@ -102,7 +102,7 @@ class GpuSimulator(SetupChoice, RecordedState):
             raise ValueError(f"connectivity must be one of {CONNECTIVITY_MODES}, got {connectivity!r}")
         if device is None:
             raise ValueError("GpuSimulator needs a device (see distsnn.backends.select)")
-        long_term.check_engine(plan, "gpu", connectivity)
+        long_term.check_engine(plan, connectivity)
         self.plan = plan
         self.connectivity = connectivity
         self.dev = device
@@ -128,6 +128,7 @@ class GpuSimulator(SetupChoice, RecordedState):
         self.n_synapses = None
         self.owned = owned
         self.d_counts = None             # per-row counts on the device (_counts)
+        self.history_capacity = stdp.HISTORY_START   # STDP: a target's history ring at first
 
     # sizes -----------------------------------------------------------------------------
     def memory_estimate(self):
@@ -163,6 +164,8 @@ class GpuSimulator(SetupChoice, RecordedState):
         variant = ""
         if name in RULE_FILES and getattr(self.dev, "rule_variants", True):
             variant = rule_variant(() if self.connectivity == "stored" else plan_rules(self.plan))
+        elif name in STDP_FILES and long_term.has_stdp(self.plan):   # stored delivery's STDP variant
+            variant = STDP_VARIANT
         return name + variant + (R32 if self.plan.ring_bits == 32 else "")
 
     def bound_inputs(self, comm=None):
@@ -272,9 +275,10 @@ class GpuSimulator(SetupChoice, RecordedState):
         self._remote_host = np.zeros(self.remote.size, np.uint64)
         self.d_no_rows = d.zeros(1, np.int64)   # deliver_stored's row_of for the rules' CSR (unread: by_row 0)
         efficacies.build(self)   # short-term plasticity's arrays (stand-ins without it)
+        stdp.build(self, self.history_capacity)   # and STDP's
         if self.connectivity == "stored":
             self._build_stored()
-        self._build_lists()
+        lists.build(self)   # the synapse lists' CSR and items
         self.use(device_setup(self))
         d.synchronize()
         return self
@@ -309,33 +313,14 @@ class GpuSimulator(SetupChoice, RecordedState):
         self.d_syn_d = d.zeros(max(total, 1), np.int32)
         d.launch(self.entry_point("stored_fill"), grid, d.block_threads,
                  (*common, self.d_ptr, self.d_syn_loc, self.d_syn_w, self.d_syn_d))
-        if short_term.plastic(plan.proj_stp):   # each synapse's group (deliver_stored's syn_q)
+        codes = long_term.syn_codes(plan.proj_stp, plan.proj_stdp)
+        if long_term.coded(codes):   # each synapse's plasticity code (deliver_stored's syn_q)
             self.d_syn_q = d.zeros(max(total, 1), np.int16)
-            d.launch("stored_groups", grid, d.block_threads, (*common, self.d_ptr, self.d_proj_stp, self.d_syn_q))
+            d.launch("stored_groups", grid, d.block_threads, (*common, self.d_ptr, d.to_device(codes, np.int64),
+                                                              self.d_syn_q))
             self.has_syn_q = True
+            stdp.initial_weights(self, grid, total)
         self.n_synapses = total
-
-    def _build_lists(self):
-        """The synapse lists (model FromList) onto the local neurons: their CSR, built on the
-        host (build.synapse_lists) and delivered by deliver_stored in both connectivity modes,
-        with their own (source population, unit) items."""
-        d, plan = self.dev, self.plan
-        self.list_items = None
-        if not plan.lists:
-            return
-        self._check_fits("synapse lists", list_bytes(plan, self.units))
-        row_of, ptr, loc, w, dl, q = list_csr(plan, self.units, self.ring_dtype)
-        self.d_lists = (d.to_device(row_of, np.int64), d.to_device(ptr, np.int64),
-                        d.to_device(loc if loc.size else np.zeros(1, np.int32), np.int32),
-                        d.to_device(w if w.size else np.zeros(1, self.ring_dtype), self.ring_dtype),
-                        d.to_device(dl if dl.size else np.zeros(1, np.int32), np.int32))
-        if q.size:   # short-term plasticity's group of each list synapse
-            self.d_list_q, self.has_list_q = d.to_device(q, np.int16), True
-        item_ptr, unit = list_items(plan, self.units, row_of, ptr)
-        self.list_split = teams_per_spike(item_ptr)
-        self.list_items = [d.to_device(item_ptr, np.int64), records_on(d, stored_records(plan, self.units, unit))]
-        if self.n_synapses is not None:
-            self.n_synapses += int(ptr[-1])
 
     def grid_for(self, n_threads):
         return max(1, math.ceil(n_threads / self.dev.block_threads))
@@ -370,6 +355,8 @@ class GpuSimulator(SetupChoice, RecordedState):
         if state[layout.ST_BAD] != layout.NO_BAD:
             key = int(state[layout.ST_BAD])
             raise instability_error(self.plan, key & 0xFFFFFFFF, key >> 32)
+        if state[layout.ST_FULL]:   # an STDP history ring filled: the steps after it were skipped
+            stdp.make_room(self)
         t_now = int(state[layout.ST_T + layout.ST_SLOT * slot])
         ran = t_now - self.t
         end = int(state[layout.ST_END])
@@ -474,7 +461,7 @@ class GpuSimulator(SetupChoice, RecordedState):
         # one copy: [0, n), the gids, the steps, the populations
         host = self._remote_host
         gid = np.ascontiguousarray(spk_gid, dtype=np.int64)
-        if self.n_groups:   # in step order, so that each step's efficacies are one launch
+        if self.n_groups or self.n_stdp:   # in step order: each step's efficacies (STDP: delivery) one launch
             order = np.lexsort((gid, spk_step))
             gid, spk_step = gid[order], np.asarray(spk_step)[order]
         host[0], host[1] = 0, n
@@ -484,6 +471,8 @@ class GpuSimulator(SetupChoice, RecordedState):
         d.copy_to(self.remote[:words], host[:words])
         if self.n_groups:
             efficacies.remote(self, np.asarray(spk_step), n)
+        if self.n_stdp:
+            return stdp.remote(self, np.asarray(spk_step), n)
         for kernel, args in self.remote_deliveries(n):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
 

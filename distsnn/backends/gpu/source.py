@@ -11,7 +11,7 @@ import numpy as np
 
 from ...build import plan as bp
 from ...build import poisson_input
-from ...build import short_term
+from ...build import long_term, short_term
 from ...model import rkf45
 from ...model.neurons import MODEL_CODES
 from ...rng import permutation as perm
@@ -24,13 +24,13 @@ KERNEL_DIR = pathlib.Path(__file__).resolve().parent / "kernels"
 # one file per operation; each file holds the entry points listed here
 KERNELS = ("neuron_update", "neuron_update_aeif", "spike_sources", "poisson_sources", "record_state", "advance_step",
            "deliver_procedural", "deliver_stored", "counts", "input_bounds", "build_stored", "step_loop", "flush",
-           "stp")
+           "stp", "stdp")
 # files whose kernels call the device functions of others: compiled with those (their entry
 # points left out; the emulated device's one translation unit has every file once, in the
 # order of KERNELS)
 USES = {"step_loop": ("neuron_update", "record_state", "deliver_procedural", "deliver_stored")}
 # device functions every kernel file is compiled with, in this order
-COMMON_FILES = ("common.cuh", "grid_barrier.cuh")
+COMMON_FILES = ("common.cuh", "grid_barrier.cuh", "stdp.cuh")
 # files whose kernels hold grid barriers: launched cooperatively (every block resident)
 COOPERATIVE = ("step_loop",)
 # files whose kernels use warp-synchronous operations (shuffles, votes): plain launches on a
@@ -92,9 +92,18 @@ def register_cap(name, entry):
     return REGISTER_CAPS.get(name)
 
 
+# Stored delivery's STDP path (stdp.cuh, deliver_stored.cu's stdp_synapse) is a variant of its
+# own, a body with a `bool STDP` parameter: its calls took the static synapses' loop from 56
+# registers to 121 (ptxas, sm_90), as registers are allocated for a kernel's costliest path
+STDP_VARIANT = "_stdp"
+STDP_FILES = ("deliver_stored",)
+
+
 def _entries(name):
-    """Entry point names of a ring-width template (and its rule variants, RULE_FILES)."""
-    return tuple(name + v + w for v in (RULE_VARIANTS if name in RULE_FILES else ("",)) for w in ("", R32))
+    """Entry point names of a ring-width template (and its rule variants, RULE_FILES, or STDP's,
+    STDP_FILES)."""
+    variants = RULE_VARIANTS if name in RULE_FILES else ("", STDP_VARIANT) if name in STDP_FILES else ("",)
+    return tuple(name + v + w for v in variants for w in ("", R32))
 
 
 ENTRY_POINTS = {"neuron_update": _entries("neuron_update"), "neuron_update_aeif": _entries("neuron_update_aeif"),
@@ -105,7 +114,8 @@ ENTRY_POINTS = {"neuron_update": _entries("neuron_update"), "neuron_update_aeif"
                 "input_bounds": ("input_bounds",),
                 "build_stored": ("stored_lengths", "stored_fill", "stored_fill" + R32, "stored_groups"),
                 "step_loop": _entries("step_loop"), "flush": ("pack_spikes", "reset_state"),
-                "stp": ("stp_efficacies",)}
+                "stp": ("stp_efficacies",),
+                "stdp": ("stdp_pre_state", "stdp_record", "stdp_initial_weights", "stdp_oldest_needed", "stdp_drop")}
 
 
 def rule_mask(rules):
@@ -168,7 +178,7 @@ def constants_header():
     for prefix in ("QI", "UI"):   # row widths of the integer tables without an N_ constant
         lines.append(f"#define N_{prefix} {1 + max(v for n, v in vars(bp).items() if n.startswith(prefix + '_'))}")
     for name in ("ST_T", "ST_BEGIN", "ST_LIVE", "ST_SLOT", "ST_END", "ST_T0", "ST_BAD", "ST_PER_STEP", "ST_CAP",
-                 "ST_ROWS", "ST_BAR", "N_ST"):
+                 "ST_ROWS", "ST_BAR", "ST_FULL", "N_ST"):
         lines.append(f"#define {name} {getattr(layout, name)}")
     lines.append("#define SLOT(f, p) ((f) + ST_SLOT * (p))   // field f of the step slot of parity p")
     lines.append(f"#define NO_BAD {layout.NO_BAD}ull   // ST_BAD: no unstable neuron")
@@ -194,6 +204,11 @@ def constants_header():
     for name in ("SF_U", "SF_TAU_REC", "SF_TAU_FAC", "N_SF", "SI_GID0", "SI_SIZE", "SI_OFF", "N_SI"):
         lines.append(f"#define {name} {getattr(short_term, name)}")   # build.short_term's tables
     lines.append(f"#define STP_NO_SPIKE {short_term.NO_SPIKE}")
+    for name in ("LF_TAU_PLUS", "LF_TAU_MINUS", "LF_LAMBDA", "LF_ALPHA", "LF_MU_PLUS", "LF_MU_MINUS", "LF_WMAX", "N_LF",
+                 "LI_GID0", "LI_SIZE", "LI_OFF", "N_LI", "STDP_CODE0"):
+        lines.append(f"#define {name} {getattr(long_term, name)}")   # build.long_term's tables (STDP)
+    for name in ("STDP_EPS", "MS_PER_TIC", "SMALLEST_NORMAL"):   # NEST's constants
+        lines.append(f"#define {name} ({_double(getattr(long_term, name))})")
     lines.append(f"#define KCAP {poisson_input.KCAP}")
     lines.append(f"#define NOISE_TAG {streams.DOM_NOISE << streams.DOMAIN_SHIFT}u")
     lines.append(f"#define CURRENT_TAG {streams.DOM_CURRENT << streams.DOMAIN_SHIFT}u")
@@ -237,9 +252,10 @@ def device_functions(name):
 
 
 # a kernel written once for both ring widths: template <typename R> ... void NAME_body(...),
-# or template <u32 RULES, typename R> for one written once for the rule variants too
-_RING_BODY = re.compile(r"template <(u32 RULES, )?typename R>\s*__device__ __forceinline__ void (\w+)_body\((.*?)\)"
-                        r"\s*\{", re.S)
+# template <u32 RULES, typename R> for one written once for the rule variants too, or
+# template <bool STDP, typename R> for one with and without STDP (STDP_FILES)
+_RING_BODY = re.compile(r"template <(u32 RULES, |bool STDP, )?typename R>\s*__device__ __forceinline__ void "
+                        r"(\w+)_body\((.*?)\)\s*\{", re.S)
 
 
 def ring_entry_points(text):
@@ -247,14 +263,20 @@ def ring_entry_points(text):
     NAME with int64 ring buffers (R = i64) and NAME_r32 with int32 ones (R = int), each
     calling NAME_body with its parameters; for a body with a RULES parameter, each of them
     once per rule variant (RULE_VARIANTS: NAME_no_indegree, NAME_no_indegree_r32, ...), with
-    the variant's register cap (VARIANT_REGISTERS). Generated, so that each parameter list
-    is written once, in the body."""
+    the variant's register cap (VARIANT_REGISTERS); for one with an STDP parameter, NAME
+    (false) and NAME_stdp (true). Generated, so that each parameter list is written once, in
+    the body."""
     out = []
     for rules, name, params in _RING_BODY.findall(text):
         args = ", ".join(decl.replace("*", " ").split()[-1] for decl in params.split(","))
-        variants = {v: f"{rule_mask(r)}u, " for v, r in RULE_VARIANTS.items()} if rules else {"": ""}
+        stdp = rules.startswith("bool")
+        if stdp:   # STDP's own variant (STDP_VARIANT): the others' code unchanged
+            variants = {"": "false, ", STDP_VARIANT: "true, "}
+        else:
+            variants = {v: f"{rule_mask(r)}u, " for v, r in RULE_VARIANTS.items()} if rules else {"": ""}
         for variant, mask in variants.items():
-            cap = f"__maxnreg__({VARIANT_REGISTERS[variant]}) " if rules and variant in VARIANT_REGISTERS else ""
+            capped = rules and not stdp and variant in VARIANT_REGISTERS
+            cap = f"__maxnreg__({VARIANT_REGISTERS[variant]}) " if capped else ""
             for suffix, ctype in (("", "i64"), (R32, "int")):
                 typed = re.sub(r"\bR\b", ctype, params)
                 out.append(f'extern "C" __global__ void {cap}{name}{variant}{suffix}({typed})\n{{\n'

@@ -104,15 +104,15 @@ __device__ __forceinline__ void stored_fill_body(
                     inv_dt, true, ptr[c], syn_loc, syn_w, syn_d);
 }
 
-// Short-term plasticity's group of every stored synapse (syn_q, build.short_term: the
-// projection's, -1 for static ones), as the CPU's stored_rows writes it: the rows of each
-// cell in in_proj order, each row's length counted again (stored_row without filling).
+// The plasticity code of every stored synapse (syn_q, build.long_term.syn_codes: its
+// projection's, proj_code), as the CPU's stored_rows writes it: the rows of each cell in
+// in_proj order, each row's length counted again (stored_row without filling).
 extern "C" __global__ void stored_groups(
     const i64 n_cells, const int n_units, const i64* __restrict__ units, const int* __restrict__ pop_of,
     const i64* __restrict__ pop_i, const i64* __restrict__ in_proj, const double* __restrict__ proj_f,
     const i64* __restrict__ proj_i, const u32* __restrict__ counts, const i64 chunk_size, const u32 key0,
     const u32 key1, const double dt, const double inv_dt, const i64* __restrict__ ptr,
-    const i64* __restrict__ proj_stp, short* syn_q)
+    const i64* __restrict__ proj_code, short* syn_q)
 {
     for (i64 c = (i64)blockIdx.x * blockDim.x + threadIdx.x; c < n_cells; c += (i64)gridDim.x * blockDim.x) {
         const i64 gid = c / n_units;
@@ -126,7 +126,7 @@ extern "C" __global__ void stored_groups(
             if (pj[JI_PRE_POP] != src) continue;
             const i64 n = stored_row<i64>(pj, proj_f + j * N_JF, gid - pj[JI_PRE_OFF], chunk, counts, chunk_size, key0,
                                           key1, dt, inv_dt, false, 0, 0, 0, 0);
-            for (i64 x = 0; x < n; ++x) syn_q[at + x] = (short)proj_stp[j];
+            for (i64 x = 0; x < n; ++x) syn_q[at + x] = (short)proj_code[j];
             at += n;
         }
     }

@@ -210,8 +210,8 @@ __device__ __forceinline__ void append_spike(u64* state, i64* spk_gid, i64* spk_
 
 // The end of a step of parity p (layout.py), by one thread: the step's spikes become the
 // past of the delivered range and the step counter moves on, both in slot 1 - p, if the step
-// ran. Then whether the next step may run: only if a worst-case step fits the spike buffer
-// and the recording buffer has a row left. A skipped step leaves its slot's values as they
+// ran. Then whether the next step may run: only if a worst-case step fits the spike buffer,
+// the recording buffer has a row left and no STDP history ring is full. A skipped step leaves its slot's values as they
 // were. Reads slot p and the shared fields, writes slot 1 - p alone: the other threads of the
 // launch that calls it (delivery, reading slot p) are not disturbed.
 __device__ __forceinline__ void finish_step(u64* state, const int p) {
@@ -221,7 +221,7 @@ __device__ __forceinline__ void finish_step(u64* state, const int p) {
     state[SLOT(ST_BEGIN, q)] = state[ST_END];   // == slot p's begin if the step was skipped
     state[SLOT(ST_T, q)] = t;
     state[SLOT(ST_LIVE, q)] = (state[ST_END] + state[ST_PER_STEP] <= state[ST_CAP]
-                               && t - state[ST_T0] < state[ST_ROWS]) ? 1ull : 0ull;
+                               && t - state[ST_T0] < state[ST_ROWS] && state[ST_FULL] == 0ull) ? 1ull : 0ull;
 }
 
 static_assert(KCAP >= 4, "neuron_input reads the first four CDF entries at once");

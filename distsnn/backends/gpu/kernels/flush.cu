@@ -33,4 +33,5 @@ extern "C" __global__ void reset_state(u64* state, const int q)
     state[ST_T0] = t;
     state[ST_BAD] = NO_BAD;
     state[ST_BAR] = 0ull;
+    state[ST_FULL] = 0ull;
 }

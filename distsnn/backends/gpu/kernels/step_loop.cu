@@ -44,12 +44,13 @@ __device__ __forceinline__ void step_loop_body(
         grid_barrier(state);
         record_state_body(state, p, n_rec, rec_local, rec_code, v, i_ex, i_in, dj_ex, vrec);
         const u64* lo = state + SLOT(ST_BEGIN, p);
-        // no short-term plasticity here (launches.loop_kernel: such models run separate
-        // launches), so its arrays are never read: null, and no groups
+        // no plasticity here (launches.loop_kernel: models with short-term plasticity or STDP run
+        // separate launches), so its arrays are never read: null, and no groups
         if (stored)   // the rules' CSR (by_row 0: row_of unread)
-            deliver_stored_body(lo, state + ST_END, state, p, spk_gid, spk_step, spk_pop, item_ptr, item_rec, split,
-                                n_units, 0, ptr, ptr, syn_loc, syn_w, syn_d, ring, events, team, nullptr, nullptr, 0,
-                                0);
+            deliver_stored_body<false>(lo, state + ST_END, state, p, spk_gid, spk_step, spk_pop, item_ptr, item_rec,
+                                       split, n_units, 0, ptr, ptr, syn_loc, syn_w, syn_d, ring, events, team, nullptr,
+                                       nullptr, 0, 0, nullptr, nullptr, nullptr, 0, nullptr, nullptr, 0, nullptr, nullptr,
+                                       0);
         else
             deliver_procedural_body<RULES>(lo, state + ST_END, state, p, spk_gid, spk_step, spk_pop, item_ptr,
                                            item_rec, split, proj_f, counts, chunk_size, key0, key1, dt, inv_dt, ring,
