@@ -2,12 +2,13 @@
 
 The microcircuit with its projections between excitatory populations through STDP (NEST's
 stdp_synapse, multiplicative, Wmax twice the mean weight) against the same model with static
-synapses, in distsnn (stored connectivity, the CPU engine) and in NEST 3.10 (the same
-parameters). Each run is a fresh process on the same machine and threads. Writes JSON and
-Markdown to bench/results/. Usage:
+synapses, in distsnn (stored connectivity, the CPU engine, and the GPU engine with --backends
+cpu,gpu) and in NEST 3.10 (the same parameters). Each run is a fresh process on the same
+machine and threads. Writes JSON and Markdown to bench/results/. Usage:
 
     python scripts/bench_stdp.py --scale 0.25 --t-sim 1000 --threads 2 \\
         --nest-python /path/to/venv-with-nest/bin/python
+    python scripts/bench_stdp.py --scale 1 --t-sim 1000 --backends gpu   # on a GPU machine
 """
 import argparse
 import datetime
@@ -57,22 +58,24 @@ def report(r):
     lines = [f"# STDP's cost: microcircuit at scale {r['scale']:g}, {r['t_sim_ms']:g} ms, {r['threads']} threads", "",
              f"{r['date']} on {r['machine']['platform']} ({r['machine']['cpus']} CPUs), seed {r['seed']}.", "",
              f"Plastic: every projection between excitatory populations, stdp_synapse {r['rule']}; the others "
-             "static. distsnn: stored connectivity, the CPU engine.", "",
+             "static. distsnn: stored connectivity; distsnn (gpu): the GPU engine, on "
+             f"{next((x['device'] for x in r['runs'] if 'device' in x), 'no device')}.", "",
              "| simulator | synapses | build (s) | simulate (s) | s per bio. s | ns per event | peak RSS (MB) | "
-             "mean rate (Hz) | plastic weights: mean, sd (pA) |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             "peak device (MB) | mean rate (Hz) | plastic weights: mean, sd (pA) |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for run in r["runs"]:
         if "error" in run:
-            lines.append(f"| {run.get('simulator', '?')} | | failed: {run['error']} | | | | | | |")
+            lines.append(f"| {run.get('simulator', '?')} | | failed: {run['error']} | | | | | | | |")
             continue
         ev, sim_s = run.get("events"), run["simulate_s"]
         rate = sum(run["rates"].values()) / len(run["rates"])
         w = run.get("weights")
         weights = f"{w['mean']:.2f}, {w['sd']:.2f}" if w else ""
         per_event = f"{1e9 * sim_s / ev:.2f}" if ev else "n/a"
+        device = f"{run['peak_device_mb']:.0f}" if "peak_device_mb" in run else ""
         lines.append(f"| {run['simulator']} | {'STDP' if run['stdp'] else 'static'} | {run['build_s']:.2f} | "
-                     f"{sim_s:.2f} | {sim_s / bio:.2f} | {per_event} | {run['peak_rss_mb']:.0f} | {rate:.2f} | "
-                     f"{weights} |")
+                     f"{sim_s:.2f} | {sim_s / bio:.2f} | {per_event} | {run['peak_rss_mb']:.0f} | {device} | "
+                     f"{rate:.2f} | {weights} |")
     lines += ["", "Per-population rates (Hz):", "",
               "| run | " + " | ".join(r["populations"]) + " |", "| --- |" + " ---: |" * len(r["populations"])]
     for run in r["runs"]:
@@ -84,7 +87,9 @@ def report(r):
               "3e-16 on a small network); the networks here differ in their random draws, so their rates and "
               "weights agree as two samples of one model do.",
               "- distsnn keeps K+ per source neuron and group (16 B), a float64 weight beside each stored synapse "
-              "and each target's spike history; NEST keeps K+ and the last spike's time in every synapse.", ""]
+              "and each target's spike history; NEST keeps K+ and the last spike's time in every synapse.",
+              "- distsnn's engines compute the same bits (tests/test_gpu_stdp.py): with one seed, the CPU and "
+              "the GPU rows have the same spikes and weights.", ""]
     return "\n".join(lines)
 
 
@@ -97,7 +102,9 @@ def main():
     ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
     ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "bench", "results"))
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--backends", default="cpu", help="distsnn's engines, comma-separated: cpu, gpu")
     ap.add_argument("--stdp", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--backend", default="cpu", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         return worker(args)
@@ -111,8 +118,9 @@ def main():
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "machine": machine_info(), "scale": args.scale, "t_sim_ms": args.t_sim, "threads": args.threads,
                "seed": args.seed, "rule": RULE, "populations": list(POPULATIONS), "runs": []}
-    for stdp in (False, True):
-        results["runs"].append(run_json(me + (["--stdp"] if stdp else [])))
+    for backend in args.backends.split(","):
+        for stdp in (False, True):
+            results["runs"].append(run_json(me + ["--backend", backend] + (["--stdp"] if stdp else [])))
     if args.nest_python:
         results["runs"] += nest_pair(args, "stdp", RULE)
     write_results(args.out_dir, f"stdp_microcircuit_scale{args.scale:g}", results, report)

@@ -36,9 +36,10 @@ def plastic(net):
 
 
 def distsnn_run(args, make_plastic, connectivity, labels):
-    """Run distsnn's microcircuit once in this process on the CPU (make_plastic(net) applied
-    first, unless None): (the result, its report row: simulator, `labels`, threads, times,
-    events, rates, spikes, peak memory). bench_stdp's worker runs it too."""
+    """Run distsnn's microcircuit once in this process on the CPU, or on args.backend where
+    given (make_plastic(net) applied first, unless None): (the result, its report row:
+    simulator, `labels`, threads, times, events, rates, spikes, peak memory, the device's peak
+    where one ran). bench_stdp's worker runs it too."""
     import numba
     numba.set_num_threads(args.threads)
     from distsnn.models import microcircuit
@@ -46,8 +47,12 @@ def distsnn_run(args, make_plastic, connectivity, labels):
     net = microcircuit.build(args.scale)
     if make_plastic is not None:
         make_plastic(net)
-    res = simulate(net, args.t_sim, seed=args.seed, backend="cpu", connectivity=connectivity, progress=False)
-    return res, {"simulator": "distsnn", **labels, "threads": args.threads,
+    backend = getattr(args, "backend", "cpu")
+    res = simulate(net, args.t_sim, seed=args.seed, backend=backend, connectivity=connectivity, progress=False)
+    device = {"device": res.device["name"], "peak_device_mb": (res.device.get("peak_allocated_bytes") or 0) / 2 ** 20} \
+        if res.device else {}
+    return res, {"simulator": "distsnn" if backend == "cpu" else f"distsnn ({backend})", **labels, **device,
+                 "threads": args.threads,
                  "build_s": res.timers.seconds["build"], "simulate_s": res.timers.seconds["simulate"],
                  "events": res.events, "rates": res.mean_rates(), "spikes": int(res.spike_gids.size),
                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

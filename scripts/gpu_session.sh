@@ -19,7 +19,8 @@
 # "rules" (each connection rule's cost, fixed_probability's warp-wide rows among them),
 # "windows" (what an exchange window costs: two ranks sharing the device, an exchange after
 # every step, as the multi-area model's), "adex", "izhikevich", "sonata", "sweep" (Brunel's
-# phase diagram by distsnn sweep on the device).
+# phase diagram by distsnn sweep on the device), "stdp" (the full-scale microcircuit with STDP
+# between its excitatory populations, against static synapses).
 set -uo pipefail
 STAGES=" ${STAGES:-tests bench} "
 want() { [[ "$STAGES" == *" $1 "* || ( "$1" != tests && "$STAGES" == *" bench "* ) ]]; }
@@ -38,7 +39,7 @@ if want tests; then
         "$PY" -c "import cupy, numpy, numba; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'numba', numba.__version__)"
         # the real-device tests, then the emulated-device and compile tests on the same machine
         "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_gpu_device.py tests/test_gpu_emulated.py \
-            tests/test_gpu_kernels.py tests/test_backend_select.py
+            tests/test_gpu_kernels.py tests/test_backend_select.py tests/test_gpu_stdp.py
         # out-of-bounds accesses and races in every kernel, on a small run of each mode
         if command -v compute-sanitizer >/dev/null; then
             for tool in memcheck racecheck; do
@@ -138,6 +139,11 @@ fi
 if want sweep; then
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
         "$PY" scripts/bench_sweep.py --backend gpu --out-dir "$OUT" || status=1
+fi
+# STDP's cost on the GPU: the full-scale microcircuit's excitatory projections plastic, 1 s,
+# against static synapses (stored connectivity both)
+if want stdp; then
+    "$PY" scripts/bench_stdp.py --scale 1 --t-sim 1000 --backends gpu --out-dir "$OUT" || status=1
 fi
 # the Izhikevich network (izhikevich neurons, noise currents) on the GPU
 if want izhikevich; then

@@ -428,16 +428,20 @@ def test_bench_stp_smoke(tmp_path):
 
 
 def test_bench_stdp_smoke(tmp_path):
-    """A static and an STDP run and their table, with the plastic synapses' weights (NEST's
-    weights, operation for operation: tests/test_stdp.py)."""
+    """A static and an STDP run on each engine (the GPU's emulated) and their table, with the
+    plastic synapses' weights (NEST's weights, operation for operation: tests/test_stdp.py),
+    the same on both engines."""
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_stdp.py"), "--scale", "0.02",
-                           "--t-sim", "200", "--threads", "1", "--out-dir", str(tmp_path)],
+                           "--t-sim", "200", "--threads", "1", "--backends", "cpu,gpu-emu", "--out-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     (js,) = tmp_path.glob("stdp_microcircuit_scale0.02_*.json")
     runs = json.loads(js.read_text())["runs"]
-    assert [r["stdp"] for r in runs] == [False, True]
+    assert [r["stdp"] for r in runs] == [False, True] * 2
+    assert [r["simulator"] for r in runs] == ["distsnn"] * 2 + ["distsnn (gpu-emu)"] * 2
     assert all(r["events"] > 0 for r in runs)
     w = runs[1]["weights"]
     assert w["n"] > 1000 and w["mean"] > 0 and w["sd"] > 0 and "weights" not in runs[0]
-    assert "| distsnn | STDP |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
+    assert runs[3]["weights"] == w and runs[3]["spikes"] == runs[1]["spikes"]
+    table = (tmp_path / js.name.replace(".json", ".md")).read_text()
+    assert "| distsnn | STDP |" in table and "| distsnn (gpu-emu) | STDP |" in table
