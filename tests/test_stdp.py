@@ -12,7 +12,7 @@ import pytest
 from distsnn.backends.cpu import stdp_state
 from distsnn.backends.cpu.simulator import CpuSimulator
 from distsnn.build.plan import make_plan
-from distsnn.model import STDP, AllToAll, FixedIndegree, FromList, Network, OneToOne, TsodyksMarkram
+from distsnn.model import STDP, AllToAll, FixedIndegree, FromList, Network, OneToOne, STDPPowerLaw, TsodyksMarkram
 from distsnn.runtime import simulate
 
 DATA = json.loads((pathlib.Path(__file__).parent / "data" / "nest_stdp.json").read_text())
@@ -24,14 +24,18 @@ TOL_W = 1e-12
 TOL_V = 1e-8
 
 
-def rule_of(spec):
-    return STDP(tau_minus=P["target_params"]["tau_minus"], lambda_=spec["lambda"],
-                **{k: v for k, v in spec.items() if k != "lambda"})
+def rule_of(spec, p=P):
+    """The distsnn rule of a reference's NEST parameters (stdp_synapse's, or the model named)."""
+    kind = STDPPowerLaw if spec.get("model") == "stdp_pl_synapse_hom" else STDP
+    return kind(tau_minus=p["target_params"]["tau_minus"], lambda_=spec["lambda"],
+                **{k: v for k, v in spec.items() if k not in ("lambda", "model")})
 
 
-def protocol_network(lists=False, plastic=True):
+def protocol_network(lists=False, plastic=True, data=DATA):
     """The reference's network (scripts/peers/nest_stdp.py); lists: the STDP projections as
-    FromList of the same all-to-all pairs; plastic False: every projection static."""
+    FromList of the same all-to-all pairs; plastic False: every projection static; data: the
+    reference (default stdp_synapse's; nest_stdp_pl.json: the power law)."""
+    P = data["protocol"]
     net = Network(dt=P["dt"])
     for name, trains in list(P["sources"].items()) + [("D", P["drive"])]:
         ids = np.concatenate([np.full(len(t), i) for i, t in enumerate(trains)]).astype(int)
@@ -39,7 +43,7 @@ def protocol_network(lists=False, plastic=True):
     net.add_population("n", P["n_targets"], "iaf_psc_delta", {"t_ref": P["target_params"]["t_ref"]})
     net.connect("D", "n", OneToOne(), P["drive_weight"], P["drive_delay"])
     for source, weight, delay, label, spec in P["projections"]:
-        stdp = rule_of(spec) if spec is not None and plastic else None
+        stdp = rule_of(spec, P) if spec is not None and plastic else None
         rule = AllToAll()
         if lists and stdp is not None:
             n_pre = len(P["sources"][source])
@@ -50,24 +54,25 @@ def protocol_network(lists=False, plastic=True):
     return net
 
 
-def weights_by_pair(res, source, delay):
+def weights_by_pair(res, source, delay, dt=P["dt"]):
     """{(source id, target id): weight} of the STDP synapses from `source` with this delay (ms)."""
     a, b, d, w = res.weights(source, "n")
-    mine = np.isclose(d, round(delay / P["dt"]) * P["dt"])
+    mine = np.isclose(d, round(delay / dt) * dt)
     return {(int(x), int(y)): float(v) for x, y, v in zip(a[mine], b[mine], w[mine])}
 
 
-def assert_as_nest(res):
+def assert_as_nest(res, data=DATA):
+    P = data["protocol"]
     ids, times = res.spikes("n")
-    for i, ref in DATA["traces"].items():
+    for i, ref in data["traces"].items():
         assert np.allclose(times[ids == int(i)], ref["spikes"], atol=1e-9, rtol=0)
         steps = np.rint(np.array(ref["t"]) / P["dt"]).astype(int) - 1   # the state at t is after step t/dt - 1
         assert np.max(np.abs(res.state("n", "V_m")[2][steps, int(i)] - np.array(ref["V_m"]))) < TOL_V
     for source, _, delay, label, spec in P["projections"]:
         if spec is None:
             continue
-        got = weights_by_pair(res, source, delay)
-        ref = {(s, t): w for s, t, w in DATA["weights"][label]}
+        got = weights_by_pair(res, source, delay, P["dt"])
+        ref = {(s, t): w for s, t, w in data["weights"][label]}
         assert got.keys() == ref.keys(), label
         assert max(abs(got[k] - ref[k]) for k in ref) < TOL_W, label
 

@@ -8,7 +8,9 @@ every process; only the weight is per synapse. Each target neuron of an STDP pro
 keeps its spike history (times and NEST's K- at each), on the process simulating it.
 
 Tables (all on the plan):
-- stdp_f (G, N_LF) float64: the parameters in model.long_term.FIELDS' order;
+- stdp_f (G, N_LF) float64: the parameters in model.long_term.FIELDS' order, then the
+  rule's kind (LF_KIND: KIND_GUETIG, stdp_synapse; KIND_POWER_LAW, stdp_pl_synapse_hom, whose
+  mu is in both exponents' columns and Wmax the weights' bound);
 - stdp_i (G, N_LI) int64: source population, its first gid, its size, the group's offset in
   the state arrays (build.short_term's SI_* layout);
 - proj_stdp (J,), list_stdp (L,) int64: the group of each rule projection and synapse list,
@@ -22,11 +24,13 @@ term group q >= 0, -1 static, or STDP_CODE0 - p for STDP group p.
 """
 import numpy as np
 
+from ..model import long_term as rules
 from ..model.long_term import FIELDS, checked_stdp, mean_of
 from .short_term import N_SI, SI_GID0, SI_OFF, SI_POP, SI_SIZE, group_tables
 
-LF_TAU_PLUS, LF_TAU_MINUS, LF_LAMBDA, LF_ALPHA, LF_MU_PLUS, LF_MU_MINUS, LF_WMAX = range(len(FIELDS))
-N_LF = len(FIELDS)
+LF_TAU_PLUS, LF_TAU_MINUS, LF_LAMBDA, LF_ALPHA, LF_MU_PLUS, LF_MU_MINUS, LF_WMAX, LF_KIND = range(len(FIELDS) + 1)
+N_LF = len(FIELDS) + 1
+KIND_POWER_LAW = rules.KIND_POWER_LAW   # stdp_f[:, LF_KIND] of the power law (the kernels' test)
 LI_POP, LI_GID0, LI_SIZE, LI_OFF = SI_POP, SI_GID0, SI_SIZE, SI_OFF   # short-term plasticity's layout
 N_LI = N_SI
 STDP_CODE0 = -2     # syn_code of STDP group p: STDP_CODE0 - p

@@ -84,7 +84,7 @@ def learned_synapses(plan, plastic):
     (source population, target population, STDP group, receptor), labelled `stdp<group>`,
     with the weights they ended with and their rule: write_edges writes them, and
     io.sonata_edges.connect_edges connects a network by them (learning goes on from there)."""
-    from ..model.long_term import STDP
+    from ..model.long_term import rule_of_row
     out = []
     src_pop, tgt_pop = plan.pop_of[plastic["source"]], plan.pop_of[plastic["target"]]
     keys = np.unique(np.stack([src_pop, tgt_pop, plastic["group"], plastic["receptor"]], axis=1), axis=0) \
@@ -97,5 +97,5 @@ def learned_synapses(plan, plastic):
         out.append(Synapses(plan.pop_names[a], plan.pop_names[b], f"stdp{p}", "inhibitory" if r else "excitatory",
                             s["source"].astype(np.int64) - offsets[a], s["target"].astype(np.int64) - offsets[b],
                             s["weight"].astype(np.float64),
-                            s["delay"] * plan.dt, None, STDP(*(float(v) for v in plan.stdp_f[p]))))
+                            s["delay"] * plan.dt, None, rule_of_row(plan.stdp_f[p])))
     return out

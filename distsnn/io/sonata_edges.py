@@ -10,14 +10,15 @@ population's attribute `distsnn_receptor`; a file from elsewhere without it gets
 receptor of its weights' sign, as connect() gives. A projection with short-term plasticity
 has its parameters in the attribute `distsnn_stp` (U, tau_rec, tau_fac, u, x: NEST's
 tsodyks2_synapse's), one with STDP in `distsnn_stdp` (tau_plus, tau_minus, lambda, alpha,
-mu_plus, mu_minus, Wmax: NEST's stdp_synapse's, model.STDP's order), and its synapses come
-back with them.
+mu_plus, mu_minus, Wmax: NEST's stdp_synapse's, model.STDP's order; then the kind, 0 for it
+and 1 for the power law, model.STDPPowerLaw, whose mu fills both exponents), and its
+synapses come back with them.
 """
 import h5py
 import numpy as np
 
 from ..model.connectors import FromList
-from ..model.long_term import FIELDS, STDP
+from ..model.long_term import FIELDS, KIND_GUETIG, KIND_POWER_LAW, rule_of_row
 from ..model.short_term import TsodyksMarkram
 from .sonata_groups import group_zero_order, populations
 from .sonata_groups import text as _text
@@ -92,13 +93,15 @@ def _stp(g, where):
 
 
 def _stdp(g, where):
-    """The STDP an edge population's `distsnn_stdp` attribute gives, or None."""
+    """The STDP (or STDPPowerLaw) an edge population's `distsnn_stdp` attribute gives, or None."""
     if "distsnn_stdp" not in g.attrs:
         return None
     row = np.asarray(g.attrs["distsnn_stdp"], dtype=np.float64).ravel()
-    if row.size != len(FIELDS):
-        raise ValueError(f"{where}: distsnn_stdp needs {len(FIELDS)} numbers ({', '.join(FIELDS)}), got {row.size}")
-    return STDP(*(float(v) for v in row)).validated(where)
+    n = len(FIELDS)
+    if row.size not in (n, n + 1) or (row.size > n and row[n] not in (KIND_GUETIG, KIND_POWER_LAW)):
+        raise ValueError(f"{where}: distsnn_stdp needs {n} numbers ({', '.join(FIELDS)}) and optionally the kind "
+                         f"({KIND_GUETIG}: stdp_synapse, {KIND_POWER_LAW}: stdp_pl_synapse_hom), got {row}")
+    return rule_of_row(row).validated(where)
 
 
 def connect_edges(network, path):

@@ -3,10 +3,11 @@ from .connectors import (AllToAll, FixedIndegree, FixedOutdegree, FixedProbabili
                          OneToOne)
 from .distributions import Constant, Exponential, LogNormal, Normal, Uniform, Values
 from .inputs import DCInput, NoiseInput, PoissonInput
-from .long_term import STDP
+from .long_term import STDP, STDPPowerLaw
 from .network import Network, Population, Projection
 from .short_term import TsodyksMarkram
 
 __all__ = ["AllToAll", "FixedIndegree", "FixedOutdegree", "FixedProbability", "FixedTotalNumber", "FromList",
            "OneToOne", "Constant", "Exponential", "LogNormal", "Normal", "Uniform", "Values", "Network", "Population",
-           "Projection", "PoissonInput", "DCInput", "NoiseInput", "TsodyksMarkram", "STDP"]
+           "Projection", "PoissonInput", "DCInput", "NoiseInput", "TsodyksMarkram", "STDP",
+           "STDPPowerLaw"]

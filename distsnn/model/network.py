@@ -228,10 +228,10 @@ class Network(RateSources):
         receptor: 'excitatory' or 'inhibitory'; default by the sign of the mean weight.
         stp: TsodyksMarkram(...) for short-term depression and facilitation (NEST's
         tsodyks2_synapse): each spike's weights scaled by its source neuron's efficacy x u.
-        stdp: STDP(...) for spike-timing-dependent plasticity (NEST's stdp_synapse): each
-        synapse's weight changes with its source's and target's spikes; a rule projection
-        with STDP needs connectivity 'stored' (FromList is stored in either mode), and runs
-        on the CPU engine.
+        stdp: STDP(...) for spike-timing-dependent plasticity (NEST's stdp_synapse), or
+        STDPPowerLaw(...) (NEST's stdp_pl_synapse_hom): each synapse's weight changes with its
+        source's and target's spikes; a rule projection with STDP needs connectivity 'stored'
+        (FromList is stored in either mode).
         """
         where = f"projection {source}->{target}" + (f" ({label})" if label else "")
         pre = self._pop(source, f"{where}: source")

@@ -7,9 +7,12 @@ reaching Wmax), a fractional exponent (mu 0.4) and an inhibitory projection (neg
 Wmax). The trains hold pre spikes just before and after post spikes, several within a
 delay, a pre neuron silent while its targets fire 60 times (the post history it must
 still see), and post spikes before any pre spike. Writes every synapse's final weight,
-V_m of the targets every step, and their spikes, to tests/data/nest_stdp.json. Usage:
+V_m of the targets every step, and their spikes, to tests/data/nest_stdp.json. With
+`power_law`, the same trains through stdp_pl_synapse_hom (mu 0.4, 1 and 0) instead, to
+tests/data/nest_stdp_pl.json. Usage:
 
     /path/to/venv-with-nest/bin/python scripts/peers/nest_stdp.py tests/data/nest_stdp.json
+    /path/to/venv-with-nest/bin/python scripts/peers/nest_stdp.py tests/data/nest_stdp_pl.json power_law
 """
 import json
 import sys
@@ -46,11 +49,22 @@ PROTOCOL = {
         ["A", 0.5, 1.0, "static", None],
     ],
 }
+# stdp_pl_synapse_hom (the power law of NEST's HPC benchmark; its parameters are the model's,
+# "model" names it), on the same trains: mu 0.4 (its default), 1 and 0 (std::pow exact)
+PROTOCOL_PL = dict(PROTOCOL, projections=[
+    ["A", 2.0, 1.5, "power_law",
+     {"model": "stdp_pl_synapse_hom", "tau_plus": 16.8, "lambda": 0.05, "alpha": 1.1, "mu": 0.4}],
+    ["A", 1.0, 3.0, "power_law_mu1",
+     {"model": "stdp_pl_synapse_hom", "tau_plus": 20.0, "lambda": 0.1, "alpha": 0.5, "mu": 1.0}],
+    ["B", 1.5, 0.7, "power_law_mu0",
+     {"model": "stdp_pl_synapse_hom", "tau_plus": 12.0, "lambda": 0.08, "alpha": 2.0, "mu": 0.0}],
+    ["A", 0.5, 1.0, "static", None],
+])
 
 
-def main(out_path):
+def main(out_path, which="stdp"):
     import nest
-    p = PROTOCOL
+    p = PROTOCOL_PL if which == "power_law" else PROTOCOL
     nest.ResetKernel()
     nest.resolution = p["dt"]
     targets = nest.Create("iaf_psc_delta", p["n_targets"], params=p["target_params"])
@@ -70,7 +84,8 @@ def main(out_path):
         spec = {"weight": weight, "delay": delay}
         if stdp is not None:
             model = f"stdp_{label}"
-            nest.CopyModel("stdp_synapse", model, dict(stdp, weight=weight))   # its sign: Wmax's
+            params = {k: v for k, v in stdp.items() if k != "model"}
+            nest.CopyModel(stdp.get("model", "stdp_synapse"), model, dict(params, weight=weight))   # its sign: Wmax's
             spec["synapse_model"] = model
         nest.Connect(parrots[source], targets, "all_to_all", syn_spec=spec)
     mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": p["dt"]})
@@ -98,4 +113,4 @@ def main(out_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -36,7 +36,7 @@ def expo(a):
 
 @kernel(inline="always")
 def power(x, mu):
-    """x**mu for 0 <= x (<= 1) and mu >= 0, as std::pow gives it for mu 0 and 1 (1 and x, the
+    """x**mu for x >= 0 and mu >= 0, as std::pow gives it for mu 0 and 1 (1 and x, the
     defaults: exactly), else by the portable exp and log (NEST's libm may differ by an ulp)."""
     if mu == 0.0:
         return 1.0
@@ -49,18 +49,34 @@ def power(x, mu):
 
 @kernel(inline="always")
 def facilitate(w, kplus, f):
-    """NEST's facilitate_ with the group's parameters f (a row of stdp_f)."""
+    """NEST's facilitate_ with the group's parameters f (a row of stdp_f): stdp_synapse's, or
+    stdp_pl_synapse_hom's (kind KIND_POWER_LAW), kept below the bound Wmax."""
     wmax = f[lt.LF_WMAX]
+    if f[lt.LF_KIND] == lt.KIND_POWER_LAW:
+        new_w = w + (f[lt.LF_LAMBDA] * power(w, f[lt.LF_MU_PLUS]) * kplus)
+        return new_w if new_w < wmax else wmax
     norm_w = (w / wmax) + (f[lt.LF_LAMBDA] * power(1.0 - (w / wmax), f[lt.LF_MU_PLUS]) * kplus)
     return norm_w * wmax if norm_w < 1.0 else wmax
 
 
 @kernel(inline="always")
 def depress(w, kminus, f):
-    """NEST's depress_ with the group's parameters f."""
+    """NEST's depress_ with the group's parameters f (stdp_synapse's or stdp_pl_synapse_hom's)."""
+    if f[lt.LF_KIND] == lt.KIND_POWER_LAW:
+        new_w = w - (f[lt.LF_LAMBDA] * f[lt.LF_ALPHA] * w * kminus)
+        return new_w if new_w > 0.0 else 0.0
     wmax = f[lt.LF_WMAX]
     norm_w = (w / wmax) - (f[lt.LF_ALPHA] * f[lt.LF_LAMBDA] * power(w / wmax, f[lt.LF_MU_MINUS]) * kminus)
     return norm_w * wmax if norm_w > 0.0 else 0.0
+
+
+@kernel(inline="always")
+def plus_decay(dt, f):
+    """dt / tau_plus as NEST computes it: stdp_synapse divides; stdp_pl_synapse_hom multiplies
+    by its tau_plus_inv (1 / tau_plus), which may differ in the last bit."""
+    if f[lt.LF_KIND] == lt.KIND_POWER_LAW:
+        return dt * (1.0 / f[lt.LF_TAU_PLUS])
+    return dt / f[lt.LF_TAU_PLUS]
 
 
 @kernel
@@ -81,7 +97,7 @@ def stdp_pre_state(spk_gid, spk_step, n, stdp_i, stdp_f, kplus, tlast, tics, pre
             e = stdp_i[p, lt.LI_OFF] + i
             pre_k[s, p] = kplus[e]
             pre_t[s, p] = tlast[e]
-            kplus[e] = kplus[e] * expo((tlast[e] - t) / stdp_f[p, lt.LF_TAU_PLUS]) + 1.0
+            kplus[e] = kplus[e] * expo(plus_decay(tlast[e] - t, stdp_f[p])) + 1.0
             tlast[e] = t
 
 
@@ -103,10 +119,9 @@ def stdp_weight(w, f, kplus, t_last, t_spike, d_ms, hist_t, hist_k, h, n, i):
     start = end
     while start > 0 and hist_t[i, (h + start - 1) % C] >= t1_lim:
         start -= 1
-    tau_plus = f[lt.LF_TAU_PLUS]
     for j in range(start, end):
         minus_dt = t_last - (hist_t[i, (h + j) % C] + d_ms)
-        w = facilitate(w, kplus * expo(minus_dt / tau_plus), f)
+        w = facilitate(w, kplus * expo(plus_decay(minus_dt, f)), f)
     kminus = 0.0
     inv = 1.0 / f[lt.LF_TAU_MINUS]
     for j in range(n - 1, -1, -1):   # the latest entry strictly (by more than eps) before t2

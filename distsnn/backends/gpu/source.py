@@ -204,8 +204,8 @@ def constants_header():
     for name in ("SF_U", "SF_TAU_REC", "SF_TAU_FAC", "N_SF", "SI_GID0", "SI_SIZE", "SI_OFF", "N_SI"):
         lines.append(f"#define {name} {getattr(short_term, name)}")   # build.short_term's tables
     lines.append(f"#define STP_NO_SPIKE {short_term.NO_SPIKE}")
-    for name in ("LF_TAU_PLUS", "LF_TAU_MINUS", "LF_LAMBDA", "LF_ALPHA", "LF_MU_PLUS", "LF_MU_MINUS", "LF_WMAX", "N_LF",
-                 "LI_GID0", "LI_SIZE", "LI_OFF", "N_LI", "STDP_CODE0"):
+    for name in ("LF_TAU_PLUS", "LF_TAU_MINUS", "LF_LAMBDA", "LF_ALPHA", "LF_MU_PLUS", "LF_MU_MINUS", "LF_WMAX", "LF_KIND",
+                 "N_LF", "KIND_POWER_LAW", "LI_GID0", "LI_SIZE", "LI_OFF", "N_LI", "STDP_CODE0"):
         lines.append(f"#define {name} {getattr(long_term, name)}")   # build.long_term's tables (STDP)
     for name in ("STDP_EPS", "MS_PER_TIC", "SMALLEST_NORMAL"):   # NEST's constants
         lines.append(f"#define {name} ({_double(getattr(long_term, name))})")

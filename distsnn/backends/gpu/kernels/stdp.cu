@@ -24,7 +24,7 @@ extern "C" __global__ void stdp_pre_state(
             double* out = pre + ((row0 + k) * n_groups + q) * 2;
             out[0] = kplus[e];
             out[1] = tlast[e];
-            kplus[e] = kplus[e] * stdp_expo((tlast[e] - t) / stdp_f[(i64)q * N_LF + LF_TAU_PLUS]) + 1.0;
+            kplus[e] = kplus[e] * stdp_expo(stdp_plus_decay(tlast[e] - t, stdp_f + (i64)q * N_LF)) + 1.0;
             tlast[e] = t;
         }
     }

@@ -17,7 +17,7 @@ __device__ __forceinline__ double stdp_expo(const double a) {
     return a < EXP_ARG_MIN ? 0.0 : pexp(a);
 }
 
-// x**mu for 0 <= x and mu >= 0: exact for mu 0 and 1 (std::pow's values), else exp(mu log x)
+// x**mu for x >= 0 and mu >= 0: exact for mu 0 and 1 (std::pow's values), else exp(mu log x)
 __device__ __forceinline__ double stdp_power(const double x, const double mu) {
     if (mu == 0.0) return 1.0;
     if (mu == 1.0) return x;
@@ -25,17 +25,33 @@ __device__ __forceinline__ double stdp_power(const double x, const double mu) {
     return stdp_expo(mu * plog(x));
 }
 
-// NEST's facilitate_ and depress_ with a group's parameters f (a row of stdp_f), its association
+// NEST's facilitate_ and depress_ with a group's parameters f (a row of stdp_f), their
+// association: stdp_synapse's, or stdp_pl_synapse_hom's (kind KIND_POWER_LAW; facilitation kept
+// below the bound Wmax)
 __device__ __forceinline__ double stdp_facilitate(const double w, const double kplus, const double* f) {
     const double wmax = f[LF_WMAX];
+    if (f[LF_KIND] == KIND_POWER_LAW) {
+        const double new_w = w + (f[LF_LAMBDA] * stdp_power(w, f[LF_MU_PLUS]) * kplus);
+        return new_w < wmax ? new_w : wmax;
+    }
     const double norm_w = (w / wmax) + (f[LF_LAMBDA] * stdp_power(1.0 - (w / wmax), f[LF_MU_PLUS]) * kplus);
     return norm_w < 1.0 ? norm_w * wmax : wmax;
 }
 
 __device__ __forceinline__ double stdp_depress(const double w, const double kminus, const double* f) {
+    if (f[LF_KIND] == KIND_POWER_LAW) {
+        const double new_w = w - (f[LF_LAMBDA] * f[LF_ALPHA] * w * kminus);
+        return new_w > 0.0 ? new_w : 0.0;
+    }
     const double wmax = f[LF_WMAX];
     const double norm_w = (w / wmax) - (f[LF_ALPHA] * f[LF_LAMBDA] * stdp_power(w / wmax, f[LF_MU_MINUS]) * kminus);
     return norm_w > 0.0 ? norm_w * wmax : 0.0;
+}
+
+// dt / tau_plus as NEST computes it: stdp_synapse divides, stdp_pl_synapse_hom multiplies by
+// 1 / tau_plus (stdp_kernels.plus_decay)
+__device__ __forceinline__ double stdp_plus_decay(const double dt, const double* f) {
+    return f[LF_KIND] == KIND_POWER_LAW ? dt * (1.0 / f[LF_TAU_PLUS]) : dt / f[LF_TAU_PLUS];
 }
 
 // The weight a synapse sends a spike at t_spike (ms) with, and keeps: from its weight w, its
@@ -55,10 +71,9 @@ __device__ __noinline__ double stdp_weight(double w, const double* f, const doub
     while (end > 0 && hist[((h + end - 1) % C) * 2] >= t2_lim) --end;
     i64 start = end;
     while (start > 0 && hist[((h + start - 1) % C) * 2] >= t1_lim) --start;
-    const double tau_plus = f[LF_TAU_PLUS];
     for (i64 j = start; j < end; ++j) {
         const double minus_dt = t_last - (hist[((h + j) % C) * 2] + d_ms);
-        w = stdp_facilitate(w, kplus * stdp_expo(minus_dt / tau_plus), f);
+        w = stdp_facilitate(w, kplus * stdp_expo(stdp_plus_decay(minus_dt, f)), f);
     }
     double kminus = 0.0;
     const double inv = 1.0 / f[LF_TAU_MINUS];
