@@ -20,7 +20,8 @@
 # "windows" (what an exchange window costs: two ranks sharing the device, an exchange after
 # every step, as the multi-area model's), "adex", "izhikevich", "sonata", "sweep" (Brunel's
 # phase diagram by distsnn sweep on the device), "stdp" (the full-scale microcircuit with STDP
-# between its excitatory populations, against static synapses).
+# between its excitatory populations, against static synapses), "hpc" (NEST's HPC benchmark
+# network, power-law STDP, at scales 1 and 4).
 set -uo pipefail
 STAGES=" ${STAGES:-tests bench} "
 want() { [[ "$STAGES" == *" $1 "* || ( "$1" != tests && "$STAGES" == *" bench "* ) ]]; }
@@ -144,6 +145,13 @@ fi
 # against static synapses (stored connectivity both)
 if want stdp; then
     "$PY" scripts/bench_stdp.py --scale 1 --t-sim 1000 --backends gpu --out-dir "$OUT" || status=1
+fi
+# NEST's HPC benchmark network (power-law STDP between 9,000 scale E neurons, 11,250 inputs per
+# neuron): on the CPU (2 cores, 2026-11-25) 43.6 s per biological second at scale 1, NEST 3.10 35.5
+if want hpc; then
+    for scale in 1 4; do
+        "$PY" scripts/bench_hpc.py --scale $scale --t-sim 300 --backends gpu --out-dir "$OUT" || status=1
+    done
 fi
 # the Izhikevich network (izhikevich neurons, noise currents) on the GPU
 if want izhikevich; then

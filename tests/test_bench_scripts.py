@@ -445,3 +445,18 @@ def test_bench_stdp_smoke(tmp_path):
     assert runs[3]["weights"] == w and runs[3]["spikes"] == runs[1]["spikes"]
     table = (tmp_path / js.name.replace(".json", ".md")).read_text()
     assert "| distsnn | STDP |" in table and "| distsnn (gpu-emu) | STDP |" in table
+
+
+def test_bench_hpc_smoke(tmp_path):
+    """NEST's HPC benchmark network on each engine (the GPU's emulated) and their table: the
+    same spikes and learned weights on both."""
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_hpc.py"), "--scale", "0.02", "--t-sim", "20",
+                           "--threads", "1", "--backends", "cpu,gpu-emu", "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (js,) = tmp_path.glob("hpc_benchmark_scale0.02_*.json")
+    cpu, gpu = json.loads(js.read_text())["runs"]
+    assert (cpu["simulator"], gpu["simulator"]) == ("distsnn", "distsnn (gpu-emu)")
+    assert cpu["spikes"] > 0 and cpu["spikes"] == gpu["spikes"] and cpu["weights"] == gpu["weights"]
+    assert cpu["synapses"] == 225 * 11250 and cpu["weights"]["n"] > 1000
+    assert "| distsnn (gpu-emu) |" in (tmp_path / js.name.replace(".json", ".md")).read_text()
