@@ -167,11 +167,12 @@ def stdp_synapse(syn_wf, x, code, s, step, u, k, loc, d, units, stdp):
     """Update STDP synapse x (weight syn_wf[x]; code: its group, build.long_term) for spike s,
     emitted at `step`, onto unit u of population k; returns the fixed-point weight it sends.
     stdp: the tuple of StdpState.args (the groups, the spikes' presynaptic states, the
-    targets' histories, the populations' fixed-point scales, NEST's tics per step)."""
-    stdp_f, pre_k, pre_t, hist_t, hist_k, hist_h, hist_n, scales, tics = stdp
+    targets' histories, the populations' fixed-point scales, NEST's tics per step, the
+    targets' last K-)."""
+    stdp_f, pre_k, pre_t, hist_t, hist_k, hist_h, hist_n, scales, tics, km_t, km_v = stdp
     p = lt.STDP_CODE0 - code
     i = units[u, bp.UI_LOCAL_START] + (loc >> 1)
     w = stdp_weight(syn_wf[x], stdp_f[p], pre_k[s, p], pre_t[s, p], stamp_ms(step + 1, tics),
-                    d * (tics / lt.TICS_PER_MS), hist_t, hist_k, hist_h[i], hist_n[i], i)
+                    d * (tics / lt.TICS_PER_MS), hist_t, hist_k, hist_h[i], hist_n[i], i, km_t, km_v)
     syn_wf[x] = w
     return fixed_weight(w, scales[k, loc & 1])

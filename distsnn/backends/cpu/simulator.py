@@ -194,7 +194,7 @@ def run_block(t0, n_steps, stored, v, i_ex, i_in, dj_ex, dj_in, refr, vth, izp, 
     """
     U = units.shape[0]
     n_pops = pop_ptr.size - 1
-    stdp_f, pre_k, pre_t, hist_t, hist_k, hist_h, hist_n, scales, tics = stdp
+    stdp_f, pre_k, pre_t, hist_t, hist_k, hist_h, hist_n, scales, tics, _, _ = stdp
     for i in range(n_steps):
         if n_out + per_step > out_gid.size or (ex_gid.size > 0 and n_ex + per_step > ex_gid.size) or hist_full[0]:
             return i, n_out, n_ex

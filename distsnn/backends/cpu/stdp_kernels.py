@@ -102,12 +102,18 @@ def stdp_pre_state(spk_gid, spk_step, n, stdp_i, stdp_f, kplus, tlast, tics, pre
 
 
 @kernel(inline="always")
-def stdp_weight(w, f, kplus, t_last, t_spike, d_ms, hist_t, hist_k, h, n, i):
+def stdp_weight(w, f, kplus, t_last, t_spike, d_ms, hist_t, hist_k, h, n, i, km_t, km_v):
     """The weight NEST's stdp_synapse sends a spike at t_spike (ms) with, and keeps, from its
     weight w, the parameters f, the source's K+ and last spike time before it, the synapse's
     delay d_ms and the history (hist_t, hist_k; oldest column h, n entries) of its target,
     local neuron i: facilitation by the target's spikes t in [t_last - d, t - d) + eps
-    (NEST's get_history), oldest first, then depression by K- at t - d (get_K_value)."""
+    (NEST's get_history), oldest first, then depression by K- at t - d (get_K_value).
+
+    km_t[i], km_v[i]: the last time t - d whose K- was computed for neuron i, and that K-. Every
+    spike of a step with one delay reads the same K- from a target (the HPC benchmark: some ten
+    per step), and it cannot change: entries join the history later in time, and a trim keeps
+    the entries later reads need; so the value is reused, bit for bit (the GPU computes it
+    each time: its threads would race for the pair)."""
     C = hist_t.shape[1]
     t1_lim = (t_last - d_ms) + STDP_EPS
     t2 = t_spike - d_ms
@@ -122,13 +128,18 @@ def stdp_weight(w, f, kplus, t_last, t_spike, d_ms, hist_t, hist_k, h, n, i):
     for j in range(start, end):
         minus_dt = t_last - (hist_t[i, (h + j) % C] + d_ms)
         w = facilitate(w, kplus * expo(plus_decay(minus_dt, f)), f)
+    if km_t[i] == t2:
+        return depress(w, km_v[i], f)
     kminus = 0.0
     inv = 1.0 / f[lt.LF_TAU_MINUS]
-    for j in range(n - 1, -1, -1):   # the latest entry strictly (by more than eps) before t2
+    # the latest entry strictly (by more than eps) before t2: none at or after end (t >= t2 + eps)
+    for j in range(end - 1, -1, -1):
         c = (h + j) % C
         if t2 - hist_t[i, c] > STDP_EPS:
             kminus = hist_k[i, c] * expo((hist_t[i, c] - t2) * inv)
             break
+    km_t[i] = t2
+    km_v[i] = kminus
     return depress(w, kminus, f)
 
 

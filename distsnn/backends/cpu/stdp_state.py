@@ -83,13 +83,15 @@ class StdpState:
         self.hist_h = np.zeros(rows, dtype=np.int64)
         self.hist_n = np.zeros(rows, dtype=np.int64)
         self.full = np.zeros(1, dtype=np.int64)   # set by run_block when a history ring filled
+        # each target's last K- and the time it was taken at (stdp_kernels.stdp_weight; NaN: none)
+        self.km_t, self.km_v = np.full(rows, np.nan), np.zeros(rows)
         self.scales = 2.0 ** plan.scale_exp.astype(np.float64) if self.on else np.zeros((0, 2))
         self.trims = self.grows = 0
 
     def args(self, pre_k=None, pre_t=None):
         """The tuple deliver_stored takes (its `stdp`), with these presynaptic states."""
         return (self.stdp_f, self.pre_k if pre_k is None else pre_k, self.pre_t if pre_t is None else pre_t,
-                self.hist_t, self.hist_k, self.hist_h, self.hist_n, self.scales, self.tics)
+                self.hist_t, self.hist_k, self.hist_h, self.hist_n, self.scales, self.tics, self.km_t, self.km_v)
 
     def weights_of(self, units, ptr, syn_loc, syn_w, syn_code):
         """The number weights of a CSR's synapses (zeros but for STDP synapses; empty without STDP)."""
@@ -127,6 +129,7 @@ class StdpState:
         self.hist_t[rows, cols], self.hist_k[rows, cols] = times, kminus
         self.hist_h[:] = 0
         self.hist_n[:] = n
+        self.km_t[:] = np.nan   # histories of elsewhere: their K- are taken anew
 
     def pre_states(self, spk_gid, spk_step):
         """The presynaptic states of a batch of received spikes (before each), the state
