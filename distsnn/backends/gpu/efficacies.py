@@ -45,6 +45,13 @@ def set_state(sim, u, x, last):
             sim.dev.assign(dst[:src.size], src)
 
 
+def step_bounds(dev, steps, n):
+    """Where each step of n received spikes in step order (`steps`) begins, and n: on the host
+    and on the device (uint64), for launches a step at a time."""
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(steps)) + 1, [n]]).astype(np.uint64)
+    return bounds, dev.to_device(bounds, np.uint64)
+
+
 def remote(sim, steps, n):
     """The efficacies of the n received spikes just uploaded into sim.remote (in step order,
     `steps` their steps): one launch per step of them, as a neuron's spikes must update its
@@ -52,8 +59,7 @@ def remote(sim, steps, n):
     d = sim.dev
     if n * sim.n_groups > sim.d_eff_remote.size:
         sim.d_eff_remote = d.zeros(n * sim.n_groups, np.float64)
-    bounds = np.concatenate([[0], np.flatnonzero(np.diff(steps)) + 1, [n]]).astype(np.uint64)
-    d_bounds = d.to_device(bounds, np.uint64)
+    bounds, d_bounds = step_bounds(d, steps, n)
     r = sim.remote
     gid, step = r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64)
     for i in range(bounds.size - 1):

@@ -4,9 +4,10 @@ emulated device of emulator.py). Same interface and the same spikes as CpuSimula
 A step's launches are each one kernel for all populations: spike sources and Poisson
 sources (each only if the model has some), neuron update (Poisson input fused in; the
 AdEx models' own kernel too, only if the model has some), state recording (only if asked
-for), delivery of the step's own spikes (and of the synapse lists', only if the model has
-FromList projections), whose first launch also ends the step (one thread moves the
-device-resident step counter; layout.py): two for a plain model, six at most. Nothing in a
+for), plasticity's (short-term: the spikes' efficacies; STDP: the targets' histories and the
+spikes' traces, stdp.py), delivery of the step's own spikes (and of the synapse lists', only
+if the model has FromList projections), whose first launch also ends the step (one thread
+moves the device-resident step counter; layout.py): two for a plain model. Nothing in a
 step needs the host: the step and the bounds of the spike buffer live on the device, so a
 block of steps is enqueued (replayed as CUDA graphs where the device has graphs, or, where
 the device is asked to and the model allows, run by one launch of the step loop:
@@ -476,12 +477,18 @@ class GpuSimulator(SetupChoice, RecordedState, stdp.StdpAccess):
         for kernel, args in self.remote_deliveries(n):
             d.launch(kernel, self.deliver_grid, d.block_threads, args)
 
-    def remote_deliveries(self, n):
-        """(kernel, args) of the delivery of the n received spikes that `deliver` uploaded into
-        `remote`: its bounds, and views of its gids, steps and populations."""
+    def remote_spikes(self, n):
+        """Views of the gids, steps and populations of the n received spikes in `remote`."""
         r, words = self.remote, remote_words(n)
-        spikes = (r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64), r[2 + 2 * n:words].view(np.int32))
-        return launches.deliveries(self, self._current, r[0:], r[1:], -1, *spikes, eff=self.d_eff_remote)
+        return r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64), r[2 + 2 * n:words].view(np.int32)
+
+    def remote_deliveries(self, n, lo=None, hi=None, eff=None, pre=None):
+        """(kernel, args) of the delivery of the n received spikes that `deliver` uploaded into
+        `remote` (remote_spikes), [lo[0], hi[0]) of them (default all: remote's bounds), with
+        efficacies eff (default d_eff_remote) and STDP's states pre (stdp.remote)."""
+        r = self.remote
+        return launches.deliveries(self, self._current, r[0:] if lo is None else lo, r[1:] if hi is None else hi, -1,
+                                   *self.remote_spikes(n), eff=self.d_eff_remote if eff is None else eff, pre=pre)
 
     @property
     def events(self):

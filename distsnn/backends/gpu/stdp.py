@@ -15,6 +15,7 @@ import numpy as np
 
 from ...build import long_term as lt
 from ..cpu.stdp_state import HISTORY_START, StdpState
+from .efficacies import step_bounds
 
 NO_NEED = np.iinfo(np.uint64).max   # a neuron no synapse reads the history of (stdp_key's +inf and more)
 
@@ -120,23 +121,18 @@ def remote(sim, steps, n):
     a synapse must see its source's spikes in time order and one thread updates it at a time.
     Short-term plasticity's efficacies (efficacies.remote) are rows from the batch's first
     spike, as these states."""
-    from . import launches
     d = sim.dev
     G = sim.n_stdp
     if 2 * n * G > sim.d_pre_remote.size:
         sim.d_pre_remote = d.zeros(2 * n * G, np.float64)
-    bounds = np.concatenate([[0], np.flatnonzero(np.diff(steps)) + 1, [n]]).astype(np.uint64)
-    d_bounds = d.to_device(bounds, np.uint64)
-    r, words = sim.remote, 2 + 2 * n + (n + 1) // 2
-    gid, step = r[2:2 + n].view(np.int64), r[2 + n:2 + 2 * n].view(np.int64)
-    pop = r[2 + 2 * n:words].view(np.int32)
+    bounds, d_bounds = step_bounds(d, steps, n)
+    gid, step, _ = sim.remote_spikes(n)
     for i in range(bounds.size - 1):
         lo, hi, b = d_bounds[i:], d_bounds[i + 1:], int(bounds[i])
-        kernel, grid, block, args = pre_states(sim, r[0:], lo, hi, gid, step, sim.d_pre_remote)
+        kernel, grid, block, args = pre_states(sim, sim.remote[0:], lo, hi, gid, step, sim.d_pre_remote)
         d.launch(kernel, grid, block, args)
-        eff = sim.d_eff_remote[b * sim.n_groups:] if sim.n_groups else None
-        for kernel, args in launches.deliveries(sim, sim._current, lo, hi, -1, gid, step, pop, eff=eff,
-                                                pre=sim.d_pre_remote[2 * b * G:]):
+        for kernel, args in sim.remote_deliveries(n, lo, hi, sim.d_eff_remote[b * sim.n_groups:],
+                                                  sim.d_pre_remote[2 * b * G:]):
             d.launch(kernel, sim.deliver_grid, d.block_threads, args)
 
 
