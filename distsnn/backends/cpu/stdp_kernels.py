@@ -114,19 +114,19 @@ def stdp_weight(w, f, kplus, t_last, t_spike, d_ms, hist_t, hist_k, h, n, i, km_
     per step), and it cannot change: entries join the history later in time, and a trim keeps
     the entries later reads need; so the value is reused, bit for bit (the GPU computes it
     each time: its threads would race for the pair)."""
-    C = hist_t.shape[1]
+    m = hist_t.shape[1] - 1   # the ring's length is a power of two: an index mod it is a mask
     t1_lim = (t_last - d_ms) + STDP_EPS
     t2 = t_spike - d_ms
     t2_lim = t2 + STDP_EPS
     # the entries, newest first: skip those at or after t2_lim, then find the first before t1_lim
     end = n
-    while end > 0 and hist_t[i, (h + end - 1) % C] >= t2_lim:
+    while end > 0 and hist_t[i, (h + end - 1) & m] >= t2_lim:
         end -= 1
     start = end
-    while start > 0 and hist_t[i, (h + start - 1) % C] >= t1_lim:
+    while start > 0 and hist_t[i, (h + start - 1) & m] >= t1_lim:
         start -= 1
     for j in range(start, end):
-        minus_dt = t_last - (hist_t[i, (h + j) % C] + d_ms)
+        minus_dt = t_last - (hist_t[i, (h + j) & m] + d_ms)
         w = facilitate(w, kplus * expo(plus_decay(minus_dt, f)), f)
     if km_t[i] == t2:
         return depress(w, km_v[i], f)
@@ -134,7 +134,7 @@ def stdp_weight(w, f, kplus, t_last, t_spike, d_ms, hist_t, hist_k, h, n, i, km_
     inv = 1.0 / f[lt.LF_TAU_MINUS]
     # the latest entry strictly (by more than eps) before t2: none at or after end (t >= t2 + eps)
     for j in range(end - 1, -1, -1):
-        c = (h + j) % C
+        c = (h + j) & m
         if t2 - hist_t[i, c] > STDP_EPS:
             kminus = hist_k[i, c] * expo((hist_t[i, c] - t2) * inv)
             break
@@ -154,18 +154,18 @@ def record_spike(i, t, tau_minus, hist_t, hist_k, hist_h, hist_n):
     """Append a spike of local neuron i at t (ms) to its history, K- <- K- e^((t_last - t) /
     tau_minus) + 1 as NEST's ArchivingNode (its first spike: 1); returns whether the ring is
     now full (the caller stops before the next step: trim_histories, or a larger ring)."""
-    C = hist_t.shape[1]
+    m = hist_t.shape[1] - 1   # the ring's length is a power of two: an index mod it is a mask
     n = hist_n[i]
     h = hist_h[i]
     k = 1.0
     if n > 0:
-        last = (h + n - 1) % C
+        last = (h + n - 1) & m
         k = hist_k[i, last] * expo((hist_t[i, last] - t) * (1.0 / tau_minus)) + 1.0
-    c = (h + n) % C
+    c = (h + n) & m
     hist_t[i, c] = t
     hist_k[i, c] = k
     hist_n[i] = n + 1
-    return n + 1 == C
+    return n + 1 == m + 1
 
 
 @kernel
@@ -210,12 +210,12 @@ def drop_unneeded(need, hist_t, hist_h, hist_n):
     """Drop each history's oldest entries while the next one is older than need[i]: no
     update reads them again (facilitation starts at t_last - d + eps; K- at a later time
     takes a later entry). The newest entry stays (the next spike's K- starts from it)."""
-    C = hist_t.shape[1]
+    m = hist_t.shape[1] - 1   # the ring's length is a power of two: an index mod it is a mask
     for i in prange(need.size):
         h = hist_h[i]
         n = hist_n[i]
-        while n > 1 and hist_t[i, (h + 1) % C] < need[i]:
-            h = (h + 1) % C
+        while n > 1 and hist_t[i, (h + 1) & m] < need[i]:
+            h = (h + 1) & m
             n -= 1
         hist_h[i] = h
         hist_n[i] = n

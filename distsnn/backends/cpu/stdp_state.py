@@ -60,8 +60,8 @@ def plastic_table(units, row_gid, ptr, syn_loc, syn_d, syn_code, syn_wf, out):
 class StdpState:
     """What the CPU engine keeps for STDP for its `units` (n_local neurons; per_step: the most
     spikes of one step), all arrays empty, of the kernels' types, where the plan has none.
-    `capacity`: the history rings' first length (tests give a small one to exercise the
-    growth)."""
+    `capacity`: the history rings' first length, a power of two (tests give a small one to
+    exercise the growth)."""
 
     def __init__(self, plan, units, n_local, per_step, capacity=HISTORY_START):
         self.plan, self.units = plan, units
@@ -76,6 +76,8 @@ class StdpState:
         self.pre_t = np.zeros((max(per_step, 1), G))
         # tau_minus of each population's neurons where they keep a history (0: none)
         self.tau_minus = plan.stdp_tau_minus if self.on else np.zeros(0)
+        if capacity < 1 or capacity & (capacity - 1):   # the kernels index the rings by a mask
+            raise ValueError(f"STDP history rings need a length that is a power of two, got {capacity}")
         C = capacity if self.on else 0
         rows = n_local if self.on else 0
         self.hist_t = np.zeros((rows, C))

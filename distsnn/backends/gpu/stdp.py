@@ -54,6 +54,8 @@ def build(sim, capacity=HISTORY_START):
     if on:
         local_of[sim.gids] = np.arange(sim.n_local, dtype=np.int32)
     sim.d_local_of = d.to_device(local_of, np.int32)
+    if capacity < 1 or capacity & (capacity - 1):   # the kernels index the rings by a mask
+        raise ValueError(f"STDP history rings need a length that is a power of two, got {capacity}")
     sim.hist_cap = capacity if on else 1
     sim.hist = d.zeros(2 * sim.hist_cap * (sim.n_local if on else 1), np.float64)
     sim.hist_hn = d.zeros(2 * (sim.n_local if on else 1), np.int64)

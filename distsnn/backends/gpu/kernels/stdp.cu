@@ -50,10 +50,10 @@ extern "C" __global__ void stdp_record(
         const i64 h = hist_hn[2 * i], m = hist_hn[2 * i + 1];
         double kminus = 1.0;
         if (m > 0) {
-            const double* last = ring + ((h + m - 1) % cap) * 2;
+            const double* last = ring + ((h + m - 1) & (cap - 1)) * 2;
             kminus = last[1] * stdp_expo((last[0] - t) * (1.0 / tm)) + 1.0;
         }
-        double* c = ring + ((h + m) % cap) * 2;
+        double* c = ring + ((h + m) & (cap - 1)) * 2;
         c[0] = t;
         c[1] = kminus;
         hist_hn[2 * i + 1] = m + 1;
@@ -105,8 +105,8 @@ extern "C" __global__ void stdp_drop(const i64 n_local, const u64* __restrict__ 
 {
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n_local; i += (i64)gridDim.x * blockDim.x) {
         i64 h = hist_hn[2 * i], n = hist_hn[2 * i + 1];
-        while (n > 1 && stdp_key(hist[(i * cap + (h + 1) % cap) * 2]) < need[i]) {
-            h = (h + 1) % cap;
+        while (n > 1 && stdp_key(hist[(i * cap + ((h + 1) & (cap - 1))) * 2]) < need[i]) {
+            h = (h + 1) & (cap - 1);
             --n;
         }
         hist_hn[2 * i] = h;

@@ -6,6 +6,7 @@
 // Layouts: a target's history is a ring of C (time, K-) pairs, hist[(i * C + c) * 2 + {0, 1}],
 // its oldest entry's column and its entries in hist_hn[2 i], hist_hn[2 i + 1]; a spike's
 // presynaptic state per group p, pre[(row * G + p) * 2 + {0, 1}]: K+ and the last spike's time.
+// C is a power of two (stdp_state.StdpState), so an index mod C is a mask.
 
 // NEST's time in ms of a spike stamped `stamp` (steps)
 __device__ __forceinline__ double stdp_ms(const i64 stamp, const i64 tics) {
@@ -68,17 +69,17 @@ __device__ __noinline__ double stdp_weight(double w, const double* f, const doub
     const double t2_lim = t2 + STDP_EPS;
     // the entries, newest first: skip those at or after t2_lim, then find the first before t1_lim
     i64 end = n;
-    while (end > 0 && hist[((h + end - 1) % C) * 2] >= t2_lim) --end;
+    while (end > 0 && hist[((h + end - 1) & (C - 1)) * 2] >= t2_lim) --end;
     i64 start = end;
-    while (start > 0 && hist[((h + start - 1) % C) * 2] >= t1_lim) --start;
+    while (start > 0 && hist[((h + start - 1) & (C - 1)) * 2] >= t1_lim) --start;
     for (i64 j = start; j < end; ++j) {
-        const double minus_dt = t_last - (hist[((h + j) % C) * 2] + d_ms);
+        const double minus_dt = t_last - (hist[((h + j) & (C - 1)) * 2] + d_ms);
         w = stdp_facilitate(w, kplus * stdp_expo(stdp_plus_decay(minus_dt, f)), f);
     }
     double kminus = 0.0;
     const double inv = 1.0 / f[LF_TAU_MINUS];
     for (i64 j = n - 1; j >= 0; --j) {   // the latest entry strictly (by more than eps) before t2
-        const double* e = hist + ((h + j) % C) * 2;
+        const double* e = hist + ((h + j) & (C - 1)) * 2;
         if (t2 - e[0] > STDP_EPS) {
             kminus = e[1] * stdp_expo((e[0] - t2) * inv);
             break;
