@@ -147,7 +147,7 @@ if want stdp; then
     "$PY" scripts/bench_stdp.py --scale 1 --t-sim 1000 --backends gpu --out-dir "$OUT" || status=1
 fi
 # NEST's HPC benchmark network (power-law STDP between 9,000 scale E neurons, 11,250 inputs per
-# neuron): on the CPU (2 cores, 2026-11-25) 43.6 s per biological second at scale 1, NEST 3.10 35.5
+# neuron): on the CPU (2 cores, 2026-11-25) 35.7 s per biological second at scale 1, NEST 3.10 34.4
 if want hpc; then
     for scale in 1 4; do
         "$PY" scripts/bench_hpc.py --scale $scale --t-sim 300 --backends gpu --out-dir "$OUT" || status=1
