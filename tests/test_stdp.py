@@ -114,6 +114,19 @@ def test_history_rings_of_two_entries_trim_and_grow(monkeypatch):
     assert sim.stdp.grows >= 5 and sim.stdp.hist_t.shape[1] >= 64   # 2 -> 64 at least: target 0 kept ~60
 
 
+def test_history_rings_are_powers_of_two():
+    """The kernels index a ring by a mask: other lengths are refused, on both engines."""
+    from distsnn.backends.gpu.emulator import EmulatedDevice
+    from distsnn.backends.gpu.simulator import GpuSimulator
+    plan = make_plan(protocol_network(), 1)
+    with pytest.raises(ValueError, match="power of two, got 24"):
+        stdp_state.StdpState(plan, plan.units, 3, 1, 24)
+    gpu = GpuSimulator(plan, "stored", device=EmulatedDevice())
+    gpu.history_capacity = 24
+    with pytest.raises(ValueError, match="power of two, got 24"):
+        gpu.build()
+
+
 def regular_network(n_spikes):
     """One source neuron and one target firing every 5 ms, a step apart, n_spikes times."""
     net = Network(dt=0.1)
