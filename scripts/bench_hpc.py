@@ -12,7 +12,6 @@ and the peak memory. Writes JSON and Markdown to bench/results/. Usage:
         --nest-python /path/to/venv-with-nest/bin/python
     python scripts/bench_hpc.py --scale 4 --t-sim 300 --backends gpu   # on a GPU machine
 """
-import argparse
 import datetime
 import json
 import os
@@ -22,7 +21,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_microcircuit import machine_info, run_json, write_results  # noqa: E402
+from bench_microcircuit import machine_info, peer_arguments, run_json, write_results  # noqa: E402
 
 SAMPLE_SOURCES = 200   # the E->E weights reported: those from the first 200 E neurons (NEST's get is slow)
 
@@ -84,17 +83,7 @@ def report(r):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=0.5)
-    ap.add_argument("--t-sim", type=float, default=300.0)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--backends", default="cpu", help="distsnn's engines, comma-separated: cpu, gpu")
-    ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
-    ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "bench", "results"))
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--backend", default="cpu", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = peer_arguments(__doc__, 0.5, 300.0).parse_args()
     if args.worker:
         return worker(args)
     common = ["--threads", str(args.threads), "--seed", str(args.seed)]

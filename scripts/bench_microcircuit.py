@@ -80,6 +80,23 @@ def nest_spec(scale, t_sim, rates_from, stimulus=None):
             "d_rel_sd": mc.DELAY_REL_SD, "thalamus": thalamus}
 
 
+def peer_arguments(doc, scale, t_sim):
+    """The command line of a benchmark against NEST whose runs are workers of its own script
+    (bench_stdp, bench_hpc): scale and t_sim (ms) by default, threads, seed, distsnn's engines,
+    NEST's Python, the output folder; --worker and --backend for a worker's run."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=scale)
+    ap.add_argument("--t-sim", type=float, default=t_sim)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--backends", default="cpu", help="distsnn's engines, comma-separated: cpu, gpu")
+    ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
+    ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "bench", "results"))
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--backend", default="cpu", help=argparse.SUPPRESS)
+    return ap
+
+
 def machine_info():
     """The machine a benchmark ran on, for its results."""
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),

@@ -18,7 +18,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_microcircuit import machine_info, run_json, write_results  # noqa: E402
+from bench_microcircuit import machine_info, peer_arguments, run_json, write_results  # noqa: E402
 from bench_stp import distsnn_run, nest_pair  # noqa: E402
 
 # stdp_synapse's parameters (NEST's names; tau_minus is the target neurons'); Wmax of each
@@ -94,17 +94,8 @@ def report(r):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=0.25)
-    ap.add_argument("--t-sim", type=float, default=1000.0)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--nest-python", default=None, help="Python with nest-simulator installed")
-    ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "bench", "results"))
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--backends", default="cpu", help="distsnn's engines, comma-separated: cpu, gpu")
+    ap = peer_arguments(__doc__, 0.25, 1000.0)
     ap.add_argument("--stdp", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--backend", default="cpu", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         return worker(args)
