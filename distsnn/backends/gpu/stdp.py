@@ -15,7 +15,7 @@ import numpy as np
 
 from ...build import long_term as lt
 from ..cpu.stdp_state import HISTORY_START, StdpState
-from .efficacies import step_bounds
+from . import efficacies   # a module, not its names: efficacies imports launches, which imports this
 
 NO_NEED = np.iinfo(np.uint64).max   # a neuron no synapse reads the history of (stdp_key's +inf and more)
 
@@ -127,7 +127,7 @@ def remote(sim, steps, n):
     G = sim.n_stdp
     if 2 * n * G > sim.d_pre_remote.size:
         sim.d_pre_remote = d.zeros(2 * n * G, np.float64)
-    bounds, d_bounds = step_bounds(d, steps, n)
+    bounds, d_bounds = efficacies.step_bounds(d, steps, n)
     gid, step, _ = sim.remote_spikes(n)
     for i in range(bounds.size - 1):
         lo, hi, b = d_bounds[i:], d_bounds[i + 1:], int(bounds[i])
