@@ -101,8 +101,8 @@ class STDPPowerLaw:
     tau_plus, tau_minus (ms, > 0; tau_minus the target neurons', as for STDP); lambda_ (>= 0);
     alpha (>= 0); mu (>= 0). The weights must be positive (NEST's rule takes w^mu). NEST's rule
     has no upper bound, but the engines' fixed-point input needs one: Wmax (> 0), default
-    POWER_LAW_HEADROOM times the projection's mean weight; a weight facilitated past it stays
-    at Wmax (the only departure from NEST, and only where a weight reaches it).
+    POWER_LAW_HEADROOM times the projection's mean weight; facilitation stops at Wmax (the
+    only departure from NEST, and only where a weight reaches it).
     """
     tau_plus: float = 20.0
     tau_minus: float = 20.0
