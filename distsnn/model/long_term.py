@@ -52,18 +52,8 @@ class STDP:
 
     def validated(self, where):
         """A copy with floats; ValueError naming the field otherwise."""
-        values = {}
-        for name in FIELDS:
-            value = getattr(self, name)
-            if not is_real(value):
-                raise ValueError(f"{where}: STDP {name} must be a finite number, got {shown(value)}")
-            values[name] = float(value)
-        for name in ("tau_plus", "tau_minus"):
-            if values[name] <= 0.0:
-                raise ValueError(f"{where}: STDP {name} must be > 0 ms, got {values[name]}")
-        for name in ("lambda_", "alpha", "mu_plus", "mu_minus"):
-            if values[name] < 0.0:
-                raise ValueError(f"{where}: STDP {name} must be >= 0, got {values[name]}")
+        values = _checked(where, {name: getattr(self, name) for name in FIELDS}, ("lambda_", "alpha", "mu_plus",
+                                                                                  "mu_minus"))
         if values["Wmax"] == 0.0:
             raise ValueError(f"{where}: STDP Wmax must be nonzero (of the weights' sign)")
         return STDP(**values)
@@ -73,13 +63,20 @@ class STDP:
         return tuple(getattr(self, name) for name in FIELDS) + (float(KIND_GUETIG),)
 
 
-def _finite(where, values):
-    """values with floats; ValueError naming a field that is not a finite number."""
+def _checked(where, values, nonnegative=()):
+    """values with floats; ValueError naming a field that is not a finite number, a time
+    constant (tau_plus, tau_minus, where given) not > 0 ms, or one of `nonnegative` below 0."""
     out = {}
     for name, value in values.items():
         if not is_real(value):
             raise ValueError(f"{where}: STDP {name} must be a finite number, got {shown(value)}")
         out[name] = float(value)
+    for name in ("tau_plus", "tau_minus"):
+        if name in out and out[name] <= 0.0:
+            raise ValueError(f"{where}: STDP {name} must be > 0 ms, got {out[name]}")
+    for name in nonnegative:
+        if out[name] < 0.0:
+            raise ValueError(f"{where}: STDP {name} must be >= 0, got {out[name]}")
     return out
 
 
@@ -115,13 +112,7 @@ class STDPPowerLaw:
         """A copy with floats and Wmax set (from mean_weight where None); ValueError naming the
         field otherwise, or where the weights are not positive."""
         names = ("tau_plus", "tau_minus", "lambda_", "alpha", "mu")
-        values = _finite(where, {name: getattr(self, name) for name in names})
-        for name in ("tau_plus", "tau_minus"):
-            if values[name] <= 0.0:
-                raise ValueError(f"{where}: STDP {name} must be > 0 ms, got {values[name]}")
-        for name in ("lambda_", "alpha", "mu"):
-            if values[name] < 0.0:
-                raise ValueError(f"{where}: STDP {name} must be >= 0, got {values[name]}")
+        values = _checked(where, {name: getattr(self, name) for name in names}, ("lambda_", "alpha", "mu"))
         if mean_weight is not None and mean_weight <= 0.0:
             raise ValueError(f"{where}: power-law STDP needs positive weights (NEST's stdp_pl_synapse_hom takes "
                              f"w**mu), got {mean_weight:g} on average")
@@ -130,7 +121,7 @@ class STDPPowerLaw:
             if mean_weight is None:
                 raise ValueError(f"{where}: STDPPowerLaw needs Wmax, or a projection's weights to set it from")
             wmax = POWER_LAW_HEADROOM * mean_weight
-        wmax = _finite(where, {"Wmax": wmax})["Wmax"]
+        wmax = _checked(where, {"Wmax": wmax})["Wmax"]
         if wmax <= 0.0:
             raise ValueError(f"{where}: STDP Wmax must be > 0 (a bound of the weights), got {wmax}")
         return STDPPowerLaw(**values, Wmax=wmax)
