@@ -155,16 +155,20 @@ class StdpState:
         self.trims += 1
         C = self.hist_t.shape[1]
         if self.hist_n.size and 2 * int(self.hist_n.max()) > C:
-            # unroll each ring into the new one, oldest entry first
-            cols = (self.hist_h[:, None] + np.arange(C)[None, :]) % C
-            rows = np.arange(self.hist_n.size)[:, None]
-            for name in ("hist_t", "hist_k"):
-                grown = np.zeros((self.hist_n.size, 2 * C))
-                grown[:, :C] = getattr(self, name)[rows, cols]
-                setattr(self, name, grown)
+            self.hist_t, self.hist_k = grown_ring(self.hist_t, self.hist_h), grown_ring(self.hist_k, self.hist_h)
             self.hist_h[:] = 0
             self.grows += 1
         self.full[0] = 0
+
+
+def grown_ring(ring, h):
+    """Rings (n, C, ...) unrolled into rings twice as long, each row's oldest entry (column h[i])
+    first: the growth of make_room, and of the GPU engine's (backends.gpu.stdp)."""
+    n, C = ring.shape[:2]
+    cols = (h[:, None] + np.arange(C)[None, :]) % C
+    out = np.zeros((n, 2 * C) + ring.shape[2:])
+    out[:, :C] = ring[np.arange(n)[:, None], cols]
+    return out
 
 
 @kernel

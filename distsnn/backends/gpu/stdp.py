@@ -14,7 +14,7 @@ more than half full, as the CPU engine does after run_block stops.
 import numpy as np
 
 from ...build import long_term as lt
-from ..cpu.stdp_state import HISTORY_START, StdpState
+from ..cpu.stdp_state import HISTORY_START, StdpState, grown_ring
 from . import efficacies   # a module, not its names: efficacies imports launches, which imports this
 
 NO_NEED = np.iinfo(np.uint64).max   # a neuron no synapse reads the history of (stdp_key's +inf and more)
@@ -229,11 +229,7 @@ def make_room(sim):
     hn = d.to_host(sim.hist_hn).reshape(sim.n_local, 2)
     C = sim.hist_cap
     if 2 * int(hn[:, 1].max(initial=0)) > C:   # unroll each ring into one twice as long, oldest first
-        hist = d.to_host(sim.hist).reshape(sim.n_local, C, 2)
-        cols = (hn[:, :1] + np.arange(C)[None, :]) % C
-        rows = np.arange(sim.n_local)[:, None]
-        grown = np.zeros((sim.n_local, 2 * C, 2))
-        grown[:, :C] = hist[rows, cols]
+        grown = grown_ring(d.to_host(sim.hist).reshape(sim.n_local, C, 2), hn[:, 0])
         _set_rings(sim, grown[:, :, 0], grown[:, :, 1], np.zeros(sim.n_local, np.int64), hn[:, 1])
         sim.stdp_grows += 1
 
